@@ -1,0 +1,11 @@
+//! The Pactum clause language.
+//!
+//! Pipeline: [`syntax`] (lexer, parser, AST with byte spans, every diagnostic) → `check`
+//! (types against a vocabulary) → `compile` (canonical IR, clause id = SHA-256 of its canonical
+//! CBOR) → `eval` (pure: compiled clauses + params + jurisdiction + state + one event in, an
+//! outcome out). `fmt` and `render` work on the AST and the IR respectively.
+//!
+//! Invariants: this crate does no I/O, reads no clock, uses no floats and no randomness.
+
+pub mod ast;
+pub mod span;
