@@ -1,0 +1,6 @@
+//! The Pactum peer node.
+//!
+//! * [`net`]: libp2p networking — the swarm task, its command handle, the `/pactum/1` codec and
+//!   the per-peer circuit breaker.
+
+pub mod net;

@@ -1,0 +1,21 @@
+//! The composed libp2p behaviour of a node.
+
+use libp2p::{
+    allow_block_list::{self, BlockedPeers},
+    connection_limits, identify, mdns, ping, request_response,
+    swarm::{behaviour::toggle::Toggle, NetworkBehaviour},
+};
+
+use super::codec::{FrameCodec, WireMessage};
+
+/// Everything the swarm runs, in the order connections are vetted: the block list and the
+/// connection limits first, so refused peers never reach the protocols.
+#[derive(NetworkBehaviour)]
+pub(crate) struct NodeBehaviour<Req: WireMessage, Resp: WireMessage> {
+    pub(crate) blocked: allow_block_list::Behaviour<BlockedPeers>,
+    pub(crate) limits: connection_limits::Behaviour,
+    pub(crate) identify: identify::Behaviour,
+    pub(crate) ping: ping::Behaviour,
+    pub(crate) mdns: Toggle<mdns::tokio::Behaviour>,
+    pub(crate) rpc: request_response::Behaviour<FrameCodec<Req, Resp>>,
+}

@@ -1,0 +1,503 @@
+//! The task that owns the swarm and runs its event loop.
+//!
+//! It multiplexes, with `tokio::select!`, swarm events, commands from [`NetHandle`]s, the
+//! application's replies to inbound requests, and the breaker's ban expiries. Nothing in the
+//! loop awaits application work: inbound requests are handed over with `try_send` (a full queue
+//! answers the peer `Busy`) and their replies come back as futures polled by the loop.
+
+use std::{
+    collections::HashMap,
+    time::{Duration, Instant},
+};
+
+use futures::{future::BoxFuture, stream::FuturesUnordered, FutureExt, StreamExt};
+use libp2p::{
+    allow_block_list, connection_limits,
+    core::{transport::ListenerId, ConnectedPoint},
+    identify, mdns,
+    multiaddr::Protocol,
+    noise, ping,
+    request_response::{
+        self, OutboundFailure, OutboundRequestId, ProtocolSupport, ResponseChannel,
+    },
+    swarm::{
+        behaviour::toggle::Toggle,
+        dial_opts::{DialOpts, PeerCondition},
+        ConnectionId, SwarmEvent,
+    },
+    tcp, yamux, Multiaddr, PeerId, Swarm, SwarmBuilder,
+};
+use tokio::{
+    sync::{mpsc, oneshot},
+    task::JoinHandle,
+};
+
+use super::{
+    behaviour::{NodeBehaviour, NodeBehaviourEvent},
+    breaker::{Breaker, Verdict},
+    codec::{Decoded, FrameCodec, Refusal, Reply, WireMessage, PROTOCOL},
+    config::NetConfig,
+    handle::{self, Command, InboundRequest, NetError, NetHandle, ShutdownReport},
+};
+
+/// A running network: the handle, the stream of peers' requests, and the task itself.
+pub struct Network<Req, Resp> {
+    pub handle: NetHandle<Req, Resp>,
+    pub inbound: mpsc::Receiver<InboundRequest<Req, Resp>>,
+    pub task: JoinHandle<()>,
+}
+
+/// Builds the swarm for `keypair` and spawns its task on the current tokio runtime.
+pub fn start<Req: WireMessage, Resp: WireMessage>(
+    config: NetConfig,
+    keypair: libp2p::identity::Keypair,
+) -> Result<Network<Req, Resp>, NetError> {
+    let local_peer_id = keypair.public().to_peer_id();
+    let behaviour = build_behaviour::<Req, Resp>(&config, &keypair)?;
+    let idle = config.idle_connection_timeout;
+    let mut swarm = SwarmBuilder::with_existing_identity(keypair)
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::new().nodelay(true),
+            noise::Config::new,
+            yamux::Config::default,
+        )
+        .map_err(|error| NetError::Transport(error.to_string()))?
+        .with_behaviour(|_| behaviour)
+        .map_err(|error| NetError::Transport(error.to_string()))?
+        .with_swarm_config(|swarm_config| swarm_config.with_idle_connection_timeout(idle))
+        .build();
+
+    for addr in &config.listen {
+        swarm
+            .listen_on(addr.clone())
+            .map_err(|error| NetError::Listen {
+                addr: addr.clone(),
+                reason: error.to_string(),
+            })?;
+    }
+    for addr in &config.bootstrap {
+        if let Some(Protocol::P2p(peer)) = addr.iter().last() {
+            swarm.add_peer_address(peer, addr.clone());
+        }
+        if let Err(error) = swarm.dial(addr.clone()) {
+            tracing::warn!(%addr, %error, "cannot dial bootstrap peer");
+        }
+    }
+
+    let (commands_tx, commands) = mpsc::channel(config.command_queue.max(1));
+    let (inbound_tx, inbound) = mpsc::channel(config.inbound_queue.max(1));
+    let handle = NetHandle::new(commands_tx, local_peer_id, config.request_timeout);
+    let state = State {
+        breaker: Breaker::new(config.breaker),
+        inbound: inbound_tx,
+        reply_timeout: config.request_timeout,
+        listens: HashMap::new(),
+        dials: HashMap::new(),
+        requests: HashMap::new(),
+    };
+    let task = tokio::spawn(run(swarm, commands, state));
+    Ok(Network {
+        handle,
+        inbound,
+        task,
+    })
+}
+
+fn build_behaviour<Req: WireMessage, Resp: WireMessage>(
+    config: &NetConfig,
+    keypair: &libp2p::identity::Keypair,
+) -> Result<NodeBehaviour<Req, Resp>, NetError> {
+    let local_peer_id = keypair.public().to_peer_id();
+    let mdns = if config.mdns {
+        Some(
+            mdns::tokio::Behaviour::new(mdns::Config::default(), local_peer_id)
+                .map_err(|error| NetError::Transport(format!("mDNS: {error}")))?,
+        )
+    } else {
+        None
+    };
+    let limits = connection_limits::ConnectionLimits::default()
+        .with_max_pending_incoming(Some(config.max_pending_incoming))
+        .with_max_established_per_peer(Some(config.max_established_per_peer));
+    let rpc_config = request_response::Config::default()
+        .with_request_timeout(config.request_timeout)
+        .with_max_concurrent_streams(config.max_concurrent_streams);
+    Ok(NodeBehaviour {
+        blocked: allow_block_list::Behaviour::default(),
+        limits: connection_limits::Behaviour::new(limits),
+        identify: identify::Behaviour::new(identify::Config::new(
+            PROTOCOL.to_string(),
+            keypair.public(),
+        )),
+        ping: ping::Behaviour::new(ping::Config::new()),
+        mdns: Toggle::from(mdns),
+        rpc: request_response::Behaviour::with_codec(
+            FrameCodec::new(config.codec),
+            [(PROTOCOL, ProtocolSupport::Full)],
+            rpc_config,
+        ),
+    })
+}
+
+type ReplyFuture<Resp> = BoxFuture<'static, (ResponseChannel<Reply<Resp>>, Option<Resp>)>;
+
+/// Everything the loop tracks besides the swarm.
+struct State<Req, Resp> {
+    breaker: Breaker,
+    inbound: mpsc::Sender<InboundRequest<Req, Resp>>,
+    reply_timeout: Duration,
+    listens: HashMap<ListenerId, handle::Reply<Multiaddr>>,
+    dials: HashMap<ConnectionId, (Multiaddr, handle::Reply<PeerId>)>,
+    requests: HashMap<OutboundRequestId, (PeerId, handle::Reply<Resp>)>,
+}
+
+type NodeSwarm<Req, Resp> = Swarm<NodeBehaviour<Req, Resp>>;
+
+async fn run<Req: WireMessage, Resp: WireMessage>(
+    mut swarm: NodeSwarm<Req, Resp>,
+    mut commands: mpsc::Receiver<Command<Req, Resp>>,
+    mut state: State<Req, Resp>,
+) {
+    let mut replies: FuturesUnordered<ReplyFuture<Resp>> = FuturesUnordered::new();
+    let shutdown = loop {
+        let next_expiry = state.breaker.next_expiry();
+        let wake = tokio::time::Instant::from_std(
+            next_expiry.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600)),
+        );
+        tokio::select! {
+            event = swarm.select_next_some() => {
+                on_swarm_event(&mut swarm, &mut state, &mut replies, event);
+            }
+            command = commands.recv() => match command {
+                Some(command) => {
+                    if let Some(reply) = on_command(&mut swarm, &mut state, command) {
+                        break Some(reply);
+                    }
+                }
+                // Every handle is gone: nobody can use the network any more.
+                None => break None,
+            },
+            Some((channel, response)) = replies.next(), if !replies.is_empty() => {
+                let reply = match response {
+                    Some(response) => Reply::Ok(response),
+                    None => Reply::Refused(Refusal::Unavailable),
+                };
+                // Fails only if the peer gave up waiting; nothing to do then.
+                let _ = swarm.behaviour_mut().rpc.send_response(channel, reply);
+            }
+            _ = tokio::time::sleep_until(wake), if next_expiry.is_some() => {
+                for peer in state.breaker.expire(Instant::now()) {
+                    tracing::info!(%peer, "circuit breaker ban lifted");
+                    swarm.behaviour_mut().blocked.unblock_peer(peer);
+                }
+            }
+        }
+    };
+    // Close the command channel first, so handles report closed as soon as the caller
+    // learns the shutdown is complete.
+    drop(commands);
+    let report = ShutdownReport {
+        disconnected_peers: swarm.connected_peers().count(),
+        abandoned_requests: state.requests.len(),
+    };
+    drop(swarm);
+    drop(state);
+    drop(replies);
+    if let Some(reply) = shutdown {
+        let _ = reply.send(report);
+    }
+}
+
+/// Carries out one command; returns the reply sender when the command is to shut down.
+fn on_command<Req: WireMessage, Resp: WireMessage>(
+    swarm: &mut NodeSwarm<Req, Resp>,
+    state: &mut State<Req, Resp>,
+    command: Command<Req, Resp>,
+) -> Option<oneshot::Sender<ShutdownReport>> {
+    match command {
+        Command::Listen { addr, reply } => match swarm.listen_on(addr.clone()) {
+            Ok(listener) => {
+                state.listens.insert(listener, reply);
+            }
+            Err(error) => {
+                let _ = reply.send(Err(NetError::Listen {
+                    addr,
+                    reason: error.to_string(),
+                }));
+            }
+        },
+        Command::Dial { addr, reply } => {
+            let opts = DialOpts::unknown_peer_id().address(addr.clone()).build();
+            let connection = opts.connection_id();
+            match swarm.dial(opts) {
+                Ok(()) => {
+                    state.dials.insert(connection, (addr, reply));
+                }
+                Err(error) => {
+                    let _ = reply.send(Err(NetError::Dial {
+                        addr,
+                        reason: error.to_string(),
+                    }));
+                }
+            }
+        }
+        Command::AddAddress { peer, addr } => {
+            swarm.add_peer_address(peer, addr);
+        }
+        Command::Request {
+            peer,
+            request,
+            reply,
+        } => {
+            if state.breaker.is_banned(&peer, Instant::now()) {
+                let _ = reply.send(Err(NetError::Banned(peer)));
+                return None;
+            }
+            let id = swarm.behaviour_mut().rpc.send_request(&peer, Ok(request));
+            state.requests.insert(id, (peer, reply));
+        }
+        Command::Peers { reply } => {
+            let _ = reply.send(swarm.connected_peers().copied().collect());
+        }
+        Command::Listeners { reply } => {
+            let _ = reply.send(swarm.listeners().cloned().collect());
+        }
+        Command::Standings { reply } => {
+            let _ = reply.send(state.breaker.standings(Instant::now()));
+        }
+        Command::Shutdown { reply } => return Some(reply),
+    }
+    None
+}
+
+fn on_swarm_event<Req: WireMessage, Resp: WireMessage>(
+    swarm: &mut NodeSwarm<Req, Resp>,
+    state: &mut State<Req, Resp>,
+    replies: &mut FuturesUnordered<ReplyFuture<Resp>>,
+    event: SwarmEvent<NodeBehaviourEvent<Req, Resp>>,
+) {
+    match event {
+        SwarmEvent::Behaviour(NodeBehaviourEvent::Rpc(event)) => {
+            on_rpc_event(swarm, state, replies, event);
+        }
+        SwarmEvent::Behaviour(NodeBehaviourEvent::Identify(identify::Event::Received {
+            peer_id,
+            info,
+            ..
+        })) => {
+            for addr in info.listen_addrs {
+                swarm.add_peer_address(peer_id, addr);
+            }
+        }
+        SwarmEvent::Behaviour(NodeBehaviourEvent::Mdns(mdns::Event::Discovered(found))) => {
+            for (peer, addr) in found {
+                swarm.add_peer_address(peer, addr);
+                let opts = DialOpts::peer_id(peer)
+                    .condition(PeerCondition::DisconnectedAndNotDialing)
+                    .build();
+                if let Err(error) = swarm.dial(opts) {
+                    tracing::debug!(%peer, %error, "cannot dial mDNS-discovered peer");
+                }
+            }
+        }
+        SwarmEvent::NewListenAddr {
+            listener_id,
+            address,
+        } => {
+            if let Some(reply) = state.listens.remove(&listener_id) {
+                let _ = reply.send(Ok(address));
+            }
+        }
+        SwarmEvent::ListenerClosed {
+            listener_id,
+            reason,
+            addresses,
+        } => {
+            if let Some(reply) = state.listens.remove(&listener_id) {
+                let reason = match reason {
+                    Ok(()) => "listener closed".to_string(),
+                    Err(error) => error.to_string(),
+                };
+                let addr = addresses
+                    .into_iter()
+                    .next()
+                    .unwrap_or_else(Multiaddr::empty);
+                let _ = reply.send(Err(NetError::Listen { addr, reason }));
+            }
+        }
+        SwarmEvent::ListenerError { listener_id, error } => {
+            tracing::warn!(?listener_id, %error, "listener error");
+        }
+        SwarmEvent::ConnectionEstablished {
+            peer_id,
+            connection_id,
+            endpoint,
+            ..
+        } => {
+            if let Some((_, reply)) = state.dials.remove(&connection_id) {
+                let _ = reply.send(Ok(peer_id));
+            }
+            if let ConnectedPoint::Dialer { address, .. } = endpoint {
+                // Remember how we reached the peer so requests can redial it.
+                swarm.add_peer_address(peer_id, address);
+            }
+        }
+        SwarmEvent::OutgoingConnectionError {
+            connection_id,
+            error,
+            ..
+        } => {
+            if let Some((addr, reply)) = state.dials.remove(&connection_id) {
+                let _ = reply.send(Err(NetError::Dial {
+                    addr,
+                    reason: error.to_string(),
+                }));
+            }
+        }
+        SwarmEvent::IncomingConnectionError {
+            send_back_addr,
+            error,
+            peer_id,
+            ..
+        } => {
+            // Unauthenticated garbage fails here, before any PeerId exists to blame; the
+            // connection is already closed and connection limits bound how many can pend.
+            tracing::debug!(%send_back_addr, ?peer_id, %error, "incoming connection failed");
+        }
+        _ => {}
+    }
+}
+
+fn on_rpc_event<Req: WireMessage, Resp: WireMessage>(
+    swarm: &mut NodeSwarm<Req, Resp>,
+    state: &mut State<Req, Resp>,
+    replies: &mut FuturesUnordered<ReplyFuture<Resp>>,
+    event: request_response::Event<Decoded<Req>, Reply<Resp>>,
+) {
+    match event {
+        request_response::Event::Message {
+            peer,
+            message:
+                request_response::Message::Request {
+                    request, channel, ..
+                },
+            ..
+        } => match request {
+            Ok(request) => deliver_inbound(swarm, state, replies, peer, request, channel),
+            Err(fault) => {
+                tracing::debug!(%peer, %fault, "malformed request");
+                let refusal = Refusal::from(&fault);
+                let _ = swarm
+                    .behaviour_mut()
+                    .rpc
+                    .send_response(channel, Reply::Refused(refusal));
+                record_fault(swarm, state, peer);
+            }
+        },
+        request_response::Event::Message {
+            peer,
+            message:
+                request_response::Message::Response {
+                    request_id,
+                    response,
+                },
+            ..
+        } => {
+            if let Some((_, reply)) = state.requests.remove(&request_id) {
+                let _ = reply.send(match response {
+                    Reply::Ok(response) => Ok(response),
+                    Reply::Refused(refusal) => Err(NetError::Refused { peer, refusal }),
+                });
+            }
+        }
+        request_response::Event::OutboundFailure {
+            peer,
+            request_id,
+            error,
+            ..
+        } => {
+            let error = match error {
+                OutboundFailure::Timeout => NetError::Timeout(peer),
+                OutboundFailure::Io(error) => {
+                    // The peer answered with bytes that are not a valid reply.
+                    record_fault(swarm, state, peer);
+                    NetError::BadResponse {
+                        peer,
+                        reason: error.to_string(),
+                    }
+                }
+                other => NetError::Request {
+                    peer,
+                    reason: other.to_string(),
+                },
+            };
+            if let Some((_, reply)) = state.requests.remove(&request_id) {
+                let _ = reply.send(Err(error));
+            }
+        }
+        request_response::Event::InboundFailure { peer, error, .. } => {
+            tracing::debug!(%peer, %error, "inbound request failed");
+        }
+        request_response::Event::ResponseSent { .. } => {}
+    }
+}
+
+/// Hands a valid request to the application without waiting for it.
+fn deliver_inbound<Req: WireMessage, Resp: WireMessage>(
+    swarm: &mut NodeSwarm<Req, Resp>,
+    state: &mut State<Req, Resp>,
+    replies: &mut FuturesUnordered<ReplyFuture<Resp>>,
+    peer: PeerId,
+    request: Req,
+    channel: ResponseChannel<Reply<Resp>>,
+) {
+    let (reply, response) = oneshot::channel();
+    match state.inbound.try_send(InboundRequest {
+        peer,
+        request,
+        reply,
+    }) {
+        Ok(()) => {
+            let timeout = state.reply_timeout;
+            replies.push(
+                async move {
+                    let response = tokio::time::timeout(timeout, response)
+                        .await
+                        .ok()
+                        .and_then(Result::ok);
+                    (channel, response)
+                }
+                .boxed(),
+            );
+        }
+        Err(error) => {
+            let refusal = match error {
+                mpsc::error::TrySendError::Full(_) => Refusal::Busy,
+                mpsc::error::TrySendError::Closed(_) => Refusal::Unavailable,
+            };
+            let _ = swarm
+                .behaviour_mut()
+                .rpc
+                .send_response(channel, Reply::Refused(refusal));
+        }
+    }
+}
+
+fn record_fault<Req: WireMessage, Resp: WireMessage>(
+    swarm: &mut NodeSwarm<Req, Resp>,
+    state: &mut State<Req, Resp>,
+    peer: PeerId,
+) {
+    match state.breaker.record_fault(peer, Instant::now()) {
+        Verdict::Trip { ban } => {
+            tracing::warn!(%peer, ?ban, "circuit breaker tripped: peer disconnected and banned");
+            // Blocking closes the peer's connections and refuses new ones until unblocked.
+            swarm.behaviour_mut().blocked.block_peer(peer);
+        }
+        Verdict::Tolerated { faults } => {
+            tracing::debug!(%peer, faults, "peer fault recorded");
+        }
+        Verdict::AlreadyBanned => {}
+    }
+}
