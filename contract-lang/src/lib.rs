@@ -9,3 +9,4 @@
 
 pub mod ast;
 pub mod span;
+pub mod value;
