@@ -1,0 +1,12 @@
+//! The Pactum protocol core and its judge.
+//!
+//! This crate holds everything a customer needs to verify an order's history on their own
+//! machine, and nothing that needs a network or a disk: no tokio, libp2p or sled.
+//!
+//! Foundations:
+//! * [`sign`]: Ed25519 keys and domain-separated, strictly verified signatures (single and batch);
+//! * [`merkle`]: the RFC 9162 Merkle log behind a small storage trait, with inclusion and
+//!   consistency proofs;
+//! * [`checkpoint`]: C2SP checkpoints, signed notes, witness cosignatures and trust policies.
+
+pub mod sign;
