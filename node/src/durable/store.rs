@@ -1,0 +1,359 @@
+//! The sled-backed store and its group-commit thread.
+//!
+//! Writers submit [`WriteBatch`]es; one committer thread takes every batch queued since its last
+//! round, applies them all in one atomic sled batch, calls `flush()` once, and only then
+//! acknowledges each of them. A batch's acknowledgement therefore means it is applied and
+//! flushed, and a flush is shared by everything that queued while the previous one ran, so
+//! durability costs one flush per group, not one per batch.
+
+use std::{
+    path::Path,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc, Mutex,
+    },
+    thread::JoinHandle,
+};
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::batch::{Space, WriteBatch};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the store: {0}")]
+    Open(String),
+    #[error("storage error: {0}")]
+    Sled(String),
+    #[error("the store failed earlier and accepts no more writes: {0}")]
+    Poisoned(String),
+    #[error("the store is closed")]
+    Closed,
+}
+
+impl From<sled::Error> for StoreError {
+    fn from(error: sled::Error) -> Self {
+        StoreError::Sled(error.to_string())
+    }
+}
+
+/// Tuning of the store.
+#[derive(Debug, Clone, Copy)]
+pub struct StoreConfig {
+    /// Batches waiting for the committer; submitters wait when it is full.
+    pub queue: usize,
+    /// Most batches applied and flushed in one group.
+    pub max_group: usize,
+    /// sled's page cache, in bytes.
+    pub cache_capacity: u64,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            queue: 4096,
+            max_group: 1024,
+            cache_capacity: 256 * 1024 * 1024,
+        }
+    }
+}
+
+/// Proof that a batch is durable, with the group it was flushed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommitReceipt {
+    /// Sequence number of the flush that covered the batch (1, 2, 3… per open store).
+    pub group: u64,
+    /// How many batches that flush covered.
+    pub group_size: usize,
+}
+
+/// Counters since the store was opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommitStats {
+    pub groups: u64,
+    pub batches: u64,
+}
+
+struct Pending {
+    batch: WriteBatch,
+    ack: oneshot::Sender<Result<CommitReceipt, StoreError>>,
+}
+
+#[derive(Default)]
+struct Counters {
+    groups: AtomicU64,
+    batches: AtomicU64,
+}
+
+/// A batch queued for commit; await it (or [`Ack::wait_blocking`]) for its acknowledgement.
+#[must_use = "a batch is only known durable once its acknowledgement arrives"]
+pub struct Ack(oneshot::Receiver<Result<CommitReceipt, StoreError>>);
+
+impl Ack {
+    pub async fn wait(self) -> Result<CommitReceipt, StoreError> {
+        self.0.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// For threads outside any async runtime.
+    pub fn wait_blocking(self) -> Result<CommitReceipt, StoreError> {
+        futures::executor::block_on(self.wait())
+    }
+}
+
+/// The node's durable store.
+///
+/// # Durability
+///
+/// An acknowledged batch has been applied and `sled::Db::flush` has returned. On Linux sled
+/// 0.34 implements that flush with `sync_file_range`, not `fsync`/`fdatasync`: the data has
+/// reached the kernel and been written back to the device, so it survives the process being
+/// killed (`kill -9`, a panic, OOM) — which `tests/durable.rs` checks — but file metadata and
+/// the device's volatile cache are not forced, so a power loss or kernel crash can lose
+/// acknowledged batches, which a database calling `fsync` would not. A batch is never
+/// half-applied: sled recovers each group's atomic batch entirely or not at all.
+///
+/// Reads see applied batches, which may be a moment before their acknowledgement: anything that
+/// must act only on durable data (announcing a committed entry) waits for the [`Ack`].
+pub struct Store {
+    db: sled::Db,
+    data: sled::Tree,
+    queue: Option<mpsc::Sender<Pending>>,
+    committer: Option<JoinHandle<()>>,
+    counters: Arc<Counters>,
+    poisoned: Arc<Mutex<Option<StoreError>>>,
+}
+
+const DATA_TREE: &str = "pactum";
+
+impl Store {
+    /// Opens (or creates) the store in `dir` with the default configuration.
+    pub fn open(dir: impl AsRef<Path>) -> Result<Store, StoreError> {
+        Self::open_with(dir, StoreConfig::default())
+    }
+
+    pub fn open_with(dir: impl AsRef<Path>, config: StoreConfig) -> Result<Store, StoreError> {
+        let db = sled::Config::new()
+            .path(dir.as_ref())
+            .cache_capacity(config.cache_capacity)
+            .open()
+            .map_err(|error| StoreError::Open(error.to_string()))?;
+        let data = db
+            .open_tree(DATA_TREE)
+            .map_err(|error| StoreError::Open(error.to_string()))?;
+        let (queue, pending) = mpsc::channel(config.queue.max(1));
+        let counters = Arc::new(Counters::default());
+        let poisoned = Arc::new(Mutex::new(None));
+        let committer = Committer {
+            db: db.clone(),
+            data: data.clone(),
+            pending,
+            max_group: config.max_group.max(1),
+            counters: counters.clone(),
+            poisoned: poisoned.clone(),
+        };
+        let committer = std::thread::Builder::new()
+            .name("pactum-store-committer".into())
+            .spawn(move || committer.run())
+            .map_err(|error| StoreError::Open(error.to_string()))?;
+        Ok(Store {
+            db,
+            data,
+            queue: Some(queue),
+            committer: Some(committer),
+            counters,
+            poisoned,
+        })
+    }
+
+    /// Queues `batch`, waiting for room in the queue; the returned [`Ack`] resolves once the
+    /// batch is durable.
+    pub async fn submit(&self, batch: WriteBatch) -> Result<Ack, StoreError> {
+        let queue = self.queue.as_ref().ok_or(StoreError::Closed)?;
+        let (ack, receiver) = oneshot::channel();
+        queue
+            .send(Pending { batch, ack })
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        Ok(Ack(receiver))
+    }
+
+    /// Queues `batch` if there is room right now, without waiting.
+    pub fn try_submit(&self, batch: WriteBatch) -> Result<Ack, (StoreError, WriteBatch)> {
+        let Some(queue) = self.queue.as_ref() else {
+            return Err((StoreError::Closed, batch));
+        };
+        let (ack, receiver) = oneshot::channel();
+        match queue.try_send(Pending { batch, ack }) {
+            Ok(()) => Ok(Ack(receiver)),
+            Err(mpsc::error::TrySendError::Full(pending)) => Err((
+                StoreError::Sled("commit queue is full".into()),
+                pending.batch,
+            )),
+            Err(mpsc::error::TrySendError::Closed(pending)) => {
+                Err((StoreError::Closed, pending.batch))
+            }
+        }
+    }
+
+    /// Submits `batch` and waits until it is durable.
+    pub async fn commit(&self, batch: WriteBatch) -> Result<CommitReceipt, StoreError> {
+        self.submit(batch).await?.wait().await
+    }
+
+    /// [`Self::commit`] for threads outside any async runtime.
+    pub fn commit_blocking(&self, batch: WriteBatch) -> Result<CommitReceipt, StoreError> {
+        futures::executor::block_on(self.commit(batch))
+    }
+
+    pub fn get(
+        &self,
+        space: Space,
+        key: impl AsRef<[u8]>,
+    ) -> Result<Option<sled::IVec>, StoreError> {
+        Ok(self.data.get(space.key(key.as_ref()))?)
+    }
+
+    /// Entries of `space` whose key starts with `prefix`, in key order, keys without the space
+    /// prefix.
+    pub fn scan_prefix(
+        &self,
+        space: Space,
+        prefix: impl AsRef<[u8]>,
+    ) -> impl DoubleEndedIterator<Item = Result<(Vec<u8>, sled::IVec), StoreError>> {
+        let skip = space.prefix().len();
+        self.data
+            .scan_prefix(space.key(prefix.as_ref()))
+            .map(move |item| {
+                let (key, value) = item?;
+                Ok((key.get(skip..).unwrap_or_default().to_vec(), value))
+            })
+    }
+
+    /// The last entry of `space` under `prefix` (e.g. the newest entry of an order).
+    pub fn last_with_prefix(
+        &self,
+        space: Space,
+        prefix: impl AsRef<[u8]>,
+    ) -> Result<Option<(Vec<u8>, sled::IVec)>, StoreError> {
+        self.scan_prefix(space, prefix).next_back().transpose()
+    }
+
+    pub fn stats(&self) -> CommitStats {
+        CommitStats {
+            groups: self.counters.groups.load(Ordering::Relaxed),
+            batches: self.counters.batches.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The error that stopped the store accepting writes, if any.
+    pub fn failure(&self) -> Option<StoreError> {
+        self.poisoned
+            .lock()
+            .ok()
+            .and_then(|failure| failure.clone())
+    }
+
+    /// Stops accepting batches, commits everything already queued, and waits for the
+    /// committer to finish.
+    pub fn close(mut self) -> Result<(), StoreError> {
+        self.shut_down();
+        match self.failure() {
+            Some(failure) => Err(failure),
+            None => Ok(self.db.flush().map(drop)?),
+        }
+    }
+
+    fn shut_down(&mut self) {
+        drop(self.queue.take());
+        if let Some(committer) = self.committer.take() {
+            // The committer catches nothing that could panic; a join error leaves nothing to
+            // recover here.
+            let _ = committer.join();
+        }
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        self.shut_down();
+    }
+}
+
+struct Committer {
+    db: sled::Db,
+    data: sled::Tree,
+    pending: mpsc::Receiver<Pending>,
+    max_group: usize,
+    counters: Arc<Counters>,
+    poisoned: Arc<Mutex<Option<StoreError>>>,
+}
+
+impl Committer {
+    fn run(mut self) {
+        let mut group_number = 0u64;
+        while let Some(first) = self.pending.blocking_recv() {
+            let mut group = vec![first];
+            while group.len() < self.max_group {
+                match self.pending.try_recv() {
+                    Ok(pending) => group.push(pending),
+                    Err(_) => break,
+                }
+            }
+            group_number = group_number.saturating_add(1);
+            let outcome = self.commit_group(&mut group).map(|()| CommitReceipt {
+                group: group_number,
+                group_size: group.len(),
+            });
+            for pending in group {
+                // A submitter that stopped waiting is no reason to stop.
+                let _ = pending.ack.send(outcome.clone());
+            }
+        }
+    }
+
+    /// Applies every batch of the group in one atomic sled batch and flushes once.
+    fn commit_group(&self, group: &mut [Pending]) -> Result<(), StoreError> {
+        if let Some(failure) = self.failure() {
+            return Err(failure);
+        }
+        let mut combined = sled::Batch::default();
+        for pending in group.iter_mut() {
+            // Later batches overwrite earlier ones key by key, as if applied in order.
+            for (key, value) in std::mem::take(&mut pending.batch.writes) {
+                match value {
+                    Some(value) => combined.insert(key, value),
+                    None => combined.remove(key),
+                }
+            }
+        }
+        let result = self
+            .data
+            .apply_batch(combined)
+            .and_then(|()| self.db.flush().map(drop))
+            .map_err(StoreError::from);
+        match &result {
+            Ok(()) => {
+                self.counters.groups.fetch_add(1, Ordering::Relaxed);
+                self.counters
+                    .batches
+                    .fetch_add(group.len() as u64, Ordering::Relaxed);
+            }
+            Err(error) => {
+                // After a failed write or flush, what is on disk is unknown: refuse further
+                // writes rather than acknowledge anything built on top of it.
+                tracing::error!(%error, "store commit failed; refusing further writes");
+                if let Ok(mut poisoned) = self.poisoned.lock() {
+                    *poisoned = Some(StoreError::Poisoned(error.to_string()));
+                }
+            }
+        }
+        result
+    }
+
+    fn failure(&self) -> Option<StoreError> {
+        self.poisoned
+            .lock()
+            .ok()
+            .and_then(|failure| failure.clone())
+    }
+}
