@@ -49,6 +49,9 @@ pub type Ident = Spanned<String>;
 pub struct SourceFile {
     pub items: Vec<Item>,
     pub comments: Vec<Spanned<String>>,
+    /// Byte offset of every line break (`\n`) in the source, so `fmt` can tell a comment that
+    /// ends a line of code from one on a line of its own.
+    pub line_breaks: Vec<u32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

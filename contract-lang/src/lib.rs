@@ -8,5 +8,9 @@
 //! Invariants: this crate does no I/O, reads no clock, uses no floats and no randomness.
 
 pub mod ast;
+pub mod diagnostics;
+pub mod fmt;
+pub mod limits;
 pub mod span;
+pub mod syntax;
 pub mod value;

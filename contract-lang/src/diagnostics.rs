@@ -1,0 +1,118 @@
+//! Rendering diagnostics for people (ariadne) and positions for tools (`line_col`).
+//!
+//! [`render`] with `color = false` is plain, deterministic text: the golden files of the tests
+//! hold exactly that output. Spans are byte offsets; they are clamped to the source and to
+//! character boundaries before rendering, so a diagnostic from another pass (or a stale one)
+//! can never make rendering panic.
+
+use std::ops::Range;
+
+use ariadne::{Config, IndexType, Label, Report, ReportKind, Source};
+
+use crate::span::{Diagnostic, Severity, Span};
+
+/// Renders `diagnostics` against `source` as compiler-style reports: code and message, the
+/// source lines with labelled spans (`file:line:col`), secondary labels and the help line.
+pub fn render(diagnostics: &[Diagnostic], file_name: &str, source: &str, color: bool) -> String {
+    let mut out = Vec::new();
+    let config = Config::default()
+        .with_color(color)
+        .with_index_type(IndexType::Byte);
+    for d in diagnostics {
+        let kind = match d.severity {
+            Severity::Error => ReportKind::Error,
+            Severity::Warning => ReportKind::Warning,
+        };
+        let primary = clamp(source, d.span);
+        let mut report = Report::build(kind, (file_name, primary.clone()))
+            .with_config(config)
+            .with_code(&d.code)
+            .with_message(&d.message)
+            .with_label(
+                Label::new((file_name, primary))
+                    .with_message(&d.label)
+                    .with_color(ariadne::Color::Red)
+                    .with_order(0),
+            );
+        for (i, (span, label)) in d.secondary.iter().enumerate() {
+            report = report.with_label(
+                Label::new((file_name, clamp(source, *span)))
+                    .with_message(label)
+                    .with_color(ariadne::Color::Blue)
+                    .with_order(i as i32 + 1),
+            );
+        }
+        if let Some(help) = &d.help {
+            report = report.with_help(help);
+        }
+        // Writing into a Vec cannot fail; a failure would only lose this report's text.
+        let _ = report
+            .finish()
+            .write((file_name, Source::from(source)), &mut out);
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The 1-based line and column (counted in characters) of a byte offset. Offsets past the end
+/// or inside a character are moved back to the nearest character boundary.
+pub fn line_col(source: &str, byte_offset: u32) -> (u32, u32) {
+    let offset = floor_boundary(source, byte_offset as usize);
+    let before = &source[..offset];
+    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let col = before[line_start..].chars().count() + 1;
+    (to_u32(line), to_u32(col))
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+fn floor_boundary(source: &str, offset: usize) -> usize {
+    let mut offset = offset.min(source.len());
+    while !source.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+/// A byte range inside `source` on character boundaries. An empty span is widened to the
+/// character it points at (if any), so the label has something to underline.
+fn clamp(source: &str, span: Span) -> Range<usize> {
+    let start = floor_boundary(source, span.start as usize);
+    let mut end = floor_boundary(source, span.end as usize).max(start);
+    if end == start {
+        if let Some(c) = source[start..].chars().next() {
+            if c != '\n' {
+                end = start + c.len_utf8();
+            }
+        }
+    }
+    start..end
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_characters() {
+        let src = "ab\n中文x\n";
+        assert_eq!(line_col(src, 0), (1, 1));
+        assert_eq!(line_col(src, 3), (2, 1));
+        assert_eq!(line_col(src, 9), (2, 3));
+        assert_eq!(line_col(src, 4), (2, 1)); // inside `中`: its start
+        assert_eq!(line_col(src, 1000), (3, 1));
+    }
+
+    #[test]
+    fn render_survives_any_span() {
+        let src = "on x\n中";
+        for (s, e) in [(0, 0), (7, 7), (6, 100), (100, 2), (5, 6)] {
+            let d = Diagnostic::error("E0000", "m", Span { start: s, end: e }, "l")
+                .with_secondary(Span { start: e, end: s }, "x");
+            let text = render(&[d], "f.clause", src, false);
+            assert!(text.contains("E0000"), "{text}");
+        }
+    }
+}

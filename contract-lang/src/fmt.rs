@@ -1,0 +1,634 @@
+//! The canonical formatter: one layout for every clause file, comments kept.
+//!
+//! Layout: two-space indentation; one declaration, field, clause item or action per line; a
+//! blank line between top-level items and between clause items (titles and params stay
+//! grouped); spaced operators; the fewest parentheses that keep the tree the parser built;
+//! literals in canonical form (money keeps its written scale, timestamps in UTC as
+//! `YYYY-MM-DDTHH:MM:SSZ`). A rule's condition that does not fit on one line is broken before
+//! each top-level `and` / `or`.
+//!
+//! Comments are reattached by position: a comment before a declaration, field, clause item or
+//! action is printed above it; a comment at the end of a line stays at the end of that node's
+//! last line; comments inside an expression move above the node that holds it.
+//!
+//! `format(parse(format(x)))` equals `format(x)`, and formatting never changes the AST apart
+//! from spans (so it never changes a clause's id).
+
+use crate::ast::*;
+use crate::span::{Diagnostic, Span, Spanned};
+use crate::syntax::civil::format_timestamp;
+use crate::syntax::parser::{binary_prec, binary_text, prec};
+
+/// Width beyond which a rule's condition is broken over several lines.
+const MAX_LINE: usize = 80;
+const INDENT: &str = "  ";
+
+/// Formats a parsed file. An AST that came with diagnostics prints `<error>` where an
+/// expression could not be read; use [`format_source`] to format only valid sources.
+pub fn format(file: &SourceFile) -> String {
+    let mut p = Printer {
+        out: String::new(),
+        indent: 0,
+        comments: &file.comments,
+        next_comment: 0,
+        line_breaks: &file.line_breaks,
+    };
+    p.file(file);
+    p.out
+}
+
+/// Parses and formats `source`, or returns the parser's diagnostics.
+pub fn format_source(source: &str) -> Result<String, Vec<Diagnostic>> {
+    let parsed = crate::syntax::parse(source);
+    if parsed.diagnostics.is_empty() {
+        Ok(format(&parsed.file))
+    } else {
+        Err(parsed.diagnostics)
+    }
+}
+
+struct Printer<'a> {
+    out: String,
+    indent: usize,
+    comments: &'a [Spanned<String>],
+    next_comment: usize,
+    line_breaks: &'a [u32],
+}
+
+impl Printer<'_> {
+    fn line(&mut self, text: &str) {
+        for _ in 0..self.indent {
+            self.out.push_str(INDENT);
+        }
+        self.out.push_str(text);
+        self.out.push('\n');
+    }
+
+    fn blank_line(&mut self) {
+        if !self.out.is_empty() && !self.out.ends_with("\n\n") {
+            self.out.push('\n');
+        }
+    }
+
+    /// Prints, each on its own line, the comments before the node starting at `pos`. A blank
+    /// line after a comment in the source is kept, so a file header or a section comment
+    /// stays apart from what follows.
+    fn leading(&mut self, pos: u32) {
+        self.comments_before(pos, true);
+    }
+
+    /// Prints the comments before `pos` (inside a node that is printed next, or before a
+    /// block's `}`); no blank line separates the last of them from what follows.
+    fn hoist(&mut self, pos: u32) {
+        self.comments_before(pos, false);
+    }
+
+    fn comments_before(&mut self, pos: u32, gap_before_pos: bool) {
+        while let Some(c) = self.comments.get(self.next_comment) {
+            if c.span.start >= pos {
+                break;
+            }
+            self.next_comment += 1;
+            let text = c.node.trim_end().to_string();
+            self.line(&text);
+            let next = match self.comments.get(self.next_comment) {
+                Some(n) if n.span.start < pos => n.span.start,
+                _ if gap_before_pos => pos,
+                _ => break,
+            };
+            if self.line_breaks_between(c.span.end, next) >= 2 {
+                self.out.push('\n');
+            }
+        }
+    }
+
+    /// Appends to the last printed line the comment that follows `end` on the same source line.
+    fn trailing(&mut self, end: u32) {
+        let Some(c) = self.comments.get(self.next_comment) else {
+            return;
+        };
+        if c.span.start < end || self.line_break_between(end, c.span.start) {
+            return;
+        }
+        self.next_comment += 1;
+        if self.out.ends_with('\n') {
+            self.out.pop();
+        }
+        self.out.push(' ');
+        self.out.push_str(c.node.trim_end());
+        self.out.push('\n');
+    }
+
+    fn line_break_between(&self, from: u32, to: u32) -> bool {
+        self.line_breaks_between(from, to) > 0
+    }
+
+    fn line_breaks_between(&self, from: u32, to: u32) -> usize {
+        let first = self.line_breaks.partition_point(|&b| b < from);
+        let last = self.line_breaks.partition_point(|&b| b < to);
+        last.saturating_sub(first)
+    }
+
+    fn file(&mut self, file: &SourceFile) {
+        for item in &file.items {
+            self.blank_line();
+            let span = item_span(item);
+            self.leading(span.start);
+            self.item(item);
+            self.trailing(span.end);
+        }
+        let remaining = self.next_comment < self.comments.len();
+        if remaining && !file.items.is_empty() {
+            self.blank_line();
+        }
+        self.hoist(u32::MAX);
+    }
+
+    fn item(&mut self, item: &Item) {
+        match item {
+            Item::Enum(e) => {
+                self.hoist(e.span.end);
+                let variants: Vec<&str> = e.variants.iter().map(|v| v.node.as_str()).collect();
+                if variants.is_empty() {
+                    self.line(&format!("enum {} {{}}", e.name.node));
+                } else {
+                    self.line(&format!(
+                        "enum {} {{ {} }}",
+                        e.name.node,
+                        variants.join(", ")
+                    ));
+                }
+            }
+            Item::Terms(t) => self.fields_block("terms", &t.fields, t.span),
+            Item::Event(e) => {
+                self.fields_block(&format!("event {}", e.kind.dotted()), &e.fields, e.span)
+            }
+            Item::Clause(c) => self.clause(c),
+        }
+    }
+
+    /// `HEADER {` fields `}` (or `HEADER {}` when empty); a field's record type nests.
+    fn fields_block(&mut self, header: &str, fields: &[Field], span: Span) {
+        let first = fields.first().map_or(span.end, |f| f.span.start);
+        self.hoist(first);
+        if fields.is_empty() && !self.comment_before(span.end) {
+            self.line(&format!("{header} {{}}"));
+            return;
+        }
+        self.line(&format!("{header} {{"));
+        self.fields(fields, span.end);
+        self.line("}");
+    }
+
+    fn comment_before(&self, pos: u32) -> bool {
+        self.comments
+            .get(self.next_comment)
+            .is_some_and(|c| c.span.start < pos)
+    }
+
+    fn fields(&mut self, fields: &[Field], end: u32) {
+        self.indent += 1;
+        for f in fields {
+            self.leading(f.span.start);
+            match &f.ty.kind {
+                TypeExprKind::Record(inner) => {
+                    self.fields_block(&format!("{}:", f.name.node), inner, f.ty.span);
+                }
+                _ => {
+                    self.hoist(f.span.end);
+                    let ty = self.type_expr(&f.ty);
+                    self.line(&format!("{}: {}", f.name.node, ty));
+                }
+            }
+            self.trailing(f.span.end);
+        }
+        self.hoist(end);
+        self.indent -= 1;
+    }
+
+    /// A type on one line; record types nested in lists are written inline.
+    fn type_expr(&self, ty: &TypeExpr) -> String {
+        match &ty.kind {
+            TypeExprKind::Bool => "bool".into(),
+            TypeExprKind::Int => "int".into(),
+            TypeExprKind::Decimal => "decimal".into(),
+            TypeExprKind::Money => "money".into(),
+            TypeExprKind::Duration => "duration".into(),
+            TypeExprKind::Timestamp => "timestamp".into(),
+            TypeExprKind::Text => "text".into(),
+            TypeExprKind::Named(n) => n.node.clone(),
+            TypeExprKind::List(inner) => format!("list<{}>", self.type_expr(inner)),
+            TypeExprKind::Record(fields) if fields.is_empty() => "{}".into(),
+            TypeExprKind::Record(fields) => {
+                let parts: Vec<String> = fields
+                    .iter()
+                    .map(|f| format!("{}: {}", f.name.node, self.type_expr(&f.ty)))
+                    .collect();
+                format!("{{ {} }}", parts.join(", "))
+            }
+        }
+    }
+
+    fn clause(&mut self, c: &ClauseDecl) {
+        let first = c
+            .items
+            .first()
+            .map_or(c.span.end, |i| clause_item_span(i).start);
+        self.hoist(first);
+        if c.items.is_empty() && !self.comment_before(c.span.end) {
+            self.line(&format!("clause {} {{}}", c.name.node));
+            return;
+        }
+        self.line(&format!("clause {} {{", c.name.node));
+        self.indent += 1;
+        let mut previous: Option<&ClauseItem> = None;
+        for item in &c.items {
+            let grouped = matches!(
+                (previous, item),
+                (Some(ClauseItem::Title(_)), ClauseItem::Title(_))
+                    | (Some(ClauseItem::Param(_)), ClauseItem::Param(_))
+            );
+            if previous.is_some() && !grouped {
+                self.blank_line();
+            }
+            let span = clause_item_span(item);
+            self.leading(span.start);
+            self.clause_item(item);
+            self.trailing(span.end);
+            previous = Some(item);
+        }
+        self.hoist(c.span.end);
+        self.indent -= 1;
+        self.line("}");
+    }
+
+    fn clause_item(&mut self, item: &ClauseItem) {
+        match item {
+            ClauseItem::Title(t) => {
+                self.hoist(t.span.end);
+                self.line(&format!(
+                    "title {} {}",
+                    t.lang.node,
+                    text_literal(&t.text.node)
+                ));
+            }
+            ClauseItem::Param(p) => {
+                self.hoist(p.span.end);
+                let mut text = format!("param {}: {}", p.name.node, self.type_expr(&p.ty));
+                if let Some(d) = &p.default {
+                    text.push_str(" = ");
+                    text.push_str(&self.expr(d, prec::IF, false));
+                }
+                self.line(&text);
+            }
+            ClauseItem::Predicate(p) => {
+                self.hoist(p.span.end);
+                let body = self.expr(&p.body, prec::IF, false);
+                self.line(&format!(
+                    "predicate {}({}: {}) = {}",
+                    p.name.node,
+                    p.param.node,
+                    p.param_kind.dotted(),
+                    body
+                ));
+            }
+            ClauseItem::Rule(r) => self.rule(r),
+        }
+    }
+
+    fn rule(&mut self, r: &Rule) {
+        let header_end = match (r.braced, r.actions.first()) {
+            (true, Some(a)) => a.span.start,
+            _ => r.span.end,
+        };
+        self.hoist(header_end);
+        self.line(&format!("on {}", r.on.dotted()));
+        if let Some(cond) = &r.when {
+            self.condition(cond);
+        }
+        if !r.braced {
+            let action = match r.actions.first() {
+                Some(a) => self.action(a),
+                None => "{}".into(),
+            };
+            self.line(&format!("then {action}"));
+            return;
+        }
+        if r.actions.is_empty() && !self.comment_before(r.span.end) {
+            self.line("then {}");
+            return;
+        }
+        self.line("then {");
+        self.indent += 1;
+        for a in &r.actions {
+            self.leading(a.span.start);
+            self.hoist(a.span.end);
+            let text = self.action(a);
+            self.line(&text);
+            self.trailing(a.span.end);
+        }
+        self.hoist(r.span.end);
+        self.indent -= 1;
+        self.line("}");
+    }
+
+    /// `when COND`, broken before each top-level `and` (or `or`) when it is too long.
+    fn condition(&mut self, cond: &Expr) {
+        let one_line = self.expr(cond, prec::IF, false);
+        let width = self.indent * INDENT.len() + "when ".len() + one_line.len();
+        let chain_op = match &cond.kind {
+            ExprKind::Binary {
+                op: op @ (BinaryOp::And | BinaryOp::Or),
+                ..
+            } => Some(*op),
+            _ => None,
+        };
+        let (Some(op), true) = (chain_op, width > MAX_LINE && !one_line.contains('\n')) else {
+            self.line(&format!("when {one_line}"));
+            return;
+        };
+        let mut operands = Vec::new();
+        collect_chain(cond, op, &mut operands);
+        let p = binary_prec(op);
+        for (i, operand) in operands.iter().enumerate() {
+            if i == 0 {
+                let text = self.expr(operand, p, false);
+                self.line(&format!("when {text}"));
+            } else {
+                let text = self.expr(operand, p, true);
+                let keyword = if op == BinaryOp::And { " and" } else { "  or" };
+                self.line(&format!("{keyword} {text}"));
+            }
+        }
+    }
+
+    fn action(&self, a: &Action) -> String {
+        match &a.kind {
+            ActionKind::Set { target, value } => {
+                format!(
+                    "set {} = {}",
+                    target.dotted(),
+                    self.expr(value, prec::IF, false)
+                )
+            }
+            ActionKind::Transfer {
+                kind,
+                from,
+                to,
+                amount,
+            } => {
+                let verb = match kind {
+                    TransferKind::Pay => "pay",
+                    TransferKind::Refund => "refund",
+                    TransferKind::Compensate => "compensate",
+                };
+                format!(
+                    "{verb} {} -> {} {}",
+                    from.node,
+                    to.node,
+                    self.expr(amount, prec::IF, false)
+                )
+            }
+            ActionKind::Notify { party, message } => {
+                format!(
+                    "notify {} {}",
+                    party.node,
+                    self.expr(message, prec::IF, false)
+                )
+            }
+            ActionKind::Activate(c) => format!("activate {}", c.node),
+            ActionKind::Deactivate(c) => format!("deactivate {}", c.node),
+            ActionKind::Review(reason) => format!("review {}", text_literal(&reason.node)),
+        }
+    }
+
+    /// An expression as text. `context` is the precedence of the surrounding operator;
+    /// `right` says the expression is that operator's right operand (or the operand of a
+    /// non-associative one), which needs parentheses already at equal precedence.
+    fn expr(&self, e: &Expr, context: u8, right: bool) -> String {
+        let own = expr_prec(e);
+        let text = self.expr_bare(e);
+        let needs_parens = own < context || (right && own == context && own != prec::POSTFIX);
+        if needs_parens {
+            format!("({text})")
+        } else {
+            text
+        }
+    }
+
+    fn expr_bare(&self, e: &Expr) -> String {
+        match &e.kind {
+            ExprKind::Literal(l) => literal(l),
+            ExprKind::Name(n) => n.node.clone(),
+            ExprKind::Field { base, field } => {
+                format!("{}.{}", self.expr(base, prec::POSTFIX, false), field.node)
+            }
+            ExprKind::Call { callee, args } => {
+                let args: Vec<String> =
+                    args.iter().map(|a| self.expr(a, prec::IF, false)).collect();
+                format!("{}({})", callee.node, args.join(", "))
+            }
+            ExprKind::Unary {
+                op: UnaryOp::Not,
+                operand,
+            } => {
+                format!("not {}", self.expr(operand, prec::NOT, false))
+            }
+            ExprKind::Unary {
+                op: UnaryOp::Neg,
+                operand,
+            } => {
+                format!("-{}", self.expr(operand, prec::NEG, false))
+            }
+            ExprKind::Binary { op, lhs, rhs } => {
+                let p = binary_prec(*op);
+                // Comparisons do not associate: both sides need parentheses at equal precedence.
+                let lhs = self.expr(lhs, p, p == prec::CMP);
+                let rhs = self.expr(rhs, p, true);
+                format!("{lhs} {} {rhs}", binary_text(*op))
+            }
+            ExprKind::List(items) => {
+                let items: Vec<String> = items
+                    .iter()
+                    .map(|i| self.expr(i, prec::IF, false))
+                    .collect();
+                format!("[{}]", items.join(", "))
+            }
+            ExprKind::Jurisdiction(arms) => self.jurisdiction(arms),
+            ExprKind::If {
+                cond,
+                then,
+                otherwise,
+            } => format!(
+                "if {} then {} else {}",
+                self.expr(cond, prec::OR, false),
+                self.expr(then, prec::OR, false),
+                self.expr(otherwise, prec::IF, false)
+            ),
+            ExprKind::Error => "<error>".into(),
+        }
+    }
+
+    /// `jurisdiction {` one arm per line `}`, indented one level below the current line.
+    fn jurisdiction(&self, arms: &[JurisdictionArm]) -> String {
+        if arms.is_empty() {
+            return "jurisdiction {}".into();
+        }
+        let inner = INDENT.repeat(self.indent + 1);
+        let mut text = String::from("jurisdiction {\n");
+        for arm in arms {
+            let code = arm.code.as_ref().map_or("_", |c| c.node.as_str());
+            // Arm bodies are printed one level deeper, so nested blocks indent further.
+            let nested = Printer {
+                indent: self.indent + 1,
+                ..self.shallow()
+            };
+            text.push_str(&format!(
+                "{inner}{code} => {}\n",
+                nested.expr(&arm.body, prec::IF, false)
+            ));
+        }
+        text.push_str(&INDENT.repeat(self.indent));
+        text.push('}');
+        text
+    }
+
+    /// A printer for nested expression text only (no output or comments of its own).
+    fn shallow(&self) -> Printer<'static> {
+        Printer {
+            out: String::new(),
+            indent: self.indent,
+            comments: &[],
+            next_comment: 0,
+            line_breaks: &[],
+        }
+    }
+}
+
+fn collect_chain<'e>(e: &'e Expr, op: BinaryOp, out: &mut Vec<&'e Expr>) {
+    // Iterative down the left spine: chains are as long as the depth limit allows.
+    let mut spine = Vec::new();
+    let mut cur = e;
+    while let ExprKind::Binary { op: o, lhs, rhs } = &cur.kind {
+        if *o != op {
+            break;
+        }
+        spine.push(rhs.as_ref());
+        cur = lhs;
+    }
+    out.push(cur);
+    out.extend(spine.into_iter().rev());
+}
+
+fn expr_prec(e: &Expr) -> u8 {
+    match &e.kind {
+        ExprKind::If { .. } => prec::IF,
+        ExprKind::Binary { op, .. } => binary_prec(*op),
+        ExprKind::Unary {
+            op: UnaryOp::Not, ..
+        } => prec::NOT,
+        ExprKind::Unary {
+            op: UnaryOp::Neg, ..
+        } => prec::NEG,
+        ExprKind::Literal(Literal::Int(v)) if *v < 0 => prec::NEG,
+        ExprKind::Literal(
+            Literal::Decimal { mantissa, .. }
+            | Literal::Percent { mantissa, .. }
+            | Literal::Money { mantissa, .. },
+        ) if *mantissa < 0 => prec::NEG,
+        _ => prec::POSTFIX,
+    }
+}
+
+fn item_span(item: &Item) -> Span {
+    match item {
+        Item::Enum(e) => e.span,
+        Item::Terms(t) => t.span,
+        Item::Event(e) => e.span,
+        Item::Clause(c) => c.span,
+    }
+}
+
+fn clause_item_span(item: &ClauseItem) -> Span {
+    match item {
+        ClauseItem::Title(t) => t.span,
+        ClauseItem::Param(p) => p.span,
+        ClauseItem::Predicate(p) => p.span,
+        ClauseItem::Rule(r) => r.span,
+    }
+}
+
+/// A literal in canonical form.
+pub fn literal(l: &Literal) -> String {
+    match l {
+        Literal::Bool(b) => b.to_string(),
+        Literal::Int(v) => v.to_string(),
+        Literal::Decimal { mantissa, scale } => decimal(*mantissa, *scale),
+        Literal::Percent { mantissa, scale } => format!("{}%", decimal(*mantissa, *scale)),
+        Literal::Money {
+            mantissa,
+            scale,
+            currency,
+        } => format!("{} {currency}", decimal(*mantissa, *scale)),
+        Literal::Duration(parts) => parts
+            .iter()
+            .map(|(n, unit)| format!("{n}{}", unit.suffix()))
+            .collect(),
+        Literal::Timestamp(seconds) => format_timestamp(*seconds),
+        Literal::Text(s) => text_literal(s),
+    }
+}
+
+/// `mantissa × 10^-scale` with exactly `scale` digits after the point (none when 0).
+pub fn decimal(mantissa: i64, scale: u8) -> String {
+    let digits = mantissa.unsigned_abs().to_string();
+    let sign = if mantissa < 0 { "-" } else { "" };
+    let scale = usize::from(scale);
+    if scale == 0 {
+        return format!("{sign}{digits}");
+    }
+    let padded = format!("{digits:0>width$}", width = scale + 1);
+    let (int, frac) = padded.split_at(padded.len() - scale);
+    format!("{sign}{int}.{frac}")
+}
+
+/// A text literal with the escapes the lexer reads.
+pub fn text_literal(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_keep_their_scale() {
+        assert_eq!(decimal(15000, 2), "150.00");
+        assert_eq!(decimal(5, 1), "0.5");
+        assert_eq!(decimal(5, 3), "0.005");
+        assert_eq!(decimal(-5, 3), "-0.005");
+        assert_eq!(decimal(42, 0), "42");
+        assert_eq!(decimal(i64::MIN, 2), "-92233720368547758.08");
+    }
+
+    #[test]
+    fn text_escapes() {
+        assert_eq!(
+            text_literal("a\"b\\c\nd\te\u{1}中"),
+            "\"a\\\"b\\\\c\\nd\\te\\u{1}中\""
+        );
+    }
+}
