@@ -9,4 +9,5 @@
 //!   consistency proofs;
 //! * [`checkpoint`]: C2SP checkpoints, signed notes, witness cosignatures and trust policies.
 
+pub mod merkle;
 pub mod sign;
