@@ -24,22 +24,23 @@ pub fn render(diagnostics: &[Diagnostic], file_name: &str, source: &str, color: 
             Severity::Warning => ReportKind::Warning,
         };
         let primary = clamp(source, d.span);
-        let mut report = Report::build(kind, (file_name, primary.clone()))
+        let mut labels = vec![(primary.clone(), d.label.as_str(), ariadne::Color::Red)];
+        for (span, label) in &d.secondary {
+            labels.push((clamp(source, *span), label.as_str(), ariadne::Color::Blue));
+        }
+        // Labels in source order: ariadne starts a new snippet for a label above the previous
+        // one, which would repeat the header with the primary location.
+        labels.sort_by_key(|(range, _, _)| range.start);
+        let mut report = Report::build(kind, (file_name, primary))
             .with_config(config)
             .with_code(&d.code)
-            .with_message(&d.message)
-            .with_label(
-                Label::new((file_name, primary))
-                    .with_message(&d.label)
-                    .with_color(ariadne::Color::Red)
-                    .with_order(0),
-            );
-        for (i, (span, label)) in d.secondary.iter().enumerate() {
+            .with_message(&d.message);
+        for (order, (range, label, color)) in labels.into_iter().enumerate() {
             report = report.with_label(
-                Label::new((file_name, clamp(source, *span)))
+                Label::new((file_name, range))
                     .with_message(label)
-                    .with_color(ariadne::Color::Blue)
-                    .with_order(i as i32 + 1),
+                    .with_color(color)
+                    .with_order(i32::try_from(order).unwrap_or(i32::MAX)),
             );
         }
         if let Some(help) = &d.help {

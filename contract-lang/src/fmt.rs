@@ -169,8 +169,6 @@ impl Printer<'_> {
 
     /// `HEADER {` fields `}` (or `HEADER {}` when empty); a field's record type nests.
     fn fields_block(&mut self, header: &str, fields: &[Field], span: Span) {
-        let first = fields.first().map_or(span.end, |f| f.span.start);
-        self.hoist(first);
         if fields.is_empty() && !self.comment_before(span.end) {
             self.line(&format!("{header} {{}}"));
             return;
@@ -230,11 +228,6 @@ impl Printer<'_> {
     }
 
     fn clause(&mut self, c: &ClauseDecl) {
-        let first = c
-            .items
-            .first()
-            .map_or(c.span.end, |i| clause_item_span(i).start);
-        self.hoist(first);
         if c.items.is_empty() && !self.comment_before(c.span.end) {
             self.line(&format!("clause {} {{}}", c.name.node));
             return;
@@ -297,9 +290,11 @@ impl Printer<'_> {
     }
 
     fn rule(&mut self, r: &Rule) {
-        let header_end = match (r.braced, r.actions.first()) {
-            (true, Some(a)) => a.span.start,
-            _ => r.span.end,
+        // Comments inside `on … when …` move above the rule; those after `then {` stay inside.
+        let header_end = match (&r.when, r.braced) {
+            (_, false) => r.span.end,
+            (Some(cond), true) => cond.span.end,
+            (None, true) => r.on.span.end,
         };
         self.hoist(header_end);
         self.line(&format!("on {}", r.on.dotted()));

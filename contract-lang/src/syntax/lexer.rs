@@ -288,6 +288,7 @@ impl<'s> Lexer<'s, '_> {
                 ' ' | '\t' | '\r' => self.pos += 1,
                 '/' if self.rest().starts_with("//") => self.comment(),
                 '"' => self.string(),
+                '\'' if self.single_quoted() => {}
                 '0'..='9' => self.number(),
                 c if is_ident_start(c) => self.word(),
                 _ => self.operator(c),
@@ -445,6 +446,30 @@ impl<'s> Lexer<'s, '_> {
             TokenKind::Str(text)
         };
         self.push(kind, start);
+    }
+
+    /// `'text'` as other languages write it: reported, and read as the text it plainly is.
+    /// Returns false (nothing consumed) when no closing `'` follows on the same line.
+    fn single_quoted(&mut self) -> bool {
+        let start = self.pos;
+        let body = &self.rest()[1..];
+        let line = &body[..body.find('\n').unwrap_or(body.len())];
+        let Some(len) = line.find('\'') else {
+            return false;
+        };
+        let text = line[..len].to_string();
+        self.pos += len + 2;
+        self.error(
+            Diagnostic::error(
+                "E0108",
+                "text is written in double quotes",
+                Span::new(start, self.pos),
+                "single quotes",
+            )
+            .with_help(format!("write \"{}\"", text.escape_default())),
+        );
+        self.push(TokenKind::Str(text), start);
+        true
     }
 
     fn unclosed_string(&mut self, start: usize) {

@@ -265,7 +265,7 @@ impl<'t, 'k> Parser<'t, 'k> {
     /// Reports "expected WHAT, found …" at the current token.
     fn expected(&mut self, what: &str) -> Failed {
         let found = self.describe_current();
-        let span = self.peek().span;
+        let span = self.missing_span();
         self.error(Diagnostic::error(
             "E0202",
             format!("expected {what}, found {found}"),
@@ -273,6 +273,19 @@ impl<'t, 'k> Parser<'t, 'k> {
             format!("expected {what}"),
         ));
         Failed
+    }
+
+    /// Where to point when something is missing: the current token, unless it starts a new
+    /// line (or is the end of the file); then the end of the previous token, where the missing
+    /// piece belongs.
+    fn missing_span(&self) -> Span {
+        let t = self.peek();
+        if (t.line_start || matches!(t.kind, TokenKind::Eof)) && self.pos > 0 {
+            let end = self.prev_end();
+            Span { start: end, end }
+        } else {
+            t.span
+        }
     }
 
     fn expect_punct(&mut self, p: Punct, context: &str) -> PResult<Span> {
@@ -381,6 +394,19 @@ impl<'t, 'k> Parser<'t, 'k> {
                 Some("enum") => self.enum_decl().map(Item::Enum),
                 Some("terms") => self.terms_decl().map(Item::Terms),
                 Some("event") => self.event_decl().map(Item::Event),
+                _ if self.is_punct(Punct::RBrace) => {
+                    let span = self.bump().span;
+                    self.error(
+                        Diagnostic::error(
+                            "E0208",
+                            "this `}` closes nothing",
+                            span,
+                            "no open `{` to close",
+                        )
+                        .with_help("remove it, or check the braces above"),
+                    );
+                    continue;
+                }
                 _ => {
                     let found = self.describe_current();
                     let span = self.peek().span;
@@ -390,8 +416,8 @@ impl<'t, 'k> Parser<'t, 'k> {
                         span,
                         "not the start of a declaration",
                     );
-                    if self.at_clause_item_start() || self.is_punct(Punct::RBrace) {
-                        d = d.with_help("this may belong inside a clause; check the braces above");
+                    if self.at_clause_item_start() || self.at_action_start() {
+                        d = d.with_help("this belongs inside a clause; check the braces above");
                     }
                     self.error(d);
                     Err(Failed)
@@ -631,7 +657,9 @@ impl<'t, 'k> Parser<'t, 'k> {
             match item {
                 Ok(item) => items.push(item),
                 Err(Failed) => self.skip_until(start, |p| {
-                    p.at_clause_item_start() || p.is_punct(Punct::RBrace)
+                    p.at_clause_item_start()
+                        || p.is_punct(Punct::RBrace)
+                        || (p.peek().line_start && p.at_action_start())
                 }),
             }
         }
@@ -676,7 +704,7 @@ impl<'t, 'k> Parser<'t, 'k> {
         let name = self.ident("the parameter's name")?;
         if !self.is_punct(Punct::Colon) {
             let found = self.describe_current();
-            let span = self.peek().span;
+            let span = self.missing_span();
             self.error(
                 Diagnostic::error(
                     "E0202",
@@ -738,7 +766,7 @@ impl<'t, 'k> Parser<'t, 'k> {
         };
         if self.eat_word("then").is_none() {
             let found = self.describe_current();
-            let span = self.peek().span;
+            let span = self.missing_span();
             let (message, label) = match when {
                 Some(_) => (
                     "expected `then` after the rule's condition",
@@ -808,7 +836,9 @@ impl<'t, 'k> Parser<'t, 'k> {
                 Err(Failed) => self.skip_until(start, |p| {
                     p.at_action_start()
                         || p.is_punct(Punct::RBrace)
-                        || (p.peek().line_start && p.at_clause_item_start())
+                        || (p.peek().line_start
+                            && (p.at_clause_item_start()
+                                || p.word_at(0).is_some_and(|w| !is_keyword(w))))
                 }),
             }
         }
@@ -824,7 +854,7 @@ impl<'t, 'k> Parser<'t, 'k> {
                 let target = self.path("the term to set, such as `terms.delivery_due`")?;
                 if !self.is_punct(Punct::Assign) {
                     let found = self.describe_current();
-                    let span = self.peek().span;
+                    let span = self.missing_span();
                     let mut d = Diagnostic::error(
                         "E0202",
                         format!("expected `=` after the term to set, found {found}"),
@@ -851,7 +881,7 @@ impl<'t, 'k> Parser<'t, 'k> {
                 let from = self.ident("the paying party")?;
                 if self.eat_punct(Punct::Arrow).is_none() {
                     let found = self.describe_current();
-                    let span = self.peek().span;
+                    let span = self.missing_span();
                     self.error(
                         Diagnostic::error(
                             "E0202",
@@ -975,17 +1005,13 @@ impl<'t, 'k> Parser<'t, 'k> {
     fn expr_or_missing(&mut self, what: &str) -> PResult<Expr> {
         if self.ends_expression() {
             let found = self.describe_current();
-            let span = Span::new(self.prev_end() as usize, self.prev_end() as usize);
-            let at = self.peek().span;
-            self.error(
-                Diagnostic::error(
-                    "E0207",
-                    format!("expected {what}, found {found}"),
-                    at,
-                    format!("expected {what} before this"),
-                )
-                .with_secondary(span, "missing here"),
-            );
+            let at = self.missing_span();
+            self.error(Diagnostic::error(
+                "E0207",
+                format!("expected {what}, found {found}"),
+                at,
+                format!("expected {what} here"),
+            ));
             return self.node(ExprKind::Error, at);
         }
         self.expr()
@@ -994,10 +1020,7 @@ impl<'t, 'k> Parser<'t, 'k> {
     fn ends_expression(&self) -> bool {
         match &self.peek().kind {
             TokenKind::Eof => true,
-            TokenKind::Punct(p) => matches!(
-                p,
-                Punct::RBrace | Punct::RParen | Punct::RBracket | Punct::Comma
-            ),
+            TokenKind::Punct(p) => *p == Punct::RBrace,
             TokenKind::Word(w) => {
                 is_keyword(w)
                     && !matches!(
@@ -1280,7 +1303,7 @@ impl<'t, 'k> Parser<'t, 'k> {
                 let mut inner = self.expr()?;
                 if self.eat_punct(Punct::RParen).is_none() {
                     let found = self.describe_current();
-                    let span = self.peek().span;
+                    let span = self.missing_span();
                     self.error(
                         Diagnostic::error(
                             "E0205",
@@ -1303,11 +1326,12 @@ impl<'t, 'k> Parser<'t, 'k> {
             }
             _ => {
                 let found = self.describe_current();
+                let span = self.missing_span();
                 self.error(Diagnostic::error(
                     "E0207",
                     format!("expected an expression, found {found}"),
-                    t.span,
-                    "expected an expression",
+                    span,
+                    "expected an expression here",
                 ));
                 Err(Failed)
             }
@@ -1366,7 +1390,7 @@ impl<'t, 'k> Parser<'t, 'k> {
                 return Ok(items);
             }
             let found = self.describe_current();
-            let span = self.peek().span;
+            let span = self.missing_span();
             self.error(
                 Diagnostic::error(
                     "E0205",
@@ -1388,7 +1412,7 @@ impl<'t, 'k> Parser<'t, 'k> {
         let cond = self.expr()?;
         if self.eat_word("then").is_none() {
             let found = self.describe_current();
-            let span = self.peek().span;
+            let span = self.missing_span();
             self.error(
                 Diagnostic::error(
                     "E0204",
@@ -1403,7 +1427,7 @@ impl<'t, 'k> Parser<'t, 'k> {
         let then = self.expr()?;
         if self.eat_word("else").is_none() {
             let found = self.describe_current();
-            let span = self.peek().span;
+            let span = self.missing_span();
             self.error(
                 Diagnostic::error(
                     "E0204",
