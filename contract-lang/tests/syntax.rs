@@ -236,6 +236,10 @@ fn keywords_and_identifiers() {
             .is_empty()
     );
     assert_eq!(codes("clause c { param then: int }"), ["E0212"]);
+    assert!(
+        codes("\u{feff}clause c {}\r\n").is_empty(),
+        "a byte-order mark and CRLF are fine"
+    );
     let long = "a".repeat(limits::MAX_IDENT_LEN + 1);
     assert_eq!(codes(&format!("clause {long} {{}}")), ["E0304"]);
 }
@@ -283,6 +287,29 @@ fn limits_are_diagnostics() {
     let errors = parse(&"@ ".repeat(1000)).diagnostics;
     assert_eq!(errors.len(), limits::MAX_DIAGNOSTICS + 1);
     assert_eq!(errors.last().map(|d| d.code.as_str()), Some("E0307"));
+}
+
+/// The deepest accepted expression needs little stack even in a debug build, so the limit (not
+/// the thread's stack size) is what bounds recursion in the parser and in every later pass.
+#[test]
+fn deepest_accepted_nesting_fits_a_small_stack() {
+    let depth = limits::MAX_NESTING_DEPTH - 2;
+    let src = format!(
+        "clause c {{ param x: int = {}-1{} }}",
+        "(not ".repeat(depth / 2),
+        ")".repeat(depth / 2)
+    );
+    let handle = std::thread::Builder::new()
+        .stack_size(512 * 1024)
+        .spawn(move || {
+            let parsed = parse(&src);
+            let formatted = format(&parsed.file);
+            (parsed.diagnostics.len(), formatted)
+        })
+        .expect("spawn");
+    let (errors, formatted) = handle.join().expect("no stack overflow");
+    assert_eq!(errors, 0);
+    assert!(formatted.contains("not not not"), "{formatted}");
 }
 
 #[test]
@@ -612,6 +639,22 @@ proptest! {
         let _ = parse_expr(&text);
         let _ = format_source(&text);
         let _ = format(&parsed.file);
+    }
+
+    #[test]
+    fn render_survives_any_span(
+        source in "(.|\r\n|\n|\t){0,60}",
+        spans in prop::collection::vec((0u32..80, 0u32..80), 1..4),
+        help in prop::option::of(".{0,10}"),
+    ) {
+        let mut d = contract_lang::span::Diagnostic::error("E0999", "m", Span { start: spans[0].0, end: spans[0].1 }, "primary");
+        for &(start, end) in &spans[1..] {
+            d = d.with_secondary(Span { start, end }, "secondary");
+        }
+        d.help = help;
+        let text = render(&[d], "any.clause", &source, false);
+        prop_assert!(text.contains("E0999"));
+        let _ = contract_lang::diagnostics::line_col(&source, spans[0].0);
     }
 
     #[test]

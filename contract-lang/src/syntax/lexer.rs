@@ -270,6 +270,10 @@ impl<'s> Lexer<'s, '_> {
     }
 
     fn run(&mut self) {
+        // A byte-order mark some editors put first is not part of the text.
+        if self.src.starts_with('\u{feff}') {
+            self.pos = '\u{feff}'.len_utf8();
+        }
         while self.pos < self.src.len() {
             if self.sink.is_full() {
                 break;
