@@ -10,4 +10,5 @@
 //! * [`checkpoint`]: C2SP checkpoints, signed notes, witness cosignatures and trust policies.
 
 pub mod merkle;
+pub mod model;
 pub mod sign;

@@ -1,0 +1,282 @@
+//! Entries: the steps of an order's history, hash-chained and signed by every party.
+//!
+//! Entry `n` names the hash of entry `n - 1` (`prev`) and the hash of the order's state after it
+//! (`state`). What happened is a [`Step`]: the genesis, an event with the outcome the state
+//! machine computed for it, or a review decision.
+
+use std::collections::BTreeMap;
+
+use contract_lang::value::{Money, Value};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    decode, decode_plain, encode, verify_party_signatures, BreakerPolicy, Digest, ModelError,
+    OrderId, PartySignatureError, PartySignatures, SignedEvent, SignedReview, Versioned, VERSION,
+};
+use crate::sign::{Domain, PublicKey, SigningKey};
+
+/// One step of an order's history, as every party signs it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryBody {
+    /// Data model version ([`VERSION`]).
+    pub v: u32,
+    pub order: OrderId,
+    /// Position in the order's history: the genesis is 0.
+    pub seq: u64,
+    /// Hash of the previous entry's body ([`Digest::ZERO`] for the genesis).
+    pub prev: Digest,
+    pub step: Step,
+    /// Hash of the order's state after this step.
+    pub state: Digest,
+}
+
+impl Versioned for EntryBody {
+    const WHAT: &'static str = "entry";
+    fn version(&self) -> u32 {
+        self.v
+    }
+}
+
+impl EntryBody {
+    pub fn new(order: OrderId, seq: u64, prev: Digest, step: Step, state: Digest) -> EntryBody {
+        EntryBody {
+            v: VERSION,
+            order,
+            seq,
+            prev,
+            step,
+            state,
+        }
+    }
+
+    pub fn encode(&self) -> Result<Vec<u8>, ModelError> {
+        encode(Self::WHAT, self)
+    }
+}
+
+/// What happened in one entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    /// The order started (the contract is the bundle's; its hash is the order id).
+    Genesis,
+    /// A signed fact arrived.
+    Event(EventStep),
+    /// The parties decided on what was held.
+    Review(ReviewStep),
+}
+
+/// A fact and what it caused.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventStep {
+    pub event: SignedEvent,
+    /// The time the breaker measures the event at: the later of its event time and the latest
+    /// event time the order had seen (see `state::breaker`).
+    pub effective_at: i64,
+    pub outcome: Outcome,
+}
+
+/// The outcome of an event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The clauses' effects were applied (possibly none).
+    Applied(Effects),
+    /// Applying these effects would have exceeded the breaker's policy: they are held until a
+    /// review, and the order pauses.
+    BreakerTripped {
+        held: Effects,
+        report: BreakerReport,
+    },
+    /// A conflict, a clause's `review` action or an evaluation error: nothing was applied and
+    /// the order waits for a review.
+    ToReview { reasons: Vec<ReviewReason> },
+    /// The order was paused (tripped or in review): the fact is recorded, nothing evaluated.
+    Paused,
+}
+
+/// Why an event was handed to review.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewReason {
+    /// Several rules set the same term from one event.
+    Conflict {
+        target: String,
+        clauses: Vec<String>,
+    },
+    /// A rule's `review "…"` action fired.
+    Requested {
+        clause: String,
+        rule: u32,
+        reason: String,
+    },
+    /// Evaluating a clause failed deterministically (overflow, currency mismatch, …).
+    EvaluationError { clause: String, message: String },
+}
+
+/// The effects of one event (or of an approved review), in the order the clauses produced them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Effects {
+    pub amendments: Vec<Amendment>,
+    pub activations: Vec<Activation>,
+    pub obligations: Vec<Obligation>,
+    pub notifications: Vec<Notification>,
+}
+
+impl Effects {
+    pub fn is_empty(&self) -> bool {
+        self.amendments.is_empty()
+            && self.activations.is_empty()
+            && self.obligations.is_empty()
+            && self.notifications.is_empty()
+    }
+
+    /// Whether these effects amend the contract (a term set or a clause (de)activated): what
+    /// the breaker counts.
+    pub fn amends(&self) -> bool {
+        !self.amendments.is_empty() || !self.activations.is_empty()
+    }
+}
+
+/// `set terms.NAME = …` as applied.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Amendment {
+    pub clause: String,
+    /// Index of the rule within its clause, from 0.
+    pub rule: u32,
+    pub term: String,
+    /// The term's value before, `None` if it was unset.
+    pub before: Option<Value>,
+    pub after: Value,
+}
+
+/// `activate` / `deactivate` as applied.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Activation {
+    pub clause: String,
+    pub rule: u32,
+    pub target: String,
+    pub active: bool,
+}
+
+/// The kind of a money transfer a clause owes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransferKind {
+    Pay,
+    Refund,
+    Compensate,
+}
+
+impl TransferKind {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            TransferKind::Pay => "pay",
+            TransferKind::Refund => "refund",
+            TransferKind::Compensate => "compensate",
+        }
+    }
+}
+
+/// `pay` / `refund` / `compensate` as owed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Obligation {
+    pub clause: String,
+    pub rule: u32,
+    pub kind: TransferKind,
+    pub from: String,
+    pub to: String,
+    pub amount: Money,
+}
+
+/// `notify` as sent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    pub clause: String,
+    pub rule: u32,
+    pub party: String,
+    pub message: String,
+}
+
+/// The breaker's root-cause report: the automatic amendments inside the window when it
+/// tripped, each with the fact that caused it. The held effects are in the outcome.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BreakerReport {
+    pub policy: BreakerPolicy,
+    /// Effective time of the event whose effects were held.
+    pub effective_at: i64,
+    /// The window is `(window_start, effective_at]`.
+    pub window_start: i64,
+    /// The amendments already in the window, oldest first.
+    pub in_window: Vec<WindowAmendment>,
+}
+
+/// An automatic amendment as the breaker remembers it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowAmendment {
+    /// The entry that applied it.
+    pub seq: u64,
+    pub effective_at: i64,
+    /// The fact behind it: kind, event time, fields, attester and hash.
+    pub event_kind: String,
+    pub event_at: i64,
+    pub fields: BTreeMap<String, Value>,
+    pub attester: String,
+    pub event: Digest,
+    pub amendments: Vec<Amendment>,
+    pub activations: Vec<Activation>,
+}
+
+/// A review decision and what it applied.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewStep {
+    pub review: SignedReview,
+    /// The held effects, applied on approval; empty when discarded.
+    pub applied: Effects,
+}
+
+/// An entry body as signed, with the signature of every party.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedEntry {
+    /// Canonical bytes of the [`EntryBody`].
+    #[serde(with = "serde_bytes")]
+    pub body: Vec<u8>,
+    /// Each party's signature over `body` in [`Domain::Entry`].
+    pub signatures: PartySignatures,
+}
+
+impl SignedEntry {
+    pub fn unsigned(body: Vec<u8>) -> SignedEntry {
+        SignedEntry {
+            body,
+            signatures: PartySignatures::new(),
+        }
+    }
+
+    /// Adds `role`'s signature over the body.
+    pub fn sign(&mut self, role: &str, key: &SigningKey) {
+        self.signatures
+            .insert(role.to_string(), key.sign(Domain::Entry, &self.body));
+    }
+
+    /// The entry hash: SHA-256 of the body bytes. This is what the Merkle log commits to.
+    pub fn hash(&self) -> Digest {
+        Digest::of(&self.body)
+    }
+
+    pub fn entry(&self) -> Result<EntryBody, ModelError> {
+        decode(&self.body)
+    }
+
+    pub fn verify(&self, parties: &BTreeMap<String, PublicKey>) -> Result<(), PartySignatureError> {
+        verify_party_signatures(parties, Domain::Entry, &self.body, &self.signatures)
+    }
+
+    pub fn to_bytes(&self) -> Result<Vec<u8>, ModelError> {
+        encode("signed entry", self)
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<SignedEntry, ModelError> {
+        decode_plain("signed entry", bytes)
+    }
+}
