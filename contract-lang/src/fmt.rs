@@ -7,9 +7,10 @@
 //! `YYYY-MM-DDTHH:MM:SSZ`). A rule's condition that does not fit on one line is broken before
 //! each top-level `and` / `or`.
 //!
-//! Comments are reattached by position: a comment before a declaration, field, clause item or
-//! action is printed above it; a comment at the end of a line stays at the end of that node's
-//! last line; comments inside an expression move above the node that holds it.
+//! Comments are reattached by position: a comment before a declaration, field, clause item,
+//! action or jurisdiction case is printed above it; a comment at the end of a line stays at the
+//! end of that node's last line; other comments inside an expression move above the node that
+//! holds it.
 //!
 //! `format(parse(format(x)))` equals `format(x)`, and formatting never changes the AST apart
 //! from spans (so it never changes a clause's id).
@@ -30,8 +31,10 @@ pub fn format(file: &SourceFile) -> String {
         out: String::new(),
         indent: 0,
         comments: &file.comments,
-        next_comment: 0,
+        taken: vec![false; file.comments.len()],
+        first_untaken: 0,
         line_breaks: &file.line_breaks,
+        measuring: false,
     };
     p.file(file);
     p.out
@@ -51,9 +54,17 @@ struct Printer<'a> {
     out: String,
     indent: usize,
     comments: &'a [Spanned<String>],
-    next_comment: usize,
+    /// Comments already printed. Jurisdiction cases take theirs while the node holding them is
+    /// printed, after the node's other inner comments were hoisted, so order alone won't do.
+    taken: Vec<bool>,
+    first_untaken: usize,
     line_breaks: &'a [u32],
+    /// Set while an expression is printed only to measure it: comments are left alone.
+    measuring: bool,
 }
+
+/// Byte ranges `[start, end)` inside a node whose comments belong to a jurisdiction case.
+type Regions = Vec<(u32, u32)>;
 
 impl Printer<'_> {
     fn line(&mut self, text: &str) {
@@ -74,48 +85,101 @@ impl Printer<'_> {
     /// line after a comment in the source is kept, so a file header or a section comment
     /// stays apart from what follows.
     fn leading(&mut self, pos: u32) {
-        self.comments_before(pos, true);
+        let lines = self.take_before(pos, true, &[]);
+        self.emit(lines);
     }
 
     /// Prints the comments before `pos` (inside a node that is printed next, or before a
     /// block's `}`); no blank line separates the last of them from what follows.
     fn hoist(&mut self, pos: u32) {
-        self.comments_before(pos, false);
+        let lines = self.take_before(pos, false, &[]);
+        self.emit(lines);
     }
 
-    fn comments_before(&mut self, pos: u32, gap_before_pos: bool) {
-        while let Some(c) = self.comments.get(self.next_comment) {
+    /// Like [`Self::hoist`] for a node whose expressions are `exprs`: comments that belong to
+    /// one of their jurisdiction cases stay for the case.
+    fn hoist_node(&mut self, end: u32, exprs: &[&Expr]) {
+        let mut regions = Regions::new();
+        for e in exprs {
+            case_regions(e, &mut regions);
+        }
+        let lines = self.take_before(end, false, &regions);
+        self.emit(lines);
+    }
+
+    fn emit(&mut self, lines: Vec<String>) {
+        for text in lines {
+            if text.is_empty() {
+                self.out.push('\n');
+            } else {
+                self.line(&text);
+            }
+        }
+    }
+
+    /// Takes the untaken comments that start before `pos` and outside `skip`, as lines; an
+    /// empty line stands for a blank line kept from the source.
+    fn take_before(&mut self, pos: u32, gap_before_pos: bool, skip: &[(u32, u32)]) -> Vec<String> {
+        let mut lines = Vec::new();
+        let mut i = self.first_untaken;
+        while let Some(c) = self.comments.get(i) {
             if c.span.start >= pos {
                 break;
             }
-            self.next_comment += 1;
-            let text = c.node.trim_end().to_string();
-            self.line(&text);
-            let next = match self.comments.get(self.next_comment) {
-                Some(n) if n.span.start < pos => n.span.start,
-                _ if gap_before_pos => pos,
-                _ => break,
-            };
-            if self.line_breaks_between(c.span.end, next) >= 2 {
-                self.out.push('\n');
+            let skipped = skip
+                .iter()
+                .any(|&(a, b)| a <= c.span.start && c.span.start < b);
+            if self.taken[i] || skipped {
+                i += 1;
+                continue;
             }
+            self.taken[i] = true;
+            lines.push(c.node.trim_end().to_string());
+            let next = match self.comments.get(i + 1) {
+                Some(n) if n.span.start < pos => Some(n.span.start),
+                _ if gap_before_pos => Some(pos),
+                _ => None,
+            };
+            if next.is_some_and(|next| self.line_breaks_between(c.span.end, next) >= 2) {
+                lines.push(String::new());
+            }
+            i += 1;
         }
+        while self.taken.get(self.first_untaken).copied().unwrap_or(false) {
+            self.first_untaken += 1;
+        }
+        lines
+    }
+
+    fn has_untaken_before(&self, pos: u32) -> bool {
+        self.comments
+            .get(self.first_untaken)
+            .is_some_and(|c| c.span.start < pos)
+    }
+
+    /// Takes the comment that follows `end` on the same source line, if any.
+    fn take_trailing(&mut self, end: u32) -> Option<String> {
+        let c = self.comments.get(self.first_untaken)?;
+        if c.span.start < end || self.line_break_between(end, c.span.start) {
+            return None;
+        }
+        self.taken[self.first_untaken] = true;
+        while self.taken.get(self.first_untaken).copied().unwrap_or(false) {
+            self.first_untaken += 1;
+        }
+        Some(c.node.trim_end().to_string())
     }
 
     /// Appends to the last printed line the comment that follows `end` on the same source line.
     fn trailing(&mut self, end: u32) {
-        let Some(c) = self.comments.get(self.next_comment) else {
+        let Some(text) = self.take_trailing(end) else {
             return;
         };
-        if c.span.start < end || self.line_break_between(end, c.span.start) {
-            return;
-        }
-        self.next_comment += 1;
         if self.out.ends_with('\n') {
             self.out.pop();
         }
         self.out.push(' ');
-        self.out.push_str(c.node.trim_end());
+        self.out.push_str(&text);
         self.out.push('\n');
     }
 
@@ -137,8 +201,7 @@ impl Printer<'_> {
             self.item(item);
             self.trailing(span.end);
         }
-        let remaining = self.next_comment < self.comments.len();
-        if remaining && !file.items.is_empty() {
+        if self.has_untaken_before(u32::MAX) && !file.items.is_empty() {
             self.blank_line();
         }
         self.hoist(u32::MAX);
@@ -169,19 +232,13 @@ impl Printer<'_> {
 
     /// `HEADER {` fields `}` (or `HEADER {}` when empty); a field's record type nests.
     fn fields_block(&mut self, header: &str, fields: &[Field], span: Span) {
-        if fields.is_empty() && !self.comment_before(span.end) {
+        if fields.is_empty() && !self.has_untaken_before(span.end) {
             self.line(&format!("{header} {{}}"));
             return;
         }
         self.line(&format!("{header} {{"));
         self.fields(fields, span.end);
         self.line("}");
-    }
-
-    fn comment_before(&self, pos: u32) -> bool {
-        self.comments
-            .get(self.next_comment)
-            .is_some_and(|c| c.span.start < pos)
     }
 
     fn fields(&mut self, fields: &[Field], end: u32) {
@@ -228,7 +285,7 @@ impl Printer<'_> {
     }
 
     fn clause(&mut self, c: &ClauseDecl) {
-        if c.items.is_empty() && !self.comment_before(c.span.end) {
+        if c.items.is_empty() && !self.has_untaken_before(c.span.end) {
             self.line(&format!("clause {} {{}}", c.name.node));
             return;
         }
@@ -266,7 +323,8 @@ impl Printer<'_> {
                 ));
             }
             ClauseItem::Param(p) => {
-                self.hoist(p.span.end);
+                let exprs: Vec<&Expr> = p.default.iter().collect();
+                self.hoist_node(p.span.end, &exprs);
                 let mut text = format!("param {}: {}", p.name.node, self.type_expr(&p.ty));
                 if let Some(d) = &p.default {
                     text.push_str(" = ");
@@ -275,7 +333,7 @@ impl Printer<'_> {
                 self.line(&text);
             }
             ClauseItem::Predicate(p) => {
-                self.hoist(p.span.end);
+                self.hoist_node(p.span.end, &[&p.body]);
                 let body = self.expr(&p.body, prec::IF, false);
                 self.line(&format!(
                     "predicate {}({}: {}) = {}",
@@ -296,7 +354,11 @@ impl Printer<'_> {
             (Some(cond), true) => cond.span.end,
             (None, true) => r.on.span.end,
         };
-        self.hoist(header_end);
+        let mut exprs: Vec<&Expr> = r.when.iter().collect();
+        if !r.braced {
+            exprs.extend(r.actions.iter().flat_map(action_exprs));
+        }
+        self.hoist_node(header_end, &exprs);
         self.line(&format!("on {}", r.on.dotted()));
         if let Some(cond) = &r.when {
             self.condition(cond);
@@ -309,7 +371,7 @@ impl Printer<'_> {
             self.line(&format!("then {action}"));
             return;
         }
-        if r.actions.is_empty() && !self.comment_before(r.span.end) {
+        if r.actions.is_empty() && !self.has_untaken_before(r.span.end) {
             self.line("then {}");
             return;
         }
@@ -317,7 +379,7 @@ impl Printer<'_> {
         self.indent += 1;
         for a in &r.actions {
             self.leading(a.span.start);
-            self.hoist(a.span.end);
+            self.hoist_node(a.span.end, &action_exprs(a));
             let text = self.action(a);
             self.line(&text);
             self.trailing(a.span.end);
@@ -329,7 +391,9 @@ impl Printer<'_> {
 
     /// `when COND`, broken before each top-level `and` (or `or`) when it is too long.
     fn condition(&mut self, cond: &Expr) {
+        self.measuring = true;
         let one_line = self.expr(cond, prec::IF, false);
+        self.measuring = false;
         let width = self.indent * INDENT.len() + "when ".len() + one_line.len();
         let chain_op = match &cond.kind {
             ExprKind::Binary {
@@ -339,7 +403,8 @@ impl Printer<'_> {
             _ => None,
         };
         let (Some(op), true) = (chain_op, width > MAX_LINE && !one_line.contains('\n')) else {
-            self.line(&format!("when {one_line}"));
+            let text = self.expr(cond, prec::IF, false);
+            self.line(&format!("when {text}"));
             return;
         };
         let mut operands = Vec::new();
@@ -357,7 +422,7 @@ impl Printer<'_> {
         }
     }
 
-    fn action(&self, a: &Action) -> String {
+    fn action(&mut self, a: &Action) -> String {
         match &a.kind {
             ActionKind::Set { target, value } => {
                 format!(
@@ -400,7 +465,7 @@ impl Printer<'_> {
     /// An expression as text. `context` is the precedence of the surrounding operator;
     /// `right` says the expression is that operator's right operand (or the operand of a
     /// non-associative one), which needs parentheses already at equal precedence.
-    fn expr(&self, e: &Expr, context: u8, right: bool) -> String {
+    fn expr(&mut self, e: &Expr, context: u8, right: bool) -> String {
         let own = expr_prec(e);
         let text = self.expr_bare(e);
         let needs_parens = own < context || (right && own == context && own != prec::POSTFIX);
@@ -411,7 +476,7 @@ impl Printer<'_> {
         }
     }
 
-    fn expr_bare(&self, e: &Expr) -> String {
+    fn expr_bare(&mut self, e: &Expr) -> String {
         match &e.kind {
             ExprKind::Literal(l) => literal(l),
             ExprKind::Name(n) => n.node.clone(),
@@ -449,7 +514,7 @@ impl Printer<'_> {
                     .collect();
                 format!("[{}]", items.join(", "))
             }
-            ExprKind::Jurisdiction(arms) => self.jurisdiction(arms),
+            ExprKind::Jurisdiction(arms) => self.jurisdiction(arms, e.span),
             ExprKind::If {
                 cond,
                 then,
@@ -464,39 +529,90 @@ impl Printer<'_> {
         }
     }
 
-    /// `jurisdiction {` one arm per line `}`, indented one level below the current line.
-    fn jurisdiction(&self, arms: &[JurisdictionArm]) -> String {
-        if arms.is_empty() {
+    /// `jurisdiction {` one case per line `}`, indented one level below the current line,
+    /// with the comments before and after each case.
+    fn jurisdiction(&mut self, arms: &[JurisdictionArm], span: Span) -> String {
+        let comments = !self.measuring;
+        if arms.is_empty() && !(comments && self.has_untaken_before(span.end)) {
             return "jurisdiction {}".into();
         }
         let inner = INDENT.repeat(self.indent + 1);
         let mut text = String::from("jurisdiction {\n");
+        let push_comments = |text: &mut String, lines: Vec<String>| {
+            for line in lines {
+                if !line.is_empty() {
+                    text.push_str(&inner);
+                    text.push_str(&line);
+                }
+                text.push('\n');
+            }
+        };
         for arm in arms {
+            if comments {
+                push_comments(&mut text, self.take_before(arm.span.start, true, &[]));
+            }
             let code = arm.code.as_ref().map_or("_", |c| c.node.as_str());
-            // Arm bodies are printed one level deeper, so nested blocks indent further.
-            let nested = Printer {
-                indent: self.indent + 1,
-                ..self.shallow()
-            };
-            text.push_str(&format!(
-                "{inner}{code} => {}\n",
-                nested.expr(&arm.body, prec::IF, false)
-            ));
+            // Case bodies are printed one level deeper, so nested blocks indent further.
+            self.indent += 1;
+            let body = self.expr(&arm.body, prec::IF, false);
+            self.indent -= 1;
+            text.push_str(&format!("{inner}{code} => {body}"));
+            if let Some(trailing) = comments.then(|| self.take_trailing(arm.span.end)).flatten() {
+                text.push(' ');
+                text.push_str(&trailing);
+            }
+            text.push('\n');
+        }
+        if comments {
+            push_comments(&mut text, self.take_before(span.end, false, &[]));
         }
         text.push_str(&INDENT.repeat(self.indent));
         text.push('}');
         text
     }
+}
 
-    /// A printer for nested expression text only (no output or comments of its own).
-    fn shallow(&self) -> Printer<'static> {
-        Printer {
-            out: String::new(),
-            indent: self.indent,
-            comments: &[],
-            next_comment: 0,
-            line_breaks: &[],
+/// The comment regions of every jurisdiction in `e`: before each case (from the end of the
+/// previous one) and before the closing brace.
+fn case_regions(e: &Expr, out: &mut Regions) {
+    match &e.kind {
+        ExprKind::Jurisdiction(arms) => {
+            let mut previous_end = e.span.start;
+            for arm in arms {
+                out.push((previous_end, arm.span.start));
+                case_regions(&arm.body, out);
+                previous_end = arm.span.end;
+            }
+            out.push((previous_end, e.span.end));
         }
+        ExprKind::Field { base, .. } => case_regions(base, out),
+        ExprKind::Call { args, .. } | ExprKind::List(args) => {
+            args.iter().for_each(|a| case_regions(a, out))
+        }
+        ExprKind::Unary { operand, .. } => case_regions(operand, out),
+        ExprKind::Binary { lhs, rhs, .. } => {
+            case_regions(lhs, out);
+            case_regions(rhs, out);
+        }
+        ExprKind::If {
+            cond,
+            then,
+            otherwise,
+        } => {
+            case_regions(cond, out);
+            case_regions(then, out);
+            case_regions(otherwise, out);
+        }
+        ExprKind::Literal(_) | ExprKind::Name(_) | ExprKind::Error => {}
+    }
+}
+
+fn action_exprs(a: &Action) -> Vec<&Expr> {
+    match &a.kind {
+        ActionKind::Set { value, .. } => vec![value],
+        ActionKind::Transfer { amount, .. } => vec![amount],
+        ActionKind::Notify { message, .. } => vec![message],
+        ActionKind::Activate(_) | ActionKind::Deactivate(_) | ActionKind::Review(_) => vec![],
     }
 }
 
