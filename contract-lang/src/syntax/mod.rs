@@ -3,6 +3,42 @@
 //! [`parse`] never fails and never panics: it returns what it could build together with all the
 //! lexical (`E01xx`), syntax (`E02xx`) and limit (`E03xx`) diagnostics, sorted by position. Only
 //! an AST whose diagnostics are empty may be handed to the checker.
+//!
+//! Lexical notes: names are `[A-Za-z_][A-Za-z0-9_]*` (`at` is an ordinary name); a number
+//! followed on the same line by three capital letters is money (`150.00 EUR`, `1500 JPY`),
+//! except before `=>` where the letters are a jurisdiction case; durations are glued units
+//! (`42d`, `1d12h`); timestamps are RFC 3339 (`2026-03-01T08:00:00Z`, offsets such as `+08:00`
+//! are converted to UTC, fractions of a second must be zero); text takes `\"`, `\\`, `\n`,
+//! `\t` and `\u{…}` escapes and any UTF-8.
+//!
+//! Diagnostic codes (stable; `E04xx` and above belong to the checker):
+//!
+//! | code  | meaning |
+//! |-------|---------|
+//! | E0101 | unexpected character |
+//! | E0102 | text never closed (secondary label at the opening quote) |
+//! | E0103 | unknown escape in text |
+//! | E0104 | number or duration does not fit in 64 bits |
+//! | E0105 | number glued to letters that are not a duration unit |
+//! | E0106 | malformed or impossible timestamp, offset out of range, fractional second |
+//! | E0107 | bad `\u{…}` escape |
+//! | E0108 | text in single quotes (read as text) |
+//! | E0109 | `&&`, `||` or `!` instead of `and`, `or`, `not` (read as the word) |
+//! | E0201 | expected a top-level declaration |
+//! | E0202 | expected a particular token |
+//! | E0203 | `=` where `==` was meant (read as `==`) |
+//! | E0204 | missing `then` (rule or `if`) or `else` |
+//! | E0205 | unclosed `{`, `(` or `[` (secondary label at the opening) |
+//! | E0206 | chained comparison `a < b < c` |
+//! | E0207 | expected an expression |
+//! | E0208 | `}` that closes nothing |
+//! | E0209 | expected a type |
+//! | E0210 | expected a clause item |
+//! | E0211 | expected an action |
+//! | E0212 | keyword used as a name |
+//! | E0213 | enum without values |
+//! | E0214 | `x not in list` (read as `not (x in list)`) |
+//! | E0301–E0307 | limits, see [`crate::limits`] |
 
 pub mod civil;
 pub mod lexer;

@@ -1131,6 +1131,37 @@ impl<'t, 'k> Parser<'t, 'k> {
                 );
                 BinaryOp::Eq
             }
+            None if self.is_word("not") && self.word_at(1) == Some("in") => {
+                // `x not in list`: report it and read it as `not (x in list)`.
+                let not = self.bump().span;
+                let in_span = self.bump().span;
+                let rhs = self.nested(|p| p.sum_expr())?;
+                self.error(
+                    Diagnostic::error(
+                        "E0214",
+                        "`not in` is written `not (… in …)`",
+                        not.to(in_span),
+                        "write `not (x in list)`",
+                    )
+                    .with_help("`not` goes before the whole membership test"),
+                );
+                let span = lhs.span.to(rhs.span);
+                let test = self.node(
+                    ExprKind::Binary {
+                        op: BinaryOp::In,
+                        lhs: Box::new(lhs),
+                        rhs: Box::new(rhs),
+                    },
+                    span,
+                )?;
+                return self.node(
+                    ExprKind::Unary {
+                        op: UnaryOp::Not,
+                        operand: Box::new(test),
+                    },
+                    span,
+                );
+            }
             None => return Ok(lhs),
         };
         let op_span = self.bump().span;
