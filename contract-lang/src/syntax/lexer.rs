@@ -574,9 +574,26 @@ impl<'s> Lexer<'s, '_> {
             return;
         };
         self.pos = self.src.len() - rest.len();
+        let word_end = rest.find(|c: char| !is_ident_char(c)).unwrap_or(rest.len());
+        let glued_currency = word_end == 3 && rest[..3].bytes().all(|b| b.is_ascii_uppercase());
+        if glued_currency {
+            // `150.00EUR`: report it, and leave the code to be read as the currency.
+            self.error(
+                Diagnostic::error(
+                    "E0110",
+                    "put a space between an amount and its currency",
+                    Span::new(start, self.pos + 3),
+                    "amount and currency run together",
+                )
+                .with_help(format!(
+                    "write `{} {}`",
+                    &self.src[start..self.pos],
+                    &rest[..3]
+                )),
+            );
+        }
         // A number glued to letters is a duration (`42d`, `1d12h`) or a mistake.
-        if rest.starts_with(is_ident_start) {
-            let word_end = rest.find(|c: char| !is_ident_char(c)).unwrap_or(rest.len());
+        if rest.starts_with(is_ident_start) && !glued_currency {
             self.pos += word_end;
             let word = &self.src[start..self.pos];
             let kind = if fraction.is_some() {

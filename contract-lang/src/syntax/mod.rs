@@ -24,6 +24,7 @@
 //! | E0107 | bad `\u{…}` escape |
 //! | E0108 | text in single quotes (read as text) |
 //! | E0109 | `&&`, `||` or `!` instead of `and`, `or`, `not` (read as the word) |
+//! | E0110 | amount glued to its currency `150.00EUR` (read as money) |
 //! | E0201 | expected a top-level declaration |
 //! | E0202 | expected a particular token |
 //! | E0203 | `=` where `==` was meant (read as `==`) |
