@@ -9,6 +9,7 @@
 //!   consistency proofs;
 //! * [`checkpoint`]: C2SP checkpoints, signed notes, witness cosignatures and trust policies.
 
+pub mod checkpoint;
 pub mod merkle;
 pub mod model;
 pub mod sign;
