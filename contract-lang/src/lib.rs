@@ -8,9 +8,20 @@
 //! Invariants: this crate does no I/O, reads no clock, uses no floats and no randomness.
 
 pub mod ast;
+pub mod check;
+pub mod compile;
 pub mod diagnostics;
+pub mod eval;
 pub mod fmt;
+pub mod ir;
 pub mod limits;
 pub mod span;
 pub mod syntax;
 pub mod value;
+pub mod vocab;
+
+pub use compile::{compile_program, CompileResult, FileDiagnostic, SourceInput};
+pub use eval::{bind_params, evaluate, BoundClause, Event, Outcome, State};
+pub use ir::{ClauseId, CompiledClause, Program};
+pub use value::{Type, Value};
+pub use vocab::Vocabulary;

@@ -1,0 +1,1581 @@
+//! Type-checks expressions and lowers them to IR in one pass.
+//!
+//! Name resolution, in order: the predicate's parameter (inside a predicate), the clause's
+//! params, then the roots `terms`, `event` and `facts`, an enum name qualifying a variant
+//! (`alert_level.red`), and finally a bare enum variant, resolved by the type the context
+//! expects (`level >= red` compares with an `alert_level`, so `red` is `alert_level.red`). A bare
+//! variant that several enums declare and no context decides is an error.
+//!
+//! `facts.shipment.departed.at` reads field `at` of the latest `shipment.departed` event: after
+//! `facts`, the longest dotted prefix that is a declared event kind names the kind.
+//!
+//! Every node gets a provisional site (an index into [`ExprChecker::sites`]) carrying its span;
+//! the compiler renumbers sites canonically once the clause is complete.
+
+use super::codes::{self, did_you_mean};
+use super::ty::{arith, assignable, comparable, unify, Clash, Ty, Unit};
+use crate::ast::{self, BinaryOp, ExprKind as Ast, Ident, Literal, UnaryOp};
+use crate::ir::{self, ArithOp, Builtin, CompareOp, EventRef, ExprKind, RoundingMode};
+use crate::span::{Diagnostic, Span};
+use crate::value::{Currency, Decimal, Type, Value, MAX_TIMESTAMP, MIN_TIMESTAMP};
+use crate::vocab::{Vocabulary, EVENT_TIME_FIELD};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Names a param or predicate parameter may not take.
+pub(crate) const RESERVED: &[&str] = &["terms", "facts", "event", "jurisdiction"];
+
+/// Names of the built-in functions, for suggestions.
+const BUILTINS: &[&str] = &[
+    "min",
+    "max",
+    "abs",
+    "round",
+    "days",
+    "hours",
+    "minutes",
+    "seconds",
+    "ceil_days",
+    "ceil_hours",
+    "started_days",
+    "started_hours",
+];
+
+const ROUNDING_HELP: &str = "any rate or division says how it rounds: write `round(…, half_up)` \
+     (or `half_even`, `down`, `up`, `floor`, `ceiling`)";
+
+#[derive(Clone, Debug)]
+pub(crate) struct ParamInfo {
+    pub index: u32,
+    pub ty: Type,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct PredicateSig {
+    pub name: String,
+    /// Index in the IR's name-sorted predicate list.
+    pub index: u32,
+    pub kind: String,
+}
+
+/// What an expression may see.
+pub(crate) struct Scope<'s> {
+    pub params: &'s BTreeMap<String, ParamInfo>,
+    /// Every predicate of the clause, in source order.
+    pub predicates: &'s [PredicateSig],
+    /// How many of `predicates` may be called (those declared before the current one).
+    pub visible_predicates: usize,
+    /// The kind of the rule's `on` event, inside a rule.
+    pub on_kind: Option<&'s str>,
+    /// The predicate's parameter name and kind, inside a predicate.
+    pub predicate_param: Option<(&'s str, &'s str)>,
+    /// A constant context (param defaults, scenario values): no params, terms, facts, event.
+    pub constant: bool,
+}
+
+/// The slice of the vocabulary a clause depends on; it becomes part of the IR.
+#[derive(Default, Debug)]
+pub(crate) struct Uses {
+    pub terms: BTreeMap<String, Type>,
+    pub events: BTreeMap<String, BTreeMap<String, Type>>,
+    pub enums: BTreeSet<String>,
+}
+
+pub(crate) struct ExprChecker<'c> {
+    pub vocab: &'c Vocabulary,
+    pub scope: Scope<'c>,
+    pub diags: &'c mut Vec<Diagnostic>,
+    pub sites: &'c mut Vec<Span>,
+    pub uses: &'c mut Uses,
+}
+
+/// A name chain: `a.b.c` as its identifiers.
+fn name_chain(expr: &ast::Expr) -> Option<Vec<&Ident>> {
+    match &expr.kind {
+        Ast::Name(ident) => Some(vec![ident]),
+        Ast::Field { base, field } => {
+            let mut chain = name_chain(base)?;
+            chain.push(field);
+            Some(chain)
+        }
+        _ => None,
+    }
+}
+
+fn chain_span(chain: &[&Ident]) -> Span {
+    match (chain.first(), chain.last()) {
+        (Some(first), Some(last)) => first.span.to(last.span),
+        _ => Span::default(),
+    }
+}
+
+impl ExprChecker<'_> {
+    fn node(&mut self, span: Span, kind: ExprKind) -> ir::Expr {
+        self.sites.push(span);
+        ir::Expr {
+            site: (self.sites.len() - 1) as u32,
+            kind,
+        }
+    }
+
+    fn error(&mut self, diagnostic: Diagnostic) {
+        self.diags.push(diagnostic);
+    }
+
+    /// Placeholder IR for an expression already reported as wrong.
+    fn poisoned(&mut self, span: Span) -> (Ty, ir::Expr) {
+        let node = self.node(span, ExprKind::Const(Value::Bool(false)));
+        (Ty::Error, node)
+    }
+
+    fn span_of(&self, expr: &ir::Expr) -> Span {
+        self.sites
+            .get(expr.site as usize)
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// Checks a condition: it must be a `bool`.
+    pub fn condition(&mut self, expr: &ast::Expr) -> ir::Expr {
+        let (ty, node) = self.check(expr, Some(&Ty::Bool));
+        if !matches!(ty, Ty::Bool | Ty::Error) {
+            self.error(
+                Diagnostic::error(
+                    codes::TYPE_MISMATCH,
+                    format!("a condition must be true or false, but this is {ty}"),
+                    expr.span,
+                    "expected bool",
+                )
+                .with_help("compare it with something, for example `x > 0`"),
+            );
+        }
+        node
+    }
+
+    /// Checks an expression whose value is stored, paid or shown as a `declared`.
+    pub fn value(&mut self, expr: &ast::Expr, declared: &Type, what: &str) -> ir::Expr {
+        let expected = Ty::from_type(declared);
+        let (ty, node) = self.check(expr, Some(&expected));
+        if ty.is_exact() {
+            self.unrounded(expr.span, &ty);
+            return node;
+        }
+        match assignable(&ty, declared) {
+            Some(_) => self.coerce(node, &ty, &expected),
+            None => {
+                self.error(Diagnostic::error(
+                    codes::TYPE_MISMATCH,
+                    format!("{what} must be {}, but this is {ty}", article(declared)),
+                    expr.span,
+                    format!("expected {declared}"),
+                ));
+                node
+            }
+        }
+    }
+
+    fn unrounded(&mut self, span: Span, ty: &Ty) {
+        self.error(
+            Diagnostic::error(
+                codes::UNROUNDED,
+                format!("this is {ty}: it must be rounded before it is used as a value"),
+                span,
+                "not rounded",
+            )
+            .with_help(ROUNDING_HELP),
+        );
+    }
+
+    /// Inserts the int → decimal widening where `from` meets `to`.
+    fn coerce(&mut self, node: ir::Expr, from: &Ty, to: &Ty) -> ir::Expr {
+        match (from, to) {
+            (Ty::Int, Ty::Decimal) => {
+                if let ExprKind::Const(Value::Int(value)) = node.kind {
+                    return ir::Expr {
+                        site: node.site,
+                        kind: ExprKind::Const(Value::Decimal(Decimal::from_int(value))),
+                    };
+                }
+                let span = self.span_of(&node);
+                self.node(span, ExprKind::ToDecimal(Box::new(node)))
+            }
+            (Ty::List(from_element), Ty::List(to_element)) if from_element != to_element => {
+                match node.kind {
+                    ExprKind::List(items) => {
+                        let items = items
+                            .into_iter()
+                            .map(|item| self.coerce(item, from_element, to_element))
+                            .collect();
+                        ir::Expr {
+                            site: node.site,
+                            kind: ExprKind::List(items),
+                        }
+                    }
+                    kind => ir::Expr {
+                        site: node.site,
+                        kind,
+                    },
+                }
+            }
+            _ => node,
+        }
+    }
+
+    /// Whether the expression needs its context's type to resolve (a bare enum variant, or a
+    /// list of them, or `[]`).
+    fn is_contextual(&self, expr: &ast::Expr) -> bool {
+        match &expr.kind {
+            Ast::Name(ident) => {
+                let name = ident.node.as_str();
+                !self.scope.params.contains_key(name)
+                    && self.scope.predicate_param.map(|(param, _)| param) != Some(name)
+                    && !RESERVED.contains(&name)
+            }
+            Ast::List(items) => items.iter().all(|item| self.is_contextual(item)),
+            _ => false,
+        }
+    }
+
+    /// Checks two operands, the context-free one first so a bare variant on either side
+    /// resolves against the other.
+    fn operands(&mut self, lhs: &ast::Expr, rhs: &ast::Expr) -> (Ty, ir::Expr, Ty, ir::Expr) {
+        if self.is_contextual(lhs) && !self.is_contextual(rhs) {
+            let (rt, rn) = self.check(rhs, None);
+            let (lt, ln) = self.check(lhs, Some(&rt));
+            (lt, ln, rt, rn)
+        } else {
+            let (lt, ln) = self.check(lhs, None);
+            let (rt, rn) = self.check(rhs, Some(&lt));
+            (lt, ln, rt, rn)
+        }
+    }
+
+    /// Checks an expression. `expected` is a hint from the context (it resolves bare variants,
+    /// types `[]` and widens list items); the caller still checks the resulting type.
+    pub fn check(&mut self, expr: &ast::Expr, expected: Option<&Ty>) -> (Ty, ir::Expr) {
+        let span = expr.span;
+        match &expr.kind {
+            Ast::Literal(literal) => self.literal(literal, span),
+            Ast::Name(_) | Ast::Field { .. } if name_chain(expr).is_some() => {
+                let chain = name_chain(expr).unwrap_or_default();
+                self.path(&chain, expected)
+            }
+            Ast::Field { base, field } => {
+                let (ty, node) = self.check(base, None);
+                self.record_field(ty, node, field)
+            }
+            Ast::Name(_) => self.poisoned(span),
+            Ast::Call { callee, args } => self.call(callee, args, span, expected),
+            Ast::Unary { op, operand } => self.unary(*op, operand, span),
+            Ast::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs, span),
+            Ast::List(items) => self.list(items, span, expected),
+            Ast::Jurisdiction(arms) => self.jurisdiction(arms, span, expected),
+            Ast::If {
+                cond,
+                then,
+                otherwise,
+            } => {
+                let cond = self.condition(cond);
+                let (then_ty, then_node) = self.check(then, expected);
+                let (else_ty, else_node) = self.check(otherwise, expected.or(Some(&then_ty)));
+                let ty = match unify(&then_ty, &else_ty) {
+                    Ok(ty) => ty,
+                    Err(clash) => {
+                        self.clash(
+                            clash,
+                            otherwise.span,
+                            "the two branches of `if`",
+                            &then_ty,
+                            &else_ty,
+                        );
+                        Ty::Error
+                    }
+                };
+                let then_node = self.coerce(then_node, &then_ty, &ty);
+                let else_node = self.coerce(else_node, &else_ty, &ty);
+                let node = self.node(
+                    span,
+                    ExprKind::If {
+                        cond: Box::new(cond),
+                        then: Box::new(then_node),
+                        otherwise: Box::new(else_node),
+                    },
+                );
+                (ty, node)
+            }
+            Ast::Error => self.poisoned(span),
+        }
+    }
+
+    /// Reports two types that do not combine.
+    fn clash(&mut self, clash: Clash, span: Span, what: &str, a: &Ty, b: &Ty) {
+        let diagnostic = match clash {
+            Clash::Currency(x, y) => Diagnostic::error(
+                codes::CURRENCY_MISMATCH,
+                format!("{what} mix {x} and {y}"),
+                span,
+                format!("{y} here"),
+            )
+            .with_help("amounts in different currencies never combine; convert one side first"),
+            Clash::Mismatch => Diagnostic::error(
+                codes::TYPE_MISMATCH,
+                format!("{what} have different types: {a} and {b}"),
+                span,
+                format!("this is {b}"),
+            ),
+        };
+        self.error(diagnostic);
+    }
+
+    fn literal(&mut self, literal: &Literal, span: Span) -> (Ty, ir::Expr) {
+        let out_of_range = |what: &str| {
+            Diagnostic::error(
+                codes::LITERAL_RANGE,
+                format!("this {what} is out of range"),
+                span,
+                "out of range",
+            )
+        };
+        let (ty, value) = match literal {
+            Literal::Bool(b) => (Ty::Bool, Value::Bool(*b)),
+            Literal::Int(i) => (Ty::Int, Value::Int(*i)),
+            Literal::Decimal { mantissa, scale } => match Decimal::new(*mantissa, *scale) {
+                Some(d) => (Ty::Decimal, Value::Decimal(d)),
+                None => {
+                    self.error(out_of_range("decimal"));
+                    return self.poisoned(span);
+                }
+            },
+            Literal::Percent { mantissa, scale } => {
+                match scale
+                    .checked_add(2)
+                    .and_then(|scale| Decimal::new(*mantissa, scale))
+                {
+                    Some(d) => (Ty::Decimal, Value::Decimal(d)),
+                    None => {
+                        self.error(out_of_range("percentage"));
+                        return self.poisoned(span);
+                    }
+                }
+            }
+            Literal::Money {
+                mantissa,
+                scale,
+                currency,
+            } => match self.money_literal(*mantissa, *scale, currency, span) {
+                Some(money) => (Ty::Money(Some(money.currency)), Value::Money(money)),
+                None => return self.poisoned(span),
+            },
+            Literal::Duration(parts) => {
+                let total = parts.iter().try_fold(0i64, |total, (count, unit)| {
+                    count
+                        .checked_mul(unit.seconds())
+                        .and_then(|seconds| total.checked_add(seconds))
+                });
+                match total {
+                    Some(seconds) => (Ty::Duration, Value::Duration(seconds)),
+                    None => {
+                        self.error(out_of_range("duration"));
+                        return self.poisoned(span);
+                    }
+                }
+            }
+            Literal::Timestamp(seconds) => {
+                if !(MIN_TIMESTAMP..=MAX_TIMESTAMP).contains(seconds) {
+                    self.error(out_of_range("timestamp").with_help(
+                        "timestamps run from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z",
+                    ));
+                    return self.poisoned(span);
+                }
+                (Ty::Timestamp, Value::Timestamp(*seconds))
+            }
+            Literal::Text(text) => (Ty::Text, Value::Text(text.clone())),
+        };
+        let node = self.node(span, ExprKind::Const(value));
+        (ty, node)
+    }
+
+    fn money_literal(
+        &mut self,
+        mantissa: i64,
+        scale: u8,
+        code: &str,
+        span: Span,
+    ) -> Option<crate::value::Money> {
+        let currency = match Currency::parse(code) {
+            Ok(currency) => currency,
+            Err(error) => {
+                let mut diagnostic = Diagnostic::error(
+                    codes::UNKNOWN_CURRENCY,
+                    format!("unknown currency `{code}`"),
+                    span,
+                    error.to_string(),
+                );
+                if let Some(help) = did_you_mean(code, Currency::known_codes()) {
+                    diagnostic = diagnostic.with_help(help);
+                }
+                self.error(diagnostic);
+                return None;
+            }
+        };
+        let digits = currency.minor_units();
+        if scale > digits {
+            let places = match digits {
+                0 => "no digits after the point".to_string(),
+                1 => "1 digit after the point".to_string(),
+                n => format!("{n} digits after the point"),
+            };
+            self.error(
+                Diagnostic::error(
+                    codes::MONEY_PRECISION,
+                    format!("{currency} amounts have {places}, this one has {scale}"),
+                    span,
+                    "too precise",
+                )
+                .with_help(format!(
+                    "write the amount in whole minor units of {currency}; a rate that yields \
+                     fractions belongs in a decimal, rounded with `round(…)`"
+                )),
+            );
+            return None;
+        }
+        let minor = crate::value::pow10(u32::from(digits - scale))
+            .and_then(|factor| mantissa.checked_mul(factor));
+        match minor {
+            Some(minor) => Some(crate::value::Money { minor, currency }),
+            None => {
+                self.error(Diagnostic::error(
+                    codes::MONEY_PRECISION,
+                    "this amount is out of range",
+                    span,
+                    "out of range",
+                ));
+                None
+            }
+        }
+    }
+
+    /// Resolves a name chain such as `terms.price`, `facts.shipment.departed.at`, `cap`, `red`.
+    fn path(&mut self, chain: &[&Ident], expected: Option<&Ty>) -> (Ty, ir::Expr) {
+        let Some(root) = chain.first() else {
+            return self.poisoned(Span::default());
+        };
+        let name = root.node.as_str();
+        if let Some((param, kind)) = self.scope.predicate_param {
+            if name == param {
+                return self.event_access(EventRef::Arg, kind, chain, 1);
+            }
+        }
+        if let Some(info) = self.scope.params.get(name).cloned() {
+            if self.scope.constant {
+                return self.not_constant(root.span, "a param");
+            }
+            let node = self.node(root.span, ExprKind::Param(info.index));
+            return self.fields(Ty::from_type(&info.ty), node, chain, 1);
+        }
+        match name {
+            "terms" => return self.term(chain),
+            "event" => return self.current_event(chain),
+            "facts" => return self.fact(chain),
+            _ => {}
+        }
+        if chain.len() == 2 && self.vocab.enums.contains_key(name) {
+            return self.qualified_variant(name, chain[1]);
+        }
+        if chain.len() == 1 {
+            return self.variant(root, expected);
+        }
+        self.unknown_name(root)
+    }
+
+    fn not_constant(&mut self, span: Span, what: &str) -> (Ty, ir::Expr) {
+        self.error(
+            Diagnostic::error(
+                codes::NOT_CONSTANT,
+                format!("a default value must be a constant, and {what} is not"),
+                span,
+                "not a constant",
+            )
+            .with_help("write the value itself, such as `42d` or `150.00 EUR`"),
+        );
+        self.poisoned(span)
+    }
+
+    fn unknown_name(&mut self, ident: &Ident) -> (Ty, ir::Expr) {
+        let name = ident.node.as_str();
+        let mut candidates: Vec<&str> = self.scope.params.keys().map(String::as_str).collect();
+        candidates.extend(RESERVED.iter().copied());
+        candidates.extend(self.vocab.enums.values().flatten().map(String::as_str));
+        if let Some((param, _)) = self.scope.predicate_param {
+            candidates.push(param);
+        }
+        let mut diagnostic = Diagnostic::error(
+            codes::UNKNOWN_NAME,
+            format!("nothing is called `{name}` here"),
+            ident.span,
+            "unknown name",
+        );
+        if self.scope.predicates.iter().any(|p| p.name == name) {
+            diagnostic = diagnostic.with_help(format!(
+                "`{name}` is a predicate: call it with an event, such as `{name}(event)`"
+            ));
+        } else if let Some(help) = did_you_mean(name, candidates) {
+            diagnostic = diagnostic.with_help(help);
+        } else {
+            diagnostic = diagnostic.with_help(
+                "a name is a param of the clause, an enum variant, or starts with `terms.`, \
+                 `event.` or `facts.`",
+            );
+        }
+        self.error(diagnostic);
+        self.poisoned(ident.span)
+    }
+
+    fn term(&mut self, chain: &[&Ident]) -> (Ty, ir::Expr) {
+        let whole = chain_span(chain);
+        if self.scope.constant {
+            return self.not_constant(whole, "a term");
+        }
+        let Some(term) = chain.get(1) else {
+            self.error(
+                Diagnostic::error(
+                    codes::OUT_OF_SCOPE,
+                    "`terms` is not a value by itself",
+                    whole,
+                    "which term?",
+                )
+                .with_help("name a term, such as `terms.delivery_due`"),
+            );
+            return self.poisoned(whole);
+        };
+        let Some(ty) = self.vocab.terms.get(&term.node).cloned() else {
+            let mut diagnostic = Diagnostic::error(
+                codes::UNKNOWN_TERM,
+                format!("no term `{}` is declared", term.node),
+                term.span,
+                "unknown term",
+            );
+            let help = did_you_mean(&term.node, self.vocab.terms.keys().map(String::as_str))
+                .unwrap_or_else(|| "terms are declared in a `terms { … }` item".to_string());
+            diagnostic = diagnostic.with_help(help);
+            self.error(diagnostic);
+            return self.poisoned(whole);
+        };
+        self.uses.terms.insert(term.node.clone(), ty.clone());
+        let node = self.node(
+            chain[0].span.to(term.span),
+            ExprKind::Term(term.node.clone()),
+        );
+        self.fields(Ty::from_type(&ty), node, chain, 2)
+    }
+
+    fn current_event(&mut self, chain: &[&Ident]) -> (Ty, ir::Expr) {
+        let whole = chain_span(chain);
+        if self.scope.constant {
+            return self.not_constant(whole, "the event");
+        }
+        match (self.scope.on_kind, self.scope.predicate_param) {
+            (Some(kind), _) => self.event_access(EventRef::Current, kind, chain, 1),
+            (None, Some((param, _))) => {
+                self.error(
+                    Diagnostic::error(
+                        codes::OUT_OF_SCOPE,
+                        "a predicate does not see `event`",
+                        chain[0].span,
+                        "not available here",
+                    )
+                    .with_help(format!("use the predicate's parameter `{param}` instead")),
+                );
+                self.poisoned(whole)
+            }
+            (None, None) => {
+                self.error(Diagnostic::error(
+                    codes::OUT_OF_SCOPE,
+                    "`event` is only available inside a rule",
+                    chain[0].span,
+                    "not available here",
+                ));
+                self.poisoned(whole)
+            }
+        }
+    }
+
+    /// The kind named by the longest prefix of `chain[1..]`, and how many segments it took.
+    fn fact_kind(&self, chain: &[&Ident]) -> Option<(String, usize)> {
+        (2..=chain.len()).rev().find_map(|end| {
+            let kind = chain[1..end]
+                .iter()
+                .map(|ident| ident.node.as_str())
+                .collect::<Vec<_>>()
+                .join(".");
+            self.vocab.events.contains_key(&kind).then_some((kind, end))
+        })
+    }
+
+    fn fact(&mut self, chain: &[&Ident]) -> (Ty, ir::Expr) {
+        let whole = chain_span(chain);
+        if self.scope.constant {
+            return self.not_constant(whole, "a fact");
+        }
+        match self.fact_kind(chain) {
+            Some((kind, end)) => self.event_access(EventRef::Fact(kind.clone()), &kind, chain, end),
+            None => {
+                let written = chain[1..]
+                    .iter()
+                    .map(|ident| ident.node.as_str())
+                    .collect::<Vec<_>>()
+                    .join(".");
+                let span = if chain.len() > 1 {
+                    chain[1].span.to(chain[chain.len() - 1].span)
+                } else {
+                    whole
+                };
+                let mut diagnostic = Diagnostic::error(
+                    codes::UNKNOWN_EVENT_KIND,
+                    format!("no event kind is named by `{written}`"),
+                    span,
+                    "unknown event kind",
+                )
+                .with_help("write `facts.KIND.FIELD`, such as `facts.shipment.departed.at`");
+                // Suggest against the written text minus its last segment (likely the field).
+                let without_field = chain[1..chain.len().saturating_sub(1).max(2)]
+                    .iter()
+                    .map(|ident| ident.node.as_str())
+                    .collect::<Vec<_>>()
+                    .join(".");
+                if let Some(help) =
+                    did_you_mean(&without_field, self.vocab.events.keys().map(String::as_str))
+                {
+                    diagnostic = diagnostic.with_help(help);
+                }
+                self.error(diagnostic);
+                self.poisoned(whole)
+            }
+        }
+    }
+
+    /// Reads a field of an event: `chain[at]` is the field, the rest are record fields.
+    fn event_access(
+        &mut self,
+        event: EventRef,
+        kind: &str,
+        chain: &[&Ident],
+        at: usize,
+    ) -> (Ty, ir::Expr) {
+        self.uses.events.entry(kind.to_string()).or_default();
+        let Some(field) = chain.get(at) else {
+            let whole = chain_span(chain);
+            self.error(
+                Diagnostic::error(
+                    codes::OUT_OF_SCOPE,
+                    format!("this is a whole `{kind}` event, not a value"),
+                    whole,
+                    "a whole event",
+                )
+                .with_help(
+                    "read one of its fields, such as `.at`; only predicates take whole events",
+                ),
+            );
+            return self.poisoned(whole);
+        };
+        let span = chain[0].span.to(field.span);
+        let node = if field.node == EVENT_TIME_FIELD {
+            self.node(span, ExprKind::EventAt(event))
+        } else {
+            let Some(ty) = self.vocab.event_field(kind, &field.node) else {
+                let mut diagnostic = Diagnostic::error(
+                    codes::UNKNOWN_FIELD,
+                    format!("`{kind}` events have no field `{}`", field.node),
+                    field.span,
+                    "unknown field",
+                );
+                let mut fields: Vec<&str> = self
+                    .vocab
+                    .events
+                    .get(kind)
+                    .map(|fields| fields.keys().map(String::as_str).collect())
+                    .unwrap_or_default();
+                fields.push(EVENT_TIME_FIELD);
+                let help = did_you_mean(&field.node, fields.iter().copied())
+                    .unwrap_or_else(|| format!("its fields are: {}", fields.join(", ")));
+                diagnostic = diagnostic.with_help(help);
+                self.error(diagnostic);
+                return self.poisoned(span);
+            };
+            self.uses
+                .events
+                .entry(kind.to_string())
+                .or_default()
+                .insert(field.node.clone(), ty.clone());
+            let node = self.node(
+                span,
+                ExprKind::EventField {
+                    event,
+                    field: field.node.clone(),
+                },
+            );
+            return self.fields(Ty::from_type(&ty), node, chain, at + 1);
+        };
+        self.fields(Ty::Timestamp, node, chain, at + 1)
+    }
+
+    /// Applies record field accesses `chain[from..]` to a value.
+    fn fields(
+        &mut self,
+        mut ty: Ty,
+        mut node: ir::Expr,
+        chain: &[&Ident],
+        from: usize,
+    ) -> (Ty, ir::Expr) {
+        for field in chain.iter().skip(from) {
+            (ty, node) = self.record_field(ty, node, field);
+        }
+        (ty, node)
+    }
+
+    fn record_field(&mut self, ty: Ty, node: ir::Expr, field: &Ident) -> (Ty, ir::Expr) {
+        let span = self.span_of(&node).to(field.span);
+        match &ty {
+            Ty::Error => self.poisoned(span),
+            Ty::Record(fields) => match fields.get(&field.node) {
+                Some(field_ty) => {
+                    let field_ty = Ty::from_type(field_ty);
+                    let node = self.node(
+                        span,
+                        ExprKind::RecordField {
+                            base: Box::new(node),
+                            field: field.node.clone(),
+                        },
+                    );
+                    (field_ty, node)
+                }
+                None => {
+                    let mut diagnostic = Diagnostic::error(
+                        codes::UNKNOWN_FIELD,
+                        format!("this record has no field `{}`", field.node),
+                        field.span,
+                        "unknown field",
+                    );
+                    if let Some(help) = did_you_mean(&field.node, fields.keys().map(String::as_str))
+                    {
+                        diagnostic = diagnostic.with_help(help);
+                    }
+                    self.error(diagnostic);
+                    self.poisoned(span)
+                }
+            },
+            other => {
+                self.error(Diagnostic::error(
+                    codes::UNKNOWN_FIELD,
+                    format!("{other} has no fields"),
+                    field.span,
+                    format!("no field `{}`", field.node),
+                ));
+                self.poisoned(span)
+            }
+        }
+    }
+
+    fn qualified_variant(&mut self, ty: &str, variant: &Ident) -> (Ty, ir::Expr) {
+        let variants = self.vocab.enums.get(ty).cloned().unwrap_or_default();
+        match variants.iter().position(|v| *v == variant.node) {
+            Some(ordinal) => self.variant_node(ty, &variant.node, ordinal, variant.span),
+            None => {
+                let mut diagnostic = Diagnostic::error(
+                    codes::UNKNOWN_NAME,
+                    format!("enum `{ty}` has no variant `{}`", variant.node),
+                    variant.span,
+                    "unknown variant",
+                );
+                let help = did_you_mean(&variant.node, variants.iter().map(String::as_str))
+                    .unwrap_or_else(|| format!("its variants are: {}", variants.join(", ")));
+                diagnostic = diagnostic.with_help(help);
+                self.error(diagnostic);
+                self.poisoned(variant.span)
+            }
+        }
+    }
+
+    fn variant_node(
+        &mut self,
+        ty: &str,
+        variant: &str,
+        ordinal: usize,
+        span: Span,
+    ) -> (Ty, ir::Expr) {
+        self.uses.enums.insert(ty.to_string());
+        let node = self.node(
+            span,
+            ExprKind::Variant {
+                ty: ty.to_string(),
+                variant: variant.to_string(),
+                ordinal: ordinal as u32,
+            },
+        );
+        (Ty::Enum(ty.to_string()), node)
+    }
+
+    /// A bare variant name, resolved by the expected enum or by being declared only once.
+    fn variant(&mut self, ident: &Ident, expected: Option<&Ty>) -> (Ty, ir::Expr) {
+        let name = ident.node.as_str();
+        let expected_enum = match expected {
+            Some(Ty::Enum(ty)) => Some(ty.as_str()),
+            Some(Ty::List(element)) => match element.as_ref() {
+                Ty::Enum(ty) => Some(ty.as_str()),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(ty) = expected_enum {
+            if let Some(ordinal) = self
+                .vocab
+                .enums
+                .get(ty)
+                .and_then(|variants| variants.iter().position(|v| v == name))
+            {
+                return self.variant_node(ty, name, ordinal, ident.span);
+            }
+        }
+        let owners: Vec<(String, usize)> = self
+            .vocab
+            .enums
+            .iter()
+            .filter_map(|(ty, variants)| {
+                variants
+                    .iter()
+                    .position(|v| v == name)
+                    .map(|ordinal| (ty.clone(), ordinal))
+            })
+            .collect();
+        match owners.as_slice() {
+            [] => self.unknown_name(ident),
+            [(ty, ordinal)] => self.variant_node(ty, name, *ordinal, ident.span),
+            several => {
+                let spelled: Vec<String> = several
+                    .iter()
+                    .map(|(ty, _)| format!("`{ty}.{name}`"))
+                    .collect();
+                self.error(
+                    Diagnostic::error(
+                        codes::AMBIGUOUS_VARIANT,
+                        format!("`{name}` is a variant of several enums"),
+                        ident.span,
+                        "which enum?",
+                    )
+                    .with_help(format!("say which: {}", spelled.join(" or "))),
+                );
+                self.poisoned(ident.span)
+            }
+        }
+    }
+
+    fn unary(&mut self, op: UnaryOp, operand: &ast::Expr, span: Span) -> (Ty, ir::Expr) {
+        match op {
+            UnaryOp::Not => {
+                let inner = self.condition(operand);
+                let node = self.node(span, ExprKind::Not(Box::new(inner)));
+                (Ty::Bool, node)
+            }
+            UnaryOp::Neg => {
+                let (ty, inner) = self.check(operand, None);
+                let ty = match ty {
+                    Ty::Int
+                    | Ty::Decimal
+                    | Ty::Money(_)
+                    | Ty::Duration
+                    | Ty::Exact(_)
+                    | Ty::Error => ty,
+                    other => {
+                        self.error(Diagnostic::error(
+                            codes::BAD_OPERANDS,
+                            format!("{other} cannot be negated"),
+                            operand.span,
+                            format!("this is {other}"),
+                        ));
+                        Ty::Error
+                    }
+                };
+                let node = self.node(span, ExprKind::Neg(Box::new(inner)));
+                (ty, node)
+            }
+        }
+    }
+
+    fn binary(
+        &mut self,
+        op: BinaryOp,
+        lhs: &ast::Expr,
+        rhs: &ast::Expr,
+        span: Span,
+    ) -> (Ty, ir::Expr) {
+        let compare = |op| Some(op);
+        let compare_op = match op {
+            BinaryOp::And | BinaryOp::Or => {
+                let l = self.condition(lhs);
+                let r = self.condition(rhs);
+                let kind = if op == BinaryOp::And {
+                    ExprKind::And(Box::new(l), Box::new(r))
+                } else {
+                    ExprKind::Or(Box::new(l), Box::new(r))
+                };
+                return (Ty::Bool, self.node(span, kind));
+            }
+            BinaryOp::In => return self.membership(lhs, rhs, span),
+            BinaryOp::Add => return self.arithmetic(ArithOp::Add, lhs, rhs, span),
+            BinaryOp::Sub => return self.arithmetic(ArithOp::Sub, lhs, rhs, span),
+            BinaryOp::Mul => return self.arithmetic(ArithOp::Mul, lhs, rhs, span),
+            BinaryOp::Div => return self.arithmetic(ArithOp::Div, lhs, rhs, span),
+            BinaryOp::Eq => compare(CompareOp::Eq),
+            BinaryOp::Ne => compare(CompareOp::Ne),
+            BinaryOp::Lt => compare(CompareOp::Lt),
+            BinaryOp::Le => compare(CompareOp::Le),
+            BinaryOp::Gt => compare(CompareOp::Gt),
+            BinaryOp::Ge => compare(CompareOp::Ge),
+        };
+        let Some(op) = compare_op else {
+            return self.poisoned(span);
+        };
+        let (lt, ln, rt, rn) = self.operands(lhs, rhs);
+        let ordered = !matches!(op, CompareOp::Eq | CompareOp::Ne);
+        if let Err(clash) = comparable(&lt, &rt, ordered) {
+            match clash {
+                Clash::Currency(x, y) => self.error(
+                    Diagnostic::error(
+                        codes::CURRENCY_MISMATCH,
+                        format!("cannot compare {x} with {y}"),
+                        span,
+                        "different currencies",
+                    )
+                    .with_help(
+                        "amounts in different currencies never compare; convert one side first",
+                    ),
+                ),
+                Clash::Mismatch => {
+                    let mut diagnostic = Diagnostic::error(
+                        codes::BAD_OPERANDS,
+                        format!("cannot compare {lt} with {rt} using `{}`", op.symbol()),
+                        span,
+                        format!("{lt} {} {rt}", op.symbol()),
+                    )
+                    .with_secondary(lhs.span, format!("this is {lt}"))
+                    .with_secondary(rhs.span, format!("this is {rt}"));
+                    if ordered && lt == rt && !lt.is_ordered() {
+                        diagnostic = diagnostic
+                            .with_help(format!("{lt} values have no order; use `==` or `!=`"));
+                    }
+                    self.error(diagnostic);
+                }
+            }
+        }
+        let node = self.node(
+            span,
+            ExprKind::Compare {
+                op,
+                lhs: Box::new(ln),
+                rhs: Box::new(rn),
+            },
+        );
+        (Ty::Bool, node)
+    }
+
+    fn membership(&mut self, item: &ast::Expr, list: &ast::Expr, span: Span) -> (Ty, ir::Expr) {
+        let (item_ty, item_node, list_ty, list_node) =
+            if self.is_contextual(item) && !self.is_contextual(list) {
+                let (list_ty, list_node) = self.check(list, None);
+                let element = match &list_ty {
+                    Ty::List(element) => Some(element.as_ref().clone()),
+                    _ => None,
+                };
+                let (item_ty, item_node) = self.check(item, element.as_ref());
+                (item_ty, item_node, list_ty, list_node)
+            } else {
+                let (item_ty, item_node) = self.check(item, None);
+                let hint = Ty::List(Box::new(item_ty.clone()));
+                let (list_ty, list_node) = self.check(list, Some(&hint));
+                (item_ty, item_node, list_ty, list_node)
+            };
+        match &list_ty {
+            Ty::Error | Ty::EmptyList => {}
+            Ty::List(element) => {
+                if comparable(&item_ty, element, false).is_err() {
+                    self.error(
+                        Diagnostic::error(
+                            codes::BAD_OPERANDS,
+                            format!("cannot look for {item_ty} in a list<{element}>"),
+                            span,
+                            "different types",
+                        )
+                        .with_secondary(item.span, format!("this is {item_ty}")),
+                    );
+                }
+            }
+            other => self.error(Diagnostic::error(
+                codes::BAD_OPERANDS,
+                format!("`in` looks in a list, but this is {other}"),
+                list.span,
+                "not a list",
+            )),
+        }
+        let node = self.node(
+            span,
+            ExprKind::In {
+                item: Box::new(item_node),
+                list: Box::new(list_node),
+            },
+        );
+        (Ty::Bool, node)
+    }
+
+    fn arithmetic(
+        &mut self,
+        op: ArithOp,
+        lhs: &ast::Expr,
+        rhs: &ast::Expr,
+        span: Span,
+    ) -> (Ty, ir::Expr) {
+        let (lt, ln, rt, rn) = self.operands(lhs, rhs);
+        let ty = match arith(op, &lt, &rt) {
+            Ok(ty) => ty,
+            Err(Clash::Currency(x, y)) => {
+                self.error(
+                    Diagnostic::error(
+                        codes::CURRENCY_MISMATCH,
+                        format!("cannot combine {x} and {y} with `{}`", op.symbol()),
+                        span,
+                        "different currencies",
+                    )
+                    .with_secondary(lhs.span, format!("{x}"))
+                    .with_secondary(rhs.span, format!("{y}"))
+                    .with_help(
+                        "amounts in different currencies never combine; convert one side first",
+                    ),
+                );
+                Ty::Error
+            }
+            Err(Clash::Mismatch) => {
+                let verb = match op {
+                    ArithOp::Add => "add",
+                    ArithOp::Sub => "subtract",
+                    ArithOp::Mul => "multiply",
+                    ArithOp::Div => "divide",
+                };
+                let mut diagnostic = Diagnostic::error(
+                    codes::BAD_OPERANDS,
+                    format!("cannot {verb} {lt} and {rt}"),
+                    span,
+                    format!("{lt} {} {rt}", op.symbol()),
+                )
+                .with_secondary(lhs.span, format!("this is {lt}"))
+                .with_secondary(rhs.span, format!("this is {rt}"));
+                if let Some(help) = arithmetic_help(op, &lt, &rt) {
+                    diagnostic = diagnostic.with_help(help);
+                }
+                self.error(diagnostic);
+                Ty::Error
+            }
+        };
+        let node = self.node(
+            span,
+            ExprKind::Arith {
+                op,
+                lhs: Box::new(ln),
+                rhs: Box::new(rn),
+            },
+        );
+        (ty, node)
+    }
+
+    fn list(&mut self, items: &[ast::Expr], span: Span, expected: Option<&Ty>) -> (Ty, ir::Expr) {
+        let element_hint = match expected {
+            Some(Ty::List(element)) => Some(element.as_ref().clone()),
+            _ => None,
+        };
+        let mut checked = Vec::with_capacity(items.len());
+        let mut element: Option<Ty> = None;
+        for item in items {
+            let hint = element.clone().or_else(|| element_hint.clone());
+            let (ty, node) = self.check(item, hint.as_ref());
+            if ty.is_exact() {
+                self.unrounded(item.span, &ty);
+            }
+            element = Some(match &element {
+                None => ty.clone(),
+                Some(so_far) => match unify(so_far, &ty) {
+                    Ok(unified) => unified,
+                    Err(clash) => {
+                        self.clash(clash, item.span, "the items of a list", so_far, &ty);
+                        Ty::Error
+                    }
+                },
+            });
+            checked.push((ty, node));
+        }
+        let Some(mut element) = element else {
+            let node = self.node(span, ExprKind::List(Vec::new()));
+            return match element_hint {
+                Some(hint) => (Ty::List(Box::new(hint)), node),
+                None => (Ty::EmptyList, node),
+            };
+        };
+        if let (Ty::Int, Some(Ty::Decimal)) = (&element, &element_hint) {
+            element = Ty::Decimal;
+        }
+        let nodes = checked
+            .into_iter()
+            .map(|(ty, node)| self.coerce(node, &ty, &element))
+            .collect();
+        let node = self.node(span, ExprKind::List(nodes));
+        (Ty::List(Box::new(element)), node)
+    }
+
+    fn jurisdiction(
+        &mut self,
+        arms: &[ast::JurisdictionArm],
+        span: Span,
+        expected: Option<&Ty>,
+    ) -> (Ty, ir::Expr) {
+        let mut seen: BTreeMap<String, Span> = BTreeMap::new();
+        let mut default_span: Option<Span> = None;
+        let mut unified: Option<Ty> = None;
+        let mut checked = Vec::new();
+        for arm in arms {
+            match &arm.code {
+                Some(code) => {
+                    if let Some(first) = seen.get(&code.node) {
+                        self.error(
+                            Diagnostic::error(
+                                codes::DUPLICATE_ARM,
+                                format!("jurisdiction `{}` has two arms", code.node),
+                                code.span,
+                                "repeated",
+                            )
+                            .with_secondary(*first, "first arm"),
+                        );
+                    } else {
+                        seen.insert(code.node.clone(), code.span);
+                    }
+                }
+                None => {
+                    if let Some(first) = default_span {
+                        self.error(
+                            Diagnostic::error(
+                                codes::DUPLICATE_ARM,
+                                "`_` arm written twice",
+                                arm.span,
+                                "repeated",
+                            )
+                            .with_secondary(first, "first `_` arm"),
+                        );
+                    } else {
+                        default_span = Some(arm.span);
+                    }
+                }
+            }
+            let hint = unified.clone().or_else(|| expected.cloned());
+            let (ty, node) = self.check(&arm.body, hint.as_ref());
+            unified = Some(match &unified {
+                None => ty.clone(),
+                Some(so_far) => match unify(so_far, &ty) {
+                    Ok(ty) => ty,
+                    Err(clash) => {
+                        self.clash(
+                            clash,
+                            arm.body.span,
+                            "the arms of `jurisdiction`",
+                            so_far,
+                            &ty,
+                        );
+                        Ty::Error
+                    }
+                },
+            });
+            checked.push((arm.code.as_ref().map(|code| code.node.clone()), ty, node));
+        }
+        if default_span.is_none() {
+            self.error(
+                Diagnostic::error(
+                    codes::MISSING_DEFAULT_ARM,
+                    "this `jurisdiction` has no `_` arm",
+                    span,
+                    "no arm for other jurisdictions",
+                )
+                .with_help("add `_ => …` saying what applies in every other jurisdiction"),
+            );
+        }
+        let ty = unified.unwrap_or(Ty::Error);
+        let mut arms_ir = BTreeMap::new();
+        let mut default = None;
+        for (code, arm_ty, node) in checked {
+            let node = self.coerce(node, &arm_ty, &ty);
+            match code {
+                Some(code) => {
+                    arms_ir.entry(code).or_insert(node);
+                }
+                None => {
+                    default.get_or_insert(node);
+                }
+            }
+        }
+        let Some(default) = default else {
+            return self.poisoned(span);
+        };
+        let node = self.node(
+            span,
+            ExprKind::Jurisdiction {
+                arms: arms_ir,
+                default: Box::new(default),
+            },
+        );
+        (ty, node)
+    }
+
+    fn call(
+        &mut self,
+        callee: &Ident,
+        args: &[ast::Expr],
+        span: Span,
+        expected: Option<&Ty>,
+    ) -> (Ty, ir::Expr) {
+        let name = callee.node.as_str();
+        if let Some(position) = self.scope.predicates.iter().position(|p| p.name == name) {
+            return self.predicate_call(position, callee, args, span);
+        }
+        let arity = |count: usize| args.len() == count;
+        match name {
+            "min" | "max" => {
+                if args.len() < 2 {
+                    return self.bad_arguments(
+                        callee,
+                        span,
+                        "takes two or more values of one type",
+                    );
+                }
+                let func = if name == "min" {
+                    Builtin::Min
+                } else {
+                    Builtin::Max
+                };
+                let mut checked = Vec::new();
+                let mut unified: Option<Ty> = None;
+                for arg in args {
+                    let hint = unified.clone().or_else(|| expected.cloned());
+                    let (ty, node) = self.check(arg, hint.as_ref());
+                    unified = Some(match &unified {
+                        None => ty.clone(),
+                        Some(so_far) => match unify(so_far, &ty) {
+                            Ok(ty) => ty,
+                            Err(clash) => {
+                                self.clash(
+                                    clash,
+                                    arg.span,
+                                    &format!("the arguments of `{name}`"),
+                                    so_far,
+                                    &ty,
+                                );
+                                Ty::Error
+                            }
+                        },
+                    });
+                    checked.push((ty, node));
+                }
+                let mut ty = unified.unwrap_or(Ty::Error);
+                if !ty.is_ordered() {
+                    self.error(Diagnostic::error(
+                        codes::BAD_ARGUMENTS,
+                        format!("`{name}` needs values with an order, but these are {ty}"),
+                        span,
+                        "no order",
+                    ));
+                    ty = Ty::Error;
+                }
+                let nodes = checked
+                    .into_iter()
+                    .map(|(arg_ty, node)| self.coerce(node, &arg_ty, &ty))
+                    .collect();
+                let node = self.node(span, ExprKind::Call { func, args: nodes });
+                (ty, node)
+            }
+            "abs" => {
+                if !arity(1) {
+                    return self.bad_arguments(
+                        callee,
+                        span,
+                        "takes one number, amount or duration",
+                    );
+                }
+                let (ty, node) = self.check(&args[0], expected);
+                let ty = if ty.quantity().is_some() || ty.is_error() {
+                    ty
+                } else {
+                    self.error(Diagnostic::error(
+                        codes::BAD_ARGUMENTS,
+                        format!("`abs` takes a number, an amount or a duration, not {ty}"),
+                        args[0].span,
+                        format!("this is {ty}"),
+                    ));
+                    Ty::Error
+                };
+                let node = self.node(
+                    span,
+                    ExprKind::Call {
+                        func: Builtin::Abs,
+                        args: vec![node],
+                    },
+                );
+                (ty, node)
+            }
+            "round" => self.round(callee, args, span),
+            "days" | "hours" | "minutes" | "seconds" | "ceil_days" | "ceil_hours"
+            | "started_days" | "started_hours" => {
+                let func = match name {
+                    "days" => Builtin::Days,
+                    "hours" => Builtin::Hours,
+                    "minutes" => Builtin::Minutes,
+                    "seconds" => Builtin::Seconds,
+                    "ceil_days" | "started_days" => Builtin::CeilDays,
+                    _ => Builtin::CeilHours,
+                };
+                if !arity(1) {
+                    return self.bad_arguments(callee, span, "takes one duration");
+                }
+                let (ty, node) = self.check(&args[0], None);
+                match ty {
+                    Ty::Duration | Ty::Error => {}
+                    Ty::Exact(_) => self.unrounded(args[0].span, &ty),
+                    other => self.error(Diagnostic::error(
+                        codes::BAD_ARGUMENTS,
+                        format!("`{name}` takes a duration, not {other}"),
+                        args[0].span,
+                        format!("this is {other}"),
+                    )),
+                }
+                let node = self.node(
+                    span,
+                    ExprKind::Call {
+                        func,
+                        args: vec![node],
+                    },
+                );
+                (Ty::Int, node)
+            }
+            _ => {
+                let mut candidates: Vec<&str> = BUILTINS.to_vec();
+                candidates.extend(self.scope.predicates.iter().map(|p| p.name.as_str()));
+                let help = did_you_mean(name, candidates)
+                    .unwrap_or_else(|| format!("the functions are: {}", BUILTINS.join(", ")));
+                self.error(
+                    Diagnostic::error(
+                        codes::UNKNOWN_FUNCTION,
+                        format!("there is no function `{name}`"),
+                        callee.span,
+                        "unknown function",
+                    )
+                    .with_help(help),
+                );
+                // Still check the arguments, so their own mistakes are reported too.
+                for arg in args {
+                    if name_chain(arg).is_none() {
+                        self.check(arg, None);
+                    }
+                }
+                self.poisoned(span)
+            }
+        }
+    }
+
+    fn bad_arguments(&mut self, callee: &Ident, span: Span, what: &str) -> (Ty, ir::Expr) {
+        self.error(Diagnostic::error(
+            codes::BAD_ARGUMENTS,
+            format!("`{}` {what}", callee.node),
+            span,
+            "wrong arguments",
+        ));
+        self.poisoned(span)
+    }
+
+    fn round(&mut self, callee: &Ident, args: &[ast::Expr], span: Span) -> (Ty, ir::Expr) {
+        let modes: Vec<&str> = RoundingMode::ALL
+            .iter()
+            .map(|mode| mode.keyword())
+            .collect();
+        if args.len() != 2 {
+            self.error(
+                Diagnostic::error(
+                    codes::BAD_ARGUMENTS,
+                    "`round` takes an amount and a rounding mode",
+                    span,
+                    "wrong arguments",
+                )
+                .with_help(format!(
+                    "for example `round(terms.price * 0.5%, half_even)`; the modes are {}",
+                    modes.join(", ")
+                )),
+            );
+            return self.poisoned(span);
+        }
+        let mode = match &args[1].kind {
+            Ast::Name(ident) => RoundingMode::from_keyword(&ident.node),
+            _ => None,
+        };
+        let Some(mode) = mode else {
+            self.error(
+                Diagnostic::error(
+                    codes::BAD_ARGUMENTS,
+                    "the second argument of `round` is a rounding mode",
+                    args[1].span,
+                    "not a rounding mode",
+                )
+                .with_help(format!("the modes are {}", modes.join(", "))),
+            );
+            return self.poisoned(span);
+        };
+        let _ = callee;
+        let (ty, node) = self.check(&args[0], None);
+        let result = match &ty {
+            Ty::Error => Ty::Error,
+            Ty::Decimal | Ty::Int | Ty::Exact(Unit::Number) => Ty::Int,
+            Ty::Exact(Unit::Money(currency)) | Ty::Money(currency) => Ty::Money(*currency),
+            Ty::Exact(Unit::Duration) | Ty::Duration => Ty::Duration,
+            other => {
+                self.error(Diagnostic::error(
+                    codes::BAD_ARGUMENTS,
+                    format!("`round` rounds numbers, amounts and durations, not {other}"),
+                    args[0].span,
+                    format!("this is {other}"),
+                ));
+                Ty::Error
+            }
+        };
+        let node = self.node(
+            span,
+            ExprKind::Call {
+                func: Builtin::Round(mode),
+                args: vec![node],
+            },
+        );
+        (result, node)
+    }
+
+    fn predicate_call(
+        &mut self,
+        position: usize,
+        callee: &Ident,
+        args: &[ast::Expr],
+        span: Span,
+    ) -> (Ty, ir::Expr) {
+        let Some(sig) = self.scope.predicates.get(position).cloned() else {
+            return self.poisoned(span);
+        };
+        if position >= self.scope.visible_predicates {
+            self.error(
+                Diagnostic::error(
+                    codes::PREDICATE_ORDER,
+                    format!("predicate `{}` is declared after this one", sig.name),
+                    callee.span,
+                    "declared later",
+                )
+                .with_help(
+                    "a predicate may use only predicates declared before it, so none can loop",
+                ),
+            );
+            return self.poisoned(span);
+        }
+        let [arg] = args else {
+            self.error(
+                Diagnostic::error(
+                    codes::BAD_ARGUMENTS,
+                    format!("predicate `{}` takes one `{}` event", sig.name, sig.kind),
+                    span,
+                    "wrong arguments",
+                )
+                .with_help(format!("for example `{}(event)`", sig.name)),
+            );
+            return self.poisoned(span);
+        };
+        let Some((event, kind)) = self.event_argument(arg) else {
+            return self.poisoned(span);
+        };
+        if kind != sig.kind {
+            self.error(Diagnostic::error(
+                codes::TYPE_MISMATCH,
+                format!(
+                    "predicate `{}` takes a `{}` event, but this is a `{kind}` event",
+                    sig.name, sig.kind
+                ),
+                arg.span,
+                format!("a `{kind}` event"),
+            ));
+            return self.poisoned(span);
+        }
+        self.uses.events.entry(kind).or_default();
+        let node = self.node(
+            span,
+            ExprKind::Predicate {
+                index: sig.index,
+                arg: event,
+            },
+        );
+        (Ty::Bool, node)
+    }
+
+    /// Resolves a predicate's argument: `event`, `facts.KIND` or the enclosing predicate's
+    /// parameter.
+    fn event_argument(&mut self, arg: &ast::Expr) -> Option<(EventRef, String)> {
+        let chain = name_chain(arg).unwrap_or_default();
+        let names: Vec<&str> = chain.iter().map(|ident| ident.node.as_str()).collect();
+        let resolved = match names.as_slice() {
+            ["event"] if !self.scope.constant => self
+                .scope
+                .on_kind
+                .map(|kind| (EventRef::Current, kind.to_string())),
+            [name] => self
+                .scope
+                .predicate_param
+                .filter(|(param, _)| param == name)
+                .map(|(_, kind)| (EventRef::Arg, kind.to_string())),
+            ["facts", ..] if !self.scope.constant => self
+                .fact_kind(&chain)
+                .filter(|(_, end)| *end == chain.len())
+                .map(|(kind, _)| (EventRef::Fact(kind.clone()), kind)),
+            _ => None,
+        };
+        if resolved.is_none() {
+            self.error(
+                Diagnostic::error(
+                    codes::TYPE_MISMATCH,
+                    "a predicate takes a whole event",
+                    arg.span,
+                    "not an event",
+                )
+                .with_help("pass `event`, `facts.KIND` or the predicate's own parameter"),
+            );
+        }
+        resolved
+    }
+}
+
+fn article(ty: &Type) -> String {
+    match ty {
+        Type::Int | Type::Enum(_) => format!("an {ty}"),
+        Type::List(_) | Type::Record(_) => format!("a {ty}"),
+        _ => format!("a {ty}"),
+    }
+}
+
+fn arithmetic_help(op: ArithOp, lhs: &Ty, rhs: &Ty) -> Option<String> {
+    match (op, lhs, rhs) {
+        (ArithOp::Add, Ty::Timestamp, Ty::Timestamp) => {
+            Some("subtract two timestamps to get the duration between them".into())
+        }
+        (_, Ty::Timestamp, Ty::Exact(Unit::Duration)) => Some(ROUNDING_HELP.into()),
+        (ArithOp::Mul, Ty::Money(_), Ty::Money(_)) => {
+            Some("multiply an amount by a number, a decimal or a percentage".into())
+        }
+        (_, Ty::Money(_), Ty::Int | Ty::Decimal) | (_, Ty::Int | Ty::Decimal, Ty::Money(_)) => {
+            Some("write the number as an amount, such as `10.00 EUR`".into())
+        }
+        (_, Ty::Duration, Ty::Int) | (_, Ty::Int, Ty::Duration) => {
+            Some("write the number as a duration, such as `2h`, or convert with `hours(…)`".into())
+        }
+        _ => None,
+    }
+}

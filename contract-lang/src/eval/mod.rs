@@ -1,0 +1,703 @@
+//! The evaluator: compiled clauses + bound params + jurisdiction + state + one event in, an
+//! [`Outcome`] out. Pure and deterministic: no clock, no I/O, no floats, no randomness, no
+//! panics — the same inputs give the same outcome, byte for byte, on every machine.
+//!
+//! Semantics of one evaluation ([`evaluate`]):
+//!
+//! * Only rules whose `on` kind is the event's kind run, clauses in the given order and rules
+//!   in source order; the outcome lists everything in that order.
+//! * `facts` is the state's facts with this event recorded: `facts.<event.kind>` is the event.
+//! * Every rule sees the terms as they were **before** the event: rules cannot observe each
+//!   other's `set`s, so their order never changes the result.
+//! * A rule that reads a fact that has not happened or a term that is not set does not fire;
+//!   the trace says which one. Reads happen left to right and `and` / `or` short-circuit, so
+//!   a read on the side not taken never counts.
+//! * Arithmetic is checked: overflow, division by zero, a currency mismatch or a timestamp
+//!   outside the years 1–9999 stop that rule with an [`EvalError`] carrying the span; its
+//!   effects are dropped (a rule's effects apply all together or not at all) and the error is
+//!   recorded in the outcome. Other rules are unaffected.
+//! * Two rules that set the same term from one event — or one activates a clause another
+//!   deactivates — are a [`Conflict`]: none of the conflicting writes is applied, and the
+//!   outcome reports every writer with its value. Callers treat a conflict (and an error) as
+//!   a reason for human review.
+//!
+//! For hot loops, [`Evaluator::eval_rule`] evaluates one rule into a reusable effect buffer
+//! without building an outcome.
+
+mod machine;
+mod num;
+mod render;
+
+use crate::ir::{Action, ClauseId, CompiledClause, TransferKind};
+use crate::span::Span;
+use crate::value::{Currency, Money, TypeMismatch, Value};
+use machine::{Env, Halt};
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+pub use render::explain;
+
+/// Something that happened: a kind, an event time (Unix seconds, UTC) and typed fields.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub kind: String,
+    pub at: i64,
+    pub fields: BTreeMap<String, Value>,
+}
+
+/// What rules read besides the event: the order's terms and the latest event of each kind.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct State {
+    pub terms: BTreeMap<String, Value>,
+    pub facts: BTreeMap<String, Event>,
+}
+
+/// A compiled clause with the params an order bound (see [`bind_params`]).
+#[derive(Clone, Copy, Debug)]
+pub struct BoundClause<'a> {
+    pub clause: &'a CompiledClause,
+    pub params: &'a BTreeMap<String, Value>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BindError {
+    #[error("clause `{clause}` has no param `{param}`")]
+    Unknown { clause: String, param: String },
+    #[error("clause `{clause}` needs a value for param `{param}`, which has no default")]
+    Missing { clause: String, param: String },
+    #[error("param `{param}` of clause `{clause}`: {error}")]
+    Type {
+        clause: String,
+        param: String,
+        error: Box<TypeMismatch>,
+    },
+}
+
+/// Binds an order's params to a clause: rejects unknown params and values of the wrong type,
+/// fills in defaults, and requires a value for every param without one. An `int` given for a
+/// `decimal` param is widened.
+pub fn bind_params(
+    clause: &CompiledClause,
+    given: &BTreeMap<String, Value>,
+) -> Result<BTreeMap<String, Value>, BindError> {
+    if let Some(unknown) = given
+        .keys()
+        .find(|name| !clause.ir.params.iter().any(|param| param.name == **name))
+    {
+        return Err(BindError::Unknown {
+            clause: clause.name.clone(),
+            param: unknown.clone(),
+        });
+    }
+    let mut bound = BTreeMap::new();
+    for param in &clause.ir.params {
+        let value = match (given.get(&param.name), &param.default) {
+            (Some(Value::Int(i)), _) if param.ty == crate::value::Type::Decimal => {
+                Value::Decimal(crate::value::Decimal::from_int(*i))
+            }
+            (Some(value), _) => value.clone(),
+            (None, Some(default)) => default.clone(),
+            (None, None) => {
+                return Err(BindError::Missing {
+                    clause: clause.name.clone(),
+                    param: param.name.clone(),
+                })
+            }
+        };
+        crate::value::check_value_type(&value, &param.ty, &|name| clause.ir.enum_variants(name))
+            .map_err(|error| BindError::Type {
+                clause: clause.name.clone(),
+                param: param.name.clone(),
+                error: Box::new(error),
+            })?;
+        bound.insert(param.name.clone(), value);
+    }
+    Ok(bound)
+}
+
+/// An evaluation error: what went wrong and where (`site` indexes the clause's span table;
+/// `span` is filled in when the clause has one).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{kind}")]
+pub struct EvalError {
+    pub kind: EvalErrorKind,
+    pub site: u32,
+    pub span: Option<Span>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(rename_all = "snake_case")]
+pub enum EvalErrorKind {
+    #[error("the result of `{op}` is too large")]
+    Overflow { op: String },
+    #[error("division by zero")]
+    DivisionByZero,
+    #[error("cannot combine {left} and {right}: amounts in different currencies")]
+    CurrencyMismatch { left: Currency, right: Currency },
+    #[error("the resulting timestamp is outside the years 1 to 9999")]
+    TimestampRange,
+    #[error("the result needs more than 18 decimal places")]
+    Precision,
+    #[error("expected {expected}, found {found} (the data does not fit the vocabulary)")]
+    Type { expected: String, found: String },
+    #[error("the `{kind}` event has no field `{field}`")]
+    MissingEventField { kind: String, field: String },
+    #[error("`{variant}` is not a variant of enum `{ty}`")]
+    UnknownVariant { ty: String, variant: String },
+    #[error("malformed clause: {0}")]
+    Malformed(String),
+}
+
+/// Which rule of which clause.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleRef {
+    pub clause: String,
+    pub clause_id: ClauseId,
+    /// Index of the rule in the clause, from 0 in source order.
+    pub rule: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Amendment {
+    pub source: RuleRef,
+    pub term: String,
+    pub value: Value,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transfer {
+    pub source: RuleRef,
+    pub kind: TransferKind,
+    pub from: String,
+    pub to: String,
+    pub amount: Money,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    pub source: RuleRef,
+    pub party: String,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Activation {
+    pub source: RuleRef,
+    pub clause: String,
+    pub active: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewRequest {
+    pub source: RuleRef,
+    pub reason: String,
+}
+
+/// What several rules wrote at once.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConflictSubject {
+    Term(String),
+    /// Activated by one rule and deactivated by another.
+    Clause(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConflictingWrite {
+    pub source: RuleRef,
+    /// The term's proposed value, or for a clause whether it would be active.
+    pub value: Value,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conflict {
+    pub subject: ConflictSubject,
+    /// Every writer, in evaluation order; none of their writes was applied.
+    pub writes: Vec<ConflictingWrite>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    pub source: RuleRef,
+    pub error: EvalError,
+}
+
+/// What became of one rule that listens to the event's kind.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleStatus {
+    Fired,
+    /// The condition was false; `site`/`span` name the first false part of a top-level `and`.
+    ConditionFalse {
+        site: u32,
+        span: Option<Span>,
+    },
+    /// The rule read a fact of a kind that has not happened yet.
+    MissingFact {
+        kind: String,
+        site: u32,
+        span: Option<Span>,
+    },
+    /// The rule read a term that is not set.
+    MissingTerm {
+        term: String,
+        site: u32,
+        span: Option<Span>,
+    },
+    Failed {
+        error: EvalError,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleTrace {
+    pub source: RuleRef,
+    /// The event kind the rule listens to.
+    pub on: String,
+    pub status: RuleStatus,
+}
+
+/// Everything one event caused, in evaluation order.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// Term changes, without the conflicting ones.
+    pub amendments: Vec<Amendment>,
+    pub transfers: Vec<Transfer>,
+    pub notifications: Vec<Notification>,
+    /// Clause (de)activations, without the conflicting ones.
+    pub activations: Vec<Activation>,
+    pub reviews: Vec<ReviewRequest>,
+    pub conflicts: Vec<Conflict>,
+    pub errors: Vec<Failure>,
+    /// One entry per rule that listens to the event's kind.
+    pub trace: Vec<RuleTrace>,
+}
+
+impl Outcome {
+    /// Whether the event changed or requested nothing at all.
+    pub fn is_quiet(&self) -> bool {
+        self.amendments.is_empty()
+            && self.transfers.is_empty()
+            && self.notifications.is_empty()
+            && self.activations.is_empty()
+            && self.reviews.is_empty()
+            && self.conflicts.is_empty()
+            && self.errors.is_empty()
+    }
+}
+
+/// One effect of a fired rule, borrowing from the clause and the state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect<'a> {
+    Set {
+        term: &'a str,
+        value: Value,
+    },
+    Transfer {
+        kind: TransferKind,
+        from: &'a str,
+        to: &'a str,
+        amount: Money,
+    },
+    Notify {
+        party: &'a str,
+        message: Cow<'a, str>,
+    },
+    Activate {
+        clause: &'a str,
+        active: bool,
+    },
+    Review {
+        reason: &'a str,
+    },
+}
+
+/// The result of evaluating one rule with [`Evaluator::eval_rule`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RuleVerdict<'a> {
+    /// The rule listens to another kind of event.
+    NotListening,
+    /// The rule fired; its effects were appended to the buffer.
+    Fired,
+    ConditionFalse {
+        site: u32,
+    },
+    MissingFact {
+        kind: &'a str,
+        site: u32,
+    },
+    MissingTerm {
+        term: &'a str,
+        site: u32,
+    },
+    Failed(Box<EvalError>),
+}
+
+/// A clause ready to evaluate: params resolved to the IR's order once, so that evaluating a
+/// rule allocates nothing beyond what its effects need.
+pub struct Evaluator<'a> {
+    clause: &'a CompiledClause,
+    params: Vec<&'a Value>,
+    jurisdiction: &'a str,
+}
+
+impl<'a> Evaluator<'a> {
+    /// Fails if `bound.params` lacks a param of the clause (use [`bind_params`] first).
+    pub fn new(bound: BoundClause<'a>, jurisdiction: &'a str) -> Result<Evaluator<'a>, BindError> {
+        let params = bound
+            .clause
+            .ir
+            .params
+            .iter()
+            .map(|param| {
+                bound
+                    .params
+                    .get(&param.name)
+                    .ok_or_else(|| BindError::Missing {
+                        clause: bound.clause.name.clone(),
+                        param: param.name.clone(),
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Evaluator {
+            clause: bound.clause,
+            params,
+            jurisdiction,
+        })
+    }
+
+    pub fn clause(&self) -> &'a CompiledClause {
+        self.clause
+    }
+
+    /// Evaluates rule `rule` against `state` and `event`. If it fires, its effects are
+    /// appended to `effects`; otherwise `effects` is left as it was.
+    pub fn eval_rule(
+        &self,
+        rule: usize,
+        state: &'a State,
+        event: &'a Event,
+        effects: &mut Vec<Effect<'a>>,
+    ) -> RuleVerdict<'a> {
+        let Some(rule_ir) = self.clause.ir.rules.get(rule) else {
+            return RuleVerdict::NotListening;
+        };
+        if rule_ir.on != event.kind {
+            return RuleVerdict::NotListening;
+        }
+        let env = Env {
+            ir: &self.clause.ir,
+            params: &self.params,
+            jurisdiction: self.jurisdiction,
+            terms: &state.terms,
+            facts: &state.facts,
+            event,
+            arg: None,
+            depth: 0,
+        };
+        let mark = effects.len();
+        match run_rule(&env, rule_ir, effects) {
+            Ok(None) => RuleVerdict::Fired,
+            Ok(Some(site)) => RuleVerdict::ConditionFalse { site },
+            Err(halt) => {
+                effects.truncate(mark);
+                match halt {
+                    Halt::MissingFact { kind, site } => RuleVerdict::MissingFact { kind, site },
+                    Halt::MissingTerm { term, site } => RuleVerdict::MissingTerm { term, site },
+                    Halt::Error(error) => RuleVerdict::Failed(error),
+                }
+            }
+        }
+    }
+}
+
+/// Runs a rule: `Ok(None)` if it fired (effects pushed), `Ok(Some(site))` if its condition
+/// was false there.
+fn run_rule<'a>(
+    env: &Env<'_, 'a>,
+    rule: &'a crate::ir::RuleIr,
+    effects: &mut Vec<Effect<'a>>,
+) -> Result<Option<u32>, Halt<'a>> {
+    if let Some(when) = &rule.when {
+        if let Some(site) = env.condition(when)? {
+            return Ok(Some(site));
+        }
+    }
+    for action in &rule.actions {
+        let effect = match action {
+            Action::Set { term, value } => {
+                let computed = env.eval(value)?;
+                Effect::Set {
+                    term,
+                    value: computed.to_value().map_err(|kind| halt(kind, value.site))?,
+                }
+            }
+            Action::Transfer {
+                kind,
+                from,
+                to,
+                amount,
+            } => match env.eval(amount)? {
+                machine::Val::Money(money) => Effect::Transfer {
+                    kind: *kind,
+                    from,
+                    to,
+                    amount: money,
+                },
+                _ => {
+                    return Err(halt(
+                        EvalErrorKind::Type {
+                            expected: "money".into(),
+                            found: "another value".into(),
+                        },
+                        amount.site,
+                    ))
+                }
+            },
+            Action::Notify { party, message } => Effect::Notify {
+                party,
+                message: machine::text(env.eval(message)?)
+                    .map_err(|kind| halt(kind, message.site))?,
+            },
+            Action::Activate { clause } => Effect::Activate {
+                clause,
+                active: true,
+            },
+            Action::Deactivate { clause } => Effect::Activate {
+                clause,
+                active: false,
+            },
+            Action::Review { reason } => Effect::Review { reason },
+        };
+        effects.push(effect);
+    }
+    Ok(None)
+}
+
+fn halt<'a>(kind: EvalErrorKind, site: u32) -> Halt<'a> {
+    Halt::Error(Box::new(EvalError {
+        kind,
+        site,
+        span: None,
+    }))
+}
+
+/// Evaluates a constant expression (no params, terms, facts or event), as the checker does
+/// for param defaults.
+pub(crate) fn eval_const(expr: &crate::ir::Expr) -> Result<Value, EvalError> {
+    let ir = crate::ir::ClauseIr {
+        version: crate::ir::IR_VERSION,
+        name: String::new(),
+        titles: BTreeMap::new(),
+        enums: Vec::new(),
+        terms: BTreeMap::new(),
+        events: BTreeMap::new(),
+        params: Vec::new(),
+        predicates: Vec::new(),
+        rules: Vec::new(),
+    };
+    let state = State::default();
+    let event = Event {
+        kind: String::new(),
+        at: 0,
+        fields: BTreeMap::new(),
+    };
+    let env = Env {
+        ir: &ir,
+        params: &[],
+        jurisdiction: "",
+        terms: &state.terms,
+        facts: &state.facts,
+        event: &event,
+        arg: None,
+        depth: 0,
+    };
+    let to_error = |halt: Halt<'_>| match halt {
+        Halt::Error(error) => *error,
+        Halt::MissingTerm { site, .. } | Halt::MissingFact { site, .. } => EvalError {
+            kind: EvalErrorKind::Malformed("a constant read the state".into()),
+            site,
+            span: None,
+        },
+    };
+    let value = env.eval(expr).map_err(to_error)?;
+    value.to_value().map_err(|kind| EvalError {
+        kind,
+        site: expr.site,
+        span: None,
+    })
+}
+
+/// Evaluates `event` against every rule of `clauses` (see the module docs for the semantics).
+pub fn evaluate(
+    clauses: &[BoundClause<'_>],
+    jurisdiction: &str,
+    state: &State,
+    event: &Event,
+) -> Outcome {
+    let mut outcome = Outcome::default();
+    // Effects of every fired rule, in order, with the rule that produced them.
+    let mut fired: Vec<(RuleRef, Vec<Effect<'_>>)> = Vec::new();
+    for bound in clauses {
+        let clause = bound.clause;
+        let evaluator = Evaluator::new(*bound, jurisdiction);
+        for (index, rule) in clause.ir.rules.iter().enumerate() {
+            if rule.on != event.kind {
+                continue;
+            }
+            let source = RuleRef {
+                clause: clause.name.clone(),
+                clause_id: clause.id,
+                rule: index as u32,
+            };
+            let span_of = |site: u32| clause.spans.site(site);
+            let mut effects = Vec::new();
+            let verdict = match &evaluator {
+                Ok(evaluator) => evaluator.eval_rule(index, state, event, &mut effects),
+                Err(error) => RuleVerdict::Failed(Box::new(EvalError {
+                    kind: EvalErrorKind::Malformed(error.to_string()),
+                    site: 0,
+                    span: Some(clause.spans.clause),
+                })),
+            };
+            let status = match verdict {
+                RuleVerdict::NotListening => continue,
+                RuleVerdict::Fired => RuleStatus::Fired,
+                RuleVerdict::ConditionFalse { site } => RuleStatus::ConditionFalse {
+                    site,
+                    span: span_of(site),
+                },
+                RuleVerdict::MissingFact { kind, site } => RuleStatus::MissingFact {
+                    kind: kind.to_string(),
+                    site,
+                    span: span_of(site),
+                },
+                RuleVerdict::MissingTerm { term, site } => RuleStatus::MissingTerm {
+                    term: term.to_string(),
+                    site,
+                    span: span_of(site),
+                },
+                RuleVerdict::Failed(mut error) => {
+                    if error.span.is_none() {
+                        error.span = span_of(error.site);
+                    }
+                    outcome.errors.push(Failure {
+                        source: source.clone(),
+                        error: (*error).clone(),
+                    });
+                    RuleStatus::Failed { error: *error }
+                }
+            };
+            if status == RuleStatus::Fired {
+                fired.push((source.clone(), effects));
+            }
+            outcome.trace.push(RuleTrace {
+                source,
+                on: rule.on.clone(),
+                status,
+            });
+        }
+    }
+    collect_effects(fired, &mut outcome);
+    outcome
+}
+
+/// Sorts fired effects into the outcome, holding back conflicting writes.
+fn collect_effects(fired: Vec<(RuleRef, Vec<Effect<'_>>)>, outcome: &mut Outcome) {
+    // Who writes what: rule positions per term, and per clause (with the direction).
+    let mut term_writers: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let mut clause_writers: BTreeMap<&str, Vec<(usize, bool)>> = BTreeMap::new();
+    for (position, (_, effects)) in fired.iter().enumerate() {
+        for effect in effects {
+            match effect {
+                Effect::Set { term, .. } => term_writers.entry(term).or_default().push(position),
+                Effect::Activate { clause, active } => clause_writers
+                    .entry(clause)
+                    .or_default()
+                    .push((position, *active)),
+                _ => {}
+            }
+        }
+    }
+    let conflicting_terms: Vec<&str> = term_writers
+        .iter()
+        .filter(|(_, writers)| writers.len() > 1)
+        .map(|(term, _)| *term)
+        .collect();
+    let conflicting_clauses: Vec<&str> = clause_writers
+        .iter()
+        .filter(|(_, writers)| writers.iter().any(|(_, a)| *a) && writers.iter().any(|(_, a)| !*a))
+        .map(|(clause, _)| *clause)
+        .collect();
+    let mut conflicts: BTreeMap<ConflictSubject, Vec<ConflictingWrite>> = BTreeMap::new();
+    for (source, effects) in &fired {
+        for effect in effects {
+            match effect {
+                Effect::Set { term, value } => {
+                    if conflicting_terms.contains(term) {
+                        conflicts
+                            .entry(ConflictSubject::Term(term.to_string()))
+                            .or_default()
+                            .push(ConflictingWrite {
+                                source: source.clone(),
+                                value: value.clone(),
+                            });
+                    } else {
+                        outcome.amendments.push(Amendment {
+                            source: source.clone(),
+                            term: term.to_string(),
+                            value: value.clone(),
+                        });
+                    }
+                }
+                Effect::Transfer {
+                    kind,
+                    from,
+                    to,
+                    amount,
+                } => outcome.transfers.push(Transfer {
+                    source: source.clone(),
+                    kind: *kind,
+                    from: from.to_string(),
+                    to: to.to_string(),
+                    amount: *amount,
+                }),
+                Effect::Notify { party, message } => outcome.notifications.push(Notification {
+                    source: source.clone(),
+                    party: party.to_string(),
+                    message: message.to_string(),
+                }),
+                Effect::Activate { clause, active } => {
+                    if conflicting_clauses.contains(clause) {
+                        conflicts
+                            .entry(ConflictSubject::Clause(clause.to_string()))
+                            .or_default()
+                            .push(ConflictingWrite {
+                                source: source.clone(),
+                                value: Value::Bool(*active),
+                            });
+                    } else if !outcome
+                        .activations
+                        .iter()
+                        .any(|a| a.clause == *clause && a.active == *active)
+                    {
+                        outcome.activations.push(Activation {
+                            source: source.clone(),
+                            clause: clause.to_string(),
+                            active: *active,
+                        });
+                    }
+                }
+                Effect::Review { reason } => outcome.reviews.push(ReviewRequest {
+                    source: source.clone(),
+                    reason: reason.to_string(),
+                }),
+            }
+        }
+    }
+    outcome.conflicts = conflicts
+        .into_iter()
+        .map(|(subject, writes)| Conflict { subject, writes })
+        .collect();
+}
