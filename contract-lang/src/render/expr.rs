@@ -1,0 +1,430 @@
+//! Expressions of the IR as phrases, with parentheses only where nesting needs them.
+
+use std::collections::BTreeMap;
+
+use super::{event_owner, glossary, words, Lang};
+use crate::ir::{ArithOp, Builtin, ClauseIr, EventRef, Expr, ExprKind};
+use crate::value::{DisplayTimestamp, Type, Value};
+
+/// Binding strength of a phrase: a child weaker than its context is parenthesised.
+const CHOICE: u8 = 0; // if … then … else, jurisdiction cases
+const OR: u8 = 1;
+const AND: u8 = 2;
+const STATEMENT: u8 = 3; // comparisons, `in`, negation, predicate calls
+const SUM: u8 = 4;
+const PRODUCT: u8 = 5;
+const ATOM: u8 = 6;
+
+struct Phrase {
+    text: String,
+    strength: u8,
+}
+
+impl Phrase {
+    fn new(text: String, strength: u8) -> Phrase {
+        Phrase { text, strength }
+    }
+
+    fn atom(text: String) -> Phrase {
+        Phrase::new(text, ATOM)
+    }
+}
+
+pub(super) struct Renderer<'a> {
+    clause: &'a ClauseIr,
+    bound: &'a BTreeMap<String, Value>,
+    lang: Lang,
+}
+
+impl<'a> Renderer<'a> {
+    pub fn new(clause: &'a ClauseIr, bound: &'a BTreeMap<String, Value>, lang: Lang) -> Self {
+        Renderer {
+            clause,
+            bound,
+            lang,
+        }
+    }
+
+    /// The value a parameter has for this rendering: bound by the order, else its default.
+    pub fn param_value(&self, name: &str) -> Option<&'a Value> {
+        self.bound.get(name).or_else(|| {
+            self.clause
+                .params
+                .iter()
+                .find(|param| param.name == name)
+                .and_then(|param| param.default.as_ref())
+        })
+    }
+
+    /// A condition (an expression in a position where it must hold).
+    pub fn condition(&self, expr: &Expr, on: Option<&str>) -> String {
+        self.phrase(expr, on, true).text
+    }
+
+    /// An expression whose value is used (an amount, a new term value, a message).
+    pub fn value_expr(&self, expr: &Expr, on: Option<&str>) -> String {
+        self.phrase(expr, on, false).text
+    }
+
+    /// A runtime value in this language: `150.00 EUR`, `42 days`, `2026-03-01 00:00:00 UTC`.
+    pub fn value(&self, value: &Value) -> String {
+        let lang = self.lang;
+        match value {
+            Value::Bool(b) => words::boolean(lang, *b).to_string(),
+            Value::Int(i) => i.to_string(),
+            Value::Decimal(d) => {
+                // A decimal below one with two or more places is almost always a rate: show the
+                // percentage too, so `0.005` reads as `0.005 (0.5 %)`.
+                let plain = d.to_string();
+                let below_one = d.mantissa.unsigned_abs() < 10u64.pow(u32::from(d.scale));
+                if d.scale >= 2 && below_one && d.mantissa != 0 {
+                    let percent = crate::value::Decimal {
+                        mantissa: d.mantissa,
+                        scale: d.scale - 2,
+                    }
+                    .normalized();
+                    match lang {
+                        Lang::Zh => format!("{plain}（{percent}%）"),
+                        Lang::En | Lang::De => format!("{plain} ({percent} %)"),
+                    }
+                } else {
+                    plain
+                }
+            }
+            Value::Money(m) => m.to_string(),
+            Value::Duration(seconds) => words::duration(lang, *seconds),
+            Value::Timestamp(seconds) => {
+                let stamp = DisplayTimestamp(*seconds).to_string();
+                // `2026-03-01T00:00:00Z` → `2026-03-01 00:00:00 UTC`.
+                match stamp.strip_suffix('Z') {
+                    Some(rest) => format!("{} UTC", rest.replacen('T', " ", 1)),
+                    None => stamp,
+                }
+            }
+            Value::Text(text) => words::quoted(lang, text),
+            Value::Enum(value) => glossary::word(lang, "variant", &value.variant),
+            Value::List(items) => {
+                let items: Vec<String> = items.iter().map(|item| self.value(item)).collect();
+                format!("[{}]", items.join(", "))
+            }
+            Value::Record(_) => value.to_string(),
+        }
+    }
+
+    fn wrap(&self, phrase: Phrase, at_least: u8) -> String {
+        if phrase.strength >= at_least {
+            phrase.text
+        } else {
+            match self.lang {
+                Lang::Zh => format!("（{}）", phrase.text),
+                Lang::En | Lang::De => format!("({})", phrase.text),
+            }
+        }
+    }
+
+    /// The kind an event reference reads, for looking up field types.
+    fn kind_of<'k>(&self, event: &'k EventRef, on: Option<&'k str>) -> Option<&'k str> {
+        match event {
+            EventRef::Current | EventRef::Arg => on,
+            EventRef::Fact(kind) => Some(kind),
+        }
+    }
+
+    /// The declared type of a leaf (enough to choose phrasings; the checker typed everything).
+    fn leaf_type(&self, expr: &Expr, on: Option<&str>) -> Option<Type> {
+        match &expr.kind {
+            ExprKind::Term(name) => self.clause.terms.get(name).cloned(),
+            ExprKind::EventAt(_) => Some(Type::Timestamp),
+            ExprKind::EventField { event, field } => {
+                let kind = self.kind_of(event, on)?;
+                self.clause.events.get(kind)?.get(field).cloned()
+            }
+            ExprKind::Param(index) => self
+                .clause
+                .params
+                .get(*index as usize)
+                .map(|param| param.ty.clone()),
+            ExprKind::Const(Value::Timestamp(_)) => Some(Type::Timestamp),
+            ExprKind::Const(Value::Bool(_)) => Some(Type::Bool),
+            _ => None,
+        }
+    }
+
+    fn phrase(&self, expr: &Expr, on: Option<&str>, must_hold: bool) -> Phrase {
+        let lang = self.lang;
+        match &expr.kind {
+            ExprKind::Const(value) => Phrase::atom(self.value(value)),
+            ExprKind::Variant { variant, .. } => {
+                Phrase::atom(glossary::word(lang, "variant", variant))
+            }
+            ExprKind::Param(index) => {
+                let Some(param) = self.clause.params.get(*index as usize) else {
+                    return Phrase::atom(format!("#{index}"));
+                };
+                let text = match self.param_value(&param.name) {
+                    Some(value) => match lang {
+                        Lang::Zh => format!("{}（{}）", param.name, self.value(value)),
+                        Lang::En | Lang::De => format!("{} ({})", param.name, self.value(value)),
+                    },
+                    None => param.name.clone(),
+                };
+                self.maybe_statement(expr, on, must_hold, Phrase::atom(text))
+            }
+            ExprKind::Term(name) => {
+                let statement = must_hold
+                    .then(|| glossary::lookup(lang, &format!("stmt:{name}")))
+                    .flatten();
+                match statement {
+                    Some(statement) => Phrase::new(statement.to_string(), STATEMENT),
+                    None => self.maybe_statement(
+                        expr,
+                        on,
+                        must_hold,
+                        Phrase::atom(glossary::term(lang, name)),
+                    ),
+                }
+            }
+            ExprKind::EventAt(event) => {
+                Phrase::atom(self.field_of(event, &glossary::word(lang, "field", "at")))
+            }
+            ExprKind::EventField { event, field } => {
+                let statement = must_hold
+                    .then(|| glossary::lookup(lang, &format!("stmt:{field}")))
+                    .flatten();
+                match (statement, event) {
+                    (Some(statement), EventRef::Current | EventRef::Arg) => {
+                        Phrase::new(statement.to_string(), STATEMENT)
+                    }
+                    _ => {
+                        let text = self.field_of(event, &glossary::word(lang, "field", field));
+                        self.maybe_statement(expr, on, must_hold, Phrase::atom(text))
+                    }
+                }
+            }
+            ExprKind::RecordField { base, field } => {
+                let base = self.wrap(self.phrase(base, on, false), ATOM);
+                let field = glossary::word(lang, "field", field);
+                let text = match lang {
+                    Lang::En => format!("the {field} of {base}"),
+                    Lang::Zh => format!("{base}的{field}"),
+                    Lang::De => format!("{field} von {base}"),
+                };
+                self.maybe_statement(expr, on, must_hold, Phrase::atom(text))
+            }
+            ExprKind::List(items) => {
+                let items: Vec<String> = items
+                    .iter()
+                    .map(|item| self.value_expr(item, on))
+                    .collect();
+                Phrase::atom(format!("[{}]", items.join(", ")))
+            }
+            ExprKind::ToDecimal(inner) => self.phrase(inner, on, must_hold),
+            ExprKind::Not(inner) => {
+                let inner = self.wrap(self.phrase(inner, on, true), STATEMENT);
+                Phrase::new(words::not(lang, &inner), STATEMENT)
+            }
+            ExprKind::Neg(inner) => {
+                let inner = self.wrap(self.phrase(inner, on, false), ATOM);
+                Phrase::new(format!("-{inner}"), PRODUCT)
+            }
+            ExprKind::And(lhs, rhs) => {
+                let lhs = self.wrap(self.phrase(lhs, on, true), AND);
+                let rhs = self.wrap(self.phrase(rhs, on, true), AND);
+                Phrase::new(format!("{lhs}{}{rhs}", words::and(lang)), AND)
+            }
+            ExprKind::Or(lhs, rhs) => {
+                let lhs = self.wrap(self.phrase(lhs, on, true), OR);
+                let rhs = self.wrap(self.phrase(rhs, on, true), OR);
+                Phrase::new(format!("{lhs}{}{rhs}", words::or(lang)), OR)
+            }
+            ExprKind::Compare { op, lhs, rhs } => {
+                let lhs = self.wrap(self.phrase(lhs, on, false), SUM);
+                let rhs = self.wrap(self.phrase(rhs, on, false), SUM);
+                Phrase::new(words::compare(lang, *op, &lhs, &rhs), STATEMENT)
+            }
+            ExprKind::In { item, list } => {
+                let item = self.wrap(self.phrase(item, on, false), SUM);
+                let list = self.wrap(self.phrase(list, on, false), SUM);
+                let text = match lang {
+                    Lang::En => format!("{item} is one of {list}"),
+                    Lang::Zh => format!("{item}属于{list}"),
+                    Lang::De => format!("{item} ist in {list} enthalten"),
+                };
+                Phrase::new(text, STATEMENT)
+            }
+            ExprKind::Arith { op, lhs, rhs } => self.arith(*op, lhs, rhs, on),
+            ExprKind::Call { func, args } => self.call(*func, args, on),
+            ExprKind::Predicate { index, arg } => {
+                let name = self
+                    .clause
+                    .predicates
+                    .get(*index as usize)
+                    .map_or_else(|| format!("#{index}"), |predicate| predicate.name.clone());
+                let owner = event_owner(lang, arg);
+                let text = match lang {
+                    Lang::En => format!("“{}” holds for {owner}", name.replace('_', " ")),
+                    Lang::Zh => format!("{owner}构成「{name}」"),
+                    Lang::De => format!("„{name}“ trifft auf die Meldung zu"),
+                };
+                Phrase::new(text, STATEMENT)
+            }
+            ExprKind::Jurisdiction { arms, default } => {
+                let mut cases: Vec<String> = arms
+                    .iter()
+                    .map(|(code, body)| {
+                        let body = self.phrase(body, on, must_hold).text;
+                        match lang {
+                            Lang::En => format!("under {code} law, {body}"),
+                            Lang::Zh => format!("适用{code}法时，{body}"),
+                            Lang::De => format!("nach dem Recht von {code}: {body}"),
+                        }
+                    })
+                    .collect();
+                let fallback = self.phrase(default, on, must_hold).text;
+                cases.push(match lang {
+                    Lang::En => format!("under any other law, {fallback}"),
+                    Lang::Zh => format!("适用其他法域时，{fallback}"),
+                    Lang::De => format!("nach jedem anderen Recht: {fallback}"),
+                });
+                let text = match lang {
+                    Lang::En => format!("depending on the governing law: {}", cases.join("; ")),
+                    Lang::Zh => format!("视适用法域而定：{}", cases.join("；")),
+                    Lang::De => format!("je nach anwendbarem Recht: {}", cases.join("; ")),
+                };
+                Phrase::new(text, CHOICE)
+            }
+            ExprKind::If {
+                cond,
+                then,
+                otherwise,
+            } => {
+                let cond = self.phrase(cond, on, true).text;
+                let then = self.phrase(then, on, must_hold).text;
+                let otherwise = self.phrase(otherwise, on, must_hold).text;
+                let text = match lang {
+                    Lang::En => format!("if {cond}, {then}, otherwise {otherwise}"),
+                    Lang::Zh => format!("若{cond}，则{then}，否则{otherwise}"),
+                    Lang::De => format!("falls {cond}, {then}, sonst {otherwise}"),
+                };
+                Phrase::new(text, CHOICE)
+            }
+        }
+    }
+
+    /// A boolean leaf where a condition is expected reads as "… is true".
+    fn maybe_statement(&self, expr: &Expr, on: Option<&str>, must_hold: bool, noun: Phrase) -> Phrase {
+        if must_hold && self.leaf_type(expr, on) == Some(Type::Bool) {
+            let yes = words::boolean(self.lang, true);
+            let text = match self.lang {
+                Lang::En => format!("{} is {yes}", noun.text),
+                Lang::Zh => format!("{}为{yes}", noun.text),
+                Lang::De => format!("{} ist {yes}", noun.text),
+            };
+            Phrase::new(text, STATEMENT)
+        } else {
+            noun
+        }
+    }
+
+    /// `the <field> of <event>` and its translations.
+    fn field_of(&self, event: &EventRef, field: &str) -> String {
+        let owner = event_owner(self.lang, event);
+        match self.lang {
+            Lang::En => format!("the {field} of {owner}"),
+            Lang::Zh => format!("{owner}的{field}"),
+            Lang::De => format!("{field} {owner}"),
+        }
+    }
+
+    fn arith(&self, op: ArithOp, lhs: &Expr, rhs: &Expr, on: Option<&str>) -> Phrase {
+        let is_time = |expr: &Expr| self.leaf_type(expr, on) == Some(Type::Timestamp);
+        if op == ArithOp::Sub && is_time(lhs) && is_time(rhs) {
+            // `a - b` of two timestamps is the time that passed from b to a.
+            let to = self.wrap(self.phrase(lhs, on, false), SUM);
+            let from = self.wrap(self.phrase(rhs, on, false), SUM);
+            return Phrase::atom(words::time_between(self.lang, &from, &to));
+        }
+        let strength = match op {
+            ArithOp::Add | ArithOp::Sub => SUM,
+            ArithOp::Mul | ArithOp::Div => PRODUCT,
+        };
+        // Left-associative: the right operand of `-` and `/` needs a stronger phrase.
+        let right_strength = match op {
+            ArithOp::Sub | ArithOp::Div => strength + 1,
+            ArithOp::Add | ArithOp::Mul => strength,
+        };
+        let lhs = self.wrap(self.phrase(lhs, on, false), strength);
+        let rhs = self.wrap(self.phrase(rhs, on, false), right_strength);
+        Phrase::new(words::arith(self.lang, op, &lhs, &rhs), strength)
+    }
+
+    fn call(&self, func: Builtin, args: &[Expr], on: Option<&str>) -> Phrase {
+        let lang = self.lang;
+        let parts: Vec<String> = args
+            .iter()
+            .map(|arg| self.wrap(self.phrase(arg, on, false), SUM))
+            .collect();
+        let first = parts.first().cloned().unwrap_or_default();
+        let text = match func {
+            Builtin::Min | Builtin::Max => {
+                let smallest = func == Builtin::Min;
+                let two = parts.len() == 2;
+                let joined = match lang {
+                    Lang::En => words::list(lang, &parts, " and "),
+                    Lang::Zh => words::list(lang, &parts, "与"),
+                    Lang::De => words::list(lang, &parts, " und "),
+                };
+                match (lang, smallest, two) {
+                    (Lang::En, true, true) => format!("the lesser of {joined}"),
+                    (Lang::En, true, false) => format!("the least of {joined}"),
+                    (Lang::En, false, true) => format!("the greater of {joined}"),
+                    (Lang::En, false, false) => format!("the greatest of {joined}"),
+                    (Lang::Zh, true, true) => format!("{joined}中的较小者"),
+                    (Lang::Zh, true, false) => format!("{joined}中的最小者"),
+                    (Lang::Zh, false, true) => format!("{joined}中的较大者"),
+                    (Lang::Zh, false, false) => format!("{joined}中的最大者"),
+                    (Lang::De, true, true) => format!("der kleinere Wert von {joined}"),
+                    (Lang::De, true, false) => format!("der kleinste Wert von {joined}"),
+                    (Lang::De, false, true) => format!("der größere Wert von {joined}"),
+                    (Lang::De, false, false) => format!("der größte Wert von {joined}"),
+                }
+            }
+            Builtin::Abs => match lang {
+                Lang::En => format!("the absolute value of {first}"),
+                Lang::Zh => format!("{first}的绝对值"),
+                Lang::De => format!("der Betrag von {first}"),
+            },
+            Builtin::Round(mode) => {
+                let how = words::rounding(lang, mode);
+                match lang {
+                    Lang::En | Lang::De => format!("{first}, {how}"),
+                    Lang::Zh => format!("{first}（{how}）"),
+                }
+            }
+            Builtin::Days
+            | Builtin::Hours
+            | Builtin::Minutes
+            | Builtin::Seconds
+            | Builtin::CeilDays
+            | Builtin::CeilHours => count_of(lang, func, &first),
+        };
+        Phrase::atom(text)
+    }
+}
+
+/// `the whole days in X`, `the started hours in X`, …
+fn count_of(lang: Lang, func: Builtin, of: &str) -> String {
+    let (en, zh, de) = match func {
+        Builtin::Days => ("whole days", "整天数", "volle Tage"),
+        Builtin::Hours => ("whole hours", "整小时数", "volle Stunden"),
+        Builtin::Minutes => ("whole minutes", "整分钟数", "volle Minuten"),
+        Builtin::CeilDays => ("started days", "天数（不足一天按一天计）", "angefangene Tage"),
+        Builtin::CeilHours => ("started hours", "小时数（不足一小时按一小时计）", "angefangene Stunden"),
+        _ => ("seconds", "秒数", "Sekunden"),
+    };
+    match lang {
+        Lang::En => format!("the {en} in {of}"),
+        Lang::Zh => format!("{of}的{zh}"),
+        Lang::De => format!("{de} in {of}"),
+    }
+}

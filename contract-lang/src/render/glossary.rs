@@ -1,0 +1,163 @@
+//! Words of the standard vocabulary in English, Chinese and German.
+//!
+//! Renderings name terms, event kinds, fields, parties and enum variants through this table.
+//! It only supplies labels: the logic of a rendering always comes from the compiled IR. A word
+//! the table does not know is shown as written in the clause (English turns `_` into spaces),
+//! so a clause with its own vocabulary still renders completely.
+
+use super::Lang;
+
+/// `(key, en, zh, de)`. Keys: `term:NAME`, `kind:KIND`, `field:NAME`, `stmt:NAME` (a boolean
+/// field read as a statement), `party:NAME`, `variant:NAME`.
+const WORDS: &[(&str, &str, &str, &str)] = &[
+    // Terms.
+    ("term:transport_mode", "the transport mode", "运输方式", "Transportart"),
+    ("term:delivery_due", "the delivery due date", "交货期限", "Liefertermin"),
+    ("term:price", "the price", "价款", "Preis"),
+    ("term:route_regions", "the regions on the route", "途经地区", "Regionen der Route"),
+    ("term:buyer_may_terminate", "the buyer's right to terminate", "买方解除权", "Rücktrittsrecht des Käufers"),
+    // Event kinds.
+    ("kind:shipment.departed", "the shipment departs", "货物发运", "die Sendung abfährt"),
+    ("kind:shipment.eta_updated", "the estimated arrival is updated", "预计到达时间更新", "die voraussichtliche Ankunft aktualisiert wird"),
+    ("kind:shipment.delivered", "the shipment is delivered", "货物交付", "die Sendung zugestellt wird"),
+    ("kind:weather.alert", "a weather alert is issued", "发布气象预警", "eine Wetterwarnung ausgegeben wird"),
+    ("kind:health.emergency", "a public-health emergency is reported", "发生公共卫生事件", "ein Gesundheitsnotstand gemeldet wird"),
+    ("kind:return.requested", "a return is requested", "买方申请退货", "eine Rücksendung beantragt wird"),
+    ("kind:return.inspected", "the returned goods are inspected", "退货验收", "die Rücksendung geprüft wird"),
+    ("kind:coldchain.temperature_breach", "a cold-chain temperature breach is reported", "冷链温度超标", "eine Kühlkettenverletzung gemeldet wird"),
+    // Event kinds as nouns ("the last …").
+    ("noun:shipment.departed", "departure", "发运", "Abfahrt"),
+    ("noun:shipment.eta_updated", "arrival forecast", "到达预测", "Ankunftsprognose"),
+    ("noun:shipment.delivered", "delivery", "交付", "Zustellung"),
+    ("noun:weather.alert", "weather alert", "气象预警", "Wetterwarnung"),
+    ("noun:health.emergency", "health emergency", "公共卫生事件", "Gesundheitsnotstand"),
+    ("noun:return.requested", "return request", "退货申请", "Rücksendeantrag"),
+    ("noun:return.inspected", "return inspection", "退货验收", "Rücksendeprüfung"),
+    ("noun:coldchain.temperature_breach", "temperature breach", "温度超标", "Temperaturverletzung"),
+    // Event fields.
+    ("field:at", "time", "时间", "Zeitpunkt"),
+    ("field:port", "port", "港口", "Hafen"),
+    ("field:eta", "estimated arrival", "预计到达时间", "voraussichtliche Ankunft"),
+    ("field:received_by", "recipient", "收货人", "Empfänger"),
+    ("field:kind", "kind", "类型", "Art"),
+    ("field:level", "level", "级别", "Stufe"),
+    ("field:region", "region", "地区", "Region"),
+    ("field:national_response_level", "national response level", "国家应急响应级别", "nationale Reaktionsstufe"),
+    ("field:epidemic_situation_declared", "declaration of an epidemic situation", "疫情状态宣布", "Feststellung einer epidemischen Lage"),
+    ("field:who_pheic", "WHO public health emergency of international concern", "世卫组织国际关注的突发公共卫生事件", "gesundheitliche Notlage internationaler Tragweite (WHO)"),
+    ("field:reason", "reason", "原因", "Grund"),
+    ("field:appearance", "appearance", "外观", "Zustand"),
+    ("field:accessories_complete", "completeness of accessories", "配件齐全", "Vollständigkeit des Zubehörs"),
+    ("field:max_celsius", "highest temperature (°C)", "最高温度（°C）", "Höchsttemperatur (°C)"),
+    ("field:lasted", "duration", "持续时间", "Dauer"),
+    ("field:sensor", "sensor", "传感器", "Sensor"),
+    // Boolean fields read as statements.
+    ("stmt:epidemic_situation_declared", "an epidemic situation has been declared", "已宣布疫情状态", "eine epidemische Lage festgestellt ist"),
+    ("stmt:who_pheic", "the WHO has declared a public health emergency of international concern", "世卫组织已宣布国际关注的突发公共卫生事件", "die WHO eine gesundheitliche Notlage internationaler Tragweite festgestellt hat"),
+    ("stmt:accessories_complete", "the accessories are complete", "配件齐全", "das Zubehör vollständig ist"),
+    ("stmt:buyer_may_terminate", "the buyer may terminate", "买方有权解除合同", "der Käufer zurücktreten darf"),
+    // Parties.
+    ("party:seller", "the seller", "卖方", "Verkäufer"),
+    ("party:buyer", "the buyer", "买方", "Käufer"),
+    ("party:carrier", "the carrier", "承运人", "Frachtführer"),
+    ("party:insurer", "the insurer", "保险人", "Versicherer"),
+    // Enum variants.
+    ("variant:sea", "sea freight", "海运", "Seefracht"),
+    ("variant:rail", "rail freight", "铁路运输", "Bahnfracht"),
+    ("variant:road", "road freight", "公路运输", "Straßentransport"),
+    ("variant:air", "air freight", "空运", "Luftfracht"),
+    ("variant:green", "green", "绿色", "Grün"),
+    ("variant:blue", "blue", "蓝色", "Blau"),
+    ("variant:yellow", "yellow", "黄色", "Gelb"),
+    ("variant:orange", "orange", "橙色", "Orange"),
+    ("variant:red", "red", "红色", "Rot"),
+    ("variant:intact", "intact", "完好", "einwandfrei"),
+    ("variant:damaged", "damaged", "损坏", "beschädigt"),
+];
+
+/// The word for `key` in `lang`, if the table knows it.
+pub fn lookup(lang: Lang, key: &str) -> Option<&'static str> {
+    WORDS
+        .iter()
+        .find(|(k, ..)| *k == key)
+        .map(|(_, en, zh, de)| match lang {
+            Lang::En => *en,
+            Lang::Zh => *zh,
+            Lang::De => *de,
+        })
+}
+
+/// The word for `prefix:name`, or the name as written (English: `_` shown as a space).
+pub fn word(lang: Lang, prefix: &str, name: &str) -> String {
+    match lookup(lang, &format!("{prefix}:{name}")) {
+        Some(word) => word.to_string(),
+        None => fallback(lang, name),
+    }
+}
+
+fn fallback(lang: Lang, name: &str) -> String {
+    match lang {
+        Lang::En => name.replace('_', " "),
+        Lang::Zh => format!("「{name}」"),
+        Lang::De => format!("„{name}“"),
+    }
+}
+
+/// How a term is named: from the table, or `the term “name”` in the clause's own words.
+pub fn term(lang: Lang, name: &str) -> String {
+    lookup(lang, &format!("term:{name}")).map_or_else(
+        || match lang {
+            Lang::En => format!("the term {}", name.replace('_', " ")),
+            Lang::Zh => format!("条款项「{name}」"),
+            Lang::De => format!("Vertragsbedingung „{name}“"),
+        },
+        str::to_string,
+    )
+}
+
+/// How the occurrence of an event kind is phrased (“the shipment is delivered”).
+pub fn occurrence(lang: Lang, kind: &str) -> String {
+    lookup(lang, &format!("kind:{kind}")).map_or_else(
+        || match lang {
+            Lang::En => format!("a {kind} event occurs"),
+            Lang::Zh => format!("发生「{kind}」事件"),
+            Lang::De => format!("ein Ereignis „{kind}“ eintritt"),
+        },
+        str::to_string,
+    )
+}
+
+/// An event kind as a noun (“delivery”).
+pub fn kind_noun(lang: Lang, kind: &str) -> String {
+    lookup(lang, &format!("noun:{kind}")).map_or_else(
+        || match lang {
+            Lang::En => format!("{kind} event"),
+            Lang::Zh => format!("「{kind}」事件"),
+            Lang::De => format!("Ereignis „{kind}“"),
+        },
+        str::to_string,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_unique() {
+        for (i, (key, ..)) in WORDS.iter().enumerate() {
+            assert!(
+                WORDS[i + 1..].iter().all(|(other, ..)| other != key),
+                "duplicate glossary key {key}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_words_fall_back_to_the_clause_spelling() {
+        assert_eq!(word(Lang::En, "field", "pallet_count"), "pallet count");
+        assert_eq!(word(Lang::Zh, "field", "pallet_count"), "「pallet_count」");
+        assert_eq!(term(Lang::De, "incoterm"), "Vertragsbedingung „incoterm“");
+        assert_eq!(word(Lang::De, "variant", "air"), "Luftfracht");
+    }
+}

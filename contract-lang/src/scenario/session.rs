@@ -1,0 +1,199 @@
+//! An order being simulated: compiled clauses with bound params, a jurisdiction, the state and
+//! which clauses are active. Each event is evaluated with the pure evaluator and then applied
+//! the way an order applies it: the event becomes the latest fact of its kind; amendments and
+//! (de)activations apply only if the outcome has no conflict and no error (otherwise the order
+//! would go to human review, and nothing changes).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::doc::EventDoc;
+use super::values::{from_toml, EnumLookup};
+use crate::eval::{bind_params, evaluate, BoundClause, Event, Outcome, State};
+use crate::ir::Program;
+use crate::value::{Type, Value};
+
+pub struct Session {
+    pub program: Program,
+    pub jurisdiction: String,
+    /// Bound params of each clause, in program order.
+    pub params: Vec<BTreeMap<String, Value>>,
+    pub state: State,
+    /// Clauses deactivated by an earlier event.
+    pub inactive: BTreeSet<String>,
+}
+
+impl Session {
+    /// Binds `params` (clause → param → TOML value) and types `terms` against the program.
+    pub fn new(
+        program: Program,
+        jurisdiction: String,
+        params: &BTreeMap<String, toml::Table>,
+        terms: &toml::Table,
+    ) -> Result<Session, String> {
+        if let Some(unknown) = params.keys().find(|name| program.clause(name).is_none()) {
+            return Err(format!(
+                "params are given for clause `{unknown}`, which is not part of this scenario"
+            ));
+        }
+        let (params, state) = {
+            let enums = enum_lookup(&program);
+            (
+                bind_all(&program, params, &enums)?,
+                initial_state(&program, terms, &enums)?,
+            )
+        };
+        Ok(Session {
+            program,
+            jurisdiction,
+            params,
+            state,
+            inactive: BTreeSet::new(),
+        })
+    }
+
+    /// Types an event document against the vocabulary.
+    pub fn event(&self, doc: &EventDoc) -> Result<Event, String> {
+        let vocabulary = &self.program.vocabulary;
+        let declared = vocabulary
+            .events
+            .get(&doc.kind)
+            .ok_or_else(|| format!("no event kind `{}` is declared", doc.kind))?;
+        let enums = enum_lookup(&self.program);
+        let at = match from_toml(&doc.at, &Type::Timestamp, &enums)
+            .map_err(|error| format!("`at`: {error}"))?
+        {
+            Value::Timestamp(at) => at,
+            _ => return Err("`at` is not a timestamp".to_string()),
+        };
+        let mut fields = BTreeMap::new();
+        for (name, value) in &doc.fields {
+            let ty = declared
+                .get(name)
+                .ok_or_else(|| format!("event `{}` has no field `{name}`", doc.kind))?;
+            let value = from_toml(value, ty, &enums)
+                .map_err(|error| format!("field `{name}`: {error}"))?;
+            fields.insert(name.clone(), value);
+        }
+        let event = Event {
+            kind: doc.kind.clone(),
+            at,
+            fields,
+        };
+        vocabulary
+            .check_event(&event)
+            .map_err(|error| error.to_string())?;
+        Ok(event)
+    }
+
+    /// Evaluates `event` against the active clauses, without changing the session.
+    pub fn evaluate(&self, event: &Event) -> Outcome {
+        let bound: Vec<BoundClause<'_>> = self
+            .program
+            .clauses
+            .iter()
+            .zip(&self.params)
+            .filter(|(clause, _)| !self.inactive.contains(&clause.name))
+            .map(|(clause, params)| BoundClause { clause, params })
+            .collect();
+        evaluate(&bound, &self.jurisdiction, &self.state, event)
+    }
+
+    /// Trace lines for inactive clauses that would otherwise listen to `event`.
+    pub fn inactive_notes(&self, event: &Event) -> Vec<String> {
+        self.program
+            .clauses
+            .iter()
+            .filter(|clause| self.inactive.contains(&clause.name))
+            .filter(|clause| clause.ir.rules.iter().any(|rule| rule.on == event.kind))
+            .map(|clause| {
+                format!(
+                    "{} is inactive (deactivated by an earlier event): not evaluated",
+                    clause.name
+                )
+            })
+            .collect()
+    }
+
+    /// Records `event` and applies `outcome` (see the module docs).
+    pub fn apply(&mut self, event: Event, outcome: &Outcome) {
+        if outcome.conflicts.is_empty() && outcome.errors.is_empty() {
+            for amendment in &outcome.amendments {
+                self.state
+                    .terms
+                    .insert(amendment.term.clone(), amendment.value.clone());
+            }
+            for activation in &outcome.activations {
+                if activation.active {
+                    self.inactive.remove(&activation.clause);
+                } else {
+                    self.inactive.insert(activation.clause.clone());
+                }
+            }
+        }
+        self.state.facts.insert(event.kind.clone(), event);
+    }
+
+    /// Parses `source` as a value of term `name`'s type.
+    pub fn term_value(&self, name: &str, value: &toml::Value) -> Result<Value, String> {
+        let ty = self
+            .program
+            .vocabulary
+            .terms
+            .get(name)
+            .ok_or_else(|| format!("no term `{name}` is declared in the vocabulary"))?;
+        from_toml(value, ty, &enum_lookup(&self.program))
+    }
+}
+
+/// Enum variants from the program's vocabulary.
+pub fn enum_lookup(program: &Program) -> impl Fn(&str) -> Option<Vec<String>> + '_ {
+    move |name: &str| program.vocabulary.enums.get(name).cloned()
+}
+
+
+fn bind_all(
+    program: &Program,
+    params: &BTreeMap<String, toml::Table>,
+    enums: &EnumLookup<'_>,
+) -> Result<Vec<BTreeMap<String, Value>>, String> {
+    let mut bound = Vec::new();
+    for clause in &program.clauses {
+        let mut given = BTreeMap::new();
+        for (name, value) in params.get(&clause.name).into_iter().flatten() {
+            let param = clause
+                .ir
+                .params
+                .iter()
+                .find(|param| param.name == *name)
+                .ok_or_else(|| format!("clause `{}` has no param `{name}`", clause.name))?;
+            let value = from_toml(value, &param.ty, enums)
+                .map_err(|error| format!("param `{}.{name}`: {error}", clause.name))?;
+            given.insert(name.clone(), value);
+        }
+        bound.push(bind_params(clause, &given).map_err(|error| error.to_string())?);
+    }
+    Ok(bound)
+}
+
+fn initial_state(
+    program: &Program,
+    terms: &toml::Table,
+    enums: &EnumLookup<'_>,
+) -> Result<State, String> {
+    let mut state = State::default();
+    for (name, value) in terms {
+        let ty = program
+            .vocabulary
+            .terms
+            .get(name)
+            .ok_or_else(|| format!("no term `{name}` is declared in the vocabulary"))?;
+        let value =
+            from_toml(value, ty, enums).map_err(|error| format!("term `{name}`: {error}"))?;
+        state.terms.insert(name.clone(), value);
+    }
+    program
+        .vocabulary
+        .check_terms(&state.terms)
+        .map_err(|error| error.to_string())?;
+    Ok(state)
+}
