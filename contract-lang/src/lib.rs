@@ -15,6 +15,8 @@ pub mod eval;
 pub mod fmt;
 pub mod ir;
 pub mod limits;
+pub mod render;
+pub mod scenario;
 pub mod span;
 pub mod syntax;
 pub mod value;

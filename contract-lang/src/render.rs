@@ -89,7 +89,12 @@ pub fn render_clause(clause: &ClauseIr, bound: &BTreeMap<String, Value>, lang: L
 
     let _ = writeln!(out, "\n{}", headings.rules);
     for (index, rule) in clause.rules.iter().enumerate() {
-        let _ = writeln!(out, "  {}. {}", index + 1, rule_sentence(&renderer, rule, lang));
+        let _ = writeln!(
+            out,
+            "  {}. {}",
+            index + 1,
+            rule_sentence(&renderer, rule, lang)
+        );
     }
     out
 }

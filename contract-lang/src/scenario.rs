@@ -235,7 +235,10 @@ fn prepare(
                 )
             })
             .collect();
-        return Err(format!("the clauses do not compile:\n{}", rendered.join("")));
+        return Err(format!(
+            "the clauses do not compile:\n{}",
+            rendered.join("")
+        ));
     };
     let jurisdiction = scenario
         .jurisdiction
@@ -313,7 +316,9 @@ fn check_expectation(
                 .iter()
                 .any(|failure| failure.to_string().to_lowercase().contains(&needle))
             {
-                failures.push(format!("expected an evaluation error mentioning `{needle}`"));
+                failures.push(format!(
+                    "expected an evaluation error mentioning `{needle}`"
+                ));
             }
         }
         None => failures.extend(

@@ -70,8 +70,8 @@ impl Session {
             let ty = declared
                 .get(name)
                 .ok_or_else(|| format!("event `{}` has no field `{name}`", doc.kind))?;
-            let value = from_toml(value, ty, &enums)
-                .map_err(|error| format!("field `{name}`: {error}"))?;
+            let value =
+                from_toml(value, ty, &enums).map_err(|error| format!("field `{name}`: {error}"))?;
             fields.insert(name.clone(), value);
         }
         let event = Event {
@@ -149,7 +149,6 @@ impl Session {
 pub fn enum_lookup(program: &Program) -> impl Fn(&str) -> Option<Vec<String>> + '_ {
     move |name: &str| program.vocabulary.enums.get(name).cloned()
 }
-
 
 fn bind_all(
     program: &Program,

@@ -49,10 +49,7 @@ pub fn from_toml(value: &toml::Value, ty: &Type, enums: &EnumLookup<'_>) -> Resu
             }
             Ok(Value::Record(record))
         }
-        _ => Err(format!(
-            "expected {ty}, found a TOML {}",
-            toml_kind(value)
-        )),
+        _ => Err(format!("expected {ty}, found a TOML {}", toml_kind(value))),
     }
 }
 
@@ -60,7 +57,9 @@ fn toml_kind(value: &toml::Value) -> &'static str {
     match value {
         toml::Value::String(_) => "string",
         toml::Value::Integer(_) => "integer",
-        toml::Value::Float(_) => "float (the language has no floats: write a decimal as a string, e.g. \"8.5\")",
+        toml::Value::Float(_) => {
+            "float (the language has no floats: write a decimal as a string, e.g. \"8.5\")"
+        }
         toml::Value::Boolean(_) => "boolean",
         toml::Value::Datetime(_) => "date-time",
         toml::Value::Array(_) => "array",
@@ -82,13 +81,17 @@ pub fn from_source(source: &str, ty: &Type, enums: &EnumLookup<'_>) -> Result<Va
 pub fn constant(expr: &Expr, ty: &Type, enums: &EnumLookup<'_>) -> Result<Value, String> {
     match (&expr.kind, ty) {
         (ExprKind::Literal(literal), _) => literal_value(literal, ty),
-        (ExprKind::Unary { op: UnaryOp::Neg, operand }, _) => {
-            negate(constant(operand, ty, enums)?)
-        }
+        (
+            ExprKind::Unary {
+                op: UnaryOp::Neg,
+                operand,
+            },
+            _,
+        ) => negate(constant(operand, ty, enums)?),
         (ExprKind::Name(name), Type::Enum(enum_name)) => {
-            let variants = enums(enum_name)
-                .ok_or_else(|| format!("enum `{enum_name}` is not declared"))?;
-            if variants.iter().any(|variant| *variant == name.node) {
+            let variants =
+                enums(enum_name).ok_or_else(|| format!("enum `{enum_name}` is not declared"))?;
+            if variants.contains(&name.node) {
                 Ok(Value::Enum(crate::value::EnumValue {
                     ty: enum_name.clone(),
                     variant: name.node.clone(),

@@ -1,0 +1,116 @@
+//! The embedded clause library in CI: every file parses cleanly and is already formatted, the
+//! whole library compiles, and every scenario passes.
+
+use contract_lang::compile::{compile_program, SourceInput};
+use contract_lang::scenario::{self, FileReport};
+use contract_lang::{diagnostics, fmt, syntax};
+
+fn library_sources() -> Vec<(&'static str, &'static str)> {
+    let mut files = vec![(
+        pactum_clause_library::VOCABULARY_FILE,
+        pactum_clause_library::VOCABULARY,
+    )];
+    files.extend(pactum_clause_library::CLAUSES.iter().copied());
+    files
+}
+
+#[test]
+fn every_library_file_parses_without_diagnostics() {
+    for (name, source) in library_sources() {
+        let parsed = syntax::parse(source);
+        assert!(
+            parsed.diagnostics.is_empty(),
+            "{}",
+            diagnostics::render(&parsed.diagnostics, name, source, false)
+        );
+    }
+}
+
+#[test]
+fn every_library_file_is_formatted() {
+    for (name, source) in library_sources() {
+        let formatted = fmt::format_source(source).unwrap_or_else(|diagnostics| {
+            panic!("{}", diagnostics::render(&diagnostics, name, source, false))
+        });
+        assert_eq!(formatted, source, "{name} is not formatted");
+    }
+}
+
+fn vocabulary() -> SourceInput {
+    SourceInput {
+        name: pactum_clause_library::VOCABULARY_FILE.to_string(),
+        text: pactum_clause_library::VOCABULARY.to_string(),
+    }
+}
+
+fn load(path: &str) -> Result<String, String> {
+    pactum_clause_library::file(path)
+        .map(str::to_string)
+        .ok_or_else(|| "not a file of the clause library".to_string())
+}
+
+#[test]
+fn the_whole_library_compiles() {
+    let sources: Vec<SourceInput> = library_sources()
+        .into_iter()
+        .map(|(name, text)| SourceInput {
+            name: name.to_string(),
+            text: text.to_string(),
+        })
+        .collect();
+    let result = compile_program(&sources);
+    let rendered: Vec<String> = result
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let source = &sources[d.file];
+            diagnostics::render(
+                std::slice::from_ref(&d.diagnostic),
+                &source.name,
+                &source.text,
+                false,
+            )
+        })
+        .collect();
+    assert!(result.diagnostics.is_empty(), "{}", rendered.join(""));
+    let program = result.program.expect("a program without diagnostics");
+    assert_eq!(program.clauses.len(), pactum_clause_library::CLAUSES.len());
+}
+
+fn failures(report: &FileReport) -> Vec<String> {
+    let mut lines: Vec<String> = report.error.iter().cloned().collect();
+    for scenario in &report.scenarios {
+        for failure in &scenario.failures {
+            lines.push(format!("{} / {}: {failure}", report.file, scenario.name));
+        }
+        for step in &scenario.steps {
+            for failure in &step.failures {
+                lines.push(format!(
+                    "{} / {} / event {} ({}): {failure}\n    effects: {:?}\n    trace: {:?}",
+                    report.file, scenario.name, step.index, step.kind, step.effects, step.trace
+                ));
+            }
+        }
+    }
+    lines
+}
+
+#[test]
+fn every_library_scenario_passes() {
+    let vocabulary = vocabulary();
+    let mut all = Vec::new();
+    let mut passed = 0;
+    for (path, text) in pactum_clause_library::SCENARIOS {
+        let report = scenario::run_file(path, text, &vocabulary, &load, None);
+        assert!(!report.scenarios.is_empty(), "{path} has no scenarios");
+        passed += report.passed();
+        all.extend(failures(&report));
+    }
+    assert!(
+        all.is_empty(),
+        "{} failures:\n{}",
+        all.len(),
+        all.join("\n")
+    );
+    assert!(passed >= 50, "only {passed} scenarios ran");
+}
