@@ -8,8 +8,17 @@
 //! * [`merkle`]: the RFC 9162 Merkle log behind a small storage trait, with inclusion and
 //!   consistency proofs;
 //! * [`checkpoint`]: C2SP checkpoints, signed notes, witness cosignatures and trust policies.
+//!
+//! The protocol:
+//! * [`model`]: contract, signed events, entries and reviews (versioned canonical CBOR);
+//! * [`state`]: the order state machine with the evolution circuit breaker (pure, no I/O);
+//! * [`bundle`]: the bundle format, its eight-step verification, and building bundles;
+//! * [`timeline`]: a verified history as readable text in English, Chinese or German.
 
+pub mod bundle;
 pub mod checkpoint;
 pub mod merkle;
 pub mod model;
 pub mod sign;
+pub mod state;
+pub mod timeline;

@@ -43,17 +43,21 @@ pub enum Domain {
     Proposal,
     /// The binding of a party key to a peer (network) identity.
     PeerBinding,
+    /// A party's statement of an order's latest entry when it exports a bundle, so that a
+    /// bundle with its last entries cut off is detected.
+    Head,
 }
 
 impl Domain {
     /// Every domain, for exhaustive checks.
-    pub const ALL: [Domain; 6] = [
+    pub const ALL: [Domain; 7] = [
         Domain::Contract,
         Domain::Event,
         Domain::Entry,
         Domain::Review,
         Domain::Proposal,
         Domain::PeerBinding,
+        Domain::Head,
     ];
 
     /// The context string prepended (with a NUL separator) to every message of this kind.
@@ -65,6 +69,7 @@ impl Domain {
             Domain::Review => "pactum/v1/review",
             Domain::Proposal => "pactum/v1/proposal",
             Domain::PeerBinding => "pactum/v1/peer-binding",
+            Domain::Head => "pactum/v1/head",
         }
     }
 

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+pub use contract_lang::ir::TransferKind;
 use contract_lang::value::{Money, Value};
 use serde::{Deserialize, Serialize};
 
@@ -99,10 +100,11 @@ pub enum Outcome {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewReason {
-    /// Several rules set the same term from one event.
+    /// Several rules set the same term (or one activates a clause another deactivates) from
+    /// one event. `subject` is `terms.NAME` or `clause NAME`.
     Conflict {
-        target: String,
-        clauses: Vec<String>,
+        subject: String,
+        writers: Vec<RuleRef>,
     },
     /// A rule's `review "…"` action fired.
     Requested {
@@ -111,7 +113,18 @@ pub enum ReviewReason {
         reason: String,
     },
     /// Evaluating a clause failed deterministically (overflow, currency mismatch, …).
-    EvaluationError { clause: String, message: String },
+    EvaluationError {
+        clause: String,
+        rule: u32,
+        message: String,
+    },
+}
+
+/// A rule of a clause: the clause's name and the rule's index in it, from 0.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleRef {
+    pub clause: String,
+    pub rule: u32,
 }
 
 /// The effects of one event (or of an approved review), in the order the clauses produced them.
@@ -157,25 +170,6 @@ pub struct Activation {
     pub rule: u32,
     pub target: String,
     pub active: bool,
-}
-
-/// The kind of a money transfer a clause owes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TransferKind {
-    Pay,
-    Refund,
-    Compensate,
-}
-
-impl TransferKind {
-    pub fn keyword(self) -> &'static str {
-        match self {
-            TransferKind::Pay => "pay",
-            TransferKind::Refund => "refund",
-            TransferKind::Compensate => "compensate",
-        }
-    }
 }
 
 /// `pay` / `refund` / `compensate` as owed.

@@ -28,7 +28,7 @@ use crate::sign::{Domain, PublicKey, Signature};
 pub use contract::{AttesterGrant, BreakerPolicy, ClauseBinding, Contract, SignedContract};
 pub use entry::{
     Activation, Amendment, BreakerReport, Effects, EntryBody, EventStep, Notification, Obligation,
-    Outcome, ReviewReason, ReviewStep, SignedEntry, Step, TransferKind, WindowAmendment,
+    Outcome, ReviewReason, ReviewStep, RuleRef, SignedEntry, Step, TransferKind, WindowAmendment,
 };
 pub use event::{Event, SignedEvent};
 pub use review::{Decision, Review, SignedReview};

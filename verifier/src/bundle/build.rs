@@ -1,0 +1,736 @@
+//! Building signed histories and bundles without a node: for tests, demos and benchmarks, and
+//! the same assembly a node uses to export a bundle from its stored parts.
+//!
+//! * [`OrderBuilder`] runs an order through the state machine: every event is signed by its
+//!   attester, applied, sealed and signed by every party, one entry at a time, exactly as the
+//!   node does;
+//! * [`ExampleLog`] is an in-memory Merkle log with a log key and witnesses that sign and cosign
+//!   checkpoints;
+//! * [`assemble`] turns an order's parts, the log and a checkpoint into a [`Bundle`];
+//! * [`scenario_order`] runs a scenario file (the clause library's format) through an
+//!   [`OrderBuilder`]; [`example`] builds the air-freight example bundle of
+//!   `pactum-verify example-bundle`; [`long_example`] builds long histories for benchmarks.
+//!
+//! Keys are derived from labels ([`example_key`]): deterministic and public, for examples only.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use contract_lang::ir::Program;
+use contract_lang::scenario::{FileDoc, Session};
+use contract_lang::value::Value;
+
+use super::format::{
+    entry_leaf, sources_hash, Bundle, BundleEntry, ClauseIrBytes, ConsistencyProof, Head,
+    SignedHead, Source,
+};
+use super::verify::Trust;
+use crate::checkpoint::{cosign, sign_checkpoint, Checkpoint, SignedNote, TrustPolicy};
+use crate::merkle::{HashStore, MemoryStore, MerkleLog};
+use crate::model::{
+    AttesterGrant, BreakerPolicy, ClauseBinding, Contract, Decision, Digest, EntryBody, Event,
+    Outcome, Review, SignedContract, SignedEntry, SignedEvent, SignedReview, Step, VERSION,
+};
+use crate::sign::SigningKey;
+use crate::state::{Machine, State};
+
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum BuildError {
+    #[error("sources: {0}")]
+    Sources(String),
+    #[error("contract: {0}")]
+    Setup(#[from] crate::state::SetupError),
+    #[error("{0}")]
+    Model(#[from] crate::model::ModelError),
+    #[error("the state machine refused the step: {0}")]
+    Apply(#[from] crate::state::ApplyError),
+    #[error("log: {0}")]
+    Log(#[from] crate::merkle::MerkleError),
+    #[error("checkpoint: {0}")]
+    Note(#[from] crate::checkpoint::NoteError),
+    #[error("scenario: {0}")]
+    Scenario(String),
+    #[error("no party `{0}` has a key")]
+    MissingKey(String),
+}
+
+/// A deterministic key for examples: the seed is SHA-256 of a fixed prefix and `label`.
+pub fn example_key(label: &str) -> SigningKey {
+    SigningKey::from_seed(pactum_canonical::sha256(
+        format!("pactum example key/{label}").as_bytes(),
+    ))
+}
+
+/// The library's vocabulary followed by the given library clause files (paths relative to the
+/// library's root, e.g. `clauses/force_majeure.clause`).
+pub fn library_sources(clause_files: &[&str]) -> Result<Vec<Source>, BuildError> {
+    let mut sources = vec![Source {
+        name: pactum_clause_library::VOCABULARY_FILE.to_string(),
+        text: pactum_clause_library::VOCABULARY.to_string(),
+    }];
+    for path in clause_files {
+        let normalized = pactum_clause_library::normalize(path);
+        let text = pactum_clause_library::file(&normalized)
+            .ok_or_else(|| BuildError::Sources(format!("no library file `{path}`")))?;
+        sources.push(Source {
+            name: normalized,
+            text: text.to_string(),
+        });
+    }
+    Ok(sources)
+}
+
+/// Compiles `sources` into a program.
+pub fn compile_sources(sources: &[Source]) -> Result<Program, BuildError> {
+    let inputs: Vec<contract_lang::compile::SourceInput> = sources
+        .iter()
+        .map(|source| contract_lang::compile::SourceInput {
+            name: source.name.clone(),
+            text: source.text.clone(),
+        })
+        .collect();
+    let result = contract_lang::compile::compile_program(&inputs);
+    result.program.ok_or_else(|| {
+        let messages: Vec<String> = result
+            .diagnostics
+            .iter()
+            .map(|d| format!("{} {}", d.diagnostic.code, d.diagnostic.message))
+            .collect();
+        BuildError::Sources(messages.join("; "))
+    })
+}
+
+/// The canonical IR bytes of each of `contract`'s clauses.
+pub fn contract_ir(
+    program: &Program,
+    contract: &Contract,
+) -> Result<Vec<ClauseIrBytes>, BuildError> {
+    contract
+        .clauses
+        .iter()
+        .map(|binding| {
+            let clause = program
+                .clause(&binding.name)
+                .ok_or_else(|| BuildError::Sources(format!("no clause `{}`", binding.name)))?;
+            Ok(ClauseIrBytes {
+                name: binding.name.clone(),
+                ir: crate::model::encode("clause IR", &clause.ir)?,
+            })
+        })
+        .collect()
+}
+
+/// An order run through the state machine, entry by entry, with every party's key at hand.
+pub struct OrderBuilder {
+    machine: Machine,
+    contract: SignedContract,
+    sources: Vec<Source>,
+    ir: Vec<ClauseIrBytes>,
+    party_keys: BTreeMap<String, SigningKey>,
+    state: State,
+    seen: HashSet<Digest>,
+    entries: Vec<SignedEntry>,
+    bodies: Vec<EntryBody>,
+}
+
+/// What an order's history consists of, for [`assemble`].
+#[derive(Clone, Debug)]
+pub struct OrderParts {
+    pub sources: Vec<Source>,
+    pub ir: Vec<ClauseIrBytes>,
+    pub contract: SignedContract,
+    pub entries: Vec<SignedEntry>,
+}
+
+impl OrderBuilder {
+    /// Compiles `sources`, fills in the contract's sources hash and clause ids, has every party
+    /// sign it, and records the genesis entry.
+    pub fn new(
+        sources: Vec<Source>,
+        mut contract: Contract,
+        party_keys: BTreeMap<String, SigningKey>,
+    ) -> Result<OrderBuilder, BuildError> {
+        let program = compile_sources(&sources)?;
+        contract.sources = sources_hash(&sources)?;
+        for binding in &mut contract.clauses {
+            let clause = program
+                .clause(&binding.name)
+                .ok_or_else(|| BuildError::Sources(format!("no clause `{}`", binding.name)))?;
+            binding.id = Digest(clause.id.0);
+        }
+        let ir = contract_ir(&program, &contract)?;
+        let mut signed = SignedContract::unsigned(&contract)?;
+        for role in contract.parties.keys() {
+            let key = party_keys
+                .get(role)
+                .ok_or_else(|| BuildError::MissingKey(role.clone()))?;
+            signed.sign(role, key);
+        }
+        let machine = Machine::new(contract, signed.order_id(), Arc::new(program))?;
+        let genesis = machine.genesis()?.seal()?;
+        let mut builder = OrderBuilder {
+            state: genesis.state.clone(),
+            machine,
+            contract: signed,
+            sources,
+            ir,
+            party_keys,
+            seen: HashSet::new(),
+            entries: Vec::new(),
+            bodies: Vec::new(),
+        };
+        builder.commit(genesis.entry, genesis.body);
+        Ok(builder)
+    }
+
+    fn commit(&mut self, mut entry: SignedEntry, body: EntryBody) {
+        for (role, key) in &self.party_keys {
+            if self.machine.contract().parties.contains_key(role) {
+                entry.sign(role, key);
+            }
+        }
+        self.entries.push(entry);
+        self.bodies.push(body);
+    }
+
+    pub fn machine(&self) -> &Machine {
+        &self.machine
+    }
+
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    pub fn signed_contract(&self) -> &SignedContract {
+        &self.contract
+    }
+
+    pub fn entries(&self) -> &[SignedEntry] {
+        &self.entries
+    }
+
+    /// The decoded bodies of [`OrderBuilder::entries`].
+    pub fn bodies(&self) -> &[EntryBody] {
+        &self.bodies
+    }
+
+    pub fn party_key(&self, role: &str) -> Option<&SigningKey> {
+        self.party_keys.get(role)
+    }
+
+    /// An event of this order, signed by `attester`.
+    pub fn sign_event(
+        &self,
+        attester: &SigningKey,
+        kind: &str,
+        at: i64,
+        fields: BTreeMap<String, Value>,
+    ) -> Result<SignedEvent, BuildError> {
+        Ok(Event::new(self.machine.order(), kind, at, fields).sign(attester)?)
+    }
+
+    /// Signs an event as `attester` and appends the entry it causes.
+    pub fn event(
+        &mut self,
+        attester: &SigningKey,
+        kind: &str,
+        at: i64,
+        fields: BTreeMap<String, Value>,
+    ) -> Result<&EntryBody, BuildError> {
+        let signed = self.sign_event(attester, kind, at, fields)?;
+        self.submit(&signed)
+    }
+
+    /// Appends the entry a signed event causes.
+    pub fn submit(&mut self, event: &SignedEvent) -> Result<&EntryBody, BuildError> {
+        let sealed = self.machine.apply(&self.state, &self.seen, event)?.seal()?;
+        if let Some(hash) = sealed.event {
+            self.seen.insert(hash);
+        }
+        self.state = sealed.state;
+        self.commit(sealed.entry, sealed.body);
+        Ok(self.last_body())
+    }
+
+    /// Has every party sign a review decision and appends its entry.
+    pub fn review(&mut self, decision: Decision, note: &str) -> Result<&EntryBody, BuildError> {
+        let review = Review::new(self.machine.order(), self.state.seq, decision, note);
+        let mut signed = SignedReview::unsigned(&review)?;
+        for role in self.machine.contract().parties.keys() {
+            let key = self
+                .party_keys
+                .get(role)
+                .ok_or_else(|| BuildError::MissingKey(role.clone()))?;
+            signed.sign(role, key);
+        }
+        let sealed = self.machine.apply_review(&self.state, &signed)?.seal()?;
+        self.state = sealed.state;
+        self.commit(sealed.entry, sealed.body);
+        Ok(self.last_body())
+    }
+
+    fn last_body(&self) -> &EntryBody {
+        // `commit` always pushed one.
+        &self.bodies[self.bodies.len() - 1]
+    }
+
+    pub fn parts(&self) -> OrderParts {
+        OrderParts {
+            sources: self.sources.clone(),
+            ir: self.ir.clone(),
+            contract: self.contract.clone(),
+            entries: self.entries.clone(),
+        }
+    }
+}
+
+/// An in-memory log with its key and witnesses.
+pub struct ExampleLog {
+    pub log: MerkleLog<MemoryStore>,
+    pub origin: String,
+    pub key: SigningKey,
+    pub witnesses: Vec<(String, SigningKey)>,
+}
+
+impl ExampleLog {
+    pub fn new(origin: &str, key: SigningKey, witnesses: Vec<(String, SigningKey)>) -> ExampleLog {
+        ExampleLog {
+            log: MerkleLog::new(MemoryStore::new()),
+            origin: origin.to_string(),
+            key,
+            witnesses,
+        }
+    }
+
+    /// The example log: origin `pactum.example/log`, cosigned by two witnesses.
+    pub fn example() -> ExampleLog {
+        ExampleLog::new(
+            "pactum.example/log",
+            example_key("log"),
+            vec![
+                ("witness.buyer".to_string(), example_key("witness.buyer")),
+                (
+                    "witness.auditor".to_string(),
+                    example_key("witness.auditor"),
+                ),
+            ],
+        )
+    }
+
+    /// Appends the entries' hashes; returns their leaf indices.
+    pub fn append_entries(&mut self, entries: &[SignedEntry]) -> Result<Vec<u64>, BuildError> {
+        let leaves: Vec<_> = entries
+            .iter()
+            .map(|entry| entry_leaf(&entry.hash()))
+            .collect();
+        let range = self.log.append_leaf_hashes(&leaves)?;
+        Ok(range.collect())
+    }
+
+    /// Appends a leaf of something else the node logs (another order's entry).
+    pub fn append_other(&mut self, data: &[u8]) -> Result<u64, BuildError> {
+        Ok(self.log.append(data)?)
+    }
+
+    /// The current checkpoint, signed by the log and cosigned by every witness at `time`.
+    pub fn checkpoint(&self, time: u64) -> Result<String, BuildError> {
+        let checkpoint = Checkpoint::new(&self.origin, self.log.size(), self.log.root()?)?;
+        let mut note: SignedNote = sign_checkpoint(&checkpoint, &self.key)?;
+        for (name, key) in &self.witnesses {
+            note.push_signature(cosign(&checkpoint, name, key, time)?)?;
+        }
+        Ok(note.to_text())
+    }
+
+    /// The policy that trusts this log and requires every witness.
+    pub fn policy(&self) -> Result<TrustPolicy, BuildError> {
+        let witnesses: Vec<(&str, crate::sign::PublicKey)> = self
+            .witnesses
+            .iter()
+            .map(|(name, key)| (name.as_str(), key.public_key()))
+            .collect();
+        Ok(TrustPolicy::from_keys(
+            &self.origin,
+            self.key.public_key(),
+            &witnesses,
+            self.witnesses.len(),
+        )?)
+    }
+}
+
+/// Builds a bundle from an order's parts: each entry's inclusion proof against the checkpoint
+/// in `checkpoint_note` (whose size must not exceed the log's), the head signed by
+/// `exporter`, and consistency proofs from each of `consistency_from` (earlier log sizes).
+pub fn assemble<S: HashStore>(
+    parts: &OrderParts,
+    leaves: &[u64],
+    log: &MerkleLog<S>,
+    checkpoint_note: &str,
+    exporter: (&str, &SigningKey),
+    consistency_from: &[u64],
+) -> Result<Bundle, BuildError> {
+    let note = SignedNote::parse(checkpoint_note)?;
+    let checkpoint = Checkpoint::parse(note.text())?;
+    let size = checkpoint.size();
+    if parts.entries.len() != leaves.len() {
+        return Err(BuildError::Scenario(format!(
+            "{} entries but {} leaf indices",
+            parts.entries.len(),
+            leaves.len()
+        )));
+    }
+    let mut entries = Vec::with_capacity(parts.entries.len());
+    for (entry, leaf) in parts.entries.iter().zip(leaves) {
+        let proof = log
+            .inclusion_proof(*leaf, size)?
+            .into_iter()
+            .map(Digest)
+            .collect();
+        let bundled = BundleEntry {
+            entry: entry.clone(),
+            leaf_index: *leaf,
+            proof,
+        };
+        entries.push(serde_bytes::ByteBuf::from(bundled.to_bytes()?));
+    }
+    let last = parts
+        .entries
+        .last()
+        .ok_or_else(|| BuildError::Scenario("an order has at least its genesis entry".into()))?;
+    let head = Head::new(
+        parts.contract.order_id(),
+        (parts.entries.len() - 1) as u64,
+        last.hash(),
+        size,
+    );
+    let head = SignedHead::sign(&head, exporter.0, exporter.1)?;
+    let consistency = consistency_from
+        .iter()
+        .map(|old| {
+            Ok(ConsistencyProof {
+                old_size: *old,
+                proof: log
+                    .consistency_proof(*old, size)?
+                    .into_iter()
+                    .map(Digest)
+                    .collect(),
+            })
+        })
+        .collect::<Result<Vec<_>, BuildError>>()?;
+    Ok(Bundle {
+        v: VERSION,
+        sources: parts.sources.clone(),
+        ir: parts.ir.clone(),
+        contract: parts.contract.clone(),
+        entries,
+        head,
+        checkpoint: checkpoint_note.to_string(),
+        consistency,
+    })
+}
+
+/// The keys of the example order.
+pub struct ExampleKeys {
+    pub seller: SigningKey,
+    pub buyer: SigningKey,
+    /// Attests shipment and cold-chain events.
+    pub carrier: SigningKey,
+    /// Attests weather alerts and health emergencies.
+    pub weather: SigningKey,
+}
+
+impl ExampleKeys {
+    pub fn new() -> ExampleKeys {
+        ExampleKeys {
+            seller: example_key("seller"),
+            buyer: example_key("buyer"),
+            carrier: example_key("carrier"),
+            weather: example_key("weather-service"),
+        }
+    }
+
+    pub fn parties(&self) -> BTreeMap<String, SigningKey> {
+        BTreeMap::from([
+            ("seller".to_string(), self.seller.clone()),
+            ("buyer".to_string(), self.buyer.clone()),
+        ])
+    }
+}
+
+impl Default for ExampleKeys {
+    fn default() -> Self {
+        ExampleKeys::new()
+    }
+}
+
+/// The example contract between seller and buyer: the given clauses (all active, parameters at
+/// their defaults), attester grants for carrier, weather service and both parties, the default
+/// breaker policy, sequenced by the seller. Sources hash and clause ids are filled in by
+/// [`OrderBuilder::new`].
+pub fn example_contract(
+    keys: &ExampleKeys,
+    program: &Program,
+    clauses: &[String],
+    jurisdiction: &str,
+    terms: BTreeMap<String, Value>,
+    genesis_at: i64,
+) -> Contract {
+    let kinds = |prefixes: &[&str]| -> Vec<String> {
+        program
+            .vocabulary
+            .events
+            .keys()
+            .filter(|kind| prefixes.iter().any(|prefix| kind.starts_with(prefix)))
+            .cloned()
+            .collect()
+    };
+    let mut contract = Contract::new("PO-2026-0042", "seller");
+    contract.parties = BTreeMap::from([
+        ("seller".to_string(), keys.seller.public_key()),
+        ("buyer".to_string(), keys.buyer.public_key()),
+    ]);
+    contract.jurisdiction = jurisdiction.to_string();
+    contract.terms = terms;
+    contract.clauses = clauses
+        .iter()
+        .map(|name| ClauseBinding {
+            name: name.clone(),
+            id: Digest::ZERO,
+            params: BTreeMap::new(),
+            active: true,
+        })
+        .collect();
+    contract.attesters = vec![
+        AttesterGrant {
+            name: "carrier".into(),
+            key: keys.carrier.public_key(),
+            kinds: kinds(&["shipment.", "coldchain."]),
+        },
+        AttesterGrant {
+            name: "weather-service".into(),
+            key: keys.weather.public_key(),
+            kinds: kinds(&["weather.", "health."]),
+        },
+        AttesterGrant {
+            name: "buyer".into(),
+            key: keys.buyer.public_key(),
+            kinds: kinds(&["return.requested"]),
+        },
+        AttesterGrant {
+            name: "seller".into(),
+            key: keys.seller.public_key(),
+            kinds: kinds(&["return.inspected"]),
+        },
+    ];
+    contract.breaker = BreakerPolicy::default();
+    contract.genesis_at = genesis_at;
+    contract
+}
+
+/// How [`scenario_order`] answers when the order pauses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReviewPolicy {
+    /// Approve what the breaker held (and discard anything handed to review) right away.
+    ApproveHeld,
+    /// Discard whatever was held.
+    DiscardHeld,
+    /// Leave the order paused.
+    Leave,
+}
+
+/// Runs scenario `name` of a scenario file (the clause library's format; clause paths relative
+/// to the library's `scenarios/` directory) as the example order: events signed by the
+/// attester granted their kind; when the order pauses, `paused_events` more facts are recorded
+/// and then the parties answer per `policy`.
+pub fn scenario_order(
+    scenario_toml: &str,
+    name: &str,
+    keys: &ExampleKeys,
+    policy: ReviewPolicy,
+    paused_events: usize,
+) -> Result<OrderBuilder, BuildError> {
+    let file: FileDoc =
+        toml::from_str(scenario_toml).map_err(|error| BuildError::Scenario(error.to_string()))?;
+    let scenario = file
+        .scenario
+        .iter()
+        .find(|scenario| scenario.name == name)
+        .ok_or_else(|| BuildError::Scenario(format!("no scenario named `{name}`")))?;
+    let clause_files: Vec<String> = scenario
+        .clauses
+        .clone()
+        .unwrap_or_else(|| file.clauses.clone())
+        .iter()
+        .map(|path| format!("scenarios/{path}"))
+        .collect();
+    let paths: Vec<&str> = clause_files.iter().map(String::as_str).collect();
+    let sources = library_sources(&paths)?;
+    let program = compile_sources(&sources)?;
+    let jurisdiction = scenario
+        .jurisdiction
+        .clone()
+        .or_else(|| file.jurisdiction.clone())
+        .unwrap_or_default();
+    let merged = merged_table(&file.terms, &scenario.terms);
+    let session = Session::new(
+        program.clone(),
+        jurisdiction.clone(),
+        &BTreeMap::new(),
+        &merged,
+    )
+    .map_err(BuildError::Scenario)?;
+    let events = scenario
+        .events
+        .iter()
+        .map(|doc| session.event(doc).map_err(BuildError::Scenario))
+        .collect::<Result<Vec<_>, _>>()?;
+    let genesis_at = events.iter().map(|event| event.at).min().unwrap_or(0);
+    let clause_names: Vec<String> = program.clauses.iter().map(|c| c.name.clone()).collect();
+    let contract = example_contract(
+        keys,
+        &program,
+        &clause_names,
+        &jurisdiction,
+        session.state.terms.clone(),
+        genesis_at,
+    );
+    let mut order = OrderBuilder::new(sources, contract, keys.parties())?;
+    // The decision waiting for the order's pause, and how many more facts to record first.
+    let mut pending: Option<(Decision, usize)> = None;
+    for event in events {
+        if let Some((decision, 0)) = pending {
+            answer(&mut order, decision)?;
+            pending = None;
+        }
+        let attester = attester_for(keys, order.machine().contract(), &event.kind)?;
+        order.event(&attester, &event.kind, event.at, event.fields)?;
+        let paused = match &order.bodies().last().map(|body| &body.step) {
+            Some(Step::Event(step)) => match step.outcome {
+                Outcome::BreakerTripped { .. } => Some(Decision::Approve),
+                Outcome::ToReview { .. } => Some(Decision::Discard),
+                _ => None,
+            },
+            _ => None,
+        };
+        pending = match (pending, paused, policy) {
+            (Some((decision, left)), _, _) => Some((decision, left.saturating_sub(1))),
+            (None, None, _) | (None, _, ReviewPolicy::Leave) => None,
+            (None, Some(decision), ReviewPolicy::ApproveHeld) => Some((decision, paused_events)),
+            (None, Some(_), ReviewPolicy::DiscardHeld) => Some((Decision::Discard, paused_events)),
+        };
+    }
+    if let Some((decision, _)) = pending {
+        answer(&mut order, decision)?;
+    }
+    Ok(order)
+}
+
+/// Signs and records a review decision with a note saying what the parties decided.
+fn answer(order: &mut OrderBuilder, decision: Decision) -> Result<(), BuildError> {
+    let note = match decision {
+        Decision::Approve => "reviewed by both parties: the held amendment is justified",
+        Decision::Discard => "reviewed by both parties: nothing is applied",
+    };
+    order.review(decision, note)?;
+    Ok(())
+}
+
+fn merged_table(base: &toml::Table, overrides: &toml::Table) -> toml::Table {
+    let mut out = base.clone();
+    for (key, value) in overrides {
+        out.insert(key.clone(), value.clone());
+    }
+    out
+}
+
+/// The example key of the attester granted `kind`.
+fn attester_for(
+    keys: &ExampleKeys,
+    contract: &Contract,
+    kind: &str,
+) -> Result<SigningKey, BuildError> {
+    let grant = contract
+        .attesters
+        .iter()
+        .find(|grant| grant.kinds.iter().any(|granted| granted == kind))
+        .ok_or_else(|| BuildError::Scenario(format!("no attester may sign `{kind}`")))?;
+    [&keys.carrier, &keys.weather, &keys.buyer, &keys.seller]
+        .into_iter()
+        .find(|key| key.public_key() == grant.key)
+        .cloned()
+        .ok_or_else(|| BuildError::MissingKey(grant.name.clone()))
+}
+
+/// The example order's scenario file.
+pub const EXAMPLE_SCENARIO: &str = include_str!("../../testdata/example_order.toml");
+/// The scenario of [`EXAMPLE_SCENARIO`] that [`example`] runs.
+pub const EXAMPLE_SCENARIO_NAME: &str =
+    "late sea freight, a typhoon that trips the breaker, a late delivery by air";
+/// When the example witnesses cosign (POSIX seconds).
+pub const EXAMPLE_COSIGN_TIME: u64 = 1_773_446_400;
+
+/// An example bundle with everything needed to verify and tamper with it.
+pub struct Example {
+    pub bundle: Bundle,
+    pub bytes: Vec<u8>,
+    pub trust: Trust,
+    pub keys: ExampleKeys,
+    pub order: OrderBuilder,
+    pub log: ExampleLog,
+    pub leaves: Vec<u64>,
+}
+
+/// The air-freight example: [`EXAMPLE_SCENARIO`] with the breaker approved on review, in a log
+/// that also holds other orders' entries, checkpoint cosigned by two witnesses.
+pub fn example() -> Result<Example, BuildError> {
+    let keys = ExampleKeys::new();
+    let order = scenario_order(
+        EXAMPLE_SCENARIO,
+        EXAMPLE_SCENARIO_NAME,
+        &keys,
+        ReviewPolicy::ApproveHeld,
+        1,
+    )?;
+    let mut log = ExampleLog::example();
+    let mut leaves = Vec::new();
+    // Interleave another order's entries, as a node's log does.
+    for (index, entry) in order.entries().iter().enumerate() {
+        if index % 3 == 1 {
+            log.append_other(format!("another order, entry {index}").as_bytes())?;
+        }
+        leaves.extend(log.append_entries(std::slice::from_ref(entry))?);
+    }
+    finish_example(keys, order, log, leaves)
+}
+
+/// Signs the checkpoint, assembles and encodes the bundle, and derives the trust.
+pub fn finish_example(
+    keys: ExampleKeys,
+    order: OrderBuilder,
+    log: ExampleLog,
+    leaves: Vec<u64>,
+) -> Result<Example, BuildError> {
+    let note = log.checkpoint(EXAMPLE_COSIGN_TIME)?;
+    let bundle = assemble(
+        &order.parts(),
+        &leaves,
+        &log.log,
+        &note,
+        ("seller", &keys.seller),
+        &[],
+    )?;
+    let bytes = bundle.to_bytes()?;
+    let trust = Trust {
+        log: log.policy()?,
+        parties: order.machine().contract().parties.clone(),
+    };
+    Ok(Example {
+        bundle,
+        bytes,
+        trust,
+        keys,
+        order,
+        log,
+        leaves,
+    })
+}

@@ -1,0 +1,268 @@
+//! Why a bundle is rejected: one variant per verification step, each naming the failing entry
+//! where there is one.
+
+use crate::checkpoint::NoteError;
+use crate::merkle::ProofError;
+use crate::model::{Digest, ModelError, PartySignatureError};
+use crate::state::{ApplyError, SetupError};
+
+use super::equivocation::EquivocationProof;
+use super::state_dir::CheckpointEvidence;
+
+/// The verification steps, in the order they run.
+pub const STEPS: [(u8, &str); 8] = [
+    (1, "decode"),
+    (2, "clause sources"),
+    (3, "genesis signatures"),
+    (4, "entries: chain, sequence, attesters and signatures"),
+    (5, "replay"),
+    (6, "circuit breaker"),
+    (7, "log inclusion and checkpoint"),
+    (8, "log consistency"),
+];
+
+/// The first problem found, by step.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum VerifyError {
+    #[error("step 1 (decode): {0}")]
+    Decode(#[from] DecodeError),
+    #[error("step 2 (clause sources): {0}")]
+    Sources(#[from] SourcesError),
+    #[error("step 3 (genesis): {0}")]
+    Genesis(#[from] GenesisError),
+    #[error("step 4 (entries): entry {index}: {error}")]
+    Entry { index: u64, error: EntryError },
+    #[error("step 5 (replay): entry {index}: {error}")]
+    Replay { index: u64, error: ReplayError },
+    #[error("step 6 (circuit breaker): entry {index}: {error}")]
+    Breaker { index: u64, error: BreakerError },
+    #[error("step 7 (log): {0}")]
+    Log(#[from] LogError),
+    #[error("step 8 (consistency): {0}")]
+    Consistency(#[from] ConsistencyError),
+}
+
+impl VerifyError {
+    /// The number of the step that failed.
+    pub fn step(&self) -> u8 {
+        match self {
+            VerifyError::Decode(_) => 1,
+            VerifyError::Sources(_) => 2,
+            VerifyError::Genesis(_) => 3,
+            VerifyError::Entry { .. } => 4,
+            VerifyError::Replay { .. } => 5,
+            VerifyError::Breaker { .. } => 6,
+            VerifyError::Log(_) => 7,
+            VerifyError::Consistency(_) => 8,
+        }
+    }
+
+    /// The position (in the bundle) of the entry that failed, if the failure is about one.
+    pub fn entry(&self) -> Option<u64> {
+        match self {
+            VerifyError::Decode(DecodeError::Entry { index, .. }) => Some(*index),
+            VerifyError::Entry { index, .. }
+            | VerifyError::Replay { index, .. }
+            | VerifyError::Breaker { index, .. } => Some(*index),
+            VerifyError::Log(LogError::Inclusion { index, .. })
+            | VerifyError::Log(LogError::LeafOrder { index, .. }) => Some(*index),
+            _ => None,
+        }
+    }
+
+    /// A short stable name of the failure (`entry.attester_signature`), for JSON output.
+    pub fn code(&self) -> String {
+        fn name<T: std::fmt::Debug>(value: &T) -> String {
+            let text = format!("{value:?}");
+            let end = text.find([' ', '(', '{']).unwrap_or(text.len());
+            text[..end].to_string()
+        }
+        match self {
+            VerifyError::Decode(e) => format!("decode.{}", name(e)),
+            VerifyError::Sources(e) => format!("sources.{}", name(e)),
+            VerifyError::Genesis(e) => format!("genesis.{}", name(e)),
+            VerifyError::Entry { error, .. } => format!("entry.{}", name(error)),
+            VerifyError::Replay { error, .. } => format!("replay.{}", name(error)),
+            VerifyError::Breaker { error, .. } => format!("breaker.{}", name(error)),
+            VerifyError::Log(e) => format!("log.{}", name(e)),
+            VerifyError::Consistency(e) => format!("consistency.{}", name(e)),
+        }
+    }
+}
+
+/// Step 1: the bytes are not a well-formed bundle.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum DecodeError {
+    #[error("bundle: {0}")]
+    Bundle(ModelError),
+    #[error("contract: {0}")]
+    Contract(ModelError),
+    #[error("entry {index}: {error}")]
+    Entry { index: u64, error: ModelError },
+    #[error("head: {0}")]
+    Head(ModelError),
+    #[error("checkpoint: {0}")]
+    Checkpoint(NoteError),
+    #[error("the bundle has no entries")]
+    NoEntries,
+}
+
+/// Step 2: the sources do not compile to what the contract names.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum SourcesError {
+    #[error("the sources hash to {found}, the contract names {expected}")]
+    Hash { expected: Digest, found: Digest },
+    #[error("the sources do not compile: {0}")]
+    Compile(String),
+    #[error("the contract cannot run on the compiled clauses: {0}")]
+    Setup(SetupError),
+    #[error("the bundle carries IR for {found} clauses, the contract binds {expected}")]
+    IrCount { expected: usize, found: usize },
+    #[error("the IR of clause `{0}` in the bundle differs from the compiled one")]
+    IrMismatch(String),
+}
+
+/// Step 3: the contract is not signed by its parties, or not by the parties the verifier trusts.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum GenesisError {
+    #[error("{0}")]
+    Signature(PartySignatureError),
+    #[error("party `{role}` signs with key {found}, the trust policy pins {pinned}")]
+    KeyNotPinned {
+        role: String,
+        pinned: String,
+        found: String,
+    },
+    #[error("the trust policy pins party `{0}`, which the contract does not have")]
+    MissingParty(String),
+    #[error("party `{0}` is not pinned by the trust policy")]
+    UnpinnedParty(String),
+}
+
+/// Step 4: an entry is out of place or not properly signed.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum EntryError {
+    #[error("the entry is for order {found}, not {expected}")]
+    WrongOrder { expected: Digest, found: Digest },
+    #[error("sequence {found} where {expected} was expected: entries are out of order")]
+    OutOfOrder { expected: u64, found: u64 },
+    #[error("sequence {found} where {expected} was expected: entry {expected} is missing")]
+    Missing { expected: u64, found: u64 },
+    #[error("entry {seq} appears twice")]
+    Duplicate { seq: u64 },
+    #[error("two different entries at sequence {seq}, both signed by the sequencer: equivocation")]
+    Equivocation {
+        seq: u64,
+        proof: Box<EquivocationProof>,
+    },
+    #[error("entry {seq} repeats an earlier sequence number")]
+    Repeated { seq: u64 },
+    #[error("prev is {found}, the previous entry's hash is {expected}")]
+    Chain { expected: Digest, found: Digest },
+    #[error("entry 0 must be the genesis and only entry 0")]
+    Genesis,
+    #[error("the head names entry {head_seq} ({head}), the bundle ends at entry {last_seq}: entries were cut off")]
+    Truncated {
+        head_seq: u64,
+        head: Digest,
+        last_seq: u64,
+    },
+    #[error("the head is signed by `{0}`, not a party")]
+    HeadSigner(String),
+    #[error("the head's signature does not verify")]
+    HeadSignature,
+    #[error("the head is about order {0}")]
+    HeadOrder(Digest),
+    #[error("the event is for order {found}, not {expected}")]
+    EventOrder { expected: Digest, found: Digest },
+    #[error("key {key} is not an attester of this order")]
+    UnknownAttester { key: String },
+    #[error("attester `{attester}` may not attest `{kind}` events")]
+    UnauthorisedAttester { attester: String, kind: String },
+    #[error("the attester's signature does not verify")]
+    AttesterSignature,
+    #[error("party signatures: {0}")]
+    Signers(PartySignatureError),
+    #[error("the signature of party `{0}` does not verify")]
+    PartySignature(String),
+    #[error("the review is for order {0}")]
+    ReviewOrder(Digest),
+    #[error("review signatures: {0}")]
+    ReviewSigners(PartySignatureError),
+    #[error("the review signature of party `{0}` does not verify")]
+    ReviewSignature(String),
+}
+
+/// Step 5: replaying the state machine does not give the recorded entry.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum ReplayError {
+    #[error("the state machine refuses the step: {0}")]
+    Rejected(ApplyError),
+    #[error("the recorded outcome differs from the replayed one (recorded: {recorded}; replayed: {replayed})")]
+    Outcome { recorded: String, replayed: String },
+    #[error("the recorded effective time {recorded} differs from the replayed {replayed}")]
+    EffectiveTime { recorded: i64, replayed: i64 },
+    #[error("the recorded review step differs from the replayed one")]
+    Review,
+    #[error("the recorded state hash {recorded} differs from the replayed {replayed}")]
+    StateHash { recorded: Digest, replayed: Digest },
+    #[error("the recorded entry differs from the replayed one")]
+    Body,
+}
+
+/// Step 6: an entry applied an automatic amendment the breaker should have held.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum BreakerError {
+    #[error("an automatic amendment beyond the policy ({max} in {window_seconds}s) was applied: the breaker should have tripped")]
+    Bypassed { max: u32, window_seconds: i64 },
+    #[error("a backdated event (at {at}, the order had reached {high_water}) applied an amendment the breaker should have held")]
+    Backdated { at: i64, high_water: i64 },
+    #[error("an automatic amendment was applied while the order was paused")]
+    WhilePaused,
+}
+
+/// Step 7: the entries are not all in the trusted checkpoint.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum LogError {
+    #[error("checkpoint origin is `{found}`, the trust policy is for `{expected}`")]
+    Origin { expected: String, found: String },
+    #[error("the checkpoint is not signed by the log's key")]
+    LogSignature,
+    #[error("signature of `{0}` on the checkpoint does not verify")]
+    BadSignature(String),
+    #[error("{verified} of the {required} required witnesses cosigned{}", if .unknown.is_empty() { String::new() } else { format!("; cosignatures from keys the policy does not know: {}", .unknown.join(", ")) })]
+    Witnesses {
+        verified: usize,
+        required: usize,
+        unknown: Vec<String>,
+    },
+    #[error("checkpoint: {0}")]
+    Note(NoteError),
+    #[error("the head was stated at log size {head}, the checkpoint has size {checkpoint}")]
+    HeadSize { head: u64, checkpoint: u64 },
+    #[error("entry {index}: leaf index {leaf} does not follow the previous entry's {previous}")]
+    LeafOrder {
+        index: u64,
+        leaf: u64,
+        previous: u64,
+    },
+    #[error("entry {index}: not included in the checkpoint: {error}")]
+    Inclusion { index: u64, error: ProofError },
+}
+
+/// Step 8: the checkpoint is not consistent with the one this verifier saw before.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum ConsistencyError {
+    #[error("rollback: the log was at size {} and is now presented at size {}", .0.previous_size, .0.presented_size)]
+    Rollback(Box<CheckpointEvidence>),
+    #[error("fork: the log at size {} is not an extension of the log at size {}", .0.presented_size, .0.previous_size)]
+    Fork(Box<CheckpointEvidence>),
+    #[error(
+        "the bundle carries no consistency proof from size {previous} (last seen) to {presented}"
+    )]
+    Unproven { previous: u64, presented: u64 },
+    #[error("state directory: {0}")]
+    Io(String),
+    #[error("the remembered checkpoint is unreadable: {0}")]
+    Remembered(String),
+}

@@ -1,0 +1,167 @@
+//! The bundle: everything a customer needs to verify one order's history, in one canonical CBOR
+//! object.
+//!
+//! Entries are nested as byte strings ([`Bundle::entries`]), each the canonical encoding of a
+//! [`BundleEntry`], so the outer object decodes quickly whatever the history's length and the
+//! entries can be decoded in parallel.
+
+use serde::{Deserialize, Serialize};
+
+use crate::merkle;
+use crate::model::{
+    decode, decode_plain, encode, Digest, ModelError, OrderId, SignedContract, SignedEntry,
+    Versioned, VERSION,
+};
+use crate::sign::{Domain, PublicKey, SignError, Signature, SigningKey};
+
+/// One order's verifiable history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bundle {
+    /// Data model version ([`VERSION`]).
+    pub v: u32,
+    /// The clause sources the contract binds: vocabulary and clause files, in compile order.
+    /// Their hash is the contract's `sources`.
+    pub sources: Vec<Source>,
+    /// The canonical IR of each contract clause, in the contract's order.
+    pub ir: Vec<ClauseIrBytes>,
+    pub contract: SignedContract,
+    /// Each entry of the order, from the genesis: the canonical bytes of a [`BundleEntry`].
+    pub entries: Vec<serde_bytes::ByteBuf>,
+    /// The exporting party's statement of the order's latest entry.
+    pub head: SignedHead,
+    /// The log checkpoint every entry is proved against: a C2SP signed note with the log's
+    /// signature and witness cosignatures.
+    pub checkpoint: String,
+    /// Consistency proofs from earlier sizes of the log to the checkpoint's size, for verifiers
+    /// that remember an earlier checkpoint.
+    pub consistency: Vec<ConsistencyProof>,
+}
+
+impl Versioned for Bundle {
+    const WHAT: &'static str = "bundle";
+    fn version(&self) -> u32 {
+        self.v
+    }
+}
+
+impl Bundle {
+    pub fn to_bytes(&self) -> Result<Vec<u8>, ModelError> {
+        encode(Self::WHAT, self)
+    }
+
+    /// Strict decode of the outer object (the entries stay encoded).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Bundle, ModelError> {
+        decode(bytes)
+    }
+}
+
+/// A source file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Source {
+    pub name: String,
+    pub text: String,
+}
+
+/// The hash a contract names for its sources: SHA-256 of the canonical list.
+pub fn sources_hash(sources: &[Source]) -> Result<Digest, ModelError> {
+    Ok(Digest::of(&encode("sources", sources)?))
+}
+
+/// A compiled clause's canonical IR (its SHA-256 is the clause id).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClauseIrBytes {
+    pub name: String,
+    #[serde(with = "serde_bytes")]
+    pub ir: Vec<u8>,
+}
+
+/// One entry with its place in the log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleEntry {
+    pub entry: SignedEntry,
+    /// Index of the entry's leaf in the log. The leaf's data is the entry hash.
+    pub leaf_index: u64,
+    /// Inclusion proof of the leaf in the checkpoint's tree (RFC 9162 audit path).
+    pub proof: Vec<Digest>,
+}
+
+impl BundleEntry {
+    pub fn to_bytes(&self) -> Result<Vec<u8>, ModelError> {
+        encode("bundle entry", self)
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<BundleEntry, ModelError> {
+        decode_plain("bundle entry", bytes)
+    }
+}
+
+/// The log leaf hash of an entry: RFC 9162 leaf hash of the entry hash.
+pub fn entry_leaf(entry_hash: &Digest) -> merkle::Hash {
+    merkle::leaf_hash(entry_hash.as_bytes())
+}
+
+/// A consistency proof from `old_size` to the checkpoint's size.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsistencyProof {
+    pub old_size: u64,
+    pub proof: Vec<Digest>,
+}
+
+/// "As of log size `log_size`, entry `seq` with hash `entry` is the latest of `order`."
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Head {
+    pub v: u32,
+    pub order: OrderId,
+    pub seq: u64,
+    pub entry: Digest,
+    pub log_size: u64,
+}
+
+impl Versioned for Head {
+    const WHAT: &'static str = "head";
+    fn version(&self) -> u32 {
+        self.v
+    }
+}
+
+impl Head {
+    pub fn new(order: OrderId, seq: u64, entry: Digest, log_size: u64) -> Head {
+        Head {
+            v: VERSION,
+            order,
+            seq,
+            entry,
+            log_size,
+        }
+    }
+}
+
+/// A [`Head`] signed by the party that exported the bundle.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedHead {
+    #[serde(with = "serde_bytes")]
+    pub body: Vec<u8>,
+    /// The exporting party's role.
+    pub signer: String,
+    pub signature: Signature,
+}
+
+impl SignedHead {
+    pub fn sign(head: &Head, role: &str, key: &SigningKey) -> Result<SignedHead, ModelError> {
+        let body = encode(Head::WHAT, head)?;
+        let signature = key.sign(Domain::Head, &body);
+        Ok(SignedHead {
+            body,
+            signer: role.to_string(),
+            signature,
+        })
+    }
+
+    pub fn head(&self) -> Result<Head, ModelError> {
+        decode(&self.body)
+    }
+
+    pub fn verify(&self, key: &PublicKey) -> Result<(), SignError> {
+        key.verify(Domain::Head, &self.body, &self.signature)
+    }
+}

@@ -1,0 +1,27 @@
+//! Bundles: an order's verifiable history, how to build one and how to verify one.
+//!
+//! * [`format`]: the bundle and its parts (entries with inclusion proofs, the signed head);
+//! * [`verify`]: [`verify_bundle`], the eight numbered steps;
+//! * [`error`]: [`VerifyError`], one variant per step;
+//! * [`trust`]: the `--trust` file;
+//! * [`state_dir`]: step 8, checkpoints remembered between runs;
+//! * [`equivocation`]: proofs that a sequencer signed two histories;
+//! * [`build`]: building signed histories and bundles without a node.
+
+pub mod build;
+pub mod equivocation;
+pub mod error;
+pub mod format;
+pub mod state_dir;
+pub mod trust;
+pub mod verify;
+
+pub use equivocation::{Equivocation, EquivocationError, EquivocationProof};
+pub use error::{
+    BreakerError, ConsistencyError, DecodeError, EntryError, GenesisError, LogError, ReplayError,
+    SourcesError, VerifyError, STEPS,
+};
+pub use format::{Bundle, BundleEntry, ConsistencyProof, Head, SignedHead, Source};
+pub use state_dir::{CheckpointEvidence, Consistency};
+pub use trust::{TrustError, TrustFile};
+pub use verify::{verify_bundle, BreakerSummary, Report, Trust, VerifiedEntry, VerifyOptions};

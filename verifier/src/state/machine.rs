@@ -1,0 +1,565 @@
+//! The executable contract and its transitions: [`Machine::genesis`], [`Machine::apply`] and
+//! [`Machine::apply_review`].
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use contract_lang::ir::Program;
+use contract_lang::vocab::VocabError;
+
+use super::{breaker, engine, FactSource, LangState, ObligationTotal, SeenEvents, State, Status};
+use crate::model::{
+    Contract, Decision, Digest, Effects, EntryBody, Event, EventStep, ModelError, OrderId, Outcome,
+    PartySignatureError, ReviewReason, ReviewStep, SignedEntry, SignedEvent, SignedReview, Step,
+    WindowAmendment,
+};
+use crate::sign::PublicKey;
+
+/// Why a contract cannot be executed with a program.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum SetupError {
+    #[error("the contract names no party")]
+    NoParties,
+    #[error("the sequencer `{0}` is not a party")]
+    SequencerNotAParty(String),
+    #[error("initial terms: {0}")]
+    Terms(VocabError),
+    #[error("clause `{0}` is bound twice")]
+    DuplicateClause(String),
+    #[error("clause `{0}` is not in the compiled program")]
+    UnknownClause(String),
+    #[error("clause `{name}` compiles to id {compiled}, the contract names {named}")]
+    ClauseIdMismatch {
+        name: String,
+        named: Digest,
+        compiled: Digest,
+    },
+    #[error("clause `{name}`: {message}")]
+    Params { name: String, message: String },
+    #[error("attester key {0} is granted twice")]
+    DuplicateAttester(PublicKey),
+    #[error(
+        "attester `{name}` is granted event kind `{kind}`, which the vocabulary does not declare"
+    )]
+    UnknownEventKind { name: String, kind: String },
+    #[error("the breaker window must be positive, got {0} seconds")]
+    BreakerWindow(i64),
+    #[error("the genesis time {0} is outside the years 1 to 9999")]
+    GenesisTime(i64),
+}
+
+/// Why an event or a review cannot become the next entry. Nothing is recorded then.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum ApplyError {
+    #[error(transparent)]
+    Decode(#[from] ModelError),
+    #[error("the event is for order {found}, not {expected}")]
+    WrongOrder { expected: OrderId, found: OrderId },
+    #[error("key {0} is not an attester of this order")]
+    UnknownAttester(PublicKey),
+    #[error("attester `{attester}` may not attest `{kind}` events")]
+    NotAuthorised { attester: String, kind: String },
+    #[error("the attester's signature does not verify")]
+    BadEventSignature,
+    #[error("the event does not fit the vocabulary: {0}")]
+    InvalidEvent(VocabError),
+    #[error("event {0} was already recorded")]
+    DuplicateEvent(Digest),
+    #[error("the order has reached the largest sequence number")]
+    SequenceOverflow,
+    #[error("the review decides on entry {after_seq}, but the order is at entry {seq}")]
+    StaleReview { after_seq: u64, seq: u64 },
+    #[error("the order is running: there is nothing to review")]
+    NothingToReview,
+    #[error("only what the breaker held can be approved; a conflict or failed evaluation can only be discarded")]
+    NothingToApprove,
+    #[error("review signatures: {0}")]
+    ReviewSignatures(PartySignatureError),
+    #[error("the held effects cannot be applied: {0:?}")]
+    HeldEffects(ReviewReason),
+}
+
+/// One step computed but not yet committed: the entry body and the state after it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transition {
+    pub body: EntryBody,
+    /// The state after the step; its `head` is set when the entry is sealed or accepted.
+    pub state: State,
+    /// The hash of the event recorded, for the caller's [`SeenEvents`].
+    pub event: Option<Digest>,
+}
+
+/// A transition with its entry encoded, ready for every party to sign.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sealed {
+    /// The entry, with no signatures yet.
+    pub entry: SignedEntry,
+    pub hash: Digest,
+    pub body: EntryBody,
+    pub state: State,
+    pub event: Option<Digest>,
+}
+
+impl Transition {
+    /// Encodes the entry body; the state's head becomes the entry's hash.
+    pub fn seal(self) -> Result<Sealed, ModelError> {
+        let bytes = self.body.encode()?;
+        let hash = Digest::of(&bytes);
+        let mut state = self.state;
+        state.head = hash;
+        Ok(Sealed {
+            entry: SignedEntry::unsigned(bytes),
+            hash,
+            body: self.body,
+            state,
+            event: self.event,
+        })
+    }
+
+    /// The state after the step, given the hash of the entry that recorded it (the verifier
+    /// matched the body against received bytes and hashes those instead of re-encoding).
+    pub fn accept(self, entry_hash: Digest) -> State {
+        let mut state = self.state;
+        state.head = entry_hash;
+        state
+    }
+}
+
+/// A contract made executable: its clauses compiled and bound, checked against the program.
+#[derive(Clone, Debug)]
+pub struct Machine {
+    contract: Contract,
+    order: OrderId,
+    program: Arc<Program>,
+    clauses: Vec<engine::Bound>,
+    /// Attester key → (name, kinds).
+    attesters: BTreeMap<PublicKey, (String, BTreeSet<String>)>,
+}
+
+impl Machine {
+    /// Checks `contract` against `program` (clause ids, parameters, terms, attester kinds) and
+    /// binds its clauses. `order` is the contract's id (the hash of its signed body bytes).
+    pub fn new(
+        contract: Contract,
+        order: OrderId,
+        program: Arc<Program>,
+    ) -> Result<Machine, SetupError> {
+        if contract.parties.is_empty() {
+            return Err(SetupError::NoParties);
+        }
+        if !contract.parties.contains_key(&contract.sequencer) {
+            return Err(SetupError::SequencerNotAParty(contract.sequencer.clone()));
+        }
+        if contract.breaker.window_seconds <= 0 {
+            return Err(SetupError::BreakerWindow(contract.breaker.window_seconds));
+        }
+        if !(contract_lang::value::MIN_TIMESTAMP..=contract_lang::value::MAX_TIMESTAMP)
+            .contains(&contract.genesis_at)
+        {
+            return Err(SetupError::GenesisTime(contract.genesis_at));
+        }
+        program
+            .vocabulary
+            .check_terms(&contract.terms)
+            .map_err(SetupError::Terms)?;
+        let mut names = BTreeSet::new();
+        let mut clauses = Vec::with_capacity(contract.clauses.len());
+        for binding in &contract.clauses {
+            if !names.insert(binding.name.as_str()) {
+                return Err(SetupError::DuplicateClause(binding.name.clone()));
+            }
+            clauses.push(engine::bind(&program, binding)?);
+        }
+        let mut attesters = BTreeMap::new();
+        for grant in &contract.attesters {
+            for kind in &grant.kinds {
+                if !program.vocabulary.events.contains_key(kind) {
+                    return Err(SetupError::UnknownEventKind {
+                        name: grant.name.clone(),
+                        kind: kind.clone(),
+                    });
+                }
+            }
+            let kinds = grant.kinds.iter().cloned().collect();
+            if attesters
+                .insert(grant.key, (grant.name.clone(), kinds))
+                .is_some()
+            {
+                return Err(SetupError::DuplicateAttester(grant.key));
+            }
+        }
+        Ok(Machine {
+            contract,
+            order,
+            program,
+            clauses,
+            attesters,
+        })
+    }
+
+    pub fn contract(&self) -> &Contract {
+        &self.contract
+    }
+
+    pub fn order(&self) -> OrderId {
+        self.order
+    }
+
+    pub fn program(&self) -> &Program {
+        &self.program
+    }
+
+    pub(crate) fn bound_clauses(&self) -> &[engine::Bound] {
+        &self.clauses
+    }
+
+    /// The attester's name if `key` may attest `kind`.
+    pub fn authorised(&self, key: &PublicKey, kind: &str) -> Result<&str, ApplyError> {
+        let (name, kinds) = self
+            .attesters
+            .get(key)
+            .ok_or(ApplyError::UnknownAttester(*key))?;
+        if kinds.contains(kind) {
+            Ok(name)
+        } else {
+            Err(ApplyError::NotAuthorised {
+                attester: name.clone(),
+                kind: kind.to_string(),
+            })
+        }
+    }
+
+    /// The genesis entry (sequence 0) and the initial state.
+    pub fn genesis(&self) -> Result<Transition, ModelError> {
+        let state = State {
+            order: self.order,
+            seq: 0,
+            head: Digest::ZERO,
+            lang: LangState {
+                terms: self.contract.terms.clone(),
+                facts: BTreeMap::new(),
+            },
+            fact_sources: BTreeMap::new(),
+            active: self
+                .contract
+                .clauses
+                .iter()
+                .filter(|binding| binding.active)
+                .map(|binding| binding.name.clone())
+                .collect(),
+            high_water: self.contract.genesis_at,
+            window: Vec::new(),
+            status: Status::Running,
+            obligations: Vec::new(),
+            obligations_hash: Digest::ZERO,
+        };
+        let body = EntryBody::new(self.order, 0, Digest::ZERO, Step::Genesis, state.hash()?);
+        Ok(Transition {
+            body,
+            state,
+            event: None,
+        })
+    }
+
+    /// The next entry for `event`: checks the order, the attester's authority and (strictly)
+    /// signature, the event against the vocabulary and that it is new; records the fact;
+    /// evaluates the active clauses and applies their effects, unless the breaker, a conflict or
+    /// a review holds them.
+    pub fn apply(
+        &self,
+        state: &State,
+        seen: &dyn SeenEvents,
+        signed: &SignedEvent,
+    ) -> Result<Transition, ApplyError> {
+        let event = signed.event()?;
+        self.check_event(signed, &event)?;
+        signed.verify().map_err(|_| ApplyError::BadEventSignature)?;
+        self.apply_checked(state, seen, signed, &event)
+    }
+
+    /// Checks the event's order and its attester's authority for its kind (not the signature).
+    pub fn check_event(&self, signed: &SignedEvent, event: &Event) -> Result<(), ApplyError> {
+        if event.order != self.order {
+            return Err(ApplyError::WrongOrder {
+                expected: self.order,
+                found: event.order,
+            });
+        }
+        self.authorised(&signed.attester, &event.kind)?;
+        Ok(())
+    }
+
+    /// [`Machine::apply`] for an event the caller already decoded (`event` is `signed.event()`)
+    /// and whose attester signature it already verified, e.g. in a batch. Authority, order and
+    /// vocabulary are still checked.
+    pub fn apply_checked(
+        &self,
+        state: &State,
+        seen: &dyn SeenEvents,
+        signed: &SignedEvent,
+        event: &Event,
+    ) -> Result<Transition, ApplyError> {
+        self.check_event(signed, event)?;
+        let attester = self.authorised(&signed.attester, &event.kind)?.to_string();
+        let event_hash = signed.hash();
+        let lang_event = engine::to_lang_event(event);
+        self.program
+            .vocabulary
+            .check_event(&lang_event)
+            .map_err(ApplyError::InvalidEvent)?;
+        if seen.contains_event(&event_hash) {
+            return Err(ApplyError::DuplicateEvent(event_hash));
+        }
+        let seq = state
+            .seq
+            .checked_add(1)
+            .ok_or(ApplyError::SequenceOverflow)?;
+        let policy = self.contract.breaker;
+        let effective_at = breaker::effective_time(event.at, state.high_water);
+
+        let mut next = state.clone();
+        next.seq = seq;
+        next.high_water = effective_at;
+        breaker::prune(&mut next.window, &policy, effective_at);
+        let newest = next
+            .lang
+            .facts
+            .get(&event.kind)
+            .is_none_or(|fact| event.at >= fact.at);
+        if newest {
+            next.lang
+                .facts
+                .insert(event.kind.clone(), lang_event.clone());
+            next.fact_sources.insert(
+                event.kind.clone(),
+                FactSource {
+                    seq,
+                    event: event_hash,
+                },
+            );
+        }
+
+        let outcome = if !next.status.is_running() {
+            Outcome::Paused
+        } else {
+            let evaluated = engine::evaluate(self, &next, &lang_event);
+            self.settle(&mut next, evaluated, event_hash, |state, effects| {
+                state.window.push(WindowAmendment {
+                    seq,
+                    effective_at,
+                    event_kind: event.kind.clone(),
+                    event_at: event.at,
+                    fields: event.fields.clone(),
+                    attester: attester.clone(),
+                    event: event_hash,
+                    amendments: effects.amendments.clone(),
+                    activations: effects.activations.clone(),
+                })
+            })
+        };
+
+        let step = Step::Event(EventStep {
+            event: signed.clone(),
+            effective_at,
+            outcome,
+        });
+        let body = EntryBody::new(self.order, seq, state.head, step, next.hash()?);
+        Ok(Transition {
+            body,
+            state: next,
+            event: Some(event_hash),
+        })
+    }
+
+    /// Turns an evaluation into an outcome, updating `next`: review reasons pause the order;
+    /// amending effects go through the breaker; applied amending effects enter its window.
+    fn settle(
+        &self,
+        next: &mut State,
+        evaluated: engine::Evaluated,
+        event_hash: Digest,
+        remember: impl FnOnce(&mut State, &Effects),
+    ) -> Outcome {
+        let policy = self.contract.breaker;
+        let engine::Evaluated { effects, reasons } = evaluated;
+        if !reasons.is_empty() {
+            next.status = Status::InReview {
+                event: event_hash,
+                reasons: reasons.clone(),
+            };
+            return Outcome::ToReview { reasons };
+        }
+        if effects.amends() && breaker::would_exceed(&next.window, &policy) {
+            let report = breaker::report(&policy, next.high_water, &next.window);
+            next.status = Status::Tripped {
+                event: event_hash,
+                held: effects.clone(),
+            };
+            return Outcome::BreakerTripped {
+                held: effects,
+                report,
+            };
+        }
+        let mut applied = next.clone();
+        if let Err(reason) = apply_effects(&mut applied, &self.contract, &effects) {
+            let reasons = vec![reason];
+            next.status = Status::InReview {
+                event: event_hash,
+                reasons: reasons.clone(),
+            };
+            return Outcome::ToReview { reasons };
+        }
+        if effects.amends() {
+            remember(&mut applied, &effects);
+        }
+        *next = applied;
+        Outcome::Applied(effects)
+    }
+
+    /// The next entry for a review decision signed by every party (checked strictly here).
+    pub fn apply_review(
+        &self,
+        state: &State,
+        signed: &SignedReview,
+    ) -> Result<Transition, ApplyError> {
+        signed
+            .verify(&self.contract.parties)
+            .map_err(ApplyError::ReviewSignatures)?;
+        self.apply_review_checked(state, signed)
+    }
+
+    /// [`Machine::apply_review`] for a review whose signatures the caller already verified.
+    pub fn apply_review_checked(
+        &self,
+        state: &State,
+        signed: &SignedReview,
+    ) -> Result<Transition, ApplyError> {
+        let review = signed.review()?;
+        if review.order != self.order {
+            return Err(ApplyError::WrongOrder {
+                expected: self.order,
+                found: review.order,
+            });
+        }
+        if review.after_seq != state.seq {
+            return Err(ApplyError::StaleReview {
+                after_seq: review.after_seq,
+                seq: state.seq,
+            });
+        }
+        let seq = state
+            .seq
+            .checked_add(1)
+            .ok_or(ApplyError::SequenceOverflow)?;
+        let mut next = state.clone();
+        next.seq = seq;
+        let applied = match (&state.status, review.decision) {
+            (Status::Running, _) => return Err(ApplyError::NothingToReview),
+            (Status::Tripped { held, .. }, Decision::Approve) => {
+                apply_effects(&mut next, &self.contract, held).map_err(ApplyError::HeldEffects)?;
+                held.clone()
+            }
+            (Status::InReview { .. }, Decision::Approve) => {
+                return Err(ApplyError::NothingToApprove)
+            }
+            (_, Decision::Discard) => Effects::default(),
+        };
+        // The parties reviewed what the window held: the breaker starts a fresh count.
+        next.window.clear();
+        next.status = Status::Running;
+        let step = Step::Review(ReviewStep {
+            review: signed.clone(),
+            applied,
+        });
+        let body = EntryBody::new(self.order, seq, state.head, step, next.hash()?);
+        Ok(Transition {
+            body,
+            state: next,
+            event: None,
+        })
+    }
+}
+
+/// Applies effects to `state`: terms, activations, obligation totals and their running hash.
+/// Fails (leaving `state` partly updated: callers work on a copy) when an activation names a
+/// clause outside the contract or a total would overflow.
+fn apply_effects(
+    state: &mut State,
+    contract: &Contract,
+    effects: &Effects,
+) -> Result<(), ReviewReason> {
+    for amendment in &effects.amendments {
+        state
+            .lang
+            .terms
+            .insert(amendment.term.clone(), amendment.after.clone());
+    }
+    for activation in &effects.activations {
+        if !contract
+            .clauses
+            .iter()
+            .any(|binding| binding.name == activation.target)
+        {
+            return Err(ReviewReason::EvaluationError {
+                clause: activation.clause.clone(),
+                rule: activation.rule,
+                message: format!(
+                    "clause `{}` is not part of this contract",
+                    activation.target
+                ),
+            });
+        }
+        if activation.active {
+            state.active.insert(activation.target.clone());
+        } else {
+            state.active.remove(&activation.target);
+        }
+    }
+    for obligation in &effects.obligations {
+        let overflow = || ReviewReason::EvaluationError {
+            clause: obligation.clause.clone(),
+            rule: obligation.rule,
+            message: "the obligation total overflows".to_string(),
+        };
+        let key = (
+            obligation.kind,
+            obligation.from.as_str(),
+            obligation.to.as_str(),
+            obligation.amount.currency,
+        );
+        match state
+            .obligations
+            .binary_search_by(|total| total.key().cmp(&key))
+        {
+            Ok(index) => {
+                let total = &mut state.obligations[index];
+                total.minor = total
+                    .minor
+                    .checked_add(obligation.amount.minor)
+                    .ok_or_else(overflow)?;
+            }
+            Err(index) => state.obligations.insert(
+                index,
+                ObligationTotal {
+                    kind: obligation.kind,
+                    from: obligation.from.clone(),
+                    to: obligation.to.clone(),
+                    currency: obligation.amount.currency,
+                    minor: obligation.amount.minor,
+                },
+            ),
+        }
+        let encoded = crate::model::encode("obligation", obligation).map_err(|error| {
+            ReviewReason::EvaluationError {
+                clause: obligation.clause.clone(),
+                rule: obligation.rule,
+                message: error.to_string(),
+            }
+        })?;
+        let mut chained = Vec::with_capacity(32 + encoded.len());
+        chained.extend_from_slice(state.obligations_hash.as_bytes());
+        chained.extend_from_slice(&encoded);
+        state.obligations_hash = Digest::of(&chained);
+    }
+    Ok(())
+}

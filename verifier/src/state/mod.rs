@@ -1,0 +1,183 @@
+//! The order state machine: pure, deterministic, no I/O.
+//!
+//! [`Machine`] is a contract made executable (its clauses compiled and bound, its attesters
+//! indexed). [`Machine::apply`] takes the state after entry `n` and a signed event and returns
+//! the [`Transition`] to entry `n + 1`: the entry body and the new state. Nothing is mutated;
+//! the caller commits a transition once it is signed (the node) or matched against the recorded
+//! entry (the verifier). [`Machine::apply_review`] does the same for a review decision.
+//!
+//! * [`State`]: the bounded state of an order and its hash;
+//! * [`breaker`]: the evolution circuit breaker and its root-cause report;
+//! * [`machine`]: setup checks, `apply`, `apply_review`;
+//! * `engine`: the bridge to the clause language's evaluator.
+
+pub mod breaker;
+mod engine;
+pub mod machine;
+
+pub use contract_lang::eval::State as LangState;
+use contract_lang::value::{Currency, Value};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use crate::model::{
+    Digest, Effects, ModelError, OrderId, ReviewReason, TransferKind, WindowAmendment, VERSION,
+};
+
+pub use machine::{ApplyError, Machine, SetupError, Transition};
+
+/// The state of an order after some entry. Its size does not grow with the history: terms, the
+/// latest fact of each kind, the active clauses, the breaker window (at most the policy's count
+/// of amendments), obligation totals and a running hash of every obligation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct State {
+    pub order: OrderId,
+    /// Sequence number of the last entry.
+    pub seq: u64,
+    /// Hash of the last entry (not part of the state hash: the entry names it as `prev`).
+    pub head: Digest,
+    /// The terms and the latest event of each kind (by event time), exactly as the clause
+    /// evaluator reads them.
+    pub lang: LangState,
+    /// Where each fact of `lang.facts` came from.
+    pub fact_sources: BTreeMap<String, FactSource>,
+    /// Names of the clauses in force.
+    pub active: BTreeSet<String>,
+    /// The latest effective event time so far (starts at the contract's genesis time).
+    pub high_water: i64,
+    /// Automatic amendments inside the breaker window, oldest first.
+    pub window: Vec<WindowAmendment>,
+    pub status: Status,
+    /// Running totals per (kind, from, to, currency), sorted by that key.
+    pub obligations: Vec<ObligationTotal>,
+    /// `H(previous ‖ canonical(obligation))` over every obligation ever applied, in order.
+    pub obligations_hash: Digest,
+}
+
+/// Where the latest fact of one kind came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FactSource {
+    /// The entry that recorded it.
+    pub seq: u64,
+    /// Hash of the signed event body (which commits to its fields).
+    pub event: Digest,
+}
+
+/// Whether an order runs automatically.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Running,
+    /// The breaker tripped on `event`; `held` waits for a review.
+    Tripped {
+        event: Digest,
+        held: Effects,
+    },
+    /// `event` was handed to review (conflict, `review` action or evaluation error).
+    InReview {
+        event: Digest,
+        reasons: Vec<ReviewReason>,
+    },
+}
+
+impl Status {
+    pub fn is_running(&self) -> bool {
+        matches!(self, Status::Running)
+    }
+}
+
+/// The total owed of one kind between two parties in one currency, in minor units.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ObligationTotal {
+    pub kind: TransferKind,
+    pub from: String,
+    pub to: String,
+    pub currency: Currency,
+    pub minor: i64,
+}
+
+impl ObligationTotal {
+    fn key(&self) -> (TransferKind, &str, &str, Currency) {
+        (self.kind, &self.from, &self.to, self.currency)
+    }
+}
+
+/// What is hashed into the state hash: the state with each fact reduced to its time and event
+/// hash (the event hash commits to its fields).
+#[derive(Serialize)]
+struct StateView<'a> {
+    v: u32,
+    order: &'a Digest,
+    seq: u64,
+    terms: &'a BTreeMap<String, Value>,
+    facts: BTreeMap<&'a str, (i64, &'a Digest)>,
+    active: &'a BTreeSet<String>,
+    high_water: i64,
+    window: &'a [WindowAmendment],
+    status: &'a Status,
+    obligations: &'a [ObligationTotal],
+    obligations_hash: &'a Digest,
+}
+
+impl State {
+    /// SHA-256 of the canonical encoding of the state (without `head`).
+    pub fn hash(&self) -> Result<Digest, ModelError> {
+        let view = StateView {
+            v: VERSION,
+            order: &self.order,
+            seq: self.seq,
+            terms: &self.lang.terms,
+            facts: self
+                .fact_sources
+                .iter()
+                .map(|(kind, source)| {
+                    let at = self.lang.facts.get(kind).map_or(0, |fact| fact.at);
+                    (kind.as_str(), (at, &source.event))
+                })
+                .collect(),
+            active: &self.active,
+            high_water: self.high_water,
+            window: &self.window,
+            status: &self.status,
+            obligations: &self.obligations,
+            obligations_hash: &self.obligations_hash,
+        };
+        Ok(Digest::of(&crate::model::encode("state", &view)?))
+    }
+
+    pub fn terms(&self) -> &BTreeMap<String, Value> {
+        &self.lang.terms
+    }
+
+    /// The total owed for `(kind, from, to, currency)`, zero if nothing was.
+    pub fn obligation_total(
+        &self,
+        kind: TransferKind,
+        from: &str,
+        to: &str,
+        currency: Currency,
+    ) -> i64 {
+        self.obligations
+            .iter()
+            .find(|total| total.key() == (kind, from, to, currency))
+            .map_or(0, |total| total.minor)
+    }
+}
+
+/// The set of events an order has already recorded, to refuse a duplicate. Kept outside
+/// [`State`] so the state stays bounded; the node backs it with its store.
+pub trait SeenEvents {
+    fn contains_event(&self, event: &Digest) -> bool;
+}
+
+impl SeenEvents for HashSet<Digest> {
+    fn contains_event(&self, event: &Digest) -> bool {
+        self.contains(event)
+    }
+}
+
+impl SeenEvents for BTreeSet<Digest> {
+    fn contains_event(&self, event: &Digest) -> bool {
+        self.contains(event)
+    }
+}
