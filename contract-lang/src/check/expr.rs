@@ -1,31 +1,25 @@
-//! Type-checks expressions and lowers them to IR in one pass.
+//! Type-checks expressions and lowers them to IR in one pass: literals, operators, lists,
+//! `if` and `jurisdiction`. Names live in `names.rs`, calls in `calls.rs`.
 //!
-//! Name resolution, in order: the predicate's parameter (inside a predicate), the clause's
-//! params, then the roots `terms`, `event` and `facts`, an enum name qualifying a variant
-//! (`alert_level.red`), and finally a bare enum variant, resolved by the type the context
-//! expects (`level >= red` compares with an `alert_level`, so `red` is `alert_level.red`). A bare
-//! variant that several enums declare and no context decides is an error.
-//!
-//! `facts.shipment.departed.at` reads field `at` of the latest `shipment.departed` event: after
-//! `facts`, the longest dotted prefix that is a declared event kind names the kind.
-//!
-//! Every node gets a provisional site (an index into [`ExprChecker::sites`]) carrying its span;
-//! the compiler renumbers sites canonically once the clause is complete.
+//! [`ExprChecker::check`] takes an *expected* type from the context as a hint: it resolves bare
+//! enum variants, types `[]` and widens list items; the caller still checks the result. Every
+//! node gets a provisional site (an index into [`ExprChecker::sites`]) carrying its span; the
+//! compiler renumbers sites canonically once the clause is complete.
 
 use super::codes::{self, did_you_mean};
 use super::ty::{arith, assignable, comparable, unify, Clash, Ty, Unit};
 use crate::ast::{self, BinaryOp, ExprKind as Ast, Ident, Literal, UnaryOp};
-use crate::ir::{self, ArithOp, Builtin, CompareOp, EventRef, ExprKind, RoundingMode};
+use crate::ir::{self, ArithOp, CompareOp, ExprKind};
 use crate::span::{Diagnostic, Span};
 use crate::value::{Currency, Decimal, Type, Value, MAX_TIMESTAMP, MIN_TIMESTAMP};
-use crate::vocab::{Vocabulary, EVENT_TIME_FIELD};
+use crate::vocab::Vocabulary;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Names a param or predicate parameter may not take.
 pub(crate) const RESERVED: &[&str] = &["terms", "facts", "event", "jurisdiction"];
 
 /// Names of the built-in functions, for suggestions.
-const BUILTINS: &[&str] = &[
+pub(super) const BUILTINS: &[&str] = &[
     "min",
     "max",
     "abs",
@@ -40,7 +34,8 @@ const BUILTINS: &[&str] = &[
     "started_hours",
 ];
 
-const ROUNDING_HELP: &str = "any rate or division says how it rounds: write `round(…, half_up)` \
+pub(super) const ROUNDING_HELP: &str =
+    "any rate or division says how it rounds: write `round(…, half_up)` \
      (or `half_even`, `down`, `up`, `floor`, `ceiling`)";
 
 #[derive(Clone, Debug)]
@@ -89,7 +84,7 @@ pub(crate) struct ExprChecker<'c> {
 }
 
 /// A name chain: `a.b.c` as its identifiers.
-fn name_chain(expr: &ast::Expr) -> Option<Vec<&Ident>> {
+pub(super) fn name_chain(expr: &ast::Expr) -> Option<Vec<&Ident>> {
     match &expr.kind {
         Ast::Name(ident) => Some(vec![ident]),
         Ast::Field { base, field } => {
@@ -101,7 +96,7 @@ fn name_chain(expr: &ast::Expr) -> Option<Vec<&Ident>> {
     }
 }
 
-fn chain_span(chain: &[&Ident]) -> Span {
+pub(super) fn chain_span(chain: &[&Ident]) -> Span {
     match (chain.first(), chain.last()) {
         (Some(first), Some(last)) => first.span.to(last.span),
         _ => Span::default(),
@@ -109,7 +104,7 @@ fn chain_span(chain: &[&Ident]) -> Span {
 }
 
 impl ExprChecker<'_> {
-    fn node(&mut self, span: Span, kind: ExprKind) -> ir::Expr {
+    pub(super) fn node(&mut self, span: Span, kind: ExprKind) -> ir::Expr {
         self.sites.push(span);
         ir::Expr {
             site: (self.sites.len() - 1) as u32,
@@ -117,17 +112,17 @@ impl ExprChecker<'_> {
         }
     }
 
-    fn error(&mut self, diagnostic: Diagnostic) {
+    pub(super) fn error(&mut self, diagnostic: Diagnostic) {
         self.diags.push(diagnostic);
     }
 
     /// Placeholder IR for an expression already reported as wrong.
-    fn poisoned(&mut self, span: Span) -> (Ty, ir::Expr) {
+    pub(super) fn poisoned(&mut self, span: Span) -> (Ty, ir::Expr) {
         let node = self.node(span, ExprKind::Const(Value::Bool(false)));
         (Ty::Error, node)
     }
 
-    fn span_of(&self, expr: &ir::Expr) -> Span {
+    pub(super) fn span_of(&self, expr: &ir::Expr) -> Span {
         self.sites
             .get(expr.site as usize)
             .copied()
@@ -173,7 +168,7 @@ impl ExprChecker<'_> {
         }
     }
 
-    fn unrounded(&mut self, span: Span, ty: &Ty) {
+    pub(super) fn unrounded(&mut self, span: Span, ty: &Ty) {
         self.error(
             Diagnostic::error(
                 codes::UNROUNDED,
@@ -186,7 +181,7 @@ impl ExprChecker<'_> {
     }
 
     /// Inserts the int → decimal widening where `from` meets `to`.
-    fn coerce(&mut self, node: ir::Expr, from: &Ty, to: &Ty) -> ir::Expr {
+    pub(super) fn coerce(&mut self, node: ir::Expr, from: &Ty, to: &Ty) -> ir::Expr {
         match (from, to) {
             (Ty::Int, Ty::Decimal) => {
                 if let ExprKind::Const(Value::Int(value)) = node.kind {
@@ -222,7 +217,7 @@ impl ExprChecker<'_> {
 
     /// Whether the expression needs its context's type to resolve (a bare enum variant, or a
     /// list of them, or `[]`).
-    fn is_contextual(&self, expr: &ast::Expr) -> bool {
+    pub(super) fn is_contextual(&self, expr: &ast::Expr) -> bool {
         match &expr.kind {
             Ast::Name(ident) => {
                 let name = ident.node.as_str();
@@ -237,7 +232,11 @@ impl ExprChecker<'_> {
 
     /// Checks two operands, the context-free one first so a bare variant on either side
     /// resolves against the other.
-    fn operands(&mut self, lhs: &ast::Expr, rhs: &ast::Expr) -> (Ty, ir::Expr, Ty, ir::Expr) {
+    pub(super) fn operands(
+        &mut self,
+        lhs: &ast::Expr,
+        rhs: &ast::Expr,
+    ) -> (Ty, ir::Expr, Ty, ir::Expr) {
         if self.is_contextual(lhs) && !self.is_contextual(rhs) {
             let (rt, rn) = self.check(rhs, None);
             let (lt, ln) = self.check(lhs, Some(&rt));
@@ -307,7 +306,7 @@ impl ExprChecker<'_> {
     }
 
     /// Reports two types that do not combine.
-    fn clash(&mut self, clash: Clash, span: Span, what: &str, a: &Ty, b: &Ty) {
+    pub(super) fn clash(&mut self, clash: Clash, span: Span, what: &str, a: &Ty, b: &Ty) {
         let diagnostic = match clash {
             Clash::Currency(x, y) => Diagnostic::error(
                 codes::CURRENCY_MISMATCH,
@@ -326,7 +325,7 @@ impl ExprChecker<'_> {
         self.error(diagnostic);
     }
 
-    fn literal(&mut self, literal: &Literal, span: Span) -> (Ty, ir::Expr) {
+    pub(super) fn literal(&mut self, literal: &Literal, span: Span) -> (Ty, ir::Expr) {
         let out_of_range = |what: &str| {
             Diagnostic::error(
                 codes::LITERAL_RANGE,
@@ -394,7 +393,7 @@ impl ExprChecker<'_> {
         (ty, node)
     }
 
-    fn money_literal(
+    pub(super) fn money_literal(
         &mut self,
         mantissa: i64,
         scale: u8,
@@ -454,421 +453,7 @@ impl ExprChecker<'_> {
         }
     }
 
-    /// Resolves a name chain such as `terms.price`, `facts.shipment.departed.at`, `cap`, `red`.
-    fn path(&mut self, chain: &[&Ident], expected: Option<&Ty>) -> (Ty, ir::Expr) {
-        let Some(root) = chain.first() else {
-            return self.poisoned(Span::default());
-        };
-        let name = root.node.as_str();
-        if let Some((param, kind)) = self.scope.predicate_param {
-            if name == param {
-                return self.event_access(EventRef::Arg, kind, chain, 1);
-            }
-        }
-        if let Some(info) = self.scope.params.get(name).cloned() {
-            if self.scope.constant {
-                return self.not_constant(root.span, "a param");
-            }
-            let node = self.node(root.span, ExprKind::Param(info.index));
-            return self.fields(Ty::from_type(&info.ty), node, chain, 1);
-        }
-        match name {
-            "terms" => return self.term(chain),
-            "event" => return self.current_event(chain),
-            "facts" => return self.fact(chain),
-            _ => {}
-        }
-        if chain.len() == 2 && self.vocab.enums.contains_key(name) {
-            return self.qualified_variant(name, chain[1]);
-        }
-        if chain.len() == 1 {
-            return self.variant(root, expected);
-        }
-        self.unknown_name(root)
-    }
-
-    fn not_constant(&mut self, span: Span, what: &str) -> (Ty, ir::Expr) {
-        self.error(
-            Diagnostic::error(
-                codes::NOT_CONSTANT,
-                format!("a default value must be a constant, and {what} is not"),
-                span,
-                "not a constant",
-            )
-            .with_help("write the value itself, such as `42d` or `150.00 EUR`"),
-        );
-        self.poisoned(span)
-    }
-
-    fn unknown_name(&mut self, ident: &Ident) -> (Ty, ir::Expr) {
-        let name = ident.node.as_str();
-        let mut candidates: Vec<&str> = self.scope.params.keys().map(String::as_str).collect();
-        candidates.extend(RESERVED.iter().copied());
-        candidates.extend(self.vocab.enums.values().flatten().map(String::as_str));
-        if let Some((param, _)) = self.scope.predicate_param {
-            candidates.push(param);
-        }
-        let mut diagnostic = Diagnostic::error(
-            codes::UNKNOWN_NAME,
-            format!("nothing is called `{name}` here"),
-            ident.span,
-            "unknown name",
-        );
-        if self.scope.predicates.iter().any(|p| p.name == name) {
-            diagnostic = diagnostic.with_help(format!(
-                "`{name}` is a predicate: call it with an event, such as `{name}(event)`"
-            ));
-        } else if let Some(help) = did_you_mean(name, candidates) {
-            diagnostic = diagnostic.with_help(help);
-        } else {
-            diagnostic = diagnostic.with_help(
-                "a name is a param of the clause, an enum variant, or starts with `terms.`, \
-                 `event.` or `facts.`",
-            );
-        }
-        self.error(diagnostic);
-        self.poisoned(ident.span)
-    }
-
-    fn term(&mut self, chain: &[&Ident]) -> (Ty, ir::Expr) {
-        let whole = chain_span(chain);
-        if self.scope.constant {
-            return self.not_constant(whole, "a term");
-        }
-        let Some(term) = chain.get(1) else {
-            self.error(
-                Diagnostic::error(
-                    codes::OUT_OF_SCOPE,
-                    "`terms` is not a value by itself",
-                    whole,
-                    "which term?",
-                )
-                .with_help("name a term, such as `terms.delivery_due`"),
-            );
-            return self.poisoned(whole);
-        };
-        let Some(ty) = self.vocab.terms.get(&term.node).cloned() else {
-            let mut diagnostic = Diagnostic::error(
-                codes::UNKNOWN_TERM,
-                format!("no term `{}` is declared", term.node),
-                term.span,
-                "unknown term",
-            );
-            let help = did_you_mean(&term.node, self.vocab.terms.keys().map(String::as_str))
-                .unwrap_or_else(|| "terms are declared in a `terms { … }` item".to_string());
-            diagnostic = diagnostic.with_help(help);
-            self.error(diagnostic);
-            return self.poisoned(whole);
-        };
-        self.uses.terms.insert(term.node.clone(), ty.clone());
-        let node = self.node(
-            chain[0].span.to(term.span),
-            ExprKind::Term(term.node.clone()),
-        );
-        self.fields(Ty::from_type(&ty), node, chain, 2)
-    }
-
-    fn current_event(&mut self, chain: &[&Ident]) -> (Ty, ir::Expr) {
-        let whole = chain_span(chain);
-        if self.scope.constant {
-            return self.not_constant(whole, "the event");
-        }
-        match (self.scope.on_kind, self.scope.predicate_param) {
-            (Some(kind), _) => self.event_access(EventRef::Current, kind, chain, 1),
-            (None, Some((param, _))) => {
-                self.error(
-                    Diagnostic::error(
-                        codes::OUT_OF_SCOPE,
-                        "a predicate does not see `event`",
-                        chain[0].span,
-                        "not available here",
-                    )
-                    .with_help(format!("use the predicate's parameter `{param}` instead")),
-                );
-                self.poisoned(whole)
-            }
-            (None, None) => {
-                self.error(Diagnostic::error(
-                    codes::OUT_OF_SCOPE,
-                    "`event` is only available inside a rule",
-                    chain[0].span,
-                    "not available here",
-                ));
-                self.poisoned(whole)
-            }
-        }
-    }
-
-    /// The kind named by the longest prefix of `chain[1..]`, and how many segments it took.
-    fn fact_kind(&self, chain: &[&Ident]) -> Option<(String, usize)> {
-        (2..=chain.len()).rev().find_map(|end| {
-            let kind = chain[1..end]
-                .iter()
-                .map(|ident| ident.node.as_str())
-                .collect::<Vec<_>>()
-                .join(".");
-            self.vocab.events.contains_key(&kind).then_some((kind, end))
-        })
-    }
-
-    fn fact(&mut self, chain: &[&Ident]) -> (Ty, ir::Expr) {
-        let whole = chain_span(chain);
-        if self.scope.constant {
-            return self.not_constant(whole, "a fact");
-        }
-        match self.fact_kind(chain) {
-            Some((kind, end)) => self.event_access(EventRef::Fact(kind.clone()), &kind, chain, end),
-            None => {
-                let written = chain[1..]
-                    .iter()
-                    .map(|ident| ident.node.as_str())
-                    .collect::<Vec<_>>()
-                    .join(".");
-                let span = if chain.len() > 1 {
-                    chain[1].span.to(chain[chain.len() - 1].span)
-                } else {
-                    whole
-                };
-                let mut diagnostic = Diagnostic::error(
-                    codes::UNKNOWN_EVENT_KIND,
-                    format!("no event kind is named by `{written}`"),
-                    span,
-                    "unknown event kind",
-                )
-                .with_help("write `facts.KIND.FIELD`, such as `facts.shipment.departed.at`");
-                // Suggest against the written text minus its last segment (likely the field).
-                let without_field = chain[1..chain.len().saturating_sub(1).max(2)]
-                    .iter()
-                    .map(|ident| ident.node.as_str())
-                    .collect::<Vec<_>>()
-                    .join(".");
-                if let Some(help) =
-                    did_you_mean(&without_field, self.vocab.events.keys().map(String::as_str))
-                {
-                    diagnostic = diagnostic.with_help(help);
-                }
-                self.error(diagnostic);
-                self.poisoned(whole)
-            }
-        }
-    }
-
-    /// Reads a field of an event: `chain[at]` is the field, the rest are record fields.
-    fn event_access(
-        &mut self,
-        event: EventRef,
-        kind: &str,
-        chain: &[&Ident],
-        at: usize,
-    ) -> (Ty, ir::Expr) {
-        self.uses.events.entry(kind.to_string()).or_default();
-        let Some(field) = chain.get(at) else {
-            let whole = chain_span(chain);
-            self.error(
-                Diagnostic::error(
-                    codes::OUT_OF_SCOPE,
-                    format!("this is a whole `{kind}` event, not a value"),
-                    whole,
-                    "a whole event",
-                )
-                .with_help(
-                    "read one of its fields, such as `.at`; only predicates take whole events",
-                ),
-            );
-            return self.poisoned(whole);
-        };
-        let span = chain[0].span.to(field.span);
-        let node = if field.node == EVENT_TIME_FIELD {
-            self.node(span, ExprKind::EventAt(event))
-        } else {
-            let Some(ty) = self.vocab.event_field(kind, &field.node) else {
-                let mut diagnostic = Diagnostic::error(
-                    codes::UNKNOWN_FIELD,
-                    format!("`{kind}` events have no field `{}`", field.node),
-                    field.span,
-                    "unknown field",
-                );
-                let mut fields: Vec<&str> = self
-                    .vocab
-                    .events
-                    .get(kind)
-                    .map(|fields| fields.keys().map(String::as_str).collect())
-                    .unwrap_or_default();
-                fields.push(EVENT_TIME_FIELD);
-                let help = did_you_mean(&field.node, fields.iter().copied())
-                    .unwrap_or_else(|| format!("its fields are: {}", fields.join(", ")));
-                diagnostic = diagnostic.with_help(help);
-                self.error(diagnostic);
-                return self.poisoned(span);
-            };
-            self.uses
-                .events
-                .entry(kind.to_string())
-                .or_default()
-                .insert(field.node.clone(), ty.clone());
-            let node = self.node(
-                span,
-                ExprKind::EventField {
-                    event,
-                    field: field.node.clone(),
-                },
-            );
-            return self.fields(Ty::from_type(&ty), node, chain, at + 1);
-        };
-        self.fields(Ty::Timestamp, node, chain, at + 1)
-    }
-
-    /// Applies record field accesses `chain[from..]` to a value.
-    fn fields(
-        &mut self,
-        mut ty: Ty,
-        mut node: ir::Expr,
-        chain: &[&Ident],
-        from: usize,
-    ) -> (Ty, ir::Expr) {
-        for field in chain.iter().skip(from) {
-            (ty, node) = self.record_field(ty, node, field);
-        }
-        (ty, node)
-    }
-
-    fn record_field(&mut self, ty: Ty, node: ir::Expr, field: &Ident) -> (Ty, ir::Expr) {
-        let span = self.span_of(&node).to(field.span);
-        match &ty {
-            Ty::Error => self.poisoned(span),
-            Ty::Record(fields) => match fields.get(&field.node) {
-                Some(field_ty) => {
-                    let field_ty = Ty::from_type(field_ty);
-                    let node = self.node(
-                        span,
-                        ExprKind::RecordField {
-                            base: Box::new(node),
-                            field: field.node.clone(),
-                        },
-                    );
-                    (field_ty, node)
-                }
-                None => {
-                    let mut diagnostic = Diagnostic::error(
-                        codes::UNKNOWN_FIELD,
-                        format!("this record has no field `{}`", field.node),
-                        field.span,
-                        "unknown field",
-                    );
-                    if let Some(help) = did_you_mean(&field.node, fields.keys().map(String::as_str))
-                    {
-                        diagnostic = diagnostic.with_help(help);
-                    }
-                    self.error(diagnostic);
-                    self.poisoned(span)
-                }
-            },
-            other => {
-                self.error(Diagnostic::error(
-                    codes::UNKNOWN_FIELD,
-                    format!("{other} has no fields"),
-                    field.span,
-                    format!("no field `{}`", field.node),
-                ));
-                self.poisoned(span)
-            }
-        }
-    }
-
-    fn qualified_variant(&mut self, ty: &str, variant: &Ident) -> (Ty, ir::Expr) {
-        let variants = self.vocab.enums.get(ty).cloned().unwrap_or_default();
-        match variants.iter().position(|v| *v == variant.node) {
-            Some(ordinal) => self.variant_node(ty, &variant.node, ordinal, variant.span),
-            None => {
-                let mut diagnostic = Diagnostic::error(
-                    codes::UNKNOWN_NAME,
-                    format!("enum `{ty}` has no variant `{}`", variant.node),
-                    variant.span,
-                    "unknown variant",
-                );
-                let help = did_you_mean(&variant.node, variants.iter().map(String::as_str))
-                    .unwrap_or_else(|| format!("its variants are: {}", variants.join(", ")));
-                diagnostic = diagnostic.with_help(help);
-                self.error(diagnostic);
-                self.poisoned(variant.span)
-            }
-        }
-    }
-
-    fn variant_node(
-        &mut self,
-        ty: &str,
-        variant: &str,
-        ordinal: usize,
-        span: Span,
-    ) -> (Ty, ir::Expr) {
-        self.uses.enums.insert(ty.to_string());
-        let node = self.node(
-            span,
-            ExprKind::Variant {
-                ty: ty.to_string(),
-                variant: variant.to_string(),
-                ordinal: ordinal as u32,
-            },
-        );
-        (Ty::Enum(ty.to_string()), node)
-    }
-
-    /// A bare variant name, resolved by the expected enum or by being declared only once.
-    fn variant(&mut self, ident: &Ident, expected: Option<&Ty>) -> (Ty, ir::Expr) {
-        let name = ident.node.as_str();
-        let expected_enum = match expected {
-            Some(Ty::Enum(ty)) => Some(ty.as_str()),
-            Some(Ty::List(element)) => match element.as_ref() {
-                Ty::Enum(ty) => Some(ty.as_str()),
-                _ => None,
-            },
-            _ => None,
-        };
-        if let Some(ty) = expected_enum {
-            if let Some(ordinal) = self
-                .vocab
-                .enums
-                .get(ty)
-                .and_then(|variants| variants.iter().position(|v| v == name))
-            {
-                return self.variant_node(ty, name, ordinal, ident.span);
-            }
-        }
-        let owners: Vec<(String, usize)> = self
-            .vocab
-            .enums
-            .iter()
-            .filter_map(|(ty, variants)| {
-                variants
-                    .iter()
-                    .position(|v| v == name)
-                    .map(|ordinal| (ty.clone(), ordinal))
-            })
-            .collect();
-        match owners.as_slice() {
-            [] => self.unknown_name(ident),
-            [(ty, ordinal)] => self.variant_node(ty, name, *ordinal, ident.span),
-            several => {
-                let spelled: Vec<String> = several
-                    .iter()
-                    .map(|(ty, _)| format!("`{ty}.{name}`"))
-                    .collect();
-                self.error(
-                    Diagnostic::error(
-                        codes::AMBIGUOUS_VARIANT,
-                        format!("`{name}` is a variant of several enums"),
-                        ident.span,
-                        "which enum?",
-                    )
-                    .with_help(format!("say which: {}", spelled.join(" or "))),
-                );
-                self.poisoned(ident.span)
-            }
-        }
-    }
-
-    fn unary(&mut self, op: UnaryOp, operand: &ast::Expr, span: Span) -> (Ty, ir::Expr) {
+    pub(super) fn unary(&mut self, op: UnaryOp, operand: &ast::Expr, span: Span) -> (Ty, ir::Expr) {
         match op {
             UnaryOp::Not => {
                 let inner = self.condition(operand);
@@ -900,7 +485,7 @@ impl ExprChecker<'_> {
         }
     }
 
-    fn binary(
+    pub(super) fn binary(
         &mut self,
         op: BinaryOp,
         lhs: &ast::Expr,
@@ -961,6 +546,8 @@ impl ExprChecker<'_> {
                     if ordered && lt == rt && !lt.is_ordered() {
                         diagnostic = diagnostic
                             .with_help(format!("{lt} values have no order; use `==` or `!=`"));
+                    } else if let Some(help) = operand_help(&lt, &rt) {
+                        diagnostic = diagnostic.with_help(help);
                     }
                     self.error(diagnostic);
                 }
@@ -977,7 +564,12 @@ impl ExprChecker<'_> {
         (Ty::Bool, node)
     }
 
-    fn membership(&mut self, item: &ast::Expr, list: &ast::Expr, span: Span) -> (Ty, ir::Expr) {
+    pub(super) fn membership(
+        &mut self,
+        item: &ast::Expr,
+        list: &ast::Expr,
+        span: Span,
+    ) -> (Ty, ir::Expr) {
         let (item_ty, item_node, list_ty, list_node) =
             if self.is_contextual(item) && !self.is_contextual(list) {
                 let (list_ty, list_node) = self.check(list, None);
@@ -1025,7 +617,7 @@ impl ExprChecker<'_> {
         (Ty::Bool, node)
     }
 
-    fn arithmetic(
+    pub(super) fn arithmetic(
         &mut self,
         op: ArithOp,
         lhs: &ast::Expr,
@@ -1084,7 +676,12 @@ impl ExprChecker<'_> {
         (ty, node)
     }
 
-    fn list(&mut self, items: &[ast::Expr], span: Span, expected: Option<&Ty>) -> (Ty, ir::Expr) {
+    pub(super) fn list(
+        &mut self,
+        items: &[ast::Expr],
+        span: Span,
+        expected: Option<&Ty>,
+    ) -> (Ty, ir::Expr) {
         let element_hint = match expected {
             Some(Ty::List(element)) => Some(element.as_ref().clone()),
             _ => None,
@@ -1127,7 +724,7 @@ impl ExprChecker<'_> {
         (Ty::List(Box::new(element)), node)
     }
 
-    fn jurisdiction(
+    pub(super) fn jurisdiction(
         &mut self,
         arms: &[ast::JurisdictionArm],
         span: Span,
@@ -1227,336 +824,16 @@ impl ExprChecker<'_> {
         );
         (ty, node)
     }
-
-    fn call(
-        &mut self,
-        callee: &Ident,
-        args: &[ast::Expr],
-        span: Span,
-        expected: Option<&Ty>,
-    ) -> (Ty, ir::Expr) {
-        let name = callee.node.as_str();
-        if let Some(position) = self.scope.predicates.iter().position(|p| p.name == name) {
-            return self.predicate_call(position, callee, args, span);
-        }
-        let arity = |count: usize| args.len() == count;
-        match name {
-            "min" | "max" => {
-                if args.len() < 2 {
-                    return self.bad_arguments(
-                        callee,
-                        span,
-                        "takes two or more values of one type",
-                    );
-                }
-                let func = if name == "min" {
-                    Builtin::Min
-                } else {
-                    Builtin::Max
-                };
-                let mut checked = Vec::new();
-                let mut unified: Option<Ty> = None;
-                for arg in args {
-                    let hint = unified.clone().or_else(|| expected.cloned());
-                    let (ty, node) = self.check(arg, hint.as_ref());
-                    unified = Some(match &unified {
-                        None => ty.clone(),
-                        Some(so_far) => match unify(so_far, &ty) {
-                            Ok(ty) => ty,
-                            Err(clash) => {
-                                self.clash(
-                                    clash,
-                                    arg.span,
-                                    &format!("the arguments of `{name}`"),
-                                    so_far,
-                                    &ty,
-                                );
-                                Ty::Error
-                            }
-                        },
-                    });
-                    checked.push((ty, node));
-                }
-                let mut ty = unified.unwrap_or(Ty::Error);
-                if !ty.is_ordered() {
-                    self.error(Diagnostic::error(
-                        codes::BAD_ARGUMENTS,
-                        format!("`{name}` needs values with an order, but these are {ty}"),
-                        span,
-                        "no order",
-                    ));
-                    ty = Ty::Error;
-                }
-                let nodes = checked
-                    .into_iter()
-                    .map(|(arg_ty, node)| self.coerce(node, &arg_ty, &ty))
-                    .collect();
-                let node = self.node(span, ExprKind::Call { func, args: nodes });
-                (ty, node)
-            }
-            "abs" => {
-                if !arity(1) {
-                    return self.bad_arguments(
-                        callee,
-                        span,
-                        "takes one number, amount or duration",
-                    );
-                }
-                let (ty, node) = self.check(&args[0], expected);
-                let ty = if ty.quantity().is_some() || ty.is_error() {
-                    ty
-                } else {
-                    self.error(Diagnostic::error(
-                        codes::BAD_ARGUMENTS,
-                        format!("`abs` takes a number, an amount or a duration, not {ty}"),
-                        args[0].span,
-                        format!("this is {ty}"),
-                    ));
-                    Ty::Error
-                };
-                let node = self.node(
-                    span,
-                    ExprKind::Call {
-                        func: Builtin::Abs,
-                        args: vec![node],
-                    },
-                );
-                (ty, node)
-            }
-            "round" => self.round(callee, args, span),
-            "days" | "hours" | "minutes" | "seconds" | "ceil_days" | "ceil_hours"
-            | "started_days" | "started_hours" => {
-                let func = match name {
-                    "days" => Builtin::Days,
-                    "hours" => Builtin::Hours,
-                    "minutes" => Builtin::Minutes,
-                    "seconds" => Builtin::Seconds,
-                    "ceil_days" | "started_days" => Builtin::CeilDays,
-                    _ => Builtin::CeilHours,
-                };
-                if !arity(1) {
-                    return self.bad_arguments(callee, span, "takes one duration");
-                }
-                let (ty, node) = self.check(&args[0], None);
-                match ty {
-                    Ty::Duration | Ty::Error => {}
-                    Ty::Exact(_) => self.unrounded(args[0].span, &ty),
-                    other => self.error(Diagnostic::error(
-                        codes::BAD_ARGUMENTS,
-                        format!("`{name}` takes a duration, not {other}"),
-                        args[0].span,
-                        format!("this is {other}"),
-                    )),
-                }
-                let node = self.node(
-                    span,
-                    ExprKind::Call {
-                        func,
-                        args: vec![node],
-                    },
-                );
-                (Ty::Int, node)
-            }
-            _ => {
-                let mut candidates: Vec<&str> = BUILTINS.to_vec();
-                candidates.extend(self.scope.predicates.iter().map(|p| p.name.as_str()));
-                let help = did_you_mean(name, candidates)
-                    .unwrap_or_else(|| format!("the functions are: {}", BUILTINS.join(", ")));
-                self.error(
-                    Diagnostic::error(
-                        codes::UNKNOWN_FUNCTION,
-                        format!("there is no function `{name}`"),
-                        callee.span,
-                        "unknown function",
-                    )
-                    .with_help(help),
-                );
-                // Still check the arguments, so their own mistakes are reported too.
-                for arg in args {
-                    if name_chain(arg).is_none() {
-                        self.check(arg, None);
-                    }
-                }
-                self.poisoned(span)
-            }
-        }
-    }
-
-    fn bad_arguments(&mut self, callee: &Ident, span: Span, what: &str) -> (Ty, ir::Expr) {
-        self.error(Diagnostic::error(
-            codes::BAD_ARGUMENTS,
-            format!("`{}` {what}", callee.node),
-            span,
-            "wrong arguments",
-        ));
-        self.poisoned(span)
-    }
-
-    fn round(&mut self, callee: &Ident, args: &[ast::Expr], span: Span) -> (Ty, ir::Expr) {
-        let modes: Vec<&str> = RoundingMode::ALL
-            .iter()
-            .map(|mode| mode.keyword())
-            .collect();
-        if args.len() != 2 {
-            self.error(
-                Diagnostic::error(
-                    codes::BAD_ARGUMENTS,
-                    "`round` takes an amount and a rounding mode",
-                    span,
-                    "wrong arguments",
-                )
-                .with_help(format!(
-                    "for example `round(terms.price * 0.5%, half_even)`; the modes are {}",
-                    modes.join(", ")
-                )),
-            );
-            return self.poisoned(span);
-        }
-        let mode = match &args[1].kind {
-            Ast::Name(ident) => RoundingMode::from_keyword(&ident.node),
-            _ => None,
-        };
-        let Some(mode) = mode else {
-            self.error(
-                Diagnostic::error(
-                    codes::BAD_ARGUMENTS,
-                    "the second argument of `round` is a rounding mode",
-                    args[1].span,
-                    "not a rounding mode",
-                )
-                .with_help(format!("the modes are {}", modes.join(", "))),
-            );
-            return self.poisoned(span);
-        };
-        let _ = callee;
-        let (ty, node) = self.check(&args[0], None);
-        let result = match &ty {
-            Ty::Error => Ty::Error,
-            Ty::Decimal | Ty::Int | Ty::Exact(Unit::Number) => Ty::Int,
-            Ty::Exact(Unit::Money(currency)) | Ty::Money(currency) => Ty::Money(*currency),
-            Ty::Exact(Unit::Duration) | Ty::Duration => Ty::Duration,
-            other => {
-                self.error(Diagnostic::error(
-                    codes::BAD_ARGUMENTS,
-                    format!("`round` rounds numbers, amounts and durations, not {other}"),
-                    args[0].span,
-                    format!("this is {other}"),
-                ));
-                Ty::Error
-            }
-        };
-        let node = self.node(
-            span,
-            ExprKind::Call {
-                func: Builtin::Round(mode),
-                args: vec![node],
-            },
-        );
-        (result, node)
-    }
-
-    fn predicate_call(
-        &mut self,
-        position: usize,
-        callee: &Ident,
-        args: &[ast::Expr],
-        span: Span,
-    ) -> (Ty, ir::Expr) {
-        let Some(sig) = self.scope.predicates.get(position).cloned() else {
-            return self.poisoned(span);
-        };
-        if position >= self.scope.visible_predicates {
-            self.error(
-                Diagnostic::error(
-                    codes::PREDICATE_ORDER,
-                    format!("predicate `{}` is declared after this one", sig.name),
-                    callee.span,
-                    "declared later",
-                )
-                .with_help(
-                    "a predicate may use only predicates declared before it, so none can loop",
-                ),
-            );
-            return self.poisoned(span);
-        }
-        let [arg] = args else {
-            self.error(
-                Diagnostic::error(
-                    codes::BAD_ARGUMENTS,
-                    format!("predicate `{}` takes one `{}` event", sig.name, sig.kind),
-                    span,
-                    "wrong arguments",
-                )
-                .with_help(format!("for example `{}(event)`", sig.name)),
-            );
-            return self.poisoned(span);
-        };
-        let Some((event, kind)) = self.event_argument(arg) else {
-            return self.poisoned(span);
-        };
-        if kind != sig.kind {
-            self.error(Diagnostic::error(
-                codes::TYPE_MISMATCH,
-                format!(
-                    "predicate `{}` takes a `{}` event, but this is a `{kind}` event",
-                    sig.name, sig.kind
-                ),
-                arg.span,
-                format!("a `{kind}` event"),
-            ));
-            return self.poisoned(span);
-        }
-        self.uses.events.entry(kind).or_default();
-        let node = self.node(
-            span,
-            ExprKind::Predicate {
-                index: sig.index,
-                arg: event,
-            },
-        );
-        (Ty::Bool, node)
-    }
-
-    /// Resolves a predicate's argument: `event`, `facts.KIND` or the enclosing predicate's
-    /// parameter.
-    fn event_argument(&mut self, arg: &ast::Expr) -> Option<(EventRef, String)> {
-        let chain = name_chain(arg).unwrap_or_default();
-        let names: Vec<&str> = chain.iter().map(|ident| ident.node.as_str()).collect();
-        let resolved = match names.as_slice() {
-            ["event"] if !self.scope.constant => self
-                .scope
-                .on_kind
-                .map(|kind| (EventRef::Current, kind.to_string())),
-            [name] => self
-                .scope
-                .predicate_param
-                .filter(|(param, _)| param == name)
-                .map(|(_, kind)| (EventRef::Arg, kind.to_string())),
-            ["facts", ..] if !self.scope.constant => self
-                .fact_kind(&chain)
-                .filter(|(_, end)| *end == chain.len())
-                .map(|(kind, _)| (EventRef::Fact(kind.clone()), kind)),
-            _ => None,
-        };
-        if resolved.is_none() {
-            self.error(
-                Diagnostic::error(
-                    codes::TYPE_MISMATCH,
-                    "a predicate takes a whole event",
-                    arg.span,
-                    "not an event",
-                )
-                .with_help("pass `event`, `facts.KIND` or the predicate's own parameter"),
-            );
-        }
-        resolved
-    }
 }
 
+/// How a message names a value of the type: "an amount of money", "a duration".
 fn article(ty: &Type) -> String {
     match ty {
-        Type::Int | Type::Enum(_) => format!("an {ty}"),
-        Type::List(_) | Type::Record(_) => format!("a {ty}"),
+        Type::Bool => "true or false".to_string(),
+        Type::Int => "a whole number (int)".to_string(),
+        Type::Money => "an amount of money".to_string(),
+        Type::Text => "text".to_string(),
+        Type::Enum(name) => format!("a `{name}` value"),
         _ => format!("a {ty}"),
     }
 }
@@ -1570,10 +847,17 @@ fn arithmetic_help(op: ArithOp, lhs: &Ty, rhs: &Ty) -> Option<String> {
         (ArithOp::Mul, Ty::Money(_), Ty::Money(_)) => {
             Some("multiply an amount by a number, a decimal or a percentage".into())
         }
-        (_, Ty::Money(_), Ty::Int | Ty::Decimal) | (_, Ty::Int | Ty::Decimal, Ty::Money(_)) => {
+        _ => operand_help(lhs, rhs),
+    }
+}
+
+/// Help for operands that are almost right: a bare number where an amount or a duration is.
+fn operand_help(lhs: &Ty, rhs: &Ty) -> Option<String> {
+    match (lhs, rhs) {
+        (Ty::Money(_), Ty::Int | Ty::Decimal) | (Ty::Int | Ty::Decimal, Ty::Money(_)) => {
             Some("write the number as an amount, such as `10.00 EUR`".into())
         }
-        (_, Ty::Duration, Ty::Int) | (_, Ty::Int, Ty::Duration) => {
+        (Ty::Duration, Ty::Int) | (Ty::Int, Ty::Duration) => {
             Some("write the number as a duration, such as `2h`, or convert with `hours(…)`".into())
         }
         _ => None,

@@ -29,8 +29,10 @@
 //!   different party roles; `notify PARTY text`; `activate`/`deactivate` another clause of
 //!   the program; `review "reason"`.
 
+mod calls;
 pub mod codes;
 mod expr;
+mod names;
 mod ty;
 
 use crate::ast::{
@@ -61,6 +63,10 @@ pub fn check_program(files: &[CheckFile<'_>]) -> (Option<Program>, Vec<FileDiagn
     };
     checker.collect_vocabulary();
     let clauses = checker.check_clauses();
+    // Report in reading order, whatever order the checks ran in.
+    checker
+        .diagnostics
+        .sort_by_key(|d| (d.file, d.diagnostic.span.start, d.diagnostic.span.end));
     let program = checker.diagnostics.is_empty().then(|| Program {
         vocabulary: checker.vocabulary.clone(),
         clauses,
@@ -792,7 +798,7 @@ impl ClauseChecker<'_> {
                 }
                 let amount = self
                     .expr_checker(scope)
-                    .value(amount, &Type::Money, "the amount");
+                    .value(amount, &Type::Money, "a payment");
                 Some(Action::Transfer {
                     kind: (*kind).into(),
                     from: from.node.clone(),

@@ -383,11 +383,12 @@ impl<'a> Env<'_, 'a> {
                 let mut best = first(self)?;
                 for arg in args.iter().skip(1) {
                     let candidate = self.eval(arg)?;
-                    let order = compare(&candidate, &best).or_else(|kind| fail(kind, site))?;
+                    // `best` first, so a mismatch names the operands in source order.
+                    let order = compare(&best, &candidate).or_else(|kind| fail(kind, site))?;
                     let better = if func == Builtin::Min {
-                        order.is_lt()
-                    } else {
                         order.is_gt()
+                    } else {
+                        order.is_lt()
                     };
                     if better {
                         best = candidate;

@@ -265,7 +265,8 @@ pub struct Outcome {
     pub amendments: Vec<Amendment>,
     pub transfers: Vec<Transfer>,
     pub notifications: Vec<Notification>,
-    /// Clause (de)activations, without the conflicting ones.
+    /// Clause (de)activations, without the conflicting ones. Two rules activating the same
+    /// clause are both listed: that is agreement, not a conflict.
     pub activations: Vec<Activation>,
     pub reviews: Vec<ReviewRequest>,
     pub conflicts: Vec<Conflict>,
@@ -677,11 +678,7 @@ fn collect_effects(fired: Vec<(RuleRef, Vec<Effect<'_>>)>, outcome: &mut Outcome
                                 source: source.clone(),
                                 value: Value::Bool(*active),
                             });
-                    } else if !outcome
-                        .activations
-                        .iter()
-                        .any(|a| a.clause == *clause && a.active == *active)
-                    {
+                    } else {
                         outcome.activations.push(Activation {
                             source: source.clone(),
                             clause: clause.to_string(),

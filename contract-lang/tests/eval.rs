@@ -1,0 +1,239 @@
+//! Golden tests of the evaluator.
+//!
+//! Each `tests/data/eval/*.case` file holds a small program and the events to run against it:
+//!
+//! ```text
+//! == source                      the clause text (vocabulary and clauses), until the next `==`
+//! == jurisdiction CN             optional, default `XX`
+//! == terms                       then `name = value` lines, values in the language's syntax
+//! == params CLAUSE               then `name = value` lines
+//! == fact KIND @ TIMESTAMP       a fact already recorded, then `field = value` lines
+//! == event KIND @ TIMESTAMP      an event to evaluate, then `field = value` lines
+//! ```
+//!
+//! Every event is evaluated against the same initial state (all clauses, in source order).
+//! The `.expect` file next to it holds, per event, the explained outcome and any errors.
+//! `UPDATE_EXPECT=1 cargo test -p contract-lang --test eval` rewrites the `.expect` files.
+
+use contract_lang::check::const_value;
+use contract_lang::compile::{compile_program, SourceInput};
+use contract_lang::diagnostics::render;
+use contract_lang::eval::{bind_params, evaluate, explain, BoundClause, Event, State};
+use contract_lang::syntax::parse_expr;
+use contract_lang::value::{Type, Value};
+use contract_lang::vocab::Vocabulary;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+fn data_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/eval")
+}
+
+struct Section {
+    header: Vec<String>,
+    lines: Vec<String>,
+}
+
+fn sections(text: &str) -> Vec<Section> {
+    let mut sections: Vec<Section> = Vec::new();
+    for line in text.lines() {
+        if let Some(header) = line.strip_prefix("== ") {
+            sections.push(Section {
+                header: header.split_whitespace().map(str::to_string).collect(),
+                lines: Vec::new(),
+            });
+        } else if let Some(section) = sections.last_mut() {
+            section.lines.push(line.to_string());
+        }
+    }
+    sections
+}
+
+fn value(vocabulary: &Vocabulary, text: &str, ty: &Type, what: &str) -> Value {
+    let expr =
+        parse_expr(text).unwrap_or_else(|d| panic!("{what}: {}", render(&d, what, text, false)));
+    const_value(vocabulary, &expr, ty)
+        .unwrap_or_else(|d| panic!("{what}: {}", render(&d, what, text, false)))
+}
+
+fn assignments(section: &Section) -> Vec<(String, String)> {
+    section
+        .lines
+        .iter()
+        .filter(|line| !line.trim().is_empty() && !line.trim_start().starts_with("//"))
+        .map(|line| {
+            let (name, value) = line
+                .split_once('=')
+                .unwrap_or_else(|| panic!("expected `name = value`, got `{line}`"));
+            (name.trim().to_string(), value.trim().to_string())
+        })
+        .collect()
+}
+
+fn timestamp(vocabulary: &Vocabulary, text: &str) -> i64 {
+    match value(vocabulary, text, &Type::Timestamp, "timestamp") {
+        Value::Timestamp(seconds) => seconds,
+        other => panic!("not a timestamp: {other}"),
+    }
+}
+
+/// `KIND @ TIMESTAMP` plus field lines → an event.
+fn event(vocabulary: &Vocabulary, section: &Section) -> Event {
+    let [_, kind, at_sign, at] = section.header.as_slice() else {
+        panic!(
+            "expected `== event KIND @ TIMESTAMP`, got {:?}",
+            section.header
+        );
+    };
+    assert_eq!(at_sign, "@");
+    let mut fields = BTreeMap::new();
+    for (name, text) in assignments(section) {
+        let ty = vocabulary
+            .event_field(kind, &name)
+            .unwrap_or_else(|| panic!("no field {kind}.{name}"));
+        fields.insert(name.clone(), value(vocabulary, &text, &ty, &name));
+    }
+    Event {
+        kind: kind.clone(),
+        at: timestamp(vocabulary, at),
+        fields,
+    }
+}
+
+/// Runs one case file and renders what happened.
+fn run(source_name: &str, text: &str) -> String {
+    let sections = sections(text);
+    let source = sections
+        .iter()
+        .find(|s| s.header.first().map(String::as_str) == Some("source"))
+        .map(|s| s.lines.join("\n"))
+        .expect("a `== source` section");
+    let sources = vec![SourceInput {
+        name: source_name.to_string(),
+        text: source,
+    }];
+    let compiled = compile_program(&sources);
+    let Some(program) = compiled.program else {
+        let diagnostics: Vec<_> = compiled
+            .diagnostics
+            .into_iter()
+            .map(|d| d.diagnostic)
+            .collect();
+        return format!(
+            "does not compile:\n{}",
+            render(&diagnostics, source_name, &sources[0].text, false)
+        );
+    };
+    let vocabulary = &program.vocabulary;
+    let mut jurisdiction = "XX".to_string();
+    let mut state = State::default();
+    let mut given_params: BTreeMap<String, BTreeMap<String, Value>> = BTreeMap::new();
+    let mut events = Vec::new();
+    for section in &sections {
+        match section.header.first().map(String::as_str) {
+            Some("jurisdiction") => jurisdiction = section.header[1].clone(),
+            Some("terms") => {
+                for (name, text) in assignments(section) {
+                    let ty = vocabulary
+                        .terms
+                        .get(&name)
+                        .unwrap_or_else(|| panic!("no term {name}"));
+                    state
+                        .terms
+                        .insert(name.clone(), value(vocabulary, &text, ty, &name));
+                }
+            }
+            Some("params") => {
+                let clause = program
+                    .clause(&section.header[1])
+                    .expect("params of a known clause");
+                let params = given_params.entry(clause.name.clone()).or_default();
+                for (name, text) in assignments(section) {
+                    let param = clause
+                        .ir
+                        .params
+                        .iter()
+                        .find(|p| p.name == name)
+                        .expect("known param");
+                    params.insert(name.clone(), value(vocabulary, &text, &param.ty, &name));
+                }
+            }
+            Some("fact") => {
+                let fact = event(vocabulary, section);
+                state.facts.insert(fact.kind.clone(), fact);
+            }
+            Some("event") => events.push(event(vocabulary, section)),
+            _ => {}
+        }
+    }
+    let no_params = BTreeMap::new();
+    let bound: Vec<BTreeMap<String, Value>> = program
+        .clauses
+        .iter()
+        .map(|clause| {
+            bind_params(clause, given_params.get(&clause.name).unwrap_or(&no_params))
+                .unwrap_or_else(|e| panic!("{e}"))
+        })
+        .collect();
+    let clauses: Vec<BoundClause<'_>> = program
+        .clauses
+        .iter()
+        .zip(&bound)
+        .map(|(clause, params)| BoundClause { clause, params })
+        .collect();
+    let mut out = String::new();
+    for event in &events {
+        vocabulary
+            .check_event(event)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let outcome = evaluate(&clauses, &jurisdiction, &state, event);
+        let _ = writeln!(out, "# {} @ {}", event.kind, Value::Timestamp(event.at));
+        out.push_str(&explain(&outcome, &program, &sources));
+        for failure in &outcome.errors {
+            let _ = writeln!(out, "{failure}");
+        }
+        // Outcomes are data: they must survive the canonical encoding unchanged.
+        let bytes = pactum_canonical::to_vec(&outcome).expect("outcome encodes");
+        let back: contract_lang::eval::Outcome =
+            pactum_canonical::from_slice(&bytes).expect("outcome decodes");
+        assert_eq!(back, outcome);
+    }
+    out
+}
+
+fn check(input: &Path) {
+    let text = std::fs::read_to_string(input).expect("read case");
+    let name = input.file_name().and_then(|n| n.to_str()).unwrap_or("case");
+    let actual = run(&name.replace(".case", ".clause"), &text);
+    let expect_path = input.with_extension("expect");
+    if std::env::var_os("UPDATE_EXPECT").is_some() {
+        std::fs::write(&expect_path, &actual).expect("write .expect");
+        return;
+    }
+    let expected = std::fs::read_to_string(&expect_path).unwrap_or_else(|_| {
+        panic!(
+            "{name}: missing {}; run with UPDATE_EXPECT=1",
+            expect_path.display()
+        )
+    });
+    assert!(
+        expected == actual,
+        "{name}: output differs from {}\n--- expected\n{expected}\n--- actual\n{actual}",
+        expect_path.display()
+    );
+}
+
+#[test]
+fn eval_cases() {
+    let mut inputs: Vec<PathBuf> = std::fs::read_dir(data_dir())
+        .expect("tests/data/eval exists")
+        .map(|entry| entry.expect("dir entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "case"))
+        .collect();
+    inputs.sort();
+    assert!(!inputs.is_empty());
+    for input in &inputs {
+        check(input);
+    }
+}
