@@ -13,7 +13,7 @@ mod words;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::ir::{Action, ClauseId, ClauseIr, EventRef, RuleIr, TransferKind};
+use crate::ir::{Action, ClauseId, ClauseIr, EventRef, ExprKind, RuleIr, TransferKind};
 use crate::value::Value;
 
 use expr::Renderer;
@@ -73,13 +73,18 @@ pub fn render_clause(clause: &ClauseIr, bound: &BTreeMap<String, Value>, lang: L
             let body = renderer.condition(&predicate.body, Some(&predicate.kind));
             let noun = glossary::kind_noun(lang, &predicate.kind);
             let line = match lang {
-                Lang::En => format!(
-                    "“{}” holds for a {noun} when {body}.",
-                    predicate.name.replace('_', " ")
-                ),
-                Lang::Zh => format!("「{}」：对于{noun}，当{body}时成立。", predicate.name),
+                Lang::En => {
+                    // A jurisdiction body starts "depending on the governing law: …".
+                    let by_law = matches!(predicate.body.kind, ExprKind::Jurisdiction { .. });
+                    let body = if by_law { body } else { format!("if {body}") };
+                    format!(
+                        "“{}” (of a {noun}) holds {body}.",
+                        predicate.name.replace('_', " ")
+                    )
+                }
+                Lang::Zh => format!("「{}」（针对{noun}）成立的条件：{body}。", predicate.name),
                 Lang::De => format!(
-                    "„{}“ trifft auf eine Meldung „{noun}“ zu, wenn gilt: {body}.",
+                    "„{}“ (für eine Meldung „{noun}“) trifft zu, wenn gilt: {body}.",
                     predicate.name
                 ),
             };
@@ -159,7 +164,7 @@ fn action_phrase(renderer: &Renderer<'_>, action: &Action, on: &str, lang: Lang)
     match action {
         Action::Set { term, value } => {
             let term = glossary::term(lang, term);
-            let value = renderer.value_expr(value, Some(on));
+            let value = renderer.action_value(value, Some(on));
             match lang {
                 Lang::En => format!("set {term} to {value}"),
                 Lang::Zh => format!("将{term}变更为{value}"),
@@ -172,11 +177,11 @@ fn action_phrase(renderer: &Renderer<'_>, action: &Action, on: &str, lang: Lang)
             to,
             amount,
         } => {
-            let amount = renderer.value_expr(amount, Some(on));
+            let amount = renderer.action_value(amount, Some(on));
             transfer_phrase(lang, *kind, from, to, &amount)
         }
         Action::Notify { party, message } => {
-            let message = renderer.value_expr(message, Some(on));
+            let message = renderer.action_value(message, Some(on));
             match lang {
                 Lang::En => format!("notify {}: {message}", party_en(party)),
                 Lang::Zh => format!("通知{}：{message}", glossary::word(lang, "party", party)),
@@ -227,11 +232,17 @@ fn transfer_phrase(lang: Lang, kind: TransferKind, from: &str, to: &str, amount:
             format!("{from}向{to}{verb}{amount}")
         }
         Lang::De => {
-            let (from, to) = (party_de(from, Case::Nom), party_de(to, Case::Dat));
+            // A colon before the amount keeps the sentence grammatical whatever the amount's
+            // phrase is.
+            let from = party_de(from, Case::Nom);
             match kind {
-                TransferKind::Pay => format!("{from} zahlt {to} {amount}"),
-                TransferKind::Refund => format!("{from} erstattet {to} {amount}"),
-                TransferKind::Compensate => format!("{from} entschädigt {to} mit {amount}"),
+                TransferKind::Pay => format!("{from} zahlt {}: {amount}", party_de(to, Case::Dat)),
+                TransferKind::Refund => {
+                    format!("{from} erstattet {}: {amount}", party_de(to, Case::Dat))
+                }
+                TransferKind::Compensate => {
+                    format!("{from} entschädigt {}: {amount}", party_de(to, Case::Acc))
+                }
             }
         }
     }

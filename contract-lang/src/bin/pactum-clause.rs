@@ -2,6 +2,9 @@
 //! explain, demo). The commands live in `src/cli/`, compiled into this binary only, so the
 //! library carries no CLI dependencies.
 
+#[path = "../cli/mod.rs"]
+mod cli;
+
 fn main() -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
+    cli::main()
 }

@@ -12,7 +12,7 @@ use serde_json::json;
 use super::output::{diagnostic_json, Output};
 use super::sources::{self, Source};
 use super::Status;
-use crate::fmt;
+use contract_lang::fmt;
 
 pub fn run(out: &Output, check: bool, files: &[PathBuf]) -> Result<Status> {
     let check = check || files.is_empty();
@@ -44,7 +44,7 @@ pub fn run(out: &Output, check: bool, files: &[PathBuf]) -> Result<Status> {
                 if out.json {
                     diagnostics.extend(found.iter().map(|d| diagnostic_json(source, d)));
                 } else {
-                    print!("{}", out.render_diagnostics(source, &found));
+                    say_raw!("{}", out.render_diagnostics(source, &found));
                 }
             }
         }
@@ -60,10 +60,10 @@ pub fn run(out: &Output, check: bool, files: &[PathBuf]) -> Result<Status> {
     } else {
         for name in &changed {
             let verb = if check { "would reformat" } else { "formatted" };
-            println!("{verb} {name}");
+            say!("{verb} {name}");
         }
         let unchanged = sources.len() - changed.len();
-        println!(
+        say!(
             "{} file(s) {}, {unchanged} already formatted",
             changed.len(),
             if check { "would change" } else { "reformatted" }

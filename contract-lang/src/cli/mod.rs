@@ -3,6 +3,26 @@
 //! Every command returns a [`Status`]: clean (exit 0) or findings (exit 1: diagnostics, files
 //! that would be reformatted, failed scenarios). Usage and I/O errors are `Err` (exit 2).
 
+/// `println!` that ignores a closed stdout (`pactum-clause render | head` must not panic).
+macro_rules! say {
+    () => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout());
+    }};
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `print!` that ignores a closed stdout.
+macro_rules! say_raw {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 pub mod args;
 mod check_cmd;
 mod compile_cmd;
@@ -26,16 +46,6 @@ use output::Output;
 pub enum Status {
     Clean,
     Findings,
-}
-
-impl Status {
-    pub fn and(self, other: Status) -> Status {
-        if self == Status::Clean && other == Status::Clean {
-            Status::Clean
-        } else {
-            Status::Findings
-        }
-    }
 }
 
 /// Parses the command line, runs the command and maps the result to the exit code.

@@ -7,8 +7,8 @@ use serde_json::{json, Value as Json};
 
 use super::args::{ColorChoice, Format, GlobalArgs};
 use super::sources::Source;
-use crate::diagnostics;
-use crate::span::Diagnostic;
+use contract_lang::diagnostics;
+use contract_lang::span::Diagnostic;
 
 /// Output settings shared by every command.
 #[derive(Clone, Copy, Debug)]
@@ -34,7 +34,7 @@ impl Output {
 
     /// Prints a JSON document on one line.
     pub fn print_json(&self, value: &Json) {
-        println!("{value}");
+        say!("{value}");
     }
 
     /// `text` in bold green/red when colour is on.

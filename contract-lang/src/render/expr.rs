@@ -9,6 +9,7 @@ use crate::value::{DisplayTimestamp, Type, Value};
 /// Binding strength of a phrase: a child weaker than its context is parenthesised.
 const CHOICE: u8 = 0; // if … then … else, jurisdiction cases
 const OR: u8 = 1;
+const ROUNDED: u8 = 1; // "X, rounded …": bracketed inside anything but a whole action value
 const AND: u8 = 2;
 const STATEMENT: u8 = 3; // comparisons, `in`, negation, predicate calls
 const SUM: u8 = 4;
@@ -66,8 +67,20 @@ impl<'a> Renderer<'a> {
         self.phrase(expr, on, false).text
     }
 
+    /// Like [`Renderer::value_expr`], bracketing a choice (`if`, cases, rounding) so it reads
+    /// as one value inside an action.
+    pub fn action_value(&self, expr: &Expr, on: Option<&str>) -> String {
+        self.wrap(self.phrase(expr, on, false), OR)
+    }
+
     /// A runtime value in this language: `150.00 EUR`, `42 days`, `2026-03-01 00:00:00 UTC`.
     pub fn value(&self, value: &Value) -> String {
+        self.value_in(value, false)
+    }
+
+    /// `compact` shows a rate only as its percentage (`0.5 %` rather than `0.005 (0.5 %)`),
+    /// for parameter values quoted inside a sentence.
+    fn value_in(&self, value: &Value, compact: bool) -> String {
         let lang = self.lang;
         match value {
             Value::Bool(b) => words::boolean(lang, *b).to_string(),
@@ -84,6 +97,8 @@ impl<'a> Renderer<'a> {
                     }
                     .normalized();
                     match lang {
+                        Lang::Zh if compact => format!("{percent}%"),
+                        _ if compact => format!("{percent} %"),
                         Lang::Zh => format!("{plain}（{percent}%）"),
                         Lang::En | Lang::De => format!("{plain} ({percent} %)"),
                     }
@@ -119,6 +134,14 @@ impl<'a> Renderer<'a> {
                 Lang::Zh => format!("（{}）", phrase.text),
                 Lang::En | Lang::De => format!("({})", phrase.text),
             }
+        }
+    }
+
+    fn wrap_in_or(&self, phrase: Phrase) -> String {
+        if phrase.strength == AND {
+            self.wrap(phrase, STATEMENT)
+        } else {
+            self.wrap(phrase, OR)
         }
     }
 
@@ -163,8 +186,10 @@ impl<'a> Renderer<'a> {
                 };
                 let text = match self.param_value(&param.name) {
                     Some(value) => match lang {
-                        Lang::Zh => format!("{}（{}）", param.name, self.value(value)),
-                        Lang::En | Lang::De => format!("{} ({})", param.name, self.value(value)),
+                        Lang::Zh => format!("{}（{}）", param.name, self.value_in(value, true)),
+                        Lang::En | Lang::De => {
+                            format!("{} ({})", param.name, self.value_in(value, true))
+                        }
                     },
                     None => param.name.clone(),
                 };
@@ -212,10 +237,8 @@ impl<'a> Renderer<'a> {
                 self.maybe_statement(expr, on, must_hold, Phrase::atom(text))
             }
             ExprKind::List(items) => {
-                let items: Vec<String> = items
-                    .iter()
-                    .map(|item| self.value_expr(item, on))
-                    .collect();
+                let items: Vec<String> =
+                    items.iter().map(|item| self.value_expr(item, on)).collect();
                 Phrase::atom(format!("[{}]", items.join(", ")))
             }
             ExprKind::ToDecimal(inner) => self.phrase(inner, on, must_hold),
@@ -225,7 +248,11 @@ impl<'a> Renderer<'a> {
             }
             ExprKind::Neg(inner) => {
                 let inner = self.wrap(self.phrase(inner, on, false), ATOM);
-                Phrase::new(format!("-{inner}"), PRODUCT)
+                let text = match lang {
+                    Lang::En | Lang::De => format!("minus {inner}"),
+                    Lang::Zh => format!("负{inner}"),
+                };
+                Phrase::new(text, PRODUCT)
             }
             ExprKind::And(lhs, rhs) => {
                 let lhs = self.wrap(self.phrase(lhs, on, true), AND);
@@ -233,14 +260,22 @@ impl<'a> Renderer<'a> {
                 Phrase::new(format!("{lhs}{}{rhs}", words::and(lang)), AND)
             }
             ExprKind::Or(lhs, rhs) => {
-                let lhs = self.wrap(self.phrase(lhs, on, true), OR);
-                let rhs = self.wrap(self.phrase(rhs, on, true), OR);
+                // Prose has no precedence: an `and` inside an `or` is always bracketed.
+                let lhs = self.wrap_in_or(self.phrase(lhs, on, true));
+                let rhs = self.wrap_in_or(self.phrase(rhs, on, true));
                 Phrase::new(format!("{lhs}{}{rhs}", words::or(lang)), OR)
             }
             ExprKind::Compare { op, lhs, rhs } => {
+                let times = self.leaf_type(lhs, on) == Some(Type::Timestamp)
+                    || self.leaf_type(rhs, on) == Some(Type::Timestamp);
                 let lhs = self.wrap(self.phrase(lhs, on, false), SUM);
                 let rhs = self.wrap(self.phrase(rhs, on, false), SUM);
-                Phrase::new(words::compare(lang, *op, &lhs, &rhs), STATEMENT)
+                let text = if times {
+                    words::compare_times(lang, *op, &lhs, &rhs)
+                } else {
+                    words::compare(lang, *op, &lhs, &rhs)
+                };
+                Phrase::new(text, STATEMENT)
             }
             ExprKind::In { item, list } => {
                 let item = self.wrap(self.phrase(item, on, false), SUM);
@@ -273,15 +308,17 @@ impl<'a> Renderer<'a> {
                     .iter()
                     .map(|(code, body)| {
                         let body = self.phrase(body, on, must_hold).text;
-                        match lang {
-                            Lang::En => format!("under {code} law, {body}"),
-                            Lang::Zh => format!("适用{code}法时，{body}"),
-                            Lang::De => format!("nach dem Recht von {code}: {body}"),
+                        match (lang, must_hold) {
+                            (Lang::En, true) => format!("under {code} law, if {body}"),
+                            (Lang::En, false) => format!("under {code} law, {body}"),
+                            (Lang::Zh, _) => format!("适用{code}法时，{body}"),
+                            (Lang::De, _) => format!("nach dem Recht von {code}: {body}"),
                         }
                     })
                     .collect();
                 let fallback = self.phrase(default, on, must_hold).text;
                 cases.push(match lang {
+                    Lang::En if must_hold => format!("under any other law, if {fallback}"),
                     Lang::En => format!("under any other law, {fallback}"),
                     Lang::Zh => format!("适用其他法域时，{fallback}"),
                     Lang::De => format!("nach jedem anderen Recht: {fallback}"),
@@ -312,7 +349,13 @@ impl<'a> Renderer<'a> {
     }
 
     /// A boolean leaf where a condition is expected reads as "… is true".
-    fn maybe_statement(&self, expr: &Expr, on: Option<&str>, must_hold: bool, noun: Phrase) -> Phrase {
+    fn maybe_statement(
+        &self,
+        expr: &Expr,
+        on: Option<&str>,
+        must_hold: bool,
+        noun: Phrase,
+    ) -> Phrase {
         if must_hold && self.leaf_type(expr, on) == Some(Type::Bool) {
             let yes = words::boolean(self.lang, true);
             let text = match self.lang {
@@ -360,9 +403,12 @@ impl<'a> Renderer<'a> {
 
     fn call(&self, func: Builtin, args: &[Expr], on: Option<&str>) -> Phrase {
         let lang = self.lang;
+        // Arguments of a function of several arguments are parenthesised unless they are
+        // atoms, so "the lesser of (A times B) and C" cannot be misread.
+        let strength = if args.len() > 1 { ATOM } else { SUM };
         let parts: Vec<String> = args
             .iter()
-            .map(|arg| self.wrap(self.phrase(arg, on, false), SUM))
+            .map(|arg| self.wrap(self.phrase(arg, on, false), strength))
             .collect();
         let first = parts.first().cloned().unwrap_or_default();
         let text = match func {
@@ -383,10 +429,8 @@ impl<'a> Renderer<'a> {
                     (Lang::Zh, true, false) => format!("{joined}中的最小者"),
                     (Lang::Zh, false, true) => format!("{joined}中的较大者"),
                     (Lang::Zh, false, false) => format!("{joined}中的最大者"),
-                    (Lang::De, true, true) => format!("der kleinere Wert von {joined}"),
-                    (Lang::De, true, false) => format!("der kleinste Wert von {joined}"),
-                    (Lang::De, false, true) => format!("der größere Wert von {joined}"),
-                    (Lang::De, false, false) => format!("der größte Wert von {joined}"),
+                    (Lang::De, true, _) => format!("das Minimum von {joined}"),
+                    (Lang::De, false, _) => format!("das Maximum von {joined}"),
                 }
             }
             Builtin::Abs => match lang {
@@ -395,11 +439,18 @@ impl<'a> Renderer<'a> {
                 Lang::De => format!("der Betrag von {first}"),
             },
             Builtin::Round(mode) => {
+                // "X, rounded …" reads as one unit only when X does: bracket a compound X, and
+                // let the caller bracket the whole phrase where it is part of something larger.
                 let how = words::rounding(lang, mode);
-                match lang {
-                    Lang::En | Lang::De => format!("{first}, {how}"),
-                    Lang::Zh => format!("{first}（{how}）"),
-                }
+                let subject = args
+                    .first()
+                    .map(|arg| self.wrap(self.phrase(arg, on, false), ATOM))
+                    .unwrap_or_default();
+                let text = match lang {
+                    Lang::En | Lang::De => format!("{subject}, {how}"),
+                    Lang::Zh => format!("{subject}（{how}）"),
+                };
+                return Phrase::new(text, ROUNDED);
             }
             Builtin::Days
             | Builtin::Hours
@@ -415,16 +466,24 @@ impl<'a> Renderer<'a> {
 /// `the whole days in X`, `the started hours in X`, …
 fn count_of(lang: Lang, func: Builtin, of: &str) -> String {
     let (en, zh, de) = match func {
-        Builtin::Days => ("whole days", "整天数", "volle Tage"),
-        Builtin::Hours => ("whole hours", "整小时数", "volle Stunden"),
-        Builtin::Minutes => ("whole minutes", "整分钟数", "volle Minuten"),
-        Builtin::CeilDays => ("started days", "天数（不足一天按一天计）", "angefangene Tage"),
-        Builtin::CeilHours => ("started hours", "小时数（不足一小时按一小时计）", "angefangene Stunden"),
-        _ => ("seconds", "秒数", "Sekunden"),
+        Builtin::Days => ("whole days", "整天数", "Anzahl voller Tage"),
+        Builtin::Hours => ("whole hours", "整小时数", "Anzahl voller Stunden"),
+        Builtin::Minutes => ("whole minutes", "整分钟数", "Anzahl voller Minuten"),
+        Builtin::CeilDays => (
+            "started days",
+            "天数（不足一天按一天计）",
+            "Anzahl angefangener Tage",
+        ),
+        Builtin::CeilHours => (
+            "started hours",
+            "小时数（不足一小时按一小时计）",
+            "Anzahl angefangener Stunden",
+        ),
+        _ => ("seconds", "秒数", "Anzahl Sekunden"),
     };
     match lang {
         Lang::En => format!("the {en} in {of}"),
         Lang::Zh => format!("{of}的{zh}"),
-        Lang::De => format!("{de} in {of}"),
+        Lang::De => format!("{de} von {of}"),
     }
 }

@@ -41,6 +41,25 @@ pub fn headings(lang: Lang) -> Headings {
     }
 }
 
+/// `A <op> B` for a comparison of two points in time: "later than", "no later than", …
+pub fn compare_times(lang: Lang, op: CompareOp, lhs: &str, rhs: &str) -> String {
+    match (lang, op) {
+        (_, CompareOp::Eq | CompareOp::Ne) => compare(lang, op, lhs, rhs),
+        (Lang::En, CompareOp::Lt) => format!("{lhs} is earlier than {rhs}"),
+        (Lang::En, CompareOp::Le) => format!("{lhs} is no later than {rhs}"),
+        (Lang::En, CompareOp::Gt) => format!("{lhs} is later than {rhs}"),
+        (Lang::En, CompareOp::Ge) => format!("{lhs} is no earlier than {rhs}"),
+        (Lang::Zh, CompareOp::Lt) => format!("{lhs}早于{rhs}"),
+        (Lang::Zh, CompareOp::Le) => format!("{lhs}不晚于{rhs}"),
+        (Lang::Zh, CompareOp::Gt) => format!("{lhs}晚于{rhs}"),
+        (Lang::Zh, CompareOp::Ge) => format!("{lhs}不早于{rhs}"),
+        (Lang::De, CompareOp::Lt) => format!("{lhs} liegt vor {rhs}"),
+        (Lang::De, CompareOp::Le) => format!("{lhs} liegt nicht nach {rhs}"),
+        (Lang::De, CompareOp::Gt) => format!("{lhs} liegt nach {rhs}"),
+        (Lang::De, CompareOp::Ge) => format!("{lhs} liegt nicht vor {rhs}"),
+    }
+}
+
 /// `A <op> B` for a comparison.
 pub fn compare(lang: Lang, op: CompareOp, lhs: &str, rhs: &str) -> String {
     match (lang, op) {
@@ -86,7 +105,7 @@ pub fn time_between(lang: Lang, from: &str, to: &str) -> String {
     match lang {
         Lang::En => format!("the time from {from} to {to}"),
         Lang::Zh => format!("自{from}至{to}的时长"),
-        Lang::De => format!("die Zeit von {from} bis {to}"),
+        Lang::De => format!("Zeitspanne zwischen {from} und {to}"),
     }
 }
 

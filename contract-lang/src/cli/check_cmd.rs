@@ -1,0 +1,81 @@
+//! `pactum-clause check [FILES…]`: parse and type-check clauses against the vocabulary.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use serde_json::json;
+
+use super::output::{diagnostic_json, Output};
+use super::sources::{self, Source};
+use super::Status;
+use contract_lang::compile::{compile_program, SourceInput};
+use contract_lang::ir::Program;
+
+/// Compiles `sources` (vocabulary first) and prints every diagnostic (human mode only).
+/// Returns the program, or `None` after printing why there is none.
+pub fn compile_and_report(
+    out: &Output,
+    sources: &[Source],
+) -> (Option<Program>, Vec<serde_json::Value>) {
+    let inputs: Vec<SourceInput> = sources
+        .iter()
+        .map(|source| SourceInput {
+            name: source.name.clone(),
+            text: source.text.clone(),
+        })
+        .collect();
+    let result = compile_program(&inputs);
+    let mut json_diagnostics = Vec::new();
+    for found in &result.diagnostics {
+        let Some(source) = sources.get(found.file) else {
+            continue;
+        };
+        if out.json {
+            json_diagnostics.push(diagnostic_json(source, &found.diagnostic));
+        } else {
+            say_raw!(
+                "{}",
+                out.render_diagnostics(source, std::slice::from_ref(&found.diagnostic))
+            );
+        }
+    }
+    (result.program, json_diagnostics)
+}
+
+pub fn run(out: &Output, vocab: Option<&Path>, files: &[PathBuf]) -> Result<Status> {
+    let sources = sources::program(vocab, files)?;
+    let (program, diagnostics) = compile_and_report(out, &sources);
+    let clean = program.is_some();
+    if out.json {
+        let clauses: Vec<serde_json::Value> = program
+            .iter()
+            .flat_map(|program| &program.clauses)
+            .map(|clause| json!({"name": clause.name, "id": clause.id.to_hex()}))
+            .collect();
+        out.print_json(&json!({
+            "command": "check",
+            "ok": clean,
+            "files": sources.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
+            "clauses": clauses,
+            "diagnostics": diagnostics,
+        }));
+    } else if let Some(program) = &program {
+        say!(
+            "{} {} file(s), {} clause(s): no findings",
+            out.paint("ok", true),
+            sources.len(),
+            program.clauses.len()
+        );
+    } else {
+        say!(
+            "{} {} file(s) checked: findings above",
+            out.paint("error", false),
+            sources.len()
+        );
+    }
+    Ok(if clean {
+        Status::Clean
+    } else {
+        Status::Findings
+    })
+}

@@ -1,0 +1,101 @@
+//! Golden tests of the natural-language renderings: every library clause and a clause using
+//! every construct, in English, Chinese and German. `UPDATE_EXPECT=1 cargo test` rewrites the
+//! `tests/data/render/*.expect` files.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use contract_lang::compile::{compile_program, SourceInput};
+use contract_lang::ir::Program;
+use contract_lang::render::{render_clause, Lang};
+use contract_lang::value::{Money, Value};
+
+fn data_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/render")
+}
+
+/// Compares `actual` with the expect file `name`, or rewrites it under `UPDATE_EXPECT`.
+fn check(name: &str, actual: &str) {
+    let path = data_dir().join(name);
+    if std::env::var_os("UPDATE_EXPECT").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("{} is missing: run with UPDATE_EXPECT=1", path.display()));
+    assert_eq!(
+        actual,
+        expected,
+        "{} differs (UPDATE_EXPECT=1 refreshes it)",
+        path.display()
+    );
+}
+
+fn compile(extra: &[(&str, &str)]) -> Program {
+    let mut sources = vec![SourceInput {
+        name: "vocabulary.clause".into(),
+        text: pactum_clause_library::VOCABULARY.into(),
+    }];
+    sources.extend(extra.iter().map(|(name, text)| SourceInput {
+        name: name.to_string(),
+        text: text.to_string(),
+    }));
+    let result = compile_program(&sources);
+    assert!(result.diagnostics.is_empty(), "{:?}", result.diagnostics);
+    result.program.expect("no diagnostics, so a program")
+}
+
+#[test]
+fn library_clauses_render_in_every_language() {
+    let program = compile(pactum_clause_library::CLAUSES);
+    for clause in &program.clauses {
+        for lang in Lang::ALL {
+            let text = render_clause(&clause.ir, &BTreeMap::new(), lang);
+            check(&format!("{}.{}.expect", clause.name, lang.code()), &text);
+        }
+    }
+}
+
+#[test]
+fn every_construct_renders_in_every_language() {
+    let source = std::fs::read_to_string(data_dir().join("constructs.clause")).unwrap();
+    let program = compile(&[("constructs.clause", &source)]);
+    let clause = program.clause("constructs").unwrap();
+    let mut bound = BTreeMap::new();
+    bound.insert("note".to_string(), Value::Text("storm ahead".into()));
+    for lang in Lang::ALL {
+        let text = render_clause(&clause.ir, &bound, lang);
+        check(&format!("constructs.{}.expect", lang.code()), &text);
+    }
+}
+
+#[test]
+fn bound_params_are_rendered_instead_of_defaults() {
+    let program = compile(pactum_clause_library::CLAUSES);
+    let clause = program.clause("air_freight_fallback").unwrap();
+    let usd = contract_lang::value::Currency::parse("USD").unwrap();
+    let mut bound = BTreeMap::new();
+    bound.insert(
+        "cap".to_string(),
+        Value::Money(Money {
+            minor: 500_000,
+            currency: usd,
+        }),
+    );
+    let text = render_clause(&clause.ir, &bound, Lang::En);
+    assert!(text.contains("cap = 5000.00 USD"), "{text}");
+    assert!(text.contains("cap (5000.00 USD)"), "{text}");
+    assert!(!text.contains("20000.00 EUR"), "{text}");
+}
+
+#[test]
+fn a_param_without_default_or_value_says_it_is_agreed_per_order() {
+    let source = std::fs::read_to_string(data_dir().join("constructs.clause")).unwrap();
+    let program = compile(&[("constructs.clause", &source)]);
+    let clause = program.clause("constructs").unwrap();
+    let text = render_clause(&clause.ir, &BTreeMap::new(), Lang::De);
+    assert!(
+        text.contains("note = (je Auftrag zu vereinbaren)"),
+        "{text}"
+    );
+}
