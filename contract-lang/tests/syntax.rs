@@ -697,3 +697,65 @@ proptest! {
         prop_assert_eq!(shape(&parse(&once).file.items), shape(&parse(&src).file.items));
     }
 }
+
+// ----- formatting and the clause id -----------------------------------------------------------
+
+/// The id of every clause compiled from the library vocabulary plus `clause_file`.
+fn clause_ids(clause_file: &str) -> Vec<(String, String)> {
+    use contract_lang::compile::{compile_program, SourceInput};
+    let sources = [
+        SourceInput {
+            name: "vocabulary.clause".into(),
+            text: pactum_clause_library::VOCABULARY.into(),
+        },
+        SourceInput {
+            name: "clause.clause".into(),
+            text: clause_file.into(),
+        },
+    ];
+    let result = compile_program(&sources);
+    let Some(program) = result.program else {
+        panic!("does not compile: {:?}\n{clause_file}", result.diagnostics);
+    };
+    program
+        .clauses
+        .iter()
+        .map(|c| (c.name.clone(), c.id.to_hex()))
+        .collect()
+}
+
+#[test]
+fn formatting_the_library_keeps_every_clause_id() {
+    for (path, source) in pactum_clause_library::CLAUSES {
+        let ugly = with_comments(&source.replace("\n  ", "\n      "), &[(true, true); 200]);
+        let formatted = format_source(&ugly).unwrap_or_else(|d| panic!("{path}: {d:?}"));
+        assert_eq!(clause_ids(source), clause_ids(&formatted), "{path}");
+    }
+    // A change of meaning changes the id.
+    let (_, air) = pactum_clause_library::CLAUSES[0];
+    assert!(air.contains("42d"));
+    assert_ne!(clause_ids(air), clause_ids(&air.replacen("42d", "43d", 1)));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    #[test]
+    fn fmt_keeps_the_clause_id(
+        which in 0..pactum_clause_library::CLAUSES.len(),
+        picks in prop::collection::vec((any::<bool>(), any::<bool>()), 80),
+        indents in prop::collection::vec(0usize..6, 80),
+    ) {
+        let (_, source) = pactum_clause_library::CLAUSES[which];
+        // Re-indent each line at random and sprinkle comments: layout and comments only.
+        let reindented: String = source
+            .lines()
+            .zip(indents.iter().cycle())
+            .map(|(line, &n)| format!("{}{}\n", " ".repeat(n), line.trim_start()))
+            .collect();
+        let messy = with_comments(&reindented, &picks);
+        let formatted = format_source(&messy).map_err(|d| TestCaseError::fail(format!("{d:?}")))?;
+        prop_assert_eq!(format_source(&formatted), Ok(formatted.clone()));
+        prop_assert_eq!(clause_ids(source), clause_ids(&formatted));
+    }
+}
