@@ -1,0 +1,250 @@
+//! What the node offers its operator, independent of HTTP: the [`NodeApi`] trait the engine
+//! implements, its request types, and [`ApiError`], the error every operation reports.
+//!
+//! The HTTP layer ([`crate::http`]) only parses requests into these types, checks the bearer
+//! token and size limits, and turns results into JSON; tests drive it with a fake `NodeApi`.
+
+use std::{collections::BTreeMap, fmt, future::Future};
+
+use serde::{Deserialize, Serialize};
+
+/// An error of the API, with an HTTP status, a stable machine-readable code and a message
+/// that says what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: u16, code: impl Into<String>, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+
+    /// 400: the request is malformed.
+    pub fn bad_request(code: &str, message: impl Into<String>) -> ApiError {
+        Self::new(400, code, message)
+    }
+
+    /// 422: well-formed, but the content is not acceptable (wrong types, invalid values).
+    pub fn invalid(code: &str, message: impl Into<String>) -> ApiError {
+        Self::new(422, code, message)
+    }
+
+    /// 404 for an order this node does not know.
+    pub fn unknown_order(id: &str) -> ApiError {
+        Self::new(404, "unknown_order", format!("no order {id} on this node"))
+    }
+
+    /// 409: the request conflicts with the order's state.
+    pub fn conflict(code: &str, message: impl Into<String>) -> ApiError {
+        Self::new(409, code, message)
+    }
+
+    /// 503: the node cannot do it now (a party is unreachable, the store is failing…).
+    pub fn unavailable(code: &str, message: impl Into<String>) -> ApiError {
+        Self::new(503, code, message)
+    }
+
+    /// 500: a fault of the node itself.
+    pub fn internal(message: impl Into<String>) -> ApiError {
+        Self::new(500, "internal", message)
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({}): {}", self.code, self.status, self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// The JSON body of every error response: `{ "error": { "code": …, "message": … } }`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    pub code: String,
+    pub message: String,
+}
+
+impl From<&ApiError> for ErrorBody {
+    fn from(error: &ApiError) -> Self {
+        ErrorBody {
+            error: ErrorDetail {
+                code: error.code.clone(),
+                message: error.message.clone(),
+            },
+        }
+    }
+}
+
+/// A clause of a proposed order: a library clause by name, or a clause given as source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClauseRequest {
+    pub name: String,
+    /// Clause source text; absent: the clause of that name from the embedded library.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Parameters, written as in scenario files (`"20000.00 EUR"`, `"42d"`, `true`, `3`).
+    #[serde(default)]
+    pub params: BTreeMap<String, serde_json::Value>,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// An oracle (or party) allowed to attest event kinds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttesterRequest {
+    pub name: String,
+    /// Public key, 64 hex digits.
+    pub key: String,
+    pub kinds: Vec<String>,
+}
+
+/// The evolution circuit breaker's policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BreakerRequest {
+    pub max_automatic_amendments: u32,
+    pub window_seconds: i64,
+}
+
+/// `POST /orders`: propose a new order to the other parties.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProposeOrder {
+    /// The business order reference (the ERP's order number).
+    pub order_ref: String,
+    /// Role → public key (hex). Absent: this node and every configured peer.
+    #[serde(default)]
+    pub parties: Option<BTreeMap<String, String>>,
+    /// The role whose node sequences the order; absent: this node's role.
+    #[serde(default)]
+    pub sequencer: Option<String>,
+    pub jurisdiction: String,
+    /// Initial terms, written as in scenario files.
+    pub terms: BTreeMap<String, serde_json::Value>,
+    pub clauses: Vec<ClauseRequest>,
+    /// Who attests what; absent: every party may attest every event kind.
+    #[serde(default)]
+    pub attesters: Option<Vec<AttesterRequest>>,
+    #[serde(default)]
+    pub breaker: Option<BreakerRequest>,
+    /// When the order starts (RFC 3339 UTC, e.g. `2026-01-05T00:00:00Z`).
+    pub genesis_at: String,
+}
+
+/// `POST /orders/{id}/accept`: sign a pending proposal as this party.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptOrder {
+    /// Optional operator note, kept locally.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// An event written out for the node to sign with its own key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventRequest {
+    /// Event kind from the vocabulary (`shipment.eta_updated`).
+    pub kind: String,
+    /// Event time (RFC 3339 UTC).
+    pub at: String,
+    /// Fields, written as in scenario files.
+    #[serde(default)]
+    pub fields: BTreeMap<String, serde_json::Value>,
+}
+
+/// `POST /orders/{id}/events`: either an event signed by its attester (the canonical CBOR of
+/// the signed event, base64), or an event the node signs with its party's key because its
+/// operator vouches for it. Exactly one of the two.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitEvent {
+    #[serde(default)]
+    pub signed: Option<String>,
+    #[serde(default)]
+    pub event: Option<EventRequest>,
+}
+
+/// `POST /orders/{id}/review`: this party's decision on an order waiting for review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitReview {
+    /// `resume` (apply the held-back amendment and resume automatic amendments), or
+    /// `discard` (resume without it).
+    pub decision: String,
+    /// Why; recorded in the signed review.
+    #[serde(default)]
+    pub note: String,
+    /// Review time (RFC 3339 UTC); absent: the held-back event's time.
+    #[serde(default)]
+    pub at: Option<String>,
+}
+
+/// An exported bundle: its bytes and their media type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundleExport {
+    pub content_type: &'static str,
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Everything the HTTP API can ask of the node. Views are JSON values the engine builds.
+pub trait NodeApi: Send + Sync + 'static {
+    fn propose(
+        &self,
+        request: ProposeOrder,
+    ) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send;
+
+    fn accept(
+        &self,
+        order: String,
+        request: AcceptOrder,
+    ) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send;
+
+    fn submit_event(
+        &self,
+        order: String,
+        request: SubmitEvent,
+    ) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send;
+
+    fn order(
+        &self,
+        order: String,
+    ) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send;
+
+    fn history(
+        &self,
+        order: String,
+    ) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send;
+
+    fn review(
+        &self,
+        order: String,
+        request: SubmitReview,
+    ) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send;
+
+    fn bundle(&self, order: String) -> impl Future<Output = Result<BundleExport, ApiError>> + Send;
+
+    fn checkpoint(&self) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send;
+
+    fn health(&self) -> impl Future<Output = serde_json::Value> + Send;
+}

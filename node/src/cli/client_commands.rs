@@ -1,0 +1,153 @@
+//! The client subcommands: each one HTTP call to a running node.
+
+use std::{collections::BTreeMap, io::Read, path::Path};
+
+use anyhow::{anyhow, bail, Context};
+use base64::Engine as _;
+use serde_json::{json, Value};
+
+use super::{Command, EventArgs, NodeArgs};
+use crate::{
+    api::{AcceptOrder, EventRequest, ProposeOrder, SubmitEvent, SubmitReview},
+    client::ApiClient,
+    config::Settings,
+};
+
+pub(super) fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Propose { node, file } => {
+            let text = read_input(&file)?;
+            let proposal: ProposeOrder = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a valid proposal", file.display()))?;
+            print_json(&client(&node)?.post("/orders", &proposal)?)
+        }
+        Command::Accept { node, order } => print_json(
+            &client(&node)?.post(&format!("/orders/{order}/accept"), &AcceptOrder::default())?,
+        ),
+        Command::Event(args) => event(args),
+        Command::Show { node, order } => {
+            print_json(&client(&node)?.get(&format!("/orders/{order}"))?)
+        }
+        Command::History { node, order } => {
+            print_json(&client(&node)?.get(&format!("/orders/{order}/history"))?)
+        }
+        Command::Review {
+            node,
+            order,
+            decision,
+            note,
+        } => {
+            let review = SubmitReview {
+                decision,
+                note,
+                at: None,
+            };
+            print_json(&client(&node)?.post(&format!("/orders/{order}/review"), &review)?)
+        }
+        Command::Bundle { node, order, out } => {
+            let bytes = client(&node)?.get_bytes(&format!("/orders/{order}/bundle"))?;
+            std::fs::write(&out, &bytes)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!("wrote {} ({} bytes)", out.display(), bytes.len());
+            Ok(())
+        }
+        Command::Checkpoint { node } => print_json(&client(&node)?.get("/checkpoint")?),
+        Command::Health { node } => print_json(&client(&node)?.get("/health")?),
+        Command::Metrics { node } => {
+            let bytes = client(&node)?.get_bytes("/metrics")?;
+            print!("{}", String::from_utf8_lossy(&bytes));
+            Ok(())
+        }
+        Command::Init(_) | Command::Run(_) => bail!("not a client command"),
+    }
+}
+
+fn client(args: &NodeArgs) -> anyhow::Result<ApiClient> {
+    let (url, config_token) = match (&args.url, &args.config) {
+        (Some(url), _) => (url.clone(), None),
+        (None, Some(path)) => {
+            let settings = Settings::load(path)?;
+            (
+                format!("http://{}", settings.http_bind),
+                Some(settings.file.http.token.clone()),
+            )
+        }
+        (None, None) => bail!("say which node: --config <node config file> or --url <http://…>"),
+    };
+    Ok(ApiClient::new(url, args.token.clone().or(config_token)))
+}
+
+fn read_input(path: &Path) -> anyhow::Result<String> {
+    if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text)?;
+        return Ok(text);
+    }
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+fn event(args: EventArgs) -> anyhow::Result<()> {
+    let request = match (&args.signed, &args.kind, &args.at) {
+        (Some(path), _, _) => {
+            let bytes =
+                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            SubmitEvent {
+                signed: Some(base64::engine::general_purpose::STANDARD.encode(bytes)),
+                event: None,
+            }
+        }
+        (None, Some(kind), Some(at)) => SubmitEvent {
+            signed: None,
+            event: Some(EventRequest {
+                kind: kind.clone(),
+                at: at.clone(),
+                fields: parse_fields(&args.field)?,
+            }),
+        },
+        _ => bail!("give --signed <file>, or --kind <kind> --at <time> [--field name=value…]"),
+    };
+    print_json(&client(&args.node)?.post(&format!("/orders/{}/events", args.order), &request)?)
+}
+
+/// `name=value` pairs; values that parse as JSON (numbers, booleans, lists) are taken as such,
+/// anything else as text.
+fn parse_fields(pairs: &[String]) -> anyhow::Result<BTreeMap<String, Value>> {
+    let mut fields = BTreeMap::new();
+    for pair in pairs {
+        let (name, value) = pair
+            .split_once('=')
+            .ok_or_else(|| anyhow!("--field {pair:?} is not name=value"))?;
+        let value = serde_json::from_str(value).unwrap_or_else(|_| json!(value));
+        if fields.insert(name.to_string(), value).is_some() {
+            bail!("--field {name} is given twice");
+        }
+    }
+    Ok(fields)
+}
+
+fn print_json(value: &Value) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_parse_as_json_or_text() {
+        let fields = parse_fields(&[
+            "eta=2026-03-10T00:00:00Z".into(),
+            "n=3".into(),
+            "ok=true".into(),
+            "regions=[\"HK\"]".into(),
+        ])
+        .unwrap();
+        assert_eq!(fields["eta"], json!("2026-03-10T00:00:00Z"));
+        assert_eq!(fields["n"], json!(3));
+        assert_eq!(fields["ok"], json!(true));
+        assert_eq!(fields["regions"], json!(["HK"]));
+        assert!(parse_fields(&["novalue".into()]).is_err());
+        assert!(parse_fields(&["a=1".into(), "a=2".into()]).is_err());
+    }
+}

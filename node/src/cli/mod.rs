@@ -1,0 +1,199 @@
+//! The `pactum-node` command line: `init`, `run`, and client commands over the HTTP API.
+//!
+//! Client commands find the node and its token from `--config` (the node's configuration
+//! file), or from `--url` and `--token` (or the `PACTUM_TOKEN` environment variable). They
+//! print the node's JSON answer, pretty-printed, and exit non-zero with the node's error
+//! message when it refuses.
+
+mod client_commands;
+
+use std::{path::PathBuf, process::ExitCode};
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{self, InitOptions};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "pactum-node",
+    version,
+    about = "The Pactum peer node: co-signs executable order amendments with the other parties",
+    long_about = "The Pactum peer node. Each counterparty runs one: it executes the orders' clauses \
+                  on signed facts, co-signs every amendment with the other parties' nodes, keeps \
+                  the signed log, and serves a local HTTP API.\n\nStart with `pactum-node demo`."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a party key and a commented configuration file in a directory.
+    Init(InitArgs),
+    /// Run the node described by a configuration file until interrupted.
+    Run(RunArgs),
+    /// Propose a new order (JSON file, see the API reference) to the other parties.
+    Propose {
+        #[command(flatten)]
+        node: NodeArgs,
+        /// The proposal as a JSON file, or `-` for standard input.
+        file: PathBuf,
+    },
+    /// Accept (sign) an order another party proposed.
+    Accept {
+        #[command(flatten)]
+        node: NodeArgs,
+        order: String,
+    },
+    /// Submit an event: a signed event file, or fields for this node to sign.
+    Event(EventArgs),
+    /// Show an order: terms, facts, obligations, status, breaker state.
+    Show {
+        #[command(flatten)]
+        node: NodeArgs,
+        order: String,
+    },
+    /// Show an order's history as a timeline.
+    History {
+        #[command(flatten)]
+        node: NodeArgs,
+        order: String,
+    },
+    /// Record this party's review decision on an order held by its circuit breaker.
+    Review {
+        #[command(flatten)]
+        node: NodeArgs,
+        order: String,
+        /// `resume` (apply the held-back amendment) or `discard` (resume without it).
+        #[arg(long)]
+        decision: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Export an order's bundle for `pactum-verify`.
+    Bundle {
+        #[command(flatten)]
+        node: NodeArgs,
+        order: String,
+        /// Where to write the bundle.
+        #[arg(long, short)]
+        out: PathBuf,
+    },
+    /// Show the node's latest checkpoint.
+    Checkpoint {
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Show the node's health.
+    Health {
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Print the node's Prometheus metrics.
+    Metrics {
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Directory to create the key, configuration and data directory in.
+    #[arg(long)]
+    pub dir: PathBuf,
+    /// The party's role: seller, buyer, carrier…
+    #[arg(long, default_value = "seller")]
+    pub role: String,
+    /// libp2p listen address.
+    #[arg(long, default_value = "/ip4/127.0.0.1/tcp/7301")]
+    pub listen: String,
+    /// HTTP API address (keep it on localhost).
+    #[arg(long, default_value = "127.0.0.1:7300")]
+    pub http: String,
+    /// Entries per signed checkpoint.
+    #[arg(long, default_value_t = 64)]
+    pub checkpoint_batch: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The configuration file written by `pactum-node init`.
+    #[arg(long)]
+    pub config: PathBuf,
+}
+
+/// How a client command reaches the node.
+#[derive(Debug, Args, Clone)]
+pub struct NodeArgs {
+    /// The node's configuration file (gives the URL and the token).
+    #[arg(long, global = false)]
+    pub config: Option<PathBuf>,
+    /// The node's HTTP API, e.g. http://127.0.0.1:7300.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Bearer token for writes.
+    #[arg(long, env = "PACTUM_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct EventArgs {
+    #[command(flatten)]
+    pub node: NodeArgs,
+    pub order: String,
+    /// A signed event: the file holding its canonical CBOR (as written by an attester).
+    #[arg(long, conflicts_with_all = ["kind", "at", "field"])]
+    pub signed: Option<PathBuf>,
+    /// Event kind, e.g. shipment.eta_updated (the node signs it with its party key).
+    #[arg(long, requires = "at")]
+    pub kind: Option<String>,
+    /// Event time, RFC 3339 UTC.
+    #[arg(long)]
+    pub at: Option<String>,
+    /// A field as name=value, values written as in scenario files (repeatable).
+    #[arg(long = "field", value_name = "NAME=VALUE")]
+    pub field: Vec<String>,
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Init(args) => init(args),
+        Command::Run(args) => crate::runner::run_from_config(&args.config),
+        other => client_commands::run(other),
+    }
+}
+
+fn init(args: InitArgs) -> anyhow::Result<()> {
+    let options = InitOptions {
+        role: args.role,
+        listen: args.listen,
+        http_bind: args.http,
+        checkpoint_batch_size: args.checkpoint_batch,
+    };
+    let done = config::init(&args.dir, &options)?;
+    println!("created {}", done.config_path.display());
+    println!("created {} (mode 0600)", done.key_path.display());
+    println!(
+        "party public key: {}",
+        hex::encode(done.public_key.as_bytes())
+    );
+    println!("libp2p peer id:   {}", done.peer_id);
+    println!();
+    println!("Give the public key and the node's listen address to the other parties, add theirs");
+    println!("under [[peers]] in the configuration, then start the node:");
+    println!("  pactum-node run --config {}", done.config_path.display());
+    Ok(())
+}

@@ -1,0 +1,148 @@
+//! A small blocking client of the node's HTTP API, used by the operator subcommands of
+//! `pactum-node` and by the end-to-end tests.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::api::{ApiError, ErrorBody};
+
+/// Largest response read (bundles of long orders are the big ones).
+const MAX_RESPONSE_BYTES: u64 = 256 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The node answered with an API error.
+    #[error("the node refused: {0}")]
+    Api(ApiError),
+    #[error("cannot reach the node at {url}: {reason}")]
+    Transport { url: String, reason: String },
+    #[error("the node sent an unreadable response ({status}): {reason}")]
+    BadResponse { status: u16, reason: String },
+}
+
+impl ClientError {
+    /// The API error code, when the node answered with one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ClientError::Api(error) => Some(&error.code),
+            _ => None,
+        }
+    }
+}
+
+/// A client bound to one node.
+#[derive(Clone)]
+pub struct ApiClient {
+    agent: ureq::Agent,
+    base: String,
+    token: Option<String>,
+}
+
+impl ApiClient {
+    /// `base` is the node's URL (`http://127.0.0.1:7300`); `token` is needed for writes.
+    pub fn new(base: impl Into<String>, token: Option<String>) -> ApiClient {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        ApiClient {
+            agent,
+            base: base.into().trim_end_matches('/').to_string(),
+            token,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// GET `path`, expecting JSON.
+    pub fn get(&self, path: &str) -> Result<Value, ClientError> {
+        let url = self.url(path);
+        let response = self
+            .agent
+            .get(&url)
+            .call()
+            .map_err(|error| transport(&url, error))?;
+        json_of(response)
+    }
+
+    /// GET `path`, returning the raw body (bundles, metrics).
+    pub fn get_bytes(&self, path: &str) -> Result<Vec<u8>, ClientError> {
+        let url = self.url(path);
+        let mut response = self
+            .agent
+            .get(&url)
+            .call()
+            .map_err(|error| transport(&url, error))?;
+        let status = response.status().as_u16();
+        let bytes = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_RESPONSE_BYTES)
+            .read_to_vec()
+            .map_err(|error| ClientError::BadResponse {
+                status,
+                reason: error.to_string(),
+            })?;
+        if status >= 400 {
+            return Err(api_error(status, &bytes));
+        }
+        Ok(bytes)
+    }
+
+    /// POST `body` as JSON to `path` with the bearer token.
+    pub fn post<B: Serialize>(&self, path: &str, body: &B) -> Result<Value, ClientError> {
+        let url = self.url(path);
+        let text = serde_json::to_string(body).map_err(|error| ClientError::BadResponse {
+            status: 0,
+            reason: format!("cannot encode the request: {error}"),
+        })?;
+        let mut request = self.agent.post(&url).content_type("application/json");
+        if let Some(token) = &self.token {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        let response = request.send(text).map_err(|error| transport(&url, error))?;
+        json_of(response)
+    }
+}
+
+fn transport(url: &str, error: ureq::Error) -> ClientError {
+    ClientError::Transport {
+        url: url.to_string(),
+        reason: error.to_string(),
+    }
+}
+
+fn api_error(status: u16, bytes: &[u8]) -> ClientError {
+    match serde_json::from_slice::<ErrorBody>(bytes) {
+        Ok(body) => ClientError::Api(ApiError::new(status, body.error.code, body.error.message)),
+        Err(_) => ClientError::BadResponse {
+            status,
+            reason: String::from_utf8_lossy(bytes).chars().take(200).collect(),
+        },
+    }
+}
+
+fn json_of(mut response: ureq::http::Response<ureq::Body>) -> Result<Value, ClientError> {
+    let status = response.status().as_u16();
+    let bytes = response
+        .body_mut()
+        .with_config()
+        .limit(MAX_RESPONSE_BYTES)
+        .read_to_vec()
+        .map_err(|error| ClientError::BadResponse {
+            status,
+            reason: error.to_string(),
+        })?;
+    if status >= 400 {
+        return Err(api_error(status, &bytes));
+    }
+    serde_json::from_slice(&bytes).map_err(|error| ClientError::BadResponse {
+        status,
+        reason: format!("not JSON: {error}"),
+    })
+}
