@@ -26,7 +26,7 @@ pub fn run(out: &Output, check: bool, files: &[PathBuf]) -> Result<Status> {
 
     let mut changed = Vec::new();
     let mut diagnostics = Vec::new();
-    let mut failed = false;
+    let mut unreadable = 0usize;
     for source in &sources {
         match fmt::format_source(&source.text) {
             Ok(formatted) if formatted == source.text => {}
@@ -40,7 +40,7 @@ pub fn run(out: &Output, check: bool, files: &[PathBuf]) -> Result<Status> {
                 changed.push(source.name.clone());
             }
             Err(found) => {
-                failed = true;
+                unreadable += 1;
                 if out.json {
                     diagnostics.extend(found.iter().map(|d| diagnostic_json(source, d)));
                 } else {
@@ -62,14 +62,14 @@ pub fn run(out: &Output, check: bool, files: &[PathBuf]) -> Result<Status> {
             let verb = if check { "would reformat" } else { "formatted" };
             say!("{verb} {name}");
         }
-        let unchanged = sources.len() - changed.len();
+        let unchanged = sources.len() - changed.len() - unreadable;
         say!(
             "{} file(s) {}, {unchanged} already formatted",
             changed.len(),
             if check { "would change" } else { "reformatted" }
         );
     }
-    Ok(if failed || (check && !changed.is_empty()) {
+    Ok(if unreadable > 0 || (check && !changed.is_empty()) {
         Status::Findings
     } else {
         Status::Clean

@@ -1,0 +1,102 @@
+//! The scenario runner's reports, golden-tested: every way a scenario can pass or fail has an
+//! input in `tests/data/scenario/*.toml` and the expected report in `*.expect`
+//! (`UPDATE_EXPECT=1 cargo test` rewrites them).
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use contract_lang::compile::SourceInput;
+use contract_lang::scenario::{run_file, FileReport};
+
+fn data_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/scenario")
+}
+
+fn check(name: &str, actual: &str) {
+    let path = data_dir().join(name);
+    if std::env::var_os("UPDATE_EXPECT").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("{} is missing: run with UPDATE_EXPECT=1", path.display()));
+    assert_eq!(
+        actual,
+        expected,
+        "{} differs (UPDATE_EXPECT=1 refreshes it)",
+        path.display()
+    );
+}
+
+/// The report as plain text: each scenario's verdict, failures, and per event what happened.
+fn describe(report: &FileReport) -> String {
+    let mut out = String::new();
+    if let Some(error) = &report.error {
+        let _ = writeln!(out, "file error: {error}");
+    }
+    for scenario in &report.scenarios {
+        let verdict = if scenario.passed() { "ok" } else { "FAIL" };
+        let _ = writeln!(out, "{verdict} {}", scenario.name);
+        for failure in &scenario.failures {
+            let _ = writeln!(out, "  failure: {failure}");
+        }
+        for step in &scenario.steps {
+            let _ = writeln!(out, "  event {} {} at {}", step.index, step.kind, step.at);
+            for line in &step.effects {
+                let _ = writeln!(out, "    effect: {line}");
+            }
+            for line in step.trace.iter().chain(&step.conflicts).chain(&step.errors) {
+                let _ = writeln!(out, "    trace: {line}");
+            }
+            for failure in &step.failures {
+                let _ = writeln!(out, "    failure: {failure}");
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "{} passed, {} failed",
+        report.passed(),
+        report.failed()
+    );
+    out
+}
+
+fn run(name: &str) -> FileReport {
+    let dir = data_dir();
+    let text = std::fs::read_to_string(dir.join(name)).unwrap();
+    let vocabulary = SourceInput {
+        name: "vocabulary.clause".into(),
+        text: pactum_clause_library::VOCABULARY.into(),
+    };
+    // Paths are joined with the scenario's own name, so resolve them against the data dir.
+    let load =
+        |path: &str| std::fs::read_to_string(dir.join(path)).map_err(|error| error.to_string());
+    run_file(name, &text, &vocabulary, &load, None)
+}
+
+#[test]
+fn every_failure_is_reported() {
+    let report = run("mistakes.toml");
+    assert_eq!(report.passed(), 2);
+    check("mistakes.expect", &describe(&report));
+}
+
+#[test]
+fn a_file_that_is_not_a_scenario_file_is_one_failure() {
+    let vocabulary = SourceInput {
+        name: "vocabulary.clause".into(),
+        text: pactum_clause_library::VOCABULARY.into(),
+    };
+    let load = |_: &str| Err("no files".to_string());
+    for text in [
+        "not toml at all [",
+        "[[scenario]]\nname = 1",
+        "typo = 1",
+        "",
+    ] {
+        let report = run_file("x.toml", text, &vocabulary, &load, None);
+        assert!(report.error.is_some(), "{text:?}");
+        assert_eq!(report.failed(), 1);
+    }
+}
