@@ -1,6 +1,23 @@
-//! Readable history: the timeline of a verified order in English, Chinese or German.
+//! Readable history: a verified order as text in English, Chinese or German, or as JSON.
+//!
+//! Each entry shows its time, the fact behind it (kind, attester, fields), what it amended
+//! (term, old and new value, the clause by its title and the rule), obligations, notifications,
+//! breaker trips with their root-cause report, reviews, and who signed. Vocabulary words come
+//! from the clause language's glossary; values are printed in the language's literal syntax.
 
-use crate::model::Outcome;
+use std::fmt::Write as _;
+
+use contract_lang::ir::Program;
+use contract_lang::render::glossary;
+pub use contract_lang::render::Lang;
+use contract_lang::value::{DisplayDuration, DisplayTimestamp, Value};
+use serde_json::json;
+
+use crate::bundle::{Report, VerifiedEntry, VerifyError, STEPS};
+use crate::model::{
+    Activation, Amendment, BreakerReport, Decision, Effects, Obligation, Outcome, ReviewReason,
+    Step, WindowAmendment,
+};
 
 /// A one-line English summary of an outcome, for error messages.
 pub fn outcome_summary(outcome: &Outcome) -> String {
@@ -19,4 +36,741 @@ pub fn outcome_summary(outcome: &Outcome) -> String {
         Outcome::ToReview { reasons } => format!("handed to review ({} reason(s))", reasons.len()),
         Outcome::Paused => "recorded while paused".to_string(),
     }
+}
+
+/// The fixed phrases of a rendering.
+struct Words {
+    valid: &'static str,
+    invalid: &'static str,
+    order: &'static str,
+    parties: &'static str,
+    sequencer: &'static str,
+    jurisdiction: &'static str,
+    entries: &'static str,
+    signatures: &'static str,
+    checkpoint: &'static str,
+    cosigned_by: &'static str,
+    steps: &'static str,
+    timeline: &'static str,
+    opened: &'static str,
+    clauses: &'static str,
+    attested_by: &'static str,
+    no_change: &'static str,
+    amended: &'static str,
+    activated: &'static str,
+    deactivated: &'static str,
+    owes: &'static str,
+    notify: &'static str,
+    rule: &'static str,
+    tripped: &'static str,
+    in_window: &'static str,
+    held: &'static str,
+    to_review: &'static str,
+    conflict: &'static str,
+    requested: &'static str,
+    eval_error: &'static str,
+    paused: &'static str,
+    review: &'static str,
+    approved: &'static str,
+    discarded: &'static str,
+    applied: &'static str,
+    signed_by: &'static str,
+    effective: &'static str,
+    final_terms: &'static str,
+    obligations: &'static str,
+    step_failed: &'static str,
+    at_entry: &'static str,
+    consistency: &'static str,
+    unset: &'static str,
+}
+
+const EN: Words = Words {
+    valid: "VALID",
+    invalid: "INVALID",
+    order: "Order",
+    parties: "parties",
+    sequencer: "sequenced by",
+    jurisdiction: "jurisdiction",
+    entries: "entries",
+    signatures: "signatures verified",
+    checkpoint: "included in log",
+    cosigned_by: "cosigned by",
+    steps: "Verification steps",
+    timeline: "Timeline",
+    opened: "Order opened",
+    clauses: "clauses",
+    attested_by: "attested by",
+    no_change: "no change",
+    amended: "amended",
+    activated: "activated clause",
+    deactivated: "deactivated clause",
+    owes: "owes",
+    notify: "notify",
+    rule: "rule",
+    tripped: "EVOLUTION CIRCUIT BREAKER TRIPPED: this amendment would exceed",
+    in_window: "automatic amendments already in the window",
+    held: "held until review",
+    to_review: "HANDED TO REVIEW, nothing applied",
+    conflict: "conflict on",
+    requested: "review requested by",
+    eval_error: "evaluation failed in",
+    paused: "recorded while the order waits for review; nothing evaluated",
+    review: "REVIEW",
+    approved: "approved the held amendment",
+    discarded: "discarded what was held",
+    applied: "applied",
+    signed_by: "signed by",
+    effective: "measured by the breaker at",
+    final_terms: "Terms now",
+    obligations: "Obligations",
+    step_failed: "failed at step",
+    at_entry: "entry",
+    consistency: "log consistency",
+    unset: "(unset)",
+};
+
+const ZH: Words = Words {
+    valid: "有效",
+    invalid: "无效",
+    order: "订单",
+    parties: "当事方",
+    sequencer: "排序方",
+    jurisdiction: "管辖法域",
+    entries: "条记录",
+    signatures: "个签名已验证",
+    checkpoint: "已收录于日志",
+    cosigned_by: "见证方联署",
+    steps: "验证步骤",
+    timeline: "变更时间线",
+    opened: "订单成立",
+    clauses: "条款",
+    attested_by: "证明方",
+    no_change: "无变更",
+    amended: "变更",
+    activated: "启用条款",
+    deactivated: "停用条款",
+    owes: "应付",
+    notify: "通知",
+    rule: "规则",
+    tripped: "演化熔断已触发：本次变更将超过",
+    in_window: "窗口内已有的自动变更",
+    held: "暂缓，待审核",
+    to_review: "转人工审核，未执行任何变更",
+    conflict: "冲突：",
+    requested: "要求审核的条款",
+    eval_error: "求值失败：",
+    paused: "订单等待审核期间记录的事实；未求值",
+    review: "审核",
+    approved: "批准暂缓的变更",
+    discarded: "放弃暂缓的内容",
+    applied: "已执行",
+    signed_by: "签署方",
+    effective: "熔断计时",
+    final_terms: "当前条款",
+    obligations: "付款义务",
+    step_failed: "失败于第",
+    at_entry: "记录",
+    consistency: "日志一致性",
+    unset: "（未设定）",
+};
+
+const DE: Words = Words {
+    valid: "GÜLTIG",
+    invalid: "UNGÜLTIG",
+    order: "Auftrag",
+    parties: "Parteien",
+    sequencer: "sequenziert von",
+    jurisdiction: "Rechtsordnung",
+    entries: "Einträge",
+    signatures: "Signaturen geprüft",
+    checkpoint: "enthalten im Log",
+    cosigned_by: "mitsigniert von",
+    steps: "Prüfschritte",
+    timeline: "Verlauf",
+    opened: "Auftrag eröffnet",
+    clauses: "Klauseln",
+    attested_by: "bezeugt von",
+    no_change: "keine Änderung",
+    amended: "geändert",
+    activated: "Klausel aktiviert",
+    deactivated: "Klausel deaktiviert",
+    owes: "schuldet",
+    notify: "benachrichtigen",
+    rule: "Regel",
+    tripped: "EVOLUTIONS-SICHERUNG AUSGELÖST: diese Änderung überschritte",
+    in_window: "automatische Änderungen bereits im Fenster",
+    held: "zurückgehalten bis zur Prüfung",
+    to_review: "ZUR PRÜFUNG ÜBERGEBEN, nichts angewendet",
+    conflict: "Konflikt bei",
+    requested: "Prüfung verlangt von",
+    eval_error: "Auswertung fehlgeschlagen in",
+    paused: "erfasst, während der Auftrag auf Prüfung wartet; nicht ausgewertet",
+    review: "PRÜFUNG",
+    approved: "zurückgehaltene Änderung genehmigt",
+    discarded: "Zurückgehaltenes verworfen",
+    applied: "angewendet",
+    signed_by: "signiert von",
+    effective: "von der Sicherung gemessen um",
+    final_terms: "Aktuelle Bedingungen",
+    obligations: "Zahlungspflichten",
+    step_failed: "gescheitert in Schritt",
+    at_entry: "Eintrag",
+    consistency: "Log-Konsistenz",
+    unset: "(nicht gesetzt)",
+};
+
+fn words(lang: Lang) -> &'static Words {
+    match lang {
+        Lang::En => &EN,
+        Lang::Zh => &ZH,
+        Lang::De => &DE,
+    }
+}
+
+/// Prints a value, with enum variants in `lang`.
+fn value(lang: Lang, value: &Value) -> String {
+    match value {
+        Value::Enum(variant) => glossary::word(lang, "variant", &variant.variant),
+        Value::List(items) => {
+            let items: Vec<String> = items.iter().map(|item| self::value(lang, item)).collect();
+            format!("[{}]", items.join(", "))
+        }
+        other => other.to_string(),
+    }
+}
+
+fn time(seconds: i64) -> String {
+    DisplayTimestamp(seconds).to_string()
+}
+
+/// `«title» (clause name, rule n)`.
+fn source(lang: Lang, program: &Program, clause: &str, rule: u32) -> String {
+    let title = program.clause(clause).map_or_else(
+        || clause.to_string(),
+        |compiled| contract_lang::render::title(&compiled.ir, lang),
+    );
+    format!(
+        "«{title}» ({clause}, {} {})",
+        words(lang).rule,
+        u64::from(rule) + 1
+    )
+}
+
+fn fields(lang: Lang, fields: &std::collections::BTreeMap<String, Value>) -> String {
+    let parts: Vec<String> = fields
+        .iter()
+        .map(|(name, field)| {
+            format!(
+                "{}: {}",
+                glossary::word(lang, "field", name),
+                value(lang, field)
+            )
+        })
+        .collect();
+    parts.join(", ")
+}
+
+fn amendment_line(lang: Lang, program: &Program, amendment: &Amendment) -> String {
+    let w = words(lang);
+    let before = amendment
+        .before
+        .as_ref()
+        .map_or_else(|| w.unset.to_string(), |before| value(lang, before));
+    format!(
+        "{} {}: {before} → {}  — {}",
+        w.amended,
+        glossary::term(lang, &amendment.term),
+        value(lang, &amendment.after),
+        source(lang, program, &amendment.clause, amendment.rule)
+    )
+}
+
+fn activation_line(lang: Lang, program: &Program, activation: &Activation) -> String {
+    let w = words(lang);
+    let verb = if activation.active {
+        w.activated
+    } else {
+        w.deactivated
+    };
+    format!(
+        "{verb} {}  — {}",
+        activation.target,
+        source(lang, program, &activation.clause, activation.rule)
+    )
+}
+
+fn obligation_line(lang: Lang, program: &Program, obligation: &Obligation) -> String {
+    format!(
+        "{} {} {} {} ({})  — {}",
+        glossary::word(lang, "party", &obligation.from),
+        words(lang).owes,
+        glossary::word(lang, "party", &obligation.to),
+        obligation.amount,
+        obligation.kind.keyword(),
+        source(lang, program, &obligation.clause, obligation.rule)
+    )
+}
+
+fn effects_lines(lang: Lang, program: &Program, effects: &Effects, indent: &str, out: &mut String) {
+    let w = words(lang);
+    for amendment in &effects.amendments {
+        let _ = writeln!(out, "{indent}{}", amendment_line(lang, program, amendment));
+    }
+    for activation in &effects.activations {
+        let _ = writeln!(
+            out,
+            "{indent}{}",
+            activation_line(lang, program, activation)
+        );
+    }
+    for obligation in &effects.obligations {
+        let _ = writeln!(
+            out,
+            "{indent}{}",
+            obligation_line(lang, program, obligation)
+        );
+    }
+    for notification in &effects.notifications {
+        let _ = writeln!(
+            out,
+            "{indent}{} {}: \"{}\"  — {}",
+            w.notify,
+            glossary::word(lang, "party", &notification.party),
+            notification.message,
+            source(lang, program, &notification.clause, notification.rule)
+        );
+    }
+}
+
+fn window_line(lang: Lang, program: &Program, amendment: &WindowAmendment) -> String {
+    let w = words(lang);
+    let mut changes: Vec<String> = amendment
+        .amendments
+        .iter()
+        .map(|a| amendment_line(lang, program, a))
+        .collect();
+    changes.extend(
+        amendment
+            .activations
+            .iter()
+            .map(|a| activation_line(lang, program, a)),
+    );
+    format!(
+        "#{} {} {} ({} {}; {}) → {}",
+        amendment.seq,
+        time(amendment.event_at),
+        glossary::kind_noun(lang, &amendment.event_kind),
+        w.attested_by,
+        amendment.attester,
+        fields(lang, &amendment.fields),
+        changes.join("; ")
+    )
+}
+
+/// The breaker's root-cause report as readable text: the policy, the amendments already in the
+/// window (each with the fact behind it) and the held amendment.
+pub fn render_breaker_report(
+    report: &BreakerReport,
+    held: &Effects,
+    program: &Program,
+    lang: Lang,
+) -> String {
+    let w = words(lang);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} {} / {} ({} {})",
+        w.tripped,
+        report.policy.max_automatic_amendments,
+        DisplayDuration(report.policy.window_seconds),
+        w.effective,
+        time(report.effective_at)
+    );
+    let _ = writeln!(
+        out,
+        "  {} ({} … {}]:",
+        w.in_window,
+        time(report.window_start),
+        time(report.effective_at)
+    );
+    for amendment in &report.in_window {
+        let _ = writeln!(out, "    {}", window_line(lang, program, amendment));
+    }
+    let _ = writeln!(out, "  {}:", w.held);
+    effects_lines(lang, program, held, "    ", &mut out);
+    out
+}
+
+fn reason_line(lang: Lang, program: &Program, reason: &ReviewReason) -> String {
+    let w = words(lang);
+    match reason {
+        ReviewReason::Conflict { subject, writers } => {
+            let writers: Vec<String> = writers
+                .iter()
+                .map(|writer| source(lang, program, &writer.clause, writer.rule))
+                .collect();
+            format!("{} {subject}: {}", w.conflict, writers.join(", "))
+        }
+        ReviewReason::Requested {
+            clause,
+            rule,
+            reason,
+        } => format!(
+            "{} {}: \"{reason}\"",
+            w.requested,
+            source(lang, program, clause, *rule)
+        ),
+        ReviewReason::EvaluationError {
+            clause,
+            rule,
+            message,
+        } => format!(
+            "{} {}: {message}",
+            w.eval_error,
+            source(lang, program, clause, *rule)
+        ),
+    }
+}
+
+fn entry_text(lang: Lang, report: &Report, entry: &VerifiedEntry, out: &mut String) {
+    let w = words(lang);
+    let program = &report.program;
+    let seq = entry.body.seq;
+    match (&entry.body.step, &entry.event) {
+        (Step::Genesis, _) => {
+            let clauses: Vec<String> = report
+                .contract
+                .clauses
+                .iter()
+                .map(|binding| {
+                    program.clause(&binding.name).map_or_else(
+                        || binding.name.clone(),
+                        |clause| {
+                            format!(
+                                "«{}» ({})",
+                                contract_lang::render::title(&clause.ir, lang),
+                                binding.name
+                            )
+                        },
+                    )
+                })
+                .collect();
+            let _ = writeln!(
+                out,
+                "#{seq}  {}  {} — {}: {}",
+                time(report.contract.genesis_at),
+                w.opened,
+                w.clauses,
+                clauses.join(", ")
+            );
+        }
+        (Step::Event(step), Some(event)) => {
+            let attester = entry.attester.as_deref().unwrap_or("?");
+            let _ = writeln!(
+                out,
+                "#{seq}  {}  {} ({} {}; {})",
+                time(event.at),
+                glossary::kind_noun(lang, &event.kind),
+                w.attested_by,
+                attester,
+                fields(lang, &event.fields)
+            );
+            if step.effective_at != event.at {
+                let _ = writeln!(out, "      {} {}", w.effective, time(step.effective_at));
+            }
+            match &step.outcome {
+                Outcome::Applied(effects) if effects.is_empty() => {
+                    let _ = writeln!(out, "      {}", w.no_change);
+                }
+                Outcome::Applied(effects) => effects_lines(lang, program, effects, "      ", out),
+                Outcome::BreakerTripped { held, report } => {
+                    for line in render_breaker_report(report, held, program, lang).lines() {
+                        let _ = writeln!(out, "      {line}");
+                    }
+                }
+                Outcome::ToReview { reasons } => {
+                    let _ = writeln!(out, "      {}", w.to_review);
+                    for reason in reasons {
+                        let _ = writeln!(out, "        {}", reason_line(lang, program, reason));
+                    }
+                }
+                Outcome::Paused => {
+                    let _ = writeln!(out, "      {}", w.paused);
+                }
+            }
+        }
+        (Step::Review(step), _) => {
+            let decision = match entry.review.as_ref().map(|review| review.decision) {
+                Some(Decision::Approve) => w.approved,
+                _ => w.discarded,
+            };
+            let note = entry
+                .review
+                .as_ref()
+                .map_or("", |review| review.note.as_str());
+            let signers: Vec<&str> = step.review.signatures.keys().map(String::as_str).collect();
+            let _ = writeln!(
+                out,
+                "#{seq}  {} ({} {}): {decision} — \"{note}\"",
+                w.review,
+                w.signed_by,
+                signers.join(", ")
+            );
+            if !step.applied.is_empty() {
+                let _ = writeln!(out, "      {}:", w.applied);
+                effects_lines(lang, program, &step.applied, "        ", out);
+            }
+        }
+        (Step::Event(_), None) => {}
+    }
+    let _ = writeln!(
+        out,
+        "      {}: {}  [{}]",
+        w.signed_by,
+        entry.signers.join(", "),
+        entry.hash.short()
+    );
+}
+
+/// The verdict, the steps and the timeline of a verified order.
+pub fn render_report(report: &Report, lang: Lang) -> String {
+    let w = words(lang);
+    let contract = &report.contract;
+    let mut out = String::new();
+    let parties: Vec<&str> = contract.parties.keys().map(String::as_str).collect();
+    let _ = writeln!(
+        out,
+        "{} — {} {} ({})",
+        w.valid, w.order, contract.order_ref, report.order
+    );
+    let _ = writeln!(
+        out,
+        "{}: {}; {} {}; {}: {}",
+        w.parties,
+        parties.join(", "),
+        w.sequencer,
+        contract.sequencer,
+        w.jurisdiction,
+        contract.jurisdiction
+    );
+    let _ = writeln!(
+        out,
+        "{} {}, {} {}; {} {} @ {} ({} {})",
+        report.entries.len(),
+        w.entries,
+        report.signatures_checked,
+        w.signatures,
+        w.checkpoint,
+        report.checkpoint.origin(),
+        report.checkpoint.size(),
+        w.cosigned_by,
+        report.witnesses.join(", ")
+    );
+    if let Some(consistency) = &report.consistency {
+        let _ = writeln!(out, "{}: {consistency:?}", w.consistency);
+    }
+    let _ = writeln!(out, "\n{}:", w.steps);
+    for (number, name) in STEPS {
+        if number == 8 && report.consistency.is_none() {
+            continue;
+        }
+        let _ = writeln!(out, "  {number}. {name} ✓");
+    }
+    let _ = writeln!(out, "\n{}:", w.timeline);
+    for entry in &report.entries {
+        entry_text(lang, report, entry, &mut out);
+    }
+    let _ = writeln!(out, "\n{}:", w.final_terms);
+    for (name, term) in report.state.terms() {
+        let _ = writeln!(
+            out,
+            "  {}: {}",
+            glossary::term(lang, name),
+            value(lang, term)
+        );
+    }
+    if !report.state.obligations.is_empty() {
+        let _ = writeln!(out, "{}:", w.obligations);
+        for total in &report.state.obligations {
+            let amount = contract_lang::value::Money {
+                minor: total.minor,
+                currency: total.currency,
+            };
+            let _ = writeln!(
+                out,
+                "  {} {} {} {amount} ({})",
+                glossary::word(lang, "party", &total.from),
+                w.owes,
+                glossary::word(lang, "party", &total.to),
+                total.kind.keyword()
+            );
+        }
+    }
+    out
+}
+
+/// The verdict for a rejected bundle.
+pub fn render_error(error: &VerifyError, lang: Lang) -> String {
+    let w = words(lang);
+    let entry = error
+        .entry()
+        .map(|index| format!(", {} {index}", w.at_entry))
+        .unwrap_or_default();
+    format!(
+        "{} — {} {}{entry}\n  {error}\n",
+        w.invalid,
+        w.step_failed,
+        error.step()
+    )
+}
+
+fn effects_json(effects: &Effects) -> serde_json::Value {
+    json!({
+        "amendments": effects.amendments.iter().map(|a| json!({
+            "clause": a.clause, "rule": a.rule, "term": a.term,
+            "before": a.before.as_ref().map(ToString::to_string), "after": a.after.to_string(),
+        })).collect::<Vec<_>>(),
+        "activations": effects.activations.iter().map(|a| json!({
+            "clause": a.clause, "rule": a.rule, "target": a.target, "active": a.active,
+        })).collect::<Vec<_>>(),
+        "obligations": effects.obligations.iter().map(|o| json!({
+            "clause": o.clause, "rule": o.rule, "kind": o.kind.keyword(), "from": o.from,
+            "to": o.to, "amount": o.amount.to_string(),
+        })).collect::<Vec<_>>(),
+        "notifications": effects.notifications.iter().map(|n| json!({
+            "clause": n.clause, "rule": n.rule, "party": n.party, "message": n.message,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn fields_json(fields: &std::collections::BTreeMap<String, Value>) -> serde_json::Value {
+    serde_json::Value::Object(
+        fields
+            .iter()
+            .map(|(name, value)| (name.clone(), json!(value.to_string())))
+            .collect(),
+    )
+}
+
+fn entry_json(entry: &VerifiedEntry, lang: Lang, program: &Program) -> serde_json::Value {
+    let mut object = json!({
+        "seq": entry.body.seq,
+        "hash": entry.hash.to_string(),
+        "state": entry.body.state.to_string(),
+        "leaf_index": entry.leaf_index,
+        "signed_by": entry.signers,
+    });
+    let step = match (&entry.body.step, &entry.event) {
+        (Step::Genesis, _) => json!({ "type": "genesis" }),
+        (Step::Event(step), Some(event)) => {
+            let outcome = match &step.outcome {
+                Outcome::Applied(effects) => {
+                    json!({ "type": "applied", "effects": effects_json(effects) })
+                }
+                Outcome::BreakerTripped { held, report } => json!({
+                    "type": "breaker_tripped",
+                    "held": effects_json(held),
+                    "window_start": time(report.window_start),
+                    "in_window": report.in_window.iter().map(|a| json!({
+                        "seq": a.seq, "event_kind": a.event_kind, "event_at": time(a.event_at),
+                        "attester": a.attester, "fields": fields_json(&a.fields),
+                        "event": a.event.to_string(),
+                        "amendments": effects_json(&Effects {
+                            amendments: a.amendments.clone(),
+                            activations: a.activations.clone(),
+                            ..Effects::default()
+                        }),
+                    })).collect::<Vec<_>>(),
+                    "report": render_breaker_report(report, held, program, lang),
+                }),
+                Outcome::ToReview { reasons } => json!({
+                    "type": "to_review",
+                    "reasons": reasons.iter().map(|r| reason_line(lang, program, r)).collect::<Vec<_>>(),
+                }),
+                Outcome::Paused => json!({ "type": "paused" }),
+            };
+            json!({
+                "type": "event",
+                "kind": event.kind,
+                "at": time(event.at),
+                "effective_at": time(step.effective_at),
+                "attester": entry.attester,
+                "fields": fields_json(&event.fields),
+                "outcome": outcome,
+            })
+        }
+        (Step::Review(step), _) => json!({
+            "type": "review",
+            "decision": entry.review.as_ref().map(|r| match r.decision {
+                Decision::Approve => "approve",
+                Decision::Discard => "discard",
+            }),
+            "note": entry.review.as_ref().map(|r| r.note.clone()),
+            "applied": effects_json(&step.applied),
+        }),
+        (Step::Event(_), None) => json!(null),
+    };
+    if let Some(map) = object.as_object_mut() {
+        map.insert("step".to_string(), step);
+    }
+    object
+}
+
+/// A verified order for apps: the verdict, the steps, the timeline and the final state.
+pub fn report_json(report: &Report, lang: Lang) -> serde_json::Value {
+    let contract = &report.contract;
+    json!({
+        "valid": true,
+        "order": report.order.to_string(),
+        "order_ref": contract.order_ref,
+        "parties": contract.parties.iter().map(|(role, key)| (role.clone(), json!(key.to_string()))).collect::<serde_json::Map<_, _>>(),
+        "sequencer": contract.sequencer,
+        "jurisdiction": contract.jurisdiction,
+        "entries": report.entries.len(),
+        "signatures_checked": report.signatures_checked,
+        "checkpoint": {
+            "origin": report.checkpoint.origin(),
+            "size": report.checkpoint.size(),
+            "root": crate::model::hex(report.checkpoint.root()),
+            "cosigned_by": report.witnesses,
+        },
+        "consistency": report.consistency,
+        "breaker": report.breaker,
+        "steps": STEPS.iter()
+            .filter(|(number, _)| *number != 8 || report.consistency.is_some())
+            .map(|(number, name)| json!({ "step": number, "name": name, "ok": true }))
+            .collect::<Vec<_>>(),
+        "timeline": report.entries.iter().map(|e| entry_json(e, lang, &report.program)).collect::<Vec<_>>(),
+        "terms": report.state.terms().iter().map(|(k, v)| (k.clone(), json!(v.to_string()))).collect::<serde_json::Map<_, _>>(),
+        "obligations": report.state.obligations.iter().map(|t| json!({
+            "kind": t.kind.keyword(), "from": t.from, "to": t.to,
+            "amount": contract_lang::value::Money { minor: t.minor, currency: t.currency }.to_string(),
+        })).collect::<Vec<_>>(),
+        "text": render_report(report, lang),
+    })
+}
+
+/// A rejected bundle for apps.
+pub fn error_json(error: &VerifyError, lang: Lang) -> serde_json::Value {
+    let step_name = STEPS
+        .iter()
+        .find(|(number, _)| *number == error.step())
+        .map(|(_, name)| *name);
+    let evidence = match error {
+        VerifyError::Consistency(crate::bundle::ConsistencyError::Rollback(evidence))
+        | VerifyError::Consistency(crate::bundle::ConsistencyError::Fork(evidence)) => {
+            serde_json::to_value(evidence).unwrap_or(serde_json::Value::Null)
+        }
+        _ => serde_json::Value::Null,
+    };
+    json!({
+        "valid": false,
+        "step": error.step(),
+        "step_name": step_name,
+        "entry": error.entry(),
+        "code": error.code(),
+        "message": error.to_string(),
+        "evidence": evidence,
+        "text": render_error(error, lang),
+    })
 }

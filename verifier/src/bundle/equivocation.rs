@@ -103,3 +103,43 @@ impl EquivocationProof {
         decode_plain("equivocation proof", bytes)
     }
 }
+
+/// Looks for an equivocation between two bundles of the same order: the first position where
+/// both carry an entry, the entries differ, and both are signed by the sequencer.
+pub fn find_in_bundles(
+    first: &super::Bundle,
+    second: &super::Bundle,
+) -> Result<Option<EquivocationProof>, EquivocationError> {
+    if first.contract.body != second.contract.body {
+        return Err(EquivocationError::WrongOrder);
+    }
+    let entries = |bundle: &super::Bundle| -> Result<Vec<SignedEntry>, EquivocationError> {
+        bundle
+            .entries
+            .iter()
+            .map(|bytes| {
+                super::BundleEntry::from_bytes(bytes)
+                    .map(|entry| entry.entry)
+                    .map_err(EquivocationError::Decode)
+            })
+            .collect()
+    };
+    let (left, right) = (entries(first)?, entries(second)?);
+    for a in &left {
+        let Ok(body) = a.entry() else { continue };
+        for b in &right {
+            if a.body == b.body || b.entry().map(|other| other.seq) != Ok(body.seq) {
+                continue;
+            }
+            let proof = EquivocationProof {
+                contract: first.contract.clone(),
+                first: a.clone(),
+                second: b.clone(),
+            };
+            if proof.check().is_ok() {
+                return Ok(Some(proof));
+            }
+        }
+    }
+    Ok(None)
+}

@@ -93,13 +93,13 @@ impl VerifyError {
 /// Step 1: the bytes are not a well-formed bundle.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum DecodeError {
-    #[error("bundle: {0}")]
+    #[error("{0}")]
     Bundle(ModelError),
-    #[error("contract: {0}")]
+    #[error("{0}")]
     Contract(ModelError),
     #[error("entry {index}: {error}")]
     Entry { index: u64, error: ModelError },
-    #[error("head: {0}")]
+    #[error("{0}")]
     Head(ModelError),
     #[error("checkpoint: {0}")]
     Checkpoint(NoteError),

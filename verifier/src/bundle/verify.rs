@@ -402,7 +402,7 @@ fn check_structure(
                         key: step.event.attester.to_string(),
                     })
                 })?;
-                if !grant.kinds.iter().any(|kind| *kind == event.kind) {
+                if !grant.kinds.contains(&event.kind) {
                     return Err(fail(EntryError::UnauthorisedAttester {
                         attester: grant.name.clone(),
                         kind: event.kind.clone(),

@@ -62,7 +62,7 @@ pub enum Step {
     /// The order started (the contract is the bundle's; its hash is the order id).
     Genesis,
     /// A signed fact arrived.
-    Event(EventStep),
+    Event(Box<EventStep>),
     /// The parties decided on what was held.
     Review(ReviewStep),
 }

@@ -23,7 +23,7 @@ pub enum SetupError {
     #[error("the sequencer `{0}` is not a party")]
     SequencerNotAParty(String),
     #[error("initial terms: {0}")]
-    Terms(VocabError),
+    Terms(Box<VocabError>),
     #[error("clause `{0}` is bound twice")]
     DuplicateClause(String),
     #[error("clause `{0}` is not in the compiled program")]
@@ -37,7 +37,7 @@ pub enum SetupError {
     #[error("clause `{name}`: {message}")]
     Params { name: String, message: String },
     #[error("attester key {0} is granted twice")]
-    DuplicateAttester(PublicKey),
+    DuplicateAttester(String),
     #[error(
         "attester `{name}` is granted event kind `{kind}`, which the vocabulary does not declare"
     )]
@@ -55,14 +55,15 @@ pub enum ApplyError {
     Decode(#[from] ModelError),
     #[error("the event is for order {found}, not {expected}")]
     WrongOrder { expected: OrderId, found: OrderId },
+    /// The key, in hex.
     #[error("key {0} is not an attester of this order")]
-    UnknownAttester(PublicKey),
+    UnknownAttester(String),
     #[error("attester `{attester}` may not attest `{kind}` events")]
     NotAuthorised { attester: String, kind: String },
     #[error("the attester's signature does not verify")]
     BadEventSignature,
     #[error("the event does not fit the vocabulary: {0}")]
-    InvalidEvent(VocabError),
+    InvalidEvent(Box<VocabError>),
     #[error("event {0} was already recorded")]
     DuplicateEvent(Digest),
     #[error("the order has reached the largest sequence number")]
@@ -161,7 +162,7 @@ impl Machine {
         program
             .vocabulary
             .check_terms(&contract.terms)
-            .map_err(SetupError::Terms)?;
+            .map_err(|error| SetupError::Terms(Box::new(error)))?;
         let mut names = BTreeSet::new();
         let mut clauses = Vec::with_capacity(contract.clauses.len());
         for binding in &contract.clauses {
@@ -185,7 +186,7 @@ impl Machine {
                 .insert(grant.key, (grant.name.clone(), kinds))
                 .is_some()
             {
-                return Err(SetupError::DuplicateAttester(grant.key));
+                return Err(SetupError::DuplicateAttester(grant.key.to_string()));
             }
         }
         Ok(Machine {
@@ -218,7 +219,7 @@ impl Machine {
         let (name, kinds) = self
             .attesters
             .get(key)
-            .ok_or(ApplyError::UnknownAttester(*key))?;
+            .ok_or_else(|| ApplyError::UnknownAttester(key.to_string()))?;
         if kinds.contains(kind) {
             Ok(name)
         } else {
@@ -306,7 +307,7 @@ impl Machine {
         self.program
             .vocabulary
             .check_event(&lang_event)
-            .map_err(ApplyError::InvalidEvent)?;
+            .map_err(|error| ApplyError::InvalidEvent(Box::new(error)))?;
         if seen.contains_event(&event_hash) {
             return Err(ApplyError::DuplicateEvent(event_hash));
         }
@@ -358,11 +359,11 @@ impl Machine {
             })
         };
 
-        let step = Step::Event(EventStep {
+        let step = Step::Event(Box::new(EventStep {
             event: signed.clone(),
             effective_at,
             outcome,
-        });
+        }));
         let body = EntryBody::new(self.order, seq, state.head, step, next.hash()?);
         Ok(Transition {
             body,

@@ -1,0 +1,275 @@
+//! `pactum-verify`: verify an order's bundle on your own machine.
+//!
+//! ```text
+//! pactum-verify BUNDLE --trust FILE [--state-dir DIR] [--lang en|zh|de] [--format text|json]
+//! pactum-verify example-bundle -o FILE --trust-out FILE
+//! pactum-verify equivocation A B [--contract FILE] [--out FILE] [--format text|json]
+//! ```
+//!
+//! Exit status: 0 valid, 1 invalid (the first failing step and entry are named), 2 usage or I/O.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{anyhow, Context as _};
+use clap::{Parser, Subcommand, ValueEnum};
+use verifier::bundle::build::example;
+use verifier::bundle::equivocation::find_in_bundles;
+use verifier::bundle::{verify_bundle, Bundle, EquivocationProof, TrustFile, VerifyOptions};
+use verifier::model::{SignedContract, SignedEntry};
+use verifier::timeline::{self, Lang};
+
+#[derive(Parser)]
+#[command(
+    name = "pactum-verify",
+    version,
+    about = "Verify a Pactum order bundle: signatures, hash chain, replay of every amendment, circuit breaker, log inclusion and witness cosignatures",
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// The bundle to verify.
+    #[arg(required = true)]
+    bundle: Option<PathBuf>,
+    #[command(flatten)]
+    verify: VerifyArgs,
+}
+
+#[derive(clap::Args)]
+struct VerifyArgs {
+    /// Trust file (JSON or TOML): the log key, witness keys and quorum, pinned party keys.
+    #[arg(long, value_name = "FILE")]
+    trust: Option<PathBuf>,
+    /// Remember the last checkpoint per log here and check consistency with it.
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "en")]
+    lang: LangArg,
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+    /// Worker threads for decoding and signatures (0: every core).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write the air-freight example bundle and a trust file that accepts it.
+    ExampleBundle {
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        trust_out: PathBuf,
+    },
+    /// Check two bundles (or two signed entries) for an equivocation by the sequencer.
+    Equivocation {
+        first: PathBuf,
+        second: PathBuf,
+        /// With signed entry files: a bundle or signed contract naming the sequencer's key.
+        #[arg(long, value_name = "FILE")]
+        contract: Option<PathBuf>,
+        /// Write the proof (canonical CBOR) here when one is found.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LangArg {
+    En,
+    Zh,
+    De,
+}
+
+impl From<LangArg> for Lang {
+    fn from(lang: LangArg) -> Lang {
+        match lang {
+            LangArg::En => Lang::En,
+            LangArg::Zh => Lang::Zh,
+            LangArg::De => Lang::De,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+/// A run's result: a verdict (valid or not) or a usage / I/O failure.
+enum Verdict {
+    Valid,
+    Invalid,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let result = match cli.command {
+        Some(Command::ExampleBundle { output, trust_out }) => write_example(&output, &trust_out),
+        Some(Command::Equivocation {
+            first,
+            second,
+            contract,
+            out,
+            format,
+        }) => equivocation(&first, &second, contract.as_deref(), out.as_deref(), format),
+        None => match cli.bundle {
+            Some(bundle) => verify(&bundle, &cli.verify),
+            None => Err(anyhow!("no bundle given")),
+        },
+    };
+    match result {
+        Ok(Verdict::Valid) => ExitCode::SUCCESS,
+        Ok(Verdict::Invalid) => ExitCode::from(1),
+        Err(error) => {
+            eprintln!("pactum-verify: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+fn verify(bundle: &Path, args: &VerifyArgs) -> anyhow::Result<Verdict> {
+    let trust_path = args
+        .trust
+        .as_ref()
+        .ok_or_else(|| anyhow!("--trust FILE is required to verify a bundle"))?;
+    let trust_text = std::fs::read_to_string(trust_path)
+        .with_context(|| format!("cannot read {}", trust_path.display()))?;
+    let trust = TrustFile::parse(&trust_text)
+        .and_then(|file| file.trust())
+        .with_context(|| format!("{}", trust_path.display()))?;
+    let bytes = read(bundle)?;
+    let options = VerifyOptions {
+        state_dir: args.state_dir.clone(),
+        threads: args.threads,
+    };
+    let lang = Lang::from(args.lang);
+    match verify_bundle(&bytes, &trust, &options) {
+        Ok(report) => {
+            match args.format {
+                Format::Text => print!("{}", timeline::render_report(&report, lang)),
+                Format::Json => println!("{}", timeline::report_json(&report, lang)),
+            }
+            Ok(Verdict::Valid)
+        }
+        Err(verifier::bundle::VerifyError::Consistency(
+            verifier::bundle::ConsistencyError::Io(message),
+        )) => Err(anyhow!("state directory: {message}")),
+        Err(error) => {
+            match args.format {
+                Format::Text => print!("{}", timeline::render_error(&error, lang)),
+                Format::Json => println!("{}", timeline::error_json(&error, lang)),
+            }
+            Ok(Verdict::Invalid)
+        }
+    }
+}
+
+fn write_example(output: &Path, trust_out: &Path) -> anyhow::Result<Verdict> {
+    let example = example().map_err(|error| anyhow!("building the example: {error}"))?;
+    std::fs::write(output, &example.bytes)
+        .with_context(|| format!("cannot write {}", output.display()))?;
+    let trust = TrustFile::from_trust(&example.trust);
+    let text = if trust_out.extension().is_some_and(|ext| ext == "json") {
+        trust.to_json()
+    } else {
+        trust.to_toml()
+    }
+    .map_err(|error| anyhow!("{error}"))?;
+    std::fs::write(trust_out, text)
+        .with_context(|| format!("cannot write {}", trust_out.display()))?;
+    eprintln!(
+        "wrote {} ({} entries, {} bytes) and {}",
+        output.display(),
+        example.bundle.entries.len(),
+        example.bytes.len(),
+        trust_out.display()
+    );
+    Ok(Verdict::Valid)
+}
+
+fn equivocation(
+    first: &Path,
+    second: &Path,
+    contract: Option<&Path>,
+    out: Option<&Path>,
+    format: Format,
+) -> anyhow::Result<Verdict> {
+    let (a, b) = (read(first)?, read(second)?);
+    let found = match (Bundle::from_bytes(&a), Bundle::from_bytes(&b)) {
+        (Ok(a), Ok(b)) => find_in_bundles(&a, &b).map_err(|error| anyhow!("{error}"))?,
+        _ => {
+            let entry = |bytes: &[u8], path: &Path| {
+                SignedEntry::from_bytes(bytes).map_err(|error| {
+                    anyhow!(
+                        "{} is neither a bundle nor a signed entry: {error}",
+                        path.display()
+                    )
+                })
+            };
+            let contract_path =
+                contract.ok_or_else(|| anyhow!("--contract FILE is needed with signed entries"))?;
+            let contract_bytes = read(contract_path)?;
+            let contract = match Bundle::from_bytes(&contract_bytes) {
+                Ok(bundle) => bundle.contract,
+                Err(_) => SignedContract::from_bytes(&contract_bytes)
+                    .map_err(|error| anyhow!("{}: {error}", contract_path.display()))?,
+            };
+            let proof = EquivocationProof {
+                contract,
+                first: entry(&a, first)?,
+                second: entry(&b, second)?,
+            };
+            proof.check().is_ok().then_some(proof)
+        }
+    };
+    let Some(proof) = found else {
+        match format {
+            Format::Text => println!("no equivocation: the two histories do not conflict"),
+            Format::Json => println!("{}", serde_json::json!({ "equivocation": false })),
+        }
+        return Ok(Verdict::Valid);
+    };
+    let facts = proof.check().map_err(|error| anyhow!("{error}"))?;
+    if let Some(out) = out {
+        let bytes = proof.to_bytes().map_err(|error| anyhow!("{error}"))?;
+        std::fs::write(out, bytes).with_context(|| format!("cannot write {}", out.display()))?;
+    }
+    match format {
+        Format::Text => println!(
+            "EQUIVOCATION: the sequencer `{}` signed two different entries at position {} of order {}\n  first:  {}\n  second: {}",
+            facts.sequencer, facts.seq, facts.order, facts.first, facts.second
+        ),
+        Format::Json => println!(
+            "{}",
+            serde_json::json!({
+                "equivocation": true,
+                "order": facts.order.to_string(),
+                "seq": facts.seq,
+                "sequencer": facts.sequencer,
+                "first": facts.first.to_string(),
+                "second": facts.second.to_string(),
+            })
+        ),
+    }
+    Ok(Verdict::Invalid)
+}
