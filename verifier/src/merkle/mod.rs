@@ -32,7 +32,7 @@ pub use verify::{verify_consistency, verify_inclusion, ProofError};
 /// A SHA-256 hash: a leaf hash, an interior node hash or a root.
 pub type Hash = [u8; 32];
 
-/// Length of a [`Hash`].
+/// Length of a [`Hash`](type@Hash).
 pub const HASH_LENGTH: usize = 32;
 
 /// The root of the empty tree: SHA-256 of the empty string (RFC 9162 §2.1.1).

@@ -6,8 +6,6 @@
 //! root of a range of leaves whose start is aligned to a power of two at least as large as the
 //! range, so it is the right fold of at most 63 complete subtrees that the store holds.
 
-use std::collections::BTreeMap;
-
 use super::store::{stored_hash_count, stored_hash_index, HashStore};
 use super::{node_hash, Hash, MerkleError, EMPTY_ROOT, MAX_TREE_SIZE};
 
@@ -26,8 +24,9 @@ pub fn stored_hashes_for_append<S: HashStore + ?Sized>(
 /// write them all at [`stored_hash_count`]`(size)` with a single
 /// [`HashStore::write_hashes`] call.
 ///
-/// Only the roots of the complete subtrees of the current tree are read from the store (one
-/// read, at most 62 hashes); everything else comes from the batch itself.
+/// One store read fetches the older hashes the batch needs: left siblings completed before the
+/// batch, each a maximal complete subtree of the current tree (at most 62, and on average one
+/// for a single append). Everything else comes from the batch itself.
 pub fn stored_hashes_for_appends<S: HashStore + ?Sized>(
     size: u64,
     leaf_hashes: &[Hash],
@@ -39,28 +38,33 @@ pub fn stored_hashes_for_appends<S: HashStore + ?Sized>(
         .filter(|&n| n <= MAX_TREE_SIZE)
         .ok_or(MerkleError::SizeTooLarge(size))?;
     let batch_start = stored_hash_count(size)?;
-    // Any left sibling an append needs that is older than the batch is a maximal complete
-    // subtree of the current tree (its parent is not complete yet), so reading those suffices.
-    let frontier_indexes = subtree_indexes(0, size)?;
-    let frontier: BTreeMap<u64, Hash> = frontier_indexes
-        .iter()
-        .copied()
-        .zip(store.read_hashes(&frontier_indexes)?)
-        .collect();
 
-    let mut pending: Vec<Hash> =
-        Vec::with_capacity(leaf_hashes.len().saturating_mul(2).saturating_add(64));
+    // First pass, arithmetic only: which older hashes will be needed.
+    let mut older: Vec<u64> = Vec::new();
+    for n in size..new_size {
+        for level in 0..n.trailing_ones() {
+            let sibling = left_sibling(n, level)?;
+            if sibling < batch_start && !older.contains(&sibling) {
+                older.push(sibling);
+            }
+        }
+    }
+    let older_hashes = store.read_hashes(&older)?;
+
+    let mut pending: Vec<Hash> = Vec::with_capacity(leaf_hashes.len().saturating_mul(2) + 62);
     for (leaf, n) in leaf_hashes.iter().zip(size..new_size) {
         let mut hash = *leaf;
         pending.push(hash);
         for level in 0..n.trailing_ones() {
-            // The node containing leaf n at this level is odd; its left sibling is complete.
-            let sibling = stored_hash_index(level, (n >> level) - 1)?;
+            let sibling = left_sibling(n, level)?;
             let left = match sibling.checked_sub(batch_start) {
                 Some(offset) => usize::try_from(offset)
                     .ok()
                     .and_then(|offset| pending.get(offset)),
-                None => frontier.get(&sibling),
+                None => older
+                    .iter()
+                    .position(|&index| index == sibling)
+                    .and_then(|position| older_hashes.get(position)),
             }
             .ok_or(super::StoreError::Missing(sibling))?;
             hash = node_hash(left, &hash);
@@ -68,6 +72,12 @@ pub fn stored_hashes_for_appends<S: HashStore + ?Sized>(
         }
     }
     Ok(pending)
+}
+
+/// Stored index of the complete left sibling that appending leaf `n` combines with at `level`
+/// (for `level < trailing_ones(n)`, the node holding leaf `n` at that level is odd).
+fn left_sibling(n: u64, level: u32) -> Result<u64, MerkleError> {
+    stored_hash_index(level, (n >> level) - 1)
 }
 
 /// Root of the tree made of the first `size` leaves of the log in `store`.
