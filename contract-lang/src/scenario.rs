@@ -33,7 +33,7 @@ use serde::Serialize;
 pub use doc::{EventDoc, ExpectDoc, FileDoc, ScenarioDoc, StateDoc};
 pub use effects::Effect;
 pub use session::Session;
-pub use values::{constant, from_source, from_toml, EnumLookup};
+pub use values::{from_source, from_toml};
 
 use crate::compile::{compile_program, CompileResult, SourceInput};
 use crate::eval::Outcome;

@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use super::values::{from_source, EnumLookup};
+use super::values::from_source;
 use crate::eval::Outcome;
 use crate::ir::TransferKind;
 use crate::value::{DisplayText, Money, Type, Value};
@@ -110,7 +110,6 @@ pub fn of_outcome(outcome: &Outcome) -> Vec<Effect> {
 
 /// Parses an expected effect such as `pay seller -> buyer 150.00 EUR`.
 pub fn parse(text: &str, vocabulary: &Vocabulary) -> Result<Effect, String> {
-    let enums: &EnumLookup<'_> = &|name: &str| vocabulary.enums.get(name).cloned();
     let text = text.trim();
     let (verb, rest) = split_word(text);
     match verb {
@@ -126,7 +125,7 @@ pub fn parse(text: &str, vocabulary: &Vocabulary) -> Result<Effect, String> {
                 .terms
                 .get(term)
                 .ok_or_else(|| format!("`{text}`: no term `{term}` is declared"))?;
-            let value = from_source(value.trim(), ty, enums)?;
+            let value = from_source(value.trim(), ty, vocabulary)?;
             Ok(Effect::Set {
                 term: term.to_string(),
                 value,
@@ -146,7 +145,7 @@ pub fn parse(text: &str, vocabulary: &Vocabulary) -> Result<Effect, String> {
             if from.is_empty() || to.is_empty() {
                 return Err(format!("`{text}`: expected `{verb} FROM -> TO AMOUNT`"));
             }
-            match from_source(amount, &Type::Money, enums)? {
+            match from_source(amount, &Type::Money, vocabulary)? {
                 Value::Money(amount) => Ok(Effect::Transfer {
                     kind,
                     from: from.to_string(),
@@ -160,11 +159,11 @@ pub fn parse(text: &str, vocabulary: &Vocabulary) -> Result<Effect, String> {
             let (party, message) = split_word(rest);
             Ok(Effect::Notify {
                 party: party.to_string(),
-                message: text_value(message, enums)?,
+                message: text_value(message, vocabulary)?,
             })
         }
         "review" => Ok(Effect::Review {
-            reason: text_value(rest, enums)?,
+            reason: text_value(rest, vocabulary)?,
         }),
         "activate" | "deactivate" if !rest.is_empty() && !rest.contains(char::is_whitespace) => {
             Ok(Effect::Activate {
@@ -179,8 +178,8 @@ pub fn parse(text: &str, vocabulary: &Vocabulary) -> Result<Effect, String> {
     }
 }
 
-fn text_value(source: &str, enums: &EnumLookup<'_>) -> Result<String, String> {
-    match from_source(source, &Type::Text, enums)? {
+fn text_value(source: &str, vocabulary: &Vocabulary) -> Result<String, String> {
+    match from_source(source, &Type::Text, vocabulary)? {
         Value::Text(text) => Ok(text),
         _ => Err(format!("`{source}` is not a text")),
     }

@@ -7,10 +7,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::doc::EventDoc;
-use super::values::{from_toml, EnumLookup};
+use super::values::from_toml;
 use crate::eval::{bind_params, evaluate, BoundClause, Event, Outcome, State};
 use crate::ir::Program;
 use crate::value::{Type, Value};
+use crate::vocab::Vocabulary;
 
 pub struct Session {
     pub program: Program,
@@ -35,13 +36,8 @@ impl Session {
                 "params are given for clause `{unknown}`, which is not part of this scenario"
             ));
         }
-        let (params, state) = {
-            let enums = enum_lookup(&program);
-            (
-                bind_all(&program, params, &enums)?,
-                initial_state(&program, terms, &enums)?,
-            )
-        };
+        let params = bind_all(&program, params)?;
+        let state = initial_state(&program.vocabulary, terms)?;
         Ok(Session {
             program,
             jurisdiction,
@@ -58,8 +54,7 @@ impl Session {
             .events
             .get(&doc.kind)
             .ok_or_else(|| format!("no event kind `{}` is declared", doc.kind))?;
-        let enums = enum_lookup(&self.program);
-        let at = match from_toml(&doc.at, &Type::Timestamp, &enums)
+        let at = match from_toml(&doc.at, &Type::Timestamp, vocabulary)
             .map_err(|error| format!("`at`: {error}"))?
         {
             Value::Timestamp(at) => at,
@@ -70,8 +65,8 @@ impl Session {
             let ty = declared
                 .get(name)
                 .ok_or_else(|| format!("event `{}` has no field `{name}`", doc.kind))?;
-            let value =
-                from_toml(value, ty, &enums).map_err(|error| format!("field `{name}`: {error}"))?;
+            let value = from_toml(value, ty, vocabulary)
+                .map_err(|error| format!("field `{name}`: {error}"))?;
             fields.insert(name.clone(), value);
         }
         let event = Event {
@@ -141,19 +136,13 @@ impl Session {
             .terms
             .get(name)
             .ok_or_else(|| format!("no term `{name}` is declared in the vocabulary"))?;
-        from_toml(value, ty, &enum_lookup(&self.program))
+        from_toml(value, ty, &self.program.vocabulary)
     }
-}
-
-/// Enum variants from the program's vocabulary.
-pub fn enum_lookup(program: &Program) -> impl Fn(&str) -> Option<Vec<String>> + '_ {
-    move |name: &str| program.vocabulary.enums.get(name).cloned()
 }
 
 fn bind_all(
     program: &Program,
     params: &BTreeMap<String, toml::Table>,
-    enums: &EnumLookup<'_>,
 ) -> Result<Vec<BTreeMap<String, Value>>, String> {
     let mut bound = Vec::new();
     for clause in &program.clauses {
@@ -165,7 +154,7 @@ fn bind_all(
                 .iter()
                 .find(|param| param.name == *name)
                 .ok_or_else(|| format!("clause `{}` has no param `{name}`", clause.name))?;
-            let value = from_toml(value, &param.ty, enums)
+            let value = from_toml(value, &param.ty, &program.vocabulary)
                 .map_err(|error| format!("param `{}.{name}`: {error}", clause.name))?;
             given.insert(name.clone(), value);
         }
@@ -174,24 +163,18 @@ fn bind_all(
     Ok(bound)
 }
 
-fn initial_state(
-    program: &Program,
-    terms: &toml::Table,
-    enums: &EnumLookup<'_>,
-) -> Result<State, String> {
+fn initial_state(vocabulary: &Vocabulary, terms: &toml::Table) -> Result<State, String> {
     let mut state = State::default();
     for (name, value) in terms {
-        let ty = program
-            .vocabulary
+        let ty = vocabulary
             .terms
             .get(name)
             .ok_or_else(|| format!("no term `{name}` is declared in the vocabulary"))?;
         let value =
-            from_toml(value, ty, enums).map_err(|error| format!("term `{name}`: {error}"))?;
+            from_toml(value, ty, vocabulary).map_err(|error| format!("term `{name}`: {error}"))?;
         state.terms.insert(name.clone(), value);
     }
-    program
-        .vocabulary
+    vocabulary
         .check_terms(&state.terms)
         .map_err(|error| error.to_string())?;
     Ok(state)
