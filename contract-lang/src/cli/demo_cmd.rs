@@ -22,7 +22,14 @@ pub fn run(out: &Output) -> Result<Status> {
         say!("the embedded library does not compile: see above");
         return Ok(Status::Findings);
     };
-    if !out.json {
+    if out.json {
+        let clauses: Vec<serde_json::Value> = program
+            .clauses
+            .iter()
+            .map(|clause| serde_json::json!({"name": clause.name, "id": clause.id.to_hex()}))
+            .collect();
+        out.print_json(&serde_json::json!({"command": "check", "ok": true, "clauses": clauses}));
+    } else {
         let width = program
             .clauses
             .iter()
