@@ -245,4 +245,17 @@ fn render_explain_and_demo_run_on_the_embedded_library() {
         text.contains("Luftfracht bei verspäteter Seefracht"),
         "{text}"
     );
+
+    // With --format json, demo prints one JSON object per section.
+    let demo_json = run(&["demo", "--format", "json"]);
+    let sections: Vec<serde_json::Value> = stdout(&demo_json)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let commands: Vec<&str> = sections
+        .iter()
+        .map(|s| s["command"].as_str().unwrap())
+        .collect();
+    assert_eq!(commands, ["check", "test", "render", "render"]);
+    assert!(sections.iter().all(|s| s["ok"] == true));
 }
