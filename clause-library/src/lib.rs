@@ -35,6 +35,7 @@ pub const SCENARIOS: &[(&str, &str)] = embed![
     "scenarios/express_refund.toml",
     "scenarios/cold_chain_breach.toml",
     "scenarios/combined.toml",
+    "scenarios/missing_terms.toml",
 ];
 
 /// Looks a library file up by its path relative to the crate root (`clauses/x.clause`,
