@@ -99,7 +99,7 @@ pub fn const_value(
     if !diagnostics.is_empty() {
         return Err(diagnostics);
     }
-    crate::eval::eval_const(&node).map_err(|error| {
+    crate::eval::eval_const(&node, vocabulary).map_err(|error| {
         vec![Diagnostic::error(
             codes::DEFAULT_FAILED,
             format!("this value cannot be computed: {error}"),
@@ -698,7 +698,7 @@ impl ClauseChecker<'_> {
                 }
                 .value(expr, ty, "the default");
                 if self.diags.len() == errors_before {
-                    match crate::eval::eval_const(&node) {
+                    match crate::eval::eval_const(&node, self.vocab) {
                         Ok(value) => default = Some(value),
                         Err(error) => self.error(Diagnostic::error(
                             codes::DEFAULT_FAILED,

@@ -18,7 +18,9 @@ use std::collections::BTreeMap;
 /// this bounds IR that did not come from the checker.
 const MAX_PREDICATE_DEPTH: u32 = 64;
 
-/// A value during evaluation.
+/// A value during evaluation: 24 bytes, so moving it between nodes is cheap. Scalars are
+/// held by value; text, lists and records are borrowed from the IR or the state; the rare
+/// unrounded quantities and list literals are boxed.
 #[derive(Clone, Debug)]
 pub(crate) enum Val<'a> {
     Bool(bool),
@@ -27,17 +29,17 @@ pub(crate) enum Val<'a> {
     Money(Money),
     Dur(i64),
     Ts(i64),
-    Exact(Exact),
+    Exact(Box<Exact>),
     Text(&'a str),
+    /// An enum value: the enum's name and the variant's position in the IR's declaration.
     Enum {
         ty: &'a str,
-        variant: &'a str,
         ordinal: u32,
     },
     /// Values of a list from the state or the IR, converted item by item when read.
     DataList(&'a [Value]),
     /// A list literal evaluated now.
-    BuiltList(Vec<Val<'a>>),
+    BuiltList(Box<Vec<Val<'a>>>),
     Record(&'a BTreeMap<String, Value>),
 }
 
@@ -60,7 +62,7 @@ impl Val<'_> {
 
     /// The value as an owned [`Value`]; unrounded quantities never get here (the checker makes
     /// them pass through `round`).
-    pub fn to_value(&self) -> Result<Value, EvalErrorKind> {
+    pub fn to_value(&self, ir: &ClauseIr) -> Result<Value, EvalErrorKind> {
         Ok(match self {
             Val::Bool(b) => Value::Bool(*b),
             Val::Int(i) => Value::Int(*i),
@@ -69,15 +71,23 @@ impl Val<'_> {
             Val::Dur(d) => Value::Duration(*d),
             Val::Ts(t) => Value::Timestamp(*t),
             Val::Text(text) => Value::Text((*text).to_string()),
-            Val::Enum { ty, variant, .. } => Value::Enum(EnumValue {
-                ty: (*ty).to_string(),
-                variant: (*variant).to_string(),
-            }),
+            Val::Enum { ty, ordinal } => {
+                let variant = ir
+                    .enum_variants(ty)
+                    .and_then(|variants| variants.get(*ordinal as usize))
+                    .ok_or_else(|| {
+                        EvalErrorKind::Malformed(format!("enum `{ty}` is not listed"))
+                    })?;
+                Value::Enum(EnumValue {
+                    ty: (*ty).to_string(),
+                    variant: variant.clone(),
+                })
+            }
             Val::DataList(items) => Value::List(items.to_vec()),
             Val::BuiltList(items) => Value::List(
                 items
                     .iter()
-                    .map(Val::to_value)
+                    .map(|item| item.to_value(ir))
                     .collect::<Result<Vec<_>, _>>()?,
             ),
             Val::Record(fields) => Value::Record((*fields).clone()),
@@ -94,8 +104,8 @@ impl Val<'_> {
 /// fire), or an error.
 #[derive(Debug)]
 pub(crate) enum Halt<'a> {
-    MissingTerm { term: &'a str, site: u32 },
-    MissingFact { kind: &'a str, site: u32 },
+    MissingTerm { term: &'a String, site: u32 },
+    MissingFact { kind: &'a String, site: u32 },
     Error(Box<EvalError>),
 }
 
@@ -133,7 +143,8 @@ pub(crate) struct Env<'p, 'a> {
 }
 
 impl<'a> Env<'_, 'a> {
-    /// Converts a stored value, resolving an enum value's ordinal through the IR's enums.
+    /// Converts a stored value; an enum value's ordinal is looked up in the IR's enums.
+    #[inline]
     fn load(&self, value: &'a Value, site: u32) -> Res<'a, Val<'a>> {
         Ok(match value {
             Value::Bool(b) => Val::Bool(*b),
@@ -143,33 +154,33 @@ impl<'a> Env<'_, 'a> {
             Value::Duration(d) => Val::Dur(*d),
             Value::Timestamp(t) => Val::Ts(*t),
             Value::Text(text) => Val::Text(text),
-            Value::Enum(found) => {
-                let ordinal = self
-                    .ir
-                    .enum_variants(&found.ty)
-                    .and_then(|variants| variants.iter().position(|v| *v == found.variant));
-                match ordinal {
-                    Some(ordinal) => Val::Enum {
-                        ty: &found.ty,
-                        variant: &found.variant,
-                        ordinal: ordinal as u32,
-                    },
-                    None => {
-                        return fail(
-                            EvalErrorKind::UnknownVariant {
-                                ty: found.ty.clone(),
-                                variant: found.variant.clone(),
-                            },
-                            site,
-                        )
-                    }
-                }
-            }
+            Value::Enum(found) => return self.load_enum(found, site),
             Value::List(items) => Val::DataList(items),
             Value::Record(fields) => Val::Record(fields),
         })
     }
 
+    fn load_enum(&self, found: &'a EnumValue, site: u32) -> Res<'a, Val<'a>> {
+        let ordinal = self
+            .ir
+            .enum_variants(&found.ty)
+            .and_then(|variants| variants.iter().position(|v| *v == found.variant));
+        match ordinal {
+            Some(ordinal) => Ok(Val::Enum {
+                ty: &found.ty,
+                ordinal: ordinal as u32,
+            }),
+            None => fail(
+                EvalErrorKind::UnknownVariant {
+                    ty: found.ty.clone(),
+                    variant: found.variant.clone(),
+                },
+                site,
+            ),
+        }
+    }
+
+    #[inline]
     fn event_of(&self, event: &'a EventRef, site: u32) -> Res<'a, &'a Event> {
         match event {
             EventRef::Current => Ok(self.event),
@@ -212,19 +223,12 @@ impl<'a> Env<'_, 'a> {
         Ok((!self.bool(expr)?).then_some(expr.site))
     }
 
+    /// Evaluates an expression. The kinds rules use all the time are handled here; the rest
+    /// in [`Env::eval_rare`], which keeps this function's frame small for the recursion.
     pub fn eval(&self, expr: &'a Expr) -> Res<'a, Val<'a>> {
         let site = expr.site;
         match &expr.kind {
             ExprKind::Const(value) => self.load(value, site),
-            ExprKind::Variant {
-                ty,
-                variant,
-                ordinal,
-            } => Ok(Val::Enum {
-                ty,
-                variant,
-                ordinal: *ordinal,
-            }),
             ExprKind::Param(index) => match self.params.get(*index as usize) {
                 Some(value) => self.load(value, site),
                 None => fail(
@@ -250,6 +254,42 @@ impl<'a> Env<'_, 'a> {
                     ),
                 }
             }
+            ExprKind::And(lhs, rhs) => Ok(Val::Bool(self.bool(lhs)? && self.bool(rhs)?)),
+            ExprKind::Or(lhs, rhs) => Ok(Val::Bool(self.bool(lhs)? || self.bool(rhs)?)),
+            ExprKind::Not(inner) => Ok(Val::Bool(!self.bool(inner)?)),
+            ExprKind::Compare { op, lhs, rhs } => {
+                let lhs = self.eval(lhs)?;
+                let rhs = self.eval(rhs)?;
+                let order = match op {
+                    CompareOp::Eq => return self.equal(&lhs, &rhs, site).map(Val::Bool),
+                    CompareOp::Ne => return self.equal(&lhs, &rhs, site).map(|eq| Val::Bool(!eq)),
+                    _ => compare(&lhs, &rhs).or_else(|kind| fail(kind, site))?,
+                };
+                Ok(Val::Bool(match op {
+                    CompareOp::Lt => order.is_lt(),
+                    CompareOp::Le => order.is_le(),
+                    CompareOp::Gt => order.is_gt(),
+                    _ => order.is_ge(),
+                }))
+            }
+            ExprKind::Arith { op, lhs, rhs } => {
+                let lhs = self.eval(lhs)?;
+                let rhs = self.eval(rhs)?;
+                arith(*op, lhs, rhs).or_else(|kind| fail(kind, site))
+            }
+            ExprKind::Call { func, args } => self.call(*func, args, site),
+            _ => self.eval_rare(expr),
+        }
+    }
+
+    #[inline(never)]
+    fn eval_rare(&self, expr: &'a Expr) -> Res<'a, Val<'a>> {
+        let site = expr.site;
+        match &expr.kind {
+            ExprKind::Variant { ty, ordinal, .. } => Ok(Val::Enum {
+                ty,
+                ordinal: *ordinal,
+            }),
             ExprKind::RecordField { base, field } => match self.eval(base)? {
                 Val::Record(fields) => match fields.get(field) {
                     Some(value) => self.load(value, site),
@@ -263,77 +303,25 @@ impl<'a> Env<'_, 'a> {
                 },
                 other => fail(type_error("record", &other), site),
             },
-            ExprKind::List(items) => Ok(Val::BuiltList(
+            ExprKind::List(items) => Ok(Val::BuiltList(Box::new(
                 items
                     .iter()
                     .map(|item| self.eval(item))
                     .collect::<Res<'a, Vec<_>>>()?,
-            )),
+            ))),
             ExprKind::ToDecimal(inner) => match self.eval(inner)? {
                 Val::Int(i) => Ok(Val::Dec(Decimal::from_int(i))),
                 other => fail(type_error("int", &other), site),
             },
-            ExprKind::Not(inner) => Ok(Val::Bool(!self.bool(inner)?)),
             ExprKind::Neg(inner) => {
                 let value = self.eval(inner)?;
                 negate(value).or_else(|kind| fail(kind, site))
             }
-            ExprKind::And(lhs, rhs) => Ok(Val::Bool(self.bool(lhs)? && self.bool(rhs)?)),
-            ExprKind::Or(lhs, rhs) => Ok(Val::Bool(self.bool(lhs)? || self.bool(rhs)?)),
-            ExprKind::Compare { op, lhs, rhs } => {
-                let lhs = self.eval(lhs)?;
-                let rhs = self.eval(rhs)?;
-                let result = match op {
-                    CompareOp::Eq => self.equal(&lhs, &rhs, site)?,
-                    CompareOp::Ne => !self.equal(&lhs, &rhs, site)?,
-                    CompareOp::Lt => compare(&lhs, &rhs)
-                        .or_else(|kind| fail(kind, site))?
-                        .is_lt(),
-                    CompareOp::Le => compare(&lhs, &rhs)
-                        .or_else(|kind| fail(kind, site))?
-                        .is_le(),
-                    CompareOp::Gt => compare(&lhs, &rhs)
-                        .or_else(|kind| fail(kind, site))?
-                        .is_gt(),
-                    CompareOp::Ge => compare(&lhs, &rhs)
-                        .or_else(|kind| fail(kind, site))?
-                        .is_ge(),
-                };
-                Ok(Val::Bool(result))
-            }
             ExprKind::In { item, list } => {
                 let item = self.eval(item)?;
-                let found = match self.eval(list)? {
-                    Val::DataList(values) => {
-                        let mut found = false;
-                        for value in values {
-                            if self.equal(&item, &self.load(value, site)?, site)? {
-                                found = true;
-                                break;
-                            }
-                        }
-                        found
-                    }
-                    Val::BuiltList(values) => {
-                        let mut found = false;
-                        for value in &values {
-                            if self.equal(&item, value, site)? {
-                                found = true;
-                                break;
-                            }
-                        }
-                        found
-                    }
-                    other => return fail(type_error("list", &other), site),
-                };
-                Ok(Val::Bool(found))
+                let list = self.eval(list)?;
+                self.contains(&list, &item, site).map(Val::Bool)
             }
-            ExprKind::Arith { op, lhs, rhs } => {
-                let lhs = self.eval(lhs)?;
-                let rhs = self.eval(rhs)?;
-                arith(*op, lhs, rhs).or_else(|kind| fail(kind, site))
-            }
-            ExprKind::Call { func, args } => self.call(*func, args, site),
             ExprKind::Predicate { index, arg } => {
                 let Some(predicate) = self.ir.predicates.get(*index as usize) else {
                     return fail(
@@ -370,18 +358,52 @@ impl<'a> Env<'_, 'a> {
                     self.eval(otherwise)
                 }
             }
+            // Handled by `eval`.
+            ExprKind::Const(_)
+            | ExprKind::Param(_)
+            | ExprKind::Term(_)
+            | ExprKind::EventAt(_)
+            | ExprKind::EventField { .. }
+            | ExprKind::And(..)
+            | ExprKind::Or(..)
+            | ExprKind::Not(_)
+            | ExprKind::Compare { .. }
+            | ExprKind::Arith { .. }
+            | ExprKind::Call { .. } => self.eval(expr),
+        }
+    }
+
+    fn contains(&self, list: &Val<'a>, item: &Val<'a>, site: u32) -> Res<'a, bool> {
+        match list {
+            Val::DataList(values) => {
+                for value in values.iter() {
+                    if self.equal(item, &self.load(value, site)?, site)? {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            }
+            Val::BuiltList(values) => {
+                for value in values.iter() {
+                    if self.equal(item, value, site)? {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            }
+            other => fail(type_error("list", other), site),
         }
     }
 
     fn call(&self, func: Builtin, args: &'a [Expr], site: u32) -> Res<'a, Val<'a>> {
-        let first = |env: &Self| match args.first() {
-            Some(arg) => env.eval(arg),
-            None => fail(EvalErrorKind::Malformed("missing argument".into()), site),
+        let Some((first, rest)) = args.split_first() else {
+            return fail(EvalErrorKind::Malformed("missing argument".into()), site);
         };
+        let first = self.eval(first)?;
         match func {
             Builtin::Min | Builtin::Max => {
-                let mut best = first(self)?;
-                for arg in args.iter().skip(1) {
+                let mut best = first;
+                for arg in rest {
                     let candidate = self.eval(arg)?;
                     // `best` first, so a mismatch names the operands in source order.
                     let order = compare(&best, &candidate).or_else(|kind| fail(kind, site))?;
@@ -396,15 +418,15 @@ impl<'a> Env<'_, 'a> {
                 }
                 Ok(best)
             }
-            Builtin::Abs => absolute(first(self)?).or_else(|kind| fail(kind, site)),
-            Builtin::Round(mode) => round(first(self)?, mode).or_else(|kind| fail(kind, site)),
+            Builtin::Abs => absolute(first).or_else(|kind| fail(kind, site)),
+            Builtin::Round(mode) => round(first, mode).or_else(|kind| fail(kind, site)),
             Builtin::Days
             | Builtin::Hours
             | Builtin::Minutes
             | Builtin::Seconds
             | Builtin::CeilDays
             | Builtin::CeilHours => {
-                let seconds = match first(self)? {
+                let seconds = match first {
                     Val::Dur(seconds) => seconds,
                     other => return fail(type_error("duration", &other), site),
                 };
@@ -418,7 +440,7 @@ impl<'a> Env<'_, 'a> {
                 };
                 let whole = seconds.div_euclid(unit);
                 let started = ceiling && seconds.rem_euclid(unit) != 0;
-                // `whole` is at most i64::MAX / 60 in magnitude here unless unit is 1, where
+                // With a unit above 1 second `whole` is far from i64::MAX; with 1 second
                 // `started` is never true: the increment cannot overflow.
                 Ok(Val::Int(whole + i64::from(started)))
             }
@@ -431,18 +453,16 @@ impl<'a> Env<'_, 'a> {
             (Val::Bool(x), Val::Bool(y)) => Ok(x == y),
             (Val::Text(x), Val::Text(y)) => Ok(x == y),
             (
-                Val::Enum {
-                    ty: tx, ordinal: x, ..
-                },
+                Val::Enum { ty: tx, ordinal: x },
                 Val::Enum {
                     ty: ty_,
                     ordinal: y,
-                    ..
                 },
             ) => Ok(tx == ty_ && x == y),
-            (Val::Record(x), Val::Record(y)) => {
-                Ok(Value::Record((*x).clone()).lang_eq(&Value::Record((*y).clone())))
-            }
+            (Val::Record(x), Val::Record(y)) => Ok(x.len() == y.len()
+                && x.iter()
+                    .zip(y.iter())
+                    .all(|((kx, vx), (ky, vy))| kx == ky && vx.lang_eq(vy))),
             (Val::DataList(_) | Val::BuiltList(_), Val::DataList(_) | Val::BuiltList(_)) => {
                 let left = self.items(a, site)?;
                 let right = self.items(b, site)?;
@@ -465,7 +485,7 @@ impl<'a> Env<'_, 'a> {
     fn items(&self, list: &Val<'a>, site: u32) -> Res<'a, Vec<Val<'a>>> {
         match list {
             Val::DataList(values) => values.iter().map(|value| self.load(value, site)).collect(),
-            Val::BuiltList(values) => Ok(values.clone()),
+            Val::BuiltList(values) => Ok(values.as_ref().clone()),
             other => fail(type_error("list", other), site),
         }
     }
@@ -485,7 +505,7 @@ fn exact(value: &Val<'_>) -> Option<Exact> {
         Val::Dec(d) => Exact::from_decimal(*d),
         Val::Money(m) => Exact::whole(m.minor, ExactUnit::Money(m.currency)),
         Val::Dur(d) => Exact::whole(*d, ExactUnit::Duration),
-        Val::Exact(e) => *e,
+        Val::Exact(e) => **e,
         _ => return None,
     })
 }
@@ -613,7 +633,7 @@ pub(crate) fn arith<'a>(op: ArithOp, a: Val<'a>, b: Val<'a>) -> Result<Val<'a>, 
         Div => x.div(y, unit),
     };
     result
-        .map(Val::Exact)
+        .map(|exact| Val::Exact(Box::new(exact)))
         .map_err(|e| arith_error(e, op.symbol()))
 }
 
@@ -661,7 +681,7 @@ fn negate(value: Val<'_>) -> Result<Val<'_>, EvalErrorKind> {
             ..m
         }),
         Val::Dur(d) => Val::Dur(d.checked_neg().ok_or_else(overflow)?),
-        Val::Exact(e) => Val::Exact(e.neg().map_err(|_| overflow())?),
+        Val::Exact(e) => Val::Exact(Box::new(e.neg().map_err(|_| overflow())?)),
         other => return Err(type_error("a number", &other)),
     })
 }
@@ -676,27 +696,27 @@ fn absolute(value: Val<'_>) -> Result<Val<'_>, EvalErrorKind> {
             ..m
         }),
         Val::Dur(d) => Val::Dur(d.checked_abs().ok_or_else(overflow)?),
-        Val::Exact(e) => Val::Exact(if e.num < 0 {
+        Val::Exact(e) => Val::Exact(Box::new(if e.num < 0 {
             e.neg().map_err(|_| overflow())?
         } else {
-            e
-        }),
+            *e
+        })),
         other => return Err(type_error("a number", &other)),
     })
 }
 
 fn round(value: Val<'_>, mode: RoundingMode) -> Result<Val<'_>, EvalErrorKind> {
-    let rounded = |exact: Exact| exact.round(mode).map_err(|e| arith_error(e, "round"));
+    let rounded = |exact: &Exact| exact.round(mode).map_err(|e| arith_error(e, "round"));
     Ok(match value {
         Val::Int(_) | Val::Money(_) | Val::Dur(_) => value,
-        Val::Dec(d) => Val::Int(rounded(Exact::from_decimal(d))?),
+        Val::Dec(d) => Val::Int(rounded(&Exact::from_decimal(d))?),
         Val::Exact(e) => match e.unit {
-            ExactUnit::Number => Val::Int(rounded(e)?),
+            ExactUnit::Number => Val::Int(rounded(&e)?),
             ExactUnit::Money(currency) => Val::Money(Money {
-                minor: rounded(e)?,
+                minor: rounded(&e)?,
                 currency,
             }),
-            ExactUnit::Duration => Val::Dur(rounded(e)?),
+            ExactUnit::Duration => Val::Dur(rounded(&e)?),
         },
         other => return Err(type_error("a number", &other)),
     })
@@ -707,5 +727,16 @@ pub(crate) fn text<'a>(value: Val<'a>) -> Result<Cow<'a, str>, EvalErrorKind> {
     match value {
         Val::Text(text) => Ok(Cow::Borrowed(text)),
         other => Err(type_error("text", &other)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_stay_small_enough_to_move_cheaply() {
+        assert!(std::mem::size_of::<Val<'_>>() <= 24);
+        assert!(std::mem::size_of::<Res<'_, Val<'_>>>() <= 32);
     }
 }

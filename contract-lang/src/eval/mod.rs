@@ -431,7 +431,9 @@ fn run_rule<'a>(
                 let computed = env.eval(value)?;
                 Effect::Set {
                     term,
-                    value: computed.to_value().map_err(|kind| halt(kind, value.site))?,
+                    value: computed
+                        .to_value(env.ir)
+                        .map_err(|kind| halt(kind, value.site))?,
                 }
             }
             Action::Transfer {
@@ -486,12 +488,23 @@ fn halt<'a>(kind: EvalErrorKind, site: u32) -> Halt<'a> {
 
 /// Evaluates a constant expression (no params, terms, facts or event), as the checker does
 /// for param defaults.
-pub(crate) fn eval_const(expr: &crate::ir::Expr) -> Result<Value, EvalError> {
+pub(crate) fn eval_const(
+    expr: &crate::ir::Expr,
+    vocabulary: &crate::vocab::Vocabulary,
+) -> Result<Value, EvalError> {
+    let enums = vocabulary
+        .enums
+        .iter()
+        .map(|(name, variants)| crate::ir::EnumDef {
+            name: name.clone(),
+            variants: variants.clone(),
+        })
+        .collect();
     let ir = crate::ir::ClauseIr {
         version: crate::ir::IR_VERSION,
         name: String::new(),
         titles: BTreeMap::new(),
-        enums: Vec::new(),
+        enums,
         terms: BTreeMap::new(),
         events: BTreeMap::new(),
         params: Vec::new(),
@@ -523,7 +536,7 @@ pub(crate) fn eval_const(expr: &crate::ir::Expr) -> Result<Value, EvalError> {
         },
     };
     let value = env.eval(expr).map_err(to_error)?;
-    value.to_value().map_err(|kind| EvalError {
+    value.to_value(&ir).map_err(|kind| EvalError {
         kind,
         site: expr.site,
         span: None,
