@@ -38,6 +38,62 @@ pub fn outcome_summary(outcome: &Outcome) -> String {
     }
 }
 
+/// The first difference between two outcomes, each side in the clause language's action syntax
+/// (`set terms.transport_mode = aiq (air_freight_fallback rule 1)`), for replay errors.
+pub fn outcome_difference(recorded: &Outcome, replayed: &Outcome) -> (String, String) {
+    let (Outcome::Applied(a), Outcome::Applied(b)) = (recorded, replayed) else {
+        return (outcome_summary(recorded), outcome_summary(replayed));
+    };
+    fn first<T: PartialEq>(
+        a: &[T],
+        b: &[T],
+        show: impl Fn(&T) -> String,
+    ) -> Option<(String, String)> {
+        let side = |item: Option<&T>| item.map_or_else(|| "(nothing)".to_string(), &show);
+        (0..a.len().max(b.len()))
+            .find(|&i| a.get(i) != b.get(i))
+            .map(|i| (side(a.get(i)), side(b.get(i))))
+    }
+    let rule = |clause: &str, rule: u32| format!("({clause} rule {})", u64::from(rule) + 1);
+    first(&a.amendments, &b.amendments, |x| {
+        format!(
+            "set terms.{} = {} {}",
+            x.term,
+            x.after,
+            rule(&x.clause, x.rule)
+        )
+    })
+    .or_else(|| {
+        first(&a.activations, &b.activations, |x| {
+            let verb = if x.active { "activate" } else { "deactivate" };
+            format!("{verb} {} {}", x.target, rule(&x.clause, x.rule))
+        })
+    })
+    .or_else(|| {
+        first(&a.obligations, &b.obligations, |x| {
+            format!(
+                "{} {} -> {} {} {}",
+                x.kind.keyword(),
+                x.from,
+                x.to,
+                x.amount,
+                rule(&x.clause, x.rule)
+            )
+        })
+    })
+    .or_else(|| {
+        first(&a.notifications, &b.notifications, |x| {
+            format!(
+                "notify {} \"{}\" {}",
+                x.party,
+                x.message,
+                rule(&x.clause, x.rule)
+            )
+        })
+    })
+    .unwrap_or_else(|| (outcome_summary(recorded), outcome_summary(replayed)))
+}
+
 /// The fixed phrases of a rendering.
 struct Words {
     valid: &'static str,

@@ -252,6 +252,49 @@ impl OrderBuilder {
         Ok(self.last_body())
     }
 
+    /// Appends many events at once, for long histories: the events' signatures are trusted
+    /// (they were just made), and every party signs the new entries on `threads` threads.
+    pub fn extend_trusted(
+        &mut self,
+        events: &[SignedEvent],
+        threads: usize,
+    ) -> Result<(), BuildError> {
+        let first_new = self.entries.len();
+        for signed in events {
+            let event = signed.event()?;
+            let sealed = self
+                .machine
+                .apply_checked(&self.state, &self.seen, signed, &event)?
+                .seal()?;
+            if let Some(hash) = sealed.event {
+                self.seen.insert(hash);
+            }
+            self.state = sealed.state;
+            self.entries.push(sealed.entry);
+            self.bodies.push(sealed.body);
+        }
+        let parties: Vec<(&String, &SigningKey)> = self
+            .party_keys
+            .iter()
+            .filter(|(role, _)| self.machine.contract().parties.contains_key(*role))
+            .collect();
+        let fresh = &mut self.entries[first_new..];
+        let chunk = fresh.len().div_ceil(threads.max(1)).max(1);
+        std::thread::scope(|scope| {
+            for part in fresh.chunks_mut(chunk) {
+                let parties = &parties;
+                scope.spawn(move || {
+                    for entry in part {
+                        for (role, key) in parties {
+                            entry.sign(role, key);
+                        }
+                    }
+                });
+            }
+        });
+        Ok(())
+    }
+
     /// Has every party sign a review decision and appends its entry.
     pub fn review(&mut self, decision: Decision, note: &str) -> Result<&EntryBody, BuildError> {
         let review = Review::new(self.machine.order(), self.state.seq, decision, note);
@@ -733,4 +776,88 @@ pub fn finish_example(
         log,
         leaves,
     })
+}
+
+/// A long history for benchmarks: two parties (seller, buyer), one attester (the carrier) and
+/// the air-freight clause; after the departure, `entries - 2` arrival forecasts, one a minute
+/// (the first switches to air freight, the others change nothing). Three signatures per entry.
+pub fn long_example(entries: usize, threads: usize) -> Result<Example, BuildError> {
+    let keys = ExampleKeys::new();
+    let sources = library_sources(&["clauses/air_freight_fallback.clause"])?;
+    let program = compile_sources(&sources)?;
+    let start = 1_768_003_200; // 2026-01-10T00:00:00Z
+    let terms = BTreeMap::from([
+        (
+            "transport_mode".to_string(),
+            Value::Enum(contract_lang::value::EnumValue {
+                ty: "transport_mode".into(),
+                variant: "sea".into(),
+            }),
+        ),
+        (
+            "delivery_due".to_string(),
+            Value::Timestamp(start + 50 * 86_400),
+        ),
+    ]);
+    let mut contract = example_contract(
+        &keys,
+        &program,
+        &["air_freight_fallback".to_string()],
+        "DE",
+        terms,
+        start,
+    );
+    contract.attesters.retain(|grant| grant.name == "carrier");
+    let mut order = OrderBuilder::new(sources, contract, keys.parties())?;
+    let id = order.machine().order();
+    let threads = threads.max(1);
+    let count = entries.saturating_sub(1);
+    let mut events: Vec<SignedEvent> = Vec::with_capacity(count);
+    let make = |i: usize| -> Result<SignedEvent, BuildError> {
+        let at = start + 60 * i as i64;
+        let event = if i == 0 {
+            Event::new(
+                id,
+                "shipment.departed",
+                at,
+                BTreeMap::from([("port".to_string(), Value::Text("Shenzhen".into()))]),
+            )
+        } else {
+            Event::new(
+                id,
+                "shipment.eta_updated",
+                at,
+                BTreeMap::from([(
+                    "eta".to_string(),
+                    Value::Timestamp(start + 60 * 86_400 + 60 * i as i64),
+                )]),
+            )
+        };
+        Ok(event.sign(&keys.carrier)?)
+    };
+    let chunk = count.div_ceil(threads).max(1);
+    let parts: Vec<Result<Vec<SignedEvent>, BuildError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..count)
+            .step_by(chunk)
+            .map(|from| {
+                let make = &make;
+                scope.spawn(move || (from..(from + chunk).min(count)).map(make).collect())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|_| Err(BuildError::Scenario("signing thread failed".into())))
+            })
+            .collect()
+    });
+    for part in parts {
+        events.extend(part?);
+    }
+    order.extend_trusted(&events, threads)?;
+    let mut log = ExampleLog::example();
+    let leaves = log.append_entries(order.entries())?;
+    finish_example(keys, order, log, leaves)
 }

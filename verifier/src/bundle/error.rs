@@ -1,6 +1,8 @@
 //! Why a bundle is rejected: one variant per verification step, each naming the failing entry
 //! where there is one.
 
+use contract_lang::value::{DisplayDuration, DisplayTimestamp};
+
 use crate::checkpoint::NoteError;
 use crate::merkle::ProofError;
 use crate::model::{Digest, ModelError, PartySignatureError};
@@ -70,24 +72,42 @@ impl VerifyError {
         }
     }
 
-    /// A short stable name of the failure (`entry.attester_signature`), for JSON output.
+    /// A short stable name of the failure (`entry.AttesterSignature`,
+    /// `decode.Entry.TrailingBytes`), for JSON output and tests.
     pub fn code(&self) -> String {
-        fn name<T: std::fmt::Debug>(value: &T) -> String {
-            let text = format!("{value:?}");
-            let end = text.find([' ', '(', '{']).unwrap_or(text.len());
-            text[..end].to_string()
-        }
-        match self {
-            VerifyError::Decode(e) => format!("decode.{}", name(e)),
-            VerifyError::Sources(e) => format!("sources.{}", name(e)),
-            VerifyError::Genesis(e) => format!("genesis.{}", name(e)),
-            VerifyError::Entry { error, .. } => format!("entry.{}", name(error)),
-            VerifyError::Replay { error, .. } => format!("replay.{}", name(error)),
-            VerifyError::Breaker { error, .. } => format!("breaker.{}", name(error)),
-            VerifyError::Log(e) => format!("log.{}", name(e)),
-            VerifyError::Consistency(e) => format!("consistency.{}", name(e)),
-        }
+        let (step, inner) = match self {
+            VerifyError::Decode(e) => {
+                let model = match e {
+                    DecodeError::Bundle(m)
+                    | DecodeError::Contract(m)
+                    | DecodeError::Head(m)
+                    | DecodeError::Entry { error: m, .. } => Some(m),
+                    _ => None,
+                };
+                let detail = match model {
+                    Some(ModelError::Canonical { source, .. }) => format!(".{}", variant(source)),
+                    Some(ModelError::UnsupportedVersion { .. }) => ".UnsupportedVersion".into(),
+                    None => String::new(),
+                };
+                return format!("decode.{}{detail}", variant(e));
+            }
+            VerifyError::Sources(e) => ("sources", variant(e)),
+            VerifyError::Genesis(e) => ("genesis", variant(e)),
+            VerifyError::Entry { error, .. } => ("entry", variant(error)),
+            VerifyError::Replay { error, .. } => ("replay", variant(error)),
+            VerifyError::Breaker { error, .. } => ("breaker", variant(error)),
+            VerifyError::Log(e) => ("log", variant(e)),
+            VerifyError::Consistency(e) => ("consistency", variant(e)),
+        };
+        format!("{step}.{inner}")
     }
+}
+
+/// The name of an enum value's variant, from its `Debug` form.
+fn variant<T: std::fmt::Debug>(value: &T) -> String {
+    let text = format!("{value:?}");
+    let end = text.find([' ', '(', '{']).unwrap_or(text.len());
+    text[..end].to_string()
 }
 
 /// Step 1: the bytes are not a well-formed bundle.
@@ -213,9 +233,9 @@ pub enum ReplayError {
 /// Step 6: an entry applied an automatic amendment the breaker should have held.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum BreakerError {
-    #[error("an automatic amendment beyond the policy ({max} in {window_seconds}s) was applied: the breaker should have tripped")]
+    #[error("an automatic amendment beyond the policy ({max} in {}) was applied: the breaker should have tripped", DisplayDuration(*.window_seconds))]
     Bypassed { max: u32, window_seconds: i64 },
-    #[error("a backdated event (at {at}, the order had reached {high_water}) applied an amendment the breaker should have held")]
+    #[error("a backdated event (claiming {}, when the order had reached {}) applied an amendment the breaker should have held", DisplayTimestamp(*.at), DisplayTimestamp(*.high_water))]
     Backdated { at: i64, high_water: i64 },
     #[error("an automatic amendment was applied while the order was paused")]
     WhilePaused,
@@ -248,6 +268,8 @@ pub enum LogError {
     },
     #[error("entry {index}: not included in the checkpoint: {error}")]
     Inclusion { index: u64, error: ProofError },
+    #[error("no entry is included in the checkpoint's tree (size {size}, root {root}): the checkpoint is not of the log the entries were proved in")]
+    NothingIncluded { root: Digest, size: u64 },
 }
 
 /// Step 8: the checkpoint is not consistent with the one this verifier saw before.

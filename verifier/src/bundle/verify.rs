@@ -72,6 +72,8 @@ pub struct Report {
     pub breaker: BreakerSummary,
     /// Signatures checked in step 4.
     pub signatures_checked: usize,
+    /// How long each step took (step number, duration), for profiling.
+    pub timings: Vec<(u8, std::time::Duration)>,
 }
 
 /// One verified entry, decoded.
@@ -121,6 +123,14 @@ pub fn verify_bundle(
         n => n,
     };
 
+    let mut timings = Vec::with_capacity(8);
+    let mut clock = std::time::Instant::now();
+    let mut lap = |step: u8| {
+        let now = std::time::Instant::now();
+        timings.push((step, now - clock));
+        clock = now;
+    };
+
     // Step 1: decode.
     let bundle = Bundle::from_bytes(bytes).map_err(DecodeError::Bundle)?;
     let contract = bundle.contract.contract().map_err(DecodeError::Contract)?;
@@ -132,22 +142,28 @@ pub fn verify_bundle(
     let head = bundle.head.head().map_err(DecodeError::Head)?;
     let note = SignedNote::parse(&bundle.checkpoint).map_err(DecodeError::Checkpoint)?;
     let checkpoint = Checkpoint::parse(note.text()).map_err(DecodeError::Checkpoint)?;
+    lap(1);
 
     // Step 2: the clause sources.
     let machine = Arc::new(check_sources(&bundle, &contract, order)?);
+    lap(2);
 
     // Step 3: the genesis signatures and pinned keys.
     check_genesis(&bundle, &contract, trust)?;
+    lap(3);
 
     // Step 4: entries — structure first, then every signature.
     let attesters = check_structure(&machine, &entries, &bundle.contract, &bundle.head, &head)?;
     let signatures_checked = check_signatures(&contract, &entries, threads)?;
+    lap(4);
 
     // Steps 5 and 6: replay.
     let (state, breaker) = replay(&machine, &entries)?;
+    lap(5);
 
     // Step 7: checkpoint and inclusion.
     let witnesses = check_log(&trust.log, &note, &checkpoint, &head, &entries, threads)?;
+    lap(7);
 
     // Step 8: consistency with what this verifier saw before.
     let consistency = match &options.state_dir {
@@ -159,6 +175,7 @@ pub fn verify_bundle(
         )?),
         None => None,
     };
+    lap(8);
 
     let signers: Vec<String> = contract.parties.keys().cloned().collect();
     let entries = entries
@@ -185,6 +202,7 @@ pub fn verify_bundle(
         consistency,
         breaker,
         signatures_checked,
+        timings,
     })
 }
 
@@ -378,6 +396,26 @@ fn check_structure(
             )));
         }
         if body.prev != prev {
+            // The previous entry's bytes do not hash to what this one names: if that entry no
+            // longer carries valid signatures, it is the one that was altered.
+            if let Some(previous) = position.checked_sub(1).and_then(|p| entries.get(p)) {
+                for (role, key) in &contract.parties {
+                    let valid = previous
+                        .signed
+                        .signatures
+                        .get(role)
+                        .is_some_and(|signature| {
+                            key.verify(Domain::Entry, &previous.signed.body, signature)
+                                .is_ok()
+                        });
+                    if !valid {
+                        return Err(VerifyError::Entry {
+                            index: index - 1,
+                            error: EntryError::PartySignature(role.clone()),
+                        });
+                    }
+                }
+            }
             return Err(fail(EntryError::Chain {
                 expected: prev,
                 found: body.prev,
@@ -658,10 +696,9 @@ fn mismatch(recorded: &EntryBody, replayed: &EntryBody) -> ReplayError {
     match (&recorded.step, &replayed.step) {
         (Step::Event(a), Step::Event(b)) => {
             if a.outcome != b.outcome {
-                return ReplayError::Outcome {
-                    recorded: crate::timeline::outcome_summary(&a.outcome),
-                    replayed: crate::timeline::outcome_summary(&b.outcome),
-                };
+                let (recorded, replayed) =
+                    crate::timeline::outcome_difference(&a.outcome, &b.outcome);
+                return ReplayError::Outcome { recorded, replayed };
             }
             if a.effective_at != b.effective_at {
                 return ReplayError::EffectiveTime {
@@ -759,6 +796,26 @@ fn check_log(
         .flatten()
         .min_by_key(|(index, _)| *index)
     {
+        // If no entry at all is in the checkpoint's tree, the checkpoint is not of the log the
+        // entries were proved in (a wrong root), rather than one proof being wrong.
+        let none_included = entries.iter().all(|entry| {
+            let path: Vec<merkle::Hash> = entry.proof.iter().map(|digest| digest.0).collect();
+            merkle::verify_inclusion(
+                &entry_leaf(&entry.hash),
+                entry.leaf_index,
+                size,
+                &path,
+                &root,
+            )
+            .is_err()
+        });
+        if none_included && entries.len() > 1 {
+            return Err(LogError::NothingIncluded {
+                root: Digest(root),
+                size,
+            }
+            .into());
+        }
         return Err(LogError::Inclusion { index, error }.into());
     }
     Ok(verified
