@@ -188,8 +188,8 @@ pub struct SubmitEvent {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SubmitReview {
-    /// `resume` (apply the held-back amendment and resume automatic amendments), or
-    /// `discard` (resume without it).
+    /// `approve` (apply what the breaker held back) or `discard` (drop it); either way the
+    /// order resumes automatic amendments once every party signed the same decision.
     pub decision: String,
     /// Why; recorded in the signed review.
     #[serde(default)]

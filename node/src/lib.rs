@@ -3,20 +3,26 @@
 //! * [`net`]: libp2p networking — the swarm task, its command handle, the `/pactum/1` codec and
 //!   the per-peer circuit breaker.
 //! * [`durable`]: the sled store with atomic write batches and group commit.
+//! * [`engine`]: the co-signing protocol over the verifier's state machine.
 //! * [`log_store`]: the node's Merkle log, its hashes written in the same batches as entries.
 //! * [`config`]: the configuration file and the party key file (`pactum-node init`).
 //! * [`api`]: what the operator can ask of the node ([`api::NodeApi`]), independent of HTTP.
 //! * [`http`]: the local HTTP/JSON API over [`api::NodeApi`].
+//! * [`launch`]: starting a whole node (store, network, engine, HTTP) in a runtime.
 //! * [`metrics`]: Prometheus metrics.
 //! * [`client`]: a small blocking client of the HTTP API, for the operator CLI.
+//! * [`demo`]: `pactum-node demo`, three nodes running one order end to end.
 //! * [`cli`] and [`runner`]: the `pactum-node` command line and the `run` command.
 
 pub mod api;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod demo;
 pub mod durable;
+pub mod engine;
 pub mod http;
+pub mod launch;
 pub mod log_store;
 pub mod metrics;
 pub mod net;

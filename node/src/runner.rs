@@ -1,53 +1,39 @@
-//! `pactum-node run`: opens the store and the log, serves the HTTP API, and stops cleanly on
-//! Ctrl-C or SIGTERM (everything acknowledged is already durable, so a hard kill is safe too).
+//! `pactum-node run`: starts the node described by a configuration file (store, network,
+//! co-signing engine, HTTP API) and stops cleanly on Ctrl-C or SIGTERM. Everything
+//! acknowledged is already durable, so a hard kill loses nothing acknowledged either.
 
-use std::{path::Path, sync::Arc};
+use std::path::Path;
 
 use anyhow::Context;
-use serde_json::{json, Value};
 
 use crate::{
-    api::{AcceptOrder, ApiError, BundleExport, NodeApi, ProposeOrder, SubmitEvent, SubmitReview},
     config::Settings,
-    durable::Store,
-    http::{self, HttpSettings},
-    log_store::NodeLog,
-    metrics::Metrics,
+    launch::{launch, NodeSpec},
 };
 
 /// Runs the node configured in `config_path` until it is interrupted.
 pub fn run_from_config(config_path: &Path) -> anyhow::Result<()> {
     let settings = Settings::load(config_path)?;
-    let key = settings.signing_key()?;
+    let spec = NodeSpec::from_settings(&settings)?;
     init_tracing();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
-        std::fs::create_dir_all(&settings.data_dir)
-            .with_context(|| format!("cannot create {}", settings.data_dir.display()))?;
-        let store = Arc::new(Store::open(&settings.data_dir)?);
-        let log = NodeLog::open(store.clone())?;
-        let metrics = Arc::new(Metrics::new());
-        metrics.log_size.set(log.size() as i64);
-        let service = Arc::new(LogOnlyService {
-            role: settings.file.role.clone(),
-            public_key: hex::encode(key.public_key().as_bytes()),
-            log: tokio::sync::Mutex::new(log),
-        });
-        let router = http::router(
-            service,
-            HttpSettings {
-                token: settings.file.http.token.clone(),
-                max_body_bytes: settings.file.http.max_body_bytes,
-            },
-            metrics,
+        let node = launch(spec).await?;
+        tracing::info!(
+            role = %node.role,
+            http = %node.http_addr,
+            peer_id = %node.peer_id,
+            p2p = ?node.p2p_addrs,
+            "node running"
         );
-        let listener = http::bind(settings.http_bind).await?;
-        tracing::info!(addr = %settings.http_bind, role = %settings.file.role, "HTTP API listening");
-        http::serve(listener, router, shutdown_signal()).await?;
-        tracing::info!("stopped");
+        // One line on stdout for scripts: where the API listens.
+        println!("pactum-node {} listening on {}", node.role, node.url());
+        shutdown_signal().await;
+        tracing::info!("stopping");
+        node.stop().await;
         Ok(())
     })
 }
@@ -84,54 +70,5 @@ pub async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = interrupt.await;
-    }
-}
-
-/// The API before the co-signing engine is wired in: the log, health and metrics.
-struct LogOnlyService {
-    role: String,
-    public_key: String,
-    log: tokio::sync::Mutex<NodeLog>,
-}
-
-fn no_engine() -> ApiError {
-    ApiError::unavailable(
-        "engine_unavailable",
-        "this build of the node does not run the co-signing engine yet",
-    )
-}
-
-impl NodeApi for LogOnlyService {
-    async fn propose(&self, _: ProposeOrder) -> Result<Value, ApiError> {
-        Err(no_engine())
-    }
-    async fn accept(&self, order: String, _: AcceptOrder) -> Result<Value, ApiError> {
-        Err(ApiError::unknown_order(&order))
-    }
-    async fn submit_event(&self, order: String, _: SubmitEvent) -> Result<Value, ApiError> {
-        Err(ApiError::unknown_order(&order))
-    }
-    async fn order(&self, order: String) -> Result<Value, ApiError> {
-        Err(ApiError::unknown_order(&order))
-    }
-    async fn history(&self, order: String) -> Result<Value, ApiError> {
-        Err(ApiError::unknown_order(&order))
-    }
-    async fn review(&self, order: String, _: SubmitReview) -> Result<Value, ApiError> {
-        Err(ApiError::unknown_order(&order))
-    }
-    async fn bundle(&self, order: String) -> Result<BundleExport, ApiError> {
-        Err(ApiError::unknown_order(&order))
-    }
-    async fn checkpoint(&self) -> Result<Value, ApiError> {
-        let log = self.log.lock().await;
-        let size = log.durable_size();
-        let root = log
-            .root_at(size)
-            .map_err(|error| ApiError::internal(error.to_string()))?;
-        Ok(json!({ "size": size, "root": hex::encode(root) }))
-    }
-    async fn health(&self) -> Value {
-        json!({ "status": "ok", "role": self.role, "public_key": self.public_key })
     }
 }

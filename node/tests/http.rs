@@ -180,7 +180,7 @@ async fn good_requests_reach_the_api() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    let review = json!({ "decision": "resume", "note": "checked" });
+    let review = json!({ "decision": "approve", "note": "checked" });
     let (status, _) = send(
         &app,
         post(format!("/orders/{KNOWN}/review"), review.to_string()),
@@ -204,7 +204,7 @@ async fn good_requests_reach_the_api() {
             "propose PO-1".to_string(),
             format!("accept {KNOWN}"),
             format!("event {KNOWN} Some(\"shipment.departed\")"),
-            format!("review {KNOWN} resume"),
+            format!("review {KNOWN} approve"),
         ]
     );
 }

@@ -33,6 +33,9 @@ pub enum Command {
     Init(InitArgs),
     /// Run the node described by a configuration file until interrupted.
     Run(RunArgs),
+    /// Start three nodes on loopback (seller, buyer, carrier), run an order with the
+    /// air-freight, force-majeure and late-delivery clauses, and verify its bundle.
+    Demo(DemoArgs),
     /// Propose a new order (JSON file, see the API reference) to the other parties.
     Propose {
         #[command(flatten)]
@@ -65,7 +68,8 @@ pub enum Command {
         #[command(flatten)]
         node: NodeArgs,
         order: String,
-        /// `resume` (apply the held-back amendment) or `discard` (resume without it).
+        /// `approve` (apply what the breaker held back) or `discard` (drop it); the order
+        /// resumes once every party signed the same decision and note.
         #[arg(long)]
         decision: String,
         #[arg(long, default_value = "")]
@@ -114,6 +118,16 @@ pub struct InitArgs {
     /// Entries per signed checkpoint.
     #[arg(long, default_value_t = 64)]
     pub checkpoint_batch: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Keep the nodes' directories, the bundle and the trust file here.
+    #[arg(long)]
+    pub keep: Option<PathBuf>,
+    /// Language of the verifier's timeline: en, zh or de.
+    #[arg(long, default_value = "en")]
+    pub lang: String,
 }
 
 #[derive(Debug, Args)]
@@ -172,8 +186,28 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Init(args) => init(args),
         Command::Run(args) => crate::runner::run_from_config(&args.config),
+        Command::Demo(args) => demo(args),
         other => client_commands::run(other),
     }
+}
+
+fn demo(args: DemoArgs) -> anyhow::Result<()> {
+    let lang = match args.lang.as_str() {
+        "en" => verifier::timeline::Lang::En,
+        "zh" => verifier::timeline::Lang::Zh,
+        "de" => verifier::timeline::Lang::De,
+        other => anyhow::bail!("--lang {other:?}: use en, zh or de"),
+    };
+    let report = crate::demo::run(&crate::demo::DemoOptions {
+        keep: args.keep,
+        verbose: true,
+        lang,
+    })?;
+    println!(
+        "\nDemo complete: {} entries verified, every party's node at the same head.",
+        report.verified_entries
+    );
+    Ok(())
 }
 
 fn init(args: InitArgs) -> anyhow::Result<()> {

@@ -1,0 +1,441 @@
+//! The engine behind the HTTP API: each [`NodeApi`] call as protocol steps.
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use futures::future::join_all;
+use serde_json::{json, Value};
+use verifier::{
+    model::{Decision, Digest, OrderId, SignedContract, SignedEvent},
+    sign::Domain,
+};
+
+use super::{
+    protocol::{Request, Response},
+    records::{self, EntryRecord, ProposalRecord, ENTRIES},
+    sources::{build_contract, build_event, proposal_sources},
+    views::{entry_view, order_view},
+    Engine, Inner,
+};
+use crate::api::{
+    AcceptOrder, ApiError, BundleExport, NodeApi, ProposeOrder, SubmitEvent, SubmitReview,
+};
+
+fn order_id(id: &str) -> Result<OrderId, ApiError> {
+    Digest::from_hex(id).ok_or_else(|| {
+        ApiError::bad_request(
+            "bad_order_id",
+            format!("order id {id:?} is not 64 hex digits"),
+        )
+    })
+}
+
+impl Inner {
+    /// The entry `seq` of `order` as stored here, as a view.
+    fn stored_entry_view(&self, order: &OrderId, seq: u64) -> Option<Value> {
+        let stored: EntryRecord = records::read(
+            &self.store,
+            ENTRIES,
+            &records::entry_key(order, seq),
+            "entry",
+        )
+        .ok()
+        .flatten()?;
+        let body = stored.entry.entry().ok()?;
+        Some(entry_view(&stored, &body))
+    }
+
+    /// After the sequencer committed `seq` elsewhere, makes sure this node has it too, so the
+    /// operator's next read sees it.
+    async fn ensure_local(self: &Arc<Self>, order: OrderId, seq: u64) {
+        let behind = match self.slot(&order) {
+            Some(slot) => slot.lock().await.head.seq < seq,
+            None => true,
+        };
+        if behind {
+            if let Err(error) = self.catch_up(order).await {
+                tracing::debug!(%order, %error, "could not fetch the committed entry yet");
+            }
+        }
+    }
+
+    async fn committed_view(self: &Arc<Self>, order: OrderId, seq: u64, entry: Digest) -> Value {
+        self.ensure_local(order, seq).await;
+        json!({
+            "order": order.to_string(),
+            "seq": seq,
+            "entry_hash": entry.to_string(),
+            "committed": true,
+            "entry": self.stored_entry_view(&order, seq),
+        })
+    }
+}
+
+impl NodeApi for Engine {
+    async fn propose(&self, request: ProposeOrder) -> Result<Value, ApiError> {
+        let inner = &self.inner;
+        let sources = proposal_sources(&request.clauses)?;
+        let program = inner
+            .program(&sources)
+            .map_err(|error| ApiError::invalid("invalid_clause", error))?;
+        let me = (inner.config.role.as_str(), inner.public);
+        let contract = build_contract(&request, &sources, &program, me, &inner.config.peers)?;
+        let mut signed = SignedContract::unsigned(&contract)
+            .map_err(|e| ApiError::invalid("invalid_contract", e.to_string()))?;
+        let order = signed.order_id();
+        if inner.slot(&order).is_some() {
+            return Err(ApiError::conflict(
+                "already_started",
+                format!("order {order} exists"),
+            ));
+        }
+        let role = inner.config.role.clone();
+        signed.sign(&role, &inner.config.key);
+        inner
+            .check_proposal_contract(&signed, &sources, false)
+            .map_err(|refusal| refusal.to_api())?;
+        let record = ProposalRecord {
+            contract: signed.clone(),
+            sources: sources.clone(),
+        };
+        inner.save_proposal(order, record).await?;
+        let others: Vec<_> = contract
+            .parties
+            .iter()
+            .filter(|(party, _)| **party != role)
+            .map(|(party, key)| (party.clone(), *key))
+            .collect();
+        let deliveries = join_all(others.iter().map(|(party, key)| {
+            let request = Request::ProposeContract {
+                contract: signed.clone(),
+                sources: sources.clone(),
+            };
+            async move { (party.clone(), inner.request(key, request).await) }
+        }))
+        .await;
+        let delivered: serde_json::Map<String, Value> = deliveries
+            .into_iter()
+            .map(|(party, result)| {
+                let status = match result {
+                    Ok(Response::Ack) => json!("delivered"),
+                    Ok(Response::Refused { code, message }) => {
+                        json!(format!("refused: {code}: {message}"))
+                    }
+                    Ok(other) => json!(format!("unexpected answer: {other:?}")),
+                    Err(error) => json!(format!("not delivered: {error}")),
+                };
+                (party, status)
+            })
+            .collect();
+        let mut started = None;
+        if others.is_empty() && contract.sequencer == role {
+            started = Arc::clone(inner)
+                .add_contract_signature(
+                    order,
+                    &role,
+                    inner.config.key.sign(Domain::Contract, &signed.body),
+                )
+                .await?;
+        }
+        Ok(json!({
+            "order": order.to_string(),
+            "status": if started.is_some() { "started" } else { "proposed" },
+            "signed_by": [role],
+            "awaiting": others.iter().map(|(party, _)| party.clone()).collect::<Vec<_>>(),
+            "delivered": delivered,
+        }))
+    }
+
+    async fn accept(&self, id: String, _: AcceptOrder) -> Result<Value, ApiError> {
+        let inner = &self.inner;
+        let order = order_id(&id)?;
+        if inner.slot(&order).is_some() {
+            return Err(ApiError::conflict(
+                "already_started",
+                format!("order {order} already started"),
+            ));
+        }
+        let record = inner
+            .proposals
+            .lock()
+            .ok()
+            .and_then(|proposals| proposals.get(&order).cloned())
+            .ok_or_else(|| ApiError::unknown_order(&id))?;
+        let machine = inner
+            .check_proposal_contract(&record.contract, &record.sources, false)
+            .map_err(|refusal| refusal.to_api())?;
+        let contract = machine.contract();
+        let role = inner.my_role(&contract.parties).ok_or_else(|| {
+            ApiError::invalid("not_a_party", "this node is not a party of the order")
+        })?;
+        let signature = inner
+            .config
+            .key
+            .sign(Domain::Contract, &record.contract.body);
+        if contract.sequencer == role {
+            let started = Arc::clone(inner)
+                .add_contract_signature(order, &role, signature)
+                .await?;
+            return Ok(json!({
+                "order": order.to_string(),
+                "status": if started.is_some() { "started" } else { "accepted" },
+            }));
+        }
+        let mut mine = record.clone();
+        mine.contract.signatures.insert(role.clone(), signature);
+        inner.save_proposal(order, mine).await?;
+        let sequencer = contract
+            .parties
+            .get(&contract.sequencer)
+            .copied()
+            .ok_or_else(|| ApiError::internal("the sequencer has no key"))?;
+        let request = Request::AcceptContract {
+            order,
+            role: role.clone(),
+            signature,
+        };
+        match inner.request(&sequencer, request).await {
+            Ok(Response::Committed { seq, entry }) => {
+                inner.ensure_local(order, seq).await;
+                Ok(
+                    json!({ "order": order.to_string(), "status": "started", "genesis": entry.to_string() }),
+                )
+            }
+            Ok(Response::Ack) => Ok(json!({ "order": order.to_string(), "status": "accepted" })),
+            Ok(Response::Refused { code, message }) => Err(ApiError::conflict(
+                "refused_by_party",
+                format!("the sequencer refused: {code}: {message}"),
+            )),
+            Ok(other) => Err(ApiError::new(502, "bad_answer", format!("{other:?}"))),
+            Err(error) => Err(ApiError::unavailable(
+                "party_unreachable",
+                format!("the sequencer's node did not answer: {error}"),
+            )),
+        }
+    }
+
+    async fn submit_event(&self, id: String, request: SubmitEvent) -> Result<Value, ApiError> {
+        let inner = &self.inner;
+        let order = order_id(&id)?;
+        let slot = inner
+            .slot(&order)
+            .ok_or_else(|| ApiError::unknown_order(&id))?;
+        let signed = match (request.signed, request.event) {
+            (Some(encoded), None) => {
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(encoded.trim())
+                    .map_err(|e| {
+                        ApiError::invalid("invalid_event", format!("`signed` is not base64: {e}"))
+                    })?;
+                SignedEvent::from_bytes(&bytes)
+                    .map_err(|e| ApiError::invalid("invalid_event", format!("`signed`: {e}")))?
+            }
+            (None, Some(event)) => {
+                let program = {
+                    let slot = slot.lock().await;
+                    inner
+                        .program(&slot.record.sources)
+                        .map_err(ApiError::internal)?
+                };
+                build_event(&event, order, &program)?
+                    .sign(&inner.config.key)
+                    .map_err(|e| ApiError::invalid("invalid_event", e.to_string()))?
+            }
+            _ => {
+                return Err(ApiError::invalid(
+                    "invalid_request",
+                    "give exactly one of `signed` or `event`",
+                ))
+            }
+        };
+        let committed = inner.submit_event(order, signed).await?;
+        Ok(inner
+            .committed_view(order, committed.seq, committed.entry)
+            .await)
+    }
+
+    async fn order(&self, id: String) -> Result<Value, ApiError> {
+        let order = order_id(&id)?;
+        let slot = self
+            .inner
+            .slot(&order)
+            .ok_or_else(|| ApiError::unknown_order(&id))?;
+        let slot = slot.lock().await;
+        let role = self
+            .inner
+            .my_role(&slot.core.contract().parties)
+            .unwrap_or_default();
+        Ok(order_view(&slot.core, &slot.head.entry.to_string(), &role))
+    }
+
+    async fn history(&self, id: String) -> Result<Value, ApiError> {
+        let inner = &self.inner;
+        let order = order_id(&id)?;
+        let slot = inner
+            .slot(&order)
+            .ok_or_else(|| ApiError::unknown_order(&id))?;
+        let head = slot.lock().await.head.seq;
+        let mut entries = Vec::new();
+        for item in inner
+            .store
+            .scan_prefix(ENTRIES, order.as_bytes())
+            .take(usize::try_from(head.saturating_add(1)).unwrap_or(usize::MAX))
+        {
+            let stored: EntryRecord = item
+                .map_err(records::RecordError::from)
+                .and_then(|(_, bytes)| records::decode("entry", &bytes))
+                .map_err(|e| ApiError::internal(e.to_string()))?;
+            let body = stored
+                .entry
+                .entry()
+                .map_err(|e| ApiError::internal(e.to_string()))?;
+            entries.push(entry_view(&stored, &body));
+        }
+        Ok(json!({ "order": order.to_string(), "entries": entries }))
+    }
+
+    async fn review(&self, id: String, request: SubmitReview) -> Result<Value, ApiError> {
+        let inner = &self.inner;
+        let order = order_id(&id)?;
+        let decision = match request.decision.as_str() {
+            "approve" => Decision::Approve,
+            "discard" => Decision::Discard,
+            other => {
+                return Err(ApiError::invalid(
+                    "invalid_decision",
+                    format!("decision {other:?} is neither `approve` (apply what was held back) nor `discard` (drop it)"),
+                ))
+            }
+        };
+        let slot = inner
+            .slot(&order)
+            .ok_or_else(|| ApiError::unknown_order(&id))?;
+        let (after_seq, running, role, sequencer_role, sequencer_key) = {
+            let slot = slot.lock().await;
+            let contract = slot.core.contract();
+            (
+                slot.core.state().seq,
+                slot.core.state().status.is_running(),
+                inner.my_role(&contract.parties),
+                contract.sequencer.clone(),
+                contract.parties.get(&contract.sequencer).copied(),
+            )
+        };
+        if running {
+            return Err(ApiError::conflict(
+                "nothing_to_review",
+                "the order is running: its breaker has not tripped and nothing waits for review",
+            ));
+        }
+        let role = role.ok_or_else(|| ApiError::internal("this node is not a party"))?;
+        let body = inner.review_for(order, after_seq, decision, &request.note)?;
+        let signature = inner.config.key.sign(Domain::Review, &body);
+        let outcome = if role == sequencer_role {
+            Arc::clone(inner)
+                .add_review_signature(order, body, &role, signature)
+                .await?
+                .map(|committed| (committed.seq, committed.entry))
+        } else {
+            let key =
+                sequencer_key.ok_or_else(|| ApiError::internal("the sequencer has no key"))?;
+            let request = Request::ReviewSignature {
+                order,
+                review: body,
+                role: role.clone(),
+                signature,
+            };
+            match inner.request(&key, request).await {
+                Ok(Response::Committed { seq, entry }) => Some((seq, entry)),
+                Ok(Response::Ack) => None,
+                Ok(Response::Refused { code, message }) => {
+                    return Err(ApiError::conflict(
+                        &code,
+                        format!("the sequencer refused: {message}"),
+                    ))
+                }
+                Ok(other) => return Err(ApiError::new(502, "bad_answer", format!("{other:?}"))),
+                Err(error) => {
+                    return Err(ApiError::unavailable(
+                        "party_unreachable",
+                        format!("the sequencer's node did not answer: {error}"),
+                    ))
+                }
+            }
+        };
+        Ok(match outcome {
+            Some((seq, entry)) => {
+                let mut view = inner.committed_view(order, seq, entry).await;
+                if let Some(object) = view.as_object_mut() {
+                    object.insert("status".into(), json!("applied"));
+                }
+                view
+            }
+            None => json!({
+                "order": order.to_string(),
+                "status": "signed",
+                "message": "this party signed the review; it applies once every party signed the same decision",
+            }),
+        })
+    }
+
+    async fn bundle(&self, id: String) -> Result<BundleExport, ApiError> {
+        let order = order_id(&id)?;
+        let bytes = self.inner.export_bundle(order).await?;
+        Ok(BundleExport {
+            content_type: "application/cbor",
+            file_name: format!("order-{}.bundle", order.short()),
+            bytes,
+        })
+    }
+
+    async fn checkpoint(&self) -> Result<Value, ApiError> {
+        let inner = &self.inner;
+        let latest = inner.checkpoints.lock().await.latest.clone();
+        let durable = inner.log.lock().await.durable_size();
+        let (size, note) = match latest {
+            Some(latest) => latest,
+            None if durable > 0 => inner.make_checkpoint().await?,
+            None => (0, String::new()),
+        };
+        let trust = inner.trust_file(None).await?;
+        Ok(json!({
+            "origin": inner.config.origin,
+            "size": size,
+            "log_size": durable,
+            "note": note,
+            "trust": serde_json::to_value(&trust).map_err(|e| ApiError::internal(e.to_string()))?,
+        }))
+    }
+
+    async fn health(&self) -> Value {
+        let inner = &self.inner;
+        let faults: Vec<Value> = inner
+            .faults
+            .lock()
+            .map(|faults| {
+                faults
+                    .iter()
+                    .rev()
+                    .take(20)
+                    .map(|fault| {
+                        json!({
+                            "order": fault.order.to_string(),
+                            "seq": fault.seq,
+                            "code": fault.code,
+                            "message": fault.message,
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        json!({
+            "status": if inner.store.failure().is_some() { "store_failed" } else { "ok" },
+            "role": inner.config.role,
+            "public_key": inner.public.to_string(),
+            "peer_id": inner.net.local_peer_id().to_string(),
+            "orders": inner.orders.read().map(|orders| orders.len()).unwrap_or(0),
+            "log_size": inner.log.lock().await.durable_size(),
+            "recent_refusals": faults,
+        })
+    }
+}

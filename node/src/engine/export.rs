@@ -1,0 +1,114 @@
+//! Exporting an order's bundle from the store: contract, sources, the clauses' IR, every entry
+//! with its inclusion proof, a checkpoint covering them with the witnesses' cosignatures, and
+//! this party's signed statement of the head. The same assembly the verifier's builder uses.
+
+use verifier::{
+    bundle::{
+        build::{assemble, contract_ir, OrderParts},
+        TrustFile,
+    },
+    checkpoint::{Checkpoint, NoteVerifierKey, SignedNote, TrustPolicy},
+    merkle::MerkleLog,
+    model::OrderId,
+};
+
+use super::{
+    records::{self, EntryRecord, ENTRIES},
+    Inner,
+};
+use crate::api::ApiError;
+
+impl Inner {
+    /// The bundle of `order`, encoded.
+    pub(crate) async fn export_bundle(&self, order: OrderId) -> Result<Vec<u8>, ApiError> {
+        let internal = |error: String| ApiError::internal(error);
+        let slot = self
+            .slot(&order)
+            .ok_or_else(|| ApiError::unknown_order(&order.to_string()))?;
+        let (record, contract, head) = {
+            let slot = slot.lock().await;
+            (slot.record.clone(), slot.core.contract().clone(), slot.head)
+        };
+        let mut entries = Vec::new();
+        let mut leaves = Vec::new();
+        for item in self
+            .store
+            .scan_prefix(ENTRIES, order.as_bytes())
+            .take(usize::try_from(head.seq.saturating_add(1)).unwrap_or(usize::MAX))
+        {
+            let stored: EntryRecord = item
+                .map_err(records::RecordError::from)
+                .and_then(|(_, bytes)| records::decode("entry", &bytes))
+                .map_err(|e| internal(e.to_string()))?;
+            leaves.push(stored.leaf);
+            entries.push(stored.entry);
+        }
+        // A checkpoint that covers the head's leaf, made now if the latest does not.
+        let latest = self.checkpoints.lock().await.latest.clone();
+        let note = match latest {
+            Some((size, note)) if size > head.leaf => note,
+            _ => self.make_checkpoint().await?.1,
+        };
+        let program = self.program(&record.sources).map_err(internal)?;
+        let ir = contract_ir(&program, &contract).map_err(|e| internal(e.to_string()))?;
+        let parts = OrderParts {
+            sources: record.sources,
+            ir,
+            contract: record.contract,
+            entries,
+        };
+        let size = self.log.lock().await.size();
+        let log =
+            MerkleLog::open(self.reader.clone(), size).map_err(|e| internal(e.to_string()))?;
+        let role = self
+            .my_role(&contract.parties)
+            .ok_or_else(|| internal("this node is not a party".into()))?;
+        let bundle = assemble(&parts, &leaves, &log, &note, (&role, &self.config.key), &[])
+            .map_err(|e| internal(e.to_string()))?;
+        bundle.to_bytes().map_err(|e| internal(e.to_string()))
+    }
+
+    /// A trust file for verifying this node's bundles: its log key, the parties that cosigned
+    /// its latest checkpoint as witnesses (all of them required), and the parties' keys of
+    /// `order` when given.
+    pub(crate) async fn trust_file(
+        &self,
+        parties: Option<std::collections::BTreeMap<String, verifier::sign::PublicKey>>,
+    ) -> Result<TrustFile, ApiError> {
+        let internal = |error: String| ApiError::internal(error);
+        let latest = self.checkpoints.lock().await.latest.clone();
+        let mut witnesses = Vec::new();
+        if let Some((_, text)) = &latest {
+            let note = SignedNote::parse(text).map_err(|e| internal(e.to_string()))?;
+            let known = self.known_parties().await;
+            for line in note.signatures() {
+                for key in known.values() {
+                    let Ok(vkey) = NoteVerifierKey::witness(line.name(), *key) else {
+                        continue;
+                    };
+                    if vkey.key_id() == line.key_id()
+                        && note.verify(std::slice::from_ref(&vkey)).is_ok()
+                        && !witnesses.iter().any(|(name, _)| name == line.name())
+                    {
+                        witnesses.push((line.name().to_string(), *key));
+                    }
+                }
+            }
+            let _ = Checkpoint::parse(note.text()).map_err(|e| internal(e.to_string()))?;
+        }
+        let named: Vec<(&str, verifier::sign::PublicKey)> = witnesses
+            .iter()
+            .map(|(name, key)| (name.as_str(), *key))
+            .collect();
+        let policy = TrustPolicy::from_keys(&self.config.origin, self.public, &named, named.len())
+            .map_err(|e| internal(e.to_string()))?;
+        Ok(TrustFile {
+            log: policy,
+            parties: parties
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(role, key)| (role, verifier::model::hex(key.as_bytes())))
+                .collect(),
+        })
+    }
+}

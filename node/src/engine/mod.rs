@@ -1,0 +1,471 @@
+//! The co-signing engine: orders executed through the verifier's state machine, every entry
+//! co-signed by every party, committed durably with its log leaf, and announced.
+//!
+//! * [`order`]: the protocol logic of one order, without I/O ([`order::OrderCore`]);
+//! * [`protocol`]: the messages between nodes;
+//! * [`records`]: what is stored, and how entries, heads and log leaves commit together;
+//! * `sequencer`: proposing entries and collecting cosignatures, genesis and reviews;
+//! * `peer`: answering other nodes (cosign, commit, forwarded facts, catch-up, witnessing);
+//! * `checkpoints`: signed checkpoints and their witnesses; `export`: bundles;
+//! * [`sources`]: the operator's JSON into contracts and events; [`views`]: JSON views.
+//!
+//! Concurrency: each order has its own lock, so orders proceed independently and a slow or
+//! absent party holds up only the orders it is a party of. The Merkle log has one lock, held
+//! only to append and queue a batch, so batches reach the store in log order. Nothing awaits a
+//! peer while holding the log lock, and no handler of a peer's request waits for another
+//! order's lock.
+
+mod api_impl;
+mod checkpoints;
+mod export;
+pub mod order;
+mod peer;
+pub mod protocol;
+pub mod records;
+mod sequencer;
+pub mod sources;
+pub mod views;
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex as StdMutex, RwLock},
+    time::Duration,
+};
+
+use contract_lang::ir::Program;
+use libp2p::PeerId;
+use tokio::sync::{mpsc, Mutex};
+use verifier::{
+    bundle::Source,
+    model::{Digest, EntryBody, OrderId, SignedEntry},
+    sign::{PublicKey, SigningKey},
+    state::{machine::Sealed, SeenEvents},
+};
+
+use crate::{
+    durable::Store,
+    log_store::{LogError, LogReader, NodeLog},
+    metrics::Metrics,
+    net::{peer_id_for, InboundRequest, NetHandle},
+};
+use order::OrderCore;
+use protocol::{Request, Response};
+use records::{
+    decode, entry_key, event_key, EntryRecord, HeadRecord, OrderRecord, ProposalRecord,
+    RecordError, ENTRIES, EVENTS, HEADS, ORDERS, PROPOSALS,
+};
+
+/// The network handle the engine uses.
+pub type Net = NetHandle<Request, Response>;
+
+/// Alters clause sources before compiling (see [`Hooks::tamper_sources`]).
+pub type SourcesHook = Arc<dyn Fn(&mut Vec<Source>) + Send + Sync>;
+/// Alters a proposed entry body (see [`Hooks::tamper_proposals`]).
+pub type ProposalHook = Arc<dyn Fn(&mut EntryBody) + Send + Sync>;
+
+/// Test hooks that make a node misbehave on purpose.
+#[derive(Clone, Default)]
+pub struct Hooks {
+    /// Alters clause sources after this node checked their hash and before it compiles them:
+    /// a node whose clause text was tampered with.
+    pub tamper_sources: Option<SourcesHook>,
+    /// Alters each entry body this node proposes as sequencer: a dishonest or broken sequencer.
+    pub tamper_proposals: Option<ProposalHook>,
+}
+
+/// How the engine runs.
+#[derive(Clone)]
+pub struct EngineConfig {
+    /// This node's role in its configuration (its role in a contract is found by its key).
+    pub role: String,
+    pub key: SigningKey,
+    /// The C2SP origin of this node's log.
+    pub origin: String,
+    /// Sign a checkpoint every this many committed entries.
+    pub checkpoint_batch: u64,
+    /// How often to ask sequencers for entries this node missed.
+    pub sync_interval: Duration,
+    /// The other parties' nodes this node knows from its configuration: role and key.
+    pub peers: Vec<(String, PublicKey)>,
+    pub hooks: Hooks,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    #[error(transparent)]
+    Log(#[from] LogError),
+    #[error("order {order}: {message}")]
+    Load { order: OrderId, message: String },
+}
+
+/// An order this node takes part in.
+pub(crate) struct Slot {
+    pub core: OrderCore,
+    pub record: OrderRecord,
+    pub head: HeadRecord,
+    /// The entry this node cosigned and waits to see committed.
+    pub pending: Option<Sealed>,
+}
+
+/// A review decision collecting signatures at the sequencer.
+pub(crate) struct PendingReview {
+    pub body: Vec<u8>,
+    pub signatures: verifier::model::PartySignatures,
+}
+
+pub(crate) struct Inner {
+    pub config: EngineConfig,
+    pub public: PublicKey,
+    pub store: Arc<Store>,
+    pub log: Mutex<NodeLog>,
+    pub reader: LogReader,
+    pub net: Net,
+    pub metrics: Arc<Metrics>,
+    pub orders: RwLock<HashMap<OrderId, Arc<Mutex<Slot>>>>,
+    /// Contracts proposed and not yet started (also stored).
+    pub proposals: StdMutex<HashMap<OrderId, ProposalRecord>>,
+    /// Genesis entries this node cosigned, waiting for their commit: record, core, sealed.
+    pub pending_genesis: StdMutex<HashMap<OrderId, (OrderRecord, OrderCore, Sealed)>>,
+    pub reviews: StdMutex<HashMap<OrderId, PendingReview>>,
+    pub programs: StdMutex<HashMap<Digest, Arc<Program>>>,
+    pub checkpoints: Mutex<checkpoints::CheckpointState>,
+    /// Recent refusals of proposals (determinism faults first of all), newest last.
+    pub faults: StdMutex<Vec<records::FaultRecord>>,
+}
+
+/// The running engine. Cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) inner: Arc<Inner>,
+}
+
+/// [`SeenEvents`] over the store: the events an order recorded.
+pub(crate) struct StoredEvents<'a> {
+    pub store: &'a Store,
+    pub order: OrderId,
+}
+
+impl SeenEvents for StoredEvents<'_> {
+    fn contains_event(&self, event: &Digest) -> bool {
+        // A read error counts as seen: refusing a fact is safe, recording it twice is not.
+        !matches!(
+            self.store.get(EVENTS, event_key(&self.order, event)),
+            Ok(None)
+        )
+    }
+}
+
+impl Engine {
+    /// Loads every order from the store (replaying its entries through the state machine),
+    /// then starts answering peers and syncing.
+    pub fn start(
+        config: EngineConfig,
+        store: Arc<Store>,
+        net: Net,
+        inbound: mpsc::Receiver<InboundRequest<Request, Response>>,
+        metrics: Arc<Metrics>,
+    ) -> Result<Engine, EngineError> {
+        let log = NodeLog::open(store.clone())?;
+        let reader = log.reader();
+        metrics.log_size.set(log.size() as i64);
+        let checkpoint_state = checkpoints::CheckpointState::load(&store, log.size())?;
+        let inner = Arc::new(Inner {
+            public: config.key.public_key(),
+            config,
+            store,
+            log: Mutex::new(log),
+            reader,
+            net,
+            metrics,
+            orders: RwLock::new(HashMap::new()),
+            proposals: StdMutex::new(HashMap::new()),
+            pending_genesis: StdMutex::new(HashMap::new()),
+            reviews: StdMutex::new(HashMap::new()),
+            programs: StdMutex::new(HashMap::new()),
+            checkpoints: Mutex::new(checkpoint_state),
+            faults: StdMutex::new(Vec::new()),
+        });
+        inner.load()?;
+        let engine = Engine { inner };
+        tokio::spawn(peer::serve(engine.inner.clone(), inbound));
+        tokio::spawn(sync_loop(Arc::downgrade(&engine.inner)));
+        Ok(engine)
+    }
+
+    /// The node's party key.
+    pub fn public_key(&self) -> PublicKey {
+        self.inner.public
+    }
+
+    pub fn metrics(&self) -> Arc<Metrics> {
+        self.inner.metrics.clone()
+    }
+
+    /// Orders this node takes part in.
+    pub fn order_ids(&self) -> Vec<OrderId> {
+        self.inner
+            .orders
+            .read()
+            .map(|orders| orders.keys().copied().collect())
+            .unwrap_or_default()
+    }
+
+    /// Asks the sequencers of every order for entries this node missed.
+    pub async fn sync_now(&self) {
+        self.inner.sync_all().await;
+    }
+
+    /// The log's current trust policy for verifiers: this node's log key and its witnesses.
+    pub async fn log_size(&self) -> u64 {
+        self.inner.log.lock().await.durable_size()
+    }
+}
+
+impl Inner {
+    /// The program of `sources`, compiled once per distinct source set, after the tamper hook.
+    pub(crate) fn program(&self, sources: &[Source]) -> Result<Arc<Program>, String> {
+        let mut sources = sources.to_vec();
+        let tampered = if let Some(tamper) = &self.config.hooks.tamper_sources {
+            tamper(&mut sources);
+            true
+        } else {
+            false
+        };
+        let key = sources::hash_sources(&sources)?;
+        if !tampered {
+            if let Some(program) = self.programs.lock().ok().and_then(|p| p.get(&key).cloned()) {
+                return Ok(program);
+            }
+        }
+        let program = Arc::new(sources::compile(&sources)?);
+        if let Ok(mut programs) = self.programs.lock() {
+            programs.insert(key, program.clone());
+        }
+        Ok(program)
+    }
+
+    pub(crate) fn slot(&self, order: &OrderId) -> Option<Arc<Mutex<Slot>>> {
+        self.orders
+            .read()
+            .ok()
+            .and_then(|orders| orders.get(order).cloned())
+    }
+
+    /// This node's role in a contract: the role whose key is this node's.
+    pub(crate) fn my_role(
+        &self,
+        parties: &std::collections::BTreeMap<String, PublicKey>,
+    ) -> Option<String> {
+        parties
+            .iter()
+            .find(|(_, key)| **key == self.public)
+            .map(|(role, _)| role.clone())
+    }
+
+    /// Sends `request` to the node of the party with `key`.
+    pub(crate) async fn request(
+        &self,
+        key: &PublicKey,
+        request: Request,
+    ) -> Result<Response, crate::net::NetError> {
+        let peer = peer_id_for(key.to_bytes())
+            .map_err(|error| crate::net::NetError::Transport(error.to_string()))?;
+        self.net.request(peer, request).await
+    }
+
+    /// Loads stored proposals and orders, replaying each order's entries.
+    fn load(&self) -> Result<(), EngineError> {
+        for item in self.store.scan_prefix(PROPOSALS, b"") {
+            let (key, bytes) = item.map_err(RecordError::from)?;
+            let record: ProposalRecord = decode("proposal", &bytes)?;
+            if let Ok(order) = <[u8; 32]>::try_from(key.as_slice()) {
+                if let Ok(mut proposals) = self.proposals.lock() {
+                    proposals.insert(Digest(order), record);
+                }
+            }
+        }
+        let mut loaded = HashMap::new();
+        for item in self.store.scan_prefix(ORDERS, b"") {
+            let (key, bytes) = item.map_err(RecordError::from)?;
+            let record: OrderRecord = decode("order", &bytes)?;
+            let order = record.contract.order_id();
+            if key.as_slice() != order.as_bytes() {
+                return Err(EngineError::Load {
+                    order,
+                    message: "stored under another id".into(),
+                });
+            }
+            let slot = self.replay(record)?;
+            loaded.insert(order, Arc::new(Mutex::new(slot)));
+        }
+        self.metrics.orders.set(loaded.len() as i64);
+        if let Ok(mut orders) = self.orders.write() {
+            *orders = loaded;
+        }
+        Ok(())
+    }
+
+    /// Rebuilds an order's state by replaying its stored entries through the state machine,
+    /// checking each recomputed entry against the stored bytes.
+    fn replay(&self, record: OrderRecord) -> Result<Slot, EngineError> {
+        let order = record.contract.order_id();
+        let fail = |message: String| EngineError::Load { order, message };
+        let program = self.program(&record.sources).map_err(&fail)?;
+        let machine = order::check_contract(&record.contract, &record.sources, program, true)
+            .map_err(|error| fail(error.to_string()))?;
+        let (mut core, genesis) = OrderCore::genesis(machine).map_err(|e| fail(e.to_string()))?;
+        let mut head: Option<HeadRecord> = None;
+        let mut seen = std::collections::HashSet::new();
+        for item in self.store.scan_prefix(ENTRIES, order.as_bytes()) {
+            let (_, bytes) = item.map_err(RecordError::from)?;
+            let stored: EntryRecord = decode("entry", &bytes)?;
+            let seq = match &head {
+                None => {
+                    if stored.entry.body != genesis.entry.body {
+                        return Err(fail(
+                            "the stored genesis differs from the contract's".into(),
+                        ));
+                    }
+                    0
+                }
+                Some(_) => {
+                    let sealed = core
+                        .replay(&seen, &stored.entry)
+                        .map_err(|error| fail(error.to_string()))?;
+                    if let Some(event) = sealed.event {
+                        seen.insert(event);
+                    }
+                    let seq = sealed.body.seq;
+                    core.advance(sealed.state);
+                    seq
+                }
+            };
+            head = Some(HeadRecord {
+                seq,
+                entry: stored.entry.hash(),
+                leaf: stored.leaf,
+            });
+        }
+        let head = head.ok_or_else(|| fail("no genesis entry".into()))?;
+        let stored_head: Option<HeadRecord> =
+            records::read(&self.store, HEADS, order.as_bytes(), "head")?;
+        if stored_head != Some(head) {
+            return Err(fail(format!(
+                "the stored head {stored_head:?} is not the last entry {head:?}"
+            )));
+        }
+        Ok(Slot {
+            core,
+            record,
+            head,
+            pending: None,
+        })
+    }
+
+    /// Writes an entry with every signature, its head, its event marker, its log leaf (and for
+    /// a genesis, the order) in one batch; returns once it is durable, having advanced `slot`.
+    pub(crate) async fn commit(
+        &self,
+        slot: &mut Slot,
+        entry: SignedEntry,
+        sealed: Sealed,
+        genesis: bool,
+    ) -> Result<(), crate::api::ApiError> {
+        use crate::api::ApiError;
+        use crate::durable::WriteBatch;
+        let order = slot.core.order();
+        let hash = entry.hash();
+        let seq = sealed.body.seq;
+        let mut batch = WriteBatch::new();
+        let internal = |error: String| ApiError::internal(error);
+        if genesis {
+            batch.put(
+                ORDERS,
+                order.as_bytes(),
+                records::encode("order", &slot.record).map_err(|e| internal(e.to_string()))?,
+            );
+            batch.remove(PROPOSALS, order.as_bytes());
+        }
+        if let Some(event) = &sealed.event {
+            batch.put(EVENTS, event_key(&order, event), seq.to_be_bytes().to_vec());
+        }
+        let (ack, leaf, size) = {
+            let mut log = self.log.lock().await;
+            let leaf = log
+                .append(&[verifier::bundle::format::entry_leaf(&hash)], &mut batch)
+                .map_err(|e| internal(e.to_string()))?
+                .start;
+            let record = EntryRecord { entry, leaf };
+            batch.put(
+                ENTRIES,
+                entry_key(&order, seq),
+                records::encode("entry", &record).map_err(|e| internal(e.to_string()))?,
+            );
+            let head = HeadRecord {
+                seq,
+                entry: hash,
+                leaf,
+            };
+            batch.put(
+                HEADS,
+                order.as_bytes(),
+                records::encode("head", &head).map_err(|e| internal(e.to_string()))?,
+            );
+            let ack = self
+                .store
+                .submit(batch)
+                .await
+                .map_err(|e| ApiError::unavailable("store_failed", e.to_string()))?;
+            (ack, leaf, log.size())
+        };
+        ack.wait()
+            .await
+            .map_err(|e| ApiError::unavailable("store_failed", e.to_string()))?;
+        {
+            let mut log = self.log.lock().await;
+            log.acknowledged(size)
+                .map_err(|e| internal(e.to_string()))?;
+            self.metrics.log_size.set(log.durable_size() as i64);
+        }
+        slot.core.advance(sealed.state);
+        slot.head = HeadRecord {
+            seq,
+            entry: hash,
+            leaf,
+        };
+        slot.pending = None;
+        self.metrics.entries_committed.inc();
+        if let verifier::model::Step::Event(step) = &sealed.body.step {
+            if matches!(
+                step.outcome,
+                verifier::model::Outcome::BreakerTripped { .. }
+            ) {
+                self.metrics.breaker_trips.inc();
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Periodically catches up every order from its sequencer, until the engine is dropped.
+async fn sync_loop(inner: std::sync::Weak<Inner>) {
+    loop {
+        let interval = match inner.upgrade() {
+            Some(inner) => inner.config.sync_interval,
+            None => return,
+        };
+        tokio::time::sleep(interval).await;
+        let Some(inner) = inner.upgrade() else { return };
+        if inner.net.is_closed() {
+            return;
+        }
+        inner.sync_all().await;
+    }
+}
+
+/// Peer id of a party key, if the key is a valid ed25519 point (contract keys always are).
+pub(crate) fn peer_of(key: &PublicKey) -> Option<PeerId> {
+    peer_id_for(key.to_bytes()).ok()
+}

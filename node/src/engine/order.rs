@@ -1,0 +1,428 @@
+//! One order's protocol logic, without I/O: what the sequencer proposes, what a cosigner
+//! accepts, what a committed entry must be.
+//!
+//! Every entry is computed by the verifier's [`Machine`]: the sequencer seals the transition for
+//! a signed event or review; a cosigner recomputes it from the proposal's own event or review
+//! and cosigns only byte-identical bodies; a committed entry (from the sequencer's announcement
+//! or a catch-up) is recomputed the same way and needs every party's signature. The caller owns
+//! storage and the network and moves the core forward with [`OrderCore::advance`] once an entry
+//! is durable.
+
+use std::sync::Arc;
+
+use contract_lang::ir::Program;
+use verifier::{
+    bundle::Source,
+    model::{
+        Contract, Digest, EntryBody, OrderId, SignedContract, SignedEntry, SignedEvent,
+        SignedReview, Step,
+    },
+    sign::{Domain, PublicKey},
+    state::{machine::Sealed, ApplyError, Machine, SeenEvents, State},
+};
+
+use super::sources::hash_sources;
+
+/// Why a contract cannot start, or an entry cannot be accepted. Each has a stable code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("the contract is invalid: {0}")]
+    Contract(String),
+    #[error("the entry is malformed: {0}")]
+    Malformed(String),
+    #[error("the entry is for order {found}, not {expected}")]
+    WrongOrder { expected: OrderId, found: OrderId },
+    #[error("the entry is at seq {found}; this node expects {expected}")]
+    OutOfSequence { expected: u64, found: u64 },
+    #[error("the entry's prev {found} is not this node's head {expected}")]
+    WrongPrev { expected: Digest, found: Digest },
+    #[error("the sequencer's signature is missing or does not verify")]
+    BadSequencerSignature,
+    #[error("signatures: {0}")]
+    Signatures(String),
+    #[error("the state machine refuses the step: {0}")]
+    Apply(#[from] ApplyError),
+    #[error(
+        "determinism fault: the proposed entry {proposed} differs from the entry {computed} this node computed"
+    )]
+    Determinism { proposed: Digest, computed: Digest },
+}
+
+impl Refusal {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::Contract(_) => "invalid_contract",
+            Refusal::Malformed(_) => "malformed_entry",
+            Refusal::WrongOrder { .. } => "wrong_order",
+            Refusal::OutOfSequence { .. } => "out_of_sequence",
+            Refusal::WrongPrev { .. } => "wrong_prev",
+            Refusal::BadSequencerSignature => "bad_signature",
+            Refusal::Signatures(_) => "bad_signature",
+            Refusal::Apply(_) => "refused_by_state_machine",
+            Refusal::Determinism { .. } => "determinism_fault",
+        }
+    }
+}
+
+/// A contract checked for execution: decoded, every party's signature (if `require_all`),
+/// sources matching its hash, clauses compiling to its ids.
+pub fn check_contract(
+    signed: &SignedContract,
+    sources: &[Source],
+    program: Arc<Program>,
+    require_all_signatures: bool,
+) -> Result<Machine, Refusal> {
+    let contract: Contract = signed
+        .contract()
+        .map_err(|error| Refusal::Contract(error.to_string()))?;
+    if require_all_signatures {
+        signed
+            .verify(&contract)
+            .map_err(|error| Refusal::Signatures(error.to_string()))?;
+    } else {
+        for (role, signature) in &signed.signatures {
+            let key = contract
+                .parties
+                .get(role)
+                .ok_or_else(|| Refusal::Signatures(format!("`{role}` is not a party")))?;
+            key.verify(Domain::Contract, &signed.body, signature)
+                .map_err(|_| {
+                    Refusal::Signatures(format!("the signature of `{role}` is invalid"))
+                })?;
+        }
+    }
+    let hash = hash_sources(sources).map_err(Refusal::Contract)?;
+    if hash != contract.sources {
+        return Err(Refusal::Contract(format!(
+            "the sources hash to {hash}, the contract names {}",
+            contract.sources
+        )));
+    }
+    Machine::new(contract, signed.order_id(), program)
+        .map_err(|error| Refusal::Contract(error.to_string()))
+}
+
+/// A running order as this node knows it: its machine and the state after its head entry.
+#[derive(Clone, Debug)]
+pub struct OrderCore {
+    machine: Machine,
+    state: State,
+}
+
+impl OrderCore {
+    /// The genesis entry of a contract whose machine is built, and the core after it.
+    pub fn genesis(machine: Machine) -> Result<(OrderCore, Sealed), Refusal> {
+        let sealed = machine
+            .genesis()
+            .and_then(|transition| transition.seal())
+            .map_err(|error| Refusal::Malformed(error.to_string()))?;
+        let core = OrderCore {
+            machine,
+            state: sealed.state.clone(),
+        };
+        Ok((core, sealed))
+    }
+
+    pub fn machine(&self) -> &Machine {
+        &self.machine
+    }
+
+    pub fn contract(&self) -> &Contract {
+        self.machine.contract()
+    }
+
+    pub fn order(&self) -> OrderId {
+        self.machine.order()
+    }
+
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// Role of the sequencer and its key.
+    pub fn sequencer(&self) -> (&str, Option<&PublicKey>) {
+        let contract = self.machine.contract();
+        (
+            contract.sequencer.as_str(),
+            contract.parties.get(&contract.sequencer),
+        )
+    }
+
+    /// The next entry for a signed event (sequencer side).
+    pub fn prepare_event(
+        &self,
+        seen: &dyn SeenEvents,
+        event: &SignedEvent,
+    ) -> Result<Sealed, Refusal> {
+        self.machine
+            .apply(&self.state, seen, event)?
+            .seal()
+            .map_err(|error| Refusal::Malformed(error.to_string()))
+    }
+
+    /// The next entry for a review signed by every party (sequencer side).
+    pub fn prepare_review(&self, review: &SignedReview) -> Result<Sealed, Refusal> {
+        self.machine
+            .apply_review(&self.state, review)?
+            .seal()
+            .map_err(|error| Refusal::Malformed(error.to_string()))
+    }
+
+    /// Recomputes the entry `entry` claims to be from its own step, and checks that it is
+    /// the next entry, byte for byte.
+    fn recompute(&self, seen: &dyn SeenEvents, entry: &SignedEntry) -> Result<Sealed, Refusal> {
+        let body: EntryBody = entry
+            .entry()
+            .map_err(|error| Refusal::Malformed(error.to_string()))?;
+        if body.order != self.order() {
+            return Err(Refusal::WrongOrder {
+                expected: self.order(),
+                found: body.order,
+            });
+        }
+        let expected = self.state.seq.saturating_add(1);
+        if body.seq != expected {
+            return Err(Refusal::OutOfSequence {
+                expected,
+                found: body.seq,
+            });
+        }
+        if body.prev != self.state.head {
+            return Err(Refusal::WrongPrev {
+                expected: self.state.head,
+                found: body.prev,
+            });
+        }
+        let sealed = match &body.step {
+            Step::Genesis => {
+                return Err(Refusal::Malformed(
+                    "a genesis entry after the genesis".into(),
+                ))
+            }
+            Step::Event(step) => self.prepare_event(seen, &step.event)?,
+            Step::Review(step) => self.prepare_review(&step.review)?,
+        };
+        if sealed.entry.body != entry.body {
+            return Err(Refusal::Determinism {
+                proposed: entry.hash(),
+                computed: sealed.hash,
+            });
+        }
+        Ok(sealed)
+    }
+
+    /// Checks a proposal: the sequencer's signature, then the recomputed entry. Returns what
+    /// to cosign and, once committed, to advance to.
+    pub fn check_proposal(
+        &self,
+        seen: &dyn SeenEvents,
+        entry: &SignedEntry,
+    ) -> Result<Sealed, Refusal> {
+        let (role, key) = self.sequencer();
+        let signature = entry
+            .signatures
+            .get(role)
+            .ok_or(Refusal::BadSequencerSignature)?;
+        key.ok_or(Refusal::BadSequencerSignature)?
+            .verify(Domain::Entry, &entry.body, signature)
+            .map_err(|_| Refusal::BadSequencerSignature)?;
+        self.recompute(seen, entry)
+    }
+
+    /// Checks a committed entry: every party's signature, then the recomputed entry.
+    pub fn check_committed(
+        &self,
+        seen: &dyn SeenEvents,
+        entry: &SignedEntry,
+    ) -> Result<Sealed, Refusal> {
+        entry
+            .verify(&self.contract().parties)
+            .map_err(|error| Refusal::Signatures(error.to_string()))?;
+        self.recompute(seen, entry)
+    }
+
+    /// Replays an entry read back from this node's own store (signatures were checked before
+    /// it was committed): only the recomputation is checked.
+    pub fn replay(&self, seen: &dyn SeenEvents, entry: &SignedEntry) -> Result<Sealed, Refusal> {
+        self.recompute(seen, entry)
+    }
+
+    /// Moves to the state after a committed entry.
+    pub fn advance(&mut self, state: State) {
+        self.state = state;
+    }
+}
+
+/// A party's signature over an entry body, checked.
+pub fn check_cosignature(
+    key: &PublicKey,
+    entry: &SignedEntry,
+    signature: &verifier::sign::Signature,
+) -> bool {
+    key.verify(Domain::Entry, &entry.body, signature).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, HashSet};
+
+    use super::*;
+    use verifier::{
+        bundle::build::{compile_sources, example_contract, library_sources, ExampleKeys},
+        model::{Decision, Event, Outcome, Review},
+        sign::SigningKey,
+    };
+
+    struct Setup {
+        keys: ExampleKeys,
+        sequencer: OrderCore,
+        cosigner: OrderCore,
+    }
+
+    fn started() -> Setup {
+        let keys = ExampleKeys::new();
+        let sources = library_sources(&["clauses/air_freight_fallback.clause"]).unwrap();
+        let program = compile_sources(&sources).unwrap();
+        let terms = BTreeMap::from([
+            (
+                "transport_mode".to_string(),
+                contract_lang::value::Value::Enum(contract_lang::value::EnumValue {
+                    ty: "transport_mode".into(),
+                    variant: "sea".into(),
+                }),
+            ),
+            (
+                "delivery_due".to_string(),
+                contract_lang::value::Value::Timestamp(1_772_323_200),
+            ),
+        ]);
+        let mut contract = example_contract(
+            &keys,
+            &program,
+            &["air_freight_fallback".to_string()],
+            "CN",
+            terms,
+            1_767_225_600,
+        );
+        contract.sources = hash_sources(&sources).unwrap();
+        contract.clauses[0].id = Digest(program.clause("air_freight_fallback").unwrap().id.0);
+        let mut signed = SignedContract::unsigned(&contract).unwrap();
+        signed.sign("seller", &keys.seller);
+        signed.sign("buyer", &keys.buyer);
+        let program = Arc::new(program);
+        let machine = check_contract(&signed, &sources, program.clone(), true).unwrap();
+        let (sequencer, _) = OrderCore::genesis(machine.clone()).unwrap();
+        let (cosigner, _) = OrderCore::genesis(machine).unwrap();
+        Setup {
+            keys,
+            sequencer,
+            cosigner,
+        }
+    }
+
+    fn departed(setup: &Setup, at: i64) -> SignedEvent {
+        let fields = BTreeMap::from([(
+            "port".to_string(),
+            contract_lang::value::Value::Text("Shenzhen".into()),
+        )]);
+        Event::new(setup.sequencer.order(), "shipment.departed", at, fields)
+            .sign(&setup.keys.carrier)
+            .unwrap()
+    }
+
+    #[test]
+    fn a_cosigner_accepts_exactly_the_entry_it_computes() {
+        let mut setup = started();
+        let seen = HashSet::new();
+        let sealed = setup
+            .sequencer
+            .prepare_event(&seen, &departed(&setup, 1_768_000_000))
+            .unwrap();
+        let mut proposal = sealed.entry.clone();
+        proposal.sign("seller", &setup.keys.seller);
+
+        let accepted = setup.cosigner.check_proposal(&seen, &proposal).unwrap();
+        assert_eq!(accepted.hash, sealed.hash);
+
+        // Unsigned by the sequencer, or signed by someone else: refused.
+        let unsigned = sealed.entry.clone();
+        assert_eq!(
+            setup.cosigner.check_proposal(&seen, &unsigned).unwrap_err(),
+            Refusal::BadSequencerSignature
+        );
+        // A committed entry needs every signature.
+        assert!(matches!(
+            setup.cosigner.check_committed(&seen, &proposal),
+            Err(Refusal::Signatures(_))
+        ));
+        let mut committed = proposal.clone();
+        committed.sign("buyer", &setup.keys.buyer);
+        setup.cosigner.check_committed(&seen, &committed).unwrap();
+
+        setup.sequencer.advance(sealed.state.clone());
+        setup.cosigner.advance(accepted.state);
+        // The same proposal again is out of sequence now.
+        assert!(matches!(
+            setup.cosigner.check_proposal(&seen, &proposal),
+            Err(Refusal::OutOfSequence {
+                expected: 2,
+                found: 1
+            })
+        ));
+    }
+
+    #[test]
+    fn a_tampered_entry_is_a_determinism_fault() {
+        let setup = started();
+        let seen = HashSet::new();
+        let sealed = setup
+            .sequencer
+            .prepare_event(&seen, &departed(&setup, 1_768_000_000))
+            .unwrap();
+        // The sequencer claims a different outcome for the same event.
+        let mut body = sealed.body.clone();
+        if let Step::Event(step) = &mut body.step {
+            step.outcome = Outcome::Paused;
+        }
+        let mut forged = SignedEntry::unsigned(body.encode().unwrap());
+        forged.sign("seller", &setup.keys.seller);
+        let refusal = setup.cosigner.check_proposal(&seen, &forged).unwrap_err();
+        assert_eq!(refusal.code(), "determinism_fault", "{refusal}");
+    }
+
+    #[test]
+    fn reviews_need_every_party() {
+        let setup = started();
+        let review = Review::new(
+            setup.sequencer.order(),
+            0,
+            Decision::Discard,
+            "nothing held",
+        );
+        let mut signed = SignedReview::unsigned(&review).unwrap();
+        signed.sign("seller", &setup.keys.seller);
+        assert!(matches!(
+            setup.sequencer.prepare_review(&signed),
+            Err(Refusal::Apply(ApplyError::ReviewSignatures(_)))
+        ));
+        signed.sign("buyer", &setup.keys.buyer);
+        // Signed by all, but the order is running: nothing to review.
+        assert!(matches!(
+            setup.sequencer.prepare_review(&signed),
+            Err(Refusal::Apply(ApplyError::NothingToReview))
+        ));
+        let _ = SigningKey::from_seed([0; 32]);
+    }
+
+    #[test]
+    fn a_contract_with_sources_that_do_not_match_is_refused() {
+        let setup = started();
+        let contract = setup.sequencer.contract().clone();
+        let signed = SignedContract::unsigned(&contract).unwrap();
+        let mut sources = library_sources(&["clauses/air_freight_fallback.clause"]).unwrap();
+        sources[1].text = sources[1].text.replace("42d", "40d");
+        let program = Arc::new(compile_sources(&sources).unwrap());
+        let refusal = check_contract(&signed, &sources, program, false).unwrap_err();
+        assert!(refusal.to_string().contains("sources hash"), "{refusal}");
+    }
+}

@@ -1,0 +1,754 @@
+//! Answering other parties' nodes: proposals of contracts and entries, commits, forwarded
+//! facts and reviews, catch-up, and witnessing their checkpoints.
+//!
+//! Every request is handled on its own task, so a handler waiting for this node's order lock
+//! never blocks requests about other orders. A request about an order is only answered for a
+//! party of that order, and entries only from its sequencer; anything else is refused and
+//! counted, never applied.
+
+use std::sync::Arc;
+
+use libp2p::PeerId;
+use tokio::sync::mpsc;
+use verifier::{
+    model::{EntryBody, OrderId, SignedEntry, SignedReview, Step},
+    sign::{Domain, PublicKey},
+};
+
+use super::{
+    order::{OrderCore, Refusal},
+    peer_of,
+    protocol::{GenesisParts, Request, Response},
+    records::{self, EntryRecord, FaultRecord, HeadRecord, OrderRecord, ProposalRecord, ENTRIES},
+    Inner, Slot, StoredEvents,
+};
+use crate::{api::ApiError, net::InboundRequest};
+
+/// Most entries sent in one catch-up answer.
+pub(crate) const MAX_FETCH: u32 = 512;
+
+/// Answers peers' requests until the network stops.
+pub(crate) async fn serve(
+    inner: Arc<Inner>,
+    mut inbound: mpsc::Receiver<InboundRequest<Request, Response>>,
+) {
+    while let Some(InboundRequest {
+        peer,
+        request,
+        reply,
+    }) = inbound.recv().await
+    {
+        let inner = inner.clone();
+        tokio::spawn(async move {
+            let response = inner.handle(peer, request).await;
+            if let Response::Refused { code, message } = &response {
+                tracing::debug!(%peer, %code, %message, "refused a peer's request");
+                inner.metrics.peer_messages_refused.inc();
+            }
+            let _ = reply.send(response);
+        });
+    }
+}
+
+fn api_refusal(error: ApiError) -> Response {
+    Response::refused(&error.code, error.message)
+}
+
+impl Inner {
+    async fn handle(self: &Arc<Self>, peer: PeerId, request: Request) -> Response {
+        match request {
+            Request::ProposeContract { contract, sources } => {
+                self.on_propose_contract(peer, contract, sources).await
+            }
+            Request::AcceptContract {
+                order,
+                role,
+                signature,
+            } => {
+                if !self.is_party_peer_of_proposal(&order, &role, peer) {
+                    return Response::refused("not_a_party", "the sender is not that party");
+                }
+                match self.add_contract_signature(order, &role, signature).await {
+                    Ok(Some(committed)) => Response::Committed {
+                        seq: committed.seq,
+                        entry: committed.entry,
+                    },
+                    Ok(None) => Response::Ack,
+                    Err(error) => api_refusal(error),
+                }
+            }
+            Request::ProposeEntry { entry, genesis } => match genesis {
+                Some(parts) => self.on_genesis_proposal(peer, entry, parts).await,
+                None => self.on_entry_proposal(peer, entry).await,
+            },
+            Request::Commit { entry, genesis } => self.on_commit(peer, entry, genesis).await,
+            Request::ForwardEvent { event } => {
+                let Ok(body) = event.event() else {
+                    return Response::refused("invalid_event", "the event does not decode");
+                };
+                if !self.is_party_peer(&body.order, peer).await {
+                    return Response::refused(
+                        "not_a_party",
+                        "the sender is not a party of the order",
+                    );
+                }
+                match self.submit_event(body.order, event).await {
+                    Ok(committed) => Response::Committed {
+                        seq: committed.seq,
+                        entry: committed.entry,
+                    },
+                    Err(error) => api_refusal(error),
+                }
+            }
+            Request::ReviewSignature {
+                order,
+                review,
+                role,
+                signature,
+            } => {
+                if !self.is_role_peer(&order, &role, peer).await {
+                    return Response::refused("not_a_party", "the sender is not that party");
+                }
+                match self
+                    .add_review_signature(order, review, &role, signature)
+                    .await
+                {
+                    Ok(Some(committed)) => Response::Committed {
+                        seq: committed.seq,
+                        entry: committed.entry,
+                    },
+                    Ok(None) => Response::Ack,
+                    Err(error) => api_refusal(error),
+                }
+            }
+            Request::FetchEntries {
+                order,
+                after,
+                limit,
+            } => self.on_fetch(peer, order, after, limit).await,
+            Request::Witness {
+                note,
+                from_size,
+                proof,
+            } => self.on_witness(peer, &note, from_size, &proof).await,
+        }
+    }
+
+    /// Whether `peer` is the node of a party of `order`.
+    async fn is_party_peer(&self, order: &OrderId, peer: PeerId) -> bool {
+        let Some(slot) = self.slot(order) else {
+            return false;
+        };
+        let parties = slot.lock().await.core.contract().parties.clone();
+        parties.values().any(|key| peer_of(key) == Some(peer))
+    }
+
+    async fn is_role_peer(&self, order: &OrderId, role: &str, peer: PeerId) -> bool {
+        let Some(slot) = self.slot(order) else {
+            return false;
+        };
+        let key = slot.lock().await.core.contract().parties.get(role).copied();
+        key.and_then(|key| peer_of(&key)) == Some(peer)
+    }
+
+    fn is_party_peer_of_proposal(&self, order: &OrderId, role: &str, peer: PeerId) -> bool {
+        let key = self
+            .proposals
+            .lock()
+            .ok()
+            .and_then(|proposals| proposals.get(order).cloned())
+            .and_then(|record| record.contract.contract().ok())
+            .and_then(|contract| contract.parties.get(role).copied());
+        key.and_then(|key| peer_of(&key)) == Some(peer)
+    }
+
+    async fn on_propose_contract(
+        self: &Arc<Self>,
+        peer: PeerId,
+        contract: verifier::model::SignedContract,
+        sources: Vec<verifier::bundle::Source>,
+    ) -> Response {
+        let order = contract.order_id();
+        if self.slot(&order).is_some() {
+            return Response::Ack;
+        }
+        let machine = match self.check_proposal_contract(&contract, &sources, false) {
+            Ok(machine) => machine,
+            Err(refusal) => return Response::refused(refusal.code(), refusal.to_string()),
+        };
+        let signed_by_sender = contract
+            .signatures
+            .keys()
+            .any(|role| machine.contract().parties.get(role).and_then(peer_of) == Some(peer));
+        if !signed_by_sender {
+            return Response::refused(
+                "not_a_party",
+                "a proposal must come from a party that signed it",
+            );
+        }
+        // Keep signatures this node already collected (its own acceptance, others').
+        let mut record = ProposalRecord {
+            contract: contract.clone(),
+            sources,
+        };
+        if let Some(known) = self
+            .proposals
+            .lock()
+            .ok()
+            .and_then(|proposals| proposals.get(&order).cloned())
+        {
+            for (role, signature) in known.contract.signatures {
+                record.contract.signatures.entry(role).or_insert(signature);
+            }
+        }
+        match self.save_proposal(order, record).await {
+            Ok(()) => Response::Ack,
+            Err(error) => api_refusal(error),
+        }
+    }
+
+    /// Records a refused proposal for the operator; determinism faults are logged loudly.
+    pub(crate) async fn record_fault(
+        &self,
+        order: OrderId,
+        entry: &SignedEntry,
+        refusal: &Refusal,
+    ) {
+        let seq = entry.entry().map(|body| body.seq).unwrap_or(0);
+        let computed = match refusal {
+            Refusal::Determinism { computed, .. } => Some(*computed),
+            _ => None,
+        };
+        let fault = FaultRecord {
+            order,
+            seq,
+            code: refusal.code().to_string(),
+            message: refusal.to_string(),
+            proposed: entry.hash(),
+            computed,
+        };
+        if computed.is_some() {
+            self.metrics.determinism_faults.inc();
+            tracing::error!(%order, seq, %refusal, "determinism fault: refused to cosign");
+        }
+        self.metrics.refused(refusal.code());
+        let mut key = records::entry_key(&order, seq);
+        key.extend_from_slice(&entry.hash().as_bytes()[..8]);
+        if let Ok(bytes) = records::encode("fault", &fault) {
+            let mut batch = crate::durable::WriteBatch::new();
+            batch.put(records::FAULTS, key, bytes);
+            if let Err(error) = self.store.commit(batch).await {
+                tracing::warn!(%error, "cannot store a fault record");
+            }
+        }
+        if let Ok(mut faults) = self.faults.lock() {
+            faults.push(fault);
+            let excess = faults.len().saturating_sub(100);
+            faults.drain(..excess);
+        }
+    }
+
+    async fn on_genesis_proposal(
+        self: &Arc<Self>,
+        peer: PeerId,
+        entry: SignedEntry,
+        parts: GenesisParts,
+    ) -> Response {
+        let order = parts.contract.order_id();
+        if let Some(slot) = self.slot(&order) {
+            // Already started here: cosign again only the same genesis.
+            let slot = slot.lock().await;
+            return self.recosign(&slot, &entry).await;
+        }
+        let machine = match self.check_proposal_contract(&parts.contract, &parts.sources, true) {
+            Ok(machine) => machine,
+            Err(refusal) => {
+                self.record_fault(order, &entry, &refusal).await;
+                return Response::refused(refusal.code(), refusal.to_string());
+            }
+        };
+        let sequencer = machine
+            .contract()
+            .parties
+            .get(&machine.contract().sequencer)
+            .copied();
+        if sequencer.and_then(|key| peer_of(&key)) != Some(peer) {
+            return Response::refused(
+                "not_sequencer",
+                "only the order's sequencer proposes entries",
+            );
+        }
+        let (core, sealed) = match OrderCore::genesis(machine) {
+            Ok(pair) => pair,
+            Err(refusal) => return Response::refused(refusal.code(), refusal.to_string()),
+        };
+        if sealed.entry.body != entry.body {
+            let refusal = Refusal::Determinism {
+                proposed: entry.hash(),
+                computed: sealed.hash,
+            };
+            self.record_fault(order, &entry, &refusal).await;
+            return Response::refused(refusal.code(), refusal.to_string());
+        }
+        let Some(role) = self.my_role(&core.contract().parties) else {
+            return Response::refused("not_a_party", "this node is not a party");
+        };
+        let signature = self.config.key.sign(Domain::Entry, &entry.body);
+        let record = OrderRecord {
+            contract: parts.contract,
+            sources: parts.sources,
+        };
+        if let Ok(mut pending) = self.pending_genesis.lock() {
+            pending.insert(order, (record, core, sealed));
+        }
+        tracing::debug!(%order, %role, "cosigned a genesis");
+        Response::Cosigned { signature }
+    }
+
+    /// Cosigns an entry this node already committed, if it is the same entry.
+    async fn recosign(&self, slot: &Slot, entry: &SignedEntry) -> Response {
+        let Ok(body) = entry.entry() else {
+            return Response::refused("malformed_entry", "the entry does not decode");
+        };
+        let stored: Option<EntryRecord> = records::read(
+            &self.store,
+            ENTRIES,
+            &records::entry_key(&slot.core.order(), body.seq),
+            "entry",
+        )
+        .ok()
+        .flatten();
+        match stored {
+            Some(stored) if stored.entry.body == entry.body => Response::Cosigned {
+                signature: self.config.key.sign(Domain::Entry, &entry.body),
+            },
+            _ => Response::refused(
+                "conflict",
+                format!("this node committed a different entry at seq {}", body.seq),
+            ),
+        }
+    }
+
+    async fn on_entry_proposal(self: &Arc<Self>, peer: PeerId, entry: SignedEntry) -> Response {
+        let body: EntryBody = match entry.entry() {
+            Ok(body) => body,
+            Err(error) => return Response::refused("malformed_entry", error.to_string()),
+        };
+        let order = body.order;
+        let Some(slot) = self.slot(&order) else {
+            return Response::refused("unknown_order", format!("no order {order} on this node"));
+        };
+        let sequencer = {
+            let slot = slot.lock().await;
+            let contract = slot.core.contract();
+            contract.parties.get(&contract.sequencer).copied()
+        };
+        if sequencer.and_then(|key| peer_of(&key)) != Some(peer) {
+            return Response::refused(
+                "not_sequencer",
+                "only the order's sequencer proposes entries",
+            );
+        }
+        let behind = slot.lock().await.head.seq.saturating_add(1) < body.seq;
+        if behind {
+            // This node missed entries (it was offline): catch up before judging.
+            if let Err(error) = self.catch_up(order).await {
+                return Response::refused("behind", format!("cannot catch up first: {error}"));
+            }
+        }
+        let mut slot = slot.lock().await;
+        if body.seq <= slot.head.seq {
+            return self.recosign(&slot, &entry).await;
+        }
+        let seen = StoredEvents {
+            store: &self.store,
+            order,
+        };
+        match slot.core.check_proposal(&seen, &entry) {
+            Ok(sealed) => {
+                let signature = self.config.key.sign(Domain::Entry, &entry.body);
+                slot.pending = Some(sealed);
+                Response::Cosigned { signature }
+            }
+            Err(refusal) => {
+                self.record_fault(order, &entry, &refusal).await;
+                Response::refused(refusal.code(), refusal.to_string())
+            }
+        }
+    }
+
+    async fn on_commit(
+        self: &Arc<Self>,
+        peer: PeerId,
+        entry: SignedEntry,
+        genesis: Option<GenesisParts>,
+    ) -> Response {
+        let body: EntryBody = match entry.entry() {
+            Ok(body) => body,
+            Err(error) => return Response::refused("malformed_entry", error.to_string()),
+        };
+        let order = body.order;
+        if matches!(body.step, Step::Genesis) {
+            return match self.adopt_genesis(order, entry, genesis).await {
+                Ok(()) => Response::Ack,
+                Err(error) => api_refusal(error),
+            };
+        }
+        let Some(slot) = self.slot(&order) else {
+            return Response::refused("unknown_order", format!("no order {order} on this node"));
+        };
+        let behind = {
+            let slot = slot.lock().await;
+            let contract = slot.core.contract();
+            let sequencer = contract.parties.get(&contract.sequencer).copied();
+            if sequencer.and_then(|key| peer_of(&key)) != Some(peer) {
+                return Response::refused("not_sequencer", "only the sequencer announces commits");
+            }
+            slot.head.seq.saturating_add(1) < body.seq
+        };
+        if behind {
+            return match self.catch_up(order).await {
+                Ok(()) => Response::Ack,
+                Err(error) => api_refusal(error),
+            };
+        }
+        let mut slot = slot.lock().await;
+        match self.apply_committed(&mut slot, entry).await {
+            Ok(()) => Response::Ack,
+            Err(error) => api_refusal(error),
+        }
+    }
+
+    /// Applies an entry committed by the sequencer (every party's signature), if it is this
+    /// node's next entry; older entries are ignored.
+    pub(crate) async fn apply_committed(
+        self: &Arc<Self>,
+        slot: &mut Slot,
+        entry: SignedEntry,
+    ) -> Result<(), ApiError> {
+        let body = entry
+            .entry()
+            .map_err(|e| ApiError::invalid("malformed_entry", e.to_string()))?;
+        if body.seq <= slot.head.seq {
+            return Ok(());
+        }
+        let order = slot.core.order();
+        let sealed = match slot.pending.take() {
+            Some(sealed) if sealed.entry.body == entry.body => {
+                entry
+                    .verify(&slot.core.contract().parties)
+                    .map_err(|e| ApiError::invalid("bad_signature", e.to_string()))?;
+                sealed
+            }
+            _ => {
+                let seen = StoredEvents {
+                    store: &self.store,
+                    order,
+                };
+                match slot.core.check_committed(&seen, &entry) {
+                    Ok(sealed) => sealed,
+                    Err(refusal) => {
+                        self.record_fault(order, &entry, &refusal).await;
+                        return Err(refusal.to_api());
+                    }
+                }
+            }
+        };
+        self.commit(slot, entry, sealed, false).await?;
+        self.after_commit();
+        Ok(())
+    }
+
+    /// Starts an order from its committed genesis (announced, or fetched in a catch-up).
+    pub(crate) async fn adopt_genesis(
+        self: &Arc<Self>,
+        order: OrderId,
+        entry: SignedEntry,
+        genesis: Option<GenesisParts>,
+    ) -> Result<(), ApiError> {
+        if self.slot(&order).is_some() {
+            return Ok(());
+        }
+        let pending = self
+            .pending_genesis
+            .lock()
+            .ok()
+            .and_then(|mut pending| pending.remove(&order));
+        let (record, core, sealed) = match pending {
+            Some(pending) if pending.2.entry.body == entry.body => pending,
+            _ => {
+                let parts = genesis.ok_or_else(|| {
+                    ApiError::invalid("unknown_order", "a genesis commit needs its contract")
+                })?;
+                let machine = self
+                    .check_proposal_contract(&parts.contract, &parts.sources, true)
+                    .map_err(|r| r.to_api())?;
+                let (core, sealed) = OrderCore::genesis(machine).map_err(|r| r.to_api())?;
+                if sealed.entry.body != entry.body {
+                    let refusal = Refusal::Determinism {
+                        proposed: entry.hash(),
+                        computed: sealed.hash,
+                    };
+                    self.record_fault(order, &entry, &refusal).await;
+                    return Err(refusal.to_api());
+                }
+                (
+                    OrderRecord {
+                        contract: parts.contract,
+                        sources: parts.sources,
+                    },
+                    core,
+                    sealed,
+                )
+            }
+        };
+        if record.contract.order_id() != order {
+            return Err(ApiError::invalid(
+                "wrong_order",
+                "the contract is not this order's",
+            ));
+        }
+        entry
+            .verify(&core.contract().parties)
+            .map_err(|e| ApiError::invalid("bad_signature", e.to_string()))?;
+        let mut slot = Slot {
+            core,
+            record,
+            head: HeadRecord {
+                seq: 0,
+                entry: verifier::model::Digest::ZERO,
+                leaf: 0,
+            },
+            pending: None,
+        };
+        self.commit(&mut slot, entry, sealed, true).await?;
+        self.insert_slot(order, slot);
+        self.after_commit();
+        Ok(())
+    }
+
+    async fn on_fetch(
+        &self,
+        peer: PeerId,
+        order: OrderId,
+        after: Option<u64>,
+        limit: u32,
+    ) -> Response {
+        let record: Option<OrderRecord> =
+            match records::read(&self.store, records::ORDERS, order.as_bytes(), "order") {
+                Ok(record) => record,
+                Err(error) => return Response::refused("store_failed", error.to_string()),
+            };
+        let Some(record) = record else {
+            return Response::refused("unknown_order", format!("no order {order} on this node"));
+        };
+        let is_party = record
+            .contract
+            .contract()
+            .map(|contract| {
+                contract
+                    .parties
+                    .values()
+                    .any(|key| peer_of(key) == Some(peer))
+            })
+            .unwrap_or(false);
+        if !is_party {
+            return Response::refused(
+                "not_a_party",
+                "entries are only sent to the order's parties",
+            );
+        }
+        let first = after.map_or(0, |seq| seq.saturating_add(1));
+        let limit = limit.clamp(1, MAX_FETCH) as usize;
+        let mut entries = Vec::new();
+        for item in self
+            .store
+            .scan_prefix(ENTRIES, order.as_bytes())
+            .skip(usize::try_from(first).unwrap_or(usize::MAX))
+            .take(limit)
+        {
+            match item
+                .map_err(records::RecordError::from)
+                .and_then(|(_, bytes)| records::decode::<EntryRecord>("entry", &bytes))
+            {
+                Ok(stored) => entries.push(stored.entry),
+                Err(error) => return Response::refused("store_failed", error.to_string()),
+            }
+        }
+        Response::Entries {
+            genesis: after.is_none().then_some(GenesisParts {
+                contract: record.contract,
+                sources: record.sources,
+            }),
+            entries,
+        }
+    }
+
+    /// Fetches and applies every entry of `order` after this node's head from its sequencer.
+    pub(crate) async fn catch_up(self: &Arc<Self>, order: OrderId) -> Result<(), ApiError> {
+        let Some(slot) = self.slot(&order) else {
+            return self.fetch_unknown(order).await;
+        };
+        loop {
+            let (after, sequencer) = {
+                let slot = slot.lock().await;
+                let contract = slot.core.contract();
+                (
+                    slot.head.seq,
+                    contract.parties.get(&contract.sequencer).copied(),
+                )
+            };
+            let Some(sequencer) = sequencer else {
+                return Err(ApiError::internal("the sequencer has no key"));
+            };
+            if Some(sequencer) == Some(self.public) {
+                return Ok(());
+            }
+            let response = self
+                .request(
+                    &sequencer,
+                    super::protocol::Request::FetchEntries {
+                        order,
+                        after: Some(after),
+                        limit: MAX_FETCH,
+                    },
+                )
+                .await
+                .map_err(|e| ApiError::unavailable("party_unreachable", e.to_string()))?;
+            let entries = match response {
+                Response::Entries { entries, .. } => entries,
+                Response::Refused { code, message } => {
+                    return Err(ApiError::conflict(&code, message))
+                }
+                other => return Err(ApiError::new(502, "bad_answer", format!("{other:?}"))),
+            };
+            let count = entries.len();
+            let mut slot = slot.lock().await;
+            for entry in entries {
+                self.apply_committed(&mut slot, entry).await?;
+            }
+            if count < MAX_FETCH as usize {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Catches up an order this node cosigned the genesis of (or accepted) but never saw
+    /// committed.
+    async fn fetch_unknown(self: &Arc<Self>, order: OrderId) -> Result<(), ApiError> {
+        let sequencer: Option<PublicKey> = {
+            let from_pending = self
+                .pending_genesis
+                .lock()
+                .ok()
+                .and_then(|pending| {
+                    pending
+                        .get(&order)
+                        .map(|(_, core, _)| core.sequencer().1.copied())
+                })
+                .flatten();
+            from_pending.or_else(|| {
+                self.proposals
+                    .lock()
+                    .ok()
+                    .and_then(|proposals| proposals.get(&order).cloned())
+                    .and_then(|record| record.contract.contract().ok())
+                    .and_then(|contract| contract.parties.get(&contract.sequencer).copied())
+            })
+        };
+        let Some(sequencer) = sequencer.filter(|key| *key != self.public) else {
+            return Ok(());
+        };
+        let response = self
+            .request(
+                &sequencer,
+                super::protocol::Request::FetchEntries {
+                    order,
+                    after: None,
+                    limit: MAX_FETCH,
+                },
+            )
+            .await
+            .map_err(|e| ApiError::unavailable("party_unreachable", e.to_string()))?;
+        let (genesis, mut entries) = match response {
+            Response::Entries { genesis, entries } => (genesis, entries),
+            Response::Refused { code, message } => return Err(ApiError::conflict(&code, message)),
+            other => return Err(ApiError::new(502, "bad_answer", format!("{other:?}"))),
+        };
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let first = entries.remove(0);
+        self.adopt_genesis(order, first, genesis).await?;
+        if let Some(slot) = self.slot(&order) {
+            let mut slot = slot.lock().await;
+            for entry in entries {
+                self.apply_committed(&mut slot, entry).await?;
+            }
+        }
+        Box::pin(self.catch_up(order)).await
+    }
+
+    /// Catches up every order sequenced elsewhere, and orders whose genesis this node awaits.
+    pub(crate) async fn sync_all(self: &Arc<Self>) {
+        let mut orders: Vec<OrderId> = Vec::new();
+        let snapshot: Vec<(OrderId, Arc<tokio::sync::Mutex<Slot>>)> = self
+            .orders
+            .read()
+            .map(|orders| {
+                orders
+                    .iter()
+                    .map(|(id, slot)| (*id, slot.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (order, slot) in snapshot {
+            let sequenced_here = {
+                let slot = slot.lock().await;
+                let contract = slot.core.contract();
+                contract.parties.get(&contract.sequencer) == Some(&self.public)
+            };
+            if !sequenced_here {
+                orders.push(order);
+            }
+        }
+        if let Ok(pending) = self.pending_genesis.lock() {
+            orders.extend(pending.keys().copied());
+        }
+        if let Ok(proposals) = self.proposals.lock() {
+            for (order, record) in proposals.iter() {
+                let mine = self
+                    .my_role(
+                        &record
+                            .contract
+                            .contract()
+                            .map(|c| c.parties)
+                            .unwrap_or_default(),
+                    )
+                    .is_some_and(|role| record.contract.signatures.contains_key(&role));
+                if mine {
+                    orders.push(*order);
+                }
+            }
+        }
+        for order in orders {
+            if let Err(error) = self.catch_up(order).await {
+                tracing::debug!(%order, %error, "catch-up failed; will retry");
+            }
+        }
+    }
+
+    /// Reads a review body for this node's own decision on `order`.
+    pub(crate) fn review_for(
+        &self,
+        order: OrderId,
+        after_seq: u64,
+        decision: verifier::model::Decision,
+        note: &str,
+    ) -> Result<Vec<u8>, ApiError> {
+        let review = verifier::model::Review::new(order, after_seq, decision, note);
+        SignedReview::unsigned(&review)
+            .map(|signed| signed.body)
+            .map_err(|e| ApiError::internal(e.to_string()))
+    }
+}

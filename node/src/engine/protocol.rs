@@ -1,0 +1,114 @@
+//! The messages nodes exchange on `/pactum/1`, carried as canonical CBOR by the net codec.
+//!
+//! Signed objects travel as their exact signed bytes (`SignedContract`, `SignedEntry`, …), so
+//! what a peer verifies is what the sender signed.
+
+use serde::{Deserialize, Serialize};
+use verifier::{
+    bundle::Source,
+    model::{Digest, OrderId, SignedContract, SignedEntry, SignedEvent},
+    sign::Signature,
+};
+
+/// A request from one party's node to another's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Request {
+    /// A new order: the contract with the proposer's signature, and the clause sources it binds.
+    ProposeContract {
+        contract: SignedContract,
+        sources: Vec<Source>,
+    },
+    /// A party signed the contract; sent to the sequencer.
+    AcceptContract {
+        order: OrderId,
+        role: String,
+        signature: Signature,
+    },
+    /// The sequencer asks for a cosignature of the next entry (signed by the sequencer). The
+    /// genesis entry comes with the contract, signed by every party, and its sources.
+    ProposeEntry {
+        entry: SignedEntry,
+        genesis: Option<GenesisParts>,
+    },
+    /// An entry with every party's signature was committed by the sequencer.
+    Commit {
+        entry: SignedEntry,
+        genesis: Option<GenesisParts>,
+    },
+    /// A fact for the order, forwarded to its sequencer.
+    ForwardEvent { event: SignedEvent },
+    /// A party's signature on a review decision (the review's canonical bytes), sent to the
+    /// sequencer, which applies the review once every party signed the same bytes.
+    ReviewSignature {
+        order: OrderId,
+        #[serde(with = "serde_bytes")]
+        review: Vec<u8>,
+        role: String,
+        signature: Signature,
+    },
+    /// Entries of an order after `after` (all, with the contract, when `after` is `None`).
+    FetchEntries {
+        order: OrderId,
+        after: Option<u64>,
+        limit: u32,
+    },
+    /// Cosign this checkpoint (a C2SP signed note of the requester's log), given a consistency
+    /// proof from `from_size`, the size the requester believes this witness saw last.
+    Witness {
+        note: String,
+        from_size: u64,
+        proof: Vec<Digest>,
+    },
+}
+
+/// The contract and sources that travel with a genesis entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenesisParts {
+    pub contract: SignedContract,
+    pub sources: Vec<Source>,
+}
+
+/// What a node answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Response {
+    Ack,
+    /// This party's signature over the proposed entry's body.
+    Cosigned {
+        signature: Signature,
+    },
+    /// An entry was committed (for forwarded events, acceptances and reviews).
+    Committed {
+        seq: u64,
+        entry: Digest,
+    },
+    /// The request was understood and refused; nothing changed.
+    Refused {
+        code: String,
+        message: String,
+    },
+    Entries {
+        genesis: Option<GenesisParts>,
+        entries: Vec<SignedEntry>,
+    },
+    /// The witness's cosignature: key name, key id and signature bytes of a C2SP note
+    /// signature line.
+    Cosignature {
+        name: String,
+        key_id: u32,
+        #[serde(with = "serde_bytes")]
+        signature: Vec<u8>,
+    },
+    /// The witness last saw the log at `size`: resend with a proof from there.
+    WitnessFrom {
+        size: u64,
+    },
+}
+
+impl Response {
+    pub fn refused(code: &str, message: impl Into<String>) -> Response {
+        Response::Refused {
+            code: code.to_string(),
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! What the engine keeps in the store: spaces, keys and record types (canonical CBOR).
+//!
+//! An entry, its order's head, its "seen event" marker and its log hashes are written in one
+//! [`WriteBatch`](crate::durable::WriteBatch); the genesis adds the order record to the same
+//! batch. So after a crash an order's entries, head and log always agree.
+
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use verifier::{
+    bundle::Source,
+    model::{Digest, OrderId, SignedContract, SignedEntry},
+};
+
+use crate::durable::{Space, Store, StoreError};
+
+/// Order id → [`OrderRecord`].
+pub const ORDERS: Space = Space::new("orders");
+/// Order id ‖ seq (u64 BE) → [`EntryRecord`].
+pub const ENTRIES: Space = Space::new("entries");
+/// Order id → [`HeadRecord`].
+pub const HEADS: Space = Space::new("heads");
+/// Order id ‖ event hash → seq (u64 BE): the events an order recorded.
+pub const EVENTS: Space = Space::new("events");
+/// Order id → [`ProposalRecord`]: contracts proposed but not yet started.
+pub const PROPOSALS: Space = Space::new("proposals");
+/// Log size (u64 BE) → signed note text: the checkpoints this node signed.
+pub const CHECKPOINTS: Space = Space::new("checkpoints");
+/// Origin → [`WitnessedRecord`]: the last checkpoint of each peer log this node cosigned.
+pub const WITNESSED: Space = Space::new("witnessed");
+/// Order id ‖ seq ‖ nanos → [`FaultRecord`]: determinism faults and refused proposals.
+pub const FAULTS: Space = Space::new("faults");
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderRecord {
+    pub contract: SignedContract,
+    pub sources: Vec<Source>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryRecord {
+    pub entry: SignedEntry,
+    /// Index of the entry's leaf in this node's log.
+    pub leaf: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeadRecord {
+    pub seq: u64,
+    pub entry: Digest,
+    pub leaf: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProposalRecord {
+    /// The contract with the signatures collected so far.
+    pub contract: SignedContract,
+    pub sources: Vec<Source>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WitnessedRecord {
+    pub size: u64,
+    pub root: Digest,
+}
+
+/// A proposal this node refused to cosign, kept for the operator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultRecord {
+    pub order: OrderId,
+    pub seq: u64,
+    pub code: String,
+    pub message: String,
+    /// Hash of the entry body that was proposed.
+    pub proposed: Digest,
+    /// Hash of the entry body this node computed, when it computed one.
+    pub computed: Option<Digest>,
+}
+
+/// Key of an order's entry: order id then big-endian seq, so a prefix scan lists the entries
+/// in order.
+pub fn entry_key(order: &OrderId, seq: u64) -> Vec<u8> {
+    let mut key = Vec::with_capacity(40);
+    key.extend_from_slice(order.as_bytes());
+    key.extend_from_slice(&seq.to_be_bytes());
+    key
+}
+
+pub fn event_key(order: &OrderId, event: &Digest) -> Vec<u8> {
+    let mut key = Vec::with_capacity(64);
+    key.extend_from_slice(order.as_bytes());
+    key.extend_from_slice(event.as_bytes());
+    key
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("stored {what} is corrupt: {message}")]
+    Corrupt { what: &'static str, message: String },
+}
+
+pub fn encode<T: Serialize>(what: &'static str, value: &T) -> Result<Vec<u8>, RecordError> {
+    pactum_canonical::to_vec(value).map_err(|error| RecordError::Corrupt {
+        what,
+        message: format!("cannot encode: {error}"),
+    })
+}
+
+pub fn decode<T: Serialize + DeserializeOwned>(
+    what: &'static str,
+    bytes: &[u8],
+) -> Result<T, RecordError> {
+    pactum_canonical::from_slice(bytes).map_err(|error| RecordError::Corrupt {
+        what,
+        message: error.to_string(),
+    })
+}
+
+/// Reads and decodes one record.
+pub fn read<T: Serialize + DeserializeOwned>(
+    store: &Store,
+    space: Space,
+    key: &[u8],
+    what: &'static str,
+) -> Result<Option<T>, RecordError> {
+    match store.get(space, key)? {
+        Some(bytes) => decode(what, &bytes).map(Some),
+        None => Ok(None),
+    }
+}

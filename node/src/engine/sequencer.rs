@@ -1,0 +1,427 @@
+//! The sequencer's side: proposing an entry to every other party, collecting their
+//! cosignatures, committing and announcing; starting orders (co-signed genesis) and applying
+//! reviews once every party signed them.
+
+use std::{sync::Arc, time::Instant};
+
+use futures::future::join_all;
+use verifier::{
+    model::{Digest, OrderId, SignedContract, SignedEvent, SignedReview},
+    sign::{Domain, PublicKey, Signature},
+    state::machine::Sealed,
+};
+
+use super::{
+    order::{check_contract, check_cosignature, OrderCore, Refusal},
+    protocol::{GenesisParts, Request, Response},
+    records::{self, HeadRecord, OrderRecord, ProposalRecord, PROPOSALS},
+    Inner, PendingReview, Slot, StoredEvents,
+};
+use crate::{api::ApiError, durable::WriteBatch};
+
+/// What a committed entry is, for the API.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Committed {
+    pub seq: u64,
+    pub entry: Digest,
+}
+
+impl Refusal {
+    pub(crate) fn to_api(&self) -> ApiError {
+        let status = match self {
+            Refusal::Apply(verifier::state::ApplyError::DuplicateEvent(_)) => 409,
+            Refusal::Apply(verifier::state::ApplyError::NothingToReview)
+            | Refusal::Apply(verifier::state::ApplyError::StaleReview { .. }) => 409,
+            _ => 422,
+        };
+        ApiError::new(status, self.code(), self.to_string())
+    }
+}
+
+fn net_error(role: &str, error: crate::net::NetError) -> ApiError {
+    ApiError::unavailable(
+        "party_unreachable",
+        format!("the node of party `{role}` did not answer: {error}"),
+    )
+}
+
+fn refused_by(role: &str, code: &str, message: &str) -> ApiError {
+    ApiError::conflict(
+        "refused_by_party",
+        format!("party `{role}` refused: {code}: {message}"),
+    )
+}
+
+impl Inner {
+    /// Runs one co-signing round for `sealed` and commits it. Holds the order's lock (the
+    /// caller's `slot`) throughout, so an order has one round at a time.
+    pub(crate) async fn run_round(
+        self: &Arc<Self>,
+        slot: &mut Slot,
+        sealed: Sealed,
+        genesis: Option<GenesisParts>,
+    ) -> Result<Committed, ApiError> {
+        let started = Instant::now();
+        let contract = slot.core.contract().clone();
+        let me = self
+            .my_role(&contract.parties)
+            .ok_or_else(|| ApiError::internal("this node is not a party of the order"))?;
+        let mut entry = sealed.entry.clone();
+        if let Some(tamper) = &self.config.hooks.tamper_proposals {
+            if let Ok(mut body) = entry.entry() {
+                tamper(&mut body);
+                if let Ok(bytes) = body.encode() {
+                    entry = verifier::model::SignedEntry::unsigned(bytes);
+                }
+            }
+        }
+        entry.sign(&me, &self.config.key);
+        let others: Vec<(String, PublicKey)> = contract
+            .parties
+            .iter()
+            .filter(|(role, _)| **role != me)
+            .map(|(role, key)| (role.clone(), *key))
+            .collect();
+        let answers = join_all(others.iter().map(|(role, key)| {
+            let request = Request::ProposeEntry {
+                entry: entry.clone(),
+                genesis: genesis.clone(),
+            };
+            async move { (role, key, self.request(key, request).await) }
+        }))
+        .await;
+        for (role, key, answer) in answers {
+            match answer {
+                Ok(Response::Cosigned { signature })
+                    if check_cosignature(key, &entry, &signature) =>
+                {
+                    entry.signatures.insert(role.clone(), signature);
+                }
+                Ok(Response::Cosigned { .. }) => {
+                    return Err(ApiError::new(
+                        502,
+                        "bad_cosignature",
+                        format!("party `{role}` sent a cosignature that does not verify"),
+                    ))
+                }
+                Ok(Response::Refused { code, message }) => {
+                    return Err(refused_by(role, &code, &message))
+                }
+                Ok(other) => {
+                    return Err(ApiError::new(
+                        502,
+                        "bad_answer",
+                        format!("party `{role}` answered {other:?} to a proposal"),
+                    ))
+                }
+                Err(error) => return Err(net_error(role, error)),
+            }
+        }
+        let seq = sealed.body.seq;
+        let hash = entry.hash();
+        self.commit(slot, entry.clone(), sealed, genesis.is_some())
+            .await?;
+        self.metrics
+            .commit_latency
+            .observe(started.elapsed().as_secs_f64());
+        // Announce; a party that misses it catches up from its head.
+        let inner = self.clone();
+        tokio::spawn(async move {
+            for (role, key) in others {
+                let request = Request::Commit {
+                    entry: entry.clone(),
+                    genesis: genesis.clone(),
+                };
+                if let Err(error) = inner.request(&key, request).await {
+                    tracing::debug!(%role, %error, "commit announcement not delivered");
+                }
+            }
+        });
+        self.after_commit();
+        Ok(Committed { seq, entry: hash })
+    }
+
+    /// A signed event for `order`: applied here if this node sequences the order, otherwise
+    /// forwarded to the sequencer's node.
+    pub(crate) async fn submit_event(
+        self: &Arc<Self>,
+        order: OrderId,
+        event: SignedEvent,
+    ) -> Result<Committed, ApiError> {
+        let slot = self
+            .slot(&order)
+            .ok_or_else(|| ApiError::unknown_order(&order.to_string()))?;
+        let (sequencer_role, sequencer_key, my_role) = {
+            let slot = slot.lock().await;
+            let contract = slot.core.contract();
+            (
+                contract.sequencer.clone(),
+                contract.parties.get(&contract.sequencer).copied(),
+                self.my_role(&contract.parties),
+            )
+        };
+        if my_role.as_deref() != Some(sequencer_role.as_str()) {
+            // Forward without holding the order's lock: the sequencer will ask this node to
+            // cosign, which needs it.
+            let key =
+                sequencer_key.ok_or_else(|| ApiError::internal("the sequencer has no key"))?;
+            return match self.request(&key, Request::ForwardEvent { event }).await {
+                Ok(Response::Committed { seq, entry }) => Ok(Committed { seq, entry }),
+                Ok(Response::Refused { code, message }) => Err(ApiError::new(
+                    if code == "refused_by_state_machine" || code == "invalid_event" {
+                        422
+                    } else {
+                        409
+                    },
+                    code,
+                    format!("the sequencer `{sequencer_role}` refused: {message}"),
+                )),
+                Ok(other) => Err(ApiError::new(
+                    502,
+                    "bad_answer",
+                    format!("the sequencer answered {other:?}"),
+                )),
+                Err(error) => Err(net_error(&sequencer_role, error)),
+            };
+        }
+        let mut slot = slot.lock().await;
+        let seen = StoredEvents {
+            store: &self.store,
+            order,
+        };
+        let sealed = slot
+            .core
+            .prepare_event(&seen, &event)
+            .map_err(|refusal| refusal.to_api())?;
+        self.run_round(&mut slot, sealed, None).await
+    }
+
+    /// Checks a contract received or proposed: this node is a party, the signatures so far
+    /// verify, the sources compile (after the tamper hook) to the clause ids.
+    pub(crate) fn check_proposal_contract(
+        &self,
+        contract: &SignedContract,
+        sources: &[verifier::bundle::Source],
+        require_all: bool,
+    ) -> Result<verifier::state::Machine, Refusal> {
+        let program = self.program(sources).map_err(Refusal::Contract)?;
+        let machine = check_contract(contract, sources, program, require_all)?;
+        if self.my_role(&machine.contract().parties).is_none() {
+            return Err(Refusal::Contract(
+                "this node's key is not one of the contract's parties".into(),
+            ));
+        }
+        Ok(machine)
+    }
+
+    /// Stores a proposal (the contract with the signatures collected so far).
+    pub(crate) async fn save_proposal(
+        &self,
+        order: OrderId,
+        record: ProposalRecord,
+    ) -> Result<(), ApiError> {
+        let mut batch = WriteBatch::new();
+        batch.put(
+            PROPOSALS,
+            order.as_bytes(),
+            records::encode("proposal", &record).map_err(|e| ApiError::internal(e.to_string()))?,
+        );
+        self.store
+            .commit(batch)
+            .await
+            .map_err(|e| ApiError::unavailable("store_failed", e.to_string()))?;
+        if let Ok(mut proposals) = self.proposals.lock() {
+            proposals.insert(order, record);
+        }
+        Ok(())
+    }
+
+    /// Adds `role`'s signature to a stored proposal; starts the order when this node is the
+    /// sequencer and every party signed.
+    pub(crate) async fn add_contract_signature(
+        self: &Arc<Self>,
+        order: OrderId,
+        role: &str,
+        signature: Signature,
+    ) -> Result<Option<Committed>, ApiError> {
+        let mut record = self
+            .proposals
+            .lock()
+            .ok()
+            .and_then(|proposals| proposals.get(&order).cloned())
+            .ok_or_else(|| {
+                ApiError::new(
+                    404,
+                    "unknown_proposal",
+                    format!("no proposal {order} is pending on this node"),
+                )
+            })?;
+        let contract = record
+            .contract
+            .contract()
+            .map_err(|e| ApiError::invalid("invalid_contract", e.to_string()))?;
+        let key = contract.parties.get(role).ok_or_else(|| {
+            ApiError::invalid("not_a_party", format!("`{role}` is not a party of {order}"))
+        })?;
+        key.verify(Domain::Contract, &record.contract.body, &signature)
+            .map_err(|_| {
+                ApiError::invalid(
+                    "bad_signature",
+                    format!("the signature of `{role}` is invalid"),
+                )
+            })?;
+        record
+            .contract
+            .signatures
+            .insert(role.to_string(), signature);
+        self.save_proposal(order, record.clone()).await?;
+        let complete = contract
+            .parties
+            .keys()
+            .all(|party| record.contract.signatures.contains_key(party));
+        let sequencing =
+            self.my_role(&contract.parties).as_deref() == Some(contract.sequencer.as_str());
+        if complete && sequencing {
+            return self.start_order(order, record).await.map(Some);
+        }
+        Ok(None)
+    }
+
+    /// The co-signed genesis: every party signed the contract; this node sequences it.
+    async fn start_order(
+        self: &Arc<Self>,
+        order: OrderId,
+        record: ProposalRecord,
+    ) -> Result<Committed, ApiError> {
+        if self.slot(&order).is_some() {
+            return Err(ApiError::conflict(
+                "already_started",
+                format!("order {order} already started"),
+            ));
+        }
+        let machine = self
+            .check_proposal_contract(&record.contract, &record.sources, true)
+            .map_err(|refusal| refusal.to_api())?;
+        let (core, sealed) = OrderCore::genesis(machine).map_err(|r| r.to_api())?;
+        let order_record = OrderRecord {
+            contract: record.contract.clone(),
+            sources: record.sources.clone(),
+        };
+        let mut slot = Slot {
+            core,
+            record: order_record,
+            head: HeadRecord {
+                seq: 0,
+                entry: Digest::ZERO,
+                leaf: 0,
+            },
+            pending: None,
+        };
+        let genesis = GenesisParts {
+            contract: record.contract,
+            sources: record.sources,
+        };
+        let committed = self.run_round(&mut slot, sealed, Some(genesis)).await?;
+        self.insert_slot(order, slot);
+        Ok(committed)
+    }
+
+    pub(crate) fn insert_slot(&self, order: OrderId, slot: Slot) {
+        if let Ok(mut orders) = self.orders.write() {
+            orders.insert(order, Arc::new(tokio::sync::Mutex::new(slot)));
+            self.metrics.orders.set(orders.len() as i64);
+        }
+        if let Ok(mut proposals) = self.proposals.lock() {
+            proposals.remove(&order);
+        }
+    }
+
+    /// A party's signature on a review. Once every party signed the same review, the sequencer
+    /// applies it in a co-signing round.
+    pub(crate) async fn add_review_signature(
+        self: &Arc<Self>,
+        order: OrderId,
+        body: Vec<u8>,
+        role: &str,
+        signature: Signature,
+    ) -> Result<Option<Committed>, ApiError> {
+        let slot = self
+            .slot(&order)
+            .ok_or_else(|| ApiError::unknown_order(&order.to_string()))?;
+        let mut slot = slot.lock().await;
+        let parties = slot.core.contract().parties.clone();
+        let key = parties.get(role).ok_or_else(|| {
+            ApiError::invalid("not_a_party", format!("`{role}` is not a party of {order}"))
+        })?;
+        key.verify(Domain::Review, &body, &signature).map_err(|_| {
+            ApiError::invalid(
+                "bad_signature",
+                format!("the review signature of `{role}` is invalid"),
+            )
+        })?;
+        let review = SignedReview {
+            body: body.clone(),
+            signatures: Default::default(),
+        }
+        .review()
+        .map_err(|e| ApiError::invalid("invalid_review", e.to_string()))?;
+        if review.order != order || review.after_seq != slot.core.state().seq {
+            return Err(ApiError::conflict(
+                "stale_review",
+                format!(
+                    "the review decides on entry {}, the order is at entry {}",
+                    review.after_seq,
+                    slot.core.state().seq
+                ),
+            ));
+        }
+        let ready = {
+            let mut reviews = self
+                .reviews
+                .lock()
+                .map_err(|_| ApiError::internal("review table poisoned"))?;
+            let pending = reviews.entry(order).or_insert_with(|| PendingReview {
+                body: body.clone(),
+                signatures: Default::default(),
+            });
+            let pending_review = SignedReview {
+                body: pending.body.clone(),
+                signatures: Default::default(),
+            }
+            .review()
+            .ok();
+            let stale = pending_review
+                .as_ref()
+                .is_none_or(|pending| pending.after_seq != slot.core.state().seq);
+            if stale {
+                *pending = PendingReview {
+                    body: body.clone(),
+                    signatures: Default::default(),
+                };
+            } else if pending.body != body {
+                let shown = pending_review
+                    .map(|r| format!("decision {:?}, note {:?}", r.decision, r.note))
+                    .unwrap_or_default();
+                return Err(ApiError::conflict(
+                    "different_review_pending",
+                    format!("another review is collecting signatures ({shown}); sign the same decision and note"),
+                ));
+            }
+            pending.signatures.insert(role.to_string(), signature);
+            let complete = parties.keys().all(|p| pending.signatures.contains_key(p));
+            if complete {
+                reviews.remove(&order).map(|pending| SignedReview {
+                    body: pending.body,
+                    signatures: pending.signatures,
+                })
+            } else {
+                None
+            }
+        };
+        let Some(signed) = ready else {
+            return Ok(None);
+        };
+        let sealed = slot.core.prepare_review(&signed).map_err(|r| r.to_api())?;
+        self.run_round(&mut slot, sealed, None).await.map(Some)
+    }
+}

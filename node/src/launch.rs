@@ -1,0 +1,242 @@
+//! Starting a whole node in a tokio runtime: store, network, engine and HTTP API. Used by
+//! `pactum-node run`, the in-process demo and benchmark, and the tests.
+
+use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
+
+use libp2p::{multiaddr::Protocol, Multiaddr, PeerId};
+use tokio::{sync::oneshot, task::JoinHandle};
+use verifier::sign::{PublicKey, SigningKey};
+
+use crate::{
+    config::{default_origin, Settings},
+    durable::{Store, StoreConfig},
+    engine::{Engine, EngineConfig, Hooks, Net},
+    http::{self, HttpSettings},
+    metrics::Metrics,
+    net::{self, keypair_from_secret, peer_id_for, NetConfig},
+};
+
+/// Everything needed to start a node.
+#[derive(Clone)]
+pub struct NodeSpec {
+    pub role: String,
+    pub key: SigningKey,
+    pub data_dir: PathBuf,
+    pub listen: Vec<Multiaddr>,
+    pub http_bind: SocketAddr,
+    pub token: String,
+    pub max_body_bytes: usize,
+    pub origin: Option<String>,
+    pub checkpoint_batch: u64,
+    pub sync_interval: Duration,
+    pub request_timeout: Duration,
+    pub mdns: bool,
+    /// Other parties: role, key and where their nodes listen.
+    pub peers: Vec<(String, PublicKey, Vec<Multiaddr>)>,
+    pub hooks: Hooks,
+}
+
+impl NodeSpec {
+    /// A node on loopback with ephemeral ports and no peers yet.
+    pub fn local(role: &str, key: SigningKey, data_dir: PathBuf) -> NodeSpec {
+        NodeSpec {
+            role: role.to_string(),
+            key,
+            data_dir,
+            listen: vec!["/ip4/127.0.0.1/tcp/0"
+                .parse()
+                .unwrap_or_else(|_| Multiaddr::empty())],
+            http_bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            token: format!("local-token-for-{role}-0123456789"),
+            max_body_bytes: crate::config::DEFAULT_MAX_BODY_BYTES,
+            origin: None,
+            checkpoint_batch: 64,
+            sync_interval: Duration::from_secs(2),
+            request_timeout: Duration::from_secs(10),
+            mdns: false,
+            peers: Vec::new(),
+            hooks: Hooks::default(),
+        }
+    }
+
+    /// The node described by a configuration file.
+    pub fn from_settings(settings: &Settings) -> anyhow::Result<NodeSpec> {
+        Ok(NodeSpec {
+            role: settings.file.role.clone(),
+            key: settings.signing_key()?,
+            data_dir: settings.data_dir.clone(),
+            listen: settings.listen.clone(),
+            http_bind: settings.http_bind,
+            token: settings.file.http.token.clone(),
+            max_body_bytes: settings.file.http.max_body_bytes,
+            origin: settings.file.checkpoint.origin.clone(),
+            checkpoint_batch: settings.file.checkpoint.batch_size,
+            sync_interval: Duration::from_secs(2),
+            request_timeout: Duration::from_millis(settings.file.network.request_timeout_ms),
+            mdns: settings.file.network.mdns,
+            peers: settings
+                .peers
+                .iter()
+                .map(|peer| (peer.role.clone(), peer.public_key, peer.addresses.clone()))
+                .collect(),
+            hooks: Hooks::default(),
+        })
+    }
+}
+
+/// A running node.
+pub struct RunningNode {
+    pub role: String,
+    pub engine: Engine,
+    pub net: Net,
+    pub store: Arc<Store>,
+    pub metrics: Arc<Metrics>,
+    pub http_addr: SocketAddr,
+    /// libp2p addresses the node listens on, each ending in `/p2p/<peer id>`.
+    pub p2p_addrs: Vec<Multiaddr>,
+    pub peer_id: PeerId,
+    pub public_key: PublicKey,
+    pub token: String,
+    stop_http: Option<oneshot::Sender<()>>,
+    http_task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl RunningNode {
+    /// The node's HTTP API base URL.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.http_addr)
+    }
+
+    /// A client of this node's API with its token.
+    pub fn client(&self) -> crate::client::ApiClient {
+        crate::client::ApiClient::new(self.url(), Some(self.token.clone()))
+    }
+
+    /// Tells this node where `other` listens.
+    pub async fn learn(&self, other: &RunningNode) {
+        for addr in &other.p2p_addrs {
+            let _ = self.net.add_address(other.peer_id, addr.clone()).await;
+        }
+    }
+
+    /// Stops the HTTP API and the network, then waits (bounded) for the store to be released
+    /// and closes it, so the same directory can be opened again.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop_http.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.http_task.take() {
+            let _ = task.await;
+        }
+        let _ = self.net.shutdown().await;
+        let RunningNode { engine, store, .. } = self;
+        drop(engine);
+        let mut store = store;
+        for _ in 0..200 {
+            match Arc::try_unwrap(store) {
+                Ok(owned) => {
+                    let _ = tokio::task::spawn_blocking(move || owned.close()).await;
+                    return;
+                }
+                Err(shared) => store = shared,
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        tracing::warn!("store still in use after stopping; left to close on drop");
+    }
+}
+
+/// Starts a node on the current tokio runtime.
+pub async fn launch(spec: NodeSpec) -> anyhow::Result<RunningNode> {
+    std::fs::create_dir_all(&spec.data_dir)?;
+    let store = {
+        let dir = spec.data_dir.clone();
+        Arc::new(
+            tokio::task::spawn_blocking(move || Store::open_with(dir, StoreConfig::default()))
+                .await??,
+        )
+    };
+    let keypair = keypair_from_secret(spec.key.to_seed())?;
+    let mut bootstrap = Vec::new();
+    for (_, key, addrs) in &spec.peers {
+        let peer = peer_id_for(key.to_bytes())?;
+        for addr in addrs {
+            let mut addr = addr.clone();
+            if !matches!(addr.iter().last(), Some(Protocol::P2p(_))) {
+                addr.push(Protocol::P2p(peer));
+            }
+            bootstrap.push(addr);
+        }
+    }
+    let net_config = NetConfig {
+        listen: Vec::new(),
+        bootstrap,
+        mdns: spec.mdns,
+        request_timeout: spec.request_timeout,
+        ..NetConfig::default()
+    };
+    let network = net::start::<crate::engine::protocol::Request, crate::engine::protocol::Response>(
+        net_config, keypair,
+    )?;
+    let net = network.handle.clone();
+    let peer_id = net.local_peer_id();
+    let mut p2p_addrs = Vec::new();
+    for addr in &spec.listen {
+        let mut bound = net.listen(addr.clone()).await?;
+        bound.push(Protocol::P2p(peer_id));
+        p2p_addrs.push(bound);
+    }
+    let metrics = Arc::new(Metrics::new());
+    let public_key = spec.key.public_key();
+    let config = EngineConfig {
+        role: spec.role.clone(),
+        origin: spec
+            .origin
+            .clone()
+            .unwrap_or_else(|| default_origin(&spec.role, &public_key)),
+        key: spec.key.clone(),
+        checkpoint_batch: spec.checkpoint_batch.max(1),
+        sync_interval: spec.sync_interval,
+        peers: spec
+            .peers
+            .iter()
+            .map(|(role, key, _)| (role.clone(), *key))
+            .collect(),
+        hooks: spec.hooks.clone(),
+    };
+    let engine = Engine::start(
+        config,
+        store.clone(),
+        net.clone(),
+        network.inbound,
+        metrics.clone(),
+    )?;
+    let router = http::router(
+        Arc::new(engine.clone()),
+        HttpSettings {
+            token: spec.token.clone(),
+            max_body_bytes: spec.max_body_bytes,
+        },
+        metrics.clone(),
+    );
+    let listener = http::bind(spec.http_bind).await?;
+    let http_addr = listener.local_addr()?;
+    let (stop_http, stopped) = oneshot::channel::<()>();
+    let http_task = tokio::spawn(http::serve(listener, router, async move {
+        let _ = stopped.await;
+    }));
+    Ok(RunningNode {
+        role: spec.role,
+        engine,
+        net,
+        store,
+        metrics,
+        http_addr,
+        p2p_addrs,
+        peer_id,
+        public_key,
+        token: spec.token,
+        stop_http: Some(stop_http),
+        http_task: Some(http_task),
+    })
+}
