@@ -71,6 +71,9 @@ pub struct Hooks {
     pub tamper_sources: Option<SourcesHook>,
     /// Alters each entry body this node proposes as sequencer: a dishonest or broken sequencer.
     pub tamper_proposals: Option<ProposalHook>,
+    /// As sequencer, never announce commits: the other parties learn of entries only by
+    /// catching up (as after missing announcements while offline).
+    pub drop_announcements: bool,
 }
 
 /// How the engine runs.
@@ -131,6 +134,8 @@ pub(crate) struct Inner {
     pub reviews: StdMutex<HashMap<OrderId, PendingReview>>,
     pub programs: StdMutex<HashMap<Digest, Arc<Program>>>,
     pub checkpoints: Mutex<checkpoints::CheckpointState>,
+    /// Held while an order is being started (genesis committed), so it starts once.
+    pub starting: Mutex<()>,
     /// Recent refusals of proposals (determinism faults first of all), newest last.
     pub faults: StdMutex<Vec<records::FaultRecord>>,
 }
@@ -185,6 +190,7 @@ impl Engine {
             reviews: StdMutex::new(HashMap::new()),
             programs: StdMutex::new(HashMap::new()),
             checkpoints: Mutex::new(checkpoint_state),
+            starting: Mutex::new(()),
             faults: StdMutex::new(Vec::new()),
         });
         inner.load()?;

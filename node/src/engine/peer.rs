@@ -335,6 +335,10 @@ impl Inner {
             Err(error) => return Response::refused("malformed_entry", error.to_string()),
         };
         let order = body.order;
+        if self.slot(&order).is_none() {
+            // The genesis this node cosigned may not have been announced yet.
+            let _ = self.catch_up(order).await;
+        }
         let Some(slot) = self.slot(&order) else {
             return Response::refused("unknown_order", format!("no order {order} on this node"));
         };
@@ -389,6 +393,22 @@ impl Inner {
         };
         let order = body.order;
         if matches!(body.step, Step::Genesis) {
+            let sequencer = match (&genesis, self.slot(&order)) {
+                (_, Some(slot)) => {
+                    let slot = slot.lock().await;
+                    let contract = slot.core.contract();
+                    contract.parties.get(&contract.sequencer).copied()
+                }
+                (Some(parts), None) => parts
+                    .contract
+                    .contract()
+                    .ok()
+                    .and_then(|contract| contract.parties.get(&contract.sequencer).copied()),
+                (None, None) => None,
+            };
+            if sequencer.and_then(|key| peer_of(&key)) != Some(peer) {
+                return Response::refused("not_sequencer", "only the sequencer announces commits");
+            }
             return match self.adopt_genesis(order, entry, genesis).await {
                 Ok(()) => Response::Ack,
                 Err(error) => api_refusal(error),
@@ -466,8 +486,17 @@ impl Inner {
         entry: SignedEntry,
         genesis: Option<GenesisParts>,
     ) -> Result<(), ApiError> {
-        if self.slot(&order).is_some() {
-            return Ok(());
+        let _starting = self.starting.lock().await;
+        if let Some(slot) = self.slot(&order) {
+            // Already started: only the same genesis is acceptable.
+            let slot = slot.lock().await;
+            return match self.recosign(&slot, &entry).await {
+                Response::Cosigned { .. } => Ok(()),
+                _ => Err(ApiError::conflict(
+                    "conflict",
+                    "this node started the order with a different genesis",
+                )),
+            };
         }
         let pending = self
             .pending_genesis

@@ -126,7 +126,11 @@ impl Inner {
             .observe(started.elapsed().as_secs_f64());
         // Announce; a party that misses it catches up from its head.
         let inner = self.clone();
+        let announce = !self.config.hooks.drop_announcements;
         tokio::spawn(async move {
+            if !announce {
+                return;
+            }
             for (role, key) in others {
                 let request = Request::Commit {
                     entry: entry.clone(),
@@ -293,6 +297,7 @@ impl Inner {
         order: OrderId,
         record: ProposalRecord,
     ) -> Result<Committed, ApiError> {
+        let _starting = self.starting.lock().await;
         if self.slot(&order).is_some() {
             return Err(ApiError::conflict(
                 "already_started",
@@ -328,7 +333,9 @@ impl Inner {
 
     pub(crate) fn insert_slot(&self, order: OrderId, slot: Slot) {
         if let Ok(mut orders) = self.orders.write() {
-            orders.insert(order, Arc::new(tokio::sync::Mutex::new(slot)));
+            orders
+                .entry(order)
+                .or_insert_with(|| Arc::new(tokio::sync::Mutex::new(slot)));
             self.metrics.orders.set(orders.len() as i64);
         }
         if let Ok(mut proposals) = self.proposals.lock() {

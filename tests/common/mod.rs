@@ -1,0 +1,261 @@
+//! Shared helpers of the end-to-end tests: clusters of real nodes on loopback (in this process,
+//! each with its own sled directory, network and HTTP API), and the demo order.
+
+#![allow(dead_code)]
+
+use std::{collections::BTreeMap, path::PathBuf, time::Duration};
+
+use pactum_node::{
+    api::{AcceptOrder, EventRequest, SubmitEvent},
+    client::{ApiClient, ClientError},
+    demo::scenario,
+    engine::Hooks,
+    launch::{launch, NodeSpec, RunningNode},
+};
+use serde_json::{json, Value};
+use verifier::sign::SigningKey;
+
+/// Liveness bound for anything a test waits for; never a performance assertion.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// Nodes running in this process.
+pub struct Cluster {
+    pub runtime: tokio::runtime::Runtime,
+    pub nodes: BTreeMap<String, RunningNode>,
+    pub keys: BTreeMap<String, SigningKey>,
+    pub dir: tempfile::TempDir,
+}
+
+impl Cluster {
+    /// Starts one node per role (demo keys), each knowing the others' addresses.
+    pub fn start(roles: &[&str], hooks: BTreeMap<String, Hooks>) -> Cluster {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let keys: BTreeMap<String, SigningKey> = roles
+            .iter()
+            .map(|role| (role.to_string(), scenario::demo_key(role)))
+            .collect();
+        let mut cluster = Cluster {
+            runtime,
+            nodes: BTreeMap::new(),
+            keys,
+            dir,
+        };
+        for role in roles {
+            let hooks = hooks.get(*role).cloned().unwrap_or_default();
+            cluster.start_node(role, hooks);
+        }
+        cluster
+    }
+
+    fn spec(&self, role: &str, hooks: Hooks) -> NodeSpec {
+        let mut spec = NodeSpec::local(role, self.keys[role].clone(), self.dir.path().join(role));
+        spec.peers = self
+            .keys
+            .iter()
+            .filter(|(other, _)| other.as_str() != role)
+            .map(|(other, key)| (other.clone(), key.public_key(), Vec::new()))
+            .collect();
+        spec.checkpoint_batch = 4;
+        // Catch-up is also exercised explicitly; keep the background one quick.
+        spec.sync_interval = Duration::from_millis(300);
+        spec.request_timeout = Duration::from_secs(5);
+        spec.hooks = hooks;
+        spec
+    }
+
+    /// Starts (or restarts, on its existing directory) the node of `role`.
+    pub fn start_node(&mut self, role: &str, hooks: Hooks) {
+        let spec = self.spec(role, hooks);
+        let node = self.runtime.block_on(launch(spec)).unwrap();
+        self.runtime.block_on(async {
+            for other in self.nodes.values() {
+                node.learn(other).await;
+                other.learn(&node).await;
+            }
+        });
+        self.nodes.insert(role.to_string(), node);
+    }
+
+    /// Stops the node of `role` (its directory stays).
+    pub fn stop_node(&mut self, role: &str) {
+        if let Some(node) = self.nodes.remove(role) {
+            self.runtime.block_on(node.stop());
+        }
+    }
+
+    pub fn client(&self, role: &str) -> ApiClient {
+        self.nodes[role].client()
+    }
+
+    /// The demo's proposal, restricted to `parties`, proposed by the seller and accepted by
+    /// the others. Returns the order id.
+    pub fn start_order(
+        &self,
+        parties: &[&str],
+        order_ref: &str,
+        breaker: Option<(u32, i64)>,
+    ) -> String {
+        let mut proposal = scenario::proposal(&scenario::party_keys(), order_ref);
+        proposal.parties = Some(
+            parties
+                .iter()
+                .map(|role| {
+                    (
+                        role.to_string(),
+                        hex::encode(self.keys[*role].public_key().as_bytes()),
+                    )
+                })
+                .collect(),
+        );
+        if let Some((max, window)) = breaker {
+            proposal.breaker = Some(pactum_node::api::BreakerRequest {
+                max_automatic_amendments: max,
+                window_seconds: window,
+            });
+        }
+        let proposed = self.client("seller").post("/orders", &proposal).unwrap();
+        let order = proposed["order"].as_str().unwrap().to_string();
+        for role in parties.iter().filter(|role| **role != "seller") {
+            self.client(role)
+                .post(&format!("/orders/{order}/accept"), &AcceptOrder::default())
+                .unwrap();
+        }
+        order
+    }
+
+    /// Submits an event the node of `role` signs (its party attests it).
+    pub fn event(
+        &self,
+        role: &str,
+        order: &str,
+        kind: &str,
+        at: &str,
+        fields: Value,
+    ) -> Result<Value, ClientError> {
+        let fields = fields
+            .as_object()
+            .map(|map| map.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default();
+        let request = SubmitEvent {
+            signed: None,
+            event: Some(EventRequest {
+                kind: kind.into(),
+                at: at.into(),
+                fields,
+            }),
+        };
+        self.client(role)
+            .post(&format!("/orders/{order}/events"), &request)
+    }
+
+    /// Submits a weather alert signed by the demo's weather service.
+    pub fn weather(
+        &self,
+        via: &str,
+        order: &str,
+        at: &str,
+        region: &str,
+    ) -> Result<Value, ClientError> {
+        use base64::Engine as _;
+        let request = EventRequest {
+            kind: "weather.alert".into(),
+            at: at.into(),
+            fields: [
+                ("kind".to_string(), json!("typhoon")),
+                ("level".to_string(), json!("red")),
+                ("region".to_string(), json!(region)),
+            ]
+            .into_iter()
+            .collect(),
+        };
+        let order_id = verifier::model::Digest::from_hex(order).unwrap();
+        let typed = scenario::typed_event(&request, order_id).unwrap();
+        let signed = scenario::sign_as_weather(&typed).unwrap();
+        let body = SubmitEvent {
+            signed: Some(
+                base64::engine::general_purpose::STANDARD.encode(signed.to_bytes().unwrap()),
+            ),
+            event: None,
+        };
+        self.client(via)
+            .post(&format!("/orders/{order}/events"), &body)
+    }
+
+    pub fn view(&self, role: &str, order: &str) -> Value {
+        self.client(role).get(&format!("/orders/{order}")).unwrap()
+    }
+
+    /// Waits until every node of `roles` shows the same head for `order` as the first.
+    pub fn settle(&self, roles: &[&str], order: &str) -> Value {
+        let deadline = std::time::Instant::now() + PATIENCE;
+        loop {
+            let views: Vec<Value> = roles
+                .iter()
+                .filter_map(|role| self.client(role).get(&format!("/orders/{order}")).ok())
+                .collect();
+            if views.len() == roles.len()
+                && views
+                    .windows(2)
+                    .all(|pair| pair[0]["head"] == pair[1]["head"])
+            {
+                return views[0].clone();
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "nodes never agreed: {:?}",
+                views
+                    .iter()
+                    .map(|v| (&v["role"], &v["seq"]))
+                    .collect::<Vec<_>>()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The exporter's bundle and a trust file for it (its log key and witnesses, the parties).
+    pub fn bundle(&self, role: &str, order: &str) -> (Vec<u8>, verifier::bundle::TrustFile) {
+        let client = self.client(role);
+        let bytes = client
+            .get_bytes(&format!("/orders/{order}/bundle"))
+            .unwrap();
+        let checkpoint = client.get("/checkpoint").unwrap();
+        let mut trust: verifier::bundle::TrustFile =
+            serde_json::from_value(checkpoint["trust"].clone()).unwrap();
+        let view = self.view(role, order);
+        trust.parties = view["parties"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(role, key)| (role.clone(), key.as_str().unwrap().to_string()))
+            .collect();
+        (bytes, trust)
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let nodes = std::mem::take(&mut self.nodes);
+        self.runtime.block_on(async {
+            for (_, node) in nodes {
+                node.stop().await;
+            }
+        });
+    }
+}
+
+/// Verifies a bundle with the verifier library (the code behind `pactum-verify`).
+pub fn verify(
+    bytes: &[u8],
+    trust: &verifier::bundle::TrustFile,
+) -> Result<verifier::bundle::Report, verifier::bundle::VerifyError> {
+    verifier::bundle::verify_bundle(bytes, &trust.trust().unwrap(), &Default::default())
+}

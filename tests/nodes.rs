@@ -1,0 +1,539 @@
+//! End-to-end tests on real nodes (in this process, each with its own sled directory, libp2p
+//! network and HTTP API on loopback): the demo, the breaker and reviews, an absent party, a
+//! party catching up, tampered clauses and dishonest sequencers, bad HTTP requests and hostile
+//! peers. Nothing here asserts on timings.
+
+mod common;
+
+use std::{collections::BTreeMap, sync::Arc};
+
+use common::{verify, Cluster};
+use pactum_node::{
+    api::SubmitReview,
+    demo::{self, DemoOptions},
+    engine::{
+        protocol::{Request, Response},
+        Hooks,
+    },
+    net::{self, keypair_from_secret, NetConfig},
+};
+use serde_json::{json, Value};
+use verifier::model::{Outcome, Step};
+
+const ALL: [&str; 3] = ["seller", "buyer", "carrier"];
+
+fn departed(cluster: &Cluster, order: &str) -> Value {
+    cluster
+        .event(
+            "carrier",
+            order,
+            "shipment.departed",
+            "2026-01-10T00:00:00Z",
+            json!({ "port": "Shenzhen" }),
+        )
+        .unwrap()
+}
+
+#[test]
+fn the_demo_runs_over_three_nodes_and_its_bundle_verifies() {
+    let report = demo::run(&DemoOptions {
+        verbose: false,
+        ..DemoOptions::default()
+    })
+    .unwrap();
+    assert_eq!(report.verified_entries, 10);
+    assert!(report.verdict.starts_with("VALID"), "{}", report.verdict);
+    // Every party's node ends in the same state.
+    let views: Vec<&Value> = report.views.values().collect();
+    for view in &views {
+        assert_eq!(view["head"], views[0]["head"]);
+        assert_eq!(view["seq"], 9);
+        assert_eq!(view["status"]["state"], "running");
+        assert_eq!(view["terms"]["transport_mode"], "air");
+        assert_eq!(view["terms"]["delivery_due"], "2026-03-13T00:00:00Z");
+        assert_eq!(view["obligations"][0]["amount"], "5520.00 EUR");
+    }
+    // The same bytes, decoded, carry the breaker trip and the review.
+    let bundle = verifier::bundle::Bundle::from_bytes(&report.bundle).unwrap();
+    let steps: Vec<Step> = bundle
+        .entries
+        .iter()
+        .map(|bytes| {
+            verifier::bundle::BundleEntry::from_bytes(bytes)
+                .unwrap()
+                .entry
+                .entry()
+                .unwrap()
+                .step
+        })
+        .collect();
+    assert!(
+        matches!(&steps[8], Step::Event(step) if matches!(step.outcome, Outcome::BreakerTripped { .. }))
+    );
+    assert!(matches!(&steps[9], Step::Review(_)));
+}
+
+#[test]
+fn a_bundle_exported_by_one_node_is_accepted_by_pactum_verify() {
+    let cluster = Cluster::start(&ALL, BTreeMap::new());
+    let order = cluster.start_order(&ALL, "PO-VERIFY", None);
+    departed(&cluster, &order);
+    cluster
+        .event(
+            "carrier",
+            &order,
+            "shipment.eta_updated",
+            "2026-02-17T00:00:00Z",
+            json!({ "eta": "2026-02-26T00:00:00Z" }),
+        )
+        .unwrap();
+    cluster.settle(&ALL, &order);
+    let (bytes, trust) = cluster.bundle("carrier", &order);
+    let report = verify(&bytes, &trust).unwrap();
+    assert_eq!(report.entries.len(), 3);
+    assert_eq!(
+        report.witnesses.len(),
+        2,
+        "both other parties witnessed the carrier's log"
+    );
+
+    // One flipped byte anywhere is rejected.
+    let mut tampered = bytes.clone();
+    let middle = tampered.len() / 2;
+    tampered[middle] ^= 0x01;
+    assert!(verify(&tampered, &trust).is_err());
+
+    // The standalone binary agrees, when the workspace built it next to this test.
+    let bundle_path = cluster.path("order.bundle");
+    let trust_path = cluster.path("trust.json");
+    std::fs::write(&bundle_path, &bytes).unwrap();
+    std::fs::write(&trust_path, trust.to_json().unwrap()).unwrap();
+    let binary = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent()?.parent().map(|dir| dir.join("pactum-verify")))
+        .filter(|path| path.exists());
+    match binary {
+        Some(binary) => {
+            let output = std::process::Command::new(binary)
+                .arg(&bundle_path)
+                .arg("--trust")
+                .arg(&trust_path)
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            assert!(
+                output.status.success(),
+                "pactum-verify: {stdout}{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            assert!(stdout.contains("VALID"), "{stdout}");
+        }
+        None => {
+            eprintln!("pactum-verify is not built next to this test; verified with the library")
+        }
+    }
+}
+
+#[test]
+fn the_breaker_trips_and_only_a_review_signed_by_every_party_resumes() {
+    let cluster = Cluster::start(&ALL, BTreeMap::new());
+    // At most one automatic amendment a day.
+    let order = cluster.start_order(&ALL, "PO-BREAKER", Some((1, 86_400)));
+    departed(&cluster, &order);
+    cluster
+        .weather("seller", &order, "2026-02-20T00:00:00Z", "Hong Kong")
+        .unwrap();
+    let tripped = cluster
+        .weather("buyer", &order, "2026-02-20T06:00:00Z", "Guangdong")
+        .unwrap();
+    assert!(
+        tripped["entry"]["outcome"]["breaker_tripped"].is_object(),
+        "{tripped}"
+    );
+    let view = cluster.settle(&ALL, &order);
+    assert_eq!(view["status"]["state"], "breaker_tripped");
+    assert_eq!(
+        view["terms"]["delivery_due"], "2026-03-04T00:00:00Z",
+        "the second extension is held"
+    );
+
+    // Facts keep being recorded while paused, but nothing is evaluated.
+    let paused = cluster
+        .event(
+            "carrier",
+            &order,
+            "shipment.eta_updated",
+            "2026-02-21T00:00:00Z",
+            json!({ "eta": "2026-04-01T00:00:00Z" }),
+        )
+        .unwrap();
+    assert_eq!(paused["entry"]["outcome"], "paused");
+    assert_eq!(
+        cluster.view("seller", &order)["terms"]["transport_mode"],
+        "sea"
+    );
+
+    let approve = SubmitReview {
+        decision: "approve".into(),
+        note: "both alerts are genuine; extend".into(),
+        at: None,
+    };
+    let path = format!("/orders/{order}/review");
+    assert_eq!(
+        cluster.client("buyer").post(&path, &approve).unwrap()["status"],
+        "signed"
+    );
+    // A different note from another party is a different review: refused.
+    let other = SubmitReview {
+        note: "something else".into(),
+        ..approve.clone()
+    };
+    let error = cluster.client("carrier").post(&path, &other).unwrap_err();
+    assert_eq!(error.code(), Some("different_review_pending"), "{error}");
+    assert_eq!(
+        cluster.view("seller", &order)["status"]["state"],
+        "breaker_tripped"
+    );
+    assert_eq!(
+        cluster.client("carrier").post(&path, &approve).unwrap()["status"],
+        "signed"
+    );
+    let applied = cluster.client("seller").post(&path, &approve).unwrap();
+    assert_eq!(applied["status"], "applied", "{applied}");
+    let view = cluster.settle(&ALL, &order);
+    assert_eq!(view["status"]["state"], "running");
+    assert_eq!(
+        view["terms"]["delivery_due"], "2026-03-07T00:00:00Z",
+        "the held extension applied"
+    );
+    // Nothing to review any more.
+    let error = cluster.client("buyer").post(&path, &approve).unwrap_err();
+    assert_eq!(error.code(), Some("nothing_to_review"));
+
+    let (bytes, trust) = cluster.bundle("seller", &order);
+    let report = verify(&bytes, &trust).unwrap();
+    assert_eq!(report.breaker.trips, 1);
+    assert_eq!(report.breaker.reviews, 1);
+}
+
+#[test]
+fn an_absent_party_holds_up_only_its_own_orders() {
+    let mut cluster = Cluster::start(&ALL, BTreeMap::new());
+    let with_carrier = cluster.start_order(&ALL, "PO-THREE", None);
+    let without_carrier = cluster.start_order(&["seller", "buyer"], "PO-TWO", None);
+    cluster.stop_node("carrier");
+    let error = cluster
+        .event(
+            "buyer",
+            &with_carrier,
+            "return.requested",
+            "2026-01-11T00:00:00Z",
+            json!({ "reason": "wrong size" }),
+        )
+        .unwrap_err();
+    assert_eq!(error.code(), Some("party_unreachable"), "{error}");
+    assert_eq!(
+        cluster.view("seller", &with_carrier)["seq"],
+        0,
+        "nothing committed"
+    );
+    // The other order goes on.
+    let committed = cluster
+        .event(
+            "buyer",
+            &without_carrier,
+            "return.requested",
+            "2026-01-11T00:00:00Z",
+            json!({ "reason": "wrong size" }),
+        )
+        .unwrap();
+    assert_eq!(committed["seq"], 1);
+    // Back again, the held-up order proceeds.
+    cluster.start_node("carrier", Hooks::default());
+    let committed = cluster
+        .event(
+            "buyer",
+            &with_carrier,
+            "return.requested",
+            "2026-01-11T00:00:00Z",
+            json!({ "reason": "wrong size" }),
+        )
+        .unwrap();
+    assert_eq!(committed["seq"], 1);
+    cluster.settle(&ALL, &with_carrier);
+}
+
+#[test]
+fn a_party_that_was_offline_catches_up_from_its_head() {
+    // The seller never announces commits, as if every announcement reached the others while
+    // they were offline: they hold only what they cosigned, not what was committed.
+    let hooks = BTreeMap::from([(
+        "seller".to_string(),
+        Hooks {
+            drop_announcements: true,
+            ..Hooks::default()
+        },
+    )]);
+    let mut cluster = Cluster::start(&ALL, hooks);
+    let order = cluster.start_order(&ALL, "PO-OFFLINE", None);
+    cluster.settle(&ALL, &order);
+    departed(&cluster, &order);
+    cluster
+        .event(
+            "carrier",
+            &order,
+            "shipment.eta_updated",
+            "2026-02-17T00:00:00Z",
+            json!({ "eta": "2026-02-26T00:00:00Z" }),
+        )
+        .unwrap();
+    cluster.stop_node("buyer");
+    // Restarted from its directory, the buyer is behind the seller and catches up.
+    cluster.start_node("buyer", Hooks::default());
+    let view = cluster.settle(&["seller", "buyer"], &order);
+    assert_eq!(view["seq"], 2);
+    assert_eq!(view["terms"]["transport_mode"], "air");
+    // And its own bundle of the order verifies.
+    let (bytes, trust) = cluster.bundle("buyer", &order);
+    assert_eq!(verify(&bytes, &trust).unwrap().entries.len(), 3);
+}
+
+#[test]
+fn a_node_with_a_tampered_clause_refuses_to_cosign() {
+    // The carrier's copy of force_majeure extends by 96h instead of 72h.
+    let tamper: pactum_node::engine::SourcesHook = Arc::new(|sources| {
+        for source in sources.iter_mut() {
+            if source.name.ends_with("force_majeure.clause") {
+                source.text = source.text.replace("= 72h", "= 96h");
+            }
+        }
+    });
+    let hooks = BTreeMap::from([(
+        "carrier".to_string(),
+        Hooks {
+            tamper_sources: Some(tamper),
+            ..Hooks::default()
+        },
+    )]);
+    let cluster = Cluster::start(&ALL, hooks);
+    let proposal = pactum_node::demo::scenario::proposal(
+        &pactum_node::demo::scenario::party_keys(),
+        "PO-TAMPER",
+    );
+    let proposed = cluster.client("seller").post("/orders", &proposal).unwrap();
+    let order = proposed["order"].as_str().unwrap().to_string();
+    let delivery = proposed["delivered"]["carrier"].as_str().unwrap();
+    assert!(delivery.contains("refused: invalid_contract"), "{delivery}");
+    assert!(
+        delivery.contains("clause `force_majeure` compiles to id"),
+        "{delivery}"
+    );
+    cluster
+        .client("buyer")
+        .post(&format!("/orders/{order}/accept"), &json!({}))
+        .unwrap();
+    // The carrier never kept the proposal, so there is nothing it could accept.
+    let error = cluster
+        .client("carrier")
+        .post(&format!("/orders/{order}/accept"), &json!({}))
+        .unwrap_err();
+    assert_eq!(error.code(), Some("unknown_order"), "{error}");
+    let metrics =
+        String::from_utf8(cluster.client("carrier").get_bytes("/metrics").unwrap()).unwrap();
+    assert!(
+        metrics.contains("pactum_peer_messages_refused_total 1"),
+        "{metrics}"
+    );
+    // No genesis anywhere.
+    for role in ALL {
+        let error = cluster
+            .client(role)
+            .get(&format!("/orders/{order}"))
+            .unwrap_err();
+        assert_eq!(error.code(), Some("unknown_order"));
+    }
+}
+
+#[test]
+fn a_dishonest_sequencer_is_refused_as_a_determinism_fault() {
+    let cluster_hooks = BTreeMap::from([(
+        "seller".to_string(),
+        Hooks {
+            // Claims every event was recorded while the order was paused.
+            tamper_proposals: Some(Arc::new(|body: &mut verifier::model::EntryBody| {
+                if let Step::Event(step) = &mut body.step {
+                    step.outcome = Outcome::Paused;
+                }
+            })),
+            ..Hooks::default()
+        },
+    )]);
+    let cluster = Cluster::start(&ALL, cluster_hooks);
+    let order = cluster.start_order(&ALL, "PO-DISHONEST", None);
+    let before = cluster.settle(&ALL, &order);
+    let error = cluster
+        .event(
+            "carrier",
+            &order,
+            "shipment.departed",
+            "2026-01-10T00:00:00Z",
+            json!({ "port": "Shenzhen" }),
+        )
+        .unwrap_err();
+    assert!(error.to_string().contains("determinism_fault"), "{error}");
+    for role in ALL {
+        assert_eq!(
+            cluster.view(role, &order)["head"],
+            before["head"],
+            "{role} committed nothing"
+        );
+    }
+    for role in ["buyer", "carrier"] {
+        let metrics =
+            String::from_utf8(cluster.client(role).get_bytes("/metrics").unwrap()).unwrap();
+        assert!(
+            metrics.contains("pactum_determinism_faults_total 1"),
+            "{role}: {metrics}"
+        );
+        let health = cluster.client(role).get("/health").unwrap();
+        assert_eq!(health["recent_refusals"][0]["code"], "determinism_fault");
+    }
+}
+
+#[test]
+fn bad_http_requests_change_nothing() {
+    let cluster = Cluster::start(&["seller", "buyer"], BTreeMap::new());
+    let order = cluster.start_order(&["seller", "buyer"], "PO-HTTP", None);
+    let before = cluster.view("seller", &order);
+    let seller = cluster.client("seller");
+    let no_token = pactum_node::client::ApiClient::new(cluster.nodes["seller"].url(), None);
+    let events = format!("/orders/{order}/events");
+    let cases: Vec<(&str, Result<Value, pactum_node::client::ClientError>, &str)> = vec![
+        ("no token", no_token.post(&events, &json!({ "event": { "kind": "shipment.departed", "at": "2026-01-10T00:00:00Z" } })), "unauthorized"),
+        ("unknown kind", seller.post(&events, &json!({ "event": { "kind": "shipment.teleported", "at": "2026-01-10T00:00:00Z" } })), "invalid_event"),
+        ("wrong field type", seller.post(&events, &json!({ "event": { "kind": "shipment.eta_updated", "at": "2026-01-10T00:00:00Z", "fields": { "eta": 5 } } })), "invalid_event"),
+        ("missing field", seller.post(&events, &json!({ "event": { "kind": "shipment.eta_updated", "at": "2026-01-10T00:00:00Z" } })), "refused_by_state_machine"),
+        ("bad time", seller.post(&events, &json!({ "event": { "kind": "shipment.departed", "at": "soon", "fields": { "port": "x" } } })), "invalid_event"),
+        ("not base64", seller.post(&events, &json!({ "signed": "***" })), "invalid_event"),
+        ("garbage signed event", seller.post(&events, &json!({ "signed": "AAECAwQ=" })), "invalid_event"),
+        ("unknown order", seller.post(&format!("/orders/{}/events", "ab".repeat(32)), &json!({ "event": { "kind": "shipment.departed", "at": "2026-01-10T00:00:00Z" } })), "unknown_order"),
+        ("review while running", seller.post(&format!("/orders/{order}/review"), &json!({ "decision": "approve" })), "nothing_to_review"),
+        ("bad decision", seller.post(&format!("/orders/{order}/review"), &json!({ "decision": "maybe" })), "invalid_decision"),
+        ("accept a started order", seller.post(&format!("/orders/{order}/accept"), &json!({})), "already_started"),
+        ("proposal with unknown clause", seller.post("/orders", &json!({ "order_ref": "x", "jurisdiction": "CN", "terms": {}, "clauses": [{ "name": "nope" }], "genesis_at": "2026-01-01T00:00:00Z" })), "unknown_clause"),
+        ("proposal with a float", seller.post("/orders", &json!({ "order_ref": "x", "jurisdiction": "CN", "terms": { "price": 1.5 }, "clauses": [], "genesis_at": "2026-01-01T00:00:00Z" })), "invalid_contract"),
+    ];
+    for (name, result, code) in cases {
+        let error = result.expect_err(name);
+        assert_eq!(error.code(), Some(code), "{name}: {error}");
+    }
+    // A forged event: the carrier's kind, signed by a key that is not an attester.
+    let forged = {
+        let request = pactum_node::api::EventRequest {
+            kind: "shipment.departed".into(),
+            at: "2026-01-10T00:00:00Z".into(),
+            fields: [("port".to_string(), json!("Shenzhen"))]
+                .into_iter()
+                .collect(),
+        };
+        let typed = pactum_node::demo::scenario::typed_event(
+            &request,
+            verifier::model::Digest::from_hex(&order).unwrap(),
+        )
+        .unwrap();
+        typed
+            .sign(&verifier::sign::SigningKey::from_seed([42; 32]))
+            .unwrap()
+    };
+    use base64::Engine as _;
+    let error = seller
+        .post(&events, &json!({ "signed": base64::engine::general_purpose::STANDARD.encode(forged.to_bytes().unwrap()) }))
+        .unwrap_err();
+    assert_eq!(error.code(), Some("refused_by_state_machine"), "{error}");
+    assert_eq!(cluster.view("seller", &order)["head"], before["head"]);
+    assert_eq!(cluster.view("buyer", &order)["head"], before["head"]);
+}
+
+#[test]
+fn garbage_peer_messages_change_nothing() {
+    let cluster = Cluster::start(&["seller", "buyer"], BTreeMap::new());
+    let order = cluster.start_order(&["seller", "buyer"], "PO-PEERS", None);
+    let before = cluster.view("buyer", &order);
+    let order_id = verifier::model::Digest::from_hex(&order).unwrap();
+    let intruder_key = verifier::sign::SigningKey::from_seed([66; 32]);
+    let buyer = &cluster.nodes["buyer"];
+    let answers: Vec<Response> = cluster.runtime.block_on(async {
+        let network = net::start::<Request, Response>(
+            NetConfig::default(),
+            keypair_from_secret(intruder_key.to_seed()).unwrap(),
+        )
+        .unwrap();
+        let handle = network.handle;
+        for addr in &buyer.p2p_addrs {
+            handle
+                .add_address(buyer.peer_id, addr.clone())
+                .await
+                .unwrap();
+        }
+        // A made-up entry for the order, "signed" by the intruder.
+        let body = verifier::model::EntryBody::new(
+            order_id,
+            1,
+            verifier::model::Digest::ZERO,
+            Step::Genesis,
+            verifier::model::Digest::ZERO,
+        );
+        let mut entry = verifier::model::SignedEntry::unsigned(body.encode().unwrap());
+        entry.sign("seller", &intruder_key);
+        let requests = vec![
+            Request::ProposeEntry {
+                entry: entry.clone(),
+                genesis: None,
+            },
+            Request::Commit {
+                entry: entry.clone(),
+                genesis: None,
+            },
+            Request::ProposeEntry {
+                entry: verifier::model::SignedEntry::unsigned(vec![1, 2, 3]),
+                genesis: None,
+            },
+            Request::FetchEntries {
+                order: order_id,
+                after: None,
+                limit: 10,
+            },
+            Request::Witness {
+                note: "garbage".into(),
+                from_size: 0,
+                proof: vec![],
+            },
+            Request::AcceptContract {
+                order: order_id,
+                role: "seller".into(),
+                signature: verifier::sign::Signature::from_bytes([0; 64]),
+            },
+        ];
+        let mut answers = Vec::new();
+        for request in requests {
+            answers.push(handle.request(buyer.peer_id, request).await.unwrap());
+        }
+        let _ = handle.shutdown().await;
+        answers
+    });
+    for answer in &answers {
+        assert!(matches!(answer, Response::Refused { .. }), "{answer:?}");
+    }
+    assert_eq!(cluster.view("buyer", &order)["head"], before["head"]);
+    // The node still works.
+    let committed = cluster
+        .event(
+            "buyer",
+            &order,
+            "return.requested",
+            "2026-01-11T00:00:00Z",
+            json!({ "reason": "wrong size" }),
+        )
+        .unwrap();
+    assert_eq!(committed["seq"], 1);
+}
