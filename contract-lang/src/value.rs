@@ -168,6 +168,9 @@ pub enum CurrencyError {
 }
 
 impl Currency {
+    /// The euro, for callers that need some currency before they know which.
+    pub const EUR: Currency = Currency(*b"EUR");
+
     pub fn parse(code: &str) -> Result<Currency, CurrencyError> {
         let bytes = code.as_bytes();
         if bytes.len() != 3 || !bytes.iter().all(u8::is_ascii_uppercase) {

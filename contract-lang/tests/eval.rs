@@ -18,7 +18,9 @@
 use contract_lang::check::const_value;
 use contract_lang::compile::{compile_program, SourceInput};
 use contract_lang::diagnostics::render;
-use contract_lang::eval::{bind_params, evaluate, explain, BoundClause, Event, State};
+use contract_lang::eval::{
+    bind_params, evaluate, evaluate_prepared, explain, BoundClause, Evaluator, Event, State,
+};
 use contract_lang::syntax::parse_expr;
 use contract_lang::value::{Type, Value};
 use contract_lang::vocab::Vocabulary;
@@ -188,6 +190,20 @@ fn run(source_name: &str, text: &str) -> String {
             .check_event(event)
             .unwrap_or_else(|e| panic!("{e}"));
         let outcome = evaluate(&clauses, &jurisdiction, &state, event);
+        // The fast path must never change an outcome.
+        let prepared: Vec<Evaluator<'_>> = clauses
+            .iter()
+            .map(|bound| {
+                Evaluator::new(*bound, &jurisdiction)
+                    .expect("params bound")
+                    .with_fast_path()
+            })
+            .collect();
+        assert_eq!(
+            evaluate_prepared(&prepared, &state, event),
+            outcome,
+            "{source_name}: the fast path disagrees"
+        );
         let _ = writeln!(out, "# {} @ {}", event.kind, Value::Timestamp(event.at));
         out.push_str(&explain(&outcome, &program, &sources));
         for failure in &outcome.errors {

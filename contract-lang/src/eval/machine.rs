@@ -1,16 +1,11 @@
-//! The expression evaluator: walks IR over borrowed state, without allocating on the common
-//! paths (scalars are copied, text, lists and records are borrowed from the IR or the state).
-//!
-//! Operators dispatch on the runtime kinds of their operands. The checker has already typed
-//! every expression, so a kind mismatch here means the caller passed data that does not fit
-//! the vocabulary (an unchecked event or term); it is reported as an evaluation error, never a
-//! panic.
+//! The expression evaluator: walks IR over borrowed state. The kinds rules use all the time
+//! are handled in [`Env::eval`], the rest in [`Env::eval_rare`]; values and operators live in
+//! [`super::ops`].
 
-use super::num::{self, ArithError, Exact, ExactUnit};
+use super::ops::{absolute, arith, compare, negate, round, type_error, Fault, Val};
 use super::{EvalError, EvalErrorKind, Event};
-use crate::ir::{ArithOp, Builtin, ClauseIr, CompareOp, EventRef, Expr, ExprKind, RoundingMode};
-use crate::value::{Decimal, EnumValue, Money, Value, MAX_TIMESTAMP, MIN_TIMESTAMP};
-use std::borrow::Cow;
+use crate::ir::{Builtin, ClauseIr, CompareOp, EventRef, Expr, ExprKind};
+use crate::value::{EnumValue, Value};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
@@ -18,113 +13,28 @@ use std::collections::BTreeMap;
 /// this bounds IR that did not come from the checker.
 const MAX_PREDICATE_DEPTH: u32 = 64;
 
-/// A value during evaluation: 24 bytes, so moving it between nodes is cheap. Scalars are
-/// held by value; text, lists and records are borrowed from the IR or the state; the rare
-/// unrounded quantities and list literals are boxed.
-#[derive(Clone, Debug)]
-pub(crate) enum Val<'a> {
-    Bool(bool),
-    Int(i64),
-    Dec(Decimal),
-    Money(Money),
-    Dur(i64),
-    Ts(i64),
-    Exact(Box<Exact>),
-    Text(&'a str),
-    /// An enum value: the enum's name and the variant's position in the IR's declaration.
-    Enum {
-        ty: &'a str,
-        ordinal: u32,
-    },
-    /// Values of a list from the state or the IR, converted item by item when read.
-    DataList(&'a [Value]),
-    /// A list literal evaluated now.
-    BuiltList(Box<Vec<Val<'a>>>),
-    Record(&'a BTreeMap<String, Value>),
-}
-
-impl Val<'_> {
-    fn kind_name(&self) -> &'static str {
-        match self {
-            Val::Bool(_) => "bool",
-            Val::Int(_) => "int",
-            Val::Dec(_) => "decimal",
-            Val::Money(_) => "money",
-            Val::Dur(_) => "duration",
-            Val::Ts(_) => "timestamp",
-            Val::Exact(_) => "an unrounded quantity",
-            Val::Text(_) => "text",
-            Val::Enum { .. } => "an enum value",
-            Val::DataList(_) | Val::BuiltList(_) => "list",
-            Val::Record(_) => "record",
-        }
-    }
-
-    /// The value as an owned [`Value`]; unrounded quantities never get here (the checker makes
-    /// them pass through `round`).
-    pub fn to_value(&self, ir: &ClauseIr) -> Result<Value, EvalErrorKind> {
-        Ok(match self {
-            Val::Bool(b) => Value::Bool(*b),
-            Val::Int(i) => Value::Int(*i),
-            Val::Dec(d) => Value::Decimal(*d),
-            Val::Money(m) => Value::Money(*m),
-            Val::Dur(d) => Value::Duration(*d),
-            Val::Ts(t) => Value::Timestamp(*t),
-            Val::Text(text) => Value::Text((*text).to_string()),
-            Val::Enum { ty, ordinal } => {
-                let variant = ir
-                    .enum_variants(ty)
-                    .and_then(|variants| variants.get(*ordinal as usize))
-                    .ok_or_else(|| {
-                        EvalErrorKind::Malformed(format!("enum `{ty}` is not listed"))
-                    })?;
-                Value::Enum(EnumValue {
-                    ty: (*ty).to_string(),
-                    variant: variant.clone(),
-                })
-            }
-            Val::DataList(items) => Value::List(items.to_vec()),
-            Val::BuiltList(items) => Value::List(
-                items
-                    .iter()
-                    .map(|item| item.to_value(ir))
-                    .collect::<Result<Vec<_>, _>>()?,
-            ),
-            Val::Record(fields) => Value::Record((*fields).clone()),
-            Val::Exact(_) => {
-                return Err(EvalErrorKind::Malformed(
-                    "an unrounded quantity was used as a value".into(),
-                ))
-            }
-        })
-    }
-}
-
 /// Why an expression stopped: a read of something that has not happened (the rule does not
-/// fire), or an error.
+/// fire), or an error. Boxed in [`Res`] so results stay two registers wide.
 #[derive(Debug)]
 pub(crate) enum Halt<'a> {
     MissingTerm { term: &'a String, site: u32 },
     MissingFact { kind: &'a String, site: u32 },
-    Error(Box<EvalError>),
+    Error(EvalError),
 }
 
-pub(crate) type Res<'a, T> = Result<T, Halt<'a>>;
+pub(crate) type Res<'a, T> = Result<T, Box<Halt<'a>>>;
 
 fn fail<'a, T>(kind: EvalErrorKind, site: u32) -> Res<'a, T> {
-    Err(Halt::Error(Box::new(EvalError {
+    Err(Box::new(Halt::Error(EvalError {
         kind,
         site,
         span: None,
     })))
 }
 
-fn arith_error(error: ArithError, op: &str) -> EvalErrorKind {
-    match error {
-        ArithError::Overflow => EvalErrorKind::Overflow { op: op.to_string() },
-        ArithError::DivisionByZero => EvalErrorKind::DivisionByZero,
-        ArithError::Precision => EvalErrorKind::Precision,
-    }
+/// Turns an operator's fault into a halt at `site`.
+fn at<'a, T>(result: Result<T, Fault>, site: u32) -> Res<'a, T> {
+    result.or_else(|kind| fail(*kind, site))
 }
 
 /// Everything an expression can read.
@@ -149,8 +59,8 @@ impl<'a> Env<'_, 'a> {
         Ok(match value {
             Value::Bool(b) => Val::Bool(*b),
             Value::Int(i) => Val::Int(*i),
-            Value::Decimal(d) => Val::Dec(*d),
-            Value::Money(m) => Val::Money(*m),
+            Value::Decimal(d) => Val::decimal(*d),
+            Value::Money(m) => Val::money(*m),
             Value::Duration(d) => Val::Dur(*d),
             Value::Timestamp(t) => Val::Ts(*t),
             Value::Text(text) => Val::Text(text),
@@ -197,7 +107,7 @@ impl<'a> Env<'_, 'a> {
                 } else {
                     match self.facts.get(kind) {
                         Some(fact) => Ok(fact),
-                        None => Err(Halt::MissingFact { kind, site }),
+                        None => Err(Box::new(Halt::MissingFact { kind, site })),
                     }
                 }
             }
@@ -207,7 +117,7 @@ impl<'a> Env<'_, 'a> {
     pub fn bool(&self, expr: &'a Expr) -> Res<'a, bool> {
         match self.eval(expr)? {
             Val::Bool(b) => Ok(b),
-            other => fail(type_error("bool", &other), expr.site),
+            other => fail(*type_error("bool", &other), expr.site),
         }
     }
 
@@ -238,7 +148,7 @@ impl<'a> Env<'_, 'a> {
             },
             ExprKind::Term(name) => match self.terms.get(name) {
                 Some(value) => self.load(value, site),
-                None => Err(Halt::MissingTerm { term: name, site }),
+                None => Err(Box::new(Halt::MissingTerm { term: name, site })),
             },
             ExprKind::EventAt(event) => Ok(Val::Ts(self.event_of(event, site)?.at)),
             ExprKind::EventField { event, field } => {
@@ -263,7 +173,7 @@ impl<'a> Env<'_, 'a> {
                 let order = match op {
                     CompareOp::Eq => return self.equal(&lhs, &rhs, site).map(Val::Bool),
                     CompareOp::Ne => return self.equal(&lhs, &rhs, site).map(|eq| Val::Bool(!eq)),
-                    _ => compare(&lhs, &rhs).or_else(|kind| fail(kind, site))?,
+                    _ => at(compare(&lhs, &rhs), site)?,
                 };
                 Ok(Val::Bool(match op {
                     CompareOp::Lt => order.is_lt(),
@@ -275,7 +185,7 @@ impl<'a> Env<'_, 'a> {
             ExprKind::Arith { op, lhs, rhs } => {
                 let lhs = self.eval(lhs)?;
                 let rhs = self.eval(rhs)?;
-                arith(*op, lhs, rhs).or_else(|kind| fail(kind, site))
+                at(arith(*op, lhs, rhs), site)
             }
             ExprKind::Call { func, args } => self.call(*func, args, site),
             _ => self.eval_rare(expr),
@@ -301,7 +211,7 @@ impl<'a> Env<'_, 'a> {
                         site,
                     ),
                 },
-                other => fail(type_error("record", &other), site),
+                other => fail(*type_error("record", &other), site),
             },
             ExprKind::List(items) => Ok(Val::BuiltList(Box::new(
                 items
@@ -310,12 +220,15 @@ impl<'a> Env<'_, 'a> {
                     .collect::<Res<'a, Vec<_>>>()?,
             ))),
             ExprKind::ToDecimal(inner) => match self.eval(inner)? {
-                Val::Int(i) => Ok(Val::Dec(Decimal::from_int(i))),
-                other => fail(type_error("int", &other), site),
+                Val::Int(i) => Ok(Val::Dec {
+                    mantissa: i,
+                    scale: 0,
+                }),
+                other => fail(*type_error("int", &other), site),
             },
             ExprKind::Neg(inner) => {
                 let value = self.eval(inner)?;
-                negate(value).or_else(|kind| fail(kind, site))
+                at(negate(value), site)
             }
             ExprKind::In { item, list } => {
                 let item = self.eval(item)?;
@@ -391,7 +304,7 @@ impl<'a> Env<'_, 'a> {
                 }
                 Ok(false)
             }
-            other => fail(type_error("list", other), site),
+            other => fail(*type_error("list", other), site),
         }
     }
 
@@ -406,7 +319,7 @@ impl<'a> Env<'_, 'a> {
                 for arg in rest {
                     let candidate = self.eval(arg)?;
                     // `best` first, so a mismatch names the operands in source order.
-                    let order = compare(&best, &candidate).or_else(|kind| fail(kind, site))?;
+                    let order = at(compare(&best, &candidate), site)?;
                     let better = if func == Builtin::Min {
                         order.is_gt()
                     } else {
@@ -418,8 +331,8 @@ impl<'a> Env<'_, 'a> {
                 }
                 Ok(best)
             }
-            Builtin::Abs => absolute(first).or_else(|kind| fail(kind, site)),
-            Builtin::Round(mode) => round(first, mode).or_else(|kind| fail(kind, site)),
+            Builtin::Abs => at(absolute(first), site),
+            Builtin::Round(mode) => at(round(first, mode), site),
             Builtin::Days
             | Builtin::Hours
             | Builtin::Minutes
@@ -428,7 +341,7 @@ impl<'a> Env<'_, 'a> {
             | Builtin::CeilHours => {
                 let seconds = match first {
                     Val::Dur(seconds) => seconds,
-                    other => return fail(type_error("duration", &other), site),
+                    other => return fail(*type_error("duration", &other), site),
                 };
                 let (unit, ceiling) = match func {
                     Builtin::Days => (86_400, false),
@@ -476,9 +389,7 @@ impl<'a> Env<'_, 'a> {
                 }
                 Ok(true)
             }
-            _ => compare(a, b)
-                .map(Ordering::is_eq)
-                .or_else(|kind| fail(kind, site)),
+            _ => at(compare(a, b).map(Ordering::is_eq), site),
         }
     }
 
@@ -486,247 +397,8 @@ impl<'a> Env<'_, 'a> {
         match list {
             Val::DataList(values) => values.iter().map(|value| self.load(value, site)).collect(),
             Val::BuiltList(values) => Ok(values.as_ref().clone()),
-            other => fail(type_error("list", other), site),
+            other => fail(*type_error("list", other), site),
         }
-    }
-}
-
-fn type_error(expected: &str, found: &Val<'_>) -> EvalErrorKind {
-    EvalErrorKind::Type {
-        expected: expected.to_string(),
-        found: found.kind_name().to_string(),
-    }
-}
-
-/// A quantity as an exact rational, for mixed and unrounded arithmetic.
-fn exact(value: &Val<'_>) -> Option<Exact> {
-    Some(match value {
-        Val::Int(i) => Exact::whole(*i, ExactUnit::Number),
-        Val::Dec(d) => Exact::from_decimal(*d),
-        Val::Money(m) => Exact::whole(m.minor, ExactUnit::Money(m.currency)),
-        Val::Dur(d) => Exact::whole(*d, ExactUnit::Duration),
-        Val::Exact(e) => **e,
-        _ => return None,
-    })
-}
-
-fn same_unit(a: ExactUnit, b: ExactUnit) -> Result<ExactUnit, EvalErrorKind> {
-    match (a, b) {
-        (ExactUnit::Money(x), ExactUnit::Money(y)) if x != y => {
-            Err(EvalErrorKind::CurrencyMismatch { left: x, right: y })
-        }
-        _ if a == b => Ok(a),
-        _ => Err(EvalErrorKind::Type {
-            expected: "quantities of one kind".into(),
-            found: "different kinds".into(),
-        }),
-    }
-}
-
-fn timestamp(seconds: Option<i64>) -> Result<Val<'static>, EvalErrorKind> {
-    match seconds {
-        Some(t) if (MIN_TIMESTAMP..=MAX_TIMESTAMP).contains(&t) => Ok(Val::Ts(t)),
-        _ => Err(EvalErrorKind::TimestampRange),
-    }
-}
-
-fn money(left: Money, right: Money) -> Result<Money, EvalErrorKind> {
-    if left.currency != right.currency {
-        return Err(EvalErrorKind::CurrencyMismatch {
-            left: left.currency,
-            right: right.currency,
-        });
-    }
-    Ok(left)
-}
-
-fn overflow(op: ArithOp) -> EvalErrorKind {
-    EvalErrorKind::Overflow {
-        op: op.symbol().to_string(),
-    }
-}
-
-pub(crate) fn arith<'a>(op: ArithOp, a: Val<'a>, b: Val<'a>) -> Result<Val<'a>, EvalErrorKind> {
-    use ArithOp::{Add, Div, Mul, Sub};
-    let checked = |value: Option<i64>| value.ok_or_else(|| overflow(op));
-    // Whole-number fast paths first: these are what rules compute most.
-    match (op, &a, &b) {
-        (Add, Val::Int(x), Val::Int(y)) => return Ok(Val::Int(checked(x.checked_add(*y))?)),
-        (Sub, Val::Int(x), Val::Int(y)) => return Ok(Val::Int(checked(x.checked_sub(*y))?)),
-        (Mul, Val::Int(x), Val::Int(y)) => return Ok(Val::Int(checked(x.checked_mul(*y))?)),
-        (Add | Sub, Val::Money(x), Val::Money(y)) => {
-            let base = money(*x, *y)?;
-            let minor = if op == Add {
-                x.minor.checked_add(y.minor)
-            } else {
-                x.minor.checked_sub(y.minor)
-            };
-            return Ok(Val::Money(Money {
-                minor: checked(minor)?,
-                ..base
-            }));
-        }
-        (Mul, Val::Money(m), Val::Int(n)) | (Mul, Val::Int(n), Val::Money(m)) => {
-            return Ok(Val::Money(Money {
-                minor: checked(m.minor.checked_mul(*n))?,
-                currency: m.currency,
-            }))
-        }
-        (Add, Val::Dur(x), Val::Dur(y)) => return Ok(Val::Dur(checked(x.checked_add(*y))?)),
-        (Sub, Val::Dur(x), Val::Dur(y)) => return Ok(Val::Dur(checked(x.checked_sub(*y))?)),
-        (Mul, Val::Dur(d), Val::Int(n)) | (Mul, Val::Int(n), Val::Dur(d)) => {
-            return Ok(Val::Dur(checked(d.checked_mul(*n))?))
-        }
-        (Add, Val::Ts(t), Val::Dur(d)) | (Add, Val::Dur(d), Val::Ts(t)) => {
-            return timestamp(t.checked_add(*d))
-        }
-        (Sub, Val::Ts(t), Val::Dur(d)) => return timestamp(t.checked_sub(*d)),
-        (Sub, Val::Ts(x), Val::Ts(y)) => return Ok(Val::Dur(checked(x.checked_sub(*y))?)),
-        (Add | Sub | Mul, Val::Int(_) | Val::Dec(_), Val::Int(_) | Val::Dec(_)) => {
-            let as_decimal = |v: &Val<'_>| match v {
-                Val::Int(i) => Decimal::from_int(*i),
-                Val::Dec(d) => *d,
-                _ => Decimal::from_int(0),
-            };
-            let (x, y) = (as_decimal(&a), as_decimal(&b));
-            let result = match op {
-                Add => num::decimal_add(x, y),
-                Sub => num::decimal_sub(x, y),
-                _ => num::decimal_mul(x, y),
-            };
-            return result
-                .map(Val::Dec)
-                .map_err(|e| arith_error(e, op.symbol()));
-        }
-        _ => {}
-    }
-    // Everything else is exact rational arithmetic with units.
-    let (Some(x), Some(y)) = (exact(&a), exact(&b)) else {
-        return Err(EvalErrorKind::Type {
-            expected: format!("operands for `{}`", op.symbol()),
-            found: format!("{} and {}", a.kind_name(), b.kind_name()),
-        });
-    };
-    let unit = match op {
-        Add | Sub => same_unit(x.unit, y.unit)?,
-        Mul => match (x.unit, y.unit) {
-            (unit, ExactUnit::Number) | (ExactUnit::Number, unit) => unit,
-            _ => {
-                return Err(EvalErrorKind::Type {
-                    expected: "a number factor".into(),
-                    found: "two quantities with units".into(),
-                })
-            }
-        },
-        Div => match (x.unit, y.unit) {
-            (unit, ExactUnit::Number) => unit,
-            (left, right) => {
-                same_unit(left, right)?;
-                ExactUnit::Number
-            }
-        },
-    };
-    let result = match op {
-        Add => x.add(y, unit),
-        Sub => y.neg().and_then(|negated| x.add(negated, unit)),
-        Mul => x.mul(y, unit),
-        Div => x.div(y, unit),
-    };
-    result
-        .map(|exact| Val::Exact(Box::new(exact)))
-        .map_err(|e| arith_error(e, op.symbol()))
-}
-
-pub(crate) fn compare(a: &Val<'_>, b: &Val<'_>) -> Result<Ordering, EvalErrorKind> {
-    match (a, b) {
-        (Val::Int(x), Val::Int(y)) | (Val::Dur(x), Val::Dur(y)) | (Val::Ts(x), Val::Ts(y)) => {
-            Ok(x.cmp(y))
-        }
-        (Val::Money(x), Val::Money(y)) => money(*x, *y).map(|_| x.minor.cmp(&y.minor)),
-        (Val::Dec(x), Val::Dec(y)) => Ok(x.cmp_value(*y)),
-        (Val::Int(x), Val::Dec(y)) => Ok(Decimal::from_int(*x).cmp_value(*y)),
-        (Val::Dec(x), Val::Int(y)) => Ok(x.cmp_value(Decimal::from_int(*y))),
-        (
-            Val::Enum {
-                ty: tx, ordinal: x, ..
-            },
-            Val::Enum {
-                ty: ty_,
-                ordinal: y,
-                ..
-            },
-        ) if tx == ty_ => Ok(x.cmp(y)),
-        (Val::Text(x), Val::Text(y)) => Ok(x.cmp(y)),
-        (Val::Bool(x), Val::Bool(y)) => Ok(x.cmp(y)),
-        _ => match (exact(a), exact(b)) {
-            (Some(x), Some(y)) => {
-                same_unit(x.unit, y.unit)?;
-                x.cmp_value(y).map_err(|e| arith_error(e, "compare"))
-            }
-            _ => Err(EvalErrorKind::Type {
-                expected: format!("a value comparable with {}", a.kind_name()),
-                found: b.kind_name().to_string(),
-            }),
-        },
-    }
-}
-
-fn negate(value: Val<'_>) -> Result<Val<'_>, EvalErrorKind> {
-    let overflow = || EvalErrorKind::Overflow { op: "-".into() };
-    Ok(match value {
-        Val::Int(i) => Val::Int(i.checked_neg().ok_or_else(overflow)?),
-        Val::Dec(d) => Val::Dec(num::decimal_neg(d).map_err(|_| overflow())?),
-        Val::Money(m) => Val::Money(Money {
-            minor: m.minor.checked_neg().ok_or_else(overflow)?,
-            ..m
-        }),
-        Val::Dur(d) => Val::Dur(d.checked_neg().ok_or_else(overflow)?),
-        Val::Exact(e) => Val::Exact(Box::new(e.neg().map_err(|_| overflow())?)),
-        other => return Err(type_error("a number", &other)),
-    })
-}
-
-fn absolute(value: Val<'_>) -> Result<Val<'_>, EvalErrorKind> {
-    let overflow = || EvalErrorKind::Overflow { op: "abs".into() };
-    Ok(match value {
-        Val::Int(i) => Val::Int(i.checked_abs().ok_or_else(overflow)?),
-        Val::Dec(d) => Val::Dec(num::decimal_abs(d).map_err(|_| overflow())?),
-        Val::Money(m) => Val::Money(Money {
-            minor: m.minor.checked_abs().ok_or_else(overflow)?,
-            ..m
-        }),
-        Val::Dur(d) => Val::Dur(d.checked_abs().ok_or_else(overflow)?),
-        Val::Exact(e) => Val::Exact(Box::new(if e.num < 0 {
-            e.neg().map_err(|_| overflow())?
-        } else {
-            *e
-        })),
-        other => return Err(type_error("a number", &other)),
-    })
-}
-
-fn round(value: Val<'_>, mode: RoundingMode) -> Result<Val<'_>, EvalErrorKind> {
-    let rounded = |exact: &Exact| exact.round(mode).map_err(|e| arith_error(e, "round"));
-    Ok(match value {
-        Val::Int(_) | Val::Money(_) | Val::Dur(_) => value,
-        Val::Dec(d) => Val::Int(rounded(&Exact::from_decimal(d))?),
-        Val::Exact(e) => match e.unit {
-            ExactUnit::Number => Val::Int(rounded(&e)?),
-            ExactUnit::Money(currency) => Val::Money(Money {
-                minor: rounded(&e)?,
-                currency,
-            }),
-            ExactUnit::Duration => Val::Dur(rounded(&e)?),
-        },
-        other => return Err(type_error("a number", &other)),
-    })
-}
-
-/// Text of a notification, borrowed when it is a literal or a stored text.
-pub(crate) fn text<'a>(value: Val<'a>) -> Result<Cow<'a, str>, EvalErrorKind> {
-    match value {
-        Val::Text(text) => Ok(Cow::Borrowed(text)),
-        other => Err(type_error("text", &other)),
     }
 }
 
@@ -735,8 +407,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn values_stay_small_enough_to_move_cheaply() {
-        assert!(std::mem::size_of::<Val<'_>>() <= 24);
-        assert!(std::mem::size_of::<Res<'_, Val<'_>>>() <= 32);
+    fn results_fit_two_registers() {
+        assert_eq!(std::mem::size_of::<Res<'_, Val<'_>>>(), 16);
     }
 }

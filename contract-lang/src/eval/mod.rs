@@ -24,14 +24,17 @@
 //! For hot loops, [`Evaluator::eval_rule`] evaluates one rule into a reusable effect buffer
 //! without building an outcome.
 
+mod fast;
 mod machine;
 mod num;
+mod ops;
 mod render;
 
 use crate::ir::{Action, ClauseId, CompiledClause, TransferKind};
 use crate::span::Span;
 use crate::value::{Currency, Money, TypeMismatch, Value};
-use machine::{Env, Halt};
+use machine::{Env, Halt, Res};
+use ops::Val;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -336,11 +339,15 @@ pub enum RuleVerdict<'a> {
 }
 
 /// A clause ready to evaluate: params resolved to the IR's order once, so that evaluating a
-/// rule allocates nothing beyond what its effects need.
+/// rule allocates nothing beyond what its effects need. [`Evaluator::with_fast_path`] also
+/// lowers the rules that allow it to typed trees (see `fast.rs`), for callers that evaluate
+/// the same clause many times.
 pub struct Evaluator<'a> {
     clause: &'a CompiledClause,
     params: Vec<&'a Value>,
     jurisdiction: &'a str,
+    /// Per rule, its lowered form if it has one; empty without the fast path.
+    fast: Vec<Option<fast::FastRule<'a>>>,
 }
 
 impl<'a> Evaluator<'a> {
@@ -365,7 +372,16 @@ impl<'a> Evaluator<'a> {
             clause: bound.clause,
             params,
             jurisdiction,
+            fast: Vec::new(),
         })
+    }
+
+    /// Lowers every rule that allows it for the fast path. Outcomes are identical with and
+    /// without it; only the time to reach them differs.
+    pub fn with_fast_path(mut self) -> Evaluator<'a> {
+        let ir = &self.clause.ir;
+        self.fast = ir.rules.iter().map(|rule| fast::lower(ir, rule)).collect();
+        self
     }
 
     pub fn clause(&self) -> &'a CompiledClause {
@@ -398,15 +414,28 @@ impl<'a> Evaluator<'a> {
             depth: 0,
         };
         let mark = effects.len();
+        if let Some(Some(lowered)) = self.fast.get(rule) {
+            let fast_env = fast::FastEnv {
+                params: &self.params,
+                state,
+                event,
+            };
+            match fast_env.run(lowered, effects) {
+                Ok(None) => return RuleVerdict::Fired,
+                Ok(Some(site)) => return RuleVerdict::ConditionFalse { site },
+                // Anything but a clean result is decided by the general evaluator.
+                Err(fast::Bail) => effects.truncate(mark),
+            }
+        }
         match run_rule(&env, rule_ir, effects) {
             Ok(None) => RuleVerdict::Fired,
             Ok(Some(site)) => RuleVerdict::ConditionFalse { site },
             Err(halt) => {
                 effects.truncate(mark);
-                match halt {
+                match *halt {
                     Halt::MissingFact { kind, site } => RuleVerdict::MissingFact { kind, site },
                     Halt::MissingTerm { term, site } => RuleVerdict::MissingTerm { term, site },
-                    Halt::Error(error) => RuleVerdict::Failed(error),
+                    Halt::Error(error) => RuleVerdict::Failed(Box::new(error)),
                 }
             }
         }
@@ -419,7 +448,7 @@ fn run_rule<'a>(
     env: &Env<'_, 'a>,
     rule: &'a crate::ir::RuleIr,
     effects: &mut Vec<Effect<'a>>,
-) -> Result<Option<u32>, Halt<'a>> {
+) -> Res<'a, Option<u32>> {
     if let Some(when) = &rule.when {
         if let Some(site) = env.condition(when)? {
             return Ok(Some(site));
@@ -442,11 +471,11 @@ fn run_rule<'a>(
                 to,
                 amount,
             } => match env.eval(amount)? {
-                machine::Val::Money(money) => Effect::Transfer {
+                Val::Money { minor, currency } => Effect::Transfer {
                     kind: *kind,
                     from,
                     to,
-                    amount: money,
+                    amount: Money { minor, currency },
                 },
                 _ => {
                     return Err(halt(
@@ -460,8 +489,7 @@ fn run_rule<'a>(
             },
             Action::Notify { party, message } => Effect::Notify {
                 party,
-                message: machine::text(env.eval(message)?)
-                    .map_err(|kind| halt(kind, message.site))?,
+                message: ops::text(env.eval(message)?).map_err(|kind| halt(*kind, message.site))?,
             },
             Action::Activate { clause } => Effect::Activate {
                 clause,
@@ -478,8 +506,8 @@ fn run_rule<'a>(
     Ok(None)
 }
 
-fn halt<'a>(kind: EvalErrorKind, site: u32) -> Halt<'a> {
-    Halt::Error(Box::new(EvalError {
+fn halt<'a>(kind: EvalErrorKind, site: u32) -> Box<Halt<'a>> {
+    Box::new(Halt::Error(EvalError {
         kind,
         site,
         span: None,
@@ -527,8 +555,8 @@ pub(crate) fn eval_const(
         arg: None,
         depth: 0,
     };
-    let to_error = |halt: Halt<'_>| match halt {
-        Halt::Error(error) => *error,
+    let to_error = |halt: Box<Halt<'_>>| match *halt {
+        Halt::Error(error) => error,
         Halt::MissingTerm { site, .. } | Halt::MissingFact { site, .. } => EvalError {
             kind: EvalErrorKind::Malformed("a constant read the state".into()),
             site,
@@ -550,12 +578,44 @@ pub fn evaluate(
     state: &State,
     event: &Event,
 ) -> Outcome {
+    let evaluators: Vec<_> = clauses
+        .iter()
+        .map(|bound| (bound.clause, Evaluator::new(*bound, jurisdiction)))
+        .collect();
+    evaluate_each(
+        evaluators
+            .iter()
+            .map(|(clause, evaluator)| (*clause, evaluator.as_ref())),
+        state,
+        event,
+    )
+}
+
+/// [`evaluate`] with evaluators prepared once (for example [`Evaluator::with_fast_path`]),
+/// in the order the clauses are to be evaluated. Gives the same outcome as [`evaluate`].
+pub fn evaluate_prepared<'a>(
+    evaluators: &[Evaluator<'a>],
+    state: &'a State,
+    event: &'a Event,
+) -> Outcome {
+    evaluate_each(
+        evaluators
+            .iter()
+            .map(|evaluator| (evaluator.clause, Ok(evaluator))),
+        state,
+        event,
+    )
+}
+
+fn evaluate_each<'e, 'a: 'e>(
+    evaluators: impl Iterator<Item = (&'a CompiledClause, Result<&'e Evaluator<'a>, &'e BindError>)>,
+    state: &'a State,
+    event: &'a Event,
+) -> Outcome {
     let mut outcome = Outcome::default();
     // Effects of every fired rule, in order, with the rule that produced them.
     let mut fired: Vec<(RuleRef, Vec<Effect<'_>>)> = Vec::new();
-    for bound in clauses {
-        let clause = bound.clause;
-        let evaluator = Evaluator::new(*bound, jurisdiction);
+    for (clause, evaluator) in evaluators {
         for (index, rule) in clause.ir.rules.iter().enumerate() {
             if rule.on != event.kind {
                 continue;
@@ -567,7 +627,7 @@ pub fn evaluate(
             };
             let span_of = |site: u32| clause.spans.site(site);
             let mut effects = Vec::new();
-            let verdict = match &evaluator {
+            let verdict = match evaluator {
                 Ok(evaluator) => evaluator.eval_rule(index, state, event, &mut effects),
                 Err(error) => RuleVerdict::Failed(Box::new(EvalError {
                     kind: EvalErrorKind::Malformed(error.to_string()),
