@@ -6,6 +6,7 @@
 //! == source                      the clause text (vocabulary and clauses), until the next `==`
 //! == jurisdiction CN             optional, default `XX`
 //! == terms                       then `name = value` lines, values in the language's syntax
+//!                                (or `json:` and serde JSON, for records)
 //! == params CLAUSE               then `name = value` lines
 //! == fact KIND @ TIMESTAMP       a fact already recorded, then `field = value` lines
 //! == event KIND @ TIMESTAMP      an event to evaluate, then `field = value` lines
@@ -52,7 +53,16 @@ fn sections(text: &str) -> Vec<Section> {
     sections
 }
 
+/// A value in the language's syntax, or (for records, which have no literal) `json:` and the
+/// value's serde JSON.
 fn value(vocabulary: &Vocabulary, text: &str, ty: &Type, what: &str) -> Value {
+    if let Some(json) = text.strip_prefix("json:") {
+        let value: Value = serde_json::from_str(json).unwrap_or_else(|e| panic!("{what}: {e}"));
+        vocabulary
+            .check_value(&value, ty)
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        return value;
+    }
     let expr =
         parse_expr(text).unwrap_or_else(|d| panic!("{what}: {}", render(&d, what, text, false)));
     const_value(vocabulary, &expr, ty)
@@ -251,5 +261,131 @@ fn eval_cases() {
     assert!(!inputs.is_empty());
     for input in &inputs {
         check(input);
+    }
+}
+
+const LIBRARY_LIKE: &str = r#"
+enum level { green, orange, red }
+terms { due: timestamp, price: money, regions: list<text>, rate: decimal, flag: bool }
+event delivered { level: level, region: text, late_by: duration, n: int }
+
+clause probe {
+  param rate_per_hour: money = 150.00 EUR
+  param share: decimal = 0.5%
+  param limit: int
+
+  on delivered when event.at > terms.due and event.level >= orange
+    then pay seller -> buyer min(hours(event.at - terms.due) * rate_per_hour, terms.price)
+  on delivered when event.region in terms.regions or terms.flag
+    then refund seller -> buyer round(terms.price * share * event.n / limit, half_even)
+  on delivered then set terms.due = terms.due + event.late_by * event.n
+  on delivered then set terms.rate = terms.rate * terms.rate + share
+}
+"#;
+
+fn probe_program() -> contract_lang::Program {
+    let sources = [SourceInput {
+        name: "probe.clause".into(),
+        text: LIBRARY_LIKE.into(),
+    }];
+    compile_program(&sources).program.expect("probe compiles")
+}
+
+#[test]
+fn params_bind_with_defaults_widening_and_type_checks() {
+    let program = probe_program();
+    let clause = &program.clauses[0];
+    let mut given = BTreeMap::new();
+    assert!(matches!(
+        bind_params(clause, &given),
+        Err(contract_lang::eval::BindError::Missing { param, .. }) if param == "limit"
+    ));
+    given.insert("limit".to_string(), Value::Int(4));
+    let bound = bind_params(clause, &given).expect("binds");
+    assert_eq!(bound.len(), 3);
+    assert_eq!(bound["rate_per_hour"].to_string(), "150.00 EUR");
+    given.insert("share".to_string(), Value::Int(1));
+    assert_eq!(
+        bind_params(clause, &given).expect("widens")["share"],
+        Value::Decimal(contract_lang::value::Decimal::from_int(1))
+    );
+    given.insert("rate_per_hour".to_string(), Value::Text("150".into()));
+    assert!(matches!(
+        bind_params(clause, &given),
+        Err(contract_lang::eval::BindError::Type { .. })
+    ));
+    given.remove("rate_per_hour");
+    given.insert("cap".to_string(), Value::Int(1));
+    assert!(matches!(
+        bind_params(clause, &given),
+        Err(contract_lang::eval::BindError::Unknown { param, .. }) if param == "cap"
+    ));
+}
+
+fn arbitrary_value() -> impl proptest::strategy::Strategy<Value = Value> {
+    use contract_lang::value::{Currency, Decimal, EnumValue, Money};
+    use proptest::prelude::*;
+    let leaf = prop_oneof![
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::Int),
+        (any::<i64>(), 0u8..=18).prop_map(|(m, s)| Value::Decimal(Decimal::new(m, s).unwrap())),
+        (
+            any::<i64>(),
+            prop::sample::select(vec!["EUR", "USD", "JPY", "KWD"])
+        )
+            .prop_map(|(minor, c)| Value::Money(Money {
+                minor,
+                currency: Currency::parse(c).unwrap()
+            })),
+        any::<i64>().prop_map(Value::Duration),
+        any::<i64>().prop_map(Value::Timestamp),
+        "[a-z]{0,3}".prop_map(Value::Text),
+        prop::sample::select(vec!["green", "orange", "red", "blue"]).prop_map(|v| Value::Enum(
+            EnumValue {
+                ty: "level".into(),
+                variant: v.into()
+            }
+        )),
+    ];
+    leaf.prop_recursive(2, 8, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::List),
+            prop::collection::btree_map("[a-z]{1,2}", inner, 0..3).prop_map(Value::Record),
+        ]
+    })
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+    /// Data of any shape — well-typed or not, at the extremes of every range — never makes
+    /// evaluation panic, and both paths agree on it.
+    #[test]
+    fn evaluation_never_panics_on_any_data(
+        terms in proptest::collection::btree_map(
+            proptest::strategy::Strategy::prop_map(proptest::sample::select(vec!["due", "price", "regions", "rate", "flag"]), String::from),
+            arbitrary_value(),
+            0..5,
+        ),
+        fields in proptest::collection::btree_map(
+            proptest::strategy::Strategy::prop_map(proptest::sample::select(vec!["level", "region", "late_by", "n"]), String::from),
+            arbitrary_value(),
+            0..4,
+        ),
+        at in proptest::prelude::any::<i64>(),
+        limit in proptest::prelude::any::<i64>(),
+    ) {
+        let program = probe_program();
+        let clause = &program.clauses[0];
+        let mut given = BTreeMap::new();
+        given.insert("limit".to_string(), Value::Int(limit));
+        let params = bind_params(clause, &given).expect("binds");
+        let bound = [BoundClause { clause, params: &params }];
+        let state = State { terms, facts: BTreeMap::new() };
+        let event = Event { kind: "delivered".into(), at, fields };
+        let outcome = evaluate(&bound, "CN", &state, &event);
+        let prepared = [Evaluator::new(bound[0], "CN").expect("bound").with_fast_path()];
+        proptest::prop_assert_eq!(evaluate_prepared(&prepared, &state, &event), outcome.clone());
+        let _ = outcome.to_string();
     }
 }
