@@ -219,6 +219,9 @@ fn run(source_name: &str, text: &str) -> String {
         for failure in &outcome.errors {
             let _ = writeln!(out, "{failure}");
         }
+        let stripped = outcome.without_spans();
+        assert!(stripped.trace.iter().all(|t| t.status.span().is_none()));
+        assert_eq!(stripped.trace.len(), outcome.trace.len());
         // Outcomes are data: they must survive the canonical encoding unchanged.
         let bytes = pactum_canonical::to_vec(&outcome).expect("outcome encodes");
         let back: contract_lang::eval::Outcome =

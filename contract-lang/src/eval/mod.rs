@@ -279,6 +279,26 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// The outcome with every span removed, keeping the canonical `site` numbers. Spans depend
+    /// on how the source was formatted (and are absent for an IR loaded without its source),
+    /// so whatever is hashed or signed should hold this form.
+    pub fn without_spans(&self) -> Outcome {
+        let mut outcome = self.clone();
+        for failure in &mut outcome.errors {
+            failure.error.span = None;
+        }
+        for entry in &mut outcome.trace {
+            match &mut entry.status {
+                RuleStatus::Fired => {}
+                RuleStatus::ConditionFalse { span, .. }
+                | RuleStatus::MissingFact { span, .. }
+                | RuleStatus::MissingTerm { span, .. } => *span = None,
+                RuleStatus::Failed { error } => error.span = None,
+            }
+        }
+        outcome
+    }
+
     /// Whether the event changed or requested nothing at all.
     pub fn is_quiet(&self) -> bool {
         self.amendments.is_empty()
