@@ -98,6 +98,29 @@ fn canonicalize(value: Value) -> Result<Value, CanonicalError> {
                 .map(canonicalize)
                 .collect::<Result<_, _>>()?,
         ),
+        // Text keys (every struct field name) need no encoding to be ordered: a text string's
+        // encoding is a header that grows with its length, then its bytes, so bytewise order
+        // of encodings is order by (length, bytes).
+        Value::Map(entries) if entries.iter().all(|(key, _)| key.is_text()) => {
+            let mut keyed = entries
+                .into_iter()
+                .map(|(key, value)| Ok((key, canonicalize(value)?)))
+                .collect::<Result<Vec<_>, CanonicalError>>()?;
+            fn text(key: &Value) -> &[u8] {
+                key.as_text().map(str::as_bytes).unwrap_or_default()
+            }
+            keyed.sort_by(|a, b| {
+                let (a, b) = (text(&a.0), text(&b.0));
+                a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+            });
+            if keyed
+                .windows(2)
+                .any(|pair| text(&pair[0].0) == text(&pair[1].0))
+            {
+                return Err(CanonicalError::NotCanonical);
+            }
+            Value::Map(keyed)
+        }
         Value::Map(entries) => {
             let mut keyed = entries
                 .into_iter()
@@ -182,7 +205,10 @@ mod tests {
     #[test]
     fn rejects_non_shortest_integer() {
         // 0x18 0x01 is the integer 1 in a non-shortest (one extra byte) form.
-        assert_eq!(from_slice::<u64>(&[0x18, 0x01]), Err(CanonicalError::NotCanonical));
+        assert_eq!(
+            from_slice::<u64>(&[0x18, 0x01]),
+            Err(CanonicalError::NotCanonical)
+        );
         assert_eq!(from_slice::<u64>(&[0x01]), Ok(1));
     }
 
@@ -232,6 +258,29 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// Maps with text keys take a fast path that orders keys by (length, bytes); that must
+        /// be the bytewise order of their encodings, across every header size.
+        #[test]
+        fn text_keys_sort_by_their_encodings(
+            keys in proptest::collection::btree_set("[a-c]{0,3}|[a-z]{20,30}|[x-z]{250,260}", 0..12)
+        ) {
+            let map: BTreeMap<String, u8> = keys.iter().map(|key| (key.clone(), 1)).collect();
+            let bytes = to_vec(&map).unwrap();
+            let value: Value = ciborium::from_reader(&bytes[..]).unwrap();
+            let encoded: Vec<Vec<u8>> = value
+                .as_map()
+                .unwrap()
+                .iter()
+                .map(|(key, _)| {
+                    let mut out = Vec::new();
+                    ciborium::into_writer(key, &mut out).unwrap();
+                    out
+                })
+                .collect();
+            proptest::prop_assert!(encoded.windows(2).all(|pair| pair[0] < pair[1]));
+            proptest::prop_assert_eq!(from_slice::<BTreeMap<String, u8>>(&bytes).unwrap(), map);
+        }
+
         #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..256)) {
             let _ = from_slice::<Sample>(&bytes);

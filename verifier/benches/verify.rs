@@ -40,7 +40,10 @@ fn main() {
         .ok()
         .and_then(|value| value.parse().ok())
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
-    let runs = 3;
+    let runs: usize = std::env::var("PACTUM_BENCH_RUNS")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(3);
 
     let start = Instant::now();
     let example = long_example(entries, threads).expect("the bundle builds");
@@ -58,6 +61,7 @@ fn main() {
         .map(|bytes| BundleEntry::from_bytes(bytes).expect("valid entry"))
         .collect();
     let parties = &example.order.machine().contract().parties;
+    let carrier = example.keys.carrier.public_key();
     let mut items: Vec<BatchItem<'_>> = Vec::with_capacity(decoded.len() * 3);
     let bodies: Vec<_> = decoded
         .iter()
@@ -77,7 +81,7 @@ fn main() {
                 Domain::Event,
                 &step.event.body,
                 &step.event.signature,
-                &step.event.attester,
+                &carrier,
             ));
         }
     }
@@ -118,6 +122,108 @@ fn main() {
         "entries/s × signatures/entry = {:.0} signatures/s = {:.1}% of raw (target ≥ 70%)",
         entry_rate * per_entry,
         100.0 * entry_rate * per_entry / raw_rate
+    );
+    // Where step 1's time goes, single-threaded.
+    let (outer, bundle) = best_of(1, || {
+        verifier::bundle::Bundle::from_bytes(&example.bytes).unwrap()
+    });
+    let (wrappers, _) = best_of(1, || {
+        bundle
+            .entries
+            .iter()
+            .map(|bytes| BundleEntry::from_bytes(bytes).unwrap().leaf_index)
+            .sum::<u64>()
+    });
+    let (bodies_time, _) = best_of(1, || {
+        decoded
+            .iter()
+            .map(|entry| entry.entry.entry().unwrap().seq)
+            .sum::<u64>()
+    });
+    let (events_time, _) = best_of(1, || {
+        bodies
+            .iter()
+            .filter_map(|body| match &body.step {
+                Step::Event(step) => Some(step.event.event().unwrap()),
+                _ => None,
+            })
+            .count()
+    });
+    let (to_vec_time, _) = best_of(1, || {
+        bodies
+            .iter()
+            .map(|body| pactum_canonical::to_vec(body).unwrap().len())
+            .sum::<usize>()
+    });
+    let (value_time, _) = best_of(1, || {
+        bodies
+            .iter()
+            .map(|body| ciborium::value::Value::serialized(body).is_ok() as usize)
+            .sum::<usize>()
+    });
+    let (typed_time, _) = best_of(1, || {
+        decoded
+            .iter()
+            .map(|entry| {
+                ciborium::from_reader::<verifier::model::EntryBody, _>(&entry.entry.body[..])
+                    .is_ok() as usize
+            })
+            .sum::<usize>()
+    });
+    let (hash_time, _) = best_of(1, || {
+        decoded
+            .iter()
+            .map(|entry| entry.entry.hash().0[0] as usize)
+            .sum::<usize>()
+    });
+    {
+        let machine = example.order.machine();
+        let events: Vec<_> = bodies
+            .iter()
+            .filter_map(|body| match &body.step {
+                Step::Event(step) => Some((step.event.clone(), step.event.event().unwrap())),
+                _ => None,
+            })
+            .collect();
+        let start = Instant::now();
+        let mut state = machine
+            .genesis()
+            .unwrap()
+            .accept(verifier::model::Digest::ZERO);
+        let mut seen = std::collections::HashSet::new();
+        let mut hash_total = Duration::ZERO;
+        let mut clone_total = Duration::ZERO;
+        for (signed, event) in &events {
+            let t = machine.apply_checked(&state, &seen, signed, event).unwrap();
+            let h = Instant::now();
+            let _ = t.state.hash().unwrap();
+            hash_total += h.elapsed();
+            let c = Instant::now();
+            let _copy = t.state.clone();
+            clone_total += c.elapsed();
+            seen.insert(t.event.unwrap());
+            state = t.accept(verifier::model::Digest::ZERO);
+        }
+        let total = start.elapsed() - hash_total - clone_total;
+        println!(
+            "detail: replay alone {:.2} µs/entry, of which state hash {:.2}, state clone {:.2}",
+            total.as_secs_f64() * 1e6 / events.len() as f64,
+            hash_total.as_secs_f64() * 1e6 / events.len() as f64,
+            clone_total.as_secs_f64() * 1e6 / events.len() as f64
+        );
+    }
+    println!("detail: entry body to_vec {:.2} µs, Value::serialized {:.2} µs, typed decode {:.2} µs, hash {:.2} µs",
+        to_vec_time.as_secs_f64() * 1e6 / entries as f64,
+        value_time.as_secs_f64() * 1e6 / entries as f64,
+        typed_time.as_secs_f64() * 1e6 / entries as f64,
+        hash_time.as_secs_f64() * 1e6 / entries as f64);
+    let per = |time: Duration| time.as_secs_f64() * 1e6 / entries as f64;
+    println!(
+        "decode, one thread, µs per entry: bundle {:.2}, entry wrapper {:.2}, entry body {:.2}, event {:.2}",
+        per(outer),
+        per(wrappers),
+        per(bodies_time),
+        per(events_time)
     );
     let steps: Vec<String> = report
         .timings

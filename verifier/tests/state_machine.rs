@@ -611,6 +611,11 @@ fn the_state_stays_bounded_and_replays_identically() {
         order
     };
     let first = build();
+    // The machine's incremental state hash equals one computed from scratch.
+    assert_eq!(
+        first.state().hash().unwrap(),
+        first.bodies().last().unwrap().state
+    );
     let second = build();
     assert_eq!(first.entries(), second.entries());
     let state = first.state();

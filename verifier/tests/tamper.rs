@@ -323,7 +323,7 @@ fn cases(example: &Example) -> Vec<Case> {
                     .keys
                     .carrier
                     .sign(verifier::sign::Domain::Event, &step.event.body),
-                attester: example.keys.carrier.public_key(),
+                attester: verifier::model::KeyBytes::of(&example.keys.carrier.public_key()),
                 body: step.event.body.clone(),
             };
         }),

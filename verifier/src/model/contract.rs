@@ -6,7 +6,7 @@ use contract_lang::value::Value;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    decode, decode_plain, encode, verify_party_signatures, Digest, ModelError, OrderId,
+    decode, decode_plain, encode, verify_party_signatures, Digest, KeyBytes, ModelError, OrderId,
     PartySignatureError, PartySignatures, Versioned, VERSION,
 };
 use crate::sign::{Domain, PublicKey, SigningKey};
@@ -97,8 +97,8 @@ impl Contract {
     }
 
     /// The attester grant for `key`, if any.
-    pub fn attester(&self, key: &PublicKey) -> Option<&AttesterGrant> {
-        self.attesters.iter().find(|grant| grant.key == *key)
+    pub fn attester(&self, key: &KeyBytes) -> Option<&AttesterGrant> {
+        self.attesters.iter().find(|grant| key.is(&grant.key))
     }
 
     /// Starts a contract with the default breaker policy and the current version.

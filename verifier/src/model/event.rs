@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 use contract_lang::value::Value;
 use serde::{Deserialize, Serialize};
 
-use super::{decode, decode_plain, encode, Digest, ModelError, OrderId, Versioned, VERSION};
-use crate::sign::{Domain, PublicKey, SignError, Signature, SigningKey};
+use super::{
+    decode, decode_plain, encode, Digest, KeyBytes, ModelError, OrderId, Versioned, VERSION,
+};
+use crate::sign::{Domain, SignError, Signature, SigningKey};
 
 /// A fact about one order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,7 +58,7 @@ impl Event {
         let signature = attester.sign(Domain::Event, &body);
         Ok(SignedEvent {
             body,
-            attester: attester.public_key(),
+            attester: KeyBytes::of(&attester.public_key()),
             signature,
         })
     }
@@ -68,7 +70,8 @@ pub struct SignedEvent {
     /// Canonical bytes of the [`Event`].
     #[serde(with = "serde_bytes")]
     pub body: Vec<u8>,
-    pub attester: PublicKey,
+    /// The attester's public key (resolved against the contract's grants).
+    pub attester: KeyBytes,
     /// The attester's signature over `body` in [`Domain::Event`].
     pub signature: Signature,
 }
@@ -87,6 +90,7 @@ impl SignedEvent {
     /// Checks the attester's signature over the body bytes (strict, one by one).
     pub fn verify(&self) -> Result<(), SignError> {
         self.attester
+            .key()?
             .verify(Domain::Event, &self.body, &self.signature)
     }
 

@@ -103,6 +103,54 @@ impl<'de> Deserialize<'de> for Digest {
     }
 }
 
+/// A public key as it travels inside signed objects: 32 bytes, not yet checked as a curve point.
+/// Objects name their signer this way so that decoding one never costs a point decompression;
+/// the key is resolved against keys the contract already validated (or decoded on demand).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct KeyBytes(pub [u8; 32]);
+
+impl KeyBytes {
+    pub fn of(key: &PublicKey) -> KeyBytes {
+        KeyBytes(key.to_bytes())
+    }
+
+    /// The key as a checked Ed25519 public key.
+    pub fn key(&self) -> Result<PublicKey, crate::sign::SignError> {
+        PublicKey::from_bytes(&self.0)
+    }
+
+    /// Whether this is `key`.
+    pub fn is(&self, key: &PublicKey) -> bool {
+        self.0 == *key.as_bytes()
+    }
+}
+
+impl fmt::Debug for KeyBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KeyBytes({})", hex(&self.0))
+    }
+}
+
+impl fmt::Display for KeyBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&hex(&self.0))
+    }
+}
+
+impl Serialize for KeyBytes {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serde_bytes::Bytes::new(&self.0).serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for KeyBytes {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(KeyBytes(
+            serde_bytes::ByteArray::<32>::deserialize(deserializer)?.into_array(),
+        ))
+    }
+}
+
 /// Lowercase hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
@@ -136,7 +184,7 @@ pub trait Versioned: Serialize + DeserializeOwned {
 /// Strictly decodes a versioned body. An object of another version is reported as such even
 /// when its shape differs from this version's.
 pub fn decode<T: Versioned>(bytes: &[u8]) -> Result<T, ModelError> {
-    match pactum_canonical::from_slice::<T>(bytes) {
+    match strict_from_slice::<T>(bytes) {
         Ok(value) if value.version() == VERSION => Ok(value),
         Ok(value) => Err(ModelError::UnsupportedVersion {
             what: T::WHAT,
@@ -160,7 +208,34 @@ pub fn decode_plain<T: Serialize + DeserializeOwned>(
     what: &'static str,
     bytes: &[u8],
 ) -> Result<T, ModelError> {
-    pactum_canonical::from_slice(bytes).map_err(|source| ModelError::Canonical { what, source })
+    strict_from_slice(bytes).map_err(|source| ModelError::Canonical { what, source })
+}
+
+/// `pactum_canonical::from_slice`, with the same verdict (the input must be exactly the
+/// canonical encoding of the value decoded from it), decoding straight into `T` instead of
+/// through a generic CBOR tree first: verification decodes several objects per entry.
+pub fn strict_from_slice<T: Serialize + DeserializeOwned>(
+    bytes: &[u8],
+) -> Result<T, pactum_canonical::CanonicalError> {
+    use pactum_canonical::CanonicalError;
+    if bytes.len() > pactum_canonical::MAX_DECODE_BYTES {
+        return Err(CanonicalError::TooLarge(bytes.len()));
+    }
+    let mut reader = bytes;
+    let value: T =
+        ciborium::de::from_reader_with_recursion_limit(&mut reader, 128).map_err(|error| {
+            match error {
+                ciborium::de::Error::Semantic(_, message) => CanonicalError::Shape(message),
+                other => CanonicalError::Malformed(other.to_string()),
+            }
+        })?;
+    if !reader.is_empty() {
+        return Err(CanonicalError::TrailingBytes(reader.len()));
+    }
+    if pactum_canonical::to_vec(&value)? != bytes {
+        return Err(CanonicalError::NotCanonical);
+    }
+    Ok(value)
 }
 
 /// Canonically encodes `value`.

@@ -9,11 +9,10 @@ use contract_lang::vocab::VocabError;
 
 use super::{breaker, engine, FactSource, LangState, ObligationTotal, SeenEvents, State, Status};
 use crate::model::{
-    Contract, Decision, Digest, Effects, EntryBody, Event, EventStep, ModelError, OrderId, Outcome,
-    PartySignatureError, ReviewReason, ReviewStep, SignedEntry, SignedEvent, SignedReview, Step,
-    WindowAmendment,
+    Contract, Decision, Digest, Effects, EntryBody, Event, EventStep, KeyBytes, ModelError,
+    OrderId, Outcome, PartySignatureError, ReviewReason, ReviewStep, SignedEntry, SignedEvent,
+    SignedReview, Step, WindowAmendment,
 };
-use crate::sign::PublicKey;
 
 /// Why a contract cannot be executed with a program.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
@@ -134,7 +133,7 @@ pub struct Machine {
     program: Arc<Program>,
     clauses: Vec<engine::Bound>,
     /// Attester key → (name, kinds).
-    attesters: BTreeMap<PublicKey, (String, BTreeSet<String>)>,
+    attesters: BTreeMap<KeyBytes, (String, BTreeSet<String>)>,
 }
 
 impl Machine {
@@ -183,7 +182,7 @@ impl Machine {
             }
             let kinds = grant.kinds.iter().cloned().collect();
             if attesters
-                .insert(grant.key, (grant.name.clone(), kinds))
+                .insert(KeyBytes::of(&grant.key), (grant.name.clone(), kinds))
                 .is_some()
             {
                 return Err(SetupError::DuplicateAttester(grant.key.to_string()));
@@ -215,7 +214,7 @@ impl Machine {
     }
 
     /// The attester's name if `key` may attest `kind`.
-    pub fn authorised(&self, key: &PublicKey, kind: &str) -> Result<&str, ApplyError> {
+    pub fn authorised(&self, key: &KeyBytes, kind: &str) -> Result<&str, ApplyError> {
         let (name, kinds) = self
             .attesters
             .get(key)
@@ -232,7 +231,7 @@ impl Machine {
 
     /// The genesis entry (sequence 0) and the initial state.
     pub fn genesis(&self) -> Result<Transition, ModelError> {
-        let state = State {
+        let mut state = State {
             order: self.order,
             seq: 0,
             head: Digest::ZERO,
@@ -253,8 +252,10 @@ impl Machine {
             status: Status::Running,
             obligations: Vec::new(),
             obligations_hash: Digest::ZERO,
+            parts: Default::default(),
         };
-        let body = EntryBody::new(self.order, 0, Digest::ZERO, Step::Genesis, state.hash()?);
+        let hash = state.hash_after(None)?;
+        let body = EntryBody::new(self.order, 0, Digest::ZERO, Step::Genesis, hash);
         Ok(Transition {
             body,
             state,
@@ -364,7 +365,8 @@ impl Machine {
             effective_at,
             outcome,
         }));
-        let body = EntryBody::new(self.order, seq, state.head, step, next.hash()?);
+        let hash = next.hash_after(Some(state))?;
+        let body = EntryBody::new(self.order, seq, state.head, step, hash);
         Ok(Transition {
             body,
             state: next,
@@ -472,7 +474,8 @@ impl Machine {
             review: signed.clone(),
             applied,
         });
-        let body = EntryBody::new(self.order, seq, state.head, step, next.hash()?);
+        let hash = next.hash_after(Some(state))?;
+        let body = EntryBody::new(self.order, seq, state.head, step, hash);
         Ok(Transition {
             body,
             state: next,

@@ -52,6 +52,8 @@ pub struct State {
     pub obligations: Vec<ObligationTotal>,
     /// `H(previous ‖ canonical(obligation))` over every obligation ever applied, in order.
     pub obligations_hash: Digest,
+    /// Digests of the slowly changing parts, kept current by the state machine.
+    pub(crate) parts: PartDigests,
 }
 
 /// Where the latest fact of one kind came from.
@@ -102,31 +104,87 @@ impl ObligationTotal {
     }
 }
 
-/// What is hashed into the state hash: the state with each fact reduced to its time and event
-/// hash (the event hash commits to its fields).
+/// What is hashed into the state hash. The parts that change rarely (terms, active clauses,
+/// breaker window, status, obligation totals) enter as the SHA-256 of their own canonical
+/// encoding, so an entry that leaves them alone reuses their digests instead of re-encoding
+/// them; facts enter as their time and event hash (the event hash commits to the fields).
 #[derive(Serialize)]
 struct StateView<'a> {
     v: u32,
     order: &'a Digest,
     seq: u64,
-    terms: &'a BTreeMap<String, Value>,
-    facts: BTreeMap<&'a str, (i64, &'a Digest)>,
-    active: &'a BTreeSet<String>,
     high_water: i64,
-    window: &'a [WindowAmendment],
-    status: &'a Status,
-    obligations: &'a [ObligationTotal],
+    facts: BTreeMap<&'a str, (i64, &'a Digest)>,
     obligations_hash: &'a Digest,
+    parts: &'a PartDigests,
+}
+
+/// Digests of the state's slowly changing parts.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub(crate) struct PartDigests {
+    terms: Digest,
+    active: Digest,
+    window: Digest,
+    status: Digest,
+    obligations: Digest,
+}
+
+fn part_digest<T: Serialize + ?Sized>(what: &'static str, part: &T) -> Result<Digest, ModelError> {
+    Ok(Digest::of(&crate::model::encode(what, part)?))
 }
 
 impl State {
-    /// SHA-256 of the canonical encoding of the state (without `head`).
+    /// SHA-256 of the canonical encoding of the state (without `head`), every part encoded
+    /// afresh.
     pub fn hash(&self) -> Result<Digest, ModelError> {
+        self.hash_with(&self.fresh_parts()?)
+    }
+
+    fn fresh_parts(&self) -> Result<PartDigests, ModelError> {
+        Ok(PartDigests {
+            terms: part_digest("terms", &self.lang.terms)?,
+            active: part_digest("active clauses", &self.active)?,
+            window: part_digest("breaker window", &self.window)?,
+            status: part_digest("status", &self.status)?,
+            obligations: part_digest("obligations", &self.obligations)?,
+        })
+    }
+
+    /// The same hash as [`State::hash`], re-encoding only the parts that differ from
+    /// `previous` (whose part digests are known to be current). Keeps `self`'s part digests.
+    pub(crate) fn hash_after(&mut self, previous: Option<&State>) -> Result<Digest, ModelError> {
+        let mut parts = match previous {
+            Some(previous) => previous.parts.clone(),
+            None => self.fresh_parts()?,
+        };
+        if let Some(previous) = previous {
+            if self.lang.terms != previous.lang.terms {
+                parts.terms = part_digest("terms", &self.lang.terms)?;
+            }
+            if self.active != previous.active {
+                parts.active = part_digest("active clauses", &self.active)?;
+            }
+            if self.window != previous.window {
+                parts.window = part_digest("breaker window", &self.window)?;
+            }
+            if self.status != previous.status {
+                parts.status = part_digest("status", &self.status)?;
+            }
+            if self.obligations != previous.obligations {
+                parts.obligations = part_digest("obligations", &self.obligations)?;
+            }
+        }
+        let hash = self.hash_with(&parts)?;
+        self.parts = parts;
+        Ok(hash)
+    }
+
+    fn hash_with(&self, parts: &PartDigests) -> Result<Digest, ModelError> {
         let view = StateView {
             v: VERSION,
             order: &self.order,
             seq: self.seq,
-            terms: &self.lang.terms,
+            high_water: self.high_water,
             facts: self
                 .fact_sources
                 .iter()
@@ -135,14 +193,10 @@ impl State {
                     (kind.as_str(), (at, &source.event))
                 })
                 .collect(),
-            active: &self.active,
-            high_water: self.high_water,
-            window: &self.window,
-            status: &self.status,
-            obligations: &self.obligations,
             obligations_hash: &self.obligations_hash,
+            parts,
         };
-        Ok(Digest::of(&crate::model::encode("state", &view)?))
+        part_digest("state", &view)
     }
 
     pub fn terms(&self) -> &BTreeMap<String, Value> {
