@@ -11,10 +11,12 @@
 //! * [`launch`]: starting a whole node (store, network, engine, HTTP) in a runtime.
 //! * [`metrics`]: Prometheus metrics.
 //! * [`client`]: a small blocking client of the HTTP API, for the operator CLI.
+//! * [`bench`]: `pactum-node bench`, throughput and latency of co-signed commits.
 //! * [`demo`]: `pactum-node demo`, three nodes running one order end to end.
 //! * [`cli`] and [`runner`]: the `pactum-node` command line and the `run` command.
 
 pub mod api;
+pub mod bench;
 pub mod cli;
 pub mod client;
 pub mod config;

@@ -58,7 +58,9 @@ pub(super) fn run(command: Command) -> anyhow::Result<()> {
             print!("{}", String::from_utf8_lossy(&bytes));
             Ok(())
         }
-        Command::Init(_) | Command::Run(_) | Command::Demo(_) => bail!("not a client command"),
+        Command::Init(_) | Command::Run(_) | Command::Demo(_) | Command::Bench(_) => {
+            bail!("not a client command")
+        }
     }
 }
 

@@ -36,6 +36,9 @@ pub enum Command {
     /// Start three nodes on loopback (seller, buyer, carrier), run an order with the
     /// air-freight, force-majeure and late-delivery clauses, and verify its bundle.
     Demo(DemoArgs),
+    /// Measure co-signed commits: a seller's and a buyer's node on loopback, many orders in
+    /// parallel, carrier-signed facts pushed as fast as they commit.
+    Bench(BenchArgs),
     /// Propose a new order (JSON file, see the API reference) to the other parties.
     Propose {
         #[command(flatten)]
@@ -131,6 +134,22 @@ pub struct DemoArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Orders running in parallel.
+    #[arg(long, default_value_t = 64)]
+    pub orders: usize,
+    /// Seconds of full load.
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
+    /// Entries per second offered in the paced phase (0 skips it).
+    #[arg(long, default_value_t = 1000)]
+    pub paced_rate: u64,
+    /// Seconds of the paced phase.
+    #[arg(long, default_value_t = 5)]
+    pub paced_seconds: u64,
+}
+
+#[derive(Debug, Args)]
 pub struct RunArgs {
     /// The configuration file written by `pactum-node init`.
     #[arg(long)]
@@ -187,6 +206,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Init(args) => init(args),
         Command::Run(args) => crate::runner::run_from_config(&args.config),
         Command::Demo(args) => demo(args),
+        Command::Bench(args) => {
+            let report = crate::bench::run(&crate::bench::BenchOptions {
+                orders: args.orders,
+                duration: std::time::Duration::from_secs(args.seconds.max(1)),
+                paced_rate: args.paced_rate,
+                paced_duration: std::time::Duration::from_secs(args.paced_seconds.max(1)),
+                progress: true,
+            })?;
+            print!("{}", crate::bench::render(&report));
+            Ok(())
+        }
         other => client_commands::run(other),
     }
 }

@@ -218,6 +218,17 @@ impl Engine {
             .unwrap_or_default()
     }
 
+    /// Submits a signed event for `order` (applied here if this node sequences it, otherwise
+    /// forwarded to the sequencer); returns the committed entry's seq and hash.
+    pub async fn submit_signed(
+        &self,
+        order: OrderId,
+        event: verifier::model::SignedEvent,
+    ) -> Result<(u64, Digest), crate::api::ApiError> {
+        let committed = self.inner.submit_event(order, event).await?;
+        Ok((committed.seq, committed.entry))
+    }
+
     /// Asks the sequencers of every order for entries this node missed.
     pub async fn sync_now(&self) {
         self.inner.sync_all().await;
@@ -278,7 +289,22 @@ impl Inner {
     ) -> Result<Response, crate::net::NetError> {
         let peer = peer_id_for(key.to_bytes())
             .map_err(|error| crate::net::NetError::Transport(error.to_string()))?;
-        self.net.request(peer, request).await
+        // A connection that could not be made (the peer is starting, a stale address) is worth
+        // two more tries; refusals and timeouts are answers.
+        let mut delay = Duration::from_millis(100);
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match self.net.request(peer, request.clone()).await {
+                Err(crate::net::NetError::Dial { .. } | crate::net::NetError::Request { .. })
+                    if attempts < 3 =>
+                {
+                    tokio::time::sleep(delay).await;
+                    delay *= 3;
+                }
+                result => return result,
+            }
+        }
     }
 
     /// Loads stored proposals and orders, replaying each order's entries.

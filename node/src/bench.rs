@@ -1,0 +1,487 @@
+//! `pactum-node bench`: a seller's and a buyer's node on loopback co-sign many orders in
+//! parallel while a carrier's signed facts are pushed as fast as they commit.
+//!
+//! Phase 1 measures throughput (committed co-signed entries per second) and latency at full
+//! load; phase 2 paces submissions at a fixed rate and measures latency there; the raw rate of
+//! the signature work each entry needs (the attester's signature verified by both nodes, each
+//! party signing the entry and verifying the other's signature, and the cosigner checking the
+//! committed entry) is measured in the same run, on the same cores.
+
+use std::{
+    collections::BTreeMap,
+    io::Write,
+    sync::{
+        atomic::{AtomicBool, AtomicU64, Ordering},
+        Arc, Mutex,
+    },
+    time::{Duration, Instant},
+};
+
+use anyhow::anyhow;
+use verifier::{
+    model::{Digest, Event, OrderId, SignedEvent},
+    sign::{Domain, SigningKey},
+};
+
+use crate::{
+    api::{AcceptOrder, AttesterRequest, NodeApi},
+    demo::scenario,
+    launch::{launch, NodeSpec, RunningNode},
+};
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct BenchOptions {
+    /// Orders running in parallel.
+    pub orders: usize,
+    /// Length of the full-load phase.
+    pub duration: Duration,
+    /// Rate of the paced phase (entries per second); 0 skips it.
+    pub paced_rate: u64,
+    pub paced_duration: Duration,
+    pub progress: bool,
+}
+
+impl Default for BenchOptions {
+    fn default() -> Self {
+        BenchOptions {
+            orders: 64,
+            duration: Duration::from_secs(10),
+            paced_rate: 1000,
+            paced_duration: Duration::from_secs(5),
+            progress: true,
+        }
+    }
+}
+
+/// Latency percentiles of a phase.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Latency {
+    pub p50: Duration,
+    pub p99: Duration,
+    pub max: Duration,
+}
+
+/// The figures.
+#[derive(Debug, Clone, Default)]
+pub struct BenchReport {
+    pub orders: usize,
+    pub committed: u64,
+    pub seconds: f64,
+    pub entries_per_second: f64,
+    pub latency: Latency,
+    pub paced_rate: u64,
+    pub paced_committed: u64,
+    pub paced_entries_per_second: f64,
+    pub paced_latency: Latency,
+    /// Entries' worth of signature work per second, on every core.
+    pub raw_signature_entries_per_second: f64,
+    /// Single signatures (sign or verify) per second, on every core.
+    pub raw_signatures_per_second: f64,
+    pub signatures_per_entry: u32,
+    pub store_groups: u64,
+    pub store_batches: u64,
+}
+
+fn percentiles(mut samples: Vec<Duration>) -> Latency {
+    if samples.is_empty() {
+        return Latency::default();
+    }
+    samples.sort_unstable();
+    let at = |fraction: f64| {
+        let index = ((samples.len() as f64 - 1.0) * fraction).round() as usize;
+        samples[index.min(samples.len() - 1)]
+    };
+    Latency {
+        p50: at(0.50),
+        p99: at(0.99),
+        max: samples[samples.len() - 1],
+    }
+}
+
+/// Signing and verification per committed entry: the attester's signature verified by the
+/// sequencer and the cosigner (2 verifies); the entry signed by both parties (2 signs); the
+/// sequencer verifying the cosignature and the cosigner the sequencer's signature (2
+/// verifies); the cosigner checking the committed entry's signatures (2 verifies).
+const SIGNS_PER_ENTRY: u32 = 2;
+const VERIFIES_PER_ENTRY: u32 = 6;
+
+/// Entries' worth of signature work per second on `threads` threads for `duration`.
+fn raw_signature_rate(threads: usize, duration: Duration) -> f64 {
+    let stop = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicU64::new(0));
+    let workers: Vec<_> = (0..threads)
+        .map(|index| {
+            let (stop, done) = (stop.clone(), done.clone());
+            std::thread::spawn(move || {
+                let key = SigningKey::from_seed([index as u8 + 1; 32]);
+                let public = key.public_key();
+                let mut message = vec![0u8; 600];
+                let mut count = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    message[0] = message[0].wrapping_add(1);
+                    let mut signature = key.sign(Domain::Entry, &message);
+                    for _ in 1..SIGNS_PER_ENTRY {
+                        signature = key.sign(Domain::Entry, &message);
+                    }
+                    for _ in 0..VERIFIES_PER_ENTRY {
+                        let _ = public.verify(Domain::Entry, &message, &signature);
+                    }
+                    count += 1;
+                }
+                done.fetch_add(count, Ordering::Relaxed);
+            })
+        })
+        .collect();
+    let started = Instant::now();
+    std::thread::sleep(duration);
+    stop.store(true, Ordering::Relaxed);
+    for worker in workers {
+        let _ = worker.join();
+    }
+    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+}
+
+/// An ETA update: with no departure recorded it amends nothing, so the breaker stays out of
+/// the way and every event becomes one committed entry.
+fn eta_event(order: OrderId, n: u64) -> Event {
+    let at = 1_768_000_000 + n as i64 * 60;
+    let fields = BTreeMap::from([(
+        "eta".to_string(),
+        contract_lang::value::Value::Timestamp(at + 30 * 86_400),
+    )]);
+    Event::new(order, "shipment.eta_updated", at, fields)
+}
+
+struct Bench {
+    runtime: tokio::runtime::Runtime,
+    seller: RunningNode,
+    buyer: RunningNode,
+    orders: Vec<OrderId>,
+    carrier: SigningKey,
+    _dir: tempfile::TempDir,
+}
+
+fn setup(options: &BenchOptions) -> anyhow::Result<Bench> {
+    let dir = tempfile::Builder::new().prefix("pactum-bench-").tempdir()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let seller_key = scenario::demo_key("seller");
+    let buyer_key = scenario::demo_key("buyer");
+    let carrier = scenario::demo_key("carrier");
+    let (seller, buyer) = runtime.block_on(async {
+        let mut specs = Vec::new();
+        for (role, key, other_role, other) in [
+            ("seller", &seller_key, "buyer", &buyer_key),
+            ("buyer", &buyer_key, "seller", &seller_key),
+        ] {
+            let mut spec = NodeSpec::local(role, key.clone(), dir.path().join(role));
+            spec.peers = vec![(other_role.to_string(), other.public_key(), Vec::new())];
+            spec.checkpoint_batch = 4096;
+            specs.push(spec);
+        }
+        let buyer_spec = specs.pop().ok_or_else(|| anyhow!("no spec"))?;
+        let seller_spec = specs.pop().ok_or_else(|| anyhow!("no spec"))?;
+        let seller = launch(seller_spec).await?;
+        let buyer = launch(buyer_spec).await?;
+        seller.learn(&buyer).await;
+        buyer.learn(&seller).await;
+        anyhow::Ok((seller, buyer))
+    })?;
+    let mut keys = BTreeMap::new();
+    keys.insert("seller".to_string(), seller_key.clone());
+    keys.insert("buyer".to_string(), buyer_key.clone());
+    keys.insert("carrier".to_string(), carrier.clone());
+    let orders = runtime.block_on(async {
+        let mut orders = Vec::new();
+        for index in 0..options.orders {
+            let mut proposal = scenario::proposal(&keys, &format!("PO-BENCH-{index}"));
+            proposal.parties = Some(
+                [("seller", &seller_key), ("buyer", &buyer_key)]
+                    .iter()
+                    .map(|(role, key)| (role.to_string(), hex::encode(key.public_key().as_bytes())))
+                    .collect(),
+            );
+            proposal.attesters = Some(vec![AttesterRequest {
+                name: "carrier".into(),
+                key: hex::encode(carrier.public_key().as_bytes()),
+                kinds: vec!["shipment.*".into()],
+            }]);
+            let proposed = seller
+                .engine
+                .propose(proposal)
+                .await
+                .map_err(|e| anyhow!("propose: {e}"))?;
+            let id = proposed["order"]
+                .as_str()
+                .ok_or_else(|| anyhow!("no order id"))?
+                .to_string();
+            buyer
+                .engine
+                .accept(id.clone(), AcceptOrder::default())
+                .await
+                .map_err(|e| anyhow!("accept: {e}"))?;
+            orders.push(Digest::from_hex(&id).ok_or_else(|| anyhow!("bad id"))?);
+        }
+        anyhow::Ok(orders)
+    })?;
+    Ok(Bench {
+        runtime,
+        seller,
+        buyer,
+        orders,
+        carrier,
+        _dir: dir,
+    })
+}
+
+/// Pre-signs `count` events per order (the carrier's work, outside the measured time).
+fn sign_events(bench: &Bench, first: u64, count: u64) -> Vec<Vec<SignedEvent>> {
+    bench
+        .orders
+        .iter()
+        .map(|order| {
+            (first..first + count)
+                .filter_map(|n| eta_event(*order, n).sign(&bench.carrier).ok())
+                .collect()
+        })
+        .collect()
+}
+
+fn progress(enabled: bool, text: &str) {
+    if enabled {
+        print!("\r{text:<78}");
+        let _ = std::io::stdout().flush();
+    }
+}
+
+/// Runs the benchmark.
+pub fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
+    let orders = options.orders.max(1);
+    let options = BenchOptions {
+        orders,
+        ..options.clone()
+    };
+    progress(
+        options.progress,
+        "starting a seller's and a buyer's node on 127.0.0.1…",
+    );
+    let bench = setup(&options)?;
+    // Enough events for the full-load phase at a generous rate.
+    let per_order = (20_000 * options.duration.as_secs().max(1) / orders as u64).max(50);
+    progress(
+        options.progress,
+        &format!("the carrier signs {} events…", per_order * orders as u64),
+    );
+    let queues = sign_events(&bench, 0, per_order);
+
+    // Phase 1: every order submits its next event as soon as the previous one committed.
+    let committed = Arc::new(AtomicU64::new(0));
+    let latencies: Arc<Mutex<Vec<Duration>>> = Arc::default();
+    let deadline = Instant::now() + options.duration;
+    let started = Instant::now();
+    let tasks: Vec<_> = bench
+        .orders
+        .iter()
+        .zip(queues)
+        .map(|(order, queue)| {
+            let engine = bench.seller.engine.clone();
+            let (committed, latencies, order) = (committed.clone(), latencies.clone(), *order);
+            bench.runtime.spawn(async move {
+                let mut local = Vec::with_capacity(queue.len());
+                for event in queue {
+                    if Instant::now() >= deadline {
+                        break;
+                    }
+                    let sent = Instant::now();
+                    if engine.submit_signed(order, event).await.is_err() {
+                        break;
+                    }
+                    local.push(sent.elapsed());
+                    committed.fetch_add(1, Ordering::Relaxed);
+                }
+                if let Ok(mut all) = latencies.lock() {
+                    all.extend(local);
+                }
+            })
+        })
+        .collect();
+    while Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(250));
+        let done = committed.load(Ordering::Relaxed);
+        let elapsed = started.elapsed().as_secs_f64();
+        let filled = ((elapsed / options.duration.as_secs_f64()) * 30.0) as usize;
+        progress(
+            options.progress,
+            &format!(
+                "full load [{}{}] {done} entries, {:.0}/s",
+                "#".repeat(filled.min(30)),
+                " ".repeat(30 - filled.min(30)),
+                done as f64 / elapsed.max(0.001)
+            ),
+        );
+    }
+    bench.runtime.block_on(async {
+        for task in tasks {
+            let _ = task.await;
+        }
+    });
+    let seconds = started.elapsed().as_secs_f64();
+    let total = committed.load(Ordering::Relaxed);
+    let latency = percentiles(latencies.lock().map(|l| l.clone()).unwrap_or_default());
+
+    // Phase 2: a fixed rate, spread over the orders.
+    let mut paced_committed = 0;
+    let mut paced_seconds = 0.0;
+    let mut paced_latency = Latency::default();
+    if options.paced_rate > 0 {
+        progress(
+            options.progress,
+            "the carrier signs the paced phase's events…",
+        );
+        let count = options.paced_rate * options.paced_duration.as_secs().max(1);
+        let per_order = count / orders as u64 + 1;
+        let queues = sign_events(&bench, per_order * 10 + 1_000_000, per_order);
+        let queues: Vec<Arc<Mutex<std::vec::IntoIter<SignedEvent>>>> = queues
+            .into_iter()
+            .map(|queue| Arc::new(Mutex::new(queue.into_iter())))
+            .collect();
+        let samples: Arc<Mutex<Vec<Duration>>> = Arc::default();
+        let busy: Vec<Arc<tokio::sync::Mutex<()>>> = (0..orders).map(|_| Arc::default()).collect();
+        let interval = Duration::from_secs_f64(1.0 / options.paced_rate as f64);
+        let paced_started = Instant::now();
+        let mut handles = Vec::new();
+        for n in 0..count {
+            let due = paced_started + interval.mul_f64(n as f64);
+            let now = Instant::now();
+            if due > now {
+                std::thread::sleep(due - now);
+            }
+            let index = (n as usize) % orders;
+            let engine = bench.seller.engine.clone();
+            let (order, queue, samples, lock) = (
+                bench.orders[index],
+                queues[index].clone(),
+                samples.clone(),
+                busy[index].clone(),
+            );
+            handles.push(bench.runtime.spawn(async move {
+                let sent = Instant::now();
+                // One entry at a time per order: a submission waits for the order's previous one.
+                let _turn = lock.lock().await;
+                let Some(event) = queue.lock().ok().and_then(|mut q| q.next()) else {
+                    return;
+                };
+                if engine.submit_signed(order, event).await.is_ok() {
+                    if let Ok(mut all) = samples.lock() {
+                        all.push(sent.elapsed());
+                    }
+                }
+            }));
+            if n % 100 == 0 {
+                progress(
+                    options.progress,
+                    &format!(
+                        "paced at {}/s: {n} of {count} submitted",
+                        options.paced_rate
+                    ),
+                );
+            }
+        }
+        bench.runtime.block_on(async {
+            for handle in handles {
+                let _ = handle.await;
+            }
+        });
+        paced_seconds = paced_started.elapsed().as_secs_f64();
+        let samples = samples.lock().map(|s| s.clone()).unwrap_or_default();
+        paced_committed = samples.len() as u64;
+        paced_latency = percentiles(samples);
+    }
+
+    progress(
+        options.progress,
+        "measuring the raw signature rate on the same cores…",
+    );
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let raw = raw_signature_rate(threads, Duration::from_secs(2));
+    let stats = bench.seller.store.stats();
+    progress(options.progress, "");
+    if options.progress {
+        println!();
+    }
+    let report = BenchReport {
+        orders,
+        committed: total,
+        seconds,
+        entries_per_second: total as f64 / seconds.max(0.001),
+        latency,
+        paced_rate: options.paced_rate,
+        paced_committed,
+        paced_entries_per_second: paced_committed as f64 / f64::max(paced_seconds, 0.001),
+        paced_latency,
+        raw_signature_entries_per_second: raw,
+        raw_signatures_per_second: raw * f64::from(SIGNS_PER_ENTRY + VERIFIES_PER_ENTRY),
+        signatures_per_entry: SIGNS_PER_ENTRY + VERIFIES_PER_ENTRY,
+        store_groups: stats.groups,
+        store_batches: stats.batches,
+    };
+    let Bench {
+        runtime,
+        seller,
+        buyer,
+        ..
+    } = bench;
+    runtime.block_on(async {
+        seller.stop().await;
+        buyer.stop().await;
+    });
+    Ok(report)
+}
+
+/// The report as the CLI prints it.
+pub fn render(report: &BenchReport) -> String {
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let mut text = String::new();
+    text.push_str(&format!(
+        "pactum-node bench: seller + buyer nodes on 127.0.0.1 co-signing {} orders, carrier-signed facts\n",
+        report.orders
+    ));
+    text.push_str(&format!(
+        "  full load:   {} entries committed in {:.1} s = {:.0} co-signed entries/s\n",
+        report.committed, report.seconds, report.entries_per_second
+    ));
+    text.push_str(&format!(
+        "               commit latency p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms\n",
+        ms(report.latency.p50),
+        ms(report.latency.p99),
+        ms(report.latency.max)
+    ));
+    if report.paced_rate > 0 {
+        text.push_str(&format!(
+            "  paced:       {} entries at {} /s offered ({:.0} /s committed): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms\n",
+            report.paced_committed,
+            report.paced_rate,
+            report.paced_entries_per_second,
+            ms(report.paced_latency.p50),
+            ms(report.paced_latency.p99),
+            ms(report.paced_latency.max)
+        ));
+    }
+    text.push_str(&format!(
+        "  signatures:  raw rate on all cores {:.0} signatures/s = {:.0} entries/s of signature work ({} per entry)\n",
+        report.raw_signatures_per_second, report.raw_signature_entries_per_second, report.signatures_per_entry
+    ));
+    text.push_str(&format!(
+        "               committed entries reach {:.0}% of the raw signature rate\n",
+        100.0 * report.entries_per_second / report.raw_signature_entries_per_second.max(1.0)
+    ));
+    text.push_str(&format!(
+        "  storage:     {} batches in {} flushed groups at the sequencer ({:.1} batches per flush)\n",
+        report.store_batches,
+        report.store_groups,
+        report.store_batches as f64 / (report.store_groups.max(1)) as f64
+    ));
+    text
+}

@@ -1,0 +1,337 @@
+//! Nodes as separate `pactum-node run` processes: the sequencer is killed with SIGKILL while
+//! clients push events as fast as they commit, restarted from its directory, and must hold
+//! every entry it acknowledged, with a log whose checkpoint and bundles still verify.
+
+use std::{
+    collections::{hash_map::RandomState, BTreeMap},
+    hash::{BuildHasher, Hasher},
+    io::{BufRead, BufReader},
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::{
+        atomic::{AtomicBool, AtomicU64, Ordering},
+        Arc, Mutex,
+    },
+    time::{Duration, Instant},
+};
+
+use pactum_node::{
+    api::{EventRequest, ProposeOrder, SubmitEvent},
+    client::ApiClient,
+    config::{init, render_template, InitOptions, PeerSection, Settings},
+};
+use serde_json::{json, Value};
+
+const PATIENCE: Duration = Duration::from_secs(60);
+const ORDERS: usize = 3;
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn random_below(bound: u64) -> u64 {
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write_u64(7);
+    hasher.finish() % bound.max(1)
+}
+
+struct NodeDir {
+    role: String,
+    config: PathBuf,
+    settings: Settings,
+    p2p_port: u16,
+}
+
+fn make_node(base: &Path, role: &str) -> NodeDir {
+    let p2p_port = free_port();
+    let options = InitOptions {
+        role: role.into(),
+        listen: format!("/ip4/127.0.0.1/tcp/{p2p_port}"),
+        http_bind: format!("127.0.0.1:{}", free_port()),
+        checkpoint_batch_size: 16,
+    };
+    let done = init(&base.join(role), &options).unwrap();
+    let settings = Settings::load(&done.config_path).unwrap();
+    NodeDir {
+        role: role.into(),
+        config: done.config_path,
+        settings,
+        p2p_port,
+    }
+}
+
+/// Lists every other node under [[peers]] in each node's configuration.
+fn introduce(nodes: &mut [NodeDir]) {
+    let all: Vec<(String, String, u16)> = nodes
+        .iter()
+        .map(|node| {
+            let key = node.settings.signing_key().unwrap().public_key();
+            (
+                node.role.clone(),
+                hex::encode(key.as_bytes()),
+                node.p2p_port,
+            )
+        })
+        .collect();
+    for node in nodes.iter_mut() {
+        let mut file = node.settings.file.clone();
+        file.peers = all
+            .iter()
+            .filter(|(role, _, _)| *role != node.role)
+            .map(|(role, key, port)| PeerSection {
+                role: role.clone(),
+                public_key: key.clone(),
+                addresses: vec![format!("/ip4/127.0.0.1/tcp/{port}")],
+            })
+            .collect();
+        let key = node.settings.signing_key().unwrap().public_key();
+        std::fs::write(&node.config, render_template(&file, &key)).unwrap();
+        node.settings = Settings::load(&node.config).unwrap();
+    }
+}
+
+fn spawn(node: &NodeDir) -> Child {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pactum-node"))
+        .arg("run")
+        .arg("--config")
+        .arg(&node.config)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    // The node prints one line once its API listens.
+    let stdout = child.stdout.take().unwrap();
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    assert!(line.contains("listening on"), "{}: {line}", node.role);
+    child
+}
+
+/// Kills the node processes however the test ends.
+struct Processes(Vec<Child>);
+
+impl Drop for Processes {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn client(node: &NodeDir) -> ApiClient {
+    ApiClient::new(
+        format!("http://{}", node.settings.http_bind),
+        Some(node.settings.file.http.token.clone()),
+    )
+}
+
+fn proposal(nodes: &[NodeDir], order_ref: &str) -> ProposeOrder {
+    let mut proposal = pactum_node::demo::scenario::proposal(&BTreeMap::new(), order_ref);
+    proposal.parties = Some(
+        nodes
+            .iter()
+            .map(|node| {
+                let key = node.settings.signing_key().unwrap().public_key();
+                (node.role.clone(), hex::encode(key.as_bytes()))
+            })
+            .collect(),
+    );
+    // Every party may attest every kind; no departure is recorded, so ETA updates amend
+    // nothing and the breaker never trips under load.
+    proposal.attesters = None;
+    proposal
+}
+
+fn eta_update(minute: u64) -> SubmitEvent {
+    let at = 1_768_000_000 + minute * 60;
+    SubmitEvent {
+        signed: None,
+        event: Some(EventRequest {
+            kind: "shipment.eta_updated".into(),
+            at: contract_lang_time(at),
+            fields: [(
+                "eta".to_string(),
+                json!(contract_lang_time(at + 86_400 * 30)),
+            )]
+            .into_iter()
+            .collect(),
+        }),
+    }
+}
+
+/// RFC 3339 UTC for Unix seconds.
+fn contract_lang_time(seconds: u64) -> String {
+    let days = seconds / 86_400;
+    let rest = seconds % 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        (rest / 60) % 60,
+        rest % 60
+    )
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + PATIENCE;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_sequencer_killed_under_load_loses_nothing_it_acknowledged() {
+    let base = tempfile::tempdir().unwrap();
+    let mut nodes = vec![
+        make_node(base.path(), "seller"),
+        make_node(base.path(), "buyer"),
+    ];
+    introduce(&mut nodes);
+    let mut processes = Processes(vec![spawn(&nodes[0]), spawn(&nodes[1])]);
+
+    let mut orders = Vec::new();
+    for index in 0..ORDERS {
+        let proposed = client(&nodes[0])
+            .post("/orders", &proposal(&nodes, &format!("PO-LOAD-{index}")))
+            .unwrap();
+        let order = proposed["order"].as_str().unwrap().to_string();
+        assert_eq!(proposed["delivered"]["buyer"], "delivered", "{proposed}");
+        let accepted = client(&nodes[1])
+            .post(&format!("/orders/{order}/accept"), &json!({}))
+            .unwrap();
+        assert_eq!(accepted["status"], "started", "{accepted}");
+        orders.push(order);
+    }
+
+    // Clients push events to the sequencer as fast as they commit, one order each.
+    let acknowledged: Arc<Mutex<Vec<(String, u64, String)>>> = Arc::default();
+    let total = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let workers: Vec<_> = orders
+        .iter()
+        .cloned()
+        .map(|order| {
+            let (client, acknowledged, total, stop) = (
+                client(&nodes[0]),
+                acknowledged.clone(),
+                total.clone(),
+                stop.clone(),
+            );
+            std::thread::spawn(move || {
+                let mut minute = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    minute += 1;
+                    match client.post(&format!("/orders/{order}/events"), &eta_update(minute)) {
+                        Ok(answer) => {
+                            let seq = answer["seq"].as_u64().unwrap();
+                            let hash = answer["entry_hash"].as_str().unwrap().to_string();
+                            acknowledged
+                                .lock()
+                                .unwrap()
+                                .push((order.clone(), seq, hash));
+                            total.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(_) => return,
+                    }
+                }
+            })
+        })
+        .collect();
+    let kill_after = 40 + random_below(120);
+    wait_until("load", || total.load(Ordering::Relaxed) >= kill_after);
+    processes.0[0].kill().unwrap(); // SIGKILL
+    processes.0[0].wait().unwrap();
+    stop.store(true, Ordering::Relaxed);
+    for worker in workers {
+        worker.join().unwrap();
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(acknowledged.len() as u64 >= kill_after);
+
+    processes.0[0] = spawn(&nodes[0]);
+    let seller_api = client(&nodes[0]);
+    for order in &orders {
+        let history = seller_api.get(&format!("/orders/{order}/history")).unwrap();
+        let stored: BTreeMap<u64, String> = history["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|entry| {
+                (
+                    entry["seq"].as_u64().unwrap(),
+                    entry["hash"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        // Contiguous from the genesis: no hole, no half-applied entry.
+        assert_eq!(
+            stored.keys().copied().collect::<Vec<_>>(),
+            (0..stored.len() as u64).collect::<Vec<_>>()
+        );
+        for (acked_order, seq, hash) in acknowledged.iter().filter(|(o, _, _)| o == order) {
+            assert_eq!(
+                stored.get(seq),
+                Some(hash),
+                "{acked_order} entry {seq} was acknowledged but lost"
+            );
+        }
+    }
+
+    // The order goes on after the restart, and the buyer converges on the seller's heads.
+    for (index, order) in orders.iter().enumerate() {
+        let answer = seller_api
+            .post(
+                &format!("/orders/{order}/events"),
+                &eta_update(100_000 + index as u64),
+            )
+            .unwrap();
+        assert!(answer["committed"].as_bool().unwrap());
+    }
+    let buyer_api = client(&nodes[1]);
+    for order in &orders {
+        wait_until("the buyer to catch up", || {
+            let a = seller_api.get(&format!("/orders/{order}")).unwrap();
+            let b = buyer_api
+                .get(&format!("/orders/{order}"))
+                .unwrap_or(Value::Null);
+            a["head"] == b["head"]
+        });
+    }
+
+    // The restarted log still proves every entry against a checkpoint both parties witness.
+    let bytes = seller_api
+        .get_bytes(&format!("/orders/{}/bundle", orders[0]))
+        .unwrap();
+    let checkpoint = seller_api.get("/checkpoint").unwrap();
+    let mut trust: verifier::bundle::TrustFile =
+        serde_json::from_value(checkpoint["trust"].clone()).unwrap();
+    trust.parties = BTreeMap::new();
+    let report =
+        verifier::bundle::verify_bundle(&bytes, &trust.trust().unwrap(), &Default::default())
+            .unwrap();
+    assert!(report.entries.len() >= 2);
+    assert_eq!(
+        report.witnesses.len(),
+        1,
+        "the buyer cosigned the seller's checkpoint"
+    );
+
+    drop(processes);
+}
