@@ -16,7 +16,8 @@
 //!
 //! The crate does no I/O and knows nothing of Pactum's data model.
 
-use ciborium::value::Value;
+mod encode;
+
 use serde::{de::DeserializeOwned, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -48,12 +49,8 @@ pub enum CanonicalError {
 
 /// Encodes `value` canonically.
 pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, CanonicalError> {
-    let value =
-        Value::serialized(value).map_err(|error| CanonicalError::Encode(error.to_string()))?;
-    let value = canonicalize(value)?;
-    let mut out = Vec::new();
-    ciborium::into_writer(&value, &mut out)
-        .map_err(|error| CanonicalError::Encode(error.to_string()))?;
+    let mut out = Vec::with_capacity(128);
+    encode::encode(value, &mut out)?;
     Ok(out)
 }
 
@@ -73,78 +70,80 @@ pub fn from_slice<T: Serialize + DeserializeOwned>(bytes: &[u8]) -> Result<T, Ca
         return Err(CanonicalError::TooLarge(bytes.len()));
     }
     let mut reader = bytes;
-    let value: Value = ciborium::de::from_reader_with_recursion_limit(&mut reader, RECURSION_LIMIT)
-        .map_err(|error| CanonicalError::Malformed(error.to_string()))?;
+    let decoded: T = ciborium::de::from_reader_with_recursion_limit(&mut reader, RECURSION_LIMIT)
+        .map_err(|error| match error {
+        ciborium::de::Error::Semantic(_, message) => CanonicalError::Shape(message),
+        other => CanonicalError::Malformed(other.to_string()),
+    })?;
     if !reader.is_empty() {
         return Err(CanonicalError::TrailingBytes(reader.len()));
     }
-    let decoded: T = value
-        .deserialized()
-        .map_err(|error| CanonicalError::Shape(error.to_string()))?;
-    if to_vec(&decoded)? != bytes {
+    // The re-encoding is exactly as long as the input when they match: no reallocation.
+    let mut encoded = Vec::with_capacity(bytes.len());
+    encode::encode(&decoded, &mut encoded)?;
+    if encoded != bytes {
         return Err(CanonicalError::NotCanonical);
     }
     Ok(decoded)
 }
 
-/// Sorts every map by the bytewise order of its encoded keys, refusing floats and tags.
-fn canonicalize(value: Value) -> Result<Value, CanonicalError> {
-    Ok(match value {
-        Value::Float(_) => return Err(CanonicalError::Float),
-        Value::Tag(..) => return Err(CanonicalError::Tag),
-        Value::Array(items) => Value::Array(
-            items
-                .into_iter()
-                .map(canonicalize)
-                .collect::<Result<_, _>>()?,
-        ),
-        // Text keys (every struct field name) need no encoding to be ordered: a text string's
-        // encoding is a header that grows with its length, then its bytes, so bytewise order
-        // of encodings is order by (length, bytes).
-        Value::Map(entries) if entries.iter().all(|(key, _)| key.is_text()) => {
-            let mut keyed = entries
-                .into_iter()
-                .map(|(key, value)| Ok((key, canonicalize(value)?)))
-                .collect::<Result<Vec<_>, CanonicalError>>()?;
-            fn text(key: &Value) -> &[u8] {
-                key.as_text().map(str::as_bytes).unwrap_or_default()
+#[cfg(test)]
+mod reference {
+    //! The original, `Value`-based encoder, kept as the reference the encoder is checked
+    //! against.
+
+    use super::CanonicalError;
+    use ciborium::value::Value;
+    use serde::Serialize;
+
+    pub(super) fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, CanonicalError> {
+        let value =
+            Value::serialized(value).map_err(|error| CanonicalError::Encode(error.to_string()))?;
+        let value = canonicalize(value)?;
+        let mut out = Vec::new();
+        ciborium::into_writer(&value, &mut out)
+            .map_err(|error| CanonicalError::Encode(error.to_string()))?;
+        Ok(out)
+    }
+
+    /// Sorts every map by the bytewise order of its encoded keys, refusing floats and tags.
+    pub(super) fn canonicalize(value: Value) -> Result<Value, CanonicalError> {
+        Ok(match value {
+            Value::Float(_) => return Err(CanonicalError::Float),
+            Value::Tag(..) => return Err(CanonicalError::Tag),
+            Value::Array(items) => Value::Array(
+                items
+                    .into_iter()
+                    .map(canonicalize)
+                    .collect::<Result<_, _>>()?,
+            ),
+            Value::Map(entries) => {
+                let mut keyed = entries
+                    .into_iter()
+                    .map(|(key, value)| {
+                        let key = canonicalize(key)?;
+                        let mut encoded = Vec::new();
+                        ciborium::into_writer(&key, &mut encoded)
+                            .map_err(|error| CanonicalError::Encode(error.to_string()))?;
+                        Ok((encoded, key, canonicalize(value)?))
+                    })
+                    .collect::<Result<Vec<_>, CanonicalError>>()?;
+                keyed.sort_by(|a, b| a.0.cmp(&b.0));
+                if keyed.windows(2).any(|pair| pair[0].0 == pair[1].0) {
+                    return Err(CanonicalError::NotCanonical);
+                }
+                Value::Map(keyed.into_iter().map(|(_, k, v)| (k, v)).collect())
             }
-            keyed.sort_by(|a, b| {
-                let (a, b) = (text(&a.0), text(&b.0));
-                a.len().cmp(&b.len()).then_with(|| a.cmp(b))
-            });
-            if keyed
-                .windows(2)
-                .any(|pair| text(&pair[0].0) == text(&pair[1].0))
-            {
-                return Err(CanonicalError::NotCanonical);
-            }
-            Value::Map(keyed)
-        }
-        Value::Map(entries) => {
-            let mut keyed = entries
-                .into_iter()
-                .map(|(key, value)| {
-                    let key = canonicalize(key)?;
-                    let mut encoded = Vec::new();
-                    ciborium::into_writer(&key, &mut encoded)
-                        .map_err(|error| CanonicalError::Encode(error.to_string()))?;
-                    Ok((encoded, key, canonicalize(value)?))
-                })
-                .collect::<Result<Vec<_>, CanonicalError>>()?;
-            keyed.sort_by(|a, b| a.0.cmp(&b.0));
-            if keyed.windows(2).any(|pair| pair[0].0 == pair[1].0) {
-                return Err(CanonicalError::NotCanonical);
-            }
-            Value::Map(keyed.into_iter().map(|(_, k, v)| (k, v)).collect())
-        }
-        other => other,
-    })
+            other => other,
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ciborium::value::Value;
+    use proptest::prelude::*;
     use serde::Deserialize;
     use std::collections::BTreeMap;
 
@@ -255,6 +254,127 @@ mod tests {
         assert_eq!(to_vec(&1.5f64), Err(CanonicalError::Float));
         // 0xf9 0x3c 0x00 is half-precision 1.0.
         assert!(from_slice::<u64>(&[0xf9, 0x3c, 0x00]).is_err());
+    }
+
+    /// CBOR data-model values without floats or tags: every shape the encoder handles.
+    fn value_strategy() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            any::<i64>().prop_map(|i| Value::Integer(i.into())),
+            any::<u64>().prop_map(|u| Value::Integer(u.into())),
+            any::<bool>().prop_map(Value::Bool),
+            Just(Value::Null),
+            "[a-z]{0,30}".prop_map(Value::Text),
+            proptest::collection::vec(any::<u8>(), 0..40).prop_map(Value::Bytes),
+        ];
+        leaf.prop_recursive(4, 64, 8, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
+                proptest::collection::vec((inner.clone(), inner), 0..6).prop_map(Value::Map),
+            ]
+        })
+    }
+
+    #[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+    enum Shape {
+        Unit,
+        Newtype(u32),
+        Tuple(i8, String),
+        Struct { x: i64, y: Option<bool> },
+    }
+
+    #[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+    struct Unit;
+
+    #[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+    struct Rich {
+        shapes: Vec<Shape>,
+        maybe: Option<Box<Rich>>,
+        unit: Unit,
+        letter: char,
+        #[serde(with = "serde_bytes")]
+        blob: Vec<u8>,
+        numbered: BTreeMap<i32, String>,
+        pair: (u16, i128),
+        nested: BTreeMap<String, BTreeMap<u8, Vec<i16>>>,
+    }
+
+    fn rich_strategy() -> impl Strategy<Value = Rich> {
+        let shape = prop_oneof![
+            Just(Shape::Unit),
+            any::<u32>().prop_map(Shape::Newtype),
+            (any::<i8>(), "[a-z]{0,5}").prop_map(|(a, b)| Shape::Tuple(a, b)),
+            (any::<i64>(), any::<Option<bool>>()).prop_map(|(x, y)| Shape::Struct { x, y }),
+        ];
+        (
+            proptest::collection::vec(shape, 0..5),
+            any::<char>(),
+            proptest::collection::vec(any::<u8>(), 0..300),
+            proptest::collection::btree_map(any::<i32>(), "[a-z]{0,4}", 0..5),
+            (any::<u16>(), any::<i64>()),
+            proptest::collection::btree_map(
+                "[a-z]{0,26}",
+                proptest::collection::btree_map(
+                    any::<u8>(),
+                    proptest::collection::vec(any::<i16>(), 0..3),
+                    0..3,
+                ),
+                0..4,
+            ),
+        )
+            .prop_map(|(shapes, letter, blob, numbered, (a, b), nested)| Rich {
+                shapes,
+                maybe: None,
+                unit: Unit,
+                letter,
+                blob,
+                numbered,
+                pair: (a, i128::from(b)),
+                nested,
+            })
+    }
+
+    proptest::proptest! {
+        /// The direct encoder writes exactly what the original `Value`-based one did, and fails
+        /// where it failed.
+        #[test]
+        fn encoder_matches_the_reference_on_values(value in value_strategy()) {
+            let direct = to_vec(&value);
+            let reference = reference::to_vec(&value);
+            prop_assert_eq!(direct.is_ok(), reference.is_ok(), "{:?} vs {:?}", direct, reference);
+            if let (Ok(direct), Ok(reference)) = (direct, reference) {
+                prop_assert_eq!(direct, reference);
+            }
+        }
+
+        #[test]
+        fn encoder_matches_the_reference_on_rust_types(rich in rich_strategy(), inner in rich_strategy()) {
+            let rich = Rich { maybe: Some(Box::new(inner)), ..rich };
+            let bytes = to_vec(&rich).unwrap();
+            prop_assert_eq!(&bytes, &reference::to_vec(&rich).unwrap());
+            prop_assert_eq!(from_slice::<Rich>(&bytes).unwrap(), rich);
+        }
+    }
+
+    #[test]
+    fn encoder_refuses_what_the_reference_refuses() {
+        assert_eq!(to_vec(&f32::NAN), Err(CanonicalError::Float));
+        let tagged = ciborium::tag::Required::<u8, 2>(1);
+        assert_eq!(to_vec(&tagged), Err(CanonicalError::Tag));
+        assert!(reference::to_vec(&tagged).is_err());
+        let captured = ciborium::tag::Captured(None, 5u8);
+        assert_eq!(to_vec(&captured), reference::to_vec(&captured));
+        let duplicate = Value::Map(vec![
+            (Value::Text("a".into()), Value::Null),
+            (Value::Text("a".into()), Value::Bool(true)),
+        ]);
+        assert_eq!(to_vec(&duplicate), Err(CanonicalError::NotCanonical));
+        assert!(to_vec(&(u128::from(u64::MAX) + 1)).is_err());
+        assert_eq!(to_vec(&-1i128).unwrap(), [0x20]);
+        assert_eq!(
+            to_vec(&i128::from(i64::MIN)).unwrap(),
+            reference::to_vec(&i64::MIN).unwrap()
+        );
+        assert_eq!(to_vec(&(-1i128 - i128::from(u64::MAX))).unwrap()[0], 0x3b);
     }
 
     proptest::proptest! {

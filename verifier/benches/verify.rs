@@ -185,6 +185,23 @@ fn main() {
                 _ => None,
             })
             .collect();
+        // PACTUM_BENCH_REPLAY_REPEAT=N replays N more times first, for profilers.
+        let repeat: usize = std::env::var("PACTUM_BENCH_REPLAY_REPEAT")
+            .ok()
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(0);
+        for _ in 0..repeat {
+            let mut state = machine
+                .genesis()
+                .unwrap()
+                .accept(verifier::model::Digest::ZERO);
+            let mut seen = std::collections::HashSet::new();
+            for (signed, event) in &events {
+                let t = machine.apply_checked(&state, &seen, signed, event).unwrap();
+                seen.insert(t.event.unwrap());
+                state = t.accept(verifier::model::Digest::ZERO);
+            }
+        }
         let start = Instant::now();
         let mut state = machine
             .genesis()
@@ -217,6 +234,15 @@ fn main() {
         value_time.as_secs_f64() * 1e6 / entries as f64,
         typed_time.as_secs_f64() * 1e6 / entries as f64,
         hash_time.as_secs_f64() * 1e6 / entries as f64);
+    let (outer_decode, outer_bundle) = best_of(1, || {
+        ciborium::from_reader::<verifier::bundle::Bundle, _>(&example.bytes[..]).unwrap()
+    });
+    let (outer_encode, _) = best_of(1, || pactum_canonical::to_vec(&outer_bundle).unwrap().len());
+    println!(
+        "detail: bundle typed decode {:.2} µs/entry, re-encode {:.2} µs/entry",
+        outer_decode.as_secs_f64() * 1e6 / entries as f64,
+        outer_encode.as_secs_f64() * 1e6 / entries as f64
+    );
     let per = |time: Duration| time.as_secs_f64() * 1e6 / entries as f64;
     println!(
         "decode, one thread, µs per entry: bundle {:.2}, entry wrapper {:.2}, entry body {:.2}, event {:.2}",

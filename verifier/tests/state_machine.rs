@@ -89,10 +89,20 @@ fn typhoon(order: &mut OrderBuilder, keys: &ExampleKeys, when: i64, region: &str
         ("level".into(), enum_value("alert_level", "red")),
         ("region".into(), text(region)),
     ]);
-    order
+    let body = order
         .event(&keys.weather, "weather.alert", when, fields)
         .unwrap()
-        .clone()
+        .clone();
+    assert_fresh_hash(order);
+    body
+}
+
+/// The machine's incremental state hash equals one computed from scratch.
+fn assert_fresh_hash(order: &OrderBuilder) {
+    assert_eq!(
+        order.state().hash().unwrap(),
+        order.bodies().last().unwrap().state
+    );
 }
 
 fn outcome(body: &EntryBody) -> &Outcome {
@@ -192,6 +202,7 @@ fn facts_are_recorded_while_tripped_and_approval_applies_the_held_amendment() {
         .review(Decision::Approve, "justified")
         .unwrap()
         .clone();
+    assert_fresh_hash(&order);
     let Step::Review(step) = &body.step else {
         panic!("expected a review entry");
     };
@@ -342,6 +353,7 @@ fn a_conflict_hands_the_order_to_review_and_applies_nothing() {
         ApplyError::NothingToApprove
     );
     order.review(Decision::Discard, "decided by phone").unwrap();
+    assert_fresh_hash(&order);
     assert_eq!(order.state().status, Status::Running);
 }
 
@@ -448,6 +460,7 @@ fn a_clause_can_deactivate_another() {
         matches!(outcome(&body), Outcome::Applied(e) if e.activations.len() == 1 && e.amends())
     );
     assert!(!order.state().active.contains("late_delivery_penalty"));
+    assert_fresh_hash(&order);
     let body = order
         .event(
             &keys.carrier,

@@ -201,11 +201,16 @@ fn cases(example: &Example) -> Vec<Case> {
     add(
         "a re-encoded (non-canonical) entry, signed over its new bytes",
         with_entries(example, |list| {
-            let body = list[2].entry.entry().unwrap();
-            // ciborium writes fields in declaration order, not canonical order.
-            let mut bytes = Vec::new();
-            ciborium::into_writer(&body, &mut bytes).unwrap();
-            assert_ne!(bytes, list[2].entry.body);
+            // `"seq": 2` written with a non-shortest integer (0x18 0x02 instead of 0x02).
+            let canonical = &list[2].entry.body;
+            let pattern = [0x63, b's', b'e', b'q', 0x02];
+            let at = canonical
+                .windows(pattern.len())
+                .position(|window| window == pattern)
+                .expect("entry 2 encodes its sequence number");
+            let mut bytes = canonical[..at + 4].to_vec();
+            bytes.extend_from_slice(&[0x18, 0x02]);
+            bytes.extend_from_slice(&canonical[at + 5..]);
             let keys = ExampleKeys::new();
             let mut entry = SignedEntry::unsigned(bytes);
             entry.sign("seller", &keys.seller);

@@ -19,16 +19,16 @@ use crate::sign::{Domain, PublicKey, SignError, Signature, SigningKey};
 pub struct Bundle {
     /// Data model version ([`VERSION`]).
     pub v: u32,
+    /// The canonical IR of each contract clause, in the contract's order.
+    pub ir: Vec<ClauseIrBytes>,
+    /// The exporting party's statement of the order's latest entry.
+    pub head: SignedHead,
+    /// Each entry of the order, from the genesis: the canonical bytes of a [`BundleEntry`].
+    pub entries: Vec<serde_bytes::ByteBuf>,
     /// The clause sources the contract binds: vocabulary and clause files, in compile order.
     /// Their hash is the contract's `sources`.
     pub sources: Vec<Source>,
-    /// The canonical IR of each contract clause, in the contract's order.
-    pub ir: Vec<ClauseIrBytes>,
     pub contract: SignedContract,
-    /// Each entry of the order, from the genesis: the canonical bytes of a [`BundleEntry`].
-    pub entries: Vec<serde_bytes::ByteBuf>,
-    /// The exporting party's statement of the order's latest entry.
-    pub head: SignedHead,
     /// The log checkpoint every entry is proved against: a C2SP signed note with the log's
     /// signature and witness cosignatures.
     pub checkpoint: String,
@@ -79,10 +79,10 @@ pub struct ClauseIrBytes {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BundleEntry {
     pub entry: SignedEntry,
-    /// Index of the entry's leaf in the log. The leaf's data is the entry hash.
-    pub leaf_index: u64,
     /// Inclusion proof of the leaf in the checkpoint's tree (RFC 9162 audit path).
     pub proof: Vec<Digest>,
+    /// Index of the entry's leaf in the log. The leaf's data is the entry hash.
+    pub leaf_index: u64,
 }
 
 impl BundleEntry {
@@ -111,9 +111,9 @@ pub struct ConsistencyProof {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Head {
     pub v: u32,
-    pub order: OrderId,
     pub seq: u64,
     pub entry: Digest,
+    pub order: OrderId,
     pub log_size: u64,
 }
 

@@ -9,6 +9,7 @@
 //! * [`build`]: building signed histories and bundles without a node.
 
 pub mod build;
+mod entries;
 pub mod equivocation;
 pub mod error;
 pub mod format;

@@ -16,27 +16,22 @@
 //!    of every entry;
 //! 8. with a state directory, consistency with the last checkpoint seen for the origin.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use contract_lang::ir::Program;
 use serde::Serialize;
 
-use super::equivocation::EquivocationProof;
+use super::entries::{check_entries, Context, Decoded};
 use super::error::{
-    BreakerError, ConsistencyError, DecodeError, EntryError, GenesisError, LogError, ReplayError,
-    SourcesError, VerifyError,
+    DecodeError, EntryError, GenesisError, LogError, ReplayError, SourcesError, VerifyError,
 };
-use super::format::{entry_leaf, sources_hash, Bundle, BundleEntry, Head, SignedHead};
+use super::format::{sources_hash, Bundle, Head, SignedHead};
 use super::state_dir::{self, Consistency};
 use crate::checkpoint::{Checkpoint, NoteError, SignedNote, TrustPolicy};
-use crate::merkle;
-use crate::model::{
-    check_signers, Contract, Digest, EntryBody, Event, OrderId, Outcome, Review, SignedEntry, Step,
-};
-use crate::sign::{verify_batch, BatchItem, Domain, PublicKey};
+use crate::model::{Contract, Digest, EntryBody, Event, OrderId, Review};
+use crate::sign::PublicKey;
 use crate::state::{Machine, State};
 
 /// What the verifier trusts: the log's key and witnesses, and the parties' keys.
@@ -102,17 +97,6 @@ pub struct BreakerSummary {
     pub paused_facts: u64,
 }
 
-/// An entry as decoded in step 1.
-struct Decoded {
-    signed: SignedEntry,
-    hash: Digest,
-    body: EntryBody,
-    leaf_index: u64,
-    proof: Vec<Digest>,
-    event: Option<Event>,
-    review: Option<Review>,
-}
-
 /// Verifies a bundle's bytes. See the module documentation for the steps.
 pub fn verify_bundle(
     bytes: &[u8],
@@ -123,7 +107,6 @@ pub fn verify_bundle(
         0 => std::thread::available_parallelism().map_or(1, usize::from),
         n => n,
     };
-
     let mut timings = Vec::with_capacity(8);
     let mut clock = std::time::Instant::now();
     let mut lap = |step: u8| {
@@ -132,42 +115,89 @@ pub fn verify_bundle(
         clock = now;
     };
 
-    // Step 1: decode.
+    // Step 1, the bundle's own parts (its entries are decoded with the per-entry work).
     let bundle = Bundle::from_bytes(bytes).map_err(DecodeError::Bundle)?;
     let contract = bundle.contract.contract().map_err(DecodeError::Contract)?;
     let order = bundle.contract.order_id();
     if bundle.entries.is_empty() {
         return Err(DecodeError::NoEntries.into());
     }
-    let entries = decode_entries(&bundle.entries, threads)?;
     let head = bundle.head.head().map_err(DecodeError::Head)?;
     let note = SignedNote::parse(&bundle.checkpoint).map_err(DecodeError::Checkpoint)?;
     let checkpoint = Checkpoint::parse(note.text()).map_err(DecodeError::Checkpoint)?;
     lap(1);
 
-    // Step 2: the clause sources.
-    let machine = Arc::new(check_sources(&bundle, &contract, order)?);
+    // Steps 2 and 3. Their failures wait until every entry is known to decode: a decoding
+    // failure is step 1, and is reported first.
+    let machine = check_sources(&bundle, &contract, order);
+    let genesis = check_genesis(&bundle, &contract, trust);
+    let early: Option<VerifyError> = match (&machine, genesis) {
+        (Err(error), _) => Some(error.clone().into()),
+        (Ok(_), Err(error)) => Some(error.into()),
+        (Ok(_), Ok(())) => None,
+    };
     lap(2);
 
-    // Step 3: the genesis signatures and pinned keys.
-    check_genesis(&bundle, &contract, trust)?;
-    lap(3);
-
-    // Step 4: entries — structure first, then every signature. Replay (steps 5 and 6) needs no
-    // signature, so one thread replays while the others check signatures, then joins them;
-    // a signature failure is still reported before anything replay found.
-    let attesters = check_structure(&machine, &entries, &bundle.contract, &bundle.head, &head)?;
-    let (signatures, (replayed, replay_time)) =
-        check_signatures_alongside(&contract, &entries, threads, || {
-            let start = std::time::Instant::now();
-            (replay(&machine, &entries), start.elapsed())
-        });
-    let signatures_checked = signatures?;
-    let (state, breaker) = replayed?;
+    // Steps 1 (entries), 4, 5, 6 and 7 (inclusion) entry by entry, on every core.
+    let context = Context {
+        contract: &contract,
+        signed_contract: &bundle.contract,
+        machine: machine.as_ref().ok().filter(|_| early.is_none()),
+        order,
+        tree: (checkpoint.size(), *checkpoint.root()),
+    };
+    let findings = check_entries(&bundle.entries, &context, threads);
     lap(4);
+    if let Some(error) = findings.decode {
+        return Err(error);
+    }
+    if let Some(error) = early {
+        return Err(error);
+    }
+    let machine = machine.map_err(VerifyError::from)?;
+    if let Some(error) = findings.structure {
+        return Err(error);
+    }
+    check_head(&contract, order, &bundle.head, &head, &findings.entries)?;
+    if let Some(error) = findings.signature {
+        return Err(error);
+    }
+    if let Some(error) = findings.replay {
+        return Err(error);
+    }
+    let state = findings.state.ok_or(VerifyError::Replay {
+        index: 0,
+        error: ReplayError::Body,
+    })?;
 
-    // Step 7: checkpoint and inclusion.
-    let witnesses = check_log(&trust.log, &note, &checkpoint, &head, &entries, threads)?;
+    // Step 7: the checkpoint, then every entry's inclusion.
+    let witnesses = check_note(&trust.log, &note)?;
+    if head.log_size != checkpoint.size() {
+        return Err(LogError::HeadSize {
+            head: head.log_size,
+            checkpoint: checkpoint.size(),
+        }
+        .into());
+    }
+    if let Some((index, leaf, previous)) = findings.leaf_order {
+        return Err(LogError::LeafOrder {
+            index,
+            leaf,
+            previous,
+        }
+        .into());
+    }
+    if let Some((index, error, none_included)) = findings.inclusion {
+        return Err(if none_included {
+            LogError::NothingIncluded {
+                root: Digest(*checkpoint.root()),
+                size: checkpoint.size(),
+            }
+        } else {
+            LogError::Inclusion { index, error }
+        }
+        .into());
+    }
     lap(7);
 
     // Step 8: consistency with what this verifier saw before.
@@ -181,14 +211,15 @@ pub fn verify_bundle(
         None => None,
     };
     lap(8);
-    // Replay ran inside step 4's time, alongside the signatures.
-    timings.push((5, replay_time));
+    // Replay ran inside the per-entry work, alongside the signatures.
+    timings.push((5, findings.replay_time));
     timings.sort_by_key(|(step, _)| *step);
 
     let signers: Vec<String> = contract.parties.keys().cloned().collect();
-    let entries = entries
+    let entries = findings
+        .entries
         .into_iter()
-        .zip(attesters)
+        .zip(findings.attesters)
         .map(|(decoded, attester)| VerifiedEntry {
             hash: decoded.hash,
             body: decoded.body,
@@ -208,82 +239,9 @@ pub fn verify_bundle(
         checkpoint,
         witnesses,
         consistency,
-        breaker,
-        signatures_checked,
+        breaker: findings.summary,
+        signatures_checked: findings.signatures,
         timings,
-    })
-}
-
-/// Runs `work` over contiguous chunks of `items` on up to `threads` threads, results in order.
-fn parallel_chunks<T: Sync, R: Send>(
-    items: &[T],
-    threads: usize,
-    work: impl Fn(usize, &[T]) -> R + Sync,
-) -> Vec<R> {
-    let threads = threads.clamp(1, items.len().max(1));
-    if threads == 1 {
-        return vec![work(0, items)];
-    }
-    let chunk = items.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .enumerate()
-            .map(|(number, part)| {
-                let work = &work;
-                scope.spawn(move || work(number * chunk, part))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|handle| match handle.join() {
-                Ok(result) => result,
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect()
-    })
-}
-
-fn decode_entries(
-    raw: &[serde_bytes::ByteBuf],
-    threads: usize,
-) -> Result<Vec<Decoded>, VerifyError> {
-    let chunks = parallel_chunks(raw, threads, |offset, part| {
-        part.iter()
-            .enumerate()
-            .map(|(i, bytes)| {
-                let index = (offset + i) as u64;
-                decode_entry(bytes).map_err(|error| DecodeError::Entry { index, error })
-            })
-            .collect::<Result<Vec<_>, _>>()
-    });
-    let mut out = Vec::with_capacity(raw.len());
-    for chunk in chunks {
-        out.extend(chunk?);
-    }
-    Ok(out)
-}
-
-fn decode_entry(bytes: &[u8]) -> Result<Decoded, crate::model::ModelError> {
-    let BundleEntry {
-        entry,
-        leaf_index,
-        proof,
-    } = BundleEntry::from_bytes(bytes)?;
-    let body = entry.entry()?;
-    let (event, review) = match &body.step {
-        Step::Genesis => (None, None),
-        Step::Event(step) => (Some(step.event.event()?), None),
-        Step::Review(step) => (None, Some(step.review.review()?)),
-    };
-    Ok(Decoded {
-        hash: entry.hash(),
-        signed: entry,
-        body,
-        leaf_index,
-        proof,
-        event,
-        review,
     })
 }
 
@@ -373,104 +331,16 @@ fn check_genesis(bundle: &Bundle, contract: &Contract, trust: &Trust) -> Result<
         .map_err(GenesisError::Signature)
 }
 
-/// Step 4's structural half. Returns each entry's attester name (for events).
-fn check_structure(
-    machine: &Machine,
-    entries: &[Decoded],
-    signed_contract: &crate::model::SignedContract,
+/// Step 4, last: the head is signed by a party, is about this order and names the last entry.
+fn check_head(
+    contract: &Contract,
+    order: OrderId,
     signed_head: &SignedHead,
     head: &Head,
-) -> Result<Vec<Option<String>>, VerifyError> {
-    let contract = machine.contract();
-    let order = machine.order();
-    let mut attesters = Vec::with_capacity(entries.len());
-    let mut prev = Digest::ZERO;
-    for (position, entry) in entries.iter().enumerate() {
-        let index = position as u64;
-        let fail = |error| VerifyError::Entry { index, error };
-        let body = &entry.body;
-        if body.order != order {
-            return Err(fail(EntryError::WrongOrder {
-                expected: order,
-                found: body.order,
-            }));
-        }
-        if body.seq != index {
-            return Err(fail(sequence_error(
-                machine,
-                entries,
-                position,
-                signed_contract,
-            )));
-        }
-        if body.prev != prev {
-            // The previous entry's bytes do not hash to what this one names: if that entry no
-            // longer carries valid signatures, it is the one that was altered.
-            if let Some(previous) = position.checked_sub(1).and_then(|p| entries.get(p)) {
-                for (role, key) in &contract.parties {
-                    let valid = previous
-                        .signed
-                        .signatures
-                        .get(role)
-                        .is_some_and(|signature| {
-                            key.verify(Domain::Entry, &previous.signed.body, signature)
-                                .is_ok()
-                        });
-                    if !valid {
-                        return Err(VerifyError::Entry {
-                            index: index - 1,
-                            error: EntryError::PartySignature(role.clone()),
-                        });
-                    }
-                }
-            }
-            return Err(fail(EntryError::Chain {
-                expected: prev,
-                found: body.prev,
-            }));
-        }
-        if (index == 0) != matches!(body.step, Step::Genesis) {
-            return Err(fail(EntryError::Genesis));
-        }
-        check_signers(&contract.parties, &entry.signed.signatures)
-            .map_err(|error| fail(EntryError::Signers(error)))?;
-        let mut attester = None;
-        match (&body.step, &entry.event, &entry.review) {
-            (Step::Event(step), Some(event), _) => {
-                if event.order != order {
-                    return Err(fail(EntryError::EventOrder {
-                        expected: order,
-                        found: event.order,
-                    }));
-                }
-                let grant = contract.attester(&step.event.attester).ok_or_else(|| {
-                    fail(EntryError::UnknownAttester {
-                        key: step.event.attester.to_string(),
-                    })
-                })?;
-                if !grant.kinds.contains(&event.kind) {
-                    return Err(fail(EntryError::UnauthorisedAttester {
-                        attester: grant.name.clone(),
-                        kind: event.kind.clone(),
-                    }));
-                }
-                attester = Some(grant.name.clone());
-            }
-            (Step::Review(step), _, Some(review)) => {
-                if review.order != order {
-                    return Err(fail(EntryError::ReviewOrder(review.order)));
-                }
-                check_signers(&contract.parties, &step.review.signatures)
-                    .map_err(|error| fail(EntryError::ReviewSigners(error)))?;
-            }
-            _ => {}
-        }
-        attesters.push(attester);
-        prev = entry.hash;
-    }
-
-    // The head: signed by a party, about this order, naming the last entry.
-    let last_index = entries.len() as u64 - 1;
+    entries: &[Decoded],
+) -> Result<(), VerifyError> {
+    let last_index = entries.len().saturating_sub(1) as u64;
+    let last = entries.last().map_or(Digest::ZERO, |entry| entry.hash);
     let at_head = |error| VerifyError::Entry {
         index: last_index,
         error,
@@ -485,305 +355,19 @@ fn check_structure(
     if head.order != order {
         return Err(at_head(EntryError::HeadOrder(head.order)));
     }
-    if head.seq != last_index || head.entry != prev {
+    if head.seq != last_index || head.entry != last {
         return Err(at_head(EntryError::Truncated {
             head_seq: head.seq,
             head: head.entry,
             last_seq: last_index,
         }));
     }
-    Ok(attesters)
+    Ok(())
 }
 
-/// Classifies an entry whose sequence number is not its position.
-fn sequence_error(
-    machine: &Machine,
-    entries: &[Decoded],
-    position: usize,
-    signed_contract: &crate::model::SignedContract,
-) -> EntryError {
-    let expected = position as u64;
-    let found = entries[position].body.seq;
-    if found > expected {
-        let appears_later = entries[position + 1..]
-            .iter()
-            .any(|entry| entry.body.seq == expected);
-        return if appears_later {
-            EntryError::OutOfOrder { expected, found }
-        } else {
-            EntryError::Missing { expected, found }
-        };
-    }
-    // `found < expected`: an earlier position already holds this sequence number.
-    let Some(earlier) = entries[..position]
-        .iter()
-        .find(|entry| entry.body.seq == found)
-    else {
-        return EntryError::Repeated { seq: found };
-    };
-    let current = &entries[position];
-    if earlier.signed.body == current.signed.body {
-        return EntryError::Duplicate { seq: found };
-    }
-    let proof = EquivocationProof {
-        contract: signed_contract.clone(),
-        first: earlier.signed.clone(),
-        second: current.signed.clone(),
-    };
-    let _ = machine;
-    match proof.check() {
-        Ok(_) => EntryError::Equivocation {
-            seq: found,
-            proof: Box::new(proof),
-        },
-        Err(_) => EntryError::Repeated { seq: found },
-    }
-}
-
-/// What a signature in the batch is, to name it when it fails.
-#[derive(Clone, Copy)]
-enum Signed<'a> {
-    Party(&'a str),
-    Attester,
-    Review(&'a str),
-}
-
-/// Signatures per unit of work shared among the threads.
-const SIGNATURE_CHUNK: usize = 512;
-
-/// Step 4's cryptographic half: every party, attester and review signature, batch-verified on
-/// `threads` threads, while one of them first runs `side` (the replay). Returns the number of
-/// signatures checked (or the first failure, by entry) and `side`'s result.
-fn check_signatures_alongside<R: Send>(
-    contract: &Contract,
-    entries: &[Decoded],
-    threads: usize,
-    side: impl FnOnce() -> R + Send,
-) -> (Result<usize, VerifyError>, R) {
-    let (items, owners) = match signature_items(contract, entries) {
-        Ok(found) => found,
-        Err(error) => return (Err(error), side()),
-    };
-    // Work is handed out chunk by chunk, so the replaying thread picks up whatever is left.
-    let next = AtomicUsize::new(0);
-    let first_failure = AtomicUsize::new(usize::MAX);
-    let work = || loop {
-        let chunk = next.fetch_add(1, Ordering::Relaxed);
-        let start = chunk.saturating_mul(SIGNATURE_CHUNK);
-        if start >= items.len() || start > first_failure.load(Ordering::Relaxed) {
-            break;
-        }
-        let end = (start + SIGNATURE_CHUNK).min(items.len());
-        if let Err(error) = verify_batch(&items[start..end]) {
-            first_failure.fetch_min(start + error.index, Ordering::Relaxed);
-        }
-    };
-    let side_result = std::thread::scope(|scope| {
-        for _ in 1..threads.max(1) {
-            scope.spawn(work);
-        }
-        let result = side();
-        work();
-        result
-    });
-    let first = first_failure.into_inner();
-    if first == usize::MAX {
-        return (Ok(items.len()), side_result);
-    }
-    let (index, what) = owners[first];
-    let error = match what {
-        Signed::Party(role) => EntryError::PartySignature(role.to_string()),
-        Signed::Attester => EntryError::AttesterSignature,
-        Signed::Review(role) => EntryError::ReviewSignature(role.to_string()),
-    };
-    (Err(VerifyError::Entry { index, error }), side_result)
-}
-
-/// Every signature step 4 checks, with the entry and signer each belongs to.
-#[allow(clippy::type_complexity)]
-fn signature_items<'a>(
-    contract: &'a Contract,
-    entries: &'a [Decoded],
-) -> Result<(Vec<BatchItem<'a>>, Vec<(u64, Signed<'a>)>), VerifyError> {
-    let per_entry = contract.parties.len() + 1;
-    let mut items: Vec<BatchItem<'_>> = Vec::with_capacity(entries.len() * per_entry);
-    let mut owners: Vec<(u64, Signed<'_>)> = Vec::with_capacity(entries.len() * per_entry);
-    for (index, entry) in entries.iter().enumerate() {
-        let index = index as u64;
-        for (role, key) in &contract.parties {
-            if let Some(signature) = entry.signed.signatures.get(role) {
-                items.push((Domain::Entry, &entry.signed.body, signature, key));
-                owners.push((index, Signed::Party(role)));
-            }
-        }
-        match &entry.body.step {
-            Step::Event(step) => {
-                // The grant's key, decoded once with the contract (step 4's structural half
-                // already required the attester to hold a grant).
-                let Some(grant) = contract.attester(&step.event.attester) else {
-                    return Err(VerifyError::Entry {
-                        index,
-                        error: EntryError::UnknownAttester {
-                            key: step.event.attester.to_string(),
-                        },
-                    });
-                };
-                items.push((
-                    Domain::Event,
-                    &step.event.body,
-                    &step.event.signature,
-                    &grant.key,
-                ));
-                owners.push((index, Signed::Attester));
-            }
-            Step::Review(step) => {
-                for (role, key) in &contract.parties {
-                    if let Some(signature) = step.review.signatures.get(role) {
-                        items.push((Domain::Review, &step.review.body, signature, key));
-                        owners.push((index, Signed::Review(role)));
-                    }
-                }
-            }
-            Step::Genesis => {}
-        }
-    }
-    Ok((items, owners))
-}
-
-/// Steps 5 and 6: replays the history and compares every entry.
-fn replay(machine: &Machine, entries: &[Decoded]) -> Result<(State, BreakerSummary), VerifyError> {
-    let mut summary = BreakerSummary::default();
-    let genesis = machine.genesis().map_err(|error| VerifyError::Replay {
-        index: 0,
-        error: ReplayError::Rejected(error.into()),
-    })?;
-    let first = &entries[0];
-    if genesis.body != first.body {
-        return Err(VerifyError::Replay {
-            index: 0,
-            error: mismatch(&first.body, &genesis.body),
-        });
-    }
-    let mut state = genesis.accept(first.hash);
-    let mut seen: HashSet<Digest> = HashSet::with_capacity(entries.len());
-    for (position, entry) in entries.iter().enumerate().skip(1) {
-        let index = position as u64;
-        let transition = match (&entry.body.step, &entry.event) {
-            (Step::Event(step), Some(event)) => {
-                machine.apply_checked(&state, &seen, &step.event, event)
-            }
-            (Step::Review(step), _) => machine.apply_review_checked(&state, &step.review),
-            _ => {
-                return Err(VerifyError::Replay {
-                    index,
-                    error: ReplayError::Body,
-                })
-            }
-        }
-        .map_err(|error| VerifyError::Replay {
-            index,
-            error: ReplayError::Rejected(error),
-        })?;
-        if transition.body != entry.body {
-            if let Some(error) = breaker_violation(&entry.body, &transition.body, &state, entry) {
-                return Err(VerifyError::Breaker { index, error });
-            }
-            return Err(VerifyError::Replay {
-                index,
-                error: mismatch(&entry.body, &transition.body),
-            });
-        }
-        match &entry.body.step {
-            Step::Event(step) => match step.outcome {
-                Outcome::BreakerTripped { .. } => summary.trips += 1,
-                Outcome::ToReview { .. } => summary.handed_to_review += 1,
-                Outcome::Paused => summary.paused_facts += 1,
-                Outcome::Applied(_) => {}
-            },
-            Step::Review(_) => summary.reviews += 1,
-            Step::Genesis => {}
-        }
-        if let Some(event) = transition.event {
-            seen.insert(event);
-        }
-        state = transition.accept(entry.hash);
-    }
-    Ok((state, summary))
-}
-
-/// A recorded entry that applied an amendment where replay held it.
-fn breaker_violation(
-    recorded: &EntryBody,
-    replayed: &EntryBody,
-    before: &State,
-    entry: &Decoded,
-) -> Option<BreakerError> {
-    let (Step::Event(recorded), Step::Event(replayed)) = (&recorded.step, &replayed.step) else {
-        return None;
-    };
-    let Outcome::Applied(effects) = &recorded.outcome else {
-        return None;
-    };
-    if !effects.amends() {
-        return None;
-    }
-    match &replayed.outcome {
-        Outcome::BreakerTripped { report, .. } => {
-            let at = entry.event.as_ref().map_or(0, |event| event.at);
-            Some(if at < before.high_water {
-                BreakerError::Backdated {
-                    at,
-                    high_water: before.high_water,
-                }
-            } else {
-                BreakerError::Bypassed {
-                    max: report.policy.max_automatic_amendments,
-                    window_seconds: report.policy.window_seconds,
-                }
-            })
-        }
-        Outcome::Paused => Some(BreakerError::WhilePaused),
-        _ => None,
-    }
-}
-
-/// Names the first part of a recorded body that replay does not reproduce.
-fn mismatch(recorded: &EntryBody, replayed: &EntryBody) -> ReplayError {
-    match (&recorded.step, &replayed.step) {
-        (Step::Event(a), Step::Event(b)) => {
-            if a.outcome != b.outcome {
-                let (recorded, replayed) =
-                    crate::timeline::outcome_difference(&a.outcome, &b.outcome);
-                return ReplayError::Outcome { recorded, replayed };
-            }
-            if a.effective_at != b.effective_at {
-                return ReplayError::EffectiveTime {
-                    recorded: a.effective_at,
-                    replayed: b.effective_at,
-                };
-            }
-        }
-        (Step::Review(a), Step::Review(b)) if a != b => return ReplayError::Review,
-        _ => {}
-    }
-    if recorded.state != replayed.state {
-        return ReplayError::StateHash {
-            recorded: recorded.state,
-            replayed: replayed.state,
-        };
-    }
-    ReplayError::Body
-}
-
-/// Step 7: the checkpoint against the trust policy, then every entry's inclusion.
-fn check_log(
-    policy: &TrustPolicy,
-    note: &SignedNote,
-    checkpoint: &Checkpoint,
-    head: &Head,
-    entries: &[Decoded],
-    threads: usize,
-) -> Result<Vec<String>, VerifyError> {
+/// Step 7, first: the checkpoint's signature and cosignatures against the trust policy.
+/// Returns the names of the witnesses whose cosignatures counted.
+fn check_note(policy: &TrustPolicy, note: &SignedNote) -> Result<Vec<String>, VerifyError> {
     let verified = policy.verify_note(note).map_err(|error| match error {
         NoteError::WrongOrigin { expected, found } => LogError::Origin { expected, found },
         NoteError::MissingLogSignature => LogError::LogSignature,
@@ -811,78 +395,9 @@ fn check_log(
         }
         other => LogError::Note(other),
     })?;
-    if head.log_size != checkpoint.size() {
-        return Err(LogError::HeadSize {
-            head: head.log_size,
-            checkpoint: checkpoint.size(),
-        }
-        .into());
-    }
-    for (position, pair) in entries.windows(2).enumerate() {
-        if pair[1].leaf_index <= pair[0].leaf_index {
-            return Err(LogError::LeafOrder {
-                index: position as u64 + 1,
-                leaf: pair[1].leaf_index,
-                previous: pair[0].leaf_index,
-            }
-            .into());
-        }
-    }
-    let size = checkpoint.size();
-    let root = *checkpoint.root();
-    let failures = parallel_chunks(entries, threads, |offset, part| {
-        let mut path: Vec<merkle::Hash> = Vec::new();
-        for (i, entry) in part.iter().enumerate() {
-            path.clear();
-            path.extend(entry.proof.iter().map(|digest| digest.0));
-            if let Err(error) = merkle::verify_inclusion(
-                &entry_leaf(&entry.hash),
-                entry.leaf_index,
-                size,
-                &path,
-                &root,
-            ) {
-                return Some(((offset + i) as u64, error));
-            }
-        }
-        None
-    });
-    if let Some((index, error)) = failures
-        .into_iter()
-        .flatten()
-        .min_by_key(|(index, _)| *index)
-    {
-        // If no entry at all is in the checkpoint's tree, the checkpoint is not of the log the
-        // entries were proved in (a wrong root), rather than one proof being wrong.
-        let none_included = entries.iter().all(|entry| {
-            let path: Vec<merkle::Hash> = entry.proof.iter().map(|digest| digest.0).collect();
-            merkle::verify_inclusion(
-                &entry_leaf(&entry.hash),
-                entry.leaf_index,
-                size,
-                &path,
-                &root,
-            )
-            .is_err()
-        });
-        if none_included && entries.len() > 1 {
-            return Err(LogError::NothingIncluded {
-                root: Digest(root),
-                size,
-            }
-            .into());
-        }
-        return Err(LogError::Inclusion { index, error }.into());
-    }
     Ok(verified
         .cosignatures
         .iter()
         .map(|signature| signature.key.name().to_string())
         .collect())
-}
-
-impl From<ConsistencyError> for Box<VerifyError> {
-    fn from(error: ConsistencyError) -> Self {
-        Box::new(VerifyError::Consistency(error))
-    }
 }

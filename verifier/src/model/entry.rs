@@ -21,12 +21,12 @@ use crate::sign::{Domain, PublicKey, SigningKey};
 pub struct EntryBody {
     /// Data model version ([`VERSION`]).
     pub v: u32,
-    pub order: OrderId,
     /// Position in the order's history: the genesis is 0.
     pub seq: u64,
     /// Hash of the previous entry's body ([`Digest::ZERO`] for the genesis).
     pub prev: Digest,
     pub step: Step,
+    pub order: OrderId,
     /// Hash of the order's state after this step.
     pub state: Digest,
 }
@@ -71,10 +71,10 @@ pub enum Step {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventStep {
     pub event: SignedEvent,
+    pub outcome: Outcome,
     /// The time the breaker measures the event at: the later of its event time and the latest
     /// event time the order had seen (see `state::breaker`).
     pub effective_at: i64,
-    pub outcome: Outcome,
 }
 
 /// The outcome of an event.
@@ -154,41 +154,41 @@ impl Effects {
 /// `set terms.NAME = …` as applied.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Amendment {
-    pub clause: String,
     /// Index of the rule within its clause, from 0.
     pub rule: u32,
     pub term: String,
+    pub after: Value,
     /// The term's value before, `None` if it was unset.
     pub before: Option<Value>,
-    pub after: Value,
+    pub clause: String,
 }
 
 /// `activate` / `deactivate` as applied.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Activation {
-    pub clause: String,
     pub rule: u32,
-    pub target: String,
     pub active: bool,
+    pub clause: String,
+    pub target: String,
 }
 
 /// `pay` / `refund` / `compensate` as owed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Obligation {
-    pub clause: String,
-    pub rule: u32,
-    pub kind: TransferKind,
-    pub from: String,
     pub to: String,
+    pub from: String,
+    pub kind: TransferKind,
+    pub rule: u32,
     pub amount: Money,
+    pub clause: String,
 }
 
 /// `notify` as sent.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Notification {
-    pub clause: String,
     pub rule: u32,
     pub party: String,
+    pub clause: String,
     pub message: String,
 }
 

@@ -15,12 +15,12 @@ use crate::sign::{Domain, SignError, Signature, SigningKey};
 pub struct Event {
     /// Data model version ([`VERSION`]).
     pub v: u32,
-    /// The order the fact is about, so it cannot be replayed into another order.
-    pub order: OrderId,
-    /// Event kind from the vocabulary (`shipment.eta_updated`).
-    pub kind: String,
     /// Event time, Unix seconds UTC. There is no other clock in execution.
     pub at: i64,
+    /// Event kind from the vocabulary (`shipment.eta_updated`).
+    pub kind: String,
+    /// The order the fact is about, so it cannot be replayed into another order.
+    pub order: OrderId,
     /// Typed fields, checked against the vocabulary's declaration of the kind.
     pub fields: BTreeMap<String, Value>,
 }

@@ -6,6 +6,10 @@
 //! those bytes are the only encoding of the decoded value, so comparing decoded values is the
 //! same as comparing bytes.
 //!
+//! Fields of the types encoded once per entry are declared in canonical key order (shorter names
+//! first, then bytewise): the encoding is the same in any order, but then the encoder has
+//! nothing to reorder.
+//!
 //! * [`contract`]: [`Contract`], [`SignedContract`]; the order id is the SHA-256 of the body;
 //! * [`event`]: [`Event`], [`SignedEvent`] (one attester signature);
 //! * [`entry`]: [`EntryBody`], [`SignedEntry`] (every party's signature) and the outcome of
@@ -184,7 +188,7 @@ pub trait Versioned: Serialize + DeserializeOwned {
 /// Strictly decodes a versioned body. An object of another version is reported as such even
 /// when its shape differs from this version's.
 pub fn decode<T: Versioned>(bytes: &[u8]) -> Result<T, ModelError> {
-    match strict_from_slice::<T>(bytes) {
+    match pactum_canonical::from_slice::<T>(bytes) {
         Ok(value) if value.version() == VERSION => Ok(value),
         Ok(value) => Err(ModelError::UnsupportedVersion {
             what: T::WHAT,
@@ -208,34 +212,7 @@ pub fn decode_plain<T: Serialize + DeserializeOwned>(
     what: &'static str,
     bytes: &[u8],
 ) -> Result<T, ModelError> {
-    strict_from_slice(bytes).map_err(|source| ModelError::Canonical { what, source })
-}
-
-/// `pactum_canonical::from_slice`, with the same verdict (the input must be exactly the
-/// canonical encoding of the value decoded from it), decoding straight into `T` instead of
-/// through a generic CBOR tree first: verification decodes several objects per entry.
-pub fn strict_from_slice<T: Serialize + DeserializeOwned>(
-    bytes: &[u8],
-) -> Result<T, pactum_canonical::CanonicalError> {
-    use pactum_canonical::CanonicalError;
-    if bytes.len() > pactum_canonical::MAX_DECODE_BYTES {
-        return Err(CanonicalError::TooLarge(bytes.len()));
-    }
-    let mut reader = bytes;
-    let value: T =
-        ciborium::de::from_reader_with_recursion_limit(&mut reader, 128).map_err(|error| {
-            match error {
-                ciborium::de::Error::Semantic(_, message) => CanonicalError::Shape(message),
-                other => CanonicalError::Malformed(other.to_string()),
-            }
-        })?;
-    if !reader.is_empty() {
-        return Err(CanonicalError::TrailingBytes(reader.len()));
-    }
-    if pactum_canonical::to_vec(&value)? != bytes {
-        return Err(CanonicalError::NotCanonical);
-    }
-    Ok(value)
+    pactum_canonical::from_slice(bytes).map_err(|source| ModelError::Canonical { what, source })
 }
 
 /// Canonically encodes `value`.

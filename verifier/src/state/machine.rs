@@ -7,7 +7,9 @@ use std::sync::Arc;
 use contract_lang::ir::Program;
 use contract_lang::vocab::VocabError;
 
-use super::{breaker, engine, FactSource, LangState, ObligationTotal, SeenEvents, State, Status};
+use super::{
+    breaker, engine, Dirty, FactSource, LangState, ObligationTotal, SeenEvents, State, Status,
+};
 use crate::model::{
     Contract, Decision, Digest, Effects, EntryBody, Event, EventStep, KeyBytes, ModelError,
     OrderId, Outcome, PartySignatureError, ReviewReason, ReviewStep, SignedEntry, SignedEvent,
@@ -77,6 +79,14 @@ pub enum ApplyError {
     ReviewSignatures(PartySignatureError),
     #[error("the held effects cannot be applied: {0:?}")]
     HeldEffects(ReviewReason),
+}
+
+/// An event that passed every check, with what those checks computed.
+struct CheckedEvent {
+    attester: String,
+    lang_event: contract_lang::eval::Event,
+    hash: Digest,
+    seq: u64,
 }
 
 /// One step computed but not yet committed: the entry body and the state after it.
@@ -254,7 +264,7 @@ impl Machine {
             obligations_hash: Digest::ZERO,
             parts: Default::default(),
         };
-        let hash = state.hash_after(None)?;
+        let hash = state.rehash(Dirty::ALL)?;
         let body = EntryBody::new(self.order, 0, Digest::ZERO, Step::Genesis, hash);
         Ok(Transition {
             body,
@@ -301,37 +311,91 @@ impl Machine {
         signed: &SignedEvent,
         event: &Event,
     ) -> Result<Transition, ApplyError> {
-        self.check_event(signed, event)?;
+        let checked = self.check_new_event(state, seen, signed, event)?;
+        Ok(self.advance(state.clone(), checked, signed, event)?)
+    }
+
+    /// [`Machine::apply_checked`] taking the state by value, so that it is updated in place
+    /// rather than copied: for replaying long histories, where the old state is not needed.
+    pub fn apply_checked_owned(
+        &self,
+        state: State,
+        seen: &dyn SeenEvents,
+        signed: &SignedEvent,
+        event: &Event,
+    ) -> Result<Transition, ApplyError> {
+        let checked = self.check_new_event(&state, seen, signed, event)?;
+        Ok(self.advance(state, checked, signed, event)?)
+    }
+
+    /// Everything that can refuse an event, before anything changes.
+    fn check_new_event(
+        &self,
+        state: &State,
+        seen: &dyn SeenEvents,
+        signed: &SignedEvent,
+        event: &Event,
+    ) -> Result<CheckedEvent, ApplyError> {
+        if event.order != self.order {
+            return Err(ApplyError::WrongOrder {
+                expected: self.order,
+                found: event.order,
+            });
+        }
         let attester = self.authorised(&signed.attester, &event.kind)?.to_string();
-        let event_hash = signed.hash();
         let lang_event = engine::to_lang_event(event);
         self.program
             .vocabulary
             .check_event(&lang_event)
             .map_err(|error| ApplyError::InvalidEvent(Box::new(error)))?;
-        if seen.contains_event(&event_hash) {
-            return Err(ApplyError::DuplicateEvent(event_hash));
+        let hash = signed.hash();
+        if seen.contains_event(&hash) {
+            return Err(ApplyError::DuplicateEvent(hash));
         }
         let seq = state
             .seq
             .checked_add(1)
             .ok_or(ApplyError::SequenceOverflow)?;
-        let policy = self.contract.breaker;
-        let effective_at = breaker::effective_time(event.at, state.high_water);
+        Ok(CheckedEvent {
+            attester,
+            lang_event,
+            hash,
+            seq,
+        })
+    }
 
-        let mut next = state.clone();
+    /// Records a checked event in `next` (the state before it) and evaluates it.
+    fn advance(
+        &self,
+        mut next: State,
+        checked: CheckedEvent,
+        signed: &SignedEvent,
+        event: &Event,
+    ) -> Result<Transition, ModelError> {
+        let CheckedEvent {
+            attester,
+            lang_event,
+            hash: event_hash,
+            seq,
+        } = checked;
+        let policy = self.contract.breaker;
+        let prev = next.head;
+        let effective_at = breaker::effective_time(event.at, next.high_water);
+        let mut dirty = Dirty::default();
         next.seq = seq;
         next.high_water = effective_at;
+        let window_before = next.window.len();
         breaker::prune(&mut next.window, &policy, effective_at);
+        dirty.window = next.window.len() != window_before;
+
+        // The event becomes the fact of its kind unless a later one already is.
         let newest = next
             .lang
             .facts
             .get(&event.kind)
             .is_none_or(|fact| event.at >= fact.at);
-        if newest {
-            next.lang
-                .facts
-                .insert(event.kind.clone(), lang_event.clone());
+        let stale = if newest {
+            next.lang.facts.insert(event.kind.clone(), lang_event);
             next.fact_sources.insert(
                 event.kind.clone(),
                 FactSource {
@@ -339,25 +403,40 @@ impl Machine {
                     event: event_hash,
                 },
             );
-        }
+            None
+        } else {
+            Some(lang_event)
+        };
 
         let outcome = if !next.status.is_running() {
             Outcome::Paused
         } else {
-            let evaluated = engine::evaluate(self, &next, &lang_event);
-            self.settle(&mut next, evaluated, event_hash, |state, effects| {
-                state.window.push(WindowAmendment {
-                    seq,
-                    effective_at,
-                    event_kind: event.kind.clone(),
-                    event_at: event.at,
-                    fields: event.fields.clone(),
-                    attester: attester.clone(),
-                    event: event_hash,
-                    amendments: effects.amendments.clone(),
-                    activations: effects.activations.clone(),
-                })
-            })
+            let evaluated = match &stale {
+                Some(stale) => engine::evaluate(self, &next, stale),
+                None => match next.lang.facts.get(&event.kind) {
+                    Some(current) => engine::evaluate(self, &next, current),
+                    None => engine::evaluate(self, &next, &engine::to_lang_event(event)),
+                },
+            };
+            self.settle(
+                &mut next,
+                &mut dirty,
+                evaluated,
+                event_hash,
+                |state, effects| {
+                    state.window.push(WindowAmendment {
+                        seq,
+                        effective_at,
+                        event_kind: event.kind.clone(),
+                        event_at: event.at,
+                        fields: event.fields.clone(),
+                        attester,
+                        event: event_hash,
+                        amendments: effects.amendments.clone(),
+                        activations: effects.activations.clone(),
+                    })
+                },
+            )
         };
 
         let step = Step::Event(Box::new(EventStep {
@@ -365,8 +444,8 @@ impl Machine {
             effective_at,
             outcome,
         }));
-        let hash = next.hash_after(Some(state))?;
-        let body = EntryBody::new(self.order, seq, state.head, step, hash);
+        let hash = next.rehash(dirty)?;
+        let body = EntryBody::new(self.order, seq, prev, step, hash);
         Ok(Transition {
             body,
             state: next,
@@ -379,6 +458,7 @@ impl Machine {
     fn settle(
         &self,
         next: &mut State,
+        dirty: &mut Dirty,
         evaluated: engine::Evaluated,
         event_hash: Digest,
         remember: impl FnOnce(&mut State, &Effects),
@@ -390,7 +470,11 @@ impl Machine {
                 event: event_hash,
                 reasons: reasons.clone(),
             };
+            dirty.status = true;
             return Outcome::ToReview { reasons };
+        }
+        if effects.is_empty() {
+            return Outcome::Applied(effects);
         }
         if effects.amends() && breaker::would_exceed(&next.window, &policy) {
             let report = breaker::report(&policy, next.high_water, &next.window);
@@ -398,25 +482,43 @@ impl Machine {
                 event: event_hash,
                 held: effects.clone(),
             };
+            dirty.status = true;
             return Outcome::BreakerTripped {
                 held: effects,
                 report,
             };
         }
-        let mut applied = next.clone();
-        if let Err(reason) = apply_effects(&mut applied, &self.contract, &effects) {
-            let reasons = vec![reason];
-            next.status = Status::InReview {
-                event: event_hash,
-                reasons: reasons.clone(),
-            };
-            return Outcome::ToReview { reasons };
+        // Effects apply all together or not at all: keep what they may touch.
+        let saved = (
+            next.lang.terms.clone(),
+            next.active.clone(),
+            next.obligations.clone(),
+            next.obligations_hash,
+        );
+        match apply_effects(next, &self.contract, &effects, dirty) {
+            Ok(()) => {
+                if effects.amends() {
+                    remember(next, &effects);
+                    dirty.window = true;
+                }
+                Outcome::Applied(effects)
+            }
+            Err(reason) => {
+                (
+                    next.lang.terms,
+                    next.active,
+                    next.obligations,
+                    next.obligations_hash,
+                ) = saved;
+                let reasons = vec![reason];
+                next.status = Status::InReview {
+                    event: event_hash,
+                    reasons: reasons.clone(),
+                };
+                dirty.status = true;
+                Outcome::ToReview { reasons }
+            }
         }
-        if effects.amends() {
-            remember(&mut applied, &effects);
-        }
-        *next = applied;
-        Outcome::Applied(effects)
     }
 
     /// The next entry for a review decision signed by every party (checked strictly here).
@@ -456,10 +558,16 @@ impl Machine {
             .ok_or(ApplyError::SequenceOverflow)?;
         let mut next = state.clone();
         next.seq = seq;
+        let mut dirty = Dirty {
+            status: true,
+            window: !next.window.is_empty(),
+            ..Dirty::default()
+        };
         let applied = match (&state.status, review.decision) {
             (Status::Running, _) => return Err(ApplyError::NothingToReview),
             (Status::Tripped { held, .. }, Decision::Approve) => {
-                apply_effects(&mut next, &self.contract, held).map_err(ApplyError::HeldEffects)?;
+                apply_effects(&mut next, &self.contract, held, &mut dirty)
+                    .map_err(ApplyError::HeldEffects)?;
                 held.clone()
             }
             (Status::InReview { .. }, Decision::Approve) => {
@@ -474,7 +582,7 @@ impl Machine {
             review: signed.clone(),
             applied,
         });
-        let hash = next.hash_after(Some(state))?;
+        let hash = next.rehash(dirty)?;
         let body = EntryBody::new(self.order, seq, state.head, step, hash);
         Ok(Transition {
             body,
@@ -491,7 +599,11 @@ fn apply_effects(
     state: &mut State,
     contract: &Contract,
     effects: &Effects,
+    dirty: &mut Dirty,
 ) -> Result<(), ReviewReason> {
+    dirty.terms |= !effects.amendments.is_empty();
+    dirty.active |= !effects.activations.is_empty();
+    dirty.obligations |= !effects.obligations.is_empty();
     for amendment in &effects.amendments {
         state
             .lang

@@ -111,12 +111,32 @@ impl ObligationTotal {
 #[derive(Serialize)]
 struct StateView<'a> {
     v: u32,
-    order: &'a Digest,
     seq: u64,
-    high_water: i64,
     facts: BTreeMap<&'a str, (i64, &'a Digest)>,
-    obligations_hash: &'a Digest,
+    order: &'a Digest,
     parts: &'a PartDigests,
+    high_water: i64,
+    obligations_hash: &'a Digest,
+}
+
+/// Which slowly changing parts of a state a step changed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Dirty {
+    pub terms: bool,
+    pub active: bool,
+    pub window: bool,
+    pub status: bool,
+    pub obligations: bool,
+}
+
+impl Dirty {
+    pub(crate) const ALL: Dirty = Dirty {
+        terms: true,
+        active: true,
+        window: true,
+        status: true,
+        obligations: true,
+    };
 }
 
 /// Digests of the state's slowly changing parts.
@@ -124,8 +144,8 @@ struct StateView<'a> {
 pub(crate) struct PartDigests {
     terms: Digest,
     active: Digest,
-    window: Digest,
     status: Digest,
+    window: Digest,
     obligations: Digest,
 }
 
@@ -150,33 +170,25 @@ impl State {
         })
     }
 
-    /// The same hash as [`State::hash`], re-encoding only the parts that differ from
-    /// `previous` (whose part digests are known to be current). Keeps `self`'s part digests.
-    pub(crate) fn hash_after(&mut self, previous: Option<&State>) -> Result<Digest, ModelError> {
-        let mut parts = match previous {
-            Some(previous) => previous.parts.clone(),
-            None => self.fresh_parts()?,
-        };
-        if let Some(previous) = previous {
-            if self.lang.terms != previous.lang.terms {
-                parts.terms = part_digest("terms", &self.lang.terms)?;
-            }
-            if self.active != previous.active {
-                parts.active = part_digest("active clauses", &self.active)?;
-            }
-            if self.window != previous.window {
-                parts.window = part_digest("breaker window", &self.window)?;
-            }
-            if self.status != previous.status {
-                parts.status = part_digest("status", &self.status)?;
-            }
-            if self.obligations != previous.obligations {
-                parts.obligations = part_digest("obligations", &self.obligations)?;
-            }
+    /// The same hash as [`State::hash`], re-encoding only the parts marked `dirty` (the others
+    /// kept their digests from the state this one was made from). Keeps the new digests.
+    pub(crate) fn rehash(&mut self, dirty: Dirty) -> Result<Digest, ModelError> {
+        if dirty.terms {
+            self.parts.terms = part_digest("terms", &self.lang.terms)?;
         }
-        let hash = self.hash_with(&parts)?;
-        self.parts = parts;
-        Ok(hash)
+        if dirty.active {
+            self.parts.active = part_digest("active clauses", &self.active)?;
+        }
+        if dirty.window {
+            self.parts.window = part_digest("breaker window", &self.window)?;
+        }
+        if dirty.status {
+            self.parts.status = part_digest("status", &self.status)?;
+        }
+        if dirty.obligations {
+            self.parts.obligations = part_digest("obligations", &self.obligations)?;
+        }
+        self.hash_with(&self.parts)
     }
 
     fn hash_with(&self, parts: &PartDigests) -> Result<Digest, ModelError> {

@@ -1,0 +1,644 @@
+//! The per-entry work of verification, spread over every core.
+//!
+//! Entries are cut into chunks. Worker threads claim chunks in order and, for each, decode its
+//! entries strictly (step 1), batch-verify every signature in it (step 4) and check every
+//! inclusion proof (step 7). One thread walks the entries in order as their chunks become ready
+//! — checking the structure of each (order, sequence, hash chain, attester authority: step 4)
+//! and replaying it (steps 5 and 6) — and decodes chunks itself whenever the next one is not
+//! ready. Every finding is kept with its step and entry; the caller reports the first by step,
+//! then by entry, exactly as if the steps had run one after the other.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+
+use super::equivocation::EquivocationProof;
+use super::error::{BreakerError, DecodeError, EntryError, ReplayError, VerifyError};
+use super::format::{entry_leaf, BundleEntry};
+use crate::merkle::{self, ProofError};
+use crate::model::{
+    check_signers, Contract, Digest, EntryBody, Event, ModelError, OrderId, Outcome, Review,
+    SignedContract, SignedEntry, Step,
+};
+use crate::sign::{verify_batch, BatchItem, Domain};
+use crate::state::{Machine, State};
+
+use super::verify::BreakerSummary;
+
+/// Entries per unit of work: about 768 signatures, three batches of the batch verifier.
+const CHUNK_ENTRIES: usize = 256;
+
+/// An entry as decoded in step 1.
+pub(crate) struct Decoded {
+    pub signed: SignedEntry,
+    pub hash: Digest,
+    pub body: EntryBody,
+    pub leaf_index: u64,
+    pub proof: Vec<Digest>,
+    pub event: Option<Event>,
+    pub review: Option<Review>,
+}
+
+fn decode_entry(bytes: &[u8]) -> Result<Decoded, ModelError> {
+    let BundleEntry {
+        entry,
+        leaf_index,
+        proof,
+    } = BundleEntry::from_bytes(bytes)?;
+    let body = entry.entry()?;
+    let (event, review) = match &body.step {
+        Step::Genesis => (None, None),
+        Step::Event(step) => (Some(step.event.event()?), None),
+        Step::Review(step) => (None, Some(step.review.review()?)),
+    };
+    Ok(Decoded {
+        hash: entry.hash(),
+        signed: entry,
+        body,
+        leaf_index,
+        proof,
+        event,
+        review,
+    })
+}
+
+/// What the checks that need a contract, a machine and a checkpoint get to see.
+pub(crate) struct Context<'a> {
+    pub contract: &'a Contract,
+    pub signed_contract: &'a SignedContract,
+    /// `None` when step 2 or 3 failed: then only decoding runs.
+    pub machine: Option<&'a Machine>,
+    pub order: OrderId,
+    /// The checkpoint's tree size and root, for inclusion proofs.
+    pub tree: (u64, merkle::Hash),
+}
+
+/// One chunk's results.
+struct ChunkOutput {
+    /// The decoded entries, or the first decoding failure.
+    entries: Result<Vec<Decoded>, VerifyError>,
+    /// The first signature that does not verify: (entry, what).
+    signature: Option<(u64, EntryError)>,
+    inclusion: Option<(u64, ProofError)>,
+    signatures: usize,
+}
+
+/// Everything the per-entry work found.
+pub(crate) struct Findings {
+    pub entries: Vec<Decoded>,
+    pub decode: Option<VerifyError>,
+    /// Step 4, structure.
+    pub structure: Option<VerifyError>,
+    /// Step 4, signatures.
+    pub signature: Option<VerifyError>,
+    /// Steps 5 and 6.
+    pub replay: Option<VerifyError>,
+    /// Step 7: leaf indices out of order, (index, leaf, previous).
+    pub leaf_order: Option<(u64, u64, u64)>,
+    /// Step 7: the first entry not included, and whether none at all was.
+    pub inclusion: Option<(u64, ProofError, bool)>,
+    pub attesters: Vec<Option<String>>,
+    pub state: Option<State>,
+    pub summary: BreakerSummary,
+    pub signatures: usize,
+    pub replay_time: std::time::Duration,
+}
+
+/// Runs the per-entry work on `threads` threads.
+pub(crate) fn check_entries(
+    raw: &[serde_bytes::ByteBuf],
+    context: &Context<'_>,
+    threads: usize,
+) -> Findings {
+    let chunk_count = raw.len().div_ceil(CHUNK_ENTRIES);
+    let chunks: Vec<OnceLock<ChunkOutput>> = (0..chunk_count).map(|_| OnceLock::new()).collect();
+    let next = AtomicUsize::new(0);
+    let claim_and_process = || {
+        let chunk = next.fetch_add(1, Ordering::Relaxed);
+        if chunk >= chunk_count {
+            return false;
+        }
+        let start = chunk * CHUNK_ENTRIES;
+        let end = (start + CHUNK_ENTRIES).min(raw.len());
+        let output = process_chunk(&raw[start..end], start, context);
+        // Each chunk is claimed once, so it is set once.
+        let _ = chunks[chunk].set(output);
+        true
+    };
+
+    let mut walk = InOrder::new(context, raw.len());
+    std::thread::scope(|scope| {
+        for _ in 1..threads.max(1) {
+            scope.spawn(|| while claim_and_process() {});
+        }
+        for chunk in &chunks {
+            let output = loop {
+                if let Some(output) = chunk.get() {
+                    break output;
+                }
+                if !claim_and_process() {
+                    break chunk.wait();
+                }
+            };
+            match &output.entries {
+                Ok(entries) => entries.iter().for_each(|entry| walk.visit(entry)),
+                // Nothing after an undecodable entry can be checked in order.
+                Err(_) => break,
+            }
+        }
+        while claim_and_process() {}
+    });
+
+    let mut findings = walk.finish();
+    let mut all = Vec::with_capacity(raw.len());
+    for chunk in chunks {
+        let Some(output) = chunk.into_inner() else {
+            continue;
+        };
+        findings.signatures += output.signatures;
+        if findings.signature.is_none() {
+            findings.signature = output
+                .signature
+                .map(|(index, error)| VerifyError::Entry { index, error });
+        }
+        if findings.inclusion.is_none() {
+            findings.inclusion = output.inclusion.map(|(index, error)| (index, error, false));
+        }
+        match output.entries {
+            Ok(entries) => all.extend(entries),
+            Err(error) => {
+                if findings.decode.is_none() {
+                    findings.decode = Some(error);
+                }
+            }
+        }
+    }
+    if let Some((_, _, none)) = &mut findings.inclusion {
+        *none = all.len() > 1 && all_excluded(&all, context.tree);
+    }
+    // A sequence break is classified once every entry is known.
+    if let Some(VerifyError::Entry {
+        index,
+        error: EntryError::Repeated { .. },
+    }) = &findings.structure
+    {
+        let position = *index as usize;
+        if position < all.len() {
+            findings.structure = Some(VerifyError::Entry {
+                index: *index,
+                error: sequence_error(&all, position, context.signed_contract),
+            });
+        }
+    }
+    findings.entries = all;
+    findings
+}
+
+/// Whether no entry at all is included in the tree: then the checkpoint is the problem.
+fn all_excluded(entries: &[Decoded], (size, root): (u64, merkle::Hash)) -> bool {
+    entries.iter().all(|entry| {
+        let path: Vec<merkle::Hash> = entry.proof.iter().map(|digest| digest.0).collect();
+        merkle::verify_inclusion(
+            &entry_leaf(&entry.hash),
+            entry.leaf_index,
+            size,
+            &path,
+            &root,
+        )
+        .is_err()
+    })
+}
+
+/// Decodes a chunk, then checks its signatures and inclusion proofs.
+fn process_chunk(
+    raw: &[serde_bytes::ByteBuf],
+    offset: usize,
+    context: &Context<'_>,
+) -> ChunkOutput {
+    let mut entries = Vec::with_capacity(raw.len());
+    for (i, bytes) in raw.iter().enumerate() {
+        match decode_entry(bytes) {
+            Ok(entry) => entries.push(entry),
+            Err(error) => {
+                return ChunkOutput {
+                    entries: Err(DecodeError::Entry {
+                        index: (offset + i) as u64,
+                        error,
+                    }
+                    .into()),
+                    signature: None,
+                    inclusion: None,
+                    signatures: 0,
+                }
+            }
+        }
+    }
+    if context.machine.is_none() {
+        return ChunkOutput {
+            entries: Ok(entries),
+            signature: None,
+            inclusion: None,
+            signatures: 0,
+        };
+    }
+    let (signature, signatures) = chunk_signatures(&entries, offset, context.contract);
+    let (size, root) = context.tree;
+    let mut path: Vec<merkle::Hash> = Vec::new();
+    let mut inclusion = None;
+    for (i, entry) in entries.iter().enumerate() {
+        path.clear();
+        path.extend(entry.proof.iter().map(|digest| digest.0));
+        if let Err(error) = merkle::verify_inclusion(
+            &entry_leaf(&entry.hash),
+            entry.leaf_index,
+            size,
+            &path,
+            &root,
+        ) {
+            inclusion = Some(((offset + i) as u64, error));
+            break;
+        }
+    }
+    ChunkOutput {
+        entries: Ok(entries),
+        signature,
+        inclusion,
+        signatures,
+    }
+}
+
+/// What a signature in a batch is, to name it when it fails.
+#[derive(Clone, Copy)]
+enum Signer<'a> {
+    Party(&'a str),
+    Attester,
+    Review(&'a str),
+}
+
+/// Batch-verifies every party, attester and review signature of a chunk. Returns the first
+/// failure and how many signatures were checked.
+fn chunk_signatures(
+    entries: &[Decoded],
+    offset: usize,
+    contract: &Contract,
+) -> (Option<(u64, EntryError)>, usize) {
+    let per_entry = contract.parties.len() + 1;
+    let mut items: Vec<BatchItem<'_>> = Vec::with_capacity(entries.len() * per_entry);
+    let mut owners: Vec<(u64, Signer<'_>)> = Vec::with_capacity(entries.len() * per_entry);
+    for (i, entry) in entries.iter().enumerate() {
+        let index = (offset + i) as u64;
+        for (role, key) in &contract.parties {
+            if let Some(signature) = entry.signed.signatures.get(role) {
+                items.push((Domain::Entry, &entry.signed.body, signature, key));
+                owners.push((index, Signer::Party(role)));
+            }
+        }
+        match &entry.body.step {
+            // An attester without a grant is a structural failure, reported in order.
+            Step::Event(step) => {
+                if let Some(grant) = contract.attester(&step.event.attester) {
+                    items.push((
+                        Domain::Event,
+                        &step.event.body,
+                        &step.event.signature,
+                        &grant.key,
+                    ));
+                    owners.push((index, Signer::Attester));
+                }
+            }
+            Step::Review(step) => {
+                for (role, key) in &contract.parties {
+                    if let Some(signature) = step.review.signatures.get(role) {
+                        items.push((Domain::Review, &step.review.body, signature, key));
+                        owners.push((index, Signer::Review(role)));
+                    }
+                }
+            }
+            Step::Genesis => {}
+        }
+    }
+    let failure = verify_batch(&items).err().and_then(|error| {
+        owners.get(error.index).map(|(index, signer)| {
+            let error = match signer {
+                Signer::Party(role) => EntryError::PartySignature(role.to_string()),
+                Signer::Attester => EntryError::AttesterSignature,
+                Signer::Review(role) => EntryError::ReviewSignature(role.to_string()),
+            };
+            (*index, error)
+        })
+    });
+    (failure, items.len())
+}
+
+/// The in-order walk: structure (step 4), leaf order (step 7) and replay (steps 5 and 6).
+struct InOrder<'c, 'e> {
+    context: &'c Context<'c>,
+    position: u64,
+    previous: Option<&'e Decoded>,
+    structure: Option<VerifyError>,
+    replay: Option<VerifyError>,
+    leaf_order: Option<(u64, u64, u64)>,
+    attesters: Vec<Option<String>>,
+    state: Option<State>,
+    seen: HashSet<Digest>,
+    summary: BreakerSummary,
+    replay_time: std::time::Duration,
+}
+
+impl<'c, 'e> InOrder<'c, 'e> {
+    fn new(context: &'c Context<'c>, entries: usize) -> Self {
+        InOrder {
+            context,
+            position: 0,
+            previous: None,
+            structure: None,
+            replay: None,
+            leaf_order: None,
+            attesters: Vec::with_capacity(entries),
+            state: None,
+            seen: HashSet::with_capacity(entries),
+            summary: BreakerSummary::default(),
+            replay_time: std::time::Duration::ZERO,
+        }
+    }
+
+    fn visit(&mut self, entry: &'e Decoded) {
+        let index = self.position;
+        self.position += 1;
+        if self.structure.is_some() || self.context.machine.is_none() {
+            return;
+        }
+        match self.structure_of(index, entry) {
+            Ok(attester) => self.attesters.push(attester),
+            Err(error) => {
+                self.structure = Some(error);
+                return;
+            }
+        }
+        if let Some(previous) = self.previous {
+            if entry.leaf_index <= previous.leaf_index && self.leaf_order.is_none() {
+                self.leaf_order = Some((index, entry.leaf_index, previous.leaf_index));
+            }
+        }
+        self.previous = Some(entry);
+        if self.replay.is_none() {
+            let start = std::time::Instant::now();
+            if let Err(error) = self.replay_step(index, entry) {
+                self.replay = Some(error);
+            }
+            self.replay_time += start.elapsed();
+        }
+    }
+
+    /// Step 4's structural checks of one entry; its attester's name for an event.
+    fn structure_of(&self, index: u64, entry: &Decoded) -> Result<Option<String>, VerifyError> {
+        let contract = self.context.contract;
+        let order = self.context.order;
+        let fail = |error| VerifyError::Entry { index, error };
+        let body = &entry.body;
+        if body.order != order {
+            return Err(fail(EntryError::WrongOrder {
+                expected: order,
+                found: body.order,
+            }));
+        }
+        if body.seq != index {
+            // Classified once every entry is decoded (see `check_entries`).
+            return Err(fail(EntryError::Repeated { seq: body.seq }));
+        }
+        let prev = self.previous.map_or(Digest::ZERO, |previous| previous.hash);
+        if body.prev != prev {
+            // The previous entry's bytes do not hash to what this one names: if that entry no
+            // longer carries valid signatures, it is the one that was altered.
+            if let Some(previous) = self.previous {
+                for (role, key) in &contract.parties {
+                    let valid = previous
+                        .signed
+                        .signatures
+                        .get(role)
+                        .is_some_and(|signature| {
+                            key.verify(Domain::Entry, &previous.signed.body, signature)
+                                .is_ok()
+                        });
+                    if !valid {
+                        return Err(VerifyError::Entry {
+                            index: index - 1,
+                            error: EntryError::PartySignature(role.clone()),
+                        });
+                    }
+                }
+            }
+            return Err(fail(EntryError::Chain {
+                expected: prev,
+                found: body.prev,
+            }));
+        }
+        if (index == 0) != matches!(body.step, Step::Genesis) {
+            return Err(fail(EntryError::Genesis));
+        }
+        check_signers(&contract.parties, &entry.signed.signatures)
+            .map_err(|error| fail(EntryError::Signers(error)))?;
+        match (&body.step, &entry.event, &entry.review) {
+            (Step::Event(step), Some(event), _) => {
+                if event.order != order {
+                    return Err(fail(EntryError::EventOrder {
+                        expected: order,
+                        found: event.order,
+                    }));
+                }
+                let grant = contract.attester(&step.event.attester).ok_or_else(|| {
+                    fail(EntryError::UnknownAttester {
+                        key: step.event.attester.to_string(),
+                    })
+                })?;
+                if !grant.kinds.contains(&event.kind) {
+                    return Err(fail(EntryError::UnauthorisedAttester {
+                        attester: grant.name.clone(),
+                        kind: event.kind.clone(),
+                    }));
+                }
+                Ok(Some(grant.name.clone()))
+            }
+            (Step::Review(step), _, Some(review)) => {
+                if review.order != order {
+                    return Err(fail(EntryError::ReviewOrder(review.order)));
+                }
+                check_signers(&contract.parties, &step.review.signatures)
+                    .map_err(|error| fail(EntryError::ReviewSigners(error)))?;
+                Ok(None)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Replays one entry and compares it with the recorded one.
+    fn replay_step(&mut self, index: u64, entry: &Decoded) -> Result<(), VerifyError> {
+        let Some(machine) = self.context.machine else {
+            return Ok(());
+        };
+        let replay_error = |error| VerifyError::Replay { index, error };
+        let Some(state) = self.state.take() else {
+            let genesis = machine
+                .genesis()
+                .map_err(|error| replay_error(ReplayError::Rejected(error.into())))?;
+            if genesis.body != entry.body {
+                return Err(replay_error(mismatch(&entry.body, &genesis.body)));
+            }
+            self.state = Some(genesis.accept(entry.hash));
+            return Ok(());
+        };
+        // The state moves into the step (no copy); replay stops at the first error anyway.
+        let high_water = state.high_water;
+        let transition = match (&entry.body.step, &entry.event) {
+            (Step::Event(step), Some(event)) => {
+                machine.apply_checked_owned(state, &self.seen, &step.event, event)
+            }
+            (Step::Review(step), _) => machine.apply_review_checked(&state, &step.review),
+            _ => return Err(replay_error(ReplayError::Body)),
+        }
+        .map_err(|error| replay_error(ReplayError::Rejected(error)))?;
+        if transition.body != entry.body {
+            if let Some(error) = breaker_violation(&entry.body, &transition.body, high_water, entry)
+            {
+                return Err(VerifyError::Breaker { index, error });
+            }
+            return Err(replay_error(mismatch(&entry.body, &transition.body)));
+        }
+        match &entry.body.step {
+            Step::Event(step) => match step.outcome {
+                Outcome::BreakerTripped { .. } => self.summary.trips += 1,
+                Outcome::ToReview { .. } => self.summary.handed_to_review += 1,
+                Outcome::Paused => self.summary.paused_facts += 1,
+                Outcome::Applied(_) => {}
+            },
+            Step::Review(_) => self.summary.reviews += 1,
+            Step::Genesis => {}
+        }
+        if let Some(event) = transition.event {
+            self.seen.insert(event);
+        }
+        self.state = Some(transition.accept(entry.hash));
+        Ok(())
+    }
+
+    fn finish(self) -> Findings {
+        Findings {
+            entries: Vec::new(),
+            decode: None,
+            structure: self.structure,
+            signature: None,
+            replay: self.replay,
+            leaf_order: self.leaf_order,
+            inclusion: None,
+            attesters: self.attesters,
+            state: self.state,
+            summary: self.summary,
+            signatures: 0,
+            replay_time: self.replay_time,
+        }
+    }
+}
+
+/// Classifies an entry whose sequence number is not its position.
+fn sequence_error(
+    entries: &[Decoded],
+    position: usize,
+    signed_contract: &SignedContract,
+) -> EntryError {
+    let expected = position as u64;
+    let found = entries[position].body.seq;
+    if found > expected {
+        let appears_later = entries[position + 1..]
+            .iter()
+            .any(|entry| entry.body.seq == expected);
+        return if appears_later {
+            EntryError::OutOfOrder { expected, found }
+        } else {
+            EntryError::Missing { expected, found }
+        };
+    }
+    // `found < expected`: an earlier position already holds this sequence number.
+    let Some(earlier) = entries[..position]
+        .iter()
+        .find(|entry| entry.body.seq == found)
+    else {
+        return EntryError::Repeated { seq: found };
+    };
+    let current = &entries[position];
+    if earlier.signed.body == current.signed.body {
+        return EntryError::Duplicate { seq: found };
+    }
+    let proof = EquivocationProof {
+        contract: signed_contract.clone(),
+        first: earlier.signed.clone(),
+        second: current.signed.clone(),
+    };
+    match proof.check() {
+        Ok(_) => EntryError::Equivocation {
+            seq: found,
+            proof: Box::new(proof),
+        },
+        Err(_) => EntryError::Repeated { seq: found },
+    }
+}
+
+/// A recorded entry that applied an amendment where replay held it.
+fn breaker_violation(
+    recorded: &EntryBody,
+    replayed: &EntryBody,
+    high_water: i64,
+    entry: &Decoded,
+) -> Option<BreakerError> {
+    let (Step::Event(recorded), Step::Event(replayed)) = (&recorded.step, &replayed.step) else {
+        return None;
+    };
+    let Outcome::Applied(effects) = &recorded.outcome else {
+        return None;
+    };
+    if !effects.amends() {
+        return None;
+    }
+    match &replayed.outcome {
+        Outcome::BreakerTripped { report, .. } => {
+            let at = entry.event.as_ref().map_or(0, |event| event.at);
+            Some(if at < high_water {
+                BreakerError::Backdated { at, high_water }
+            } else {
+                BreakerError::Bypassed {
+                    max: report.policy.max_automatic_amendments,
+                    window_seconds: report.policy.window_seconds,
+                }
+            })
+        }
+        Outcome::Paused => Some(BreakerError::WhilePaused),
+        _ => None,
+    }
+}
+
+/// Names the first part of a recorded body that replay does not reproduce.
+fn mismatch(recorded: &EntryBody, replayed: &EntryBody) -> ReplayError {
+    match (&recorded.step, &replayed.step) {
+        (Step::Event(a), Step::Event(b)) => {
+            if a.outcome != b.outcome {
+                let (recorded, replayed) =
+                    crate::timeline::outcome_difference(&a.outcome, &b.outcome);
+                return ReplayError::Outcome { recorded, replayed };
+            }
+            if a.effective_at != b.effective_at {
+                return ReplayError::EffectiveTime {
+                    recorded: a.effective_at,
+                    replayed: b.effective_at,
+                };
+            }
+        }
+        (Step::Review(a), Step::Review(b)) if a != b => return ReplayError::Review,
+        _ => {}
+    }
+    if recorded.state != replayed.state {
+        return ReplayError::StateHash {
+            recorded: recorded.state,
+            replayed: replayed.state,
+        };
+    }
+    ReplayError::Body
+}
