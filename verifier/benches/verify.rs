@@ -54,12 +54,7 @@ fn main() {
     );
 
     // The same signatures, decoded once, outside the measurement.
-    let decoded: Vec<BundleEntry> = example
-        .bundle
-        .entries
-        .iter()
-        .map(|bytes| BundleEntry::from_bytes(bytes).expect("valid entry"))
-        .collect();
+    let decoded: Vec<BundleEntry> = example.bundle.decoded_entries().expect("valid entries");
     let parties = &example.order.machine().contract().parties;
     let carrier = example.keys.carrier.public_key();
     let mut items: Vec<BatchItem<'_>> = Vec::with_capacity(decoded.len() * 3);
@@ -129,8 +124,9 @@ fn main() {
     });
     let (wrappers, _) = best_of(1, || {
         bundle
-            .entries
-            .iter()
+            .entry_bytes()
+            .unwrap()
+            .into_iter()
             .map(|bytes| BundleEntry::from_bytes(bytes).unwrap().leaf_index)
             .sum::<u64>()
     });

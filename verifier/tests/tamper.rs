@@ -28,18 +28,11 @@ fn options() -> VerifyOptions {
 }
 
 fn entries(bundle: &Bundle) -> Vec<BundleEntry> {
-    bundle
-        .entries
-        .iter()
-        .map(|bytes| BundleEntry::from_bytes(bytes).unwrap())
-        .collect()
+    bundle.decoded_entries().unwrap()
 }
 
 fn set_entries(bundle: &mut Bundle, entries: &[BundleEntry]) {
-    bundle.entries = entries
-        .iter()
-        .map(|entry| serde_bytes::ByteBuf::from(entry.to_bytes().unwrap()))
-        .collect();
+    bundle.set_entries(entries).unwrap();
 }
 
 /// Applies `change` to the decoded entries of the example bundle.
@@ -193,6 +186,10 @@ fn cases(example: &Example) -> Vec<Case> {
     add(
         "the bundle cut in half",
         example.bytes[..example.bytes.len() / 2].to_vec(),
+    );
+    add(
+        "entry lengths that do not add up to the entry bytes",
+        with_bundle(example, |bundle| bundle.entry_lengths[3] += 1),
     );
     add(
         "an unknown bundle version",

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use verifier::bundle::build::{assemble, example, Example, EXAMPLE_COSIGN_TIME};
-use verifier::bundle::{BundleEntry, TrustFile};
+use verifier::bundle::TrustFile;
 use verifier::model::SignedEntry;
 
 fn binary() -> Command {
@@ -87,14 +87,15 @@ fn an_invalid_bundle_exits_1_naming_step_and_entry() {
     let example = example().unwrap();
     let trust = write_trust(&dir, &example);
     let mut bundle = example.bundle.clone();
-    let mut entry = BundleEntry::from_bytes(&bundle.entries[4]).unwrap();
+    let mut entries = bundle.decoded_entries().unwrap();
+    let entry = &mut entries[4];
     let mut raw = entry.entry.signatures["seller"].to_bytes();
     raw[9] ^= 1;
     entry
         .entry
         .signatures
         .insert("seller".into(), verifier::sign::Signature::from_bytes(raw));
-    bundle.entries[4] = serde_bytes::ByteBuf::from(entry.to_bytes().unwrap());
+    bundle.set_entries(&entries).unwrap();
     let file = dir.join("bad.bundle");
     std::fs::write(&file, bundle.to_bytes().unwrap()).unwrap();
 
@@ -256,13 +257,14 @@ fn equivocation_between_two_bundles_is_proven() {
 
     // The sequencer signs a different entry 4 for another audience.
     let mut bundle = example.bundle.clone();
-    let mut entry = BundleEntry::from_bytes(&bundle.entries[4]).unwrap();
+    let mut entries = bundle.decoded_entries().unwrap();
+    let entry = &mut entries[4];
     let mut body = entry.entry.entry().unwrap();
     body.state.0[0] ^= 1;
     let mut signed = SignedEntry::unsigned(body.encode().unwrap());
     signed.sign("seller", &example.keys.seller);
     entry.entry = signed;
-    bundle.entries[4] = serde_bytes::ByteBuf::from(entry.to_bytes().unwrap());
+    bundle.set_entries(&entries).unwrap();
     let second = dir.join("second.bundle");
     std::fs::write(&second, bundle.to_bytes().unwrap()).unwrap();
     let proof = dir.join("proof.cbor");

@@ -200,7 +200,7 @@ fn write_example(output: &Path, trust_out: &Path) -> anyhow::Result<Verdict> {
     eprintln!(
         "wrote {} ({} entries, {} bytes) and {}",
         output.display(),
-        example.bundle.entries.len(),
+        example.bundle.entry_lengths.len(),
         example.bytes.len(),
         trust_out.display()
     );

@@ -434,7 +434,7 @@ pub fn assemble<S: HashStore>(
             leaf_index: *leaf,
             proof,
         };
-        entries.push(serde_bytes::ByteBuf::from(bundled.to_bytes()?));
+        entries.push(bundled.to_bytes()?);
     }
     let last = parts
         .entries
@@ -460,16 +460,19 @@ pub fn assemble<S: HashStore>(
             })
         })
         .collect::<Result<Vec<_>, BuildError>>()?;
-    Ok(Bundle {
+    let mut bundle = Bundle {
         v: VERSION,
         sources: parts.sources.clone(),
         ir: parts.ir.clone(),
         contract: parts.contract.clone(),
-        entries,
+        entries: Vec::new(),
         head,
         checkpoint: checkpoint_note.to_string(),
         consistency,
-    })
+        entry_lengths: Vec::new(),
+    };
+    bundle.set_entry_bytes(&entries)?;
+    Ok(bundle)
 }
 
 /// The keys of the example order.

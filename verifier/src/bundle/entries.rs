@@ -105,11 +105,7 @@ pub(crate) struct Findings {
 }
 
 /// Runs the per-entry work on `threads` threads.
-pub(crate) fn check_entries(
-    raw: &[serde_bytes::ByteBuf],
-    context: &Context<'_>,
-    threads: usize,
-) -> Findings {
+pub(crate) fn check_entries(raw: &[&[u8]], context: &Context<'_>, threads: usize) -> Findings {
     let chunk_count = raw.len().div_ceil(CHUNK_ENTRIES);
     let chunks: Vec<OnceLock<ChunkOutput>> = (0..chunk_count).map(|_| OnceLock::new()).collect();
     let next = AtomicUsize::new(0);
@@ -210,11 +206,7 @@ fn all_excluded(entries: &[Decoded], (size, root): (u64, merkle::Hash)) -> bool 
 }
 
 /// Decodes a chunk, then checks its signatures and inclusion proofs.
-fn process_chunk(
-    raw: &[serde_bytes::ByteBuf],
-    offset: usize,
-    context: &Context<'_>,
-) -> ChunkOutput {
+fn process_chunk(raw: &[&[u8]], offset: usize, context: &Context<'_>) -> ChunkOutput {
     let mut entries = Vec::with_capacity(raw.len());
     for (i, bytes) in raw.iter().enumerate() {
         match decode_entry(bytes) {

@@ -114,15 +114,12 @@ pub fn find_in_bundles(
         return Err(EquivocationError::WrongOrder);
     }
     let entries = |bundle: &super::Bundle| -> Result<Vec<SignedEntry>, EquivocationError> {
-        bundle
-            .entries
-            .iter()
-            .map(|bytes| {
-                super::BundleEntry::from_bytes(bytes)
-                    .map(|entry| entry.entry)
-                    .map_err(EquivocationError::Decode)
-            })
-            .collect()
+        Ok(bundle
+            .decoded_entries()
+            .map_err(EquivocationError::Decode)?
+            .into_iter()
+            .map(|entry| entry.entry)
+            .collect())
     };
     let (left, right) = (entries(first)?, entries(second)?);
     for a in &left {

@@ -125,6 +125,8 @@ pub enum DecodeError {
     Checkpoint(NoteError),
     #[error("the bundle has no entries")]
     NoEntries,
+    #[error("the entry lengths do not add up to the entry bytes")]
+    EntryLengths,
 }
 
 /// Step 2: the sources do not compile to what the contract names.

@@ -1,9 +1,10 @@
 //! The bundle: everything a customer needs to verify one order's history, in one canonical CBOR
 //! object.
 //!
-//! Entries are nested as byte strings ([`Bundle::entries`]), each the canonical encoding of a
-//! [`BundleEntry`], so the outer object decodes quickly whatever the history's length and the
-//! entries can be decoded in parallel.
+//! Entries travel as one byte string ([`Bundle::entries`]): the canonical encodings of the
+//! [`BundleEntry`] items one after the other (a CBOR sequence, RFC 8742), with each one's length
+//! in [`Bundle::entry_lengths`]. The outer object then decodes in one copy whatever the history's
+//! length, and the entries are cut apart without parsing and decoded in parallel.
 
 use serde::{Deserialize, Serialize};
 
@@ -23,8 +24,10 @@ pub struct Bundle {
     pub ir: Vec<ClauseIrBytes>,
     /// The exporting party's statement of the order's latest entry.
     pub head: SignedHead,
-    /// Each entry of the order, from the genesis: the canonical bytes of a [`BundleEntry`].
-    pub entries: Vec<serde_bytes::ByteBuf>,
+    /// Every entry of the order from the genesis, each the canonical bytes of a [`BundleEntry`],
+    /// concatenated.
+    #[serde(with = "serde_bytes")]
+    pub entries: Vec<u8>,
     /// The clause sources the contract binds: vocabulary and clause files, in compile order.
     /// Their hash is the contract's `sources`.
     pub sources: Vec<Source>,
@@ -35,6 +38,8 @@ pub struct Bundle {
     /// Consistency proofs from earlier sizes of the log to the checkpoint's size, for verifiers
     /// that remember an earlier checkpoint.
     pub consistency: Vec<ConsistencyProof>,
+    /// The length in bytes of each entry in [`Bundle::entries`].
+    pub entry_lengths: Vec<u32>,
 }
 
 impl Versioned for Bundle {
@@ -52,6 +57,62 @@ impl Bundle {
     /// Strict decode of the outer object (the entries stay encoded).
     pub fn from_bytes(bytes: &[u8]) -> Result<Bundle, ModelError> {
         decode(bytes)
+    }
+
+    /// Each entry's bytes, cut out of [`Bundle::entries`] by [`Bundle::entry_lengths`]; `None`
+    /// if the lengths do not add up to exactly the bytes there are.
+    pub fn entry_bytes(&self) -> Option<Vec<&[u8]>> {
+        let mut slices = Vec::with_capacity(self.entry_lengths.len());
+        let mut rest = self.entries.as_slice();
+        for length in &self.entry_lengths {
+            let length = usize::try_from(*length).ok()?;
+            if length > rest.len() {
+                return None;
+            }
+            let (entry, tail) = rest.split_at(length);
+            slices.push(entry);
+            rest = tail;
+        }
+        rest.is_empty().then_some(slices)
+    }
+
+    /// Replaces the entries with these encoded ones.
+    pub fn set_entry_bytes<B: AsRef<[u8]>>(&mut self, entries: &[B]) -> Result<(), ModelError> {
+        self.entries.clear();
+        self.entry_lengths.clear();
+        for entry in entries {
+            let entry = entry.as_ref();
+            let length = u32::try_from(entry.len()).map_err(|_| ModelError::Canonical {
+                what: "bundle entry",
+                source: pactum_canonical::CanonicalError::TooLarge(entry.len()),
+            })?;
+            self.entries.extend_from_slice(entry);
+            self.entry_lengths.push(length);
+        }
+        Ok(())
+    }
+
+    /// The decoded entries (for tools and tests; verification decodes them in parallel).
+    pub fn decoded_entries(&self) -> Result<Vec<BundleEntry>, ModelError> {
+        self.entry_bytes()
+            .ok_or(ModelError::Canonical {
+                what: "bundle entries",
+                source: pactum_canonical::CanonicalError::Shape(
+                    "entry lengths do not match the entry bytes".into(),
+                ),
+            })?
+            .into_iter()
+            .map(BundleEntry::from_bytes)
+            .collect()
+    }
+
+    /// Replaces the entries with these.
+    pub fn set_entries(&mut self, entries: &[BundleEntry]) -> Result<(), ModelError> {
+        let encoded = entries
+            .iter()
+            .map(BundleEntry::to_bytes)
+            .collect::<Result<Vec<_>, _>>()?;
+        self.set_entry_bytes(&encoded)
     }
 }
 

@@ -119,7 +119,8 @@ pub fn verify_bundle(
     let bundle = Bundle::from_bytes(bytes).map_err(DecodeError::Bundle)?;
     let contract = bundle.contract.contract().map_err(DecodeError::Contract)?;
     let order = bundle.contract.order_id();
-    if bundle.entries.is_empty() {
+    let raw_entries = bundle.entry_bytes().ok_or(DecodeError::EntryLengths)?;
+    if raw_entries.is_empty() {
         return Err(DecodeError::NoEntries.into());
     }
     let head = bundle.head.head().map_err(DecodeError::Head)?;
@@ -146,7 +147,7 @@ pub fn verify_bundle(
         order,
         tree: (checkpoint.size(), *checkpoint.root()),
     };
-    let findings = check_entries(&bundle.entries, &context, threads);
+    let findings = check_entries(&raw_entries, &context, threads);
     lap(4);
     if let Some(error) = findings.decode {
         return Err(error);
