@@ -55,6 +55,33 @@ impl CheckpointState {
     }
 }
 
+impl CheckpointState {
+    /// After a restart: the log must still have the root this node signed for its latest
+    /// checkpoint (it only ever grows, and a crash never leaves half an entry in it).
+    pub(crate) fn check_against(&self, log: &crate::log_store::NodeLog) -> Result<(), EngineError> {
+        let Some((size, text)) = &self.latest else {
+            return Ok(());
+        };
+        let corrupt =
+            |message: String| EngineError::Log(crate::log_store::LogError::Corrupt(message));
+        let note = SignedNote::parse(text).map_err(|e| corrupt(e.to_string()))?;
+        let checkpoint = Checkpoint::parse(note.text()).map_err(|e| corrupt(e.to_string()))?;
+        if checkpoint.size() != *size {
+            return Err(corrupt(format!(
+                "checkpoint stored under size {size} says {}",
+                checkpoint.size()
+            )));
+        }
+        let root = log.root_at(*size)?;
+        if &root != checkpoint.root() {
+            return Err(corrupt(format!(
+                "the log's root at {size} does not match the last checkpoint this node signed"
+            )));
+        }
+        Ok(())
+    }
+}
+
 fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -176,6 +176,7 @@ impl Engine {
         let reader = log.reader();
         metrics.log_size.set(log.size() as i64);
         let checkpoint_state = checkpoints::CheckpointState::load(&store, log.size())?;
+        checkpoint_state.check_against(&log)?;
         let inner = Arc::new(Inner {
             public: config.key.public_key(),
             config,
