@@ -234,19 +234,10 @@ fn process_chunk(raw: &[&[u8]], offset: usize, context: &Context<'_>) -> ChunkOu
         };
     }
     let (signature, signatures) = chunk_signatures(&entries, offset, context.contract);
-    let (size, root) = context.tree;
-    let mut path: Vec<merkle::Hash> = Vec::new();
+    let mut memo = InclusionMemo::new(context.tree);
     let mut inclusion = None;
     for (i, entry) in entries.iter().enumerate() {
-        path.clear();
-        path.extend(entry.proof.iter().map(|digest| digest.0));
-        if let Err(error) = merkle::verify_inclusion(
-            &entry_leaf(&entry.hash),
-            entry.leaf_index,
-            size,
-            &path,
-            &root,
-        ) {
+        if let Err(error) = memo.verify(&entry_leaf(&entry.hash), entry.leaf_index, &entry.proof) {
             inclusion = Some(((offset + i) as u64, error));
             break;
         }
@@ -256,6 +247,88 @@ fn process_chunk(raw: &[&[u8]], offset: usize, context: &Context<'_>) -> ChunkOu
         signature,
         inclusion,
         signatures,
+    }
+}
+
+/// RFC 9162 inclusion verification (the algorithm of [`merkle::verify_inclusion`]) for many
+/// leaves of one tree, remembering the interior nodes already proved.
+///
+/// Proofs of nearby leaves share their upper part. Once a proof reaches a node (level, index)
+/// that an earlier proof reached with the same hash, and its remaining elements equal that
+/// earlier proof's remaining elements, the rest of the computation is the earlier one's, which
+/// ended at the root: the leaf is included. The verdict is always that of
+/// `merkle::verify_inclusion` (audit paths are unique, so a correct proof's suffix is the earlier
+/// one); only the hashing is saved.
+struct InclusionMemo<'p> {
+    size: u64,
+    root: merkle::Hash,
+    /// (level, node index) → (hash, the proof elements above it).
+    nodes: std::collections::HashMap<(u32, u64), (merkle::Hash, &'p [Digest])>,
+}
+
+impl<'p> InclusionMemo<'p> {
+    fn new((size, root): (u64, merkle::Hash)) -> Self {
+        InclusionMemo {
+            size,
+            root,
+            nodes: std::collections::HashMap::new(),
+        }
+    }
+
+    fn verify(
+        &mut self,
+        leaf_hash: &merkle::Hash,
+        index: u64,
+        proof: &'p [Digest],
+    ) -> Result<(), ProofError> {
+        if index >= self.size {
+            return Err(ProofError::IndexOutOfRange {
+                index,
+                size: self.size,
+            });
+        }
+        let mut node = index;
+        let mut last = self.size - 1;
+        let mut level = 0u32;
+        let mut hash = *leaf_hash;
+        let mut reached: Vec<((u32, u64), merkle::Hash, usize)> = Vec::with_capacity(proof.len());
+        for (step, sibling) in proof.iter().enumerate() {
+            if last == 0 {
+                return Err(ProofError::WrongLength);
+            }
+            if node & 1 == 1 || node == last {
+                hash = merkle::node_hash(&sibling.0, &hash);
+                if node & 1 == 0 {
+                    while node & 1 == 0 && node != 0 {
+                        node >>= 1;
+                        last >>= 1;
+                        level += 1;
+                    }
+                }
+            } else {
+                hash = merkle::node_hash(&hash, &sibling.0);
+            }
+            node >>= 1;
+            last >>= 1;
+            level += 1;
+            let rest = &proof[step + 1..];
+            if let Some((known, known_rest)) = self.nodes.get(&(level, node)) {
+                if *known == hash && *known_rest == rest {
+                    return Ok(());
+                }
+            }
+            reached.push(((level, node), hash, step + 1));
+        }
+        if last != 0 {
+            return Err(ProofError::WrongLength);
+        }
+        if hash != self.root {
+            return Err(ProofError::RootMismatch);
+        }
+        for (key, hash, rest) in reached {
+            self.nodes.insert(key, (hash, &proof[rest..]));
+        }
+        Ok(())
     }
 }
 
@@ -633,4 +706,58 @@ fn mismatch(recorded: &EntryBody, replayed: &EntryBody) -> ReplayError {
         };
     }
     ReplayError::Body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::merkle::{MemoryStore, MerkleLog};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The memo's verdict is always `merkle::verify_inclusion`'s, on valid and mutated
+        /// proofs alike.
+        #[test]
+        fn inclusion_memo_agrees_with_the_reference(
+            size in 1u64..200,
+            picks in proptest::collection::vec((any::<proptest::sample::Index>(), 0u8..4, any::<proptest::sample::Index>()), 1..40),
+        ) {
+            let mut log = MerkleLog::new(MemoryStore::new());
+            for i in 0..size {
+                log.append(&i.to_be_bytes()).unwrap();
+            }
+            let root = log.root().unwrap();
+            let proofs: Vec<(u64, Vec<Digest>)> = picks
+                .iter()
+                .map(|(leaf, mutation, at)| {
+                    let index = leaf.index(size as usize) as u64;
+                    let mut proof: Vec<Digest> = log
+                        .inclusion_proof(index, size)
+                        .unwrap()
+                        .into_iter()
+                        .map(Digest)
+                        .collect();
+                    match mutation {
+                        1 if !proof.is_empty() => {
+                            let at = at.index(proof.len());
+                            proof[at].0[3] ^= 1;
+                        }
+                        2 => proof.push(Digest([7; 32])),
+                        3 if !proof.is_empty() => {
+                            proof.pop();
+                        }
+                        _ => {}
+                    }
+                    (index, proof)
+                })
+                .collect();
+            let mut memo = InclusionMemo::new((size, root));
+            for (index, proof) in &proofs {
+                let leaf = merkle::leaf_hash(&index.to_be_bytes());
+                let path: Vec<merkle::Hash> = proof.iter().map(|digest| digest.0).collect();
+                let expected = merkle::verify_inclusion(&leaf, *index, size, &path, &root);
+                prop_assert_eq!(memo.verify(&leaf, *index, proof), expected);
+            }
+        }
+    }
 }
