@@ -56,8 +56,9 @@ fn the_demo_runs_over_three_nodes_and_its_bundle_verifies() {
     // The same bytes, decoded, carry the breaker trip and the review.
     let bundle = verifier::bundle::Bundle::from_bytes(&report.bundle).unwrap();
     let steps: Vec<Step> = bundle
-        .entries
-        .iter()
+        .entry_bytes()
+        .unwrap()
+        .into_iter()
         .map(|bytes| {
             verifier::bundle::BundleEntry::from_bytes(bytes)
                 .unwrap()
@@ -489,6 +490,10 @@ fn garbage_peer_messages_change_nothing() {
             Request::ProposeEntry {
                 entry: entry.clone(),
                 genesis: None,
+                previous: Some(entry.clone()),
+            },
+            Request::Commits {
+                entries: vec![entry.clone()],
             },
             Request::Commit {
                 entry: entry.clone(),
@@ -497,6 +502,7 @@ fn garbage_peer_messages_change_nothing() {
             Request::ProposeEntry {
                 entry: verifier::model::SignedEntry::unsigned(vec![1, 2, 3]),
                 genesis: None,
+                previous: None,
             },
             Request::FetchEntries {
                 order: order_id,

@@ -110,6 +110,8 @@ pub(crate) struct Slot {
     pub head: HeadRecord,
     /// The entry this node cosigned and waits to see committed.
     pub pending: Option<Sealed>,
+    /// The head entry with every signature (sent along with the next proposal).
+    pub last: Option<SignedEntry>,
 }
 
 /// A review decision collecting signatures at the sequencer.
@@ -136,6 +138,8 @@ pub(crate) struct Inner {
     pub checkpoints: Mutex<checkpoints::CheckpointState>,
     /// Held while an order is being started (genesis committed), so it starts once.
     pub starting: Mutex<()>,
+    /// Per party key: the queue of committed entries its node has yet to be told about.
+    pub announcers: StdMutex<HashMap<PublicKey, mpsc::UnboundedSender<SignedEntry>>>,
     /// Recent refusals of proposals (determinism faults first of all), newest last.
     pub faults: StdMutex<Vec<records::FaultRecord>>,
 }
@@ -192,6 +196,7 @@ impl Engine {
             programs: StdMutex::new(HashMap::new()),
             checkpoints: Mutex::new(checkpoint_state),
             starting: Mutex::new(()),
+            announcers: StdMutex::new(HashMap::new()),
             faults: StdMutex::new(Vec::new()),
         });
         inner.load()?;
@@ -350,6 +355,7 @@ impl Inner {
             .map_err(|error| fail(error.to_string()))?;
         let (mut core, genesis) = OrderCore::genesis(machine).map_err(|e| fail(e.to_string()))?;
         let mut head: Option<HeadRecord> = None;
+        let mut last = None;
         let mut seen = std::collections::HashSet::new();
         for item in self.store.scan_prefix(ENTRIES, order.as_bytes()) {
             let (_, bytes) = item.map_err(RecordError::from)?;
@@ -380,6 +386,7 @@ impl Inner {
                 entry: stored.entry.hash(),
                 leaf: stored.leaf,
             });
+            last = Some(stored.entry);
         }
         let head = head.ok_or_else(|| fail("no genesis entry".into()))?;
         let stored_head: Option<HeadRecord> =
@@ -394,6 +401,7 @@ impl Inner {
             record,
             head,
             pending: None,
+            last,
         })
     }
 
@@ -406,6 +414,21 @@ impl Inner {
         sealed: Sealed,
         genesis: bool,
     ) -> Result<(), crate::api::ApiError> {
+        let pending = self.commit_start(slot, entry, sealed, genesis).await?;
+        self.commit_finish(pending).await
+    }
+
+    /// The first half of [`Inner::commit`]: appends the leaf, queues the batch (in log order)
+    /// and advances `slot`. The entry is durable once [`Inner::commit_finish`] returns.
+    /// Cosigners use the halves to release the order before the flush: the sequencer already
+    /// holds the entry durably, and a cosigner that crashes before its flush catches up.
+    pub(crate) async fn commit_start(
+        &self,
+        slot: &mut Slot,
+        entry: SignedEntry,
+        sealed: Sealed,
+        genesis: bool,
+    ) -> Result<PendingCommit, crate::api::ApiError> {
         use crate::api::ApiError;
         use crate::durable::WriteBatch;
         let order = slot.core.order();
@@ -430,7 +453,10 @@ impl Inner {
                 .append(&[verifier::bundle::format::entry_leaf(&hash)], &mut batch)
                 .map_err(|e| internal(e.to_string()))?
                 .start;
-            let record = EntryRecord { entry, leaf };
+            let record = EntryRecord {
+                entry: entry.clone(),
+                leaf,
+            };
             batch.put(
                 ENTRIES,
                 entry_key(&order, seq),
@@ -453,15 +479,11 @@ impl Inner {
                 .map_err(|e| ApiError::unavailable("store_failed", e.to_string()))?;
             (ack, leaf, log.size())
         };
-        ack.wait()
-            .await
-            .map_err(|e| ApiError::unavailable("store_failed", e.to_string()))?;
-        {
-            let mut log = self.log.lock().await;
-            log.acknowledged(size)
-                .map_err(|e| internal(e.to_string()))?;
-            self.metrics.log_size.set(log.durable_size() as i64);
-        }
+        let tripped = matches!(
+            &sealed.body.step,
+            verifier::model::Step::Event(step)
+                if matches!(step.outcome, verifier::model::Outcome::BreakerTripped { .. })
+        );
         slot.core.advance(sealed.state);
         slot.head = HeadRecord {
             seq,
@@ -469,17 +491,41 @@ impl Inner {
             leaf,
         };
         slot.pending = None;
+        slot.last = Some(entry);
+        Ok(PendingCommit { ack, size, tripped })
+    }
+
+    /// Waits until a started commit is durable.
+    pub(crate) async fn commit_finish(
+        &self,
+        pending: PendingCommit,
+    ) -> Result<(), crate::api::ApiError> {
+        use crate::api::ApiError;
+        pending
+            .ack
+            .wait()
+            .await
+            .map_err(|e| ApiError::unavailable("store_failed", e.to_string()))?;
+        {
+            let mut log = self.log.lock().await;
+            log.acknowledged(pending.size)
+                .map_err(|e| ApiError::internal(e.to_string()))?;
+            self.metrics.log_size.set(log.durable_size() as i64);
+        }
         self.metrics.entries_committed.inc();
-        if let verifier::model::Step::Event(step) = &sealed.body.step {
-            if matches!(
-                step.outcome,
-                verifier::model::Outcome::BreakerTripped { .. }
-            ) {
-                self.metrics.breaker_trips.inc();
-            }
+        if pending.tripped {
+            self.metrics.breaker_trips.inc();
         }
         Ok(())
     }
+}
+
+/// A commit queued to the store, not yet known durable.
+pub(crate) struct PendingCommit {
+    ack: crate::durable::Ack,
+    /// The log's size once this entry's batch is durable.
+    size: u64,
+    tripped: bool,
 }
 
 /// Periodically catches up every order from its sequencer, until the engine is dropped.

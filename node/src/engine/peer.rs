@@ -77,11 +77,16 @@ impl Inner {
                     Err(error) => api_refusal(error),
                 }
             }
-            Request::ProposeEntry { entry, genesis } => match genesis {
+            Request::ProposeEntry {
+                entry,
+                genesis,
+                previous,
+            } => match genesis {
                 Some(parts) => self.on_genesis_proposal(peer, entry, parts).await,
-                None => self.on_entry_proposal(peer, entry).await,
+                None => self.on_entry_proposal(peer, entry, previous).await,
             },
             Request::Commit { entry, genesis } => self.on_commit(peer, entry, genesis).await,
+            Request::Commits { entries } => self.on_commits(peer, entries).await,
             Request::ForwardEvent { event } => {
                 let Ok(body) = event.event() else {
                     return Response::refused("invalid_event", "the event does not decode");
@@ -329,7 +334,12 @@ impl Inner {
         }
     }
 
-    async fn on_entry_proposal(self: &Arc<Self>, peer: PeerId, entry: SignedEntry) -> Response {
+    async fn on_entry_proposal(
+        self: &Arc<Self>,
+        peer: PeerId,
+        entry: SignedEntry,
+        previous: Option<SignedEntry>,
+    ) -> Response {
         let body: EntryBody = match entry.entry() {
             Ok(body) => body,
             Err(error) => return Response::refused("malformed_entry", error.to_string()),
@@ -353,7 +363,19 @@ impl Inner {
                 "only the order's sequencer proposes entries",
             );
         }
-        let behind = slot.lock().await.head.seq.saturating_add(1) < body.seq;
+        let mut behind = slot.lock().await.head.seq.saturating_add(1) < body.seq;
+        if behind {
+            // Usually just the previous entry, whose announcement is still on its way.
+            if let Some(previous) = previous {
+                let mut slot = slot.lock().await;
+                if slot.head.seq.saturating_add(2) == body.seq {
+                    if let Err(error) = self.apply_committed(&mut slot, previous).await {
+                        return api_refusal(error);
+                    }
+                }
+                behind = slot.head.seq.saturating_add(1) < body.seq;
+            }
+        }
         if behind {
             // This node missed entries (it was offline): catch up before judging.
             if let Err(error) = self.catch_up(order).await {
@@ -439,6 +461,46 @@ impl Inner {
         }
     }
 
+    /// A batch of announced entries: each order's entries are applied in order, orders in
+    /// parallel. Answers once all are handled; the first refusal is reported.
+    async fn on_commits(self: &Arc<Self>, peer: PeerId, entries: Vec<SignedEntry>) -> Response {
+        if entries.len() > MAX_FETCH as usize {
+            return Response::refused("too_many", "too many entries in one announcement");
+        }
+        let mut by_order: std::collections::BTreeMap<OrderId, Vec<SignedEntry>> =
+            std::collections::BTreeMap::new();
+        for entry in entries {
+            match entry.entry() {
+                Ok(body) => by_order.entry(body.order).or_default().push(entry),
+                Err(error) => return Response::refused("malformed_entry", error.to_string()),
+            }
+        }
+        let tasks: Vec<_> = by_order
+            .into_values()
+            .map(|entries| {
+                let inner = self.clone();
+                tokio::spawn(async move {
+                    for entry in entries {
+                        let response = inner.on_commit(peer, entry, None).await;
+                        if matches!(response, Response::Refused { .. }) {
+                            return response;
+                        }
+                    }
+                    Response::Ack
+                })
+            })
+            .collect();
+        let mut answer = Response::Ack;
+        for task in tasks {
+            match task.await {
+                Ok(Response::Ack) => {}
+                Ok(refused) => answer = refused,
+                Err(_) => answer = Response::refused("internal", "a commit task failed"),
+            }
+        }
+        answer
+    }
+
     /// Applies an entry committed by the sequencer (every party's signature), if it is this
     /// node's next entry; older entries are ignored.
     pub(crate) async fn apply_committed(
@@ -474,8 +536,15 @@ impl Inner {
                 }
             }
         };
-        self.commit(slot, entry, sealed, false).await?;
-        self.after_commit();
+        // Release the order before the flush; the sequencer holds the entry durably already.
+        let pending = self.commit_start(slot, entry, sealed, false).await?;
+        let inner = self.clone();
+        tokio::spawn(async move {
+            match inner.commit_finish(pending).await {
+                Ok(()) => inner.after_commit(),
+                Err(error) => tracing::error!(%error, "a cosigned entry could not be stored"),
+            }
+        });
         Ok(())
     }
 
@@ -549,6 +618,7 @@ impl Inner {
                 leaf: 0,
             },
             pending: None,
+            last: None,
         };
         self.commit(&mut slot, entry, sealed, true).await?;
         self.insert_slot(order, slot);

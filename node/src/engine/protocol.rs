@@ -29,12 +29,18 @@ pub enum Request {
     ProposeEntry {
         entry: SignedEntry,
         genesis: Option<GenesisParts>,
+        /// The order's previous entry with every signature, so a cosigner that has not yet
+        /// seen its announcement need not fetch it.
+        previous: Option<SignedEntry>,
     },
     /// An entry with every party's signature was committed by the sequencer.
     Commit {
         entry: SignedEntry,
         genesis: Option<GenesisParts>,
     },
+    /// Entries with every party's signature committed by the sequencer, possibly of several
+    /// orders, in commit order (batched while the previous batch was in flight).
+    Commits { entries: Vec<SignedEntry> },
     /// A fact for the order, forwarded to its sequencer.
     ForwardEvent { event: SignedEvent },
     /// A party's signature on a review decision (the review's canonical bytes), sent to the

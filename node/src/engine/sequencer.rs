@@ -19,6 +19,9 @@ use super::{
 };
 use crate::{api::ApiError, durable::WriteBatch};
 
+/// Most entries announced in one request.
+const ANNOUNCE_BATCH: usize = 512;
+
 /// What a committed entry is, for the API.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Committed {
@@ -82,10 +85,12 @@ impl Inner {
             .filter(|(role, _)| **role != me)
             .map(|(role, key)| (role.clone(), *key))
             .collect();
+        let previous = slot.last.clone();
         let answers = join_all(others.iter().map(|(role, key)| {
             let request = Request::ProposeEntry {
                 entry: entry.clone(),
                 genesis: genesis.clone(),
+                previous: previous.clone(),
             };
             async move { (role, key, self.request(key, request).await) }
         }))
@@ -125,24 +130,63 @@ impl Inner {
             .commit_latency
             .observe(started.elapsed().as_secs_f64());
         // Announce; a party that misses it catches up from its head.
-        let inner = self.clone();
-        let announce = !self.config.hooks.drop_announcements;
-        tokio::spawn(async move {
-            if !announce {
+        if !self.config.hooks.drop_announcements {
+            for (_, key) in &others {
+                match &genesis {
+                    Some(parts) => {
+                        let inner = self.clone();
+                        let (key, request) = (
+                            *key,
+                            Request::Commit {
+                                entry: entry.clone(),
+                                genesis: Some(parts.clone()),
+                            },
+                        );
+                        tokio::spawn(async move {
+                            if let Err(error) = inner.request(&key, request).await {
+                                tracing::debug!(%error, "genesis announcement not delivered");
+                            }
+                        });
+                    }
+                    None => self.announce(key, entry.clone()),
+                }
+            }
+        }
+        self.after_commit();
+        Ok(Committed { seq, entry: hash })
+    }
+
+    /// Queues `entry` for the node of `key`. One task per peer sends whatever accumulated while
+    /// its previous batch was in flight, so announcements cost one request per batch.
+    fn announce(self: &Arc<Self>, key: &PublicKey, entry: verifier::model::SignedEntry) {
+        let Ok(mut announcers) = self.announcers.lock() else {
+            return;
+        };
+        if let Some(queue) = announcers.get(key) {
+            if queue.send(entry.clone()).is_ok() {
                 return;
             }
-            for (role, key) in others {
-                let request = Request::Commit {
-                    entry: entry.clone(),
-                    genesis: genesis.clone(),
-                };
-                if let Err(error) = inner.request(&key, request).await {
-                    tracing::debug!(%role, %error, "commit announcement not delivered");
+        }
+        let (queue, mut pending) = tokio::sync::mpsc::unbounded_channel();
+        let _ = queue.send(entry);
+        announcers.insert(*key, queue);
+        let inner = Arc::downgrade(self);
+        let key = *key;
+        tokio::spawn(async move {
+            while let Some(first) = pending.recv().await {
+                let mut entries = vec![first];
+                while entries.len() < ANNOUNCE_BATCH {
+                    match pending.try_recv() {
+                        Ok(entry) => entries.push(entry),
+                        Err(_) => break,
+                    }
+                }
+                let Some(inner) = inner.upgrade() else { return };
+                if let Err(error) = inner.request(&key, Request::Commits { entries }).await {
+                    tracing::debug!(%error, "commit announcements not delivered");
                 }
             }
         });
-        self.after_commit();
-        Ok(Committed { seq, entry: hash })
     }
 
     /// A signed event for `order`: applied here if this node sequences the order, otherwise
@@ -321,6 +365,7 @@ impl Inner {
                 leaf: 0,
             },
             pending: None,
+            last: None,
         };
         let genesis = GenesisParts {
             contract: record.contract,
