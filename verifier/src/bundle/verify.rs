@@ -1,13 +1,13 @@
-//! `verify_bundle`: the eight numbered steps, structure before cryptography, each failing with
-//! its own [`VerifyError`] variant naming the entry.
+//! `verify_bundle`: the eight numbered steps, each failing with its own [`VerifyError`] variant
+//! naming the entry.
 //!
 //! 1. strict decode of the bundle, contract, every entry, event and review, head, checkpoint;
 //! 2. the sources hash to the contract's `sources`, compile, and give the contract's clause ids
 //!    (and the bundle's IR);
 //! 3. every party signed the contract, with the keys the trust policy pins;
 //! 4. per entry: order, sequence (reorder, gap, duplicate, equivocation), hash chain, genesis
-//!    position, attester authority, signer sets, the head (truncation); then every signature
-//!    (parties, attesters, reviews) in batches on all cores;
+//!    position, attester authority, signer sets, then the head (truncation) — structure — and
+//!    every signature (parties, attesters, reviews) in batches;
 //! 5. replay from genesis: every recorded body must equal the replayed one (equal decoded values
 //!    of strictly decoded bytes are equal bytes), state hashes included;
 //! 6. the breaker: a mismatch where replay held an amendment that history applied is reported
@@ -15,6 +15,11 @@
 //! 7. the checkpoint's signature and cosignatures against the trust policy, then the inclusion
 //!    of every entry;
 //! 8. with a state directory, consistency with the last checkpoint seen for the origin.
+//!
+//! The per-entry parts of steps 1, 4, 5, 6 and 7 run together on every core (see
+//! `entries`), but the verdict is the one the steps would give one after the other: the
+//! failure reported is the first by step (structure before signatures within step 4), then by
+//! entry.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
