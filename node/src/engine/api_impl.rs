@@ -61,12 +61,32 @@ impl Inner {
 
     async fn committed_view(self: &Arc<Self>, order: OrderId, seq: u64, entry: Digest) -> Value {
         self.ensure_local(order, seq).await;
+        // A cosigner's store may still be flushing the entry; its head is in memory.
+        let view = match self.stored_entry_view(&order, seq) {
+            Some(view) => Some(view),
+            None => match self.slot(&order) {
+                Some(slot) => {
+                    let slot = slot.lock().await;
+                    match (&slot.last, slot.head.seq == seq) {
+                        (Some(last), true) => last.entry().ok().map(|body| {
+                            let record = EntryRecord {
+                                entry: last.clone(),
+                                leaf: slot.head.leaf,
+                            };
+                            entry_view(&record, &body)
+                        }),
+                        _ => None,
+                    }
+                }
+                None => None,
+            },
+        };
         json!({
             "order": order.to_string(),
             "seq": seq,
             "entry_hash": entry.to_string(),
             "committed": true,
-            "entry": self.stored_entry_view(&order, seq),
+            "entry": view,
         })
     }
 }

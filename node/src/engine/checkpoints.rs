@@ -21,7 +21,6 @@ use verifier::{
 };
 
 use super::{
-    peer_of,
     protocol::{Request, Response},
     records::{self, WitnessedRecord, CHECKPOINTS, WITNESSED},
     EngineError, Inner,
@@ -237,7 +236,7 @@ impl Inner {
     async fn key_of_peer(&self, peer: PeerId) -> Option<PublicKey> {
         let mut keys: BTreeSet<PublicKey> = self.config.peers.iter().map(|(_, key)| *key).collect();
         keys.extend(self.known_parties().await.into_values());
-        keys.into_iter().find(|key| peer_of(key) == Some(peer))
+        keys.into_iter().find(|key| self.peer_id(key) == Some(peer))
     }
 
     /// Cosigns a peer's checkpoint after checking its signature and that its log only grew

@@ -29,6 +29,13 @@ impl Inner {
             let slot = slot.lock().await;
             (slot.record.clone(), slot.core.contract().clone(), slot.head)
         };
+        // A cosigner may still be flushing its latest entries: export what is durable.
+        for _ in 0..500 {
+            if self.log.lock().await.durable_size() > head.leaf {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
         let mut entries = Vec::new();
         let mut leaves = Vec::new();
         for item in self

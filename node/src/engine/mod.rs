@@ -108,8 +108,9 @@ pub(crate) struct Slot {
     pub core: OrderCore,
     pub record: OrderRecord,
     pub head: HeadRecord,
-    /// The entry this node cosigned and waits to see committed.
-    pub pending: Option<Sealed>,
+    /// The entry this node cosigned and waits to see committed, with the sequencer's
+    /// signature it verified and its own.
+    pub pending: Option<(Sealed, verifier::sign::Signature, verifier::sign::Signature)>,
     /// The head entry with every signature (sent along with the next proposal).
     pub last: Option<SignedEntry>,
 }
@@ -138,6 +139,8 @@ pub(crate) struct Inner {
     pub checkpoints: Mutex<checkpoints::CheckpointState>,
     /// Held while an order is being started (genesis committed), so it starts once.
     pub starting: Mutex<()>,
+    /// Peer ids of party keys (deriving one decompresses a curve point).
+    pub peer_ids: StdMutex<HashMap<PublicKey, PeerId>>,
     /// Per party key: the queue of committed entries its node has yet to be told about.
     pub announcers: StdMutex<HashMap<PublicKey, mpsc::UnboundedSender<SignedEntry>>>,
     /// Recent refusals of proposals (determinism faults first of all), newest last.
@@ -197,6 +200,7 @@ impl Engine {
             checkpoints: Mutex::new(checkpoint_state),
             starting: Mutex::new(()),
             announcers: StdMutex::new(HashMap::new()),
+            peer_ids: StdMutex::new(HashMap::new()),
             faults: StdMutex::new(Vec::new()),
         });
         inner.load()?;
@@ -287,14 +291,27 @@ impl Inner {
             .map(|(role, _)| role.clone())
     }
 
+    /// The peer id of the node of the party with `key` (cached).
+    pub(crate) fn peer_id(&self, key: &PublicKey) -> Option<PeerId> {
+        if let Some(peer) = self.peer_ids.lock().ok()?.get(key) {
+            return Some(*peer);
+        }
+        let peer = peer_of(key)?;
+        if let Ok(mut cache) = self.peer_ids.lock() {
+            cache.insert(*key, peer);
+        }
+        Some(peer)
+    }
+
     /// Sends `request` to the node of the party with `key`.
     pub(crate) async fn request(
         &self,
         key: &PublicKey,
         request: Request,
     ) -> Result<Response, crate::net::NetError> {
-        let peer = peer_id_for(key.to_bytes())
-            .map_err(|error| crate::net::NetError::Transport(error.to_string()))?;
+        let peer = self.peer_id(key).ok_or_else(|| {
+            crate::net::NetError::Transport(format!("{key} is not a valid peer key"))
+        })?;
         // A connection that could not be made (the peer is starting, a stale address) is worth
         // two more tries; refusals and timeouts are answers.
         let mut delay = Duration::from_millis(100);

@@ -174,6 +174,17 @@ impl OrderCore {
         let body: EntryBody = entry
             .entry()
             .map_err(|error| Refusal::Malformed(error.to_string()))?;
+        self.recompute_body(seen, entry, &body)
+    }
+
+    /// [`OrderCore::recompute`] for an entry the caller already decoded (`body` is
+    /// `entry.entry()`).
+    fn recompute_body(
+        &self,
+        seen: &dyn SeenEvents,
+        entry: &SignedEntry,
+        body: &EntryBody,
+    ) -> Result<Sealed, Refusal> {
         if body.order != self.order() {
             return Err(Refusal::WrongOrder {
                 expected: self.order(),
@@ -218,6 +229,19 @@ impl OrderCore {
         seen: &dyn SeenEvents,
         entry: &SignedEntry,
     ) -> Result<Sealed, Refusal> {
+        let body: EntryBody = entry
+            .entry()
+            .map_err(|error| Refusal::Malformed(error.to_string()))?;
+        self.check_proposal_body(seen, entry, &body)
+    }
+
+    /// [`OrderCore::check_proposal`] for an entry the caller already decoded.
+    pub fn check_proposal_body(
+        &self,
+        seen: &dyn SeenEvents,
+        entry: &SignedEntry,
+        body: &EntryBody,
+    ) -> Result<Sealed, Refusal> {
         let (role, key) = self.sequencer();
         let signature = entry
             .signatures
@@ -226,7 +250,7 @@ impl OrderCore {
         key.ok_or(Refusal::BadSequencerSignature)?
             .verify(Domain::Entry, &entry.body, signature)
             .map_err(|_| Refusal::BadSequencerSignature)?;
-        self.recompute(seen, entry)
+        self.recompute_body(seen, entry, body)
     }
 
     /// Checks a committed entry: every party's signature, then the recomputed entry.

@@ -17,7 +17,6 @@ use verifier::{
 
 use super::{
     order::{OrderCore, Refusal},
-    peer_of,
     protocol::{GenesisParts, Request, Response},
     records::{self, EntryRecord, FaultRecord, HeadRecord, OrderRecord, ProposalRecord, ENTRIES},
     Inner, Slot, StoredEvents,
@@ -145,7 +144,7 @@ impl Inner {
             return false;
         };
         let parties = slot.lock().await.core.contract().parties.clone();
-        parties.values().any(|key| peer_of(key) == Some(peer))
+        parties.values().any(|key| self.peer_id(key) == Some(peer))
     }
 
     async fn is_role_peer(&self, order: &OrderId, role: &str, peer: PeerId) -> bool {
@@ -153,7 +152,7 @@ impl Inner {
             return false;
         };
         let key = slot.lock().await.core.contract().parties.get(role).copied();
-        key.and_then(|key| peer_of(&key)) == Some(peer)
+        key.and_then(|key| self.peer_id(&key)) == Some(peer)
     }
 
     fn is_party_peer_of_proposal(&self, order: &OrderId, role: &str, peer: PeerId) -> bool {
@@ -164,7 +163,7 @@ impl Inner {
             .and_then(|proposals| proposals.get(order).cloned())
             .and_then(|record| record.contract.contract().ok())
             .and_then(|contract| contract.parties.get(role).copied());
-        key.and_then(|key| peer_of(&key)) == Some(peer)
+        key.and_then(|key| self.peer_id(&key)) == Some(peer)
     }
 
     async fn on_propose_contract(
@@ -181,10 +180,14 @@ impl Inner {
             Ok(machine) => machine,
             Err(refusal) => return Response::refused(refusal.code(), refusal.to_string()),
         };
-        let signed_by_sender = contract
-            .signatures
-            .keys()
-            .any(|role| machine.contract().parties.get(role).and_then(peer_of) == Some(peer));
+        let signed_by_sender = contract.signatures.keys().any(|role| {
+            machine
+                .contract()
+                .parties
+                .get(role)
+                .and_then(|key| self.peer_id(key))
+                == Some(peer)
+        });
         if !signed_by_sender {
             return Response::refused(
                 "not_a_party",
@@ -277,7 +280,7 @@ impl Inner {
             .parties
             .get(&machine.contract().sequencer)
             .copied();
-        if sequencer.and_then(|key| peer_of(&key)) != Some(peer) {
+        if sequencer.and_then(|key| self.peer_id(&key)) != Some(peer) {
             return Response::refused(
                 "not_sequencer",
                 "only the order's sequencer proposes entries",
@@ -357,7 +360,7 @@ impl Inner {
             let contract = slot.core.contract();
             contract.parties.get(&contract.sequencer).copied()
         };
-        if sequencer.and_then(|key| peer_of(&key)) != Some(peer) {
+        if sequencer.and_then(|key| self.peer_id(&key)) != Some(peer) {
             return Response::refused(
                 "not_sequencer",
                 "only the order's sequencer proposes entries",
@@ -390,10 +393,13 @@ impl Inner {
             store: &self.store,
             order,
         };
-        match slot.core.check_proposal(&seen, &entry) {
+        match slot.core.check_proposal_body(&seen, &entry, &body) {
             Ok(sealed) => {
                 let signature = self.config.key.sign(Domain::Entry, &entry.body);
-                slot.pending = Some(sealed);
+                let sequencer_role = slot.core.contract().sequencer.clone();
+                if let Some(verified) = entry.signatures.get(&sequencer_role) {
+                    slot.pending = Some((sealed, *verified, signature));
+                }
                 Response::Cosigned { signature }
             }
             Err(refusal) => {
@@ -428,7 +434,7 @@ impl Inner {
                     .and_then(|contract| contract.parties.get(&contract.sequencer).copied()),
                 (None, None) => None,
             };
-            if sequencer.and_then(|key| peer_of(&key)) != Some(peer) {
+            if sequencer.and_then(|key| self.peer_id(&key)) != Some(peer) {
                 return Response::refused("not_sequencer", "only the sequencer announces commits");
             }
             return match self.adopt_genesis(order, entry, genesis).await {
@@ -443,7 +449,7 @@ impl Inner {
             let slot = slot.lock().await;
             let contract = slot.core.contract();
             let sequencer = contract.parties.get(&contract.sequencer).copied();
-            if sequencer.and_then(|key| peer_of(&key)) != Some(peer) {
+            if sequencer.and_then(|key| self.peer_id(&key)) != Some(peer) {
                 return Response::refused("not_sequencer", "only the sequencer announces commits");
             }
             slot.head.seq.saturating_add(1) < body.seq
@@ -516,10 +522,30 @@ impl Inner {
         }
         let order = slot.core.order();
         let sealed = match slot.pending.take() {
-            Some(sealed) if sealed.entry.body == entry.body => {
-                entry
-                    .verify(&slot.core.contract().parties)
+            Some((sealed, verified, mine)) if sealed.entry.body == entry.body => {
+                // The body is the one this node recomputed and cosigned; the sequencer's
+                // signature is the one it verified then and its own the one it made: only the
+                // other parties' signatures need checking.
+                let contract = slot.core.contract();
+                verifier::model::check_signers(&contract.parties, &entry.signatures)
                     .map_err(|e| ApiError::invalid("bad_signature", e.to_string()))?;
+                for (role, key) in &contract.parties {
+                    let signature = entry.signatures.get(role);
+                    let known = if *key == self.public {
+                        signature == Some(&mine)
+                    } else {
+                        *role == contract.sequencer && signature == Some(&verified)
+                    };
+                    let valid = known
+                        || signature
+                            .is_some_and(|s| key.verify(Domain::Entry, &entry.body, s).is_ok());
+                    if !valid {
+                        return Err(ApiError::invalid(
+                            "bad_signature",
+                            format!("the signature of party `{role}` does not verify"),
+                        ));
+                    }
+                }
                 sealed
             }
             _ => {
@@ -648,7 +674,7 @@ impl Inner {
                 contract
                     .parties
                     .values()
-                    .any(|key| peer_of(key) == Some(peer))
+                    .any(|key| self.peer_id(key) == Some(peer))
             })
             .unwrap_or(false);
         if !is_party {

@@ -65,9 +65,9 @@ impl Inner {
         genesis: Option<GenesisParts>,
     ) -> Result<Committed, ApiError> {
         let started = Instant::now();
-        let contract = slot.core.contract().clone();
+        let parties = slot.core.contract().parties.clone();
         let me = self
-            .my_role(&contract.parties)
+            .my_role(&parties)
             .ok_or_else(|| ApiError::internal("this node is not a party of the order"))?;
         let mut entry = sealed.entry.clone();
         if let Some(tamper) = &self.config.hooks.tamper_proposals {
@@ -79,8 +79,7 @@ impl Inner {
             }
         }
         entry.sign(&me, &self.config.key);
-        let others: Vec<(String, PublicKey)> = contract
-            .parties
+        let others: Vec<(String, PublicKey)> = parties
             .iter()
             .filter(|(role, _)| **role != me)
             .map(|(role, key)| (role.clone(), *key))
