@@ -84,10 +84,15 @@ impl VerifyError {
                     | DecodeError::Entry { error: m, .. } => Some(m),
                     _ => None,
                 };
-                let detail = match model {
-                    Some(ModelError::Canonical { source, .. }) => format!(".{}", variant(source)),
-                    Some(ModelError::UnsupportedVersion { .. }) => ".UnsupportedVersion".into(),
-                    None => String::new(),
+                let detail = match (model, e) {
+                    (Some(ModelError::Canonical { source, .. }), _) => {
+                        format!(".{}", variant(source))
+                    }
+                    (Some(ModelError::UnsupportedVersion { .. }), _) => {
+                        ".UnsupportedVersion".into()
+                    }
+                    (None, DecodeError::EntryBytes(cut)) => format!(".{}", variant(cut)),
+                    (None, _) => String::new(),
                 };
                 return format!("decode.{}{detail}", variant(e));
             }
@@ -125,8 +130,8 @@ pub enum DecodeError {
     Checkpoint(NoteError),
     #[error("the bundle has no entries")]
     NoEntries,
-    #[error("the entry lengths do not add up to the entry bytes")]
-    EntryLengths,
+    #[error("{0}")]
+    EntryBytes(super::format::EntryCut),
 }
 
 /// Step 2: the sources do not compile to what the contract names.

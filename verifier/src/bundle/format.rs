@@ -1,10 +1,11 @@
 //! The bundle: everything a customer needs to verify one order's history, in one canonical CBOR
 //! object.
 //!
-//! Entries travel as one byte string ([`Bundle::entries`]): the canonical encodings of the
-//! [`BundleEntry`] items one after the other (a CBOR sequence, RFC 8742), with each one's length
-//! in [`Bundle::entry_lengths`]. The outer object then decodes in one copy whatever the history's
-//! length, and the entries are cut apart without parsing and decoded in parallel.
+//! A bundle file is a canonical CBOR map, the header, followed by the order's entries: the
+//! canonical encodings of the [`BundleEntry`] items back to back (a CBOR sequence, RFC 8742),
+//! each one's length listed in the header's `entry_lengths`. The header decodes in no time
+//! whatever the history's length, the entries are cut apart without being parsed or copied and
+//! decoded in parallel, and the lengths must account for every byte after the header.
 
 use serde::{Deserialize, Serialize};
 
@@ -25,8 +26,8 @@ pub struct Bundle {
     /// The exporting party's statement of the order's latest entry.
     pub head: SignedHead,
     /// Every entry of the order from the genesis, each the canonical bytes of a [`BundleEntry`],
-    /// concatenated.
-    #[serde(with = "serde_bytes")]
+    /// concatenated. Not part of the header: these bytes follow it in the file.
+    #[serde(skip)]
     pub entries: Vec<u8>,
     /// The clause sources the contract binds: vocabulary and clause files, in compile order.
     /// Their hash is the contract's `sources`.
@@ -50,30 +51,70 @@ impl Versioned for Bundle {
 }
 
 impl Bundle {
+    /// The file: the header, then the entries.
     pub fn to_bytes(&self) -> Result<Vec<u8>, ModelError> {
-        encode(Self::WHAT, self)
+        let mut out = encode(Self::WHAT, self)?;
+        out.extend_from_slice(&self.entries);
+        Ok(out)
     }
 
-    /// Strict decode of the outer object (the entries stay encoded).
+    /// Strictly decodes a bundle file (the entries stay encoded).
     pub fn from_bytes(bytes: &[u8]) -> Result<Bundle, ModelError> {
-        decode(bytes)
+        let (mut bundle, entries) = Bundle::parse(bytes)?;
+        bundle.entries = entries.to_vec();
+        Ok(bundle)
     }
 
-    /// Each entry's bytes, cut out of [`Bundle::entries`] by [`Bundle::entry_lengths`]; `None`
-    /// if the lengths do not add up to exactly the bytes there are.
-    pub fn entry_bytes(&self) -> Option<Vec<&[u8]>> {
-        let mut slices = Vec::with_capacity(self.entry_lengths.len());
-        let mut rest = self.entries.as_slice();
-        for length in &self.entry_lengths {
-            let length = usize::try_from(*length).ok()?;
-            if length > rest.len() {
-                return None;
+    /// Strictly decodes the header at the front of `bytes`; returns it (with no entries) and
+    /// the bytes after it, the entries.
+    pub fn parse(bytes: &[u8]) -> Result<(Bundle, &[u8]), ModelError> {
+        let mut reader = bytes;
+        let bundle: Result<Bundle, ModelError> =
+            ciborium::de::from_reader_with_recursion_limit(&mut reader, 128).map_err(|error| {
+                // A header of another version may not even have this one's shape.
+                let source = match error {
+                    ciborium::de::Error::Semantic(_, message) => {
+                        pactum_canonical::CanonicalError::Shape(message)
+                    }
+                    other => pactum_canonical::CanonicalError::Malformed(other.to_string()),
+                };
+                ModelError::Canonical {
+                    what: Self::WHAT,
+                    source,
+                }
+            });
+        let bundle = match bundle {
+            Ok(bundle) => bundle,
+            Err(error) => {
+                return Err(match crate::model::peek_version(bytes) {
+                    Some(found) if found != u64::from(VERSION) => ModelError::UnsupportedVersion {
+                        what: Self::WHAT,
+                        found,
+                    },
+                    _ => error,
+                });
             }
-            let (entry, tail) = rest.split_at(length);
-            slices.push(entry);
-            rest = tail;
+        };
+        let (header, entries) = bytes.split_at(bytes.len() - reader.len());
+        // Strict: the header is exactly the canonical encoding of what it decoded to.
+        if encode(Self::WHAT, &bundle)? != header {
+            return Err(ModelError::Canonical {
+                what: Self::WHAT,
+                source: pactum_canonical::CanonicalError::NotCanonical,
+            });
         }
-        rest.is_empty().then_some(slices)
+        if bundle.v != VERSION {
+            return Err(ModelError::UnsupportedVersion {
+                what: Self::WHAT,
+                found: u64::from(bundle.v),
+            });
+        }
+        Ok((bundle, entries))
+    }
+
+    /// Each entry's bytes, cut out of [`Bundle::entries`] by [`Bundle::entry_lengths`].
+    pub fn entry_bytes(&self) -> Result<Vec<&[u8]>, EntryCut> {
+        split_entries(&self.entry_lengths, &self.entries)
     }
 
     /// Replaces the entries with these encoded ones.
@@ -95,11 +136,9 @@ impl Bundle {
     /// The decoded entries (for tools and tests; verification decodes them in parallel).
     pub fn decoded_entries(&self) -> Result<Vec<BundleEntry>, ModelError> {
         self.entry_bytes()
-            .ok_or(ModelError::Canonical {
+            .map_err(|cut| ModelError::Canonical {
                 what: "bundle entries",
-                source: pactum_canonical::CanonicalError::Shape(
-                    "entry lengths do not match the entry bytes".into(),
-                ),
+                source: pactum_canonical::CanonicalError::Shape(cut.to_string()),
             })?
             .into_iter()
             .map(BundleEntry::from_bytes)
@@ -113,6 +152,38 @@ impl Bundle {
             .map(BundleEntry::to_bytes)
             .collect::<Result<Vec<_>, _>>()?;
         self.set_entry_bytes(&encoded)
+    }
+}
+
+/// Why the bytes after a bundle's header are not exactly its entries.
+#[derive(Debug, thiserror::Error, Clone, Copy, PartialEq, Eq)]
+pub enum EntryCut {
+    #[error("the entries end {missing} bytes before their lengths say")]
+    Short { missing: u64 },
+    #[error("{0} bytes follow the last entry")]
+    Trailing(u64),
+}
+
+/// Cuts `bytes` into entries of the given lengths, which must account for every byte.
+pub fn split_entries<'b>(lengths: &[u32], bytes: &'b [u8]) -> Result<Vec<&'b [u8]>, EntryCut> {
+    let mut slices = Vec::with_capacity(lengths.len());
+    let mut rest = bytes;
+    for (position, length) in lengths.iter().enumerate() {
+        let length = *length as usize;
+        if length > rest.len() {
+            let wanted: u64 = lengths[position..].iter().map(|l| u64::from(*l)).sum();
+            return Err(EntryCut::Short {
+                missing: wanted - rest.len() as u64,
+            });
+        }
+        let (entry, tail) = rest.split_at(length);
+        slices.push(entry);
+        rest = tail;
+    }
+    if rest.is_empty() {
+        Ok(slices)
+    } else {
+        Err(EntryCut::Trailing(rest.len() as u64))
     }
 }
 

@@ -32,7 +32,7 @@ use super::entries::{check_entries, Context, Decoded};
 use super::error::{
     DecodeError, EntryError, GenesisError, LogError, ReplayError, SourcesError, VerifyError,
 };
-use super::format::{sources_hash, Bundle, Head, SignedHead};
+use super::format::{sources_hash, split_entries, Bundle, Head, SignedHead};
 use super::state_dir::{self, Consistency};
 use crate::checkpoint::{Checkpoint, NoteError, SignedNote, TrustPolicy};
 use crate::model::{Contract, Digest, EntryBody, Event, OrderId, Review};
@@ -121,10 +121,11 @@ pub fn verify_bundle(
     };
 
     // Step 1, the bundle's own parts (its entries are decoded with the per-entry work).
-    let bundle = Bundle::from_bytes(bytes).map_err(DecodeError::Bundle)?;
+    let (bundle, entry_bytes) = Bundle::parse(bytes).map_err(DecodeError::Bundle)?;
     let contract = bundle.contract.contract().map_err(DecodeError::Contract)?;
     let order = bundle.contract.order_id();
-    let raw_entries = bundle.entry_bytes().ok_or(DecodeError::EntryLengths)?;
+    let raw_entries =
+        split_entries(&bundle.entry_lengths, entry_bytes).map_err(DecodeError::EntryBytes)?;
     if raw_entries.is_empty() {
         return Err(DecodeError::NoEntries.into());
     }

@@ -222,7 +222,7 @@ pub fn encode<T: Serialize + ?Sized>(what: &'static str, value: &T) -> Result<Ve
 
 /// The `v` field of a CBOR map, read leniently, to name the version of an object this crate
 /// cannot decode.
-fn peek_version(bytes: &[u8]) -> Option<u64> {
+pub(crate) fn peek_version(bytes: &[u8]) -> Option<u64> {
     let value: ciborium::value::Value = ciborium::de::from_reader(bytes).ok()?;
     let map = value.as_map()?;
     map.iter().find_map(|(key, value)| {
