@@ -16,6 +16,7 @@
 //! order's lock.
 
 mod api_impl;
+mod batch;
 mod checkpoints;
 mod export;
 pub mod order;
@@ -139,6 +140,8 @@ pub(crate) struct Inner {
     pub checkpoints: Mutex<checkpoints::CheckpointState>,
     /// Held while an order is being started (genesis committed), so it starts once.
     pub starting: Mutex<()>,
+    /// Batched signature verification.
+    pub batch: batch::BatchVerifier,
     /// Peer ids of party keys (deriving one decompresses a curve point).
     pub peer_ids: StdMutex<HashMap<PublicKey, PeerId>>,
     /// Per party key: the queue of committed entries its node has yet to be told about.
@@ -201,6 +204,7 @@ impl Engine {
             starting: Mutex::new(()),
             announcers: StdMutex::new(HashMap::new()),
             peer_ids: StdMutex::new(HashMap::new()),
+            batch: batch::BatchVerifier::start(),
             faults: StdMutex::new(Vec::new()),
         });
         inner.load()?;

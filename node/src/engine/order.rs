@@ -160,6 +160,22 @@ impl OrderCore {
             .map_err(|error| Refusal::Malformed(error.to_string()))
     }
 
+    /// [`OrderCore::prepare_event`] for an event whose attester signature the caller already
+    /// verified (in a batch). Everything else is checked.
+    pub fn prepare_event_verified(
+        &self,
+        seen: &dyn SeenEvents,
+        signed: &SignedEvent,
+    ) -> Result<Sealed, Refusal> {
+        let event = signed
+            .event()
+            .map_err(|error| Refusal::Apply(ApplyError::Decode(error)))?;
+        self.machine
+            .apply_checked(&self.state, seen, signed, &event)?
+            .seal()
+            .map_err(|error| Refusal::Malformed(error.to_string()))
+    }
+
     /// The next entry for a review signed by every party (sequencer side).
     pub fn prepare_review(&self, review: &SignedReview) -> Result<Sealed, Refusal> {
         self.machine
@@ -185,6 +201,27 @@ impl OrderCore {
         entry: &SignedEntry,
         body: &EntryBody,
     ) -> Result<Sealed, Refusal> {
+        self.check_position(body)?;
+        let sealed = match &body.step {
+            Step::Genesis => {
+                return Err(Refusal::Malformed(
+                    "a genesis entry after the genesis".into(),
+                ))
+            }
+            Step::Event(step) => self.prepare_event(seen, &step.event)?,
+            Step::Review(step) => self.prepare_review(&step.review)?,
+        };
+        if sealed.entry.body != entry.body {
+            return Err(Refusal::Determinism {
+                proposed: entry.hash(),
+                computed: sealed.hash,
+            });
+        }
+        Ok(sealed)
+    }
+
+    /// The entry is this order's next one: its order, seq and prev.
+    fn check_position(&self, body: &EntryBody) -> Result<(), Refusal> {
         if body.order != self.order() {
             return Err(Refusal::WrongOrder {
                 expected: self.order(),
@@ -204,22 +241,7 @@ impl OrderCore {
                 found: body.prev,
             });
         }
-        let sealed = match &body.step {
-            Step::Genesis => {
-                return Err(Refusal::Malformed(
-                    "a genesis entry after the genesis".into(),
-                ))
-            }
-            Step::Event(step) => self.prepare_event(seen, &step.event)?,
-            Step::Review(step) => self.prepare_review(&step.review)?,
-        };
-        if sealed.entry.body != entry.body {
-            return Err(Refusal::Determinism {
-                proposed: entry.hash(),
-                computed: sealed.hash,
-            });
-        }
-        Ok(sealed)
+        Ok(())
     }
 
     /// Checks a proposal: the sequencer's signature, then the recomputed entry. Returns what
@@ -251,6 +273,33 @@ impl OrderCore {
             .verify(Domain::Entry, &entry.body, signature)
             .map_err(|_| Refusal::BadSequencerSignature)?;
         self.recompute_body(seen, entry, body)
+    }
+
+    /// [`OrderCore::check_proposal_body`] when the caller already verified (in a batch) the
+    /// sequencer's signature and, for an event, the attester's.
+    pub fn check_proposal_verified(
+        &self,
+        seen: &dyn SeenEvents,
+        entry: &SignedEntry,
+        body: &EntryBody,
+    ) -> Result<Sealed, Refusal> {
+        self.check_position(body)?;
+        let sealed = match &body.step {
+            Step::Genesis => {
+                return Err(Refusal::Malformed(
+                    "a genesis entry after the genesis".into(),
+                ))
+            }
+            Step::Event(step) => self.prepare_event_verified(seen, &step.event)?,
+            Step::Review(step) => self.prepare_review(&step.review)?,
+        };
+        if sealed.entry.body != entry.body {
+            return Err(Refusal::Determinism {
+                proposed: entry.hash(),
+                computed: sealed.hash,
+            });
+        }
+        Ok(sealed)
     }
 
     /// Checks a committed entry: every party's signature, then the recomputed entry.

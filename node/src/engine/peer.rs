@@ -355,16 +355,62 @@ impl Inner {
         let Some(slot) = self.slot(&order) else {
             return Response::refused("unknown_order", format!("no order {order} on this node"));
         };
-        let sequencer = {
+        let (sequencer, sequencer_role, attester) = {
             let slot = slot.lock().await;
             let contract = slot.core.contract();
-            contract.parties.get(&contract.sequencer).copied()
+            let attester = match &body.step {
+                Step::Event(step) => contract
+                    .attesters
+                    .iter()
+                    .find(|grant| step.event.attester.is(&grant.key))
+                    .map(|grant| grant.key),
+                _ => None,
+            };
+            (
+                contract.parties.get(&contract.sequencer).copied(),
+                contract.sequencer.clone(),
+                attester,
+            )
         };
-        if sequencer.and_then(|key| self.peer_id(&key)) != Some(peer) {
+        let Some(sequencer) = sequencer.filter(|key| self.peer_id(key) == Some(peer)) else {
             return Response::refused(
                 "not_sequencer",
                 "only the order's sequencer proposes entries",
             );
+        };
+        // The signatures first, batched with other orders' and outside the order's lock.
+        let Some(sequencer_signature) = entry.signatures.get(&sequencer_role).copied() else {
+            let refusal = Refusal::BadSequencerSignature;
+            return Response::refused(refusal.code(), refusal.to_string());
+        };
+        let sequencer_ok =
+            self.batch
+                .verify(sequencer, Domain::Entry, &entry.body, sequencer_signature);
+        let event_ok = async {
+            // An attester that is not granted anything is refused by the state machine.
+            match (&body.step, attester) {
+                (Step::Event(step), Some(attester)) => {
+                    self.batch
+                        .verify(
+                            attester,
+                            Domain::Event,
+                            &step.event.body,
+                            step.event.signature,
+                        )
+                        .await
+                }
+                _ => true,
+            }
+        };
+        let (sequencer_ok, event_ok) = futures::join!(sequencer_ok, event_ok);
+        if !sequencer_ok || !event_ok {
+            let refusal = if sequencer_ok {
+                Refusal::Apply(verifier::state::ApplyError::BadEventSignature)
+            } else {
+                Refusal::BadSequencerSignature
+            };
+            self.record_fault(order, &entry, &refusal).await;
+            return Response::refused(refusal.code(), refusal.to_string());
         }
         let mut behind = slot.lock().await.head.seq.saturating_add(1) < body.seq;
         if behind {
@@ -393,13 +439,10 @@ impl Inner {
             store: &self.store,
             order,
         };
-        match slot.core.check_proposal_body(&seen, &entry, &body) {
+        match slot.core.check_proposal_verified(&seen, &entry, &body) {
             Ok(sealed) => {
                 let signature = self.config.key.sign(Domain::Entry, &entry.body);
-                let sequencer_role = slot.core.contract().sequencer.clone();
-                if let Some(verified) = entry.signatures.get(&sequencer_role) {
-                    slot.pending = Some((sealed, *verified, signature));
-                }
+                slot.pending = Some((sealed, sequencer_signature, signature));
                 Response::Cosigned { signature }
             }
             Err(refusal) => {

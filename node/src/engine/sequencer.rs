@@ -12,7 +12,7 @@ use verifier::{
 };
 
 use super::{
-    order::{check_contract, check_cosignature, OrderCore, Refusal},
+    order::{check_contract, OrderCore, Refusal},
     protocol::{GenesisParts, Request, Response},
     records::{self, HeadRecord, OrderRecord, ProposalRecord, PROPOSALS},
     Inner, PendingReview, Slot, StoredEvents,
@@ -94,11 +94,22 @@ impl Inner {
             async move { (role, key, self.request(key, request).await) }
         }))
         .await;
-        for (role, key, answer) in answers {
+        // Check the cosignatures together (and with other orders' in the batch verifier).
+        let body = &entry.body;
+        let checks = join_all(answers.iter().map(|(_, key, answer)| async move {
             match answer {
-                Ok(Response::Cosigned { signature })
-                    if check_cosignature(key, &entry, &signature) =>
-                {
+                Ok(Response::Cosigned { signature }) => {
+                    self.batch
+                        .verify(**key, verifier::sign::Domain::Entry, body, *signature)
+                        .await
+                }
+                _ => false,
+            }
+        }))
+        .await;
+        for ((role, _, answer), valid) in answers.into_iter().zip(checks) {
+            match answer {
+                Ok(Response::Cosigned { signature }) if valid => {
                     entry.signatures.insert(role.clone(), signature);
                 }
                 Ok(Response::Cosigned { .. }) => {
@@ -198,13 +209,18 @@ impl Inner {
         let slot = self
             .slot(&order)
             .ok_or_else(|| ApiError::unknown_order(&order.to_string()))?;
-        let (sequencer_role, sequencer_key, my_role) = {
+        let (sequencer_role, sequencer_key, my_role, attester) = {
             let slot = slot.lock().await;
             let contract = slot.core.contract();
             (
                 contract.sequencer.clone(),
                 contract.parties.get(&contract.sequencer).copied(),
                 self.my_role(&contract.parties),
+                contract
+                    .attesters
+                    .iter()
+                    .find(|grant| event.attester.is(&grant.key))
+                    .map(|grant| grant.key),
             )
         };
         if my_role.as_deref() != Some(sequencer_role.as_str()) {
@@ -231,6 +247,24 @@ impl Inner {
                 Err(error) => Err(net_error(&sequencer_role, error)),
             };
         }
+        // The attester's signature first, batched with other orders' and outside the lock. An
+        // attester granted nothing is refused by the state machine.
+        if let Some(attester) = attester {
+            if !self
+                .batch
+                .verify(
+                    attester,
+                    verifier::sign::Domain::Event,
+                    &event.body,
+                    event.signature,
+                )
+                .await
+            {
+                return Err(
+                    Refusal::Apply(verifier::state::ApplyError::BadEventSignature).to_api(),
+                );
+            }
+        }
         let mut slot = slot.lock().await;
         let seen = StoredEvents {
             store: &self.store,
@@ -238,7 +272,7 @@ impl Inner {
         };
         let sealed = slot
             .core
-            .prepare_event(&seen, &event)
+            .prepare_event_verified(&seen, &event)
             .map_err(|refusal| refusal.to_api())?;
         self.run_round(&mut slot, sealed, None).await
     }
