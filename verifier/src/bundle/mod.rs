@@ -1,7 +1,7 @@
 //! Bundles: an order's verifiable history, how to build one and how to verify one.
 //!
-//! * [`format`]: the bundle and its parts (entries with inclusion proofs, the signed head);
-//! * [`verify`]: [`verify_bundle`], the eight numbered steps;
+//! * [`format`](mod@format): the bundle and its parts (entries with inclusion proofs, the signed head);
+//! * [`verify`](mod@verify): [`verify_bundle`], the eight numbered steps;
 //! * [`error`]: [`VerifyError`], one variant per step;
 //! * [`trust`]: the `--trust` file;
 //! * [`state_dir`]: step 8, checkpoints remembered between runs;
