@@ -149,22 +149,12 @@ impl RunningNode {
 /// Starts a node on the current tokio runtime.
 pub async fn launch(spec: NodeSpec) -> anyhow::Result<RunningNode> {
     std::fs::create_dir_all(&spec.data_dir)?;
-    // A store closed a moment ago (a restart in the same process) may still be releasing its
-    // file lock in sled's background threads: retry briefly.
-    let mut attempts = 0;
-    let store = loop {
+    let store = {
         let dir = spec.data_dir.clone();
-        match tokio::task::spawn_blocking(move || Store::open_with(dir, StoreConfig::default()))
-            .await?
-        {
-            Ok(store) => break Arc::new(store),
-            Err(error) if attempts < 20 => {
-                attempts += 1;
-                tracing::debug!(%error, "store busy; retrying");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            Err(error) => return Err(error.into()),
-        }
+        Arc::new(
+            tokio::task::spawn_blocking(move || Store::open_with(dir, StoreConfig::default()))
+                .await??,
+        )
     };
     let keypair = keypair_from_secret(spec.key.to_seed())?;
     let mut bootstrap = Vec::new();

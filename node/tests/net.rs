@@ -474,6 +474,14 @@ async fn shutdown_stops_the_task_and_closes_the_handle() {
     let (peer, _) = start_node(31, test_config()).await;
     peer.dial(addr).await.unwrap();
     assert!(!handle.is_closed());
+    // The dialer sees the connection first; wait until the listener has it too.
+    tokio::time::timeout(PATIENCE, async {
+        while handle.peers().await.unwrap().is_empty() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .unwrap();
 
     let report = handle.shutdown().await.unwrap();
     assert_eq!(report.disconnected_peers, 1);

@@ -132,11 +132,7 @@ impl Store {
     }
 
     pub fn open_with(dir: impl AsRef<Path>, config: StoreConfig) -> Result<Store, StoreError> {
-        let db = sled::Config::new()
-            .path(dir.as_ref())
-            .cache_capacity(config.cache_capacity)
-            .open()
-            .map_err(|error| StoreError::Open(error.to_string()))?;
+        let db = open_db(dir.as_ref(), config.cache_capacity)?;
         let data = db
             .open_tree(DATA_TREE)
             .map_err(|error| StoreError::Open(error.to_string()))?;
@@ -269,6 +265,31 @@ impl Store {
             // The committer catches nothing that could panic; a join error leaves nothing to
             // recover here.
             let _ = committer.join();
+        }
+    }
+}
+
+/// Opens the sled database. A database dropped a moment ago (a restart in the same process)
+/// can still be held by sled's background threads, which release its file lock shortly after:
+/// that one error is retried for a bounded time.
+fn open_db(dir: &Path, cache_capacity: u64) -> Result<sled::Db, StoreError> {
+    const LOCK_RETRIES: u32 = 50;
+    let mut attempt = 0;
+    loop {
+        match sled::Config::new()
+            .path(dir)
+            .cache_capacity(cache_capacity)
+            .open()
+        {
+            Ok(db) => return Ok(db),
+            Err(error)
+                if attempt < LOCK_RETRIES
+                    && error.to_string().contains("could not acquire lock") =>
+            {
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            Err(error) => return Err(StoreError::Open(error.to_string())),
         }
     }
 }
