@@ -335,3 +335,125 @@ fn a_sequencer_killed_under_load_loses_nothing_it_acknowledged() {
 
     drop(processes);
 }
+
+/// Runs the `pactum-node` binary with `args`; returns (success, stdout, stderr).
+fn cli(args: &[&str]) -> (bool, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_pactum-node"))
+        .args(args)
+        .env_remove("PACTUM_TOKEN")
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_operator_cli_drives_a_running_node() {
+    let base = tempfile::tempdir().unwrap();
+    let node = make_node(base.path(), "seller");
+    let _processes = Processes(vec![spawn(&node)]);
+    let config = node.config.to_str().unwrap();
+
+    let (ok, health, _) = cli(&["health", "--config", config]);
+    assert!(ok);
+    assert_eq!(
+        serde_json::from_str::<Value>(&health).unwrap()["role"],
+        "seller"
+    );
+
+    // A one-party order starts as soon as it is proposed.
+    let mut order = proposal(std::slice::from_ref(&node), "PO-CLI");
+    order.clauses.truncate(1);
+    let proposal_path = base.path().join("proposal.json");
+    std::fs::write(&proposal_path, serde_json::to_string(&order).unwrap()).unwrap();
+    let (ok, out, err) = cli(&[
+        "propose",
+        "--config",
+        config,
+        proposal_path.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let proposed: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(proposed["status"], "started", "{proposed}");
+    let id = proposed["order"].as_str().unwrap().to_string();
+
+    let (ok, out, err) = cli(&[
+        "event",
+        "--config",
+        config,
+        &id,
+        "--kind",
+        "shipment.departed",
+        "--at",
+        "2026-01-10T00:00:00Z",
+        "--field",
+        "port=Shenzhen",
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["seq"], 1);
+
+    let (ok, out, _) = cli(&["show", "--config", config, &id]);
+    assert!(ok);
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).unwrap()["facts"]["shipment.departed"]["fields"]
+            ["port"],
+        "\"Shenzhen\""
+    );
+    let (ok, out, _) = cli(&["history", "--config", config, &id]);
+    assert!(ok);
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).unwrap()["entries"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    let bundle_path = base.path().join("order.bundle");
+    let (ok, _, err) = cli(&[
+        "bundle",
+        "--config",
+        config,
+        &id,
+        "--out",
+        bundle_path.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let bytes = std::fs::read(&bundle_path).unwrap();
+    assert!(verifier::bundle::Bundle::from_bytes(&bytes).is_ok());
+    let (ok, out, _) = cli(&["checkpoint", "--config", config]);
+    assert!(ok);
+    assert!(
+        serde_json::from_str::<Value>(&out).unwrap()["size"]
+            .as_u64()
+            .unwrap()
+            >= 2
+    );
+    let (ok, out, _) = cli(&["metrics", "--config", config]);
+    assert!(ok);
+    assert!(out.contains("pactum_entries_committed_total 2"), "{out}");
+
+    // Errors are reported, with a failing exit status.
+    let (ok, _, err) = cli(&["show", "--config", config, "not-an-order"]);
+    assert!(!ok);
+    assert!(err.contains("bad_order_id"), "{err}");
+    let url = format!("http://{}", node.settings.http_bind);
+    let (ok, _, err) = cli(&[
+        "event",
+        "--url",
+        &url,
+        &id,
+        "--kind",
+        "shipment.departed",
+        "--at",
+        "2026-01-11T00:00:00Z",
+    ]);
+    assert!(!ok);
+    assert!(err.contains("unauthorized"), "{err}");
+    let (ok, _, err) = cli(&["review", "--config", config, &id, "--decision", "approve"]);
+    assert!(!ok);
+    assert!(err.contains("nothing_to_review"), "{err}");
+}
