@@ -194,7 +194,10 @@ pub enum TransferKind {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ActionKind {
     /// `set terms.NAME = EXPR`; the checker rejects targets other than `terms.NAME`.
-    Set { target: Path, value: Expr },
+    Set {
+        target: Path,
+        value: Expr,
+    },
     /// `pay seller -> buyer AMOUNT` (and `refund`, `compensate`).
     Transfer {
         kind: TransferKind,
@@ -203,7 +206,10 @@ pub enum ActionKind {
         amount: Expr,
     },
     /// `notify carrier "revise waybill"`
-    Notify { party: Ident, message: Expr },
+    Notify {
+        party: Ident,
+        message: Expr,
+    },
     Activate(Ident),
     Deactivate(Ident),
     /// `review "reason"`
@@ -273,9 +279,15 @@ pub enum Literal {
     Bool(bool),
     Int(i64),
     /// `0.5` is `{ mantissa: 5, scale: 1 }`.
-    Decimal { mantissa: i64, scale: u8 },
+    Decimal {
+        mantissa: i64,
+        scale: u8,
+    },
     /// `0.5%`, kept apart from a decimal so `fmt` writes it back as a percentage.
-    Percent { mantissa: i64, scale: u8 },
+    Percent {
+        mantissa: i64,
+        scale: u8,
+    },
     /// `150.00 EUR` is `{ mantissa: 15000, scale: 2, currency: "EUR" }`; the checker validates the
     /// currency and that the scale fits its minor unit.
     Money {
