@@ -4,6 +4,8 @@
 //! rendered diagnostics (plain text). `UPDATE_EXPECT=1 cargo test -p contract-lang --test check`
 //! rewrites them.
 
+mod common;
+
 use contract_lang::compile::{compile_program, CompileResult, SourceInput};
 use contract_lang::diagnostics::render;
 use contract_lang::ir::{ClauseId, ClauseIr, CompiledClause, ExprKind, IrError};
@@ -47,33 +49,12 @@ fn check(input: &Path) {
         "{name}: every check case has errors"
     );
     let actual = rendered(&result, &sources);
-    let expect_path = input.with_extension("expect");
-    if std::env::var_os("UPDATE_EXPECT").is_some() {
-        std::fs::write(&expect_path, &actual).expect("write .expect");
-        return;
-    }
-    let expected = std::fs::read_to_string(&expect_path).unwrap_or_else(|_| {
-        panic!(
-            "{name}: missing {}; run with UPDATE_EXPECT=1",
-            expect_path.display()
-        )
-    });
-    assert!(
-        expected == actual,
-        "{name}: output differs from {}\n--- expected\n{expected}\n--- actual\n{actual}",
-        expect_path.display()
-    );
+    common::expect_file(&input.with_extension("expect"), &actual);
 }
 
 #[test]
 fn checker_diagnostics() {
-    let mut inputs: Vec<PathBuf> = std::fs::read_dir(data_dir())
-        .expect("tests/data/check exists")
-        .map(|entry| entry.expect("dir entry").path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "clause"))
-        .collect();
-    inputs.sort();
-    assert!(!inputs.is_empty());
+    let inputs = common::inputs(&data_dir(), "clause");
     for input in &inputs {
         check(input);
     }

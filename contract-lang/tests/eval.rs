@@ -16,6 +16,8 @@
 //! The `.expect` file next to it holds, per event, the explained outcome and any errors.
 //! `UPDATE_EXPECT=1 cargo test -p contract-lang --test eval` rewrites the `.expect` files.
 
+mod common;
+
 use contract_lang::check::const_value;
 use contract_lang::compile::{compile_program, SourceInput};
 use contract_lang::diagnostics::render;
@@ -235,33 +237,12 @@ fn check(input: &Path) {
     let text = std::fs::read_to_string(input).expect("read case");
     let name = input.file_name().and_then(|n| n.to_str()).unwrap_or("case");
     let actual = run(&name.replace(".case", ".clause"), &text);
-    let expect_path = input.with_extension("expect");
-    if std::env::var_os("UPDATE_EXPECT").is_some() {
-        std::fs::write(&expect_path, &actual).expect("write .expect");
-        return;
-    }
-    let expected = std::fs::read_to_string(&expect_path).unwrap_or_else(|_| {
-        panic!(
-            "{name}: missing {}; run with UPDATE_EXPECT=1",
-            expect_path.display()
-        )
-    });
-    assert!(
-        expected == actual,
-        "{name}: output differs from {}\n--- expected\n{expected}\n--- actual\n{actual}",
-        expect_path.display()
-    );
+    common::expect_file(&input.with_extension("expect"), &actual);
 }
 
 #[test]
 fn eval_cases() {
-    let mut inputs: Vec<PathBuf> = std::fs::read_dir(data_dir())
-        .expect("tests/data/eval exists")
-        .map(|entry| entry.expect("dir entry").path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "case"))
-        .collect();
-    inputs.sort();
-    assert!(!inputs.is_empty());
+    let inputs = common::inputs(&data_dir(), "case");
     for input in &inputs {
         check(input);
     }

@@ -2,6 +2,8 @@
 //! every construct, in English, Chinese and German. `UPDATE_EXPECT=1 cargo test` rewrites the
 //! `tests/data/render/*.expect` files.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -17,18 +19,7 @@ fn data_dir() -> PathBuf {
 /// Compares `actual` with the expect file `name`, or rewrites it under `UPDATE_EXPECT`.
 fn check(name: &str, actual: &str) {
     let path = data_dir().join(name);
-    if std::env::var_os("UPDATE_EXPECT").is_some() {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("{} is missing: run with UPDATE_EXPECT=1", path.display()));
-    assert_eq!(
-        actual,
-        expected,
-        "{} differs (UPDATE_EXPECT=1 refreshes it)",
-        path.display()
-    );
+    common::expect_file(&path, actual);
 }
 
 fn compile(extra: &[(&str, &str)]) -> Program {

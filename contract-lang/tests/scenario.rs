@@ -2,6 +2,8 @@
 //! input in `tests/data/scenario/*.toml` and the expected report in `*.expect`
 //! (`UPDATE_EXPECT=1 cargo test` rewrites them).
 
+mod common;
+
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -14,18 +16,7 @@ fn data_dir() -> PathBuf {
 
 fn check(name: &str, actual: &str) {
     let path = data_dir().join(name);
-    if std::env::var_os("UPDATE_EXPECT").is_some() {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("{} is missing: run with UPDATE_EXPECT=1", path.display()));
-    assert_eq!(
-        actual,
-        expected,
-        "{} differs (UPDATE_EXPECT=1 refreshes it)",
-        path.display()
-    );
+    common::expect_file(&path, actual);
 }
 
 /// The report as plain text: each scenario's verdict, failures, and per event what happened.

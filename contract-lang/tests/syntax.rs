@@ -5,6 +5,8 @@
 //! formatted text, reparse without diagnostics and format to the same text again.
 //! `UPDATE_EXPECT=1 cargo test -p contract-lang --test syntax` rewrites the `.expect` files.
 
+mod common;
+
 use std::path::{Path as FilePath, PathBuf};
 
 use contract_lang::ast::*;
@@ -40,37 +42,12 @@ fn check(input: &FilePath) {
     } else {
         render(&parsed.diagnostics, name, &source, false)
     };
-    let expect_path = input.with_extension("expect");
-    if std::env::var_os("UPDATE_EXPECT").is_some() {
-        std::fs::write(&expect_path, &actual).expect("write .expect");
-        return;
-    }
-    let expected = std::fs::read_to_string(&expect_path).unwrap_or_else(|_| {
-        panic!(
-            "{name}: missing {}; run with UPDATE_EXPECT=1",
-            expect_path.display()
-        )
-    });
-    assert!(
-        expected == actual,
-        "{name}: output differs from {}\n--- expected\n{expected}\n--- actual\n{actual}",
-        expect_path.display()
-    );
+    common::expect_file(&input.with_extension("expect"), &actual);
 }
 
 #[test]
 fn golden_files() {
-    let mut inputs: Vec<PathBuf> = std::fs::read_dir(data_dir())
-        .expect("tests/data/syntax")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "clause"))
-        .collect();
-    inputs.sort();
-    assert!(
-        !inputs.is_empty(),
-        "expected the golden inputs, found {}",
-        inputs.len()
-    );
+    let inputs = common::inputs(&data_dir(), "clause");
     for input in &inputs {
         check(input);
     }
