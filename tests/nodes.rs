@@ -499,6 +499,17 @@ fn garbage_peer_messages_change_nothing() {
                 entry: entry.clone(),
                 genesis: None,
             },
+            Request::Batch {
+                commits: vec![entry.clone()],
+                proposals: vec![
+                    entry.clone(),
+                    verifier::model::SignedEntry::unsigned(vec![1, 2, 3]),
+                ],
+            },
+            Request::Batch {
+                commits: vec![],
+                proposals: vec![entry.clone(); 600],
+            },
             Request::ProposeEntry {
                 entry: verifier::model::SignedEntry::unsigned(vec![1, 2, 3]),
                 genesis: None,
@@ -528,7 +539,16 @@ fn garbage_peer_messages_change_nothing() {
         answers
     });
     for answer in &answers {
-        assert!(matches!(answer, Response::Refused { .. }), "{answer:?}");
+        match answer {
+            // A batch answers each proposal; every one is refused.
+            Response::Answers(inner) => {
+                assert!(!inner.is_empty());
+                for answer in inner {
+                    assert!(matches!(answer, Response::Refused { .. }), "{answer:?}");
+                }
+            }
+            answer => assert!(matches!(answer, Response::Refused { .. }), "{answer:?}"),
+        }
     }
     assert_eq!(cluster.view("buyer", &order)["head"], before["head"]);
     // The node still works.

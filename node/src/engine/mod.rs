@@ -20,6 +20,7 @@ mod batch;
 mod checkpoints;
 mod export;
 pub mod order;
+mod outbox;
 mod peer;
 pub mod protocol;
 pub mod records;
@@ -144,8 +145,8 @@ pub(crate) struct Inner {
     pub batch: batch::BatchVerifier,
     /// Peer ids of party keys (deriving one decompresses a curve point).
     pub peer_ids: StdMutex<HashMap<PublicKey, PeerId>>,
-    /// Per party key: the queue of committed entries its node has yet to be told about.
-    pub announcers: StdMutex<HashMap<PublicKey, mpsc::UnboundedSender<SignedEntry>>>,
+    /// Per party key: the messages its node has yet to be sent (see [`outbox`]).
+    pub outboxes: StdMutex<HashMap<PublicKey, outbox::Outbox>>,
     /// Recent refusals of proposals (determinism faults first of all), newest last.
     pub faults: StdMutex<Vec<records::FaultRecord>>,
 }
@@ -202,7 +203,7 @@ impl Engine {
             programs: StdMutex::new(HashMap::new()),
             checkpoints: Mutex::new(checkpoint_state),
             starting: Mutex::new(()),
-            announcers: StdMutex::new(HashMap::new()),
+            outboxes: StdMutex::new(HashMap::new()),
             peer_ids: StdMutex::new(HashMap::new()),
             batch: batch::BatchVerifier::start(),
             faults: StdMutex::new(Vec::new()),

@@ -86,6 +86,7 @@ impl Inner {
             },
             Request::Commit { entry, genesis } => self.on_commit(peer, entry, genesis).await,
             Request::Commits { entries } => self.on_commits(peer, entries).await,
+            Request::Batch { commits, proposals } => self.on_batch(peer, commits, proposals).await,
             Request::ForwardEvent { event } => {
                 let Ok(body) = event.event() else {
                     return Response::refused("invalid_event", "the event does not decode");
@@ -548,6 +549,40 @@ impl Inner {
             }
         }
         answer
+    }
+
+    /// A sequencer's batch: its announcements first (so an order's next proposal finds its
+    /// previous entry applied), then every proposal, orders in parallel.
+    async fn on_batch(
+        self: &Arc<Self>,
+        peer: PeerId,
+        commits: Vec<SignedEntry>,
+        proposals: Vec<SignedEntry>,
+    ) -> Response {
+        if commits.len().saturating_add(proposals.len()) > super::outbox::MAX_BATCH_ITEMS {
+            return Response::refused("too_many", "too many messages in one batch");
+        }
+        if !commits.is_empty() {
+            if let Response::Refused { code, message } = self.on_commits(peer, commits).await {
+                // Each proposal is judged on its own; one that needs a refused entry is refused.
+                tracing::debug!(%peer, %code, %message, "refused an announced entry");
+            }
+        }
+        let tasks: Vec<_> = proposals
+            .into_iter()
+            .map(|entry| {
+                let inner = self.clone();
+                tokio::spawn(async move { inner.on_entry_proposal(peer, entry, None).await })
+            })
+            .collect();
+        let mut answers = Vec::with_capacity(tasks.len());
+        for task in tasks {
+            answers.push(
+                task.await
+                    .unwrap_or_else(|_| Response::refused("internal", "a proposal task failed")),
+            );
+        }
+        Response::Answers(answers)
     }
 
     /// Applies an entry committed by the sequencer (every party's signature), if it is this

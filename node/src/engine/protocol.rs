@@ -41,6 +41,13 @@ pub enum Request {
     /// Entries with every party's signature committed by the sequencer, possibly of several
     /// orders, in commit order (batched while the previous batch was in flight).
     Commits { entries: Vec<SignedEntry> },
+    /// The sequencer's traffic for one peer, batched (see `engine::outbox`): entries committed
+    /// with every signature, applied first, then entries of other orders to cosign. Answered
+    /// by [`Response::Answers`], one answer per proposal, in order.
+    Batch {
+        commits: Vec<SignedEntry>,
+        proposals: Vec<SignedEntry>,
+    },
     /// A fact for the order, forwarded to its sequencer.
     ForwardEvent { event: SignedEvent },
     /// A party's signature on a review decision (the review's canonical bytes), sent to the
@@ -108,6 +115,8 @@ pub enum Response {
     WitnessFrom {
         size: u64,
     },
+    /// One answer per proposal of a [`Request::Batch`], in order.
+    Answers(Vec<Response>),
 }
 
 impl Response {

@@ -19,9 +19,6 @@ use super::{
 };
 use crate::{api::ApiError, durable::WriteBatch};
 
-/// Most entries announced in one request.
-const ANNOUNCE_BATCH: usize = 512;
-
 /// What a committed entry is, for the API.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Committed {
@@ -84,14 +81,25 @@ impl Inner {
             .filter(|(role, _)| **role != me)
             .map(|(role, key)| (role.clone(), *key))
             .collect();
-        let previous = slot.last.clone();
+        // Genesis goes alone, with its contract; later entries through each peer's outbox, after
+        // the announcement of the entry before them.
         let answers = join_all(others.iter().map(|(role, key)| {
-            let request = Request::ProposeEntry {
-                entry: entry.clone(),
-                genesis: genesis.clone(),
-                previous: previous.clone(),
-            };
-            async move { (role, key, self.request(key, request).await) }
+            let entry = entry.clone();
+            let genesis = genesis.clone();
+            async move {
+                let answer = match genesis {
+                    Some(genesis) => {
+                        let request = Request::ProposeEntry {
+                            entry,
+                            genesis: Some(genesis),
+                            previous: None,
+                        };
+                        self.request(key, request).await
+                    }
+                    None => self.propose(key, entry).await,
+                };
+                (role, key, answer)
+            }
         }))
         .await;
         // Check the cosignatures together (and with other orders' in the batch verifier).
@@ -164,39 +172,6 @@ impl Inner {
         }
         self.after_commit();
         Ok(Committed { seq, entry: hash })
-    }
-
-    /// Queues `entry` for the node of `key`. One task per peer sends whatever accumulated while
-    /// its previous batch was in flight, so announcements cost one request per batch.
-    fn announce(self: &Arc<Self>, key: &PublicKey, entry: verifier::model::SignedEntry) {
-        let Ok(mut announcers) = self.announcers.lock() else {
-            return;
-        };
-        if let Some(queue) = announcers.get(key) {
-            if queue.send(entry.clone()).is_ok() {
-                return;
-            }
-        }
-        let (queue, mut pending) = tokio::sync::mpsc::unbounded_channel();
-        let _ = queue.send(entry);
-        announcers.insert(*key, queue);
-        let inner = Arc::downgrade(self);
-        let key = *key;
-        tokio::spawn(async move {
-            while let Some(first) = pending.recv().await {
-                let mut entries = vec![first];
-                while entries.len() < ANNOUNCE_BATCH {
-                    match pending.try_recv() {
-                        Ok(entry) => entries.push(entry),
-                        Err(_) => break,
-                    }
-                }
-                let Some(inner) = inner.upgrade() else { return };
-                if let Err(error) = inner.request(&key, Request::Commits { entries }).await {
-                    tracing::debug!(%error, "commit announcements not delivered");
-                }
-            }
-        });
     }
 
     /// A signed event for `order`: applied here if this node sequences the order, otherwise
