@@ -234,6 +234,24 @@ impl Store {
         self.scan_prefix(space, prefix).next_back().transpose()
     }
 
+    /// The entry of `space` with the greatest key at or before `key`, its key without the space
+    /// prefix: the record covering `key` in a space keyed by the start of ranges.
+    pub fn last_at_or_before(
+        &self,
+        space: Space,
+        key: impl AsRef<[u8]>,
+    ) -> Result<Option<(Vec<u8>, sled::IVec)>, StoreError> {
+        let Some(found) = self.data.range(..=space.key(key.as_ref())).next_back() else {
+            return Ok(None);
+        };
+        let (full_key, value) = found?;
+        // Spaces are contiguous in key order, so an entry before this space means it holds
+        // nothing at or before `key`.
+        Ok(full_key
+            .strip_prefix(space.prefix().as_slice())
+            .map(|key| (key.to_vec(), value)))
+    }
+
     pub fn stats(&self) -> CommitStats {
         CommitStats {
             groups: self.counters.groups.load(Ordering::Relaxed),
@@ -376,5 +394,67 @@ impl Committer {
             .lock()
             .ok()
             .and_then(|failure| failure.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    const BEFORE: Space = Space::new("a");
+    const RANGES: Space = Space::new("b");
+    const AFTER: Space = Space::new("c");
+
+    /// What `last_at_or_before` must return, computed over a plain map of the space.
+    fn expected(model: &BTreeMap<u64, u64>, key: u64) -> Option<(Vec<u8>, Vec<u8>)> {
+        model
+            .range(..=key)
+            .next_back()
+            .map(|(key, value)| (key.to_be_bytes().to_vec(), value.to_be_bytes().to_vec()))
+    }
+
+    fn found(store: &Store, key: u64) -> Option<(Vec<u8>, Vec<u8>)> {
+        store
+            .last_at_or_before(RANGES, key.to_be_bytes())
+            .unwrap()
+            .map(|(key, value)| (key, value.to_vec()))
+    }
+
+    #[test]
+    fn last_at_or_before_stays_within_its_space() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(found(&store, u64::MAX), None);
+
+        // Neighbouring spaces on both sides must never be returned.
+        let mut batch = WriteBatch::new();
+        batch.put(BEFORE, u64::MAX.to_be_bytes(), b"before".to_vec());
+        batch.put(AFTER, 0u64.to_be_bytes(), b"after".to_vec());
+        store.commit_blocking(batch).unwrap();
+        assert_eq!(found(&store, 0), None);
+        assert_eq!(found(&store, u64::MAX), None);
+
+        // Enough keys to span many sled nodes, with irregular gaps.
+        let mut model = BTreeMap::new();
+        let mut batch = WriteBatch::new();
+        let mut key = 5u64;
+        for step in 0..5_000u64 {
+            model.insert(key, step);
+            batch.put(RANGES, key.to_be_bytes(), step.to_be_bytes().to_vec());
+            key += 1 + step % 7;
+        }
+        store.commit_blocking(batch).unwrap();
+        for query in (0..key + 10).chain([u64::MAX - 1, u64::MAX]) {
+            assert_eq!(found(&store, query), expected(&model, query), "key {query}");
+        }
+        // Keys compare as bytes: a prefix of every stored key sorts before them all, and a
+        // longer key after the stored key it extends.
+        assert_eq!(store.last_at_or_before(RANGES, [0u8]).unwrap(), None);
+        let mut longer = 5u64.to_be_bytes().to_vec();
+        longer.push(0xff);
+        let (at, _) = store.last_at_or_before(RANGES, longer).unwrap().unwrap();
+        assert_eq!(at, 5u64.to_be_bytes());
     }
 }
