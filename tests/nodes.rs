@@ -12,7 +12,7 @@ use pactum_node::{
     api::SubmitReview,
     demo::{self, DemoOptions},
     engine::{
-        protocol::{Request, Response},
+        protocol::{Proposal, Request, Response},
         Hooks,
     },
     net::{self, keypair_from_secret, NetConfig},
@@ -297,6 +297,21 @@ fn a_party_that_was_offline_catches_up_from_its_head() {
     // And its own bundle of the order verifies.
     let (bytes, trust) = cluster.bundle("buyer", &order);
     assert_eq!(verify(&bytes, &trust).unwrap().entries.len(), 3);
+    // The events an order recorded are rebuilt from its entries on start: the restarted
+    // sequencer still refuses a fact it already recorded.
+    cluster.stop_node("seller");
+    cluster.start_node("seller", Hooks::default());
+    let again = cluster
+        .event(
+            "carrier",
+            &order,
+            "shipment.departed",
+            "2026-01-10T00:00:00Z",
+            json!({ "port": "Shenzhen" }),
+        )
+        .unwrap_err();
+    assert!(again.to_string().contains("already recorded"), "{again}");
+    assert_eq!(cluster.settle(&["seller", "buyer"], &order)["seq"], 2);
 }
 
 #[test]
@@ -502,13 +517,25 @@ fn garbage_peer_messages_change_nothing() {
             Request::Batch {
                 commits: vec![entry.clone()],
                 proposals: vec![
-                    entry.clone(),
-                    verifier::model::SignedEntry::unsigned(vec![1, 2, 3]),
+                    Proposal {
+                        entry: entry.clone(),
+                        previous: Some(entry.clone()),
+                    },
+                    Proposal {
+                        entry: verifier::model::SignedEntry::unsigned(vec![1, 2, 3]),
+                        previous: None,
+                    },
                 ],
             },
             Request::Batch {
                 commits: vec![],
-                proposals: vec![entry.clone(); 600],
+                proposals: vec![
+                    Proposal {
+                        entry: entry.clone(),
+                        previous: None,
+                    };
+                    600
+                ],
             },
             Request::ProposeEntry {
                 entry: verifier::model::SignedEntry::unsigned(vec![1, 2, 3]),

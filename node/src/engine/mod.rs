@@ -29,7 +29,7 @@ pub mod sources;
 pub mod views;
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     sync::{Arc, Mutex as StdMutex, RwLock},
     time::Duration,
 };
@@ -41,7 +41,7 @@ use verifier::{
     bundle::Source,
     model::{Digest, EntryBody, OrderId, SignedEntry},
     sign::{PublicKey, SigningKey},
-    state::{machine::Sealed, SeenEvents},
+    state::machine::Sealed,
 };
 
 use crate::{
@@ -53,8 +53,8 @@ use crate::{
 use order::OrderCore;
 use protocol::{Request, Response};
 use records::{
-    decode, entry_key, event_key, EntryRecord, HeadRecord, OrderRecord, ProposalRecord,
-    RecordError, ENTRIES, EVENTS, HEADS, ORDERS, PROPOSALS,
+    decode, entry_key, EntryRecord, HeadRecord, OrderRecord, ProposalRecord, RecordError, ENTRIES,
+    ORDERS, PROPOSALS,
 };
 
 /// The network handle the engine uses.
@@ -115,6 +115,9 @@ pub(crate) struct Slot {
     pub pending: Option<(Sealed, verifier::sign::Signature, verifier::sign::Signature)>,
     /// The head entry with every signature (sent along with the next proposal).
     pub last: Option<SignedEntry>,
+    /// The events the order recorded (to refuse one twice). Kept in memory and rebuilt from
+    /// the entries on start, so committing an entry writes no separate marker.
+    pub seen: HashSet<Digest>,
 }
 
 /// A review decision collecting signatures at the sequencer.
@@ -155,22 +158,6 @@ pub(crate) struct Inner {
 #[derive(Clone)]
 pub struct Engine {
     pub(crate) inner: Arc<Inner>,
-}
-
-/// [`SeenEvents`] over the store: the events an order recorded.
-pub(crate) struct StoredEvents<'a> {
-    pub store: &'a Store,
-    pub order: OrderId,
-}
-
-impl SeenEvents for StoredEvents<'_> {
-    fn contains_event(&self, event: &Digest) -> bool {
-        // A read error counts as seen: refusing a fact is safe, recording it twice is not.
-        !matches!(
-            self.store.get(EVENTS, event_key(&self.order, event)),
-            Ok(None)
-        )
-    }
 }
 
 impl Engine {
@@ -378,7 +365,7 @@ impl Inner {
         let (mut core, genesis) = OrderCore::genesis(machine).map_err(|e| fail(e.to_string()))?;
         let mut head: Option<HeadRecord> = None;
         let mut last = None;
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = HashSet::new();
         for item in self.store.scan_prefix(ENTRIES, order.as_bytes()) {
             let (_, bytes) = item.map_err(RecordError::from)?;
             let stored: EntryRecord = decode("entry", &bytes)?;
@@ -411,23 +398,17 @@ impl Inner {
             last = Some(stored.entry);
         }
         let head = head.ok_or_else(|| fail("no genesis entry".into()))?;
-        let stored_head: Option<HeadRecord> =
-            records::read(&self.store, HEADS, order.as_bytes(), "head")?;
-        if stored_head != Some(head) {
-            return Err(fail(format!(
-                "the stored head {stored_head:?} is not the last entry {head:?}"
-            )));
-        }
         Ok(Slot {
             core,
             record,
             head,
             pending: None,
             last,
+            seen,
         })
     }
 
-    /// Writes an entry with every signature, its head, its event marker, its log leaf (and for
+    /// Writes an entry with every signature, its log leaf (and for
     /// a genesis, the order) in one batch; returns once it is durable, having advanced `slot`.
     pub(crate) async fn commit(
         &self,
@@ -466,9 +447,6 @@ impl Inner {
             );
             batch.remove(PROPOSALS, order.as_bytes());
         }
-        if let Some(event) = &sealed.event {
-            batch.put(EVENTS, event_key(&order, event), seq.to_be_bytes().to_vec());
-        }
         let (ack, leaf, size) = {
             let mut log = self.log.lock().await;
             let leaf = log
@@ -484,16 +462,6 @@ impl Inner {
                 entry_key(&order, seq),
                 records::encode("entry", &record).map_err(|e| internal(e.to_string()))?,
             );
-            let head = HeadRecord {
-                seq,
-                entry: hash,
-                leaf,
-            };
-            batch.put(
-                HEADS,
-                order.as_bytes(),
-                records::encode("head", &head).map_err(|e| internal(e.to_string()))?,
-            );
             let ack = self
                 .store
                 .submit(batch)
@@ -501,6 +469,7 @@ impl Inner {
                 .map_err(|e| ApiError::unavailable("store_failed", e.to_string()))?;
             (ack, leaf, log.size())
         };
+        let sealed_event = sealed.event;
         let tripped = matches!(
             &sealed.body.step,
             verifier::model::Step::Event(step)
@@ -514,6 +483,9 @@ impl Inner {
         };
         slot.pending = None;
         slot.last = Some(entry);
+        if let Some(event) = sealed_event {
+            slot.seen.insert(event);
+        }
         Ok(PendingCommit { ack, size, tripped })
     }
 

@@ -3,18 +3,20 @@
 //! Under load a sequencer has many orders in a round at once. Sending each proposal and each
 //! commit announcement as its own request costs a stream, a protocol negotiation and a timer
 //! per message on both sides; instead every message for a peer goes through its outbox, and
-//! one task per peer sends whatever queued while its previous request was in flight as one
-//! [`Request::Batch`]. With one request in flight per peer, the peer sees messages in the
-//! order they were queued: an order's commit announcement always arrives before the proposal
-//! of its next entry, so the cosigner is never behind because of batching.
+//! one task per peer sends whatever queued meanwhile as one [`Request::Batch`], with up to
+//! [`IN_FLIGHT`] batches in flight.
+//!
+//! Batches in flight together may be handled in any order, so an order's commit announcement
+//! can reach the peer after the proposal of its next entry: each proposal therefore carries
+//! the order's previous entry, which the cosigner applies first when it has not yet.
 
 use std::sync::Arc;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Semaphore};
 use verifier::{model::SignedEntry, sign::PublicKey};
 
 use super::{
-    protocol::{Request, Response},
+    protocol::{Proposal, Request, Response},
     Inner,
 };
 use crate::net::NetError;
@@ -25,6 +27,9 @@ const BATCH_ITEMS: usize = 256;
 const BATCH_BYTES: usize = 1024 * 1024;
 /// Most messages a cosigner accepts in one batch.
 pub(crate) const MAX_BATCH_ITEMS: usize = 512;
+/// Batches in flight per peer: two, so that one slow answer (a cosigner catching up an order
+/// first) does not hold up every other order's proposals; more only adds requests.
+const IN_FLIGHT: usize = 2;
 
 /// A message waiting in a peer's outbox.
 pub(crate) enum Outgoing {
@@ -32,17 +37,21 @@ pub(crate) enum Outgoing {
     Commit(SignedEntry),
     /// An entry to cosign; the peer's answer goes to `reply`.
     Propose {
-        entry: SignedEntry,
+        proposal: Proposal,
         reply: oneshot::Sender<Result<Response, NetError>>,
     },
 }
 
 impl Outgoing {
     fn size(&self) -> usize {
-        let entry = match self {
-            Outgoing::Commit(entry) | Outgoing::Propose { entry, .. } => entry,
-        };
-        entry.body.len().saturating_add(entry.signatures.len() * 96)
+        let size =
+            |entry: &SignedEntry| entry.body.len().saturating_add(entry.signatures.len() * 96);
+        match self {
+            Outgoing::Commit(entry) => size(entry),
+            Outgoing::Propose { proposal, .. } => {
+                size(&proposal.entry).saturating_add(proposal.previous.as_ref().map_or(0, size))
+            }
+        }
     }
 }
 
@@ -74,27 +83,34 @@ impl Inner {
         self.send_to(key, Outgoing::Commit(entry));
     }
 
-    /// Asks the node of `key` to cosign `entry`; its answer.
+    /// Asks the node of `key` to cosign a proposal; its answer.
     pub(crate) async fn propose(
         self: &Arc<Self>,
         key: &PublicKey,
-        entry: SignedEntry,
+        proposal: Proposal,
     ) -> Result<Response, NetError> {
         let (reply, answer) = oneshot::channel();
-        self.send_to(key, Outgoing::Propose { entry, reply });
+        self.send_to(key, Outgoing::Propose { proposal, reply });
         answer
             .await
             .unwrap_or_else(|_| Err(NetError::Transport("the node is shutting down".into())))
     }
 }
 
-/// The sender task of one peer's outbox: one batch in flight at a time.
+/// The sender task of one peer's outbox: up to [`IN_FLIGHT`] batches in flight.
 async fn drain(
     inner: std::sync::Weak<Inner>,
     key: PublicKey,
     mut queue: mpsc::UnboundedReceiver<Outgoing>,
 ) {
-    while let Some(first) = queue.recv().await {
+    let window = Arc::new(Semaphore::new(IN_FLIGHT));
+    loop {
+        let Ok(permit) = window.clone().acquire_owned().await else {
+            return;
+        };
+        let Some(first) = queue.recv().await else {
+            return;
+        };
         let mut bytes = first.size();
         let mut messages = vec![first];
         while messages.len() < BATCH_ITEMS && bytes < BATCH_BYTES {
@@ -107,7 +123,10 @@ async fn drain(
             }
         }
         let Some(inner) = inner.upgrade() else { return };
-        send_batch(&inner, &key, messages).await;
+        tokio::spawn(async move {
+            send_batch(&inner, &key, messages).await;
+            drop(permit);
+        });
     }
 }
 
@@ -119,8 +138,8 @@ async fn send_batch(inner: &Arc<Inner>, key: &PublicKey, messages: Vec<Outgoing>
     for message in messages {
         match message {
             Outgoing::Commit(entry) => commits.push(entry),
-            Outgoing::Propose { entry, reply } => {
-                proposals.push(entry);
+            Outgoing::Propose { proposal, reply } => {
+                proposals.push(proposal);
                 replies.push(reply);
             }
         }

@@ -19,7 +19,7 @@ use super::{
     order::{OrderCore, Refusal},
     protocol::{GenesisParts, Request, Response},
     records::{self, EntryRecord, FaultRecord, HeadRecord, OrderRecord, ProposalRecord, ENTRIES},
-    Inner, Slot, StoredEvents,
+    Inner, Slot,
 };
 use crate::{api::ApiError, net::InboundRequest};
 
@@ -436,11 +436,7 @@ impl Inner {
         if body.seq <= slot.head.seq {
             return self.recosign(&slot, &entry).await;
         }
-        let seen = StoredEvents {
-            store: &self.store,
-            order,
-        };
-        match slot.core.check_proposal_verified(&seen, &entry, &body) {
+        match slot.core.check_proposal_verified(&slot.seen, &entry, &body) {
             Ok(sealed) => {
                 let signature = self.config.key.sign(Domain::Entry, &entry.body);
                 slot.pending = Some((sealed, sequencer_signature, signature));
@@ -557,7 +553,7 @@ impl Inner {
         self: &Arc<Self>,
         peer: PeerId,
         commits: Vec<SignedEntry>,
-        proposals: Vec<SignedEntry>,
+        proposals: Vec<super::protocol::Proposal>,
     ) -> Response {
         if commits.len().saturating_add(proposals.len()) > super::outbox::MAX_BATCH_ITEMS {
             return Response::refused("too_many", "too many messages in one batch");
@@ -570,9 +566,13 @@ impl Inner {
         }
         let tasks: Vec<_> = proposals
             .into_iter()
-            .map(|entry| {
+            .map(|proposal| {
                 let inner = self.clone();
-                tokio::spawn(async move { inner.on_entry_proposal(peer, entry, None).await })
+                tokio::spawn(async move {
+                    inner
+                        .on_entry_proposal(peer, proposal.entry, proposal.previous)
+                        .await
+                })
             })
             .collect();
         let mut answers = Vec::with_capacity(tasks.len());
@@ -626,19 +626,13 @@ impl Inner {
                 }
                 sealed
             }
-            _ => {
-                let seen = StoredEvents {
-                    store: &self.store,
-                    order,
-                };
-                match slot.core.check_committed(&seen, &entry) {
-                    Ok(sealed) => sealed,
-                    Err(refusal) => {
-                        self.record_fault(order, &entry, &refusal).await;
-                        return Err(refusal.to_api());
-                    }
+            _ => match slot.core.check_committed(&slot.seen, &entry) {
+                Ok(sealed) => sealed,
+                Err(refusal) => {
+                    self.record_fault(order, &entry, &refusal).await;
+                    return Err(refusal.to_api());
                 }
-            }
+            },
         };
         // Release the order before the flush; the sequencer holds the entry durably already.
         let pending = self.commit_start(slot, entry, sealed, false).await?;
@@ -723,6 +717,7 @@ impl Inner {
             },
             pending: None,
             last: None,
+            seen: Default::default(),
         };
         self.commit(&mut slot, entry, sealed, true).await?;
         self.insert_slot(order, slot);

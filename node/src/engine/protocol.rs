@@ -42,11 +42,11 @@ pub enum Request {
     /// orders, in commit order (batched while the previous batch was in flight).
     Commits { entries: Vec<SignedEntry> },
     /// The sequencer's traffic for one peer, batched (see `engine::outbox`): entries committed
-    /// with every signature, applied first, then entries of other orders to cosign. Answered
+    /// with every signature, applied first, then entries of several orders to cosign. Answered
     /// by [`Response::Answers`], one answer per proposal, in order.
     Batch {
         commits: Vec<SignedEntry>,
-        proposals: Vec<SignedEntry>,
+        proposals: Vec<Proposal>,
     },
     /// A fact for the order, forwarded to its sequencer.
     ForwardEvent { event: SignedEvent },
@@ -72,6 +72,15 @@ pub enum Request {
         from_size: u64,
         proof: Vec<Digest>,
     },
+}
+
+/// An entry to cosign (signed by the sequencer) in a [`Request::Batch`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Proposal {
+    pub entry: SignedEntry,
+    /// The order's previous entry with every signature: several batches may be in flight, so
+    /// its announcement can arrive after this proposal.
+    pub previous: Option<SignedEntry>,
 }
 
 /// The contract and sources that travel with a genesis entry.

@@ -1,8 +1,10 @@
 //! What the engine keeps in the store: spaces, keys and record types (canonical CBOR).
 //!
-//! An entry, its order's head, its "seen event" marker and its log hashes are written in one
-//! [`WriteBatch`](crate::durable::WriteBatch); the genesis adds the order record to the same
-//! batch. So after a crash an order's entries, head and log always agree.
+//! An entry and its log hashes are written in one [`WriteBatch`](crate::durable::WriteBatch);
+//! the genesis adds the order record to the same batch. So after a crash an order's entries
+//! and the log always agree. What can be derived from an order's entries is not stored
+//! separately (each would cost a write per entry and could disagree with them): its head is
+//! its last entry, and the events it recorded are collected when it is loaded.
 
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use verifier::{
@@ -16,10 +18,6 @@ use crate::durable::{Space, Store, StoreError};
 pub const ORDERS: Space = Space::new("orders");
 /// Order id ‖ seq (u64 BE) → [`EntryRecord`].
 pub const ENTRIES: Space = Space::new("entries");
-/// Order id → [`HeadRecord`].
-pub const HEADS: Space = Space::new("heads");
-/// Order id ‖ event hash → seq (u64 BE): the events an order recorded.
-pub const EVENTS: Space = Space::new("events");
 /// Order id → [`ProposalRecord`]: contracts proposed but not yet started.
 pub const PROPOSALS: Space = Space::new("proposals");
 /// Log size (u64 BE) → signed note text: the checkpoints this node signed.
@@ -42,6 +40,7 @@ pub struct EntryRecord {
     pub leaf: u64,
 }
 
+/// An order's head: its last entry and that entry's log leaf (kept in memory).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HeadRecord {
     pub seq: u64,
@@ -81,13 +80,6 @@ pub fn entry_key(order: &OrderId, seq: u64) -> Vec<u8> {
     let mut key = Vec::with_capacity(40);
     key.extend_from_slice(order.as_bytes());
     key.extend_from_slice(&seq.to_be_bytes());
-    key
-}
-
-pub fn event_key(order: &OrderId, event: &Digest) -> Vec<u8> {
-    let mut key = Vec::with_capacity(64);
-    key.extend_from_slice(order.as_bytes());
-    key.extend_from_slice(event.as_bytes());
     key
 }
 

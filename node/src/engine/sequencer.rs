@@ -13,9 +13,9 @@ use verifier::{
 
 use super::{
     order::{check_contract, OrderCore, Refusal},
-    protocol::{GenesisParts, Request, Response},
+    protocol::{GenesisParts, Proposal, Request, Response},
     records::{self, HeadRecord, OrderRecord, ProposalRecord, PROPOSALS},
-    Inner, PendingReview, Slot, StoredEvents,
+    Inner, PendingReview, Slot,
 };
 use crate::{api::ApiError, durable::WriteBatch};
 
@@ -81,11 +81,12 @@ impl Inner {
             .filter(|(role, _)| **role != me)
             .map(|(role, key)| (role.clone(), *key))
             .collect();
-        // Genesis goes alone, with its contract; later entries through each peer's outbox, after
-        // the announcement of the entry before them.
+        // Genesis goes alone, with its contract; later entries through each peer's outbox.
+        let previous = slot.last.clone();
         let answers = join_all(others.iter().map(|(role, key)| {
             let entry = entry.clone();
             let genesis = genesis.clone();
+            let previous = previous.clone();
             async move {
                 let answer = match genesis {
                     Some(genesis) => {
@@ -96,7 +97,7 @@ impl Inner {
                         };
                         self.request(key, request).await
                     }
-                    None => self.propose(key, entry).await,
+                    None => self.propose(key, Proposal { entry, previous }).await,
                 };
                 (role, key, answer)
             }
@@ -241,13 +242,9 @@ impl Inner {
             }
         }
         let mut slot = slot.lock().await;
-        let seen = StoredEvents {
-            store: &self.store,
-            order,
-        };
         let sealed = slot
             .core
-            .prepare_event_verified(&seen, &event)
+            .prepare_event_verified(&slot.seen, &event)
             .map_err(|refusal| refusal.to_api())?;
         self.run_round(&mut slot, sealed, None).await
     }
@@ -374,6 +371,7 @@ impl Inner {
             },
             pending: None,
             last: None,
+            seen: Default::default(),
         };
         let genesis = GenesisParts {
             contract: record.contract,
