@@ -45,7 +45,7 @@ pub struct BenchOptions {
 impl Default for BenchOptions {
     fn default() -> Self {
         BenchOptions {
-            orders: 64,
+            orders: 128,
             duration: Duration::from_secs(10),
             paced_rate: 1000,
             paced_duration: Duration::from_secs(5),

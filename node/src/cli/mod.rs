@@ -136,7 +136,7 @@ pub struct DemoArgs {
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// Orders running in parallel.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 128)]
     pub orders: usize,
     /// Seconds of full load.
     #[arg(long, default_value_t = 10)]
