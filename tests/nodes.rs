@@ -140,7 +140,9 @@ fn the_breaker_trips_and_only_a_review_signed_by_every_party_resumes() {
     let cluster = Cluster::start(&ALL, BTreeMap::new());
     // At most one automatic amendment a day.
     let order = cluster.start_order(&ALL, "PO-BREAKER", Some((1, 86_400)));
-    departed(&cluster, &order);
+    // Submitted at the carrier's node and forwarded: the answer still shows the entry.
+    let committed = departed(&cluster, &order);
+    assert_eq!(committed["entry"]["kind"], "event", "{committed}");
     cluster
         .weather("seller", &order, "2026-02-20T00:00:00Z", "Hong Kong")
         .unwrap();

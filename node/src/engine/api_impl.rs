@@ -47,6 +47,28 @@ impl Inner {
 
     /// After the sequencer committed `seq` elsewhere, makes sure this node has it too, so the
     /// operator's next read sees it.
+    /// The view of a stored entry. A cosigner applies an entry before its own copy is flushed
+    /// (the sequencer holds it durably), so an entry this node has already moved past may reach
+    /// the store a moment later: wait for it, for a bounded time.
+    async fn flushed_entry_view(&self, order: &OrderId, seq: u64) -> Option<Value> {
+        const ATTEMPTS: u32 = 200;
+        for _ in 0..ATTEMPTS {
+            if let Some(view) = self.stored_entry_view(order, seq) {
+                return Some(view);
+            }
+            // At the head, the caller answers from the head entry kept in memory.
+            let past = match self.slot(order) {
+                Some(slot) => slot.lock().await.head.seq > seq,
+                None => false,
+            };
+            if !past {
+                return None;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        None
+    }
+
     async fn ensure_local(self: &Arc<Self>, order: OrderId, seq: u64) {
         let behind = match self.slot(&order) {
             Some(slot) => slot.lock().await.head.seq < seq,
@@ -61,8 +83,7 @@ impl Inner {
 
     async fn committed_view(self: &Arc<Self>, order: OrderId, seq: u64, entry: Digest) -> Value {
         self.ensure_local(order, seq).await;
-        // A cosigner's store may still be flushing the entry; its head is in memory.
-        let view = match self.stored_entry_view(&order, seq) {
+        let view = match self.flushed_entry_view(&order, seq).await {
             Some(view) => Some(view),
             None => match self.slot(&order) {
                 Some(slot) => {

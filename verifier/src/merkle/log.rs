@@ -1,7 +1,8 @@
 //! [`MerkleLog`]: a [`HashStore`] together with the log's size.
 //!
 //! The store alone does not know how many leaves it holds; the owner keeps the size (the node
-//! persists it atomically with the hashes) and reopens the log with [`MerkleLog::open`].
+//! derives it from its last stored record, written atomically with the entry) and reopens the
+//! log with [`MerkleLog::open`].
 
 use std::ops::Range;
 
