@@ -34,7 +34,10 @@ use crate::{
 pub struct BenchOptions {
     /// Orders running in parallel.
     pub orders: usize,
-    /// Length of the full-load phase.
+    /// Full load before the measured window: the nodes' heaps, sled's tree and caches and the
+    /// batch sizes settle first, as they have on a node that has been running.
+    pub warmup: Duration,
+    /// Length of the measured full-load window.
     pub duration: Duration,
     /// Rate of the paced phase (entries per second); 0 skips it.
     pub paced_rate: u64,
@@ -45,7 +48,8 @@ pub struct BenchOptions {
 impl Default for BenchOptions {
     fn default() -> Self {
         BenchOptions {
-            orders: 128,
+            orders: 256,
+            warmup: Duration::from_secs(3),
             duration: Duration::from_secs(10),
             paced_rate: 1000,
             paced_duration: Duration::from_secs(5),
@@ -66,6 +70,7 @@ pub struct Latency {
 #[derive(Debug, Clone, Default)]
 pub struct BenchReport {
     pub orders: usize,
+    pub warmup_seconds: f64,
     pub committed: u64,
     pub seconds: f64,
     pub entries_per_second: f64,
@@ -339,19 +344,21 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
     );
     let bench = setup(&options)?;
     // Enough events for the full-load phase at a generous rate.
-    let per_order = (20_000 * options.duration.as_secs().max(1) / orders as u64).max(50);
+    let loaded = options.warmup.as_secs() + options.duration.as_secs().max(1);
+    let per_order = (20_000 * loaded / orders as u64).max(50);
     progress(
         options.progress,
         &format!("the carrier signs {} events…", per_order * orders as u64),
     );
     let queues = sign_events(&bench, 0, per_order);
 
-    // Phase 1: every order submits its next event as soon as the previous one committed.
+    // Phase 1: every order submits its next event as soon as the previous one committed. Only
+    // the entries submitted and committed inside the window after the warm-up count.
     let committed = Arc::new(AtomicU64::new(0));
     let latencies: Arc<Mutex<Vec<Duration>>> = Arc::default();
-    let deadline = Instant::now() + options.duration;
-    let started = Instant::now();
-    let cpu_started = process_cpu_time();
+    let loaded_at = Instant::now();
+    let started = loaded_at + options.warmup;
+    let deadline = started + options.duration;
     let tasks: Vec<_> = bench
         .orders
         .iter()
@@ -362,15 +369,18 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
             bench.runtime.spawn(async move {
                 let mut local = Vec::with_capacity(queue.len());
                 for event in queue {
-                    if Instant::now() >= deadline {
+                    let sent = Instant::now();
+                    if sent >= deadline {
                         break;
                     }
-                    let sent = Instant::now();
                     if engine.submit_signed(order, event).await.is_err() {
                         break;
                     }
-                    local.push(sent.elapsed());
-                    committed.fetch_add(1, Ordering::Relaxed);
+                    let done = Instant::now();
+                    if sent >= started && done <= deadline {
+                        local.push(done - sent);
+                        committed.fetch_add(1, Ordering::Relaxed);
+                    }
                 }
                 if let Ok(mut all) = latencies.lock() {
                     all.extend(local);
@@ -378,30 +388,50 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
             })
         })
         .collect();
-    while Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(250));
-        let done = committed.load(Ordering::Relaxed);
-        let elapsed = started.elapsed().as_secs_f64();
-        let filled = ((elapsed / options.duration.as_secs_f64()) * 30.0) as usize;
-        progress(
-            options.progress,
-            &format!(
-                "full load [{}{}] {done} entries, {:.0}/s",
-                "#".repeat(filled.min(30)),
-                " ".repeat(30 - filled.min(30)),
-                done as f64 / elapsed.max(0.001)
-            ),
+    let total_time = options.warmup + options.duration;
+    let mut cpu_started = None;
+    loop {
+        let now = Instant::now();
+        if now >= deadline {
+            break;
+        }
+        if cpu_started.is_none() && now >= started {
+            cpu_started = process_cpu_time();
+        }
+        let tick = if now < started {
+            (started - now).min(Duration::from_millis(250))
+        } else {
+            Duration::from_millis(250)
+        };
+        std::thread::sleep(tick.min(deadline - now));
+        let elapsed = loaded_at.elapsed();
+        let filled = ((elapsed.as_secs_f64() / total_time.as_secs_f64()) * 30.0) as usize;
+        let bar = format!(
+            "{}{}",
+            "#".repeat(filled.min(30)),
+            " ".repeat(30 - filled.min(30))
         );
+        let text = match Instant::now().checked_duration_since(started) {
+            None => format!("warming up [{bar}]"),
+            Some(measured) => {
+                let done = committed.load(Ordering::Relaxed);
+                format!(
+                    "full load  [{bar}] {done} entries, {:.0}/s",
+                    done as f64 / measured.as_secs_f64().max(0.001)
+                )
+            }
+        };
+        progress(options.progress, &text);
     }
+    let cpu = process_cpu_time()
+        .zip(cpu_started)
+        .map(|(end, start)| end.saturating_sub(start));
+    let seconds = started.elapsed().as_secs_f64();
     bench.runtime.block_on(async {
         for task in tasks {
             let _ = task.await;
         }
     });
-    let seconds = started.elapsed().as_secs_f64();
-    let cpu = process_cpu_time()
-        .zip(cpu_started)
-        .map(|(end, start)| end.saturating_sub(start));
     let total = committed.load(Ordering::Relaxed);
     let latency = percentiles(latencies.lock().map(|l| l.clone()).unwrap_or_default());
 
@@ -488,6 +518,7 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
     }
     let report = BenchReport {
         orders,
+        warmup_seconds: options.warmup.as_secs_f64(),
         committed: total,
         seconds,
         entries_per_second: total as f64 / seconds.max(0.001),
@@ -526,8 +557,8 @@ pub fn render(report: &BenchReport) -> String {
         report.orders
     ));
     text.push_str(&format!(
-        "  full load:   {} entries committed in {:.1} s = {:.0} co-signed entries/s\n",
-        report.committed, report.seconds, report.entries_per_second
+        "  full load:   {} entries committed in {:.1} s (after {:.0} s of warm-up) = {:.0} co-signed entries/s\n",
+        report.committed, report.seconds, report.warmup_seconds, report.entries_per_second
     ));
     text.push_str(&format!(
         "               commit latency p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms\n",

@@ -136,9 +136,12 @@ pub struct DemoArgs {
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// Orders running in parallel.
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = 256)]
     pub orders: usize,
-    /// Seconds of full load.
+    /// Seconds of full load before the measured window.
+    #[arg(long, default_value_t = 3)]
+    pub warmup_seconds: u64,
+    /// Seconds of measured full load.
     #[arg(long, default_value_t = 10)]
     pub seconds: u64,
     /// Entries per second offered in the paced phase (0 skips it).
@@ -209,6 +212,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(args) => {
             let report = crate::bench::run(&crate::bench::BenchOptions {
                 orders: args.orders,
+                warmup: std::time::Duration::from_secs(args.warmup_seconds),
                 duration: std::time::Duration::from_secs(args.seconds.max(1)),
                 paced_rate: args.paced_rate,
                 paced_duration: std::time::Duration::from_secs(args.paced_seconds.max(1)),
