@@ -18,7 +18,7 @@ use pactum_node::{
     net::{self, keypair_from_secret, NetConfig},
 };
 use serde_json::{json, Value};
-use verifier::model::{Outcome, Step};
+use verifier::model::{Digest, Outcome, Step};
 
 const ALL: [&str; 3] = ["seller", "buyer", "carrier"];
 
@@ -314,6 +314,69 @@ fn a_party_that_was_offline_catches_up_from_its_head() {
         .unwrap_err();
     assert!(again.to_string().contains("already recorded"), "{again}");
     assert_eq!(cluster.settle(&["seller", "buyer"], &order)["seq"], 2);
+}
+
+/// The seller's stored compiled program of `order`'s sources, as stored and as the sources
+/// compile today.
+fn stored_program(cluster: &Cluster, order: &str) -> (Vec<u8>, contract_lang::Program, Digest) {
+    use pactum_node::{durable::Store, engine::records};
+    let store = Store::open(cluster.path("seller")).unwrap();
+    let id = Digest::from_hex(order).unwrap();
+    let record: records::OrderRecord =
+        records::read(&store, records::ORDERS, id.as_bytes(), "order")
+            .unwrap()
+            .unwrap();
+    let key = verifier::bundle::format::sources_hash(&record.sources).unwrap();
+    let stored = store
+        .get(records::PROGRAMS, key.as_bytes())
+        .unwrap()
+        .expect("the genesis stored the compiled program")
+        .to_vec();
+    let compiled = verifier::bundle::build::compile_sources(&record.sources).unwrap();
+    store.close().unwrap();
+    (stored, compiled, key)
+}
+
+fn put_program(cluster: &Cluster, key: &Digest, bytes: Vec<u8>) {
+    use pactum_node::{
+        durable::{Store, WriteBatch},
+        engine::records,
+    };
+    let store = Store::open(cluster.path("seller")).unwrap();
+    let mut batch = WriteBatch::new();
+    batch.put(records::PROGRAMS, key.as_bytes(), bytes);
+    store.commit_blocking(batch).unwrap();
+    store.close().unwrap();
+}
+
+#[test]
+fn an_order_runs_the_compiled_clauses_it_stored_and_refuses_a_corrupt_copy() {
+    let parties = ALL;
+    let mut cluster = Cluster::start(&parties, BTreeMap::new());
+    let order = cluster.start_order(&parties, "PO-PROGRAM", None);
+    cluster.settle(&parties, &order);
+    cluster.stop_node("seller");
+
+    // The genesis stored the program the sources compile to.
+    let (stored, compiled, key) = stored_program(&cluster, &order);
+    let program: contract_lang::Program = pactum_canonical::from_slice(&stored).unwrap();
+    assert_eq!(program, compiled);
+
+    // A stored clause whose IR no longer hashes to its id stops the node from loading the
+    // order, with an error that says so.
+    let mut corrupt = program.clone();
+    corrupt.clauses[0].ir.params[0].name.push('x');
+    put_program(&cluster, &key, pactum_canonical::to_vec(&corrupt).unwrap());
+    let error = cluster
+        .try_start_node("seller", Hooks::default())
+        .unwrap_err();
+    assert!(error.contains("stored program"), "{error}");
+
+    // With the program restored, the node loads the order and runs it.
+    put_program(&cluster, &key, stored);
+    cluster.start_node("seller", Hooks::default());
+    departed(&cluster, &order);
+    assert_eq!(cluster.settle(&parties, &order)["seq"], 1);
 }
 
 #[test]

@@ -611,6 +611,42 @@ impl CompiledClause {
     }
 }
 
+impl CompiledClause {
+    /// Checks a compiled clause read back from storage, spans and all: its IR is well formed,
+    /// hashes to its id and carries its name, and every span lies within `source_len` bytes
+    /// (the length of the source file it was compiled from).
+    pub fn check(&self, source_len: usize) -> Result<(), IrError> {
+        validate(&self.ir)?;
+        if self.name != self.ir.name {
+            return Err(IrError::Malformed(format!(
+                "clause `{}` holds the IR of `{}`",
+                self.name, self.ir.name
+            )));
+        }
+        let id = ClauseId::of(&self.ir)?;
+        if id != self.id {
+            return Err(IrError::Malformed(format!(
+                "clause `{}` hashes to {id}, not to its id {}",
+                self.name, self.id
+            )));
+        }
+        let spans = &self.spans;
+        let all = std::iter::once(&spans.clause)
+            .chain(&spans.sites)
+            .chain(&spans.rules)
+            .chain(spans.actions.iter().flatten());
+        for span in all {
+            if span.start > span.end || span.end as usize > source_len {
+                return Err(IrError::Malformed(format!(
+                    "clause `{}` has a span {}..{} outside its {source_len}-byte source",
+                    self.name, span.start, span.end
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
 fn validate(ir: &ClauseIr) -> Result<(), IrError> {
     let malformed = |message: String| Err(IrError::Malformed(message));
     if ir.version != IR_VERSION {

@@ -306,6 +306,40 @@ fn tampered_ir_is_rejected() {
 }
 
 #[test]
+fn a_stored_compiled_clause_is_checked_whole() {
+    let compiled = compile_one(FORCE_MAJEURE);
+    let len = FORCE_MAJEURE.len();
+    let bytes = pactum_canonical::to_vec(&compiled).unwrap();
+    let back: CompiledClause = pactum_canonical::from_slice(&bytes).unwrap();
+    assert_eq!(back, compiled);
+    assert_eq!(back.check(len), Ok(()));
+
+    let mut renamed = compiled.clone();
+    renamed.name = "other".into();
+    let mut wrong_id = compiled.clone();
+    wrong_id.id.0[0] ^= 1;
+    let mut altered = compiled.clone();
+    altered.ir.params[0].name.push('x');
+    let mut bad_span = compiled.clone();
+    bad_span.spans.sites[0].end = len as u32 + 1;
+    let mut inverted = compiled.clone();
+    inverted.spans.clause.start = inverted.spans.clause.end + 1;
+    for (what, clause) in [
+        ("renamed", renamed),
+        ("wrong id", wrong_id),
+        ("altered IR", altered),
+        ("span past the source", bad_span),
+        ("inverted span", inverted),
+    ] {
+        assert!(
+            matches!(clause.check(len), Err(IrError::Malformed(_))),
+            "{what}: {:?}",
+            clause.check(len)
+        );
+    }
+}
+
+#[test]
 fn declarations_repeated_across_files_point_to_the_first_file() {
     let sources = [
         source(

@@ -70,8 +70,18 @@ impl Cluster {
 
     /// Starts (or restarts, on its existing directory) the node of `role`.
     pub fn start_node(&mut self, role: &str, hooks: Hooks) {
+        if let Err(error) = self.try_start_node(role, hooks) {
+            panic!("the {role}'s node does not start: {error}");
+        }
+    }
+
+    /// [`Cluster::start_node`], with the launch error (a node that refuses its store) returned.
+    pub fn try_start_node(&mut self, role: &str, hooks: Hooks) -> Result<(), String> {
         let spec = self.spec(role, hooks);
-        let node = self.runtime.block_on(launch(spec)).unwrap();
+        let node = self
+            .runtime
+            .block_on(launch(spec))
+            .map_err(|error| format!("{error:#}"))?;
         self.runtime.block_on(async {
             for other in self.nodes.values() {
                 node.learn(other).await;
@@ -79,6 +89,7 @@ impl Cluster {
             }
         });
         self.nodes.insert(role.to_string(), node);
+        Ok(())
     }
 
     /// Stops the node of `role` (its directory stays).

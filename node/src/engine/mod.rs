@@ -54,7 +54,7 @@ use order::OrderCore;
 use protocol::{Request, Response};
 use records::{
     decode, entry_key, EntryRecord, HeadRecord, OrderRecord, ProposalRecord, RecordError, ENTRIES,
-    ORDERS, PROPOSALS,
+    ORDERS, PROGRAMS, PROPOSALS,
 };
 
 /// The network handle the engine uses.
@@ -257,12 +257,64 @@ impl Inner {
             if let Some(program) = self.programs.lock().ok().and_then(|p| p.get(&key).cloned()) {
                 return Ok(program);
             }
+            if let Some(program) = self.stored_program(&key, &sources)? {
+                let program = Arc::new(program);
+                if let Ok(mut programs) = self.programs.lock() {
+                    programs.insert(key, program.clone());
+                }
+                return Ok(program);
+            }
         }
         let program = Arc::new(sources::compile(&sources)?);
         if let Ok(mut programs) = self.programs.lock() {
             programs.insert(key, program.clone());
         }
         Ok(program)
+    }
+
+    /// The program stored for sources hashing to `key`, each clause checked against its id
+    /// and its spans against `sources`.
+    fn stored_program(&self, key: &Digest, sources: &[Source]) -> Result<Option<Program>, String> {
+        let corrupt =
+            |message: String| format!("the stored program of sources {key} is corrupt: {message}");
+        let Some(program) =
+            records::read::<Program>(&self.store, PROGRAMS, key.as_bytes(), "program")
+                .map_err(|error| error.to_string())?
+        else {
+            return Ok(None);
+        };
+        for clause in &program.clauses {
+            let source = sources.get(clause.file).ok_or_else(|| {
+                corrupt(format!(
+                    "clause `{}` names source file {}",
+                    clause.name, clause.file
+                ))
+            })?;
+            clause
+                .check(source.text.len())
+                .map_err(|error| corrupt(error.to_string()))?;
+        }
+        Ok(Some(program))
+    }
+
+    /// The genesis batch's record of the order's compiled program, unless one is stored (or
+    /// the sources were tampered with, in tests).
+    fn program_record(&self, sources: &[Source]) -> Result<Option<(Digest, Vec<u8>)>, String> {
+        if self.config.hooks.tamper_sources.is_some() {
+            return Ok(None);
+        }
+        let key = sources::hash_sources(sources)?;
+        if self
+            .store
+            .get(PROGRAMS, key.as_bytes())
+            .map_err(|e| e.to_string())?
+            .is_some()
+        {
+            return Ok(None);
+        }
+        let program = self.program(sources)?;
+        let bytes = records::encode("program", &*program).map_err(|e| e.to_string())?;
+        Ok(Some((key, bytes)))
     }
 
     pub(crate) fn slot(&self, order: &OrderId) -> Option<Arc<Mutex<Slot>>> {
@@ -446,6 +498,12 @@ impl Inner {
                 records::encode("order", &slot.record).map_err(|e| internal(e.to_string()))?,
             );
             batch.remove(PROPOSALS, order.as_bytes());
+            if let Some((key, bytes)) = self
+                .program_record(&slot.record.sources)
+                .map_err(internal)?
+            {
+                batch.put(PROGRAMS, key.as_bytes(), bytes);
+            }
         }
         let (ack, leaf, size) = {
             let mut log = self.log.lock().await;

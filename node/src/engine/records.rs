@@ -4,7 +4,8 @@
 //! the genesis adds the order record to the same batch. So after a crash an order's entries
 //! and the log always agree. What can be derived from an order's entries is not stored
 //! separately (each would cost a write per entry and could disagree with them): its head is
-//! its last entry, and the events it recorded are collected when it is loaded.
+//! its last entry, and the events it recorded are collected when it is loaded. The genesis
+//! batch also holds the compiled program of the order's sources, if no earlier order stored it.
 
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use verifier::{
@@ -18,6 +19,11 @@ use crate::durable::{Space, Store, StoreError};
 pub const ORDERS: Space = Space::new("orders");
 /// Order id ‖ seq (u64 BE) → [`EntryRecord`].
 pub const ENTRIES: Space = Space::new("entries");
+/// Sources hash → the canonical CBOR of the [`Program`](contract_lang::Program) they compiled
+/// to, written with the genesis of the first order that runs them: an order keeps running the
+/// clauses it started with even after an upgrade changes what the compiler emits, and a
+/// restart does not recompile. Each clause is checked against its id when read back.
+pub const PROGRAMS: Space = Space::new("programs");
 /// Order id → [`ProposalRecord`]: contracts proposed but not yet started.
 pub const PROPOSALS: Space = Space::new("proposals");
 /// Log size (u64 BE) → signed note text: the checkpoints this node signed.
