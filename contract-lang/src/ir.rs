@@ -609,9 +609,7 @@ impl CompiledClause {
             file: 0,
         })
     }
-}
 
-impl CompiledClause {
     /// Checks a compiled clause read back from storage, spans and all: its IR is well formed,
     /// hashes to its id and carries its name, and every span lies within `source_len` bytes
     /// (the length of the source file it was compiled from).

@@ -398,12 +398,9 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
         if cpu_started.is_none() && now >= started {
             cpu_started = process_cpu_time();
         }
-        let tick = if now < started {
-            (started - now).min(Duration::from_millis(250))
-        } else {
-            Duration::from_millis(250)
-        };
-        std::thread::sleep(tick.min(deadline - now));
+        // Wake at the window's start, so the CPU time is taken there.
+        let next_boundary = if now < started { started } else { deadline };
+        std::thread::sleep((next_boundary - now).min(Duration::from_millis(250)));
         let elapsed = loaded_at.elapsed();
         let filled = ((elapsed.as_secs_f64() / total_time.as_secs_f64()) * 30.0) as usize;
         let bar = format!(

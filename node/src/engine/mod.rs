@@ -243,7 +243,8 @@ impl Engine {
 }
 
 impl Inner {
-    /// The program of `sources`, compiled once per distinct source set, after the tamper hook.
+    /// The program of `sources`, after the tamper hook: from memory, else as stored (pinned by
+    /// the first genesis that ran it), else compiled.
     pub(crate) fn program(&self, sources: &[Source]) -> Result<Arc<Program>, String> {
         let mut sources = sources.to_vec();
         let tampered = if let Some(tamper) = &self.config.hooks.tamper_sources {
@@ -253,19 +254,17 @@ impl Inner {
             false
         };
         let key = sources::hash_sources(&sources)?;
+        let mut stored = None;
         if !tampered {
             if let Some(program) = self.programs.lock().ok().and_then(|p| p.get(&key).cloned()) {
                 return Ok(program);
             }
-            if let Some(program) = self.stored_program(&key, &sources)? {
-                let program = Arc::new(program);
-                if let Ok(mut programs) = self.programs.lock() {
-                    programs.insert(key, program.clone());
-                }
-                return Ok(program);
-            }
+            stored = self.stored_program(&key, &sources)?;
         }
-        let program = Arc::new(sources::compile(&sources)?);
+        let program = Arc::new(match stored {
+            Some(program) => program,
+            None => sources::compile(&sources)?,
+        });
         if let Ok(mut programs) = self.programs.lock() {
             programs.insert(key, program.clone());
         }
@@ -297,13 +296,14 @@ impl Inner {
         Ok(Some(program))
     }
 
-    /// The genesis batch's record of the order's compiled program, unless one is stored (or
-    /// the sources were tampered with, in tests).
-    fn program_record(&self, sources: &[Source]) -> Result<Option<(Digest, Vec<u8>)>, String> {
+    /// The genesis batch's record of the program `core` runs, keyed by its contract's (checked)
+    /// sources hash, unless one is stored already (or the sources were tampered with, in
+    /// tests).
+    fn program_record(&self, core: &OrderCore) -> Result<Option<(Digest, Vec<u8>)>, String> {
         if self.config.hooks.tamper_sources.is_some() {
             return Ok(None);
         }
-        let key = sources::hash_sources(sources)?;
+        let key = core.contract().sources;
         if self
             .store
             .get(PROGRAMS, key.as_bytes())
@@ -312,8 +312,8 @@ impl Inner {
         {
             return Ok(None);
         }
-        let program = self.program(sources)?;
-        let bytes = records::encode("program", &*program).map_err(|e| e.to_string())?;
+        let bytes =
+            records::encode("program", core.machine().program()).map_err(|e| e.to_string())?;
         Ok(Some((key, bytes)))
     }
 
@@ -498,10 +498,7 @@ impl Inner {
                 records::encode("order", &slot.record).map_err(|e| internal(e.to_string()))?,
             );
             batch.remove(PROPOSALS, order.as_bytes());
-            if let Some((key, bytes)) = self
-                .program_record(&slot.record.sources)
-                .map_err(internal)?
-            {
+            if let Some((key, bytes)) = self.program_record(&slot.core).map_err(internal)? {
                 batch.put(PROGRAMS, key.as_bytes(), bytes);
             }
         }
