@@ -247,4 +247,12 @@ pub trait NodeApi: Send + Sync + 'static {
     fn checkpoint(&self) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send;
 
     fn health(&self) -> impl Future<Output = serde_json::Value> + Send;
+
+    /// Proofs this node keeps that the order's sequencer equivocated.
+    fn evidence(
+        &self,
+        order: String,
+    ) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send {
+        async move { Err(ApiError::unknown_order(&order)) }
+    }
 }

@@ -40,6 +40,8 @@ pub struct Metrics {
     pub checkpoints_witnessed: Counter,
     /// Peer messages refused as malformed or unexpected.
     pub peer_messages_refused: Counter,
+    /// Proofs that a sequencer signed two different entries at one position, kept.
+    pub equivocations: Counter,
 }
 
 impl Default for Metrics {
@@ -114,8 +116,15 @@ impl Metrics {
             "Peer messages refused as malformed or unexpected",
             peer_messages_refused.clone(),
         );
+        let equivocations = Counter::default();
+        registry.register(
+            "equivocations",
+            "Proofs kept that a sequencer signed two different entries at one position",
+            equivocations.clone(),
+        );
         Metrics {
             registry,
+            equivocations,
             http_requests,
             entries_committed,
             commit_latency,

@@ -448,6 +448,32 @@ impl NodeApi for Engine {
         }))
     }
 
+    async fn evidence(&self, id: String) -> Result<Value, ApiError> {
+        use base64::Engine as _;
+        let order = order_id(&id)?;
+        let mut proofs = Vec::new();
+        for item in self
+            .inner
+            .store
+            .scan_prefix(super::records::EVIDENCE, order.as_bytes())
+        {
+            let (_, bytes) = item.map_err(|e| ApiError::internal(e.to_string()))?;
+            let proof = verifier::bundle::EquivocationProof::from_bytes(&bytes)
+                .map_err(|e| ApiError::internal(e.to_string()))?;
+            let found = proof
+                .check()
+                .map_err(|e| ApiError::internal(e.to_string()))?;
+            proofs.push(json!({
+                "seq": found.seq,
+                "sequencer": found.sequencer,
+                "first": found.first.to_string(),
+                "second": found.second.to_string(),
+                "proof": base64::engine::general_purpose::STANDARD.encode(&bytes),
+            }));
+        }
+        Ok(json!({ "order": order.to_string(), "equivocations": proofs }))
+    }
+
     async fn health(&self) -> Value {
         let inner = &self.inner;
         let faults: Vec<Value> = inner
@@ -477,6 +503,16 @@ impl NodeApi for Engine {
             "orders": inner.orders.read().map(|orders| orders.len()).unwrap_or(0),
             "log_size": inner.log.lock().await.durable_size(),
             "recent_refusals": faults,
+            "equivocations": inner
+                .evidence
+                .lock()
+                .map(|evidence| {
+                    evidence
+                        .iter()
+                        .map(|(order, seq)| json!({ "order": order.to_string(), "seq": seq }))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default(),
         })
     }
 }

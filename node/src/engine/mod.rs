@@ -64,6 +64,8 @@ pub type Net = NetHandle<Request, Response>;
 pub type SourcesHook = Arc<dyn Fn(&mut Vec<Source>) + Send + Sync>;
 /// Alters a proposed entry body (see [`Hooks::tamper_proposals`]).
 pub type ProposalHook = Arc<dyn Fn(&mut EntryBody) + Send + Sync>;
+/// Sees every entry proposal this node receives (see [`Hooks::observe_proposals`]).
+pub type ObserveHook = Arc<dyn Fn(&SignedEntry) + Send + Sync>;
 
 /// Test hooks that make a node misbehave on purpose.
 #[derive(Clone, Default)]
@@ -76,6 +78,14 @@ pub struct Hooks {
     /// As sequencer, never announce commits: the other parties learn of entries only by
     /// catching up (as after missing announcements while offline).
     pub drop_announcements: bool,
+    /// As cosigner, sees every proposal received, exactly as it arrived: what a party could
+    /// keep and present later.
+    pub observe_proposals: Option<ObserveHook>,
+    /// As sequencer, after each commit also announces a different body at the same position,
+    /// altered by this hook and signed: a sequencer that equivocates.
+    pub equivocate: Option<ProposalHook>,
+    /// As cosigner, refuses this many proposals (then cosigns again): a round that fails.
+    pub refuse_proposals: Option<Arc<std::sync::atomic::AtomicUsize>>,
 }
 
 /// How the engine runs.
@@ -110,14 +120,16 @@ pub(crate) struct Slot {
     pub core: OrderCore,
     pub record: OrderRecord,
     pub head: HeadRecord,
-    /// The entry this node cosigned and waits to see committed, with the sequencer's
-    /// signature it verified and its own.
-    pub pending: Option<(Sealed, verifier::sign::Signature, verifier::sign::Signature)>,
+    /// The entry this node cosigned and waits to see committed, with its own signature.
+    pub pending: Option<(Sealed, verifier::sign::Signature)>,
     /// The head entry with every signature (sent along with the next proposal).
     pub last: Option<SignedEntry>,
     /// The events the order recorded (to refuse one twice). Kept in memory and rebuilt from
     /// the entries on start, so committing an entry writes no separate marker.
     pub seen: HashSet<Digest>,
+    /// Entries signed by the sequencer that did not (yet) commit here, by seq: if another
+    /// body commits at that seq, the two prove the sequencer equivocated. A few at most.
+    pub unconfirmed: std::collections::BTreeMap<u64, SignedEntry>,
 }
 
 /// A review decision collecting signatures at the sequencer.
@@ -152,6 +164,8 @@ pub(crate) struct Inner {
     pub outboxes: StdMutex<HashMap<PublicKey, outbox::Outbox>>,
     /// Recent refusals of proposals (determinism faults first of all), newest last.
     pub faults: StdMutex<Vec<records::FaultRecord>>,
+    /// Proofs of equivocation this node holds (stored in `EVIDENCE`), as (order, seq).
+    pub evidence: StdMutex<Vec<(OrderId, u64)>>,
 }
 
 /// The running engine. Cheap to clone.
@@ -194,6 +208,7 @@ impl Engine {
             peer_ids: StdMutex::new(HashMap::new()),
             batch: batch::BatchVerifier::start(),
             faults: StdMutex::new(Vec::new()),
+            evidence: StdMutex::new(Vec::new()),
         });
         inner.load()?;
         let engine = Engine { inner };
@@ -376,6 +391,18 @@ impl Inner {
 
     /// Loads stored proposals and orders, replaying each order's entries.
     fn load(&self) -> Result<(), EngineError> {
+        for item in self.store.scan_prefix(records::EVIDENCE, b"") {
+            let (key, _) = item.map_err(RecordError::from)?;
+            if let (Some(order), Some(seq)) = (key.get(..32), key.get(32..40)) {
+                if let (Ok(order), Ok(seq)) =
+                    (<[u8; 32]>::try_from(order), <[u8; 8]>::try_from(seq))
+                {
+                    if let Ok(mut evidence) = self.evidence.lock() {
+                        evidence.push((Digest(order), u64::from_be_bytes(seq)));
+                    }
+                }
+            }
+        }
         for item in self.store.scan_prefix(PROPOSALS, b"") {
             let (key, bytes) = item.map_err(RecordError::from)?;
             let record: ProposalRecord = decode("proposal", &bytes)?;
@@ -457,6 +484,7 @@ impl Inner {
             pending: None,
             last,
             seen,
+            unconfirmed: Default::default(),
         })
     }
 
@@ -525,6 +553,12 @@ impl Inner {
             (ack, leaf, log.size())
         };
         let sealed_event = sealed.event;
+        let conflicting = slot
+            .unconfirmed
+            .remove(&seq)
+            .filter(|other| other.body != entry.body);
+        slot.unconfirmed.retain(|kept, _| *kept > seq);
+        let own = conflicting.as_ref().map(|_| entry.clone());
         let tripped = matches!(
             &sealed.body.step,
             verifier::model::Step::Event(step)
@@ -540,6 +574,9 @@ impl Inner {
         slot.last = Some(entry);
         if let Some(event) = sealed_event {
             slot.seen.insert(event);
+        }
+        if let (Some(own), Some(other)) = (own, conflicting) {
+            self.keep_evidence(slot, own, other).await;
         }
         Ok(PendingCommit { ack, size, tripped })
     }

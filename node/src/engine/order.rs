@@ -36,8 +36,6 @@ pub enum Refusal {
     OutOfSequence { expected: u64, found: u64 },
     #[error("the entry's prev {found} is not this node's head {expected}")]
     WrongPrev { expected: Digest, found: Digest },
-    #[error("the sequencer's signature is missing or does not verify")]
-    BadSequencerSignature,
     #[error("signatures: {0}")]
     Signatures(String),
     #[error("the state machine refuses the step: {0}")]
@@ -56,7 +54,6 @@ impl Refusal {
             Refusal::WrongOrder { .. } => "wrong_order",
             Refusal::OutOfSequence { .. } => "out_of_sequence",
             Refusal::WrongPrev { .. } => "wrong_prev",
-            Refusal::BadSequencerSignature => "bad_signature",
             Refusal::Signatures(_) => "bad_signature",
             Refusal::Apply(_) => "refused_by_state_machine",
             Refusal::Determinism { .. } => "determinism_fault",
@@ -244,8 +241,8 @@ impl OrderCore {
         Ok(())
     }
 
-    /// Checks a proposal: the sequencer's signature, then the recomputed entry. Returns what
-    /// to cosign and, once committed, to advance to.
+    /// Checks a proposal: the recomputed entry must be byte-identical. Returns what to cosign
+    /// and, once committed, to advance to.
     pub fn check_proposal(
         &self,
         seen: &dyn SeenEvents,
@@ -257,26 +254,20 @@ impl OrderCore {
         self.check_proposal_body(seen, entry, &body)
     }
 
-    /// [`OrderCore::check_proposal`] for an entry the caller already decoded.
+    /// [`OrderCore::check_proposal`] for an entry the caller already decoded. A proposal
+    /// carries no signature: it is authenticated by the channel it came on (the sequencer's
+    /// node), and the sequencer signs an entry only once it holds every cosignature.
     pub fn check_proposal_body(
         &self,
         seen: &dyn SeenEvents,
         entry: &SignedEntry,
         body: &EntryBody,
     ) -> Result<Sealed, Refusal> {
-        let (role, key) = self.sequencer();
-        let signature = entry
-            .signatures
-            .get(role)
-            .ok_or(Refusal::BadSequencerSignature)?;
-        key.ok_or(Refusal::BadSequencerSignature)?
-            .verify(Domain::Entry, &entry.body, signature)
-            .map_err(|_| Refusal::BadSequencerSignature)?;
         self.recompute_body(seen, entry, body)
     }
 
-    /// [`OrderCore::check_proposal_body`] when the caller already verified (in a batch) the
-    /// sequencer's signature and, for an event, the attester's.
+    /// [`OrderCore::check_proposal_body`] when the caller already verified (in a batch), for an
+    /// event, the attester's signature.
     pub fn check_proposal_verified(
         &self,
         seen: &dyn SeenEvents,
@@ -411,25 +402,19 @@ mod tests {
             .sequencer
             .prepare_event(&seen, &departed(&setup, 1_768_000_000))
             .unwrap();
-        let mut proposal = sealed.entry.clone();
-        proposal.sign("seller", &setup.keys.seller);
-
+        // A proposal is unsigned: the sequencer signs last, once every party cosigned.
+        let proposal = sealed.entry.clone();
         let accepted = setup.cosigner.check_proposal(&seen, &proposal).unwrap();
         assert_eq!(accepted.hash, sealed.hash);
 
-        // Unsigned by the sequencer, or signed by someone else: refused.
-        let unsigned = sealed.entry.clone();
-        assert_eq!(
-            setup.cosigner.check_proposal(&seen, &unsigned).unwrap_err(),
-            Refusal::BadSequencerSignature
-        );
-        // A committed entry needs every signature.
-        assert!(matches!(
-            setup.cosigner.check_committed(&seen, &proposal),
-            Err(Refusal::Signatures(_))
-        ));
+        // A committed entry needs every signature, the sequencer's included.
         let mut committed = proposal.clone();
         committed.sign("buyer", &setup.keys.buyer);
+        assert!(matches!(
+            setup.cosigner.check_committed(&seen, &committed),
+            Err(Refusal::Signatures(_))
+        ));
+        committed.sign("seller", &setup.keys.seller);
         setup.cosigner.check_committed(&seen, &committed).unwrap();
 
         setup.sequencer.advance(sealed.state.clone());
@@ -457,8 +442,7 @@ mod tests {
         if let Step::Event(step) = &mut body.step {
             step.outcome = Outcome::Paused;
         }
-        let mut forged = SignedEntry::unsigned(body.encode().unwrap());
-        forged.sign("seller", &setup.keys.seller);
+        let forged = SignedEntry::unsigned(body.encode().unwrap());
         let refusal = setup.cosigner.check_proposal(&seen, &forged).unwrap_err();
         assert_eq!(refusal.code(), "determinism_fault", "{refusal}");
     }

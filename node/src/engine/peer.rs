@@ -26,6 +26,19 @@ use crate::{api::ApiError, net::InboundRequest};
 /// Most entries sent in one catch-up answer.
 pub(crate) const MAX_FETCH: u32 = 512;
 
+/// Most sequencer-signed, not yet committed entries kept per order (see `Slot::unconfirmed`).
+const MAX_UNCONFIRMED: usize = 8;
+
+/// Whether `entry` carries a valid signature of its order's sequencer.
+pub(crate) fn signed_by_sequencer(slot: &Slot, entry: &SignedEntry) -> bool {
+    let contract = slot.core.contract();
+    contract
+        .parties
+        .get(&contract.sequencer)
+        .zip(entry.signatures.get(&contract.sequencer))
+        .is_some_and(|(key, signature)| key.verify(Domain::Entry, &entry.body, signature).is_ok())
+}
+
 /// Answers peers' requests until the network stops.
 pub(crate) async fn serve(
     inner: Arc<Inner>,
@@ -356,7 +369,7 @@ impl Inner {
         let Some(slot) = self.slot(&order) else {
             return Response::refused("unknown_order", format!("no order {order} on this node"));
         };
-        let (sequencer, sequencer_role, attester) = {
+        let (sequencer, attester) = {
             let slot = slot.lock().await;
             let contract = slot.core.contract();
             let attester = match &body.step {
@@ -367,49 +380,49 @@ impl Inner {
                     .map(|grant| grant.key),
                 _ => None,
             };
-            (
-                contract.parties.get(&contract.sequencer).copied(),
-                contract.sequencer.clone(),
-                attester,
-            )
+            (contract.parties.get(&contract.sequencer).copied(), attester)
         };
-        let Some(sequencer) = sequencer.filter(|key| self.peer_id(key) == Some(peer)) else {
+        // The channel authenticates the proposal: it carries no signature (the sequencer signs
+        // an entry last, once it holds every cosignature), so a round that fails leaves no
+        // sequencer-signed body behind.
+        if sequencer.and_then(|key| self.peer_id(&key)) != Some(peer) {
             return Response::refused(
                 "not_sequencer",
                 "only the order's sequencer proposes entries",
             );
-        };
-        // The signatures first, batched with other orders' and outside the order's lock.
-        let Some(sequencer_signature) = entry.signatures.get(&sequencer_role).copied() else {
-            let refusal = Refusal::BadSequencerSignature;
-            return Response::refused(refusal.code(), refusal.to_string());
-        };
-        let sequencer_ok =
-            self.batch
-                .verify(sequencer, Domain::Entry, &entry.body, sequencer_signature);
-        let event_ok = async {
-            // An attester that is not granted anything is refused by the state machine.
-            match (&body.step, attester) {
-                (Step::Event(step), Some(attester)) => {
-                    self.batch
-                        .verify(
-                            attester,
-                            Domain::Event,
-                            &step.event.body,
-                            step.event.signature,
-                        )
-                        .await
-                }
-                _ => true,
+        }
+        if let Some(observe) = &self.config.hooks.observe_proposals {
+            observe(&entry);
+        }
+        if let Some(refusals) = &self.config.hooks.refuse_proposals {
+            if refusals
+                .fetch_update(
+                    std::sync::atomic::Ordering::SeqCst,
+                    std::sync::atomic::Ordering::SeqCst,
+                    |left| left.checked_sub(1),
+                )
+                .is_ok()
+            {
+                return Response::refused("refused_by_hook", "this node refuses to cosign (test)");
             }
+        }
+        // The attester's signature first, batched with other orders' and outside the lock.
+        let event_ok = match (&body.step, attester) {
+            // An attester that is not granted anything is refused by the state machine.
+            (Step::Event(step), Some(attester)) => {
+                self.batch
+                    .verify(
+                        attester,
+                        Domain::Event,
+                        &step.event.body,
+                        step.event.signature,
+                    )
+                    .await
+            }
+            _ => true,
         };
-        let (sequencer_ok, event_ok) = futures::join!(sequencer_ok, event_ok);
-        if !sequencer_ok || !event_ok {
-            let refusal = if sequencer_ok {
-                Refusal::Apply(verifier::state::ApplyError::BadEventSignature)
-            } else {
-                Refusal::BadSequencerSignature
-            };
+        if !event_ok {
+            let refusal = Refusal::Apply(verifier::state::ApplyError::BadEventSignature);
             self.record_fault(order, &entry, &refusal).await;
             return Response::refused(refusal.code(), refusal.to_string());
         }
@@ -439,7 +452,7 @@ impl Inner {
         match slot.core.check_proposal_verified(&slot.seen, &entry, &body) {
             Ok(sealed) => {
                 let signature = self.config.key.sign(Domain::Entry, &entry.body);
-                slot.pending = Some((sealed, sequencer_signature, signature));
+                slot.pending = Some((sealed, signature));
                 Response::Cosigned { signature }
             }
             Err(refusal) => {
@@ -596,27 +609,34 @@ impl Inner {
             .entry()
             .map_err(|e| ApiError::invalid("malformed_entry", e.to_string()))?;
         if body.seq <= slot.head.seq {
-            return Ok(());
+            return self.check_known(slot, entry, body.seq).await;
         }
         let order = slot.core.order();
         let sealed = match slot.pending.take() {
-            Some((sealed, verified, mine)) if sealed.entry.body == entry.body => {
-                // The body is the one this node recomputed and cosigned; the sequencer's
-                // signature is the one it verified then and its own the one it made: only the
-                // other parties' signatures need checking.
+            Some((sealed, mine)) if sealed.entry.body == entry.body => {
+                // The body is the one this node recomputed and cosigned and its own signature
+                // the one it made: only the other parties' signatures need checking (batched).
                 let contract = slot.core.contract();
                 verifier::model::check_signers(&contract.parties, &entry.signatures)
                     .map_err(|e| ApiError::invalid("bad_signature", e.to_string()))?;
-                for (role, key) in &contract.parties {
-                    let signature = entry.signatures.get(role);
-                    let known = if *key == self.public {
-                        signature == Some(&mine)
-                    } else {
-                        *role == contract.sequencer && signature == Some(&verified)
-                    };
-                    let valid = known
-                        || signature
-                            .is_some_and(|s| key.verify(Domain::Entry, &entry.body, s).is_ok());
+                let checks = contract.parties.iter().map(|(role, key)| {
+                    let signature = entry.signatures.get(role).copied();
+                    let own = *key == self.public;
+                    let body = &entry.body;
+                    async move {
+                        let valid = match signature {
+                            Some(signature) if own => signature == mine,
+                            Some(signature) => {
+                                self.batch
+                                    .verify(*key, Domain::Entry, body, signature)
+                                    .await
+                            }
+                            None => false,
+                        };
+                        (role, valid)
+                    }
+                });
+                for (role, valid) in futures::future::join_all(checks).await {
                     if !valid {
                         return Err(ApiError::invalid(
                             "bad_signature",
@@ -629,6 +649,14 @@ impl Inner {
             _ => match slot.core.check_committed(&slot.seen, &entry) {
                 Ok(sealed) => sealed,
                 Err(refusal) => {
+                    // Signed by the sequencer but not by every party: kept, in case another
+                    // body commits at this position.
+                    if body.seq == slot.head.seq.saturating_add(1)
+                        && slot.unconfirmed.len() < MAX_UNCONFIRMED
+                        && signed_by_sequencer(slot, &entry)
+                    {
+                        slot.unconfirmed.insert(body.seq, entry.clone());
+                    }
                     self.record_fault(order, &entry, &refusal).await;
                     return Err(refusal.to_api());
                 }
@@ -644,6 +672,88 @@ impl Inner {
             }
         });
         Ok(())
+    }
+
+    /// An entry at a position this node already committed: nothing to do if it is the same;
+    /// if the sequencer signed a different body there, the two are kept as evidence.
+    async fn check_known(&self, slot: &Slot, entry: SignedEntry, seq: u64) -> Result<(), ApiError> {
+        let own = if seq == slot.head.seq {
+            slot.last.clone()
+        } else {
+            records::read::<EntryRecord>(
+                &self.store,
+                ENTRIES,
+                &records::entry_key(&slot.core.order(), seq),
+                "entry",
+            )
+            .map_err(|e| ApiError::internal(e.to_string()))?
+            .map(|record| record.entry)
+        };
+        match own {
+            Some(own) if own.body != entry.body => Err(self.keep_evidence(slot, own, entry).await),
+            _ => Ok(()),
+        }
+    }
+
+    /// Keeps two different bodies at one position if both carry the sequencer's signature
+    /// (stored, counted, logged, exportable); returns the refusal to answer either way.
+    pub(crate) async fn keep_evidence(
+        &self,
+        slot: &Slot,
+        own: SignedEntry,
+        other: SignedEntry,
+    ) -> ApiError {
+        let order = slot.core.order();
+        let seq = other.entry().map(|body| body.seq).unwrap_or_default();
+        let conflict = || {
+            ApiError::conflict(
+                "conflict",
+                format!("this node committed a different entry at seq {seq}"),
+            )
+        };
+        if !signed_by_sequencer(slot, &other) {
+            return conflict();
+        }
+        let proof = verifier::bundle::EquivocationProof {
+            contract: slot.record.contract.clone(),
+            first: own,
+            second: other,
+        };
+        let Ok(found) = proof.check() else {
+            return conflict();
+        };
+        let mut key = records::entry_key(&order, seq);
+        key.extend_from_slice(&found.second.as_bytes()[..8]);
+        let known = self
+            .store
+            .get(records::EVIDENCE, &key)
+            .ok()
+            .flatten()
+            .is_some();
+        if !known {
+            match proof.to_bytes() {
+                Ok(bytes) => {
+                    let mut batch = crate::durable::WriteBatch::new();
+                    batch.put(records::EVIDENCE, key, bytes);
+                    if let Err(error) = self.store.commit(batch).await {
+                        tracing::warn!(%error, "cannot store a proof of equivocation");
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "cannot encode a proof of equivocation"),
+            }
+            self.metrics.equivocations.inc();
+            if let Ok(mut evidence) = self.evidence.lock() {
+                evidence.push((order, seq));
+            }
+            tracing::error!(%order, seq, sequencer = %found.sequencer, "the sequencer signed two different entries at one position; proof kept");
+        }
+        ApiError::conflict(
+            "equivocation",
+            format!(
+                "the sequencer `{}` signed two different entries at seq {seq}; the proof is kept (GET /orders/{order}/evidence)",
+                found.sequencer
+            ),
+        )
     }
 
     /// Starts an order from its committed genesis (announced, or fetched in a catch-up).
@@ -718,6 +828,7 @@ impl Inner {
             pending: None,
             last: None,
             seen: Default::default(),
+            unconfirmed: Default::default(),
         };
         self.commit(&mut slot, entry, sealed, true).await?;
         self.insert_slot(order, slot);

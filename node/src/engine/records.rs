@@ -32,6 +32,10 @@ pub const CHECKPOINTS: Space = Space::new("checkpoints");
 pub const WITNESSED: Space = Space::new("witnessed");
 /// Order id ‖ seq ‖ nanos → [`FaultRecord`]: determinism faults and refused proposals.
 pub const FAULTS: Space = Space::new("faults");
+/// Order id ‖ seq ‖ first 8 bytes of the other entry's hash → the canonical bytes of an
+/// [`EquivocationProof`](verifier::bundle::EquivocationProof): two different entries at one
+/// position, both signed by the order's sequencer.
+pub const EVIDENCE: Space = Space::new("evidence");
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderRecord {

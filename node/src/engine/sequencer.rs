@@ -66,6 +66,7 @@ impl Inner {
         let me = self
             .my_role(&parties)
             .ok_or_else(|| ApiError::internal("this node is not a party of the order"))?;
+        // Proposed unsigned: the sequencer signs last (see ARCHITECTURE.md, "Protocol rules").
         let mut entry = sealed.entry.clone();
         if let Some(tamper) = &self.config.hooks.tamper_proposals {
             if let Ok(mut body) = entry.entry() {
@@ -75,7 +76,6 @@ impl Inner {
                 }
             }
         }
-        entry.sign(&me, &self.config.key);
         let others: Vec<(String, PublicKey)> = parties
             .iter()
             .filter(|(role, _)| **role != me)
@@ -141,6 +141,9 @@ impl Inner {
                 Err(error) => return Err(net_error(role, error)),
             }
         }
+        // Every other party cosigned: only now does the sequencer sign, and nobody sees its
+        // signature before the entry is durable here.
+        entry.sign(&me, &self.config.key);
         let seq = sealed.body.seq;
         let hash = entry.hash();
         self.commit(slot, entry.clone(), sealed, genesis.is_some())
@@ -171,8 +174,38 @@ impl Inner {
                 }
             }
         }
+        if genesis.is_none() {
+            self.equivocate_for_tests(&me, &entry, &others).await;
+        }
         self.after_commit();
         Ok(Committed { seq, entry: hash })
+    }
+
+    /// With the `equivocate` hook only: signs and announces a second, different body at the
+    /// position just committed, as a dishonest sequencer would.
+    async fn equivocate_for_tests(
+        &self,
+        me: &str,
+        entry: &verifier::model::SignedEntry,
+        others: &[(String, PublicKey)],
+    ) {
+        let Some(forge) = &self.config.hooks.equivocate else {
+            return;
+        };
+        let Ok(mut body) = entry.entry() else { return };
+        forge(&mut body);
+        let Ok(bytes) = body.encode() else { return };
+        let mut forged = verifier::model::SignedEntry::unsigned(bytes);
+        forged.sign(me, &self.config.key);
+        for (_, key) in others {
+            let request = Request::Commit {
+                entry: forged.clone(),
+                genesis: None,
+            };
+            if let Err(error) = self.request(key, request).await {
+                tracing::debug!(%error, "the forged announcement was not delivered");
+            }
+        }
     }
 
     /// A signed event for `order`: applied here if this node sequences the order, otherwise
@@ -372,6 +405,7 @@ impl Inner {
             pending: None,
             last: None,
             seen: Default::default(),
+            unconfirmed: Default::default(),
         };
         let genesis = GenesisParts {
             contract: record.contract,

@@ -66,6 +66,7 @@ pub fn router<A: NodeApi>(api: Arc<A>, settings: HttpSettings, metrics: Arc<Metr
         .route("/orders/{id}/history", get(history::<A>))
         .route("/orders/{id}/review", post(review::<A>))
         .route("/orders/{id}/bundle", get(bundle::<A>))
+        .route("/orders/{id}/evidence", get(evidence::<A>))
         .route("/checkpoint", get(checkpoint::<A>))
         .route("/health", get(health::<A>))
         .route("/metrics", get(metrics_text::<A>))
@@ -209,6 +210,10 @@ async fn order<A: NodeApi>(State(state): State<AppState<A>>, OrderId(id): OrderI
 
 async fn history<A: NodeApi>(State(state): State<AppState<A>>, OrderId(id): OrderId) -> Reply {
     Ok(Json(state.api.history(id).await?))
+}
+
+async fn evidence<A: NodeApi>(State(state): State<AppState<A>>, OrderId(id): OrderId) -> Reply {
+    Ok(Json(state.api.evidence(id).await?))
 }
 
 async fn review<A: NodeApi>(

@@ -1,0 +1,161 @@
+//! The co-signing protocol's promises, on real nodes (each with its own sled directory, libp2p
+//! network and HTTP API on loopback): failed rounds, equivocation evidence, queued facts,
+//! reviews. Nothing here asserts on timings.
+
+mod common;
+
+use std::{
+    collections::BTreeMap,
+    sync::{atomic::AtomicUsize, Arc, Mutex},
+};
+
+use common::Cluster;
+use pactum_node::engine::Hooks;
+use serde_json::json;
+use verifier::{
+    bundle::{Bundle, EquivocationProof},
+    model::SignedEntry,
+};
+
+const ALL: [&str; 3] = ["seller", "buyer", "carrier"];
+
+/// The entries of `order` as the node of `role` exports them.
+fn committed(cluster: &Cluster, role: &str, order: &str) -> (Bundle, Vec<SignedEntry>) {
+    let (bytes, _) = cluster.bundle(role, order);
+    let bundle = Bundle::from_bytes(&bytes).unwrap();
+    let entries = bundle
+        .decoded_entries()
+        .unwrap()
+        .into_iter()
+        .map(|entry| entry.entry)
+        .collect();
+    (bundle, entries)
+}
+
+#[test]
+fn a_failed_round_leaves_no_one_a_proof_that_the_sequencer_equivocated() {
+    // The carrier keeps every proposal it receives; the buyer refuses the first one.
+    let received: Arc<Mutex<Vec<SignedEntry>>> = Arc::default();
+    let keep = received.clone();
+    let hooks = BTreeMap::from([
+        (
+            "carrier".to_string(),
+            Hooks {
+                observe_proposals: Some(Arc::new(move |entry: &SignedEntry| {
+                    keep.lock().unwrap().push(entry.clone())
+                })),
+                ..Hooks::default()
+            },
+        ),
+        (
+            "buyer".to_string(),
+            Hooks {
+                refuse_proposals: Some(Arc::new(AtomicUsize::new(1))),
+                ..Hooks::default()
+            },
+        ),
+    ]);
+    let cluster = Cluster::start(&ALL, hooks);
+    let order = cluster.start_order(&ALL, "PO-ROUND", None);
+    cluster.settle(&ALL, &order);
+    let refused = cluster
+        .event(
+            "carrier",
+            &order,
+            "shipment.departed",
+            "2026-01-10T00:00:00Z",
+            json!({ "port": "Shenzhen" }),
+        )
+        .unwrap_err();
+    assert_eq!(refused.code(), Some("refused_by_party"), "{refused}");
+    // Another fact takes the same position, honestly.
+    let accepted = cluster
+        .event(
+            "buyer",
+            &order,
+            "return.requested",
+            "2026-01-11T00:00:00Z",
+            json!({ "reason": "wrong size" }),
+        )
+        .unwrap();
+    assert_eq!(accepted["seq"], 1);
+    cluster.settle(&ALL, &order);
+
+    let (bundle, entries) = committed(&cluster, "seller", &order);
+    let kept = received.lock().unwrap().clone();
+    let conflicting: Vec<&SignedEntry> = kept
+        .iter()
+        .filter(|proposal| {
+            let body = proposal.entry().unwrap();
+            body.seq == 1 && proposal.body != entries[1].body
+        })
+        .collect();
+    assert_eq!(
+        conflicting.len(),
+        1,
+        "the refused round's proposal was seen"
+    );
+    for proposal in conflicting {
+        let proof = EquivocationProof {
+            contract: bundle.contract.clone(),
+            first: proposal.clone(),
+            second: entries[1].clone(),
+        };
+        let error = proof.check().unwrap_err();
+        assert!(error.to_string().contains("not signed"), "{error}");
+    }
+}
+
+#[test]
+fn a_cosigner_keeps_the_proof_when_the_sequencer_signs_two_entries_at_one_position() {
+    use base64::Engine as _;
+    // After each commit the seller also signs and announces a different body there.
+    let hooks = BTreeMap::from([(
+        "seller".to_string(),
+        Hooks {
+            equivocate: Some(Arc::new(|body: &mut verifier::model::EntryBody| {
+                body.state.0[0] ^= 1;
+            })),
+            ..Hooks::default()
+        },
+    )]);
+    let cluster = Cluster::start(&ALL, hooks);
+    let order = cluster.start_order(&ALL, "PO-EQUIVOCATE", None);
+    cluster.settle(&ALL, &order);
+    cluster
+        .event(
+            "carrier",
+            &order,
+            "shipment.departed",
+            "2026-01-10T00:00:00Z",
+            json!({ "port": "Shenzhen" }),
+        )
+        .unwrap();
+    cluster.settle(&ALL, &order);
+    for role in ["buyer", "carrier"] {
+        let deadline = std::time::Instant::now() + common::PATIENCE;
+        let evidence = loop {
+            let evidence = cluster
+                .client(role)
+                .get(&format!("/orders/{order}/evidence"))
+                .unwrap();
+            if !evidence["equivocations"].as_array().unwrap().is_empty() {
+                break evidence;
+            }
+            assert!(std::time::Instant::now() < deadline, "no evidence kept");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        let kept = &evidence["equivocations"][0];
+        assert_eq!(kept["seq"], 1);
+        assert_eq!(kept["sequencer"], "seller");
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(kept["proof"].as_str().unwrap())
+            .unwrap();
+        let proof = EquivocationProof::from_bytes(&bytes).unwrap();
+        assert_eq!(proof.check().unwrap().seq, 1);
+        let health = cluster.client(role).get("/health").unwrap();
+        assert_eq!(health["equivocations"][0]["seq"], 1, "{health}");
+    }
+    // The honest history is untouched.
+    assert_eq!(cluster.view("buyer", &order)["seq"], 1);
+}
