@@ -194,7 +194,9 @@ pub struct SubmitReview {
     /// Why; recorded in the signed review.
     #[serde(default)]
     pub note: String,
-    /// Review time (RFC 3339 UTC); absent: the held-back event's time.
+    /// Review time (RFC 3339 UTC), signed into the review; absent: the order's latest
+    /// recorded event time. Every party must sign the same time; a review dated before the
+    /// latest recorded event is refused.
     #[serde(default)]
     pub at: Option<String>,
 }

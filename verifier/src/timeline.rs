@@ -565,9 +565,13 @@ fn entry_text(lang: Lang, report: &Report, entry: &VerifiedEntry, out: &mut Stri
                 .as_ref()
                 .map_or("", |review| review.note.as_str());
             let signers: Vec<&str> = step.review.signatures.keys().map(String::as_str).collect();
+            let when = entry
+                .review
+                .as_ref()
+                .map_or_else(String::new, |review| time(review.at));
             let _ = writeln!(
                 out,
-                "#{seq}  {} ({} {}): {decision} — \"{note}\"",
+                "#{seq}  {when}  {} ({} {}): {decision} — \"{note}\"",
                 w.review,
                 w.signed_by,
                 signers.join(", ")
@@ -762,6 +766,7 @@ fn entry_json(entry: &VerifiedEntry, lang: Lang, program: &Program) -> serde_jso
                 Decision::Discard => "discard",
             }),
             "note": entry.review.as_ref().map(|r| r.note.clone()),
+            "at": entry.review.as_ref().map(|r| time(r.at)),
             "applied": effects_json(&step.applied),
         }),
         (Step::Event(_), None) => json!(null),

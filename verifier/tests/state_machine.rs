@@ -117,7 +117,11 @@ fn due(order: &OrderBuilder) -> Value {
 }
 
 fn review(order: &OrderBuilder, decision: Decision, after_seq: u64) -> SignedReview {
-    let review = Review::new(order.machine().order(), after_seq, decision, "test");
+    review_at(order, decision, after_seq, order.state().high_water)
+}
+
+fn review_at(order: &OrderBuilder, decision: Decision, after_seq: u64, at: i64) -> SignedReview {
+    let review = Review::new(order.machine().order(), after_seq, at, decision, "test");
     let mut signed = SignedReview::unsigned(&review).unwrap();
     for role in ["buyer", "seller"] {
         signed.sign(role, order.party_key(role).unwrap());
@@ -602,9 +606,41 @@ fn reviews_that_do_not_fit_are_refused() {
         machine.apply_review(state, &unsigned).unwrap_err(),
         ApplyError::ReviewSignatures(_)
     ));
+    // A review dated before the latest recorded event is refused; at that time it is not.
+    let latest = at(2026, 2, 25, 3);
+    assert_eq!(state.high_water, latest);
+    assert_eq!(
+        machine
+            .apply_review(
+                state,
+                &review_at(&order, Decision::Approve, state.seq, latest - 1)
+            )
+            .unwrap_err(),
+        ApplyError::ReviewBeforeLastEvent {
+            at: latest - 1,
+            latest
+        }
+    );
     assert!(machine
         .apply_review(state, &review(&order, Decision::Approve, state.seq))
         .is_ok());
+}
+
+#[test]
+fn a_review_carries_the_reviewers_time() {
+    let (mut order, keys) = order();
+    for i in 0..4 {
+        typhoon(&mut order, &keys, at(2026, 2, 25, i), "Guangdong");
+    }
+    let when = at(2026, 2, 26, 9);
+    let body = order
+        .review_at(when, Decision::Discard, "checked on the phone")
+        .unwrap()
+        .clone();
+    let Step::Review(step) = &body.step else {
+        panic!("expected a review entry");
+    };
+    assert_eq!(step.review.review().unwrap().at, when);
 }
 
 #[test]

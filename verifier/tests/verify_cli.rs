@@ -56,16 +56,33 @@ fn the_example_bundle_verifies_in_every_language_and_as_json() {
     ]);
     assert_eq!(output.status.code(), Some(0), "{output:?}");
 
-    for (lang, verdict, tripped) in [
-        ("en", "VALID", "CIRCUIT BREAKER TRIPPED"),
-        ("zh", "有效", "演化熔断已触发"),
-        ("de", "GÜLTIG", "SICHERUNG AUSGELÖST"),
+    let json = |args: &[&str]| -> serde_json::Value {
+        let output = run(args);
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let report = json(&[path(&bundle), "--trust", path(&trust), "--format", "json"]);
+    let review = report["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|entry| entry["step"]["type"] == "review")
+        .expect("the example has a review")
+        .clone();
+    let review_at = review["step"]["at"].as_str().unwrap().to_string();
+    let review_seq = review["seq"].as_u64().unwrap();
+    for (lang, verdict, tripped, reviewed) in [
+        ("en", "VALID", "CIRCUIT BREAKER TRIPPED", "REVIEW"),
+        ("zh", "有效", "演化熔断已触发", "审核"),
+        ("de", "GÜLTIG", "SICHERUNG AUSGELÖST", "PRÜFUNG"),
     ] {
         let output = run(&[path(&bundle), "--trust", path(&trust), "--lang", lang]);
         assert_eq!(output.status.code(), Some(0), "{output:?}");
         let text = stdout(&output);
         assert!(text.starts_with(verdict), "{lang}: {text}");
         assert!(text.contains(tripped), "{lang}: {text}");
+        // The review's line shows when the parties decided.
+        let line = format!("#{review_seq}  {review_at}  {reviewed}");
+        assert!(text.contains(&line), "{lang}: {line} in {text}");
     }
 
     let output = run(&[path(&bundle), "--trust", path(&trust), "--format", "json"]);

@@ -351,11 +351,19 @@ impl NodeApi for Engine {
         let slot = inner
             .slot(&order)
             .ok_or_else(|| ApiError::unknown_order(&id))?;
-        let (after_seq, running, role, sequencer_role, sequencer_key) = {
+        let (after_seq, at, running, role, sequencer_role, sequencer_key) = {
             let slot = slot.lock().await;
             let contract = slot.core.contract();
+            // The review's time: the caller's, or else the order's latest recorded event
+            // time (the same for every party, so their bodies match).
+            let at = match &request.at {
+                Some(text) => super::sources::parse_time(text, slot.core.machine().program())
+                    .map_err(|error| ApiError::invalid("invalid_review", format!("at: {error}")))?,
+                None => slot.core.state().high_water,
+            };
             (
                 slot.core.state().seq,
+                at,
                 slot.core.state().status.is_running(),
                 inner.my_role(&contract.parties),
                 contract.sequencer.clone(),
@@ -369,7 +377,7 @@ impl NodeApi for Engine {
             ));
         }
         let role = role.ok_or_else(|| ApiError::internal("this node is not a party"))?;
-        let body = inner.review_for(order, after_seq, decision, &request.note)?;
+        let body = inner.review_for(order, after_seq, at, decision, &request.note)?;
         let signature = inner.config.key.sign(Domain::Review, &body);
         let outcome = if role == sequencer_role {
             Arc::clone(inner)

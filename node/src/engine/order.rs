@@ -453,6 +453,7 @@ mod tests {
         let review = Review::new(
             setup.sequencer.order(),
             0,
+            0,
             Decision::Discard,
             "nothing held",
         );

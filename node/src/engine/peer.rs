@@ -1052,10 +1052,11 @@ impl Inner {
         &self,
         order: OrderId,
         after_seq: u64,
+        at: i64,
         decision: verifier::model::Decision,
         note: &str,
     ) -> Result<Vec<u8>, ApiError> {
-        let review = verifier::model::Review::new(order, after_seq, decision, note);
+        let review = verifier::model::Review::new(order, after_seq, at, decision, note);
         SignedReview::unsigned(&review)
             .map(|signed| signed.body)
             .map_err(|e| ApiError::internal(e.to_string()))

@@ -295,9 +295,20 @@ impl OrderBuilder {
         Ok(())
     }
 
-    /// Has every party sign a review decision and appends its entry.
+    /// Has every party sign a review decision dated at the order's latest recorded event time
+    /// and appends its entry.
     pub fn review(&mut self, decision: Decision, note: &str) -> Result<&EntryBody, BuildError> {
-        let review = Review::new(self.machine.order(), self.state.seq, decision, note);
+        self.review_at(self.state.high_water, decision, note)
+    }
+
+    /// Has every party sign a review decision dated `at` and appends its entry.
+    pub fn review_at(
+        &mut self,
+        at: i64,
+        decision: Decision,
+        note: &str,
+    ) -> Result<&EntryBody, BuildError> {
+        let review = Review::new(self.machine.order(), self.state.seq, at, decision, note);
         let mut signed = SignedReview::unsigned(&review)?;
         for role in self.machine.contract().parties.keys() {
             let key = self

@@ -38,7 +38,10 @@ pub use event::{Event, SignedEvent};
 pub use review::{Decision, Review, SignedReview};
 
 /// The only version of the data model this crate reads and writes.
-pub const VERSION: u32 = 1;
+///
+/// History: 1, the first; 2, reviews carry their time (`Review::at`). Objects of another
+/// version are refused with [`ModelError::UnsupportedVersion`] naming it, never misread.
+pub const VERSION: u32 = 2;
 
 /// A SHA-256 digest (order id, event hash, entry hash, state hash), encoded as a 32-byte string.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]

@@ -26,6 +26,10 @@ pub enum Decision {
 pub struct Review {
     /// Data model version ([`VERSION`]).
     pub v: u32,
+    /// When the parties decided (Unix seconds, like event times). Not before the order's
+    /// latest recorded event time (its high-water mark), so a timeline never shows a decision
+    /// about facts that had not happened yet.
+    pub at: i64,
     pub order: OrderId,
     /// The sequence number of the last entry the parties reviewed; the review entry is the next
     /// one. Binding it keeps an old decision from being replayed at a later pause.
@@ -46,11 +50,13 @@ impl Review {
     pub fn new(
         order: OrderId,
         after_seq: u64,
+        at: i64,
         decision: Decision,
         note: impl Into<String>,
     ) -> Review {
         Review {
             v: VERSION,
+            at,
             order,
             after_seq,
             decision,

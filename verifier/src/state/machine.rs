@@ -71,6 +71,8 @@ pub enum ApplyError {
     SequenceOverflow,
     #[error("the review decides on entry {after_seq}, but the order is at entry {seq}")]
     StaleReview { after_seq: u64, seq: u64 },
+    #[error("the review is dated {at}, before the order's latest recorded event time {latest}")]
+    ReviewBeforeLastEvent { at: i64, latest: i64 },
     #[error("the order is running: there is nothing to review")]
     NothingToReview,
     #[error("only what the breaker held can be approved; a conflict or failed evaluation can only be discarded")]
@@ -550,6 +552,12 @@ impl Machine {
             return Err(ApplyError::StaleReview {
                 after_seq: review.after_seq,
                 seq: state.seq,
+            });
+        }
+        if review.at < state.high_water {
+            return Err(ApplyError::ReviewBeforeLastEvent {
+                at: review.at,
+                latest: state.high_water,
             });
         }
         let seq = state
