@@ -193,7 +193,7 @@ fn cases(example: &Example) -> Vec<Case> {
     );
     add(
         "an unknown bundle version",
-        with_bundle(example, |bundle| bundle.v = 2),
+        with_bundle(example, |bundle| bundle.v = verifier::model::VERSION + 1),
     );
     add(
         "a re-encoded (non-canonical) entry, signed over its new bytes",

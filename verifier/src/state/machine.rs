@@ -554,6 +554,9 @@ impl Machine {
                 seq: state.seq,
             });
         }
+        if state.status.is_running() {
+            return Err(ApplyError::NothingToReview);
+        }
         if review.at < state.high_water {
             return Err(ApplyError::ReviewBeforeLastEvent {
                 at: review.at,
