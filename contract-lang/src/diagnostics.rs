@@ -10,11 +10,23 @@ use std::ops::Range;
 use ariadne::{Config, IndexType, Label, Report, ReportKind, Source};
 
 use crate::span::{Diagnostic, Severity, Span};
+use crate::untrusted::{escape, EscapedSource};
 
 /// Renders `diagnostics` against `source` as compiler-style reports: code and message, the
 /// source lines with labelled spans (`file:line:col`), secondary labels and the help line.
+///
+/// The source and the messages (which may quote it) are someone else's text: control and
+/// bidirectional characters are shown escaped (`\u{1b}`), with spans moved to match, so a
+/// clause file cannot rewrite the terminal it is checked on. Columns in the header count the
+/// escaped text; [`line_col`] gives the original's.
 pub fn render(diagnostics: &[Diagnostic], file_name: &str, source: &str, color: bool) -> String {
     let mut out = Vec::new();
+    let shown = EscapedSource::new(source);
+    let range = |span: Span| {
+        let original = clamp(source, span);
+        shown.offset(original.start)..shown.offset(original.end)
+    };
+    let file_name = &*escape(file_name);
     let config = Config::default()
         .with_color(color)
         .with_index_type(IndexType::Byte);
@@ -23,10 +35,10 @@ pub fn render(diagnostics: &[Diagnostic], file_name: &str, source: &str, color: 
             Severity::Error => ReportKind::Error,
             Severity::Warning => ReportKind::Warning,
         };
-        let primary = clamp(source, d.span);
-        let mut labels = vec![(primary.clone(), d.label.as_str(), ariadne::Color::Red)];
+        let primary = range(d.span);
+        let mut labels = vec![(primary.clone(), escape(&d.label), ariadne::Color::Red)];
         for (span, label) in &d.secondary {
-            labels.push((clamp(source, *span), label.as_str(), ariadne::Color::Blue));
+            labels.push((range(*span), escape(label), ariadne::Color::Blue));
         }
         // Labels in source order: ariadne starts a new snippet for a label above the previous
         // one, which would repeat the header with the primary location.
@@ -34,7 +46,7 @@ pub fn render(diagnostics: &[Diagnostic], file_name: &str, source: &str, color: 
         let mut report = Report::build(kind, (file_name, primary))
             .with_config(config)
             .with_code(&d.code)
-            .with_message(&d.message);
+            .with_message(escape(&d.message));
         for (order, (range, label, color)) in labels.into_iter().enumerate() {
             report = report.with_label(
                 Label::new((file_name, range))
@@ -44,12 +56,12 @@ pub fn render(diagnostics: &[Diagnostic], file_name: &str, source: &str, color: 
             );
         }
         if let Some(help) = &d.help {
-            report = report.with_help(help);
+            report = report.with_help(escape(help));
         }
         // Writing into a Vec cannot fail; a failure would only lose this report's text.
         let _ = report
             .finish()
-            .write((file_name, Source::from(source)), &mut out);
+            .write((file_name, Source::from(shown.text.as_str())), &mut out);
     }
     String::from_utf8_lossy(&out).into_owned()
 }
@@ -114,6 +126,43 @@ mod tests {
                 .with_secondary(Span { start: e, end: s }, "x");
             let text = render(&[d], "f.clause", src, false);
             assert!(text.contains("E0000"), "{text}");
+        }
+    }
+
+    #[test]
+    fn hostile_source_is_shown_escaped() {
+        let src = "x \u{1b}[2K\u{7}\rVALID \u{202e}y\u{2066} z\n";
+        let at = |s: &str| u32::try_from(src.find(s).unwrap()).unwrap();
+        let d = Diagnostic::error(
+            "E0001",
+            "bad \u{1b}]0;title\u{7}",
+            Span {
+                start: at("y"),
+                end: at("y") + 1,
+            },
+            "here\r",
+        )
+        .with_secondary(
+            Span {
+                start: at("z"),
+                end: at("z") + 1,
+            },
+            "\u{202e}also",
+        )
+        .with_help("try \u{2066}");
+        for color in [false, true] {
+            let text = render(std::slice::from_ref(&d), "f\u{1b}.clause", src, color);
+            let raw: Vec<char> = text
+                .chars()
+                .filter(|&c| c != '\n' && crate::untrusted::is_unsafe(c))
+                .filter(|&c| !(color && c == '\u{1b}'))
+                .collect();
+            assert!(raw.is_empty(), "{raw:?} in {text}");
+            assert!(
+                !text.contains("\u{1b}[2K") && !text.contains("\u{1b}]0"),
+                "{text}"
+            );
+            assert!(color || text.contains("\\u{202e}y"), "{text}");
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod render;
 pub mod scenario;
 pub mod span;
 pub mod syntax;
+pub mod untrusted;
 pub mod value;
 pub mod vocab;
 

@@ -104,14 +104,15 @@ pub fn render_clause(clause: &ClauseIr, bound: &BTreeMap<String, Value>, lang: L
     out
 }
 
-/// The clause's title in `lang`, else in English, else its name.
+/// The clause's title in `lang`, else in English, else its name; control and bidirectional
+/// characters escaped (a title is the clause author's text, shown to the other parties).
 pub fn title(clause: &ClauseIr, lang: Lang) -> String {
-    clause
+    let title = clause
         .titles
         .get(lang.code())
         .or_else(|| clause.titles.get("en"))
-        .cloned()
-        .unwrap_or_else(|| clause.name.clone())
+        .unwrap_or(&clause.name);
+    crate::untrusted::escape(title).into_owned()
 }
 
 fn unset(lang: Lang) -> &'static str {

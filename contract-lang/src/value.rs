@@ -400,6 +400,8 @@ impl fmt::Display for DisplayText<'_> {
                 '\n' => f.write_str("\\n")?,
                 '\r' => f.write_str("\\r")?,
                 '\t' => f.write_str("\\t")?,
+                // Controls and bidi overrides from someone else's text, shown visibly.
+                c if crate::untrusted::is_unsafe(c) => write!(f, "\\u{{{:x}}}", u32::from(c))?,
                 c => write!(f, "{c}")?,
             }
         }

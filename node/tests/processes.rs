@@ -365,7 +365,17 @@ fn the_operator_cli_drives_a_running_node() {
     );
 
     // A one-party order starts as soon as it is proposed.
-    let mut order = proposal(std::slice::from_ref(&node), "PO-CLI");
+    // Other people's text (here the order reference and an attested field) carries ESC, BEL,
+    // CR, U+202E and U+2066: the CLI's output shows them escaped, never raw.
+    let hostile = "PO-\u{1b}[2K\u{7}\rVALID\u{202e}\u{2066}\n";
+    let no_raw = |out: &str| {
+        let raw: Vec<char> = out
+            .chars()
+            .filter(|&c| c != '\n' && contract_lang::untrusted::is_unsafe(c))
+            .collect();
+        assert!(raw.is_empty(), "{raw:?} in {out}");
+    };
+    let mut order = proposal(std::slice::from_ref(&node), hostile);
     order.clauses.truncate(1);
     let proposal_path = base.path().join("proposal.json");
     std::fs::write(&proposal_path, serde_json::to_string(&order).unwrap()).unwrap();
@@ -390,20 +400,23 @@ fn the_operator_cli_drives_a_running_node() {
         "--at",
         "2026-01-10T00:00:00Z",
         "--field",
-        "port=Shenzhen",
+        "port=Shenzhen\u{1b}]0;x\u{7}\r\u{202e}\u{2066}",
     ]);
     assert!(ok, "{err}");
     assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["seq"], 1);
 
     let (ok, out, _) = cli(&["show", "--config", config, &id]);
     assert!(ok);
+    no_raw(&out);
+    let shown = serde_json::from_str::<Value>(&out).unwrap();
     assert_eq!(
-        serde_json::from_str::<Value>(&out).unwrap()["facts"]["shipment.departed"]["fields"]
-            ["port"],
-        "\"Shenzhen\""
+        shown["facts"]["shipment.departed"]["fields"]["port"],
+        "\"Shenzhen\\u{1b}]0;x\\u{7}\\r\\u{202e}\\u{2066}\""
     );
+    assert_eq!(shown["order_ref"], hostile, "JSON stays JSON: {out}");
     let (ok, out, _) = cli(&["history", "--config", config, &id]);
     assert!(ok);
+    no_raw(&out);
     assert_eq!(
         serde_json::from_str::<Value>(&out).unwrap()["entries"]
             .as_array()

@@ -5,8 +5,6 @@
 //! breaker trips with their root-cause report, reviews, and who signed. Vocabulary words come
 //! from the clause language's glossary; values are printed in the language's literal syntax.
 
-use std::fmt::Write as _;
-
 use contract_lang::ir::Program;
 use contract_lang::render::glossary;
 pub use contract_lang::render::Lang;
@@ -18,6 +16,23 @@ use crate::model::{
     Activation, Amendment, BreakerReport, Decision, Effects, Obligation, Outcome, ReviewReason,
     Step, WindowAmendment,
 };
+
+/// In this module `writeln!(out, …)` writes one line of text whose every control and
+/// bidirectional character, newline included, is escaped (`\u{1b}`): the values in a line
+/// (attested fields, names, notes, titles) are other people's text, and a newline or an escape
+/// sequence in one of them must not start a line of its own or rewrite the report. The macro
+/// shadows the standard one on purpose, so no line written here can skip the escaping.
+macro_rules! writeln {
+    ($out:expr) => {{
+        $out.push('\n');
+        Ok::<(), std::fmt::Error>(())
+    }};
+    ($out:expr, $($arg:tt)*) => {{
+        $out.push_str(&contract_lang::untrusted::escape(&format!($($arg)*)));
+        $out.push('\n');
+        Ok::<(), std::fmt::Error>(())
+    }};
+}
 
 /// A one-line English summary of an outcome, for error messages.
 pub fn outcome_summary(outcome: &Outcome) -> String {
@@ -629,18 +644,21 @@ pub fn render_report(report: &Report, lang: Lang) -> String {
     if let Some(consistency) = &report.consistency {
         let _ = writeln!(out, "{}: {consistency:?}", w.consistency);
     }
-    let _ = writeln!(out, "\n{}:", w.steps);
+    let _ = writeln!(out);
+    let _ = writeln!(out, "{}:", w.steps);
     for (number, name) in STEPS {
         if number == 8 && report.consistency.is_none() {
             continue;
         }
         let _ = writeln!(out, "  {number}. {name} ✓");
     }
-    let _ = writeln!(out, "\n{}:", w.timeline);
+    let _ = writeln!(out);
+    let _ = writeln!(out, "{}:", w.timeline);
     for entry in &report.entries {
         entry_text(lang, report, entry, &mut out);
     }
-    let _ = writeln!(out, "\n{}:", w.final_terms);
+    let _ = writeln!(out);
+    let _ = writeln!(out, "{}:", w.final_terms);
     for (name, term) in report.state.terms() {
         let _ = writeln!(
             out,
@@ -676,12 +694,16 @@ pub fn render_error(error: &VerifyError, lang: Lang) -> String {
         .entry()
         .map(|index| format!(", {} {index}", w.at_entry))
         .unwrap_or_default();
-    format!(
-        "{} — {} {}{entry}\n  {error}\n",
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} — {} {}{entry}",
         w.invalid,
         w.step_failed,
         error.step()
-    )
+    );
+    let _ = writeln!(out, "  {error}");
+    out
 }
 
 fn effects_json(effects: &Effects) -> serde_json::Value {

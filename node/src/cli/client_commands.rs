@@ -4,6 +4,7 @@ use std::{collections::BTreeMap, io::Read, path::Path};
 
 use anyhow::{anyhow, bail, Context};
 use base64::Engine as _;
+use contract_lang::untrusted::{escape_json, escape_lines};
 use serde_json::{json, Value};
 
 use super::{Command, EventArgs, NodeArgs};
@@ -55,7 +56,7 @@ pub(super) fn run(command: Command) -> anyhow::Result<()> {
         Command::Health { node } => print_json(&client(&node)?.get("/health")?),
         Command::Metrics { node } => {
             let bytes = client(&node)?.get_bytes("/metrics")?;
-            print!("{}", String::from_utf8_lossy(&bytes));
+            print!("{}", escape_lines(&String::from_utf8_lossy(&bytes)));
             Ok(())
         }
         Command::Init(_) | Command::Run(_) | Command::Demo(_) | Command::Bench(_) => {
@@ -127,8 +128,10 @@ fn parse_fields(pairs: &[String]) -> anyhow::Result<BTreeMap<String, Value>> {
     Ok(fields)
 }
 
+/// Prints a node's answer as JSON. Orders hold other parties' text (attested fields, notes):
+/// control and bidirectional characters are written as JSON escapes, the same value, never raw.
 fn print_json(value: &Value) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    println!("{}", escape_json(&serde_json::to_string_pretty(value)?));
     Ok(())
 }
 

@@ -198,7 +198,10 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!(
+                "error: {}",
+                contract_lang::untrusted::escape_lines(&format!("{error:#}"))
+            );
             ExitCode::FAILURE
         }
     }

@@ -11,6 +11,7 @@ use std::{collections::BTreeMap, io::Write, path::PathBuf, time::Duration};
 
 use anyhow::{anyhow, bail, Context};
 use base64::Engine as _;
+use contract_lang::untrusted::escape_lines;
 use serde_json::Value;
 use verifier::{
     bundle::{verify_bundle, TrustFile, VerifyOptions},
@@ -66,9 +67,11 @@ struct Out {
 }
 
 impl Out {
+    /// Prints one line of the demo's story. It quotes the nodes' answers (terms, notes,
+    /// attested fields), so control and bidirectional characters are shown escaped.
     fn line(&self, text: impl AsRef<str>) {
         if self.verbose {
-            println!("{}", text.as_ref());
+            println!("{}", escape_lines(text.as_ref()));
             let _ = std::io::stdout().flush();
         }
     }

@@ -13,6 +13,7 @@ use std::process::ExitCode;
 
 use anyhow::{anyhow, Context as _};
 use clap::{Parser, Subcommand, ValueEnum};
+use contract_lang::untrusted::{escape, escape_json, escape_lines};
 use verifier::bundle::build::example;
 use verifier::bundle::equivocation::find_in_bundles;
 use verifier::bundle::{verify_bundle, Bundle, EquivocationProof, TrustFile, VerifyOptions};
@@ -137,10 +138,21 @@ fn main() -> ExitCode {
         Ok(Verdict::Valid) => ExitCode::SUCCESS,
         Ok(Verdict::Invalid) => ExitCode::from(1),
         Err(error) => {
-            eprintln!("pactum-verify: {error:#}");
+            eprintln!("pactum-verify: {}", escape_lines(&format!("{error:#}")));
             ExitCode::from(2)
         }
     }
+}
+
+/// Prints a text report. Its lines were built with every value escaped; this last pass makes
+/// sure no control or bidirectional character reaches the terminal raw whatever the path.
+fn print_text(text: &str) {
+    print!("{}", escape_lines(text));
+}
+
+/// Prints a JSON document, with control and bidirectional characters as JSON escapes.
+fn print_json(value: &serde_json::Value) {
+    println!("{}", escape_json(&value.to_string()));
 }
 
 fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
@@ -166,8 +178,8 @@ fn verify(bundle: &Path, args: &VerifyArgs) -> anyhow::Result<Verdict> {
     match verify_bundle(&bytes, &trust, &options) {
         Ok(report) => {
             match args.format {
-                Format::Text => print!("{}", timeline::render_report(&report, lang)),
-                Format::Json => println!("{}", timeline::report_json(&report, lang)),
+                Format::Text => print_text(&timeline::render_report(&report, lang)),
+                Format::Json => print_json(&timeline::report_json(&report, lang)),
             }
             Ok(Verdict::Valid)
         }
@@ -176,8 +188,8 @@ fn verify(bundle: &Path, args: &VerifyArgs) -> anyhow::Result<Verdict> {
         )) => Err(anyhow!("state directory: {message}")),
         Err(error) => {
             match args.format {
-                Format::Text => print!("{}", timeline::render_error(&error, lang)),
-                Format::Json => println!("{}", timeline::error_json(&error, lang)),
+                Format::Text => print_text(&timeline::render_error(&error, lang)),
+                Format::Json => print_json(&timeline::error_json(&error, lang)),
             }
             Ok(Verdict::Invalid)
         }
@@ -245,7 +257,7 @@ fn equivocation(
     let Some(proof) = found else {
         match format {
             Format::Text => println!("no equivocation: the two histories do not conflict"),
-            Format::Json => println!("{}", serde_json::json!({ "equivocation": false })),
+            Format::Json => print_json(&serde_json::json!({ "equivocation": false })),
         }
         return Ok(Verdict::Valid);
     };
@@ -255,13 +267,12 @@ fn equivocation(
         std::fs::write(out, bytes).with_context(|| format!("cannot write {}", out.display()))?;
     }
     match format {
-        Format::Text => println!(
-            "EQUIVOCATION: the sequencer `{}` signed two different entries at position {} of order {}\n  first:  {}\n  second: {}",
-            facts.sequencer, facts.seq, facts.order, facts.first, facts.second
-        ),
-        Format::Json => println!(
-            "{}",
-            serde_json::json!({
+        Format::Text => print_text(&format!(
+            "EQUIVOCATION: the sequencer `{}` signed two different entries at position {} of order {}\n  first:  {}\n  second: {}\n",
+            escape(&facts.sequencer), facts.seq, facts.order, facts.first, facts.second
+        )),
+        Format::Json => print_json(
+            &serde_json::json!({
                 "equivocation": true,
                 "order": facts.order.to_string(),
                 "seq": facts.seq,
