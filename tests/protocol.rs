@@ -159,3 +159,70 @@ fn a_cosigner_keeps_the_proof_when_the_sequencer_signs_two_entries_at_one_positi
     // The honest history is untouched.
     assert_eq!(cluster.view("buyer", &order)["seq"], 1);
 }
+
+/// Waits until the node of `role` reports `status` for the fact at `url`.
+fn fact_status(cluster: &Cluster, role: &str, url: &str, status: &str) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + common::PATIENCE;
+    loop {
+        let view = cluster.client(role).get(url).unwrap();
+        if view["status"] == status {
+            return view;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "fact never became {status}: {view}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_fact_accepted_while_a_party_is_down_is_queued_and_commits_when_it_returns() {
+    let mut cluster = Cluster::start(&ALL, BTreeMap::new());
+    let order = cluster.start_order(&ALL, "PO-QUEUE", None);
+    cluster.settle(&ALL, &order);
+    cluster.stop_node("carrier");
+    let returned = |cluster: &Cluster, reason: &str| {
+        cluster.event(
+            "buyer",
+            &order,
+            "return.requested",
+            "2026-01-11T00:00:00Z",
+            json!({ "reason": reason }),
+        )
+    };
+    // Accepted, stored, and answered with where to look (202, not an error).
+    let first = returned(&cluster, "wrong size").unwrap();
+    assert_eq!(first["status"], "queued", "{first}");
+    let url = first["status_url"].as_str().unwrap().to_string();
+    // The same signed fact again: the same answer, nothing queued twice.
+    let again = returned(&cluster, "wrong size").unwrap();
+    assert_eq!(again["event"], first["event"]);
+    // A newer fact queues behind it.
+    let second = returned(&cluster, "damaged").unwrap();
+    assert_eq!(second["status"], "queued");
+    assert_eq!(
+        cluster.view("seller", &order)["seq"],
+        0,
+        "nothing committed"
+    );
+
+    // The sequencer restarts: what it accepted is still there.
+    cluster.stop_node("seller");
+    cluster.start_node("seller", Hooks::default());
+    assert_eq!(
+        cluster.client("seller").get(&url).unwrap()["status"],
+        "queued"
+    );
+    // The carrier returns: both commit, in the order they were accepted.
+    cluster.start_node("carrier", Hooks::default());
+    let committed = fact_status(&cluster, "seller", &url, "committed");
+    assert_eq!(committed["seq"], 1);
+    let url2 = second["status_url"].as_str().unwrap();
+    assert_eq!(fact_status(&cluster, "seller", url2, "committed")["seq"], 2);
+    cluster.settle(&ALL, &order);
+    // Resubmitted after it committed: its original answer, not "already recorded".
+    let resubmitted = returned(&cluster, "wrong size").unwrap();
+    assert_eq!(resubmitted["seq"], 1, "{resubmitted}");
+    assert_eq!(resubmitted["entry_hash"], committed["entry_hash"]);
+}

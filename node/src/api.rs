@@ -250,6 +250,21 @@ pub trait NodeApi: Send + Sync + 'static {
 
     fn health(&self) -> impl Future<Output = serde_json::Value> + Send;
 
+    /// What became of a submitted fact (by its event hash): committed, queued or refused.
+    fn fact(
+        &self,
+        order: String,
+        event: String,
+    ) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send {
+        async move {
+            Err(ApiError::new(
+                404,
+                "unknown_fact",
+                format!("order {order} has no fact {event}"),
+            ))
+        }
+    }
+
     /// Proofs this node keeps that the order's sequencer equivocated.
     fn evidence(
         &self,

@@ -12,7 +12,9 @@ use verifier::{
 
 use super::{
     protocol::{Request, Response},
+    queue::FactStatus,
     records::{self, EntryRecord, ProposalRecord, ENTRIES},
+    sequencer::Submitted,
     sources::{build_contract, build_event, proposal_sources},
     views::{entry_view, order_view},
     Engine, Inner,
@@ -31,6 +33,43 @@ fn order_id(id: &str) -> Result<OrderId, ApiError> {
 }
 
 impl Inner {
+    /// The status of fact `event` of `order`: committed (with its entry), queued, refused.
+    pub(crate) async fn fact_view(
+        self: &Arc<Self>,
+        order: OrderId,
+        event: Digest,
+    ) -> Result<Value, ApiError> {
+        let slot = self
+            .slot(&order)
+            .ok_or_else(|| ApiError::unknown_order(&order.to_string()))?;
+        let status = self.fact_status(&*slot.lock().await, &event);
+        match status {
+            Some(FactStatus::Committed(committed)) => {
+                let mut view = self
+                    .committed_view(order, committed.seq, committed.entry)
+                    .await;
+                if let Some(object) = view.as_object_mut() {
+                    object.insert("status".into(), json!("committed"));
+                    object.insert("event".into(), json!(event.to_string()));
+                }
+                Ok(view)
+            }
+            Some(FactStatus::Queued { position }) => Ok(queued_view(order, event, position)),
+            Some(FactStatus::Refused { code, message }) => Ok(json!({
+                "order": order.to_string(),
+                "event": event.to_string(),
+                "status": "refused",
+                "code": code,
+                "message": message,
+            })),
+            None => Err(ApiError::new(
+                404,
+                "unknown_fact",
+                format!("order {order} has no fact {event} recorded, queued or refused"),
+            )),
+        }
+    }
+
     /// The entry `seq` of `order` as stored here, as a view.
     fn stored_entry_view(&self, order: &OrderId, seq: u64) -> Option<Value> {
         let stored: EntryRecord = records::read(
@@ -289,10 +328,12 @@ impl NodeApi for Engine {
                 ))
             }
         };
-        let committed = inner.submit_event(order, signed).await?;
-        Ok(inner
-            .committed_view(order, committed.seq, committed.entry)
-            .await)
+        match inner.submit_event(order, signed).await? {
+            Submitted::Committed(committed) => Ok(inner
+                .committed_view(order, committed.seq, committed.entry)
+                .await),
+            Submitted::Queued { event, position } => Ok(queued_view(order, event, position)),
+        }
     }
 
     async fn order(&self, id: String) -> Result<Value, ApiError> {
@@ -482,6 +523,17 @@ impl NodeApi for Engine {
         Ok(json!({ "order": order.to_string(), "equivocations": proofs }))
     }
 
+    async fn fact(&self, id: String, event: String) -> Result<Value, ApiError> {
+        let order = order_id(&id)?;
+        let event = Digest::from_hex(&event).ok_or_else(|| {
+            ApiError::bad_request(
+                "bad_event_id",
+                format!("event hash {event:?} is not 64 hex digits"),
+            )
+        })?;
+        self.inner.fact_view(order, event).await
+    }
+
     async fn health(&self) -> Value {
         let inner = &self.inner;
         let faults: Vec<Value> = inner
@@ -523,4 +575,16 @@ impl NodeApi for Engine {
                 .unwrap_or_default(),
         })
     }
+}
+
+/// The answer for a fact that is stored and waits for a party's node (HTTP 202).
+fn queued_view(order: OrderId, event: Digest, position: usize) -> Value {
+    json!({
+        "order": order.to_string(),
+        "event": event.to_string(),
+        "status": "queued",
+        "position": position,
+        "status_url": format!("/orders/{order}/facts/{event}"),
+        "message": "accepted and stored; it commits in order once every party's node answers",
+    })
 }

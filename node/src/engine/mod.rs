@@ -23,13 +23,14 @@ pub mod order;
 mod outbox;
 mod peer;
 pub mod protocol;
+mod queue;
 pub mod records;
 mod sequencer;
 pub mod sources;
 pub mod views;
 
 use std::{
-    collections::{HashMap, HashSet},
+    collections::HashMap,
     sync::{Arc, Mutex as StdMutex, RwLock},
     time::Duration,
 };
@@ -124,9 +125,16 @@ pub(crate) struct Slot {
     pub pending: Option<(Sealed, verifier::sign::Signature)>,
     /// The head entry with every signature (sent along with the next proposal).
     pub last: Option<SignedEntry>,
-    /// The events the order recorded (to refuse one twice). Kept in memory and rebuilt from
-    /// the entries on start, so committing an entry writes no separate marker.
-    pub seen: HashSet<Digest>,
+    /// The events the order recorded, each with the seq of the entry that recorded it (to
+    /// answer a resubmission as the first time). Kept in memory and rebuilt from the entries
+    /// on start, so committing an entry writes no separate marker.
+    pub seen: HashMap<Digest, u64>,
+    /// Facts accepted and not yet committed (a party's node was unreachable), oldest first;
+    /// each is also stored (space `queue`) until its entry commits.
+    pub queue: std::collections::VecDeque<queue::Queued>,
+    /// Queued facts that were later refused (by the state machine or a party), for their
+    /// status URL; a few hundred at most, in memory.
+    pub refused: std::collections::BTreeMap<Digest, (String, String)>,
     /// Entries signed by the sequencer that did not (yet) commit here, by seq: if another
     /// body commits at that seq, the two prove the sequencer equivocated. A few at most.
     pub unconfirmed: std::collections::BTreeMap<u64, SignedEntry>,
@@ -242,8 +250,14 @@ impl Engine {
         order: OrderId,
         event: verifier::model::SignedEvent,
     ) -> Result<(u64, Digest), crate::api::ApiError> {
-        let committed = self.inner.submit_event(order, event).await?;
-        Ok((committed.seq, committed.entry))
+        match self.inner.submit_event(order, event).await? {
+            sequencer::Submitted::Committed(committed) => Ok((committed.seq, committed.entry)),
+            sequencer::Submitted::Queued { event, .. } => Err(crate::api::ApiError::new(
+                202,
+                "queued",
+                format!("fact {event} is queued until every party's node answers"),
+            )),
+        }
     }
 
     /// Asks the sequencers of every order for entries this node missed.
@@ -444,7 +458,7 @@ impl Inner {
         let (mut core, genesis) = OrderCore::genesis(machine).map_err(|e| fail(e.to_string()))?;
         let mut head: Option<HeadRecord> = None;
         let mut last = None;
-        let mut seen = HashSet::new();
+        let mut seen = HashMap::new();
         for item in self.store.scan_prefix(ENTRIES, order.as_bytes()) {
             let (_, bytes) = item.map_err(RecordError::from)?;
             let stored: EntryRecord = decode("entry", &bytes)?;
@@ -461,10 +475,10 @@ impl Inner {
                     let sealed = core
                         .replay(&seen, &stored.entry)
                         .map_err(|error| fail(error.to_string()))?;
-                    if let Some(event) = sealed.event {
-                        seen.insert(event);
-                    }
                     let seq = sealed.body.seq;
+                    if let Some(event) = sealed.event {
+                        seen.insert(event, seq);
+                    }
                     core.advance(sealed.state);
                     seq
                 }
@@ -485,6 +499,8 @@ impl Inner {
             last,
             seen,
             unconfirmed: Default::default(),
+            queue: queue::load(&self.store, &order)?,
+            refused: Default::default(),
         })
     }
 
@@ -573,7 +589,7 @@ impl Inner {
         slot.pending = None;
         slot.last = Some(entry);
         if let Some(event) = sealed_event {
-            slot.seen.insert(event);
+            slot.seen.insert(event, seq);
         }
         if let (Some(own), Some(other)) = (own, conflicting) {
             self.keep_evidence(slot, own, other).await;
@@ -627,6 +643,7 @@ async fn sync_loop(inner: std::sync::Weak<Inner>) {
             return;
         }
         inner.sync_all().await;
+        inner.drain_queues().await;
     }
 }
 

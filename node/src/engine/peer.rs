@@ -111,10 +111,13 @@ impl Inner {
                     );
                 }
                 match self.submit_event(body.order, event).await {
-                    Ok(committed) => Response::Committed {
+                    Ok(super::sequencer::Submitted::Committed(committed)) => Response::Committed {
                         seq: committed.seq,
                         entry: committed.entry,
                     },
+                    Ok(super::sequencer::Submitted::Queued { event, .. }) => {
+                        Response::Queued { event }
+                    }
                     Err(error) => api_refusal(error),
                 }
             }
@@ -829,6 +832,8 @@ impl Inner {
             last: None,
             seen: Default::default(),
             unconfirmed: Default::default(),
+            queue: Default::default(),
+            refused: Default::default(),
         };
         self.commit(&mut slot, entry, sealed, true).await?;
         self.insert_slot(order, slot);

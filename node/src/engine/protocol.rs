@@ -103,6 +103,10 @@ pub enum Response {
         seq: u64,
         entry: Digest,
     },
+    /// A forwarded fact was accepted and stored; it commits once every party's node answers.
+    Queued {
+        event: Digest,
+    },
     /// The request was understood and refused; nothing changed.
     Refused {
         code: String,

@@ -32,6 +32,9 @@ pub const CHECKPOINTS: Space = Space::new("checkpoints");
 pub const WITNESSED: Space = Space::new("witnessed");
 /// Order id ‖ seq ‖ nanos → [`FaultRecord`]: determinism faults and refused proposals.
 pub const FAULTS: Space = Space::new("faults");
+/// Order id ‖ index (u64 BE) → [`SignedEvent`](verifier::model::SignedEvent): facts accepted
+/// while a party's node was unreachable, in arrival order, removed once committed.
+pub const QUEUE: Space = Space::new("queue");
 /// Order id ‖ seq ‖ first 8 bytes of the other entry's hash → the canonical bytes of an
 /// [`EquivocationProof`](verifier::bundle::EquivocationProof): two different entries at one
 /// position, both signed by the order's sequencer.

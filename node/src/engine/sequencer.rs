@@ -14,16 +14,28 @@ use verifier::{
 use super::{
     order::{check_contract, OrderCore, Refusal},
     protocol::{GenesisParts, Proposal, Request, Response},
+    queue::{self, FactStatus},
     records::{self, HeadRecord, OrderRecord, ProposalRecord, PROPOSALS},
     Inner, PendingReview, Slot,
 };
 use crate::{api::ApiError, durable::WriteBatch};
 
 /// What a committed entry is, for the API.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Committed {
     pub seq: u64,
     pub entry: Digest,
+}
+
+/// What became of a submitted fact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Submitted {
+    Committed(Committed),
+    /// Stored durably; it commits, in order, once every party's node answers.
+    Queued {
+        event: Digest,
+        position: usize,
+    },
 }
 
 impl Refusal {
@@ -209,22 +221,35 @@ impl Inner {
     }
 
     /// A signed event for `order`: applied here if this node sequences the order, otherwise
-    /// forwarded to the sequencer's node.
+    /// forwarded to the sequencer's node. A fact already recorded or queued gets the answer
+    /// it got the first time; one whose round cannot complete for want of an answer is queued
+    /// (see [`super::queue`]).
     pub(crate) async fn submit_event(
         self: &Arc<Self>,
         order: OrderId,
         event: SignedEvent,
-    ) -> Result<Committed, ApiError> {
+    ) -> Result<Submitted, ApiError> {
         let slot = self
             .slot(&order)
             .ok_or_else(|| ApiError::unknown_order(&order.to_string()))?;
-        let (sequencer_role, sequencer_key, my_role, attester) = {
+        let hash = event.hash();
+        let (sequencing, attester) = {
             let slot = slot.lock().await;
+            match self.fact_status(&slot, &hash) {
+                Some(FactStatus::Committed(committed)) => {
+                    return Ok(Submitted::Committed(committed))
+                }
+                Some(FactStatus::Queued { position }) => {
+                    return Ok(Submitted::Queued {
+                        event: hash,
+                        position,
+                    })
+                }
+                _ => {}
+            }
             let contract = slot.core.contract();
             (
-                contract.sequencer.clone(),
-                contract.parties.get(&contract.sequencer).copied(),
-                self.my_role(&contract.parties),
+                contract.parties.get(&contract.sequencer) == Some(&self.public),
                 contract
                     .attesters
                     .iter()
@@ -232,28 +257,15 @@ impl Inner {
                     .map(|grant| grant.key),
             )
         };
-        if my_role.as_deref() != Some(sequencer_role.as_str()) {
+        if !sequencing {
             // Forward without holding the order's lock: the sequencer will ask this node to
             // cosign, which needs it.
-            let key =
-                sequencer_key.ok_or_else(|| ApiError::internal("the sequencer has no key"))?;
-            return match self.request(&key, Request::ForwardEvent { event }).await {
-                Ok(Response::Committed { seq, entry }) => Ok(Committed { seq, entry }),
-                Ok(Response::Refused { code, message }) => Err(ApiError::new(
-                    if code == "refused_by_state_machine" || code == "invalid_event" {
-                        422
-                    } else {
-                        409
-                    },
-                    code,
-                    format!("the sequencer `{sequencer_role}` refused: {message}"),
-                )),
-                Ok(other) => Err(ApiError::new(
-                    502,
-                    "bad_answer",
-                    format!("the sequencer answered {other:?}"),
-                )),
-                Err(error) => Err(net_error(&sequencer_role, error)),
+            let core = slot.lock().await.core.clone();
+            return match self.forward(&core, event.clone()).await {
+                Err(error) if queue::retry_later(&error) => {
+                    self.enqueue(&mut *slot.lock().await, event).await
+                }
+                answer => answer,
             };
         }
         // The attester's signature first, batched with other orders' and outside the lock. An
@@ -279,7 +291,48 @@ impl Inner {
             .core
             .prepare_event_verified(&slot.seen, &event)
             .map_err(|refusal| refusal.to_api())?;
-        self.run_round(&mut slot, sealed, None).await
+        if !slot.queue.is_empty() {
+            // Older facts wait for a party: this one waits behind them.
+            return self.enqueue(&mut slot, event).await;
+        }
+        match self.run_round(&mut slot, sealed, None).await {
+            Ok(committed) => Ok(Submitted::Committed(committed)),
+            Err(error) if queue::retry_later(&error) => self.enqueue(&mut slot, event).await,
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Forwards a fact to the sequencer of `core`'s order, and translates its answer.
+    pub(crate) async fn forward(
+        &self,
+        core: &OrderCore,
+        event: SignedEvent,
+    ) -> Result<Submitted, ApiError> {
+        let (sequencer_role, sequencer_key) = core.sequencer();
+        let key = sequencer_key
+            .copied()
+            .ok_or_else(|| ApiError::internal("the sequencer has no key"))?;
+        match self.request(&key, Request::ForwardEvent { event }).await {
+            Ok(Response::Committed { seq, entry }) => {
+                Ok(Submitted::Committed(Committed { seq, entry }))
+            }
+            Ok(Response::Queued { event }) => Ok(Submitted::Queued { event, position: 0 }),
+            Ok(Response::Refused { code, message }) => Err(ApiError::new(
+                if code == "refused_by_state_machine" || code == "invalid_event" {
+                    422
+                } else {
+                    409
+                },
+                code,
+                format!("the sequencer `{sequencer_role}` refused: {message}"),
+            )),
+            Ok(other) => Err(ApiError::new(
+                502,
+                "bad_answer",
+                format!("the sequencer answered {other:?}"),
+            )),
+            Err(error) => Err(net_error(sequencer_role, error)),
+        }
     }
 
     /// Checks a contract received or proposed: this node is a party, the signatures so far
@@ -406,6 +459,8 @@ impl Inner {
             last: None,
             seen: Default::default(),
             unconfirmed: Default::default(),
+            queue: Default::default(),
+            refused: Default::default(),
         };
         let genesis = GenesisParts {
             contract: record.contract,

@@ -67,6 +67,7 @@ pub fn router<A: NodeApi>(api: Arc<A>, settings: HttpSettings, metrics: Arc<Metr
         .route("/orders/{id}/review", post(review::<A>))
         .route("/orders/{id}/bundle", get(bundle::<A>))
         .route("/orders/{id}/evidence", get(evidence::<A>))
+        .route("/orders/{id}/facts/{event}", get(fact::<A>))
         .route("/checkpoint", get(checkpoint::<A>))
         .route("/health", get(health::<A>))
         .route("/metrics", get(metrics_text::<A>))
@@ -194,14 +195,34 @@ async fn submit_event<A: NodeApi>(
     State(state): State<AppState<A>>,
     OrderId(id): OrderId,
     ApiJson(request): ApiJson<SubmitEvent>,
-) -> Reply {
+) -> Result<Response, HttpError> {
     if request.signed.is_some() == request.event.is_some() {
         return Err(HttpError(ApiError::invalid(
             "invalid_request",
             "give exactly one of `signed` (a base64 signed event) or `event` (for this node to sign)",
         )));
     }
-    Ok(Json(state.api.submit_event(id, request).await?))
+    let answer = state.api.submit_event(id, request).await?;
+    // A fact stored to commit once every party's node answers: 202 with its status URL.
+    let queued = answer["status"] == "queued";
+    let location = answer["status_url"]
+        .as_str()
+        .and_then(|url| HeaderValue::from_str(url).ok());
+    let mut response = Json(answer).into_response();
+    if queued {
+        *response.status_mut() = StatusCode::ACCEPTED;
+        if let Some(location) = location {
+            response.headers_mut().insert(header::LOCATION, location);
+        }
+    }
+    Ok(response)
+}
+
+async fn fact<A: NodeApi>(
+    State(state): State<AppState<A>>,
+    axum::extract::Path((id, event)): axum::extract::Path<(String, String)>,
+) -> Reply {
+    Ok(Json(state.api.fact(id, event).await?))
 }
 
 async fn order<A: NodeApi>(State(state): State<AppState<A>>, OrderId(id): OrderId) -> Reply {

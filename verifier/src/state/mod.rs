@@ -242,6 +242,13 @@ impl SeenEvents for HashSet<Digest> {
     }
 }
 
+/// Events recorded, each with what the node remembers of it (e.g. the seq that recorded it).
+impl<V> SeenEvents for std::collections::HashMap<Digest, V> {
+    fn contains_event(&self, event: &Digest) -> bool {
+        self.contains_key(event)
+    }
+}
+
 impl SeenEvents for BTreeSet<Digest> {
     fn contains_event(&self, event: &Digest) -> bool {
         self.contains(event)
