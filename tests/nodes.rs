@@ -160,7 +160,7 @@ fn the_breaker_trips_and_only_a_review_signed_by_every_party_resumes() {
         "the second extension is held"
     );
 
-    // Facts keep being recorded while paused, but nothing is evaluated.
+    // Facts keep being recorded while paused; they are evaluated after the review.
     let paused = cluster
         .event(
             "carrier",

@@ -142,6 +142,7 @@ struct Words {
     eval_error: &'static str,
     paused: &'static str,
     review: &'static str,
+    reevaluated: &'static str,
     approved: &'static str,
     discarded: &'static str,
     applied: &'static str,
@@ -185,8 +186,9 @@ const EN: Words = Words {
     conflict: "conflict on",
     requested: "review requested by",
     eval_error: "evaluation failed in",
-    paused: "recorded while the order waits for review; nothing evaluated",
+    paused: "recorded while the order waits for review; evaluated after it",
     review: "REVIEW",
+    reevaluated: "then evaluated, as recorded while paused: entry",
     approved: "approved the held amendment",
     discarded: "discarded what was held",
     applied: "applied",
@@ -230,8 +232,9 @@ const ZH: Words = Words {
     conflict: "冲突：",
     requested: "要求审核的条款",
     eval_error: "求值失败：",
-    paused: "订单等待审核期间记录的事实；未求值",
+    paused: "订单等待审核期间记录的事实；审核后求值",
     review: "审核",
+    reevaluated: "随后求值（暂停期间记录的事实）：记录",
     approved: "批准暂缓的变更",
     discarded: "放弃暂缓的内容",
     applied: "已执行",
@@ -275,8 +278,9 @@ const DE: Words = Words {
     conflict: "Konflikt bei",
     requested: "Prüfung verlangt von",
     eval_error: "Auswertung fehlgeschlagen in",
-    paused: "erfasst, während der Auftrag auf Prüfung wartet; nicht ausgewertet",
+    paused: "erfasst, während der Auftrag auf Prüfung wartet; nach ihr ausgewertet",
     review: "PRÜFUNG",
+    reevaluated: "danach ausgewertet, während der Pause erfasst: Eintrag",
     approved: "zurückgehaltene Änderung genehmigt",
     discarded: "Zurückgehaltenes verworfen",
     applied: "angewendet",
@@ -503,6 +507,30 @@ fn reason_line(lang: Lang, program: &Program, reason: &ReviewReason) -> String {
     }
 }
 
+fn outcome_lines(lang: Lang, program: &Program, outcome: &Outcome, indent: &str, out: &mut String) {
+    let w = words(lang);
+    match outcome {
+        Outcome::Applied(effects) if effects.is_empty() => {
+            let _ = writeln!(out, "{indent}{}", w.no_change);
+        }
+        Outcome::Applied(effects) => effects_lines(lang, program, effects, indent, out),
+        Outcome::BreakerTripped { held, report } => {
+            for line in render_breaker_report(report, held, program, lang).lines() {
+                let _ = writeln!(out, "{indent}{line}");
+            }
+        }
+        Outcome::ToReview { reasons } => {
+            let _ = writeln!(out, "{indent}{}", w.to_review);
+            for reason in reasons {
+                let _ = writeln!(out, "{indent}  {}", reason_line(lang, program, reason));
+            }
+        }
+        Outcome::Paused => {
+            let _ = writeln!(out, "{indent}{}", w.paused);
+        }
+    }
+}
+
 fn entry_text(lang: Lang, report: &Report, entry: &VerifiedEntry, out: &mut String) {
     let w = words(lang);
     let program = &report.program;
@@ -549,26 +577,7 @@ fn entry_text(lang: Lang, report: &Report, entry: &VerifiedEntry, out: &mut Stri
             if step.effective_at != event.at {
                 let _ = writeln!(out, "      {} {}", w.effective, time(step.effective_at));
             }
-            match &step.outcome {
-                Outcome::Applied(effects) if effects.is_empty() => {
-                    let _ = writeln!(out, "      {}", w.no_change);
-                }
-                Outcome::Applied(effects) => effects_lines(lang, program, effects, "      ", out),
-                Outcome::BreakerTripped { held, report } => {
-                    for line in render_breaker_report(report, held, program, lang).lines() {
-                        let _ = writeln!(out, "      {line}");
-                    }
-                }
-                Outcome::ToReview { reasons } => {
-                    let _ = writeln!(out, "      {}", w.to_review);
-                    for reason in reasons {
-                        let _ = writeln!(out, "        {}", reason_line(lang, program, reason));
-                    }
-                }
-                Outcome::Paused => {
-                    let _ = writeln!(out, "      {}", w.paused);
-                }
-            }
+            outcome_lines(lang, program, &step.outcome, "      ", out);
         }
         (Step::Review(step), _) => {
             let decision = match entry.review.as_ref().map(|review| review.decision) {
@@ -594,6 +603,17 @@ fn entry_text(lang: Lang, report: &Report, entry: &VerifiedEntry, out: &mut Stri
             if !step.applied.is_empty() {
                 let _ = writeln!(out, "      {}:", w.applied);
                 effects_lines(lang, program, &step.applied, "        ", out);
+            }
+            for reevaluation in &step.reevaluated {
+                let kind = report
+                    .entries
+                    .get(usize::try_from(reevaluation.seq).unwrap_or(usize::MAX))
+                    .and_then(|recorded| recorded.event.as_ref())
+                    .map_or_else(String::new, |event| {
+                        glossary::kind_noun(lang, &event.kind).to_string()
+                    });
+                let _ = writeln!(out, "      {} #{} {kind}:", w.reevaluated, reevaluation.seq);
+                outcome_lines(lang, program, &reevaluation.outcome, "        ", out);
             }
         }
         (Step::Event(_), None) => {}
@@ -734,6 +754,35 @@ fn fields_json(fields: &std::collections::BTreeMap<String, Value>) -> serde_json
     )
 }
 
+fn outcome_json(outcome: &Outcome, lang: Lang, program: &Program) -> serde_json::Value {
+    match outcome {
+        Outcome::Applied(effects) => {
+            json!({ "type": "applied", "effects": effects_json(effects) })
+        }
+        Outcome::BreakerTripped { held, report } => json!({
+            "type": "breaker_tripped",
+            "held": effects_json(held),
+            "window_start": time(report.window_start),
+            "in_window": report.in_window.iter().map(|a| json!({
+                "seq": a.seq, "event_kind": a.event_kind, "event_at": time(a.event_at),
+                "attester": a.attester, "fields": fields_json(&a.fields),
+                "event": a.event.to_string(),
+                "amendments": effects_json(&Effects {
+                    amendments: a.amendments.clone(),
+                    activations: a.activations.clone(),
+                    ..Effects::default()
+                }),
+            })).collect::<Vec<_>>(),
+            "report": render_breaker_report(report, held, program, lang),
+        }),
+        Outcome::ToReview { reasons } => json!({
+            "type": "to_review",
+            "reasons": reasons.iter().map(|r| reason_line(lang, program, r)).collect::<Vec<_>>(),
+        }),
+        Outcome::Paused => json!({ "type": "paused" }),
+    }
+}
+
 fn entry_json(entry: &VerifiedEntry, lang: Lang, program: &Program) -> serde_json::Value {
     let mut object = json!({
         "seq": entry.body.seq,
@@ -745,32 +794,7 @@ fn entry_json(entry: &VerifiedEntry, lang: Lang, program: &Program) -> serde_jso
     let step = match (&entry.body.step, &entry.event) {
         (Step::Genesis, _) => json!({ "type": "genesis" }),
         (Step::Event(step), Some(event)) => {
-            let outcome = match &step.outcome {
-                Outcome::Applied(effects) => {
-                    json!({ "type": "applied", "effects": effects_json(effects) })
-                }
-                Outcome::BreakerTripped { held, report } => json!({
-                    "type": "breaker_tripped",
-                    "held": effects_json(held),
-                    "window_start": time(report.window_start),
-                    "in_window": report.in_window.iter().map(|a| json!({
-                        "seq": a.seq, "event_kind": a.event_kind, "event_at": time(a.event_at),
-                        "attester": a.attester, "fields": fields_json(&a.fields),
-                        "event": a.event.to_string(),
-                        "amendments": effects_json(&Effects {
-                            amendments: a.amendments.clone(),
-                            activations: a.activations.clone(),
-                            ..Effects::default()
-                        }),
-                    })).collect::<Vec<_>>(),
-                    "report": render_breaker_report(report, held, program, lang),
-                }),
-                Outcome::ToReview { reasons } => json!({
-                    "type": "to_review",
-                    "reasons": reasons.iter().map(|r| reason_line(lang, program, r)).collect::<Vec<_>>(),
-                }),
-                Outcome::Paused => json!({ "type": "paused" }),
-            };
+            let outcome = outcome_json(&step.outcome, lang, program);
             json!({
                 "type": "event",
                 "kind": event.kind,
@@ -790,6 +814,11 @@ fn entry_json(entry: &VerifiedEntry, lang: Lang, program: &Program) -> serde_jso
             "note": entry.review.as_ref().map(|r| r.note.clone()),
             "at": entry.review.as_ref().map(|r| time(r.at)),
             "applied": effects_json(&step.applied),
+            "reevaluated": step.reevaluated.iter().map(|r| json!({
+                "seq": r.seq,
+                "event": r.event.to_string(),
+                "outcome": outcome_json(&r.outcome, lang, program),
+            })).collect::<Vec<_>>(),
         }),
         (Step::Event(_), None) => json!(null),
     };

@@ -183,7 +183,7 @@ fn facts_are_recorded_while_tripped_and_approval_applies_the_held_amendment() {
     let due_tripped = due(&order);
     let state_before = order.state().clone();
 
-    // A departure while tripped: recorded as a fact, nothing evaluated.
+    // A departure while tripped: recorded as a fact, evaluated after the review.
     let departed = BTreeMap::from([("port".to_string(), text("Shenzhen"))]);
     let body = order
         .event(
@@ -211,13 +211,17 @@ fn facts_are_recorded_while_tripped_and_approval_applies_the_held_amendment() {
         panic!("expected a review entry");
     };
     assert_eq!(step.applied.amendments.len(), 1);
+    // Then the facts recorded while tripped are evaluated: the departure changes nothing, the
+    // alert extends the due date once more and is the first amendment of a fresh window.
+    assert_eq!(step.reevaluated.len(), 2);
     let Value::Timestamp(tripped) = due_tripped else {
         panic!("due is a timestamp")
     };
-    assert_eq!(due(&order), Value::Timestamp(tripped + 72 * HOUR));
+    assert_eq!(due(&order), Value::Timestamp(tripped + 2 * 72 * HOUR));
     assert_eq!(order.state().status, Status::Running);
-    // The review resets the breaker's count: three more amendments apply right away.
-    for i in 0..3 {
+    assert_eq!(order.state().window.len(), 1);
+    // The review reset the breaker's count: two more amendments apply right away.
+    for i in 0..2 {
         let body = typhoon(&mut order, &keys, start + (7 + i) * HOUR, "Hong Kong");
         assert!(matches!(outcome(&body), Outcome::Applied(e) if e.amends()));
     }
@@ -357,6 +361,11 @@ fn a_conflict_hands_the_order_to_review_and_applies_nothing() {
         ApplyError::NothingToApprove
     );
     order.review(Decision::Discard, "decided by phone").unwrap();
+    assert_fresh_hash(&order);
+    // The alert recorded during the review is evaluated after it: the same conflict again.
+    assert!(matches!(order.state().status, Status::InReview { .. }));
+    assert!(order.state().held_facts.is_empty());
+    order.review(Decision::Discard, "same answer").unwrap();
     assert_fresh_hash(&order);
     assert_eq!(order.state().status, Status::Running);
 }
@@ -671,4 +680,134 @@ fn the_state_stays_bounded_and_replays_identically() {
     assert_eq!(state.seq, 200);
     assert_eq!(state.lang.facts.len(), 1);
     assert!(state.window.len() <= 3);
+}
+
+/// The order tripped by four typhoons (due 2026-03-10 after three extensions, the fourth held),
+/// then a delivery at `delivered` recorded while it waits for review.
+fn tripped_then_delivered(delivered: i64) -> (OrderBuilder, ExampleKeys) {
+    let (mut order, keys) = order();
+    for i in 0..4 {
+        typhoon(&mut order, &keys, at(2026, 2, 25, i * 6), "Guangdong");
+    }
+    assert!(matches!(order.state().status, Status::Tripped { .. }));
+    let fields = BTreeMap::from([("received_by".to_string(), text("Hamburg DC"))]);
+    let body = order
+        .event(&keys.carrier, "shipment.delivered", delivered, fields)
+        .unwrap()
+        .clone();
+    assert_eq!(outcome(&body), &Outcome::Paused);
+    assert_eq!(order.state().held_facts.len(), 1);
+    assert_fresh_hash(&order);
+    (order, keys)
+}
+
+fn eur(minor: i64) -> Money {
+    Money {
+        minor,
+        currency: Currency::parse("EUR").unwrap(),
+    }
+}
+
+fn compensation(order: &OrderBuilder) -> i64 {
+    order.state().obligation_total(
+        verifier::model::TransferKind::Pay,
+        "seller",
+        "buyer",
+        Currency::parse("EUR").unwrap(),
+    )
+}
+
+#[test]
+fn a_fact_recorded_while_tripped_is_evaluated_after_an_approving_review() {
+    // Due 2026-03-13 once the held extension is approved: delivered 34 hours late.
+    let (mut order, _) = tripped_then_delivered(at(2026, 3, 14, 10));
+    assert_eq!(compensation(&order), 0);
+    let body = order
+        .review(Decision::Approve, "justified")
+        .unwrap()
+        .clone();
+    assert_fresh_hash(&order);
+    let Step::Review(step) = &body.step else {
+        panic!("expected a review entry");
+    };
+    assert_eq!(step.applied.amendments.len(), 1);
+    assert_eq!(step.reevaluated.len(), 1);
+    assert_eq!(step.reevaluated[0].seq, 5);
+    let Outcome::Applied(effects) = &step.reevaluated[0].outcome else {
+        panic!(
+            "the delivery is evaluated: {:?}",
+            step.reevaluated[0].outcome
+        );
+    };
+    assert_eq!(effects.obligations[0].amount, eur(34 * 15_000));
+    assert_eq!(compensation(&order), 34 * 15_000);
+    assert!(order.state().held_facts.is_empty());
+    assert_eq!(order.state().status, Status::Running);
+}
+
+#[test]
+fn a_fact_recorded_while_tripped_is_evaluated_after_a_discarding_review() {
+    // The held extension is dropped: due 2026-03-10, delivered 106 hours late.
+    let (mut order, _) = tripped_then_delivered(at(2026, 3, 14, 10));
+    let body = order.review(Decision::Discard, "no").unwrap().clone();
+    assert_fresh_hash(&order);
+    let Step::Review(step) = &body.step else {
+        panic!("expected a review entry");
+    };
+    assert!(step.applied.is_empty());
+    assert_eq!(step.reevaluated.len(), 1);
+    assert_eq!(compensation(&order), 106 * 15_000);
+    assert!(order.state().held_facts.is_empty());
+}
+
+#[test]
+fn facts_evaluated_after_a_review_count_toward_the_breaker_again() {
+    let (mut order, keys) = order();
+    let start = at(2026, 2, 25, 0);
+    for i in 0..4 {
+        typhoon(&mut order, &keys, start + i * HOUR, "Guangdong");
+    }
+    // Five more alerts while tripped: recorded, held.
+    for i in 4..9 {
+        let body = typhoon(&mut order, &keys, start + i * HOUR, "Hong Kong");
+        assert_eq!(outcome(&body), &Outcome::Paused);
+    }
+    assert_eq!(order.state().held_facts.len(), 5);
+    let due_tripped = due(&order);
+    let body = order
+        .review(Decision::Approve, "justified")
+        .unwrap()
+        .clone();
+    assert_fresh_hash(&order);
+    let Step::Review(step) = &body.step else {
+        panic!("expected a review entry");
+    };
+    // The held extension applies, the window restarts: three alerts apply, the fourth trips
+    // again, the fifth stays held for the next review.
+    let outcomes: Vec<&Outcome> = step.reevaluated.iter().map(|r| &r.outcome).collect();
+    assert_eq!(outcomes.len(), 4);
+    assert!(outcomes[..3]
+        .iter()
+        .all(|o| matches!(o, Outcome::Applied(e) if e.amends())));
+    assert!(matches!(outcomes[3], Outcome::BreakerTripped { .. }));
+    assert_eq!(step.reevaluated[3].seq, 8);
+    let Value::Timestamp(tripped) = due_tripped else {
+        panic!("due is a timestamp")
+    };
+    assert_eq!(due(&order), Value::Timestamp(tripped + 4 * 72 * HOUR));
+    assert!(matches!(order.state().status, Status::Tripped { .. }));
+    assert_eq!(order.state().held_facts.len(), 1);
+    assert_eq!(order.state().held_facts[0].seq, 9);
+
+    // The next review approves the new hold and evaluates the last alert: one amendment in a
+    // fresh window.
+    let body = order.review(Decision::Approve, "again").unwrap().clone();
+    assert_fresh_hash(&order);
+    let Step::Review(step) = &body.step else {
+        panic!("expected a review entry");
+    };
+    assert_eq!(step.reevaluated.len(), 1);
+    assert_eq!(due(&order), Value::Timestamp(tripped + 6 * 72 * HOUR));
+    assert_eq!(order.state().status, Status::Running);
+    assert!(order.state().held_facts.is_empty());
 }

@@ -576,7 +576,17 @@ impl<'c, 'e> InOrder<'c, 'e> {
                 Outcome::Paused => self.summary.paused_facts += 1,
                 Outcome::Applied(_) => {}
             },
-            Step::Review(_) => self.summary.reviews += 1,
+            Step::Review(step) => {
+                self.summary.reviews += 1;
+                // Facts held during the pause, evaluated after the review, may pause it again.
+                for reevaluation in &step.reevaluated {
+                    match reevaluation.outcome {
+                        Outcome::BreakerTripped { .. } => self.summary.trips += 1,
+                        Outcome::ToReview { .. } => self.summary.handed_to_review += 1,
+                        Outcome::Applied(_) | Outcome::Paused => {}
+                    }
+                }
+            }
             Step::Genesis => {}
         }
         if let Some(event) = transition.event {

@@ -92,7 +92,8 @@ pub enum Outcome {
     /// A conflict, a clause's `review` action or an evaluation error: nothing was applied and
     /// the order waits for a review.
     ToReview { reasons: Vec<ReviewReason> },
-    /// The order was paused (tripped or in review): the fact is recorded, nothing evaluated.
+    /// The order was paused (tripped or in review): the fact is recorded and held; the review
+    /// that resumes the order evaluates it ([`ReviewStep::reevaluated`]).
     Paused,
 }
 
@@ -221,12 +222,28 @@ pub struct WindowAmendment {
     pub activations: Vec<Activation>,
 }
 
-/// A review decision and what it applied.
+/// A review decision, what it applied, and what the facts recorded during the pause caused
+/// once evaluated after it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReviewStep {
     pub review: SignedReview,
     /// The held effects, applied on approval; empty when discarded.
     pub applied: Effects,
+    /// The facts recorded while the order was paused, evaluated in order after the decision,
+    /// each with its outcome. Stops after one that pauses the order again (breaker or review);
+    /// the facts after it stay held for the next review.
+    pub reevaluated: Vec<Reevaluation>,
+}
+
+/// A fact recorded while paused, as evaluated after a review.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reevaluation {
+    /// The entry that recorded the fact.
+    pub seq: u64,
+    /// Hash of the signed event.
+    pub event: Digest,
+    /// Never [`Outcome::Paused`].
+    pub outcome: Outcome,
 }
 
 /// An entry body as signed, with the signature of every party.

@@ -32,16 +32,18 @@ use crate::sign::{Domain, PublicKey, Signature};
 pub use contract::{AttesterGrant, BreakerPolicy, ClauseBinding, Contract, SignedContract};
 pub use entry::{
     Activation, Amendment, BreakerReport, Effects, EntryBody, EventStep, Notification, Obligation,
-    Outcome, ReviewReason, ReviewStep, RuleRef, SignedEntry, Step, TransferKind, WindowAmendment,
+    Outcome, Reevaluation, ReviewReason, ReviewStep, RuleRef, SignedEntry, Step, TransferKind,
+    WindowAmendment,
 };
 pub use event::{Event, SignedEvent};
 pub use review::{Decision, Review, SignedReview};
 
 /// The only version of the data model this crate reads and writes.
 ///
-/// History: 1, the first; 2, reviews carry their time (`Review::at`). Objects of another
+/// History: 1, the first; 2, reviews carry their time (`Review::at`); 3, a review entry
+/// records the facts held during the pause as it evaluates them (`ReviewStep::reevaluated`). Objects of another
 /// version are refused with [`ModelError::UnsupportedVersion`] naming it, never misread.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// A SHA-256 digest (order id, event hash, entry hash, state hash), encoded as a 32-byte string.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]

@@ -8,12 +8,13 @@ use contract_lang::ir::Program;
 use contract_lang::vocab::VocabError;
 
 use super::{
-    breaker, engine, Dirty, FactSource, LangState, ObligationTotal, SeenEvents, State, Status,
+    breaker, engine, Dirty, FactSource, HeldFact, LangState, ObligationTotal, SeenEvents, State,
+    Status,
 };
 use crate::model::{
     Contract, Decision, Digest, Effects, EntryBody, Event, EventStep, KeyBytes, ModelError,
-    OrderId, Outcome, PartySignatureError, ReviewReason, ReviewStep, SignedEntry, SignedEvent,
-    SignedReview, Step, WindowAmendment,
+    OrderId, Outcome, PartySignatureError, Reevaluation, ReviewReason, ReviewStep, SignedEntry,
+    SignedEvent, SignedReview, Step, WindowAmendment,
 };
 
 /// Why a contract cannot be executed with a program.
@@ -262,6 +263,7 @@ impl Machine {
             high_water: self.contract.genesis_at,
             window: Vec::new(),
             status: Status::Running,
+            held_facts: Vec::new(),
             obligations: Vec::new(),
             obligations_hash: Digest::ZERO,
             parts: Default::default(),
@@ -411,6 +413,17 @@ impl Machine {
         };
 
         let outcome = if !next.status.is_running() {
+            // Recorded now, evaluated after the review (see `reevaluate_held`).
+            next.held_facts.push(HeldFact {
+                seq,
+                effective_at,
+                kind: event.kind.clone(),
+                at: event.at,
+                fields: event.fields.clone(),
+                attester,
+                event: event_hash,
+            });
+            dirty.held_facts = true;
             Outcome::Paused
         } else {
             let evaluated = match &stale {
@@ -424,7 +437,7 @@ impl Machine {
                 &mut next,
                 &mut dirty,
                 evaluated,
-                event_hash,
+                (event_hash, effective_at),
                 |state, effects| {
                     state.window.push(WindowAmendment {
                         seq,
@@ -462,7 +475,7 @@ impl Machine {
         next: &mut State,
         dirty: &mut Dirty,
         evaluated: engine::Evaluated,
-        event_hash: Digest,
+        (event_hash, effective_at): (Digest, i64),
         remember: impl FnOnce(&mut State, &Effects),
     ) -> Outcome {
         let policy = self.contract.breaker;
@@ -479,7 +492,7 @@ impl Machine {
             return Outcome::Applied(effects);
         }
         if effects.amends() && breaker::would_exceed(&next.window, &policy) {
-            let report = breaker::report(&policy, next.high_water, &next.window);
+            let report = breaker::report(&policy, effective_at, &next.window);
             next.status = Status::Tripped {
                 event: event_hash,
                 held: effects.clone(),
@@ -589,9 +602,11 @@ impl Machine {
         // The parties reviewed what the window held: the breaker starts a fresh count.
         next.window.clear();
         next.status = Status::Running;
+        let reevaluated = self.reevaluate_held(&mut next, &mut dirty);
         let step = Step::Review(ReviewStep {
             review: signed.clone(),
             applied,
+            reevaluated,
         });
         let hash = next.rehash(dirty)?;
         let body = EntryBody::new(self.order, seq, state.head, step, hash);
@@ -600,6 +615,61 @@ impl Machine {
             state: next,
             event: None,
         })
+    }
+}
+
+impl Machine {
+    /// Evaluates the facts recorded while the order was paused, oldest first, against the
+    /// state a review left (`next`, running again). Each counts toward the breaker as if it
+    /// arrived now, at the effective time it was recorded with; one that pauses the order
+    /// again (a new trip, a conflict, a review request) ends the pass, and the facts after it
+    /// stay held for the next review. Nothing recorded is ever dropped unevaluated.
+    fn reevaluate_held(&self, next: &mut State, dirty: &mut Dirty) -> Vec<Reevaluation> {
+        let held = std::mem::take(&mut next.held_facts);
+        dirty.held_facts |= !held.is_empty();
+        let policy = self.contract.breaker;
+        let mut reevaluated = Vec::with_capacity(held.len());
+        let mut facts = held.into_iter();
+        while next.status.is_running() {
+            let Some(fact) = facts.next() else {
+                break;
+            };
+            let window_before = next.window.len();
+            breaker::prune(&mut next.window, &policy, fact.effective_at);
+            dirty.window |= next.window.len() != window_before;
+            let lang_event = contract_lang::eval::Event {
+                kind: fact.kind.clone(),
+                at: fact.at,
+                fields: fact.fields.clone(),
+            };
+            let evaluated = engine::evaluate(self, next, &lang_event);
+            let outcome = self.settle(
+                next,
+                dirty,
+                evaluated,
+                (fact.event, fact.effective_at),
+                |state, effects| {
+                    state.window.push(WindowAmendment {
+                        seq: fact.seq,
+                        effective_at: fact.effective_at,
+                        event_kind: fact.kind.clone(),
+                        event_at: fact.at,
+                        fields: fact.fields.clone(),
+                        attester: fact.attester.clone(),
+                        event: fact.event,
+                        amendments: effects.amendments.clone(),
+                        activations: effects.activations.clone(),
+                    })
+                },
+            );
+            reevaluated.push(Reevaluation {
+                seq: fact.seq,
+                event: fact.event,
+                outcome,
+            });
+        }
+        next.held_facts.extend(facts);
+        reevaluated
     }
 }
 

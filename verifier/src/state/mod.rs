@@ -28,7 +28,9 @@ pub use machine::{ApplyError, Machine, SetupError, Transition};
 
 /// The state of an order after some entry. Its size does not grow with the history: terms, the
 /// latest fact of each kind, the active clauses, the breaker window (at most the policy's count
-/// of amendments), obligation totals and a running hash of every obligation.
+/// of amendments), obligation totals, a running hash of every obligation, and the facts
+/// recorded while the order waits for review (bounded by how many facts arrive during one
+/// pause; empty while it runs).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct State {
     pub order: OrderId,
@@ -48,6 +50,9 @@ pub struct State {
     /// Automatic amendments inside the breaker window, oldest first.
     pub window: Vec<WindowAmendment>,
     pub status: Status,
+    /// Facts recorded while the order was paused (tripped or in review), oldest first: a
+    /// review evaluates them after deciding on what was held (see [`machine`]).
+    pub held_facts: Vec<HeldFact>,
     /// Running totals per (kind, from, to, currency), sorted by that key.
     pub obligations: Vec<ObligationTotal>,
     /// `H(previous ‖ canonical(obligation))` over every obligation ever applied, in order.
@@ -62,6 +67,22 @@ pub struct FactSource {
     /// The entry that recorded it.
     pub seq: u64,
     /// Hash of the signed event body (which commits to its fields).
+    pub event: Digest,
+}
+
+/// A fact recorded while the order was paused, waiting to be evaluated after the review:
+/// everything evaluating it and remembering it in the breaker window needs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HeldFact {
+    /// The entry that recorded it.
+    pub seq: u64,
+    /// Its effective time as recorded (see [`breaker`]).
+    pub effective_at: i64,
+    pub kind: String,
+    pub at: i64,
+    pub fields: BTreeMap<String, Value>,
+    pub attester: String,
+    /// Hash of the signed event.
     pub event: Digest,
 }
 
@@ -127,6 +148,7 @@ pub(crate) struct Dirty {
     pub window: bool,
     pub status: bool,
     pub obligations: bool,
+    pub held_facts: bool,
 }
 
 impl Dirty {
@@ -136,6 +158,7 @@ impl Dirty {
         window: true,
         status: true,
         obligations: true,
+        held_facts: true,
     };
 }
 
@@ -147,6 +170,7 @@ pub(crate) struct PartDigests {
     status: Digest,
     window: Digest,
     obligations: Digest,
+    held_facts: Digest,
 }
 
 fn part_digest<T: Serialize + ?Sized>(what: &'static str, part: &T) -> Result<Digest, ModelError> {
@@ -167,6 +191,7 @@ impl State {
             window: part_digest("breaker window", &self.window)?,
             status: part_digest("status", &self.status)?,
             obligations: part_digest("obligations", &self.obligations)?,
+            held_facts: part_digest("held facts", &self.held_facts)?,
         })
     }
 
@@ -187,6 +212,9 @@ impl State {
         }
         if dirty.obligations {
             self.parts.obligations = part_digest("obligations", &self.obligations)?;
+        }
+        if dirty.held_facts {
+            self.parts.held_facts = part_digest("held facts", &self.held_facts)?;
         }
         self.hash_with(&self.parts)
     }
