@@ -55,6 +55,14 @@ impl ApiClient {
         }
     }
 
+    /// Adds the bearer token, when there is one (reads need it too, except `/health`).
+    fn authorized<B>(&self, request: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
+        match &self.token {
+            Some(token) => request.header("Authorization", format!("Bearer {token}")),
+            None => request,
+        }
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
@@ -63,8 +71,7 @@ impl ApiClient {
     pub fn get(&self, path: &str) -> Result<Value, ClientError> {
         let url = self.url(path);
         let response = self
-            .agent
-            .get(&url)
+            .authorized(self.agent.get(&url))
             .call()
             .map_err(|error| transport(&url, error))?;
         json_of(response)
@@ -74,8 +81,7 @@ impl ApiClient {
     pub fn get_bytes(&self, path: &str) -> Result<Vec<u8>, ClientError> {
         let url = self.url(path);
         let mut response = self
-            .agent
-            .get(&url)
+            .authorized(self.agent.get(&url))
             .call()
             .map_err(|error| transport(&url, error))?;
         let status = response.status().as_u16();
@@ -101,11 +107,11 @@ impl ApiClient {
             status: 0,
             reason: format!("cannot encode the request: {error}"),
         })?;
-        let mut request = self.agent.post(&url).content_type("application/json");
-        if let Some(token) = &self.token {
-            request = request.header("Authorization", format!("Bearer {token}"));
-        }
-        let response = request.send(text).map_err(|error| transport(&url, error))?;
+        let request = self.agent.post(&url).content_type("application/json");
+        let response = self
+            .authorized(request)
+            .send(text)
+            .map_err(|error| transport(&url, error))?;
         json_of(response)
     }
 }

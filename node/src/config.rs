@@ -95,6 +95,33 @@ pub struct HttpSection {
     /// Largest request body accepted, in bytes.
     #[serde(default = "default_max_body_bytes")]
     pub max_body_bytes: usize,
+    // Edges of the API (node/src/http): see `HttpSection::limits` and `http::tokens`.
+    /// More bearer tokens with scopes, re-read when the file changes.
+    #[serde(default)]
+    pub tokens_file: Option<PathBuf>,
+    /// Connections served at once (more are answered 503).
+    #[serde(default)]
+    pub max_connections: Option<usize>,
+    /// Deadline for a request's head (and for a connection that sends nothing), ms.
+    #[serde(default)]
+    pub header_timeout_ms: Option<u64>,
+    /// Deadline for a request's body, ms.
+    #[serde(default)]
+    pub body_timeout_ms: Option<u64>,
+}
+
+impl HttpSection {
+    /// The connection cap and deadlines, defaults where the file says nothing.
+    pub fn limits(&self) -> crate::http::ConnectionLimits {
+        let defaults = crate::http::ConnectionLimits::default();
+        let ms = std::time::Duration::from_millis;
+        crate::http::ConnectionLimits {
+            max_connections: self.max_connections.unwrap_or(defaults.max_connections),
+            header_timeout: self.header_timeout_ms.map_or(defaults.header_timeout, ms),
+            body_timeout: self.body_timeout_ms.map_or(defaults.body_timeout, ms),
+            ..defaults
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -439,6 +466,10 @@ pub fn init(dir: &Path, options: &InitOptions) -> Result<Initialized, ConfigErro
             bind: options.http_bind.clone(),
             token: token.clone(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            tokens_file: None,
+            max_connections: None,
+            header_timeout_ms: None,
+            body_timeout_ms: None,
         },
         checkpoint: CheckpointSection {
             batch_size: options.checkpoint_batch_size.max(1),

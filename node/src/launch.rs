@@ -25,6 +25,10 @@ pub struct NodeSpec {
     pub listen: Vec<Multiaddr>,
     pub http_bind: SocketAddr,
     pub token: String,
+    /// More bearer tokens with scopes, re-read when the file changes (`http.tokens_file`).
+    pub tokens_file: Option<PathBuf>,
+    /// Connection cap and request deadlines of the HTTP API.
+    pub http_limits: http::ConnectionLimits,
     pub max_body_bytes: usize,
     pub origin: Option<String>,
     pub checkpoint_batch: u64,
@@ -48,6 +52,8 @@ impl NodeSpec {
                 .unwrap_or_else(|_| Multiaddr::empty())],
             http_bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             token: format!("local-token-for-{role}-0123456789"),
+            tokens_file: None,
+            http_limits: http::ConnectionLimits::default(),
             max_body_bytes: crate::config::DEFAULT_MAX_BODY_BYTES,
             origin: None,
             checkpoint_batch: 64,
@@ -68,6 +74,15 @@ impl NodeSpec {
             listen: settings.listen.clone(),
             http_bind: settings.http_bind,
             token: settings.file.http.token.clone(),
+            tokens_file: settings.file.http.tokens_file.as_ref().map(|file| {
+                // Relative to the configuration file, like the key and the data directory.
+                let base = settings
+                    .config_path
+                    .parent()
+                    .unwrap_or(std::path::Path::new("."));
+                base.join(file)
+            }),
+            http_limits: settings.file.http.limits(),
             max_body_bytes: settings.file.http.max_body_bytes,
             origin: settings.file.checkpoint.origin.clone(),
             checkpoint_batch: settings.file.checkpoint.batch_size,
@@ -214,17 +229,27 @@ pub async fn launch(spec: NodeSpec) -> anyhow::Result<RunningNode> {
     let router = http::router(
         Arc::new(engine.clone()),
         HttpSettings {
-            token: spec.token.clone(),
+            tokens: Arc::new(http::tokens::Tokens::new(
+                spec.token.clone(),
+                spec.tokens_file.clone(),
+            )),
             max_body_bytes: spec.max_body_bytes,
+            body_timeout: spec.http_limits.body_timeout,
         },
         metrics.clone(),
     );
     let listener = http::bind(spec.http_bind).await?;
     let http_addr = listener.local_addr()?;
     let (stop_http, stopped) = oneshot::channel::<()>();
-    let http_task = tokio::spawn(http::serve(listener, router, async move {
-        let _ = stopped.await;
-    }));
+    let http_task = tokio::spawn(http::serve(
+        listener,
+        router,
+        spec.http_limits,
+        metrics.clone(),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
     Ok(RunningNode {
         role: spec.role,
         engine,

@@ -20,6 +20,8 @@ pub struct Metrics {
     registry: Registry,
     /// HTTP requests answered, by status code.
     pub http_requests: Family<Labels, Counter>,
+    /// HTTP connections refused because the connection cap was reached.
+    pub http_connections_refused: Counter,
     /// Entries committed (durable and co-signed by every party).
     pub entries_committed: Counter,
     /// From an entry's proposal (or arrival) to its durable commit, in seconds.
@@ -58,6 +60,12 @@ impl Metrics {
             "http_requests",
             "HTTP requests answered, by status code",
             http_requests.clone(),
+        );
+        let http_connections_refused = Counter::default();
+        registry.register(
+            "http_connections_refused",
+            "HTTP connections answered 503 because the connection cap was reached",
+            http_connections_refused.clone(),
         );
         let entries_committed = Counter::default();
         registry.register(
@@ -126,6 +134,7 @@ impl Metrics {
             registry,
             equivocations,
             http_requests,
+            http_connections_refused,
             entries_committed,
             commit_latency,
             determinism_faults,

@@ -91,10 +91,7 @@ impl NodeApi for FakeApi {
 fn app() -> (Router, Arc<FakeApi>, Arc<Metrics>) {
     let api = Arc::new(FakeApi::default());
     let metrics = Arc::new(Metrics::new());
-    let settings = HttpSettings {
-        token: TOKEN.into(),
-        max_body_bytes: LIMIT,
-    };
+    let settings = HttpSettings::new(TOKEN, LIMIT);
     (router(api.clone(), settings, metrics.clone()), api, metrics)
 }
 
@@ -120,7 +117,7 @@ fn get(path: impl Into<String>) -> Call<'static> {
     Call {
         method: "GET",
         path: path.into(),
-        token: None,
+        token: Some(TOKEN),
         content_type: None,
         body: Vec::new(),
     }

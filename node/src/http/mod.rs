@@ -1,17 +1,22 @@
 //! The local HTTP/JSON API (axum 0.8).
 //!
 //! Every route maps to one [`NodeApi`] call. Around them:
-//! * every write (any method but GET/HEAD) needs `Authorization: Bearer <token>`, checked
+//! * every request but `GET /health` needs `Authorization: Bearer <token>` with the route's
+//!   scope ([`tokens`]: read for GET, submit for posting events, admin for the rest), checked
 //!   before the body is read, so an unauthorised request costs nothing and changes nothing;
-//! * request bodies are limited to the configured size;
-//! * every failure, including unknown routes, wrong methods, malformed JSON, wrong types and
-//!   oversize bodies, is a 4xx/5xx with `{ "error": { "code": …, "message": … } }`.
+//! * connections are capped, the request head must arrive within a deadline and within size
+//!   limits ([`listener`]), and the body within its own deadline and the configured size;
+//! * every failure, including unknown routes, wrong methods, malformed JSON, wrong types,
+//!   oversize bodies, over-long paths and headers and timeouts, is a 4xx/5xx with
+//!   `{ "error": { "code": …, "message": … } }`.
 //!
 //! The listener is bound to localhost by default (see the configuration); nothing here assumes
 //! a trusted network beyond that.
 
 mod error;
 mod extract;
+pub mod listener;
+pub mod tokens;
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -27,6 +32,8 @@ use serde_json::Value;
 
 pub use error::HttpError;
 use extract::{ApiJson, OrderId};
+pub use listener::{serve, ConnectionLimits};
+use tokens::{Denied, Scope, Tokens};
 
 use crate::{
     api::{AcceptOrder, ApiError, NodeApi, ProposeOrder, SubmitEvent, SubmitReview},
@@ -36,9 +43,22 @@ use crate::{
 /// What the HTTP layer needs besides the API.
 #[derive(Clone)]
 pub struct HttpSettings {
-    /// The bearer token writes must present.
-    pub token: String,
+    /// The bearer tokens and their scopes.
+    pub tokens: Arc<Tokens>,
     pub max_body_bytes: usize,
+    /// Time allowed to receive a request's body.
+    pub body_timeout: std::time::Duration,
+}
+
+impl HttpSettings {
+    /// One operator token holding every scope, the default body deadline.
+    pub fn new(token: impl Into<String>, max_body_bytes: usize) -> HttpSettings {
+        HttpSettings {
+            tokens: Arc::new(Tokens::new(token, None)),
+            max_body_bytes,
+            body_timeout: ConnectionLimits::default().body_timeout,
+        }
+    }
 }
 
 struct Shared<A> {
@@ -76,21 +96,14 @@ pub fn router<A: NodeApi>(api: Arc<A>, settings: HttpSettings, metrics: Arc<Metr
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn_with_state(
             state.clone(),
+            read_body::<A>,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
             require_token::<A>,
         ))
         .layer(middleware::from_fn_with_state(state.clone(), count::<A>))
         .with_state(state)
-}
-
-/// Serves `router` on `listener` until `shutdown` resolves.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    router: Router,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
 }
 
 /// Binds the API's listener, with a clear error when the address is taken.
@@ -114,14 +127,18 @@ async fn count<A: NodeApi>(
     response
 }
 
-/// Constant-time comparison, so the token cannot be guessed byte by byte from timings.
-fn same_token(given: &[u8], expected: &[u8]) -> bool {
-    given.len() == expected.len()
-        && given
-            .iter()
-            .zip(expected)
-            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
-            == 0
+/// Routes anyone may call without a token: liveness for load balancers and supervisors.
+const PUBLIC_ROUTES: &[&str] = &["/health"];
+
+/// The scope a request needs; `None` for the public routes.
+fn needed_scope(method: &Method, path: &str) -> Option<Scope> {
+    if matches!(*method, Method::GET | Method::HEAD) {
+        return (!PUBLIC_ROUTES.contains(&path)).then_some(Scope::Read);
+    }
+    if *method == Method::POST && path.starts_with("/orders/") && path.ends_with("/events") {
+        return Some(Scope::Submit);
+    }
+    Some(Scope::Admin)
 }
 
 async fn require_token<A: NodeApi>(
@@ -130,23 +147,30 @@ async fn require_token<A: NodeApi>(
     request: Request,
     next: Next,
 ) -> Response {
-    if matches!(*request.method(), Method::GET | Method::HEAD) {
+    let Some(needed) = needed_scope(request.method(), request.uri().path()) else {
         return next.run(request).await;
-    }
+    };
     let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "));
-    let error = match presented {
-        None => ApiError::new(
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim);
+    let error = match state.settings.tokens.authorize(presented, needed) {
+        Ok(()) => return next.run(request).await,
+        Err(Denied::Unknown) if presented.is_none() => ApiError::new(
             401,
             "unauthorized",
-            "writes need `Authorization: Bearer <token>` with the token from the node's configuration",
+            "send `Authorization: Bearer <token>`: the token from the node's configuration or its tokens file",
         ),
-        Some(token) if !same_token(token.trim().as_bytes(), state.settings.token.as_bytes()) => {
-            ApiError::new(401, "unauthorized", "the bearer token is wrong")
+        Err(Denied::Unknown) => ApiError::new(401, "unauthorized", "the bearer token is wrong"),
+        Err(Denied::Scope { token, needed }) => {
+            return HttpError(ApiError::new(
+                403,
+                "forbidden",
+                format!("token `{token}` does not have the `{}` scope this request needs", needed.name()),
+            ))
+            .into_response()
         }
-        Some(_) => return next.run(request).await,
     };
     let mut response = HttpError(error).into_response();
     response.headers_mut().insert(
@@ -154,6 +178,40 @@ async fn require_token<A: NodeApi>(
         HeaderValue::from_static("Bearer realm=\"pactum-node\""),
     );
     response
+}
+
+/// Reads the whole request body within the body deadline and the size limit (bodies are
+/// small JSON documents), so a client that trickles its body cannot hold a connection open.
+async fn read_body<A: NodeApi>(
+    State(state): State<AppState<A>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let limit = state.settings.max_body_bytes;
+    let deadline = state.settings.body_timeout;
+    let bytes = match tokio::time::timeout(deadline, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(_)) => return HttpError(ApiError::new(
+            413,
+            "payload_too_large",
+            "the request body exceeds the node's size limit (http.max_body_bytes) or was cut off",
+        ))
+        .into_response(),
+        Err(_) => {
+            return HttpError(ApiError::new(
+                408,
+                "request_timeout",
+                format!(
+                    "the request body did not arrive within {} ms",
+                    deadline.as_millis()
+                ),
+            ))
+            .into_response()
+        }
+    };
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+        .await
 }
 
 async fn not_found(uri: axum::http::Uri) -> HttpError {
@@ -284,10 +342,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn token_comparison() {
-        assert!(same_token(b"abc", b"abc"));
-        assert!(!same_token(b"abd", b"abc"));
-        assert!(!same_token(b"ab", b"abc"));
-        assert!(!same_token(b"", b"abc"));
+    fn scopes_of_routes() {
+        assert_eq!(needed_scope(&Method::GET, "/health"), None);
+        assert_eq!(needed_scope(&Method::GET, "/metrics"), Some(Scope::Read));
+        assert_eq!(needed_scope(&Method::GET, "/orders/x"), Some(Scope::Read));
+        assert_eq!(
+            needed_scope(&Method::POST, "/orders/x/events"),
+            Some(Scope::Submit)
+        );
+        assert_eq!(needed_scope(&Method::POST, "/orders"), Some(Scope::Admin));
+        assert_eq!(
+            needed_scope(&Method::POST, "/orders/x/review"),
+            Some(Scope::Admin)
+        );
+        assert_eq!(needed_scope(&Method::DELETE, "/health"), Some(Scope::Admin));
     }
 }
