@@ -226,3 +226,48 @@ fn a_fact_accepted_while_a_party_is_down_is_queued_and_commits_when_it_returns()
     assert_eq!(resubmitted["seq"], 1, "{resubmitted}");
     assert_eq!(resubmitted["entry_hash"], committed["entry_hash"]);
 }
+
+#[test]
+fn a_party_withdraws_or_replaces_its_review_decision_until_every_party_signed() {
+    use pactum_node::api::SubmitReview;
+    let cluster = Cluster::start(&ALL, BTreeMap::new());
+    // At most one automatic amendment a day: the second typhoon extension trips the breaker.
+    let order = cluster.start_order(&ALL, "PO-REVIEWS", Some((1, 86_400)));
+    cluster
+        .weather("seller", &order, "2026-02-20T00:00:00Z", "Hong Kong")
+        .unwrap();
+    cluster
+        .weather("seller", &order, "2026-02-20T06:00:00Z", "Guangdong")
+        .unwrap();
+    assert_eq!(
+        cluster.settle(&ALL, &order)["status"]["state"],
+        "breaker_tripped"
+    );
+    let path = format!("/orders/{order}/review");
+    let review = |decision: &str| SubmitReview {
+        decision: decision.into(),
+        note: "checked with the weather service".into(),
+        at: Some("2026-02-21T09:00:00Z".into()),
+    };
+    let post =
+        |role: &str, decision: &str| cluster.client(role).post(&path, &review(decision)).unwrap();
+    assert_eq!(post("seller", "approve")["status"], "signed");
+    assert_eq!(post("buyer", "discard")["status"], "signed");
+    let signed = post("carrier", "approve");
+    assert_eq!(signed["status"], "signed", "the buyer disagrees: {signed}");
+    // The buyer withdraws its decision: still nothing applied.
+    let withdrawn = cluster.client("buyer").delete(&path).unwrap();
+    assert_eq!(withdrawn["status"], "withdrawn");
+    assert_eq!(
+        cluster.view("seller", &order)["status"]["state"],
+        "breaker_tripped"
+    );
+    // And signs the others' decision: applied, dated with the reviewers' time.
+    let applied = post("buyer", "approve");
+    assert_eq!(applied["status"], "applied", "{applied}");
+    let view = cluster.settle(&ALL, &order);
+    assert_eq!(view["status"]["state"], "running");
+    let (bytes, trust) = cluster.bundle("seller", &order);
+    let report = common::verify(&bytes, &trust).unwrap();
+    assert_eq!(report.breaker.reviews, 1);
+}

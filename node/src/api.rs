@@ -265,6 +265,14 @@ pub trait NodeApi: Send + Sync + 'static {
         }
     }
 
+    /// Withdraws this party's review decision before every party signed it.
+    fn withdraw_review(
+        &self,
+        order: String,
+    ) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send {
+        async move { Err(ApiError::unknown_order(&order)) }
+    }
+
     /// Proofs this node keeps that the order's sequencer equivocated.
     fn evidence(
         &self,

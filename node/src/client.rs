@@ -77,6 +77,17 @@ impl ApiClient {
         json_of(response)
     }
 
+    /// DELETE `path`, expecting JSON.
+    pub fn delete(&self, path: &str) -> Result<Value, ClientError> {
+        let url = self.url(path);
+        let mut request = self.agent.delete(&url);
+        if let Some(token) = &self.token {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        let response = request.call().map_err(|error| transport(&url, error))?;
+        json_of(response)
+    }
+
     /// GET `path`, returning the raw body (bundles, metrics).
     pub fn get_bytes(&self, path: &str) -> Result<Vec<u8>, ClientError> {
         let url = self.url(path);

@@ -463,6 +463,14 @@ impl NodeApi for Engine {
             None => json!({
                 "order": order.to_string(),
                 "status": "signed",
+                "decisions": inner
+                    .pending_decisions(&order)
+                    .into_iter()
+                    .map(|(role, review)| (role, json!({
+                        "decision": review.decision,
+                        "note": review.note,
+                    })))
+                    .collect::<serde_json::Map<String, Value>>(),
                 "message": "this party signed the review; it applies once every party signed the same decision",
             }),
         })
@@ -494,6 +502,56 @@ impl NodeApi for Engine {
             "log_size": durable,
             "note": note,
             "trust": serde_json::to_value(&trust).map_err(|e| ApiError::internal(e.to_string()))?,
+        }))
+    }
+
+    async fn withdraw_review(&self, id: String) -> Result<Value, ApiError> {
+        let inner = &self.inner;
+        let order = order_id(&id)?;
+        let slot = inner
+            .slot(&order)
+            .ok_or_else(|| ApiError::unknown_order(&id))?;
+        let (role, sequencer_role, sequencer_key) = {
+            let slot = slot.lock().await;
+            let contract = slot.core.contract();
+            (
+                inner.my_role(&contract.parties),
+                contract.sequencer.clone(),
+                contract.parties.get(&contract.sequencer).copied(),
+            )
+        };
+        let role = role.ok_or_else(|| ApiError::internal("this node is not a party"))?;
+        if role != sequencer_role {
+            let key =
+                sequencer_key.ok_or_else(|| ApiError::internal("the sequencer has no key"))?;
+            let request = Request::WithdrawReview {
+                order,
+                role: role.clone(),
+            };
+            match inner.request(&key, request).await {
+                Ok(Response::Ack) => {}
+                Ok(Response::Refused { code, message }) => {
+                    return Err(ApiError::conflict(
+                        &code,
+                        format!("the sequencer refused: {message}"),
+                    ))
+                }
+                Ok(other) => return Err(ApiError::new(502, "bad_answer", format!("{other:?}"))),
+                Err(error) => {
+                    return Err(ApiError::unavailable(
+                        "party_unreachable",
+                        format!("the sequencer's node did not answer: {error}"),
+                    ))
+                }
+            }
+        } else {
+            inner.withdraw_review(order, &role).await?;
+        }
+        Ok(json!({
+            "order": order.to_string(),
+            "role": role,
+            "status": "withdrawn",
+            "message": "this party's review decision is withdrawn; sign a new one with POST /orders/{id}/review",
         }))
     }
 

@@ -141,9 +141,33 @@ pub(crate) struct Slot {
 }
 
 /// A review decision collecting signatures at the sequencer.
+/// The review decisions parties signed for one pause of an order (one `after_seq`), by role:
+/// each party may replace or withdraw its own until every party signed the same bytes.
 pub(crate) struct PendingReview {
-    pub body: Vec<u8>,
-    pub signatures: verifier::model::PartySignatures,
+    pub after_seq: u64,
+    pub decisions: std::collections::BTreeMap<String, (Vec<u8>, verifier::sign::Signature)>,
+}
+
+impl PendingReview {
+    /// The review every party signed, byte for byte, if there is one.
+    pub fn agreed(
+        &self,
+        parties: &std::collections::BTreeMap<String, PublicKey>,
+    ) -> Option<verifier::model::SignedReview> {
+        let (first, _) = self.decisions.values().next()?;
+        let mut signatures = verifier::model::PartySignatures::new();
+        for role in parties.keys() {
+            let (body, signature) = self.decisions.get(role)?;
+            if body != first {
+                return None;
+            }
+            signatures.insert(role.clone(), *signature);
+        }
+        Some(verifier::model::SignedReview {
+            body: first.clone(),
+            signatures,
+        })
+    }
 }
 
 pub(crate) struct Inner {

@@ -142,6 +142,15 @@ impl Inner {
                     Err(error) => api_refusal(error),
                 }
             }
+            Request::WithdrawReview { order, role } => {
+                if !self.is_role_peer(&order, &role, peer).await {
+                    return Response::refused("not_a_party", "the sender is not that party");
+                }
+                match self.withdraw_review(order, &role).await {
+                    Ok(_) => Response::Ack,
+                    Err(error) => api_refusal(error),
+                }
+            }
             Request::FetchEntries {
                 order,
                 after,

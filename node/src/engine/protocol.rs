@@ -59,6 +59,9 @@ pub enum Request {
         role: String,
         signature: Signature,
     },
+    /// A party withdraws its review decision (not yet signed by every party); sent to the
+    /// sequencer by that party's node.
+    WithdrawReview { order: OrderId, role: String },
     /// Entries of an order after `after` (all, with the contract, when `after` is `None`).
     FetchEntries {
         order: OrderId,

@@ -485,6 +485,58 @@ impl Inner {
 
     /// A party's signature on a review. Once every party signed the same review, the sequencer
     /// applies it in a co-signing round.
+    /// Withdraws `role`'s pending review decision about `order` (before every party signed).
+    pub(crate) async fn withdraw_review(
+        &self,
+        order: OrderId,
+        role: &str,
+    ) -> Result<bool, ApiError> {
+        let slot = self
+            .slot(&order)
+            .ok_or_else(|| ApiError::unknown_order(&order.to_string()))?;
+        // Held while withdrawing, so a round applying the review cannot interleave.
+        let _slot = slot.lock().await;
+        let mut reviews = self
+            .reviews
+            .lock()
+            .map_err(|_| ApiError::internal("review table poisoned"))?;
+        let withdrawn = reviews
+            .get_mut(&order)
+            .is_some_and(|pending| pending.decisions.remove(role).is_some());
+        if reviews.get(&order).is_some_and(|p| p.decisions.is_empty()) {
+            reviews.remove(&order);
+        }
+        Ok(withdrawn)
+    }
+
+    /// The decisions signed so far about `order`'s pause, by role: (decision, note, at).
+    pub(crate) fn pending_decisions(
+        &self,
+        order: &OrderId,
+    ) -> Vec<(String, verifier::model::Review)> {
+        self.reviews
+            .lock()
+            .ok()
+            .and_then(|reviews| {
+                reviews.get(order).map(|pending| {
+                    pending
+                        .decisions
+                        .iter()
+                        .filter_map(|(role, (body, _))| {
+                            SignedReview {
+                                body: body.clone(),
+                                signatures: Default::default(),
+                            }
+                            .review()
+                            .ok()
+                            .map(|review| (role.clone(), review))
+                        })
+                        .collect()
+                })
+            })
+            .unwrap_or_default()
+    }
+
     pub(crate) async fn add_review_signature(
         self: &Arc<Self>,
         order: OrderId,
@@ -522,48 +574,30 @@ impl Inner {
                 ),
             ));
         }
+        let seq = slot.core.state().seq;
         let ready = {
             let mut reviews = self
                 .reviews
                 .lock()
                 .map_err(|_| ApiError::internal("review table poisoned"))?;
             let pending = reviews.entry(order).or_insert_with(|| PendingReview {
-                body: body.clone(),
-                signatures: Default::default(),
+                after_seq: seq,
+                decisions: Default::default(),
             });
-            let pending_review = SignedReview {
-                body: pending.body.clone(),
-                signatures: Default::default(),
+            if pending.after_seq != seq {
+                // Decisions about an earlier pause are void.
+                pending.after_seq = seq;
+                pending.decisions.clear();
             }
-            .review()
-            .ok();
-            let stale = pending_review
-                .as_ref()
-                .is_none_or(|pending| pending.after_seq != slot.core.state().seq);
-            if stale {
-                *pending = PendingReview {
-                    body: body.clone(),
-                    signatures: Default::default(),
-                };
-            } else if pending.body != body {
-                let shown = pending_review
-                    .map(|r| format!("decision {:?}, note {:?}", r.decision, r.note))
-                    .unwrap_or_default();
-                return Err(ApiError::conflict(
-                    "different_review_pending",
-                    format!("another review is collecting signatures ({shown}); sign the same decision and note"),
-                ));
+            // A party's new decision replaces its earlier one.
+            pending
+                .decisions
+                .insert(role.to_string(), (body.clone(), signature));
+            let agreed = pending.agreed(&parties);
+            if agreed.is_some() {
+                reviews.remove(&order);
             }
-            pending.signatures.insert(role.to_string(), signature);
-            let complete = parties.keys().all(|p| pending.signatures.contains_key(p));
-            if complete {
-                reviews.remove(&order).map(|pending| SignedReview {
-                    body: pending.body,
-                    signatures: pending.signatures,
-                })
-            } else {
-                None
-            }
+            agreed
         };
         let Some(signed) = ready else {
             return Ok(None);

@@ -84,7 +84,10 @@ pub fn router<A: NodeApi>(api: Arc<A>, settings: HttpSettings, metrics: Arc<Metr
         .route("/orders/{id}/accept", post(accept::<A>))
         .route("/orders/{id}/events", post(submit_event::<A>))
         .route("/orders/{id}/history", get(history::<A>))
-        .route("/orders/{id}/review", post(review::<A>))
+        .route(
+            "/orders/{id}/review",
+            post(review::<A>).delete(withdraw_review::<A>),
+        )
         .route("/orders/{id}/bundle", get(bundle::<A>))
         .route("/orders/{id}/evidence", get(evidence::<A>))
         .route("/orders/{id}/facts/{event}", get(fact::<A>))
@@ -289,6 +292,13 @@ async fn order<A: NodeApi>(State(state): State<AppState<A>>, OrderId(id): OrderI
 
 async fn history<A: NodeApi>(State(state): State<AppState<A>>, OrderId(id): OrderId) -> Reply {
     Ok(Json(state.api.history(id).await?))
+}
+
+async fn withdraw_review<A: NodeApi>(
+    State(state): State<AppState<A>>,
+    OrderId(id): OrderId,
+) -> Reply {
+    Ok(Json(state.api.withdraw_review(id).await?))
 }
 
 async fn evidence<A: NodeApi>(State(state): State<AppState<A>>, OrderId(id): OrderId) -> Reply {
