@@ -159,14 +159,16 @@ e = r.get("entry") or {}
 # then only the sequence number and hash come back.
 summary = e.get("summary") or "entry hash %s" % str(r.get("entry_hash"))[:16]
 print("   entry %s committed=%s: %s" % (r.get("seq"), str(r.get("committed")).lower(), summary))
-applied = (e.get("outcome") or {}).get("applied") or {}
+outcome = e.get("outcome") or {}
+applied = outcome.get("effects") or {}
 for a in applied.get("amendments", []):
-    print("     amended %s: %s -> %s (%s)" % (a.get("term"), a.get("before"), a.get("after"), a.get("clause")))
+    print("     amended %s: %s -> %s (%s, rule %s)" % (a["term"], json.dumps(a.get("before")), json.dumps(a["after"]), a["source"]["clause"], a["source"]["rule"]))
+for o in applied.get("obligations", []):
+    print("     %s: %s owes %s %s %s" % (o["kind"], o["from"]["name"], o["to"]["name"], o["amount"]["amount"], o["amount"]["currency"]))
 for n in applied.get("notifications", []):
-    print("     notify %s: %s" % (n.get("party"), n.get("message")))
-for key in ("held", "review", "breaker"):
-    if (e.get("outcome") or {}).get(key) is not None:
-        print("     %s: %s" % (key, json.dumps(e["outcome"][key])))
+    print("     notify %s: %s" % (n["party"]["name"], n["message"]))
+if outcome.get("type") not in (None, "applied"):
+    print("     %s: %s" % (outcome["type"], json.dumps({k: v for k, v in outcome.items() if k != "type"})))
 '
 }
 

@@ -411,7 +411,8 @@ fn the_operator_cli_drives_a_running_node() {
     let shown = serde_json::from_str::<Value>(&out).unwrap();
     assert_eq!(
         shown["facts"]["shipment.departed"]["fields"]["port"],
-        "\"Shenzhen\\u{1b}]0;x\\u{7}\\r\\u{202e}\\u{2066}\""
+        "Shenzhen\u{1b}]0;x\u{7}\r\u{202e}\u{2066}",
+        "native JSON: the text itself, escaped only by JSON"
     );
     assert_eq!(shown["order_ref"], hostile, "JSON stays JSON: {out}");
     let (ok, out, _) = cli(&["history", "--config", config, &id]);

@@ -239,10 +239,15 @@ impl Cluster {
             serde_json::from_value(checkpoint["trust"].clone()).unwrap();
         let view = self.view(role, order);
         trust.parties = view["parties"]
-            .as_object()
+            .as_array()
             .unwrap()
             .iter()
-            .map(|(role, key)| (role.clone(), key.as_str().unwrap().to_string()))
+            .map(|party| {
+                (
+                    party["name"].as_str().unwrap().to_string(),
+                    party["key"].as_str().unwrap().to_string(),
+                )
+            })
             .collect();
         (bytes, trust)
     }

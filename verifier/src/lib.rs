@@ -13,10 +13,12 @@
 //! * [`model`]: contract, signed events, entries and reviews (versioned canonical CBOR);
 //! * [`state`]: the order state machine with the evolution circuit breaker (pure, no I/O);
 //! * [`bundle`]: the bundle format, its eight-step verification, and building bundles;
-//! * [`timeline`]: a verified history as readable text in English, Chinese or German.
+//! * [`timeline`]: a verified history as readable text in English, Chinese or German;
+//! * [`json`]: the native JSON of values, entries and effects shared with the node's API.
 
 pub mod bundle;
 pub mod checkpoint;
+pub mod json;
 pub mod merkle;
 pub mod model;
 pub mod sign;

@@ -726,104 +726,22 @@ pub fn render_error(error: &VerifyError, lang: Lang) -> String {
     out
 }
 
-fn effects_json(effects: &Effects) -> serde_json::Value {
-    json!({
-        "amendments": effects.amendments.iter().map(|a| json!({
-            "clause": a.clause, "rule": a.rule, "term": a.term,
-            "before": a.before.as_ref().map(ToString::to_string), "after": a.after.to_string(),
-        })).collect::<Vec<_>>(),
-        "activations": effects.activations.iter().map(|a| json!({
-            "clause": a.clause, "rule": a.rule, "target": a.target, "active": a.active,
-        })).collect::<Vec<_>>(),
-        "obligations": effects.obligations.iter().map(|o| json!({
-            "clause": o.clause, "rule": o.rule, "kind": o.kind.keyword(), "from": o.from,
-            "to": o.to, "amount": o.amount.to_string(),
-        })).collect::<Vec<_>>(),
-        "notifications": effects.notifications.iter().map(|n| json!({
-            "clause": n.clause, "rule": n.rule, "party": n.party, "message": n.message,
-        })).collect::<Vec<_>>(),
-    })
-}
-
-fn fields_json(fields: &std::collections::BTreeMap<String, Value>) -> serde_json::Value {
-    serde_json::Value::Object(
-        fields
-            .iter()
-            .map(|(name, value)| (name.clone(), json!(value.to_string())))
-            .collect(),
-    )
-}
-
-fn outcome_json(outcome: &Outcome, lang: Lang, program: &Program) -> serde_json::Value {
-    match outcome {
-        Outcome::Applied(effects) => {
-            json!({ "type": "applied", "effects": effects_json(effects) })
+/// An entry in the native JSON shared with the node's API ([`crate::json`]), with the
+/// breaker's root-cause report rendered in `lang` beside it.
+fn entry_json(report: &Report, entry: &VerifiedEntry, lang: Lang) -> serde_json::Value {
+    let shared = crate::json::entry(
+        &report.contract,
+        &entry.hash,
+        &entry.body,
+        entry.signers.clone(),
+        Some(entry.leaf_index),
+    );
+    let mut object = serde_json::to_value(shared).unwrap_or(serde_json::Value::Null);
+    if let (Step::Event(step), Some(map)) = (&entry.body.step, object.as_object_mut()) {
+        if let Outcome::BreakerTripped { held, report: trip } = &step.outcome {
+            let text = render_breaker_report(trip, held, &report.program, lang);
+            map.insert("breaker_report_text".into(), json!(text));
         }
-        Outcome::BreakerTripped { held, report } => json!({
-            "type": "breaker_tripped",
-            "held": effects_json(held),
-            "window_start": time(report.window_start),
-            "in_window": report.in_window.iter().map(|a| json!({
-                "seq": a.seq, "event_kind": a.event_kind, "event_at": time(a.event_at),
-                "attester": a.attester, "fields": fields_json(&a.fields),
-                "event": a.event.to_string(),
-                "amendments": effects_json(&Effects {
-                    amendments: a.amendments.clone(),
-                    activations: a.activations.clone(),
-                    ..Effects::default()
-                }),
-            })).collect::<Vec<_>>(),
-            "report": render_breaker_report(report, held, program, lang),
-        }),
-        Outcome::ToReview { reasons } => json!({
-            "type": "to_review",
-            "reasons": reasons.iter().map(|r| reason_line(lang, program, r)).collect::<Vec<_>>(),
-        }),
-        Outcome::Paused => json!({ "type": "paused" }),
-    }
-}
-
-fn entry_json(entry: &VerifiedEntry, lang: Lang, program: &Program) -> serde_json::Value {
-    let mut object = json!({
-        "seq": entry.body.seq,
-        "hash": entry.hash.to_string(),
-        "state": entry.body.state.to_string(),
-        "leaf_index": entry.leaf_index,
-        "signed_by": entry.signers,
-    });
-    let step = match (&entry.body.step, &entry.event) {
-        (Step::Genesis, _) => json!({ "type": "genesis" }),
-        (Step::Event(step), Some(event)) => {
-            let outcome = outcome_json(&step.outcome, lang, program);
-            json!({
-                "type": "event",
-                "kind": event.kind,
-                "at": time(event.at),
-                "effective_at": time(step.effective_at),
-                "attester": entry.attester,
-                "fields": fields_json(&event.fields),
-                "outcome": outcome,
-            })
-        }
-        (Step::Review(step), _) => json!({
-            "type": "review",
-            "decision": entry.review.as_ref().map(|r| match r.decision {
-                Decision::Approve => "approve",
-                Decision::Discard => "discard",
-            }),
-            "note": entry.review.as_ref().map(|r| r.note.clone()),
-            "at": entry.review.as_ref().map(|r| time(r.at)),
-            "applied": effects_json(&step.applied),
-            "reevaluated": step.reevaluated.iter().map(|r| json!({
-                "seq": r.seq,
-                "event": r.event.to_string(),
-                "outcome": outcome_json(&r.outcome, lang, program),
-            })).collect::<Vec<_>>(),
-        }),
-        (Step::Event(_), None) => json!(null),
-    };
-    if let Some(map) = object.as_object_mut() {
-        map.insert("step".to_string(), step);
     }
     object
 }
@@ -835,7 +753,7 @@ pub fn report_json(report: &Report, lang: Lang) -> serde_json::Value {
         "valid": true,
         "order": report.order.to_string(),
         "order_ref": contract.order_ref,
-        "parties": contract.parties.iter().map(|(role, key)| (role.clone(), json!(key.to_string()))).collect::<serde_json::Map<_, _>>(),
+        "parties": crate::json::Directory::new(contract).parties(),
         "sequencer": contract.sequencer,
         "jurisdiction": contract.jurisdiction,
         "entries": report.entries.len(),
@@ -852,12 +770,11 @@ pub fn report_json(report: &Report, lang: Lang) -> serde_json::Value {
             .filter(|(number, _)| *number != 8 || report.consistency.is_some())
             .map(|(number, name)| json!({ "step": number, "name": name, "ok": true }))
             .collect::<Vec<_>>(),
-        "timeline": report.entries.iter().map(|e| entry_json(e, lang, &report.program)).collect::<Vec<_>>(),
-        "terms": report.state.terms().iter().map(|(k, v)| (k.clone(), json!(v.to_string()))).collect::<serde_json::Map<_, _>>(),
-        "obligations": report.state.obligations.iter().map(|t| json!({
-            "kind": t.kind.keyword(), "from": t.from, "to": t.to,
-            "amount": contract_lang::value::Money { minor: t.minor, currency: t.currency }.to_string(),
-        })).collect::<Vec<_>>(),
+        "timeline": report.entries.iter().map(|e| entry_json(report, e, lang)).collect::<Vec<_>>(),
+        "terms": crate::json::values(report.state.terms()),
+        "obligations": report.state.obligations.iter()
+            .map(|t| crate::json::obligation_total(t, &crate::json::Directory::new(contract)))
+            .collect::<Vec<_>>(),
         "text": render_report(report, lang),
     })
 }

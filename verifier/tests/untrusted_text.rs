@@ -166,7 +166,7 @@ fn json_reports_carry_the_same_values_escaped_as_json() {
         .as_array()
         .unwrap()
         .iter()
-        .find_map(|entry| entry["step"]["note"].as_str())
+        .find_map(|entry| entry["review"]["note"].as_str())
         .unwrap();
     assert_eq!(note, HOSTILE);
 }

@@ -65,10 +65,10 @@ fn the_example_bundle_verifies_in_every_language_and_as_json() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|entry| entry["step"]["type"] == "review")
+        .find(|entry| entry["kind"] == "review")
         .expect("the example has a review")
         .clone();
-    let review_at = review["step"]["at"].as_str().unwrap().to_string();
+    let review_at = review["review"]["at"].as_str().unwrap().to_string();
     let review_seq = review["seq"].as_u64().unwrap();
     for (lang, verdict, tripped, reviewed) in [
         ("en", "VALID", "CIRCUIT BREAKER TRIPPED", "REVIEW"),
@@ -91,10 +91,38 @@ fn the_example_bundle_verifies_in_every_language_and_as_json() {
     assert_eq!(json["valid"], true);
     assert_eq!(json["timeline"].as_array().unwrap().len(), 10);
     assert_eq!(json["breaker"]["trips"], 1);
-    assert_eq!(json["obligations"][0]["amount"], "5100.00 EUR");
+    // Native JSON, the same shapes as the node's API (verifier::json).
     assert_eq!(
-        json["timeline"][6]["step"]["outcome"]["type"],
-        "breaker_tripped"
+        json["obligations"][0]["amount"],
+        serde_json::json!({"amount": "5100.00", "currency": "EUR"})
+    );
+    assert_eq!(json["obligations"][0]["from"]["name"], "seller");
+    assert_eq!(
+        json["obligations"][0]["from"]["key"]
+            .as_str()
+            .unwrap()
+            .len(),
+        64
+    );
+    let tripped = &json["timeline"][6];
+    assert_eq!(tripped["outcome"]["type"], "breaker_tripped");
+    assert!(tripped["breaker_report_text"].is_string());
+    assert_eq!(tripped["outcome"]["report"]["policy"]["window"], "P1D");
+    let rules: Vec<u64> = json["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|entry| {
+            entry["outcome"]["effects"]["amendments"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .map(|amendment| amendment["source"]["rule"].as_u64().unwrap())
+        .collect();
+    assert!(
+        !rules.is_empty() && !rules.contains(&0),
+        "rules count from 1: {rules:?}"
     );
 }
 

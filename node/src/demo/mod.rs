@@ -346,66 +346,83 @@ fn describe_entry(out: &Out, entry: &Value) {
     ));
     let outcome = &entry["outcome"];
     for (section, effects) in [
-        ("applied", &outcome["applied"]),
-        ("held", &outcome["breaker_tripped"]["held"]),
+        ("applied", &outcome["effects"]),
+        ("held", &outcome["held"]),
         ("applied", &entry["applied"]),
     ] {
         for amendment in effects["amendments"].as_array().into_iter().flatten() {
             out.line(format!(
                 "     {section}: {} {} → {}  ({})",
                 amendment["term"].as_str().unwrap_or(""),
-                amendment["before"].as_str().unwrap_or("unset"),
-                amendment["after"].as_str().unwrap_or(""),
-                amendment["clause"].as_str().unwrap_or("")
+                plain(&amendment["before"]),
+                plain(&amendment["after"]),
+                amendment["source"]["clause"].as_str().unwrap_or("")
             ));
         }
         for obligation in effects["obligations"].as_array().into_iter().flatten() {
             out.line(format!(
                 "     {section}: {} {} → {} {}  ({})",
                 obligation["kind"].as_str().unwrap_or(""),
-                obligation["from"].as_str().unwrap_or(""),
-                obligation["to"].as_str().unwrap_or(""),
-                obligation["amount"].as_str().unwrap_or(""),
-                obligation["clause"].as_str().unwrap_or("")
+                obligation["from"]["name"].as_str().unwrap_or(""),
+                obligation["to"]["name"].as_str().unwrap_or(""),
+                plain(&obligation["amount"]),
+                obligation["source"]["clause"].as_str().unwrap_or("")
             ));
         }
         for notification in effects["notifications"].as_array().into_iter().flatten() {
             out.line(format!(
                 "     notify {}: \"{}\"",
-                notification["party"].as_str().unwrap_or(""),
+                notification["party"]["name"].as_str().unwrap_or(""),
                 notification["message"].as_str().unwrap_or("")
             ));
         }
     }
-    let tripped = &outcome["breaker_tripped"];
-    if !tripped.is_null() {
+    if outcome["type"] == "breaker_tripped" {
+        let report = &outcome["report"];
         out.line(format!(
-            "     BREAKER TRIPPED: more than {} automatic amendments within {} s of event time;",
-            tripped["policy"]["max_automatic_amendments"], tripped["policy"]["window_seconds"]
+            "     BREAKER TRIPPED: more than {} automatic amendments within {} of event time;",
+            report["policy"]["max_automatic_amendments"],
+            plain(&report["policy"]["window"])
         ));
         out.line("     root cause — amendments already in the window:");
-        for amendment in tripped["amendments_in_window"]
-            .as_array()
-            .into_iter()
-            .flatten()
-        {
+        for amendment in report["in_window"].as_array().into_iter().flatten() {
+            let amended: Vec<String> = amendment["amendments"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|a| {
+                    format!(
+                        "{} = {} ({})",
+                        a["term"].as_str().unwrap_or(""),
+                        plain(&a["after"]),
+                        a["source"]["clause"].as_str().unwrap_or("")
+                    )
+                })
+                .collect();
             out.line(format!(
                 "       #{} {} at {} by {}: {}",
                 amendment["seq"],
-                amendment["event"].as_str().unwrap_or(""),
-                amendment["at"].as_str().unwrap_or(""),
+                amendment["event_kind"].as_str().unwrap_or(""),
+                amendment["event_at"].as_str().unwrap_or(""),
                 amendment["attester"].as_str().unwrap_or(""),
-                amendment["amended"]
-                    .as_array()
-                    .map(|items| items
-                        .iter()
-                        .filter_map(Value::as_str)
-                        .collect::<Vec<_>>()
-                        .join("; "))
-                    .unwrap_or_default()
+                amended.join("; ")
             ));
         }
         out.line("     the order now waits for a review signed by every party");
+    }
+}
+
+/// A native JSON value as one short line: texts bare, money as `5400.00 EUR`, unset as `unset`.
+fn plain(value: &Value) -> String {
+    match value {
+        Value::Null => "unset".into(),
+        Value::String(text) => text.clone(),
+        Value::Object(object) if object.contains_key("currency") => format!(
+            "{} {}",
+            object["amount"].as_str().unwrap_or(""),
+            object["currency"].as_str().unwrap_or("")
+        ),
+        other => other.to_string(),
     }
 }
 
@@ -416,7 +433,7 @@ fn print_terms(out: &Out, view: &Value, previous: Option<&Value>) {
     for (name, value) in &terms {
         let changed = previous.is_some_and(|previous| previous["terms"][name] != *value);
         let mark = if changed { "*" } else { "" };
-        line.push_str(&format!("  {name}={}{mark}", value.as_str().unwrap_or("")));
+        line.push_str(&format!("  {name}={}{mark}", plain(value)));
     }
     out.line(line);
     let obligations: Vec<String> = view["obligations"]
@@ -427,9 +444,9 @@ fn print_terms(out: &Out, view: &Value, previous: Option<&Value>) {
             format!(
                 "{} {}→{} {}",
                 o["kind"].as_str().unwrap_or(""),
-                o["from"].as_str().unwrap_or(""),
-                o["to"].as_str().unwrap_or(""),
-                o["amount"].as_str().unwrap_or("")
+                o["from"]["name"].as_str().unwrap_or(""),
+                o["to"]["name"].as_str().unwrap_or(""),
+                plain(&o["amount"])
             )
         })
         .collect();

@@ -6,7 +6,7 @@ use base64::Engine as _;
 use futures::future::join_all;
 use serde_json::{json, Value};
 use verifier::{
-    model::{Decision, Digest, OrderId, SignedContract, SignedEvent},
+    model::{Contract, Decision, Digest, OrderId, SignedContract, SignedEvent},
     sign::Domain,
 };
 
@@ -71,7 +71,7 @@ impl Inner {
     }
 
     /// The entry `seq` of `order` as stored here, as a view.
-    fn stored_entry_view(&self, order: &OrderId, seq: u64) -> Option<Value> {
+    fn stored_entry_view(&self, contract: &Contract, order: &OrderId, seq: u64) -> Option<Value> {
         let stored: EntryRecord = records::read(
             &self.store,
             ENTRIES,
@@ -81,7 +81,7 @@ impl Inner {
         .ok()
         .flatten()?;
         let body = stored.entry.entry().ok()?;
-        Some(entry_view(&stored, &body))
+        Some(entry_view(contract, &stored, &body))
     }
 
     /// After the sequencer committed `seq` elsewhere, makes sure this node has it too, so the
@@ -89,10 +89,15 @@ impl Inner {
     /// The view of a stored entry. A cosigner applies an entry before its own copy is flushed
     /// (the sequencer holds it durably), so an entry this node has already moved past may reach
     /// the store a moment later: wait for it, for a bounded time.
-    async fn flushed_entry_view(&self, order: &OrderId, seq: u64) -> Option<Value> {
+    async fn flushed_entry_view(
+        &self,
+        contract: &Contract,
+        order: &OrderId,
+        seq: u64,
+    ) -> Option<Value> {
         const ATTEMPTS: u32 = 200;
         for _ in 0..ATTEMPTS {
-            if let Some(view) = self.stored_entry_view(order, seq) {
+            if let Some(view) = self.stored_entry_view(contract, order, seq) {
                 return Some(view);
             }
             // At the head, the caller answers from the head entry kept in memory.
@@ -122,7 +127,15 @@ impl Inner {
 
     async fn committed_view(self: &Arc<Self>, order: OrderId, seq: u64, entry: Digest) -> Value {
         self.ensure_local(order, seq).await;
-        let view = match self.flushed_entry_view(&order, seq).await {
+        let contract = match self.slot(&order) {
+            Some(slot) => Some(slot.lock().await.core.contract().clone()),
+            None => None,
+        };
+        let stored = match &contract {
+            Some(contract) => self.flushed_entry_view(contract, &order, seq).await,
+            None => None,
+        };
+        let view = match stored {
             Some(view) => Some(view),
             None => match self.slot(&order) {
                 Some(slot) => {
@@ -133,7 +146,7 @@ impl Inner {
                                 entry: last.clone(),
                                 leaf: slot.head.leaf,
                             };
-                            entry_view(&record, &body)
+                            entry_view(slot.core.contract(), &record, &body)
                         }),
                         _ => None,
                     }
@@ -356,7 +369,10 @@ impl NodeApi for Engine {
         let slot = inner
             .slot(&order)
             .ok_or_else(|| ApiError::unknown_order(&id))?;
-        let head = slot.lock().await.head.seq;
+        let (head, contract) = {
+            let slot = slot.lock().await;
+            (slot.head.seq, slot.core.contract().clone())
+        };
         let mut entries = Vec::new();
         for item in inner
             .store
@@ -371,7 +387,7 @@ impl NodeApi for Engine {
                 .entry
                 .entry()
                 .map_err(|e| ApiError::internal(e.to_string()))?;
-            entries.push(entry_view(&stored, &body));
+            entries.push(entry_view(&contract, &stored, &body));
         }
         Ok(json!({ "order": order.to_string(), "entries": entries }))
     }

@@ -105,9 +105,11 @@ pub fn json_to_toml(value: &serde_json::Value) -> Result<toml::Value, String> {
     })
 }
 
-/// Types a JSON value as `ty`.
+/// Types a JSON value as `ty`: native JSON (money objects, ISO 8601 durations; see
+/// `verifier::json`) or the scenario files' notation (`"5.00 EUR"`, `"42d"`).
 pub fn typed(value: &serde_json::Value, ty: &Type, program: &Program) -> Result<Value, String> {
-    from_toml(&json_to_toml(value)?, ty, &program.vocabulary)
+    let value = verifier::json::native_input(value, ty);
+    from_toml(&json_to_toml(&value)?, ty, &program.vocabulary)
 }
 
 /// Parses an RFC 3339 UTC time into Unix seconds.
