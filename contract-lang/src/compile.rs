@@ -35,7 +35,7 @@ pub struct FileDiagnostic {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CompileResult {
-    /// `None` if any file has any error.
+    /// `None` if any file has any error (warnings do not prevent a program).
     pub program: Option<Program>,
     /// Syntax diagnostics of every file, or, if there were none, the checker's.
     pub diagnostics: Vec<FileDiagnostic>,

@@ -14,6 +14,7 @@ pub mod diagnostics;
 pub mod eval;
 pub mod fmt;
 pub mod ir;
+pub mod jurisdiction;
 pub mod limits;
 pub mod render;
 pub mod scenario;

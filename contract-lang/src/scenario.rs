@@ -245,6 +245,10 @@ fn prepare(
         .clone()
         .or_else(|| file.jurisdiction.clone())
         .unwrap_or_default();
+    if !jurisdiction.is_empty() {
+        crate::jurisdiction::validate(&jurisdiction)
+            .map_err(|error| format!("jurisdiction `{jurisdiction}`: {error}"))?;
+    }
     let mut params = file.params.clone();
     for (clause, overrides) in &scenario.params {
         let merged = doc::merged(params.get(clause).unwrap_or(&toml::Table::new()), overrides);

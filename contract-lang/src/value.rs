@@ -155,6 +155,28 @@ const CURRENCIES: &[(&str, u8)] = &[
     ("ZAR", 2),
 ];
 
+/// Names in common use that are not ISO 4217 codes, with the code they mean.
+const CURRENCY_ALIASES: &[(&str, &str)] = &[
+    ("RMB", "CNY"),
+    ("NTD", "TWD"),
+    ("NTS", "TWD"),
+    ("UKP", "GBP"),
+    ("STG", "GBP"),
+    ("YEN", "JPY"),
+    ("SFR", "CHF"),
+];
+
+/// The ISO 4217 code an everyday name (`RMB`, `YEN`) stands for, if it is one the language
+/// knows.
+pub fn currency_alias(name: &str) -> Option<&'static str> {
+    let upper = name.to_ascii_uppercase();
+    CURRENCY_ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == upper)
+        .map(|(_, code)| *code)
+        .filter(|code| CURRENCIES.iter().any(|(known, _)| known == code))
+}
+
 /// A known ISO 4217 currency code (three uppercase ASCII letters).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Currency([u8; 3]);

@@ -31,6 +31,10 @@
 //! | E0427 | a param default that cannot be computed |
 //! | E0428 | the same term set twice by one rule |
 //! | E0429 | a predicate using a predicate declared after it |
+//! | E0430 | a party that is not one of the vocabulary's roles (`enum party { … }`) |
+//! | E0431 | a jurisdiction code that is not an ISO 3166-1 alpha-2 code in upper case |
+//! | E0432 | an amount to pay that is negative whatever the order's data |
+//! | W0401 | (warning) two rules that can set the same term on the same event |
 
 pub const UNKNOWN_NAME: &str = "E0401";
 pub const TYPE_MISMATCH: &str = "E0402";
@@ -61,6 +65,10 @@ pub const IMPLICIT_AT: &str = "E0426";
 pub const DEFAULT_FAILED: &str = "E0427";
 pub const DUPLICATE_SET: &str = "E0428";
 pub const PREDICATE_ORDER: &str = "E0429";
+pub const UNKNOWN_PARTY: &str = "E0430";
+pub const UNKNOWN_JURISDICTION: &str = "E0431";
+pub const NEGATIVE_AMOUNT: &str = "E0432";
+pub const OVERLAPPING_SETS: &str = "W0401";
 
 /// The candidate closest to `name` by edit distance, if it is close enough to be a typo.
 pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {

@@ -409,7 +409,19 @@ impl ExprChecker<'_> {
                     span,
                     error.to_string(),
                 );
-                if let Some(help) = did_you_mean(code, Currency::known_codes()) {
+                let upper = code.to_ascii_uppercase();
+                let help = if upper != code && Currency::parse(&upper).is_ok() {
+                    Some(format!(
+                        "currency codes are written in upper case: `{upper}`"
+                    ))
+                } else if let Some(iso) = crate::value::currency_alias(code) {
+                    Some(format!(
+                        "did you mean `{iso}`? `{code}` is a common name, `{iso}` its ISO 4217 code"
+                    ))
+                } else {
+                    did_you_mean(code, Currency::known_codes())
+                };
+                if let Some(help) = help {
                     diagnostic = diagnostic.with_help(help);
                 }
                 self.error(diagnostic);
@@ -724,6 +736,31 @@ impl ExprChecker<'_> {
         (Ty::List(Box::new(element)), node)
     }
 
+    fn unknown_jurisdiction(
+        &mut self,
+        code: &ast::Ident,
+        error: &crate::jurisdiction::JurisdictionError,
+    ) {
+        use crate::jurisdiction::JurisdictionError;
+        let help = match error {
+            JurisdictionError::Case(_) | JurisdictionError::Alias { .. } => error.to_string(),
+            JurisdictionError::Unknown(_) => {
+                "jurisdictions are ISO 3166-1 alpha-2 country codes in upper case, such as CN, \
+                 DE or US; `_` covers every other"
+                    .to_string()
+            }
+        };
+        self.error(
+            Diagnostic::error(
+                codes::UNKNOWN_JURISDICTION,
+                format!("`{}` is not a jurisdiction code", code.node),
+                code.span,
+                "unknown jurisdiction",
+            )
+            .with_help(help),
+        );
+    }
+
     pub(super) fn jurisdiction(
         &mut self,
         arms: &[ast::JurisdictionArm],
@@ -737,6 +774,9 @@ impl ExprChecker<'_> {
         for arm in arms {
             match &arm.code {
                 Some(code) => {
+                    if let Err(error) = crate::jurisdiction::validate(&code.node) {
+                        self.unknown_jurisdiction(code, &error);
+                    }
                     if let Some(first) = seen.get(&code.node) {
                         self.error(
                             Diagnostic::error(

@@ -33,6 +33,7 @@ mod calls;
 pub mod codes;
 mod expr;
 mod names;
+mod overlap;
 mod ty;
 
 use crate::ast::{
@@ -48,13 +49,32 @@ pub(crate) use expr::Uses;
 use expr::{ExprChecker, ParamInfo, PredicateSig, Scope, RESERVED};
 use std::collections::BTreeMap;
 
+/// The vocabulary enum whose variants are the roles a contract's parties can have.
+pub const PARTY_ENUM: &str = "party";
+
+/// A money constant below zero, written as a negative literal or a negated positive one.
+fn constant_below_zero(amount: &ir::Expr) -> bool {
+    match &amount.kind {
+        ir::ExprKind::Const(Value::Money(money)) => money.minor < 0,
+        ir::ExprKind::Neg(inner) => {
+            matches!(&inner.kind, ir::ExprKind::Const(Value::Money(money)) if money.minor > 0)
+        }
+        _ => false,
+    }
+}
+
+fn kind_keyword(kind: ast::TransferKind) -> &'static str {
+    ir::TransferKind::from(kind).keyword()
+}
+
 /// One parsed file of a program.
 pub struct CheckFile<'a> {
     pub name: &'a str,
     pub file: &'a SourceFile,
 }
 
-/// Checks and compiles a program. The program is `None` if there is any diagnostic.
+/// Checks and compiles a program. The program is `None` if there is any error; warnings
+/// (such as W0401) come with a program.
 pub fn check_program(files: &[CheckFile<'_>]) -> (Option<Program>, Vec<FileDiagnostic>) {
     let mut checker = ProgramChecker {
         files,
@@ -63,11 +83,21 @@ pub fn check_program(files: &[CheckFile<'_>]) -> (Option<Program>, Vec<FileDiagn
     };
     checker.collect_vocabulary();
     let clauses = checker.check_clauses();
+    let clean = !checker
+        .diagnostics
+        .iter()
+        .any(|found| found.diagnostic.is_error());
+    if clean {
+        let names: Vec<&str> = files.iter().map(|file| file.name).collect();
+        checker
+            .diagnostics
+            .extend(overlap::overlapping_sets(&clauses, &names));
+    }
     // Report in reading order, whatever order the checks ran in.
     checker
         .diagnostics
         .sort_by_key(|d| (d.file, d.diagnostic.span.start, d.diagnostic.span.end));
-    let program = checker.diagnostics.is_empty().then(|| Program {
+    let program = clean.then(|| Program {
         vocabulary: checker.vocabulary.clone(),
         clauses,
     });
@@ -663,6 +693,28 @@ impl ClauseChecker<'_> {
         }
     }
 
+    /// A party named in an action must be one of the roles of the vocabulary's
+    /// `enum party { … }` (when it declares one): a typo must not name a party no contract has.
+    fn check_party(&mut self, party: &ast::Ident) {
+        let Some(roles) = self.vocab.enums.get(PARTY_ENUM) else {
+            return;
+        };
+        if roles.contains(&party.node) {
+            return;
+        }
+        let help = did_you_mean(&party.node, roles.iter().map(String::as_str))
+            .unwrap_or_else(|| format!("the roles are {}", roles.join(", ")));
+        self.error(
+            Diagnostic::error(
+                codes::UNKNOWN_PARTY,
+                format!("no party `{}` is declared", party.node),
+                party.span,
+                "unknown party",
+            )
+            .with_help(help),
+        );
+    }
+
     fn unknown_kind(&mut self, path: &ast::Path) {
         let kind = path.dotted();
         let help = did_you_mean(&kind, self.vocab.events.keys().map(String::as_str))
@@ -788,6 +840,8 @@ impl ClauseChecker<'_> {
                 to,
                 amount,
             } => {
+                self.check_party(from);
+                self.check_party(to);
                 if from.node == to.node {
                     self.error(Diagnostic::error(
                         codes::SELF_REFERENCE,
@@ -796,9 +850,28 @@ impl ClauseChecker<'_> {
                         "same party on both sides",
                     ));
                 }
+                let written = amount;
                 let amount = self
                     .expr_checker(scope)
                     .value(amount, &Type::Money, "a payment");
+                if constant_below_zero(&amount) {
+                    {
+                        self.error(
+                            Diagnostic::error(
+                                codes::NEGATIVE_AMOUNT,
+                                format!("`{}` would pay a negative amount", kind_keyword(*kind)),
+                                written.span,
+                                "negative",
+                            )
+                            .with_help(format!(
+                                "to move money the other way, swap the parties: `{} {} -> {} …`",
+                                kind_keyword(*kind),
+                                to.node,
+                                from.node
+                            )),
+                        );
+                    }
+                }
                 Some(Action::Transfer {
                     kind: (*kind).into(),
                     from: from.node.clone(),
@@ -807,6 +880,7 @@ impl ClauseChecker<'_> {
                 })
             }
             ActionKind::Notify { party, message } => {
+                self.check_party(party);
                 let message =
                     self.expr_checker(scope)
                         .value(message, &Type::Text, "a notification");

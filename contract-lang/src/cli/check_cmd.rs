@@ -12,11 +12,12 @@ use contract_lang::compile::{compile_program, SourceInput};
 use contract_lang::ir::Program;
 
 /// Compiles `sources` (vocabulary first) and prints every diagnostic (human mode only).
-/// Returns the program, or `None` after printing why there is none.
+/// Returns the program (`None` after printing why there is none), the diagnostics as JSON and
+/// how many there were (warnings come with a program).
 pub fn compile_and_report(
     out: &Output,
     sources: &[Source],
-) -> (Option<Program>, Vec<serde_json::Value>) {
+) -> (Option<Program>, Vec<serde_json::Value>, usize) {
     let inputs: Vec<SourceInput> = sources
         .iter()
         .map(|source| SourceInput {
@@ -39,12 +40,13 @@ pub fn compile_and_report(
             );
         }
     }
-    (result.program, json_diagnostics)
+    let found = result.diagnostics.len();
+    (result.program, json_diagnostics, found)
 }
 
 pub fn run(out: &Output, vocab: Option<&Path>, files: &[PathBuf]) -> Result<Status> {
     let sources = sources::program(vocab, files)?;
-    let (program, diagnostics) = compile_and_report(out, &sources);
+    let (program, diagnostics, diagnostics_found) = compile_and_report(out, &sources);
     let clean = program.is_some();
     if out.json {
         let clauses: Vec<serde_json::Value> = program
@@ -60,8 +62,13 @@ pub fn run(out: &Output, vocab: Option<&Path>, files: &[PathBuf]) -> Result<Stat
             "diagnostics": diagnostics,
         }));
     } else if let Some(program) = &program {
+        let findings = if diagnostics_found == 0 {
+            "no findings".to_string()
+        } else {
+            format!("{diagnostics_found} warning(s) above")
+        };
         say!(
-            "{} {} file(s), {} clause(s): no findings",
+            "{} {} file(s), {} clause(s): {findings}",
             out.paint("ok", true),
             sources.len(),
             program.clauses.len()

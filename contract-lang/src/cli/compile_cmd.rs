@@ -23,7 +23,7 @@ pub fn compile(
     output: &Path,
 ) -> Result<Status> {
     let sources = sources::program(vocab, files)?;
-    let (program, diagnostics) = compile_and_report(out, &sources);
+    let (program, diagnostics, _) = compile_and_report(out, &sources);
     let Some(program) = program else {
         if out.json {
             out.print_json(&json!({"command": "compile", "ok": false, "diagnostics": diagnostics}));
@@ -56,7 +56,7 @@ pub fn compile(
 
 pub fn ids(out: &Output, vocab: Option<&Path>, files: &[PathBuf]) -> Result<Status> {
     let sources = sources::program(vocab, files)?;
-    let (program, diagnostics) = compile_and_report(out, &sources);
+    let (program, diagnostics, _) = compile_and_report(out, &sources);
     let Some(program) = program else {
         if out.json {
             out.print_json(&json!({"command": "id", "ok": false, "diagnostics": diagnostics}));

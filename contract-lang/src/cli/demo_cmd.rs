@@ -17,7 +17,7 @@ use contract_lang::scenario;
 pub fn run(out: &Output) -> Result<Status> {
     heading(out, "1. check: the standard vocabulary and clauses");
     let library = sources::program(None, &[])?;
-    let (program, _) = compile_and_report(out, &library);
+    let (program, _, _) = compile_and_report(out, &library);
     let Some(program) = program else {
         say!("the embedded library does not compile: see above");
         return Ok(Status::Findings);

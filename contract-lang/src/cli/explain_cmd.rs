@@ -31,7 +31,7 @@ pub fn run(out: &Output, vocab: Option<&Path>, args: &ExplainArgs) -> Result<Sta
     let event_doc: EventDoc = toml_arg("event", &args.event)?;
     let state_doc: StateDoc = toml_arg("state", &args.state)?;
     let sources = sources::program(vocab, &args.files)?;
-    let (program, diagnostics) = compile_and_report(out, &sources);
+    let (program, diagnostics, _) = compile_and_report(out, &sources);
     let Some(program) = program else {
         if out.json {
             out.print_json(&json!({"command": "explain", "ok": false, "diagnostics": diagnostics}));

@@ -29,7 +29,7 @@ pub fn run(
     files: &[PathBuf],
 ) -> Result<Status> {
     let sources = sources::program(vocab, files)?;
-    let (program, diagnostics) = compile_and_report(out, &sources);
+    let (program, diagnostics, _) = compile_and_report(out, &sources);
     let Some(program) = program else {
         if out.json {
             out.print_json(&json!({"command": "render", "ok": false, "diagnostics": diagnostics}));

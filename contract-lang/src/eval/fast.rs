@@ -683,6 +683,10 @@ impl<'a> FastEnv<'_, 'a> {
                 } => {
                     let mut currency = placeholder_currency();
                     let minor = self.money(amount, &mut currency)?;
+                    if minor < 0 {
+                        // The general evaluator reports it as an error with its span.
+                        return Err(Bail);
+                    }
                     Effect::Transfer {
                         kind: *kind,
                         from,

@@ -132,7 +132,7 @@ pub struct EvalError {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(rename_all = "snake_case")]
 pub enum EvalErrorKind {
-    #[error("the result of `{op}` is too large")]
+    #[error("overflow: the result of `{op}` is outside the range of its type")]
     Overflow { op: String },
     #[error("division by zero")]
     DivisionByZero,
@@ -150,6 +150,10 @@ pub enum EvalErrorKind {
     UnknownVariant { ty: String, variant: String },
     #[error("malformed clause: {0}")]
     Malformed(String),
+    /// A payment, refund or compensation whose amount came out below zero: the rule's
+    /// effects are dropped rather than paying in the wrong direction.
+    #[error("the amount to {action} is negative ({amount}); no party pays a negative amount")]
+    NegativeAmount { action: String, amount: Money },
 }
 
 /// Which rule of which clause.
@@ -491,6 +495,15 @@ fn run_rule<'a>(
                 to,
                 amount,
             } => match env.eval(amount)? {
+                Val::Money { minor, currency } if minor < 0 => {
+                    return Err(halt(
+                        EvalErrorKind::NegativeAmount {
+                            action: kind.keyword().to_string(),
+                            amount: Money { minor, currency },
+                        },
+                        amount.site,
+                    ))
+                }
                 Val::Money { minor, currency } => Effect::Transfer {
                     kind: *kind,
                     from,

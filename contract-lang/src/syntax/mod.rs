@@ -72,7 +72,7 @@ pub fn parse(source: &str) -> Parsed {
         };
     }
     let lexed = lexer::lex(source, &mut sink);
-    let mut file = parser::parse_file(&lexed.tokens, &mut sink);
+    let mut file = parser::parse_file(&lexed.tokens, &lexed.line_breaks, &mut sink);
     file.comments = lexed.comments;
     file.line_breaks = lexed.line_breaks;
     Parsed {

@@ -78,8 +78,9 @@ pub struct Failed;
 
 type PResult<T> = Result<T, Failed>;
 
-pub(crate) fn parse_file(tokens: &[Token], sink: &mut Sink) -> SourceFile {
+pub(crate) fn parse_file(tokens: &[Token], line_breaks: &[u32], sink: &mut Sink) -> SourceFile {
     let mut p = Parser::new(tokens, sink);
+    p.line_breaks = line_breaks;
     let items = p.items();
     SourceFile {
         items,
@@ -116,6 +117,12 @@ struct Parser<'t, 'k> {
     expressions: usize,
     /// A limit was exceeded or there are too many errors: stop building.
     fatal: bool,
+    /// Offsets of the source's line breaks, to compare indentation (empty for a lone value).
+    line_breaks: &'t [u32],
+    /// The last rule's `{` and the `}` that closed it though it is indented less than the
+    /// rule: if the clause then turns out unclosed, that `}` was the clause's, and the rule's
+    /// `{` is the one left open.
+    misindented_close: Option<(Span, Span)>,
 }
 
 /// Operator precedence levels, lowest first (shared with `fmt`).
@@ -165,8 +172,13 @@ pub fn binary_text(op: BinaryOp) -> &'static str {
     }
 }
 
+/// Three uppercase letters, or the lowercase spelling of a known currency (`eur`), which the
+/// checker then refuses with the upper-case code to write instead.
 fn is_currency_code(word: &str) -> bool {
-    word.len() == 3 && word.bytes().all(|b| b.is_ascii_uppercase())
+    word.len() == 3
+        && (word.bytes().all(|b| b.is_ascii_uppercase())
+            || (word.bytes().all(|b| b.is_ascii_alphabetic())
+                && crate::value::Currency::parse(&word.to_ascii_uppercase()).is_ok()))
 }
 
 impl<'t, 'k> Parser<'t, 'k> {
@@ -178,7 +190,22 @@ impl<'t, 'k> Parser<'t, 'k> {
             depth: 0,
             expressions: 0,
             fatal: false,
+            line_breaks: &[],
+            misindented_close: None,
         }
+    }
+
+    /// The column of the first token on the line holding byte `offset`.
+    fn indent_of_line(&self, offset: u32) -> u32 {
+        let line = self.line_breaks.partition_point(|&b| b < offset);
+        let line_start = match line {
+            0 => 0,
+            n => self.line_breaks.get(n - 1).map_or(0, |b| b + 1),
+        };
+        let first = self.tokens.partition_point(|t| t.span.start < line_start);
+        self.tokens
+            .get(first)
+            .map_or(0, |t| t.span.start.min(offset).saturating_sub(line_start))
     }
 
     // ----- token access -------------------------------------------------------------------
@@ -378,6 +405,27 @@ impl<'t, 'k> Parser<'t, 'k> {
             Diagnostic::error("E0205", format!("unclosed `{{` of {what}"), span, label)
                 .with_secondary(open, "this `{` is never closed")
                 .with_help("add the missing `}`"),
+        );
+    }
+
+    /// The clause ended unclosed right after a rule whose `}` is indented like the clause:
+    /// the brace left open is the rule's `then {`, so that is where the error points.
+    fn unclosed_rule(&mut self, rule_open: Span, close: Span, clause: &Ident) {
+        self.error(
+            Diagnostic::error(
+                "E0205",
+                "unclosed `{` of the rule's actions",
+                rule_open,
+                "this `{` is never closed",
+            )
+            .with_secondary(
+                close,
+                format!(
+                    "this `}}` is indented like clause `{}`, so it closes the clause, not the rule",
+                    clause.node
+                ),
+            )
+            .with_help("add the missing `}` after the rule's last action"),
         );
     }
 
@@ -627,9 +675,13 @@ impl<'t, 'k> Parser<'t, 'k> {
                 break;
             }
             if self.at_eof() || (self.at_item_start() && self.peek().line_start) {
-                self.unclosed(open, &format!("clause `{}`", name.node));
+                match self.misindented_close.take() {
+                    Some((rule_open, close)) => self.unclosed_rule(rule_open, close, &name),
+                    None => self.unclosed(open, &format!("clause `{}`", name.node)),
+                }
                 break;
             }
+            self.misindented_close = None;
             let start = self.pos;
             let item = match self.word_at(0) {
                 Some("title") => self.title().map(ClauseItem::Title),
@@ -809,7 +861,13 @@ impl<'t, 'k> Parser<'t, 'k> {
                 return;
             }
             self.depth = 0;
+            let close = self.peek();
             if self.eat_punct(Punct::RBrace).is_some() {
+                if close.line_start
+                    && self.indent_of_line(close.span.start) < self.indent_of_line(open.start)
+                {
+                    self.misindented_close = Some((open, close.span));
+                }
                 return;
             }
             let line_start = self.peek().line_start;
