@@ -224,17 +224,19 @@ impl Settings {
             .iter()
             .map(|addr| parse_multiaddr("network.listen", addr))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut roles = BTreeSet::from([file.role.clone()]);
+        // Peers are told apart by key: a seller may know 50 buyers and 3 carriers.
+        let mut keys = BTreeSet::new();
         let mut peers = Vec::with_capacity(file.peers.len());
         for section in &file.peers {
             check_role(&section.role)?;
-            if !roles.insert(section.role.clone()) {
+            let peer = peer_from_section(section)?;
+            if !keys.insert(peer.public_key) {
                 return Err(ConfigError::Invalid(format!(
-                    "role {:?} is configured twice",
-                    section.role
+                    "peer {}: key {} is configured twice",
+                    section.role, section.public_key
                 )));
             }
-            peers.push(peer_from_section(section)?);
+            peers.push(peer);
         }
         Ok(Settings {
             key_path: base.join(&file.key_file),
@@ -662,8 +664,18 @@ mod tests {
             Some(Protocol::P2p(peer.peer_id))
         );
 
-        let mut twice = file.clone();
-        twice.peers[0].role = "seller".into();
+        // Several peers may share a role (50 buyers, 3 carriers); a key only once.
+        let mut two_buyers = file.clone();
+        let mut second = two_buyers.peers[0].clone();
+        second.public_key = SigningKey::from_seed([10; 32]).public_key().to_string();
+        second.addresses.clear();
+        two_buyers.peers.push(second.clone());
+        let loaded =
+            Settings::from_file(two_buyers.clone(), Path::new("x.toml"), dir.path()).unwrap();
+        assert_eq!(loaded.peers.len(), 2);
+        let mut twice = two_buyers;
+        second.role = "carrier".into();
+        twice.peers.push(second);
         let error = Settings::from_file(twice, Path::new("x.toml"), dir.path()).unwrap_err();
         assert!(error.to_string().contains("configured twice"), "{error}");
 

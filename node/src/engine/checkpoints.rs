@@ -95,7 +95,15 @@ impl Inner {
 
     /// Every other party this node knows: configured peers and the parties of its orders.
     pub(crate) async fn known_parties(&self) -> BTreeMap<String, PublicKey> {
-        let mut parties: BTreeMap<String, PublicKey> = self.config.peers.iter().cloned().collect();
+        let mut parties: BTreeMap<String, PublicKey> = BTreeMap::new();
+        for (role, key) in &self.config.peers {
+            // Several peers may share a role: the later ones are named by their key too.
+            let name = match parties.get(role) {
+                Some(known) if known != key => format!("{role}-{}", &key.to_string()[..8]),
+                _ => role.clone(),
+            };
+            parties.insert(name, *key);
+        }
         let slots: Vec<_> = self
             .orders
             .read()

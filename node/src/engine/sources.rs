@@ -167,9 +167,21 @@ pub fn build_contract(
                     .map_err(|error| invalid(format!("party `{role}`: {error}")))
             })
             .collect::<Result<_, _>>()?,
-        None => std::iter::once((me.0.to_string(), me.1))
-            .chain(peers.iter().cloned())
-            .collect(),
+        None => {
+            // Without `parties`, the configured peers are the parties: one per role.
+            let mut parties = BTreeMap::from([(me.0.to_string(), me.1)]);
+            for (role, key) in peers {
+                if parties
+                    .insert(role.clone(), *key)
+                    .is_some_and(|known| known != *key)
+                {
+                    return Err(invalid(format!(
+                        "several configured peers have the role `{role}`: name the order's parties in `parties`"
+                    )));
+                }
+            }
+            parties
+        }
     };
     if parties.get(me.0) != Some(&me.1) {
         return Err(invalid(format!(
