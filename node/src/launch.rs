@@ -171,10 +171,13 @@ pub async fn launch(spec: NodeSpec) -> anyhow::Result<RunningNode> {
                 .await??,
         )
     };
+    let metrics = Arc::new(Metrics::new());
     let keypair = keypair_from_secret(spec.key.to_seed())?;
     let mut bootstrap = Vec::new();
+    let mut parties = Vec::new();
     for (_, key, addrs) in &spec.peers {
         let peer = peer_id_for(key.to_bytes())?;
+        parties.push(peer);
         for addr in addrs {
             let mut addr = addr.clone();
             if !matches!(addr.iter().last(), Some(Protocol::P2p(_))) {
@@ -188,6 +191,8 @@ pub async fn launch(spec: NodeSpec) -> anyhow::Result<RunningNode> {
         bootstrap,
         mdns: spec.mdns,
         request_timeout: spec.request_timeout,
+        parties,
+        refusals: metrics.peer_connections_refused.clone(),
         ..NetConfig::default()
     };
     let network = net::start::<crate::engine::protocol::Request, crate::engine::protocol::Response>(
@@ -201,7 +206,6 @@ pub async fn launch(spec: NodeSpec) -> anyhow::Result<RunningNode> {
         bound.push(Protocol::P2p(peer_id));
         p2p_addrs.push(bound);
     }
-    let metrics = Arc::new(Metrics::new());
     let public_key = spec.key.public_key();
     let config = EngineConfig {
         role: spec.role.clone(),

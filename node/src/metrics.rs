@@ -22,6 +22,8 @@ pub struct Metrics {
     pub http_requests: Family<Labels, Counter>,
     /// HTTP connections refused because the connection cap was reached.
     pub http_connections_refused: Counter,
+    /// libp2p connections refused, by reason (limits on strangers, bans, connection limits).
+    pub peer_connections_refused: Family<Labels, Counter>,
     /// Entries committed (durable and co-signed by every party).
     pub entries_committed: Counter,
     /// From an entry's proposal (or arrival) to its durable commit, in seconds.
@@ -66,6 +68,12 @@ impl Metrics {
             "http_connections_refused",
             "HTTP connections answered 503 because the connection cap was reached",
             http_connections_refused.clone(),
+        );
+        let peer_connections_refused = Family::<Labels, Counter>::default();
+        registry.register(
+            "peer_connections_refused",
+            "libp2p connections refused, by reason",
+            peer_connections_refused.clone(),
         );
         let entries_committed = Counter::default();
         registry.register(
@@ -135,6 +143,7 @@ impl Metrics {
             equivocations,
             http_requests,
             http_connections_refused,
+            peer_connections_refused,
             entries_committed,
             commit_latency,
             determinism_faults,

@@ -262,13 +262,17 @@ async fn connections_over_the_cap_are_answered_503_and_idle_ones_do_not_block_he
             let (status, body) = read_answer(&mut stream);
             assert_eq!((status, code(&body).as_str()), (408, "request_timeout"));
         }
-        let (status, _) = loop {
+        let (status, body) = loop {
             let answer = exchange(addr, &get("/health", None));
             if answer.0 != 503 {
                 break answer;
             }
         };
         assert_eq!(status, 200);
+        // The refusals are shown in aggregate.
+        let health: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert!(health["connections_refused"]["http"].as_u64().unwrap() >= 1, "{health}");
+        assert_eq!(health["connections_refused"]["peers"]["strangers_full"], 0);
     })
     .await
     .unwrap();

@@ -503,3 +503,51 @@ async fn shutdown_stops_the_task_and_closes_the_handle() {
         .await;
     assert!(after.is_err());
 }
+
+/// Fresh identities cost nothing, so strangers are limited in aggregate: beyond the cap on
+/// stranger connections every new one is refused (and counted), whatever identity it uses,
+/// while a configured party still gets in and is served.
+#[tokio::test]
+async fn a_flood_of_fresh_identities_fills_only_the_strangers_slots() {
+    let party_seed = 60;
+    let party_id = keypair_from_secret([party_seed; 32])
+        .unwrap()
+        .public()
+        .to_peer_id();
+    let refusals = net::RefusalCounters::default();
+    let config = NetConfig {
+        parties: vec![party_id],
+        admission: net::AdmissionLimits {
+            max_strangers: 3,
+            max_strangers_per_ip: 100,
+            max_total: 100,
+            ..net::AdmissionLimits::default()
+        },
+        refusals: refusals.clone(),
+        ..test_config()
+    };
+    let (node, node_addr) = start_node(61, config).await;
+    let mut strangers = Vec::new();
+    for seed in 62..68 {
+        let (stranger, _) = start_node(seed, test_config()).await;
+        // The dialer may see its connection established before the node refuses it.
+        let _ = stranger.dial(node_addr.clone()).await;
+        strangers.push(stranger);
+    }
+    let refused = || {
+        refusals
+            .get_or_create(&vec![("reason", "strangers_full".to_string())])
+            .get()
+    };
+    eventually("three strangers are refused", || async { refused() >= 3 }).await;
+    assert_eq!(node.peers().await.unwrap().len(), 3);
+
+    let (party, _) = start_node(party_seed, test_config()).await;
+    assert_eq!(party.dial(node_addr).await.unwrap(), node.local_peer_id());
+    let sum = party
+        .request(node.local_peer_id(), TestReq::Add { a: 1, b: 2 })
+        .await
+        .unwrap();
+    assert_eq!(sum, TestResp::Sum(3));
+    assert_eq!(refused(), 3, "the party took no stranger's slot");
+}

@@ -336,7 +336,40 @@ async fn checkpoint<A: NodeApi>(State(state): State<AppState<A>>) -> Reply {
 }
 
 async fn health<A: NodeApi>(State(state): State<AppState<A>>) -> Json<Value> {
-    Json(state.api.health().await)
+    let mut health = state.api.health().await;
+    if let Some(fields) = health.as_object_mut() {
+        fields.insert(
+            "connections_refused".to_string(),
+            connections_refused(&state.metrics),
+        );
+    }
+    Json(health)
+}
+
+/// Connections refused at the edges, in aggregate: libp2p connections by reason (strangers
+/// over their limits, banned peers, connection limits) and HTTP connections over the cap.
+fn connections_refused(metrics: &Metrics) -> Value {
+    let peers: serde_json::Map<String, Value> = [
+        "strangers_full",
+        "per_ip",
+        "total",
+        "strangers_closed",
+        "banned",
+        "connection_limits",
+    ]
+    .into_iter()
+    .map(|reason| {
+        let count = metrics
+            .peer_connections_refused
+            .get_or_create(&vec![("reason", reason.to_string())])
+            .get();
+        (reason.to_string(), Value::from(count))
+    })
+    .collect();
+    serde_json::json!({
+        "peers": peers,
+        "http": metrics.http_connections_refused.get(),
+    })
 }
 
 async fn metrics_text<A: NodeApi>(State(state): State<AppState<A>>) -> Response {

@@ -6,13 +6,18 @@ use libp2p::{
     swarm::{behaviour::toggle::Toggle, NetworkBehaviour},
 };
 
-use super::codec::{FrameCodec, WireMessage};
+use super::{
+    admission::Admission,
+    codec::{FrameCodec, WireMessage},
+};
 
-/// Everything the swarm runs, in the order connections are vetted: the block list and the
-/// connection limits first, so refused peers never reach the protocols.
+/// Everything the swarm runs, in the order connections are vetted: the block list, the
+/// admission of strangers and the connection limits first, so refused peers never reach the
+/// protocols.
 #[derive(NetworkBehaviour)]
 pub(crate) struct NodeBehaviour<Req: WireMessage, Resp: WireMessage> {
     pub(crate) blocked: allow_block_list::Behaviour<BlockedPeers>,
+    pub(crate) admission: Admission,
     pub(crate) limits: connection_limits::Behaviour,
     pub(crate) identify: identify::Behaviour,
     pub(crate) ping: ping::Behaviour,

@@ -4,7 +4,13 @@ use std::time::Duration;
 
 use libp2p::Multiaddr;
 
-use super::{breaker::BreakerConfig, codec::CodecLimits};
+use libp2p::PeerId;
+
+use super::{
+    admission::{AdmissionLimits, RefusalCounters},
+    breaker::BreakerConfig,
+    codec::CodecLimits,
+};
 
 #[derive(Debug, Clone)]
 pub struct NetConfig {
@@ -30,6 +36,12 @@ pub struct NetConfig {
     pub max_established_per_peer: u32,
     /// Concurrent request streams per connection.
     pub max_concurrent_streams: usize,
+    /// The configured parties' peers: never refused by the limits on strangers.
+    pub parties: Vec<PeerId>,
+    /// Limits on strangers' connections, in aggregate.
+    pub admission: AdmissionLimits,
+    /// Connections refused, counted by reason.
+    pub refusals: RefusalCounters,
 }
 
 impl Default for NetConfig {
@@ -47,6 +59,9 @@ impl Default for NetConfig {
             max_pending_incoming: 64,
             max_established_per_peer: 4,
             max_concurrent_streams: 256,
+            parties: Vec::new(),
+            admission: AdmissionLimits::default(),
+            refusals: RefusalCounters::default(),
         }
     }
 }

@@ -10,6 +10,7 @@
 //! The module is generic over the request and response types: the node plugs in its protocol
 //! enums, tests use small ones.
 
+pub mod admission;
 mod behaviour;
 pub mod breaker;
 pub mod codec;
@@ -18,6 +19,7 @@ mod handle;
 pub mod identity;
 mod task;
 
+pub use admission::{AdmissionLimits, RefusalCounters};
 pub use breaker::{BreakerConfig, PeerStanding};
 pub use codec::{CodecLimits, FrameFault, Refusal, Reply, WireMessage, PROTOCOL};
 pub use config::NetConfig;

@@ -33,6 +33,7 @@ use tokio::{
 };
 
 use super::{
+    admission::{Admission, RefusalCounters},
     behaviour::{NodeBehaviour, NodeBehaviourEvent},
     breaker::{Breaker, Verdict},
     codec::{Decoded, FrameCodec, Refusal, Reply, WireMessage, PROTOCOL},
@@ -95,6 +96,7 @@ pub fn start<Req: WireMessage, Resp: WireMessage>(
         listens: HashMap::new(),
         dials: HashMap::new(),
         requests: HashMap::new(),
+        refusals: config.refusals.clone(),
     };
     let task = tokio::spawn(run(swarm, commands, state));
     Ok(Network {
@@ -125,6 +127,11 @@ fn build_behaviour<Req: WireMessage, Resp: WireMessage>(
         .with_max_concurrent_streams(config.max_concurrent_streams);
     Ok(NodeBehaviour {
         blocked: allow_block_list::Behaviour::default(),
+        admission: Admission::new(
+            config.admission,
+            config.parties.iter().copied(),
+            config.refusals.clone(),
+        ),
         limits: connection_limits::Behaviour::new(limits),
         identify: identify::Behaviour::new(identify::Config::new(
             PROTOCOL.to_string(),
@@ -150,6 +157,8 @@ struct State<Req, Resp> {
     listens: HashMap<ListenerId, handle::Reply<Multiaddr>>,
     dials: HashMap<ConnectionId, (Multiaddr, handle::Reply<PeerId>)>,
     requests: HashMap<OutboundRequestId, (PeerId, handle::Reply<Resp>)>,
+    /// Connections refused, by reason (shared with the node's metrics).
+    refusals: RefusalCounters,
 }
 
 type NodeSwarm<Req, Resp> = Swarm<NodeBehaviour<Req, Resp>>;
@@ -364,6 +373,7 @@ fn on_swarm_event<Req: WireMessage, Resp: WireMessage>(
             // Unauthenticated garbage fails here, before any PeerId exists to blame; the
             // connection is already closed and connection limits bound how many can pend.
             tracing::debug!(%send_back_addr, ?peer_id, %error, "incoming connection failed");
+            count_denial(&state.refusals, &error);
         }
         _ => {}
     }
@@ -484,11 +494,37 @@ fn deliver_inbound<Req: WireMessage, Resp: WireMessage>(
     }
 }
 
+/// Counts a connection refused by the block list or the connection limits (the admission of
+/// strangers counts its own refusals, with their reason).
+fn count_denial(refusals: &RefusalCounters, error: &libp2p::swarm::ListenError) {
+    let libp2p::swarm::ListenError::Denied { cause } = error else {
+        return;
+    };
+    let reason = if cause
+        .downcast_ref::<connection_limits::Exceeded>()
+        .is_some()
+    {
+        "connection_limits"
+    } else if cause.downcast_ref::<allow_block_list::Blocked>().is_some() {
+        "banned"
+    } else {
+        return;
+    };
+    refusals
+        .get_or_create(&vec![("reason", reason.to_string())])
+        .inc();
+}
+
 fn record_fault<Req: WireMessage, Resp: WireMessage>(
     swarm: &mut NodeSwarm<Req, Resp>,
     state: &mut State<Req, Resp>,
     peer: PeerId,
 ) {
+    // Strangers share one fault budget, whatever identities they use.
+    swarm
+        .behaviour_mut()
+        .admission
+        .record_fault(&peer, Instant::now());
     match state.breaker.record_fault(peer, Instant::now()) {
         Verdict::Trip { ban } => {
             tracing::warn!(%peer, ?ban, "circuit breaker tripped: peer disconnected and banned");
