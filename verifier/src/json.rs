@@ -554,6 +554,16 @@ pub struct ReviewJson {
     pub signed_by: Vec<String>,
 }
 
+/// The parties' close of the order, signed by every party.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CloseJson {
+    /// When the parties closed the order (RFC 3339).
+    pub at: String,
+    pub note: String,
+    pub signed_by: Vec<String>,
+}
+
 /// One entry of an order's history.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -561,7 +571,7 @@ pub struct EntryJson {
     pub order: String,
     /// Position in the history; the genesis is 0.
     pub seq: u64,
-    /// `genesis`, `event` or `review`.
+    /// `genesis`, `event`, `review` or `close`.
     pub kind: String,
     /// SHA-256 of the entry's body.
     pub hash: String,
@@ -590,6 +600,8 @@ pub struct EntryJson {
     /// The facts recorded while the order was paused, evaluated in order after a review.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reevaluated: Option<Vec<ReevaluationJson>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub close: Option<CloseJson>,
 }
 
 /// A fact recorded while paused, as evaluated after the review.
@@ -628,6 +640,7 @@ pub fn entry(
         review: None,
         applied: None,
         reevaluated: None,
+        close: None,
     };
     match &body.step {
         Step::Genesis => {
@@ -670,6 +683,15 @@ pub fn entry(
                     })
                     .collect(),
             );
+        }
+        Step::Close(step) => {
+            view.kind = "close".into();
+            view.summary = "the parties closed the order; it takes no further event".into();
+            view.close = step.close.close().ok().map(|close| CloseJson {
+                at: timestamp(close.at),
+                note: close.note,
+                signed_by: step.close.signatures.keys().cloned().collect(),
+            });
         }
     }
     view

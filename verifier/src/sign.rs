@@ -46,11 +46,13 @@ pub enum Domain {
     /// A party's statement of an order's latest entry when it exports a bundle, so that a
     /// bundle with its last entries cut off is detected.
     Head,
+    /// The parties' decision to close an order.
+    Close,
 }
 
 impl Domain {
     /// Every domain, for exhaustive checks.
-    pub const ALL: [Domain; 7] = [
+    pub const ALL: [Domain; 8] = [
         Domain::Contract,
         Domain::Event,
         Domain::Entry,
@@ -58,6 +60,7 @@ impl Domain {
         Domain::Proposal,
         Domain::PeerBinding,
         Domain::Head,
+        Domain::Close,
     ];
 
     /// The context string prepended (with a NUL separator) to every message of this kind.
@@ -70,6 +73,7 @@ impl Domain {
             Domain::Proposal => "pactum/v1/proposal",
             Domain::PeerBinding => "pactum/v1/peer-binding",
             Domain::Head => "pactum/v1/head",
+            Domain::Close => "pactum/v1/close",
         }
     }
 

@@ -143,6 +143,7 @@ struct Words {
     paused: &'static str,
     review: &'static str,
     reevaluated: &'static str,
+    closed: &'static str,
     approved: &'static str,
     discarded: &'static str,
     applied: &'static str,
@@ -189,6 +190,7 @@ const EN: Words = Words {
     paused: "recorded while the order waits for review; evaluated after it",
     review: "REVIEW",
     reevaluated: "then evaluated, as recorded while paused: entry",
+    closed: "ORDER CLOSED",
     approved: "approved the held amendment",
     discarded: "discarded what was held",
     applied: "applied",
@@ -235,6 +237,7 @@ const ZH: Words = Words {
     paused: "订单等待审核期间记录的事实；审核后求值",
     review: "审核",
     reevaluated: "随后求值（暂停期间记录的事实）：记录",
+    closed: "订单关闭",
     approved: "批准暂缓的变更",
     discarded: "放弃暂缓的内容",
     applied: "已执行",
@@ -281,6 +284,7 @@ const DE: Words = Words {
     paused: "erfasst, während der Auftrag auf Prüfung wartet; nach ihr ausgewertet",
     review: "PRÜFUNG",
     reevaluated: "danach ausgewertet, während der Pause erfasst: Eintrag",
+    closed: "AUFTRAG ABGESCHLOSSEN",
     approved: "zurückgehaltene Änderung genehmigt",
     discarded: "Zurückgehaltenes verworfen",
     applied: "angewendet",
@@ -615,6 +619,20 @@ fn entry_text(lang: Lang, report: &Report, entry: &VerifiedEntry, out: &mut Stri
                 let _ = writeln!(out, "      {} #{} {kind}:", w.reevaluated, reevaluation.seq);
                 outcome_lines(lang, program, &reevaluation.outcome, "        ", out);
             }
+        }
+        (Step::Close(step), _) => {
+            let signers: Vec<&str> = step.close.signatures.keys().map(String::as_str).collect();
+            let (when, note) = entry.close.as_ref().map_or_else(
+                || (String::new(), ""),
+                |close| (time(close.at), close.note.as_str()),
+            );
+            let _ = writeln!(
+                out,
+                "#{seq}  {when}  {} ({} {}) — \"{note}\"",
+                w.closed,
+                w.signed_by,
+                signers.join(", ")
+            );
         }
         (Step::Event(_), None) => {}
     }

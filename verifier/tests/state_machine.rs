@@ -8,7 +8,8 @@ use contract_lang::value::{days_from_civil, Currency, EnumValue, Money, Value};
 use verifier::bundle::build::{example_contract, library_sources, ExampleKeys, OrderBuilder};
 use verifier::bundle::Source;
 use verifier::model::{
-    BreakerPolicy, Decision, EntryBody, Event, Outcome, Review, ReviewReason, SignedReview, Step,
+    BreakerPolicy, Close, Decision, EntryBody, Event, Outcome, Review, ReviewReason, SignedClose,
+    SignedReview, Step,
 };
 use verifier::state::{ApplyError, Status};
 
@@ -810,4 +811,99 @@ fn facts_evaluated_after_a_review_count_toward_the_breaker_again() {
     assert_eq!(due(&order), Value::Timestamp(tripped + 6 * 72 * HOUR));
     assert_eq!(order.state().status, Status::Running);
     assert!(order.state().held_facts.is_empty());
+}
+
+fn close_signed(order: &OrderBuilder, after_seq: u64, at: i64) -> SignedClose {
+    let close = Close::new(order.machine().order(), after_seq, at, "delivered and paid");
+    let mut signed = SignedClose::unsigned(&close).unwrap();
+    for role in ["buyer", "seller"] {
+        signed.sign(role, order.party_key(role).unwrap());
+    }
+    signed
+}
+
+#[test]
+fn a_closed_order_takes_no_further_event_review_or_close() {
+    let (mut order, keys) = order();
+    typhoon(&mut order, &keys, at(2026, 2, 25, 0), "Guangdong");
+    let latest = order.state().high_water;
+    let seq = order.state().seq;
+    let machine = order.machine().clone();
+    // A close must be signed by every party, for this position, not before the last event.
+    let mut partial = close_signed(&order, seq, latest);
+    partial.signatures.remove("buyer");
+    assert!(matches!(
+        machine.apply_close(order.state(), &partial).unwrap_err(),
+        ApplyError::CloseSignatures(_)
+    ));
+    assert_eq!(
+        machine
+            .apply_close(order.state(), &close_signed(&order, seq - 1, latest))
+            .unwrap_err(),
+        ApplyError::StaleClose {
+            after_seq: seq - 1,
+            seq
+        }
+    );
+    assert_eq!(
+        machine
+            .apply_close(order.state(), &close_signed(&order, seq, latest - 1))
+            .unwrap_err(),
+        ApplyError::CloseBeforeLastEvent {
+            at: latest - 1,
+            latest
+        }
+    );
+
+    let body = order
+        .close(latest + 60, "delivered and paid")
+        .unwrap()
+        .clone();
+    assert!(matches!(body.step, Step::Close(_)));
+    assert_fresh_hash(&order);
+    assert_eq!(order.state().status, Status::Closed { at: latest + 60 });
+    let closed = ApplyError::OrderClosed { seq: seq + 1 };
+    let fields = BTreeMap::from([
+        ("kind".into(), text("typhoon")),
+        ("level".into(), enum_value("alert_level", "red")),
+        ("region".into(), text("Guangdong")),
+    ]);
+    let event =
+        verifier::model::Event::new(machine.order(), "weather.alert", latest + 3_600, fields);
+    let signed = event.sign(&keys.weather).unwrap();
+    assert_eq!(
+        machine
+            .apply(order.state(), &HashSet::new(), &signed)
+            .unwrap_err(),
+        closed
+    );
+    let state = order.state();
+    assert_eq!(
+        machine
+            .apply_review(state, &review(&order, Decision::Discard, state.seq))
+            .unwrap_err(),
+        closed
+    );
+    assert_eq!(
+        machine
+            .apply_close(state, &close_signed(&order, state.seq, latest + 120))
+            .unwrap_err(),
+        closed
+    );
+}
+
+#[test]
+fn an_order_waiting_for_review_cannot_close() {
+    let (mut order, keys) = order();
+    for i in 0..4 {
+        typhoon(&mut order, &keys, at(2026, 2, 25, i), "Guangdong");
+    }
+    let state = order.state();
+    assert_eq!(
+        order
+            .machine()
+            .apply_close(state, &close_signed(&order, state.seq, state.high_water))
+            .unwrap_err(),
+        ApplyError::CloseWhilePaused
+    );
 }

@@ -14,8 +14,8 @@ use contract_lang::ir::Program;
 use verifier::{
     bundle::Source,
     model::{
-        Contract, Digest, EntryBody, OrderId, SignedContract, SignedEntry, SignedEvent,
-        SignedReview, Step,
+        Contract, Digest, EntryBody, OrderId, SignedClose, SignedContract, SignedEntry,
+        SignedEvent, SignedReview, Step,
     },
     sign::{Domain, PublicKey},
     state::{machine::Sealed, ApplyError, Machine, SeenEvents, State},
@@ -181,6 +181,14 @@ impl OrderCore {
             .map_err(|error| Refusal::Malformed(error.to_string()))
     }
 
+    /// The next entry for a close signed by every party (sequencer side).
+    pub fn prepare_close(&self, close: &SignedClose) -> Result<Sealed, Refusal> {
+        self.machine
+            .apply_close(&self.state, close)?
+            .seal()
+            .map_err(|error| Refusal::Malformed(error.to_string()))
+    }
+
     /// Recomputes the entry `entry` claims to be from its own step, and checks that it is
     /// the next entry, byte for byte.
     fn recompute(&self, seen: &dyn SeenEvents, entry: &SignedEntry) -> Result<Sealed, Refusal> {
@@ -207,6 +215,7 @@ impl OrderCore {
             }
             Step::Event(step) => self.prepare_event(seen, &step.event)?,
             Step::Review(step) => self.prepare_review(&step.review)?,
+            Step::Close(step) => self.prepare_close(&step.close)?,
         };
         if sealed.entry.body != entry.body {
             return Err(Refusal::Determinism {
@@ -283,6 +292,7 @@ impl OrderCore {
             }
             Step::Event(step) => self.prepare_event_verified(seen, &step.event)?,
             Step::Review(step) => self.prepare_review(&step.review)?,
+            Step::Close(step) => self.prepare_close(&step.close)?,
         };
         if sealed.entry.body != entry.body {
             return Err(Refusal::Determinism {

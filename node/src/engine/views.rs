@@ -30,6 +30,7 @@ pub fn order_view(core: &OrderCore, head_hash: &str, my_role: &str) -> Json {
             "reasons": reasons.iter().map(native::reason).collect::<Vec<_>>(),
             "next": "every party reviews: POST /orders/{id}/review with decision discard",
         }),
+        Status::Closed { at } => json!({ "state": "closed", "at": native::timestamp(*at) }),
     };
     let facts: Map<String, Json> = state
         .lang

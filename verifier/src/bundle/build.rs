@@ -28,8 +28,9 @@ use super::verify::Trust;
 use crate::checkpoint::{cosign, sign_checkpoint, Checkpoint, SignedNote, TrustPolicy};
 use crate::merkle::{HashStore, MemoryStore, MerkleLog};
 use crate::model::{
-    AttesterGrant, BreakerPolicy, ClauseBinding, Contract, Decision, Digest, EntryBody, Event,
-    Outcome, Review, SignedContract, SignedEntry, SignedEvent, SignedReview, Step, VERSION,
+    AttesterGrant, BreakerPolicy, ClauseBinding, Close, Contract, Decision, Digest, EntryBody,
+    Event, Outcome, Review, SignedClose, SignedContract, SignedEntry, SignedEvent, SignedReview,
+    Step, VERSION,
 };
 use crate::sign::SigningKey;
 use crate::state::{Machine, State};
@@ -318,6 +319,23 @@ impl OrderBuilder {
             signed.sign(role, key);
         }
         let sealed = self.machine.apply_review(&self.state, &signed)?.seal()?;
+        self.state = sealed.state;
+        self.commit(sealed.entry, sealed.body);
+        Ok(self.last_body())
+    }
+
+    /// Has every party sign a close dated `at` and appends its entry.
+    pub fn close(&mut self, at: i64, note: &str) -> Result<&EntryBody, BuildError> {
+        let close = Close::new(self.machine.order(), self.state.seq, at, note);
+        let mut signed = SignedClose::unsigned(&close)?;
+        for role in self.machine.contract().parties.keys() {
+            let key = self
+                .party_keys
+                .get(role)
+                .ok_or_else(|| BuildError::MissingKey(role.clone()))?;
+            signed.sign(role, key);
+        }
+        let sealed = self.machine.apply_close(&self.state, &signed)?.seal()?;
         self.state = sealed.state;
         self.commit(sealed.entry, sealed.body);
         Ok(self.last_body())

@@ -17,7 +17,7 @@ use super::error::{BreakerError, DecodeError, EntryError, ReplayError, VerifyErr
 use super::format::{entry_leaf, BundleEntry};
 use crate::merkle::{self, ProofError};
 use crate::model::{
-    check_signers, Contract, Digest, EntryBody, Event, ModelError, OrderId, Outcome, Review,
+    check_signers, Close, Contract, Digest, EntryBody, Event, ModelError, OrderId, Outcome, Review,
     SignedContract, SignedEntry, Step,
 };
 use crate::sign::{verify_batch, BatchItem, Domain};
@@ -37,6 +37,7 @@ pub(crate) struct Decoded {
     pub proof: Vec<Digest>,
     pub event: Option<Event>,
     pub review: Option<Review>,
+    pub close: Option<Close>,
 }
 
 fn decode_entry(bytes: &[u8]) -> Result<Decoded, ModelError> {
@@ -46,11 +47,13 @@ fn decode_entry(bytes: &[u8]) -> Result<Decoded, ModelError> {
         proof,
     } = BundleEntry::from_bytes(bytes)?;
     let body = entry.entry()?;
-    let (event, review) = match &body.step {
-        Step::Genesis => (None, None),
-        Step::Event(step) => (Some(step.event.event()?), None),
-        Step::Review(step) => (None, Some(step.review.review()?)),
-    };
+    let (mut event, mut review, mut close) = (None, None, None);
+    match &body.step {
+        Step::Genesis => {}
+        Step::Event(step) => event = Some(step.event.event()?),
+        Step::Review(step) => review = Some(step.review.review()?),
+        Step::Close(step) => close = Some(step.close.close()?),
+    }
     Ok(Decoded {
         hash: entry.hash(),
         signed: entry,
@@ -59,6 +62,7 @@ fn decode_entry(bytes: &[u8]) -> Result<Decoded, ModelError> {
         proof,
         event,
         review,
+        close,
     })
 }
 
@@ -338,6 +342,7 @@ enum Signer<'a> {
     Party(&'a str),
     Attester,
     Review(&'a str),
+    Close(&'a str),
 }
 
 /// Batch-verifies every party, attester and review signature of a chunk. Returns the first
@@ -379,6 +384,14 @@ fn chunk_signatures(
                     }
                 }
             }
+            Step::Close(step) => {
+                for (role, key) in &contract.parties {
+                    if let Some(signature) = step.close.signatures.get(role) {
+                        items.push((Domain::Close, &step.close.body, signature, key));
+                        owners.push((index, Signer::Close(role)));
+                    }
+                }
+            }
             Step::Genesis => {}
         }
     }
@@ -388,6 +401,7 @@ fn chunk_signatures(
                 Signer::Party(role) => EntryError::PartySignature(role.to_string()),
                 Signer::Attester => EntryError::AttesterSignature,
                 Signer::Review(role) => EntryError::ReviewSignature(role.to_string()),
+                Signer::Close(role) => EntryError::CloseSignature(role.to_string()),
             };
             (*index, error)
         })
@@ -532,6 +546,16 @@ impl<'c, 'e> InOrder<'c, 'e> {
                     .map_err(|error| fail(EntryError::ReviewSigners(error)))?;
                 Ok(None)
             }
+            (Step::Close(step), _, _) => {
+                if let Some(close) = &entry.close {
+                    if close.order != order {
+                        return Err(fail(EntryError::CloseOrder(close.order)));
+                    }
+                }
+                check_signers(&contract.parties, &step.close.signatures)
+                    .map_err(|error| fail(EntryError::CloseSigners(error)))?;
+                Ok(None)
+            }
             _ => Ok(None),
         }
     }
@@ -559,6 +583,7 @@ impl<'c, 'e> InOrder<'c, 'e> {
                 machine.apply_checked_owned(state, &self.seen, &step.event, event)
             }
             (Step::Review(step), _) => machine.apply_review_checked(&state, &step.review),
+            (Step::Close(step), _) => machine.apply_close_checked(&state, &step.close),
             _ => return Err(replay_error(ReplayError::Body)),
         }
         .map_err(|error| replay_error(ReplayError::Rejected(error)))?;
@@ -587,7 +612,7 @@ impl<'c, 'e> InOrder<'c, 'e> {
                     }
                 }
             }
-            Step::Genesis => {}
+            Step::Genesis | Step::Close(_) => {}
         }
         if let Some(event) = transition.event {
             self.seen.insert(event);

@@ -218,6 +218,12 @@ pub enum EntryError {
     ReviewSigners(PartySignatureError),
     #[error("the review signature of party `{0}` does not verify")]
     ReviewSignature(String),
+    #[error("the close is for order {0}")]
+    CloseOrder(Digest),
+    #[error("close signatures: {0}")]
+    CloseSigners(PartySignatureError),
+    #[error("the close signature of party `{0}` does not verify")]
+    CloseSignature(String),
 }
 
 /// Step 5: replaying the state machine does not give the recorded entry.

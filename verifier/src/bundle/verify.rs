@@ -35,7 +35,7 @@ use super::error::{
 use super::format::{sources_hash, split_entries, Bundle, Head, SignedHead};
 use super::state_dir::{self, Consistency};
 use crate::checkpoint::{Checkpoint, NoteError, SignedNote, TrustPolicy};
-use crate::model::{Contract, Digest, EntryBody, Event, OrderId, Review};
+use crate::model::{Close, Contract, Digest, EntryBody, Event, OrderId, Review};
 use crate::sign::PublicKey;
 use crate::state::{Machine, State};
 
@@ -88,6 +88,8 @@ pub struct VerifiedEntry {
     /// The attester's name, for an event.
     pub attester: Option<String>,
     pub review: Option<Review>,
+    /// The close, for the entry that closed the order.
+    pub close: Option<Close>,
     pub leaf_index: u64,
 }
 
@@ -234,6 +236,7 @@ pub fn verify_bundle(
             event: decoded.event,
             attester,
             review: decoded.review,
+            close: decoded.close,
             leaf_index: decoded.leaf_index,
         })
         .collect();

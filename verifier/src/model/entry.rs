@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     decode, decode_plain, encode, verify_party_signatures, BreakerPolicy, Digest, ModelError,
-    OrderId, PartySignatureError, PartySignatures, SignedEvent, SignedReview, Versioned, VERSION,
+    OrderId, PartySignatureError, PartySignatures, SignedClose, SignedEvent, SignedReview,
+    Versioned, VERSION,
 };
 use crate::sign::{Domain, PublicKey, SigningKey};
 
@@ -65,6 +66,14 @@ pub enum Step {
     Event(Box<EventStep>),
     /// The parties decided on what was held.
     Review(ReviewStep),
+    /// The parties closed the order: no event or review follows.
+    Close(CloseStep),
+}
+
+/// The close record, signed by every party.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CloseStep {
+    pub close: SignedClose,
 }
 
 /// A fact and what it caused.

@@ -14,8 +14,10 @@
 //! * [`event`]: [`Event`], [`SignedEvent`] (one attester signature);
 //! * [`entry`]: [`EntryBody`], [`SignedEntry`] (every party's signature) and the outcome of
 //!   each step;
-//! * [`review`]: [`Review`], [`SignedReview`], the human decision that resumes an order.
+//! * [`review`]: [`Review`], [`SignedReview`], the human decision that resumes an order;
+//! * [`close`]: [`Close`], [`SignedClose`], the parties' decision that ends an order.
 
+pub mod close;
 pub mod contract;
 pub mod entry;
 pub mod event;
@@ -29,11 +31,12 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::sign::{Domain, PublicKey, Signature};
 
+pub use close::{Close, SignedClose};
 pub use contract::{AttesterGrant, BreakerPolicy, ClauseBinding, Contract, SignedContract};
 pub use entry::{
-    Activation, Amendment, BreakerReport, Effects, EntryBody, EventStep, Notification, Obligation,
-    Outcome, Reevaluation, ReviewReason, ReviewStep, RuleRef, SignedEntry, Step, TransferKind,
-    WindowAmendment,
+    Activation, Amendment, BreakerReport, CloseStep, Effects, EntryBody, EventStep, Notification,
+    Obligation, Outcome, Reevaluation, ReviewReason, ReviewStep, RuleRef, SignedEntry, Step,
+    TransferKind, WindowAmendment,
 };
 pub use event::{Event, SignedEvent};
 pub use review::{Decision, Review, SignedReview};
@@ -41,9 +44,10 @@ pub use review::{Decision, Review, SignedReview};
 /// The only version of the data model this crate reads and writes.
 ///
 /// History: 1, the first; 2, reviews carry their time (`Review::at`); 3, a review entry
-/// records the facts held during the pause as it evaluates them (`ReviewStep::reevaluated`). Objects of another
+/// records the facts held during the pause as it evaluates them (`ReviewStep::reevaluated`); 4,
+/// orders close (`Step::Close`). Objects of another
 /// version are refused with [`ModelError::UnsupportedVersion`] naming it, never misread.
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 
 /// A SHA-256 digest (order id, event hash, entry hash, state hash), encoded as a 32-byte string.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]

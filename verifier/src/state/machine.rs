@@ -12,9 +12,9 @@ use super::{
     Status,
 };
 use crate::model::{
-    Contract, Decision, Digest, Effects, EntryBody, Event, EventStep, KeyBytes, ModelError,
-    OrderId, Outcome, PartySignatureError, Reevaluation, ReviewReason, ReviewStep, SignedEntry,
-    SignedEvent, SignedReview, Step, WindowAmendment,
+    CloseStep, Contract, Decision, Digest, Effects, EntryBody, Event, EventStep, KeyBytes,
+    ModelError, OrderId, Outcome, PartySignatureError, Reevaluation, ReviewReason, ReviewStep,
+    SignedClose, SignedEntry, SignedEvent, SignedReview, Step, WindowAmendment,
 };
 
 /// Why a contract cannot be executed with a program.
@@ -82,6 +82,16 @@ pub enum ApplyError {
     ReviewSignatures(PartySignatureError),
     #[error("the held effects cannot be applied: {0:?}")]
     HeldEffects(ReviewReason),
+    #[error("the order was closed at entry {seq}: it takes no further event, review or close")]
+    OrderClosed { seq: u64 },
+    #[error("the order waits for a review: decide on what is held before closing it")]
+    CloseWhilePaused,
+    #[error("the close decides on entry {after_seq}, but the order is at entry {seq}")]
+    StaleClose { after_seq: u64, seq: u64 },
+    #[error("the close is dated {at}, before the order's latest recorded event time {latest}")]
+    CloseBeforeLastEvent { at: i64, latest: i64 },
+    #[error("close signatures: {0}")]
+    CloseSignatures(PartySignatureError),
 }
 
 /// An event that passed every check, with what those checks computed.
@@ -346,6 +356,9 @@ impl Machine {
                 found: event.order,
             });
         }
+        if state.status.is_closed() {
+            return Err(ApplyError::OrderClosed { seq: state.seq });
+        }
         let attester = self.authorised(&signed.attester, &event.kind)?.to_string();
         let lang_event = engine::to_lang_event(event);
         self.program
@@ -567,6 +580,9 @@ impl Machine {
                 seq: state.seq,
             });
         }
+        if state.status.is_closed() {
+            return Err(ApplyError::OrderClosed { seq: state.seq });
+        }
         if state.status.is_running() {
             return Err(ApplyError::NothingToReview);
         }
@@ -597,6 +613,7 @@ impl Machine {
             (Status::InReview { .. }, Decision::Approve) => {
                 return Err(ApplyError::NothingToApprove)
             }
+            (Status::Closed { .. }, _) => return Err(ApplyError::OrderClosed { seq: state.seq }),
             (_, Decision::Discard) => Effects::default(),
         };
         // The parties reviewed what the window held: the breaker starts a fresh count.
@@ -619,6 +636,75 @@ impl Machine {
 }
 
 impl Machine {
+    /// The next entry for a close signed by every party (checked strictly here).
+    pub fn apply_close(
+        &self,
+        state: &State,
+        signed: &SignedClose,
+    ) -> Result<Transition, ApplyError> {
+        signed
+            .verify(&self.contract.parties)
+            .map_err(ApplyError::CloseSignatures)?;
+        self.apply_close_checked(state, signed)
+    }
+
+    /// [`Machine::apply_close`] for a close whose signatures the caller already verified. An
+    /// order closes only while it runs: what a pause holds is decided by a review first, so a
+    /// close never drops a held amendment or an unevaluated fact.
+    pub fn apply_close_checked(
+        &self,
+        state: &State,
+        signed: &SignedClose,
+    ) -> Result<Transition, ApplyError> {
+        let close = signed.close()?;
+        if close.order != self.order {
+            return Err(ApplyError::WrongOrder {
+                expected: self.order,
+                found: close.order,
+            });
+        }
+        match state.status {
+            Status::Closed { .. } => return Err(ApplyError::OrderClosed { seq: state.seq }),
+            Status::Tripped { .. } | Status::InReview { .. } => {
+                return Err(ApplyError::CloseWhilePaused)
+            }
+            Status::Running => {}
+        }
+        if close.after_seq != state.seq {
+            return Err(ApplyError::StaleClose {
+                after_seq: close.after_seq,
+                seq: state.seq,
+            });
+        }
+        if close.at < state.high_water {
+            return Err(ApplyError::CloseBeforeLastEvent {
+                at: close.at,
+                latest: state.high_water,
+            });
+        }
+        let seq = state
+            .seq
+            .checked_add(1)
+            .ok_or(ApplyError::SequenceOverflow)?;
+        let mut next = state.clone();
+        next.seq = seq;
+        next.status = Status::Closed { at: close.at };
+        let dirty = Dirty {
+            status: true,
+            ..Dirty::default()
+        };
+        let step = Step::Close(CloseStep {
+            close: signed.clone(),
+        });
+        let hash = next.rehash(dirty)?;
+        let body = EntryBody::new(self.order, seq, state.head, step, hash);
+        Ok(Transition {
+            body,
+            state: next,
+            event: None,
+        })
+    }
+
     /// Evaluates the facts recorded while the order was paused, oldest first, against the
     /// state a review left (`next`, running again). Each counts toward the breaker as if it
     /// arrived now, at the effective time it was recorded with; one that pauses the order

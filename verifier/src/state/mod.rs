@@ -101,11 +101,19 @@ pub enum Status {
         event: Digest,
         reasons: Vec<ReviewReason>,
     },
+    /// The parties closed the order at `at`: it takes no further event or review.
+    Closed {
+        at: i64,
+    },
 }
 
 impl Status {
     pub fn is_running(&self) -> bool {
         matches!(self, Status::Running)
+    }
+
+    pub fn is_closed(&self) -> bool {
+        matches!(self, Status::Closed { .. })
     }
 }
 
