@@ -66,12 +66,12 @@ impl fmt::Display for ApiError {
 impl std::error::Error for ApiError {}
 
 /// The JSON body of every error response: `{ "error": { "code": …, "message": … } }`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
     pub code: String,
     pub message: String,
@@ -89,7 +89,7 @@ impl From<&ApiError> for ErrorBody {
 }
 
 /// A clause of a proposed order: a library clause by name, or a clause given as source.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClauseRequest {
     pub name: String,
@@ -108,7 +108,7 @@ fn yes() -> bool {
 }
 
 /// An oracle (or party) allowed to attest event kinds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AttesterRequest {
     pub name: String,
@@ -118,7 +118,7 @@ pub struct AttesterRequest {
 }
 
 /// The evolution circuit breaker's policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BreakerRequest {
     pub max_automatic_amendments: u32,
@@ -126,7 +126,7 @@ pub struct BreakerRequest {
 }
 
 /// `POST /orders`: propose a new order to the other parties.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProposeOrder {
     /// The business order reference (the ERP's order number).
@@ -151,7 +151,7 @@ pub struct ProposeOrder {
 }
 
 /// `POST /orders/{id}/accept`: sign a pending proposal as this party.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AcceptOrder {
     /// Optional operator note, kept locally.
@@ -160,7 +160,7 @@ pub struct AcceptOrder {
 }
 
 /// An event written out for the node to sign with its own key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventRequest {
     /// Event kind from the vocabulary (`shipment.eta_updated`).
@@ -175,7 +175,7 @@ pub struct EventRequest {
 /// `POST /orders/{id}/events`: either an event signed by its attester (the canonical CBOR of
 /// the signed event, base64), or an event the node signs with its party's key because its
 /// operator vouches for it. Exactly one of the two.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubmitEvent {
     #[serde(default)]
@@ -185,7 +185,7 @@ pub struct SubmitEvent {
 }
 
 /// `POST /orders/{id}/review`: this party's decision on an order waiting for review.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubmitReview {
     /// `approve` (apply what the breaker held back) or `discard` (drop it); either way the

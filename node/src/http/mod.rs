@@ -16,6 +16,7 @@
 mod error;
 mod extract;
 pub mod listener;
+pub mod openapi;
 pub mod tokens;
 
 use std::{net::SocketAddr, sync::Arc};
@@ -94,6 +95,7 @@ pub fn router<A: NodeApi>(api: Arc<A>, settings: HttpSettings, metrics: Arc<Metr
         .route("/checkpoint", get(checkpoint::<A>))
         .route("/health", get(health::<A>))
         .route("/metrics", get(metrics_text::<A>))
+        .route("/openapi.json", get(openapi_document))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))
@@ -130,8 +132,9 @@ async fn count<A: NodeApi>(
     response
 }
 
-/// Routes anyone may call without a token: liveness for load balancers and supervisors.
-const PUBLIC_ROUTES: &[&str] = &["/health"];
+/// Routes anyone may call without a token: liveness for load balancers and supervisors, and
+/// the API's description.
+const PUBLIC_ROUTES: &[&str] = &["/health", "/openapi.json"];
 
 /// The scope a request needs; `None` for the public routes.
 fn needed_scope(method: &Method, path: &str) -> Option<Scope> {
@@ -370,6 +373,10 @@ fn connections_refused(metrics: &Metrics) -> Value {
         "peers": peers,
         "http": metrics.http_connections_refused.get(),
     })
+}
+
+async fn openapi_document() -> Json<Value> {
+    Json(openapi::document())
 }
 
 async fn metrics_text<A: NodeApi>(State(state): State<AppState<A>>) -> Response {

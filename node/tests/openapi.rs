@@ -1,0 +1,229 @@
+//! The OpenAPI document against the router and the README: it parses as OpenAPI 3.1, every
+//! route the router serves is documented, every documented operation reaches a handler, and
+//! the README's status-code table lists exactly the documented codes.
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    sync::Arc,
+};
+
+use axum::{
+    body::{to_bytes, Body},
+    http::Request,
+};
+use pactum_node::{
+    api::{AcceptOrder, ApiError, BundleExport, NodeApi, ProposeOrder, SubmitEvent, SubmitReview},
+    http::{openapi, router, HttpSettings},
+    metrics::Metrics,
+};
+use serde_json::Value;
+use tower::ServiceExt;
+
+const TOKEN: &str = "0123456789abcdef0123456789abcdef";
+const ID: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+
+/// Knows no order: every call that gets this far answers 404 `unknown_order`.
+struct NoOrders;
+
+impl NodeApi for NoOrders {
+    async fn propose(&self, _: ProposeOrder) -> Result<Value, ApiError> {
+        Err(ApiError::unknown_order(ID))
+    }
+    async fn accept(&self, order: String, _: AcceptOrder) -> Result<Value, ApiError> {
+        Err(ApiError::unknown_order(&order))
+    }
+    async fn submit_event(&self, order: String, _: SubmitEvent) -> Result<Value, ApiError> {
+        Err(ApiError::unknown_order(&order))
+    }
+    async fn order(&self, order: String) -> Result<Value, ApiError> {
+        Err(ApiError::unknown_order(&order))
+    }
+    async fn history(&self, order: String) -> Result<Value, ApiError> {
+        Err(ApiError::unknown_order(&order))
+    }
+    async fn review(&self, order: String, _: SubmitReview) -> Result<Value, ApiError> {
+        Err(ApiError::unknown_order(&order))
+    }
+    async fn bundle(&self, order: String) -> Result<BundleExport, ApiError> {
+        Err(ApiError::unknown_order(&order))
+    }
+    async fn checkpoint(&self) -> Result<Value, ApiError> {
+        Ok(Value::Null)
+    }
+    async fn health(&self) -> Value {
+        Value::Null
+    }
+}
+
+fn document() -> Value {
+    openapi::document()
+}
+
+/// `(METHOD, path)` of every documented operation, with its documented status codes.
+fn documented() -> BTreeMap<(String, String), BTreeSet<u16>> {
+    let doc = document();
+    let mut operations = BTreeMap::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let codes = operation["responses"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(|code| code.parse().unwrap())
+                .collect();
+            operations.insert((method.to_uppercase(), path.clone()), codes);
+        }
+    }
+    operations
+}
+
+/// `(METHOD, path)` of every `.route(PATH, METHOD(handler)…)` call in the HTTP module's
+/// sources: what the router serves.
+fn served() -> BTreeSet<(String, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http");
+    let mut routes = BTreeSet::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let source = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for call in source.split(".route(").skip(1) {
+            let Some(rest) = call.trim_start().strip_prefix('"') else {
+                continue;
+            };
+            let (path, rest) = rest.split_once('"').unwrap();
+            // The route call ends at its closing parenthesis.
+            let mut depth = 1;
+            let end = rest
+                .char_indices()
+                .find(|&(_, c)| {
+                    depth += match c {
+                        '(' => 1,
+                        ')' => -1,
+                        _ => 0,
+                    };
+                    depth == 0
+                })
+                .map_or(rest.len(), |(at, _)| at);
+            for method in ["get", "post", "put", "patch", "delete"] {
+                let called = rest[..end]
+                    .match_indices(&format!("{method}("))
+                    .any(|(at, _)| at == 0 || !rest[..at].ends_with('_'));
+                if called {
+                    routes.insert((method.to_uppercase(), path.to_string()));
+                }
+            }
+        }
+    }
+    routes
+}
+
+#[test]
+fn the_document_is_openapi_3_1() {
+    let doc = document();
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1."),
+        "{}",
+        doc["openapi"]
+    );
+    let text = serde_json::to_string(&doc).unwrap();
+    let parsed = oas3::from_json(&text).expect("parses as OpenAPI 3.1");
+    assert!(!parsed.paths.unwrap_or_default().is_empty());
+    // Every schema it refers to is defined.
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    for reference in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+        let name = reference.split('"').next().unwrap();
+        assert!(schemas.contains_key(name), "undefined schema {name}");
+    }
+}
+
+#[test]
+fn every_route_the_router_serves_is_documented() {
+    let served = served();
+    assert!(served.len() >= 10, "{served:?}");
+    let documented: BTreeSet<_> = documented().into_keys().collect();
+    assert_eq!(served, documented, "served (left) vs documented (right)");
+}
+
+#[tokio::test]
+async fn every_documented_operation_reaches_a_handler() {
+    let app = router(
+        Arc::new(NoOrders),
+        HttpSettings::new(TOKEN, 4096),
+        Arc::new(Metrics::new()),
+    );
+    for (method, path) in documented().into_keys() {
+        let uri = path.replace("{id}", ID).replace("{event}", ID);
+        let request = Request::builder()
+            .method(method.as_str())
+            .uri(&uri)
+            .header("authorization", format!("Bearer {TOKEN}"))
+            .header("content-type", "application/json")
+            .body(Body::from("{}"))
+            .unwrap();
+        let response = app.clone().oneshot(request).await.unwrap();
+        let status = response.status().as_u16();
+        let body = to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        let text = String::from_utf8_lossy(&body);
+        assert_ne!(status, 405, "{method} {path}: {text}");
+        assert!(
+            !text.contains("\"not_found\""),
+            "{method} {path} fell through to the fallback: {text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_document_is_served_without_a_token() {
+    let app = router(
+        Arc::new(NoOrders),
+        HttpSettings::new(TOKEN, 4096),
+        Arc::new(Metrics::new()),
+    );
+    let request = Request::builder()
+        .uri("/openapi.json")
+        .body(Body::empty())
+        .unwrap();
+    let response = app.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let body = to_bytes(response.into_body(), 1 << 22).await.unwrap();
+    let served: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(served, document());
+}
+
+#[test]
+fn the_readme_status_table_matches_the_document() {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let table = readme
+        .split("### Status codes")
+        .nth(1)
+        .expect("node/README.md has a `### Status codes` section");
+    let mut listed = BTreeMap::new();
+    for line in table.lines().skip_while(|l| !l.starts_with('|')) {
+        if !line.starts_with('|') {
+            break;
+        }
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        let Some(route) = cells[1].strip_prefix('`').and_then(|r| r.strip_suffix('`')) else {
+            continue;
+        };
+        let (method, path) = route.split_once(' ').unwrap();
+        let codes: BTreeSet<u16> = cells[2]
+            .split(',')
+            .map(|code| code.trim().parse().unwrap())
+            .collect();
+        listed.insert((method.to_string(), path.to_string()), codes);
+    }
+    assert_eq!(listed, documented(), "README (left) vs OpenAPI (right)");
+}
+
+/// Prints the README's status-code table from the document: `cargo test -p pactum-node --test
+/// openapi print_status_table -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn print_status_table() {
+    println!("| route | statuses |\n|---|---|");
+    for ((method, path), codes) in documented() {
+        let codes: Vec<String> = codes.iter().map(u16::to_string).collect();
+        println!("| `{method} {path}` | {} |", codes.join(", "));
+    }
+}
