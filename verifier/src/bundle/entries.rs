@@ -105,7 +105,31 @@ pub(crate) struct Findings {
     pub state: Option<State>,
     pub summary: BreakerSummary,
     pub signatures: usize,
-    pub replay_time: std::time::Duration,
+}
+
+/// Visits every entry in order, claiming chunks no other thread has taken yet and waiting for
+/// those being processed elsewhere.
+fn walk_in_order<'e>(
+    chunks: &'e [OnceLock<ChunkOutput>],
+    claim_and_process: &dyn Fn() -> bool,
+    walk: &mut InOrder<'_, 'e>,
+) {
+    for chunk in chunks {
+        let output = loop {
+            if let Some(output) = chunk.get() {
+                break output;
+            }
+            if !claim_and_process() {
+                break chunk.wait();
+            }
+        };
+        match &output.entries {
+            Ok(entries) => entries.iter().for_each(|entry| walk.visit(entry)),
+            // Nothing after an undecodable entry can be checked in order.
+            Err(_) => break,
+        }
+    }
+    while claim_and_process() {}
 }
 
 /// Runs the per-entry work on `threads` threads.
@@ -127,27 +151,18 @@ pub(crate) fn check_entries(raw: &[&[u8]], context: &Context<'_>, threads: usize
     };
 
     let mut walk = InOrder::new(context, raw.len());
-    std::thread::scope(|scope| {
-        for _ in 1..threads.max(1) {
-            scope.spawn(|| while claim_and_process() {});
-        }
-        for chunk in &chunks {
-            let output = loop {
-                if let Some(output) = chunk.get() {
-                    break output;
-                }
-                if !claim_and_process() {
-                    break chunk.wait();
-                }
-            };
-            match &output.entries {
-                Ok(entries) => entries.iter().for_each(|entry| walk.visit(entry)),
-                // Nothing after an undecodable entry can be checked in order.
-                Err(_) => break,
+    if threads <= 1 {
+        // The calling thread claims every chunk itself, so no chunk is ever waited for. This is
+        // the browser's path: wasm32-unknown-unknown has no threads to spawn.
+        walk_in_order(&chunks, &claim_and_process, &mut walk);
+    } else {
+        std::thread::scope(|scope| {
+            for _ in 1..threads {
+                scope.spawn(|| while claim_and_process() {});
             }
-        }
-        while claim_and_process() {}
-    });
+            walk_in_order(&chunks, &claim_and_process, &mut walk);
+        });
+    }
 
     let mut findings = walk.finish();
     let mut all = Vec::with_capacity(raw.len());
@@ -421,7 +436,6 @@ struct InOrder<'c, 'e> {
     state: Option<State>,
     seen: HashSet<Digest>,
     summary: BreakerSummary,
-    replay_time: std::time::Duration,
 }
 
 impl<'c, 'e> InOrder<'c, 'e> {
@@ -437,7 +451,6 @@ impl<'c, 'e> InOrder<'c, 'e> {
             state: None,
             seen: HashSet::with_capacity(entries),
             summary: BreakerSummary::default(),
-            replay_time: std::time::Duration::ZERO,
         }
     }
 
@@ -461,11 +474,9 @@ impl<'c, 'e> InOrder<'c, 'e> {
         }
         self.previous = Some(entry);
         if self.replay.is_none() {
-            let start = std::time::Instant::now();
             if let Err(error) = self.replay_step(index, entry) {
                 self.replay = Some(error);
             }
-            self.replay_time += start.elapsed();
         }
     }
 
@@ -634,7 +645,6 @@ impl<'c, 'e> InOrder<'c, 'e> {
             state: self.state,
             summary: self.summary,
             signatures: 0,
-            replay_time: self.replay_time,
         }
     }
 }

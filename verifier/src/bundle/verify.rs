@@ -73,8 +73,6 @@ pub struct Report {
     pub breaker: BreakerSummary,
     /// Signatures checked in step 4.
     pub signatures_checked: usize,
-    /// How long each step took (step number, duration), for profiling.
-    pub timings: Vec<(u8, std::time::Duration)>,
 }
 
 /// One verified entry, decoded.
@@ -110,16 +108,12 @@ pub fn verify_bundle(
     trust: &Trust,
     options: &VerifyOptions,
 ) -> Result<Report, VerifyError> {
+    // No clock is read here: verification is a pure function of its inputs (and runs in a
+    // browser, where `Instant::now` does not exist). Where threads do not exist either, the
+    // platform reports one core and the per-entry work runs on the calling thread.
     let threads = match options.threads {
         0 => std::thread::available_parallelism().map_or(1, usize::from),
         n => n,
-    };
-    let mut timings = Vec::with_capacity(8);
-    let mut clock = std::time::Instant::now();
-    let mut lap = |step: u8| {
-        let now = std::time::Instant::now();
-        timings.push((step, now - clock));
-        clock = now;
     };
 
     // Step 1, the bundle's own parts (its entries are decoded with the per-entry work).
@@ -134,7 +128,6 @@ pub fn verify_bundle(
     let head = bundle.head.head().map_err(DecodeError::Head)?;
     let note = SignedNote::parse(&bundle.checkpoint).map_err(DecodeError::Checkpoint)?;
     let checkpoint = Checkpoint::parse(note.text()).map_err(DecodeError::Checkpoint)?;
-    lap(1);
 
     // Steps 2 and 3. Their failures wait until every entry is known to decode: a decoding
     // failure is step 1, and is reported first.
@@ -145,7 +138,6 @@ pub fn verify_bundle(
         (Ok(_), Err(error)) => Some(error.into()),
         (Ok(_), Ok(())) => None,
     };
-    lap(2);
 
     // Steps 1 (entries), 4, 5, 6 and 7 (inclusion) entry by entry, on every core.
     let context = Context {
@@ -156,7 +148,6 @@ pub fn verify_bundle(
         tree: (checkpoint.size(), *checkpoint.root()),
     };
     let findings = check_entries(&raw_entries, &context, threads);
-    lap(4);
     if let Some(error) = findings.decode {
         return Err(error);
     }
@@ -207,7 +198,6 @@ pub fn verify_bundle(
         }
         .into());
     }
-    lap(7);
 
     // Step 8: consistency with what this verifier saw before.
     let consistency = match &options.state_dir {
@@ -219,10 +209,6 @@ pub fn verify_bundle(
         )?),
         None => None,
     };
-    lap(8);
-    // Replay ran inside the per-entry work, alongside the signatures.
-    timings.push((5, findings.replay_time));
-    timings.sort_by_key(|(step, _)| *step);
 
     let signers: Vec<String> = contract.parties.keys().cloned().collect();
     let entries = findings
@@ -251,7 +237,6 @@ pub fn verify_bundle(
         consistency,
         breaker: findings.summary,
         signatures_checked: findings.signatures,
-        timings,
     })
 }
 
