@@ -104,6 +104,12 @@ pub fn render_clause(clause: &ClauseIr, bound: &BTreeMap<String, Value>, lang: L
     out
 }
 
+/// A runtime value as renderings show it (`150.00 EUR`, `42 天`, `wahr`, enum variants from the
+/// glossary), for other crates' readable output.
+pub fn value(value: &Value, lang: Lang) -> String {
+    expr::value_text(lang, value, false)
+}
+
 /// The clause's title in `lang`, else in English, else its name; control and bidirectional
 /// characters escaped (a title is the clause author's text, shown to the other parties).
 pub fn title(clause: &ClauseIr, lang: Lang) -> String {

@@ -61,6 +61,9 @@ impl ApiClient {
             Some(token) => request.header("Authorization", format!("Bearer {token}")),
             None => request,
         }
+    /// The node's URL this client talks to.
+    pub fn base(&self) -> &str {
+        &self.base
     }
 
     fn url(&self, path: &str) -> String {
@@ -123,6 +126,19 @@ impl ApiClient {
             .authorized(request)
             .send(text)
             .map_err(|error| transport(&url, error))?;
+        json_of(response)
+    }
+}
+
+impl ApiClient {
+    /// DELETE `path` with the bearer token, expecting JSON.
+    pub fn delete(&self, path: &str) -> Result<Value, ClientError> {
+        let url = self.url(path);
+        let mut request = self.agent.delete(&url);
+        if let Some(token) = &self.token {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        let response = request.call().map_err(|error| transport(&url, error))?;
         json_of(response)
     }
 }

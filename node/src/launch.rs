@@ -239,6 +239,9 @@ pub async fn launch(spec: NodeSpec) -> anyhow::Result<RunningNode> {
             )),
             max_body_bytes: spec.max_body_bytes,
             body_timeout: spec.http_limits.body_timeout,
+            shares: Arc::new(http::share::Shares::open(
+                spec.data_dir.join("shares.json"),
+            )?),
         },
         metrics.clone(),
     );

@@ -28,4 +28,5 @@ pub mod launch;
 pub mod log_store;
 pub mod metrics;
 pub mod net;
+pub mod qr;
 pub mod runner;

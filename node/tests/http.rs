@@ -23,6 +23,8 @@ const TOKEN: &str = "0123456789abcdef0123456789abcdef";
 const KNOWN: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 const UNKNOWN: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 const LIMIT: usize = 4096;
+/// A C2SP verifier key (any valid one: the page only embeds it).
+const LOG_KEY: &str = "pactum.example/log+5e4b8ac5+AUTXAbC8nzdWuwJi8W5ZKuMx4nbzCkA2CUQgcoLfD0jG";
 
 /// Records each call; knows one order.
 #[derive(Default)]
@@ -81,7 +83,9 @@ impl NodeApi for FakeApi {
         })
     }
     async fn checkpoint(&self) -> Result<Value, ApiError> {
-        Ok(json!({ "size": 0 }))
+        // A trust file as a node describes it (the trail page embeds it).
+        let trust = json!({ "log": { "log_key": LOG_KEY, "witnesses": [], "min_witnesses": 0 } });
+        Ok(json!({ "size": 0, "trust": trust }))
     }
     async fn health(&self) -> Value {
         json!({ "status": "ok" })
@@ -365,4 +369,136 @@ async fn metrics_count_responses_by_status() {
         text.contains("pactum_http_requests_total{status=\"200\"} 1"),
         "{text}"
     );
+}
+
+/// A request without any of the node's tokens: what a customer's browser sends.
+fn anonymous(path: impl Into<String>) -> Call<'static> {
+    Call {
+        token: None,
+        ..get(path)
+    }
+}
+
+fn delete(path: impl Into<String>, token: Option<&'static str>) -> Call<'static> {
+    Call {
+        method: "DELETE",
+        path: path.into(),
+        token,
+        content_type: None,
+        body: Vec::new(),
+    }
+}
+
+#[tokio::test]
+async fn a_share_link_serves_the_page_and_the_bundle_until_revoked() {
+    let (app, _, _) = app();
+    let (status, bytes) = send(&app, post(format!("/orders/{KNOWN}/share"), "{}")).await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&bytes)
+    );
+    let made: Value = serde_json::from_slice(&bytes).unwrap();
+    let token = made["token"].as_str().unwrap().to_string();
+    assert_eq!(made["path"], format!("/share/{token}"));
+    assert_eq!(made["expires_at"], Value::Null);
+
+    let (status, bytes) = send(&app, anonymous(format!("/share/{token}/bundle"))).await;
+    assert_eq!((status, bytes), (StatusCode::OK, vec![0xa0]));
+    let (status, page) = send(&app, anonymous(format!("/share/{token}?lang=zh"))).await;
+    assert_eq!(status, StatusCode::OK);
+    let page = String::from_utf8(page).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>") && page.contains("<html lang=\"zh\">"));
+    // The page carries the order's bundle (base64 of 0xa0) and the node's trust.
+    assert!(page.contains("\"bundle\":\"oA==\"") && page.contains(LOG_KEY));
+    // The capability opens nothing else: no other path under it, no other order.
+    for other in [
+        format!("/share/{token}/history"),
+        format!("/share/{token}/../orders"),
+    ] {
+        let (status, _) = send(&app, anonymous(other.clone())).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{other}");
+    }
+
+    // Revoking needs the node's token and the right order.
+    let (status, _) = send(&app, delete(format!("/orders/{KNOWN}/share/{token}"), None)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = send(
+        &app,
+        delete(format!("/orders/{UNKNOWN}/share/{token}"), Some(TOKEN)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = send(
+        &app,
+        delete(format!("/orders/{KNOWN}/share/{token}"), Some(TOKEN)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    for path in [format!("/share/{token}"), format!("/share/{token}/bundle")] {
+        let (status, bytes) = send(&app, anonymous(path.clone())).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(error_of(&bytes).error.code, "unknown_link");
+    }
+}
+
+#[tokio::test]
+async fn share_links_need_the_token_a_known_order_and_can_expire() {
+    let (app, _, _) = app();
+    let mut unauthorised = post(format!("/orders/{KNOWN}/share"), "{}");
+    unauthorised.token = None;
+    let (status, _) = send(&app, unauthorised).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = send(&app, post(format!("/orders/{UNKNOWN}/share"), "{}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = send(
+        &app,
+        post(format!("/orders/{KNOWN}/share"), r#"{"expires_in":5}"#),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unknown fields are refused"
+    );
+    let (status, bytes) = send(
+        &app,
+        post(
+            format!("/orders/{KNOWN}/share"),
+            r#"{"expires_in_seconds":0}"#,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let made: Value = serde_json::from_slice(&bytes).unwrap();
+    let (status, _) = send(
+        &app,
+        anonymous(format!("/share/{}", made["token"].as_str().unwrap())),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "a link that expired at once opens nothing"
+    );
+    let (status, _) = send(&app, anonymous("/share/not-a-token")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_trail_page_is_served_for_the_parties() {
+    let (app, _, _) = app();
+    let (status, _) = send(&app, anonymous(format!("/orders/{KNOWN}/trail"))).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the parties' route needs a read token");
+    let (status, bytes) = send(&app, get(format!("/orders/{KNOWN}/trail?lang=de"))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(String::from_utf8(bytes)
+        .unwrap()
+        .contains("<html lang=\"de\">"));
+    let (status, bytes) = send(&app, get(format!("/orders/{KNOWN}/trail?lang=fr"))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_of(&bytes).error.code, "bad_lang");
+    let (status, _) = send(&app, get(format!("/orders/{UNKNOWN}/trail"))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }

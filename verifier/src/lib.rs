@@ -15,6 +15,8 @@
 //! * [`bundle`]: the bundle format, its eight-step verification, and building bundles;
 //! * [`timeline`]: a verified history as readable text in English, Chinese or German;
 //! * [`json`]: the native JSON of values, entries and effects shared with the node's API.
+//! * [`trail`]: the evolution-trail page's view of a verification (what the browser shows);
+//! * `page` (not in the browser build): the self-contained trail page, `pactum-verify page`.
 
 pub mod bundle;
 pub mod checkpoint;
@@ -24,3 +26,7 @@ pub mod model;
 pub mod sign;
 pub mod state;
 pub mod timeline;
+pub mod trail;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub mod page;

@@ -81,49 +81,7 @@ impl<'a> Renderer<'a> {
     /// `compact` shows a rate only as its percentage (`0.5 %` rather than `0.005 (0.5 %)`),
     /// for parameter values quoted inside a sentence.
     fn value_in(&self, value: &Value, compact: bool) -> String {
-        let lang = self.lang;
-        match value {
-            Value::Bool(b) => words::boolean(lang, *b).to_string(),
-            Value::Int(i) => i.to_string(),
-            Value::Decimal(d) => {
-                // A decimal below one with two or more places is almost always a rate: show the
-                // percentage too, so `0.005` reads as `0.005 (0.5 %)`.
-                let plain = d.to_string();
-                let below_one = d.mantissa.unsigned_abs() < 10u64.pow(u32::from(d.scale));
-                if d.scale >= 2 && below_one && d.mantissa != 0 {
-                    let percent = crate::value::Decimal {
-                        mantissa: d.mantissa,
-                        scale: d.scale - 2,
-                    }
-                    .normalized();
-                    match lang {
-                        Lang::Zh if compact => format!("{percent}%"),
-                        _ if compact => format!("{percent} %"),
-                        Lang::Zh => format!("{plain}（{percent}%）"),
-                        Lang::En | Lang::De => format!("{plain} ({percent} %)"),
-                    }
-                } else {
-                    plain
-                }
-            }
-            Value::Money(m) => m.to_string(),
-            Value::Duration(seconds) => words::duration(lang, *seconds),
-            Value::Timestamp(seconds) => {
-                let stamp = DisplayTimestamp(*seconds).to_string();
-                // `2026-03-01T00:00:00Z` → `2026-03-01 00:00:00 UTC`.
-                match stamp.strip_suffix('Z') {
-                    Some(rest) => format!("{} UTC", rest.replacen('T', " ", 1)),
-                    None => stamp,
-                }
-            }
-            Value::Text(text) => words::quoted(lang, text),
-            Value::Enum(value) => glossary::word(lang, "variant", &value.variant),
-            Value::List(items) => {
-                let items: Vec<String> = items.iter().map(|item| self.value(item)).collect();
-                format!("[{}]", items.join(", "))
-            }
-            Value::Record(_) => value.to_string(),
-        }
+        value_text(self.lang, value, compact)
     }
 
     fn wrap(&self, phrase: Phrase, at_least: u8) -> String {
@@ -485,5 +443,55 @@ fn count_of(lang: Lang, func: Builtin, of: &str) -> String {
         Lang::En => format!("the {en} in {of}"),
         Lang::Zh => format!("{of}的{zh}"),
         Lang::De => format!("{de} von {of}"),
+    }
+}
+
+/// `compact` shows a rate only as its percentage (`0.5 %` rather than `0.005 (0.5 %)`),
+/// for parameter values quoted inside a sentence.
+pub(super) fn value_text(lang: Lang, value: &Value, compact: bool) -> String {
+    match value {
+        Value::Bool(b) => words::boolean(lang, *b).to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::Decimal(d) => {
+            // A decimal below one with two or more places is almost always a rate: show the
+            // percentage too, so `0.005` reads as `0.005 (0.5 %)`.
+            let plain = d.to_string();
+            let below_one = d.mantissa.unsigned_abs() < 10u64.pow(u32::from(d.scale));
+            if d.scale >= 2 && below_one && d.mantissa != 0 {
+                let percent = crate::value::Decimal {
+                    mantissa: d.mantissa,
+                    scale: d.scale - 2,
+                }
+                .normalized();
+                match lang {
+                    Lang::Zh if compact => format!("{percent}%"),
+                    _ if compact => format!("{percent} %"),
+                    Lang::Zh => format!("{plain}（{percent}%）"),
+                    Lang::En | Lang::De => format!("{plain} ({percent} %)"),
+                }
+            } else {
+                plain
+            }
+        }
+        Value::Money(m) => m.to_string(),
+        Value::Duration(seconds) => words::duration(lang, *seconds),
+        Value::Timestamp(seconds) => {
+            let stamp = DisplayTimestamp(*seconds).to_string();
+            // `2026-03-01T00:00:00Z` → `2026-03-01 00:00:00 UTC`.
+            match stamp.strip_suffix('Z') {
+                Some(rest) => format!("{} UTC", rest.replacen('T', " ", 1)),
+                None => stamp,
+            }
+        }
+        Value::Text(text) => words::quoted(lang, text),
+        Value::Enum(value) => glossary::word(lang, "variant", &value.variant),
+        Value::List(items) => {
+            let items: Vec<String> = items
+                .iter()
+                .map(|item| value_text(lang, item, false))
+                .collect();
+            format!("[{}]", items.join(", "))
+        }
+        Value::Record(_) => value.to_string(),
     }
 }

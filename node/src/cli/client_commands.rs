@@ -7,7 +7,7 @@ use base64::Engine as _;
 use contract_lang::untrusted::{escape_json, escape_lines};
 use serde_json::{json, Value};
 
-use super::{Command, EventArgs, NodeArgs};
+use super::{Command, EventArgs, NodeArgs, ShareArgs};
 use crate::{
     api::{AcceptOrder, EventRequest, ProposeOrder, SubmitEvent, SubmitReview},
     client::ApiClient,
@@ -52,6 +52,7 @@ pub(super) fn run(command: Command) -> anyhow::Result<()> {
             println!("wrote {} ({} bytes)", out.display(), bytes.len());
             Ok(())
         }
+        Command::Share(args) => share(args),
         Command::Checkpoint { node } => print_json(&client(&node)?.get("/checkpoint")?),
         Command::Health { node } => print_json(&client(&node)?.get("/health")?),
         Command::Metrics { node } => {
@@ -63,6 +64,58 @@ pub(super) fn run(command: Command) -> anyhow::Result<()> {
             bail!("not a client command")
         }
     }
+}
+
+fn share(args: ShareArgs) -> anyhow::Result<()> {
+    let api = client(&args.node)?;
+    if let Some(token) = &args.revoke {
+        return print_json(&api.delete(&format!("/orders/{}/share/{token}", args.order))?);
+    }
+    let expires_in_seconds = args.expires.as_deref().map(seconds_of).transpose()?;
+    let made = api.post(
+        &format!("/orders/{}/share", args.order),
+        &json!({ "expires_in_seconds": expires_in_seconds }),
+    )?;
+    let path = made["path"]
+        .as_str()
+        .ok_or_else(|| anyhow!("the node's answer has no link path: {made}"))?;
+    let base = args.public_url.as_deref().unwrap_or(api.base());
+    let link = format!("{}{path}", base.trim_end_matches('/'));
+    println!("{link}");
+    match made["expires_at"].as_u64() {
+        Some(at) => println!(
+            "expires at {at} (seconds since 1970); revoke with --revoke {}",
+            made["token"].as_str().unwrap_or("")
+        ),
+        None => println!(
+            "valid until revoked: --revoke {}",
+            made["token"].as_str().unwrap_or("")
+        ),
+    }
+    print!("{}", crate::qr::terminal(&link)?);
+    Ok(())
+}
+
+/// `30d`, `12h`, `90m`, `45s` (or plain seconds) as seconds.
+fn seconds_of(text: &str) -> anyhow::Result<u64> {
+    let text = text.trim();
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let number: u64 = number
+        .parse()
+        .map_err(|_| anyhow!("{text:?} is not a duration like 30d, 12h, 90m or 45s"))?;
+    let unit = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        _ => bail!("{text:?} is not a duration like 30d, 12h, 90m or 45s"),
+    };
+    number
+        .checked_mul(unit)
+        .ok_or_else(|| anyhow!("{text:?} is too long"))
 }
 
 fn client(args: &NodeArgs) -> anyhow::Result<ApiClient> {

@@ -87,6 +87,9 @@ pub enum Command {
         #[arg(long, short)]
         out: PathBuf,
     },
+    /// Make a read-only link to an order's trail page for a customer (a waybill, an order
+    /// confirmation) and print it with a QR code; or revoke one with --revoke.
+    Share(ShareArgs),
     /// Show the node's latest checkpoint.
     Checkpoint {
         #[command(flatten)]
@@ -121,6 +124,22 @@ pub struct InitArgs {
     /// Entries per signed checkpoint.
     #[arg(long, default_value_t = 64)]
     pub checkpoint_batch: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct ShareArgs {
+    #[command(flatten)]
+    pub node: NodeArgs,
+    pub order: String,
+    /// The link stops working after this long (`30d`, `12h`, `90m`); default: until revoked.
+    #[arg(long)]
+    pub expires: Option<String>,
+    /// Revoke the link with this token instead of making one.
+    #[arg(long, value_name = "TOKEN")]
+    pub revoke: Option<String>,
+    /// The address customers reach this node at (default: the node's API URL).
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Args)]

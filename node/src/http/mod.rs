@@ -18,6 +18,7 @@ mod extract;
 pub mod listener;
 pub mod openapi;
 pub mod tokens;
+pub mod share;
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -49,6 +50,8 @@ pub struct HttpSettings {
     pub max_body_bytes: usize,
     /// Time allowed to receive a request's body.
     pub body_timeout: std::time::Duration,
+    /// Share links of the trail page (`share`).
+    pub shares: Arc<share::Shares>,
 }
 
 impl HttpSettings {
@@ -58,6 +61,7 @@ impl HttpSettings {
             tokens: Arc::new(Tokens::new(token, None)),
             max_body_bytes,
             body_timeout: ConnectionLimits::default().body_timeout,
+            shares: Arc::new(share::Shares::in_memory()),
         }
     }
 }
@@ -92,6 +96,17 @@ pub fn router<A: NodeApi>(api: Arc<A>, settings: HttpSettings, metrics: Arc<Metr
         .route("/orders/{id}/bundle", get(bundle::<A>))
         .route("/orders/{id}/evidence", get(evidence::<A>))
         .route("/orders/{id}/facts/{event}", get(fact::<A>))
+        .route("/orders/{id}/trail", get(share::routes::trail::<A>))
+        .route("/orders/{id}/share", post(share::routes::create::<A>))
+        .route(
+            "/orders/{id}/share/{token}",
+            axum::routing::delete(share::routes::revoke::<A>),
+        )
+        .route("/share/{token}", get(share::routes::shared_page::<A>))
+        .route(
+            "/share/{token}/bundle",
+            get(share::routes::shared_bundle::<A>),
+        )
         .route("/checkpoint", get(checkpoint::<A>))
         .route("/health", get(health::<A>))
         .route("/metrics", get(metrics_text::<A>))
@@ -139,6 +154,11 @@ const PUBLIC_ROUTES: &[&str] = &["/health", "/openapi.json"];
 /// The scope a request needs; `None` for the public routes.
 fn needed_scope(method: &Method, path: &str) -> Option<Scope> {
     if matches!(*method, Method::GET | Method::HEAD) {
+        // A share link is its own capability (the random token in its path, see `share`):
+        // a customer opens it without any of the node's bearer tokens.
+        if path.starts_with("/share/") {
+            return None;
+        }
         return (!PUBLIC_ROUTES.contains(&path)).then_some(Scope::Read);
     }
     if *method == Method::POST && path.starts_with("/orders/") && path.ends_with("/events") {

@@ -4,6 +4,7 @@
 //! pactum-verify BUNDLE --trust FILE [--state-dir DIR] [--lang en|zh|de] [--format text|json]
 //! pactum-verify example-bundle -o FILE --trust-out FILE
 //! pactum-verify equivocation A B [--contract FILE] [--out FILE] [--format text|json]
+//! pactum-verify page BUNDLE --trust FILE [--lang en|zh|de] -o trail.html
 //! ```
 //!
 //! Exit status: 0 valid, 1 invalid (the first failing step and entry are named), 2 usage or I/O.
@@ -14,7 +15,7 @@ use std::process::ExitCode;
 use anyhow::{anyhow, Context as _};
 use clap::{Parser, Subcommand, ValueEnum};
 use contract_lang::untrusted::{escape, escape_json, escape_lines};
-use verifier::bundle::build::example;
+use verifier::bundle::build::{example, long_example};
 use verifier::bundle::equivocation::find_in_bundles;
 use verifier::bundle::{verify_bundle, Bundle, EquivocationProof, TrustFile, VerifyOptions};
 use verifier::model::{SignedContract, SignedEntry};
@@ -57,12 +58,30 @@ struct VerifyArgs {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Write the evolution-trail page: one HTML file that verifies BUNDLE in the browser
+    /// (offline, from file://) with this verifier compiled to WebAssembly, and shows the verdict,
+    /// the order, the timeline and a picture of the terms over time. The exit status is this
+    /// command's own verdict on the bundle.
+    Page {
+        bundle: PathBuf,
+        /// Trust file (JSON or TOML), embedded in the page.
+        #[arg(long, value_name = "FILE")]
+        trust: PathBuf,
+        /// The language the page opens in (it can switch inside the page).
+        #[arg(long, value_enum, default_value = "en")]
+        lang: LangArg,
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+    },
     /// Write the air-freight example bundle and a trust file that accepts it.
     ExampleBundle {
         #[arg(short, long, value_name = "FILE")]
         output: PathBuf,
         #[arg(long, value_name = "FILE")]
         trust_out: PathBuf,
+        /// Instead, a long history of this many entries (for measuring verification).
+        #[arg(long, value_name = "N")]
+        entries: Option<usize>,
     },
     /// Check two bundles (or two signed entries) for an equivocation by the sequencer.
     Equivocation {
@@ -121,7 +140,17 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Some(Command::ExampleBundle { output, trust_out }) => write_example(&output, &trust_out),
+        Some(Command::ExampleBundle {
+            output,
+            trust_out,
+            entries,
+        }) => write_example(&output, &trust_out, entries),
+        Some(Command::Page {
+            bundle,
+            trust,
+            lang,
+            output,
+        }) => write_page(&bundle, &trust, lang.into(), &output),
         Some(Command::Equivocation {
             first,
             second,
@@ -196,8 +225,53 @@ fn verify(bundle: &Path, args: &VerifyArgs) -> anyhow::Result<Verdict> {
     }
 }
 
-fn write_example(output: &Path, trust_out: &Path) -> anyhow::Result<Verdict> {
-    let example = example().map_err(|error| anyhow!("building the example: {error}"))?;
+fn write_page(bundle: &Path, trust: &Path, lang: Lang, output: &Path) -> anyhow::Result<Verdict> {
+    let trust_text = std::fs::read_to_string(trust)
+        .with_context(|| format!("cannot read {}", trust.display()))?;
+    let trust_policy = TrustFile::parse(&trust_text)
+        .and_then(|file| file.trust())
+        .with_context(|| format!("{}", trust.display()))?;
+    let bytes = read(bundle)?;
+    let html = verifier::page::html(&bytes, &trust_text, lang);
+    std::fs::write(output, &html).with_context(|| format!("cannot write {}", output.display()))?;
+    // The page verifies in the browser; this is the command's own verdict, for its exit status.
+    let options = VerifyOptions::default();
+    let verdict = match verify_bundle(&bytes, &trust_policy, &options) {
+        Ok(report) => {
+            eprintln!(
+                "wrote {} ({} bytes): VALID, {} entries",
+                output.display(),
+                html.len(),
+                report.entries.len()
+            );
+            Verdict::Valid
+        }
+        Err(error) => {
+            eprintln!(
+                "wrote {} ({} bytes): INVALID, step {}",
+                output.display(),
+                html.len(),
+                error.step()
+            );
+            Verdict::Invalid
+        }
+    };
+    Ok(verdict)
+}
+
+fn write_example(
+    output: &Path,
+    trust_out: &Path,
+    entries: Option<usize>,
+) -> anyhow::Result<Verdict> {
+    let example = match entries {
+        None => example(),
+        Some(count) => {
+            let threads = std::thread::available_parallelism().map_or(1, usize::from);
+            long_example(count, threads)
+        }
+    }
+    .map_err(|error| anyhow!("building the example: {error}"))?;
     std::fs::write(output, &example.bytes)
         .with_context(|| format!("cannot write {}", output.display()))?;
     let trust = TrustFile::from_trust(&example.trust);

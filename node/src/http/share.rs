@@ -1,0 +1,343 @@
+//! The evolution-trail page over HTTP, and share links for customers.
+//!
+//! * `GET /orders/{id}/trail[?lang=zh]`: the page (`verifier::page`) for the order's current
+//!   bundle, verified in the reader's browser against this node's trust file (its log key and
+//!   the witnesses that cosigned its latest checkpoint).
+//! * `POST /orders/{id}/share` (a write: bearer token) with `{"expires_in_seconds": N}` or `{}`:
+//!   a read-only capability — a random 256-bit token — and its path `/share/{token}`.
+//! * `GET /share/{token}[?lang=]` serves the page and `GET /share/{token}/bundle` the bundle,
+//!   and nothing else: the token names one order, can expire, and
+//!   `DELETE /orders/{id}/share/{token}` revokes it. An unknown, expired or revoked token is
+//!   the same 404, so a guess learns nothing.
+//!
+//! Share tokens are kept in `shares.json` in the node's data directory (replaced atomically),
+//! so a link outlives a restart and a revocation is never forgotten.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use crate::api::ApiError;
+
+/// One share link.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Share {
+    pub order: String,
+    /// Seconds since 1970.
+    pub created_at: u64,
+    pub expires_at: Option<u64>,
+    pub revoked: bool,
+}
+
+/// The node's share links, by token.
+#[derive(Debug)]
+pub struct Shares {
+    file: Option<PathBuf>,
+    tokens: Mutex<BTreeMap<String, Share>>,
+}
+
+/// Seconds since 1970 by the node's clock (share links expire by wall time).
+pub fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs())
+}
+
+impl Shares {
+    /// Share links kept only in memory (tests, and nodes without a data directory).
+    pub fn in_memory() -> Shares {
+        Shares {
+            file: None,
+            tokens: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// The share links stored in `file`, if it exists.
+    pub fn open(file: PathBuf) -> Result<Shares, ApiError> {
+        let tokens = match std::fs::read(&file) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|error| {
+                ApiError::internal(format!("{} is unreadable: {error}", file.display()))
+            })?,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
+            Err(error) => {
+                return Err(ApiError::internal(format!(
+                    "cannot read {}: {error}",
+                    file.display()
+                )))
+            }
+        };
+        Ok(Shares {
+            file: Some(file),
+            tokens: Mutex::new(tokens),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Share>> {
+        // A poisoned lock only means another request panicked mid-update of a map that is
+        // rewritten whole: the map itself is still consistent.
+        self.tokens
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn save(&self, tokens: &BTreeMap<String, Share>) -> Result<(), ApiError> {
+        let Some(file) = &self.file else {
+            return Ok(());
+        };
+        let io = |error: std::io::Error| {
+            ApiError::internal(format!("cannot write {}: {error}", file.display()))
+        };
+        let bytes = serde_json::to_vec_pretty(tokens)
+            .map_err(|error| ApiError::internal(error.to_string()))?;
+        let temporary = file.with_extension("json.tmp");
+        std::fs::write(&temporary, bytes).map_err(io)?;
+        std::fs::rename(&temporary, file).map_err(io)
+    }
+
+    /// A new link to `order`, expiring `expires_in` seconds after `now` if given.
+    pub fn create(
+        &self,
+        order: &str,
+        expires_in: Option<u64>,
+        now: u64,
+    ) -> Result<(String, Share), ApiError> {
+        let mut random = [0u8; 32];
+        getrandom::fill(&mut random)
+            .map_err(|error| ApiError::internal(format!("no randomness for a token: {error}")))?;
+        let token = hex::encode(random);
+        let share = Share {
+            order: order.to_string(),
+            created_at: now,
+            expires_at: expires_in.map(|seconds| now.saturating_add(seconds)),
+            revoked: false,
+        };
+        let mut tokens = self.lock();
+        tokens.insert(token.clone(), share.clone());
+        if let Err(error) = self.save(&tokens) {
+            tokens.remove(&token);
+            return Err(error);
+        }
+        Ok((token, share))
+    }
+
+    /// Revokes `token` if it is a link to `order`; false if there is no such link.
+    pub fn revoke(&self, order: &str, token: &str) -> Result<bool, ApiError> {
+        let mut tokens = self.lock();
+        let Some(share) = tokens.get_mut(token).filter(|share| share.order == order) else {
+            return Ok(false);
+        };
+        let was = share.revoked;
+        share.revoked = true;
+        if let Err(error) = self.save(&tokens) {
+            if let Some(share) = tokens.get_mut(token) {
+                share.revoked = was;
+            }
+            return Err(error);
+        }
+        Ok(true)
+    }
+
+    /// The order `token` opens at `now`: none if unknown, revoked or expired.
+    pub fn resolve(&self, token: &str, now: u64) -> Option<String> {
+        let tokens = self.lock();
+        let share = tokens.get(token)?;
+        let live = !share.revoked && share.expires_at.is_none_or(|at| now < at);
+        live.then(|| share.order.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_link_opens_its_order_until_it_expires_or_is_revoked() {
+        let shares = Shares::in_memory();
+        let (token, share) = shares.create("ab", Some(60), 1_000).expect("created");
+        assert_eq!(token.len(), 64);
+        assert_eq!(share.expires_at, Some(1_060));
+        assert_eq!(shares.resolve(&token, 1_059).as_deref(), Some("ab"));
+        assert_eq!(shares.resolve(&token, 1_060), None);
+        let (forever, _) = shares.create("ab", None, 1_000).expect("created");
+        assert!(!shares.revoke("cd", &forever).expect("no error"));
+        assert!(shares.revoke("ab", &forever).expect("revoked"));
+        assert_eq!(shares.resolve(&forever, 1_000), None);
+        assert_eq!(shares.resolve("00", 1_000), None);
+    }
+
+    #[test]
+    fn links_and_revocations_survive_a_restart() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let file = dir.path().join("shares.json");
+        let shares = Shares::open(file.clone()).expect("opened");
+        let (kept, _) = shares.create("ab", None, 1).expect("created");
+        let (revoked, _) = shares.create("ab", None, 1).expect("created");
+        assert!(shares.revoke("ab", &revoked).expect("revoked"));
+        let reopened = Shares::open(file).expect("reopened");
+        assert_eq!(reopened.resolve(&kept, 2).as_deref(), Some("ab"));
+        assert_eq!(reopened.resolve(&revoked, 2), None);
+    }
+}
+
+/// The HTTP handlers of the trail page and share links.
+pub(super) mod routes {
+    use axum::{
+        extract::{Path, Query, State},
+        http::{header, HeaderValue, StatusCode},
+        response::{IntoResponse, Response},
+        Json,
+    };
+    use serde::Deserialize;
+    use serde_json::{json, Value};
+    use verifier::trail::Lang;
+
+    use super::super::{extract::ApiJson, extract::OrderId, AppState, HttpError};
+    use super::now;
+    use crate::api::{ApiError, NodeApi};
+
+    #[derive(Deserialize)]
+    pub struct PageQuery {
+        lang: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct ShareRequest {
+        #[serde(default)]
+        expires_in_seconds: Option<u64>,
+    }
+
+    fn lang(query: &PageQuery) -> Result<Lang, HttpError> {
+        match query.lang.as_deref() {
+            None => Ok(Lang::En),
+            Some(code) => Lang::from_code(code).ok_or_else(|| {
+                HttpError(ApiError::bad_request(
+                    "bad_lang",
+                    "lang is one of en, zh, de",
+                ))
+            }),
+        }
+    }
+
+    /// The page for `order`'s current bundle, with this node's trust file.
+    async fn page<A: NodeApi>(api: &A, order: String, lang: Lang) -> Result<Response, HttpError> {
+        let bundle = api.bundle(order).await?;
+        let checkpoint = api.checkpoint().await?;
+        let trust = checkpoint
+            .get("trust")
+            .map(|trust| serde_json::to_string_pretty(trust).unwrap_or_default())
+            .ok_or_else(|| HttpError(ApiError::internal("the node has no trust file")))?;
+        let html = verifier::page::html(&bundle.bytes, &trust, lang);
+        let mut response = html.into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        // A capability URL must not leak through the Referer header or a shared cache.
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+        Ok(response)
+    }
+
+    pub async fn trail<A: NodeApi>(
+        State(state): State<AppState<A>>,
+        OrderId(id): OrderId,
+        Query(query): Query<PageQuery>,
+    ) -> Result<Response, HttpError> {
+        page(state.api.as_ref(), id, lang(&query)?).await
+    }
+
+    pub async fn create<A: NodeApi>(
+        State(state): State<AppState<A>>,
+        OrderId(id): OrderId,
+        ApiJson(request): ApiJson<ShareRequest>,
+    ) -> Result<(StatusCode, Json<Value>), HttpError> {
+        // The order must exist before a link to it is made.
+        state.api.order(id.clone()).await?;
+        let (token, share) =
+            state
+                .settings
+                .shares
+                .create(&id, request.expires_in_seconds, now())?;
+        Ok((
+            StatusCode::CREATED,
+            Json(json!({
+                "order": id,
+                "token": token,
+                "path": format!("/share/{token}"),
+                "created_at": share.created_at,
+                "expires_at": share.expires_at,
+            })),
+        ))
+    }
+
+    pub async fn revoke<A: NodeApi>(
+        State(state): State<AppState<A>>,
+        Path((id, token)): Path<(String, String)>,
+    ) -> Result<Json<Value>, HttpError> {
+        let id = id.to_ascii_lowercase();
+        if state.settings.shares.revoke(&id, &token)? {
+            Ok(Json(
+                json!({ "order": id, "token": token, "revoked": true }),
+            ))
+        } else {
+            Err(HttpError(unknown_link()))
+        }
+    }
+
+    fn unknown_link() -> ApiError {
+        ApiError::new(
+            404,
+            "unknown_link",
+            "no such share link (unknown, expired or revoked)",
+        )
+    }
+
+    fn shared_order<A: NodeApi>(state: &AppState<A>, token: &str) -> Result<String, HttpError> {
+        state
+            .settings
+            .shares
+            .resolve(token, now())
+            .ok_or_else(|| HttpError(unknown_link()))
+    }
+
+    pub async fn shared_page<A: NodeApi>(
+        State(state): State<AppState<A>>,
+        Path(token): Path<String>,
+        Query(query): Query<PageQuery>,
+    ) -> Result<Response, HttpError> {
+        let order = shared_order(&state, &token)?;
+        page(state.api.as_ref(), order, lang(&query)?).await
+    }
+
+    pub async fn shared_bundle<A: NodeApi>(
+        State(state): State<AppState<A>>,
+        Path(token): Path<String>,
+    ) -> Result<Response, HttpError> {
+        let order = shared_order(&state, &token)?;
+        let export = state.api.bundle(order).await?;
+        let mut response = export.bytes.into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(export.content_type),
+        );
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        Ok(response)
+    }
+}

@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""Drives the evolution-trail page in headless Chromium (Debian's /usr/bin/chromium) with
+Playwright for Python, never a downloaded browser.
+
+  trail_page.py check SPEC.json   run the checks SPEC describes (written by tests/trail_page.rs)
+  trail_page.py measure PAGE...   open each page and print when its verification ended
+
+A check opens a page from file://, waits for <body data-verdict> to leave "pending", and
+compares what the page shows with what the spec expects; it keeps a screenshot of every state
+in the spec's artefact directory. Exit status 0 when everything matched, 1 otherwise.
+"""
+
+import base64
+import json
+import pathlib
+import sys
+import tempfile
+
+from playwright.sync_api import sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TIMEOUT_MS = 120_000
+
+
+def launch(playwright, profile):
+    return playwright.chromium.launch_persistent_context(
+        profile,
+        executable_path=CHROMIUM,
+        headless=True,
+        args=ARGS,
+        viewport={"width": 1100, "height": 900},
+    )
+
+
+def settled(page, previous=None):
+    """Waits until the page has a verdict (a different one from `previous` when given)."""
+    page.wait_for_function(
+        "(previous) => { const v = document.body.dataset.verdict;"
+        " return v && v !== 'pending' && (previous === null || document.body.dataset.run !== previous); }",
+        arg=previous,
+        timeout=TIMEOUT_MS,
+    )
+    return {
+        "verdict": page.evaluate("document.body.dataset.verdict"),
+        "entries": int(page.evaluate("document.body.dataset.entries || '-1'")),
+        "verify_ms": int(page.evaluate("document.body.dataset.verifyMs || '-1'")),
+        "run": page.evaluate("document.body.dataset.run || ''"),
+    }
+
+
+def shown(page):
+    """What the page shows: the verdict heading, the failed step and entry, the step names."""
+    return page.evaluate(
+        """() => ({
+            heading: document.querySelector('#verdict h1')?.textContent ?? '',
+            failed_step: document.querySelector('#steps .failed')?.dataset.step ?? null,
+            failure: document.querySelector('#failure')?.textContent ?? '',
+            reason: document.querySelector('#reason')?.textContent ?? '',
+            steps: [...document.querySelectorAll('#steps li')].map(li => li.textContent),
+            timeline: document.querySelectorAll('#timeline > li').length,
+            picture: document.querySelectorAll('#picture').length,
+            text: document.body.innerText,
+            // The page's own words: without attested data (names, quoted texts, identifiers,
+            // keys and hashes), the rendered clause texts, the language names and the scripts.
+            own_words: (() => {
+                const copy = document.body.cloneNode(true);
+                copy.querySelectorAll('.data, code, pre.clause-text, option, .brand, script, style')
+                    .forEach(node => node.remove());
+                copy.querySelectorAll('svg text.point-label, svg text.band-label').forEach(node => node.remove());
+                return copy.textContent;
+            })(),
+            lang: document.documentElement.lang,
+        })"""
+    )
+
+
+def english_left(text):
+    """Latin words of two or more letters left in a Chinese page's own words, but for
+    abbreviations that are not English (UTC, currency codes: three capitals) and hex digits."""
+    import re
+
+    words = set(re.findall(r"[A-Za-z]{2,}", text))
+    return sorted(w for w in words if not re.fullmatch(r"[A-Z]{3}|[0-9a-f]+", w))
+
+
+def drop(page, path):
+    """Drops the file at `path` onto the page's drop zone, as a person dragging it would."""
+    data = base64.b64encode(pathlib.Path(path).read_bytes()).decode()
+    page.evaluate(
+        """([name, data]) => {
+            const bytes = Uint8Array.from(atob(data), c => c.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], name));
+            const zone = document.getElementById('drop');
+            zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+            zone.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+        }""",
+        [pathlib.Path(path).name, data],
+    )
+
+
+def check(spec_path):
+    spec = json.loads(pathlib.Path(spec_path).read_text())
+    artefacts = pathlib.Path(spec["artefacts"])
+    artefacts.mkdir(parents=True, exist_ok=True)
+    failures = []
+    results = []
+
+    def expect(name, condition, message):
+        if not condition:
+            failures.append(f"{name}: {message}")
+
+    with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
+        context = launch(playwright, profile)
+        for case in spec["cases"]:
+            name = case["name"]
+            page = context.new_page()
+            errors = []
+            page.on("pageerror", lambda error, errors=errors: errors.append(str(error)))
+            page.goto(pathlib.Path(case["page"]).resolve().as_uri())
+            state = settled(page)
+            for action in case.get("actions", []):
+                if action["do"] == "language":
+                    page.select_option("#language", action["lang"])
+                    page.wait_for_function(
+                        "(lang) => document.documentElement.lang === lang", arg=action["lang"]
+                    )
+                elif action["do"] == "drop":
+                    drop(page, action["file"])
+                    state = settled(page, state["run"])
+                elif action["do"] == "pick":
+                    page.set_input_files("#file", action["file"])
+                    state = settled(page, state["run"])
+                view = shown(page)
+                page.screenshot(path=str(artefacts / f"{name}-{action['as']}.png"), full_page=True)
+                verify_state(name + "/" + action["as"], action["expect"], state, view, expect)
+            if not case.get("actions"):
+                view = shown(page)
+                page.screenshot(path=str(artefacts / f"{name}.png"), full_page=True)
+                verify_state(name, case["expect"], state, view, expect)
+            expect(name, not errors, f"script errors: {errors}")
+            results.append({"name": name, "verdict": state["verdict"], "entries": state["entries"], "verify_ms": state["verify_ms"]})
+            page.close()
+        context.close()
+
+    for result in results:
+        print(f"{result['name']}: {result['verdict']}, {result['entries']} entries, verified {result['verify_ms']} ms after navigation")
+    for failure in failures:
+        print("FAIL " + failure)
+    print(f"{len(results) - len({f.split(':')[0].split('/')[0] for f in failures})} passed, "
+          f"{len({f.split(':')[0].split('/')[0] for f in failures})} failed")
+    return 1 if failures else 0
+
+
+def verify_state(name, wanted, state, view, expect):
+    for key in ("verdict", "entries"):
+        if key in wanted:
+            expect(name, state[key] == wanted[key], f"{key} {state[key]!r}, expected {wanted[key]!r}")
+    if "failed_step" in wanted:
+        expect(name, view["failed_step"] == str(wanted["failed_step"]),
+               f"failed step {view['failed_step']!r}, expected {wanted['failed_step']}")
+    if "failed_entry" in wanted and wanted["failed_entry"] is not None:
+        expect(name, f"#{wanted['failed_entry']}" in view["failure"],
+               f"failure line {view['failure']!r} does not name entry #{wanted['failed_entry']}")
+    if "timeline" in wanted:
+        expect(name, view["timeline"] == wanted["timeline"], f"{view['timeline']} timeline items, expected {wanted['timeline']}")
+    if "lang" in wanted:
+        expect(name, view["lang"] == wanted["lang"], f"page language {view['lang']!r}")
+    for text in wanted.get("contains", []):
+        expect(name, text in view["text"], f"the page does not show {text!r}")
+    if wanted.get("no_english"):
+        left = english_left(view["own_words"])
+        expect(name, not left, f"English left on the page: {left}")
+    if "picture" in wanted:
+        expect(name, view["picture"] == wanted["picture"], f"{view['picture']} pictures")
+
+
+def measure(pages):
+    with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
+        context = launch(playwright, profile)
+        for path in pages:
+            page = context.new_page()
+            page.goto(pathlib.Path(path).resolve().as_uri())
+            state = settled(page)
+            timing = page.evaluate("JSON.parse(document.body.dataset.timing || '{}')")
+            size = pathlib.Path(path).stat().st_size
+            print(f"{path}: {state['verdict']}, {state['entries']} entries, page {size} bytes, "
+                  f"verified and shown {state['verify_ms']} ms after navigation; {timing}")
+            page.close()
+        context.close()
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) >= 3 and sys.argv[1] == "check":
+        sys.exit(check(sys.argv[2]))
+    if len(sys.argv) >= 3 and sys.argv[1] == "measure":
+        sys.exit(measure(sys.argv[2:]))
+    print(__doc__)
+    sys.exit(2)

@@ -1,0 +1,141 @@
+//! The evolution-trail page (`pactum-verify page`) in a real browser: headless Chromium
+//! (Debian's `/usr/bin/chromium`) driven by Playwright for Python (`tests/browser/trail_page.py`).
+//!
+//! The demo's three nodes make an order and export its bundle; the test writes pages for it and
+//! checks what the browser shows: the demo's bundle valid with all its entries; the bundle with
+//! one flipped bit invalid at the step and entry the native verifier names; `--lang zh` and the
+//! in-page switch in Chinese (and German) with no English words left; a second bundle dropped
+//! onto the page, and one picked with the file chooser, verified in place. Screenshots of every
+//! state are kept in `target/trail-page/`.
+//!
+//! Without Chromium or Playwright the test prints a notice and passes, unless
+//! `PACTUM_REQUIRE_BROWSER=1` (which `.ci/run` sets after installing them).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use pactum_node::demo::{self, DemoOptions};
+use verifier::bundle::{verify_bundle, TrustFile, VerifyOptions};
+use verifier::page;
+use verifier::timeline::Lang;
+
+const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/trail_page.py");
+
+/// Why the browser tests cannot run here, if they cannot.
+fn browser_missing() -> Option<String> {
+    if !Path::new("/usr/bin/chromium").exists() {
+        return Some("/usr/bin/chromium is not installed (apt-get install chromium)".into());
+    }
+    let playwright = Command::new("python3")
+        .args(["-c", "import playwright.sync_api"])
+        .output();
+    match playwright {
+        Ok(output) if output.status.success() => None,
+        _ => Some("Playwright for Python is not installed (pip install playwright)".into()),
+    }
+}
+
+fn artefacts() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/trail-page")
+}
+
+/// The bundle with one bit flipped, and the step and entry the native verifier rejects it at.
+/// Bits are tried from the end (the last entry's signatures) until one is not a decoding error.
+fn flipped(bundle: &[u8], trust: &verifier::bundle::Trust) -> (Vec<u8>, u8, Option<u64>) {
+    for back in 1..bundle.len() {
+        let mut bytes = bundle.to_vec();
+        bytes[bundle.len() - back] ^= 0x01;
+        if let Err(error) = verify_bundle(&bytes, trust, &VerifyOptions::default()) {
+            if error.step() > 1 {
+                return (bytes, error.step(), error.entry());
+            }
+        }
+    }
+    panic!("no single flipped bit gave a failure past decoding");
+}
+
+#[test]
+fn trail_page_in_headless_chromium() {
+    if let Some(missing) = browser_missing() {
+        assert!(
+            std::env::var("PACTUM_REQUIRE_BROWSER").as_deref() != Ok("1"),
+            "PACTUM_REQUIRE_BROWSER=1 but {missing}"
+        );
+        eprintln!("NOTICE: browser test skipped: {missing}. `.ci/run` installs both.");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let keep = dir.path().join("demo");
+    let report = demo::run(&DemoOptions {
+        keep: Some(keep.clone()),
+        verbose: false,
+        lang: Lang::En,
+    })
+    .expect("the demo runs");
+    let trust_text = std::fs::read_to_string(keep.join("trust.json")).expect("the demo's trust");
+    let trust = TrustFile::parse(&trust_text)
+        .and_then(|file| file.trust())
+        .expect("the demo's trust file parses");
+    let entries = report.verified_entries;
+
+    let pages = dir.path().join("pages");
+    std::fs::create_dir_all(&pages).expect("pages directory");
+    let write = |name: &str, bundle: &[u8], lang: Lang| {
+        let path = pages.join(name);
+        std::fs::write(&path, page::html(bundle, &trust_text, lang)).expect("page written");
+        path
+    };
+    let valid = write("valid.html", &report.bundle, Lang::En);
+    let chinese = write("valid-zh.html", &report.bundle, Lang::Zh);
+    let (tampered_bytes, step, entry) = flipped(&report.bundle, &trust);
+    let tampered = write("tampered.html", &tampered_bytes, Lang::En);
+    let tampered_bundle = pages.join("tampered.bundle");
+    std::fs::write(&tampered_bundle, &tampered_bytes).expect("tampered bundle written");
+    let original_bundle = pages.join("original.bundle");
+    std::fs::write(&original_bundle, &report.bundle).expect("bundle written");
+
+    let valid_expect = serde_json::json!({
+        "verdict": "valid", "entries": entries, "timeline": entries, "picture": 1,
+    });
+    let invalid_expect = serde_json::json!({
+        "verdict": "invalid", "failed_step": step, "failed_entry": entry,
+    });
+    let chinese_expect = serde_json::json!({
+        "verdict": "valid", "entries": entries, "lang": "zh", "contains": ["有效", "验证步骤", "变更时间线"],
+        "no_english": true,
+    });
+    let german_expect = serde_json::json!({
+        "verdict": "valid", "lang": "de", "contains": ["GÜLTIG", "Prüfschritte"],
+    });
+    let spec = serde_json::json!({
+        "artefacts": artefacts(),
+        "cases": [
+            { "name": "demo-valid", "page": valid, "expect": valid_expect },
+            { "name": "demo-flipped-bit", "page": tampered, "expect": invalid_expect },
+            { "name": "demo-lang-zh", "page": chinese, "expect": chinese_expect },
+            { "name": "demo-switch", "page": valid, "actions": [
+                { "do": "language", "lang": "zh", "as": "zh", "expect": chinese_expect },
+                { "do": "language", "lang": "de", "as": "de", "expect": german_expect },
+            ]},
+            { "name": "demo-second-bundle", "page": valid, "actions": [
+                { "do": "drop", "file": tampered_bundle, "as": "dropped-flipped", "expect": invalid_expect },
+                { "do": "pick", "file": original_bundle, "as": "picked-original", "expect": valid_expect },
+            ]},
+        ],
+    });
+    let spec_path = dir.path().join("spec.json");
+    std::fs::write(&spec_path, spec.to_string()).expect("spec written");
+    let output = Command::new("python3")
+        .arg(SCRIPT)
+        .arg("check")
+        .arg(&spec_path)
+        .output()
+        .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    println!("{stdout}");
+    assert!(
+        output.status.success(),
+        "the page does not show what it should:\n{stdout}\n{stderr}"
+    );
+}

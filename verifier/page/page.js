@@ -1,0 +1,326 @@
+// The evolution-trail page. It verifies the embedded bundle with the verifier compiled to
+// WebAssembly, then lays out the view the Rust code returns. It holds no words of its own (every
+// label comes from the view, in the reader's language) and writes text only through
+// textContent, never as markup: attested fields cannot inject anything.
+"use strict";
+
+(function () {
+  const data = JSON.parse(document.getElementById("pactum-data").textContent);
+  const state = { lang: data.lang, trust: data.trust, verification: null, labels: null, runs: 0 };
+  const SVG = "http://www.w3.org/2000/svg";
+
+  function bytesOf(base64) {
+    const text = atob(base64);
+    const bytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+    return bytes;
+  }
+
+  // The module is embedded deflated; the browser inflates it natively.
+  async function inflate(bytes) {
+    const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate-raw"));
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  }
+
+  // el("div", {class: "x"}, child, "text", …): an element with attributes and children.
+  function el(tag, attributes, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attributes || {})) {
+      if (value !== null && value !== undefined) node.setAttribute(name, value);
+    }
+    for (const child of children) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  function svg(tag, attributes, ...children) {
+    const node = document.createElementNS(SVG, tag);
+    for (const [name, value] of Object.entries(attributes || {})) node.setAttribute(name, value);
+    for (const child of children) {
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  function chrome(labels) {
+    document.getElementById("page-title").textContent = labels.title;
+    document.getElementById("language-label").textContent = labels.language + " ";
+    document.getElementById("print").textContent = labels.print;
+    document.getElementById("drop-text").textContent = labels.other_bundle + " ";
+    document.getElementById("drop-pick").textContent = labels.choose_file;
+    document.getElementById("language").value = state.lang;
+    document.documentElement.lang = state.lang;
+  }
+
+  // A value; someone's quoted text in it is marked as data (it is not the page's language).
+  function value(pair) {
+    return pair.quoted ? el("span", { class: "data" }, pair.value) : pair.value;
+  }
+
+  function section(id, heading, ...children) {
+    return el("section", { id, class: "card" }, el("h2", {}, heading), ...children);
+  }
+
+  function verdictSection(view) {
+    const L = view.labels;
+    const box = el("section", { id: "verdict", class: "verdict " + view.verdict });
+    box.append(el("h1", { id: "verdict-text" }, (view.verdict === "valid" ? "✓ " : "✗ ") + view.headline,
+      view.order ? " — " + L.order + " " : null,
+      view.order ? el("span", { class: "data" }, view.order.reference) : null));
+    if (view.verdict === "valid") {
+      box.append(el("p", { class: "sub" }, view.entries + " " + L.entries + " · " + L.checked_in_browser));
+    }
+    if (view.failure) {
+      const f = view.failure;
+      box.append(el("p", { id: "failure", class: "failure" },
+        L.failed_at + " " + f.step + " (" + f.step_name + ")" +
+        (f.entry === null ? "" : " · " + L.entry + " #" + f.entry)));
+      box.append(el("p", { id: "reason", class: "reason" }, L.reason + ": " + f.reason));
+      box.append(el("p", { class: "code" }, el("code", {}, f.code)));
+      if (f.detail) box.append(el("p", { class: "detail" }, f.detail));
+    }
+    const list = el("ol", { id: "steps", class: "steps" });
+    for (const step of view.steps) {
+      const mark = step.status === "ok" ? "✓" : step.status === "failed" ? "✗" : "–";
+      list.append(el("li", { class: "step " + step.status, "data-step": step.number, value: step.number },
+        el("span", { class: "mark" }, mark), " " + step.name +
+        (step.status === "not_reached" ? " (" + L.not_checked + ")" : "")));
+    }
+    box.append(el("h2", {}, L.steps), list);
+    return box;
+  }
+
+  function table(rows, headings) {
+    const t = el("table", {});
+    if (headings) t.append(el("tr", {}, ...headings.map((h) => el("th", {}, h))));
+    for (const row of rows) t.append(el("tr", {}, ...row.map((cell) => el("td", {}, cell))));
+    return t;
+  }
+
+  function orderSection(view) {
+    const L = view.labels;
+    const o = view.order;
+    const clauses = el("div", { class: "clauses" });
+    for (const clause of o.clauses) {
+      clauses.append(el("details", { class: "clause", open: "" },
+        // The clause's identifier is shown on the English page only: it is not a word of
+        // the reader's language.
+        el("summary", {}, clause.title, " ", view.lang === "en" ? el("code", {}, clause.name) : null,
+          clause.active ? null : " (" + L.inactive + ")"),
+        el("pre", { class: "clause-text" }, clause.text)));
+    }
+    return section("order", L.order,
+      table([[L.order_id, el("code", {}, o.id)], [L.jurisdiction, el("span", { class: "data" }, o.jurisdiction)], [L.sequencer, o.sequencer]]),
+      el("h3", {}, L.parties),
+      table(o.parties.map((p) => [p.role, el("code", {}, p.fingerprint)]), [L.role, L.key]),
+      el("h3", {}, L.clauses), clauses,
+      el("h3", {}, L.initial_terms),
+      table(o.initial_terms.map((t) => [t.name, value(t)])),
+      el("h3", {}, L.breaker), el("p", {}, o.breaker),
+      el("h3", {}, L.attesters),
+      table(o.attesters.map((a) => [el("span", { class: "data" }, a.name), el("code", {}, a.fingerprint), L.may_attest + ": " + a.kinds.join(", ")])));
+  }
+
+  function timelineSection(view) {
+    const L = view.labels;
+    const list = el("ol", { id: "timeline", class: "timeline" });
+    for (const entry of view.timeline) {
+      const item = el("li", { class: "entry " + entry.kind, "data-seq": entry.seq },
+        el("div", { class: "entry-head" },
+          el("span", { class: "seq" }, "#" + entry.seq),
+          el("span", { class: "time" }, entry.time),
+          el("strong", {}, entry.title),
+          entry.attester ? el("span", { class: "attester" }, L.attested_by + " ", el("span", { class: "data" }, entry.attester)) : null));
+      if (entry.facts.length) {
+        item.append(el("div", { class: "facts" },
+          ...entry.facts.map((f) => el("span", { class: "fact" }, f.name + ": ", value(f)))));
+      }
+      for (const line of entry.lines) {
+        item.append(el("div", { class: "line " + line.class }, line.text,
+          line.quote ? el("span", { class: "data" }, " " + line.quote) : null,
+          line.source ? el("span", { class: "source" }, " — " + line.source) : null));
+      }
+      item.append(el("div", { class: "signers" },
+        L.signed_by + ": " + entry.signers.join(", ") + " ", el("code", {}, entry.hash)));
+      list.append(item);
+    }
+    const terms = el("div", { class: "final" },
+      el("h3", {}, L.final_terms), table(view.final_terms.map((t) => [t.name, value(t)])));
+    if (view.obligations.length) {
+      terms.append(el("h3", {}, L.obligations), el("ul", {}, ...view.obligations.map((o) => el("li", {}, o))));
+    }
+    return section("timeline-section", L.timeline, list, terms);
+  }
+
+  // The terms over time: a row per term that changed (a stepped line for dates and amounts, a
+  // band of labelled segments for modes), breaker windows shaded, reviews as dashed lines. The
+  // horizontal axis is the entries, evenly spaced and dated.
+  function picture(view) {
+    const chart = view.chart;
+    const L = view.labels;
+    const rows = chart.tracks.concat(chart.obligations ? [chart.obligations] : []);
+    const width = 960, left = 170, right = 70, rowHeight = 84, top = 24;
+    const height = top + rows.length * rowHeight + 46;
+    const last = Math.max(chart.entries.length - 1, 1);
+    const x = (pos) => left + (pos / last) * (width - left - right);
+    const root = svg("svg", { id: "picture", viewBox: `0 0 ${width} ${height}`, role: "img" });
+    root.append(svg("title", {}, L.picture));
+    for (const w of chart.windows) {
+      const from = x(w.from);
+      root.append(svg("rect", { class: "window", x: from, y: top - 14, width: Math.max(x(w.to) - from, 3), height: height - top - 18 }));
+      root.append(svg("rect", { class: "held", x: x(w.tripped), y: top - 14, width: Math.max(x(w.to) - x(w.tripped), 3), height: height - top - 18 }));
+      root.append(svg("text", { class: "window-label", x: from + 3, y: top - 3 }, w.label));
+    }
+    rows.forEach((track, index) => {
+      const y0 = top + index * rowHeight;
+      root.append(svg("text", { class: "track-name", x: 4, y: y0 + rowHeight / 2 }, track.name));
+      root.append(svg("line", { class: "row-rule", x1: left, x2: width - right, y1: y0 + rowHeight - 6, y2: y0 + rowHeight - 6 }));
+      const points = track.points;
+      const end = (i) => (i + 1 < points.length ? x(points[i + 1].pos) : x(last));
+      if (track.kind === "label") {
+        const names = [...new Set(points.map((p) => p.label))];
+        points.forEach((p, i) => {
+          const x1 = x(p.pos), x2 = end(i);
+          root.append(svg("rect", { class: "band band-" + (names.indexOf(p.label) % 4), x: x1, y: y0 + 16, width: Math.max(x2 - x1, 2), height: rowHeight - 34 }));
+          root.append(svg("text", { class: "band-label", x: x1 + 4, y: y0 + rowHeight / 2 + 2 }, p.label));
+        });
+        return;
+      }
+      const values = points.map((p) => p.value);
+      const low = Math.min(...values), high = Math.max(...values);
+      const y = (v) => y0 + rowHeight - 14 - ((v - low) / Math.max(high - low, 1)) * (rowHeight - 34);
+      let path = "";
+      points.forEach((p, i) => {
+        path += (i === 0 ? "M" : "L") + x(p.pos) + " " + y(p.value) + " H" + end(i) + " ";
+      });
+      root.append(svg("path", { class: "series", d: path }));
+      points.forEach((p, i) => {
+        if (i > 0 && points[i - 1].label === p.label) return;
+        root.append(svg("circle", { class: "dot", cx: x(p.pos), cy: y(p.value), r: 3.5 }));
+        const anchor = x(p.pos) > width - right - 150 ? "end" : "start";
+        root.append(svg("text", { class: "point-label", "text-anchor": anchor, x: x(p.pos) + (anchor === "end" ? -5 : 5), y: y(p.value) - 6 }, p.label));
+      });
+    });
+    for (const review of chart.reviews) {
+      root.append(svg("line", { class: "review", x1: x(review.pos), x2: x(review.pos), y1: top - 14, y2: height - 36 }));
+      root.append(svg("text", { class: "review-label", x: x(review.pos) + 3, y: height - 38 }, review.label));
+    }
+    // The axis: a tick per entry (at most about 200), a date where it changes and there is room.
+    const axis = height - 28;
+    root.append(svg("line", { class: "axis", x1: left, x2: x(last), y1: axis, y2: axis }));
+    const step = Math.max(1, Math.ceil(chart.entries.length / 200));
+    let labelledAt = -Infinity, labelledDate = null;
+    chart.entries.forEach((mark, i) => {
+      if (i % step !== 0 && i !== chart.entries.length - 1) return;
+      root.append(svg("line", { class: "tick", x1: x(mark.pos), x2: x(mark.pos), y1: axis - 4, y2: axis + 4 }));
+      if (mark.date !== labelledDate && x(mark.pos) - labelledAt >= 78) {
+        root.append(svg("text", { class: "axis-label", x: x(mark.pos), y: axis + 18 }, mark.date));
+        labelledAt = x(mark.pos);
+        labelledDate = mark.date;
+      }
+    });
+    return section("picture-section", L.picture, root, el("p", { class: "note" }, L.picture_note));
+  }
+
+  function basisSection(view) {
+    const L = view.labels;
+    const b = view.basis;
+    const rows = [
+      [L.trust_source, ""],
+      [L.log_key, el("span", {}, el("span", { class: "data" }, b.log_origin), " ", el("code", {}, b.log_key))],
+      [L.witnesses, el("span", { class: "data" }, b.witnesses.join("; "))],
+      [L.witnesses_required, String(b.min_witnesses)],
+      [L.pinned_parties, b.pinned.length ? b.pinned.map((p) => p.role + " " + p.fingerprint).join("; ") : L.none_pinned],
+    ];
+    const out = section("basis", L.basis);
+    if (b.as_of) out.append(el("p", { id: "as-of", class: "as-of" }, b.as_of));
+    out.append(table(rows.slice(1)), el("p", { class: "note" }, rows[0][0]));
+    return out;
+  }
+
+  function render() {
+    const view = JSON.parse(state.verification.view(state.lang));
+    chrome(view.labels);
+    const main = document.getElementById("trail");
+    main.replaceChildren(verdictSection(view));
+    if (view.order) main.append(orderSection(view));
+    if (view.chart && (view.chart.tracks.length || view.chart.obligations)) main.append(picture(view));
+    if (view.timeline.length) main.append(timelineSection(view));
+    main.append(basisSection(view));
+    document.body.dataset.verdict = view.verdict;
+    document.body.dataset.entries = String(view.entries);
+  }
+
+  // Verifies `bytes`, shows the result, and leaves on <body> what a test or a monitoring script
+  // reads: data-verdict, data-entries, data-run (one more per verification), data-verify-ms
+  // (when it ended, in ms since navigation) and data-timing (verification and layout times).
+  function verify(bytes) {
+    const started = performance.now();
+    if (state.verification) state.verification.free();
+    state.verification = new wasm_bindgen.Verification(bytes, state.trust);
+    const verified = performance.now();
+    render();
+    const shown = performance.now();
+    document.body.dataset.timing = JSON.stringify({
+      start_ms: Math.round(started),
+      verify_ms: Math.round(verified - started),
+      layout_ms: Math.round(shown - verified),
+    });
+    document.body.dataset.verifyMs = String(Math.round(shown));
+    state.runs += 1;
+    document.body.dataset.run = String(state.runs);
+  }
+
+  function showError(message) {
+    document.body.dataset.verdict = "error";
+    const main = document.getElementById("trail");
+    main.replaceChildren(el("section", { id: "verdict", class: "verdict invalid" }, el("h1", {}, "✗ " + message)));
+  }
+
+  // A dropped trust file (JSON or TOML with a [log] table) replaces the trust and verifies the
+  // current bundle again; anything else is verified as a bundle.
+  async function open(file) {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const head = new TextDecoder().decode(bytes.slice(0, 2048));
+    if (/^\s*\{\s*"log"/.test(head) || /^\s*\[log\]/m.test(head)) {
+      state.trust = new TextDecoder().decode(bytes);
+      verify(state.bundle);
+      return;
+    }
+    state.bundle = bytes;
+    verify(bytes);
+  }
+
+  function wire() {
+    document.getElementById("language").addEventListener("change", (event) => {
+      state.lang = event.target.value;
+      render();
+    });
+    document.getElementById("print").addEventListener("click", () => window.print());
+    document.getElementById("file").addEventListener("change", (event) => {
+      if (event.target.files.length) open(event.target.files[0]).catch((e) => showError(String(e)));
+    });
+    const drop = document.getElementById("drop");
+    document.addEventListener("dragover", (event) => { event.preventDefault(); drop.classList.add("over"); });
+    document.addEventListener("dragleave", () => drop.classList.remove("over"));
+    document.addEventListener("drop", (event) => {
+      event.preventDefault();
+      drop.classList.remove("over");
+      if (event.dataTransfer.files.length) open(event.dataTransfer.files[0]).catch((e) => showError(String(e)));
+    });
+  }
+
+  async function start() {
+    wire();
+    await wasm_bindgen({ module_or_path: await inflate(bytesOf(data.wasm)) });
+    state.labels = JSON.parse(wasm_bindgen.labels(state.lang));
+    chrome(state.labels);
+    document.getElementById("verdict-text").textContent = state.labels.verifying;
+    state.bundle = bytesOf(data.bundle);
+    verify(state.bundle);
+  }
+
+  start().catch((error) => showError(String(error)));
+})();

@@ -1,0 +1,112 @@
+//! `pactum-verify page`: the evolution-trail page as one self-contained HTML file — the
+//! verifier compiled to WebAssembly, its JavaScript, the style sheet, the bundle and the trust
+//! file, all inlined, so that it works from `file://`, offline, and verifies in the browser with
+//! the same Rust code as the command line.
+//!
+//! The WebAssembly module and wasm-bindgen's glue are committed under `verifier/page/pkg`
+//! (rebuilt and checked by `.ci/build-page-wasm`), so building this needs neither the wasm
+//! target nor wasm-bindgen-cli.
+
+use base64::Engine as _;
+use contract_lang::render::Lang;
+
+const TEMPLATE: &str = include_str!("../page/page.html");
+const STYLE: &str = include_str!("../page/page.css");
+const SCRIPT: &str = include_str!("../page/page.js");
+const GLUE: &str = include_str!("../page/pkg/pactum_verify_wasm.js");
+const WASM: &[u8] = include_bytes!("../page/pkg/pactum_verify_wasm_bg.wasm");
+
+/// The page for `bundle`, verified against the trust file `trust` (its text, JSON or TOML),
+/// opening in `lang`.
+pub fn html(bundle: &[u8], trust: &str, lang: Lang) -> String {
+    let base64 = base64::engine::general_purpose::STANDARD;
+    let data = serde_json::json!({
+        "lang": lang.code(),
+        "trust": trust,
+        "bundle": base64.encode(bundle),
+        "wasm": base64.encode(deflated_wasm()),
+    });
+    fill(
+        TEMPLATE,
+        &[
+            ("LANG", lang.code()),
+            ("STYLE", STYLE),
+            ("DATA", &inline_json(&data)),
+            ("GLUE", &inline_script(GLUE)),
+            ("SCRIPT", &inline_script(SCRIPT)),
+        ],
+    )
+}
+
+/// The WebAssembly module as raw DEFLATE (`DecompressionStream("deflate-raw")` in the page),
+/// compressed once per process.
+fn deflated_wasm() -> &'static [u8] {
+    static DEFLATED: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    DEFLATED.get_or_init(|| miniz_oxide::deflate::compress_to_vec(WASM, 9))
+}
+
+/// JSON safe inside `<script>`: JSON has no `<` outside strings, and inside one `\u003c` is
+/// the same character, so no `</script>` (or `<!--`) can end the element early.
+fn inline_json(value: &serde_json::Value) -> String {
+    value.to_string().replace('<', "\\u003c")
+}
+
+/// Script text safe inside `<script>`: `</script` split so the parser does not end there.
+fn inline_script(text: &str) -> String {
+    text.replace("</script", "<\\/script")
+}
+
+/// `template` with each `{{NAME}}` replaced in one pass (a value is never scanned again).
+fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out =
+        String::with_capacity(template.len() + values.iter().map(|(_, v)| v.len()).sum::<usize>());
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let replaced = after.find("}}").and_then(|end| {
+            let name = &after[..end];
+            values
+                .iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| (*value, &after[end + 2..]))
+        });
+        match replaced {
+            Some((value, tail)) => {
+                out.push_str(value);
+                rest = tail;
+            }
+            None => {
+                out.push_str("{{");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Size of the embedded WebAssembly module, in bytes.
+pub fn wasm_size() -> usize {
+    WASM.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attested_text_cannot_close_the_data_script() {
+        let data = serde_json::json!({ "trust": "</script><script>alert(1)</script>" });
+        let inline = inline_json(&data);
+        assert!(!inline.contains("</script"));
+        let back: serde_json::Value = serde_json::from_str(&inline).expect("still JSON");
+        assert_eq!(back, data);
+    }
+
+    #[test]
+    fn placeholders_are_filled_once() {
+        let out = fill("a {{X}} b {{Y}} {{Z}}", &[("X", "{{Y}}"), ("Y", "y")]);
+        assert_eq!(out, "a {{Y}} b y {{Z}}");
+    }
+}

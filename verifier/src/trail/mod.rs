@@ -1,0 +1,1020 @@
+//! The evolution-trail page's view of a verification: the verdict with its numbered steps, the
+//! order, the timeline, the data of the terms-over-time picture and what the verdict rests on —
+//! as data for the page's script to lay out, every word already in the reader's language.
+//!
+//! The browser gets this from the same Rust code as `pactum-verify` (compiled to WebAssembly,
+//! `verifier/wasm`); the script only places text (as text, never as markup) and draws the SVG.
+//! Every string of the view passes through [`escape_untrusted`] last, so a control or bidi
+//! character in an attested field (a note, a fact, a party's role) shows as `\u{202e}` instead
+//! of reordering or hiding what the customer reads.
+
+mod words;
+
+use std::collections::BTreeMap;
+
+use contract_lang::ir::Program;
+pub use contract_lang::render::Lang;
+use contract_lang::render::{self, glossary};
+use contract_lang::value::{Money, Value};
+use serde::Serialize;
+
+use crate::bundle::{Bundle, Report, Trust, VerifiedEntry, VerifyError};
+use crate::model::{BreakerPolicy, Decision, Effects, Outcome, ReviewReason, Step};
+use crate::sign::PublicKey;
+pub use words::{labels, step_name, Labels};
+
+/// Everything the page shows for one verification, in one language.
+#[derive(Debug, Serialize)]
+pub struct View {
+    pub lang: &'static str,
+    /// `valid` or `invalid`: the page's `<body data-verdict>`.
+    pub verdict: &'static str,
+    /// Entries verified (valid), or carried by the bundle (invalid, when its header decodes):
+    /// the page's `<body data-entries>`.
+    pub entries: usize,
+    pub labels: &'static Labels,
+    /// The verdict in words.
+    pub headline: String,
+    pub steps: Vec<StepView>,
+    pub failure: Option<FailureView>,
+    pub order: Option<OrderView>,
+    pub timeline: Vec<EntryView>,
+    pub chart: Option<Chart>,
+    pub final_terms: Vec<Pair>,
+    pub obligations: Vec<String>,
+    pub basis: Basis,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StepView {
+    pub number: u8,
+    pub name: &'static str,
+    /// `ok`, `failed` or `not_reached`.
+    pub status: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FailureView {
+    pub step: u8,
+    pub step_name: &'static str,
+    pub entry: Option<u64>,
+    /// Why, in the reader's language.
+    pub reason: String,
+    /// The stable code of the failure (`entry.AttesterSignature`), language-neutral.
+    pub code: String,
+    /// The verifier's own message, shown only on the English page.
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Pair {
+    pub name: String,
+    pub value: String,
+    /// The value holds someone's text (quoted as written, not in the reader's language).
+    pub quoted: bool,
+}
+
+impl Pair {
+    fn of(lang: Lang, name: String, value: &Value) -> Pair {
+        Pair {
+            name,
+            value: render::value(value, lang),
+            quoted: holds_text(value),
+        }
+    }
+}
+
+fn holds_text(value: &Value) -> bool {
+    match value {
+        Value::Text(_) => true,
+        Value::List(items) => items.iter().any(holds_text),
+        Value::Record(fields) => fields.values().any(holds_text),
+        _ => false,
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct OrderView {
+    pub reference: String,
+    pub id: String,
+    pub jurisdiction: String,
+    pub sequencer: String,
+    pub parties: Vec<PartyView>,
+    pub clauses: Vec<ClauseView>,
+    pub initial_terms: Vec<Pair>,
+    pub breaker: String,
+    pub attesters: Vec<AttesterView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PartyView {
+    pub role: String,
+    pub fingerprint: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ClauseView {
+    pub name: String,
+    pub title: String,
+    pub active: bool,
+    /// The clause rendered from its IR in the reader's language, as `pactum-clause render`.
+    pub text: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AttesterView {
+    pub name: String,
+    pub fingerprint: String,
+    pub kinds: Vec<String>,
+}
+
+/// One entry of the timeline.
+#[derive(Debug, Serialize)]
+pub struct EntryView {
+    pub seq: u64,
+    /// `genesis`, `event`, `tripped`, `to_review`, `paused` or `review`.
+    pub kind: &'static str,
+    pub time: String,
+    pub title: String,
+    pub attester: Option<String>,
+    pub facts: Vec<Pair>,
+    pub lines: Vec<Line>,
+    pub signers: Vec<String>,
+    pub hash: String,
+}
+
+/// One thing an entry did or recorded.
+#[derive(Debug, Serialize)]
+pub struct Line {
+    /// `amend`, `activate`, `oblige`, `notify`, `none`, `trip`, `window`, `held`, `review`,
+    /// `reason`, `paused`, `note`.
+    pub class: &'static str,
+    pub text: String,
+    /// Someone else's words, quoted as they wrote them (a notification, a review's note): the
+    /// page marks them as data, not as its own text.
+    pub quote: Option<String>,
+    /// The clause and rule that made it.
+    pub source: Option<String>,
+}
+
+/// The data of the terms-over-time picture; the page draws it as SVG. The horizontal axis is
+/// the history's entries, evenly spaced (`pos` is an entry's position), each labelled with its
+/// date: real histories bunch many entries into a few days, which a linear time axis would
+/// crush into one line.
+#[derive(Debug, Serialize)]
+pub struct Chart {
+    pub entries: Vec<Mark>,
+    pub tracks: Vec<Track>,
+    pub obligations: Option<Track>,
+    pub windows: Vec<Window>,
+    pub reviews: Vec<Mark>,
+}
+
+/// A term's values over the entries. `kind` is `time` or `number` (a stepped line, `value`
+/// on the vertical axis) or `label` (a band of labelled segments).
+#[derive(Debug, Serialize)]
+pub struct Track {
+    pub name: String,
+    pub kind: &'static str,
+    pub points: Vec<Point>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Point {
+    pub pos: usize,
+    pub value: Option<i64>,
+    pub label: String,
+}
+
+/// A breaker window: from the first amendment it counted, tripped at `tripped`, held until
+/// `to` (the review, or the end of the history).
+#[derive(Debug, Serialize)]
+pub struct Window {
+    pub from: usize,
+    pub tripped: usize,
+    pub to: usize,
+    pub label: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Mark {
+    pub pos: usize,
+    pub label: String,
+    /// The entry's date (`2026-03-01`).
+    pub date: String,
+}
+
+/// The trust the verdict rests on.
+#[derive(Debug, Serialize)]
+pub struct Basis {
+    pub source: &'static str,
+    pub log_origin: String,
+    pub log_key: String,
+    pub witnesses: Vec<String>,
+    pub min_witnesses: usize,
+    pub pinned: Vec<PartyView>,
+    /// "as of entry #N, cosigned at T" (valid bundles).
+    pub as_of: Option<String>,
+}
+
+/// The view of `result`, the verification of `bytes` against `trust`, in `lang`.
+pub fn view(bytes: &[u8], trust: &Trust, result: &Result<Report, VerifyError>, lang: Lang) -> View {
+    let labels = labels(lang);
+    let basis = basis(lang, bytes, trust, result.as_ref().ok());
+    let mut view = match result {
+        Ok(report) => valid_view(lang, report, basis),
+        Err(error) => invalid_view(lang, bytes, error, basis),
+    };
+    view.headline = if view.verdict == "valid" {
+        labels.valid
+    } else {
+        labels.invalid
+    }
+    .to_string();
+    view
+}
+
+/// The view as JSON with every string escaped (see [`escape_untrusted`]).
+pub fn view_json(view: &View) -> serde_json::Value {
+    let mut value = serde_json::to_value(view).unwrap_or(serde_json::Value::Null);
+    escape_strings(&mut value);
+    value
+}
+
+fn escape_strings(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(text) if text.chars().any(is_unsafe) => {
+            *text = escape_untrusted(text);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(escape_strings),
+        serde_json::Value::Object(map) => map.values_mut().for_each(escape_strings),
+        _ => {}
+    }
+}
+
+/// Control characters (but line breaks, which the page shows as line breaks) and the
+/// characters that reorder or hide text (bidi controls, zero-width joiners, BOM).
+fn is_unsafe(c: char) -> bool {
+    (c.is_control() && c != '\n')
+        || matches!(c, '\u{061c}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+}
+
+/// `text` with each unsafe character written as `\u{…}`.
+pub fn escape_untrusted(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if is_unsafe(c) {
+                format!("\\u{{{:x}}}", u32::from(c))
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+fn steps(lang: Lang, failed: Option<u8>, ran_step_8: bool) -> Vec<StepView> {
+    (1..=8u8)
+        .filter(|&number| number != 8 || ran_step_8 || failed == Some(8))
+        .map(|number| StepView {
+            number,
+            name: step_name(lang, number),
+            status: match failed {
+                Some(step) if number == step => "failed",
+                Some(step) if number > step => "not_reached",
+                _ => "ok",
+            },
+        })
+        .collect()
+}
+
+fn role(lang: Lang, role: &str) -> String {
+    glossary::word(lang, "party", role)
+}
+
+/// A key as people compare it: its first 16 hex digits in groups of four.
+fn fingerprint(key: &PublicKey) -> String {
+    let hex = key.to_string();
+    let digits: Vec<&str> = (0..4).filter_map(|i| hex.get(i * 4..i * 4 + 4)).collect();
+    digits.join(" ")
+}
+
+fn quote(lang: Lang, text: &str) -> String {
+    match lang {
+        Lang::En | Lang::Zh => format!("“{text}”"),
+        Lang::De => format!("„{text}“"),
+    }
+}
+
+fn time(lang: Lang, seconds: i64) -> String {
+    render::value(&Value::Timestamp(seconds), lang)
+}
+
+fn invalid_view(lang: Lang, bytes: &[u8], error: &VerifyError, basis: Basis) -> View {
+    let entries = Bundle::parse(bytes).map_or(0, |(bundle, _)| bundle.entry_lengths.len());
+    let failure = FailureView {
+        step: error.step(),
+        step_name: step_name(lang, error.step()),
+        entry: error.entry(),
+        reason: words::reason(lang, error, &|name| role(lang, name)),
+        code: error.code(),
+        detail: (lang == Lang::En).then(|| error.to_string()),
+    };
+    View {
+        lang: lang.code(),
+        verdict: "invalid",
+        entries,
+        labels: labels(lang),
+        headline: String::new(),
+        steps: steps(lang, Some(error.step()), false),
+        failure: Some(failure),
+        order: None,
+        timeline: Vec::new(),
+        chart: None,
+        final_terms: Vec::new(),
+        obligations: Vec::new(),
+        basis,
+    }
+}
+
+fn valid_view(lang: Lang, report: &Report, basis: Basis) -> View {
+    let times = entry_times(report);
+    View {
+        lang: lang.code(),
+        verdict: "valid",
+        entries: report.entries.len(),
+        labels: labels(lang),
+        headline: String::new(),
+        steps: steps(lang, None, report.consistency.is_some()),
+        failure: None,
+        order: Some(order_view(lang, report)),
+        timeline: report
+            .entries
+            .iter()
+            .zip(&times)
+            .map(|(entry, &at)| entry_view(lang, report, entry, at))
+            .collect(),
+        chart: Some(chart(lang, report, &times)),
+        final_terms: report
+            .state
+            .terms()
+            .iter()
+            .map(|(name, value)| Pair::of(lang, glossary::term(lang, name), value))
+            .collect(),
+        obligations: report
+            .state
+            .obligations
+            .iter()
+            .map(|total| {
+                obligation_text(
+                    lang,
+                    &total.from,
+                    &total.to,
+                    Money {
+                        minor: total.minor,
+                        currency: total.currency,
+                    },
+                )
+            })
+            .collect(),
+        basis,
+    }
+}
+
+fn obligation_text(lang: Lang, from: &str, to: &str, amount: Money) -> String {
+    match lang {
+        Lang::En => format!("{} owes {} {amount}", role(lang, from), role(lang, to)),
+        Lang::Zh => format!("{}应付{} {amount}", role(lang, from), role(lang, to)),
+        Lang::De => format!("{} schuldet {} {amount}", role(lang, from), role(lang, to)),
+    }
+}
+
+fn breaker_policy(lang: Lang, policy: &BreakerPolicy) -> String {
+    let max = policy.max_automatic_amendments;
+    let window = render::value(&Value::Duration(policy.window_seconds), lang);
+    match lang {
+        Lang::En => format!("at most {max} automatic amendments within {window}; beyond that, the order waits for a review signed by the parties"),
+        Lang::Zh => format!("{window}内最多 {max} 次自动变更；超出时订单暂停，等待各方签署的审核"),
+        Lang::De => format!("höchstens {max} automatische Änderungen innerhalb von {window}; darüber hinaus wartet der Auftrag auf eine von den Parteien signierte Prüfung"),
+    }
+}
+
+fn order_view(lang: Lang, report: &Report) -> OrderView {
+    let contract = &report.contract;
+    OrderView {
+        reference: contract.order_ref.clone(),
+        id: report.order.to_string(),
+        jurisdiction: contract.jurisdiction.clone(),
+        sequencer: role(lang, &contract.sequencer),
+        parties: contract
+            .parties
+            .iter()
+            .map(|(name, key)| PartyView {
+                role: role(lang, name),
+                fingerprint: fingerprint(key),
+            })
+            .collect(),
+        clauses: contract
+            .clauses
+            .iter()
+            .map(|binding| {
+                let compiled = report.program.clause(&binding.name);
+                ClauseView {
+                    name: binding.name.clone(),
+                    title: compiled.map_or_else(
+                        || binding.name.clone(),
+                        |clause| render::title(&clause.ir, lang),
+                    ),
+                    active: binding.active,
+                    text: compiled.map_or_else(String::new, |clause| {
+                        render::render_clause(&clause.ir, &binding.params, lang)
+                    }),
+                }
+            })
+            .collect(),
+        initial_terms: contract
+            .terms
+            .iter()
+            .map(|(name, value)| Pair::of(lang, glossary::term(lang, name), value))
+            .collect(),
+        breaker: breaker_policy(lang, &contract.breaker),
+        attesters: contract
+            .attesters
+            .iter()
+            .map(|grant| AttesterView {
+                name: grant.name.clone(),
+                fingerprint: fingerprint(&grant.key),
+                kinds: grant
+                    .kinds
+                    .iter()
+                    .map(|kind| glossary::kind_noun(lang, kind))
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+/// The time of each entry: the contract's genesis time, an event's time, and for a review the
+/// time of the entry before it (a review carries no time of its own).
+fn entry_times(report: &Report) -> Vec<i64> {
+    let mut last = report.contract.genesis_at;
+    report
+        .entries
+        .iter()
+        .map(|entry| {
+            if let Some(event) = &entry.event {
+                last = event.at;
+            }
+            last
+        })
+        .collect()
+}
+
+/// `«title» (clause, rule n)` in `lang`.
+fn source(lang: Lang, program: &Program, clause: &str, rule: u32) -> String {
+    let title = program.clause(clause).map_or_else(
+        || clause.to_string(),
+        |compiled| render::title(&compiled.ir, lang),
+    );
+    let rule = u64::from(rule) + 1;
+    match lang {
+        Lang::En => format!("«{title}», rule {rule}"),
+        Lang::Zh => format!("«{title}» 第 {rule} 条规则"),
+        Lang::De => format!("«{title}», Regel {rule}"),
+    }
+}
+
+fn effect_lines(lang: Lang, program: &Program, effects: &Effects, out: &mut Vec<Line>) {
+    let unset = match lang {
+        Lang::En => "(unset)",
+        Lang::Zh => "（未设定）",
+        Lang::De => "(nicht gesetzt)",
+    };
+    for amendment in &effects.amendments {
+        let before = amendment
+            .before
+            .as_ref()
+            .map_or_else(|| unset.to_string(), |value| render::value(value, lang));
+        out.push(Line {
+            class: "amend",
+            text: format!(
+                "{}: {before} → {}",
+                glossary::term(lang, &amendment.term),
+                render::value(&amendment.after, lang)
+            ),
+            quote: None,
+            source: Some(source(lang, program, &amendment.clause, amendment.rule)),
+        });
+    }
+    for activation in &effects.activations {
+        let title = program.clause(&activation.target).map_or_else(
+            || activation.target.clone(),
+            |compiled| render::title(&compiled.ir, lang),
+        );
+        let text = match (lang, activation.active) {
+            (Lang::En, true) => format!("clause «{title}» switched on"),
+            (Lang::En, false) => format!("clause «{title}» switched off"),
+            (Lang::Zh, true) => format!("启用条款«{title}»"),
+            (Lang::Zh, false) => format!("停用条款«{title}»"),
+            (Lang::De, true) => format!("Klausel «{title}» aktiviert"),
+            (Lang::De, false) => format!("Klausel «{title}» deaktiviert"),
+        };
+        out.push(Line {
+            class: "activate",
+            text,
+            quote: None,
+            source: Some(source(lang, program, &activation.clause, activation.rule)),
+        });
+    }
+    for obligation in &effects.obligations {
+        out.push(Line {
+            class: "oblige",
+            text: obligation_text(lang, &obligation.from, &obligation.to, obligation.amount),
+            quote: None,
+            source: Some(source(lang, program, &obligation.clause, obligation.rule)),
+        });
+    }
+    for notification in &effects.notifications {
+        let party = role(lang, &notification.party);
+        let message = &notification.message;
+        out.push(Line {
+            class: "notify",
+            text: match lang {
+                Lang::En => format!("notify {party}:"),
+                Lang::Zh => format!("通知{party}："),
+                Lang::De => format!("{party} benachrichtigen:"),
+            },
+            quote: Some(quote(lang, message)),
+            source: Some(source(
+                lang,
+                program,
+                &notification.clause,
+                notification.rule,
+            )),
+        });
+    }
+}
+
+fn entry_view(lang: Lang, report: &Report, entry: &VerifiedEntry, at: i64) -> EntryView {
+    let program = &report.program;
+    let mut lines = Vec::new();
+    let (kind, title, attester, facts) = match (&entry.body.step, &entry.event) {
+        (Step::Genesis, _) => {
+            let title = match lang {
+                Lang::En => "Order opened",
+                Lang::Zh => "订单成立",
+                Lang::De => "Auftrag eröffnet",
+            };
+            ("genesis", title.to_string(), None, Vec::new())
+        }
+        (Step::Event(step), Some(event)) => {
+            let facts = event
+                .fields
+                .iter()
+                .map(|(name, value)| Pair::of(lang, glossary::word(lang, "field", name), value))
+                .collect();
+            let kind = match &step.outcome {
+                Outcome::Applied(effects) if effects.is_empty() => {
+                    lines.push(Line {
+                        class: "none",
+                        text: match lang {
+                            Lang::En => "no change",
+                            Lang::Zh => "无变更",
+                            Lang::De => "keine Änderung",
+                        }
+                        .to_string(),
+                        quote: None,
+                        source: None,
+                    });
+                    "event"
+                }
+                Outcome::Applied(effects) => {
+                    effect_lines(lang, program, effects, &mut lines);
+                    "event"
+                }
+                Outcome::BreakerTripped { held, report: trip } => {
+                    trip_lines(lang, program, trip, held, &mut lines);
+                    "tripped"
+                }
+                Outcome::ToReview { reasons } => {
+                    lines.push(Line {
+                        class: "trip",
+                        text: match lang {
+                            Lang::En => "handed to review, nothing applied",
+                            Lang::Zh => "转人工审核，未执行任何变更",
+                            Lang::De => "zur Prüfung übergeben, nichts angewendet",
+                        }
+                        .to_string(),
+                        quote: None,
+                        source: None,
+                    });
+                    for reason in reasons {
+                        lines.push(reason_line(lang, program, reason));
+                    }
+                    "to_review"
+                }
+                Outcome::Paused => {
+                    lines.push(Line {
+                        class: "paused",
+                        text: match lang {
+                            Lang::En => {
+                                "recorded while the order waits for review; nothing evaluated"
+                            }
+                            Lang::Zh => "订单等待审核期间记录的事实；未求值",
+                            Lang::De => {
+                                "erfasst, während der Auftrag auf Prüfung wartet; nicht ausgewertet"
+                            }
+                        }
+                        .to_string(),
+                        quote: None,
+                        source: None,
+                    });
+                    "paused"
+                }
+            };
+            (
+                kind,
+                glossary::kind_noun(lang, &event.kind),
+                entry.attester.clone(),
+                facts,
+            )
+        }
+        (Step::Review(step), _) => {
+            let review = entry.review.as_ref();
+            let decision = match (lang, review.map(|review| review.decision)) {
+                (Lang::En, Some(Decision::Approve)) => "approved what was held",
+                (Lang::En, _) => "discarded what was held",
+                (Lang::Zh, Some(Decision::Approve)) => "批准暂缓的变更",
+                (Lang::Zh, _) => "放弃暂缓的内容",
+                (Lang::De, Some(Decision::Approve)) => "Zurückgehaltenes genehmigt",
+                (Lang::De, _) => "Zurückgehaltenes verworfen",
+            };
+            lines.push(Line {
+                class: "review",
+                text: decision.to_string(),
+                quote: None,
+                source: None,
+            });
+            if let Some(note) = review.map(|review| review.note.as_str()) {
+                if !note.is_empty() {
+                    lines.push(Line {
+                        class: "note",
+                        text: String::new(),
+                        quote: Some(quote(lang, note)),
+                        source: None,
+                    });
+                }
+            }
+            effect_lines(lang, program, &step.applied, &mut lines);
+            let title = match lang {
+                Lang::En => "Review",
+                Lang::Zh => "审核",
+                Lang::De => "Prüfung",
+            };
+            ("review", title.to_string(), None, Vec::new())
+        }
+        (Step::Event(_), None) => ("event", String::new(), None, Vec::new()),
+    };
+    EntryView {
+        seq: entry.body.seq,
+        kind,
+        time: time(lang, at),
+        title,
+        attester,
+        facts,
+        lines,
+        signers: entry.signers.iter().map(|name| role(lang, name)).collect(),
+        hash: entry.hash.short(),
+    }
+}
+
+fn trip_lines(
+    lang: Lang,
+    program: &Program,
+    trip: &crate::model::BreakerReport,
+    held: &Effects,
+    lines: &mut Vec<Line>,
+) {
+    let max = trip.policy.max_automatic_amendments;
+    let window = render::value(&Value::Duration(trip.policy.window_seconds), lang);
+    lines.push(Line {
+        class: "trip",
+        text: match lang {
+            Lang::En => format!("circuit breaker tripped: this amendment would exceed {max} automatic amendments within {window}"),
+            Lang::Zh => format!("演化熔断已触发：本次变更将超过{window}内 {max} 次自动变更的上限"),
+            Lang::De => format!("Evolutions-Sicherung ausgelöst: diese Änderung überschritte {max} automatische Änderungen innerhalb von {window}"),
+        },
+        quote: None,
+        source: None,
+    });
+    let (from, to) = (time(lang, trip.window_start), time(lang, trip.effective_at));
+    lines.push(Line {
+        class: "window",
+        text: match lang {
+            Lang::En => format!("amendments in the window {from} … {to}:"),
+            Lang::Zh => format!("窗口 {from} … {to} 内的变更："),
+            Lang::De => format!("Änderungen im Fenster {from} … {to}:"),
+        },
+        quote: None,
+        source: None,
+    });
+    for amendment in &trip.in_window {
+        let mut changes = Vec::new();
+        effect_lines(
+            lang,
+            program,
+            &Effects {
+                amendments: amendment.amendments.clone(),
+                activations: amendment.activations.clone(),
+                ..Effects::default()
+            },
+            &mut changes,
+        );
+        for change in changes {
+            lines.push(Line {
+                class: "window",
+                text: format!(
+                    "#{} {} {}: {}",
+                    amendment.seq,
+                    time(lang, amendment.event_at),
+                    glossary::kind_noun(lang, &amendment.event_kind),
+                    change.text
+                ),
+                quote: change.quote,
+                source: change.source,
+            });
+        }
+    }
+    let mut held_lines = Vec::new();
+    effect_lines(lang, program, held, &mut held_lines);
+    for line in held_lines {
+        lines.push(Line {
+            class: "held",
+            text: match lang {
+                Lang::En => format!("held until review: {}", line.text),
+                Lang::Zh => format!("暂缓，待审核：{}", line.text),
+                Lang::De => format!("zurückgehalten bis zur Prüfung: {}", line.text),
+            },
+            quote: line.quote,
+            source: line.source,
+        });
+    }
+}
+
+fn reason_line(lang: Lang, program: &Program, reason: &ReviewReason) -> Line {
+    match reason {
+        ReviewReason::Conflict { subject, writers } => Line {
+            class: "reason",
+            text: match lang {
+                Lang::En => format!("two rules set {subject}"),
+                Lang::Zh => format!("两条规则同时设定 {subject}"),
+                Lang::De => format!("zwei Regeln setzen {subject}"),
+            },
+            quote: None,
+            source: Some(
+                writers
+                    .iter()
+                    .map(|writer| source(lang, program, &writer.clause, writer.rule))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+        },
+        ReviewReason::Requested {
+            clause,
+            rule,
+            reason,
+        } => Line {
+            class: "reason",
+            text: match lang {
+                Lang::En => "review requested:",
+                Lang::Zh => "条款要求审核：",
+                Lang::De => "Prüfung verlangt:",
+            }
+            .to_string(),
+            quote: Some(quote(lang, reason)),
+            source: Some(source(lang, program, clause, *rule)),
+        },
+        ReviewReason::EvaluationError { clause, rule, .. } => Line {
+            class: "reason",
+            text: match lang {
+                Lang::En => "the rule could not be evaluated",
+                Lang::Zh => "该规则无法求值",
+                Lang::De => "die Regel konnte nicht ausgewertet werden",
+            }
+            .to_string(),
+            quote: None,
+            source: Some(source(lang, program, clause, *rule)),
+        },
+    }
+}
+
+/// The terms-over-time picture's data.
+fn chart(lang: Lang, report: &Report, times: &[i64]) -> Chart {
+    let contract = &report.contract;
+    let date = |at: i64| {
+        let stamp = contract_lang::value::DisplayTimestamp(at).to_string();
+        stamp.get(..10).unwrap_or(&stamp).to_string()
+    };
+    let position = |seq: u64| usize::try_from(seq).unwrap_or(usize::MAX);
+    // Every term starts at its initial value; each applied amendment adds a point.
+    let mut points: BTreeMap<&str, Vec<(usize, &Value)>> = contract
+        .terms
+        .iter()
+        .map(|(name, value)| (name.as_str(), vec![(0, value)]))
+        .collect();
+    let mut owed: BTreeMap<contract_lang::value::Currency, (i64, Vec<Point>)> = BTreeMap::new();
+    let mut windows = Vec::new();
+    let mut reviews = Vec::new();
+    let mut open_window: Option<(usize, usize)> = None;
+    for (pos, (entry, &at)) in report.entries.iter().zip(times).enumerate() {
+        let applied = match &entry.body.step {
+            Step::Event(step) => match &step.outcome {
+                Outcome::Applied(effects) => Some(effects),
+                Outcome::BreakerTripped { report: trip, .. } => {
+                    let first = trip.in_window.first().map_or(pos, |a| position(a.seq));
+                    open_window.get_or_insert((first, pos));
+                    None
+                }
+                _ => None,
+            },
+            Step::Review(step) => {
+                if let Some((first, tripped)) = open_window.take() {
+                    windows.push((first, tripped, pos));
+                }
+                reviews.push(Mark {
+                    pos,
+                    label: format!("#{} {}", entry.body.seq, labels(lang).review),
+                    date: date(at),
+                });
+                Some(&step.applied)
+            }
+            Step::Genesis => None,
+        };
+        let Some(effects) = applied else { continue };
+        for amendment in &effects.amendments {
+            points
+                .entry(amendment.term.as_str())
+                .or_default()
+                .push((pos, &amendment.after));
+        }
+        for obligation in &effects.obligations {
+            let (total, series) = owed.entry(obligation.amount.currency).or_default();
+            *total = total.saturating_add(obligation.amount.minor);
+            series.push(Point {
+                pos,
+                value: Some(*total),
+                label: Money {
+                    minor: *total,
+                    currency: obligation.amount.currency,
+                }
+                .to_string(),
+            });
+        }
+    }
+    let last = report.entries.len().saturating_sub(1);
+    if let Some((first, tripped)) = open_window {
+        windows.push((first, tripped, last));
+    }
+    let tracks = points
+        .into_iter()
+        .filter(|(_, values)| values.len() > 1)
+        .filter_map(|(name, values)| track(lang, name, &values))
+        .collect();
+    // Obligations start at nothing owed.
+    let obligations = owed.into_iter().next().map(|(currency, (_, mut points))| {
+        points.insert(
+            0,
+            Point {
+                pos: 0,
+                value: Some(0),
+                label: Money { minor: 0, currency }.to_string(),
+            },
+        );
+        Track {
+            name: labels(lang).obligations_total.to_string(),
+            kind: "number",
+            points,
+        }
+    });
+    Chart {
+        entries: report
+            .entries
+            .iter()
+            .zip(times)
+            .enumerate()
+            .map(|(pos, (entry, &at))| Mark {
+                pos,
+                label: format!("#{}", entry.body.seq),
+                date: date(at),
+            })
+            .collect(),
+        tracks,
+        obligations,
+        windows: windows
+            .into_iter()
+            .map(|(from, tripped, to)| Window {
+                from,
+                tripped,
+                to,
+                label: labels(lang).breaker_window.to_string(),
+            })
+            .collect(),
+        reviews,
+    }
+}
+
+fn track(lang: Lang, name: &str, values: &[(usize, &Value)]) -> Option<Track> {
+    let numeric = |value: &Value| match value {
+        Value::Timestamp(seconds) | Value::Duration(seconds) | Value::Int(seconds) => {
+            Some(*seconds)
+        }
+        Value::Money(money) => Some(money.minor),
+        _ => None,
+    };
+    let kind = match values.first()?.1 {
+        Value::Timestamp(_) => "time",
+        Value::Duration(_) | Value::Int(_) | Value::Money(_) => "number",
+        Value::Enum(_) | Value::Bool(_) | Value::Text(_) => "label",
+        _ => return None,
+    };
+    Some(Track {
+        name: glossary::term(lang, name),
+        kind,
+        points: values
+            .iter()
+            .map(|(pos, value)| Point {
+                pos: *pos,
+                value: numeric(value),
+                label: short_label(lang, value),
+            })
+            .collect(),
+    })
+}
+
+/// A point's label in the picture: a timestamp as its date (and the time of day when it is
+/// not midnight), anything else as the timeline shows it.
+fn short_label(lang: Lang, value: &Value) -> String {
+    match value {
+        Value::Timestamp(seconds) => {
+            let stamp = contract_lang::value::DisplayTimestamp(*seconds).to_string();
+            match (stamp.get(..10), stamp.get(11..16)) {
+                (Some(day), Some("00:00")) => day.to_string(),
+                (Some(day), Some(time)) => format!("{day} {time}"),
+                _ => stamp,
+            }
+        }
+        other => render::value(other, lang),
+    }
+}
+
+fn basis(lang: Lang, bytes: &[u8], trust: &Trust, report: Option<&Report>) -> Basis {
+    let policy = &trust.log;
+    let as_of = report.map(|report| {
+        let last = report.entries.len().saturating_sub(1);
+        // The newest cosignature time of the checkpoint the entries are proved in.
+        let cosigned = Bundle::parse(bytes)
+            .ok()
+            .and_then(|(bundle, _)| policy.verify(&bundle.checkpoint).ok())
+            .and_then(|verified| {
+                verified
+                    .cosignatures
+                    .iter()
+                    .filter_map(|signature| signature.timestamp)
+                    .max()
+            })
+            .and_then(|seconds| i64::try_from(seconds).ok())
+            .map(|seconds| time(lang, seconds));
+        let size = report.checkpoint.size();
+        match (lang, cosigned) {
+            (Lang::En, Some(at)) => {
+                format!("as of entry #{last}, in log checkpoint {size} cosigned at {at}")
+            }
+            (Lang::En, None) => format!("as of entry #{last}, in log checkpoint {size}"),
+            (Lang::Zh, Some(at)) => format!("截至第 {last} 条记录，日志检查点 {size}，联署于 {at}"),
+            (Lang::Zh, None) => format!("截至第 {last} 条记录，日志检查点 {size}"),
+            (Lang::De, Some(at)) => {
+                format!("Stand Eintrag #{last}, Log-Prüfpunkt {size}, mitsigniert am {at}")
+            }
+            (Lang::De, None) => format!("Stand Eintrag #{last}, Log-Prüfpunkt {size}"),
+        }
+    });
+    Basis {
+        source: labels(lang).trust_source,
+        log_origin: policy.origin().to_string(),
+        log_key: fingerprint(policy.log_key().public_key()),
+        witnesses: policy
+            .witnesses()
+            .iter()
+            .map(|key| format!("{} ({})", key.name(), fingerprint(key.public_key())))
+            .collect(),
+        min_witnesses: policy.min_witnesses(),
+        pinned: trust
+            .parties
+            .iter()
+            .map(|(name, key)| PartyView {
+                role: role(lang, name),
+                fingerprint: fingerprint(key),
+            })
+            .collect(),
+        as_of,
+    }
+}

@@ -1,0 +1,61 @@
+//! The verifier in the browser: `verify_bundle` and the trail page's view, exported to
+//! JavaScript with wasm-bindgen. The page (`verifier/page/page.js`) calls [`Verification::new`]
+//! with the bundle's bytes and the trust file's text, then [`Verification::view`] for each
+//! language it shows; switching language re-renders the one verification, it does not verify
+//! again.
+//!
+//! Nothing here reads a clock or spawns a thread: verification runs on the page's thread
+//! (`threads: 1`), and batch verification's randomness comes from the browser's crypto.
+
+use verifier::bundle::{verify_bundle, Report, TrustFile, VerifyError, VerifyOptions};
+use verifier::trail::{self, Lang};
+use wasm_bindgen::prelude::*;
+
+/// One verified (or rejected) bundle.
+#[wasm_bindgen]
+pub struct Verification {
+    bytes: Vec<u8>,
+    trust: verifier::bundle::Trust,
+    result: Result<Report, VerifyError>,
+}
+
+#[wasm_bindgen]
+impl Verification {
+    /// Verifies `bundle` against the trust file `trust` (JSON or TOML). A trust file that does
+    /// not parse is an error thrown to the page (it is the page's own input, not the bundle's).
+    #[wasm_bindgen(constructor)]
+    pub fn new(bundle: Vec<u8>, trust: &str) -> Result<Verification, JsError> {
+        let trust = TrustFile::parse(trust)
+            .and_then(|file| file.trust())
+            .map_err(|error| JsError::new(&error.to_string()))?;
+        let options = VerifyOptions {
+            threads: 1,
+            ..VerifyOptions::default()
+        };
+        let result = verify_bundle(&bundle, &trust, &options);
+        Ok(Verification {
+            bytes: bundle,
+            trust,
+            result,
+        })
+    }
+
+    /// `true` when the bundle verified.
+    pub fn valid(&self) -> bool {
+        self.result.is_ok()
+    }
+
+    /// The page's view in `lang` (`en`, `zh` or `de`; anything else is English), as JSON.
+    pub fn view(&self, lang: &str) -> String {
+        let lang = Lang::from_code(lang).unwrap_or(Lang::En);
+        let view = trail::view(&self.bytes, &self.trust, &self.result, lang);
+        trail::view_json(&view).to_string()
+    }
+}
+
+/// The page's fixed words in `lang`, as JSON, for what it shows before a verification ends.
+#[wasm_bindgen]
+pub fn labels(lang: &str) -> String {
+    let lang = Lang::from_code(lang).unwrap_or(Lang::En);
+    serde_json::to_string(trail::labels(lang)).unwrap_or_default()
+}
