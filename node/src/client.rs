@@ -61,6 +61,8 @@ impl ApiClient {
             Some(token) => request.header("Authorization", format!("Bearer {token}")),
             None => request,
         }
+    }
+
     /// The node's URL this client talks to.
     pub fn base(&self) -> &str {
         &self.base
@@ -83,11 +85,10 @@ impl ApiClient {
     /// DELETE `path`, expecting JSON.
     pub fn delete(&self, path: &str) -> Result<Value, ClientError> {
         let url = self.url(path);
-        let mut request = self.agent.delete(&url);
-        if let Some(token) = &self.token {
-            request = request.header("Authorization", format!("Bearer {token}"));
-        }
-        let response = request.call().map_err(|error| transport(&url, error))?;
+        let response = self
+            .authorized(self.agent.delete(&url))
+            .call()
+            .map_err(|error| transport(&url, error))?;
         json_of(response)
     }
 
@@ -126,19 +127,6 @@ impl ApiClient {
             .authorized(request)
             .send(text)
             .map_err(|error| transport(&url, error))?;
-        json_of(response)
-    }
-}
-
-impl ApiClient {
-    /// DELETE `path` with the bearer token, expecting JSON.
-    pub fn delete(&self, path: &str) -> Result<Value, ClientError> {
-        let url = self.url(path);
-        let mut request = self.agent.delete(&url);
-        if let Some(token) = &self.token {
-            request = request.header("Authorization", format!("Bearer {token}"));
-        }
-        let response = request.call().map_err(|error| transport(&url, error))?;
         json_of(response)
     }
 }

@@ -490,7 +490,11 @@ async fn share_links_need_the_token_a_known_order_and_can_expire() {
 async fn the_trail_page_is_served_for_the_parties() {
     let (app, _, _) = app();
     let (status, _) = send(&app, anonymous(format!("/orders/{KNOWN}/trail"))).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "the parties' route needs a read token");
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the parties' route needs a read token"
+    );
     let (status, bytes) = send(&app, get(format!("/orders/{KNOWN}/trail?lang=de"))).await;
     assert_eq!(status, StatusCode::OK);
     assert!(String::from_utf8(bytes)

@@ -331,3 +331,66 @@ fn equivocation_between_two_bundles_is_proven() {
     let output = run(&["equivocation", path(&first), path(&first)]);
     assert_eq!(output.status.code(), Some(0));
 }
+
+#[test]
+fn the_page_is_one_file_with_the_bundle_and_the_trust_inside() {
+    let dir = scratch("cli-page");
+    let example = example().unwrap();
+    let bundle = dir.join("order.bundle");
+    std::fs::write(&bundle, &example.bytes).unwrap();
+    let trust = write_trust(&dir, &example);
+    let page = dir.join("trail.html");
+    let output = run(&[
+        "page",
+        path(&bundle),
+        "--trust",
+        path(&trust),
+        "--lang",
+        "zh",
+        "-o",
+        path(&page),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<html lang=\"zh\">"));
+    assert!(
+        html.contains("data-verdict"),
+        "the body carries the verdict for scripts"
+    );
+    // Nothing is loaded from elsewhere: no src or href attribute, no URL but the CSP's own.
+    assert!(!html.contains(" src=") && !html.contains(" href="));
+    assert!(html.len() < 2_000_000, "the page is {} bytes", html.len());
+    let trust_text = std::fs::read_to_string(&trust).unwrap();
+    let embedded = serde_json::to_string(&trust_text)
+        .unwrap()
+        .replace('<', "\\u003c");
+    assert!(
+        html.contains(&embedded),
+        "the trust file is embedded as it is"
+    );
+
+    // The page is written for any bundle; the exit status is the command's own verdict.
+    let mut tampered = example.bytes.clone();
+    let last = tampered.len() - 1;
+    tampered[last] ^= 1;
+    std::fs::write(&bundle, &tampered).unwrap();
+    let output = run(&[
+        "page",
+        path(&bundle),
+        "--trust",
+        path(&trust),
+        "-o",
+        path(&page),
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert!(page.exists());
+    let output = run(&[
+        "page",
+        path(&bundle),
+        "--trust",
+        path(&dir.join("none.toml")),
+        "-o",
+        path(&page),
+    ]);
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+}

@@ -17,8 +17,8 @@ mod error;
 mod extract;
 pub mod listener;
 pub mod openapi;
-pub mod tokens;
 pub mod share;
+pub mod tokens;
 
 use std::{net::SocketAddr, sync::Arc};
 

@@ -4,17 +4,19 @@
 //!
 //! The browser gets this from the same Rust code as `pactum-verify` (compiled to WebAssembly,
 //! `verifier/wasm`); the script only places text (as text, never as markup) and draws the SVG.
-//! Every string of the view passes through [`escape_untrusted`] last, so a control or bidi
-//! character in an attested field (a note, a fact, a party's role) shows as `\u{202e}` instead
-//! of reordering or hiding what the customer reads.
+//! Every string of the view passes through `contract_lang::untrusted::escape_lines` last, so a
+//! control or bidi character in an attested field (a note, a fact, a party's role) shows as
+//! `\u{202e}` instead of reordering or hiding what the customer reads.
 
 mod words;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use contract_lang::ir::Program;
 pub use contract_lang::render::Lang;
 use contract_lang::render::{self, glossary};
+use contract_lang::untrusted;
 use contract_lang::value::{Money, Value};
 use serde::Serialize;
 
@@ -234,7 +236,7 @@ pub fn view(bytes: &[u8], trust: &Trust, result: &Result<Report, VerifyError>, l
     view
 }
 
-/// The view as JSON with every string escaped (see [`escape_untrusted`]).
+/// The view as JSON with every string escaped (`contract_lang::untrusted::escape_lines`).
 pub fn view_json(view: &View) -> serde_json::Value {
     let mut value = serde_json::to_value(view).unwrap_or(serde_json::Value::Null);
     escape_strings(&mut value);
@@ -243,33 +245,15 @@ pub fn view_json(view: &View) -> serde_json::Value {
 
 fn escape_strings(value: &mut serde_json::Value) {
     match value {
-        serde_json::Value::String(text) if text.chars().any(is_unsafe) => {
-            *text = escape_untrusted(text);
+        serde_json::Value::String(text) => {
+            if let Cow::Owned(escaped) = untrusted::escape_lines(text) {
+                *text = escaped;
+            }
         }
         serde_json::Value::Array(items) => items.iter_mut().for_each(escape_strings),
         serde_json::Value::Object(map) => map.values_mut().for_each(escape_strings),
         _ => {}
     }
-}
-
-/// Control characters (but line breaks, which the page shows as line breaks) and the
-/// characters that reorder or hide text (bidi controls, zero-width joiners, BOM).
-fn is_unsafe(c: char) -> bool {
-    (c.is_control() && c != '\n')
-        || matches!(c, '\u{061c}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
-}
-
-/// `text` with each unsafe character written as `\u{…}`.
-pub fn escape_untrusted(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if is_unsafe(c) {
-                format!("\\u{{{:x}}}", u32::from(c))
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
 }
 
 fn steps(lang: Lang, failed: Option<u8>, ran_step_8: bool) -> Vec<StepView> {
@@ -1016,5 +1000,99 @@ fn basis(lang: Lang, bytes: &[u8], trust: &Trust, report: Option<&Report>) -> Ba
             })
             .collect(),
         as_of,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bundle::build::example;
+    use crate::bundle::{verify_bundle, VerifyOptions};
+
+    fn verified(bytes: &[u8], trust: &Trust, lang: Lang) -> serde_json::Value {
+        let result = verify_bundle(bytes, trust, &VerifyOptions::default());
+        view_json(&view(bytes, trust, &result, lang))
+    }
+
+    #[test]
+    fn a_valid_bundle_shows_every_entry_and_the_picture() {
+        let example = example().expect("the example builds");
+        let view = verified(&example.bytes, &example.trust, Lang::En);
+        assert_eq!(view["verdict"], "valid");
+        let entries = example.bundle.entry_lengths.len();
+        assert_eq!(view["entries"], entries);
+        assert_eq!(view["timeline"].as_array().map(Vec::len), Some(entries));
+        assert!(view["steps"]
+            .as_array()
+            .is_some_and(|steps| steps.iter().all(|step| step["status"] == "ok")));
+        let tracks = view["chart"]["tracks"].as_array().expect("tracks");
+        assert!(!tracks.is_empty(), "the terms that changed are drawn");
+    }
+
+    #[test]
+    fn an_invalid_bundle_names_its_step_and_what_was_not_reached() {
+        let example = example().expect("the example builds");
+        let mut bytes = example.bytes.clone();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        let error = verify_bundle(&bytes, &example.trust, &VerifyOptions::default())
+            .expect_err("a flipped bit is found");
+        let view = verified(&bytes, &example.trust, Lang::Zh);
+        assert_eq!(view["verdict"], "invalid");
+        assert_eq!(view["failure"]["step"], error.step());
+        for step in view["steps"].as_array().expect("steps") {
+            let number = step["number"].as_u64().expect("a number");
+            let expected = match number.cmp(&u64::from(error.step())) {
+                std::cmp::Ordering::Less => "ok",
+                std::cmp::Ordering::Equal => "failed",
+                std::cmp::Ordering::Greater => "not_reached",
+            };
+            assert_eq!(step["status"], expected, "step {number}");
+        }
+        assert_eq!(
+            view["failure"]["detail"],
+            serde_json::Value::Null,
+            "no English on a zh page"
+        );
+    }
+
+    #[test]
+    fn chinese_and_german_words_are_not_english() {
+        let english = serde_json::to_value(labels(Lang::En)).expect("labels serialize");
+        for lang in [Lang::Zh, Lang::De] {
+            let words = serde_json::to_value(labels(lang)).expect("labels serialize");
+            for (key, word) in words.as_object().expect("an object") {
+                assert_ne!(word, &english[key], "{key} is not translated in {lang:?}");
+            }
+            for step in 1..=8 {
+                assert_ne!(step_name(lang, step), step_name(Lang::En, step));
+            }
+        }
+        let zh = serde_json::to_value(labels(Lang::Zh)).expect("labels serialize");
+        let latin: Vec<&str> = zh
+            .as_object()
+            .expect("an object")
+            .values()
+            .filter_map(serde_json::Value::as_str)
+            .flat_map(|word| word.split(|c: char| !c.is_ascii_alphabetic()))
+            .filter(|word| word.len() > 1)
+            .collect();
+        assert!(
+            latin.is_empty(),
+            "Latin words in the Chinese labels: {latin:?}"
+        );
+    }
+
+    #[test]
+    fn attested_text_is_shown_escaped() {
+        let mut view = serde_json::json!({
+            "note": "ok\u{202e}gnp.exe",
+            "nested": [{ "fact": "bell\u{7}" }],
+            "clause": "line one\nline two",
+        });
+        escape_strings(&mut view);
+        assert_eq!(view["note"], "ok\\u{202e}gnp.exe");
+        assert_eq!(view["nested"][0]["fact"], "bell\\u{7}");
+        assert_eq!(view["clause"], "line one\nline two", "line breaks stay");
     }
 }
