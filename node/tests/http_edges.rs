@@ -271,7 +271,10 @@ async fn connections_over_the_cap_are_answered_503_and_idle_ones_do_not_block_he
         assert_eq!(status, 200);
         // The refusals are shown in aggregate.
         let health: serde_json::Value = serde_json::from_str(&body).unwrap();
-        assert!(health["connections_refused"]["http"].as_u64().unwrap() >= 1, "{health}");
+        assert!(
+            health["connections_refused"]["http"].as_u64().unwrap() >= 1,
+            "{health}"
+        );
         assert_eq!(health["connections_refused"]["peers"]["strangers_full"], 0);
     })
     .await

@@ -134,7 +134,7 @@ pub struct AttesterView {
 #[derive(Debug, Serialize)]
 pub struct EntryView {
     pub seq: u64,
-    /// `genesis`, `event`, `tripped`, `to_review`, `paused` or `review`.
+    /// `genesis`, `event`, `tripped`, `to_review`, `paused`, `review` or `close`.
     pub kind: &'static str,
     pub time: String,
     pub title: String,
@@ -437,16 +437,19 @@ fn order_view(lang: Lang, report: &Report) -> OrderView {
     }
 }
 
-/// The time of each entry: the contract's genesis time, an event's time, and for a review the
-/// time of the entry before it (a review carries no time of its own).
+/// The time of each entry: the contract's genesis time, an event's, a review's or a close's
+/// own time.
 fn entry_times(report: &Report) -> Vec<i64> {
     let mut last = report.contract.genesis_at;
     report
         .entries
         .iter()
         .map(|entry| {
-            if let Some(event) = &entry.event {
-                last = event.at;
+            let own = (entry.event.as_ref().map(|event| event.at))
+                .or(entry.review.as_ref().map(|review| review.at))
+                .or(entry.close.as_ref().map(|close| close.at));
+            if let Some(at) = own {
+                last = at;
             }
             last
         })
@@ -649,12 +652,49 @@ fn entry_view(lang: Lang, report: &Report, entry: &VerifiedEntry, at: i64) -> En
                 }
             }
             effect_lines(lang, program, &step.applied, &mut lines);
+            for again in &step.reevaluated {
+                lines.push(Line {
+                    class: "window",
+                    text: match lang {
+                        Lang::En => format!(
+                            "the fact held at #{} evaluated after the review:",
+                            again.seq
+                        ),
+                        Lang::Zh => format!("第 {} 条记录暂缓的事实在审核后求值：", again.seq),
+                        Lang::De => format!(
+                            "die bei #{} zurückgehaltene Tatsache nach der Prüfung ausgewertet:",
+                            again.seq
+                        ),
+                    },
+                    quote: None,
+                    source: None,
+                });
+                outcome_lines(lang, program, &again.outcome, &mut lines);
+            }
             let title = match lang {
                 Lang::En => "Review",
                 Lang::Zh => "审核",
                 Lang::De => "Prüfung",
             };
             ("review", title.to_string(), None, Vec::new())
+        }
+        (Step::Close(_), _) => {
+            if let Some(note) = entry.close.as_ref().map(|close| close.note.as_str()) {
+                if !note.is_empty() {
+                    lines.push(Line {
+                        class: "note",
+                        text: String::new(),
+                        quote: Some(quote(lang, note)),
+                        source: None,
+                    });
+                }
+            }
+            let title = match lang {
+                Lang::En => "Order closed",
+                Lang::Zh => "订单关闭",
+                Lang::De => "Auftrag abgeschlossen",
+            };
+            ("close", title.to_string(), None, Vec::new())
         }
         (Step::Event(_), None) => ("event", String::new(), None, Vec::new()),
     };
@@ -668,6 +708,22 @@ fn entry_view(lang: Lang, report: &Report, entry: &VerifiedEntry, at: i64) -> En
         lines,
         signers: entry.signers.iter().map(|name| role(lang, name)).collect(),
         hash: entry.hash.short(),
+    }
+}
+
+/// What an outcome did, for a fact evaluated after a review.
+fn outcome_lines(lang: Lang, program: &Program, outcome: &Outcome, lines: &mut Vec<Line>) {
+    match outcome {
+        Outcome::Applied(effects) => effect_lines(lang, program, effects, lines),
+        Outcome::BreakerTripped { held, report } => trip_lines(lang, program, report, held, lines),
+        Outcome::ToReview { reasons } => {
+            lines.extend(
+                reasons
+                    .iter()
+                    .map(|reason| reason_line(lang, program, reason)),
+            );
+        }
+        Outcome::Paused => {}
     }
 }
 
@@ -812,7 +868,7 @@ fn chart(lang: Lang, report: &Report, times: &[i64]) -> Chart {
     for (pos, (entry, &at)) in report.entries.iter().zip(times).enumerate() {
         let applied = match &entry.body.step {
             Step::Event(step) => match &step.outcome {
-                Outcome::Applied(effects) => Some(effects),
+                Outcome::Applied(effects) => Some(vec![effects]),
                 Outcome::BreakerTripped { report: trip, .. } => {
                     let first = trip.in_window.first().map_or(pos, |a| position(a.seq));
                     open_window.get_or_insert((first, pos));
@@ -829,29 +885,40 @@ fn chart(lang: Lang, report: &Report, times: &[i64]) -> Chart {
                     label: format!("#{} {}", entry.body.seq, labels(lang).review),
                     date: date(at),
                 });
-                Some(&step.applied)
+                let mut all = vec![&step.applied];
+                all.extend(
+                    step.reevaluated
+                        .iter()
+                        .filter_map(|again| match &again.outcome {
+                            Outcome::Applied(effects) => Some(effects),
+                            _ => None,
+                        }),
+                );
+                Some(all)
             }
-            Step::Genesis => None,
+            Step::Genesis | Step::Close(_) => None,
         };
-        let Some(effects) = applied else { continue };
-        for amendment in &effects.amendments {
-            points
-                .entry(amendment.term.as_str())
-                .or_default()
-                .push((pos, &amendment.after));
-        }
-        for obligation in &effects.obligations {
-            let (total, series) = owed.entry(obligation.amount.currency).or_default();
-            *total = total.saturating_add(obligation.amount.minor);
-            series.push(Point {
-                pos,
-                value: Some(*total),
-                label: Money {
-                    minor: *total,
-                    currency: obligation.amount.currency,
-                }
-                .to_string(),
-            });
+        let Some(applied) = applied else { continue };
+        for effects in applied {
+            for amendment in &effects.amendments {
+                points
+                    .entry(amendment.term.as_str())
+                    .or_default()
+                    .push((pos, &amendment.after));
+            }
+            for obligation in &effects.obligations {
+                let (total, series) = owed.entry(obligation.amount.currency).or_default();
+                *total = total.saturating_add(obligation.amount.minor);
+                series.push(Point {
+                    pos,
+                    value: Some(*total),
+                    label: Money {
+                        minor: *total,
+                        currency: obligation.amount.currency,
+                    }
+                    .to_string(),
+                });
+            }
         }
     }
     let last = report.entries.len().saturating_sub(1);
