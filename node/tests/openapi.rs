@@ -150,7 +150,10 @@ async fn every_documented_operation_reaches_a_handler() {
         Arc::new(Metrics::new()),
     );
     for (method, path) in documented().into_keys() {
-        let uri = path.replace("{id}", ID).replace("{event}", ID);
+        let uri = path
+            .replace("{id}", ID)
+            .replace("{event}", ID)
+            .replace("{token}", ID);
         let request = Request::builder()
             .method(method.as_str())
             .uri(&uri)

@@ -39,7 +39,8 @@ use verifier::json::{
     ),
     paths(
         propose, accept, submit_event, order, history, review, withdraw_review, bundle,
-        evidence, fact, checkpoint, health, metrics, openapi_json
+        evidence, fact, checkpoint, health, metrics, openapi_json, trail, share,
+        revoke_share, shared_page, shared_bundle
     ),
     components(schemas(
         ProposeOrder, ClauseRequest, AttesterRequest, BreakerRequest, AcceptOrder,
@@ -229,6 +230,72 @@ fn fact() {}
         (status = 403, description = "the token lacks the read scope", body = ErrorBody),
     ))]
 fn checkpoint() {}
+
+#[utoipa::path(get, path = "/orders/{id}/trail", tag = "verification",
+    summary = "The evolution-trail page: one HTML file that verifies the order's bundle in the browser",
+    params(
+        ("id" = String, Path, description = "order id, 64 hex digits"),
+        ("lang" = Option<String>, Query, description = "en (default), zh or de"),
+    ),
+    responses(
+        (status = 200, description = "the page", content_type = "text/html"),
+        (status = 400, description = "malformed order id or language", body = ErrorBody),
+        (status = 401, description = "no or wrong token", body = ErrorBody),
+        (status = 403, description = "the token lacks the read scope", body = ErrorBody),
+        (status = 404, description = "no such order", body = ErrorBody),
+    ))]
+fn trail() {}
+
+#[utoipa::path(post, path = "/orders/{id}/share", tag = "verification",
+    summary = "A read-only share link for a customer: the trail page and the bundle, nothing else",
+    params(("id" = String, Path, description = "order id, 64 hex digits")),
+    request_body(content = serde_json::Value, description = "`{}` or `{\"expires_in_seconds\": N}`"),
+    responses(
+        (status = 201, description = "the token, its path `/share/{token}` and when it expires"),
+        (status = 400, description = "malformed JSON or order id", body = ErrorBody),
+        (status = 401, description = "no or wrong token", body = ErrorBody),
+        (status = 403, description = "the token lacks the admin scope", body = ErrorBody),
+        (status = 404, description = "no such order", body = ErrorBody),
+        (status = 413, description = "body over http.max_body_bytes", body = ErrorBody),
+        (status = 422, description = "an unknown field or a wrong type", body = ErrorBody),
+    ))]
+fn share() {}
+
+#[utoipa::path(delete, path = "/orders/{id}/share/{token}", tag = "verification",
+    summary = "Revoke a share link",
+    params(
+        ("id" = String, Path, description = "order id, 64 hex digits"),
+        ("token" = String, Path, description = "the link's token"),
+    ),
+    responses(
+        (status = 200, description = "revoked"),
+        (status = 401, description = "no or wrong token", body = ErrorBody),
+        (status = 403, description = "the token lacks the admin scope", body = ErrorBody),
+        (status = 404, description = "no such link for this order", body = ErrorBody),
+    ))]
+fn revoke_share() {}
+
+#[utoipa::path(get, path = "/share/{token}", tag = "verification", security(()),
+    summary = "What a share link opens: the trail page (the link is its own capability)",
+    params(
+        ("token" = String, Path, description = "the link's token"),
+        ("lang" = Option<String>, Query, description = "en (default), zh or de"),
+    ),
+    responses(
+        (status = 200, description = "the page", content_type = "text/html"),
+        (status = 400, description = "unknown language", body = ErrorBody),
+        (status = 404, description = "unknown, expired or revoked link", body = ErrorBody),
+    ))]
+fn shared_page() {}
+
+#[utoipa::path(get, path = "/share/{token}/bundle", tag = "verification", security(()),
+    summary = "The shared order's bundle (canonical CBOR)",
+    params(("token" = String, Path, description = "the link's token")),
+    responses(
+        (status = 200, description = "the bundle", content_type = "application/cbor"),
+        (status = 404, description = "unknown, expired or revoked link", body = ErrorBody),
+    ))]
+fn shared_bundle() {}
 
 #[utoipa::path(get, path = "/health", tag = "operations", security(()),
     summary = "Status, identity and recent refusals (no token needed)",
