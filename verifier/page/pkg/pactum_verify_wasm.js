@@ -46,6 +46,32 @@ let wasm_bindgen = (function(exports) {
             }
         }
         /**
+         * `count` timeline entries from position `from`, as a JSON array (empty for a rejected
+         * bundle): the page appends them after showing the verdict.
+         * @param {string} lang
+         * @param {number} from
+         * @param {number} count
+         * @returns {string}
+         */
+        timeline(lang, from, count) {
+            let deferred2_0;
+            let deferred2_1;
+            try {
+                const retptr = wasm.__wbindgen_add_to_stack_pointer(-16);
+                const ptr0 = passStringToWasm0(lang, wasm.__wbindgen_export, wasm.__wbindgen_export2);
+                const len0 = WASM_VECTOR_LEN;
+                wasm.verification_timeline(retptr, this.__wbg_ptr, ptr0, len0, from, count);
+                var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
+                var r1 = getDataViewMemory0().getInt32(retptr + 4 * 1, true);
+                deferred2_0 = r0;
+                deferred2_1 = r1;
+                return getStringFromWasm0(r0, r1);
+            } finally {
+                wasm.__wbindgen_add_to_stack_pointer(16);
+                wasm.__wbindgen_export3(deferred2_0, deferred2_1, 1);
+            }
+        }
+        /**
          * `true` when the bundle verified.
          * @returns {boolean}
          */
@@ -54,18 +80,20 @@ let wasm_bindgen = (function(exports) {
             return ret !== 0;
         }
         /**
-         * The page's view in `lang` (`en`, `zh` or `de`; anything else is English), as JSON.
+         * The page's view in `lang` (`en`, `zh` or `de`; anything else is English), with the
+         * timeline's first `shown` entries, as JSON.
          * @param {string} lang
+         * @param {number} shown
          * @returns {string}
          */
-        view(lang) {
+        view(lang, shown) {
             let deferred2_0;
             let deferred2_1;
             try {
                 const retptr = wasm.__wbindgen_add_to_stack_pointer(-16);
                 const ptr0 = passStringToWasm0(lang, wasm.__wbindgen_export, wasm.__wbindgen_export2);
                 const len0 = WASM_VECTOR_LEN;
-                wasm.verification_view(retptr, this.__wbg_ptr, ptr0, len0);
+                wasm.verification_view(retptr, this.__wbg_ptr, ptr0, len0, shown);
                 var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
                 var r1 = getDataViewMemory0().getInt32(retptr + 4 * 1, true);
                 deferred2_0 = r0;

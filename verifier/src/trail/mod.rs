@@ -165,7 +165,10 @@ pub struct Line {
 /// crush into one line.
 #[derive(Debug, Serialize)]
 pub struct Chart {
-    pub entries: Vec<Mark>,
+    /// How many entries the axis spans.
+    pub entries: usize,
+    /// The first entry of each date.
+    pub dates: Vec<Mark>,
     pub tracks: Vec<Track>,
     pub obligations: Option<Track>,
     pub windows: Vec<Window>,
@@ -219,12 +222,20 @@ pub struct Basis {
     pub as_of: Option<String>,
 }
 
-/// The view of `result`, the verification of `bytes` against `trust`, in `lang`.
-pub fn view(bytes: &[u8], trust: &Trust, result: &Result<Report, VerifyError>, lang: Lang) -> View {
+/// The view of `result`, the verification of `bytes` against `trust`, in `lang`, with the
+/// timeline's first `shown` entries (the page asks for the rest with [`timeline`] while the
+/// reader already sees the verdict).
+pub fn view(
+    bytes: &[u8],
+    trust: &Trust,
+    result: &Result<Report, VerifyError>,
+    lang: Lang,
+    shown: usize,
+) -> View {
     let labels = labels(lang);
     let basis = basis(lang, bytes, trust, result.as_ref().ok());
     let mut view = match result {
-        Ok(report) => valid_view(lang, report, basis),
+        Ok(report) => valid_view(lang, report, basis, shown),
         Err(error) => invalid_view(lang, bytes, error, basis),
     };
     view.headline = if view.verdict == "valid" {
@@ -239,6 +250,13 @@ pub fn view(bytes: &[u8], trust: &Trust, result: &Result<Report, VerifyError>, l
 /// The view as JSON with every string escaped (`contract_lang::untrusted::escape_lines`).
 pub fn view_json(view: &View) -> serde_json::Value {
     let mut value = serde_json::to_value(view).unwrap_or(serde_json::Value::Null);
+    escape_strings(&mut value);
+    value
+}
+
+/// Timeline entries as JSON, escaped like [`view_json`].
+pub fn entries_json(entries: &[EntryView]) -> serde_json::Value {
+    let mut value = serde_json::to_value(entries).unwrap_or(serde_json::Value::Null);
     escape_strings(&mut value);
     value
 }
@@ -320,7 +338,7 @@ fn invalid_view(lang: Lang, bytes: &[u8], error: &VerifyError, basis: Basis) -> 
     }
 }
 
-fn valid_view(lang: Lang, report: &Report, basis: Basis) -> View {
+fn valid_view(lang: Lang, report: &Report, basis: Basis, shown: usize) -> View {
     let times = entry_times(report);
     View {
         lang: lang.code(),
@@ -331,12 +349,7 @@ fn valid_view(lang: Lang, report: &Report, basis: Basis) -> View {
         steps: steps(lang, None, report.consistency.is_some()),
         failure: None,
         order: Some(order_view(lang, report)),
-        timeline: report
-            .entries
-            .iter()
-            .zip(&times)
-            .map(|(entry, &at)| entry_view(lang, report, entry, at))
-            .collect(),
+        timeline: timeline_of(lang, report, &times, 0, shown),
         chart: Some(chart(lang, report, &times)),
         final_terms: report
             .state
@@ -435,6 +448,28 @@ fn order_view(lang: Lang, report: &Report) -> OrderView {
             })
             .collect(),
     }
+}
+
+/// `count` entries of the timeline from position `from`, in `lang`.
+pub fn timeline(report: &Report, lang: Lang, from: usize, count: usize) -> Vec<EntryView> {
+    timeline_of(lang, report, &entry_times(report), from, count)
+}
+
+fn timeline_of(
+    lang: Lang,
+    report: &Report,
+    times: &[i64],
+    from: usize,
+    count: usize,
+) -> Vec<EntryView> {
+    report
+        .entries
+        .iter()
+        .zip(times)
+        .skip(from)
+        .take(count)
+        .map(|(entry, &at)| entry_view(lang, report, entry, at))
+        .collect()
 }
 
 /// The time of each entry: the contract's genesis time, an event's, a review's or a close's
@@ -946,18 +981,20 @@ fn chart(lang: Lang, report: &Report, times: &[i64]) -> Chart {
             points,
         }
     });
-    Chart {
-        entries: report
-            .entries
-            .iter()
-            .zip(times)
-            .enumerate()
-            .map(|(pos, (entry, &at))| Mark {
+    let mut dates: Vec<Mark> = Vec::new();
+    for (pos, (entry, &at)) in report.entries.iter().zip(times).enumerate() {
+        let day = date(at);
+        if dates.last().is_none_or(|mark| mark.date != day) {
+            dates.push(Mark {
                 pos,
                 label: format!("#{}", entry.body.seq),
-                date: date(at),
-            })
-            .collect(),
+                date: day,
+            });
+        }
+    }
+    Chart {
+        entries: report.entries.len(),
+        dates,
         tracks,
         obligations,
         windows: windows
@@ -1078,7 +1115,7 @@ mod tests {
 
     fn verified(bytes: &[u8], trust: &Trust, lang: Lang) -> serde_json::Value {
         let result = verify_bundle(bytes, trust, &VerifyOptions::default());
-        view_json(&view(bytes, trust, &result, lang))
+        view_json(&view(bytes, trust, &result, lang, usize::MAX))
     }
 
     #[test]

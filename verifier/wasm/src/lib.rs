@@ -45,17 +45,30 @@ impl Verification {
         self.result.is_ok()
     }
 
-    /// The page's view in `lang` (`en`, `zh` or `de`; anything else is English), as JSON.
-    pub fn view(&self, lang: &str) -> String {
-        let lang = Lang::from_code(lang).unwrap_or(Lang::En);
-        let view = trail::view(&self.bytes, &self.trust, &self.result, lang);
+    /// The page's view in `lang` (`en`, `zh` or `de`; anything else is English), with the
+    /// timeline's first `shown` entries, as JSON.
+    pub fn view(&self, lang: &str, shown: usize) -> String {
+        let view = trail::view(&self.bytes, &self.trust, &self.result, lang_of(lang), shown);
         trail::view_json(&view).to_string()
+    }
+
+    /// `count` timeline entries from position `from`, as a JSON array (empty for a rejected
+    /// bundle): the page appends them after showing the verdict.
+    pub fn timeline(&self, lang: &str, from: usize, count: usize) -> String {
+        let entries = match &self.result {
+            Ok(report) => trail::timeline(report, lang_of(lang), from, count),
+            Err(_) => Vec::new(),
+        };
+        trail::entries_json(&entries).to_string()
     }
 }
 
 /// The page's fixed words in `lang`, as JSON, for what it shows before a verification ends.
 #[wasm_bindgen]
 pub fn labels(lang: &str) -> String {
-    let lang = Lang::from_code(lang).unwrap_or(Lang::En);
-    serde_json::to_string(trail::labels(lang)).unwrap_or_default()
+    serde_json::to_string(trail::labels(lang_of(lang))).unwrap_or_default()
+}
+
+fn lang_of(code: &str) -> Lang {
+    Lang::from_code(code).unwrap_or(Lang::En)
 }
