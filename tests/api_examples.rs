@@ -27,6 +27,20 @@ fn every_example_request_is_accepted_by_real_nodes() {
         .unwrap();
     assert_eq!(proposed["status"], "proposed", "{proposed}");
     let order = proposed["order"].as_str().unwrap().to_string();
+    // The buyer reads what it is asked to sign, rendered, before accepting.
+    let invited = cluster.client("buyer").get("/proposals?lang=de").unwrap();
+    let proposal = &invited["proposals"][0];
+    assert_eq!(proposal["order"], order.as_str(), "{invited}");
+    assert_eq!(proposal["order_ref"], "PO-2026-0117");
+    assert_eq!(proposal["awaiting"], json!(["buyer", "carrier"]));
+    assert_eq!(proposal["clauses"][0]["params"]["max_sea_transit"], "P42D");
+    let text = proposal["clauses"][0]["text"].as_str().unwrap();
+    assert!(text.contains("42"), "{text}");
+    let one = cluster
+        .client("buyer")
+        .get(&format!("/proposals/{order}"))
+        .unwrap();
+    assert_eq!(one["order"], order.as_str());
     for role in ["buyer", "carrier"] {
         cluster
             .client(role)
@@ -63,4 +77,60 @@ fn every_example_request_is_accepted_by_real_nodes() {
     );
     let params = &view["clauses"][0]["params"];
     assert_eq!(params["max_sea_transit"], "P42D", "{params}");
+
+    // Started orders are no longer proposals; they are found by reference, state and party.
+    let buyer = cluster.client("buyer");
+    assert_eq!(buyer.get("/proposals").unwrap()["proposals"], json!([]));
+    let found = buyer.get("/orders?reference=PO-2026-0117").unwrap();
+    assert_eq!(found["orders"][0]["order"], order.as_str(), "{found}");
+    assert_eq!(found["orders"][0]["state"], "running");
+    let other = cluster.start_order(&ALL, "PO-OTHER", None);
+    let tripped_only = buyer.get("/orders?state=breaker_tripped").unwrap();
+    assert_eq!(tripped_only["orders"], json!([]));
+    let by_party = buyer
+        .get("/orders?party=carrier&updated_since=2026-02-01T00:00:00Z")
+        .unwrap();
+    assert_eq!(
+        by_party["orders"].as_array().unwrap().len(),
+        1,
+        "{by_party}"
+    );
+    let first = buyer.get("/orders?limit=1").unwrap();
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second = buyer
+        .get(&format!("/orders?limit=1&cursor={cursor}"))
+        .unwrap();
+    assert_eq!(second["next_cursor"], Value::Null);
+    let mut both = vec![
+        first["orders"][0]["order"].clone(),
+        second["orders"][0]["order"].clone(),
+    ];
+    both.sort_by_key(|id| id.to_string());
+    let mut expected = vec![json!(order), json!(other)];
+    expected.sort_by_key(|id| id.to_string());
+    assert_eq!(both, expected);
+    assert_eq!(
+        buyer
+            .get("/orders?state=sideways&cursor=zz")
+            .unwrap_err()
+            .code(),
+        Some("bad_cursor")
+    );
+
+    // History a page at a time.
+    let history = format!("/orders/{order}/history");
+    let page = buyer.get(&format!("{history}?limit=2")).unwrap();
+    assert_eq!(page["entries"].as_array().unwrap().len(), 2);
+    assert_eq!(page["next_after"], 1);
+    let rest = buyer.get(&format!("{history}?after=1&limit=500")).unwrap();
+    assert_eq!(rest["next_after"], Value::Null);
+    let all = buyer.get(&history).unwrap();
+    assert_eq!(
+        all["entries"].as_array().unwrap().len(),
+        2 + rest["entries"].as_array().unwrap().len()
+    );
+    assert_eq!(
+        buyer.get(&format!("{history}?page=2")).unwrap_err().code(),
+        Some("invalid_query")
+    );
 }

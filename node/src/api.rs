@@ -201,6 +201,55 @@ pub struct SubmitReview {
     pub at: Option<String>,
 }
 
+/// `GET /orders` filters and page.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct OrderQuery {
+    /// The business order reference, exactly (lookup by the ERP's order number).
+    #[serde(default)]
+    pub reference: Option<String>,
+    /// `running`, `breaker_tripped` or `in_review`.
+    #[serde(default)]
+    pub state: Option<String>,
+    /// A party by role or public key (hex).
+    #[serde(default)]
+    pub party: Option<String>,
+    /// Only orders whose latest fact (or genesis) is at or after this RFC 3339 time.
+    #[serde(default)]
+    pub updated_since: Option<String>,
+    /// `next_cursor` of the previous page.
+    #[serde(default)]
+    pub cursor: Option<String>,
+    /// Page size, 1 to 500 (default 50).
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+/// `GET /orders/{id}/history` page.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryQuery {
+    /// Entries after this sequence number (`next_after` of the previous page); absent: from
+    /// the genesis.
+    #[serde(default)]
+    pub after: Option<u64>,
+    /// Page size, 1 to 500 (default 50).
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+/// `GET /proposals` language.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ProposalQuery {
+    /// Language of the rendered clauses: `en` (default), `zh` or `de`.
+    #[serde(default)]
+    pub lang: Option<String>,
+}
+
 /// An exported bundle: its bytes and their media type.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BundleExport {
@@ -279,5 +328,44 @@ pub trait NodeApi: Send + Sync + 'static {
         order: String,
     ) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send {
         async move { Err(ApiError::unknown_order(&order)) }
+    }
+
+    /// `GET /orders`: the orders matching the filters, a page at a time.
+    fn list_orders(
+        &self,
+        query: OrderQuery,
+    ) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send {
+        async move {
+            let _ = query;
+            Ok(serde_json::json!({ "orders": [], "next_cursor": null }))
+        }
+    }
+
+    /// `GET /orders/{id}/history` with a page.
+    fn history_page(
+        &self,
+        order: String,
+        query: HistoryQuery,
+    ) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send {
+        async move {
+            let _ = query;
+            self.history(order).await
+        }
+    }
+
+    /// `GET /proposals` (all, `order` absent) or `GET /proposals/{id}`: proposals this party
+    /// is invited to, with their clauses rendered as text.
+    fn proposals(
+        &self,
+        order: Option<String>,
+        query: ProposalQuery,
+    ) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send {
+        async move {
+            let _ = query;
+            match order {
+                Some(order) => Err(ApiError::unknown_order(&order)),
+                None => Ok(serde_json::json!({ "proposals": [] })),
+            }
+        }
     }
 }

@@ -20,7 +20,8 @@ use super::{
     Engine, Inner,
 };
 use crate::api::{
-    AcceptOrder, ApiError, BundleExport, NodeApi, ProposeOrder, SubmitEvent, SubmitReview,
+    AcceptOrder, ApiError, BundleExport, HistoryQuery, NodeApi, OrderQuery, ProposalQuery,
+    ProposeOrder, SubmitEvent, SubmitReview,
 };
 
 fn order_id(id: &str) -> Result<OrderId, ApiError> {
@@ -165,6 +166,27 @@ impl Inner {
 }
 
 impl NodeApi for Engine {
+    // Finding things (issue 13): the bodies are in queries.rs.
+    async fn list_orders(&self, query: OrderQuery) -> Result<Value, ApiError> {
+        self.inner.list_orders(query).await
+    }
+
+    async fn history_page(&self, id: String, query: HistoryQuery) -> Result<Value, ApiError> {
+        self.inner.history_page(order_id(&id)?, query).await
+    }
+
+    async fn proposals(&self, id: Option<String>, query: ProposalQuery) -> Result<Value, ApiError> {
+        let only = id.as_deref().map(order_id).transpose()?;
+        let views = self.inner.proposal_views(only, query.lang.as_deref())?;
+        match id {
+            Some(id) => views
+                .into_iter()
+                .next()
+                .ok_or_else(|| ApiError::unknown_order(&id)),
+            None => Ok(json!({ "proposals": views })),
+        }
+    }
+
     async fn propose(&self, request: ProposeOrder) -> Result<Value, ApiError> {
         let inner = &self.inner;
         let sources = proposal_sources(&request.clauses)?;

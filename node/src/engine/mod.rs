@@ -23,6 +23,7 @@ pub mod order;
 mod outbox;
 mod peer;
 pub mod protocol;
+mod queries;
 mod queue;
 pub mod records;
 mod sequencer;

@@ -38,7 +38,10 @@ pub use listener::{serve, ConnectionLimits};
 use tokens::{Denied, Scope, Tokens};
 
 use crate::{
-    api::{AcceptOrder, ApiError, NodeApi, ProposeOrder, SubmitEvent, SubmitReview},
+    api::{
+        AcceptOrder, ApiError, HistoryQuery, NodeApi, OrderQuery, ProposalQuery, ProposeOrder,
+        SubmitEvent, SubmitReview,
+    },
     metrics::{self, Metrics},
 };
 
@@ -84,7 +87,9 @@ pub fn router<A: NodeApi>(api: Arc<A>, settings: HttpSettings, metrics: Arc<Metr
         metrics,
     });
     Router::new()
-        .route("/orders", post(propose::<A>))
+        .route("/orders", post(propose::<A>).get(list_orders::<A>))
+        .route("/proposals", get(proposals::<A>))
+        .route("/proposals/{id}", get(proposal::<A>))
         .route("/orders/{id}", get(order::<A>))
         .route("/orders/{id}/accept", post(accept::<A>))
         .route("/orders/{id}/events", post(submit_event::<A>))
@@ -313,8 +318,67 @@ async fn order<A: NodeApi>(State(state): State<AppState<A>>, OrderId(id): OrderI
     Ok(Json(state.api.order(id).await?))
 }
 
-async fn history<A: NodeApi>(State(state): State<AppState<A>>, OrderId(id): OrderId) -> Reply {
-    Ok(Json(state.api.history(id).await?))
+async fn history<A: NodeApi>(
+    State(state): State<AppState<A>>,
+    OrderId(id): OrderId,
+    query: ApiQuery<HistoryQuery>,
+) -> Reply {
+    match query.0 {
+        Some(page) => Ok(Json(state.api.history_page(id, page).await?)),
+        None => Ok(Json(state.api.history(id).await?)),
+    }
+}
+
+async fn list_orders<A: NodeApi>(
+    State(state): State<AppState<A>>,
+    query: ApiQuery<OrderQuery>,
+) -> Reply {
+    Ok(Json(
+        state.api.list_orders(query.0.unwrap_or_default()).await?,
+    ))
+}
+
+async fn proposals<A: NodeApi>(
+    State(state): State<AppState<A>>,
+    query: ApiQuery<ProposalQuery>,
+) -> Reply {
+    let query = query.0.unwrap_or_default();
+    Ok(Json(state.api.proposals(None, query).await?))
+}
+
+async fn proposal<A: NodeApi>(
+    State(state): State<AppState<A>>,
+    OrderId(id): OrderId,
+    query: ApiQuery<ProposalQuery>,
+) -> Reply {
+    let query = query.0.unwrap_or_default();
+    Ok(Json(state.api.proposals(Some(id), query).await?))
+}
+
+/// A query string parsed as `T` (`None` when there is none), or a 400 naming the problem.
+struct ApiQuery<T>(Option<T>);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S>
+    for ApiQuery<T>
+{
+    type Rejection = HttpError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match parts.uri.query().filter(|query| !query.is_empty()) {
+            None => Ok(ApiQuery(None)),
+            Some(query) => serde_urlencoded::from_str(query)
+                .map(|value| ApiQuery(Some(value)))
+                .map_err(|error| {
+                    HttpError(ApiError::bad_request(
+                        "invalid_query",
+                        format!("the query string is not valid here: {error}"),
+                    ))
+                }),
+        }
+    }
 }
 
 async fn withdraw_review<A: NodeApi>(

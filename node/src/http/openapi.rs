@@ -17,7 +17,7 @@ use utoipa::{
 
 use crate::api::{
     AcceptOrder, AttesterRequest, BreakerRequest, ClauseRequest, ErrorBody, ErrorDetail,
-    EventRequest, ProposeOrder, SubmitEvent, SubmitReview,
+    EventRequest, HistoryQuery, OrderQuery, ProposalQuery, ProposeOrder, SubmitEvent, SubmitReview,
 };
 use verifier::json::{
     ActivationJson, AmendmentJson, BreakerReportJson, EffectsJson, EntryJson, EventJson, MoneyJson,
@@ -38,9 +38,9 @@ use verifier::json::{
             or 503 (too many connections)."
     ),
     paths(
-        propose, accept, submit_event, order, history, review, withdraw_review, bundle,
-        evidence, fact, checkpoint, health, metrics, openapi_json, trail, share,
-        revoke_share, shared_page, shared_bundle
+        propose, list_orders, proposals, proposal, accept, submit_event, order, history,
+        review, withdraw_review, bundle, evidence, fact, checkpoint, health, metrics,
+        openapi_json, trail, share, revoke_share, shared_page, shared_bundle
     ),
     components(schemas(
         ProposeOrder, ClauseRequest, AttesterRequest, BreakerRequest, AcceptOrder,
@@ -141,11 +141,11 @@ fn submit_event() {}
 fn order() {}
 
 #[utoipa::path(get, path = "/orders/{id}/history", tag = "orders",
-    summary = "Every entry of the order, in native JSON",
-    params(("id" = String, Path, description = "order id, 64 hex digits")),
+    summary = "The order's entries in native JSON: all, or a page with `after`/`limit` (then `next_after` names the next page)",
+    params(("id" = String, Path, description = "order id, 64 hex digits"), HistoryQuery),
     responses(
         (status = 200, description = "the entries", body = History),
-        (status = 400, description = "malformed order id", body = ErrorBody),
+        (status = 400, description = "malformed order id or query", body = ErrorBody),
         (status = 401, description = "no or wrong token", body = ErrorBody),
         (status = 403, description = "the token lacks the read scope", body = ErrorBody),
         (status = 404, description = "no such order", body = ErrorBody),
@@ -315,3 +315,40 @@ fn metrics() {}
     summary = "This document (no token needed)",
     responses((status = 200, description = "OpenAPI 3.1", content_type = "application/json")))]
 fn openapi_json() {}
+
+#[utoipa::path(get, path = "/orders", tag = "orders",
+    summary = "Orders on this node, filtered, by id, a page at a time (`next_cursor` names the next page); `reference` looks an order up by its business reference",
+    params(OrderQuery),
+    responses(
+        (status = 200, description = "`orders` (id, reference, state, seq, head, parties, updated_at, url) and `next_cursor`"),
+        (status = 400, description = "malformed query or cursor", body = ErrorBody),
+        (status = 401, description = "no or wrong token", body = ErrorBody),
+        (status = 403, description = "the token lacks the read scope", body = ErrorBody),
+        (status = 422, description = "`updated_since` is not an RFC 3339 time", body = ErrorBody),
+    ))]
+fn list_orders() {}
+
+#[utoipa::path(get, path = "/proposals", tag = "orders",
+    summary = "Proposals this party is invited to and has not seen start, with every clause rendered as text",
+    params(ProposalQuery),
+    responses(
+        (status = 200, description = "`proposals`: order id, reference, parties, who signed and who is awaited, terms, clauses with `title` and `text`, attesters, breaker"),
+        (status = 400, description = "malformed query", body = ErrorBody),
+        (status = 401, description = "no or wrong token", body = ErrorBody),
+        (status = 403, description = "the token lacks the read scope", body = ErrorBody),
+        (status = 422, description = "unknown language", body = ErrorBody),
+    ))]
+fn proposals() {}
+
+#[utoipa::path(get, path = "/proposals/{id}", tag = "orders",
+    summary = "One proposal, with every clause rendered as text, to read before accepting",
+    params(("id" = String, Path, description = "order id, 64 hex digits"), ProposalQuery),
+    responses(
+        (status = 200, description = "the proposal"),
+        (status = 400, description = "malformed order id or query", body = ErrorBody),
+        (status = 401, description = "no or wrong token", body = ErrorBody),
+        (status = 403, description = "the token lacks the read scope", body = ErrorBody),
+        (status = 404, description = "no such proposal for this party", body = ErrorBody),
+        (status = 422, description = "unknown language", body = ErrorBody),
+    ))]
+fn proposal() {}
