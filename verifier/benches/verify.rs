@@ -129,7 +129,8 @@ fn main() {
     let signatures = items.len();
     let chunk = signatures.div_ceil(threads);
     let options = VerifyOptions {
-        state_dir: None,
+        remembered: None,
+        heads: Vec::new(),
         threads,
     };
     // Raw and full runs alternate, so that other load on the machine hits both alike; the best

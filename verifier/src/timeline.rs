@@ -11,7 +11,9 @@ pub use contract_lang::render::Lang;
 use contract_lang::value::{DisplayDuration, DisplayTimestamp, Value};
 use serde_json::json;
 
-use crate::bundle::{Report, VerifiedEntry, VerifyError, STEPS};
+use crate::bundle::{
+    Consistency, Freshness, GrowthBasis, Report, VerifiedEntry, VerifyError, STEPS,
+};
 use crate::model::{
     Activation, Amendment, BreakerReport, Decision, Effects, Obligation, Outcome, ReviewReason,
     Step, WindowAmendment,
@@ -112,6 +114,7 @@ pub fn outcome_difference(recorded: &Outcome, replayed: &Outcome) -> (String, St
 /// The fixed phrases of a rendering.
 struct Words {
     valid: &'static str,
+    stale: &'static str,
     invalid: &'static str,
     order: &'static str,
     parties: &'static str,
@@ -159,6 +162,7 @@ struct Words {
 
 const EN: Words = Words {
     valid: "VALID",
+    stale: "STALE",
     invalid: "INVALID",
     order: "Order",
     parties: "parties",
@@ -206,6 +210,7 @@ const EN: Words = Words {
 
 const ZH: Words = Words {
     valid: "有效",
+    stale: "过期",
     invalid: "无效",
     order: "订单",
     parties: "当事方",
@@ -253,6 +258,7 @@ const ZH: Words = Words {
 
 const DE: Words = Words {
     valid: "GÜLTIG",
+    stale: "VERALTET",
     invalid: "UNGÜLTIG",
     order: "Auftrag",
     parties: "Parteien",
@@ -645,17 +651,100 @@ fn entry_text(lang: Lang, report: &Report, entry: &VerifiedEntry, out: &mut Stri
     );
 }
 
+/// "The order as of entry #N, cosigned by … at …": what a verified bundle proves.
+fn as_of_line(lang: Lang, report: &Report) -> String {
+    let as_of = &report.as_of;
+    let roles = as_of.cosigned_by.join(", ");
+    let at = time(as_of.at);
+    match lang {
+        Lang::En => format!(
+            "Proves the order as of entry #{}, cosigned by {roles} at {at}",
+            as_of.seq
+        ),
+        Lang::Zh => format!(
+            "证明订单截至第 #{} 条记录，由 {roles} 于 {at} 联署",
+            as_of.seq
+        ),
+        Lang::De => format!(
+            "Belegt den Auftrag mit Stand Eintrag #{}, mitsigniert von {roles} am {at}",
+            as_of.seq
+        ),
+    }
+}
+
+/// What the presented heads showed, if any were presented.
+fn freshness_line(lang: Lang, freshness: &Freshness, last: u64) -> Option<String> {
+    Some(match freshness {
+        Freshness::NotChecked => return None,
+        Freshness::Current { signers } => {
+            let signers = signers.join(", ");
+            match lang {
+                Lang::En => format!(
+                    "Current: the heads presented by {signers} name entries this bundle holds"
+                ),
+                Lang::Zh => format!("最新：{signers} 提供的头部均指向本文件已有的记录"),
+                Lang::De => format!(
+                    "Aktuell: die von {signers} vorgelegten Köpfe nennen Einträge dieses Bundles"
+                ),
+            }
+        }
+        Freshness::Stale {
+            signer,
+            head_seq,
+            head_at,
+            missing_from,
+            missing_to,
+            ..
+        } => {
+            let at = time(*head_at);
+            match lang {
+                Lang::En => format!("STALE: {signer} signed a head naming entry #{head_seq} ({at}); this bundle ends at entry #{last}: entries #{missing_from}..#{missing_to} are missing"),
+                Lang::Zh => format!("过期：{signer} 签署的头部指向第 #{head_seq} 条记录（{at}）；本文件止于第 #{last} 条：缺少第 #{missing_from} 至 #{missing_to} 条"),
+                Lang::De => format!("VERALTET: {signer} hat einen Kopf mit Eintrag #{head_seq} ({at}) signiert; dieses Bundle endet bei Eintrag #{last}: es fehlen die Einträge #{missing_from} bis #{missing_to}"),
+            }
+        }
+    })
+}
+
+/// Step 8's finding, with the basis of accepted growth.
+fn consistency_text(consistency: &Consistency) -> String {
+    match consistency {
+        Consistency::FirstSeen => "first seen".into(),
+        Consistency::Unchanged => "unchanged".into(),
+        Consistency::Extended {
+            from,
+            basis: GrowthBasis::Proof,
+        } => format!("grew from size {from} (consistency proof)"),
+        Consistency::Extended {
+            from,
+            basis: GrowthBasis::Witnesses { names },
+        } => format!(
+            "grew from size {from} (cosigned by witnesses {}, which check append-only before cosigning)",
+            names.join(", ")
+        ),
+    }
+}
+
 /// The verdict, the steps and the timeline of a verified order.
 pub fn render_report(report: &Report, lang: Lang) -> String {
     let w = words(lang);
     let contract = &report.contract;
     let mut out = String::new();
     let parties: Vec<&str> = contract.parties.keys().map(String::as_str).collect();
+    let verdict = if report.freshness.is_stale() {
+        w.stale
+    } else {
+        w.valid
+    };
     let _ = writeln!(
         out,
-        "{} — {} {} ({})",
-        w.valid, w.order, contract.order_ref, report.order
+        "{verdict} — {} {} ({})",
+        w.order, contract.order_ref, report.order
     );
+    let _ = writeln!(out, "{}", as_of_line(lang, report));
+    if let Some(line) = freshness_line(lang, &report.freshness, report.as_of.seq) {
+        let _ = writeln!(out, "{line}");
+    }
     let _ = writeln!(
         out,
         "{}: {}; {} {}; {}: {}",
@@ -680,15 +769,22 @@ pub fn render_report(report: &Report, lang: Lang) -> String {
         report.witnesses.join(", ")
     );
     if let Some(consistency) = &report.consistency {
-        let _ = writeln!(out, "{}: {consistency:?}", w.consistency);
+        let _ = writeln!(out, "{}: {}", w.consistency, consistency_text(consistency));
     }
     let _ = writeln!(out);
     let _ = writeln!(out, "{}:", w.steps);
     for (number, name) in STEPS {
-        if number == 8 && report.consistency.is_none() {
+        if number == 8 && report.consistency.is_none()
+            || number == 9 && report.freshness == Freshness::NotChecked
+        {
             continue;
         }
-        let _ = writeln!(out, "  {number}. {name} ✓");
+        let mark = if number == 9 && report.freshness.is_stale() {
+            "✗"
+        } else {
+            "✓"
+        };
+        let _ = writeln!(out, "  {number}. {name} {mark}");
     }
     let _ = writeln!(out);
     let _ = writeln!(out, "{}:", w.timeline);
@@ -768,7 +864,15 @@ fn entry_json(report: &Report, entry: &VerifiedEntry, lang: Lang) -> serde_json:
 pub fn report_json(report: &Report, lang: Lang) -> serde_json::Value {
     let contract = &report.contract;
     json!({
-        "valid": true,
+        "valid": !report.freshness.is_stale(),
+        "stale": report.freshness.is_stale(),
+        "as_of": {
+            "seq": report.as_of.seq,
+            "entry": report.as_of.entry.to_string(),
+            "at": time(report.as_of.at),
+            "cosigned_by": report.as_of.cosigned_by,
+        },
+        "freshness": report.freshness,
         "order": report.order.to_string(),
         "order_ref": contract.order_ref,
         "parties": crate::json::Directory::new(contract).parties(),
@@ -786,7 +890,12 @@ pub fn report_json(report: &Report, lang: Lang) -> serde_json::Value {
         "breaker": report.breaker,
         "steps": STEPS.iter()
             .filter(|(number, _)| *number != 8 || report.consistency.is_some())
-            .map(|(number, name)| json!({ "step": number, "name": name, "ok": true }))
+            .filter(|(number, _)| *number != 9 || report.freshness != Freshness::NotChecked)
+            .map(|(number, name)| json!({
+                "step": number,
+                "name": name,
+                "ok": *number != 9 || !report.freshness.is_stale(),
+            }))
             .collect::<Vec<_>>(),
         "timeline": report.entries.iter().map(|e| entry_json(report, e, lang)).collect::<Vec<_>>(),
         "terms": crate::json::values(report.state.terms()),
@@ -808,6 +917,18 @@ pub fn error_json(error: &VerifyError, lang: Lang) -> serde_json::Value {
         | VerifyError::Consistency(crate::bundle::ConsistencyError::Fork(evidence)) => {
             serde_json::to_value(evidence).unwrap_or(serde_json::Value::Null)
         }
+        VerifyError::Consistency(crate::bundle::ConsistencyError::OrderShortened(evidence))
+        | VerifyError::Consistency(crate::bundle::ConsistencyError::EntryReplaced(evidence)) => {
+            serde_json::to_value(evidence).unwrap_or(serde_json::Value::Null)
+        }
+        VerifyError::Head(crate::bundle::HeadError::Conflict {
+            signer,
+            seq,
+            entry,
+            head,
+        }) => json!({
+            "signer": signer, "seq": seq, "entry": entry.to_string(), "head": head.to_string(),
+        }),
         _ => serde_json::Value::Null,
     };
     json!({

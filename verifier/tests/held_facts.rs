@@ -48,7 +48,7 @@ fn run(policy: ReviewPolicy) -> (i64, Vec<Outcome>) {
         ),
     ] {
         let text = render_report(&report, lang);
-        let review = text.split("#6 ").nth(1).expect("the review entry");
+        let review = text.split("\n#6 ").nth(1).expect("the review entry");
         assert!(review.contains(words), "{text}");
         assert!(review.contains("20000.00 EUR"), "{text}");
     }

@@ -22,7 +22,8 @@ use verifier::sign::SigningKey;
 
 fn options() -> VerifyOptions {
     VerifyOptions {
-        state_dir: None,
+        remembered: None,
+        heads: Vec::new(),
         threads: 2,
     }
 }
@@ -531,7 +532,8 @@ fn verification_does_not_depend_on_the_thread_count() {
     });
     for threads in [1, 2, 3, 8] {
         let options = VerifyOptions {
-            state_dir: None,
+            remembered: None,
+            heads: Vec::new(),
             threads,
         };
         assert!(verify_bundle(&example.bytes, &example.trust, &options).is_ok());

@@ -1,13 +1,14 @@
 //! `pactum-verify`: verify an order's bundle on your own machine.
 //!
 //! ```text
-//! pactum-verify BUNDLE --trust FILE [--state-dir DIR] [--lang en|zh|de] [--format text|json]
+//! pactum-verify BUNDLE --trust FILE [--state-dir DIR] [--head FILE]... [--lang en|zh|de] [--format text|json]
 //! pactum-verify example-bundle -o FILE --trust-out FILE
 //! pactum-verify equivocation A B [--contract FILE] [--out FILE] [--format text|json]
 //! pactum-verify page BUNDLE --trust FILE [--lang en|zh|de] -o trail.html
 //! ```
 //!
-//! Exit status: 0 valid, 1 invalid (the first failing step and entry are named), 2 usage or I/O.
+//! Exit status: 0 valid, 1 invalid (the first failing step and entry are named), 2 usage or I/O,
+//! 3 stale (valid, but a presented head names entries the bundle lacks).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -17,7 +18,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 use contract_lang::untrusted::{escape, escape_json, escape_lines};
 use verifier::bundle::build::{example, long_example};
 use verifier::bundle::equivocation::find_in_bundles;
-use verifier::bundle::{verify_bundle, Bundle, EquivocationProof, TrustFile, VerifyOptions};
+use verifier::bundle::{
+    verify_bundle, Bundle, EquivocationProof, SignedHead, TrustFile, VerifyOptions,
+};
 use verifier::model::{SignedContract, SignedEntry};
 use verifier::timeline::{self, Lang};
 
@@ -44,9 +47,14 @@ struct VerifyArgs {
     /// Trust file (JSON or TOML): the log key, witness keys and quorum, pinned party keys.
     #[arg(long, value_name = "FILE")]
     trust: Option<PathBuf>,
-    /// Remember the last checkpoint per log here and check consistency with it.
+    /// Remember the last checkpoint per log and the last entry per order here, and check
+    /// that a later bundle only grew from them (step 8).
     #[arg(long, value_name = "DIR")]
     state_dir: Option<PathBuf>,
+    /// A head of the order signed by one of its parties (`GET /orders/{id}/head` on any
+    /// party's node); repeatable. A newer head makes the report STALE (step 9).
+    #[arg(long = "head", value_name = "FILE")]
+    heads: Vec<PathBuf>,
     #[arg(long, value_enum, default_value = "en")]
     lang: LangArg,
     #[arg(long, value_enum, default_value = "text")]
@@ -125,6 +133,7 @@ enum Format {
 enum Verdict {
     Valid,
     Invalid,
+    Stale,
 }
 
 fn main() -> ExitCode {
@@ -166,6 +175,7 @@ fn main() -> ExitCode {
     match result {
         Ok(Verdict::Valid) => ExitCode::SUCCESS,
         Ok(Verdict::Invalid) => ExitCode::from(1),
+        Ok(Verdict::Stale) => ExitCode::from(3),
         Err(error) => {
             eprintln!("pactum-verify: {}", escape_lines(&format!("{error:#}")));
             ExitCode::from(2)
@@ -199,22 +209,43 @@ fn verify(bundle: &Path, args: &VerifyArgs) -> anyhow::Result<Verdict> {
         .and_then(|file| file.trust())
         .with_context(|| format!("{}", trust_path.display()))?;
     let bytes = read(bundle)?;
+    let mut heads = Vec::with_capacity(args.heads.len());
+    for path in &args.heads {
+        heads.push(
+            SignedHead::from_bytes(&read(path)?)
+                .map_err(|error| anyhow!("{}: not a signed head: {error}", path.display()))?,
+        );
+    }
+    let remembered = match &args.state_dir {
+        Some(dir) => Some(
+            state_files::load(dir).with_context(|| format!("state directory {}", dir.display()))?,
+        ),
+        None => None,
+    };
     let options = VerifyOptions {
-        state_dir: args.state_dir.clone(),
+        remembered: remembered.clone(),
+        heads,
         threads: args.threads,
     };
     let lang = Lang::from(args.lang);
     match verify_bundle(&bytes, &trust, &options) {
         Ok(report) => {
+            if let (Some(dir), Some(before), Some(after)) =
+                (&args.state_dir, &remembered, &report.remember)
+            {
+                state_files::save(dir, before, after)
+                    .with_context(|| format!("state directory {}", dir.display()))?;
+            }
             match args.format {
                 Format::Text => print_text(&timeline::render_report(&report, lang)),
                 Format::Json => print_json(&timeline::report_json(&report, lang)),
             }
-            Ok(Verdict::Valid)
+            Ok(if report.freshness.is_stale() {
+                Verdict::Stale
+            } else {
+                Verdict::Valid
+            })
         }
-        Err(verifier::bundle::VerifyError::Consistency(
-            verifier::bundle::ConsistencyError::Io(message),
-        )) => Err(anyhow!("state directory: {message}")),
         Err(error) => {
             match args.format {
                 Format::Text => print_text(&timeline::render_error(&error, lang)),
@@ -357,4 +388,94 @@ fn equivocation(
         ),
     }
     Ok(Verdict::Invalid)
+}
+
+/// `--state-dir DIR`: the files behind [`Remembered`] (the library only computes). One
+/// `<digest of the origin>.checkpoint` per log origin holding its signed note, one
+/// `<order id>.head` per order holding `SEQ ENTRY-HASH`. Each is replaced atomically (a
+/// temporary file renamed over it), so an interrupted run leaves the previous state.
+mod state_files {
+    use std::fs;
+    use std::path::{Path, PathBuf};
+
+    use anyhow::{anyhow, Context as _};
+    use verifier::bundle::{Remembered, RememberedHead};
+    use verifier::checkpoint::{Checkpoint, SignedNote};
+    use verifier::model::Digest;
+
+    fn checkpoint_path(dir: &Path, origin: &str) -> PathBuf {
+        let digest = Digest::of(origin.as_bytes()).to_string();
+        dir.join(format!("{}.checkpoint", &digest[..32]))
+    }
+
+    fn head_path(dir: &Path, order: &Digest) -> PathBuf {
+        dir.join(format!("{order}.head"))
+    }
+
+    pub fn load(dir: &Path) -> anyhow::Result<Remembered> {
+        let mut remembered = Remembered::default();
+        let listing = match fs::read_dir(dir) {
+            Ok(listing) => listing,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(remembered),
+            Err(error) => return Err(error).with_context(|| format!("{}", dir.display())),
+        };
+        for item in listing {
+            let path = item.with_context(|| format!("{}", dir.display()))?.path();
+            let unreadable = || format!("{} is unreadable", path.display());
+            match path.extension().and_then(|ext| ext.to_str()) {
+                Some("checkpoint") => {
+                    let note = fs::read_to_string(&path).with_context(unreadable)?;
+                    let checkpoint = SignedNote::parse(&note)
+                        .and_then(|parsed| Checkpoint::parse(parsed.text()))
+                        .map_err(|error| anyhow!("{}: {error}", path.display()))?;
+                    remembered
+                        .checkpoints
+                        .insert(checkpoint.origin().to_string(), note);
+                }
+                Some("head") => {
+                    let order = path
+                        .file_stem()
+                        .and_then(|stem| stem.to_str())
+                        .and_then(Digest::from_hex)
+                        .ok_or_else(|| anyhow!("{}: not named by an order id", path.display()))?;
+                    let text = fs::read_to_string(&path).with_context(unreadable)?;
+                    let mut words = text.split_whitespace();
+                    let seq = words.next().and_then(|word| word.parse().ok());
+                    let entry = words.next().and_then(Digest::from_hex);
+                    let (Some(seq), Some(entry)) = (seq, entry) else {
+                        return Err(anyhow!("{}: expected `SEQ ENTRY-HASH`", path.display()));
+                    };
+                    remembered
+                        .heads
+                        .insert(order, RememberedHead { seq, entry });
+                }
+                _ => {}
+            }
+        }
+        Ok(remembered)
+    }
+
+    pub fn save(dir: &Path, before: &Remembered, after: &Remembered) -> anyhow::Result<()> {
+        fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))?;
+        for (origin, note) in &after.checkpoints {
+            if before.checkpoints.get(origin) != Some(note) {
+                replace(&checkpoint_path(dir, origin), note)?;
+            }
+        }
+        for (order, head) in &after.heads {
+            if before.heads.get(order) != Some(head) {
+                replace(
+                    &head_path(dir, order),
+                    &format!("{} {}\n", head.seq, head.entry),
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    fn replace(path: &Path, text: &str) -> anyhow::Result<()> {
+        let temporary = path.with_extension("tmp");
+        fs::write(&temporary, text).with_context(|| format!("{}", temporary.display()))?;
+        fs::rename(&temporary, path).with_context(|| format!("{}", path.display()))
+    }
 }

@@ -469,12 +469,8 @@ pub fn assemble<S: HashStore>(
         .entries
         .last()
         .ok_or_else(|| BuildError::Scenario("an order has at least its genesis entry".into()))?;
-    let head = Head::new(
-        parts.contract.order_id(),
-        (parts.entries.len() - 1) as u64,
-        last.hash(),
-        size,
-    );
+    let genesis_at = parts.contract.contract()?.genesis_at;
+    let head = Head::for_entry(&last.entry()?, last.hash(), genesis_at, size)?;
     let head = SignedHead::sign(&head, exporter.0, exporter.1)?;
     let consistency = consistency_from
         .iter()

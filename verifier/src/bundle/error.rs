@@ -9,10 +9,10 @@ use crate::model::{Digest, ModelError, PartySignatureError};
 use crate::state::{ApplyError, SetupError};
 
 use super::equivocation::EquivocationProof;
-use super::state_dir::CheckpointEvidence;
+use super::state_dir::{CheckpointEvidence, HeadEvidence};
 
 /// The verification steps, in the order they run.
-pub const STEPS: [(u8, &str); 8] = [
+pub const STEPS: [(u8, &str); 9] = [
     (1, "decode"),
     (2, "clause sources"),
     (3, "genesis signatures"),
@@ -21,6 +21,7 @@ pub const STEPS: [(u8, &str); 8] = [
     (6, "circuit breaker"),
     (7, "log inclusion and checkpoint"),
     (8, "log consistency"),
+    (9, "presented heads"),
 ];
 
 /// The first problem found, by step.
@@ -42,6 +43,8 @@ pub enum VerifyError {
     Log(#[from] LogError),
     #[error("step 8 (consistency): {0}")]
     Consistency(#[from] ConsistencyError),
+    #[error("step 9 (presented heads): {0}")]
+    Head(#[from] HeadError),
 }
 
 impl VerifyError {
@@ -56,6 +59,7 @@ impl VerifyError {
             VerifyError::Breaker { .. } => 6,
             VerifyError::Log(_) => 7,
             VerifyError::Consistency(_) => 8,
+            VerifyError::Head(_) => 9,
         }
     }
 
@@ -103,6 +107,7 @@ impl VerifyError {
             VerifyError::Breaker { error, .. } => ("breaker", variant(error)),
             VerifyError::Log(e) => ("log", variant(e)),
             VerifyError::Consistency(e) => ("consistency", variant(e)),
+            VerifyError::Head(e) => ("head", variant(e)),
         };
         format!("{step}.{inner}")
     }
@@ -296,8 +301,31 @@ pub enum ConsistencyError {
         "the bundle carries no consistency proof from size {previous} (last seen) to {presented}"
     )]
     Unproven { previous: u64, presented: u64 },
-    #[error("state directory: {0}")]
-    Io(String),
     #[error("the remembered checkpoint is unreadable: {0}")]
     Remembered(String),
+    #[error("order {}: entry {} ({}) was verified before, but this bundle ends before it", .0.order, .0.seq, .0.remembered)]
+    OrderShortened(Box<HeadEvidence>),
+    #[error("order {}: entry {} was verified before as {}, this bundle has {}: the history was rewritten", .0.order, .0.seq, .0.remembered, .0.presented.map_or_else(String::new, |d| d.to_string()))]
+    EntryReplaced(Box<HeadEvidence>),
+}
+
+/// Step 9: a head presented beside the bundle that it cannot be checked against, or that
+/// contradicts it.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum HeadError {
+    #[error("a presented head is signed by `{0}`, not a party of the order")]
+    Signer(String),
+    #[error("the presented head of `{0}` has an invalid signature")]
+    Signature(String),
+    #[error("a presented head does not decode: {0}")]
+    Decode(ModelError),
+    #[error("the head presented by `{signer}` is about order {order}, not this one")]
+    OtherOrder { signer: String, order: Digest },
+    #[error("`{signer}` signed a head naming {head} as entry {seq}, but the bundle's entry {seq} is {entry}: two histories")]
+    Conflict {
+        signer: String,
+        seq: u64,
+        entry: Digest,
+        head: Digest,
+    },
 }

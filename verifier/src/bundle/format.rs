@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::merkle;
 use crate::model::{
-    decode, decode_plain, encode, Digest, ModelError, OrderId, SignedContract, SignedEntry,
-    Versioned, VERSION,
+    decode, decode_plain, encode, Digest, EntryBody, ModelError, OrderId, SignedContract,
+    SignedEntry, Versioned, VERSION,
 };
 use crate::sign::{Domain, PublicKey, SignError, Signature, SigningKey};
 
@@ -239,10 +239,14 @@ pub struct ConsistencyProof {
     pub proof: Vec<Digest>,
 }
 
-/// "As of log size `log_size`, entry `seq` with hash `entry` is the latest of `order`."
+/// "As of log size `log_size`, entry `seq` with hash `entry`, of time `at`, is the latest of
+/// `order`." The exporter signs one into its bundle; every party's node serves its own
+/// (`GET /orders/{id}/head`) for customers to present beside a bundle.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Head {
     pub v: u32,
+    /// The entry's time ([`EntryBody::time`]).
+    pub at: i64,
     pub seq: u64,
     pub entry: Digest,
     pub order: OrderId,
@@ -257,14 +261,32 @@ impl Versioned for Head {
 }
 
 impl Head {
-    pub fn new(order: OrderId, seq: u64, entry: Digest, log_size: u64) -> Head {
+    pub fn new(order: OrderId, seq: u64, entry: Digest, at: i64, log_size: u64) -> Head {
         Head {
             v: VERSION,
+            at,
             order,
             seq,
             entry,
             log_size,
         }
+    }
+
+    /// The head naming `body` (whose hash is `entry`), with its time, in a log of `log_size`
+    /// leaves. `genesis_at` is the contract's genesis time (the genesis entry's time).
+    pub fn for_entry(
+        body: &EntryBody,
+        entry: Digest,
+        genesis_at: i64,
+        log_size: u64,
+    ) -> Result<Head, ModelError> {
+        Ok(Head::new(
+            body.order,
+            body.seq,
+            entry,
+            body.time(genesis_at)?,
+            log_size,
+        ))
     }
 }
 
@@ -295,5 +317,14 @@ impl SignedHead {
 
     pub fn verify(&self, key: &PublicKey) -> Result<(), SignError> {
         key.verify(Domain::Head, &self.body, &self.signature)
+    }
+
+    /// The head file a node serves: the canonical CBOR of this signed head.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, ModelError> {
+        encode("signed head", self)
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<SignedHead, ModelError> {
+        decode_plain("signed head", bytes)
     }
 }

@@ -14,7 +14,10 @@
 //!    as a breaker violation (bypassed, backdated or while paused);
 //! 7. the checkpoint's signature and cosignatures against the trust policy, then the inclusion
 //!    of every entry;
-//! 8. with a state directory, consistency with the last checkpoint seen for the origin.
+//! 8. with remembered state, consistency with the last checkpoint seen for the origin and the
+//!    last entry seen of the order (sans-IO: the caller keeps [`Remembered`]);
+//! 9. heads presented beside the bundle: none contradicts an entry; a newer one makes the
+//!    report STALE, naming the missing entries.
 //!
 //! The per-entry parts of steps 1, 4, 5, 6 and 7 run together on every core (see
 //! `entries`), but the verdict is the one the steps would give one after the other: the
@@ -22,7 +25,6 @@
 //! entry.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use contract_lang::ir::Program;
@@ -33,7 +35,8 @@ use super::error::{
     DecodeError, EntryError, GenesisError, LogError, ReplayError, SourcesError, VerifyError,
 };
 use super::format::{sources_hash, split_entries, Bundle, Head, SignedHead};
-use super::state_dir::{self, Consistency};
+use super::freshness::{self, AsOf, Freshness};
+use super::state_dir::{self, Consistency, Remembered};
 use crate::checkpoint::{Checkpoint, NoteError, SignedNote, TrustPolicy};
 use crate::model::{Close, Contract, Digest, EntryBody, Event, OrderId, Review};
 use crate::sign::PublicKey;
@@ -50,8 +53,11 @@ pub struct Trust {
 /// How to verify.
 #[derive(Clone, Debug, Default)]
 pub struct VerifyOptions {
-    /// Remember checkpoints here and check consistency with the last one (step 8).
-    pub state_dir: Option<PathBuf>,
+    /// What earlier verifications remembered: step 8 checks the bundle against it and the
+    /// report says what to remember next ([`Report::remember`]). `None` skips step 8.
+    pub remembered: Option<Remembered>,
+    /// Heads of the order signed by its parties, presented beside the bundle (step 9).
+    pub heads: Vec<SignedHead>,
     /// Worker threads for decoding and signatures; 0 uses every core.
     pub threads: usize,
 }
@@ -68,8 +74,14 @@ pub struct Report {
     pub checkpoint: Checkpoint,
     /// Names of the witnesses whose cosignatures counted.
     pub witnesses: Vec<String>,
-    /// Step 8's finding, if a state directory was given.
+    /// Step 8's finding, if remembered state was given.
     pub consistency: Option<Consistency>,
+    /// What to remember from now on (step 8), if remembered state was given.
+    pub remember: Option<Remembered>,
+    /// What the bundle proves: the order as of its last entry.
+    pub as_of: AsOf,
+    /// Step 9's finding about the presented heads.
+    pub freshness: Freshness,
     pub breaker: BreakerSummary,
     /// Signatures checked in step 4.
     pub signatures_checked: usize,
@@ -200,14 +212,39 @@ pub fn verify_bundle(
     }
 
     // Step 8: consistency with what this verifier saw before.
-    let consistency = match &options.state_dir {
-        Some(dir) => Some(state_dir::check_and_remember(
-            dir,
-            &bundle.checkpoint,
-            &checkpoint,
-            &bundle.consistency,
-        )?),
-        None => None,
+    let hashes: Vec<Digest> = findings.entries.iter().map(|entry| entry.hash).collect();
+    let (consistency, remember) = match &options.remembered {
+        Some(remembered) => {
+            let presented = state_dir::Presented {
+                note: &bundle.checkpoint,
+                checkpoint: &checkpoint,
+                proofs: &bundle.consistency,
+                witnesses: &witnesses,
+                order,
+                entries: &hashes,
+            };
+            let (consistency, remember) = state_dir::check(remembered, &presented)?;
+            (Some(consistency), Some(remember))
+        }
+        None => (None, None),
+    };
+    // Step 9: heads presented beside the bundle.
+    let freshness = freshness::check(&contract, order, &hashes, &options.heads)?;
+    let last = findings
+        .entries
+        .last()
+        .ok_or(VerifyError::Decode(DecodeError::NoEntries))?;
+    let as_of = AsOf {
+        seq: last.body.seq,
+        entry: last.hash,
+        at: last
+            .body
+            .time(contract.genesis_at)
+            .map_err(|error| DecodeError::Entry {
+                index: last.body.seq,
+                error,
+            })?,
+        cosigned_by: last.signed.signatures.keys().cloned().collect(),
     };
 
     let signers: Vec<String> = contract.parties.keys().cloned().collect();
@@ -235,6 +272,9 @@ pub fn verify_bundle(
         checkpoint,
         witnesses,
         consistency,
+        remember,
+        as_of,
+        freshness,
         breaker: findings.summary,
         signatures_checked: findings.signatures,
     })

@@ -54,6 +54,17 @@ impl EntryBody {
     pub fn encode(&self) -> Result<Vec<u8>, ModelError> {
         encode(Self::WHAT, self)
     }
+
+    /// The entry's time: its event's effective time, its review's or close's time, or for the
+    /// genesis `genesis_at` (the contract's). Never earlier than the entry before it.
+    pub fn time(&self, genesis_at: i64) -> Result<i64, ModelError> {
+        Ok(match &self.step {
+            Step::Genesis => genesis_at,
+            Step::Event(step) => step.effective_at,
+            Step::Review(step) => step.review.review()?.at,
+            Step::Close(step) => step.close.close()?.at,
+        })
+    }
 }
 
 /// What happened in one entry.

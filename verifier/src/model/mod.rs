@@ -45,9 +45,9 @@ pub use review::{Decision, Review, SignedReview};
 ///
 /// History: 1, the first; 2, reviews carry their time (`Review::at`); 3, a review entry
 /// records the facts held during the pause as it evaluates them (`ReviewStep::reevaluated`); 4,
-/// orders close (`Step::Close`). Objects of another
+/// orders close (`Step::Close`); 5, heads carry their entry's time (`Head::at`). Objects of another
 /// version are refused with [`ModelError::UnsupportedVersion`] naming it, never misread.
-pub const VERSION: u32 = 4;
+pub const VERSION: u32 = 5;
 
 /// A SHA-256 digest (order id, event hash, entry hash, state hash), encoded as a 32-byte string.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
