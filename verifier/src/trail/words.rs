@@ -409,6 +409,11 @@ pub fn reason(lang: Lang, error: &VerifyError, role: &dyn Fn(&str) -> String) ->
             "无法证明日志与上次所见一致",
             "die Konsistenz mit dem zuvor gesehenen Log ist nicht belegt",
         ),
+        VerifyError::Head(_) => same(
+            "a party's signed head contradicts this history, or is not a valid head of it",
+            "某一方签署的头部与此历史相矛盾，或不是其有效头部",
+            "ein signierter Kopf einer Partei widerspricht diesem Verlauf oder ist kein gültiger Kopf davon",
+        ),
     }
 }
 
