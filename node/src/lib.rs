@@ -30,3 +30,4 @@ pub mod metrics;
 pub mod net;
 pub mod qr;
 pub mod runner;
+pub mod sim;

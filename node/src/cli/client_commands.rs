@@ -60,7 +60,11 @@ pub(super) fn run(command: Command) -> anyhow::Result<()> {
             print!("{}", escape_lines(&String::from_utf8_lossy(&bytes)));
             Ok(())
         }
-        Command::Init(_) | Command::Run(_) | Command::Demo(_) | Command::Bench(_) => {
+        Command::Init(_)
+        | Command::Run(_)
+        | Command::Demo(_)
+        | Command::Bench(_)
+        | Command::Simulate(_) => {
             bail!("not a client command")
         }
     }

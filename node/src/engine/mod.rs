@@ -26,6 +26,7 @@ pub mod protocol;
 mod queries;
 mod queue;
 pub mod records;
+pub mod round;
 mod sequencer;
 pub mod sources;
 pub mod views;

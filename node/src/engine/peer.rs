@@ -31,12 +31,7 @@ const MAX_UNCONFIRMED: usize = 8;
 
 /// Whether `entry` carries a valid signature of its order's sequencer.
 pub(crate) fn signed_by_sequencer(slot: &Slot, entry: &SignedEntry) -> bool {
-    let contract = slot.core.contract();
-    contract
-        .parties
-        .get(&contract.sequencer)
-        .zip(entry.signatures.get(&contract.sequencer))
-        .is_some_and(|(key, signature)| key.verify(Domain::Entry, &entry.body, signature).is_ok())
+    super::round::signed_by_sequencer(slot.core.contract(), entry)
 }
 
 /// Answers peers' requests until the network stops.
@@ -723,13 +718,8 @@ impl Inner {
                 format!("this node committed a different entry at seq {seq}"),
             )
         };
-        if !signed_by_sequencer(slot, &other) {
+        let Some(proof) = super::round::equivocation(&slot.record.contract, &own, &other) else {
             return conflict();
-        }
-        let proof = verifier::bundle::EquivocationProof {
-            contract: slot.record.contract.clone(),
-            first: own,
-            second: other,
         };
         let Ok(found) = proof.check() else {
             return conflict();

@@ -16,6 +16,7 @@ use super::{
     protocol::{GenesisParts, Proposal, Request, Response},
     queue::{self, FactStatus},
     records::{self, HeadRecord, OrderRecord, ProposalRecord, PROPOSALS},
+    round::{Answer, Round, RoundFailure},
     Inner, PendingReview, Slot,
 };
 use crate::{api::ApiError, durable::WriteBatch};
@@ -57,11 +58,15 @@ fn net_error(role: &str, error: crate::net::NetError) -> ApiError {
     )
 }
 
-fn refused_by(role: &str, code: &str, message: &str) -> ApiError {
-    ApiError::conflict(
-        "refused_by_party",
-        format!("party `{role}` refused: {code}: {message}"),
-    )
+/// A failed round as the API answers it.
+fn round_failure(failure: RoundFailure) -> ApiError {
+    match &failure {
+        RoundFailure::Refused { .. } => ApiError::conflict("refused_by_party", failure.to_string()),
+        RoundFailure::NoAnswer { .. } => ApiError::new(502, "bad_answer", failure.to_string()),
+        RoundFailure::BadCosignature { .. } => {
+            ApiError::new(502, "bad_cosignature", failure.to_string())
+        }
+    }
 }
 
 impl Inner {
@@ -88,11 +93,12 @@ impl Inner {
                 }
             }
         }
-        let others: Vec<(String, PublicKey)> = parties
-            .iter()
-            .filter(|(role, _)| **role != me)
+        let mut round = Round::new(sealed, entry, &parties, &me);
+        let others: Vec<(String, PublicKey)> = round
+            .awaiting()
             .map(|(role, key)| (role.clone(), *key))
             .collect();
+        let entry = round.proposal().clone();
         // Genesis goes alone, with its contract; later entries through each peer's outbox.
         let previous = slot.last.clone();
         let answers = join_all(others.iter().map(|(role, key)| {
@@ -129,33 +135,23 @@ impl Inner {
         }))
         .await;
         for ((role, _, answer), valid) in answers.into_iter().zip(checks) {
-            match answer {
-                Ok(Response::Cosigned { signature }) if valid => {
-                    entry.signatures.insert(role.clone(), signature);
+            let answer = match answer {
+                Ok(Response::Cosigned { signature }) => Answer::Cosigned { signature, valid },
+                Ok(Response::Refused { code, message }) => Answer::Refused { code, message },
+                Ok(other) => Answer::NoAnswer {
+                    reason: format!("it answered {other:?} to a proposal"),
+                },
+                Err(error) => {
+                    return Err(net_error(role, error));
                 }
-                Ok(Response::Cosigned { .. }) => {
-                    return Err(ApiError::new(
-                        502,
-                        "bad_cosignature",
-                        format!("party `{role}` sent a cosignature that does not verify"),
-                    ))
-                }
-                Ok(Response::Refused { code, message }) => {
-                    return Err(refused_by(role, &code, &message))
-                }
-                Ok(other) => {
-                    return Err(ApiError::new(
-                        502,
-                        "bad_answer",
-                        format!("party `{role}` answered {other:?} to a proposal"),
-                    ))
-                }
-                Err(error) => return Err(net_error(role, error)),
-            }
+            };
+            round.answer(role, answer).map_err(round_failure)?;
         }
         // Every other party cosigned: only now does the sequencer sign, and nobody sees its
         // signature before the entry is durable here.
-        entry.sign(&me, &self.config.key);
+        let (entry, sealed) = round
+            .finish(&me, &self.config.key)
+            .ok_or_else(|| ApiError::internal("a round finished with a cosignature missing"))?;
         let seq = sealed.body.seq;
         let hash = entry.hash();
         self.commit(slot, entry.clone(), sealed, genesis.is_some())
