@@ -7,7 +7,7 @@ use futures::future::join_all;
 use serde_json::{json, Value};
 use verifier::{
     model::{Contract, Decision, Digest, OrderId, SignedContract, SignedEvent},
-    sign::Domain,
+    sign::{Domain, PublicKey},
 };
 
 use super::{
@@ -34,6 +34,23 @@ fn order_id(id: &str) -> Result<OrderId, ApiError> {
 }
 
 impl Inner {
+    /// Sends a party's request to the sequencer's node: `Ack` or `Committed`, anything else
+    /// as the API error it means.
+    async fn ask_sequencer(&self, key: &PublicKey, request: Request) -> Result<Response, ApiError> {
+        match self.request(key, request).await {
+            Ok(answer @ (Response::Ack | Response::Committed { .. })) => Ok(answer),
+            Ok(Response::Refused { code, message }) => Err(ApiError::conflict(
+                &code,
+                format!("the sequencer refused: {message}"),
+            )),
+            Ok(other) => Err(ApiError::new(502, "bad_answer", format!("{other:?}"))),
+            Err(error) => Err(ApiError::unavailable(
+                "party_unreachable",
+                format!("the sequencer's node did not answer: {error}"),
+            )),
+        }
+    }
+
     /// The status of fact `event` of `order`: committed (with its entry), queued, refused.
     pub(crate) async fn fact_view(
         self: &Arc<Self>,
@@ -472,22 +489,9 @@ impl NodeApi for Engine {
                 role: role.clone(),
                 signature,
             };
-            match inner.request(&key, request).await {
-                Ok(Response::Committed { seq, entry }) => Some((seq, entry)),
-                Ok(Response::Ack) => None,
-                Ok(Response::Refused { code, message }) => {
-                    return Err(ApiError::conflict(
-                        &code,
-                        format!("the sequencer refused: {message}"),
-                    ))
-                }
-                Ok(other) => return Err(ApiError::new(502, "bad_answer", format!("{other:?}"))),
-                Err(error) => {
-                    return Err(ApiError::unavailable(
-                        "party_unreachable",
-                        format!("the sequencer's node did not answer: {error}"),
-                    ))
-                }
+            match inner.ask_sequencer(&key, request).await? {
+                Response::Committed { seq, entry } => Some((seq, entry)),
+                _ => None,
             }
         };
         Ok(match outcome {
@@ -566,22 +570,7 @@ impl NodeApi for Engine {
                 order,
                 role: role.clone(),
             };
-            match inner.request(&key, request).await {
-                Ok(Response::Ack) => {}
-                Ok(Response::Refused { code, message }) => {
-                    return Err(ApiError::conflict(
-                        &code,
-                        format!("the sequencer refused: {message}"),
-                    ))
-                }
-                Ok(other) => return Err(ApiError::new(502, "bad_answer", format!("{other:?}"))),
-                Err(error) => {
-                    return Err(ApiError::unavailable(
-                        "party_unreachable",
-                        format!("the sequencer's node did not answer: {error}"),
-                    ))
-                }
-            }
+            inner.ask_sequencer(&key, request).await?;
         } else {
             inner.withdraw_review(order, &role).await?;
         }
