@@ -432,6 +432,11 @@ pub enum ExprKind {
         index: u32,
         arg: EventRef,
     },
+    /// `happened(facts.KIND)`: whether an event of that kind has been recorded (the one being
+    /// evaluated included). Unlike reading a missing fact, it never stops the rule.
+    Happened {
+        kind: String,
+    },
     /// Arms by jurisdiction code, and the `_` arm.
     Jurisdiction {
         arms: BTreeMap<String, Expr>,
@@ -454,7 +459,8 @@ impl Expr {
             | ExprKind::Term(_)
             | ExprKind::EventAt(_)
             | ExprKind::EventField { .. }
-            | ExprKind::Predicate { .. } => Vec::new(),
+            | ExprKind::Predicate { .. }
+            | ExprKind::Happened { .. } => Vec::new(),
             ExprKind::RecordField { base, .. } => vec![base],
             ExprKind::List(items) | ExprKind::Call { args: items, .. } => items.iter().collect(),
             ExprKind::ToDecimal(inner) | ExprKind::Not(inner) | ExprKind::Neg(inner) => {
@@ -489,7 +495,8 @@ impl Expr {
             | ExprKind::Term(_)
             | ExprKind::EventAt(_)
             | ExprKind::EventField { .. }
-            | ExprKind::Predicate { .. } => Vec::new(),
+            | ExprKind::Predicate { .. }
+            | ExprKind::Happened { .. } => Vec::new(),
             ExprKind::RecordField { base, .. } => vec![base],
             ExprKind::List(items) | ExprKind::Call { args: items, .. } => {
                 items.iter_mut().collect()
@@ -809,6 +816,7 @@ impl Scope<'_> {
                 }
                 self.event(arg)?;
             }
+            ExprKind::Happened { kind } => self.event(&EventRef::Fact(kind.clone()))?,
             _ => {}
         }
         for child in expr.children() {

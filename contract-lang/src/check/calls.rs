@@ -75,6 +75,7 @@ impl ExprChecker<'_> {
                 let node = self.node(span, ExprKind::Call { func, args: nodes });
                 (ty, node)
             }
+            "happened" => self.happened(callee, args, span),
             "abs" => {
                 if !arity(1) {
                     return self.bad_arguments(
@@ -244,6 +245,32 @@ impl ExprChecker<'_> {
             },
         );
         (result, node)
+    }
+
+    /// `happened(facts.KIND)`: a `bool`, true once an event of that kind is recorded.
+    fn happened(&mut self, callee: &Ident, args: &[ast::Expr], span: Span) -> (Ty, ir::Expr) {
+        let [arg] = args else {
+            return self.bad_arguments(callee, span, "takes one `facts.KIND`");
+        };
+        let Some((event, kind)) = self.event_argument(arg) else {
+            return self.poisoned(span);
+        };
+        if !matches!(event, ir::EventRef::Fact(_)) {
+            self.error(
+                Diagnostic::error(
+                    codes::BAD_ARGUMENTS,
+                    "`happened` asks about a kind of fact",
+                    arg.span,
+                    "not `facts.KIND`",
+                )
+                .with_help(
+                    "write `happened(facts.shipment.delivered)`; `event` has always happened",
+                ),
+            );
+            return self.poisoned(span);
+        }
+        self.uses.events.entry(kind.clone()).or_default();
+        (Ty::Bool, self.node(span, ExprKind::Happened { kind }))
     }
 
     pub(super) fn predicate_call(

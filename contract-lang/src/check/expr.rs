@@ -20,6 +20,7 @@ pub(crate) const RESERVED: &[&str] = &["terms", "facts", "event", "jurisdiction"
 
 /// Names of the built-in functions, for suggestions.
 pub(super) const BUILTINS: &[&str] = &[
+    "happened",
     "min",
     "max",
     "abs",

@@ -235,6 +235,9 @@ impl<'a> Env<'_, 'a> {
                 let list = self.eval(list)?;
                 self.contains(&list, &item, site).map(Val::Bool)
             }
+            ExprKind::Happened { kind } => Ok(Val::Bool(
+                *kind == self.event.kind || self.facts.contains_key(kind),
+            )),
             ExprKind::Predicate { index, arg } => {
                 let Some(predicate) = self.ir.predicates.get(*index as usize) else {
                     return fail(

@@ -201,6 +201,16 @@ impl<'a> Renderer<'a> {
             }
             ExprKind::ToDecimal(inner) => self.phrase(inner, on, must_hold),
             ExprKind::Not(inner) => {
+                if let ExprKind::Happened { kind } = &inner.kind {
+                    // "no delivery has been recorded yet" reads better than "not (a delivery…)".
+                    let noun = glossary::kind_noun(lang, kind);
+                    let text = match lang {
+                        Lang::En => format!("no {noun} has been recorded yet"),
+                        Lang::Zh => format!("尚未记录{noun}"),
+                        Lang::De => format!("es liegt noch keine Meldung „{noun}“ vor"),
+                    };
+                    return Phrase::new(text, STATEMENT);
+                }
                 let inner = self.wrap(self.phrase(inner, on, true), STATEMENT);
                 Phrase::new(words::not(lang, &inner), STATEMENT)
             }
@@ -247,6 +257,15 @@ impl<'a> Renderer<'a> {
             }
             ExprKind::Arith { op, lhs, rhs } => self.arith(*op, lhs, rhs, on),
             ExprKind::Call { func, args } => self.call(*func, args, on),
+            ExprKind::Happened { kind } => {
+                let noun = glossary::kind_noun(lang, kind);
+                let text = match lang {
+                    Lang::En => format!("a {noun} has been recorded"),
+                    Lang::Zh => format!("已记录{noun}"),
+                    Lang::De => format!("eine Meldung „{noun}“ liegt vor"),
+                };
+                Phrase::new(text, STATEMENT)
+            }
             ExprKind::Predicate { index, arg } => {
                 let name = self
                     .clause

@@ -3,12 +3,15 @@
 //! `pactum-node demo`, the end-to-end tests and the examples.
 //!
 //! The contract binds the library's air-freight fallback, force-majeure and late-delivery
-//! clauses. The events: sea departure; on day 38 the ETA slips past 42 days of sea transit and
-//! the order switches to air; a typhoon red alert on the route extends the due date; the goods
-//! arrive 36 hours late and compensation is owed; then a faulty weather feed replays typhoon
-//! alerts, three extensions are applied within 24 hours and the fourth trips the evolution
-//! circuit breaker; every party signs a review that discards the held extension and resumes the
-//! order.
+//! clauses and a breaker of 2 automatic amendments per 24 hours. The events: sea departure; on
+//! day 40 the ETA slips past 42 days of sea transit and the order switches to air; a typhoon red
+//! alert on the route extends the due date by 72 hours; six hours later a faulty weather feed
+//! replays the alert, which would be the third automatic amendment within 24 hours, so the
+//! evolution circuit breaker holds it; every party signs a review that discards the held
+//! extension and resumes the order; the goods arrive 36 hours after the extended due date and
+//! compensation is owed (36 h × 150.00 EUR/h for the air freight clause, 2 started days × 0.5 %
+//! of the price for the late-delivery clause). Force majeure no longer applies once the goods
+//! are delivered, so the breaker story happens before delivery.
 
 use std::collections::BTreeMap;
 
@@ -18,7 +21,9 @@ use verifier::{
     sign::SigningKey,
 };
 
-use crate::api::{AttesterRequest, ClauseRequest, EventRequest, ProposeOrder, SubmitReview};
+use crate::api::{
+    AttesterRequest, BreakerRequest, ClauseRequest, EventRequest, ProposeOrder, SubmitReview,
+};
 
 /// Deterministic demo keys (public: for demos only).
 pub fn demo_key(label: &str) -> SigningKey {
@@ -107,7 +112,10 @@ pub fn proposal(keys: &BTreeMap<String, SigningKey>, order_ref: &str) -> Propose
                 kinds: vec!["return.inspected".into()],
             },
         ]),
-        breaker: None,
+        breaker: Some(BreakerRequest {
+            max_automatic_amendments: 2,
+            window_seconds: 24 * 3600,
+        }),
         genesis_at: "2026-01-05T00:00:00Z".into(),
     }
 }
@@ -150,15 +158,6 @@ fn event(kind: &str, at: &str, fields: serde_json::Value) -> EventRequest {
 
 /// The demo's steps, in order.
 pub fn steps() -> Vec<Step> {
-    let typhoon = |at: &str| Step::Event {
-        caption: "the weather feed replays a typhoon red alert for Hong Kong",
-        source: Source::Weather { via: "buyer" },
-        event: event(
-            "weather.alert",
-            at,
-            json!({ "kind": "typhoon", "level": "red", "region": "Hong Kong" }),
-        ),
-    };
     vec![
         Step::Event {
             caption: "the container ship leaves Shenzhen (sea freight)",
@@ -166,12 +165,12 @@ pub fn steps() -> Vec<Step> {
             event: event("shipment.departed", "2026-01-10T00:00:00Z", json!({ "port": "Shenzhen" })),
         },
         Step::Event {
-            caption: "day 38: the carrier's new ETA means 47 days at sea, past the 42-day limit",
+            caption: "day 40: the carrier's new ETA means 47 days at sea, past the 42-day limit",
             source: Source::Node("carrier"),
-            event: event("shipment.eta_updated", "2026-02-17T00:00:00Z", json!({ "eta": "2026-02-26T00:00:00Z" })),
+            event: event("shipment.eta_updated", "2026-02-19T18:00:00Z", json!({ "eta": "2026-02-26T00:00:00Z" })),
         },
         Step::Event {
-            caption: "typhoon red alert on the route (Hong Kong)",
+            caption: "typhoon red alert on the route (Hong Kong): the due date moves by 72 hours",
             source: Source::Weather { via: "seller" },
             event: event(
                 "weather.alert",
@@ -180,21 +179,26 @@ pub fn steps() -> Vec<Step> {
             ),
         },
         Step::Event {
+            caption: "a faulty weather feed replays the alert: a third automatic amendment within 24 hours trips the breaker",
+            source: Source::Weather { via: "buyer" },
+            event: event(
+                "weather.alert",
+                "2026-02-20T12:00:00Z",
+                json!({ "kind": "typhoon", "level": "red", "region": "Hong Kong" }),
+            ),
+        },
+        Step::Review {
+            caption: "every party reviews the trip: the alert was a replay; the held extension is discarded",
+            review: SubmitReview {
+                decision: "discard".into(),
+                note: "typhoon alert replayed by a faulty feed; held extension discarded".into(),
+                at: None,
+            },
+        },
+        Step::Event {
             caption: "the goods reach Hamburg 36 hours after the extended due date",
             source: Source::Node("carrier"),
             event: event("shipment.delivered", "2026-03-05T12:00:00Z", json!({ "received_by": "Hamburg DC" })),
-        },
-        typhoon("2026-03-06T00:00:00Z"),
-        typhoon("2026-03-06T06:00:00Z"),
-        typhoon("2026-03-06T12:00:00Z"),
-        typhoon("2026-03-06T18:00:00Z"),
-        Step::Review {
-            caption: "every party reviews the trip: the replayed alerts came after delivery; the held extension is discarded",
-            review: SubmitReview {
-                decision: "discard".into(),
-                note: "alerts replayed by a faulty feed after delivery; held extension discarded".into(),
-                at: None,
-            },
         },
     ]
 }
