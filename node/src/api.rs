@@ -250,7 +250,7 @@ pub struct ProposalQuery {
     pub lang: Option<String>,
 }
 
-/// An exported bundle: its bytes and their media type.
+/// An exported file (a bundle, a signed head): its bytes, their media type and a file name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BundleExport {
     pub content_type: &'static str,
@@ -319,6 +319,12 @@ pub trait NodeApi: Send + Sync + 'static {
         &self,
         order: String,
     ) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send {
+        async move { Err(ApiError::unknown_order(&order)) }
+    }
+
+    /// This node's signed head of the order (`GET /orders/{id}/head`): canonical CBOR, the
+    /// file `pactum-verify --head` reads.
+    fn head(&self, order: String) -> impl Future<Output = Result<BundleExport, ApiError>> + Send {
         async move { Err(ApiError::unknown_order(&order)) }
     }
 

@@ -90,14 +90,9 @@ impl Inner {
 
     /// The entry `seq` of `order` as stored here, as a view.
     fn stored_entry_view(&self, contract: &Contract, order: &OrderId, seq: u64) -> Option<Value> {
-        let stored: EntryRecord = records::read(
-            &self.store,
-            ENTRIES,
-            &records::entry_key(order, seq),
-            "entry",
-        )
-        .ok()
-        .flatten()?;
+        let stored = records::read_entry(&self.store, order, seq)
+            .ok()
+            .flatten()?;
         let body = stored.entry.entry().ok()?;
         Some(entry_view(contract, &stored, &body))
     }
@@ -524,6 +519,16 @@ impl NodeApi for Engine {
         Ok(BundleExport {
             content_type: "application/cbor",
             file_name: format!("order-{}.bundle", order.short()),
+            bytes,
+        })
+    }
+
+    async fn head(&self, id: String) -> Result<BundleExport, ApiError> {
+        let order = order_id(&id)?;
+        let bytes = self.inner.signed_head(order).await?;
+        Ok(BundleExport {
+            content_type: "application/cbor",
+            file_name: format!("order-{}.head", order.short()),
             bytes,
         })
     }

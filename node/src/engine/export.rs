@@ -5,11 +5,11 @@
 use verifier::{
     bundle::{
         build::{assemble, contract_ir, OrderParts},
-        TrustFile,
+        Head, SignedHead, TrustFile,
     },
     checkpoint::{Checkpoint, NoteVerifierKey, SignedNote, TrustPolicy},
     merkle::MerkleLog,
-    model::OrderId,
+    model::{OrderId, SignedEntry},
 };
 
 use super::{
@@ -19,6 +19,61 @@ use super::{
 use crate::api::ApiError;
 
 impl Inner {
+    /// Waits (a few seconds at most) until the log leaf `leaf` is durable: a cosigner may
+    /// still be flushing its latest entries, and only what is durable is exported or signed.
+    async fn wait_durable(&self, leaf: u64) {
+        for _ in 0..500 {
+            if self.log.lock().await.durable_size() > leaf {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
+    /// This node's signed head of `order` (`GET /orders/{id}/head`): its latest committed
+    /// entry with the entry's time, in a log of the current durable size, signed by this party
+    /// in the head domain. The bytes are the file `pactum-verify --head` reads; a customer
+    /// presents it beside an older bundle to learn (STALE) which entries it lacks.
+    pub(crate) async fn signed_head(&self, order: OrderId) -> Result<Vec<u8>, ApiError> {
+        let internal = |error: String| ApiError::internal(error);
+        let slot = self
+            .slot(&order)
+            .ok_or_else(|| ApiError::unknown_order(&order.to_string()))?;
+        let (head, last, parties, genesis_at) = {
+            let slot = slot.lock().await;
+            let contract = slot.core.contract();
+            (
+                slot.head,
+                slot.last.clone(),
+                contract.parties.clone(),
+                contract.genesis_at,
+            )
+        };
+        let last = match last {
+            Some(last) => last,
+            None => self.stored_entry(order, head.seq)?,
+        };
+        self.wait_durable(head.leaf).await;
+        let log_size = self.log.lock().await.durable_size();
+        let role = self
+            .my_role(&parties)
+            .ok_or_else(|| internal("this node is not a party".into()))?;
+        let body = last.entry().map_err(|e| internal(e.to_string()))?;
+        let head = Head::for_entry(&body, head.entry, genesis_at, log_size)
+            .map_err(|e| internal(e.to_string()))?;
+        SignedHead::sign(&head, &role, &self.config.key)
+            .and_then(|signed| signed.to_bytes())
+            .map_err(|e| internal(e.to_string()))
+    }
+
+    /// The committed entry of `order` at `seq`, as stored.
+    fn stored_entry(&self, order: OrderId, seq: u64) -> Result<SignedEntry, ApiError> {
+        records::read_entry(&self.store, &order, seq)
+            .map_err(|e| ApiError::internal(e.to_string()))?
+            .map(|record| record.entry)
+            .ok_or_else(|| ApiError::internal(format!("order {order} has no entry {seq}")))
+    }
+
     /// The bundle of `order`, encoded.
     pub(crate) async fn export_bundle(&self, order: OrderId) -> Result<Vec<u8>, ApiError> {
         let internal = |error: String| ApiError::internal(error);
@@ -29,13 +84,7 @@ impl Inner {
             let slot = slot.lock().await;
             (slot.record.clone(), slot.core.contract().clone(), slot.head)
         };
-        // A cosigner may still be flushing its latest entries: export what is durable.
-        for _ in 0..500 {
-            if self.log.lock().await.durable_size() > head.leaf {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
+        self.wait_durable(head.leaf).await;
         let mut entries = Vec::new();
         let mut leaves = Vec::new();
         for item in self

@@ -286,6 +286,13 @@ impl Engine {
         }
     }
 
+    /// This node's signed head of `order` as canonical CBOR (the file `pactum-verify --head`
+    /// reads): its latest committed entry, signed by this party. Served at
+    /// `GET /orders/{id}/head` and wherever else a head is handed out.
+    pub async fn signed_head(&self, order: OrderId) -> Result<Vec<u8>, crate::api::ApiError> {
+        self.inner.signed_head(order).await
+    }
+
     /// Asks the sequencers of every order for entries this node missed.
     pub async fn sync_now(&self) {
         self.inner.sync_all().await;

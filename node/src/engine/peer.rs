@@ -687,14 +687,9 @@ impl Inner {
         let own = if seq == slot.head.seq {
             slot.last.clone()
         } else {
-            records::read::<EntryRecord>(
-                &self.store,
-                ENTRIES,
-                &records::entry_key(&slot.core.order(), seq),
-                "entry",
-            )
-            .map_err(|e| ApiError::internal(e.to_string()))?
-            .map(|record| record.entry)
+            records::read_entry(&self.store, &slot.core.order(), seq)
+                .map_err(|e| ApiError::internal(e.to_string()))?
+                .map(|record| record.entry)
         };
         match own {
             Some(own) if own.body != entry.body => Err(self.keep_evidence(slot, own, entry).await),

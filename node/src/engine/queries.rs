@@ -13,11 +13,7 @@ use verifier::{
     state::Status,
 };
 
-use super::{
-    records::{self, EntryRecord, ENTRIES},
-    views::entry_view,
-    Inner,
-};
+use super::{records, views::entry_view, Inner};
 use crate::api::{ApiError, HistoryQuery, OrderQuery};
 
 /// Largest page of orders or entries.
@@ -162,13 +158,8 @@ impl Inner {
         let mut entries = Vec::new();
         let mut seq = first;
         while seq <= head && entries.len() < limit {
-            let stored: Option<EntryRecord> = records::read(
-                &self.store,
-                ENTRIES,
-                &records::entry_key(&order, seq),
-                "entry",
-            )
-            .map_err(|e| ApiError::internal(e.to_string()))?;
+            let stored = records::read_entry(&self.store, &order, seq)
+                .map_err(|e| ApiError::internal(e.to_string()))?;
             // An entry not flushed yet here (a cosigner's copy) ends the page.
             let Some(stored) = stored else { break };
             let body = stored

@@ -190,13 +190,8 @@ impl Inner {
                 entry: slot.head.entry,
             });
         }
-        let stored: Option<records::EntryRecord> = records::read(
-            &self.store,
-            records::ENTRIES,
-            &records::entry_key(&slot.core.order(), seq),
-            "entry",
-        )
-        .map_err(|e| ApiError::internal(e.to_string()))?;
+        let stored = records::read_entry(&self.store, &slot.core.order(), seq)
+            .map_err(|e| ApiError::internal(e.to_string()))?;
         let stored = stored.ok_or_else(|| ApiError::internal(format!("entry {seq} is missing")))?;
         Ok(Committed {
             seq,

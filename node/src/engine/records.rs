@@ -133,3 +133,12 @@ pub fn read<T: Serialize + DeserializeOwned>(
         None => Ok(None),
     }
 }
+
+/// The committed entry of `order` at `seq`, as stored (none if not, or not yet, written).
+pub fn read_entry(
+    store: &Store,
+    order: &OrderId,
+    seq: u64,
+) -> Result<Option<EntryRecord>, RecordError> {
+    read(store, ENTRIES, &entry_key(order, seq), "entry")
+}

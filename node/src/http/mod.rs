@@ -99,6 +99,7 @@ pub fn router<A: NodeApi>(api: Arc<A>, settings: HttpSettings, metrics: Arc<Metr
             post(review::<A>).delete(withdraw_review::<A>),
         )
         .route("/orders/{id}/bundle", get(bundle::<A>))
+        .route("/orders/{id}/head", get(head::<A>))
         .route("/orders/{id}/evidence", get(evidence::<A>))
         .route("/orders/{id}/facts/{event}", get(fact::<A>))
         .route("/orders/{id}/trail", get(share::routes::trail::<A>))
@@ -404,7 +405,18 @@ async fn bundle<A: NodeApi>(
     State(state): State<AppState<A>>,
     OrderId(id): OrderId,
 ) -> Result<Response, HttpError> {
-    let export = state.api.bundle(id).await?;
+    Ok(download(state.api.bundle(id).await?))
+}
+
+async fn head<A: NodeApi>(
+    State(state): State<AppState<A>>,
+    OrderId(id): OrderId,
+) -> Result<Response, HttpError> {
+    Ok(download(state.api.head(id).await?))
+}
+
+/// An exported file as an answer: its media type, and a file name to save it under.
+fn download(export: crate::api::BundleExport) -> Response {
     let disposition = format!("attachment; filename=\"{}\"", export.file_name);
     let mut response = export.bytes.into_response();
     let headers = response.headers_mut();
@@ -415,7 +427,7 @@ async fn bundle<A: NodeApi>(
     if let Ok(value) = HeaderValue::from_str(&disposition) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
-    Ok(response)
+    response
 }
 
 async fn checkpoint<A: NodeApi>(State(state): State<AppState<A>>) -> Reply {

@@ -39,7 +39,7 @@ use verifier::json::{
     ),
     paths(
         propose, list_orders, proposals, proposal, accept, submit_event, order, history,
-        review, withdraw_review, bundle, evidence, fact, checkpoint, health, metrics,
+        review, withdraw_review, bundle, head, evidence, fact, checkpoint, health, metrics,
         openapi_json, trail, share, revoke_share, shared_page, shared_bundle
     ),
     components(schemas(
@@ -194,6 +194,22 @@ fn withdraw_review() {}
         (status = 404, description = "no such order", body = ErrorBody),
     ))]
 fn bundle() {}
+
+#[utoipa::path(get, path = "/orders/{id}/head", tag = "verification",
+    summary = "This node's signed head of the order (canonical CBOR) for pactum-verify --head",
+    description = "The latest entry this node committed for the order (seq, entry hash, the \
+        entry's time, the log size), signed by this node's party. Presented beside a bundle \
+        with `pactum-verify --head FILE`, it makes an older bundle STALE, naming the entries \
+        it lacks.",
+    params(("id" = String, Path, description = "order id, 64 hex digits")),
+    responses(
+        (status = 200, description = "the signed head", content_type = "application/cbor"),
+        (status = 400, description = "malformed order id", body = ErrorBody),
+        (status = 401, description = "no or wrong token", body = ErrorBody),
+        (status = 403, description = "the token lacks the read scope", body = ErrorBody),
+        (status = 404, description = "no such order", body = ErrorBody),
+    ))]
+fn head() {}
 
 #[utoipa::path(get, path = "/orders/{id}/evidence", tag = "verification",
     summary = "Proofs this node keeps that the order's sequencer equivocated",
