@@ -11,11 +11,22 @@ use crate::{
     launch::{launch, NodeSpec},
 };
 
+/// How log lines are written on standard error.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Readable lines (coloured on a terminal).
+    #[default]
+    Text,
+    /// One JSON object per line (timestamp, level, target, message and the event's fields),
+    /// for log collectors.
+    Json,
+}
+
 /// Runs the node configured in `config_path` until it is interrupted.
-pub fn run_from_config(config_path: &Path) -> anyhow::Result<()> {
+pub fn run_from_config(config_path: &Path, log_format: LogFormat) -> anyhow::Result<()> {
     let settings = Settings::load(config_path)?;
     let spec = NodeSpec::from_settings(&settings)?;
-    init_tracing();
+    init_tracing(log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -39,14 +50,18 @@ pub fn run_from_config(config_path: &Path) -> anyhow::Result<()> {
 }
 
 /// Installs a `RUST_LOG`-driven log subscriber (default: info), once.
-pub fn init_tracing() {
+pub fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

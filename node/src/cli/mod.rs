@@ -194,6 +194,9 @@ pub struct RunArgs {
     /// The configuration file written by `pactum-node init`.
     #[arg(long)]
     pub config: PathBuf,
+    /// Log lines as readable text or as one JSON object per line.
+    #[arg(long, value_enum, default_value_t)]
+    pub log_format: crate::runner::LogFormat,
 }
 
 /// How a client command reaches the node.
@@ -247,7 +250,7 @@ pub fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Init(args) => init(args),
-        Command::Run(args) => crate::runner::run_from_config(&args.config),
+        Command::Run(args) => crate::runner::run_from_config(&args.config, args.log_format),
         Command::Demo(args) => demo(args),
         Command::Bench(args) => {
             let report = crate::bench::run(&crate::bench::BenchOptions {

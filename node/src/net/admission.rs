@@ -171,10 +171,17 @@ impl Admission {
 
     fn decide(&self, peer: &PeerId, remote: &Multiaddr) -> Result<(), ConnectionDenied> {
         self.admit(peer, remote, Instant::now()).map_err(|refused| {
-            self.refusals
+            let before = self
+                .refusals
                 .get_or_create(&vec![("reason", refused.reason().to_string())])
                 .inc();
-            tracing::debug!(%peer, %remote, %refused, "stranger's connection refused");
+            // A flood must not flood the log: the 1st, 2nd, 4th, 8th… refusal of each reason.
+            let count = before.saturating_add(1);
+            if count.is_power_of_two() {
+                tracing::info!(%peer, %remote, reason = refused.reason(), refused = count, "strangers' connections refused");
+            } else {
+                tracing::debug!(%peer, %remote, reason = refused.reason(), "stranger's connection refused");
+            }
             ConnectionDenied::new(refused)
         })
     }

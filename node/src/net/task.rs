@@ -342,8 +342,12 @@ fn on_swarm_event<Req: WireMessage, Resp: WireMessage>(
             peer_id,
             connection_id,
             endpoint,
+            num_established,
             ..
         } => {
+            if num_established.get() == 1 && swarm.behaviour().admission.is_party(&peer_id) {
+                tracing::info!(peer = %peer_id, address = %endpoint.get_remote_address(), "party's node connected");
+            }
             if let Some((_, reply)) = state.dials.remove(&connection_id) {
                 let _ = reply.send(Ok(peer_id));
             }
@@ -351,6 +355,15 @@ fn on_swarm_event<Req: WireMessage, Resp: WireMessage>(
                 // Remember how we reached the peer so requests can redial it.
                 swarm.add_peer_address(peer_id, address);
             }
+        }
+        SwarmEvent::ConnectionClosed {
+            peer_id,
+            num_established: 0,
+            cause,
+            ..
+        } if swarm.behaviour().admission.is_party(&peer_id) => {
+            let cause = cause.map(|error| error.to_string());
+            tracing::warn!(peer = %peer_id, ?cause, "party's node disconnected");
         }
         SwarmEvent::OutgoingConnectionError {
             connection_id,
