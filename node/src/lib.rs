@@ -13,6 +13,8 @@
 //! * [`client`]: a small blocking client of the HTTP API, for the operator CLI.
 //! * [`bench`]: `pactum-node bench`, throughput and latency of co-signed commits.
 //! * [`demo`]: `pactum-node demo`, three nodes running one order end to end.
+//! * [`load`]: `pactum-node load …`, load commands against node processes (strangers' floods).
+//! * [`process_stats`]: a process's memory, descriptors and CPU time from `/proc`.
 //! * [`cli`] and [`runner`]: the `pactum-node` command line and the `run` command.
 
 pub mod api;
@@ -25,9 +27,11 @@ pub mod durable;
 pub mod engine;
 pub mod http;
 pub mod launch;
+pub mod load;
 pub mod log_store;
 pub mod metrics;
 pub mod net;
+pub mod process_stats;
 pub mod qr;
 pub mod runner;
 pub mod sim;

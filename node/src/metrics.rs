@@ -46,6 +46,9 @@ pub struct Metrics {
     pub peer_messages_refused: Counter,
     /// Proofs that a sequencer signed two different entries at one position, kept.
     pub equivocations: Counter,
+    /// Compiled programs kept in memory, and their size (canonical encoding).
+    pub programs_cached: Gauge,
+    pub program_cache_bytes: Gauge,
 }
 
 impl Default for Metrics {
@@ -138,8 +141,22 @@ impl Metrics {
             "Proofs kept that a sequencer signed two different entries at one position",
             equivocations.clone(),
         );
+        let programs_cached = Gauge::default();
+        registry.register(
+            "programs_cached",
+            "Compiled clause programs kept in memory (bounded)",
+            programs_cached.clone(),
+        );
+        let program_cache_bytes = Gauge::default();
+        registry.register(
+            "program_cache_bytes",
+            "Size of the compiled programs kept in memory, as canonically encoded",
+            program_cache_bytes.clone(),
+        );
         Metrics {
             registry,
+            programs_cached,
+            program_cache_bytes,
             equivocations,
             http_requests,
             http_connections_refused,

@@ -64,7 +64,8 @@ pub(super) fn run(command: Command) -> anyhow::Result<()> {
         | Command::Run(_)
         | Command::Demo(_)
         | Command::Bench(_)
-        | Command::Simulate(_) => {
+        | Command::Simulate(_)
+        | Command::Load(_) => {
             bail!("not a client command")
         }
     }

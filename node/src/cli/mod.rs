@@ -42,6 +42,10 @@ pub enum Command {
     /// Run the deterministic protocol simulator: three parties under lost, duplicated and
     /// reordered messages, cut links and crashes, from seeds; a failure names its seed.
     Simulate(SimulateArgs),
+    /// Load commands that show the node's limits with figures, against `pactum-node run`
+    /// processes on loopback.
+    #[command(subcommand)]
+    Load(LoadCommand),
     /// Propose a new order (JSON file, see the API reference) to the other parties.
     Propose {
         #[command(flatten)]
@@ -155,6 +159,19 @@ pub struct DemoArgs {
     pub lang: String,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum LoadCommand {
+    /// One stranger identity sends many distinct valid contract proposals to a node process;
+    /// prints the answers and the node's RSS growth (target: under 16 MiB for 4,000).
+    Strangers {
+        #[arg(long, default_value_t = 4000)]
+        proposals: usize,
+        /// Proposals in flight at once.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+    },
+}
+
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
     /// Run seeds `--first-seed` .. `--first-seed + --seeds`.
@@ -265,8 +282,28 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Simulate(args) => simulate(args),
+        Command::Load(command) => load(command),
         other => client_commands::run(other),
     }
+}
+
+fn load(command: LoadCommand) -> anyhow::Result<()> {
+    let exe = std::env::current_exe()?;
+    let dir = tempfile::tempdir()?;
+    match command {
+        LoadCommand::Strangers {
+            proposals,
+            concurrency,
+        } => {
+            let options = crate::load::strangers::StrangersOptions {
+                proposals,
+                concurrency,
+            };
+            let report = crate::load::strangers::run(&exe, dir.path(), &options)?;
+            print!("{}", report.render());
+        }
+    }
+    Ok(())
 }
 
 fn simulate(args: SimulateArgs) -> anyhow::Result<()> {

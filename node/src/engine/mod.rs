@@ -15,6 +15,7 @@
 //! peer while holding the log lock, and no handler of a peer's request waits for another
 //! order's lock.
 
+mod admit;
 mod api_impl;
 mod batch;
 mod checkpoints;
@@ -22,6 +23,7 @@ mod export;
 pub mod order;
 mod outbox;
 mod peer;
+pub mod program_cache;
 pub mod protocol;
 mod queries;
 mod queue;
@@ -186,7 +188,8 @@ pub(crate) struct Inner {
     /// Genesis entries this node cosigned, waiting for their commit: record, core, sealed.
     pub pending_genesis: StdMutex<HashMap<OrderId, (OrderRecord, OrderCore, Sealed)>>,
     pub reviews: StdMutex<HashMap<OrderId, PendingReview>>,
-    pub programs: StdMutex<HashMap<Digest, Arc<Program>>>,
+    /// Compiled programs by sources hash, bounded (see [`program_cache`]).
+    pub programs: StdMutex<program_cache::ProgramCache>,
     pub checkpoints: Mutex<checkpoints::CheckpointState>,
     /// Held while an order is being started (genesis committed), so it starts once.
     pub starting: Mutex<()>,
@@ -235,7 +238,7 @@ impl Engine {
             proposals: StdMutex::new(HashMap::new()),
             pending_genesis: StdMutex::new(HashMap::new()),
             reviews: StdMutex::new(HashMap::new()),
-            programs: StdMutex::new(HashMap::new()),
+            programs: StdMutex::new(program_cache::ProgramCache::default()),
             checkpoints: Mutex::new(checkpoint_state),
             starting: Mutex::new(()),
             outboxes: StdMutex::new(HashMap::new()),
@@ -318,7 +321,7 @@ impl Inner {
         let key = sources::hash_sources(&sources)?;
         let mut stored = None;
         if !tampered {
-            if let Some(program) = self.programs.lock().ok().and_then(|p| p.get(&key).cloned()) {
+            if let Some(program) = self.programs.lock().ok().and_then(|mut p| p.get(&key)) {
                 return Ok(program);
             }
             stored = self.stored_program(&key, &sources)?;
@@ -329,6 +332,10 @@ impl Inner {
         });
         if let Ok(mut programs) = self.programs.lock() {
             programs.insert(key, program.clone());
+            self.metrics.programs_cached.set(programs.len() as i64);
+            self.metrics
+                .program_cache_bytes
+                .set(i64::try_from(programs.bytes()).unwrap_or(i64::MAX));
         }
         Ok(program)
     }

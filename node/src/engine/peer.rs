@@ -16,6 +16,7 @@ use verifier::{
 };
 
 use super::{
+    admit::{ContractSender, NotAdmitted},
     order::{OrderCore, Refusal},
     protocol::{GenesisParts, Request, Response},
     records::{self, EntryRecord, FaultRecord, HeadRecord, OrderRecord, ProposalRecord, ENTRIES},
@@ -194,26 +195,16 @@ impl Inner {
         sources: Vec<verifier::bundle::Source>,
     ) -> Response {
         let order = contract.order_id();
+        if let Err(refused) =
+            self.admit_contract(peer, &contract, &sources, ContractSender::Proposer)
+        {
+            return self.not_admitted(peer, refused);
+        }
         if self.slot(&order).is_some() {
             return Response::Ack;
         }
-        let machine = match self.check_proposal_contract(&contract, &sources, false) {
-            Ok(machine) => machine,
-            Err(refusal) => return Response::refused(refusal.code(), refusal.to_string()),
-        };
-        let signed_by_sender = contract.signatures.keys().any(|role| {
-            machine
-                .contract()
-                .parties
-                .get(role)
-                .and_then(|key| self.peer_id(key))
-                == Some(peer)
-        });
-        if !signed_by_sender {
-            return Response::refused(
-                "not_a_party",
-                "a proposal must come from a party that signed it",
-            );
+        if let Err(refusal) = self.check_proposal_contract(&contract, &sources, false) {
+            return Response::refused(refusal.code(), refusal.to_string());
         }
         // Keep signatures this node already collected (its own acceptance, others').
         let mut record = ProposalRecord {
@@ -234,6 +225,14 @@ impl Inner {
             Ok(()) => Response::Ack,
             Err(error) => api_refusal(error),
         }
+    }
+
+    /// The answer to a contract that did not pass [`Inner::admit_contract`]: counted by
+    /// reason, nothing stored (a stranger must not be able to fill the store or the log).
+    fn not_admitted(&self, peer: PeerId, refused: NotAdmitted) -> Response {
+        self.metrics.refused(refused.code());
+        tracing::debug!(%peer, code = refused.code(), "refused a contract before compiling it");
+        Response::refused(refused.code(), refused.to_string())
     }
 
     /// Records a refused proposal for the operator; determinism faults are logged loudly.
@@ -284,6 +283,14 @@ impl Inner {
         parts: GenesisParts,
     ) -> Response {
         let order = parts.contract.order_id();
+        if let Err(refused) = self.admit_contract(
+            peer,
+            &parts.contract,
+            &parts.sources,
+            ContractSender::Sequencer,
+        ) {
+            return self.not_admitted(peer, refused);
+        }
         if let Some(slot) = self.slot(&order) {
             // Already started here: cosign again only the same genesis.
             let slot = slot.lock().await;
@@ -296,17 +303,6 @@ impl Inner {
                 return Response::refused(refusal.code(), refusal.to_string());
             }
         };
-        let sequencer = machine
-            .contract()
-            .parties
-            .get(&machine.contract().sequencer)
-            .copied();
-        if sequencer.and_then(|key| self.peer_id(&key)) != Some(peer) {
-            return Response::refused(
-                "not_sequencer",
-                "only the order's sequencer proposes entries",
-            );
-        }
         let (core, sealed) = match OrderCore::genesis(machine) {
             Ok(pair) => pair,
             Err(refusal) => return Response::refused(refusal.code(), refusal.to_string()),

@@ -1,0 +1,8 @@
+//! `pactum-node load …`: load commands that show the node's limits with figures, against real
+//! `pactum-node run` processes on loopback (their memory is measured from `/proc`).
+//!
+//! * [`strangers`]: one stranger identity sends thousands of distinct valid contract
+//!   proposals; the node's RSS growth is reported.
+
+pub mod node_process;
+pub mod strangers;

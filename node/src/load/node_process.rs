@@ -1,0 +1,140 @@
+//! A node as a separate `pactum-node run` process on loopback, in a directory of its own
+//! (made by `init`), for the load commands and the process tests.
+
+use std::{
+    io::{BufRead, BufReader},
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+};
+
+use anyhow::{anyhow, bail, Context};
+use libp2p::{Multiaddr, PeerId};
+use verifier::sign::PublicKey;
+
+use crate::{
+    client::ApiClient,
+    config::{init, render_template, InitOptions, PeerSection, Settings},
+    process_stats::{figures, ProcessFigures},
+};
+
+/// A free TCP port on loopback (free when asked; a node binds it right after).
+pub fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")
+        .context("cannot bind a loopback port")?
+        .local_addr()?
+        .port())
+}
+
+/// A node's directory: its configuration and where it listens.
+pub struct NodeDir {
+    pub role: String,
+    pub config: PathBuf,
+    pub settings: Settings,
+    pub public_key: PublicKey,
+    pub peer_id: PeerId,
+    pub p2p_port: u16,
+}
+
+impl NodeDir {
+    /// `pactum-node init` in `base/role`, listening on free loopback ports.
+    pub fn init(base: &Path, role: &str) -> anyhow::Result<NodeDir> {
+        let p2p_port = free_port()?;
+        let options = InitOptions {
+            role: role.into(),
+            listen: format!("/ip4/127.0.0.1/tcp/{p2p_port}"),
+            http_bind: format!("127.0.0.1:{}", free_port()?),
+            checkpoint_batch_size: 64,
+        };
+        let done = init(&base.join(role), &options)?;
+        let settings = Settings::load(&done.config_path)?;
+        Ok(NodeDir {
+            role: role.into(),
+            config: done.config_path,
+            settings,
+            public_key: done.public_key,
+            peer_id: done.peer_id,
+            p2p_port,
+        })
+    }
+
+    /// Where the node's libp2p listener is, with its peer id.
+    pub fn p2p_addr(&self) -> anyhow::Result<Multiaddr> {
+        format!("/ip4/127.0.0.1/tcp/{}/p2p/{}", self.p2p_port, self.peer_id)
+            .parse()
+            .map_err(|error| anyhow!("bad address: {error}"))
+    }
+
+    /// Rewrites the configuration with `peers` under `[[peers]]`: role, key, p2p port.
+    pub fn set_peers(&mut self, peers: &[(String, PublicKey, u16)]) -> anyhow::Result<()> {
+        let mut file = self.settings.file.clone();
+        file.peers = peers
+            .iter()
+            .filter(|(role, key, _)| *role != self.role || *key != self.public_key)
+            .map(|(role, key, port)| PeerSection {
+                role: role.clone(),
+                public_key: hex::encode(key.as_bytes()),
+                addresses: vec![format!("/ip4/127.0.0.1/tcp/{port}")],
+            })
+            .collect();
+        std::fs::write(&self.config, render_template(&file, &self.public_key))?;
+        self.settings = Settings::load(&self.config)?;
+        Ok(())
+    }
+
+    /// A client of the node's HTTP API with its operator token.
+    pub fn client(&self) -> ApiClient {
+        ApiClient::new(
+            format!("http://{}", self.settings.http_bind),
+            Some(self.settings.file.http.token.clone()),
+        )
+    }
+}
+
+/// A running `pactum-node run` process, killed when dropped.
+pub struct NodeProcess {
+    child: Child,
+}
+
+impl NodeProcess {
+    /// Starts `exe run --config …` and waits for its "listening on" line (its API is up).
+    pub fn spawn(exe: &Path, node: &NodeDir) -> anyhow::Result<NodeProcess> {
+        let mut child = Command::new(exe)
+            .arg("run")
+            .arg("--config")
+            .arg(&node.config)
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .with_context(|| format!("cannot start {}", exe.display()))?;
+        let mut line = String::new();
+        if let Some(stdout) = child.stdout.take() {
+            BufReader::new(stdout).read_line(&mut line)?;
+        }
+        let process = NodeProcess { child };
+        if !line.contains("listening on") {
+            bail!("the {} node did not start: {line:?}", node.role);
+        }
+        Ok(process)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Its memory, descriptors and CPU time now.
+    pub fn figures(&self) -> ProcessFigures {
+        figures(Some(self.pid()))
+    }
+}
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
