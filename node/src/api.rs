@@ -299,6 +299,12 @@ pub trait NodeApi: Send + Sync + 'static {
 
     fn health(&self) -> impl Future<Output = serde_json::Value> + Send;
 
+    /// The event journal and webhooks (`GET /events`, `/webhooks`); `None` where there are
+    /// none (test doubles).
+    fn events(&self) -> Option<std::sync::Arc<crate::events::Events>> {
+        None
+    }
+
     /// What became of a submitted fact (by its event hash): committed, queued or refused.
     fn fact(
         &self,

@@ -70,6 +70,36 @@ pub struct NodeConfig {
     /// The other parties' nodes.
     #[serde(default)]
     pub peers: Vec<PeerSection>,
+    /// Where to deliver what the contracts decide (see docs/webhooks.md).
+    #[serde(default)]
+    pub webhooks: Vec<WebhookSection>,
+    /// The event journal behind webhooks and `GET /events`.
+    #[serde(default)]
+    pub events: Option<EventsSection>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSection {
+    /// An http:// URL that receives a POST per event.
+    pub url: String,
+    /// Key of the `Pactum-Signature` HMAC, at least 16 characters.
+    pub secret: String,
+    /// Event kinds to send (entry, notification, obligation, breaker_trip, review,
+    /// determinism_fault, queued_fact_committed); empty or absent means all.
+    #[serde(default)]
+    pub kinds: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventsSection {
+    /// Events kept in the journal (default 1,000,000).
+    #[serde(default)]
+    pub retention: Option<u64>,
+    /// Time allowed for one webhook delivery, ms (default 10,000).
+    #[serde(default)]
+    pub delivery_timeout_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -247,6 +277,29 @@ impl Settings {
             peers,
             file,
         })
+    }
+
+    /// The journal's settings and the configured webhooks, checked.
+    pub fn events_config(&self) -> Result<crate::events::EventsConfig, ConfigError> {
+        let mut config = crate::events::EventsConfig::default();
+        if let Some(section) = &self.file.events {
+            if section.retention == Some(0) || section.delivery_timeout_ms == Some(0) {
+                return Err(ConfigError::Invalid(
+                    "events.retention and events.delivery_timeout_ms must be positive".into(),
+                ));
+            }
+            config.retention = section.retention.unwrap_or(config.retention);
+            if let Some(ms) = section.delivery_timeout_ms {
+                config.delivery_timeout = std::time::Duration::from_millis(ms);
+            }
+        }
+        for (index, section) in self.file.webhooks.iter().enumerate() {
+            let webhook =
+                crate::events::Webhook::configured(&section.url, &section.secret, &section.kinds)
+                    .map_err(|error| ConfigError::Invalid(format!("webhooks[{index}]: {error}")))?;
+            config.webhooks.push(webhook);
+        }
+        Ok(config)
     }
 
     /// Reads the party key named by the configuration.
@@ -478,6 +531,8 @@ pub fn init(dir: &Path, options: &InitOptions) -> Result<Initialized, ConfigErro
             origin: None,
         },
         peers: Vec::new(),
+        webhooks: Vec::new(),
+        events: None,
     };
     // The configuration holds the token: as private as the key.
     write_new_private_file(
@@ -581,6 +636,25 @@ batch_size = {batch}
             quoted(&peer.role),
             quoted(&peer.public_key),
             quoted_list(&peer.addresses)
+        ));
+    }
+    text.push_str(
+        r#"
+# Webhooks: a POST per event, signed with `Pactum-Signature` (docs/webhooks.md). More can be
+# added at run time through POST /webhooks.
+#
+# [[webhooks]]
+# url = "http://127.0.0.1:9000/pactum"
+# secret = "<at least 16 characters>"
+# kinds = ["notification", "obligation", "breaker_trip"]   # absent: every kind
+"#,
+    );
+    for webhook in &config.webhooks {
+        text.push_str(&format!(
+            "\n[[webhooks]]\nurl = {}\nsecret = {}\nkinds = {}\n",
+            quoted(&webhook.url),
+            quoted(&webhook.secret),
+            quoted_list(&webhook.kinds)
         ));
     }
     text

@@ -38,6 +38,8 @@ pub struct NodeSpec {
     /// Other parties: role, key and where their nodes listen.
     pub peers: Vec<(String, PublicKey, Vec<Multiaddr>)>,
     pub hooks: Hooks,
+    /// The event journal and the webhooks of the configuration file.
+    pub events: crate::events::EventsConfig,
 }
 
 impl NodeSpec {
@@ -62,6 +64,7 @@ impl NodeSpec {
             mdns: false,
             peers: Vec::new(),
             hooks: Hooks::default(),
+            events: crate::events::EventsConfig::default(),
         }
     }
 
@@ -95,6 +98,7 @@ impl NodeSpec {
                 .map(|peer| (peer.role.clone(), peer.public_key, peer.addresses.clone()))
                 .collect(),
             hooks: Hooks::default(),
+            events: settings.events_config()?,
         })
     }
 }
@@ -137,6 +141,8 @@ impl RunningNode {
     /// Stops the HTTP API and the network, then waits (bounded) for the store to be released
     /// and closes it, so the same directory can be opened again.
     pub async fn stop(mut self) {
+        // Open event streams would hold the HTTP server's graceful shutdown.
+        self.engine.inner.events.close_streams();
         if let Some(stop) = self.stop_http.take() {
             let _ = stop.send(());
         }
@@ -222,6 +228,7 @@ pub async fn launch(spec: NodeSpec) -> anyhow::Result<RunningNode> {
             .map(|(role, key, _)| (role.clone(), *key))
             .collect(),
         hooks: spec.hooks.clone(),
+        events: spec.events.clone(),
     };
     let engine = Engine::start(
         config,

@@ -471,3 +471,73 @@ fn the_operator_cli_drives_a_running_node() {
     assert!(!ok);
     assert!(err.contains("nothing_to_review"), "{err}");
 }
+
+/// A webhook's deliveries are written with the entries they describe: a node killed with
+/// SIGKILL after committing and before delivering (its receiver is down) delivers them after
+/// it restarts, each with a valid signature.
+#[test]
+fn webhook_deliveries_survive_a_kill_between_commit_and_delivery() {
+    use pactum_node::{config::WebhookSection, events::receiver::Receiver};
+    const SECRET: &str = "whsec-processes-0123456789";
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let receiver_port = free_port();
+    let receiver_addr = std::net::SocketAddr::from(([127, 0, 0, 1], receiver_port));
+
+    let base = tempfile::tempdir().unwrap();
+    let mut nodes = vec![
+        make_node(base.path(), "seller"),
+        make_node(base.path(), "buyer"),
+    ];
+    // From the configuration file, as an operator sets it up.
+    nodes[0].settings.file.webhooks = vec![WebhookSection {
+        url: format!("http://{receiver_addr}/pactum"),
+        secret: SECRET.into(),
+        kinds: vec!["entry".into()],
+    }];
+    introduce(&mut nodes);
+    let mut processes = Processes(vec![spawn(&nodes[0]), spawn(&nodes[1])]);
+    let proposed = client(&nodes[0])
+        .post("/orders", &proposal(&nodes, "PO-KILLED"))
+        .unwrap();
+    let order = proposed["order"].as_str().unwrap().to_string();
+    client(&nodes[1])
+        .post(&format!("/orders/{order}/accept"), &json!({}))
+        .unwrap();
+    for minute in 1..=5 {
+        client(&nodes[0])
+            .post(&format!("/orders/{order}/events"), &eta_update(minute))
+            .unwrap();
+    }
+    // Six entries committed, none delivered: the receiver is not listening yet.
+    wait_until("six pending deliveries", || {
+        let listed = client(&nodes[0]).get("/webhooks").unwrap();
+        listed["webhooks"][0]["pending_deliveries"] == 6
+    });
+    processes.0[0].kill().unwrap(); // SIGKILL
+    processes.0[0].wait().unwrap();
+
+    let receiver = runtime
+        .block_on(Receiver::start(receiver_addr, SECRET))
+        .unwrap();
+    processes.0[0] = spawn(&nodes[0]);
+    let deliveries = runtime.block_on(receiver.wait_for(PATIENCE, |got| {
+        got.iter()
+            .filter_map(|delivery| delivery.json()["data"]["seq"].as_u64())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+            == 6
+    }));
+    let seqs: std::collections::BTreeSet<u64> = deliveries
+        .iter()
+        .filter_map(|delivery| delivery.json()["data"]["seq"].as_u64())
+        .collect();
+    assert_eq!(seqs.into_iter().collect::<Vec<_>>(), vec![0, 1, 2, 3, 4, 5]);
+    for delivery in &deliveries {
+        assert!(delivery.signature_valid, "{delivery:?}");
+        assert_eq!(delivery.json()["order"], order.as_str());
+    }
+    wait_until("an empty outbox", || {
+        let listed = client(&nodes[0]).get("/webhooks").unwrap();
+        listed["webhooks"][0]["pending_deliveries"] == 0
+    });
+}

@@ -65,7 +65,8 @@ pub(super) fn run(command: Command) -> anyhow::Result<()> {
         | Command::Demo(_)
         | Command::Bench(_)
         | Command::Simulate(_)
-        | Command::Load(_) => {
+        | Command::Load(_)
+        | Command::WebhookReceiver(_) => {
             bail!("not a client command")
         }
     }

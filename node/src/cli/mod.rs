@@ -46,6 +46,9 @@ pub enum Command {
     /// processes on loopback.
     #[command(subcommand)]
     Load(LoadCommand),
+    /// Receive webhook deliveries and print each (signature checked), one JSON line per
+    /// delivery: what an integrator's endpoint receives.
+    WebhookReceiver(WebhookReceiverArgs),
     /// Propose a new order (JSON file, see the API reference) to the other parties.
     Propose {
         #[command(flatten)]
@@ -157,6 +160,23 @@ pub struct DemoArgs {
     /// Language of the verifier's timeline: en, zh or de.
     #[arg(long, default_value = "en")]
     pub lang: String,
+    /// Send every event of the buyer's node to this http:// URL, signed, as an integrator's
+    /// system would receive it (try `pactum-node webhook-receiver`).
+    #[arg(long)]
+    pub webhook: Option<String>,
+    /// The key of the deliveries' `Pactum-Signature`.
+    #[arg(long, default_value = "pactum-demo-webhook-secret")]
+    pub webhook_secret: String,
+}
+
+#[derive(Debug, Args)]
+pub struct WebhookReceiverArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:9000")]
+    pub bind: std::net::SocketAddr,
+    /// The webhook's secret: each delivery's `Pactum-Signature` is checked with it.
+    #[arg(long)]
+    pub secret: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -269,6 +289,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Init(args) => init(args),
         Command::Run(args) => crate::runner::run_from_config(&args.config, args.log_format),
         Command::Demo(args) => demo(args),
+        Command::WebhookReceiver(args) => webhook_receiver(args),
         Command::Bench(args) => {
             let report = crate::bench::run(&crate::bench::BenchOptions {
                 orders: args.orders,
@@ -304,6 +325,29 @@ fn load(command: LoadCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+fn webhook_receiver(args: WebhookReceiverArgs) -> anyhow::Result<()> {
+    use crate::events::receiver::{Delivery, Receiver};
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        let print = |delivery: &Delivery| {
+            let line = serde_json::json!({
+                "delivery": delivery.delivery,
+                "kind": delivery.kind,
+                "signature": if delivery.signature_valid { "valid" } else { "INVALID" },
+                "body": delivery.json(),
+            });
+            println!("{line}");
+        };
+        let receiver = Receiver::start_with(args.bind, &args.secret, Some(Box::new(print)))
+            .await
+            .map_err(|error| anyhow::anyhow!("cannot listen on {}: {error}", args.bind))?;
+        eprintln!("receiving webhooks at {} (Ctrl-C to stop)", receiver.url());
+        tokio::signal::ctrl_c().await?;
+        receiver.stop().await;
+        anyhow::Ok(())
+    })
 }
 
 fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
@@ -345,11 +389,16 @@ fn demo(args: DemoArgs) -> anyhow::Result<()> {
         "de" => verifier::timeline::Lang::De,
         other => anyhow::bail!("--lang {other:?}: use en, zh or de"),
     };
-    let report = crate::demo::run(&crate::demo::DemoOptions {
+    let webhook = args.webhook.map(|url| crate::demo::DemoWebhook {
+        url,
+        secret: args.webhook_secret,
+    });
+    let options = crate::demo::DemoOptions {
         keep: args.keep,
         verbose: true,
         lang,
-    })?;
+    };
+    let report = crate::demo::run_with_webhook(&options, webhook.as_ref())?;
     println!(
         "\nDemo complete: {} entries verified, every party's node at the same head.",
         report.verified_entries

@@ -77,8 +77,24 @@ impl Out {
     }
 }
 
+/// Where `pactum-node demo --webhook URL` sends the buyer's node's events.
+#[derive(Debug, Clone)]
+pub struct DemoWebhook {
+    pub url: String,
+    pub secret: String,
+}
+
 /// Runs the demo; see the module documentation.
 pub fn run(options: &DemoOptions) -> anyhow::Result<DemoReport> {
+    run_with_webhook(options, None)
+}
+
+/// Runs the demo with the buyer's node sending every event to `webhook` (as an integrator's
+/// system would receive them); waits until all are delivered before stopping the nodes.
+pub fn run_with_webhook(
+    options: &DemoOptions,
+    webhook: Option<&DemoWebhook>,
+) -> anyhow::Result<DemoReport> {
     let out = Out {
         verbose: options.verbose,
     };
@@ -111,6 +127,15 @@ pub fn run(options: &DemoOptions) -> anyhow::Result<DemoReport> {
                 .map(|(other, key)| (other.clone(), key.public_key(), Vec::new()))
                 .collect();
             spec.checkpoint_batch = 8;
+            if let (Some(webhook), "buyer") = (webhook, role) {
+                spec.events
+                    .webhooks
+                    .push(crate::events::Webhook::configured(
+                        &webhook.url,
+                        &webhook.secret,
+                        &[],
+                    )?);
+            }
             let node = launch(spec).await?;
             out.line(format!(
                 "  {role:<8} node up: API {}  p2p {}  ({description})",
@@ -136,6 +161,21 @@ pub fn run(options: &DemoOptions) -> anyhow::Result<DemoReport> {
         .map(|node| (node.role.clone(), node.client()))
         .collect();
     let result = drive(&out, &clients, &base, options);
+    if let Some(webhook) = webhook {
+        let buyer = nodes.iter().find(|node| node.role == "buyer");
+        if let Some(buyer) = buyer {
+            let (sent, pending) = runtime.block_on(drain_webhook(buyer));
+            out.line(format!(
+                "\nWebhook {}: {sent} events delivered{}",
+                webhook.url,
+                if pending > 0 {
+                    format!(", {pending} still failing (the receiver did not answer 2xx)")
+                } else {
+                    String::new()
+                }
+            ));
+        }
+    }
     runtime.block_on(async {
         for node in nodes {
             node.stop().await;
@@ -148,6 +188,26 @@ pub fn run(options: &DemoOptions) -> anyhow::Result<DemoReport> {
         ));
     }
     result
+}
+
+/// Waits (at most 30 s) until `node`'s webhook outbox is empty; returns the events delivered
+/// and the deliveries still pending.
+async fn drain_webhook(node: &RunningNode) -> (u64, u64) {
+    let events = node.engine.events();
+    let total = *events.watch().borrow();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let pending: u64 = events
+            .webhooks()
+            .iter()
+            .filter_map(|webhook| events.pending(&webhook.id).ok())
+            .map(|(count, _)| count)
+            .sum();
+        if pending == 0 || tokio::time::Instant::now() >= deadline {
+            return (total.saturating_sub(pending), pending);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 fn client<'a>(

@@ -225,6 +225,27 @@ impl Store {
             })
     }
 
+    /// Entries of `space` from `start` on, in key order, keys without the space prefix (a
+    /// journal read from a position).
+    pub fn scan_range(
+        &self,
+        space: Space,
+        start: impl AsRef<[u8]>,
+    ) -> impl Iterator<Item = Result<(Vec<u8>, sled::IVec), StoreError>> {
+        let prefix = space.prefix();
+        let skip = prefix.len();
+        self.data
+            .range(space.key(start.as_ref())..)
+            .take_while(move |item| {
+                item.as_ref()
+                    .map_or(true, |(key, _)| key.starts_with(&prefix))
+            })
+            .map(move |item| {
+                let (key, value) = item?;
+                Ok((key.get(skip..).unwrap_or_default().to_vec(), value))
+            })
+    }
+
     /// The last entry of `space` under `prefix` (e.g. the newest entry of an order).
     pub fn last_with_prefix(
         &self,

@@ -178,6 +178,10 @@ impl Inner {
 }
 
 impl NodeApi for Engine {
+    fn events(&self) -> Option<Arc<crate::events::Events>> {
+        Some(self.inner.events.clone())
+    }
+
     // Finding things (issue 13): the bodies are in queries.rs.
     async fn list_orders(&self, query: OrderQuery) -> Result<Value, ApiError> {
         self.inner.list_orders(query).await

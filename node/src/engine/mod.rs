@@ -108,6 +108,8 @@ pub struct EngineConfig {
     /// The other parties' nodes this node knows from its configuration: role and key.
     pub peers: Vec<(String, PublicKey)>,
     pub hooks: Hooks,
+    /// The event journal and webhooks (`crate::events`).
+    pub events: crate::events::EventsConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -118,6 +120,8 @@ pub enum EngineError {
     Log(#[from] LogError),
     #[error("order {order}: {message}")]
     Load { order: OrderId, message: String },
+    #[error(transparent)]
+    Events(#[from] crate::events::EventsError),
 }
 
 /// An order this node takes part in.
@@ -203,6 +207,8 @@ pub(crate) struct Inner {
     pub faults: StdMutex<Vec<records::FaultRecord>>,
     /// Proofs of equivocation this node holds (stored in `EVIDENCE`), as (order, seq).
     pub evidence: StdMutex<Vec<(OrderId, u64)>>,
+    /// Events for webhooks and `GET /events`, staged in the batch of the entry they describe.
+    pub events: Arc<crate::events::Events>,
 }
 
 /// The running engine. Cheap to clone.
@@ -226,6 +232,7 @@ impl Engine {
         metrics.log_size.set(log.size() as i64);
         let checkpoint_state = checkpoints::CheckpointState::load(&store, log.size())?;
         checkpoint_state.check_against(&log)?;
+        let events = crate::events::Events::open(store.clone(), config.events.clone())?;
         let inner = Arc::new(Inner {
             public: config.key.public_key(),
             config,
@@ -246,12 +253,19 @@ impl Engine {
             batch: batch::BatchVerifier::start(),
             faults: StdMutex::new(Vec::new()),
             evidence: StdMutex::new(Vec::new()),
+            events,
         });
         inner.load()?;
         let engine = Engine { inner };
         tokio::spawn(peer::serve(engine.inner.clone(), inbound));
         tokio::spawn(sync_loop(Arc::downgrade(&engine.inner)));
+        crate::events::delivery::start(&engine.inner.events);
         Ok(engine)
+    }
+
+    /// The event journal and webhooks.
+    pub fn events(&self) -> Arc<crate::events::Events> {
+        self.inner.events.clone()
     }
 
     /// The node's party key.
@@ -586,7 +600,10 @@ impl Inner {
                 batch.put(PROGRAMS, key.as_bytes(), bytes);
             }
         }
-        let (ack, leaf, size) = {
+        let was_queued = sealed
+            .event
+            .is_some_and(|event| slot.queue.iter().any(|queued| queued.hash == event));
+        let (ack, leaf, size, events) = {
             let mut log = self.log.lock().await;
             let leaf = log
                 .append(&[verifier::bundle::format::entry_leaf(&hash)], &mut batch)
@@ -601,12 +618,20 @@ impl Inner {
                 entry_key(&order, seq),
                 records::encode("entry", &record).map_err(|e| internal(e.to_string()))?,
             );
+            let staged = crate::events::kinds::entry_events(
+                slot.core.contract(),
+                &entry,
+                &sealed.body,
+                leaf,
+                was_queued,
+            );
+            let events = self.events.stage(&mut batch, staged);
             let ack = self
                 .store
                 .submit(batch)
                 .await
                 .map_err(|e| ApiError::unavailable("store_failed", e.to_string()))?;
-            (ack, leaf, log.size())
+            (ack, leaf, log.size(), events)
         };
         let sealed_event = sealed.event;
         let conflicting = slot
@@ -634,7 +659,12 @@ impl Inner {
         if let (Some(own), Some(other)) = (own, conflicting) {
             self.keep_evidence(slot, own, other).await;
         }
-        Ok(PendingCommit { ack, size, tripped })
+        Ok(PendingCommit {
+            ack,
+            size,
+            tripped,
+            events,
+        })
     }
 
     /// Waits until a started commit is durable.
@@ -654,6 +684,9 @@ impl Inner {
                 .map_err(|e| ApiError::internal(e.to_string()))?;
             self.metrics.log_size.set(log.durable_size() as i64);
         }
+        if let Some(last) = pending.events {
+            self.events.durable(last);
+        }
         self.metrics.entries_committed.inc();
         if pending.tripped {
             self.metrics.breaker_trips.inc();
@@ -668,6 +701,8 @@ pub(crate) struct PendingCommit {
     /// The log's size once this entry's batch is durable.
     size: u64,
     tripped: bool,
+    /// The last event staged with the entry.
+    events: Option<u64>,
 }
 
 /// Periodically catches up every order from its sequencer, until the engine is dropped.

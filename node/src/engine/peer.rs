@@ -265,8 +265,24 @@ impl Inner {
         if let Ok(bytes) = records::encode("fault", &fault) {
             let mut batch = crate::durable::WriteBatch::new();
             batch.put(records::FAULTS, key, bytes);
-            if let Err(error) = self.store.commit(batch).await {
-                tracing::warn!(%error, "cannot store a fault record");
+            // A determinism fault is an event (webhooks, `GET /events`); ids are allocated
+            // under the log lock, which orders batches into the store.
+            let log = self.log.lock().await;
+            let event = computed
+                .is_some()
+                .then(|| {
+                    self.events
+                        .stage(&mut batch, vec![crate::events::kinds::fault_event(&fault)])
+                })
+                .flatten();
+            let submitted = self.store.submit(batch).await;
+            drop(log);
+            match submitted {
+                Ok(ack) => match ack.wait().await {
+                    Ok(_) => event.into_iter().for_each(|id| self.events.durable(id)),
+                    Err(error) => tracing::warn!(%error, "cannot store a fault record"),
+                },
+                Err(error) => tracing::warn!(%error, "cannot store a fault record"),
             }
         }
         if let Ok(mut faults) = self.faults.lock() {

@@ -14,6 +14,7 @@
 //! a trusted network beyond that.
 
 mod error;
+mod events;
 mod extract;
 pub mod listener;
 pub mod openapi;
@@ -113,6 +114,15 @@ pub fn router<A: NodeApi>(api: Arc<A>, settings: HttpSettings, metrics: Arc<Metr
             "/share/{token}/bundle",
             get(share::routes::shared_bundle::<A>),
         )
+        .route(
+            "/webhooks",
+            post(events::create_webhook::<A>).get(events::list_webhooks::<A>),
+        )
+        .route(
+            "/webhooks/{id}",
+            axum::routing::delete(events::delete_webhook::<A>),
+        )
+        .route("/events", get(events::stream_events::<A>))
         .route("/checkpoint", get(checkpoint::<A>))
         .route("/health", get(health::<A>))
         .route("/metrics", get(metrics_text::<A>))
@@ -159,6 +169,10 @@ const PUBLIC_ROUTES: &[&str] = &["/health", "/openapi.json"];
 
 /// The scope a request needs; `None` for the public routes.
 fn needed_scope(method: &Method, path: &str) -> Option<Scope> {
+    // Webhook URLs say where this node's outcomes go: operators only.
+    if path == "/webhooks" || path.starts_with("/webhooks/") {
+        return Some(Scope::Admin);
+    }
     if matches!(*method, Method::GET | Method::HEAD) {
         // A share link is its own capability (the random token in its path, see `share`):
         // a customer opens it without any of the node's bearer tokens.
@@ -502,5 +516,7 @@ mod tests {
             Some(Scope::Admin)
         );
         assert_eq!(needed_scope(&Method::DELETE, "/health"), Some(Scope::Admin));
+        assert_eq!(needed_scope(&Method::GET, "/webhooks"), Some(Scope::Admin));
+        assert_eq!(needed_scope(&Method::GET, "/events"), Some(Scope::Read));
     }
 }

@@ -15,6 +15,7 @@ use utoipa::{
     Modify, OpenApi,
 };
 
+use super::events::CreateWebhook;
 use crate::api::{
     AcceptOrder, AttesterRequest, BreakerRequest, ClauseRequest, ErrorBody, ErrorDetail,
     EventRequest, HistoryQuery, OrderQuery, ProposalQuery, ProposeOrder, SubmitEvent, SubmitReview,
@@ -40,14 +41,16 @@ use verifier::json::{
     paths(
         propose, list_orders, proposals, proposal, accept, submit_event, order, history,
         review, withdraw_review, bundle, head, evidence, fact, checkpoint, health, metrics,
-        openapi_json, trail, share, revoke_share, shared_page, shared_bundle
+        openapi_json, trail, share, revoke_share, shared_page, shared_bundle,
+        create_webhook, list_webhooks, delete_webhook, events
     ),
     components(schemas(
         ProposeOrder, ClauseRequest, AttesterRequest, BreakerRequest, AcceptOrder,
         SubmitEvent, EventRequest, SubmitReview, ErrorBody, ErrorDetail, EntryJson,
         EventJson, OutcomeJson, EffectsJson, AmendmentJson, ActivationJson, ObligationJson,
         NotificationJson, ReasonJson, BreakerReportJson, PolicyJson, WindowJson, ReviewJson,
-        ReevaluationJson, PartyJson, RuleJson, MoneyJson, ObligationTotalJson, History
+        ReevaluationJson, PartyJson, RuleJson, MoneyJson, ObligationTotalJson, History,
+        CreateWebhook, crate::events::EventKind
     )),
     modifiers(&BearerToken),
     security(("bearer" = []))
@@ -368,3 +371,57 @@ fn proposals() {}
         (status = 422, description = "unknown language", body = ErrorBody),
     ))]
 fn proposal() {}
+
+#[utoipa::path(post, path = "/webhooks", tag = "events",
+    summary = "Send every event of the chosen kinds to a URL, signed (docs/webhooks.md)",
+    request_body = CreateWebhook,
+    responses(
+        (status = 201, description = "created: `id`, `url`, `kinds`, `source` (the secret is never shown back)"),
+        (status = 400, description = "malformed JSON", body = ErrorBody),
+        (status = 401, description = "no or wrong token", body = ErrorBody),
+        (status = 403, description = "the token lacks the admin scope", body = ErrorBody),
+        (status = 404, description = "this node keeps no event journal", body = ErrorBody),
+        (status = 413, description = "body over http.max_body_bytes", body = ErrorBody),
+        (status = 422, description = "not an http:// URL, a secret under 16 characters, or an unknown kind", body = ErrorBody),
+        (status = 503, description = "the store failed", body = ErrorBody),
+    ))]
+fn create_webhook() {}
+
+#[utoipa::path(get, path = "/webhooks", tag = "events",
+    summary = "The webhooks (configuration file's and API's), with their pending deliveries; never their secrets",
+    responses(
+        (status = 200, description = "`webhooks`: `id`, `url`, `kinds`, `source`, `pending_deliveries`, `most_failed_attempts`"),
+        (status = 401, description = "no or wrong token", body = ErrorBody),
+        (status = 403, description = "the token lacks the admin scope", body = ErrorBody),
+        (status = 404, description = "this node keeps no event journal", body = ErrorBody),
+    ))]
+fn list_webhooks() {}
+
+#[utoipa::path(delete, path = "/webhooks/{id}", tag = "events",
+    summary = "Delete a webhook created through the API, with its pending deliveries",
+    params(("id" = String, Path, description = "webhook id, 16 hex digits")),
+    responses(
+        (status = 200, description = "`deleted`: the webhook"),
+        (status = 401, description = "no or wrong token", body = ErrorBody),
+        (status = 403, description = "the token lacks the admin scope", body = ErrorBody),
+        (status = 404, description = "no such webhook", body = ErrorBody),
+        (status = 409, description = "the webhook comes from the configuration file", body = ErrorBody),
+        (status = 503, description = "the store failed", body = ErrorBody),
+    ))]
+fn delete_webhook() {}
+
+#[utoipa::path(get, path = "/events", tag = "events",
+    summary = "Server-sent events: every event after `Last-Event-ID` (or `after`), then new ones as they commit",
+    params(
+        ("Last-Event-ID" = Option<u64>, Header, description = "resume after this event id"),
+        ("after" = Option<u64>, Query, description = "resume after this event id (instead of the header)"),
+        ("kinds" = Option<String>, Query, description = "comma-separated kinds; absent: every kind"),
+    ),
+    responses(
+        (status = 200, description = "`text/event-stream`: `id` the event id, `event` its kind, `data` the JSON a webhook receives", content_type = "text/event-stream"),
+        (status = 400, description = "malformed query or Last-Event-ID", body = ErrorBody),
+        (status = 401, description = "no or wrong token", body = ErrorBody),
+        (status = 403, description = "the token lacks the read scope", body = ErrorBody),
+        (status = 404, description = "this node keeps no event journal", body = ErrorBody),
+    ))]
+fn events() {}

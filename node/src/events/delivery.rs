@@ -1,0 +1,314 @@
+//! Sending the outbox: one task per webhook POSTs each durable event it subscribed to, signed
+//! ([`super::signature`]), and removes the outbox row once the receiver answers 2xx. A
+//! failure (refused connection, timeout, any other status) keeps the row and schedules the
+//! next attempt ([`super::schedule`]); while a receiver fails, its task waits for the earliest
+//! retry instead of trying newer events, so a receiver that is down is not hammered.
+//!
+//! At least once: a row is removed only after a 2xx, so a crash between the answer and the
+//! removal sends that event again. Receivers de-duplicate with the `Pactum-Delivery` header
+//! (`<webhook id>-<event id>`, the same on every attempt). Events are sent in id order within
+//! a round, several at once; a retried event may arrive after newer ones.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Weak},
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use serde::{Deserialize, Serialize};
+use tokio::{sync::Notify, task::JoinSet};
+
+use super::{
+    outbox_key, schedule, signature,
+    webhooks::{Webhook, WebhookId},
+    EventRecord, Events, EventsError, OUTBOX,
+};
+use crate::{durable::WriteBatch, engine::records};
+
+/// Deliveries attempted at once per webhook.
+const IN_FLIGHT: usize = 16;
+/// Outbox rows looked at per round (rows waiting for a retry are skipped over).
+const SCAN_LIMIT: usize = 4096;
+
+/// A pending delivery's retry state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryState {
+    /// Failed attempts so far.
+    pub attempts: u32,
+    /// Not before this time (Unix milliseconds).
+    pub next_at_ms: u64,
+}
+
+impl DeliveryState {
+    pub const NEW: DeliveryState = DeliveryState {
+        attempts: 0,
+        next_at_ms: 0,
+    };
+
+    pub fn encode(&self) -> Vec<u8> {
+        records::encode("delivery", self).unwrap_or_default()
+    }
+}
+
+/// Starts delivering: a task per webhook, started and stopped as webhooks come and go. The
+/// tasks hold the journal weakly and end when the node drops it.
+pub fn start(events: &Arc<Events>) {
+    tokio::spawn(supervise(
+        Arc::downgrade(events),
+        events.changed.clone(),
+        events.watch(),
+    ));
+}
+
+async fn supervise(
+    events: Weak<Events>,
+    changed: Arc<Notify>,
+    mut durable: tokio::sync::watch::Receiver<u64>,
+) {
+    let mut tasks: HashMap<WebhookId, tokio::task::JoinHandle<()>> = HashMap::new();
+    loop {
+        let notified = changed.notified();
+        {
+            let Some(strong) = events.upgrade() else {
+                return;
+            };
+            tasks.retain(|_, task| !task.is_finished());
+            for webhook in strong.webhooks() {
+                tasks
+                    .entry(webhook.id)
+                    .or_insert_with(|| tokio::spawn(deliver_forever(events.clone(), webhook.id)));
+            }
+        }
+        tokio::select! {
+            _ = notified => {}
+            // Only to notice that the journal is gone.
+            closed = durable.changed() => if closed.is_err() { return },
+        }
+    }
+}
+
+/// Delivers to one webhook until it is deleted or the node stops.
+async fn deliver_forever(events: Weak<Events>, id: WebhookId) {
+    let Some((agent, mut durable, changed)) = events.upgrade().map(|events| {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(events.delivery_timeout()))
+            .build()
+            .into();
+        (agent, events.watch(), events.changed.clone())
+    }) else {
+        return;
+    };
+    loop {
+        let wait = {
+            let Some(events) = events.upgrade() else {
+                return;
+            };
+            let Some(webhook) = events.webhook(&id) else {
+                return;
+            };
+            let durable_id = *durable.borrow_and_update();
+            match due(&events, &webhook, durable_id) {
+                Ok(round) if round.due.is_empty() => {
+                    // Nothing to send now: wait for a new durable event or the next retry.
+                    Wait::NewEvent(round.next_retry_ms)
+                }
+                Ok(round) => match send_round(&events, &agent, &webhook, round.due).await {
+                    // The receiver failed: wait for its earliest retry before anything newer.
+                    Some(retry) => Wait::Retry(retry),
+                    None => continue,
+                },
+                Err(error) => {
+                    tracing::error!(%error, webhook = %id, "cannot read the webhook outbox");
+                    Wait::Retry(now_ms().saturating_add(5_000))
+                }
+            }
+        };
+        match wait {
+            Wait::NewEvent(retry) => {
+                let retry = retry.map(|at| at.saturating_sub(now_ms()));
+                tokio::select! {
+                    closed = durable.changed() => if closed.is_err() { return },
+                    _ = sleep_ms(retry), if retry.is_some() => {}
+                    _ = changed.notified() => {}
+                }
+            }
+            Wait::Retry(at) => {
+                tokio::select! {
+                    _ = sleep_ms(Some(at.saturating_sub(now_ms()))) => {}
+                    _ = changed.notified() => {}
+                }
+            }
+        }
+    }
+}
+
+enum Wait {
+    /// Until a new event is durable, or the earliest retry (Unix ms) if any.
+    NewEvent(Option<u64>),
+    /// Until this time (Unix ms).
+    Retry(u64),
+}
+
+struct Round {
+    /// Event id, retry state.
+    due: Vec<(u64, DeliveryState)>,
+    /// The earliest retry among rows not yet due.
+    next_retry_ms: Option<u64>,
+}
+
+/// The outbox rows of `webhook` that may be sent now (event durable, retry time reached).
+fn due(events: &Events, webhook: &Webhook, durable: u64) -> Result<Round, EventsError> {
+    let now = now_ms();
+    let mut round = Round {
+        due: Vec::new(),
+        next_retry_ms: None,
+    };
+    for item in events
+        .store()
+        .scan_prefix(OUTBOX, webhook.id.as_bytes())
+        .take(SCAN_LIMIT)
+    {
+        let (key, value) = item?;
+        let Some(event) = key
+            .get(8..)
+            .and_then(|id| id.try_into().ok())
+            .map(u64::from_be_bytes)
+        else {
+            continue;
+        };
+        if event > durable {
+            break;
+        }
+        let state: DeliveryState = records::decode("delivery", &value)?;
+        if state.next_at_ms <= now {
+            round.due.push((event, state));
+            if round.due.len() >= IN_FLIGHT {
+                break;
+            }
+        } else {
+            round.next_retry_ms = Some(
+                round
+                    .next_retry_ms
+                    .map_or(state.next_at_ms, |at| at.min(state.next_at_ms)),
+            );
+        }
+    }
+    Ok(round)
+}
+
+/// Sends `due` at once, then records the outcome in one batch: delivered rows removed,
+/// failed ones rescheduled. Returns the earliest retry if any failed.
+async fn send_round(
+    events: &Arc<Events>,
+    agent: &ureq::Agent,
+    webhook: &Webhook,
+    due: Vec<(u64, DeliveryState)>,
+) -> Option<u64> {
+    let mut sends = JoinSet::new();
+    for (event, state) in due {
+        let record = match events.get(event) {
+            Ok(Some(record)) => record,
+            Ok(None) => {
+                tracing::warn!(webhook = %webhook.id, event, "event no longer in the journal (past its retention); dropping its delivery");
+                sends.spawn(async move { (event, state, Ok(())) });
+                continue;
+            }
+            Err(error) => {
+                sends.spawn(async move { (event, state, Err(error.to_string())) });
+                continue;
+            }
+        };
+        let agent = agent.clone();
+        let webhook = webhook.clone();
+        sends.spawn(async move {
+            let result =
+                tokio::task::spawn_blocking(move || post(&agent, &webhook, event, &record))
+                    .await
+                    .unwrap_or_else(|error| Err(error.to_string()));
+            (event, state, result)
+        });
+    }
+    let mut batch = WriteBatch::new();
+    let mut earliest_retry: Option<u64> = None;
+    while let Some(joined) = sends.join_next().await {
+        let Ok((event, state, result)) = joined else {
+            continue;
+        };
+        let key = outbox_key(&webhook.id, event);
+        match result {
+            Ok(()) => {
+                batch.remove(OUTBOX, key);
+            }
+            Err(reason) => {
+                let attempts = state.attempts.saturating_add(1);
+                let delivery = delivery_id(&webhook.id, event);
+                let next_at_ms = schedule::next_attempt_at(attempts, now_ms(), delivery.as_bytes());
+                tracing::warn!(webhook = %webhook.id, url = %webhook.url, event, attempts, %reason, "webhook delivery failed; will retry");
+                batch.put(
+                    OUTBOX,
+                    key,
+                    DeliveryState {
+                        attempts,
+                        next_at_ms,
+                    }
+                    .encode(),
+                );
+                earliest_retry = Some(earliest_retry.map_or(next_at_ms, |at| at.min(next_at_ms)));
+            }
+        }
+    }
+    // A webhook deleted meanwhile must not get its rows back.
+    if events.webhook(&webhook.id).is_some() {
+        if let Err(error) = events.store().commit(batch).await {
+            tracing::error!(%error, "cannot record webhook deliveries");
+        }
+    }
+    earliest_retry
+}
+
+/// The id a receiver de-duplicates with: the same on every attempt.
+pub fn delivery_id(webhook: &WebhookId, event: u64) -> String {
+    format!("{webhook}-{event}")
+}
+
+/// One POST; `Ok` on a 2xx answer.
+fn post(
+    agent: &ureq::Agent,
+    webhook: &Webhook,
+    event: u64,
+    record: &EventRecord,
+) -> Result<(), String> {
+    let t = i64::try_from(now_ms() / 1000).unwrap_or(i64::MAX);
+    let response = agent
+        .post(&webhook.url)
+        .content_type("application/json")
+        .header("Pactum-Event", record.kind.name())
+        .header("Pactum-Event-Id", event.to_string())
+        .header("Pactum-Delivery", delivery_id(&webhook.id, event))
+        .header(
+            signature::HEADER,
+            signature::sign(webhook.secret.as_bytes(), t, &record.body),
+        )
+        .send(record.body.as_slice())
+        .map_err(|error| error.to_string())?;
+    let status = response.status();
+    if status.is_success() {
+        Ok(())
+    } else {
+        Err(format!("the receiver answered {status}"))
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+async fn sleep_ms(ms: Option<u64>) {
+    if let Some(ms) = ms {
+        tokio::time::sleep(Duration::from_millis(ms.max(1))).await;
+    }
+}

@@ -1,0 +1,191 @@
+//! What happened, as events for webhooks and `GET /events`: which events one committed entry
+//! (or one refused proposal) yields, and their data in the native JSON of `docs/json.md`.
+//! Pure: the engine calls [`entry_events`] with the entry it is committing.
+
+use std::{collections::BTreeSet, fmt, str::FromStr};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value as Json};
+use verifier::{
+    json::{self as native, Directory},
+    model::{Contract, Effects, EntryBody, Outcome, SignedEntry, Step},
+};
+
+/// The kinds of events a webhook can subscribe to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[derive(utoipa::ToSchema)]
+pub enum EventKind {
+    /// Every committed entry (genesis, event, review, close), as `GET /orders/{id}/history`.
+    Entry,
+    /// A clause's `notify`, one event per notification.
+    Notification,
+    /// A payment or refund owed, one event per obligation.
+    Obligation,
+    /// The evolution circuit breaker held an amendment back (with its root-cause report).
+    BreakerTrip,
+    /// The parties' review of a paused order was committed.
+    Review,
+    /// A peer proposed an entry this node computed differently: refused, recorded.
+    DeterminismFault,
+    /// A fact this node queued while a party's node was unreachable is now committed.
+    QueuedFactCommitted,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 7] = [
+        EventKind::Entry,
+        EventKind::Notification,
+        EventKind::Obligation,
+        EventKind::BreakerTrip,
+        EventKind::Review,
+        EventKind::DeterminismFault,
+        EventKind::QueuedFactCommitted,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            EventKind::Entry => "entry",
+            EventKind::Notification => "notification",
+            EventKind::Obligation => "obligation",
+            EventKind::BreakerTrip => "breaker_trip",
+            EventKind::Review => "review",
+            EventKind::DeterminismFault => "determinism_fault",
+            EventKind::QueuedFactCommitted => "queued_fact_committed",
+        }
+    }
+
+    pub fn all() -> BTreeSet<EventKind> {
+        EventKind::ALL.into_iter().collect()
+    }
+}
+
+impl fmt::Display for EventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for EventKind {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        EventKind::ALL
+            .into_iter()
+            .find(|kind| kind.name() == text)
+            .ok_or_else(|| {
+                let names: Vec<_> = EventKind::ALL.iter().map(|kind| kind.name()).collect();
+                format!(
+                    "unknown event kind `{text}`; expected one of {}",
+                    names.join(", ")
+                )
+            })
+    }
+}
+
+/// An event before it has an id: its kind, the entry it comes from and its data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Staged {
+    pub kind: EventKind,
+    pub order: String,
+    /// The order's own reference, when known (not for faults: the proposal was refused).
+    pub order_ref: Option<String>,
+    pub seq: u64,
+    pub data: Json,
+}
+
+/// The events a committed entry yields: the entry itself; its notifications, obligations and
+/// breaker trip (for a review, those of what it applied and of the facts it re-evaluated);
+/// the review; and, when the entry records a fact this node had queued, that it committed.
+pub fn entry_events(
+    contract: &Contract,
+    entry: &SignedEntry,
+    body: &EntryBody,
+    leaf: u64,
+    was_queued: bool,
+) -> Vec<Staged> {
+    let directory = Directory::new(contract);
+    let view = native::entry(
+        contract,
+        &entry.hash(),
+        body,
+        entry.signatures.keys().cloned().collect(),
+        Some(leaf),
+    );
+    let view = serde_json::to_value(view).unwrap_or(Json::Null);
+    let staged = |kind, data| Staged {
+        kind,
+        order: body.order.to_string(),
+        order_ref: Some(contract.order_ref.clone()),
+        seq: body.seq,
+        data,
+    };
+    let mut events = vec![staged(EventKind::Entry, view.clone())];
+    let mut outcomes = Vec::new();
+    match &body.step {
+        Step::Event(step) => {
+            outcomes.push(&step.outcome);
+            if was_queued {
+                let data = json!({ "event": step.event.hash().to_string(), "seq": body.seq });
+                events.push(staged(EventKind::QueuedFactCommitted, data));
+            }
+        }
+        Step::Review(step) => {
+            events.push(staged(EventKind::Review, view));
+            effect_events(&step.applied, &directory, &mut |kind, data| {
+                events.push(staged(kind, data))
+            });
+            outcomes.extend(step.reevaluated.iter().map(|again| &again.outcome));
+        }
+        Step::Genesis | Step::Close(_) => {}
+    }
+    for outcome in outcomes {
+        match outcome {
+            Outcome::Applied(effects) => effect_events(effects, &directory, &mut |kind, data| {
+                events.push(staged(kind, data))
+            }),
+            Outcome::BreakerTripped { .. } => {
+                let data = serde_json::to_value(native::outcome(outcome, &directory))
+                    .unwrap_or(Json::Null);
+                events.push(staged(EventKind::BreakerTrip, data));
+            }
+            Outcome::ToReview { .. } | Outcome::Paused => {}
+        }
+    }
+    events
+}
+
+/// One event per notification and per obligation of `effects`.
+fn effect_events(effects: &Effects, directory: &Directory, push: &mut dyn FnMut(EventKind, Json)) {
+    for notification in &effects.notifications {
+        let data = native::notification(notification, directory);
+        push(
+            EventKind::Notification,
+            serde_json::to_value(data).unwrap_or(Json::Null),
+        );
+    }
+    for obligation in &effects.obligations {
+        let data = native::obligation(obligation, directory);
+        push(
+            EventKind::Obligation,
+            serde_json::to_value(data).unwrap_or(Json::Null),
+        );
+    }
+}
+
+/// The event of a determinism fault: a proposal this node refused because its own run of the
+/// clauses gave another entry.
+pub fn fault_event(fault: &crate::engine::records::FaultRecord) -> Staged {
+    Staged {
+        kind: EventKind::DeterminismFault,
+        order: fault.order.to_string(),
+        order_ref: None,
+        seq: fault.seq,
+        data: json!({
+            "code": fault.code,
+            "message": fault.message,
+            "proposed": fault.proposed.to_string(),
+            "computed": fault.computed.map(|hash| hash.to_string()),
+        }),
+    }
+}
