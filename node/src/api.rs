@@ -240,6 +240,28 @@ pub struct HistoryQuery {
     pub limit: Option<usize>,
 }
 
+/// `GET /orders/{id}/bundle` options.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct BundleQuery {
+    /// The size of this node's log checkpoint the customer remembers (`pactum-verify
+    /// --state-dir`): the bundle then carries a consistency proof from it to its checkpoint.
+    #[serde(default)]
+    pub since: Option<u64>,
+}
+
+/// `GET /log/consistency` range.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ConsistencyQuery {
+    /// The older log size (at least 1).
+    pub from: u64,
+    /// The newer log size (at most the durable log size).
+    pub to: u64,
+}
+
 /// `GET /proposals` language.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -332,6 +354,31 @@ pub trait NodeApi: Send + Sync + 'static {
     /// file `pactum-verify --head` reads.
     fn head(&self, order: String) -> impl Future<Output = Result<BundleExport, ApiError>> + Send {
         async move { Err(ApiError::unknown_order(&order)) }
+    }
+
+    /// The order's bundle carrying a consistency proof from the log size `since`
+    /// (`GET /orders/{id}/bundle?since=N`).
+    fn bundle_since(
+        &self,
+        order: String,
+        since: Option<u64>,
+    ) -> impl Future<Output = Result<BundleExport, ApiError>> + Send {
+        let _ = since;
+        self.bundle(order)
+    }
+
+    /// A consistency proof of this node's log between two sizes (`GET /log/consistency`).
+    fn consistency(
+        &self,
+        query: ConsistencyQuery,
+    ) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send {
+        async move {
+            Err(ApiError::new(
+                422,
+                "bad_range",
+                format!("no consistency proof from {} to {}", query.from, query.to),
+            ))
+        }
     }
 
     /// Proofs this node keeps that the order's sequencer equivocated.

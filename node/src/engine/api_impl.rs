@@ -20,8 +20,8 @@ use super::{
     Engine, Inner,
 };
 use crate::api::{
-    AcceptOrder, ApiError, BundleExport, HistoryQuery, NodeApi, OrderQuery, ProposalQuery,
-    ProposeOrder, SubmitEvent, SubmitReview,
+    AcceptOrder, ApiError, BundleExport, ConsistencyQuery, HistoryQuery, NodeApi, OrderQuery,
+    ProposalQuery, ProposeOrder, SubmitEvent, SubmitReview,
 };
 
 fn order_id(id: &str) -> Result<OrderId, ApiError> {
@@ -518,13 +518,27 @@ impl NodeApi for Engine {
     }
 
     async fn bundle(&self, id: String) -> Result<BundleExport, ApiError> {
+        self.bundle_since(id, None).await
+    }
+
+    async fn bundle_since(&self, id: String, since: Option<u64>) -> Result<BundleExport, ApiError> {
         let order = order_id(&id)?;
-        let bytes = self.inner.export_bundle(order).await?;
+        let bytes = self.inner.export_bundle(order, since).await?;
         Ok(BundleExport {
             content_type: "application/cbor",
             file_name: format!("order-{}.bundle", order.short()),
             bytes,
         })
+    }
+
+    async fn consistency(&self, query: ConsistencyQuery) -> Result<Value, ApiError> {
+        let proof = self.inner.consistency_proof(query.from, query.to).await?;
+        Ok(json!({
+            "origin": self.inner.config.origin,
+            "from": query.from,
+            "to": query.to,
+            "proof": proof.iter().map(|hash| hash.to_string()).collect::<Vec<_>>(),
+        }))
     }
 
     async fn head(&self, id: String) -> Result<BundleExport, ApiError> {

@@ -9,7 +9,7 @@ use verifier::{
     },
     checkpoint::{Checkpoint, NoteVerifierKey, SignedNote, TrustPolicy},
     merkle::MerkleLog,
-    model::{OrderId, SignedEntry},
+    model::{Digest, OrderId, SignedEntry},
 };
 
 use super::{
@@ -74,8 +74,14 @@ impl Inner {
             .ok_or_else(|| ApiError::internal(format!("order {order} has no entry {seq}")))
     }
 
-    /// The bundle of `order`, encoded.
-    pub(crate) async fn export_bundle(&self, order: OrderId) -> Result<Vec<u8>, ApiError> {
+    /// The bundle of `order`, encoded. With `since` (the size of this log's checkpoint the
+    /// customer remembers), it carries a consistency proof from that size to its checkpoint,
+    /// so the customer sees the growth proven without relying on witnesses.
+    pub(crate) async fn export_bundle(
+        &self,
+        order: OrderId,
+        since: Option<u64>,
+    ) -> Result<Vec<u8>, ApiError> {
         let internal = |error: String| ApiError::internal(error);
         let slot = self
             .slot(&order)
@@ -101,10 +107,15 @@ impl Inner {
         }
         // A checkpoint that covers the head's leaf, made now if the latest does not.
         let latest = self.checkpoints.lock().await.latest.clone();
-        let note = match latest {
-            Some((size, note)) if size > head.leaf => note,
-            _ => self.make_checkpoint().await?.1,
+        let (size, note) = match latest {
+            Some((size, note)) if size > head.leaf => (size, note),
+            _ => self.make_checkpoint().await?,
         };
+        // A proof from a size the checkpoint does not extend would prove nothing.
+        let consistency_from: Vec<u64> = since
+            .filter(|from| (1..size).contains(from))
+            .into_iter()
+            .collect();
         let program = self.program(&record.sources).map_err(internal)?;
         let ir = contract_ir(&program, &contract).map_err(|e| internal(e.to_string()))?;
         let parts = OrderParts {
@@ -113,15 +124,44 @@ impl Inner {
             contract: record.contract,
             entries,
         };
-        let size = self.log.lock().await.size();
-        let log =
-            MerkleLog::open(self.reader.clone(), size).map_err(|e| internal(e.to_string()))?;
+        let log = self.durable_log().await?;
         let role = self
             .my_role(&contract.parties)
             .ok_or_else(|| internal("this node is not a party".into()))?;
-        let bundle = assemble(&parts, &leaves, &log, &note, (&role, &self.config.key), &[])
+        let exporter = (role.as_str(), &self.config.key);
+        let bundle = assemble(&parts, &leaves, &log, &note, exporter, &consistency_from)
             .map_err(|e| internal(e.to_string()))?;
         bundle.to_bytes().map_err(|e| internal(e.to_string()))
+    }
+
+    /// This log as far as it is durable, read from the store.
+    async fn durable_log(&self) -> Result<MerkleLog<crate::log_store::LogReader>, ApiError> {
+        let size = self.log.lock().await.durable_size();
+        MerkleLog::open(self.reader.clone(), size).map_err(|e| ApiError::internal(e.to_string()))
+    }
+
+    /// A consistency proof (RFC 9162) from this log at `from` leaves to the log at `to`
+    /// (`GET /log/consistency`), for anyone holding two of its checkpoints.
+    pub(crate) async fn consistency_proof(
+        &self,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<Digest>, ApiError> {
+        let log = self.durable_log().await?;
+        if from == 0 || from > to || to > log.size() {
+            return Err(ApiError::new(
+                422,
+                "bad_range",
+                format!(
+                    "a consistency proof needs 1 <= from <= to <= {} (the durable log size); got from={from}, to={to}",
+                    log.size()
+                ),
+            ));
+        }
+        let proof = log
+            .consistency_proof(from, to)
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        Ok(proof.into_iter().map(Digest).collect())
     }
 
     /// A trust file for verifying this node's bundles: its log key, the parties that cosigned

@@ -40,8 +40,8 @@ use tokens::{Denied, Scope, Tokens};
 
 use crate::{
     api::{
-        AcceptOrder, ApiError, HistoryQuery, NodeApi, OrderQuery, ProposalQuery, ProposeOrder,
-        SubmitEvent, SubmitReview,
+        AcceptOrder, ApiError, BundleQuery, ConsistencyQuery, HistoryQuery, NodeApi, OrderQuery,
+        ProposalQuery, ProposeOrder, SubmitEvent, SubmitReview,
     },
     metrics::{self, Metrics},
 };
@@ -124,6 +124,7 @@ pub fn router<A: NodeApi>(api: Arc<A>, settings: HttpSettings, metrics: Arc<Metr
         )
         .route("/events", get(events::stream_events::<A>))
         .route("/checkpoint", get(checkpoint::<A>))
+        .route("/log/consistency", get(consistency::<A>))
         .route("/health", get(health::<A>))
         .route("/metrics", get(metrics_text::<A>))
         .route("/openapi.json", get(openapi_document))
@@ -418,8 +419,23 @@ async fn review<A: NodeApi>(
 async fn bundle<A: NodeApi>(
     State(state): State<AppState<A>>,
     OrderId(id): OrderId,
+    query: ApiQuery<BundleQuery>,
 ) -> Result<Response, HttpError> {
-    Ok(download(state.api.bundle(id).await?))
+    let since = query.0.and_then(|query| query.since);
+    Ok(download(state.api.bundle_since(id, since).await?))
+}
+
+async fn consistency<A: NodeApi>(
+    State(state): State<AppState<A>>,
+    query: ApiQuery<ConsistencyQuery>,
+) -> Reply {
+    let query = query.0.ok_or_else(|| {
+        HttpError(ApiError::bad_request(
+            "invalid_query",
+            "give the two log sizes: ?from=N&to=M",
+        ))
+    })?;
+    Ok(Json(state.api.consistency(query).await?))
 }
 
 async fn head<A: NodeApi>(

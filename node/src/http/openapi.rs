@@ -17,8 +17,9 @@ use utoipa::{
 
 use super::events::CreateWebhook;
 use crate::api::{
-    AcceptOrder, AttesterRequest, BreakerRequest, ClauseRequest, ErrorBody, ErrorDetail,
-    EventRequest, HistoryQuery, OrderQuery, ProposalQuery, ProposeOrder, SubmitEvent, SubmitReview,
+    AcceptOrder, AttesterRequest, BreakerRequest, BundleQuery, ClauseRequest, ConsistencyQuery,
+    ErrorBody, ErrorDetail, EventRequest, HistoryQuery, OrderQuery, ProposalQuery, ProposeOrder,
+    SubmitEvent, SubmitReview,
 };
 use verifier::json::{
     ActivationJson, AmendmentJson, BreakerReportJson, EffectsJson, EntryJson, EventJson, MoneyJson,
@@ -40,8 +41,8 @@ use verifier::json::{
     ),
     paths(
         propose, list_orders, proposals, proposal, accept, submit_event, order, history,
-        review, withdraw_review, bundle, head, evidence, fact, checkpoint, health, metrics,
-        openapi_json, trail, share, revoke_share, shared_page, shared_bundle,
+        review, withdraw_review, bundle, head, evidence, fact, checkpoint, consistency, health,
+        metrics, openapi_json, trail, share, revoke_share, shared_page, shared_bundle,
         create_webhook, list_webhooks, delete_webhook, events
     ),
     components(schemas(
@@ -188,10 +189,14 @@ fn withdraw_review() {}
 
 #[utoipa::path(get, path = "/orders/{id}/bundle", tag = "verification",
     summary = "The order's bundle (canonical CBOR) for pactum-verify",
-    params(("id" = String, Path, description = "order id, 64 hex digits")),
+    description = "With `since=N` (the size of this log's checkpoint the customer remembers), \
+        the bundle carries a consistency proof from N to its checkpoint, so `pactum-verify \
+        --state-dir` sees the growth proven (otherwise it relies on the witnesses' \
+        cosignatures). A size the checkpoint does not extend adds no proof.",
+    params(("id" = String, Path, description = "order id, 64 hex digits"), BundleQuery),
     responses(
         (status = 200, description = "the bundle", content_type = "application/cbor"),
-        (status = 400, description = "malformed order id", body = ErrorBody),
+        (status = 400, description = "malformed order id or query", body = ErrorBody),
         (status = 401, description = "no or wrong token", body = ErrorBody),
         (status = 403, description = "the token lacks the read scope", body = ErrorBody),
         (status = 404, description = "no such order", body = ErrorBody),
@@ -249,6 +254,20 @@ fn fact() {}
         (status = 403, description = "the token lacks the read scope", body = ErrorBody),
     ))]
 fn checkpoint() {}
+
+#[utoipa::path(get, path = "/log/consistency", tag = "verification",
+    summary = "An RFC 9162 consistency proof of this node's log from size `from` to size `to`",
+    description = "`{origin, from, to, proof: [hex SHA-256, …]}`: with the roots of two of \
+        this log's checkpoints, proves the larger extends the smaller.",
+    params(ConsistencyQuery),
+    responses(
+        (status = 200, description = "the proof"),
+        (status = 400, description = "missing or malformed sizes", body = ErrorBody),
+        (status = 401, description = "no or wrong token", body = ErrorBody),
+        (status = 403, description = "the token lacks the read scope", body = ErrorBody),
+        (status = 422, description = "not 1 <= from <= to <= the durable log size", body = ErrorBody),
+    ))]
+fn consistency() {}
 
 #[utoipa::path(get, path = "/orders/{id}/trail", tag = "verification",
     summary = "The evolution-trail page: one HTML file that verifies the order's bundle in the browser",
