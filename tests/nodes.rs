@@ -514,6 +514,11 @@ fn a_dishonest_sequencer_is_refused_as_a_determinism_fault() {
         );
         let health = cluster.client(role).get("/health").unwrap();
         assert_eq!(health["recent_refusals"][0]["code"], "determinism_fault");
+        assert_eq!(health["status"], "degraded", "{health}");
+        assert_eq!(
+            health["reasons"][0]["code"], "determinism_fault",
+            "{health}"
+        );
     }
 }
 

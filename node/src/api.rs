@@ -327,6 +327,12 @@ pub trait NodeApi: Send + Sync + 'static {
         None
     }
 
+    /// Brings the gauges that are read rather than counted (orders by state, queued facts)
+    /// up to date, before the metrics are rendered.
+    fn refresh_gauges(&self) -> impl Future<Output = ()> + Send {
+        async {}
+    }
+
     /// What became of a submitted fact (by its event hash): committed, queued or refused.
     fn fact(
         &self,

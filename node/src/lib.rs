@@ -10,7 +10,7 @@
 //! * [`api`]: what the operator can ask of the node ([`api::NodeApi`]), independent of HTTP.
 //! * [`http`]: the local HTTP/JSON API over [`api::NodeApi`].
 //! * [`launch`]: starting a whole node (store, network, engine, HTTP) in a runtime.
-//! * [`metrics`]: Prometheus metrics.
+//! * [`metrics`]: Prometheus metrics; [`peer_stats`]: per party's node figures and reachability.
 //! * [`client`]: a small blocking client of the HTTP API, for the operator CLI.
 //! * [`bench`]: `pactum-node bench`, throughput and latency of co-signed commits.
 //! * [`demo`]: `pactum-node demo`, three nodes running one order end to end.
@@ -33,6 +33,7 @@ pub mod load;
 pub mod log_store;
 pub mod metrics;
 pub mod net;
+pub mod peer_stats;
 pub mod process_stats;
 pub mod qr;
 pub mod runner;

@@ -12,6 +12,8 @@ use prometheus_client::{
     registry::Registry,
 };
 
+use crate::peer_stats::PeerStats;
+
 /// Label set of a per-kind counter.
 pub type Labels = Vec<(&'static str, String)>;
 
@@ -46,6 +48,16 @@ pub struct Metrics {
     pub peer_messages_refused: Counter,
     /// Proofs that a sequencer signed two different entries at one position, kept.
     pub equivocations: Counter,
+    /// Per party's node: requests, failures, round trips, messages waiting.
+    pub peers: PeerStats,
+    /// Orders by state (`running`, `breaker_tripped`, `in_review`, `closed`).
+    pub orders_by_state: Family<Labels, Gauge>,
+    /// Facts accepted and waiting for a party's node.
+    pub queued_facts: Gauge,
+    /// This process: resident memory, open file descriptors, CPU time (from `/proc`).
+    pub process_resident_memory_bytes: Gauge,
+    pub process_open_fds: Gauge,
+    pub process_cpu_milliseconds: Gauge,
     /// Compiled programs kept in memory, and their size (canonical encoding).
     pub programs_cached: Gauge,
     pub program_cache_bytes: Gauge,
@@ -153,8 +165,46 @@ impl Metrics {
             "Size of the compiled programs kept in memory, as canonically encoded",
             program_cache_bytes.clone(),
         );
+        let peers = PeerStats::default();
+        register_peer_stats(&mut registry, &peers);
+        let orders_by_state = Family::<Labels, Gauge>::default();
+        registry.register(
+            "orders_by_state",
+            "Orders this node takes part in, by state",
+            orders_by_state.clone(),
+        );
+        let queued_facts = Gauge::default();
+        registry.register(
+            "queued_facts",
+            "Facts accepted and waiting for a party's node",
+            queued_facts.clone(),
+        );
+        let process_resident_memory_bytes = Gauge::default();
+        registry.register(
+            "process_resident_memory_bytes",
+            "Resident memory of this process (VmRSS)",
+            process_resident_memory_bytes.clone(),
+        );
+        let process_open_fds = Gauge::default();
+        registry.register(
+            "process_open_fds",
+            "Open file descriptors of this process",
+            process_open_fds.clone(),
+        );
+        let process_cpu_milliseconds = Gauge::default();
+        registry.register(
+            "process_cpu_milliseconds",
+            "User and system CPU time of this process",
+            process_cpu_milliseconds.clone(),
+        );
         Metrics {
             registry,
+            peers,
+            orders_by_state,
+            queued_facts,
+            process_resident_memory_bytes,
+            process_open_fds,
+            process_cpu_milliseconds,
             programs_cached,
             program_cache_bytes,
             equivocations,
@@ -181,13 +231,62 @@ impl Metrics {
             .inc();
     }
 
-    /// The metrics in the OpenMetrics text format.
+    /// The metrics in the OpenMetrics text format (process figures read just before).
     pub fn render(&self) -> String {
+        self.observe_process();
         let mut text = String::new();
         // Writing to a String cannot fail.
         let _ = encode(&mut text, &self.registry);
         text
     }
+}
+
+impl Metrics {
+    /// Reads this process's figures from `/proc` into their gauges.
+    fn observe_process(&self) {
+        let figures = crate::process_stats::figures(None);
+        let set = |gauge: &Gauge, value: Option<u64>| {
+            if let Some(value) = value {
+                gauge.set(i64::try_from(value).unwrap_or(i64::MAX));
+            }
+        };
+        set(&self.process_resident_memory_bytes, figures.rss_bytes);
+        set(&self.process_open_fds, figures.open_fds);
+        set(&self.process_cpu_milliseconds, figures.cpu_millis);
+    }
+}
+
+fn register_peer_stats(registry: &mut Registry, peers: &PeerStats) {
+    registry.register(
+        "peer_requests",
+        "Requests sent to a party's node",
+        peers.requests.clone(),
+    );
+    registry.register(
+        "peer_request_failures",
+        "Requests to a party's node that got no answer (dial failed, timeout)",
+        peers.failures.clone(),
+    );
+    registry.register(
+        "peer_round_trip_micros",
+        "Sum of the answered requests' round-trip times, in microseconds",
+        peers.round_trip_micros.clone(),
+    );
+    registry.register(
+        "peer_last_round_trip_micros",
+        "Round-trip time of the last answered request, in microseconds",
+        peers.last_round_trip_micros.clone(),
+    );
+    registry.register(
+        "peer_queued_messages",
+        "Messages waiting in a party's outbox",
+        peers.queued.clone(),
+    );
+    registry.register(
+        "peer_requests_in_flight",
+        "Requests to a party's node awaiting its answer",
+        peers.in_flight.clone(),
+    );
 }
 
 /// Content type of [`Metrics::render`]'s output.

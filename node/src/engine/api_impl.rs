@@ -642,6 +642,10 @@ impl NodeApi for Engine {
         self.inner.fact_view(order, event).await
     }
 
+    async fn refresh_gauges(&self) {
+        self.inner.order_figures().await;
+    }
+
     async fn health(&self) -> Value {
         let inner = &self.inner;
         let faults: Vec<Value> = inner
@@ -663,8 +667,20 @@ impl NodeApi for Engine {
                     .collect()
             })
             .unwrap_or_default();
+        let figures = inner.order_figures().await;
+        let reasons = inner.degraded_reasons(&figures);
+        let status = if inner.store.failure().is_some() {
+            "store_failed"
+        } else if reasons.is_empty() {
+            "ok"
+        } else {
+            "degraded"
+        };
         json!({
-            "status": if inner.store.failure().is_some() { "store_failed" } else { "ok" },
+            "status": status,
+            "reasons": reasons,
+            "orders_by_state": figures.by_state,
+            "queued_facts": figures.queued_facts,
             "role": inner.config.role,
             "public_key": inner.public.to_string(),
             "peer_id": inner.net.local_peer_id().to_string(),

@@ -20,6 +20,7 @@ mod api_impl;
 mod batch;
 mod checkpoints;
 mod export;
+mod operations;
 pub mod order;
 mod outbox;
 mod peer;
@@ -439,6 +440,33 @@ impl Inner {
         let peer = self.peer_id(key).ok_or_else(|| {
             crate::net::NetError::Transport(format!("{key} is not a valid peer key"))
         })?;
+        let role = self.role_of(key);
+        let stats = &self.metrics.peers;
+        stats.started(&role, key);
+        let started = std::time::Instant::now();
+        let result = self.request_with_retries(peer, request).await;
+        let outcome = result
+            .as_ref()
+            .map(|_| ())
+            .map_err(|error| error.to_string());
+        stats.finished(&role, key, started.elapsed(), outcome);
+        result
+    }
+
+    /// The role a configured peer's key has here, for logs and metrics ("party" otherwise).
+    pub(crate) fn role_of(&self, key: &PublicKey) -> String {
+        self.config
+            .peers
+            .iter()
+            .find(|(_, known)| known == key)
+            .map_or_else(|| "party".to_string(), |(role, _)| role.clone())
+    }
+
+    async fn request_with_retries(
+        &self,
+        peer: PeerId,
+        request: Request,
+    ) -> Result<Response, crate::net::NetError> {
         // A connection that could not be made (the peer is starting, a stale address) is worth
         // two more tries; refusals and timeouts are answers.
         let mut delay = Duration::from_millis(100);
@@ -645,6 +673,7 @@ impl Inner {
             verifier::model::Step::Event(step)
                 if matches!(step.outcome, verifier::model::Outcome::BreakerTripped { .. })
         );
+        operations::log_step(&order, seq, &sealed.body.step);
         slot.core.advance(sealed.state);
         slot.head = HeadRecord {
             seq,

@@ -123,6 +123,10 @@ async fn drain(
             }
         }
         let Some(inner) = inner.upgrade() else { return };
+        inner
+            .metrics
+            .peers
+            .set_queued(&inner.role_of(&key), &key, queue.len());
         tokio::spawn(async move {
             send_batch(&inner, &key, messages).await;
             drop(permit);

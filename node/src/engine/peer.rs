@@ -258,6 +258,8 @@ impl Inner {
         if computed.is_some() {
             self.metrics.determinism_faults.inc();
             tracing::error!(%order, seq, %refusal, "determinism fault: refused to cosign");
+        } else {
+            tracing::warn!(%order, seq, code = refusal.code(), %refusal, "refused to cosign a proposal");
         }
         self.metrics.refused(refusal.code());
         let mut key = records::entry_key(&order, seq);

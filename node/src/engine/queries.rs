@@ -25,7 +25,7 @@ fn page_size(limit: Option<usize>) -> usize {
     limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE)
 }
 
-fn state_name(status: &Status) -> &'static str {
+pub(crate) fn state_name(status: &Status) -> &'static str {
     match status {
         Status::Running => "running",
         Status::Tripped { .. } => "breaker_tripped",

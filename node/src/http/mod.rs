@@ -506,6 +506,7 @@ async fn openapi_document() -> Json<Value> {
 }
 
 async fn metrics_text<A: NodeApi>(State(state): State<AppState<A>>) -> Response {
+    state.api.refresh_gauges().await;
     (
         [(header::CONTENT_TYPE, metrics::CONTENT_TYPE)],
         state.metrics.render(),

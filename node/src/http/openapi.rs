@@ -336,7 +336,7 @@ fn shared_page() {}
 fn shared_bundle() {}
 
 #[utoipa::path(get, path = "/health", tag = "operations", security(()),
-    summary = "Status, identity and recent refusals (no token needed)",
+    summary = "Status (ok, degraded with reasons, store_failed), orders by state, queued facts, identity and recent refusals (no token needed)",
     responses((status = 200, description = "status")))]
 fn health() {}
 

@@ -98,17 +98,44 @@ pub struct NodeProcess {
 
 impl NodeProcess {
     /// Starts `exe run --config …` and waits for its "listening on" line (its API is up).
+    /// Its log goes to this process's standard error, filtered by `RUST_LOG` (default warn).
     pub fn spawn(exe: &Path, node: &NodeDir) -> anyhow::Result<NodeProcess> {
+        let level = std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into());
+        Self::start(exe, node, &level, Stdio::inherit(), &[])
+    }
+
+    /// Like [`NodeProcess::spawn`], with its log as JSON lines (`--log-format json`, level
+    /// info) appended to the file `log`.
+    pub fn spawn_logging_to(exe: &Path, node: &NodeDir, log: &Path) -> anyhow::Result<NodeProcess> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .with_context(|| format!("cannot open {}", log.display()))?;
+        Self::start(
+            exe,
+            node,
+            "info",
+            Stdio::from(file),
+            &["--log-format", "json"],
+        )
+    }
+
+    fn start(
+        exe: &Path,
+        node: &NodeDir,
+        level: &str,
+        stderr: Stdio,
+        extra: &[&str],
+    ) -> anyhow::Result<NodeProcess> {
         let mut child = Command::new(exe)
             .arg("run")
             .arg("--config")
             .arg(&node.config)
-            .env(
-                "RUST_LOG",
-                std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
-            )
+            .args(extra)
+            .env("RUST_LOG", level)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .with_context(|| format!("cannot start {}", exe.display()))?;
         let mut line = String::new();
