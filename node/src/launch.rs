@@ -249,6 +249,7 @@ pub async fn launch(spec: NodeSpec) -> anyhow::Result<RunningNode> {
             shares: Arc::new(http::share::Shares::open(
                 spec.data_dir.join("shares.json"),
             )?),
+            idempotency: Some(http::idempotency::IdempotencyKeys::new(store.clone())),
         },
         metrics.clone(),
     );

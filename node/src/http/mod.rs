@@ -16,6 +16,7 @@
 mod error;
 mod events;
 mod extract;
+pub mod idempotency;
 pub mod listener;
 pub mod openapi;
 pub mod share;
@@ -56,6 +57,8 @@ pub struct HttpSettings {
     pub body_timeout: std::time::Duration,
     /// Share links of the trail page (`share`).
     pub shares: Arc<share::Shares>,
+    /// Answers of writes sent with an `Idempotency-Key` (`None`: the header is ignored).
+    pub idempotency: Option<Arc<idempotency::IdempotencyKeys>>,
 }
 
 impl HttpSettings {
@@ -66,6 +69,7 @@ impl HttpSettings {
             max_body_bytes,
             body_timeout: ConnectionLimits::default().body_timeout,
             shares: Arc::new(share::Shares::in_memory()),
+            idempotency: None,
         }
     }
 }
@@ -82,6 +86,7 @@ type Reply = Result<Json<Value>, HttpError>;
 /// The API's router.
 pub fn router<A: NodeApi>(api: Arc<A>, settings: HttpSettings, metrics: Arc<Metrics>) -> Router {
     let max_body = settings.max_body_bytes;
+    let idempotency = settings.idempotency.clone();
     let state: AppState<A> = Arc::new(Shared {
         api,
         settings,
@@ -130,6 +135,11 @@ pub fn router<A: NodeApi>(api: Arc<A>, settings: HttpSettings, metrics: Arc<Metr
         .route("/openapi.json", get(openapi_document))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        // Innermost: after the token is checked and the body read.
+        .layer(middleware::from_fn_with_state(
+            idempotency,
+            idempotency::middleware,
+        ))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -37,7 +37,11 @@ use verifier::json::{
             need `Authorization: Bearer <token>` with the route's scope (read for GET, submit \
             for posting events, admin for the rest); `GET /health` and `GET /openapi.json` are \
             public. Any route may also answer 408, 414, 431 (request too slow or too large) \
-            or 503 (too many connections)."
+            or 503 (too many connections). Every write (POST, DELETE) takes an optional \
+            `Idempotency-Key` header: the same key with the same request returns the original \
+            answer (stored 24 h, header `Idempotent-Replayed: true`); such a write may also \
+            answer 400 `invalid_idempotency_key`, 409 `idempotency_key_in_use` (the first is \
+            still running) or 422 `idempotency_key_reused` (the key came with another request)."
     ),
     paths(
         propose, list_orders, proposals, proposal, accept, submit_event, order, history,
