@@ -18,6 +18,7 @@
 //!             | "list" "<" type ">" | "{" field* "}"               // a record
 //! clause      = "clause" IDENT "{" clause_item* "}"
 //! clause_item = "title" IDENT STRING                                // title en "…"
+//!             | "label" (IDENT | STRING) (IDENT STRING)+            // label window zh "退货期限"
 //!             | "param" IDENT ":" type ("=" expr)?
 //!             | "predicate" IDENT "(" IDENT ":" path ")" "=" expr
 //!             | "on" path ("when" expr)? "then" (action | "{" action* "}")
@@ -138,6 +139,26 @@ pub enum ClauseItem {
     Param(Param),
     Predicate(Predicate),
     Rule(Rule),
+    Label(Label),
+}
+
+/// `label window en "return window" zh "退货期限" de "Rückgabefrist"`: how a param or a
+/// predicate is named, or how a text the clause writes reads, in each language.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Label {
+    pub target: LabelTarget,
+    /// `(language code, text)` in source order.
+    pub texts: Vec<(Ident, Spanned<String>)>,
+    pub span: Span,
+}
+
+/// What a label translates.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LabelTarget {
+    /// A param or predicate of the clause.
+    Name(Ident),
+    /// A text literal of the clause, such as a notification.
+    Text(Spanned<String>),
 }
 
 /// `title en "Air freight when sea freight runs late"`
@@ -245,7 +266,13 @@ pub enum BinaryOp {
     Div,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// The unit a period is written in. It is part of a clause's meaning (and IR): a period of
+/// `72h` and one of `3d` are counted differently under BGB §§187–188 and the PRC Civil Code
+/// §§201–203, so renderings keep the unit the clause wrote.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum DurationUnit {
     Days,
     Hours,

@@ -88,6 +88,7 @@ pub(crate) struct ClauseParts {
     /// In any order; sorted here.
     pub predicates: Vec<PredicateIr>,
     pub rules: Vec<RuleIr>,
+    pub labels: crate::ir::Labels,
     pub uses: Uses,
     /// Provisional site → span, as the checker numbered nodes.
     pub sites: Vec<Span>,
@@ -134,6 +135,7 @@ pub(crate) fn assemble_clause(
         params: parts.params,
         predicates,
         rules: parts.rules,
+        labels: parts.labels,
     };
     let old_of_new = ir.renumber_sites();
     let sites = old_of_new

@@ -297,6 +297,7 @@ impl Printer<'_> {
                 (previous, item),
                 (Some(ClauseItem::Title(_)), ClauseItem::Title(_))
                     | (Some(ClauseItem::Param(_)), ClauseItem::Param(_))
+                    | (Some(ClauseItem::Label(_)), ClauseItem::Label(_))
             );
             if previous.is_some() && !grouped {
                 self.blank_line();
@@ -344,6 +345,12 @@ impl Printer<'_> {
                 ));
             }
             ClauseItem::Rule(r) => self.rule(r),
+            ClauseItem::Label(l) => {
+                self.hoist(l.span.end);
+                for line in label_lines(l) {
+                    self.line(&line);
+                }
+            }
         }
     }
 
@@ -666,10 +673,34 @@ fn clause_item_span(item: &ClauseItem) -> Span {
         ClauseItem::Param(p) => p.span,
         ClauseItem::Predicate(p) => p.span,
         ClauseItem::Rule(r) => r.span,
+        ClauseItem::Label(l) => l.span,
     }
 }
 
 /// A literal in canonical form.
+/// Longest line a label is kept on; a longer one puts each further language on its own line.
+const LABEL_LINE: usize = 100;
+
+/// `label NAME en "…" zh "…"`, one line when it fits, else one language per line.
+fn label_lines(label: &Label) -> Vec<String> {
+    let target = match &label.target {
+        LabelTarget::Name(name) => name.node.clone(),
+        LabelTarget::Text(text) => text_literal(&text.node),
+    };
+    let texts: Vec<String> = label
+        .texts
+        .iter()
+        .map(|(lang, text)| format!("{} {}", lang.node, text_literal(&text.node)))
+        .collect();
+    let one_line = format!("label {target} {}", texts.join(" "));
+    if one_line.chars().count() <= LABEL_LINE {
+        return vec![one_line];
+    }
+    let mut lines = vec![format!("label {target}")];
+    lines.extend(texts.into_iter().map(|text| format!("  {text}")));
+    lines
+}
+
 pub fn literal(l: &Literal) -> String {
     match l {
         Literal::Bool(b) => b.to_string(),

@@ -15,6 +15,7 @@
 //! The IR round-trips through `pactum_canonical::from_slice`; [`CompiledClause::from_ir`]
 //! validates an IR that came from elsewhere before anything evaluates it.
 
+pub use crate::ast::DurationUnit;
 use crate::span::Span;
 use crate::value::{Type, Value};
 use serde::{Deserialize, Serialize};
@@ -22,7 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 /// Version of the IR format; part of every hash, bumped on any change of meaning of the IR.
-pub const IR_VERSION: u32 = 1;
+pub const IR_VERSION: u32 = 2;
 
 /// A compiled clause: everything needed to evaluate it and to show where things came from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,6 +128,28 @@ pub struct ClauseIr {
     pub predicates: Vec<PredicateIr>,
     /// In source order; a rule's index is its identity in outcomes and traces.
     pub rules: Vec<RuleIr>,
+    /// Translations the clause gives for its params, predicates and texts. Part of the id:
+    /// the rendered text is what the parties sign.
+    pub labels: Labels,
+}
+
+/// `label` items: per param or predicate name, and per text literal, language code → text.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Labels {
+    pub names: BTreeMap<String, BTreeMap<String, String>>,
+    pub texts: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+impl Labels {
+    /// The clause's label of param or predicate `name` in language `lang`.
+    pub fn name(&self, name: &str, lang: &str) -> Option<&str> {
+        self.names.get(name)?.get(lang).map(String::as_str)
+    }
+
+    /// The clause's translation of text literal `text` into language `lang`.
+    pub fn text(&self, text: &str, lang: &str) -> Option<&str> {
+        self.texts.get(text)?.get(lang).map(String::as_str)
+    }
 }
 
 impl ClauseIr {
@@ -151,6 +174,9 @@ pub struct ParamIr {
     pub name: String,
     pub ty: Type,
     pub default: Option<Value>,
+    /// For a duration: the smallest unit its default is written in (`72h`: hours), in which
+    /// renderings state it and any value an order binds.
+    pub unit: Option<DurationUnit>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -386,6 +412,11 @@ impl ArithOp {
 pub enum ExprKind {
     /// A literal (never an enum value: those are [`ExprKind::Variant`]).
     Const(Value),
+    /// A duration literal with the smallest unit it is written in (`72h`: 259200 s, hours).
+    Period {
+        seconds: i64,
+        unit: DurationUnit,
+    },
     /// A variant of an enum listed in [`ClauseIr::enums`], by name and declaration position.
     Variant {
         ty: String,
@@ -454,6 +485,7 @@ impl Expr {
     pub fn children(&self) -> Vec<&Expr> {
         match &self.kind {
             ExprKind::Const(_)
+            | ExprKind::Period { .. }
             | ExprKind::Variant { .. }
             | ExprKind::Param(_)
             | ExprKind::Term(_)
@@ -490,6 +522,7 @@ impl Expr {
     pub(crate) fn children_mut(&mut self) -> Vec<&mut Expr> {
         match &mut self.kind {
             ExprKind::Const(_)
+            | ExprKind::Period { .. }
             | ExprKind::Variant { .. }
             | ExprKind::Param(_)
             | ExprKind::Term(_)

@@ -13,7 +13,10 @@ mod words;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::ir::{Action, ClauseId, ClauseIr, EventRef, ExprKind, RuleIr, TransferKind};
+use crate::ir::{
+    Action, ArithOp, ClauseId, ClauseIr, EventRef, Expr, ExprKind, PredicateIr, RuleIr,
+    TransferKind,
+};
 use crate::value::Value;
 
 use expr::Renderer;
@@ -61,34 +64,17 @@ pub fn render_clause(clause: &ClauseIr, bound: &BTreeMap<String, Value>, lang: L
         let _ = writeln!(out, "  {}", headings.no_params);
     }
     for param in &clause.params {
-        let value = renderer
-            .param_value(&param.name)
-            .map_or_else(|| unset(lang).to_string(), |value| renderer.value(value));
-        let _ = writeln!(out, "  - {} = {value}", param.name);
+        let value = renderer.param_value(&param.name).map_or_else(
+            || unset(lang).to_string(),
+            |value| renderer.param_text(param, value),
+        );
+        let _ = writeln!(out, "  - {} = {value}", renderer.param_heading(&param.name));
     }
 
     if !clause.predicates.is_empty() {
         let _ = writeln!(out, "\n{}", headings.definitions);
         for predicate in &clause.predicates {
-            let body = renderer.condition(&predicate.body, Some(&predicate.kind));
-            let noun = glossary::kind_noun(lang, &predicate.kind);
-            let line = match lang {
-                Lang::En => {
-                    // A jurisdiction body starts "depending on the governing law: …".
-                    let by_law = matches!(predicate.body.kind, ExprKind::Jurisdiction { .. });
-                    let body = if by_law { body } else { format!("if {body}") };
-                    format!(
-                        "“{}” (of a {noun}) holds {body}.",
-                        predicate.name.replace('_', " ")
-                    )
-                }
-                Lang::Zh => format!("「{}」（针对{noun}）成立的条件：{body}。", predicate.name),
-                Lang::De => format!(
-                    "„{}“ (für eine Meldung „{noun}“) trifft zu, wenn gilt: {body}.",
-                    predicate.name
-                ),
-            };
-            let _ = writeln!(out, "  - {line}");
+            let _ = writeln!(out, "  - {}", definition(&renderer, predicate, lang));
         }
     }
 
@@ -102,6 +88,30 @@ pub fn render_clause(clause: &ClauseIr, bound: &BTreeMap<String, Value>, lang: L
         );
     }
     out
+}
+
+/// A predicate's definition: its name, the kind of event it judges and when it holds.
+fn definition(renderer: &Renderer<'_>, predicate: &PredicateIr, lang: Lang) -> String {
+    let body = renderer.condition(&predicate.body, Some(&predicate.kind));
+    let noun = glossary::kind_noun(lang, &predicate.kind);
+    let name = renderer.name_label(&predicate.name);
+    // A jurisdiction body starts "depending on the governing law: …".
+    let by_law = matches!(predicate.body.kind, ExprKind::Jurisdiction { .. });
+    match lang {
+        Lang::En => {
+            let body = if by_law { body } else { format!("if {body}") };
+            format!("“{name}” (of a {noun}) holds {body}.")
+        }
+        Lang::Zh => format!("「{name}」（针对{noun}）成立的条件：{body}。"),
+        Lang::De => {
+            let body = if by_law {
+                words::capitalised(&body)
+            } else {
+                format!("Sie liegt vor, wenn gilt: {body}")
+            };
+            format!("Definition „{name}“ (für die Meldung „{noun}“): {body}.")
+        }
+    }
 }
 
 /// A runtime value as renderings show it (`150.00 EUR`, `42 天`, `wahr`, enum variants from the
@@ -156,12 +166,23 @@ fn rule_sentence(renderer: &Renderer<'_>, rule: &RuleIr, lang: Lang) -> String {
             }
         }
         Lang::De => {
-            let actions = actions.join("; ");
+            // Occasion, requirement, legal consequence: each a full sentence in main-clause
+            // order, so no phrase has to be turned into a subordinate clause.
+            let actions: Vec<String> = actions
+                .iter()
+                .map(|action| format!("{}.", words::capitalised(action)))
+                .collect();
+            let actions = actions.join(" ");
             match condition {
-                Some(condition) => {
-                    format!("Wenn {occurrence} und gilt: {condition}, dann: {actions}.")
-                }
-                None => format!("Wenn {occurrence}, dann: {actions}."),
+                Some(condition) => format!(
+                    "Anlass: {}. Voraussetzung: {}. Rechtsfolge: {actions}",
+                    words::capitalised(&occurrence),
+                    words::capitalised(&condition)
+                ),
+                None => format!(
+                    "Anlass: {}. Rechtsfolge: {actions}",
+                    words::capitalised(&occurrence)
+                ),
             }
         }
     }
@@ -169,54 +190,98 @@ fn rule_sentence(renderer: &Renderer<'_>, rule: &RuleIr, lang: Lang) -> String {
 
 fn action_phrase(renderer: &Renderer<'_>, action: &Action, on: &str, lang: Lang) -> String {
     match action {
-        Action::Set { term, value } => {
-            let term = glossary::term(lang, term);
-            let value = renderer.action_value(value, Some(on));
-            match lang {
-                Lang::En => format!("set {term} to {value}"),
-                Lang::Zh => format!("将{term}变更为{value}"),
-                Lang::De => format!("{term} wird auf {value} gesetzt"),
-            }
-        }
+        Action::Set { term, value } => set_phrase(renderer, term, value, on, lang),
         Action::Transfer {
             kind,
             from,
             to,
             amount,
         } => {
-            let amount = renderer.action_value(amount, Some(on));
-            transfer_phrase(lang, *kind, from, to, &amount)
+            let amount_text = renderer.action_value(amount, Some(on));
+            let amount_term = match &amount.kind {
+                ExprKind::Term(name) => Some(name.as_str()),
+                _ => None,
+            };
+            transfer_phrase(lang, *kind, from, to, &amount_text, amount_term)
         }
         Action::Notify { party, message } => {
-            let message = renderer.action_value(message, Some(on));
+            let message = renderer.message(message, Some(on));
             match lang {
                 Lang::En => format!("notify {}: {message}", party_en(party)),
                 Lang::Zh => format!("通知{}：{message}", glossary::word(lang, "party", party)),
-                Lang::De => format!("Mitteilung an {}: {message}", party_de(party, Case::Acc)),
+                Lang::De => format!("{} erhält die Mitteilung {message}", party_de(party)),
             }
         }
         Action::Activate { clause } => match lang {
             Lang::En => format!("activate the clause {clause}"),
             Lang::Zh => format!("启用条款 {clause}"),
-            Lang::De => format!("die Klausel {clause} wird aktiviert"),
+            Lang::De => format!("die Klausel {clause} wird wirksam"),
         },
         Action::Deactivate { clause } => match lang {
             Lang::En => format!("deactivate the clause {clause}"),
             Lang::Zh => format!("停用条款 {clause}"),
-            Lang::De => format!("die Klausel {clause} wird deaktiviert"),
+            Lang::De => format!("die Klausel {clause} tritt außer Kraft"),
         },
         Action::Review { reason } => {
-            let reason = words::quoted(lang, reason);
+            let reason = renderer.message_text(reason);
             match lang {
                 Lang::En => format!("refer the order to human review ({reason})"),
                 Lang::Zh => format!("提交人工审核（{reason}）"),
-                Lang::De => format!("der Auftrag geht zur Prüfung an Menschen ({reason})"),
+                Lang::De => format!(
+                    "der Auftrag wird den Parteien zur Entscheidung vorgelegt (Grund: {reason})"
+                ),
             }
         }
     }
 }
 
-fn transfer_phrase(lang: Lang, kind: TransferKind, from: &str, to: &str, amount: &str) -> String {
+/// `set terms.X = …`: a period added to a date reads as a postponement, a flag set to true
+/// as the statement it stands for, anything else as the term's new value.
+fn set_phrase(renderer: &Renderer<'_>, term: &str, value: &Expr, on: &str, lang: Lang) -> String {
+    if let ExprKind::Arith {
+        op: ArithOp::Add,
+        lhs,
+        rhs,
+    } = &value.kind
+    {
+        if matches!(&lhs.kind, ExprKind::Term(name) if name == term) {
+            let by = renderer.action_value(rhs, Some(on));
+            return match lang {
+                Lang::En => format!("{} moves later by {by}", glossary::term(lang, term)),
+                Lang::Zh => format!("{}顺延{by}", glossary::term(lang, term)),
+                Lang::De => format!("{} verschiebt sich um {by}", glossary::term_de(term)),
+            };
+        }
+    }
+    let statement = glossary::lookup(lang, &format!("stmt:{term}"));
+    if let (ExprKind::Const(Value::Bool(holds)), Some(statement)) = (&value.kind, statement) {
+        return match (lang, holds) {
+            (Lang::En, true) => format!("from then on {statement}"),
+            (Lang::En, false) => format!("from then on it no longer holds that {statement}"),
+            (Lang::Zh, true) => format!("自此{statement}"),
+            (Lang::Zh, false) => format!("自此不再{statement}"),
+            (Lang::De, true) => format!("fortan gilt: {}", words::capitalised(statement)),
+            (Lang::De, false) => {
+                format!("fortan gilt nicht mehr: {}", words::capitalised(statement))
+            }
+        };
+    }
+    let value = renderer.action_value(value, Some(on));
+    match lang {
+        Lang::En => format!("set {} to {value}", glossary::term(lang, term)),
+        Lang::Zh => format!("将{}变更为{value}", glossary::term(lang, term)),
+        Lang::De => format!("{} ist fortan {value}", glossary::term_de(term)),
+    }
+}
+
+fn transfer_phrase(
+    lang: Lang,
+    kind: TransferKind,
+    from: &str,
+    to: &str,
+    amount: &str,
+    amount_term: Option<&str>,
+) -> String {
     match lang {
         Lang::En => {
             let (from, to) = (party_en(from), party_en(to));
@@ -239,16 +304,20 @@ fn transfer_phrase(lang: Lang, kind: TransferKind, from: &str, to: &str, amount:
             format!("{from}向{to}{verb}{amount}")
         }
         Lang::De => {
-            // A colon before the amount keeps the sentence grammatical whatever the amount's
-            // phrase is.
-            let from = party_de(from, Case::Nom);
+            let from = party_de(from);
+            let to_dat = words::decline_de(&party_de(to), words::Case::Dat);
+            let to_acc = words::decline_de(&party_de(to), words::Case::Acc);
+            // A term is named in the accusative ("erstattet … den Preis"); any other amount
+            // follows a colon, which keeps the sentence grammatical whatever its phrase is.
+            let object = match amount_term {
+                Some(term) => words::decline_de(&glossary::term_de(term), words::Case::Acc),
+                None => format!("folgenden Betrag: {amount}"),
+            };
             match kind {
-                TransferKind::Pay => format!("{from} zahlt {}: {amount}", party_de(to, Case::Dat)),
-                TransferKind::Refund => {
-                    format!("{from} erstattet {}: {amount}", party_de(to, Case::Dat))
-                }
+                TransferKind::Pay => format!("{from} zahlt {to_dat} {object}"),
+                TransferKind::Refund => format!("{from} erstattet {to_dat} {object}"),
                 TransferKind::Compensate => {
-                    format!("{from} entschädigt {}: {amount}", party_de(to, Case::Acc))
+                    format!("{from} entschädigt {to_acc} mit folgendem Betrag: {amount}")
                 }
             }
         }
@@ -260,31 +329,13 @@ fn party_en(party: &str) -> String {
         .map_or_else(|| format!("the party {party}"), str::to_string)
 }
 
-#[derive(Clone, Copy)]
-enum Case {
-    Nom,
-    Dat,
-    Acc,
-}
-
-/// German parties with their article: the known roles are all masculine nouns.
-fn party_de(party: &str, case: Case) -> String {
+/// A German party in the nominative with its article (`der Verkäufer`); decline it with
+/// [`words::decline_de`].
+fn party_de(party: &str) -> String {
     match glossary::lookup(Lang::De, &format!("party:{party}")) {
-        Some(noun) => {
-            let article = match case {
-                Case::Nom => "der",
-                Case::Dat => "dem",
-                Case::Acc => "den",
-            };
-            format!("{article} {noun}")
-        }
-        None => {
-            let article = match case {
-                Case::Nom | Case::Acc => "die",
-                Case::Dat => "der",
-            };
-            format!("{article} Partei „{party}“")
-        }
+        // The known roles are all masculine nouns.
+        Some(noun) => format!("der {noun}"),
+        None => format!("die Partei „{party}“"),
     }
 }
 
@@ -293,7 +344,7 @@ fn event_owner(lang: Lang, event: &EventRef) -> String {
     match (event, lang) {
         (EventRef::Current | EventRef::Arg, Lang::En) => "the event".to_string(),
         (EventRef::Current | EventRef::Arg, Lang::Zh) => "该事件".to_string(),
-        (EventRef::Current | EventRef::Arg, Lang::De) => "des Ereignisses".to_string(),
+        (EventRef::Current | EventRef::Arg, Lang::De) => "dieser Meldung".to_string(),
         (EventRef::Fact(kind), Lang::En) => {
             format!("the last {}", glossary::kind_noun(lang, kind))
         }

@@ -150,7 +150,7 @@ clause force_majeure {
   predicate major_epidemic(e: health.emergency) = jurisdiction { _ => e.who_pheic, DE => e.epidemic_situation_declared, CN => e.national_response_level <= 2 }
   on weather.alert when event.kind == typhoon
     and event.level >= red
-    and event.region in terms.route_regions then set terms.delivery_due = terms.delivery_due + 3d
+    and event.region in terms.route_regions then set terms.delivery_due = terms.delivery_due + 72h
   on health.emergency when major_epidemic(event) then set terms.delivery_due = terms.delivery_due + extension
 }
 "#;
@@ -167,6 +167,8 @@ fn every_change_of_meaning_changes_the_id() {
     let original = id(AIR_FREIGHT);
     let variants = [
         ("42d", "43d"),
+        // The same length in another unit is another period in law (BGB §§187–188).
+        ("42d", "1008h"),
         ("150.00 EUR", "150.00 USD"),
         ("> max_sea_transit", ">= max_sea_transit"),
         (

@@ -74,8 +74,8 @@ fn bound_params_are_rendered_instead_of_defaults() {
         }),
     );
     let text = render_clause(&clause.ir, &bound, Lang::En);
-    assert!(text.contains("cap = 5000.00 USD"), "{text}");
-    assert!(text.contains("cap (5000.00 USD)"), "{text}");
+    assert!(text.contains("the cap (cap) = 5000.00 USD"), "{text}");
+    assert!(text.contains("the cap (5000.00 USD)"), "{text}");
     assert!(!text.contains("20000.00 EUR"), "{text}");
 }
 
@@ -89,4 +89,34 @@ fn a_param_without_default_or_value_says_it_is_agreed_per_order() {
         text.contains("note = (je Auftrag zu vereinbaren)"),
         "{text}"
     );
+}
+
+#[test]
+fn german_amounts_use_a_decimal_comma() {
+    let kwd = contract_lang::value::Currency::parse("KWD").unwrap();
+    let amount = Value::Money(Money {
+        minor: 1500,
+        currency: kwd,
+    });
+    // `1.500 KWD` reads as fifteen hundred dinars to a German buyer.
+    assert_eq!(contract_lang::render::value(&amount, Lang::De), "1,500 KWD");
+    assert_eq!(contract_lang::render::value(&amount, Lang::En), "1.500 KWD");
+    assert_eq!(contract_lang::render::value(&amount, Lang::Zh), "1.500 KWD");
+}
+
+#[test]
+fn a_period_keeps_the_unit_its_clause_counts_in() {
+    let program = compile(pactum_clause_library::CLAUSES);
+    let clause = program.clause("force_majeure").unwrap();
+    let mut bound = BTreeMap::new();
+    bound.insert("typhoon_extension".to_string(), Value::Duration(96 * 3600));
+    for (lang, hours, days) in [
+        (Lang::En, "96 hours", "4 days"),
+        (Lang::Zh, "96 小时", "4 天"),
+        (Lang::De, "96 Stunden", "4 Tage"),
+    ] {
+        let text = render_clause(&clause.ir, &bound, lang);
+        assert!(text.contains(hours), "{text}");
+        assert!(!text.contains(days), "{text}");
+    }
 }

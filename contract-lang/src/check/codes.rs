@@ -34,6 +34,7 @@
 //! | E0430 | a party that is not one of the vocabulary's roles (`enum party { … }`) |
 //! | E0431 | a jurisdiction code that is not an ISO 3166-1 alpha-2 code in upper case |
 //! | E0432 | an amount to pay that is negative whatever the order's data |
+//! | E0433 | a `label` of something the clause does not declare or write |
 //! | W0401 | (warning) two rules that can set the same term on the same event |
 
 pub const UNKNOWN_NAME: &str = "E0401";
@@ -68,6 +69,7 @@ pub const PREDICATE_ORDER: &str = "E0429";
 pub const UNKNOWN_PARTY: &str = "E0430";
 pub const UNKNOWN_JURISDICTION: &str = "E0431";
 pub const NEGATIVE_AMOUNT: &str = "E0432";
+pub const UNKNOWN_LABEL: &str = "E0433";
 pub const OVERLAPPING_SETS: &str = "W0401";
 
 /// The candidate closest to `name` by edit distance, if it is close enough to be a typo.

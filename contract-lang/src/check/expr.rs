@@ -371,9 +371,15 @@ impl ExprChecker<'_> {
                         .checked_mul(unit.seconds())
                         .and_then(|seconds| total.checked_add(seconds))
                 });
-                match total {
-                    Some(seconds) => (Ty::Duration, Value::Duration(seconds)),
-                    None => {
+                // The smallest unit written is the one the period is counted in.
+                let unit = parts.iter().map(|(_, unit)| *unit).max();
+                match (total, unit) {
+                    (Some(seconds), Some(unit)) => {
+                        let node = self.node(span, ExprKind::Period { seconds, unit });
+                        return (Ty::Duration, node);
+                    }
+                    (Some(seconds), None) => (Ty::Duration, Value::Duration(seconds)),
+                    (None, _) => {
                         self.error(out_of_range("duration"));
                         return self.poisoned(span);
                     }

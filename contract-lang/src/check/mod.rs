@@ -47,7 +47,7 @@ use crate::vocab::{Vocabulary, EVENT_TIME_FIELD};
 use codes::did_you_mean;
 pub(crate) use expr::Uses;
 use expr::{ExprChecker, ParamInfo, PredicateSig, Scope, RESERVED};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The vocabulary enum whose variants are the roles a contract's parties can have.
 pub const PARTY_ENUM: &str = "party";
@@ -498,6 +498,7 @@ impl ClauseChecker<'_> {
         let mut predicate_decls = Vec::new();
         let mut predicate_origins = BTreeMap::new();
         let mut rules = Vec::new();
+        let mut labels = Vec::new();
         for item in &decl.items {
             match item {
                 ClauseItem::Title(title) => {
@@ -538,6 +539,7 @@ impl ClauseChecker<'_> {
                     }
                 }
                 ClauseItem::Rule(rule) => rules.push(rule),
+                ClauseItem::Label(label) => labels.push(label),
             }
         }
 
@@ -656,9 +658,14 @@ impl ClauseChecker<'_> {
         if self.diags.len() > errors_before {
             return None;
         }
+        let labels = self.check_labels(&labels, &param_names, &predicate_names, &rule_irs);
+        if self.diags.len() > errors_before {
+            return None;
+        }
         let parts = ClauseParts {
             name: decl.name.node.clone(),
             titles,
+            labels,
             params: param_irs,
             predicates: predicate_irs,
             rules: rule_irs,
@@ -681,6 +688,106 @@ impl ClauseChecker<'_> {
                 None
             }
         }
+    }
+
+    /// Gathers the clause's `label` items. A label names a param or predicate of this clause,
+    /// or translates a text the clause writes (so a message edited later cannot keep a stale
+    /// translation), and gives each language once.
+    fn check_labels(
+        &mut self,
+        labels: &[&ast::Label],
+        params: &[&String],
+        predicates: &[&String],
+        rules: &[ir::RuleIr],
+    ) -> ir::Labels {
+        let texts = texts_written(rules);
+        let mut out = ir::Labels::default();
+        let mut origins: BTreeMap<(String, String), Span> = BTreeMap::new();
+        for label in labels {
+            let (key, span, by_name) = match &label.target {
+                ast::LabelTarget::Name(name) => (name.node.clone(), name.span, true),
+                ast::LabelTarget::Text(text) => (text.node.clone(), text.span, false),
+            };
+            let known = if by_name {
+                params.iter().chain(predicates).any(|name| **name == key)
+            } else {
+                texts.contains(key.as_str())
+            };
+            if !known {
+                self.unknown_label_target(&key, span, by_name, params, predicates);
+                continue;
+            }
+            let kind = if by_name { "name" } else { "text" };
+            for (lang, text) in &label.texts {
+                let origin = (format!("{kind}:{key}"), lang.node.clone());
+                if !self.declare_label(&mut origins, origin, lang) {
+                    continue;
+                }
+                let map = if by_name {
+                    &mut out.names
+                } else {
+                    &mut out.texts
+                };
+                map.entry(key.clone())
+                    .or_default()
+                    .insert(lang.node.clone(), text.node.clone());
+            }
+        }
+        out
+    }
+
+    fn declare_label(
+        &mut self,
+        origins: &mut BTreeMap<(String, String), Span>,
+        origin: (String, String),
+        lang: &ast::Ident,
+    ) -> bool {
+        if let Some(first) = origins.get(&origin) {
+            self.error(
+                Diagnostic::error(
+                    codes::DUPLICATE,
+                    format!("a label in language `{}` is given twice", lang.node),
+                    lang.span,
+                    "given again here",
+                )
+                .with_secondary(*first, "first given here"),
+            );
+            return false;
+        }
+        origins.insert(origin, lang.span);
+        true
+    }
+
+    fn unknown_label_target(
+        &mut self,
+        key: &str,
+        span: Span,
+        by_name: bool,
+        params: &[&String],
+        predicates: &[&String],
+    ) {
+        let diagnostic = if by_name {
+            let names = params.iter().chain(predicates).map(|name| name.as_str());
+            let help = did_you_mean(key, names).unwrap_or_else(|| {
+                "a label names a param or a predicate of this clause".to_string()
+            });
+            Diagnostic::error(
+                codes::UNKNOWN_LABEL,
+                format!("no param or predicate `{key}` to label"),
+                span,
+                "not a param or predicate of this clause",
+            )
+            .with_help(help)
+        } else {
+            Diagnostic::error(
+                codes::UNKNOWN_LABEL,
+                "the clause writes no such text",
+                span,
+                "no text literal of the clause reads like this",
+            )
+            .with_help("a text label translates a text the clause writes, exactly as written (a notification, a compared value)")
+        };
+        self.error(diagnostic);
     }
 
     fn expr_checker<'s>(&'s mut self, scope: Scope<'s>) -> ExprChecker<'s> {
@@ -737,6 +844,7 @@ impl ClauseChecker<'_> {
         for param in declared {
             let Some(ty) = &param.ty else { continue };
             let mut default = None;
+            let mut unit = None;
             if let Some(expr) = param.default {
                 let errors_before = self.diags.len();
                 let mut sites = Vec::new();
@@ -749,6 +857,7 @@ impl ClauseChecker<'_> {
                     uses: &mut uses,
                 }
                 .value(expr, ty, "the default");
+                unit = smallest_period_unit(&node);
                 if self.diags.len() == errors_before {
                     match crate::eval::eval_const(&node, self.vocab) {
                         Ok(value) => default = Some(value),
@@ -768,6 +877,7 @@ impl ClauseChecker<'_> {
                 name: param.name.clone(),
                 ty: ty.clone(),
                 default,
+                unit,
             });
         }
         irs.sort_by(|a, b| a.name.cmp(&b.name));
@@ -932,4 +1042,45 @@ impl ClauseChecker<'_> {
             }),
         }
     }
+}
+
+/// The smallest unit of the periods written in `expr` (`7d + 12h`: hours), if any.
+fn smallest_period_unit(expr: &ir::Expr) -> Option<ir::DurationUnit> {
+    let own = match expr.kind {
+        ir::ExprKind::Period { unit, .. } => Some(unit),
+        _ => None,
+    };
+    expr.children()
+        .into_iter()
+        .filter_map(smallest_period_unit)
+        .chain(own)
+        .max()
+}
+
+/// Every text literal the clause's rules write.
+fn texts_written(rules: &[ir::RuleIr]) -> BTreeSet<&str> {
+    fn walk<'e>(expr: &'e ir::Expr, into: &mut BTreeSet<&'e str>) {
+        if let ir::ExprKind::Const(Value::Text(text)) = &expr.kind {
+            into.insert(text);
+        }
+        expr.children()
+            .into_iter()
+            .for_each(|child| walk(child, into));
+    }
+    let mut texts = BTreeSet::new();
+    for rule in rules {
+        rule.when.iter().for_each(|when| walk(when, &mut texts));
+        for action in &rule.actions {
+            match action {
+                ir::Action::Set { value: expr, .. }
+                | ir::Action::Transfer { amount: expr, .. }
+                | ir::Action::Notify { message: expr, .. } => walk(expr, &mut texts),
+                ir::Action::Review { reason } => {
+                    texts.insert(reason);
+                }
+                ir::Action::Activate { .. } | ir::Action::Deactivate { .. } => {}
+            }
+        }
+    }
+    texts
 }

@@ -182,7 +182,10 @@ fn complementary(a: CompareOp, b: CompareOp) -> bool {
 }
 
 fn is_constant(expr: &Expr) -> bool {
-    matches!(expr.kind, ExprKind::Const(_) | ExprKind::Variant { .. })
+    matches!(
+        expr.kind,
+        ExprKind::Const(_) | ExprKind::Period { .. } | ExprKind::Variant { .. }
+    )
 }
 
 /// Structural equality, ignoring sites. Params and predicates are indices into their own

@@ -210,6 +210,7 @@ impl<'a> Lowering<'a> {
         Some(match &expr.kind {
             ExprKind::Const(Value::Int(i)) => (IntNode::Const(*i), Count::Int),
             ExprKind::Const(Value::Duration(d)) => (IntNode::Const(*d), Count::Duration),
+            ExprKind::Period { seconds, .. } => (IntNode::Const(*seconds), Count::Duration),
             ExprKind::Const(Value::Timestamp(t)) => (IntNode::Const(*t), Count::Timestamp),
             ExprKind::Arith { op, lhs, rhs } => {
                 let (l, lc) = boxed(self.int(lhs)?);

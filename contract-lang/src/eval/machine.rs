@@ -139,6 +139,7 @@ impl<'a> Env<'_, 'a> {
         let site = expr.site;
         match &expr.kind {
             ExprKind::Const(value) => self.load(value, site),
+            ExprKind::Period { seconds, .. } => Ok(Val::Dur(*seconds)),
             ExprKind::Param(index) => match self.params.get(*index as usize) {
                 Some(value) => self.load(value, site),
                 None => fail(
@@ -276,6 +277,7 @@ impl<'a> Env<'_, 'a> {
             }
             // Handled by `eval`.
             ExprKind::Const(_)
+            | ExprKind::Period { .. }
             | ExprKind::Param(_)
             | ExprKind::Term(_)
             | ExprKind::EventAt(_)

@@ -571,6 +571,7 @@ pub(crate) fn eval_const(
         params: Vec::new(),
         predicates: Vec::new(),
         rules: Vec::new(),
+        labels: Default::default(),
     };
     let state = State::default();
     let event = Event {

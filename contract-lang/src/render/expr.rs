@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::{event_owner, glossary, words, Lang};
-use crate::ir::{ArithOp, Builtin, ClauseIr, EventRef, Expr, ExprKind};
+use crate::ir::{ArithOp, Builtin, ClauseIr, EventRef, Expr, ExprKind, ParamIr};
 use crate::value::{DisplayTimestamp, Type, Value};
 
 /// Binding strength of a phrase: a child weaker than its context is parenthesised.
@@ -78,6 +78,82 @@ impl<'a> Renderer<'a> {
         self.value_in(value, false)
     }
 
+    /// A param's value, a period in the unit its default is written in.
+    pub fn param_text(&self, param: &ParamIr, value: &Value) -> String {
+        match (value, param.unit) {
+            (Value::Duration(seconds), Some(unit)) => words::period(self.lang, *seconds, unit),
+            _ => self.value(value),
+        }
+    }
+
+    /// How a param or predicate is called in this language: the clause's `label`, else its
+    /// name (English with spaces, otherwise quoted as written).
+    pub fn name_label(&self, name: &str) -> String {
+        match self.clause.labels.name(name, self.lang.code()) {
+            Some(label) => crate::untrusted::escape(label).into_owned(),
+            None => match self.lang {
+                Lang::En => name.replace('_', " "),
+                Lang::Zh | Lang::De => name.to_string(),
+            },
+        }
+    }
+
+    /// A param in the list of params: its label and, where that differs, its name.
+    pub fn param_heading(&self, name: &str) -> String {
+        let label = self.name_label(name);
+        match self.lang {
+            _ if label == name => name.to_string(),
+            Lang::Zh => format!("{label}（{name}）"),
+            Lang::En | Lang::De => format!("{label} ({name})"),
+        }
+    }
+
+    /// A text the clause writes, in this language where the clause translates it.
+    pub fn message_text(&self, text: &str) -> String {
+        let text = self
+            .clause
+            .labels
+            .text(text, self.lang.code())
+            .unwrap_or(text);
+        words::quoted(self.lang, text)
+    }
+
+    /// A notification's message: a text literal reads in the reader's language (its
+    /// translation from the clause's labels), anything else as a value.
+    pub fn message(&self, expr: &Expr, on: Option<&str>) -> String {
+        match &expr.kind {
+            ExprKind::Const(Value::Text(text)) => self.message_text(text),
+            _ => self.action_value(expr, on),
+        }
+    }
+
+    /// What a `round` of `expr` rounds to.
+    fn round_target(&self, expr: &Expr, on: Option<&str>) -> words::RoundTarget {
+        match self.quantity(expr, on) {
+            Some(Type::Money) => words::RoundTarget::MinorUnit,
+            Some(Type::Duration) => words::RoundTarget::Seconds,
+            _ => words::RoundTarget::Whole,
+        }
+    }
+
+    /// Whether `expr` is an amount of money or a duration (the unit a product keeps).
+    fn quantity(&self, expr: &Expr, on: Option<&str>) -> Option<Type> {
+        let unit = |ty: Type| matches!(ty, Type::Money | Type::Duration).then_some(ty);
+        match &expr.kind {
+            ExprKind::Const(Value::Money(_)) => Some(Type::Money),
+            ExprKind::Period { .. } | ExprKind::Const(Value::Duration(_)) => Some(Type::Duration),
+            ExprKind::Arith { op, lhs, rhs } => self.quantity(lhs, on).or_else(|| {
+                (*op == ArithOp::Mul)
+                    .then(|| self.quantity(rhs, on))
+                    .flatten()
+            }),
+            ExprKind::Call { args, .. } => args.iter().find_map(|arg| self.quantity(arg, on)),
+            ExprKind::Neg(inner) => self.quantity(inner, on),
+            ExprKind::If { then, .. } => self.quantity(then, on),
+            _ => self.leaf_type(expr, on).and_then(unit),
+        }
+    }
+
     /// `compact` shows a rate only as its percentage (`0.5 %` rather than `0.005 (0.5 %)`),
     /// for parameter values quoted inside a sentence.
     fn value_in(&self, value: &Value, compact: bool) -> String {
@@ -134,7 +210,25 @@ impl<'a> Renderer<'a> {
     fn phrase(&self, expr: &Expr, on: Option<&str>, must_hold: bool) -> Phrase {
         let lang = self.lang;
         match &expr.kind {
+            ExprKind::Const(Value::Text(text)) => {
+                // A compared value is shown exactly as the data must carry it, with the
+                // clause's translation beside it.
+                let quoted = words::quoted(lang, text);
+                let text = match self.clause.labels.text(text, lang.code()) {
+                    Some(label) => match lang {
+                        Lang::Zh => format!("{quoted}（{}）", crate::untrusted::escape(label)),
+                        Lang::En | Lang::De => {
+                            format!("{quoted} ({})", crate::untrusted::escape(label))
+                        }
+                    },
+                    None => quoted,
+                };
+                Phrase::atom(text)
+            }
             ExprKind::Const(value) => Phrase::atom(self.value(value)),
+            ExprKind::Period { seconds, unit } => {
+                Phrase::atom(words::period(lang, *seconds, *unit))
+            }
             ExprKind::Variant { variant, .. } => {
                 Phrase::atom(glossary::word(lang, "variant", variant))
             }
@@ -142,14 +236,21 @@ impl<'a> Renderer<'a> {
                 let Some(param) = self.clause.params.get(*index as usize) else {
                     return Phrase::atom(format!("#{index}"));
                 };
+                let label = self.name_label(&param.name);
                 let text = match self.param_value(&param.name) {
-                    Some(value) => match lang {
-                        Lang::Zh => format!("{}（{}）", param.name, self.value_in(value, true)),
-                        Lang::En | Lang::De => {
-                            format!("{} ({})", param.name, self.value_in(value, true))
+                    Some(value) => {
+                        let value = match (value, param.unit) {
+                            (Value::Duration(seconds), Some(unit)) => {
+                                words::period(lang, *seconds, unit)
+                            }
+                            _ => self.value_in(value, true),
+                        };
+                        match lang {
+                            Lang::Zh => format!("{label}（{value}）"),
+                            Lang::En | Lang::De => format!("{label} ({value})"),
                         }
-                    },
-                    None => param.name.clone(),
+                    }
+                    None => label,
                 };
                 self.maybe_statement(expr, on, must_hold, Phrase::atom(text))
             }
@@ -159,17 +260,16 @@ impl<'a> Renderer<'a> {
                     .flatten();
                 match statement {
                     Some(statement) => Phrase::new(statement.to_string(), STATEMENT),
-                    None => self.maybe_statement(
-                        expr,
-                        on,
-                        must_hold,
-                        Phrase::atom(glossary::term(lang, name)),
-                    ),
+                    None => {
+                        let noun = match lang {
+                            Lang::De => glossary::term_de(name),
+                            Lang::En | Lang::Zh => glossary::term(lang, name),
+                        };
+                        self.maybe_statement(expr, on, must_hold, Phrase::atom(noun))
+                    }
                 }
             }
-            ExprKind::EventAt(event) => {
-                Phrase::atom(self.field_of(event, &glossary::word(lang, "field", "at")))
-            }
+            ExprKind::EventAt(event) => Phrase::atom(self.field_of(event, "at")),
             ExprKind::EventField { event, field } => {
                 let statement = must_hold
                     .then(|| glossary::lookup(lang, &format!("stmt:{field}")))
@@ -179,7 +279,7 @@ impl<'a> Renderer<'a> {
                         Phrase::new(statement.to_string(), STATEMENT)
                     }
                     _ => {
-                        let text = self.field_of(event, &glossary::word(lang, "field", field));
+                        let text = self.field_of(event, field);
                         self.maybe_statement(expr, on, must_hold, Phrase::atom(text))
                     }
                 }
@@ -251,7 +351,10 @@ impl<'a> Renderer<'a> {
                 let text = match lang {
                     Lang::En => format!("{item} is one of {list}"),
                     Lang::Zh => format!("{item}属于{list}"),
-                    Lang::De => format!("{item} ist in {list} enthalten"),
+                    Lang::De => format!(
+                        "{item} ist in {} enthalten",
+                        words::decline_de(&list, words::Case::Dat)
+                    ),
                 };
                 Phrase::new(text, STATEMENT)
             }
@@ -267,16 +370,15 @@ impl<'a> Renderer<'a> {
                 Phrase::new(text, STATEMENT)
             }
             ExprKind::Predicate { index, arg } => {
-                let name = self
-                    .clause
-                    .predicates
-                    .get(*index as usize)
-                    .map_or_else(|| format!("#{index}"), |predicate| predicate.name.clone());
+                let name = self.clause.predicates.get(*index as usize).map_or_else(
+                    || format!("#{index}"),
+                    |predicate| self.name_label(&predicate.name),
+                );
                 let owner = event_owner(lang, arg);
                 let text = match lang {
-                    Lang::En => format!("“{}” holds for {owner}", name.replace('_', " ")),
+                    Lang::En => format!("“{name}” holds for {owner}"),
                     Lang::Zh => format!("{owner}构成「{name}」"),
-                    Lang::De => format!("„{name}“ trifft auf die Meldung zu"),
+                    Lang::De => format!("die Definition „{name}“ ist erfüllt"),
                 };
                 Phrase::new(text, STATEMENT)
             }
@@ -285,25 +387,26 @@ impl<'a> Renderer<'a> {
                     .iter()
                     .map(|(code, body)| {
                         let body = self.phrase(body, on, must_hold).text;
+                        let law = words::under_law(lang, code);
                         match (lang, must_hold) {
-                            (Lang::En, true) => format!("under {code} law, if {body}"),
-                            (Lang::En, false) => format!("under {code} law, {body}"),
-                            (Lang::Zh, _) => format!("适用{code}法时，{body}"),
-                            (Lang::De, _) => format!("nach dem Recht von {code}: {body}"),
+                            (Lang::En, true) => format!("{law}, if {body}"),
+                            (Lang::En, false) => format!("{law}, {body}"),
+                            (Lang::Zh, _) => format!("{law}，{body}"),
+                            (Lang::De, _) => format!("{law}: {body}"),
                         }
                     })
                     .collect();
                 let fallback = self.phrase(default, on, must_hold).text;
                 cases.push(match lang {
-                    Lang::En if must_hold => format!("under any other law, if {fallback}"),
-                    Lang::En => format!("under any other law, {fallback}"),
-                    Lang::Zh => format!("适用其他法域时，{fallback}"),
-                    Lang::De => format!("nach jedem anderen Recht: {fallback}"),
+                    Lang::En if must_hold => format!("where any other law applies, if {fallback}"),
+                    Lang::En => format!("where any other law applies, {fallback}"),
+                    Lang::Zh => format!("适用其他法律时，{fallback}"),
+                    Lang::De => format!("wenn ein anderes Recht gilt: {fallback}"),
                 });
                 let text = match lang {
                     Lang::En => format!("depending on the governing law: {}", cases.join("; ")),
-                    Lang::Zh => format!("视适用法域而定：{}", cases.join("；")),
-                    Lang::De => format!("je nach anwendbarem Recht: {}", cases.join("; ")),
+                    Lang::Zh => format!("视适用法律而定：{}", cases.join("；")),
+                    Lang::De => format!("je nach anwendbarem Recht – {}", cases.join("; ")),
                 };
                 Phrase::new(text, CHOICE)
             }
@@ -318,7 +421,7 @@ impl<'a> Renderer<'a> {
                 let text = match lang {
                     Lang::En => format!("if {cond}, {then}, otherwise {otherwise}"),
                     Lang::Zh => format!("若{cond}，则{then}，否则{otherwise}"),
-                    Lang::De => format!("falls {cond}, {then}, sonst {otherwise}"),
+                    Lang::De => format!("{then}, sofern gilt: {cond}; sonst {otherwise}"),
                 };
                 Phrase::new(text, CHOICE)
             }
@@ -350,9 +453,12 @@ impl<'a> Renderer<'a> {
     fn field_of(&self, event: &EventRef, field: &str) -> String {
         let owner = event_owner(self.lang, event);
         match self.lang {
-            Lang::En => format!("the {field} of {owner}"),
-            Lang::Zh => format!("{owner}的{field}"),
-            Lang::De => format!("{field} {owner}"),
+            Lang::En => format!(
+                "the {} of {owner}",
+                glossary::word(self.lang, "field", field)
+            ),
+            Lang::Zh => format!("{owner}的{}", glossary::word(self.lang, "field", field)),
+            Lang::De => format!("{} {owner}", glossary::field_de(field)),
         }
     }
 
@@ -406,8 +512,8 @@ impl<'a> Renderer<'a> {
                     (Lang::Zh, true, false) => format!("{joined}中的最小者"),
                     (Lang::Zh, false, true) => format!("{joined}中的较大者"),
                     (Lang::Zh, false, false) => format!("{joined}中的最大者"),
-                    (Lang::De, true, _) => format!("das Minimum von {joined}"),
-                    (Lang::De, false, _) => format!("das Maximum von {joined}"),
+                    (Lang::De, true, _) => format!("der kleinere Wert aus {}", de_dative(&parts)),
+                    (Lang::De, false, _) => format!("der größere Wert aus {}", de_dative(&parts)),
                 }
             }
             Builtin::Abs => match lang {
@@ -418,7 +524,10 @@ impl<'a> Renderer<'a> {
             Builtin::Round(mode) => {
                 // "X, rounded …" reads as one unit only when X does: bracket a compound X, and
                 // let the caller bracket the whole phrase where it is part of something larger.
-                let how = words::rounding(lang, mode);
+                let target = args
+                    .first()
+                    .map_or(words::RoundTarget::Whole, |arg| self.round_target(arg, on));
+                let how = words::rounding(lang, mode, target);
                 let subject = args
                     .first()
                     .map(|arg| self.wrap(self.phrase(arg, on, false), ATOM))
@@ -443,25 +552,25 @@ impl<'a> Renderer<'a> {
 /// `the whole days in X`, `the started hours in X`, …
 fn count_of(lang: Lang, func: Builtin, of: &str) -> String {
     let (en, zh, de) = match func {
-        Builtin::Days => ("whole days", "整天数", "Anzahl voller Tage"),
-        Builtin::Hours => ("whole hours", "整小时数", "Anzahl voller Stunden"),
-        Builtin::Minutes => ("whole minutes", "整分钟数", "Anzahl voller Minuten"),
+        Builtin::Days => ("whole days", "整天数", "die Anzahl der vollen Tage"),
+        Builtin::Hours => ("whole hours", "整小时数", "die Anzahl der vollen Stunden"),
+        Builtin::Minutes => ("whole minutes", "整分钟数", "die Anzahl der vollen Minuten"),
         Builtin::CeilDays => (
             "started days",
             "天数（不足一天按一天计）",
-            "Anzahl angefangener Tage",
+            "die Anzahl der angefangenen Tage",
         ),
         Builtin::CeilHours => (
             "started hours",
             "小时数（不足一小时按一小时计）",
-            "Anzahl angefangener Stunden",
+            "die Anzahl der angefangenen Stunden",
         ),
-        _ => ("seconds", "秒数", "Anzahl Sekunden"),
+        _ => ("seconds", "秒数", "die Anzahl der Sekunden"),
     };
     match lang {
         Lang::En => format!("the {en} in {of}"),
         Lang::Zh => format!("{of}的{zh}"),
-        Lang::De => format!("{de} von {of}"),
+        Lang::De => format!("{de} in {}", words::decline_de(of, words::Case::Dat)),
     }
 }
 
@@ -474,7 +583,7 @@ pub(super) fn value_text(lang: Lang, value: &Value, compact: bool) -> String {
         Value::Decimal(d) => {
             // A decimal below one with two or more places is almost always a rate: show the
             // percentage too, so `0.005` reads as `0.005 (0.5 %)`.
-            let plain = d.to_string();
+            let plain = words::number(lang, &d.to_string());
             let below_one = d.mantissa.unsigned_abs() < 10u64.pow(u32::from(d.scale));
             if d.scale >= 2 && below_one && d.mantissa != 0 {
                 let percent = crate::value::Decimal {
@@ -482,6 +591,7 @@ pub(super) fn value_text(lang: Lang, value: &Value, compact: bool) -> String {
                     scale: d.scale - 2,
                 }
                 .normalized();
+                let percent = words::number(lang, &percent.to_string());
                 match lang {
                     Lang::Zh if compact => format!("{percent}%"),
                     _ if compact => format!("{percent} %"),
@@ -492,7 +602,7 @@ pub(super) fn value_text(lang: Lang, value: &Value, compact: bool) -> String {
                 plain
             }
         }
-        Value::Money(m) => m.to_string(),
+        Value::Money(m) => words::number(lang, &m.to_string()),
         Value::Duration(seconds) => words::duration(lang, *seconds),
         Value::Timestamp(seconds) => {
             let stamp = DisplayTimestamp(*seconds).to_string();
@@ -513,4 +623,13 @@ pub(super) fn value_text(lang: Lang, value: &Value, compact: bool) -> String {
         }
         Value::Record(_) => value.to_string(),
     }
+}
+
+/// `A und B` with each German phrase in the dative (`aus dem Preis und dem Höchstbetrag`).
+fn de_dative(parts: &[String]) -> String {
+    let declined: Vec<String> = parts
+        .iter()
+        .map(|part| words::decline_de(part, words::Case::Dat))
+        .collect();
+    words::list(Lang::De, &declined, " und ")
 }

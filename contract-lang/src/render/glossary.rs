@@ -41,49 +41,49 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
         "kind:shipment.departed",
         "the shipment departs",
         "货物发运",
-        "die Sendung abfährt",
+        "die Sendung wird versandt",
     ),
     (
         "kind:shipment.eta_updated",
         "the estimated arrival is updated",
         "预计到达时间更新",
-        "die voraussichtliche Ankunft aktualisiert wird",
+        "die voraussichtliche Ankunft wird aktualisiert",
     ),
     (
         "kind:shipment.delivered",
         "the shipment is delivered",
         "货物交付",
-        "die Sendung zugestellt wird",
+        "die Sendung wird zugestellt",
     ),
     (
         "kind:weather.alert",
         "a weather alert is issued",
         "发布气象预警",
-        "eine Wetterwarnung ausgegeben wird",
+        "eine Wetterwarnung wird ausgegeben",
     ),
     (
         "kind:health.emergency",
         "a public-health emergency is reported",
         "发生公共卫生事件",
-        "ein Gesundheitsnotstand gemeldet wird",
+        "ein Gesundheitsnotstand wird gemeldet",
     ),
     (
         "kind:return.requested",
         "a return is requested",
         "买方申请退货",
-        "eine Rücksendung beantragt wird",
+        "eine Rücksendung wird beantragt",
     ),
     (
         "kind:return.inspected",
         "the returned goods are inspected",
         "退货验收",
-        "die Rücksendung geprüft wird",
+        "die Rücksendung wird geprüft",
     ),
     (
         "kind:coldchain.temperature_breach",
         "a cold-chain temperature breach is reported",
         "冷链温度超标",
-        "eine Kühlkettenverletzung gemeldet wird",
+        "eine Unterbrechung der Kühlkette wird gemeldet",
     ),
     // Event kinds as nouns ("the last …").
     ("noun:shipment.departed", "departure", "发运", "Abfahrt"),
@@ -248,6 +248,54 @@ fn fallback(lang: Lang, name: &str) -> String {
     }
 }
 
+/// German nouns of the table with their definite article in the nominative, for sentences
+/// that need one (`der Liefertermin verschiebt sich`). Keys as in the table.
+const ARTICLES_DE: &[(&str, &str)] = &[
+    ("term:transport_mode", "die"),
+    ("term:delivery_due", "der"),
+    ("term:price", "der"),
+    ("term:route_regions", "die"),
+    ("term:buyer_may_terminate", "das"),
+    ("field:at", "der"),
+    ("field:port", "der"),
+    ("field:eta", "die"),
+    ("field:received_by", "der"),
+    ("field:kind", "die"),
+    ("field:level", "die"),
+    ("field:region", "die"),
+    ("field:national_response_level", "die"),
+    ("field:epidemic_situation_declared", "die"),
+    ("field:who_pheic", "die"),
+    ("field:reason", "der"),
+    ("field:appearance", "der"),
+    ("field:accessories_complete", "die"),
+    ("field:max_celsius", "die"),
+    ("field:lasted", "die"),
+    ("field:sensor", "der"),
+];
+
+/// A German noun phrase for `prefix:name` with its article (`der Liefertermin`), or the
+/// clause's spelling in quotes after `fallback` (`die Vertragsbedingung „incoterm“`).
+fn noun_de(prefix: &str, name: &str, fallback: &str) -> String {
+    let key = format!("{prefix}:{name}");
+    let article = ARTICLES_DE.iter().find(|(k, _)| *k == key).map(|(_, a)| *a);
+    match (article, lookup(Lang::De, &key)) {
+        (Some(article), Some(noun)) => format!("{article} {noun}"),
+        (None, Some(noun)) => noun.to_string(),
+        (_, None) => format!("{fallback} „{name}“"),
+    }
+}
+
+/// A term as a German noun phrase in the nominative: `der Liefertermin`.
+pub fn term_de(name: &str) -> String {
+    noun_de("term", name, "die Vertragsbedingung")
+}
+
+/// An event field as a German noun phrase in the nominative: `die Stufe`.
+pub fn field_de(name: &str) -> String {
+    noun_de("field", name, "das Feld")
+}
+
 /// How a term is named: from the table, or `the term “name”` in the clause's own words.
 pub fn term(lang: Lang, name: &str) -> String {
     lookup(lang, &format!("term:{name}")).map_or_else(
@@ -260,13 +308,14 @@ pub fn term(lang: Lang, name: &str) -> String {
     )
 }
 
-/// How the occurrence of an event kind is phrased (“the shipment is delivered”).
+/// How the occurrence of an event kind is phrased (“the shipment is delivered”; German as a
+/// main clause, “die Sendung wird zugestellt”).
 pub fn occurrence(lang: Lang, kind: &str) -> String {
     lookup(lang, &format!("kind:{kind}")).map_or_else(
         || match lang {
             Lang::En => format!("a {kind} event occurs"),
             Lang::Zh => format!("发生「{kind}」事件"),
-            Lang::De => format!("ein Ereignis „{kind}“ eintritt"),
+            Lang::De => format!("ein Ereignis „{kind}“ tritt ein"),
         },
         str::to_string,
     )

@@ -1,7 +1,7 @@
 //! Fixed phrases of the three languages: headings, operators, units, rounding modes.
 
 use super::Lang;
-use crate::ir::{ArithOp, CompareOp, RoundingMode};
+use crate::ir::{ArithOp, CompareOp, DurationUnit, RoundingMode};
 
 pub struct Headings {
     pub clause: &'static str,
@@ -53,10 +53,14 @@ pub fn compare_times(lang: Lang, op: CompareOp, lhs: &str, rhs: &str) -> String 
         (Lang::Zh, CompareOp::Le) => format!("{lhs}不晚于{rhs}"),
         (Lang::Zh, CompareOp::Gt) => format!("{lhs}晚于{rhs}"),
         (Lang::Zh, CompareOp::Ge) => format!("{lhs}不早于{rhs}"),
-        (Lang::De, CompareOp::Lt) => format!("{lhs} liegt vor {rhs}"),
-        (Lang::De, CompareOp::Le) => format!("{lhs} liegt nicht nach {rhs}"),
-        (Lang::De, CompareOp::Gt) => format!("{lhs} liegt nach {rhs}"),
-        (Lang::De, CompareOp::Ge) => format!("{lhs} liegt nicht vor {rhs}"),
+        (Lang::De, CompareOp::Lt) => format!("{lhs} liegt vor {}", decline_de(rhs, Case::Dat)),
+        (Lang::De, CompareOp::Le) => {
+            format!("{lhs} liegt nicht nach {}", decline_de(rhs, Case::Dat))
+        }
+        (Lang::De, CompareOp::Gt) => format!("{lhs} liegt nach {}", decline_de(rhs, Case::Dat)),
+        (Lang::De, CompareOp::Ge) => {
+            format!("{lhs} liegt nicht vor {}", decline_de(rhs, Case::Dat))
+        }
     }
 }
 
@@ -71,10 +75,12 @@ pub fn compare(lang: Lang, op: CompareOp, lhs: &str, rhs: &str) -> String {
         (Lang::En, CompareOp::Ge) => format!("{lhs} is at least {rhs}"),
         (Lang::Zh, CompareOp::Eq) => format!("{lhs}为{rhs}"),
         (Lang::Zh, CompareOp::Ne) => format!("{lhs}不为{rhs}"),
+        // Numerically exact words: "不超过" of a response level can be read as "not more
+        // severe than".
         (Lang::Zh, CompareOp::Lt) => format!("{lhs}小于{rhs}"),
-        (Lang::Zh, CompareOp::Le) => format!("{lhs}不超过{rhs}"),
-        (Lang::Zh, CompareOp::Gt) => format!("{lhs}超过{rhs}"),
-        (Lang::Zh, CompareOp::Ge) => format!("{lhs}不低于{rhs}"),
+        (Lang::Zh, CompareOp::Le) => format!("{lhs}小于或等于{rhs}"),
+        (Lang::Zh, CompareOp::Gt) => format!("{lhs}大于{rhs}"),
+        (Lang::Zh, CompareOp::Ge) => format!("{lhs}大于或等于{rhs}"),
         (Lang::De, CompareOp::Eq) => format!("{lhs} ist {rhs}"),
         (Lang::De, CompareOp::Ne) => format!("{lhs} ist nicht {rhs}"),
         (Lang::De, CompareOp::Lt) => format!("{lhs} ist kleiner als {rhs}"),
@@ -105,7 +111,11 @@ pub fn time_between(lang: Lang, from: &str, to: &str) -> String {
     match lang {
         Lang::En => format!("the time from {from} to {to}"),
         Lang::Zh => format!("自{from}至{to}的时长"),
-        Lang::De => format!("Zeitspanne zwischen {from} und {to}"),
+        Lang::De => format!(
+            "die Zeitspanne zwischen {} und {}",
+            decline_de(from, Case::Dat),
+            decline_de(to, Case::Dat)
+        ),
     }
 }
 
@@ -129,30 +139,61 @@ pub fn not(lang: Lang, inner: &str) -> String {
     match lang {
         Lang::En => format!("it is not the case that {inner}"),
         Lang::Zh => format!("并非{inner}"),
-        Lang::De => format!("es gilt nicht, dass {inner}"),
+        Lang::De => format!("Folgendes trifft nicht zu: {inner}"),
     }
 }
 
-pub fn rounding(lang: Lang, mode: RoundingMode) -> &'static str {
-    match (lang, mode) {
-        (Lang::En, RoundingMode::HalfUp) => "rounded to the nearest, halves away from zero",
-        (Lang::En, RoundingMode::HalfEven) => "rounded to the nearest, halves to even",
-        (Lang::En, RoundingMode::Down) => "rounded toward zero",
-        (Lang::En, RoundingMode::Up) => "rounded away from zero",
-        (Lang::En, RoundingMode::Floor) => "rounded down",
-        (Lang::En, RoundingMode::Ceiling) => "rounded up",
-        (Lang::Zh, RoundingMode::HalfUp) => "四舍五入",
-        (Lang::Zh, RoundingMode::HalfEven) => "四舍六入五成双",
-        (Lang::Zh, RoundingMode::Down) => "向零舍去",
-        (Lang::Zh, RoundingMode::Up) => "远离零进位",
-        (Lang::Zh, RoundingMode::Floor) => "向下取整",
-        (Lang::Zh, RoundingMode::Ceiling) => "向上取整",
-        (Lang::De, RoundingMode::HalfUp) => "kaufmännisch gerundet",
-        (Lang::De, RoundingMode::HalfEven) => "auf die nächste gerade Stelle gerundet",
-        (Lang::De, RoundingMode::Down) => "in Richtung null gerundet",
+/// What a `round` produces: the currency's minor unit, whole seconds or a whole number.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum RoundTarget {
+    MinorUnit,
+    Seconds,
+    Whole,
+}
+
+/// ", rounded to the currency's minor unit, exact halves to the even neighbour" and its
+/// translations: where the result is rounded to and what happens to an exact half, stated as
+/// a buyer can check it (half-even is not "to the next even place").
+pub fn rounding(lang: Lang, mode: RoundingMode, target: RoundTarget) -> String {
+    let to = match (lang, target) {
+        (Lang::En, RoundTarget::MinorUnit) => "to the currency's smallest unit",
+        (Lang::En, RoundTarget::Seconds) => "to whole seconds",
+        (Lang::En, RoundTarget::Whole) => "to a whole number",
+        (Lang::Zh, RoundTarget::MinorUnit) => "精确到该币种的最小单位",
+        (Lang::Zh, RoundTarget::Seconds) => "精确到整秒",
+        (Lang::Zh, RoundTarget::Whole) => "取整数",
+        (Lang::De, RoundTarget::MinorUnit) => "auf die kleinste Einheit der Währung",
+        (Lang::De, RoundTarget::Seconds) => "auf volle Sekunden",
+        (Lang::De, RoundTarget::Whole) => "auf eine ganze Zahl",
+    };
+    let how = match (lang, mode) {
+        (Lang::En, RoundingMode::HalfUp) => "nearest value, exact halves away from zero",
+        (Lang::En, RoundingMode::HalfEven) => "nearest value, exact halves to the even neighbour",
+        (Lang::En, RoundingMode::Down) => "toward zero (remainder dropped)",
+        (Lang::En, RoundingMode::Up) => "away from zero",
+        (Lang::En, RoundingMode::Floor) => "toward negative infinity",
+        (Lang::En, RoundingMode::Ceiling) => "toward positive infinity",
+        (Lang::Zh, RoundingMode::HalfUp) => "四舍五入，即恰为一半时向远离零的方向进位",
+        (Lang::Zh, RoundingMode::HalfEven) => "四舍六入五成双，即恰为一半时取偶数",
+        (Lang::Zh, RoundingMode::Down) => "向零方向舍去尾数",
+        (Lang::Zh, RoundingMode::Up) => "向远离零的方向进位",
+        (Lang::Zh, RoundingMode::Floor) => "向负无穷方向取整",
+        (Lang::Zh, RoundingMode::Ceiling) => "向正无穷方向取整",
+        (Lang::De, RoundingMode::HalfUp) => {
+            "kaufmännisch gerundet (genau halbe Einheiten von null weg)"
+        }
+        (Lang::De, RoundingMode::HalfEven) => {
+            "mathematisch gerundet (genau halbe Einheiten zur geraden Ziffer)"
+        }
+        (Lang::De, RoundingMode::Down) => "in Richtung null gerundet (der Rest entfällt)",
         (Lang::De, RoundingMode::Up) => "von null weg gerundet",
-        (Lang::De, RoundingMode::Floor) => "abgerundet",
-        (Lang::De, RoundingMode::Ceiling) => "aufgerundet",
+        (Lang::De, RoundingMode::Floor) => "in Richtung minus unendlich gerundet",
+        (Lang::De, RoundingMode::Ceiling) => "in Richtung plus unendlich gerundet",
+    };
+    match lang {
+        Lang::En => format!("rounded {to} ({how})"),
+        Lang::Zh => format!("{to}，{how}"),
+        Lang::De => format!("{to} {how}"),
     }
 }
 
@@ -193,6 +234,126 @@ pub fn duration(lang: Lang, seconds: i64) -> String {
     }
     let sign = if seconds < 0 { "-" } else { "" };
     format!("{sign}{}", parts.join(" "))
+}
+
+/// A period stated in the unit the clause wrote it in (`72h`: "72 hours", never "3 days":
+/// periods in days and in hours are counted differently in law). A value that is not a
+/// whole number of that unit falls back to [`duration`].
+pub fn period(lang: Lang, seconds: i64, unit: DurationUnit) -> String {
+    let size = unit.seconds();
+    if seconds % size != 0 {
+        return duration(lang, seconds);
+    }
+    let count = seconds / size;
+    let index = match unit {
+        DurationUnit::Days => 0,
+        DurationUnit::Hours => 1,
+        DurationUnit::Minutes => 2,
+        DurationUnit::Seconds => 3,
+    };
+    let (_, en_one, en_many, zh, de_one, de_many) = UNITS[index];
+    let one = count.unsigned_abs() == 1;
+    let name = match lang {
+        Lang::En if one => en_one,
+        Lang::En => en_many,
+        Lang::Zh => zh,
+        Lang::De if one => de_one,
+        Lang::De => de_many,
+    };
+    format!("{count} {name}")
+}
+
+/// A number as the language writes it: German uses a decimal comma (`1,500 KWD` is one and a
+/// half dinars to a German reader, `1.500` would be fifteen hundred). No digit grouping, so
+/// no separator can be misread in any of the three languages.
+pub fn number(lang: Lang, plain: &str) -> String {
+    match lang {
+        Lang::De => plain.replace('.', ","),
+        Lang::En | Lang::Zh => plain.to_string(),
+    }
+}
+
+/// "where Chinese law applies" / "适用中国法律时" / "wenn deutsches Recht gilt": a
+/// jurisdiction code named as the law it stands for.
+pub fn under_law(lang: Lang, code: &str) -> String {
+    let known = LAWS.iter().find(|(known, ..)| *known == code);
+    match (lang, known) {
+        (Lang::En, Some((_, en, _, _))) => format!("where {en} law applies"),
+        (Lang::Zh, Some((_, _, zh, _))) => format!("适用{zh}法律时"),
+        (Lang::De, Some((_, _, _, de))) => format!("wenn {de} Recht gilt"),
+        (Lang::En, None) => format!("where the law of {code} applies"),
+        (Lang::Zh, None) => format!("适用{code}法律时"),
+        (Lang::De, None) => format!("wenn das Recht von {code} gilt"),
+    }
+}
+
+/// `(ISO 3166-1 code, English adjective, Chinese name, German adjective before "Recht")`.
+const LAWS: &[(&str, &str, &str, &str)] = &[
+    ("AT", "Austrian", "奥地利", "österreichisches"),
+    ("CH", "Swiss", "瑞士", "schweizerisches"),
+    ("CN", "Chinese", "中国", "chinesisches"),
+    ("DE", "German", "德国", "deutsches"),
+    ("FR", "French", "法国", "französisches"),
+    ("GB", "English", "英国", "englisches"),
+    ("HK", "Hong Kong", "香港", "Hongkonger"),
+    ("IT", "Italian", "意大利", "italienisches"),
+    ("JP", "Japanese", "日本", "japanisches"),
+    ("KR", "Korean", "韩国", "koreanisches"),
+    ("NL", "Dutch", "荷兰", "niederländisches"),
+    ("SG", "Singapore", "新加坡", "singapurisches"),
+    ("US", "United States", "美国", "US-amerikanisches"),
+];
+
+/// German grammatical case of a noun phrase.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Case {
+    Dat,
+    Acc,
+}
+
+/// German nouns in the glossary that are plural (their article `die` declines differently).
+const PLURAL_DE: &[&str] = &["Regionen"];
+
+/// Declines a German noun phrase written in the nominative with its definite article
+/// (`der Liefertermin` → `dem Liefertermin`). A phrase without one is returned as it is.
+pub fn decline_de(phrase: &str, case: Case) -> String {
+    let Some((article, rest)) = phrase.split_once(' ') else {
+        return phrase.to_string();
+    };
+    let plural = PLURAL_DE.iter().any(|noun| rest.starts_with(noun));
+    let declined = match (article, case, plural) {
+        ("der", Case::Dat, _) | ("das", Case::Dat, _) => "dem",
+        ("der", Case::Acc, _) => "den",
+        ("die", Case::Dat, false) => "der",
+        ("die", Case::Dat, true) => "den",
+        ("das", Case::Acc, _) | ("die", Case::Acc, _) => return phrase.to_string(),
+        _ => return phrase.to_string(),
+    };
+    // Adjectives between the article and the noun take the weak ending `-en`
+    // (`die voraussichtliche Ankunft` → `der voraussichtlichen Ankunft`).
+    let mut words: Vec<String> = Vec::new();
+    let mut in_adjectives = true;
+    for word in rest.split(' ') {
+        let adjective = in_adjectives
+            && word.ends_with('e')
+            && word.chars().next().is_some_and(char::is_lowercase);
+        in_adjectives = adjective;
+        words.push(if adjective {
+            format!("{word}n")
+        } else {
+            word.to_string()
+        });
+    }
+    format!("{declined} {}", words.join(" "))
+}
+
+/// The phrase with its first letter in upper case (a German or English sentence start).
+pub fn capitalised(phrase: &str) -> String {
+    let mut chars = phrase.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }
 
 /// A quoted text.

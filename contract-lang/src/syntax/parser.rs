@@ -24,6 +24,7 @@ pub const KEYWORDS: &[&str] = &[
     "event",
     "clause",
     "title",
+    "label",
     "param",
     "predicate",
     "on",
@@ -56,7 +57,7 @@ pub const KEYWORDS: &[&str] = &[
     "text",
 ];
 
-const CLAUSE_ITEM_KEYWORDS: &[&str] = &["title", "param", "predicate", "on"];
+const CLAUSE_ITEM_KEYWORDS: &[&str] = &["title", "label", "param", "predicate", "on"];
 const ACTION_KEYWORDS: &[&str] = &[
     "set",
     "pay",
@@ -685,6 +686,7 @@ impl<'t, 'k> Parser<'t, 'k> {
             let start = self.pos;
             let item = match self.word_at(0) {
                 Some("title") => self.title().map(ClauseItem::Title),
+                Some("label") => self.label().map(ClauseItem::Label),
                 Some("param") => self.param().map(ClauseItem::Param),
                 Some("predicate") => self.predicate().map(ClauseItem::Predicate),
                 Some("on") => self.rule().map(ClauseItem::Rule),
@@ -693,7 +695,7 @@ impl<'t, 'k> Parser<'t, 'k> {
                     let span = self.peek().span;
                     let mut d = Diagnostic::error(
                         "E0210",
-                        format!("expected `title`, `param`, `predicate`, `on` or `}}` in clause `{}`, found {found}", name.node),
+                        format!("expected `title`, `label`, `param`, `predicate`, `on` or `}}` in clause `{}`, found {found}", name.node),
                         span,
                         "not a clause item",
                     );
@@ -747,6 +749,62 @@ impl<'t, 'k> Parser<'t, 'k> {
         Ok(Title {
             lang,
             text,
+            span: self.span_from(kw),
+        })
+    }
+
+    fn label(&mut self) -> PResult<Label> {
+        let kw = self.bump().span;
+        let t = self.peek();
+        let target = match &t.kind {
+            TokenKind::Str(text) => {
+                let target = LabelTarget::Text(Spanned::new(text.clone(), t.span));
+                self.bump();
+                target
+            }
+            _ => LabelTarget::Name(self.ident("the param or predicate to label, or a text")?),
+        };
+        let mut texts = Vec::new();
+        // A language code is a word followed by a string; that pair never starts a clause item,
+        // so a long label may continue on the next lines.
+        while self.word_at(0).is_some_and(|word| !is_keyword(word))
+            && matches!(self.peek_at(1).kind, TokenKind::Str(_))
+        {
+            let lang = self.ident("a language code such as `en`, `zh` or `de`")?;
+            let t = self.peek();
+            let TokenKind::Str(text) = &t.kind else {
+                let found = self.describe_current();
+                self.error(
+                    Diagnostic::error(
+                        "E0202",
+                        format!("expected the label in double quotes, found {found}"),
+                        t.span,
+                        "expected a string",
+                    )
+                    .with_help("write `label window zh \"退货期限\" de \"Rückgabefrist\"`"),
+                );
+                return Err(Failed);
+            };
+            texts.push((lang, Spanned::new(text.clone(), t.span)));
+            self.bump();
+        }
+        if texts.is_empty() {
+            let found = self.describe_current();
+            let span = self.missing_span();
+            self.error(
+                Diagnostic::error(
+                    "E0202",
+                    format!("expected a language code and a text after the label's target, found {found}"),
+                    span,
+                    "expected a language and a text",
+                )
+                .with_help("write `label window zh \"退货期限\" de \"Rückgabefrist\"`"),
+            );
+            return Err(Failed);
+        }
+        Ok(Label {
+            target,
+            texts,
             span: self.span_from(kw),
         })
     }
