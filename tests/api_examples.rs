@@ -133,4 +133,15 @@ fn every_example_request_is_accepted_by_real_nodes() {
         buyer.get(&format!("{history}?page=2")).unwrap_err().code(),
         Some("invalid_query")
     );
+
+    // Settled, the order closes once every party signed the same close.
+    let close = format!("/orders/{order}/close");
+    for role in ALL {
+        cluster
+            .client(role)
+            .post(&close, &example("close.json"))
+            .unwrap();
+    }
+    let view = cluster.settle(&ALL, &order);
+    assert_eq!(view["status"]["state"], "closed", "{view}");
 }

@@ -201,6 +201,19 @@ pub struct SubmitReview {
     pub at: Option<String>,
 }
 
+/// `POST /orders/{id}/close`: this party's signature on closing a running order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitClose {
+    /// Why, or what was settled; recorded in the signed close. Every party signs the same.
+    #[serde(default)]
+    pub note: String,
+    /// Close time (RFC 3339 UTC), signed into the close; absent: the order's latest recorded
+    /// event time. Not before the latest recorded event.
+    #[serde(default)]
+    pub at: Option<String>,
+}
+
 /// `GET /orders` filters and page.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -353,6 +366,17 @@ pub trait NodeApi: Send + Sync + 'static {
         &self,
         order: String,
     ) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send {
+        async move { Err(ApiError::unknown_order(&order)) }
+    }
+
+    /// This party's signature on closing the order (`POST /orders/{id}/close`); the order
+    /// closes once every party signed the same close.
+    fn close(
+        &self,
+        order: String,
+        request: SubmitClose,
+    ) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send {
+        let _ = request;
         async move { Err(ApiError::unknown_order(&order)) }
     }
 

@@ -6,22 +6,23 @@ use base64::Engine as _;
 use futures::future::join_all;
 use serde_json::{json, Value};
 use verifier::{
-    model::{Contract, Decision, Digest, OrderId, SignedContract, SignedEvent},
+    model::{Close, Contract, Decision, Digest, OrderId, SignedContract, SignedEvent},
     sign::{Domain, PublicKey},
 };
 
 use super::{
+    agreement::Agreement,
     protocol::{Request, Response},
     queue::FactStatus,
     records::{self, EntryRecord, ProposalRecord, ENTRIES},
     sequencer::Submitted,
     sources::{build_contract, build_event, proposal_sources},
     views::{entry_view, order_view},
-    Engine, Inner,
+    Engine, Inner, Slot,
 };
 use crate::api::{
     AcceptOrder, ApiError, BundleExport, ConsistencyQuery, HistoryQuery, NodeApi, OrderQuery,
-    ProposalQuery, ProposeOrder, SubmitEvent, SubmitReview,
+    ProposalQuery, ProposeOrder, SubmitClose, SubmitEvent, SubmitReview,
 };
 
 fn order_id(id: &str) -> Result<OrderId, ApiError> {
@@ -49,6 +50,56 @@ impl Inner {
                 format!("the sequencer's node did not answer: {error}"),
             )),
         }
+    }
+
+    /// Signs `body` (a review or close of `order`) as this node's party and hands the
+    /// signature to the sequencer (this node, or the sequencer's node); returns the committed
+    /// entry once the signature completed the record, `None` while others have yet to sign.
+    async fn sign_agreement(
+        self: &Arc<Self>,
+        kind: Agreement,
+        order: OrderId,
+        body: Vec<u8>,
+    ) -> Result<Option<(u64, Digest)>, ApiError> {
+        let slot = self
+            .slot(&order)
+            .ok_or_else(|| ApiError::unknown_order(&order.to_string()))?;
+        let (role, sequencer_role, sequencer_key) = {
+            let slot = slot.lock().await;
+            let contract = slot.core.contract();
+            (
+                self.my_role(&contract.parties),
+                contract.sequencer.clone(),
+                contract.parties.get(&contract.sequencer).copied(),
+            )
+        };
+        let role = role.ok_or_else(|| ApiError::internal("this node is not a party"))?;
+        let signature = self.config.key.sign(kind.domain(), &body);
+        if role == sequencer_role {
+            return Ok(self
+                .add_agreement_signature(kind, order, body, &role, signature)
+                .await?
+                .map(|committed| (committed.seq, committed.entry)));
+        }
+        let key = sequencer_key.ok_or_else(|| ApiError::internal("the sequencer has no key"))?;
+        let request = match kind {
+            Agreement::Review => Request::ReviewSignature {
+                order,
+                review: body,
+                role,
+                signature,
+            },
+            Agreement::Close => Request::CloseSignature {
+                order,
+                close: body,
+                role,
+                signature,
+            },
+        };
+        Ok(match self.ask_sequencer(&key, request).await? {
+            Response::Committed { seq, entry } => Some((seq, entry)),
+            _ => None,
+        })
     }
 
     /// The status of fact `event` of `order`: committed (with its entry), queued, refused.
@@ -446,23 +497,15 @@ impl NodeApi for Engine {
         let slot = inner
             .slot(&order)
             .ok_or_else(|| ApiError::unknown_order(&id))?;
-        let (after_seq, at, running, role, sequencer_role, sequencer_key) = {
+        let (after_seq, at, running) = {
             let slot = slot.lock().await;
-            let contract = slot.core.contract();
             // The review's time: the caller's, or else the order's latest recorded event
             // time (the same for every party, so their bodies match).
-            let at = match &request.at {
-                Some(text) => super::sources::parse_time(text, slot.core.machine().program())
-                    .map_err(|error| ApiError::invalid("invalid_review", format!("at: {error}")))?,
-                None => slot.core.state().high_water,
-            };
+            let at = agreement_time(&slot, request.at.as_deref(), "invalid_review")?;
             (
                 slot.core.state().seq,
                 at,
                 slot.core.state().status.is_running(),
-                inner.my_role(&contract.parties),
-                contract.sequencer.clone(),
-                contract.parties.get(&contract.sequencer).copied(),
             )
         };
         if running {
@@ -471,28 +514,8 @@ impl NodeApi for Engine {
                 "the order is running: its breaker has not tripped and nothing waits for review",
             ));
         }
-        let role = role.ok_or_else(|| ApiError::internal("this node is not a party"))?;
         let body = inner.review_for(order, after_seq, at, decision, &request.note)?;
-        let signature = inner.config.key.sign(Domain::Review, &body);
-        let outcome = if role == sequencer_role {
-            Arc::clone(inner)
-                .add_review_signature(order, body, &role, signature)
-                .await?
-                .map(|committed| (committed.seq, committed.entry))
-        } else {
-            let key =
-                sequencer_key.ok_or_else(|| ApiError::internal("the sequencer has no key"))?;
-            let request = Request::ReviewSignature {
-                order,
-                review: body,
-                role: role.clone(),
-                signature,
-            };
-            match inner.ask_sequencer(&key, request).await? {
-                Response::Committed { seq, entry } => Some((seq, entry)),
-                _ => None,
-            }
-        };
+        let outcome = inner.sign_agreement(Agreement::Review, order, body).await?;
         Ok(match outcome {
             Some((seq, entry)) => {
                 let mut view = inner.committed_view(order, seq, entry).await;
@@ -513,6 +536,39 @@ impl NodeApi for Engine {
                     })))
                     .collect::<serde_json::Map<String, Value>>(),
                 "message": "this party signed the review; it applies once every party signed the same decision",
+            }),
+        })
+    }
+
+    async fn close(&self, id: String, request: SubmitClose) -> Result<Value, ApiError> {
+        let inner = &self.inner;
+        let order = order_id(&id)?;
+        let slot = inner
+            .slot(&order)
+            .ok_or_else(|| ApiError::unknown_order(&id))?;
+        let (after_seq, at) = {
+            let slot = slot.lock().await;
+            super::sequencer::check_closable(&slot)?;
+            let at = agreement_time(&slot, request.at.as_deref(), "invalid_close")?;
+            (slot.core.state().seq, at)
+        };
+        let body = Close::new(order, after_seq, at, request.note)
+            .encode()
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        let outcome = inner.sign_agreement(Agreement::Close, order, body).await?;
+        Ok(match outcome {
+            Some((seq, entry)) => {
+                let mut view = inner.committed_view(order, seq, entry).await;
+                if let Some(object) = view.as_object_mut() {
+                    object.insert("status".into(), json!("closed"));
+                }
+                view
+            }
+            None => json!({
+                "order": order.to_string(),
+                "status": "signed",
+                "signed": inner.pending_signers(Agreement::Close, &order),
+                "message": "this party signed the close; the order closes once every party signed the same close",
             }),
         })
     }
@@ -711,4 +767,14 @@ fn queued_view(order: OrderId, event: Digest, position: usize) -> Value {
         "status_url": format!("/orders/{order}/facts/{event}"),
         "message": "accepted and stored; it commits in order once every party's node answers",
     })
+}
+
+/// The time of a review or close: the caller's (RFC 3339), or else the order's latest
+/// recorded event time (the same at every party's node, so their signed bytes match).
+fn agreement_time(slot: &Slot, at: Option<&str>, code: &str) -> Result<i64, ApiError> {
+    match at {
+        Some(text) => super::sources::parse_time(text, slot.core.machine().program())
+            .map_err(|error| ApiError::invalid(code, format!("at: {error}"))),
+        None => Ok(slot.core.state().high_water),
+    }
 }

@@ -16,6 +16,7 @@
 //! order's lock.
 
 mod admit;
+mod agreement;
 mod api_impl;
 mod batch;
 mod checkpoints;
@@ -59,8 +60,8 @@ use crate::{
 use order::OrderCore;
 use protocol::{Request, Response};
 use records::{
-    decode, entry_key, EntryRecord, HeadRecord, OrderRecord, ProposalRecord, RecordError, ENTRIES,
-    ORDERS, PROGRAMS, PROPOSALS,
+    decode, entry_key, EntryRecord, HeadRecord, OrderRecord, ProposalRecord, RecordError, CLOSED,
+    ENTRIES, ORDERS, PROGRAMS, PROPOSALS,
 };
 
 /// The network handle the engine uses.
@@ -149,36 +150,6 @@ pub(crate) struct Slot {
     pub unconfirmed: std::collections::BTreeMap<u64, SignedEntry>,
 }
 
-/// A review decision collecting signatures at the sequencer.
-/// The review decisions parties signed for one pause of an order (one `after_seq`), by role:
-/// each party may replace or withdraw its own until every party signed the same bytes.
-pub(crate) struct PendingReview {
-    pub after_seq: u64,
-    pub decisions: std::collections::BTreeMap<String, (Vec<u8>, verifier::sign::Signature)>,
-}
-
-impl PendingReview {
-    /// The review every party signed, byte for byte, if there is one.
-    pub fn agreed(
-        &self,
-        parties: &std::collections::BTreeMap<String, PublicKey>,
-    ) -> Option<verifier::model::SignedReview> {
-        let (first, _) = self.decisions.values().next()?;
-        let mut signatures = verifier::model::PartySignatures::new();
-        for role in parties.keys() {
-            let (body, signature) = self.decisions.get(role)?;
-            if body != first {
-                return None;
-            }
-            signatures.insert(role.clone(), *signature);
-        }
-        Some(verifier::model::SignedReview {
-            body: first.clone(),
-            signatures,
-        })
-    }
-}
-
 pub(crate) struct Inner {
     pub config: EngineConfig,
     pub public: PublicKey,
@@ -192,7 +163,10 @@ pub(crate) struct Inner {
     pub proposals: StdMutex<HashMap<OrderId, ProposalRecord>>,
     /// Genesis entries this node cosigned, waiting for their commit: record, core, sealed.
     pub pending_genesis: StdMutex<HashMap<OrderId, (OrderRecord, OrderCore, Sealed)>>,
-    pub reviews: StdMutex<HashMap<OrderId, PendingReview>>,
+    /// Review decisions collecting the parties' signatures at the sequencer.
+    pub reviews: StdMutex<HashMap<OrderId, agreement::PendingSignatures>>,
+    /// Closes collecting the parties' signatures at the sequencer.
+    pub closes: StdMutex<HashMap<OrderId, agreement::PendingSignatures>>,
     /// Compiled programs by sources hash, bounded (see [`program_cache`]).
     pub programs: StdMutex<program_cache::ProgramCache>,
     pub checkpoints: Mutex<checkpoints::CheckpointState>,
@@ -246,6 +220,7 @@ impl Engine {
             proposals: StdMutex::new(HashMap::new()),
             pending_genesis: StdMutex::new(HashMap::new()),
             reviews: StdMutex::new(HashMap::new()),
+            closes: StdMutex::new(HashMap::new()),
             programs: StdMutex::new(program_cache::ProgramCache::default()),
             checkpoints: Mutex::new(checkpoint_state),
             starting: Mutex::new(()),
@@ -401,11 +376,42 @@ impl Inner {
         Ok(Some((key, bytes)))
     }
 
+    /// The order in memory; a closed order (not loaded at start) is replayed from the store
+    /// the first time something asks for it.
     pub(crate) fn slot(&self, order: &OrderId) -> Option<Arc<Mutex<Slot>>> {
-        self.orders
+        let loaded = self
+            .orders
             .read()
             .ok()
-            .and_then(|orders| orders.get(order).cloned())
+            .and_then(|orders| orders.get(order).cloned());
+        loaded.or_else(|| self.load_closed(order))
+    }
+
+    /// Replays a closed order from the store into memory (`None` if there is none, or it
+    /// cannot be replayed: that is logged, and the order answers as unknown).
+    fn load_closed(&self, order: &OrderId) -> Option<Arc<Mutex<Slot>>> {
+        let record: OrderRecord =
+            match records::read(&self.store, CLOSED, order.as_bytes(), "order") {
+                Ok(record) => record?,
+                Err(error) => {
+                    tracing::error!(%order, %error, "cannot read the closed order");
+                    return None;
+                }
+            };
+        let slot = match self.replay(record) {
+            Ok(slot) => slot,
+            Err(error) => {
+                tracing::error!(%order, %error, "cannot load the closed order");
+                return None;
+            }
+        };
+        let mut orders = self.orders.write().ok()?;
+        Some(
+            orders
+                .entry(*order)
+                .or_insert_with(|| Arc::new(Mutex::new(slot)))
+                .clone(),
+        )
     }
 
     /// This node's role in a contract: the role whose key is this node's.
@@ -627,6 +633,15 @@ impl Inner {
             if let Some((key, bytes)) = self.program_record(&slot.core).map_err(internal)? {
                 batch.put(PROGRAMS, key.as_bytes(), bytes);
             }
+        }
+        if matches!(sealed.body.step, verifier::model::Step::Close(_)) {
+            // Closed: not loaded at the next start (see `records::CLOSED`).
+            batch.remove(ORDERS, order.as_bytes());
+            batch.put(
+                CLOSED,
+                order.as_bytes(),
+                records::encode("order", &slot.record).map_err(|e| internal(e.to_string()))?,
+            );
         }
         let was_queued = sealed
             .event

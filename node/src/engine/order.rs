@@ -55,6 +55,8 @@ impl Refusal {
             Refusal::OutOfSequence { .. } => "out_of_sequence",
             Refusal::WrongPrev { .. } => "wrong_prev",
             Refusal::Signatures(_) => "bad_signature",
+            Refusal::Apply(ApplyError::OrderClosed { .. }) => "order_closed",
+            Refusal::Apply(ApplyError::CloseWhilePaused) => "order_paused",
             Refusal::Apply(_) => "refused_by_state_machine",
             Refusal::Determinism { .. } => "determinism_fault",
         }

@@ -17,6 +17,7 @@ use verifier::{
 
 use super::{
     admit::{ContractSender, NotAdmitted},
+    agreement::Agreement,
     order::{OrderCore, Refusal},
     protocol::{GenesisParts, Request, Response},
     records::{self, EntryRecord, FaultRecord, HeadRecord, OrderRecord, ProposalRecord, ENTRIES},
@@ -123,20 +124,19 @@ impl Inner {
                 role,
                 signature,
             } => {
-                if !self.is_role_peer(&order, &role, peer).await {
-                    return Response::refused("not_a_party", "the sender is not that party");
-                }
-                match self
-                    .add_review_signature(order, review, &role, signature)
+                let signed = (review, role, signature);
+                self.on_agreement_signature(Agreement::Review, peer, order, signed)
                     .await
-                {
-                    Ok(Some(committed)) => Response::Committed {
-                        seq: committed.seq,
-                        entry: committed.entry,
-                    },
-                    Ok(None) => Response::Ack,
-                    Err(error) => api_refusal(error),
-                }
+            }
+            Request::CloseSignature {
+                order,
+                close,
+                role,
+                signature,
+            } => {
+                let signed = (close, role, signature);
+                self.on_agreement_signature(Agreement::Close, peer, order, signed)
+                    .await
             }
             Request::WithdrawReview { order, role } => {
                 if !self.is_role_peer(&order, &role, peer).await {
@@ -157,6 +157,30 @@ impl Inner {
                 from_size,
                 proof,
             } => self.on_witness(peer, &note, from_size, &proof).await,
+        }
+    }
+
+    /// A party's signature on a review or close, from that party's node.
+    async fn on_agreement_signature(
+        self: &Arc<Self>,
+        kind: Agreement,
+        peer: PeerId,
+        order: OrderId,
+        (body, role, signature): (Vec<u8>, String, verifier::sign::Signature),
+    ) -> Response {
+        if !self.is_role_peer(&order, &role, peer).await {
+            return Response::refused("not_a_party", "the sender is not that party");
+        }
+        match self
+            .add_agreement_signature(kind, order, body, &role, signature)
+            .await
+        {
+            Ok(Some(committed)) => Response::Committed {
+                seq: committed.seq,
+                entry: committed.entry,
+            },
+            Ok(None) => Response::Ack,
+            Err(error) => api_refusal(error),
         }
     }
 
@@ -856,11 +880,10 @@ impl Inner {
         after: Option<u64>,
         limit: u32,
     ) -> Response {
-        let record: Option<OrderRecord> =
-            match records::read(&self.store, records::ORDERS, order.as_bytes(), "order") {
-                Ok(record) => record,
-                Err(error) => return Response::refused("store_failed", error.to_string()),
-            };
+        let record: Option<OrderRecord> = match records::read_order(&self.store, &order) {
+            Ok(record) => record.map(|(record, _closed)| record),
+            Err(error) => return Response::refused("store_failed", error.to_string()),
+        };
         let Some(record) = record else {
             return Response::refused("unknown_order", format!("no order {order} on this node"));
         };

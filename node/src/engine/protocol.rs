@@ -59,6 +59,15 @@ pub enum Request {
         role: String,
         signature: Signature,
     },
+    /// A party's signature on closing the order (the close's canonical bytes), sent to the
+    /// sequencer, which applies the close once every party signed the same bytes.
+    CloseSignature {
+        order: OrderId,
+        #[serde(with = "serde_bytes")]
+        close: Vec<u8>,
+        role: String,
+        signature: Signature,
+    },
     /// A party withdraws its review decision (not yet signed by every party); sent to the
     /// sequencer by that party's node.
     WithdrawReview { order: OrderId, role: String },

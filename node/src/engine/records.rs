@@ -15,8 +15,12 @@ use verifier::{
 
 use crate::durable::{Space, Store, StoreError};
 
-/// Order id → [`OrderRecord`].
+/// Order id → [`OrderRecord`] of an open order (loaded when the node starts).
 pub const ORDERS: Space = Space::new("orders");
+/// Order id → [`OrderRecord`] of a closed order, moved here from [`ORDERS`] in the batch of
+/// its close entry: never loaded at start, so start time depends on open orders only; read
+/// (and its entries replayed) when something asks for the order.
+pub const CLOSED: Space = Space::new("closed");
 /// Order id ‖ seq (u64 BE) → [`EntryRecord`].
 pub const ENTRIES: Space = Space::new("entries");
 /// Sources hash → the canonical CBOR of the [`Program`](contract_lang::Program) they compiled
@@ -141,4 +145,15 @@ pub fn read_entry(
     seq: u64,
 ) -> Result<Option<EntryRecord>, RecordError> {
     read(store, ENTRIES, &entry_key(order, seq), "entry")
+}
+
+/// The record of `order`, open or closed, and whether it is closed.
+pub fn read_order(
+    store: &Store,
+    order: &OrderId,
+) -> Result<Option<(OrderRecord, bool)>, RecordError> {
+    if let Some(record) = read(store, ORDERS, order.as_bytes(), "order")? {
+        return Ok(Some((record, false)));
+    }
+    Ok(read(store, CLOSED, order.as_bytes(), "order")?.map(|record| (record, true)))
 }

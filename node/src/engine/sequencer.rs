@@ -6,18 +6,19 @@ use std::{sync::Arc, time::Instant};
 
 use futures::future::join_all;
 use verifier::{
-    model::{Digest, OrderId, SignedContract, SignedEvent, SignedReview},
+    model::{Digest, OrderId, SignedClose, SignedContract, SignedEvent, SignedReview},
     sign::{Domain, PublicKey, Signature},
-    state::machine::Sealed,
+    state::{machine::Sealed, ApplyError},
 };
 
 use super::{
+    agreement::{Agreement, PendingSignatures},
     order::{check_contract, OrderCore, Refusal},
     protocol::{GenesisParts, Proposal, Request, Response},
     queue::{self, FactStatus},
     records::{self, HeadRecord, OrderRecord, ProposalRecord, PROPOSALS},
     round::{Answer, Round, RoundFailure},
-    Inner, PendingReview, Slot,
+    Inner, Slot,
 };
 use crate::{api::ApiError, durable::WriteBatch};
 
@@ -42,9 +43,13 @@ pub(crate) enum Submitted {
 impl Refusal {
     pub(crate) fn to_api(&self) -> ApiError {
         let status = match self {
-            Refusal::Apply(verifier::state::ApplyError::DuplicateEvent(_)) => 409,
-            Refusal::Apply(verifier::state::ApplyError::NothingToReview)
-            | Refusal::Apply(verifier::state::ApplyError::StaleReview { .. }) => 409,
+            Refusal::Apply(
+                ApplyError::DuplicateEvent(_)
+                | ApplyError::NothingToReview
+                | ApplyError::StaleReview { .. }
+                | ApplyError::OrderClosed { .. }
+                | ApplyError::CloseWhilePaused,
+            ) => 409,
             _ => 422,
         };
         ApiError::new(status, self.code(), self.to_string())
@@ -242,6 +247,11 @@ impl Inner {
                     })
                 }
                 _ => {}
+            }
+            let state = slot.core.state();
+            if state.status.is_closed() {
+                // Refused here, before forwarding or queueing: a closed order takes no fact.
+                return Err(Refusal::Apply(ApplyError::OrderClosed { seq: state.seq }).to_api());
             }
             let contract = slot.core.contract();
             (
@@ -479,8 +489,17 @@ impl Inner {
         }
     }
 
-    /// A party's signature on a review. Once every party signed the same review, the sequencer
-    /// applies it in a co-signing round.
+    /// The table of `kind`'s records collecting signatures.
+    fn pending(
+        &self,
+        kind: Agreement,
+    ) -> &std::sync::Mutex<std::collections::HashMap<OrderId, PendingSignatures>> {
+        match kind {
+            Agreement::Review => &self.reviews,
+            Agreement::Close => &self.closes,
+        }
+    }
+
     /// Withdraws `role`'s pending review decision about `order` (before every party signed).
     pub(crate) async fn withdraw_review(
         &self,
@@ -503,6 +522,20 @@ impl Inner {
             reviews.remove(&order);
         }
         Ok(withdrawn)
+    }
+
+    /// The roles that signed `kind`'s pending record of `order` so far (known at the
+    /// sequencer's node).
+    pub(crate) fn pending_signers(&self, kind: Agreement, order: &OrderId) -> Vec<String> {
+        self.pending(kind)
+            .lock()
+            .ok()
+            .and_then(|table| {
+                table
+                    .get(order)
+                    .map(|pending| pending.decisions.keys().cloned().collect())
+            })
+            .unwrap_or_default()
     }
 
     /// The decisions signed so far about `order`'s pause, by role: (decision, note, at).
@@ -533,8 +566,11 @@ impl Inner {
             .unwrap_or_default()
     }
 
-    pub(crate) async fn add_review_signature(
+    /// A party's signature on a review or a close. Once every party signed the same bytes,
+    /// the sequencer applies the record in a co-signing round.
+    pub(crate) async fn add_agreement_signature(
         self: &Arc<Self>,
+        kind: Agreement,
         order: OrderId,
         body: Vec<u8>,
         role: &str,
@@ -548,57 +584,74 @@ impl Inner {
         let key = parties.get(role).ok_or_else(|| {
             ApiError::invalid("not_a_party", format!("`{role}` is not a party of {order}"))
         })?;
-        key.verify(Domain::Review, &body, &signature).map_err(|_| {
+        key.verify(kind.domain(), &body, &signature).map_err(|_| {
             ApiError::invalid(
                 "bad_signature",
-                format!("the review signature of `{role}` is invalid"),
+                format!("the {} signature of `{role}` is invalid", kind.name()),
             )
         })?;
-        let review = SignedReview {
-            body: body.clone(),
-            signatures: Default::default(),
-        }
-        .review()
-        .map_err(|e| ApiError::invalid("invalid_review", e.to_string()))?;
-        if review.order != order || review.after_seq != slot.core.state().seq {
+        let (about, after_seq) = kind
+            .subject(&body)
+            .map_err(|e| ApiError::invalid(&format!("invalid_{}", kind.name()), e.to_string()))?;
+        let seq = slot.core.state().seq;
+        if about != order || after_seq != seq {
             return Err(ApiError::conflict(
-                "stale_review",
+                &format!("stale_{}", kind.name()),
                 format!(
-                    "the review decides on entry {}, the order is at entry {}",
-                    review.after_seq,
-                    slot.core.state().seq
+                    "the {} decides on entry {after_seq}, the order is at entry {seq}",
+                    kind.name()
                 ),
             ));
         }
-        let seq = slot.core.state().seq;
-        let ready = {
-            let mut reviews = self
-                .reviews
+        if kind == Agreement::Close {
+            check_closable(&slot)?;
+        }
+        let agreed = {
+            let mut table = self
+                .pending(kind)
                 .lock()
-                .map_err(|_| ApiError::internal("review table poisoned"))?;
-            let pending = reviews.entry(order).or_insert_with(|| PendingReview {
-                after_seq: seq,
-                decisions: Default::default(),
-            });
-            if pending.after_seq != seq {
-                // Decisions about an earlier pause are void.
-                pending.after_seq = seq;
-                pending.decisions.clear();
-            }
-            // A party's new decision replaces its earlier one.
-            pending
-                .decisions
-                .insert(role.to_string(), (body.clone(), signature));
+                .map_err(|_| ApiError::internal("signature table poisoned"))?;
+            let pending = table
+                .entry(order)
+                .or_insert_with(|| PendingSignatures::new(seq));
+            pending.sign(seq, role, body, signature);
             let agreed = pending.agreed(&parties);
             if agreed.is_some() {
-                reviews.remove(&order);
+                table.remove(&order);
             }
             agreed
         };
-        let Some(signed) = ready else {
+        let Some((body, signatures)) = agreed else {
             return Ok(None);
         };
-        let sealed = slot.core.prepare_review(&signed).map_err(|r| r.to_api())?;
+        let sealed = match kind {
+            Agreement::Review => slot.core.prepare_review(&SignedReview { body, signatures }),
+            Agreement::Close => slot.core.prepare_close(&SignedClose { body, signatures }),
+        }
+        .map_err(|r| r.to_api())?;
         self.run_round(&mut slot, sealed, None).await.map(Some)
     }
+}
+
+/// Whether the order may close now: running (the state machine's own rule, answered before
+/// anyone waits for the other parties) and with no accepted fact still waiting to commit (a
+/// close would refuse it, and an accepted fact is never lost).
+pub(crate) fn check_closable(slot: &Slot) -> Result<(), ApiError> {
+    let state = slot.core.state();
+    if state.status.is_closed() {
+        return Err(Refusal::Apply(ApplyError::OrderClosed { seq: state.seq }).to_api());
+    }
+    if !state.status.is_running() {
+        return Err(Refusal::Apply(ApplyError::CloseWhilePaused).to_api());
+    }
+    if !slot.queue.is_empty() {
+        return Err(ApiError::conflict(
+            "facts_queued",
+            format!(
+                "{} accepted fact(s) of this order still wait to commit; close once they have",
+                slot.queue.len()
+            ),
+        ));
+    }
+    Ok(())
 }

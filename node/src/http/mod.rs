@@ -42,7 +42,7 @@ use tokens::{Denied, Scope, Tokens};
 use crate::{
     api::{
         AcceptOrder, ApiError, BundleQuery, ConsistencyQuery, HistoryQuery, NodeApi, OrderQuery,
-        ProposalQuery, ProposeOrder, SubmitEvent, SubmitReview,
+        ProposalQuery, ProposeOrder, SubmitClose, SubmitEvent, SubmitReview,
     },
     metrics::{self, Metrics},
 };
@@ -105,6 +105,7 @@ pub fn router<A: NodeApi>(api: Arc<A>, settings: HttpSettings, metrics: Arc<Metr
             post(review::<A>).delete(withdraw_review::<A>),
         )
         .route("/orders/{id}/bundle", get(bundle::<A>))
+        .route("/orders/{id}/close", post(close::<A>))
         .route("/orders/{id}/head", get(head::<A>))
         .route("/orders/{id}/evidence", get(evidence::<A>))
         .route("/orders/{id}/facts/{event}", get(fact::<A>))
@@ -412,6 +413,14 @@ async fn withdraw_review<A: NodeApi>(
     OrderId(id): OrderId,
 ) -> Reply {
     Ok(Json(state.api.withdraw_review(id).await?))
+}
+
+async fn close<A: NodeApi>(
+    State(state): State<AppState<A>>,
+    OrderId(id): OrderId,
+    ApiJson(request): ApiJson<SubmitClose>,
+) -> Reply {
+    Ok(Json(state.api.close(id, request).await?))
 }
 
 async fn evidence<A: NodeApi>(State(state): State<AppState<A>>, OrderId(id): OrderId) -> Reply {

@@ -19,7 +19,7 @@ use super::events::CreateWebhook;
 use crate::api::{
     AcceptOrder, AttesterRequest, BreakerRequest, BundleQuery, ClauseRequest, ConsistencyQuery,
     ErrorBody, ErrorDetail, EventRequest, HistoryQuery, OrderQuery, ProposalQuery, ProposeOrder,
-    SubmitEvent, SubmitReview,
+    SubmitClose, SubmitEvent, SubmitReview,
 };
 use verifier::json::{
     ActivationJson, AmendmentJson, BreakerReportJson, EffectsJson, EntryJson, EventJson, MoneyJson,
@@ -45,13 +45,13 @@ use verifier::json::{
     ),
     paths(
         propose, list_orders, proposals, proposal, accept, submit_event, order, history,
-        review, withdraw_review, bundle, head, evidence, fact, checkpoint, consistency, health,
+        review, withdraw_review, close, bundle, head, evidence, fact, checkpoint, consistency, health,
         metrics, openapi_json, trail, share, revoke_share, shared_page, shared_bundle,
         create_webhook, list_webhooks, delete_webhook, events
     ),
     components(schemas(
         ProposeOrder, ClauseRequest, AttesterRequest, BreakerRequest, AcceptOrder,
-        SubmitEvent, EventRequest, SubmitReview, ErrorBody, ErrorDetail, EntryJson,
+        SubmitEvent, EventRequest, SubmitReview, SubmitClose, ErrorBody, ErrorDetail, EntryJson,
         EventJson, OutcomeJson, EffectsJson, AmendmentJson, ActivationJson, ObligationJson,
         NotificationJson, ReasonJson, BreakerReportJson, PolicyJson, WindowJson, ReviewJson,
         ReevaluationJson, PartyJson, RuleJson, MoneyJson, ObligationTotalJson, History,
@@ -177,6 +177,28 @@ fn history() {}
         (status = 503, description = "the sequencer's node did not answer", body = ErrorBody),
     ))]
 fn review() {}
+
+#[utoipa::path(post, path = "/orders/{id}/close", tag = "orders",
+    summary = "This party's signature on closing the order; it closes once every party signed the same close",
+    description = "A closed order takes no further fact, review or close (409 `order_closed`); \
+        its bundle still exports and verifies, and a restarted node does not load it until \
+        something asks for it. Refused while the order waits for a review (409 \
+        `order_paused`) or while accepted facts wait to commit (409 `facts_queued`).",
+    params(("id" = String, Path, description = "order id, 64 hex digits")),
+    request_body = SubmitClose,
+    responses(
+        (status = 200, description = "signed (with the roles that signed so far at the sequencer's node), or closed (with the committed entry)"),
+        (status = 400, description = "malformed JSON or order id", body = ErrorBody),
+        (status = 401, description = "no or wrong token", body = ErrorBody),
+        (status = 403, description = "the token lacks the admin scope", body = ErrorBody),
+        (status = 404, description = "no such order", body = ErrorBody),
+        (status = 409, description = "closed already, waiting for a review, facts still queued, or refused by the sequencer", body = ErrorBody),
+        (status = 413, description = "body over http.max_body_bytes", body = ErrorBody),
+        (status = 422, description = "invalid time, or dated before the latest recorded event", body = ErrorBody),
+        (status = 502, description = "the sequencer's node answered something unexpected", body = ErrorBody),
+        (status = 503, description = "the sequencer's node did not answer", body = ErrorBody),
+    ))]
+fn close() {}
 
 #[utoipa::path(delete, path = "/orders/{id}/review", tag = "reviews",
     summary = "Withdraw this party's review decision before every party signed",

@@ -1,0 +1,128 @@
+//! Orders close on real nodes: a close signed by every party, after which the order takes no
+//! fact (409 `order_closed`, at the sequencer's node and at a cosigner's); its bundle still
+//! exports and verifies; after a restart it is not loaded until asked for. Nothing here
+//! asserts on timings.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::{verify, Cluster};
+use pactum_node::{api::SubmitClose, client::ClientError, engine::Hooks};
+use serde_json::{json, Value};
+use verifier::model::{Digest, Step};
+
+const ALL: [&str; 3] = ["seller", "buyer", "carrier"];
+
+fn departed(cluster: &Cluster, order: &str, via: &str) -> Result<Value, ClientError> {
+    cluster.event(
+        via,
+        order,
+        "shipment.departed",
+        "2026-01-10T00:00:00Z",
+        json!({ "port": "Shenzhen" }),
+    )
+}
+
+/// A fact the order has not recorded.
+fn eta(cluster: &Cluster, order: &str, via: &str) -> Result<Value, ClientError> {
+    cluster.event(
+        via,
+        order,
+        "shipment.eta_updated",
+        "2026-01-12T00:00:00Z",
+        json!({ "eta": "2026-02-20T00:00:00Z" }),
+    )
+}
+
+fn close(cluster: &Cluster, role: &str, order: &str) -> Result<Value, ClientError> {
+    let request = SubmitClose {
+        note: "delivered and paid; nothing outstanding".into(),
+        at: Some("2026-03-01T00:00:00Z".into()),
+    };
+    cluster
+        .client(role)
+        .post(&format!("/orders/{order}/close"), &request)
+}
+
+/// Whether `role`'s node holds `order` in memory.
+fn loaded(cluster: &Cluster, role: &str, order: &str) -> bool {
+    let order = Digest::from_hex(order).unwrap();
+    cluster.nodes[role].engine.order_ids().contains(&order)
+}
+
+#[test]
+fn an_order_closed_by_every_party_takes_no_fact_and_still_verifies() {
+    let mut cluster = Cluster::start(&ALL, BTreeMap::new());
+    let order = cluster.start_order(&ALL, "PO-CLOSE", None);
+    let other = cluster.start_order(&ALL, "PO-OPEN", None);
+    departed(&cluster, &order, "carrier").unwrap();
+    cluster.settle(&ALL, &order);
+
+    // Nothing closes until every party signed the same close.
+    let signed = close(&cluster, "seller", &order).unwrap();
+    assert_eq!(signed["status"], "signed", "{signed}");
+    assert_eq!(signed["signed"], json!(["seller"]));
+    assert_eq!(
+        close(&cluster, "buyer", &order).unwrap()["status"],
+        "signed"
+    );
+    assert_eq!(cluster.view("seller", &order)["status"]["state"], "running");
+    let closed = close(&cluster, "carrier", &order).unwrap();
+    assert_eq!(closed["status"], "closed", "{closed}");
+    assert_eq!(closed["seq"], 2, "{closed}");
+    let view = cluster.settle(&ALL, &order);
+    assert_eq!(view["status"]["state"], "closed", "{view}");
+
+    // No new fact, at the sequencer's node or through a cosigner's (a fact it recorded
+    // before gets its entry, as any resubmission does); no second close.
+    assert_eq!(departed(&cluster, &order, "carrier").unwrap()["seq"], 1);
+    for via in ["seller", "carrier"] {
+        let refused = eta(&cluster, &order, via).unwrap_err();
+        assert_eq!(refused.code(), Some("order_closed"), "via {via}: {refused}");
+        assert!(
+            matches!(&refused, ClientError::Api(error) if error.status == 409),
+            "{refused}"
+        );
+    }
+    let again = close(&cluster, "buyer", &order).unwrap_err();
+    assert_eq!(again.code(), Some("order_closed"), "{again}");
+
+    // The bundle carries the close and verifies.
+    let (bundle, trust) = cluster.bundle("buyer", &order);
+    let report = verify(&bundle, &trust).unwrap();
+    let last = report.entries.last().unwrap();
+    assert!(matches!(last.body.step, Step::Close(_)));
+    assert_eq!(
+        last.close.as_ref().unwrap().note,
+        "delivered and paid; nothing outstanding"
+    );
+
+    // Restarted, the node loads its open orders only; the closed one is read when asked for.
+    cluster.stop_node("seller");
+    cluster.start_node("seller", Hooks::default());
+    assert!(loaded(&cluster, "seller", &other));
+    assert!(!loaded(&cluster, "seller", &order));
+    let refused = eta(&cluster, &order, "seller").unwrap_err();
+    assert_eq!(refused.code(), Some("order_closed"), "{refused}");
+    assert!(loaded(&cluster, "seller", &order));
+    assert_eq!(cluster.view("seller", &order)["status"]["state"], "closed");
+    let (bundle, trust) = cluster.bundle("seller", &order);
+    assert_eq!(verify(&bundle, &trust).unwrap().entries.len(), 3);
+    // The open order goes on.
+    departed(&cluster, &other, "carrier").unwrap();
+}
+
+#[test]
+fn an_order_with_a_fact_waiting_to_commit_does_not_close() {
+    let mut cluster = Cluster::start(&ALL, BTreeMap::new());
+    let order = cluster.start_order(&ALL, "PO-CLOSE-QUEUED", None);
+    cluster.stop_node("buyer");
+    let queued = departed(&cluster, &order, "carrier").unwrap();
+    assert_eq!(queued["status"], "queued", "{queued}");
+    // The carrier's node holds the fact, and so does the seller's (the sequencer).
+    for role in ["carrier", "seller"] {
+        let refused = close(&cluster, role, &order).unwrap_err();
+        assert_eq!(refused.code(), Some("facts_queued"), "{role}: {refused}");
+    }
+}
