@@ -3,7 +3,7 @@
 Playwright for Python, never a downloaded browser.
 
   trail_page.py check SPEC.json   run the checks SPEC describes (written by tests/trail_page.rs)
-  trail_page.py measure PAGE...   open each page and print when its verification ended
+  trail_page.py measure RUNS PAGE...   open each page RUNS times, print when its verdict showed
 
 A check opens a page from file://, waits for <body data-verdict> to leave "pending", and
 compares what the page shows with what the spec expects; it keeps a screenshot of every state
@@ -186,27 +186,49 @@ def verify_state(name, wanted, state, view, expect):
         expect(name, view["picture"] == wanted["picture"], f"{view['picture']} pictures")
 
 
-def measure(pages):
-    with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
-        context = launch(playwright, profile)
+def measure(runs, pages):
+    """Opens each page `runs` times, each in a fresh browser profile, and prints when its verdict
+    was shown, then the medians. Times are milliseconds on the page's clock: `navigation` from
+    navigation start, `parsed` from the end of parsing (DOMContentLoaded), `script` from when the
+    page's script started; `verify` is verify_bundle alone, `all` when every entry is laid out."""
+    import statistics
+
+    rows = {path: [] for path in pages}
+    for run in range(runs):
         for path in pages:
-            page = context.new_page()
-            page.goto(pathlib.Path(path).resolve().as_uri())
-            state = settled(page)
-            timing = page.evaluate("JSON.parse(document.body.dataset.timing || '{}')")
-            size = pathlib.Path(path).stat().st_size
-            print(f"{path}: {state['verdict']}, {state['entries']} entries, page {size} bytes, "
-                  f"verdict shown {state['verify_ms']} ms after navigation, every entry laid out "
-                  f"at {state['rendered_ms']} ms; {timing}")
-            page.close()
-        context.close()
+            with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
+                context = launch(playwright, profile)
+                page = context.new_page()
+                page.goto(pathlib.Path(path).resolve().as_uri())
+                state = settled(page)
+                timing = page.evaluate("JSON.parse(document.body.dataset.timing || '{}')")
+                parsed = page.evaluate(
+                    "performance.getEntriesByType('navigation')[0].domContentLoadedEventStart")
+                context.close()
+            row = {
+                "navigation": state["verify_ms"],
+                "parsed": state["verify_ms"] - round(parsed),
+                "script": state["verify_ms"] - timing.get("script_ms", 0),
+                "verify": timing.get("verify_ms", -1),
+                "all": state["rendered_ms"],
+            }
+            rows[path].append(row)
+            print(f"run {run + 1} {pathlib.Path(path).name}: {state['verdict']}, {state['entries']} entries; "
+                  + ", ".join(f"{key} {value}" for key, value in row.items()), flush=True)
+    print("medians (ms): verdict after navigation / after parsing / after the script started;"
+          " verify_bundle alone; every entry laid out")
+    for path, found in rows.items():
+        medians = {key: statistics.median(row[key] for row in found) for key in found[0]}
+        size = pathlib.Path(path).stat().st_size
+        print(f"{pathlib.Path(path).name} ({size} bytes, {len(found)} runs): "
+              + ", ".join(f"{key} {value:g}" for key, value in medians.items()))
     return 0
 
 
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "check":
         sys.exit(check(sys.argv[2]))
-    if len(sys.argv) >= 3 and sys.argv[1] == "measure":
-        sys.exit(measure(sys.argv[2:]))
+    if len(sys.argv) >= 4 and sys.argv[1] == "measure":
+        sys.exit(measure(int(sys.argv[2]), sys.argv[3:]))
     print(__doc__)
     sys.exit(2)

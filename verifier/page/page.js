@@ -5,23 +5,30 @@
 "use strict";
 
 (function () {
-  const data = JSON.parse(document.getElementById("pactum-data").textContent);
-  const state = { lang: data.lang, trust: data.trust, verification: null, labels: null, runs: 0 };
+  // The page's data element comes after this script; it is read once the page is parsed.
+  const page = document.documentElement;
+  const state = { lang: page.lang, trust: null, verification: null, labels: null, runs: 0, timing: {} };
   const SVG = "http://www.w3.org/2000/svg";
   // Timeline entries laid out with the verdict, then per chunk.
   const FIRST = 200, CHUNK = 500;
 
+  // Base64 to bytes: natively where the browser can (Uint8Array.fromBase64), else by hand.
   function bytesOf(base64) {
+    if (typeof Uint8Array.fromBase64 === "function") return Uint8Array.fromBase64(base64);
     const text = atob(base64);
     const bytes = new Uint8Array(text.length);
     for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
     return bytes;
   }
 
-  // The module is embedded deflated; the browser inflates it natively.
-  async function inflate(bytes) {
-    const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate-raw"));
-    return new Uint8Array(await new Response(stream).arrayBuffer());
+  // The module and the bundle are embedded deflated; the browser inflates them natively, as a
+  // stream (the module is compiled while it is inflated).
+  function inflated(base64) {
+    return new Blob([bytesOf(base64)]).stream().pipeThrough(new DecompressionStream("deflate-raw"));
+  }
+
+  async function inflate(base64) {
+    return new Uint8Array(await new Response(inflated(base64)).arrayBuffer());
   }
 
   // el("div", {class: "x"}, child, "text", …): an element with attributes and children.
@@ -69,8 +76,8 @@
     const L = view.labels;
     const box = el("section", { id: "verdict", class: "verdict " + view.verdict });
     box.append(el("h1", { id: "verdict-text" }, (view.verdict === "valid" ? "✓ " : "✗ ") + view.headline,
-      view.order ? " — " + L.order + " " : null,
-      view.order ? el("span", { class: "data" }, view.order.reference) : null));
+      view.reference ? " — " + L.order + " " : null,
+      view.reference ? el("span", { class: "data" }, view.reference) : null));
     if (view.verdict === "valid") {
       box.append(el("p", { class: "sub" }, view.entries + " " + L.entries + " · " + L.checked_in_browser));
     }
@@ -257,32 +264,54 @@
     return out;
   }
 
-  // Shows the current verification in the current language: everything but the timeline's
-  // tail at once, then the tail (appendRest). Leaves on <body> what a test or a monitoring
-  // script reads: data-verdict, data-entries, data-run (one more per render), data-verify-ms
-  // (when the verdict was on screen, in ms since navigation), data-rendered="all" when the last
-  // entry is laid out, and data-timing (verification and layout times).
+  // Shows the current verification in the current language: the verdict at once, then, once
+  // it is painted, the order, the picture and the timeline's first entries, then the timeline's
+  // tail (appendRest). Leaves on <body> what a test or a monitoring script reads:
+  // data-verdict, data-entries, data-run (one more per render), data-verify-ms (when the verdict
+  // was on screen, in ms since navigation), data-rendered ("verdict", "first", then "all" when
+  // the last entry is laid out) and data-timing (verification and layout times).
   function render(verifyMs) {
     const started = performance.now();
-    const view = JSON.parse(state.verification.view(state.lang, FIRST));
-    chrome(view.labels);
+    const first = JSON.parse(state.verification.verdict(state.lang));
+    chrome(first.labels);
     const main = document.getElementById("trail");
-    main.replaceChildren(verdictSection(view));
+    main.replaceChildren(verdictSection(first));
+    const shown = performance.now();
+    state.runs += 1;
+    const run = state.runs;
+    const body = document.body.dataset;
+    body.verdict = first.verdict;
+    body.entries = String(first.entries);
+    body.rendered = "verdict";
+    body.timing = JSON.stringify(Object.assign(state.timing, {
+      verify_ms: verifyMs, verdict_ms: Math.round(shown - started),
+    }));
+    body.verifyMs = String(Math.round(shown));
+    body.run = String(run);
+    afterPaint(() => renderDetail(run, verifyMs));
+  }
+
+  // `then` once the browser has painted what is on screen now.
+  function afterPaint(then) {
+    requestAnimationFrame(() => setTimeout(then, 0));
+  }
+
+  function renderDetail(run, verifyMs) {
+    if (run !== state.runs) return;
+    const started = performance.now();
+    const view = JSON.parse(state.verification.view(state.lang, FIRST));
+    const main = document.getElementById("trail");
     if (view.order) main.append(orderSection(view));
     if (view.chart && (view.chart.tracks.length || view.chart.obligations)) main.append(picture(view));
     if (view.timeline.length) main.append(timelineSection(view));
     main.append(basisSection(view));
-    const shown = performance.now();
-    state.runs += 1;
     const body = document.body.dataset;
-    body.verdict = view.verdict;
-    body.entries = String(view.entries);
     body.rendered = "first";
-    body.timing = JSON.stringify({ verify_ms: verifyMs, layout_ms: Math.round(shown - started) });
-    body.verifyMs = String(Math.round(shown));
-    body.run = String(state.runs);
+    const timing = JSON.parse(body.timing);
+    timing.detail_ms = Math.round(performance.now() - started);
+    body.timing = JSON.stringify(timing);
     const total = view.verdict === "valid" ? view.entries : 0;
-    appendRest(state.runs, view.labels, view.timeline.length, total);
+    appendRest(run, view.labels, view.timeline.length, total);
   }
 
   function verify(bytes) {
@@ -331,13 +360,33 @@
     });
   }
 
+  // The page's data, once the browser has parsed it.
+  async function pageData() {
+    if (document.readyState === "loading") {
+      await new Promise((resolve) => document.addEventListener("DOMContentLoaded", resolve, { once: true }));
+    }
+    return JSON.parse(document.getElementById("pactum-data").textContent);
+  }
+
+  // Starts compiling the module before the rest of the page (the bundle) is parsed, then
+  // inflates the bundle; wasm-bindgen's glue compiles a `Response` of type application/wasm
+  // with WebAssembly.instantiateStreaming.
   async function start() {
+    state.timing.script_ms = Math.round(performance.now());
+    const wasm = document.getElementById("pactum-wasm").textContent;
+    const module = new Response(inflated(wasm), { headers: { "Content-Type": "application/wasm" } });
+    const compiled = wasm_bindgen({ module_or_path: module });
+    const data = await pageData();
+    state.lang = data.lang;
+    state.trust = data.trust;
     wire();
-    await wasm_bindgen({ module_or_path: await inflate(bytesOf(data.wasm)) });
+    const [bundle] = await Promise.all([inflate(data.bundle), compiled.then(() => {
+      state.timing.module_ms = Math.round(performance.now());
+    })]);
     state.labels = JSON.parse(wasm_bindgen.labels(state.lang));
     chrome(state.labels);
     document.getElementById("verdict-text").textContent = state.labels.verifying;
-    state.bundle = bytesOf(data.bundle);
+    state.bundle = bundle;
     verify(state.bundle);
   }
 

@@ -17,32 +17,55 @@ const GLUE: &str = include_str!("../page/pkg/pactum_verify_wasm.js");
 const WASM: &[u8] = include_bytes!("../page/pkg/pactum_verify_wasm_bg.wasm");
 
 /// The page for `bundle`, verified against the trust file `trust` (its text, JSON or TOML),
-/// opening in `lang`.
+/// opening in `lang`. The module and the bundle are inlined deflated and in base64 (the
+/// browser inflates them natively), the module before the bundle so that it compiles while the
+/// rest of the page is parsed.
 pub fn html(bundle: &[u8], trust: &str, lang: Lang) -> String {
     let base64 = base64::engine::general_purpose::STANDARD;
     let data = serde_json::json!({
         "lang": lang.code(),
         "trust": trust,
-        "bundle": base64.encode(bundle),
-        "wasm": base64.encode(deflated_wasm()),
+        "bundle": base64.encode(deflate(bundle, BUNDLE_LEVEL)),
     });
     fill(
         TEMPLATE,
         &[
             ("LANG", lang.code()),
             ("STYLE", STYLE),
-            ("DATA", &inline_json(&data)),
+            ("WASM", &base64.encode(deflated_wasm())),
             ("GLUE", &inline_script(GLUE)),
             ("SCRIPT", &inline_script(SCRIPT)),
+            ("DATA", &inline_json(&data)),
         ],
     )
 }
 
-/// The WebAssembly module as raw DEFLATE (`DecompressionStream("deflate-raw")` in the page),
-/// compressed once per process.
+/// Compression of the bundle: a node makes a page per request, and a long history is mostly
+/// signatures and hashes, which no level compresses.
+const BUNDLE_LEVEL: u8 = 6;
+
+/// `bytes` as raw DEFLATE (`DecompressionStream("deflate-raw")` in the page).
+fn deflate(bytes: &[u8], level: u8) -> Vec<u8> {
+    miniz_oxide::deflate::compress_to_vec(bytes, level)
+}
+
+/// The WebAssembly module deflated, compressed once per process.
 fn deflated_wasm() -> &'static [u8] {
     static DEFLATED: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
-    DEFLATED.get_or_init(|| miniz_oxide::deflate::compress_to_vec(WASM, 9))
+    DEFLATED.get_or_init(|| deflate(WASM, 9))
+}
+
+/// The bundle a page made by [`html`] carries (for tests and tools that check a served page):
+/// none if `page` has no readable bundle.
+pub fn embedded_bundle(page: &str) -> Option<Vec<u8>> {
+    const OPEN: &str = r#"<script type="application/json" id="pactum-data">"#;
+    let start = page.find(OPEN)? + OPEN.len();
+    let end = start + page[start..].find("</script>")?;
+    let data: serde_json::Value = serde_json::from_str(&page[start..end]).ok()?;
+    let deflated = base64::engine::general_purpose::STANDARD
+        .decode(data.get("bundle")?.as_str()?)
+        .ok()?;
+    miniz_oxide::inflate::decompress_to_vec(&deflated).ok()
 }
 
 /// JSON safe inside `<script>`: JSON has no `<` outside strings, and inside one `\u003c` is
@@ -102,6 +125,17 @@ mod tests {
         assert!(!inline.contains("</script"));
         let back: serde_json::Value = serde_json::from_str(&inline).expect("still JSON");
         assert_eq!(back, data);
+    }
+
+    #[test]
+    fn the_page_carries_the_bundle_deflated() {
+        let bundle: Vec<u8> = (0..5000u32).flat_map(|i| (i % 7).to_le_bytes()).collect();
+        let page = html(&bundle, "{}", Lang::En);
+        assert_eq!(embedded_bundle(&page), Some(bundle.clone()));
+        assert!(
+            page.len() < bundle.len() + wasm_size(),
+            "the bundle is compressed"
+        );
     }
 
     #[test]

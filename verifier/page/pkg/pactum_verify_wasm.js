@@ -80,6 +80,30 @@ let wasm_bindgen = (function(exports) {
             return ret !== 0;
         }
         /**
+         * What the page shows as soon as verification ends (the verdict, its steps and basis), in
+         * `lang`, as JSON: cheap whatever the history's length.
+         * @param {string} lang
+         * @returns {string}
+         */
+        verdict(lang) {
+            let deferred2_0;
+            let deferred2_1;
+            try {
+                const retptr = wasm.__wbindgen_add_to_stack_pointer(-16);
+                const ptr0 = passStringToWasm0(lang, wasm.__wbindgen_export, wasm.__wbindgen_export2);
+                const len0 = WASM_VECTOR_LEN;
+                wasm.verification_verdict(retptr, this.__wbg_ptr, ptr0, len0);
+                var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
+                var r1 = getDataViewMemory0().getInt32(retptr + 4 * 1, true);
+                deferred2_0 = r0;
+                deferred2_1 = r1;
+                return getStringFromWasm0(r0, r1);
+            } finally {
+                wasm.__wbindgen_add_to_stack_pointer(16);
+                wasm.__wbindgen_export3(deferred2_0, deferred2_1, 1);
+            }
+        }
+        /**
          * The page's view in `lang` (`en`, `zh` or `de`; anything else is English), with the
          * timeline's first `shown` entries, as JSON.
          * @param {string} lang

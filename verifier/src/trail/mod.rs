@@ -37,6 +37,8 @@ pub struct View {
     pub labels: &'static Labels,
     /// The verdict in words.
     pub headline: String,
+    /// The order's reference (valid bundles).
+    pub reference: Option<String>,
     pub steps: Vec<StepView>,
     pub failure: Option<FailureView>,
     pub order: Option<OrderView>,
@@ -232,10 +234,35 @@ pub fn view(
     lang: Lang,
     shown: usize,
 ) -> View {
+    build(bytes, trust, result, lang, Some(shown))
+}
+
+/// What the page shows first, as soon as verification ends: the verdict, the steps, the
+/// failure and the basis, without the order, the picture, the timeline and the final state
+/// (whose cost grows with the history; the page asks for them with [`view`] once the verdict
+/// is on screen).
+pub fn verdict(
+    bytes: &[u8],
+    trust: &Trust,
+    result: &Result<Report, VerifyError>,
+    lang: Lang,
+) -> View {
+    build(bytes, trust, result, lang, None)
+}
+
+/// The view, with the order, picture, final state and the timeline's first `detail` entries
+/// when `detail` is given.
+fn build(
+    bytes: &[u8],
+    trust: &Trust,
+    result: &Result<Report, VerifyError>,
+    lang: Lang,
+    detail: Option<usize>,
+) -> View {
     let labels = labels(lang);
     let basis = basis(lang, bytes, trust, result.as_ref().ok());
     let mut view = match result {
-        Ok(report) => valid_view(lang, report, basis, shown),
+        Ok(report) => valid_view(lang, report, basis, detail),
         Err(error) => invalid_view(lang, bytes, error, basis),
     };
     view.headline = if view.verdict == "valid" {
@@ -327,6 +354,7 @@ fn invalid_view(lang: Lang, bytes: &[u8], error: &VerifyError, basis: Basis) -> 
         entries,
         labels: labels(lang),
         headline: String::new(),
+        reference: None,
         steps: steps(lang, Some(error.step()), false),
         failure: Some(failure),
         order: None,
@@ -338,43 +366,53 @@ fn invalid_view(lang: Lang, bytes: &[u8], error: &VerifyError, basis: Basis) -> 
     }
 }
 
-fn valid_view(lang: Lang, report: &Report, basis: Basis, shown: usize) -> View {
-    let times = entry_times(report);
-    View {
+fn valid_view(lang: Lang, report: &Report, basis: Basis, detail: Option<usize>) -> View {
+    let mut view = View {
         lang: lang.code(),
         verdict: "valid",
         entries: report.entries.len(),
         labels: labels(lang),
         headline: String::new(),
+        reference: Some(report.contract.order_ref.clone()),
         steps: steps(lang, None, report.consistency.is_some()),
         failure: None,
-        order: Some(order_view(lang, report)),
-        timeline: timeline_of(lang, report, &times, 0, shown),
-        chart: Some(chart(lang, report, &times)),
-        final_terms: report
-            .state
-            .terms()
-            .iter()
-            .map(|(name, value)| Pair::of(lang, glossary::term(lang, name), value))
-            .collect(),
-        obligations: report
-            .state
-            .obligations
-            .iter()
-            .map(|total| {
-                obligation_text(
-                    lang,
-                    &total.from,
-                    &total.to,
-                    Money {
-                        minor: total.minor,
-                        currency: total.currency,
-                    },
-                )
-            })
-            .collect(),
+        order: None,
+        timeline: Vec::new(),
+        chart: None,
+        final_terms: Vec::new(),
+        obligations: Vec::new(),
         basis,
-    }
+    };
+    let Some(shown) = detail else {
+        return view;
+    };
+    let times = entry_times(report);
+    view.order = Some(order_view(lang, report));
+    view.timeline = timeline_of(lang, report, &times, 0, shown);
+    view.chart = Some(chart(lang, report, &times));
+    view.final_terms = report
+        .state
+        .terms()
+        .iter()
+        .map(|(name, value)| Pair::of(lang, glossary::term(lang, name), value))
+        .collect();
+    view.obligations = report
+        .state
+        .obligations
+        .iter()
+        .map(|total| {
+            obligation_text(
+                lang,
+                &total.from,
+                &total.to,
+                Money {
+                    minor: total.minor,
+                    currency: total.currency,
+                },
+            )
+        })
+        .collect();
+    view
 }
 
 fn obligation_text(lang: Lang, from: &str, to: &str, amount: Money) -> String {

@@ -5,7 +5,7 @@
 //! again.
 //!
 //! Nothing here reads a clock or spawns a thread: verification runs on the page's thread
-//! (`threads: 1`), and batch verification's randomness comes from the browser's crypto.
+//! (`threads: 1`), and batch verification derives its weights from the signatures.
 
 use verifier::bundle::{verify_bundle, Report, TrustFile, VerifyError, VerifyOptions};
 use verifier::trail::{self, Lang};
@@ -43,6 +43,13 @@ impl Verification {
     /// `true` when the bundle verified.
     pub fn valid(&self) -> bool {
         self.result.is_ok()
+    }
+
+    /// What the page shows as soon as verification ends (the verdict, its steps and basis), in
+    /// `lang`, as JSON: cheap whatever the history's length.
+    pub fn verdict(&self, lang: &str) -> String {
+        let view = trail::verdict(&self.bytes, &self.trust, &self.result, lang_of(lang));
+        trail::view_json(&view).to_string()
     }
 
     /// The page's view in `lang` (`en`, `zh` or `de`; anything else is English), with the
