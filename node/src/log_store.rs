@@ -63,12 +63,12 @@ impl From<HashStoreError> for LogError {
 /// One append's hashes as stored: those at stored indexes `start..end()`.
 struct Record {
     start: u64,
-    hashes: sled::IVec,
+    hashes: crate::durable::Bytes,
 }
 
 impl Record {
     /// Checks a record read from [`LOG_HASHES`]; the error says what is wrong with it.
-    fn decode(key: &[u8], hashes: sled::IVec) -> Result<Record, String> {
+    fn decode(key: &[u8], hashes: crate::durable::Bytes) -> Result<Record, String> {
         let start = key
             .try_into()
             .map(u64::from_be_bytes)

@@ -1,4 +1,4 @@
-//! The sled-backed store and its group-commit thread.
+//! The store and its group-commit thread, over a [`Backend`] (sled).
 //!
 //! Writers submit [`WriteBatch`]es; one committer thread takes every batch queued since its last
 //! round, applies them all in one atomic sled batch, calls `flush()` once, and only then
@@ -17,7 +17,11 @@ use std::{
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::batch::{Space, WriteBatch};
+use super::{
+    batch::{Space, WriteBatch},
+    sled_backend::SledBackend,
+    Backend, Bytes,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
@@ -29,12 +33,6 @@ pub enum StoreError {
     Poisoned(String),
     #[error("the store is closed")]
     Closed,
-}
-
-impl From<sled::Error> for StoreError {
-    fn from(error: sled::Error) -> Self {
-        StoreError::Sled(error.to_string())
-    }
 }
 
 /// Tuning of the store.
@@ -104,26 +102,15 @@ impl Ack {
 ///
 /// # Durability
 ///
-/// An acknowledged batch has been applied and `sled::Db::flush` has returned. On Linux sled
-/// 0.34 implements that flush with `sync_file_range`, not `fsync`/`fdatasync`: the data has
-/// reached the kernel and been written back to the device, so it survives the process being
-/// killed (`kill -9`, a panic, OOM) — which `tests/durable.rs` checks — but file metadata and
-/// the device's volatile cache are not forced, so a power loss or kernel crash can lose
-/// acknowledged batches, which a database calling `fsync` would not. A batch is never
-/// half-applied: sled recovers each group's atomic batch entirely or not at all.
-///
-/// Reads see applied batches, which may be a moment before their acknowledgement: anything that
-/// must act only on durable data (announcing a committed entry) waits for the [`Ack`].
+/// An acknowledged batch has been applied atomically with its group and flushed: the
+/// contract is stated once, on [`Backend`] (`tests/durable.rs` checks it across `kill -9`).
 pub struct Store {
-    db: sled::Db,
-    data: sled::Tree,
+    backend: Arc<dyn Backend>,
     queue: Option<mpsc::Sender<Pending>>,
     committer: Option<JoinHandle<()>>,
     counters: Arc<Counters>,
     poisoned: Arc<Mutex<Option<StoreError>>>,
 }
-
-const DATA_TREE: &str = "pactum";
 
 impl Store {
     /// Opens (or creates) the store in `dir` with the default configuration.
@@ -132,16 +119,13 @@ impl Store {
     }
 
     pub fn open_with(dir: impl AsRef<Path>, config: StoreConfig) -> Result<Store, StoreError> {
-        let db = open_db(dir.as_ref(), config.cache_capacity)?;
-        let data = db
-            .open_tree(DATA_TREE)
-            .map_err(|error| StoreError::Open(error.to_string()))?;
+        let backend: Arc<dyn Backend> =
+            Arc::new(SledBackend::open(dir.as_ref(), config.cache_capacity)?);
         let (queue, pending) = mpsc::channel(config.queue.max(1));
         let counters = Arc::new(Counters::default());
         let poisoned = Arc::new(Mutex::new(None));
         let committer = Committer {
-            db: db.clone(),
-            data: data.clone(),
+            backend: backend.clone(),
             pending,
             max_group: config.max_group.max(1),
             counters: counters.clone(),
@@ -152,8 +136,7 @@ impl Store {
             .spawn(move || committer.run())
             .map_err(|error| StoreError::Open(error.to_string()))?;
         Ok(Store {
-            db,
-            data,
+            backend,
             queue: Some(queue),
             committer: Some(committer),
             counters,
@@ -201,12 +184,8 @@ impl Store {
         futures::executor::block_on(self.commit(batch))
     }
 
-    pub fn get(
-        &self,
-        space: Space,
-        key: impl AsRef<[u8]>,
-    ) -> Result<Option<sled::IVec>, StoreError> {
-        Ok(self.data.get(space.key(key.as_ref()))?)
+    pub fn get(&self, space: Space, key: impl AsRef<[u8]>) -> Result<Option<Bytes>, StoreError> {
+        self.backend.get(&space.key(key.as_ref()))
     }
 
     /// Entries of `space` whose key starts with `prefix`, in key order, keys without the space
@@ -215,10 +194,10 @@ impl Store {
         &self,
         space: Space,
         prefix: impl AsRef<[u8]>,
-    ) -> impl DoubleEndedIterator<Item = Result<(Vec<u8>, sled::IVec), StoreError>> {
+    ) -> impl DoubleEndedIterator<Item = Result<(Vec<u8>, Bytes), StoreError>> + '_ {
         let skip = space.prefix().len();
-        self.data
-            .scan_prefix(space.key(prefix.as_ref()))
+        self.backend
+            .scan_prefix(&space.key(prefix.as_ref()))
             .map(move |item| {
                 let (key, value) = item?;
                 Ok((key.get(skip..).unwrap_or_default().to_vec(), value))
@@ -231,11 +210,11 @@ impl Store {
         &self,
         space: Space,
         start: impl AsRef<[u8]>,
-    ) -> impl Iterator<Item = Result<(Vec<u8>, sled::IVec), StoreError>> {
+    ) -> impl Iterator<Item = Result<(Vec<u8>, Bytes), StoreError>> + '_ {
         let prefix = space.prefix();
         let skip = prefix.len();
-        self.data
-            .range(space.key(start.as_ref())..)
+        self.backend
+            .range_from(&space.key(start.as_ref()))
             .take_while(move |item| {
                 item.as_ref()
                     .map_or(true, |(key, _)| key.starts_with(&prefix))
@@ -251,7 +230,7 @@ impl Store {
         &self,
         space: Space,
         prefix: impl AsRef<[u8]>,
-    ) -> Result<Option<(Vec<u8>, sled::IVec)>, StoreError> {
+    ) -> Result<Option<(Vec<u8>, Bytes)>, StoreError> {
         self.scan_prefix(space, prefix).next_back().transpose()
     }
 
@@ -261,8 +240,8 @@ impl Store {
         &self,
         space: Space,
         key: impl AsRef<[u8]>,
-    ) -> Result<Option<(Vec<u8>, sled::IVec)>, StoreError> {
-        let Some(found) = self.data.range(..=space.key(key.as_ref())).next_back() else {
+    ) -> Result<Option<(Vec<u8>, Bytes)>, StoreError> {
+        let Some(found) = self.backend.range_to(&space.key(key.as_ref())).next_back() else {
             return Ok(None);
         };
         let (full_key, value) = found?;
@@ -294,7 +273,7 @@ impl Store {
         self.shut_down();
         match self.failure() {
             Some(failure) => Err(failure),
-            None => Ok(self.db.flush().map(drop)?),
+            None => self.backend.flush(),
         }
     }
 
@@ -308,31 +287,6 @@ impl Store {
     }
 }
 
-/// Opens the sled database. A database dropped a moment ago (a restart in the same process)
-/// can still be held by sled's background threads, which release its file lock shortly after:
-/// that one error is retried for a bounded time.
-fn open_db(dir: &Path, cache_capacity: u64) -> Result<sled::Db, StoreError> {
-    const LOCK_RETRIES: u32 = 50;
-    let mut attempt = 0;
-    loop {
-        match sled::Config::new()
-            .path(dir)
-            .cache_capacity(cache_capacity)
-            .open()
-        {
-            Ok(db) => return Ok(db),
-            Err(error)
-                if attempt < LOCK_RETRIES
-                    && error.to_string().contains("could not acquire lock") =>
-            {
-                attempt += 1;
-                std::thread::sleep(std::time::Duration::from_millis(100));
-            }
-            Err(error) => return Err(StoreError::Open(error.to_string())),
-        }
-    }
-}
-
 impl Drop for Store {
     fn drop(&mut self) {
         self.shut_down();
@@ -340,8 +294,7 @@ impl Drop for Store {
 }
 
 struct Committer {
-    db: sled::Db,
-    data: sled::Tree,
+    backend: Arc<dyn Backend>,
     pending: mpsc::Receiver<Pending>,
     max_group: usize,
     counters: Arc<Counters>,
@@ -371,26 +324,19 @@ impl Committer {
         }
     }
 
-    /// Applies every batch of the group in one atomic sled batch and flushes once.
+    /// Applies every batch of the group atomically and flushes once.
     fn commit_group(&self, group: &mut [Pending]) -> Result<(), StoreError> {
         if let Some(failure) = self.failure() {
             return Err(failure);
         }
-        let mut combined = sled::Batch::default();
-        for pending in group.iter_mut() {
-            // Later batches overwrite earlier ones key by key, as if applied in order.
-            for (key, value) in std::mem::take(&mut pending.batch.writes) {
-                match value {
-                    Some(value) => combined.insert(key, value),
-                    None => combined.remove(key),
-                }
-            }
-        }
+        let batches = group
+            .iter_mut()
+            .map(|pending| std::mem::take(&mut pending.batch))
+            .collect();
         let result = self
-            .data
-            .apply_batch(combined)
-            .and_then(|()| self.db.flush().map(drop))
-            .map_err(StoreError::from);
+            .backend
+            .apply(batches)
+            .and_then(|()| self.backend.flush());
         match &result {
             Ok(()) => {
                 self.counters.groups.fetch_add(1, Ordering::Relaxed);
