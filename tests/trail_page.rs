@@ -5,8 +5,10 @@
 //! checks what the browser shows: the demo's bundle valid with all its entries; the bundle with
 //! one flipped bit invalid at the step and entry the native verifier names; `--lang zh` and the
 //! in-page switch in Chinese (and German) with no English words left; a second bundle dropped
-//! onto the page, and one picked with the file chooser, verified in place. Screenshots of every
-//! state are kept in `target/trail-page/`.
+//! onto the page, and one picked with the file chooser, verified in place; the browser remembers
+//! what it verified (step 8): a log seen short then grown is VALID, the short one again is a
+//! rollback, INVALID at step 8 with both checkpoints. Screenshots of every state are kept in
+//! `target/trail-page/`.
 //!
 //! Without Chromium or Playwright the test prints a notice and passes, unless
 //! `PACTUM_REQUIRE_BROWSER=1` (which `.ci/run` sets after installing them).
@@ -15,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use pactum_node::demo::{self, DemoOptions};
+use verifier::bundle::build::long_example;
 use verifier::bundle::{verify_bundle, TrustFile, VerifyOptions};
 use verifier::page;
 use verifier::timeline::Lang;
@@ -107,7 +110,7 @@ fn trail_page_in_headless_chromium() {
     let german_expect = serde_json::json!({
         "verdict": "valid", "lang": "de", "contains": ["GÜLTIG", "Prüfschritte"],
     });
-    let spec = serde_json::json!({
+    let mut spec = serde_json::json!({
         "artefacts": artefacts(),
         "cases": [
             { "name": "demo-valid", "page": valid, "expect": valid_expect },
@@ -123,6 +126,31 @@ fn trail_page_in_headless_chromium() {
             ]},
         ],
     });
+    // Step 8 in the browser: one history of a log verified short, then grown, then short again
+    // (rolled back) in the same browser profile, which remembers what it verified.
+    let grown = |entries: usize, name: &str| {
+        let example = long_example(entries, 1).expect("a long example");
+        let trust = TrustFile::from_trust(&example.trust)
+            .to_json()
+            .expect("trust as JSON");
+        let path = pages.join(name);
+        std::fs::write(&path, page::html(&example.bytes, &trust, Lang::En)).expect("page written");
+        path
+    };
+    let short = grown(6, "short.html");
+    let long = grown(12, "long.html");
+    let memory = serde_json::json!([
+        { "name": "memory-first", "page": short,
+          "expect": { "verdict": "valid", "entries": 6, "contains": ["First verification of this log in this browser"] } },
+        { "name": "memory-grown", "page": long,
+          "expect": { "verdict": "valid", "entries": 12, "contains": ["The log grew from size 6 to 12"] } },
+        { "name": "memory-rolled-back", "page": short,
+          "expect": { "verdict": "invalid", "failed_step": 8, "evidence": 2,
+                      "contains": ["rolled back", "log size 12", "log size 6"] } },
+    ]);
+    if let (Some(cases), Some(more)) = (spec["cases"].as_array_mut(), memory.as_array()) {
+        cases.extend(more.iter().cloned());
+    }
     let spec_path = dir.path().join("spec.json");
     std::fs::write(&spec_path, spec.to_string()).expect("spec written");
     let output = Command::new("python3")

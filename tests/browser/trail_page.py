@@ -70,6 +70,7 @@ def shown(page):
             steps: [...document.querySelectorAll('#steps li')].map(li => li.textContent),
             timeline: document.querySelectorAll('#timeline > li').length,
             picture: document.querySelectorAll('#picture').length,
+            evidence: document.querySelectorAll('#verdict .evidence').length,
             text: document.body.innerText,
             // The page's own words: without attested data (names, quoted texts, identifiers,
             // keys and hashes), the rendered clause texts, the language names and the scripts.
@@ -182,6 +183,8 @@ def verify_state(name, wanted, state, view, expect):
     if wanted.get("no_english"):
         left = english_left(view["own_words"])
         expect(name, not left, f"English left on the page: {left}")
+    if "evidence" in wanted:
+        expect(name, view["evidence"] == wanted["evidence"], f"{view['evidence']} pieces of evidence")
     if "picture" in wanted:
         expect(name, view["picture"] == wanted["picture"], f"{view['picture']} pictures")
 

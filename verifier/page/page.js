@@ -89,6 +89,11 @@
       box.append(el("p", { id: "reason", class: "reason" }, L.reason + ": " + f.reason));
       box.append(el("p", { class: "code" }, el("code", {}, f.code)));
       if (f.detail) box.append(el("p", { class: "detail" }, f.detail));
+      for (const item of f.evidence) {
+        box.append(el("div", { class: "evidence" },
+          el("p", {}, item.label, item.hash ? " " : null, item.hash ? el("code", {}, item.hash) : null),
+          item.note ? el("pre", { class: "signed-note data" }, item.note) : null));
+      }
     }
     const list = el("ol", { id: "steps", class: "steps" });
     for (const step of view.steps) {
@@ -98,6 +103,7 @@
         (step.status === "not_reached" ? " (" + L.not_checked + ")" : "")));
     }
     box.append(el("h2", {}, L.steps), list);
+    if (view.basis.memory) box.append(el("p", { id: "memory", class: "memory" }, view.basis.memory));
     return box;
   }
 
@@ -317,8 +323,33 @@
   function verify(bytes) {
     const started = performance.now();
     if (state.verification) state.verification.free();
-    state.verification = new wasm_bindgen.Verification(bytes, state.trust);
-    render(Math.round(performance.now() - started));
+    state.verification = new wasm_bindgen.Verification(bytes, state.trust, recall());
+    const verifyMs = Math.round(performance.now() - started);
+    const next = state.verification.remember();
+    if (next !== undefined && next !== null) keep(next);
+    render(verifyMs);
+  }
+
+  // What this browser verified before (step 8), like `pactum-verify --state-dir`: per log the
+  // largest checkpoint verified, per order the last entry. Kept in localStorage, so a later
+  // page with a shorter or rewritten history is caught; a browser that refuses storage (a
+  // private window, a file:// page where storage is off) verifies without memory.
+  const MEMORY = "pactum.remembered";
+
+  function recall() {
+    try {
+      return localStorage.getItem(MEMORY) ?? undefined;
+    } catch (_) {
+      return undefined;
+    }
+  }
+
+  function keep(remembered) {
+    try {
+      localStorage.setItem(MEMORY, remembered);
+    } catch (_) {
+      // Nothing is remembered; the next verification runs without step 8's memory.
+    }
   }
 
   function showError(message) {

@@ -327,3 +327,47 @@ fn a_bundle_cut_by_its_exporter_is_stale_once_a_party_head_is_presented() {
         "{error}"
     );
 }
+
+/// The trail page keeps what it verified as JSON in the browser (`Remembered::to_json`): read
+/// back, it still tells growth from a rollback; a corrupted copy is refused, not taken as empty.
+#[test]
+fn remembered_state_kept_as_json_still_catches_a_rollback() {
+    let (order, _) = example_order();
+    let mut node = Node::new();
+    let leaves = node.append(&order.entries()[..6]);
+    let trust = node.trust(&order);
+    let short = node.export(&order, &leaves, 6, &[]);
+    let all = [leaves, node.append(&order.entries()[6..])].concat();
+    let long = node.export(&order, &all, 10, &[]);
+
+    let after_short = verify(&short, &trust, &Remembered::default())
+        .unwrap()
+        .remember
+        .unwrap();
+    let kept = Remembered::from_json(&after_short.to_json()).unwrap();
+    assert_eq!(kept, after_short);
+    let after_long = verify(&long, &trust, &kept).unwrap();
+    assert!(matches!(
+        after_long.consistency,
+        Some(Consistency::Extended { from: 6, .. })
+    ));
+    let kept = Remembered::from_json(&after_long.remember.unwrap().to_json()).unwrap();
+    let error = verify(&short, &trust, &kept).unwrap_err();
+    assert_eq!(
+        (error.step(), error.code().as_str()),
+        (8, "consistency.Rollback")
+    );
+
+    for corrupt in [
+        "",
+        "{}",
+        r#"{"checkpoints": {"pactum.example/log": "not a note"}, "heads": {}}"#,
+        r#"{"checkpoints": {}, "heads": {"00": {"seq": 1, "entry": "00"}}}"#,
+    ] {
+        assert!(Remembered::from_json(corrupt).is_err(), "{corrupt:?}");
+    }
+    let mut misfiled = kept.clone();
+    let note = misfiled.checkpoints.values().next().unwrap().clone();
+    misfiled.checkpoints = [("another.example/log".to_string(), note)].into();
+    assert!(Remembered::from_json(&misfiled.to_json()).is_err());
+}

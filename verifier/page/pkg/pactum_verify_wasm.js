@@ -19,19 +19,25 @@ let wasm_bindgen = (function(exports) {
             wasm.__wbg_verification_free(ptr, 0);
         }
         /**
-         * Verifies `bundle` against the trust file `trust` (JSON or TOML). A trust file that does
-         * not parse is an error thrown to the page (it is the page's own input, not the bundle's).
+         * Verifies `bundle` against the trust file `trust` (JSON or TOML), with what this browser
+         * verified before (`remembered`, [`Remembered::to_json`]'s text; none the first time):
+         * step 8 then tells growth from a rollback, and [`Verification::remember`] is what to keep.
+         * A trust file or a memory that does not parse is an error thrown to the page (they are
+         * the page's own inputs, not the bundle's).
          * @param {Uint8Array} bundle
          * @param {string} trust
+         * @param {string | null} [remembered]
          */
-        constructor(bundle, trust) {
+        constructor(bundle, trust, remembered) {
             try {
                 const retptr = wasm.__wbindgen_add_to_stack_pointer(-16);
                 const ptr0 = passArray8ToWasm0(bundle, wasm.__wbindgen_export);
                 const len0 = WASM_VECTOR_LEN;
                 const ptr1 = passStringToWasm0(trust, wasm.__wbindgen_export, wasm.__wbindgen_export2);
                 const len1 = WASM_VECTOR_LEN;
-                wasm.verification_new(retptr, ptr0, len0, ptr1, len1);
+                var ptr2 = isLikeNone(remembered) ? 0 : passStringToWasm0(remembered, wasm.__wbindgen_export, wasm.__wbindgen_export2);
+                var len2 = WASM_VECTOR_LEN;
+                wasm.verification_new(retptr, ptr0, len0, ptr1, len1, ptr2, len2);
                 var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
                 var r1 = getDataViewMemory0().getInt32(retptr + 4 * 1, true);
                 var r2 = getDataViewMemory0().getInt32(retptr + 4 * 2, true);
@@ -41,6 +47,27 @@ let wasm_bindgen = (function(exports) {
                 this.__wbg_ptr = r0 >>> 0;
                 VerificationFinalization.register(this, this.__wbg_ptr, this);
                 return this;
+            } finally {
+                wasm.__wbindgen_add_to_stack_pointer(16);
+            }
+        }
+        /**
+         * What to remember after this verification (JSON), none when the bundle was rejected:
+         * the page keeps it for the next one.
+         * @returns {string | undefined}
+         */
+        remember() {
+            try {
+                const retptr = wasm.__wbindgen_add_to_stack_pointer(-16);
+                wasm.verification_remember(retptr, this.__wbg_ptr);
+                var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
+                var r1 = getDataViewMemory0().getInt32(retptr + 4 * 1, true);
+                let v1;
+                if (r0 !== 0) {
+                    v1 = getStringFromWasm0(r0, r1).slice();
+                    wasm.__wbindgen_export3(r0, r1 * 1, 1);
+                }
+                return v1;
             } finally {
                 wasm.__wbindgen_add_to_stack_pointer(16);
             }
@@ -220,6 +247,10 @@ let wasm_bindgen = (function(exports) {
     heap.push(undefined, null, true, false);
 
     let heap_next = heap.length;
+
+    function isLikeNone(x) {
+        return x === undefined || x === null;
+    }
 
     function passArray8ToWasm0(arg, malloc) {
         const ptr = malloc(arg.length * 1, 1) >>> 0;

@@ -29,6 +29,7 @@ pub use format::{Bundle, BundleEntry, ConsistencyProof, Head, SignedHead, Source
 pub use freshness::{AsOf, Freshness};
 pub use state_dir::{
     CheckpointEvidence, Consistency, GrowthBasis, HeadEvidence, Remembered, RememberedHead,
+    UnreadableMemory,
 };
 pub use trust::{TrustError, TrustFile};
 pub use verify::{verify_bundle, BreakerSummary, Report, Trust, VerifiedEntry, VerifyOptions};

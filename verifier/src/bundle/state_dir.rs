@@ -40,6 +40,75 @@ pub struct Remembered {
     pub heads: BTreeMap<OrderId, RememberedHead>,
 }
 
+/// Remembered state that cannot be read back.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the remembered state is unreadable: {0}")]
+pub struct UnreadableMemory(String);
+
+impl Remembered {
+    /// As JSON, for a verifier that keeps it in one string (the trail page keeps it in the
+    /// browser's localStorage): `{"checkpoints": {ORIGIN: SIGNED NOTE}, "heads": {ORDER ID:
+    /// {"seq": N, "entry": HASH}}}`.
+    pub fn to_json(&self) -> String {
+        let heads: BTreeMap<String, serde_json::Value> = self
+            .heads
+            .iter()
+            .map(|(order, head)| {
+                let head = serde_json::json!({ "seq": head.seq, "entry": head.entry.to_string() });
+                (order.to_string(), head)
+            })
+            .collect();
+        serde_json::json!({ "checkpoints": self.checkpoints, "heads": heads }).to_string()
+    }
+
+    /// Reads [`Remembered::to_json`]'s text back; every checkpoint must parse as a signed
+    /// checkpoint note of the origin it is filed under.
+    pub fn from_json(text: &str) -> Result<Remembered, UnreadableMemory> {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Stored {
+            checkpoints: BTreeMap<String, String>,
+            heads: BTreeMap<String, StoredHead>,
+        }
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct StoredHead {
+            seq: u64,
+            entry: String,
+        }
+        let stored: Stored =
+            serde_json::from_str(text).map_err(|error| UnreadableMemory(error.to_string()))?;
+        for (origin, note) in &stored.checkpoints {
+            let checkpoint = SignedNote::parse(note)
+                .and_then(|note| Checkpoint::parse(note.text()))
+                .map_err(|error| UnreadableMemory(format!("checkpoint of `{origin}`: {error}")))?;
+            if checkpoint.origin() != origin {
+                return Err(UnreadableMemory(format!(
+                    "the checkpoint filed under `{origin}` is for `{}`",
+                    checkpoint.origin()
+                )));
+            }
+        }
+        let mut heads = BTreeMap::new();
+        for (order, head) in stored.heads {
+            let unreadable = || UnreadableMemory(format!("the head of order {order}"));
+            let order = Digest::from_hex(&order).ok_or_else(unreadable)?;
+            let entry = Digest::from_hex(&head.entry).ok_or_else(unreadable)?;
+            heads.insert(
+                order,
+                RememberedHead {
+                    seq: head.seq,
+                    entry,
+                },
+            );
+        }
+        Ok(Remembered {
+            checkpoints: stored.checkpoints,
+            heads,
+        })
+    }
+}
+
 /// The last verified entry of an order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct RememberedHead {

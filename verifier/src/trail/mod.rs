@@ -8,6 +8,7 @@
 //! control or bidi character in an attested field (a note, a fact, a party's role) shows as
 //! `\u{202e}` instead of reordering or hiding what the customer reads.
 
+mod memory;
 mod words;
 
 use std::borrow::Cow;
@@ -23,6 +24,7 @@ use serde::Serialize;
 use crate::bundle::{Bundle, Report, Trust, VerifiedEntry, VerifyError};
 use crate::model::{BreakerPolicy, Decision, Effects, Outcome, ReviewReason, Step};
 use crate::sign::PublicKey;
+pub use memory::Evidence;
 pub use words::{labels, step_name, Labels};
 
 /// Everything the page shows for one verification, in one language.
@@ -68,6 +70,9 @@ pub struct FailureView {
     pub code: String,
     /// The verifier's own message, shown only on the English page.
     pub detail: Option<String>,
+    /// For a rollback, a fork or a rewritten order (step 8): what this browser verified before
+    /// and what the bundle presents.
+    pub evidence: Vec<Evidence>,
 }
 
 #[derive(Debug, Serialize)]
@@ -222,6 +227,9 @@ pub struct Basis {
     pub pinned: Vec<PartyView>,
     /// "as of entry #N, cosigned at T" (valid bundles).
     pub as_of: Option<String>,
+    /// Step 8: how the log compares with what this browser verified before (valid bundles
+    /// verified with a memory).
+    pub memory: Option<String>,
 }
 
 /// The view of `result`, the verification of `bytes` against `trust`, in `lang`, with the
@@ -347,6 +355,7 @@ fn invalid_view(lang: Lang, bytes: &[u8], error: &VerifyError, basis: Basis) -> 
         reason: words::reason(lang, error, &|name| role(lang, name)),
         code: error.code(),
         detail: (lang == Lang::En).then(|| error.to_string()),
+        evidence: memory::evidence(lang, error),
     };
     View {
         lang: lang.code(),
@@ -1142,6 +1151,10 @@ fn basis(lang: Lang, bytes: &[u8], trust: &Trust, report: Option<&Report>) -> Ba
             })
             .collect(),
         as_of,
+        memory: report.and_then(|report| {
+            let consistency = report.consistency.as_ref()?;
+            Some(memory::finding(lang, consistency, report.checkpoint.size()))
+        }),
     }
 }
 

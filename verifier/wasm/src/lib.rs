@@ -7,7 +7,7 @@
 //! Nothing here reads a clock or spawns a thread: verification runs on the page's thread
 //! (`threads: 1`), and batch verification derives its weights from the signatures.
 
-use verifier::bundle::{verify_bundle, Report, TrustFile, VerifyError, VerifyOptions};
+use verifier::bundle::{verify_bundle, Remembered, Report, TrustFile, VerifyError, VerifyOptions};
 use verifier::trail::{self, Lang};
 use wasm_bindgen::prelude::*;
 
@@ -21,15 +21,29 @@ pub struct Verification {
 
 #[wasm_bindgen]
 impl Verification {
-    /// Verifies `bundle` against the trust file `trust` (JSON or TOML). A trust file that does
-    /// not parse is an error thrown to the page (it is the page's own input, not the bundle's).
+    /// Verifies `bundle` against the trust file `trust` (JSON or TOML), with what this browser
+    /// verified before (`remembered`, [`Remembered::to_json`]'s text; none the first time):
+    /// step 8 then tells growth from a rollback, and [`Verification::remember`] is what to keep.
+    /// A trust file or a memory that does not parse is an error thrown to the page (they are
+    /// the page's own inputs, not the bundle's).
     #[wasm_bindgen(constructor)]
-    pub fn new(bundle: Vec<u8>, trust: &str) -> Result<Verification, JsError> {
+    pub fn new(
+        bundle: Vec<u8>,
+        trust: &str,
+        remembered: Option<String>,
+    ) -> Result<Verification, JsError> {
         let trust = TrustFile::parse(trust)
             .and_then(|file| file.trust())
             .map_err(|error| JsError::new(&error.to_string()))?;
+        let remembered = match remembered {
+            Some(text) => {
+                Remembered::from_json(&text).map_err(|error| JsError::new(&error.to_string()))?
+            }
+            None => Remembered::default(),
+        };
         let options = VerifyOptions {
             threads: 1,
+            remembered: Some(remembered),
             ..VerifyOptions::default()
         };
         let result = verify_bundle(&bundle, &trust, &options);
@@ -38,6 +52,13 @@ impl Verification {
             trust,
             result,
         })
+    }
+
+    /// What to remember after this verification (JSON), none when the bundle was rejected:
+    /// the page keeps it for the next one.
+    pub fn remember(&self) -> Option<String> {
+        let report = self.result.as_ref().ok()?;
+        report.remember.as_ref().map(Remembered::to_json)
     }
 
     /// `true` when the bundle verified.
