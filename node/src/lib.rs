@@ -5,6 +5,7 @@
 //! * [`durable`]: the sled store with atomic write batches and group commit.
 //! * [`engine`]: the co-signing protocol over the verifier's state machine.
 //! * [`events`]: the event journal, webhooks with a durable outbox, the event stream.
+//! * [`fsck`]: `pactum-node fsck`, a store's entries, signatures, chains, log and checkpoints.
 //! * [`log_store`]: the node's Merkle log, its hashes written in the same batches as entries.
 //! * [`config`]: the configuration file and the party key file (`pactum-node init`).
 //! * [`api`]: what the operator can ask of the node ([`api::NodeApi`]), independent of HTTP.
@@ -27,6 +28,7 @@ pub mod demo;
 pub mod durable;
 pub mod engine;
 pub mod events;
+pub mod fsck;
 pub mod http;
 pub mod launch;
 pub mod load;

@@ -66,6 +66,7 @@ pub(super) fn run(command: Command) -> anyhow::Result<()> {
         | Command::Bench(_)
         | Command::Simulate(_)
         | Command::Load(_)
+        | Command::Fsck(_)
         | Command::WebhookReceiver(_) => {
             bail!("not a client command")
         }

@@ -42,6 +42,10 @@ pub enum Command {
     /// Run the deterministic protocol simulator: three parties under lost, duplicated and
     /// reordered messages, cut links and crashes, from seeds; a failure names its seed.
     Simulate(SimulateArgs),
+    /// Check a stopped node's store, or a backup: every entry's signatures and hash chain,
+    /// the Merkle log against the entries and every stored checkpoint. Changes nothing;
+    /// prints what is wrong and exits non-zero if anything is.
+    Fsck(FsckArgs),
     /// Load commands that show the node's limits with figures, against `pactum-node run`
     /// processes on loopback.
     #[command(subcommand)]
@@ -179,6 +183,17 @@ pub struct WebhookReceiverArgs {
     pub secret: String,
 }
 
+#[derive(Debug, Args)]
+pub struct FsckArgs {
+    /// The node's configuration file: checks its data directory, and the checkpoints'
+    /// signatures with its key.
+    #[arg(long, conflicts_with = "dir")]
+    pub config: Option<PathBuf>,
+    /// A store directory (a backup): checks everything but the checkpoints' signatures.
+    #[arg(long, required_unless_present = "config")]
+    pub dir: Option<PathBuf>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum LoadCommand {
     /// One stranger identity sends many distinct valid contract proposals to a node process;
@@ -304,8 +319,35 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Simulate(args) => simulate(args),
         Command::Load(command) => load(command),
+        Command::Fsck(args) => fsck(args),
         other => client_commands::run(other),
     }
+}
+
+fn fsck(args: FsckArgs) -> anyhow::Result<()> {
+    let (dir, log_key) = match (&args.config, &args.dir) {
+        (Some(config), _) => {
+            let settings = config::Settings::load(config)?;
+            let key = settings.signing_key()?.public_key();
+            (
+                settings.data_dir.clone(),
+                Some((key, settings.origin(&key))),
+            )
+        }
+        (None, Some(dir)) => (dir.clone(), None),
+        (None, None) => anyhow::bail!("give --config or --dir"),
+    };
+    let report = crate::fsck::check_dir(&dir, log_key)
+        .map_err(|error| anyhow::anyhow!("cannot open the store in {}: {error}", dir.display()))?;
+    print!("{}", report.render());
+    if !report.is_clean() {
+        anyhow::bail!(
+            "the store in {} has {} problem(s)",
+            dir.display(),
+            report.problems.len()
+        );
+    }
+    Ok(())
 }
 
 fn load(command: LoadCommand) -> anyhow::Result<()> {

@@ -1,0 +1,186 @@
+//! `fsck` on a real node's store: clean after a node ran an order, and each corruption made on
+//! purpose (a signature, a missing entry, a log hash, a checkpoint) is reported, while the
+//! store is left as it was.
+
+use std::{collections::BTreeMap, path::Path, sync::Arc};
+
+use pactum_node::{
+    api::{EventRequest, SubmitEvent},
+    demo::scenario,
+    durable::{Store, WriteBatch},
+    engine::records::{self, EntryRecord, CHECKPOINTS, ENTRIES},
+    fsck::{check, check_dir, FsckReport},
+    launch::{launch, NodeSpec},
+    log_store::LOG_HASHES,
+};
+use serde_json::json;
+use verifier::{model::Digest, sign::SigningKey};
+
+/// Runs a one-party order with a few facts and checkpoints every 2 entries; its order id.
+fn run_a_node(dir: &Path, key: &SigningKey) -> Digest {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let mut spec = NodeSpec::local("seller", key.clone(), dir.to_path_buf());
+        spec.checkpoint_batch = 2;
+        let node = launch(spec).await.unwrap();
+        let client = node.client();
+        let order = tokio::task::spawn_blocking(move || {
+            let mut proposal = scenario::proposal(&BTreeMap::new(), "PO-FSCK");
+            proposal.parties = Some(BTreeMap::from([(
+                "seller".into(),
+                hex::encode(key_bytes(&client)),
+            )]));
+            proposal.sequencer = Some("seller".into());
+            proposal.attesters = None;
+            let order = client.post("/orders", &proposal).unwrap()["order"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            for day in 11..16 {
+                let request = SubmitEvent {
+                    signed: None,
+                    event: Some(EventRequest {
+                        kind: "return.requested".into(),
+                        at: format!("2026-01-{day}T00:00:00Z"),
+                        fields: [("reason".to_string(), json!(format!("reason {day}")))]
+                            .into_iter()
+                            .collect(),
+                    }),
+                };
+                client
+                    .post(&format!("/orders/{order}/events"), &request)
+                    .unwrap();
+            }
+            order
+        })
+        .await
+        .unwrap();
+        node.stop().await;
+        Digest::from_hex(&order).unwrap()
+    })
+}
+
+fn key_bytes(client: &pactum_node::client::ApiClient) -> Vec<u8> {
+    let health = client.get("/health").unwrap();
+    hex::decode(health["public_key"].as_str().unwrap()).unwrap()
+}
+
+fn fsck(dir: &Path, key: &SigningKey) -> FsckReport {
+    let origin = pactum_node::config::default_origin("seller", &key.public_key());
+    check_dir(dir, Some((key.public_key(), origin))).unwrap()
+}
+
+/// Applies `change` to the store in `dir`, runs fsck, undoes the change, and returns the
+/// problems found.
+fn with_corruption(
+    dir: &Path,
+    key: &SigningKey,
+    change: impl FnOnce(&Store) -> WriteBatch,
+) -> Vec<String> {
+    let store = Arc::new(Store::open(dir).unwrap());
+    let undo = change(&store);
+    let origin = pactum_node::config::default_origin("seller", &key.public_key());
+    let report = check(&store, Some((key.public_key(), origin)));
+    store.commit_blocking(undo).unwrap();
+    drop(store);
+    report.problems
+}
+
+fn entry(store: &Store, order: &Digest, seq: u64) -> (Vec<u8>, Vec<u8>) {
+    let key = records::entry_key(order, seq);
+    let bytes = store.get(ENTRIES, &key).unwrap().unwrap().to_vec();
+    (key, bytes)
+}
+
+#[test]
+fn fsck_finds_each_corruption_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = SigningKey::from_seed([9; 32]);
+    let order = run_a_node(dir.path(), &key);
+    let clean = fsck(dir.path(), &key);
+    assert!(clean.is_clean(), "{}", clean.render());
+    assert_eq!((clean.orders, clean.entries, clean.log_size), (1, 6, 6));
+    assert!(clean.checkpoints >= 2, "{}", clean.render());
+
+    // A party's signature on entry 3, one bit changed.
+    let problems = with_corruption(dir.path(), &key, |store| {
+        let (entry_key, bytes) = entry(store, &order, 3);
+        let mut record: EntryRecord = records::decode("entry", &bytes).unwrap();
+        let signature = record.entry.signatures.values_mut().next().unwrap();
+        let mut raw = signature.to_bytes();
+        raw[5] ^= 1;
+        *signature = verifier::sign::Signature::from_bytes(raw);
+        let mut batch = WriteBatch::new();
+        batch.put(
+            ENTRIES,
+            &entry_key,
+            records::encode("entry", &record).unwrap(),
+        );
+        store.commit_blocking(batch).unwrap();
+        let mut undo = WriteBatch::new();
+        undo.put(ENTRIES, entry_key, bytes);
+        undo
+    });
+    assert!(
+        problems.iter().any(|p| p.contains("entry 3: signatures")),
+        "{problems:?}"
+    );
+
+    // Entry 2 gone: the chain breaks there.
+    let problems = with_corruption(dir.path(), &key, |store| {
+        let (entry_key, bytes) = entry(store, &order, 2);
+        let mut batch = WriteBatch::new();
+        batch.remove(ENTRIES, &entry_key);
+        store.commit_blocking(batch).unwrap();
+        let mut undo = WriteBatch::new();
+        undo.put(ENTRIES, entry_key, bytes);
+        undo
+    });
+    assert!(
+        problems.iter().any(|p| p.contains("entries are missing")),
+        "{problems:?}"
+    );
+
+    // One stored hash of the Merkle log changed.
+    let problems = with_corruption(dir.path(), &key, |store| {
+        let (log_key, bytes) = store.last_with_prefix(LOG_HASHES, b"").unwrap().unwrap();
+        let mut changed = bytes.to_vec();
+        changed[0] ^= 1;
+        let mut batch = WriteBatch::new();
+        batch.put(LOG_HASHES, &log_key, changed);
+        store.commit_blocking(batch).unwrap();
+        let mut undo = WriteBatch::new();
+        undo.put(LOG_HASHES, log_key, bytes.to_vec());
+        undo
+    });
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("Merkle log: stored hash")),
+        "{problems:?}"
+    );
+
+    // A checkpoint that names another root.
+    let problems = with_corruption(dir.path(), &key, |store| {
+        let (checkpoint_key, bytes) = store.last_with_prefix(CHECKPOINTS, b"").unwrap().unwrap();
+        let text = String::from_utf8(bytes.to_vec()).unwrap();
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        // origin, size, root (base64): change the root's first character.
+        let root = &mut lines[2];
+        let first = if root.starts_with('A') { "B" } else { "A" };
+        root.replace_range(0..1, first);
+        let mut batch = WriteBatch::new();
+        batch.put(CHECKPOINTS, &checkpoint_key, lines.join("\n") + "\n");
+        store.commit_blocking(batch).unwrap();
+        let mut undo = WriteBatch::new();
+        undo.put(CHECKPOINTS, checkpoint_key, bytes.to_vec());
+        undo
+    });
+    assert!(
+        problems.iter().any(|p| p.starts_with("checkpoint:")),
+        "{problems:?}"
+    );
+
+    // fsck itself changed nothing: the store is as clean as before.
+    assert_eq!(fsck(dir.path(), &key), clean);
+}
