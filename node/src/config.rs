@@ -211,10 +211,16 @@ impl Settings {
             path: path.to_path_buf(),
             source,
         })?;
-        let file: NodeConfig = toml::from_str(&text).map_err(|error| ConfigError::Parse {
+        let parse_error = |message: String| ConfigError::Parse {
             path: path.to_path_buf(),
-            message: error.to_string(),
-        })?;
+            message,
+        };
+        let mut table: toml::Table =
+            toml::from_str(&text).map_err(|error| parse_error(error.to_string()))?;
+        apply_env_overrides(&mut table, std::env::vars());
+        let file: NodeConfig = table
+            .try_into()
+            .map_err(|error: toml::de::Error| parse_error(error.to_string()))?;
         let base = path.parent().unwrap_or_else(|| Path::new("."));
         Settings::from_file(file, path, base)
     }
@@ -315,6 +321,81 @@ impl Settings {
             .clone()
             .unwrap_or_else(|| default_origin(&self.file.role, key))
     }
+}
+
+/// Configuration keys an environment variable may override: `PACTUM_` and the section and key
+/// in capitals joined by `_` (`PACTUM_HTTP_BIND`, `PACTUM_DATA_DIR`,
+/// `PACTUM_CHECKPOINT_BATCH_SIZE`). `[[peers]]` and `[[webhooks]]` are lists: file only.
+pub const ENV_OVERRIDABLE: &[(&str, &str)] = &[
+    ("", "role"),
+    ("", "key_file"),
+    ("", "data_dir"),
+    ("network", "listen"),
+    ("network", "mdns"),
+    ("network", "request_timeout_ms"),
+    ("http", "bind"),
+    ("http", "token"),
+    ("http", "max_body_bytes"),
+    ("http", "tokens_file"),
+    ("http", "max_connections"),
+    ("http", "header_timeout_ms"),
+    ("http", "body_timeout_ms"),
+    ("checkpoint", "batch_size"),
+    ("checkpoint", "origin"),
+    ("events", "retention"),
+    ("events", "delivery_timeout_ms"),
+];
+
+/// The environment variable overriding `section.key`.
+pub fn env_name(section: &str, key: &str) -> String {
+    let path = if section.is_empty() {
+        key.to_string()
+    } else {
+        format!("{section}_{key}")
+    };
+    format!("PACTUM_{}", path.to_ascii_uppercase())
+}
+
+/// Sets each key of [`ENV_OVERRIDABLE`] whose variable is in `vars`. A value that reads as a
+/// TOML value (`true`, `64`, `["/ip4/…"]`, `"text"`) is taken as one; anything else is text.
+pub fn apply_env_overrides(
+    table: &mut toml::Table,
+    vars: impl IntoIterator<Item = (String, String)>,
+) {
+    let vars: std::collections::BTreeMap<String, String> = vars.into_iter().collect();
+    for (section, key) in ENV_OVERRIDABLE {
+        let Some(raw) = vars.get(&env_name(section, key)) else {
+            continue;
+        };
+        let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+            .ok()
+            .and_then(|mut parsed| parsed.remove("v"))
+            .unwrap_or_else(|| toml::Value::String(raw.clone()));
+        let target = if section.is_empty() {
+            Some(&mut *table)
+        } else {
+            table
+                .entry(section.to_string())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+                .as_table_mut()
+        };
+        if let Some(target) = target {
+            target.insert(key.to_string(), value);
+        }
+    }
+}
+
+/// Where commands look for the configuration when none is given: `./pactum-node.toml` if it
+/// exists, else `$XDG_CONFIG_HOME/pactum/pactum-node.toml` (`~/.config/pactum/…`).
+pub fn default_config_path() -> Option<PathBuf> {
+    let here = PathBuf::from(CONFIG_FILE);
+    if here.is_file() {
+        return Some(here);
+    }
+    let config_home = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".config")))?;
+    Some(config_home.join("pactum").join(CONFIG_FILE))
 }
 
 /// The default C2SP origin line: readable, and unique per party key.
@@ -663,6 +744,66 @@ batch_size = {batch}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_scalar_key_can_be_set_from_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut file = sample(dir.path()).file;
+        // Every optional setting present, so the serialised file shows every key.
+        file.http.tokens_file = Some("tokens.toml".into());
+        file.http.max_connections = Some(1);
+        file.http.header_timeout_ms = Some(1);
+        file.http.body_timeout_ms = Some(1);
+        file.checkpoint.origin = Some("o".into());
+        file.events = Some(EventsSection {
+            retention: Some(1),
+            delivery_timeout_ms: Some(1),
+        });
+        let table = toml::Table::try_from(&file).unwrap();
+        let mut keys = Vec::new();
+        for (name, value) in &table {
+            match value {
+                toml::Value::Table(section) => {
+                    keys.extend(section.keys().map(|key| (name.clone(), key.clone())))
+                }
+                toml::Value::Array(_) if name == "peers" || name == "webhooks" => {}
+                _ => keys.push((String::new(), name.clone())),
+            }
+        }
+        for (section, key) in &keys {
+            assert!(
+                ENV_OVERRIDABLE.contains(&(section.as_str(), key.as_str())),
+                "{section}.{key} cannot be set from the environment"
+            );
+        }
+    }
+
+    #[test]
+    fn environment_variables_override_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = sample(dir.path()).file;
+        let mut table = toml::Table::try_from(&file).unwrap();
+        apply_env_overrides(
+            &mut table,
+            [
+                ("PACTUM_HTTP_BIND", "127.0.0.1:9999"),
+                ("PACTUM_NETWORK_MDNS", "true"),
+                ("PACTUM_CHECKPOINT_BATCH_SIZE", "7"),
+                ("PACTUM_NETWORK_LISTEN", r#"["/ip4/127.0.0.1/tcp/9998"]"#),
+                ("PACTUM_EVENTS_RETENTION", "10"),
+                ("PACTUM_TOKEN", "a client's token, not a configuration key"),
+            ]
+            .map(|(name, value)| (name.to_string(), value.to_string())),
+        );
+        let changed: NodeConfig = table.try_into().unwrap();
+        assert_eq!(changed.http.bind, "127.0.0.1:9999");
+        assert!(changed.network.mdns);
+        assert_eq!(changed.checkpoint.batch_size, 7);
+        assert_eq!(changed.network.listen, ["/ip4/127.0.0.1/tcp/9998"]);
+        assert_eq!(changed.events.and_then(|events| events.retention), Some(10));
+        assert_eq!(changed.http.token, file.http.token);
+        assert_eq!(env_name("", "data_dir"), "PACTUM_DATA_DIR");
+    }
 
     fn sample(dir: &Path) -> Settings {
         let done = init(dir, &InitOptions::default()).unwrap();

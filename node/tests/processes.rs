@@ -405,7 +405,16 @@ fn the_operator_cli_drives_a_running_node() {
     assert!(ok, "{err}");
     assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["seq"], 1);
 
-    let (ok, out, _) = cli(&["show", "--config", config, &id]);
+    // Text by default: the order, values as written, foreign text escaped.
+    let (ok, out, err) = cli(&["show", "--config", config, &id]);
+    assert!(ok, "{err}");
+    no_raw(&out);
+    assert!(out.contains("state: running at entry #1"), "{out}");
+    assert!(
+        out.contains("shipment.departed at 2026-01-10T00:00:00Z: port=Shenzhen"),
+        "{out}"
+    );
+    let (ok, out, _) = cli(&["show", "--format", "json", "--config", config, &id]);
     assert!(ok);
     no_raw(&out);
     let shown = serde_json::from_str::<Value>(&out).unwrap();
@@ -415,7 +424,16 @@ fn the_operator_cli_drives_a_running_node() {
         "native JSON: the text itself, escaped only by JSON"
     );
     assert_eq!(shown["order_ref"], hostile, "JSON stays JSON: {out}");
-    let (ok, out, _) = cli(&["history", "--config", config, &id]);
+    // The verifier's timeline of the bundle, verified by the command, in the chosen language.
+    let (ok, out, err) = cli(&["history", "--config", config, &id]);
+    assert!(ok, "{err}");
+    no_raw(&out);
+    assert!(out.starts_with("VALID"), "{out}");
+    assert!(out.contains("\n#1  2026-01-10T00:00:00Z"), "{out}");
+    let (ok, out, err) = cli(&["history", "--lang", "de", "--config", config, &id]);
+    assert!(ok, "{err}");
+    assert!(out.starts_with("GÜLTIG"), "{out}");
+    let (ok, out, _) = cli(&["history", "--format", "json", "--config", config, &id]);
     assert!(ok);
     no_raw(&out);
     assert_eq!(
@@ -425,6 +443,43 @@ fn the_operator_cli_drives_a_running_node() {
             .len(),
         2
     );
+    // --follow prints each new entry as it commits.
+    let mut follower = Processes(vec![Command::new(env!("CARGO_BIN_EXE_pactum-node"))
+        .args([
+            "history", "--follow", "--format", "json", "--config", config, &id,
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap()]);
+    let stdout = follower.0[0].stdout.take().unwrap();
+    let (lines, followed) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if lines.send(line.unwrap_or_default()).is_err() {
+                return;
+            }
+        }
+    });
+    let next_seq = || {
+        let line = followed.recv_timeout(PATIENCE).expect("a followed entry");
+        serde_json::from_str::<Value>(&line).unwrap()["seq"].as_u64()
+    };
+    assert_eq!((next_seq(), next_seq()), (Some(0), Some(1)));
+    let (ok, _, err) = cli(&[
+        "event",
+        "--config",
+        config,
+        &id,
+        "--kind",
+        "shipment.eta_updated",
+        "--at",
+        "2026-01-20T00:00:00Z",
+        "--field",
+        "eta=2026-02-01T00:00:00Z",
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(next_seq(), Some(2));
+    drop(follower);
 
     let bundle_path = base.path().join("order.bundle");
     let (ok, _, err) = cli(&[
@@ -448,7 +503,20 @@ fn the_operator_cli_drives_a_running_node() {
     );
     let (ok, out, _) = cli(&["metrics", "--config", config]);
     assert!(ok);
-    assert!(out.contains("pactum_entries_committed_total 2"), "{out}");
+    assert!(out.contains("pactum_entries_committed_total 3"), "{out}");
+
+    // Shell completions and man pages, generated from the command line's own definition.
+    let (ok, out, _) = cli(&["completions", "bash"]);
+    assert!(
+        ok && out.contains("pactum-node") && out.contains("--follow"),
+        "{out}"
+    );
+    let man = base.path().join("man");
+    let (ok, _, err) = cli(&["man", "--out", man.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let page = std::fs::read_to_string(man.join("pactum-node-history.1")).unwrap();
+    assert!(page.contains("follow"), "{page}");
+    assert!(man.join("pactum-node.1").is_file());
 
     // Errors are reported, with a failing exit status.
     let (ok, _, err) = cli(&["show", "--config", config, "not-an-order"]);

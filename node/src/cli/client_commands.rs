@@ -11,7 +11,7 @@ use super::{Command, EventArgs, NodeArgs, ShareArgs};
 use crate::{
     api::{AcceptOrder, EventRequest, ProposeOrder, SubmitEvent, SubmitReview},
     client::ApiClient,
-    config::Settings,
+    config::{self, Settings},
 };
 
 pub(super) fn run(command: Command) -> anyhow::Result<()> {
@@ -26,12 +26,18 @@ pub(super) fn run(command: Command) -> anyhow::Result<()> {
             &client(&node)?.post(&format!("/orders/{order}/accept"), &AcceptOrder::default())?,
         ),
         Command::Event(args) => event(args),
-        Command::Show { node, order } => {
-            print_json(&client(&node)?.get(&format!("/orders/{order}"))?)
-        }
-        Command::History { node, order } => {
-            print_json(&client(&node)?.get(&format!("/orders/{order}/history"))?)
-        }
+        Command::Show {
+            node,
+            order,
+            format,
+        } => super::timeline::show(&client(&node)?, &order, format),
+        Command::History {
+            node,
+            order,
+            format,
+            lang,
+            follow,
+        } => super::timeline::history(&client(&node)?, &order, format, lang, follow),
         Command::Review {
             node,
             order,
@@ -67,7 +73,9 @@ pub(super) fn run(command: Command) -> anyhow::Result<()> {
         | Command::Simulate(_)
         | Command::Load(_)
         | Command::Fsck(_)
-        | Command::WebhookReceiver(_) => {
+        | Command::WebhookReceiver(_)
+        | Command::Completions { .. }
+        | Command::Man { .. } => {
             bail!("not a client command")
         }
     }
@@ -126,16 +134,21 @@ fn seconds_of(text: &str) -> anyhow::Result<u64> {
 }
 
 fn client(args: &NodeArgs) -> anyhow::Result<ApiClient> {
-    let (url, config_token) = match (&args.url, &args.config) {
+    let config = || {
+        args.config
+            .clone()
+            .or_else(|| config::default_config_path().filter(|path| path.is_file()))
+    };
+    let (url, config_token) = match (&args.url, config()) {
         (Some(url), _) => (url.clone(), None),
         (None, Some(path)) => {
-            let settings = Settings::load(path)?;
+            let settings = Settings::load(&path)?;
             (
                 format!("http://{}", settings.http_bind),
                 Some(settings.file.http.token.clone()),
             )
         }
-        (None, None) => bail!("say which node: --config <node config file> or --url <http://…>"),
+        (None, None) => bail!("say which node: --config <node config file> or --url <http://…> (there is no ./pactum-node.toml nor ~/.config/pactum/pactum-node.toml)"),
     };
     Ok(ApiClient::new(url, args.token.clone().or(config_token)))
 }

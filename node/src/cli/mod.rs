@@ -6,6 +6,7 @@
 //! message when it refuses.
 
 mod client_commands;
+pub mod timeline;
 
 use std::{path::PathBuf, process::ExitCode};
 
@@ -50,6 +51,14 @@ pub enum Command {
     /// processes on loopback.
     #[command(subcommand)]
     Load(LoadCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions { shell: clap_complete::Shell },
+    /// Write man pages (pactum-node.1 and one per command) into a directory.
+    Man {
+        /// Where to write them.
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+    },
     /// Receive webhook deliveries and print each (signature checked), one JSON line per
     /// delivery: what an integrator's endpoint receives.
     WebhookReceiver(WebhookReceiverArgs),
@@ -68,17 +77,29 @@ pub enum Command {
     },
     /// Submit an event: a signed event file, or fields for this node to sign.
     Event(EventArgs),
-    /// Show an order: terms, facts, obligations, status, breaker state.
+    /// Show an order: status, terms, facts, obligations, clauses.
     Show {
         #[command(flatten)]
         node: NodeArgs,
         order: String,
+        /// `text` to read, `json` for the API's native JSON.
+        #[arg(long, value_enum, default_value_t)]
+        format: timeline::Format,
     },
-    /// Show an order's history as a timeline.
+    /// Show an order's history as the verifier's timeline (its bundle verified here).
     History {
         #[command(flatten)]
         node: NodeArgs,
         order: String,
+        /// `text` to read, `json` for the API's native JSON (one entry per line with --follow).
+        #[arg(long, value_enum, default_value_t)]
+        format: timeline::Format,
+        /// Language of the timeline: en, zh or de.
+        #[arg(long, default_value = "en", value_parser = parse_lang)]
+        lang: verifier::timeline::Lang,
+        /// Keep printing new entries as they commit (Ctrl-C to stop).
+        #[arg(long)]
+        follow: bool,
     },
     /// Record this party's review decision on an order held by its circuit breaker.
     Review {
@@ -243,9 +264,11 @@ pub struct BenchArgs {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The configuration file written by `pactum-node init`.
-    #[arg(long)]
-    pub config: PathBuf,
+    /// The configuration file written by `pactum-node init` (default: ./pactum-node.toml,
+    /// else ~/.config/pactum/pactum-node.toml). Any key can be overridden by a `PACTUM_…`
+    /// environment variable, e.g. PACTUM_HTTP_BIND.
+    #[arg(long, env = "PACTUM_CONFIG")]
+    pub config: Option<PathBuf>,
     /// Log lines as readable text or as one JSON object per line.
     #[arg(long, value_enum, default_value_t)]
     pub log_format: crate::runner::LogFormat,
@@ -254,8 +277,9 @@ pub struct RunArgs {
 /// How a client command reaches the node.
 #[derive(Debug, Args, Clone)]
 pub struct NodeArgs {
-    /// The node's configuration file (gives the URL and the token).
-    #[arg(long, global = false)]
+    /// The node's configuration file (gives the URL and the token); default
+    /// ./pactum-node.toml, else ~/.config/pactum/pactum-node.toml.
+    #[arg(long, global = false, env = "PACTUM_CONFIG")]
     pub config: Option<PathBuf>,
     /// The node's HTTP API, e.g. http://127.0.0.1:7300.
     #[arg(long)]
@@ -302,9 +326,24 @@ pub fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Init(args) => init(args),
-        Command::Run(args) => crate::runner::run_from_config(&args.config, args.log_format),
+        Command::Run(args) => {
+            let config = args
+                .config
+                .or_else(config::default_config_path)
+                .ok_or_else(|| anyhow::anyhow!("say which configuration: --config FILE"))?;
+            crate::runner::run_from_config(&config, args.log_format)
+        }
         Command::Demo(args) => demo(args),
         Command::WebhookReceiver(args) => webhook_receiver(args),
+        Command::Completions { shell } => {
+            // Generated into memory: clap_complete panics on a failed write (a closed pipe).
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "pactum-node", &mut script);
+            std::io::Write::write_all(&mut std::io::stdout(), &script)?;
+            Ok(())
+        }
+        Command::Man { out } => write_man_pages(&out),
         Command::Bench(args) => {
             let report = crate::bench::run(&crate::bench::BenchOptions {
                 orders: args.orders,
@@ -369,6 +408,16 @@ fn load(command: LoadCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `pactum-node.1` and `pactum-node-<command>.1` for every command.
+fn write_man_pages(dir: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let command = <Cli as clap::CommandFactory>::command();
+    clap_mangen::generate_to(command, dir)
+        .map_err(|error| anyhow::anyhow!("cannot write man pages to {}: {error}", dir.display()))?;
+    println!("man pages written to {}", dir.display());
+    Ok(())
+}
+
 fn webhook_receiver(args: WebhookReceiverArgs) -> anyhow::Result<()> {
     use crate::events::receiver::{Delivery, Receiver};
     let runtime = tokio::runtime::Runtime::new()?;
@@ -424,13 +473,18 @@ fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A timeline language name.
+fn parse_lang(name: &str) -> Result<verifier::timeline::Lang, String> {
+    match name {
+        "en" => Ok(verifier::timeline::Lang::En),
+        "zh" => Ok(verifier::timeline::Lang::Zh),
+        "de" => Ok(verifier::timeline::Lang::De),
+        other => Err(format!("{other:?}: use en, zh or de")),
+    }
+}
+
 fn demo(args: DemoArgs) -> anyhow::Result<()> {
-    let lang = match args.lang.as_str() {
-        "en" => verifier::timeline::Lang::En,
-        "zh" => verifier::timeline::Lang::Zh,
-        "de" => verifier::timeline::Lang::De,
-        other => anyhow::bail!("--lang {other:?}: use en, zh or de"),
-    };
+    let lang = parse_lang(&args.lang).map_err(|error| anyhow::anyhow!("--lang {error}"))?;
     let webhook = args.webhook.map(|url| crate::demo::DemoWebhook {
         url,
         secret: args.webhook_secret,
