@@ -359,3 +359,19 @@ fn a_determinism_fault_is_delivered() {
         .iter()
         .all(|d| d.kind == "determinism_fault" && d.signature_valid));
 }
+
+/// The load command behind the latency figures runs end to end (small, not measured here).
+#[test]
+fn the_webhook_load_command_delivers_every_entry_it_commits() {
+    let report =
+        pactum_node::load::webhooks::run(&pactum_node::load::webhooks::WebhookLoadOptions {
+            rate: 40,
+            duration: std::time::Duration::from_secs(1),
+            orders: 4,
+        })
+        .unwrap();
+    assert_eq!(report.committed, 40, "{}", report.render());
+    assert_eq!(report.delivered, report.committed, "{}", report.render());
+    assert_eq!(report.invalid_signatures, 0);
+    assert!(report.render().contains("p99"));
+}

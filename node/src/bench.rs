@@ -94,7 +94,7 @@ pub struct BenchReport {
     pub store_batches: u64,
 }
 
-fn percentiles(mut samples: Vec<Duration>) -> Latency {
+pub(crate) fn percentiles(mut samples: Vec<Duration>) -> Latency {
     if samples.is_empty() {
         return Latency::default();
     }
@@ -219,7 +219,7 @@ fn raw_message(round: u8, n: usize) -> Vec<u8> {
 
 /// An ETA update: with no departure recorded it amends nothing, so the breaker stays out of
 /// the way and every event becomes one committed entry.
-fn eta_event(order: OrderId, n: u64) -> Event {
+pub(crate) fn eta_event(order: OrderId, n: u64) -> Event {
     let at = 1_768_000_000 + n as i64 * 60;
     let fields = BTreeMap::from([(
         "eta".to_string(),

@@ -226,6 +226,18 @@ pub enum LoadCommand {
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
     },
+    /// Webhook delivery latency from commit to receipt (p50/p99) at a fixed entry rate: a
+    /// seller's and a buyer's node and a receiver checking signatures, in this process.
+    Webhooks {
+        /// Entries per second submitted.
+        #[arg(long, default_value_t = 500)]
+        rate: u64,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Orders the entries are spread over.
+        #[arg(long, default_value_t = 64)]
+        orders: usize,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -403,6 +415,18 @@ fn load(command: LoadCommand) -> anyhow::Result<()> {
             };
             let report = crate::load::strangers::run(&exe, dir.path(), &options)?;
             print!("{}", report.render());
+        }
+        LoadCommand::Webhooks {
+            rate,
+            seconds,
+            orders,
+        } => {
+            let options = crate::load::webhooks::WebhookLoadOptions {
+                rate,
+                duration: std::time::Duration::from_secs(seconds),
+                orders,
+            };
+            print!("{}", crate::load::webhooks::run(&options)?.render());
         }
     }
     Ok(())

@@ -298,11 +298,13 @@ impl Events {
     }
 }
 
-/// The JSON delivered and streamed: the event's id, kind, order and entry, and its data.
+/// The JSON delivered and streamed: the event's id, kind, when it was staged, its order and
+/// entry, and its data.
 fn envelope(id: u64, event: &Staged) -> Vec<u8> {
     let body = serde_json::json!({
         "id": id,
         "kind": event.kind,
+        "created_at_us": receiver::now_us(),
         "order": event.order,
         "order_ref": event.order_ref,
         "seq": event.seq,

@@ -3,6 +3,9 @@
 //!
 //! * [`strangers`]: one stranger identity sends thousands of distinct valid contract
 //!   proposals; the node's RSS growth is reported.
+//! * [`webhooks`]: webhook delivery latency (commit to receipt) at a fixed entry rate, nodes
+//!   and receiver in this process.
 
 pub mod node_process;
 pub mod strangers;
+pub mod webhooks;
