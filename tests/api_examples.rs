@@ -134,6 +134,13 @@ fn every_example_request_is_accepted_by_real_nodes() {
         Some("invalid_query")
     );
 
+    // A webhook, as an operator registers it (the secret is never shown back), and removed.
+    let created = buyer.post("/webhooks", &example("webhook.json")).unwrap();
+    assert_eq!(created["kinds"].as_array().unwrap().len(), 4, "{created}");
+    assert!(!created.to_string().contains("replace-with"), "{created}");
+    let id = created["id"].as_str().unwrap();
+    buyer.delete(&format!("/webhooks/{id}")).unwrap();
+
     // Settled, the order closes once every party signed the same close.
     let close = format!("/orders/{order}/close");
     for role in ALL {
