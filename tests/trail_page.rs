@@ -13,34 +13,14 @@
 //! Without Chromium or Playwright the test prints a notice and passes, unless
 //! `PACTUM_REQUIRE_BROWSER=1` (which `.ci/run` sets after installing them).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
+use common::browser::{self, artefacts, browser_missing};
 use pactum_node::demo::{self, DemoOptions};
 use verifier::bundle::build::long_example;
 use verifier::bundle::{verify_bundle, TrustFile, VerifyOptions};
 use verifier::page;
 use verifier::timeline::Lang;
-
-const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/trail_page.py");
-
-/// Why the browser tests cannot run here, if they cannot.
-fn browser_missing() -> Option<String> {
-    if !Path::new("/usr/bin/chromium").exists() {
-        return Some("/usr/bin/chromium is not installed (apt-get install chromium)".into());
-    }
-    let playwright = Command::new("python3")
-        .args(["-c", "import playwright.sync_api"])
-        .output();
-    match playwright {
-        Ok(output) if output.status.success() => None,
-        _ => Some("Playwright for Python is not installed (pip install playwright)".into()),
-    }
-}
-
-fn artefacts() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/trail-page")
-}
 
 /// The bundle with one bit flipped, and the step and entry the native verifier rejects it at.
 /// Bits are tried from the end (the last entry's signatures) until one is not a decoding error.
@@ -59,12 +39,7 @@ fn flipped(bundle: &[u8], trust: &verifier::bundle::Trust) -> (Vec<u8>, u8, Opti
 
 #[test]
 fn trail_page_in_headless_chromium() {
-    if let Some(missing) = browser_missing() {
-        assert!(
-            std::env::var("PACTUM_REQUIRE_BROWSER").as_deref() != Ok("1"),
-            "PACTUM_REQUIRE_BROWSER=1 but {missing}"
-        );
-        eprintln!("NOTICE: browser test skipped: {missing}. `.ci/run` installs both.");
+    if browser_missing().is_some() {
         return;
     }
     let dir = tempfile::tempdir().expect("temporary directory");
@@ -151,19 +126,5 @@ fn trail_page_in_headless_chromium() {
     if let (Some(cases), Some(more)) = (spec["cases"].as_array_mut(), memory.as_array()) {
         cases.extend(more.iter().cloned());
     }
-    let spec_path = dir.path().join("spec.json");
-    std::fs::write(&spec_path, spec.to_string()).expect("spec written");
-    let output = Command::new("python3")
-        .arg(SCRIPT)
-        .arg("check")
-        .arg(&spec_path)
-        .output()
-        .expect("python3 runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    println!("{stdout}");
-    assert!(
-        output.status.success(),
-        "the page does not show what it should:\n{stdout}\n{stderr}"
-    );
+    browser::check(&spec, dir.path());
 }

@@ -129,8 +129,12 @@ def check(spec_path):
             page = context.new_page()
             errors = []
             page.on("pageerror", lambda error, errors=errors: errors.append(str(error)))
-            page.goto(pathlib.Path(case["page"]).resolve().as_uri())
+            target = case["page"]
+            page.goto(target if target.startswith("http") else pathlib.Path(target).resolve().as_uri())
             state = settled(page)
+            if "freshness" in case.get("expect", {}):
+                page.wait_for_function("() => document.body.dataset.freshness", timeout=TIMEOUT_MS)
+                state["freshness"] = page.evaluate("document.body.dataset.freshness")
             for action in case.get("actions", []):
                 if action["do"] == "language":
                     page.select_option("#language", action["lang"])
@@ -165,7 +169,7 @@ def check(spec_path):
 
 
 def verify_state(name, wanted, state, view, expect):
-    for key in ("verdict", "entries"):
+    for key in ("verdict", "entries", "freshness"):
         if key in wanted:
             expect(name, state[key] == wanted[key], f"{key} {state[key]!r}, expected {wanted[key]!r}")
     if "failed_step" in wanted:

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod browser;
+
 use std::{collections::BTreeMap, path::PathBuf, time::Duration};
 
 use pactum_node::{

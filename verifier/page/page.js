@@ -7,7 +7,10 @@
 (function () {
   // The page's data element comes after this script; it is read once the page is parsed.
   const page = document.documentElement;
-  const state = { lang: page.lang, trust: null, verification: null, labels: null, runs: 0, timing: {} };
+  const state = {
+    lang: page.lang, trust: null, verification: null, labels: null, runs: 0, timing: {},
+    heads: [], fetched: new Map(), asked: false,
+  };
   const SVG = "http://www.w3.org/2000/svg";
   // Timeline entries laid out with the verdict, then per chunk.
   const FIRST = 200, CHUNK = 500;
@@ -104,6 +107,7 @@
     }
     box.append(el("h2", {}, L.steps), list);
     if (view.basis.memory) box.append(el("p", { id: "memory", class: "memory" }, view.basis.memory));
+    if (view.verdict === "valid" && state.heads.length) box.append(headsSection(L));
     return box;
   }
 
@@ -294,7 +298,57 @@
     }));
     body.verifyMs = String(Math.round(shown));
     body.run = String(run);
+    if (state.fetched.size) showHeads();
     afterPaint(() => renderDetail(run, verifyMs));
+    checkHeads();
+  }
+
+  // The parties' signed heads (addresses from the node that served the page): fetched once per
+  // page after the first verdict, each checked against the verified bundle by the verifier
+  // (step 9, as `pactum-verify --head`), shown again in each language. <body data-freshness>
+  // is "current", "stale", "invalid" or "unreachable" (the worst of them) once every address
+  // answered or failed.
+  function headsSection(L) {
+    const list = el("ul", { id: "heads", class: "heads" });
+    for (const address of state.heads) {
+      const fetched = state.fetched.get(address);
+      if (fetched === undefined) {
+        list.append(el("li", { class: "head asking" }, L.asking));
+      } else if (fetched === null) {
+        list.append(el("li", { class: "head unreachable" }, L.unreachable + " ", el("span", { class: "data" }, address)));
+      } else {
+        const head = JSON.parse(state.verification.head(state.lang, fetched));
+        list.append(el("li", { class: "head " + head.status }, head.text));
+      }
+    }
+    return el("section", { id: "freshness", class: "freshness" }, el("h2", {}, L.latest), list);
+  }
+
+  async function fetchHead(address) {
+    try {
+      const response = await fetch(address, { cache: "no-store", credentials: "omit", signal: AbortSignal.timeout(15000) });
+      return response.ok ? new Uint8Array(await response.arrayBuffer()) : null;
+    } catch (_) {
+      return null;
+    }
+  }
+
+  async function checkHeads() {
+    if (!state.heads.length || state.asked) return;
+    state.asked = true;
+    const answers = await Promise.all(state.heads.map(fetchHead));
+    state.heads.forEach((address, i) => state.fetched.set(address, answers[i]));
+    showHeads();
+  }
+
+  function showHeads() {
+    const section = document.getElementById("freshness");
+    if (!section || !state.verification || !state.verification.valid()) return;
+    const labels = JSON.parse(wasm_bindgen.labels(state.lang));
+    section.replaceWith(headsSection(labels));
+    const found = [...document.querySelectorAll("#heads .head")].map((item) => item.classList[1]);
+    const worst = ["invalid", "stale", "unreachable", "current"].find((status) => found.includes(status));
+    if (worst) document.body.dataset.freshness = worst;
   }
 
   // `then` once the browser has painted what is on screen now.
@@ -368,6 +422,8 @@
       verify(state.bundle);
       return;
     }
+    // The parties' heads the page came with are heads of its own bundle's order.
+    state.heads = [];
     state.bundle = bytes;
     verify(bytes);
   }
@@ -410,6 +466,7 @@
     const data = await pageData();
     state.lang = data.lang;
     state.trust = data.trust;
+    state.heads = data.heads || [];
     wire();
     const [bundle] = await Promise.all([inflate(data.bundle), compiled.then(() => {
       state.timing.module_ms = Math.round(performance.now());

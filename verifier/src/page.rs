@@ -21,16 +21,35 @@ const WASM: &[u8] = include_bytes!("../page/pkg/pactum_verify_wasm_bg.wasm");
 /// browser inflates them natively), the module before the bundle so that it compiles while the
 /// rest of the page is parsed.
 pub fn html(bundle: &[u8], trust: &str, lang: Lang) -> String {
+    html_with_heads(bundle, trust, lang, &[])
+}
+
+/// [`html`], with the addresses of parties' signed heads of the order (`http(s)://…/head`):
+/// once the verdict is shown, the page fetches each and says whether the bundle is the latest
+/// ("current as of entry #N", "STALE: entries #N..#M missing", "could not reach …"). Only
+/// addresses a browser may be pointed at are kept (http or https, no quotes, spaces or
+/// semicolons, which the page's Content-Security-Policy could not hold).
+pub fn html_with_heads(bundle: &[u8], trust: &str, lang: Lang, heads: &[String]) -> String {
     let base64 = base64::engine::general_purpose::STANDARD;
+    let heads: Vec<&str> = heads
+        .iter()
+        .map(String::as_str)
+        .filter(|url| origin(url).is_some())
+        .collect();
+    let connect: Vec<&str> = std::iter::once("'self'")
+        .chain(heads.iter().filter_map(|url| origin(url)))
+        .collect();
     let data = serde_json::json!({
         "lang": lang.code(),
         "trust": trust,
+        "heads": heads,
         "bundle": base64.encode(deflate(bundle, BUNDLE_LEVEL)),
     });
     fill(
         TEMPLATE,
         &[
             ("LANG", lang.code()),
+            ("CONNECT", &connect.join(" ")),
             ("STYLE", STYLE),
             ("WASM", &base64.encode(deflated_wasm())),
             ("GLUE", &inline_script(GLUE)),
@@ -66,6 +85,24 @@ pub fn embedded_bundle(page: &str) -> Option<Vec<u8>> {
         .decode(data.get("bundle")?.as_str()?)
         .ok()?;
     miniz_oxide::inflate::decompress_to_vec(&deflated).ok()
+}
+
+/// `scheme://host[:port]` of an http(s) address made only of characters a URL and the page's
+/// Content-Security-Policy can hold; none otherwise.
+fn origin(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))?;
+    let safe =
+        |c: char| c.is_ascii_graphic() && !matches!(c, '"' | '\'' | ';' | ',' | '<' | '>' | '\\');
+    if !url.chars().all(safe) {
+        return None;
+    }
+    let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    if host_end == 0 || rest[..host_end].contains('@') {
+        return None;
+    }
+    Some(&url[..url.len() - rest.len() + host_end])
 }
 
 /// JSON safe inside `<script>`: JSON has no `<` outside strings, and inside one `\u003c` is
@@ -136,6 +173,23 @@ mod tests {
             page.len() < bundle.len() + wasm_size(),
             "the bundle is compressed"
         );
+    }
+
+    #[test]
+    fn head_addresses_reach_the_page_and_its_policy_only_when_safe() {
+        let heads = [
+            "http://127.0.0.1:8080/share/ab/head".to_string(),
+            "https://buyer.example/share/cd/head".to_string(),
+            "http://evil.example/x; script-src *".to_string(),
+            "javascript:alert(1)".to_string(),
+            "http://user@host/head".to_string(),
+        ];
+        let page = html_with_heads(&[0xa0], "{}", Lang::En, &heads);
+        assert!(page.contains("connect-src 'self' http://127.0.0.1:8080 https://buyer.example\""));
+        assert!(page.contains("https://buyer.example/share/cd/head"));
+        for refused in &heads[2..] {
+            assert!(!page.contains(refused.as_str()), "{refused}");
+        }
     }
 
     #[test]

@@ -120,6 +120,7 @@ pub fn router<A: NodeApi>(api: Arc<A>, settings: HttpSettings, metrics: Arc<Metr
             "/share/{token}/bundle",
             get(share::routes::shared_bundle::<A>),
         )
+        .route("/share/{token}/head", get(share::routes::shared_head::<A>))
         .route(
             "/webhooks",
             post(events::create_webhook::<A>).get(events::list_webhooks::<A>),

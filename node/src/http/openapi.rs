@@ -46,7 +46,7 @@ use verifier::json::{
     paths(
         propose, list_orders, proposals, proposal, accept, submit_event, order, history,
         review, withdraw_review, close, bundle, head, evidence, fact, checkpoint, consistency, health,
-        metrics, openapi_json, trail, share, revoke_share, shared_page, shared_bundle,
+        metrics, openapi_json, trail, share, revoke_share, shared_page, shared_bundle, shared_head,
         create_webhook, list_webhooks, delete_webhook, events
     ),
     components(schemas(
@@ -360,6 +360,15 @@ fn shared_page() {}
         (status = 404, description = "unknown, expired or revoked link", body = ErrorBody),
     ))]
 fn shared_bundle() {}
+
+#[utoipa::path(get, path = "/share/{token}/head", tag = "verification", security(()),
+    summary = "This node's signed head of the shared order (canonical CBOR, the file `pactum-verify --head` reads), readable from any origin",
+    params(("token" = String, Path, description = "the link's token")),
+    responses(
+        (status = 200, description = "the signed head", content_type = "application/cbor"),
+        (status = 404, description = "unknown, expired or revoked link", body = ErrorBody),
+    ))]
+fn shared_head() {}
 
 #[utoipa::path(get, path = "/health", tag = "operations", security(()),
     summary = "Status (ok, degraded with reasons, store_failed), orders by state, queued facts, identity and recent refusals (no token needed)",

@@ -5,10 +5,16 @@
 //!   the witnesses that cosigned its latest checkpoint).
 //! * `POST /orders/{id}/share` (a write: bearer token) with `{"expires_in_seconds": N}` or `{}`:
 //!   a read-only capability — a random 256-bit token — and its path `/share/{token}`.
-//! * `GET /share/{token}[?lang=]` serves the page and `GET /share/{token}/bundle` the bundle,
-//!   and nothing else: the token names one order, can expire, and
+//! * `GET /share/{token}[?lang=]` serves the page, `GET /share/{token}/bundle` the bundle and
+//!   `GET /share/{token}/head` this node's signed head of the order (readable from any origin:
+//!   a page saved from the link, or served by another party's node, asks for it), and nothing
+//!   else: the token names one order, can expire, and
 //!   `DELETE /orders/{id}/share/{token}` revokes it. An unknown, expired or revoked token is
 //!   the same 404, so a guess learns nothing.
+//!
+//! The page from a share link carries the address of the link's `/head` on this node (from the
+//! request's `Host`), so that it, or a copy saved later, says whether its bundle is still the
+//! latest.
 //!
 //! Share tokens are kept in `shares.json` in the node's data directory (replaced atomically),
 //! so a link outlives a restart and a revocation is never forgotten.
@@ -186,7 +192,7 @@ mod tests {
 pub(super) mod routes {
     use axum::{
         extract::{Path, Query, State},
-        http::{header, HeaderValue, StatusCode},
+        http::{header, HeaderMap, HeaderValue, StatusCode},
         response::{IntoResponse, Response},
         Json,
     };
@@ -222,15 +228,21 @@ pub(super) mod routes {
         }
     }
 
-    /// The page for `order`'s current bundle, with this node's trust file.
-    async fn page<A: NodeApi>(api: &A, order: String, lang: Lang) -> Result<Response, HttpError> {
+    /// The page for `order`'s current bundle, with this node's trust file and the addresses of
+    /// parties' heads it asks once it has verified the bundle.
+    async fn page<A: NodeApi>(
+        api: &A,
+        order: String,
+        lang: Lang,
+        heads: &[String],
+    ) -> Result<Response, HttpError> {
         let bundle = api.bundle(order).await?;
         let checkpoint = api.checkpoint().await?;
         let trust = checkpoint
             .get("trust")
             .map(|trust| serde_json::to_string_pretty(trust).unwrap_or_default())
             .ok_or_else(|| HttpError(ApiError::internal("the node has no trust file")))?;
-        let html = verifier::page::html(&bundle.bytes, &trust, lang);
+        let html = verifier::page::html_with_heads(&bundle.bytes, &trust, lang, heads);
         let mut response = html.into_response();
         let headers = response.headers_mut();
         headers.insert(
@@ -255,7 +267,7 @@ pub(super) mod routes {
         OrderId(id): OrderId,
         Query(query): Query<PageQuery>,
     ) -> Result<Response, HttpError> {
-        page(state.api.as_ref(), id, lang(&query)?).await
+        page(state.api.as_ref(), id, lang(&query)?, &[]).await
     }
 
     pub async fn create<A: NodeApi>(
@@ -316,9 +328,55 @@ pub(super) mod routes {
         State(state): State<AppState<A>>,
         Path(token): Path<String>,
         Query(query): Query<PageQuery>,
+        headers: HeaderMap,
     ) -> Result<Response, HttpError> {
         let order = shared_order(&state, &token)?;
-        page(state.api.as_ref(), order, lang(&query)?).await
+        let heads: Vec<String> = base_url(&headers)
+            .map(|base| format!("{base}/share/{token}/head"))
+            .into_iter()
+            .collect();
+        page(state.api.as_ref(), order, lang(&query)?, &heads).await
+    }
+
+    /// This node's address as the browser reached it (`Host`, and `X-Forwarded-Proto: https`
+    /// behind a proxy that ends TLS); none for a host that is not a plain `name[:port]`.
+    fn base_url(headers: &HeaderMap) -> Option<String> {
+        let host = headers.get(header::HOST)?.to_str().ok()?;
+        let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']');
+        if host.is_empty() || !host.chars().all(plain) {
+            return None;
+        }
+        let https = headers
+            .get("x-forwarded-proto")
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|proto| proto.eq_ignore_ascii_case("https"));
+        Some(format!("{}://{host}", if https { "https" } else { "http" }))
+    }
+
+    /// The shared order's signed head on this node, for any origin: it is signed, public to
+    /// whoever holds the link, and carries no cookie or token.
+    pub async fn shared_head<A: NodeApi>(
+        State(state): State<AppState<A>>,
+        Path(token): Path<String>,
+    ) -> Result<Response, HttpError> {
+        let order = shared_order(&state, &token)?;
+        let export = state.api.head(order).await?;
+        let mut response = export.bytes.into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(export.content_type),
+        );
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        Ok(response)
     }
 
     pub async fn shared_bundle<A: NodeApi>(

@@ -19,6 +19,33 @@ let wasm_bindgen = (function(exports) {
             wasm.__wbg_verification_free(ptr, 0);
         }
         /**
+         * A party's signed head (the bytes a node's `/head` serves) checked against the verified
+         * bundle, as JSON `{"status": "current" | "stale" | "invalid", "text": ...}` in `lang`.
+         * @param {string} lang
+         * @param {Uint8Array} bytes
+         * @returns {string}
+         */
+        head(lang, bytes) {
+            let deferred3_0;
+            let deferred3_1;
+            try {
+                const retptr = wasm.__wbindgen_add_to_stack_pointer(-16);
+                const ptr0 = passStringToWasm0(lang, wasm.__wbindgen_export, wasm.__wbindgen_export2);
+                const len0 = WASM_VECTOR_LEN;
+                const ptr1 = passArray8ToWasm0(bytes, wasm.__wbindgen_export);
+                const len1 = WASM_VECTOR_LEN;
+                wasm.verification_head(retptr, this.__wbg_ptr, ptr0, len0, ptr1, len1);
+                var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
+                var r1 = getDataViewMemory0().getInt32(retptr + 4 * 1, true);
+                deferred3_0 = r0;
+                deferred3_1 = r1;
+                return getStringFromWasm0(r0, r1);
+            } finally {
+                wasm.__wbindgen_add_to_stack_pointer(16);
+                wasm.__wbindgen_export3(deferred3_0, deferred3_1, 1);
+            }
+        }
+        /**
          * Verifies `bundle` against the trust file `trust` (JSON or TOML), with what this browser
          * verified before (`remembered`, [`Remembered::to_json`]'s text; none the first time):
          * step 8 then tells growth from a rollback, and [`Verification::remember`] is what to keep.

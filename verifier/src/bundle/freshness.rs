@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::error::HeadError;
 use super::format::SignedHead;
+use super::verify::Report;
 use crate::model::{Contract, Digest, OrderId};
 
 /// What a verified bundle proves: the order as of its last entry.
@@ -48,6 +49,14 @@ impl Freshness {
     pub fn is_stale(&self) -> bool {
         matches!(self, Freshness::Stale { .. })
     }
+}
+
+/// Step 9 on a bundle already verified: `heads` against its entries, with the same rule as
+/// `verify_bundle` (the trail page fetches the parties' heads after it shows the verdict and
+/// checks them without verifying the bundle again).
+pub fn check_heads(report: &Report, heads: &[SignedHead]) -> Result<Freshness, HeadError> {
+    let entries: Vec<Digest> = report.entries.iter().map(|entry| entry.hash).collect();
+    check(&report.contract, report.order, &entries, heads)
 }
 
 /// Checks `heads` against the bundle's entry hashes (by position).

@@ -26,7 +26,7 @@ pub use error::{
     ReplayError, SourcesError, VerifyError, STEPS,
 };
 pub use format::{Bundle, BundleEntry, ConsistencyProof, Head, SignedHead, Source};
-pub use freshness::{AsOf, Freshness};
+pub use freshness::{check_heads, AsOf, Freshness};
 pub use state_dir::{
     CheckpointEvidence, Consistency, GrowthBasis, HeadEvidence, Remembered, RememberedHead,
     UnreadableMemory,

@@ -8,6 +8,7 @@
 //! control or bidi character in an attested field (a note, a fact, a party's role) shows as
 //! `\u{202e}` instead of reordering or hiding what the customer reads.
 
+mod heads;
 mod memory;
 mod words;
 
@@ -24,6 +25,7 @@ use serde::Serialize;
 use crate::bundle::{Bundle, Report, Trust, VerifiedEntry, VerifyError};
 use crate::model::{BreakerPolicy, Decision, Effects, Outcome, ReviewReason, Step};
 use crate::sign::PublicKey;
+pub use heads::{head_json, head_view, HeadView};
 pub use memory::Evidence;
 pub use words::{labels, step_name, Labels};
 
@@ -424,7 +426,13 @@ fn valid_view(lang: Lang, report: &Report, basis: Basis, detail: Option<usize>) 
     view
 }
 
+/// An amount as the reader writes it (`5100,00 EUR` in German), as every other value.
+fn money(lang: Lang, amount: Money) -> String {
+    render::value(&Value::Money(amount), lang)
+}
+
 fn obligation_text(lang: Lang, from: &str, to: &str, amount: Money) -> String {
+    let amount = money(lang, amount);
     match lang {
         Lang::En => format!("{} owes {} {amount}", role(lang, from), role(lang, to)),
         Lang::Zh => format!("{}应付{} {amount}", role(lang, from), role(lang, to)),
@@ -994,11 +1002,13 @@ fn chart(lang: Lang, report: &Report, times: &[i64]) -> Chart {
                 series.push(Point {
                     pos,
                     value: Some(*total),
-                    label: Money {
-                        minor: *total,
-                        currency: obligation.amount.currency,
-                    }
-                    .to_string(),
+                    label: money(
+                        lang,
+                        Money {
+                            minor: *total,
+                            currency: obligation.amount.currency,
+                        },
+                    ),
                 });
             }
         }
@@ -1019,7 +1029,7 @@ fn chart(lang: Lang, report: &Report, times: &[i64]) -> Chart {
             Point {
                 pos: 0,
                 value: Some(0),
-                label: Money { minor: 0, currency }.to_string(),
+                label: money(lang, Money { minor: 0, currency }),
             },
         );
         Track {

@@ -57,6 +57,12 @@ pub struct Labels {
     pub print: &'static str,
     pub language: &'static str,
     pub checked_in_browser: &'static str,
+    /// Heading of the parties' heads the page fetched.
+    pub latest: &'static str,
+    /// Before a party's node answers.
+    pub asking: &'static str,
+    /// A party's node that did not answer (followed by its address).
+    pub unreachable: &'static str,
     pub entries: &'static str,
     pub signatures: &'static str,
 }
@@ -106,6 +112,9 @@ const EN: Labels = Labels {
     print: "Print",
     language: "Language",
     checked_in_browser: "checked in this browser by the same Rust code as pactum-verify",
+    latest: "Is this the latest?",
+    asking: "asking the parties' nodes…",
+    unreachable: "could not reach",
     entries: "entries",
     signatures: "signatures verified",
 };
@@ -155,6 +164,9 @@ const ZH: Labels = Labels {
     print: "打印",
     language: "语言",
     checked_in_browser: "由本浏览器使用与命令行验证程序相同的代码验证",
+    latest: "这是最新的吗？",
+    asking: "正在询问各方节点……",
+    unreachable: "无法连接",
     entries: "条记录",
     signatures: "个签名已验证",
 };
@@ -205,6 +217,9 @@ const DE: Labels = Labels {
     language: "Sprache",
     checked_in_browser:
         "in diesem Browser mit demselben Code wie das Prüfprogramm der Kommandozeile geprüft",
+    latest: "Ist das der neueste Stand?",
+    asking: "frage die Knoten der Parteien …",
+    unreachable: "nicht erreichbar:",
     entries: "Einträge",
     signatures: "Signaturen geprüft",
 };

@@ -61,6 +61,19 @@ impl Verification {
         report.remember.as_ref().map(Remembered::to_json)
     }
 
+    /// A party's signed head (the bytes a node's `/head` serves) checked against the verified
+    /// bundle, as JSON `{"status": "current" | "stale" | "invalid", "text": ...}` in `lang`.
+    pub fn head(&self, lang: &str, bytes: Vec<u8>) -> String {
+        let view = match &self.result {
+            Ok(report) => trail::head_view(lang_of(lang), report, &bytes),
+            Err(_) => trail::HeadView {
+                status: "invalid",
+                text: String::new(),
+            },
+        };
+        trail::head_json(&view).to_string()
+    }
+
     /// `true` when the bundle verified.
     pub fn valid(&self) -> bool {
         self.result.is_ok()
