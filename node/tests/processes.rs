@@ -609,3 +609,54 @@ fn webhook_deliveries_survive_a_kill_between_commit_and_delivery() {
         listed["webhooks"][0]["pending_deliveries"] == 0
     });
 }
+
+/// Two `pactum-node run` processes with one order started between them: (nodes, processes,
+/// order).
+fn two_parties_one_order(base: &Path, order_ref: &str) -> (Vec<NodeDir>, Processes, String) {
+    let mut nodes = vec![make_node(base, "seller"), make_node(base, "buyer")];
+    introduce(&mut nodes);
+    let processes = Processes(vec![spawn(&nodes[0]), spawn(&nodes[1])]);
+    let proposed = client(&nodes[0])
+        .post("/orders", &proposal(&nodes, order_ref))
+        .unwrap();
+    let order = proposed["order"].as_str().unwrap().to_string();
+    client(&nodes[1])
+        .post(&format!("/orders/{order}/accept"), &json!({}))
+        .unwrap();
+    (nodes, processes, order)
+}
+
+#[test]
+fn a_fact_queued_while_a_party_is_down_commits_after_the_sequencer_is_killed() {
+    let base = tempfile::tempdir().unwrap();
+    let (nodes, mut processes, order) = two_parties_one_order(base.path(), "PO-QUEUED");
+    // The buyer's node goes down; a fact reaches the seller (the sequencer): accepted, queued.
+    processes.0[1].kill().unwrap(); // SIGKILL
+    processes.0[1].wait().unwrap();
+    let events = format!("/orders/{order}/events");
+    let accepted = client(&nodes[0]).post(&events, &eta_update(1)).unwrap();
+    assert_eq!(accepted["status"], "queued", "{accepted}");
+    let status_url = accepted["status_url"].as_str().unwrap().to_string();
+    // The sequencer is killed with the fact still queued, and restarted.
+    processes.0[0].kill().unwrap(); // SIGKILL
+    processes.0[0].wait().unwrap();
+    processes.0[0] = spawn(&nodes[0]);
+    let status = client(&nodes[0]).get(&status_url).unwrap();
+    assert_eq!(status["status"], "queued", "{status}");
+    // The party comes back: the fact commits without being resent, at both parties.
+    processes.0[1] = spawn(&nodes[1]);
+    wait_until("the queued fact to commit", || {
+        client(&nodes[0]).get(&status_url).unwrap()["status"] == "committed"
+    });
+    let committed = client(&nodes[0]).get(&status_url).unwrap();
+    assert_eq!(committed["seq"], 1, "{committed}");
+    wait_until("the buyer to hold it", || {
+        client(&nodes[1])
+            .get(&format!("/orders/{order}"))
+            .map(|view| view["seq"] == 1)
+            .unwrap_or(false)
+    });
+    // Sent again, the same fact gets its committed entry.
+    let again = client(&nodes[0]).post(&events, &eta_update(1)).unwrap();
+    assert_eq!(again["seq"], 1, "{again}");
+}
