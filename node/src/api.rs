@@ -214,6 +214,18 @@ pub struct SubmitClose {
     pub at: Option<String>,
 }
 
+/// `PUT /peers/{key}`: a party's node this node talks to, added or changed at run time.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PutPeer {
+    /// The party's role (several peers may share one).
+    pub role: String,
+    /// Where its node listens: multiaddrs, IP (`/ip4/10.0.0.2/tcp/7201`) or host names
+    /// (`/dns4/buyer.example/tcp/7201`, resolved when set and at each start).
+    #[serde(default)]
+    pub addresses: Vec<String>,
+}
+
 /// `GET /orders` filters and page.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -378,6 +390,29 @@ pub trait NodeApi: Send + Sync + 'static {
     ) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send {
         let _ = request;
         async move { Err(ApiError::unknown_order(&order)) }
+    }
+
+    /// The other parties' nodes this node knows (`GET /peers`).
+    fn peers(&self) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send {
+        async move { Ok(serde_json::json!({ "peers": [] })) }
+    }
+
+    /// Adds or changes the peer with `key` (hex) without a restart (`PUT /peers/{key}`).
+    fn put_peer(
+        &self,
+        key: String,
+        request: PutPeer,
+    ) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send {
+        let _ = request;
+        async move { Err(ApiError::new(404, "unknown_peer", format!("no peer {key}"))) }
+    }
+
+    /// Forgets the peer with `key` (hex) without a restart (`DELETE /peers/{key}`).
+    fn delete_peer(
+        &self,
+        key: String,
+    ) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send {
+        async move { Err(ApiError::new(404, "unknown_peer", format!("no peer {key}"))) }
     }
 
     /// This node's signed head of the order (`GET /orders/{id}/head`): canonical CBOR, the

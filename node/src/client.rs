@@ -118,17 +118,31 @@ impl ApiClient {
     /// POST `body` as JSON to `path` with the bearer token.
     pub fn post<B: Serialize>(&self, path: &str, body: &B) -> Result<Value, ClientError> {
         let url = self.url(path);
-        let text = serde_json::to_string(body).map_err(|error| ClientError::BadResponse {
-            status: 0,
-            reason: format!("cannot encode the request: {error}"),
-        })?;
         let request = self.agent.post(&url).content_type("application/json");
         let response = self
             .authorized(request)
-            .send(text)
+            .send(encode_body(body)?)
             .map_err(|error| transport(&url, error))?;
         json_of(response)
     }
+
+    /// PUT `body` as JSON to `path` with the bearer token.
+    pub fn put<B: Serialize>(&self, path: &str, body: &B) -> Result<Value, ClientError> {
+        let url = self.url(path);
+        let request = self.agent.put(&url).content_type("application/json");
+        let response = self
+            .authorized(request)
+            .send(encode_body(body)?)
+            .map_err(|error| transport(&url, error))?;
+        json_of(response)
+    }
+}
+
+fn encode_body<B: Serialize>(body: &B) -> Result<String, ClientError> {
+    serde_json::to_string(body).map_err(|error| ClientError::BadResponse {
+        status: 0,
+        reason: format!("cannot encode the request: {error}"),
+    })
 }
 
 fn transport(url: &str, error: ureq::Error) -> ClientError {

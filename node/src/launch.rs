@@ -185,11 +185,20 @@ pub async fn launch(spec: NodeSpec) -> anyhow::Result<RunningNode> {
         let peer = peer_id_for(key.to_bytes())?;
         parties.push(peer);
         for addr in addrs {
-            let mut addr = addr.clone();
-            if !matches!(addr.iter().last(), Some(Protocol::P2p(_))) {
-                addr.push(Protocol::P2p(peer));
+            // Host names (`/dns4/…`) resolve here: the transport dials IP addresses.
+            let resolved = match crate::engine::peers::resolve(addr).await {
+                Ok(resolved) => resolved,
+                Err(error) => {
+                    tracing::warn!(%addr, %error, "a peer address does not resolve; skipped");
+                    continue;
+                }
+            };
+            for mut addr in resolved {
+                if !matches!(addr.iter().last(), Some(Protocol::P2p(_))) {
+                    addr.push(Protocol::P2p(peer));
+                }
+                bootstrap.push(addr);
             }
-            bootstrap.push(addr);
         }
     }
     let net_config = NetConfig {
@@ -222,11 +231,7 @@ pub async fn launch(spec: NodeSpec) -> anyhow::Result<RunningNode> {
         key: spec.key.clone(),
         checkpoint_batch: spec.checkpoint_batch.max(1),
         sync_interval: spec.sync_interval,
-        peers: spec
-            .peers
-            .iter()
-            .map(|(role, key, _)| (role.clone(), *key))
-            .collect(),
+        peers: spec.peers.clone(),
         hooks: spec.hooks.clone(),
         events: spec.events.clone(),
     };

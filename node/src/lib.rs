@@ -14,6 +14,9 @@
 //! * [`metrics`]: Prometheus metrics; [`peer_stats`]: per party's node figures and reachability.
 //! * [`client`]: a small blocking client of the HTTP API, for the operator CLI.
 //! * [`bench`]: `pactum-node bench`, throughput and latency of co-signed commits.
+//! * [`start_bench`]: `pactum-node bench-start`, start time on a store of many closed orders.
+//! * [`sim`]: `pactum-node simulate`, the deterministic protocol simulator; [`fixtures`]:
+//!   example orders made through the order core (the simulator's, the start benchmark's).
 //! * [`demo`]: `pactum-node demo`, three nodes running one order end to end.
 //! * [`load`]: `pactum-node load …`, load commands against node processes (strangers' floods).
 //! * [`process_stats`]: a process's memory, descriptors and CPU time from `/proc`.
@@ -28,6 +31,7 @@ pub mod demo;
 pub mod durable;
 pub mod engine;
 pub mod events;
+pub mod fixtures;
 pub mod fsck;
 pub mod http;
 pub mod launch;
@@ -40,3 +44,4 @@ pub mod process_stats;
 pub mod qr;
 pub mod runner;
 pub mod sim;
+pub mod start_bench;

@@ -14,20 +14,19 @@
 //! paging, checkpoints and bundles) is listed in ARCHITECTURE.md.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::Arc;
 
-use contract_lang::value::{EnumValue, Value};
 use verifier::{
-    bundle::build::{compile_sources, example_contract, library_sources, ExampleKeys},
-    model::{Digest, Event, SignedContract, SignedEntry, SignedEvent},
+    model::{Digest, SignedContract, SignedEntry, SignedEvent},
     sign::{Domain, Signature, SigningKey},
     state::machine::Sealed,
 };
 
-use crate::engine::{
-    order::{check_contract, OrderCore},
-    round::{self, Answer, Round},
-    sources::hash_sources,
+use crate::{
+    engine::{
+        order::OrderCore,
+        round::{self, Answer, Round},
+    },
+    fixtures::ExampleOrders,
 };
 
 const SEQUENCER: &str = "seller";
@@ -132,66 +131,22 @@ struct Sim {
     /// Second bodies the dishonest sequencer signed, by seq.
     forged: BTreeMap<u64, SignedEntry>,
     facts: Vec<SignedEvent>,
-    carrier_key: SigningKey,
+    orders: ExampleOrders,
     report: SimReport,
 }
 
 impl Sim {
     fn new(config: SimConfig) -> Result<Sim, SetupError> {
         let fail = |error: String| SetupError(error);
-        let keys = ExampleKeys::new();
-        let sources = library_sources(&["clauses/air_freight_fallback.clause"])
-            .map_err(|e| fail(e.to_string()))?;
-        let program = compile_sources(&sources).map_err(|e| fail(e.to_string()))?;
-        let terms = BTreeMap::from([
-            (
-                "transport_mode".to_string(),
-                Value::Enum(EnumValue {
-                    ty: "transport_mode".into(),
-                    variant: "sea".into(),
-                }),
-            ),
-            ("delivery_due".to_string(), Value::Timestamp(1_772_323_200)),
-        ]);
-        let mut contract = example_contract(
-            &keys,
-            &program,
-            &["air_freight_fallback".to_string()],
-            "CN",
-            terms,
-            1_767_225_600,
-        );
-        contract
-            .parties
-            .insert("carrier".into(), keys.carrier.public_key());
-        contract.sources = hash_sources(&sources).map_err(fail)?;
-        let clause = program
-            .clause("air_freight_fallback")
-            .ok_or_else(|| fail("no air_freight_fallback clause".into()))?;
-        if let Some(binding) = contract.clauses.first_mut() {
-            binding.id = Digest(clause.id.0);
-        }
-        let mut signed = SignedContract::unsigned(&contract).map_err(|e| fail(e.to_string()))?;
-        let party_keys = [
-            ("seller", keys.seller.clone()),
-            ("buyer", keys.buyer.clone()),
-            ("carrier", keys.carrier.clone()),
-        ];
-        for (role, key) in &party_keys {
-            signed.sign(role, key);
-        }
-        let machine = check_contract(&signed, &sources, Arc::new(program), true)
-            .map_err(|e| fail(e.to_string()))?;
+        let orders = ExampleOrders::new().map_err(fail)?;
+        let (signed, machine) = orders.contract("PO-2026-0042").map_err(fail)?;
         let mut nodes = BTreeMap::new();
-        for (role, key) in party_keys {
+        for (role, key) in orders.parties() {
+            let key = key.clone();
             let (core, genesis) =
                 OrderCore::genesis(machine.clone()).map_err(|e| fail(e.to_string()))?;
             let mut entry = genesis.entry.clone();
-            for (signer, signer_key) in [
-                ("seller", &keys.seller),
-                ("buyer", &keys.buyer),
-                ("carrier", &keys.carrier),
-            ] {
+            for (signer, signer_key) in orders.parties() {
                 entry.sign(signer, signer_key);
             }
             nodes.insert(
@@ -220,7 +175,7 @@ impl Sim {
             cut: COSIGNERS.iter().map(|role| (*role, false)).collect(),
             forged: BTreeMap::new(),
             facts: Vec::new(),
-            carrier_key: keys.carrier,
+            orders,
             report: SimReport::default(),
         })
     }
@@ -292,25 +247,7 @@ impl Sim {
     fn accept_fact(&mut self) {
         let order = self.contract.order_id();
         let n = self.facts.len() as i64;
-        let at = 1_768_000_000 + n * 3_600;
-        let event = if n % 3 == 2 {
-            let eta = Value::Timestamp(at + 50 * 86_400);
-            Event::new(
-                order,
-                "shipment.eta_updated",
-                at,
-                BTreeMap::from([("eta".into(), eta)]),
-            )
-        } else {
-            let port = Value::Text("Shenzhen".into());
-            Event::new(
-                order,
-                "shipment.departed",
-                at,
-                BTreeMap::from([("port".into(), port)]),
-            )
-        };
-        let Ok(signed) = event.sign(&self.carrier_key) else {
+        let Ok(signed) = self.orders.fact(order, n) else {
             return;
         };
         // Now and then a fact is submitted twice: it is one fact.

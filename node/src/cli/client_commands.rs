@@ -70,6 +70,7 @@ pub(super) fn run(command: Command) -> anyhow::Result<()> {
         | Command::Run(_)
         | Command::Demo(_)
         | Command::Bench(_)
+        | Command::BenchStart(_)
         | Command::Simulate(_)
         | Command::Load(_)
         | Command::Fsck(_)

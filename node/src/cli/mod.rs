@@ -40,6 +40,9 @@ pub enum Command {
     /// Measure co-signed commits: a seller's and a buyer's node on loopback, many orders in
     /// parallel, carrier-signed facts pushed as fast as they commit.
     Bench(BenchArgs),
+    /// Measure start time on a large store: many closed orders and a few open ones, built
+    /// once in a directory through the engine's storage layer, then a node started on it.
+    BenchStart(BenchStartArgs),
     /// Run the deterministic protocol simulator: three parties under lost, duplicated and
     /// reordered messages, cut links and crashes, from seeds; a failure names its seed.
     Simulate(SimulateArgs),
@@ -241,6 +244,22 @@ pub enum LoadCommand {
 }
 
 #[derive(Debug, Args)]
+pub struct BenchStartArgs {
+    /// Where the store is built (once: later runs start on it again).
+    #[arg(long)]
+    pub dir: PathBuf,
+    /// Closed orders in the store.
+    #[arg(long, default_value_t = 100_000)]
+    pub closed: u64,
+    /// Open orders in the store.
+    #[arg(long, default_value_t = 100)]
+    pub open: u64,
+    /// Entries per order (the genesis, facts and, for a closed order, its close).
+    #[arg(long, default_value_t = 10)]
+    pub entries_per_order: u64,
+}
+
+#[derive(Debug, Args)]
 pub struct SimulateArgs {
     /// Run seeds `--first-seed` .. `--first-seed + --seeds`.
     #[arg(long, default_value_t = 1000)]
@@ -366,6 +385,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 progress: true,
             })?;
             print!("{}", crate::bench::render(&report));
+            Ok(())
+        }
+        Command::BenchStart(args) => {
+            let options = crate::start_bench::StartOptions {
+                dir: args.dir,
+                closed: args.closed,
+                open: args.open,
+                entries_per_order: args.entries_per_order.max(2),
+            };
+            let runtime = tokio::runtime::Runtime::new()?;
+            let report = runtime.block_on(crate::start_bench::run(&options))?;
+            print!("{}", crate::start_bench::render(&options, &report));
             Ok(())
         }
         Command::Simulate(args) => simulate(args),

@@ -68,8 +68,7 @@ impl NotAdmitted {
 impl Inner {
     /// Whether `peer` is the node of one of the parties configured on this node.
     pub(crate) fn is_configured_peer(&self, peer: PeerId) -> bool {
-        self.config
-            .peers
+        self.peers()
             .iter()
             .any(|(_, key)| self.peer_id(key) == Some(peer))
     }

@@ -22,7 +22,7 @@ use super::{
 };
 use crate::api::{
     AcceptOrder, ApiError, BundleExport, ConsistencyQuery, HistoryQuery, NodeApi, OrderQuery,
-    ProposalQuery, ProposeOrder, SubmitClose, SubmitEvent, SubmitReview,
+    ProposalQuery, ProposeOrder, PutPeer, SubmitClose, SubmitEvent, SubmitReview,
 };
 
 fn order_id(id: &str) -> Result<OrderId, ApiError> {
@@ -32,6 +32,21 @@ fn order_id(id: &str) -> Result<OrderId, ApiError> {
             format!("order id {id:?} is not 64 hex digits"),
         )
     })
+}
+
+/// A party key in hex, as the peer routes name it.
+fn peer_key(text: &str) -> Result<PublicKey, ApiError> {
+    let bad = || {
+        ApiError::bad_request(
+            "bad_key",
+            format!("{text:?} is not an ed25519 public key in hex (64 digits)"),
+        )
+    };
+    let bytes: [u8; 32] = hex::decode(text)
+        .ok()
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or_else(bad)?;
+    PublicKey::from_bytes(&bytes).map_err(|_| bad())
 }
 
 impl Inner {
@@ -261,7 +276,7 @@ impl NodeApi for Engine {
             .program(&sources)
             .map_err(|error| ApiError::invalid("invalid_clause", error))?;
         let me = (inner.config.role.as_str(), inner.public);
-        let contract = build_contract(&request, &sources, &program, me, &inner.config.peers)?;
+        let contract = build_contract(&request, &sources, &program, me, &inner.peers())?;
         let mut signed = SignedContract::unsigned(&contract)
             .map_err(|e| ApiError::invalid("invalid_contract", e.to_string()))?;
         let order = signed.order_id();
@@ -538,6 +553,59 @@ impl NodeApi for Engine {
                 "message": "this party signed the review; it applies once every party signed the same decision",
             }),
         })
+    }
+
+    async fn peers(&self) -> Result<Value, ApiError> {
+        let peers: Vec<Value> = self
+            .inner
+            .peer_list()
+            .into_iter()
+            .map(|peer| {
+                json!({
+                    "role": peer.role,
+                    "key": peer.key.to_string(),
+                    "addresses": peer.addresses.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        Ok(json!({ "peers": peers }))
+    }
+
+    async fn put_peer(&self, key: String, request: PutPeer) -> Result<Value, ApiError> {
+        let key = peer_key(&key)?;
+        if request.role.trim().is_empty() {
+            return Err(ApiError::invalid("invalid_role", "a peer needs a role"));
+        }
+        let addresses = request
+            .addresses
+            .iter()
+            .map(|text| {
+                text.parse::<libp2p::Multiaddr>().map_err(|error| {
+                    ApiError::invalid(
+                        "invalid_address",
+                        format!("{text:?} is not a multiaddr: {error}"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let dialled = self
+            .inner
+            .set_peer(key, request.role.clone(), addresses)
+            .await?;
+        Ok(json!({
+            "role": request.role,
+            "key": key.to_string(),
+            "addresses": request.addresses,
+            "resolved": dialled.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        }))
+    }
+
+    async fn delete_peer(&self, key: String) -> Result<Value, ApiError> {
+        let public = peer_key(&key)?;
+        if !self.inner.remove_peer(public).await? {
+            return Err(ApiError::new(404, "unknown_peer", format!("no peer {key}")));
+        }
+        Ok(json!({ "key": public.to_string(), "status": "removed" }))
     }
 
     async fn close(&self, id: String, request: SubmitClose) -> Result<Value, ApiError> {

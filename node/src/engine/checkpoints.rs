@@ -96,7 +96,7 @@ impl Inner {
     /// Every other party this node knows: configured peers and the parties of its orders.
     pub(crate) async fn known_parties(&self) -> BTreeMap<String, PublicKey> {
         let mut parties: BTreeMap<String, PublicKey> = BTreeMap::new();
-        for (role, key) in &self.config.peers {
+        for (role, key) in &self.peers() {
             // Several peers may share a role: the later ones are named by their key too.
             let name = match parties.get(role) {
                 Some(known) if known != key => format!("{role}-{}", &key.to_string()[..8]),
@@ -242,7 +242,7 @@ impl Inner {
 
     /// The key of the party whose node is `peer`, among the parties this node knows.
     async fn key_of_peer(&self, peer: PeerId) -> Option<PublicKey> {
-        let mut keys: BTreeSet<PublicKey> = self.config.peers.iter().map(|(_, key)| *key).collect();
+        let mut keys: BTreeSet<PublicKey> = self.peers().iter().map(|(_, key)| *key).collect();
         keys.extend(self.known_parties().await.into_values());
         keys.into_iter().find(|key| self.peer_id(key) == Some(peer))
     }

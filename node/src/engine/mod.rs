@@ -25,6 +25,7 @@ mod operations;
 pub mod order;
 mod outbox;
 mod peer;
+pub mod peers;
 pub mod program_cache;
 pub mod protocol;
 mod queries;
@@ -107,8 +108,9 @@ pub struct EngineConfig {
     pub checkpoint_batch: u64,
     /// How often to ask sequencers for entries this node missed.
     pub sync_interval: Duration,
-    /// The other parties' nodes this node knows from its configuration: role and key.
-    pub peers: Vec<(String, PublicKey)>,
+    /// The other parties' nodes this node knows from its configuration: role, key and
+    /// addresses (the operator changes them at run time, see [`peers`]).
+    pub peers: Vec<(String, PublicKey, Vec<libp2p::Multiaddr>)>,
     pub hooks: Hooks,
     /// The event journal and webhooks (`crate::events`).
     pub events: crate::events::EventsConfig,
@@ -180,6 +182,8 @@ pub(crate) struct Inner {
     pub outboxes: StdMutex<HashMap<PublicKey, outbox::Outbox>>,
     /// Recent refusals of proposals (determinism faults first of all), newest last.
     pub faults: StdMutex<Vec<records::FaultRecord>>,
+    /// The other parties' nodes this node knows: the configuration's, changed at run time.
+    pub peer_table: RwLock<Vec<peers::Peer>>,
     /// Proofs of equivocation this node holds (stored in `EVIDENCE`), as (order, seq).
     pub evidence: StdMutex<Vec<(OrderId, u64)>>,
     /// Events for webhooks and `GET /events`, staged in the batch of the entry they describe.
@@ -229,12 +233,26 @@ impl Engine {
             batch: batch::BatchVerifier::start(),
             faults: StdMutex::new(Vec::new()),
             evidence: StdMutex::new(Vec::new()),
+            peer_table: RwLock::new(Vec::new()),
             events,
         });
+        let configured = inner
+            .config
+            .peers
+            .iter()
+            .map(|(role, key, addresses)| peers::Peer {
+                role: role.clone(),
+                key: *key,
+                addresses: addresses.clone(),
+            })
+            .collect();
+        inner.load_peers(configured)?;
         inner.load()?;
         let engine = Engine { inner };
         tokio::spawn(peer::serve(engine.inner.clone(), inbound));
         tokio::spawn(sync_loop(Arc::downgrade(&engine.inner)));
+        let dialling = engine.inner.clone();
+        tokio::spawn(async move { dialling.dial_known_peers().await });
         crate::events::delivery::start(&engine.inner.events);
         Ok(engine)
     }
@@ -461,8 +479,7 @@ impl Inner {
 
     /// The role a configured peer's key has here, for logs and metrics ("party" otherwise).
     pub(crate) fn role_of(&self, key: &PublicKey) -> String {
-        self.config
-            .peers
+        self.peers()
             .iter()
             .find(|(_, known)| known == key)
             .map_or_else(|| "party".to_string(), |(role, _)| role.clone())

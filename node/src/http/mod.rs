@@ -29,7 +29,7 @@ use axum::{
     http::{header, HeaderMap, HeaderValue, Method, StatusCode},
     middleware::{self, Next},
     response::{IntoResponse, Response},
-    routing::{get, post},
+    routing::{get, post, put},
     Json, Router,
 };
 use serde_json::Value;
@@ -42,7 +42,7 @@ use tokens::{Denied, Scope, Tokens};
 use crate::{
     api::{
         AcceptOrder, ApiError, BundleQuery, ConsistencyQuery, HistoryQuery, NodeApi, OrderQuery,
-        ProposalQuery, ProposeOrder, SubmitClose, SubmitEvent, SubmitReview,
+        ProposalQuery, ProposeOrder, PutPeer, SubmitClose, SubmitEvent, SubmitReview,
     },
     metrics::{self, Metrics},
 };
@@ -130,6 +130,8 @@ pub fn router<A: NodeApi>(api: Arc<A>, settings: HttpSettings, metrics: Arc<Metr
             axum::routing::delete(events::delete_webhook::<A>),
         )
         .route("/events", get(events::stream_events::<A>))
+        .route("/peers", get(peers::<A>))
+        .route("/peers/{key}", put(put_peer::<A>).delete(delete_peer::<A>))
         .route("/checkpoint", get(checkpoint::<A>))
         .route("/log/consistency", get(consistency::<A>))
         .route("/health", get(health::<A>))
@@ -414,6 +416,25 @@ async fn withdraw_review<A: NodeApi>(
     OrderId(id): OrderId,
 ) -> Reply {
     Ok(Json(state.api.withdraw_review(id).await?))
+}
+
+async fn peers<A: NodeApi>(State(state): State<AppState<A>>) -> Reply {
+    Ok(Json(state.api.peers().await?))
+}
+
+async fn put_peer<A: NodeApi>(
+    State(state): State<AppState<A>>,
+    axum::extract::Path(key): axum::extract::Path<String>,
+    ApiJson(request): ApiJson<PutPeer>,
+) -> Reply {
+    Ok(Json(state.api.put_peer(key, request).await?))
+}
+
+async fn delete_peer<A: NodeApi>(
+    State(state): State<AppState<A>>,
+    axum::extract::Path(key): axum::extract::Path<String>,
+) -> Reply {
+    Ok(Json(state.api.delete_peer(key).await?))
 }
 
 async fn close<A: NodeApi>(

@@ -19,7 +19,7 @@ use super::events::CreateWebhook;
 use crate::api::{
     AcceptOrder, AttesterRequest, BreakerRequest, BundleQuery, ClauseRequest, ConsistencyQuery,
     ErrorBody, ErrorDetail, EventRequest, HistoryQuery, OrderQuery, ProposalQuery, ProposeOrder,
-    SubmitClose, SubmitEvent, SubmitReview,
+    PutPeer, SubmitClose, SubmitEvent, SubmitReview,
 };
 use verifier::json::{
     ActivationJson, AmendmentJson, BreakerReportJson, EffectsJson, EntryJson, EventJson, MoneyJson,
@@ -45,13 +45,14 @@ use verifier::json::{
     ),
     paths(
         propose, list_orders, proposals, proposal, accept, submit_event, order, history,
-        review, withdraw_review, close, bundle, head, evidence, fact, checkpoint, consistency, health,
-        metrics, openapi_json, trail, share, revoke_share, shared_page, shared_bundle, shared_head,
+        review, withdraw_review, close, bundle, head, evidence, fact, checkpoint, consistency,
+        peers, put_peer, delete_peer, health, metrics, openapi_json, trail, share, revoke_share,
+        shared_page, shared_bundle, shared_head,
         create_webhook, list_webhooks, delete_webhook, events
     ),
     components(schemas(
         ProposeOrder, ClauseRequest, AttesterRequest, BreakerRequest, AcceptOrder,
-        SubmitEvent, EventRequest, SubmitReview, SubmitClose, ErrorBody, ErrorDetail, EntryJson,
+        SubmitEvent, EventRequest, SubmitReview, SubmitClose, PutPeer, ErrorBody, ErrorDetail, EntryJson,
         EventJson, OutcomeJson, EffectsJson, AmendmentJson, ActivationJson, ObligationJson,
         NotificationJson, ReasonJson, BreakerReportJson, PolicyJson, WindowJson, ReviewJson,
         ReevaluationJson, PartyJson, RuleJson, MoneyJson, ObligationTotalJson, History,
@@ -294,6 +295,45 @@ fn checkpoint() {}
         (status = 422, description = "not 1 <= from <= to <= the durable log size", body = ErrorBody),
     ))]
 fn consistency() {}
+
+#[utoipa::path(get, path = "/peers", tag = "peers",
+    summary = "The other parties' nodes this node knows: role, key, addresses",
+    responses(
+        (status = 200, description = "the peers: the configuration's, with the operator's changes"),
+        (status = 401, description = "no or wrong token", body = ErrorBody),
+        (status = 403, description = "the token lacks the read scope", body = ErrorBody),
+    ))]
+fn peers() {}
+
+#[utoipa::path(put, path = "/peers/{key}", tag = "peers",
+    summary = "Adds or changes a peer without a restart (stored: it survives restarts)",
+    description = "Addresses may name hosts (`/dns4/buyer.example/tcp/7201`): they are \
+        resolved now and at each start, and the network dials the IP addresses.",
+    params(("key" = String, Path, description = "the party's ed25519 public key, 64 hex digits")),
+    request_body = PutPeer,
+    responses(
+        (status = 200, description = "set, with the addresses resolved"),
+        (status = 400, description = "malformed JSON or key", body = ErrorBody),
+        (status = 401, description = "no or wrong token", body = ErrorBody),
+        (status = 403, description = "the token lacks the admin scope", body = ErrorBody),
+        (status = 413, description = "body over http.max_body_bytes", body = ErrorBody),
+        (status = 422, description = "no role, this node's own key, an invalid or unresolvable address", body = ErrorBody),
+        (status = 503, description = "the store or the network failed", body = ErrorBody),
+    ))]
+fn put_peer() {}
+
+#[utoipa::path(delete, path = "/peers/{key}", tag = "peers",
+    summary = "Forgets a peer without a restart (stored: it survives restarts)",
+    params(("key" = String, Path, description = "the party's ed25519 public key, 64 hex digits")),
+    responses(
+        (status = 200, description = "removed"),
+        (status = 400, description = "malformed key", body = ErrorBody),
+        (status = 401, description = "no or wrong token", body = ErrorBody),
+        (status = 403, description = "the token lacks the admin scope", body = ErrorBody),
+        (status = 404, description = "no such peer", body = ErrorBody),
+        (status = 503, description = "the store failed", body = ErrorBody),
+    ))]
+fn delete_peer() {}
 
 #[utoipa::path(get, path = "/orders/{id}/trail", tag = "verification",
     summary = "The evolution-trail page: one HTML file that verifies the order's bundle in the browser",

@@ -1,0 +1,185 @@
+//! Example orders made through the order core, without I/O: the three example parties'
+//! contract (seller sequences; buyer and carrier cosign; the air-freight clause), carrier
+//! facts, and whole histories signed by every party. The simulator runs one of them; `pactum-node
+//! bench-start` writes many into a store.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::Arc,
+};
+
+use contract_lang::{
+    ir::Program,
+    value::{EnumValue, Value},
+};
+use verifier::{
+    bundle::{
+        build::{compile_sources, example_contract, library_sources, ExampleKeys},
+        Source,
+    },
+    model::{Close, Digest, Event, OrderId, SignedClose, SignedContract, SignedEntry, SignedEvent},
+    state::Machine,
+};
+
+use crate::engine::{
+    order::{check_contract, OrderCore},
+    records::OrderRecord,
+    sources::hash_sources,
+};
+
+/// The parties, sources and compiled program every example order shares.
+pub struct ExampleOrders {
+    keys: ExampleKeys,
+    sources: Vec<Source>,
+    program: Arc<Program>,
+    sources_hash: Digest,
+}
+
+impl ExampleOrders {
+    pub fn new() -> Result<ExampleOrders, String> {
+        let sources =
+            library_sources(&["clauses/air_freight_fallback.clause"]).map_err(|e| e.to_string())?;
+        let program = compile_sources(&sources).map_err(|e| e.to_string())?;
+        let sources_hash = hash_sources(&sources)?;
+        Ok(ExampleOrders {
+            keys: ExampleKeys::new(),
+            sources,
+            program: Arc::new(program),
+            sources_hash,
+        })
+    }
+
+    pub fn keys(&self) -> &ExampleKeys {
+        &self.keys
+    }
+
+    pub fn program(&self) -> &Arc<Program> {
+        &self.program
+    }
+
+    /// The hash of the shared sources (the key their compiled program is stored under).
+    pub fn sources_hash(&self) -> Digest {
+        self.sources_hash
+    }
+
+    /// The parties with their keys, the sequencer first.
+    pub fn parties(&self) -> [(&'static str, &verifier::sign::SigningKey); 3] {
+        [
+            ("seller", &self.keys.seller),
+            ("buyer", &self.keys.buyer),
+            ("carrier", &self.keys.carrier),
+        ]
+    }
+
+    /// The contract of order `reference`, signed by every party, and its checked machine.
+    pub fn contract(&self, reference: &str) -> Result<(SignedContract, Machine), String> {
+        let terms = BTreeMap::from([
+            (
+                "transport_mode".to_string(),
+                Value::Enum(EnumValue {
+                    ty: "transport_mode".into(),
+                    variant: "sea".into(),
+                }),
+            ),
+            ("delivery_due".to_string(), Value::Timestamp(1_772_323_200)),
+        ]);
+        let mut contract = example_contract(
+            &self.keys,
+            &self.program,
+            &["air_freight_fallback".to_string()],
+            "CN",
+            terms,
+            1_767_225_600,
+        );
+        contract.order_ref = reference.to_string();
+        contract
+            .parties
+            .insert("carrier".into(), self.keys.carrier.public_key());
+        contract.sources = self.sources_hash;
+        let clause = self
+            .program
+            .clause("air_freight_fallback")
+            .ok_or("no air_freight_fallback clause")?;
+        if let Some(binding) = contract.clauses.first_mut() {
+            binding.id = Digest(clause.id.0);
+        }
+        let mut signed = SignedContract::unsigned(&contract).map_err(|e| e.to_string())?;
+        for (role, key) in self.parties() {
+            signed.sign(role, key);
+        }
+        let machine = check_contract(&signed, &self.sources, self.program.clone(), true)
+            .map_err(|e| e.to_string())?;
+        Ok((signed, machine))
+    }
+
+    /// The carrier's `n`th fact for `order`, an hour after the one before: departures, and
+    /// every third an ETA fifty days out (which switches the order to air freight).
+    pub fn fact(&self, order: OrderId, n: i64) -> Result<SignedEvent, String> {
+        let at = 1_768_000_000 + n * 3_600;
+        let event = if n % 3 == 2 {
+            let eta = Value::Timestamp(at + 50 * 86_400);
+            Event::new(
+                order,
+                "shipment.eta_updated",
+                at,
+                BTreeMap::from([("eta".into(), eta)]),
+            )
+        } else {
+            let port = Value::Text("Shenzhen".into());
+            Event::new(
+                order,
+                "shipment.departed",
+                at,
+                BTreeMap::from([("port".into(), port)]),
+            )
+        };
+        event.sign(&self.keys.carrier).map_err(|e| e.to_string())
+    }
+
+    /// `entries` committed entries of order `reference`, each signed by every party: the
+    /// genesis, carrier facts, and a close last when `close`.
+    pub fn history(
+        &self,
+        reference: &str,
+        entries: u64,
+        close: bool,
+    ) -> Result<(OrderRecord, Vec<SignedEntry>), String> {
+        let (contract, machine) = self.contract(reference)?;
+        let order = contract.order_id();
+        let (mut core, genesis) = OrderCore::genesis(machine).map_err(|e| e.to_string())?;
+        let mut history = vec![self.sign_all(genesis.entry)];
+        let facts = entries.saturating_sub(1 + u64::from(close));
+        let mut seen = HashMap::new();
+        for n in 0..facts {
+            let fact = self.fact(order, n as i64)?;
+            let sealed = core
+                .prepare_event(&seen, &fact)
+                .map_err(|e| e.to_string())?;
+            seen.insert(fact.hash(), sealed.body.seq);
+            history.push(self.sign_all(sealed.entry));
+            core.advance(sealed.state);
+        }
+        if close {
+            let at = core.state().high_water;
+            let close = Close::new(order, core.state().seq, at, "settled");
+            let mut signed = SignedClose::unsigned(&close).map_err(|e| e.to_string())?;
+            for (role, key) in self.parties() {
+                signed.sign(role, key);
+            }
+            let sealed = core.prepare_close(&signed).map_err(|e| e.to_string())?;
+            history.push(self.sign_all(sealed.entry));
+        }
+        let record = OrderRecord {
+            contract,
+            sources: self.sources.clone(),
+        };
+        Ok((record, history))
+    }
+
+    fn sign_all(&self, mut entry: SignedEntry) -> SignedEntry {
+        for (role, key) in self.parties() {
+            entry.sign(role, key);
+        }
+        entry
+    }
+}
