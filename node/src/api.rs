@@ -201,6 +201,15 @@ pub struct SubmitReview {
     pub at: Option<String>,
 }
 
+/// `POST /admin/backup`: copy the node's store, online, into a new directory.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BackupRequest {
+    /// Where the copy goes, on the node's machine: a directory that does not exist or is
+    /// empty (absolute, or relative to the node's working directory).
+    pub dir: String,
+}
+
 /// `POST /orders/{id}/close`: this party's signature on closing a running order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -350,6 +359,20 @@ pub trait NodeApi: Send + Sync + 'static {
     /// none (test doubles).
     fn events(&self) -> Option<std::sync::Arc<crate::events::Events>> {
         None
+    }
+
+    /// Copies the store into `dir`, online and consistent (`POST /admin/backup`).
+    fn backup(
+        &self,
+        request: BackupRequest,
+    ) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send {
+        async move {
+            Err(ApiError::new(
+                404,
+                "no_store",
+                format!("this node keeps no store to copy to {}", request.dir),
+            ))
+        }
     }
 
     /// Brings the gauges that are read rather than counted (orders by state, queued facts)

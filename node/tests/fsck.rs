@@ -18,6 +18,15 @@ use verifier::{model::Digest, sign::SigningKey};
 
 /// Runs a one-party order with a few facts and checkpoints every 2 entries; its order id.
 fn run_a_node(dir: &Path, key: &SigningKey) -> Digest {
+    run_a_node_with(dir, key, |_, _| {})
+}
+
+/// [`run_a_node`], then `more(client, order)` while the node still runs.
+fn run_a_node_with(
+    dir: &Path,
+    key: &SigningKey,
+    more: impl FnOnce(&pactum_node::client::ApiClient, &str) + Send + 'static,
+) -> Digest {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let mut spec = NodeSpec::local("seller", key.clone(), dir.to_path_buf());
@@ -51,6 +60,7 @@ fn run_a_node(dir: &Path, key: &SigningKey) -> Digest {
                     .post(&format!("/orders/{order}/events"), &request)
                     .unwrap();
             }
+            more(&client, &order);
             order
         })
         .await
@@ -58,6 +68,19 @@ fn run_a_node(dir: &Path, key: &SigningKey) -> Digest {
         node.stop().await;
         Digest::from_hex(&order).unwrap()
     })
+}
+
+fn return_requested(day: u32) -> SubmitEvent {
+    SubmitEvent {
+        signed: None,
+        event: Some(EventRequest {
+            kind: "return.requested".into(),
+            at: format!("2026-02-{day:02}T00:00:00Z"),
+            fields: [("reason".to_string(), json!(format!("reason {day}")))]
+                .into_iter()
+                .collect(),
+        }),
+    }
 }
 
 fn key_bytes(client: &pactum_node::client::ApiClient) -> Vec<u8> {
@@ -183,4 +206,54 @@ fn fsck_finds_each_corruption_and_changes_nothing() {
 
     // fsck itself changed nothing: the store is as clean as before.
     assert_eq!(fsck(dir.path(), &key), clean);
+}
+
+#[test]
+fn an_online_backup_taken_during_commits_is_sound_and_restores() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = SigningKey::from_seed([8; 32]);
+    let backup = dir.path().join("backup");
+    let target = backup.clone();
+    let order = run_a_node_with(&dir.path().join("node"), &key, move |client, order| {
+        // Facts keep committing while the copy is made.
+        let writer = client.clone();
+        let path = format!("/orders/{order}/events");
+        let facts = std::thread::spawn(move || {
+            for day in 1..=20 {
+                writer.post(&path, &return_requested(day)).unwrap();
+            }
+        });
+        let request = pactum_node::api::BackupRequest {
+            dir: target.display().to_string(),
+        };
+        let copied = client.post("/admin/backup", &request).unwrap();
+        assert!(copied["pairs"].as_u64().unwrap() > 0, "{copied}");
+        facts.join().unwrap();
+        // A second backup into the same, now non-empty, directory is refused.
+        assert!(client.post("/admin/backup", &request).is_err());
+    });
+    let report = fsck(&backup, &key);
+    assert!(report.is_clean(), "{}", report.render());
+    assert!(report.entries >= 6, "{}", report.render());
+
+    // Restored into a new data directory, a node starts on it with the order at the head
+    // the backup holds.
+    let restored = dir.path().join("restored");
+    Store::open(&backup)
+        .unwrap()
+        .backup_blocking(restored.clone())
+        .unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let node = launch(NodeSpec::local("seller", key.clone(), restored))
+            .await
+            .unwrap();
+        let client = node.client();
+        let view =
+            tokio::task::spawn_blocking(move || client.get(&format!("/orders/{order}")).unwrap())
+                .await
+                .unwrap();
+        assert_eq!(view["seq"].as_u64(), Some(report.entries - 1), "{view}");
+        node.stop().await;
+    });
 }

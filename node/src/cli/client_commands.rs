@@ -22,6 +22,14 @@ pub(super) fn run(command: Command) -> anyhow::Result<()> {
                 .with_context(|| format!("{} is not a valid proposal", file.display()))?;
             print_json(&client(&node)?.post("/orders", &proposal)?)
         }
+        Command::Backup { node, dir } => {
+            // The node resolves relative paths from its own working directory: send ours.
+            let dir = std::path::absolute(&dir)?;
+            let request = crate::api::BackupRequest {
+                dir: dir.display().to_string(),
+            };
+            print_json(&client(&node)?.post("/admin/backup", &request)?)
+        }
         Command::Accept { node, order } => print_json(
             &client(&node)?.post(&format!("/orders/{order}/accept"), &AcceptOrder::default())?,
         ),
@@ -74,6 +82,7 @@ pub(super) fn run(command: Command) -> anyhow::Result<()> {
         | Command::Simulate(_)
         | Command::Load(_)
         | Command::Fsck(_)
+        | Command::Restore { .. }
         | Command::WebhookReceiver(_)
         | Command::Completions { .. }
         | Command::Man { .. } => {

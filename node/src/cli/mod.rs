@@ -46,6 +46,22 @@ pub enum Command {
     /// Run the deterministic protocol simulator: three parties under lost, duplicated and
     /// reordered messages, cut links and crashes, from seeds; a failure names its seed.
     Simulate(SimulateArgs),
+    /// Copy a running node's store into DIR (a new or empty directory on the node's
+    /// machine), online and consistent: every batch acknowledged before it, none after.
+    Backup {
+        #[command(flatten)]
+        node: NodeArgs,
+        dir: PathBuf,
+    },
+    /// Restore a backup into a stopped node's data directory (which must not hold a store):
+    /// the backup is checked with fsck first and refused if anything is wrong with it.
+    Restore {
+        /// The backup directory (made by `backup`).
+        backup: PathBuf,
+        /// The node's configuration file (gives its data directory and key).
+        #[arg(long)]
+        config: PathBuf,
+    },
     /// Check a stopped node's store, or a backup: every entry's signatures and hash chain,
     /// the Merkle log against the entries and every stored checkpoint. Changes nothing;
     /// prints what is wrong and exits non-zero if anything is.
@@ -402,8 +418,33 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Simulate(args) => simulate(args),
         Command::Load(command) => load(command),
         Command::Fsck(args) => fsck(args),
+        Command::Restore { backup, config } => restore(&backup, &config),
         other => client_commands::run(other),
     }
+}
+
+fn restore(backup: &std::path::Path, config: &std::path::Path) -> anyhow::Result<()> {
+    let settings = config::Settings::load(config)?;
+    let key = settings.signing_key()?.public_key();
+    let store = std::sync::Arc::new(crate::durable::Store::open(backup).map_err(|error| {
+        anyhow::anyhow!("cannot open the backup {}: {error}", backup.display())
+    })?);
+    let report = crate::fsck::check(&store, Some((key, settings.origin(&key))));
+    print!("{}", report.render());
+    if !report.is_clean() {
+        anyhow::bail!(
+            "the backup {} is not sound: nothing restored",
+            backup.display()
+        );
+    }
+    let pairs = store
+        .backup_blocking(settings.data_dir.clone())
+        .map_err(|error| anyhow::anyhow!("cannot restore: {error}"))?;
+    println!(
+        "restored {pairs} key-value pairs into {}",
+        settings.data_dir.display()
+    );
+    Ok(())
 }
 
 fn fsck(args: FsckArgs) -> anyhow::Result<()> {

@@ -77,6 +77,10 @@ pub trait Backend: Send + Sync + 'static {
     fn get(&self, key: &[u8]) -> Result<Option<Bytes>, StoreError>;
     /// Every pair whose key starts with `prefix`, in key order.
     fn scan_prefix(&self, prefix: &[u8]) -> Pairs<'_>;
+    /// Copies every pair into a new store of this backend in `dir` (which must not exist or
+    /// be empty) and flushes it; how many pairs. Called by the committer only, so nothing
+    /// is applied meanwhile.
+    fn copy_to(&self, dir: &std::path::Path) -> Result<u64, StoreError>;
     /// Every pair with a key at or after `key`, in key order.
     fn range_from(&self, key: &[u8]) -> Pairs<'_>;
     /// Every pair with a key at or before `key`, in key order (read from the back).

@@ -65,6 +65,34 @@ impl Backend for SledBackend {
         Box::new(self.data.scan_prefix(prefix).map(pair))
     }
 
+    fn copy_to(&self, dir: &Path) -> Result<u64, StoreError> {
+        const PAIRS_PER_BATCH: u64 = 10_000;
+        let empty = match std::fs::read_dir(dir) {
+            Ok(mut entries) => entries.next().is_none(),
+            Err(error) => error.kind() == std::io::ErrorKind::NotFound,
+        };
+        if !empty {
+            return Err(StoreError::Open(format!(
+                "{} exists and is not empty",
+                dir.display()
+            )));
+        }
+        let target = SledBackend::open(dir, 64 << 20)?;
+        let mut batch = sled::Batch::default();
+        let mut copied = 0u64;
+        for item in self.data.iter() {
+            let (key, value) = item?;
+            batch.insert(key, value);
+            copied += 1;
+            if copied.is_multiple_of(PAIRS_PER_BATCH) {
+                target.data.apply_batch(std::mem::take(&mut batch))?;
+            }
+        }
+        target.data.apply_batch(batch)?;
+        target.db.flush()?;
+        Ok(copied)
+    }
+
     fn range_from(&self, key: &[u8]) -> Pairs<'_> {
         Box::new(self.data.range(key.to_vec()..).map(pair))
     }

@@ -7,7 +7,7 @@
 //! durability costs one flush per group, not one per batch.
 
 use std::{
-    path::Path,
+    path::{Path, PathBuf},
     sync::{
         atomic::{AtomicU64, Ordering},
         Arc, Mutex,
@@ -72,6 +72,16 @@ pub struct CommitStats {
     pub batches: u64,
 }
 
+/// What the committer thread does next: commit a batch, or copy the whole store elsewhere
+/// (between two groups, so the copy holds every batch applied before it and none after).
+enum Job {
+    Commit(Pending),
+    Copy {
+        to: PathBuf,
+        done: oneshot::Sender<Result<u64, StoreError>>,
+    },
+}
+
 struct Pending {
     batch: WriteBatch,
     ack: oneshot::Sender<Result<CommitReceipt, StoreError>>,
@@ -106,7 +116,7 @@ impl Ack {
 /// contract is stated once, on [`Backend`] (`tests/durable.rs` checks it across `kill -9`).
 pub struct Store {
     backend: Arc<dyn Backend>,
-    queue: Option<mpsc::Sender<Pending>>,
+    queue: Option<mpsc::Sender<Job>>,
     committer: Option<JoinHandle<()>>,
     counters: Arc<Counters>,
     poisoned: Arc<Mutex<Option<StoreError>>>,
@@ -150,7 +160,7 @@ impl Store {
         let queue = self.queue.as_ref().ok_or(StoreError::Closed)?;
         let (ack, receiver) = oneshot::channel();
         queue
-            .send(Pending { batch, ack })
+            .send(Job::Commit(Pending { batch, ack }))
             .await
             .map_err(|_| StoreError::Closed)?;
         Ok(Ack(receiver))
@@ -162,16 +172,37 @@ impl Store {
             return Err((StoreError::Closed, batch));
         };
         let (ack, receiver) = oneshot::channel();
-        match queue.try_send(Pending { batch, ack }) {
+        let batch_of = |job: Job| match job {
+            Job::Commit(pending) => pending.batch,
+            Job::Copy { .. } => WriteBatch::new(),
+        };
+        match queue.try_send(Job::Commit(Pending { batch, ack })) {
             Ok(()) => Ok(Ack(receiver)),
-            Err(mpsc::error::TrySendError::Full(pending)) => Err((
+            Err(mpsc::error::TrySendError::Full(job)) => Err((
                 StoreError::Sled("commit queue is full".into()),
-                pending.batch,
+                batch_of(job),
             )),
-            Err(mpsc::error::TrySendError::Closed(pending)) => {
-                Err((StoreError::Closed, pending.batch))
-            }
+            Err(mpsc::error::TrySendError::Closed(job)) => Err((StoreError::Closed, batch_of(job))),
         }
+    }
+
+    /// Copies the whole store into a new store in `to` (which must not exist or be empty),
+    /// online: the copy is made by the committer between two groups, so it holds exactly the
+    /// batches applied before it, each whole, and is flushed before this returns. Returns
+    /// how many key-value pairs were copied.
+    pub async fn backup(&self, to: PathBuf) -> Result<u64, StoreError> {
+        let queue = self.queue.as_ref().ok_or(StoreError::Closed)?;
+        let (done, copied) = oneshot::channel();
+        queue
+            .send(Job::Copy { to, done })
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        copied.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// [`Self::backup`] for threads outside any async runtime.
+    pub fn backup_blocking(&self, to: PathBuf) -> Result<u64, StoreError> {
+        futures::executor::block_on(self.backup(to))
     }
 
     /// Submits `batch` and waits until it is durable.
@@ -295,7 +326,7 @@ impl Drop for Store {
 
 struct Committer {
     backend: Arc<dyn Backend>,
-    pending: mpsc::Receiver<Pending>,
+    pending: mpsc::Receiver<Job>,
     max_group: usize,
     counters: Arc<Counters>,
     poisoned: Arc<Mutex<Option<StoreError>>>,
@@ -304,11 +335,31 @@ struct Committer {
 impl Committer {
     fn run(mut self) {
         let mut group_number = 0u64;
-        while let Some(first) = self.pending.blocking_recv() {
+        let mut next = None;
+        loop {
+            let job = match next.take() {
+                Some(job) => job,
+                None => match self.pending.blocking_recv() {
+                    Some(job) => job,
+                    None => return,
+                },
+            };
+            let first = match job {
+                Job::Commit(pending) => pending,
+                Job::Copy { to, done } => {
+                    let _ = done.send(self.backend.copy_to(&to));
+                    continue;
+                }
+            };
             let mut group = vec![first];
             while group.len() < self.max_group {
                 match self.pending.try_recv() {
-                    Ok(pending) => group.push(pending),
+                    Ok(Job::Commit(pending)) => group.push(pending),
+                    Ok(copy) => {
+                        // Committed after this group, before anything queued after it.
+                        next = Some(copy);
+                        break;
+                    }
                     Err(_) => break,
                 }
             }

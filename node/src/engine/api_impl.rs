@@ -766,6 +766,17 @@ impl NodeApi for Engine {
         self.inner.fact_view(order, event).await
     }
 
+    async fn backup(&self, request: crate::api::BackupRequest) -> Result<Value, ApiError> {
+        let pairs = self
+            .inner
+            .store
+            .backup(std::path::PathBuf::from(&request.dir))
+            .await
+            .map_err(|error| ApiError::invalid("backup_failed", error.to_string()))?;
+        tracing::info!(dir = %request.dir, pairs, "store backed up");
+        Ok(json!({ "dir": request.dir, "pairs": pairs }))
+    }
+
     async fn refresh_gauges(&self) {
         self.inner.order_figures().await;
     }

@@ -133,6 +133,7 @@ pub fn router<A: NodeApi>(api: Arc<A>, settings: HttpSettings, metrics: Arc<Metr
         .route("/peers", get(peers::<A>))
         .route("/peers/{key}", put(put_peer::<A>).delete(delete_peer::<A>))
         .route("/checkpoint", get(checkpoint::<A>))
+        .route("/admin/backup", post(backup::<A>))
         .route("/log/consistency", get(consistency::<A>))
         .route("/health", get(health::<A>))
         .route("/metrics", get(metrics_text::<A>))
@@ -499,6 +500,13 @@ fn download(export: crate::api::BundleExport) -> Response {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
     response
+}
+
+async fn backup<A: NodeApi>(
+    State(state): State<AppState<A>>,
+    ApiJson(request): ApiJson<crate::api::BackupRequest>,
+) -> Reply {
+    Ok(Json(state.api.backup(request).await?))
 }
 
 async fn checkpoint<A: NodeApi>(State(state): State<AppState<A>>) -> Reply {

@@ -46,8 +46,8 @@ use verifier::json::{
     paths(
         propose, list_orders, proposals, proposal, accept, submit_event, order, history,
         review, withdraw_review, close, bundle, head, evidence, fact, checkpoint, consistency,
-        peers, put_peer, delete_peer, health, metrics, openapi_json, trail, share, revoke_share,
-        shared_page, shared_bundle, shared_head,
+        peers, put_peer, delete_peer, health, backup, metrics, openapi_json, trail, share,
+        revoke_share, shared_page, shared_bundle, shared_head,
         create_webhook, list_webhooks, delete_webhook, events
     ),
     components(schemas(
@@ -56,7 +56,7 @@ use verifier::json::{
         EventJson, OutcomeJson, EffectsJson, AmendmentJson, ActivationJson, ObligationJson,
         NotificationJson, ReasonJson, BreakerReportJson, PolicyJson, WindowJson, ReviewJson,
         ReevaluationJson, PartyJson, RuleJson, MoneyJson, ObligationTotalJson, History,
-        CreateWebhook, crate::events::EventKind
+        CreateWebhook, crate::events::EventKind, crate::api::BackupRequest
     )),
     modifiers(&BearerToken),
     security(("bearer" = []))
@@ -200,6 +200,19 @@ fn review() {}
         (status = 503, description = "the sequencer's node did not answer", body = ErrorBody),
     ))]
 fn close() {}
+
+#[utoipa::path(post, path = "/admin/backup", tag = "operations",
+    summary = "Copy the store, online and consistent, into a new directory on the node's machine",
+    request_body = crate::api::BackupRequest,
+    responses(
+        (status = 200, description = "copied: the directory and how many key-value pairs"),
+        (status = 400, description = "malformed JSON", body = ErrorBody),
+        (status = 401, description = "no or wrong token", body = ErrorBody),
+        (status = 403, description = "the token lacks the admin scope", body = ErrorBody),
+        (status = 413, description = "the body is too large", body = ErrorBody),
+        (status = 422, description = "the directory exists and is not empty, or cannot be written", body = ErrorBody),
+    ))]
+fn backup() {}
 
 #[utoipa::path(delete, path = "/orders/{id}/review", tag = "reviews",
     summary = "Withdraw this party's review decision before every party signed",
