@@ -1,8 +1,9 @@
 //! Whether a shared page's bundle is still the latest, on real nodes and in a real browser: a
 //! customer opens a copy of the page a share link served (saved as a file, as one keeps a page)
 //! and it says "current as of entry #1" from the node's signed head; one more entry is committed;
-//! opened again, the same copy says "STALE: entries #2..#2 missing". The page served live by
-//! the link is current. Nothing here asserts on timings.
+//! opened again, the same copy says "STALE: entries #2..#2 missing" and its headline says STALE
+//! (⚠ STALE, 过期, VERALTET) instead of VALID. The page served live by the link is current.
+//! Nothing here asserts on timings.
 
 mod common;
 
@@ -45,7 +46,7 @@ fn a_saved_share_page_says_when_its_bundle_is_stale() {
     let head = anonymous.get_bytes(&format!("{path}/head")).unwrap();
     assert!(verifier::bundle::SignedHead::from_bytes(&head).is_ok());
 
-    let current = json!({ "verdict": "valid", "freshness": "current",
+    let current = json!({ "verdict": "valid", "freshness": "current", "heading": "✓ VALID",
                           "contains": ["current as of entry #1"] });
     let dir = tempfile::tempdir().unwrap();
     browser::check(
@@ -60,13 +61,22 @@ fn a_saved_share_page_says_when_its_bundle_is_stale() {
         "2026-02-17T00:00:00Z",
         json!({ "eta": "2026-02-26T00:00:00Z" }),
     );
-    let stale = json!({ "verdict": "valid", "freshness": "stale",
+    // The headline says STALE too, as `pactum-verify --head` does (exit 3), in every language;
+    // the history itself verified, so data-verdict stays "valid".
+    let stale = json!({ "verdict": "valid", "freshness": "stale", "heading": "⚠ STALE",
                         "contains": ["STALE: entries #2..#2 missing"] });
-    let live_current = json!({ "verdict": "valid", "freshness": "current",
+    let stale_in = |lang: &str, heading: &str| {
+        json!({ "do": "language", "lang": lang, "as": lang, "expect": {
+            "verdict": "valid", "freshness": "stale", "heading": heading, "lang": lang } })
+    };
+    let live_current = json!({ "verdict": "valid", "freshness": "current", "heading": "✓ VALID",
                                "contains": ["current as of entry #2"] });
     browser::check(
         &json!({ "artefacts": browser::artefacts(), "cases": [
             { "name": "share-saved-stale", "page": saved, "expect": stale },
+            { "name": "share-saved-stale-languages", "page": saved,
+              "expect": { "freshness": "stale" },
+              "actions": [stale_in("zh", "⚠ 过期"), stale_in("de", "⚠ VERALTET")] },
             { "name": "share-live-current", "page": live, "expect": live_current },
         ]}),
         dir.path(),

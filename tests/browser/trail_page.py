@@ -172,6 +172,9 @@ def verify_state(name, wanted, state, view, expect):
     for key in ("verdict", "entries", "freshness"):
         if key in wanted:
             expect(name, state[key] == wanted[key], f"{key} {state[key]!r}, expected {wanted[key]!r}")
+    if "heading" in wanted:
+        expect(name, view["heading"].startswith(wanted["heading"]),
+               f"heading {view['heading']!r}, expected it to start with {wanted['heading']!r}")
     if "failed_step" in wanted:
         expect(name, view["failed_step"] == str(wanted["failed_step"]),
                f"failed step {view['failed_step']!r}, expected {wanted['failed_step']}")

@@ -279,7 +279,8 @@
   // tail (appendRest). Leaves on <body> what a test or a monitoring script reads:
   // data-verdict, data-entries, data-run (one more per render), data-verify-ms (when the verdict
   // was on screen, in ms since navigation), data-rendered ("verdict", "first", then "all" when
-  // the last entry is laid out) and data-timing (verification and layout times).
+  // the last entry is laid out), data-timing (verification and layout times) and, once the
+  // parties' heads answered, data-freshness (showHeads; "stale" also turns the headline to STALE).
   function render(verifyMs) {
     const started = performance.now();
     const first = JSON.parse(state.verification.verdict(state.lang));
@@ -348,7 +349,19 @@
     section.replaceWith(headsSection(labels));
     const found = [...document.querySelectorAll("#heads .head")].map((item) => item.classList[1]);
     const worst = ["invalid", "stale", "unreachable", "current"].find((status) => found.includes(status));
+    if (worst === "stale") showStale(labels);
     if (worst) document.body.dataset.freshness = worst;
+  }
+
+  // A party's head names entries this bundle lacks: the headline says STALE (as `pactum-verify
+  // --head`, exit 3) instead of VALID, so nobody reads the page as current. The history itself
+  // verified: <body data-verdict> stays "valid", <body data-freshness> says "stale".
+  function showStale(labels) {
+    const box = document.getElementById("verdict");
+    const headline = document.getElementById("verdict-text");
+    if (!box || !headline || !headline.firstChild) return;
+    box.classList.add("stale");
+    headline.firstChild.textContent = "⚠ " + labels.stale;
   }
 
   // `then` once the browser has painted what is on screen now.

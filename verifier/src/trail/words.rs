@@ -16,6 +16,9 @@ pub struct Labels {
     pub title: &'static str,
     pub valid: &'static str,
     pub invalid: &'static str,
+    /// The headline of a verified bundle a party's signed head shows is not the latest (as
+    /// `pactum-verify --head`'s STALE).
+    pub stale: &'static str,
     pub verifying: &'static str,
     pub steps: &'static str,
     pub not_checked: &'static str,
@@ -71,6 +74,7 @@ const EN: Labels = Labels {
     title: "Evolution trail",
     valid: "VALID",
     invalid: "INVALID",
+    stale: "STALE",
     verifying: "Verifying…",
     steps: "Verification steps",
     not_checked: "not reached",
@@ -123,6 +127,7 @@ const ZH: Labels = Labels {
     title: "订单演化记录",
     valid: "有效",
     invalid: "无效",
+    stale: "过期",
     verifying: "验证中…",
     steps: "验证步骤",
     not_checked: "未执行",
@@ -175,6 +180,7 @@ const DE: Labels = Labels {
     title: "Änderungsverlauf",
     valid: "GÜLTIG",
     invalid: "UNGÜLTIG",
+    stale: "VERALTET",
     verifying: "Wird geprüft…",
     steps: "Prüfschritte",
     not_checked: "nicht erreicht",
