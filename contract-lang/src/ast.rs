@@ -21,7 +21,7 @@
 //!             | "label" (IDENT | STRING) (IDENT STRING)+            // label window zh "退货期限"
 //!             | "param" IDENT ":" type ("=" expr)?
 //!             | "predicate" IDENT "(" IDENT ":" path ")" "=" expr
-//!             | "on" path ("when" expr)? "then" (action | "{" action* "}")
+//!             | "once"? "on" path ("when" expr)? "then" (action | "{" action* "}")
 //! action      = "set" path "=" expr                                 // path must be terms.NAME
 //!             | ("pay" | "refund" | "compensate") IDENT "->" IDENT expr
 //!             | "notify" IDENT expr
@@ -191,6 +191,8 @@ pub struct Predicate {
 /// `on KIND when COND then ACTIONS`
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rule {
+    /// `once on …`: fires at most once per order.
+    pub once: bool,
     pub on: Path,
     pub when: Option<Expr>,
     pub actions: Vec<Action>,

@@ -366,7 +366,8 @@ impl Printer<'_> {
             exprs.extend(r.actions.iter().flat_map(action_exprs));
         }
         self.hoist_node(header_end, &exprs);
-        self.line(&format!("on {}", r.on.dotted()));
+        let once = if r.once { "once " } else { "" };
+        self.line(&format!("{once}on {}", r.on.dotted()));
         if let Some(cond) = &r.when {
             self.condition(cond);
         }

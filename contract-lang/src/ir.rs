@@ -194,6 +194,14 @@ pub struct RuleIr {
     pub on: String,
     pub when: Option<Expr>,
     pub actions: Vec<Action>,
+    /// `once on …`: the rule fires at most once per order ([`crate::eval::State::once_fired`]).
+    /// Left out of the encoding when false, so rules without it keep their ids.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub once: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 /// Who pays whom. Same meaning as [`crate::ast::TransferKind`], with a stable encoding.

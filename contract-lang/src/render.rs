@@ -140,6 +140,18 @@ fn unset(lang: Lang) -> &'static str {
 }
 
 fn rule_sentence(renderer: &Renderer<'_>, rule: &RuleIr, lang: Lang) -> String {
+    let sentence = rule_body(renderer, rule, lang);
+    if !rule.once {
+        return sentence;
+    }
+    match lang {
+        Lang::En => format!("{sentence} This rule applies at most once per order."),
+        Lang::Zh => format!("{sentence}本规则每个订单至多适用一次。"),
+        Lang::De => format!("{sentence} Diese Regel wird je Auftrag höchstens einmal angewandt."),
+    }
+}
+
+fn rule_body(renderer: &Renderer<'_>, rule: &RuleIr, lang: Lang) -> String {
     let occurrence = glossary::occurrence(lang, &rule.on);
     let condition = rule
         .when

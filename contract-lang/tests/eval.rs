@@ -365,7 +365,10 @@ proptest::proptest! {
         given.insert("limit".to_string(), Value::Int(limit));
         let params = bind_params(clause, &given).expect("binds");
         let bound = [BoundClause { clause, params: &params }];
-        let state = State { terms, facts: BTreeMap::new() };
+        let state = State {
+            terms,
+            ..State::default()
+        };
         let event = Event { kind: "delivered".into(), at, fields };
         let outcome = evaluate(&bound, "CN", &state, &event);
         let prepared = [Evaluator::new(bound[0], "CN").expect("bound").with_fast_path()];

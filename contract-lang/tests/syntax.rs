@@ -543,12 +543,14 @@ fn clause_item() -> impl Strategy<Value = ClauseItem> {
             path(),
             prop::option::of(expr()),
             prop::collection::vec(action(), 0..3),
+            any::<bool>(),
             any::<bool>()
         )
-            .prop_map(move |(on, when, actions, braced)| {
+            .prop_map(move |(on, when, actions, braced, once)| {
                 // An unbraced rule has exactly one action.
                 let braced = braced || actions.len() != 1;
                 ClauseItem::Rule(Rule {
+                    once,
                     on,
                     when,
                     actions,

@@ -907,3 +907,55 @@ fn an_order_waiting_for_review_cannot_close() {
         ApplyError::CloseWhilePaused
     );
 }
+
+#[test]
+fn a_once_rule_refunds_at_most_once_and_the_state_hash_covers_it() {
+    let (mut order, keys) = order_with(
+        &["clauses/express_refund.clause"],
+        &[],
+        BreakerPolicy::default(),
+    );
+    order
+        .event(
+            &keys.carrier,
+            "shipment.delivered",
+            at(2026, 3, 1, 10),
+            BTreeMap::from([("received_by".to_string(), text("buyer"))]),
+        )
+        .unwrap();
+    let intact = BTreeMap::from([
+        ("appearance".to_string(), enum_value("appearance", "intact")),
+        ("accessories_complete".to_string(), Value::Bool(true)),
+    ]);
+    let eur = Currency::parse("EUR").unwrap();
+    let refund = verifier::model::TransferKind::Refund;
+    for day in [3, 4] {
+        order
+            .event(
+                &keys.seller,
+                "return.inspected",
+                at(2026, 3, day, 10),
+                intact.clone(),
+            )
+            .unwrap();
+        assert_fresh_hash(&order);
+    }
+    // The price once, not twice.
+    assert_eq!(
+        order
+            .state()
+            .obligation_total(refund, "seller", "buyer", eur),
+        1_200_000
+    );
+    let second = order.bodies().last().unwrap();
+    assert!(
+        matches!(outcome(second), Outcome::Applied(effects) if effects.is_empty()),
+        "{second:?}"
+    );
+    assert!(order.state().lang.fired_once("express_refund", 0));
+    // A replay that forgot the record would reach another state hash, so its entries would
+    // not match the signed ones.
+    let mut forgetful = order.state().clone();
+    forgetful.lang.once_fired.clear();
+    assert_ne!(forgetful.hash().unwrap(), order.state().hash().unwrap());
+}

@@ -652,6 +652,7 @@ impl ClauseChecker<'_> {
                 on: kind,
                 when,
                 actions,
+                once: rule.once,
             });
         }
 

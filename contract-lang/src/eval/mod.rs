@@ -37,7 +37,7 @@ use machine::{Env, Halt, Res};
 use ops::Val;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub use render::explain;
 
@@ -54,6 +54,34 @@ pub struct Event {
 pub struct State {
     pub terms: BTreeMap<String, Value>,
     pub facts: BTreeMap<String, Event>,
+    /// The `once` rules that have fired for this order, by clause name and rule index: they
+    /// do not fire again. Callers record a rule here when its effects are applied
+    /// ([`State::record_once`]), so a replay of the same history agrees.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub once_fired: BTreeSet<(String, u32)>,
+}
+
+impl State {
+    /// Records that rule `rule` of `clause` fired with its effects applied, if it is a `once`
+    /// rule (other rules leave no trace in the state).
+    pub fn record_once(&mut self, clause: &CompiledClause, rule: u32) -> bool {
+        let once = clause
+            .ir
+            .rules
+            .get(rule as usize)
+            .is_some_and(|found| found.once);
+        if once {
+            self.once_fired.insert((clause.name.clone(), rule));
+        }
+        once
+    }
+
+    /// Whether `once` rule `rule` of clause `clause` has already fired.
+    pub fn fired_once(&self, clause: &str, rule: u32) -> bool {
+        self.once_fired
+            .iter()
+            .any(|(name, index)| name == clause && *index == rule)
+    }
 }
 
 /// A compiled clause with the params an order bound (see [`bind_params`]).
@@ -255,6 +283,8 @@ pub enum RuleStatus {
     Failed {
         error: EvalError,
     },
+    /// A `once` rule that already fired for this order: it is not evaluated again.
+    AlreadyFired,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -293,7 +323,7 @@ impl Outcome {
         }
         for entry in &mut outcome.trace {
             match &mut entry.status {
-                RuleStatus::Fired => {}
+                RuleStatus::Fired | RuleStatus::AlreadyFired => {}
                 RuleStatus::ConditionFalse { span, .. }
                 | RuleStatus::MissingFact { span, .. }
                 | RuleStatus::MissingTerm { span, .. } => *span = None,
@@ -301,6 +331,25 @@ impl Outcome {
             }
         }
         outcome
+    }
+
+    /// The rules whose effects this outcome lists (each once, in order): what a caller that
+    /// applies the effects records with [`State::record_once`].
+    pub fn effect_sources(&self) -> Vec<&RuleRef> {
+        let sources = self
+            .amendments
+            .iter()
+            .map(|effect| &effect.source)
+            .chain(self.transfers.iter().map(|effect| &effect.source))
+            .chain(self.notifications.iter().map(|effect| &effect.source))
+            .chain(self.activations.iter().map(|effect| &effect.source));
+        let mut unique: Vec<&RuleRef> = Vec::new();
+        for source in sources {
+            if !unique.contains(&source) {
+                unique.push(source);
+            }
+        }
+        unique
     }
 
     /// Whether the event changed or requested nothing at all.
@@ -660,6 +709,14 @@ fn evaluate_each<'e, 'a: 'e>(
                 rule: index as u32,
             };
             let span_of = |site: u32| clause.spans.site(site);
+            if rule.once && state.fired_once(&clause.name, index as u32) {
+                outcome.trace.push(RuleTrace {
+                    source,
+                    on: rule.on.clone(),
+                    status: RuleStatus::AlreadyFired,
+                });
+                continue;
+            }
             let mut effects = Vec::new();
             let verdict = match evaluator {
                 Ok(evaluator) => evaluator.eval_rule(index, state, event, &mut effects),

@@ -107,6 +107,9 @@ impl fmt::Display for RuleStatus {
                 write!(f, "not fired: term `{term}` is not set")
             }
             RuleStatus::Failed { error } => write!(f, "error: {error}"),
+            RuleStatus::AlreadyFired => {
+                f.write_str("not fired: a `once` rule that already fired for this order")
+            }
         }
     }
 }
@@ -115,7 +118,7 @@ impl RuleStatus {
     /// Where the reason for the status was written, if known.
     pub fn span(&self) -> Option<Span> {
         match self {
-            RuleStatus::Fired => None,
+            RuleStatus::Fired | RuleStatus::AlreadyFired => None,
             RuleStatus::ConditionFalse { span, .. }
             | RuleStatus::MissingFact { span, .. }
             | RuleStatus::MissingTerm { span, .. } => *span,

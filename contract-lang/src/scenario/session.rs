@@ -124,6 +124,11 @@ impl Session {
                     self.inactive.insert(activation.clause.clone());
                 }
             }
+            for source in outcome.effect_sources() {
+                if let Some(clause) = self.program.clause(&source.clause) {
+                    self.state.record_once(clause, source.rule);
+                }
+            }
         }
         self.state.facts.insert(event.kind.clone(), event);
     }

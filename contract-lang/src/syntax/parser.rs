@@ -27,6 +27,7 @@ pub const KEYWORDS: &[&str] = &[
     "label",
     "param",
     "predicate",
+    "once",
     "on",
     "when",
     "then",
@@ -57,7 +58,7 @@ pub const KEYWORDS: &[&str] = &[
     "text",
 ];
 
-const CLAUSE_ITEM_KEYWORDS: &[&str] = &["title", "label", "param", "predicate", "on"];
+const CLAUSE_ITEM_KEYWORDS: &[&str] = &["title", "label", "param", "predicate", "once", "on"];
 const ACTION_KEYWORDS: &[&str] = &[
     "set",
     "pay",
@@ -689,7 +690,8 @@ impl<'t, 'k> Parser<'t, 'k> {
                 Some("label") => self.label().map(ClauseItem::Label),
                 Some("param") => self.param().map(ClauseItem::Param),
                 Some("predicate") => self.predicate().map(ClauseItem::Predicate),
-                Some("on") => self.rule().map(ClauseItem::Rule),
+                Some("on") => self.rule(None).map(ClauseItem::Rule),
+                Some("once") => self.once_rule().map(ClauseItem::Rule),
                 _ => {
                     let found = self.describe_current();
                     let span = self.peek().span;
@@ -866,8 +868,29 @@ impl<'t, 'k> Parser<'t, 'k> {
         })
     }
 
-    fn rule(&mut self) -> PResult<Rule> {
-        let kw = self.bump().span;
+    fn once_rule(&mut self) -> PResult<Rule> {
+        let once = self.bump().span;
+        if !self.is_word("on") {
+            let found = self.describe_current();
+            let span = self.missing_span();
+            self.error(
+                Diagnostic::error(
+                    "E0204",
+                    format!("expected `on` after `once`, found {found}"),
+                    span,
+                    "expected `on` here",
+                )
+                .with_help("a rule that fires at most once reads `once on EVENT when CONDITION then ACTION`"),
+            );
+            return Err(Failed);
+        }
+        self.rule(Some(once))
+    }
+
+    /// A rule; `once` is the span of a `once` keyword before `on`.
+    fn rule(&mut self, once: Option<Span>) -> PResult<Rule> {
+        let on_kw = self.bump().span;
+        let kw = once.unwrap_or(on_kw);
         let on = self.path("the event kind after `on`, such as `shipment.delivered`")?;
         let when = if self.eat_word("when").is_some() {
             Some(self.expr_or_missing("a condition after `when`")?)
@@ -905,6 +928,7 @@ impl<'t, 'k> Parser<'t, 'k> {
             false
         };
         Ok(Rule {
+            once: once.is_some(),
             on,
             when,
             actions,

@@ -260,7 +260,7 @@ impl Machine {
             head: Digest::ZERO,
             lang: LangState {
                 terms: self.contract.terms.clone(),
-                facts: BTreeMap::new(),
+                ..LangState::default()
             },
             fact_sources: BTreeMap::new(),
             active: self
@@ -523,7 +523,7 @@ impl Machine {
             next.obligations.clone(),
             next.obligations_hash,
         );
-        match apply_effects(next, &self.contract, &effects, dirty) {
+        match apply_effects(next, &self.contract, &self.program, &effects, dirty) {
             Ok(()) => {
                 if effects.amends() {
                     remember(next, &effects);
@@ -606,7 +606,7 @@ impl Machine {
         let applied = match (&state.status, review.decision) {
             (Status::Running, _) => return Err(ApplyError::NothingToReview),
             (Status::Tripped { held, .. }, Decision::Approve) => {
-                apply_effects(&mut next, &self.contract, held, &mut dirty)
+                apply_effects(&mut next, &self.contract, &self.program, held, &mut dirty)
                     .map_err(ApplyError::HeldEffects)?;
                 held.clone()
             }
@@ -759,15 +759,34 @@ impl Machine {
     }
 }
 
+/// Remembers every `once` rule among the effects' sources, so it does not fire again for this
+/// order (the state hash covers the record, so a replay must agree).
+fn record_once(state: &mut State, program: &Program, effects: &Effects) {
+    let sources = effects
+        .amendments
+        .iter()
+        .map(|effect| (&effect.clause, effect.rule))
+        .chain(effects.activations.iter().map(|e| (&e.clause, e.rule)))
+        .chain(effects.obligations.iter().map(|e| (&e.clause, e.rule)))
+        .chain(effects.notifications.iter().map(|e| (&e.clause, e.rule)));
+    for (clause, rule) in sources {
+        if let Some(compiled) = program.clause(clause) {
+            state.lang.record_once(compiled, rule);
+        }
+    }
+}
+
 /// Applies effects to `state`: terms, activations, obligation totals and their running hash.
 /// Fails (leaving `state` partly updated: callers work on a copy) when an activation names a
 /// clause outside the contract or a total would overflow.
 fn apply_effects(
     state: &mut State,
     contract: &Contract,
+    program: &Program,
     effects: &Effects,
     dirty: &mut Dirty,
 ) -> Result<(), ReviewReason> {
+    record_once(state, program, effects);
     dirty.terms |= !effects.amendments.is_empty();
     dirty.active |= !effects.activations.is_empty();
     dirty.obligations |= !effects.obligations.is_empty();

@@ -146,6 +146,10 @@ struct StateView<'a> {
     parts: &'a PartDigests,
     high_water: i64,
     obligations_hash: &'a Digest,
+    /// The `once` rules that fired; absent while none has, so histories without `once`
+    /// rules hash as before.
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    once_fired: &'a BTreeSet<(String, u32)>,
 }
 
 /// Which slowly changing parts of a state a step changed.
@@ -242,6 +246,7 @@ impl State {
                 })
                 .collect(),
             obligations_hash: &self.obligations_hash,
+            once_fired: &self.lang.once_fired,
             parts,
         };
         part_digest("state", &view)
