@@ -3,7 +3,8 @@
 //! Pipeline: [`syntax`] (lexer, parser, AST with byte spans, every diagnostic) → `check`
 //! (types against a vocabulary) → `compile` (canonical IR, clause id = SHA-256 of its canonical
 //! CBOR) → `eval` (pure: compiled clauses + params + jurisdiction + state + one event in, an
-//! outcome out). `fmt` and `render` work on the AST and the IR respectively.
+//! outcome out). `fmt` and `render` work on the AST and the IR respectively; `scenario` runs
+//! scenario files and `diff` compares two versions of clauses (IR and scenario outcomes).
 //!
 //! Invariants: this crate does no I/O, reads no clock, uses no floats and no randomness.
 
@@ -11,6 +12,7 @@ pub mod ast;
 pub mod check;
 pub mod compile;
 pub mod diagnostics;
+pub mod diff;
 pub mod eval;
 pub mod fmt;
 pub mod ir;

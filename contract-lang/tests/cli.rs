@@ -259,3 +259,45 @@ fn render_explain_and_demo_run_on_the_embedded_library() {
     assert_eq!(commands, ["check", "test", "render", "render"]);
     assert!(sections.iter().all(|s| s["ok"] == true));
 }
+
+#[test]
+fn diff_exits_1_when_a_scenario_outcome_changes_and_0_when_none_does() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/diff");
+    let case = |name: &str, file: &str| data.join(name).join(file).display().to_string();
+    let changed = run(&[
+        "diff",
+        &case("refund_once", "old.clause"),
+        &case("refund_once", "new.clause"),
+    ]);
+    assert_eq!(changed.status.code(), Some(1), "{}", stdout(&changed));
+    assert!(stdout(&changed).contains("before: refund seller -> buyer 249.90 EUR"));
+
+    let same = run(&[
+        "diff",
+        &case("reformatted", "old.clause"),
+        &case("reformatted", "new.clause"),
+    ]);
+    assert_eq!(same.status.code(), Some(0), "{}", stdout(&same));
+
+    let report = json(&run(&[
+        "--format",
+        "json",
+        "diff",
+        &case("threshold", "old.clause"),
+        &case("threshold", "new.clause"),
+    ]));
+    assert_eq!(report["command"], "diff");
+    assert_eq!(report["outcomes_differ"], true);
+    assert_eq!(report["clauses"][0]["clause"], "air_freight_fallback");
+    assert_eq!(report["outcomes"].as_array().map(Vec::len), Some(3));
+
+    let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("../clause-library/scenarios");
+    let from_dir = run(&[
+        "diff",
+        &case("refund_once", "old.clause"),
+        &case("refund_once", "new.clause"),
+        "--scenarios",
+        &scenarios.display().to_string(),
+    ]);
+    assert_eq!(from_dir.status.code(), Some(1), "{}", stdout(&from_dir));
+}

@@ -94,6 +94,18 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Check, test and render the embedded clause library (no arguments needed).
     Demo,
+    /// What changing clauses OLD into NEW changes: the IR (rules, thresholds, params,
+    /// actions) and which scenarios' outcomes (before → after). Exit 1 when outcomes differ.
+    Diff {
+        /// The clause file as it is.
+        old: PathBuf,
+        /// The clause file as proposed.
+        new: PathBuf,
+        /// Directory of scenario files (default: the embedded library's scenarios). A
+        /// scenario's clause file that declares a clause of OLD/NEW is read as OLD/NEW.
+        #[arg(long, value_name = "DIR")]
+        scenarios: Option<PathBuf>,
+    },
 }
 
 #[derive(Args, Debug, Clone)]

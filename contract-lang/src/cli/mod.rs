@@ -27,6 +27,7 @@ pub mod args;
 mod check_cmd;
 mod compile_cmd;
 mod demo_cmd;
+mod diff_cmd;
 mod explain_cmd;
 mod fmt_cmd;
 mod output;
@@ -89,5 +90,10 @@ fn run(cli: &Cli, out: &Output) -> anyhow::Result<Status> {
         Command::Id(files) => compile_cmd::ids(out, vocab, &files.files),
         Command::Explain(explain) => explain_cmd::run(out, vocab, explain),
         Command::Demo => demo_cmd::run(out),
+        Command::Diff {
+            old,
+            new,
+            scenarios,
+        } => diff_cmd::run(out, vocab, old, new, scenarios.as_deref()),
     }
 }

@@ -1,0 +1,105 @@
+//! Golden tests of the impact analysis: every `tests/data/diff/CASE/` holds `old.clause` and
+//! `new.clause`; the report of diffing them against the clause library's scenarios is kept in
+//! `CASE/expect` (`UPDATE_EXPECT=1 cargo test` rewrites it).
+
+mod common;
+
+use std::path::PathBuf;
+
+use contract_lang::compile::SourceInput;
+use contract_lang::diff;
+
+fn data_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/diff")
+}
+
+fn source(name: &str, text: &str) -> SourceInput {
+    SourceInput {
+        name: name.to_string(),
+        text: text.to_string(),
+    }
+}
+
+fn library_scenarios() -> Vec<(String, String)> {
+    pactum_clause_library::SCENARIOS
+        .iter()
+        .map(|(path, text)| (path.to_string(), text.to_string()))
+        .collect()
+}
+
+fn analyse(case: &str) -> diff::Report {
+    let dir = data_dir().join(case);
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+    let vocabulary = source("vocabulary.clause", pactum_clause_library::VOCABULARY);
+    let load = |path: &str| {
+        pactum_clause_library::file(path)
+            .map(str::to_string)
+            .ok_or_else(|| "not in the library".to_string())
+    };
+    diff::analyse(
+        &vocabulary,
+        &[source("old.clause", &read("old.clause"))],
+        &[source("new.clause", &read("new.clause"))],
+        &library_scenarios(),
+        &load,
+    )
+    .unwrap()
+}
+
+#[test]
+fn diff_reports_match_their_golden_files() {
+    let mut cases: Vec<String> = std::fs::read_dir(data_dir())
+        .unwrap()
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| entry.path().is_dir())
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    cases.sort();
+    assert!(!cases.is_empty());
+    for case in cases {
+        let report = analyse(&case);
+        common::expect_file(
+            &data_dir().join(&case).join("expect"),
+            &diff::render(&report),
+        );
+    }
+}
+
+#[test]
+fn a_reformatted_clause_changes_nothing() {
+    let report = analyse("reformatted");
+    assert!(report.clauses.is_empty(), "{report:?}");
+    assert!(!report.outcomes_differ());
+    assert!(report.scenarios_run > 50);
+}
+
+#[test]
+fn making_the_refund_once_changes_the_duplicate_inspection_outcome() {
+    let report = analyse("refund_once");
+    assert!(report.outcomes_differ());
+    let change = report
+        .outcomes
+        .iter()
+        .find(|change| change.scenario == "a second intact inspection does not refund twice")
+        .expect("the duplicate inspection scenario changes");
+    assert_eq!(change.before, ["refund seller -> buyer 249.90 EUR"]);
+    assert!(change.after.is_empty());
+}
+
+#[test]
+fn a_changed_threshold_is_named_as_one() {
+    let report = analyse("threshold");
+    let changes = &report.clauses[0].changes;
+    assert!(
+        changes
+            .iter()
+            .any(|line| line.contains("threshold `1h` → `2h`")),
+        "{changes:?}"
+    );
+    assert!(
+        changes
+            .iter()
+            .any(|line| line.contains("param cap: default 20000.00 EUR → 15000.00 EUR")),
+        "{changes:?}"
+    );
+}
