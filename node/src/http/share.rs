@@ -360,23 +360,7 @@ pub(super) mod routes {
         Path(token): Path<String>,
     ) -> Result<Response, HttpError> {
         let order = shared_order(&state, &token)?;
-        let export = state.api.head(order).await?;
-        let mut response = export.bytes.into_response();
-        let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(export.content_type),
-        );
-        headers.insert(
-            header::ACCESS_CONTROL_ALLOW_ORIGIN,
-            HeaderValue::from_static("*"),
-        );
-        headers.insert(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        );
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        Ok(response)
+        Ok(shared_file(state.api.head(order).await?, true))
     }
 
     pub async fn shared_bundle<A: NodeApi>(
@@ -384,18 +368,29 @@ pub(super) mod routes {
         Path(token): Path<String>,
     ) -> Result<Response, HttpError> {
         let order = shared_order(&state, &token)?;
-        let export = state.api.bundle(order).await?;
+        Ok(shared_file(state.api.bundle(order).await?, false))
+    }
+
+    /// A file served through a share link: never cached, never naming the link to another
+    /// site, and readable from any origin only when `any_origin` (the signed head).
+    fn shared_file(export: crate::api::BundleExport, any_origin: bool) -> Response {
         let mut response = export.bytes.into_response();
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static(export.content_type),
         );
+        if any_origin {
+            headers.insert(
+                header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                HeaderValue::from_static("*"),
+            );
+        }
         headers.insert(
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
         );
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        Ok(response)
+        response
     }
 }
