@@ -100,7 +100,7 @@ fn every_outcome_reaches_a_webhook_signed_and_the_event_stream_resumes() {
         .client("buyer")
         .post(
             "/webhooks",
-            &json!({ "url": "https://erp.example/hook", "secret": SECRET }),
+            &json!({ "url": "ftp://erp.example/hook", "secret": SECRET }),
         )
         .unwrap_err();
     assert_eq!(refused.code(), Some("invalid_webhook"), "{refused}");

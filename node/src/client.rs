@@ -1,7 +1,8 @@
 //! A small blocking client of the node's HTTP API, used by the operator subcommands of
-//! `pactum-node` and by the end-to-end tests.
+//! `pactum-node` and by the end-to-end tests. It speaks HTTPS to an `https://` URL, trusting
+//! a given CA file or the system's CAs ([`crate::tls`]).
 
-use std::time::Duration;
+use std::{path::Path, time::Duration};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -18,6 +19,11 @@ pub enum ClientError {
     Api(ApiError),
     #[error("cannot reach the node at {url}: {reason}")]
     Transport { url: String, reason: String },
+    /// The TLS session failed: most often a certificate this client does not trust.
+    #[error("no trusted HTTPS connection to {url}: {reason} (a node whose certificate a private CA signed needs that CA: --ca-file or PACTUM_CA_FILE; a node serving plain HTTP needs an http:// URL)")]
+    Tls { url: String, reason: String },
+    #[error("cannot use the CA file: {0}")]
+    CaFile(#[from] crate::tls::TlsError),
     #[error("the node sent an unreadable response ({status}): {reason}")]
     BadResponse { status: u16, reason: String },
 }
@@ -41,16 +47,44 @@ pub struct ApiClient {
 }
 
 impl ApiClient {
-    /// `base` is the node's URL (`http://127.0.0.1:7300`); `token` is needed for writes.
+    /// `base` is the node's URL (`http://127.0.0.1:7300`, or `https://…`, trusting the
+    /// system's CAs); `token` is needed for every call but `/health`.
     pub fn new(base: impl Into<String>, token: Option<String>) -> ApiClient {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
+        let base = base.into();
+        // The system bundle is read only for HTTPS.
+        let tls = base
+            .starts_with("https://")
+            .then(crate::tls::trusting_system);
+        Self::with_tls(base, token, tls)
+    }
+
+    /// A client that trusts the CA certificates in `ca_file` (PEM) for HTTPS, or the system's
+    /// CAs without one.
+    pub fn with_ca_file(
+        base: impl Into<String>,
+        token: Option<String>,
+        ca_file: Option<&Path>,
+    ) -> Result<ApiClient, ClientError> {
+        match ca_file {
+            Some(path) => Ok(Self::with_tls(
+                base.into(),
+                token,
+                Some(crate::tls::client_tls(Some(path))?),
+            )),
+            None => Ok(Self::new(base, token)),
+        }
+    }
+
+    fn with_tls(base: String, token: Option<String>, tls: Option<ureq::tls::TlsConfig>) -> Self {
+        let mut config = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(60)))
-            .build()
-            .into();
+            .timeout_global(Some(Duration::from_secs(60)));
+        if let Some(tls) = tls {
+            config = config.tls_config(tls);
+        }
         ApiClient {
-            agent,
-            base: base.into().trim_end_matches('/').to_string(),
+            agent: config.build().into(),
+            base: base.trim_end_matches('/').to_string(),
             token,
         }
     }
@@ -146,9 +180,23 @@ fn encode_body<B: Serialize>(body: &B) -> Result<String, ClientError> {
 }
 
 fn transport(url: &str, error: ureq::Error) -> ClientError {
-    ClientError::Transport {
-        url: url.to_string(),
-        reason: error.to_string(),
+    let url = url.to_string();
+    let reason = error.to_string();
+    if is_tls_failure(&error) {
+        ClientError::Tls { url, reason }
+    } else {
+        ClientError::Transport { url, reason }
+    }
+}
+
+/// Whether the request failed in the TLS layer (rustls reports through an I/O error).
+fn is_tls_failure(error: &ureq::Error) -> bool {
+    match error {
+        ureq::Error::Rustls(_) | ureq::Error::Tls(_) | ureq::Error::Pem(_) => true,
+        ureq::Error::Io(io) => io
+            .get_ref()
+            .is_some_and(|inner| inner.is::<rustls::Error>()),
+        _ => false,
     }
 }
 

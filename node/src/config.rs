@@ -15,6 +15,7 @@ use std::{
     io::Write,
     net::SocketAddr,
     path::{Path, PathBuf},
+    sync::Arc,
 };
 
 use libp2p::{multiaddr::Protocol, Multiaddr, PeerId};
@@ -100,6 +101,10 @@ pub struct EventsSection {
     /// Time allowed for one webhook delivery, ms (default 10,000).
     #[serde(default)]
     pub delivery_timeout_ms: Option<u64>,
+    /// PEM CA certificates that deliveries to `https://` webhooks trust (default: the
+    /// system's CA bundle).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -138,6 +143,12 @@ pub struct HttpSection {
     /// Deadline for a request's body, ms.
     #[serde(default)]
     pub body_timeout_ms: Option<u64>,
+    /// Serve HTTPS only, with this PEM certificate chain (leaf first) and `tls_key`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of `tls_cert`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_key: Option<PathBuf>,
 }
 
 impl HttpSection {
@@ -298,6 +309,11 @@ impl Settings {
             if let Some(ms) = section.delivery_timeout_ms {
                 config.delivery_timeout = std::time::Duration::from_millis(ms);
             }
+            if let Some(ca_file) = &section.ca_file {
+                let tls = crate::tls::client_tls(Some(&self.relative(ca_file)))
+                    .map_err(|error| ConfigError::Invalid(format!("events.ca_file: {error}")))?;
+                config.tls = Some(tls);
+            }
         }
         for (index, section) in self.file.webhooks.iter().enumerate() {
             let webhook =
@@ -306,6 +322,40 @@ impl Settings {
             config.webhooks.push(webhook);
         }
         Ok(config)
+    }
+
+    /// A path of the configuration file, relative to the file's directory unless absolute.
+    pub fn relative(&self, path: &Path) -> PathBuf {
+        let base = self.config_path.parent().unwrap_or(Path::new("."));
+        base.join(path)
+    }
+
+    /// The API's TLS configuration when `[http] tls_cert` and `tls_key` are set.
+    pub fn http_tls(&self) -> Result<Option<Arc<rustls::ServerConfig>>, ConfigError> {
+        let http = &self.file.http;
+        match (&http.tls_cert, &http.tls_key) {
+            (None, None) => Ok(None),
+            (Some(cert), Some(key)) => {
+                crate::tls::server_config(&self.relative(cert), &self.relative(key))
+                    .map(Some)
+                    .map_err(|error| {
+                        ConfigError::Invalid(format!("http.tls_cert/tls_key: {error}"))
+                    })
+            }
+            _ => Err(ConfigError::Invalid(
+                "http.tls_cert and http.tls_key go together: set both or neither".into(),
+            )),
+        }
+    }
+
+    /// The API's base URL, `https://` when TLS is configured.
+    pub fn http_url(&self) -> String {
+        let scheme = if self.file.http.tls_cert.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.http_bind)
     }
 
     /// Reads the party key named by the configuration.
@@ -340,10 +390,13 @@ pub const ENV_OVERRIDABLE: &[(&str, &str)] = &[
     ("http", "max_connections"),
     ("http", "header_timeout_ms"),
     ("http", "body_timeout_ms"),
+    ("http", "tls_cert"),
+    ("http", "tls_key"),
     ("checkpoint", "batch_size"),
     ("checkpoint", "origin"),
     ("events", "retention"),
     ("events", "delivery_timeout_ms"),
+    ("events", "ca_file"),
 ];
 
 /// The environment variable overriding `section.key`.
@@ -606,6 +659,8 @@ pub fn init(dir: &Path, options: &InitOptions) -> Result<Initialized, ConfigErro
             max_connections: None,
             header_timeout_ms: None,
             body_timeout_ms: None,
+            tls_cert: None,
+            tls_key: None,
         },
         checkpoint: CheckpointSection {
             batch_size: options.checkpoint_batch_size.max(1),
@@ -679,7 +734,9 @@ bind = {bind}
 token = {token}
 # Largest request body accepted, in bytes.
 max_body_bytes = {max_body}
-
+# Serve HTTPS only, with a PEM certificate chain (leaf first) and its key (relative to this
+# file); clients then need an https:// URL and, for a private CA, `--ca-file`.
+{tls}
 [checkpoint]
 # Sign a checkpoint of the Merkle log every time this many entries have been committed.
 batch_size = {batch}
@@ -696,6 +753,14 @@ batch_size = {batch}
         bind = quoted(&config.http.bind),
         token = quoted(&config.http.token),
         max_body = config.http.max_body_bytes,
+        tls = match (&config.http.tls_cert, &config.http.tls_key) {
+            (Some(cert), Some(key)) => format!(
+                "tls_cert = {}\ntls_key = {}\n",
+                quoted(&cert.to_string_lossy()),
+                quoted(&key.to_string_lossy())
+            ),
+            _ => "# tls_cert = \"cert.pem\"\n# tls_key = \"key.pem\"\n".to_string(),
+        },
         batch = config.checkpoint.batch_size,
     );
     if let Some(origin) = &config.checkpoint.origin {
@@ -754,10 +819,13 @@ mod tests {
         file.http.max_connections = Some(1);
         file.http.header_timeout_ms = Some(1);
         file.http.body_timeout_ms = Some(1);
+        file.http.tls_cert = Some("cert.pem".into());
+        file.http.tls_key = Some("key.pem".into());
         file.checkpoint.origin = Some("o".into());
         file.events = Some(EventsSection {
             retention: Some(1),
             delivery_timeout_ms: Some(1),
+            ca_file: Some("ca.pem".into()),
         });
         let table = toml::Table::try_from(&file).unwrap();
         let mut keys = Vec::new();

@@ -29,6 +29,8 @@ pub struct NodeSpec {
     pub tokens_file: Option<PathBuf>,
     /// Connection cap and request deadlines of the HTTP API.
     pub http_limits: http::ConnectionLimits,
+    /// Serve the API over HTTPS with this configuration (`[http] tls_cert`, `tls_key`).
+    pub http_tls: Option<Arc<rustls::ServerConfig>>,
     pub max_body_bytes: usize,
     pub origin: Option<String>,
     pub checkpoint_batch: u64,
@@ -56,6 +58,7 @@ impl NodeSpec {
             token: format!("local-token-for-{role}-0123456789"),
             tokens_file: None,
             http_limits: http::ConnectionLimits::default(),
+            http_tls: None,
             max_body_bytes: crate::config::DEFAULT_MAX_BODY_BYTES,
             origin: None,
             checkpoint_batch: 64,
@@ -77,15 +80,15 @@ impl NodeSpec {
             listen: settings.listen.clone(),
             http_bind: settings.http_bind,
             token: settings.file.http.token.clone(),
-            tokens_file: settings.file.http.tokens_file.as_ref().map(|file| {
-                // Relative to the configuration file, like the key and the data directory.
-                let base = settings
-                    .config_path
-                    .parent()
-                    .unwrap_or(std::path::Path::new("."));
-                base.join(file)
-            }),
+            // Relative to the configuration file, like the key and the data directory.
+            tokens_file: settings
+                .file
+                .http
+                .tokens_file
+                .as_ref()
+                .map(|file| settings.relative(file)),
             http_limits: settings.file.http.limits(),
+            http_tls: settings.http_tls()?,
             max_body_bytes: settings.file.http.max_body_bytes,
             origin: settings.file.checkpoint.origin.clone(),
             checkpoint_batch: settings.file.checkpoint.batch_size,
@@ -116,6 +119,8 @@ pub struct RunningNode {
     pub peer_id: PeerId,
     pub public_key: PublicKey,
     pub token: String,
+    /// Whether the API speaks HTTPS.
+    pub https: bool,
     stop_http: Option<oneshot::Sender<()>>,
     http_task: Option<JoinHandle<std::io::Result<()>>>,
 }
@@ -123,7 +128,8 @@ pub struct RunningNode {
 impl RunningNode {
     /// The node's HTTP API base URL.
     pub fn url(&self) -> String {
-        format!("http://{}", self.http_addr)
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}", self.http_addr)
     }
 
     /// A client of this node's API with its token.
@@ -260,11 +266,13 @@ pub async fn launch(spec: NodeSpec) -> anyhow::Result<RunningNode> {
     );
     let listener = http::bind(spec.http_bind).await?;
     let http_addr = listener.local_addr()?;
+    let https = spec.http_tls.is_some();
     let (stop_http, stopped) = oneshot::channel::<()>();
     let http_task = tokio::spawn(http::serve(
         listener,
         router,
         spec.http_limits,
+        spec.http_tls.clone(),
         metrics.clone(),
         async move {
             let _ = stopped.await;
@@ -281,6 +289,7 @@ pub async fn launch(spec: NodeSpec) -> anyhow::Result<RunningNode> {
         peer_id,
         public_key,
         token: spec.token,
+        https,
         stop_http: Some(stop_http),
         http_task: Some(http_task),
     })

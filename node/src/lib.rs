@@ -12,6 +12,7 @@
 //! * [`http`]: the local HTTP/JSON API over [`api::NodeApi`].
 //! * [`launch`]: starting a whole node (store, network, engine, HTTP) in a runtime.
 //! * [`metrics`]: Prometheus metrics; [`peer_stats`]: per party's node figures and reachability.
+//! * [`tls`]: rustls (ring) configuration of the API's HTTPS and of the node's HTTPS clients.
 //! * [`client`]: a small blocking client of the HTTP API, for the operator CLI.
 //! * [`bench`]: `pactum-node bench`, throughput and latency of co-signed commits.
 //! * [`start_bench`]: `pactum-node bench-start`, start time on a store of many closed orders.
@@ -45,3 +46,4 @@ pub mod qr;
 pub mod runner;
 pub mod sim;
 pub mod start_bench;
+pub mod tls;

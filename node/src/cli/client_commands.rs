@@ -153,14 +153,16 @@ fn client(args: &NodeArgs) -> anyhow::Result<ApiClient> {
         (Some(url), _) => (url.clone(), None),
         (None, Some(path)) => {
             let settings = Settings::load(&path)?;
-            (
-                format!("http://{}", settings.http_bind),
-                Some(settings.file.http.token.clone()),
-            )
+            (settings.http_url(), Some(settings.file.http.token.clone()))
         }
         (None, None) => bail!("say which node: --config <node config file> or --url <http://…> (there is no ./pactum-node.toml nor ~/.config/pactum/pactum-node.toml)"),
     };
-    Ok(ApiClient::new(url, args.token.clone().or(config_token)))
+    let token = args.token.clone().or(config_token);
+    Ok(ApiClient::with_ca_file(
+        url,
+        token,
+        args.ca_file.as_deref(),
+    )?)
 }
 
 fn read_input(path: &Path) -> anyhow::Result<String> {

@@ -334,6 +334,9 @@ pub struct NodeArgs {
     /// Bearer token for writes.
     #[arg(long, env = "PACTUM_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// PEM CA certificates to trust when the node speaks HTTPS (default: the system's CAs).
+    #[arg(long, env = "PACTUM_CA_FILE")]
+    pub ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

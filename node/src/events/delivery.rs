@@ -93,6 +93,7 @@ async fn deliver_forever(events: Weak<Events>, id: WebhookId) {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(events.delivery_timeout()))
+            .tls_config(events.client_tls())
             .build()
             .into();
         (agent, events.watch(), events.changed.clone())

@@ -65,6 +65,8 @@ pub struct EventsConfig {
     pub webhooks: Vec<Webhook>,
     /// Time allowed for one delivery's request and answer.
     pub delivery_timeout: std::time::Duration,
+    /// Whom deliveries to `https://` trust (`[events] ca_file`); `None`: the system's CAs.
+    pub tls: Option<ureq::tls::TlsConfig>,
 }
 
 impl Default for EventsConfig {
@@ -73,6 +75,7 @@ impl Default for EventsConfig {
             retention: DEFAULT_RETENTION,
             webhooks: Vec::new(),
             delivery_timeout: std::time::Duration::from_secs(10),
+            tls: None,
         }
     }
 }
@@ -233,6 +236,14 @@ impl Events {
 
     pub(crate) fn delivery_timeout(&self) -> std::time::Duration {
         self.config.delivery_timeout
+    }
+
+    /// The TLS configuration of deliveries to `https://` receivers.
+    pub(crate) fn client_tls(&self) -> ureq::tls::TlsConfig {
+        self.config
+            .tls
+            .clone()
+            .unwrap_or_else(crate::tls::trusting_system)
     }
 
     /// The current webhooks.

@@ -98,7 +98,7 @@ pub struct WebhookRecord {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WebhookError {
-    #[error("webhook url `{0}` must be an http:// URL with a host (for https, terminate TLS in a local proxy)")]
+    #[error("webhook url `{0}` must be an http:// or https:// URL with a host")]
     Url(String),
     #[error("webhook secret must be at least {MIN_SECRET_LENGTH} characters")]
     Secret,
@@ -128,6 +128,7 @@ pub fn parse_kinds(names: &[String]) -> Result<BTreeSet<EventKind>, WebhookError
 fn check(url: &str, secret: &str) -> Result<(), WebhookError> {
     let host = url
         .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
         .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or_default());
     if host.is_none_or(str::is_empty) || url.chars().any(char::is_whitespace) {
         return Err(WebhookError::Url(url.to_string()));
@@ -229,7 +230,7 @@ mod tests {
         for url in [
             "",
             "http://",
-            "https://erp.example/hook",
+            "https://",
             "ftp://x",
             "http:// x",
             "erp/hook",

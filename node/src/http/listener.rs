@@ -8,6 +8,10 @@
 //! that one request (no keep-alive: every connection carries one request, so no idle
 //! connection is ever held open after its answer). The request body is read under its own
 //! deadline by the router's middleware ([`super::read_body`]).
+//!
+//! With TLS configured the same happens inside the TLS session, after a handshake that must
+//! also finish within the head's deadline. A client speaking plain HTTP to a TLS port gets a
+//! plain-text JSON `400 https_required` rather than a dropped connection.
 
 use std::{
     future::Future,
@@ -63,14 +67,16 @@ impl Default for ConnectionLimits {
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then waits for the connections
-/// being served (at most one request each) to finish.
+/// being served (at most one request each) to finish. With `tls`, every connection is HTTPS.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: ConnectionLimits,
+    tls: Option<Arc<rustls::ServerConfig>>,
     metrics: Arc<Metrics>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
+    let tls = tls.map(tokio_rustls::TlsAcceptor::from);
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     tokio::pin!(shutdown);
     loop {
@@ -90,8 +96,12 @@ pub async fn serve(
         match slots.clone().try_acquire_owned() {
             Ok(slot) => {
                 let router = router.clone();
+                let tls = tls.clone();
                 tokio::spawn(async move {
-                    serve_connection(stream, router, limits).await;
+                    match tls {
+                        None => serve_connection(stream, router, limits).await,
+                        Some(acceptor) => serve_tls(stream, acceptor, router, limits).await,
+                    }
                     drop(slot);
                 });
             }
@@ -122,7 +132,40 @@ async fn refuse(mut stream: TcpStream, timeout: Duration) {
     .await;
 }
 
-async fn serve_connection(mut stream: TcpStream, router: Router, limits: ConnectionLimits) {
+/// The first byte of every TLS connection: a handshake record.
+const TLS_HANDSHAKE_RECORD: u8 = 0x16;
+
+/// Completes the TLS handshake (within the head's deadline), then serves the request inside.
+async fn serve_tls(
+    stream: TcpStream,
+    acceptor: tokio_rustls::TlsAcceptor,
+    router: Router,
+    limits: ConnectionLimits,
+) {
+    let mut first = [0u8; 1];
+    match tokio::time::timeout(limits.header_timeout, stream.peek(&mut first)).await {
+        Ok(Ok(1)) if first[0] != TLS_HANDSHAKE_RECORD => {
+            let error = ApiError::new(
+                400,
+                "https_required",
+                "this node's API speaks HTTPS only: use an https:// URL",
+            );
+            return answer_and_close(stream, error).await;
+        }
+        Ok(Ok(1)) => {}
+        _ => return,
+    }
+    match tokio::time::timeout(limits.header_timeout, acceptor.accept(stream)).await {
+        Ok(Ok(tls_stream)) => serve_connection(tls_stream, router, limits).await,
+        Ok(Err(error)) => tracing::debug!(%error, "TLS handshake failed"),
+        Err(_) => tracing::debug!("TLS handshake did not finish in time"),
+    }
+}
+
+async fn serve_connection<S>(mut stream: S, router: Router, limits: ConnectionLimits)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let head =
         match tokio::time::timeout(limits.header_timeout, read_head(&mut stream, &limits)).await {
             Ok(Ok(head)) => head,
@@ -152,7 +195,7 @@ async fn serve_connection(mut stream: TcpStream, router: Router, limits: Connect
     }
 }
 
-async fn answer_and_close(mut stream: TcpStream, error: ApiError) {
+async fn answer_and_close<S: AsyncWrite + Unpin>(mut stream: S, error: ApiError) {
     let _ = tokio::time::timeout(Duration::from_secs(1), async {
         let _ = stream.write_all(&error_response(&error)).await;
         let _ = stream.shutdown().await;
@@ -169,8 +212,8 @@ enum HeadError {
 
 /// Reads until the end of the request head (`\r\n\r\n`), within the limits. Returns every
 /// byte read (the head and whatever of the body came with it).
-async fn read_head(
-    stream: &mut TcpStream,
+async fn read_head<S: AsyncRead + Unpin>(
+    stream: &mut S,
     limits: &ConnectionLimits,
 ) -> Result<Vec<u8>, HeadError> {
     let mut buffer = Vec::with_capacity(1024);

@@ -85,7 +85,7 @@ impl NodeDir {
     /// A client of the node's HTTP API with its operator token.
     pub fn client(&self) -> ApiClient {
         ApiClient::new(
-            format!("http://{}", self.settings.http_bind),
+            self.settings.http_url(),
             Some(self.settings.file.http.token.clone()),
         )
     }
