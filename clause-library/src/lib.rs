@@ -25,6 +25,7 @@ pub const CLAUSES: &[(&str, &str)] = embed![
     "clauses/force_majeure.clause",
     "clauses/express_refund.clause",
     "clauses/cold_chain_breach.clause",
+    "clauses/price_reduction.clause",
 ];
 
 /// Every scenario file: `(path relative to the crate root, TOML source)`.
@@ -34,6 +35,7 @@ pub const SCENARIOS: &[(&str, &str)] = embed![
     "scenarios/force_majeure.toml",
     "scenarios/express_refund.toml",
     "scenarios/cold_chain_breach.toml",
+    "scenarios/price_reduction.toml",
     "scenarios/combined.toml",
     "scenarios/missing_terms.toml",
 ];

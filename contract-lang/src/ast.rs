@@ -188,17 +188,29 @@ pub struct Predicate {
     pub span: Span,
 }
 
-/// `on KIND when COND then ACTIONS`
+/// `on KIND when COND then ACTIONS`, or a party's option
+/// `option NAME by PARTY until DEADLINE (when COND)? then ACTIONS`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rule {
-    /// `once on …`: fires at most once per order.
+    /// `once on …`: fires at most once per order (an option always is).
     pub once: bool,
+    /// The option this rule is, if it is one; `on` is then `option.exercised`, spanning the
+    /// `option` keyword.
+    pub option: Option<OptionDecl>,
     pub on: Path,
     pub when: Option<Expr>,
     pub actions: Vec<Action>,
     /// Whether the actions were written in braces (kept so `fmt` can respect single actions).
     pub braced: bool,
     pub span: Span,
+}
+
+/// The head of a party's option: its name, the party who may exercise it and until when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OptionDecl {
+    pub name: Ident,
+    pub holder: Ident,
+    pub until: Expr,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

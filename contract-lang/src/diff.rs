@@ -261,8 +261,41 @@ impl ClauseComparison<'_> {
             };
             out.push(format!("{head}: {now}"));
         }
+        self.option(&head, x, y, out);
         self.condition(&head, x, y, out);
         self.actions(&head, index, x, y, out);
+    }
+
+    /// An option's name, holder and deadline (the deadline as a threshold when only its
+    /// constants differ).
+    fn option(&self, head: &str, x: &RuleIr, y: &RuleIr, out: &mut Vec<String>) {
+        let (Some(p), Some(q)) = (&x.option, &y.option) else {
+            return;
+        };
+        if p.name != q.name {
+            out.push(format!("{head}: option `{}` → `{}`", p.name, q.name));
+        }
+        if p.holder != q.holder {
+            out.push(format!("{head}: exercised by {} → {}", p.holder, q.holder));
+        }
+        let quote_old = |expr: &Expr| self.old.quote(self.a, self.a.spans.site(expr.site));
+        let quote_new = |expr: &Expr| self.new.quote(self.b, self.b.spans.site(expr.site));
+        let mut leaves = Vec::new();
+        if !same_shape(&p.until, &q.until, &mut leaves) {
+            out.push(format!(
+                "{head}: deadline {} → {}",
+                quote_old(&p.until),
+                quote_new(&q.until)
+            ));
+            return;
+        }
+        for (before, after) in leaves {
+            out.push(format!(
+                "{head}: deadline threshold {} → {}",
+                quote_old(before),
+                quote_new(after)
+            ));
+        }
     }
 
     fn condition(&self, head: &str, x: &RuleIr, y: &RuleIr, out: &mut Vec<String>) {

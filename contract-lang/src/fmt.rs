@@ -356,18 +356,34 @@ impl Printer<'_> {
 
     fn rule(&mut self, r: &Rule) {
         // Comments inside `on … when …` move above the rule; those after `then {` stay inside.
+        let head_end = r
+            .option
+            .as_ref()
+            .map_or(r.on.span.end, |option| option.until.span.end);
         let header_end = match (&r.when, r.braced) {
             (_, false) => r.span.end,
             (Some(cond), true) => cond.span.end,
-            (None, true) => r.on.span.end,
+            (None, true) => head_end,
         };
-        let mut exprs: Vec<&Expr> = r.when.iter().collect();
+        let mut exprs: Vec<&Expr> = r.option.iter().map(|option| &option.until).collect();
+        exprs.extend(&r.when);
         if !r.braced {
             exprs.extend(r.actions.iter().flat_map(action_exprs));
         }
         self.hoist_node(header_end, &exprs);
-        let once = if r.once { "once " } else { "" };
-        self.line(&format!("{once}on {}", r.on.dotted()));
+        match &r.option {
+            Some(option) => {
+                let until = self.expr(&option.until, prec::IF, false);
+                self.line(&format!(
+                    "option {} by {} until {until}",
+                    option.name.node, option.holder.node
+                ));
+            }
+            None => {
+                let once = if r.once { "once " } else { "" };
+                self.line(&format!("{once}on {}", r.on.dotted()));
+            }
+        }
         if let Some(cond) = &r.when {
             self.condition(cond);
         }

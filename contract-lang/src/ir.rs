@@ -198,6 +198,24 @@ pub struct RuleIr {
     /// Left out of the encoding when false, so rules without it keep their ids.
     #[serde(default, skip_serializing_if = "is_false")]
     pub once: bool,
+    /// `option NAME by PARTY until DEADLINE`: the rule is a party's option. It listens to
+    /// [`crate::vocab::OPTION_EXERCISED`] events naming this clause and option, fires at most
+    /// once (`once` is set) and only on an exercise dated no later than the deadline. Left
+    /// out of the encoding when absent, so other rules keep their ids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub option: Option<OptionIr>,
+}
+
+/// A party's option: what the rule's [`RuleIr::option`] adds to an ordinary rule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OptionIr {
+    /// Unique among the clause's options; the exercise names it in its `option` field.
+    pub name: String,
+    /// The role that may exercise it: only an exercise signed by that party's key counts.
+    pub holder: String,
+    /// The last moment (a `timestamp` expression, read against the state before the
+    /// exercise) at which an exercise is accepted.
+    pub until: Expr,
 }
 
 fn is_false(value: &bool) -> bool {
@@ -595,6 +613,9 @@ impl ClauseIr {
             roots.push(&mut predicate.body);
         }
         for rule in &mut self.rules {
+            if let Some(option) = &mut rule.option {
+                roots.push(&mut option.until);
+            }
             if let Some(when) = &mut rule.when {
                 roots.push(when);
             }
@@ -760,6 +781,17 @@ fn validate(ir: &ClauseIr) -> Result<(), IrError> {
             in_predicate: None,
             on: Some(&rule.on),
         };
+        if let Some(option) = &rule.option {
+            let listens = rule.on == crate::vocab::OPTION_EXERCISED && rule.once;
+            if !listens || option.name.is_empty() || option.holder.is_empty() {
+                return malformed(format!(
+                    "option `{}` is not a `once` rule on `{}` with a holder",
+                    option.name,
+                    crate::vocab::OPTION_EXERCISED
+                ));
+            }
+            scope.expr(&option.until, &mut next_site)?;
+        }
         if let Some(when) = &rule.when {
             scope.expr(when, &mut next_site)?;
         }

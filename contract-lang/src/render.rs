@@ -140,6 +140,9 @@ fn unset(lang: Lang) -> &'static str {
 }
 
 fn rule_sentence(renderer: &Renderer<'_>, rule: &RuleIr, lang: Lang) -> String {
+    if let Some(option) = &rule.option {
+        return option_sentence(renderer, rule, option, lang);
+    }
     let sentence = rule_body(renderer, rule, lang);
     if !rule.once {
         return sentence;
@@ -196,6 +199,59 @@ fn rule_body(renderer: &Renderer<'_>, rule: &RuleIr, lang: Lang) -> String {
                     words::capitalised(&occurrence)
                 ),
             }
+        }
+    }
+}
+
+/// A party's option: who may exercise it, until when, on what condition, and what follows.
+fn option_sentence(
+    renderer: &Renderer<'_>,
+    rule: &RuleIr,
+    option: &crate::ir::OptionIr,
+    lang: Lang,
+) -> String {
+    let name = renderer.name_label(&option.name);
+    let deadline = renderer.action_value(&option.until, Some(&rule.on));
+    let condition = rule
+        .when
+        .as_ref()
+        .map(|when| renderer.condition(when, Some(&rule.on)));
+    let actions: Vec<String> = rule
+        .actions
+        .iter()
+        .map(|action| action_phrase(renderer, action, &rule.on, lang))
+        .collect();
+    match lang {
+        Lang::En => {
+            let holder = party_en(&option.holder);
+            let condition = condition.map_or_else(String::new, |c| format!(", provided that {c}"));
+            format!(
+                "Option “{name}”: {holder} may exercise this option until {deadline} by a declaration {holder} signs{condition}. If {holder} does, {}. The option can be exercised only once.",
+                actions.join("; ")
+            )
+        }
+        Lang::Zh => {
+            let holder = glossary::word(lang, "party", &option.holder);
+            let condition = condition.map_or_else(String::new, |c| format!("，但须{c}"));
+            format!(
+                "选择权「{name}」：{holder}可在{deadline}之前（含该时刻）以其签署的声明行使本选择权{condition}。{holder}行使后，{}。本选择权仅可行使一次。",
+                actions.join("；")
+            )
+        }
+        Lang::De => {
+            let holder = party_de(&option.holder);
+            let condition = condition.map_or_else(String::new, |c| {
+                format!(" Voraussetzung: {}.", words::capitalised(&c))
+            });
+            let actions: Vec<String> = actions
+                .iter()
+                .map(|action| format!("{}.", words::capitalised(action)))
+                .collect();
+            format!(
+                "Option „{name}“: {} kann diese Option durch eine eigene signierte Erklärung ausüben, spätestens zu folgendem Zeitpunkt: {deadline}.{condition} Rechtsfolge der Ausübung: {} Die Option kann nur einmal ausgeübt werden.",
+                words::capitalised(&holder),
+                actions.join(" ")
+            )
         }
     }
 }

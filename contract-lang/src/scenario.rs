@@ -164,6 +164,13 @@ fn run_scenario(
                 return report;
             }
         };
+        if let Some(refusal) = session.refusal(&event, event_doc.by.as_deref()) {
+            // Refused: nothing is recorded, as an order refuses it.
+            step.errors.push(format!("refused: {refusal}"));
+            step.failures = check_refusal(&event_doc.expect, &refusal.to_string());
+            report.steps.push(step);
+            continue;
+        }
         let outcome = session.evaluate(&event);
         describe(&mut step, &outcome);
         step.trace.extend(session.inactive_notes(&event));
@@ -279,6 +286,17 @@ fn describe(step: &mut StepReport, outcome: &Outcome) {
     step.trace = outcome.trace.iter().map(ToString::to_string).collect();
 }
 
+/// A refused event meets its expectation only if it expected that refusal (and nothing else).
+fn check_refusal(expect: &ExpectDoc, reason: &str) -> Vec<String> {
+    match &expect.refused {
+        Some(needle) if reason.to_lowercase().contains(&needle.to_lowercase()) => Vec::new(),
+        Some(needle) => vec![format!(
+            "expected a refusal mentioning `{needle}`, but it was refused: {reason}"
+        )],
+        None => vec![format!("unexpected refusal: {reason}")],
+    }
+}
+
 fn check_expectation(
     expect: &ExpectDoc,
     outcome: &Outcome,
@@ -286,6 +304,11 @@ fn check_expectation(
     session: &Session,
 ) -> Vec<String> {
     let mut failures = Vec::new();
+    if let Some(needle) = &expect.refused {
+        failures.push(format!(
+            "expected a refusal mentioning `{needle}`, but the event was accepted"
+        ));
+    }
     let mut expected = Vec::new();
     for text in &expect.effects {
         match effects::parse(text, &session.program.vocabulary) {

@@ -10,6 +10,13 @@ use std::collections::BTreeMap;
 /// Every event has this field implicitly: its event time.
 pub const EVENT_TIME_FIELD: &str = "at";
 
+/// The event kind by which a party exercises an option a clause grants it. A vocabulary that
+/// lets clauses declare options declares it with two `text` fields: the clause
+/// ([`OPTION_CLAUSE_FIELD`]) and the option's name ([`OPTION_NAME_FIELD`]).
+pub const OPTION_EXERCISED: &str = "option.exercised";
+pub const OPTION_CLAUSE_FIELD: &str = "clause_name";
+pub const OPTION_NAME_FIELD: &str = "option_name";
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Vocabulary {
     /// Enum name → variants in declaration order (first is smallest).

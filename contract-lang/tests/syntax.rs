@@ -551,6 +551,7 @@ fn clause_item() -> impl Strategy<Value = ClauseItem> {
                 let braced = braced || actions.len() != 1;
                 ClauseItem::Rule(Rule {
                     once,
+                    option: None,
                     on,
                     when,
                     actions,

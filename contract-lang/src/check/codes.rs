@@ -35,6 +35,8 @@
 //! | E0431 | a jurisdiction code that is not an ISO 3166-1 alpha-2 code in upper case |
 //! | E0432 | an amount to pay that is negative whatever the order's data |
 //! | E0433 | a `label` of something the clause does not declare or write |
+//! | E0434 | an `option` in a program whose vocabulary lacks `event option.exercised { clause: text, option: text }` |
+//! | E0435 | a `once` rule whose only actions are `review` (a review applies nothing, so it could never count as fired) |
 //! | W0401 | (warning) two rules that can set the same term on the same event |
 
 pub const UNKNOWN_NAME: &str = "E0401";
@@ -70,6 +72,8 @@ pub const UNKNOWN_PARTY: &str = "E0430";
 pub const UNKNOWN_JURISDICTION: &str = "E0431";
 pub const NEGATIVE_AMOUNT: &str = "E0432";
 pub const UNKNOWN_LABEL: &str = "E0433";
+pub const NO_OPTION_EVENT: &str = "E0434";
+pub const ONCE_ONLY_REVIEW: &str = "E0435";
 pub const OVERLAPPING_SETS: &str = "W0401";
 
 /// The candidate closest to `name` by edit distance, if it is close enough to be a typo.

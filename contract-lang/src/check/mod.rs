@@ -43,7 +43,9 @@ use crate::compile::{assemble_clause, ClauseParts, FileDiagnostic};
 use crate::ir::{self, Action, CompiledClause, ParamIr, Program};
 use crate::span::{Diagnostic, Span};
 use crate::value::{Type, Value};
-use crate::vocab::{Vocabulary, EVENT_TIME_FIELD};
+use crate::vocab::{
+    Vocabulary, EVENT_TIME_FIELD, OPTION_CLAUSE_FIELD, OPTION_EXERCISED, OPTION_NAME_FIELD,
+};
 use codes::did_you_mean;
 pub(crate) use expr::Uses;
 use expr::{ExprChecker, ParamInfo, PredicateSig, Scope, RESERVED};
@@ -438,6 +440,14 @@ struct ClauseChecker<'c> {
     uses: Uses,
 }
 
+/// Whether a rule's actions are all `review` (a review applies nothing).
+fn only_reviews(actions: &[ast::Action]) -> bool {
+    !actions.is_empty()
+        && actions
+            .iter()
+            .all(|action| matches!(action.kind, ActionKind::Review(_)))
+}
+
 struct DeclaredParam<'d> {
     name: String,
     ty: Option<Type>,
@@ -623,13 +633,24 @@ impl ClauseChecker<'_> {
         let mut rule_irs = Vec::new();
         let mut rule_spans = Vec::new();
         let mut action_spans = Vec::new();
+        let mut option_origins = BTreeMap::new();
         for rule in rules {
             let kind = rule.on.dotted();
+            if rule.option.is_some() && !self.vocabulary_has_options(rule.on.span) {
+                continue;
+            }
             if !self.vocab.events.contains_key(&kind) {
                 self.unknown_kind(&rule.on);
                 continue;
             }
             self.uses.events.entry(kind.clone()).or_default();
+            let option = rule.option.as_ref().and_then(|option| {
+                self.option(
+                    option,
+                    &mut option_origins,
+                    rule_scope(&params, &signatures, &kind),
+                )
+            });
             let when = rule.when.as_ref().map(|when| {
                 self.expr_checker(rule_scope(&params, &signatures, &kind))
                     .condition(when)
@@ -646,6 +667,24 @@ impl ClauseChecker<'_> {
                     actions.push(action);
                 }
             }
+            if rule.once && only_reviews(&rule.actions) {
+                let (message, help) = if rule.option.is_some() {
+                    ("an option is exercised once, but a `review` applies nothing, so the option would never count as exercised",
+                     "give the option an action that applies something, such as `set` or `pay`")
+                } else {
+                    ("this rule may fire only once, but a `review` applies nothing, so it would never count as fired",
+                     "drop `once` (every matching event then goes to review), or give the rule an action that applies something")
+                };
+                self.error(
+                    Diagnostic::error(
+                        codes::ONCE_ONLY_REVIEW,
+                        message,
+                        rule.on.span,
+                        "at most once",
+                    )
+                    .with_help(help),
+                );
+            }
             rule_spans.push(rule.span);
             action_spans.push(rule.actions.iter().map(|action| action.span).collect());
             rule_irs.push(ir::RuleIr {
@@ -653,13 +692,21 @@ impl ClauseChecker<'_> {
                 when,
                 actions,
                 once: rule.once,
+                option,
             });
         }
 
         if self.diags.len() > errors_before {
             return None;
         }
-        let labels = self.check_labels(&labels, &param_names, &predicate_names, &rule_irs);
+        // Options are named like predicates: a label may translate their names too.
+        let mut named: Vec<&String> = predicate_names.clone();
+        named.extend(
+            rule_irs
+                .iter()
+                .filter_map(|rule| rule.option.as_ref().map(|option| &option.name)),
+        );
+        let labels = self.check_labels(&labels, &param_names, &named, &rule_irs);
         if self.diags.len() > errors_before {
             return None;
         }
@@ -821,6 +868,60 @@ impl ClauseChecker<'_> {
             )
             .with_help(help),
         );
+    }
+
+    /// Options need the vocabulary's exercise event, `option.exercised { clause: text,
+    /// option: text }` (E0434 at the `option` keyword otherwise).
+    fn vocabulary_has_options(&mut self, keyword: Span) -> bool {
+        let fits = self
+            .vocab
+            .events
+            .get(OPTION_EXERCISED)
+            .is_some_and(|fields| {
+                fields.len() == 2
+                    && [OPTION_CLAUSE_FIELD, OPTION_NAME_FIELD]
+                        .iter()
+                        .all(|field| fields.get(*field) == Some(&Type::Text))
+            });
+        if !fits {
+            self.error(
+                Diagnostic::error(
+                    codes::NO_OPTION_EVENT,
+                    format!("an option needs the vocabulary to declare the event `{OPTION_EXERCISED}` by which a party exercises it"),
+                    keyword,
+                    "no exercise event",
+                )
+                .with_help(format!("declare `event {OPTION_EXERCISED} {{ {OPTION_CLAUSE_FIELD}: text, {OPTION_NAME_FIELD}: text }}` (the standard vocabulary does)")),
+            );
+        }
+        fits
+    }
+
+    /// An option's head: a fresh name, a known party and a `timestamp` deadline.
+    fn option(
+        &mut self,
+        option: &ast::OptionDecl,
+        origins: &mut BTreeMap<String, Span>,
+        scope: Scope<'_>,
+    ) -> Option<ir::OptionIr> {
+        let fresh = self.declare(origins, "option", &option.name.node, option.name.span);
+        self.check_party(&option.holder);
+        let until =
+            self.expr_checker(scope)
+                .value(&option.until, &Type::Timestamp, "an option's deadline");
+        let fields = self
+            .uses
+            .events
+            .entry(OPTION_EXERCISED.to_string())
+            .or_default();
+        for field in [OPTION_CLAUSE_FIELD, OPTION_NAME_FIELD] {
+            fields.insert(field.to_string(), Type::Text);
+        }
+        fresh.then(|| ir::OptionIr {
+            name: option.name.node.clone(),
+            holder: option.holder.node.clone(),
+            until,
+        })
     }
 
     fn unknown_kind(&mut self, path: &ast::Path) {

@@ -467,6 +467,9 @@ impl<'a> Lowering<'a> {
 
 /// Lowers a rule, or `None` if it needs the general evaluator.
 pub(crate) fn lower<'a>(ir: &'a ClauseIr, rule: &'a RuleIr) -> Option<FastRule<'a>> {
+    if rule.option.is_some() {
+        return None;
+    }
     let lowering = Lowering { ir, on: &rule.on };
     let when = match &rule.when {
         Some(when) => Some(lowering.condition(when)?),

@@ -285,6 +285,12 @@ pub enum RuleStatus {
     },
     /// A `once` rule that already fired for this order: it is not evaluated again.
     AlreadyFired,
+    /// An option exercised after its deadline (Unix seconds), written at `site`/`span`.
+    AfterDeadline {
+        deadline: i64,
+        site: u32,
+        span: Option<Span>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -325,6 +331,7 @@ impl Outcome {
             match &mut entry.status {
                 RuleStatus::Fired | RuleStatus::AlreadyFired => {}
                 RuleStatus::ConditionFalse { span, .. }
+                | RuleStatus::AfterDeadline { span, .. }
                 | RuleStatus::MissingFact { span, .. }
                 | RuleStatus::MissingTerm { span, .. } => *span = None,
                 RuleStatus::Failed { error } => error.span = None,
@@ -409,6 +416,148 @@ pub enum RuleVerdict<'a> {
         site: u32,
     },
     Failed(Box<EvalError>),
+    /// An option exercised after its deadline (Unix seconds), written at `site`.
+    AfterDeadline {
+        deadline: i64,
+        site: u32,
+    },
+}
+
+/// Whether `rule` of clause `clause` listens to `event`: same kind, and for an option, an
+/// exercise naming this clause and option.
+pub fn listens(clause: &str, rule: &crate::ir::RuleIr, event: &Event) -> bool {
+    if rule.on != event.kind {
+        return false;
+    }
+    let Some(option) = &rule.option else {
+        return true;
+    };
+    let names = |field: &str, expected: &str| matches!(event.fields.get(field), Some(Value::Text(text)) if text == expected);
+    names(crate::vocab::OPTION_CLAUSE_FIELD, clause)
+        && names(crate::vocab::OPTION_NAME_FIELD, &option.name)
+}
+
+/// Why an exercise of an option cannot be recorded. Callers refuse such an event (the
+/// verifier's state machine, the scenario runner), so an option is only ever exercised by its
+/// holder, before its deadline, once.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExerciseRefusal {
+    #[error("no clause in force grants an option `{option}` in clause `{clause}`")]
+    UnknownOption { clause: String, option: String },
+    #[error("option `{option}` of clause `{clause}` is {holder}'s to exercise, but this exercise is signed by {signer}")]
+    NotTheHolder {
+        clause: String,
+        option: String,
+        holder: String,
+        signer: String,
+    },
+    #[error("option `{option}` of clause `{clause}` was already exercised")]
+    AlreadyExercised { clause: String, option: String },
+    #[error("option `{option}` of clause `{clause}` could be exercised until {}, but this exercise is dated {}", crate::value::DisplayTimestamp(*deadline), crate::value::DisplayTimestamp(*at))]
+    AfterDeadline {
+        clause: String,
+        option: String,
+        deadline: i64,
+        at: i64,
+    },
+    #[error(
+        "the deadline of option `{option}` of clause `{clause}` cannot be computed yet: {reason}"
+    )]
+    DeadlineUnknown {
+        clause: String,
+        option: String,
+        reason: String,
+    },
+}
+
+/// Checks an exercise (an [`crate::vocab::OPTION_EXERCISED`] event) before it is recorded:
+/// the option must be granted by one of `clauses` (the clauses in force), `signer` (the role
+/// of the party whose key signed it, `None` for a key that is no party's) must be its holder,
+/// it must not have been exercised, and the event must be dated no later than the deadline as
+/// the state before it computes it. Any other event passes.
+pub fn check_exercise(
+    clauses: &[BoundClause<'_>],
+    jurisdiction: &str,
+    state: &State,
+    event: &Event,
+    signer: Option<&str>,
+) -> Result<(), ExerciseRefusal> {
+    if event.kind != crate::vocab::OPTION_EXERCISED {
+        return Ok(());
+    }
+    let field = |name: &str| match event.fields.get(name) {
+        Some(Value::Text(text)) => text.clone(),
+        _ => String::new(),
+    };
+    let (clause_name, option_name) = (
+        field(crate::vocab::OPTION_CLAUSE_FIELD),
+        field(crate::vocab::OPTION_NAME_FIELD),
+    );
+    let granted = clauses.iter().find_map(|bound| {
+        let clause = bound.clause;
+        (clause.name == clause_name).then_some(())?;
+        let index = clause
+            .ir
+            .rules
+            .iter()
+            .position(|rule| listens(&clause.name, rule, event))?;
+        Some((*bound, index))
+    });
+    let Some((bound, index)) = granted else {
+        return Err(ExerciseRefusal::UnknownOption {
+            clause: clause_name,
+            option: option_name,
+        });
+    };
+    let Some(option) = bound.clause.ir.rules[index].option.as_ref() else {
+        return Ok(());
+    };
+    let (clause, option_name) = (clause_name, option_name);
+    if signer != Some(option.holder.as_str()) {
+        return Err(ExerciseRefusal::NotTheHolder {
+            clause,
+            option: option_name,
+            holder: option.holder.clone(),
+            signer: signer.unwrap_or("a key that is no party's").to_string(),
+        });
+    }
+    if state.fired_once(&bound.clause.name, index as u32) {
+        return Err(ExerciseRefusal::AlreadyExercised {
+            clause,
+            option: option_name,
+        });
+    }
+    let unknown = |reason: String| ExerciseRefusal::DeadlineUnknown {
+        clause: clause.clone(),
+        option: option_name.clone(),
+        reason,
+    };
+    let evaluator =
+        Evaluator::new(bound, jurisdiction).map_err(|error| unknown(error.to_string()))?;
+    let deadline = match evaluator.deadline(option, state, event) {
+        Ok(deadline) => deadline,
+        Err(verdict) => return Err(unknown(verdict_reason(&verdict))),
+    };
+    if event.at > deadline {
+        return Err(ExerciseRefusal::AfterDeadline {
+            clause,
+            option: option_name,
+            deadline,
+            at: event.at,
+        });
+    }
+    Ok(())
+}
+
+/// Why a deadline could not be computed, in words.
+fn verdict_reason(verdict: &RuleVerdict<'_>) -> String {
+    match verdict {
+        RuleVerdict::MissingFact { kind, .. } => format!("no `{kind}` event has happened yet"),
+        RuleVerdict::MissingTerm { term, .. } => format!("term `{term}` is not set"),
+        RuleVerdict::Failed(error) => error.to_string(),
+        _ => "it is not a time".to_string(),
+    }
 }
 
 /// A clause ready to evaluate: params resolved to the IR's order once, so that evaluating a
@@ -473,19 +622,22 @@ impl<'a> Evaluator<'a> {
         let Some(rule_ir) = self.clause.ir.rules.get(rule) else {
             return RuleVerdict::NotListening;
         };
-        if rule_ir.on != event.kind {
+        if !listens(&self.clause.name, rule_ir, event) {
             return RuleVerdict::NotListening;
         }
-        let env = Env {
-            ir: &self.clause.ir,
-            params: &self.params,
-            jurisdiction: self.jurisdiction,
-            terms: &state.terms,
-            facts: &state.facts,
-            event,
-            arg: None,
-            depth: 0,
-        };
+        if let Some(option) = &rule_ir.option {
+            match self.deadline(option, state, event) {
+                Ok(deadline) if event.at > deadline => {
+                    return RuleVerdict::AfterDeadline {
+                        deadline,
+                        site: option.until.site,
+                    }
+                }
+                Ok(_) => {}
+                Err(verdict) => return verdict,
+            }
+        }
+        let env = self.env(state, event);
         let mark = effects.len();
         if let Some(Some(lowered)) = self.fast.get(rule) {
             let fast_env = fast::FastEnv {
@@ -511,6 +663,47 @@ impl<'a> Evaluator<'a> {
                     Halt::Error(error) => RuleVerdict::Failed(Box::new(error)),
                 }
             }
+        }
+    }
+}
+
+impl<'a> Evaluator<'a> {
+    fn env<'p>(&'p self, state: &'a State, event: &'a Event) -> Env<'p, 'a> {
+        Env {
+            ir: &self.clause.ir,
+            params: &self.params,
+            jurisdiction: self.jurisdiction,
+            terms: &state.terms,
+            facts: &state.facts,
+            event,
+            arg: None,
+            depth: 0,
+        }
+    }
+
+    /// An option's deadline (Unix seconds) against `state`, or why it has none yet.
+    fn deadline(
+        &self,
+        option: &'a crate::ir::OptionIr,
+        state: &'a State,
+        event: &'a Event,
+    ) -> Result<i64, RuleVerdict<'a>> {
+        let env = self.env(state, event);
+        let to_verdict = |halt: Box<Halt<'a>>| match *halt {
+            Halt::MissingFact { kind, site } => RuleVerdict::MissingFact { kind, site },
+            Halt::MissingTerm { term, site } => RuleVerdict::MissingTerm { term, site },
+            Halt::Error(error) => RuleVerdict::Failed(Box::new(error)),
+        };
+        match env.eval(&option.until).map_err(to_verdict)? {
+            Val::Ts(seconds) => Ok(seconds),
+            _ => Err(RuleVerdict::Failed(Box::new(EvalError {
+                kind: EvalErrorKind::Type {
+                    expected: "timestamp".into(),
+                    found: "another value".into(),
+                },
+                site: option.until.site,
+                span: None,
+            }))),
         }
     }
 }
@@ -700,7 +893,7 @@ fn evaluate_each<'e, 'a: 'e>(
     let mut fired: Vec<(RuleRef, Vec<Effect<'_>>)> = Vec::new();
     for (clause, evaluator) in evaluators {
         for (index, rule) in clause.ir.rules.iter().enumerate() {
-            if rule.on != event.kind {
+            if !listens(&clause.name, rule, event) {
                 continue;
             }
             let source = RuleRef {
@@ -740,6 +933,11 @@ fn evaluate_each<'e, 'a: 'e>(
                 },
                 RuleVerdict::MissingTerm { term, site } => RuleStatus::MissingTerm {
                     term: term.to_string(),
+                    site,
+                    span: span_of(site),
+                },
+                RuleVerdict::AfterDeadline { deadline, site } => RuleStatus::AfterDeadline {
+                    deadline,
                     site,
                     span: span_of(site),
                 },

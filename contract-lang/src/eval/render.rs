@@ -110,6 +110,11 @@ impl fmt::Display for RuleStatus {
             RuleStatus::AlreadyFired => {
                 f.write_str("not fired: a `once` rule that already fired for this order")
             }
+            RuleStatus::AfterDeadline { deadline, .. } => write!(
+                f,
+                "not fired: exercised after the option's deadline {}",
+                crate::value::DisplayTimestamp(*deadline)
+            ),
         }
     }
 }
@@ -120,6 +125,7 @@ impl RuleStatus {
         match self {
             RuleStatus::Fired | RuleStatus::AlreadyFired => None,
             RuleStatus::ConditionFalse { span, .. }
+            | RuleStatus::AfterDeadline { span, .. }
             | RuleStatus::MissingFact { span, .. }
             | RuleStatus::MissingTerm { span, .. } => *span,
             RuleStatus::Failed { error } => error.span,

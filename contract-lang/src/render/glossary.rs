@@ -124,6 +124,18 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
         "温度超标",
         "Temperaturverletzung",
     ),
+    (
+        "kind:option.exercised",
+        "a party exercises an option",
+        "当事方行使选择权",
+        "eine Partei übt eine Option aus",
+    ),
+    (
+        "noun:option.exercised",
+        "exercise of an option",
+        "行使选择权",
+        "Ausübung einer Option",
+    ),
     // Event fields.
     ("field:at", "time", "时间", "Zeitpunkt"),
     ("field:port", "port", "港口", "Hafen"),
@@ -171,6 +183,8 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
     ),
     ("field:lasted", "duration", "持续时间", "Dauer"),
     ("field:sensor", "sensor", "传感器", "Sensor"),
+    ("field:clause_name", "clause", "条款", "Klausel"),
+    ("field:option_name", "option", "选择权", "Option"),
     // Boolean fields read as statements.
     (
         "stmt:epidemic_situation_declared",
@@ -272,6 +286,8 @@ const ARTICLES_DE: &[(&str, &str)] = &[
     ("field:max_celsius", "die"),
     ("field:lasted", "die"),
     ("field:sensor", "der"),
+    ("field:clause_name", "die"),
+    ("field:option_name", "die"),
 ];
 
 /// A German noun phrase for `prefix:name` with its article (`der Liefertermin`), or the

@@ -56,6 +56,9 @@ pub struct EventDoc {
     pub at: toml::Value,
     #[serde(default)]
     pub fields: toml::Table,
+    /// The role of the party whose key signs the event: who exercises an option
+    /// (`option.exercised`). Other events need not say.
+    pub by: Option<String>,
     #[serde(default)]
     pub expect: ExpectDoc,
 }
@@ -76,6 +79,9 @@ pub struct ExpectDoc {
     pub conflict: Vec<String>,
     /// Text the evaluation error's message must contain.
     pub error: Option<String>,
+    /// Text the reason must contain why the event is refused (an option exercised by
+    /// another party, after its deadline or twice): nothing is recorded then.
+    pub refused: Option<String>,
     /// Texts that must each appear in the evaluation trace (e.g. why a rule did not fire).
     #[serde(default)]
     pub trace: Vec<String>,

@@ -8,7 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::doc::EventDoc;
 use super::values::from_toml;
-use crate::eval::{bind_params, evaluate, BoundClause, Event, Outcome, State};
+use crate::eval::{
+    bind_params, check_exercise, evaluate, BoundClause, Event, ExerciseRefusal, Outcome, State,
+};
 use crate::ir::Program;
 use crate::value::{Type, Value};
 use crate::vocab::Vocabulary;
@@ -80,17 +82,25 @@ impl Session {
         Ok(event)
     }
 
-    /// Evaluates `event` against the active clauses, without changing the session.
-    pub fn evaluate(&self, event: &Event) -> Outcome {
-        let bound: Vec<BoundClause<'_>> = self
-            .program
+    fn active(&self) -> Vec<BoundClause<'_>> {
+        self.program
             .clauses
             .iter()
             .zip(&self.params)
             .filter(|(clause, _)| !self.inactive.contains(&clause.name))
             .map(|(clause, params)| BoundClause { clause, params })
-            .collect();
-        evaluate(&bound, &self.jurisdiction, &self.state, event)
+            .collect()
+    }
+
+    /// Evaluates `event` against the active clauses, without changing the session.
+    pub fn evaluate(&self, event: &Event) -> Outcome {
+        evaluate(&self.active(), &self.jurisdiction, &self.state, event)
+    }
+
+    /// Why an order would refuse `event` signed by party `by` (an option's exercise by
+    /// another party, after its deadline or twice), as the verifier's state machine does.
+    pub fn refusal(&self, event: &Event, by: Option<&str>) -> Option<ExerciseRefusal> {
+        check_exercise(&self.active(), &self.jurisdiction, &self.state, event, by).err()
     }
 
     /// Trace lines for inactive clauses that would otherwise listen to `event`.

@@ -16,7 +16,8 @@ use crate::ast::*;
 use crate::limits::{self, codes};
 use crate::span::{Diagnostic, Span, Spanned};
 
-/// Words that cannot name anything. `terms` and `event` may still start an expression
+/// Words that cannot name anything (`option` starts a clause item but is no keyword, so the
+/// vocabulary can name the event kind `option.exercised`). `terms` and `event` may still start an expression
 /// (`terms.price`, `major_epidemic(event)`), and any word may follow a `.`.
 pub const KEYWORDS: &[&str] = &[
     "enum",
@@ -58,7 +59,15 @@ pub const KEYWORDS: &[&str] = &[
     "text",
 ];
 
-const CLAUSE_ITEM_KEYWORDS: &[&str] = &["title", "label", "param", "predicate", "once", "on"];
+const CLAUSE_ITEM_KEYWORDS: &[&str] = &[
+    "title",
+    "label",
+    "param",
+    "predicate",
+    "once",
+    "option",
+    "on",
+];
 const ACTION_KEYWORDS: &[&str] = &[
     "set",
     "pay",
@@ -692,6 +701,7 @@ impl<'t, 'k> Parser<'t, 'k> {
                 Some("predicate") => self.predicate().map(ClauseItem::Predicate),
                 Some("on") => self.rule(None).map(ClauseItem::Rule),
                 Some("once") => self.once_rule().map(ClauseItem::Rule),
+                Some("option") => self.option_rule().map(ClauseItem::Rule),
                 _ => {
                     let found = self.describe_current();
                     let span = self.peek().span;
@@ -887,11 +897,68 @@ impl<'t, 'k> Parser<'t, 'k> {
         self.rule(Some(once))
     }
 
+    /// `option NAME by PARTY until DEADLINE (when COND)? then ACTIONS`: a rule listening to
+    /// the exercise of the option (`option.exercised`), which fires at most once.
+    fn option_rule(&mut self) -> PResult<Rule> {
+        const SHAPE: &str = "an option reads `option NAME by PARTY until DEADLINE then ACTION`";
+        let kw = self.bump().span;
+        if self.is_word("by") {
+            return Err(self.expected("the option's name, such as `reduce_price`, before `by`"));
+        }
+        let name = self.ident("the option's name, such as `reduce_price`")?;
+        let expect_word = |parser: &mut Self, word: &str, after: &str| {
+            if parser.eat_word(word).is_some() {
+                return Ok(());
+            }
+            let found = parser.describe_current();
+            let span = parser.missing_span();
+            parser.error(
+                Diagnostic::error(
+                    "E0204",
+                    format!("expected `{word}` after {after}, found {found}"),
+                    span,
+                    format!("expected `{word}` here"),
+                )
+                .with_help(SHAPE),
+            );
+            Err(Failed)
+        };
+        expect_word(self, "by", "the option's name")?;
+        let holder = self.ident("the party who may exercise the option, such as `buyer`")?;
+        expect_word(self, "until", "the party")?;
+        let until = self.expr_or_missing("the deadline after `until`")?;
+        let on = Path {
+            segments: ["option", "exercised"]
+                .iter()
+                .map(|segment| Spanned::new(segment.to_string(), kw))
+                .collect(),
+            span: kw,
+        };
+        let option = OptionDecl {
+            name,
+            holder,
+            until,
+        };
+        self.rule_after_kind(kw, true, Some(option), on)
+    }
+
     /// A rule; `once` is the span of a `once` keyword before `on`.
     fn rule(&mut self, once: Option<Span>) -> PResult<Rule> {
         let on_kw = self.bump().span;
         let kw = once.unwrap_or(on_kw);
         let on = self.path("the event kind after `on`, such as `shipment.delivered`")?;
+        self.rule_after_kind(kw, once.is_some(), None, on)
+    }
+
+    /// The rest of a rule once its event kind (or option head) is read: `when`, `then` and
+    /// the actions.
+    fn rule_after_kind(
+        &mut self,
+        kw: Span,
+        once: bool,
+        option: Option<OptionDecl>,
+        on: Path,
+    ) -> PResult<Rule> {
         let when = if self.eat_word("when").is_some() {
             Some(self.expr_or_missing("a condition after `when`")?)
         } else {
@@ -928,7 +995,8 @@ impl<'t, 'k> Parser<'t, 'k> {
             false
         };
         Ok(Rule {
-            once: once.is_some(),
+            once,
+            option,
             on,
             when,
             actions,

@@ -18,7 +18,7 @@ use super::format::{entry_leaf, BundleEntry};
 use crate::merkle::{self, ProofError};
 use crate::model::{
     check_signers, Close, Contract, Digest, EntryBody, Event, ModelError, OrderId, Outcome, Review,
-    SignedContract, SignedEntry, Step,
+    SignedContract, SignedEntry, SignerError, Step,
 };
 use crate::sign::{verify_batch, BatchItem, Domain};
 use crate::state::{Machine, State};
@@ -536,18 +536,18 @@ impl<'c, 'e> InOrder<'c, 'e> {
                         found: event.order,
                     }));
                 }
-                let grant = contract.attester(&step.event.attester).ok_or_else(|| {
-                    fail(EntryError::UnknownAttester {
+                match contract.event_signer(&step.event.attester, &event.kind) {
+                    Ok(name) => Ok(Some(name.to_string())),
+                    Err(SignerError::Unknown) => Err(fail(EntryError::UnknownAttester {
                         key: step.event.attester.to_string(),
-                    })
-                })?;
-                if !grant.kinds.contains(&event.kind) {
-                    return Err(fail(EntryError::UnauthorisedAttester {
-                        attester: grant.name.clone(),
-                        kind: event.kind.clone(),
-                    }));
+                    })),
+                    Err(SignerError::NotGranted(name)) => {
+                        Err(fail(EntryError::UnauthorisedAttester {
+                            attester: name.to_string(),
+                            kind: event.kind.clone(),
+                        }))
+                    }
                 }
-                Ok(Some(grant.name.clone()))
             }
             (Step::Review(step), _, Some(review)) => {
                 if review.order != order {

@@ -101,6 +101,29 @@ impl Contract {
         self.attesters.iter().find(|grant| key.is(&grant.key))
     }
 
+    /// The role of the party whose key `key` is, if any.
+    pub fn party_of(&self, key: &KeyBytes) -> Option<&str> {
+        self.parties
+            .iter()
+            .find(|(_, party_key)| key.is(party_key))
+            .map(|(role, _)| role.as_str())
+    }
+
+    /// Who signed an event of `kind` with `key`, if that key may sign it: an option's
+    /// exercise (`option.exercised`) only a party signs, in its own name (whether it holds
+    /// the option is the state machine's question); any other kind an attester granted it.
+    pub fn event_signer(&self, key: &KeyBytes, kind: &str) -> Result<&str, SignerError<'_>> {
+        if kind == contract_lang::vocab::OPTION_EXERCISED {
+            return self.party_of(key).ok_or(SignerError::Unknown);
+        }
+        let grant = self.attester(key).ok_or(SignerError::Unknown)?;
+        if grant.kinds.iter().any(|granted| granted == kind) {
+            Ok(&grant.name)
+        } else {
+            Err(SignerError::NotGranted(&grant.name))
+        }
+    }
+
     /// Starts a contract with the default breaker policy and the current version.
     pub fn new(order_ref: impl Into<String>, sequencer: impl Into<String>) -> Contract {
         Contract {
@@ -117,6 +140,15 @@ impl Contract {
             genesis_at: 0,
         }
     }
+}
+
+/// Why a key may not sign an event of some kind ([`Contract::event_signer`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignerError<'c> {
+    /// The key is no attester's (for an option's exercise: no party's).
+    Unknown,
+    /// The attester of that name is not granted the kind.
+    NotGranted(&'c str),
 }
 
 /// A contract body as signed, with the signature of every party.

@@ -32,7 +32,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::sign::{Domain, PublicKey, Signature};
 
 pub use close::{Close, SignedClose};
-pub use contract::{AttesterGrant, BreakerPolicy, ClauseBinding, Contract, SignedContract};
+pub use contract::{
+    AttesterGrant, BreakerPolicy, ClauseBinding, Contract, SignedContract, SignerError,
+};
 pub use entry::{
     Activation, Amendment, BreakerReport, CloseStep, Effects, EntryBody, EventStep, Notification,
     Obligation, Outcome, Reevaluation, ReviewReason, ReviewStep, RuleRef, SignedEntry, Step,

@@ -67,11 +67,10 @@ pub(crate) fn to_lang_event(event: &Event) -> eval::Event {
     }
 }
 
-/// Evaluates the active clauses, in contract order, on `event` against `state` (whose facts
-/// already record the event).
-pub(crate) fn evaluate(machine: &Machine, state: &State, event: &eval::Event) -> Evaluated {
+/// The active clauses, in contract order, bound to their params.
+fn active<'m>(machine: &'m Machine, state: &State) -> Vec<BoundClause<'m>> {
     let program = machine.program();
-    let active: Vec<BoundClause<'_>> = machine
+    machine
         .bound_clauses()
         .iter()
         .filter(|bound| state.active.contains(&bound.name))
@@ -81,7 +80,30 @@ pub(crate) fn evaluate(machine: &Machine, state: &State, event: &eval::Event) ->
                 params: &bound.params,
             })
         })
-        .collect();
+        .collect()
+}
+
+/// Refuses an option's exercise signed by `signer` that the active clauses do not allow
+/// (see [`eval::check_exercise`]); any other event passes.
+pub(crate) fn check_exercise(
+    machine: &Machine,
+    state: &State,
+    event: &eval::Event,
+    signer: &str,
+) -> Result<(), eval::ExerciseRefusal> {
+    eval::check_exercise(
+        &active(machine, state),
+        &machine.contract().jurisdiction,
+        &state.lang,
+        event,
+        Some(signer),
+    )
+}
+
+/// Evaluates the active clauses, in contract order, on `event` against `state` (whose facts
+/// already record the event).
+pub(crate) fn evaluate(machine: &Machine, state: &State, event: &eval::Event) -> Evaluated {
+    let active = active(machine, state);
     let outcome = eval::evaluate(
         &active,
         &machine.contract().jurisdiction,

@@ -64,6 +64,10 @@ pub enum ApplyError {
     NotAuthorised { attester: String, kind: String },
     #[error("the attester's signature does not verify")]
     BadEventSignature,
+    /// An option exercised by another party than its holder, after its deadline, twice, or
+    /// one no clause in force grants.
+    #[error("option exercise refused: {0}")]
+    OptionRefused(contract_lang::eval::ExerciseRefusal),
     #[error("the event does not fit the vocabulary: {0}")]
     InvalidEvent(Box<VocabError>),
     #[error("event {0} was already recorded")]
@@ -236,8 +240,15 @@ impl Machine {
         &self.clauses
     }
 
-    /// The attester's name if `key` may attest `kind`.
+    /// The attester's name if `key` may attest `kind`; for an option's exercise, the role of
+    /// the party whose key it is (attester grants play no part: only a party exercises).
     pub fn authorised(&self, key: &KeyBytes, kind: &str) -> Result<&str, ApplyError> {
+        if kind == contract_lang::vocab::OPTION_EXERCISED {
+            return self
+                .contract
+                .party_of(key)
+                .ok_or_else(|| ApplyError::UnknownAttester(key.to_string()));
+        }
         let (name, kinds) = self
             .attesters
             .get(key)
@@ -369,6 +380,8 @@ impl Machine {
         if seen.contains_event(&hash) {
             return Err(ApplyError::DuplicateEvent(hash));
         }
+        engine::check_exercise(self, state, &lang_event, &attester)
+            .map_err(ApplyError::OptionRefused)?;
         let seq = state
             .seq
             .checked_add(1)
