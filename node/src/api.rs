@@ -184,6 +184,17 @@ pub struct SubmitEvent {
     pub event: Option<EventRequest>,
 }
 
+/// `POST /ingest/epcis`, `POST /ingest/cap`: the query string.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct IngestQuery {
+    /// Every fact of the document goes to this order (its id, or its `order_ref`) instead
+    /// of the order the document names (EPCIS: its `po` business transaction; CAP: every
+    /// open order whose route lists the alert's area).
+    #[serde(default)]
+    pub order: Option<String>,
+}
+
 /// `POST /orders/{id}/review`: this party's decision on an order waiting for review.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -359,6 +370,25 @@ pub trait NodeApi: Send + Sync + 'static {
     /// none (test doubles).
     fn events(&self) -> Option<std::sync::Arc<crate::events::Events>> {
         None
+    }
+
+    /// The facts of an EPCIS or CAP document, routed to their orders (or to `order`, an id
+    /// or reference), checked whole and submitted (`POST /ingest/…`). Returns the answer and
+    /// whether any fact waits in the queue.
+    fn ingest(
+        &self,
+        format: crate::ingest::Format,
+        facts: Vec<crate::ingest::MappedFact>,
+        order: Option<String>,
+    ) -> impl Future<Output = Result<(serde_json::Value, bool), ApiError>> + Send {
+        let _ = (facts, order);
+        async move {
+            Err(ApiError::new(
+                404,
+                "no_orders",
+                format!("this node takes no {} documents", format.name()),
+            ))
+        }
     }
 
     /// Copies the store into `dir`, online and consistent (`POST /admin/backup`).

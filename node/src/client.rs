@@ -160,6 +160,22 @@ impl ApiClient {
         json_of(response)
     }
 
+    /// POST a document as it is (`POST /ingest/…`: EPCIS JSON, CAP XML) to `path`.
+    pub fn post_document(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: &[u8],
+    ) -> Result<Value, ClientError> {
+        let url = self.url(path);
+        let request = self.agent.post(&url).content_type(content_type);
+        let response = self
+            .authorized(request)
+            .send(body)
+            .map_err(|error| transport(&url, error))?;
+        json_of(response)
+    }
+
     /// PUT `body` as JSON to `path` with the bearer token.
     pub fn put<B: Serialize>(&self, path: &str, body: &B) -> Result<Value, ClientError> {
         let url = self.url(path);

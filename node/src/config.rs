@@ -77,6 +77,17 @@ pub struct NodeConfig {
     /// The event journal behind webhooks and `GET /events`.
     #[serde(default)]
     pub events: Option<EventsSection>,
+    /// How EPCIS and CAP documents become facts (`POST /ingest/…`, docs/ingest.md).
+    #[serde(default)]
+    pub ingest: Option<IngestSection>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IngestSection {
+    /// A mapping file (TOML) replacing the built-in one, relative to this file.
+    #[serde(default)]
+    pub mapping: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -296,6 +307,26 @@ impl Settings {
         })
     }
 
+    /// The ingest mapping: the file `[ingest] mapping` names (relative to the configuration
+    /// file), checked, or the built-in one.
+    pub fn ingest_mapping(&self) -> Result<crate::ingest::Mapping, ConfigError> {
+        let Some(file) = self
+            .file
+            .ingest
+            .as_ref()
+            .and_then(|ingest| ingest.mapping.as_ref())
+        else {
+            return Ok(crate::ingest::Mapping::standard());
+        };
+        let base = self.config_path.parent().unwrap_or(Path::new("."));
+        let path = base.join(file);
+        let text = std::fs::read_to_string(&path).map_err(|error| {
+            ConfigError::Invalid(format!("ingest.mapping {}: {error}", path.display()))
+        })?;
+        crate::ingest::Mapping::parse(&text)
+            .map_err(|error| ConfigError::Invalid(format!("{}: {error}", path.display())))
+    }
+
     /// The journal's settings and the configured webhooks, checked.
     pub fn events_config(&self) -> Result<crate::events::EventsConfig, ConfigError> {
         let mut config = crate::events::EventsConfig::default();
@@ -397,6 +428,7 @@ pub const ENV_OVERRIDABLE: &[(&str, &str)] = &[
     ("events", "retention"),
     ("events", "delivery_timeout_ms"),
     ("events", "ca_file"),
+    ("ingest", "mapping"),
 ];
 
 /// The environment variable overriding `section.key`.
@@ -669,6 +701,7 @@ pub fn init(dir: &Path, options: &InitOptions) -> Result<Initialized, ConfigErro
         peers: Vec::new(),
         webhooks: Vec::new(),
         events: None,
+        ingest: None,
     };
     // The configuration holds the token: as private as the key.
     write_new_private_file(
@@ -826,6 +859,9 @@ mod tests {
             retention: Some(1),
             delivery_timeout_ms: Some(1),
             ca_file: Some("ca.pem".into()),
+        });
+        file.ingest = Some(IngestSection {
+            mapping: Some("mapping.toml".into()),
         });
         let table = toml::Table::try_from(&file).unwrap();
         let mut keys = Vec::new();

@@ -42,6 +42,8 @@ pub struct NodeSpec {
     pub hooks: Hooks,
     /// The event journal and the webhooks of the configuration file.
     pub events: crate::events::EventsConfig,
+    /// How `POST /ingest/…` documents become facts.
+    pub ingest: Arc<crate::ingest::Mapping>,
 }
 
 impl NodeSpec {
@@ -68,6 +70,7 @@ impl NodeSpec {
             peers: Vec::new(),
             hooks: Hooks::default(),
             events: crate::events::EventsConfig::default(),
+            ingest: Arc::new(crate::ingest::Mapping::standard()),
         }
     }
 
@@ -102,6 +105,7 @@ impl NodeSpec {
                 .collect(),
             hooks: Hooks::default(),
             events: settings.events_config()?,
+            ingest: Arc::new(settings.ingest_mapping()?),
         })
     }
 }
@@ -261,6 +265,7 @@ pub async fn launch(spec: NodeSpec) -> anyhow::Result<RunningNode> {
                 spec.data_dir.join("shares.json"),
             )?),
             idempotency: Some(http::idempotency::IdempotencyKeys::new(store.clone())),
+            ingest: spec.ingest.clone(),
         },
         metrics.clone(),
     );

@@ -5,6 +5,7 @@
 //! * [`durable`]: the sled store with atomic write batches and group commit.
 //! * [`engine`]: the co-signing protocol over the verifier's state machine.
 //! * [`events`]: the event journal, webhooks with a durable outbox, the event stream.
+//! * [`ingest`]: GS1 EPCIS 2.0 and OASIS CAP 1.2 documents read as vocabulary facts (sans-IO).
 //! * [`fsck`]: `pactum-node fsck`, a store's entries, signatures, chains, log and checkpoints.
 //! * [`log_store`]: the node's Merkle log, its hashes written in the same batches as entries.
 //! * [`config`]: the configuration file and the party key file (`pactum-node init`).
@@ -35,6 +36,7 @@ pub mod events;
 pub mod fixtures;
 pub mod fsck;
 pub mod http;
+pub mod ingest;
 pub mod launch;
 pub mod load;
 pub mod log_store;

@@ -660,3 +660,43 @@ fn a_fact_queued_while_a_party_is_down_commits_after_the_sequencer_is_killed() {
     let again = client(&nodes[0]).post(&events, &eta_update(1)).unwrap();
     assert_eq!(again["seq"], 1, "{again}");
 }
+
+#[test]
+fn the_ingest_command_sends_documents_whole() {
+    let base = tempfile::tempdir().unwrap();
+    let node = make_node(base.path(), "seller");
+    let _processes = Processes(vec![spawn(&node)]);
+    let config = node.config.to_str().unwrap();
+    let order = proposal(std::slice::from_ref(&node), "PO-2026-0117");
+    let proposed = client(&node).post("/orders", &order).unwrap();
+    let id = proposed["order"].as_str().unwrap().to_string();
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/ingest");
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/ingest");
+
+    // A document that does not fit: an error naming the field, exit status non-zero, nothing
+    // recorded.
+    let unfit = data.join("epcis-unmapped-bizstep.json");
+    let (ok, _, err) = cli(&["ingest", "--config", config, unfit.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(err.contains("epcisBody.eventList[1].bizStep"), "{err}");
+    assert_eq!(
+        client(&node).get(&format!("/orders/{id}")).unwrap()["seq"],
+        0
+    );
+
+    // The samples: the order found by its reference (EPCIS) and by its route (CAP).
+    let voyage = samples.join("epcis-voyage.json");
+    let (ok, out, err) = cli(&["ingest", "--config", config, voyage.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let answer: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(answer["facts"].as_array().unwrap().len(), 2, "{answer}");
+    let typhoon = samples.join("cap-typhoon.xml");
+    let (ok, out, err) = cli(&["ingest", "--config", config, typhoon.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let answer: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(answer["facts"][0]["kind"], "weather.alert", "{answer}");
+    assert_eq!(
+        client(&node).get(&format!("/orders/{id}")).unwrap()["seq"],
+        3
+    );
+}

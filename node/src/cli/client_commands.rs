@@ -34,6 +34,17 @@ pub(super) fn run(command: Command) -> anyhow::Result<()> {
             &client(&node)?.post(&format!("/orders/{order}/accept"), &AcceptOrder::default())?,
         ),
         Command::Event(args) => event(args),
+        Command::Ingest {
+            node,
+            file,
+            format,
+            order,
+        } => print_json(&ingest(
+            &client(&node)?,
+            &file,
+            format.as_deref(),
+            order.as_deref(),
+        )?),
         Command::Show {
             node,
             order,
@@ -172,6 +183,38 @@ fn read_input(path: &Path) -> anyhow::Result<String> {
         return Ok(text);
     }
     std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// `pactum-node ingest FILE`: the document POSTed to `/ingest/epcis` or `/ingest/cap`.
+fn ingest(
+    client: &ApiClient,
+    file: &Path,
+    format: Option<&str>,
+    order: Option<&str>,
+) -> anyhow::Result<Value> {
+    let document = read_input(file)?.into_bytes();
+    let format = match format {
+        Some(name) => crate::ingest::Format::from_name(name)
+            .ok_or_else(|| anyhow!("--format {name:?}: give epcis or cap"))?,
+        None => crate::ingest::Format::sniff(&document).ok_or_else(|| {
+            anyhow!(
+                "{}: neither JSON (EPCIS) nor XML (CAP); give --format",
+                file.display()
+            )
+        })?,
+    };
+    let (path, content_type) = match format {
+        crate::ingest::Format::Epcis => ("/ingest/epcis", "application/ld+json"),
+        crate::ingest::Format::Cap => ("/ingest/cap", "application/cap+xml"),
+    };
+    let path = match order {
+        Some(order) => format!(
+            "{path}?{}",
+            serde_urlencoded::to_string([("order", order)])?
+        ),
+        None => path.to_string(),
+    };
+    Ok(client.post_document(&path, content_type, &document)?)
 }
 
 fn event(args: EventArgs) -> anyhow::Result<()> {

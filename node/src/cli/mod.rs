@@ -96,6 +96,21 @@ pub enum Command {
     },
     /// Submit an event: a signed event file, or fields for this node to sign.
     Event(EventArgs),
+    /// Send a GS1 EPCIS 2.0 JSON document or an OASIS CAP 1.2 XML alert to the node, whose
+    /// ingest mapping turns it into facts (docs/ingest.md). All of its facts or none.
+    Ingest {
+        #[command(flatten)]
+        node: NodeArgs,
+        /// The document, or `-` for standard input.
+        file: std::path::PathBuf,
+        /// `epcis` or `cap`; absent: from the document's first character (`{` or `<`).
+        #[arg(long)]
+        format: Option<String>,
+        /// The order (id or reference) every fact goes to, instead of the one the document
+        /// names.
+        #[arg(long)]
+        order: Option<String>,
+    },
     /// Show an order: status, terms, facts, obligations, clauses.
     Show {
         #[command(flatten)]

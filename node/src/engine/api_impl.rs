@@ -25,7 +25,7 @@ use crate::api::{
     ProposalQuery, ProposeOrder, PutPeer, SubmitClose, SubmitEvent, SubmitReview,
 };
 
-fn order_id(id: &str) -> Result<OrderId, ApiError> {
+pub(super) fn order_id(id: &str) -> Result<OrderId, ApiError> {
     Digest::from_hex(id).ok_or_else(|| {
         ApiError::bad_request(
             "bad_order_id",
@@ -204,7 +204,12 @@ impl Inner {
         }
     }
 
-    async fn committed_view(self: &Arc<Self>, order: OrderId, seq: u64, entry: Digest) -> Value {
+    pub(super) async fn committed_view(
+        self: &Arc<Self>,
+        order: OrderId,
+        seq: u64,
+        entry: Digest,
+    ) -> Value {
         self.ensure_local(order, seq).await;
         let contract = match self.slot(&order) {
             Some(slot) => Some(slot.lock().await.core.contract().clone()),
@@ -255,6 +260,15 @@ impl NodeApi for Engine {
 
     async fn history_page(&self, id: String, query: HistoryQuery) -> Result<Value, ApiError> {
         self.inner.history_page(order_id(&id)?, query).await
+    }
+
+    async fn ingest(
+        &self,
+        format: crate::ingest::Format,
+        facts: Vec<crate::ingest::MappedFact>,
+        order: Option<String>,
+    ) -> Result<(Value, bool), ApiError> {
+        self.inner.ingest(format, facts, order).await
     }
 
     async fn proposals(&self, id: Option<String>, query: ProposalQuery) -> Result<Value, ApiError> {
@@ -837,7 +851,7 @@ impl NodeApi for Engine {
 }
 
 /// The answer for a fact that is stored and waits for a party's node (HTTP 202).
-fn queued_view(order: OrderId, event: Digest, position: usize) -> Value {
+pub(super) fn queued_view(order: OrderId, event: Digest, position: usize) -> Value {
     json!({
         "order": order.to_string(),
         "event": event.to_string(),

@@ -21,6 +21,7 @@ mod api_impl;
 mod batch;
 mod checkpoints;
 mod export;
+mod ingest;
 mod operations;
 pub mod order;
 mod outbox;

@@ -17,6 +17,7 @@ mod error;
 mod events;
 mod extract;
 pub mod idempotency;
+mod ingest;
 pub mod listener;
 pub mod openapi;
 pub mod share;
@@ -59,6 +60,8 @@ pub struct HttpSettings {
     pub shares: Arc<share::Shares>,
     /// Answers of writes sent with an `Idempotency-Key` (`None`: the header is ignored).
     pub idempotency: Option<Arc<idempotency::IdempotencyKeys>>,
+    /// How `POST /ingest/…` documents become facts.
+    pub ingest: Arc<crate::ingest::Mapping>,
 }
 
 impl HttpSettings {
@@ -70,6 +73,7 @@ impl HttpSettings {
             body_timeout: ConnectionLimits::default().body_timeout,
             shares: Arc::new(share::Shares::in_memory()),
             idempotency: None,
+            ingest: Arc::new(crate::ingest::Mapping::standard()),
         }
     }
 }
@@ -130,6 +134,8 @@ pub fn router<A: NodeApi>(api: Arc<A>, settings: HttpSettings, metrics: Arc<Metr
             axum::routing::delete(events::delete_webhook::<A>),
         )
         .route("/events", get(events::stream_events::<A>))
+        .route("/ingest/epcis", post(ingest::epcis::<A>))
+        .route("/ingest/cap", post(ingest::cap::<A>))
         .route("/peers", get(peers::<A>))
         .route("/peers/{key}", put(put_peer::<A>).delete(delete_peer::<A>))
         .route("/checkpoint", get(checkpoint::<A>))
@@ -198,6 +204,10 @@ fn needed_scope(method: &Method, path: &str) -> Option<Scope> {
         return (!PUBLIC_ROUTES.contains(&path)).then_some(Scope::Read);
     }
     if *method == Method::POST && path.starts_with("/orders/") && path.ends_with("/events") {
+        return Some(Scope::Submit);
+    }
+    // A feed's documents are facts too.
+    if *method == Method::POST && path.starts_with("/ingest/") {
         return Some(Scope::Submit);
     }
     Some(Scope::Admin)
@@ -584,5 +594,9 @@ mod tests {
         assert_eq!(needed_scope(&Method::DELETE, "/health"), Some(Scope::Admin));
         assert_eq!(needed_scope(&Method::GET, "/webhooks"), Some(Scope::Admin));
         assert_eq!(needed_scope(&Method::GET, "/events"), Some(Scope::Read));
+        assert_eq!(
+            needed_scope(&Method::POST, "/ingest/epcis"),
+            Some(Scope::Submit)
+        );
     }
 }

@@ -48,7 +48,7 @@ use verifier::json::{
         review, withdraw_review, close, bundle, head, evidence, fact, checkpoint, consistency,
         peers, put_peer, delete_peer, health, backup, metrics, openapi_json, trail, share,
         revoke_share, shared_page, shared_bundle, shared_head,
-        create_webhook, list_webhooks, delete_webhook, events
+        create_webhook, list_webhooks, delete_webhook, events, ingest_epcis, ingest_cap
     ),
     components(schemas(
         ProposeOrder, ClauseRequest, AttesterRequest, BreakerRequest, AcceptOrder,
@@ -136,6 +136,59 @@ fn accept() {}
         (status = 503, description = "a party is unreachable", body = ErrorBody),
     ))]
 fn submit_event() {}
+
+#[utoipa::path(post, path = "/ingest/epcis", tag = "ingest",
+    summary = "Submit the facts of a GS1 EPCIS 2.0 capture document (JSON / JSON-LD)",
+    description = "Each event of `epcisBody.eventList` becomes a vocabulary fact through the \
+        node's ingest mapping (docs/ingest.md: ObjectEvent and TransformationEvent; bizStep \
+        departing, arriving, receiving; eventTime with eventTimeZoneOffset), signed by this \
+        node's party, for the order its `po` business transaction names (or `?order=`). The \
+        document is checked whole — mapping, order, vocabulary types, attester authority, the \
+        state machine — before any fact is submitted: a document that does not fit changes \
+        nothing and the error's message starts with the offending field's path \
+        (`epcisBody.eventList[3].bizStep: …`). Sending the same document again answers the \
+        same entries.",
+    params(crate::api::IngestQuery),
+    request_body(content = Object, content_type = "application/json",
+        description = "an EPCISDocument (`type`, `epcisBody.eventList`)"),
+    responses(
+        (status = 200, description = "every fact committed: `{format, facts: [{path, order, kind, at, result}], skipped}`, `result` as `POST /orders/{id}/events` answers"),
+        (status = 202, description = "every fact accepted, some queued durably while a party is unreachable"),
+        (status = 400, description = "the query is malformed, or the document names no order and none was given", body = ErrorBody),
+        (status = 401, description = "no or wrong token", body = ErrorBody),
+        (status = 403, description = "the token lacks the submit scope", body = ErrorBody),
+        (status = 404, description = "the order given by `?order=` is not on this node", body = ErrorBody),
+        (status = 409, description = "an order cannot take the facts now (closed), or a party refused a fact after earlier ones were recorded (`ingest_incomplete`)", body = ErrorBody),
+        (status = 413, description = "body over http.max_body_bytes", body = ErrorBody),
+        (status = 422, description = "the document does not fit (`document_does_not_fit`, `unknown_reference`, `invalid_event`, `refused_by_state_machine`): the message starts with the field's path", body = ErrorBody),
+        (status = 503, description = "a party is unreachable", body = ErrorBody),
+    ))]
+fn ingest_epcis() {}
+
+#[utoipa::path(post, path = "/ingest/cap", tag = "ingest",
+    summary = "Submit an OASIS CAP 1.2 alert (XML) as facts",
+    description = "Each `<area>` of each `<info>` in the mapping's language whose `<event>` \
+        has a rule becomes a fact (docs/ingest.md: `weather.alert` from a typhoon warning, its \
+        level from `<severity>`, its region from the area), for every open order whose \
+        `route_regions` lists the region — once per order and `<info>` — or for `?order=`. \
+        `status`, `msgType`, `urgency` and `certainty` must be among the values the mapping \
+        accepts. Checked whole before anything is submitted, as for EPCIS; DTDs are refused.",
+    params(crate::api::IngestQuery),
+    request_body(content = String, content_type = "application/xml",
+        description = "a CAP 1.2 `<alert>` (namespace urn:oasis:names:tc:emergency:cap:1.2)"),
+    responses(
+        (status = 200, description = "every fact committed (`facts` may be empty: `skipped` lists areas no order's route lists)"),
+        (status = 202, description = "every fact accepted, some queued durably while a party is unreachable"),
+        (status = 400, description = "the query is malformed", body = ErrorBody),
+        (status = 401, description = "no or wrong token", body = ErrorBody),
+        (status = 403, description = "the token lacks the submit scope", body = ErrorBody),
+        (status = 404, description = "the order given by `?order=` is not on this node", body = ErrorBody),
+        (status = 409, description = "an order cannot take the facts now, or a party refused a fact after earlier ones were recorded (`ingest_incomplete`)", body = ErrorBody),
+        (status = 413, description = "body over http.max_body_bytes", body = ErrorBody),
+        (status = 422, description = "the alert does not fit: the message starts with the field's path (`alert.info[0].certainty: …`)", body = ErrorBody),
+        (status = 503, description = "a party is unreachable", body = ErrorBody),
+    ))]
+fn ingest_cap() {}
 
 #[utoipa::path(get, path = "/orders/{id}", tag = "orders",
     summary = "The order: terms, facts, obligations, clauses, status, breaker",

@@ -1,0 +1,226 @@
+//! Facts in from standard feeds, over real HTTP to three real nodes: the EPCIS and CAP samples
+//! of `examples/ingest/` become committed entries of the order they name; a document that
+//! does not fit anywhere — even in its last event — changes nothing and names the field.
+
+mod common;
+
+use std::{collections::BTreeMap, path::Path};
+
+use common::Cluster;
+use pactum_node::client::{ApiClient, ClientError};
+use serde_json::Value;
+
+const ALL: [&str; 3] = ["seller", "buyer", "carrier"];
+
+fn sample(name: &str) -> Vec<u8> {
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples/ingest")
+            .join(name),
+    )
+    .unwrap()
+}
+
+/// The EPCIS sample with `change` applied to its JSON.
+fn edited_voyage(change: impl FnOnce(&mut Value)) -> Vec<u8> {
+    let mut document: Value = serde_json::from_slice(&sample("epcis-voyage.json")).unwrap();
+    change(&mut document);
+    serde_json::to_vec(&document).unwrap()
+}
+
+fn epcis(client: &ApiClient, document: &[u8]) -> Result<Value, ClientError> {
+    client.post_document("/ingest/epcis", "application/ld+json", document)
+}
+
+fn cap(client: &ApiClient, document: &[u8]) -> Result<Value, ClientError> {
+    client.post_document("/ingest/cap", "application/cap+xml", document)
+}
+
+/// The example order (`examples/api/propose.json`: every party may attest every kind),
+/// started by all three parties.
+fn start_order(cluster: &Cluster) -> String {
+    start_order_with(cluster, "PO-2026-0117", |_| {})
+}
+
+/// The example order with reference `reference`, changed by `change`.
+fn start_order_with(cluster: &Cluster, reference: &str, change: impl FnOnce(&mut Value)) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/api/propose.json");
+    let mut proposal: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    proposal["order_ref"] = Value::from(reference);
+    change(&mut proposal);
+    let proposed = cluster.client("seller").post("/orders", &proposal).unwrap();
+    let order = proposed["order"].as_str().unwrap().to_string();
+    for role in ["buyer", "carrier"] {
+        cluster
+            .client(role)
+            .post(&format!("/orders/{order}/accept"), &serde_json::json!({}))
+            .unwrap();
+    }
+    cluster.settle(&ALL, &order);
+    order
+}
+
+fn refusal(result: Result<Value, ClientError>) -> pactum_node::api::ApiError {
+    match result {
+        Err(ClientError::Api(error)) => error,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[test]
+fn epcis_and_cap_documents_become_committed_facts_or_change_nothing() {
+    let cluster = Cluster::start(&ALL, BTreeMap::new());
+    let order = start_order(&cluster);
+    let carrier = cluster.client("carrier");
+
+    // A document whose last event does not fit: its first is not applied either.
+    let before = cluster.settle(&ALL, &order);
+    let wrong_type = edited_voyage(|document| {
+        document["epcisBody"]["eventList"][1]["tms:estimatedArrival"] = Value::from(20260305);
+    });
+    let error = refusal(epcis(&carrier, &wrong_type));
+    assert_eq!(error.status, 422, "{error}");
+    assert!(
+        error
+            .message
+            .starts_with("epcisBody.eventList[1].tms:estimatedArrival"),
+        "{error}"
+    );
+    let unknown_step = edited_voyage(|document| {
+        document["epcisBody"]["eventList"][1]["bizStep"] = Value::from("shipping");
+    });
+    let error = refusal(epcis(&carrier, &unknown_step));
+    assert_eq!(
+        (error.status, error.code.as_str()),
+        (422, "document_does_not_fit")
+    );
+    assert!(
+        error
+            .message
+            .starts_with("epcisBody.eventList[1].bizStep: "),
+        "{error}"
+    );
+    let other_order = edited_voyage(|document| {
+        document["epcisBody"]["eventList"][1]["bizTransactionList"][0]["bizTransaction"] =
+            Value::from("urn:epcglobal:cbv:bt:0614141000005:PO-1999-0001");
+    });
+    let error = refusal(epcis(&carrier, &other_order));
+    assert_eq!(
+        (error.status, error.code.as_str()),
+        (422, "unknown_reference")
+    );
+    assert!(
+        error
+            .message
+            .starts_with("epcisBody.eventList[1].bizTransactionList[0].bizTransaction: "),
+        "{error}"
+    );
+    // An order on which the carrier may attest departures only: the state machine refuses
+    // the document's last fact, so its first is not recorded either.
+    let restricted = start_order_with(&cluster, "PO-2026-0200", |proposal| {
+        let carrier = hex::encode(cluster.keys["carrier"].public_key().as_bytes());
+        proposal["attesters"] = serde_json::json!([
+            {"name": "carrier", "key": carrier, "kinds": ["shipment.departed"]}
+        ]);
+        // Off the typhoon's path: the alert below concerns only the first order.
+        proposal["terms"]["route_regions"] = serde_json::json!(["Rotterdam"]);
+    });
+    let for_restricted = edited_voyage(|document| {
+        for event in document["epcisBody"]["eventList"].as_array_mut().unwrap() {
+            event["bizTransactionList"][0]["bizTransaction"] = Value::from("PO-2026-0200");
+        }
+    });
+    let error = refusal(epcis(&carrier, &for_restricted));
+    assert_eq!(error.code, "refused_by_state_machine", "{error}");
+    assert!(
+        error.message.starts_with("epcisBody.eventList[1]: "),
+        "{error}"
+    );
+    assert_eq!(cluster.settle(&ALL, &restricted)["seq"], 0);
+    assert_eq!(cluster.settle(&ALL, &order)["seq"], before["seq"]);
+
+    // The sample: departed, then an ETA 54 days after departure switches to air freight.
+    let answer = epcis(&carrier, &sample("epcis-voyage.json")).unwrap();
+    let facts = answer["facts"].as_array().unwrap();
+    assert_eq!(facts.len(), 2, "{answer}");
+    assert_eq!(facts[0]["path"], "epcisBody.eventList[0]");
+    assert_eq!(facts[0]["kind"], "shipment.departed");
+    assert_eq!(facts[0]["at"], "2026-01-10T00:00:00Z");
+    assert_eq!(facts[1]["result"]["committed"], true, "{answer}");
+    let view = cluster.settle(&ALL, &order);
+    assert_eq!(view["terms"]["transport_mode"], "air", "{view}");
+    assert_eq!(
+        view["facts"]["shipment.eta_updated"]["fields"]["eta"], "2026-03-05T00:00:00Z",
+        "{view}"
+    );
+    // The same document again: the same entries, nothing recorded twice.
+    let again = epcis(&carrier, &sample("epcis-voyage.json")).unwrap();
+    assert_eq!(
+        again["facts"][1]["result"]["seq"],
+        facts[1]["result"]["seq"]
+    );
+    assert_eq!(cluster.settle(&ALL, &order)["seq"], view["seq"]);
+
+    // The typhoon alert covers Hong Kong and Guangdong, both on the route: one fact for the
+    // order, from the first area; the amendment within 24 h of the last trips the breaker.
+    let error = refusal(cap(
+        &carrier,
+        &String::from_utf8(sample("cap-typhoon.xml"))
+            .unwrap()
+            .replace(
+                "<certainty>Observed</certainty>",
+                "<certainty>Possible</certainty>",
+            )
+            .into_bytes(),
+    ));
+    assert!(
+        error.message.starts_with("alert.info[1].certainty: "),
+        "{error}"
+    );
+    let answer = cap(&carrier, &sample("cap-typhoon.xml")).unwrap();
+    let facts = answer["facts"].as_array().unwrap();
+    assert_eq!(facts.len(), 1, "{answer}");
+    assert_eq!(facts[0]["path"], "alert.info[1].area[0]");
+    assert_eq!(facts[0]["order"], order.as_str());
+    assert_eq!(
+        facts[0]["result"]["entry"]["outcome"]["type"], "breaker_tripped",
+        "{answer}"
+    );
+    let view = cluster.settle(&ALL, &order);
+    assert_eq!(
+        view["facts"]["weather.alert"]["fields"]["region"], "Hong Kong",
+        "{view}"
+    );
+}
+
+#[test]
+fn an_order_given_by_the_request_and_alerts_for_no_order() {
+    let cluster = Cluster::start(&ALL, BTreeMap::new());
+    let order = start_order(&cluster);
+    let carrier = cluster.client("carrier");
+    // An alert for an area on no order's route: nothing to do, and said so.
+    let elsewhere = String::from_utf8(sample("cap-typhoon.xml"))
+        .unwrap()
+        .replace("Hong Kong", "Okinawa")
+        .replace("Guangdong", "Taiwan");
+    let answer = cap(&carrier, elsewhere.as_bytes()).unwrap();
+    assert_eq!(answer["facts"], serde_json::json!([]), "{answer}");
+    assert_eq!(answer["skipped"].as_array().unwrap().len(), 2, "{answer}");
+    // The same alert sent for the order by its reference: one fact.
+    let answer = carrier
+        .post_document(
+            "/ingest/cap?order=PO-2026-0117",
+            "application/xml",
+            elsewhere.as_bytes(),
+        )
+        .unwrap();
+    assert_eq!(answer["facts"][0]["order"], order.as_str(), "{answer}");
+    assert_eq!(answer["facts"].as_array().unwrap().len(), 1, "{answer}");
+    let error = refusal(carrier.post_document(
+        "/ingest/cap?order=PO-1999-0001",
+        "application/xml",
+        elsewhere.as_bytes(),
+    ));
+    assert_eq!(error.status, 404, "{error}");
+}
