@@ -1,8 +1,9 @@
 //! Whether a shared page's bundle is still the latest, on real nodes and in a real browser: a
 //! customer opens a copy of the page a share link served (saved as a file, as one keeps a page)
 //! and it says "current as of entry #1" from the node's signed head; one more entry is committed;
-//! opened again, the same copy says "STALE: entries #2..#2 missing" and its headline says STALE
-//! (⚠ STALE, 过期, VERALTET) instead of VALID. The page served live by the link is current.
+//! opened again, the same copy says "STALE: entry #2 missing" and its headline says STALE
+//! (⚠ STALE, 过期, VERALTET) instead of VALID. The page served live by the link is current, and
+//! so is a party's own page (`/orders/{id}/trail`), which asks its node's `/orders/{id}/head`.
 //! Nothing here asserts on timings.
 
 mod common;
@@ -64,13 +65,18 @@ fn a_saved_share_page_says_when_its_bundle_is_stale() {
     // The headline says STALE too, as `pactum-verify --head` does (exit 3), in every language;
     // the history itself verified, so data-verdict stays "valid".
     let stale = json!({ "verdict": "valid", "freshness": "stale", "heading": "⚠ STALE",
-                        "contains": ["STALE: entries #2..#2 missing"] });
+                        "contains": ["STALE: entry #2 missing"] });
     let stale_in = |lang: &str, heading: &str| {
         json!({ "do": "language", "lang": lang, "as": lang, "expect": {
             "verdict": "valid", "freshness": "stale", "heading": heading, "lang": lang } })
     };
     let live_current = json!({ "verdict": "valid", "freshness": "current", "heading": "✓ VALID",
                                "contains": ["current as of entry #2"] });
+    // A party's own page, `/orders/{id}/trail`, reached with its read token (as through the
+    // proxy in front of its node): it asks the node's `/orders/{id}/head` the same way.
+    let party_page = format!("{}/orders/{order}/trail", seller.base());
+    let party_headers =
+        json!({ "Authorization": format!("Bearer {}", seller.token().unwrap_or_default()) });
     browser::check(
         &json!({ "artefacts": browser::artefacts(), "cases": [
             { "name": "share-saved-stale", "page": saved, "expect": stale },
@@ -78,6 +84,8 @@ fn a_saved_share_page_says_when_its_bundle_is_stale() {
               "expect": { "freshness": "stale" },
               "actions": [stale_in("zh", "⚠ 过期"), stale_in("de", "⚠ VERALTET")] },
             { "name": "share-live-current", "page": live, "expect": live_current },
+            { "name": "trail-party-current", "page": party_page, "headers": party_headers,
+              "expect": live_current },
         ]}),
         dir.path(),
     );

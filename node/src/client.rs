@@ -97,6 +97,11 @@ impl ApiClient {
         }
     }
 
+    /// The bearer token this client sends, if any.
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
     /// The node's URL this client talks to.
     pub fn base(&self) -> &str {
         &self.base

@@ -59,6 +59,14 @@ def settled(page, previous=None):
     }
 
 
+def answered(page, state):
+    """Waits until the parties' heads answered (<body data-freshness>), then reads the verdict
+    again: a head that contradicts the bundle turns it to invalid."""
+    page.wait_for_function("() => document.body.dataset.freshness", timeout=TIMEOUT_MS)
+    state["freshness"] = page.evaluate("document.body.dataset.freshness")
+    state["verdict"] = page.evaluate("document.body.dataset.verdict")
+
+
 def shown(page):
     """What the page shows: the verdict heading, the failed step and entry, the step names."""
     return page.evaluate(
@@ -129,12 +137,15 @@ def check(spec_path):
             page = context.new_page()
             errors = []
             page.on("pageerror", lambda error, errors=errors: errors.append(str(error)))
+            # Request headers of every request the page makes (a party's read token, as the
+            # proxy in front of its node would add).
+            if case.get("headers"):
+                page.set_extra_http_headers(case["headers"])
             target = case["page"]
             page.goto(target if target.startswith("http") else pathlib.Path(target).resolve().as_uri())
             state = settled(page)
             if "freshness" in case.get("expect", {}):
-                page.wait_for_function("() => document.body.dataset.freshness", timeout=TIMEOUT_MS)
-                state["freshness"] = page.evaluate("document.body.dataset.freshness")
+                answered(page, state)
             for action in case.get("actions", []):
                 if action["do"] == "language":
                     page.select_option("#language", action["lang"])
@@ -147,6 +158,8 @@ def check(spec_path):
                 elif action["do"] == "pick":
                     page.set_input_files("#file", action["file"])
                     state = settled(page, state["run"])
+                if "freshness" in action["expect"]:
+                    answered(page, state)
                 view = shown(page)
                 page.screenshot(path=str(artefacts / f"{name}-{action['as']}.png"), full_page=True)
                 verify_state(name + "/" + action["as"], action["expect"], state, view, expect)

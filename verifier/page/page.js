@@ -9,7 +9,9 @@
   const page = document.documentElement;
   const state = {
     lang: page.lang, trust: null, verification: null, labels: null, runs: 0, timing: {},
-    heads: [], fetched: new Map(), asked: false,
+    // Head addresses: the link's (for the embedded bundle only) and, per verification, the
+    // trust file's for the verified bundle's order; what each answered (bytes, or null).
+    linkHeads: [], heads: [], fetched: new Map(), asked: false,
   };
   const SVG = "http://www.w3.org/2000/svg";
   // Timeline entries laid out with the verdict, then per chunk.
@@ -107,7 +109,7 @@
     }
     box.append(el("h2", {}, L.steps), list);
     if (view.basis.memory) box.append(el("p", { id: "memory", class: "memory" }, view.basis.memory));
-    if (view.verdict === "valid" && state.heads.length) box.append(headsSection(L));
+    if (view.verdict === "valid") box.append(headsSection(L));
     return box;
   }
 
@@ -280,7 +282,8 @@
   // data-verdict, data-entries, data-run (one more per render), data-verify-ms (when the verdict
   // was on screen, in ms since navigation), data-rendered ("verdict", "first", then "all" when
   // the last entry is laid out), data-timing (verification and layout times) and, once the
-  // parties' heads answered, data-freshness (showHeads; "stale" also turns the headline to STALE).
+  // parties' heads answered, data-freshness (showHeads: "stale" turns the headline to STALE,
+  // "invalid" to INVALID).
   function render(verifyMs) {
     const started = performance.now();
     const first = JSON.parse(state.verification.verdict(state.lang));
@@ -304,13 +307,17 @@
     checkHeads();
   }
 
-  // The parties' signed heads (addresses from the node that served the page): fetched once per
-  // page after the first verdict, each checked against the verified bundle by the verifier
-  // (step 9, as `pactum-verify --head`), shown again in each language. <body data-freshness>
-  // is "current", "stale", "invalid" or "unreachable" (the worst of them) once every address
-  // answered or failed.
+  // The parties' signed heads (the share link's address, and the trust file's `heads` for the
+  // verified bundle's order): fetched once per verification after its verdict, each checked
+  // against the verified bundle by the verifier (step 9, as `pactum-verify --head`), shown again
+  // in each language. <body data-freshness> is the worst answer once every address answered or
+  // failed: "invalid" (a party signed another entry at a position this bundle holds: two
+  // histories, so the headline and data-verdict become INVALID), "stale", "refused" (an answer
+  // that is not a valid head of this order), "unreachable", "current"; "none" when the page has
+  // no address to ask.
   function headsSection(L) {
     const list = el("ul", { id: "heads", class: "heads" });
+    if (!state.heads.length) list.append(el("li", { class: "head none" }, L.no_heads));
     for (const address of state.heads) {
       const fetched = state.fetched.get(address);
       if (fetched === undefined) {
@@ -319,7 +326,13 @@
         list.append(el("li", { class: "head unreachable" }, L.unreachable + " ", el("span", { class: "data" }, address)));
       } else {
         const head = JSON.parse(state.verification.head(state.lang, fetched));
-        list.append(el("li", { class: "head " + head.status }, head.text));
+        const item = el("li", { class: "head " + head.status }, head.text);
+        if (head.evidence) {
+          item.append(el("div", { class: "evidence" },
+            el("p", {}, L.this_entry + " ", el("code", {}, head.evidence[0])),
+            el("p", {}, L.head_entry + " ", el("code", {}, head.evidence[1]))));
+        }
+        list.append(item);
       }
     }
     return el("section", { id: "freshness", class: "freshness" }, el("h2", {}, L.latest), list);
@@ -334,10 +347,18 @@
     }
   }
 
+  // Asks every address once per verification; an answer that arrives after another bundle was
+  // verified is dropped.
   async function checkHeads() {
-    if (!state.heads.length || state.asked) return;
+    if (state.asked) return;
     state.asked = true;
+    const verification = state.verification;
+    if (!state.heads.length) {
+      if (verification.valid()) document.body.dataset.freshness = "none";
+      return;
+    }
     const answers = await Promise.all(state.heads.map(fetchHead));
+    if (verification !== state.verification) return;
     state.heads.forEach((address, i) => state.fetched.set(address, answers[i]));
     showHeads();
   }
@@ -348,20 +369,26 @@
     const labels = JSON.parse(wasm_bindgen.labels(state.lang));
     section.replaceWith(headsSection(labels));
     const found = [...document.querySelectorAll("#heads .head")].map((item) => item.classList[1]);
-    const worst = ["invalid", "stale", "unreachable", "current"].find((status) => found.includes(status));
-    if (worst === "stale") showStale(labels);
+    const worst = ["invalid", "stale", "refused", "unreachable", "current"].find((status) => found.includes(status));
+    if (worst === "stale") showHeadline(labels.stale, "⚠ ", "stale");
+    if (worst === "invalid") {
+      showHeadline(labels.invalid, "✗ ", "invalid");
+      document.body.dataset.verdict = "invalid";
+    }
     if (worst) document.body.dataset.freshness = worst;
   }
 
-  // A party's head names entries this bundle lacks: the headline says STALE (as `pactum-verify
-  // --head`, exit 3) instead of VALID, so nobody reads the page as current. The history itself
-  // verified: <body data-verdict> stays "valid", <body data-freshness> says "stale".
-  function showStale(labels) {
+  // A party's head says this bundle is not the whole story: STALE when it names entries the
+  // bundle lacks (as `pactum-verify --head`, exit 3; the history itself verified, so <body
+  // data-verdict> stays "valid"), INVALID when it names another entry at a position the bundle
+  // holds (two signed histories, exit 1: data-verdict becomes "invalid"). Never VALID.
+  function showHeadline(word, mark, kind) {
     const box = document.getElementById("verdict");
     const headline = document.getElementById("verdict-text");
     if (!box || !headline || !headline.firstChild) return;
-    box.classList.add("stale");
-    headline.firstChild.textContent = "⚠ " + labels.stale;
+    box.classList.remove("valid");
+    box.classList.add(kind);
+    headline.firstChild.textContent = mark + word;
   }
 
   // `then` once the browser has painted what is on screen now.
@@ -387,11 +414,17 @@
     appendRest(run, view.labels, view.timeline.length, total);
   }
 
-  function verify(bytes) {
+  // `embedded`: the page's own bundle, the one its share link's head address is about.
+  function verify(bytes, embedded) {
     const started = performance.now();
     if (state.verification) state.verification.free();
     state.verification = new wasm_bindgen.Verification(bytes, state.trust, recall());
     const verifyMs = Math.round(performance.now() - started);
+    const addresses = (embedded ? state.linkHeads : []).concat(JSON.parse(state.verification.heads()));
+    state.heads = [...new Set(addresses)];
+    state.fetched = new Map();
+    state.asked = false;
+    delete document.body.dataset.freshness;
     const next = state.verification.remember();
     if (next !== undefined && next !== null) keep(next);
     render(verifyMs);
@@ -432,13 +465,13 @@
     const head = new TextDecoder().decode(bytes.slice(0, 2048));
     if (/^\s*\{\s*"log"/.test(head) || /^\s*\[log\]/m.test(head)) {
       state.trust = new TextDecoder().decode(bytes);
-      verify(state.bundle);
+      verify(state.bundle, state.embedded);
       return;
     }
-    // The parties' heads the page came with are heads of its own bundle's order.
-    state.heads = [];
+    // The link's head address is about the page's own bundle only.
+    state.embedded = false;
     state.bundle = bytes;
-    verify(bytes);
+    verify(bytes, false);
   }
 
   function wire() {
@@ -479,7 +512,7 @@
     const data = await pageData();
     state.lang = data.lang;
     state.trust = data.trust;
-    state.heads = data.heads || [];
+    state.linkHeads = data.heads || [];
     wire();
     const [bundle] = await Promise.all([inflate(data.bundle), compiled.then(() => {
       state.timing.module_ms = Math.round(performance.now());
@@ -488,7 +521,8 @@
     chrome(state.labels);
     document.getElementById("verdict-text").textContent = state.labels.verifying;
     state.bundle = bundle;
-    verify(state.bundle);
+    state.embedded = true;
+    verify(state.bundle, true);
   }
 
   start().catch((error) => showError(String(error)));

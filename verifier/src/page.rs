@@ -30,6 +30,10 @@ pub fn html(bundle: &[u8], trust: &str, lang: Lang) -> String {
 /// bundle's headline then says STALE, not VALID, and `<body data-freshness="stale">`). Only
 /// addresses a browser may be pointed at are kept (http or https, no quotes, spaces or
 /// semicolons, which the page's Content-Security-Policy could not hold).
+///
+/// The trust file's own head addresses (its `heads` table, `{order}` standing for the order id)
+/// are asked too, for this bundle and for any bundle dropped onto the page: the policy allows
+/// their origins as well.
 pub fn html_with_heads(bundle: &[u8], trust: &str, lang: Lang, heads: &[String]) -> String {
     let base64 = base64::engine::general_purpose::STANDARD;
     let heads: Vec<&str> = heads
@@ -37,9 +41,20 @@ pub fn html_with_heads(bundle: &[u8], trust: &str, lang: Lang, heads: &[String])
         .map(String::as_str)
         .filter(|url| origin(url).is_some())
         .collect();
-    let connect: Vec<&str> = std::iter::once("'self'")
-        .chain(heads.iter().filter_map(|url| origin(url)))
-        .collect();
+    let trusted = crate::bundle::TrustFile::parse(trust)
+        .map(|file| file.heads.into_values().collect())
+        .unwrap_or_else(|_| Vec::new());
+    let mut connect: Vec<&str> = vec!["'self'"];
+    for allowed in heads
+        .iter()
+        .copied()
+        .chain(trusted.iter().map(String::as_str))
+        .filter_map(origin)
+    {
+        if !connect.contains(&allowed) {
+            connect.push(allowed);
+        }
+    }
     let data = serde_json::json!({
         "lang": lang.code(),
         "trust": trust,
@@ -191,6 +206,27 @@ mod tests {
         for refused in &heads[2..] {
             assert!(!page.contains(refused.as_str()), "{refused}");
         }
+    }
+
+    #[test]
+    fn the_trust_files_head_origins_are_allowed() {
+        let file = crate::bundle::TrustFile {
+            log: crate::bundle::build::ExampleLog::example()
+                .policy()
+                .expect("a policy"),
+            parties: Default::default(),
+            heads: [
+                ("seller", "https://seller.example/h/{order}"),
+                ("buyer", "http://x.example/a b"),
+                ("carrier", "https://seller.example/other"),
+            ]
+            .into_iter()
+            .map(|(role, url)| (role.to_string(), url.to_string()))
+            .collect(),
+        };
+        let trust = file.to_json().expect("as JSON");
+        let page = html_with_heads(&[0xa0], &trust, Lang::En, &[]);
+        assert!(page.contains("connect-src 'self' https://seller.example\""));
     }
 
     #[test]

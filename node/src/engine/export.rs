@@ -205,6 +205,7 @@ impl Inner {
                 .into_iter()
                 .map(|(role, key)| (role, verifier::model::hex(key.as_bytes())))
                 .collect(),
+            heads: Default::default(),
         })
     }
 }

@@ -14,7 +14,9 @@
 //!
 //! The page from a share link carries the address of the link's `/head` on this node (from the
 //! request's `Host`), so that it, or a copy saved later, says whether its bundle is still the
-//! latest.
+//! latest; the page from `/orders/{id}/trail` carries this node's `/orders/{id}/head` (asked
+//! with whatever lets the reader's browser in). Either also asks the head addresses of the
+//! trust file it carries (`heads`, see `verifier::bundle::TrustFile`).
 //!
 //! Share tokens are kept in `shares.json` in the node's data directory (replaced atomically),
 //! so a link outlives a restart and a revocation is never forgotten.
@@ -262,12 +264,20 @@ pub(super) mod routes {
         Ok(response)
     }
 
+    /// The page for a party, with the address of this node's `GET /orders/{id}/head`: a browser
+    /// reaches `/orders/…` only through whatever adds its read token (a proxy, a gateway), and
+    /// the page's fetch of that same-origin address goes the same way.
     pub async fn trail<A: NodeApi>(
         State(state): State<AppState<A>>,
         OrderId(id): OrderId,
         Query(query): Query<PageQuery>,
+        headers: HeaderMap,
     ) -> Result<Response, HttpError> {
-        page(state.api.as_ref(), id, lang(&query)?, &[]).await
+        let heads: Vec<String> = base_url(&headers)
+            .map(|base| format!("{base}/orders/{id}/head"))
+            .into_iter()
+            .collect();
+        page(state.api.as_ref(), id, lang(&query)?, &heads).await
     }
 
     pub async fn create<A: NodeApi>(

@@ -46,6 +46,27 @@ let wasm_bindgen = (function(exports) {
             }
         }
         /**
+         * The trust file's head addresses for the verified bundle's order (`{order}` replaced by
+         * its id), as a JSON array: none when the bundle was rejected.
+         * @returns {string}
+         */
+        heads() {
+            let deferred1_0;
+            let deferred1_1;
+            try {
+                const retptr = wasm.__wbindgen_add_to_stack_pointer(-16);
+                wasm.verification_heads(retptr, this.__wbg_ptr);
+                var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
+                var r1 = getDataViewMemory0().getInt32(retptr + 4 * 1, true);
+                deferred1_0 = r0;
+                deferred1_1 = r1;
+                return getStringFromWasm0(r0, r1);
+            } finally {
+                wasm.__wbindgen_add_to_stack_pointer(16);
+                wasm.__wbindgen_export3(deferred1_0, deferred1_1, 1);
+            }
+        }
+        /**
          * Verifies `bundle` against the trust file `trust` (JSON or TOML), with what this browser
          * verified before (`remembered`, [`Remembered::to_json`]'s text; none the first time):
          * step 8 then tells growth from a rollback, and [`Verification::remember`] is what to keep.

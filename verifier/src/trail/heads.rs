@@ -4,22 +4,28 @@
 use serde::Serialize;
 
 use super::{role, time, words, Lang};
-use crate::bundle::{check_heads, Freshness, Report, SignedHead, VerifyError};
+use crate::bundle::{check_heads, Freshness, HeadError, Report, SignedHead, VerifyError};
 
 /// One party's head, checked against the verified bundle.
 #[derive(Debug, Serialize)]
 pub struct HeadView {
-    /// `current`, `stale` or `invalid` (a head that contradicts the bundle or is not a valid
-    /// head of this order).
+    /// `current`; `stale` (it names entries the bundle lacks); `invalid` (a head validly signed
+    /// by a party of the order that names another entry at a position the bundle holds: two
+    /// histories, so the page's verdict is INVALID, as `pactum-verify --head` exits 1); or
+    /// `refused` (not a head of this order validly signed by one of its parties: it proves
+    /// nothing either way).
     pub status: &'static str,
     pub text: String,
+    /// For `invalid`: the bundle's entry and the head's, as hex.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<[String; 2]>,
 }
 
 /// The head in `bytes` (what `GET /orders/{id}/head` or a share link's `/head` serves) against
 /// the verified `report`, with the same code as `pactum-verify --head`.
 pub fn head_view(lang: Lang, report: &Report, bytes: &[u8]) -> HeadView {
     let Ok(signed) = SignedHead::from_bytes(bytes) else {
-        return invalid(lang, None);
+        return refused(lang, None);
     };
     let seq = signed.head().map(|head| head.seq).unwrap_or_default();
     let signer = role(lang, &signed.signer);
@@ -32,13 +38,15 @@ pub fn head_view(lang: Lang, report: &Report, bytes: &[u8]) -> HeadView {
             ..
         }) => {
             let at = time(lang, head_at);
+            let missing = entry_range(lang, from, to);
             HeadView {
                 status: "stale",
                 text: match lang {
-                    Lang::En => format!("STALE: entries #{from}..#{to} missing — {signer} signed a head naming entry #{head_seq} ({at})"),
-                    Lang::Zh => format!("过期：缺少第 {from} 至 {to} 条记录——{signer}签署的头部指向第 {head_seq} 条（{at}）"),
-                    Lang::De => format!("VERALTET: es fehlen die Einträge #{from} bis #{to} — {signer} hat einen Kopf mit Eintrag #{head_seq} ({at}) signiert"),
+                    Lang::En => format!("STALE: {missing} missing — {signer} signed a head naming entry #{head_seq} ({at})"),
+                    Lang::Zh => format!("过期：缺少{missing}——{signer}签署的头部指向第 {head_seq} 条（{at}）"),
+                    Lang::De => format!("VERALTET: es {} {missing} — {signer} hat einen Kopf mit Eintrag #{head_seq} ({at}) signiert", if from == to { "fehlt" } else { "fehlen" }),
                 },
+                evidence: None,
             }
         }
         Ok(_) => HeadView {
@@ -48,13 +56,37 @@ pub fn head_view(lang: Lang, report: &Report, bytes: &[u8]) -> HeadView {
                 Lang::Zh => format!("截至第 {seq} 条记录为最新（{signer}签署的头部）"),
                 Lang::De => format!("aktuell mit Stand Eintrag #{seq} (signierter Kopf: {signer})"),
             },
+            evidence: None,
         },
-        Err(error) => invalid(lang, Some(VerifyError::Head(error))),
+        Err(HeadError::Conflict {
+            seq, entry, head, ..
+        }) => HeadView {
+            status: "invalid",
+            text: match lang {
+                Lang::En => format!("INVALID: {signer} signed a head naming another entry #{seq} than this bundle's — two histories of this order were signed"),
+                Lang::Zh => format!("无效：{signer}签署的头部所指的第 {seq} 条记录与本文件中的不同——此订单被签署了两份历史"),
+                Lang::De => format!("UNGÜLTIG: {signer} hat einen Kopf mit einem anderen Eintrag #{seq} als in diesem Bündel signiert — für diesen Auftrag wurden zwei Verläufe signiert"),
+            },
+            evidence: Some([entry.to_string(), head.to_string()]),
+        },
+        Err(error) => refused(lang, Some(VerifyError::Head(error))),
     }
 }
 
-fn invalid(lang: Lang, error: Option<VerifyError>) -> HeadView {
-    let text = match error {
+/// "entry #N" or "entries #N to #M" in `lang`.
+fn entry_range(lang: Lang, from: u64, to: u64) -> String {
+    match (lang, from == to) {
+        (Lang::En, true) => format!("entry #{from}"),
+        (Lang::En, false) => format!("entries #{from} to #{to}"),
+        (Lang::Zh, true) => format!("第 {from} 条记录"),
+        (Lang::Zh, false) => format!("第 {from} 至 {to} 条记录"),
+        (Lang::De, true) => format!("Eintrag #{from}"),
+        (Lang::De, false) => format!("die Einträge #{from} bis #{to}"),
+    }
+}
+
+fn refused(lang: Lang, error: Option<VerifyError>) -> HeadView {
+    let why = match error {
         Some(error) => words::reason(lang, &error, &|name| role(lang, name)),
         None => match lang {
             Lang::En => "not a signed head".to_string(),
@@ -62,9 +94,15 @@ fn invalid(lang: Lang, error: Option<VerifyError>) -> HeadView {
             Lang::De => "kein signierter Kopf".to_string(),
         },
     };
+    let text = match lang {
+        Lang::En => format!("not used ({why}): it proves nothing about this order"),
+        Lang::Zh => format!("未采用（{why}）：它不能证明此订单的任何情况"),
+        Lang::De => format!("nicht verwendet ({why}): er belegt nichts über diesen Auftrag"),
+    };
     HeadView {
-        status: "invalid",
+        status: "refused",
         text,
+        evidence: None,
     }
 }
 

@@ -66,6 +66,11 @@ pub struct Labels {
     pub asking: &'static str,
     /// A party's node that did not answer (followed by its address).
     pub unreachable: &'static str,
+    /// When the page has no party's head address to ask.
+    pub no_heads: &'static str,
+    /// Before the bundle's entry hash, and the contradicting head's, of a fork.
+    pub this_entry: &'static str,
+    pub head_entry: &'static str,
     pub entries: &'static str,
     pub signatures: &'static str,
 }
@@ -119,6 +124,9 @@ const EN: Labels = Labels {
     latest: "Is this the latest?",
     asking: "asking the parties' nodes…",
     unreachable: "could not reach",
+    no_heads: "No party's node was asked (this page has no head address): it shows the order as of its last entry and cannot tell whether newer entries exist.",
+    this_entry: "This bundle's entry:",
+    head_entry: "The entry the head names:",
     entries: "entries",
     signatures: "signatures verified",
 };
@@ -172,6 +180,9 @@ const ZH: Labels = Labels {
     latest: "这是最新的吗？",
     asking: "正在询问各方节点……",
     unreachable: "无法连接",
+    no_heads: "未询问任何一方的节点（本页面没有头部地址）：它显示的是截至最后一条记录的订单，无法判断是否有更新的记录。",
+    this_entry: "本文件中的记录：",
+    head_entry: "头部所指的记录：",
     entries: "条记录",
     signatures: "个签名已验证",
 };
@@ -226,6 +237,9 @@ const DE: Labels = Labels {
     latest: "Ist das der neueste Stand?",
     asking: "frage die Knoten der Parteien …",
     unreachable: "nicht erreichbar:",
+    no_heads: "Kein Knoten einer Partei wurde gefragt (diese Seite hat keine Kopf-Adresse): sie zeigt den Auftrag mit Stand seines letzten Eintrags und kann nicht sagen, ob es neuere Einträge gibt.",
+    this_entry: "Eintrag in diesem Bündel:",
+    head_entry: "Eintrag, den der Kopf nennt:",
     entries: "Einträge",
     signatures: "Signaturen geprüft",
 };

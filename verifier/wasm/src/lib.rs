@@ -16,6 +16,8 @@ use wasm_bindgen::prelude::*;
 pub struct Verification {
     bytes: Vec<u8>,
     trust: verifier::bundle::Trust,
+    /// The trust file's head addresses (`{order}` not yet replaced).
+    trust_file: TrustFile,
     result: Result<Report, VerifyError>,
 }
 
@@ -32,8 +34,10 @@ impl Verification {
         trust: &str,
         remembered: Option<String>,
     ) -> Result<Verification, JsError> {
-        let trust = TrustFile::parse(trust)
-            .and_then(|file| file.trust())
+        let trust_file =
+            TrustFile::parse(trust).map_err(|error| JsError::new(&error.to_string()))?;
+        let trust = trust_file
+            .trust()
             .map_err(|error| JsError::new(&error.to_string()))?;
         let remembered = match remembered {
             Some(text) => {
@@ -50,6 +54,7 @@ impl Verification {
         Ok(Verification {
             bytes: bundle,
             trust,
+            trust_file,
             result,
         })
     }
@@ -67,11 +72,22 @@ impl Verification {
         let view = match &self.result {
             Ok(report) => trail::head_view(lang_of(lang), report, &bytes),
             Err(_) => trail::HeadView {
-                status: "invalid",
+                status: "refused",
                 text: String::new(),
+                evidence: None,
             },
         };
         trail::head_json(&view).to_string()
+    }
+
+    /// The trust file's head addresses for the verified bundle's order (`{order}` replaced by
+    /// its id), as a JSON array: none when the bundle was rejected.
+    pub fn heads(&self) -> String {
+        let addresses = match &self.result {
+            Ok(report) => self.trust_file.head_addresses(&report.order),
+            Err(_) => Vec::new(),
+        };
+        serde_json::to_string(&addresses).unwrap_or_default()
     }
 
     /// `true` when the bundle verified.
