@@ -23,8 +23,9 @@ use serde::Serialize;
 use serde_json::{Map, Value as Json};
 
 use crate::model::{
-    Activation, Amendment, BreakerReport, Contract, Decision, Digest, Effects, EntryBody, KeyBytes,
-    Notification, Obligation, Outcome, ReviewReason, Step, WindowAmendment,
+    Activation, AgreementStep, Amendment, BreakerReport, Contract, Decision, Digest, Effects,
+    EntryBody, KeyBytes, Notification, Obligation, Outcome, ReviewReason, Step, TermChange,
+    WindowAmendment,
 };
 use crate::state::ObligationTotal;
 
@@ -552,6 +553,97 @@ pub struct ReviewJson {
     /// When the parties reviewed (RFC 3339).
     pub at: String,
     pub signed_by: Vec<String>,
+    /// Terms the parties set with the review, each with its value before.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub terms: Vec<TermChangeJson>,
+}
+
+/// A term the parties set (by agreement or with a review).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TermChangeJson {
+    pub term: String,
+    /// The value before, absent if the term was unset.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub before: Option<Json>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub after: Json,
+}
+
+/// A clause parameter an agreement bound.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ParamChangeJson {
+    pub clause: String,
+    pub param: String,
+    /// The value before (the clause's default if it was not bound).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub before: Option<Json>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub after: Json,
+}
+
+/// A clause an agreement added (no `before`), removed (no `after`) or upgraded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ClauseChangeJson {
+    pub clause: String,
+    /// The clause id before, in hex.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before: Option<String>,
+    /// The clause id after, in hex.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+}
+
+/// The parties' amendment of the order by agreement, signed by every party.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgreementJson {
+    /// When it takes effect (RFC 3339).
+    pub at: String,
+    pub note: String,
+    pub signed_by: Vec<String>,
+    pub terms: Vec<TermChangeJson>,
+    pub params: Vec<ParamChangeJson>,
+    pub clauses: Vec<ClauseChangeJson>,
+}
+
+fn term_change(change: &TermChange) -> TermChangeJson {
+    TermChangeJson {
+        term: change.term.clone(),
+        before: change.before.as_ref().map(value),
+        after: value(&change.after),
+    }
+}
+
+fn agreement_json(step: &AgreementStep) -> Option<AgreementJson> {
+    let agreement = step.agreement.agreement().ok()?;
+    Some(AgreementJson {
+        at: timestamp(agreement.at),
+        note: agreement.note,
+        signed_by: step.agreement.signatures.keys().cloned().collect(),
+        terms: step.terms.iter().map(term_change).collect(),
+        params: step
+            .params
+            .iter()
+            .map(|change| ParamChangeJson {
+                clause: change.clause.clone(),
+                param: change.param.clone(),
+                before: change.before.as_ref().map(value),
+                after: value(&change.after),
+            })
+            .collect(),
+        clauses: step
+            .clauses
+            .iter()
+            .map(|change| ClauseChangeJson {
+                clause: change.clause.clone(),
+                before: change.before.map(|id| id.to_string()),
+                after: change.after.map(|id| id.to_string()),
+            })
+            .collect(),
+    })
 }
 
 /// The parties' close of the order, signed by every party.
@@ -571,7 +663,7 @@ pub struct EntryJson {
     pub order: String,
     /// Position in the history; the genesis is 0.
     pub seq: u64,
-    /// `genesis`, `event`, `review` or `close`.
+    /// `genesis`, `event`, `review`, `close` or `agreement`.
     pub kind: String,
     /// SHA-256 of the entry's body.
     pub hash: String,
@@ -602,6 +694,8 @@ pub struct EntryJson {
     pub reevaluated: Option<Vec<ReevaluationJson>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub close: Option<CloseJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agreement: Option<AgreementJson>,
 }
 
 /// A fact recorded while paused, as evaluated after the review.
@@ -641,6 +735,7 @@ pub fn entry(
         applied: None,
         reevaluated: None,
         close: None,
+        agreement: None,
     };
     match &body.step {
         Step::Genesis => {
@@ -671,6 +766,7 @@ pub fn entry(
                 note: review.note,
                 at: timestamp(review.at),
                 signed_by: step.review.signatures.keys().cloned().collect(),
+                terms: step.terms.iter().map(term_change).collect(),
             });
             view.applied = Some(effects(&step.applied, &directory));
             view.reevaluated = Some(
@@ -692,6 +788,13 @@ pub fn entry(
                 note: close.note,
                 signed_by: step.close.signatures.keys().cloned().collect(),
             });
+        }
+        Step::Agreement(step) => {
+            view.kind = "agreement".into();
+            view.summary =
+                "the parties amended the order by agreement; later facts follow the new rules"
+                    .into();
+            view.agreement = agreement_json(step);
         }
     }
     view

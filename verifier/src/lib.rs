@@ -10,7 +10,8 @@
 //! * [`checkpoint`]: C2SP checkpoints, signed notes, witness cosignatures and trust policies.
 //!
 //! The protocol:
-//! * [`model`]: contract, signed events, entries and reviews (versioned canonical CBOR);
+//! * [`model`]: contract, signed events, entries, reviews, closes and agreements (versioned
+//!   canonical CBOR);
 //! * [`state`]: the order state machine with the evolution circuit breaker (pure, no I/O);
 //! * [`bundle`]: the bundle format, its eight-step verification, and building bundles;
 //! * [`timeline`]: a verified history as readable text in English, Chinese or German;

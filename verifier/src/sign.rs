@@ -48,11 +48,13 @@ pub enum Domain {
     Head,
     /// The parties' decision to close an order.
     Close,
+    /// The parties' agreement to amend an order (terms, parameters, clauses).
+    Agreement,
 }
 
 impl Domain {
     /// Every domain, for exhaustive checks.
-    pub const ALL: [Domain; 8] = [
+    pub const ALL: [Domain; 9] = [
         Domain::Contract,
         Domain::Event,
         Domain::Entry,
@@ -61,6 +63,7 @@ impl Domain {
         Domain::PeerBinding,
         Domain::Head,
         Domain::Close,
+        Domain::Agreement,
     ];
 
     /// The context string prepended (with a NUL separator) to every message of this kind.
@@ -74,6 +77,7 @@ impl Domain {
             Domain::PeerBinding => "pactum/v1/peer-binding",
             Domain::Head => "pactum/v1/head",
             Domain::Close => "pactum/v1/close",
+            Domain::Agreement => "pactum/v1/agreement",
         }
     }
 

@@ -15,8 +15,8 @@ use crate::bundle::{
     Consistency, Freshness, GrowthBasis, Report, VerifiedEntry, VerifyError, STEPS,
 };
 use crate::model::{
-    Activation, Amendment, BreakerReport, Decision, Effects, Obligation, Outcome, ReviewReason,
-    Step, WindowAmendment,
+    Activation, AgreementStep, Amendment, BreakerReport, Decision, Effects, Obligation, Outcome,
+    ReviewReason, Step, TermChange, WindowAmendment,
 };
 
 /// In this module `writeln!(out, …)` writes one line of text whose every control and
@@ -614,6 +614,9 @@ fn entry_text(lang: Lang, report: &Report, entry: &VerifiedEntry, out: &mut Stri
                 let _ = writeln!(out, "      {}:", w.applied);
                 effects_lines(lang, program, &step.applied, "        ", out);
             }
+            for change in &step.terms {
+                let _ = writeln!(out, "      {}", term_change_line(lang, change));
+            }
             for reevaluation in &step.reevaluated {
                 let kind = report
                     .entries
@@ -640,6 +643,7 @@ fn entry_text(lang: Lang, report: &Report, entry: &VerifiedEntry, out: &mut Stri
                 signers.join(", ")
             );
         }
+        (Step::Agreement(step), _) => agreement_lines(lang, program, entry, step, out),
         (Step::Event(_), None) => {}
     }
     let _ = writeln!(
@@ -649,6 +653,104 @@ fn entry_text(lang: Lang, report: &Report, entry: &VerifiedEntry, out: &mut Stri
         entry.signers.join(", "),
         entry.hash.short()
     );
+}
+
+/// "AMENDED BY AGREEMENT of buyer, seller — "note"", then each change before → after.
+fn agreement_lines(
+    lang: Lang,
+    program: &Program,
+    entry: &VerifiedEntry,
+    step: &AgreementStep,
+    out: &mut String,
+) {
+    let signers: Vec<&str> = step
+        .agreement
+        .signatures
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let signers = signers.join(", ");
+    let (when, note) = entry.agreement.as_ref().map_or_else(
+        || (String::new(), ""),
+        |agreement| (time(agreement.at), agreement.note.as_str()),
+    );
+    let headline = match lang {
+        Lang::En => format!("AMENDED BY AGREEMENT of {signers}"),
+        Lang::Zh => format!("经 {signers} 协议修改"),
+        Lang::De => format!("DURCH VEREINBARUNG von {signers} GEÄNDERT"),
+    };
+    let seq = entry.body.seq;
+    let _ = writeln!(out, "#{seq}  {when}  {headline} — \"{note}\"");
+    for change in &step.terms {
+        let _ = writeln!(out, "      {}", term_change_line(lang, change));
+    }
+    for change in &step.params {
+        let before = change.before.as_ref().map_or_else(
+            || words(lang).unset.to_string(),
+            |before| value(lang, before),
+        );
+        let after = value(lang, &change.after);
+        let clause = clause_name(lang, program, &change.clause);
+        let _ = writeln!(
+            out,
+            "      {}",
+            match lang {
+                Lang::En => format!("{clause}, parameter {}: {before} → {after}", change.param),
+                Lang::Zh => format!("{clause} 的参数 {}：{before} → {after}", change.param),
+                Lang::De => format!("{clause}, Parameter {}: {before} → {after}", change.param),
+            }
+        );
+    }
+    for change in &step.clauses {
+        let clause = clause_name(lang, program, &change.clause);
+        let id = |digest: &Option<crate::model::Digest>| {
+            digest.map_or_else(String::new, |digest| digest.short())
+        };
+        let (before, after) = (id(&change.before), id(&change.after));
+        let line = match (change.before.is_some(), change.after.is_some(), lang) {
+            (false, _, Lang::En) => format!("clause added: {clause} [{after}]"),
+            (false, _, Lang::Zh) => format!("新增条款：{clause} [{after}]"),
+            (false, _, Lang::De) => format!("Klausel aufgenommen: {clause} [{after}]"),
+            (_, false, Lang::En) => format!("clause removed: {clause} [{before}]"),
+            (_, false, Lang::Zh) => format!("删除条款：{clause} [{before}]"),
+            (_, false, Lang::De) => format!("Klausel gestrichen: {clause} [{before}]"),
+            (_, _, Lang::En) => format!("clause upgraded: {clause} [{before} → {after}]"),
+            (_, _, Lang::Zh) => format!("条款更新：{clause} [{before} → {after}]"),
+            (_, _, Lang::De) => format!("Klausel neu gefasst: {clause} [{before} → {after}]"),
+        };
+        let _ = writeln!(out, "      {line}");
+    }
+}
+
+/// A term the parties set: "set the delivery due date: before → after".
+fn term_change_line(lang: Lang, change: &TermChange) -> String {
+    let before = change.before.as_ref().map_or_else(
+        || words(lang).unset.to_string(),
+        |before| value(lang, before),
+    );
+    let set = match lang {
+        Lang::En => "set",
+        Lang::Zh => "约定",
+        Lang::De => "vereinbart:",
+    };
+    format!(
+        "{set} {}: {before} → {}",
+        glossary::term(lang, &change.term),
+        value(lang, &change.after)
+    )
+}
+
+/// `«title» (clause name)`, or the name alone for a clause the program does not hold.
+fn clause_name(lang: Lang, program: &Program, clause: &str) -> String {
+    program.clause(clause).map_or_else(
+        || clause.to_string(),
+        |compiled| {
+            format!(
+                "«{}» ({clause})",
+                contract_lang::render::title(&compiled.ir, lang)
+            )
+        },
+    )
 }
 
 /// "The order as of entry #N, cosigned by … at …": what a verified bundle proves.

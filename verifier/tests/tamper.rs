@@ -8,16 +8,19 @@
 //!
 //! The table's outcomes are kept in `tests/data/tamper.expect` (refresh with UPDATE_EXPECT=1).
 
+mod common;
+
 use std::collections::BTreeMap;
 
+use common::{check_expect, reseal};
 use proptest::prelude::*;
 use verifier::bundle::build::{
-    assemble, example, finish_example, scenario_order, Example, ExampleKeys, ExampleLog,
-    OrderParts, ReviewPolicy, EXAMPLE_COSIGN_TIME, EXAMPLE_SCENARIO, EXAMPLE_SCENARIO_NAME,
+    example, finish_example, scenario_order, Example, ExampleKeys, ExampleLog, ReviewPolicy,
+    EXAMPLE_COSIGN_TIME, EXAMPLE_SCENARIO, EXAMPLE_SCENARIO_NAME,
 };
 use verifier::bundle::{verify_bundle, Bundle, BundleEntry, VerifyError, VerifyOptions};
 use verifier::checkpoint::{cosign, sign_checkpoint, Checkpoint};
-use verifier::model::{Digest, EntryBody, Outcome, SignedEntry, Step};
+use verifier::model::{EntryBody, Outcome, SignedEntry, Step};
 use verifier::sign::SigningKey;
 
 fn options() -> VerifyOptions {
@@ -65,43 +68,6 @@ fn event_step(body: &mut EntryBody) -> &mut verifier::model::EventStep {
         Step::Event(step) => step,
         other => panic!("not an event entry: {other:?}"),
     }
-}
-
-/// Colluding parties: re-chain, re-sign every entry with both party keys, re-log, re-checkpoint,
-/// re-sign the head. Returns the bundle's bytes.
-fn reseal(parts: &OrderParts, keys: &ExampleKeys, bodies: Vec<EntryBody>) -> Vec<u8> {
-    let mut prev = Digest::ZERO;
-    let mut signed = Vec::new();
-    for mut body in bodies {
-        body.prev = prev;
-        let mut entry = SignedEntry::unsigned(body.encode().unwrap());
-        entry.sign("seller", &keys.seller);
-        entry.sign("buyer", &keys.buyer);
-        prev = entry.hash();
-        signed.push(entry);
-    }
-    relog(parts, keys, signed)
-}
-
-fn relog(parts: &OrderParts, keys: &ExampleKeys, entries: Vec<SignedEntry>) -> Vec<u8> {
-    let mut log = ExampleLog::example();
-    let leaves = log.append_entries(&entries).unwrap();
-    let note = log.checkpoint(EXAMPLE_COSIGN_TIME).unwrap();
-    let parts = OrderParts {
-        entries,
-        ..parts.clone()
-    };
-    assemble(
-        &parts,
-        &leaves,
-        &log.log,
-        &note,
-        ("seller", &keys.seller),
-        &[],
-    )
-    .unwrap()
-    .to_bytes()
-    .unwrap()
 }
 
 fn forged(example: &Example, change: impl FnOnce(&mut Vec<EntryBody>)) -> Vec<u8> {
@@ -541,22 +507,6 @@ fn verification_does_not_depend_on_the_thread_count() {
         assert_eq!(error.code(), "entry.PartySignature");
         assert_eq!(error.entry(), Some(7));
     }
-}
-
-/// Compares `actual` with the file at `path` (relative to the crate), or rewrites the file
-/// when UPDATE_EXPECT=1.
-fn check_expect(path: &str, actual: &str) {
-    let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
-    if std::env::var_os("UPDATE_EXPECT").is_some() {
-        std::fs::write(&full, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&full)
-        .unwrap_or_else(|_| panic!("{path} is missing: run with UPDATE_EXPECT=1"));
-    assert_eq!(
-        expected, actual,
-        "{path} differs: run with UPDATE_EXPECT=1 to refresh"
-    );
 }
 
 proptest! {

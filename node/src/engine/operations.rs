@@ -112,6 +112,7 @@ pub(crate) fn log_step(order: &OrderId, seq: u64, step: &Step) {
             tracing::info!(%order, seq, ?decision, "review decision committed");
         }
         Step::Close(_) => tracing::info!(%order, seq, "order closed"),
+        Step::Agreement(_) => tracing::info!(%order, seq, "order amended by agreement"),
         _ => {}
     }
 }

@@ -14,8 +14,8 @@ use contract_lang::ir::Program;
 use verifier::{
     bundle::Source,
     model::{
-        Contract, Digest, EntryBody, OrderId, SignedClose, SignedContract, SignedEntry,
-        SignedEvent, SignedReview, Step,
+        Contract, Digest, EntryBody, OrderId, SignedAgreement, SignedClose, SignedContract,
+        SignedEntry, SignedEvent, SignedReview, Step,
     },
     sign::{Domain, PublicKey},
     state::{machine::Sealed, ApplyError, Machine, SeenEvents, State},
@@ -97,8 +97,13 @@ pub fn check_contract(
             contract.sources
         )));
     }
-    Machine::new(contract, signed.order_id(), program)
-        .map_err(|error| Refusal::Contract(error.to_string()))
+    Machine::new(
+        contract,
+        signed.order_id(),
+        program,
+        sources.to_vec().into(),
+    )
+    .map_err(|error| Refusal::Contract(error.to_string()))
 }
 
 /// A running order as this node knows it: its machine and the state after its head entry.
@@ -191,6 +196,14 @@ impl OrderCore {
             .map_err(|error| Refusal::Malformed(error.to_string()))
     }
 
+    /// The next entry for an agreement signed by every party (sequencer side).
+    pub fn prepare_agreement(&self, agreement: &SignedAgreement) -> Result<Sealed, Refusal> {
+        self.machine
+            .apply_agreement(&self.state, agreement)?
+            .seal()
+            .map_err(|error| Refusal::Malformed(error.to_string()))
+    }
+
     /// Recomputes the entry `entry` claims to be from its own step, and checks that it is
     /// the next entry, byte for byte.
     fn recompute(&self, seen: &dyn SeenEvents, entry: &SignedEntry) -> Result<Sealed, Refusal> {
@@ -218,6 +231,7 @@ impl OrderCore {
             Step::Event(step) => self.prepare_event(seen, &step.event)?,
             Step::Review(step) => self.prepare_review(&step.review)?,
             Step::Close(step) => self.prepare_close(&step.close)?,
+            Step::Agreement(step) => self.prepare_agreement(&step.agreement)?,
         };
         if sealed.entry.body != entry.body {
             return Err(Refusal::Determinism {
@@ -295,6 +309,7 @@ impl OrderCore {
             Step::Event(step) => self.prepare_event_verified(seen, &step.event)?,
             Step::Review(step) => self.prepare_review(&step.review)?,
             Step::Close(step) => self.prepare_close(&step.close)?,
+            Step::Agreement(step) => self.prepare_agreement(&step.agreement)?,
         };
         if sealed.entry.body != entry.body {
             return Err(Refusal::Determinism {

@@ -137,7 +137,8 @@ pub fn entry_events(
             });
             outcomes.extend(step.reevaluated.iter().map(|again| &again.outcome));
         }
-        Step::Genesis | Step::Close(_) => {}
+        // The `entry` event carries the agreement and what it changed.
+        Step::Genesis | Step::Close(_) | Step::Agreement(_) => {}
     }
     for outcome in outcomes {
         match outcome {

@@ -28,9 +28,9 @@ use super::verify::Trust;
 use crate::checkpoint::{cosign, sign_checkpoint, Checkpoint, SignedNote, TrustPolicy};
 use crate::merkle::{HashStore, MemoryStore, MerkleLog};
 use crate::model::{
-    AttesterGrant, BreakerPolicy, ClauseBinding, Close, Contract, Decision, Digest, EntryBody,
-    Event, Outcome, Review, SignedClose, SignedContract, SignedEntry, SignedEvent, SignedReview,
-    Step, VERSION,
+    Agreement, AttesterGrant, BreakerPolicy, Change, ClauseBinding, Close, Contract, Decision,
+    Digest, EntryBody, Event, Outcome, Review, SignedAgreement, SignedClose, SignedContract,
+    SignedEntry, SignedEvent, SignedReview, Step, VERSION,
 };
 use crate::sign::SigningKey;
 use crate::state::{Machine, State};
@@ -83,22 +83,7 @@ pub fn library_sources(clause_files: &[&str]) -> Result<Vec<Source>, BuildError>
 
 /// Compiles `sources` into a program.
 pub fn compile_sources(sources: &[Source]) -> Result<Program, BuildError> {
-    let inputs: Vec<contract_lang::compile::SourceInput> = sources
-        .iter()
-        .map(|source| contract_lang::compile::SourceInput {
-            name: source.name.clone(),
-            text: source.text.clone(),
-        })
-        .collect();
-    let result = contract_lang::compile::compile_program(&inputs);
-    result.program.ok_or_else(|| {
-        let messages: Vec<String> = result
-            .diagnostics
-            .iter()
-            .map(|d| format!("{} {}", d.diagnostic.code, d.diagnostic.message))
-            .collect();
-        BuildError::Sources(messages.join("; "))
-    })
+    crate::state::rules::compile(sources).map_err(|error| BuildError::Sources(error.to_string()))
 }
 
 /// The canonical IR bytes of each of `contract`'s clauses.
@@ -167,7 +152,12 @@ impl OrderBuilder {
                 .ok_or_else(|| BuildError::MissingKey(role.clone()))?;
             signed.sign(role, key);
         }
-        let machine = Machine::new(contract, signed.order_id(), Arc::new(program))?;
+        let machine = Machine::new(
+            contract,
+            signed.order_id(),
+            Arc::new(program),
+            sources.clone().into(),
+        )?;
         let genesis = machine.genesis()?.seal()?;
         let mut builder = OrderBuilder {
             state: genesis.state.clone(),
@@ -310,14 +300,13 @@ impl OrderBuilder {
         note: &str,
     ) -> Result<&EntryBody, BuildError> {
         let review = Review::new(self.machine.order(), self.state.seq, at, decision, note);
-        let mut signed = SignedReview::unsigned(&review)?;
-        for role in self.machine.contract().parties.keys() {
-            let key = self
-                .party_keys
-                .get(role)
-                .ok_or_else(|| BuildError::MissingKey(role.clone()))?;
-            signed.sign(role, key);
-        }
+        self.review_signed(&review)
+    }
+
+    /// Has every party sign `review` and appends its entry.
+    fn review_signed(&mut self, review: &Review) -> Result<&EntryBody, BuildError> {
+        let mut signed = SignedReview::unsigned(review)?;
+        self.every_party(|role, key| signed.sign(role, key))?;
         let sealed = self.machine.apply_review(&self.state, &signed)?.seal()?;
         self.state = sealed.state;
         self.commit(sealed.entry, sealed.body);
@@ -328,17 +317,75 @@ impl OrderBuilder {
     pub fn close(&mut self, at: i64, note: &str) -> Result<&EntryBody, BuildError> {
         let close = Close::new(self.machine.order(), self.state.seq, at, note);
         let mut signed = SignedClose::unsigned(&close)?;
+        self.every_party(|role, key| signed.sign(role, key))?;
+        let sealed = self.machine.apply_close(&self.state, &signed)?.seal()?;
+        self.state = sealed.state;
+        self.commit(sealed.entry, sealed.body);
+        Ok(self.last_body())
+    }
+
+    /// An agreement dated `at` making `changes`, after the order's last entry, signed by
+    /// every party.
+    pub fn sign_agreement(
+        &self,
+        at: i64,
+        changes: Vec<Change>,
+        note: &str,
+    ) -> Result<SignedAgreement, BuildError> {
+        let agreement = Agreement::new(self.machine.order(), self.state.seq, at, changes, note);
+        let mut signed = SignedAgreement::unsigned(&agreement)?;
+        self.every_party(|role, key| signed.sign(role, key))?;
+        Ok(signed)
+    }
+
+    /// Has every party sign an agreement dated `at` making `changes` and appends its entry.
+    pub fn agree(
+        &mut self,
+        at: i64,
+        changes: Vec<Change>,
+        note: &str,
+    ) -> Result<&EntryBody, BuildError> {
+        let signed = self.sign_agreement(at, changes, note)?;
+        self.submit_agreement(&signed)
+    }
+
+    /// Appends the entry of a signed agreement (its signatures checked).
+    pub fn submit_agreement(&mut self, signed: &SignedAgreement) -> Result<&EntryBody, BuildError> {
+        let sealed = self.machine.apply_agreement(&self.state, signed)?.seal()?;
+        self.state = sealed.state;
+        self.commit(sealed.entry, sealed.body);
+        Ok(self.last_body())
+    }
+
+    /// Has every party sign a review decision dated at the order's latest recorded event time
+    /// that also sets `terms`, and appends its entry.
+    pub fn review_setting(
+        &mut self,
+        decision: Decision,
+        terms: BTreeMap<String, Value>,
+        note: &str,
+    ) -> Result<&EntryBody, BuildError> {
+        let review = Review::new(
+            self.machine.order(),
+            self.state.seq,
+            self.state.high_water,
+            decision,
+            note,
+        )
+        .with_terms(terms);
+        self.review_signed(&review)
+    }
+
+    /// Calls `sign` with every party's role and key.
+    fn every_party(&self, mut sign: impl FnMut(&str, &SigningKey)) -> Result<(), BuildError> {
         for role in self.machine.contract().parties.keys() {
             let key = self
                 .party_keys
                 .get(role)
                 .ok_or_else(|| BuildError::MissingKey(role.clone()))?;
-            signed.sign(role, key);
+            sign(role, key);
         }
-        let sealed = self.machine.apply_close(&self.state, &signed)?.seal()?;
-        self.state = sealed.state;
-        self.commit(sealed.entry, sealed.body);
-        Ok(self.last_body())
+        Ok(())
     }
 
     fn last_body(&self) -> &EntryBody {

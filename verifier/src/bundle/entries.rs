@@ -17,8 +17,8 @@ use super::error::{BreakerError, DecodeError, EntryError, ReplayError, VerifyErr
 use super::format::{entry_leaf, BundleEntry};
 use crate::merkle::{self, ProofError};
 use crate::model::{
-    check_signers, Close, Contract, Digest, EntryBody, Event, ModelError, OrderId, Outcome, Review,
-    SignedContract, SignedEntry, SignerError, Step,
+    check_signers, Agreement, Close, Contract, Digest, EntryBody, Event, ModelError, OrderId,
+    Outcome, Review, SignedContract, SignedEntry, SignerError, Step,
 };
 use crate::sign::{verify_batch, BatchItem, Domain};
 use crate::state::{Machine, State};
@@ -38,6 +38,7 @@ pub(crate) struct Decoded {
     pub event: Option<Event>,
     pub review: Option<Review>,
     pub close: Option<Close>,
+    pub agreement: Option<Agreement>,
 }
 
 fn decode_entry(bytes: &[u8]) -> Result<Decoded, ModelError> {
@@ -47,12 +48,13 @@ fn decode_entry(bytes: &[u8]) -> Result<Decoded, ModelError> {
         proof,
     } = BundleEntry::from_bytes(bytes)?;
     let body = entry.entry()?;
-    let (mut event, mut review, mut close) = (None, None, None);
+    let (mut event, mut review, mut close, mut agreement) = (None, None, None, None);
     match &body.step {
         Step::Genesis => {}
         Step::Event(step) => event = Some(step.event.event()?),
         Step::Review(step) => review = Some(step.review.review()?),
         Step::Close(step) => close = Some(step.close.close()?),
+        Step::Agreement(step) => agreement = Some(step.agreement.agreement()?),
     }
     Ok(Decoded {
         hash: entry.hash(),
@@ -63,6 +65,7 @@ fn decode_entry(bytes: &[u8]) -> Result<Decoded, ModelError> {
         event,
         review,
         close,
+        agreement,
     })
 }
 
@@ -358,6 +361,7 @@ enum Signer<'a> {
     Attester,
     Review(&'a str),
     Close(&'a str),
+    Agreement(&'a str),
 }
 
 /// Batch-verifies every party, attester and review signature of a chunk. Returns the first
@@ -407,6 +411,14 @@ fn chunk_signatures(
                     }
                 }
             }
+            Step::Agreement(step) => {
+                for (role, key) in &contract.parties {
+                    if let Some(signature) = step.agreement.signatures.get(role) {
+                        items.push((Domain::Agreement, &step.agreement.body, signature, key));
+                        owners.push((index, Signer::Agreement(role)));
+                    }
+                }
+            }
             Step::Genesis => {}
         }
     }
@@ -417,6 +429,7 @@ fn chunk_signatures(
                 Signer::Attester => EntryError::AttesterSignature,
                 Signer::Review(role) => EntryError::ReviewSignature(role.to_string()),
                 Signer::Close(role) => EntryError::CloseSignature(role.to_string()),
+                Signer::Agreement(role) => EntryError::AgreementSignature(role.to_string()),
             };
             (*index, error)
         })
@@ -567,6 +580,16 @@ impl<'c, 'e> InOrder<'c, 'e> {
                     .map_err(|error| fail(EntryError::CloseSigners(error)))?;
                 Ok(None)
             }
+            (Step::Agreement(step), _, _) => {
+                if let Some(agreement) = &entry.agreement {
+                    if agreement.order != order {
+                        return Err(fail(EntryError::AgreementOrder(agreement.order)));
+                    }
+                }
+                check_signers(&contract.parties, &step.agreement.signatures)
+                    .map_err(|error| fail(EntryError::AgreementSigners(error)))?;
+                Ok(None)
+            }
             _ => Ok(None),
         }
     }
@@ -595,6 +618,10 @@ impl<'c, 'e> InOrder<'c, 'e> {
             }
             (Step::Review(step), _) => machine.apply_review_checked(&state, &step.review),
             (Step::Close(step), _) => machine.apply_close_checked(&state, &step.close),
+            (Step::Agreement(step), _) => {
+                self.summary.agreements += 1;
+                machine.apply_agreement_checked(&state, &step.agreement)
+            }
             _ => return Err(replay_error(ReplayError::Body)),
         }
         .map_err(|error| replay_error(ReplayError::Rejected(error)))?;
@@ -623,7 +650,7 @@ impl<'c, 'e> InOrder<'c, 'e> {
                     }
                 }
             }
-            Step::Genesis | Step::Close(_) => {}
+            Step::Genesis | Step::Close(_) | Step::Agreement(_) => {}
         }
         if let Some(event) = transition.event {
             self.seen.insert(event);
@@ -742,6 +769,7 @@ fn mismatch(recorded: &EntryBody, replayed: &EntryBody) -> ReplayError {
             }
         }
         (Step::Review(a), Step::Review(b)) if a != b => return ReplayError::Review,
+        (Step::Agreement(a), Step::Agreement(b)) if a != b => return ReplayError::Agreement,
         _ => {}
     }
     if recorded.state != replayed.state {

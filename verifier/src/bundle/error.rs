@@ -229,6 +229,12 @@ pub enum EntryError {
     CloseSigners(PartySignatureError),
     #[error("the close signature of party `{0}` does not verify")]
     CloseSignature(String),
+    #[error("the agreement is for order {0}")]
+    AgreementOrder(Digest),
+    #[error("agreement signatures: {0}")]
+    AgreementSigners(PartySignatureError),
+    #[error("the agreement signature of party `{0}` does not verify")]
+    AgreementSignature(String),
 }
 
 /// Step 5: replaying the state machine does not give the recorded entry.
@@ -242,6 +248,8 @@ pub enum ReplayError {
     EffectiveTime { recorded: i64, replayed: i64 },
     #[error("the recorded review step differs from the replayed one")]
     Review,
+    #[error("the recorded agreement step differs from the replayed one")]
+    Agreement,
     #[error("the recorded state hash {recorded} differs from the replayed {replayed}")]
     StateHash { recorded: Digest, replayed: Digest },
     #[error("the recorded entry differs from the replayed one")]

@@ -38,7 +38,7 @@ use super::format::{sources_hash, split_entries, Bundle, Head, SignedHead};
 use super::freshness::{self, AsOf, Freshness};
 use super::state_dir::{self, Consistency, Remembered};
 use crate::checkpoint::{Checkpoint, NoteError, SignedNote, TrustPolicy};
-use crate::model::{Close, Contract, Digest, EntryBody, Event, OrderId, Review};
+use crate::model::{Agreement, Close, Contract, Digest, EntryBody, Event, OrderId, Review};
 use crate::sign::PublicKey;
 use crate::state::{Machine, State};
 
@@ -100,6 +100,8 @@ pub struct VerifiedEntry {
     pub review: Option<Review>,
     /// The close, for the entry that closed the order.
     pub close: Option<Close>,
+    /// The agreement, for an entry that amended the order by agreement.
+    pub agreement: Option<Agreement>,
     pub leaf_index: u64,
 }
 
@@ -112,6 +114,13 @@ pub struct BreakerSummary {
     pub handed_to_review: u64,
     /// Facts recorded while the order was paused.
     pub paused_facts: u64,
+    /// Amendments by agreement of the parties (not counted by the breaker).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub agreements: u64,
+}
+
+fn is_zero(count: &u64) -> bool {
+    *count == 0
 }
 
 /// Verifies a bundle's bytes. See the module documentation for the steps.
@@ -260,12 +269,14 @@ pub fn verify_bundle(
             attester,
             review: decoded.review,
             close: decoded.close,
+            agreement: decoded.agreement,
             leaf_index: decoded.leaf_index,
         })
         .collect();
     Ok(Report {
         order,
-        program: Arc::new(machine.program().clone()),
+        // The rules in force at the end: clauses an agreement added have their titles.
+        program: machine.rules(&state).shared_program(),
         contract,
         entries,
         state,
@@ -293,28 +304,12 @@ fn check_sources(
             found,
         });
     }
-    let inputs: Vec<contract_lang::compile::SourceInput> = bundle
-        .sources
-        .iter()
-        .map(|source| contract_lang::compile::SourceInput {
-            name: source.name.clone(),
-            text: source.text.clone(),
-        })
-        .collect();
-    let compiled = contract_lang::compile::compile_program(&inputs);
-    let Some(program) = compiled.program else {
-        let messages: Vec<String> = compiled
-            .diagnostics
-            .iter()
-            .map(|d| {
-                let file = bundle
-                    .sources
-                    .get(d.file)
-                    .map_or("?", |source| source.name.as_str());
-                format!("{file}: {} {}", d.diagnostic.code, d.diagnostic.message)
-            })
-            .collect();
-        return Err(SourcesError::Compile(messages.join("; ")));
+    let program = match crate::state::rules::compile(&bundle.sources) {
+        Ok(program) => program,
+        Err(crate::state::AgreementError::Compile(messages)) => {
+            return Err(SourcesError::Compile(messages))
+        }
+        Err(other) => return Err(SourcesError::Compile(other.to_string())),
     };
     if bundle.ir.len() != contract.clauses.len() {
         return Err(SourcesError::IrCount {
@@ -334,7 +329,13 @@ fn check_sources(
             return Err(SourcesError::IrMismatch(binding.name.clone()));
         }
     }
-    Machine::new(contract.clone(), order, Arc::new(program)).map_err(SourcesError::Setup)
+    Machine::new(
+        contract.clone(),
+        order,
+        Arc::new(program),
+        bundle.sources.clone().into(),
+    )
+    .map_err(SourcesError::Setup)
 }
 
 fn check_genesis(bundle: &Bundle, contract: &Contract, trust: &Trust) -> Result<(), GenesisError> {

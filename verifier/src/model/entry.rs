@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     decode, decode_plain, encode, verify_party_signatures, BreakerPolicy, Digest, ModelError,
-    OrderId, PartySignatureError, PartySignatures, SignedClose, SignedEvent, SignedReview,
-    Versioned, VERSION,
+    OrderId, PartySignatureError, PartySignatures, SignedAgreement, SignedClose, SignedEvent,
+    SignedReview, Versioned, VERSION,
 };
 use crate::sign::{Domain, PublicKey, SigningKey};
 
@@ -63,6 +63,7 @@ impl EntryBody {
             Step::Event(step) => step.effective_at,
             Step::Review(step) => step.review.review()?.at,
             Step::Close(step) => step.close.close()?.at,
+            Step::Agreement(step) => step.agreement.agreement()?.at,
         })
     }
 }
@@ -79,6 +80,47 @@ pub enum Step {
     Review(ReviewStep),
     /// The parties closed the order: no event or review follows.
     Close(CloseStep),
+    /// The parties changed the order by agreement: terms, parameters or clauses.
+    Agreement(Box<AgreementStep>),
+}
+
+/// An agreement signed by every party, and what it changed (replay recomputes it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgreementStep {
+    pub agreement: SignedAgreement,
+    /// The terms it set, each with its value before.
+    pub terms: Vec<TermChange>,
+    /// The parameters it bound, each with its value before (the clause's default if it was
+    /// not bound).
+    pub params: Vec<ParamChange>,
+    /// The clauses it added, removed or upgraded, with their ids before and after.
+    pub clauses: Vec<ClauseChange>,
+}
+
+/// A term as the parties set it (by agreement or with a review).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TermChange {
+    pub term: String,
+    pub after: Value,
+    /// The value before, `None` if it was unset.
+    pub before: Option<Value>,
+}
+
+/// A clause parameter as an agreement bound it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParamChange {
+    pub after: Value,
+    pub param: String,
+    pub before: Option<Value>,
+    pub clause: String,
+}
+
+/// A clause an agreement added (`before` is `None`), removed (`after` is `None`) or upgraded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClauseChange {
+    pub after: Option<Digest>,
+    pub clause: String,
+    pub before: Option<Digest>,
 }
 
 /// The close record, signed by every party.
@@ -253,6 +295,11 @@ pub struct ReviewStep {
     /// each with its outcome. Stops after one that pauses the order again (breaker or review);
     /// the facts after it stay held for the next review.
     pub reevaluated: Vec<Reevaluation>,
+    /// The terms the parties set with the review ([`crate::model::Review::terms`]), each with
+    /// its value before; applied after the decision, before the held facts are evaluated.
+    /// Left out when empty, so reviews without it encode as before.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub terms: Vec<TermChange>,
 }
 
 /// A fact recorded while paused, as evaluated after a review.

@@ -15,8 +15,10 @@
 //! * [`entry`]: [`EntryBody`], [`SignedEntry`] (every party's signature) and the outcome of
 //!   each step;
 //! * [`review`]: [`Review`], [`SignedReview`], the human decision that resumes an order;
-//! * [`close`]: [`Close`], [`SignedClose`], the parties' decision that ends an order.
+//! * [`close`]: [`Close`], [`SignedClose`], the parties' decision that ends an order;
+//! * [`agreement`]: [`Agreement`], [`SignedAgreement`], the parties' own change of an order.
 
+pub mod agreement;
 pub mod close;
 pub mod contract;
 pub mod entry;
@@ -31,14 +33,16 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::sign::{Domain, PublicKey, Signature};
 
+pub use agreement::{Agreement, Change, SignedAgreement};
 pub use close::{Close, SignedClose};
 pub use contract::{
     AttesterGrant, BreakerPolicy, ClauseBinding, Contract, SignedContract, SignerError,
 };
 pub use entry::{
-    Activation, Amendment, BreakerReport, CloseStep, Effects, EntryBody, EventStep, Notification,
-    Obligation, Outcome, Reevaluation, ReviewReason, ReviewStep, RuleRef, SignedEntry, Step,
-    TransferKind, WindowAmendment,
+    Activation, AgreementStep, Amendment, BreakerReport, ClauseChange, CloseStep, Effects,
+    EntryBody, EventStep, Notification, Obligation, Outcome, ParamChange, Reevaluation,
+    ReviewReason, ReviewStep, RuleRef, SignedEntry, Step, TermChange, TransferKind,
+    WindowAmendment,
 };
 pub use event::{Event, SignedEvent};
 pub use review::{Decision, Review, SignedReview};
@@ -49,6 +53,12 @@ pub use review::{Decision, Review, SignedReview};
 /// records the facts held during the pause as it evaluates them (`ReviewStep::reevaluated`); 4,
 /// orders close (`Step::Close`); 5, heads carry their entry's time (`Head::at`). Objects of another
 /// version are refused with [`ModelError::UnsupportedVersion`] naming it, never misread.
+///
+/// Agreements (`Step::Agreement`, a review's `terms`) did not need a new version: a history
+/// without them encodes and hashes exactly as before (the new fields are left out when empty,
+/// the rules in force enter the state hash only once an agreement changed them), so bundles
+/// written before them verify unchanged; a verifier older than them refuses a history that
+/// has one at step 1 (an unknown step), never misreads it.
 pub const VERSION: u32 = 5;
 
 /// A SHA-256 digest (order id, event hash, entry hash, state hash), encoded as a 32-byte string.

@@ -8,6 +8,7 @@ use super::{
     PartySignatureError, PartySignatures, Versioned, VERSION,
 };
 use crate::sign::{Domain, PublicKey, SigningKey};
+use contract_lang::value::Value;
 use std::collections::BTreeMap;
 
 /// What the parties decided about what was held.
@@ -37,6 +38,11 @@ pub struct Review {
     pub decision: Decision,
     /// Free text the parties attach (who reviewed, why).
     pub note: String,
+    /// Terms the parties set with their decision ("the due date is 03-09"), applied after
+    /// what was held and before the held facts are evaluated. Left out when empty, so a review
+    /// without it encodes as before.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub terms: BTreeMap<String, Value>,
 }
 
 impl Versioned for Review {
@@ -61,7 +67,14 @@ impl Review {
             after_seq,
             decision,
             note: note.into(),
+            terms: BTreeMap::new(),
         }
+    }
+
+    /// The same review, also setting `terms`.
+    pub fn with_terms(mut self, terms: BTreeMap<String, Value>) -> Review {
+        self.terms = terms;
+        self
     }
 
     pub fn encode(&self) -> Result<Vec<u8>, ModelError> {

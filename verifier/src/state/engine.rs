@@ -67,11 +67,12 @@ pub(crate) fn to_lang_event(event: &Event) -> eval::Event {
     }
 }
 
-/// The active clauses, in contract order, bound to their params.
-fn active<'m>(machine: &'m Machine, state: &State) -> Vec<BoundClause<'m>> {
-    let program = machine.program();
-    machine
-        .bound_clauses()
+/// The active clauses, in contract order, bound to their params, under the rules in force.
+fn active<'m>(machine: &'m Machine, state: &'m State) -> Vec<BoundClause<'m>> {
+    let rules = machine.rules(state);
+    let program = rules.program();
+    rules
+        .bound()
         .iter()
         .filter(|bound| state.active.contains(&bound.name))
         .filter_map(|bound| {

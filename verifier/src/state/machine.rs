@@ -1,20 +1,24 @@
-//! The executable contract and its transitions: [`Machine::genesis`], [`Machine::apply`] and
-//! [`Machine::apply_review`].
+//! The executable contract and its transitions: [`Machine::genesis`], [`Machine::apply`],
+//! [`Machine::apply_review`], [`Machine::apply_close`] and [`Machine::apply_agreement`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use contract_lang::ir::Program;
+use contract_lang::value::Value;
 use contract_lang::vocab::VocabError;
 
+use super::rules::{AgreementError, Rules};
 use super::{
     breaker, engine, Dirty, FactSource, HeldFact, LangState, ObligationTotal, SeenEvents, State,
     Status,
 };
+use crate::bundle::Source;
 use crate::model::{
-    CloseStep, Contract, Decision, Digest, Effects, EntryBody, Event, EventStep, KeyBytes,
-    ModelError, OrderId, Outcome, PartySignatureError, Reevaluation, ReviewReason, ReviewStep,
-    SignedClose, SignedEntry, SignedEvent, SignedReview, Step, WindowAmendment,
+    AgreementStep, Change, CloseStep, Contract, Decision, Digest, Effects, EntryBody, Event,
+    EventStep, KeyBytes, ModelError, OrderId, Outcome, PartySignatureError, Reevaluation,
+    ReviewReason, ReviewStep, SignedAgreement, SignedClose, SignedEntry, SignedEvent, SignedReview,
+    Step, TermChange, WindowAmendment,
 };
 
 /// Why a contract cannot be executed with a program.
@@ -48,6 +52,8 @@ pub enum SetupError {
     BreakerWindow(i64),
     #[error("the genesis time {0} is outside the years 1 to 9999")]
     GenesisTime(i64),
+    #[error("the clause bindings cannot be encoded: {0}")]
+    Encode(String),
 }
 
 /// Why an event or a review cannot become the next entry. Nothing is recorded then.
@@ -96,6 +102,48 @@ pub enum ApplyError {
     CloseBeforeLastEvent { at: i64, latest: i64 },
     #[error("close signatures: {0}")]
     CloseSignatures(PartySignatureError),
+    #[error("agreement signatures: {0}")]
+    AgreementSignatures(PartySignatureError),
+    #[error("the agreement follows entry {after_seq}, but the order is at entry {seq}")]
+    StaleAgreement { after_seq: u64, seq: u64 },
+    #[error("the agreement is dated {at}, before the order's latest recorded event time {latest}")]
+    AgreementBeforeLastEvent { at: i64, latest: i64 },
+    #[error("the order waits for a review: decide on what is held before amending it (a review may set terms)")]
+    AgreementWhilePaused,
+    #[error("the agreement: {0}")]
+    Agreement(#[from] AgreementError),
+    #[error("the review's terms: {0}")]
+    ReviewTerms(Box<VocabError>),
+}
+
+/// A record every party signs that only a running order takes (a close, an agreement).
+#[derive(Clone, Copy)]
+enum Record {
+    Close,
+    Agreement,
+}
+
+impl Record {
+    fn while_paused(self) -> ApplyError {
+        match self {
+            Record::Close => ApplyError::CloseWhilePaused,
+            Record::Agreement => ApplyError::AgreementWhilePaused,
+        }
+    }
+
+    fn stale(self, after_seq: u64, seq: u64) -> ApplyError {
+        match self {
+            Record::Close => ApplyError::StaleClose { after_seq, seq },
+            Record::Agreement => ApplyError::StaleAgreement { after_seq, seq },
+        }
+    }
+
+    fn before_last_event(self, at: i64, latest: i64) -> ApplyError {
+        match self {
+            Record::Close => ApplyError::CloseBeforeLastEvent { at, latest },
+            Record::Agreement => ApplyError::AgreementBeforeLastEvent { at, latest },
+        }
+    }
 }
 
 /// An event that passed every check, with what those checks computed.
@@ -153,23 +201,27 @@ impl Transition {
 }
 
 /// A contract made executable: its clauses compiled and bound, checked against the program.
+/// These are the genesis rules; a state changed by an agreement carries its own
+/// ([`Machine::rules`]).
 #[derive(Clone, Debug)]
 pub struct Machine {
     contract: Contract,
     order: OrderId,
-    program: Arc<Program>,
-    clauses: Vec<engine::Bound>,
+    genesis: Arc<Rules>,
     /// Attester key → (name, kinds).
     attesters: BTreeMap<KeyBytes, (String, BTreeSet<String>)>,
 }
 
 impl Machine {
     /// Checks `contract` against `program` (clause ids, parameters, terms, attester kinds) and
-    /// binds its clauses. `order` is the contract's id (the hash of its signed body bytes).
+    /// binds its clauses. `order` is the contract's id (the hash of its signed body bytes);
+    /// `program` is compiled from `sources`, which hash to the contract's `sources` (the
+    /// caller checked both). The sources are kept: an agreement may replace some of them.
     pub fn new(
         contract: Contract,
         order: OrderId,
         program: Arc<Program>,
+        sources: Arc<[Source]>,
     ) -> Result<Machine, SetupError> {
         if contract.parties.is_empty() {
             return Err(SetupError::NoParties);
@@ -189,14 +241,12 @@ impl Machine {
             .vocabulary
             .check_terms(&contract.terms)
             .map_err(|error| SetupError::Terms(Box::new(error)))?;
-        let mut names = BTreeSet::new();
-        let mut clauses = Vec::with_capacity(contract.clauses.len());
-        for binding in &contract.clauses {
-            if !names.insert(binding.name.as_str()) {
-                return Err(SetupError::DuplicateClause(binding.name.clone()));
-            }
-            clauses.push(engine::bind(&program, binding)?);
-        }
+        let genesis = Rules::new(
+            sources,
+            contract.sources,
+            Arc::clone(&program),
+            contract.clauses.clone(),
+        )?;
         let mut attesters = BTreeMap::new();
         for grant in &contract.attesters {
             for kind in &grant.kinds {
@@ -218,8 +268,7 @@ impl Machine {
         Ok(Machine {
             contract,
             order,
-            program,
-            clauses,
+            genesis: Arc::new(genesis),
             attesters,
         })
     }
@@ -232,12 +281,19 @@ impl Machine {
         self.order
     }
 
+    /// The genesis program (see [`Machine::rules`] for the one in force).
     pub fn program(&self) -> &Program {
-        &self.program
+        self.genesis.program()
     }
 
-    pub(crate) fn bound_clauses(&self) -> &[engine::Bound] {
-        &self.clauses
+    /// The rules in force in `state`: the genesis rules until an agreement changed them.
+    pub fn rules<'a>(&'a self, state: &'a State) -> &'a Rules {
+        state.rules.as_deref().unwrap_or(&self.genesis)
+    }
+
+    /// [`Machine::rules`], shared, for steps that change the state while reading them.
+    fn shared_rules(&self, state: &State) -> Arc<Rules> {
+        Arc::clone(state.rules.as_ref().unwrap_or(&self.genesis))
     }
 
     /// The attester's name if `key` may attest `kind`; for an option's exercise, the role of
@@ -287,6 +343,7 @@ impl Machine {
             held_facts: Vec::new(),
             obligations: Vec::new(),
             obligations_hash: Digest::ZERO,
+            rules: None,
             parts: Default::default(),
         };
         let hash = state.rehash(Dirty::ALL)?;
@@ -372,7 +429,8 @@ impl Machine {
         }
         let attester = self.authorised(&signed.attester, &event.kind)?.to_string();
         let lang_event = engine::to_lang_event(event);
-        self.program
+        self.rules(state)
+            .program()
             .vocabulary
             .check_event(&lang_event)
             .map_err(|error| ApplyError::InvalidEvent(Box::new(error)))?;
@@ -536,7 +594,8 @@ impl Machine {
             next.obligations.clone(),
             next.obligations_hash,
         );
-        match apply_effects(next, &self.contract, &self.program, &effects, dirty) {
+        let rules = self.shared_rules(next);
+        match apply_effects(next, &rules, &effects, dirty) {
             Ok(()) => {
                 if effects.amends() {
                     remember(next, &effects);
@@ -619,7 +678,8 @@ impl Machine {
         let applied = match (&state.status, review.decision) {
             (Status::Running, _) => return Err(ApplyError::NothingToReview),
             (Status::Tripped { held, .. }, Decision::Approve) => {
-                apply_effects(&mut next, &self.contract, &self.program, held, &mut dirty)
+                let rules = self.shared_rules(&next);
+                apply_effects(&mut next, &rules, held, &mut dirty)
                     .map_err(ApplyError::HeldEffects)?;
                 held.clone()
             }
@@ -632,11 +692,15 @@ impl Machine {
         // The parties reviewed what the window held: the breaker starts a fresh count.
         next.window.clear();
         next.status = Status::Running;
+        let terms = self
+            .set_terms(&mut next, review.terms, &mut dirty)
+            .map_err(ApplyError::ReviewTerms)?;
         let reevaluated = self.reevaluate_held(&mut next, &mut dirty);
         let step = Step::Review(ReviewStep {
             review: signed.clone(),
             applied,
             reevaluated,
+            terms,
         });
         let hash = next.rehash(dirty)?;
         let body = EntryBody::new(self.order, seq, state.head, step, hash);
@@ -670,35 +734,11 @@ impl Machine {
         signed: &SignedClose,
     ) -> Result<Transition, ApplyError> {
         let close = signed.close()?;
-        if close.order != self.order {
-            return Err(ApplyError::WrongOrder {
-                expected: self.order,
-                found: close.order,
-            });
-        }
-        match state.status {
-            Status::Closed { .. } => return Err(ApplyError::OrderClosed { seq: state.seq }),
-            Status::Tripped { .. } | Status::InReview { .. } => {
-                return Err(ApplyError::CloseWhilePaused)
-            }
-            Status::Running => {}
-        }
-        if close.after_seq != state.seq {
-            return Err(ApplyError::StaleClose {
-                after_seq: close.after_seq,
-                seq: state.seq,
-            });
-        }
-        if close.at < state.high_water {
-            return Err(ApplyError::CloseBeforeLastEvent {
-                at: close.at,
-                latest: state.high_water,
-            });
-        }
-        let seq = state
-            .seq
-            .checked_add(1)
-            .ok_or(ApplyError::SequenceOverflow)?;
+        let seq = self.check_record(
+            state,
+            Record::Close,
+            (close.order, close.after_seq, close.at),
+        )?;
         let mut next = state.clone();
         next.seq = seq;
         next.status = Status::Closed { at: close.at };
@@ -716,6 +756,151 @@ impl Machine {
             state: next,
             event: None,
         })
+    }
+
+    /// The next entry for an agreement signed by every party (checked strictly here).
+    pub fn apply_agreement(
+        &self,
+        state: &State,
+        signed: &SignedAgreement,
+    ) -> Result<Transition, ApplyError> {
+        signed
+            .verify(&self.contract.parties)
+            .map_err(ApplyError::AgreementSignatures)?;
+        self.apply_agreement_checked(state, signed)
+    }
+
+    /// [`Machine::apply_agreement`] for an agreement whose signatures the caller already
+    /// verified. An agreement is accepted while the order runs (a pause is decided by a
+    /// review, which may itself set terms), dated no earlier than the latest recorded event;
+    /// from its entry on, facts are evaluated under the rules it leaves. It is not an automatic
+    /// amendment: the breaker does not count it.
+    pub fn apply_agreement_checked(
+        &self,
+        state: &State,
+        signed: &SignedAgreement,
+    ) -> Result<Transition, ApplyError> {
+        let agreement = signed.agreement()?;
+        let seq = self.check_record(
+            state,
+            Record::Agreement,
+            (agreement.order, agreement.after_seq, agreement.at),
+        )?;
+        if agreement.changes.is_empty() {
+            return Err(AgreementError::NoChanges.into());
+        }
+        let amended = self
+            .rules(state)
+            .amend(&agreement.changes, &self.contract.attesters)?;
+        let mut next = state.clone();
+        next.seq = seq;
+        // Measured from its stated time: a later fact claiming an earlier time is measured
+        // by the breaker no earlier than the agreement.
+        next.high_water = agreement.at;
+        let mut dirty = Dirty::default();
+        if let Some(rules) = amended.rules {
+            for change in &amended.clauses {
+                let active = rules
+                    .bindings()
+                    .iter()
+                    .any(|binding| binding.name == change.clause && binding.active);
+                match (change.before, change.after) {
+                    (None, Some(_)) if active => next.active.insert(change.clause.clone()),
+                    (Some(_), None) => next.active.remove(&change.clause),
+                    _ => continue,
+                };
+                dirty.active = true;
+            }
+            next.rules = Some(Arc::new(rules));
+            // The vocabulary may have changed: the terms must still fit it.
+            self.rules(&next)
+                .program()
+                .vocabulary
+                .check_terms(&next.lang.terms)
+                .map_err(|error| AgreementError::Terms(Box::new(error)))?;
+        }
+        let mut set = BTreeSet::new();
+        let mut terms = Vec::new();
+        for change in &agreement.changes {
+            if let Change::SetTerm { term, value } = change {
+                if !set.insert(term.as_str()) {
+                    return Err(AgreementError::TermSetTwice(term.clone()).into());
+                }
+                terms.push((term.clone(), value.clone()));
+            }
+        }
+        let terms = self
+            .set_terms(&mut next, terms, &mut dirty)
+            .map_err(AgreementError::Terms)?;
+        let step = Step::Agreement(Box::new(AgreementStep {
+            agreement: signed.clone(),
+            terms,
+            params: amended.params,
+            clauses: amended.clauses,
+        }));
+        let hash = next.rehash(dirty)?;
+        let body = EntryBody::new(self.order, seq, state.head, step, hash);
+        Ok(Transition {
+            body,
+            state: next,
+            event: None,
+        })
+    }
+
+    /// Sets terms the parties chose (by agreement or with a review), in order, checking the
+    /// result against the vocabulary in force; returns each with its value before.
+    fn set_terms(
+        &self,
+        next: &mut State,
+        terms: impl IntoIterator<Item = (String, Value)>,
+        dirty: &mut Dirty,
+    ) -> Result<Vec<TermChange>, Box<VocabError>> {
+        let changes: Vec<TermChange> = terms
+            .into_iter()
+            .map(|(term, after)| TermChange {
+                before: next.lang.terms.insert(term.clone(), after.clone()),
+                term,
+                after,
+            })
+            .collect();
+        if !changes.is_empty() {
+            dirty.terms = true;
+            self.rules(next)
+                .program()
+                .vocabulary
+                .check_terms(&next.lang.terms)
+                .map_err(Box::new)?;
+        }
+        Ok(changes)
+    }
+
+    /// Checks that a record about `(order, after_seq, at)` can be the next entry of a running
+    /// order: this order, the position it names, not dated before the latest recorded event.
+    /// Returns the entry's sequence number.
+    fn check_record(
+        &self,
+        state: &State,
+        record: Record,
+        (order, after_seq, at): (OrderId, u64, i64),
+    ) -> Result<u64, ApplyError> {
+        if order != self.order {
+            return Err(ApplyError::WrongOrder {
+                expected: self.order,
+                found: order,
+            });
+        }
+        match state.status {
+            Status::Closed { .. } => return Err(ApplyError::OrderClosed { seq: state.seq }),
+            Status::Tripped { .. } | Status::InReview { .. } => return Err(record.while_paused()),
+            Status::Running => {}
+        }
+        if after_seq != state.seq {
+            return Err(record.stale(after_seq, state.seq));
+        }
+        if at < state.high_water {
+            return Err(record.before_last_event(at, state.high_water));
+        }
+        state.seq.checked_add(1).ok_or(ApplyError::SequenceOverflow)
     }
 
     /// Evaluates the facts recorded while the order was paused, oldest first, against the
@@ -794,12 +979,11 @@ fn record_once(state: &mut State, program: &Program, effects: &Effects) {
 /// clause outside the contract or a total would overflow.
 fn apply_effects(
     state: &mut State,
-    contract: &Contract,
-    program: &Program,
+    rules: &Rules,
     effects: &Effects,
     dirty: &mut Dirty,
 ) -> Result<(), ReviewReason> {
-    record_once(state, program, effects);
+    record_once(state, rules.program(), effects);
     dirty.terms |= !effects.amendments.is_empty();
     dirty.active |= !effects.activations.is_empty();
     dirty.obligations |= !effects.obligations.is_empty();
@@ -810,11 +994,7 @@ fn apply_effects(
             .insert(amendment.term.clone(), amendment.after.clone());
     }
     for activation in &effects.activations {
-        if !contract
-            .clauses
-            .iter()
-            .any(|binding| binding.name == activation.target)
-        {
+        if !rules.has_clause(&activation.target) {
             return Err(ReviewReason::EvaluationError {
                 clause: activation.clause.clone(),
                 rule: activation.rule,

@@ -14,17 +14,20 @@
 pub mod breaker;
 mod engine;
 pub mod machine;
+pub mod rules;
 
 pub use contract_lang::eval::State as LangState;
 use contract_lang::value::{Currency, Value};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::Arc;
 
 use crate::model::{
     Digest, Effects, ModelError, OrderId, ReviewReason, TransferKind, WindowAmendment, VERSION,
 };
 
 pub use machine::{ApplyError, Machine, SetupError, Transition};
+pub use rules::{AgreementError, Rules};
 
 /// The state of an order after some entry. Its size does not grow with the history: terms, the
 /// latest fact of each kind, the active clauses, the breaker window (at most the policy's count
@@ -57,6 +60,9 @@ pub struct State {
     pub obligations: Vec<ObligationTotal>,
     /// `H(previous ‖ canonical(obligation))` over every obligation ever applied, in order.
     pub obligations_hash: Digest,
+    /// The rules in force once an agreement changed the contract's clauses, parameters or
+    /// sources; `None` while the genesis rules are (see [`Machine::rules`]).
+    pub rules: Option<Arc<Rules>>,
     /// Digests of the slowly changing parts, kept current by the state machine.
     pub(crate) parts: PartDigests,
 }
@@ -150,6 +156,10 @@ struct StateView<'a> {
     /// rules hash as before.
     #[serde(skip_serializing_if = "BTreeSet::is_empty")]
     once_fired: &'a BTreeSet<(String, u32)>,
+    /// The digest of the rules in force once an agreement changed them; absent before, so
+    /// histories without agreements hash as before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rules: Option<Digest>,
 }
 
 /// Which slowly changing parts of a state a step changed.
@@ -247,6 +257,7 @@ impl State {
                 .collect(),
             obligations_hash: &self.obligations_hash,
             once_fired: &self.lang.once_fired,
+            rules: self.rules.as_ref().map(|rules| rules.digest()),
             parts,
         };
         part_digest("state", &view)

@@ -8,6 +8,7 @@
 //! control or bidi character in an attested field (a note, a fact, a party's role) shows as
 //! `\u{202e}` instead of reordering or hiding what the customer reads.
 
+mod agreement;
 mod heads;
 mod memory;
 mod words;
@@ -537,7 +538,8 @@ fn entry_times(report: &Report) -> Vec<i64> {
         .map(|entry| {
             let own = (entry.event.as_ref().map(|event| event.at))
                 .or(entry.review.as_ref().map(|review| review.at))
-                .or(entry.close.as_ref().map(|close| close.at));
+                .or(entry.close.as_ref().map(|close| close.at))
+                .or(entry.agreement.as_ref().map(|agreement| agreement.at));
             if let Some(at) = own {
                 last = at;
             }
@@ -742,6 +744,7 @@ fn entry_view(lang: Lang, report: &Report, entry: &VerifiedEntry, at: i64) -> En
                 }
             }
             effect_lines(lang, program, &step.applied, &mut lines);
+            agreement::term_lines(lang, &step.terms, &mut lines);
             for again in &step.reevaluated {
                 lines.push(Line {
                     class: "window",
@@ -785,6 +788,11 @@ fn entry_view(lang: Lang, report: &Report, entry: &VerifiedEntry, at: i64) -> En
                 Lang::De => "Auftrag abgeschlossen",
             };
             ("close", title.to_string(), None, Vec::new())
+        }
+        (Step::Agreement(step), _) => {
+            agreement::lines(lang, program, entry, step, &mut lines);
+            let title = agreement::title(lang, step);
+            ("agreement", title, None, Vec::new())
         }
         (Step::Event(_), None) => ("event", String::new(), None, Vec::new()),
     };
@@ -966,7 +974,22 @@ fn chart(lang: Lang, report: &Report, times: &[i64]) -> Chart {
                 }
                 _ => None,
             },
+            Step::Agreement(step) => {
+                for change in &step.terms {
+                    points
+                        .entry(change.term.as_str())
+                        .or_default()
+                        .push((pos, &change.after));
+                }
+                None
+            }
             Step::Review(step) => {
+                for change in &step.terms {
+                    points
+                        .entry(change.term.as_str())
+                        .or_default()
+                        .push((pos, &change.after));
+                }
                 if let Some((first, tripped)) = open_window.take() {
                     windows.push((first, tripped, pos));
                 }

@@ -1,0 +1,133 @@
+//! How the trail page shows an amendment by agreement and the terms a review set: who agreed,
+//! their note, and each change before → after, in the reader's language.
+
+use contract_lang::ir::Program;
+use contract_lang::render::{self, glossary};
+
+use super::{quote, Lang, Line};
+use crate::bundle::VerifiedEntry;
+use crate::model::{AgreementStep, ClauseChange, ParamChange, TermChange};
+
+/// The entry's title: "Amended by agreement of seller, buyer".
+pub(super) fn title(lang: Lang, step: &AgreementStep) -> String {
+    let signers: Vec<String> = step
+        .agreement
+        .signatures
+        .keys()
+        .map(|role| super::role(lang, role))
+        .collect();
+    match lang {
+        Lang::En => format!("Amended by agreement of {}", signers.join(", ")),
+        Lang::Zh => format!("经{}协议修改", signers.join("、")),
+        Lang::De => format!("Durch Vereinbarung von {} geändert", signers.join(", ")),
+    }
+}
+
+/// The note, then every term, parameter and clause the agreement changed.
+pub(super) fn lines(
+    lang: Lang,
+    program: &Program,
+    entry: &VerifiedEntry,
+    step: &AgreementStep,
+    out: &mut Vec<Line>,
+) {
+    if let Some(note) = entry
+        .agreement
+        .as_ref()
+        .map(|agreement| agreement.note.as_str())
+    {
+        if !note.is_empty() {
+            out.push(Line {
+                class: "note",
+                text: String::new(),
+                quote: Some(quote(lang, note)),
+                source: None,
+            });
+        }
+    }
+    term_lines(lang, &step.terms, out);
+    for change in &step.params {
+        out.push(param_line(lang, program, change));
+    }
+    for change in &step.clauses {
+        out.push(clause_line(lang, program, change));
+    }
+}
+
+/// Terms the parties set (by agreement or with a review), before → after.
+pub(super) fn term_lines(lang: Lang, terms: &[TermChange], out: &mut Vec<Line>) {
+    for change in terms {
+        out.push(Line {
+            class: "amend",
+            text: format!(
+                "{}: {} → {}",
+                glossary::term(lang, &change.term),
+                before(lang, change.before.as_ref()),
+                render::value(&change.after, lang)
+            ),
+            quote: None,
+            source: None,
+        });
+    }
+}
+
+fn before(lang: Lang, value: Option<&contract_lang::value::Value>) -> String {
+    value.map_or_else(
+        || {
+            match lang {
+                Lang::En => "(unset)",
+                Lang::Zh => "（未设定）",
+                Lang::De => "(nicht gesetzt)",
+            }
+            .to_string()
+        },
+        |value| render::value(value, lang),
+    )
+}
+
+fn clause_title(lang: Lang, program: &Program, clause: &str) -> String {
+    program.clause(clause).map_or_else(
+        || clause.to_string(),
+        |compiled| render::title(&compiled.ir, lang),
+    )
+}
+
+fn param_line(lang: Lang, program: &Program, change: &ParamChange) -> Line {
+    let title = clause_title(lang, program, &change.clause);
+    let (before, after) = (
+        before(lang, change.before.as_ref()),
+        render::value(&change.after, lang),
+    );
+    let text = match lang {
+        Lang::En => format!("«{title}», parameter {}: {before} → {after}", change.param),
+        Lang::Zh => format!("«{title}» 的参数 {}：{before} → {after}", change.param),
+        Lang::De => format!("«{title}», Parameter {}: {before} → {after}", change.param),
+    };
+    Line {
+        class: "amend",
+        text,
+        quote: None,
+        source: None,
+    }
+}
+
+fn clause_line(lang: Lang, program: &Program, change: &ClauseChange) -> Line {
+    let title = clause_title(lang, program, &change.clause);
+    let text = match (change.before.is_some(), change.after.is_some(), lang) {
+        (false, _, Lang::En) => format!("clause «{title}» added"),
+        (false, _, Lang::Zh) => format!("新增条款«{title}»"),
+        (false, _, Lang::De) => format!("Klausel «{title}» aufgenommen"),
+        (_, false, Lang::En) => format!("clause «{title}» removed"),
+        (_, false, Lang::Zh) => format!("删除条款«{title}»"),
+        (_, false, Lang::De) => format!("Klausel «{title}» gestrichen"),
+        (_, _, Lang::En) => format!("clause «{title}» replaced by a new version"),
+        (_, _, Lang::Zh) => format!("条款«{title}»更新为新版本"),
+        (_, _, Lang::De) => format!("Klausel «{title}» neu gefasst"),
+    };
+    Line {
+        class: "activate",
+        text,
+        quote: None,
+        source: None,
+    }
+}
