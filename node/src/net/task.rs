@@ -77,9 +77,11 @@ pub fn start<Req: WireMessage, Resp: WireMessage>(
                 reason: error.to_string(),
             })?;
     }
+    let mut addressed: HashMap<PeerId, Vec<Multiaddr>> = HashMap::new();
     for addr in &config.bootstrap {
         if let Some(Protocol::P2p(peer)) = addr.iter().last() {
             swarm.add_peer_address(peer, addr.clone());
+            addressed.entry(peer).or_default().push(addr.clone());
         }
         if let Err(error) = swarm.dial(addr.clone()) {
             tracing::warn!(%addr, %error, "cannot dial bootstrap peer");
@@ -97,6 +99,7 @@ pub fn start<Req: WireMessage, Resp: WireMessage>(
         dials: HashMap::new(),
         requests: HashMap::new(),
         refusals: config.refusals.clone(),
+        addressed,
     };
     let task = tokio::spawn(run(swarm, commands, state));
     Ok(Network {
@@ -133,10 +136,11 @@ fn build_behaviour<Req: WireMessage, Resp: WireMessage>(
             config.refusals.clone(),
         ),
         limits: connection_limits::Behaviour::new(limits),
-        identify: identify::Behaviour::new(identify::Config::new(
-            PROTOCOL.to_string(),
-            keypair.public(),
-        )),
+        // No cache of reported addresses: identify would hand every peer's self-reported
+        // listen addresses to the swarm itself; `on_swarm_event` decides which to keep.
+        identify: identify::Behaviour::new(
+            identify::Config::new(PROTOCOL.to_string(), keypair.public()).with_cache_size(0),
+        ),
         ping: ping::Behaviour::new(ping::Config::new()),
         mdns: Toggle::from(mdns),
         rpc: request_response::Behaviour::with_codec(
@@ -159,6 +163,13 @@ struct State<Req, Resp> {
     requests: HashMap<OutboundRequestId, (PeerId, handle::Reply<Resp>)>,
     /// Connections refused, by reason (shared with the node's metrics).
     refusals: RefusalCounters,
+    /// Addresses the operator gave (configuration, `add_address`), by peer. They are never
+    /// forgotten: libp2p drops an address from its cache when a dial to it fails, which
+    /// would leave a party's node that was unreachable once never dialled again, so they are
+    /// given back after every failed dial. And the listen addresses such a peer reports
+    /// through identify are not dialled: a node behind NAT, a port forward or a proxy
+    /// reports addresses others cannot (or must not) use.
+    addressed: HashMap<PeerId, Vec<Multiaddr>>,
 }
 
 type NodeSwarm<Req, Resp> = Swarm<NodeBehaviour<Req, Resp>>;
@@ -252,6 +263,10 @@ fn on_command<Req: WireMessage, Resp: WireMessage>(
             }
         }
         Command::AddAddress { peer, addr } => {
+            let known = state.addressed.entry(peer).or_default();
+            if !known.contains(&addr) {
+                known.push(addr.clone());
+            }
             swarm.add_peer_address(peer, addr);
         }
         Command::Request {
@@ -294,7 +309,7 @@ fn on_swarm_event<Req: WireMessage, Resp: WireMessage>(
             peer_id,
             info,
             ..
-        })) => {
+        })) if !state.addressed.contains_key(&peer_id) => {
             for addr in info.listen_addrs {
                 swarm.add_peer_address(peer_id, addr);
             }
@@ -368,13 +383,21 @@ fn on_swarm_event<Req: WireMessage, Resp: WireMessage>(
         SwarmEvent::OutgoingConnectionError {
             connection_id,
             error,
-            ..
+            peer_id,
         } => {
             if let Some((addr, reply)) = state.dials.remove(&connection_id) {
                 let _ = reply.send(Err(NetError::Dial {
                     addr,
                     reason: error.to_string(),
                 }));
+            }
+            // The failed dial made libp2p forget the addresses it tried: give back the
+            // configured ones, so the next request dials them again.
+            let configured = peer_id.and_then(|peer| Some((peer, state.addressed.get(&peer)?)));
+            if let Some((peer, addrs)) = configured {
+                for addr in addrs {
+                    swarm.add_peer_address(peer, addr.clone());
+                }
             }
         }
         SwarmEvent::IncomingConnectionError {
