@@ -39,12 +39,21 @@ pub struct NodeDir {
 impl NodeDir {
     /// `pactum-node init` in `base/role`, listening on free loopback ports.
     pub fn init(base: &Path, role: &str) -> anyhow::Result<NodeDir> {
+        Self::init_with_batch(base, role, 64)
+    }
+
+    /// [`NodeDir::init`], signing a checkpoint every `checkpoint_batch` entries.
+    pub fn init_with_batch(
+        base: &Path,
+        role: &str,
+        checkpoint_batch: u64,
+    ) -> anyhow::Result<NodeDir> {
         let p2p_port = free_port()?;
         let options = InitOptions {
             role: role.into(),
             listen: format!("/ip4/127.0.0.1/tcp/{p2p_port}"),
             http_bind: format!("127.0.0.1:{}", free_port()?),
-            checkpoint_batch_size: 64,
+            checkpoint_batch_size: checkpoint_batch,
         };
         let done = init(&base.join(role), &options)?;
         let settings = Settings::load(&done.config_path)?;
@@ -82,6 +91,11 @@ impl NodeDir {
         Ok(())
     }
 
+    /// The key and libp2p port other nodes list under `[[peers]]`.
+    pub fn as_peer(&self) -> (String, PublicKey, u16) {
+        (self.role.clone(), self.public_key, self.p2p_port)
+    }
+
     /// A client of the node's HTTP API with its operator token.
     pub fn client(&self) -> ApiClient {
         ApiClient::new(
@@ -89,6 +103,15 @@ impl NodeDir {
             Some(self.settings.file.http.token.clone()),
         )
     }
+}
+
+/// Lists every node under `[[peers]]` in every other node's configuration.
+pub fn introduce(nodes: &mut [NodeDir]) -> anyhow::Result<()> {
+    let all: Vec<_> = nodes.iter().map(NodeDir::as_peer).collect();
+    for node in nodes {
+        node.set_peers(&all)?;
+    }
+    Ok(())
 }
 
 /// A running `pactum-node run` process, killed when dropped.
@@ -151,6 +174,12 @@ impl NodeProcess {
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Kills the process with SIGKILL (no chance to flush anything) and reaps it.
+    pub fn kill(&mut self) -> std::io::Result<()> {
+        self.child.kill()?;
+        self.child.wait().map(|_| ())
     }
 
     /// Its memory, descriptors and CPU time now.
