@@ -611,7 +611,7 @@ fn a_fact_queued_while_a_party_is_down_commits_after_the_sequencer_is_killed() {
 fn the_ingest_command_sends_documents_whole() {
     let base = tempfile::tempdir().unwrap();
     let node = make_node(base.path(), "seller");
-    let _processes = Processes(vec![spawn(&node)]);
+    let _processes = spawn(&node);
     let config = node.config.to_str().unwrap();
     let order = proposal(std::slice::from_ref(&node), "PO-2026-0117");
     let proposed = client(&node).post("/orders", &order).unwrap();
