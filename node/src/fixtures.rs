@@ -17,7 +17,10 @@ use verifier::{
         build::{compile_sources, example_contract, library_sources, ExampleKeys},
         Source,
     },
-    model::{Close, Digest, Event, OrderId, SignedClose, SignedContract, SignedEntry, SignedEvent},
+    model::{
+        BreakerPolicy, Close, Digest, Event, OrderId, SignedClose, SignedContract, SignedEntry,
+        SignedEvent,
+    },
     state::Machine,
 };
 
@@ -27,22 +30,38 @@ use crate::engine::{
     sources::hash_sources,
 };
 
+/// The regions of the example orders' route (force majeure reads them).
+pub const ROUTE_REGIONS: [&str; 2] = ["Guangdong", "South China Sea"];
+
 /// The parties, sources and compiled program every example order shares.
 pub struct ExampleOrders {
     keys: ExampleKeys,
+    clauses: Vec<String>,
     sources: Vec<Source>,
     program: Arc<Program>,
     sources_hash: Digest,
 }
 
 impl ExampleOrders {
+    /// The air-freight clause alone.
     pub fn new() -> Result<ExampleOrders, String> {
-        let sources =
-            library_sources(&["clauses/air_freight_fallback.clause"]).map_err(|e| e.to_string())?;
+        ExampleOrders::with_clauses(&["air_freight_fallback"])
+    }
+
+    /// Orders bound to the library's clauses `names` (the air-freight clause and force majeure
+    /// are the ones [`ExampleOrders::contract`] knows the terms of).
+    pub fn with_clauses(names: &[&str]) -> Result<ExampleOrders, String> {
+        let files: Vec<String> = names
+            .iter()
+            .map(|name| format!("clauses/{name}.clause"))
+            .collect();
+        let files: Vec<&str> = files.iter().map(String::as_str).collect();
+        let sources = library_sources(&files).map_err(|e| e.to_string())?;
         let program = compile_sources(&sources).map_err(|e| e.to_string())?;
         let sources_hash = hash_sources(&sources)?;
         Ok(ExampleOrders {
             keys: ExampleKeys::new(),
+            clauses: names.iter().map(|name| name.to_string()).collect(),
             sources,
             program: Arc::new(program),
             sources_hash,
@@ -71,9 +90,22 @@ impl ExampleOrders {
         ]
     }
 
+    pub fn sources(&self) -> &[Source] {
+        &self.sources
+    }
+
     /// The contract of order `reference`, signed by every party, and its checked machine.
     pub fn contract(&self, reference: &str) -> Result<(SignedContract, Machine), String> {
-        let terms = BTreeMap::from([
+        self.contract_with(reference, BreakerPolicy::default())
+    }
+
+    /// [`ExampleOrders::contract`] with the breaker `policy`.
+    pub fn contract_with(
+        &self,
+        reference: &str,
+        policy: BreakerPolicy,
+    ) -> Result<(SignedContract, Machine), String> {
+        let mut terms = BTreeMap::from([
             (
                 "transport_mode".to_string(),
                 Value::Enum(EnumValue {
@@ -83,24 +115,32 @@ impl ExampleOrders {
             ),
             ("delivery_due".to_string(), Value::Timestamp(1_772_323_200)),
         ]);
+        if self.clauses.iter().any(|name| name == "force_majeure") {
+            let regions = ROUTE_REGIONS
+                .iter()
+                .map(|region| Value::Text(region.to_string()))
+                .collect();
+            terms.insert("route_regions".into(), Value::List(regions));
+        }
         let mut contract = example_contract(
             &self.keys,
             &self.program,
-            &["air_freight_fallback".to_string()],
+            &self.clauses,
             "CN",
             terms,
             1_767_225_600,
         );
+        contract.breaker = policy;
         contract.order_ref = reference.to_string();
         contract
             .parties
             .insert("carrier".into(), self.keys.carrier.public_key());
         contract.sources = self.sources_hash;
-        let clause = self
-            .program
-            .clause("air_freight_fallback")
-            .ok_or("no air_freight_fallback clause")?;
-        if let Some(binding) = contract.clauses.first_mut() {
+        for binding in &mut contract.clauses {
+            let clause = self
+                .program
+                .clause(&binding.name)
+                .ok_or_else(|| format!("no {} clause", binding.name))?;
             binding.id = Digest(clause.id.0);
         }
         let mut signed = SignedContract::unsigned(&contract).map_err(|e| e.to_string())?;

@@ -1,49 +1,91 @@
-//! The deterministic protocol simulator (`pactum_node::sim`) over a fixed set of seeds, honest
-//! and with a sequencer that signs a second body after each commit. A failure names its seed;
-//! `pactum-node simulate --seed N` replays it. Longer campaigns:
+//! The deterministic protocol simulator (`pactum_node::sim`) over a fixed set of seeds: honest,
+//! with a sequencer that signs a second body after each commit, and with a cosigner that signs
+//! garbage, withholds, signs other bodies and forges. Every run trips the breaker, reviews,
+//! may close, and exports bundles that a customer verifies through remembered state. A
+//! failure names its seed and the command that replays it. Longer campaigns:
+//! `pactum-node simulate --seeds 5000 --steps 500 [--byzantine]`, or
 //! `PACTUM_SIM_SEEDS=5000 cargo test --release -p pactum-node --test simulate`.
 
-use pactum_node::sim::{run, SimConfig, SimError};
+use pactum_node::sim::{run, SimConfig, SimError, SimReport};
 
 fn seeds() -> u64 {
     std::env::var("PACTUM_SIM_SEEDS")
         .ok()
         .and_then(|text| text.parse().ok())
-        .unwrap_or(100)
+        .unwrap_or(60)
 }
 
-fn campaign(byzantine_sequencer: bool) -> (u64, u64) {
-    let (mut committed, mut proofs) = (0, 0);
+fn campaign(byzantine_sequencer: bool, byzantine_cosigner: bool) -> SimReport {
+    let mut total = SimReport::default();
     for seed in 0..seeds() {
         let config = SimConfig {
             seed,
             steps: 200,
             byzantine_sequencer,
+            byzantine_cosigner,
         };
         match run(config) {
-            Ok(report) => {
-                committed += report.committed;
-                proofs += report.proofs_kept;
-            }
+            Ok(report) => total.add(&report),
             Err(SimError::Violation(violation)) => panic!("{violation}"),
             Err(error) => panic!("seed {seed}: {error}"),
         }
     }
-    (committed, proofs)
+    total
+}
+
+/// What every campaign must have exercised, or its invariants proved little.
+fn assert_exercised(total: &SimReport) {
+    assert!(total.committed > 0, "the runs committed nothing");
+    assert!(total.pauses > 0, "the breaker never tripped: {total:?}");
+    assert!(total.reviews > 0, "no review was applied: {total:?}");
+    assert!(
+        total.held_facts_evaluated > 0,
+        "no held fact was evaluated: {total:?}"
+    );
+    assert!(
+        total.decisions_replaced > 0,
+        "no decision was replaced: {total:?}"
+    );
+    assert!(
+        total.decisions_withdrawn > 0,
+        "no decision was withdrawn: {total:?}"
+    );
+    assert!(total.closes > 0, "no order closed: {total:?}");
+    assert!(
+        total.bundles_verified > 0,
+        "no bundle was verified: {total:?}"
+    );
+    assert!(
+        total.rollbacks_refused > 0,
+        "no rollback was shown: {total:?}"
+    );
+    assert!(total.crashes > 0 && total.messages_lost > 0 && total.links_cut > 0);
 }
 
 #[test]
 fn an_honest_sequencer_is_never_convicted_and_parties_converge() {
-    let (committed, proofs) = campaign(false);
-    assert!(committed > 0, "the runs committed nothing");
-    assert_eq!(proofs, 0);
+    let total = campaign(false, false);
+    assert_exercised(&total);
+    assert_eq!(total.proofs_kept, 0);
 }
 
 #[test]
 fn a_sequencer_that_signs_two_bodies_is_always_convicted() {
-    let (committed, proofs) = campaign(true);
-    assert!(committed > 0);
-    assert!(proofs > 0, "no proof was kept");
+    let total = campaign(true, false);
+    assert!(total.committed > 0);
+    assert!(total.bodies_forged > 0);
+    assert!(total.proofs_kept > 0, "no proof was kept");
+}
+
+#[test]
+fn a_byzantine_cosigner_neither_blocks_the_order_for_good_nor_frames_the_sequencer() {
+    let total = campaign(false, true);
+    assert_exercised(&total);
+    assert!(total.byzantine_acts > 0);
+    assert_eq!(
+        total.proofs_kept, 0,
+        "a forged entry convicted the honest sequencer"
+    );
 }
 
 #[test]
@@ -52,6 +94,7 @@ fn a_seed_replays_exactly() {
         seed: 42,
         steps: 200,
         byzantine_sequencer: true,
+        byzantine_cosigner: true,
     };
     let first = run(config).unwrap();
     assert_eq!(run(config).unwrap(), first);

@@ -300,9 +300,13 @@ pub struct SimulateArgs {
     /// Random steps per run before the final heal.
     #[arg(long, default_value_t = 500)]
     pub steps: u64,
-    /// The sequencer signs a second body after each commit (it must always be convicted).
+    /// The sequencer signs a second body after each commit (it must always be convicted), and
+    /// the carrier's node signs garbage, withholds answers, signs other bodies and forges.
     #[arg(long)]
     pub byzantine: bool,
+    /// Print progress to stderr every this many seeds (0: never).
+    #[arg(long, default_value_t = 100)]
+    pub progress: u64,
 }
 
 #[derive(Debug, Args)]
@@ -556,32 +560,58 @@ fn webhook_receiver(args: WebhookReceiverArgs) -> anyhow::Result<()> {
 }
 
 fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
     let mut total = crate::sim::SimReport::default();
     let last = args.first_seed.saturating_add(args.seeds);
+    let mut runs = 0u64;
     for seed in args.first_seed..last {
         let report = crate::sim::run(crate::sim::SimConfig {
             seed,
             steps: args.steps,
             byzantine_sequencer: args.byzantine,
+            byzantine_cosigner: args.byzantine,
         })?;
-        total.committed += report.committed;
-        total.facts_accepted += report.facts_accepted;
-        total.rounds_failed += report.rounds_failed;
-        total.messages_lost += report.messages_lost;
-        total.crashes += report.crashes;
-        total.proofs_kept += report.proofs_kept;
+        total.add(&report);
+        runs += 1;
+        if args.progress > 0 && runs.is_multiple_of(args.progress) {
+            eprintln!(
+                "{runs}/{} seeds, {} steps, {} faults injected, {:.1} s",
+                args.seeds,
+                runs.saturating_mul(args.steps),
+                total.faults(),
+                started.elapsed().as_secs_f64()
+            );
+        }
     }
     println!(
-        "{} runs of {} steps (seeds {}..{last}){}: every invariant held\n  {} facts accepted, {} entries committed, {} rounds failed, {} messages lost, {} crashes, {} proofs of equivocation kept",
-        args.seeds,
+        "{runs} runs of {} steps (seeds {}..{last}){}: every invariant held in {:.1} s\n  \
+         {} facts accepted ({} refused after a close), {} entries committed, {} rounds failed\n  \
+         faults injected: {} ({} messages lost, {} duplicated, {} links cut, {} crashes, {} second bodies signed, {} byzantine cosigner acts)\n  \
+         {} pauses, {} reviews evaluating {} held facts, {} decisions replaced, {} withdrawn, {} closes\n  \
+         {} bundles verified through remembered state, {} rollbacks refused, {} proofs of equivocation kept",
         args.steps,
         args.first_seed,
-        if args.byzantine { ", dishonest sequencer" } else { "" },
+        if args.byzantine { ", dishonest sequencer and cosigner" } else { "" },
+        started.elapsed().as_secs_f64(),
         total.facts_accepted,
+        total.facts_refused,
         total.committed,
         total.rounds_failed,
+        total.faults(),
         total.messages_lost,
+        total.messages_duplicated,
+        total.links_cut,
         total.crashes,
+        total.bodies_forged,
+        total.byzantine_acts,
+        total.pauses,
+        total.reviews,
+        total.held_facts_evaluated,
+        total.decisions_replaced,
+        total.decisions_withdrawn,
+        total.closes,
+        total.bundles_verified,
+        total.rollbacks_refused,
         total.proofs_kept,
     );
     Ok(())

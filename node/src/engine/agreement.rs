@@ -7,12 +7,15 @@
 //! party signed the same bytes; then the record is applied in a co-signing round like any
 //! entry. Signatures about an earlier position are void once the order moved on.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use verifier::{
     model::{ModelError, OrderId, PartySignatures, SignedClose, SignedReview},
     sign::{Domain, PublicKey, Signature},
+    state::{machine::Sealed, ApplyError},
 };
+
+use super::order::{OrderCore, Refusal};
 
 /// What the parties sign together.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -52,6 +55,151 @@ impl Agreement {
                 .close()
                 .map(|close| (close.order, close.after_seq)),
         }
+    }
+}
+
+/// Why a party's signature on a review or close is not taken. The HTTP edge chooses the
+/// status (`sequencer.rs`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum AgreementError {
+    #[error("`{role}` is not a party of {order}")]
+    NotAParty { role: String, order: OrderId },
+    #[error("the {} signature of `{role}` is invalid", .kind.name())]
+    BadSignature { kind: Agreement, role: String },
+    #[error("{message}")]
+    Invalid { kind: Agreement, message: String },
+    #[error("the {} decides on entry {after_seq}, the order is at entry {seq}", .kind.name())]
+    Stale {
+        kind: Agreement,
+        after_seq: u64,
+        seq: u64,
+    },
+    /// The state machine's own rule, answered before anyone waits for the other parties.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error("{queued} accepted fact(s) of this order still wait to commit; close once they have")]
+    FactsQueued { queued: usize },
+}
+
+impl AgreementError {
+    /// A stable code for callers.
+    pub fn code(&self) -> String {
+        match self {
+            AgreementError::NotAParty { .. } => "not_a_party".into(),
+            AgreementError::BadSignature { .. } => "bad_signature".into(),
+            AgreementError::Invalid { kind, .. } => format!("invalid_{}", kind.name()),
+            AgreementError::Stale { kind, .. } => format!("stale_{}", kind.name()),
+            AgreementError::Refused(refusal) => refusal.code().into(),
+            AgreementError::FactsQueued { .. } => "facts_queued".into(),
+        }
+    }
+}
+
+/// Whether the order may close now: running (the state machine's own rule) and with no
+/// accepted fact still waiting to commit (a close would refuse it, and an accepted fact is
+/// never lost).
+pub(crate) fn check_closable(core: &OrderCore, queued: usize) -> Result<(), AgreementError> {
+    let state = core.state();
+    if state.status.is_closed() {
+        return Err(Refusal::Apply(ApplyError::OrderClosed { seq: state.seq }).into());
+    }
+    if !state.status.is_running() {
+        return Err(Refusal::Apply(ApplyError::CloseWhilePaused).into());
+    }
+    if queued > 0 {
+        return Err(AgreementError::FactsQueued { queued });
+    }
+    Ok(())
+}
+
+/// The records of one kind collecting signatures, per order, at the sequencer's node. Kept in
+/// memory only: a restart voids them and the parties sign again.
+#[derive(Default)]
+pub(crate) struct AgreementTable {
+    pending: HashMap<OrderId, PendingSignatures>,
+}
+
+impl AgreementTable {
+    /// Takes `role`'s signature on `body` (a record of `kind` about `core`'s order, which has
+    /// `queued` accepted facts waiting): checked against the party's key, the order and its
+    /// head, then recorded over the party's earlier decision. Once every party signed the same
+    /// bytes, returns the entry that applies them (sealed, not yet co-signed); the signatures
+    /// are then spent.
+    pub fn sign(
+        &mut self,
+        kind: Agreement,
+        core: &OrderCore,
+        queued: usize,
+        role: &str,
+        body: Vec<u8>,
+        signature: Signature,
+    ) -> Result<Option<Sealed>, AgreementError> {
+        let order = core.order();
+        let parties = &core.contract().parties;
+        let key = parties.get(role).ok_or_else(|| AgreementError::NotAParty {
+            role: role.to_string(),
+            order,
+        })?;
+        key.verify(kind.domain(), &body, &signature)
+            .map_err(|_| AgreementError::BadSignature {
+                kind,
+                role: role.to_string(),
+            })?;
+        let (about, after_seq) = kind.subject(&body).map_err(|e| AgreementError::Invalid {
+            kind,
+            message: e.to_string(),
+        })?;
+        let seq = core.state().seq;
+        if about != order || after_seq != seq {
+            return Err(AgreementError::Stale {
+                kind,
+                after_seq,
+                seq,
+            });
+        }
+        if kind == Agreement::Close {
+            check_closable(core, queued)?;
+        }
+        let pending = self
+            .pending
+            .entry(order)
+            .or_insert_with(|| PendingSignatures::new(seq));
+        pending.sign(seq, role, body, signature);
+        let Some((body, signatures)) = pending.agreed(parties) else {
+            return Ok(None);
+        };
+        self.pending.remove(&order);
+        let sealed = match kind {
+            Agreement::Review => core.prepare_review(&SignedReview { body, signatures }),
+            Agreement::Close => core.prepare_close(&SignedClose { body, signatures }),
+        }?;
+        Ok(Some(sealed))
+    }
+
+    /// Withdraws `role`'s decision about `order`; whether it had one.
+    pub fn withdraw(&mut self, order: &OrderId, role: &str) -> bool {
+        let withdrawn = self
+            .pending
+            .get_mut(order)
+            .is_some_and(|pending| pending.decisions.remove(role).is_some());
+        if self
+            .pending
+            .get(order)
+            .is_some_and(|p| p.decisions.is_empty())
+        {
+            self.pending.remove(order);
+        }
+        withdrawn
+    }
+
+    /// The decisions signed so far about `order`, if any.
+    pub fn get(&self, order: &OrderId) -> Option<&PendingSignatures> {
+        self.pending.get(order)
+    }
+
+    /// Forgets everything (a restart).
+    pub fn clear(&mut self) {
+        self.pending.clear();
     }
 }
 

@@ -16,7 +16,7 @@
 //! order's lock.
 
 mod admit;
-mod agreement;
+pub(crate) mod agreement;
 mod api_impl;
 mod batch;
 mod checkpoints;
@@ -167,9 +167,9 @@ pub(crate) struct Inner {
     /// Genesis entries this node cosigned, waiting for their commit: record, core, sealed.
     pub pending_genesis: StdMutex<HashMap<OrderId, (OrderRecord, OrderCore, Sealed)>>,
     /// Review decisions collecting the parties' signatures at the sequencer.
-    pub reviews: StdMutex<HashMap<OrderId, agreement::PendingSignatures>>,
+    pub reviews: StdMutex<agreement::AgreementTable>,
     /// Closes collecting the parties' signatures at the sequencer.
-    pub closes: StdMutex<HashMap<OrderId, agreement::PendingSignatures>>,
+    pub closes: StdMutex<agreement::AgreementTable>,
     /// Compiled programs by sources hash, bounded (see [`program_cache`]).
     pub programs: StdMutex<program_cache::ProgramCache>,
     pub checkpoints: Mutex<checkpoints::CheckpointState>,
@@ -224,8 +224,8 @@ impl Engine {
             orders: RwLock::new(HashMap::new()),
             proposals: StdMutex::new(HashMap::new()),
             pending_genesis: StdMutex::new(HashMap::new()),
-            reviews: StdMutex::new(HashMap::new()),
-            closes: StdMutex::new(HashMap::new()),
+            reviews: StdMutex::new(Default::default()),
+            closes: StdMutex::new(Default::default()),
             programs: StdMutex::new(program_cache::ProgramCache::default()),
             checkpoints: Mutex::new(checkpoint_state),
             starting: Mutex::new(()),

@@ -6,13 +6,13 @@ use std::{sync::Arc, time::Instant};
 
 use futures::future::join_all;
 use verifier::{
-    model::{Digest, OrderId, SignedClose, SignedContract, SignedEvent, SignedReview},
+    model::{Digest, OrderId, SignedContract, SignedEvent, SignedReview},
     sign::{Domain, PublicKey, Signature},
     state::{machine::Sealed, ApplyError},
 };
 
 use super::{
-    agreement::{Agreement, PendingSignatures},
+    agreement::{self, Agreement, AgreementError, AgreementTable},
     order::{check_contract, OrderCore, Refusal},
     protocol::{GenesisParts, Proposal, Request, Response},
     queue::{self, FactStatus},
@@ -490,10 +490,7 @@ impl Inner {
     }
 
     /// The table of `kind`'s records collecting signatures.
-    fn pending(
-        &self,
-        kind: Agreement,
-    ) -> &std::sync::Mutex<std::collections::HashMap<OrderId, PendingSignatures>> {
+    fn pending(&self, kind: Agreement) -> &std::sync::Mutex<AgreementTable> {
         match kind {
             Agreement::Review => &self.reviews,
             Agreement::Close => &self.closes,
@@ -515,13 +512,7 @@ impl Inner {
             .reviews
             .lock()
             .map_err(|_| ApiError::internal("review table poisoned"))?;
-        let withdrawn = reviews
-            .get_mut(&order)
-            .is_some_and(|pending| pending.decisions.remove(role).is_some());
-        if reviews.get(&order).is_some_and(|p| p.decisions.is_empty()) {
-            reviews.remove(&order);
-        }
-        Ok(withdrawn)
+        Ok(reviews.withdraw(&order, role))
     }
 
     /// The roles that signed `kind`'s pending record of `order` so far (known at the
@@ -580,78 +571,32 @@ impl Inner {
             .slot(&order)
             .ok_or_else(|| ApiError::unknown_order(&order.to_string()))?;
         let mut slot = slot.lock().await;
-        let parties = slot.core.contract().parties.clone();
-        let key = parties.get(role).ok_or_else(|| {
-            ApiError::invalid("not_a_party", format!("`{role}` is not a party of {order}"))
-        })?;
-        key.verify(kind.domain(), &body, &signature).map_err(|_| {
-            ApiError::invalid(
-                "bad_signature",
-                format!("the {} signature of `{role}` is invalid", kind.name()),
-            )
-        })?;
-        let (about, after_seq) = kind
-            .subject(&body)
-            .map_err(|e| ApiError::invalid(&format!("invalid_{}", kind.name()), e.to_string()))?;
-        let seq = slot.core.state().seq;
-        if about != order || after_seq != seq {
-            return Err(ApiError::conflict(
-                &format!("stale_{}", kind.name()),
-                format!(
-                    "the {} decides on entry {after_seq}, the order is at entry {seq}",
-                    kind.name()
-                ),
-            ));
-        }
-        if kind == Agreement::Close {
-            check_closable(&slot)?;
-        }
-        let agreed = {
-            let mut table = self
-                .pending(kind)
-                .lock()
-                .map_err(|_| ApiError::internal("signature table poisoned"))?;
-            let pending = table
-                .entry(order)
-                .or_insert_with(|| PendingSignatures::new(seq));
-            pending.sign(seq, role, body, signature);
-            let agreed = pending.agreed(&parties);
-            if agreed.is_some() {
-                table.remove(&order);
-            }
-            agreed
-        };
-        let Some((body, signatures)) = agreed else {
+        let sealed = self
+            .pending(kind)
+            .lock()
+            .map_err(|_| ApiError::internal("signature table poisoned"))?
+            .sign(kind, &slot.core, slot.queue.len(), role, body, signature)
+            .map_err(|error| agreement_error(&error))?;
+        let Some(sealed) = sealed else {
             return Ok(None);
         };
-        let sealed = match kind {
-            Agreement::Review => slot.core.prepare_review(&SignedReview { body, signatures }),
-            Agreement::Close => slot.core.prepare_close(&SignedClose { body, signatures }),
-        }
-        .map_err(|r| r.to_api())?;
         self.run_round(&mut slot, sealed, None).await.map(Some)
     }
 }
 
-/// Whether the order may close now: running (the state machine's own rule, answered before
-/// anyone waits for the other parties) and with no accepted fact still waiting to commit (a
-/// close would refuse it, and an accepted fact is never lost).
+/// A refused signature on a review or close as the API answers it.
+pub(crate) fn agreement_error(error: &AgreementError) -> ApiError {
+    let status = match error {
+        AgreementError::Refused(refusal) => return refusal.to_api(),
+        AgreementError::Stale { .. } | AgreementError::FactsQueued { .. } => 409,
+        AgreementError::NotAParty { .. }
+        | AgreementError::BadSignature { .. }
+        | AgreementError::Invalid { .. } => 422,
+    };
+    ApiError::new(status, error.code(), error.to_string())
+}
+
+/// Whether the order may close now (see [`agreement::check_closable`]), as the API answers.
 pub(crate) fn check_closable(slot: &Slot) -> Result<(), ApiError> {
-    let state = slot.core.state();
-    if state.status.is_closed() {
-        return Err(Refusal::Apply(ApplyError::OrderClosed { seq: state.seq }).to_api());
-    }
-    if !state.status.is_running() {
-        return Err(Refusal::Apply(ApplyError::CloseWhilePaused).to_api());
-    }
-    if !slot.queue.is_empty() {
-        return Err(ApiError::conflict(
-            "facts_queued",
-            format!(
-                "{} accepted fact(s) of this order still wait to commit; close once they have",
-                slot.queue.len()
-            ),
-        ));
-    }
-    Ok(())
+    agreement::check_closable(&slot.core, slot.queue.len()).map_err(|error| agreement_error(&error))
 }

@@ -1,0 +1,147 @@
+//! The simulated customer: asks a party's node for the order's bundle at any moment and
+//! verifies it with the verifier library, remembering (step 8, sans-IO) what it verified from
+//! each node's log, as one `--state-dir` would. Every honest bundle must verify, every later
+//! one must verify as growth from the remembered checkpoint, and an earlier one shown again
+//! after the log grew must be refused as a rollback.
+
+use std::collections::BTreeMap;
+
+use verifier::{
+    bundle::{
+        build::{assemble, contract_ir, ExampleLog, OrderParts},
+        verify_bundle, Remembered, Report, Trust, VerifyOptions,
+    },
+    checkpoint::{Checkpoint, SignedNote},
+    model::{SignedContract, SignedEntry},
+    sign::SigningKey,
+    state::State,
+};
+
+use contract_lang::ir::Program;
+use verifier::bundle::Source;
+
+/// What an export needs from the exporting node.
+pub(super) struct Exporter<'a> {
+    pub role: &'static str,
+    pub key: &'a SigningKey,
+    pub log: &'a ExampleLog,
+    pub entries: &'a [SignedEntry],
+    pub leaves: &'a [u64],
+    /// The exporter's clock (the checkpoint's time).
+    pub time: u64,
+}
+
+/// What one export showed.
+pub(super) struct Verified {
+    /// The order's state after the bundle's last entry, as the verifier computed it.
+    pub state: State,
+    /// The customer's earlier bundle of that log, shown again, was refused as a rollback.
+    pub rollback_refused: bool,
+}
+
+/// One customer's memory per node's log, and the last bundle from each.
+#[derive(Default)]
+pub(super) struct Customer {
+    memory: BTreeMap<&'static str, Remembered>,
+    last: BTreeMap<&'static str, (u64, Vec<u8>)>,
+}
+
+impl Customer {
+    /// Exports the order's bundle from `exporter` (with a consistency proof from the size this
+    /// customer remembers of its log, as `?since=N` asks) and verifies it through the
+    /// remembered state. `Ok(report)` when valid; the error names what failed.
+    pub fn export_and_verify(
+        &mut self,
+        exporter: &Exporter<'_>,
+        contract: &SignedContract,
+        sources: &[Source],
+        program: &Program,
+    ) -> Result<Verified, String> {
+        let memory = self.memory.get(exporter.role).cloned().unwrap_or_default();
+        let since = remembered_size(&memory, &exporter.log.origin)?;
+        let size = exporter.log.log.size();
+        let consistency_from: Vec<u64> = since
+            .filter(|from| (1..size).contains(from))
+            .into_iter()
+            .collect();
+        let note = exporter
+            .log
+            .checkpoint(exporter.time)
+            .map_err(|e| format!("checkpoint: {e}"))?;
+        let parsed = contract.contract().map_err(|e| e.to_string())?;
+        let ir = contract_ir(program, &parsed).map_err(|e| e.to_string())?;
+        let parts = OrderParts {
+            sources: sources.to_vec(),
+            ir,
+            contract: contract.clone(),
+            entries: exporter.entries.to_vec(),
+        };
+        let bundle = assemble(
+            &parts,
+            exporter.leaves,
+            &exporter.log.log,
+            &note,
+            (exporter.role, exporter.key),
+            &consistency_from,
+        )
+        .map_err(|e| format!("assemble: {e}"))?;
+        let bytes = bundle.to_bytes().map_err(|e| e.to_string())?;
+        let trust = Trust {
+            log: exporter.log.policy().map_err(|e| e.to_string())?,
+            parties: parsed.parties.clone(),
+        };
+        let report = verify(&bytes, &trust, memory)?;
+        if let Some(remember) = &report.remember {
+            self.memory.insert(exporter.role, remember.clone());
+        }
+        let rollback_refused = self.recheck_older(exporter, &trust, size)?;
+        self.last.insert(exporter.role, (size, bytes));
+        Ok(Verified {
+            state: report.state,
+            rollback_refused,
+        })
+    }
+
+    /// The bundle this customer verified before from the same node, shown again after the log
+    /// grew, must be a rollback (INVALID at step 8).
+    fn recheck_older(
+        &self,
+        exporter: &Exporter<'_>,
+        trust: &Trust,
+        size: u64,
+    ) -> Result<bool, String> {
+        let Some((old_size, old)) = self.last.get(exporter.role) else {
+            return Ok(false);
+        };
+        if *old_size >= size {
+            return Ok(false);
+        }
+        let memory = self.memory.get(exporter.role).cloned().unwrap_or_default();
+        match verify(old, trust, memory) {
+            Ok(_) => Err(format!(
+                "a bundle of {}'s log at size {old_size} verified after one at size {size}: a rollback went unnoticed",
+                exporter.role
+            )),
+            Err(_) => Ok(true),
+        }
+    }
+}
+
+fn verify(bytes: &[u8], trust: &Trust, memory: Remembered) -> Result<Report, String> {
+    let options = VerifyOptions {
+        remembered: Some(memory),
+        heads: Vec::new(),
+        threads: 1,
+    };
+    verify_bundle(bytes, trust, &options).map_err(|error| error.to_string())
+}
+
+/// The size of `origin`'s checkpoint in `memory`, if any.
+fn remembered_size(memory: &Remembered, origin: &str) -> Result<Option<u64>, String> {
+    let Some(note) = memory.checkpoints.get(origin) else {
+        return Ok(None);
+    };
+    let note = SignedNote::parse(note).map_err(|e| e.to_string())?;
+    let checkpoint = Checkpoint::parse(note.text()).map_err(|e| e.to_string())?;
+    Ok(Some(checkpoint.size()))
+}

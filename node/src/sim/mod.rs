@@ -1,0 +1,1291 @@
+//! A deterministic simulator of the co-signing protocol: three parties of one order (the
+//! seller sequences, buyer and carrier cosign) run the node's own protocol code — the order
+//! core ([`OrderCore`]: the verifier's state machine, proposal and commit checks), the round
+//! ([`Round`]: unsigned proposals, the sequencer signing last), the evidence rule
+//! ([`round::equivocation`]) and the signature collection of reviews and closes
+//! ([`AgreementTable`]) — over a network driven from one seed.
+//!
+//! Faults: messages lost, duplicated, reordered and delayed; links cut and healed; nodes
+//! crashing and restarting with only what was durable; clocks skewed between parties and
+//! attesters; optionally a sequencer that signs a second body after each commit, and a cosigner
+//! (the carrier) that signs garbage, withholds its answer, signs a different body or passes a
+//! forged entry to the other cosigner. The order's breaker trips (two automatic amendments in a
+//! day), the parties review (deciding, replacing and withdrawing their decisions, dating them
+//! by their own clocks or by the order), facts arrive while it is paused, the order may close,
+//! and a customer exports bundles from any party at any moment and verifies them with the
+//! verifier library through one remembered state per node's log.
+//!
+//! After every step it checks that no two parties committed different entries at one
+//! position, that parties at the same position hold the same state (so the breaker counts the
+//! same at each), that nobody holds a proof against an honest sequencer, that no accepted fact
+//! was refused, and that every exported bundle verifies. After a final heal (and the reviews
+//! the heal needs), heads converge, every accepted fact is recorded and none is held, every
+//! cosigner shown a second body holds the proof, and every party's bundle verifies. A failing
+//! run names its seed, and the same seed replays it exactly. What is not simulated is listed
+//! in ARCHITECTURE.md.
+
+mod customer;
+mod facts;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+
+use verifier::{
+    bundle::build::ExampleLog,
+    model::{
+        BreakerPolicy, Close, Decision, Digest, Review, SignedContract, SignedEntry, SignedEvent,
+        Step,
+    },
+    sign::{Domain, Signature, SigningKey},
+    state::{machine::Sealed, Status},
+};
+
+use crate::{
+    engine::{
+        agreement::{Agreement, AgreementTable},
+        order::OrderCore,
+        round::{self, Answer, Round},
+    },
+    fixtures::ExampleOrders,
+};
+use customer::{Customer, Exporter};
+use facts::{Attesters, FactKind};
+
+const SEQUENCER: &str = "seller";
+const COSIGNERS: [&str; 2] = ["buyer", "carrier"];
+const PARTIES: [&str; 3] = [SEQUENCER, "buyer", "carrier"];
+/// The cosigner that misbehaves in byzantine runs.
+const BYZANTINE_COSIGNER: &str = "carrier";
+/// Steps a round may wait for its answers before the sequencer abandons it.
+const ROUND_PATIENCE: u64 = 20;
+/// Simulated seconds per step (the true time; each party's clock is skewed from it).
+const STEP_SECONDS: i64 = 60;
+const START: i64 = 1_768_000_000;
+/// Clock skew of a party or attester, at most this many seconds either way.
+const MAX_SKEW: i64 = 6 * 3_600;
+
+/// One simulation run's settings.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SimConfig {
+    pub seed: u64,
+    pub steps: u64,
+    /// The sequencer signs and sends a second, different body after each commit.
+    pub byzantine_sequencer: bool,
+    /// The carrier's node signs garbage, withholds answers, signs other bodies and forges.
+    pub byzantine_cosigner: bool,
+}
+
+/// What a run did (all deterministic in the seed).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SimReport {
+    pub committed: u64,
+    pub facts_accepted: u64,
+    /// Facts refused because the order had closed (never accepted).
+    pub facts_refused: u64,
+    pub rounds_failed: u64,
+    pub messages_lost: u64,
+    pub messages_duplicated: u64,
+    pub links_cut: u64,
+    pub crashes: u64,
+    pub proofs_kept: u64,
+    /// Second bodies the dishonest sequencer signed.
+    pub bodies_forged: u64,
+    /// Garbage, withheld, wrong-body or forged answers of the dishonest cosigner.
+    pub byzantine_acts: u64,
+    /// Entries that paused the order (breaker trips and hand-overs to review).
+    pub pauses: u64,
+    pub reviews: u64,
+    /// Facts recorded while paused and evaluated by a review.
+    pub held_facts_evaluated: u64,
+    pub decisions_replaced: u64,
+    pub decisions_withdrawn: u64,
+    pub closes: u64,
+    pub bundles_verified: u64,
+    pub rollbacks_refused: u64,
+}
+
+impl SimReport {
+    /// Faults injected: lost, duplicated messages, cut links, crashes and byzantine acts.
+    pub fn faults(&self) -> u64 {
+        self.messages_lost
+            + self.messages_duplicated
+            + self.links_cut
+            + self.crashes
+            + self.bodies_forged
+            + self.byzantine_acts
+    }
+
+    /// Adds another run's counts.
+    pub fn add(&mut self, other: &SimReport) {
+        let SimReport {
+            committed,
+            facts_accepted,
+            facts_refused,
+            rounds_failed,
+            messages_lost,
+            messages_duplicated,
+            links_cut,
+            crashes,
+            proofs_kept,
+            bodies_forged,
+            byzantine_acts,
+            pauses,
+            reviews,
+            held_facts_evaluated,
+            decisions_replaced,
+            decisions_withdrawn,
+            closes,
+            bundles_verified,
+            rollbacks_refused,
+        } = other;
+        self.committed += committed;
+        self.facts_accepted += facts_accepted;
+        self.facts_refused += facts_refused;
+        self.rounds_failed += rounds_failed;
+        self.messages_lost += messages_lost;
+        self.messages_duplicated += messages_duplicated;
+        self.links_cut += links_cut;
+        self.crashes += crashes;
+        self.proofs_kept += proofs_kept;
+        self.bodies_forged += bodies_forged;
+        self.byzantine_acts += byzantine_acts;
+        self.pauses += pauses;
+        self.reviews += reviews;
+        self.held_facts_evaluated += held_facts_evaluated;
+        self.decisions_replaced += decisions_replaced;
+        self.decisions_withdrawn += decisions_withdrawn;
+        self.closes += closes;
+        self.bundles_verified += bundles_verified;
+        self.rollbacks_refused += rollbacks_refused;
+    }
+}
+
+/// An invariant broken, with the seed that replays it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("seed {seed}, step {step}: {what} (replay: pactum-node simulate --first-seed {seed} --seeds 1 --steps {steps}{flags})")]
+pub struct Violation {
+    pub seed: u64,
+    pub step: u64,
+    pub steps: u64,
+    pub flags: String,
+    pub what: String,
+}
+
+/// Why the simulator could not set up its order.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot set up the simulated order: {0}")]
+pub struct SetupError(String);
+
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error(transparent)]
+    Setup(SetupError),
+    #[error(transparent)]
+    Violation(Box<Violation>),
+}
+
+#[derive(Debug, Clone)]
+enum Msg {
+    Propose(SignedEntry),
+    Answer {
+        from: &'static str,
+        body: Digest,
+        answer: Answer,
+    },
+    Commit(SignedEntry),
+    Fetch {
+        from: &'static str,
+        after: u64,
+    },
+    /// A party's signature on a review or close, for the sequencer's table.
+    Sign {
+        kind: Agreement,
+        from: &'static str,
+        body: Vec<u8>,
+        signature: Signature,
+    },
+    /// A party withdraws its review decision.
+    Withdraw {
+        from: &'static str,
+    },
+}
+
+/// What the sequencer's round is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    /// The oldest queued fact.
+    Fact,
+    /// A review or close every party signed.
+    Agreed(Agreement),
+}
+
+struct Running {
+    round: Round,
+    started: u64,
+    purpose: Purpose,
+}
+
+struct Node {
+    role: &'static str,
+    key: SigningKey,
+    /// The party's clock offset from the true time, in seconds.
+    skew: i64,
+    /// Durable: committed entries (index = seq), the core after them, the log they are in.
+    core: OrderCore,
+    committed: Vec<SignedEntry>,
+    leaves: Vec<u64>,
+    log: ExampleLog,
+    seen: HashMap<Digest, u64>,
+    evidence: Vec<u64>,
+    /// Volatile: lost on a crash.
+    pending: Option<(Sealed, Signature)>,
+    unconfirmed: BTreeMap<u64, SignedEntry>,
+    /// Sequencer only: accepted facts (durable), the round in progress and the signatures
+    /// collected for reviews and closes (volatile).
+    queue: VecDeque<SignedEvent>,
+    round: Option<Running>,
+    reviews: AgreementTable,
+    closes: AgreementTable,
+    /// Signatures on reviews and closes that arrived while a round ran, waiting (as a request
+    /// waits for the order's lock) until it ends (volatile).
+    waiting: VecDeque<Msg>,
+}
+
+impl Node {
+    fn head(&self) -> u64 {
+        self.committed.len() as u64 - 1
+    }
+}
+
+/// Runs one simulation.
+pub fn run(config: SimConfig) -> Result<SimReport, SimError> {
+    let mut sim = Sim::new(config).map_err(SimError::Setup)?;
+    for step in 0..config.steps {
+        sim.step = step;
+        sim.random_step();
+        sim.check().map_err(|v| SimError::Violation(Box::new(v)))?;
+    }
+    sim.heal().map_err(|v| SimError::Violation(Box::new(v)))?;
+    Ok(sim.report)
+}
+
+struct Sim {
+    config: SimConfig,
+    rng: u64,
+    step: u64,
+    contract: SignedContract,
+    nodes: BTreeMap<&'static str, Node>,
+    network: Vec<(&'static str, Msg)>,
+    /// Links cut between the sequencer and a cosigner.
+    cut: BTreeMap<&'static str, bool>,
+    /// Second bodies the dishonest sequencer signed, by seq.
+    forged: BTreeMap<u64, SignedEntry>,
+    facts: Vec<SignedEvent>,
+    attesters: Attesters,
+    orders: ExampleOrders,
+    customer: Customer,
+    /// During the final heal nobody misbehaves and nothing is lost.
+    healing: bool,
+    /// A broken invariant found while handling a message.
+    broken: Option<String>,
+    report: SimReport,
+}
+
+impl Sim {
+    fn new(config: SimConfig) -> Result<Sim, SetupError> {
+        let fail = |error: String| SetupError(error);
+        let orders = ExampleOrders::with_clauses(&["air_freight_fallback", "force_majeure"])
+            .map_err(fail)?;
+        // One automatic amendment a day: the second typhoon alert on the route trips it.
+        let policy = BreakerPolicy {
+            max_automatic_amendments: 1,
+            window_seconds: 86_400,
+        };
+        let (signed, machine) = orders.contract_with("PO-SIM", policy).map_err(fail)?;
+        let mut rng = config.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut skew = || {
+            let value = xorshift(&mut rng) % (2 * MAX_SKEW as u64 + 1);
+            value as i64 - MAX_SKEW
+        };
+        let mut nodes = BTreeMap::new();
+        for (role, key) in orders.parties() {
+            let (core, genesis) =
+                OrderCore::genesis(machine.clone()).map_err(|e| fail(e.to_string()))?;
+            let mut entry = genesis.entry.clone();
+            for (signer, signer_key) in orders.parties() {
+                entry.sign(signer, signer_key);
+            }
+            let mut log = ExampleLog::new(&format!("pactum.sim/{role}"), key.clone(), Vec::new());
+            let leaves = log
+                .append_entries(std::slice::from_ref(&entry))
+                .map_err(|e| fail(e.to_string()))?;
+            nodes.insert(
+                role,
+                Node {
+                    role,
+                    key: key.clone(),
+                    skew: skew(),
+                    core,
+                    committed: vec![entry],
+                    leaves,
+                    log,
+                    seen: HashMap::new(),
+                    evidence: Vec::new(),
+                    pending: None,
+                    unconfirmed: BTreeMap::new(),
+                    queue: VecDeque::new(),
+                    round: None,
+                    reviews: AgreementTable::default(),
+                    closes: AgreementTable::default(),
+                    waiting: VecDeque::new(),
+                },
+            );
+        }
+        let attesters = Attesters {
+            carrier: orders.keys().carrier.clone(),
+            carrier_skew: skew(),
+            weather: orders.keys().weather.clone(),
+            weather_skew: skew(),
+        };
+        Ok(Sim {
+            config,
+            rng,
+            step: 0,
+            contract: signed,
+            nodes,
+            network: Vec::new(),
+            cut: COSIGNERS.iter().map(|role| (*role, false)).collect(),
+            forged: BTreeMap::new(),
+            facts: Vec::new(),
+            attesters,
+            orders,
+            customer: Customer::default(),
+            healing: false,
+            broken: None,
+            report: SimReport::default(),
+        })
+    }
+
+    /// The only source of choices.
+    fn next(&mut self, below: u64) -> u64 {
+        xorshift(&mut self.rng) % below.max(1)
+    }
+
+    /// The true time now.
+    fn now(&self) -> i64 {
+        START.saturating_add((self.step as i64).saturating_mul(STEP_SECONDS))
+    }
+
+    fn random_step(&mut self) {
+        match self.next(100) {
+            0..=44 => self.deliver_random(),
+            45..=52 => self.accept_fact(),
+            53..=62 => self.sequencer_tick(),
+            63..=68 => {
+                let role = COSIGNERS[self.next(2) as usize];
+                self.fetch(role);
+            }
+            69..=71 => {
+                // The parties meet and each signs a decision.
+                for role in PARTIES {
+                    let _ = self.decide_review(role);
+                }
+            }
+            72..=73 => {
+                // One party decides (again: replacing its decision), and may think better
+                // of it.
+                let role = PARTIES[self.next(3) as usize];
+                if self.decide_review(role) && self.next(2) == 0 {
+                    self.withdraw_review(role);
+                }
+            }
+            74..=75 => {
+                let role = PARTIES[self.next(3) as usize];
+                self.withdraw_review(role);
+            }
+            76 if self.step >= self.config.steps / 3 => self.close(),
+            77..=79 => {
+                let role = PARTIES[self.next(3) as usize];
+                self.export(role);
+            }
+            80..=84 => {
+                // A link is cut now and then, and heals after a while.
+                let role = COSIGNERS[self.next(2) as usize];
+                let cutting = self.next(4) == 0;
+                let cut = self.cut.entry(role).or_insert(false);
+                if *cut {
+                    *cut = false;
+                } else if cutting {
+                    *cut = true;
+                    self.report.links_cut += 1;
+                }
+            }
+            85 => self.crash(SEQUENCER),
+            86 => {
+                let role = COSIGNERS[self.next(2) as usize];
+                self.crash(role);
+            }
+            90..=91 => {
+                // The node logs an entry of another order it runs.
+                let role = PARTIES[self.next(3) as usize];
+                let n = self.step;
+                if let Some(node) = self.nodes.get_mut(role) {
+                    let _ = node
+                        .log
+                        .append_other(format!("other order, step {n}").as_bytes());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn linked(&self, a: &str, b: &str) -> bool {
+        let cosigner = if a == SEQUENCER { b } else { a };
+        self.healing || !self.cut.get(cosigner).copied().unwrap_or(false)
+    }
+
+    fn send(&mut self, from: &'static str, to: &'static str, msg: Msg) {
+        if from == to {
+            self.handle(to, msg);
+        } else if self.linked(from, to) {
+            self.network.push((to, msg));
+        } else {
+            self.report.messages_lost += 1;
+        }
+    }
+
+    fn deliver_random(&mut self) {
+        if self.network.is_empty() {
+            return;
+        }
+        let index = self.next(self.network.len() as u64) as usize;
+        let (to, msg) = match self.next(100) {
+            0..=9 => {
+                self.network.swap_remove(index);
+                self.report.messages_lost += 1;
+                return;
+            }
+            // Duplicated: delivered and still in flight.
+            10..=14 => {
+                self.report.messages_duplicated += 1;
+                self.network[index].clone()
+            }
+            _ => self.network.swap_remove(index),
+        };
+        self.handle(to, msg);
+    }
+
+    /// A fact reaches the sequencer, which stores it before answering (accepted), unless the
+    /// order closed (refused: never accepted) or a close is being applied (the caller waits
+    /// for the order's lock and tries again later).
+    fn accept_fact(&mut self) {
+        let order = self.contract.order_id();
+        let n = self.facts.len();
+        let kind = match self.next(100) {
+            0..=19 => FactKind::Departed,
+            20..=39 => FactKind::Eta {
+                late: self.next(2) == 0,
+            },
+            40..=97 => FactKind::Typhoon {
+                on_route: self.next(4) != 0,
+                red: self.next(5) != 0,
+            },
+            _ => FactKind::Delivered {
+                days: self.next(60) as i64,
+            },
+        };
+        let Ok(signed) = self.attesters.fact(order, kind, self.now(), n) else {
+            return;
+        };
+        // Now and then a fact is submitted twice: it is one fact.
+        let twice = self.next(10) == 0;
+        let Some(node) = self.nodes.get_mut(SEQUENCER) else {
+            return;
+        };
+        if node.core.state().status.is_closed() {
+            self.report.facts_refused += 1;
+            return;
+        }
+        if node
+            .round
+            .as_ref()
+            .is_some_and(|running| running.purpose == Purpose::Agreed(Agreement::Close))
+        {
+            return;
+        }
+        node.queue.push_back(signed.clone());
+        if twice {
+            node.queue.push_back(signed.clone());
+        }
+        self.facts.push(signed);
+        self.report.facts_accepted += 1;
+    }
+
+    /// The sequencer abandons a stale round, or takes a signature that waited for the last
+    /// round to end, or starts a round for its oldest queued fact.
+    fn sequencer_tick(&mut self) {
+        let step = self.step;
+        let Some(node) = self.nodes.get_mut(SEQUENCER) else {
+            return;
+        };
+        if let Some(running) = &node.round {
+            if step.saturating_sub(running.started) > ROUND_PATIENCE {
+                node.round = None;
+                self.report.rounds_failed += 1;
+            }
+            return;
+        }
+        if let Some(waited) = node.waiting.pop_front() {
+            self.handle(SEQUENCER, waited);
+            return;
+        }
+        let Some(event) = node.queue.front().cloned() else {
+            return;
+        };
+        if node.seen.contains_key(&event.hash()) {
+            node.queue.pop_front();
+            return;
+        }
+        match node.core.prepare_event(&node.seen, &event) {
+            Ok(sealed) => self.start_round(sealed, Purpose::Fact),
+            Err(refusal) => {
+                // The state machine refuses an accepted fact: it would be lost.
+                self.broken = Some(format!(
+                    "an accepted fact was refused when proposed: {refusal}"
+                ));
+                node.queue.pop_front();
+            }
+        }
+    }
+
+    fn start_round(&mut self, sealed: Sealed, purpose: Purpose) {
+        let step = self.step;
+        let Some(node) = self.nodes.get_mut(SEQUENCER) else {
+            return;
+        };
+        let parties = node.core.contract().parties.clone();
+        let proposal = sealed.entry.clone();
+        let round = Round::new(sealed, proposal, &parties, SEQUENCER);
+        let message = Msg::Propose(round.proposal().clone());
+        node.round = Some(Running {
+            round,
+            started: step,
+            purpose,
+        });
+        for role in COSIGNERS {
+            self.send(SEQUENCER, role, message.clone());
+        }
+    }
+
+    fn fetch(&mut self, role: &'static str) {
+        let after = self.nodes.get(role).map_or(0, Node::head);
+        self.send(role, SEQUENCER, Msg::Fetch { from: role, after });
+    }
+
+    /// A crash loses what was only in memory; committed entries, the log and queued facts
+    /// were durable.
+    fn crash(&mut self, role: &'static str) {
+        if let Some(node) = self.nodes.get_mut(role) {
+            node.pending = None;
+            node.round = None;
+            node.unconfirmed.clear();
+            node.reviews.clear();
+            node.closes.clear();
+            node.waiting.clear();
+        }
+        self.network.retain(|(to, _)| *to != role);
+        self.report.crashes += 1;
+    }
+
+    /// `role`'s people decide on the pause their node shows: usually the decision the
+    /// parties discussed (approve after a trip, discard otherwise) dated by the order, now and
+    /// then another decision or their own clock's time (which the others must match, so
+    /// someone replaces theirs).
+    /// Whether it signed.
+    fn decide_review(&mut self, role: &'static str) -> bool {
+        let now = self.now();
+        let (agreed_decision, other_decision, own_time, dated_by_clock) = {
+            let Some(node) = self.nodes.get(role) else {
+                return false;
+            };
+            let state = node.core.state();
+            let agreed = match &state.status {
+                Status::Tripped { .. } if state.seq % 2 == 0 => Decision::Approve,
+                Status::Tripped { .. } | Status::InReview { .. } => Decision::Discard,
+                _ => return false,
+            };
+            let own = now.saturating_add(node.skew).max(state.high_water);
+            (agreed, Decision::Approve, own, state.high_water)
+        };
+        let decision = if self.next(10) < 8 {
+            agreed_decision
+        } else {
+            other_decision
+        };
+        let at = if self.next(10) < 7 {
+            dated_by_clock
+        } else {
+            own_time
+        };
+        self.sign_record(role, Agreement::Review, |order, seq| {
+            Review::new(order, seq, at, decision, "reviewed in the simulator").encode()
+        });
+        true
+    }
+
+    /// Every party signs a close of the order at its own head, dated by the order.
+    fn close(&mut self) {
+        for role in PARTIES {
+            let at = self
+                .nodes
+                .get(role)
+                .map_or(START, |node| node.core.state().high_water);
+            self.sign_record(role, Agreement::Close, |order, seq| {
+                Close::new(order, seq, at, "settled").encode()
+            });
+        }
+    }
+
+    /// `role` signs the record `make` builds about its node's head and sends the signature to
+    /// the sequencer's node.
+    fn sign_record(
+        &mut self,
+        role: &'static str,
+        kind: Agreement,
+        make: impl FnOnce(verifier::model::OrderId, u64) -> Result<Vec<u8>, verifier::model::ModelError>,
+    ) {
+        let Some(node) = self.nodes.get(role) else {
+            return;
+        };
+        let Ok(body) = make(node.core.order(), node.head()) else {
+            return;
+        };
+        let signature = node.key.sign(kind.domain(), &body);
+        let msg = Msg::Sign {
+            kind,
+            from: role,
+            body,
+            signature,
+        };
+        self.send(role, SEQUENCER, msg);
+    }
+
+    fn withdraw_review(&mut self, role: &'static str) {
+        self.send(role, SEQUENCER, Msg::Withdraw { from: role });
+    }
+
+    fn export(&mut self, role: &'static str) {
+        let now = self.now();
+        let Some(node) = self.nodes.get(role) else {
+            return;
+        };
+        let exporter = Exporter {
+            role,
+            key: &node.key,
+            log: &node.log,
+            entries: &node.committed,
+            leaves: &node.leaves,
+            time: now.saturating_add(node.skew).max(0) as u64,
+        };
+        let verified = self.customer.export_and_verify(
+            &exporter,
+            &self.contract,
+            self.orders.sources(),
+            self.orders.program(),
+        );
+        match verified {
+            Ok(outcome) => {
+                self.report.bundles_verified += 1;
+                if outcome.rollback_refused {
+                    self.report.rollbacks_refused += 1;
+                }
+                if &outcome.state != node.core.state() {
+                    self.broken = Some(format!(
+                        "the verifier's state after {role}'s bundle differs from {role}'s own"
+                    ));
+                }
+            }
+            Err(error) => {
+                self.broken = Some(format!(
+                    "the bundle {role} exported at entry {} does not verify: {error}",
+                    node.head()
+                ));
+            }
+        }
+    }
+
+    fn handle(&mut self, to: &'static str, msg: Msg) {
+        match msg {
+            Msg::Propose(entry) => self.on_propose(to, entry),
+            Msg::Answer { from, body, answer } => self.on_answer(from, body, answer),
+            Msg::Commit(entry) => self.on_commit(to, entry),
+            Msg::Fetch { from, after } => self.on_fetch(from, after),
+            Msg::Sign {
+                kind,
+                from,
+                body,
+                signature,
+            } => self.on_sign(kind, from, body, signature),
+            Msg::Withdraw { from } => self.on_withdraw(from),
+        }
+    }
+
+    /// A party withdraws its review decision: like a signature, the request waits for a
+    /// running round to end.
+    fn on_withdraw(&mut self, from: &'static str) {
+        let order = self.contract.order_id();
+        let Some(node) = self.nodes.get_mut(SEQUENCER) else {
+            return;
+        };
+        if node.round.is_some() {
+            node.waiting.push_back(Msg::Withdraw { from });
+        } else if node.reviews.withdraw(&order, from) {
+            self.report.decisions_withdrawn += 1;
+        }
+    }
+
+    /// The dishonest cosigner misbehaves on this proposal (one time in three).
+    fn misbehaves(&mut self, role: &str) -> bool {
+        self.config.byzantine_cosigner
+            && !self.healing
+            && role == BYZANTINE_COSIGNER
+            && self.next(3) == 0
+    }
+
+    fn on_propose(&mut self, to: &'static str, entry: SignedEntry) {
+        if self.misbehaves(to) {
+            self.byzantine_answer(to, entry);
+            return;
+        }
+        let Some(node) = self.nodes.get_mut(to) else {
+            return;
+        };
+        let Ok(body) = entry.entry() else { return };
+        let head = node.head();
+        let answer = if body.seq == head + 1 {
+            match node.core.check_proposal(&node.seen, &entry) {
+                Ok(sealed) => {
+                    let signature = node.key.sign(Domain::Entry, &entry.body);
+                    node.pending = Some((sealed, signature));
+                    Answer::Cosigned {
+                        signature,
+                        valid: true,
+                    }
+                }
+                Err(refusal) => Answer::Refused {
+                    code: refusal.code().into(),
+                    message: refusal.to_string(),
+                },
+            }
+        } else if body.seq <= head {
+            match node.committed.get(body.seq as usize) {
+                Some(own) if own.body == entry.body => Answer::Cosigned {
+                    signature: node.key.sign(Domain::Entry, &entry.body),
+                    valid: true,
+                },
+                _ => Answer::Refused {
+                    code: "conflict".into(),
+                    message: "another entry committed here".into(),
+                },
+            }
+        } else {
+            self.fetch(to);
+            return;
+        };
+        let body = entry.hash();
+        let msg = Msg::Answer {
+            from: to,
+            body,
+            answer,
+        };
+        self.send(to, SEQUENCER, msg);
+    }
+
+    /// The dishonest cosigner's answer: garbage, nothing, a signature over another body, or
+    /// a forged "committed" entry passed to the other cosigner to frame the sequencer.
+    fn byzantine_answer(&mut self, from: &'static str, entry: SignedEntry) {
+        self.report.byzantine_acts += 1;
+        let Some(key) = self.nodes.get(from).map(|node| node.key.clone()) else {
+            return;
+        };
+        let body = entry.hash();
+        let mut other = entry.body.clone();
+        if let Some(byte) = other.last_mut() {
+            *byte ^= 1;
+        }
+        let signature = match self.next(4) {
+            0 => {
+                let mut garbage = [0u8; 64];
+                for chunk in garbage.chunks_mut(8) {
+                    chunk.copy_from_slice(&xorshift(&mut self.rng).to_le_bytes());
+                }
+                Signature::from_bytes(garbage)
+            }
+            1 => return,
+            2 => key.sign(Domain::Entry, &other),
+            _ => {
+                // Another body, with its own signature and the sequencer's signature taken
+                // from the last committed entry: no proof may come of it.
+                let mut forged = SignedEntry::unsigned(other);
+                forged.sign(from, &key);
+                let copied = self
+                    .nodes
+                    .get(from)
+                    .and_then(|node| node.committed.last())
+                    .and_then(|last| last.signatures.get(SEQUENCER).copied());
+                if let Some(copied) = copied {
+                    forged.signatures.insert(SEQUENCER.to_string(), copied);
+                }
+                self.network.push(("buyer", Msg::Commit(forged)));
+                return;
+            }
+        };
+        let answer = Answer::Cosigned {
+            signature,
+            valid: true,
+        };
+        self.send(from, SEQUENCER, Msg::Answer { from, body, answer });
+    }
+
+    fn on_answer(&mut self, from: &'static str, body: Digest, answer: Answer) {
+        let Some(node) = self.nodes.get_mut(SEQUENCER) else {
+            return;
+        };
+        let Some(running) = node.round.as_mut() else {
+            return;
+        };
+        if running.round.proposal().hash() != body {
+            return;
+        }
+        // The sequencer verifies the cosignature itself (the answer's claim is not trusted).
+        let answer = match answer {
+            Answer::Cosigned { signature, .. } => {
+                let valid = node.core.contract().parties.get(from).is_some_and(|key| {
+                    key.verify(Domain::Entry, &running.round.proposal().body, &signature)
+                        .is_ok()
+                });
+                Answer::Cosigned { signature, valid }
+            }
+            other => other,
+        };
+        match running.round.answer(from, answer) {
+            Ok(false) => {}
+            Err(_) => {
+                node.round = None;
+                self.report.rounds_failed += 1;
+            }
+            Ok(true) => self.finish_round(),
+        }
+    }
+
+    /// Every party cosigned: the sequencer signs and commits in one step, so nobody sees its
+    /// signature before the entry is durable (rule 1), then announces it.
+    fn finish_round(&mut self) {
+        let Some(node) = self.nodes.get_mut(SEQUENCER) else {
+            return;
+        };
+        let Some(running) = node.round.take() else {
+            return;
+        };
+        let key = node.key.clone();
+        let Some((entry, sealed)) = running.round.finish(SEQUENCER, &key) else {
+            return;
+        };
+        let seq = sealed.body.seq;
+        count_entry(&mut self.report, node.core.state(), &sealed);
+        if let Err(error) = apply(node, entry.clone(), sealed) {
+            self.broken = Some(error);
+        }
+        if running.purpose == Purpose::Fact {
+            node.queue.pop_front();
+        }
+        self.report.committed += 1;
+        for role in COSIGNERS {
+            self.send(SEQUENCER, role, Msg::Commit(entry.clone()));
+        }
+        if self.config.byzantine_sequencer && !self.healing {
+            self.forge(seq, &entry);
+        }
+        // The node goes straight on with what waited for this round.
+        self.sequencer_tick();
+    }
+
+    /// A signature on a review or close reaches the sequencer's node. While a round runs the
+    /// request waits (the node holds the order's lock); then the table decides, through the
+    /// same code the node runs.
+    fn on_sign(
+        &mut self,
+        kind: Agreement,
+        from: &'static str,
+        body: Vec<u8>,
+        signature: Signature,
+    ) {
+        let Some(node) = self.nodes.get_mut(SEQUENCER) else {
+            return;
+        };
+        if node.round.is_some() {
+            node.waiting.push_back(Msg::Sign {
+                kind,
+                from,
+                body,
+                signature,
+            });
+            return;
+        }
+        let order = node.core.order();
+        let table = match kind {
+            Agreement::Review => &mut node.reviews,
+            Agreement::Close => &mut node.closes,
+        };
+        let replaced = table
+            .get(&order)
+            .and_then(|pending| pending.decisions.get(from))
+            .is_some_and(|(earlier, _)| *earlier != body);
+        let queued = node.queue.len();
+        match table.sign(kind, &node.core, queued, from, body, signature) {
+            Ok(Some(sealed)) => self.start_round(sealed, Purpose::Agreed(kind)),
+            Ok(None) => {
+                if replaced {
+                    self.report.decisions_replaced += 1;
+                }
+            }
+            // Refused (stale, paused, queued facts...): answered to the party, who may sign
+            // again.
+            Err(_) => {}
+        }
+    }
+
+    /// The dishonest sequencer signs a second body at `seq` and shows it to one cosigner.
+    fn forge(&mut self, seq: u64, entry: &SignedEntry) {
+        let Ok(mut body) = entry.entry() else { return };
+        body.state.0[0] ^= 1;
+        let Ok(bytes) = body.encode() else { return };
+        let mut forged = SignedEntry::unsigned(bytes);
+        if let Some(node) = self.nodes.get(SEQUENCER) {
+            forged.sign(SEQUENCER, &node.key);
+        }
+        self.forged.insert(seq, forged.clone());
+        self.report.bodies_forged += 1;
+        let role = COSIGNERS[self.next(2) as usize];
+        self.send(SEQUENCER, role, Msg::Commit(forged));
+    }
+
+    fn on_commit(&mut self, to: &'static str, entry: SignedEntry) {
+        let contract = self.contract.clone();
+        let Some(node) = self.nodes.get_mut(to) else {
+            return;
+        };
+        let Ok(body) = entry.entry() else { return };
+        let head = node.head();
+        if body.seq <= head {
+            let own = node.committed[body.seq as usize].clone();
+            if round::equivocation(&contract, &own, &entry).is_some() {
+                keep(node, body.seq, &mut self.report);
+            }
+            return;
+        }
+        if body.seq > head + 1 {
+            self.fetch(to);
+            return;
+        }
+        match node.core.check_committed(&node.seen, &entry) {
+            Ok(sealed) => {
+                let other = node.unconfirmed.remove(&body.seq);
+                if let Err(error) = apply(node, entry.clone(), sealed) {
+                    self.broken = Some(error);
+                }
+                if let Some(other) = other {
+                    if round::equivocation(&contract, &entry, &other).is_some() {
+                        keep(node, body.seq, &mut self.report);
+                    }
+                }
+            }
+            Err(_) if round::signed_by_sequencer(node.core.contract(), &entry) => {
+                node.unconfirmed.insert(body.seq, entry);
+            }
+            Err(_) => {}
+        }
+    }
+
+    fn on_fetch(&mut self, from: &'static str, after: u64) {
+        let entries: Vec<SignedEntry> = self
+            .nodes
+            .get(SEQUENCER)
+            .map(|node| {
+                node.committed
+                    .iter()
+                    .skip(after as usize + 1)
+                    .take(16)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        for entry in entries {
+            self.send(SEQUENCER, from, Msg::Commit(entry));
+        }
+    }
+
+    fn violation(&self, what: String) -> Violation {
+        let mut flags = String::new();
+        if self.config.byzantine_sequencer || self.config.byzantine_cosigner {
+            flags.push_str(" --byzantine");
+        }
+        Violation {
+            seed: self.config.seed,
+            step: self.step,
+            steps: self.config.steps,
+            flags,
+            what,
+        }
+    }
+
+    /// The invariants that hold after every step.
+    fn check(&mut self) -> Result<(), Violation> {
+        if let Some(what) = self.broken.take() {
+            return Err(self.violation(what));
+        }
+        let nodes: Vec<&Node> = self.nodes.values().collect();
+        for (i, a) in nodes.iter().enumerate() {
+            for b in &nodes[i + 1..] {
+                for (seq, (x, y)) in a.committed.iter().zip(&b.committed).enumerate() {
+                    if x.body != y.body {
+                        return Err(self.violation(format!(
+                            "{} and {} committed different entries at seq {seq}",
+                            a.role, b.role
+                        )));
+                    }
+                }
+                // Same position, same state: the breaker counts alike everywhere.
+                if a.head() == b.head() && a.core.state() != b.core.state() {
+                    return Err(self.violation(format!(
+                        "{} and {} are both at entry {} with different states",
+                        a.role,
+                        b.role,
+                        a.head()
+                    )));
+                }
+            }
+            if !self.config.byzantine_sequencer && !a.evidence.is_empty() {
+                return Err(self.violation(format!(
+                    "{} holds a proof of equivocation against an honest sequencer (seq {:?})",
+                    a.role, a.evidence
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Heals every link, stops every fault, delivers everything and lets the sequencer finish
+    /// its queue, and the parties review until the order runs (or closed); then heads must
+    /// converge, every fact be recorded and none held, every forged body shown to a cosigner
+    /// be proven, and every party's bundle verify.
+    fn heal(&mut self) -> Result<(), Violation> {
+        self.healing = true;
+        self.settle();
+        for _ in 0..64 {
+            let paused = self.nodes.get(SEQUENCER).is_some_and(|node| {
+                let status = &node.core.state().status;
+                !status.is_running() && !status.is_closed()
+            });
+            if !paused {
+                break;
+            }
+            self.review_together();
+            self.settle();
+        }
+        self.check()?;
+        if self.next(3) == 0 {
+            self.close_at_the_end()?;
+        }
+        // Then every cosigner is shown every second body the sequencer signed.
+        let forged: Vec<(u64, SignedEntry)> =
+            self.forged.iter().map(|(s, e)| (*s, e.clone())).collect();
+        for (_, entry) in &forged {
+            for role in COSIGNERS {
+                self.network.push((role, Msg::Commit(entry.clone())));
+            }
+        }
+        self.settle();
+        self.check()?;
+        if self.heads_differ() {
+            return Err(self.violation("heads did not converge after the heal".into()));
+        }
+        self.check_facts()?;
+        for (seq, _) in forged {
+            for role in COSIGNERS {
+                let proven = self
+                    .nodes
+                    .get(role)
+                    .is_some_and(|node| node.evidence.contains(&seq));
+                if !proven {
+                    return Err(self.violation(format!(
+                        "{role} was shown the sequencer's second body at seq {seq} and holds no proof"
+                    )));
+                }
+            }
+        }
+        for role in PARTIES {
+            self.export(role);
+        }
+        self.check()
+    }
+
+    /// The parties close the order once it runs and its queue is empty; then it is closed at
+    /// every party and refuses a new fact.
+    fn close_at_the_end(&mut self) -> Result<(), Violation> {
+        let closed = |sim: &Sim| {
+            sim.nodes
+                .values()
+                .all(|node| node.core.state().status.is_closed())
+        };
+        if !closed(self) {
+            self.close();
+            self.settle();
+            if !closed(self) {
+                let status = self
+                    .nodes
+                    .get(SEQUENCER)
+                    .map(|node| format!("{:?}", node.core.state().status));
+                return Err(self.violation(format!(
+                    "a close every party signed after the heal did not close the order: {status:?}"
+                )));
+            }
+        }
+        let refused = self.report.facts_refused;
+        self.accept_fact();
+        if self.report.facts_refused == refused {
+            return Err(self.violation("a closed order accepted a fact".into()));
+        }
+        Ok(())
+    }
+
+    /// Every accepted fact recorded, none still queued or held.
+    fn check_facts(&self) -> Result<(), Violation> {
+        let Some(sequencer) = self.nodes.get(SEQUENCER) else {
+            return Ok(());
+        };
+        let unsent = sequencer.queue.len();
+        if unsent > 0 {
+            return Err(self.violation(format!("{unsent} accepted facts never committed")));
+        }
+        let distinct: BTreeSet<Digest> = self.facts.iter().map(|fact| fact.hash()).collect();
+        if sequencer.seen.len() != distinct.len() {
+            return Err(self.violation(format!(
+                "{} distinct facts accepted, {} recorded",
+                distinct.len(),
+                sequencer.seen.len()
+            )));
+        }
+        let held = sequencer.core.state().held_facts.len();
+        if held > 0 {
+            return Err(self.violation(format!("{held} facts still held after the final reviews")));
+        }
+        Ok(())
+    }
+
+    /// Every party signs the decision the others sign, dated by the order.
+    fn review_together(&mut self) {
+        let Some(state) = self.nodes.get(SEQUENCER).map(|n| n.core.state().clone()) else {
+            return;
+        };
+        let decision = match state.status {
+            Status::Tripped { .. } => Decision::Approve,
+            _ => Decision::Discard,
+        };
+        for role in PARTIES {
+            self.sign_record(role, Agreement::Review, |order, seq| {
+                Review::new(order, seq, state.high_water, decision, "final review").encode()
+            });
+        }
+    }
+
+    /// Delivers everything in order and lets the sequencer finish its queue and the cosigners
+    /// catch up, until nothing moves.
+    fn settle(&mut self) {
+        for round in 0..20_000u64 {
+            self.step = self.config.steps.saturating_add(round);
+            if !self.network.is_empty() {
+                let (to, msg) = self.network.remove(0);
+                self.handle(to, msg);
+                continue;
+            }
+            let busy = self.nodes.get(SEQUENCER).is_some_and(|node| {
+                !node.queue.is_empty() || node.round.is_some() || !node.waiting.is_empty()
+            });
+            if !busy && !self.heads_differ() {
+                return;
+            }
+            if let Some(node) = self.nodes.get_mut(SEQUENCER) {
+                // Nothing in flight: the round's answers were lost; it times out and the
+                // fact is proposed again.
+                if node.round.take().is_some() {
+                    self.report.rounds_failed += 1;
+                }
+            }
+            self.sequencer_tick();
+            for role in COSIGNERS {
+                self.fetch(role);
+            }
+        }
+    }
+
+    fn heads_differ(&self) -> bool {
+        let heads: BTreeSet<usize> = self
+            .nodes
+            .values()
+            .map(|node| node.committed.len())
+            .collect();
+        heads.len() > 1
+    }
+}
+
+/// xorshift64*.
+fn xorshift(state: &mut u64) -> u64 {
+    *state ^= *state >> 12;
+    *state ^= *state << 25;
+    *state ^= *state >> 27;
+    state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+}
+
+/// Counts what a committed entry did: a pause, a review and the held facts it evaluated, a
+/// close.
+fn count_entry(report: &mut SimReport, before: &verifier::state::State, sealed: &Sealed) {
+    let after = &sealed.state.status;
+    let reviewed = matches!(sealed.body.step, Step::Review(_));
+    if (before.status.is_running() || reviewed) && !after.is_running() && !after.is_closed() {
+        report.pauses += 1;
+    }
+    match &sealed.body.step {
+        Step::Review(step) => {
+            report.reviews += 1;
+            report.held_facts_evaluated += step.reevaluated.len() as u64;
+        }
+        Step::Close(_) => report.closes += 1,
+        _ => {}
+    }
+}
+
+/// Commits `entry` at `node` (durably, with its log leaf, in the model) and moves its core
+/// forward.
+fn apply(node: &mut Node, entry: SignedEntry, sealed: Sealed) -> Result<(), String> {
+    let seq = sealed.body.seq;
+    if let Some(event) = sealed.event {
+        node.seen.insert(event, seq);
+    }
+    let leaves = node
+        .log
+        .append_entries(std::slice::from_ref(&entry))
+        .map_err(|error| format!("{}'s log refused an entry: {error}", node.role))?;
+    node.leaves.extend(leaves);
+    node.core.advance(sealed.state);
+    node.committed.push(entry);
+    node.pending = None;
+    node.unconfirmed.retain(|kept, _| *kept > seq);
+    Ok(())
+}
+
+fn keep(node: &mut Node, seq: u64, report: &mut SimReport) {
+    if !node.evidence.contains(&seq) {
+        node.evidence.push(seq);
+        report.proofs_kept += 1;
+    }
+}
