@@ -103,6 +103,27 @@ fn an_order_closed_by_every_party_takes_no_fact_and_still_verifies() {
     cluster.start_node("seller", Hooks::default());
     assert!(loaded(&cluster, "seller", &other));
     assert!(!loaded(&cluster, "seller", &order));
+    // Listed from the store, without loading it.
+    let seller = cluster.client("seller");
+    let closed = seller.get("/orders?state=closed").unwrap();
+    assert_eq!(closed["orders"].as_array().unwrap().len(), 1, "{closed}");
+    assert_eq!(closed["orders"][0]["order"], order.as_str(), "{closed}");
+    assert_eq!(closed["orders"][0]["state"], "closed", "{closed}");
+    assert_eq!(closed["orders"][0]["seq"], 2, "{closed}");
+    assert_eq!(closed["orders"][0]["order_ref"], "PO-CLOSE", "{closed}");
+    let all = seller.get("/orders").unwrap();
+    assert_eq!(all["orders"].as_array().unwrap().len(), 2, "{all}");
+    let first = seller.get("/orders?limit=1").unwrap();
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second = seller
+        .get(&format!("/orders?limit=1&cursor={cursor}"))
+        .unwrap();
+    assert_ne!(first["orders"][0]["order"], second["orders"][0]["order"]);
+    assert_eq!(second["next_cursor"], Value::Null, "{second}");
+    let running = seller.get("/orders?state=running").unwrap();
+    assert_eq!(running["orders"][0]["order"], other.as_str(), "{running}");
+    assert_eq!(running["orders"].as_array().unwrap().len(), 1, "{running}");
+    assert!(!loaded(&cluster, "seller", &order));
     let refused = eta(&cluster, &order, "seller").unwrap_err();
     assert_eq!(refused.code(), Some("order_closed"), "{refused}");
     assert!(loaded(&cluster, "seller", &order));

@@ -13,7 +13,11 @@ use verifier::{
     state::Status,
 };
 
-use super::{records, views::entry_view, Inner};
+use super::{
+    records::{self, OrderRecord},
+    views::entry_view,
+    Inner,
+};
 use crate::api::{ApiError, HistoryQuery, OrderQuery};
 
 /// Largest page of orders or entries.
@@ -54,14 +58,51 @@ fn has_party(contract: &Contract, party: &str) -> bool {
         .any(|(role, key)| role == party || key.to_string().eq_ignore_ascii_case(party))
 }
 
-/// One order in a listing.
-struct Listed {
-    id: OrderId,
-    summary: Value,
+/// What a listing shows of an order and filters on.
+struct Summary<'a> {
+    contract: &'a Contract,
+    state: &'static str,
+    seq: u64,
+    head: Digest,
+    updated_at: i64,
+}
+
+impl Summary<'_> {
+    fn matches(&self, query: &OrderQuery, since: Option<i64>) -> bool {
+        query
+            .reference
+            .as_ref()
+            .is_none_or(|reference| self.contract.order_ref == *reference)
+            && query
+                .state
+                .as_ref()
+                .is_none_or(|wanted| self.state == wanted)
+            && query
+                .party
+                .as_ref()
+                .is_none_or(|party| has_party(self.contract, party))
+            && since.is_none_or(|since| self.updated_at >= since)
+    }
+
+    fn to_json(&self, id: OrderId) -> Value {
+        json!({
+            "order": id.to_string(),
+            "order_ref": self.contract.order_ref,
+            "state": self.state,
+            "seq": self.seq,
+            "head": self.head.to_string(),
+            "sequencer": self.contract.sequencer,
+            "parties": Directory::new(self.contract).parties(),
+            "updated_at": native::timestamp(self.updated_at),
+            "url": format!("/orders/{id}"),
+        })
+    }
 }
 
 impl Inner {
-    /// `GET /orders`: the orders matching `query`, ordered by id, after `query.cursor`.
+    /// `GET /orders`: the orders matching `query`, ordered by id, after `query.cursor`. Open
+    /// orders come from memory; closed orders from the store (space `closed`), read and never
+    /// loaded, so they are listed after a restart too.
     pub(crate) async fn list_orders(&self, query: OrderQuery) -> Result<Value, ApiError> {
         let since = match &query.updated_since {
             Some(text) => Some(parse_rfc3339(text, "updated_since")?),
@@ -74,6 +115,37 @@ impl Inner {
             None => None,
         };
         let limit = page_size(query.limit);
+        // Up to one more than a page from each source, merged by id.
+        let mut found = self.closed_matching(&query, since, after, limit + 1)?;
+        for (id, summary) in self.open_matching(&query, since, after, limit + 1).await {
+            // An order closed since it was loaded is listed once, from the store.
+            found.entry(id.0).or_insert(summary);
+        }
+        let more = found.len() > limit;
+        let listed: Vec<(OrderId, Value)> = found
+            .into_iter()
+            .take(limit)
+            .map(|(id, summary)| (Digest(id), summary))
+            .collect();
+        let next = if more {
+            listed.last().map(|(id, _)| id.to_string())
+        } else {
+            None
+        };
+        Ok(json!({
+            "orders": listed.into_iter().map(|(_, summary)| summary).collect::<Vec<_>>(),
+            "next_cursor": next,
+        }))
+    }
+
+    /// The first `wanted` open orders (in memory, not closed) after `after` matching `query`.
+    async fn open_matching(
+        &self,
+        query: &OrderQuery,
+        since: Option<i64>,
+        after: Option<OrderId>,
+        wanted: usize,
+    ) -> Vec<(OrderId, Value)> {
         let mut slots: Vec<_> = self
             .orders
             .read()
@@ -86,57 +158,88 @@ impl Inner {
             })
             .unwrap_or_default();
         slots.sort_by_key(|(id, _)| id.0);
-        let mut listed: Vec<Listed> = Vec::new();
-        let mut more = false;
+        let mut found = Vec::new();
         for (id, slot) in slots {
+            if found.len() == wanted {
+                break;
+            }
             let slot = slot.lock().await;
             let contract = slot.core.contract();
             let state = slot.core.state();
-            let updated_at = state.high_water.max(contract.genesis_at);
-            let matches = query
-                .reference
-                .as_ref()
-                .is_none_or(|reference| contract.order_ref == *reference)
-                && query
-                    .state
-                    .as_ref()
-                    .is_none_or(|wanted| state_name(&state.status) == wanted)
-                && query
-                    .party
-                    .as_ref()
-                    .is_none_or(|party| has_party(contract, party))
-                && since.is_none_or(|since| updated_at >= since);
-            if !matches {
+            if state.status.is_closed() {
                 continue;
             }
-            if listed.len() == limit {
-                more = true;
+            let summary = Summary {
+                contract,
+                state: state_name(&state.status),
+                seq: state.seq,
+                head: slot.head.entry,
+                updated_at: state.high_water.max(contract.genesis_at),
+            };
+            if summary.matches(query, since) {
+                found.push((id, summary.to_json(id)));
+            }
+        }
+        found
+    }
+
+    /// The first `wanted` closed orders (in the store's space `closed`) after `after` matching
+    /// `query`, by id. Read from the store: its record and last entry (the close).
+    fn closed_matching(
+        &self,
+        query: &OrderQuery,
+        since: Option<i64>,
+        after: Option<OrderId>,
+        wanted: usize,
+    ) -> Result<std::collections::BTreeMap<[u8; 32], Value>, ApiError> {
+        let mut found = std::collections::BTreeMap::new();
+        if query
+            .state
+            .as_deref()
+            .is_some_and(|state| state != "closed")
+        {
+            return Ok(found);
+        }
+        let internal = |e: String| ApiError::internal(e);
+        let start = after.map_or([0u8; 32], |after| after.0);
+        for item in self.store.scan_range(records::CLOSED, start) {
+            if found.len() == wanted {
                 break;
             }
-            listed.push(Listed {
-                id,
-                summary: json!({
-                    "order": id.to_string(),
-                    "order_ref": contract.order_ref,
-                    "state": state_name(&state.status),
-                    "seq": state.seq,
-                    "head": slot.head.entry.to_string(),
-                    "sequencer": contract.sequencer,
-                    "parties": Directory::new(contract).parties(),
-                    "updated_at": native::timestamp(updated_at),
-                    "url": format!("/orders/{id}"),
-                }),
-            });
+            let (key, bytes) = item.map_err(|e| internal(e.to_string()))?;
+            let id = order_key(&key).map_err(internal)?;
+            if after == Some(id) {
+                continue;
+            }
+            let record: OrderRecord =
+                records::decode("order", &bytes).map_err(|e| internal(e.to_string()))?;
+            let contract = record
+                .contract
+                .contract()
+                .map_err(|e| internal(e.to_string()))?;
+            let (_, bytes) = self
+                .store
+                .last_with_prefix(records::ENTRIES, id.as_bytes())
+                .map_err(|e| internal(e.to_string()))?
+                .ok_or_else(|| internal(format!("closed order {id} has no entries")))?;
+            let last: records::EntryRecord =
+                records::decode("entry", &bytes).map_err(|e| internal(e.to_string()))?;
+            let body = last.entry.entry().map_err(|e| internal(e.to_string()))?;
+            let summary = Summary {
+                contract: &contract,
+                state: "closed",
+                seq: body.seq,
+                head: last.entry.hash(),
+                // The close's time: it is the order's last change.
+                updated_at: body
+                    .time(contract.genesis_at)
+                    .map_err(|e| internal(e.to_string()))?,
+            };
+            if summary.matches(query, since) {
+                found.insert(id.0, summary.to_json(id));
+            }
         }
-        let next = if more {
-            listed.last().map(|last| last.id.to_string())
-        } else {
-            None
-        };
-        Ok(json!({
-            "orders": listed.into_iter().map(|listed| listed.summary).collect::<Vec<_>>(),
-            "next_cursor": next,
-        }))
+        Ok(found)
     }
 
     /// `GET /orders/{id}/history?after=&limit=`: entries after `after` (all from the genesis
@@ -277,4 +380,11 @@ fn parse_rfc3339(text: &str, field: &str) -> Result<i64, ApiError> {
         contract_lang::value::Value::Timestamp(seconds) => Ok(seconds),
         other => Err(invalid(format!("{other} is not a time"))),
     }
+}
+
+/// The order id a `closed` space key names.
+fn order_key(key: &[u8]) -> Result<OrderId, String> {
+    <[u8; 32]>::try_from(key)
+        .map(Digest)
+        .map_err(|_| format!("a closed order key of {} bytes", key.len()))
 }
