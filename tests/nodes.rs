@@ -179,6 +179,10 @@ fn the_breaker_trips_and_only_a_review_signed_by_every_party_resumes() {
         cluster.view("seller", &order)["terms"]["transport_mode"],
         "sea"
     );
+    // A party reviews what its own node shows (its head is the review's position): wait
+    // until every node has the paused entry, or a slow one signs a review about the entry
+    // before it, which the sequencer refuses as stale (409 `stale_review`).
+    cluster.settle(&ALL, &order);
 
     let approve = SubmitReview {
         decision: "approve".into(),
