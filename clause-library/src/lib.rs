@@ -26,6 +26,7 @@ pub const CLAUSES: &[(&str, &str)] = embed![
     "clauses/express_refund.clause",
     "clauses/cold_chain_breach.clause",
     "clauses/price_reduction.clause",
+    "clauses/partial_shipments.clause",
 ];
 
 /// Every scenario file: `(path relative to the crate root, TOML source)`.
@@ -36,6 +37,7 @@ pub const SCENARIOS: &[(&str, &str)] = embed![
     "scenarios/express_refund.toml",
     "scenarios/cold_chain_breach.toml",
     "scenarios/price_reduction.toml",
+    "scenarios/partial_shipments.toml",
     "scenarios/combined.toml",
     "scenarios/missing_terms.toml",
 ];

@@ -279,6 +279,18 @@ pub enum Action {
     },
 }
 
+impl Action {
+    /// The expression the action computes, if it has one.
+    pub fn expr(&self) -> Option<&Expr> {
+        match self {
+            Action::Set { value: expr, .. }
+            | Action::Transfer { amount: expr, .. }
+            | Action::Notify { message: expr, .. } => Some(expr),
+            Action::Activate { .. } | Action::Deactivate { .. } | Action::Review { .. } => None,
+        }
+    }
+}
+
 /// An expression node. `site` indexes [`SpanTable::sites`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Expr {
@@ -494,6 +506,18 @@ pub enum ExprKind {
     Happened {
         kind: String,
     },
+    /// `count(facts.KIND)`: how many events of that kind have been recorded (the one being
+    /// evaluated included), from the state's tallies.
+    Count {
+        kind: String,
+    },
+    /// `sum(facts.KIND.FIELD)`: the sum of a numeric, money or duration field over every
+    /// recorded event of that kind. Reading it before any such event stops the rule like a
+    /// missing fact.
+    Sum {
+        kind: String,
+        field: String,
+    },
     /// Arms by jurisdiction code, and the `_` arm.
     Jurisdiction {
         arms: BTreeMap<String, Expr>,
@@ -518,7 +542,9 @@ impl Expr {
             | ExprKind::EventAt(_)
             | ExprKind::EventField { .. }
             | ExprKind::Predicate { .. }
-            | ExprKind::Happened { .. } => Vec::new(),
+            | ExprKind::Happened { .. }
+            | ExprKind::Count { .. }
+            | ExprKind::Sum { .. } => Vec::new(),
             ExprKind::RecordField { base, .. } => vec![base],
             ExprKind::List(items) | ExprKind::Call { args: items, .. } => items.iter().collect(),
             ExprKind::ToDecimal(inner) | ExprKind::Not(inner) | ExprKind::Neg(inner) => {
@@ -555,7 +581,9 @@ impl Expr {
             | ExprKind::EventAt(_)
             | ExprKind::EventField { .. }
             | ExprKind::Predicate { .. }
-            | ExprKind::Happened { .. } => Vec::new(),
+            | ExprKind::Happened { .. }
+            | ExprKind::Count { .. }
+            | ExprKind::Sum { .. } => Vec::new(),
             ExprKind::RecordField { base, .. } => vec![base],
             ExprKind::List(items) | ExprKind::Call { args: items, .. } => {
                 items.iter_mut().collect()
@@ -889,7 +917,22 @@ impl Scope<'_> {
                 }
                 self.event(arg)?;
             }
-            ExprKind::Happened { kind } => self.event(&EventRef::Fact(kind.clone()))?,
+            ExprKind::Happened { kind } | ExprKind::Count { kind } => {
+                self.event(&EventRef::Fact(kind.clone()))?
+            }
+            ExprKind::Sum { kind, field } => {
+                let summable = self
+                    .ir
+                    .events
+                    .get(kind)
+                    .and_then(|fields| fields.get(field));
+                if !matches!(
+                    summable,
+                    Some(Type::Int | Type::Decimal | Type::Money | Type::Duration)
+                ) {
+                    return malformed(format!("sums `{kind}.{field}`, not a summable field"));
+                }
+            }
             _ => {}
         }
         for child in expr.children() {

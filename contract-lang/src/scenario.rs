@@ -171,6 +171,7 @@ fn run_scenario(
             report.steps.push(step);
             continue;
         }
+        session.tally(&event);
         let outcome = session.evaluate(&event);
         describe(&mut step, &outcome);
         step.trace.extend(session.inactive_notes(&event));

@@ -12,7 +12,9 @@
 //! == event KIND @ TIMESTAMP      an event to evaluate, then `field = value` lines
 //! ```
 //!
-//! Every event is evaluated against the same initial state (all clauses, in source order).
+//! Every event is evaluated against the same initial state (all clauses, in source order),
+//! except that aggregates (`count`, `sum`) accumulate: each event is tallied before it is
+//! evaluated, as an order records it.
 //! The `.expect` file next to it holds, per event, the explained outcome and any errors.
 //! `UPDATE_EXPECT=1 cargo test -p contract-lang --test eval` rewrites the `.expect` files.
 
@@ -197,10 +199,12 @@ fn run(source_name: &str, text: &str) -> String {
         .map(|(clause, params)| BoundClause { clause, params })
         .collect();
     let mut out = String::new();
+    let aggregated = program.aggregated();
     for event in &events {
         vocabulary
             .check_event(event)
             .unwrap_or_else(|e| panic!("{e}"));
+        state.tally(event, &aggregated);
         let outcome = evaluate(&clauses, &jurisdiction, &state, event);
         // The fast path must never change an outcome.
         let prepared: Vec<Evaluator<'_>> = clauses

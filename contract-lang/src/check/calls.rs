@@ -76,6 +76,8 @@ impl ExprChecker<'_> {
                 (ty, node)
             }
             "happened" => self.happened(callee, args, span),
+            "count" => self.count(callee, args, span),
+            "sum" => self.sum(callee, args, span),
             "abs" => {
                 if !arity(1) {
                     return self.bad_arguments(
@@ -271,6 +273,70 @@ impl ExprChecker<'_> {
         }
         self.uses.events.entry(kind.clone()).or_default();
         (Ty::Bool, self.node(span, ExprKind::Happened { kind }))
+    }
+
+    /// `count(facts.KIND)`: an `int`, how many events of that kind have been recorded.
+    fn count(&mut self, callee: &Ident, args: &[ast::Expr], span: Span) -> (Ty, ir::Expr) {
+        const HELP: &str = "write `count(facts.shipment.delivered)`";
+        let [arg] = args else {
+            return self.bad_arguments(callee, span, "takes one `facts.KIND`");
+        };
+        let is_facts = name_chain(arg).is_some_and(|chain| {
+            chain.len() > 1 && chain.first().is_some_and(|first| first.node == "facts")
+        });
+        if !is_facts {
+            self.error(
+                Diagnostic::error(
+                    codes::BAD_ARGUMENTS,
+                    "`count` counts the recorded facts of a kind",
+                    arg.span,
+                    "not `facts.KIND`",
+                )
+                .with_help(HELP),
+            );
+            return self.poisoned(span);
+        }
+        let Some((_, kind)) = self.event_argument(arg) else {
+            return self.poisoned(span);
+        };
+        self.uses.events.entry(kind.clone()).or_default();
+        (Ty::Int, self.node(span, ExprKind::Count { kind }))
+    }
+
+    /// `sum(facts.KIND.FIELD)`: the sum of a number, amount or duration field over every
+    /// recorded event of that kind, of the field's type.
+    fn sum(&mut self, callee: &Ident, args: &[ast::Expr], span: Span) -> (Ty, ir::Expr) {
+        let [arg] = args else {
+            return self.bad_arguments(callee, span, "takes one `facts.KIND.FIELD`");
+        };
+        let (ty, node) = self.check(arg, None);
+        if ty.is_error() {
+            return self.poisoned(span);
+        }
+        let summable = matches!(ty, Ty::Int | Ty::Decimal | Ty::Money(_) | Ty::Duration);
+        match node.kind {
+            ExprKind::EventField {
+                event: ir::EventRef::Fact(kind),
+                field,
+            } if summable => (ty, self.node(span, ExprKind::Sum { kind, field })),
+            _ => {
+                let message = if summable {
+                    "`sum` adds up a field over every recorded fact of a kind, and this is not a field of `facts`".to_string()
+                } else {
+                    format!("`sum` adds up a number, amount or duration field of every recorded fact, but this is {ty}")
+                };
+                self.error(
+                    Diagnostic::error(
+                        codes::BAD_ARGUMENTS,
+                        message,
+                        arg.span,
+                        "not a summable `facts.KIND.FIELD`",
+                    )
+                    .with_help("write `sum(facts.shipment.partially_delivered.pieces)`"),
+                );
+                self.poisoned(span)
+            }
+        }
     }
 
     pub(super) fn predicate_call(

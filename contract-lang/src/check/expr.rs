@@ -21,6 +21,8 @@ pub(crate) const RESERVED: &[&str] = &["terms", "facts", "event", "jurisdiction"
 /// Names of the built-in functions, for suggestions.
 pub(super) const BUILTINS: &[&str] = &[
     "happened",
+    "count",
+    "sum",
     "min",
     "max",
     "abs",

@@ -46,12 +46,14 @@ pub fn run(out: &Output, vocab: Option<&Path>, args: &ExplainArgs) -> Result<Sta
         let fact = session
             .event(fact)
             .map_err(|error| anyhow!("--state: fact {}: {error}", index + 1))?;
+        session.tally(&fact);
         session.apply(fact, &Outcome::default());
     }
     session.inactive = state_doc.inactive.iter().cloned().collect();
     let event = session
         .event(&event_doc)
         .map_err(|error| anyhow!("--event: {error}"))?;
+    session.tally(&event);
     let outcome = session.evaluate(&event);
 
     let inputs: Vec<SourceInput> = sources

@@ -46,6 +46,8 @@ pub(crate) struct Env<'p, 'a> {
     pub jurisdiction: &'a str,
     pub terms: &'a BTreeMap<String, Value>,
     pub facts: &'a BTreeMap<String, Event>,
+    /// Aggregates over the facts, the event being evaluated included.
+    pub tallies: &'a BTreeMap<String, super::Tally>,
     pub event: &'a Event,
     /// The argument of the predicate being evaluated.
     pub arg: Option<&'a Event>,
@@ -235,6 +237,30 @@ impl<'a> Env<'_, 'a> {
                 let item = self.eval(item)?;
                 let list = self.eval(list)?;
                 self.contains(&list, &item, site).map(Val::Bool)
+            }
+            ExprKind::Count { kind } => {
+                let count = self.tallies.get(kind).map_or(0, |tally| tally.count);
+                i64::try_from(count)
+                    .map(Val::Int)
+                    .or_else(|_| fail(EvalErrorKind::Overflow { op: "count".into() }, site))
+            }
+            ExprKind::Sum { kind, field } => {
+                match self
+                    .tallies
+                    .get(kind)
+                    .and_then(|tally| tally.sums.get(field))
+                {
+                    Some(super::Sum::Value(value)) => self.load(value, site),
+                    Some(super::Sum::Failed(reason)) => fail(
+                        EvalErrorKind::Aggregate {
+                            kind: kind.clone(),
+                            field: field.clone(),
+                            reason: reason.clone(),
+                        },
+                        site,
+                    ),
+                    None => Err(Box::new(Halt::MissingFact { kind, site })),
+                }
             }
             ExprKind::Happened { kind } => Ok(Val::Bool(
                 *kind == self.event.kind || self.facts.contains_key(kind),

@@ -29,6 +29,7 @@ mod machine;
 mod num;
 mod ops;
 mod render;
+mod tally;
 
 use crate::ir::{Action, ClauseId, CompiledClause, TransferKind};
 use crate::span::Span;
@@ -40,6 +41,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 pub use render::explain;
+pub use tally::{Aggregated, Sum, Tally};
 
 /// Something that happened: a kind, an event time (Unix seconds, UTC) and typed fields.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,6 +61,10 @@ pub struct State {
     /// ([`State::record_once`]), so a replay of the same history agrees.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub once_fired: BTreeSet<(String, u32)>,
+    /// Per kind some clause aggregates over (`count`, `sum`), what every recorded fact of it
+    /// adds up to ([`State::tally`]); empty for programs without aggregates.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tallies: BTreeMap<String, Tally>,
 }
 
 impl State {
@@ -182,6 +188,13 @@ pub enum EvalErrorKind {
     /// effects are dropped rather than paying in the wrong direction.
     #[error("the amount to {action} is negative ({amount}); no party pays a negative amount")]
     NegativeAmount { action: String, amount: Money },
+    /// A sum over facts that could not be kept (an overflow, a second currency).
+    #[error("the sum of `{field}` over every `{kind}` event cannot be computed: {reason}")]
+    Aggregate {
+        kind: String,
+        field: String,
+        reason: String,
+    },
 }
 
 /// Which rule of which clause.
@@ -675,6 +688,7 @@ impl<'a> Evaluator<'a> {
             jurisdiction: self.jurisdiction,
             terms: &state.terms,
             facts: &state.facts,
+            tallies: &state.tallies,
             event,
             arg: None,
             depth: 0,
@@ -827,6 +841,7 @@ pub(crate) fn eval_const(
         jurisdiction: "",
         terms: &state.terms,
         facts: &state.facts,
+        tallies: &state.tallies,
         event: &event,
         arg: None,
         depth: 0,

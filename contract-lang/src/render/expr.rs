@@ -360,6 +360,27 @@ impl<'a> Renderer<'a> {
             }
             ExprKind::Arith { op, lhs, rhs } => self.arith(*op, lhs, rhs, on),
             ExprKind::Call { func, args } => self.call(*func, args, on),
+            ExprKind::Count { kind } => {
+                let noun = glossary::kind_noun(lang, kind);
+                Phrase::atom(match lang {
+                    Lang::En => format!("the number of {noun} reports so far (this one included)"),
+                    Lang::Zh => format!("迄今（含本次）记录的{noun}次数"),
+                    Lang::De => format!("die Anzahl der bisher (einschließlich dieser) erfassten Meldungen „{noun}“"),
+                })
+            }
+            ExprKind::Sum { kind, field } => {
+                let noun = glossary::kind_noun(lang, kind);
+                let field = glossary::word(lang, "field", field);
+                Phrase::atom(match lang {
+                    Lang::En => format!(
+                        "the total {field} of all {noun} reports so far (this one included)"
+                    ),
+                    Lang::Zh => format!("迄今（含本次）所有{noun}的{field}合计"),
+                    Lang::De => {
+                        format!("die Summe „{field}“ aller bisher (einschließlich dieser) erfassten Meldungen „{noun}“")
+                    }
+                })
+            }
             ExprKind::Happened { kind } => {
                 let noun = glossary::kind_noun(lang, kind);
                 let text = match lang {

@@ -25,6 +25,12 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
     ),
     ("term:price", "the price", "价款", "Preis"),
     (
+        "term:pieces_ordered",
+        "the number of pieces ordered",
+        "订购件数",
+        "bestellte Stückzahl",
+    ),
+    (
         "term:route_regions",
         "the regions on the route",
         "途经地区",
@@ -125,6 +131,18 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
         "Temperaturverletzung",
     ),
     (
+        "kind:shipment.partially_delivered",
+        "part of the goods is delivered",
+        "部分货物交付",
+        "eine Teillieferung wird zugestellt",
+    ),
+    (
+        "noun:shipment.partially_delivered",
+        "partial delivery",
+        "分批交付",
+        "Teillieferung",
+    ),
+    (
         "kind:option.exercised",
         "a party exercises an option",
         "当事方行使选择权",
@@ -183,6 +201,7 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
     ),
     ("field:lasted", "duration", "持续时间", "Dauer"),
     ("field:sensor", "sensor", "传感器", "Sensor"),
+    ("field:pieces", "number of pieces", "件数", "Stückzahl"),
     ("field:clause_name", "clause", "条款", "Klausel"),
     ("field:option_name", "option", "选择权", "Option"),
     // Boolean fields read as statements.
@@ -268,6 +287,7 @@ const ARTICLES_DE: &[(&str, &str)] = &[
     ("term:transport_mode", "die"),
     ("term:delivery_due", "der"),
     ("term:price", "der"),
+    ("term:pieces_ordered", "die"),
     ("term:route_regions", "die"),
     ("term:buyer_may_terminate", "das"),
     ("field:at", "der"),
@@ -286,6 +306,7 @@ const ARTICLES_DE: &[(&str, &str)] = &[
     ("field:max_celsius", "die"),
     ("field:lasted", "die"),
     ("field:sensor", "der"),
+    ("field:pieces", "die"),
     ("field:clause_name", "die"),
     ("field:option_name", "die"),
 ];

@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::doc::EventDoc;
 use super::values::from_toml;
 use crate::eval::{
-    bind_params, check_exercise, evaluate, BoundClause, Event, ExerciseRefusal, Outcome, State,
+    bind_params, check_exercise, evaluate, Aggregated, BoundClause, Event, ExerciseRefusal,
+    Outcome, State,
 };
 use crate::ir::Program;
 use crate::value::{Type, Value};
@@ -23,6 +24,8 @@ pub struct Session {
     pub state: State,
     /// Clauses deactivated by an earlier event.
     pub inactive: BTreeSet<String>,
+    /// The kinds and fields the clauses aggregate over, tallied as facts are recorded.
+    aggregated: Aggregated,
 }
 
 impl Session {
@@ -41,6 +44,7 @@ impl Session {
         let params = bind_all(&program, params)?;
         let state = initial_state(&program.vocabulary, terms)?;
         Ok(Session {
+            aggregated: program.aggregated(),
             program,
             jurisdiction,
             params,
@@ -90,6 +94,12 @@ impl Session {
             .filter(|(clause, _)| !self.inactive.contains(&clause.name))
             .map(|(clause, params)| BoundClause { clause, params })
             .collect()
+    }
+
+    /// Counts `event` into the aggregates (`count`, `sum`) before it is evaluated, as an
+    /// order records it: an aggregate includes the event being evaluated.
+    pub fn tally(&mut self, event: &Event) {
+        self.state.tally(event, &self.aggregated);
     }
 
     /// Evaluates `event` against the active clauses, without changing the session.

@@ -210,6 +210,9 @@ pub struct Machine {
     genesis: Arc<Rules>,
     /// Attester key → (name, kinds).
     attesters: BTreeMap<KeyBytes, (String, BTreeSet<String>)>,
+    /// The kinds and fields the program's clauses aggregate over (`count`, `sum`): what the
+    /// state tallies as facts are recorded.
+    aggregated: contract_lang::eval::Aggregated,
 }
 
 impl Machine {
@@ -266,6 +269,7 @@ impl Machine {
             }
         }
         Ok(Machine {
+            aggregated: program.aggregated(),
             contract,
             order,
             genesis: Arc::new(genesis),
@@ -476,6 +480,10 @@ impl Machine {
         breaker::prune(&mut next.window, &policy, effective_at);
         dirty.window = next.window.len() != window_before;
 
+        // Aggregates count every recorded fact, before it is evaluated (it is included).
+        if self.aggregated.contains_key(&event.kind) {
+            next.lang.tally(&lang_event, &self.aggregated);
+        }
         // The event becomes the fact of its kind unless a later one already is.
         let newest = next
             .lang

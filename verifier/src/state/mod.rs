@@ -160,6 +160,10 @@ struct StateView<'a> {
     /// histories without agreements hash as before.
     #[serde(skip_serializing_if = "Option::is_none")]
     rules: Option<Digest>,
+    /// Aggregates over facts (`count`, `sum`); absent for programs without them, so other
+    /// histories hash as before.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    tallies: &'a BTreeMap<String, contract_lang::eval::Tally>,
 }
 
 /// Which slowly changing parts of a state a step changed.
@@ -258,6 +262,7 @@ impl State {
             obligations_hash: &self.obligations_hash,
             once_fired: &self.lang.once_fired,
             rules: self.rules.as_ref().map(|rules| rules.digest()),
+            tallies: &self.lang.tallies,
             parts,
         };
         part_digest("state", &view)
