@@ -72,3 +72,70 @@ fn a_late_delivery_recorded_while_tripped_owes_compensation_after_discarding() {
     assert_eq!(owed, 2_000_000, "the 20,000.00 EUR cap");
     assert!(matches!(&reevaluated[..], [Outcome::Applied(e)] if e.obligations.len() == 1));
 }
+
+/// A fact held during a pause that changes nothing when evaluated after the review: the trail
+/// page says so, instead of ending the line at its colon with nothing after it.
+#[test]
+fn a_held_fact_that_changes_nothing_says_so_on_the_trail_page() {
+    const QUIET: &str = r#"
+clauses = ["../clauses/force_majeure.clause"]
+jurisdiction = "CN"
+
+[terms]
+delivery_due = "2026-03-01T00:00:00Z"
+price = "12000.00 EUR"
+route_regions = ["Guangdong"]
+
+[[scenario]]
+name = "a green alert held while tripped"
+[[scenario.events]]
+kind = "weather.alert"
+at = "2026-02-25T00:00:00Z"
+fields = { kind = "typhoon", level = "red", region = "Guangdong" }
+[[scenario.events]]
+kind = "weather.alert"
+at = "2026-02-25T06:00:00Z"
+fields = { kind = "typhoon", level = "red", region = "Guangdong" }
+[[scenario.events]]
+kind = "weather.alert"
+at = "2026-02-25T12:00:00Z"
+fields = { kind = "typhoon", level = "red", region = "Guangdong" }
+[[scenario.events]]
+kind = "weather.alert"
+at = "2026-02-25T18:00:00Z"
+fields = { kind = "typhoon", level = "red", region = "Guangdong" }
+[[scenario.events]]
+kind = "weather.alert"
+at = "2026-02-25T19:00:00Z"
+fields = { kind = "typhoon", level = "green", region = "Guangdong" }
+"#;
+    let keys = ExampleKeys::new();
+    let order = scenario_order(
+        QUIET,
+        "a green alert held while tripped",
+        &keys,
+        ReviewPolicy::ApproveHeld,
+        1,
+    )
+    .unwrap();
+    let mut log = ExampleLog::example();
+    let leaves = log.append_entries(order.entries()).unwrap();
+    let example = finish_example(keys, order, log, leaves).unwrap();
+    let result = verify_bundle(&example.bytes, &example.trust, &VerifyOptions::default());
+    assert!(result.is_ok(), "{result:?}");
+    for (lang, line) in [
+        (
+            Lang::En,
+            "the fact held at #5 evaluated after the review: no change",
+        ),
+        (Lang::Zh, "第 5 条记录暂缓的事实在审核后求值：无变更"),
+        (
+            Lang::De,
+            "die bei #5 zurückgehaltene Tatsache nach der Prüfung ausgewertet: keine Änderung",
+        ),
+    ] {
+        let view = verifier::trail::view(&example.bytes, &example.trust, &result, lang, usize::MAX);
+        let json = verifier::trail::view_json(&view).to_string();
+        assert!(json.contains(line), "{lang:?}: {json}");
+    }
+}

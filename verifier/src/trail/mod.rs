@@ -762,7 +762,18 @@ fn entry_view(lang: Lang, report: &Report, entry: &VerifiedEntry, at: i64) -> En
                     quote: None,
                     source: None,
                 });
+                let before = lines.len();
                 outcome_lines(lang, program, &again.outcome, &mut lines);
+                if lines.len() == before {
+                    // Nothing followed the colon: say so rather than end the line there.
+                    if let Some(header) = lines.last_mut() {
+                        header.text.push_str(match lang {
+                            Lang::En => " no change",
+                            Lang::Zh => "无变更",
+                            Lang::De => " keine Änderung",
+                        });
+                    }
+                }
             }
             let title = match lang {
                 Lang::En => "Review",
