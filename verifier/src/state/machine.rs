@@ -481,8 +481,17 @@ impl Machine {
         dirty.window = next.window.len() != window_before;
 
         // Aggregates count every recorded fact, before it is evaluated (it is included).
-        if self.aggregated.contains_key(&event.kind) {
-            next.lang.tally(&lang_event, &self.aggregated);
+        // Under rules an agreement changed, what their program aggregates over.
+        let changed;
+        let aggregated = match next.rules.as_deref() {
+            Some(rules) => {
+                changed = rules.program().aggregated();
+                &changed
+            }
+            None => &self.aggregated,
+        };
+        if aggregated.contains_key(&event.kind) {
+            next.lang.tally(&lang_event, aggregated);
         }
         // The event becomes the fact of its kind unless a later one already is.
         let newest = next
