@@ -224,3 +224,19 @@ fn an_order_given_by_the_request_and_alerts_for_no_order() {
     ));
     assert_eq!(error.status, 404, "{error}");
 }
+
+#[test]
+fn the_ingest_load_command_commits_every_event_it_sends() {
+    let options = pactum_node::load::ingest::IngestLoadOptions {
+        orders: 2,
+        documents: 2,
+        events_per_document: 3,
+    };
+    let report = pactum_node::load::ingest::run(&options).unwrap();
+    assert_eq!(
+        (report.documents, report.committed),
+        (4, 12),
+        "{}",
+        report.render()
+    );
+}

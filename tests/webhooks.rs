@@ -375,3 +375,80 @@ fn the_webhook_load_command_delivers_every_entry_it_commits() {
     assert_eq!(report.invalid_signatures, 0);
     assert!(report.render().contains("p99"));
 }
+
+#[test]
+fn every_node_that_queued_a_fact_reports_it_committed() {
+    let mut cluster = Cluster::start(&ALL, BTreeMap::new());
+    let order = cluster.start_order(&ALL, "PO-QUEUED-TWICE", None);
+    let receivers: BTreeMap<&str, Receiver> = ["seller", "buyer"]
+        .into_iter()
+        .map(|role| {
+            let receiver = start_receiver(&cluster, 0);
+            create_webhook(
+                &cluster,
+                role,
+                &receiver.url(),
+                json!(["queued_fact_committed"]),
+            );
+            (role, receiver)
+        })
+        .collect();
+    // The carrier's node is away: the sequencer's node queues a fact (A)…
+    cluster.stop_node("carrier");
+    let first = cluster
+        .weather("seller", &order, "2026-02-20T06:00:00Z", "Hong Kong")
+        .unwrap();
+    assert_eq!(first["status"], "queued", "{first}");
+    // …then the sequencer's node is away too: the buyer's node queues another (B).
+    cluster.stop_node("seller");
+    let queued = cluster
+        .event(
+            "buyer",
+            &order,
+            "return.requested",
+            "2026-03-07T00:00:00Z",
+            json!({ "reason": "damaged" }),
+        )
+        .unwrap();
+    assert_eq!(queued["status"], "queued", "{queued}");
+    let event = queued["event"].as_str().unwrap().to_string();
+    // The sequencer is back: the buyer's node hands B over, and the sequencer's node queues it
+    // behind A at once (the carrier is still away).
+    cluster.start_node("seller", Hooks::default());
+    let status = format!("/orders/{order}/facts/{event}");
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while !cluster
+        .client("seller")
+        .get(&status)
+        .is_ok_and(|fact| fact["status"] == "queued")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the sequencer never queued the fact: seller {:?}, buyer {:?}",
+            cluster.client("seller").get(&status),
+            cluster.client("buyer").get(&status)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // Give the buyer's node time to hear the sequencer's answer (not a timing assertion: the
+    // outcome must be the same whenever it hears it).
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    // Every party back: the fact commits, and both nodes that queued it say so.
+    cluster.start_node("carrier", Hooks::default());
+    let reports_b = |got: &[Delivery]| {
+        got.iter()
+            .any(|delivery| delivery.json()["data"]["event"] == event.as_str())
+    };
+    for (role, receiver) in &receivers {
+        let got = cluster
+            .runtime
+            .block_on(receiver.wait_for(PATIENCE, |got| reports_b(got)));
+        assert!(
+            reports_b(&got),
+            "the {role}'s node did not report B committed"
+        );
+        assert!(got
+            .iter()
+            .all(|delivery| delivery.kind == "queued_fact_committed"));
+    }
+}

@@ -26,11 +26,22 @@ pub struct Cluster {
     pub nodes: BTreeMap<String, RunningNode>,
     pub keys: BTreeMap<String, SigningKey>,
     pub dir: tempfile::TempDir,
+    /// Applied to every node's spec before it starts (and restarts).
+    pub configure: fn(&mut NodeSpec),
 }
 
 impl Cluster {
     /// Starts one node per role (demo keys), each knowing the others' addresses.
     pub fn start(roles: &[&str], hooks: BTreeMap<String, Hooks>) -> Cluster {
+        Cluster::start_with(roles, hooks, |_| {})
+    }
+
+    /// [`Cluster::start`] with `configure` applied to each node's spec.
+    pub fn start_with(
+        roles: &[&str],
+        hooks: BTreeMap<String, Hooks>,
+        configure: fn(&mut NodeSpec),
+    ) -> Cluster {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -46,6 +57,7 @@ impl Cluster {
             nodes: BTreeMap::new(),
             keys,
             dir,
+            configure,
         };
         for role in roles {
             let hooks = hooks.get(*role).cloned().unwrap_or_default();
@@ -67,6 +79,7 @@ impl Cluster {
         spec.sync_interval = Duration::from_millis(300);
         spec.request_timeout = Duration::from_secs(5);
         spec.hooks = hooks;
+        (self.configure)(&mut spec);
         spec
     }
 

@@ -272,6 +272,19 @@ pub enum LoadCommand {
         #[arg(long, default_value_t = 64)]
         orders: usize,
     },
+    /// EPCIS ingest throughput: capture documents POSTed to a seller's node's
+    /// `/ingest/epcis` (one in flight per order), events/s into committed entries co-signed
+    /// with a buyer's node, both in this process.
+    Ingest {
+        #[arg(long, default_value_t = 32)]
+        orders: usize,
+        /// Documents sent per order.
+        #[arg(long, default_value_t = 10)]
+        documents: usize,
+        /// Events per document.
+        #[arg(long, default_value_t = 20)]
+        events: usize,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -521,6 +534,18 @@ fn load(command: LoadCommand) -> anyhow::Result<()> {
                 orders,
             };
             print!("{}", crate::load::webhooks::run(&options)?.render());
+        }
+        LoadCommand::Ingest {
+            orders,
+            documents,
+            events,
+        } => {
+            let options = crate::load::ingest::IngestLoadOptions {
+                orders,
+                documents,
+                events_per_document: events,
+            };
+            print!("{}", crate::load::ingest::run(&options)?.render());
         }
     }
     Ok(())

@@ -154,9 +154,14 @@ impl Inner {
                 }
             } else {
                 // Forwarded without the order's lock: the sequencer asks this node to cosign.
-                self.forward(&slot.lock().await.core, event)
-                    .await
-                    .map(|_| ())
+                let core = slot.lock().await.core.clone();
+                match self.forward(&core, event).await {
+                    // Queued at the sequencer's node in turn: kept here too until its entry
+                    // commits (then found recorded above), so that this node, which
+                    // accepted it, also reports it committed (`queued_fact_committed`).
+                    Ok(Submitted::Queued { .. }) => return,
+                    answer => answer.map(|_| ()),
+                }
             };
             let mut guard = slot.lock().await;
             if guard.queue.front().map(|front| front.hash) != Some(hash) {

@@ -6,11 +6,13 @@
 //!
 //! At least once: a row is removed only after a 2xx, so a crash between the answer and the
 //! removal sends that event again. Receivers de-duplicate with the `Pactum-Delivery` header
-//! (`<webhook id>-<event id>`, the same on every attempt). Events are sent in id order within
-//! a round, several at once; a retried event may arrive after newer ones.
+//! (`<webhook id>-<event id>`, the same on every attempt). Events are started in id order, up
+//! to [`IN_FLIGHT`] at once per webhook, each slot refilled as soon as its request ends (a
+//! slow request holds up neither the others nor other webhooks, which have tasks of their
+//! own); a retried event may arrive after newer ones.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     sync::{Arc, Weak},
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
@@ -100,8 +102,9 @@ async fn deliver_forever(events: Weak<Events>, id: WebhookId) {
     }) else {
         return;
     };
+    let mut flight = Flight::new(agent);
     loop {
-        let wait = {
+        let next_retry = {
             let Some(events) = events.upgrade() else {
                 return;
             };
@@ -109,46 +112,176 @@ async fn deliver_forever(events: Weak<Events>, id: WebhookId) {
                 return;
             };
             let durable_id = *durable.borrow_and_update();
-            match due(&events, &webhook, durable_id) {
-                Ok(round) if round.due.is_empty() => {
-                    // Nothing to send now: wait for a new durable event or the next retry.
-                    Wait::NewEvent(round.next_retry_ms)
-                }
-                Ok(round) => match send_round(&events, &agent, &webhook, round.due).await {
-                    // The receiver failed: wait for its earliest retry before anything newer.
-                    Some(retry) => Wait::Retry(retry),
-                    None => continue,
-                },
-                Err(error) => {
+            flight
+                .start_due(&events, &webhook, durable_id)
+                .unwrap_or_else(|error| {
                     tracing::error!(%error, webhook = %id, "cannot read the webhook outbox");
-                    Wait::Retry(now_ms().saturating_add(5_000))
-                }
-            }
+                    Some(now_ms().saturating_add(5_000))
+                })
         };
-        match wait {
-            Wait::NewEvent(retry) => {
-                let retry = retry.map(|at| at.saturating_sub(now_ms()));
-                tokio::select! {
-                    closed = durable.changed() => if closed.is_err() { return },
-                    _ = sleep_ms(retry), if retry.is_some() => {}
-                    _ = changed.notified() => {}
-                }
+        let retry = next_retry.map(|at| at.saturating_sub(now_ms()));
+        tokio::select! {
+            Some(joined) = flight.sends.join_next(), if !flight.sends.is_empty() => {
+                let Some(events) = events.upgrade() else {
+                    return;
+                };
+                flight.record(&events, &id, joined).await;
             }
-            Wait::Retry(at) => {
-                tokio::select! {
-                    _ = sleep_ms(Some(at.saturating_sub(now_ms()))) => {}
-                    _ = changed.notified() => {}
-                }
-            }
+            closed = durable.changed() => if closed.is_err() { return },
+            _ = sleep_ms(retry), if retry.is_some() => {}
+            _ = changed.notified() => {}
         }
     }
 }
 
-enum Wait {
-    /// Until a new event is durable, or the earliest retry (Unix ms) if any.
-    NewEvent(Option<u64>),
-    /// Until this time (Unix ms).
-    Retry(u64),
+/// One delivery's outcome: event id, the retry state it was sent with, and `Ok` on a 2xx.
+type Sent = (u64, DeliveryState, Result<(), String>);
+
+/// The deliveries of one webhook in flight: up to [`IN_FLIGHT`] requests at once, a new one
+/// started as soon as one ends, so a slow request holds up no other; each outcome recorded
+/// as it comes.
+struct Flight {
+    agent: ureq::Agent,
+    sends: JoinSet<Sent>,
+    /// Event ids in flight (not to be sent again while their outbox row stays).
+    sending: HashSet<u64>,
+    /// While the receiver fails: nothing new is sent before this time (Unix ms), so a
+    /// receiver that is down is not hammered; requests already in flight go on.
+    paused_until: u64,
+}
+
+impl Flight {
+    fn new(agent: ureq::Agent) -> Flight {
+        Flight {
+            agent,
+            sends: JoinSet::new(),
+            sending: HashSet::new(),
+            paused_until: 0,
+        }
+    }
+
+    /// Starts the due deliveries there is room for. Returns when to look again if nothing
+    /// else happens first (the earliest retry), if ever.
+    fn start_due(
+        &mut self,
+        events: &Arc<Events>,
+        webhook: &Webhook,
+        durable: u64,
+    ) -> Result<Option<u64>, EventsError> {
+        if self.paused_until > now_ms() {
+            return Ok(Some(self.paused_until));
+        }
+        let room = IN_FLIGHT.saturating_sub(self.sends.len());
+        if room == 0 {
+            // Looked at again when a request ends.
+            return Ok(None);
+        }
+        let round = due(events, webhook, durable, &self.sending, room)?;
+        for (event, state) in round.due {
+            self.sending.insert(event);
+            self.start(events, webhook, event, state);
+        }
+        Ok(round.next_retry_ms)
+    }
+
+    fn start(&mut self, events: &Arc<Events>, webhook: &Webhook, event: u64, state: DeliveryState) {
+        let record = match events.get(event) {
+            Ok(Some(record)) => record,
+            Ok(None) => {
+                tracing::warn!(webhook = %webhook.id, event, "event no longer in the journal (past its retention); dropping its delivery");
+                self.sends.spawn(async move { (event, state, Ok(())) });
+                return;
+            }
+            Err(error) => {
+                self.sends
+                    .spawn(async move { (event, state, Err(error.to_string())) });
+                return;
+            }
+        };
+        let agent = self.agent.clone();
+        let webhook = webhook.clone();
+        self.sends.spawn(async move {
+            let result =
+                tokio::task::spawn_blocking(move || post(&agent, &webhook, event, &record))
+                    .await
+                    .unwrap_or_else(|error| Err(error.to_string()));
+            (event, state, result)
+        });
+    }
+
+    /// Records `first` and every other delivery that ended meanwhile, in one batch:
+    /// delivered rows removed, failed ones rescheduled.
+    async fn record(
+        &mut self,
+        events: &Arc<Events>,
+        id: &WebhookId,
+        first: Result<Sent, tokio::task::JoinError>,
+    ) {
+        let mut batch = WriteBatch::new();
+        let mut ended = Vec::new();
+        let mut next = Some(first);
+        while let Some(joined) = next {
+            if let Ok((event, state, result)) = joined {
+                ended.push(event);
+                if let Some(retry) = outcome(&mut batch, events, id, event, state, result) {
+                    self.pause_until(retry);
+                }
+            }
+            next = self.sends.try_join_next();
+        }
+        // A webhook deleted meanwhile must not get its rows back.
+        if events.webhook(id).is_some() {
+            if let Err(error) = events.store().commit(batch).await {
+                tracing::error!(%error, "cannot record webhook deliveries");
+            }
+        }
+        // Only once the outcome is durable may a rescan see these rows again.
+        for event in ended {
+            self.sending.remove(&event);
+        }
+    }
+
+    fn pause_until(&mut self, retry: u64) {
+        self.paused_until = if self.paused_until > now_ms() {
+            self.paused_until.min(retry)
+        } else {
+            retry
+        };
+    }
+}
+
+/// Adds one delivery's outcome to `batch`; the time of its next attempt if it failed.
+fn outcome(
+    batch: &mut WriteBatch,
+    events: &Events,
+    id: &WebhookId,
+    event: u64,
+    state: DeliveryState,
+    result: Result<(), String>,
+) -> Option<u64> {
+    let key = outbox_key(id, event);
+    let Err(reason) = result else {
+        batch.remove(OUTBOX, key);
+        return None;
+    };
+    let attempts = state.attempts.saturating_add(1);
+    let delivery = delivery_id(id, event);
+    let next_at_ms = schedule::next_attempt_at(attempts, now_ms(), delivery.as_bytes());
+    let url = events
+        .webhook(id)
+        .map(|webhook| webhook.url)
+        .unwrap_or_default();
+    tracing::warn!(webhook = %id, %url, event, attempts, %reason, "webhook delivery failed; will retry");
+    batch.put(
+        OUTBOX,
+        key,
+        DeliveryState {
+            attempts,
+            next_at_ms,
+        }
+        .encode(),
+    );
+    Some(next_at_ms)
 }
 
 struct Round {
@@ -158,8 +291,15 @@ struct Round {
     next_retry_ms: Option<u64>,
 }
 
-/// The outbox rows of `webhook` that may be sent now (event durable, retry time reached).
-fn due(events: &Events, webhook: &Webhook, durable: u64) -> Result<Round, EventsError> {
+/// Up to `room` outbox rows of `webhook` that may be sent now (event durable, retry time
+/// reached, not in flight).
+fn due(
+    events: &Events,
+    webhook: &Webhook,
+    durable: u64,
+    in_flight: &HashSet<u64>,
+    room: usize,
+) -> Result<Round, EventsError> {
     let now = now_ms();
     let mut round = Round {
         due: Vec::new(),
@@ -181,10 +321,13 @@ fn due(events: &Events, webhook: &Webhook, durable: u64) -> Result<Round, Events
         if event > durable {
             break;
         }
+        if in_flight.contains(&event) {
+            continue;
+        }
         let state: DeliveryState = records::decode("delivery", &value)?;
         if state.next_at_ms <= now {
             round.due.push((event, state));
-            if round.due.len() >= IN_FLIGHT {
+            if round.due.len() >= room {
                 break;
             }
         } else {
@@ -196,76 +339,6 @@ fn due(events: &Events, webhook: &Webhook, durable: u64) -> Result<Round, Events
         }
     }
     Ok(round)
-}
-
-/// Sends `due` at once, then records the outcome in one batch: delivered rows removed,
-/// failed ones rescheduled. Returns the earliest retry if any failed.
-async fn send_round(
-    events: &Arc<Events>,
-    agent: &ureq::Agent,
-    webhook: &Webhook,
-    due: Vec<(u64, DeliveryState)>,
-) -> Option<u64> {
-    let mut sends = JoinSet::new();
-    for (event, state) in due {
-        let record = match events.get(event) {
-            Ok(Some(record)) => record,
-            Ok(None) => {
-                tracing::warn!(webhook = %webhook.id, event, "event no longer in the journal (past its retention); dropping its delivery");
-                sends.spawn(async move { (event, state, Ok(())) });
-                continue;
-            }
-            Err(error) => {
-                sends.spawn(async move { (event, state, Err(error.to_string())) });
-                continue;
-            }
-        };
-        let agent = agent.clone();
-        let webhook = webhook.clone();
-        sends.spawn(async move {
-            let result =
-                tokio::task::spawn_blocking(move || post(&agent, &webhook, event, &record))
-                    .await
-                    .unwrap_or_else(|error| Err(error.to_string()));
-            (event, state, result)
-        });
-    }
-    let mut batch = WriteBatch::new();
-    let mut earliest_retry: Option<u64> = None;
-    while let Some(joined) = sends.join_next().await {
-        let Ok((event, state, result)) = joined else {
-            continue;
-        };
-        let key = outbox_key(&webhook.id, event);
-        match result {
-            Ok(()) => {
-                batch.remove(OUTBOX, key);
-            }
-            Err(reason) => {
-                let attempts = state.attempts.saturating_add(1);
-                let delivery = delivery_id(&webhook.id, event);
-                let next_at_ms = schedule::next_attempt_at(attempts, now_ms(), delivery.as_bytes());
-                tracing::warn!(webhook = %webhook.id, url = %webhook.url, event, attempts, %reason, "webhook delivery failed; will retry");
-                batch.put(
-                    OUTBOX,
-                    key,
-                    DeliveryState {
-                        attempts,
-                        next_at_ms,
-                    }
-                    .encode(),
-                );
-                earliest_retry = Some(earliest_retry.map_or(next_at_ms, |at| at.min(next_at_ms)));
-            }
-        }
-    }
-    // A webhook deleted meanwhile must not get its rows back.
-    if events.webhook(&webhook.id).is_some() {
-        if let Err(error) = events.store().commit(batch).await {
-            tracing::error!(%error, "cannot record webhook deliveries");
-        }
-    }
-    earliest_retry
 }
 
 /// The id a receiver de-duplicates with: the same on every attempt.

@@ -5,7 +5,9 @@
 //!   proposals; the node's RSS growth is reported.
 //! * [`webhooks`]: webhook delivery latency (commit to receipt) at a fixed entry rate, nodes
 //!   and receiver in this process.
+//! * [`ingest`]: EPCIS events per second into committed entries, over `POST /ingest/epcis`.
 
+pub mod ingest;
 pub mod node_process;
 pub mod strangers;
 pub mod webhooks;
