@@ -141,6 +141,20 @@ fn every_example_request_is_accepted_by_real_nodes() {
     let id = created["id"].as_str().unwrap();
     buyer.delete(&format!("/webhooks/{id}")).unwrap();
 
+    // The parties move the due date and lower the rate by agreement.
+    let agreements = format!("/orders/{order}/agreements");
+    for role in ALL {
+        cluster
+            .client(role)
+            .post(&agreements, &example("agreement.json"))
+            .unwrap();
+    }
+    let view = cluster.settle(&ALL, &order);
+    assert_eq!(
+        view["terms"]["delivery_due"], "2026-03-09T00:00:00Z",
+        "{view}"
+    );
+
     // Settled, the order closes once every party signed the same close.
     let close = format!("/orders/{order}/close");
     for role in ALL {

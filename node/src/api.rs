@@ -234,6 +234,49 @@ pub struct SubmitClose {
     pub at: Option<String>,
 }
 
+/// `POST /orders/{id}/agreements`: this party's signature on amending a running order by
+/// agreement. Every party sends the same request; the order is amended once every party
+/// signed the same agreement.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitAgreement {
+    /// Terms to set, written as in scenario files or as native JSON.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub terms: BTreeMap<String, serde_json::Value>,
+    /// Clause parameters to bind: clause name → parameter → value.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub params: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
+    /// Clauses to add: the library's by name, or your own `source`, with parameters.
+    #[serde(default)]
+    pub add_clauses: Vec<ClauseRequest>,
+    /// Clauses to run under a new version of their source: the `source` given, or else the
+    /// library's current text of that clause. Parameters and whether active are kept.
+    #[serde(default)]
+    pub upgrade_clauses: Vec<ClauseUpgrade>,
+    /// Clauses to remove from the contract, by name.
+    #[serde(default)]
+    pub remove_clauses: Vec<String>,
+    /// Why; recorded in the signed agreement. Every party signs the same.
+    #[serde(default)]
+    pub note: String,
+    /// When the agreement takes effect (RFC 3339 UTC); absent: the order's latest recorded
+    /// event time. Not before the latest recorded event.
+    #[serde(default)]
+    pub at: Option<String>,
+}
+
+/// A clause upgraded by agreement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClauseUpgrade {
+    pub name: String,
+    /// The new clause source; absent: the library's current text of that clause.
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
 /// `PUT /peers/{key}`: a party's node this node talks to, added or changed at run time.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -440,6 +483,17 @@ pub trait NodeApi: Send + Sync + 'static {
         &self,
         order: String,
         request: SubmitClose,
+    ) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send {
+        let _ = request;
+        async move { Err(ApiError::unknown_order(&order)) }
+    }
+
+    /// This party's signature on amending the order by agreement (`POST
+    /// /orders/{id}/agreements`); applied once every party signed the same agreement.
+    fn agree(
+        &self,
+        order: String,
+        request: SubmitAgreement,
     ) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send {
         let _ = request;
         async move { Err(ApiError::unknown_order(&order)) }

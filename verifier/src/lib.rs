@@ -15,12 +15,14 @@
 //! * [`state`]: the order state machine with the evolution circuit breaker (pure, no I/O);
 //! * [`bundle`]: the bundle format, its eight-step verification, and building bundles;
 //! * [`timeline`]: a verified history as readable text in English, Chinese or German;
+//! * [`impact`]: which past entries of a verified history a clause change would have changed;
 //! * [`json`]: the native JSON of values, entries and effects shared with the node's API.
 //! * [`trail`]: the evolution-trail page's view of a verification (what the browser shows);
 //! * `page` (not in the browser build): the self-contained trail page, `pactum-verify page`.
 
 pub mod bundle;
 pub mod checkpoint;
+pub mod impact;
 pub mod json;
 pub mod merkle;
 pub mod model;

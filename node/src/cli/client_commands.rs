@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use super::{Command, EventArgs, NodeArgs, ShareArgs};
 use crate::{
-    api::{AcceptOrder, EventRequest, ProposeOrder, SubmitEvent, SubmitReview},
+    api::{AcceptOrder, EventRequest, ProposeOrder, SubmitAgreement, SubmitEvent, SubmitReview},
     client::ApiClient,
     config::{self, Settings},
 };
@@ -21,6 +21,12 @@ pub(super) fn run(command: Command) -> anyhow::Result<()> {
             let proposal: ProposeOrder = serde_json::from_str(&text)
                 .with_context(|| format!("{} is not a valid proposal", file.display()))?;
             print_json(&client(&node)?.post("/orders", &proposal)?)
+        }
+        Command::Agree { node, order, file } => {
+            let text = read_input(&file)?;
+            let agreement: SubmitAgreement = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a valid agreement", file.display()))?;
+            print_json(&client(&node)?.post(&format!("/orders/{order}/agreements"), &agreement)?)
         }
         Command::Backup { node, dir } => {
             // The node resolves relative paths from its own working directory: send ours.

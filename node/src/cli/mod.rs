@@ -88,6 +88,16 @@ pub enum Command {
         /// The proposal as a JSON file, or `-` for standard input.
         file: PathBuf,
     },
+    /// Sign an amendment of a running order by agreement (the JSON body of `POST
+    /// /orders/{id}/agreements`: terms, params, add_clauses, upgrade_clauses, remove_clauses,
+    /// note, at); every party signs the same, then the order is amended.
+    Agree {
+        #[command(flatten)]
+        node: NodeArgs,
+        order: String,
+        /// The agreement as a JSON file, or `-` for standard input.
+        file: PathBuf,
+    },
     /// Accept (sign) an order another party proposed.
     Accept {
         #[command(flatten)]

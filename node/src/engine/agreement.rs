@@ -1,5 +1,5 @@
 //! Records every party signs before the sequencer applies them: a review decision (after the
-//! breaker tripped) and a close. Sans-IO.
+//! breaker tripped), a close, and an amendment by agreement. Sans-IO.
 //!
 //! Each party's node signs the record's canonical bytes in the record's own domain and sends
 //! the signature to the sequencer's node, which collects them per order for one position
@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use verifier::{
-    model::{ModelError, OrderId, PartySignatures, SignedClose, SignedReview},
+    model::{ModelError, OrderId, PartySignatures, SignedAgreement, SignedClose, SignedReview},
     sign::{Domain, PublicKey, Signature},
     state::{machine::Sealed, ApplyError},
 };
@@ -24,6 +24,8 @@ pub(crate) enum Agreement {
     Review,
     /// Closing the order: it takes no further fact, review or close.
     Close,
+    /// Amending the order by agreement: terms, parameters, clauses.
+    Amendment,
 }
 
 impl Agreement {
@@ -32,6 +34,7 @@ impl Agreement {
         match self {
             Agreement::Review => Domain::Review,
             Agreement::Close => Domain::Close,
+            Agreement::Amendment => Domain::Agreement,
         }
     }
 
@@ -40,6 +43,7 @@ impl Agreement {
         match self {
             Agreement::Review => "review",
             Agreement::Close => "close",
+            Agreement::Amendment => "agreement",
         }
     }
 
@@ -54,6 +58,9 @@ impl Agreement {
             Agreement::Close => SignedClose { body, signatures }
                 .close()
                 .map(|close| (close.order, close.after_seq)),
+            Agreement::Amendment => SignedAgreement { body, signatures }
+                .agreement()
+                .map(|agreement| (agreement.order, agreement.after_seq)),
         }
     }
 }
@@ -77,8 +84,8 @@ pub(crate) enum AgreementError {
     /// The state machine's own rule, answered before anyone waits for the other parties.
     #[error(transparent)]
     Refused(#[from] Refusal),
-    #[error("{queued} accepted fact(s) of this order still wait to commit; close once they have")]
-    FactsQueued { queued: usize },
+    #[error("{queued} accepted fact(s) of this order still wait to commit; {} once they have", match .kind { Agreement::Amendment => "agree", _ => "close" })]
+    FactsQueued { kind: Agreement, queued: usize },
 }
 
 impl AgreementError {
@@ -95,19 +102,28 @@ impl AgreementError {
     }
 }
 
-/// Whether the order may close now: running (the state machine's own rule) and with no
-/// accepted fact still waiting to commit (a close would refuse it, and an accepted fact is
-/// never lost).
-pub(crate) fn check_closable(core: &OrderCore, queued: usize) -> Result<(), AgreementError> {
+/// Whether the order may close (or be amended by agreement: `kind`) now: running (the state
+/// machine's own rule) and with no accepted fact still waiting to commit (a close would refuse
+/// it, an agreement would move the position it was signed for; an accepted fact is never
+/// lost).
+pub(crate) fn check_open(
+    kind: Agreement,
+    core: &OrderCore,
+    queued: usize,
+) -> Result<(), AgreementError> {
     let state = core.state();
     if state.status.is_closed() {
         return Err(Refusal::Apply(ApplyError::OrderClosed { seq: state.seq }).into());
     }
     if !state.status.is_running() {
-        return Err(Refusal::Apply(ApplyError::CloseWhilePaused).into());
+        let paused = match kind {
+            Agreement::Amendment => ApplyError::AgreementWhilePaused,
+            Agreement::Review | Agreement::Close => ApplyError::CloseWhilePaused,
+        };
+        return Err(Refusal::Apply(paused).into());
     }
     if queued > 0 {
-        return Err(AgreementError::FactsQueued { queued });
+        return Err(AgreementError::FactsQueued { kind, queued });
     }
     Ok(())
 }
@@ -157,8 +173,8 @@ impl AgreementTable {
                 seq,
             });
         }
-        if kind == Agreement::Close {
-            check_closable(core, queued)?;
+        if kind != Agreement::Review {
+            check_open(kind, core, queued)?;
         }
         let pending = self
             .pending
@@ -172,6 +188,7 @@ impl AgreementTable {
         let sealed = match kind {
             Agreement::Review => core.prepare_review(&SignedReview { body, signatures }),
             Agreement::Close => core.prepare_close(&SignedClose { body, signatures }),
+            Agreement::Amendment => core.prepare_agreement(&SignedAgreement { body, signatures }),
         }?;
         Ok(Some(sealed))
     }

@@ -22,7 +22,7 @@ use super::{
 };
 use crate::api::{
     AcceptOrder, ApiError, BundleExport, ConsistencyQuery, HistoryQuery, NodeApi, OrderQuery,
-    ProposalQuery, ProposeOrder, PutPeer, SubmitClose, SubmitEvent, SubmitReview,
+    ProposalQuery, ProposeOrder, PutPeer, SubmitAgreement, SubmitClose, SubmitEvent, SubmitReview,
 };
 
 pub(super) fn order_id(id: &str) -> Result<OrderId, ApiError> {
@@ -110,11 +110,42 @@ impl Inner {
                 role,
                 signature,
             },
+            Agreement::Amendment => Request::AgreementSignature {
+                order,
+                agreement: body,
+                role,
+                signature,
+            },
         };
         Ok(match self.ask_sequencer(&key, request).await? {
             Response::Committed { seq, entry } => Some((seq, entry)),
             _ => None,
         })
+    }
+
+    /// The answer to a party's signature on a close or an agreement: the committed entry with
+    /// status `done` once it completed the record, else who signed so far and `message`.
+    async fn record_answer(
+        self: &Arc<Self>,
+        (kind, order, outcome): (Agreement, OrderId, Option<(u64, Digest)>),
+        done: &str,
+        message: &str,
+    ) -> Value {
+        match outcome {
+            Some((seq, entry)) => {
+                let mut view = self.committed_view(order, seq, entry).await;
+                if let Some(object) = view.as_object_mut() {
+                    object.insert("status".into(), json!(done));
+                }
+                view
+            }
+            None => json!({
+                "order": order.to_string(),
+                "status": "signed",
+                "signed": self.pending_signers(kind, &order),
+                "message": message,
+            }),
+        }
     }
 
     /// The status of fact `event` of `order`: committed (with its entry), queued, refused.
@@ -630,7 +661,7 @@ impl NodeApi for Engine {
             .ok_or_else(|| ApiError::unknown_order(&id))?;
         let (after_seq, at) = {
             let slot = slot.lock().await;
-            super::sequencer::check_closable(&slot)?;
+            super::sequencer::check_open(&slot, Agreement::Close)?;
             let at = agreement_time(&slot, request.at.as_deref(), "invalid_close")?;
             (slot.core.state().seq, at)
         };
@@ -638,21 +669,42 @@ impl NodeApi for Engine {
             .encode()
             .map_err(|e| ApiError::internal(e.to_string()))?;
         let outcome = inner.sign_agreement(Agreement::Close, order, body).await?;
-        Ok(match outcome {
-            Some((seq, entry)) => {
-                let mut view = inner.committed_view(order, seq, entry).await;
-                if let Some(object) = view.as_object_mut() {
-                    object.insert("status".into(), json!("closed"));
-                }
-                view
-            }
-            None => json!({
-                "order": order.to_string(),
-                "status": "signed",
-                "signed": inner.pending_signers(Agreement::Close, &order),
-                "message": "this party signed the close; the order closes once every party signed the same close",
-            }),
-        })
+        Ok(inner
+            .record_answer(
+                (Agreement::Close, order, outcome),
+                "closed",
+                "this party signed the close; the order closes once every party signed the same close",
+            )
+            .await)
+    }
+
+    async fn agree(&self, id: String, request: SubmitAgreement) -> Result<Value, ApiError> {
+        let inner = &self.inner;
+        let order = order_id(&id)?;
+        let slot = inner
+            .slot(&order)
+            .ok_or_else(|| ApiError::unknown_order(&id))?;
+        let body = {
+            let slot = slot.lock().await;
+            super::sequencer::check_open(&slot, Agreement::Amendment)?;
+            let at = agreement_time(&slot, request.at.as_deref(), "invalid_agreement")?;
+            let rules = slot.core.machine().rules(slot.core.state());
+            let changes = super::amend::changes(&request, rules)?;
+            let after_seq = slot.core.state().seq;
+            verifier::model::Agreement::new(order, after_seq, at, changes, request.note)
+                .encode()
+                .map_err(|e| ApiError::internal(e.to_string()))?
+        };
+        let outcome = inner
+            .sign_agreement(Agreement::Amendment, order, body)
+            .await?;
+        Ok(inner
+            .record_answer(
+                (Agreement::Amendment, order, outcome),
+                "amended",
+                "this party signed the agreement; it applies once every party signed the same agreement",
+            )
+            .await)
     }
 
     async fn bundle(&self, id: String) -> Result<BundleExport, ApiError> {

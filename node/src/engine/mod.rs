@@ -7,7 +7,8 @@
 //! * `sequencer`: proposing entries and collecting cosignatures, genesis and reviews;
 //! * `peer`: answering other nodes (cosign, commit, forwarded facts, catch-up, witnessing);
 //! * `checkpoints`: signed checkpoints and their witnesses; `export`: bundles;
-//! * [`sources`]: the operator's JSON into contracts and events; [`views`]: JSON views.
+//! * [`sources`]: the operator's JSON into contracts and events; `amend`: an agreement
+//!   request into the changes every party signs; [`views`]: JSON views.
 //!
 //! Concurrency: each order has its own lock, so orders proceed independently and a slow or
 //! absent party holds up only the orders it is a party of. The Merkle log has one lock, held
@@ -17,6 +18,7 @@
 
 mod admit;
 pub(crate) mod agreement;
+mod amend;
 mod api_impl;
 mod batch;
 mod checkpoints;
@@ -170,6 +172,8 @@ pub(crate) struct Inner {
     pub reviews: StdMutex<agreement::AgreementTable>,
     /// Closes collecting the parties' signatures at the sequencer.
     pub closes: StdMutex<agreement::AgreementTable>,
+    /// Amendments by agreement collecting the parties' signatures at the sequencer.
+    pub amendments: StdMutex<agreement::AgreementTable>,
     /// Compiled programs by sources hash, bounded (see [`program_cache`]).
     pub programs: StdMutex<program_cache::ProgramCache>,
     pub checkpoints: Mutex<checkpoints::CheckpointState>,
@@ -226,6 +230,7 @@ impl Engine {
             pending_genesis: StdMutex::new(HashMap::new()),
             reviews: StdMutex::new(Default::default()),
             closes: StdMutex::new(Default::default()),
+            amendments: StdMutex::new(Default::default()),
             programs: StdMutex::new(program_cache::ProgramCache::default()),
             checkpoints: Mutex::new(checkpoint_state),
             starting: Mutex::new(()),

@@ -56,7 +56,9 @@ impl Refusal {
             Refusal::WrongPrev { .. } => "wrong_prev",
             Refusal::Signatures(_) => "bad_signature",
             Refusal::Apply(ApplyError::OrderClosed { .. }) => "order_closed",
-            Refusal::Apply(ApplyError::CloseWhilePaused) => "order_paused",
+            Refusal::Apply(ApplyError::CloseWhilePaused | ApplyError::AgreementWhilePaused) => {
+                "order_paused"
+            }
             Refusal::Apply(_) => "refused_by_state_machine",
             Refusal::Determinism { .. } => "determinism_fault",
         }

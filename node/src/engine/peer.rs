@@ -138,6 +138,16 @@ impl Inner {
                 self.on_agreement_signature(Agreement::Close, peer, order, signed)
                     .await
             }
+            Request::AgreementSignature {
+                order,
+                agreement,
+                role,
+                signature,
+            } => {
+                let signed = (agreement, role, signature);
+                self.on_agreement_signature(Agreement::Amendment, peer, order, signed)
+                    .await
+            }
             Request::WithdrawReview { order, role } => {
                 if !self.is_role_peer(&order, &role, peer).await {
                     return Response::refused("not_a_party", "the sender is not that party");

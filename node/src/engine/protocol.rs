@@ -68,6 +68,15 @@ pub enum Request {
         role: String,
         signature: Signature,
     },
+    /// A party's signature on amending the order by agreement (the agreement's canonical
+    /// bytes), sent to the sequencer, which applies it once every party signed the same bytes.
+    AgreementSignature {
+        order: OrderId,
+        #[serde(with = "serde_bytes")]
+        agreement: Vec<u8>,
+        role: String,
+        signature: Signature,
+    },
     /// A party withdraws its review decision (not yet signed by every party); sent to the
     /// sequencer by that party's node.
     WithdrawReview { order: OrderId, role: String },

@@ -48,7 +48,9 @@ impl Refusal {
                 | ApplyError::NothingToReview
                 | ApplyError::StaleReview { .. }
                 | ApplyError::OrderClosed { .. }
-                | ApplyError::CloseWhilePaused,
+                | ApplyError::CloseWhilePaused
+                | ApplyError::AgreementWhilePaused
+                | ApplyError::StaleAgreement { .. },
             ) => 409,
             _ => 422,
         };
@@ -494,6 +496,7 @@ impl Inner {
         match kind {
             Agreement::Review => &self.reviews,
             Agreement::Close => &self.closes,
+            Agreement::Amendment => &self.amendments,
         }
     }
 
@@ -584,7 +587,7 @@ impl Inner {
     }
 }
 
-/// A refused signature on a review or close as the API answers it.
+/// A refused signature on a review, close or agreement as the API answers it.
 pub(crate) fn agreement_error(error: &AgreementError) -> ApiError {
     let status = match error {
         AgreementError::Refused(refusal) => return refusal.to_api(),
@@ -596,7 +599,9 @@ pub(crate) fn agreement_error(error: &AgreementError) -> ApiError {
     ApiError::new(status, error.code(), error.to_string())
 }
 
-/// Whether the order may close now (see [`agreement::check_closable`]), as the API answers.
-pub(crate) fn check_closable(slot: &Slot) -> Result<(), ApiError> {
-    agreement::check_closable(&slot.core, slot.queue.len()).map_err(|error| agreement_error(&error))
+/// Whether the order may close (or be amended by agreement, `kind`) now (see
+/// [`agreement::check_open`]), as the API answers.
+pub(crate) fn check_open(slot: &Slot, kind: Agreement) -> Result<(), ApiError> {
+    agreement::check_open(kind, &slot.core, slot.queue.len())
+        .map_err(|error| agreement_error(&error))
 }

@@ -31,28 +31,7 @@ pub fn proposal_sources(clauses: &[ClauseRequest]) -> Result<Vec<Source>, ApiErr
         text: pactum_clause_library::VOCABULARY.to_string(),
     }];
     for clause in clauses {
-        let source = match &clause.source {
-            Some(text) => Source {
-                name: format!("inline/{}.clause", clause.name),
-                text: text.clone(),
-            },
-            None => {
-                let path = format!("clauses/{}.clause", clause.name);
-                let text = pactum_clause_library::file(&path).ok_or_else(|| {
-                    ApiError::invalid(
-                        "unknown_clause",
-                        format!(
-                            "the clause library has no clause `{}` (give its `source` to use your own)",
-                            clause.name
-                        ),
-                    )
-                })?;
-                Source {
-                    name: path,
-                    text: text.to_string(),
-                }
-            }
-        };
+        let source = clause_source(&clause.name, clause.source.as_deref())?;
         if sources.iter().any(|known| known.name == source.name) {
             return Err(ApiError::invalid(
                 "duplicate_clause",
@@ -62,6 +41,69 @@ pub fn proposal_sources(clauses: &[ClauseRequest]) -> Result<Vec<Source>, ApiErr
         sources.push(source);
     }
     Ok(sources)
+}
+
+/// The source file of clause `name`: the text given (`inline/NAME.clause`), or else the
+/// library's (`clauses/NAME.clause`).
+pub fn clause_source(name: &str, source: Option<&str>) -> Result<Source, ApiError> {
+    if let Some(text) = source {
+        return Ok(Source {
+            name: format!("inline/{name}.clause"),
+            text: text.to_string(),
+        });
+    }
+    let path = format!("clauses/{name}.clause");
+    let text = pactum_clause_library::file(&path).ok_or_else(|| {
+        ApiError::invalid(
+            "unknown_clause",
+            format!(
+                "the clause library has no clause `{name}` (give its `source` to use your own)"
+            ),
+        )
+    })?;
+    Ok(Source {
+        name: path,
+        text: text.to_string(),
+    })
+}
+
+/// A term's value, typed by the vocabulary.
+pub fn typed_term(
+    name: &str,
+    value: &serde_json::Value,
+    program: &Program,
+) -> Result<Value, String> {
+    let ty = program
+        .vocabulary
+        .terms
+        .get(name)
+        .ok_or_else(|| format!("no term `{name}` is declared in the vocabulary"))?;
+    typed(value, ty, program).map_err(|error| format!("term `{name}`: {error}"))
+}
+
+/// Parameters of clause `clause`, each typed by its declaration.
+pub fn typed_params(
+    clause: &str,
+    params: &BTreeMap<String, serde_json::Value>,
+    program: &Program,
+) -> Result<BTreeMap<String, Value>, String> {
+    let compiled = program
+        .clause(clause)
+        .ok_or_else(|| format!("the sources define no clause `{clause}`"))?;
+    params
+        .iter()
+        .map(|(name, value)| {
+            let param = compiled
+                .ir
+                .params
+                .iter()
+                .find(|param| param.name == *name)
+                .ok_or_else(|| format!("clause `{clause}` has no param `{name}`"))?;
+            let value = typed(value, &param.ty, program)
+                .map_err(|error| format!("param `{clause}.{name}`: {error}"))?;
+            Ok((name.clone(), value))
+        })
+        .collect()
 }
 
 /// Compiles sources, with the compiler's diagnostics as the error.
@@ -197,12 +239,7 @@ pub fn build_contract(
     contract.parties = parties;
     contract.jurisdiction = request.jurisdiction.clone();
     for (name, value) in &request.terms {
-        let ty =
-            program.vocabulary.terms.get(name).ok_or_else(|| {
-                invalid(format!("no term `{name}` is declared in the vocabulary"))
-            })?;
-        let value = typed(value, ty, program)
-            .map_err(|error| invalid(format!("term `{name}`: {error}")))?;
+        let value = typed_term(name, value, program).map_err(invalid)?;
         contract.terms.insert(name.clone(), value);
     }
     contract.sources = hash_sources(sources).map_err(invalid)?;
@@ -210,20 +247,7 @@ pub fn build_contract(
         let compiled = program
             .clause(&clause.name)
             .ok_or_else(|| invalid(format!("the sources define no clause `{}`", clause.name)))?;
-        let mut params = BTreeMap::new();
-        for (name, value) in &clause.params {
-            let param = compiled
-                .ir
-                .params
-                .iter()
-                .find(|param| param.name == *name)
-                .ok_or_else(|| {
-                    invalid(format!("clause `{}` has no param `{name}`", clause.name))
-                })?;
-            let value = typed(value, &param.ty, program)
-                .map_err(|error| invalid(format!("param `{}.{name}`: {error}", clause.name)))?;
-            params.insert(name.clone(), value);
-        }
+        let params = typed_params(&clause.name, &clause.params, program).map_err(invalid)?;
         contract.clauses.push(ClauseBinding {
             name: clause.name.clone(),
             id: Digest(compiled.id.0),

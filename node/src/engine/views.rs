@@ -58,7 +58,8 @@ pub fn order_view(core: &OrderCore, head_hash: &str, my_role: &str) -> Json {
         "obligations": state.obligations.iter()
             .map(|total| native::obligation_total(total, &directory))
             .collect::<Vec<_>>(),
-        "clauses": contract.clauses.iter().map(|binding| json!({
+        // The clauses in force: the contract's, as agreements left them.
+        "clauses": core.machine().rules(state).bindings().iter().map(|binding| json!({
             "name": binding.name,
             "id": binding.id.to_string(),
             "active": state.active.contains(&binding.name),

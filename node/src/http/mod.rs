@@ -43,7 +43,8 @@ use tokens::{Denied, Scope, Tokens};
 use crate::{
     api::{
         AcceptOrder, ApiError, BundleQuery, ConsistencyQuery, HistoryQuery, NodeApi, OrderQuery,
-        ProposalQuery, ProposeOrder, PutPeer, SubmitClose, SubmitEvent, SubmitReview,
+        ProposalQuery, ProposeOrder, PutPeer, SubmitAgreement, SubmitClose, SubmitEvent,
+        SubmitReview,
     },
     metrics::{self, Metrics},
 };
@@ -110,6 +111,7 @@ pub fn router<A: NodeApi>(api: Arc<A>, settings: HttpSettings, metrics: Arc<Metr
         )
         .route("/orders/{id}/bundle", get(bundle::<A>))
         .route("/orders/{id}/close", post(close::<A>))
+        .route("/orders/{id}/agreements", post(agree::<A>))
         .route("/orders/{id}/head", get(head::<A>))
         .route("/orders/{id}/evidence", get(evidence::<A>))
         .route("/orders/{id}/facts/{event}", get(fact::<A>))
@@ -454,6 +456,14 @@ async fn close<A: NodeApi>(
     ApiJson(request): ApiJson<SubmitClose>,
 ) -> Reply {
     Ok(Json(state.api.close(id, request).await?))
+}
+
+async fn agree<A: NodeApi>(
+    State(state): State<AppState<A>>,
+    OrderId(id): OrderId,
+    ApiJson(request): ApiJson<SubmitAgreement>,
+) -> Reply {
+    Ok(Json(state.api.agree(id, request).await?))
 }
 
 async fn evidence<A: NodeApi>(State(state): State<AppState<A>>, OrderId(id): OrderId) -> Reply {

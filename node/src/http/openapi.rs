@@ -19,12 +19,13 @@ use super::events::CreateWebhook;
 use crate::api::{
     AcceptOrder, AttesterRequest, BreakerRequest, BundleQuery, ClauseRequest, ConsistencyQuery,
     ErrorBody, ErrorDetail, EventRequest, HistoryQuery, OrderQuery, ProposalQuery, ProposeOrder,
-    PutPeer, SubmitClose, SubmitEvent, SubmitReview,
+    PutPeer, SubmitAgreement, SubmitClose, SubmitEvent, SubmitReview,
 };
 use verifier::json::{
-    ActivationJson, AmendmentJson, BreakerReportJson, EffectsJson, EntryJson, EventJson, MoneyJson,
-    NotificationJson, ObligationJson, ObligationTotalJson, OutcomeJson, PartyJson, PolicyJson,
-    ReasonJson, ReevaluationJson, ReviewJson, RuleJson, WindowJson,
+    ActivationJson, AgreementJson, AmendmentJson, BreakerReportJson, ClauseChangeJson, CloseJson,
+    EffectsJson, EntryJson, EventJson, MoneyJson, NotificationJson, ObligationJson,
+    ObligationTotalJson, OutcomeJson, ParamChangeJson, PartyJson, PolicyJson, ReasonJson,
+    ReevaluationJson, ReviewJson, RuleJson, TermChangeJson, WindowJson,
 };
 
 /// The API document.
@@ -45,14 +46,16 @@ use verifier::json::{
     ),
     paths(
         propose, list_orders, proposals, proposal, accept, submit_event, order, history,
-        review, withdraw_review, close, bundle, head, evidence, fact, checkpoint, consistency,
+        review, withdraw_review, close, agree, bundle, head, evidence, fact, checkpoint, consistency,
         peers, put_peer, delete_peer, health, backup, metrics, openapi_json, trail, share,
         revoke_share, shared_page, shared_bundle, shared_head,
         create_webhook, list_webhooks, delete_webhook, events, ingest_epcis, ingest_cap
     ),
     components(schemas(
         ProposeOrder, ClauseRequest, AttesterRequest, BreakerRequest, AcceptOrder,
-        SubmitEvent, EventRequest, SubmitReview, SubmitClose, PutPeer, ErrorBody, ErrorDetail, EntryJson,
+        SubmitEvent, EventRequest, SubmitReview, SubmitClose, SubmitAgreement,
+        crate::api::ClauseUpgrade, AgreementJson, TermChangeJson, ParamChangeJson,
+        ClauseChangeJson, CloseJson, PutPeer, ErrorBody, ErrorDetail, EntryJson,
         EventJson, OutcomeJson, EffectsJson, AmendmentJson, ActivationJson, ObligationJson,
         NotificationJson, ReasonJson, BreakerReportJson, PolicyJson, WindowJson, ReviewJson,
         ReevaluationJson, PartyJson, RuleJson, MoneyJson, ObligationTotalJson, History,
@@ -253,6 +256,32 @@ fn review() {}
         (status = 503, description = "the sequencer's node did not answer", body = ErrorBody),
     ))]
 fn close() {}
+
+#[utoipa::path(post, path = "/orders/{id}/agreements", tag = "orders",
+    summary = "This party's signature on amending the order by agreement; applied once every party signed the same agreement",
+    description = "Sets terms, binds clause parameters, adds (the library's clause or your own \
+        `source`), upgrades or removes clauses. Every party's node builds the agreement from the \
+        same request (new sources compiled, clause ids pinned, values typed by the vocabulary) \
+        and signs it; the sequencer applies it as an entry once every party signed the same \
+        bytes, and later facts follow the rules it leaves. It is not an automatic amendment: \
+        the breaker does not count it. Refused while the order waits for a review (409 \
+        `order_paused`; a review decides first), once closed (409 `order_closed`), or while \
+        accepted facts wait to commit (409 `facts_queued`).",
+    params(("id" = String, Path, description = "order id, 64 hex digits")),
+    request_body = SubmitAgreement,
+    responses(
+        (status = 200, description = "signed (with the roles that signed so far at the sequencer's node), or amended (with the committed entry)"),
+        (status = 400, description = "malformed JSON or order id", body = ErrorBody),
+        (status = 401, description = "no or wrong token", body = ErrorBody),
+        (status = 403, description = "the token lacks the admin scope", body = ErrorBody),
+        (status = 404, description = "no such order", body = ErrorBody),
+        (status = 409, description = "closed, waiting for a review, facts still queued, or refused by the sequencer", body = ErrorBody),
+        (status = 413, description = "body over http.max_body_bytes", body = ErrorBody),
+        (status = 422, description = "nothing to change, a clause or term the order does not have, a value of the wrong type, sources that do not compile, or dated before the latest recorded event", body = ErrorBody),
+        (status = 502, description = "the sequencer's node answered something unexpected", body = ErrorBody),
+        (status = 503, description = "the sequencer's node did not answer", body = ErrorBody),
+    ))]
+fn agree() {}
 
 #[utoipa::path(post, path = "/admin/backup", tag = "operations",
     summary = "Copy the store, online and consistent, into a new directory on the node's machine",

@@ -934,7 +934,8 @@ impl Sim {
         let order = node.core.order();
         let table = match kind {
             Agreement::Review => &mut node.reviews,
-            Agreement::Close => &mut node.closes,
+            // The simulator signs no amendment by agreement; one would collect like a close.
+            Agreement::Close | Agreement::Amendment => &mut node.closes,
         };
         let replaced = table
             .get(&order)

@@ -19,7 +19,7 @@ use contract_lang::untrusted::{escape, escape_json, escape_lines};
 use verifier::bundle::build::{example, long_example};
 use verifier::bundle::equivocation::find_in_bundles;
 use verifier::bundle::{
-    verify_bundle, Bundle, EquivocationProof, SignedHead, TrustFile, VerifyOptions,
+    verify_bundle, Bundle, EquivocationProof, SignedHead, Source, TrustFile, VerifyOptions,
 };
 use verifier::model::{SignedContract, SignedEntry};
 use verifier::timeline::{self, Lang};
@@ -91,6 +91,22 @@ enum Command {
         #[arg(long, value_name = "N")]
         entries: Option<usize>,
     },
+    /// Impact of a clause change on an order's history: OLD (the clause file the order runs)
+    /// and NEW compared as compiled IR, as `pactum-clause diff` does, then the history of the
+    /// bundle (verified first) replayed with NEW in OLD's place: every past entry that would
+    /// have come out differently, before → after. Exit 1 when any would have.
+    Diff {
+        old: PathBuf,
+        new: PathBuf,
+        /// The order's bundle.
+        #[arg(long, value_name = "BUNDLE")]
+        history: PathBuf,
+        /// Trust file (JSON or TOML) the bundle is verified against first.
+        #[arg(long, value_name = "FILE")]
+        trust: PathBuf,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
     /// Check two bundles (or two signed entries) for an equivocation by the sequencer.
     Equivocation {
         first: PathBuf,
@@ -134,6 +150,8 @@ enum Verdict {
     Valid,
     Invalid,
     Stale,
+    /// `diff`: some past entry would have come out differently.
+    Differs,
 }
 
 fn main() -> ExitCode {
@@ -160,6 +178,13 @@ fn main() -> ExitCode {
             lang,
             output,
         }) => write_page(&bundle, &trust, lang.into(), &output),
+        Some(Command::Diff {
+            old,
+            new,
+            history,
+            trust,
+            format,
+        }) => diff(&old, &new, &history, &trust, format),
         Some(Command::Equivocation {
             first,
             second,
@@ -174,7 +199,7 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(Verdict::Valid) => ExitCode::SUCCESS,
-        Ok(Verdict::Invalid) => ExitCode::from(1),
+        Ok(Verdict::Invalid | Verdict::Differs) => ExitCode::from(1),
         Ok(Verdict::Stale) => ExitCode::from(3),
         Err(error) => {
             eprintln!("pactum-verify: {}", escape_lines(&format!("{error:#}")));
@@ -198,16 +223,78 @@ fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
+/// The trust policy in a trust file.
+fn load_trust(path: &Path) -> anyhow::Result<verifier::bundle::Trust> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    TrustFile::parse(&text)
+        .and_then(|file| file.trust())
+        .with_context(|| format!("{}", path.display()))
+}
+
+/// `diff OLD NEW --history BUNDLE`: the clause change, then the verified history replayed
+/// under NEW.
+fn diff(
+    old: &Path,
+    new: &Path,
+    bundle: &Path,
+    trust: &Path,
+    format: Format,
+) -> anyhow::Result<Verdict> {
+    let trust = load_trust(trust)?;
+    let bytes = read(bundle)?;
+    let report = verify_bundle(&bytes, &trust, &VerifyOptions::default())
+        .map_err(|error| anyhow!("{}: the bundle does not verify: {error}", bundle.display()))?;
+    let (header, _) =
+        Bundle::parse(&bytes).map_err(|error| anyhow!("{}: {error}", bundle.display()))?;
+    let file = |path: &Path| -> anyhow::Result<Source> {
+        Ok(Source {
+            name: path.display().to_string(),
+            text: std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?,
+        })
+    };
+    let (old, new) = (file(old)?, file(new)?);
+    let input = |source: &Source| contract_lang::compile::SourceInput {
+        name: source.name.clone(),
+        text: source.text.clone(),
+    };
+    let vocabulary = header
+        .sources
+        .first()
+        .map(input)
+        .ok_or_else(|| anyhow!("{}: the bundle has no sources", bundle.display()))?;
+    let side = |source: &Source, which: &str| {
+        contract_lang::diff::Side::compile(&vocabulary, &[input(source)])
+            .map_err(|error| anyhow!("{which}: {error}"))
+    };
+    let clauses = contract_lang::diff::clause_changes(&side(&old, "OLD")?, &side(&new, "NEW")?);
+    let impact = verifier::impact::history(&report, &header.sources, &old, &new)?;
+    match format {
+        Format::Text => print_text(&verifier::impact::render(
+            &clauses,
+            &impact,
+            &report.contract.order_ref,
+        )),
+        Format::Json => print_json(&serde_json::json!({
+            "clauses": clauses,
+            "history": impact,
+            "differs": impact.differs(),
+        })),
+    }
+    Ok(if impact.differs() {
+        Verdict::Differs
+    } else {
+        Verdict::Valid
+    })
+}
+
 fn verify(bundle: &Path, args: &VerifyArgs) -> anyhow::Result<Verdict> {
     let trust_path = args
         .trust
         .as_ref()
         .ok_or_else(|| anyhow!("--trust FILE is required to verify a bundle"))?;
-    let trust_text = std::fs::read_to_string(trust_path)
-        .with_context(|| format!("cannot read {}", trust_path.display()))?;
-    let trust = TrustFile::parse(&trust_text)
-        .and_then(|file| file.trust())
-        .with_context(|| format!("{}", trust_path.display()))?;
+    let trust = load_trust(trust_path)?;
     let bytes = read(bundle)?;
     let mut heads = Vec::with_capacity(args.heads.len());
     for path in &args.heads {

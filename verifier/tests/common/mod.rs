@@ -1,6 +1,9 @@
 //! Helpers the verifier's table tests share: colluding parties re-sealing a history, and
 //! golden files refreshed with UPDATE_EXPECT=1.
 
+// Each test file uses some of these helpers.
+#![allow(dead_code)]
+
 use verifier::bundle::build::{assemble, ExampleKeys, ExampleLog, OrderParts, EXAMPLE_COSIGN_TIME};
 use verifier::model::{Digest, EntryBody, SignedEntry};
 
