@@ -24,6 +24,10 @@ pub struct Metrics {
     pub http_requests: Family<Labels, Counter>,
     /// HTTP connections refused because the connection cap was reached.
     pub http_connections_refused: Counter,
+    /// Connections still waiting for their request head, closed to make room for new ones.
+    pub http_connections_evicted: Counter,
+    /// Connections open and still waiting for their request head.
+    pub http_connections_awaiting_head: Gauge,
     /// libp2p connections refused, by reason (limits on strangers, bans, connection limits).
     pub peer_connections_refused: Family<Labels, Counter>,
     /// Entries committed (durable and co-signed by every party).
@@ -83,6 +87,18 @@ impl Metrics {
             "http_connections_refused",
             "HTTP connections answered 503 because the connection cap was reached",
             http_connections_refused.clone(),
+        );
+        let http_connections_evicted = Counter::default();
+        registry.register(
+            "http_connections_evicted",
+            "HTTP connections still waiting for their request head, closed at the cap to make room",
+            http_connections_evicted.clone(),
+        );
+        let http_connections_awaiting_head = Gauge::default();
+        registry.register(
+            "http_connections_awaiting_head",
+            "HTTP connections open and still waiting for their request head",
+            http_connections_awaiting_head.clone(),
         );
         let peer_connections_refused = Family::<Labels, Counter>::default();
         registry.register(
@@ -210,6 +226,8 @@ impl Metrics {
             equivocations,
             http_requests,
             http_connections_refused,
+            http_connections_evicted,
+            http_connections_awaiting_head,
             peer_connections_refused,
             entries_committed,
             commit_latency,

@@ -233,32 +233,61 @@ async fn every_refusal_is_the_json_error_shape() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn connections_over_the_cap_are_answered_503_and_idle_ones_do_not_block_health() {
+async fn at_the_cap_idle_connections_make_room_and_busy_ones_get_503() {
     let dir = tempfile::tempdir().unwrap();
     let limits = ConnectionLimits {
         max_connections: 8,
-        header_timeout: Duration::from_millis(500),
+        header_timeout: Duration::from_secs(3),
+        body_timeout: Duration::from_millis(1500),
         ..ConnectionLimits::default()
     };
     let node = node(dir.path(), limits).await;
-    let addr = node.http_addr;
+    let (addr, token) = (node.http_addr, node.token.clone());
     let metrics = node.metrics.clone();
     tokio::task::spawn_blocking(move || {
-        // Eight idle connections take every slot…
+        // Eight idle connections take every slot, yet /health is answered: it displaces the
+        // connection that has waited longest for its request head, closed without an answer.
         let idle: Vec<TcpStream> = (0..8).map(|_| TcpStream::connect(addr).unwrap()).collect();
-        // …so the next one is refused with the JSON shape.
-        let (status, body) = loop {
+        loop {
             let answer = exchange(addr, &get("/health", None));
-            // The accept loop may not have counted every idle connection yet.
-            if answer.0 == 503 {
-                break answer;
+            assert_eq!(answer.0, 200, "{answer:?}");
+            if metrics.http_connections_evicted.get() >= 1 {
+                break;
             }
-        };
-        assert_eq!(status, 503);
-        assert_eq!(code(&body), "too_many_connections");
-        // The idle connections are closed at the head deadline with a 408, and /health
-        // answers again.
+        }
+        let mut closed_unanswered = 0;
         for mut stream in idle {
+            match read_answer(&mut stream) {
+                (0, _) => closed_unanswered += 1,
+                (status, body) => {
+                    assert_eq!((status, code(&body).as_str()), (408, "request_timeout"))
+                }
+            }
+        }
+        assert!(closed_unanswered >= 1);
+
+        // Eight requests being served (heads sent, bodies awaited) are never displaced: a new
+        // connection is answered 503 in the JSON shape…
+        let busy: Vec<TcpStream> = (0..8)
+            .map(|_| {
+                let mut stream = TcpStream::connect(addr).unwrap();
+                let head = format!(
+                    "POST /orders HTTP/1.1\r\nHost: node\r\nAuthorization: Bearer {token}\r\n\
+                     Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+                );
+                stream.write_all(head.as_bytes()).unwrap();
+                stream
+            })
+            .collect();
+        // (A connection whose head the node has not read yet could still be displaced.)
+        while metrics.http_connections_awaiting_head.get() > 0 {
+            std::thread::yield_now();
+        }
+        let (status, body) = exchange(addr, &get("/health", None));
+        assert_eq!(status, 503, "{body}");
+        assert_eq!(code(&body), "too_many_connections");
+        // …until their bodies' deadline answers them 408, and /health answers again.
+        for mut stream in busy {
             let (status, body) = read_answer(&mut stream);
             assert_eq!((status, code(&body).as_str()), (408, "request_timeout"));
         }
@@ -269,17 +298,23 @@ async fn connections_over_the_cap_are_answered_503_and_idle_ones_do_not_block_he
             }
         };
         assert_eq!(status, 200);
-        // The refusals are shown in aggregate.
+        // Refusals and evictions are shown in aggregate.
         let health: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert!(
             health["connections_refused"]["http"].as_u64().unwrap() >= 1,
+            "{health}"
+        );
+        assert!(
+            health["connections_refused"]["http_evicted"]
+                .as_u64()
+                .unwrap()
+                >= 1,
             "{health}"
         );
         assert_eq!(health["connections_refused"]["peers"]["strangers_full"], 0);
     })
     .await
     .unwrap();
-    assert!(metrics.http_connections_refused.get() >= 1);
     node.stop().await;
 }
 

@@ -270,6 +270,26 @@ pub enum LoadCommand {
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
     },
+    /// Commit latency (p50/p99) of two parties' node processes committing at a fixed rate
+    /// while stranger libp2p identities and idle HTTP connections besiege the sequencer's
+    /// node (target: p99 under 50 ms at 100/s with 1,000 of each); `/health` is asked every
+    /// second. Needs `ulimit -n` of about strangers + idle + 1,000.
+    Siege {
+        /// Stranger identities that connect over libp2p.
+        #[arg(long, default_value_t = 1000)]
+        strangers: usize,
+        /// Idle HTTP connections held open (each reopened when the node closes it).
+        #[arg(long, default_value_t = 1000)]
+        idle_http: usize,
+        /// Entries per second committed.
+        #[arg(long, default_value_t = 100)]
+        rate: u64,
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// Orders the entries are spread over.
+        #[arg(long, default_value_t = 4)]
+        orders: usize,
+    },
     /// Webhook delivery latency from commit to receipt (p50/p99) at a fixed entry rate: a
     /// seller's and a buyer's node and a receiver checking signatures, in this process.
     Webhooks {
@@ -532,6 +552,25 @@ fn load(command: LoadCommand) -> anyhow::Result<()> {
             };
             let report = crate::load::strangers::run(&exe, dir.path(), &options)?;
             print!("{}", report.render());
+        }
+        LoadCommand::Siege {
+            strangers,
+            idle_http,
+            rate,
+            seconds,
+            orders,
+        } => {
+            let options = crate::load::siege::SiegeOptions {
+                strangers,
+                idle_http,
+                rate,
+                duration: std::time::Duration::from_secs(seconds),
+                orders,
+            };
+            print!(
+                "{}",
+                crate::load::siege::run(&exe, dir.path(), &options)?.render()
+            );
         }
         LoadCommand::Webhooks {
             rate,

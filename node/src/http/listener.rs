@@ -9,15 +9,22 @@
 //! connection is ever held open after its answer). The request body is read under its own
 //! deadline by the router's middleware ([`super::read_body`]).
 //!
+//! At the cap, a new connection displaces the oldest one still waiting for its request head
+//! (closed without an answer) rather than being refused: a slowloris or a pile of idle
+//! connections then costs the clients that send their request at once nothing, while a
+//! connection that is being served is never touched. Only when every slot serves a request
+//! is a new connection answered `503`.
+//!
 //! With TLS configured the same happens inside the TLS session, after a handshake that must
 //! also finish within the head's deadline. A client speaking plain HTTP to a TLS port gets a
 //! plain-text JSON `400 https_required` rather than a dropped connection.
 
 use std::{
+    collections::BTreeMap,
     future::Future,
     io,
     pin::Pin,
-    sync::Arc,
+    sync::{Arc, Mutex},
     task::{Context, Poll},
     time::Duration,
 };
@@ -30,7 +37,7 @@ use hyper_util::{
 use tokio::{
     io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf},
     net::{TcpListener, TcpStream},
-    sync::Semaphore,
+    sync::{oneshot, OwnedSemaphorePermit, Semaphore},
 };
 
 use crate::{
@@ -77,6 +84,10 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let tls = tls.map(tokio_rustls::TlsAcceptor::from);
+    let waiting = Arc::new(Waiting {
+        next: Mutex::default(),
+        gauge: metrics.http_connections_awaiting_head.clone(),
+    });
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     tokio::pin!(shutdown);
     loop {
@@ -93,16 +104,32 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
+        let connection = Connection {
+            router: router.clone(),
+            tls: tls.clone(),
+            limits,
+        };
+        // Registered here, not in the connection's task, so that the very next accepted
+        // connection can already displace it.
         match slots.clone().try_acquire_owned() {
             Ok(slot) => {
-                let router = router.clone();
-                let tls = tls.clone();
+                let waits = waiting.enter();
+                tokio::spawn(connection.serve(stream, slot, waits));
+            }
+            Err(_) if waiting.evict_oldest() => {
+                let waits = waiting.enter();
+                metrics.http_connections_evicted.inc();
+                // The evicted connection's slot comes back as soon as its task ends.
+                let slots = slots.clone();
+                let metrics = metrics.clone();
                 tokio::spawn(async move {
-                    match tls {
-                        None => serve_connection(stream, router, limits).await,
-                        Some(acceptor) => serve_tls(stream, acceptor, router, limits).await,
+                    match tokio::time::timeout(limits.header_timeout, slots.acquire_owned()).await {
+                        Ok(Ok(slot)) => connection.serve(stream, slot, waits).await,
+                        _ => {
+                            metrics.http_connections_refused.inc();
+                            refuse(stream, limits.header_timeout).await;
+                        }
                     }
-                    drop(slot);
                 });
             }
             Err(_) => {
@@ -116,6 +143,99 @@ pub async fn serve(
     let all = u32::try_from(limits.max_connections.max(1)).unwrap_or(u32::MAX);
     let _ = tokio::time::timeout(limits.body_timeout, slots.acquire_many(all)).await;
     Ok(())
+}
+
+/// What serving one connection needs.
+struct Connection {
+    router: Router,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    limits: ConnectionLimits,
+}
+
+impl Connection {
+    /// Serves `stream` holding `slot`, unless it is evicted while its head is awaited.
+    async fn serve(
+        self,
+        stream: TcpStream,
+        slot: OwnedSemaphorePermit,
+        (ticket, evicted): (Ticket, oneshot::Receiver<()>),
+    ) {
+        let served = async {
+            match self.tls {
+                None => serve_connection(stream, self.router, self.limits, ticket).await,
+                Some(acceptor) => {
+                    serve_tls(stream, acceptor, self.router, self.limits, ticket).await
+                }
+            }
+        };
+        tokio::select! {
+            () = served => {}
+            // Dropping the connection's future closes it.
+            Ok(()) = evicted => tracing::debug!("idle HTTP connection evicted at the cap"),
+        }
+        drop(slot);
+    }
+}
+
+/// Connections still waiting for their request head, oldest first (by arrival number).
+struct Waiting {
+    next: Mutex<(u64, BTreeMap<u64, oneshot::Sender<()>>)>,
+    /// How many wait (`pactum_http_connections_awaiting_head`).
+    gauge: prometheus_client::metrics::gauge::Gauge,
+}
+
+impl Waiting {
+    /// Registers a new connection; the receiver fires if it is evicted.
+    fn enter(self: &Arc<Self>) -> (Ticket, oneshot::Receiver<()>) {
+        let (evict, evicted) = oneshot::channel();
+        let number = match self.next.lock() {
+            Ok(mut guard) => {
+                let (next, waiting) = &mut *guard;
+                *next += 1;
+                waiting.insert(*next, evict);
+                self.gauge.inc();
+                *next
+            }
+            Err(_) => 0,
+        };
+        (
+            Ticket {
+                number,
+                waiting: self.clone(),
+            },
+            evicted,
+        )
+    }
+
+    /// Evicts the connection that has waited longest for its head; false if none waits.
+    fn evict_oldest(&self) -> bool {
+        let oldest = self
+            .next
+            .lock()
+            .ok()
+            .and_then(|mut guard| guard.1.pop_first());
+        if oldest.is_some() {
+            self.gauge.dec();
+        }
+        oldest.is_some_and(|(_, evict)| evict.send(()).is_ok())
+    }
+}
+
+/// A connection's place among those waiting for their head; dropped once the head arrived
+/// (or the connection ended), so a connection being served is never evicted.
+struct Ticket {
+    number: u64,
+    waiting: Arc<Waiting>,
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        if let Ok(mut guard) = self.waiting.next.lock() {
+            if guard.1.remove(&self.number).is_some() {
+                self.waiting.gauge.dec();
+            }
+        }
+    }
 }
 
 /// Answers a connection over the cap with `503` and closes it.
@@ -141,6 +261,7 @@ async fn serve_tls(
     acceptor: tokio_rustls::TlsAcceptor,
     router: Router,
     limits: ConnectionLimits,
+    ticket: Ticket,
 ) {
     let mut first = [0u8; 1];
     match tokio::time::timeout(limits.header_timeout, stream.peek(&mut first)).await {
@@ -156,14 +277,18 @@ async fn serve_tls(
         _ => return,
     }
     match tokio::time::timeout(limits.header_timeout, acceptor.accept(stream)).await {
-        Ok(Ok(tls_stream)) => serve_connection(tls_stream, router, limits).await,
+        Ok(Ok(tls_stream)) => serve_connection(tls_stream, router, limits, ticket).await,
         Ok(Err(error)) => tracing::debug!(%error, "TLS handshake failed"),
         Err(_) => tracing::debug!("TLS handshake did not finish in time"),
     }
 }
 
-async fn serve_connection<S>(mut stream: S, router: Router, limits: ConnectionLimits)
-where
+async fn serve_connection<S>(
+    mut stream: S,
+    router: Router,
+    limits: ConnectionLimits,
+    ticket: Ticket,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let head =
@@ -183,6 +308,8 @@ where
                 return answer_and_close(stream, error).await;
             }
         };
+    // The head is here: from now on the connection is served, never evicted.
+    drop(ticket);
     let io = TokioIo::new(Prefixed::new(head, stream));
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder

@@ -567,6 +567,7 @@ fn connections_refused(metrics: &Metrics) -> Value {
     serde_json::json!({
         "peers": peers,
         "http": metrics.http_connections_refused.get(),
+        "http_evicted": metrics.http_connections_evicted.get(),
     })
 }
 

@@ -3,11 +3,14 @@
 //!
 //! * [`strangers`]: one stranger identity sends thousands of distinct valid contract
 //!   proposals; the node's RSS growth is reported.
+//! * [`siege`]: the edges' load target — two parties commit at a fixed rate while strangers'
+//!   libp2p connections and idle HTTP connections besiege the sequencer's node.
 //! * [`webhooks`]: webhook delivery latency (commit to receipt) at a fixed entry rate, nodes
 //!   and receiver in this process.
 //! * [`ingest`]: EPCIS events per second into committed entries, over `POST /ingest/epcis`.
 
 pub mod ingest;
 pub mod node_process;
+pub mod siege;
 pub mod strangers;
 pub mod webhooks;
