@@ -28,6 +28,8 @@ pub struct Metrics {
     pub http_connections_evicted: Counter,
     /// Connections open and still waiting for their request head.
     pub http_connections_awaiting_head: Gauge,
+    /// Connections holding one of the connection cap's slots (being served or awaiting a head).
+    pub http_connections_open: Gauge,
     /// libp2p connections refused, by reason (limits on strangers, bans, connection limits).
     pub peer_connections_refused: Family<Labels, Counter>,
     /// Entries committed (durable and co-signed by every party).
@@ -99,6 +101,12 @@ impl Metrics {
             "http_connections_awaiting_head",
             "HTTP connections open and still waiting for their request head",
             http_connections_awaiting_head.clone(),
+        );
+        let http_connections_open = Gauge::default();
+        registry.register(
+            "http_connections_open",
+            "HTTP connections holding a slot of the connection cap",
+            http_connections_open.clone(),
         );
         let peer_connections_refused = Family::<Labels, Counter>::default();
         registry.register(
@@ -228,6 +236,7 @@ impl Metrics {
             http_connections_refused,
             http_connections_evicted,
             http_connections_awaiting_head,
+            http_connections_open,
             peer_connections_refused,
             entries_committed,
             commit_latency,

@@ -265,6 +265,11 @@ async fn at_the_cap_idle_connections_make_room_and_busy_ones_get_503() {
             }
         }
         assert!(closed_unanswered >= 1);
+        // Every slot back (the idle connections and the /health exchanges ended), so that no
+        // busy connection below is displaced to make room.
+        while metrics.http_connections_open.get() > 0 {
+            std::thread::yield_now();
+        }
 
         // Eight requests being served (heads sent, bodies awaited) are never displaced: a new
         // connection is answered 503 in the JSON shape…
@@ -280,7 +285,9 @@ async fn at_the_cap_idle_connections_make_room_and_busy_ones_get_503() {
             })
             .collect();
         // (A connection whose head the node has not read yet could still be displaced.)
-        while metrics.http_connections_awaiting_head.get() > 0 {
+        while metrics.http_connections_awaiting_head.get() > 0
+            || metrics.http_connections_open.get() < 8
+        {
             std::thread::yield_now();
         }
         let (status, body) = exchange(addr, &get("/health", None));

@@ -108,6 +108,7 @@ pub async fn serve(
             router: router.clone(),
             tls: tls.clone(),
             limits,
+            open: metrics.http_connections_open.clone(),
         };
         // Registered here, not in the connection's task, so that the very next accepted
         // connection can already displace it.
@@ -150,6 +151,8 @@ struct Connection {
     router: Router,
     tls: Option<tokio_rustls::TlsAcceptor>,
     limits: ConnectionLimits,
+    /// Counts the slots in use (`pactum_http_connections_open`).
+    open: prometheus_client::metrics::gauge::Gauge,
 }
 
 impl Connection {
@@ -160,6 +163,8 @@ impl Connection {
         slot: OwnedSemaphorePermit,
         (ticket, evicted): (Ticket, oneshot::Receiver<()>),
     ) {
+        let open = self.open.clone();
+        open.inc();
         let served = async {
             match self.tls {
                 None => serve_connection(stream, self.router, self.limits, ticket).await,
@@ -174,6 +179,7 @@ impl Connection {
             Ok(()) = evicted => tracing::debug!("idle HTTP connection evicted at the cap"),
         }
         drop(slot);
+        open.dec();
     }
 }
 
