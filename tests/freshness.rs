@@ -158,7 +158,7 @@ fn a_head_served_by_a_party_shows_a_bundle_is_stale_naming_the_missing_entry() {
             text.contains("buyer signed a head naming entry #2"),
             "{text}"
         );
-        assert!(text.contains("entries #2..#2 are missing"), "{text}");
+        assert!(text.contains("entry #2 is missing"), "{text}");
     }
 }
 

@@ -1,7 +1,7 @@
 //! Whether a shared page's bundle is still the latest, on real nodes and in a real browser: a
 //! customer opens a copy of the page a share link served (saved as a file, as one keeps a page)
 //! and it says "current as of entry #1" from the node's signed head; one more entry is committed;
-//! opened again, the same copy says "STALE: entry #2 missing" and its headline says STALE
+//! opened again, the same copy says "STALE: entry #2 is missing" and its headline says STALE
 //! (⚠ STALE, 过期, VERALTET) instead of VALID. The page served live by the link is current, and
 //! so is a party's own page (`/orders/{id}/trail`), which asks its node's `/orders/{id}/head`.
 //! Nothing here asserts on timings.
@@ -65,7 +65,7 @@ fn a_saved_share_page_says_when_its_bundle_is_stale() {
     // The headline says STALE too, as `pactum-verify --head` does (exit 3), in every language;
     // the history itself verified, so data-verdict stays "valid".
     let stale = json!({ "verdict": "valid", "freshness": "stale", "heading": "⚠ STALE",
-                        "contains": ["STALE: entry #2 missing"] });
+                        "contains": ["STALE: entry #2 is missing"] });
     let stale_in = |lang: &str, heading: &str| {
         json!({ "do": "language", "lang": lang, "as": lang, "expect": {
             "verdict": "valid", "freshness": "stale", "heading": heading, "lang": lang } })

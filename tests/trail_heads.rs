@@ -130,7 +130,7 @@ fn heads_from_the_trust_file_catch_a_fork_and_a_stale_dropped_bundle() {
         serde_json::json!({ "do": "language", "lang": lang, "as": lang, "expect": {
             "verdict": "invalid", "freshness": "invalid", "heading": heading, "lang": lang } })
     };
-    let stale = format!("STALE: entries #{} to #{} missing", last + 1, last + 2);
+    let stale = format!("STALE: entries #{} to #{} are missing", last + 1, last + 2);
     browser::check(
         &serde_json::json!({ "artefacts": browser::artefacts(), "cases": [
             { "name": "heads-fork", "page": page_path,

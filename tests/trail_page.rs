@@ -88,7 +88,7 @@ fn trail_page_in_headless_chromium() {
     let mut spec = serde_json::json!({
         "artefacts": artefacts(),
         "cases": [
-            { "name": "demo-valid", "page": valid, "expect": valid_expect },
+            { "name": "demo-valid", "page": valid, "expect": valid_expect, "print": true },
             { "name": "demo-flipped-bit", "page": tampered, "expect": invalid_expect },
             { "name": "demo-lang-zh", "page": chinese, "expect": chinese_expect },
             { "name": "demo-switch", "page": valid, "actions": [
@@ -119,12 +119,48 @@ fn trail_page_in_headless_chromium() {
           "expect": { "verdict": "valid", "entries": 6, "contains": ["First verification of this log in this browser"] } },
         { "name": "memory-grown", "page": long,
           "expect": { "verdict": "valid", "entries": 12, "contains": ["The log grew from size 6 to 12"] } },
-        { "name": "memory-rolled-back", "page": short,
+        // Explained in words (sizes, what the browser remembered, what the bundle shows); the
+        // code and the signed checkpoints folded away, not shown raw.
+        { "name": "memory-rolled-back", "page": short, "print": true,
           "expect": { "verdict": "invalid", "failed_step": 8, "evidence": 2,
-                      "contains": ["rolled back", "log size 12", "log size 6"] } },
+                      "contains": ["rolled back", "Your browser remembered this log with 12 entries",
+                                   "this bundle shows it with only 6"],
+                      "absent": ["consistency.Rollback", "log size 12"] },
+          "actions": [
+            { "do": "language", "lang": "zh", "as": "zh", "expect": { "verdict": "invalid",
+              "contains": ["您的浏览器记得此日志之前验证时有 12 条记录"], "no_english": true } },
+            { "do": "language", "lang": "de", "as": "de", "expect": { "verdict": "invalid",
+              "contains": ["Ihr Browser hat sich dieses Log mit 12 Einträgen"] } },
+          ] },
     ]);
     if let (Some(cases), Some(more)) = (spec["cases"].as_array_mut(), memory.as_array()) {
         cases.extend(more.iter().cloned());
     }
     browser::check(&spec, dir.path());
+
+    // When the browser cannot remember (storage refused, full, or a damaged value left in it),
+    // the verdict still shows, with a line saying what became of the memory. In a profile of
+    // their own: the last case leaves the storage full.
+    let refused = "Object.defineProperty(window, 'localStorage', { configurable: true, \
+                   get() { throw new DOMException('The operation is insecure.', 'SecurityError'); } });";
+    let damaged = "localStorage.setItem('pactum.remembered', '{\"logs\": [damaged');";
+    let fill = "(() => { localStorage.clear(); let chunk = 'x'.repeat(1 << 20); \
+                for (let i = 0; ; i++) { try { localStorage.setItem('fill' + i, chunk); } \
+                catch (_) { if (chunk.length <= 1) break; chunk = chunk.slice(0, (chunk.length >> 4) || 1); } } })();";
+    browser::check(
+        &serde_json::json!({ "artefacts": artefacts(), "cases": [
+            { "name": "memory-storage-off", "page": short, "init_script": refused,
+              "expect": { "verdict": "valid", "entries": 6, "memory": "off",
+                          "contains": ["This browser does not let the page store anything"],
+                          "absent": ["First verification"] } },
+            { "name": "memory-damaged", "page": short, "init_script": damaged,
+              "expect": { "verdict": "valid", "entries": 6, "memory": "unreadable",
+                          "contains": ["was unreadable (damaged) and was set aside",
+                                       "First verification of this log"] } },
+            { "name": "memory-full", "page": long, "init_script": fill,
+              "expect": { "verdict": "valid", "entries": 12, "memory": "full",
+                          "contains": ["storage for the page is full"] } },
+        ]}),
+        dir.path(),
+    );
 }

@@ -56,6 +56,7 @@ def settled(page, previous=None):
         "verify_ms": int(page.evaluate("document.body.dataset.verifyMs || '-1'")),
         "rendered_ms": int(page.evaluate("document.body.dataset.renderedMs || '-1'")),
         "run": page.evaluate("document.body.dataset.run || ''"),
+        "memory": page.evaluate("document.body.dataset.memory || ''"),
     }
 
 
@@ -141,6 +142,10 @@ def check(spec_path):
             # proxy in front of its node would add).
             if case.get("headers"):
                 page.set_extra_http_headers(case["headers"])
+            # Script run in the page before its own (storage made unavailable, filled or
+            # damaged, as a browser or an earlier page left it).
+            if case.get("init_script"):
+                page.add_init_script(case["init_script"])
             target = case["page"]
             page.goto(target if target.startswith("http") else pathlib.Path(target).resolve().as_uri())
             state = settled(page)
@@ -167,6 +172,12 @@ def check(spec_path):
                 view = shown(page)
                 page.screenshot(path=str(artefacts / f"{name}.png"), full_page=True)
                 verify_state(name, case["expect"], state, view, expect)
+            # The print layout (a claims file): the page as printed, and a PDF of it.
+            if case.get("print"):
+                page.emulate_media(media="print")
+                page.screenshot(path=str(artefacts / f"{name}-print.png"), full_page=True)
+                page.pdf(path=str(artefacts / f"{name}.pdf"), format="A4", print_background=True)
+                page.emulate_media(media="screen")
             expect(name, not errors, f"script errors: {errors}")
             results.append({"name": name, "verdict": state["verdict"], "entries": state["entries"], "verify_ms": state["verify_ms"]})
             page.close()
@@ -182,7 +193,7 @@ def check(spec_path):
 
 
 def verify_state(name, wanted, state, view, expect):
-    for key in ("verdict", "entries", "freshness"):
+    for key in ("verdict", "entries", "freshness", "memory"):
         if key in wanted:
             expect(name, state[key] == wanted[key], f"{key} {state[key]!r}, expected {wanted[key]!r}")
     if "heading" in wanted:
@@ -200,6 +211,8 @@ def verify_state(name, wanted, state, view, expect):
         expect(name, view["lang"] == wanted["lang"], f"page language {view['lang']!r}")
     for text in wanted.get("contains", []):
         expect(name, text in view["text"], f"the page does not show {text!r}")
+    for text in wanted.get("absent", []):
+        expect(name, text not in view["text"], f"the page shows {text!r}")
     if wanted.get("no_english"):
         left = english_left(view["own_words"])
         expect(name, not left, f"English left on the page: {left}")

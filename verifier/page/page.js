@@ -12,6 +12,8 @@
     // Head addresses: the link's (for the embedded bundle only) and, per verification, the
     // trust file's for the verified bundle's order; what each answered (bytes, or null).
     linkHeads: [], heads: [], fetched: new Map(), asked: false,
+    // What became of step 8's memory in this browser (see recall).
+    memory: "kept",
   };
   const SVG = "http://www.w3.org/2000/svg";
   // Timeline entries laid out with the verdict, then per chunk.
@@ -81,7 +83,7 @@
     const L = view.labels;
     const box = el("section", { id: "verdict", class: "verdict " + view.verdict });
     box.append(el("h1", { id: "verdict-text" }, (view.verdict === "valid" ? "✓ " : "✗ ") + view.headline,
-      view.reference ? " — " + L.order + " " : null,
+      view.reference ? " — " + L.order_ref + " " : null,
       view.reference ? el("span", { class: "data" }, view.reference) : null));
     if (view.verdict === "valid") {
       box.append(el("p", { class: "sub" }, view.entries + " " + L.entries + " · " + L.checked_in_browser));
@@ -92,13 +94,18 @@
         L.failed_at + " " + f.step + " (" + f.step_name + ")" +
         (f.entry === null ? "" : " · " + L.entry + " #" + f.entry)));
       box.append(el("p", { id: "reason", class: "reason" }, L.reason + ": " + f.reason));
-      box.append(el("p", { class: "code" }, el("code", {}, f.code)));
-      if (f.detail) box.append(el("p", { class: "detail" }, f.detail));
+      if (f.explanation) box.append(el("p", { id: "explanation", class: "explanation" }, f.explanation));
+      // Codes, the verifier's own message and the signed checkpoints are for whoever checks
+      // the claim, not for reading: folded (and unfolded for printing, see wire()).
+      const technical = el("details", { id: "technical", class: "technical" }, el("summary", {}, L.technical),
+        el("p", { class: "code" }, el("code", {}, f.code)));
+      if (f.detail) technical.append(el("p", { class: "detail" }, f.detail));
       for (const item of f.evidence) {
-        box.append(el("div", { class: "evidence" },
+        technical.append(el("div", { class: "evidence" },
           el("p", {}, item.label, item.hash ? " " : null, item.hash ? el("code", {}, item.hash) : null),
           item.note ? el("pre", { class: "signed-note data" }, item.note) : null));
       }
+      box.append(technical);
     }
     const list = el("ol", { id: "steps", class: "steps" });
     for (const step of view.steps) {
@@ -109,6 +116,7 @@
     }
     box.append(el("h2", {}, L.steps), list);
     if (view.basis.memory) box.append(el("p", { id: "memory", class: "memory" }, view.basis.memory));
+    if (state.memory !== "kept") box.append(el("p", { id: "memory-note", class: "memory-note" }, L["memory_" + state.memory]));
     if (view.verdict === "valid") box.append(headsSection(L));
     return box;
   }
@@ -141,7 +149,7 @@
       table(o.initial_terms.map((t) => [t.name, value(t)])),
       el("h3", {}, L.breaker), el("p", {}, o.breaker),
       el("h3", {}, L.attesters),
-      table(o.attesters.map((a) => [el("span", { class: "data" }, a.name), el("code", {}, a.fingerprint), L.may_attest + ": " + a.kinds.join(", ")])));
+      table(o.attesters.map((a) => [a.quoted ? el("span", { class: "data" }, a.name) : a.name, el("code", {}, a.fingerprint), L.may_attest + ": " + a.kinds.join(", ")])));
   }
 
   function entryItem(L, entry) {
@@ -150,7 +158,8 @@
         el("span", { class: "seq" }, "#" + entry.seq),
         el("span", { class: "time" }, entry.time),
         el("strong", {}, entry.title),
-        entry.attester ? el("span", { class: "attester" }, L.attested_by + " ", el("span", { class: "data" }, entry.attester)) : null));
+        entry.attester ? el("span", { class: "attester" }, L.attested_by + " ",
+          entry.attester_quoted ? el("span", { class: "data" }, entry.attester) : entry.attester) : null));
     if (entry.facts.length) {
       item.append(el("div", { class: "facts" },
         ...entry.facts.map((f) => el("span", { class: "fact" }, f.name + ": ", value(f)))));
@@ -295,6 +304,7 @@
     const run = state.runs;
     const body = document.body.dataset;
     body.verdict = first.verdict;
+    body.memory = state.memory;
     body.entries = String(first.entries);
     body.rendered = "verdict";
     body.timing = JSON.stringify(Object.assign(state.timing, {
@@ -418,8 +428,10 @@
   function verify(bytes, embedded) {
     const started = performance.now();
     if (state.verification) state.verification.free();
-    state.verification = new wasm_bindgen.Verification(bytes, state.trust, recall());
+    const remembered = recall();
+    state.verification = new wasm_bindgen.Verification(bytes, state.trust, remembered, state.memory !== "off");
     const verifyMs = Math.round(performance.now() - started);
+    if (state.memory !== "off") state.memory = state.verification.memory_unreadable() ? "unreadable" : "kept";
     const addresses = (embedded ? state.linkHeads : []).concat(JSON.parse(state.verification.heads()));
     state.heads = [...new Set(addresses)];
     state.fetched = new Map();
@@ -432,14 +444,20 @@
 
   // What this browser verified before (step 8), like `pactum-verify --state-dir`: per log the
   // largest checkpoint verified, per order the last entry. Kept in localStorage, so a later
-  // page with a shorter or rewritten history is caught; a browser that refuses storage (a
-  // private window, a file:// page where storage is off) verifies without memory.
+  // page with a shorter or rewritten history is caught. state.memory (<body data-memory>) says
+  // how that went, and the verdict says it in words unless it is "kept": "off" (the browser
+  // refuses storage: a private window, a file:// page with storage blocked; verified without
+  // step 8), "full" (the quota is used up: verified, not remembered) or "unreadable" (a damaged
+  // value: set aside, verified afresh, replaced by this verification's memory).
   const MEMORY = "pactum.remembered";
 
   function recall() {
     try {
-      return localStorage.getItem(MEMORY) ?? undefined;
+      const text = localStorage.getItem(MEMORY);
+      if (state.memory === "off") state.memory = "kept";
+      return text ?? undefined;
     } catch (_) {
+      state.memory = "off";
       return undefined;
     }
   }
@@ -447,8 +465,9 @@
   function keep(remembered) {
     try {
       localStorage.setItem(MEMORY, remembered);
-    } catch (_) {
-      // Nothing is remembered; the next verification runs without step 8's memory.
+    } catch (error) {
+      // Nothing is remembered; the next verification runs without this one's memory.
+      state.memory = error && error.name === "QuotaExceededError" ? "full" : "off";
     }
   }
 
@@ -480,6 +499,19 @@
       render(0);
     });
     document.getElementById("print").addEventListener("click", () => window.print());
+    // A printed claims file carries the folded evidence too.
+    window.addEventListener("beforeprint", () => {
+      for (const details of document.querySelectorAll("details:not([open])")) {
+        details.dataset.printOpened = "";
+        details.open = true;
+      }
+    });
+    window.addEventListener("afterprint", () => {
+      for (const details of document.querySelectorAll("details[data-print-opened]")) {
+        details.open = false;
+        delete details.dataset.printOpened;
+      }
+    });
     document.getElementById("file").addEventListener("change", (event) => {
       if (event.target.files.length) open(event.target.files[0]).catch((e) => showError(String(e)));
     });

@@ -26,7 +26,7 @@ pub fn html(bundle: &[u8], trust: &str, lang: Lang) -> String {
 
 /// [`html`], with the addresses of parties' signed heads of the order (`http(s)://…/head`):
 /// once the verdict is shown, the page fetches each and says whether the bundle is the latest
-/// ("current as of entry #N", "STALE: entries #N..#M missing", "could not reach …"; a stale
+/// ("current as of entry #N", "STALE: entries #N to #M are missing", "could not reach …"; a stale
 /// bundle's headline then says STALE, not VALID, and `<body data-freshness="stale">`). Only
 /// addresses a browser may be pointed at are kept (http or https, no quotes, spaces or
 /// semicolons, which the page's Content-Security-Policy could not hold).

@@ -800,12 +800,26 @@ fn freshness_line(lang: Lang, freshness: &Freshness, last: u64) -> Option<String
         } => {
             let at = time(*head_at);
             match lang {
-                Lang::En => format!("STALE: {signer} signed a head naming entry #{head_seq} ({at}); this bundle ends at entry #{last}: entries #{missing_from}..#{missing_to} are missing"),
-                Lang::Zh => format!("过期：{signer} 签署的头部指向第 #{head_seq} 条记录（{at}）；本文件止于第 #{last} 条：缺少第 #{missing_from} 至 #{missing_to} 条"),
-                Lang::De => format!("VERALTET: {signer} hat einen Kopf mit Eintrag #{head_seq} ({at}) signiert; dieses Bundle endet bei Eintrag #{last}: es fehlen die Einträge #{missing_from} bis #{missing_to}"),
+                Lang::En => format!("STALE: {signer} signed a head naming entry #{head_seq} ({at}); this bundle ends at entry #{last}: {} missing", missing_entries(lang, *missing_from, *missing_to)),
+                Lang::Zh => format!("过期：{signer} 签署的头部指向第 #{head_seq} 条记录（{at}）；本文件止于第 #{last} 条：缺少{}", missing_entries(lang, *missing_from, *missing_to)),
+                Lang::De => format!("VERALTET: {signer} hat einen Kopf mit Eintrag #{head_seq} ({at}) signiert; dieses Bundle endet bei Eintrag #{last}: {}", missing_entries(lang, *missing_from, *missing_to)),
             }
         }
     })
+}
+
+/// The entries `from..=to` a stale bundle lacks, as a phrase: "entry #2 is" / "entries #2 to
+/// #4 are" (followed by "missing"), 第 2 条 / 第 2 至 4 条, "es fehlt Eintrag #2" / "es fehlen
+/// die Einträge #2 bis #4" — never "#2 to #2". The trail page says the same.
+pub(crate) fn missing_entries(lang: Lang, from: u64, to: u64) -> String {
+    match (lang, from == to) {
+        (Lang::En, true) => format!("entry #{from} is"),
+        (Lang::En, false) => format!("entries #{from} to #{to} are"),
+        (Lang::Zh, true) => format!("第 {from} 条记录"),
+        (Lang::Zh, false) => format!("第 {from} 至 {to} 条记录"),
+        (Lang::De, true) => format!("es fehlt Eintrag #{from}"),
+        (Lang::De, false) => format!("es fehlen die Einträge #{from} bis #{to}"),
+    }
 }
 
 /// Step 8's finding, with the basis of accepted growth.

@@ -343,7 +343,11 @@ fn a_newer_head_beside_a_bundle_makes_it_stale() {
     let text = stdout(&output);
     assert!(text.starts_with("STALE"), "{text}");
     assert!(
-        text.contains(&format!("entries #{}..#{} are missing", last + 1, last + 2)),
+        text.contains(&format!(
+            "entries #{} to #{} are missing",
+            last + 1,
+            last + 2
+        )),
         "{text}"
     );
 }

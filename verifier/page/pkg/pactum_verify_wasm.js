@@ -67,16 +67,27 @@ let wasm_bindgen = (function(exports) {
             }
         }
         /**
+         * Whether the memory given to [`Verification::new`] was unreadable and set aside.
+         * @returns {boolean}
+         */
+        memory_unreadable() {
+            const ret = wasm.verification_memory_unreadable(this.__wbg_ptr);
+            return ret !== 0;
+        }
+        /**
          * Verifies `bundle` against the trust file `trust` (JSON or TOML), with what this browser
          * verified before (`remembered`, [`Remembered::to_json`]'s text; none the first time):
          * step 8 then tells growth from a rollback, and [`Verification::remember`] is what to keep.
-         * A trust file or a memory that does not parse is an error thrown to the page (they are
-         * the page's own inputs, not the bundle's).
+         * `can_remember` is false when the browser refuses storage: step 8 is skipped, so the page
+         * does not claim to remember anything. A memory that does not parse is set aside (this
+         * verification starts afresh, [`Verification::memory_unreadable`] says so): the verdict
+         * still shows. A trust file that does not parse is an error thrown to the page.
          * @param {Uint8Array} bundle
          * @param {string} trust
-         * @param {string | null} [remembered]
+         * @param {string | null | undefined} remembered
+         * @param {boolean} can_remember
          */
-        constructor(bundle, trust, remembered) {
+        constructor(bundle, trust, remembered, can_remember) {
             try {
                 const retptr = wasm.__wbindgen_add_to_stack_pointer(-16);
                 const ptr0 = passArray8ToWasm0(bundle, wasm.__wbindgen_export);
@@ -85,7 +96,7 @@ let wasm_bindgen = (function(exports) {
                 const len1 = WASM_VECTOR_LEN;
                 var ptr2 = isLikeNone(remembered) ? 0 : passStringToWasm0(remembered, wasm.__wbindgen_export, wasm.__wbindgen_export2);
                 var len2 = WASM_VECTOR_LEN;
-                wasm.verification_new(retptr, ptr0, len0, ptr1, len1, ptr2, len2);
+                wasm.verification_new(retptr, ptr0, len0, ptr1, len1, ptr2, len2, can_remember);
                 var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
                 var r1 = getDataViewMemory0().getInt32(retptr + 4 * 1, true);
                 var r2 = getDataViewMemory0().getInt32(retptr + 4 * 2, true);

@@ -38,13 +38,13 @@ pub fn head_view(lang: Lang, report: &Report, bytes: &[u8]) -> HeadView {
             ..
         }) => {
             let at = time(lang, head_at);
-            let missing = entry_range(lang, from, to);
+            let missing = crate::timeline::missing_entries(lang, from, to);
             HeadView {
                 status: "stale",
                 text: match lang {
                     Lang::En => format!("STALE: {missing} missing — {signer} signed a head naming entry #{head_seq} ({at})"),
                     Lang::Zh => format!("过期：缺少{missing}——{signer}签署的头部指向第 {head_seq} 条（{at}）"),
-                    Lang::De => format!("VERALTET: es {} {missing} — {signer} hat einen Kopf mit Eintrag #{head_seq} ({at}) signiert", if from == to { "fehlt" } else { "fehlen" }),
+                    Lang::De => format!("VERALTET: {missing} — {signer} hat einen Kopf mit Eintrag #{head_seq} ({at}) signiert"),
                 },
                 evidence: None,
             }
@@ -70,18 +70,6 @@ pub fn head_view(lang: Lang, report: &Report, bytes: &[u8]) -> HeadView {
             evidence: Some([entry.to_string(), head.to_string()]),
         },
         Err(error) => refused(lang, Some(VerifyError::Head(error))),
-    }
-}
-
-/// "entry #N" or "entries #N to #M" in `lang`.
-fn entry_range(lang: Lang, from: u64, to: u64) -> String {
-    match (lang, from == to) {
-        (Lang::En, true) => format!("entry #{from}"),
-        (Lang::En, false) => format!("entries #{from} to #{to}"),
-        (Lang::Zh, true) => format!("第 {from} 条记录"),
-        (Lang::Zh, false) => format!("第 {from} 至 {to} 条记录"),
-        (Lang::De, true) => format!("Eintrag #{from}"),
-        (Lang::De, false) => format!("die Einträge #{from} bis #{to}"),
     }
 }
 

@@ -73,8 +73,10 @@ pub struct FailureView {
     pub code: String,
     /// The verifier's own message, shown only on the English page.
     pub detail: Option<String>,
+    /// For a step-8 failure: what this browser remembered and what the bundle shows, in words.
+    pub explanation: Option<String>,
     /// For a rollback, a fork or a rewritten order (step 8): what this browser verified before
-    /// and what the bundle presents.
+    /// and what the bundle presents (the signed checkpoints; the page folds them away).
     pub evidence: Vec<Evidence>,
 }
 
@@ -135,7 +137,10 @@ pub struct ClauseView {
 
 #[derive(Debug, Serialize)]
 pub struct AttesterView {
+    /// The attester's role in the reader's language, or its name as the contract writes it.
     pub name: String,
+    /// `name` is the contract's own text (no word of the glossary).
+    pub quoted: bool,
     pub fingerprint: String,
     pub kinds: Vec<String>,
 }
@@ -148,7 +153,10 @@ pub struct EntryView {
     pub kind: &'static str,
     pub time: String,
     pub title: String,
+    /// Who attested the fact: a role in the reader's language, or the contract's own name.
     pub attester: Option<String>,
+    /// `attester` is the contract's own text.
+    pub attester_quoted: bool,
     pub facts: Vec<Pair>,
     pub lines: Vec<Line>,
     pub signers: Vec<String>,
@@ -331,6 +339,12 @@ fn role(lang: Lang, role: &str) -> String {
     glossary::word(lang, "party", role)
 }
 
+/// An attester named like a role the glossary knows (`carrier`), in the reader's language; none
+/// for a name of the contract's own (shown as written, marked as data).
+fn attester_name(lang: Lang, name: &str) -> Option<String> {
+    glossary::lookup(lang, &format!("party:{name}")).map(str::to_string)
+}
+
 /// A key as people compare it: its first 16 hex digits in groups of four.
 fn fingerprint(key: &PublicKey) -> String {
     let hex = key.to_string();
@@ -358,6 +372,7 @@ fn invalid_view(lang: Lang, bytes: &[u8], error: &VerifyError, basis: Basis) -> 
         reason: words::reason(lang, error, &|name| role(lang, name)),
         code: error.code(),
         detail: (lang == Lang::En).then(|| error.to_string()),
+        explanation: memory::explanation(lang, error),
         evidence: memory::evidence(lang, error),
     };
     View {
@@ -494,7 +509,8 @@ fn order_view(lang: Lang, report: &Report) -> OrderView {
             .attesters
             .iter()
             .map(|grant| AttesterView {
-                name: grant.name.clone(),
+                name: attester_name(lang, &grant.name).unwrap_or_else(|| grant.name.clone()),
+                quoted: attester_name(lang, &grant.name).is_none(),
                 fingerprint: fingerprint(&grant.key),
                 kinds: grant
                     .kinds
@@ -807,12 +823,16 @@ fn entry_view(lang: Lang, report: &Report, entry: &VerifiedEntry, at: i64) -> En
         }
         (Step::Event(_), None) => ("event", String::new(), None, Vec::new()),
     };
+    let named = attester
+        .as_deref()
+        .and_then(|name| attester_name(lang, name));
     EntryView {
         seq: entry.body.seq,
         kind,
         time: time(lang, at),
         title,
-        attester,
+        attester_quoted: attester.is_some() && named.is_none(),
+        attester: named.or(attester),
         facts,
         lines,
         signers: entry.signers.iter().map(|name| role(lang, name)).collect(),

@@ -18,6 +18,7 @@ pub struct Verification {
     trust: verifier::bundle::Trust,
     /// The trust file's head addresses (`{order}` not yet replaced).
     trust_file: TrustFile,
+    memory_unreadable: bool,
     result: Result<Report, VerifyError>,
 }
 
@@ -26,28 +27,28 @@ impl Verification {
     /// Verifies `bundle` against the trust file `trust` (JSON or TOML), with what this browser
     /// verified before (`remembered`, [`Remembered::to_json`]'s text; none the first time):
     /// step 8 then tells growth from a rollback, and [`Verification::remember`] is what to keep.
-    /// A trust file or a memory that does not parse is an error thrown to the page (they are
-    /// the page's own inputs, not the bundle's).
+    /// `can_remember` is false when the browser refuses storage: step 8 is skipped, so the page
+    /// does not claim to remember anything. A memory that does not parse is set aside (this
+    /// verification starts afresh, [`Verification::memory_unreadable`] says so): the verdict
+    /// still shows. A trust file that does not parse is an error thrown to the page.
     #[wasm_bindgen(constructor)]
     pub fn new(
         bundle: Vec<u8>,
         trust: &str,
         remembered: Option<String>,
+        can_remember: bool,
     ) -> Result<Verification, JsError> {
         let trust_file =
             TrustFile::parse(trust).map_err(|error| JsError::new(&error.to_string()))?;
         let trust = trust_file
             .trust()
             .map_err(|error| JsError::new(&error.to_string()))?;
-        let remembered = match remembered {
-            Some(text) => {
-                Remembered::from_json(&text).map_err(|error| JsError::new(&error.to_string()))?
-            }
-            None => Remembered::default(),
-        };
+        let read = remembered.map(|text| Remembered::from_json(&text));
+        let memory_unreadable = matches!(read, Some(Err(_)));
+        let remembered = can_remember.then(|| read.and_then(Result::ok).unwrap_or_default());
         let options = VerifyOptions {
             threads: 1,
-            remembered: Some(remembered),
+            remembered,
             ..VerifyOptions::default()
         };
         let result = verify_bundle(&bundle, &trust, &options);
@@ -55,8 +56,14 @@ impl Verification {
             bytes: bundle,
             trust,
             trust_file,
+            memory_unreadable,
             result,
         })
+    }
+
+    /// Whether the memory given to [`Verification::new`] was unreadable and set aside.
+    pub fn memory_unreadable(&self) -> bool {
+        self.memory_unreadable
     }
 
     /// What to remember after this verification (JSON), none when the bundle was rejected:
