@@ -1,6 +1,7 @@
 //! Peers changed at run time on real nodes: two nodes that start knowing nobody are introduced
 //! through the operator API with `/dns4/localhost/…` addresses, run an order, and the change
-//! survives a restart; a removed peer is forgotten. Nothing here asserts on timings.
+//! survives a restart; a removed peer is forgotten and disconnected; peers added at run time
+//! get in when no stranger may. Nothing here asserts on timings.
 
 use std::time::Duration;
 
@@ -8,6 +9,7 @@ use pactum_node::{
     api::{AcceptOrder, PutPeer},
     demo::scenario,
     launch::{launch, NodeSpec, RunningNode},
+    net::AdmissionLimits,
 };
 use serde_json::{json, Value};
 
@@ -129,4 +131,62 @@ fn peers_added_at_run_time_by_host_name_run_an_order_and_survive_a_restart() {
     assert_eq!(seller.client().get("/peers").unwrap()["peers"], json!([]));
     runtime.block_on(seller.stop());
     runtime.block_on(buyer.stop());
+}
+
+/// Waits (polling, no timed assertion: the deadline only ends a hung test) until `done`.
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never happened: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_peer_added_at_run_time_gets_a_partys_slot_and_a_removed_one_is_disconnected() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // Neither node admits any stranger.
+    let closed = |role: &str| {
+        let mut spec = spec(role, dir.path());
+        spec.admission = AdmissionLimits {
+            max_strangers: 0,
+            ..AdmissionLimits::default()
+        };
+        spec
+    };
+    let seller = runtime.block_on(launch(closed("seller"))).unwrap();
+    let buyer = runtime.block_on(launch(closed("buyer"))).unwrap();
+    introduce(&seller, &buyer);
+    introduce(&buyer, &seller);
+
+    // Introduced at run time, each is a party's node to the other: the proposal gets through.
+    let mut proposal = scenario::proposal(&scenario::party_keys(), "PO-SLOTS");
+    proposal.parties = None;
+    proposal.attesters = None;
+    let proposed = seller.client().post("/orders", &proposal).unwrap();
+    assert_eq!(proposed["delivered"]["buyer"], "delivered", "{proposed}");
+    let connected = |node: &RunningNode, other: &RunningNode| {
+        runtime
+            .block_on(node.net.peers())
+            .unwrap()
+            .contains(&other.peer_id)
+    };
+    assert!(connected(&seller, &buyer));
+
+    // Removed, the buyer's node is disconnected, and as a stranger it cannot come back.
+    let key = hex::encode(buyer.public_key.as_bytes());
+    seller.client().delete(&format!("/peers/{key}")).unwrap();
+    wait_until("the removed peer is disconnected", || {
+        !connected(&seller, &buyer) && !connected(&buyer, &seller)
+    });
+    let order = proposed["order"].as_str().unwrap();
+    let refused = buyer
+        .client()
+        .post(&format!("/orders/{order}/accept"), &AcceptOrder::default())
+        .unwrap_err();
+    assert!(!connected(&seller, &buyer), "{refused}");
 }

@@ -44,6 +44,8 @@ pub struct NodeSpec {
     pub events: crate::events::EventsConfig,
     /// How `POST /ingest/…` documents become facts.
     pub ingest: Arc<crate::ingest::Mapping>,
+    /// Limits on strangers' connections (parties always get in).
+    pub admission: net::AdmissionLimits,
 }
 
 impl NodeSpec {
@@ -71,6 +73,7 @@ impl NodeSpec {
             hooks: Hooks::default(),
             events: crate::events::EventsConfig::default(),
             ingest: Arc::new(crate::ingest::Mapping::standard()),
+            admission: net::AdmissionLimits::default(),
         }
     }
 
@@ -106,6 +109,7 @@ impl NodeSpec {
             hooks: Hooks::default(),
             events: settings.events_config()?,
             ingest: Arc::new(settings.ingest_mapping()?),
+            admission: net::AdmissionLimits::default(),
         })
     }
 }
@@ -218,6 +222,7 @@ pub async fn launch(spec: NodeSpec) -> anyhow::Result<RunningNode> {
         request_timeout: spec.request_timeout,
         parties,
         refusals: metrics.peer_connections_refused.clone(),
+        admission: spec.admission,
         ..NetConfig::default()
     };
     let network = net::start::<crate::engine::protocol::Request, crate::engine::protocol::Response>(

@@ -151,6 +151,10 @@ impl Inner {
             removed: false,
         };
         self.store_peer(&key, &record).await?;
+        self.net
+            .set_party(peer, true)
+            .await
+            .map_err(|error| ApiError::unavailable("network_failed", error.to_string()))?;
         for addr in &dialled {
             self.net
                 .add_address(peer, addr.clone())
@@ -172,6 +176,13 @@ impl Inner {
             removed: true,
         };
         self.store_peer(&key, &record).await?;
+        // No longer a party's node: its connections are closed and it is a stranger again.
+        if let Some(peer) = peer_of(&key) {
+            self.net
+                .set_party(peer, false)
+                .await
+                .map_err(|error| ApiError::unavailable("network_failed", error.to_string()))?;
+        }
         Ok(true)
     }
 
@@ -193,12 +204,32 @@ impl Inner {
         Ok(())
     }
 
-    /// Gives the network the (resolved) addresses of every known peer (at start).
+    /// Gives the network every known peer as a party's node, with its (resolved) addresses,
+    /// and takes that standing from configured peers removed at run time (at start).
     pub(crate) async fn dial_known_peers(&self) {
+        let removed: Vec<PublicKey> = self
+            .store
+            .scan_prefix(PEERS, b"")
+            .filter_map(Result::ok)
+            .filter(|(_, bytes)| {
+                records::decode::<PeerRecord>("peer", bytes).is_ok_and(|record| record.removed)
+            })
+            .filter_map(|(key, _)| {
+                <[u8; 32]>::try_from(key.as_slice())
+                    .ok()
+                    .and_then(|bytes| PublicKey::from_bytes(&bytes).ok())
+            })
+            .collect();
+        for key in removed {
+            if let Some(id) = peer_of(&key) {
+                let _ = self.net.set_party(id, false).await;
+            }
+        }
         for peer in self.peer_list() {
             let Some(id) = peer_of(&peer.key) else {
                 continue;
             };
+            let _ = self.net.set_party(id, true).await;
             for addr in &peer.addresses {
                 match resolve(addr).await {
                     Ok(resolved) => {

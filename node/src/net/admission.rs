@@ -117,6 +117,16 @@ impl Admission {
         self.parties.contains(peer)
     }
 
+    /// Makes `peer` a party's node (its connections get in like the configured parties') or,
+    /// with `false`, a stranger again: parties added and removed at run time.
+    pub fn set_party(&mut self, peer: PeerId, party: bool) {
+        if party {
+            self.parties.insert(peer);
+        } else {
+            self.parties.remove(&peer);
+        }
+    }
+
     /// Counts a protocol fault by `peer`; strangers share one budget.
     pub fn record_fault(&mut self, peer: &PeerId, now: Instant) {
         if self.is_party(peer) {

@@ -66,6 +66,10 @@ pub(crate) enum Command<Req, Resp> {
         peer: PeerId,
         addr: Multiaddr,
     },
+    SetParty {
+        peer: PeerId,
+        party: bool,
+    },
     Request {
         peer: PeerId,
         request: Req,
@@ -153,6 +157,15 @@ impl<Req: Send + 'static, Resp: Send + 'static> NetHandle<Req, Resp> {
     pub async fn add_address(&self, peer: PeerId, addr: Multiaddr) -> Result<(), NetError> {
         self.commands
             .send(Command::AddAddress { peer, addr })
+            .await
+            .map_err(|_| NetError::Closed)
+    }
+
+    /// Makes `peer` a party's node, admitted like the configured ones, or (`false`) a stranger
+    /// again, closing its connections: a peer added or removed at run time.
+    pub async fn set_party(&self, peer: PeerId, party: bool) -> Result<(), NetError> {
+        self.commands
+            .send(Command::SetParty { peer, party })
             .await
             .map_err(|_| NetError::Closed)
     }

@@ -269,6 +269,14 @@ fn on_command<Req: WireMessage, Resp: WireMessage>(
             }
             swarm.add_peer_address(peer, addr);
         }
+        Command::SetParty { peer, party } => {
+            swarm.behaviour_mut().admission.set_party(peer, party);
+            if !party {
+                // Removed: not redialled at the addresses the operator gave, and cut off.
+                state.addressed.remove(&peer);
+                let _ = swarm.disconnect_peer_id(peer);
+            }
+        }
         Command::Request {
             peer,
             request,
