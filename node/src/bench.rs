@@ -24,7 +24,7 @@ use verifier::{
 };
 
 use crate::{
-    api::{AcceptOrder, AttesterRequest, NodeApi},
+    api::{AcceptOrder, AttesterRequest, NodeApi, ProposeOrder},
     demo::scenario,
     launch::{launch, NodeSpec, RunningNode},
 };
@@ -108,6 +108,52 @@ pub(crate) fn percentiles(mut samples: Vec<Duration>) -> Latency {
         p99: at(0.99),
         max: samples[samples.len() - 1],
     }
+}
+
+/// Two in-process nodes, the seller's and the buyer's, each knowing the other, with a large
+/// checkpoint batch so checkpoints do not weigh on the figures; `configure(role, spec)` adjusts
+/// a spec before its node starts (a webhook, say). Shared by `bench` and the load commands.
+pub(crate) async fn launch_pair(
+    seller_key: &SigningKey,
+    buyer_key: &SigningKey,
+    dir: &std::path::Path,
+    configure: impl Fn(&str, &mut NodeSpec),
+) -> anyhow::Result<(RunningNode, RunningNode)> {
+    let spec = |role: &str, key: &SigningKey, other: &str, other_key: &SigningKey| {
+        let mut spec = NodeSpec::local(role, key.clone(), dir.join(role));
+        spec.peers = vec![(other.to_string(), other_key.public_key(), Vec::new())];
+        spec.checkpoint_batch = 4096;
+        configure(role, &mut spec);
+        spec
+    };
+    let seller = launch(spec("seller", seller_key, "buyer", buyer_key)).await?;
+    let buyer = launch(spec("buyer", buyer_key, "seller", seller_key)).await?;
+    seller.learn(&buyer).await;
+    buyer.learn(&seller).await;
+    Ok((seller, buyer))
+}
+
+/// The seller proposes, the buyer accepts; returns the order id (hex).
+pub(crate) async fn open_order(
+    seller: &RunningNode,
+    buyer: &RunningNode,
+    proposal: ProposeOrder,
+) -> anyhow::Result<String> {
+    let proposed = seller
+        .engine
+        .propose(proposal)
+        .await
+        .map_err(|error| anyhow!("propose: {error}"))?;
+    let id = proposed["order"]
+        .as_str()
+        .ok_or_else(|| anyhow!("no order id"))?
+        .to_string();
+    buyer
+        .engine
+        .accept(id.clone(), AcceptOrder::default())
+        .await
+        .map_err(|error| anyhow!("accept: {error}"))?;
+    Ok(id)
 }
 
 /// Signing and verification each committed entry needs: the attester's signature verified by
@@ -245,25 +291,8 @@ fn setup(options: &BenchOptions) -> anyhow::Result<Bench> {
     let seller_key = scenario::demo_key("seller");
     let buyer_key = scenario::demo_key("buyer");
     let carrier = scenario::demo_key("carrier");
-    let (seller, buyer) = runtime.block_on(async {
-        let mut specs = Vec::new();
-        for (role, key, other_role, other) in [
-            ("seller", &seller_key, "buyer", &buyer_key),
-            ("buyer", &buyer_key, "seller", &seller_key),
-        ] {
-            let mut spec = NodeSpec::local(role, key.clone(), dir.path().join(role));
-            spec.peers = vec![(other_role.to_string(), other.public_key(), Vec::new())];
-            spec.checkpoint_batch = 4096;
-            specs.push(spec);
-        }
-        let buyer_spec = specs.pop().ok_or_else(|| anyhow!("no spec"))?;
-        let seller_spec = specs.pop().ok_or_else(|| anyhow!("no spec"))?;
-        let seller = launch(seller_spec).await?;
-        let buyer = launch(buyer_spec).await?;
-        seller.learn(&buyer).await;
-        buyer.learn(&seller).await;
-        anyhow::Ok((seller, buyer))
-    })?;
+    let (seller, buyer) =
+        runtime.block_on(launch_pair(&seller_key, &buyer_key, dir.path(), |_, _| {}))?;
     let mut keys = BTreeMap::new();
     keys.insert("seller".to_string(), seller_key.clone());
     keys.insert("buyer".to_string(), buyer_key.clone());
@@ -283,20 +312,7 @@ fn setup(options: &BenchOptions) -> anyhow::Result<Bench> {
                 key: hex::encode(carrier.public_key().as_bytes()),
                 kinds: vec!["shipment.*".into()],
             }]);
-            let proposed = seller
-                .engine
-                .propose(proposal)
-                .await
-                .map_err(|e| anyhow!("propose: {e}"))?;
-            let id = proposed["order"]
-                .as_str()
-                .ok_or_else(|| anyhow!("no order id"))?
-                .to_string();
-            buyer
-                .engine
-                .accept(id.clone(), AcceptOrder::default())
-                .await
-                .map_err(|e| anyhow!("accept: {e}"))?;
+            let id = open_order(&seller, &buyer, proposal).await?;
             orders.push(Digest::from_hex(&id).ok_or_else(|| anyhow!("bad id"))?);
         }
         anyhow::Ok(orders)

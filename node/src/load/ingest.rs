@@ -13,10 +13,11 @@ use anyhow::{anyhow, bail};
 use serde_json::{json, Value};
 
 use crate::{
-    api::{AcceptOrder, NodeApi},
+    api::NodeApi,
+    bench::{launch_pair, open_order},
     client::ApiClient,
     demo::scenario,
-    launch::{launch, NodeSpec, RunningNode},
+    launch::RunningNode,
 };
 
 /// What to run.
@@ -68,7 +69,12 @@ pub fn run(options: &IngestLoadOptions) -> anyhow::Result<IngestLoadReport> {
         .into_iter()
         .map(|role| (role.to_string(), scenario::demo_key(role)))
         .collect();
-    let (seller, buyer) = runtime.block_on(start_nodes(&keys, dir.path()))?;
+    let (seller, buyer) = runtime.block_on(launch_pair(
+        &keys["seller"],
+        &keys["buyer"],
+        dir.path(),
+        |_, _| {},
+    ))?;
     let references =
         runtime.block_on(start_orders(&seller, &buyer, &keys, options.orders.max(1)))?;
     let client = seller.client();
@@ -160,23 +166,6 @@ pub fn epcis_document(reference: &str, number: usize, events: usize) -> Value {
     })
 }
 
-async fn start_nodes(
-    keys: &BTreeMap<String, verifier::sign::SigningKey>,
-    dir: &std::path::Path,
-) -> anyhow::Result<(RunningNode, RunningNode)> {
-    let spec = |role: &str, other: &str| {
-        let mut spec = NodeSpec::local(role, keys[role].clone(), dir.join(role));
-        spec.peers = vec![(other.to_string(), keys[other].public_key(), Vec::new())];
-        spec.checkpoint_batch = 4096;
-        spec
-    };
-    let seller = launch(spec("seller", "buyer")).await?;
-    let buyer = launch(spec("buyer", "seller")).await?;
-    seller.learn(&buyer).await;
-    buyer.learn(&seller).await;
-    Ok((seller, buyer))
-}
-
 /// Orders of the seller and the buyer in which any party attests any kind (the seller's node
 /// signs what it ingests); returns their references.
 async fn start_orders(
@@ -195,20 +184,7 @@ async fn start_orders(
                 .collect(),
         );
         proposal.attesters = None;
-        let proposed = seller
-            .engine
-            .propose(proposal)
-            .await
-            .map_err(|error| anyhow!("propose: {error}"))?;
-        let id = proposed["order"]
-            .as_str()
-            .ok_or_else(|| anyhow!("no order id"))?
-            .to_string();
-        buyer
-            .engine
-            .accept(id.clone(), AcceptOrder::default())
-            .await
-            .map_err(|error| anyhow!("accept: {error}"))?;
+        let id = open_order(seller, buyer, proposal).await?;
         // Started once the genesis is co-signed at the seller's node.
         let deadline = Instant::now() + Duration::from_secs(30);
         while seller.engine.order(id.clone()).await.is_err() {

@@ -15,11 +15,11 @@ use anyhow::anyhow;
 use verifier::model::{Digest, OrderId, SignedEvent};
 
 use crate::{
-    api::{AcceptOrder, AttesterRequest, NodeApi},
-    bench::{eta_event, percentiles, Latency},
+    api::AttesterRequest,
+    bench::{eta_event, launch_pair, open_order, percentiles, Latency},
     demo::scenario,
     events::{receiver::Receiver, Webhook},
-    launch::{launch, NodeSpec, RunningNode},
+    launch::RunningNode,
 };
 
 const SECRET: &str = "load-webhooks-secret-0123456789";
@@ -83,7 +83,16 @@ pub fn run(options: &WebhookLoadOptions) -> anyhow::Result<WebhookLoadReport> {
         .map(|role| (role.to_string(), scenario::demo_key(role)))
         .collect();
     let webhook = Webhook::configured(&receiver.url(), SECRET, &["entry".to_string()])?;
-    let (seller, buyer) = runtime.block_on(start_nodes(&keys, dir.path(), webhook))?;
+    let (seller, buyer) = runtime.block_on(launch_pair(
+        &keys["seller"],
+        &keys["buyer"],
+        dir.path(),
+        |role, spec| {
+            if role == "seller" {
+                spec.events.webhooks.push(webhook.clone());
+            }
+        },
+    ))?;
     let orders = runtime.block_on(start_orders(&seller, &buyer, &keys, options.orders.max(1)))?;
     // The genesis entries' deliveries are not part of the measurement.
     let before = orders.len();
@@ -167,26 +176,6 @@ pub fn run(options: &WebhookLoadOptions) -> anyhow::Result<WebhookLoadReport> {
     Ok(report)
 }
 
-async fn start_nodes(
-    keys: &BTreeMap<String, verifier::sign::SigningKey>,
-    dir: &std::path::Path,
-    webhook: Webhook,
-) -> anyhow::Result<(RunningNode, RunningNode)> {
-    let spec = |role: &str, other: &str| {
-        let mut spec = NodeSpec::local(role, keys[role].clone(), dir.join(role));
-        spec.peers = vec![(other.to_string(), keys[other].public_key(), Vec::new())];
-        spec.checkpoint_batch = 4096;
-        spec
-    };
-    let mut seller_spec = spec("seller", "buyer");
-    seller_spec.events.webhooks.push(webhook);
-    let seller = launch(seller_spec).await?;
-    let buyer = launch(spec("buyer", "seller")).await?;
-    seller.learn(&buyer).await;
-    buyer.learn(&seller).await;
-    Ok((seller, buyer))
-}
-
 async fn start_orders(
     seller: &RunningNode,
     buyer: &RunningNode,
@@ -212,20 +201,7 @@ async fn start_orders(
             key: hex::encode(keys["carrier"].public_key().as_bytes()),
             kinds: vec!["shipment.*".into()],
         }]);
-        let proposed = seller
-            .engine
-            .propose(proposal)
-            .await
-            .map_err(|error| anyhow!("propose: {error}"))?;
-        let id = proposed["order"]
-            .as_str()
-            .ok_or_else(|| anyhow!("no order id"))?
-            .to_string();
-        buyer
-            .engine
-            .accept(id.clone(), AcceptOrder::default())
-            .await
-            .map_err(|error| anyhow!("accept: {error}"))?;
+        let id = open_order(seller, buyer, proposal).await?;
         orders.push(Digest::from_hex(&id).ok_or_else(|| anyhow!("bad order id"))?);
     }
     Ok(orders)
