@@ -85,6 +85,8 @@ fn every_example_request_is_accepted_by_real_nodes() {
     assert_eq!(found["orders"][0]["order"], order.as_str(), "{found}");
     assert_eq!(found["orders"][0]["state"], "running");
     let other = cluster.start_order(&ALL, "PO-OTHER", None);
+    // Listed at the buyer once its node holds the genesis (accepting does not wait for it).
+    cluster.settle(&ALL, &other);
     let tripped_only = buyer.get("/orders?state=breaker_tripped").unwrap();
     assert_eq!(tripped_only["orders"], json!([]));
     let by_party = buyer
@@ -133,6 +135,12 @@ fn every_example_request_is_accepted_by_real_nodes() {
         buyer.get(&format!("{history}?page=2")).unwrap_err().code(),
         Some("invalid_query")
     );
+
+    // A share link for the customer, expiring as the example asks.
+    let shared = buyer
+        .post(&format!("/orders/{order}/share"), &example("share.json"))
+        .unwrap();
+    assert!(shared["expires_at"].is_u64(), "{shared}");
 
     // A webhook, as an operator registers it (the secret is never shown back), and removed.
     let created = buyer.post("/webhooks", &example("webhook.json")).unwrap();
