@@ -19,7 +19,7 @@ use super::order::{OrderCore, Refusal};
 
 /// What the parties sign together.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) enum Agreement {
+pub enum Agreement {
     /// A review decision about what a pause held back.
     Review,
     /// Closing the order: it takes no further fact, review or close.
@@ -68,7 +68,7 @@ impl Agreement {
 /// Why a party's signature on a review or close is not taken. The HTTP edge chooses the
 /// status (`sequencer.rs`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub(crate) enum AgreementError {
+pub enum AgreementError {
     #[error("`{role}` is not a party of {order}")]
     NotAParty { role: String, order: OrderId },
     #[error("the {} signature of `{role}` is invalid", .kind.name())]
@@ -130,8 +130,8 @@ pub(crate) fn check_open(
 
 /// The records of one kind collecting signatures, per order, at the sequencer's node. Kept in
 /// memory only: a restart voids them and the parties sign again.
-#[derive(Default)]
-pub(crate) struct AgreementTable {
+#[derive(Default, Clone, Debug)]
+pub struct AgreementTable {
     pending: HashMap<OrderId, PendingSignatures>,
 }
 
@@ -221,7 +221,8 @@ impl AgreementTable {
 }
 
 /// The decisions the parties signed about one position of an order, by role.
-pub(crate) struct PendingSignatures {
+#[derive(Clone, Debug)]
+pub struct PendingSignatures {
     pub after_seq: u64,
     pub decisions: BTreeMap<String, (Vec<u8>, Signature)>,
 }

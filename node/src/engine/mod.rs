@@ -17,7 +17,7 @@
 //! order's lock.
 
 mod admit;
-pub(crate) mod agreement;
+pub mod agreement;
 mod amend;
 mod api_impl;
 mod batch;
@@ -31,6 +31,7 @@ mod peer;
 pub mod peers;
 pub mod program_cache;
 pub mod protocol;
+pub mod protocol_core;
 mod queries;
 mod queue;
 pub mod records;

@@ -14,6 +14,24 @@ use verifier::{
     state::machine::Sealed,
 };
 
+/// What signs entries for a party. Today every entry body is signed on its own; the trait is
+/// the one place a party signs, so that signing one root per batch of entries can replace it.
+pub trait Signer {
+    fn public_key(&self) -> PublicKey;
+    /// The party's signature over an entry body (domain `Entry`).
+    fn sign_entry(&self, body: &[u8]) -> Signature;
+}
+
+impl Signer for SigningKey {
+    fn public_key(&self) -> PublicKey {
+        SigningKey::public_key(self)
+    }
+
+    fn sign_entry(&self, body: &[u8]) -> Signature {
+        self.sign(Domain::Entry, body)
+    }
+}
+
 /// What a party's node answered to a proposal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Answer {
@@ -125,13 +143,15 @@ impl Round {
     }
 
     /// Every party cosigned: the sequencer signs, last (rule 1). `None` while any is missing.
-    pub fn finish(self, me: &str, key: &SigningKey) -> Option<(SignedEntry, Sealed)> {
+    pub fn finish(self, me: &str, signer: &dyn Signer) -> Option<(SignedEntry, Sealed)> {
         if !self.awaiting.is_empty() {
             return None;
         }
         let mut entry = self.proposal;
         entry.signatures = self.cosignatures;
-        entry.sign(me, key);
+        entry
+            .signatures
+            .insert(me.to_string(), signer.sign_entry(&entry.body));
         Some((entry, self.sealed))
     }
 }

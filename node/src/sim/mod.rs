@@ -1,9 +1,9 @@
 //! A deterministic simulator of the co-signing protocol: three parties of one order (the
-//! seller sequences, buyer and carrier cosign) run the node's own protocol code — the order
-//! core ([`OrderCore`]: the verifier's state machine, proposal and commit checks), the round
-//! ([`Round`]: unsigned proposals, the sequencer signing last), the evidence rule
-//! ([`round::equivocation`]) and the signature collection of reviews and closes
-//! ([`AgreementTable`]) — over a network driven from one seed.
+//! seller sequences, buyer and carrier cosign), each running the node's protocol core
+//! ([`OrderProtocol`]: the sequencer's fact queue and rounds, a cosigner's checks, commits,
+//! catch-up and evidence, the signature collection of reviews and closes — the same type the
+//! node's driver runs), over a network driven from one seed. The simulator's own code is
+//! only the network, the storage, the clocks, the faults and the checks.
 //!
 //! Faults: messages lost, duplicated, reordered and delayed; links cut and healed; nodes
 //! crashing and restarting with only what was durable; clocks skewed between parties and
@@ -32,18 +32,22 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use verifier::{
     bundle::build::ExampleLog,
     model::{
-        BreakerPolicy, Close, Decision, Digest, Review, SignedContract, SignedEntry, SignedEvent,
-        Step,
+        BreakerPolicy, Close, Decision, Digest, EntryBody, Review, SignedContract, SignedEntry,
+        SignedEvent, Step,
     },
-    sign::{Domain, Signature, SigningKey},
-    state::{machine::Sealed, Status},
+    sign::{Domain, PublicKey, Signature, SigningKey},
+    state::Status,
 };
 
 use crate::{
     engine::{
-        agreement::{Agreement, AgreementTable},
+        agreement::Agreement,
         order::OrderCore,
-        round::{self, Answer, Round},
+        protocol_core::{
+            Action, Caller, Commit, Context, CoreError, History, Input, Message, OrderProtocol,
+            ProtocolConfig, Reply,
+        },
+        round::Answer,
     },
     fixtures::ExampleOrders,
 };
@@ -185,13 +189,11 @@ pub enum SimError {
 
 #[derive(Debug, Clone)]
 enum Msg {
-    Propose(SignedEntry),
-    Answer {
+    /// A protocol message from `from`'s node (the channel authenticates the sender).
+    Protocol {
         from: &'static str,
-        body: Digest,
-        answer: Answer,
+        message: Message,
     },
-    Commit(SignedEntry),
     Fetch {
         from: &'static str,
         after: u64,
@@ -209,19 +211,16 @@ enum Msg {
     },
 }
 
-/// What the sequencer's round is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Purpose {
-    /// The oldest queued fact.
-    Fact,
-    /// A review or close every party signed.
-    Agreed(Agreement),
-}
-
-struct Running {
-    round: Round,
-    started: u64,
-    purpose: Purpose,
+/// Who waits for an answer from the sequencer's node.
+#[derive(Debug, Clone)]
+enum Waiting {
+    /// A fact's submitter: accepted once answered committed or queued.
+    Fact(SignedEvent),
+    /// A party signing a record; whether it replaced an earlier, different decision.
+    Sign {
+        replaced: bool,
+    },
+    Withdraw,
 }
 
 struct Node {
@@ -229,30 +228,28 @@ struct Node {
     key: SigningKey,
     /// The party's clock offset from the true time, in seconds.
     skew: i64,
-    /// Durable: committed entries (index = seq), the core after them, the log they are in.
-    core: OrderCore,
+    /// The node's protocol core: what it holds durably survives a crash
+    /// ([`OrderProtocol::restarted`]), the rest is lost.
+    protocol: OrderProtocol,
+    /// Durable: committed entries (index = seq) and the log they are in.
     committed: Vec<SignedEntry>,
     leaves: Vec<u64>,
     log: ExampleLog,
-    seen: HashMap<Digest, u64>,
     evidence: Vec<u64>,
-    /// Volatile: lost on a crash.
-    pending: Option<(Sealed, Signature)>,
-    unconfirmed: BTreeMap<u64, SignedEntry>,
-    /// Sequencer only: accepted facts (durable), the round in progress and the signatures
-    /// collected for reviews and closes (volatile).
-    queue: VecDeque<SignedEvent>,
-    round: Option<Running>,
-    reviews: AgreementTable,
-    closes: AgreementTable,
-    /// Signatures on reviews and closes that arrived while a round ran, waiting (as a request
-    /// waits for the order's lock) until it ends (volatile).
-    waiting: VecDeque<Msg>,
 }
 
 impl Node {
     fn head(&self) -> u64 {
         self.committed.len() as u64 - 1
+    }
+}
+
+/// A node's committed entries, as the core reads them.
+struct Entries<'a>(&'a [SignedEntry]);
+
+impl History for Entries<'_> {
+    fn entry_at(&self, seq: u64) -> Option<SignedEntry> {
+        self.0.get(usize::try_from(seq).ok()?).cloned()
     }
 }
 
@@ -283,6 +280,9 @@ struct Sim {
     attesters: Attesters,
     orders: ExampleOrders,
     customer: Customer,
+    /// Callers waiting for the sequencer's answer, by token.
+    callers: BTreeMap<Caller, Waiting>,
+    next_caller: Caller,
     /// During the final heal nobody misbehaves and nothing is lost.
     healing: bool,
     /// A broken invariant found while handling a message.
@@ -307,6 +307,9 @@ impl Sim {
             value as i64 - MAX_SKEW
         };
         let mut nodes = BTreeMap::new();
+        let protocol_config = ProtocolConfig {
+            round_patience: ROUND_PATIENCE as i64 * STEP_SECONDS,
+        };
         for (role, key) in orders.parties() {
             let (core, genesis) =
                 OrderCore::genesis(machine.clone()).map_err(|e| fail(e.to_string()))?;
@@ -318,25 +321,27 @@ impl Sim {
             let leaves = log
                 .append_entries(std::slice::from_ref(&entry))
                 .map_err(|e| fail(e.to_string()))?;
+            let protocol = OrderProtocol::new(
+                protocol_config,
+                signed.clone(),
+                core,
+                &key.public_key(),
+                entry.clone(),
+                HashMap::new(),
+                VecDeque::new(),
+            )
+            .ok_or_else(|| fail(format!("{role} is not a party")))?;
             nodes.insert(
                 role,
                 Node {
                     role,
                     key: key.clone(),
                     skew: skew(),
-                    core,
+                    protocol,
                     committed: vec![entry],
                     leaves,
                     log,
-                    seen: HashMap::new(),
                     evidence: Vec::new(),
-                    pending: None,
-                    unconfirmed: BTreeMap::new(),
-                    queue: VecDeque::new(),
-                    round: None,
-                    reviews: AgreementTable::default(),
-                    closes: AgreementTable::default(),
-                    waiting: VecDeque::new(),
                 },
             );
         }
@@ -359,6 +364,8 @@ impl Sim {
             attesters,
             orders,
             customer: Customer::default(),
+            callers: BTreeMap::new(),
+            next_caller: 0,
             healing: false,
             broken: None,
             report: SimReport::default(),
@@ -474,9 +481,9 @@ impl Sim {
         self.handle(to, msg);
     }
 
-    /// A fact reaches the sequencer, which stores it before answering (accepted), unless the
-    /// order closed (refused: never accepted) or a close is being applied (the caller waits
-    /// for the order's lock and tries again later).
+    /// A fact reaches the sequencer's node, whose core commits it, queues it (durably) or
+    /// refuses it; the submitter counts it accepted once answered committed or queued. While a
+    /// round runs the submission waits in the core (as a request waits for the order's lock).
     fn accept_fact(&mut self) {
         let order = self.contract.order_id();
         let n = self.facts.len();
@@ -497,100 +504,196 @@ impl Sim {
             return;
         };
         // Now and then a fact is submitted twice: it is one fact.
-        let twice = self.next(10) == 0;
-        let Some(node) = self.nodes.get_mut(SEQUENCER) else {
-            return;
-        };
-        if node.core.state().status.is_closed() {
-            self.report.facts_refused += 1;
-            return;
+        let times = if self.next(10) == 0 { 2 } else { 1 };
+        for _ in 0..times {
+            let caller = self.caller(Waiting::Fact(signed.clone()));
+            let input = Input::Fact {
+                event: signed.clone(),
+                verified: false,
+                caller,
+            };
+            self.drive(SEQUENCER, input);
         }
-        if node
-            .round
-            .as_ref()
-            .is_some_and(|running| running.purpose == Purpose::Agreed(Agreement::Close))
-        {
-            return;
-        }
-        node.queue.push_back(signed.clone());
-        if twice {
-            node.queue.push_back(signed.clone());
-        }
-        self.facts.push(signed);
-        self.report.facts_accepted += 1;
     }
 
-    /// The sequencer abandons a stale round, or takes a signature that waited for the last
-    /// round to end, or starts a round for its oldest queued fact.
-    fn sequencer_tick(&mut self) {
-        let step = self.step;
-        let Some(node) = self.nodes.get_mut(SEQUENCER) else {
+    /// A new caller token for `waiting`.
+    fn caller(&mut self, waiting: Waiting) -> Caller {
+        let caller = self.next_caller;
+        self.next_caller += 1;
+        self.callers.insert(caller, waiting);
+        caller
+    }
+
+    /// `role`'s clock now.
+    fn clock(&self, role: &str) -> i64 {
+        let skew = self.nodes.get(role).map_or(0, |node| node.skew);
+        self.now().saturating_add(skew)
+    }
+
+    /// Hands `input` to `role`'s core at its clock's time and carries out what it returns.
+    fn drive(&mut self, role: &'static str, input: Input) {
+        let now = self.clock(role);
+        self.drive_at(role, input, now);
+    }
+
+    fn drive_at(&mut self, role: &'static str, input: Input, now: i64) {
+        let Some(node) = self.nodes.get_mut(role) else {
             return;
         };
-        if let Some(running) = &node.round {
-            if step.saturating_sub(running.started) > ROUND_PATIENCE {
-                node.round = None;
-                self.report.rounds_failed += 1;
+        let round = node.protocol.round_deadline();
+        let status = node.protocol.state().status.clone();
+        let Node {
+            protocol,
+            committed,
+            key,
+            ..
+        } = node;
+        let context = Context {
+            now,
+            signer: &*key,
+            history: &Entries(committed.as_slice()),
+        };
+        let actions = protocol.handle(input, &context);
+        let committed = actions.iter().any(|a| matches!(a, Action::Persist(_)));
+        if round.is_some() && !committed && node.protocol.round_deadline() != round {
+            self.report.rounds_failed += 1;
+        }
+        for action in actions {
+            self.execute(role, action, &status);
+        }
+    }
+
+    /// Carries out one action of `role`'s core (`before`: the order's status before the input).
+    fn execute(&mut self, role: &'static str, action: Action, before: &Status) {
+        match action {
+            Action::Send { to, message } => {
+                if let Some(to) = self.role_of(&to) {
+                    self.send(
+                        role,
+                        to,
+                        Msg::Protocol {
+                            from: role,
+                            message,
+                        },
+                    );
+                }
             }
-            return;
-        }
-        if let Some(waited) = node.waiting.pop_front() {
-            self.handle(SEQUENCER, waited);
-            return;
-        }
-        let Some(event) = node.queue.front().cloned() else {
-            return;
-        };
-        if node.seen.contains_key(&event.hash()) {
-            node.queue.pop_front();
-            return;
-        }
-        match node.core.prepare_event(&node.seen, &event) {
-            Ok(sealed) => self.start_round(sealed, Purpose::Fact),
-            Err(refusal) => {
-                // The state machine refuses an accepted fact: it would be lost.
+            Action::Persist(commit) => self.persist(role, *commit, before),
+            Action::Dequeue {
+                refused: Some(error),
+                ..
+            } => {
+                // An accepted fact refused when proposed: it would be lost.
                 self.broken = Some(format!(
-                    "an accepted fact was refused when proposed: {refusal}"
+                    "an accepted fact was refused when proposed: {error}"
                 ));
-                node.queue.pop_front();
+            }
+            // The core's queue is what the node stores: it survives a crash.
+            Action::Enqueue(_) | Action::Dequeue { .. } => {}
+            Action::Reply { caller, result } => self.on_reply(caller, result),
+            Action::Evidence(proof) => {
+                if let (Some(node), Ok(found)) = (self.nodes.get_mut(role), proof.check()) {
+                    keep(node, found.seq, &mut self.report);
+                }
+            }
+            Action::Fault { .. } => {}
+            Action::Fetch { after, .. } => {
+                self.send(role, SEQUENCER, Msg::Fetch { from: role, after });
+            }
+            // The simulator ticks the sequencer now and then; `settle` forces deadlines.
+            Action::SetTimer { .. } => {}
+        }
+    }
+
+    fn role_of(&self, key: &PublicKey) -> Option<&'static str> {
+        self.nodes
+            .values()
+            .find(|node| node.key.public_key() == *key)
+            .map(|node| node.role)
+    }
+
+    /// Writes a committed entry at `role` (durably, with its log leaf, in the model); at the
+    /// sequencer, counts what it did and (dishonest) signs a second body there.
+    fn persist(&mut self, role: &'static str, commit: Commit, before: &Status) {
+        let Some(node) = self.nodes.get_mut(role) else {
+            return;
+        };
+        if commit.body.seq != node.head() + 1 {
+            self.broken = Some(format!(
+                "{role}'s core committed entry {} on top of entry {}",
+                commit.body.seq,
+                node.head()
+            ));
+            return;
+        }
+        match node.log.append_entries(std::slice::from_ref(&commit.entry)) {
+            Ok(leaves) => node.leaves.extend(leaves),
+            Err(error) => {
+                self.broken = Some(format!("{role}'s log refused an entry: {error}"));
+                return;
+            }
+        }
+        node.committed.push(commit.entry.clone());
+        if commit.sequenced {
+            count_entry(
+                &mut self.report,
+                before,
+                &node.protocol.state().status,
+                &commit.body,
+            );
+            self.report.committed += 1;
+            if self.config.byzantine_sequencer && !self.healing {
+                self.forge(commit.body.seq, &commit.entry);
             }
         }
     }
 
-    fn start_round(&mut self, sealed: Sealed, purpose: Purpose) {
-        let step = self.step;
-        let Some(node) = self.nodes.get_mut(SEQUENCER) else {
+    /// The sequencer's node answers a caller.
+    fn on_reply(&mut self, caller: Caller, result: Result<Reply, CoreError>) {
+        let Some(waiting) = self.callers.remove(&caller) else {
             return;
         };
-        let parties = node.core.contract().parties.clone();
-        let proposal = sealed.entry.clone();
-        let round = Round::new(sealed, proposal, &parties, SEQUENCER);
-        let message = Msg::Propose(round.proposal().clone());
-        node.round = Some(Running {
-            round,
-            started: step,
-            purpose,
-        });
-        for role in COSIGNERS {
-            self.send(SEQUENCER, role, message.clone());
+        match (waiting, result) {
+            (Waiting::Fact(event), Ok(Reply::Committed { .. } | Reply::Queued { .. })) => {
+                let hash = event.hash();
+                if !self.facts.iter().any(|fact| fact.hash() == hash) {
+                    self.facts.push(event);
+                    self.report.facts_accepted += 1;
+                }
+            }
+            (Waiting::Fact(_), _) => self.report.facts_refused += 1,
+            (Waiting::Sign { replaced: true }, Ok(Reply::Signed)) => {
+                self.report.decisions_replaced += 1;
+            }
+            (Waiting::Withdraw, Ok(Reply::Withdrawn(true))) => {
+                self.report.decisions_withdrawn += 1;
+            }
+            // Refused (stale, paused, queued facts...): answered to the party, who may sign
+            // again.
+            _ => {}
         }
     }
 
+    /// The sequencer's core gives up a round past its deadline, handles what waited, or
+    /// proposes its oldest queued fact.
+    fn sequencer_tick(&mut self) {
+        self.drive(SEQUENCER, Input::Tick);
+    }
+
+    /// `role`'s node asks the sequencer for the entries after its head.
     fn fetch(&mut self, role: &'static str) {
-        let after = self.nodes.get(role).map_or(0, Node::head);
-        self.send(role, SEQUENCER, Msg::Fetch { from: role, after });
+        self.drive(role, Input::Tick);
     }
 
     /// A crash loses what was only in memory; committed entries, the log and queued facts
     /// were durable.
     fn crash(&mut self, role: &'static str) {
         if let Some(node) = self.nodes.get_mut(role) {
-            node.pending = None;
-            node.round = None;
-            node.unconfirmed.clear();
-            node.reviews.clear();
-            node.closes.clear();
-            node.waiting.clear();
+            node.protocol = node.protocol.restarted();
+        }
+        if role == SEQUENCER {
+            // Nobody will answer the callers that waited.
+            self.callers.clear();
         }
         self.network.retain(|(to, _)| *to != role);
         self.report.crashes += 1;
@@ -607,7 +710,7 @@ impl Sim {
             let Some(node) = self.nodes.get(role) else {
                 return false;
             };
-            let state = node.core.state();
+            let state = node.protocol.state();
             let agreed = match &state.status {
                 Status::Tripped { .. } if state.seq % 2 == 0 => Decision::Approve,
                 Status::Tripped { .. } | Status::InReview { .. } => Decision::Discard,
@@ -638,7 +741,7 @@ impl Sim {
             let at = self
                 .nodes
                 .get(role)
-                .map_or(START, |node| node.core.state().high_water);
+                .map_or(START, |node| node.protocol.state().high_water);
             self.sign_record(role, Agreement::Close, |order, seq| {
                 Close::new(order, seq, at, "settled").encode()
             });
@@ -656,7 +759,7 @@ impl Sim {
         let Some(node) = self.nodes.get(role) else {
             return;
         };
-        let Ok(body) = make(node.core.order(), node.head()) else {
+        let Ok(body) = make(node.protocol.core().order(), node.head()) else {
             return;
         };
         let signature = node.key.sign(kind.domain(), &body);
@@ -698,7 +801,7 @@ impl Sim {
                 if outcome.rollback_refused {
                     self.report.rollbacks_refused += 1;
                 }
-                if &outcome.state != node.core.state() {
+                if &outcome.state != node.protocol.state() {
                     self.broken = Some(format!(
                         "the verifier's state after {role}'s bundle differs from {role}'s own"
                     ));
@@ -715,9 +818,7 @@ impl Sim {
 
     fn handle(&mut self, to: &'static str, msg: Msg) {
         match msg {
-            Msg::Propose(entry) => self.on_propose(to, entry),
-            Msg::Answer { from, body, answer } => self.on_answer(from, body, answer),
-            Msg::Commit(entry) => self.on_commit(to, entry),
+            Msg::Protocol { from, message } => self.on_message(to, from, message),
             Msg::Fetch { from, after } => self.on_fetch(from, after),
             Msg::Sign {
                 kind,
@@ -725,22 +826,78 @@ impl Sim {
                 body,
                 signature,
             } => self.on_sign(kind, from, body, signature),
-            Msg::Withdraw { from } => self.on_withdraw(from),
+            Msg::Withdraw { from } => {
+                let caller = self.caller(Waiting::Withdraw);
+                let input = Input::Withdraw {
+                    role: from.to_string(),
+                    caller,
+                };
+                self.drive(SEQUENCER, input);
+            }
         }
     }
 
-    /// A party withdraws its review decision: like a signature, the request waits for a
-    /// running round to end.
-    fn on_withdraw(&mut self, from: &'static str) {
-        let order = self.contract.order_id();
-        let Some(node) = self.nodes.get_mut(SEQUENCER) else {
+    /// A protocol message reaches `to`'s core, except a proposal the dishonest cosigner
+    /// answers its own way.
+    fn on_message(&mut self, to: &'static str, from: &'static str, message: Message) {
+        let Some(from_key) = self.nodes.get(from).map(|node| node.key.public_key()) else {
             return;
         };
-        if node.round.is_some() {
-            node.waiting.push_back(Msg::Withdraw { from });
-        } else if node.reviews.withdraw(&order, from) {
-            self.report.decisions_withdrawn += 1;
-        }
+        let input = match message {
+            Message::Propose { entry, previous } => {
+                if self.misbehaves(to) {
+                    self.byzantine_answer(to, entry);
+                    return;
+                }
+                Input::Proposal {
+                    from: from_key,
+                    entry,
+                    previous,
+                    verified: false,
+                }
+            }
+            Message::Answer { body, answer } => Input::Answer {
+                from: from_key,
+                body,
+                answer,
+                verified: false,
+            },
+            Message::Commit(entry) => Input::Committed {
+                from: from_key,
+                entry,
+                caller: None,
+            },
+        };
+        self.drive(to, input);
+    }
+
+    /// A signature on a review or close reaches the sequencer's node; its core's table decides.
+    fn on_sign(
+        &mut self,
+        kind: Agreement,
+        from: &'static str,
+        body: Vec<u8>,
+        signature: Signature,
+    ) {
+        let Some(node) = self.nodes.get(SEQUENCER) else {
+            return;
+        };
+        let order = node.protocol.core().order();
+        let replaced = node
+            .protocol
+            .agreements(kind)
+            .get(&order)
+            .and_then(|pending| pending.decisions.get(from))
+            .is_some_and(|(earlier, _)| *earlier != body);
+        let caller = self.caller(Waiting::Sign { replaced });
+        let input = Input::Sign {
+            kind,
+            role: from.to_string(),
+            body,
+            signature,
+            caller,
+        };
+        self.drive(SEQUENCER, input);
     }
 
     /// The dishonest cosigner misbehaves on this proposal (one time in three).
@@ -749,55 +906,6 @@ impl Sim {
             && !self.healing
             && role == BYZANTINE_COSIGNER
             && self.next(3) == 0
-    }
-
-    fn on_propose(&mut self, to: &'static str, entry: SignedEntry) {
-        if self.misbehaves(to) {
-            self.byzantine_answer(to, entry);
-            return;
-        }
-        let Some(node) = self.nodes.get_mut(to) else {
-            return;
-        };
-        let Ok(body) = entry.entry() else { return };
-        let head = node.head();
-        let answer = if body.seq == head + 1 {
-            match node.core.check_proposal(&node.seen, &entry) {
-                Ok(sealed) => {
-                    let signature = node.key.sign(Domain::Entry, &entry.body);
-                    node.pending = Some((sealed, signature));
-                    Answer::Cosigned {
-                        signature,
-                        valid: true,
-                    }
-                }
-                Err(refusal) => Answer::Refused {
-                    code: refusal.code().into(),
-                    message: refusal.to_string(),
-                },
-            }
-        } else if body.seq <= head {
-            match node.committed.get(body.seq as usize) {
-                Some(own) if own.body == entry.body => Answer::Cosigned {
-                    signature: node.key.sign(Domain::Entry, &entry.body),
-                    valid: true,
-                },
-                _ => Answer::Refused {
-                    code: "conflict".into(),
-                    message: "another entry committed here".into(),
-                },
-            }
-        } else {
-            self.fetch(to);
-            return;
-        };
-        let body = entry.hash();
-        let msg = Msg::Answer {
-            from: to,
-            body,
-            answer,
-        };
-        self.send(to, SEQUENCER, msg);
     }
 
     /// The dishonest cosigner's answer: garbage, nothing, a signature over another body, or
@@ -824,7 +932,8 @@ impl Sim {
             2 => key.sign(Domain::Entry, &other),
             _ => {
                 // Another body, with its own signature and the sequencer's signature taken
-                // from the last committed entry: no proof may come of it.
+                // from the last committed entry, shown to the buyer as if the sequencer
+                // announced it: no proof may come of it.
                 let mut forged = SignedEntry::unsigned(other);
                 forged.sign(from, &key);
                 let copied = self
@@ -835,7 +944,14 @@ impl Sim {
                 if let Some(copied) = copied {
                     forged.signatures.insert(SEQUENCER.to_string(), copied);
                 }
-                self.network.push(("buyer", Msg::Commit(forged)));
+                let message = Message::Commit(forged);
+                self.network.push((
+                    "buyer",
+                    Msg::Protocol {
+                        from: SEQUENCER,
+                        message,
+                    },
+                ));
                 return;
             }
         };
@@ -843,116 +959,8 @@ impl Sim {
             signature,
             valid: true,
         };
-        self.send(from, SEQUENCER, Msg::Answer { from, body, answer });
-    }
-
-    fn on_answer(&mut self, from: &'static str, body: Digest, answer: Answer) {
-        let Some(node) = self.nodes.get_mut(SEQUENCER) else {
-            return;
-        };
-        let Some(running) = node.round.as_mut() else {
-            return;
-        };
-        if running.round.proposal().hash() != body {
-            return;
-        }
-        // The sequencer verifies the cosignature itself (the answer's claim is not trusted).
-        let answer = match answer {
-            Answer::Cosigned { signature, .. } => {
-                let valid = node.core.contract().parties.get(from).is_some_and(|key| {
-                    key.verify(Domain::Entry, &running.round.proposal().body, &signature)
-                        .is_ok()
-                });
-                Answer::Cosigned { signature, valid }
-            }
-            other => other,
-        };
-        match running.round.answer(from, answer) {
-            Ok(false) => {}
-            Err(_) => {
-                node.round = None;
-                self.report.rounds_failed += 1;
-            }
-            Ok(true) => self.finish_round(),
-        }
-    }
-
-    /// Every party cosigned: the sequencer signs and commits in one step, so nobody sees its
-    /// signature before the entry is durable (rule 1), then announces it.
-    fn finish_round(&mut self) {
-        let Some(node) = self.nodes.get_mut(SEQUENCER) else {
-            return;
-        };
-        let Some(running) = node.round.take() else {
-            return;
-        };
-        let key = node.key.clone();
-        let Some((entry, sealed)) = running.round.finish(SEQUENCER, &key) else {
-            return;
-        };
-        let seq = sealed.body.seq;
-        count_entry(&mut self.report, node.core.state(), &sealed);
-        if let Err(error) = apply(node, entry.clone(), sealed) {
-            self.broken = Some(error);
-        }
-        if running.purpose == Purpose::Fact {
-            node.queue.pop_front();
-        }
-        self.report.committed += 1;
-        for role in COSIGNERS {
-            self.send(SEQUENCER, role, Msg::Commit(entry.clone()));
-        }
-        if self.config.byzantine_sequencer && !self.healing {
-            self.forge(seq, &entry);
-        }
-        // The node goes straight on with what waited for this round.
-        self.sequencer_tick();
-    }
-
-    /// A signature on a review or close reaches the sequencer's node. While a round runs the
-    /// request waits (the node holds the order's lock); then the table decides, through the
-    /// same code the node runs.
-    fn on_sign(
-        &mut self,
-        kind: Agreement,
-        from: &'static str,
-        body: Vec<u8>,
-        signature: Signature,
-    ) {
-        let Some(node) = self.nodes.get_mut(SEQUENCER) else {
-            return;
-        };
-        if node.round.is_some() {
-            node.waiting.push_back(Msg::Sign {
-                kind,
-                from,
-                body,
-                signature,
-            });
-            return;
-        }
-        let order = node.core.order();
-        let table = match kind {
-            Agreement::Review => &mut node.reviews,
-            // The simulator signs no amendment by agreement; one would collect like a close.
-            Agreement::Close | Agreement::Amendment => &mut node.closes,
-        };
-        let replaced = table
-            .get(&order)
-            .and_then(|pending| pending.decisions.get(from))
-            .is_some_and(|(earlier, _)| *earlier != body);
-        let queued = node.queue.len();
-        match table.sign(kind, &node.core, queued, from, body, signature) {
-            Ok(Some(sealed)) => self.start_round(sealed, Purpose::Agreed(kind)),
-            Ok(None) => {
-                if replaced {
-                    self.report.decisions_replaced += 1;
-                }
-            }
-            // Refused (stale, paused, queued facts...): answered to the party, who may sign
-            // again.
-            Err(_) => {}
-        }
+        let message = Message::Answer { body, answer };
+        self.send(from, SEQUENCER, Msg::Protocol { from, message });
     }
 
     /// The dishonest sequencer signs a second body at `seq` and shows it to one cosigner.
@@ -967,46 +975,18 @@ impl Sim {
         self.forged.insert(seq, forged.clone());
         self.report.bodies_forged += 1;
         let role = COSIGNERS[self.next(2) as usize];
-        self.send(SEQUENCER, role, Msg::Commit(forged));
+        let message = Message::Commit(forged);
+        self.send(
+            SEQUENCER,
+            role,
+            Msg::Protocol {
+                from: SEQUENCER,
+                message,
+            },
+        );
     }
 
-    fn on_commit(&mut self, to: &'static str, entry: SignedEntry) {
-        let contract = self.contract.clone();
-        let Some(node) = self.nodes.get_mut(to) else {
-            return;
-        };
-        let Ok(body) = entry.entry() else { return };
-        let head = node.head();
-        if body.seq <= head {
-            let own = node.committed[body.seq as usize].clone();
-            if round::equivocation(&contract, &own, &entry).is_some() {
-                keep(node, body.seq, &mut self.report);
-            }
-            return;
-        }
-        if body.seq > head + 1 {
-            self.fetch(to);
-            return;
-        }
-        match node.core.check_committed(&node.seen, &entry) {
-            Ok(sealed) => {
-                let other = node.unconfirmed.remove(&body.seq);
-                if let Err(error) = apply(node, entry.clone(), sealed) {
-                    self.broken = Some(error);
-                }
-                if let Some(other) = other {
-                    if round::equivocation(&contract, &entry, &other).is_some() {
-                        keep(node, body.seq, &mut self.report);
-                    }
-                }
-            }
-            Err(_) if round::signed_by_sequencer(node.core.contract(), &entry) => {
-                node.unconfirmed.insert(body.seq, entry);
-            }
-            Err(_) => {}
-        }
-    }
-
+    /// The sequencer's node answers a catch-up with up to 16 entries.
     fn on_fetch(&mut self, from: &'static str, after: u64) {
         let entries: Vec<SignedEntry> = self
             .nodes
@@ -1021,7 +1001,15 @@ impl Sim {
             })
             .unwrap_or_default();
         for entry in entries {
-            self.send(SEQUENCER, from, Msg::Commit(entry));
+            let message = Message::Commit(entry);
+            self.send(
+                SEQUENCER,
+                from,
+                Msg::Protocol {
+                    from: SEQUENCER,
+                    message,
+                },
+            );
         }
     }
 
@@ -1056,7 +1044,7 @@ impl Sim {
                     }
                 }
                 // Same position, same state: the breaker counts alike everywhere.
-                if a.head() == b.head() && a.core.state() != b.core.state() {
+                if a.head() == b.head() && a.protocol.state() != b.protocol.state() {
                     return Err(self.violation(format!(
                         "{} and {} are both at entry {} with different states",
                         a.role,
@@ -1084,7 +1072,7 @@ impl Sim {
         self.settle();
         for _ in 0..64 {
             let paused = self.nodes.get(SEQUENCER).is_some_and(|node| {
-                let status = &node.core.state().status;
+                let status = &node.protocol.state().status;
                 !status.is_running() && !status.is_closed()
             });
             if !paused {
@@ -1102,7 +1090,9 @@ impl Sim {
             self.forged.iter().map(|(s, e)| (*s, e.clone())).collect();
         for (_, entry) in &forged {
             for role in COSIGNERS {
-                self.network.push((role, Msg::Commit(entry.clone())));
+                let message = Message::Commit(entry.clone());
+                let from = SEQUENCER;
+                self.network.push((role, Msg::Protocol { from, message }));
             }
         }
         self.settle();
@@ -1136,7 +1126,7 @@ impl Sim {
         let closed = |sim: &Sim| {
             sim.nodes
                 .values()
-                .all(|node| node.core.state().status.is_closed())
+                .all(|node| node.protocol.state().status.is_closed())
         };
         if !closed(self) {
             self.close();
@@ -1145,7 +1135,7 @@ impl Sim {
                 let status = self
                     .nodes
                     .get(SEQUENCER)
-                    .map(|node| format!("{:?}", node.core.state().status));
+                    .map(|node| format!("{:?}", node.protocol.state().status));
                 return Err(self.violation(format!(
                     "a close every party signed after the heal did not close the order: {status:?}"
                 )));
@@ -1164,19 +1154,19 @@ impl Sim {
         let Some(sequencer) = self.nodes.get(SEQUENCER) else {
             return Ok(());
         };
-        let unsent = sequencer.queue.len();
+        let unsent = sequencer.protocol.queue().len();
         if unsent > 0 {
             return Err(self.violation(format!("{unsent} accepted facts never committed")));
         }
         let distinct: BTreeSet<Digest> = self.facts.iter().map(|fact| fact.hash()).collect();
-        if sequencer.seen.len() != distinct.len() {
+        let recorded = sequencer.protocol.seen().len();
+        if recorded != distinct.len() {
             return Err(self.violation(format!(
-                "{} distinct facts accepted, {} recorded",
+                "{} distinct facts accepted, {recorded} recorded",
                 distinct.len(),
-                sequencer.seen.len()
             )));
         }
-        let held = sequencer.core.state().held_facts.len();
+        let held = sequencer.protocol.state().held_facts.len();
         if held > 0 {
             return Err(self.violation(format!("{held} facts still held after the final reviews")));
         }
@@ -1185,7 +1175,11 @@ impl Sim {
 
     /// Every party signs the decision the others sign, dated by the order.
     fn review_together(&mut self) {
-        let Some(state) = self.nodes.get(SEQUENCER).map(|n| n.core.state().clone()) else {
+        let Some(state) = self
+            .nodes
+            .get(SEQUENCER)
+            .map(|n| n.protocol.state().clone())
+        else {
             return;
         };
         let decision = match state.status {
@@ -1209,18 +1203,19 @@ impl Sim {
                 self.handle(to, msg);
                 continue;
             }
-            let busy = self.nodes.get(SEQUENCER).is_some_and(|node| {
-                !node.queue.is_empty() || node.round.is_some() || !node.waiting.is_empty()
+            let (busy, deadline) = self.nodes.get(SEQUENCER).map_or((false, None), |node| {
+                let protocol = &node.protocol;
+                let deadline = protocol.round_deadline();
+                let busy = !protocol.queue().is_empty() || deadline.is_some();
+                (busy || protocol.waiting() > 0, deadline)
             });
             if !busy && !self.heads_differ() {
                 return;
             }
-            if let Some(node) = self.nodes.get_mut(SEQUENCER) {
+            if let Some(deadline) = deadline {
                 // Nothing in flight: the round's answers were lost; it times out and the
                 // fact is proposed again.
-                if node.round.take().is_some() {
-                    self.report.rounds_failed += 1;
-                }
+                self.drive_at(SEQUENCER, Input::Tick, deadline);
             }
             self.sequencer_tick();
             for role in COSIGNERS {
@@ -1247,15 +1242,14 @@ fn xorshift(state: &mut u64) -> u64 {
     state.wrapping_mul(0x2545_F491_4F6C_DD1D)
 }
 
-/// Counts what a committed entry did: a pause, a review and the held facts it evaluated, a
-/// close.
-fn count_entry(report: &mut SimReport, before: &verifier::state::State, sealed: &Sealed) {
-    let after = &sealed.state.status;
-    let reviewed = matches!(sealed.body.step, Step::Review(_));
-    if (before.status.is_running() || reviewed) && !after.is_running() && !after.is_closed() {
+/// Counts what a committed entry did (`before` and `after`: the order's status around it):
+/// a pause, a review and the held facts it evaluated, a close.
+fn count_entry(report: &mut SimReport, before: &Status, after: &Status, body: &EntryBody) {
+    let reviewed = matches!(body.step, Step::Review(_));
+    if (before.is_running() || reviewed) && !after.is_running() && !after.is_closed() {
         report.pauses += 1;
     }
-    match &sealed.body.step {
+    match &body.step {
         Step::Review(step) => {
             report.reviews += 1;
             report.held_facts_evaluated += step.reevaluated.len() as u64;
@@ -1263,25 +1257,6 @@ fn count_entry(report: &mut SimReport, before: &verifier::state::State, sealed: 
         Step::Close(_) => report.closes += 1,
         _ => {}
     }
-}
-
-/// Commits `entry` at `node` (durably, with its log leaf, in the model) and moves its core
-/// forward.
-fn apply(node: &mut Node, entry: SignedEntry, sealed: Sealed) -> Result<(), String> {
-    let seq = sealed.body.seq;
-    if let Some(event) = sealed.event {
-        node.seen.insert(event, seq);
-    }
-    let leaves = node
-        .log
-        .append_entries(std::slice::from_ref(&entry))
-        .map_err(|error| format!("{}'s log refused an entry: {error}", node.role))?;
-    node.leaves.extend(leaves);
-    node.core.advance(sealed.state);
-    node.committed.push(entry);
-    node.pending = None;
-    node.unconfirmed.retain(|kept, _| *kept > seq);
-    Ok(())
 }
 
 fn keep(node: &mut Node, seq: u64, report: &mut SimReport) {

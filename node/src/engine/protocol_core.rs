@@ -1,0 +1,1254 @@
+//! One order's co-signing protocol at one party's node, without I/O: the decisions of the
+//! sequencer (its fact queue, one round at a time, signing last, what a failed round becomes)
+//! and of a cosigner (what it cosigns, what it commits, when it catches up, what it keeps as
+//! evidence), as a state machine.
+//!
+//! [`OrderProtocol::handle`] takes an [`Input`] (a local submission, a peer's message, a tick of
+//! the clock) with the time and a [`Context`] (the party's [`Signer`], read access to its
+//! committed [`History`]) and returns [`Action`]s for the driver to carry out **in order**:
+//! send a message to a party (by key), persist a committed entry, store or remove a queued
+//! fact, reply to a caller, keep a proof, record a fault, catch up, set a timer. The state
+//! moves forward as the actions are returned; a driver whose write fails reloads the order
+//! from its store (what is durable is the truth). The node (`engine/`) and the simulator
+//! (`crate::sim`) are two drivers of this one type. See ARCHITECTURE.md, "Protocol rules".
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use verifier::{
+    bundle::EquivocationProof,
+    model::{Digest, EntryBody, SignedContract, SignedEntry, SignedEvent},
+    sign::{PublicKey, Signature},
+    state::{machine::Sealed, ApplyError, State},
+};
+
+use super::{
+    agreement::{Agreement, AgreementError, AgreementTable},
+    order::{OrderCore, Refusal},
+    round::{self, Answer, Round, RoundFailure},
+};
+
+pub use super::round::Signer;
+
+/// Who waits for a [`Reply`]: a token the driver chooses (an HTTP request, a peer's request).
+pub type Caller = u64;
+
+/// Most sequencer-signed entries that did not commit (yet) kept per order.
+const MAX_UNCONFIRMED: usize = 8;
+
+/// Read access to the entries this party committed (its store). Reads only; the core never
+/// writes through it.
+pub trait History {
+    /// The committed entry at `seq`, if this party holds it.
+    fn entry_at(&self, seq: u64) -> Option<SignedEntry>;
+}
+
+/// What the core needs besides its input: the time (Unix seconds, the driver's clock), the
+/// party's signer and its committed history.
+pub struct Context<'a> {
+    pub now: i64,
+    pub signer: &'a dyn Signer,
+    pub history: &'a dyn History,
+}
+
+/// How the core behaves.
+#[derive(Debug, Clone, Copy)]
+pub struct ProtocolConfig {
+    /// Seconds a round waits for its answers before the sequencer gives it up (the driver is
+    /// told with [`Action::SetTimer`] and ticks the core).
+    pub round_patience: i64,
+}
+
+impl Default for ProtocolConfig {
+    fn default() -> ProtocolConfig {
+        ProtocolConfig { round_patience: 30 }
+    }
+}
+
+/// An input to one order's protocol.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// A fact submitted at the sequencer's node (from its API or forwarded by a party's node).
+    /// `verified`: the driver already checked the attester's signature.
+    Fact {
+        event: SignedEvent,
+        verified: bool,
+        caller: Caller,
+    },
+    /// A party's signature on a review, close or agreement (the record's canonical bytes).
+    Sign {
+        kind: Agreement,
+        role: String,
+        body: Vec<u8>,
+        signature: Signature,
+        caller: Caller,
+    },
+    /// A party withdraws its pending review decision.
+    Withdraw { role: String, caller: Caller },
+    /// An entry to cosign, from `from` (the channel authenticates the sender); `previous` is
+    /// the order's entry before it, with every signature. `verified`: the driver already
+    /// checked the event's attester signature.
+    Proposal {
+        from: PublicKey,
+        entry: SignedEntry,
+        previous: Option<SignedEntry>,
+        verified: bool,
+    },
+    /// A party's answer to the proposal whose body hashes to `body`. `verified`: the driver
+    /// already checked a cosignature (`Answer::Cosigned::valid` says how it went); otherwise
+    /// the core checks it.
+    Answer {
+        from: PublicKey,
+        body: Digest,
+        answer: Answer,
+        verified: bool,
+    },
+    /// An entry committed with every signature, announced by `from` or fetched from it in a
+    /// catch-up. `caller` is told what became of it.
+    Committed {
+        from: PublicKey,
+        entry: SignedEntry,
+        caller: Option<Caller>,
+    },
+    /// Time passed: the sequencer gives up a round past its deadline and otherwise proposes
+    /// its oldest queued fact; a cosigner asks the sequencer for entries it missed.
+    Tick,
+}
+
+/// A message to another party's node about this order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    /// Cosign this entry (unsigned: the sequencer signs last).
+    Propose {
+        entry: SignedEntry,
+        previous: Option<SignedEntry>,
+    },
+    /// The answer to the proposal whose body hashes to `body`.
+    Answer { body: Digest, answer: Answer },
+    /// This entry committed with every signature.
+    Commit(SignedEntry),
+}
+
+/// An entry to write durably with its log leaf; the core has already moved past it.
+#[derive(Debug, Clone)]
+pub struct Commit {
+    pub entry: SignedEntry,
+    pub hash: Digest,
+    pub body: EntryBody,
+    /// The event the entry recorded, if any.
+    pub event: Option<Digest>,
+    /// Whether this node signed it as the sequencer: the messages after it in the same list
+    /// reveal its signature, so they wait until it is durable (rule 1).
+    pub sequenced: bool,
+}
+
+/// A fact accepted and waiting for its entry: its place in the store, its hash, the fact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedFact {
+    pub index: u64,
+    pub hash: Digest,
+    pub event: SignedEvent,
+}
+
+/// What the driver does, in the order given.
+#[derive(Debug, Clone)]
+pub enum Action {
+    Send {
+        to: PublicKey,
+        message: Message,
+    },
+    Persist(Box<Commit>),
+    /// Store this fact (durably, before the reply that follows it).
+    Enqueue(QueuedFact),
+    /// Remove this fact from the store's queue: its entry committed (`refused: None`), or it
+    /// was refused.
+    Dequeue {
+        fact: QueuedFact,
+        refused: Option<CoreError>,
+    },
+    Reply {
+        caller: Caller,
+        result: Result<Reply, CoreError>,
+    },
+    /// Keep this proof that the sequencer signed two bodies at one position.
+    Evidence(Box<EquivocationProof>),
+    /// This node refused to cosign or commit `entry` (a determinism fault, a bad signature…).
+    Fault {
+        entry: SignedEntry,
+        refusal: Refusal,
+    },
+    /// Ask the node of `from` (the sequencer) for the entries after `after`, and feed them
+    /// back as [`Input::Committed`].
+    Fetch {
+        from: PublicKey,
+        after: u64,
+    },
+    /// Tick the core at `at` (a round's deadline).
+    SetTimer {
+        at: i64,
+    },
+}
+
+/// A successful answer to a caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reply {
+    Committed {
+        seq: u64,
+        entry: Digest,
+    },
+    /// Stored durably; it commits, in order, once every party's node answers.
+    Queued {
+        event: Digest,
+        position: usize,
+    },
+    /// A signature was taken; other parties have yet to sign.
+    Signed,
+    /// Whether a pending decision was withdrawn.
+    Withdrawn(bool),
+    Ack,
+}
+
+/// Why an input was refused. Typed; statuses and wire codes are chosen by the drivers.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CoreError {
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error(transparent)]
+    Round(#[from] RoundFailure),
+    #[error(transparent)]
+    Agreement(#[from] AgreementError),
+    #[error("only the order's sequencer proposes and announces entries")]
+    NotSequencer,
+    #[error("this node does not sequence the order")]
+    NotSequencing,
+    #[error("this node committed a different entry at seq {seq}")]
+    Conflict { seq: u64 },
+    #[error(
+        "the sequencer `{sequencer}` signed two different entries at seq {seq}; the proof is kept"
+    )]
+    Equivocation { sequencer: String, seq: u64 },
+    #[error("this node is at entry {head}; entry {seq} needs the entries before it")]
+    Behind { head: u64, seq: u64 },
+}
+
+impl CoreError {
+    /// A stable code for callers and peers.
+    pub fn code(&self) -> String {
+        match self {
+            CoreError::Refused(refusal) => refusal.code().into(),
+            CoreError::Round(RoundFailure::Refused { .. }) => "refused_by_party".into(),
+            CoreError::Round(RoundFailure::NoAnswer { .. }) => "bad_answer".into(),
+            CoreError::Round(RoundFailure::BadCosignature { .. }) => "bad_cosignature".into(),
+            CoreError::Agreement(error) => error.code(),
+            CoreError::NotSequencer => "not_sequencer".into(),
+            CoreError::NotSequencing => "not_sequencing".into(),
+            CoreError::Conflict { .. } => "conflict".into(),
+            CoreError::Equivocation { .. } => "equivocation".into(),
+            CoreError::Behind { .. } => "behind".into(),
+        }
+    }
+}
+
+impl RoundFailure {
+    /// Whether the round failed for want of a valid answer (retried later with the fact
+    /// queued) rather than because a party refused the entry.
+    pub fn retryable(&self) -> bool {
+        match self {
+            RoundFailure::NoAnswer { .. } | RoundFailure::BadCosignature { .. } => true,
+            RoundFailure::Refused { code, .. } => code == "behind",
+        }
+    }
+}
+
+/// What the sequencer's round is for.
+#[derive(Debug, Clone)]
+enum Purpose {
+    /// A fact submitted by `caller`, not stored yet: a round that cannot complete stores it.
+    Fact { event: SignedEvent },
+    /// The oldest queued fact.
+    Queued,
+    /// A review, close or agreement every party signed.
+    Agreed,
+}
+
+#[derive(Debug, Clone)]
+struct Running {
+    round: Round,
+    purpose: Purpose,
+    deadline: i64,
+    caller: Option<Caller>,
+}
+
+/// One order at one party's node: the order core, the head, the facts it recorded, and (as
+/// sequencer) its queue, round and the records collecting signatures, or (as cosigner) the
+/// entry it cosigned and sequencer-signed entries that did not commit.
+#[derive(Debug, Clone)]
+pub struct OrderProtocol {
+    config: ProtocolConfig,
+    /// The contract every party signed (a proof of equivocation carries it).
+    contract: SignedContract,
+    core: OrderCore,
+    /// This party's role and whether it sequences the order.
+    me: String,
+    sequencing: bool,
+    /// Durable: the head entry with every signature; the recorded facts with their seq; the
+    /// queue of accepted facts (stored by the driver on [`Action::Enqueue`]).
+    last: SignedEntry,
+    seen: HashMap<Digest, u64>,
+    queue: VecDeque<QueuedFact>,
+    /// Volatile (a restart loses them).
+    pending: Option<(Sealed, Signature)>,
+    unconfirmed: BTreeMap<u64, SignedEntry>,
+    round: Option<Running>,
+    reviews: AgreementTable,
+    closes: AgreementTable,
+    amendments: AgreementTable,
+    /// Submissions that arrived while a round ran; handled when it ends, in order.
+    waiting: VecDeque<Input>,
+}
+
+impl OrderProtocol {
+    /// The order of `core` (running `contract`) at the party with key `me`, whose head is
+    /// `last` (the genesis for a new order), with the facts already recorded and queued (both
+    /// as stored). `None` if `me` is not a party.
+    pub fn new(
+        config: ProtocolConfig,
+        contract: SignedContract,
+        core: OrderCore,
+        me: &PublicKey,
+        last: SignedEntry,
+        seen: HashMap<Digest, u64>,
+        queue: VecDeque<QueuedFact>,
+    ) -> Option<OrderProtocol> {
+        let terms = core.contract();
+        let role = terms
+            .parties
+            .iter()
+            .find(|(_, key)| *key == me)
+            .map(|(role, _)| role.clone())?;
+        let sequencing = role == terms.sequencer;
+        Some(OrderProtocol {
+            config,
+            contract,
+            core,
+            me: role,
+            sequencing,
+            last,
+            seen,
+            queue,
+            pending: None,
+            unconfirmed: BTreeMap::new(),
+            round: None,
+            reviews: AgreementTable::default(),
+            closes: AgreementTable::default(),
+            amendments: AgreementTable::default(),
+            waiting: VecDeque::new(),
+        })
+    }
+
+    /// The same order after a restart: only what was durable is kept.
+    pub fn restarted(&self) -> OrderProtocol {
+        let mut restarted = OrderProtocol {
+            pending: None,
+            unconfirmed: BTreeMap::new(),
+            round: None,
+            waiting: VecDeque::new(),
+            ..self.clone()
+        };
+        restarted.reviews.clear();
+        restarted.closes.clear();
+        restarted.amendments.clear();
+        restarted
+    }
+
+    pub fn core(&self) -> &OrderCore {
+        &self.core
+    }
+
+    pub fn state(&self) -> &State {
+        self.core.state()
+    }
+
+    /// The seq of the head entry.
+    pub fn head(&self) -> u64 {
+        self.core.state().seq
+    }
+
+    /// The head entry with every signature.
+    pub fn last(&self) -> &SignedEntry {
+        &self.last
+    }
+
+    /// The facts recorded, each with the seq of its entry.
+    pub fn seen(&self) -> &HashMap<Digest, u64> {
+        &self.seen
+    }
+
+    pub fn queue(&self) -> &VecDeque<QueuedFact> {
+        &self.queue
+    }
+
+    pub fn is_sequencer(&self) -> bool {
+        self.sequencing
+    }
+
+    /// Whether a round is in progress (its deadline, if so).
+    pub fn round_deadline(&self) -> Option<i64> {
+        self.round.as_ref().map(|running| running.deadline)
+    }
+
+    /// Submissions waiting for the running round to end.
+    pub fn waiting(&self) -> usize {
+        self.waiting.len()
+    }
+
+    /// The records of `kind` collecting signatures.
+    pub fn agreements(&self, kind: Agreement) -> &AgreementTable {
+        match kind {
+            Agreement::Review => &self.reviews,
+            Agreement::Close => &self.closes,
+            Agreement::Amendment => &self.amendments,
+        }
+    }
+
+    fn sequencer_key(&self) -> Option<PublicKey> {
+        self.core.sequencer().1.copied()
+    }
+
+    /// The other parties, by role, with their keys.
+    fn others(&self) -> impl Iterator<Item = (&String, &PublicKey)> {
+        let me = self.me.as_str();
+        self.core
+            .contract()
+            .parties
+            .iter()
+            .filter(move |(role, _)| role.as_str() != me)
+    }
+
+    /// Handles one input; the actions to carry out, in order.
+    pub fn handle(&mut self, input: Input, cx: &Context) -> Vec<Action> {
+        let mut actions = Vec::new();
+        self.handle_into(input, cx, &mut actions);
+        actions
+    }
+
+    fn handle_into(&mut self, input: Input, cx: &Context, actions: &mut Vec<Action>) {
+        match input {
+            Input::Fact { .. } | Input::Sign { .. } | Input::Withdraw { .. }
+                if self.sequencing && self.round.is_some() =>
+            {
+                // One round at a time: the submission waits for it (as for the order's lock).
+                self.waiting.push_back(input);
+            }
+            Input::Fact {
+                event,
+                verified,
+                caller,
+            } => self.on_fact(event, verified, caller, cx, actions),
+            Input::Sign {
+                kind,
+                role,
+                body,
+                signature,
+                caller,
+            } => self.on_sign(kind, &role, body, signature, caller, cx, actions),
+            Input::Withdraw { role, caller } => {
+                let result = if self.sequencing {
+                    let order = self.core.order();
+                    Ok(Reply::Withdrawn(self.reviews.withdraw(&order, &role)))
+                } else {
+                    Err(CoreError::NotSequencing)
+                };
+                actions.push(Action::Reply { caller, result });
+            }
+            Input::Proposal {
+                from,
+                entry,
+                previous,
+                verified,
+            } => self.on_proposal(from, entry, previous, verified, cx, actions),
+            Input::Answer {
+                from,
+                body,
+                answer,
+                verified,
+            } => self.on_answer(from, body, answer, verified, cx, actions),
+            Input::Committed {
+                from,
+                entry,
+                caller,
+            } => {
+                let result = self.on_committed(from, entry, cx, actions);
+                if let Some(caller) = caller {
+                    actions.push(Action::Reply {
+                        caller,
+                        result: result.map(|()| Reply::Ack),
+                    });
+                }
+            }
+            Input::Tick => self.on_tick(cx, actions),
+        }
+    }
+
+    // ---- the sequencer's side ----
+
+    fn on_fact(
+        &mut self,
+        event: SignedEvent,
+        verified: bool,
+        caller: Caller,
+        cx: &Context,
+        actions: &mut Vec<Action>,
+    ) {
+        let reply = |result| Action::Reply { caller, result };
+        if !self.sequencing {
+            actions.push(reply(Err(CoreError::NotSequencing)));
+            return;
+        }
+        let hash = event.hash();
+        if let Some(known) = self.fact_status(&hash, cx.history) {
+            actions.push(reply(Ok(known)));
+            return;
+        }
+        let state = self.core.state();
+        if state.status.is_closed() {
+            let closed = Refusal::Apply(ApplyError::OrderClosed { seq: state.seq });
+            actions.push(reply(Err(closed.into())));
+            return;
+        }
+        let prepared = if verified {
+            self.core.prepare_event_verified(&self.seen, &event)
+        } else {
+            self.core.prepare_event(&self.seen, &event)
+        };
+        let sealed = match prepared {
+            Ok(sealed) => sealed,
+            Err(refusal) => {
+                actions.push(reply(Err(refusal.into())));
+                return;
+            }
+        };
+        if !self.queue.is_empty() {
+            // Older facts wait for a party: this one waits behind them.
+            let queued = self.enqueue(event, actions);
+            actions.push(reply(Ok(queued)));
+            return;
+        }
+        self.start_round(sealed, Purpose::Fact { event }, Some(caller), cx, actions);
+    }
+
+    /// What became of a fact this order recorded or queued, if either.
+    pub fn fact_status(&self, hash: &Digest, history: &dyn History) -> Option<Reply> {
+        if let Some(seq) = self.seen.get(hash) {
+            let entry = if *seq == self.head() {
+                self.core.state().head
+            } else {
+                history.entry_at(*seq)?.hash()
+            };
+            return Some(Reply::Committed { seq: *seq, entry });
+        }
+        self.queue
+            .iter()
+            .position(|queued| queued.hash == *hash)
+            .map(|position| Reply::Queued {
+                event: *hash,
+                position,
+            })
+    }
+
+    /// Stores `event` at the back of the queue; the reply that says so.
+    fn enqueue(&mut self, event: SignedEvent, actions: &mut Vec<Action>) -> Reply {
+        let hash = event.hash();
+        if let Some(position) = self.queue.iter().position(|queued| queued.hash == hash) {
+            return Reply::Queued {
+                event: hash,
+                position,
+            };
+        }
+        let index = self
+            .queue
+            .back()
+            .map_or(0, |queued| queued.index.saturating_add(1));
+        let fact = QueuedFact { index, hash, event };
+        self.queue.push_back(fact.clone());
+        actions.push(Action::Enqueue(fact));
+        Reply::Queued {
+            event: hash,
+            position: self.queue.len().saturating_sub(1),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn on_sign(
+        &mut self,
+        kind: Agreement,
+        role: &str,
+        body: Vec<u8>,
+        signature: Signature,
+        caller: Caller,
+        cx: &Context,
+        actions: &mut Vec<Action>,
+    ) {
+        if !self.sequencing {
+            actions.push(Action::Reply {
+                caller,
+                result: Err(CoreError::NotSequencing),
+            });
+            return;
+        }
+        let queued = self.queue.len();
+        let core = &self.core;
+        let table = match kind {
+            Agreement::Review => &mut self.reviews,
+            Agreement::Close => &mut self.closes,
+            Agreement::Amendment => &mut self.amendments,
+        };
+        match table.sign(kind, core, queued, role, body, signature) {
+            Ok(None) => actions.push(Action::Reply {
+                caller,
+                result: Ok(Reply::Signed),
+            }),
+            Ok(Some(sealed)) => {
+                self.start_round(sealed, Purpose::Agreed, Some(caller), cx, actions)
+            }
+            Err(error) => actions.push(Action::Reply {
+                caller,
+                result: Err(error.into()),
+            }),
+        }
+    }
+
+    /// Proposes `sealed` to every other party: the body, unsigned (rule 1).
+    fn start_round(
+        &mut self,
+        sealed: Sealed,
+        purpose: Purpose,
+        caller: Option<Caller>,
+        cx: &Context,
+        actions: &mut Vec<Action>,
+    ) {
+        let proposal = sealed.entry.clone();
+        let round = Round::new(sealed, proposal, &self.core.contract().parties, &self.me);
+        let deadline = cx.now.saturating_add(self.config.round_patience);
+        let message = Message::Propose {
+            entry: round.proposal().clone(),
+            previous: Some(self.last.clone()),
+        };
+        for (_, key) in round.awaiting() {
+            actions.push(Action::Send {
+                to: *key,
+                message: message.clone(),
+            });
+        }
+        actions.push(Action::SetTimer { at: deadline });
+        self.round = Some(Running {
+            round,
+            purpose,
+            deadline,
+            caller,
+        });
+        // A party-less order (only the sequencer) completes at once.
+        self.try_finish(cx, actions);
+    }
+
+    fn on_answer(
+        &mut self,
+        from: PublicKey,
+        body: Digest,
+        answer: Answer,
+        verified: bool,
+        cx: &Context,
+        actions: &mut Vec<Action>,
+    ) {
+        let Some(role) = self
+            .others()
+            .find(|(_, key)| **key == from)
+            .map(|(role, _)| role.clone())
+        else {
+            return;
+        };
+        let Some(running) = self.round.as_mut() else {
+            return;
+        };
+        if running.round.proposal().hash() != body {
+            // An answer to an earlier round.
+            return;
+        }
+        let answer = match answer {
+            Answer::Cosigned { signature, .. } if !verified => Answer::Cosigned {
+                signature,
+                valid: super::order::check_cosignature(&from, running.round.proposal(), &signature),
+            },
+            answer => answer,
+        };
+        match running.round.answer(&role, answer) {
+            Ok(false) => {}
+            Ok(true) => self.try_finish(cx, actions),
+            Err(failure) => self.fail_round(failure, cx, actions),
+        }
+    }
+
+    /// Every party cosigned: the sequencer signs, last, commits and announces.
+    fn try_finish(&mut self, cx: &Context, actions: &mut Vec<Action>) {
+        let complete = self
+            .round
+            .as_ref()
+            .is_some_and(|running| running.round.awaiting().next().is_none());
+        if !complete {
+            return;
+        }
+        let Some(running) = self.round.take() else {
+            return;
+        };
+        let Some((entry, sealed)) = running.round.finish(&self.me, cx.signer) else {
+            return;
+        };
+        let commit = self.commit(entry.clone(), sealed, true);
+        let (seq, hash) = (commit.body.seq, commit.hash);
+        actions.push(Action::Persist(Box::new(commit)));
+        let announce: Vec<PublicKey> = self.others().map(|(_, key)| *key).collect();
+        for key in announce {
+            actions.push(Action::Send {
+                to: key,
+                message: Message::Commit(entry.clone()),
+            });
+        }
+        if let Purpose::Queued = running.purpose {
+            if let Some(fact) = self.queue.pop_front() {
+                actions.push(Action::Dequeue {
+                    fact,
+                    refused: None,
+                });
+            }
+        }
+        if let Some(caller) = running.caller {
+            actions.push(Action::Reply {
+                caller,
+                result: Ok(Reply::Committed { seq, entry: hash }),
+            });
+        }
+        // Straight on with what waited for this round, then the queue.
+        self.resume(cx, actions);
+    }
+
+    /// A round ended without an entry (nothing was signed by the sequencer): a fact that could
+    /// not get an answer is kept (queued), a refusal is answered.
+    fn fail_round(&mut self, failure: RoundFailure, cx: &Context, actions: &mut Vec<Action>) {
+        let Some(running) = self.round.take() else {
+            return;
+        };
+        let retry = failure.retryable();
+        match (running.purpose, running.caller) {
+            (Purpose::Fact { event }, Some(caller)) if retry => {
+                let queued = self.enqueue(event, actions);
+                actions.push(Action::Reply {
+                    caller,
+                    result: Ok(queued),
+                });
+            }
+            (Purpose::Queued, _) if retry => {}
+            (Purpose::Queued, _) => {
+                if let Some(fact) = self.queue.pop_front() {
+                    actions.push(Action::Dequeue {
+                        fact,
+                        refused: Some(failure.into()),
+                    });
+                }
+            }
+            (_, Some(caller)) => actions.push(Action::Reply {
+                caller,
+                result: Err(failure.into()),
+            }),
+            (_, None) => {}
+        }
+        // What waited is handled; the queue waits for the next tick.
+        self.handle_waiting(cx, actions);
+    }
+
+    /// Handles submissions that waited for a round, then starts the next queued fact.
+    fn resume(&mut self, cx: &Context, actions: &mut Vec<Action>) {
+        self.handle_waiting(cx, actions);
+        if self.round.is_none() {
+            self.propose_queued(cx, actions);
+        }
+    }
+
+    fn handle_waiting(&mut self, cx: &Context, actions: &mut Vec<Action>) {
+        while self.round.is_none() {
+            let Some(input) = self.waiting.pop_front() else {
+                return;
+            };
+            self.handle_into(input, cx, actions);
+        }
+    }
+
+    /// Starts a round for the oldest queued fact; facts already recorded are dropped from the
+    /// queue, facts the state machine now refuses are removed with the refusal.
+    fn propose_queued(&mut self, cx: &Context, actions: &mut Vec<Action>) {
+        while let Some(front) = self.queue.front() {
+            if self.seen.contains_key(&front.hash) {
+                if let Some(fact) = self.queue.pop_front() {
+                    actions.push(Action::Dequeue {
+                        fact,
+                        refused: None,
+                    });
+                }
+                continue;
+            }
+            match self.core.prepare_event(&self.seen, &front.event) {
+                Ok(sealed) => {
+                    self.start_round(sealed, Purpose::Queued, None, cx, actions);
+                    return;
+                }
+                Err(refusal) => {
+                    if let Some(fact) = self.queue.pop_front() {
+                        actions.push(Action::Dequeue {
+                            fact,
+                            refused: Some(refusal.into()),
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_tick(&mut self, cx: &Context, actions: &mut Vec<Action>) {
+        if !self.sequencing {
+            if let Some(sequencer) = self.sequencer_key() {
+                actions.push(Action::Fetch {
+                    from: sequencer,
+                    after: self.head(),
+                });
+            }
+            return;
+        }
+        if let Some(running) = &self.round {
+            if cx.now >= running.deadline {
+                let role = running
+                    .round
+                    .awaiting()
+                    .next()
+                    .map_or_else(String::new, |(role, _)| role.clone());
+                let failure = RoundFailure::NoAnswer {
+                    role,
+                    reason: "no answer before the round's deadline".into(),
+                };
+                self.fail_round(failure, cx, actions);
+            }
+            return;
+        }
+        self.resume(cx, actions);
+    }
+
+    /// Moves past `entry` (every signature on it): the state after it, its fact recorded.
+    fn commit(&mut self, entry: SignedEntry, sealed: Sealed, sequenced: bool) -> Commit {
+        let Sealed {
+            hash,
+            body,
+            state,
+            event,
+            ..
+        } = sealed;
+        let seq = body.seq;
+        self.core.advance(state);
+        if let Some(event) = event {
+            self.seen.insert(event, seq);
+        }
+        self.pending = None;
+        self.unconfirmed.retain(|kept, _| *kept > seq);
+        self.last = entry.clone();
+        Commit {
+            entry,
+            hash,
+            body,
+            event,
+            sequenced,
+        }
+    }
+
+    // ---- a cosigner's side ----
+
+    fn on_proposal(
+        &mut self,
+        from: PublicKey,
+        entry: SignedEntry,
+        previous: Option<SignedEntry>,
+        verified: bool,
+        cx: &Context,
+        actions: &mut Vec<Action>,
+    ) {
+        let hash = entry.hash();
+        let answer = |answer: Answer| Action::Send {
+            to: from,
+            message: Message::Answer { body: hash, answer },
+        };
+        let refused = |error: &CoreError| {
+            answer(Answer::Refused {
+                code: error.code(),
+                message: error.to_string(),
+            })
+        };
+        if self.sequencing || Some(from) != self.sequencer_key() {
+            actions.push(refused(&CoreError::NotSequencer));
+            return;
+        }
+        let body = match entry.entry() {
+            Ok(body) => body,
+            Err(error) => {
+                actions.push(refused(&Refusal::Malformed(error.to_string()).into()));
+                return;
+            }
+        };
+        let head = self.head();
+        if let Some(previous) = previous {
+            // Usually just the previous entry, whose announcement is still on its way.
+            if head.saturating_add(2) == body.seq {
+                if let Err(error) = self.on_committed(from, previous, cx, actions) {
+                    actions.push(refused(&error));
+                    return;
+                }
+            }
+        }
+        let head = self.head();
+        if body.seq > head.saturating_add(1) {
+            // Missed entries (offline): catch up before judging; no answer yet.
+            actions.push(Action::Fetch { from, after: head });
+            return;
+        }
+        if body.seq <= head {
+            // Answered before, or a round the sequencer retries: only the same entry.
+            let same = self
+                .entry_at(body.seq, cx.history)
+                .map(|own| own.body == entry.body);
+            let reply = if same == Some(true) {
+                answer(Answer::Cosigned {
+                    signature: cx.signer.sign_entry(&entry.body),
+                    valid: true,
+                })
+            } else {
+                refused(&CoreError::Conflict { seq: body.seq })
+            };
+            actions.push(reply);
+            return;
+        }
+        let checked = if verified {
+            self.core.check_proposal_verified(&self.seen, &entry, &body)
+        } else {
+            self.core.check_proposal_body(&self.seen, &entry, &body)
+        };
+        match checked {
+            Ok(sealed) => {
+                let signature = cx.signer.sign_entry(&entry.body);
+                self.pending = Some((sealed, signature));
+                actions.push(answer(Answer::Cosigned {
+                    signature,
+                    valid: true,
+                }));
+            }
+            Err(refusal) => {
+                let error = CoreError::Refused(refusal.clone());
+                actions.push(Action::Fault { entry, refusal });
+                actions.push(refused(&error));
+            }
+        }
+    }
+
+    /// The committed entry at `seq` (the head, or from the history).
+    fn entry_at(&self, seq: u64, history: &dyn History) -> Option<SignedEntry> {
+        if seq == self.head() {
+            Some(self.last.clone())
+        } else {
+            history.entry_at(seq)
+        }
+    }
+
+    fn on_committed(
+        &mut self,
+        from: PublicKey,
+        entry: SignedEntry,
+        cx: &Context,
+        actions: &mut Vec<Action>,
+    ) -> Result<(), CoreError> {
+        if self.sequencing || Some(from) != self.sequencer_key() {
+            return Err(CoreError::NotSequencer);
+        }
+        let body = entry
+            .entry()
+            .map_err(|error| Refusal::Malformed(error.to_string()))?;
+        let head = self.head();
+        if body.seq <= head {
+            return self.check_known(entry, body.seq, cx.history, actions);
+        }
+        if body.seq > head.saturating_add(1) {
+            actions.push(Action::Fetch { from, after: head });
+            return Err(CoreError::Behind {
+                head,
+                seq: body.seq,
+            });
+        }
+        let checked = match self.pending.take() {
+            // The body this node recomputed and cosigned: only the signatures are checked.
+            Some((sealed, _)) if sealed.entry.body == entry.body => entry
+                .verify(&self.core.contract().parties)
+                .map(|()| sealed)
+                .map_err(|error| Refusal::Signatures(error.to_string())),
+            _ => self.core.check_committed(&self.seen, &entry),
+        };
+        let sealed = match checked {
+            Ok(sealed) => sealed,
+            Err(refusal) => {
+                // Signed by the sequencer but not by every party: kept, in case another body
+                // commits at this position (rule 3).
+                if self.unconfirmed.len() < MAX_UNCONFIRMED
+                    && round::signed_by_sequencer(self.core.contract(), &entry)
+                {
+                    self.unconfirmed.insert(body.seq, entry.clone());
+                }
+                actions.push(Action::Fault {
+                    entry,
+                    refusal: refusal.clone(),
+                });
+                return Err(refusal.into());
+            }
+        };
+        let other = self.unconfirmed.remove(&body.seq);
+        let commit = self.commit(entry, sealed, false);
+        let proof = other.and_then(|other| self.proof(&commit.entry, &other));
+        actions.push(Action::Persist(Box::new(commit)));
+        if let Some(proof) = proof {
+            actions.push(Action::Evidence(Box::new(proof)));
+        }
+        Ok(())
+    }
+
+    /// An entry at a position already committed here: nothing to do if it is the same; a
+    /// different body with the sequencer's signature is kept as evidence.
+    fn check_known(
+        &mut self,
+        entry: SignedEntry,
+        seq: u64,
+        history: &dyn History,
+        actions: &mut Vec<Action>,
+    ) -> Result<(), CoreError> {
+        let Some(own) = self.entry_at(seq, history) else {
+            return Ok(());
+        };
+        if own.body == entry.body {
+            return Ok(());
+        }
+        match self.proof(&own, &entry) {
+            Some(proof) => {
+                let sequencer = self.core.contract().sequencer.clone();
+                actions.push(Action::Evidence(Box::new(proof)));
+                Err(CoreError::Equivocation { sequencer, seq })
+            }
+            None => Err(CoreError::Conflict { seq }),
+        }
+    }
+
+    fn proof(&self, own: &SignedEntry, other: &SignedEntry) -> Option<EquivocationProof> {
+        round::equivocation(&self.contract, own, other)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use verifier::sign::SigningKey;
+
+    use super::*;
+    use crate::fixtures::ExampleOrders;
+
+    /// Parties that hold nothing but their head (enough for these rounds).
+    struct NoHistory;
+
+    impl History for NoHistory {
+        fn entry_at(&self, _: u64) -> Option<SignedEntry> {
+            None
+        }
+    }
+
+    struct Party {
+        key: SigningKey,
+        protocol: OrderProtocol,
+    }
+
+    impl Party {
+        fn handle(&mut self, input: Input, now: i64) -> Vec<Action> {
+            let context = Context {
+                now,
+                signer: &self.key,
+                history: &NoHistory,
+            };
+            self.protocol.handle(input, &context)
+        }
+    }
+
+    fn order() -> (ExampleOrders, BTreeMap<&'static str, Party>) {
+        let orders = ExampleOrders::new().unwrap();
+        let (signed, machine) = orders.contract("PO-CORE").unwrap();
+        let mut parties = BTreeMap::new();
+        for (role, key) in orders.parties() {
+            let (core, genesis) = OrderCore::genesis(machine.clone()).unwrap();
+            let mut entry = genesis.entry;
+            for (signer, signer_key) in orders.parties() {
+                entry.sign(signer, signer_key);
+            }
+            let protocol = OrderProtocol::new(
+                ProtocolConfig::default(),
+                signed.clone(),
+                core,
+                &key.public_key(),
+                entry,
+                HashMap::new(),
+                VecDeque::new(),
+            )
+            .unwrap();
+            let key = key.clone();
+            parties.insert(role, Party { key, protocol });
+        }
+        (orders, parties)
+    }
+
+    /// The proposals in `actions`, by recipient.
+    fn proposals(actions: &[Action]) -> Vec<(PublicKey, SignedEntry)> {
+        actions
+            .iter()
+            .filter_map(|action| match action {
+                Action::Send {
+                    to,
+                    message: Message::Propose { entry, .. },
+                } => Some((*to, entry.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn answer_of(actions: &[Action]) -> Answer {
+        actions
+            .iter()
+            .find_map(|action| match action {
+                Action::Send {
+                    message: Message::Answer { answer, .. },
+                    ..
+                } => Some(answer.clone()),
+                _ => None,
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn a_fact_without_answers_is_queued_then_committed_with_the_sequencer_signing_last() {
+        let (orders, mut parties) = order();
+        let seller_key = orders.keys().seller.public_key();
+        let order = parties["seller"].protocol.core().order();
+        let fact = orders.fact(order, 0).unwrap();
+        let seller = parties.get_mut("seller").unwrap();
+        let input = Input::Fact {
+            event: fact.clone(),
+            verified: false,
+            caller: 7,
+        };
+        let proposed = proposals(&seller.handle(input, 100));
+        assert_eq!(proposed.len(), 2, "one proposal per cosigner");
+        assert!(
+            proposed[0].1.signatures.is_empty(),
+            "proposals are unsigned"
+        );
+
+        // Nobody answers before the deadline: nothing signed, the fact is kept and answered
+        // queued.
+        let actions = seller.handle(Input::Tick, 100 + 30);
+        assert!(matches!(actions[0], Action::Enqueue(_)), "{actions:?}");
+        assert!(matches!(
+            actions[1],
+            Action::Reply {
+                caller: 7,
+                result: Ok(Reply::Queued { position: 0, .. })
+            }
+        ));
+        // Submitted again: the same answer, not a second fact.
+        let again = Input::Fact {
+            event: fact,
+            verified: false,
+            caller: 8,
+        };
+        assert!(matches!(
+            seller.handle(again, 131)[..],
+            [Action::Reply {
+                caller: 8,
+                result: Ok(Reply::Queued { position: 0, .. })
+            }]
+        ));
+
+        // The next tick proposes it again; both cosigners answer.
+        let proposed = proposals(&seller.handle(Input::Tick, 140));
+        assert_eq!(proposed.len(), 2);
+        let mut done = Vec::new();
+        for (to, entry) in proposed {
+            let role = if to == orders.keys().buyer.public_key() {
+                "buyer"
+            } else {
+                "carrier"
+            };
+            let input = Input::Proposal {
+                from: seller_key,
+                entry: entry.clone(),
+                previous: None,
+                verified: false,
+            };
+            let answer = answer_of(&parties.get_mut(role).unwrap().handle(input, 141));
+            let input = Input::Answer {
+                from: to,
+                body: entry.hash(),
+                answer,
+                verified: false,
+            };
+            done = parties.get_mut("seller").unwrap().handle(input, 142);
+        }
+        // Persisted first (signed by every party, the sequencer last), then announced.
+        let Some(Action::Persist(commit)) = done.first() else {
+            panic!("{done:?}");
+        };
+        assert_eq!(commit.entry.signatures.len(), 3);
+        assert!(commit.sequenced);
+        assert!(matches!(
+            done[1],
+            Action::Send {
+                message: Message::Commit(_),
+                ..
+            }
+        ));
+        assert!(done
+            .iter()
+            .any(|action| matches!(action, Action::Dequeue { refused: None, .. })));
+        let entry = commit.entry.clone();
+        let buyer = parties.get_mut("buyer").unwrap();
+        let committed = Input::Committed {
+            from: seller_key,
+            entry: entry.clone(),
+            caller: Some(1),
+        };
+        let actions = buyer.handle(committed, 150);
+        assert!(matches!(actions[0], Action::Persist(_)), "{actions:?}");
+        assert_eq!(buyer.protocol.head(), 1);
+
+        // A second body at that position signed by the sequencer is kept as proof.
+        let mut body = entry.entry().unwrap();
+        body.state.0[0] ^= 1;
+        let mut forged = SignedEntry::unsigned(body.encode().unwrap());
+        forged.sign("seller", &orders.keys().seller);
+        let input = Input::Committed {
+            from: seller_key,
+            entry: forged,
+            caller: Some(2),
+        };
+        let actions = buyer.handle(input, 160);
+        assert!(matches!(actions[0], Action::Evidence(_)), "{actions:?}");
+        assert!(matches!(
+            actions[1],
+            Action::Reply {
+                result: Err(CoreError::Equivocation { seq: 1, .. }),
+                ..
+            }
+        ));
+    }
+}
