@@ -87,6 +87,11 @@ fn epcis_and_cap_documents_become_committed_facts_or_change_nothing() {
             .starts_with("epcisBody.eventList[1].tms:estimatedArrival"),
         "{error}"
     );
+    assert_eq!(
+        error.path.as_deref(),
+        Some("epcisBody.eventList[1].tms:estimatedArrival"),
+        "the JSON error names the field in `path`"
+    );
     let unknown_step = edited_voyage(|document| {
         document["epcisBody"]["eventList"][1]["bizStep"] = Value::from("shipping");
     });
@@ -100,6 +105,10 @@ fn epcis_and_cap_documents_become_committed_facts_or_change_nothing() {
             .message
             .starts_with("epcisBody.eventList[1].bizStep: "),
         "{error}"
+    );
+    assert_eq!(
+        error.path.as_deref(),
+        Some("epcisBody.eventList[1].bizStep")
     );
     let other_order = edited_voyage(|document| {
         document["epcisBody"]["eventList"][1]["bizTransactionList"][0]["bizTransaction"] =
@@ -115,6 +124,10 @@ fn epcis_and_cap_documents_become_committed_facts_or_change_nothing() {
             .message
             .starts_with("epcisBody.eventList[1].bizTransactionList[0].bizTransaction: "),
         "{error}"
+    );
+    assert_eq!(
+        error.path.as_deref(),
+        Some("epcisBody.eventList[1].bizTransactionList[0].bizTransaction")
     );
     // An order on which the carrier may attest departures only: the state machine refuses
     // the document's last fact, so its first is not recorded either.
@@ -137,6 +150,7 @@ fn epcis_and_cap_documents_become_committed_facts_or_change_nothing() {
         error.message.starts_with("epcisBody.eventList[1]: "),
         "{error}"
     );
+    assert_eq!(error.path.as_deref(), Some("epcisBody.eventList[1]"));
     assert_eq!(cluster.settle(&ALL, &restricted)["seq"], 0);
     assert_eq!(cluster.settle(&ALL, &order)["seq"], before["seq"]);
 
@@ -178,6 +192,7 @@ fn epcis_and_cap_documents_become_committed_facts_or_change_nothing() {
         error.message.starts_with("alert.info[1].certainty: "),
         "{error}"
     );
+    assert_eq!(error.path.as_deref(), Some("alert.info[1].certainty"));
     let answer = cap(&carrier, &sample("cap-typhoon.xml")).unwrap();
     let facts = answer["facts"].as_array().unwrap();
     assert_eq!(facts.len(), 1, "{answer}");

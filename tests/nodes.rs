@@ -526,6 +526,141 @@ fn a_dishonest_sequencer_is_refused_as_a_determinism_fault() {
     }
 }
 
+/// The determinism fault of a dishonest sequencer at the buyer's node.
+fn a_determinism_fault_at_the_buyer() -> (Cluster, String) {
+    let hooks = BTreeMap::from([(
+        "seller".to_string(),
+        Hooks {
+            tamper_proposals: Some(Arc::new(|body: &mut verifier::model::EntryBody| {
+                if let Step::Event(step) = &mut body.step {
+                    step.outcome = Outcome::Paused;
+                }
+            })),
+            ..Hooks::default()
+        },
+    )]);
+    let cluster = Cluster::start(&ALL, hooks);
+    let order = cluster.start_order(&ALL, "PO-FAULT", None);
+    cluster.settle(&ALL, &order);
+    let refused = cluster
+        .event(
+            "carrier",
+            &order,
+            "shipment.departed",
+            "2026-01-10T00:00:00Z",
+            json!({ "port": "Shenzhen" }),
+        )
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("determinism_fault"),
+        "{refused}"
+    );
+    (cluster, order)
+}
+
+fn reason<'a>(health: &'a Value, code: &str) -> Option<&'a Value> {
+    health["reasons"]
+        .as_array()
+        .and_then(|reasons| reasons.iter().find(|reason| reason["code"] == code))
+}
+
+fn metric_line(cluster: &Cluster, role: &str, name: &str) -> String {
+    let text = String::from_utf8(cluster.client(role).get_bytes("/metrics").unwrap()).unwrap();
+    text.lines()
+        .find(|line| line.starts_with(&format!("{name} ")))
+        .unwrap_or_else(|| panic!("no {name} in {text}"))
+        .to_string()
+}
+
+#[test]
+fn a_determinism_fault_degrades_health_until_acknowledged_even_across_restarts() {
+    let (mut cluster, order) = a_determinism_fault_at_the_buyer();
+    let health = cluster.client("buyer").get("/health").unwrap();
+    let fault = reason(&health, "determinism_fault").unwrap_or_else(|| panic!("{health}"));
+    assert_eq!(fault["count"], 1, "{health}");
+    let id = fault["faults"][0].as_str().unwrap().to_string();
+
+    // A restart does not hide it: the fault is read back from the store.
+    cluster.stop_node("buyer");
+    cluster.start_node("buyer", Hooks::default());
+    let buyer = cluster.client("buyer");
+    let health = buyer.get("/health").unwrap();
+    assert_eq!(health["status"], "degraded", "{health}");
+    let fault = reason(&health, "determinism_fault").unwrap_or_else(|| panic!("{health}"));
+    assert_eq!(fault["faults"], json!([id]), "{health}");
+    let listed = buyer.get("/faults").unwrap();
+    assert_eq!(listed["faults"][0]["id"], id.as_str(), "{listed}");
+    assert_eq!(listed["faults"][0]["order"], order.as_str(), "{listed}");
+    assert_eq!(listed["faults"][0]["code"], "determinism_fault", "{listed}");
+    assert_eq!(listed["faults"][0]["acknowledged"], Value::Null, "{listed}");
+    assert_ne!(
+        listed["faults"][0]["proposed"],
+        listed["faults"][0]["computed"]
+    );
+
+    // An acknowledgement needs the admin scope, a known fault and a note.
+    let acknowledge = format!("/faults/{id}/acknowledge");
+    let cases = [
+        (
+            acknowledge.as_str(),
+            json!({ "note": " " }),
+            "invalid_acknowledgement",
+        ),
+        (
+            "/faults/zz/acknowledge",
+            json!({ "note": "x" }),
+            "bad_fault_id",
+        ),
+        (
+            &*format!("/faults/{}/acknowledge", "0".repeat(96)),
+            json!({ "note": "x" }),
+            "unknown_fault",
+        ),
+    ];
+    for (path, body, code) in cases {
+        let error = buyer.post(path, &body).unwrap_err();
+        assert_eq!(error.code(), Some(code), "{path}: {error}");
+    }
+    let note = "seller ran a patched build; ticket OPS-7";
+    let acknowledged = buyer.post(&acknowledge, &json!({ "note": note })).unwrap();
+    assert_eq!(acknowledged["acknowledged"]["note"], note, "{acknowledged}");
+    let again = buyer
+        .post(&acknowledge, &json!({ "note": "other" }))
+        .unwrap();
+    assert_eq!(
+        again["acknowledged"], acknowledged["acknowledged"],
+        "the first note is kept"
+    );
+
+    // No longer a reason, still evidence, still counted; and so after another restart.
+    for restart in [false, true] {
+        if restart {
+            cluster.stop_node("buyer");
+            cluster.start_node("buyer", Hooks::default());
+        }
+        let buyer = cluster.client("buyer");
+        let health = buyer.get("/health").unwrap();
+        assert!(reason(&health, "determinism_fault").is_none(), "{health}");
+        let listed = buyer.get("/faults").unwrap();
+        assert_eq!(
+            listed["faults"][0]["acknowledged"]["note"], note,
+            "{listed}"
+        );
+        assert_eq!(
+            metric_line(&cluster, "buyer", "pactum_determinism_faults_total"),
+            "pactum_determinism_faults_total 1"
+        );
+        assert_eq!(
+            metric_line(
+                &cluster,
+                "buyer",
+                "pactum_determinism_faults_unacknowledged"
+            ),
+            "pactum_determinism_faults_unacknowledged 0"
+        );
+    }
+}
+
 #[test]
 fn bad_http_requests_change_nothing() {
     let cluster = Cluster::start(&["seller", "buyer"], BTreeMap::new());

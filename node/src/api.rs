@@ -15,6 +15,10 @@ pub struct ApiError {
     pub status: u16,
     pub code: String,
     pub message: String,
+    /// Where the offending field is in a document fed to the node (`POST /ingest/…`), e.g.
+    /// `epcisBody.eventList[1].bizStep`; the message starts with it too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
 }
 
 impl ApiError {
@@ -23,6 +27,15 @@ impl ApiError {
             status,
             code: code.into(),
             message: message.into(),
+            path: None,
+        }
+    }
+
+    /// The same error, naming the path of the document field it concerns.
+    pub fn at_path(self, path: impl Into<String>) -> ApiError {
+        ApiError {
+            path: Some(path.into()),
+            ..self
         }
     }
 
@@ -65,7 +78,8 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
-/// The JSON body of every error response: `{ "error": { "code": …, "message": … } }`.
+/// The JSON body of every error response: `{ "error": { "code": …, "message": … } }`, with
+/// `path` too when a fed document does not fit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
@@ -75,6 +89,10 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     pub code: String,
     pub message: String,
+    /// Only for a document fed to `POST /ingest/…` that does not fit: the path of the
+    /// offending field (`epcisBody.eventList[1].bizStep`, `alert.info[0].area[2].geocode[0]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
 }
 
 impl From<&ApiError> for ErrorBody {
@@ -83,6 +101,7 @@ impl From<&ApiError> for ErrorBody {
             error: ErrorDetail {
                 code: error.code.clone(),
                 message: error.message.clone(),
+                path: error.path.clone(),
             },
         }
     }
@@ -219,6 +238,14 @@ pub struct BackupRequest {
     /// Where the copy goes, on the node's machine: a directory that does not exist or is
     /// empty (absolute, or relative to the node's working directory).
     pub dir: String,
+}
+
+/// `POST /faults/{id}/acknowledge`: the operator has looked into a determinism fault.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcknowledgeFault {
+    /// What was found (kept beside the fault, which stays stored as evidence).
+    pub note: String,
 }
 
 /// `POST /orders/{id}/close`: this party's signature on closing a running order.
@@ -444,6 +471,28 @@ pub trait NodeApi: Send + Sync + 'static {
                 404,
                 "no_store",
                 format!("this node keeps no store to copy to {}", request.dir),
+            ))
+        }
+    }
+
+    /// Every determinism fault this node recorded, with its acknowledgement (`GET /faults`).
+    fn faults(&self) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send {
+        async move { Ok(serde_json::json!({ "faults": [], "truncated": false })) }
+    }
+
+    /// Marks a determinism fault as looked into, so it no longer degrades `/health`
+    /// (`POST /faults/{id}/acknowledge`).
+    fn acknowledge_fault(
+        &self,
+        id: String,
+        request: AcknowledgeFault,
+    ) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send {
+        let _ = request;
+        async move {
+            Err(ApiError::new(
+                404,
+                "unknown_fault",
+                format!("no determinism fault {id}"),
             ))
         }
     }

@@ -223,7 +223,10 @@ fn is_tls_failure(error: &ureq::Error) -> bool {
 
 fn api_error(status: u16, bytes: &[u8]) -> ClientError {
     match serde_json::from_slice::<ErrorBody>(bytes) {
-        Ok(body) => ClientError::Api(ApiError::new(status, body.error.code, body.error.message)),
+        Ok(body) => ClientError::Api(ApiError {
+            path: body.error.path,
+            ..ApiError::new(status, body.error.code, body.error.message)
+        }),
         Err(_) => ClientError::BadResponse {
             status,
             reason: String::from_utf8_lossy(bytes).chars().take(200).collect(),

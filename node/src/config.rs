@@ -226,6 +226,25 @@ pub struct Settings {
     pub peers: Vec<Peer>,
 }
 
+/// A TOML syntax error as its line, column and message, without the excerpt of the source
+/// that `toml`'s own message quotes: configuration and tokens files hold secrets (the API
+/// tokens), and these messages go to logs and terminals.
+pub fn toml_error(error: &toml::de::Error, text: &str) -> String {
+    match error.span() {
+        Some(span) => {
+            let before = text.get(..span.start).unwrap_or(text);
+            let line = before.matches('\n').count() + 1;
+            let column = before
+                .rsplit('\n')
+                .next()
+                .map_or(0, |last| last.chars().count())
+                + 1;
+            format!("line {line}, column {column}: {}", error.message())
+        }
+        None => error.message().to_string(),
+    }
+}
+
 impl Settings {
     /// Reads and checks the configuration at `path`.
     pub fn load(path: &Path) -> Result<Settings, ConfigError> {
@@ -238,7 +257,7 @@ impl Settings {
             message,
         };
         let mut table: toml::Table =
-            toml::from_str(&text).map_err(|error| parse_error(error.to_string()))?;
+            toml::from_str(&text).map_err(|error| parse_error(toml_error(&error, &text)))?;
         apply_env_overrides(&mut table, std::env::vars());
         let file: NodeConfig = table
             .try_into()

@@ -38,6 +38,8 @@ pub struct Metrics {
     pub commit_latency: Histogram,
     /// Entries this node refused to cosign because its own run differed.
     pub determinism_faults: Counter,
+    /// Determinism faults (stored) that no operator acknowledged yet.
+    pub determinism_faults_unacknowledged: Gauge,
     /// Proposals refused, by reason.
     pub proposals_refused: Family<Labels, Counter>,
     /// Times an order's evolution circuit breaker tripped.
@@ -132,6 +134,12 @@ impl Metrics {
             "determinism_faults",
             "Proposals refused because this node computed a different entry",
             determinism_faults.clone(),
+        );
+        let determinism_faults_unacknowledged = Gauge::default();
+        registry.register(
+            "determinism_faults_unacknowledged",
+            "Determinism faults recorded (at any time) that no operator acknowledged yet",
+            determinism_faults_unacknowledged.clone(),
         );
         let proposals_refused = Family::<Labels, Counter>::default();
         registry.register(
@@ -241,6 +249,7 @@ impl Metrics {
             entries_committed,
             commit_latency,
             determinism_faults,
+            determinism_faults_unacknowledged,
             proposals_refused,
             breaker_trips,
             orders,

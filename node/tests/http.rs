@@ -88,7 +88,20 @@ impl NodeApi for FakeApi {
         Ok(json!({ "size": 0, "trust": trust }))
     }
     async fn health(&self) -> Value {
-        json!({ "status": "ok" })
+        json!({
+            "status": "degraded",
+            "reasons": [
+                {"code": "party_unreachable", "role": "buyer", "key": KNOWN, "since": 1,
+                 "message": "the node of party `buyer` did not answer: 10.0.0.7:7201 refused"},
+                {"code": "facts_queued", "count": 2, "orders": 1, "message": "2 facts wait"},
+            ],
+            "orders_by_state": {"running": 1},
+            "queued_facts": 2,
+            "role": "seller",
+            "public_key": KNOWN,
+            "recent_refusals": [{"order": KNOWN, "seq": 4, "code": "determinism_fault"}],
+            "equivocations": [{"order": KNOWN, "seq": 4}],
+        })
     }
 }
 
@@ -352,6 +365,38 @@ async fn bad_requests_get_a_json_4xx_and_change_nothing() {
         "bad requests reached the API: {:?}",
         api.calls.lock().unwrap()
     );
+}
+
+#[tokio::test]
+async fn health_without_a_read_token_names_no_order_party_or_refusal() {
+    let (app, _, _) = app();
+    let mut anonymous = get("/health");
+    anonymous.token = None;
+    let (status, body) = send(&app, anonymous).await;
+    assert_eq!(status, StatusCode::OK);
+    let health: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(health["status"], "degraded");
+    assert_eq!(
+        health["reasons"],
+        json!([{"code": "party_unreachable", "count": 1}, {"code": "facts_queued", "count": 2}])
+    );
+    assert_eq!(health["orders_by_state"]["running"], 1);
+    assert!(health["connections_refused"].is_object(), "{health}");
+    let text = String::from_utf8(body).unwrap();
+    for secret in [
+        KNOWN,
+        "10.0.0.7",
+        "buyer",
+        "recent_refusals",
+        "equivocations",
+    ] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+    // With a token of the read scope: everything.
+    let (_, body) = send(&app, get("/health")).await;
+    let health: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(health["recent_refusals"][0]["order"], KNOWN);
+    assert_eq!(health["reasons"][0]["role"], "buyer");
 }
 
 #[tokio::test]

@@ -3,6 +3,10 @@
 //! which cuts the link (closing every connection through it and refusing new ones) and heals
 //! it, again and again, while a client keeps submitting facts. Every fact the seller
 //! acknowledged, committed or queued, must end up committed at both parties, at the same heads.
+//!
+//! The same runs with each node in a network namespace of its own, joined by a veth pair whose
+//! link is set down and up (connections are not closed: packets stop, as when a cable is cut),
+//! when `PACTUM_NETNS_TESTS=1` (root and `ip netns` needed; skipped with a notice otherwise).
 //! Waits are on conditions, bounded by `PATIENCE` only so that a failure ends.
 
 use std::{
@@ -110,6 +114,46 @@ enum Acknowledged {
     Queued { event: String },
 }
 
+/// How a test cuts and heals the link between the seller and the buyer.
+trait Partition {
+    fn cut(&self);
+    fn heal(&self);
+}
+
+/// Two proxies, one each way.
+struct Proxies {
+    to_buyer: Link,
+    to_seller: Link,
+}
+
+impl Partition for Proxies {
+    fn cut(&self) {
+        self.to_buyer.cut();
+        self.to_seller.cut();
+    }
+
+    fn heal(&self) {
+        self.to_buyer.heal();
+        self.to_seller.heal();
+    }
+}
+
+/// Short round trips, so that a cut link is noticed quickly.
+fn quick_requests(node: &mut NodeDir) {
+    let mut file = node.settings.file.clone();
+    file.network.request_timeout_ms = 2_000;
+    rewrite(node, file);
+}
+
+fn rewrite(node: &mut NodeDir, file: pactum_node::config::NodeConfig) {
+    std::fs::write(
+        &node.config,
+        pactum_node::config::render_template(&file, &node.public_key),
+    )
+    .unwrap();
+    node.settings = pactum_node::config::Settings::load(&node.config).unwrap();
+}
+
 #[test]
 fn facts_acknowledged_across_cut_and_healed_links_all_commit_and_heads_converge() {
     let exe = Path::new(env!("CARGO_BIN_EXE_pactum-node"));
@@ -119,29 +163,207 @@ fn facts_acknowledged_across_cut_and_healed_links_all_commit_and_heads_converge(
     let mut buyer = NodeDir::init(base.path(), "buyer").unwrap();
     let loopback = |port| SocketAddr::from(([127, 0, 0, 1], port));
     // Each node reaches the other only through a proxy: seller → buyer and buyer → seller.
-    let to_buyer = runtime.block_on(Link::start(loopback(buyer.p2p_port)));
-    let to_seller = runtime.block_on(Link::start(loopback(seller.p2p_port)));
+    let proxies = Proxies {
+        to_buyer: runtime.block_on(Link::start(loopback(buyer.p2p_port))),
+        to_seller: runtime.block_on(Link::start(loopback(seller.p2p_port))),
+    };
     seller
-        .set_peers(&[("buyer".into(), buyer.public_key, to_buyer.port)])
+        .set_peers(&[("buyer".into(), buyer.public_key, proxies.to_buyer.port)])
         .unwrap();
     buyer
-        .set_peers(&[("seller".into(), seller.public_key, to_seller.port)])
+        .set_peers(&[("seller".into(), seller.public_key, proxies.to_seller.port)])
         .unwrap();
-    for node in [&mut seller, &mut buyer] {
-        // Short round trips, so that a cut link is noticed quickly.
-        let mut file = node.settings.file.clone();
-        file.network.request_timeout_ms = 2_000;
-        std::fs::write(
-            &node.config,
-            pactum_node::config::render_template(&file, &node.public_key),
-        )
-        .unwrap();
-        node.settings = pactum_node::config::Settings::load(&node.config).unwrap();
-    }
+    quick_requests(&mut seller);
+    quick_requests(&mut buyer);
     let _processes = [
         NodeProcess::spawn(exe, &seller).unwrap(),
         NodeProcess::spawn(exe, &buyer).unwrap(),
     ];
+    cut_and_heal_under_load(&seller, &buyer, &proxies);
+}
+
+#[test]
+fn the_same_with_each_node_in_a_network_namespace_and_the_link_set_down() {
+    if std::env::var_os("PACTUM_NETNS_TESTS").is_none() {
+        eprintln!(
+            "NOTICE: network-namespace partition test skipped: set PACTUM_NETNS_TESTS=1 (needs root and `ip netns`)"
+        );
+        return;
+    }
+    let exe = Path::new(env!("CARGO_BIN_EXE_pactum-node"));
+    let base = tempfile::tempdir().unwrap();
+    let net = Namespaces::create();
+    let mut seller = NodeDir::init(base.path(), "seller").unwrap();
+    let mut buyer = NodeDir::init(base.path(), "buyer").unwrap();
+    let (seller_peer, buyer_peer) = (seller.as_peer(), buyer.as_peer());
+    for (node, peer, side, other) in [
+        (&mut seller, buyer_peer, Side::Seller, Side::Buyer),
+        (&mut buyer, seller_peer, Side::Buyer, Side::Seller),
+    ] {
+        let mut file = node.settings.file.clone();
+        file.network.request_timeout_ms = 2_000;
+        file.network.listen = vec![format!("/ip4/{}/tcp/{P2P_PORT}", net.p2p_ip(side))];
+        file.http.bind = format!("{}:{HTTP_PORT}", net.api_ip(side));
+        file.peers = vec![pactum_node::config::PeerSection {
+            role: peer.0,
+            public_key: hex::encode(peer.1.as_bytes()),
+            addresses: vec![format!("/ip4/{}/tcp/{P2P_PORT}", net.p2p_ip(other))],
+        }];
+        rewrite(node, file);
+    }
+    let _processes = [
+        NodeProcess::spawn_in_namespace(exe, &seller, &net.name(Side::Seller)).unwrap(),
+        NodeProcess::spawn_in_namespace(exe, &buyer, &net.name(Side::Buyer)).unwrap(),
+    ];
+    cut_and_heal_under_load(&seller, &buyer, &net);
+}
+
+/// Ports inside the namespaces (each namespace is new, so any port is free).
+const P2P_PORT: u16 = 7301;
+const HTTP_PORT: u16 = 7300;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Seller,
+    Buyer,
+}
+
+/// A namespace per node, made for this test and deleted after it (with their interfaces):
+/// the nodes' libp2p link is a veth pair between the two (10.231.K.0/30), and each node's API
+/// is reached from the test's namespace through a veth pair of its own (10.232.K.0/30 to the
+/// seller, 10.233.K.0/30 to the buyer). Nothing routes between these links, so with the
+/// nodes' link down they cannot reach each other, while the test still reaches both APIs.
+struct Namespaces {
+    id: u32,
+    /// The third octet of this run's addresses (from the process id, so parallel runs differ).
+    octet: u32,
+}
+
+fn ip(args: &[&str]) {
+    let output = std::process::Command::new("ip")
+        .args(args)
+        .output()
+        .unwrap_or_else(|error| panic!("cannot run `ip`: {error} (the iproute2 package)"));
+    assert!(
+        output.status.success(),
+        "`ip {}` failed: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+impl Namespaces {
+    fn create() -> Namespaces {
+        let id = std::process::id() % 100_000;
+        let net = Namespaces {
+            id,
+            octet: id % 250 + 1,
+        };
+        for side in [Side::Seller, Side::Buyer] {
+            let namespace = net.name(side);
+            ip(&["netns", "add", &namespace]);
+            ip(&["-n", &namespace, "link", "set", "lo", "up"]);
+            // The API link: one end here, the other in the node's namespace.
+            let (here, there) = (net.interface(side, 'r'), net.interface(side, 'a'));
+            ip(&["link", "add", &here, "type", "veth", "peer", "name", &there]);
+            ip(&["link", "set", &there, "netns", &namespace]);
+            ip(&[
+                "addr",
+                "add",
+                &format!("{}/30", net.api_gateway(side)),
+                "dev",
+                &here,
+            ]);
+            ip(&["link", "set", &here, "up"]);
+            let api = format!("{}/30", net.api_ip(side));
+            ip(&["-n", &namespace, "addr", "add", &api, "dev", &there]);
+            ip(&["-n", &namespace, "link", "set", &there, "up"]);
+        }
+        // The nodes' link.
+        let (seller, buyer) = (
+            net.interface(Side::Seller, 'p'),
+            net.interface(Side::Buyer, 'p'),
+        );
+        ip(&[
+            "link", "add", &seller, "type", "veth", "peer", "name", &buyer,
+        ]);
+        for (side, interface) in [(Side::Seller, &seller), (Side::Buyer, &buyer)] {
+            let namespace = net.name(side);
+            ip(&["link", "set", interface, "netns", &namespace]);
+            let address = format!("{}/30", net.p2p_ip(side));
+            ip(&["-n", &namespace, "addr", "add", &address, "dev", interface]);
+        }
+        net.heal();
+        net
+    }
+
+    fn name(&self, side: Side) -> String {
+        match side {
+            Side::Seller => format!("pactum-{}-seller", self.id),
+            Side::Buyer => format!("pactum-{}-buyer", self.id),
+        }
+    }
+
+    /// At most 15 characters: `pt` + id + side + use.
+    fn interface(&self, side: Side, purpose: char) -> String {
+        let side = if side == Side::Seller { 's' } else { 'b' };
+        format!("pt{}{side}{purpose}", self.id)
+    }
+
+    fn p2p_ip(&self, side: Side) -> String {
+        let host = if side == Side::Seller { 1 } else { 2 };
+        format!("10.231.{}.{host}", self.octet)
+    }
+
+    fn api_subnet(&self, side: Side) -> u32 {
+        if side == Side::Seller {
+            232
+        } else {
+            233
+        }
+    }
+
+    fn api_gateway(&self, side: Side) -> String {
+        format!("10.{}.{}.1", self.api_subnet(side), self.octet)
+    }
+
+    fn api_ip(&self, side: Side) -> String {
+        format!("10.{}.{}.2", self.api_subnet(side), self.octet)
+    }
+
+    fn set_link(&self, state: &str) {
+        for side in [Side::Seller, Side::Buyer] {
+            let (namespace, interface) = (self.name(side), self.interface(side, 'p'));
+            ip(&["-n", &namespace, "link", "set", &interface, state]);
+        }
+    }
+}
+
+impl Partition for Namespaces {
+    fn cut(&self) {
+        self.set_link("down");
+    }
+
+    fn heal(&self) {
+        self.set_link("up");
+    }
+}
+
+impl Drop for Namespaces {
+    fn drop(&mut self) {
+        // Deleting a namespace deletes its interfaces, and so the veth ends outside it.
+        for side in [Side::Seller, Side::Buyer] {
+            let _ = std::process::Command::new("ip")
+                .args(["netns", "del", &self.name(side)])
+                .status();
+        }
+    }
+}
+
+/// Submits facts to the seller without pause while `partition` cuts and heals the link
+/// [`CUTS`] times; then checks that every acknowledged fact committed at both nodes, at the
+/// same heads.
+fn cut_and_heal_under_load(seller: &NodeDir, buyer: &NodeDir, partition: &dyn Partition) {
     let (seller_api, buyer_api) = (seller.client(), buyer.client());
 
     let mut proposal = pactum_node::demo::scenario::proposal(&BTreeMap::new(), "PO-PARTITION");
@@ -202,15 +424,13 @@ fn facts_acknowledged_across_cut_and_healed_links_all_commit_and_heads_converge(
             committed.load(Ordering::SeqCst) >= before + 20
         });
         // ...then the link is cut in both directions mid-load, and facts are queued.
-        to_buyer.cut();
-        to_seller.cut();
+        partition.cut();
         let before = queued.load(Ordering::SeqCst);
         wait_until("facts queued while the link is cut", || {
             queued.load(Ordering::SeqCst) >= before + 5
         });
         eprintln!("cut {cut}: {committed:?} committed, {queued:?} queued");
-        to_buyer.heal();
-        to_seller.heal();
+        partition.heal();
     }
     wait_until("commits after the last heal", || {
         committed.load(Ordering::SeqCst) >= 20 * (CUTS as u64 + 1)

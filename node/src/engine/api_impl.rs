@@ -843,6 +843,18 @@ impl NodeApi for Engine {
         Ok(json!({ "dir": request.dir, "pairs": pairs }))
     }
 
+    async fn faults(&self) -> Result<Value, ApiError> {
+        self.inner.faults_view()
+    }
+
+    async fn acknowledge_fault(
+        &self,
+        id: String,
+        request: crate::api::AcknowledgeFault,
+    ) -> Result<Value, ApiError> {
+        self.inner.acknowledge_fault(&id, request.note).await
+    }
+
     async fn refresh_gauges(&self) {
         self.inner.order_figures().await;
     }

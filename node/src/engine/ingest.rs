@@ -183,6 +183,7 @@ fn route(
             (Route::Reference { reference, path }, None) => {
                 vec![by_reference(reference, index).map_err(|message| {
                     ApiError::invalid("unknown_reference", format!("{path}: {message}"))
+                        .at_path(path.as_str())
                 })?]
             }
             (Route::TermContains { term, value }, None) => index
@@ -243,6 +244,7 @@ fn prefixed(error: ApiError, path: &str) -> ApiError {
         error.code,
         format!("{path}: {}", error.message),
     )
+    .at_path(path)
 }
 
 /// A fact refused after `done` facts of the document were submitted.
@@ -257,4 +259,5 @@ fn incomplete(error: ApiError, path: &str, done: usize) -> ApiError {
             error.message, error.code
         ),
     )
+    .at_path(path)
 }

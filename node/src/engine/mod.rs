@@ -23,6 +23,7 @@ mod api_impl;
 mod batch;
 mod checkpoints;
 mod export;
+pub mod faults;
 mod ingest;
 mod operations;
 pub mod order;
@@ -188,6 +189,8 @@ pub(crate) struct Inner {
     pub outboxes: StdMutex<HashMap<PublicKey, outbox::Outbox>>,
     /// Recent refusals of proposals (determinism faults first of all), newest last.
     pub faults: StdMutex<Vec<records::FaultRecord>>,
+    /// Determinism faults no operator acknowledged yet (they keep `/health` degraded).
+    pub open_faults: StdMutex<faults::OpenFaults>,
     /// The other parties' nodes this node knows: the configuration's, changed at run time.
     pub peer_table: RwLock<Vec<peers::Peer>>,
     /// Proofs of equivocation this node holds (stored in `EVIDENCE`), as (order, seq).
@@ -239,6 +242,7 @@ impl Engine {
             peer_ids: StdMutex::new(HashMap::new()),
             batch: batch::BatchVerifier::start(),
             faults: StdMutex::new(Vec::new()),
+            open_faults: StdMutex::new(Default::default()),
             evidence: StdMutex::new(Vec::new()),
             peer_table: RwLock::new(Vec::new()),
             events,
@@ -255,6 +259,7 @@ impl Engine {
             .collect();
         inner.load_peers(configured)?;
         inner.load()?;
+        inner.load_open_faults()?;
         let engine = Engine { inner };
         tokio::spawn(peer::serve(engine.inner.clone(), inbound));
         tokio::spawn(sync_loop(Arc::downgrade(&engine.inner)));

@@ -2,9 +2,10 @@
 //! node, and why `/health` says `degraded`.
 //!
 //! `degraded` means the node runs but something needs a human: a party's node does not
-//! answer (its orders wait), a determinism fault was recorded (a party's node computed
-//! another entry than this one: a bug or tampering on one side), or facts are queued. Each
-//! reason has a stable code, a count and a message.
+//! answer (its orders wait), a determinism fault was recorded and no operator acknowledged
+//! it yet (a party's node computed another entry than this one: a bug or tampering on one
+//! side; see [`super::faults`]), or facts are queued. Each reason has a stable code, a count
+//! and a message.
 
 use std::collections::BTreeMap;
 
@@ -75,16 +76,7 @@ impl Inner {
                 ),
             }));
         }
-        let faults = self.metrics.determinism_faults.get();
-        if faults > 0 {
-            reasons.push(json!({
-                "code": "determinism_fault",
-                "count": faults,
-                "message": format!(
-                    "{faults} proposal(s) refused because this node computed another entry (see recent_refusals)"
-                ),
-            }));
-        }
+        reasons.extend(self.open_faults_reason());
         if figures.queued_facts > 0 {
             reasons.push(json!({
                 "code": "facts_queued",

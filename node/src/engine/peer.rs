@@ -296,11 +296,10 @@ impl Inner {
             tracing::warn!(%order, seq, code = refusal.code(), %refusal, "refused to cosign a proposal");
         }
         self.metrics.refused(refusal.code());
-        let mut key = records::entry_key(&order, seq);
-        key.extend_from_slice(&entry.hash().as_bytes()[..8]);
+        let key = records::fault_key(&order, seq, &entry.hash());
         if let Ok(bytes) = records::encode("fault", &fault) {
             let mut batch = crate::durable::WriteBatch::new();
-            batch.put(records::FAULTS, key, bytes);
+            batch.put(records::FAULTS, &key, bytes);
             // A determinism fault is an event (webhooks, `GET /events`); ids are allocated
             // under the log lock, which orders batches into the store.
             let log = self.log.lock().await;
@@ -315,7 +314,12 @@ impl Inner {
             drop(log);
             match submitted {
                 Ok(ack) => match ack.wait().await {
-                    Ok(_) => event.into_iter().for_each(|id| self.events.durable(id)),
+                    Ok(_) => {
+                        event.into_iter().for_each(|id| self.events.durable(id));
+                        if computed.is_some() {
+                            self.fault_opened(key);
+                        }
+                    }
                     Err(error) => tracing::warn!(%error, "cannot store a fault record"),
                 },
                 Err(error) => tracing::warn!(%error, "cannot store a fault record"),

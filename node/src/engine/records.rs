@@ -34,7 +34,7 @@ pub const PROPOSALS: Space = Space::new("proposals");
 pub const CHECKPOINTS: Space = Space::new("checkpoints");
 /// Origin → [`WitnessedRecord`]: the last checkpoint of each peer log this node cosigned.
 pub const WITNESSED: Space = Space::new("witnessed");
-/// Order id ‖ seq ‖ nanos → [`FaultRecord`]: determinism faults and refused proposals.
+/// [`fault_key`] → [`FaultRecord`]: determinism faults and refused proposals.
 pub const FAULTS: Space = Space::new("faults");
 /// Order id ‖ index (u64 BE) → [`SignedEvent`](verifier::model::SignedEvent): facts accepted
 /// while a party's node was unreachable, in arrival order, removed once committed.
@@ -89,6 +89,17 @@ pub struct FaultRecord {
     pub proposed: Digest,
     /// Hash of the entry body this node computed, when it computed one.
     pub computed: Option<Digest>,
+}
+
+/// Length of a [`fault_key`].
+pub const FAULT_KEY_LEN: usize = 48;
+
+/// Key of a refused proposal: order id ‖ seq (u64 BE) ‖ first 8 bytes of the proposed entry's
+/// hash (its id, hex, in `GET /faults`).
+pub fn fault_key(order: &OrderId, seq: u64, proposed: &Digest) -> Vec<u8> {
+    let mut key = entry_key(order, seq);
+    key.extend_from_slice(&proposed.as_bytes()[..8]);
+    key
 }
 
 /// Key of an order's entry: order id then big-endian seq, so a prefix scan lists the entries

@@ -41,10 +41,9 @@ async fn ingest<A: NodeApi>(
     let order = query.0.and_then(|query| query.order);
     let facts =
         map_document(format, &body, &state.settings.ingest, order.is_some()).map_err(|error| {
-            HttpError(ApiError::invalid(
-                "document_does_not_fit",
-                error.to_string(),
-            ))
+            HttpError(
+                ApiError::invalid("document_does_not_fit", error.to_string()).at_path(error.path),
+            )
         })?;
     let (answer, queued) = state.api.ingest(format, facts, order).await?;
     let status = if queued {

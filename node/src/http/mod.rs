@@ -140,6 +140,8 @@ pub fn router<A: NodeApi>(api: Arc<A>, settings: HttpSettings, metrics: Arc<Metr
         .route("/ingest/cap", post(ingest::cap::<A>))
         .route("/peers", get(peers::<A>))
         .route("/peers/{key}", put(put_peer::<A>).delete(delete_peer::<A>))
+        .route("/faults", get(faults::<A>))
+        .route("/faults/{id}/acknowledge", post(acknowledge_fault::<A>))
         .route("/checkpoint", get(checkpoint::<A>))
         .route("/admin/backup", post(backup::<A>))
         .route("/log/consistency", get(consistency::<A>))
@@ -224,11 +226,7 @@ async fn require_token<A: NodeApi>(
     let Some(needed) = needed_scope(request.method(), request.uri().path()) else {
         return next.run(request).await;
     };
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map(str::trim);
+    let presented = bearer(&headers);
     let error = match state.settings.tokens.authorize(presented, needed) {
         Ok(()) => return next.run(request).await,
         Err(Denied::Unknown) if presented.is_none() => ApiError::new(
@@ -252,6 +250,15 @@ async fn require_token<A: NodeApi>(
         HeaderValue::from_static("Bearer realm=\"pactum-node\""),
     );
     response
+}
+
+/// The bearer token a request presents, if any.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim)
 }
 
 /// Reads the whole request body within the body deadline and the size limit (bodies are
@@ -529,11 +536,23 @@ async fn backup<A: NodeApi>(
     Ok(Json(state.api.backup(request).await?))
 }
 
+async fn faults<A: NodeApi>(State(state): State<AppState<A>>) -> Reply {
+    Ok(Json(state.api.faults().await?))
+}
+
+async fn acknowledge_fault<A: NodeApi>(
+    State(state): State<AppState<A>>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    ApiJson(request): ApiJson<crate::api::AcknowledgeFault>,
+) -> Reply {
+    Ok(Json(state.api.acknowledge_fault(id, request).await?))
+}
+
 async fn checkpoint<A: NodeApi>(State(state): State<AppState<A>>) -> Reply {
     Ok(Json(state.api.checkpoint().await?))
 }
 
-async fn health<A: NodeApi>(State(state): State<AppState<A>>) -> Json<Value> {
+async fn health<A: NodeApi>(State(state): State<AppState<A>>, headers: HeaderMap) -> Json<Value> {
     let mut health = state.api.health().await;
     if let Some(fields) = health.as_object_mut() {
         fields.insert(
@@ -541,7 +560,53 @@ async fn health<A: NodeApi>(State(state): State<AppState<A>>) -> Json<Value> {
             connections_refused(&state.metrics),
         );
     }
-    Json(health)
+    let may_read = state
+        .settings
+        .tokens
+        .authorize(bearer(&headers), Scope::Read)
+        .is_ok();
+    if may_read {
+        Json(health)
+    } else {
+        Json(public_health(health))
+    }
+}
+
+/// What `/health` tells a caller without a read token: what a load balancer or a supervisor
+/// needs (the status, each reason's code and count, figures in aggregate), nothing that names
+/// an order, a party or what was refused (ids, keys, addresses, messages), since every other
+/// read of those needs a token.
+fn public_health(health: Value) -> Value {
+    const AGGREGATE: [&str; 6] = [
+        "status",
+        "orders_by_state",
+        "queued_facts",
+        "orders",
+        "log_size",
+        "connections_refused",
+    ];
+    let mut public: serde_json::Map<String, Value> = AGGREGATE
+        .iter()
+        .filter_map(|field| Some((field.to_string(), health.get(*field)?.clone())))
+        .collect();
+    let reasons: Vec<Value> = health["reasons"]
+        .as_array()
+        .map(|reasons| {
+            reasons
+                .iter()
+                .map(|reason| {
+                    let count = reason.get("count").cloned().unwrap_or(Value::from(1));
+                    serde_json::json!({ "code": reason["code"], "count": count })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    public.insert("reasons".to_string(), Value::from(reasons));
+    public.insert(
+        "details".to_string(),
+        Value::from("send a token with the read scope for the reasons' details, identity and recent refusals"),
+    );
+    Value::Object(public)
 }
 
 /// Connections refused at the edges, in aggregate: libp2p connections by reason (strangers
@@ -605,6 +670,11 @@ mod tests {
         assert_eq!(needed_scope(&Method::DELETE, "/health"), Some(Scope::Admin));
         assert_eq!(needed_scope(&Method::GET, "/webhooks"), Some(Scope::Admin));
         assert_eq!(needed_scope(&Method::GET, "/events"), Some(Scope::Read));
+        assert_eq!(needed_scope(&Method::GET, "/faults"), Some(Scope::Read));
+        assert_eq!(
+            needed_scope(&Method::POST, "/faults/x/acknowledge"),
+            Some(Scope::Admin)
+        );
         assert_eq!(
             needed_scope(&Method::POST, "/ingest/epcis"),
             Some(Scope::Submit)

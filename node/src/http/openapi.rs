@@ -17,9 +17,9 @@ use utoipa::{
 
 use super::events::CreateWebhook;
 use crate::api::{
-    AcceptOrder, AttesterRequest, BreakerRequest, BundleQuery, ClauseRequest, ConsistencyQuery,
-    ErrorBody, ErrorDetail, EventRequest, HistoryQuery, OrderQuery, ProposalQuery, ProposeOrder,
-    PutPeer, SubmitAgreement, SubmitClose, SubmitEvent, SubmitReview,
+    AcceptOrder, AcknowledgeFault, AttesterRequest, BreakerRequest, BundleQuery, ClauseRequest,
+    ConsistencyQuery, ErrorBody, ErrorDetail, EventRequest, HistoryQuery, OrderQuery,
+    ProposalQuery, ProposeOrder, PutPeer, SubmitAgreement, SubmitClose, SubmitEvent, SubmitReview,
 };
 use verifier::json::{
     ActivationJson, AgreementJson, AmendmentJson, BreakerReportJson, ClauseChangeJson, CloseJson,
@@ -34,7 +34,8 @@ use verifier::json::{
     info(
         title = "pactum-node",
         description = "The local HTTP/JSON API of a Pactum peer node. Values are native JSON \
-            (docs/json.md); every error is `{\"error\": {\"code\", \"message\"}}`. Requests \
+            (docs/json.md); every error is `{\"error\": {\"code\", \"message\"}}` \
+            (with `path`, the offending field's, when an ingested document does not fit). Requests \
             need `Authorization: Bearer <token>` with the route's scope (read for GET, submit \
             for posting events, admin for the rest); `GET /health` and `GET /openapi.json` are \
             public. Any route may also answer 408, 414, 431 (request too slow or too large) \
@@ -47,12 +48,12 @@ use verifier::json::{
     paths(
         propose, list_orders, proposals, proposal, accept, submit_event, order, history,
         review, withdraw_review, close, agree, bundle, head, evidence, fact, checkpoint, consistency,
-        peers, put_peer, delete_peer, health, backup, metrics, openapi_json, trail, share,
+        peers, put_peer, delete_peer, health, faults, acknowledge_fault, backup, metrics, openapi_json, trail, share,
         revoke_share, shared_page, shared_bundle, shared_head,
         create_webhook, list_webhooks, delete_webhook, events, ingest_epcis, ingest_cap
     ),
     components(schemas(
-        ProposeOrder, ClauseRequest, AttesterRequest, BreakerRequest, AcceptOrder,
+        ProposeOrder, ClauseRequest, AttesterRequest, AcknowledgeFault, BreakerRequest, AcceptOrder,
         SubmitEvent, EventRequest, SubmitReview, SubmitClose, SubmitAgreement,
         crate::api::ClauseUpgrade, AgreementJson, TermChangeJson, ParamChangeJson,
         ClauseChangeJson, CloseJson, PutPeer, ErrorBody, ErrorDetail, EntryJson,
@@ -148,8 +149,8 @@ fn submit_event() {}
         node's party, for the order its `po` business transaction names (or `?order=`). The \
         document is checked whole — mapping, order, vocabulary types, attester authority, the \
         state machine — before any fact is submitted: a document that does not fit changes \
-        nothing and the error's message starts with the offending field's path \
-        (`epcisBody.eventList[3].bizStep: …`). Sending the same document again answers the \
+        nothing and the error names the offending field in `path` \
+        (`epcisBody.eventList[3].bizStep`; its message starts with it too). Sending the same document again answers the \
         same entries.",
     params(crate::api::IngestQuery),
     request_body(content = Object, content_type = "application/json",
@@ -163,7 +164,7 @@ fn submit_event() {}
         (status = 404, description = "the order given by `?order=` is not on this node", body = ErrorBody),
         (status = 409, description = "an order cannot take the facts now (closed), or a party refused a fact after earlier ones were recorded (`ingest_incomplete`)", body = ErrorBody),
         (status = 413, description = "body over http.max_body_bytes", body = ErrorBody),
-        (status = 422, description = "the document does not fit (`document_does_not_fit`, `unknown_reference`, `invalid_event`, `refused_by_state_machine`): the message starts with the field's path", body = ErrorBody),
+        (status = 422, description = "the document does not fit (`document_does_not_fit`, `unknown_reference`, `invalid_event`, `refused_by_state_machine`): the error's `path` names the field", body = ErrorBody),
         (status = 503, description = "a party is unreachable", body = ErrorBody),
     ))]
 fn ingest_epcis() {}
@@ -175,7 +176,9 @@ fn ingest_epcis() {}
         level from `<severity>`, its region from the area), for every open order whose \
         `route_regions` lists the region — once per order and `<info>` — or for `?order=`. \
         `status`, `msgType`, `urgency` and `certainty` must be among the values the mapping \
-        accepts. Checked whole before anything is submitted, as for EPCIS; DTDs are refused.",
+        accepts; a `Cancel` is refused (`path` `alert.msgType`): a recorded fact is never \
+        withdrawn, the parties undo its effects by a review or an agreement. Checked whole \
+        before anything is submitted, as for EPCIS; DTDs are refused.",
     params(crate::api::IngestQuery),
     request_body(content = String, content_type = "application/xml",
         description = "a CAP 1.2 `<alert>` (namespace urn:oasis:names:tc:emergency:cap:1.2)"),
@@ -188,7 +191,7 @@ fn ingest_epcis() {}
         (status = 404, description = "the order given by `?order=` is not on this node", body = ErrorBody),
         (status = 409, description = "an order cannot take the facts now, or a party refused a fact after earlier ones were recorded (`ingest_incomplete`)", body = ErrorBody),
         (status = 413, description = "body over http.max_body_bytes", body = ErrorBody),
-        (status = 422, description = "the alert does not fit: the message starts with the field's path (`alert.info[0].certainty: …`)", body = ErrorBody),
+        (status = 422, description = "the alert does not fit: the error's `path` names the field (`alert.info[0].certainty`); a `Cancel` is refused at `alert.msgType` (recorded facts stay recorded)", body = ErrorBody),
         (status = 503, description = "a party is unreachable", body = ErrorBody),
     ))]
 fn ingest_cap() {}
@@ -430,6 +433,38 @@ fn put_peer() {}
     ))]
 fn delete_peer() {}
 
+#[utoipa::path(get, path = "/faults", tag = "operations",
+    summary = "Every determinism fault this node recorded, with its acknowledgement",
+    description = "A determinism fault is a proposal this node refused because its own run \
+        computed another entry (`proposed` and `computed` entry hashes). Faults stay stored as \
+        evidence; one with `acknowledged: null` keeps `/health` degraded. At most 1000 \
+        (`truncated` says when there are more).",
+    responses(
+        (status = 200, description = "`{faults: [{id, order, seq, code, message, proposed, computed, acknowledged: null | {at, note}}], truncated}`"),
+        (status = 401, description = "no or wrong token", body = ErrorBody),
+        (status = 403, description = "the token lacks the read scope", body = ErrorBody),
+    ))]
+fn faults() {}
+
+#[utoipa::path(post, path = "/faults/{id}/acknowledge", tag = "operations",
+    summary = "An operator's note that a determinism fault was looked into: it no longer degrades /health",
+    description = "The fault stays stored and listed (`GET /faults`), now with `acknowledged: \
+        {at, note}`; `pactum_determinism_faults_total` still counts it. Acknowledging again \
+        answers the first acknowledgement.",
+    params(("id" = String, Path, description = "the fault's id from `GET /faults` or `/health` (96 hex digits)")),
+    request_body = AcknowledgeFault,
+    responses(
+        (status = 200, description = "the fault with its acknowledgement"),
+        (status = 400, description = "malformed JSON or fault id", body = ErrorBody),
+        (status = 401, description = "no or wrong token", body = ErrorBody),
+        (status = 403, description = "the token lacks the admin scope", body = ErrorBody),
+        (status = 404, description = "no such determinism fault", body = ErrorBody),
+        (status = 413, description = "body over http.max_body_bytes", body = ErrorBody),
+        (status = 422, description = "an empty note, an unknown field or a wrong type", body = ErrorBody),
+        (status = 503, description = "the store failed", body = ErrorBody),
+    ))]
+fn acknowledge_fault() {}
+
 #[utoipa::path(get, path = "/orders/{id}/trail", tag = "verification",
     summary = "The evolution-trail page: one HTML file that verifies the order's bundle in the browser",
     params(
@@ -507,6 +542,10 @@ fn shared_head() {}
 
 #[utoipa::path(get, path = "/health", tag = "operations", security(()),
     summary = "Status (ok, degraded with reasons, store_failed), orders by state, queued facts, identity and recent refusals (no token needed)",
+    description = "Without a token of the read scope: only `status`, each reason's `code` and \
+        `count`, and the aggregate figures (`orders_by_state`, `queued_facts`, `orders`, \
+        `log_size`, `connections_refused`); the reasons' details, the node's identity, \
+        `recent_refusals` and `equivocations` need the read scope.",
     responses((status = 200, description = "status")))]
 fn health() {}
 

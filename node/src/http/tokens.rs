@@ -173,7 +173,8 @@ impl Tokens {
 
 fn read_file(path: &Path) -> Result<Vec<TokenEntry>, String> {
     let text = std::fs::read_to_string(path).map_err(|error| error.to_string())?;
-    let file: TokensFile = toml::from_str(&text).map_err(|error| error.to_string())?;
+    let file: TokensFile =
+        toml::from_str(&text).map_err(|error| crate::config::toml_error(&error, &text))?;
     for entry in &file.token {
         if entry.token.len() < MIN_TOKEN_LENGTH {
             return Err(format!(
@@ -210,6 +211,22 @@ mod tests {
         assert!(!same_token(b"abd", b"abc"));
         assert!(!same_token(b"ab", b"abc"));
         assert!(!same_token(b"", b"abc"));
+    }
+
+    #[test]
+    fn a_tokens_file_that_does_not_parse_is_reported_without_its_secrets() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tokens.toml");
+        let secret = "s3cret-token-0123456789abcdef012345";
+        // The quotes forgotten: the parser's own message quotes the line, token and all.
+        std::fs::write(
+            &path,
+            format!("[[token]]\nname = \"dash\"\ntoken = {secret}\nscopes = [\"read\"]\n"),
+        )
+        .unwrap();
+        let error = read_file(&path).unwrap_err();
+        assert!(!error.contains("s3cret"), "{error}");
+        assert!(error.starts_with("line 3, column 9: "), "{error}");
     }
 
     #[test]

@@ -45,6 +45,7 @@ pub fn map(
     }
     let cap = &mapping.cap;
     accepted(alert, "status", "alert.status", &cap.statuses)?;
+    refuse_cancel(alert)?;
     accepted(alert, "msgType", "alert.msgType", &cap.msg_types)?;
     let mut facts = Vec::new();
     let mut read_any = false;
@@ -219,6 +220,20 @@ fn required<'a>(node: Node<'a, 'a>, name: &str, path: &str) -> Result<&'a str, I
 }
 
 /// The element's text, which must be one of `allowed`.
+/// A `Cancel` withdraws an earlier alert, but a recorded fact is never withdrawn (history
+/// only grows), and mapping its `<info>` as usual would record the cancelled warning once
+/// more: it is refused whatever `msg_types` lists, saying how the parties undo what the
+/// cancelled alert changed.
+fn refuse_cancel(alert: Node) -> Result<(), IngestError> {
+    if child_text(alert, "msgType") != Some("Cancel") {
+        return Ok(());
+    }
+    Err(IngestError::at(
+        "alert.msgType",
+        "\"Cancel\" is not applied: facts already recorded from the cancelled alert stay recorded (an order's history only grows); if that alert changed an order, its parties undo it with a review or an agreement (POST /orders/{id}/agreements)",
+    ))
+}
+
 fn accepted(node: Node, name: &str, path: &str, allowed: &[String]) -> Result<(), IngestError> {
     let value = required(node, name, path)?;
     if allowed.iter().any(|accepted| accepted == value) {

@@ -124,7 +124,20 @@ impl NodeProcess {
     /// Its log goes to this process's standard error, filtered by `RUST_LOG` (default warn).
     pub fn spawn(exe: &Path, node: &NodeDir) -> anyhow::Result<NodeProcess> {
         let level = std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into());
-        Self::start(exe, node, &level, Stdio::inherit(), &[])
+        Self::start(Command::new(exe), node, &level, Stdio::inherit(), &[])
+    }
+
+    /// [`NodeProcess::spawn`] inside the network namespace `namespace` (`ip netns exec`, which
+    /// becomes the node's process: killing it kills the node). Needs root.
+    pub fn spawn_in_namespace(
+        exe: &Path,
+        node: &NodeDir,
+        namespace: &str,
+    ) -> anyhow::Result<NodeProcess> {
+        let level = std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into());
+        let mut command = Command::new("ip");
+        command.args(["netns", "exec", namespace]).arg(exe);
+        Self::start(command, node, &level, Stdio::inherit(), &[])
     }
 
     /// Like [`NodeProcess::spawn`], with its log as JSON lines (`--log-format json`, level
@@ -136,7 +149,7 @@ impl NodeProcess {
             .open(log)
             .with_context(|| format!("cannot open {}", log.display()))?;
         Self::start(
-            exe,
+            Command::new(exe),
             node,
             "info",
             Stdio::from(file),
@@ -144,14 +157,16 @@ impl NodeProcess {
         )
     }
 
+    /// Runs `command` (the executable, or a wrapper that runs it) with `run --config …`.
     fn start(
-        exe: &Path,
+        mut command: Command,
         node: &NodeDir,
         level: &str,
         stderr: Stdio,
         extra: &[&str],
     ) -> anyhow::Result<NodeProcess> {
-        let mut child = Command::new(exe)
+        let program = command.get_program().to_string_lossy().into_owned();
+        let mut child = command
             .arg("run")
             .arg("--config")
             .arg(&node.config)
@@ -160,7 +175,7 @@ impl NodeProcess {
             .stdout(Stdio::piped())
             .stderr(stderr)
             .spawn()
-            .with_context(|| format!("cannot start {}", exe.display()))?;
+            .with_context(|| format!("cannot start {program}"))?;
         let mut line = String::new();
         if let Some(stdout) = child.stdout.take() {
             BufReader::new(stdout).read_line(&mut line)?;
