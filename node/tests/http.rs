@@ -98,7 +98,7 @@ impl NodeApi for FakeApi {
             "orders_by_state": {"running": 1},
             "queued_facts": 2,
             "role": "seller",
-            "public_key": KNOWN,
+            "public_key": UNKNOWN,
             "recent_refusals": [{"order": KNOWN, "seq": 4, "code": "determinism_fault"}],
             "equivocations": [{"order": KNOWN, "seq": 4}],
         })
@@ -381,6 +381,10 @@ async fn health_without_a_read_token_names_no_order_party_or_refusal() {
         json!([{"code": "party_unreachable", "count": 1}, {"code": "facts_queued", "count": 2}])
     );
     assert_eq!(health["orders_by_state"]["running"], 1);
+    assert_eq!(
+        (health["role"].as_str(), health["public_key"].as_str()),
+        (Some("seller"), Some(UNKNOWN))
+    );
     assert!(health["connections_refused"].is_object(), "{health}");
     let text = String::from_utf8(body).unwrap();
     for secret in [

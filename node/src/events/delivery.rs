@@ -269,7 +269,7 @@ fn outcome(
     let next_at_ms = schedule::next_attempt_at(attempts, now_ms(), delivery.as_bytes());
     let url = events
         .webhook(id)
-        .map(|webhook| webhook.url)
+        .map(|webhook| origin(&webhook.url))
         .unwrap_or_default();
     tracing::warn!(webhook = %id, %url, event, attempts, %reason, "webhook delivery failed; will retry");
     batch.put(
@@ -365,12 +365,31 @@ fn post(
             signature::sign(webhook.secret.as_bytes(), t, &record.body),
         )
         .send(record.body.as_slice())
-        .map_err(|error| error.to_string())?;
+        .map_err(|error| {
+            error
+                .to_string()
+                .replace(&webhook.url, &origin(&webhook.url))
+        })?;
     let status = response.status();
     if status.is_success() {
         Ok(())
     } else {
         Err(format!("the receiver answered {status}"))
+    }
+}
+
+/// Where a webhook's deliveries go, as logs may show it: scheme, host and port. Webhook URLs
+/// often carry their secret in the path or the query (`/services/T0/B0/XXXX`, `?token=…`) or
+/// as `user:password@`, and logs travel further than the node's store (the webhook's id
+/// names it in the log; `GET /webhooks`, admin scope, shows the whole URL).
+fn origin(url: &str) -> String {
+    let Ok(uri) = url.parse::<axum::http::Uri>() else {
+        return "(unreadable URL)".into();
+    };
+    match (uri.scheme_str(), uri.host(), uri.port_u16()) {
+        (Some(scheme), Some(host), Some(port)) => format!("{scheme}://{host}:{port}"),
+        (Some(scheme), Some(host), None) => format!("{scheme}://{host}"),
+        _ => "(unreadable URL)".into(),
     }
 }
 
@@ -384,5 +403,20 @@ fn now_ms() -> u64 {
 async fn sleep_ms(ms: Option<u64>) {
     if let Some(ms) = ms {
         tokio::time::sleep(Duration::from_millis(ms.max(1))).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::origin;
+
+    #[test]
+    fn logs_show_where_a_webhook_goes_without_its_secrets() {
+        assert_eq!(
+            origin("https://ops:pa55@hooks.example:8443/services/T0/B0/s3cret?token=s3cret"),
+            "https://hooks.example:8443"
+        );
+        assert_eq!(origin("http://127.0.0.1/in"), "http://127.0.0.1");
+        assert_eq!(origin("not a url"), "(unreadable URL)");
     }
 }

@@ -573,12 +573,15 @@ async fn health<A: NodeApi>(State(state): State<AppState<A>>, headers: HeaderMap
 }
 
 /// What `/health` tells a caller without a read token: what a load balancer or a supervisor
-/// needs (the status, each reason's code and count, figures in aggregate), nothing that names
-/// an order, a party or what was refused (ids, keys, addresses, messages), since every other
-/// read of those needs a token.
+/// needs (the status, each reason's code and count, figures in aggregate, which node this is:
+/// its role and public identity), nothing that names an order, another party or what was
+/// refused (ids, keys, addresses, messages), since every other read of those needs a token.
 fn public_health(health: Value) -> Value {
-    const AGGREGATE: [&str; 6] = [
+    const AGGREGATE: [&str; 9] = [
         "status",
+        "role",
+        "public_key",
+        "peer_id",
         "orders_by_state",
         "queued_facts",
         "orders",
@@ -604,7 +607,9 @@ fn public_health(health: Value) -> Value {
     public.insert("reasons".to_string(), Value::from(reasons));
     public.insert(
         "details".to_string(),
-        Value::from("send a token with the read scope for the reasons' details, identity and recent refusals"),
+        Value::from(
+            "send a token with the read scope for the reasons' details and recent refusals",
+        ),
     );
     Value::Object(public)
 }

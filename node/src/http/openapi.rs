@@ -544,8 +544,8 @@ fn shared_head() {}
     summary = "Status (ok, degraded with reasons, store_failed), orders by state, queued facts, identity and recent refusals (no token needed)",
     description = "Without a token of the read scope: only `status`, each reason's `code` and \
         `count`, and the aggregate figures (`orders_by_state`, `queued_facts`, `orders`, \
-        `log_size`, `connections_refused`); the reasons' details, the node's identity, \
-        `recent_refusals` and `equivocations` need the read scope.",
+        `log_size`, `connections_refused`) and the node's `role`, `public_key` and `peer_id`; \
+        the reasons' details, `recent_refusals` and `equivocations` need the read scope.",
     responses((status = 200, description = "status")))]
 fn health() {}
 
