@@ -5,6 +5,8 @@
 //! bounded by the contracts this node signed, never by what strangers send. A party whose last
 //! request got no answer (a dial that failed, a timeout) is *unreachable* until one is
 //! answered again; both changes are logged once, and `/health` lists unreachable parties.
+//! Logs name the party by `role` and `key` (its public key, as `/health` does); `peer` in the
+//! node's logs is always a libp2p peer id.
 
 use std::{
     collections::BTreeMap,
@@ -101,7 +103,7 @@ impl PeerStats {
                     .set(i64::try_from(micros).unwrap_or(i64::MAX));
                 if let Some(since) = state.unreachable_since.take() {
                     let down_for = now_unix().saturating_sub(since);
-                    tracing::info!(%role, peer = %key, down_for_seconds = down_for, "a party's node is reachable again");
+                    tracing::info!(%role, %key, down_for_seconds = down_for, "a party's node is reachable again");
                 }
                 state.last_error = None;
             }
@@ -109,7 +111,7 @@ impl PeerStats {
                 self.failures.get_or_create(&labels).inc();
                 if state.unreachable_since.is_none() {
                     state.unreachable_since = Some(now_unix());
-                    tracing::warn!(%role, peer = %key, %error, "a party's node is unreachable");
+                    tracing::warn!(%role, %key, %error, "a party's node is unreachable");
                 }
                 state.last_error = Some(error);
             }

@@ -205,6 +205,9 @@ fn an_operator_sees_trips_reviews_an_unreachable_party_and_its_return() {
     let lost = logged(&seller_log, "a party's node is unreachable");
     assert_eq!(lost.len(), 1, "logged once however many requests fail");
     assert_eq!(lost[0]["role"], "buyer");
+    // The party's key, as /health names it (`peer` in logs is a libp2p peer id).
+    let buyer_key = hex::encode(buyer.public_key.as_bytes());
+    assert_eq!(lost[0]["key"], buyer_key.as_str(), "{}", lost[0]);
 
     // Back again: the queued fact commits without being resent, and all is well.
     let _buyer_process = NodeProcess::spawn_logging_to(Path::new(EXE), &buyer, &buyer_log).unwrap();
@@ -220,4 +223,5 @@ fn an_operator_sees_trips_reviews_an_unreachable_party_and_its_return() {
     let regained = logged(&seller_log, "a party's node is reachable again");
     assert_eq!(regained.len(), 1);
     assert_eq!(regained[0]["role"], "buyer");
+    assert_eq!(regained[0]["key"], buyer_key.as_str());
 }
