@@ -385,8 +385,12 @@ fn on_swarm_event<Req: WireMessage, Resp: WireMessage>(
             cause,
             ..
         } if swarm.behaviour().admission.is_party(&peer_id) => {
-            let cause = cause.map(|error| error.to_string());
-            tracing::warn!(peer = %peer_id, ?cause, "party's node disconnected");
+            if closed_as_idle(cause.as_ref()) {
+                tracing::debug!(peer = %peer_id, "party's node: idle connection closed (the next request reconnects)");
+            } else {
+                let cause = cause.map(|error| error.to_string());
+                tracing::warn!(peer = %peer_id, ?cause, "party's node disconnected");
+            }
         }
         SwarmEvent::OutgoingConnectionError {
             connection_id,
@@ -579,5 +583,31 @@ fn record_fault<Req: WireMessage, Resp: WireMessage>(
             tracing::debug!(%peer, faults, "peer fault recorded");
         }
         Verdict::AlreadyBanned => {}
+    }
+}
+
+/// Whether a connection was closed only because nothing used it for the idle timeout: normal
+/// between parties with nothing to say (the next request dials again), so not worth an
+/// operator's attention, unlike a connection that broke.
+fn closed_as_idle(cause: Option<&libp2p::swarm::ConnectionError>) -> bool {
+    matches!(
+        cause,
+        Some(libp2p::swarm::ConnectionError::KeepAliveTimeout)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use libp2p::swarm::ConnectionError;
+
+    use super::closed_as_idle;
+
+    #[test]
+    fn an_idle_party_connection_closing_is_no_warning_but_a_broken_one_is() {
+        assert!(closed_as_idle(Some(&ConnectionError::KeepAliveTimeout)));
+        let broken = ConnectionError::IO(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        assert!(!closed_as_idle(Some(&broken)));
+        // Closed by this node (a ban, a removed peer, shutdown): said where it is decided.
+        assert!(!closed_as_idle(None));
     }
 }
