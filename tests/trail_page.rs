@@ -95,6 +95,12 @@ fn trail_page_in_headless_chromium() {
                 { "do": "language", "lang": "zh", "as": "zh", "expect": chinese_expect },
                 { "do": "language", "lang": "de", "as": "de", "expect": german_expect },
             ]},
+            // A phone's 360 px in Chinese and German, then printed in German: every case checks
+            // that no word of a table is broken inside and no labels of the picture overlap.
+            { "name": "demo-phone", "page": valid, "width": 360, "print": true, "actions": [
+                { "do": "language", "lang": "zh", "as": "zh", "expect": chinese_expect },
+                { "do": "language", "lang": "de", "as": "de", "expect": german_expect },
+            ]},
             { "name": "demo-second-bundle", "page": valid, "actions": [
                 { "do": "drop", "file": tampered_bundle, "as": "dropped-flipped", "expect": invalid_expect },
                 { "do": "pick", "file": original_bundle, "as": "picked-original", "expect": valid_expect },

@@ -3,7 +3,8 @@
 # Playwright for Python): when the verdict is shown for the example bundle and for a generated
 # history of N entries (default 10,000), each opened RUNS times (default 5) in a fresh profile,
 # with the medians, the pages' sizes and the machine's load average (the figures are wall-clock
-# times: on a shared machine, compare runs made under similar load).
+# times: on a shared machine, compare runs made under similar load), then the example's
+# main-thread CPU time until its verdict from Chromium traces (steadier under load).
 #
 #   tests/browser/measure-page.sh [N] [RUNS]
 #
@@ -24,4 +25,6 @@ verify=target/debug/pactum-verify
 "$verify" page "$out/long.bundle" --trust "$out/long.toml" -o "$out/long.html"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 python3 tests/browser/trail_page.py measure "$runs" "$out/example.html" "$out/long.html"
+# CPU time rather than wall-clock: comparable across runs on a busy machine.
+python3 tests/browser/trail_page.py cpu "$runs" "$out/example.html"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"

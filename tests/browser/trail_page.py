@@ -4,6 +4,7 @@ Playwright for Python, never a downloaded browser.
 
   trail_page.py check SPEC.json   run the checks SPEC describes (written by tests/trail_page.rs)
   trail_page.py measure RUNS PAGE...   open each page RUNS times, print when its verdict showed
+  trail_page.py cpu RUNS PAGE...       the same under tracing: CPU time until the verdict
 
 A check opens a page from file://, waits for <body data-verdict> to leave "pending", and
 compares what the page shows with what the spec expects; it keeps a screenshot of every state
@@ -91,6 +92,37 @@ def shown(page):
                 return copy.textContent;
             })(),
             lang: document.documentElement.lang,
+            // Labels of the picture whose boxes overlap another's, as "a / b".
+            overlaps: (() => {
+                const boxes = [...document.querySelectorAll('#picture text')]
+                    .map(node => [node.textContent, node.getBoundingClientRect()]);
+                const found = [];
+                boxes.forEach(([a, p], i) => boxes.slice(i + 1).forEach(([b, q]) => {
+                    if (p.left < q.right - 0.5 && q.left < p.right - 0.5
+                        && p.top < q.bottom - 0.5 && q.top < p.bottom - 0.5) found.push(a + ' / ' + b);
+                }));
+                return found;
+            })(),
+            // Words of a Latin script in the page's tables broken across lines ("Fracht-
+            // führer" split inside the word); codes (keys, hashes) may break anywhere.
+            broken_words: (() => {
+                const found = [];
+                for (const cell of document.querySelectorAll('td, th')) {
+                    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+                    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+                        if (node.parentElement.closest('code')) continue;
+                        for (const match of node.textContent.matchAll(/[A-Za-zÀ-ž]{2,}/g)) {
+                            const range = document.createRange();
+                            range.setStart(node, match.index);
+                            range.setEnd(node, match.index + match[0].length);
+                            const lines = new Set([...range.getClientRects()]
+                                .filter(r => r.width > 0).map(r => Math.round(r.top)));
+                            if (lines.size > 1) found.push(match[0]);
+                        }
+                    }
+                }
+                return found;
+            })(),
         })"""
     )
 
@@ -146,6 +178,8 @@ def check(spec_path):
             # damaged, as a browser or an earlier page left it).
             if case.get("init_script"):
                 page.add_init_script(case["init_script"])
+            # The width the case reads the page at (a phone's 360 px); a desktop's otherwise.
+            page.set_viewport_size({"width": case.get("width", 1100), "height": 900})
             target = case["page"]
             page.goto(target if target.startswith("http") else pathlib.Path(target).resolve().as_uri())
             state = settled(page)
@@ -154,8 +188,12 @@ def check(spec_path):
             for action in case.get("actions", []):
                 if action["do"] == "language":
                     page.select_option("#language", action["lang"])
+                    # Until the page in that language is laid out whole (the picture too).
                     page.wait_for_function(
-                        "(lang) => document.documentElement.lang === lang", arg=action["lang"]
+                        "(lang) => document.documentElement.lang === lang"
+                        " && document.body.dataset.rendered === 'all'",
+                        arg=action["lang"],
+                        timeout=TIMEOUT_MS,
                     )
                 elif action["do"] == "drop":
                     drop(page, action["file"])
@@ -173,9 +211,12 @@ def check(spec_path):
                 page.screenshot(path=str(artefacts / f"{name}.png"), full_page=True)
                 verify_state(name, case["expect"], state, view, expect)
             # The print layout (a claims file): the page as printed, and a PDF of it.
+            # Read at the width of an A4 page's text (186 mm at 96 dpi).
             if case.get("print"):
+                page.set_viewport_size({"width": 703, "height": 900})
                 page.emulate_media(media="print")
                 page.screenshot(path=str(artefacts / f"{name}-print.png"), full_page=True)
+                verify_state(name + "/print", {}, state, shown(page), expect)
                 page.pdf(path=str(artefacts / f"{name}.pdf"), format="A4", print_background=True)
                 page.emulate_media(media="screen")
             expect(name, not errors, f"script errors: {errors}")
@@ -220,6 +261,10 @@ def verify_state(name, wanted, state, view, expect):
         expect(name, view["evidence"] == wanted["evidence"], f"{view['evidence']} pieces of evidence")
     if "picture" in wanted:
         expect(name, view["picture"] == wanted["picture"], f"{view['picture']} pictures")
+    # Whatever the case: the picture's labels never overlap, and no word of a table is broken
+    # inside (at any width the case opens the page at, and in print).
+    expect(name, not view["overlaps"], f"labels of the picture overlap: {view['overlaps']}")
+    expect(name, not view["broken_words"], f"words broken inside in tables: {view['broken_words']}")
 
 
 def measure(runs, pages):
@@ -261,10 +306,74 @@ def measure(runs, pages):
     return 0
 
 
+def main_thread_cpu(runs, pages):
+    """Opens each page `runs` times under Chromium's tracing and prints, until the verdict was on
+    screen (the page's `pactum:verdict` mark), the CPU time of the page's main thread (what a
+    loaded machine does not inflate as it does wall-clock times), of its other threads (the
+    module's streaming compilation, optimising tier-up) and the wall time the main thread spent
+    compiling WebAssembly functions on their first call (`wasm.CompileLazy`), with the medians."""
+    import collections
+    import json
+    import statistics
+
+    categories = ["devtools.timeline", "v8", "v8.wasm", "blink", "blink.user_timing", "toplevel"]
+    rows = {path: [] for path in pages}
+    for run in range(runs):
+        for path in pages:
+            with sync_playwright() as playwright, tempfile.TemporaryDirectory() as folder:
+                trace = pathlib.Path(folder) / "trace.json"
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+                page = browser.new_page(viewport={"width": 1100, "height": 900})
+                browser.start_tracing(page=page, path=str(trace), categories=categories)
+                page.goto(pathlib.Path(path).resolve().as_uri())
+                settled(page)
+                browser.stop_tracing()
+                browser.close()
+                events = json.loads(trace.read_text())
+            events = events["traceEvents"] if isinstance(events, dict) else events
+            parsers = collections.Counter((e["pid"], e["tid"]) for e in events if e.get("name") == "ParseHTML")
+            (pid, main), _ = parsers.most_common(1)[0]
+            ends = [e["ts"] for e in events if e.get("name") == "pactum:verdict" and e["pid"] == pid]
+            if not ends:
+                continue
+            end = min(ends)
+            cpu = collections.Counter()
+            threads = collections.defaultdict(list)
+            for e in events:
+                if e.get("ph") == "X" and e["pid"] == pid and "tdur" in e:
+                    threads[e["tid"]].append(e)
+            for tid, spans in threads.items():
+                spans.sort(key=lambda e: e["ts"])
+                covered = -1
+                for e in spans:
+                    if e["ts"] < covered or e["ts"] >= end:
+                        continue
+                    covered = e["ts"] + e["dur"]
+                    share = 1.0 if covered <= end else (end - e["ts"]) / max(e["dur"], 1)
+                    cpu["main" if tid == main else "other"] += e["tdur"] * share
+            lazy = sum(e.get("dur", 0) for e in events
+                       if e.get("name") == "wasm.CompileLazy" and e["ts"] < end)
+            row = {"main_cpu": round(cpu["main"] / 1000), "other_cpu": round(cpu["other"] / 1000),
+                   "compile_on_call": round(lazy / 1000)}
+            rows[path].append(row)
+            print(f"traced run {run + 1} {pathlib.Path(path).name}: "
+                  + ", ".join(f"{key} {value}" for key, value in row.items()), flush=True)
+    print("medians (ms, traced, until the verdict): main thread CPU; other threads CPU;"
+          " compiling functions on first call")
+    for path, found in rows.items():
+        if found:
+            medians = {key: statistics.median(row[key] for row in found) for key in found[0]}
+            print(f"{pathlib.Path(path).name} ({len(found)} runs): "
+                  + ", ".join(f"{key} {value:g}" for key, value in medians.items()))
+    return 0
+
+
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "check":
         sys.exit(check(sys.argv[2]))
     if len(sys.argv) >= 4 and sys.argv[1] == "measure":
         sys.exit(measure(int(sys.argv[2]), sys.argv[3:]))
+    if len(sys.argv) >= 4 and sys.argv[1] == "cpu":
+        sys.exit(main_thread_cpu(int(sys.argv[2]), sys.argv[3:]))
     print(__doc__)
     sys.exit(2)

@@ -1,10 +1,11 @@
 // The evolution-trail page. It verifies the embedded bundle with the verifier compiled to
 // WebAssembly, then lays out the view the Rust code returns. It holds no words of its own (every
 // label comes from the view, in the reader's language) and writes text only through
-// textContent, never as markup: attested fields cannot inject anything.
-"use strict";
+// textContent, never as markup: attested fields cannot inject anything. It shares its <script>
+// element with wasm-bindgen's glue (page.html), so strict mode is declared inside the function.
 
 (function () {
+  "use strict";
   // The page's data element comes after this script; it is read once the page is parsed.
   const page = document.documentElement;
   const state = {
@@ -93,7 +94,7 @@
       box.append(el("p", { id: "failure", class: "failure" },
         L.failed_at + " " + f.step + " (" + f.step_name + ")" +
         (f.entry === null ? "" : " · " + L.entry + " #" + f.entry)));
-      box.append(el("p", { id: "reason", class: "reason" }, L.reason + ": " + f.reason));
+      box.append(el("p", { id: "reason", class: "reason" }, L.reason + L.colon + f.reason));
       if (f.explanation) box.append(el("p", { id: "explanation", class: "explanation" }, f.explanation));
       // Codes, the verifier's own message and the signed checkpoints are for whoever checks
       // the claim, not for reading: folded (and unfolded for printing, see wire()).
@@ -149,7 +150,7 @@
       table(o.initial_terms.map((t) => [t.name, value(t)])),
       el("h3", {}, L.breaker), el("p", {}, o.breaker),
       el("h3", {}, L.attesters),
-      table(o.attesters.map((a) => [a.quoted ? el("span", { class: "data" }, a.name) : a.name, el("code", {}, a.fingerprint), L.may_attest + ": " + a.kinds.join(", ")])));
+      table(o.attesters.map((a) => [a.quoted ? el("span", { class: "data" }, a.name) : a.name, el("code", {}, a.fingerprint), L.may_attest + L.colon + a.kinds.join(L.comma)])));
   }
 
   function entryItem(L, entry) {
@@ -162,7 +163,7 @@
           entry.attester_quoted ? el("span", { class: "data" }, entry.attester) : entry.attester) : null));
     if (entry.facts.length) {
       item.append(el("div", { class: "facts" },
-        ...entry.facts.map((f) => el("span", { class: "fact" }, f.name + ": ", value(f)))));
+        ...entry.facts.map((f) => el("span", { class: "fact" }, f.name + L.colon, value(f)))));
     }
     for (const line of entry.lines) {
       item.append(el("div", { class: "line " + line.class }, line.text,
@@ -170,7 +171,7 @@
         line.source ? el("span", { class: "source" }, " — " + line.source) : null));
     }
     item.append(el("div", { class: "signers" },
-      L.signed_by + ": " + entry.signers.join(", ") + " ", el("code", {}, entry.hash)));
+      L.signed_by + L.colon + entry.signers.join(L.comma) + " ", el("code", {}, entry.hash)));
     return item;
   }
 
@@ -200,6 +201,67 @@
     setTimeout(() => appendRest(run, L, from + entries.length, entries.length ? total : from), 0);
   }
 
+  // Widths of the picture's words, measured in the page's font (the picture is drawn before it
+  // is in the document, so it cannot measure itself).
+  const measured = { context: null };
+  function textWidth(text, size) {
+    if (!measured.context) measured.context = document.createElement("canvas").getContext("2d");
+    measured.context.font = size + "px " + getComputedStyle(document.body).fontFamily;
+    return measured.context.measureText(text).width;
+  }
+
+  // The picture's labels, laid out so that none overlaps another or a dot: each label takes the
+  // first of its candidate places that is free and inside its bounds. A label that finds none
+  // is left out and its text becomes its mark's tooltip: the picture never shows two labels
+  // over each other, whatever the language or the length of the history.
+  function labelLayout() {
+    const taken = [];
+    const GAP = 2;
+    const free = (box, bounds) => box.x >= bounds.x1 && box.x + box.w <= bounds.x2 &&
+      box.y >= bounds.y1 && box.y + box.h <= bounds.y2 &&
+      !taken.some((t) => box.x < t.x + t.w + GAP && t.x < box.x + box.w + GAP && box.y < t.y + t.h && t.y < box.y + box.h);
+    return {
+      block(box) { taken.push(box); },
+      // `places`: [x, baseline] where the label's text would start; returns the one chosen.
+      place(width, places, bounds) {
+        for (const [x, baseline] of places) {
+          const box = { x, y: baseline - LABEL_ASCENT, w: width, h: LABEL_ASCENT + LABEL_DESCENT };
+          if (free(box, bounds)) {
+            taken.push(box);
+            return [x, baseline];
+          }
+        }
+        return null;
+      },
+    };
+  }
+  // Room above and below a label's baseline, enough for Latin and CJK fonts at 11 px.
+  const LABEL_SIZE = 11, LABEL_ASCENT = 13, LABEL_DESCENT = 3;
+
+  // A label (`text` element) at a place chosen by `layout`, or the text as `mark`'s tooltip.
+  function placeLabel(root, layout, mark, cls, text, places, bounds) {
+    const at = layout.place(textWidth(text, LABEL_SIZE), places, bounds);
+    if (at) root.append(svg("text", { class: cls, x: at[0], y: at[1] }, text));
+    else if (mark) mark.append(svg("title", {}, text));
+  }
+
+  // A name in the left column, on two lines when one is too narrow.
+  function trackName(root, layout, name, y, room) {
+    const size = 13;
+    let lines = [name];
+    if (textWidth(name, size) > room) {
+      const words = name.includes(" ") ? name.split(" ") : [...name];
+      const joiner = name.includes(" ") ? " " : "";
+      let split = 1;
+      while (split < words.length - 1 && textWidth(words.slice(0, split + 1).join(joiner), size) <= room) split += 1;
+      lines = [words.slice(0, split).join(joiner), words.slice(split).join(joiner)];
+    }
+    const text = svg("text", { class: "track-name", x: 4, y: y - (lines.length - 1) * 8 });
+    lines.forEach((line, i) => text.append(svg("tspan", { x: 4, dy: i === 0 ? 0 : 16 }, line)));
+    root.append(text);
+    layout.block({ x: 0, y: y - lines.length * 8 - 8, w: room + 4, h: lines.length * 16 });
+  }
+
   // The terms over time: a row per term that changed (a stepped line for dates and amounts, a
   // band of labelled segments for modes), breaker windows shaded, reviews as dashed lines. The
   // horizontal axis is the entries, evenly spaced and dated.
@@ -207,30 +269,38 @@
     const chart = view.chart;
     const L = view.labels;
     const rows = chart.tracks.concat(chart.obligations ? [chart.obligations] : []);
-    const width = 960, left = 170, right = 70, rowHeight = 84, top = 24;
+    const width = 960, left = 170, right = 70, rowHeight = 84, top = 38;
     const height = top + rows.length * rowHeight + 46;
     const last = Math.max(chart.entries - 1, 1);
     const x = (pos) => left + (pos / last) * (width - left - right);
+    const whole = { x1: 0, x2: width, y1: 0, y2: height };
+    const layout = labelLayout();
     const root = svg("svg", { id: "picture", viewBox: `0 0 ${width} ${height}`, role: "img" });
     root.append(svg("title", {}, L.picture));
+    // Backgrounds first (windows), then the rows, then every label over them.
+    const labels = [];
     for (const w of chart.windows) {
       const from = x(w.from);
-      root.append(svg("rect", { class: "window", x: from, y: top - 14, width: Math.max(x(w.to) - from, 3), height: height - top - 18 }));
-      root.append(svg("rect", { class: "held", x: x(w.tripped), y: top - 14, width: Math.max(x(w.to) - x(w.tripped), 3), height: height - top - 18 }));
-      root.append(svg("text", { class: "window-label", x: from + 3, y: top - 3 }, w.label));
+      const shade = svg("rect", { class: "window", x: from, y: top - 14, width: Math.max(x(w.to) - from, 3), height: height - top - 18 });
+      root.append(shade, svg("rect", { class: "held", x: x(w.tripped), y: top - 14, width: Math.max(x(w.to) - x(w.tripped), 3), height: height - top - 18 }));
+      labels.push(() => placeLabel(root, layout, shade, "window-label", w.label,
+        [[from + 3, top - 3], [from + 3, top - 19]], { x1: from, x2: width, y1: 0, y2: top }));
     }
     rows.forEach((track, index) => {
       const y0 = top + index * rowHeight;
-      root.append(svg("text", { class: "track-name", x: 4, y: y0 + rowHeight / 2 }, track.name));
+      trackName(root, layout, track.name, y0 + rowHeight / 2, left - 12);
       root.append(svg("line", { class: "row-rule", x1: left, x2: width - right, y1: y0 + rowHeight - 6, y2: y0 + rowHeight - 6 }));
       const points = track.points;
       const end = (i) => (i + 1 < points.length ? x(points[i + 1].pos) : x(last));
+      const row = { x1: left, x2: width, y1: y0 - 4, y2: y0 + rowHeight - 4 };
       if (track.kind === "label") {
         const names = [...new Set(points.map((p) => p.label))];
         points.forEach((p, i) => {
           const x1 = x(p.pos), x2 = end(i);
-          root.append(svg("rect", { class: "band band-" + (names.indexOf(p.label) % 4), x: x1, y: y0 + 16, width: Math.max(x2 - x1, 2), height: rowHeight - 34 }));
-          root.append(svg("text", { class: "band-label", x: x1 + 4, y: y0 + rowHeight / 2 + 2 }, p.label));
+          const band = svg("rect", { class: "band band-" + (names.indexOf(p.label) % 4), x: x1, y: y0 + 16, width: Math.max(x2 - x1, 2), height: rowHeight - 34 });
+          root.append(band);
+          labels.push(() => placeLabel(root, layout, band, "band-label", p.label,
+            [[x1 + 4, y0 + rowHeight / 2 + 2]], { x1, x2: x2 - 2, y1: y0, y2: y0 + rowHeight }));
         });
         return;
       }
@@ -242,30 +312,58 @@
         path += (i === 0 ? "M" : "L") + x(p.pos) + " " + y(p.value) + " H" + end(i) + " ";
       });
       root.append(svg("path", { class: "series", d: path }));
-      points.forEach((p, i) => {
-        if (i > 0 && points[i - 1].label === p.label) return;
-        root.append(svg("circle", { class: "dot", cx: x(p.pos), cy: y(p.value), r: 3.5 }));
-        const anchor = x(p.pos) > width - right - 150 ? "end" : "start";
-        root.append(svg("text", { class: "point-label", "text-anchor": anchor, x: x(p.pos) + (anchor === "end" ? -5 : 5), y: y(p.value) - 6 }, p.label));
+      const shown = points.filter((p, i) => i === 0 || points[i - 1].label !== p.label);
+      const dots = shown.map((p) => {
+        const dot = svg("circle", { class: "dot", cx: x(p.pos), cy: y(p.value), r: 3.5 });
+        root.append(dot);
+        layout.block({ x: x(p.pos) - 3.5, y: y(p.value) - 3.5, w: 7, h: 7 });
+        return dot;
       });
+      // The latest value first, so it is the one that always shows; then left to right.
+      const order = shown.map((_, i) => i);
+      if (order.length > 1) order.unshift(order.pop());
+      for (const i of order) {
+        const p = shown[i], px = x(p.pos), py = y(p.value);
+        labels.push(() => {
+          const w = textWidth(p.label, LABEL_SIZE);
+          const places = [];
+          // Above the dot, then below, then a line further up or down; right of it, then left.
+          for (const baseline of [py - 7, py + 17, py - 21, py + 31, py - 35]) {
+            places.push([px + 7, baseline], [px - 7 - w, baseline]);
+          }
+          placeLabel(root, layout, dots[i], "point-label", p.label, places, row);
+        });
+      }
     });
-    for (const review of chart.reviews) {
-      root.append(svg("line", { class: "review", x1: x(review.pos), x2: x(review.pos), y1: top - 14, y2: height - 36 }));
-      root.append(svg("text", { class: "review-label", x: x(review.pos) + 3, y: height - 38 }, review.label));
-    }
-    // The axis: a tick per entry (at most about 200), a date where it changes and there is room.
     const axis = height - 28;
+    for (const review of chart.reviews) {
+      const rx = x(review.pos);
+      const line = svg("line", { class: "review", x1: rx, x2: rx, y1: top - 14, y2: height - 36 });
+      root.append(line);
+      layout.block({ x: rx - 1, y: top - 14, w: 2, h: height - top - 22 });
+      labels.push(() => {
+        const w = textWidth(review.label, LABEL_SIZE);
+        placeLabel(root, layout, line, "review-label", review.label,
+          [[rx + 4, height - 38], [rx - 4 - w, height - 38], [rx + 4, height - 52], [rx - 4 - w, height - 52]], whole);
+      });
+    }
+    // The axis: a tick per entry (at most about 200), a date where it changes and there is
+    // room; the first and the last date before the others.
     root.append(svg("line", { class: "axis", x1: left, x2: x(last), y1: axis, y2: axis }));
     const step = Math.max(1, Math.ceil(chart.entries / 200));
     for (let pos = 0; pos < chart.entries; pos += step) {
       root.append(svg("line", { class: "tick", x1: x(pos), x2: x(pos), y1: axis - 4, y2: axis + 4 }));
     }
-    let labelledAt = -Infinity;
-    for (const mark of chart.dates) {
-      if (x(mark.pos) - labelledAt < 78) continue;
-      root.append(svg("text", { class: "axis-label", x: x(mark.pos), y: axis + 18 }, mark.date));
-      labelledAt = x(mark.pos);
+    const dates = chart.dates.slice();
+    if (dates.length > 1) dates.splice(1, 0, dates.pop());
+    for (const mark of dates) {
+      labels.push(() => {
+        const w = textWidth(mark.date, LABEL_SIZE);
+        placeLabel(root, layout, null, "axis-label", mark.date, [[x(mark.pos) - w / 2, axis + 18]],
+          { x1: 0, x2: width, y1: axis, y2: height });
+      });
     }
+    for (const label of labels) label();
     return section("picture-section", L.picture, root, el("p", { class: "note" }, L.picture_note));
   }
 
@@ -299,7 +397,7 @@
     chrome(first.labels);
     const main = document.getElementById("trail");
     main.replaceChildren(verdictSection(first));
-    const shown = performance.now();
+    const shown = mark("verdict");
     state.runs += 1;
     const run = state.runs;
     const body = document.body.dataset;
@@ -401,6 +499,13 @@
     headline.firstChild.textContent = mark + word;
   }
 
+  // A performance mark (`pactum:NAME`, seen in the browser's performance tools and traces):
+  // when the script started, the module was ready, the bundle verified and its verdict shown.
+  // Returns the time, in ms since navigation.
+  function mark(name) {
+    return performance.mark("pactum:" + name).startTime;
+  }
+
   // `then` once the browser has painted what is on screen now.
   function afterPaint(then) {
     requestAnimationFrame(() => setTimeout(then, 0));
@@ -430,6 +535,7 @@
     if (state.verification) state.verification.free();
     const remembered = recall();
     state.verification = new wasm_bindgen.Verification(bytes, state.trust, remembered, state.memory !== "off");
+    mark("verified");
     const verifyMs = Math.round(performance.now() - started);
     if (state.memory !== "off") state.memory = state.verification.memory_unreadable() ? "unreadable" : "kept";
     const addresses = (embedded ? state.linkHeads : []).concat(JSON.parse(state.verification.heads()));
@@ -537,7 +643,7 @@
   // inflates the bundle; wasm-bindgen's glue compiles a `Response` of type application/wasm
   // with WebAssembly.instantiateStreaming.
   async function start() {
-    state.timing.script_ms = Math.round(performance.now());
+    state.timing.script_ms = Math.round(mark("script"));
     const wasm = document.getElementById("pactum-wasm").textContent;
     const module = new Response(inflated(wasm), { headers: { "Content-Type": "application/wasm" } });
     const compiled = wasm_bindgen({ module_or_path: module });
@@ -547,7 +653,7 @@
     state.linkHeads = data.heads || [];
     wire();
     const [bundle] = await Promise.all([inflate(data.bundle), compiled.then(() => {
-      state.timing.module_ms = Math.round(performance.now());
+      state.timing.module_ms = Math.round(mark("module"));
     })]);
     state.labels = JSON.parse(wasm_bindgen.labels(state.lang));
     chrome(state.labels);

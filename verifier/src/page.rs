@@ -41,9 +41,17 @@ pub fn html_with_heads(bundle: &[u8], trust: &str, lang: Lang, heads: &[String])
         .map(String::as_str)
         .filter(|url| origin(url).is_some())
         .collect();
-    let trusted = crate::bundle::TrustFile::parse(trust)
+    let parsed = crate::bundle::TrustFile::parse(trust);
+    // A TOML trust file travels as JSON: the browser then reads it without compiling the TOML
+    // parser on the way to the verdict (a trust file dropped onto the page later may be TOML).
+    let as_json = match &parsed {
+        Ok(file) if !trust.trim_start().starts_with('{') => file.to_json().ok(),
+        _ => None,
+    };
+    let trust = as_json.as_deref().unwrap_or(trust);
+    let trusted: Vec<String> = parsed
         .map(|file| file.heads.into_values().collect())
-        .unwrap_or_else(|_| Vec::new());
+        .unwrap_or_default();
     let mut connect: Vec<&str> = vec!["'self'"];
     for allowed in heads
         .iter()
@@ -227,6 +235,26 @@ mod tests {
         let trust = file.to_json().expect("as JSON");
         let page = html_with_heads(&[0xa0], &trust, Lang::En, &[]);
         assert!(page.contains("connect-src 'self' https://seller.example\""));
+    }
+
+    #[test]
+    fn a_toml_trust_file_travels_as_json() {
+        let file = crate::bundle::TrustFile {
+            log: crate::bundle::build::ExampleLog::example()
+                .policy()
+                .expect("a policy"),
+            parties: Default::default(),
+            heads: Default::default(),
+        };
+        let toml = file.to_toml().expect("as TOML");
+        let page = html(&[0xa0], &toml, Lang::En);
+        const OPEN: &str = r#"<script type="application/json" id="pactum-data">"#;
+        let start = page.find(OPEN).expect("the data element") + OPEN.len();
+        let end = start + page[start..].find("</script>").expect("its end");
+        let data: serde_json::Value = serde_json::from_str(&page[start..end]).expect("JSON");
+        let carried = data["trust"].as_str().expect("the trust text");
+        assert!(carried.trim_start().starts_with('{'), "{carried}");
+        assert_eq!(crate::bundle::TrustFile::parse(carried), Ok(file));
     }
 
     #[test]

@@ -419,13 +419,19 @@ fn the_page_is_one_file_with_the_bundle_and_the_trust_inside() {
     // Nothing is loaded from elsewhere: no src or href attribute, no URL but the CSP's own.
     assert!(!html.contains(" src=") && !html.contains(" href="));
     assert!(html.len() < 2_000_000, "the page is {} bytes", html.len());
+    // The trust file is embedded: this TOML one as the same trust in JSON (the browser then
+    // reads it without its TOML parser).
     let trust_text = std::fs::read_to_string(&trust).unwrap();
-    let embedded = serde_json::to_string(&trust_text)
-        .unwrap()
-        .replace('<', "\\u003c");
-    assert!(
-        html.contains(&embedded),
-        "the trust file is embedded as it is"
+    const DATA: &str = r#"<script type="application/json" id="pactum-data">"#;
+    let start = html.find(DATA).unwrap() + DATA.len();
+    let end = start + html[start..].find("</script>").unwrap();
+    let data: serde_json::Value = serde_json::from_str(&html[start..end]).unwrap();
+    let embedded = data["trust"].as_str().unwrap();
+    assert!(embedded.trim_start().starts_with('{'), "{embedded}");
+    assert_eq!(
+        TrustFile::parse(embedded),
+        TrustFile::parse(&trust_text),
+        "the trust file is embedded"
     );
 
     // The page is written for any bundle; the exit status is the command's own verdict.

@@ -98,10 +98,11 @@ fn param_line(lang: Lang, program: &Program, change: &ParamChange) -> Line {
         before(lang, change.before.as_ref()),
         render::value(&change.after, lang),
     );
+    let title = super::titled(lang, &title);
     let text = match lang {
-        Lang::En => format!("«{title}», parameter {}: {before} → {after}", change.param),
-        Lang::Zh => format!("«{title}» 的参数 {}：{before} → {after}", change.param),
-        Lang::De => format!("«{title}», Parameter {}: {before} → {after}", change.param),
+        Lang::En => format!("{title}, parameter {}: {before} → {after}", change.param),
+        Lang::Zh => format!("{title}的参数 {}：{before} → {after}", change.param),
+        Lang::De => format!("{title}, Parameter {}: {before} → {after}", change.param),
     };
     Line {
         class: "amend",
@@ -112,17 +113,17 @@ fn param_line(lang: Lang, program: &Program, change: &ParamChange) -> Line {
 }
 
 fn clause_line(lang: Lang, program: &Program, change: &ClauseChange) -> Line {
-    let title = clause_title(lang, program, &change.clause);
+    let title = super::titled(lang, &clause_title(lang, program, &change.clause));
     let text = match (change.before.is_some(), change.after.is_some(), lang) {
-        (false, _, Lang::En) => format!("clause «{title}» added"),
-        (false, _, Lang::Zh) => format!("新增条款«{title}»"),
-        (false, _, Lang::De) => format!("Klausel «{title}» aufgenommen"),
-        (_, false, Lang::En) => format!("clause «{title}» removed"),
-        (_, false, Lang::Zh) => format!("删除条款«{title}»"),
-        (_, false, Lang::De) => format!("Klausel «{title}» gestrichen"),
-        (_, _, Lang::En) => format!("clause «{title}» replaced by a new version"),
-        (_, _, Lang::Zh) => format!("条款«{title}»更新为新版本"),
-        (_, _, Lang::De) => format!("Klausel «{title}» neu gefasst"),
+        (false, _, Lang::En) => format!("clause {title} added"),
+        (false, _, Lang::Zh) => format!("新增条款{title}"),
+        (false, _, Lang::De) => format!("Klausel {title} aufgenommen"),
+        (_, false, Lang::En) => format!("clause {title} removed"),
+        (_, false, Lang::Zh) => format!("删除条款{title}"),
+        (_, false, Lang::De) => format!("Klausel {title} gestrichen"),
+        (_, _, Lang::En) => format!("clause {title} replaced by a new version"),
+        (_, _, Lang::Zh) => format!("条款{title}更新为新版本"),
+        (_, _, Lang::De) => format!("Klausel {title} neu gefasst"),
     };
     Line {
         class: "activate",

@@ -564,17 +564,28 @@ fn entry_times(report: &Report) -> Vec<i64> {
         .collect()
 }
 
-/// `«title» (clause, rule n)` in `lang`.
+/// The clause (by its title) and rule that made an effect, in `lang`.
 fn source(lang: Lang, program: &Program, clause: &str, rule: u32) -> String {
     let title = program.clause(clause).map_or_else(
         || clause.to_string(),
         |compiled| render::title(&compiled.ir, lang),
     );
     let rule = u64::from(rule) + 1;
+    let title = titled(lang, &title);
     match lang {
-        Lang::En => format!("«{title}», rule {rule}"),
-        Lang::Zh => format!("«{title}» 第 {rule} 条规则"),
-        Lang::De => format!("«{title}», Regel {rule}"),
+        Lang::En => format!("{title}, rule {rule}"),
+        Lang::Zh => format!("{title}第 {rule} 条规则"),
+        Lang::De => format!("{title}, Regel {rule}"),
+    }
+}
+
+/// A clause's title between its language's marks: “…” in English, „…“ in German, 《…》 in
+/// Chinese.
+pub(super) fn titled(lang: Lang, title: &str) -> String {
+    match lang {
+        Lang::En => format!("“{title}”"),
+        Lang::Zh => format!("《{title}》"),
+        Lang::De => format!("„{title}“"),
     }
 }
 
@@ -605,13 +616,14 @@ fn effect_lines(lang: Lang, program: &Program, effects: &Effects, out: &mut Vec<
             || activation.target.clone(),
             |compiled| render::title(&compiled.ir, lang),
         );
+        let title = titled(lang, &title);
         let text = match (lang, activation.active) {
-            (Lang::En, true) => format!("clause «{title}» switched on"),
-            (Lang::En, false) => format!("clause «{title}» switched off"),
-            (Lang::Zh, true) => format!("启用条款«{title}»"),
-            (Lang::Zh, false) => format!("停用条款«{title}»"),
-            (Lang::De, true) => format!("Klausel «{title}» aktiviert"),
-            (Lang::De, false) => format!("Klausel «{title}» deaktiviert"),
+            (Lang::En, true) => format!("clause {title} switched on"),
+            (Lang::En, false) => format!("clause {title} switched off"),
+            (Lang::Zh, true) => format!("启用条款{title}"),
+            (Lang::Zh, false) => format!("停用条款{title}"),
+            (Lang::De, true) => format!("Klausel {title} aktiviert"),
+            (Lang::De, false) => format!("Klausel {title} deaktiviert"),
         };
         out.push(Line {
             class: "activate",
@@ -1007,19 +1019,15 @@ fn chart(lang: Lang, report: &Report, times: &[i64]) -> Chart {
             },
             Step::Agreement(step) => {
                 for change in &step.terms {
-                    points
-                        .entry(change.term.as_str())
-                        .or_default()
-                        .push((pos, &change.after));
+                    let series = points.entry(change.term.as_str()).or_default();
+                    settle(series, (pos, &change.after), |point| point.0);
                 }
                 None
             }
             Step::Review(step) => {
                 for change in &step.terms {
-                    points
-                        .entry(change.term.as_str())
-                        .or_default()
-                        .push((pos, &change.after));
+                    let series = points.entry(change.term.as_str()).or_default();
+                    settle(series, (pos, &change.after), |point| point.0);
                 }
                 if let Some((first, tripped)) = open_window.take() {
                     windows.push((first, tripped, pos));
@@ -1045,15 +1053,13 @@ fn chart(lang: Lang, report: &Report, times: &[i64]) -> Chart {
         let Some(applied) = applied else { continue };
         for effects in applied {
             for amendment in &effects.amendments {
-                points
-                    .entry(amendment.term.as_str())
-                    .or_default()
-                    .push((pos, &amendment.after));
+                let series = points.entry(amendment.term.as_str()).or_default();
+                settle(series, (pos, &amendment.after), |point| point.0);
             }
             for obligation in &effects.obligations {
                 let (total, series) = owed.entry(obligation.amount.currency).or_default();
                 *total = total.saturating_add(obligation.amount.minor);
-                series.push(Point {
+                let point = Point {
                     pos,
                     value: Some(*total),
                     label: money(
@@ -1063,7 +1069,8 @@ fn chart(lang: Lang, report: &Report, times: &[i64]) -> Chart {
                             currency: obligation.amount.currency,
                         },
                     ),
-                });
+                };
+                settle(series, point, |point| point.pos);
             }
         }
     }
@@ -1118,6 +1125,16 @@ fn chart(lang: Lang, report: &Report, times: &[i64]) -> Chart {
             })
             .collect(),
         reviews,
+    }
+}
+
+/// Adds `point` to `series`, replacing the last point when it is of the same entry: the picture
+/// shows one value per entry, the one the entry left (two payments of one entry are one step to
+/// their sum, not two labels over each other).
+fn settle<P>(series: &mut Vec<P>, point: P, pos: impl Fn(&P) -> usize) {
+    match series.last_mut() {
+        Some(last) if pos(last) == pos(&point) => *last = point,
+        _ => series.push(point),
     }
 }
 
@@ -1246,6 +1263,18 @@ mod tests {
             .is_some_and(|steps| steps.iter().all(|step| step["status"] == "ok")));
         let tracks = view["chart"]["tracks"].as_array().expect("tracks");
         assert!(!tracks.is_empty(), "the terms that changed are drawn");
+        for track in tracks.iter().chain([&view["chart"]["obligations"]]) {
+            let positions: Vec<u64> = track["points"]
+                .as_array()
+                .expect("points")
+                .iter()
+                .filter_map(|point| point["pos"].as_u64())
+                .collect();
+            assert!(
+                positions.windows(2).all(|pair| pair[0] < pair[1]),
+                "one value per entry: {track}"
+            );
+        }
     }
 
     #[test]
@@ -1281,6 +1310,10 @@ mod tests {
         for lang in [Lang::Zh, Lang::De] {
             let words = serde_json::to_value(labels(lang)).expect("labels serialize");
             for (key, word) in words.as_object().expect("an object") {
+                // German punctuation is English's.
+                if lang == Lang::De && ["colon", "comma"].contains(&key.as_str()) {
+                    continue;
+                }
                 assert_ne!(word, &english[key], "{key} is not translated in {lang:?}");
             }
             for step in 1..=8 {

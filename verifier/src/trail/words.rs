@@ -81,6 +81,10 @@ pub struct Labels {
     pub head_entry: &'static str,
     pub entries: &'static str,
     pub signatures: &'static str,
+    /// Between a name and what follows it, and between the items of a list: the page's script
+    /// joins words with these, so Chinese reads "签署方：买方、承运人".
+    pub colon: &'static str,
+    pub comma: &'static str,
 }
 
 const EN: Labels = Labels {
@@ -142,6 +146,8 @@ const EN: Labels = Labels {
     head_entry: "The entry the head names:",
     entries: "entries",
     signatures: "signatures verified",
+    colon: ": ",
+    comma: ", ",
 };
 
 const ZH: Labels = Labels {
@@ -203,6 +209,8 @@ const ZH: Labels = Labels {
     head_entry: "头部所指的记录：",
     entries: "条记录",
     signatures: "个签名已验证",
+    colon: "：",
+    comma: "、",
 };
 
 const DE: Labels = Labels {
@@ -265,6 +273,8 @@ const DE: Labels = Labels {
     head_entry: "Eintrag, den der Kopf nennt:",
     entries: "Einträge",
     signatures: "Signaturen geprüft",
+    colon: ": ",
+    comma: ", ",
 };
 
 pub fn labels(lang: Lang) -> &'static Labels {
