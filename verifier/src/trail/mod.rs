@@ -279,7 +279,13 @@ fn build(
     detail: Option<usize>,
 ) -> View {
     let labels = labels(lang);
-    let basis = basis(lang, bytes, trust, result.as_ref().ok());
+    // "As of entry #N, cosigned at T" is read from the checkpoint's cosignatures, verified again
+    // for it: shown with the detail, so the verdict does not wait for it.
+    let mut basis = basis(lang, trust, result.as_ref().ok());
+    basis.as_of = match (result, detail) {
+        (Ok(report), Some(_)) => Some(as_of(lang, bytes, trust, report)),
+        _ => None,
+    };
     let mut view = match result {
         Ok(report) => valid_view(lang, report, basis, detail),
         Err(error) => invalid_view(lang, bytes, error, basis),
@@ -1182,37 +1188,40 @@ fn short_label(lang: Lang, value: &Value) -> String {
     }
 }
 
-fn basis(lang: Lang, bytes: &[u8], trust: &Trust, report: Option<&Report>) -> Basis {
-    let policy = &trust.log;
-    let as_of = report.map(|report| {
-        let last = report.entries.len().saturating_sub(1);
-        // The newest cosignature time of the checkpoint the entries are proved in.
-        let cosigned = Bundle::parse(bytes)
-            .ok()
-            .and_then(|(bundle, _)| policy.verify(&bundle.checkpoint).ok())
-            .and_then(|verified| {
-                verified
-                    .cosignatures
-                    .iter()
-                    .filter_map(|signature| signature.timestamp)
-                    .max()
-            })
-            .and_then(|seconds| i64::try_from(seconds).ok())
-            .map(|seconds| time(lang, seconds));
-        let size = report.checkpoint.size();
-        match (lang, cosigned) {
-            (Lang::En, Some(at)) => {
-                format!("as of entry #{last}, in log checkpoint {size} cosigned at {at}")
-            }
-            (Lang::En, None) => format!("as of entry #{last}, in log checkpoint {size}"),
-            (Lang::Zh, Some(at)) => format!("截至第 {last} 条记录，日志检查点 {size}，联署于 {at}"),
-            (Lang::Zh, None) => format!("截至第 {last} 条记录，日志检查点 {size}"),
-            (Lang::De, Some(at)) => {
-                format!("Stand Eintrag #{last}, Log-Prüfpunkt {size}, mitsigniert am {at}")
-            }
-            (Lang::De, None) => format!("Stand Eintrag #{last}, Log-Prüfpunkt {size}"),
+/// "As of entry #N, in log checkpoint S cosigned at T": what a valid bundle proves.
+fn as_of(lang: Lang, bytes: &[u8], trust: &Trust, report: &Report) -> String {
+    let last = report.entries.len().saturating_sub(1);
+    // The newest cosignature time of the checkpoint the entries are proved in.
+    let cosigned = Bundle::parse(bytes)
+        .ok()
+        .and_then(|(bundle, _)| trust.log.verify(&bundle.checkpoint).ok())
+        .and_then(|verified| {
+            verified
+                .cosignatures
+                .iter()
+                .filter_map(|signature| signature.timestamp)
+                .max()
+        })
+        .and_then(|seconds| i64::try_from(seconds).ok())
+        .map(|seconds| time(lang, seconds));
+    let size = report.checkpoint.size();
+    match (lang, cosigned) {
+        (Lang::En, Some(at)) => {
+            format!("as of entry #{last}, in log checkpoint {size} cosigned at {at}")
         }
-    });
+        (Lang::En, None) => format!("as of entry #{last}, in log checkpoint {size}"),
+        (Lang::Zh, Some(at)) => format!("截至第 {last} 条记录，日志检查点 {size}，联署于 {at}"),
+        (Lang::Zh, None) => format!("截至第 {last} 条记录，日志检查点 {size}"),
+        (Lang::De, Some(at)) => {
+            format!("Stand Eintrag #{last}, Log-Prüfpunkt {size}, mitsigniert am {at}")
+        }
+        (Lang::De, None) => format!("Stand Eintrag #{last}, Log-Prüfpunkt {size}"),
+    }
+}
+
+/// What the verdict rests on (without [`as_of`], which the caller adds with the detail).
+fn basis(lang: Lang, trust: &Trust, report: Option<&Report>) -> Basis {
+    let policy = &trust.log;
     Basis {
         source: labels(lang).trust_source,
         log_origin: policy.origin().to_string(),
@@ -1231,7 +1240,7 @@ fn basis(lang: Lang, bytes: &[u8], trust: &Trust, report: Option<&Report>) -> Ba
                 fingerprint: fingerprint(key),
             })
             .collect(),
-        as_of,
+        as_of: None,
         memory: report.and_then(|report| {
             let consistency = report.consistency.as_ref()?;
             Some(memory::finding(lang, consistency, report.checkpoint.size()))
