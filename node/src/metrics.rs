@@ -319,6 +319,11 @@ fn register_peer_stats(registry: &mut Registry, peers: &PeerStats) {
         peers.queued.clone(),
     );
     registry.register(
+        "peer_unreachable",
+        "1 while a party's node did not answer the last request sent to it, else 0",
+        peers.unreachable_now.clone(),
+    );
+    registry.register(
         "peer_requests_in_flight",
         "Requests to a party's node awaiting its answer",
         peers.in_flight.clone(),

@@ -53,6 +53,9 @@ pub struct PeerStats {
     /// Messages waiting in the peer's outbox, and requests awaiting its answer, by peer.
     pub queued: Family<Labels, Gauge>,
     pub in_flight: Family<Labels, Gauge>,
+    /// 1 while the peer's node did not answer the last request, else 0, by peer: what an
+    /// alert rule watches (`/health` says the same with the error).
+    pub unreachable_now: Family<Labels, Gauge>,
 }
 
 /// The label of a party's node: its role and the first 16 hex digits of its key.
@@ -106,6 +109,7 @@ impl PeerStats {
                     tracing::info!(%role, %key, down_for_seconds = down_for, "a party's node is reachable again");
                 }
                 state.last_error = None;
+                self.unreachable_now.get_or_create(&labels).set(0);
             }
             Err(error) => {
                 self.failures.get_or_create(&labels).inc();
@@ -114,6 +118,7 @@ impl PeerStats {
                     tracing::warn!(%role, %key, %error, "a party's node is unreachable");
                 }
                 state.last_error = Some(error);
+                self.unreachable_now.get_or_create(&labels).set(1);
             }
         }
     }

@@ -190,6 +190,8 @@ fn an_operator_sees_trips_reviews_an_unreachable_party_and_its_return() {
     );
     assert!(requests.unwrap_or(0) > failures.unwrap_or(0), "{text}");
     assert!(failures.unwrap_or(0) >= 1, "{text}");
+    let unreachable = format!("pactum_peer_unreachable{buyer_label}");
+    assert_eq!(metric(&text, &unreachable), Some(1), "{text}");
     assert!(
         metric(&text, "pactum_peer_round_trip_micros_total").unwrap_or(0) > 0,
         "{text}"
@@ -220,6 +222,7 @@ fn an_operator_sees_trips_reviews_an_unreachable_party_and_its_return() {
     wait_for("the seller is healthy again", || {
         at_seller.get("/health").unwrap()["status"] == "ok"
     });
+    assert_eq!(metric(&metrics(&at_seller), &unreachable), Some(0));
     let regained = logged(&seller_log, "a party's node is reachable again");
     assert_eq!(regained.len(), 1);
     assert_eq!(regained[0]["role"], "buyer");
