@@ -8,7 +8,9 @@
 //!
 //! ```text
 //! file        = item*
-//! item        = enum | terms | event | clause
+//! item        = enum | terms | event | clause | word_label
+//! word_label  = "label" WORD path (IDENT STRING)+                 // label term incoterm de "die Lieferklausel"
+//!                                                                   // WORD: term, event, field, party, variant
 //! enum        = "enum" IDENT "{" IDENT ("," IDENT)* ","? "}"        // ordered: first < second < …
 //! terms       = "terms" "{" field* "}"
 //! event       = "event" path "{" field* "}"                         // `at: timestamp` is implicit
@@ -61,6 +63,9 @@ pub enum Item {
     Terms(TermsDecl),
     Event(EventDecl),
     Clause(ClauseDecl),
+    /// A vocabulary word's translations (`label term incoterm zh "贸易术语"`); its target is
+    /// always [`LabelTarget::Word`].
+    Label(Label),
 }
 
 /// A dotted name such as `shipment.eta_updated` or `terms.delivery_due`.
@@ -159,6 +164,9 @@ pub enum LabelTarget {
     Name(Ident),
     /// A text literal of the clause, such as a notification.
     Text(Spanned<String>),
+    /// A word of the vocabulary (top level only): `term incoterm`, `event shipment.delivered`,
+    /// `field received_by`, `party forwarder`, `variant air`.
+    Word { category: Ident, name: Path },
 }
 
 /// `title en "Air freight when sea freight runs late"`

@@ -194,8 +194,13 @@ impl Printer<'_> {
     }
 
     fn file(&mut self, file: &SourceFile) {
+        let mut previous: Option<&Item> = None;
         for item in &file.items {
-            self.blank_line();
+            // Word labels in a row stay together, as labels in a clause do.
+            if !matches!((previous, item), (Some(Item::Label(_)), Item::Label(_))) {
+                self.blank_line();
+            }
+            previous = Some(item);
             let span = item_span(item);
             self.leading(span.start);
             self.item(item);
@@ -227,6 +232,12 @@ impl Printer<'_> {
                 self.fields_block(&format!("event {}", e.kind.dotted()), &e.fields, e.span)
             }
             Item::Clause(c) => self.clause(c),
+            Item::Label(l) => {
+                self.hoist(l.span.end);
+                for line in label_lines(l) {
+                    self.line(&line);
+                }
+            }
         }
     }
 
@@ -681,6 +692,7 @@ fn item_span(item: &Item) -> Span {
         Item::Terms(t) => t.span,
         Item::Event(e) => e.span,
         Item::Clause(c) => c.span,
+        Item::Label(l) => l.span,
     }
 }
 
@@ -703,6 +715,7 @@ fn label_lines(label: &Label) -> Vec<String> {
     let target = match &label.target {
         LabelTarget::Name(name) => name.node.clone(),
         LabelTarget::Text(text) => text_literal(&text.node),
+        LabelTarget::Word { category, name } => format!("{} {}", category.node, name.dotted()),
     };
     let texts: Vec<String> = label
         .texts

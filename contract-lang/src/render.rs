@@ -3,8 +3,10 @@
 //! The text is generated from the compiled IR, never from the source, so what a party reads
 //! is exactly what runs: the title, the parameters with the values that apply, the definitions
 //! (predicates, with their per-jurisdiction cases) and every rule as "When <event>, if
-//! <condition>, then <actions>." Vocabulary words come from a small [`glossary`]; anything it
-//! does not know is quoted as the clause writes it.
+//! <condition>, then <actions>." What the clause names itself (params, predicates, options,
+//! texts) reads as its `label` items say; vocabulary words come from a [`Glossary`]: the
+//! vocabulary's own `label` items, then the built-in words of the standard vocabulary;
+//! anything neither knows is quoted as the clause writes it.
 
 mod expr;
 pub mod glossary;
@@ -20,6 +22,8 @@ use crate::ir::{
 use crate::value::Value;
 
 use expr::Renderer;
+pub use glossary::Glossary;
+pub use words::law;
 
 /// A language a clause can be rendered in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -48,9 +52,22 @@ impl Lang {
 
 /// Renders `clause` in `lang`. `bound` holds the parameter values an order agreed on; any
 /// parameter it does not list is shown with its default.
+/// Vocabulary words come from the built-in glossary alone; [`render_clause_with`] takes a
+/// program's own labels.
 pub fn render_clause(clause: &ClauseIr, bound: &BTreeMap<String, Value>, lang: Lang) -> String {
+    render_clause_with(clause, bound, lang, Glossary::STANDARD)
+}
+
+/// Renders `clause` in `lang` with the vocabulary's words from `words` (usually
+/// [`Glossary::of`] the program the clause was compiled in).
+pub fn render_clause_with(
+    clause: &ClauseIr,
+    bound: &BTreeMap<String, Value>,
+    lang: Lang,
+    words: Glossary<'_>,
+) -> String {
     let headings = words::headings(lang);
-    let renderer = Renderer::new(clause, bound, lang);
+    let renderer = Renderer::new(clause, bound, lang, words);
     let mut out = String::new();
     // Writing into a String cannot fail.
     let _ = writeln!(out, "{}", title(clause, lang));
@@ -93,7 +110,7 @@ pub fn render_clause(clause: &ClauseIr, bound: &BTreeMap<String, Value>, lang: L
 /// A predicate's definition: its name, the kind of event it judges and when it holds.
 fn definition(renderer: &Renderer<'_>, predicate: &PredicateIr, lang: Lang) -> String {
     let body = renderer.condition(&predicate.body, Some(&predicate.kind));
-    let noun = glossary::kind_noun(lang, &predicate.kind);
+    let noun = renderer.words.kind_noun(lang, &predicate.kind);
     let name = renderer.name_label(&predicate.name);
     // A jurisdiction body starts "depending on the governing law: …".
     let by_law = matches!(predicate.body.kind, ExprKind::Jurisdiction { .. });
@@ -117,7 +134,60 @@ fn definition(renderer: &Renderer<'_>, predicate: &PredicateIr, lang: Lang) -> S
 /// A runtime value as renderings show it (`150.00 EUR`, `42 天`, `wahr`, enum variants from the
 /// glossary), for other crates' readable output.
 pub fn value(value: &Value, lang: Lang) -> String {
-    expr::value_text(lang, value, false)
+    expr::value_text(Glossary::STANDARD, lang, value, false)
+}
+
+/// Like [`value`], with enum variants named by `words`.
+pub fn value_with(value: &Value, lang: Lang, words: Glossary<'_>) -> String {
+    expr::value_text(words, lang, value, false)
+}
+
+/// How a clause calls its param, predicate or option `name` in `lang`: its `label`, else the
+/// name (English with spaces for underscores), escaped (the clause author's text).
+pub fn name_label(clause: &ClauseIr, name: &str, lang: Lang) -> String {
+    match clause.labels.name(name, lang.code()) {
+        Some(label) => crate::untrusted::escape(label).into_owned(),
+        None => match lang {
+            Lang::En => name.replace('_', " "),
+            Lang::Zh | Lang::De => name.to_string(),
+        },
+    }
+}
+
+/// A text the clause writes (a notification's message, a review's reason) in `lang`: its
+/// `label` translation if the clause gives one, else as written; control and bidirectional
+/// characters escaped (it is the clause author's text).
+pub fn clause_text(clause: &ClauseIr, text: &str, lang: Lang) -> String {
+    let text = clause.labels.text(text, lang.code()).unwrap_or(text);
+    crate::untrusted::escape(text).into_owned()
+}
+
+/// Names in a row, for lists that are not part of a sentence: `seller, buyer`, `卖方、买方`.
+pub fn series(lang: Lang, items: &[String]) -> String {
+    let separator = if lang == Lang::Zh { "、" } else { ", " };
+    items.join(separator)
+}
+
+/// Names in a sentence: `seller, buyer and carrier`, `卖方、买方和承运人`,
+/// `Verkäufer, Käufer und Frachtführer`.
+pub fn enumeration(lang: Lang, items: &[String]) -> String {
+    let and = match lang {
+        Lang::En => " and ",
+        Lang::Zh => "和",
+        Lang::De => " und ",
+    };
+    words::list(lang, items, and)
+}
+
+/// A count with its noun in the right number: `1 entry`, `2 entries`, `1 Eintrag`,
+/// `2 Einträge`; Chinese nouns do not inflect (`2 条记录`, the measure word given in `zh`).
+pub fn count(lang: Lang, n: usize, en: [&str; 2], zh: &str, de: [&str; 2]) -> String {
+    let index = usize::from(n != 1);
+    match lang {
+        Lang::En => format!("{n} {}", en[index]),
+        Lang::Zh => format!("{n} {zh}"),
+        Lang::De => format!("{n} {}", de[index]),
+    }
 }
 
 /// The clause's title in `lang`, else in English, else its name; control and bidirectional
@@ -155,7 +225,7 @@ fn rule_sentence(renderer: &Renderer<'_>, rule: &RuleIr, lang: Lang) -> String {
 }
 
 fn rule_body(renderer: &Renderer<'_>, rule: &RuleIr, lang: Lang) -> String {
-    let occurrence = glossary::occurrence(lang, &rule.on);
+    let occurrence = renderer.words.occurrence(lang, &rule.on);
     let condition = rule
         .when
         .as_ref()
@@ -223,7 +293,7 @@ fn option_sentence(
         .collect();
     match lang {
         Lang::En => {
-            let holder = party_en(&option.holder);
+            let holder = party_en(renderer.words, &option.holder);
             let condition = condition.map_or_else(String::new, |c| format!(", provided that {c}"));
             format!(
                 "Option “{name}”: {holder} may exercise this option until {deadline} by a declaration {holder} signs{condition}. If {holder} does, {}. The option can be exercised only once.",
@@ -231,7 +301,7 @@ fn option_sentence(
             )
         }
         Lang::Zh => {
-            let holder = glossary::word(lang, "party", &option.holder);
+            let holder = renderer.words.word(lang, "party", &option.holder);
             let condition = condition.map_or_else(String::new, |c| format!("，但须{c}"));
             format!(
                 "选择权「{name}」：{holder}可在{deadline}之前（含该时刻）以其签署的声明行使本选择权{condition}。{holder}行使后，{}。本选择权仅可行使一次。",
@@ -239,7 +309,7 @@ fn option_sentence(
             )
         }
         Lang::De => {
-            let holder = party_de(&option.holder);
+            let holder = renderer.words.party_de(&option.holder);
             let condition = condition.map_or_else(String::new, |c| {
                 format!(" Voraussetzung: {}.", words::capitalised(&c))
             });
@@ -270,14 +340,28 @@ fn action_phrase(renderer: &Renderer<'_>, action: &Action, on: &str, lang: Lang)
                 ExprKind::Term(name) => Some(name.as_str()),
                 _ => None,
             };
-            transfer_phrase(lang, *kind, from, to, &amount_text, amount_term)
+            transfer_phrase(
+                renderer.words,
+                lang,
+                *kind,
+                from,
+                to,
+                &amount_text,
+                amount_term,
+            )
         }
         Action::Notify { party, message } => {
             let message = renderer.message(message, Some(on));
             match lang {
-                Lang::En => format!("notify {}: {message}", party_en(party)),
-                Lang::Zh => format!("通知{}：{message}", glossary::word(lang, "party", party)),
-                Lang::De => format!("{} erhält die Mitteilung {message}", party_de(party)),
+                Lang::En => format!("notify {}: {message}", party_en(renderer.words, party)),
+                Lang::Zh => format!(
+                    "通知{}：{message}",
+                    renderer.words.word(lang, "party", party)
+                ),
+                Lang::De => format!(
+                    "{} erhält die Mitteilung {message}",
+                    renderer.words.party_de(party)
+                ),
             }
         }
         Action::Activate { clause } => match lang {
@@ -315,34 +399,35 @@ fn set_phrase(renderer: &Renderer<'_>, term: &str, value: &Expr, on: &str, lang:
         if matches!(&lhs.kind, ExprKind::Term(name) if name == term) {
             let by = renderer.action_value(rhs, Some(on));
             return match lang {
-                Lang::En => format!("{} moves later by {by}", glossary::term(lang, term)),
-                Lang::Zh => format!("{}顺延{by}", glossary::term(lang, term)),
-                Lang::De => format!("{} verschiebt sich um {by}", glossary::term_de(term)),
+                Lang::En => format!("{} moves later by {by}", renderer.words.term(lang, term)),
+                Lang::Zh => format!("{}顺延{by}", renderer.words.term(lang, term)),
+                Lang::De => format!("{} verschiebt sich um {by}", renderer.words.term_de(term)),
             };
         }
     }
-    let statement = glossary::lookup(lang, &format!("stmt:{term}"));
+    let statement = renderer.words.lookup(lang, &format!("stmt:{term}"));
     if let (ExprKind::Const(Value::Bool(holds)), Some(statement)) = (&value.kind, statement) {
         return match (lang, holds) {
             (Lang::En, true) => format!("from then on {statement}"),
             (Lang::En, false) => format!("from then on it no longer holds that {statement}"),
             (Lang::Zh, true) => format!("自此{statement}"),
             (Lang::Zh, false) => format!("自此不再{statement}"),
-            (Lang::De, true) => format!("fortan gilt: {}", words::capitalised(statement)),
+            (Lang::De, true) => format!("fortan gilt: {}", words::capitalised(&statement)),
             (Lang::De, false) => {
-                format!("fortan gilt nicht mehr: {}", words::capitalised(statement))
+                format!("fortan gilt nicht mehr: {}", words::capitalised(&statement))
             }
         };
     }
     let value = renderer.action_value(value, Some(on));
     match lang {
-        Lang::En => format!("set {} to {value}", glossary::term(lang, term)),
-        Lang::Zh => format!("将{}变更为{value}", glossary::term(lang, term)),
-        Lang::De => format!("{} ist fortan {value}", glossary::term_de(term)),
+        Lang::En => format!("set {} to {value}", renderer.words.term(lang, term)),
+        Lang::Zh => format!("将{}变更为{value}", renderer.words.term(lang, term)),
+        Lang::De => format!("{} ist fortan {value}", renderer.words.term_de(term)),
     }
 }
 
 fn transfer_phrase(
+    glossary: Glossary<'_>,
     lang: Lang,
     kind: TransferKind,
     from: &str,
@@ -352,7 +437,7 @@ fn transfer_phrase(
 ) -> String {
     match lang {
         Lang::En => {
-            let (from, to) = (party_en(from), party_en(to));
+            let (from, to) = (party_en(glossary, from), party_en(glossary, to));
             match kind {
                 TransferKind::Pay => format!("{from} pays {to} {amount}"),
                 TransferKind::Refund => format!("{from} refunds {to} {amount}"),
@@ -361,8 +446,8 @@ fn transfer_phrase(
         }
         Lang::Zh => {
             let (from, to) = (
-                glossary::word(lang, "party", from),
-                glossary::word(lang, "party", to),
+                glossary.word(lang, "party", from),
+                glossary.word(lang, "party", to),
             );
             let verb = match kind {
                 TransferKind::Pay => "支付",
@@ -372,13 +457,13 @@ fn transfer_phrase(
             format!("{from}向{to}{verb}{amount}")
         }
         Lang::De => {
-            let from = party_de(from);
-            let to_dat = words::decline_de(&party_de(to), words::Case::Dat);
-            let to_acc = words::decline_de(&party_de(to), words::Case::Acc);
+            let from = glossary.party_de(from);
+            let to_dat = words::decline_de(&glossary.party_de(to), words::Case::Dat);
+            let to_acc = words::decline_de(&glossary.party_de(to), words::Case::Acc);
             // A term is named in the accusative ("erstattet … den Preis"); any other amount
             // follows a colon, which keeps the sentence grammatical whatever its phrase is.
             let object = match amount_term {
-                Some(term) => words::decline_de(&glossary::term_de(term), words::Case::Acc),
+                Some(term) => words::decline_de(&glossary.term_de(term), words::Case::Acc),
                 None => format!("folgenden Betrag: {amount}"),
             };
             match kind {
@@ -392,33 +477,24 @@ fn transfer_phrase(
     }
 }
 
-fn party_en(party: &str) -> String {
-    glossary::lookup(Lang::En, &format!("party:{party}"))
-        .map_or_else(|| format!("the party {party}"), str::to_string)
-}
-
-/// A German party in the nominative with its article (`der Verkäufer`); decline it with
-/// [`words::decline_de`].
-fn party_de(party: &str) -> String {
-    match glossary::lookup(Lang::De, &format!("party:{party}")) {
-        // The known roles are all masculine nouns.
-        Some(noun) => format!("der {noun}"),
-        None => format!("die Partei „{party}“"),
-    }
+fn party_en(words: Glossary<'_>, party: &str) -> String {
+    words
+        .lookup(Lang::En, &format!("party:{party}"))
+        .unwrap_or_else(|| format!("the party {party}"))
 }
 
 /// How an event reference reads: `the event's`, `the last delivery's`, …
-fn event_owner(lang: Lang, event: &EventRef) -> String {
+fn event_owner(words: Glossary<'_>, lang: Lang, event: &EventRef) -> String {
     match (event, lang) {
         (EventRef::Current | EventRef::Arg, Lang::En) => "the event".to_string(),
         (EventRef::Current | EventRef::Arg, Lang::Zh) => "该事件".to_string(),
         (EventRef::Current | EventRef::Arg, Lang::De) => "dieser Meldung".to_string(),
         (EventRef::Fact(kind), Lang::En) => {
-            format!("the last {}", glossary::kind_noun(lang, kind))
+            format!("the last {}", words.kind_noun(lang, kind))
         }
-        (EventRef::Fact(kind), Lang::Zh) => format!("最近一次{}", glossary::kind_noun(lang, kind)),
+        (EventRef::Fact(kind), Lang::Zh) => format!("最近一次{}", words.kind_noun(lang, kind)),
         (EventRef::Fact(kind), Lang::De) => {
-            format!("der letzten Meldung „{}“", glossary::kind_noun(lang, kind))
+            format!("der letzten Meldung „{}“", words.kind_noun(lang, kind))
         }
     }
 }

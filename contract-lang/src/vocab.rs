@@ -25,6 +25,29 @@ pub struct Vocabulary {
     pub terms: BTreeMap<String, Type>,
     /// Event kind → declared fields (without the implicit `at: timestamp`).
     pub events: BTreeMap<String, BTreeMap<String, Type>>,
+    /// How the vocabulary's `label` items name its words in each language. Read only by
+    /// renderings; no clause's IR holds them, so labels never change a clause id. Left out
+    /// of the encoding when empty, so a stored program without labels reads back unchanged.
+    #[serde(default, skip_serializing_if = "WordLabels::is_empty")]
+    pub labels: WordLabels,
+}
+
+/// A vocabulary's word labels: glossary key (`term:incoterm`, `noun:customs.cleared`,
+/// `field:broker`, `party:forwarder`, `variant:ddp`) → language code → text. German labels
+/// of terms, fields and parties carry their article (`die Lieferklausel`); English ones of
+/// terms and parties theirs (`the Incoterm`), as the glossary's words do.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WordLabels(pub BTreeMap<String, BTreeMap<String, String>>);
+
+impl WordLabels {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The label of glossary key `key` in language `lang`, if the vocabulary gives one.
+    pub fn get(&self, key: &str, lang: &str) -> Option<&str> {
+        self.0.get(key)?.get(lang).map(String::as_str)
+    }
 }
 
 /// Why an event or a set of terms does not fit the vocabulary.

@@ -120,3 +120,37 @@ fn a_period_keeps_the_unit_its_clause_counts_in() {
         assert!(!text.contains(days), "{text}");
     }
 }
+
+/// A vocabulary's own words come from its `label` items (nothing stays English in zh or de),
+/// and those labels are no part of the clause's id.
+#[test]
+fn a_vocabulary_names_its_own_words_without_changing_clause_ids() {
+    let source = std::fs::read_to_string(data_dir().join("own_vocabulary.clause")).unwrap();
+    let compile_alone = |text: &str| {
+        let result = compile_program(&[SourceInput {
+            name: "own_vocabulary.clause".into(),
+            text: text.to_string(),
+        }]);
+        assert!(result.diagnostics.is_empty(), "{:?}", result.diagnostics);
+        result.program.expect("no diagnostics, so a program")
+    };
+    let program = compile_alone(&source);
+    let clause = program.clause("customs_duties").unwrap();
+    for lang in Lang::ALL {
+        let text = contract_lang::render::render_clause_with(
+            &clause.ir,
+            &BTreeMap::new(),
+            lang,
+            contract_lang::render::Glossary::of(&program),
+        );
+        check(&format!("own_vocabulary.{}.expect", lang.code()), &text);
+    }
+    let unlabelled: String = source
+        .lines()
+        .filter(|line| !line.starts_with("label "))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let without = compile_alone(&unlabelled);
+    assert!(without.vocabulary.labels.is_empty());
+    assert_eq!(without.clause("customs_duties").unwrap().id, clause.id);
+}

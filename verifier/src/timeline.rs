@@ -3,20 +3,22 @@
 //! Each entry shows its time, the fact behind it (kind, attester, fields), what it amended
 //! (term, old and new value, the clause by its title and the rule), obligations, notifications,
 //! breaker trips with their root-cause report, reviews, and who signed. Vocabulary words come
-//! from the clause language's glossary; values are printed in the language's literal syntax.
+//! from the bundle's sources (their `label` items) and the clause language's glossary,
+//! notification texts from the clause's labels; amounts are written as the language writes
+//! numbers (`5400,00 EUR` in German), times as ISO 8601 in UTC in every language.
 
 use contract_lang::ir::Program;
-use contract_lang::render::glossary;
 pub use contract_lang::render::Lang;
-use contract_lang::value::{DisplayDuration, DisplayTimestamp, Value};
+use contract_lang::render::{self, Glossary};
+use contract_lang::value::{DisplayTimestamp, Value};
 use serde_json::json;
 
 use crate::bundle::{
     Consistency, Freshness, GrowthBasis, Report, VerifiedEntry, VerifyError, STEPS,
 };
 use crate::model::{
-    Activation, AgreementStep, Amendment, BreakerReport, Decision, Effects, Obligation, Outcome,
-    ReviewReason, Step, TermChange, WindowAmendment,
+    Activation, AgreementStep, Amendment, BreakerReport, Decision, Effects, Notification,
+    Obligation, Outcome, ReviewReason, Step, TermChange, WindowAmendment,
 };
 
 /// In this module `writeln!(out, …)` writes one line of text whose every control and
@@ -38,19 +40,28 @@ macro_rules! writeln {
 
 /// A one-line English summary of an outcome, for error messages.
 pub fn outcome_summary(outcome: &Outcome) -> String {
+    let count =
+        |n: usize, one: &str, many: &str| render::count(Lang::En, n, [one, many], "", ["", ""]);
     match outcome {
         Outcome::Applied(effects) => format!(
-            "applied {} amendment(s), {} activation(s), {} obligation(s), {} notification(s)",
-            effects.amendments.len(),
-            effects.activations.len(),
-            effects.obligations.len(),
-            effects.notifications.len()
+            "applied {}, {}, {}, {}",
+            count(effects.amendments.len(), "amendment", "amendments"),
+            count(effects.activations.len(), "activation", "activations"),
+            count(effects.obligations.len(), "obligation", "obligations"),
+            count(effects.notifications.len(), "notification", "notifications")
         ),
         Outcome::BreakerTripped { held, .. } => format!(
-            "breaker tripped, {} amendment(s) held",
-            held.amendments.len() + held.activations.len()
+            "breaker tripped, {} held",
+            count(
+                held.amendments.len() + held.activations.len(),
+                "amendment",
+                "amendments"
+            )
         ),
-        Outcome::ToReview { reasons } => format!("handed to review ({} reason(s))", reasons.len()),
+        Outcome::ToReview { reasons } => format!(
+            "handed to review ({})",
+            count(reasons.len(), "reason", "reasons")
+        ),
         Outcome::Paused => "recorded while paused".to_string(),
     }
 }
@@ -120,8 +131,6 @@ struct Words {
     parties: &'static str,
     sequencer: &'static str,
     jurisdiction: &'static str,
-    entries: &'static str,
-    signatures: &'static str,
     checkpoint: &'static str,
     cosigned_by: &'static str,
     steps: &'static str,
@@ -130,12 +139,8 @@ struct Words {
     clauses: &'static str,
     attested_by: &'static str,
     no_change: &'static str,
-    amended: &'static str,
     activated: &'static str,
     deactivated: &'static str,
-    owes: &'static str,
-    notify: &'static str,
-    rule: &'static str,
     tripped: &'static str,
     in_window: &'static str,
     held: &'static str,
@@ -168,8 +173,6 @@ const EN: Words = Words {
     parties: "parties",
     sequencer: "sequenced by",
     jurisdiction: "jurisdiction",
-    entries: "entries",
-    signatures: "signatures verified",
     checkpoint: "included in log",
     cosigned_by: "cosigned by",
     steps: "Verification steps",
@@ -178,13 +181,9 @@ const EN: Words = Words {
     clauses: "clauses",
     attested_by: "attested by",
     no_change: "no change",
-    amended: "amended",
     activated: "activated clause",
     deactivated: "deactivated clause",
-    owes: "owes",
-    notify: "notify",
-    rule: "rule",
-    tripped: "EVOLUTION CIRCUIT BREAKER TRIPPED: this amendment would exceed",
+    tripped: "EVOLUTION CIRCUIT BREAKER TRIPPED",
     in_window: "automatic amendments already in the window",
     held: "held until review",
     to_review: "HANDED TO REVIEW, nothing applied",
@@ -216,8 +215,6 @@ const ZH: Words = Words {
     parties: "当事方",
     sequencer: "排序方",
     jurisdiction: "管辖法域",
-    entries: "条记录",
-    signatures: "个签名已验证",
     checkpoint: "已收录于日志",
     cosigned_by: "见证方联署",
     steps: "验证步骤",
@@ -226,13 +223,9 @@ const ZH: Words = Words {
     clauses: "条款",
     attested_by: "证明方",
     no_change: "无变更",
-    amended: "变更",
     activated: "启用条款",
     deactivated: "停用条款",
-    owes: "应付",
-    notify: "通知",
-    rule: "规则",
-    tripped: "演化熔断已触发：本次变更将超过",
+    tripped: "演化熔断已触发",
     in_window: "窗口内已有的自动变更",
     held: "暂缓，待审核",
     to_review: "转人工审核，未执行任何变更",
@@ -264,8 +257,6 @@ const DE: Words = Words {
     parties: "Parteien",
     sequencer: "sequenziert von",
     jurisdiction: "Rechtsordnung",
-    entries: "Einträge",
-    signatures: "Signaturen geprüft",
     checkpoint: "enthalten im Log",
     cosigned_by: "mitsigniert von",
     steps: "Prüfschritte",
@@ -274,13 +265,9 @@ const DE: Words = Words {
     clauses: "Klauseln",
     attested_by: "bezeugt von",
     no_change: "keine Änderung",
-    amended: "geändert",
     activated: "Klausel aktiviert",
     deactivated: "Klausel deaktiviert",
-    owes: "schuldet",
-    notify: "benachrichtigen",
-    rule: "Regel",
-    tripped: "EVOLUTIONS-SICHERUNG AUSGELÖST: diese Änderung überschritte",
+    tripped: "EVOLUTIONS-SICHERUNG AUSGELÖST",
     in_window: "automatische Änderungen bereits im Fenster",
     held: "zurückgehalten bis zur Prüfung",
     to_review: "ZUR PRÜFUNG ÜBERGEBEN, nichts angewendet",
@@ -312,16 +299,93 @@ fn words(lang: Lang) -> &'static Words {
     }
 }
 
-/// Prints a value, with enum variants in `lang`.
-fn value(lang: Lang, value: &Value) -> String {
-    match value {
-        Value::Enum(variant) => glossary::word(lang, "variant", &variant.variant),
-        Value::List(items) => {
-            let items: Vec<String> = items.iter().map(|item| self::value(lang, item)).collect();
-            format!("[{}]", items.join(", "))
-        }
-        other => other.to_string(),
+/// The colon after a heading or a label: full width in Chinese.
+fn colon(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Zh => "：",
+        Lang::En | Lang::De => ": ",
     }
+}
+
+/// "name: value", "名称：值".
+fn labelled(lang: Lang, name: &str, value: &str) -> String {
+    format!("{name}{}{value}", colon(lang))
+}
+
+/// A heading that ends its line: "Timeline:", "变更时间线：".
+fn heading(lang: Lang, name: &str) -> String {
+    format!("{name}{}", colon(lang).trim_end())
+}
+
+/// `text` in parentheses: full width in Chinese.
+fn bracketed(lang: Lang, text: &str) -> String {
+    match lang {
+        Lang::Zh => format!("（{text}）"),
+        Lang::En | Lang::De => format!(" ({text})"),
+    }
+}
+
+/// A role as the reader's language names it (`Verkäufer`, `卖方`). English, and any name
+/// neither the vocabulary nor the glossary knows, show it as the contract writes it: role
+/// names are the contract's identifiers.
+fn role(lang: Lang, program: &Program, name: &str) -> String {
+    match lang {
+        Lang::En => name.to_string(),
+        Lang::Zh | Lang::De => Glossary::of(program)
+            .lookup(lang, &format!("party:{name}"))
+            .unwrap_or_else(|| name.to_string()),
+    }
+}
+
+/// Roles as a list (`Käufer, Verkäufer`, `买方、卖方`).
+fn roles<'n>(lang: Lang, program: &Program, names: impl IntoIterator<Item = &'n str>) -> String {
+    let names: Vec<String> = names
+        .into_iter()
+        .map(|name| role(lang, program, name))
+        .collect();
+    render::series(lang, &names)
+}
+
+/// Roles in a sentence (`Käufer, Frachtführer und Verkäufer`, `买方、承运人和卖方`).
+fn roles_in_sentence<'n>(
+    lang: Lang,
+    program: &Program,
+    names: impl IntoIterator<Item = &'n str>,
+) -> String {
+    let names: Vec<String> = names
+        .into_iter()
+        .map(|name| role(lang, program, name))
+        .collect();
+    render::enumeration(lang, &names)
+}
+
+/// Prints a value as the reader's language writes it (`5400,00 EUR`, enum variants in words),
+/// a time as ISO 8601 like every time of the timeline.
+fn value(lang: Lang, program: &Program, value: &Value) -> String {
+    match value {
+        Value::Timestamp(seconds) => time(*seconds),
+        // A term that holds or not: "yes" reads better than "true" beside a right's name.
+        Value::Bool(holds) => match (lang, holds) {
+            (Lang::En, true) => "yes".into(),
+            (Lang::En, false) => "no".into(),
+            (Lang::Zh, true) => "是".into(),
+            (Lang::Zh, false) => "否".into(),
+            (Lang::De, true) => "ja".into(),
+            (Lang::De, false) => "nein".into(),
+        },
+        Value::List(items) => {
+            let items: Vec<String> = items
+                .iter()
+                .map(|item| self::value(lang, program, item))
+                .collect();
+            format!("[{}]", render::series(lang, &items))
+        }
+        other => render::value_with(other, lang, Glossary::of(program)),
+    }
+}
+
+fn money(lang: Lang, amount: contract_lang::value::Money) -> String {
+    render::value(&Value::Money(amount), lang)
 }
 
 fn time(seconds: i64) -> String {
@@ -332,42 +396,96 @@ fn time(seconds: i64) -> String {
 fn source(lang: Lang, program: &Program, clause: &str, rule: u32) -> String {
     let title = program.clause(clause).map_or_else(
         || clause.to_string(),
-        |compiled| contract_lang::render::title(&compiled.ir, lang),
+        |compiled| render::title(&compiled.ir, lang),
     );
-    format!(
-        "«{title}» ({clause}, {} {})",
-        words(lang).rule,
-        u64::from(rule) + 1
-    )
+    let rule = u64::from(rule) + 1;
+    match lang {
+        Lang::En => format!("«{title}» ({clause}, rule {rule})"),
+        Lang::Zh => format!("«{title}»（{clause}，第 {rule} 条规则）"),
+        Lang::De => format!("«{title}» ({clause}, Regel {rule})"),
+    }
 }
 
-fn fields(lang: Lang, fields: &std::collections::BTreeMap<String, Value>) -> String {
+fn fields(
+    lang: Lang,
+    program: &Program,
+    fields: &std::collections::BTreeMap<String, Value>,
+) -> String {
+    let words = Glossary::of(program);
     let parts: Vec<String> = fields
         .iter()
         .map(|(name, field)| {
-            format!(
-                "{}: {}",
-                glossary::word(lang, "field", name),
-                value(lang, field)
-            )
+            let name = words.word(lang, "field", name);
+            let field = value(lang, program, field);
+            match lang {
+                Lang::Zh => format!("{name}：{field}"),
+                Lang::En | Lang::De => format!("{name}: {field}"),
+            }
         })
         .collect();
-    parts.join(", ")
+    parts.join(if lang == Lang::Zh { "，" } else { ", " })
+}
+
+/// How a fact reads in its timeline line: the kind and who attested it with its fields, or,
+/// for a party's exercise of an option, that sentence.
+fn fact_line(lang: Lang, program: &Program, event: &crate::model::Event, attester: &str) -> String {
+    if let Some(sentence) = exercise_sentence(lang, program, event, attester) {
+        return sentence;
+    }
+    let w = words(lang);
+    let kind = Glossary::of(program).kind_noun(lang, &event.kind);
+    let attester = role(lang, program, attester);
+    let fields = fields(lang, program, &event.fields);
+    match lang {
+        Lang::Zh => format!("{kind}（{}：{attester}；{fields}）", w.attested_by),
+        Lang::En | Lang::De => format!("{kind} ({} {attester}; {fields})", w.attested_by),
+    }
+}
+
+/// "buyer exercises the option “reduce price” of «Price reduction» (price_reduction)".
+fn exercise_sentence(
+    lang: Lang,
+    program: &Program,
+    event: &crate::model::Event,
+    holder: &str,
+) -> Option<String> {
+    use contract_lang::vocab::{OPTION_CLAUSE_FIELD, OPTION_EXERCISED, OPTION_NAME_FIELD};
+    if event.kind != OPTION_EXERCISED {
+        return None;
+    }
+    let text = |field: &str| match event.fields.get(field) {
+        Some(Value::Text(text)) => Some(text.as_str()),
+        _ => None,
+    };
+    let (clause, option) = (text(OPTION_CLAUSE_FIELD)?, text(OPTION_NAME_FIELD)?);
+    let compiled = program.clause(clause);
+    let option = compiled.map_or_else(
+        || contract_lang::untrusted::escape(option).into_owned(),
+        |compiled| render::name_label(&compiled.ir, option, lang),
+    );
+    let clause = clause_name(lang, program, clause);
+    let holder = role(lang, program, holder);
+    Some(match lang {
+        Lang::En => format!("{holder} exercises the option “{option}” of {clause}"),
+        Lang::Zh => format!("{holder}行使{clause}中的选择权「{option}」"),
+        Lang::De => format!("{holder} übt die Option „{option}“ der Klausel {clause} aus"),
+    })
 }
 
 fn amendment_line(lang: Lang, program: &Program, amendment: &Amendment) -> String {
     let w = words(lang);
-    let before = amendment
-        .before
-        .as_ref()
-        .map_or_else(|| w.unset.to_string(), |before| value(lang, before));
-    format!(
-        "{} {}: {before} → {}  — {}",
-        w.amended,
-        glossary::term(lang, &amendment.term),
-        value(lang, &amendment.after),
-        source(lang, program, &amendment.clause, amendment.rule)
-    )
+    let before = amendment.before.as_ref().map_or_else(
+        || w.unset.to_string(),
+        |before| value(lang, program, before),
+    );
+    let term = Glossary::of(program).term(lang, &amendment.term);
+    let after = value(lang, program, &amendment.after);
+    let source = source(lang, program, &amendment.clause, amendment.rule);
+    match lang {
+        Lang::En => format!("amended {term}: {before} → {after}  — {source}"),
+        Lang::Zh => format!("变更{term}：{before} → {after}  — {source}"),
+        Lang::De => format!("{term} geändert: {before} → {after}  — {source}"),
+    }
 }
 
 fn activation_line(lang: Lang, program: &Program, activation: &Activation) -> String {
@@ -379,25 +497,60 @@ fn activation_line(lang: Lang, program: &Program, activation: &Activation) -> St
     };
     format!(
         "{verb} {}  — {}",
-        activation.target,
+        clause_name(lang, program, &activation.target),
         source(lang, program, &activation.clause, activation.rule)
     )
 }
 
 fn obligation_line(lang: Lang, program: &Program, obligation: &Obligation) -> String {
     format!(
-        "{} {} {} {} ({})  — {}",
-        glossary::word(lang, "party", &obligation.from),
-        words(lang).owes,
-        glossary::word(lang, "party", &obligation.to),
-        obligation.amount,
-        obligation.kind.keyword(),
+        "{}  — {}",
+        owes(
+            lang,
+            program,
+            &obligation.from,
+            &obligation.to,
+            money(lang, obligation.amount),
+            obligation.kind
+        ),
         source(lang, program, &obligation.clause, obligation.rule)
     )
 }
 
+/// "seller owes buyer 5400.00 EUR (pay)", "卖方应向买方支付 5400.00 EUR",
+/// "Verkäufer schuldet Käufer 5400,00 EUR (Zahlung)".
+fn owes(
+    lang: Lang,
+    program: &Program,
+    from: &str,
+    to: &str,
+    amount: String,
+    kind: contract_lang::ir::TransferKind,
+) -> String {
+    use contract_lang::ir::TransferKind;
+    let (from, to) = (role(lang, program, from), role(lang, program, to));
+    match lang {
+        Lang::En => format!("{from} owes {to} {amount} ({})", kind.keyword()),
+        Lang::Zh => {
+            let verb = match kind {
+                TransferKind::Pay => "支付",
+                TransferKind::Refund => "退还",
+                TransferKind::Compensate => "赔偿",
+            };
+            format!("{from}应向{to}{verb} {amount}")
+        }
+        Lang::De => {
+            let noun = match kind {
+                TransferKind::Pay => "Zahlung",
+                TransferKind::Refund => "Erstattung",
+                TransferKind::Compensate => "Entschädigung",
+            };
+            format!("{from} schuldet {to} {amount} ({noun})")
+        }
+    }
+}
+
 fn effects_lines(lang: Lang, program: &Program, effects: &Effects, indent: &str, out: &mut String) {
-    let w = words(lang);
     for amendment in &effects.amendments {
         let _ = writeln!(out, "{indent}{}", amendment_line(lang, program, amendment));
     }
@@ -418,12 +571,25 @@ fn effects_lines(lang: Lang, program: &Program, effects: &Effects, indent: &str,
     for notification in &effects.notifications {
         let _ = writeln!(
             out,
-            "{indent}{} {}: \"{}\"  — {}",
-            w.notify,
-            glossary::word(lang, "party", &notification.party),
-            notification.message,
-            source(lang, program, &notification.clause, notification.rule)
+            "{indent}{}",
+            notification_line(lang, program, notification)
         );
+    }
+}
+
+/// "notify carrier: “revise waybill: air freight”", the message as the clause's labels
+/// translate it.
+fn notification_line(lang: Lang, program: &Program, notification: &Notification) -> String {
+    let message = program.clause(&notification.clause).map_or_else(
+        || notification.message.clone(),
+        |compiled| render::clause_text(&compiled.ir, &notification.message, lang),
+    );
+    let party = role(lang, program, &notification.party);
+    let source = source(lang, program, &notification.clause, notification.rule);
+    match lang {
+        Lang::En => format!("notify {party}: “{message}”  — {source}"),
+        Lang::Zh => format!("通知{party}：“{message}”  — {source}"),
+        Lang::De => format!("Mitteilung an {party}: „{message}“  — {source}"),
     }
 }
 
@@ -440,14 +606,17 @@ fn window_line(lang: Lang, program: &Program, amendment: &WindowAmendment) -> St
             .iter()
             .map(|a| activation_line(lang, program, a)),
     );
+    let kind = Glossary::of(program).kind_noun(lang, &amendment.event_kind);
+    let attester = role(lang, program, &amendment.attester);
+    let fields = fields(lang, program, &amendment.fields);
+    let fact = match lang {
+        Lang::Zh => format!("{kind}（{}：{attester}；{fields}）", w.attested_by),
+        Lang::En | Lang::De => format!("{kind} ({} {attester}; {fields})", w.attested_by),
+    };
     format!(
-        "#{} {} {} ({} {}; {}) → {}",
+        "#{} {} {fact} → {}",
         amendment.seq,
         time(amendment.event_at),
-        glossary::kind_noun(lang, &amendment.event_kind),
-        w.attested_by,
-        amendment.attester,
-        fields(lang, &amendment.fields),
         changes.join("; ")
     )
 }
@@ -462,26 +631,29 @@ pub fn render_breaker_report(
 ) -> String {
     let w = words(lang);
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{} {} / {} ({} {})",
-        w.tripped,
-        report.policy.max_automatic_amendments,
-        DisplayDuration(report.policy.window_seconds),
-        w.effective,
+    let max = report.policy.max_automatic_amendments;
+    let window = render::value(&Value::Duration(report.policy.window_seconds), lang);
+    let at = time(report.effective_at);
+    let limit = match lang {
+        Lang::En => format!("this amendment would exceed {max} automatic amendments within {window} ({} {at})", w.effective),
+        Lang::Zh => format!("本次变更将超过{window}内 {max} 次自动变更的上限（{}：{at}）", w.effective),
+        Lang::De => format!("diese Änderung überschritte {max} automatische Änderungen innerhalb von {window} ({} {at})", w.effective),
+    };
+    let _ = writeln!(out, "{}{}{limit}", w.tripped, colon(lang));
+    let window = format!(
+        "({} … {}]",
+        time(report.window_start),
         time(report.effective_at)
     );
     let _ = writeln!(
         out,
-        "  {} ({} … {}]:",
-        w.in_window,
-        time(report.window_start),
-        time(report.effective_at)
+        "  {}",
+        heading(lang, &format!("{} {window}", w.in_window))
     );
     for amendment in &report.in_window {
         let _ = writeln!(out, "    {}", window_line(lang, program, amendment));
     }
-    let _ = writeln!(out, "  {}:", w.held);
+    let _ = writeln!(out, "  {}", heading(lang, w.held));
     effects_lines(lang, program, held, "    ", &mut out);
     out
 }
@@ -494,17 +666,27 @@ fn reason_line(lang: Lang, program: &Program, reason: &ReviewReason) -> String {
                 .iter()
                 .map(|writer| source(lang, program, &writer.clause, writer.rule))
                 .collect();
-            format!("{} {subject}: {}", w.conflict, writers.join(", "))
+            format!(
+                "{} {subject}: {}",
+                w.conflict,
+                render::series(lang, &writers)
+            )
         }
         ReviewReason::Requested {
             clause,
             rule,
             reason,
-        } => format!(
-            "{} {}: \"{reason}\"",
-            w.requested,
-            source(lang, program, clause, *rule)
-        ),
+        } => {
+            let reason = program.clause(clause).map_or_else(
+                || reason.clone(),
+                |compiled| render::clause_text(&compiled.ir, reason, lang),
+            );
+            format!(
+                "{} {}: \"{reason}\"",
+                w.requested,
+                source(lang, program, clause, *rule)
+            )
+        }
         ReviewReason::EvaluationError {
             clause,
             rule,
@@ -551,38 +733,23 @@ fn entry_text(lang: Lang, report: &Report, entry: &VerifiedEntry, out: &mut Stri
                 .contract
                 .clauses
                 .iter()
-                .map(|binding| {
-                    program.clause(&binding.name).map_or_else(
-                        || binding.name.clone(),
-                        |clause| {
-                            format!(
-                                "«{}» ({})",
-                                contract_lang::render::title(&clause.ir, lang),
-                                binding.name
-                            )
-                        },
-                    )
-                })
+                .map(|binding| clause_name(lang, program, &binding.name))
                 .collect();
             let _ = writeln!(
                 out,
-                "#{seq}  {}  {} — {}: {}",
+                "#{seq}  {}  {} — {}",
                 time(report.contract.genesis_at),
                 w.opened,
-                w.clauses,
-                clauses.join(", ")
+                labelled(lang, w.clauses, &render::series(lang, &clauses))
             );
         }
         (Step::Event(step), Some(event)) => {
             let attester = entry.attester.as_deref().unwrap_or("?");
             let _ = writeln!(
                 out,
-                "#{seq}  {}  {} ({} {}; {})",
+                "#{seq}  {}  {}",
                 time(event.at),
-                glossary::kind_noun(lang, &event.kind),
-                w.attested_by,
-                attester,
-                fields(lang, &event.fields)
+                fact_line(lang, program, event, attester)
             );
             if step.effective_at != event.at {
                 let _ = writeln!(out, "      {} {}", w.effective, time(step.effective_at));
@@ -598,24 +765,28 @@ fn entry_text(lang: Lang, report: &Report, entry: &VerifiedEntry, out: &mut Stri
                 .review
                 .as_ref()
                 .map_or("", |review| review.note.as_str());
-            let signers: Vec<&str> = step.review.signatures.keys().map(String::as_str).collect();
+            let signers = roles(
+                lang,
+                program,
+                step.review.signatures.keys().map(String::as_str),
+            );
             let when = entry
                 .review
                 .as_ref()
                 .map_or_else(String::new, |review| time(review.at));
+            let signed = bracketed(lang, &labelled(lang, w.signed_by, &signers));
             let _ = writeln!(
                 out,
-                "#{seq}  {when}  {} ({} {}): {decision} — \"{note}\"",
+                "#{seq}  {when}  {}{signed}{}{decision} — \"{note}\"",
                 w.review,
-                w.signed_by,
-                signers.join(", ")
+                colon(lang)
             );
             if !step.applied.is_empty() {
-                let _ = writeln!(out, "      {}:", w.applied);
+                let _ = writeln!(out, "      {}", heading(lang, w.applied));
                 effects_lines(lang, program, &step.applied, "        ", out);
             }
             for change in &step.terms {
-                let _ = writeln!(out, "      {}", term_change_line(lang, change));
+                let _ = writeln!(out, "      {}", term_change_line(lang, program, change));
             }
             for reevaluation in &step.reevaluated {
                 let kind = report
@@ -623,39 +794,45 @@ fn entry_text(lang: Lang, report: &Report, entry: &VerifiedEntry, out: &mut Stri
                     .get(usize::try_from(reevaluation.seq).unwrap_or(usize::MAX))
                     .and_then(|recorded| recorded.event.as_ref())
                     .map_or_else(String::new, |event| {
-                        glossary::kind_noun(lang, &event.kind).to_string()
+                        Glossary::of(program).kind_noun(lang, &event.kind)
                     });
-                let _ = writeln!(out, "      {} #{} {kind}:", w.reevaluated, reevaluation.seq);
+                let _ = writeln!(
+                    out,
+                    "      {}",
+                    heading(
+                        lang,
+                        &format!("{} #{} {kind}", w.reevaluated, reevaluation.seq)
+                    )
+                );
                 outcome_lines(lang, program, &reevaluation.outcome, "        ", out);
             }
         }
         (Step::Close(step), _) => {
-            let signers: Vec<&str> = step.close.signatures.keys().map(String::as_str).collect();
+            let signers = roles(
+                lang,
+                program,
+                step.close.signatures.keys().map(String::as_str),
+            );
             let (when, note) = entry.close.as_ref().map_or_else(
                 || (String::new(), ""),
                 |close| (time(close.at), close.note.as_str()),
             );
-            let _ = writeln!(
-                out,
-                "#{seq}  {when}  {} ({} {}) — \"{note}\"",
-                w.closed,
-                w.signed_by,
-                signers.join(", ")
-            );
+            let signed = bracketed(lang, &labelled(lang, w.signed_by, &signers));
+            let _ = writeln!(out, "#{seq}  {when}  {}{signed} — \"{note}\"", w.closed);
         }
         (Step::Agreement(step), _) => agreement_lines(lang, program, entry, step, out),
         (Step::Event(_), None) => {}
     }
+    let signers = roles(lang, program, entry.signers.iter().map(String::as_str));
     let _ = writeln!(
         out,
-        "      {}: {}  [{}]",
-        w.signed_by,
-        entry.signers.join(", "),
+        "      {}  [{}]",
+        labelled(lang, w.signed_by, &signers),
         entry.hash.short()
     );
 }
 
-/// "AMENDED BY AGREEMENT of buyer, seller — "note"", then each change before → after.
+/// "AMENDED BY AGREEMENT of buyer and seller — "note"", then each change before → after.
 fn agreement_lines(
     lang: Lang,
     program: &Program,
@@ -663,41 +840,43 @@ fn agreement_lines(
     step: &AgreementStep,
     out: &mut String,
 ) {
-    let signers: Vec<&str> = step
-        .agreement
-        .signatures
-        .keys()
-        .map(String::as_str)
-        .collect();
-    let signers = signers.join(", ");
+    let signers = roles_in_sentence(
+        lang,
+        program,
+        step.agreement.signatures.keys().map(String::as_str),
+    );
     let (when, note) = entry.agreement.as_ref().map_or_else(
         || (String::new(), ""),
         |agreement| (time(agreement.at), agreement.note.as_str()),
     );
     let headline = match lang {
         Lang::En => format!("AMENDED BY AGREEMENT of {signers}"),
-        Lang::Zh => format!("经 {signers} 协议修改"),
-        Lang::De => format!("DURCH VEREINBARUNG von {signers} GEÄNDERT"),
+        Lang::Zh => format!("经{signers}协议修改"),
+        Lang::De => format!("DURCH VEREINBARUNG GEÄNDERT (Parteien: {signers})"),
     };
     let seq = entry.body.seq;
     let _ = writeln!(out, "#{seq}  {when}  {headline} — \"{note}\"");
     for change in &step.terms {
-        let _ = writeln!(out, "      {}", term_change_line(lang, change));
+        let _ = writeln!(out, "      {}", term_change_line(lang, program, change));
     }
     for change in &step.params {
         let before = change.before.as_ref().map_or_else(
             || words(lang).unset.to_string(),
-            |before| value(lang, before),
+            |before| value(lang, program, before),
         );
-        let after = value(lang, &change.after);
+        let after = value(lang, program, &change.after);
+        let param = program.clause(&change.clause).map_or_else(
+            || change.param.clone(),
+            |compiled| render::name_label(&compiled.ir, &change.param, lang),
+        );
         let clause = clause_name(lang, program, &change.clause);
         let _ = writeln!(
             out,
             "      {}",
             match lang {
-                Lang::En => format!("{clause}, parameter {}: {before} → {after}", change.param),
-                Lang::Zh => format!("{clause} 的参数 {}：{before} → {after}", change.param),
-                Lang::De => format!("{clause}, Parameter {}: {before} → {after}", change.param),
+                Lang::En => format!("{clause}, parameter {param}: {before} → {after}"),
+                Lang::Zh => format!("{clause}的参数「{param}」：{before} → {after}"),
+                Lang::De => format!("{clause}, Parameter „{param}“: {before} → {after}"),
             }
         );
     }
@@ -723,32 +902,27 @@ fn agreement_lines(
 }
 
 /// A term the parties set: "set the delivery due date: before → after".
-fn term_change_line(lang: Lang, change: &TermChange) -> String {
+fn term_change_line(lang: Lang, program: &Program, change: &TermChange) -> String {
     let before = change.before.as_ref().map_or_else(
         || words(lang).unset.to_string(),
-        |before| value(lang, before),
+        |before| value(lang, program, before),
     );
-    let set = match lang {
-        Lang::En => "set",
-        Lang::Zh => "约定",
-        Lang::De => "vereinbart:",
-    };
-    format!(
-        "{set} {}: {before} → {}",
-        glossary::term(lang, &change.term),
-        value(lang, &change.after)
-    )
+    let term = Glossary::of(program).term(lang, &change.term);
+    let after = value(lang, program, &change.after);
+    match lang {
+        Lang::En => format!("set {term}: {before} → {after}"),
+        Lang::Zh => format!("约定{term}：{before} → {after}"),
+        Lang::De => format!("vereinbart: {term}: {before} → {after}"),
+    }
 }
 
 /// `«title» (clause name)`, or the name alone for a clause the program does not hold.
 fn clause_name(lang: Lang, program: &Program, clause: &str) -> String {
     program.clause(clause).map_or_else(
         || clause.to_string(),
-        |compiled| {
-            format!(
-                "«{}» ({clause})",
-                contract_lang::render::title(&compiled.ir, lang)
-            )
+        |compiled| match lang {
+            Lang::Zh => format!("«{}»（{clause}）", render::title(&compiled.ir, lang)),
+            Lang::En | Lang::De => format!("«{}» ({clause})", render::title(&compiled.ir, lang)),
         },
     )
 }
@@ -756,7 +930,11 @@ fn clause_name(lang: Lang, program: &Program, clause: &str) -> String {
 /// "The order as of entry #N, cosigned by … at …": what a verified bundle proves.
 fn as_of_line(lang: Lang, report: &Report) -> String {
     let as_of = &report.as_of;
-    let roles = as_of.cosigned_by.join(", ");
+    let roles = roles_in_sentence(
+        lang,
+        &report.program,
+        as_of.cosigned_by.iter().map(String::as_str),
+    );
     let at = time(as_of.at);
     match lang {
         Lang::En => format!(
@@ -764,7 +942,7 @@ fn as_of_line(lang: Lang, report: &Report) -> String {
             as_of.seq
         ),
         Lang::Zh => format!(
-            "证明订单截至第 #{} 条记录，由 {roles} 于 {at} 联署",
+            "证明订单截至第 #{} 条记录，由{roles}于 {at} 联署",
             as_of.seq
         ),
         Lang::De => format!(
@@ -775,18 +953,20 @@ fn as_of_line(lang: Lang, report: &Report) -> String {
 }
 
 /// What the presented heads showed, if any were presented.
-fn freshness_line(lang: Lang, freshness: &Freshness, last: u64) -> Option<String> {
-    Some(match freshness {
+fn freshness_line(lang: Lang, report: &Report) -> Option<String> {
+    let last = report.as_of.seq;
+    let program = &report.program;
+    Some(match &report.freshness {
         Freshness::NotChecked => return None,
         Freshness::Current { signers } => {
-            let signers = signers.join(", ");
+            let signers = roles_in_sentence(lang, program, signers.iter().map(String::as_str));
             match lang {
                 Lang::En => format!(
                     "Current: the heads presented by {signers} name entries this bundle holds"
                 ),
-                Lang::Zh => format!("最新：{signers} 提供的头部均指向本文件已有的记录"),
+                Lang::Zh => format!("最新：{signers}提供的头部均指向本文件已有的记录"),
                 Lang::De => format!(
-                    "Aktuell: die von {signers} vorgelegten Köpfe nennen Einträge dieses Bundles"
+                    "Aktuell: die von {signers} vorgelegten Köpfe nennen Einträge dieses Bündels"
                 ),
             }
         }
@@ -799,10 +979,12 @@ fn freshness_line(lang: Lang, freshness: &Freshness, last: u64) -> Option<String
             ..
         } => {
             let at = time(*head_at);
+            let signer = role(lang, program, signer);
+            let missing = missing_entries(lang, *missing_from, *missing_to);
             match lang {
-                Lang::En => format!("STALE: {signer} signed a head naming entry #{head_seq} ({at}); this bundle ends at entry #{last}: {} missing", missing_entries(lang, *missing_from, *missing_to)),
-                Lang::Zh => format!("过期：{signer} 签署的头部指向第 #{head_seq} 条记录（{at}）；本文件止于第 #{last} 条：缺少{}", missing_entries(lang, *missing_from, *missing_to)),
-                Lang::De => format!("VERALTET: {signer} hat einen Kopf mit Eintrag #{head_seq} ({at}) signiert; dieses Bundle endet bei Eintrag #{last}: {}", missing_entries(lang, *missing_from, *missing_to)),
+                Lang::En => format!("STALE: {signer} signed a head naming entry #{head_seq} ({at}); this bundle ends at entry #{last}: {missing} missing"),
+                Lang::Zh => format!("过期：{signer}签署的头部指向第 #{head_seq} 条记录（{at}）；本文件止于第 #{last} 条：缺少{missing}"),
+                Lang::De => format!("VERALTET: {signer} hat einen Kopf mit Eintrag #{head_seq} ({at}) signiert; dieses Bündel endet bei Eintrag #{last}: {missing}"),
             }
         }
     })
@@ -823,21 +1005,61 @@ pub(crate) fn missing_entries(lang: Lang, from: u64, to: u64) -> String {
 }
 
 /// Step 8's finding, with the basis of accepted growth.
-fn consistency_text(consistency: &Consistency) -> String {
-    match consistency {
-        Consistency::FirstSeen => "first seen".into(),
-        Consistency::Unchanged => "unchanged".into(),
-        Consistency::Extended {
-            from,
-            basis: GrowthBasis::Proof,
-        } => format!("grew from size {from} (consistency proof)"),
-        Consistency::Extended {
-            from,
-            basis: GrowthBasis::Witnesses { names },
-        } => format!(
-            "grew from size {from} (cosigned by witnesses {}, which check append-only before cosigning)",
-            names.join(", ")
-        ),
+fn consistency_text(lang: Lang, program: &Program, consistency: &Consistency) -> String {
+    match (consistency, lang) {
+        (Consistency::FirstSeen, Lang::En) => "first seen".into(),
+        (Consistency::FirstSeen, Lang::Zh) => "首次见到此日志".into(),
+        (Consistency::FirstSeen, Lang::De) => "erstmals gesehen".into(),
+        (Consistency::Unchanged, Lang::En) => "unchanged".into(),
+        (Consistency::Unchanged, Lang::Zh) => "未变化".into(),
+        (Consistency::Unchanged, Lang::De) => "unverändert".into(),
+        (
+            Consistency::Extended {
+                from,
+                basis: GrowthBasis::Proof,
+            },
+            _,
+        ) => match lang {
+            Lang::En => format!("grew from size {from} (consistency proof)"),
+            Lang::Zh => format!("自大小 {from} 增长（一致性证明）"),
+            Lang::De => format!("von Größe {from} gewachsen (Konsistenzbeweis)"),
+        },
+        (
+            Consistency::Extended {
+                from,
+                basis: GrowthBasis::Witnesses { names },
+            },
+            _,
+        ) => {
+            let names = roles_in_sentence(lang, program, names.iter().map(String::as_str));
+            match lang {
+                Lang::En => format!("grew from size {from} (cosigned by witnesses {names}, which check append-only before cosigning)"),
+                Lang::Zh => format!("自大小 {from} 增长（由见证方{names}联署，见证方联署前均检查日志只是增长）"),
+                Lang::De => format!("von Größe {from} gewachsen (mitsigniert von den Zeugen {names}, die vor dem Mitsignieren prüfen, dass das Log nur gewachsen ist)"),
+            }
+        }
+    }
+}
+
+/// "10 entries, 30 signatures verified" with each noun in the right number.
+fn counts_line(lang: Lang, entries: usize, signatures: usize) -> String {
+    let entries = render::count(
+        lang,
+        entries,
+        ["entry", "entries"],
+        "条记录",
+        ["Eintrag", "Einträge"],
+    );
+    let signatures = render::count(
+        lang,
+        signatures,
+        ["signature verified", "signatures verified"],
+        "个签名已验证",
+        ["Signatur geprüft", "Signaturen geprüft"],
+    );
+    match lang {
+        Lang::Zh => format!("{entries}，{signatures}"),
+        Lang::En | Lang::De => format!("{entries}, {signatures}"),
     }
 }
 
@@ -845,8 +1067,8 @@ fn consistency_text(consistency: &Consistency) -> String {
 pub fn render_report(report: &Report, lang: Lang) -> String {
     let w = words(lang);
     let contract = &report.contract;
+    let program = &report.program;
     let mut out = String::new();
-    let parties: Vec<&str> = contract.parties.keys().map(String::as_str).collect();
     let verdict = if report.freshness.is_stale() {
         w.stale
     } else {
@@ -858,38 +1080,41 @@ pub fn render_report(report: &Report, lang: Lang) -> String {
         w.order, contract.order_ref, report.order
     );
     let _ = writeln!(out, "{}", as_of_line(lang, report));
-    if let Some(line) = freshness_line(lang, &report.freshness, report.as_of.seq) {
+    if let Some(line) = freshness_line(lang, report) {
         let _ = writeln!(out, "{line}");
     }
+    let semicolon = if lang == Lang::Zh { "；" } else { "; " };
+    let parties = [
+        labelled(
+            lang,
+            w.parties,
+            &roles(lang, program, contract.parties.keys().map(String::as_str)),
+        ),
+        labelled(lang, w.sequencer, &role(lang, program, &contract.sequencer)),
+        labelled(
+            lang,
+            w.jurisdiction,
+            &render::law(lang, &contract.jurisdiction),
+        ),
+    ];
+    let _ = writeln!(out, "{}", parties.join(semicolon));
+    let witnesses = roles(lang, program, report.witnesses.iter().map(String::as_str));
     let _ = writeln!(
         out,
-        "{}: {}; {} {}; {}: {}",
-        w.parties,
-        parties.join(", "),
-        w.sequencer,
-        contract.sequencer,
-        w.jurisdiction,
-        contract.jurisdiction
-    );
-    let _ = writeln!(
-        out,
-        "{} {}, {} {}; {} {} @ {} ({} {})",
-        report.entries.len(),
-        w.entries,
-        report.signatures_checked,
-        w.signatures,
+        "{}{semicolon}{} {} @ {}{}",
+        counts_line(lang, report.entries.len(), report.signatures_checked),
         w.checkpoint,
         report.checkpoint.origin(),
         report.checkpoint.size(),
-        w.cosigned_by,
-        report.witnesses.join(", ")
+        bracketed(lang, &labelled(lang, w.cosigned_by, &witnesses))
     );
     if let Some(consistency) = &report.consistency {
-        let _ = writeln!(out, "{}: {}", w.consistency, consistency_text(consistency));
+        let finding = consistency_text(lang, program, consistency);
+        let _ = writeln!(out, "{}", labelled(lang, w.consistency, &finding));
     }
     let _ = writeln!(out);
-    let _ = writeln!(out, "{}:", w.steps);
-    for (number, name) in STEPS {
+    let _ = writeln!(out, "{}", heading(lang, w.steps));
+    for (number, _) in STEPS {
         if number == 8 && report.consistency.is_none()
             || number == 9 && report.freshness == Freshness::NotChecked
         {
@@ -900,25 +1125,26 @@ pub fn render_report(report: &Report, lang: Lang) -> String {
         } else {
             "✓"
         };
+        let name = crate::trail::words::step_name(lang, number);
         let _ = writeln!(out, "  {number}. {name} {mark}");
     }
     let _ = writeln!(out);
-    let _ = writeln!(out, "{}:", w.timeline);
+    let _ = writeln!(out, "{}", heading(lang, w.timeline));
     for entry in &report.entries {
         entry_text(lang, report, entry, &mut out);
     }
     let _ = writeln!(out);
-    let _ = writeln!(out, "{}:", w.final_terms);
+    let _ = writeln!(out, "{}", heading(lang, w.final_terms));
     for (name, term) in report.state.terms() {
+        let name = Glossary::of(program).term(lang, name);
         let _ = writeln!(
             out,
-            "  {}: {}",
-            glossary::term(lang, name),
-            value(lang, term)
+            "  {}",
+            labelled(lang, &name, &value(lang, program, term))
         );
     }
     if !report.state.obligations.is_empty() {
-        let _ = writeln!(out, "{}:", w.obligations);
+        let _ = writeln!(out, "{}", heading(lang, w.obligations));
         for total in &report.state.obligations {
             let amount = contract_lang::value::Money {
                 minor: total.minor,
@@ -926,11 +1152,15 @@ pub fn render_report(report: &Report, lang: Lang) -> String {
             };
             let _ = writeln!(
                 out,
-                "  {} {} {} {amount} ({})",
-                glossary::word(lang, "party", &total.from),
-                w.owes,
-                glossary::word(lang, "party", &total.to),
-                total.kind.keyword()
+                "  {}",
+                owes(
+                    lang,
+                    program,
+                    &total.from,
+                    &total.to,
+                    money(lang, amount),
+                    total.kind
+                )
             );
         }
     }

@@ -152,9 +152,13 @@ fn an_agreement_signed_by_every_party_changes_what_later_facts_do() {
         Some(&Value::Timestamp(MAR_05))
     );
     for (lang, headline) in [
-        (Lang::En, "AMENDED BY AGREEMENT of buyer, seller"),
-        (Lang::Zh, "经 buyer, seller 协议修改"),
-        (Lang::De, "DURCH VEREINBARUNG von buyer, seller GEÄNDERT"),
+        (Lang::En, "AMENDED BY AGREEMENT of buyer and seller"),
+        // The roles in the reader's language, a Chinese list joined with 和 / 、.
+        (Lang::Zh, "经买方和卖方协议修改"),
+        (
+            Lang::De,
+            "DURCH VEREINBARUNG GEÄNDERT (Parteien: Käufer und Verkäufer)",
+        ),
     ] {
         let text = render_report(&report, lang);
         let line = format!(

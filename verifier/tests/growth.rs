@@ -269,7 +269,7 @@ fn a_bundle_cut_by_its_exporter_is_stale_once_a_party_head_is_presented() {
     let text = render_report(&report, Lang::En);
     assert!(text.starts_with("VALID"), "{text}");
     assert!(
-        text.contains("Proves the order as of entry #7, cosigned by buyer, seller at"),
+        text.contains("Proves the order as of entry #7, cosigned by buyer and seller at"),
         "{text}"
     );
     // The buyer's head names entry 9: STALE, entries 8..9 missing.

@@ -36,21 +36,28 @@ fn run(policy: ReviewPolicy) -> (i64, Vec<Outcome>) {
     let report = verify_bundle(&example.bytes, &example.trust, &VerifyOptions::default())
         .unwrap_or_else(|error| panic!("{error}"));
     // The timeline shows the delivery evaluated under the review, with what it owes.
-    for (lang, words) in [
+    // Amounts as each language writes numbers: a German reader sees a decimal comma.
+    for (lang, words, amount) in [
         (
             Lang::En,
             "then evaluated, as recorded while paused: entry #5",
+            "20000.00 EUR",
         ),
-        (Lang::Zh, "随后求值（暂停期间记录的事实）：记录 #5"),
+        (
+            Lang::Zh,
+            "随后求值（暂停期间记录的事实）：记录 #5",
+            "20000.00 EUR",
+        ),
         (
             Lang::De,
             "danach ausgewertet, während der Pause erfasst: Eintrag #5",
+            "20000,00 EUR",
         ),
     ] {
         let text = render_report(&report, lang);
         let review = text.split("\n#6 ").nth(1).expect("the review entry");
         assert!(review.contains(words), "{text}");
-        assert!(review.contains("20000.00 EUR"), "{text}");
+        assert!(review.contains(amount), "{text}");
     }
     let eur = contract_lang::value::Currency::parse("EUR").unwrap();
     let owed = report

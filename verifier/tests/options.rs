@@ -147,10 +147,29 @@ fn only_the_holder_exercises_an_option_before_its_deadline_and_once() {
     let example = finish_example(keys, order, log, leaves).expect("bundle");
     let report = verify_bundle(&example.bytes, &example.trust, &VerifyOptions::default())
         .unwrap_or_else(|error| panic!("{error}"));
-    let text = render_report(&report, Lang::En);
-    let exercised = text.split("\n#3 ").nth(1).expect("entry 3");
-    assert!(exercised.contains("exercise of an option"), "{text}");
-    assert!(exercised.contains("10800.00 EUR"), "{text}");
+    // The exercise reads as a sentence naming the holder, the option and the clause.
+    for (lang, sentence, price) in [
+        (
+            Lang::En,
+            "buyer exercises the option “price reduction” of «Price reduction for damaged goods» (price_reduction)",
+            "10800.00 EUR",
+        ),
+        (
+            Lang::Zh,
+            "买方行使«货物损坏时的减价选择权»（price_reduction）中的选择权「减价」",
+            "10800.00 EUR",
+        ),
+        (
+            Lang::De,
+            "Käufer übt die Option „Minderung“ der Klausel «Minderung bei beschädigter Ware» (price_reduction) aus",
+            "10800,00 EUR",
+        ),
+    ] {
+        let text = render_report(&report, lang);
+        let exercised = text.split("\n#3 ").nth(1).expect("entry 3");
+        assert!(exercised.contains(sentence), "{text}");
+        assert!(exercised.contains(price), "{text}");
+    }
 }
 
 #[test]

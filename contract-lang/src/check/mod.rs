@@ -35,6 +35,7 @@ mod expr;
 mod names;
 mod overlap;
 mod ty;
+mod words;
 
 use crate::ast::{
     self, ActionKind, ClauseDecl, ClauseItem, Item, SourceFile, TypeExpr, TypeExprKind,
@@ -84,6 +85,7 @@ pub fn check_program(files: &[CheckFile<'_>]) -> (Option<Program>, Vec<FileDiagn
         vocabulary: Vocabulary::default(),
     };
     checker.collect_vocabulary();
+    checker.collect_word_labels();
     let clauses = checker.check_clauses();
     let clean = !checker
         .diagnostics
@@ -307,7 +309,7 @@ impl<'a> ProgramChecker<'a> {
                     }
                     self.vocabulary.events.insert(kind, fields);
                 }
-                Item::Enum(_) | Item::Clause(_) => {}
+                Item::Enum(_) | Item::Clause(_) | Item::Label(_) => {}
             }
         }
     }
@@ -755,6 +757,8 @@ impl ClauseChecker<'_> {
             let (key, span, by_name) = match &label.target {
                 ast::LabelTarget::Name(name) => (name.node.clone(), name.span, true),
                 ast::LabelTarget::Text(text) => (text.node.clone(), text.span, false),
+                // The parser reads word labels only at the top level.
+                ast::LabelTarget::Word { .. } => continue,
             };
             let known = if by_name {
                 params.iter().chain(predicates).any(|name| **name == key)

@@ -12,7 +12,7 @@ use super::output::Output;
 use super::sources;
 use super::Status;
 use contract_lang::ir::Program;
-use contract_lang::render::{render_clause, Lang};
+use contract_lang::render::{render_clause_with, Glossary, Lang};
 
 pub fn lang(arg: LangArg) -> Lang {
     match arg {
@@ -55,7 +55,7 @@ pub fn print_rendered(out: &Output, program: &Program, langs: &[Lang], only: Opt
                     "name": clause.name,
                     "id": clause.id.to_hex(),
                     "lang": lang.code(),
-                    "text": render_clause(&clause.ir, &no_params, *lang),
+                    "text": render_clause_with(&clause.ir, &no_params, *lang, Glossary::of(program)),
                 }));
             }
         }
@@ -69,7 +69,7 @@ pub fn print_rendered(out: &Output, program: &Program, langs: &[Lang], only: Opt
                 say!();
             }
             first = false;
-            let text = render_clause(&clause.ir, &no_params, *lang);
+            let text = render_clause_with(&clause.ir, &no_params, *lang, Glossary::of(program));
             // The first line is the title: make it stand out.
             let (title, rest) = text.split_once('\n').unwrap_or((&text, ""));
             say!("{}", out.bold(title));

@@ -2,7 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use super::{event_owner, glossary, words, Lang};
+use super::glossary::Glossary;
+use super::{event_owner, words, Lang};
 use crate::ir::{ArithOp, Builtin, ClauseIr, EventRef, Expr, ExprKind, ParamIr};
 use crate::value::{DisplayTimestamp, Type, Value};
 
@@ -35,14 +36,22 @@ pub(super) struct Renderer<'a> {
     clause: &'a ClauseIr,
     bound: &'a BTreeMap<String, Value>,
     lang: Lang,
+    /// Where the vocabulary's words come from.
+    pub words: Glossary<'a>,
 }
 
 impl<'a> Renderer<'a> {
-    pub fn new(clause: &'a ClauseIr, bound: &'a BTreeMap<String, Value>, lang: Lang) -> Self {
+    pub fn new(
+        clause: &'a ClauseIr,
+        bound: &'a BTreeMap<String, Value>,
+        lang: Lang,
+        words: Glossary<'a>,
+    ) -> Self {
         Renderer {
             clause,
             bound,
             lang,
+            words,
         }
     }
 
@@ -89,13 +98,7 @@ impl<'a> Renderer<'a> {
     /// How a param or predicate is called in this language: the clause's `label`, else its
     /// name (English with spaces, otherwise quoted as written).
     pub fn name_label(&self, name: &str) -> String {
-        match self.clause.labels.name(name, self.lang.code()) {
-            Some(label) => crate::untrusted::escape(label).into_owned(),
-            None => match self.lang {
-                Lang::En => name.replace('_', " "),
-                Lang::Zh | Lang::De => name.to_string(),
-            },
-        }
+        super::name_label(self.clause, name, self.lang)
     }
 
     /// A param in the list of params: its label and, where that differs, its name.
@@ -157,7 +160,7 @@ impl<'a> Renderer<'a> {
     /// `compact` shows a rate only as its percentage (`0.5 %` rather than `0.005 (0.5 %)`),
     /// for parameter values quoted inside a sentence.
     fn value_in(&self, value: &Value, compact: bool) -> String {
-        value_text(self.lang, value, compact)
+        value_text(self.words, self.lang, value, compact)
     }
 
     fn wrap(&self, phrase: Phrase, at_least: u8) -> String {
@@ -230,7 +233,7 @@ impl<'a> Renderer<'a> {
                 Phrase::atom(words::period(lang, *seconds, *unit))
             }
             ExprKind::Variant { variant, .. } => {
-                Phrase::atom(glossary::word(lang, "variant", variant))
+                Phrase::atom(self.words.word(lang, "variant", variant))
             }
             ExprKind::Param(index) => {
                 let Some(param) = self.clause.params.get(*index as usize) else {
@@ -256,14 +259,14 @@ impl<'a> Renderer<'a> {
             }
             ExprKind::Term(name) => {
                 let statement = must_hold
-                    .then(|| glossary::lookup(lang, &format!("stmt:{name}")))
+                    .then(|| self.words.lookup(lang, &format!("stmt:{name}")))
                     .flatten();
                 match statement {
-                    Some(statement) => Phrase::new(statement.to_string(), STATEMENT),
+                    Some(statement) => Phrase::new(statement, STATEMENT),
                     None => {
                         let noun = match lang {
-                            Lang::De => glossary::term_de(name),
-                            Lang::En | Lang::Zh => glossary::term(lang, name),
+                            Lang::De => self.words.term_de(name),
+                            Lang::En | Lang::Zh => self.words.term(lang, name),
                         };
                         self.maybe_statement(expr, on, must_hold, Phrase::atom(noun))
                     }
@@ -272,11 +275,11 @@ impl<'a> Renderer<'a> {
             ExprKind::EventAt(event) => Phrase::atom(self.field_of(event, "at")),
             ExprKind::EventField { event, field } => {
                 let statement = must_hold
-                    .then(|| glossary::lookup(lang, &format!("stmt:{field}")))
+                    .then(|| self.words.lookup(lang, &format!("stmt:{field}")))
                     .flatten();
                 match (statement, event) {
                     (Some(statement), EventRef::Current | EventRef::Arg) => {
-                        Phrase::new(statement.to_string(), STATEMENT)
+                        Phrase::new(statement, STATEMENT)
                     }
                     _ => {
                         let text = self.field_of(event, field);
@@ -286,7 +289,7 @@ impl<'a> Renderer<'a> {
             }
             ExprKind::RecordField { base, field } => {
                 let base = self.wrap(self.phrase(base, on, false), ATOM);
-                let field = glossary::word(lang, "field", field);
+                let field = self.words.word(lang, "field", field);
                 let text = match lang {
                     Lang::En => format!("the {field} of {base}"),
                     Lang::Zh => format!("{base}的{field}"),
@@ -303,7 +306,7 @@ impl<'a> Renderer<'a> {
             ExprKind::Not(inner) => {
                 if let ExprKind::Happened { kind } = &inner.kind {
                     // "no delivery has been recorded yet" reads better than "not (a delivery…)".
-                    let noun = glossary::kind_noun(lang, kind);
+                    let noun = self.words.kind_noun(lang, kind);
                     let text = match lang {
                         Lang::En => format!("no {noun} has been recorded yet"),
                         Lang::Zh => format!("尚未记录{noun}"),
@@ -361,7 +364,7 @@ impl<'a> Renderer<'a> {
             ExprKind::Arith { op, lhs, rhs } => self.arith(*op, lhs, rhs, on),
             ExprKind::Call { func, args } => self.call(*func, args, on),
             ExprKind::Count { kind } => {
-                let noun = glossary::kind_noun(lang, kind);
+                let noun = self.words.kind_noun(lang, kind);
                 Phrase::atom(match lang {
                     Lang::En => format!("the number of {noun} reports so far (this one included)"),
                     Lang::Zh => format!("迄今（含本次）记录的{noun}次数"),
@@ -369,8 +372,8 @@ impl<'a> Renderer<'a> {
                 })
             }
             ExprKind::Sum { kind, field } => {
-                let noun = glossary::kind_noun(lang, kind);
-                let field = glossary::word(lang, "field", field);
+                let noun = self.words.kind_noun(lang, kind);
+                let field = self.words.word(lang, "field", field);
                 Phrase::atom(match lang {
                     Lang::En => format!(
                         "the total {field} of all {noun} reports so far (this one included)"
@@ -382,7 +385,7 @@ impl<'a> Renderer<'a> {
                 })
             }
             ExprKind::Happened { kind } => {
-                let noun = glossary::kind_noun(lang, kind);
+                let noun = self.words.kind_noun(lang, kind);
                 let text = match lang {
                     Lang::En => format!("a {noun} has been recorded"),
                     Lang::Zh => format!("已记录{noun}"),
@@ -395,7 +398,7 @@ impl<'a> Renderer<'a> {
                     || format!("#{index}"),
                     |predicate| self.name_label(&predicate.name),
                 );
-                let owner = event_owner(lang, arg);
+                let owner = event_owner(self.words, lang, arg);
                 let text = match lang {
                     Lang::En => format!("“{name}” holds for {owner}"),
                     Lang::Zh => format!("{owner}构成「{name}」"),
@@ -472,14 +475,14 @@ impl<'a> Renderer<'a> {
 
     /// `the <field> of <event>` and its translations.
     fn field_of(&self, event: &EventRef, field: &str) -> String {
-        let owner = event_owner(self.lang, event);
+        let owner = event_owner(self.words, self.lang, event);
         match self.lang {
             Lang::En => format!(
                 "the {} of {owner}",
-                glossary::word(self.lang, "field", field)
+                self.words.word(self.lang, "field", field)
             ),
-            Lang::Zh => format!("{owner}的{}", glossary::word(self.lang, "field", field)),
-            Lang::De => format!("{} {owner}", glossary::field_de(field)),
+            Lang::Zh => format!("{owner}的{}", self.words.word(self.lang, "field", field)),
+            Lang::De => format!("{} {owner}", self.words.field_de(field)),
         }
     }
 
@@ -597,7 +600,12 @@ fn count_of(lang: Lang, func: Builtin, of: &str) -> String {
 
 /// `compact` shows a rate only as its percentage (`0.5 %` rather than `0.005 (0.5 %)`),
 /// for parameter values quoted inside a sentence.
-pub(super) fn value_text(lang: Lang, value: &Value, compact: bool) -> String {
+pub(super) fn value_text(
+    glossary: Glossary<'_>,
+    lang: Lang,
+    value: &Value,
+    compact: bool,
+) -> String {
     match value {
         Value::Bool(b) => words::boolean(lang, *b).to_string(),
         Value::Int(i) => i.to_string(),
@@ -634,11 +642,11 @@ pub(super) fn value_text(lang: Lang, value: &Value, compact: bool) -> String {
             }
         }
         Value::Text(text) => words::quoted(lang, text),
-        Value::Enum(value) => glossary::word(lang, "variant", &value.variant),
+        Value::Enum(value) => glossary.word(lang, "variant", &value.variant),
         Value::List(items) => {
             let items: Vec<String> = items
                 .iter()
-                .map(|item| value_text(lang, item, false))
+                .map(|item| value_text(glossary, lang, item, false))
                 .collect();
             format!("[{}]", items.join(", "))
         }

@@ -1,11 +1,14 @@
-//! Words of the standard vocabulary in English, Chinese and German.
+//! Words of a vocabulary in English, Chinese and German.
 //!
-//! Renderings name terms, event kinds, fields, parties and enum variants through this table.
-//! It only supplies labels: the logic of a rendering always comes from the compiled IR. A word
-//! the table does not know is shown as written in the clause (English turns `_` into spaces),
-//! so a clause with its own vocabulary still renders completely.
+//! Renderings name terms, event kinds, fields, parties and enum variants through a
+//! [`Glossary`]: the vocabulary's own `label` items first, then this module's table of the
+//! standard vocabulary's words. It only supplies words: the logic of a rendering always comes
+//! from the compiled IR. A word neither knows is shown as written in the clause (English turns
+//! `_` into spaces), so a clause with its own vocabulary still renders completely.
 
 use super::Lang;
+use crate::ir::Program;
+use crate::vocab::WordLabels;
 
 /// `(key, en, zh, de)`. Keys: `term:NAME`, `kind:KIND`, `field:NAME`, `stmt:NAME` (a boolean
 /// field read as a statement), `party:NAME`, `variant:NAME`.
@@ -253,8 +256,8 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
     ("variant:damaged", "damaged", "损坏", "beschädigt"),
 ];
 
-/// The word for `key` in `lang`, if the table knows it.
-pub fn lookup(lang: Lang, key: &str) -> Option<&'static str> {
+/// The word for `key` in the built-in table, if it knows it.
+fn table(lang: Lang, key: &str) -> Option<&'static str> {
     WORDS
         .iter()
         .find(|(k, ..)| *k == key)
@@ -263,14 +266,6 @@ pub fn lookup(lang: Lang, key: &str) -> Option<&'static str> {
             Lang::Zh => *zh,
             Lang::De => *de,
         })
-}
-
-/// The word for `prefix:name`, or the name as written (English: `_` shown as a space).
-pub fn word(lang: Lang, prefix: &str, name: &str) -> String {
-    match lookup(lang, &format!("{prefix}:{name}")) {
-        Some(word) => word.to_string(),
-        None => fallback(lang, name),
-    }
 }
 
 fn fallback(lang: Lang, name: &str) -> String {
@@ -311,63 +306,149 @@ const ARTICLES_DE: &[(&str, &str)] = &[
     ("field:option_name", "die"),
 ];
 
-/// A German noun phrase for `prefix:name` with its article (`der Liefertermin`), or the
-/// clause's spelling in quotes after `fallback` (`die Vertragsbedingung „incoterm“`).
-fn noun_de(prefix: &str, name: &str, fallback: &str) -> String {
-    let key = format!("{prefix}:{name}");
-    let article = ARTICLES_DE.iter().find(|(k, _)| *k == key).map(|(_, a)| *a);
-    match (article, lookup(Lang::De, &key)) {
-        (Some(article), Some(noun)) => format!("{article} {noun}"),
-        (None, Some(noun)) => noun.to_string(),
-        (_, None) => format!("{fallback} „{name}“"),
+/// German labels of these categories start with their article (`die Lieferklausel`).
+const DE_WITH_ARTICLE: [&str; 3] = ["term:", "field:", "party:"];
+
+/// `der Spediteur` → `Spediteur`; a phrase without a leading article as it is.
+fn without_article(phrase: &str) -> &str {
+    ["der ", "die ", "das "]
+        .iter()
+        .find_map(|article| phrase.strip_prefix(article))
+        .unwrap_or(phrase)
+}
+
+/// Where renderings find the words of a vocabulary: its own `label` items first
+/// ([`WordLabels`]), then the built-in table of the standard vocabulary, then the name as the
+/// clause writes it. The labels come from the program's source files, not from any clause's
+/// IR: a label added or reworded later changes no clause id, and a bundle written before
+/// labels existed renders as it always did.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Glossary<'a> {
+    labels: Option<&'a WordLabels>,
+}
+
+impl<'a> Glossary<'a> {
+    /// The built-in words alone.
+    pub const STANDARD: Glossary<'static> = Glossary { labels: None };
+
+    pub fn new(labels: &'a WordLabels) -> Glossary<'a> {
+        Glossary {
+            labels: Some(labels),
+        }
     }
-}
 
-/// A term as a German noun phrase in the nominative: `der Liefertermin`.
-pub fn term_de(name: &str) -> String {
-    noun_de("term", name, "die Vertragsbedingung")
-}
+    /// The words of `program`'s vocabulary.
+    pub fn of(program: &'a Program) -> Glossary<'a> {
+        Glossary::new(&program.vocabulary.labels)
+    }
 
-/// An event field as a German noun phrase in the nominative: `die Stufe`.
-pub fn field_de(name: &str) -> String {
-    noun_de("field", name, "das Feld")
-}
+    /// The vocabulary's label for `key`, as written (a German one with its article),
+    /// control and bidirectional characters escaped: it is the vocabulary author's text.
+    fn label(&self, lang: Lang, key: &str) -> Option<String> {
+        let label = self.labels?.get(key, lang.code())?;
+        Some(crate::untrusted::escape(label).into_owned())
+    }
 
-/// How a term is named: from the table, or `the term “name”` in the clause's own words.
-pub fn term(lang: Lang, name: &str) -> String {
-    lookup(lang, &format!("term:{name}")).map_or_else(
-        || match lang {
-            Lang::En => format!("the term {}", name.replace('_', " ")),
-            Lang::Zh => format!("条款项「{name}」"),
-            Lang::De => format!("Vertragsbedingung „{name}“"),
-        },
-        str::to_string,
-    )
-}
+    /// The word for `key` in `lang` (`party:seller` → `Verkäufer`; a German label without its
+    /// article, as the table's words are).
+    pub fn lookup(&self, lang: Lang, key: &str) -> Option<String> {
+        match self.label(lang, key) {
+            Some(label)
+                if lang == Lang::De && DE_WITH_ARTICLE.iter().any(|p| key.starts_with(p)) =>
+            {
+                Some(without_article(&label).to_string())
+            }
+            Some(label) => Some(label),
+            None => table(lang, key).map(str::to_string),
+        }
+    }
 
-/// How the occurrence of an event kind is phrased (“the shipment is delivered”; German as a
-/// main clause, “die Sendung wird zugestellt”).
-pub fn occurrence(lang: Lang, kind: &str) -> String {
-    lookup(lang, &format!("kind:{kind}")).map_or_else(
-        || match lang {
-            Lang::En => format!("a {kind} event occurs"),
-            Lang::Zh => format!("发生「{kind}」事件"),
-            Lang::De => format!("ein Ereignis „{kind}“ tritt ein"),
-        },
-        str::to_string,
-    )
-}
+    /// The word for `prefix:name`, or the name as written (English: `_` shown as a space).
+    pub fn word(&self, lang: Lang, prefix: &str, name: &str) -> String {
+        self.lookup(lang, &format!("{prefix}:{name}"))
+            .unwrap_or_else(|| fallback(lang, name))
+    }
 
-/// An event kind as a noun (“delivery”).
-pub fn kind_noun(lang: Lang, kind: &str) -> String {
-    lookup(lang, &format!("noun:{kind}")).map_or_else(
-        || match lang {
-            Lang::En => format!("{kind} event"),
-            Lang::Zh => format!("「{kind}」事件"),
-            Lang::De => format!("Ereignis „{kind}“"),
-        },
-        str::to_string,
-    )
+    /// A German noun phrase for `prefix:name` with its article (`der Liefertermin`), or the
+    /// clause's spelling in quotes after `fallback` (`die Vertragsbedingung „incoterm“`).
+    fn noun_de(&self, prefix: &str, name: &str, fallback: &str) -> String {
+        let key = format!("{prefix}:{name}");
+        if let Some(label) = self.label(Lang::De, &key) {
+            return label;
+        }
+        let article = ARTICLES_DE.iter().find(|(k, _)| *k == key).map(|(_, a)| *a);
+        match (article, table(Lang::De, &key)) {
+            (Some(article), Some(noun)) => format!("{article} {noun}"),
+            (None, Some(noun)) => noun.to_string(),
+            (_, None) => format!("{fallback} „{name}“"),
+        }
+    }
+
+    /// A term as a German noun phrase in the nominative: `der Liefertermin`.
+    pub fn term_de(&self, name: &str) -> String {
+        self.noun_de("term", name, "die Vertragsbedingung")
+    }
+
+    /// An event field as a German noun phrase in the nominative: `die Stufe`.
+    pub fn field_de(&self, name: &str) -> String {
+        self.noun_de("field", name, "das Feld")
+    }
+
+    /// A party as a German noun phrase in the nominative: `der Verkäufer`, a label as written
+    /// (`die Bank`), else `die Partei „name“`.
+    pub fn party_de(&self, name: &str) -> String {
+        let key = format!("party:{name}");
+        if let Some(label) = self.label(Lang::De, &key) {
+            return label;
+        }
+        match table(Lang::De, &key) {
+            // The built-in roles are all masculine nouns.
+            Some(noun) => format!("der {noun}"),
+            None => format!("die Partei „{name}“"),
+        }
+    }
+
+    /// How a term is named: its label, the table's word, or `the term “name”`.
+    pub fn term(&self, lang: Lang, name: &str) -> String {
+        self.lookup(lang, &format!("term:{name}"))
+            .unwrap_or_else(|| match lang {
+                Lang::En => format!("the term {}", name.replace('_', " ")),
+                Lang::Zh => format!("条款项「{name}」"),
+                Lang::De => format!("Vertragsbedingung „{name}“"),
+            })
+    }
+
+    /// How the occurrence of an event kind is phrased (“the shipment is delivered”; German as
+    /// a main clause, “die Sendung wird zugestellt”). A kind the vocabulary labels reads as
+    /// its label: “a new customs clearance is recorded”.
+    pub fn occurrence(&self, lang: Lang, kind: &str) -> String {
+        let key = format!("noun:{kind}");
+        if let Some(noun) = self.label(lang, &key) {
+            return match lang {
+                Lang::En => format!("a new {noun} is recorded"),
+                Lang::Zh => format!("记录新的{noun}"),
+                Lang::De => format!("eine neue Meldung „{noun}“ wird erfasst"),
+            };
+        }
+        table(lang, &format!("kind:{kind}")).map_or_else(
+            || match lang {
+                Lang::En => format!("a {kind} event occurs"),
+                Lang::Zh => format!("发生「{kind}」事件"),
+                Lang::De => format!("ein Ereignis „{kind}“ tritt ein"),
+            },
+            str::to_string,
+        )
+    }
+
+    /// An event kind as a noun (“delivery”).
+    pub fn kind_noun(&self, lang: Lang, kind: &str) -> String {
+        self.lookup(lang, &format!("noun:{kind}"))
+            .unwrap_or_else(|| match lang {
+                Lang::En => format!("{kind} event"),
+                Lang::Zh => format!("「{kind}」事件"),
+                Lang::De => format!("Ereignis „{kind}“"),
+            })
+    }
 }
 
 #[cfg(test)]
@@ -386,9 +467,46 @@ mod tests {
 
     #[test]
     fn unknown_words_fall_back_to_the_clause_spelling() {
-        assert_eq!(word(Lang::En, "field", "pallet_count"), "pallet count");
-        assert_eq!(word(Lang::Zh, "field", "pallet_count"), "「pallet_count」");
-        assert_eq!(term(Lang::De, "incoterm"), "Vertragsbedingung „incoterm“");
-        assert_eq!(word(Lang::De, "variant", "air"), "Luftfracht");
+        let words = Glossary::STANDARD;
+        assert_eq!(
+            words.word(Lang::En, "field", "pallet_count"),
+            "pallet count"
+        );
+        assert_eq!(
+            words.word(Lang::Zh, "field", "pallet_count"),
+            "「pallet_count」"
+        );
+        assert_eq!(
+            words.term(Lang::De, "incoterm"),
+            "Vertragsbedingung „incoterm“"
+        );
+        assert_eq!(words.word(Lang::De, "variant", "air"), "Luftfracht");
+    }
+
+    #[test]
+    fn labels_come_before_the_table_and_german_articles_are_kept_apart() {
+        let mut labels = WordLabels::default();
+        let mut add = |key: &str, lang: &str, text: &str| {
+            labels
+                .0
+                .entry(key.to_string())
+                .or_default()
+                .insert(lang.to_string(), text.to_string());
+        };
+        add("term:incoterm", "de", "die Lieferklausel");
+        add("party:seller", "de", "die Lieferantin");
+        add("noun:customs.cleared", "zh", "清关");
+        let words = Glossary::new(&labels);
+        assert_eq!(words.term(Lang::De, "incoterm"), "Lieferklausel");
+        assert_eq!(words.term_de("incoterm"), "die Lieferklausel");
+        assert_eq!(words.party_de("seller"), "die Lieferantin");
+        assert_eq!(words.word(Lang::De, "party", "seller"), "Lieferantin");
+        assert_eq!(words.party_de("buyer"), "der Käufer");
+        assert_eq!(words.kind_noun(Lang::Zh, "customs.cleared"), "清关");
+        assert_eq!(
+            words.occurrence(Lang::Zh, "customs.cleared"),
+            "记录新的清关"
+        );
+        assert_eq!(words.term(Lang::En, "incoterm"), "the term incoterm");
     }
 }

@@ -287,6 +287,20 @@ pub fn under_law(lang: Lang, code: &str) -> String {
     }
 }
 
+/// A jurisdiction named as its law, with its code: "Chinese law (CN)", "中国法律（CN）",
+/// "chinesisches Recht (CN)"; a code the table lacks as "the law of XX".
+pub fn law(lang: Lang, code: &str) -> String {
+    let known = LAWS.iter().find(|(known, ..)| *known == code);
+    match (lang, known) {
+        (Lang::En, Some((_, en, _, _))) => format!("{en} law ({code})"),
+        (Lang::Zh, Some((_, _, zh, _))) => format!("{zh}法律（{code}）"),
+        (Lang::De, Some((_, _, _, de))) => format!("{de} Recht ({code})"),
+        (Lang::En, None) => format!("the law of {code}"),
+        (Lang::Zh, None) => format!("{code}法律"),
+        (Lang::De, None) => format!("das Recht von {code}"),
+    }
+}
+
 /// `(ISO 3166-1 code, English adjective, Chinese name, German adjective before "Recht")`.
 const LAWS: &[(&str, &str, &str, &str)] = &[
     ("AT", "Austrian", "奥地利", "österreichisches"),

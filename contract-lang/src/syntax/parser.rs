@@ -59,6 +59,9 @@ pub const KEYWORDS: &[&str] = &[
     "text",
 ];
 
+const WORD_LABEL_HELP: &str =
+    "write `label term incoterm en \"the Incoterm\" zh \"贸易术语\" de \"die Lieferklausel\"`";
+
 const CLAUSE_ITEM_KEYWORDS: &[&str] = &[
     "title",
     "label",
@@ -453,6 +456,7 @@ impl<'t, 'k> Parser<'t, 'k> {
                 Some("enum") => self.enum_decl().map(Item::Enum),
                 Some("terms") => self.terms_decl().map(Item::Terms),
                 Some("event") => self.event_decl().map(Item::Event),
+                Some("label") => self.word_label().map(Item::Label),
                 _ if self.is_punct(Punct::RBrace) => {
                     let span = self.bump().span;
                     self.error(
@@ -471,7 +475,9 @@ impl<'t, 'k> Parser<'t, 'k> {
                     let span = self.peek().span;
                     let mut d = Diagnostic::error(
                         "E0201",
-                        format!("expected `clause`, `enum`, `terms` or `event`, found {found}"),
+                        format!(
+                            "expected `clause`, `enum`, `terms`, `event` or `label`, found {found}"
+                        ),
                         span,
                         "not the start of a declaration",
                     );
@@ -776,6 +782,49 @@ impl<'t, 'k> Parser<'t, 'k> {
             }
             _ => LabelTarget::Name(self.ident("the param or predicate to label, or a text")?),
         };
+        let texts =
+            self.label_texts("write `label window zh \"退货期限\" de \"Rückgabefrist\"`")?;
+        Ok(Label {
+            target,
+            texts,
+            span: self.span_from(kw),
+        })
+    }
+
+    /// `label term incoterm en "the Incoterm" zh "贸易术语"` at the top level: a vocabulary
+    /// word's translations. The category is any word here (`event` is a keyword elsewhere);
+    /// the checker says which categories exist.
+    fn word_label(&mut self) -> PResult<Label> {
+        let kw = self.bump().span;
+        let t = self.peek();
+        let category = match &t.kind {
+            TokenKind::Word(word) => Spanned::new(word.clone(), t.span),
+            _ => {
+                let found = self.describe_current();
+                self.error(
+                    Diagnostic::error(
+                        "E0202",
+                        format!("expected what the label names (`term`, `event`, `field`, `party` or `variant`), found {found}"),
+                        t.span,
+                        "expected a word",
+                    )
+                    .with_help(WORD_LABEL_HELP),
+                );
+                return Err(Failed);
+            }
+        };
+        self.bump();
+        let name = self.path("the name of the word to label")?;
+        let texts = self.label_texts(WORD_LABEL_HELP)?;
+        Ok(Label {
+            target: LabelTarget::Word { category, name },
+            texts,
+            span: self.span_from(kw),
+        })
+    }
+
+    /// A label's `(language code, text)` pairs, at least one.
+    fn label_texts(&mut self, help: &str) -> PResult<Vec<(Ident, Spanned<String>)>> {
         let mut texts = Vec::new();
         // A language code is a word followed by a string; that pair never starts a clause item,
         // so a long label may continue on the next lines.
@@ -793,7 +842,7 @@ impl<'t, 'k> Parser<'t, 'k> {
                         t.span,
                         "expected a string",
                     )
-                    .with_help("write `label window zh \"退货期限\" de \"Rückgabefrist\"`"),
+                    .with_help(help),
                 );
                 return Err(Failed);
             };
@@ -810,15 +859,11 @@ impl<'t, 'k> Parser<'t, 'k> {
                     span,
                     "expected a language and a text",
                 )
-                .with_help("write `label window zh \"退货期限\" de \"Rückgabefrist\"`"),
+                .with_help(help),
             );
             return Err(Failed);
         }
-        Ok(Label {
-            target,
-            texts,
-            span: self.span_from(kw),
-        })
+        Ok(texts)
     }
 
     fn param(&mut self) -> PResult<Param> {

@@ -5,7 +5,7 @@
 //!
 //! [`NodeApi`]: crate::api::NodeApi
 
-use contract_lang::render::{render_clause, title, Lang};
+use contract_lang::render::{render_clause_with, title, Glossary, Lang};
 use serde_json::{json, Value};
 use verifier::{
     json::{self as native, Directory},
@@ -330,7 +330,9 @@ impl Inner {
                         "active": binding.active,
                         "params": native::values(&binding.params),
                         "title": compiled.map(|c| title(&c.ir, lang)),
-                        "text": compiled.map(|c| render_clause(&c.ir, &binding.params, lang)),
+                        "text": compiled.map(|c| {
+                            render_clause_with(&c.ir, &binding.params, lang, Glossary::of(&program))
+                        }),
                     })
                 })
                 .collect();

@@ -2,7 +2,7 @@
 //! their note, and each change before → after, in the reader's language.
 
 use contract_lang::ir::Program;
-use contract_lang::render::{self, glossary};
+use contract_lang::render::{self, Glossary};
 
 use super::{quote, Lang, Line};
 use crate::bundle::VerifiedEntry;
@@ -16,10 +16,11 @@ pub(super) fn title(lang: Lang, step: &AgreementStep) -> String {
         .keys()
         .map(|role| super::role(lang, role))
         .collect();
+    let signers = render::enumeration(lang, &signers);
     match lang {
-        Lang::En => format!("Amended by agreement of {}", signers.join(", ")),
-        Lang::Zh => format!("经{}协议修改", signers.join("、")),
-        Lang::De => format!("Durch Vereinbarung von {} geändert", signers.join(", ")),
+        Lang::En => format!("Amended by agreement of {signers}"),
+        Lang::Zh => format!("经{signers}协议修改"),
+        Lang::De => format!("Durch Vereinbarung von {signers} geändert"),
     }
 }
 
@@ -61,7 +62,7 @@ pub(super) fn term_lines(lang: Lang, terms: &[TermChange], out: &mut Vec<Line>) 
             class: "amend",
             text: format!(
                 "{}: {} → {}",
-                glossary::term(lang, &change.term),
+                Glossary::STANDARD.term(lang, &change.term),
                 before(lang, change.before.as_ref()),
                 render::value(&change.after, lang)
             ),

@@ -11,14 +11,14 @@
 mod agreement;
 mod heads;
 mod memory;
-mod words;
+pub(crate) mod words;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use contract_lang::ir::Program;
 pub use contract_lang::render::Lang;
-use contract_lang::render::{self, glossary};
+use contract_lang::render::{self, Glossary};
 use contract_lang::untrusted;
 use contract_lang::value::{Money, Value};
 use serde::Serialize;
@@ -342,13 +342,13 @@ fn steps(lang: Lang, failed: Option<u8>, ran_step_8: bool) -> Vec<StepView> {
 }
 
 fn role(lang: Lang, role: &str) -> String {
-    glossary::word(lang, "party", role)
+    Glossary::STANDARD.word(lang, "party", role)
 }
 
 /// An attester named like a role the glossary knows (`carrier`), in the reader's language; none
 /// for a name of the contract's own (shown as written, marked as data).
 fn attester_name(lang: Lang, name: &str) -> Option<String> {
-    glossary::lookup(lang, &format!("party:{name}")).map(str::to_string)
+    Glossary::STANDARD.lookup(lang, &format!("party:{name}"))
 }
 
 /// A key as people compare it: its first 16 hex digits in groups of four.
@@ -427,7 +427,7 @@ fn valid_view(lang: Lang, report: &Report, basis: Basis, detail: Option<usize>) 
         .state
         .terms()
         .iter()
-        .map(|(name, value)| Pair::of(lang, glossary::term(lang, name), value))
+        .map(|(name, value)| Pair::of(lang, Glossary::STANDARD.term(lang, name), value))
         .collect();
     view.obligations = report
         .state
@@ -500,7 +500,12 @@ fn order_view(lang: Lang, report: &Report) -> OrderView {
                     ),
                     active: binding.active,
                     text: compiled.map_or_else(String::new, |clause| {
-                        render::render_clause(&clause.ir, &binding.params, lang)
+                        render::render_clause_with(
+                            &clause.ir,
+                            &binding.params,
+                            lang,
+                            Glossary::of(&report.program),
+                        )
                     }),
                 }
             })
@@ -508,7 +513,7 @@ fn order_view(lang: Lang, report: &Report) -> OrderView {
         initial_terms: contract
             .terms
             .iter()
-            .map(|(name, value)| Pair::of(lang, glossary::term(lang, name), value))
+            .map(|(name, value)| Pair::of(lang, Glossary::STANDARD.term(lang, name), value))
             .collect(),
         breaker: breaker_policy(lang, &contract.breaker),
         attesters: contract
@@ -521,7 +526,7 @@ fn order_view(lang: Lang, report: &Report) -> OrderView {
                 kinds: grant
                     .kinds
                     .iter()
-                    .map(|kind| glossary::kind_noun(lang, kind))
+                    .map(|kind| Glossary::STANDARD.kind_noun(lang, kind))
                     .collect(),
             })
             .collect(),
@@ -610,8 +615,8 @@ fn effect_lines(lang: Lang, program: &Program, effects: &Effects, out: &mut Vec<
             class: "amend",
             text: format!(
                 "{}: {before} → {}",
-                glossary::term(lang, &amendment.term),
-                render::value(&amendment.after, lang)
+                Glossary::of(program).term(lang, &amendment.term),
+                render::value_with(&amendment.after, lang, Glossary::of(program))
             ),
             quote: None,
             source: Some(source(lang, program, &amendment.clause, amendment.rule)),
@@ -648,7 +653,11 @@ fn effect_lines(lang: Lang, program: &Program, effects: &Effects, out: &mut Vec<
     }
     for notification in &effects.notifications {
         let party = role(lang, &notification.party);
-        let message = &notification.message;
+        // The message as the clause's labels translate it: the clause author's words too.
+        let message = &program.clause(&notification.clause).map_or_else(
+            || notification.message.clone(),
+            |compiled| render::clause_text(&compiled.ir, &notification.message, lang),
+        );
         out.push(Line {
             class: "notify",
             text: match lang {
@@ -683,7 +692,9 @@ fn entry_view(lang: Lang, report: &Report, entry: &VerifiedEntry, at: i64) -> En
             let facts = event
                 .fields
                 .iter()
-                .map(|(name, value)| Pair::of(lang, glossary::word(lang, "field", name), value))
+                .map(|(name, value)| {
+                    Pair::of(lang, Glossary::of(program).word(lang, "field", name), value)
+                })
                 .collect();
             let kind = match &step.outcome {
                 Outcome::Applied(effects) if effects.is_empty() => {
@@ -746,7 +757,7 @@ fn entry_view(lang: Lang, report: &Report, entry: &VerifiedEntry, at: i64) -> En
             };
             (
                 kind,
-                glossary::kind_noun(lang, &event.kind),
+                Glossary::of(program).kind_noun(lang, &event.kind),
                 entry.attester.clone(),
                 facts,
             )
@@ -923,7 +934,7 @@ fn trip_lines(
                     "#{} {} {}: {}",
                     amendment.seq,
                     time(lang, amendment.event_at),
-                    glossary::kind_noun(lang, &amendment.event_kind),
+                    Glossary::of(program).kind_noun(lang, &amendment.event_kind),
                     change.text
                 ),
                 quote: change.quote,
@@ -1159,7 +1170,7 @@ fn track(lang: Lang, name: &str, values: &[(usize, &Value)]) -> Option<Track> {
         _ => return None,
     };
     Some(Track {
-        name: glossary::term(lang, name),
+        name: Glossary::STANDARD.term(lang, name),
         kind,
         points: values
             .iter()

@@ -285,9 +285,9 @@ pub fn labels(lang: Lang) -> &'static Labels {
     }
 }
 
-/// The name of verification step `step` (1 to 8) in `lang`.
+/// The name of verification step `step` (1 to 9) in `lang`.
 pub fn step_name(lang: Lang, step: u8) -> &'static str {
-    const NAMES: [[&str; 3]; 8] = [
+    const NAMES: [[&str; 3]; 9] = [
         ["decode", "解码", "Dekodieren"],
         ["clause sources", "条款源文本", "Klauselquellen"],
         [
@@ -308,8 +308,9 @@ pub fn step_name(lang: Lang, step: u8) -> &'static str {
             "Aufnahme ins Log und Prüfpunkt",
         ],
         ["log consistency", "日志一致性", "Log-Konsistenz"],
+        ["presented heads", "所提交的头部", "vorgelegte Köpfe"],
     ];
-    let names = NAMES[usize::from(step.clamp(1, 8) - 1)];
+    let names = NAMES[usize::from(step.clamp(1, 9) - 1)];
     match lang {
         Lang::En => names[0],
         Lang::Zh => names[1],

@@ -1,0 +1,143 @@
+//! Word labels: the top-level `label` items through which a vocabulary names its terms, event
+//! kinds, fields, parties and enum variants in each language
+//! (`label term incoterm en "the Incoterm" zh "贸易术语" de "die Lieferklausel"`).
+//!
+//! They are gathered into [`crate::vocab::WordLabels`] under the rendering glossary's keys, so
+//! a rendering looks a word up in the vocabulary's labels first and in the built-in glossary
+//! after. Each label must name a declared word (E0433) and give each language once (E0413).
+
+use super::{codes, ProgramChecker, PARTY_ENUM};
+use crate::ast::{Item, Label, LabelTarget, Path};
+use crate::span::{Diagnostic, Span};
+use crate::vocab::EVENT_TIME_FIELD;
+use codes::did_you_mean;
+use std::collections::BTreeMap;
+
+/// What a word label may name: its category as written, and the glossary's key prefix.
+const CATEGORIES: [(&str, &str); 5] = [
+    ("term", "term"),
+    ("event", "noun"),
+    ("field", "field"),
+    ("party", "party"),
+    ("variant", "variant"),
+];
+
+impl ProgramChecker<'_> {
+    /// Checks every top-level `label` item against the vocabulary collected so far and
+    /// stores the labels in it.
+    pub(super) fn collect_word_labels(&mut self) {
+        let mut origins: BTreeMap<(String, String), Span> = BTreeMap::new();
+        for (file, item) in self.items() {
+            let Item::Label(label) = item else { continue };
+            let LabelTarget::Word { category, name } = &label.target else {
+                continue;
+            };
+            let Some(prefix) = self.word_prefix(file, &category.node, category.span) else {
+                continue;
+            };
+            let Some(word) = self.declared_word(file, &category.node, name) else {
+                continue;
+            };
+            let key = format!("{prefix}:{word}");
+            self.store_word_label(file, &key, label, &mut origins);
+        }
+    }
+
+    fn store_word_label(
+        &mut self,
+        file: usize,
+        key: &str,
+        label: &Label,
+        origins: &mut BTreeMap<(String, String), Span>,
+    ) {
+        for (lang, text) in &label.texts {
+            let origin = (key.to_string(), lang.node.clone());
+            if let Some(first) = origins.get(&origin) {
+                let diagnostic = Diagnostic::error(
+                    codes::DUPLICATE,
+                    format!("a label in language `{}` is given twice", lang.node),
+                    lang.span,
+                    "given again here",
+                )
+                .with_secondary(*first, "first given here");
+                self.report(file, diagnostic);
+                continue;
+            }
+            origins.insert(origin, lang.span);
+            self.vocabulary
+                .labels
+                .0
+                .entry(key.to_string())
+                .or_default()
+                .insert(lang.node.clone(), text.node.clone());
+        }
+    }
+
+    fn word_prefix(&mut self, file: usize, category: &str, span: Span) -> Option<&'static str> {
+        if let Some((_, prefix)) = CATEGORIES.iter().find(|(name, _)| *name == category) {
+            return Some(prefix);
+        }
+        let help = did_you_mean(category, CATEGORIES.iter().map(|(name, _)| *name))
+            .unwrap_or_else(|| {
+                "a label at the top level names a `term`, an `event` kind, a `field`, a `party` or an enum `variant`".to_string()
+            });
+        self.report(
+            file,
+            Diagnostic::error(
+                codes::UNKNOWN_LABEL,
+                format!("`{category}` is not something a label can name"),
+                span,
+                "not a kind of word",
+            )
+            .with_help(help),
+        );
+        None
+    }
+
+    /// The labelled word's name if the vocabulary declares it, else reports E0433.
+    fn declared_word(&mut self, file: usize, category: &str, name: &Path) -> Option<String> {
+        let dotted = name.dotted();
+        let vocabulary = &self.vocabulary;
+        let candidates: Vec<String> = match category {
+            "term" => vocabulary.terms.keys().cloned().collect(),
+            "event" => vocabulary.events.keys().cloned().collect(),
+            "field" => vocabulary
+                .events
+                .values()
+                .flat_map(|fields| fields.keys().cloned())
+                .chain([EVENT_TIME_FIELD.to_string()])
+                .collect(),
+            "party" => vocabulary
+                .enums
+                .get(PARTY_ENUM)
+                .cloned()
+                .unwrap_or_default(),
+            _ => vocabulary.enums.values().flatten().cloned().collect(),
+        };
+        if candidates.contains(&dotted) {
+            return Some(dotted);
+        }
+        let what = match category {
+            "term" => "term",
+            "event" => "event kind",
+            "field" => "event field",
+            "party" => "party role",
+            _ => "enum variant",
+        };
+        let help =
+            did_you_mean(&dotted, candidates.iter().map(String::as_str)).unwrap_or_else(|| {
+                format!("a `{category}` label names a {what} the vocabulary declares")
+            });
+        self.report(
+            file,
+            Diagnostic::error(
+                codes::UNKNOWN_LABEL,
+                format!("no {what} `{dotted}` to label"),
+                name.span,
+                "not declared in the vocabulary",
+            )
+            .with_help(help),
+        );
+        None
+    }
+}

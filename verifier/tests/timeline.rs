@@ -1,0 +1,126 @@
+//! Golden renderings of the readable timeline (`pactum-verify BUNDLE --lang …`) in English,
+//! Chinese and German: the example order (the demo's story) and a bundle written at model
+//! version 5, before word labels existed, which must go on rendering. `UPDATE_EXPECT=1`
+//! refreshes `tests/data/timeline/*.expect`; read a change sentence by sentence before
+//! committing it.
+
+mod common;
+
+use common::check_expect;
+use verifier::bundle::build::example;
+use verifier::bundle::{verify_bundle, Report, TrustFile, VerifyOptions};
+use verifier::timeline::{render_report, Lang};
+
+fn example_report() -> Report {
+    let example = example().unwrap();
+    verify_bundle(&example.bytes, &example.trust, &VerifyOptions::default())
+        .unwrap_or_else(|error| panic!("{error}"))
+}
+
+fn model_v5_report() -> Report {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/model-v5");
+    let bytes = std::fs::read(data.join("example.bundle")).unwrap();
+    let trust = TrustFile::parse(&std::fs::read_to_string(data.join("trust.json")).unwrap())
+        .unwrap()
+        .trust()
+        .unwrap();
+    verify_bundle(&bytes, &trust, &VerifyOptions::default())
+        .unwrap_or_else(|error| panic!("{error}"))
+}
+
+#[test]
+fn the_example_timeline_reads_in_every_language() {
+    let report = example_report();
+    for lang in Lang::ALL {
+        let text = render_report(&report, lang);
+        check_expect(
+            &format!("tests/data/timeline/example.{}.expect", lang.code()),
+            &text,
+        );
+    }
+}
+
+#[test]
+fn a_bundle_written_before_word_labels_still_renders() {
+    let report = model_v5_report();
+    for lang in Lang::ALL {
+        let text = render_report(&report, lang);
+        check_expect(
+            &format!("tests/data/timeline/model-v5.{}.expect", lang.code()),
+            &text,
+        );
+    }
+}
+
+/// Phrases of the English timeline that once leaked into the Chinese and German ones.
+const ENGLISH: &[&str] = &[
+    "revise waybill",
+    "delivery date extended",
+    "signed by",
+    "attested by",
+    "first seen",
+    "decode",
+    "replay",
+    "circuit breaker",
+    "entries",
+    "signatures",
+    " owes ",
+    "notify",
+    "(pay)",
+    "(compensate)",
+    "seller",
+    "buyer",
+    "carrier",
+    "(s)",
+];
+
+#[test]
+fn no_english_is_left_in_chinese_or_german() {
+    for report in [example_report(), model_v5_report()] {
+        for lang in [Lang::Zh, Lang::De] {
+            let text = render_report(&report, lang);
+            for phrase in ENGLISH {
+                // Clause names are identifiers (`late_delivery_penalty`), not words.
+                let leaked = text
+                    .lines()
+                    .filter(|line| line.contains(phrase))
+                    .find(|line| !identifier_only(line, phrase));
+                assert!(
+                    leaked.is_none(),
+                    "{phrase:?} left in {}: {leaked:?}",
+                    lang.code()
+                );
+            }
+        }
+    }
+}
+
+/// Whether every occurrence of `phrase` in `line` is inside an identifier (`a_b`, `x.y`).
+fn identifier_only(line: &str, phrase: &str) -> bool {
+    line.match_indices(phrase).all(|(at, _)| {
+        let before = line[..at].chars().next_back();
+        let after = line[at + phrase.len()..].chars().next();
+        let joined = |c: Option<char>| c.is_some_and(|c| c == '_' || c == '.' || c == '/');
+        joined(before) || joined(after)
+    })
+}
+
+/// The trail page shows a notification as the clause's labels translate it, like the CLI.
+#[test]
+fn the_trail_page_shows_notifications_in_the_readers_language() {
+    let example = example().unwrap();
+    let result = verify_bundle(&example.bytes, &example.trust, &VerifyOptions::default());
+    assert!(result.is_ok(), "{result:?}");
+    for (lang, message) in [
+        (Lang::En, "revise waybill: air freight"),
+        (Lang::Zh, "请修改运单：改为空运"),
+        (Lang::De, "Frachtbrief ändern: Luftfracht"),
+    ] {
+        let view = verifier::trail::view(&example.bytes, &example.trust, &result, lang, usize::MAX);
+        let json = verifier::trail::view_json(&view).to_string();
+        assert!(json.contains(message), "{lang:?}: {json}");
+        if lang != Lang::En {
+            assert!(!json.contains("revise waybill"), "{lang:?}: {json}");
+        }
+    }
+}
