@@ -490,7 +490,11 @@ impl<'t, 'k> Parser<'t, 'k> {
             };
             match item {
                 Ok(item) => items.push(item),
-                Err(Failed) => self.skip_until(start, |p| p.at_item_start()),
+                // A word label is an item only here, at the top level (inside a clause `label`
+                // starts a clause item), so only this recovery stops at one.
+                Err(Failed) => self.skip_until(start, |p| {
+                    p.at_item_start() || (p.peek().line_start && p.word_at(0) == Some("label"))
+                }),
             }
         }
         items
@@ -798,7 +802,9 @@ impl<'t, 'k> Parser<'t, 'k> {
         let kw = self.bump().span;
         let t = self.peek();
         let category = match &t.kind {
-            TokenKind::Word(word) => Spanned::new(word.clone(), t.span),
+            TokenKind::Word(word) if !is_keyword(word) || word == "event" => {
+                Spanned::new(word.clone(), t.span)
+            }
             _ => {
                 let found = self.describe_current();
                 self.error(
