@@ -126,7 +126,7 @@ fn an_agreement_signed_through_every_party_s_node_changes_what_later_facts_do() 
         assert!(matches!(entry.body.step, Step::Agreement(_)), "{role}");
         let text = render_report(&report, Lang::En);
         assert!(
-            text.contains("AMENDED BY AGREEMENT of buyer, carrier, seller"),
+            text.contains("AMENDED BY AGREEMENT of buyer, carrier and seller"),
             "{text}"
         );
         assert!(text.contains("clause removed: "), "{text}");

@@ -154,3 +154,30 @@ fn a_vocabulary_names_its_own_words_without_changing_clause_ids() {
     assert!(without.vocabulary.labels.is_empty());
     assert_eq!(without.clause("customs_duties").unwrap().id, clause.id);
 }
+
+/// Counts take their noun's number ("1 Einträge" and "amendment(s)" were the bugs), and
+/// Chinese lists are joined with 、.
+#[test]
+fn counts_and_lists_read_as_each_language_writes_them() {
+    use contract_lang::render::{count, enumeration, series};
+    let entries = |lang, n| {
+        count(
+            lang,
+            n,
+            ["entry", "entries"],
+            "条记录",
+            ["Eintrag", "Einträge"],
+        )
+    };
+    assert_eq!(entries(Lang::En, 1), "1 entry");
+    assert_eq!(entries(Lang::En, 0), "0 entries");
+    assert_eq!(entries(Lang::De, 1), "1 Eintrag");
+    assert_eq!(entries(Lang::De, 2), "2 Einträge");
+    assert_eq!(entries(Lang::Zh, 2), "2 条记录");
+    let roles: Vec<String> = ["卖方", "买方", "承运人"].map(String::from).to_vec();
+    assert_eq!(series(Lang::Zh, &roles), "卖方、买方、承运人");
+    assert_eq!(enumeration(Lang::Zh, &roles), "卖方、买方和承运人");
+    let roles: Vec<String> = ["Verkäufer", "Käufer"].map(String::from).to_vec();
+    assert_eq!(enumeration(Lang::De, &roles), "Verkäufer und Käufer");
+    assert_eq!(series(Lang::De, &roles), "Verkäufer, Käufer");
+}

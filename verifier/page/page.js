@@ -87,7 +87,7 @@
       view.reference ? " — " + L.order_ref + " " : null,
       view.reference ? el("span", { class: "data" }, view.reference) : null));
     if (view.verdict === "valid") {
-      box.append(el("p", { class: "sub" }, view.entries + " " + L.entries + " · " + L.checked_in_browser));
+      box.append(el("p", { class: "sub" }, view.entries_text + " · " + L.checked_in_browser));
     }
     if (view.failure) {
       const f = view.failure;

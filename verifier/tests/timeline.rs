@@ -105,7 +105,8 @@ fn identifier_only(line: &str, phrase: &str) -> bool {
     })
 }
 
-/// The trail page shows a notification as the clause's labels translate it, like the CLI.
+/// The trail page shows a notification as the clause's labels translate it, like the CLI, and
+/// its entry count with the noun in the right number.
 #[test]
 fn the_trail_page_shows_notifications_in_the_readers_language() {
     let example = example().unwrap();
@@ -119,6 +120,15 @@ fn the_trail_page_shows_notifications_in_the_readers_language() {
         let view = verifier::trail::view(&example.bytes, &example.trust, &result, lang, usize::MAX);
         let json = verifier::trail::view_json(&view).to_string();
         assert!(json.contains(message), "{lang:?}: {json}");
+        let count = match lang {
+            Lang::En => "10 entries",
+            Lang::Zh => "10 条记录",
+            Lang::De => "10 Einträge",
+        };
+        assert!(
+            json.contains(&format!("\"entries_text\":\"{count}\"")),
+            "{lang:?}: {json}"
+        );
         if lang != Lang::En {
             assert!(!json.contains("revise waybill"), "{lang:?}: {json}");
         }

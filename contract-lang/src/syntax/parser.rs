@@ -802,7 +802,8 @@ impl<'t, 'k> Parser<'t, 'k> {
         let kw = self.bump().span;
         let t = self.peek();
         let category = match &t.kind {
-            TokenKind::Word(word) if !is_keyword(word) || word == "event" => {
+            // `event` is a category; `terms` is not, but the checker suggests `term` for it.
+            TokenKind::Word(word) if !is_keyword(word) || word == "event" || word == "terms" => {
                 Spanned::new(word.clone(), t.span)
             }
             _ => {

@@ -39,6 +39,8 @@ pub struct View {
     /// Entries verified (valid), or carried by the bundle (invalid, when its header decodes):
     /// the page's `<body data-entries>`.
     pub entries: usize,
+    /// "10 entries", "1 Eintrag", "10 条记录": the count with its noun in the right number.
+    pub entries_text: String,
     pub labels: &'static Labels,
     /// The verdict in words.
     pub headline: String,
@@ -365,6 +367,16 @@ fn quote(lang: Lang, text: &str) -> String {
     }
 }
 
+fn entries_text(lang: Lang, entries: usize) -> String {
+    render::count(
+        lang,
+        entries,
+        ["entry", "entries"],
+        "条记录",
+        ["Eintrag", "Einträge"],
+    )
+}
+
 fn time(lang: Lang, seconds: i64) -> String {
     render::value(&Value::Timestamp(seconds), lang)
 }
@@ -385,6 +397,7 @@ fn invalid_view(lang: Lang, bytes: &[u8], error: &VerifyError, basis: Basis) -> 
         lang: lang.code(),
         verdict: "invalid",
         entries,
+        entries_text: entries_text(lang, entries),
         labels: labels(lang),
         headline: String::new(),
         reference: None,
@@ -404,6 +417,7 @@ fn valid_view(lang: Lang, report: &Report, basis: Basis, detail: Option<usize>) 
         lang: lang.code(),
         verdict: "valid",
         entries: report.entries.len(),
+        entries_text: entries_text(lang, report.entries.len()),
         labels: labels(lang),
         headline: String::new(),
         reference: Some(report.contract.order_ref.clone()),
