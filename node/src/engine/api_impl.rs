@@ -81,7 +81,7 @@ impl Inner {
             .ok_or_else(|| ApiError::unknown_order(&order.to_string()))?;
         let (role, sequencer_role, sequencer_key) = {
             let slot = slot.lock().await;
-            let contract = slot.core.contract();
+            let contract = slot.protocol.core().contract();
             (
                 self.my_role(&contract.parties),
                 contract.sequencer.clone(),
@@ -142,7 +142,7 @@ impl Inner {
             None => json!({
                 "order": order.to_string(),
                 "status": "signed",
-                "signed": self.pending_signers(kind, &order),
+                "signed": self.pending_signers(kind, &order).await,
                 "message": message,
             }),
         }
@@ -243,7 +243,7 @@ impl Inner {
     ) -> Value {
         self.ensure_local(order, seq).await;
         let contract = match self.slot(&order) {
-            Some(slot) => Some(slot.lock().await.core.contract().clone()),
+            Some(slot) => Some(slot.lock().await.protocol.core().contract().clone()),
             None => None,
         };
         let stored = match &contract {
@@ -255,13 +255,13 @@ impl Inner {
             None => match self.slot(&order) {
                 Some(slot) => {
                     let slot = slot.lock().await;
-                    match (&slot.last, slot.head.seq == seq) {
+                    match (Some(slot.protocol.last()), slot.head.seq == seq) {
                         (Some(last), true) => last.entry().ok().map(|body| {
                             let record = EntryRecord {
                                 entry: last.clone(),
                                 leaf: slot.head.leaf,
                             };
-                            entry_view(slot.core.contract(), &record, &body)
+                            entry_view(slot.protocol.core().contract(), &record, &body)
                         }),
                         _ => None,
                     }
@@ -507,9 +507,13 @@ impl NodeApi for Engine {
         let slot = slot.lock().await;
         let role = self
             .inner
-            .my_role(&slot.core.contract().parties)
+            .my_role(&slot.protocol.core().contract().parties)
             .unwrap_or_default();
-        Ok(order_view(&slot.core, &slot.head.entry.to_string(), &role))
+        Ok(order_view(
+            slot.protocol.core(),
+            &slot.head.entry.to_string(),
+            &role,
+        ))
     }
 
     async fn history(&self, id: String) -> Result<Value, ApiError> {
@@ -520,7 +524,7 @@ impl NodeApi for Engine {
             .ok_or_else(|| ApiError::unknown_order(&id))?;
         let (head, contract) = {
             let slot = slot.lock().await;
-            (slot.head.seq, slot.core.contract().clone())
+            (slot.head.seq, slot.protocol.core().contract().clone())
         };
         let mut entries = Vec::new();
         for item in inner
@@ -563,9 +567,9 @@ impl NodeApi for Engine {
             // time (the same for every party, so their bodies match).
             let at = agreement_time(&slot, request.at.as_deref(), "invalid_review")?;
             (
-                slot.core.state().seq,
+                slot.protocol.core().state().seq,
                 at,
-                slot.core.state().status.is_running(),
+                slot.protocol.core().state().status.is_running(),
             )
         };
         if running {
@@ -589,6 +593,7 @@ impl NodeApi for Engine {
                 "status": "signed",
                 "decisions": inner
                     .pending_decisions(&order)
+                    .await
                     .into_iter()
                     .map(|(role, review)| (role, json!({
                         "decision": review.decision,
@@ -663,7 +668,7 @@ impl NodeApi for Engine {
             let slot = slot.lock().await;
             super::sequencer::check_open(&slot, Agreement::Close)?;
             let at = agreement_time(&slot, request.at.as_deref(), "invalid_close")?;
-            (slot.core.state().seq, at)
+            (slot.protocol.core().state().seq, at)
         };
         let body = Close::new(order, after_seq, at, request.note)
             .encode()
@@ -688,9 +693,13 @@ impl NodeApi for Engine {
             let slot = slot.lock().await;
             super::sequencer::check_open(&slot, Agreement::Amendment)?;
             let at = agreement_time(&slot, request.at.as_deref(), "invalid_agreement")?;
-            let rules = slot.core.machine().rules(slot.core.state());
+            let rules = slot
+                .protocol
+                .core()
+                .machine()
+                .rules(slot.protocol.core().state());
             let changes = super::amend::changes(&request, rules)?;
-            let after_seq = slot.core.state().seq;
+            let after_seq = slot.protocol.core().state().seq;
             verifier::model::Agreement::new(order, after_seq, at, changes, request.note)
                 .encode()
                 .map_err(|e| ApiError::internal(e.to_string()))?
@@ -768,7 +777,7 @@ impl NodeApi for Engine {
             .ok_or_else(|| ApiError::unknown_order(&id))?;
         let (role, sequencer_role, sequencer_key) = {
             let slot = slot.lock().await;
-            let contract = slot.core.contract();
+            let contract = slot.protocol.core().contract();
             (
                 inner.my_role(&contract.parties),
                 contract.sequencer.clone(),
@@ -930,8 +939,8 @@ pub(super) fn queued_view(order: OrderId, event: Digest, position: usize) -> Val
 /// recorded event time (the same at every party's node, so their signed bytes match).
 fn agreement_time(slot: &Slot, at: Option<&str>, code: &str) -> Result<i64, ApiError> {
     match at {
-        Some(text) => super::sources::parse_time(text, slot.core.machine().program())
+        Some(text) => super::sources::parse_time(text, slot.protocol.core().machine().program())
             .map_err(|error| ApiError::invalid(code, format!("at: {error}"))),
-        None => Ok(slot.core.state().high_water),
+        None => Ok(slot.protocol.core().state().high_water),
     }
 }

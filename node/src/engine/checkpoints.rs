@@ -111,7 +111,7 @@ impl Inner {
             .unwrap_or_default();
         for slot in slots {
             let slot = slot.lock().await;
-            for (role, key) in &slot.core.contract().parties {
+            for (role, key) in &slot.protocol.core().contract().parties {
                 parties.entry(role.clone()).or_insert(*key);
             }
         }

@@ -41,10 +41,10 @@ impl Inner {
             .ok_or_else(|| ApiError::unknown_order(&order.to_string()))?;
         let (head, last, parties, genesis_at) = {
             let slot = slot.lock().await;
-            let contract = slot.core.contract();
+            let contract = slot.protocol.core().contract();
             (
                 slot.head,
-                slot.last.clone(),
+                Some(slot.protocol.last().clone()),
                 contract.parties.clone(),
                 contract.genesis_at,
             )
@@ -88,7 +88,11 @@ impl Inner {
             .ok_or_else(|| ApiError::unknown_order(&order.to_string()))?;
         let (record, contract, head) = {
             let slot = slot.lock().await;
-            (slot.record.clone(), slot.core.contract().clone(), slot.head)
+            (
+                slot.record.clone(),
+                slot.protocol.core().contract().clone(),
+                slot.head,
+            )
         };
         self.wait_durable(head.leaf).await;
         let mut entries = Vec::new();

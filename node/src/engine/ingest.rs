@@ -98,10 +98,10 @@ impl Inner {
         let mut index = Vec::with_capacity(slots.len());
         for slot in slots {
             let slot = slot.lock().await;
-            let state = slot.core.state();
+            let state = slot.protocol.core().state();
             index.push(Indexed {
                 id: state.order,
-                reference: slot.core.contract().order_ref.clone(),
+                reference: slot.protocol.core().contract().order_ref.clone(),
                 open: !state.status.is_closed(),
                 terms: state.lang.terms.clone(),
             });
@@ -140,11 +140,13 @@ impl Inner {
                 .map_err(at_path)?
                 .sign(&self.config.key)
                 .map_err(|error| at_path(ApiError::invalid("invalid_event", error.to_string())))?;
-            let core = cores.entry(order).or_insert_with(|| slot.core.clone());
+            let core = cores
+                .entry(order)
+                .or_insert_with(|| slot.protocol.core().clone());
             // A fact already recorded or queued is answered as the first time: nothing to check.
             if self.fact_status(&slot, &signed.hash()).is_none() {
                 let sealed = core
-                    .prepare_event(&slot.seen, &signed)
+                    .prepare_event(slot.protocol.seen(), &signed)
                     .map_err(|refusal| at_path(refusal.to_api()))?;
                 core.advance(sealed.state);
             }

@@ -22,6 +22,7 @@ mod amend;
 mod api_impl;
 mod batch;
 mod checkpoints;
+mod driver;
 mod export;
 pub mod faults;
 mod ingest;
@@ -65,6 +66,7 @@ use crate::{
 };
 use order::OrderCore;
 use protocol::{Request, Response};
+use protocol_core::{Commit, OrderProtocol, ProtocolConfig, QueuedFact};
 use records::{
     decode, entry_key, EntryRecord, HeadRecord, OrderRecord, ProposalRecord, RecordError, CLOSED,
     ENTRIES, ORDERS, PROGRAMS, PROPOSALS,
@@ -135,26 +137,19 @@ pub enum EngineError {
 
 /// An order this node takes part in.
 pub(crate) struct Slot {
-    pub core: OrderCore,
+    /// The order's protocol core: its state and head entry, the facts it recorded (rebuilt
+    /// from the entries on start) and, as sequencer, the facts it queued, its round and the
+    /// records collecting signatures; as cosigner, the entry it cosigned.
+    pub protocol: OrderProtocol,
     pub record: OrderRecord,
+    /// The head's seq, hash and log leaf.
     pub head: HeadRecord,
-    /// The entry this node cosigned and waits to see committed, with its own signature.
-    pub pending: Option<(Sealed, verifier::sign::Signature)>,
-    /// The head entry with every signature (sent along with the next proposal).
-    pub last: Option<SignedEntry>,
-    /// The events the order recorded, each with the seq of the entry that recorded it (to
-    /// answer a resubmission as the first time). Kept in memory and rebuilt from the entries
-    /// on start, so committing an entry writes no separate marker.
-    pub seen: HashMap<Digest, u64>,
-    /// Facts accepted and not yet committed (a party's node was unreachable), oldest first;
-    /// each is also stored (space `queue`) until its entry commits.
-    pub queue: std::collections::VecDeque<queue::Queued>,
+    /// Facts accepted here for an order another node sequences, not yet forwarded (its node
+    /// was unreachable), oldest first; each is also stored (space `queue`).
+    pub forwarding: std::collections::VecDeque<QueuedFact>,
     /// Queued facts that were later refused (by the state machine or a party), for their
     /// status URL; a few hundred at most, in memory.
     pub refused: std::collections::BTreeMap<Digest, (String, String)>,
-    /// Entries signed by the sequencer that did not (yet) commit here, by seq: if another
-    /// body commits at that seq, the two prove the sequencer equivocated. A few at most.
-    pub unconfirmed: std::collections::BTreeMap<u64, SignedEntry>,
 }
 
 pub(crate) struct Inner {
@@ -170,12 +165,6 @@ pub(crate) struct Inner {
     pub proposals: StdMutex<HashMap<OrderId, ProposalRecord>>,
     /// Genesis entries this node cosigned, waiting for their commit: record, core, sealed.
     pub pending_genesis: StdMutex<HashMap<OrderId, (OrderRecord, OrderCore, Sealed)>>,
-    /// Review decisions collecting the parties' signatures at the sequencer.
-    pub reviews: StdMutex<agreement::AgreementTable>,
-    /// Closes collecting the parties' signatures at the sequencer.
-    pub closes: StdMutex<agreement::AgreementTable>,
-    /// Amendments by agreement collecting the parties' signatures at the sequencer.
-    pub amendments: StdMutex<agreement::AgreementTable>,
     /// Compiled programs by sources hash, bounded (see [`program_cache`]).
     pub programs: StdMutex<program_cache::ProgramCache>,
     pub checkpoints: Mutex<checkpoints::CheckpointState>,
@@ -232,9 +221,6 @@ impl Engine {
             orders: RwLock::new(HashMap::new()),
             proposals: StdMutex::new(HashMap::new()),
             pending_genesis: StdMutex::new(HashMap::new()),
-            reviews: StdMutex::new(Default::default()),
-            closes: StdMutex::new(Default::default()),
-            amendments: StdMutex::new(Default::default()),
             programs: StdMutex::new(program_cache::ProgramCache::default()),
             checkpoints: Mutex::new(checkpoint_state),
             starting: Mutex::new(()),
@@ -608,48 +594,84 @@ impl Inner {
             last = Some(stored.entry);
         }
         let head = head.ok_or_else(|| fail("no genesis entry".into()))?;
-        Ok(Slot {
+        let last = last.ok_or_else(|| fail("no genesis entry".into()))?;
+        let queued = queue::load(&self.store, &order)?;
+        self.slot_for(record, core, last, seen, queued, head)
+            .ok_or_else(|| fail("this node is not a party of the order".into()))
+    }
+
+    /// The slot of an order whose core is at `last` (head `head`), with the facts it recorded
+    /// and queued; `None` if this node is not a party.
+    pub(crate) fn slot_for(
+        &self,
+        record: OrderRecord,
+        core: OrderCore,
+        last: SignedEntry,
+        seen: HashMap<Digest, u64>,
+        queued: std::collections::VecDeque<QueuedFact>,
+        head: HeadRecord,
+    ) -> Option<Slot> {
+        let sequencing =
+            core.contract().parties.get(&core.contract().sequencer) == Some(&self.public);
+        let (queue, forwarding) = if sequencing {
+            (queued, Default::default())
+        } else {
+            (Default::default(), queued)
+        };
+        let contract = record.contract.clone();
+        let protocol = OrderProtocol::new(
+            ProtocolConfig::default(),
+            contract,
             core,
-            record,
-            head,
-            pending: None,
+            &self.public,
             last,
             seen,
-            unconfirmed: Default::default(),
-            queue: queue::load(&self.store, &order)?,
+            queue,
+        )?;
+        Some(Slot {
+            protocol,
+            record,
+            head,
+            forwarding,
             refused: Default::default(),
         })
     }
 
-    /// Writes an entry with every signature, its log leaf (and for
-    /// a genesis, the order) in one batch; returns once it is durable, having advanced `slot`.
-    pub(crate) async fn commit(
+    /// Writes the genesis entry (the slot's head) with its log leaf and the order record in
+    /// one batch; returns once it is durable.
+    pub(crate) async fn commit_genesis(
         &self,
         slot: &mut Slot,
-        entry: SignedEntry,
-        sealed: Sealed,
-        genesis: bool,
+        sealed: &Sealed,
     ) -> Result<(), crate::api::ApiError> {
-        let pending = self.commit_start(slot, entry, sealed, genesis).await?;
+        let commit = Commit {
+            entry: slot.protocol.last().clone(),
+            hash: sealed.hash,
+            body: sealed.body.clone(),
+            event: None,
+            sequenced: false,
+        };
+        let pending = self.commit_start(slot, &commit, true, false).await?;
         self.commit_finish(pending).await
     }
 
-    /// The first half of [`Inner::commit`]: appends the leaf, queues the batch (in log order)
-    /// and advances `slot`. The entry is durable once [`Inner::commit_finish`] returns.
-    /// Cosigners use the halves to release the order before the flush: the sequencer already
-    /// holds the entry durably, and a cosigner that crashes before its flush catches up.
+    /// Writes an entry the core committed with every signature, its log leaf (and for a
+    /// genesis, the order; for a close, the order moved to the closed space) in one batch,
+    /// queued in log order, and moves the slot's head. The entry is durable once
+    /// [`Inner::commit_finish`] returns. `was_queued`: the entry records a fact this node
+    /// had queued.
     pub(crate) async fn commit_start(
         &self,
         slot: &mut Slot,
-        entry: SignedEntry,
-        sealed: Sealed,
+        commit: &Commit,
         genesis: bool,
+        was_queued: bool,
     ) -> Result<PendingCommit, crate::api::ApiError> {
         use crate::api::ApiError;
         use crate::durable::WriteBatch;
-        let order = slot.core.order();
-        let hash = entry.hash();
-        let seq = sealed.body.seq;
+        let core = slot.protocol.core();
+        let order = core.order();
+        let (entry, hash, seq) = (&commit.entry, commit.hash, commit.body.seq);
         let mut batch = WriteBatch::new();
         let internal = |error: String| ApiError::internal(error);
         if genesis {
@@ -659,11 +681,11 @@ impl Inner {
                 records::encode("order", &slot.record).map_err(|e| internal(e.to_string()))?,
             );
             batch.remove(PROPOSALS, order.as_bytes());
-            if let Some((key, bytes)) = self.program_record(&slot.core).map_err(internal)? {
+            if let Some((key, bytes)) = self.program_record(core).map_err(internal)? {
                 batch.put(PROGRAMS, key.as_bytes(), bytes);
             }
         }
-        if matches!(sealed.body.step, verifier::model::Step::Close(_)) {
+        if matches!(commit.body.step, verifier::model::Step::Close(_)) {
             // Closed: not loaded at the next start (see `records::CLOSED`).
             batch.remove(ORDERS, order.as_bytes());
             batch.put(
@@ -672,9 +694,6 @@ impl Inner {
                 records::encode("order", &slot.record).map_err(|e| internal(e.to_string()))?,
             );
         }
-        let was_queued = sealed
-            .event
-            .is_some_and(|event| slot.queue.iter().any(|queued| queued.hash == event));
         let (ack, leaf, size, events) = {
             let mut log = self.log.lock().await;
             let leaf = log
@@ -691,9 +710,9 @@ impl Inner {
                 records::encode("entry", &record).map_err(|e| internal(e.to_string()))?,
             );
             let staged = crate::events::kinds::entry_events(
-                slot.core.contract(),
-                &entry,
-                &sealed.body,
+                core.contract(),
+                entry,
+                &commit.body,
                 leaf,
                 was_queued,
             );
@@ -705,33 +724,17 @@ impl Inner {
                 .map_err(|e| ApiError::unavailable("store_failed", e.to_string()))?;
             (ack, leaf, log.size(), events)
         };
-        let sealed_event = sealed.event;
-        let conflicting = slot
-            .unconfirmed
-            .remove(&seq)
-            .filter(|other| other.body != entry.body);
-        slot.unconfirmed.retain(|kept, _| *kept > seq);
-        let own = conflicting.as_ref().map(|_| entry.clone());
         let tripped = matches!(
-            &sealed.body.step,
+            &commit.body.step,
             verifier::model::Step::Event(step)
                 if matches!(step.outcome, verifier::model::Outcome::BreakerTripped { .. })
         );
-        operations::log_step(&order, seq, &sealed.body.step);
-        slot.core.advance(sealed.state);
+        operations::log_step(&order, seq, &commit.body.step);
         slot.head = HeadRecord {
             seq,
             entry: hash,
             leaf,
         };
-        slot.pending = None;
-        slot.last = Some(entry);
-        if let Some(event) = sealed_event {
-            slot.seen.insert(event, seq);
-        }
-        if let (Some(own), Some(other)) = (own, conflicting) {
-            self.keep_evidence(slot, own, other).await;
-        }
         Ok(PendingCommit {
             ack,
             size,

@@ -42,10 +42,10 @@ impl Inner {
             let slot = slot.lock().await;
             *figures
                 .by_state
-                .entry(state_name(&slot.core.state().status))
+                .entry(state_name(&slot.protocol.core().state().status))
                 .or_default() += 1;
-            if !slot.queue.is_empty() {
-                figures.queued_facts = figures.queued_facts.saturating_add(slot.queue.len());
+            if slot.queued() > 0 {
+                figures.queued_facts = figures.queued_facts.saturating_add(slot.queued());
                 figures.orders_with_queued_facts += 1;
             }
         }

@@ -18,23 +18,18 @@ use verifier::{
 use super::{
     admit::{ContractSender, NotAdmitted},
     agreement::Agreement,
+    driver::{core_error, CALLER},
     order::{OrderCore, Refusal},
     protocol::{GenesisParts, Request, Response},
+    protocol_core::{CoreError, Input},
     records::{self, EntryRecord, FaultRecord, HeadRecord, OrderRecord, ProposalRecord, ENTRIES},
+    round::Answer,
     Inner, Slot,
 };
 use crate::{api::ApiError, net::InboundRequest};
 
 /// Most entries sent in one catch-up answer.
 pub(crate) const MAX_FETCH: u32 = 512;
-
-/// Most sequencer-signed, not yet committed entries kept per order (see `Slot::unconfirmed`).
-const MAX_UNCONFIRMED: usize = 8;
-
-/// Whether `entry` carries a valid signature of its order's sequencer.
-pub(crate) fn signed_by_sequencer(slot: &Slot, entry: &SignedEntry) -> bool {
-    super::round::signed_by_sequencer(slot.core.contract(), entry)
-}
 
 /// Answers peers' requests until the network stops.
 pub(crate) async fn serve(
@@ -199,7 +194,7 @@ impl Inner {
         let Some(slot) = self.slot(order) else {
             return false;
         };
-        let parties = slot.lock().await.core.contract().parties.clone();
+        let parties = slot.lock().await.protocol.core().contract().parties.clone();
         parties.values().any(|key| self.peer_id(key) == Some(peer))
     }
 
@@ -207,7 +202,15 @@ impl Inner {
         let Some(slot) = self.slot(order) else {
             return false;
         };
-        let key = slot.lock().await.core.contract().parties.get(role).copied();
+        let key = slot
+            .lock()
+            .await
+            .protocol
+            .core()
+            .contract()
+            .parties
+            .get(role)
+            .copied();
         key.and_then(|key| self.peer_id(&key)) == Some(peer)
     }
 
@@ -394,7 +397,7 @@ impl Inner {
         let stored: Option<EntryRecord> = records::read(
             &self.store,
             ENTRIES,
-            &records::entry_key(&slot.core.order(), body.seq),
+            &records::entry_key(&slot.protocol.core().order(), body.seq),
             "entry",
         )
         .ok()
@@ -430,7 +433,7 @@ impl Inner {
         };
         let (sequencer, attester) = {
             let slot = slot.lock().await;
-            let contract = slot.core.contract();
+            let contract = slot.protocol.core().contract();
             let attester = match &body.step {
                 Step::Event(step) => contract
                     .attesters
@@ -485,39 +488,27 @@ impl Inner {
             self.record_fault(order, &entry, &refusal).await;
             return Response::refused(refusal.code(), refusal.to_string());
         }
-        let mut behind = slot.lock().await.head.seq.saturating_add(1) < body.seq;
-        if behind {
-            // Usually just the previous entry, whose announcement is still on its way.
-            if let Some(previous) = previous {
-                let mut slot = slot.lock().await;
-                if slot.head.seq.saturating_add(2) == body.seq {
-                    if let Err(error) = self.apply_committed(&mut slot, previous).await {
-                        return api_refusal(error);
-                    }
-                }
-                behind = slot.head.seq.saturating_add(1) < body.seq;
-            }
-        }
-        if behind {
-            // This node missed entries (it was offline): catch up before judging.
-            if let Err(error) = self.catch_up(order).await {
-                return Response::refused("behind", format!("cannot catch up first: {error}"));
-            }
-        }
+        let Some(sequencer) = sequencer else {
+            return Response::refused("not_sequencer", "the order has no sequencer key");
+        };
+        // The core judges: cosign a byte-identical body, refuse (a fault is recorded), or
+        // catch up first when this node missed entries (then judge again).
         let mut slot = slot.lock().await;
-        if body.seq <= slot.head.seq {
-            return self.recosign(&slot, &entry).await;
+        let input = || Input::Proposal {
+            from: sequencer,
+            entry: entry.clone(),
+            previous: previous.clone(),
+            verified: true,
+        };
+        let mut outcome = self.drive(&mut slot, input()).await;
+        if outcome.answer.is_none() && outcome.fetched {
+            outcome = self.drive(&mut slot, input()).await;
         }
-        match slot.core.check_proposal_verified(&slot.seen, &entry, &body) {
-            Ok(sealed) => {
-                let signature = self.config.key.sign(Domain::Entry, &entry.body);
-                slot.pending = Some((sealed, signature));
-                Response::Cosigned { signature }
-            }
-            Err(refusal) => {
-                self.record_fault(order, &entry, &refusal).await;
-                Response::refused(refusal.code(), refusal.to_string())
-            }
+        match outcome.answer {
+            Some(Answer::Cosigned { signature, .. }) => Response::Cosigned { signature },
+            Some(Answer::Refused { code, message }) => Response::Refused { code, message },
+            Some(Answer::NoAnswer { reason }) => Response::refused("behind", reason),
+            None => Response::refused("behind", "cannot catch up with the sequencer first"),
         }
     }
 
@@ -536,7 +527,7 @@ impl Inner {
             let sequencer = match (&genesis, self.slot(&order)) {
                 (_, Some(slot)) => {
                     let slot = slot.lock().await;
-                    let contract = slot.core.contract();
+                    let contract = slot.protocol.core().contract();
                     contract.parties.get(&contract.sequencer).copied()
                 }
                 (Some(parts), None) => parts
@@ -557,26 +548,61 @@ impl Inner {
         let Some(slot) = self.slot(&order) else {
             return Response::refused("unknown_order", format!("no order {order} on this node"));
         };
-        let behind = {
+        let (parties, sequencer) = {
             let slot = slot.lock().await;
-            let contract = slot.core.contract();
-            let sequencer = contract.parties.get(&contract.sequencer).copied();
-            if sequencer.and_then(|key| self.peer_id(&key)) != Some(peer) {
-                return Response::refused("not_sequencer", "only the sequencer announces commits");
-            }
-            slot.head.seq.saturating_add(1) < body.seq
+            let core = slot.protocol.core();
+            (core.contract().parties.clone(), core.sequencer().1.copied())
         };
-        if behind {
-            return match self.catch_up(order).await {
-                Ok(()) => Response::Ack,
-                Err(error) => api_refusal(error),
-            };
+        let Some(sequencer) = sequencer else {
+            return Response::refused("not_sequencer", "the order has no sequencer key");
+        };
+        if self.peer_id(&sequencer) != Some(peer) {
+            return Response::refused("not_sequencer", "only the sequencer announces commits");
         }
+        // The other parties' signatures in a batch, outside the order's lock.
+        let verified = self.others_signed(&parties, &entry).await;
         let mut slot = slot.lock().await;
-        match self.apply_committed(&mut slot, entry).await {
-            Ok(()) => Response::Ack,
-            Err(error) => api_refusal(error),
+        let input = Input::Committed {
+            from: sequencer,
+            entry,
+            caller: Some(CALLER),
+            verified,
+        };
+        let outcome = self.drive(&mut slot, input).await;
+        match outcome.reply {
+            // Behind: the driver caught up from the sequencer.
+            Some(Err(CoreError::Behind { .. })) if outcome.fetched => Response::Ack,
+            Some(Err(error)) => api_refusal(core_error(&error)),
+            Some(Ok(_)) | None => Response::Ack,
         }
+    }
+
+    /// Whether every party but this node signed `entry` validly (checked in a batch).
+    async fn others_signed(
+        &self,
+        parties: &std::collections::BTreeMap<String, PublicKey>,
+        entry: &SignedEntry,
+    ) -> bool {
+        let checks = parties
+            .iter()
+            .filter(|(_, key)| **key != self.public)
+            .map(|(role, key)| {
+                let signature = entry.signatures.get(role).copied();
+                async move {
+                    match signature {
+                        Some(signature) => {
+                            self.batch
+                                .verify(*key, Domain::Entry, &entry.body, signature)
+                                .await
+                        }
+                        None => false,
+                    }
+                }
+            });
+        futures::future::join_all(checks)
+            .await
+            .into_iter()
+            .all(|valid| valid)
     }
 
     /// A batch of announced entries: each order's entries are applied in order, orders in
@@ -657,154 +683,6 @@ impl Inner {
         Response::Answers(answers)
     }
 
-    /// Applies an entry committed by the sequencer (every party's signature), if it is this
-    /// node's next entry; older entries are ignored.
-    pub(crate) async fn apply_committed(
-        self: &Arc<Self>,
-        slot: &mut Slot,
-        entry: SignedEntry,
-    ) -> Result<(), ApiError> {
-        let body = entry
-            .entry()
-            .map_err(|e| ApiError::invalid("malformed_entry", e.to_string()))?;
-        if body.seq <= slot.head.seq {
-            return self.check_known(slot, entry, body.seq).await;
-        }
-        let order = slot.core.order();
-        let sealed = match slot.pending.take() {
-            Some((sealed, mine)) if sealed.entry.body == entry.body => {
-                // The body is the one this node recomputed and cosigned and its own signature
-                // the one it made: only the other parties' signatures need checking (batched).
-                let contract = slot.core.contract();
-                verifier::model::check_signers(&contract.parties, &entry.signatures)
-                    .map_err(|e| ApiError::invalid("bad_signature", e.to_string()))?;
-                let checks = contract.parties.iter().map(|(role, key)| {
-                    let signature = entry.signatures.get(role).copied();
-                    let own = *key == self.public;
-                    let body = &entry.body;
-                    async move {
-                        let valid = match signature {
-                            Some(signature) if own => signature == mine,
-                            Some(signature) => {
-                                self.batch
-                                    .verify(*key, Domain::Entry, body, signature)
-                                    .await
-                            }
-                            None => false,
-                        };
-                        (role, valid)
-                    }
-                });
-                for (role, valid) in futures::future::join_all(checks).await {
-                    if !valid {
-                        return Err(ApiError::invalid(
-                            "bad_signature",
-                            format!("the signature of party `{role}` does not verify"),
-                        ));
-                    }
-                }
-                sealed
-            }
-            _ => match slot.core.check_committed(&slot.seen, &entry) {
-                Ok(sealed) => sealed,
-                Err(refusal) => {
-                    // Signed by the sequencer but not by every party: kept, in case another
-                    // body commits at this position.
-                    if body.seq == slot.head.seq.saturating_add(1)
-                        && slot.unconfirmed.len() < MAX_UNCONFIRMED
-                        && signed_by_sequencer(slot, &entry)
-                    {
-                        slot.unconfirmed.insert(body.seq, entry.clone());
-                    }
-                    self.record_fault(order, &entry, &refusal).await;
-                    return Err(refusal.to_api());
-                }
-            },
-        };
-        // Release the order before the flush; the sequencer holds the entry durably already.
-        let pending = self.commit_start(slot, entry, sealed, false).await?;
-        let inner = self.clone();
-        tokio::spawn(async move {
-            match inner.commit_finish(pending).await {
-                Ok(()) => inner.after_commit(),
-                Err(error) => tracing::error!(%error, "a cosigned entry could not be stored"),
-            }
-        });
-        Ok(())
-    }
-
-    /// An entry at a position this node already committed: nothing to do if it is the same;
-    /// if the sequencer signed a different body there, the two are kept as evidence.
-    async fn check_known(&self, slot: &Slot, entry: SignedEntry, seq: u64) -> Result<(), ApiError> {
-        let own = if seq == slot.head.seq {
-            slot.last.clone()
-        } else {
-            records::read_entry(&self.store, &slot.core.order(), seq)
-                .map_err(|e| ApiError::internal(e.to_string()))?
-                .map(|record| record.entry)
-        };
-        match own {
-            Some(own) if own.body != entry.body => Err(self.keep_evidence(slot, own, entry).await),
-            _ => Ok(()),
-        }
-    }
-
-    /// Keeps two different bodies at one position if both carry the sequencer's signature
-    /// (stored, counted, logged, exportable); returns the refusal to answer either way.
-    pub(crate) async fn keep_evidence(
-        &self,
-        slot: &Slot,
-        own: SignedEntry,
-        other: SignedEntry,
-    ) -> ApiError {
-        let order = slot.core.order();
-        let seq = other.entry().map(|body| body.seq).unwrap_or_default();
-        let conflict = || {
-            ApiError::conflict(
-                "conflict",
-                format!("this node committed a different entry at seq {seq}"),
-            )
-        };
-        let Some(proof) = super::round::equivocation(&slot.record.contract, &own, &other) else {
-            return conflict();
-        };
-        let Ok(found) = proof.check() else {
-            return conflict();
-        };
-        let mut key = records::entry_key(&order, seq);
-        key.extend_from_slice(&found.second.as_bytes()[..8]);
-        let known = self
-            .store
-            .get(records::EVIDENCE, &key)
-            .ok()
-            .flatten()
-            .is_some();
-        if !known {
-            match proof.to_bytes() {
-                Ok(bytes) => {
-                    let mut batch = crate::durable::WriteBatch::new();
-                    batch.put(records::EVIDENCE, key, bytes);
-                    if let Err(error) = self.store.commit(batch).await {
-                        tracing::warn!(%error, "cannot store a proof of equivocation");
-                    }
-                }
-                Err(error) => tracing::warn!(%error, "cannot encode a proof of equivocation"),
-            }
-            self.metrics.equivocations.inc();
-            if let Ok(mut evidence) = self.evidence.lock() {
-                evidence.push((order, seq));
-            }
-            tracing::error!(%order, seq, sequencer = %found.sequencer, "the sequencer signed two different entries at one position; proof kept");
-        }
-        ApiError::conflict(
-            "equivocation",
-            format!(
-                "the sequencer `{}` signed two different entries at seq {seq}; the proof is kept (GET /orders/{order}/evidence)",
-                found.sequencer
-            ),
-        )
-    }
-
     /// Starts an order from its committed genesis (announced, or fetched in a catch-up).
     pub(crate) async fn adopt_genesis(
         self: &Arc<Self>,
@@ -866,22 +744,22 @@ impl Inner {
         entry
             .verify(&core.contract().parties)
             .map_err(|e| ApiError::invalid("bad_signature", e.to_string()))?;
-        let mut slot = Slot {
-            core,
-            record,
-            head: HeadRecord {
-                seq: 0,
-                entry: verifier::model::Digest::ZERO,
-                leaf: 0,
-            },
-            pending: None,
-            last: None,
-            seen: Default::default(),
-            unconfirmed: Default::default(),
-            queue: Default::default(),
-            refused: Default::default(),
+        let head = HeadRecord {
+            seq: 0,
+            entry: sealed.hash,
+            leaf: 0,
         };
-        self.commit(&mut slot, entry, sealed, true).await?;
+        let mut slot = self
+            .slot_for(
+                record,
+                core,
+                entry,
+                Default::default(),
+                Default::default(),
+                head,
+            )
+            .ok_or_else(|| ApiError::invalid("not_a_party", "this node is not a party"))?;
+        self.commit_genesis(&mut slot, &sealed).await?;
         self.insert_slot(order, slot);
         self.after_commit();
         Ok(())
@@ -943,53 +821,17 @@ impl Inner {
         }
     }
 
-    /// Fetches and applies every entry of `order` after this node's head from its sequencer.
+    /// Fetches and applies every entry of `order` after this node's head from its sequencer
+    /// (the core asks, on a tick, and checks each entry).
     pub(crate) async fn catch_up(self: &Arc<Self>, order: OrderId) -> Result<(), ApiError> {
         let Some(slot) = self.slot(&order) else {
             return self.fetch_unknown(order).await;
         };
-        loop {
-            let (after, sequencer) = {
-                let slot = slot.lock().await;
-                let contract = slot.core.contract();
-                (
-                    slot.head.seq,
-                    contract.parties.get(&contract.sequencer).copied(),
-                )
-            };
-            let Some(sequencer) = sequencer else {
-                return Err(ApiError::internal("the sequencer has no key"));
-            };
-            if Some(sequencer) == Some(self.public) {
-                return Ok(());
-            }
-            let response = self
-                .request(
-                    &sequencer,
-                    super::protocol::Request::FetchEntries {
-                        order,
-                        after: Some(after),
-                        limit: MAX_FETCH,
-                    },
-                )
-                .await
-                .map_err(|e| ApiError::unavailable("party_unreachable", e.to_string()))?;
-            let entries = match response {
-                Response::Entries { entries, .. } => entries,
-                Response::Refused { code, message } => {
-                    return Err(ApiError::conflict(&code, message))
-                }
-                other => return Err(ApiError::new(502, "bad_answer", format!("{other:?}"))),
-            };
-            let count = entries.len();
-            let mut slot = slot.lock().await;
-            for entry in entries {
-                self.apply_committed(&mut slot, entry).await?;
-            }
-            if count < MAX_FETCH as usize {
-                return Ok(());
-            }
+        let mut slot = slot.lock().await;
+        if !slot.protocol.is_sequencer() {
+            self.drive(&mut slot, Input::Tick).await;
         }
+        Ok(())
     }
 
     /// Catches up an order this node cosigned the genesis of (or accepted) but never saw
@@ -1042,7 +884,13 @@ impl Inner {
         if let Some(slot) = self.slot(&order) {
             let mut slot = slot.lock().await;
             for entry in entries {
-                self.apply_committed(&mut slot, entry).await?;
+                let input = Input::Committed {
+                    from: sequencer,
+                    entry,
+                    caller: None,
+                    verified: false,
+                };
+                self.drive(&mut slot, input).await;
             }
         }
         Box::pin(self.catch_up(order)).await
@@ -1062,11 +910,7 @@ impl Inner {
             })
             .unwrap_or_default();
         for (order, slot) in snapshot {
-            let sequenced_here = {
-                let slot = slot.lock().await;
-                let contract = slot.core.contract();
-                contract.parties.get(&contract.sequencer) == Some(&self.public)
-            };
+            let sequenced_here = slot.lock().await.protocol.is_sequencer();
             if !sequenced_here {
                 orders.push(order);
             }

@@ -103,11 +103,13 @@ pub enum Input {
         verified: bool,
     },
     /// An entry committed with every signature, announced by `from` or fetched from it in a
-    /// catch-up. `caller` is told what became of it.
+    /// catch-up. `caller` is told what became of it. `verified`: the driver already checked the
+    /// other parties' signatures (in a batch); this node's own is compared with the one it made.
     Committed {
         from: PublicKey,
         entry: SignedEntry,
         caller: Option<Caller>,
+        verified: bool,
     },
     /// Time passed: the sequencer gives up a round past its deadline and otherwise proposes
     /// its oldest queued fact; a cosigner asks the sequencer for entries it missed.
@@ -476,8 +478,9 @@ impl OrderProtocol {
                 from,
                 entry,
                 caller,
+                verified,
             } => {
-                let result = self.on_committed(from, entry, cx, actions);
+                let result = self.on_committed(from, entry, verified, cx, actions);
                 if let Some(caller) = caller {
                     actions.push(Action::Reply {
                         caller,
@@ -902,7 +905,7 @@ impl OrderProtocol {
         if let Some(previous) = previous {
             // Usually just the previous entry, whose announcement is still on its way.
             if head.saturating_add(2) == body.seq {
-                if let Err(error) = self.on_committed(from, previous, cx, actions) {
+                if let Err(error) = self.on_committed(from, previous, false, cx, actions) {
                     actions.push(refused(&error));
                     return;
                 }
@@ -965,6 +968,7 @@ impl OrderProtocol {
         &mut self,
         from: PublicKey,
         entry: SignedEntry,
+        verified: bool,
         cx: &Context,
         actions: &mut Vec<Action>,
     ) -> Result<(), CoreError> {
@@ -987,10 +991,9 @@ impl OrderProtocol {
         }
         let checked = match self.pending.take() {
             // The body this node recomputed and cosigned: only the signatures are checked.
-            Some((sealed, _)) if sealed.entry.body == entry.body => entry
-                .verify(&self.core.contract().parties)
-                .map(|()| sealed)
-                .map_err(|error| Refusal::Signatures(error.to_string())),
+            Some((sealed, mine)) if sealed.entry.body == entry.body => self
+                .check_signatures(&entry, &mine, verified)
+                .map(|()| sealed),
             _ => self.core.check_committed(&self.seen, &entry),
         };
         let sealed = match checked {
@@ -1016,6 +1019,30 @@ impl OrderProtocol {
         actions.push(Action::Persist(Box::new(commit)));
         if let Some(proof) = proof {
             actions.push(Action::Evidence(Box::new(proof)));
+        }
+        Ok(())
+    }
+
+    /// Every party signed `entry`: checked here, or (`verified`) by the driver for the others
+    /// and against `mine`, the signature this node made, for itself.
+    fn check_signatures(
+        &self,
+        entry: &SignedEntry,
+        mine: &Signature,
+        verified: bool,
+    ) -> Result<(), Refusal> {
+        let parties = &self.core.contract().parties;
+        let signatures = |error: String| Refusal::Signatures(error);
+        if !verified {
+            return entry.verify(parties).map_err(|e| signatures(e.to_string()));
+        }
+        verifier::model::check_signers(parties, &entry.signatures)
+            .map_err(|e| signatures(e.to_string()))?;
+        if entry.signatures.get(&self.me) != Some(mine) {
+            return Err(signatures(format!(
+                "the signature of party `{}` is not the one it made",
+                self.me
+            )));
         }
         Ok(())
     }
@@ -1226,6 +1253,7 @@ mod tests {
             from: seller_key,
             entry: entry.clone(),
             caller: Some(1),
+            verified: false,
         };
         let actions = buyer.handle(committed, 150);
         assert!(matches!(actions[0], Action::Persist(_)), "{actions:?}");
@@ -1240,6 +1268,7 @@ mod tests {
             from: seller_key,
             entry: forged,
             caller: Some(2),
+            verified: false,
         };
         let actions = buyer.handle(input, 160);
         assert!(matches!(actions[0], Action::Evidence(_)), "{actions:?}");

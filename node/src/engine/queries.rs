@@ -164,8 +164,8 @@ impl Inner {
                 break;
             }
             let slot = slot.lock().await;
-            let contract = slot.core.contract();
-            let state = slot.core.state();
+            let contract = slot.protocol.core().contract();
+            let state = slot.protocol.core().state();
             if state.status.is_closed() {
                 continue;
             }
@@ -254,7 +254,7 @@ impl Inner {
             .ok_or_else(|| ApiError::unknown_order(&order.to_string()))?;
         let (head, contract) = {
             let slot = slot.lock().await;
-            (slot.head.seq, slot.core.contract().clone())
+            (slot.head.seq, slot.protocol.core().contract().clone())
         };
         let limit = page_size(query.limit);
         let first = query.after.map_or(0, |after| after.saturating_add(1));

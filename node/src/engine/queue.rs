@@ -1,18 +1,22 @@
-//! Facts accepted while a party's node is unreachable: stored in arrival order and committed in
+//! Facts accepted while a party's node is unreachable, stored in arrival order and committed in
 //! that order once the parties answer again, so a caller never resubmits.
 //!
-//! A fact is queued only when its round could not complete for want of an answer (a party's
-//! node, or the sequencer's, unreachable); a fact the state machine or a party refuses is
-//! answered with that refusal and not kept. Once an order has queued facts, newer facts queue
-//! behind them, so facts commit in the order the node accepted them. A queued fact is removed
-//! after its entry commits; if the node stops in between, the restarted node finds the fact
-//! already recorded and drops it, so it is never applied twice.
+//! At the sequencer the protocol core keeps the queue and decides (`protocol_core`): a fact
+//! whose round could not complete for want of an answer is queued; a refusal is answered and
+//! not kept; once an order has queued facts, newer facts queue behind them; each tick the core
+//! proposes the oldest, one round after another. The driver stores the queue (space `queue`)
+//! as the core says. At a cosigner, a fact whose sequencer's node did not answer waits here to
+//! be forwarded. A queued fact is removed after its entry commits; if the node stops in
+//! between, the restarted node finds the fact already recorded and drops it, so it is never
+//! applied twice.
 
 use std::{collections::VecDeque, sync::Arc};
 
 use verifier::model::{Digest, OrderId, SignedEvent};
 
 use super::{
+    driver::{core_error, Outcome},
+    protocol_core::{CoreError, Input, QueuedFact, Reply},
     records::{self, RecordError, QUEUE},
     sequencer::{Committed, Submitted},
     EngineError, Inner, Slot,
@@ -25,17 +29,8 @@ use crate::{
 /// Most refused queued facts remembered per order for their status URL.
 const MAX_REMEMBERED_REFUSALS: usize = 256;
 
-/// A fact waiting for its entry.
-#[derive(Debug, Clone)]
-pub(crate) struct Queued {
-    /// Its place in the store (order id ‖ index).
-    pub index: u64,
-    pub hash: Digest,
-    pub event: SignedEvent,
-}
-
 /// The queue of `order` as stored.
-pub(crate) fn load(store: &Store, order: &OrderId) -> Result<VecDeque<Queued>, EngineError> {
+pub(crate) fn load(store: &Store, order: &OrderId) -> Result<VecDeque<QueuedFact>, EngineError> {
     let mut queue = VecDeque::new();
     for item in store.scan_prefix(QUEUE, order.as_bytes()) {
         let (key, bytes) = item.map_err(RecordError::from)?;
@@ -48,7 +43,7 @@ pub(crate) fn load(store: &Store, order: &OrderId) -> Result<VecDeque<Queued>, E
                 order: *order,
                 message: "a queued fact is stored under a malformed key".into(),
             })?;
-        queue.push_back(Queued {
+        queue.push_back(QueuedFact {
             index,
             hash: event.hash(),
             event,
@@ -62,23 +57,52 @@ pub(crate) fn retry_later(error: &ApiError) -> bool {
     error.status == 503 || matches!(error.code.as_str(), "party_unreachable" | "behind")
 }
 
+impl Slot {
+    /// Facts accepted and not yet committed: queued at the sequencer, or waiting here to be
+    /// forwarded to it.
+    pub(crate) fn queued(&self) -> usize {
+        self.protocol
+            .queue()
+            .len()
+            .saturating_add(self.forwarding.len())
+    }
+
+    /// Remembers why a queued fact was refused, for its status URL.
+    pub(crate) fn remember_refusal(&mut self, hash: Digest, error: &CoreError) {
+        let error = core_error(error);
+        self.remember(hash, error.code, error.message);
+    }
+
+    fn remember(&mut self, hash: Digest, code: String, message: String) {
+        if self.refused.len() >= MAX_REMEMBERED_REFUSALS {
+            self.refused.pop_first();
+        }
+        self.refused.insert(hash, (code, message));
+    }
+}
+
 impl Inner {
-    /// Stores `event` at the back of `slot`'s queue (durably, before answering).
+    /// Stores `event` at the back of `slot`'s forwarding queue (durably, before answering):
+    /// a fact for an order sequenced elsewhere whose sequencer's node did not answer.
     pub(crate) async fn enqueue(
         &self,
         slot: &mut Slot,
         event: SignedEvent,
     ) -> Result<Submitted, ApiError> {
         let hash = event.hash();
-        if let Some(position) = slot.queue.iter().position(|queued| queued.hash == hash) {
+        if let Some(position) = slot
+            .forwarding
+            .iter()
+            .position(|queued| queued.hash == hash)
+        {
             return Ok(Submitted::Queued {
                 event: hash,
                 position,
             });
         }
-        let order = slot.core.order();
+        let order = slot.protocol.core().order();
         let index = slot
-            .queue
+            .forwarding
             .back()
             .map_or(0, |queued| queued.index.saturating_add(1));
         let mut batch = WriteBatch::new();
@@ -92,30 +116,34 @@ impl Inner {
             .commit(batch)
             .await
             .map_err(|e| ApiError::unavailable("store_failed", e.to_string()))?;
-        slot.queue.push_back(Queued { index, hash, event });
+        slot.forwarding.push_back(QueuedFact { index, hash, event });
         slot.refused.remove(&hash);
-        tracing::info!(%order, event = %hash, queued = slot.queue.len(), "fact queued until every party's node answers");
+        tracing::info!(%order, event = %hash, queued = slot.forwarding.len(), "fact queued until the sequencer's node answers");
         Ok(Submitted::Queued {
             event: hash,
-            position: slot.queue.len().saturating_sub(1),
+            position: slot.forwarding.len().saturating_sub(1),
         })
     }
 
-    /// Removes the front of `slot`'s queue (its entry committed, or it was refused).
+    /// Removes the front of `slot`'s forwarding queue (its entry committed, or it was refused).
     async fn dequeue(&self, slot: &mut Slot) {
-        let Some(front) = slot.queue.pop_front() else {
+        let Some(front) = slot.forwarding.pop_front() else {
             return;
         };
         let mut batch = WriteBatch::new();
-        batch.remove(QUEUE, records::entry_key(&slot.core.order(), front.index));
+        batch.remove(
+            QUEUE,
+            records::entry_key(&slot.protocol.core().order(), front.index),
+        );
         if let Err(error) = self.store.commit(batch).await {
             // Harmless: on restart the fact is found recorded and dropped then.
             tracing::warn!(%error, "cannot remove a committed fact from the queue");
         }
     }
 
-    /// Commits (or forwards to the sequencer) every order's queued facts in order, each order
-    /// until one of its parties' nodes does not answer.
+    /// Commits every sequenced order's queued facts in order (the core proposes them, one
+    /// round after another, until a party's node does not answer), and forwards facts queued
+    /// for other sequencers.
     pub(crate) async fn drain_queues(self: &Arc<Self>) {
         let slots: Vec<_> = self
             .orders
@@ -123,48 +151,49 @@ impl Inner {
             .map(|orders| orders.values().cloned().collect())
             .unwrap_or_default();
         for slot in slots {
-            if slot.lock().await.queue.is_empty() {
-                continue;
+            let (sequenced, forwarding) = {
+                let slot = slot.lock().await;
+                (
+                    !slot.protocol.queue().is_empty(),
+                    !slot.forwarding.is_empty(),
+                )
+            };
+            if sequenced {
+                let mut slot = slot.lock().await;
+                self.drive(&mut slot, Input::Tick).await;
             }
-            self.drain(&slot).await;
+            if forwarding {
+                self.forward_queued(&slot).await;
+            }
         }
     }
 
-    async fn drain(self: &Arc<Self>, slot: &tokio::sync::Mutex<Slot>) {
+    /// Forwards `slot`'s queued facts to the order's sequencer, in order, until it does not
+    /// answer.
+    async fn forward_queued(self: &Arc<Self>, slot: &tokio::sync::Mutex<Slot>) {
         loop {
-            let (hash, event, sequencing) = {
+            let (hash, event, core) = {
                 let mut guard = slot.lock().await;
-                let Some(front) = guard.queue.front() else {
+                let Some(front) = guard.forwarding.front() else {
                     return;
                 };
                 let (hash, event) = (front.hash, front.event.clone());
-                if guard.seen.contains_key(&hash) {
+                if guard.protocol.seen().contains_key(&hash) {
                     self.dequeue(&mut guard).await;
                     continue;
                 }
-                let contract = guard.core.contract();
-                let sequencing = contract.parties.get(&contract.sequencer) == Some(&self.public);
-                (hash, event, sequencing)
+                (hash, event, guard.protocol.core().clone())
             };
-            let outcome = if sequencing {
-                let mut guard = slot.lock().await;
-                match guard.core.prepare_event(&guard.seen, &event) {
-                    Ok(sealed) => self.run_round(&mut guard, sealed, None).await.map(|_| ()),
-                    Err(refusal) => Err(refusal.to_api()),
-                }
-            } else {
-                // Forwarded without the order's lock: the sequencer asks this node to cosign.
-                let core = slot.lock().await.core.clone();
-                match self.forward(&core, event).await {
-                    // Queued at the sequencer's node in turn: kept here too until its entry
-                    // commits (then found recorded above), so that this node, which
-                    // accepted it, also reports it committed (`queued_fact_committed`).
-                    Ok(Submitted::Queued { .. }) => return,
-                    answer => answer.map(|_| ()),
-                }
+            // Forwarded without the order's lock: the sequencer asks this node to cosign.
+            let outcome = match self.forward(&core, event).await {
+                // Queued at the sequencer's node in turn: kept here too until its entry
+                // commits (then found recorded above), so that this node, which accepted
+                // it, also reports it committed (`queued_fact_committed`).
+                Ok(Submitted::Queued { .. }) => return,
+                answer => answer.map(|_| ()),
             };
             let mut guard = slot.lock().await;
-            if guard.queue.front().map(|front| front.hash) != Some(hash) {
+            if guard.forwarding.front().map(|front| front.hash) != Some(hash) {
                 continue;
             }
             match outcome {
@@ -175,12 +204,7 @@ impl Inner {
                 Err(error) if retry_later(&error) => return,
                 Err(error) => {
                     tracing::warn!(event = %hash, code = %error.code, %error, "a queued fact was refused");
-                    if guard.refused.len() >= MAX_REMEMBERED_REFUSALS {
-                        guard.refused.pop_first();
-                    }
-                    guard
-                        .refused
-                        .insert(hash, (error.code.clone(), error.message.clone()));
+                    guard.remember(hash, error.code.clone(), error.message.clone());
                     self.dequeue(&mut guard).await;
                 }
             }
@@ -195,7 +219,7 @@ impl Inner {
                 entry: slot.head.entry,
             });
         }
-        let stored = records::read_entry(&self.store, &slot.core.order(), seq)
+        let stored = records::read_entry(&self.store, &slot.protocol.core().order(), seq)
             .map_err(|e| ApiError::internal(e.to_string()))?;
         let stored = stored.ok_or_else(|| ApiError::internal(format!("entry {seq} is missing")))?;
         Ok(Committed {
@@ -206,13 +230,19 @@ impl Inner {
 
     /// What became of a fact submitted to `slot`'s order, if this node knows it.
     pub(crate) fn fact_status(&self, slot: &Slot, hash: &Digest) -> Option<FactStatus> {
-        if let Some(seq) = slot.seen.get(hash) {
+        if let Some(seq) = slot.protocol.seen().get(hash) {
             return self
                 .entry_hash_at(slot, *seq)
                 .ok()
                 .map(FactStatus::Committed);
         }
-        if let Some(position) = slot.queue.iter().position(|queued| queued.hash == *hash) {
+        let queued = slot
+            .protocol
+            .queue()
+            .iter()
+            .chain(slot.forwarding.iter())
+            .position(|queued| queued.hash == *hash);
+        if let Some(position) = queued {
             return Some(FactStatus::Queued { position });
         }
         slot.refused
@@ -221,6 +251,17 @@ impl Inner {
                 code: code.clone(),
                 message: message.clone(),
             })
+    }
+}
+
+/// What a submitted fact came to, from what driving the core came to.
+pub(crate) fn submitted(outcome: Outcome) -> Result<Submitted, ApiError> {
+    match outcome.into_reply()? {
+        Reply::Committed { seq, entry } => Ok(Submitted::Committed(Committed { seq, entry })),
+        Reply::Queued { event, position } => Ok(Submitted::Queued { event, position }),
+        other => Err(ApiError::internal(format!(
+            "the order's core answered a fact with {other:?}"
+        ))),
     }
 }
 

@@ -12,9 +12,11 @@ use verifier::{
 };
 
 use super::{
-    agreement::{self, Agreement, AgreementError, AgreementTable},
+    agreement::{self, Agreement, AgreementError},
+    driver::CALLER,
     order::{check_contract, OrderCore, Refusal},
-    protocol::{GenesisParts, Proposal, Request, Response},
+    protocol::{GenesisParts, Request, Response},
+    protocol_core::{Input, Reply},
     queue::{self, FactStatus},
     records::{self, HeadRecord, OrderRecord, ProposalRecord, PROPOSALS},
     round::{Answer, Round, RoundFailure},
@@ -66,7 +68,7 @@ fn net_error(role: &str, error: crate::net::NetError) -> ApiError {
 }
 
 /// A failed round as the API answers it.
-fn round_failure(failure: RoundFailure) -> ApiError {
+pub(crate) fn round_failure(failure: RoundFailure) -> ApiError {
     match &failure {
         RoundFailure::Refused { .. } => ApiError::conflict("refused_by_party", failure.to_string()),
         RoundFailure::NoAnswer { .. } => ApiError::new(502, "bad_answer", failure.to_string()),
@@ -77,150 +79,51 @@ fn round_failure(failure: RoundFailure) -> ApiError {
 }
 
 impl Inner {
-    /// Runs one co-signing round for `sealed` and commits it. Holds the order's lock (the
-    /// caller's `slot`) throughout, so an order has one round at a time.
-    pub(crate) async fn run_round(
-        self: &Arc<Self>,
-        slot: &mut Slot,
-        sealed: Sealed,
-        genesis: Option<GenesisParts>,
-    ) -> Result<Committed, ApiError> {
-        let started = Instant::now();
-        let parties = slot.core.contract().parties.clone();
+    /// The co-signed genesis: proposes the genesis entry with its contract to every other
+    /// party, and once each cosigned, signs it last; the entry with every signature.
+    async fn genesis_round(
+        &self,
+        core: &OrderCore,
+        sealed: &Sealed,
+        genesis: &GenesisParts,
+    ) -> Result<verifier::model::SignedEntry, ApiError> {
+        let parties = core.contract().parties.clone();
         let me = self
             .my_role(&parties)
             .ok_or_else(|| ApiError::internal("this node is not a party of the order"))?;
-        // Proposed unsigned: the sequencer signs last (see ARCHITECTURE.md, "Protocol rules").
-        let mut entry = sealed.entry.clone();
-        if let Some(tamper) = &self.config.hooks.tamper_proposals {
-            if let Ok(mut body) = entry.entry() {
-                tamper(&mut body);
-                if let Ok(bytes) = body.encode() {
-                    entry = verifier::model::SignedEntry::unsigned(bytes);
-                }
-            }
-        }
-        let mut round = Round::new(sealed, entry, &parties, &me);
+        let mut round = Round::new(sealed.clone(), sealed.entry.clone(), &parties, &me);
         let others: Vec<(String, PublicKey)> = round
             .awaiting()
             .map(|(role, key)| (role.clone(), *key))
             .collect();
         let entry = round.proposal().clone();
-        // Genesis goes alone, with its contract; later entries through each peer's outbox.
-        let previous = slot.last.clone();
         let answers = join_all(others.iter().map(|(role, key)| {
-            let entry = entry.clone();
-            let genesis = genesis.clone();
-            let previous = previous.clone();
-            async move {
-                let answer = match genesis {
-                    Some(genesis) => {
-                        let request = Request::ProposeEntry {
-                            entry,
-                            genesis: Some(genesis),
-                            previous: None,
-                        };
-                        self.request(key, request).await
-                    }
-                    None => self.propose(key, Proposal { entry, previous }).await,
-                };
-                (role, key, answer)
-            }
+            let request = Request::ProposeEntry {
+                entry: entry.clone(),
+                genesis: Some(genesis.clone()),
+                previous: None,
+            };
+            async move { (role, key, self.request(key, request).await) }
         }))
         .await;
-        // Check the cosignatures together (and with other orders' in the batch verifier).
-        let body = &entry.body;
-        let checks = join_all(answers.iter().map(|(_, key, answer)| async move {
-            match answer {
-                Ok(Response::Cosigned { signature }) => {
-                    self.batch
-                        .verify(**key, verifier::sign::Domain::Entry, body, *signature)
-                        .await
-                }
-                _ => false,
-            }
-        }))
-        .await;
-        for ((role, _, answer), valid) in answers.into_iter().zip(checks) {
+        for (role, key, answer) in answers {
             let answer = match answer {
-                Ok(Response::Cosigned { signature }) => Answer::Cosigned { signature, valid },
+                Ok(Response::Cosigned { signature }) => Answer::Cosigned {
+                    signature,
+                    valid: super::order::check_cosignature(key, &entry, &signature),
+                },
                 Ok(Response::Refused { code, message }) => Answer::Refused { code, message },
                 Ok(other) => Answer::NoAnswer {
                     reason: format!("it answered {other:?} to a proposal"),
                 },
-                Err(error) => {
-                    return Err(net_error(role, error));
-                }
+                Err(error) => return Err(net_error(role, error)),
             };
             round.answer(role, answer).map_err(round_failure)?;
         }
-        // Every other party cosigned: only now does the sequencer sign, and nobody sees its
-        // signature before the entry is durable here.
-        let (entry, sealed) = round
+        let (entry, _) = round
             .finish(&me, &self.config.key)
             .ok_or_else(|| ApiError::internal("a round finished with a cosignature missing"))?;
-        let seq = sealed.body.seq;
-        let hash = entry.hash();
-        self.commit(slot, entry.clone(), sealed, genesis.is_some())
-            .await?;
-        self.metrics
-            .commit_latency
-            .observe(started.elapsed().as_secs_f64());
-        // Announce; a party that misses it catches up from its head.
-        if !self.config.hooks.drop_announcements {
-            for (_, key) in &others {
-                match &genesis {
-                    Some(parts) => {
-                        let inner = self.clone();
-                        let (key, request) = (
-                            *key,
-                            Request::Commit {
-                                entry: entry.clone(),
-                                genesis: Some(parts.clone()),
-                            },
-                        );
-                        tokio::spawn(async move {
-                            if let Err(error) = inner.request(&key, request).await {
-                                tracing::debug!(%error, "genesis announcement not delivered");
-                            }
-                        });
-                    }
-                    None => self.announce(key, entry.clone()),
-                }
-            }
-        }
-        if genesis.is_none() {
-            self.equivocate_for_tests(&me, &entry, &others).await;
-        }
-        self.after_commit();
-        Ok(Committed { seq, entry: hash })
-    }
-
-    /// With the `equivocate` hook only: signs and announces a second, different body at the
-    /// position just committed, as a dishonest sequencer would.
-    async fn equivocate_for_tests(
-        &self,
-        me: &str,
-        entry: &verifier::model::SignedEntry,
-        others: &[(String, PublicKey)],
-    ) {
-        let Some(forge) = &self.config.hooks.equivocate else {
-            return;
-        };
-        let Ok(mut body) = entry.entry() else { return };
-        forge(&mut body);
-        let Ok(bytes) = body.encode() else { return };
-        let mut forged = verifier::model::SignedEntry::unsigned(bytes);
-        forged.sign(me, &self.config.key);
-        for (_, key) in others {
-            let request = Request::Commit {
-                entry: forged.clone(),
-                genesis: None,
-            };
-            if let Err(error) = self.request(key, request).await {
-                tracing::debug!(%error, "the forged announcement was not delivered");
-            }
-        }
+        Ok(entry)
     }
 
     /// A signed event for `order`: applied here if this node sequences the order, otherwise
@@ -250,14 +153,14 @@ impl Inner {
                 }
                 _ => {}
             }
-            let state = slot.core.state();
+            let state = slot.protocol.state();
             if state.status.is_closed() {
                 // Refused here, before forwarding or queueing: a closed order takes no fact.
                 return Err(Refusal::Apply(ApplyError::OrderClosed { seq: state.seq }).to_api());
             }
-            let contract = slot.core.contract();
+            let contract = slot.protocol.core().contract();
             (
-                contract.parties.get(&contract.sequencer) == Some(&self.public),
+                slot.protocol.is_sequencer(),
                 contract
                     .attesters
                     .iter()
@@ -268,7 +171,7 @@ impl Inner {
         if !sequencing {
             // Forward without holding the order's lock: the sequencer will ask this node to
             // cosign, which needs it.
-            let core = slot.lock().await.core.clone();
+            let core = slot.lock().await.protocol.core().clone();
             return match self.forward(&core, event.clone()).await {
                 Err(error) if queue::retry_later(&error) => {
                     self.enqueue(&mut *slot.lock().await, event).await
@@ -294,20 +197,15 @@ impl Inner {
                 );
             }
         }
+        // The core decides: committed in a round, queued (behind older facts, or for want of
+        // an answer), or refused.
         let mut slot = slot.lock().await;
-        let sealed = slot
-            .core
-            .prepare_event_verified(&slot.seen, &event)
-            .map_err(|refusal| refusal.to_api())?;
-        if !slot.queue.is_empty() {
-            // Older facts wait for a party: this one waits behind them.
-            return self.enqueue(&mut slot, event).await;
-        }
-        match self.run_round(&mut slot, sealed, None).await {
-            Ok(committed) => Ok(Submitted::Committed(committed)),
-            Err(error) if queue::retry_later(&error) => self.enqueue(&mut slot, event).await,
-            Err(error) => Err(error),
-        }
+        let input = Input::Fact {
+            event,
+            verified: true,
+            caller: CALLER,
+        };
+        queue::submitted(self.drive(&mut slot, input).await)
     }
 
     /// Forwards a fact to the sequencer of `core`'s order, and translates its answer.
@@ -451,32 +349,62 @@ impl Inner {
             .check_proposal_contract(&record.contract, &record.sources, true)
             .map_err(|refusal| refusal.to_api())?;
         let (core, sealed) = OrderCore::genesis(machine).map_err(|r| r.to_api())?;
-        let order_record = OrderRecord {
+        let genesis = GenesisParts {
             contract: record.contract.clone(),
             sources: record.sources.clone(),
         };
-        let mut slot = Slot {
-            core,
-            record: order_record,
-            head: HeadRecord {
-                seq: 0,
-                entry: Digest::ZERO,
-                leaf: 0,
-            },
-            pending: None,
-            last: None,
-            seen: Default::default(),
-            unconfirmed: Default::default(),
-            queue: Default::default(),
-            refused: Default::default(),
-        };
-        let genesis = GenesisParts {
+        let started = Instant::now();
+        let entry = self.genesis_round(&core, &sealed, &genesis).await?;
+        let order_record = OrderRecord {
             contract: record.contract,
             sources: record.sources,
         };
-        let committed = self.run_round(&mut slot, sealed, Some(genesis)).await?;
+        let head = HeadRecord {
+            seq: 0,
+            entry: sealed.hash,
+            leaf: 0,
+        };
+        let others: Vec<PublicKey> = core
+            .contract()
+            .parties
+            .values()
+            .filter(|key| **key != self.public)
+            .copied()
+            .collect();
+        let mut slot = self
+            .slot_for(
+                order_record,
+                core,
+                entry.clone(),
+                Default::default(),
+                Default::default(),
+                head,
+            )
+            .ok_or_else(|| ApiError::internal("this node is not a party of the order"))?;
+        self.commit_genesis(&mut slot, &sealed).await?;
+        self.metrics
+            .commit_latency
+            .observe(started.elapsed().as_secs_f64());
+        if !self.config.hooks.drop_announcements {
+            for key in others {
+                let inner = self.clone();
+                let request = Request::Commit {
+                    entry: entry.clone(),
+                    genesis: Some(genesis.clone()),
+                };
+                tokio::spawn(async move {
+                    if let Err(error) = inner.request(&key, request).await {
+                        tracing::debug!(%error, "genesis announcement not delivered");
+                    }
+                });
+            }
+        }
         self.insert_slot(order, slot);
-        Ok(committed)
+        self.after_commit();
+        Ok(Committed {
+            seq: 0,
+            entry: sealed.hash,
+        })
     }
 
     pub(crate) fn insert_slot(&self, order: OrderId, slot: Slot) {
@@ -491,77 +419,74 @@ impl Inner {
         }
     }
 
-    /// The table of `kind`'s records collecting signatures.
-    fn pending(&self, kind: Agreement) -> &std::sync::Mutex<AgreementTable> {
-        match kind {
-            Agreement::Review => &self.reviews,
-            Agreement::Close => &self.closes,
-            Agreement::Amendment => &self.amendments,
-        }
-    }
-
     /// Withdraws `role`'s pending review decision about `order` (before every party signed).
     pub(crate) async fn withdraw_review(
-        &self,
+        self: &Arc<Self>,
         order: OrderId,
         role: &str,
     ) -> Result<bool, ApiError> {
         let slot = self
             .slot(&order)
             .ok_or_else(|| ApiError::unknown_order(&order.to_string()))?;
-        // Held while withdrawing, so a round applying the review cannot interleave.
-        let _slot = slot.lock().await;
-        let mut reviews = self
-            .reviews
-            .lock()
-            .map_err(|_| ApiError::internal("review table poisoned"))?;
-        Ok(reviews.withdraw(&order, role))
+        let mut slot = slot.lock().await;
+        let input = Input::Withdraw {
+            role: role.to_string(),
+            caller: CALLER,
+        };
+        match self.drive(&mut slot, input).await.into_reply()? {
+            Reply::Withdrawn(withdrawn) => Ok(withdrawn),
+            other => Err(ApiError::internal(format!(
+                "the order's core answered a withdrawal with {other:?}"
+            ))),
+        }
     }
 
     /// The roles that signed `kind`'s pending record of `order` so far (known at the
     /// sequencer's node).
-    pub(crate) fn pending_signers(&self, kind: Agreement, order: &OrderId) -> Vec<String> {
-        self.pending(kind)
-            .lock()
-            .ok()
-            .and_then(|table| {
-                table
-                    .get(order)
-                    .map(|pending| pending.decisions.keys().cloned().collect())
-            })
+    pub(crate) async fn pending_signers(&self, kind: Agreement, order: &OrderId) -> Vec<String> {
+        let Some(slot) = self.slot(order) else {
+            return Vec::new();
+        };
+        let slot = slot.lock().await;
+        slot.protocol
+            .agreements(kind)
+            .get(order)
+            .map(|pending| pending.decisions.keys().cloned().collect())
             .unwrap_or_default()
     }
 
-    /// The decisions signed so far about `order`'s pause, by role: (decision, note, at).
-    pub(crate) fn pending_decisions(
+    /// The decisions signed so far about `order`'s pause, by role.
+    pub(crate) async fn pending_decisions(
         &self,
         order: &OrderId,
     ) -> Vec<(String, verifier::model::Review)> {
-        self.reviews
-            .lock()
-            .ok()
-            .and_then(|reviews| {
-                reviews.get(order).map(|pending| {
-                    pending
-                        .decisions
-                        .iter()
-                        .filter_map(|(role, (body, _))| {
-                            SignedReview {
-                                body: body.clone(),
-                                signatures: Default::default(),
-                            }
-                            .review()
-                            .ok()
-                            .map(|review| (role.clone(), review))
-                        })
-                        .collect()
-                })
+        let Some(slot) = self.slot(order) else {
+            return Vec::new();
+        };
+        let slot = slot.lock().await;
+        slot.protocol
+            .agreements(Agreement::Review)
+            .get(order)
+            .map(|pending| {
+                pending
+                    .decisions
+                    .iter()
+                    .filter_map(|(role, (body, _))| {
+                        SignedReview {
+                            body: body.clone(),
+                            signatures: Default::default(),
+                        }
+                        .review()
+                        .ok()
+                        .map(|review| (role.clone(), review))
+                    })
+                    .collect()
             })
             .unwrap_or_default()
     }
 
-    /// A party's signature on a review or a close. Once every party signed the same bytes,
-    /// the sequencer applies the record in a co-signing round.
+    /// A party's signature on a review, close or agreement. Once every party signed the same
+    /// bytes, the core applies the record in a co-signing round.
     pub(crate) async fn add_agreement_signature(
         self: &Arc<Self>,
         kind: Agreement,
@@ -574,16 +499,20 @@ impl Inner {
             .slot(&order)
             .ok_or_else(|| ApiError::unknown_order(&order.to_string()))?;
         let mut slot = slot.lock().await;
-        let sealed = self
-            .pending(kind)
-            .lock()
-            .map_err(|_| ApiError::internal("signature table poisoned"))?
-            .sign(kind, &slot.core, slot.queue.len(), role, body, signature)
-            .map_err(|error| agreement_error(&error))?;
-        let Some(sealed) = sealed else {
-            return Ok(None);
+        let input = Input::Sign {
+            kind,
+            role: role.to_string(),
+            body,
+            signature,
+            caller: CALLER,
         };
-        self.run_round(&mut slot, sealed, None).await.map(Some)
+        match self.drive(&mut slot, input).await.into_reply()? {
+            Reply::Signed => Ok(None),
+            Reply::Committed { seq, entry } => Ok(Some(Committed { seq, entry })),
+            other => Err(ApiError::internal(format!(
+                "the order's core answered a signature with {other:?}"
+            ))),
+        }
     }
 }
 
@@ -602,6 +531,6 @@ pub(crate) fn agreement_error(error: &AgreementError) -> ApiError {
 /// Whether the order may close (or be amended by agreement, `kind`) now (see
 /// [`agreement::check_open`]), as the API answers.
 pub(crate) fn check_open(slot: &Slot, kind: Agreement) -> Result<(), ApiError> {
-    agreement::check_open(kind, &slot.core, slot.queue.len())
+    agreement::check_open(kind, slot.protocol.core(), slot.queued())
         .map_err(|error| agreement_error(&error))
 }

@@ -866,6 +866,7 @@ impl Sim {
                 from: from_key,
                 entry,
                 caller: None,
+                verified: false,
             },
         };
         self.drive(to, input);

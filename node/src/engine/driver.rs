@@ -1,0 +1,422 @@
+//! The node's driver of the protocol core: hands an order's [`OrderProtocol`] its inputs and
+//! carries out the actions it returns with libp2p (outboxes, requests), sled (entries with
+//! their log leaves, the fact queue, evidence, faults) and tokio. It decides nothing about
+//! the protocol; HTTP statuses are chosen at the edge from the core's typed errors.
+
+use std::{collections::VecDeque, sync::Arc, time::Instant};
+
+use futures::future::join_all;
+use verifier::{
+    bundle::EquivocationProof,
+    model::{Digest, OrderId, SignedEntry},
+    sign::{Domain, PublicKey},
+};
+
+use super::{
+    protocol::{Proposal, Request, Response},
+    protocol_core::{
+        Action, Caller, Commit, Context, CoreError, History, Input, Message, QueuedFact, Reply,
+    },
+    records::{self, QUEUE},
+    round::Answer,
+    Inner, Slot,
+};
+use crate::{api::ApiError, durable::WriteBatch};
+
+/// The caller token of whoever hands an input to [`Inner::drive`].
+pub(crate) const CALLER: Caller = 0;
+
+/// What one input came to for the task that handed it in.
+#[derive(Default)]
+pub(crate) struct Outcome {
+    /// The core's reply to [`CALLER`], if it gave one.
+    pub reply: Option<Result<Reply, CoreError>>,
+    /// The answer to a proposal (cosigner side).
+    pub answer: Option<Answer>,
+    /// Whether entries were fetched from the sequencer (a catch-up ran).
+    pub fetched: bool,
+    /// A committed entry could not be stored: nothing after it was carried out, and the order
+    /// was reloaded from the store.
+    pub failed: Option<ApiError>,
+}
+
+impl Outcome {
+    /// The core's reply to [`CALLER`], unless storing failed.
+    pub fn into_reply(self) -> Result<Reply, ApiError> {
+        if let Some(error) = self.failed {
+            return Err(error);
+        }
+        match self.reply {
+            Some(Ok(reply)) => Ok(reply),
+            Some(Err(error)) => Err(core_error(&error)),
+            None => Err(ApiError::internal("the order's core gave no answer")),
+        }
+    }
+}
+
+/// An order's entries as stored, read by the core.
+struct Stored<'a> {
+    inner: &'a Inner,
+    order: OrderId,
+}
+
+impl History for Stored<'_> {
+    fn entry_at(&self, seq: u64) -> Option<SignedEntry> {
+        records::read_entry(&self.inner.store, &self.order, seq)
+            .ok()
+            .flatten()
+            .map(|record| record.entry)
+    }
+}
+
+/// The time now, Unix seconds.
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
+        })
+}
+
+impl Inner {
+    /// Hands `input` to `slot`'s core and carries out its actions, in order, with the order's
+    /// lock held (one round at a time); the answers to a round's proposals are fed back until
+    /// the core has nothing more to do.
+    pub(crate) async fn drive(self: &Arc<Self>, slot: &mut Slot, input: Input) -> Outcome {
+        let started = Instant::now();
+        let order = slot.protocol.core().order();
+        let mut outcome = Outcome::default();
+        let mut inputs = VecDeque::from([input]);
+        let mut sequenced = None;
+        'inputs: while let Some(input) = inputs.pop_front() {
+            let actions = {
+                let history = Stored { inner: self, order };
+                let context = Context {
+                    now: unix_now(),
+                    signer: &self.config.key,
+                    history: &history,
+                };
+                slot.protocol.handle(input, &context)
+            };
+            let dequeued: Vec<Digest> = actions
+                .iter()
+                .filter_map(|action| match action {
+                    Action::Dequeue {
+                        fact,
+                        refused: None,
+                    } => Some(fact.hash),
+                    _ => None,
+                })
+                .collect();
+            let mut proposals = Vec::new();
+            for action in actions {
+                match action {
+                    Action::Send { to, message } => match message {
+                        Message::Propose { entry, previous } => {
+                            proposals.push((to, entry, previous));
+                        }
+                        Message::Commit(entry) => {
+                            if !self.config.hooks.drop_announcements {
+                                self.announce(&to, entry);
+                            }
+                        }
+                        Message::Answer { answer, .. } => outcome.answer = Some(answer),
+                    },
+                    Action::Persist(commit) => {
+                        let was_queued = commit.event.is_some_and(|event| {
+                            dequeued.contains(&event)
+                                || slot.forwarding.iter().any(|queued| queued.hash == event)
+                        });
+                        // Kept only for the equivocation test hook.
+                        let forging = self.config.hooks.equivocate.is_some();
+                        let entry = (commit.sequenced && forging).then(|| commit.entry.clone());
+                        if let Err(error) = self.persist(slot, *commit, was_queued, started).await {
+                            // The core moved past an entry the store does not hold: what is
+                            // durable is the truth, and nothing after it may be sent.
+                            tracing::error!(%order, %error, "a committed entry could not be stored; reloading the order");
+                            match self.replay(slot.record.clone()) {
+                                Ok(reloaded) => *slot = reloaded,
+                                Err(error) => {
+                                    tracing::error!(%order, %error, "cannot reload the order")
+                                }
+                            }
+                            outcome.failed = Some(error);
+                            break 'inputs;
+                        }
+                        sequenced = entry.or(sequenced);
+                    }
+                    Action::Enqueue(fact) => {
+                        if let Err(error) = self.store_queued(order, &fact).await {
+                            // Not stored, so not to be answered as accepted.
+                            tracing::error!(%order, %error, "cannot store a queued fact; reloading the order");
+                            if let Ok(reloaded) = self.replay(slot.record.clone()) {
+                                *slot = reloaded;
+                            }
+                            outcome.failed = Some(error);
+                            break 'inputs;
+                        }
+                        slot.refused.remove(&fact.hash);
+                        tracing::info!(%order, event = %fact.hash, "fact queued until every party's node answers");
+                    }
+                    Action::Dequeue { fact, refused } => {
+                        let mut batch = WriteBatch::new();
+                        batch.remove(QUEUE, records::entry_key(&order, fact.index));
+                        if let Err(error) = self.store.commit(batch).await {
+                            // Harmless: on restart the fact is found recorded and dropped then.
+                            tracing::warn!(%error, "cannot remove a fact from the queue");
+                        }
+                        if let Some(error) = refused {
+                            tracing::warn!(event = %fact.hash, %error, "a queued fact was refused");
+                            slot.remember_refusal(fact.hash, &error);
+                        }
+                    }
+                    Action::Reply { caller, result } => {
+                        if caller == CALLER {
+                            outcome.reply = Some(result);
+                        }
+                    }
+                    Action::Evidence(proof) => self.keep_proof(order, *proof).await,
+                    Action::Fault { entry, refusal } => {
+                        self.record_fault(order, &entry, &refusal).await;
+                    }
+                    Action::Fetch { from, after } => {
+                        outcome.fetched = true;
+                        inputs.extend(self.fetch_after(order, from, after).await);
+                    }
+                    // Rounds end when their requests are answered or fail (the net's timeouts).
+                    Action::SetTimer { .. } => {}
+                }
+            }
+            if !proposals.is_empty() {
+                inputs.extend(self.propose_all(proposals).await);
+            }
+        }
+        if let Some(entry) = sequenced {
+            self.equivocate_for_tests(slot, &entry).await;
+        }
+        outcome
+    }
+
+    /// Writes an entry the core committed (with its log leaf) and moves the head. An entry
+    /// this node signed as the sequencer is durable before anything after it is sent (rule
+    /// 1); a cosigner releases the order before the flush (the sequencer holds the entry).
+    async fn persist(
+        self: &Arc<Self>,
+        slot: &mut Slot,
+        commit: Commit,
+        was_queued: bool,
+        started: Instant,
+    ) -> Result<(), ApiError> {
+        let sequenced = commit.sequenced;
+        let pending = self.commit_start(slot, &commit, false, was_queued).await?;
+        if !sequenced {
+            let inner = self.clone();
+            tokio::spawn(async move {
+                match inner.commit_finish(pending).await {
+                    Ok(()) => inner.after_commit(),
+                    Err(error) => tracing::error!(%error, "a cosigned entry could not be stored"),
+                }
+            });
+            return Ok(());
+        }
+        self.commit_finish(pending).await?;
+        self.metrics
+            .commit_latency
+            .observe(started.elapsed().as_secs_f64());
+        self.after_commit();
+        Ok(())
+    }
+
+    /// Stores a fact the core queued (durably: it is answered as accepted next).
+    async fn store_queued(&self, order: OrderId, fact: &QueuedFact) -> Result<(), ApiError> {
+        let bytes = records::encode("queued fact", &fact.event)
+            .map_err(|error| ApiError::internal(error.to_string()))?;
+        let mut batch = WriteBatch::new();
+        batch.put(QUEUE, records::entry_key(&order, fact.index), bytes);
+        self.store
+            .commit(batch)
+            .await
+            .map(|_| ())
+            .map_err(|error| ApiError::unavailable("store_failed", error.to_string()))
+    }
+
+    /// Sends every proposal of a round (through each peer's outbox), checks the cosignatures
+    /// together (and with other orders' in the batch verifier); the answers as inputs.
+    async fn propose_all(
+        self: &Arc<Self>,
+        proposals: Vec<(PublicKey, SignedEntry, Option<SignedEntry>)>,
+    ) -> Vec<Input> {
+        let answers = join_all(
+            proposals
+                .into_iter()
+                .map(|(key, entry, previous)| async move {
+                    let body = entry.hash();
+                    let sent = self.tampered(entry);
+                    let response = self
+                        .propose(
+                            &key,
+                            Proposal {
+                                entry: sent.clone(),
+                                previous,
+                            },
+                        )
+                        .await;
+                    let answer = match response {
+                        Ok(Response::Cosigned { signature }) => Answer::Cosigned {
+                            signature,
+                            valid: self
+                                .batch
+                                .verify(key, Domain::Entry, &sent.body, signature)
+                                .await,
+                        },
+                        Ok(Response::Refused { code, message }) => {
+                            Answer::Refused { code, message }
+                        }
+                        Ok(other) => Answer::NoAnswer {
+                            reason: format!("it answered {other:?} to a proposal"),
+                        },
+                        Err(error) => Answer::NoAnswer {
+                            reason: error.to_string(),
+                        },
+                    };
+                    Input::Answer {
+                        from: key,
+                        body,
+                        answer,
+                        verified: true,
+                    }
+                }),
+        )
+        .await;
+        answers
+    }
+
+    /// With the `tamper_proposals` hook only: the body this node proposes, altered.
+    fn tampered(&self, entry: SignedEntry) -> SignedEntry {
+        let Some(tamper) = &self.config.hooks.tamper_proposals else {
+            return entry;
+        };
+        let Ok(mut body) = entry.entry() else {
+            return entry;
+        };
+        tamper(&mut body);
+        match body.encode() {
+            Ok(bytes) => SignedEntry::unsigned(bytes),
+            Err(_) => entry,
+        }
+    }
+
+    /// Fetches every entry of `order` after `after` from the node of `from`, page by page;
+    /// each as an input for the core.
+    async fn fetch_after(&self, order: OrderId, from: PublicKey, after: u64) -> Vec<Input> {
+        let mut inputs = Vec::new();
+        let mut after = after;
+        loop {
+            let request = Request::FetchEntries {
+                order,
+                after: Some(after),
+                limit: super::peer::MAX_FETCH,
+            };
+            let entries = match self.request(&from, request).await {
+                Ok(Response::Entries { entries, .. }) => entries,
+                Ok(other) => {
+                    tracing::debug!(%order, ?other, "catch-up refused");
+                    break;
+                }
+                Err(error) => {
+                    tracing::debug!(%order, %error, "catch-up failed; will retry");
+                    break;
+                }
+            };
+            let count = entries.len();
+            after = after.saturating_add(count as u64);
+            inputs.extend(entries.into_iter().map(|entry| Input::Committed {
+                from,
+                entry,
+                caller: None,
+                verified: false,
+            }));
+            if count < super::peer::MAX_FETCH as usize {
+                break;
+            }
+        }
+        inputs
+    }
+
+    /// Keeps a proof that the sequencer signed two bodies at one position (stored once,
+    /// counted, logged, served at `GET /orders/{id}/evidence`).
+    pub(crate) async fn keep_proof(&self, order: OrderId, proof: EquivocationProof) {
+        let Ok(found) = proof.check() else {
+            return;
+        };
+        let mut key = records::entry_key(&order, found.seq);
+        key.extend_from_slice(&found.second.as_bytes()[..8]);
+        let known = self
+            .store
+            .get(records::EVIDENCE, &key)
+            .ok()
+            .flatten()
+            .is_some();
+        if known {
+            return;
+        }
+        match proof.to_bytes() {
+            Ok(bytes) => {
+                let mut batch = WriteBatch::new();
+                batch.put(records::EVIDENCE, key, bytes);
+                if let Err(error) = self.store.commit(batch).await {
+                    tracing::warn!(%error, "cannot store a proof of equivocation");
+                }
+            }
+            Err(error) => tracing::warn!(%error, "cannot encode a proof of equivocation"),
+        }
+        self.metrics.equivocations.inc();
+        if let Ok(mut evidence) = self.evidence.lock() {
+            evidence.push((order, found.seq));
+        }
+        tracing::error!(%order, seq = found.seq, sequencer = %found.sequencer, "the sequencer signed two different entries at one position; proof kept");
+    }
+
+    /// With the `equivocate` hook only: signs and announces a second, different body at the
+    /// position just committed, as a dishonest sequencer would.
+    async fn equivocate_for_tests(&self, slot: &Slot, entry: &SignedEntry) {
+        let Some(forge) = &self.config.hooks.equivocate else {
+            return;
+        };
+        let Ok(mut body) = entry.entry() else { return };
+        forge(&mut body);
+        let Ok(bytes) = body.encode() else { return };
+        let mut forged = SignedEntry::unsigned(bytes);
+        let contract = slot.protocol.core().contract();
+        forged.sign(&contract.sequencer, &self.config.key);
+        let others: Vec<PublicKey> = contract
+            .parties
+            .values()
+            .filter(|key| **key != self.public)
+            .copied()
+            .collect();
+        for key in others {
+            let request = Request::Commit {
+                entry: forged.clone(),
+                genesis: None,
+            };
+            if let Err(error) = self.request(&key, request).await {
+                tracing::debug!(%error, "the forged announcement was not delivered");
+            }
+        }
+    }
+}
+
+/// A refusal of the core as the API (and a peer) is answered.
+pub(crate) fn core_error(error: &CoreError) -> ApiError {
+    match error {
+        CoreError::Refused(refusal) => refusal.to_api(),
+        CoreError::Round(failure) => super::sequencer::round_failure(failure.clone()),
+        CoreError::Agreement(error) => super::sequencer::agreement_error(error),
+        CoreError::NotSequencing => ApiError::internal(error.to_string()),
+        CoreError::NotSequencer
+        | CoreError::Conflict { .. }
+        | CoreError::Equivocation { .. }
+        | CoreError::Behind { .. } => ApiError::conflict(&error.code(), error.to_string()),
+    }
+}
