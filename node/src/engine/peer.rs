@@ -494,15 +494,15 @@ impl Inner {
         // The core judges: cosign a byte-identical body, refuse (a fault is recorded), or
         // catch up first when this node missed entries (then judge again).
         let mut slot = slot.lock().await;
-        let input = || Input::Proposal {
+        let input = |previous| Input::Proposal {
             from: sequencer,
             entry: entry.clone(),
-            previous: previous.clone(),
+            previous,
             verified: true,
         };
-        let mut outcome = self.drive(&mut slot, input()).await;
+        let mut outcome = self.drive(&mut slot, input(previous)).await;
         if outcome.answer.is_none() && outcome.fetched {
-            outcome = self.drive(&mut slot, input()).await;
+            outcome = self.drive(&mut slot, input(None)).await;
         }
         match outcome.answer {
             Some(Answer::Cosigned { signature, .. }) => Response::Cosigned { signature },
@@ -548,20 +548,16 @@ impl Inner {
         let Some(slot) = self.slot(&order) else {
             return Response::refused("unknown_order", format!("no order {order} on this node"));
         };
-        let (parties, sequencer) = {
-            let slot = slot.lock().await;
-            let core = slot.protocol.core();
-            (core.contract().parties.clone(), core.sequencer().1.copied())
-        };
-        let Some(sequencer) = sequencer else {
+        let mut slot = slot.lock().await;
+        let Some(sequencer) = slot.protocol.core().sequencer().1.copied() else {
             return Response::refused("not_sequencer", "the order has no sequencer key");
         };
         if self.peer_id(&sequencer) != Some(peer) {
             return Response::refused("not_sequencer", "only the sequencer announces commits");
         }
-        // The other parties' signatures in a batch, outside the order's lock.
-        let verified = self.others_signed(&parties, &entry).await;
-        let mut slot = slot.lock().await;
+        // The other parties' signatures in a batch, with other orders'.
+        let parties = &slot.protocol.core().contract().parties;
+        let verified = self.others_signed(parties, &entry).await;
         let input = Input::Committed {
             from: sequencer,
             entry,
