@@ -179,6 +179,7 @@ impl Inner {
                 };
                 let (hash, event) = (front.hash, front.event.clone());
                 if guard.protocol.seen().contains_key(&hash) {
+                    tracing::info!(event = %hash, "a queued fact was committed");
                     self.dequeue(&mut guard).await;
                     continue;
                 }
@@ -186,10 +187,11 @@ impl Inner {
             };
             // Forwarded without the order's lock: the sequencer asks this node to cosign.
             let outcome = match self.forward(&core, event).await {
-                // Queued at the sequencer's node in turn: kept here too until its entry
-                // commits (then found recorded above), so that this node, which accepted
-                // it, also reports it committed (`queued_fact_committed`).
-                Ok(Submitted::Queued { .. }) => return,
+                // Queued at the sequencer's node in turn, or committed there: kept here until
+                // its entry commits here (then found recorded above, or when a catch-up brings
+                // it), so that this node, which accepted it, also reports it committed
+                // (`queued_fact_committed`) however the answers and the entry race.
+                Ok(Submitted::Queued { .. } | Submitted::Committed(_)) => return,
                 answer => answer.map(|_| ()),
             };
             let mut guard = slot.lock().await;
@@ -197,10 +199,7 @@ impl Inner {
                 continue;
             }
             match outcome {
-                Ok(()) => {
-                    tracing::info!(event = %hash, "a queued fact was committed");
-                    self.dequeue(&mut guard).await;
-                }
+                Ok(()) => return,
                 Err(error) if retry_later(&error) => return,
                 Err(error) => {
                     tracing::warn!(event = %hash, code = %error.code, %error, "a queued fact was refused");
