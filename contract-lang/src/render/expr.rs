@@ -536,8 +536,12 @@ impl<'a> Renderer<'a> {
                     (Lang::Zh, true, false) => format!("{joined}中的最小者"),
                     (Lang::Zh, false, true) => format!("{joined}中的较大者"),
                     (Lang::Zh, false, false) => format!("{joined}中的最大者"),
-                    (Lang::De, true, _) => format!("der kleinere Wert aus {}", de_dative(&parts)),
-                    (Lang::De, false, _) => format!("der größere Wert aus {}", de_dative(&parts)),
+                    // Apposition in the nominative: each value reads as it stands, with no
+                    // article to decline ("aus (A) und dem B" mixed cases).
+                    (Lang::De, true, true) => format!("der kleinere der beiden Werte: {joined}"),
+                    (Lang::De, true, false) => format!("der kleinste der Werte: {joined}"),
+                    (Lang::De, false, true) => format!("der größere der beiden Werte: {joined}"),
+                    (Lang::De, false, false) => format!("der größte der Werte: {joined}"),
                 }
             }
             Builtin::Abs => match lang {
@@ -652,13 +656,4 @@ pub(super) fn value_text(
         }
         Value::Record(_) => value.to_string(),
     }
-}
-
-/// `A und B` with each German phrase in the dative (`aus dem Preis und dem Höchstbetrag`).
-fn de_dative(parts: &[String]) -> String {
-    let declined: Vec<String> = parts
-        .iter()
-        .map(|part| words::decline_de(part, words::Case::Dat))
-        .collect();
-    words::list(Lang::De, &declined, " und ")
 }

@@ -64,6 +64,15 @@ pub fn compare_times(lang: Lang, op: CompareOp, lhs: &str, rhs: &str) -> String 
     }
 }
 
+/// A number after Chinese words, set off by a space as every number in the renderings is
+/// ("大于或等于 1 小时", "小于或等于 2", like "42 天"); words follow without one.
+fn zh_spaced(phrase: &str) -> String {
+    match phrase.chars().next() {
+        Some(c) if c.is_ascii_digit() || c == '-' => format!(" {phrase}"),
+        _ => phrase.to_string(),
+    }
+}
+
 /// `A <op> B` for a comparison.
 pub fn compare(lang: Lang, op: CompareOp, lhs: &str, rhs: &str) -> String {
     match (lang, op) {
@@ -73,14 +82,14 @@ pub fn compare(lang: Lang, op: CompareOp, lhs: &str, rhs: &str) -> String {
         (Lang::En, CompareOp::Le) => format!("{lhs} is at most {rhs}"),
         (Lang::En, CompareOp::Gt) => format!("{lhs} is more than {rhs}"),
         (Lang::En, CompareOp::Ge) => format!("{lhs} is at least {rhs}"),
-        (Lang::Zh, CompareOp::Eq) => format!("{lhs}为{rhs}"),
-        (Lang::Zh, CompareOp::Ne) => format!("{lhs}不为{rhs}"),
+        (Lang::Zh, CompareOp::Eq) => format!("{lhs}为{}", zh_spaced(rhs)),
+        (Lang::Zh, CompareOp::Ne) => format!("{lhs}不为{}", zh_spaced(rhs)),
         // Numerically exact words: "不超过" of a response level can be read as "not more
         // severe than".
-        (Lang::Zh, CompareOp::Lt) => format!("{lhs}小于{rhs}"),
-        (Lang::Zh, CompareOp::Le) => format!("{lhs}小于或等于{rhs}"),
-        (Lang::Zh, CompareOp::Gt) => format!("{lhs}大于{rhs}"),
-        (Lang::Zh, CompareOp::Ge) => format!("{lhs}大于或等于{rhs}"),
+        (Lang::Zh, CompareOp::Lt) => format!("{lhs}小于{}", zh_spaced(rhs)),
+        (Lang::Zh, CompareOp::Le) => format!("{lhs}小于或等于{}", zh_spaced(rhs)),
+        (Lang::Zh, CompareOp::Gt) => format!("{lhs}大于{}", zh_spaced(rhs)),
+        (Lang::Zh, CompareOp::Ge) => format!("{lhs}大于或等于{}", zh_spaced(rhs)),
         (Lang::De, CompareOp::Eq) => format!("{lhs} ist {rhs}"),
         (Lang::De, CompareOp::Ne) => format!("{lhs} ist nicht {rhs}"),
         (Lang::De, CompareOp::Lt) => format!("{lhs} ist kleiner als {rhs}"),
