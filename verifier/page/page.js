@@ -299,8 +299,17 @@
           const x1 = x(p.pos), x2 = end(i);
           const band = svg("rect", { class: "band band-" + (names.indexOf(p.label) % 4), x: x1, y: y0 + 16, width: Math.max(x2 - x1, 2), height: rowHeight - 34 });
           root.append(band);
-          labels.push(() => placeLabel(root, layout, band, "band-label", p.label,
-            [[x1 + 4, y0 + rowHeight / 2 + 2]], { x1, x2: x2 - 2, y1: y0, y2: y0 + rowHeight }));
+          // Inside its segment; one too narrow for it (a mode that lasted one entry of many)
+          // has its label just above or below the band instead.
+          labels.push(() => {
+            const w = textWidth(p.label, LABEL_SIZE);
+            if (layout.place(w, [[x1 + 4, y0 + rowHeight / 2 + 2]], { x1, x2: x2 - 2, y1: y0, y2: y0 + rowHeight })) {
+              root.append(svg("text", { class: "band-label", x: x1 + 4, y: y0 + rowHeight / 2 + 2 }, p.label));
+              return;
+            }
+            placeLabel(root, layout, band, "band-label", p.label,
+              [[x1, y0 + 13], [x1 - w, y0 + 13], [x1, y0 + rowHeight - 3], [x1 - w, y0 + rowHeight - 3]], row);
+          });
         });
         return;
       }
