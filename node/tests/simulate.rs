@@ -66,6 +66,11 @@ fn assert_exercised(total: &SimReport) {
 fn an_honest_sequencer_is_never_convicted_and_parties_converge() {
     let total = campaign(false, false);
     assert_exercised(&total);
+    // (With a cosigner that spoils a third of the rounds, agreements rarely get through.)
+    assert!(
+        total.agreements > 0,
+        "no amendment by agreement was applied: {total:?}"
+    );
     assert_eq!(total.proofs_kept, 0);
 }
 

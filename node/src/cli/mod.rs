@@ -661,7 +661,7 @@ fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
         "{runs} runs of {} steps (seeds {}..{last}){}: every invariant held in {:.1} s\n  \
          {} facts accepted ({} refused after a close), {} entries committed, {} rounds failed\n  \
          faults injected: {} ({} messages lost, {} duplicated, {} links cut, {} crashes, {} second bodies signed, {} byzantine cosigner acts)\n  \
-         {} pauses, {} reviews evaluating {} held facts, {} decisions replaced, {} withdrawn, {} closes\n  \
+         {} pauses, {} reviews evaluating {} held facts, {} decisions replaced, {} withdrawn, {} amendments by agreement, {} closes\n  \
          {} bundles verified through remembered state, {} rollbacks refused, {} proofs of equivocation kept",
         args.steps,
         args.first_seed,
@@ -683,6 +683,7 @@ fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
         total.held_facts_evaluated,
         total.decisions_replaced,
         total.decisions_withdrawn,
+        total.agreements,
         total.closes,
         total.bundles_verified,
         total.rollbacks_refused,

@@ -29,20 +29,21 @@ mod facts;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
+use contract_lang::value::Value;
 use verifier::{
     bundle::build::ExampleLog,
     model::{
-        BreakerPolicy, Close, Decision, Digest, EntryBody, Review, SignedContract, SignedEntry,
-        SignedEvent, Step,
+        Agreement as AgreementBody, BreakerPolicy, Change, Close, Decision, Digest, EntryBody,
+        Review, SignedContract, SignedEntry, SignedEvent, Step,
     },
     sign::{Domain, PublicKey, Signature, SigningKey},
-    state::Status,
+    state::{ApplyError, Status},
 };
 
 use crate::{
     engine::{
         agreement::Agreement,
-        order::OrderCore,
+        order::{OrderCore, Refusal},
         protocol_core::{
             Action, Caller, Commit, Context, CoreError, History, Input, Message, OrderProtocol,
             ProtocolConfig, Reply,
@@ -102,6 +103,8 @@ pub struct SimReport {
     pub held_facts_evaluated: u64,
     pub decisions_replaced: u64,
     pub decisions_withdrawn: u64,
+    /// Amendments by agreement applied (every party signed the same changes).
+    pub agreements: u64,
     pub closes: u64,
     pub bundles_verified: u64,
     pub rollbacks_refused: u64,
@@ -137,6 +140,7 @@ impl SimReport {
             held_facts_evaluated,
             decisions_replaced,
             decisions_withdrawn,
+            agreements,
             closes,
             bundles_verified,
             rollbacks_refused,
@@ -157,6 +161,7 @@ impl SimReport {
         self.held_facts_evaluated += held_facts_evaluated;
         self.decisions_replaced += decisions_replaced;
         self.decisions_withdrawn += decisions_withdrawn;
+        self.agreements += agreements;
         self.closes += closes;
         self.bundles_verified += bundles_verified;
         self.rollbacks_refused += rollbacks_refused;
@@ -427,6 +432,7 @@ impl Sim {
                 }
             }
             85 => self.crash(SEQUENCER),
+            87..=88 => self.agree(),
             86 => {
                 let role = COSIGNERS[self.next(2) as usize];
                 self.crash(role);
@@ -661,7 +667,10 @@ impl Sim {
                     self.report.facts_accepted += 1;
                 }
             }
-            (Waiting::Fact(_), _) => self.report.facts_refused += 1,
+            (
+                Waiting::Fact(_),
+                Err(CoreError::Refused(Refusal::Apply(ApplyError::OrderClosed { .. }))),
+            ) => self.report.facts_refused += 1,
             (Waiting::Sign { replaced: true }, Ok(Reply::Signed)) => {
                 self.report.decisions_replaced += 1;
             }
@@ -733,6 +742,32 @@ impl Sim {
             Review::new(order, seq, at, decision, "reviewed in the simulator").encode()
         });
         true
+    }
+
+    /// Every party signs the same amendment by agreement at its own head, dated by the order:
+    /// the delivery date moves a day later (refused while paused or with facts queued; a
+    /// party behind signs about an earlier entry, and the parties sign again later).
+    fn agree(&mut self) {
+        let due = self.nodes.get(SEQUENCER).and_then(|node| {
+            match node.protocol.state().lang.terms.get("delivery_due") {
+                Some(Value::Timestamp(due)) => due.checked_add(86_400),
+                _ => None,
+            }
+        });
+        let Some(due) = due else { return };
+        for role in PARTIES {
+            let at = self
+                .nodes
+                .get(role)
+                .map_or(START, |node| node.protocol.state().high_water);
+            let changes = vec![Change::SetTerm {
+                term: "delivery_due".into(),
+                value: Value::Timestamp(due),
+            }];
+            self.sign_record(role, Agreement::Amendment, |order, seq| {
+                AgreementBody::new(order, seq, at, changes, "a day later").encode()
+            });
+        }
     }
 
     /// Every party signs a close of the order at its own head, dated by the order.
@@ -1256,6 +1291,7 @@ fn count_entry(report: &mut SimReport, before: &Status, after: &Status, body: &E
             report.held_facts_evaluated += step.reevaluated.len() as u64;
         }
         Step::Close(_) => report.closes += 1,
+        Step::Agreement(_) => report.agreements += 1,
         _ => {}
     }
 }
