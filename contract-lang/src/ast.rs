@@ -16,6 +16,7 @@
 //! event       = "event" path "{" field* "}"                         // `at: timestamp` is implicit
 //! field       = IDENT ":" type ","?
 //! type        = "bool" | "int" | "decimal" | "money" | "duration" | "timestamp" | "text"
+//!             | "quantity" "<" IDENT ">"                            // a dimension or a unit
 //!             | IDENT                                               // an enum
 //!             | "list" "<" type ">" | "{" field* "}"               // a record
 //! clause      = "clause" IDENT "{" clause_item* "}"
@@ -38,6 +39,7 @@
 //!             | "jurisdiction" "{" ((IDENT | "_") "=>" expr ","?)* "}"
 //!             | "if" expr "then" expr "else" expr
 //! literal     = "true" | "false" | INT | DECIMAL | DECIMAL "%" | DECIMAL CURRENCY | INT CURRENCY
+//!             | (INT | DECIMAL) UNIT                                // 100 pcs, 2.5 t, 2 TEU
 //!             | DURATION (42d, 48h, 90m, 30s, 1d12h) | TIMESTAMP (RFC 3339, e.g. 2026-03-01T08:00:00Z)
 //!             | STRING
 //! comment     = "//" to end of line
@@ -127,6 +129,8 @@ pub enum TypeExprKind {
     Text,
     /// An enum declared with `enum NAME { … }`.
     Named(Ident),
+    /// `quantity<mass>` or `quantity<kg>`: the dimension, or a unit standing for its dimension.
+    Quantity(Ident),
     List(Box<TypeExpr>),
     Record(Vec<Field>),
 }
@@ -343,6 +347,12 @@ pub enum Literal {
         mantissa: i64,
         scale: u8,
         currency: String,
+    },
+    /// `2.5 t` is `{ mantissa: 25, scale: 1, unit: "t" }`; the checker validates the unit.
+    Quantity {
+        mantissa: i64,
+        scale: u8,
+        unit: String,
     },
     /// `1d12h` is `[(1, Days), (12, Hours)]`.
     Duration(Vec<(i64, DurationUnit)>),

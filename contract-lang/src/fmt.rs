@@ -283,6 +283,7 @@ impl Printer<'_> {
             TypeExprKind::Timestamp => "timestamp".into(),
             TypeExprKind::Text => "text".into(),
             TypeExprKind::Named(n) => n.node.clone(),
+            TypeExprKind::Quantity(unit) => format!("quantity<{}>", unit.node),
             TypeExprKind::List(inner) => format!("list<{}>", self.type_expr(inner)),
             TypeExprKind::Record(fields) if fields.is_empty() => "{}".into(),
             TypeExprKind::Record(fields) => {
@@ -680,7 +681,8 @@ fn expr_prec(e: &Expr) -> u8 {
         ExprKind::Literal(
             Literal::Decimal { mantissa, .. }
             | Literal::Percent { mantissa, .. }
-            | Literal::Money { mantissa, .. },
+            | Literal::Money { mantissa, .. }
+            | Literal::Quantity { mantissa, .. },
         ) if *mantissa < 0 => prec::NEG,
         _ => prec::POSTFIX,
     }
@@ -742,6 +744,11 @@ pub fn literal(l: &Literal) -> String {
             scale,
             currency,
         } => format!("{} {currency}", decimal(*mantissa, *scale)),
+        Literal::Quantity {
+            mantissa,
+            scale,
+            unit,
+        } => format!("{} {unit}", decimal(*mantissa, *scale)),
         Literal::Duration(parts) => parts
             .iter()
             .map(|(n, unit)| format!("{n}{}", unit.suffix()))

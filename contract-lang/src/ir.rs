@@ -928,7 +928,13 @@ impl Scope<'_> {
                     .and_then(|fields| fields.get(field));
                 if !matches!(
                     summable,
-                    Some(Type::Int | Type::Decimal | Type::Money | Type::Duration)
+                    Some(
+                        Type::Int
+                            | Type::Decimal
+                            | Type::Money
+                            | Type::Duration
+                            | Type::Quantity(_)
+                    )
                 ) {
                     return malformed(format!("sums `{kind}.{field}`, not a summable field"));
                 }

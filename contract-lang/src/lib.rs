@@ -18,6 +18,7 @@ pub mod fmt;
 pub mod ir;
 pub mod jurisdiction;
 pub mod limits;
+pub mod quantity;
 pub mod render;
 pub mod scenario;
 pub mod span;

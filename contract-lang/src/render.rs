@@ -387,7 +387,8 @@ fn action_phrase(renderer: &Renderer<'_>, action: &Action, on: &str, lang: Lang)
     }
 }
 
-/// `set terms.X = …`: a period added to a date reads as a postponement, a flag set to true
+/// `set terms.X = …`: a period added to a date reads as a postponement (anything else added to
+/// a term as an increase), a flag set to true
 /// as the statement it stands for, anything else as the term's new value.
 fn set_phrase(renderer: &Renderer<'_>, term: &str, value: &Expr, on: &str, lang: Lang) -> String {
     if let ExprKind::Arith {
@@ -398,10 +399,19 @@ fn set_phrase(renderer: &Renderer<'_>, term: &str, value: &Expr, on: &str, lang:
     {
         if matches!(&lhs.kind, ExprKind::Term(name) if name == term) {
             let by = renderer.action_value(rhs, Some(on));
-            return match lang {
-                Lang::En => format!("{} moves later by {by}", renderer.words.term(lang, term)),
-                Lang::Zh => format!("{}顺延{by}", renderer.words.term(lang, term)),
-                Lang::De => format!("{} verschiebt sich um {by}", renderer.words.term_de(term)),
+            return match (lang, renderer.term_is_date(term)) {
+                (Lang::En, true) => {
+                    format!("{} moves later by {by}", renderer.words.term(lang, term))
+                }
+                (Lang::Zh, true) => format!("{}顺延{by}", renderer.words.term(lang, term)),
+                (Lang::De, true) => {
+                    format!("{} verschiebt sich um {by}", renderer.words.term_de(term))
+                }
+                (Lang::En, false) => {
+                    format!("{} increases by {by}", renderer.words.term(lang, term))
+                }
+                (Lang::Zh, false) => format!("{}增加{by}", renderer.words.term(lang, term)),
+                (Lang::De, false) => format!("{} erhöht sich um {by}", renderer.words.term_de(term)),
             };
         }
     }

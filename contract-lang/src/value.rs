@@ -9,6 +9,7 @@
 //! `2026-03-01T00:00:00Z`, `list<text>`), so diagnostics, traces and renderings quote them the
 //! way an author writes them.
 
+pub use crate::quantity::{Dimension, Quantity, Unit};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -285,6 +286,7 @@ pub enum Value {
     Enum(EnumValue),
     Record(BTreeMap<String, Value>),
     List(Vec<Value>),
+    Quantity(Quantity),
 }
 
 impl Value {
@@ -301,6 +303,7 @@ impl Value {
             Value::Enum(value) => &value.ty,
             Value::Record(_) => "record",
             Value::List(_) => "list",
+            Value::Quantity(_) => "quantity",
         }
     }
 
@@ -309,6 +312,7 @@ impl Value {
     pub fn lang_eq(&self, other: &Value) -> bool {
         match (self, other) {
             (Value::Decimal(a), Value::Decimal(b)) => a.cmp_value(*b).is_eq(),
+            (Value::Quantity(a), Value::Quantity(b)) => a.compare(*b).is_ok_and(|o| o.is_eq()),
             (Value::Int(a), Value::Decimal(b)) | (Value::Decimal(b), Value::Int(a)) => {
                 Decimal::from_int(*a).cmp_value(*b).is_eq()
             }
@@ -333,6 +337,7 @@ impl fmt::Display for Value {
             Value::Int(i) => write!(f, "{i}"),
             Value::Decimal(d) => write!(f, "{d}"),
             Value::Money(m) => write!(f, "{m}"),
+            Value::Quantity(q) => write!(f, "{q}"),
             Value::Duration(seconds) => write!(f, "{}", DisplayDuration(*seconds)),
             Value::Timestamp(seconds) => write!(f, "{}", DisplayTimestamp(*seconds)),
             Value::Text(text) => write!(f, "{}", DisplayText(text)),
@@ -489,6 +494,9 @@ pub enum Type {
     Enum(String),
     List(Box<Type>),
     Record(BTreeMap<String, Type>),
+    /// A quantity of some unit of this dimension (`quantity<mass>`, written also
+    /// `quantity<kg>`); last, so the other types encode as before.
+    Quantity(Dimension),
 }
 
 impl fmt::Display for Type {
@@ -502,6 +510,7 @@ impl fmt::Display for Type {
             Type::Timestamp => f.write_str("timestamp"),
             Type::Text => f.write_str("text"),
             Type::Enum(name) => f.write_str(name),
+            Type::Quantity(dimension) => write!(f, "quantity<{dimension}>"),
             Type::List(element) => write!(f, "list<{element}>"),
             Type::Record(fields) => {
                 if fields.is_empty() {
@@ -574,6 +583,14 @@ fn check_value_at<'v>(
         | (Type::Money, Value::Money(_))
         | (Type::Duration, Value::Duration(_))
         | (Type::Text, Value::Text(_)) => Ok(()),
+        (Type::Quantity(dimension), Value::Quantity(q)) if q.unit.dimension() == *dimension => {
+            Ok(())
+        }
+        (Type::Quantity(_), Value::Quantity(q)) => Err(TypeMismatch::Kind {
+            path: at(path),
+            expected: ty.to_string(),
+            found: format!("{} (a quantity of {})", q.unit, q.unit.dimension()),
+        }),
         (Type::Timestamp, Value::Timestamp(seconds)) => {
             if (MIN_TIMESTAMP..=MAX_TIMESTAMP).contains(seconds) {
                 Ok(())

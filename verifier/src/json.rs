@@ -7,6 +7,8 @@
 //! * timestamps in RFC 3339 UTC (`"2026-03-01T00:00:00Z"`);
 //! * money as `{"amount": "5400.00", "currency": "EUR"}` (the amount a string with the
 //!   currency's minor digits, never a float);
+//! * quantities as `{"amount": "2.5", "unit": "t"}` (the amount exact, as written; the unit's
+//!   code: `g`, `kg`, `t`, `pcs`, `l`, `m3`, `m`, `km`, `TEU`, `FEU`);
 //! * durations in ISO 8601 with days, hours, minutes and seconds (`"P42D"`, `"PT72H"`,
 //!   `"P1DT12H"`, `"-PT30M"`, `"PT0S"`); a day is 86,400 seconds, as in the clause language;
 //! * parties as `{"name": "seller", "key": "<64 hex digits>"}`;
@@ -130,6 +132,10 @@ pub fn value(value: &Value) -> Json {
         Value::Int(i) => Json::from(*i),
         Value::Decimal(d) => Json::String(d.to_string()),
         Value::Money(m) => serde_json::to_value(MoneyJson::from(*m)).unwrap_or(Json::Null),
+        Value::Quantity(q) => serde_json::json!({
+            "amount": q.amount.to_string(),
+            "unit": q.unit.code(),
+        }),
         Value::Duration(seconds) => Json::String(duration(*seconds)),
         Value::Timestamp(seconds) => Json::String(timestamp(*seconds)),
         Value::Text(text) => Json::String(text.clone()),
@@ -149,7 +155,8 @@ pub fn values(map: &BTreeMap<String, Value>) -> Json {
 }
 
 /// Rewrites a native JSON value of type `ty` into the scenario-file notation
-/// (`{"amount": "5.00", "currency": "EUR"}` → `"5.00 EUR"`, `"P42D"` → `"42d"`); anything
+/// (`{"amount": "5.00", "currency": "EUR"}` → `"5.00 EUR"`, `{"amount": "2.5", "unit": "t"}` →
+/// `"2.5 t"`, `"P42D"` → `"42d"`); anything
 /// else is returned as it is, so both notations are accepted.
 pub fn native_input(json: &Json, ty: &Type) -> Json {
     match (ty, json) {
@@ -157,6 +164,14 @@ pub fn native_input(json: &Json, ty: &Type) -> Json {
             match (object.get("amount"), object.get("currency"), object.len()) {
                 (Some(Json::String(amount)), Some(Json::String(currency)), 2) => {
                     Json::String(format!("{amount} {currency}"))
+                }
+                _ => json.clone(),
+            }
+        }
+        (Type::Quantity(_), Json::Object(object)) => {
+            match (object.get("amount"), object.get("unit"), object.len()) {
+                (Some(Json::String(amount)), Some(Json::String(unit)), 2) => {
+                    Json::String(format!("{amount} {unit}"))
                 }
                 _ => json.clone(),
             }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use contract_lang::value::{days_from_civil, Currency, Value};
+use contract_lang::value::{days_from_civil, Currency, Decimal, Quantity, Unit, Value};
 use verifier::bundle::build::{
     compile_sources, example_contract, finish_example, library_sources, ExampleKeys, ExampleLog,
     OrderBuilder,
@@ -15,8 +15,15 @@ fn at(day: u32) -> i64 {
     days_from_civil(2026, 2, day).expect("valid date") * 86_400
 }
 
+fn pcs(count: i64) -> Value {
+    Value::Quantity(Quantity {
+        amount: Decimal::from_int(count),
+        unit: Unit::Piece,
+    })
+}
+
 fn delivered(order: &mut OrderBuilder, keys: &ExampleKeys, day: u32, pieces: i64) -> Outcome {
-    let fields = BTreeMap::from([("pieces".to_string(), Value::Int(pieces))]);
+    let fields = BTreeMap::from([("pieces".to_string(), pcs(pieces))]);
     let body = order
         .event(
             &keys.carrier,
@@ -37,7 +44,7 @@ fn partial_shipments_are_counted_and_summed_and_the_bundle_replays() {
     let sources = library_sources(&["clauses/partial_shipments.clause"]).expect("library");
     let program = compile_sources(&sources).expect("compiles");
     let names = vec!["partial_shipments".to_string()];
-    let terms = BTreeMap::from([("pieces_ordered".to_string(), Value::Int(100))]);
+    let terms = BTreeMap::from([("pieces_ordered".to_string(), pcs(100))]);
     let contract = example_contract(&keys, &program, &names, "DE", terms, at(1));
     let mut order = OrderBuilder::new(sources, contract, keys.parties()).expect("order");
 
@@ -67,7 +74,7 @@ fn partial_shipments_are_counted_and_summed_and_the_bundle_replays() {
     assert_eq!(tally.count, 4);
     assert_eq!(
         tally.sums["pieces"],
-        contract_lang::eval::Sum::Value(Value::Int(105))
+        contract_lang::eval::Sum::Value(pcs(105))
     );
 
     // The state hash covers the tallies: a replay that lost count reaches another hash.
@@ -91,4 +98,30 @@ fn partial_shipments_are_counted_and_summed_and_the_bundle_replays() {
             .obligation_total(TransferKind::Pay, "seller", "buyer", eur),
         15_000
     );
+}
+
+#[test]
+fn a_bare_number_of_pieces_is_refused_before_anything_is_recorded() {
+    let keys = ExampleKeys::new();
+    let sources = library_sources(&["clauses/partial_shipments.clause"]).expect("library");
+    let program = compile_sources(&sources).expect("compiles");
+    let names = vec!["partial_shipments".to_string()];
+    let terms = BTreeMap::from([("pieces_ordered".to_string(), pcs(100))]);
+    let contract = example_contract(&keys, &program, &names, "DE", terms, at(1));
+    let mut order = OrderBuilder::new(sources, contract, keys.parties()).expect("order");
+    let kilograms = Value::Quantity(Quantity {
+        amount: Decimal::from_int(60),
+        unit: Unit::Kilogram,
+    });
+    for wrong in [Value::Int(60), kilograms] {
+        let fields = BTreeMap::from([("pieces".to_string(), wrong.clone())]);
+        let refused = order.event(
+            &keys.carrier,
+            "shipment.partially_delivered",
+            at(10),
+            fields,
+        );
+        assert!(refused.is_err(), "{wrong} accepted as pieces");
+    }
+    assert_eq!(order.entries().len(), 1, "only the genesis");
 }

@@ -313,7 +313,10 @@ impl ExprChecker<'_> {
         if ty.is_error() {
             return self.poisoned(span);
         }
-        let summable = matches!(ty, Ty::Int | Ty::Decimal | Ty::Money(_) | Ty::Duration);
+        let summable = matches!(
+            ty,
+            Ty::Int | Ty::Decimal | Ty::Money(_) | Ty::Duration | Ty::Quantity(_)
+        );
         match node.kind {
             ExprKind::EventField {
                 event: ir::EventRef::Fact(kind),
@@ -323,7 +326,7 @@ impl ExprChecker<'_> {
                 let message = if summable {
                     "`sum` adds up a field over every recorded fact of a kind, and this is not a field of `facts`".to_string()
                 } else {
-                    format!("`sum` adds up a number, amount or duration field of every recorded fact, but this is {ty}")
+                    format!("`sum` adds up a number, amount, duration or quantity field of every recorded fact, but this is {ty}")
                 };
                 self.error(
                     Diagnostic::error(

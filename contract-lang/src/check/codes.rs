@@ -37,6 +37,8 @@
 //! | E0433 | a `label` of something the clause does not declare or write |
 //! | E0434 | an `option` in a program whose vocabulary lacks `event option.exercised { clause: text, option: text }` |
 //! | E0435 | a `once` rule whose only actions are `review` (a review applies nothing, so it could never count as fired) |
+//! | E0436 | an unknown unit of measure, or a dimension in `quantity<…>` that is neither a dimension nor a unit |
+//! | E0437 | quantities of different dimensions combined or compared (`kg` with `pcs`) |
 //! | W0401 | (warning) two rules that can set the same term on the same event |
 
 pub const UNKNOWN_NAME: &str = "E0401";
@@ -74,6 +76,8 @@ pub const NEGATIVE_AMOUNT: &str = "E0432";
 pub const UNKNOWN_LABEL: &str = "E0433";
 pub const NO_OPTION_EVENT: &str = "E0434";
 pub const ONCE_ONLY_REVIEW: &str = "E0435";
+pub const UNKNOWN_UNIT: &str = "E0436";
+pub const DIMENSION_MISMATCH: &str = "E0437";
 pub const OVERLAPPING_SETS: &str = "W0401";
 
 /// The candidate closest to `name` by edit distance, if it is close enough to be a typo.

@@ -318,6 +318,9 @@ impl ExprChecker<'_> {
                 format!("{y} here"),
             )
             .with_help("amounts in different currencies never combine; convert one side first"),
+            Clash::Dimension(x, y) => {
+                dimension_clash(x, y, format!("{what} mix {x} and {y}"), span)
+            }
             Clash::Mismatch => Diagnostic::error(
                 codes::TYPE_MISMATCH,
                 format!("{what} have different types: {a} and {b}"),
@@ -367,6 +370,24 @@ impl ExprChecker<'_> {
                 Some(money) => (Ty::Money(Some(money.currency)), Value::Money(money)),
                 None => return self.poisoned(span),
             },
+            Literal::Quantity {
+                mantissa,
+                scale,
+                unit,
+            } => {
+                let Some(unit) = crate::quantity::Unit::parse(unit) else {
+                    self.error(super::unknown_unit(unit, span, false));
+                    return self.poisoned(span);
+                };
+                let Some(amount) = Decimal::new(*mantissa, *scale) else {
+                    self.error(out_of_range("quantity"));
+                    return self.poisoned(span);
+                };
+                (
+                    Ty::Quantity(unit.dimension()),
+                    Value::Quantity(crate::value::Quantity { amount, unit }),
+                )
+            }
             Literal::Duration(parts) => {
                 let total = parts.iter().try_fold(0i64, |total, (count, unit)| {
                     count
@@ -487,6 +508,7 @@ impl ExprChecker<'_> {
                     Ty::Int
                     | Ty::Decimal
                     | Ty::Money(_)
+                    | Ty::Quantity(_)
                     | Ty::Duration
                     | Ty::Exact(_)
                     | Ty::Error => ty,
@@ -554,6 +576,11 @@ impl ExprChecker<'_> {
                     .with_help(
                         "amounts in different currencies never compare; convert one side first",
                     ),
+                ),
+                Clash::Dimension(x, y) => self.error(
+                    dimension_clash(x, y, format!("cannot compare {x} with {y}"), span)
+                        .with_secondary(lhs.span, format!("this is {lt}"))
+                        .with_secondary(rhs.span, format!("this is {rt}")),
                 ),
                 Clash::Mismatch => {
                     let mut diagnostic = Diagnostic::error(
@@ -661,6 +688,19 @@ impl ExprChecker<'_> {
                     .with_help(
                         "amounts in different currencies never combine; convert one side first",
                     ),
+                );
+                Ty::Error
+            }
+            Err(Clash::Dimension(x, y)) => {
+                self.error(
+                    dimension_clash(
+                        x,
+                        y,
+                        format!("cannot combine {x} and {y} with `{}`", op.symbol()),
+                        span,
+                    )
+                    .with_secondary(lhs.span, format!("this is {lt}"))
+                    .with_secondary(rhs.span, format!("this is {rt}")),
                 );
                 Ty::Error
             }
@@ -896,13 +936,62 @@ fn arithmetic_help(op: ArithOp, lhs: &Ty, rhs: &Ty) -> Option<String> {
         (ArithOp::Mul, Ty::Money(_), Ty::Money(_)) => {
             Some("multiply an amount by a number, a decimal or a percentage".into())
         }
+        (ArithOp::Div, Ty::Quantity(_), Ty::Int | Ty::Decimal) => Some(
+            "a quantity divides only by a quantity of its dimension (giving a ratio); to take a \
+             share of it, multiply by a decimal such as `0.5`"
+                .into(),
+        ),
+        (ArithOp::Mul, Ty::Quantity(_), Ty::Exact(_)) | (ArithOp::Mul, Ty::Exact(_), Ty::Quantity(_)) => {
+            Some("a quantity scales only by a number or a decimal, not by an unrounded result: round the factor first with `round(…, half_up)`".into())
+        }
         _ => operand_help(lhs, rhs),
     }
+}
+
+/// E0437: quantities of two dimensions meeting.
+fn dimension_clash(
+    x: crate::value::Dimension,
+    y: crate::value::Dimension,
+    message: String,
+    span: Span,
+) -> Diagnostic {
+    let units = |d: crate::value::Dimension| {
+        d.units()
+            .map(|unit| format!("`{unit}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    Diagnostic::error(
+        codes::DIMENSION_MISMATCH,
+        message,
+        span,
+        "different dimensions",
+    )
+    .with_help(format!(
+        "units convert only within a dimension: {x} is {}, {y} is {}",
+        units(x),
+        units(y)
+    ))
+}
+
+/// `100 pcs`: a literal of the dimension's first unit, for help texts.
+fn quantity_example(dimension: crate::value::Dimension) -> String {
+    let unit = dimension
+        .units()
+        .next()
+        .map_or_else(String::new, |unit| unit.to_string());
+    format!("`100 {unit}`")
 }
 
 /// Help for operands that are almost right: a bare number where an amount or a duration is.
 fn operand_help(lhs: &Ty, rhs: &Ty) -> Option<String> {
     match (lhs, rhs) {
+        (Ty::Quantity(d), Ty::Int | Ty::Decimal) | (Ty::Int | Ty::Decimal, Ty::Quantity(d)) => {
+            Some(format!(
+                "a quantity has a unit and a bare number has none: write the number with its unit, such as {}",
+                quantity_example(*d)
+            ))
+        }
         (Ty::Money(_), Ty::Int | Ty::Decimal) | (Ty::Int | Ty::Decimal, Ty::Money(_)) => {
             Some("write the number as an amount, such as `10.00 EUR`".into())
         }

@@ -365,6 +365,47 @@ impl<'a> ProgramChecker<'a> {
     }
 }
 
+/// E0436: a unit (or, in a type, a dimension) the language does not know, with the closest
+/// one: the same letters in another case (`KG` → `kg`), else by edit distance.
+pub(crate) fn unknown_unit(name: &str, span: Span, in_type: bool) -> Diagnostic {
+    use crate::quantity::{Dimension, Unit};
+    let same_letters = Unit::known_codes().find(|code| code.eq_ignore_ascii_case(name));
+    let help = match same_letters {
+        Some(code) => Some(format!(
+            "did you mean `{code}`? units are written in this case"
+        )),
+        None if in_type => did_you_mean(
+            name,
+            Dimension::ALL
+                .iter()
+                .map(|d| d.name())
+                .chain(Unit::known_codes()),
+        ),
+        None => did_you_mean(name, Unit::known_codes()),
+    };
+    let list = Unit::known_codes().collect::<Vec<_>>().join(", ");
+    let (message, label) = if in_type {
+        (
+            format!("`{name}` is neither a dimension nor a unit"),
+            "unknown dimension",
+        )
+    } else {
+        (format!("unknown unit `{name}`"), "unknown unit")
+    };
+    let help = help.unwrap_or_else(|| {
+        if in_type {
+            let dimensions: Vec<&str> = Dimension::ALL.iter().map(|d| d.name()).collect();
+            format!(
+                "the dimensions are {}; a unit ({list}) stands for its dimension",
+                dimensions.join(", ")
+            )
+        } else {
+            format!("the units are {list}")
+        }
+    });
+    Diagnostic::error(codes::UNKNOWN_UNIT, message, span, label).with_help(help)
+}
+
 /// Resolves a written type; enum names must be declared.
 fn resolve_type(
     enums: &BTreeMap<String, Vec<String>>,
@@ -400,6 +441,13 @@ fn resolve_type(
             }
             Type::Enum(name.node.clone())
         }
+        TypeExprKind::Quantity(name) => match crate::quantity::Unit::dimension_named(&name.node) {
+            Some(dimension) => Type::Quantity(dimension),
+            None => {
+                diags.push(unknown_unit(&name.node, name.span, true));
+                return None;
+            }
+        },
         TypeExprKind::List(element) => Type::List(Box::new(resolve_type(enums, element, diags)?)),
         TypeExprKind::Record(fields) => {
             let mut origins: BTreeMap<&str, Span> = BTreeMap::new();

@@ -13,10 +13,13 @@
 //!
 //! Arithmetic on quantities works by *unit*: numbers (int, decimal), money, durations. `+` and
 //! `-` need equal units; `*` needs at least one plain number; `/` divides by a number or by the
-//! same unit (giving a number). Ints widen to decimals wherever they meet one.
+//! same unit (giving a number). Ints widen to decimals wherever they meet one. Quantities with
+//! units (`100 pcs`, `2.5 t`) are units of their own, one per dimension: they add, subtract and
+//! compare only within a dimension (the evaluator converts between its units exactly), scale
+//! by a plain number, and divide only by a quantity of the same dimension (an exact ratio).
 
 use crate::ir::ArithOp;
-use crate::value::{Currency, Type};
+use crate::value::{Currency, Dimension, Type};
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -27,6 +30,7 @@ pub(crate) enum Unit {
     Number,
     Money(Option<Currency>),
     Duration,
+    Quantity(Dimension),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,6 +45,7 @@ pub(crate) enum Ty {
     Timestamp,
     Text,
     Enum(String),
+    Quantity(Dimension),
     List(Box<Ty>),
     /// `[]` with nothing yet saying what it holds.
     EmptyList,
@@ -53,6 +58,7 @@ pub(crate) enum Ty {
 pub(crate) enum Clash {
     Mismatch,
     Currency(Currency, Currency),
+    Dimension(Dimension, Dimension),
 }
 
 impl Ty {
@@ -66,6 +72,7 @@ impl Ty {
             Type::Timestamp => Ty::Timestamp,
             Type::Text => Ty::Text,
             Type::Enum(name) => Ty::Enum(name.clone()),
+            Type::Quantity(dimension) => Ty::Quantity(*dimension),
             Type::List(element) => Ty::List(Box::new(Ty::from_type(element))),
             Type::Record(fields) => Ty::Record(fields.clone()),
         }
@@ -82,6 +89,7 @@ impl Ty {
             Ty::Timestamp => Type::Timestamp,
             Ty::Text => Type::Text,
             Ty::Enum(name) => Type::Enum(name.clone()),
+            Ty::Quantity(dimension) => Type::Quantity(*dimension),
             Ty::List(element) => Type::List(Box::new(element.to_type()?)),
             Ty::Record(fields) => Type::Record(fields.clone()),
             Ty::Error | Ty::EmptyList | Ty::Exact(_) => return None,
@@ -102,6 +110,7 @@ impl Ty {
             Ty::Int | Ty::Decimal => Some((Unit::Number, false)),
             Ty::Money(currency) => Some((Unit::Money(*currency), false)),
             Ty::Duration => Some((Unit::Duration, false)),
+            Ty::Quantity(dimension) => Some((Unit::Quantity(*dimension), false)),
             Ty::Exact(unit) => Some((*unit, true)),
             _ => None,
         }
@@ -123,6 +132,7 @@ impl fmt::Display for Ty {
             Ty::Exact(Unit::Number) => f.write_str("an unrounded number"),
             Ty::Exact(Unit::Money(_)) => f.write_str("an unrounded amount of money"),
             Ty::Exact(Unit::Duration) => f.write_str("an unrounded duration"),
+            Ty::Exact(Unit::Quantity(dimension)) => write!(f, "an unrounded quantity<{dimension}>"),
             other => match other.to_type() {
                 Some(ty) => write!(f, "{ty}"),
                 None => f.write_str("?"),
@@ -146,6 +156,8 @@ fn merge_units(a: Unit, b: Unit) -> Result<Unit, Clash> {
         (Unit::Number, Unit::Number) => Ok(Unit::Number),
         (Unit::Duration, Unit::Duration) => Ok(Unit::Duration),
         (Unit::Money(x), Unit::Money(y)) => Ok(Unit::Money(merge_currency(x, y)?)),
+        (Unit::Quantity(x), Unit::Quantity(y)) if x == y => Ok(Unit::Quantity(x)),
+        (Unit::Quantity(x), Unit::Quantity(y)) => Err(Clash::Dimension(x, y)),
         _ => Err(Clash::Mismatch),
     }
 }
@@ -156,6 +168,7 @@ fn from_unit(unit: Unit, exact: bool) -> Ty {
         (Unit::Number, false) => Ty::Decimal,
         (Unit::Money(currency), false) => Ty::Money(currency),
         (Unit::Duration, false) => Ty::Duration,
+        (Unit::Quantity(dimension), false) => Ty::Quantity(dimension),
     }
 }
 
@@ -182,6 +195,12 @@ pub(crate) fn arith(op: ArithOp, a: &Ty, b: &Ty) -> Result<Ty, Clash> {
             Ok(from_unit(unit, exact_a || exact_b))
         }
         ArithOp::Mul => {
+            let is_quantity = |unit| matches!(unit, Unit::Quantity(_));
+            // A quantity is an exact decimal: scaling it by an unrounded number would need a
+            // rounding rule for units, which the language does not have.
+            if (is_quantity(unit_a) || is_quantity(unit_b)) && (exact_a || exact_b) {
+                return Err(Clash::Mismatch);
+            }
             let (unit, scaled_by) = match (unit_a, unit_b) {
                 (unit, Unit::Number) => (unit, b),
                 (Unit::Number, unit) => (unit, a),
@@ -189,10 +208,16 @@ pub(crate) fn arith(op: ArithOp, a: &Ty, b: &Ty) -> Result<Ty, Clash> {
             };
             // Scaling money or a duration by a decimal leaves fractions of the minor unit or of
             // a second; scaling a number by a decimal is an exact decimal.
-            let fractional = matches!(scaled_by, Ty::Decimal) && unit != Unit::Number;
+            let fractional = matches!(scaled_by, Ty::Decimal)
+                && !matches!(unit, Unit::Number | Unit::Quantity(_));
             Ok(from_unit(unit, exact_a || exact_b || fractional))
         }
         ArithOp::Div => match (unit_a, unit_b) {
+            (Unit::Quantity(x), Unit::Quantity(y)) => {
+                merge_units(Unit::Quantity(x), Unit::Quantity(y))?;
+                Ok(Ty::Exact(Unit::Number))
+            }
+            (Unit::Quantity(_), _) | (_, Unit::Quantity(_)) => Err(Clash::Mismatch),
             (unit, Unit::Number) => Ok(Ty::Exact(unit)),
             (Unit::Money(x), Unit::Money(y)) => {
                 merge_currency(x, y)?;
@@ -233,6 +258,7 @@ pub(crate) fn unify(a: &Ty, b: &Ty) -> Result<Ty, Clash> {
             Ok(Ty::List(element.clone()))
         }
         (Ty::Money(x), Ty::Money(y)) => Ok(Ty::Money(merge_currency(*x, *y)?)),
+        (Ty::Quantity(x), Ty::Quantity(y)) if x != y => Err(Clash::Dimension(*x, *y)),
         (Ty::Int, Ty::Decimal) | (Ty::Decimal, Ty::Int) => Ok(Ty::Decimal),
         (Ty::List(x), Ty::List(y)) => {
             // A list already built keeps its element type: only identical ones unify.

@@ -65,6 +65,7 @@ impl<'a> Env<'_, 'a> {
             Value::Money(m) => Val::money(*m),
             Value::Duration(d) => Val::Dur(*d),
             Value::Timestamp(t) => Val::Ts(*t),
+            Value::Quantity(q) => Val::quantity(*q),
             Value::Text(text) => Val::Text(text),
             Value::Enum(found) => return self.load_enum(found, site),
             Value::List(items) => Val::DataList(items),

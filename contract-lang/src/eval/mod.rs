@@ -195,6 +195,13 @@ pub enum EvalErrorKind {
         field: String,
         reason: String,
     },
+    /// Quantities of two dimensions met (data of the wrong unit, since the checker refuses
+    /// it in clauses).
+    #[error("cannot combine {left} and {right}: quantities of different dimensions")]
+    DimensionMismatch {
+        left: crate::quantity::Unit,
+        right: crate::quantity::Unit,
+    },
 }
 
 /// Which rule of which clause.

@@ -14,6 +14,7 @@
 use super::num::{self, ArithError, Exact, ExactUnit};
 use super::EvalErrorKind;
 use crate::ir::{ArithOp, ClauseIr, RoundingMode};
+use crate::quantity::{Quantity, QuantityError, Unit};
 use crate::value::{Currency, Decimal, EnumValue, Money, Value, MAX_TIMESTAMP, MIN_TIMESTAMP};
 use std::borrow::Cow;
 use std::cmp::Ordering;
@@ -42,6 +43,12 @@ pub(crate) enum Val<'a> {
     },
     Dur(i64),
     Ts(i64),
+    /// A quantity with a unit, destructured like decimals to stay 16 bytes.
+    Qty {
+        mantissa: i64,
+        scale: u8,
+        unit: Unit,
+    },
     Exact(Box<Exact>),
     Text(&'a String),
     /// An enum value: the enum's name and the variant's position in the IR's declaration.
@@ -72,6 +79,32 @@ impl<'a> Val<'a> {
         }
     }
 
+    pub fn quantity(quantity: Quantity) -> Val<'a> {
+        Val::Qty {
+            mantissa: quantity.amount.mantissa,
+            scale: quantity.amount.scale,
+            unit: quantity.unit,
+        }
+    }
+
+    /// The quantity, if this is one.
+    fn as_quantity(&self) -> Option<Quantity> {
+        match self {
+            Val::Qty {
+                mantissa,
+                scale,
+                unit,
+            } => Some(Quantity {
+                amount: Decimal {
+                    mantissa: *mantissa,
+                    scale: *scale,
+                },
+                unit: *unit,
+            }),
+            _ => None,
+        }
+    }
+
     /// The decimal value of an int or a decimal.
     fn as_decimal(&self) -> Option<Decimal> {
         match self {
@@ -92,6 +125,7 @@ impl<'a> Val<'a> {
             Val::Money { .. } => "money",
             Val::Dur(_) => "duration",
             Val::Ts(_) => "timestamp",
+            Val::Qty { .. } => "quantity",
             Val::Exact(_) => "an unrounded quantity",
             Val::Text(_) => "text",
             Val::Enum { .. } => "an enum value",
@@ -116,6 +150,10 @@ impl<'a> Val<'a> {
             }),
             Val::Dur(d) => Value::Duration(*d),
             Val::Ts(t) => Value::Timestamp(*t),
+            Val::Qty { .. } => match self.as_quantity() {
+                Some(quantity) => Value::Quantity(quantity),
+                None => return Err(EvalErrorKind::Malformed("not a quantity".into())),
+            },
             Val::Text(text) => Value::Text((*text).clone()),
             Val::Enum { ty, ordinal } => {
                 let variant = ir
@@ -207,6 +245,48 @@ fn overflow(op: &str) -> Fault {
     fault(EvalErrorKind::Overflow { op: op.to_string() })
 }
 
+fn quantity_error(error: QuantityError, op: &str) -> Fault {
+    fault(match error {
+        QuantityError::Dimension(left, right) => EvalErrorKind::DimensionMismatch { left, right },
+        QuantityError::Overflow => EvalErrorKind::Overflow { op: op.to_string() },
+        QuantityError::Precision => EvalErrorKind::Precision,
+    })
+}
+
+/// `+ - *` and `/` on quantities: within a dimension (converted exactly to the smaller unit),
+/// scaled by a number, or divided by a quantity into an exact ratio. `None` when neither side
+/// is a quantity.
+fn quantity_arith<'a>(op: ArithOp, a: &Val<'a>, b: &Val<'a>) -> Option<Result<Val<'a>, Fault>> {
+    use ArithOp::{Add, Div, Mul, Sub};
+    let result = match (op, a.as_quantity(), b.as_quantity()) {
+        (_, None, None) => return None,
+        (Add, Some(x), Some(y)) => x.checked_add(y).map(Val::quantity),
+        (Sub, Some(x), Some(y)) => x.checked_sub(y).map(Val::quantity),
+        (Mul, Some(q), None) | (Mul, None, Some(q)) => {
+            let factor = if a.as_quantity().is_some() { b } else { a };
+            match factor.as_decimal() {
+                Some(factor) => q.scale(factor).map(Val::quantity),
+                None => return Some(Err(type_error("a number factor", factor))),
+            }
+        }
+        (Div, Some(x), Some(y)) => {
+            return Some(match x.ratio(y) {
+                Ok((num, den)) => Exact::new(num, den, ExactUnit::Number)
+                    .map(|ratio| Val::Exact(Box::new(ratio)))
+                    .map_err(|e| arith_error(e, op.symbol())),
+                Err(error) => Err(quantity_error(error, op.symbol())),
+            })
+        }
+        _ => {
+            return Some(Err(fault(EvalErrorKind::Type {
+                expected: format!("operands for `{}`", op.symbol()),
+                found: format!("{} and {}", a.kind_name(), b.kind_name()),
+            })))
+        }
+    };
+    Some(result.map_err(|error| quantity_error(error, op.symbol())))
+}
+
 pub(crate) fn arith<'a>(op: ArithOp, a: Val<'a>, b: Val<'a>) -> Result<Val<'a>, Fault> {
     use ArithOp::{Add, Mul, Sub};
     let checked = |value: Option<i64>| value.ok_or_else(|| overflow(op.symbol()));
@@ -255,6 +335,9 @@ pub(crate) fn arith<'a>(op: ArithOp, a: Val<'a>, b: Val<'a>) -> Result<Val<'a>, 
         (Sub, Val::Ts(t), Val::Dur(d)) => return timestamp(t.checked_sub(*d)),
         (Sub, Val::Ts(x), Val::Ts(y)) => return Ok(Val::Dur(checked(x.checked_sub(*y))?)),
         _ => {}
+    }
+    if let Some(result) = quantity_arith(op, &a, &b) {
+        return result;
     }
     if let (Add | Sub | Mul, Some(x), Some(y)) = (op, a.as_decimal(), b.as_decimal()) {
         let result = match op {
@@ -332,6 +415,10 @@ pub(crate) fn compare(a: &Val<'_>, b: &Val<'_>) -> Result<Ordering, Fault> {
         ) if tx == ty_ => Ok(x.cmp(y)),
         (Val::Text(x), Val::Text(y)) => Ok(x.cmp(y)),
         (Val::Bool(x), Val::Bool(y)) => Ok(x.cmp(y)),
+        (Val::Qty { .. }, Val::Qty { .. }) => match (a.as_quantity(), b.as_quantity()) {
+            (Some(x), Some(y)) => x.compare(y).map_err(|e| quantity_error(e, "compare")),
+            _ => Err(type_error("a quantity", b)),
+        },
         _ => match (a.as_decimal(), b.as_decimal()) {
             (Some(x), Some(y)) => Ok(x.cmp_value(y)),
             _ => match (exact(a), exact(b)) {
@@ -357,6 +444,10 @@ pub(crate) fn negate(value: Val<'_>) -> Result<Val<'_>, Fault> {
             currency,
         },
         Val::Dur(d) => Val::Dur(d.checked_neg().ok_or_else(overflow)?),
+        Val::Qty { .. } => match value.as_quantity().map(Quantity::checked_neg) {
+            Some(Ok(negated)) => Val::quantity(negated),
+            _ => return Err(overflow()),
+        },
         Val::Exact(e) => Val::Exact(Box::new(e.neg().map_err(|_| overflow())?)),
         other => match other.as_decimal() {
             Some(d) => Val::decimal(num::decimal_neg(d).map_err(|_| overflow())?),
@@ -374,6 +465,10 @@ pub(crate) fn absolute(value: Val<'_>) -> Result<Val<'_>, Fault> {
             currency,
         },
         Val::Dur(d) => Val::Dur(d.checked_abs().ok_or_else(overflow)?),
+        Val::Qty { .. } => match value.as_quantity().map(Quantity::checked_abs) {
+            Some(Ok(absolute)) => Val::quantity(absolute),
+            _ => return Err(overflow()),
+        },
         Val::Exact(e) => Val::Exact(Box::new(if e.num < 0 {
             e.neg().map_err(|_| overflow())?
         } else {

@@ -62,15 +62,17 @@ impl State {
     }
 }
 
-/// `a + b` for the summable values (numbers, amounts, durations), checked.
+/// `a + b` for the summable values (numbers, amounts, durations, quantities), checked; a sum
+/// of quantities is in the smallest unit it met (`1 t` then `1 kg` sum to `1001 kg`).
 fn add(a: &Value, b: &Value) -> Result<Value, EvalErrorKind> {
     let load = |value: &Value| match value {
         Value::Int(i) => Ok(Val::Int(*i)),
         Value::Decimal(d) => Ok(Val::decimal(*d)),
         Value::Money(m) => Ok(Val::money(*m)),
         Value::Duration(d) => Ok(Val::Dur(*d)),
+        Value::Quantity(q) => Ok(Val::quantity(*q)),
         other => Err(EvalErrorKind::Type {
-            expected: "a number, an amount or a duration".into(),
+            expected: "a number, an amount, a duration or a quantity".into(),
             found: other.kind_name().to_string(),
         }),
     };

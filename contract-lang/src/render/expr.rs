@@ -41,6 +41,11 @@ pub(super) struct Renderer<'a> {
 }
 
 impl<'a> Renderer<'a> {
+    /// Whether `term` is a date (a timestamp), so adding to it postpones it.
+    pub fn term_is_date(&self, term: &str) -> bool {
+        self.clause.terms.get(term) == Some(&Type::Timestamp)
+    }
+
     pub fn new(
         clause: &'a ClauseIr,
         bound: &'a BTreeMap<String, Value>,
@@ -636,6 +641,7 @@ pub(super) fn value_text(
             }
         }
         Value::Money(m) => words::number(lang, &m.to_string()),
+        Value::Quantity(q) => quantity_text(lang, q),
         Value::Duration(seconds) => words::duration(lang, *seconds),
         Value::Timestamp(seconds) => {
             let stamp = DisplayTimestamp(*seconds).to_string();
@@ -656,4 +662,21 @@ pub(super) fn value_text(
         }
         Value::Record(_) => value.to_string(),
     }
+}
+
+/// A quantity in the unit it was written in, never converted (what the parties agreed is in
+/// that unit): `2.5 t`, `2,5 t`; pieces read `100 pcs`, `100 件`, `100 Stück`. Symbols of SI
+/// units and `TEU`/`FEU` are the same in every language; `m3` is shown as `m³`.
+pub(crate) fn quantity_text(lang: Lang, quantity: &crate::value::Quantity) -> String {
+    use crate::value::Unit;
+    let unit = match (lang, quantity.unit) {
+        (Lang::Zh, Unit::Piece) => "件",
+        (Lang::De, Unit::Piece) => "Stück",
+        (_, Unit::CubicMetre) => "m³",
+        (_, unit) => unit.code(),
+    };
+    format!(
+        "{} {unit}",
+        words::number(lang, &quantity.amount.to_string())
+    )
 }

@@ -225,6 +225,14 @@ fn duration(i: &str) -> Res<'_, Vec<(&str, DurationUnit)>> {
     all_consuming(many1((digit1, duration_unit))).parse(i)
 }
 
+/// `100pcs`, `2.5t`: a number glued to a unit of measure. `None` for anything else.
+fn glued_unit_help(word: &str) -> Option<String> {
+    let unit = word.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.');
+    let amount = &word[..word.len() - unit.len()];
+    crate::quantity::Unit::parse(unit)
+        .map(|_| format!("put a space between an amount and its unit: `{amount} {unit}`"))
+}
+
 fn parse_digits(d: &str) -> Option<i64> {
     d.bytes().try_fold(0i64, |acc, b| {
         acc.checked_mul(10)?.checked_add(i64::from(b - b'0'))
@@ -604,7 +612,9 @@ impl<'s> Lexer<'s, '_> {
                         Span::new(start, self.pos),
                         "durations take whole numbers",
                     )
-                    .with_help("combine units instead, as in `1d12h` or `90m`"),
+                    .with_help(glued_unit_help(word).unwrap_or_else(|| {
+                        "combine units instead, as in `1d12h` or `90m`".to_string()
+                    })),
                 );
                 TokenKind::BadLiteral
             } else {
@@ -683,9 +693,15 @@ impl<'s> Lexer<'s, '_> {
     fn duration(&mut self, word: &str, start: usize) -> TokenKind {
         let span = Span::new(start, self.pos);
         let Ok((_, parts)) = duration(word) else {
+            let help = glued_unit_help(word).unwrap_or_else(|| "durations are written like `42d`, `48h`, `90m`, `30s` or `1d12h`; put a space between a number and a name".to_string());
             self.error(
-                Diagnostic::error("E0105", format!("`{word}` is not a number or a duration"), span, "unknown unit")
-                    .with_help("durations are written like `42d`, `48h`, `90m`, `30s` or `1d12h`; put a space between a number and a name"),
+                Diagnostic::error(
+                    "E0105",
+                    format!("`{word}` is not a number or a duration"),
+                    span,
+                    "unknown unit",
+                )
+                .with_help(help),
             );
             return TokenKind::BadLiteral;
         };

@@ -617,6 +617,19 @@ impl<'t, 'k> Parser<'t, 'k> {
             self.bump();
             return Ok(TypeExpr { kind, span: t.span });
         }
+        if self.word_at(0) == Some("quantity")
+            && self.peek_at(1).kind == TokenKind::Punct(Punct::Lt)
+        {
+            self.bump();
+            self.bump();
+            let unit =
+                self.ident("a dimension or a unit (as in `quantity<mass>` or `quantity<kg>`)")?;
+            self.expect_punct(Punct::Gt, "to close `quantity<…>`")?;
+            return Ok(TypeExpr {
+                kind: TypeExprKind::Quantity(unit),
+                span: self.span_from(t.span),
+            });
+        }
         if self.eat_word("list").is_some() {
             self.expect_punct(Punct::Lt, "after `list` (as in `list<text>`)")?;
             let inner = self.type_expr()?;
@@ -645,7 +658,7 @@ impl<'t, 'k> Parser<'t, 'k> {
                 let found = self.describe_current();
                 self.error(
                     Diagnostic::error("E0209", format!("expected a type, found {found}"), t.span, "expected a type")
-                        .with_help("the types are bool, int, decimal, money, duration, timestamp, text, an enum's name, `list<T>` and records `{ name: T }`"),
+                        .with_help("the types are bool, int, decimal, money, duration, timestamp, text, `quantity<DIMENSION>`, an enum's name, `list<T>` and records `{ name: T }`"),
                 );
                 Err(Failed)
             }
@@ -1636,6 +1649,17 @@ impl<'t, 'k> Parser<'t, 'k> {
         self.bump();
         let next = self.peek();
         if let TokenKind::Word(w) = &next.kind {
+            if self.is_unit_word(w) {
+                self.bump();
+                return (
+                    Literal::Quantity {
+                        mantissa,
+                        scale: scale.unwrap_or(0),
+                        unit: w.clone(),
+                    },
+                    span.to(next.span),
+                );
+            }
             if is_currency_code(w)
                 && !next.line_start
                 && self.peek_at(1).kind != TokenKind::Punct(Punct::FatArrow)
@@ -1657,6 +1681,30 @@ impl<'t, 'k> Parser<'t, 'k> {
             Some(scale) => Literal::Decimal { mantissa, scale },
         };
         (lit, span)
+    }
+
+    /// Whether the word after a number (the next token) is its unit: a known unit (`pcs`,
+    /// `TEU`), or a word that can only be a misspelt one (`kgs`, `KG`) for the checker to
+    /// refuse with a suggestion. A word starting the next line, a keyword, a clause item, a
+    /// jurisdiction code before `=>` and a currency code are not units.
+    fn is_unit_word(&self, word: &str) -> bool {
+        let next = self.peek();
+        if next.line_start || self.peek_at(1).kind == TokenKind::Punct(Punct::FatArrow) {
+            return false;
+        }
+        if crate::quantity::Unit::parse(word).is_some() {
+            return true;
+        }
+        let followed_by = |punct| self.peek_at(1).kind == TokenKind::Punct(punct);
+        !is_keyword(word)
+            && !CLAUSE_ITEM_KEYWORDS.contains(&word)
+            && !is_currency_code(word)
+            && word != "_"
+            && word.len() <= 4
+            && word.bytes().all(|b| b.is_ascii_alphanumeric())
+            && !followed_by(Punct::Dot)
+            && !followed_by(Punct::LParen)
+            && !followed_by(Punct::Colon)
     }
 
     fn call(&mut self, callee: Ident) -> PResult<Expr> {

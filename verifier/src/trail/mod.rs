@@ -1180,7 +1180,7 @@ fn track(lang: Lang, name: &str, values: &[(usize, &Value)]) -> Option<Track> {
     let kind = match values.first()?.1 {
         Value::Timestamp(_) => "time",
         Value::Duration(_) | Value::Int(_) | Value::Money(_) => "number",
-        Value::Enum(_) | Value::Bool(_) | Value::Text(_) => "label",
+        Value::Enum(_) | Value::Bool(_) | Value::Text(_) | Value::Quantity(_) => "label",
         _ => return None,
     };
     Some(Track {
