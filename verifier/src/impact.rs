@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::bundle::{Report, Source};
 use crate::model::{Digest, Outcome, Step};
 use crate::state::{rules, Machine, State};
-use crate::timeline::{outcome_difference, outcome_summary};
+use crate::timeline::{outcome_differences, outcome_summary};
 
 /// Why the analysis could not run.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
@@ -49,7 +49,15 @@ pub struct EntryImpact {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event: Option<String>,
     pub at: i64,
-    /// What the entry recorded, and what it would have recorded under NEW.
+    /// Every effect that differs: what the entry recorded, and what it would have recorded
+    /// under NEW.
+    pub changes: Vec<EffectChange>,
+}
+
+/// One effect of an entry, as recorded and as it would have been under NEW (`(nothing)` on
+/// the side that has none).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EffectChange {
     pub before: String,
     pub after: String,
 }
@@ -191,68 +199,79 @@ fn replay(report: &Report, machine: &Machine) -> Result<Impact, ImpactError> {
             ),
             Step::Genesis => continue,
         };
-        let difference = match replayed {
+        let changes = match replayed {
             Ok(transition) => {
-                let difference = difference(&entry.body.step, &transition.body.step);
+                let changes = differences(&entry.body.step, &transition.body.step);
                 if let Some(event) = transition.event {
                     seen.insert(event);
                 }
                 state = transition.state;
-                difference
+                changes
             }
-            Err(error) => Some((summary(&entry.body.step), format!("not possible: {error}"))),
+            Err(error) => vec![EffectChange {
+                before: summary(&entry.body.step),
+                after: format!("not possible: {error}"),
+            }],
         };
-        if let Some((before, after)) = difference {
+        if !changes.is_empty() {
             impact.entries.push(EntryImpact {
                 seq: entry.body.seq,
                 kind: kind.to_string(),
                 event,
                 at,
-                before,
-                after,
+                changes,
             });
         }
     }
     Ok(impact)
 }
 
-/// How a replayed step differs from the recorded one, each side on one line (the first effect
-/// that differs, in the clause language's action syntax), if it does.
-fn difference(recorded: &Step, replayed: &Step) -> Option<(String, String)> {
+/// How a replayed step differs from the recorded one: every effect that differs, each side on
+/// one line in the clause language's action syntax. Empty when it does not differ.
+fn differences(recorded: &Step, replayed: &Step) -> Vec<EffectChange> {
+    let changes = |pairs: Vec<(String, String)>| {
+        pairs
+            .into_iter()
+            .map(|(before, after)| EffectChange { before, after })
+            .collect::<Vec<_>>()
+    };
     match (recorded, replayed) {
-        (Step::Event(recorded), Step::Event(replayed)) => (recorded.outcome != replayed.outcome)
-            .then(|| outcome_difference(&recorded.outcome, &replayed.outcome)),
+        (Step::Event(recorded), Step::Event(replayed)) => {
+            changes(outcome_differences(&recorded.outcome, &replayed.outcome))
+        }
         (Step::Review(recorded), Step::Review(replayed)) => {
-            if recorded.applied != replayed.applied {
-                return Some(outcome_difference(
-                    &Outcome::Applied(recorded.applied.clone()),
-                    &Outcome::Applied(replayed.applied.clone()),
-                ));
-            }
+            let mut all = changes(outcome_differences(
+                &Outcome::Applied(recorded.applied.clone()),
+                &Outcome::Applied(replayed.applied.clone()),
+            ));
             // The facts held during the pause, as evaluated after the review.
             let (a, b) = (&recorded.reevaluated, &replayed.reevaluated);
-            let i = (0..a.len().max(b.len())).find(|&i| {
-                a.get(i).map(|again| &again.outcome) != b.get(i).map(|again| &again.outcome)
-            })?;
-            let seq = a.get(i).or(b.get(i)).map_or(0, |again| again.seq);
-            let (before, after) = match (a.get(i), b.get(i)) {
-                (Some(x), Some(y)) => outcome_difference(&x.outcome, &y.outcome),
-                (x, y) => {
-                    let side = |again: Option<&crate::model::Reevaluation>| {
-                        again.map_or_else(
-                            || "(not evaluated)".to_string(),
-                            |again| outcome_summary(&again.outcome),
-                        )
-                    };
-                    (side(x), side(y))
+            for i in 0..a.len().max(b.len()) {
+                let (x, y) = (a.get(i), b.get(i));
+                if x.map(|again| &again.outcome) == y.map(|again| &again.outcome) {
+                    continue;
                 }
-            };
-            Some((
-                format!("the fact held at #{seq}: {before}"),
-                format!("the fact held at #{seq}: {after}"),
-            ))
+                let seq = x.or(y).map_or(0, |again| again.seq);
+                let pairs = match (x, y) {
+                    (Some(x), Some(y)) => outcome_differences(&x.outcome, &y.outcome),
+                    (x, y) => {
+                        let side = |again: Option<&crate::model::Reevaluation>| {
+                            again.map_or_else(
+                                || "(not evaluated)".to_string(),
+                                |again| outcome_summary(&again.outcome),
+                            )
+                        };
+                        vec![(side(x), side(y))]
+                    }
+                };
+                all.extend(pairs.into_iter().map(|(before, after)| EffectChange {
+                    before: format!("the fact held at #{seq}: {before}"),
+                    after: format!("the fact held at #{seq}: {after}"),
+                }));
+            }
+            all
         }
-        _ => None,
+        _ => Vec::new(),
     }
 }
 
@@ -297,13 +316,18 @@ pub fn render(
     for entry in &impact.entries {
         let what = entry.event.as_deref().unwrap_or(&entry.kind);
         out.push_str(&format!(
-            "  #{}  {}  {}\n    before: {}\n    after:  {}\n",
+            "  #{}  {}  {}\n",
             entry.seq,
             contract_lang::value::DisplayTimestamp(entry.at),
             escape(what),
-            escape(&entry.before),
-            escape(&entry.after)
         ));
+        for change in &entry.changes {
+            out.push_str(&format!(
+                "    before: {}\n    after:  {}\n",
+                escape(&change.before),
+                escape(&change.after)
+            ));
+        }
     }
     out
 }

@@ -69,36 +69,64 @@ pub fn outcome_summary(outcome: &Outcome) -> String {
 /// The first difference between two outcomes, each side in the clause language's action syntax
 /// (`set terms.transport_mode = aiq (air_freight_fallback rule 1)`), for replay errors.
 pub fn outcome_difference(recorded: &Outcome, replayed: &Outcome) -> (String, String) {
+    outcome_differences(recorded, replayed)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| (outcome_summary(recorded), outcome_summary(replayed)))
+}
+
+/// Every effect that differs between two outcomes, position by position within amendments,
+/// activations, obligations and notifications (`(nothing)` where one side has none), each
+/// side in the clause language's action syntax; the outcomes' summaries when they are not
+/// both applied effects. Empty when they are equal.
+pub fn outcome_differences(recorded: &Outcome, replayed: &Outcome) -> Vec<(String, String)> {
+    if recorded == replayed {
+        return Vec::new();
+    }
     let (Outcome::Applied(a), Outcome::Applied(b)) = (recorded, replayed) else {
-        return (outcome_summary(recorded), outcome_summary(replayed));
+        return vec![(outcome_summary(recorded), outcome_summary(replayed))];
     };
-    fn first<T: PartialEq>(
+    fn all<T: PartialEq>(
         a: &[T],
         b: &[T],
         show: impl Fn(&T) -> String,
-    ) -> Option<(String, String)> {
+        into: &mut Vec<(String, String)>,
+    ) {
         let side = |item: Option<&T>| item.map_or_else(|| "(nothing)".to_string(), &show);
-        (0..a.len().max(b.len()))
-            .find(|&i| a.get(i) != b.get(i))
-            .map(|i| (side(a.get(i)), side(b.get(i))))
+        into.extend(
+            (0..a.len().max(b.len()))
+                .filter(|&i| a.get(i) != b.get(i))
+                .map(|i| (side(a.get(i)), side(b.get(i)))),
+        );
     }
     let rule = |clause: &str, rule: u32| format!("({clause} rule {})", u64::from(rule) + 1);
-    first(&a.amendments, &b.amendments, |x| {
-        format!(
-            "set terms.{} = {} {}",
-            x.term,
-            x.after,
-            rule(&x.clause, x.rule)
-        )
-    })
-    .or_else(|| {
-        first(&a.activations, &b.activations, |x| {
+    let mut differences = Vec::new();
+    all(
+        &a.amendments,
+        &b.amendments,
+        |x| {
+            format!(
+                "set terms.{} = {} {}",
+                x.term,
+                x.after,
+                rule(&x.clause, x.rule)
+            )
+        },
+        &mut differences,
+    );
+    all(
+        &a.activations,
+        &b.activations,
+        |x| {
             let verb = if x.active { "activate" } else { "deactivate" };
             format!("{verb} {} {}", x.target, rule(&x.clause, x.rule))
-        })
-    })
-    .or_else(|| {
-        first(&a.obligations, &b.obligations, |x| {
+        },
+        &mut differences,
+    );
+    all(
+        &a.obligations,
+        &b.obligations,
+        |x| {
             format!(
                 "{} {} -> {} {} {}",
                 x.kind.keyword(),
@@ -107,19 +135,27 @@ pub fn outcome_difference(recorded: &Outcome, replayed: &Outcome) -> (String, St
                 x.amount,
                 rule(&x.clause, x.rule)
             )
-        })
-    })
-    .or_else(|| {
-        first(&a.notifications, &b.notifications, |x| {
+        },
+        &mut differences,
+    );
+    all(
+        &a.notifications,
+        &b.notifications,
+        |x| {
             format!(
                 "notify {} \"{}\" {}",
                 x.party,
                 x.message,
                 rule(&x.clause, x.rule)
             )
-        })
-    })
-    .unwrap_or_else(|| (outcome_summary(recorded), outcome_summary(replayed)))
+        },
+        &mut differences,
+    );
+    if differences.is_empty() {
+        // Equal effects in another outcome field: say so in summaries.
+        differences.push((outcome_summary(recorded), outcome_summary(replayed)));
+    }
+    differences
 }
 
 /// The fixed phrases of a rendering.

@@ -87,6 +87,11 @@ fn a_higher_rate_changes_the_compensation_the_order_already_owed() {
     assert_eq!(entries.len(), 1, "{json}");
     assert_eq!(entries[0]["event"], "shipment.delivered", "{json}");
     assert_eq!(
+        entries[0]["changes"][0]["after"],
+        "pay seller -> buyer 6800.00 EUR (air_freight_fallback rule 2)",
+        "{json}"
+    );
+    assert_eq!(
         json["clauses"][0]["clause"], "air_freight_fallback",
         "{json}"
     );
@@ -130,6 +135,16 @@ fn a_longer_sea_transit_would_have_kept_the_order_at_sea() {
     ]);
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     check_expect("tests/data/diff-history/transit.expect", &stdout(&output));
+    // Every effect of an entry that differs is listed, not only the first: the switch to
+    // air freight and the carrier's notice, both of rule 1.
+    let text = stdout(&output);
+    let switch = text
+        .find("before: set terms.transport_mode = air")
+        .expect("the switch");
+    let notice = text
+        .find("before: notify carrier")
+        .expect("the carrier's notice");
+    assert!(switch < notice, "{text}");
 }
 
 #[test]
