@@ -1,7 +1,9 @@
 //! Amendments by agreement on real nodes: each party signs the same agreement through its own
 //! node (`POST /orders/{id}/agreements`), the sequencer applies it once every party signed,
 //! later facts follow the new rules at every party, a restarted node replays across it, and
-//! the bundle verifies with the agreement in its timeline. Nothing here asserts on timings.
+//! the bundle verifies with the agreement in its timeline. A review carries the parties' own
+//! term changes the same way (`POST /orders/{id}/review` with `terms`). Nothing here asserts
+//! on timings.
 
 mod common;
 
@@ -9,7 +11,7 @@ use std::collections::BTreeMap;
 
 use common::{verify, Cluster};
 use pactum_node::{
-    api::{ClauseUpgrade, SubmitAgreement},
+    api::{ClauseUpgrade, SubmitAgreement, SubmitReview},
     client::ClientError,
     engine::Hooks,
 };
@@ -130,5 +132,102 @@ fn an_agreement_signed_through_every_party_s_node_changes_what_later_facts_do() 
             "{text}"
         );
         assert!(text.contains("clause removed: "), "{text}");
+    }
+}
+
+#[test]
+fn a_review_signed_by_every_party_sets_the_terms_it_carries() {
+    let cluster = Cluster::start(&ALL, BTreeMap::new());
+    // At most one automatic amendment a day: the second typhoon alert trips the breaker.
+    let order = cluster.start_order(&ALL, "PO-REVIEW-TERMS", Some((1, 86_400)));
+    cluster
+        .event(
+            "carrier",
+            &order,
+            "shipment.departed",
+            "2026-01-10T00:00:00Z",
+            json!({ "port": "Shenzhen" }),
+        )
+        .unwrap();
+    cluster
+        .weather("seller", &order, "2026-02-20T00:00:00Z", "Hong Kong")
+        .unwrap();
+    let tripped = cluster
+        .weather("buyer", &order, "2026-02-20T06:00:00Z", "Guangdong")
+        .unwrap();
+    assert_eq!(tripped["entry"]["outcome"]["type"], "breaker_tripped");
+    cluster.settle(&ALL, &order);
+
+    let path = format!("/orders/{order}/review");
+    // A term the vocabulary lacks, or a value of the wrong type, is refused before signing.
+    for (terms, what) in [
+        (
+            json!({ "delivery_date": "2026-03-09T00:00:00Z" }),
+            "no term",
+        ),
+        (json!({ "delivery_due": "next week" }), "delivery_due"),
+    ] {
+        let bad = SubmitReview {
+            decision: "discard".into(),
+            terms: serde_json::from_value(terms).unwrap(),
+            ..SubmitReview::default()
+        };
+        let error = cluster.client("buyer").post(&path, &bad).unwrap_err();
+        assert_eq!(error.code(), Some("invalid_review"), "{error}");
+        assert!(error.to_string().contains(what), "{error}");
+    }
+
+    // The parties drop the held extension and set the due date themselves, in the review.
+    let decide = |terms: Value| SubmitReview {
+        decision: "discard".into(),
+        note: "one typhoon, not two: the due date is 03-09".into(),
+        terms: serde_json::from_value(terms).unwrap(),
+        ..SubmitReview::default()
+    };
+    let due = json!({ "delivery_due": "2026-03-09T00:00:00Z" });
+    assert_eq!(
+        cluster
+            .client("buyer")
+            .post(&path, &decide(due.clone()))
+            .unwrap()["status"],
+        "signed"
+    );
+    // Another date is another review: nothing applies until every party signed the same.
+    let other = decide(json!({ "delivery_due": "2026-03-10T00:00:00Z" }));
+    let signed = cluster.client("carrier").post(&path, &other).unwrap();
+    assert_eq!(signed["status"], "signed");
+    assert_eq!(
+        signed["decisions"]["carrier"]["terms"]["delivery_due"],
+        "2026-03-10T00:00:00Z"
+    );
+    assert_eq!(
+        cluster.view("seller", &order)["status"]["state"],
+        "breaker_tripped"
+    );
+    cluster
+        .client("carrier")
+        .post(&path, &decide(due.clone()))
+        .unwrap();
+    let applied = cluster.client("seller").post(&path, &decide(due)).unwrap();
+    assert_eq!(applied["status"], "applied", "{applied}");
+
+    let view = cluster.settle(&ALL, &order);
+    assert_eq!(view["status"]["state"], "running");
+    assert_eq!(view["terms"]["delivery_due"], "2026-03-09T00:00:00Z");
+
+    // Every party's bundle verifies, with the review's terms replayed.
+    for role in ALL {
+        let (bytes, trust) = cluster.bundle(role, &order);
+        let report = verify(&bytes, &trust).unwrap();
+        assert_eq!(report.breaker.reviews, 1);
+        let reviewed = report
+            .entries
+            .iter()
+            .find_map(|entry| match &entry.body.step {
+                Step::Review(step) => Some(step.terms.clone()),
+                _ => None,
+            });
+        let names = reviewed.map(|terms| terms.iter().map(|c| c.term.clone()).collect::<Vec<_>>());
+        assert_eq!(names, Some(vec!["delivery_due".to_string()]), "{role}");
     }
 }

@@ -70,7 +70,8 @@ fn every_example_request_is_accepted_by_real_nodes() {
     let view = cluster.settle(&ALL, &order);
     assert_eq!(view["status"]["state"], "running", "{view}");
     assert_eq!(view["terms"]["transport_mode"], "air");
-    assert_eq!(view["terms"]["delivery_due"], "2026-03-04T00:00:00Z");
+    // The held extension applied, then the due date the parties set in the review.
+    assert_eq!(view["terms"]["delivery_due"], "2026-03-09T00:00:00Z");
     assert_eq!(
         view["terms"]["price"],
         json!({"amount": "12000.00", "currency": "EUR"})

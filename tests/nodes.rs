@@ -188,6 +188,7 @@ fn the_breaker_trips_and_only_a_review_signed_by_every_party_resumes() {
         decision: "approve".into(),
         note: "both alerts are genuine; extend".into(),
         at: None,
+        terms: Default::default(),
     };
     let path = format!("/orders/{order}/review");
     assert_eq!(

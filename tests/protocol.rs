@@ -248,6 +248,7 @@ fn a_party_withdraws_or_replaces_its_review_decision_until_every_party_signed() 
         decision: decision.into(),
         note: "checked with the weather service".into(),
         at: Some("2026-02-21T09:00:00Z".into()),
+        terms: Default::default(),
     };
     let post =
         |role: &str, decision: &str| cluster.client(role).post(&path, &review(decision)).unwrap();

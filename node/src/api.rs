@@ -215,7 +215,7 @@ pub struct IngestQuery {
 }
 
 /// `POST /orders/{id}/review`: this party's decision on an order waiting for review.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubmitReview {
     /// `approve` (apply what the breaker held back) or `discard` (drop it); either way the
@@ -229,6 +229,13 @@ pub struct SubmitReview {
     /// latest recorded event is refused.
     #[serde(default)]
     pub at: Option<String>,
+    /// Terms the parties set with their decision ("the due date is 2026-03-09"), written as in
+    /// scenario files or as native JSON and typed by the vocabulary of the rules in force.
+    /// Applied after what was held (approve) or instead of it (discard), before the facts
+    /// recorded during the pause are evaluated. Every party must sign the same terms.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schema(value_type = Object)]
+    pub terms: BTreeMap<String, serde_json::Value>,
 }
 
 /// `POST /admin/backup`: copy the node's store, online, into a new directory.

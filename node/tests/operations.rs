@@ -145,6 +145,7 @@ fn an_operator_sees_trips_reviews_an_unreachable_party_and_its_return() {
         decision: "approve".into(),
         note: "both alerts are genuine".into(),
         at: None,
+        terms: Default::default(),
     };
     for client in [&at_seller, &at_buyer] {
         client

@@ -73,6 +73,7 @@ pub(super) fn run(command: Command) -> anyhow::Result<()> {
                 decision,
                 note,
                 at: None,
+                terms: Default::default(),
             };
             print_json(&client(&node)?.post(&format!("/orders/{order}/review"), &review)?)
         }

@@ -193,6 +193,7 @@ pub fn steps() -> Vec<Step> {
                 decision: "discard".into(),
                 note: "typhoon alert replayed by a faulty feed; held extension discarded".into(),
                 at: None,
+                terms: Default::default(),
             },
         },
         Step::Event {

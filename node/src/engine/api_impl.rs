@@ -561,15 +561,20 @@ impl NodeApi for Engine {
         let slot = inner
             .slot(&order)
             .ok_or_else(|| ApiError::unknown_order(&id))?;
-        let (after_seq, at, running) = {
+        let (after_seq, at, running, terms) = {
             let slot = slot.lock().await;
             // The review's time: the caller's, or else the order's latest recorded event
             // time (the same for every party, so their bodies match).
             let at = agreement_time(&slot, request.at.as_deref(), "invalid_review")?;
+            let core = slot.protocol.core();
+            let rules = core.machine().rules(core.state());
+            let terms = super::sources::typed_terms(&request.terms, rules.program())
+                .map_err(|error| ApiError::invalid("invalid_review", error))?;
             (
                 slot.protocol.core().state().seq,
                 at,
                 slot.protocol.core().state().status.is_running(),
+                terms,
             )
         };
         if running {
@@ -578,7 +583,7 @@ impl NodeApi for Engine {
                 "the order is running: its breaker has not tripped and nothing waits for review",
             ));
         }
-        let body = inner.review_for(order, after_seq, at, decision, &request.note)?;
+        let body = inner.review_for(order, after_seq, at, decision, &request.note, terms)?;
         let outcome = inner.sign_agreement(Agreement::Review, order, body).await?;
         Ok(match outcome {
             Some((seq, entry)) => {
@@ -598,6 +603,7 @@ impl NodeApi for Engine {
                     .map(|(role, review)| (role, json!({
                         "decision": review.decision,
                         "note": review.note,
+                        "terms": verifier::json::values(&review.terms),
                     })))
                     .collect::<serde_json::Map<String, Value>>(),
                 "message": "this party signed the review; it applies once every party signed the same decision",

@@ -945,8 +945,10 @@ impl Inner {
         at: i64,
         decision: verifier::model::Decision,
         note: &str,
+        terms: std::collections::BTreeMap<String, contract_lang::value::Value>,
     ) -> Result<Vec<u8>, ApiError> {
-        let review = verifier::model::Review::new(order, after_seq, at, decision, note);
+        let review =
+            verifier::model::Review::new(order, after_seq, at, decision, note).with_terms(terms);
         SignedReview::unsigned(&review)
             .map(|signed| signed.body)
             .map_err(|e| ApiError::internal(e.to_string()))

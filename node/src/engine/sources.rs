@@ -81,6 +81,17 @@ pub fn typed_term(
     typed(value, ty, program).map_err(|error| format!("term `{name}`: {error}"))
 }
 
+/// Terms given by name (a review's), each typed by the vocabulary.
+pub fn typed_terms(
+    terms: &BTreeMap<String, serde_json::Value>,
+    program: &Program,
+) -> Result<BTreeMap<String, Value>, String> {
+    terms
+        .iter()
+        .map(|(name, value)| Ok((name.clone(), typed_term(name, value, program)?)))
+        .collect()
+}
+
 /// Parameters of clause `clause`, each typed by its declaration.
 pub fn typed_params(
     clause: &str,

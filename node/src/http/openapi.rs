@@ -232,7 +232,7 @@ fn history() {}
         (status = 404, description = "no such order", body = ErrorBody),
         (status = 409, description = "nothing to review, or refused by the sequencer", body = ErrorBody),
         (status = 413, description = "body over http.max_body_bytes", body = ErrorBody),
-        (status = 422, description = "invalid decision or time", body = ErrorBody),
+        (status = 422, description = "invalid decision, time or terms (unknown term, wrong type)", body = ErrorBody),
         (status = 502, description = "the sequencer's node answered something unexpected", body = ErrorBody),
         (status = 503, description = "the sequencer's node did not answer", body = ErrorBody),
     ))]
