@@ -6,7 +6,8 @@
 //! outcome out). `fmt` and `render` work on the AST and the IR respectively; `scenario` runs
 //! scenario files and `diff` compares two versions of clauses (IR and scenario outcomes).
 //!
-//! Invariants: this crate does no I/O, reads no clock, uses no floats and no randomness.
+//! Invariants: this crate does no I/O, reads no clock, uses no floats and no randomness. Its
+//! command-line tool, `pactum-clause`, is the crate `clause-cli`.
 
 pub mod ast;
 pub mod check;

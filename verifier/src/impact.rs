@@ -77,6 +77,94 @@ impl Impact {
     }
 }
 
+/// What `diff OLD NEW --history BUNDLE` reports, whichever CLI asks (`pactum-verify diff`,
+/// `pactum-clause diff --history`): the clause-level changes, compiled against the bundle's
+/// own vocabulary, and the verified history replayed under NEW.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryDiff {
+    pub clauses: Vec<contract_lang::diff::ClauseDiff>,
+    pub impact: Impact,
+    /// The order's business reference, for the report's heading.
+    pub order_ref: String,
+}
+
+/// Why `diff … --history` could not run.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum HistoryDiffError {
+    #[error("the bundle does not verify: {0}")]
+    Invalid(String),
+    #[error("the bundle cannot be read: {0}")]
+    Unreadable(String),
+    #[error("the bundle has no sources")]
+    NoSources,
+    #[error("{which}: {error}")]
+    Compile { which: &'static str, error: String },
+    #[error(transparent)]
+    Impact(#[from] ImpactError),
+}
+
+impl HistoryDiff {
+    /// Whether any past entry would have come out differently.
+    pub fn differs(&self) -> bool {
+        self.impact.differs()
+    }
+
+    /// The report for people: the clause changes, then the history.
+    pub fn render(&self) -> String {
+        render(&self.clauses, &self.impact, &self.order_ref)
+    }
+
+    /// The history part alone, for a caller that shows the clause changes its own way.
+    pub fn render_history(&self) -> String {
+        render_history(&self.impact, &self.order_ref)
+    }
+
+    /// The report as JSON: `clauses`, `history` (facts replayed, entries that differ) and
+    /// `differs`.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "clauses": self.clauses,
+            "history": self.impact,
+            "differs": self.differs(),
+        })
+    }
+}
+
+/// Verifies `bundle` against `trust`, compares OLD and NEW as compiled IR, and replays the
+/// verified history with NEW in OLD's place (see [`history`]).
+pub fn diff_history(
+    old: &Source,
+    new: &Source,
+    bundle: &[u8],
+    trust: &crate::bundle::Trust,
+) -> Result<HistoryDiff, HistoryDiffError> {
+    use crate::bundle::{verify_bundle, Bundle, VerifyOptions};
+    let report = verify_bundle(bundle, trust, &VerifyOptions::default())
+        .map_err(|error| HistoryDiffError::Invalid(error.to_string()))?;
+    let (header, _) =
+        Bundle::parse(bundle).map_err(|error| HistoryDiffError::Unreadable(error.to_string()))?;
+    let input = |source: &Source| contract_lang::compile::SourceInput {
+        name: source.name.clone(),
+        text: source.text.clone(),
+    };
+    let vocabulary = header
+        .sources
+        .first()
+        .map(input)
+        .ok_or(HistoryDiffError::NoSources)?;
+    let side = |source: &Source, which: &'static str| {
+        contract_lang::diff::Side::compile(&vocabulary, &[input(source)])
+            .map_err(|error| HistoryDiffError::Compile { which, error })
+    };
+    let clauses = contract_lang::diff::clause_changes(&side(old, "OLD")?, &side(new, "NEW")?);
+    let impact = history(&report, &header.sources, old, new)?;
+    Ok(HistoryDiff {
+        clauses,
+        impact,
+        order_ref: report.contract.order_ref.clone(),
+    })
+}
+
 /// Replays `report`'s verified history with the clause files `old` (what the order runs) and
 /// `new` swapped: each clause `new` declares replaces the order's clause of that name, whose
 /// id must be `old`'s.
@@ -293,7 +381,6 @@ pub fn render(
     impact: &Impact,
     order_ref: &str,
 ) -> String {
-    use contract_lang::untrusted::escape;
     let mut out = String::new();
     if clauses.is_empty() {
         out.push_str("no clause changed meaning\n");
@@ -304,12 +391,22 @@ pub fn render(
             out.push_str(&format!("  - {change}\n"));
         }
     }
+    out.push('\n');
+    out.push_str(&render_history(impact, order_ref));
+    out
+}
+
+/// The history part of [`render`]: how many facts were replayed, then each entry that differs
+/// with every effect that differs, before → after.
+pub fn render_history(impact: &Impact, order_ref: &str) -> String {
+    use contract_lang::untrusted::escape;
+    let mut out = String::new();
     let differ = match impact.entries.len() {
         1 => "1 entry differs".to_string(),
         count => format!("{count} entries differ"),
     };
     out.push_str(&format!(
-        "\nhistory of order {}: {} facts replayed under NEW; {differ}\n",
+        "history of order {}: {} facts replayed under NEW; {differ}\n",
         escape(order_ref),
         impact.facts
     ));

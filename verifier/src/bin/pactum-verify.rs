@@ -233,7 +233,7 @@ fn load_trust(path: &Path) -> anyhow::Result<verifier::bundle::Trust> {
 }
 
 /// `diff OLD NEW --history BUNDLE`: the clause change, then the verified history replayed
-/// under NEW.
+/// under NEW (`verifier::impact::diff_history`, which `pactum-clause diff --history` runs too).
 fn diff(
     old: &Path,
     new: &Path,
@@ -243,10 +243,6 @@ fn diff(
 ) -> anyhow::Result<Verdict> {
     let trust = load_trust(trust)?;
     let bytes = read(bundle)?;
-    let report = verify_bundle(&bytes, &trust, &VerifyOptions::default())
-        .map_err(|error| anyhow!("{}: the bundle does not verify: {error}", bundle.display()))?;
-    let (header, _) =
-        Bundle::parse(&bytes).map_err(|error| anyhow!("{}: {error}", bundle.display()))?;
     let file = |path: &Path| -> anyhow::Result<Source> {
         Ok(Source {
             name: path.display().to_string(),
@@ -254,35 +250,13 @@ fn diff(
                 .with_context(|| format!("cannot read {}", path.display()))?,
         })
     };
-    let (old, new) = (file(old)?, file(new)?);
-    let input = |source: &Source| contract_lang::compile::SourceInput {
-        name: source.name.clone(),
-        text: source.text.clone(),
-    };
-    let vocabulary = header
-        .sources
-        .first()
-        .map(input)
-        .ok_or_else(|| anyhow!("{}: the bundle has no sources", bundle.display()))?;
-    let side = |source: &Source, which: &str| {
-        contract_lang::diff::Side::compile(&vocabulary, &[input(source)])
-            .map_err(|error| anyhow!("{which}: {error}"))
-    };
-    let clauses = contract_lang::diff::clause_changes(&side(&old, "OLD")?, &side(&new, "NEW")?);
-    let impact = verifier::impact::history(&report, &header.sources, &old, &new)?;
+    let analysis = verifier::impact::diff_history(&file(old)?, &file(new)?, &bytes, &trust)
+        .with_context(|| format!("{}", bundle.display()))?;
     match format {
-        Format::Text => print_text(&verifier::impact::render(
-            &clauses,
-            &impact,
-            &report.contract.order_ref,
-        )),
-        Format::Json => print_json(&serde_json::json!({
-            "clauses": clauses,
-            "history": impact,
-            "differs": impact.differs(),
-        })),
+        Format::Text => print_text(&analysis.render()),
+        Format::Json => print_json(&analysis.json()),
     }
-    Ok(if impact.differs() {
+    Ok(if analysis.differs() {
         Verdict::Differs
     } else {
         Verdict::Valid

@@ -1,4 +1,4 @@
-//! The `pactum-clause` commands. Compiled into the binary only (see `src/bin/pactum-clause.rs`).
+//! The `pactum-clause` commands (see `src/main.rs`).
 //!
 //! Every command returns a [`Status`]: clean (exit 0) or findings (exit 1: diagnostics, files
 //! that would be reformatted, failed scenarios). Usage and I/O errors are `Err` (exit 2).
@@ -94,6 +94,18 @@ fn run(cli: &Cli, out: &Output) -> anyhow::Result<Status> {
             old,
             new,
             scenarios,
-        } => diff_cmd::run(out, vocab, old, new, scenarios.as_deref()),
+            history,
+            trust,
+        } => diff_cmd::run(
+            out,
+            vocab,
+            &diff_cmd::DiffArgs {
+                old,
+                new,
+                scenarios: scenarios.as_deref(),
+                history: history.as_deref(),
+                trust: trust.as_deref(),
+            },
+        ),
     }
 }

@@ -262,7 +262,7 @@ fn render_explain_and_demo_run_on_the_embedded_library() {
 
 #[test]
 fn diff_exits_1_when_a_scenario_outcome_changes_and_0_when_none_does() {
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/diff");
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../contract-lang/tests/data/diff");
     let case = |name: &str, file: &str| data.join(name).join(file).display().to_string();
     let changed = run(&[
         "diff",
@@ -300,4 +300,71 @@ fn diff_exits_1_when_a_scenario_outcome_changes_and_0_when_none_does() {
         &scenarios.display().to_string(),
     ]);
     assert_eq!(from_dir.status.code(), Some(1), "{}", stdout(&from_dir));
+}
+
+/// `diff --history` runs the verifier's analysis (`verifier::impact::diff_history`), the one
+/// `pactum-verify diff` runs: after the scenario outcomes, the same history report as its
+/// golden (`verifier/tests/data/diff-history/rate.expect`), on the same example bundle.
+#[test]
+fn diff_with_history_replays_the_order_s_verified_bundle_under_new() {
+    let dir = scratch("diff-history");
+    let example = verifier::bundle::build::example().unwrap();
+    let bundle = dir.join("order.bundle");
+    std::fs::write(&bundle, &example.bytes).unwrap();
+    let trust_text = verifier::bundle::TrustFile::from_trust(&example.trust)
+        .to_json()
+        .unwrap();
+    let trust = write(&dir, "trust.json", &trust_text);
+    let library = Path::new(env!("CARGO_MANIFEST_DIR")).join("../clause-library/clauses");
+    let text = std::fs::read_to_string(library.join("air_freight_fallback.clause")).unwrap();
+    let old = write(&dir, "old.clause", &text);
+    let new = write(
+        &dir,
+        "new.clause",
+        &text.replace(
+            "rate_per_hour: money = 150.00 EUR",
+            "rate_per_hour: money = 200.00 EUR",
+        ),
+    );
+    let bundle = bundle.display().to_string();
+    let output = run(&["diff", &old, &new, "--history", &bundle, "--trust", &trust]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let text = stdout(&output);
+    assert!(text.contains("scenarios run on both sides"), "{text}");
+    let golden = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../verifier/tests/data/diff-history/rate.expect"),
+    )
+    .unwrap();
+    let history = &golden[golden.find("history of order").unwrap()..];
+    assert!(text.ends_with(history), "{text}\n---\n{history}");
+
+    let report = json(&run(&[
+        "--format",
+        "json",
+        "diff",
+        &old,
+        &new,
+        "--history",
+        &bundle,
+        "--trust",
+        &trust,
+    ]));
+    assert_eq!(report["history_differs"], true, "{report}");
+    assert_eq!(
+        report["history"]["entries"][0]["event"], "shipment.delivered",
+        "{report}"
+    );
+
+    // The bundle is verified first: without a trust file the analysis does not run.
+    let untrusted = run(&["diff", &old, &new, "--history", &bundle]);
+    assert_eq!(untrusted.status.code(), Some(2), "{untrusted:?}");
+    // A bundle that does not verify against the trust file is refused, not analysed.
+    let broken = write(&dir, "broken.bundle", "not a bundle");
+    let refused = run(&["diff", &old, &new, "--history", &broken, "--trust", &trust]);
+    assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("does not verify"),
+        "{refused:?}"
+    );
 }

@@ -95,7 +95,8 @@ pub enum Command {
     /// Check, test and render the embedded clause library (no arguments needed).
     Demo,
     /// What changing clauses OLD into NEW changes: the IR (rules, thresholds, params,
-    /// actions) and which scenarios' outcomes (before → after). Exit 1 when outcomes differ.
+    /// actions), which scenarios' outcomes (before → after) and, with `--history`, which past
+    /// entries of an order would have come out differently. Exit 1 when any differ.
     Diff {
         /// The clause file as it is.
         old: PathBuf,
@@ -105,6 +106,13 @@ pub enum Command {
         /// scenario's clause file that declares a clause of OLD/NEW is read as OLD/NEW.
         #[arg(long, value_name = "DIR")]
         scenarios: Option<PathBuf>,
+        /// An order's bundle (running OLD): verified, then its history replayed with NEW in
+        /// OLD's place, listing every past entry that would have come out differently.
+        #[arg(long, value_name = "BUNDLE", requires = "trust")]
+        history: Option<PathBuf>,
+        /// The trust file (JSON or TOML) the `--history` bundle is verified against.
+        #[arg(long, value_name = "FILE")]
+        trust: Option<PathBuf>,
     },
 }
 
