@@ -196,20 +196,23 @@ fn a_review_signed_by_every_party_sets_the_terms_it_carries() {
     let other = decide(json!({ "delivery_due": "2026-03-10T00:00:00Z" }));
     let signed = cluster.client("carrier").post(&path, &other).unwrap();
     assert_eq!(signed["status"], "signed");
+    // The sequencer's node lists the decisions signed so far, each with its terms.
+    let listed = cluster
+        .client("seller")
+        .post(&path, &decide(due.clone()))
+        .unwrap();
+    assert_eq!(listed["status"], "signed", "{listed}");
     assert_eq!(
-        signed["decisions"]["carrier"]["terms"]["delivery_due"],
-        "2026-03-10T00:00:00Z"
+        listed["decisions"]["carrier"]["terms"]["delivery_due"], "2026-03-10T00:00:00Z",
+        "{listed}"
     );
     assert_eq!(
         cluster.view("seller", &order)["status"]["state"],
         "breaker_tripped"
     );
-    cluster
-        .client("carrier")
-        .post(&path, &decide(due.clone()))
-        .unwrap();
-    let applied = cluster.client("seller").post(&path, &decide(due)).unwrap();
-    assert_eq!(applied["status"], "applied", "{applied}");
+    // The carrier signs the others' decision: every party signed the same terms.
+    let last = cluster.client("carrier").post(&path, &decide(due)).unwrap();
+    assert_eq!(last["status"], "applied", "{last}");
 
     let view = cluster.settle(&ALL, &order);
     assert_eq!(view["status"]["state"], "running");
