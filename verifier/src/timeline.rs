@@ -761,8 +761,10 @@ fn outcome_lines(lang: Lang, program: &Program, outcome: &Outcome, indent: &str,
 
 fn entry_text(lang: Lang, report: &Report, entry: &VerifiedEntry, out: &mut String) {
     let w = words(lang);
-    let program = &report.program;
     let seq = entry.body.seq;
+    // Clauses are named as they were when the entry was made, not as a later agreement
+    // upgraded (or removed) them.
+    let program = report.program_before(seq);
     match (&entry.body.step, &entry.event) {
         (Step::Genesis, _) => {
             let clauses: Vec<String> = report
@@ -856,7 +858,9 @@ fn entry_text(lang: Lang, report: &Report, entry: &VerifiedEntry, out: &mut Stri
             let signed = bracketed(lang, &labelled(lang, w.signed_by, &signers));
             let _ = writeln!(out, "#{seq}  {when}  {}{signed} — \"{note}\"", w.closed);
         }
-        (Step::Agreement(step), _) => agreement_lines(lang, program, entry, step, out),
+        (Step::Agreement(step), _) => {
+            agreement_lines(lang, (program, report.program_after(seq)), entry, step, out)
+        }
         (Step::Event(_), None) => {}
     }
     let signers = roles(lang, program, entry.signers.iter().map(String::as_str));
@@ -868,10 +872,11 @@ fn entry_text(lang: Lang, report: &Report, entry: &VerifiedEntry, out: &mut Stri
     );
 }
 
-/// "AMENDED BY AGREEMENT of buyer and seller — "note"", then each change before → after.
+/// "AMENDED BY AGREEMENT of buyer and seller — "note"", then each change before → after, a
+/// removed clause named as it was (`programs.0`), others as they are now (`programs.1`).
 fn agreement_lines(
     lang: Lang,
-    program: &Program,
+    (before_program, program): (&Program, &Program),
     entry: &VerifiedEntry,
     step: &AgreementStep,
     out: &mut String,
@@ -917,7 +922,12 @@ fn agreement_lines(
         );
     }
     for change in &step.clauses {
-        let clause = clause_name(lang, program, &change.clause);
+        let named_by = if change.after.is_some() {
+            program
+        } else {
+            before_program
+        };
+        let clause = clause_name(lang, named_by, &change.clause);
         let id = |digest: &Option<crate::model::Digest>| {
             digest.map_or_else(String::new, |digest| digest.short())
         };
@@ -1235,7 +1245,8 @@ fn entry_json(report: &Report, entry: &VerifiedEntry, lang: Lang) -> serde_json:
     let mut object = serde_json::to_value(shared).unwrap_or(serde_json::Value::Null);
     if let (Step::Event(step), Some(map)) = (&entry.body.step, object.as_object_mut()) {
         if let Outcome::BreakerTripped { held, report: trip } = &step.outcome {
-            let text = render_breaker_report(trip, held, &report.program, lang);
+            let program = report.program_before(entry.body.seq);
+            let text = render_breaker_report(trip, held, program, lang);
             map.insert("breaker_report_text".into(), json!(text));
         }
     }

@@ -676,3 +676,88 @@ fn agreements_follow_one_another_and_none_follows_the_close() {
     let report = verified(order, keys);
     assert_eq!(report.breaker.agreements, 2);
 }
+
+/// A timeline names each entry's clauses as they were when it was made: before an upgrade
+/// with the old title, after it with the new one, and a removed clause still by its title.
+#[test]
+fn timelines_name_clauses_as_the_program_in_force_at_each_entry_had_them() {
+    let (mut order, keys) = departed_order();
+    // 50 days at sea: the clause switches the order to air freight (old title).
+    let eta = BTreeMap::from([("eta".to_string(), Value::Timestamp(MAR_01))]);
+    order
+        .event(&keys.carrier, "shipment.eta_updated", FEB_01 - 86_400, eta)
+        .unwrap();
+    let retitled = source(AIR_FREIGHT, |text| {
+        text.replace(
+            "title en \"Air freight when sea freight runs late\"",
+            "title en \"Air freight, revised\"",
+        )
+        .replace(
+            "rate_per_hour: money = 150.00 EUR",
+            "rate_per_hour: money = 200.00 EUR",
+        )
+    });
+    let id = compiled_id(
+        &order,
+        std::slice::from_ref(&retitled),
+        "air_freight_fallback",
+    );
+    let upgrade = Change::UpgradeClause {
+        clause: "air_freight_fallback".into(),
+        id,
+    };
+    order
+        .agree(FEB_01, vec![retitled, upgrade], "new rate, new title")
+        .unwrap();
+    deliver(&mut order, &keys);
+    let report = verified(order, keys);
+    assert_eq!(
+        report.programs.len(),
+        2,
+        "the genesis program and the upgrade's"
+    );
+    let text = render_report(&report, Lang::En);
+    let line = |needle: &str| {
+        text.lines()
+            .find(|line| line.contains(needle))
+            .unwrap_or_else(|| panic!("no line with {needle:?} in\n{text}"))
+            .to_string()
+    };
+    assert!(
+        line("the transport mode: sea").contains("«Air freight when sea freight runs late»"),
+        "{text}"
+    );
+    assert!(
+        line("6800.00 EUR").contains("«Air freight, revised»"),
+        "{text}"
+    );
+    assert!(
+        line("clause upgraded").contains("«Air freight, revised»"),
+        "{text}"
+    );
+
+    // Removed by agreement: the entries before still name it by its title.
+    let (mut order, keys) = departed_order();
+    let eta = BTreeMap::from([("eta".to_string(), Value::Timestamp(MAR_01))]);
+    order
+        .event(&keys.carrier, "shipment.eta_updated", FEB_01 - 86_400, eta)
+        .unwrap();
+    let remove = Change::RemoveClause {
+        clause: "air_freight_fallback".into(),
+    };
+    order
+        .agree(FEB_01, vec![remove], "no compensation")
+        .unwrap();
+    let report = verified(order, keys);
+    let text = render_report(&report, Lang::En);
+    assert!(
+        text.contains("clause removed: «Air freight when sea freight runs late»"),
+        "{text}"
+    );
+    assert!(
+        text.matches("«Air freight when sea freight runs late» (air_freight_fallback, rule 1)")
+            .count()
+            >= 1,
+        "{text}"
+    );
+}

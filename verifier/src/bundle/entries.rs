@@ -108,6 +108,9 @@ pub(crate) struct Findings {
     pub state: Option<State>,
     pub summary: BreakerSummary,
     pub signatures: usize,
+    /// Each agreement that brought another program into force: its entry's seq and the
+    /// program (for timelines that name clauses as they were then).
+    pub programs: Vec<(u64, std::sync::Arc<contract_lang::ir::Program>)>,
 }
 
 /// Visits every entry in order, claiming chunks no other thread has taken yet and waiting for
@@ -449,6 +452,7 @@ struct InOrder<'c, 'e> {
     state: Option<State>,
     seen: HashSet<Digest>,
     summary: BreakerSummary,
+    programs: Vec<(u64, std::sync::Arc<contract_lang::ir::Program>)>,
 }
 
 impl<'c, 'e> InOrder<'c, 'e> {
@@ -464,6 +468,7 @@ impl<'c, 'e> InOrder<'c, 'e> {
             state: None,
             seen: HashSet::with_capacity(entries),
             summary: BreakerSummary::default(),
+            programs: Vec::new(),
         }
     }
 
@@ -610,6 +615,9 @@ impl<'c, 'e> InOrder<'c, 'e> {
             self.state = Some(genesis.accept(entry.hash));
             return Ok(());
         };
+        // The program before an agreement, to tell whether it brought another into force.
+        let program_before = matches!(entry.body.step, Step::Agreement(_))
+            .then(|| machine.rules(&state).shared_program());
         // The state moves into the step (no copy); replay stops at the first error anyway.
         let high_water = state.high_water;
         let transition = match (&entry.body.step, &entry.event) {
@@ -655,7 +663,14 @@ impl<'c, 'e> InOrder<'c, 'e> {
         if let Some(event) = transition.event {
             self.seen.insert(event);
         }
-        self.state = Some(transition.accept(entry.hash));
+        let state = transition.accept(entry.hash);
+        if let Some(before) = program_before {
+            let after = machine.rules(&state).shared_program();
+            if !std::sync::Arc::ptr_eq(&before, &after) {
+                self.programs.push((entry.body.seq, after));
+            }
+        }
+        self.state = Some(state);
         Ok(())
     }
 
@@ -672,6 +687,7 @@ impl<'c, 'e> InOrder<'c, 'e> {
             state: self.state,
             summary: self.summary,
             signatures: 0,
+            programs: self.programs,
         }
     }
 }

@@ -68,6 +68,10 @@ pub struct Report {
     pub order: OrderId,
     pub contract: Contract,
     pub program: Arc<Program>,
+    /// The programs in force over the history, in order: the genesis program from seq 0, then
+    /// each one an agreement brought into force, from that agreement's seq. See
+    /// [`Report::program_before`].
+    pub programs: Vec<(u64, Arc<Program>)>,
     pub entries: Vec<VerifiedEntry>,
     /// The order's state after the last entry.
     pub state: State,
@@ -85,6 +89,28 @@ pub struct Report {
     pub breaker: BreakerSummary,
     /// Signatures checked in step 4.
     pub signatures_checked: usize,
+}
+
+impl Report {
+    /// The program entry `seq` was evaluated under: the one in force before it (the genesis
+    /// program for the genesis). A timeline names a clause with the title it had then, so an
+    /// entry before an upgrade or a removal shows the clause as the parties had agreed it.
+    pub fn program_before(&self, seq: u64) -> &Program {
+        self.programs
+            .iter()
+            .take_while(|(from, _)| *from < seq || *from == 0)
+            .last()
+            .map_or(&*self.program, |(_, program)| &**program)
+    }
+
+    /// The program in force once entry `seq` applied (another one only after an agreement).
+    pub fn program_after(&self, seq: u64) -> &Program {
+        self.programs
+            .iter()
+            .take_while(|(from, _)| *from <= seq)
+            .last()
+            .map_or(&*self.program, |(_, program)| &**program)
+    }
 }
 
 /// One verified entry, decoded.
@@ -273,8 +299,11 @@ pub fn verify_bundle(
             leaf_index: decoded.leaf_index,
         })
         .collect();
+    let mut programs = vec![(0, machine.shared_program())];
+    programs.extend(findings.programs);
     Ok(Report {
         order,
+        programs,
         // The rules in force at the end: clauses an agreement added have their titles.
         program: machine.rules(&state).shared_program(),
         contract,

@@ -290,6 +290,11 @@ impl Machine {
         self.genesis.program()
     }
 
+    /// [`Machine::program`], shared.
+    pub fn shared_program(&self) -> Arc<Program> {
+        self.genesis.shared_program()
+    }
+
     /// The rules in force in `state`: the genesis rules until an agreement changed them.
     pub fn rules<'a>(&'a self, state: &'a State) -> &'a Rules {
         state.rules.as_deref().unwrap_or(&self.genesis)
