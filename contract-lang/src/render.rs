@@ -411,7 +411,9 @@ fn set_phrase(renderer: &Renderer<'_>, term: &str, value: &Expr, on: &str, lang:
                     format!("{} increases by {by}", renderer.words.term(lang, term))
                 }
                 (Lang::Zh, false) => format!("{}增加{by}", renderer.words.term(lang, term)),
-                (Lang::De, false) => format!("{} erhöht sich um {by}", renderer.words.term_de(term)),
+                (Lang::De, false) => {
+                    format!("{} erhöht sich um {by}", renderer.words.term_de(term))
+                }
             };
         }
     }
