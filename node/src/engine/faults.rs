@@ -87,20 +87,23 @@ impl Inner {
         }
         // The counter counts every fault this node ever recorded, so a restart does not reset it.
         self.metrics.determinism_faults.inc_by(recorded);
-        if let Ok(mut faults) = self.open_faults.lock() {
-            faults.0 = open;
-            self.metrics
-                .determinism_faults_unacknowledged
-                .set(i64::try_from(faults.len()).unwrap_or(i64::MAX));
-        }
+        self.change_open_faults(|faults| faults.0 = open);
         Ok(())
     }
 
     /// A determinism fault was just stored under `key`: it degrades the node until
     /// acknowledged.
     pub(crate) fn fault_opened(&self, key: Vec<u8>) {
-        if let Ok(mut faults) = self.open_faults.lock() {
+        self.change_open_faults(|faults| {
             faults.0.insert(key);
+        });
+    }
+
+    /// Changes the set of unacknowledged faults and keeps its gauge,
+    /// `pactum_determinism_faults_unacknowledged`, equal to its size.
+    fn change_open_faults(&self, change: impl FnOnce(&mut OpenFaults)) {
+        if let Ok(mut faults) = self.open_faults.lock() {
+            change(&mut faults);
             self.metrics
                 .determinism_faults_unacknowledged
                 .set(i64::try_from(faults.len()).unwrap_or(i64::MAX));
@@ -188,12 +191,9 @@ impl Inner {
             .commit(batch)
             .await
             .map_err(|error| ApiError::unavailable("store_failed", error.to_string()))?;
-        if let Ok(mut faults) = self.open_faults.lock() {
+        self.change_open_faults(|faults| {
             faults.0.remove(&key);
-            self.metrics
-                .determinism_faults_unacknowledged
-                .set(i64::try_from(faults.len()).unwrap_or(i64::MAX));
-        }
+        });
         tracing::warn!(
             fault = id,
             order = %fault.order,
