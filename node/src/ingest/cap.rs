@@ -219,7 +219,6 @@ fn required<'a>(node: Node<'a, 'a>, name: &str, path: &str) -> Result<&'a str, I
     child_text(node, name).ok_or_else(|| IngestError::at(path, "missing"))
 }
 
-/// The element's text, which must be one of `allowed`.
 /// A `Cancel` withdraws an earlier alert, but a recorded fact is never withdrawn (history
 /// only grows), and mapping its `<info>` as usual would record the cancelled warning once
 /// more: it is refused whatever `msg_types` lists, saying how the parties undo what the
@@ -234,6 +233,7 @@ fn refuse_cancel(alert: Node) -> Result<(), IngestError> {
     ))
 }
 
+/// The element's text, which must be one of `allowed`.
 fn accepted(node: Node, name: &str, path: &str, allowed: &[String]) -> Result<(), IngestError> {
     let value = required(node, name, path)?;
     if allowed.iter().any(|accepted| accepted == value) {
