@@ -149,7 +149,7 @@ async fn every_documented_operation_reaches_a_handler() {
         HttpSettings::new(TOKEN, 4096),
         Arc::new(Metrics::new()),
     );
-    for (method, path) in documented().into_keys() {
+    for ((method, path), codes) in documented() {
         let uri = path
             .replace("{id}", ID)
             .replace("{event}", ID)
@@ -166,6 +166,10 @@ async fn every_documented_operation_reaches_a_handler() {
         let body = to_bytes(response.into_body(), 1 << 20).await.unwrap();
         let text = String::from_utf8_lossy(&body);
         assert_ne!(status, 405, "{method} {path}: {text}");
+        assert!(
+            codes.contains(&status),
+            "{method} {path} answered {status}, which its documented responses {codes:?} do not list: {text}"
+        );
         assert!(
             !text.contains("\"not_found\""),
             "{method} {path} fell through to the fallback: {text}"

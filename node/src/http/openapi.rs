@@ -443,6 +443,7 @@ fn delete_peer() {}
         (status = 200, description = "`{faults: [{id, order, seq, code, message, proposed, computed, acknowledged: null | {at, note}}], truncated}`"),
         (status = 401, description = "no or wrong token", body = ErrorBody),
         (status = 403, description = "the token lacks the read scope", body = ErrorBody),
+        (status = 503, description = "the store failed", body = ErrorBody),
     ))]
 fn faults() {}
 
@@ -544,8 +545,9 @@ fn shared_head() {}
     summary = "Status (ok, degraded with reasons, store_failed), orders by state, queued facts, identity and recent refusals (no token needed)",
     description = "Without a token of the read scope: only `status`, each reason's `code` and \
         `count`, and the aggregate figures (`orders_by_state`, `queued_facts`, `orders`, \
-        `log_size`, `connections_refused`) and the node's `role`, `public_key` and `peer_id`; \
-        the reasons' details, `recent_refusals` and `equivocations` need the read scope.",
+        `log_size`, `connections_refused`) and the node's `role`, `public_key` and `peer_id`, \
+        with `details` saying how to get the rest; the reasons' details, `recent_refusals` \
+        and `equivocations` need the read scope.",
     responses((status = 200, description = "status")))]
 fn health() {}
 
