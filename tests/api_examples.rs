@@ -150,6 +150,17 @@ fn every_example_request_is_accepted_by_real_nodes() {
     let id = created["id"].as_str().unwrap();
     buyer.delete(&format!("/webhooks/{id}")).unwrap();
 
+    // An operator's acknowledgement of a determinism fault: this cluster recorded none, so
+    // the well-formed body reaches the fault lookup (`tests/nodes.rs` acknowledges a real one).
+    assert_eq!(buyer.get("/faults").unwrap(), json!({"faults": [], "truncated": false}));
+    let unknown = buyer
+        .post(
+            &format!("/faults/{}/acknowledge", "0".repeat(96)),
+            &example("acknowledge-fault.json"),
+        )
+        .unwrap_err();
+    assert_eq!(unknown.code(), Some("unknown_fault"), "{unknown:?}");
+
     // The parties move the due date and lower the rate by agreement.
     let agreements = format!("/orders/{order}/agreements");
     for role in ALL {
@@ -174,4 +185,27 @@ fn every_example_request_is_accepted_by_real_nodes() {
     }
     let view = cluster.settle(&ALL, &order);
     assert_eq!(view["status"]["state"], "closed", "{view}");
+}
+
+/// Every file in `examples/api/` is listed in its README and sent by the test above, so a new
+/// write call's example cannot be added unchecked.
+#[test]
+fn every_example_is_listed_and_sent() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/api");
+    let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
+    let this_test = include_str!("api_examples.rs");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        if !name.ends_with(".json") {
+            continue;
+        }
+        assert!(
+            readme.contains(&format!("| `{name}` |")),
+            "{name} is not in examples/api/README.md"
+        );
+        assert!(
+            this_test.contains(&format!("\"{name}\"")),
+            "{name} is not sent by tests/api_examples.rs"
+        );
+    }
 }
