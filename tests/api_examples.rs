@@ -152,7 +152,10 @@ fn every_example_request_is_accepted_by_real_nodes() {
 
     // An operator's acknowledgement of a determinism fault: this cluster recorded none, so
     // the well-formed body reaches the fault lookup (`tests/nodes.rs` acknowledges a real one).
-    assert_eq!(buyer.get("/faults").unwrap(), json!({"faults": [], "truncated": false}));
+    assert_eq!(
+        buyer.get("/faults").unwrap(),
+        json!({"faults": [], "truncated": false})
+    );
     let unknown = buyer
         .post(
             &format!("/faults/{}/acknowledge", "0".repeat(96)),

@@ -168,6 +168,19 @@ async fn every_refusal_is_the_json_error_shape() {
             "request_timeout",
         ),
         (
+            "a path parameter that is not UTF-8",
+            post("/faults/%FF/acknowledge", &token, r#"{"note": "looked"}"#),
+            400,
+            "bad_path",
+        ),
+        (
+            "a webhook id that is not UTF-8",
+            format!("DELETE /webhooks/%C3%28 HTTP/1.1\r\nHost: n\r\nAuthorization: Bearer {token}\r\n\r\n")
+                .into_bytes(),
+            400,
+            "bad_path",
+        ),
+        (
             "a read without a token",
             get("/metrics", None),
             401,

@@ -5,7 +5,7 @@
 use std::{convert::Infallible, sync::Arc, time::Duration};
 
 use axum::{
-    extract::{Path, State},
+    extract::State,
     http::{HeaderMap, StatusCode},
     response::{
         sse::{Event, KeepAlive, Sse},
@@ -17,7 +17,10 @@ use futures::stream::{self, Stream};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{extract::ApiJson, ApiQuery, AppState, HttpError};
+use super::{
+    extract::{ApiJson, ApiPath},
+    ApiQuery, AppState, HttpError,
+};
 use crate::{
     api::{ApiError, NodeApi},
     events::{webhooks::parse_kinds, EventKind, Events, EventsError, WebhookError},
@@ -105,7 +108,7 @@ pub(super) async fn list_webhooks<A: NodeApi>(
 
 pub(super) async fn delete_webhook<A: NodeApi>(
     State(state): State<AppState<A>>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, HttpError> {
     let events = journal(&state)?;
     let webhook = events.delete_webhook(&id).await.map_err(api_error)?;

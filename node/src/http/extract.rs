@@ -24,6 +24,22 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// The path parameters of a route (a `String`, or a tuple of them), refused with the API's
+/// JSON `400 bad_path` rather than axum's plain text when they cannot be read (a parameter
+/// that is not UTF-8 once percent-decoded, `/webhooks/%FF`).
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(ApiPath(value)),
+            Err(rejection) => Err(HttpError(path_rejection(rejection))),
+        }
+    }
+}
+
 /// The `{id}` of an order route: 64 hex digits, returned lowercase.
 pub struct OrderId(pub String);
 
@@ -31,9 +47,7 @@ impl<S: Send + Sync> FromRequestParts<S> for OrderId {
     type Rejection = HttpError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Path(id) = Path::<String>::from_request_parts(parts, state)
-            .await
-            .map_err(|rejection| HttpError(path_rejection(rejection)))?;
+        let ApiPath(id) = ApiPath::<String>::from_request_parts(parts, state).await?;
         if id.len() != 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
             let shown: String = id.chars().take(80).collect();
             return Err(HttpError(ApiError::bad_request(

@@ -36,7 +36,7 @@ use axum::{
 use serde_json::Value;
 
 pub use error::HttpError;
-use extract::{ApiJson, OrderId};
+use extract::{ApiJson, ApiPath, OrderId};
 pub use listener::{serve, ConnectionLimits};
 use tokens::{Denied, Scope, Tokens};
 
@@ -359,7 +359,7 @@ async fn submit_event<A: NodeApi>(
 
 async fn fact<A: NodeApi>(
     State(state): State<AppState<A>>,
-    axum::extract::Path((id, event)): axum::extract::Path<(String, String)>,
+    ApiPath((id, event)): ApiPath<(String, String)>,
 ) -> Reply {
     Ok(Json(state.api.fact(id, event).await?))
 }
@@ -444,7 +444,7 @@ async fn peers<A: NodeApi>(State(state): State<AppState<A>>) -> Reply {
 
 async fn put_peer<A: NodeApi>(
     State(state): State<AppState<A>>,
-    axum::extract::Path(key): axum::extract::Path<String>,
+    ApiPath(key): ApiPath<String>,
     ApiJson(request): ApiJson<PutPeer>,
 ) -> Reply {
     Ok(Json(state.api.put_peer(key, request).await?))
@@ -452,7 +452,7 @@ async fn put_peer<A: NodeApi>(
 
 async fn delete_peer<A: NodeApi>(
     State(state): State<AppState<A>>,
-    axum::extract::Path(key): axum::extract::Path<String>,
+    ApiPath(key): ApiPath<String>,
 ) -> Reply {
     Ok(Json(state.api.delete_peer(key).await?))
 }
@@ -542,7 +542,7 @@ async fn faults<A: NodeApi>(State(state): State<AppState<A>>) -> Reply {
 
 async fn acknowledge_fault<A: NodeApi>(
     State(state): State<AppState<A>>,
-    axum::extract::Path(id): axum::extract::Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(request): ApiJson<crate::api::AcknowledgeFault>,
 ) -> Reply {
     Ok(Json(state.api.acknowledge_fault(id, request).await?))

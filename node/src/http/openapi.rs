@@ -504,6 +504,7 @@ fn share() {}
     ),
     responses(
         (status = 200, description = "revoked"),
+        (status = 400, description = "a path parameter that is not UTF-8 (`bad_path`)", body = ErrorBody),
         (status = 401, description = "no or wrong token", body = ErrorBody),
         (status = 403, description = "the token lacks the admin scope", body = ErrorBody),
         (status = 404, description = "no such link for this order", body = ErrorBody),
@@ -528,6 +529,7 @@ fn shared_page() {}
     params(("token" = String, Path, description = "the link's token")),
     responses(
         (status = 200, description = "the bundle", content_type = "application/cbor"),
+        (status = 400, description = "a path parameter that is not UTF-8 (`bad_path`)", body = ErrorBody),
         (status = 404, description = "unknown, expired or revoked link", body = ErrorBody),
     ))]
 fn shared_bundle() {}
@@ -537,6 +539,7 @@ fn shared_bundle() {}
     params(("token" = String, Path, description = "the link's token")),
     responses(
         (status = 200, description = "the signed head", content_type = "application/cbor"),
+        (status = 400, description = "a path parameter that is not UTF-8 (`bad_path`)", body = ErrorBody),
         (status = 404, description = "unknown, expired or revoked link", body = ErrorBody),
     ))]
 fn shared_head() {}
@@ -632,6 +635,7 @@ fn list_webhooks() {}
     params(("id" = String, Path, description = "webhook id, 16 hex digits")),
     responses(
         (status = 200, description = "`deleted`: the webhook"),
+        (status = 400, description = "a path parameter that is not UTF-8 (`bad_path`)", body = ErrorBody),
         (status = 401, description = "no or wrong token", body = ErrorBody),
         (status = 403, description = "the token lacks the admin scope", body = ErrorBody),
         (status = 404, description = "no such webhook", body = ErrorBody),

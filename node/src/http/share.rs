@@ -193,7 +193,7 @@ mod tests {
 /// The HTTP handlers of the trail page and share links.
 pub(super) mod routes {
     use axum::{
-        extract::{Path, Query, State},
+        extract::{Query, State},
         http::{header, HeaderMap, HeaderValue, StatusCode},
         response::{IntoResponse, Response},
         Json,
@@ -202,7 +202,7 @@ pub(super) mod routes {
     use serde_json::{json, Value};
     use verifier::trail::Lang;
 
-    use super::super::{extract::ApiJson, extract::OrderId, AppState, HttpError};
+    use super::super::{extract::ApiJson, extract::ApiPath, extract::OrderId, AppState, HttpError};
     use super::now;
     use crate::api::{ApiError, NodeApi};
 
@@ -306,7 +306,7 @@ pub(super) mod routes {
 
     pub async fn revoke<A: NodeApi>(
         State(state): State<AppState<A>>,
-        Path((id, token)): Path<(String, String)>,
+        ApiPath((id, token)): ApiPath<(String, String)>,
     ) -> Result<Json<Value>, HttpError> {
         let id = id.to_ascii_lowercase();
         if state.settings.shares.revoke(&id, &token)? {
@@ -336,7 +336,7 @@ pub(super) mod routes {
 
     pub async fn shared_page<A: NodeApi>(
         State(state): State<AppState<A>>,
-        Path(token): Path<String>,
+        ApiPath(token): ApiPath<String>,
         Query(query): Query<PageQuery>,
         headers: HeaderMap,
     ) -> Result<Response, HttpError> {
@@ -367,7 +367,7 @@ pub(super) mod routes {
     /// whoever holds the link, and carries no cookie or token.
     pub async fn shared_head<A: NodeApi>(
         State(state): State<AppState<A>>,
-        Path(token): Path<String>,
+        ApiPath(token): ApiPath<String>,
     ) -> Result<Response, HttpError> {
         let order = shared_order(&state, &token)?;
         Ok(shared_file(state.api.head(order).await?, true))
@@ -375,7 +375,7 @@ pub(super) mod routes {
 
     pub async fn shared_bundle<A: NodeApi>(
         State(state): State<AppState<A>>,
-        Path(token): Path<String>,
+        ApiPath(token): ApiPath<String>,
     ) -> Result<Response, HttpError> {
         let order = shared_order(&state, &token)?;
         Ok(shared_file(state.api.bundle(order).await?, false))
