@@ -23,7 +23,7 @@ use std::{
 use pactum_node::{
     api::{EventRequest, SubmitEvent},
     client::ApiClient,
-    load::node_process::{NodeDir, NodeProcess},
+    load::node_process::{proposal_among, NodeDir, NodeProcess},
 };
 use serde_json::{json, Value};
 use tokio::{net::TcpListener, task::AbortHandle};
@@ -366,16 +366,7 @@ impl Drop for Namespaces {
 fn cut_and_heal_under_load(seller: &NodeDir, buyer: &NodeDir, partition: &dyn Partition) {
     let (seller_api, buyer_api) = (seller.client(), buyer.client());
 
-    let mut proposal = pactum_node::demo::scenario::proposal(&BTreeMap::new(), "PO-PARTITION");
-    proposal.parties = Some(
-        [&seller, &buyer]
-            .iter()
-            .map(|node| (node.role.clone(), hex::encode(node.public_key.as_bytes())))
-            .collect(),
-    );
-    // Every party may attest every kind; no departure is recorded, so ETA updates amend
-    // nothing and the breaker never trips.
-    proposal.attesters = None;
+    let proposal = proposal_among([seller, buyer], "PO-PARTITION");
     let proposed = seller_api.post("/orders", &proposal).unwrap();
     let order = proposed["order"].as_str().unwrap().to_string();
     let accepted = buyer_api

@@ -16,9 +16,9 @@ use std::{
 };
 
 use pactum_node::{
-    api::{EventRequest, ProposeOrder, SubmitEvent},
+    api::{EventRequest, SubmitEvent},
     client::ApiClient,
-    load::node_process::{free_port, introduce, NodeDir, NodeProcess},
+    load::node_process::{free_port, introduce, proposal_among, NodeDir, NodeProcess},
 };
 use serde_json::{json, Value};
 
@@ -76,20 +76,6 @@ fn committed_entry(api: &ApiClient, answer: &Value) -> (u64, String) {
         (Some(seq), Some(hash)) => (seq, hash),
         _ => panic!("not a committed fact: {status}"),
     }
-}
-
-fn proposal(nodes: &[NodeDir], order_ref: &str) -> ProposeOrder {
-    let mut proposal = pactum_node::demo::scenario::proposal(&BTreeMap::new(), order_ref);
-    proposal.parties = Some(
-        nodes
-            .iter()
-            .map(|node| (node.role.clone(), hex::encode(node.public_key.as_bytes())))
-            .collect(),
-    );
-    // Every party may attest every kind; no departure is recorded, so ETA updates amend
-    // nothing and the breaker never trips under load.
-    proposal.attesters = None;
-    proposal
 }
 
 fn eta_update(minute: u64) -> SubmitEvent {
@@ -152,7 +138,10 @@ fn a_sequencer_killed_under_load_loses_nothing_it_acknowledged() {
     let mut orders = Vec::new();
     for index in 0..ORDERS {
         let proposed = client(&nodes[0])
-            .post("/orders", &proposal(&nodes, &format!("PO-LOAD-{index}")))
+            .post(
+                "/orders",
+                &proposal_among(&nodes, &format!("PO-LOAD-{index}")),
+            )
             .unwrap();
         let order = proposed["order"].as_str().unwrap().to_string();
         assert_eq!(proposed["delivered"]["buyer"], "delivered", "{proposed}");
@@ -322,7 +311,7 @@ fn the_operator_cli_drives_a_running_node() {
             .collect();
         assert!(raw.is_empty(), "{raw:?} in {out}");
     };
-    let mut order = proposal(std::slice::from_ref(&node), hostile);
+    let mut order = proposal_among(std::slice::from_ref(&node), hostile);
     order.clauses.truncate(1);
     let proposal_path = base.path().join("proposal.json");
     std::fs::write(&proposal_path, serde_json::to_string(&order).unwrap()).unwrap();
@@ -514,7 +503,7 @@ fn webhook_deliveries_survive_a_kill_between_commit_and_delivery() {
     introduce(&mut nodes).unwrap();
     let mut processes = [spawn(&nodes[0]), spawn(&nodes[1])];
     let proposed = client(&nodes[0])
-        .post("/orders", &proposal(&nodes, "PO-KILLED"))
+        .post("/orders", &proposal_among(&nodes, "PO-KILLED"))
         .unwrap();
     let order = proposed["order"].as_str().unwrap().to_string();
     client(&nodes[1])
@@ -565,7 +554,7 @@ fn two_parties_one_order(base: &Path, order_ref: &str) -> (Vec<NodeDir>, Vec<Nod
     introduce(&mut nodes).unwrap();
     let processes = vec![spawn(&nodes[0]), spawn(&nodes[1])];
     let proposed = client(&nodes[0])
-        .post("/orders", &proposal(&nodes, order_ref))
+        .post("/orders", &proposal_among(&nodes, order_ref))
         .unwrap();
     let order = proposed["order"].as_str().unwrap().to_string();
     client(&nodes[1])
@@ -613,7 +602,7 @@ fn the_ingest_command_sends_documents_whole() {
     let node = make_node(base.path(), "seller");
     let _processes = spawn(&node);
     let config = node.config.to_str().unwrap();
-    let order = proposal(std::slice::from_ref(&node), "PO-2026-0117");
+    let order = proposal_among(std::slice::from_ref(&node), "PO-2026-0117");
     let proposed = client(&node).post("/orders", &order).unwrap();
     let id = proposed["order"].as_str().unwrap().to_string();
     let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/ingest");

@@ -13,10 +13,30 @@ use libp2p::{Multiaddr, PeerId};
 use verifier::sign::PublicKey;
 
 use crate::{
+    api::ProposeOrder,
     client::ApiClient,
     config::{init, render_template, InitOptions, PeerSection, Settings},
     process_stats::{figures, ProcessFigures},
 };
+
+/// The demo order `order_ref` among `nodes`' parties (by role and key), in which every party
+/// may attest every kind: with no departure recorded, ETA updates amend nothing and the
+/// breaker never trips, whatever the load.
+pub fn proposal_among<'a>(
+    nodes: impl IntoIterator<Item = &'a NodeDir>,
+    order_ref: &str,
+) -> ProposeOrder {
+    let mut proposal =
+        crate::demo::scenario::proposal(&std::collections::BTreeMap::new(), order_ref);
+    proposal.parties = Some(
+        nodes
+            .into_iter()
+            .map(|node| (node.role.clone(), hex::encode(node.public_key.as_bytes())))
+            .collect(),
+    );
+    proposal.attesters = None;
+    proposal
+}
 
 /// A free TCP port on loopback (free when asked; a node binds it right after).
 pub fn free_port() -> anyhow::Result<u16> {

@@ -27,7 +27,7 @@ use futures::{stream, StreamExt};
 use serde_json::{json, Value};
 use verifier::sign::SigningKey;
 
-use super::node_process::{introduce, NodeDir, NodeProcess};
+use super::node_process::{introduce, proposal_among, NodeDir, NodeProcess};
 use crate::{
     api::{EventRequest, SubmitEvent},
     bench::{percentiles, Latency},
@@ -253,19 +253,7 @@ fn check_descriptors(needed: usize) -> anyhow::Result<()> {
 
 /// Proposes order `index` on the seller's node and accepts it on the buyer's.
 fn start_order(nodes: &[NodeDir], index: usize) -> anyhow::Result<String> {
-    let mut proposal = crate::demo::scenario::proposal(
-        &std::collections::BTreeMap::new(),
-        &format!("PO-SIEGE-{index}"),
-    );
-    proposal.parties = Some(
-        nodes
-            .iter()
-            .map(|node| (node.role.clone(), hex::encode(node.public_key.as_bytes())))
-            .collect(),
-    );
-    // Every party may attest every kind; no departure is recorded, so ETA updates amend
-    // nothing and the breaker never trips.
-    proposal.attesters = None;
+    let proposal = proposal_among(nodes, &format!("PO-SIEGE-{index}"));
     let proposed = nodes[0].client().post("/orders", &proposal)?;
     let order = proposed["order"]
         .as_str()
