@@ -98,13 +98,15 @@ impl Inner {
                 };
                 slot.protocol.handle(input, &context)
             };
-            let dequeued: Vec<Digest> = actions
+            // Facts whose entries commit in this pass: their queue records are removed in
+            // the entries' own batches, not one flush each.
+            let dequeued: Vec<(Digest, u64)> = actions
                 .iter()
                 .filter_map(|action| match action {
                     Action::Dequeue {
                         fact,
                         refused: None,
-                    } => Some(fact.hash),
+                    } => Some((fact.hash, fact.index)),
                     _ => None,
                 })
                 .collect();
@@ -123,14 +125,13 @@ impl Inner {
                         Message::Answer { answer, .. } => outcome.answer = Some(answer),
                     },
                     Action::Persist(commit) => {
-                        let was_queued = commit.event.is_some_and(|event| {
-                            dequeued.contains(&event)
-                                || slot.forwarding.iter().any(|queued| queued.hash == event)
-                        });
+                        let queued = commit
+                            .event
+                            .and_then(|event| queued_index(slot, &dequeued, event));
                         // Kept only for the equivocation test hook.
                         let forging = self.config.hooks.equivocate.is_some();
                         let entry = (commit.sequenced && forging).then(|| commit.entry.clone());
-                        if let Err(error) = self.persist(slot, *commit, was_queued, started).await {
+                        if let Err(error) = self.persist(slot, *commit, queued, started).await {
                             // The core moved past an entry the store does not hold: what is
                             // durable is the truth, and nothing after it may be sent.
                             tracing::error!(%order, %error, "a committed entry could not be stored; reloading the order");
@@ -158,17 +159,20 @@ impl Inner {
                         slot.refused.remove(&fact.hash);
                         tracing::info!(%order, event = %fact.hash, "fact queued until every party's node answers");
                     }
-                    Action::Dequeue { fact, refused } => {
+                    // A committed fact's record went with its entry (`persist`).
+                    Action::Dequeue { refused: None, .. } => {}
+                    Action::Dequeue {
+                        fact,
+                        refused: Some(error),
+                    } => {
                         let mut batch = WriteBatch::new();
                         batch.remove(QUEUE, records::entry_key(&order, fact.index));
                         if let Err(error) = self.store.commit(batch).await {
-                            // Harmless: on restart the fact is found recorded and dropped then.
+                            // Harmless: on restart the fact is refused again and dropped then.
                             tracing::warn!(%error, "cannot remove a fact from the queue");
                         }
-                        if let Some(error) = refused {
-                            tracing::warn!(event = %fact.hash, %error, "a queued fact was refused");
-                            slot.remember_refusal(fact.hash, &error);
-                        }
+                        tracing::warn!(event = %fact.hash, %error, "a queued fact was refused");
+                        slot.remember_refusal(fact.hash, &error);
                     }
                     Action::Reply { caller, result } => {
                         if caller == CALLER {
@@ -197,18 +201,25 @@ impl Inner {
         outcome
     }
 
-    /// Writes an entry the core committed (with its log leaf) and moves the head. An entry
-    /// this node signed as the sequencer is durable before anything after it is sent (rule
-    /// 1); a cosigner releases the order before the flush (the sequencer holds the entry).
+    /// Writes an entry the core committed (with its log leaf and, if it records a fact this
+    /// node queued, the removal of the fact's queue record `queued`) and moves the head. An
+    /// entry this node signed as the sequencer is durable before anything after it is sent
+    /// (rule 1); a cosigner releases the order before the flush (the sequencer holds the
+    /// entry).
     async fn persist(
         self: &Arc<Self>,
         slot: &mut Slot,
         commit: Commit,
-        was_queued: bool,
+        queued: Option<u64>,
         started: Instant,
     ) -> Result<(), ApiError> {
         let sequenced = commit.sequenced;
-        let pending = self.commit_start(slot, &commit, false, was_queued).await?;
+        let pending = self.commit_start(slot, &commit, false, queued).await?;
+        if let Some(event) = commit.event.filter(|_| queued.is_some()) {
+            // Committed here: no longer waiting to be forwarded (a sequencer's queue is the
+            // core's, which dequeued it).
+            slot.forwarding.retain(|fact| fact.hash != event);
+        }
         if !sequenced {
             let inner = self.clone();
             tokio::spawn(async move {
@@ -405,6 +416,21 @@ impl Inner {
             }
         }
     }
+}
+
+/// The queue index of `event` if this node queued it: dequeued by the core in this pass
+/// (sequencer), or waiting in `slot`'s forwarding queue (cosigner).
+fn queued_index(slot: &Slot, dequeued: &[(Digest, u64)], event: Digest) -> Option<u64> {
+    dequeued
+        .iter()
+        .find(|(hash, _)| *hash == event)
+        .map(|(_, index)| *index)
+        .or_else(|| {
+            slot.forwarding
+                .iter()
+                .find(|fact| fact.hash == event)
+                .map(|fact| fact.index)
+        })
 }
 
 /// A refusal of the core as the API (and a peer) is answered.

@@ -69,7 +69,7 @@ use protocol::{Request, Response};
 use protocol_core::{Commit, OrderProtocol, ProtocolConfig, QueuedFact};
 use records::{
     decode, entry_key, EntryRecord, HeadRecord, OrderRecord, ProposalRecord, RecordError, CLOSED,
-    ENTRIES, ORDERS, PROGRAMS, PROPOSALS,
+    ENTRIES, ORDERS, PROGRAMS, PROPOSALS, QUEUE,
 };
 
 /// The network handle the engine uses.
@@ -651,21 +651,22 @@ impl Inner {
             event: None,
             sequenced: false,
         };
-        let pending = self.commit_start(slot, &commit, true, false).await?;
+        let pending = self.commit_start(slot, &commit, true, None).await?;
         self.commit_finish(pending).await
     }
 
     /// Writes an entry the core committed with every signature, its log leaf (and for a
     /// genesis, the order; for a close, the order moved to the closed space) in one batch,
     /// queued in log order, and moves the slot's head. The entry is durable once
-    /// [`Inner::commit_finish`] returns. `was_queued`: the entry records a fact this node
-    /// had queued.
+    /// [`Inner::commit_finish`] returns. `queued`: the entry records a fact this node had
+    /// queued, stored at this index of the order's queue; its record is removed in the same
+    /// batch (never applied twice, nothing left to drop on restart).
     pub(crate) async fn commit_start(
         &self,
         slot: &mut Slot,
         commit: &Commit,
         genesis: bool,
-        was_queued: bool,
+        queued: Option<u64>,
     ) -> Result<PendingCommit, crate::api::ApiError> {
         use crate::api::ApiError;
         use crate::durable::WriteBatch;
@@ -684,6 +685,9 @@ impl Inner {
             if let Some((key, bytes)) = self.program_record(core).map_err(internal)? {
                 batch.put(PROGRAMS, key.as_bytes(), bytes);
             }
+        }
+        if let Some(index) = queued {
+            batch.remove(QUEUE, entry_key(&order, index));
         }
         if matches!(commit.body.step, verifier::model::Step::Close(_)) {
             // Closed: not loaded at the next start (see `records::CLOSED`).
@@ -714,7 +718,7 @@ impl Inner {
                 entry,
                 &commit.body,
                 leaf,
-                was_queued,
+                queued.is_some(),
             );
             let events = self.events.stage(&mut batch, staged);
             let ack = self

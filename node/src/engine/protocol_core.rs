@@ -161,8 +161,8 @@ pub enum Action {
     Persist(Box<Commit>),
     /// Store this fact (durably, before the reply that follows it).
     Enqueue(QueuedFact),
-    /// Remove this fact from the store's queue: its entry committed (`refused: None`), or it
-    /// was refused.
+    /// Remove this fact from the store's queue: its entry committed (`refused: None`; the
+    /// node's driver removes it in the entry's own batch), or it was refused.
     Dequeue {
         fact: QueuedFact,
         refused: Option<CoreError>,

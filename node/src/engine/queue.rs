@@ -6,9 +6,9 @@
 //! not kept; once an order has queued facts, newer facts queue behind them; each tick the core
 //! proposes the oldest, one round after another. The driver stores the queue (space `queue`)
 //! as the core says. At a cosigner, a fact whose sequencer's node did not answer waits here to
-//! be forwarded. A queued fact is removed after its entry commits; if the node stops in
-//! between, the restarted node finds the fact already recorded and drops it, so it is never
-//! applied twice.
+//! be forwarded. A queued fact's record is removed in the batch that stores its entry (the
+//! driver's `persist`), on either side; a fact found already recorded (a store written
+//! before that) is dropped on the next drain, so it is never applied twice.
 
 use std::{collections::VecDeque, sync::Arc};
 
