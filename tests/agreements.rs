@@ -51,15 +51,7 @@ fn agree(
 fn an_agreement_signed_through_every_party_s_node_changes_what_later_facts_do() {
     let mut cluster = Cluster::start(&ALL, BTreeMap::new());
     let order = cluster.start_order(&ALL, "PO-AGREE", None);
-    cluster
-        .event(
-            "carrier",
-            &order,
-            "shipment.departed",
-            "2026-01-10T00:00:00Z",
-            json!({ "port": "Shenzhen" }),
-        )
-        .unwrap();
+    cluster.departed(&order).unwrap();
     cluster.settle(&ALL, &order);
 
     // A request that changes nothing, or names what the order does not have, is refused
@@ -140,15 +132,7 @@ fn a_review_signed_by_every_party_sets_the_terms_it_carries() {
     let cluster = Cluster::start(&ALL, BTreeMap::new());
     // At most one automatic amendment a day: the second typhoon alert trips the breaker.
     let order = cluster.start_order(&ALL, "PO-REVIEW-TERMS", Some((1, 86_400)));
-    cluster
-        .event(
-            "carrier",
-            &order,
-            "shipment.departed",
-            "2026-01-10T00:00:00Z",
-            json!({ "port": "Shenzhen" }),
-        )
-        .unwrap();
+    cluster.departed(&order).unwrap();
     cluster
         .weather("seller", &order, "2026-02-20T00:00:00Z", "Hong Kong")
         .unwrap();

@@ -344,15 +344,7 @@ fn a_party_that_was_offline_catches_up_from_its_head() {
     // sequencer answers a fact it already recorded with the entry that recorded it.
     cluster.stop_node("seller");
     cluster.start_node("seller", Hooks::default());
-    let again = cluster
-        .event(
-            "carrier",
-            &order,
-            "shipment.departed",
-            "2026-01-10T00:00:00Z",
-            json!({ "port": "Shenzhen" }),
-        )
-        .unwrap();
+    let again = cluster.departed(&order).unwrap();
     assert_eq!(again["seq"], 1, "{again}");
     assert_eq!(cluster.settle(&["seller", "buyer"], &order)["seq"], 2);
 }
@@ -493,15 +485,7 @@ fn a_dishonest_sequencer_is_refused_as_a_determinism_fault() {
     let cluster = Cluster::start(&ALL, cluster_hooks);
     let order = cluster.start_order(&ALL, "PO-DISHONEST", None);
     let before = cluster.settle(&ALL, &order);
-    let error = cluster
-        .event(
-            "carrier",
-            &order,
-            "shipment.departed",
-            "2026-01-10T00:00:00Z",
-            json!({ "port": "Shenzhen" }),
-        )
-        .unwrap_err();
+    let error = cluster.departed(&order).unwrap_err();
     assert!(error.to_string().contains("determinism_fault"), "{error}");
     for role in ALL {
         assert_eq!(
@@ -543,15 +527,7 @@ fn a_determinism_fault_at_the_buyer() -> (Cluster, String) {
     let cluster = Cluster::start(&ALL, hooks);
     let order = cluster.start_order(&ALL, "PO-FAULT", None);
     cluster.settle(&ALL, &order);
-    let refused = cluster
-        .event(
-            "carrier",
-            &order,
-            "shipment.departed",
-            "2026-01-10T00:00:00Z",
-            json!({ "port": "Shenzhen" }),
-        )
-        .unwrap_err();
+    let refused = cluster.departed(&order).unwrap_err();
     assert!(
         refused.to_string().contains("determinism_fault"),
         "{refused}"

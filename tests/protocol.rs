@@ -58,15 +58,7 @@ fn a_failed_round_leaves_no_one_a_proof_that_the_sequencer_equivocated() {
     let cluster = Cluster::start(&ALL, hooks);
     let order = cluster.start_order(&ALL, "PO-ROUND", None);
     cluster.settle(&ALL, &order);
-    let refused = cluster
-        .event(
-            "carrier",
-            &order,
-            "shipment.departed",
-            "2026-01-10T00:00:00Z",
-            json!({ "port": "Shenzhen" }),
-        )
-        .unwrap_err();
+    let refused = cluster.departed(&order).unwrap_err();
     assert_eq!(refused.code(), Some("refused_by_party"), "{refused}");
     // Another fact takes the same position, honestly.
     let accepted = cluster
@@ -122,15 +114,7 @@ fn a_cosigner_keeps_the_proof_when_the_sequencer_signs_two_entries_at_one_positi
     let cluster = Cluster::start(&ALL, hooks);
     let order = cluster.start_order(&ALL, "PO-EQUIVOCATE", None);
     cluster.settle(&ALL, &order);
-    cluster
-        .event(
-            "carrier",
-            &order,
-            "shipment.departed",
-            "2026-01-10T00:00:00Z",
-            json!({ "port": "Shenzhen" }),
-        )
-        .unwrap();
+    cluster.departed(&order).unwrap();
     cluster.settle(&ALL, &order);
     for role in ["buyer", "carrier"] {
         let deadline = std::time::Instant::now() + common::PATIENCE;

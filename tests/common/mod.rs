@@ -179,6 +179,18 @@ impl Cluster {
             .post(&format!("/orders/{order}/events"), &request)
     }
 
+    /// The demo's first fact: the carrier's node reports the shipment left Shenzhen on
+    /// 2026-01-10.
+    pub fn departed(&self, order: &str) -> Result<Value, ClientError> {
+        self.event(
+            "carrier",
+            order,
+            "shipment.departed",
+            "2026-01-10T00:00:00Z",
+            json!({ "port": "Shenzhen" }),
+        )
+    }
+
     /// Submits a weather alert signed by the demo's weather service.
     pub fn weather(
         &self,
