@@ -794,10 +794,17 @@ impl Inner {
         let first = after.map_or(0, |seq| seq.saturating_add(1));
         let limit = limit.clamp(1, MAX_FETCH) as usize;
         let mut entries = Vec::new();
+        // Read from the first entry asked for (keys are the order and the seq, big-endian),
+        // not from the genesis: a page costs its own entries, not the whole log before it.
+        let start = records::entry_key(&order, first);
+        let of_order = |item: &Result<(Vec<u8>, _), _>| {
+            item.as_ref()
+                .map_or(true, |(key, _)| key.starts_with(order.as_bytes()))
+        };
         for item in self
             .store
-            .scan_prefix(ENTRIES, order.as_bytes())
-            .skip(usize::try_from(first).unwrap_or(usize::MAX))
+            .scan_range(ENTRIES, start)
+            .take_while(of_order)
             .take(limit)
         {
             match item
