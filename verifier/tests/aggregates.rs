@@ -22,6 +22,16 @@ fn pcs(count: i64) -> Value {
     })
 }
 
+/// An order running the library's partial-shipments clause for 100 pieces, only its genesis.
+fn hundred_pieces_order(keys: &ExampleKeys) -> OrderBuilder {
+    let sources = library_sources(&["clauses/partial_shipments.clause"]).expect("library");
+    let program = compile_sources(&sources).expect("compiles");
+    let names = vec!["partial_shipments".to_string()];
+    let terms = BTreeMap::from([("pieces_ordered".to_string(), pcs(100))]);
+    let contract = example_contract(keys, &program, &names, "DE", terms, at(1));
+    OrderBuilder::new(sources, contract, keys.parties()).expect("order")
+}
+
 fn delivered(order: &mut OrderBuilder, keys: &ExampleKeys, day: u32, pieces: i64) -> Outcome {
     let fields = BTreeMap::from([("pieces".to_string(), pcs(pieces))]);
     let body = order
@@ -41,12 +51,7 @@ fn delivered(order: &mut OrderBuilder, keys: &ExampleKeys, day: u32, pieces: i64
 #[test]
 fn partial_shipments_are_counted_and_summed_and_the_bundle_replays() {
     let keys = ExampleKeys::new();
-    let sources = library_sources(&["clauses/partial_shipments.clause"]).expect("library");
-    let program = compile_sources(&sources).expect("compiles");
-    let names = vec!["partial_shipments".to_string()];
-    let terms = BTreeMap::from([("pieces_ordered".to_string(), pcs(100))]);
-    let contract = example_contract(&keys, &program, &names, "DE", terms, at(1));
-    let mut order = OrderBuilder::new(sources, contract, keys.parties()).expect("order");
+    let mut order = hundred_pieces_order(&keys);
 
     // 60 + 39 pieces: not complete; the last piece completes it.
     for (day, pieces) in [(10, 60), (11, 39)] {
@@ -103,12 +108,7 @@ fn partial_shipments_are_counted_and_summed_and_the_bundle_replays() {
 #[test]
 fn a_bare_number_of_pieces_is_refused_before_anything_is_recorded() {
     let keys = ExampleKeys::new();
-    let sources = library_sources(&["clauses/partial_shipments.clause"]).expect("library");
-    let program = compile_sources(&sources).expect("compiles");
-    let names = vec!["partial_shipments".to_string()];
-    let terms = BTreeMap::from([("pieces_ordered".to_string(), pcs(100))]);
-    let contract = example_contract(&keys, &program, &names, "DE", terms, at(1));
-    let mut order = OrderBuilder::new(sources, contract, keys.parties()).expect("order");
+    let mut order = hundred_pieces_order(&keys);
     let kilograms = Value::Quantity(Quantity {
         amount: Decimal::from_int(60),
         unit: Unit::Kilogram,

@@ -46,20 +46,25 @@ fn example(name: &str) -> (PathBuf, PathBuf, PathBuf, String) {
     (dir, bundle, trust, text)
 }
 
+/// `old.clause` (the library's text) and `new.clause` (the text with `before` replaced by
+/// `after`) in `dir`.
+fn old_and_new(dir: &Path, text: &str, before: &str, after: &str) -> (PathBuf, PathBuf) {
+    assert!(text.contains(before), "the clause has `{before}`");
+    let (old, new) = (dir.join("old.clause"), dir.join("new.clause"));
+    std::fs::write(&old, text).unwrap();
+    std::fs::write(&new, text.replace(before, after)).unwrap();
+    (old, new)
+}
+
 #[test]
 fn a_higher_rate_changes_the_compensation_the_order_already_owed() {
     let (dir, bundle, trust, text) = example("diff-history-rate");
-    let old = dir.join("old.clause");
-    let new = dir.join("new.clause");
-    std::fs::write(&old, &text).unwrap();
-    std::fs::write(
-        &new,
-        text.replace(
-            "rate_per_hour: money = 150.00 EUR",
-            "rate_per_hour: money = 200.00 EUR",
-        ),
-    )
-    .unwrap();
+    let (old, new) = old_and_new(
+        &dir,
+        &text,
+        "rate_per_hour: money = 150.00 EUR",
+        "rate_per_hour: money = 200.00 EUR",
+    );
     let args = |format: &str| {
         vec![
             "diff".to_string(),
@@ -113,17 +118,12 @@ fn a_higher_rate_changes_the_compensation_the_order_already_owed() {
 #[test]
 fn a_longer_sea_transit_would_have_kept_the_order_at_sea() {
     let (dir, bundle, trust, text) = example("diff-history-transit");
-    let old = dir.join("old.clause");
-    let new = dir.join("new.clause");
-    std::fs::write(&old, &text).unwrap();
-    std::fs::write(
-        &new,
-        text.replace(
-            "max_sea_transit: duration = 42d",
-            "max_sea_transit: duration = 60d",
-        ),
-    )
-    .unwrap();
+    let (old, new) = old_and_new(
+        &dir,
+        &text,
+        "max_sea_transit: duration = 42d",
+        "max_sea_transit: duration = 60d",
+    );
     let output = run(&[
         "diff",
         path(&old),
