@@ -18,13 +18,7 @@ pub fn compile_and_report(
     out: &Output,
     sources: &[Source],
 ) -> (Option<Program>, Vec<serde_json::Value>, usize) {
-    let inputs: Vec<SourceInput> = sources
-        .iter()
-        .map(|source| SourceInput {
-            name: source.name.clone(),
-            text: source.text.clone(),
-        })
-        .collect();
+    let inputs: Vec<SourceInput> = sources.iter().map(Source::input).collect();
     let result = compile_program(&inputs);
     let mut json_diagnostics = Vec::new();
     for found in &result.diagnostics {

@@ -10,7 +10,6 @@ use super::render_cmd::print_rendered;
 use super::sources;
 use super::test_cmd::print_reports;
 use super::Status;
-use contract_lang::compile::SourceInput;
 use contract_lang::render::Lang;
 use contract_lang::scenario;
 
@@ -47,15 +46,8 @@ pub fn run(out: &Output) -> Result<Status> {
     }
 
     heading(out, "2. test: the library's scenarios");
-    let vocabulary = SourceInput {
-        name: library[0].name.clone(),
-        text: library[0].text.clone(),
-    };
-    let load = |path: &str| {
-        pactum_clause_library::file(path)
-            .map(str::to_string)
-            .ok_or_else(|| "not a file of the embedded clause library".to_string())
-    };
+    let vocabulary = library[0].input();
+    let load = sources::library_file;
     let reports: Vec<_> = pactum_clause_library::SCENARIOS
         .iter()
         .map(|(path, text)| scenario::run_file(path, text, &vocabulary, &load, None))

@@ -12,7 +12,6 @@ use serde_json::json;
 use super::output::Output;
 use super::sources::{self, Source};
 use super::Status;
-use contract_lang::compile::SourceInput;
 use contract_lang::diff;
 
 /// What `diff` compares: two clause files, the scenarios to run on both, and an order's
@@ -36,9 +35,8 @@ pub fn run(out: &Output, vocab: Option<&Path>, args: &DiffArgs<'_>) -> Result<St
         (None, Some(_)) => anyhow::bail!("--trust is only for --history BUNDLE"),
         (None, None) => None,
     };
-    let vocabulary = input(sources::vocabulary(vocab)?);
-    let old = [input(old_file)];
-    let new = [input(new_file)];
+    let vocabulary = sources::vocabulary(vocab)?.input();
+    let (old, new) = ([old_file.input()], [new_file.input()]);
     let scenarios = args.scenarios;
     let report = match scenarios {
         None => {
@@ -46,12 +44,7 @@ pub fn run(out: &Output, vocab: Option<&Path>, args: &DiffArgs<'_>) -> Result<St
                 .iter()
                 .map(|(path, text)| (path.to_string(), text.to_string()))
                 .collect();
-            let load = |path: &str| {
-                pactum_clause_library::file(path)
-                    .map(str::to_string)
-                    .ok_or_else(|| "not a file of the embedded clause library".to_string())
-            };
-            diff::analyse(&vocabulary, &old, &new, &scenarios, &load)
+            diff::analyse(&vocabulary, &old, &new, &scenarios, &sources::library_file)
         }
         Some(dir) => {
             let scenarios = scenario_files(dir)?;
@@ -109,13 +102,6 @@ fn history(
     };
     verifier::impact::diff_history(&source(old), &source(new), &bytes, &trust_policy)
         .with_context(|| format!("{}", bundle.display()))
-}
-
-fn input(source: Source) -> SourceInput {
-    SourceInput {
-        name: source.name,
-        text: source.text,
-    }
 }
 
 /// Every `*.toml` file of `dir`, sorted, with its text.

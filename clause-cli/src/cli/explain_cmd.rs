@@ -10,7 +10,7 @@ use serde_json::json;
 use super::args::ExplainArgs;
 use super::check_cmd::compile_and_report;
 use super::output::Output;
-use super::sources;
+use super::sources::{self, Source};
 use super::Status;
 use contract_lang::compile::SourceInput;
 use contract_lang::eval::{self, Outcome};
@@ -56,13 +56,7 @@ pub fn run(out: &Output, vocab: Option<&Path>, args: &ExplainArgs) -> Result<Sta
     session.tally(&event);
     let outcome = session.evaluate(&event);
 
-    let inputs: Vec<SourceInput> = sources
-        .iter()
-        .map(|source| SourceInput {
-            name: source.name.clone(),
-            text: source.text.clone(),
-        })
-        .collect();
+    let inputs: Vec<SourceInput> = sources.iter().map(Source::input).collect();
     let trace = eval::explain(&outcome, &session.program, &inputs);
     let notes = session.inactive_notes(&event);
     let status = if outcome.conflicts.is_empty() && outcome.errors.is_empty() {

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
+use contract_lang::compile::SourceInput;
 
 /// One source text with the name diagnostics show for it.
 #[derive(Clone, Debug)]
@@ -32,6 +33,22 @@ impl Source {
             path: None,
         }
     }
+
+    /// The name and text as the compiler takes them.
+    pub fn input(&self) -> SourceInput {
+        SourceInput {
+            name: self.name.clone(),
+            text: self.text.clone(),
+        }
+    }
+}
+
+/// A file of the embedded clause library by its library path: how scenarios run on the
+/// library load the clauses they name.
+pub fn library_file(path: &str) -> Result<String, String> {
+    pactum_clause_library::file(path)
+        .map(str::to_string)
+        .ok_or_else(|| "not a file of the embedded clause library".to_string())
 }
 
 /// The vocabulary: `--vocab FILE`, or the embedded standard vocabulary.

@@ -11,7 +11,6 @@ use serde_json::json;
 use super::output::Output;
 use super::sources;
 use super::Status;
-use contract_lang::compile::SourceInput;
 use contract_lang::scenario::{self, FileReport};
 
 pub fn run(
@@ -20,17 +19,9 @@ pub fn run(
     files: &[PathBuf],
     filter: Option<&str>,
 ) -> Result<Status> {
-    let vocabulary = sources::vocabulary(vocab)?;
-    let vocabulary = SourceInput {
-        name: vocabulary.name,
-        text: vocabulary.text,
-    };
+    let vocabulary = sources::vocabulary(vocab)?.input();
     let reports = if files.is_empty() {
-        let load = |path: &str| {
-            pactum_clause_library::file(path)
-                .map(str::to_string)
-                .ok_or_else(|| "not a file of the embedded clause library".to_string())
-        };
+        let load = sources::library_file;
         pactum_clause_library::SCENARIOS
             .iter()
             .map(|(path, text)| scenario::run_file(path, text, &vocabulary, &load, filter))
