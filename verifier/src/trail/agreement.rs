@@ -63,27 +63,13 @@ pub(super) fn term_lines(lang: Lang, terms: &[TermChange], out: &mut Vec<Line>) 
             text: format!(
                 "{}: {} → {}",
                 Glossary::STANDARD.term(lang, &change.term),
-                before(lang, change.before.as_ref()),
+                super::before_value(lang, Glossary::STANDARD, change.before.as_ref()),
                 render::value(&change.after, lang)
             ),
             quote: None,
             source: None,
         });
     }
-}
-
-fn before(lang: Lang, value: Option<&contract_lang::value::Value>) -> String {
-    value.map_or_else(
-        || {
-            match lang {
-                Lang::En => "(unset)",
-                Lang::Zh => "（未设定）",
-                Lang::De => "(nicht gesetzt)",
-            }
-            .to_string()
-        },
-        |value| render::value(value, lang),
-    )
 }
 
 fn clause_title(lang: Lang, program: &Program, clause: &str) -> String {
@@ -96,7 +82,7 @@ fn clause_title(lang: Lang, program: &Program, clause: &str) -> String {
 fn param_line(lang: Lang, program: &Program, change: &ParamChange) -> Line {
     let title = clause_title(lang, program, &change.clause);
     let (before, after) = (
-        before(lang, change.before.as_ref()),
+        super::before_value(lang, Glossary::STANDARD, change.before.as_ref()),
         render::value(&change.after, lang),
     );
     let title = super::titled(lang, &title);

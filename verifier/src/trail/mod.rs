@@ -614,23 +614,32 @@ pub(super) fn titled(lang: Lang, title: &str) -> String {
     }
 }
 
+/// A term's or parameter's value before a change, in `words` (the same words as the value
+/// after it): "(unset)" when it had none.
+pub(super) fn before_value(lang: Lang, words: Glossary<'_>, value: Option<&Value>) -> String {
+    value.map_or_else(
+        || {
+            match lang {
+                Lang::En => "(unset)",
+                Lang::Zh => "（未设定）",
+                Lang::De => "(nicht gesetzt)",
+            }
+            .to_string()
+        },
+        |value| render::value_with(value, lang, words),
+    )
+}
+
 fn effect_lines(lang: Lang, program: &Program, effects: &Effects, out: &mut Vec<Line>) {
-    let unset = match lang {
-        Lang::En => "(unset)",
-        Lang::Zh => "（未设定）",
-        Lang::De => "(nicht gesetzt)",
-    };
+    let words = Glossary::of(program);
     for amendment in &effects.amendments {
-        let before = amendment
-            .before
-            .as_ref()
-            .map_or_else(|| unset.to_string(), |value| render::value(value, lang));
         out.push(Line {
             class: "amend",
             text: format!(
-                "{}: {before} → {}",
-                Glossary::of(program).term(lang, &amendment.term),
-                render::value_with(&amendment.after, lang, Glossary::of(program))
+                "{}: {} → {}",
+                words.term(lang, &amendment.term),
+                before_value(lang, words, amendment.before.as_ref()),
+                render::value_with(&amendment.after, lang, words)
             ),
             quote: None,
             source: Some(source(lang, program, &amendment.clause, amendment.rule)),
@@ -1367,6 +1376,31 @@ mod tests {
             latin.is_empty(),
             "Latin words in the Chinese labels: {latin:?}"
         );
+    }
+
+    #[test]
+    fn an_amended_term_reads_both_values_in_the_vocabularys_words() {
+        let example = example().expect("the example builds");
+        let mut report = verify_bundle(&example.bytes, &example.trust, &VerifyOptions::default())
+            .expect("the example verifies");
+        let labels = &mut std::sync::Arc::make_mut(&mut report.program).vocabulary.labels.0;
+        for (variant, label) in [("sea", "by ship"), ("air", "by plane")] {
+            labels.insert(
+                format!("variant:{variant}"),
+                [("en".to_string(), label.to_string())].into(),
+            );
+        }
+        let amended: Vec<String> = report
+            .entries
+            .iter()
+            .flat_map(|entry| entry_view(Lang::En, &report, entry, 0).lines)
+            .filter(|line| line.class == "amend" && line.text.contains("by plane"))
+            .map(|line| line.text)
+            .collect();
+        assert!(!amended.is_empty(), "the switch to air freight is shown");
+        for text in amended {
+            assert!(text.contains("by ship → by plane"), "{text}");
+        }
     }
 
     #[test]
