@@ -61,8 +61,9 @@ pub(super) fn term_lines(lang: Lang, terms: &[TermChange], out: &mut Vec<Line>) 
         out.push(Line {
             class: "amend",
             text: format!(
-                "{}: {} → {}",
+                "{}{}{} → {}",
                 Glossary::STANDARD.term(lang, &change.term),
+                super::labels(lang).colon,
                 super::before_value(lang, Glossary::STANDARD, change.before.as_ref()),
                 render::value(&change.after, lang)
             ),

@@ -636,8 +636,9 @@ fn effect_lines(lang: Lang, program: &Program, effects: &Effects, out: &mut Vec<
         out.push(Line {
             class: "amend",
             text: format!(
-                "{}: {} → {}",
+                "{}{}{} → {}",
                 words.term(lang, &amendment.term),
+                labels(lang).colon,
                 before_value(lang, words, amendment.before.as_ref()),
                 render::value_with(&amendment.after, lang, words)
             ),
@@ -954,10 +955,11 @@ fn trip_lines(
             lines.push(Line {
                 class: "window",
                 text: format!(
-                    "#{} {} {}: {}",
+                    "#{} {} {}{}{}",
                     amendment.seq,
                     time(lang, amendment.event_at),
                     Glossary::of(program).kind_noun(lang, &amendment.event_kind),
+                    labels(lang).colon,
                     change.text
                 ),
                 quote: change.quote,
@@ -1383,7 +1385,10 @@ mod tests {
         let example = example().expect("the example builds");
         let mut report = verify_bundle(&example.bytes, &example.trust, &VerifyOptions::default())
             .expect("the example verifies");
-        let labels = &mut std::sync::Arc::make_mut(&mut report.program).vocabulary.labels.0;
+        let labels = &mut std::sync::Arc::make_mut(&mut report.program)
+            .vocabulary
+            .labels
+            .0;
         for (variant, label) in [("sea", "by ship"), ("air", "by plane")] {
             labels.insert(
                 format!("variant:{variant}"),
@@ -1400,6 +1405,26 @@ mod tests {
         assert!(!amended.is_empty(), "the switch to air freight is shown");
         for text in amended {
             assert!(text.contains("by ship → by plane"), "{text}");
+        }
+    }
+
+    #[test]
+    fn chinese_lines_take_the_chinese_colon() {
+        let example = example().expect("the example builds");
+        let view = verified(&example.bytes, &example.trust, Lang::Zh);
+        let texts: Vec<&str> = view["timeline"]
+            .as_array()
+            .expect("a timeline")
+            .iter()
+            .flat_map(|entry| entry["lines"].as_array().expect("lines"))
+            .filter(|line| {
+                ["amend", "window", "held"].contains(&line["class"].as_str().unwrap_or(""))
+            })
+            .filter_map(|line| line["text"].as_str())
+            .collect();
+        assert!(texts.len() >= 3, "{texts:?}");
+        for text in texts {
+            assert!(!text.contains(": "), "an English colon in {text}");
         }
     }
 
