@@ -181,6 +181,18 @@ async fn every_refusal_is_the_json_error_shape() {
             "bad_path",
         ),
         (
+            "a query string that does not parse",
+            get(&format!("/orders/{order}/trail?lang=de&lang=en"), Some(&token)),
+            400,
+            "invalid_query",
+        ),
+        (
+            "a share link's query string that does not parse",
+            get("/share/unknown?lang=de&lang=en", None),
+            400,
+            "invalid_query",
+        ),
+        (
             "a read without a token",
             get("/metrics", None),
             401,

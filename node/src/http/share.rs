@@ -193,7 +193,7 @@ mod tests {
 /// The HTTP handlers of the trail page and share links.
 pub(super) mod routes {
     use axum::{
-        extract::{Query, State},
+        extract::State,
         http::{header, HeaderMap, HeaderValue, StatusCode},
         response::{IntoResponse, Response},
         Json,
@@ -202,7 +202,9 @@ pub(super) mod routes {
     use serde_json::{json, Value};
     use verifier::trail::Lang;
 
-    use super::super::{extract::ApiJson, extract::ApiPath, extract::OrderId, AppState, HttpError};
+    use super::super::{
+        extract::ApiJson, extract::ApiPath, extract::OrderId, ApiQuery, AppState, HttpError,
+    };
     use super::now;
     use crate::api::{ApiError, NodeApi};
 
@@ -218,8 +220,8 @@ pub(super) mod routes {
         expires_in_seconds: Option<u64>,
     }
 
-    fn lang(query: &PageQuery) -> Result<Lang, HttpError> {
-        match query.lang.as_deref() {
+    fn lang(query: Option<&PageQuery>) -> Result<Lang, HttpError> {
+        match query.and_then(|query| query.lang.as_deref()) {
             None => Ok(Lang::En),
             Some(code) => Lang::from_code(code).ok_or_else(|| {
                 HttpError(ApiError::bad_request(
@@ -270,14 +272,14 @@ pub(super) mod routes {
     pub async fn trail<A: NodeApi>(
         State(state): State<AppState<A>>,
         OrderId(id): OrderId,
-        Query(query): Query<PageQuery>,
+        ApiQuery(query): ApiQuery<PageQuery>,
         headers: HeaderMap,
     ) -> Result<Response, HttpError> {
         let heads: Vec<String> = base_url(&headers)
             .map(|base| format!("{base}/orders/{id}/head"))
             .into_iter()
             .collect();
-        page(state.api.as_ref(), id, lang(&query)?, &heads).await
+        page(state.api.as_ref(), id, lang(query.as_ref())?, &heads).await
     }
 
     pub async fn create<A: NodeApi>(
@@ -337,7 +339,7 @@ pub(super) mod routes {
     pub async fn shared_page<A: NodeApi>(
         State(state): State<AppState<A>>,
         ApiPath(token): ApiPath<String>,
-        Query(query): Query<PageQuery>,
+        ApiQuery(query): ApiQuery<PageQuery>,
         headers: HeaderMap,
     ) -> Result<Response, HttpError> {
         let order = shared_order(&state, &token)?;
@@ -345,7 +347,7 @@ pub(super) mod routes {
             .map(|base| format!("{base}/share/{token}/head"))
             .into_iter()
             .collect();
-        page(state.api.as_ref(), order, lang(&query)?, &heads).await
+        page(state.api.as_ref(), order, lang(query.as_ref())?, &heads).await
     }
 
     /// This node's address as the browser reached it (`Host`, and `X-Forwarded-Proto: https`
