@@ -395,20 +395,25 @@ fn roles_in_sentence<'n>(
     render::enumeration(lang, &names)
 }
 
+/// A term that holds or not: "yes" reads better than "true" beside a right's name (and a
+/// German "falsch" beside one reads as "wrong"). The trail page says the same.
+pub(crate) fn yes_no(lang: Lang, holds: bool) -> &'static str {
+    match (lang, holds) {
+        (Lang::En, true) => "yes",
+        (Lang::En, false) => "no",
+        (Lang::Zh, true) => "是",
+        (Lang::Zh, false) => "否",
+        (Lang::De, true) => "ja",
+        (Lang::De, false) => "nein",
+    }
+}
+
 /// Prints a value as the reader's language writes it (`5400,00 EUR`, enum variants in words),
 /// a time as ISO 8601 like every time of the timeline.
 fn value(lang: Lang, program: &Program, value: &Value) -> String {
     match value {
         Value::Timestamp(seconds) => time(*seconds),
-        // A term that holds or not: "yes" reads better than "true" beside a right's name.
-        Value::Bool(holds) => match (lang, holds) {
-            (Lang::En, true) => "yes".into(),
-            (Lang::En, false) => "no".into(),
-            (Lang::Zh, true) => "是".into(),
-            (Lang::Zh, false) => "否".into(),
-            (Lang::De, true) => "ja".into(),
-            (Lang::De, false) => "nein".into(),
-        },
+        Value::Bool(holds) => yes_no(lang, *holds).to_string(),
         Value::List(items) => {
             let items: Vec<String> = items
                 .iter()

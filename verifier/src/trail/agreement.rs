@@ -65,7 +65,7 @@ pub(super) fn term_lines(lang: Lang, terms: &[TermChange], out: &mut Vec<Line>) 
                 Glossary::STANDARD.term(lang, &change.term),
                 super::labels(lang).colon,
                 super::before_value(lang, Glossary::STANDARD, change.before.as_ref()),
-                render::value(&change.after, lang)
+                super::shown_value(lang, Glossary::STANDARD, &change.after)
             ),
             quote: None,
             source: None,
@@ -84,7 +84,7 @@ fn param_line(lang: Lang, program: &Program, change: &ParamChange) -> Line {
     let title = clause_title(lang, program, &change.clause);
     let (before, after) = (
         super::before_value(lang, Glossary::STANDARD, change.before.as_ref()),
-        render::value(&change.after, lang),
+        super::shown_value(lang, Glossary::STANDARD, &change.after),
     );
     let title = super::titled(lang, &title);
     let text = match lang {

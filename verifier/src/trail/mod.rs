@@ -94,7 +94,7 @@ impl Pair {
     fn of(lang: Lang, name: String, value: &Value) -> Pair {
         Pair {
             name,
-            value: render::value(value, lang),
+            value: shown_value(lang, Glossary::STANDARD, value),
             quoted: holds_text(value),
         }
     }
@@ -626,8 +626,17 @@ pub(super) fn before_value(lang: Lang, words: Glossary<'_>, value: Option<&Value
             }
             .to_string()
         },
-        |value| render::value_with(value, lang, words),
+        |value| shown_value(lang, words, value),
     )
+}
+
+/// A term's, parameter's or fact's value as the page shows it: as the clauses render it in
+/// `words`, but a term that holds or not as yes or no, like the CLI's timeline.
+pub(super) fn shown_value(lang: Lang, words: Glossary<'_>, value: &Value) -> String {
+    match value {
+        Value::Bool(holds) => crate::timeline::yes_no(lang, *holds).to_string(),
+        other => render::value_with(other, lang, words),
+    }
 }
 
 fn effect_lines(lang: Lang, program: &Program, effects: &Effects, out: &mut Vec<Line>) {
@@ -640,7 +649,7 @@ fn effect_lines(lang: Lang, program: &Program, effects: &Effects, out: &mut Vec<
                 words.term(lang, &amendment.term),
                 labels(lang).colon,
                 before_value(lang, words, amendment.before.as_ref()),
-                render::value_with(&amendment.after, lang, words)
+                shown_value(lang, words, &amendment.after)
             ),
             quote: None,
             source: Some(source(lang, program, &amendment.clause, amendment.rule)),
@@ -1220,7 +1229,7 @@ fn short_label(lang: Lang, value: &Value) -> String {
                 _ => stamp,
             }
         }
-        other => render::value(other, lang),
+        other => shown_value(lang, Glossary::STANDARD, other),
     }
 }
 
@@ -1405,6 +1414,24 @@ mod tests {
         assert!(!amended.is_empty(), "the switch to air freight is shown");
         for text in amended {
             assert!(text.contains("by ship → by plane"), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_term_that_holds_or_not_reads_yes_or_no_as_in_the_cli_timeline() {
+        let example = example().expect("the example builds");
+        for (lang, no) in [(Lang::En, "no"), (Lang::Zh, "否"), (Lang::De, "nein")] {
+            let view = verified(&example.bytes, &example.trust, lang);
+            let right = &view["order"]["initial_terms"]
+                .as_array()
+                .expect("initial terms")
+                .iter()
+                .find(|pair| {
+                    pair["value"] == "false" || pair["value"] == "falsch" || pair["value"] == no
+                })
+                .cloned()
+                .expect("the buyer's right to terminate");
+            assert_eq!(right["value"], no, "{right}");
         }
     }
 
