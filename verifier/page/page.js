@@ -144,13 +144,13 @@
     return section("order", L.order,
       table([[L.order_id, el("code", {}, o.id)], [L.jurisdiction, el("span", { class: "data" }, o.jurisdiction)], [L.sequencer, o.sequencer]]),
       el("h3", {}, L.parties),
-      table(o.parties.map((p) => [p.role, el("code", {}, p.fingerprint)]), [L.role, L.key]),
+      table(o.parties.map((p) => [p.role, el("code", { class: "fingerprint" }, p.fingerprint)]), [L.role, L.key]),
       el("h3", {}, L.clauses), clauses,
       el("h3", {}, L.initial_terms),
       table(o.initial_terms.map((t) => [t.name, value(t)])),
       el("h3", {}, L.breaker), el("p", {}, o.breaker),
       el("h3", {}, L.attesters),
-      table(o.attesters.map((a) => [a.quoted ? el("span", { class: "data" }, a.name) : a.name, el("code", {}, a.fingerprint), L.may_attest + L.colon + a.kinds.join(L.comma)])));
+      table(o.attesters.map((a) => [a.quoted ? el("span", { class: "data" }, a.name) : a.name, el("code", { class: "fingerprint" }, a.fingerprint), L.may_attest + L.colon + a.kinds.join(L.comma)])));
   }
 
   function entryItem(L, entry) {
