@@ -111,6 +111,8 @@ impl Inner {
                 })
                 .collect();
             let mut proposals = Vec::new();
+            // Facts whose queue records went with their entries' batches in this pass.
+            let mut stored_with_entry: Vec<Digest> = Vec::new();
             for action in actions {
                 match action {
                     Action::Send { to, message } => match message {
@@ -125,9 +127,8 @@ impl Inner {
                         Message::Answer { answer, .. } => outcome.answer = Some(answer),
                     },
                     Action::Persist(commit) => {
-                        let queued = commit
-                            .event
-                            .and_then(|event| queued_index(slot, &dequeued, event));
+                        let event = commit.event;
+                        let queued = event.and_then(|event| queued_index(slot, &dequeued, event));
                         // Kept only for the equivocation test hook.
                         let forging = self.config.hooks.equivocate.is_some();
                         let entry = (commit.sequenced && forging).then(|| commit.entry.clone());
@@ -144,6 +145,9 @@ impl Inner {
                             outcome.failed = Some(error);
                             break 'inputs;
                         }
+                        if queued.is_some() {
+                            stored_with_entry.extend(event);
+                        }
                         sequenced = entry.or(sequenced);
                     }
                     Action::Enqueue(fact) => {
@@ -159,20 +163,21 @@ impl Inner {
                         slot.refused.remove(&fact.hash);
                         tracing::info!(%order, event = %fact.hash, "fact queued until every party's node answers");
                     }
-                    // A committed fact's record went with its entry (`persist`).
-                    Action::Dequeue { refused: None, .. } => {}
-                    Action::Dequeue {
-                        fact,
-                        refused: Some(error),
-                    } => {
-                        let mut batch = WriteBatch::new();
-                        batch.remove(QUEUE, records::entry_key(&order, fact.index));
-                        if let Err(error) = self.store.commit(batch).await {
-                            // Harmless: on restart the fact is refused again and dropped then.
-                            tracing::warn!(%error, "cannot remove a fact from the queue");
+                    Action::Dequeue { fact, refused } => {
+                        // A fact committed in this pass left the queue with its entry
+                        // (`persist`); one recorded earlier, or refused, is removed here.
+                        if !stored_with_entry.contains(&fact.hash) {
+                            let mut batch = WriteBatch::new();
+                            batch.remove(QUEUE, records::entry_key(&order, fact.index));
+                            if let Err(error) = self.store.commit(batch).await {
+                                // Harmless: on restart the fact is dropped again.
+                                tracing::warn!(%error, "cannot remove a fact from the queue");
+                            }
                         }
-                        tracing::warn!(event = %fact.hash, %error, "a queued fact was refused");
-                        slot.remember_refusal(fact.hash, &error);
+                        if let Some(error) = refused {
+                            tracing::warn!(event = %fact.hash, %error, "a queued fact was refused");
+                            slot.remember_refusal(fact.hash, &error);
+                        }
                     }
                     Action::Reply { caller, result } => {
                         if caller == CALLER {
