@@ -255,3 +255,57 @@ fn the_ingest_load_command_commits_every_event_it_sends() {
         report.render()
     );
 }
+
+/// A document checked whole, then raced: between the check and the submission another client
+/// closes the order its second fact is for. Nothing of the document is recorded, and the
+/// answer names the fact that no longer fits.
+#[test]
+fn a_document_raced_between_its_check_and_its_submission_changes_nothing() {
+    let (reached, checked) = std::sync::mpsc::channel();
+    let release = std::sync::Arc::new(tokio::sync::Notify::new());
+    let paused = release.clone();
+    let hooks = pactum_node::engine::Hooks {
+        ingest_checked: Some(std::sync::Arc::new(move || {
+            let _ = reached.send(());
+            let paused = paused.clone();
+            Box::pin(async move { paused.notified().await })
+        })),
+        ..Default::default()
+    };
+    let cluster = Cluster::start(&ALL, BTreeMap::from([("seller".to_string(), hooks)]));
+    let first = start_order_with(&cluster, "PO-RACE-A", |_| {});
+    let second = start_order_with(&cluster, "PO-RACE-B", |_| {});
+    let document = edited_voyage(|document| {
+        for (index, reference) in ["PO-RACE-A", "PO-RACE-B"].into_iter().enumerate() {
+            document["epcisBody"]["eventList"][index]["bizTransactionList"][0]["bizTransaction"] =
+                Value::from(format!("urn:epcglobal:cbv:bt:0614141000005:{reference}"));
+        }
+    });
+    let seller = cluster.client("seller");
+    let ingest = std::thread::spawn(move || epcis(&seller, &document));
+    checked.recv_timeout(common::PATIENCE).unwrap();
+    for role in ALL {
+        let request = serde_json::json!({"note": "cancelled", "at": "2026-01-06T00:00:00Z"});
+        cluster
+            .client(role)
+            .post(&format!("/orders/{second}/close"), &request)
+            .unwrap();
+    }
+    release.notify_one();
+    let error = refusal(ingest.join().unwrap());
+    assert_eq!(
+        (error.status, error.code.as_str()),
+        (409, "order_closed"),
+        "{error}"
+    );
+    assert_eq!(
+        error.path.as_deref(),
+        Some("epcisBody.eventList[1]"),
+        "{error}"
+    );
+    assert_eq!(
+        cluster.settle(&ALL, &first)["seq"],
+        0,
+        "the first fact, for an order still open, was not recorded either"
+    );
+}

@@ -150,18 +150,20 @@ impl Inner {
                         }
                         sequenced = entry.or(sequenced);
                     }
-                    Action::Enqueue(fact) => {
-                        if let Err(error) = self.store_queued(order, &fact).await {
+                    Action::Enqueue(facts) => {
+                        if let Err(error) = self.store_queued(order, &facts).await {
                             // Not stored, so not to be answered as accepted.
-                            tracing::error!(%order, %error, "cannot store a queued fact; reloading the order");
+                            tracing::error!(%order, %error, "cannot store queued facts; reloading the order");
                             if let Ok(reloaded) = self.replay(slot.record.clone()) {
                                 *slot = reloaded;
                             }
                             outcome.failed = Some(error);
                             break 'inputs;
                         }
-                        slot.refused.remove(&fact.hash);
-                        tracing::info!(%order, event = %fact.hash, "fact queued until every party's node answers");
+                        for fact in &facts {
+                            slot.refused.remove(&fact.hash);
+                            tracing::info!(%order, event = %fact.hash, "fact queued until every party's node answers");
+                        }
                     }
                     Action::Dequeue { fact, refused } => {
                         // A fact committed in this pass left the queue with its entry
@@ -243,12 +245,15 @@ impl Inner {
         Ok(())
     }
 
-    /// Stores a fact the core queued (durably: it is answered as accepted next).
-    async fn store_queued(&self, order: OrderId, fact: &QueuedFact) -> Result<(), ApiError> {
-        let bytes = records::encode("queued fact", &fact.event)
-            .map_err(|error| ApiError::internal(error.to_string()))?;
+    /// Stores facts the core queued, in one batch (durably: they are answered as accepted
+    /// next; all or none).
+    async fn store_queued(&self, order: OrderId, facts: &[QueuedFact]) -> Result<(), ApiError> {
         let mut batch = WriteBatch::new();
-        batch.put(QUEUE, records::entry_key(&order, fact.index), bytes);
+        for fact in facts {
+            let bytes = records::encode("queued fact", &fact.event)
+                .map_err(|error| ApiError::internal(error.to_string()))?;
+            batch.put(QUEUE, records::entry_key(&order, fact.index), bytes);
+        }
         self.store
             .commit(batch)
             .await
@@ -449,5 +454,6 @@ pub(crate) fn core_error(error: &CoreError) -> ApiError {
         | CoreError::Conflict { .. }
         | CoreError::Equivocation { .. }
         | CoreError::Behind { .. } => ApiError::conflict(&error.code(), error.to_string()),
+        CoreError::InGroup { refusal, .. } => refusal.to_api(),
     }
 }

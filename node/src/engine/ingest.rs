@@ -5,10 +5,13 @@
 //! an order reference, a type, the attester's authority, a closed order — is refused whole
 //! and changes nothing.
 //!
-//! What the check cannot foresee: another party refusing a fact that this node's state
-//! machine accepted (a determinism fault), or facts already queued for an order changing its
-//! state first. Then the facts before it stay recorded and the answer says which
-//! (`409 ingest_incomplete`). A fact accepted and queued (a party unreachable) still commits.
+//! The facts are then taken with every order this node sequences locked: each order's facts
+//! are checked again by its protocol core against the state after its queue, and handed to
+//! the cores only if all fit (each order's facts queued in one batch), so an order that
+//! changed since the first check refuses the document whole. What no check here can foresee:
+//! another party refusing a fact that this node's state machine accepted (a determinism
+//! fault), or the sequencer's node of an order sequenced elsewhere refusing a forwarded fact.
+//! Then the facts before it stay and the answer says which (`409 ingest_incomplete`).
 
 use std::{collections::BTreeMap, sync::Arc};
 
@@ -18,6 +21,9 @@ use verifier::model::{OrderId, SignedEvent};
 
 use super::{
     api_impl::{order_id, queued_view},
+    driver::{core_error, CALLER},
+    protocol_core::{CoreError, Input},
+    queue::FactStatus,
     sequencer::Submitted,
     sources::build_event,
     Inner,
@@ -60,19 +66,22 @@ impl Inner {
         };
         let (routed, skipped) = route(facts, given, &index)?;
         let planned = self.plan(routed).await?;
-        let mut answers = Vec::new();
+        if let Some(pause) = &self.config.hooks.ingest_checked {
+            pause().await;
+        }
+        let submitted = self.submit_planned(&planned).await?;
+        let mut answers = Vec::with_capacity(planned.len());
         let mut queued = false;
-        for (done, fact) in planned.into_iter().enumerate() {
-            let result = match self.submit_event(fact.order, fact.signed).await {
-                Ok(Submitted::Committed(committed)) => {
+        for (fact, submitted) in planned.into_iter().zip(submitted) {
+            let result = match submitted {
+                Submitted::Committed(committed) => {
                     self.committed_view(fact.order, committed.seq, committed.entry)
                         .await
                 }
-                Ok(Submitted::Queued { event, position }) => {
+                Submitted::Queued { event, position } => {
                     queued = true;
                     queued_view(fact.order, event, position)
                 }
-                Err(error) => return Err(incomplete(error, &fact.path, done)),
             };
             answers.push(json!({
                 "path": fact.path,
@@ -86,6 +95,93 @@ impl Inner {
             json!({ "format": format.name(), "facts": answers, "skipped": skipped }),
             queued,
         ))
+    }
+
+    /// Submits the planned facts, grouped by order; what became of each. Every order this
+    /// node sequences is locked (in id order, so two documents cannot deadlock), each group is
+    /// checked against its order's state after the facts already queued, and only if all fit
+    /// are they handed to the cores, each group queued in one batch: a fact that no longer fits
+    /// (the order changed since [`Inner::plan`]) refuses the document and nothing is taken.
+    /// Facts for orders sequenced elsewhere are then forwarded to their sequencer.
+    async fn submit_planned(
+        self: &Arc<Self>,
+        planned: &[Planned],
+    ) -> Result<Vec<Submitted>, ApiError> {
+        let mut groups: BTreeMap<OrderId, Vec<usize>> = BTreeMap::new();
+        for (index, fact) in planned.iter().enumerate() {
+            groups.entry(fact.order).or_default().push(index);
+        }
+        let mut sequenced = Vec::new();
+        let mut forwarded = Vec::new();
+        for (order, indices) in groups {
+            let slot = self
+                .slot(&order)
+                .ok_or_else(|| ApiError::unknown_order(&order.to_string()))?;
+            let guard = slot.lock_owned().await;
+            if guard.protocol.is_sequencer() {
+                sequenced.push((guard, indices));
+            } else {
+                forwarded.extend(indices);
+            }
+        }
+        let events = |indices: &[usize]| -> Vec<SignedEvent> {
+            indices.iter().map(|i| planned[*i].signed.clone()).collect()
+        };
+        for (guard, indices) in &sequenced {
+            if let Err(error) = guard.protocol.check_facts(&events(indices), true) {
+                return Err(group_error(&error, planned, indices, 0));
+            }
+        }
+        let mut results: Vec<Option<Submitted>> = vec![None; planned.len()];
+        let mut done = 0;
+        for (mut guard, indices) in sequenced {
+            let input = Input::Facts {
+                events: events(&indices),
+                verified: true,
+                caller: CALLER,
+            };
+            let outcome = self.drive(&mut guard, input).await;
+            let failure = match (outcome.failed, outcome.reply) {
+                (Some(error), _) => Some(error),
+                (None, Some(Err(error))) => Some(group_error(&error, planned, &indices, done)),
+                _ => None,
+            };
+            for &index in &indices {
+                let status = self.fact_status(&guard, &planned[index].signed.hash());
+                match (status, &failure) {
+                    (Some(FactStatus::Committed(committed)), _) => {
+                        results[index] = Some(Submitted::Committed(committed));
+                    }
+                    (Some(FactStatus::Queued { position }), _) => {
+                        let event = planned[index].signed.hash();
+                        results[index] = Some(Submitted::Queued { event, position });
+                    }
+                    // A party's node refused a fact this node's check accepted (a
+                    // determinism fault), or the store failed: the facts before it stay.
+                    (Some(FactStatus::Refused { code, message }), _) => {
+                        let error = ApiError::conflict(&code, message);
+                        return Err(incomplete(error, &planned[index].path, done));
+                    }
+                    (None, Some(error)) => {
+                        return Err(incomplete(error.clone(), &planned[index].path, done))
+                    }
+                    (None, None) => {
+                        let error = ApiError::internal("a fact of the group was not taken");
+                        return Err(incomplete(error, &planned[index].path, done));
+                    }
+                }
+                done += 1;
+            }
+        }
+        for index in forwarded {
+            let fact = &planned[index];
+            match self.submit_event(fact.order, fact.signed.clone()).await {
+                Ok(submitted) => results[index] = Some(submitted),
+                Err(error) => return Err(incomplete(error, &fact.path, done)),
+            }
+            done += 1;
+        }
+        Ok(results.into_iter().flatten().collect())
     }
 
     /// Every order in memory, with what routing reads.
@@ -247,6 +343,20 @@ fn prefixed(error: ApiError, path: &str) -> ApiError {
         format!("{path}: {}", error.message),
     )
     .at_path(path)
+}
+
+/// A core's refusal of the group `indices` (of `planned`) as the API answers it: the path of
+/// the fact it names, or (a refusal of the round) of the group's first fact.
+fn group_error(error: &CoreError, planned: &[Planned], indices: &[usize], done: usize) -> ApiError {
+    let (index, error) = match error {
+        CoreError::InGroup { index, refusal } => (*index, refusal.to_api()),
+        other => (0, core_error(other)),
+    };
+    let path = indices
+        .get(index)
+        .and_then(|index| planned.get(*index))
+        .map_or("(document)", |fact| fact.path.as_str());
+    incomplete(error, path, done)
 }
 
 /// A fact refused after `done` facts of the document were submitted.

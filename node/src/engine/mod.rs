@@ -81,6 +81,9 @@ pub type SourcesHook = Arc<dyn Fn(&mut Vec<Source>) + Send + Sync>;
 pub type ProposalHook = Arc<dyn Fn(&mut EntryBody) + Send + Sync>;
 /// Sees every entry proposal this node receives (see [`Hooks::observe_proposals`]).
 pub type ObserveHook = Arc<dyn Fn(&SignedEntry) + Send + Sync>;
+/// Runs between an ingested document's check and its submission (see
+/// [`Hooks::ingest_checked`]).
+pub type PauseHook = Arc<dyn Fn() -> futures::future::BoxFuture<'static, ()> + Send + Sync>;
 
 /// Test hooks that make a node misbehave on purpose.
 #[derive(Clone, Default)]
@@ -101,6 +104,9 @@ pub struct Hooks {
     pub equivocate: Option<ProposalHook>,
     /// As cosigner, refuses this many proposals (then cosigns again): a round that fails.
     pub refuse_proposals: Option<Arc<std::sync::atomic::AtomicUsize>>,
+    /// Awaited after an ingested document was checked whole and before its facts are
+    /// submitted: the moment another client's write can race the document.
+    pub ingest_checked: Option<PauseHook>,
 }
 
 /// How the engine runs.

@@ -12,13 +12,13 @@
 //! from its store (what is durable is the truth). The node (`engine/`) and the simulator
 //! (`crate::sim`) are two drivers of this one type. See ARCHITECTURE.md, "Protocol rules".
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use verifier::{
     bundle::EquivocationProof,
     model::{Digest, EntryBody, SignedContract, SignedEntry, SignedEvent},
     sign::{PublicKey, Signature},
-    state::{machine::Sealed, ApplyError, State},
+    state::{machine::Sealed, ApplyError, SeenEvents, State},
 };
 
 use super::{
@@ -71,6 +71,16 @@ pub enum Input {
     /// `verified`: the driver already checked the attester's signature.
     Fact {
         event: SignedEvent,
+        verified: bool,
+        caller: Caller,
+    },
+    /// Facts that enter the order together or not at all (one document's facts for this
+    /// order): each is checked, in order, against the state the queued facts and the facts
+    /// before it leave; one that does not fit refuses them all (nothing is stored), otherwise
+    /// all are queued in one store batch and the queue is drained. Facts already recorded or
+    /// queued are answered as the first time. `verified`: the driver checked the signatures.
+    Facts {
+        events: Vec<SignedEvent>,
         verified: bool,
         caller: Caller,
     },
@@ -159,8 +169,9 @@ pub enum Action {
         message: Message,
     },
     Persist(Box<Commit>),
-    /// Store this fact (durably, before the reply that follows it).
-    Enqueue(QueuedFact),
+    /// Store these facts at the back of the queue, in one batch (all or none), durably,
+    /// before the reply that follows.
+    Enqueue(Vec<QueuedFact>),
     /// Remove this fact from the store's queue: its entry committed (`refused: None`; the
     /// node's driver removes it in the entry's own batch), or it was refused.
     Dequeue {
@@ -202,6 +213,9 @@ pub enum Reply {
         event: Digest,
         position: usize,
     },
+    /// Every fact of a group is recorded or queued, in order (each one's place:
+    /// [`OrderProtocol::fact_status`]).
+    Accepted,
     /// A signature was taken; other parties have yet to sign.
     Signed,
     /// Whether a pending decision was withdrawn.
@@ -230,6 +244,9 @@ pub enum CoreError {
     Equivocation { sequencer: String, seq: u64 },
     #[error("this node is at entry {head}; entry {seq} needs the entries before it")]
     Behind { head: u64, seq: u64 },
+    /// Fact `index` of a group (counted from 0) does not fit: none of the group was taken.
+    #[error("fact {index} of the group: {refusal}")]
+    InGroup { index: usize, refusal: Refusal },
 }
 
 impl CoreError {
@@ -246,6 +263,7 @@ impl CoreError {
             CoreError::Conflict { .. } => "conflict".into(),
             CoreError::Equivocation { .. } => "equivocation".into(),
             CoreError::Behind { .. } => "behind".into(),
+            CoreError::InGroup { refusal, .. } => refusal.code().into(),
         }
     }
 }
@@ -435,7 +453,10 @@ impl OrderProtocol {
 
     fn handle_into(&mut self, input: Input, cx: &Context, actions: &mut Vec<Action>) {
         match input {
-            Input::Fact { .. } | Input::Sign { .. } | Input::Withdraw { .. }
+            Input::Fact { .. }
+            | Input::Facts { .. }
+            | Input::Sign { .. }
+            | Input::Withdraw { .. }
                 if self.sequencing && self.round.is_some() =>
             {
                 // One round at a time: the submission waits for it (as for the order's lock).
@@ -446,6 +467,11 @@ impl OrderProtocol {
                 verified,
                 caller,
             } => self.on_fact(event, verified, caller, cx, actions),
+            Input::Facts {
+                events,
+                verified,
+                caller,
+            } => self.on_facts(events, verified, caller, cx, actions),
             Input::Sign {
                 kind,
                 role,
@@ -539,6 +565,94 @@ impl OrderProtocol {
         self.start_round(sealed, Purpose::Fact { event }, Some(caller), cx, actions);
     }
 
+    /// A group of facts: refused whole, or queued whole (in one batch) and the queue drained.
+    fn on_facts(
+        &mut self,
+        mut events: Vec<SignedEvent>,
+        verified: bool,
+        caller: Caller,
+        cx: &Context,
+        actions: &mut Vec<Action>,
+    ) {
+        let reply = |result| Action::Reply { caller, result };
+        if !self.sequencing {
+            actions.push(reply(Err(CoreError::NotSequencing)));
+            return;
+        }
+        let new = match self.check_facts(&events, verified) {
+            Ok(new) => new,
+            Err(error) => {
+                actions.push(reply(Err(error)));
+                return;
+            }
+        };
+        if let ([index], true) = (new.as_slice(), self.queue.is_empty()) {
+            // One new fact and nothing queued: its round runs at once (stored only if it cannot
+            // complete), as for a fact submitted alone.
+            let event = events.swap_remove(*index);
+            return self.on_fact(event, verified, caller, cx, actions);
+        }
+        let mut facts = Vec::with_capacity(new.len());
+        for (index, event) in events.into_iter().enumerate() {
+            if new.binary_search(&index).is_ok() {
+                facts.push(self.push_queued(event));
+            }
+        }
+        if !facts.is_empty() {
+            actions.push(Action::Enqueue(facts));
+        }
+        actions.push(reply(Ok(Reply::Accepted)));
+        if self.round.is_none() {
+            self.propose_queued(cx, actions);
+        }
+    }
+
+    /// Checks `events` in order against the state this order reaches once its queued facts
+    /// commit, each after the ones before it (a scratch copy: nothing changes here). The
+    /// indices of the facts not yet recorded or queued, or the first that does not fit.
+    pub fn check_facts(
+        &self,
+        events: &[SignedEvent],
+        verified: bool,
+    ) -> Result<Vec<usize>, CoreError> {
+        let mut scratch = self.core.clone();
+        let mut taken = HashSet::new();
+        // Queued facts commit first, in order; one the drain would refuse is left out, as the
+        // drain leaves it out. They were checked when accepted: only the state is recomputed.
+        for queued in &self.queue {
+            let seen = Overlay {
+                recorded: &self.seen,
+                taken: &taken,
+            };
+            if let Ok(sealed) = scratch.prepare_event_verified(&seen, &queued.event) {
+                scratch.advance(sealed.state);
+                taken.insert(queued.hash);
+            }
+        }
+        let mut new = Vec::new();
+        for (index, event) in events.iter().enumerate() {
+            let hash = event.hash();
+            if self.seen.contains_key(&hash) || taken.contains(&hash) {
+                // Recorded, queued or earlier in the group: answered as the first time.
+                continue;
+            }
+            let seen = Overlay {
+                recorded: &self.seen,
+                taken: &taken,
+            };
+            let prepared = if verified {
+                scratch.prepare_event_verified(&seen, event)
+            } else {
+                scratch.prepare_event(&seen, event)
+            };
+            let sealed = prepared.map_err(|refusal| CoreError::InGroup { index, refusal })?;
+            scratch.advance(sealed.state);
+            taken.insert(hash);
+            new.push(index);
+        }
+        Ok(new)
+    }
+
     /// What became of a fact this order recorded or queued, if either.
     pub fn fact_status(&self, hash: &Digest, history: &dyn History) -> Option<Reply> {
         if let Some(seq) = self.seen.get(hash) {
@@ -567,17 +681,27 @@ impl OrderProtocol {
                 position,
             };
         }
-        let index = self
-            .queue
-            .back()
-            .map_or(0, |queued| queued.index.saturating_add(1));
-        let fact = QueuedFact { index, hash, event };
-        self.queue.push_back(fact.clone());
-        actions.push(Action::Enqueue(fact));
+        let fact = self.push_queued(event);
+        actions.push(Action::Enqueue(vec![fact]));
         Reply::Queued {
             event: hash,
             position: self.queue.len().saturating_sub(1),
         }
+    }
+
+    /// Puts `event` at the back of the queue, under the next store index; the fact to store.
+    fn push_queued(&mut self, event: SignedEvent) -> QueuedFact {
+        let index = self
+            .queue
+            .back()
+            .map_or(0, |queued| queued.index.saturating_add(1));
+        let fact = QueuedFact {
+            index,
+            hash: event.hash(),
+            event,
+        };
+        self.queue.push_back(fact.clone());
+        fact
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1077,6 +1201,18 @@ impl OrderProtocol {
     }
 }
 
+/// The facts recorded plus those a check has already taken (queued or earlier in a group).
+struct Overlay<'a> {
+    recorded: &'a HashMap<Digest, u64>,
+    taken: &'a HashSet<Digest>,
+}
+
+impl SeenEvents for Overlay<'_> {
+    fn contains_event(&self, event: &Digest) -> bool {
+        self.recorded.contains_key(event) || self.taken.contains(event)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use verifier::sign::SigningKey;
@@ -1279,5 +1415,76 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn a_group_of_facts_is_queued_in_one_batch_or_refused_whole() {
+        let (orders, mut parties) = order();
+        let order = parties["seller"].protocol.core().order();
+        let fact = |n| orders.fact(order, n).unwrap();
+        let seller = parties.get_mut("seller").unwrap();
+        // A fact whose round gets no answer is queued: groups now queue behind it.
+        let input = Input::Fact {
+            event: fact(0),
+            verified: false,
+            caller: 1,
+        };
+        seller.handle(input, 100);
+        seller.handle(Input::Tick, 130);
+        assert_eq!(seller.protocol.queue().len(), 1);
+
+        // A fact for another order: the group is refused at that fact, nothing is queued,
+        // not even the fact before it.
+        let elsewhere = orders.fact(Digest([9; 32]), 2).unwrap();
+        let input = Input::Facts {
+            events: vec![fact(1), elsewhere, fact(3)],
+            verified: false,
+            caller: 2,
+        };
+        let actions = seller.handle(input, 140);
+        assert!(
+            matches!(
+                actions[..],
+                [Action::Reply {
+                    caller: 2,
+                    result: Err(CoreError::InGroup { index: 1, .. })
+                }]
+            ),
+            "{actions:?}"
+        );
+        assert_eq!(seller.protocol.queue().len(), 1);
+
+        // A group that fits is stored in one batch (a fact repeated in it once), accepted,
+        // and the queue's oldest fact proposed.
+        let group = vec![fact(1), fact(2), fact(1)];
+        let input = Input::Facts {
+            events: group.clone(),
+            verified: false,
+            caller: 3,
+        };
+        let actions = seller.handle(input, 150);
+        let stored: Vec<_> = actions
+            .iter()
+            .filter_map(|action| match action {
+                Action::Enqueue(facts) => Some(facts.len()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(stored, [2], "{actions:?}");
+        assert!(actions.iter().any(|action| matches!(
+            action,
+            Action::Reply {
+                caller: 3,
+                result: Ok(Reply::Accepted)
+            }
+        )));
+        assert_eq!(
+            proposals(&actions).len(),
+            2,
+            "the drain starts: {actions:?}"
+        );
+        assert_eq!(seller.protocol.queue().len(), 3);
+        let status = seller.protocol.fact_status(&fact(2).hash(), &NoHistory);
+        assert!(matches!(status, Some(Reply::Queued { position: 2, .. })));
     }
 }
