@@ -11,6 +11,7 @@
 mod expr;
 pub mod glossary;
 mod words;
+mod worked;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -24,6 +25,7 @@ use crate::value::Value;
 use expr::Renderer;
 pub use glossary::Glossary;
 pub use words::law;
+pub use worked::worked;
 
 /// A language a clause can be rendered in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

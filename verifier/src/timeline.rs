@@ -195,6 +195,7 @@ struct Words {
     effective: &'static str,
     final_terms: &'static str,
     obligations: &'static str,
+    computed: &'static str,
     step_failed: &'static str,
     at_entry: &'static str,
     consistency: &'static str,
@@ -237,6 +238,7 @@ const EN: Words = Words {
     effective: "measured by the breaker at",
     final_terms: "Terms now",
     obligations: "Obligations",
+    computed: "computed",
     step_failed: "failed at step",
     at_entry: "entry",
     consistency: "log consistency",
@@ -279,6 +281,7 @@ const ZH: Words = Words {
     effective: "熔断计时",
     final_terms: "当前条款",
     obligations: "付款义务",
+    computed: "计算",
     step_failed: "失败于第",
     at_entry: "记录",
     consistency: "日志一致性",
@@ -321,6 +324,7 @@ const DE: Words = Words {
     effective: "von der Sicherung gemessen um",
     final_terms: "Aktuelle Bedingungen",
     obligations: "Zahlungspflichten",
+    computed: "Berechnung",
     step_failed: "gescheitert in Schritt",
     at_entry: "Eintrag",
     consistency: "Log-Konsistenz",
@@ -591,7 +595,37 @@ fn owes(
     }
 }
 
-fn effects_lines(lang: Lang, program: &Program, effects: &Effects, indent: &str, out: &mut String) {
+/// Where the timeline finds how an obligation shown under entry `seq` was computed.
+#[derive(Clone, Copy)]
+struct Explain<'r> {
+    report: Option<&'r Report>,
+    seq: u64,
+}
+
+impl Explain<'_> {
+    /// For callers without a verified history: no explanations.
+    const NONE: Explain<'static> = Explain {
+        report: None,
+        seq: 0,
+    };
+
+    /// "computed: 34 whole hours × 150.00 EUR/h = 5100.00 EUR; …", derived at replay from
+    /// the clause's IR and the values it read.
+    fn line(&self, lang: Lang, program: &Program, obligation: &Obligation) -> Option<String> {
+        let worked = self.report?.worked(self.seq, obligation)?;
+        let clause = program.clause(&obligation.clause)?;
+        let text = render::worked(lang, &worked.worked, &clause.ir, Glossary::of(program))?;
+        Some(labelled(lang, words(lang).computed, &text))
+    }
+}
+
+fn effects_lines(
+    lang: Lang,
+    program: &Program,
+    effects: &Effects,
+    (indent, explain): (&str, Explain<'_>),
+    out: &mut String,
+) {
     for amendment in &effects.amendments {
         let _ = writeln!(out, "{indent}{}", amendment_line(lang, program, amendment));
     }
@@ -608,6 +642,9 @@ fn effects_lines(lang: Lang, program: &Program, effects: &Effects, indent: &str,
             "{indent}{}",
             obligation_line(lang, program, obligation)
         );
+        if let Some(line) = explain.line(lang, program, obligation) {
+            let _ = writeln!(out, "{indent}  {line}");
+        }
     }
     for notification in &effects.notifications {
         let _ = writeln!(
@@ -670,6 +707,17 @@ pub fn render_breaker_report(
     program: &Program,
     lang: Lang,
 ) -> String {
+    breaker_report_text(report, held, program, lang, Explain::NONE)
+}
+
+/// [`render_breaker_report`], each held obligation followed by how it was computed.
+fn breaker_report_text(
+    report: &BreakerReport,
+    held: &Effects,
+    program: &Program,
+    lang: Lang,
+    explain: Explain<'_>,
+) -> String {
     let w = words(lang);
     let mut out = String::new();
     let max = report.policy.max_automatic_amendments;
@@ -695,7 +743,7 @@ pub fn render_breaker_report(
         let _ = writeln!(out, "    {}", window_line(lang, program, amendment));
     }
     let _ = writeln!(out, "  {}", heading(lang, w.held));
-    effects_lines(lang, program, held, "    ", &mut out);
+    effects_lines(lang, program, held, ("    ", explain), &mut out);
     out
 }
 
@@ -740,15 +788,21 @@ fn reason_line(lang: Lang, program: &Program, reason: &ReviewReason) -> String {
     }
 }
 
-fn outcome_lines(lang: Lang, program: &Program, outcome: &Outcome, indent: &str, out: &mut String) {
+fn outcome_lines(
+    lang: Lang,
+    program: &Program,
+    outcome: &Outcome,
+    (indent, explain): (&str, Explain<'_>),
+    out: &mut String,
+) {
     let w = words(lang);
     match outcome {
         Outcome::Applied(effects) if effects.is_empty() => {
             let _ = writeln!(out, "{indent}{}", w.no_change);
         }
-        Outcome::Applied(effects) => effects_lines(lang, program, effects, indent, out),
+        Outcome::Applied(effects) => effects_lines(lang, program, effects, (indent, explain), out),
         Outcome::BreakerTripped { held, report } => {
-            for line in render_breaker_report(report, held, program, lang).lines() {
+            for line in breaker_report_text(report, held, program, lang, explain).lines() {
                 let _ = writeln!(out, "{indent}{line}");
             }
         }
@@ -770,6 +824,10 @@ fn entry_text(lang: Lang, report: &Report, entry: &VerifiedEntry, out: &mut Stri
     // Clauses are named as they were when the entry was made, not as a later agreement
     // upgraded (or removed) them.
     let program = report.program_before(seq);
+    let explain = Explain {
+        report: Some(report),
+        seq,
+    };
     match (&entry.body.step, &entry.event) {
         (Step::Genesis, _) => {
             let clauses: Vec<String> = report
@@ -797,7 +855,7 @@ fn entry_text(lang: Lang, report: &Report, entry: &VerifiedEntry, out: &mut Stri
             if step.effective_at != event.at {
                 let _ = writeln!(out, "      {} {}", w.effective, time(step.effective_at));
             }
-            outcome_lines(lang, program, &step.outcome, "      ", out);
+            outcome_lines(lang, program, &step.outcome, ("      ", explain), out);
         }
         (Step::Review(step), _) => {
             let decision = match entry.review.as_ref().map(|review| review.decision) {
@@ -826,7 +884,7 @@ fn entry_text(lang: Lang, report: &Report, entry: &VerifiedEntry, out: &mut Stri
             );
             if !step.applied.is_empty() {
                 let _ = writeln!(out, "      {}", heading(lang, w.applied));
-                effects_lines(lang, program, &step.applied, "        ", out);
+                effects_lines(lang, program, &step.applied, ("        ", explain), out);
             }
             for change in &step.terms {
                 let _ = writeln!(out, "      {}", term_change_line(lang, program, change));
@@ -847,7 +905,13 @@ fn entry_text(lang: Lang, report: &Report, entry: &VerifiedEntry, out: &mut Stri
                         &format!("{} #{} {kind}", w.reevaluated, reevaluation.seq)
                     )
                 );
-                outcome_lines(lang, program, &reevaluation.outcome, "        ", out);
+                outcome_lines(
+                    lang,
+                    program,
+                    &reevaluation.outcome,
+                    ("        ", explain),
+                    out,
+                );
             }
         }
         (Step::Close(step), _) => {
@@ -1248,6 +1312,24 @@ fn entry_json(report: &Report, entry: &VerifiedEntry, lang: Lang) -> serde_json:
         Some(entry.leaf_index),
     );
     let mut object = serde_json::to_value(shared).unwrap_or(serde_json::Value::Null);
+    let program = report.program_before(entry.body.seq);
+    let computed: Vec<serde_json::Value> = entry
+        .worked
+        .iter()
+        .filter_map(|worked| {
+            let clause = program.clause(&worked.source.clause)?;
+            let text = render::worked(lang, &worked.worked, &clause.ir, Glossary::of(program))?;
+            Some(json!({
+                "clause": worked.source.clause,
+                "rule": worked.source.rule,
+                "amount": crate::json::MoneyJson::from(worked.amount),
+                "text": text,
+            }))
+        })
+        .collect();
+    if let (false, Some(map)) = (computed.is_empty(), object.as_object_mut()) {
+        map.insert("amounts_computed".into(), json!(computed));
+    }
     if let (Step::Event(step), Some(map)) = (&entry.body.step, object.as_object_mut()) {
         if let Outcome::BreakerTripped { held, report: trip } = &step.outcome {
             let program = report.program_before(entry.body.seq);

@@ -30,6 +30,7 @@ mod num;
 mod ops;
 mod render;
 mod tally;
+mod worked;
 
 use crate::ir::{Action, ClauseId, CompiledClause, TransferKind};
 use crate::span::Span;
@@ -42,6 +43,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 pub use render::explain;
 pub use tally::{Aggregated, Sum, Tally};
+pub use worked::{work_transfers, Figure, FigureUnit, Read, Worked, WorkedAmount};
 
 /// Something that happened: a kind, an event time (Unix seconds, UTC) and typed fields.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

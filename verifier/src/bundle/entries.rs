@@ -8,7 +8,7 @@
 //! ready. Every finding is kept with its step and entry; the caller reports the first by step,
 //! then by entry, exactly as if the steps had run one after the other.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
@@ -111,6 +111,8 @@ pub(crate) struct Findings {
     /// Each agreement that brought another program into force: its entry's seq and the
     /// program (for timelines that name clauses as they were then).
     pub programs: Vec<(u64, std::sync::Arc<contract_lang::ir::Program>)>,
+    /// How replay computed each transferred amount, by the seq of the entry that computed it.
+    pub worked: BTreeMap<u64, Vec<contract_lang::eval::WorkedAmount>>,
 }
 
 /// Visits every entry in order, claiming chunks no other thread has taken yet and waiting for
@@ -453,6 +455,7 @@ struct InOrder<'c, 'e> {
     seen: HashSet<Digest>,
     summary: BreakerSummary,
     programs: Vec<(u64, std::sync::Arc<contract_lang::ir::Program>)>,
+    worked: BTreeMap<u64, Vec<contract_lang::eval::WorkedAmount>>,
 }
 
 impl<'c, 'e> InOrder<'c, 'e> {
@@ -469,6 +472,7 @@ impl<'c, 'e> InOrder<'c, 'e> {
             seen: HashSet::with_capacity(entries),
             summary: BreakerSummary::default(),
             programs: Vec::new(),
+            worked: BTreeMap::new(),
         }
     }
 
@@ -620,7 +624,7 @@ impl<'c, 'e> InOrder<'c, 'e> {
             .then(|| machine.rules(&state).shared_program());
         // The state moves into the step (no copy); replay stops at the first error anyway.
         let high_water = state.high_water;
-        let transition = match (&entry.body.step, &entry.event) {
+        let mut transition = match (&entry.body.step, &entry.event) {
             (Step::Event(step), Some(event)) => {
                 machine.apply_checked_owned(state, &self.seen, &step.event, event)
             }
@@ -663,6 +667,10 @@ impl<'c, 'e> InOrder<'c, 'e> {
         if let Some(event) = transition.event {
             self.seen.insert(event);
         }
+        if !transition.worked.is_empty() {
+            self.worked
+                .insert(entry.body.seq, std::mem::take(&mut transition.worked));
+        }
         let state = transition.accept(entry.hash);
         if let Some(before) = program_before {
             let after = machine.rules(&state).shared_program();
@@ -688,6 +696,7 @@ impl<'c, 'e> InOrder<'c, 'e> {
             summary: self.summary,
             signatures: 0,
             programs: self.programs,
+            worked: self.worked,
         }
     }
 }

@@ -27,6 +27,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use contract_lang::eval::WorkedAmount;
 use contract_lang::ir::Program;
 use serde::Serialize;
 
@@ -38,7 +39,9 @@ use super::format::{sources_hash, split_entries, Bundle, Head, SignedHead};
 use super::freshness::{self, AsOf, Freshness};
 use super::state_dir::{self, Consistency, Remembered};
 use crate::checkpoint::{Checkpoint, NoteError, SignedNote, TrustPolicy};
-use crate::model::{Agreement, Close, Contract, Digest, EntryBody, Event, OrderId, Review};
+use crate::model::{
+    Agreement, Close, Contract, Digest, EntryBody, Event, Obligation, OrderId, Review,
+};
 use crate::sign::PublicKey;
 use crate::state::{Machine, State};
 
@@ -103,6 +106,29 @@ impl Report {
             .map_or(&*self.program, |(_, program)| &**program)
     }
 
+    /// How the obligation `obligation` of entry `seq` was computed: found among the amounts
+    /// entry `seq` computed, else (an amount the breaker held and a review approved) among
+    /// those of the latest earlier entry that computed the same amount by the same rule.
+    pub fn worked(&self, seq: u64, obligation: &Obligation) -> Option<&WorkedAmount> {
+        let matches = |worked: &&WorkedAmount| {
+            worked.source.clause == obligation.clause
+                && worked.source.rule == obligation.rule
+                && worked.amount == obligation.amount
+        };
+        let own = self
+            .entries
+            .iter()
+            .find(|entry| entry.body.seq == seq)
+            .and_then(|entry| entry.worked.iter().find(matches));
+        own.or_else(|| {
+            self.entries
+                .iter()
+                .rev()
+                .filter(|entry| entry.body.seq < seq)
+                .find_map(|entry| entry.worked.iter().find(matches))
+        })
+    }
+
     /// The program in force once entry `seq` applied (another one only after an agreement).
     pub fn program_after(&self, seq: u64) -> &Program {
         self.programs
@@ -129,6 +155,12 @@ pub struct VerifiedEntry {
     /// The agreement, for an entry that amended the order by agreement.
     pub agreement: Option<Agreement>,
     pub leaf_index: u64,
+    /// How replay computed each amount this entry's evaluations transferred (applied, held by
+    /// the breaker, or re-evaluated after a review), in evaluation order; derived from the
+    /// clause's IR and the values it read, not recorded in the entry. An obligation's
+    /// explanation is found with [`Report::worked`]; render it with
+    /// [`contract_lang::render::worked`].
+    pub worked: Vec<WorkedAmount>,
 }
 
 /// What step 6 saw.
@@ -283,11 +315,13 @@ pub fn verify_bundle(
     };
 
     let signers: Vec<String> = contract.parties.keys().cloned().collect();
+    let mut worked = findings.worked;
     let entries = findings
         .entries
         .into_iter()
         .zip(findings.attesters)
         .map(|(decoded, attester)| VerifiedEntry {
+            worked: worked.remove(&decoded.body.seq).unwrap_or_default(),
             hash: decoded.hash,
             body: decoded.body,
             signers: signers.clone(),
@@ -364,6 +398,7 @@ fn check_sources(
         Arc::new(program),
         bundle.sources.clone().into(),
     )
+    .map(Machine::explaining)
     .map_err(SourcesError::Setup)
 }
 

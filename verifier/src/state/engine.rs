@@ -28,6 +28,8 @@ pub(crate) struct Evaluated {
     pub effects: Effects,
     /// Conflicts, `review` actions and evaluation errors: any of them hands the event to review.
     pub reasons: Vec<ReviewReason>,
+    /// How each transferred amount was computed, if the machine is explaining.
+    pub worked: Vec<eval::WorkedAmount>,
 }
 
 /// Finds `binding`'s clause in `program`, checks its id and binds its parameters.
@@ -105,16 +107,17 @@ pub(crate) fn check_exercise(
 /// already record the event).
 pub(crate) fn evaluate(machine: &Machine, state: &State, event: &eval::Event) -> Evaluated {
     let active = active(machine, state);
-    let outcome = eval::evaluate(
-        &active,
-        &machine.contract().jurisdiction,
-        &state.lang,
-        event,
-    );
-    convert(outcome, state)
+    let jurisdiction = &machine.contract().jurisdiction;
+    let outcome = eval::evaluate(&active, jurisdiction, &state.lang, event);
+    let worked = if machine.explains() && !outcome.transfers.is_empty() {
+        eval::work_transfers(&active, jurisdiction, &state.lang, event, &outcome)
+    } else {
+        Vec::new()
+    };
+    convert(outcome, state, worked)
 }
 
-fn convert(outcome: eval::Outcome, state: &State) -> Evaluated {
+fn convert(outcome: eval::Outcome, state: &State, worked: Vec<eval::WorkedAmount>) -> Evaluated {
     let mut reasons = Vec::new();
     for conflict in outcome.conflicts {
         let subject = match conflict.subject {
@@ -192,5 +195,9 @@ fn convert(outcome: eval::Outcome, state: &State) -> Evaluated {
             })
             .collect(),
     };
-    Evaluated { effects, reasons }
+    Evaluated {
+        effects,
+        reasons,
+        worked,
+    }
 }

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use contract_lang::eval::WorkedAmount;
 use contract_lang::ir::Program;
 use contract_lang::value::Value;
 use contract_lang::vocab::VocabError;
@@ -162,6 +163,10 @@ pub struct Transition {
     pub state: State,
     /// The hash of the event recorded, for the caller's [`SeenEvents`].
     pub event: Option<Digest>,
+    /// How each amount the step's evaluations transferred was computed (applied, held or
+    /// re-evaluated after a review), in evaluation order; empty unless the machine is
+    /// [`Machine::explaining`]. Not part of the entry.
+    pub worked: Vec<WorkedAmount>,
 }
 
 /// A transition with its entry encoded, ready for every party to sign.
@@ -213,6 +218,9 @@ pub struct Machine {
     /// The kinds and fields the program's clauses aggregate over (`count`, `sum`): what the
     /// state tallies as facts are recorded.
     aggregated: contract_lang::eval::Aggregated,
+    /// Whether transitions say how each transferred amount was computed
+    /// ([`Machine::explaining`]).
+    explain: bool,
 }
 
 impl Machine {
@@ -274,7 +282,20 @@ impl Machine {
             order,
             genesis: Arc::new(genesis),
             attesters,
+            explain: false,
         })
+    }
+
+    /// A machine whose transitions also say how each transferred amount was computed
+    /// ([`Transition::worked`]), for readers of a verified history. Nothing a transition
+    /// records changes; producing history does not need it.
+    pub fn explaining(mut self) -> Machine {
+        self.explain = true;
+        self
+    }
+
+    pub(crate) fn explains(&self) -> bool {
+        self.explain
     }
 
     pub fn contract(&self) -> &Contract {
@@ -361,6 +382,7 @@ impl Machine {
             body,
             state,
             event: None,
+            worked: Vec::new(),
         })
     }
 
@@ -518,6 +540,7 @@ impl Machine {
             Some(lang_event)
         };
 
+        let mut worked = Vec::new();
         let outcome = if !next.status.is_running() {
             // Recorded now, evaluated after the review (see `reevaluate_held`).
             next.held_facts.push(HeldFact {
@@ -532,13 +555,14 @@ impl Machine {
             dirty.held_facts = true;
             Outcome::Paused
         } else {
-            let evaluated = match &stale {
+            let mut evaluated = match &stale {
                 Some(stale) => engine::evaluate(self, &next, stale),
                 None => match next.lang.facts.get(&event.kind) {
                     Some(current) => engine::evaluate(self, &next, current),
                     None => engine::evaluate(self, &next, &engine::to_lang_event(event)),
                 },
             };
+            worked = std::mem::take(&mut evaluated.worked);
             self.settle(
                 &mut next,
                 &mut dirty,
@@ -571,6 +595,7 @@ impl Machine {
             body,
             state: next,
             event: Some(event_hash),
+            worked,
         })
     }
 
@@ -585,7 +610,9 @@ impl Machine {
         remember: impl FnOnce(&mut State, &Effects),
     ) -> Outcome {
         let policy = self.contract.breaker;
-        let engine::Evaluated { effects, reasons } = evaluated;
+        let engine::Evaluated {
+            effects, reasons, ..
+        } = evaluated;
         if !reasons.is_empty() {
             next.status = Status::InReview {
                 event: event_hash,
@@ -717,7 +744,8 @@ impl Machine {
         let terms = self
             .set_terms(&mut next, review.terms, &mut dirty)
             .map_err(ApplyError::ReviewTerms)?;
-        let reevaluated = self.reevaluate_held(&mut next, &mut dirty);
+        let mut worked = Vec::new();
+        let reevaluated = self.reevaluate_held(&mut next, &mut dirty, &mut worked);
         let step = Step::Review(ReviewStep {
             review: signed.clone(),
             applied,
@@ -730,6 +758,7 @@ impl Machine {
             body,
             state: next,
             event: None,
+            worked,
         })
     }
 }
@@ -777,6 +806,7 @@ impl Machine {
             body,
             state: next,
             event: None,
+            worked: Vec::new(),
         })
     }
 
@@ -866,6 +896,7 @@ impl Machine {
             body,
             state: next,
             event: None,
+            worked: Vec::new(),
         })
     }
 
@@ -930,7 +961,12 @@ impl Machine {
     /// arrived now, at the effective time it was recorded with; one that pauses the order
     /// again (a new trip, a conflict, a review request) ends the pass, and the facts after it
     /// stay held for the next review. Nothing recorded is ever dropped unevaluated.
-    fn reevaluate_held(&self, next: &mut State, dirty: &mut Dirty) -> Vec<Reevaluation> {
+    fn reevaluate_held(
+        &self,
+        next: &mut State,
+        dirty: &mut Dirty,
+        worked: &mut Vec<WorkedAmount>,
+    ) -> Vec<Reevaluation> {
         let held = std::mem::take(&mut next.held_facts);
         dirty.held_facts |= !held.is_empty();
         let policy = self.contract.breaker;
@@ -948,7 +984,8 @@ impl Machine {
                 at: fact.at,
                 fields: fact.fields.clone(),
             };
-            let evaluated = engine::evaluate(self, next, &lang_event);
+            let mut evaluated = engine::evaluate(self, next, &lang_event);
+            worked.append(&mut evaluated.worked);
             let outcome = self.settle(
                 next,
                 dirty,

@@ -1,0 +1,113 @@
+//! Amounts are explained where they appear: the verifier derives, at replay, how each
+//! transferred amount was computed from the clause's IR and the values it read, keeps it in
+//! the report (`VerifiedEntry::worked`, `Report::worked`) and the timeline shows it under the
+//! obligation in en/zh/de. Nothing of it is recorded: the entries, their hashes and the
+//! clause ids are those of an order built without explanations. Goldens in
+//! `tests/data/timeline/late_delivery.*.expect` (UPDATE_EXPECT=1 refreshes them).
+
+mod common;
+
+use common::check_expect;
+use verifier::bundle::build::{
+    finish_example, scenario_order, ExampleKeys, ExampleLog, ReviewPolicy,
+};
+use verifier::bundle::{verify_bundle, Report, VerifyOptions};
+use verifier::model::{Outcome, Step};
+use verifier::timeline::{render_report, Lang};
+
+/// Sea freight under the air-freight and late-delivery clauses, a price that a rate does not
+/// divide into whole cents, delivered 34 hours after the due date.
+const LATE_DELIVERY: &str = r#"
+clauses = ["../clauses/air_freight_fallback.clause", "../clauses/late_delivery_penalty.clause"]
+jurisdiction = "DE"
+[terms]
+transport_mode = "sea"
+delivery_due = "2026-03-01T00:00:00Z"
+price = "12345.67 EUR"
+buyer_may_terminate = false
+[[scenario]]
+name = "late"
+[[scenario.events]]
+kind = "shipment.departed"
+at = "2026-01-10T00:00:00Z"
+fields = { port = "Shenzhen" }
+[[scenario.events]]
+kind = "shipment.delivered"
+at = "2026-03-02T10:00:00Z"
+fields = { received_by = "Hamburg DC" }
+"#;
+
+fn late_delivery_report() -> Report {
+    let keys = ExampleKeys::new();
+    let order = scenario_order(LATE_DELIVERY, "late", &keys, ReviewPolicy::Leave, 0)
+        .unwrap_or_else(|error| panic!("{error}"));
+    let mut log = ExampleLog::example();
+    let leaves = log.append_entries(order.entries()).unwrap();
+    let example = finish_example(keys, order, log, leaves).unwrap();
+    verify_bundle(&example.bytes, &example.trust, &VerifyOptions::default())
+        .unwrap_or_else(|error| panic!("{error}"))
+}
+
+#[test]
+fn the_timeline_explains_each_amount_in_every_language() {
+    let report = late_delivery_report();
+    for lang in Lang::ALL {
+        let text = render_report(&report, lang);
+        check_expect(
+            &format!("tests/data/timeline/late_delivery.{}.expect", lang.code()),
+            &text,
+        );
+    }
+    let english = render_report(&report, Lang::En);
+    assert!(
+        english.contains("computed: 34 whole hours × 150.00 EUR/h = 5100.00 EUR; the lesser of 5100.00 EUR and 20000.00 EUR = 5100.00 EUR"),
+        "{english}"
+    );
+    // The exact product before rounding, and the rounding the clause states.
+    assert!(
+        english.contains("2 started days × 0.5 %/day = 1 %; the lesser of 1 % and 10 % = 1 %; 12345.67 EUR × 1 % = 123.4567 EUR; 123.4567 EUR, rounded to the currency's smallest unit (nearest value, exact halves to the even neighbour) = 123.46 EUR"),
+        "{english}"
+    );
+}
+
+#[test]
+fn the_report_model_holds_each_obligation_s_computation() {
+    let report = late_delivery_report();
+    let delivery = report.entries.last().unwrap();
+    let Step::Event(step) = &delivery.body.step else {
+        panic!("the last entry is the delivery");
+    };
+    let Outcome::Applied(effects) = &step.outcome else {
+        panic!("the delivery applied its effects");
+    };
+    assert_eq!(effects.obligations.len(), 2);
+    for obligation in &effects.obligations {
+        let worked = report
+            .worked(delivery.body.seq, obligation)
+            .unwrap_or_else(|| panic!("no explanation for {obligation:?}"));
+        assert_eq!(worked.amount, obligation.amount);
+        assert_eq!(worked.source.clause, obligation.clause);
+    }
+    // Entries without a transfer explain nothing.
+    assert!(report.entries[..report.entries.len() - 1]
+        .iter()
+        .all(|entry| entry.worked.is_empty()));
+}
+
+#[test]
+fn the_json_report_carries_each_computation_in_the_chosen_language() {
+    let report = late_delivery_report();
+    let json = verifier::timeline::report_json(&report, Lang::De);
+    let computed = json["timeline"]
+        .as_array()
+        .and_then(|entries| entries.last())
+        .map(|delivery| delivery["amounts_computed"].clone())
+        .unwrap_or_default();
+    assert_eq!(computed[1]["clause"], "late_delivery_penalty");
+    assert_eq!(computed[1]["amount"]["amount"], "123.46");
+    let text = computed[1]["text"].as_str().unwrap_or_default();
+    assert!(
+        text.starts_with("2 angefangene Tage × 0,5 %/Tag = 1 %"),
+        "{text}"
+    );
+}
