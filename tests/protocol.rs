@@ -212,6 +212,38 @@ fn a_fact_accepted_while_a_party_is_down_is_queued_and_commits_when_it_returns()
 }
 
 #[test]
+fn an_order_accepted_while_a_party_is_down_opens_when_it_returns_with_the_same_genesis() {
+    use pactum_node::api::AcceptOrder;
+    let mut cluster = Cluster::start(&ALL, BTreeMap::new());
+    let order = cluster.propose_order(&ALL, "PO-OPEN-LATER", None);
+    let accept = |cluster: &Cluster, role: &str| {
+        cluster
+            .client(role)
+            .post(&format!("/orders/{order}/accept"), &AcceptOrder::default())
+    };
+    accept(&cluster, "carrier").unwrap();
+    cluster.stop_node("carrier");
+    // The last acceptance completes the contract; the carrier cannot cosign the genesis.
+    let last = accept(&cluster, "buyer");
+    assert!(
+        !matches!(&last, Ok(answer) if answer["status"] == "started"),
+        "{last:?}"
+    );
+    assert!(cluster
+        .client("seller")
+        .get(&format!("/orders/{order}"))
+        .is_err());
+    // The carrier returns: the sequencer proposes the same genesis again, and the order opens
+    // at every party without anyone accepting again.
+    cluster.start_node("carrier", Hooks::default());
+    let view = cluster.settle(&ALL, &order);
+    assert_eq!(view["seq"], 0, "{view}");
+    let (_, entries) = committed(&cluster, "carrier", &order);
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].signatures.len(), 3);
+}
+
+#[test]
 fn a_party_withdraws_or_replaces_its_review_decision_until_every_party_signed() {
     use pactum_node::api::SubmitReview;
     let cluster = Cluster::start(&ALL, BTreeMap::new());

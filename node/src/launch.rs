@@ -248,6 +248,7 @@ pub async fn launch(spec: NodeSpec) -> anyhow::Result<RunningNode> {
         sync_interval: spec.sync_interval,
         peers: spec.peers.clone(),
         hooks: spec.hooks.clone(),
+        protocol: Default::default(),
         events: spec.events.clone(),
     };
     let engine = Engine::start(

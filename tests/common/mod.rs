@@ -126,6 +126,22 @@ impl Cluster {
         order_ref: &str,
         breaker: Option<(u32, i64)>,
     ) -> String {
+        let order = self.propose_order(parties, order_ref, breaker);
+        for role in parties.iter().filter(|role| **role != "seller") {
+            self.client(role)
+                .post(&format!("/orders/{order}/accept"), &AcceptOrder::default())
+                .unwrap();
+        }
+        order
+    }
+
+    /// The seller proposes an order between `parties`; its id (nobody accepted it yet).
+    pub fn propose_order(
+        &self,
+        parties: &[&str],
+        order_ref: &str,
+        breaker: Option<(u32, i64)>,
+    ) -> String {
         let mut proposal = scenario::proposal(&scenario::party_keys(), order_ref);
         proposal.parties = Some(
             parties
@@ -145,13 +161,7 @@ impl Cluster {
             });
         }
         let proposed = self.client("seller").post("/orders", &proposal).unwrap();
-        let order = proposed["order"].as_str().unwrap().to_string();
-        for role in parties.iter().filter(|role| **role != "seller") {
-            self.client(role)
-                .post(&format!("/orders/{order}/accept"), &AcceptOrder::default())
-                .unwrap();
-        }
-        order
+        proposed["order"].as_str().unwrap().to_string()
     }
 
     /// Submits an event the node of `role` signs (its party attests it).

@@ -55,9 +55,9 @@ impl Outcome {
 }
 
 /// An order's entries as stored, read by the core.
-struct Stored<'a> {
-    inner: &'a Inner,
-    order: OrderId,
+pub(crate) struct Stored<'a> {
+    pub inner: &'a Inner,
+    pub order: OrderId,
 }
 
 impl History for Stored<'_> {
@@ -69,8 +69,51 @@ impl History for Stored<'_> {
     }
 }
 
+/// Waits for the answers to a round's proposals until `deadline` (Unix seconds, the core's
+/// [`Action::SetTimer`]): the answers that came, in the order they came, then a
+/// [`Input::Tick`] if the deadline passed first (the core gives the round up; answers still
+/// on their way are dropped). Without a deadline, every answer.
+pub(crate) async fn answers_until<F>(
+    answers: impl IntoIterator<Item = F>,
+    deadline: Option<i64>,
+) -> Vec<Input>
+where
+    F: std::future::Future<Output = Input>,
+{
+    use futures::stream::{FuturesUnordered, StreamExt};
+    let mut pending: FuturesUnordered<F> = answers.into_iter().collect();
+    let mut inputs = Vec::with_capacity(pending.len());
+    let Some(at) = deadline else {
+        while let Some(input) = pending.next().await {
+            inputs.push(input);
+        }
+        return inputs;
+    };
+    let timer = tokio::time::sleep(until(at));
+    tokio::pin!(timer);
+    loop {
+        tokio::select! {
+            next = pending.next() => match next {
+                Some(input) => inputs.push(input),
+                None => return inputs,
+            },
+            () = &mut timer => {
+                inputs.push(Input::Tick);
+                return inputs;
+            }
+        }
+    }
+}
+
+/// How long until `at` (Unix seconds) on the system clock; zero if it passed.
+fn until(at: i64) -> std::time::Duration {
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(at).unwrap_or(0));
+    at.duration_since(std::time::SystemTime::now())
+        .unwrap_or_default()
+}
+
 /// The time now, Unix seconds.
-fn unix_now() -> i64 {
+pub(crate) fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| {
@@ -450,7 +493,9 @@ pub(crate) fn core_error(error: &CoreError) -> ApiError {
         CoreError::Round(failure) => super::sequencer::round_failure(failure.clone()),
         CoreError::Agreement(error) => super::sequencer::agreement_error(error),
         CoreError::NotSequencing => ApiError::internal(error.to_string()),
+        CoreError::NotOpen => ApiError::new(404, "unknown_order", error.to_string()),
         CoreError::NotSequencer
+        | CoreError::AlreadyOpen
         | CoreError::Conflict { .. }
         | CoreError::Equivocation { .. }
         | CoreError::Behind { .. } => ApiError::conflict(&error.code(), error.to_string()),

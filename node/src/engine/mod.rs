@@ -4,7 +4,9 @@
 //! * [`order`]: the protocol logic of one order, without I/O ([`order::OrderCore`]);
 //! * [`protocol`]: the messages between nodes;
 //! * [`records`]: what is stored, and how entries, heads and log leaves commit together;
-//! * `sequencer`: proposing entries and collecting cosignatures, genesis and reviews;
+//! * [`protocol_core`], [`opening`]: one order's protocol at one party, sans-IO (open, and
+//!   before its genesis committed); `driver`, `genesis`: the node carrying out their actions;
+//! * `sequencer`: submitting facts and signatures to the order's core;
 //! * `peer`: answering other nodes (cosign, commit, forwarded facts, catch-up, witnessing);
 //! * `checkpoints`: signed checkpoints and their witnesses; `export`: bundles;
 //! * [`sources`]: the operator's JSON into contracts and events; `amend`: an agreement
@@ -25,7 +27,9 @@ mod checkpoints;
 mod driver;
 mod export;
 pub mod faults;
+pub(crate) mod genesis;
 mod ingest;
+pub mod opening;
 mod operations;
 pub mod order;
 mod outbox;
@@ -55,7 +59,6 @@ use verifier::{
     bundle::Source,
     model::{Digest, EntryBody, OrderId, SignedEntry},
     sign::{PublicKey, SigningKey},
-    state::machine::Sealed,
 };
 
 use crate::{
@@ -125,6 +128,8 @@ pub struct EngineConfig {
     /// addresses (the operator changes them at run time, see [`peers`]).
     pub peers: Vec<(String, PublicKey, Vec<libp2p::Multiaddr>)>,
     pub hooks: Hooks,
+    /// How every order's protocol core behaves (its patience with a round's answers).
+    pub protocol: ProtocolConfig,
     /// The event journal and webhooks (`crate::events`).
     pub events: crate::events::EventsConfig,
 }
@@ -169,13 +174,11 @@ pub(crate) struct Inner {
     pub orders: RwLock<HashMap<OrderId, Arc<Mutex<Slot>>>>,
     /// Contracts proposed and not yet started (also stored).
     pub proposals: StdMutex<HashMap<OrderId, ProposalRecord>>,
-    /// Genesis entries this node cosigned, waiting for their commit: record, core, sealed.
-    pub pending_genesis: StdMutex<HashMap<OrderId, (OrderRecord, OrderCore, Sealed)>>,
+    /// Orders whose genesis has not committed here yet (see [`opening`]), each with its lock.
+    pub openings: StdMutex<HashMap<OrderId, Arc<Mutex<genesis::OpeningSlot>>>>,
     /// Compiled programs by sources hash, bounded (see [`program_cache`]).
     pub programs: StdMutex<program_cache::ProgramCache>,
     pub checkpoints: Mutex<checkpoints::CheckpointState>,
-    /// Held while an order is being started (genesis committed), so it starts once.
-    pub starting: Mutex<()>,
     /// Batched signature verification.
     pub batch: batch::BatchVerifier,
     /// Peer ids of party keys (deriving one decompresses a curve point).
@@ -226,10 +229,9 @@ impl Engine {
             metrics,
             orders: RwLock::new(HashMap::new()),
             proposals: StdMutex::new(HashMap::new()),
-            pending_genesis: StdMutex::new(HashMap::new()),
+            openings: StdMutex::new(HashMap::new()),
             programs: StdMutex::new(program_cache::ProgramCache::default()),
             checkpoints: Mutex::new(checkpoint_state),
-            starting: Mutex::new(()),
             outboxes: StdMutex::new(HashMap::new()),
             peer_ids: StdMutex::new(HashMap::new()),
             batch: batch::BatchVerifier::start(),
@@ -626,7 +628,7 @@ impl Inner {
         };
         let contract = record.contract.clone();
         let protocol = OrderProtocol::new(
-            ProtocolConfig::default(),
+            self.config.protocol,
             contract,
             core,
             &self.public,
@@ -641,24 +643,6 @@ impl Inner {
             forwarding,
             refused: Default::default(),
         })
-    }
-
-    /// Writes the genesis entry (the slot's head) with its log leaf and the order record in
-    /// one batch; returns once it is durable.
-    pub(crate) async fn commit_genesis(
-        &self,
-        slot: &mut Slot,
-        sealed: &Sealed,
-    ) -> Result<(), crate::api::ApiError> {
-        let commit = Commit {
-            entry: slot.protocol.last().clone(),
-            hash: sealed.hash,
-            body: sealed.body.clone(),
-            event: None,
-            sequenced: false,
-        };
-        let pending = self.commit_start(slot, &commit, true, None).await?;
-        self.commit_finish(pending).await
     }
 
     /// Writes an entry the core committed with every signature, its log leaf (and for a

@@ -19,10 +19,10 @@ use super::{
     admit::{ContractSender, NotAdmitted},
     agreement::Agreement,
     driver::{core_error, CALLER},
-    order::{OrderCore, Refusal},
+    order::Refusal,
     protocol::{GenesisParts, Request, Response},
     protocol_core::{CoreError, Input},
-    records::{self, EntryRecord, FaultRecord, HeadRecord, OrderRecord, ProposalRecord, ENTRIES},
+    records::{self, EntryRecord, FaultRecord, OrderRecord, ProposalRecord, ENTRIES},
     round::Answer,
     Inner, Slot,
 };
@@ -266,7 +266,7 @@ impl Inner {
 
     /// The answer to a contract that did not pass [`Inner::admit_contract`]: counted by
     /// reason, nothing stored (a stranger must not be able to fill the store or the log).
-    fn not_admitted(&self, peer: PeerId, refused: NotAdmitted) -> Response {
+    pub(crate) fn not_admitted(&self, peer: PeerId, refused: NotAdmitted) -> Response {
         self.metrics.refused(refused.code());
         tracing::debug!(%peer, code = refused.code(), "refused a contract before compiling it");
         Response::refused(refused.code(), refused.to_string())
@@ -332,84 +332,6 @@ impl Inner {
             faults.push(fault);
             let excess = faults.len().saturating_sub(100);
             faults.drain(..excess);
-        }
-    }
-
-    async fn on_genesis_proposal(
-        self: &Arc<Self>,
-        peer: PeerId,
-        entry: SignedEntry,
-        parts: GenesisParts,
-    ) -> Response {
-        let order = parts.contract.order_id();
-        if let Err(refused) = self.admit_contract(
-            peer,
-            &parts.contract,
-            &parts.sources,
-            ContractSender::Sequencer,
-        ) {
-            return self.not_admitted(peer, refused);
-        }
-        if let Some(slot) = self.slot(&order) {
-            // Already started here: cosign again only the same genesis.
-            let slot = slot.lock().await;
-            return self.recosign(&slot, &entry).await;
-        }
-        let machine = match self.check_proposal_contract(&parts.contract, &parts.sources, true) {
-            Ok(machine) => machine,
-            Err(refusal) => {
-                self.record_fault(order, &entry, &refusal).await;
-                return Response::refused(refusal.code(), refusal.to_string());
-            }
-        };
-        let (core, sealed) = match OrderCore::genesis(machine) {
-            Ok(pair) => pair,
-            Err(refusal) => return Response::refused(refusal.code(), refusal.to_string()),
-        };
-        if sealed.entry.body != entry.body {
-            let refusal = Refusal::Determinism {
-                proposed: entry.hash(),
-                computed: sealed.hash,
-            };
-            self.record_fault(order, &entry, &refusal).await;
-            return Response::refused(refusal.code(), refusal.to_string());
-        }
-        let Some(role) = self.my_role(&core.contract().parties) else {
-            return Response::refused("not_a_party", "this node is not a party");
-        };
-        let signature = self.config.key.sign(Domain::Entry, &entry.body);
-        let record = OrderRecord {
-            contract: parts.contract,
-            sources: parts.sources,
-        };
-        if let Ok(mut pending) = self.pending_genesis.lock() {
-            pending.insert(order, (record, core, sealed));
-        }
-        tracing::debug!(%order, %role, "cosigned a genesis");
-        Response::Cosigned { signature }
-    }
-
-    /// Cosigns an entry this node already committed, if it is the same entry.
-    async fn recosign(&self, slot: &Slot, entry: &SignedEntry) -> Response {
-        let Ok(body) = entry.entry() else {
-            return Response::refused("malformed_entry", "the entry does not decode");
-        };
-        let stored: Option<EntryRecord> = records::read(
-            &self.store,
-            ENTRIES,
-            &records::entry_key(&slot.protocol.core().order(), body.seq),
-            "entry",
-        )
-        .ok()
-        .flatten();
-        match stored {
-            Some(stored) if stored.entry.body == entry.body => Response::Cosigned {
-                signature: self.config.key.sign(Domain::Entry, &entry.body),
-            },
-            _ => Response::refused(
-                "conflict",
-                format!("this node committed a different entry at seq {}", body.seq),
-            ),
         }
     }
 
@@ -540,7 +462,7 @@ impl Inner {
             if sequencer.and_then(|key| self.peer_id(&key)) != Some(peer) {
                 return Response::refused("not_sequencer", "only the sequencer announces commits");
             }
-            return match self.adopt_genesis(order, entry, genesis).await {
+            return match self.adopt_genesis(peer, order, entry, genesis).await {
                 Ok(()) => Response::Ack,
                 Err(error) => api_refusal(error),
             };
@@ -679,88 +601,6 @@ impl Inner {
         Response::Answers(answers)
     }
 
-    /// Starts an order from its committed genesis (announced, or fetched in a catch-up).
-    pub(crate) async fn adopt_genesis(
-        self: &Arc<Self>,
-        order: OrderId,
-        entry: SignedEntry,
-        genesis: Option<GenesisParts>,
-    ) -> Result<(), ApiError> {
-        let _starting = self.starting.lock().await;
-        if let Some(slot) = self.slot(&order) {
-            // Already started: only the same genesis is acceptable.
-            let slot = slot.lock().await;
-            return match self.recosign(&slot, &entry).await {
-                Response::Cosigned { .. } => Ok(()),
-                _ => Err(ApiError::conflict(
-                    "conflict",
-                    "this node started the order with a different genesis",
-                )),
-            };
-        }
-        let pending = self
-            .pending_genesis
-            .lock()
-            .ok()
-            .and_then(|mut pending| pending.remove(&order));
-        let (record, core, sealed) = match pending {
-            Some(pending) if pending.2.entry.body == entry.body => pending,
-            _ => {
-                let parts = genesis.ok_or_else(|| {
-                    ApiError::invalid("unknown_order", "a genesis commit needs its contract")
-                })?;
-                let machine = self
-                    .check_proposal_contract(&parts.contract, &parts.sources, true)
-                    .map_err(|r| r.to_api())?;
-                let (core, sealed) = OrderCore::genesis(machine).map_err(|r| r.to_api())?;
-                if sealed.entry.body != entry.body {
-                    let refusal = Refusal::Determinism {
-                        proposed: entry.hash(),
-                        computed: sealed.hash,
-                    };
-                    self.record_fault(order, &entry, &refusal).await;
-                    return Err(refusal.to_api());
-                }
-                (
-                    OrderRecord {
-                        contract: parts.contract,
-                        sources: parts.sources,
-                    },
-                    core,
-                    sealed,
-                )
-            }
-        };
-        if record.contract.order_id() != order {
-            return Err(ApiError::invalid(
-                "wrong_order",
-                "the contract is not this order's",
-            ));
-        }
-        entry
-            .verify(&core.contract().parties)
-            .map_err(|e| ApiError::invalid("bad_signature", e.to_string()))?;
-        let head = HeadRecord {
-            seq: 0,
-            entry: sealed.hash,
-            leaf: 0,
-        };
-        let mut slot = self
-            .slot_for(
-                record,
-                core,
-                entry,
-                Default::default(),
-                Default::default(),
-                head,
-            )
-            .ok_or_else(|| ApiError::invalid("not_a_party", "this node is not a party"))?;
-        self.commit_genesis(&mut slot, &sealed).await?;
-        self.insert_slot(order, slot);
-        self.after_commit();
-        Ok(())
-    }
-
     async fn on_fetch(
         &self,
         peer: PeerId,
@@ -841,16 +681,10 @@ impl Inner {
     /// committed.
     async fn fetch_unknown(self: &Arc<Self>, order: OrderId) -> Result<(), ApiError> {
         let sequencer: Option<PublicKey> = {
-            let from_pending = self
-                .pending_genesis
-                .lock()
-                .ok()
-                .and_then(|pending| {
-                    pending
-                        .get(&order)
-                        .map(|(_, core, _)| core.sequencer().1.copied())
-                })
-                .flatten();
+            let from_pending = match self.known_opening(&order) {
+                Some(opening) => opening.lock().await.opening.sequencer_key(),
+                None => None,
+            };
             from_pending.or_else(|| {
                 self.proposals
                     .lock()
@@ -883,7 +717,10 @@ impl Inner {
             return Ok(());
         }
         let first = entries.remove(0);
-        self.adopt_genesis(order, first, genesis).await?;
+        let peer = self
+            .peer_id(&sequencer)
+            .ok_or_else(|| ApiError::internal("the sequencer's key is not a peer id"))?;
+        self.adopt_genesis(peer, order, first, genesis).await?;
         if let Some(slot) = self.slot(&order) {
             let mut slot = slot.lock().await;
             for entry in entries {
@@ -918,8 +755,43 @@ impl Inner {
                 orders.push(order);
             }
         }
-        if let Ok(pending) = self.pending_genesis.lock() {
-            orders.extend(pending.keys().copied());
+        // Contracts every party signed that this node sequences (after a restart too): their
+        // openings.
+        let complete: Vec<OrderRecord> = self
+            .proposals
+            .lock()
+            .map(|proposals| {
+                proposals
+                    .values()
+                    .filter(|record| self.sequences_complete(record))
+                    .map(|record| OrderRecord {
+                        contract: record.contract.clone(),
+                        sources: record.sources.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        for record in complete {
+            if self.slot(&record.contract.order_id()).is_none() {
+                if let Err(refusal) = self.opening(&record) {
+                    tracing::debug!(%refusal, "a signed contract cannot open");
+                }
+            }
+        }
+        // Orders still opening: the sequencer proposes its genesis again, another party asks
+        // the sequencer for it.
+        let openings: Vec<_> = self
+            .openings
+            .lock()
+            .map(|openings| openings.values().cloned().collect())
+            .unwrap_or_default();
+        for opening in openings {
+            let mut opening = opening.lock().await;
+            if opening.opening.is_sequencer() {
+                self.drive_opening(&mut opening, Input::Tick).await;
+            } else {
+                orders.push(opening.opening.order());
+            }
         }
         if let Ok(proposals) = self.proposals.lock() {
             for (order, record) in proposals.iter() {
@@ -942,6 +814,18 @@ impl Inner {
                 tracing::debug!(%order, %error, "catch-up failed; will retry");
             }
         }
+    }
+
+    /// Whether every party signed `record`'s contract and this node sequences it.
+    fn sequences_complete(&self, record: &ProposalRecord) -> bool {
+        let Ok(contract) = record.contract.contract() else {
+            return false;
+        };
+        let complete = contract
+            .parties
+            .keys()
+            .all(|role| record.contract.signatures.contains_key(role));
+        complete && self.my_role(&contract.parties).as_deref() == Some(contract.sequencer.as_str())
     }
 
     /// Reads a review body for this node's own decision on `order`.

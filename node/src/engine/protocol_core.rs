@@ -67,6 +67,9 @@ impl Default for ProtocolConfig {
 /// An input to one order's protocol.
 #[derive(Debug, Clone)]
 pub enum Input {
+    /// Open the order: the sequencer proposes the genesis every party signed the contract for
+    /// (see [`super::opening::Opening`]); an open order answers [`CoreError::AlreadyOpen`].
+    Open { caller: Caller },
     /// A fact submitted at the sequencer's node (from its API or forwarded by a party's node).
     /// `verified`: the driver already checked the attester's signature.
     Fact {
@@ -247,6 +250,10 @@ pub enum CoreError {
     /// Fact `index` of a group (counted from 0) does not fit: none of the group was taken.
     #[error("fact {index} of the group: {refusal}")]
     InGroup { index: usize, refusal: Refusal },
+    #[error("the order is not open yet: its genesis has not committed on this node")]
+    NotOpen,
+    #[error("the order is open already")]
+    AlreadyOpen,
 }
 
 impl CoreError {
@@ -264,6 +271,8 @@ impl CoreError {
             CoreError::Equivocation { .. } => "equivocation".into(),
             CoreError::Behind { .. } => "behind".into(),
             CoreError::InGroup { refusal, .. } => refusal.code().into(),
+            CoreError::NotOpen => "not_open".into(),
+            CoreError::AlreadyOpen => "already_started".into(),
         }
     }
 }
@@ -515,6 +524,10 @@ impl OrderProtocol {
                 }
             }
             Input::Tick => self.on_tick(cx, actions),
+            Input::Open { caller } => actions.push(Action::Reply {
+                caller,
+                result: Err(CoreError::AlreadyOpen),
+            }),
         }
     }
 

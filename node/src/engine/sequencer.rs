@@ -2,24 +2,23 @@
 //! cosignatures, committing and announcing; starting orders (co-signed genesis) and applying
 //! reviews once every party signed them.
 
-use std::{sync::Arc, time::Instant};
+use std::sync::Arc;
 
-use futures::future::join_all;
 use verifier::{
     model::{Digest, OrderId, SignedContract, SignedEvent, SignedReview},
-    sign::{Domain, PublicKey, Signature},
-    state::{machine::Sealed, ApplyError},
+    sign::{Domain, Signature},
+    state::ApplyError,
 };
 
 use super::{
     agreement::{self, Agreement, AgreementError},
     driver::CALLER,
     order::{check_contract, OrderCore, Refusal},
-    protocol::{GenesisParts, Request, Response},
+    protocol::{Request, Response},
     protocol_core::{Input, Reply},
     queue::{self, FactStatus},
-    records::{self, HeadRecord, OrderRecord, ProposalRecord, PROPOSALS},
-    round::{Answer, Round, RoundFailure},
+    records::{self, OrderRecord, ProposalRecord, PROPOSALS},
+    round::RoundFailure,
     Inner, Slot,
 };
 use crate::{api::ApiError, durable::WriteBatch};
@@ -71,7 +70,9 @@ fn net_error(role: &str, error: crate::net::NetError) -> ApiError {
 pub(crate) fn round_failure(failure: RoundFailure) -> ApiError {
     match &failure {
         RoundFailure::Refused { .. } => ApiError::conflict("refused_by_party", failure.to_string()),
-        RoundFailure::NoAnswer { .. } => ApiError::new(502, "bad_answer", failure.to_string()),
+        RoundFailure::NoAnswer { .. } => {
+            ApiError::unavailable("party_unreachable", failure.to_string())
+        }
         RoundFailure::BadCosignature { .. } => {
             ApiError::new(502, "bad_cosignature", failure.to_string())
         }
@@ -79,53 +80,6 @@ pub(crate) fn round_failure(failure: RoundFailure) -> ApiError {
 }
 
 impl Inner {
-    /// The co-signed genesis: proposes the genesis entry with its contract to every other
-    /// party, and once each cosigned, signs it last; the entry with every signature.
-    async fn genesis_round(
-        &self,
-        core: &OrderCore,
-        sealed: &Sealed,
-        genesis: &GenesisParts,
-    ) -> Result<verifier::model::SignedEntry, ApiError> {
-        let parties = core.contract().parties.clone();
-        let me = self
-            .my_role(&parties)
-            .ok_or_else(|| ApiError::internal("this node is not a party of the order"))?;
-        let mut round = Round::new(sealed.clone(), sealed.entry.clone(), &parties, &me);
-        let others: Vec<(String, PublicKey)> = round
-            .awaiting()
-            .map(|(role, key)| (role.clone(), *key))
-            .collect();
-        let entry = round.proposal().clone();
-        let answers = join_all(others.iter().map(|(role, key)| {
-            let request = Request::ProposeEntry {
-                entry: entry.clone(),
-                genesis: Some(genesis.clone()),
-                previous: None,
-            };
-            async move { (role, key, self.request(key, request).await) }
-        }))
-        .await;
-        for (role, key, answer) in answers {
-            let answer = match answer {
-                Ok(Response::Cosigned { signature }) => Answer::Cosigned {
-                    signature,
-                    valid: super::order::check_cosignature(key, &entry, &signature),
-                },
-                Ok(Response::Refused { code, message }) => Answer::Refused { code, message },
-                Ok(other) => Answer::NoAnswer {
-                    reason: format!("it answered {other:?} to a proposal"),
-                },
-                Err(error) => return Err(net_error(role, error)),
-            };
-            round.answer(role, answer).map_err(round_failure)?;
-        }
-        let (entry, _) = round
-            .finish(&me, &self.config.key)
-            .ok_or_else(|| ApiError::internal("a round finished with a cosignature missing"))?;
-        Ok(entry)
-    }
-
     /// A signed event for `order`: applied here if this node sequences the order, otherwise
     /// forwarded to the sequencer's node. A fact already recorded or queued gets the answer
     /// it got the first time; one whose round cannot complete for want of an answer is queued
@@ -327,84 +281,13 @@ impl Inner {
         let sequencing =
             self.my_role(&contract.parties).as_deref() == Some(contract.sequencer.as_str());
         if complete && sequencing {
-            return self.start_order(order, record).await.map(Some);
+            let record = OrderRecord {
+                contract: record.contract,
+                sources: record.sources,
+            };
+            return self.open_order(record).await.map(Some);
         }
         Ok(None)
-    }
-
-    /// The co-signed genesis: every party signed the contract; this node sequences it.
-    async fn start_order(
-        self: &Arc<Self>,
-        order: OrderId,
-        record: ProposalRecord,
-    ) -> Result<Committed, ApiError> {
-        let _starting = self.starting.lock().await;
-        if self.slot(&order).is_some() {
-            return Err(ApiError::conflict(
-                "already_started",
-                format!("order {order} already started"),
-            ));
-        }
-        let machine = self
-            .check_proposal_contract(&record.contract, &record.sources, true)
-            .map_err(|refusal| refusal.to_api())?;
-        let (core, sealed) = OrderCore::genesis(machine).map_err(|r| r.to_api())?;
-        let genesis = GenesisParts {
-            contract: record.contract.clone(),
-            sources: record.sources.clone(),
-        };
-        let started = Instant::now();
-        let entry = self.genesis_round(&core, &sealed, &genesis).await?;
-        let order_record = OrderRecord {
-            contract: record.contract,
-            sources: record.sources,
-        };
-        let head = HeadRecord {
-            seq: 0,
-            entry: sealed.hash,
-            leaf: 0,
-        };
-        let others: Vec<PublicKey> = core
-            .contract()
-            .parties
-            .values()
-            .filter(|key| **key != self.public)
-            .copied()
-            .collect();
-        let mut slot = self
-            .slot_for(
-                order_record,
-                core,
-                entry.clone(),
-                Default::default(),
-                Default::default(),
-                head,
-            )
-            .ok_or_else(|| ApiError::internal("this node is not a party of the order"))?;
-        self.commit_genesis(&mut slot, &sealed).await?;
-        self.metrics
-            .commit_latency
-            .observe(started.elapsed().as_secs_f64());
-        if !self.config.hooks.drop_announcements {
-            for key in others {
-                let inner = self.clone();
-                let request = Request::Commit {
-                    entry: entry.clone(),
-                    genesis: Some(genesis.clone()),
-                };
-                tokio::spawn(async move {
-                    if let Err(error) = inner.request(&key, request).await {
-                        tracing::debug!(%error, "genesis announcement not delivered");
-                    }
-                });
-            }
-        }
-        self.insert_slot(order, slot);
-        self.after_commit();
-        Ok(Committed {
-            seq: 0,
-            entry: sealed.hash,
-        })
     }
 
     pub(crate) fn insert_slot(&self, order: OrderId, slot: Slot) {

@@ -1,0 +1,402 @@
+//! The node's driver of an order's opening ([`Opening`], sans-IO): the genesis proposed to
+//! every other party with its contract and sources, their answers checked in a batch and fed
+//! back until the round's deadline, the committed genesis written with the order record, the
+//! open order's slot made. It decides nothing about the protocol.
+
+use std::sync::Arc;
+
+use tokio::sync::Mutex;
+use verifier::{
+    model::{OrderId, SignedEntry},
+    sign::{Domain, PublicKey},
+};
+
+use super::{
+    admit::ContractSender,
+    driver::{answers_until, unix_now, Outcome, Stored, CALLER},
+    opening::Opening,
+    order::Refusal,
+    protocol::{GenesisParts, Request, Response},
+    protocol_core::{Action, Commit, Context, Input, Message, Reply},
+    records::{HeadRecord, OrderRecord},
+    round::Answer,
+    sequencer::Committed,
+    Inner, Slot,
+};
+use crate::api::ApiError;
+
+/// An order this node takes part in whose genesis has not committed here yet.
+pub(crate) struct OpeningSlot {
+    pub opening: Opening,
+    pub record: OrderRecord,
+}
+
+impl OpeningSlot {
+    fn parts(&self) -> GenesisParts {
+        GenesisParts {
+            contract: self.record.contract.clone(),
+            sources: self.record.sources.clone(),
+        }
+    }
+}
+
+impl Inner {
+    /// The opening of `record`'s order: kept from an earlier call, else admitted now (its
+    /// sources compiled through the program cache).
+    pub(crate) fn opening(&self, record: &OrderRecord) -> Result<Arc<Mutex<OpeningSlot>>, Refusal> {
+        let order = record.contract.order_id();
+        if let Some(known) = self
+            .openings
+            .lock()
+            .ok()
+            .and_then(|o| o.get(&order).cloned())
+        {
+            return Ok(known);
+        }
+        let program = self.program(&record.sources).map_err(Refusal::Contract)?;
+        let opening = Opening::admit(
+            self.config.protocol,
+            &record.contract,
+            &record.sources,
+            program,
+            &self.public,
+        )?;
+        let slot = Arc::new(Mutex::new(OpeningSlot {
+            opening,
+            record: record.clone(),
+        }));
+        let mut openings = self
+            .openings
+            .lock()
+            .map_err(|_| Refusal::Contract("the openings' lock is poisoned".into()))?;
+        Ok(openings.entry(order).or_insert(slot).clone())
+    }
+
+    /// The opening kept for `order`, if any.
+    pub(crate) fn known_opening(&self, order: &OrderId) -> Option<Arc<Mutex<OpeningSlot>>> {
+        self.openings.lock().ok()?.get(order).cloned()
+    }
+
+    /// Opens `record`'s order as its sequencer: the genesis round (see [`Opening`]).
+    pub(crate) async fn open_order(
+        self: &Arc<Self>,
+        record: OrderRecord,
+    ) -> Result<Committed, ApiError> {
+        let order = record.contract.order_id();
+        let already =
+            || ApiError::conflict("already_started", format!("order {order} already started"));
+        if self.slot(&order).is_some() {
+            return Err(already());
+        }
+        let opening = self.opening(&record).map_err(|refusal| refusal.to_api())?;
+        let mut opening = opening.lock().await;
+        if self.slot(&order).is_some() {
+            return Err(already());
+        }
+        let input = Input::Open { caller: CALLER };
+        match self.drive_opening(&mut opening, input).await.into_reply()? {
+            Reply::Committed { seq, entry } => Ok(Committed { seq, entry }),
+            other => Err(ApiError::internal(format!(
+                "the order's core answered opening with {other:?}"
+            ))),
+        }
+    }
+
+    /// A genesis proposal from `peer` (the sequencer, admitted by the caller): cosigned if it
+    /// is the genesis this node computes.
+    pub(crate) async fn on_genesis_proposal(
+        self: &Arc<Self>,
+        peer: libp2p::PeerId,
+        entry: SignedEntry,
+        parts: GenesisParts,
+    ) -> Response {
+        let order = parts.contract.order_id();
+        if let Err(refused) = self.admit_contract(
+            peer,
+            &parts.contract,
+            &parts.sources,
+            ContractSender::Sequencer,
+        ) {
+            return self.not_admitted(peer, refused);
+        }
+        let record = OrderRecord {
+            contract: parts.contract,
+            sources: parts.sources,
+        };
+        let proposal = |from| Input::Proposal {
+            from,
+            entry: entry.clone(),
+            previous: None,
+            verified: true,
+        };
+        let outcome = match self.open_or_started(&record) {
+            Err(refusal) => {
+                self.record_fault(order, &entry, &refusal).await;
+                return Response::refused(refusal.code(), refusal.to_string());
+            }
+            // Open here already: the open order cosigns only the same genesis again.
+            Ok(Either::Started(slot)) => {
+                let mut slot = slot.lock().await;
+                let Some(from) = slot.protocol.core().sequencer().1.copied() else {
+                    return Response::refused("not_sequencer", "the order has no sequencer key");
+                };
+                self.drive(&mut slot, proposal(from)).await
+            }
+            Ok(Either::Opening(opening)) => {
+                let mut opening = opening.lock().await;
+                let Some(from) = opening.opening.sequencer_key() else {
+                    return Response::refused("not_sequencer", "the order has no sequencer key");
+                };
+                self.drive_opening(&mut opening, proposal(from)).await
+            }
+        };
+        match outcome.answer {
+            Some(Answer::Cosigned { signature, .. }) => Response::Cosigned { signature },
+            Some(Answer::Refused { code, message }) => Response::Refused { code, message },
+            Some(Answer::NoAnswer { reason }) => Response::refused("behind", reason),
+            None => Response::refused("internal", "the order's core gave no answer"),
+        }
+    }
+
+    /// A committed genesis from `peer` (announced, or fetched from the sequencer), with its
+    /// contract and sources unless this node kept them: the order opens here.
+    pub(crate) async fn adopt_genesis(
+        self: &Arc<Self>,
+        peer: libp2p::PeerId,
+        order: OrderId,
+        entry: SignedEntry,
+        parts: Option<GenesisParts>,
+    ) -> Result<(), ApiError> {
+        let record = if let Some(slot) = self.slot(&order) {
+            slot.lock().await.record.clone()
+        } else if let Some(opening) = self.known_opening(&order) {
+            opening.lock().await.record.clone()
+        } else {
+            let parts = parts.ok_or_else(|| {
+                ApiError::invalid("unknown_order", "a genesis commit needs its contract")
+            })?;
+            if parts.contract.order_id() != order {
+                return Err(ApiError::invalid(
+                    "wrong_order",
+                    "the contract is not this order's",
+                ));
+            }
+            self.admit_contract(
+                peer,
+                &parts.contract,
+                &parts.sources,
+                ContractSender::Sequencer,
+            )
+            .map_err(|refused| ApiError::invalid(refused.code(), refused.to_string()))?;
+            OrderRecord {
+                contract: parts.contract,
+                sources: parts.sources,
+            }
+        };
+        let committed = |from| Input::Committed {
+            from,
+            entry: entry.clone(),
+            caller: Some(CALLER),
+            verified: false,
+        };
+        let outcome = match self.open_or_started(&record) {
+            Err(refusal) => {
+                self.record_fault(order, &entry, &refusal).await;
+                return Err(refusal.to_api());
+            }
+            Ok(Either::Started(slot)) => {
+                let mut slot = slot.lock().await;
+                let Some(from) = slot.protocol.core().sequencer().1.copied() else {
+                    return Err(ApiError::internal("the order has no sequencer key"));
+                };
+                self.drive(&mut slot, committed(from)).await
+            }
+            Ok(Either::Opening(opening)) => {
+                let mut opening = opening.lock().await;
+                let Some(from) = opening.opening.sequencer_key() else {
+                    return Err(ApiError::internal("the order has no sequencer key"));
+                };
+                self.drive_opening(&mut opening, committed(from)).await
+            }
+        };
+        outcome.into_reply().map(|_| ())
+    }
+
+    /// The order's slot if it is open here, else its opening.
+    fn open_or_started(&self, record: &OrderRecord) -> Result<Either, Refusal> {
+        let order = record.contract.order_id();
+        if let Some(slot) = self.slot(&order) {
+            return Ok(Either::Started(slot));
+        }
+        self.opening(record).map(Either::Opening)
+    }
+
+    /// Hands `input` to an opening and carries out its actions, in order, with the opening's
+    /// lock held; the answers to the genesis proposals are fed back (until the round's
+    /// deadline) until the core has nothing more to do. Once the genesis is persisted the
+    /// order is open: its slot replaces the opening.
+    pub(crate) async fn drive_opening(
+        self: &Arc<Self>,
+        slot: &mut OpeningSlot,
+        input: Input,
+    ) -> Outcome {
+        let started = std::time::Instant::now();
+        let order = slot.opening.order();
+        let mut outcome = Outcome::default();
+        let mut inputs = std::collections::VecDeque::from([input]);
+        let mut deadline = None;
+        while let Some(input) = inputs.pop_front() {
+            let actions = {
+                let history = Stored { inner: self, order };
+                let context = Context {
+                    now: unix_now(),
+                    signer: &self.config.key,
+                    history: &history,
+                };
+                slot.opening.handle(input, &context)
+            };
+            let mut proposals = Vec::new();
+            for action in actions {
+                match action {
+                    Action::Send { to, message } => match message {
+                        Message::Propose { entry, .. } => proposals.push((to, entry)),
+                        Message::Commit(entry) => self.announce_genesis(to, entry, slot.parts()),
+                        Message::Answer { answer, .. } => outcome.answer = Some(answer),
+                    },
+                    Action::Persist(commit) => {
+                        let sequenced = commit.sequenced;
+                        if let Err(error) = self.store_genesis(slot, *commit).await {
+                            // Not durable: this opening is forgotten and admitted again.
+                            tracing::error!(%order, %error, "the genesis could not be stored");
+                            if let Ok(mut openings) = self.openings.lock() {
+                                openings.remove(&order);
+                            }
+                            outcome.failed = Some(error);
+                            return outcome;
+                        }
+                        if sequenced {
+                            self.metrics
+                                .commit_latency
+                                .observe(started.elapsed().as_secs_f64());
+                        }
+                    }
+                    Action::Reply { caller, result } => {
+                        if caller == CALLER {
+                            outcome.reply = Some(result);
+                        }
+                    }
+                    Action::Fault { entry, refusal } => {
+                        self.record_fault(order, &entry, &refusal).await;
+                    }
+                    Action::SetTimer { at } => deadline = Some(at),
+                    // An opening neither queues facts, keeps proofs nor catches up.
+                    Action::Enqueue(_)
+                    | Action::Dequeue { .. }
+                    | Action::Evidence(_)
+                    | Action::Fetch { .. } => {}
+                }
+            }
+            if !proposals.is_empty() {
+                let parts = slot.parts();
+                let answers = proposals
+                    .into_iter()
+                    .map(|(key, entry)| self.propose_genesis(key, entry, parts.clone()));
+                inputs.extend(answers_until(answers, deadline).await);
+            }
+        }
+        outcome
+    }
+
+    /// Asks the node of `key` to cosign the genesis; its answer as an input for the core.
+    async fn propose_genesis(
+        self: &Arc<Self>,
+        key: PublicKey,
+        entry: SignedEntry,
+        parts: GenesisParts,
+    ) -> Input {
+        let body = entry.hash();
+        let request = Request::ProposeEntry {
+            entry: entry.clone(),
+            genesis: Some(parts),
+            previous: None,
+        };
+        let answer = match self.request(&key, request).await {
+            Ok(Response::Cosigned { signature }) => Answer::Cosigned {
+                signature,
+                valid: self
+                    .batch
+                    .verify(key, Domain::Entry, &entry.body, signature)
+                    .await,
+            },
+            Ok(Response::Refused { code, message }) => Answer::Refused { code, message },
+            Ok(other) => Answer::NoAnswer {
+                reason: format!("it answered {other:?} to a proposal"),
+            },
+            Err(error) => Answer::NoAnswer {
+                reason: error.to_string(),
+            },
+        };
+        Input::Answer {
+            from: key,
+            body,
+            answer,
+            verified: true,
+        }
+    }
+
+    /// Announces the committed genesis (with its contract and sources) to the node of `key`.
+    fn announce_genesis(self: &Arc<Self>, key: PublicKey, entry: SignedEntry, parts: GenesisParts) {
+        if self.config.hooks.drop_announcements {
+            return;
+        }
+        let inner = self.clone();
+        tokio::spawn(async move {
+            let request = Request::Commit {
+                entry,
+                genesis: Some(parts),
+            };
+            if let Err(error) = inner.request(&key, request).await {
+                tracing::debug!(%error, "genesis announcement not delivered");
+            }
+        });
+    }
+
+    /// Writes the genesis the core committed with the order record in one batch (durable on
+    /// return), then puts the open order in place of its opening.
+    async fn store_genesis(
+        self: &Arc<Self>,
+        opening: &OpeningSlot,
+        commit: Commit,
+    ) -> Result<(), ApiError> {
+        let order = opening.opening.order();
+        let protocol = opening
+            .opening
+            .protocol()
+            .ok_or_else(|| ApiError::internal("the genesis committed but the order is not open"))?;
+        let mut slot = Slot {
+            protocol,
+            record: opening.record.clone(),
+            head: HeadRecord {
+                seq: 0,
+                entry: commit.hash,
+                leaf: 0,
+            },
+            forwarding: Default::default(),
+            refused: Default::default(),
+        };
+        let pending = self.commit_start(&mut slot, &commit, true, None).await?;
+        self.commit_finish(pending).await?;
+        self.insert_slot(order, slot);
+        if let Ok(mut openings) = self.openings.lock() {
+            openings.remove(&order);
+        }
+        self.after_commit();
+        Ok(())
+    }
+}
+
+/// An order open here, or still opening.
+enum Either {
+    Started(Arc<Mutex<Slot>>),
+    Opening(Arc<Mutex<OpeningSlot>>),
+}
