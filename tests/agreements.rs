@@ -218,3 +218,149 @@ fn a_review_signed_by_every_party_sets_the_terms_it_carries() {
         assert_eq!(names, Some(vec!["delivery_due".to_string()]), "{role}");
     }
 }
+
+/// `pactum_programs_compiled_total` of `role`'s node.
+fn programs_compiled(cluster: &Cluster, role: &str) -> u64 {
+    let text = String::from_utf8(cluster.client(role).get_bytes("/metrics").unwrap()).unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix("pactum_programs_compiled_total "))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no pactum_programs_compiled_total in {text}"))
+}
+
+#[test]
+fn an_agreement_s_program_is_stored_and_read_back_after_a_restart() {
+    let mut cluster = Cluster::start(&ALL, BTreeMap::new());
+    let order = cluster.start_order(&ALL, "PO-AGREE-PROGRAM", None);
+    cluster.departed(&order).unwrap();
+    cluster.settle(&ALL, &order);
+
+    // New sources: the air-freight clause upgraded to a lower cap.
+    let library =
+        verifier::bundle::build::library_sources(&["clauses/air_freight_fallback.clause"]).unwrap();
+    let text = library.last().unwrap().text.replace(
+        "param cap: money = 20000.00 EUR",
+        "param cap: money = 3000.00 EUR",
+    );
+    let upgrade = SubmitAgreement {
+        upgrade_clauses: vec![ClauseUpgrade {
+            name: "air_freight_fallback".into(),
+            source: Some(text),
+        }],
+        note: "a lower cap".into(),
+        at: Some("2026-02-01T00:00:00Z".into()),
+        ..SubmitAgreement::default()
+    };
+    for role in ALL {
+        agree(&cluster, role, &order, &upgrade).unwrap();
+    }
+    cluster.settle(&ALL, &order);
+
+    // Restarted, the node reads back both programs its order runs (the genesis one and the
+    // agreement's) instead of compiling them, and goes on cosigning under the new rules.
+    cluster.stop_node("buyer");
+    cluster.start_node("buyer", Hooks::default());
+    assert_eq!(programs_compiled(&cluster, "buyer"), 0);
+    let delivered = cluster
+        .event(
+            "carrier",
+            &order,
+            "shipment.delivered",
+            "2026-03-06T10:00:00Z",
+            json!({ "received_by": "Hamburg DC" }),
+        )
+        .unwrap();
+    let obligations = &delivered["entry"]["outcome"]["effects"]["obligations"];
+    assert!(
+        obligations
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|obligation| obligation["amount"]
+                == json!({"amount": "3000.00", "currency": "EUR"})),
+        "{delivered}"
+    );
+    cluster.settle(&ALL, &order);
+    assert_eq!(programs_compiled(&cluster, "buyer"), 0);
+}
+
+/// `pactum-node ARGS… --url URL --token TOKEN` against `role`'s node, in-process.
+fn cli(cluster: &Cluster, role: &str, args: &[&str]) -> Result<(), String> {
+    let node = &cluster.nodes[role];
+    let url = node.url();
+    let mut words = vec!["pactum-node"];
+    words.extend_from_slice(args);
+    words.extend_from_slice(&["--url", &url, "--token", &node.token]);
+    pactum_node::cli::run_args(words).map_err(|error| format!("{error:#}"))
+}
+
+#[test]
+fn the_cli_signs_reviews_with_terms_and_agreements_on_real_nodes() {
+    let cluster = Cluster::start(&ALL, BTreeMap::new());
+    let order = cluster.start_order(&ALL, "PO-CLI-TERMS", Some((1, 86_400)));
+    cluster.departed(&order).unwrap();
+    cluster
+        .weather("seller", &order, "2026-02-20T00:00:00Z", "Hong Kong")
+        .unwrap();
+    cluster
+        .weather("buyer", &order, "2026-02-20T06:00:00Z", "Guangdong")
+        .unwrap();
+    cluster.settle(&ALL, &order);
+
+    // `pactum-node review --term` carries the parties' own terms, as the HTTP route does; a
+    // term the vocabulary lacks is refused before anyone signs.
+    let wrong = cli(
+        &cluster,
+        "buyer",
+        &[
+            "review",
+            &order,
+            "--decision",
+            "discard",
+            "--term",
+            "delivery_date=2026-03-09T00:00:00Z",
+        ],
+    )
+    .unwrap_err();
+    assert!(wrong.contains("invalid_review"), "{wrong}");
+    for role in ALL {
+        cli(
+            &cluster,
+            role,
+            &[
+                "review",
+                &order,
+                "--decision",
+                "discard",
+                "--note",
+                "one typhoon, not two",
+                "--term",
+                "delivery_due=2026-03-09T00:00:00Z",
+            ],
+        )
+        .unwrap_or_else(|error| panic!("{role}: {error}"));
+    }
+    let view = cluster.settle(&ALL, &order);
+    assert_eq!(view["status"]["state"], "running", "{view}");
+    assert_eq!(view["terms"]["delivery_due"], "2026-03-09T00:00:00Z");
+
+    // `pactum-node agree FILE` signs an agreement; once every party did, the order is amended.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("agreement.json");
+    let agreement = SubmitAgreement {
+        terms: BTreeMap::from([("delivery_due".into(), json!("2026-03-12T00:00:00Z"))]),
+        note: "a later date".into(),
+        ..SubmitAgreement::default()
+    };
+    std::fs::write(&file, serde_json::to_vec(&agreement).unwrap()).unwrap();
+    let path = file.display().to_string();
+    for role in ALL {
+        cli(&cluster, role, &["agree", &order, &path])
+            .unwrap_or_else(|error| panic!("{role}: {error}"));
+    }
+    let view = cluster.settle(&ALL, &order);
+    assert_eq!(
+        view["terms"]["delivery_due"], "2026-03-12T00:00:00Z",
+        "{view}"
+    );
+}

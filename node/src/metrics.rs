@@ -69,6 +69,8 @@ pub struct Metrics {
     /// Compiled programs kept in memory, and their size (canonical encoding).
     pub programs_cached: Gauge,
     pub program_cache_bytes: Gauge,
+    /// Clause programs compiled (a program already stored is read back instead).
+    pub programs_compiled: Counter,
 }
 
 impl Default for Metrics {
@@ -197,6 +199,12 @@ impl Metrics {
             "Size of the compiled programs kept in memory, as canonically encoded",
             program_cache_bytes.clone(),
         );
+        let programs_compiled = Counter::default();
+        registry.register(
+            "programs_compiled",
+            "Clause programs compiled (programs stored by a genesis or an agreement are read back instead)",
+            programs_compiled.clone(),
+        );
         let peers = PeerStats::default();
         register_peer_stats(&mut registry, &peers);
         let orders_by_state = Family::<Labels, Gauge>::default();
@@ -239,6 +247,7 @@ impl Metrics {
             process_cpu_milliseconds,
             programs_cached,
             program_cache_bytes,
+            programs_compiled,
             equivocations,
             http_requests,
             http_connections_refused,

@@ -68,12 +68,14 @@ pub(super) fn run(command: Command) -> anyhow::Result<()> {
             order,
             decision,
             note,
+            term,
+            at,
         } => {
             let review = SubmitReview {
                 decision,
                 note,
-                at: None,
-                terms: Default::default(),
+                at,
+                terms: parse_pairs("--term", &term)?,
             };
             print_json(&client(&node)?.post(&format!("/orders/{order}/review"), &review)?)
         }
@@ -239,7 +241,7 @@ fn event(args: EventArgs) -> anyhow::Result<()> {
             event: Some(EventRequest {
                 kind: kind.clone(),
                 at: at.clone(),
-                fields: parse_fields(&args.field)?,
+                fields: parse_pairs("--field", &args.field)?,
             }),
         },
         _ => bail!("give --signed <file>, or --kind <kind> --at <time> [--field name=value…]"),
@@ -249,15 +251,15 @@ fn event(args: EventArgs) -> anyhow::Result<()> {
 
 /// `name=value` pairs; values that parse as JSON (numbers, booleans, lists) are taken as such,
 /// anything else as text.
-fn parse_fields(pairs: &[String]) -> anyhow::Result<BTreeMap<String, Value>> {
+fn parse_pairs(flag: &str, pairs: &[String]) -> anyhow::Result<BTreeMap<String, Value>> {
     let mut fields = BTreeMap::new();
     for pair in pairs {
         let (name, value) = pair
             .split_once('=')
-            .ok_or_else(|| anyhow!("--field {pair:?} is not name=value"))?;
+            .ok_or_else(|| anyhow!("{flag} {pair:?} is not name=value"))?;
         let value = serde_json::from_str(value).unwrap_or_else(|_| json!(value));
         if fields.insert(name.to_string(), value).is_some() {
-            bail!("--field {name} is given twice");
+            bail!("{flag} {name} is given twice");
         }
     }
     Ok(fields)
@@ -276,18 +278,21 @@ mod tests {
 
     #[test]
     fn fields_parse_as_json_or_text() {
-        let fields = parse_fields(&[
-            "eta=2026-03-10T00:00:00Z".into(),
-            "n=3".into(),
-            "ok=true".into(),
-            "regions=[\"HK\"]".into(),
-        ])
+        let fields = parse_pairs(
+            "--field",
+            &[
+                "eta=2026-03-10T00:00:00Z".into(),
+                "n=3".into(),
+                "ok=true".into(),
+                "regions=[\"HK\"]".into(),
+            ],
+        )
         .unwrap();
         assert_eq!(fields["eta"], json!("2026-03-10T00:00:00Z"));
         assert_eq!(fields["n"], json!(3));
         assert_eq!(fields["ok"], json!(true));
         assert_eq!(fields["regions"], json!(["HK"]));
-        assert!(parse_fields(&["novalue".into()]).is_err());
-        assert!(parse_fields(&["a=1".into(), "a=2".into()]).is_err());
+        assert!(parse_pairs("--field", &["novalue".into()]).is_err());
+        assert!(parse_pairs("--field", &["a=1".into(), "a=2".into()]).is_err());
     }
 }

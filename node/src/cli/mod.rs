@@ -156,6 +156,13 @@ pub enum Command {
         decision: String,
         #[arg(long, default_value = "")]
         note: String,
+        /// A term the parties set with their decision, as name=value, values written as in
+        /// scenario files (repeatable; every party must sign the same terms).
+        #[arg(long = "term", alias = "terms", value_name = "NAME=VALUE")]
+        term: Vec<String>,
+        /// Review time, RFC 3339 UTC; absent: the order's latest recorded event time.
+        #[arg(long)]
+        at: Option<String>,
     },
     /// Export an order's bundle for `pactum-verify`.
     Bundle {
@@ -433,6 +440,16 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Runs one command line given as its words (the program's name first), as `main` does but
+/// returning the error: for tests that drive real nodes through the CLI in-process.
+pub fn run_args<I, T>(args: I) -> anyhow::Result<()>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    run(Cli::try_parse_from(args)?)
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {

@@ -36,6 +36,7 @@ mod outbox;
 mod peer;
 pub mod peers;
 pub mod program_cache;
+mod programs;
 pub mod protocol;
 pub mod protocol_core;
 mod queries;
@@ -176,8 +177,8 @@ pub(crate) struct Inner {
     pub proposals: StdMutex<HashMap<OrderId, ProposalRecord>>,
     /// Orders whose genesis has not committed here yet (see [`opening`]), each with its lock.
     pub openings: StdMutex<HashMap<OrderId, Arc<Mutex<genesis::OpeningSlot>>>>,
-    /// Compiled programs by sources hash, bounded (see [`program_cache`]).
-    pub programs: StdMutex<program_cache::ProgramCache>,
+    /// Programs by sources hash: cached (bounded, see [`program_cache`]), stored or compiled.
+    pub programs: Arc<programs::Programs>,
     pub checkpoints: Mutex<checkpoints::CheckpointState>,
     /// Batched signature verification.
     pub batch: batch::BatchVerifier,
@@ -219,6 +220,7 @@ impl Engine {
         let checkpoint_state = checkpoints::CheckpointState::load(&store, log.size())?;
         checkpoint_state.check_against(&log)?;
         let events = crate::events::Events::open(store.clone(), config.events.clone())?;
+        let programs = Arc::new(programs::Programs::new(store.clone(), metrics.clone()));
         let inner = Arc::new(Inner {
             public: config.key.public_key(),
             config,
@@ -230,7 +232,7 @@ impl Engine {
             orders: RwLock::new(HashMap::new()),
             proposals: StdMutex::new(HashMap::new()),
             openings: StdMutex::new(HashMap::new()),
-            programs: StdMutex::new(program_cache::ProgramCache::default()),
+            programs,
             checkpoints: Mutex::new(checkpoint_state),
             outboxes: StdMutex::new(HashMap::new()),
             peer_ids: StdMutex::new(HashMap::new()),
@@ -323,60 +325,27 @@ impl Engine {
 
 impl Inner {
     /// The program of `sources`, after the tamper hook: from memory, else as stored (pinned by
-    /// the first genesis that ran it), else compiled.
+    /// the first genesis or agreement that ran it), else compiled.
     pub(crate) fn program(&self, sources: &[Source]) -> Result<Arc<Program>, String> {
-        let mut sources = sources.to_vec();
-        let tampered = if let Some(tamper) = &self.config.hooks.tamper_sources {
-            tamper(&mut sources);
-            true
-        } else {
-            false
+        let Some(tamper) = &self.config.hooks.tamper_sources else {
+            return self.programs.get(sources::hash_sources(sources)?, sources);
         };
-        let key = sources::hash_sources(&sources)?;
-        let mut stored = None;
-        if !tampered {
-            if let Some(program) = self.programs.lock().ok().and_then(|mut p| p.get(&key)) {
-                return Ok(program);
-            }
-            stored = self.stored_program(&key, &sources)?;
-        }
-        let program = Arc::new(match stored {
-            Some(program) => program,
-            None => sources::compile(&sources)?,
-        });
-        if let Ok(mut programs) = self.programs.lock() {
-            programs.insert(key, program.clone());
-            self.metrics.programs_cached.set(programs.len() as i64);
-            self.metrics
-                .program_cache_bytes
-                .set(i64::try_from(programs.bytes()).unwrap_or(i64::MAX));
-        }
+        // Tampered sources (tests only) are never read from or pinned in the store.
+        let mut sources = sources.to_vec();
+        tamper(&mut sources);
+        let program = Arc::new(self.programs.compile(&sources)?);
+        self.programs
+            .remember(sources::hash_sources(&sources)?, &program);
         Ok(program)
     }
 
-    /// The program stored for sources hashing to `key`, each clause checked against its id
-    /// and its spans against `sources`.
-    fn stored_program(&self, key: &Digest, sources: &[Source]) -> Result<Option<Program>, String> {
-        let corrupt =
-            |message: String| format!("the stored program of sources {key} is corrupt: {message}");
-        let Some(program) =
-            records::read::<Program>(&self.store, PROGRAMS, key.as_bytes(), "program")
-                .map_err(|error| error.to_string())?
-        else {
-            return Ok(None);
-        };
-        for clause in &program.clauses {
-            let source = sources.get(clause.file).ok_or_else(|| {
-                corrupt(format!(
-                    "clause `{}` names source file {}",
-                    clause.name, clause.file
-                ))
-            })?;
-            clause
-                .check(source.text.len())
-                .map_err(|error| corrupt(error.to_string()))?;
-        }
-        Ok(Some(program))
+    /// A machine for `record`'s contract whose agreements take their programs from this
+    /// node's programs (cached, stored, else compiled), not always from the compiler.
+    pub(crate) fn with_programs(
+        &self,
+        machine: verifier::state::Machine,
+    ) -> verifier::state::Machine {
+        machine.with_programs(self.programs.clone())
     }
 
     /// The genesis batch's record of the program `core` runs, keyed by its contract's (checked)
@@ -386,18 +355,20 @@ impl Inner {
         if self.config.hooks.tamper_sources.is_some() {
             return Ok(None);
         }
-        let key = core.contract().sources;
-        if self
-            .store
-            .get(PROGRAMS, key.as_bytes())
-            .map_err(|e| e.to_string())?
-            .is_some()
-        {
-            return Ok(None);
-        }
-        let bytes =
-            records::encode("program", core.machine().program()).map_err(|e| e.to_string())?;
-        Ok(Some((key, bytes)))
+        self.programs
+            .record(core.contract().sources, core.machine().program())
+    }
+
+    /// An agreement's batch's record of the program it brought into force (the rules in
+    /// `core`'s state, which the commit already advanced), unless one is stored already: a
+    /// restart reads it back instead of compiling the agreement's sources again.
+    fn agreement_program_record(
+        &self,
+        core: &OrderCore,
+    ) -> Result<Option<(Digest, Vec<u8>)>, String> {
+        let rules = core.machine().rules(core.state());
+        self.programs
+            .record(rules.sources_digest(), rules.program())
     }
 
     /// The order in memory; a closed order (not loaded at start) is replayed from the store
@@ -565,6 +536,7 @@ impl Inner {
         let fail = |message: String| EngineError::Load { order, message };
         let program = self.program(&record.sources).map_err(&fail)?;
         let machine = order::check_contract(&record.contract, &record.sources, program, true)
+            .map(|machine| self.with_programs(machine))
             .map_err(|error| fail(error.to_string()))?;
         let (mut core, genesis) = OrderCore::genesis(machine).map_err(|e| fail(e.to_string()))?;
         let mut head: Option<HeadRecord> = None;
@@ -673,6 +645,11 @@ impl Inner {
             );
             batch.remove(PROPOSALS, order.as_bytes());
             if let Some((key, bytes)) = self.program_record(core).map_err(internal)? {
+                batch.put(PROGRAMS, key.as_bytes(), bytes);
+            }
+        }
+        if matches!(commit.body.step, verifier::model::Step::Agreement(_)) {
+            if let Some((key, bytes)) = self.agreement_program_record(core).map_err(internal)? {
                 batch.put(PROGRAMS, key.as_bytes(), bytes);
             }
         }

@@ -204,7 +204,7 @@ impl Inner {
         require_all: bool,
     ) -> Result<verifier::state::Machine, Refusal> {
         let program = self.program(sources).map_err(Refusal::Contract)?;
-        let machine = check_contract(contract, sources, program, require_all)?;
+        let machine = self.with_programs(check_contract(contract, sources, program, require_all)?);
         if self.my_role(&machine.contract().parties).is_none() {
             return Err(Refusal::Contract(
                 "this node's key is not one of the contract's parties".into(),

@@ -9,7 +9,7 @@ use contract_lang::ir::Program;
 use contract_lang::value::Value;
 use contract_lang::vocab::VocabError;
 
-use super::rules::{AgreementError, Rules};
+use super::rules::{AgreementError, Compile, ProgramSource, Rules};
 use super::{
     breaker, engine, Dirty, FactSource, HeldFact, LangState, ObligationTotal, SeenEvents, State,
     Status,
@@ -221,6 +221,8 @@ pub struct Machine {
     /// Whether transitions say how each transferred amount was computed
     /// ([`Machine::explaining`]).
     explain: bool,
+    /// Where an agreement's new sources get their program ([`Machine::with_programs`]).
+    programs: Arc<dyn ProgramSource>,
 }
 
 impl Machine {
@@ -283,7 +285,15 @@ impl Machine {
             genesis: Arc::new(genesis),
             attesters,
             explain: false,
+            programs: Arc::new(Compile),
         })
+    }
+
+    /// A machine that takes the programs of agreements' new sources from `programs` rather
+    /// than compiling them (a node reads back the programs it pinned by their sources' hash).
+    pub fn with_programs(mut self, programs: Arc<dyn ProgramSource>) -> Machine {
+        self.programs = programs;
+        self
     }
 
     /// A machine whose transitions also say how each transferred amount was computed
@@ -841,9 +851,11 @@ impl Machine {
         if agreement.changes.is_empty() {
             return Err(AgreementError::NoChanges.into());
         }
-        let amended = self
-            .rules(state)
-            .amend(&agreement.changes, &self.contract.attesters)?;
+        let amended = self.rules(state).amend(
+            &agreement.changes,
+            &self.contract.attesters,
+            &*self.programs,
+        )?;
         let mut next = state.clone();
         next.seq = seq;
         // Measured from its stated time: a later fact claiming an earlier time is measured

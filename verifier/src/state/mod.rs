@@ -27,7 +27,7 @@ use crate::model::{
 };
 
 pub use machine::{ApplyError, Machine, SetupError, Transition};
-pub use rules::{AgreementError, Rules};
+pub use rules::{AgreementError, Compile, ProgramSource, Rules};
 
 /// The state of an order after some entry. Its size does not grow with the history: terms, the
 /// latest fact of each kind, the active clauses, the breaker window (at most the policy's count

@@ -38,6 +38,32 @@ pub enum AgreementError {
     Model(#[from] ModelError),
 }
 
+/// Where the program of an agreement's new clause sources comes from: compiled from them
+/// ([`Compile`], a verifier's way), or read back from where a node pinned it by the sources'
+/// hash when the agreement committed, so that a restart does not compile it again. The
+/// program must be the one the sources compile to: callers keep it pinned by that hash.
+pub trait ProgramSource: Send + Sync + std::fmt::Debug {
+    /// The program of `sources`, whose hash is `sources_hash`.
+    fn program(
+        &self,
+        sources_hash: Digest,
+        sources: &[Source],
+    ) -> Result<Arc<Program>, AgreementError>;
+}
+
+/// Compiles every agreement's sources.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Compile;
+
+impl ProgramSource for Compile {
+    fn program(&self, _: Digest, sources: &[Source]) -> Result<Arc<Program>, AgreementError> {
+        compile(sources).map(Arc::new)
+    }
+}
+
+/// An agreement's sources, their hash and their program.
+type AmendedProgram = (Arc<[Source]>, Digest, Arc<Program>);
+
 /// The rules an order runs under.
 #[derive(Clone, Debug)]
 pub struct Rules {
@@ -131,6 +157,11 @@ impl Rules {
         &self.bindings
     }
 
+    /// The hash of the sources (what the contract names for the genesis rules).
+    pub fn sources_digest(&self) -> Digest {
+        self.sources_digest
+    }
+
     pub fn digest(&self) -> Digest {
         self.digest
     }
@@ -152,8 +183,9 @@ impl Rules {
         &self,
         changes: &[Change],
         attesters: &[AttesterGrant],
+        programs: &dyn ProgramSource,
     ) -> Result<Amended, AgreementError> {
-        let (sources, program) = self.amended_program(changes)?;
+        let (sources, digest, program) = self.amended_program(changes, programs)?;
         let mut bindings = self.bindings.clone();
         let mut params = Vec::new();
         let mut clauses = Vec::new();
@@ -180,11 +212,6 @@ impl Rules {
                 }));
             }
         }
-        let digest = if sources_changed {
-            sources_hash(&sources)?
-        } else {
-            self.sources_digest
-        };
         let rules =
             Rules::new(sources, digest, program, bindings).map_err(AgreementError::Setup)?;
         Ok(Amended {
@@ -194,12 +221,13 @@ impl Rules {
         })
     }
 
-    /// The sources after the agreement's source changes and the program compiled from them
-    /// (these rules' own when there are none).
+    /// The sources after the agreement's source changes, their hash and their program from
+    /// `programs` (these rules' own when there are none).
     fn amended_program(
         &self,
         changes: &[Change],
-    ) -> Result<(Arc<[Source]>, Arc<Program>), AgreementError> {
+        programs: &dyn ProgramSource,
+    ) -> Result<AmendedProgram, AgreementError> {
         let mut sources: Vec<Source> = self.sources.to_vec();
         let mut changed = false;
         for change in changes {
@@ -216,10 +244,15 @@ impl Rules {
             }
         }
         if !changed {
-            return Ok((Arc::clone(&self.sources), Arc::clone(&self.program)));
+            return Ok((
+                Arc::clone(&self.sources),
+                self.sources_digest,
+                Arc::clone(&self.program),
+            ));
         }
-        let program = compile(&sources)?;
-        Ok((sources.into(), Arc::new(program)))
+        let digest = sources_hash(&sources)?;
+        let program = programs.program(digest, &sources)?;
+        Ok((sources.into(), digest, program))
     }
 
     /// Makes one clause or parameter change on `bindings`, recording it.
