@@ -1,8 +1,10 @@
 //! The deterministic protocol simulator (`pactum_node::sim`) over a fixed set of seeds: honest,
 //! with a sequencer that signs a second body after each commit, and with a cosigner that signs
-//! garbage, withholds, signs other bodies and forges. Every run trips the breaker, reviews,
-//! may close, and exports bundles that a customer verifies through remembered state. A
-//! failure names its seed and the command that replays it. Longer campaigns:
+//! garbage, withholds, signs other bodies, forges and signs reviews the sequencer must refuse.
+//! Nodes crash losing the writes their store had not flushed. Every run trips the breaker,
+//! reviews, may close, and exports bundles that a customer verifies through remembered state
+//! and beside the parties' signed heads. A failure names its seed and the command that replays
+//! it. Longer campaigns:
 //! `pactum-node simulate --seeds 5000 --steps 500 [--byzantine]`, or
 //! `PACTUM_SIM_SEEDS=5000 cargo test --release -p pactum-node --test simulate`.
 
@@ -23,6 +25,7 @@ fn campaign(byzantine_sequencer: bool, byzantine_cosigner: bool) -> SimReport {
             steps: 200,
             byzantine_sequencer,
             byzantine_cosigner,
+            ..SimConfig::default()
         };
         match run(config) {
             Ok(report) => total.add(&report),
@@ -60,6 +63,14 @@ fn assert_exercised(total: &SimReport) {
         "no rollback was shown: {total:?}"
     );
     assert!(total.crashes > 0 && total.messages_lost > 0 && total.links_cut > 0);
+    assert!(
+        total.writes_lost > 0,
+        "no crash lost an unflushed write: {total:?}"
+    );
+    assert!(
+        total.heads_checked > 0 && total.stale_reported > 0,
+        "no bundle was shown STALE beside presented heads: {total:?}"
+    );
 }
 
 #[test]
@@ -87,10 +98,35 @@ fn a_byzantine_cosigner_neither_blocks_the_order_for_good_nor_frames_the_sequenc
     let total = campaign(false, true);
     assert_exercised(&total);
     assert!(total.byzantine_acts > 0);
+    assert!(
+        total.dishonest_reviews_refused > 0,
+        "no dishonest review signature was refused: {total:?}"
+    );
     assert_eq!(
         total.proofs_kept, 0,
         "a forged entry convicted the honest sequencer"
     );
+}
+
+/// The checks can fail: a sequencer's node that announced entries before they were durable
+/// (rule 1 broken) forgets, at a crash, entries its cosigners hold, and signs another body at
+/// their position.
+#[test]
+fn a_sequencer_that_announces_entries_before_they_are_durable_is_caught() {
+    let caught = (0..seeds()).find_map(|seed| {
+        let config = SimConfig {
+            seed,
+            steps: 200,
+            sequencer_announces_unflushed: true,
+            ..SimConfig::default()
+        };
+        match run(config) {
+            Err(SimError::Violation(violation)) => Some(violation),
+            _ => None,
+        }
+    });
+    let violation = caught.expect("no seed caught a sequencer that breaks rule 1");
+    eprintln!("caught: {violation}");
 }
 
 #[test]
@@ -100,6 +136,7 @@ fn a_seed_replays_exactly() {
         steps: 200,
         byzantine_sequencer: true,
         byzantine_cosigner: true,
+        ..SimConfig::default()
     };
     let first = run(config).unwrap();
     assert_eq!(run(config).unwrap(), first);

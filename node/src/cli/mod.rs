@@ -661,6 +661,7 @@ fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
             steps: args.steps,
             byzantine_sequencer: args.byzantine,
             byzantine_cosigner: args.byzantine,
+            ..Default::default()
         })?;
         total.add(&report);
         runs += 1;
@@ -675,36 +676,15 @@ fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
         }
     }
     println!(
-        "{runs} runs of {} steps (seeds {}..{last}){}: every invariant held in {:.1} s\n  \
-         {} facts accepted ({} refused after a close), {} entries committed, {} rounds failed\n  \
-         faults injected: {} ({} messages lost, {} duplicated, {} links cut, {} crashes, {} second bodies signed, {} byzantine cosigner acts)\n  \
-         {} pauses, {} reviews evaluating {} held facts, {} decisions replaced, {} withdrawn, {} amendments by agreement, {} closes\n  \
-         {} bundles verified through remembered state, {} rollbacks refused, {} proofs of equivocation kept",
+        "{runs} runs of {} steps (seeds {}..{last}){}: every invariant held in {:.1} s\n{total}",
         args.steps,
         args.first_seed,
-        if args.byzantine { ", dishonest sequencer and cosigner" } else { "" },
+        if args.byzantine {
+            ", dishonest sequencer and cosigner"
+        } else {
+            ""
+        },
         started.elapsed().as_secs_f64(),
-        total.facts_accepted,
-        total.facts_refused,
-        total.committed,
-        total.rounds_failed,
-        total.faults(),
-        total.messages_lost,
-        total.messages_duplicated,
-        total.links_cut,
-        total.crashes,
-        total.bodies_forged,
-        total.byzantine_acts,
-        total.pauses,
-        total.reviews,
-        total.held_facts_evaluated,
-        total.decisions_replaced,
-        total.decisions_withdrawn,
-        total.agreements,
-        total.closes,
-        total.bundles_verified,
-        total.rollbacks_refused,
-        total.proofs_kept,
     );
     Ok(())
 }

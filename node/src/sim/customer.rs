@@ -2,14 +2,15 @@
 //! verifies it with the verifier library, remembering (step 8, sans-IO) what it verified from
 //! each node's log, as one `--state-dir` would. Every honest bundle must verify, every later
 //! one must verify as growth from the remembered checkpoint, and an earlier one shown again
-//! after the log grew must be refused as a rollback.
+//! after the log grew must be refused as a rollback. Now and then the customer also presents
+//! the parties' signed heads (step 9) beside the bundle and beside the earlier one.
 
 use std::collections::BTreeMap;
 
 use verifier::{
     bundle::{
         build::{assemble, contract_ir, ExampleLog, OrderParts},
-        verify_bundle, Remembered, Report, Trust, VerifyOptions,
+        verify_bundle, Freshness, Head, Remembered, Report, SignedHead, Trust, VerifyOptions,
     },
     checkpoint::{Checkpoint, SignedNote},
     model::{SignedContract, SignedEntry},
@@ -37,25 +38,54 @@ pub(super) struct Verified {
     pub state: State,
     /// The customer's earlier bundle of that log, shown again, was refused as a rollback.
     pub rollback_refused: bool,
+    /// What the presented heads said of the bundle (`NotChecked` with none).
+    pub freshness: Freshness,
+    /// With heads presented: the customer's earlier bundle from the same node (its last
+    /// entry's seq), verified afresh beside the same heads, and what they said of it.
+    pub older: Option<(u64, Freshness)>,
+}
+
+/// An earlier bundle: its log's size, its last entry's seq, its bytes.
+struct Earlier {
+    size: u64,
+    last: u64,
+    bytes: Vec<u8>,
 }
 
 /// One customer's memory per node's log, and the last bundle from each.
 #[derive(Default)]
 pub(super) struct Customer {
     memory: BTreeMap<&'static str, Remembered>,
-    last: BTreeMap<&'static str, (u64, Vec<u8>)>,
+    last: BTreeMap<&'static str, Earlier>,
+}
+
+/// The head of the order a party's node signs and serves (`GET /orders/{id}/head`): its
+/// latest committed entry, in its log of `log_size` leaves.
+pub(super) fn signed_head(
+    role: &str,
+    key: &SigningKey,
+    last: &SignedEntry,
+    genesis_at: i64,
+    log_size: u64,
+) -> Result<SignedHead, String> {
+    let body = last.entry().map_err(|e| e.to_string())?;
+    let head =
+        Head::for_entry(&body, last.hash(), genesis_at, log_size).map_err(|e| e.to_string())?;
+    SignedHead::sign(&head, role, key).map_err(|e| e.to_string())
 }
 
 impl Customer {
     /// Exports the order's bundle from `exporter` (with a consistency proof from the size this
     /// customer remembers of its log, as `?since=N` asks) and verifies it through the
-    /// remembered state. `Ok(report)` when valid; the error names what failed.
+    /// remembered state, with `heads` presented beside it. `Ok(report)` when valid; the error
+    /// names what failed.
     pub fn export_and_verify(
         &mut self,
         exporter: &Exporter<'_>,
         contract: &SignedContract,
         sources: &[Source],
         program: &Program,
+        heads: &[SignedHead],
     ) -> Result<Verified, String> {
         let memory = self.memory.get(exporter.role).cloned().unwrap_or_default();
         let since = remembered_size(&memory, &exporter.log.origin)?;
@@ -90,16 +120,37 @@ impl Customer {
             log: exporter.log.policy().map_err(|e| e.to_string())?,
             parties: parsed.parties.clone(),
         };
-        let report = verify(&bytes, &trust, memory)?;
+        let report = verify(&bytes, &trust, Some(memory), heads)?;
         if let Some(remember) = &report.remember {
             self.memory.insert(exporter.role, remember.clone());
         }
         let rollback_refused = self.recheck_older(exporter, &trust, size)?;
-        self.last.insert(exporter.role, (size, bytes));
+        let older = self.older_beside(exporter.role, &trust, heads)?;
+        let last = report.as_of.seq;
+        self.last
+            .insert(exporter.role, Earlier { size, last, bytes });
         Ok(Verified {
             state: report.state,
             rollback_refused,
+            freshness: report.freshness,
+            older,
         })
+    }
+
+    /// The earlier bundle from `role`'s node verified by a customer who remembers nothing,
+    /// beside `heads`: what they say of it (it was valid, so it must verify).
+    fn older_beside(
+        &self,
+        role: &str,
+        trust: &Trust,
+        heads: &[SignedHead],
+    ) -> Result<Option<(u64, Freshness)>, String> {
+        let Some(earlier) = self.last.get(role).filter(|_| !heads.is_empty()) else {
+            return Ok(None);
+        };
+        let report = verify(&earlier.bytes, trust, None, heads)
+            .map_err(|error| format!("an earlier bundle of {role} beside heads: {error}"))?;
+        Ok(Some((earlier.last, report.freshness)))
     }
 
     /// The bundle this customer verified before from the same node, shown again after the log
@@ -110,14 +161,19 @@ impl Customer {
         trust: &Trust,
         size: u64,
     ) -> Result<bool, String> {
-        let Some((old_size, old)) = self.last.get(exporter.role) else {
+        let Some(Earlier {
+            size: old_size,
+            bytes: old,
+            ..
+        }) = self.last.get(exporter.role)
+        else {
             return Ok(false);
         };
         if *old_size >= size {
             return Ok(false);
         }
         let memory = self.memory.get(exporter.role).cloned().unwrap_or_default();
-        match verify(old, trust, memory) {
+        match verify(old, trust, Some(memory), &[]) {
             Ok(_) => Err(format!(
                 "a bundle of {}'s log at size {old_size} verified after one at size {size}: a rollback went unnoticed",
                 exporter.role
@@ -127,10 +183,17 @@ impl Customer {
     }
 }
 
-fn verify(bytes: &[u8], trust: &Trust, memory: Remembered) -> Result<Report, String> {
+/// Verifies `bytes` through `memory` (`None`: a customer who remembers nothing) beside
+/// `heads`.
+fn verify(
+    bytes: &[u8],
+    trust: &Trust,
+    memory: Option<Remembered>,
+    heads: &[SignedHead],
+) -> Result<Report, String> {
     let options = VerifyOptions {
-        remembered: Some(memory),
-        heads: Vec::new(),
+        remembered: memory,
+        heads: heads.to_vec(),
         threads: 1,
     };
     verify_bundle(bytes, trust, &options).map_err(|error| error.to_string())

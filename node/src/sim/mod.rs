@@ -6,38 +6,43 @@
 //! only the network, the storage, the clocks, the faults and the checks.
 //!
 //! Faults: messages lost, duplicated, reordered and delayed; links cut and healed; nodes
-//! crashing and restarting with only what was durable; clocks skewed between parties and
+//! crashing and restarting from their store, which loses the writes the driver had not waited
+//! to flush (all of them or a random suffix; see [`disk`]); clocks skewed between parties and
 //! attesters; optionally a sequencer that signs a second body after each commit, and a cosigner
-//! (the carrier) that signs garbage, withholds its answer, signs a different body or passes a
-//! forged entry to the other cosigner. The order's breaker trips (two automatic amendments in a
-//! day), the parties review (deciding, replacing and withdrawing their decisions, dating them
-//! by their own clocks or by the order), facts arrive while it is paused, the order may close,
-//! and a customer exports bundles from any party at any moment and verifies them with the
-//! verifier library through one remembered state per node's log.
+//! (the carrier) that signs garbage, withholds its answer, signs a different body, passes a
+//! forged entry to the other cosigner or signs review decisions the sequencer must refuse. The
+//! order's breaker trips (two automatic amendments in a day), the parties review (deciding,
+//! replacing and withdrawing their decisions, dating them by their own clocks or by the
+//! order), facts arrive while it is paused, the order may close, and a customer exports
+//! bundles from any party at any moment and verifies them with the verifier library through
+//! one remembered state per node's log, now and then beside the parties' signed heads.
 //!
 //! After every step it checks that no two parties committed different entries at one
 //! position, that parties at the same position hold the same state (so the breaker counts the
 //! same at each), that nobody holds a proof against an honest sequencer, that no accepted fact
-//! was refused, and that every exported bundle verifies. After a final heal (and the reviews
-//! the heal needs), heads converge, every accepted fact is recorded and none is held, every
-//! cosigner shown a second body holds the proof, and every party's bundle verifies. A failing
-//! run names its seed, and the same seed replays it exactly. What is not simulated is listed
-//! in ARCHITECTURE.md.
+//! was refused or lost (each is recorded or queued at the sequencer, across its crashes), that
+//! every exported bundle verifies, and that presented heads call a bundle STALE exactly when
+//! one of them is later than its last entry. After a final heal (and the reviews the heal
+//! needs), heads converge, every accepted fact is recorded and none is held, every cosigner
+//! shown a second body holds the proof, and every party's bundle verifies. A failing run names
+//! its seed, and the same seed replays it exactly. What is not simulated is listed in
+//! ARCHITECTURE.md.
 
 mod customer;
+mod disk;
 mod facts;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use contract_lang::value::Value;
 use verifier::{
-    bundle::build::ExampleLog,
+    bundle::{build::ExampleLog, Freshness, SignedHead},
     model::{
         Agreement as AgreementBody, BreakerPolicy, Change, Close, Decision, Digest, EntryBody,
         Review, SignedContract, SignedEntry, SignedEvent, Step,
     },
     sign::{Domain, PublicKey, Signature, SigningKey},
-    state::{ApplyError, Status},
+    state::{ApplyError, Machine, Status},
 };
 
 use crate::{
@@ -52,7 +57,8 @@ use crate::{
     },
     fixtures::ExampleOrders,
 };
-use customer::{Customer, Exporter};
+use customer::{signed_head, Customer, Exporter};
+use disk::{Disk, Write};
 use facts::{Attesters, FactKind};
 
 const SEQUENCER: &str = "seller";
@@ -77,6 +83,9 @@ pub struct SimConfig {
     pub byzantine_sequencer: bool,
     /// The carrier's node signs garbage, withholds answers, signs other bodies and forges.
     pub byzantine_cosigner: bool,
+    /// For the simulator's own tests only: the sequencer's driver announces an entry before
+    /// it is durable (breaking rule 1), which the checks must catch.
+    pub sequencer_announces_unflushed: bool,
 }
 
 /// What a run did (all deterministic in the seed).
@@ -91,11 +100,16 @@ pub struct SimReport {
     pub messages_duplicated: u64,
     pub links_cut: u64,
     pub crashes: u64,
+    /// Writes queued to a node's store and not flushed when it crashed.
+    pub writes_lost: u64,
     pub proofs_kept: u64,
     /// Second bodies the dishonest sequencer signed.
     pub bodies_forged: u64,
     /// Garbage, withheld, wrong-body or forged answers of the dishonest cosigner.
     pub byzantine_acts: u64,
+    /// Review signatures of the dishonest cosigner (in another domain, garbage, about a
+    /// position the order is not at) that the sequencer refused.
+    pub dishonest_reviews_refused: u64,
     /// Entries that paused the order (breaker trips and hand-overs to review).
     pub pauses: u64,
     pub reviews: u64,
@@ -108,6 +122,10 @@ pub struct SimReport {
     pub closes: u64,
     pub bundles_verified: u64,
     pub rollbacks_refused: u64,
+    /// Bundles verified beside the parties' signed heads (step 9), and of those (with the
+    /// earlier bundles shown beside the same heads) how many were reported STALE.
+    pub heads_checked: u64,
+    pub stale_reported: u64,
 }
 
 impl SimReport {
@@ -132,9 +150,11 @@ impl SimReport {
             messages_duplicated,
             links_cut,
             crashes,
+            writes_lost,
             proofs_kept,
             bodies_forged,
             byzantine_acts,
+            dishonest_reviews_refused,
             pauses,
             reviews,
             held_facts_evaluated,
@@ -144,6 +164,8 @@ impl SimReport {
             closes,
             bundles_verified,
             rollbacks_refused,
+            heads_checked,
+            stale_reported,
         } = other;
         self.committed += committed;
         self.facts_accepted += facts_accepted;
@@ -153,9 +175,11 @@ impl SimReport {
         self.messages_duplicated += messages_duplicated;
         self.links_cut += links_cut;
         self.crashes += crashes;
+        self.writes_lost += writes_lost;
         self.proofs_kept += proofs_kept;
         self.bodies_forged += bodies_forged;
         self.byzantine_acts += byzantine_acts;
+        self.dishonest_reviews_refused += dishonest_reviews_refused;
         self.pauses += pauses;
         self.reviews += reviews;
         self.held_facts_evaluated += held_facts_evaluated;
@@ -165,6 +189,52 @@ impl SimReport {
         self.closes += closes;
         self.bundles_verified += bundles_verified;
         self.rollbacks_refused += rollbacks_refused;
+        self.heads_checked += heads_checked;
+        self.stale_reported += stale_reported;
+    }
+}
+
+/// The counts, one line per kind, as `pactum-node simulate` prints them.
+impl std::fmt::Display for SimReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "  {} facts accepted ({} refused after a close), {} entries committed, {} rounds failed",
+            self.facts_accepted, self.facts_refused, self.committed, self.rounds_failed
+        )?;
+        writeln!(
+            f,
+            "  faults injected: {} ({} messages lost, {} duplicated, {} links cut, {} crashes losing {} unflushed writes, {} second bodies signed, {} byzantine cosigner acts, {} dishonest review signatures refused)",
+            self.faults(),
+            self.messages_lost,
+            self.messages_duplicated,
+            self.links_cut,
+            self.crashes,
+            self.writes_lost,
+            self.bodies_forged,
+            self.byzantine_acts,
+            self.dishonest_reviews_refused
+        )?;
+        writeln!(
+            f,
+            "  {} pauses, {} reviews evaluating {} held facts, {} decisions replaced, {} withdrawn, {} amendments by agreement, {} closes",
+            self.pauses,
+            self.reviews,
+            self.held_facts_evaluated,
+            self.decisions_replaced,
+            self.decisions_withdrawn,
+            self.agreements,
+            self.closes
+        )?;
+        write!(
+            f,
+            "  {} bundles verified through remembered state, {} rollbacks refused, {} beside presented heads ({} STALE), {} proofs of equivocation kept",
+            self.bundles_verified,
+            self.rollbacks_refused,
+            self.heads_checked,
+            self.stale_reported,
+            self.proofs_kept
+        )
     }
 }
 
@@ -203,12 +273,14 @@ enum Msg {
         from: &'static str,
         after: u64,
     },
-    /// A party's signature on a review or close, for the sequencer's table.
+    /// A party's signature on a review or close, for the sequencer's table (`dishonest`: one
+    /// the sequencer must refuse).
     Sign {
         kind: Agreement,
         from: &'static str,
         body: Vec<u8>,
         signature: Signature,
+        dishonest: bool,
     },
     /// A party withdraws its review decision.
     Withdraw {
@@ -225,6 +297,8 @@ enum Waiting {
     Sign {
         replaced: bool,
     },
+    /// The dishonest cosigner's review signature, to be refused.
+    Dishonest,
     Withdraw,
 }
 
@@ -233,14 +307,16 @@ struct Node {
     key: SigningKey,
     /// The party's clock offset from the true time, in seconds.
     skew: i64,
-    /// The node's protocol core: what it holds durably survives a crash
-    /// ([`OrderProtocol::restarted`]), the rest is lost.
+    /// The node's protocol core; a crash rebuilds it from what `disk` holds durably.
     protocol: OrderProtocol,
-    /// Durable: committed entries (index = seq) and the log they are in.
+    /// What the running node reads: committed entries (index = seq), the log they are in
+    /// (with other orders' leaves), the seqs it holds proofs for. All written to `disk`.
     committed: Vec<SignedEntry>,
     leaves: Vec<u64>,
     log: ExampleLog,
     evidence: Vec<u64>,
+    /// The writes queued to the node's store, of which a prefix is durable.
+    disk: Disk,
 }
 
 impl Node {
@@ -275,13 +351,19 @@ struct Sim {
     rng: u64,
     step: u64,
     contract: SignedContract,
+    /// The contract's genesis time (the genesis entry's time, in signed heads).
+    genesis_at: i64,
+    /// The order's checked state machine, from which a restarting node replays its entries.
+    machine: Machine,
+    protocol_config: ProtocolConfig,
     nodes: BTreeMap<&'static str, Node>,
     network: Vec<(&'static str, Msg)>,
     /// Links cut between the sequencer and a cosigner.
     cut: BTreeMap<&'static str, bool>,
     /// Second bodies the dishonest sequencer signed, by seq.
     forged: BTreeMap<u64, SignedEntry>,
-    facts: Vec<SignedEvent>,
+    /// The facts the sequencer's node answered as committed or queued.
+    accepted: BTreeSet<Digest>,
     attesters: Attesters,
     orders: ExampleOrders,
     customer: Customer,
@@ -306,6 +388,10 @@ impl Sim {
             window_seconds: 86_400,
         };
         let (signed, machine) = orders.contract_with("PO-SIM", policy).map_err(fail)?;
+        let genesis_at = signed
+            .contract()
+            .map_err(|e| fail(e.to_string()))?
+            .genesis_at;
         let mut rng = config.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
         let mut skew = || {
             let value = xorshift(&mut rng) % (2 * MAX_SKEW as u64 + 1);
@@ -336,6 +422,8 @@ impl Sim {
                 VecDeque::new(),
             )
             .ok_or_else(|| fail(format!("{role} is not a party")))?;
+            let mut disk = Disk::default();
+            disk.write(Write::Entry(entry.clone()), true);
             nodes.insert(
                 role,
                 Node {
@@ -347,6 +435,7 @@ impl Sim {
                     leaves,
                     log,
                     evidence: Vec::new(),
+                    disk,
                 },
             );
         }
@@ -361,11 +450,14 @@ impl Sim {
             rng,
             step: 0,
             contract: signed,
+            genesis_at,
+            machine,
+            protocol_config,
             nodes,
             network: Vec::new(),
             cut: COSIGNERS.iter().map(|role| (*role, false)).collect(),
             forged: BTreeMap::new(),
-            facts: Vec::new(),
+            accepted: BTreeSet::new(),
             attesters,
             orders,
             customer: Customer::default(),
@@ -438,13 +530,22 @@ impl Sim {
                 self.crash(role);
             }
             90..=91 => {
-                // The node logs an entry of another order it runs.
+                // The node logs an entry of another order it runs: one it sequences is
+                // flushed before it is announced, one it cosigns is not waited for.
                 let role = PARTIES[self.next(3) as usize];
-                let n = self.step;
+                let sequenced = self.next(2) == 0;
+                let data = format!("other order, step {}", self.step).into_bytes();
                 if let Some(node) = self.nodes.get_mut(role) {
-                    let _ = node
-                        .log
-                        .append_other(format!("other order, step {n}").as_bytes());
+                    if node.log.append_other(&data).is_ok() {
+                        node.disk.write(Write::Other(data), sequenced);
+                    }
+                }
+            }
+            92..=95 => {
+                // A node's store committer finishes a group: its writes are durable.
+                let role = PARTIES[self.next(3) as usize];
+                if let Some(node) = self.nodes.get_mut(role) {
+                    node.disk.flush();
                 }
             }
             _ => {}
@@ -492,7 +593,7 @@ impl Sim {
     /// round runs the submission waits in the core (as a request waits for the order's lock).
     fn accept_fact(&mut self) {
         let order = self.contract.order_id();
-        let n = self.facts.len();
+        let n = self.accepted.len();
         let kind = match self.next(100) {
             0..=19 => FactKind::Departed,
             20..=39 => FactKind::Eta {
@@ -594,12 +695,15 @@ impl Sim {
                     "an accepted fact was refused when proposed: {error}"
                 ));
             }
-            // The core's queue is what the node stores: it survives a crash.
-            Action::Enqueue(_) | Action::Dequeue { .. } => {}
+            // Stored and flushed before the reply that follows (the driver waits for both).
+            Action::Enqueue(facts) => self.write(role, Write::Enqueue(facts), true),
+            Action::Dequeue { fact, .. } => self.write(role, Write::Dequeue(fact.index), true),
             Action::Reply { caller, result } => self.on_reply(caller, result),
             Action::Evidence(proof) => {
                 if let (Some(node), Ok(found)) = (self.nodes.get_mut(role), proof.check()) {
-                    keep(node, found.seq, &mut self.report);
+                    if keep(node, found.seq, &mut self.report) {
+                        node.disk.write(Write::Evidence(found.seq), true);
+                    }
                 }
             }
             Action::Fault { .. } => {}
@@ -640,6 +744,10 @@ impl Sim {
             }
         }
         node.committed.push(commit.entry.clone());
+        // Rule 1: an entry the sequencer signed is durable before it is announced; a
+        // cosigner's commit is flushed later, in the background.
+        let flushed = commit.sequenced && !self.config.sequencer_announces_unflushed;
+        node.disk.write(Write::Entry(commit.entry.clone()), flushed);
         if commit.sequenced {
             count_entry(
                 &mut self.report,
@@ -660,17 +768,21 @@ impl Sim {
             return;
         };
         match (waiting, result) {
-            (Waiting::Fact(event), Ok(Reply::Committed { .. } | Reply::Queued { .. })) => {
-                let hash = event.hash();
-                if !self.facts.iter().any(|fact| fact.hash() == hash) {
-                    self.facts.push(event);
-                    self.report.facts_accepted += 1;
-                }
+            (Waiting::Fact(event), Ok(Reply::Committed { .. } | Reply::Queued { .. }))
+                if self.accepted.insert(event.hash()) =>
+            {
+                self.report.facts_accepted += 1;
             }
             (
                 Waiting::Fact(_),
                 Err(CoreError::Refused(Refusal::Apply(ApplyError::OrderClosed { .. }))),
             ) => self.report.facts_refused += 1,
+            (Waiting::Dishonest, Ok(reply)) => {
+                self.broken = Some(format!(
+                    "the sequencer took a dishonest review signature: {reply:?}"
+                ));
+            }
+            (Waiting::Dishonest, Err(_)) => self.report.dishonest_reviews_refused += 1,
             (Waiting::Sign { replaced: true }, Ok(Reply::Signed)) => {
                 self.report.decisions_replaced += 1;
             }
@@ -694,11 +806,29 @@ impl Sim {
         self.drive(role, Input::Tick);
     }
 
-    /// A crash loses what was only in memory; committed entries, the log and queued facts
-    /// were durable.
-    fn crash(&mut self, role: &'static str) {
+    /// Queues `write` to `role`'s store (`flush`: the driver waits until it is durable).
+    fn write(&mut self, role: &'static str, write: Write, flush: bool) {
         if let Some(node) = self.nodes.get_mut(role) {
-            node.protocol = node.protocol.restarted();
+            node.disk.write(write, flush);
+        }
+    }
+
+    /// A crash loses what was only in memory and the writes not yet flushed (all of them, or
+    /// a random suffix); the node restarts from what its store holds.
+    fn crash(&mut self, role: &'static str) {
+        let unflushed = self.nodes.get(role).map_or(0, |node| node.disk.unflushed());
+        let kept = if self.next(2) == 0 {
+            0
+        } else {
+            self.next(unflushed as u64 + 1) as usize
+        };
+        if let Some(node) = self.nodes.get_mut(role) {
+            self.report.writes_lost += node.disk.crash(kept) as u64;
+        }
+        if let Err(error) = self.restart(role) {
+            self.broken = Some(format!(
+                "{role}'s node cannot restart from its store: {error}"
+            ));
         }
         if role == SEQUENCER {
             // Nobody will answer the callers that waited.
@@ -706,6 +836,60 @@ impl Sim {
         }
         self.network.retain(|(to, _)| *to != role);
         self.report.crashes += 1;
+    }
+
+    /// Rebuilds `role`'s node from its store, as the node reloads an order at start: the
+    /// entries replayed through the order's state machine from the genesis, the log with the
+    /// leaves it holds, the queue and the proofs.
+    fn restart(&mut self, role: &'static str) -> Result<(), String> {
+        let Some(node) = self.nodes.get_mut(role) else {
+            return Ok(());
+        };
+        let durable = node.disk.durable();
+        let (mut core, _) = OrderCore::genesis(self.machine.clone()).map_err(|e| e.to_string())?;
+        let mut log = ExampleLog::new(&node.log.origin, node.key.clone(), Vec::new());
+        let mut committed: Vec<SignedEntry> = Vec::new();
+        let mut leaves = Vec::new();
+        let mut seen = HashMap::new();
+        let mut evidence = Vec::new();
+        for write in durable.writes {
+            match write {
+                Write::Entry(entry) => {
+                    if !committed.is_empty() {
+                        let sealed = core.replay(&seen, entry).map_err(|e| e.to_string())?;
+                        if let Some(event) = sealed.event {
+                            seen.insert(event, sealed.body.seq);
+                        }
+                        core.advance(sealed.state);
+                    }
+                    let slice = std::slice::from_ref(entry);
+                    leaves.extend(log.append_entries(slice).map_err(|e| e.to_string())?);
+                    committed.push(entry.clone());
+                }
+                Write::Other(data) => {
+                    log.append_other(data).map_err(|e| e.to_string())?;
+                }
+                Write::Evidence(seq) => evidence.push(*seq),
+                Write::Enqueue(_) | Write::Dequeue(_) => {}
+            }
+        }
+        let last = committed.last().cloned().ok_or("no genesis entry")?;
+        let protocol = OrderProtocol::new(
+            self.protocol_config,
+            self.contract.clone(),
+            core,
+            &node.key.public_key(),
+            last,
+            seen,
+            durable.queue.into(),
+        )
+        .ok_or("not a party")?;
+        node.protocol = protocol;
+        node.committed = committed;
+        node.leaves = leaves;
+        node.log = log;
+        node.evidence = evidence;
+        Ok(())
     }
 
     /// `role`'s people decide on the pause their node shows: usually the decision the
@@ -738,10 +922,56 @@ impl Sim {
         } else {
             own_time
         };
+        if self.misbehaves(role) {
+            self.dishonest_review(role, at, decision);
+            return true;
+        }
         self.sign_record(role, Agreement::Review, |order, seq| {
             Review::new(order, seq, at, decision, "reviewed in the simulator").encode()
         });
         true
+    }
+
+    /// The dishonest cosigner's review: the review's bytes signed in the close domain, a
+    /// garbage signature, or a decision about a position the order will never be at. The
+    /// sequencer must refuse each.
+    fn dishonest_review(&mut self, role: &'static str, at: i64, decision: Decision) {
+        let act = self.next(3);
+        let garbage = self.garbage_signature();
+        let Some(node) = self.nodes.get(role) else {
+            return;
+        };
+        let about = match act {
+            2 => u64::MAX / 2,
+            _ => node.head(),
+        };
+        let order = node.protocol.core().order();
+        let Ok(body) = Review::new(order, about, at, decision, "reviewed dishonestly").encode()
+        else {
+            return;
+        };
+        let signature = match act {
+            0 => node.key.sign(Domain::Close, &body),
+            1 => garbage,
+            _ => node.key.sign(Domain::Review, &body),
+        };
+        let msg = Msg::Sign {
+            kind: Agreement::Review,
+            from: role,
+            body,
+            signature,
+            dishonest: true,
+        };
+        self.send(role, SEQUENCER, msg);
+    }
+
+    /// 64 random bytes as a signature.
+    fn garbage_signature(&mut self) -> Signature {
+        let mut garbage = [0u8; 64];
+        for chunk in garbage.chunks_mut(8) {
+            chunk.copy_from_slice(&xorshift(&mut self.rng).to_le_bytes());
+        }
+        Signature::from_bytes(garbage)
     }
 
     /// Every party signs the same amendment by agreement at its own head, dated by the order:
@@ -803,6 +1033,7 @@ impl Sim {
             from: role,
             body,
             signature,
+            dishonest: false,
         };
         self.send(role, SEQUENCER, msg);
     }
@@ -811,11 +1042,24 @@ impl Sim {
         self.send(role, SEQUENCER, Msg::Withdraw { from: role });
     }
 
+    /// A customer asks `role`'s node for the order's bundle, and one time in two also asks
+    /// some parties' nodes for their signed heads, to present beside it and beside the
+    /// bundle it verified before. A node exports and signs only what is durable and waits for
+    /// its latest entry to be (`wait_durable`): here, its store flushes.
     fn export(&mut self, role: &'static str) {
         let now = self.now();
-        let Some(node) = self.nodes.get(role) else {
+        let heads = if self.next(2) == 0 {
+            self.presented_heads()
+        } else {
+            Vec::new()
+        };
+        let Some(node) = self.nodes.get_mut(role) else {
             return;
         };
+        node.disk.flush();
+        let node = &*node;
+        let signed: Vec<_> = heads.iter().map(|(head, _)| head.clone()).collect();
+        let seqs: Vec<u64> = heads.iter().map(|(_, seq)| *seq).collect();
         let exporter = Exporter {
             role,
             key: &node.key,
@@ -824,17 +1068,32 @@ impl Sim {
             leaves: &node.leaves,
             time: now.saturating_add(node.skew).max(0) as u64,
         };
+        let exported_at = node.head();
         let verified = self.customer.export_and_verify(
             &exporter,
             &self.contract,
             self.orders.sources(),
             self.orders.program(),
+            &signed,
         );
         match verified {
             Ok(outcome) => {
                 self.report.bundles_verified += 1;
                 if outcome.rollback_refused {
                     self.report.rollbacks_refused += 1;
+                }
+                if !signed.is_empty() {
+                    self.report.heads_checked += 1;
+                    let mut shown = vec![(exported_at, outcome.freshness.clone())];
+                    shown.extend(outcome.older.clone());
+                    for (last, freshness) in shown {
+                        if let Err(what) = expect_freshness(last, &seqs, &freshness) {
+                            self.broken = Some(format!("{role}'s bundle: {what}"));
+                        }
+                        if freshness.is_stale() {
+                            self.report.stale_reported += 1;
+                        }
+                    }
                 }
                 if &outcome.state != node.protocol.state() {
                     self.broken = Some(format!(
@@ -851,6 +1110,31 @@ impl Sim {
         }
     }
 
+    /// The signed heads of a random few parties' nodes (each at least one), with the seq each
+    /// names; a node signs its head once it is durable (its store flushes).
+    fn presented_heads(&mut self) -> Vec<(SignedHead, u64)> {
+        let first = self.next(3) as usize;
+        let mut heads = Vec::new();
+        for (i, role) in PARTIES.iter().enumerate() {
+            if i != first && self.next(2) == 0 {
+                continue;
+            }
+            let Some(node) = self.nodes.get_mut(role) else {
+                continue;
+            };
+            node.disk.flush();
+            let Some(last) = node.committed.last() else {
+                continue;
+            };
+            let size = node.log.log.size();
+            match signed_head(role, &node.key, last, self.genesis_at, size) {
+                Ok(head) => heads.push((head, node.head())),
+                Err(error) => self.broken = Some(format!("{role} cannot sign its head: {error}")),
+            }
+        }
+        heads
+    }
+
     fn handle(&mut self, to: &'static str, msg: Msg) {
         match msg {
             Msg::Protocol { from, message } => self.on_message(to, from, message),
@@ -860,7 +1144,8 @@ impl Sim {
                 from,
                 body,
                 signature,
-            } => self.on_sign(kind, from, body, signature),
+                dishonest,
+            } => self.on_sign(kind, from, body, signature, dishonest),
             Msg::Withdraw { from } => {
                 let caller = self.caller(Waiting::Withdraw);
                 let input = Input::Withdraw {
@@ -914,6 +1199,7 @@ impl Sim {
         from: &'static str,
         body: Vec<u8>,
         signature: Signature,
+        dishonest: bool,
     ) {
         let Some(node) = self.nodes.get(SEQUENCER) else {
             return;
@@ -925,7 +1211,11 @@ impl Sim {
             .get(&order)
             .and_then(|pending| pending.decisions.get(from))
             .is_some_and(|(earlier, _)| *earlier != body);
-        let caller = self.caller(Waiting::Sign { replaced });
+        let caller = self.caller(if dishonest {
+            Waiting::Dishonest
+        } else {
+            Waiting::Sign { replaced }
+        });
         let input = Input::Sign {
             kind,
             role: from.to_string(),
@@ -957,13 +1247,7 @@ impl Sim {
             *byte ^= 1;
         }
         let signature = match self.next(4) {
-            0 => {
-                let mut garbage = [0u8; 64];
-                for chunk in garbage.chunks_mut(8) {
-                    chunk.copy_from_slice(&xorshift(&mut self.rng).to_le_bytes());
-                }
-                Signature::from_bytes(garbage)
-            }
+            0 => self.garbage_signature(),
             1 => return,
             2 => key.sign(Domain::Entry, &other),
             _ => {
@@ -1054,6 +1338,9 @@ impl Sim {
         if self.config.byzantine_sequencer || self.config.byzantine_cosigner {
             flags.push_str(" --byzantine");
         }
+        if self.config.sequencer_announces_unflushed {
+            flags.push_str(", with SimConfig::sequencer_announces_unflushed");
+        }
         Violation {
             seed: self.config.seed,
             step: self.step,
@@ -1068,6 +1355,7 @@ impl Sim {
         if let Some(what) = self.broken.take() {
             return Err(self.violation(what));
         }
+        self.check_accepted_kept()?;
         let nodes: Vec<&Node> = self.nodes.values().collect();
         for (i, a) in nodes.iter().enumerate() {
             for b in &nodes[i + 1..] {
@@ -1185,6 +1473,23 @@ impl Sim {
         Ok(())
     }
 
+    /// Every fact the sequencer's node answered as committed or queued is still recorded or
+    /// queued there (across its crashes).
+    fn check_accepted_kept(&self) -> Result<(), Violation> {
+        let Some(sequencer) = self.nodes.get(SEQUENCER) else {
+            return Ok(());
+        };
+        let history = Entries(&sequencer.committed);
+        for hash in &self.accepted {
+            if sequencer.protocol.fact_status(hash, &history).is_none() {
+                return Err(self.violation(format!(
+                    "the accepted fact {hash} is neither recorded nor queued at the sequencer"
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// Every accepted fact recorded, none still queued or held.
     fn check_facts(&self) -> Result<(), Violation> {
         let Some(sequencer) = self.nodes.get(SEQUENCER) else {
@@ -1194,7 +1499,7 @@ impl Sim {
         if unsent > 0 {
             return Err(self.violation(format!("{unsent} accepted facts never committed")));
         }
-        let distinct: BTreeSet<Digest> = self.facts.iter().map(|fact| fact.hash()).collect();
+        let distinct = &self.accepted;
         let recorded = sequencer.protocol.seen().len();
         if recorded != distinct.len() {
             return Err(self.violation(format!(
@@ -1270,6 +1575,33 @@ impl Sim {
     }
 }
 
+/// What presented heads naming `heads` (seqs) must say of a bundle whose last entry is
+/// `last`: STALE, missing the entries up to the newest head beyond it, or current (never
+/// STALE for a bundle as new as every head).
+fn expect_freshness(last: u64, heads: &[u64], freshness: &Freshness) -> Result<(), String> {
+    let newest = heads.iter().copied().filter(|seq| *seq > last).max();
+    let as_expected = match (newest, freshness) {
+        (None, Freshness::Current { .. }) => true,
+        (
+            Some(newest),
+            Freshness::Stale {
+                head_seq,
+                missing_from,
+                missing_to,
+                ..
+            },
+        ) => *head_seq == newest && *missing_from == last + 1 && *missing_to == newest,
+        _ => false,
+    };
+    if as_expected {
+        Ok(())
+    } else {
+        Err(format!(
+            "ending at entry {last} beside heads at {heads:?}, the verifier reported {freshness:?}"
+        ))
+    }
+}
+
 /// xorshift64*.
 fn xorshift(state: &mut u64) -> u64 {
     *state ^= *state >> 12;
@@ -1296,9 +1628,12 @@ fn count_entry(report: &mut SimReport, before: &Status, after: &Status, body: &E
     }
 }
 
-fn keep(node: &mut Node, seq: u64, report: &mut SimReport) {
-    if !node.evidence.contains(&seq) {
-        node.evidence.push(seq);
-        report.proofs_kept += 1;
+/// Keeps the proof at `seq` at `node`; whether it is new.
+fn keep(node: &mut Node, seq: u64, report: &mut SimReport) -> bool {
+    if node.evidence.contains(&seq) {
+        return false;
     }
+    node.evidence.push(seq);
+    report.proofs_kept += 1;
+    true
 }

@@ -1,0 +1,104 @@
+//! A simulated node's store as the node's driver leaves it at a crash: the writes in the order
+//! they were queued to the store's committer, of which a prefix is known durable.
+//!
+//! The store's committer applies batches in the order queued and flushes them in groups, so
+//! what survives a crash is always a prefix of the queued batches, and a flush covers every
+//! batch queued before it. The driver waits for the flush of some writes before its next
+//! action and not of others (`engine/driver.rs`):
+//! - flushed before anything after it: an entry this node sequenced (rule 1: durable before it
+//!   is announced), a queued fact (before it is answered as accepted), a fact removed from the
+//!   queue, a proof of equivocation;
+//! - not waited for: an entry a cosigner commits (its `commit_finish` runs in a spawned task
+//!   and the order is released before the flush), and here another order's entry this node
+//!   cosigned.
+//!
+//! At a crash the unflushed suffix is lost in whole or in part; the node restarts from the rest
+//! ([`Durable`]), as `Inner::replay` reloads an order from sled.
+
+use std::collections::BTreeMap;
+
+use verifier::model::SignedEntry;
+
+use crate::engine::protocol_core::QueuedFact;
+
+/// One batch queued to the store.
+#[derive(Debug, Clone)]
+pub(super) enum Write {
+    /// A committed entry of the order, with its log leaf.
+    Entry(SignedEntry),
+    /// Another order's leaf in the node's log.
+    Other(Vec<u8>),
+    /// Facts queued together until every party's node answers (one batch).
+    Enqueue(Vec<QueuedFact>),
+    /// The queued fact at this index left the queue (committed or refused).
+    Dequeue(u64),
+    /// A proof that the sequencer signed two bodies at this seq.
+    Evidence(u64),
+}
+
+/// The writes of one node, the first `flushed` of them durable.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Disk {
+    writes: Vec<Write>,
+    flushed: usize,
+}
+
+/// What a node restarts from.
+pub(super) struct Durable<'a> {
+    pub writes: &'a [Write],
+    /// The queued facts left, in queue order.
+    pub queue: Vec<QueuedFact>,
+}
+
+impl Disk {
+    /// Queues `write`; `flush`: the driver waits for it (and so for everything before it) to
+    /// be durable before its next action.
+    pub fn write(&mut self, write: Write, flush: bool) {
+        self.writes.push(write);
+        if flush {
+            self.flush();
+        }
+    }
+
+    /// The committer flushed everything queued so far.
+    pub fn flush(&mut self) {
+        self.flushed = self.writes.len();
+    }
+
+    /// Writes queued and not yet known durable.
+    pub fn unflushed(&self) -> usize {
+        self.writes.len() - self.flushed
+    }
+
+    /// A crash: of the unflushed writes, the first `kept` reached the disk anyway and the
+    /// rest are lost. How many were lost.
+    pub fn crash(&mut self, kept: usize) -> usize {
+        let survive = self.flushed.saturating_add(kept).min(self.writes.len());
+        let lost = self.writes.len() - survive;
+        self.writes.truncate(survive);
+        self.flushed = survive;
+        lost
+    }
+
+    /// Everything written, as a restarted node reads it back.
+    pub fn durable(&self) -> Durable<'_> {
+        let mut queue = BTreeMap::new();
+        for write in &self.writes {
+            match write {
+                Write::Enqueue(facts) => {
+                    for fact in facts {
+                        queue.insert(fact.index, fact.clone());
+                    }
+                }
+                Write::Dequeue(index) => {
+                    queue.remove(index);
+                }
+                Write::Entry(_) | Write::Other(_) | Write::Evidence(_) => {}
+            }
+        }
+        Durable {
+            writes: &self.writes,
+            queue: queue.into_values().collect(),
+        }
+    }
+}
