@@ -105,6 +105,17 @@ impl ExampleOrders {
         reference: &str,
         policy: BreakerPolicy,
     ) -> Result<(SignedContract, Machine), String> {
+        self.contract_with_parties(reference, policy, &self.parties())
+    }
+
+    /// [`ExampleOrders::contract_with`] between `parties` (role and key; the seller, who
+    /// sequences, among them), every one of them signing.
+    pub fn contract_with_parties(
+        &self,
+        reference: &str,
+        policy: BreakerPolicy,
+        parties: &[(&str, &verifier::sign::SigningKey)],
+    ) -> Result<(SignedContract, Machine), String> {
         let mut terms = BTreeMap::from([
             (
                 "transport_mode".to_string(),
@@ -132,9 +143,10 @@ impl ExampleOrders {
         );
         contract.breaker = policy;
         contract.order_ref = reference.to_string();
-        contract
-            .parties
-            .insert("carrier".into(), self.keys.carrier.public_key());
+        contract.parties = parties
+            .iter()
+            .map(|(role, key)| (role.to_string(), key.public_key()))
+            .collect();
         contract.sources = self.sources_hash;
         for binding in &mut contract.clauses {
             let clause = self
@@ -144,7 +156,7 @@ impl ExampleOrders {
             binding.id = Digest(clause.id.0);
         }
         let mut signed = SignedContract::unsigned(&contract).map_err(|e| e.to_string())?;
-        for (role, key) in self.parties() {
+        for (role, key) in parties {
             signed.sign(role, key);
         }
         let machine = check_contract(&signed, &self.sources, self.program.clone(), true)

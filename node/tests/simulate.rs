@@ -3,9 +3,9 @@
 //! garbage, withholds, signs other bodies, forges and signs reviews the sequencer must refuse.
 //! Nodes crash losing the writes their store had not flushed. Every run trips the breaker,
 //! reviews, may close, and exports bundles that a customer verifies through remembered state
-//! and beside the parties' signed heads. A failure names its seed and the command that replays
-//! it. Longer campaigns:
-//! `pactum-node simulate --seeds 5000 --steps 500 [--byzantine]`, or
+//! and beside the parties' signed heads; a few runs have two, five or seven parties. A failure
+//! names its seed and the command that replays it. Longer campaigns:
+//! `pactum-node simulate --seeds 5000 --steps 500 [--byzantine] [--parties N]`, or
 //! `PACTUM_SIM_SEEDS=5000 cargo test --release -p pactum-node --test simulate`.
 
 use pactum_node::sim::{run, SimConfig, SimError, SimReport};
@@ -18,13 +18,24 @@ fn seeds() -> u64 {
 }
 
 fn campaign(byzantine_sequencer: bool, byzantine_cosigner: bool) -> SimReport {
+    campaign_of(seeds(), 3, byzantine_sequencer, byzantine_cosigner)
+}
+
+/// `seeds` runs of an order with `parties` parties.
+fn campaign_of(
+    seeds: u64,
+    parties: usize,
+    byzantine_sequencer: bool,
+    byzantine_cosigner: bool,
+) -> SimReport {
     let mut total = SimReport::default();
-    for seed in 0..seeds() {
+    for seed in 0..seeds {
         let config = SimConfig {
             seed,
             steps: 200,
             byzantine_sequencer,
             byzantine_cosigner,
+            parties,
             ..SimConfig::default()
         };
         match run(config) {
@@ -106,6 +117,28 @@ fn a_byzantine_cosigner_neither_blocks_the_order_for_good_nor_frames_the_sequenc
         total.proofs_kept, 0,
         "a forged entry convicted the honest sequencer"
     );
+}
+
+/// Two parties (seller and buyer), and five and seven (more buyers and carriers, the last one
+/// dishonest in byzantine runs): the same invariants.
+#[test]
+fn orders_of_two_to_seven_parties_keep_every_invariant() {
+    let few = (seeds() / 4).max(1);
+    for (parties, byzantine) in [(2, false), (5, false), (7, false), (5, true)] {
+        let total = campaign_of(few, parties, byzantine, byzantine);
+        assert!(total.committed > 0, "{parties} parties committed nothing");
+        assert!(
+            total.reviews > 0,
+            "{parties} parties never reviewed: {total:?}"
+        );
+        assert!(
+            total.bundles_verified > 0,
+            "no bundle of {parties} parties was verified"
+        );
+        if byzantine {
+            assert!(total.proofs_kept > 0 && total.byzantine_acts > 0);
+        }
+    }
 }
 
 /// The checks can fail: a sequencer's node that announced entries before they were durable

@@ -354,6 +354,10 @@ pub struct SimulateArgs {
     /// the carrier's node signs garbage, withholds answers, signs other bodies and forges.
     #[arg(long)]
     pub byzantine: bool,
+    /// Parties of the simulated order: the seller (sequencer), a buyer, a carrier, then more
+    /// buyers and carriers (2 to 7).
+    #[arg(long, default_value_t = 3)]
+    pub parties: usize,
     /// Print progress to stderr every this many seeds (0: never).
     #[arg(long, default_value_t = 100)]
     pub progress: u64,
@@ -661,6 +665,7 @@ fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
             steps: args.steps,
             byzantine_sequencer: args.byzantine,
             byzantine_cosigner: args.byzantine,
+            parties: args.parties,
             ..Default::default()
         })?;
         total.add(&report);
@@ -676,8 +681,9 @@ fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
         }
     }
     println!(
-        "{runs} runs of {} steps (seeds {}..{last}){}: every invariant held in {:.1} s\n{total}",
+        "{runs} runs of {} steps, {} parties (seeds {}..{last}){}: every invariant held in {:.1} s\n{total}",
         args.steps,
+        args.parties,
         args.first_seed,
         if args.byzantine {
             ", dishonest sequencer and cosigner"

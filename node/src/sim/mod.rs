@@ -1,5 +1,6 @@
-//! A deterministic simulator of the co-signing protocol: three parties of one order (the
-//! seller sequences, buyer and carrier cosign), each running the node's protocol core
+//! A deterministic simulator of the co-signing protocol: the parties of one order (the
+//! seller sequences; a buyer, a carrier and up to four more buyers and carriers cosign), each
+//! running the node's protocol core
 //! ([`OrderProtocol`]: the sequencer's fact queue and rounds, a cosigner's checks, commits,
 //! catch-up and evidence, the signature collection of reviews and closes — the same type the
 //! node's driver runs), over a network driven from one seed. The simulator's own code is
@@ -36,7 +37,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use contract_lang::value::Value;
 use verifier::{
-    bundle::{build::ExampleLog, Freshness, SignedHead},
+    bundle::{
+        build::{example_key, ExampleLog},
+        Freshness, SignedHead,
+    },
     model::{
         Agreement as AgreementBody, BreakerPolicy, Change, Close, Decision, Digest, EntryBody,
         Review, SignedContract, SignedEntry, SignedEvent, Step,
@@ -62,10 +66,12 @@ use disk::{Disk, Write};
 use facts::{Attesters, FactKind};
 
 const SEQUENCER: &str = "seller";
-const COSIGNERS: [&str; 2] = ["buyer", "carrier"];
-const PARTIES: [&str; 3] = [SEQUENCER, "buyer", "carrier"];
-/// The cosigner that misbehaves in byzantine runs.
-const BYZANTINE_COSIGNER: &str = "carrier";
+/// Most parties of a simulated order.
+pub const MAX_PARTIES: usize = 7;
+/// The parties' roles: a run with N parties has the first N (the sequencer first).
+const ROLES: [&str; MAX_PARTIES] = [
+    SEQUENCER, "buyer", "carrier", "buyer2", "carrier2", "buyer3", "carrier3",
+];
 /// Steps a round may wait for its answers before the sequencer abandons it.
 const ROUND_PATIENCE: u64 = 20;
 /// Simulated seconds per step (the true time; each party's clock is skewed from it).
@@ -86,6 +92,9 @@ pub struct SimConfig {
     /// For the simulator's own tests only: the sequencer's driver announces an entry before
     /// it is durable (breaking rule 1), which the checks must catch.
     pub sequencer_announces_unflushed: bool,
+    /// Parties of the order, 2 to [`MAX_PARTIES`] (0: three, the seller, buyer and carrier);
+    /// the last one is the cosigner that misbehaves in byzantine runs.
+    pub parties: usize,
 }
 
 /// What a run did (all deterministic in the seed).
@@ -350,6 +359,9 @@ struct Sim {
     config: SimConfig,
     rng: u64,
     step: u64,
+    /// Every party's role, the sequencer first, and the cosigners (all but the sequencer).
+    parties: &'static [&'static str],
+    cosigners: &'static [&'static str],
     contract: SignedContract,
     /// The contract's genesis time (the genesis entry's time, in signed heads).
     genesis_at: i64,
@@ -387,7 +399,32 @@ impl Sim {
             max_automatic_amendments: 1,
             window_seconds: 86_400,
         };
-        let (signed, machine) = orders.contract_with("PO-SIM", policy).map_err(fail)?;
+        let count = match config.parties {
+            0 => 3,
+            n if (2..=MAX_PARTIES).contains(&n) => n,
+            n => {
+                return Err(fail(format!(
+                    "{n} parties: 2 to {MAX_PARTIES} are simulated"
+                )))
+            }
+        };
+        let parties: &'static [&'static str] = &ROLES[..count];
+        let keys: Vec<(&str, SigningKey)> = parties
+            .iter()
+            .map(|role| {
+                let known = orders.parties().into_iter().find(|(name, _)| name == role);
+                let key = known.map_or_else(
+                    || example_key(&format!("sim party {role}")),
+                    |(_, key)| key.clone(),
+                );
+                (*role, key)
+            })
+            .collect();
+        let signers: Vec<(&str, &SigningKey)> =
+            keys.iter().map(|(role, key)| (*role, key)).collect();
+        let (signed, machine) = orders
+            .contract_with_parties("PO-SIM", policy, &signers)
+            .map_err(fail)?;
         let genesis_at = signed
             .contract()
             .map_err(|e| fail(e.to_string()))?
@@ -401,11 +438,12 @@ impl Sim {
         let protocol_config = ProtocolConfig {
             round_patience: ROUND_PATIENCE as i64 * STEP_SECONDS,
         };
-        for (role, key) in orders.parties() {
+        for (role, key) in &signers {
+            let (role, key) = (*role, *key);
             let (core, genesis) =
                 OrderCore::genesis(machine.clone()).map_err(|e| fail(e.to_string()))?;
             let mut entry = genesis.entry.clone();
-            for (signer, signer_key) in orders.parties() {
+            for (signer, signer_key) in &signers {
                 entry.sign(signer, signer_key);
             }
             let mut log = ExampleLog::new(&format!("pactum.sim/{role}"), key.clone(), Vec::new());
@@ -449,13 +487,15 @@ impl Sim {
             config,
             rng,
             step: 0,
+            parties,
+            cosigners: &parties[1..],
             contract: signed,
             genesis_at,
             machine,
             protocol_config,
             nodes,
             network: Vec::new(),
-            cut: COSIGNERS.iter().map(|role| (*role, false)).collect(),
+            cut: parties[1..].iter().map(|role| (*role, false)).collect(),
             forged: BTreeMap::new(),
             accepted: BTreeSet::new(),
             attesters,
@@ -467,6 +507,18 @@ impl Sim {
             broken: None,
             report: SimReport::default(),
         })
+    }
+
+    /// A party chosen at random.
+    fn any_party(&mut self) -> &'static str {
+        let parties = self.parties;
+        parties[self.next(parties.len() as u64) as usize]
+    }
+
+    /// A cosigner chosen at random.
+    fn any_cosigner(&mut self) -> &'static str {
+        let cosigners = self.cosigners;
+        cosigners[self.next(cosigners.len() as u64) as usize]
     }
 
     /// The only source of choices.
@@ -485,35 +537,35 @@ impl Sim {
             45..=52 => self.accept_fact(),
             53..=62 => self.sequencer_tick(),
             63..=68 => {
-                let role = COSIGNERS[self.next(2) as usize];
+                let role = self.any_cosigner();
                 self.fetch(role);
             }
             69..=71 => {
                 // The parties meet and each signs a decision.
-                for role in PARTIES {
+                for &role in self.parties {
                     let _ = self.decide_review(role);
                 }
             }
             72..=73 => {
                 // One party decides (again: replacing its decision), and may think better
                 // of it.
-                let role = PARTIES[self.next(3) as usize];
+                let role = self.any_party();
                 if self.decide_review(role) && self.next(2) == 0 {
                     self.withdraw_review(role);
                 }
             }
             74..=75 => {
-                let role = PARTIES[self.next(3) as usize];
+                let role = self.any_party();
                 self.withdraw_review(role);
             }
             76 if self.step >= self.config.steps / 3 => self.close(),
             77..=79 => {
-                let role = PARTIES[self.next(3) as usize];
+                let role = self.any_party();
                 self.export(role);
             }
             80..=84 => {
                 // A link is cut now and then, and heals after a while.
-                let role = COSIGNERS[self.next(2) as usize];
+                let role = self.any_cosigner();
                 let cutting = self.next(4) == 0;
                 let cut = self.cut.entry(role).or_insert(false);
                 if *cut {
@@ -526,13 +578,13 @@ impl Sim {
             85 => self.crash(SEQUENCER),
             87..=88 => self.agree(),
             86 => {
-                let role = COSIGNERS[self.next(2) as usize];
+                let role = self.any_cosigner();
                 self.crash(role);
             }
             90..=91 => {
                 // The node logs an entry of another order it runs: one it sequences is
                 // flushed before it is announced, one it cosigns is not waited for.
-                let role = PARTIES[self.next(3) as usize];
+                let role = self.any_party();
                 let sequenced = self.next(2) == 0;
                 let data = format!("other order, step {}", self.step).into_bytes();
                 if let Some(node) = self.nodes.get_mut(role) {
@@ -543,7 +595,7 @@ impl Sim {
             }
             92..=95 => {
                 // A node's store committer finishes a group: its writes are durable.
-                let role = PARTIES[self.next(3) as usize];
+                let role = self.any_party();
                 if let Some(node) = self.nodes.get_mut(role) {
                     node.disk.flush();
                 }
@@ -985,7 +1037,7 @@ impl Sim {
             }
         });
         let Some(due) = due else { return };
-        for role in PARTIES {
+        for &role in self.parties {
             let at = self
                 .nodes
                 .get(role)
@@ -1002,7 +1054,7 @@ impl Sim {
 
     /// Every party signs a close of the order at its own head, dated by the order.
     fn close(&mut self) {
-        for role in PARTIES {
+        for &role in self.parties {
             let at = self
                 .nodes
                 .get(role)
@@ -1113,9 +1165,10 @@ impl Sim {
     /// The signed heads of a random few parties' nodes (each at least one), with the seq each
     /// names; a node signs its head once it is durable (its store flushes).
     fn presented_heads(&mut self) -> Vec<(SignedHead, u64)> {
-        let first = self.next(3) as usize;
+        let first = self.next(self.parties.len() as u64) as usize;
         let mut heads = Vec::new();
-        for (i, role) in PARTIES.iter().enumerate() {
+        let parties = self.parties;
+        for (i, role) in parties.iter().enumerate() {
             if i != first && self.next(2) == 0 {
                 continue;
             }
@@ -1230,7 +1283,7 @@ impl Sim {
     fn misbehaves(&mut self, role: &str) -> bool {
         self.config.byzantine_cosigner
             && !self.healing
-            && role == BYZANTINE_COSIGNER
+            && Some(&role) == self.parties.last()
             && self.next(3) == 0
     }
 
@@ -1265,13 +1318,13 @@ impl Sim {
                     forged.signatures.insert(SEQUENCER.to_string(), copied);
                 }
                 let message = Message::Commit(forged);
-                self.network.push((
-                    "buyer",
-                    Msg::Protocol {
+                if let Some(other) = self.cosigners.iter().find(|role| **role != from) {
+                    let msg = Msg::Protocol {
                         from: SEQUENCER,
                         message,
-                    },
-                ));
+                    };
+                    self.network.push((other, msg));
+                }
                 return;
             }
         };
@@ -1294,7 +1347,7 @@ impl Sim {
         }
         self.forged.insert(seq, forged.clone());
         self.report.bodies_forged += 1;
-        let role = COSIGNERS[self.next(2) as usize];
+        let role = self.any_cosigner();
         let message = Message::Commit(forged);
         self.send(
             SEQUENCER,
@@ -1337,6 +1390,9 @@ impl Sim {
         let mut flags = String::new();
         if self.config.byzantine_sequencer || self.config.byzantine_cosigner {
             flags.push_str(" --byzantine");
+        }
+        if self.parties.len() != 3 {
+            flags.push_str(&format!(" --parties {}", self.parties.len()));
         }
         if self.config.sequencer_announces_unflushed {
             flags.push_str(", with SimConfig::sequencer_announces_unflushed");
@@ -1413,7 +1469,7 @@ impl Sim {
         let forged: Vec<(u64, SignedEntry)> =
             self.forged.iter().map(|(s, e)| (*s, e.clone())).collect();
         for (_, entry) in &forged {
-            for role in COSIGNERS {
+            for &role in self.cosigners {
                 let message = Message::Commit(entry.clone());
                 let from = SEQUENCER;
                 self.network.push((role, Msg::Protocol { from, message }));
@@ -1426,7 +1482,7 @@ impl Sim {
         }
         self.check_facts()?;
         for (seq, _) in forged {
-            for role in COSIGNERS {
+            for &role in self.cosigners {
                 let proven = self
                     .nodes
                     .get(role)
@@ -1438,7 +1494,7 @@ impl Sim {
                 }
             }
         }
-        for role in PARTIES {
+        for &role in self.parties {
             self.export(role);
         }
         self.check()
@@ -1527,7 +1583,7 @@ impl Sim {
             Status::Tripped { .. } => Decision::Approve,
             _ => Decision::Discard,
         };
-        for role in PARTIES {
+        for &role in self.parties {
             self.sign_record(role, Agreement::Review, |order, seq| {
                 Review::new(order, seq, state.high_water, decision, "final review").encode()
             });
@@ -1559,7 +1615,7 @@ impl Sim {
                 self.drive_at(SEQUENCER, Input::Tick, deadline);
             }
             self.sequencer_tick();
-            for role in COSIGNERS {
+            for &role in self.cosigners {
                 self.fetch(role);
             }
         }
