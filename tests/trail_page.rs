@@ -72,18 +72,28 @@ fn trail_page_in_headless_chromium() {
     let original_bundle = pages.join("original.bundle");
     std::fs::write(&original_bundle, &report.bundle).expect("bundle written");
 
+    // The words a customer reads: a list term as words, a yes/no term as yes or no, event
+    // titles capitalised, roles and obligations as `pactum-verify` prints them.
     let valid_expect = serde_json::json!({
         "verdict": "valid", "entries": entries, "timeline": entries, "picture": 1,
+        "contains": ["Guangdong and Hong Kong", "Departure", "Arrival forecast", "Weather alert",
+                     "seller owes buyer 5520.00 EUR (pay)", "buyer, carrier, seller"],
+        "tables_absent": ["[", "false", "true"],
+        "absent": ["the seller owes", "attested by the carrier"],
     });
+    // Every step after the failing one is shown as not reached, step 8 too.
     let invalid_expect = serde_json::json!({
-        "verdict": "invalid", "failed_step": step, "failed_entry": entry,
+        "verdict": "invalid", "failed_step": step, "failed_entry": entry, "steps": 8,
     });
     let chinese_expect = serde_json::json!({
-        "verdict": "valid", "entries": entries, "lang": "zh", "contains": ["有效", "验证步骤", "变更时间线"],
+        "verdict": "valid", "entries": entries, "lang": "zh", "contains": ["有效", "验证步骤", "变更时间线",
+            "Guangdong和Hong Kong", "条款标识：", "否"],
+        "tables_absent": ["[", "false"],
         "no_english": true,
     });
     let german_expect = serde_json::json!({
-        "verdict": "valid", "lang": "de", "contains": ["GÜLTIG", "Prüfschritte"],
+        "verdict": "valid", "lang": "de", "contains": ["GÜLTIG", "Prüfschritte", "Guangdong und Hong Kong", "nein"],
+        "tables_absent": ["[", "falsch", "false"],
     });
     let mut spec = serde_json::json!({
         "artefacts": artefacts(),

@@ -24,7 +24,7 @@ use crate::value::Value;
 
 use expr::Renderer;
 pub use glossary::Glossary;
-pub use words::law;
+pub use words::{capitalised, law};
 pub use worked::worked;
 
 /// A language a clause can be rendered in.
@@ -75,7 +75,8 @@ pub fn render_clause_with(
     let _ = writeln!(out, "{}", title(clause, lang));
     let _ = writeln!(out, "{} {}", headings.clause, clause.name);
     if let Ok(id) = ClauseId::of(clause) {
-        let _ = writeln!(out, "{}: {id}", headings.id);
+        let colon = if lang == Lang::Zh { "：" } else { ": " };
+        let _ = writeln!(out, "{}{colon}{id}", headings.id);
     }
 
     let _ = writeln!(out, "\n{}", headings.params);

@@ -92,6 +92,43 @@ def shown(page):
                 return copy.textContent;
             })(),
             lang: document.documentElement.lang,
+            // Each verification step's number and status ("ok", "failed", "not_reached").
+            step_status: [...document.querySelectorAll('#steps li')]
+                .map(li => [Number(li.dataset.step), li.classList[1]]),
+            // The text of every table (the order's terms, parties, attesters).
+            tables: [...document.querySelectorAll('table')].map(t => t.innerText).join('\\n'),
+            // The picture's scale on screen (its drawn width over the width it is laid out
+            // for): below about 0.6 its 11 px labels are too small to read.
+            picture_scale: (() => {
+                const svg = document.querySelector('#picture');
+                return svg ? svg.getBoundingClientRect().width / svg.viewBox.baseVal.width : null;
+            })(),
+            // Texts of the picture's axis (dates and the entries each stands for).
+            axis_labels: [...document.querySelectorAll('#picture text.axis-label')].map(t => t.textContent),
+            // Ticks of the axis no label stands under (their x inside no axis label's box).
+            unlabelled_ticks: (() => {
+                const labels = [...document.querySelectorAll('#picture text.axis-label')]
+                    .map(t => t.getBoundingClientRect());
+                return [...document.querySelectorAll('#picture line.tick')]
+                    .map(tick => tick.getBoundingClientRect())
+                    .filter(r => !labels.some(l => l.left - 1 <= r.left && r.right <= l.right + 1)).length;
+            })(),
+            // A rate's percentage "(0,5 %)" broken across lines anywhere on the page.
+            broken_percentages: (() => {
+                const found = [];
+                const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+                for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+                    for (const match of node.textContent.matchAll(/\\([0-9.,]+[ \\u00a0]%\\)/g)) {
+                        const range = document.createRange();
+                        range.setStart(node, match.index);
+                        range.setEnd(node, match.index + match[0].length);
+                        const lines = new Set([...range.getClientRects()]
+                            .filter(r => r.width > 0).map(r => Math.round(r.top)));
+                        if (lines.size > 1) found.push(match[0]);
+                    }
+                }
+                return found;
+            })(),
             // Labels of the picture whose boxes overlap another's, as "a / b".
             overlaps: (() => {
                 const boxes = [...document.querySelectorAll('#picture text')]
@@ -254,6 +291,18 @@ def verify_state(name, wanted, state, view, expect):
         expect(name, text in view["text"], f"the page does not show {text!r}")
     for text in wanted.get("absent", []):
         expect(name, text not in view["text"], f"the page shows {text!r}")
+    for text in wanted.get("tables_absent", []):
+        expect(name, text not in view["tables"], f"a table shows {text!r}")
+    for text in wanted.get("axis", []):
+        expect(name, text in view["axis_labels"], f"the picture's axis has no {text!r}: {view['axis_labels']}")
+    if "steps" in wanted:
+        numbers = [number for number, _ in view["step_status"]]
+        expect(name, numbers == list(range(1, wanted["steps"] + 1)),
+               f"steps {numbers}, expected 1 to {wanted['steps']}")
+    if "failed_step" in wanted:
+        after = [number for number, status in view["step_status"]
+                 if number > wanted["failed_step"] and status != "not_reached"]
+        expect(name, not after, f"steps after the failing one not shown as not reached: {after}")
     if wanted.get("no_english"):
         left = english_left(view["own_words"])
         expect(name, not left, f"English left on the page: {left}")
@@ -265,6 +314,9 @@ def verify_state(name, wanted, state, view, expect):
     # inside (at any width the case opens the page at, and in print).
     expect(name, not view["overlaps"], f"labels of the picture overlap: {view['overlaps']}")
     expect(name, not view["broken_words"], f"words broken inside in tables: {view['broken_words']}")
+    expect(name, not view["broken_percentages"], f"percentages broken across lines: {view['broken_percentages']}")
+    expect(name, view["picture_scale"] is None or view["picture_scale"] >= 0.6,
+           f"the picture is shrunk to {view['picture_scale']} of its size, too small to read")
 
 
 def measure(runs, pages):

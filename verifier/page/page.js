@@ -373,7 +373,9 @@
       });
     }
     for (const label of labels) label();
-    return section("picture-section", L.picture, root, el("p", { class: "note" }, L.picture_note));
+    // On a phone the picture keeps a readable size and scrolls sideways (page.css).
+    return section("picture-section", L.picture, el("div", { class: "picture-scroll" }, root),
+      el("p", { class: "note" }, L.picture_note));
   }
 
   function basisSection(view) {

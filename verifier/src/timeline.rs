@@ -367,11 +367,17 @@ fn bracketed(lang: Lang, text: &str) -> String {
 
 /// A role as the reader's language names it (`Verkäufer`, `卖方`). English, and any name
 /// neither the vocabulary nor the glossary knows, show it as the contract writes it: role
-/// names are the contract's identifiers.
-fn role(lang: Lang, program: &Program, name: &str) -> String {
+/// names are the contract's identifiers. The trail page names roles with it too.
+pub(crate) fn role(lang: Lang, program: &Program, name: &str) -> String {
+    role_in(lang, Glossary::of(program), name)
+}
+
+/// [`role`] with the words of `words` (the built-in glossary where there is no program, as on
+/// the page of a bundle that does not verify).
+pub(crate) fn role_in(lang: Lang, words: Glossary<'_>, name: &str) -> String {
     match lang {
         Lang::En => name.to_string(),
-        Lang::Zh | Lang::De => Glossary::of(program)
+        Lang::Zh | Lang::De => words
             .lookup(lang, &format!("party:{name}"))
             .unwrap_or_else(|| name.to_string()),
     }
@@ -418,15 +424,23 @@ fn value(lang: Lang, program: &Program, value: &Value) -> String {
     match value {
         Value::Timestamp(seconds) => time(*seconds),
         Value::Bool(holds) => yes_no(lang, *holds).to_string(),
-        Value::List(items) => {
-            let items: Vec<String> = items
-                .iter()
-                .map(|item| self::value(lang, program, item))
-                .collect();
-            format!("[{}]", render::series(lang, &items))
-        }
+        Value::List(items) => list(lang, items, |item| self::value(lang, program, item)),
         other => render::value_with(other, lang, Glossary::of(program)),
     }
+}
+
+/// A list term as a sentence reads it: "Guangdong and Hong Kong", "Guangdong和Hong Kong",
+/// "Guangdong und Hong Kong" (texts as written, without a quote around each), never brackets.
+/// The trail page shows lists with it too.
+pub(crate) fn list(lang: Lang, items: &[Value], each: impl Fn(&Value) -> String) -> String {
+    let items: Vec<String> = items
+        .iter()
+        .map(|item| match item {
+            Value::Text(text) => text.clone(),
+            other => each(other),
+        })
+        .collect();
+    render::enumeration(lang, &items)
 }
 
 fn money(lang: Lang, amount: contract_lang::value::Money) -> String {
@@ -487,8 +501,9 @@ fn fact_line(lang: Lang, program: &Program, event: &crate::model::Event, atteste
     }
 }
 
-/// "buyer exercises the option “reduce price” of «Price reduction» (price_reduction)".
-fn exercise_sentence(
+/// "buyer exercises the option “reduce price” of «Price reduction» (price_reduction)"; the
+/// trail page titles the entry with it.
+pub(crate) fn exercise_sentence(
     lang: Lang,
     program: &Program,
     event: &crate::model::Event,
@@ -563,8 +578,8 @@ fn obligation_line(lang: Lang, program: &Program, obligation: &Obligation) -> St
 }
 
 /// "seller owes buyer 5400.00 EUR (pay)", "卖方应向买方支付 5400.00 EUR",
-/// "Verkäufer schuldet Käufer 5400,00 EUR (Zahlung)".
-fn owes(
+/// "Verkäufer schuldet Käufer 5400,00 EUR (Zahlung)"; the trail page's words too.
+pub(crate) fn owes(
     lang: Lang,
     program: &Program,
     from: &str,
@@ -1079,9 +1094,9 @@ fn freshness_line(lang: Lang, report: &Report) -> Option<String> {
                 Lang::En => format!(
                     "Current: the heads presented by {signers} name entries this bundle holds"
                 ),
-                Lang::Zh => format!("最新：{signers}提供的头部均指向本文件已有的记录"),
+                Lang::Zh => format!("最新：{signers}提供的最新记录声明均指向本文件已有的记录"),
                 Lang::De => format!(
-                    "Aktuell: die von {signers} vorgelegten Köpfe nennen Einträge dieses Bündels"
+                    "Aktuell: die von {signers} vorgelegten Standmeldungen nennen Einträge dieses Bündels"
                 ),
             }
         }
@@ -1098,8 +1113,8 @@ fn freshness_line(lang: Lang, report: &Report) -> Option<String> {
             let missing = missing_entries(lang, *missing_from, *missing_to);
             match lang {
                 Lang::En => format!("STALE: {signer} signed a head naming entry #{head_seq} ({at}); this bundle ends at entry #{last}: {missing} missing"),
-                Lang::Zh => format!("过期：{signer}签署的头部指向第 #{head_seq} 条记录（{at}）；本文件止于第 #{last} 条：缺少{missing}"),
-                Lang::De => format!("VERALTET: {signer} hat einen Kopf mit Eintrag #{head_seq} ({at}) signiert; dieses Bündel endet bei Eintrag #{last}: {missing}"),
+                Lang::Zh => format!("过期：{signer}签署的最新记录声明指向第 #{head_seq} 条记录（{at}）；本文件止于第 #{last} 条：缺少{missing}"),
+                Lang::De => format!("VERALTET: {signer} hat eine Standmeldung mit Eintrag #{head_seq} ({at}) signiert; dieses Bündel endet bei Eintrag #{last}: {missing}"),
             }
         }
     })

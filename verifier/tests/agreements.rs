@@ -679,6 +679,16 @@ fn agreements_follow_one_another_and_none_follows_the_close() {
 
 /// A timeline names each entry's clauses as they were when it was made: before an upgrade
 /// with the old title, after it with the new one, and a removed clause still by its title.
+/// Every line of the trail page's timeline (in English), its text and the rule it cites.
+fn page_lines(report: &Report) -> Vec<String> {
+    let entries = verifier::trail::timeline(report, Lang::En, 0, usize::MAX);
+    entries
+        .iter()
+        .flat_map(|entry| &entry.lines)
+        .map(|line| format!("{} {}", line.text, line.source.clone().unwrap_or_default()))
+        .collect()
+}
+
 #[test]
 fn timelines_name_clauses_as_the_program_in_force_at_each_entry_had_them() {
     let (mut order, keys) = departed_order();
@@ -734,6 +744,22 @@ fn timelines_name_clauses_as_the_program_in_force_at_each_entry_had_them() {
     assert!(
         line("clause upgraded").contains("«Air freight, revised»"),
         "{text}"
+    );
+    // The trail page names them the same way: the entry before the upgrade with the old title.
+    let page = page_lines(&report);
+    let line = |needle: &str| {
+        page.iter()
+            .find(|line| line.contains(needle))
+            .unwrap_or_else(|| panic!("no page line with {needle:?} in {page:#?}"))
+            .clone()
+    };
+    assert!(
+        line("the transport mode").contains("“Air freight when sea freight runs late”"),
+        "{page:#?}"
+    );
+    assert!(
+        line("6800.00 EUR").contains("“Air freight, revised”"),
+        "{page:#?}"
     );
 
     // Removed by agreement: the entries before still name it by its title.

@@ -15,6 +15,7 @@ use verifier::bundle::{verify_bundle, VerifyOptions};
 use verifier::model::{Outcome, Step};
 use verifier::state::ApplyError;
 use verifier::timeline::{render_report, Lang};
+use verifier::trail;
 
 fn at(month: u32, day: u32, second: i64) -> i64 {
     days_from_civil(2026, month, day).expect("valid date") * 86_400 + second
@@ -169,6 +170,12 @@ fn only_the_holder_exercises_an_option_before_its_deadline_and_once() {
         let exercised = text.split("\n#3 ").nth(1).expect("entry 3");
         assert!(exercised.contains(sentence), "{text}");
         assert!(exercised.contains(price), "{text}");
+        // The trail page titles the entry with the same sentence, not the event's kind.
+        let result = Ok(report.clone());
+        let page = trail::view(&example.bytes, &example.trust, &result, lang, usize::MAX);
+        let title = &page.timeline[3].title;
+        assert_eq!(title.to_lowercase(), sentence.to_lowercase(), "{title}");
+        assert!(title.starts_with(char::is_uppercase) || lang == Lang::Zh, "{title}");
     }
 }
 

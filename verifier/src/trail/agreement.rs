@@ -25,9 +25,11 @@ pub(super) fn title(lang: Lang, step: &AgreementStep) -> String {
 }
 
 /// The note, then every term, parameter and clause the agreement changed.
+/// Clauses are named as the parties knew them: a removed one as the program before the entry
+/// had it (`programs.0`), others as the program after it (`programs.1`).
 pub(super) fn lines(
     lang: Lang,
-    program: &Program,
+    (before, program): (&Program, &Program),
     entry: &VerifiedEntry,
     step: &AgreementStep,
     out: &mut Vec<Line>,
@@ -51,7 +53,12 @@ pub(super) fn lines(
         out.push(param_line(lang, program, change));
     }
     for change in &step.clauses {
-        out.push(clause_line(lang, program, change));
+        let named_by = if change.after.is_some() {
+            program
+        } else {
+            before
+        };
+        out.push(clause_line(lang, named_by, change));
     }
 }
 

@@ -43,8 +43,8 @@ pub fn head_view(lang: Lang, report: &Report, bytes: &[u8]) -> HeadView {
                 status: "stale",
                 text: match lang {
                     Lang::En => format!("STALE: {missing} missing — {signer} signed a head naming entry #{head_seq} ({at})"),
-                    Lang::Zh => format!("过期：缺少{missing}——{signer}签署的头部指向第 {head_seq} 条（{at}）"),
-                    Lang::De => format!("VERALTET: {missing} — {signer} hat einen Kopf mit Eintrag #{head_seq} ({at}) signiert"),
+                    Lang::Zh => format!("过期：缺少{missing}——{signer}签署的最新记录声明指向第 {head_seq} 条（{at}）"),
+                    Lang::De => format!("VERALTET: {missing} — {signer} hat eine Standmeldung mit Eintrag #{head_seq} ({at}) signiert"),
                 },
                 evidence: None,
             }
@@ -53,8 +53,8 @@ pub fn head_view(lang: Lang, report: &Report, bytes: &[u8]) -> HeadView {
             status: "current",
             text: match lang {
                 Lang::En => format!("current as of entry #{seq} ({signer}'s signed head)"),
-                Lang::Zh => format!("截至第 {seq} 条记录为最新（{signer}签署的头部）"),
-                Lang::De => format!("aktuell mit Stand Eintrag #{seq} (signierter Kopf: {signer})"),
+                Lang::Zh => format!("截至第 {seq} 条记录为最新（{signer}签署的最新记录声明）"),
+                Lang::De => format!("aktuell mit Stand Eintrag #{seq} (signierte Standmeldung: {signer})"),
             },
             evidence: None,
         },
@@ -64,8 +64,8 @@ pub fn head_view(lang: Lang, report: &Report, bytes: &[u8]) -> HeadView {
             status: "invalid",
             text: match lang {
                 Lang::En => format!("INVALID: {signer} signed a head naming another entry #{seq} than this bundle's — two histories of this order were signed"),
-                Lang::Zh => format!("无效：{signer}签署的头部所指的第 {seq} 条记录与本文件中的不同——此订单被签署了两份历史"),
-                Lang::De => format!("UNGÜLTIG: {signer} hat einen Kopf mit einem anderen Eintrag #{seq} als in diesem Bündel signiert — für diesen Auftrag wurden zwei Verläufe signiert"),
+                Lang::Zh => format!("无效：{signer}签署的最新记录声明所指的第 {seq} 条记录与本文件中的不同——此订单被签署了两份历史"),
+                Lang::De => format!("UNGÜLTIG: {signer} hat eine Standmeldung mit einem anderen Eintrag #{seq} als in diesem Bündel signiert — für diesen Auftrag wurden zwei Verläufe signiert"),
             },
             evidence: Some([entry.to_string(), head.to_string()]),
         },
@@ -78,14 +78,14 @@ fn refused(lang: Lang, error: Option<VerifyError>) -> HeadView {
         Some(error) => words::reason(lang, &error, &|name| role(lang, name)),
         None => match lang {
             Lang::En => "not a signed head".to_string(),
-            Lang::Zh => "不是签名头部".to_string(),
-            Lang::De => "kein signierter Kopf".to_string(),
+            Lang::Zh => "不是签名的最新记录声明".to_string(),
+            Lang::De => "keine signierte Standmeldung".to_string(),
         },
     };
     let text = match lang {
         Lang::En => format!("not used ({why}): it proves nothing about this order"),
         Lang::Zh => format!("未采用（{why}）：它不能证明此订单的任何情况"),
-        Lang::De => format!("nicht verwendet ({why}): er belegt nichts über diesen Auftrag"),
+        Lang::De => format!("nicht verwendet ({why}): sie belegt nichts über diesen Auftrag"),
     };
     HeadView {
         status: "refused",

@@ -330,7 +330,9 @@ fn escape_strings(value: &mut serde_json::Value) {
 
 fn steps(lang: Lang, failed: Option<u8>, ran_step_8: bool) -> Vec<StepView> {
     (1..=8u8)
-        .filter(|&number| number != 8 || ran_step_8 || failed == Some(8))
+        // Step 8 runs when the browser remembers a log; after a failure it is one of the steps
+        // not reached, like every other step after the failing one.
+        .filter(|&number| number != 8 || ran_step_8 || failed.is_some())
         .map(|number| StepView {
             number,
             name: step_name(lang, number),
@@ -343,14 +345,17 @@ fn steps(lang: Lang, failed: Option<u8>, ran_step_8: bool) -> Vec<StepView> {
         .collect()
 }
 
+/// A role as `pactum-verify`'s timeline prints it: `seller`, `卖方`, `Verkäufer`.
 fn role(lang: Lang, role: &str) -> String {
-    Glossary::STANDARD.word(lang, "party", role)
+    crate::timeline::role_in(lang, Glossary::STANDARD, role)
 }
 
 /// An attester named like a role the glossary knows (`carrier`), in the reader's language; none
 /// for a name of the contract's own (shown as written, marked as data).
 fn attester_name(lang: Lang, name: &str) -> Option<String> {
-    Glossary::STANDARD.lookup(lang, &format!("party:{name}"))
+    Glossary::STANDARD
+        .lookup(lang, &format!("party:{name}"))
+        .map(|_| role(lang, name))
 }
 
 /// A key as people compare it: its first 16 hex digits in groups of four.
@@ -448,14 +453,18 @@ fn valid_view(lang: Lang, report: &Report, basis: Basis, detail: Option<usize>) 
         .obligations
         .iter()
         .map(|total| {
-            obligation_text(
+            let amount = Money {
+                minor: total.minor,
+                currency: total.currency,
+            };
+            let amount = money(lang, amount);
+            crate::timeline::owes(
                 lang,
+                &report.program,
                 &total.from,
                 &total.to,
-                Money {
-                    minor: total.minor,
-                    currency: total.currency,
-                },
+                amount,
+                total.kind,
             )
         })
         .collect();
@@ -465,15 +474,6 @@ fn valid_view(lang: Lang, report: &Report, basis: Basis, detail: Option<usize>) 
 /// An amount as the reader writes it (`5100,00 EUR` in German), as every other value.
 fn money(lang: Lang, amount: Money) -> String {
     render::value(&Value::Money(amount), lang)
-}
-
-fn obligation_text(lang: Lang, from: &str, to: &str, amount: Money) -> String {
-    let amount = money(lang, amount);
-    match lang {
-        Lang::En => format!("{} owes {} {amount}", role(lang, from), role(lang, to)),
-        Lang::Zh => format!("{}应付{} {amount}", role(lang, from), role(lang, to)),
-        Lang::De => format!("{} schuldet {} {amount}", role(lang, from), role(lang, to)),
-    }
 }
 
 fn breaker_policy(lang: Lang, policy: &BreakerPolicy) -> String {
@@ -514,12 +514,12 @@ fn order_view(lang: Lang, report: &Report) -> OrderView {
                     ),
                     active: binding.active,
                     text: compiled.map_or_else(String::new, |clause| {
-                        render::render_clause_with(
+                        percent_unbroken(render::render_clause_with(
                             &clause.ir,
                             &binding.params,
                             lang,
                             Glossary::of(&report.program),
-                        )
+                        ))
                     }),
                 }
             })
@@ -635,7 +635,20 @@ pub(super) fn before_value(lang: Lang, words: Glossary<'_>, value: Option<&Value
 pub(super) fn shown_value(lang: Lang, words: Glossary<'_>, value: &Value) -> String {
     match value {
         Value::Bool(holds) => crate::timeline::yes_no(lang, *holds).to_string(),
-        other => render::value_with(other, lang, words),
+        Value::List(items) => {
+            crate::timeline::list(lang, items, |item| shown_value(lang, words, item))
+        }
+        other => percent_unbroken(render::value_with(other, lang, words)),
+    }
+}
+
+/// A rate's percentage kept on one line ("0,005 (0,5\u{a0}%)"): on a phone's narrow column a
+/// line break before "%)" would part the number from its unit.
+fn percent_unbroken(text: String) -> String {
+    if text.contains(" %") {
+        text.replace(" %", "\u{a0}%")
+    } else {
+        text
     }
 }
 
@@ -679,7 +692,14 @@ fn effect_lines(lang: Lang, program: &Program, effects: &Effects, out: &mut Vec<
     for obligation in &effects.obligations {
         out.push(Line {
             class: "oblige",
-            text: obligation_text(lang, &obligation.from, &obligation.to, obligation.amount),
+            text: crate::timeline::owes(
+                lang,
+                program,
+                &obligation.from,
+                &obligation.to,
+                money(lang, obligation.amount),
+                obligation.kind,
+            ),
             quote: None,
             source: Some(source(lang, program, &obligation.clause, obligation.rule)),
         });
@@ -710,7 +730,9 @@ fn effect_lines(lang: Lang, program: &Program, effects: &Effects, out: &mut Vec<
 }
 
 fn entry_view(lang: Lang, report: &Report, entry: &VerifiedEntry, at: i64) -> EntryView {
-    let program = &report.program;
+    // Clauses are named as they were when the entry was made (as in the CLI's timeline), not
+    // as a later agreement upgraded or removed them.
+    let program = report.program_before(entry.body.seq);
     let mut lines = Vec::new();
     let (kind, title, attester, facts) = match (&entry.body.step, &entry.event) {
         (Step::Genesis, _) => {
@@ -788,12 +810,17 @@ fn entry_view(lang: Lang, report: &Report, entry: &VerifiedEntry, at: i64) -> En
                     "paused"
                 }
             };
-            (
-                kind,
-                Glossary::of(program).kind_noun(lang, &event.kind),
-                entry.attester.clone(),
-                facts,
-            )
+            // An option exercised reads as the CLI's sentence, its fields said in it.
+            let holder = entry.attester.as_deref().unwrap_or_default();
+            match crate::timeline::exercise_sentence(lang, program, event, holder) {
+                Some(sentence) => (kind, render::capitalised(&sentence), None, Vec::new()),
+                None => (
+                    kind,
+                    render::capitalised(&Glossary::of(program).kind_noun(lang, &event.kind)),
+                    entry.attester.clone(),
+                    facts,
+                ),
+            }
         }
         (Step::Review(step), _) => {
             let review = entry.review.as_ref();
@@ -879,7 +906,8 @@ fn entry_view(lang: Lang, report: &Report, entry: &VerifiedEntry, at: i64) -> En
             ("close", title.to_string(), None, Vec::new())
         }
         (Step::Agreement(step), _) => {
-            agreement::lines(lang, program, entry, step, &mut lines);
+            let programs = (program, report.program_after(entry.body.seq));
+            agreement::lines(lang, programs, entry, step, &mut lines);
             let title = agreement::title(lang, step);
             ("agreement", title, None, Vec::new())
         }
@@ -1394,15 +1422,16 @@ mod tests {
         let example = example().expect("the example builds");
         let mut report = verify_bundle(&example.bytes, &example.trust, &VerifyOptions::default())
             .expect("the example verifies");
-        let labels = &mut std::sync::Arc::make_mut(&mut report.program)
-            .vocabulary
-            .labels
-            .0;
-        for (variant, label) in [("sea", "by ship"), ("air", "by plane")] {
-            labels.insert(
-                format!("variant:{variant}"),
-                [("en".to_string(), label.to_string())].into(),
-            );
+        // In every program the history was under (entries name words as theirs did).
+        let programs = report.programs.iter_mut().map(|(_, program)| program);
+        for program in programs.chain([&mut report.program]) {
+            let labels = &mut std::sync::Arc::make_mut(program).vocabulary.labels.0;
+            for (variant, label) in [("sea", "by ship"), ("air", "by plane")] {
+                labels.insert(
+                    format!("variant:{variant}"),
+                    [("en".to_string(), label.to_string())].into(),
+                );
+            }
         }
         let amended: Vec<String> = report
             .entries

@@ -204,9 +204,9 @@ const ZH: Labels = Labels {
     latest: "这是最新的吗？",
     asking: "正在询问各方节点……",
     unreachable: "无法连接",
-    no_heads: "未询问任何一方的节点（本页面没有头部地址）：它显示的是截至最后一条记录的订单，无法判断是否有更新的记录。",
+    no_heads: "未询问任何一方的节点（本页面没有最新记录查询地址）：它显示的是截至最后一条记录的订单，无法判断是否有更新的记录。",
     this_entry: "本文件中的记录：",
-    head_entry: "头部所指的记录：",
+    head_entry: "最新记录声明所指的记录：",
     entries: "条记录",
     signatures: "个签名已验证",
     colon: "：",
@@ -268,9 +268,9 @@ const DE: Labels = Labels {
     latest: "Ist das der neueste Stand?",
     asking: "frage die Knoten der Parteien …",
     unreachable: "nicht erreichbar:",
-    no_heads: "Kein Knoten einer Partei wurde gefragt (diese Seite hat keine Kopf-Adresse): sie zeigt den Auftrag mit Stand seines letzten Eintrags und kann nicht sagen, ob es neuere Einträge gibt.",
+    no_heads: "Kein Knoten einer Partei wurde gefragt (diese Seite hat keine Abfrageadresse für den neuesten Stand): sie zeigt den Auftrag mit Stand seines letzten Eintrags und kann nicht sagen, ob es neuere Einträge gibt.",
     this_entry: "Eintrag in diesem Bündel:",
-    head_entry: "Eintrag, den der Kopf nennt:",
+    head_entry: "Eintrag, den die Standmeldung nennt:",
     entries: "Einträge",
     signatures: "Signaturen geprüft",
     colon: ": ",
@@ -308,7 +308,11 @@ pub fn step_name(lang: Lang, step: u8) -> &'static str {
             "Aufnahme ins Log und Prüfpunkt",
         ],
         ["log consistency", "日志一致性", "Log-Konsistenz"],
-        ["presented heads", "所提交的头部", "vorgelegte Köpfe"],
+        [
+            "presented heads",
+            "所提交的最新记录声明",
+            "vorgelegte Standmeldungen",
+        ],
     ];
     let names = NAMES[usize::from(step.clamp(1, 9) - 1)];
     match lang {
@@ -480,8 +484,8 @@ pub fn reason(lang: Lang, error: &VerifyError, role: &dyn Fn(&str) -> String) ->
         ),
         VerifyError::Head(_) => same(
             "a party's signed head contradicts this history, or is not a valid head of it",
-            "某一方签署的头部与此历史相矛盾，或不是其有效头部",
-            "ein signierter Kopf einer Partei widerspricht diesem Verlauf oder ist kein gültiger Kopf davon",
+            "某一方签署的最新记录声明与此历史相矛盾，或不是其有效最新记录声明",
+            "eine signierte Standmeldung einer Partei widerspricht diesem Verlauf oder ist keine gültige Standmeldung dazu",
         ),
     }
 }
@@ -548,7 +552,7 @@ fn entry_reason(
             "die Signatur der bezeugenden Stelle ist ungültig",
         ),
         EntryError::PartySignature(r) | EntryError::ReviewSignature(r) => pick(
-            format!("the signature of {} does not verify", role(r)),
+            format!("{}'s signature does not verify", role(r)),
             format!("{}的签名无法验证", role(r)),
             format!("die Signatur von {} ist ungültig", role(r)),
         ),
