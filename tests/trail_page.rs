@@ -80,6 +80,8 @@ fn trail_page_in_headless_chromium() {
                      "seller owes buyer 5520.00 EUR (pay)", "buyer, carrier, seller"],
         "tables_absent": ["[", "false", "true"],
         "absent": ["the seller owes", "attested by the carrier"],
+        // The axis: every tick numbered, 02-20's three entries (#3 to #5) under one date.
+        "axis": ["#3", "#4", "#5", "2026-02-20"],
     });
     // Every step after the failing one is shown as not reached, step 8 too.
     let invalid_expect = serde_json::json!({

@@ -314,6 +314,9 @@ def verify_state(name, wanted, state, view, expect):
     # inside (at any width the case opens the page at, and in print).
     expect(name, not view["overlaps"], f"labels of the picture overlap: {view['overlaps']}")
     expect(name, not view["broken_words"], f"words broken inside in tables: {view['broken_words']}")
+    expect(name, not view["unlabelled_ticks"], f"{view['unlabelled_ticks']} ticks of the axis have no label")
+    repeated = sorted({t for t in view["axis_labels"] if view["axis_labels"].count(t) > 1})
+    expect(name, not repeated, f"the axis says these more than once: {repeated}")
     expect(name, not view["broken_percentages"], f"percentages broken across lines: {view['broken_percentages']}")
     expect(name, view["picture_scale"] is None or view["picture_scale"] >= 0.6,
            f"the picture is shrunk to {view['picture_scale']} of its size, too small to read")

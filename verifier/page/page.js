@@ -264,13 +264,14 @@
 
   // The terms over time: a row per term that changed (a stepped line for dates and amounts, a
   // band of labelled segments for modes), breaker windows shaded, reviews as dashed lines. The
-  // horizontal axis is the entries, evenly spaced and dated.
+  // horizontal axis is the entries, evenly spaced: a tick per entry with its number, and each
+  // day's date once under its entries (bracketed when there are several).
   function picture(view) {
     const chart = view.chart;
     const L = view.labels;
     const rows = chart.tracks.concat(chart.obligations ? [chart.obligations] : []);
     const width = 960, left = 170, right = 70, rowHeight = 84, top = 38;
-    const height = top + rows.length * rowHeight + 46;
+    const axis = top + rows.length * rowHeight + 18, height = axis + 46;
     const last = Math.max(chart.entries - 1, 1);
     const x = (pos) => left + (pos / last) * (width - left - right);
     const whole = { x1: 0, x2: width, y1: 0, y2: height };
@@ -281,8 +282,8 @@
     const labels = [];
     for (const w of chart.windows) {
       const from = x(w.from);
-      const shade = svg("rect", { class: "window", x: from, y: top - 14, width: Math.max(x(w.to) - from, 3), height: height - top - 18 });
-      root.append(shade, svg("rect", { class: "held", x: x(w.tripped), y: top - 14, width: Math.max(x(w.to) - x(w.tripped), 3), height: height - top - 18 }));
+      const shade = svg("rect", { class: "window", x: from, y: top - 14, width: Math.max(x(w.to) - from, 3), height: axis - top + 10 });
+      root.append(shade, svg("rect", { class: "held", x: x(w.tripped), y: top - 14, width: Math.max(x(w.to) - x(w.tripped), 3), height: axis - top + 10 }));
       labels.push(() => placeLabel(root, layout, shade, "window-label", w.label,
         [[from + 3, top - 3], [from + 3, top - 19]], { x1: from, x2: width, y1: 0, y2: top }));
     }
@@ -344,38 +345,52 @@
         });
       }
     });
-    const axis = height - 28;
     for (const review of chart.reviews) {
       const rx = x(review.pos);
-      const line = svg("line", { class: "review", x1: rx, x2: rx, y1: top - 14, y2: height - 36 });
+      const line = svg("line", { class: "review", x1: rx, x2: rx, y1: top - 14, y2: axis - 8 });
       root.append(line);
-      layout.block({ x: rx - 1, y: top - 14, w: 2, h: height - top - 22 });
+      layout.block({ x: rx - 1, y: top - 14, w: 2, h: axis - top + 6 });
       labels.push(() => {
         const w = textWidth(review.label, LABEL_SIZE);
         placeLabel(root, layout, line, "review-label", review.label,
-          [[rx + 4, height - 38], [rx - 4 - w, height - 38], [rx + 4, height - 52], [rx - 4 - w, height - 52]], whole);
-      });
-    }
-    // The axis: a tick per entry (at most about 200), a date where it changes and there is
-    // room; the first and the last date before the others.
-    root.append(svg("line", { class: "axis", x1: left, x2: x(last), y1: axis, y2: axis }));
-    const step = Math.max(1, Math.ceil(chart.entries / 200));
-    for (let pos = 0; pos < chart.entries; pos += step) {
-      root.append(svg("line", { class: "tick", x1: x(pos), x2: x(pos), y1: axis - 4, y2: axis + 4 }));
-    }
-    const dates = chart.dates.slice();
-    if (dates.length > 1) dates.splice(1, 0, dates.pop());
-    for (const mark of dates) {
-      labels.push(() => {
-        const w = textWidth(mark.date, LABEL_SIZE);
-        placeLabel(root, layout, null, "axis-label", mark.date, [[x(mark.pos) - w / 2, axis + 18]],
-          { x1: 0, x2: width, y1: axis, y2: height });
+          [[rx + 4, axis - 10], [rx - 4 - w, axis - 10], [rx + 4, axis - 24], [rx - 4 - w, axis - 24]], whole);
       });
     }
     for (const label of labels) label();
+    axisMarks(root, layout, chart, x, axis, { x1: 0, x2: width, y1: axis, y2: height });
     // On a phone the picture keeps a readable size and scrolls sideways (page.css).
     return section("picture-section", L.picture, el("div", { class: "picture-scroll" }, root),
       el("p", { class: "note" }, L.picture_note));
+  }
+
+  // The picture's axis: a tick with its entry's number ("#3") where the number fits (every
+  // entry of a short history; of a long one, as many as have room: a tick is drawn only with
+  // its number), then each day's date once, centred under its entries and bracketed when the
+  // day has several ("#3 #4 #5" over one "2026-02-20"); the first and last days first.
+  function axisMarks(root, layout, chart, x, axis, bounds) {
+    root.append(svg("line", { class: "axis", x1: x(0), x2: x(Math.max(chart.entries - 1, 1)), y1: axis, y2: axis }));
+    const step = Math.max(1, Math.ceil(chart.entries / 200));
+    for (let pos = 0; pos < chart.entries; pos += step) {
+      const number = "#" + (chart.first_seq + pos);
+      const w = textWidth(number, LABEL_SIZE);
+      const at = layout.place(w, [[x(pos) - w / 2, axis + 16]], bounds);
+      if (!at) continue;
+      root.append(svg("line", { class: "tick", x1: x(pos), x2: x(pos), y1: axis - 4, y2: axis + 4 }),
+        svg("text", { class: "axis-label entry-label", x: at[0], y: at[1] }, number));
+    }
+    const days = chart.dates.slice();
+    if (days.length > 1) days.splice(1, 0, days.pop());
+    for (const day of days) {
+      const from = x(day.from), to = x(day.to);
+      let bracket = null;
+      if (day.to > day.from) {
+        bracket = svg("path", { class: "day-span", d: `M${from} ${axis + 18} v3 H${to} v-3` });
+        root.append(bracket);
+      }
+      const w = textWidth(day.date, LABEL_SIZE);
+      placeLabel(root, layout, bracket, "axis-label day-label", day.date,
+        [[(from + to) / 2 - w / 2, axis + 36]], bounds);
+    }
   }
 
   function basisSection(view) {

@@ -180,15 +180,17 @@ pub struct Line {
 }
 
 /// The data of the terms-over-time picture; the page draws it as SVG. The horizontal axis is
-/// the history's entries, evenly spaced (`pos` is an entry's position), each labelled with its
-/// date: real histories bunch many entries into a few days, which a linear time axis would
-/// crush into one line.
+/// the history's entries, evenly spaced (`pos` is an entry's position), each tick labelled with
+/// its entry's number and each day's entries with their date once: real histories bunch many
+/// entries into a few days, which a linear time axis would crush into one line.
 #[derive(Debug, Serialize)]
 pub struct Chart {
     /// How many entries the axis spans.
     pub entries: usize,
-    /// The first entry of each date.
-    pub dates: Vec<Mark>,
+    /// The number of the entry at position 0 (the axis labels each tick `#seq`).
+    pub first_seq: u64,
+    /// The days of the history, each with its first and last entry.
+    pub dates: Vec<Day>,
     pub tracks: Vec<Track>,
     pub obligations: Option<Track>,
     pub windows: Vec<Window>,
@@ -226,6 +228,14 @@ pub struct Mark {
     pub pos: usize,
     pub label: String,
     /// The entry's date (`2026-03-01`).
+    pub date: String,
+}
+
+/// A day of the history: its entries at positions `from` to `to`, its date (`2026-03-01`).
+#[derive(Debug, Serialize)]
+pub struct Day {
+    pub from: usize,
+    pub to: usize,
     pub date: String,
 }
 
@@ -1178,19 +1188,21 @@ fn chart(lang: Lang, report: &Report, times: &[i64]) -> Chart {
             points,
         }
     });
-    let mut dates: Vec<Mark> = Vec::new();
-    for (pos, (entry, &at)) in report.entries.iter().zip(times).enumerate() {
-        let day = date(at);
-        if dates.last().is_none_or(|mark| mark.date != day) {
-            dates.push(Mark {
-                pos,
-                label: format!("#{}", entry.body.seq),
-                date: day,
-            });
+    let mut dates: Vec<Day> = Vec::new();
+    for (pos, &at) in times.iter().enumerate() {
+        let date = date(at);
+        match dates.last_mut() {
+            Some(day) if day.date == date => day.to = pos,
+            _ => dates.push(Day {
+                from: pos,
+                to: pos,
+                date,
+            }),
         }
     }
     Chart {
         entries: report.entries.len(),
+        first_seq: report.entries.first().map_or(0, |entry| entry.body.seq),
         dates,
         tracks,
         obligations,
