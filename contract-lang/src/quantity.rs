@@ -131,8 +131,12 @@ impl Unit {
         self.row().3
     }
 
-    /// The unit written `code` (exact case: `kg`, `TEU`).
+    /// The unit written `code` (exact case: `kg`, `TEU`); `m³` is another spelling of `m3`
+    /// (the same unit, so the same clause id).
     pub fn parse(code: &str) -> Option<Unit> {
+        if code == CUBIC_METRE_SYMBOL {
+            return Some(Unit::CubicMetre);
+        }
         UNITS.into_iter().find(|row| row.1 == code).map(|row| row.0)
     }
 
@@ -146,6 +150,9 @@ impl Unit {
         Dimension::from_name(name).or_else(|| Unit::parse(name).map(Unit::dimension))
     }
 }
+
+/// `m³`, accepted wherever `m3` is (clauses, scenario values, JSON) and shown in renderings.
+pub const CUBIC_METRE_SYMBOL: &str = "m³";
 
 impl fmt::Display for Unit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -193,6 +193,11 @@ pub fn count(lang: Lang, n: usize, en: [&str; 2], zh: &str, de: [&str; 2]) -> St
     }
 }
 
+/// An English count for operators' messages: `1 problem`, `2 problems` (never `problem(s)`).
+pub fn english_count(n: usize, noun: [&str; 2]) -> String {
+    count(Lang::En, n, noun, "", ["", ""])
+}
+
 /// The clause's title in `lang`, else in English, else its name; control and bidirectional
 /// characters escaped (a title is the clause author's text, shown to the other parties).
 pub fn title(clause: &ClauseIr, lang: Lang) -> String {

@@ -717,6 +717,17 @@ fn formatting_the_library_keeps_every_clause_id() {
     assert_ne!(clause_ids(air), clause_ids(&air.replacen("42d", "43d", 1)));
 }
 
+#[test]
+fn cubic_metres_may_be_written_m3_or_m_cubed_with_one_clause_id() {
+    let clause = |unit: &str| {
+        format!(
+            "clause volumes {{\n  param limit: quantity<{unit}> = 33 {unit}\n  on shipment.delivered\n  when limit > 30 {unit}\n  then notify buyer \"full\"\n}}\n"
+        )
+    };
+    assert_eq!(clause_ids(&clause("m3")), clause_ids(&clause("m³")));
+    assert_ne!(clause_ids(&clause("m3")), clause_ids(&clause("l")));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
 

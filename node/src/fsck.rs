@@ -56,7 +56,7 @@ impl FsckReport {
             if self.is_clean() {
                 "no problem found".to_string()
             } else {
-                format!("{} problem(s)", self.problems.len())
+                contract_lang::render::english_count(self.problems.len(), ["problem", "problems"])
             }
         );
         for problem in &self.problems {

@@ -740,7 +740,7 @@ fn breaker_report_text(
     let at = time(report.effective_at);
     let limit = match lang {
         Lang::En => format!("this amendment would exceed {max} automatic amendments within {window} ({} {at})", w.effective),
-        Lang::Zh => format!("本次变更将超过{window}内 {max} 次自动变更的上限（{}：{at}）", w.effective),
+        Lang::Zh => format!("本次变更将超过 {window}内 {max} 次自动变更的上限（{}：{at}）", w.effective),
         Lang::De => format!("diese Änderung überschritte {max} automatische Änderungen innerhalb von {window} ({} {at})", w.effective),
     };
     let _ = writeln!(out, "{}{}{limit}", w.tripped, colon(lang));

@@ -672,7 +672,7 @@ pub(crate) fn quantity_text(lang: Lang, quantity: &crate::value::Quantity) -> St
     let unit = match (lang, quantity.unit) {
         (Lang::Zh, Unit::Piece) => "件",
         (Lang::De, Unit::Piece) => "Stück",
-        (_, Unit::CubicMetre) => "m³",
+        (_, Unit::CubicMetre) => crate::quantity::CUBIC_METRE_SYMBOL,
         (_, unit) => unit.code(),
     };
     format!(

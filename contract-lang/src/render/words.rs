@@ -118,7 +118,11 @@ pub fn arith(lang: Lang, op: ArithOp, lhs: &str, rhs: &str) -> String {
 /// The time span from `from` to `to` (a timestamp difference).
 pub fn time_between(lang: Lang, from: &str, to: &str) -> String {
     match lang {
-        Lang::En => format!("the time from {from} to {to}"),
+        // "the time from the last delivery", not "the time from the time of the last delivery".
+        Lang::En => format!(
+            "the time from {} to {to}",
+            from.strip_prefix("the time of ").unwrap_or(from)
+        ),
         Lang::Zh => format!("自{from}至{to}的时长"),
         Lang::De => format!(
             "die Zeitspanne zwischen {} und {}",

@@ -329,8 +329,13 @@ impl<'s> Lexer<'s, '_> {
             self.pos += 1;
             return;
         };
-        let word = w.to_string();
+        let mut word = w.to_string();
         self.pos = self.src.len() - rest.len();
+        // `m³`: the one unit symbol with a character outside ASCII, read as one word.
+        if word == "m" && rest.starts_with('³') {
+            word.push('³');
+            self.pos += '³'.len_utf8();
+        }
         if word.len() > limits::MAX_IDENT_LEN {
             self.error(
                 Diagnostic::error(

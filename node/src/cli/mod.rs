@@ -551,9 +551,9 @@ fn fsck(args: FsckArgs) -> anyhow::Result<()> {
     print!("{}", report.render());
     if !report.is_clean() {
         anyhow::bail!(
-            "the store in {} has {} problem(s)",
+            "the store in {} has {}",
             dir.display(),
-            report.problems.len()
+            contract_lang::render::english_count(report.problems.len(), ["problem", "problems"])
         );
     }
     Ok(())

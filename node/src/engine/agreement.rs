@@ -84,7 +84,7 @@ pub enum AgreementError {
     /// The state machine's own rule, answered before anyone waits for the other parties.
     #[error(transparent)]
     Refused(#[from] Refusal),
-    #[error("{queued} accepted fact(s) of this order still wait to commit; {} once they have", match .kind { Agreement::Amendment => "agree", _ => "close" })]
+    #[error("{} of this order still {} to commit; {} once they have", contract_lang::render::english_count(*.queued, ["accepted fact", "accepted facts"]), if *.queued == 1 { "waits" } else { "wait" }, match .kind { Agreement::Amendment => "agree", _ => "close" })]
     FactsQueued { kind: Agreement, queued: usize },
 }
 

@@ -120,7 +120,8 @@ impl Inner {
                 "count": count,
                 "faults": faults.ids(HEALTH_IDS),
                 "message": format!(
-                    "{count} proposal(s) refused because this node computed another entry, not yet acknowledged: look into each (GET /faults), then POST /faults/{{id}}/acknowledge with a note"
+                    "{} refused because this node computed another entry, not yet acknowledged: look into each (GET /faults), then POST /faults/{{id}}/acknowledge with a note",
+                    contract_lang::render::english_count(count, ["proposal", "proposals"])
                 ),
             })
         })

@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 
+use contract_lang::render::english_count;
 use serde_json::{json, Value};
 use verifier::model::{OrderId, Outcome, Step};
 
@@ -83,8 +84,10 @@ impl Inner {
                 "count": figures.queued_facts,
                 "orders": figures.orders_with_queued_facts,
                 "message": format!(
-                    "{} accepted fact(s) of {} order(s) wait for a party's node",
-                    figures.queued_facts, figures.orders_with_queued_facts
+                    "{} of {} {} for a party's node",
+                    english_count(figures.queued_facts, ["accepted fact", "accepted facts"]),
+                    english_count(figures.orders_with_queued_facts, ["order", "orders"]),
+                    if figures.queued_facts == 1 { "waits" } else { "wait" },
                 ),
             }));
         }
