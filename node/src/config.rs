@@ -129,6 +129,11 @@ pub struct NetworkSection {
     /// Time allowed for one protocol request's round trip, in milliseconds.
     #[serde(default = "default_request_timeout_ms")]
     pub request_timeout_ms: u64,
+    /// Seconds the sequencer waits for every party's answer to a proposal before it gives the
+    /// round up (the fact is queued, `202`). Below `request_timeout_ms`, so the protocol decides,
+    /// not the transport.
+    #[serde(default = "default_round_patience_secs")]
+    pub round_patience_secs: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -199,6 +204,10 @@ pub struct PeerSection {
 
 fn default_request_timeout_ms() -> u64 {
     10_000
+}
+
+fn default_round_patience_secs() -> u64 {
+    5
 }
 
 fn default_max_body_bytes() -> usize {
@@ -287,6 +296,11 @@ impl Settings {
         if file.network.request_timeout_ms == 0 {
             return Err(ConfigError::Invalid(
                 "network.request_timeout_ms must be positive".into(),
+            ));
+        }
+        if file.network.round_patience_secs == 0 {
+            return Err(ConfigError::Invalid(
+                "network.round_patience_secs must be at least 1".into(),
             ));
         }
         let http_bind: SocketAddr = file.http.bind.parse().map_err(|_| {
@@ -433,6 +447,7 @@ pub const ENV_OVERRIDABLE: &[(&str, &str)] = &[
     ("network", "listen"),
     ("network", "mdns"),
     ("network", "request_timeout_ms"),
+    ("network", "round_patience_secs"),
     ("http", "bind"),
     ("http", "token"),
     ("http", "max_body_bytes"),
@@ -701,6 +716,7 @@ pub fn init(dir: &Path, options: &InitOptions) -> Result<Initialized, ConfigErro
             listen: vec![options.listen.clone()],
             mdns: false,
             request_timeout_ms: default_request_timeout_ms(),
+            round_patience_secs: default_round_patience_secs(),
         },
         http: HttpSection {
             bind: options.http_bind.clone(),
@@ -778,6 +794,9 @@ listen = {listen}
 mdns = {mdns}
 # Time allowed for one protocol request's round trip, in milliseconds.
 request_timeout_ms = {timeout}
+# Seconds the sequencer waits for every party's answer before giving a round up (the fact
+# stays queued and is proposed again).
+round_patience_secs = {patience}
 
 [http]
 # The local HTTP/JSON API. Keep it on localhost unless a reverse proxy guards it.
@@ -802,6 +821,7 @@ batch_size = {batch}
         listen = quoted_list(&config.network.listen),
         mdns = config.network.mdns,
         timeout = config.network.request_timeout_ms,
+        patience = config.network.round_patience_secs,
         bind = quoted(&config.http.bind),
         token = quoted(&config.http.token),
         max_body = config.http.max_body_bytes,

@@ -10,7 +10,7 @@ use verifier::sign::{PublicKey, SigningKey};
 use crate::{
     config::{default_origin, Settings},
     durable::{Store, StoreConfig},
-    engine::{Engine, EngineConfig, Hooks, Net},
+    engine::{protocol_core::ProtocolConfig, Engine, EngineConfig, Hooks, Net},
     http::{self, HttpSettings},
     metrics::Metrics,
     net::{self, keypair_from_secret, peer_id_for, NetConfig},
@@ -36,6 +36,9 @@ pub struct NodeSpec {
     pub checkpoint_batch: u64,
     pub sync_interval: Duration,
     pub request_timeout: Duration,
+    /// How long the sequencer waits for a round's answers (whole seconds; see
+    /// `ProtocolConfig::round_patience`).
+    pub round_patience: Duration,
     pub mdns: bool,
     /// Other parties: role, key and where their nodes listen.
     pub peers: Vec<(String, PublicKey, Vec<Multiaddr>)>,
@@ -68,6 +71,7 @@ impl NodeSpec {
             checkpoint_batch: 64,
             sync_interval: Duration::from_secs(2),
             request_timeout: Duration::from_secs(10),
+            round_patience: Duration::from_secs(5),
             mdns: false,
             peers: Vec::new(),
             hooks: Hooks::default(),
@@ -100,6 +104,7 @@ impl NodeSpec {
             checkpoint_batch: settings.file.checkpoint.batch_size,
             sync_interval: Duration::from_secs(2),
             request_timeout: Duration::from_millis(settings.file.network.request_timeout_ms),
+            round_patience: Duration::from_secs(settings.file.network.round_patience_secs),
             mdns: settings.file.network.mdns,
             peers: settings
                 .peers
@@ -248,7 +253,9 @@ pub async fn launch(spec: NodeSpec) -> anyhow::Result<RunningNode> {
         sync_interval: spec.sync_interval,
         peers: spec.peers.clone(),
         hooks: spec.hooks.clone(),
-        protocol: Default::default(),
+        protocol: ProtocolConfig {
+            round_patience: i64::try_from(spec.round_patience.as_secs().max(1)).unwrap_or(i64::MAX),
+        },
         events: spec.events.clone(),
     };
     let engine = Engine::start(

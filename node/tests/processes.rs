@@ -596,6 +596,77 @@ fn a_fact_queued_while_a_party_is_down_commits_after_the_sequencer_is_killed() {
     assert_eq!(again["seq"], 1, "{again}");
 }
 
+/// Sends `signal` (`STOP`, `CONT`) to a node's process.
+fn signal(process: &NodeProcess, signal: &str) {
+    let sent = Command::new("kill")
+        .args([format!("-{signal}"), process.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success(), "kill -{signal} failed");
+}
+
+#[test]
+fn a_party_that_takes_a_proposal_and_never_answers_is_given_up_by_the_core_not_the_transport() {
+    let base = tempfile::tempdir().unwrap();
+    let mut nodes = vec![
+        make_node(base.path(), "seller"),
+        make_node(base.path(), "buyer"),
+    ];
+    introduce(&mut nodes).unwrap();
+    for node in &mut nodes {
+        // The protocol core's patience (two seconds) far below the transport's timeouts: a
+        // round whose answer never comes must be ended by the core.
+        let mut file = node.settings.file.clone();
+        file.network.request_timeout_ms = 600_000;
+        file.network.round_patience_secs = 2;
+        let text = pactum_node::config::render_template(&file, &node.public_key);
+        std::fs::write(&node.config, text).unwrap();
+        node.settings = pactum_node::config::Settings::load(&node.config).unwrap();
+    }
+    let processes = [spawn(&nodes[0]), spawn(&nodes[1])];
+    let proposed = client(&nodes[0])
+        .post("/orders", &proposal_among(&nodes, "PO-STOPPED"))
+        .unwrap();
+    let order = proposed["order"].as_str().unwrap().to_string();
+    client(&nodes[1])
+        .post(&format!("/orders/{order}/accept"), &json!({}))
+        .unwrap();
+    let events = format!("/orders/{order}/events");
+    let first = client(&nodes[0]).post(&events, &eta_update(1)).unwrap();
+    assert_eq!(committed_entry(&client(&nodes[0]), &first).0, 1);
+
+    // The buyer's node is stopped: its connection stays open, the proposal is taken by the
+    // kernel, no answer ever comes. The fact is answered queued, by the core's timer.
+    signal(&processes[1], "STOP");
+    let accepted = client(&nodes[0]).post(&events, &eta_update(2)).unwrap();
+    assert_eq!(accepted["status"], "queued", "{accepted}");
+    // Given up by the core, not by the network: the request to the buyer's node has not
+    // failed (it is still waiting), so the sequencer does not report the buyer unreachable.
+    let health = client(&nodes[0]).get("/health").unwrap();
+    let codes: Vec<&str> = health["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|reason| reason["code"].as_str())
+        .collect();
+    assert!(codes.contains(&"facts_queued"), "{health}");
+    assert!(!codes.contains(&"party_unreachable"), "{health}");
+    let status_url = accepted["status_url"].as_str().unwrap().to_string();
+
+    // Resumed, the buyer answers again: the fact commits without being resent.
+    signal(&processes[1], "CONT");
+    wait_until("the queued fact to commit", || {
+        client(&nodes[0]).get(&status_url).unwrap()["status"] == "committed"
+    });
+    assert_eq!(client(&nodes[0]).get(&status_url).unwrap()["seq"], 2);
+    wait_until("the buyer to hold it", || {
+        client(&nodes[1])
+            .get(&format!("/orders/{order}"))
+            .map(|view| view["seq"] == 2)
+            .unwrap_or(false)
+    });
+}
+
 #[test]
 fn the_ingest_command_sends_documents_whole() {
     let base = tempfile::tempdir().unwrap();

@@ -70,38 +70,33 @@ impl History for Stored<'_> {
 }
 
 /// Waits for the answers to a round's proposals until `deadline` (Unix seconds, the core's
-/// [`Action::SetTimer`]): the answers that came, in the order they came, then a
-/// [`Input::Tick`] if the deadline passed first (the core gives the round up; answers still
-/// on their way are dropped). Without a deadline, every answer.
+/// [`Action::SetTimer`]) and appends them to `inputs` in the order the proposals were made,
+/// then a [`Input::Tick`] if any answer had not come by the deadline (the core gives the round
+/// up; those answers are dropped). Without a deadline, every answer.
 pub(crate) async fn answers_until<F>(
     answers: impl IntoIterator<Item = F>,
     deadline: Option<i64>,
-) -> Vec<Input>
-where
+    inputs: &mut VecDeque<Input>,
+) where
     F: std::future::Future<Output = Input>,
 {
-    use futures::stream::{FuturesUnordered, StreamExt};
-    let mut pending: FuturesUnordered<F> = answers.into_iter().collect();
-    let mut inputs = Vec::with_capacity(pending.len());
     let Some(at) = deadline else {
-        while let Some(input) = pending.next().await {
-            inputs.push(input);
-        }
-        return inputs;
+        inputs.extend(join_all(answers).await);
+        return;
     };
-    let timer = tokio::time::sleep(until(at));
-    tokio::pin!(timer);
-    loop {
-        tokio::select! {
-            next = pending.next() => match next {
-                Some(input) => inputs.push(input),
-                None => return inputs,
-            },
-            () = &mut timer => {
-                inputs.push(Input::Tick);
-                return inputs;
-            }
+    let at = tokio::time::Instant::now() + until(at);
+    let timed = answers
+        .into_iter()
+        .map(|answer| tokio::time::timeout_at(at, answer));
+    let mut late = false;
+    for answer in join_all(timed).await {
+        match answer {
+            Ok(input) => inputs.push_back(input),
+            Err(_) => late = true,
         }
+    }
+    if late {
+        inputs.push_back(Input::Tick);
     }
 }
 
@@ -131,6 +126,8 @@ impl Inner {
         let mut outcome = Outcome::default();
         let mut inputs = VecDeque::from([input]);
         let mut sequenced = None;
+        // The running round's deadline (the core's timer; one round at a time per order).
+        let mut deadline = None;
         'inputs: while let Some(input) = inputs.pop_front() {
             let actions = {
                 let history = Stored { inner: self, order };
@@ -237,12 +234,11 @@ impl Inner {
                         outcome.fetched = true;
                         inputs.extend(self.fetch_after(order, from, after).await);
                     }
-                    // Rounds end when their requests are answered or fail (the net's timeouts).
-                    Action::SetTimer { .. } => {}
+                    Action::SetTimer { at } => deadline = Some(at),
                 }
             }
             if !proposals.is_empty() {
-                inputs.extend(self.propose_all(proposals).await);
+                self.propose_all(proposals, deadline, &mut inputs).await;
             }
         }
         if let Some(entry) = sequenced {
@@ -305,54 +301,52 @@ impl Inner {
     }
 
     /// Sends every proposal of a round (through each peer's outbox), checks the cosignatures
-    /// together (and with other orders' in the batch verifier); the answers as inputs.
+    /// together (and with other orders' in the batch verifier); the answers that come before
+    /// the round's `deadline` as inputs, then a tick if any did not (see [`answers_until`]).
     async fn propose_all(
         self: &Arc<Self>,
         proposals: Vec<(PublicKey, SignedEntry, Option<SignedEntry>)>,
-    ) -> Vec<Input> {
-        let answers = join_all(
-            proposals
-                .into_iter()
-                .map(|(key, entry, previous)| async move {
-                    let body = entry.hash();
-                    let sent = self.tampered(entry);
-                    let response = self
-                        .propose(
-                            &key,
-                            Proposal {
-                                entry: sent.clone(),
-                                previous,
-                            },
-                        )
-                        .await;
-                    let answer = match response {
-                        Ok(Response::Cosigned { signature }) => Answer::Cosigned {
-                            signature,
-                            valid: self
-                                .batch
-                                .verify(key, Domain::Entry, &sent.body, signature)
-                                .await,
+        deadline: Option<i64>,
+        inputs: &mut VecDeque<Input>,
+    ) {
+        let answers = proposals
+            .into_iter()
+            .map(|(key, entry, previous)| async move {
+                let body = entry.hash();
+                let sent = self.tampered(entry);
+                let response = self
+                    .propose(
+                        &key,
+                        Proposal {
+                            entry: sent.clone(),
+                            previous,
                         },
-                        Ok(Response::Refused { code, message }) => {
-                            Answer::Refused { code, message }
-                        }
-                        Ok(other) => Answer::NoAnswer {
-                            reason: format!("it answered {other:?} to a proposal"),
-                        },
-                        Err(error) => Answer::NoAnswer {
-                            reason: error.to_string(),
-                        },
-                    };
-                    Input::Answer {
-                        from: key,
-                        body,
-                        answer,
-                        verified: true,
-                    }
-                }),
-        )
-        .await;
-        answers
+                    )
+                    .await;
+                let answer = match response {
+                    Ok(Response::Cosigned { signature }) => Answer::Cosigned {
+                        signature,
+                        valid: self
+                            .batch
+                            .verify(key, Domain::Entry, &sent.body, signature)
+                            .await,
+                    },
+                    Ok(Response::Refused { code, message }) => Answer::Refused { code, message },
+                    Ok(other) => Answer::NoAnswer {
+                        reason: format!("it answered {other:?} to a proposal"),
+                    },
+                    Err(error) => Answer::NoAnswer {
+                        reason: error.to_string(),
+                    },
+                };
+                Input::Answer {
+                    from: key,
+                    body,
+                    answer,
+                    verified: true,
+                }
+            });
+        answers_until(answers, deadline, inputs).await;
     }
 
     /// With the `tamper_proposals` hook only: the body this node proposes, altered.

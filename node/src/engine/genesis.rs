@@ -301,7 +301,7 @@ impl Inner {
                 let answers = proposals
                     .into_iter()
                     .map(|(key, entry)| self.propose_genesis(key, entry, parts.clone()));
-                inputs.extend(answers_until(answers, deadline).await);
+                answers_until(answers, deadline, &mut inputs).await;
             }
         }
         outcome
