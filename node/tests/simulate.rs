@@ -88,6 +88,10 @@ fn assert_exercised(total: &SimReport) {
 fn an_honest_sequencer_is_never_convicted_and_parties_converge() {
     let total = campaign(false, false);
     assert_exercised(&total);
+    assert!(
+        total.genesis_rounds > seeds(),
+        "no genesis round was proposed again after a failed one: {total:?}"
+    );
     // (With a cosigner that spoils a third of the rounds, agreements rarely get through.)
     assert!(
         total.agreements > 0,

@@ -3,7 +3,8 @@
 //! running the node's protocol core
 //! ([`OrderProtocol`]: the sequencer's fact queue and rounds, a cosigner's checks, commits,
 //! catch-up and evidence, the signature collection of reviews and closes — the same type the
-//! node's driver runs), over a network driven from one seed. The simulator's own code is
+//! node's driver runs), over a network driven from one seed, after opening the order with the
+//! node's `Opening` core (the genesis round, see [`opening`]). The simulator's own code is
 //! only the network, the storage, the clocks, the faults and the checks.
 //!
 //! Faults: messages lost, duplicated, reordered and delayed; links cut and healed; nodes
@@ -32,8 +33,9 @@
 mod customer;
 mod disk;
 mod facts;
+mod opening;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use contract_lang::value::Value;
 use verifier::{
@@ -129,6 +131,8 @@ pub struct SimReport {
     /// Amendments by agreement applied (every party signed the same changes).
     pub agreements: u64,
     pub closes: u64,
+    /// Genesis rounds the sequencer proposed (the same bytes again after a failed one).
+    pub genesis_rounds: u64,
     pub bundles_verified: u64,
     pub rollbacks_refused: u64,
     /// Bundles verified beside the parties' signed heads (step 9), and of those (with the
@@ -171,6 +175,7 @@ impl SimReport {
             decisions_withdrawn,
             agreements,
             closes,
+            genesis_rounds,
             bundles_verified,
             rollbacks_refused,
             heads_checked,
@@ -198,6 +203,7 @@ impl SimReport {
         self.closes += closes;
         self.bundles_verified += bundles_verified;
         self.rollbacks_refused += rollbacks_refused;
+        self.genesis_rounds += genesis_rounds;
         self.heads_checked += heads_checked;
         self.stale_reported += stale_reported;
     }
@@ -208,8 +214,12 @@ impl std::fmt::Display for SimReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(
             f,
-            "  {} facts accepted ({} refused after a close), {} entries committed, {} rounds failed",
-            self.facts_accepted, self.facts_refused, self.committed, self.rounds_failed
+            "  {} genesis rounds, {} facts accepted ({} refused after a close), {} entries committed, {} rounds failed",
+            self.genesis_rounds,
+            self.facts_accepted,
+            self.facts_refused,
+            self.committed,
+            self.rounds_failed
         )?;
         writeln!(
             f,
@@ -345,7 +355,7 @@ impl History for Entries<'_> {
 
 /// Runs one simulation.
 pub fn run(config: SimConfig) -> Result<SimReport, SimError> {
-    let mut sim = Sim::new(config).map_err(SimError::Setup)?;
+    let mut sim = Sim::new(config)?;
     for step in 0..config.steps {
         sim.step = step;
         sim.random_step();
@@ -390,8 +400,9 @@ struct Sim {
 }
 
 impl Sim {
-    fn new(config: SimConfig) -> Result<Sim, SetupError> {
-        let fail = |error: String| SetupError(error);
+    /// The order between the run's parties, opened by the genesis round (see [`opening`]).
+    fn new(config: SimConfig) -> Result<Sim, SimError> {
+        let fail = |error: String| SimError::Setup(SetupError(error));
         let orders = ExampleOrders::with_clauses(&["air_freight_fallback", "force_majeure"])
             .map_err(fail)?;
         // One automatic amendment a day: the second typhoon alert on the route trips it.
@@ -430,36 +441,41 @@ impl Sim {
             .map_err(|e| fail(e.to_string()))?
             .genesis_at;
         let mut rng = config.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let protocol_config = ProtocolConfig {
+            round_patience: ROUND_PATIENCE as i64 * STEP_SECONDS,
+        };
+        let byzantine = parties
+            .last()
+            .copied()
+            .filter(|role| config.byzantine_cosigner && *role != SEQUENCER);
+        let mut opened = opening::open(
+            &mut rng,
+            protocol_config,
+            &signed,
+            &machine,
+            &signers,
+            byzantine,
+        )
+        .map_err(|what| {
+            let violation = violation_of(&config, parties.len(), 0, what);
+            SimError::Violation(Box::new(violation))
+        })?;
         let mut skew = || {
             let value = xorshift(&mut rng) % (2 * MAX_SKEW as u64 + 1);
             value as i64 - MAX_SKEW
         };
         let mut nodes = BTreeMap::new();
-        let protocol_config = ProtocolConfig {
-            round_patience: ROUND_PATIENCE as i64 * STEP_SECONDS,
-        };
         for (role, key) in &signers {
             let (role, key) = (*role, *key);
-            let (core, genesis) =
-                OrderCore::genesis(machine.clone()).map_err(|e| fail(e.to_string()))?;
-            let mut entry = genesis.entry.clone();
-            for (signer, signer_key) in &signers {
-                entry.sign(signer, signer_key);
-            }
+            let entry = opened.genesis.clone();
             let mut log = ExampleLog::new(&format!("pactum.sim/{role}"), key.clone(), Vec::new());
             let leaves = log
                 .append_entries(std::slice::from_ref(&entry))
                 .map_err(|e| fail(e.to_string()))?;
-            let protocol = OrderProtocol::new(
-                protocol_config,
-                signed.clone(),
-                core,
-                &key.public_key(),
-                entry.clone(),
-                HashMap::new(),
-                VecDeque::new(),
-            )
-            .ok_or_else(|| fail(format!("{role} is not a party")))?;
+            let protocol = opened
+                .protocols
+                .remove(role)
+                .ok_or_else(|| fail(format!("{role} did not open the order")))?;
             let mut disk = Disk::default();
             disk.write(Write::Entry(entry.clone()), true);
             nodes.insert(
@@ -505,7 +521,12 @@ impl Sim {
             next_caller: 0,
             healing: false,
             broken: None,
-            report: SimReport::default(),
+            report: SimReport {
+                genesis_rounds: opened.rounds,
+                messages_lost: opened.messages_lost,
+                crashes: opened.crashes,
+                ..SimReport::default()
+            },
         })
     }
 
@@ -1387,23 +1408,7 @@ impl Sim {
     }
 
     fn violation(&self, what: String) -> Violation {
-        let mut flags = String::new();
-        if self.config.byzantine_sequencer || self.config.byzantine_cosigner {
-            flags.push_str(" --byzantine");
-        }
-        if self.parties.len() != 3 {
-            flags.push_str(&format!(" --parties {}", self.parties.len()));
-        }
-        if self.config.sequencer_announces_unflushed {
-            flags.push_str(", with SimConfig::sequencer_announces_unflushed");
-        }
-        Violation {
-            seed: self.config.seed,
-            step: self.step,
-            steps: self.config.steps,
-            flags,
-            what,
-        }
+        violation_of(&self.config, self.parties.len(), self.step, what)
     }
 
     /// The invariants that hold after every step.
@@ -1655,6 +1660,28 @@ fn expect_freshness(last: u64, heads: &[u64], freshness: &Freshness) -> Result<(
         Err(format!(
             "ending at entry {last} beside heads at {heads:?}, the verifier reported {freshness:?}"
         ))
+    }
+}
+
+/// `what` broke at `step` of the run `config` (with `parties` parties), with the command that
+/// replays it.
+fn violation_of(config: &SimConfig, parties: usize, step: u64, what: String) -> Violation {
+    let mut flags = String::new();
+    if config.byzantine_sequencer || config.byzantine_cosigner {
+        flags.push_str(" --byzantine");
+    }
+    if parties != 3 {
+        flags.push_str(&format!(" --parties {parties}"));
+    }
+    if config.sequencer_announces_unflushed {
+        flags.push_str(", with SimConfig::sequencer_announces_unflushed");
+    }
+    Violation {
+        seed: config.seed,
+        step,
+        steps: config.steps,
+        flags,
+        what,
     }
 }
 
