@@ -1237,33 +1237,13 @@ impl Sim {
         let Some(from_key) = self.nodes.get(from).map(|node| node.key.public_key()) else {
             return;
         };
-        let input = match message {
-            Message::Propose { entry, previous } => {
-                if self.misbehaves(to) {
-                    self.byzantine_answer(to, entry);
-                    return;
-                }
-                Input::Proposal {
-                    from: from_key,
-                    entry,
-                    previous,
-                    verified: false,
-                }
+        if let Message::Propose { entry, .. } = &message {
+            if self.misbehaves(to) {
+                self.byzantine_answer(to, entry.clone());
+                return;
             }
-            Message::Answer { body, answer } => Input::Answer {
-                from: from_key,
-                body,
-                answer,
-                verified: false,
-            },
-            Message::Commit(entry) => Input::Committed {
-                from: from_key,
-                entry,
-                caller: None,
-                verified: false,
-            },
-        };
-        self.drive(to, input);
+        }
+        self.drive(to, input_of(from_key, message));
     }
 
     /// A signature on a review or close reaches the sequencer's node; its core's table decides.
@@ -1660,6 +1640,31 @@ fn expect_freshness(last: u64, heads: &[u64], freshness: &Freshness) -> Result<(
         Err(format!(
             "ending at entry {last} beside heads at {heads:?}, the verifier reported {freshness:?}"
         ))
+    }
+}
+
+/// A protocol message from the node of `from` as its receiver's core takes it (the driver has
+/// checked no signature).
+fn input_of(from: PublicKey, message: Message) -> Input {
+    match message {
+        Message::Propose { entry, previous } => Input::Proposal {
+            from,
+            entry,
+            previous,
+            verified: false,
+        },
+        Message::Answer { body, answer } => Input::Answer {
+            from,
+            body,
+            answer,
+            verified: false,
+        },
+        Message::Commit(entry) => Input::Committed {
+            from,
+            entry,
+            caller: None,
+            verified: false,
+        },
     }
 }
 

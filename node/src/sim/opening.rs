@@ -16,7 +16,7 @@ use verifier::{
     state::Machine,
 };
 
-use super::{xorshift, Entries, SEQUENCER, START, STEP_SECONDS};
+use super::{input_of, xorshift, Entries, SEQUENCER, START, STEP_SECONDS};
 use crate::engine::{
     opening::Opening,
     protocol_core::{Action, Context, Input, Message, OrderProtocol, ProtocolConfig},
@@ -197,27 +197,7 @@ impl Round<'_> {
         let Some(from_key) = self.key_of(from) else {
             return;
         };
-        let input = match message {
-            Message::Propose { entry, previous } => Input::Proposal {
-                from: from_key,
-                entry,
-                previous,
-                verified: false,
-            },
-            Message::Answer { body, answer } => Input::Answer {
-                from: from_key,
-                body,
-                answer,
-                verified: false,
-            },
-            Message::Commit(entry) => Input::Committed {
-                from: from_key,
-                entry,
-                caller: None,
-                verified: false,
-            },
-        };
-        self.drive(to, input);
+        self.drive(to, input_of(from_key, message));
     }
 
     /// A party that has not committed the genesis asks the sequencer's node for it (the
