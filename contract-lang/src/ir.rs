@@ -379,6 +379,9 @@ pub enum Builtin {
     CeilDays,
     /// Started hours: hours rounded toward positive infinity.
     CeilHours,
+    /// `to(UNIT, x)`: a quantity expressed in another unit of its dimension, exactly (`to(t,
+    /// 2500 kg)` is `2.5 t`). Last, so that existing clauses keep their encodings.
+    ConvertTo(crate::quantity::Unit),
 }
 
 impl Builtin {
@@ -395,6 +398,7 @@ impl Builtin {
             Builtin::Seconds => "seconds",
             Builtin::CeilDays => "ceil_days",
             Builtin::CeilHours => "ceil_hours",
+            Builtin::ConvertTo(_) => "to",
         }
     }
 }

@@ -236,6 +236,25 @@ fn make(mantissa: i128, scale: u8, unit: Unit) -> Result<Quantity, QuantityError
 }
 
 impl Quantity {
+    /// The same quantity in `unit` of its dimension, exactly: `2500 kg` is `2.500 t`, `3 TEU`
+    /// is `1.5 FEU` (factors within a dimension are 1, 2 or powers of ten, so a few more
+    /// decimal places always suffice).
+    pub fn convert(self, unit: Unit) -> Result<Quantity, QuantityError> {
+        if self.unit.dimension() != unit.dimension() {
+            return Err(QuantityError::Dimension(self.unit, unit));
+        }
+        let (from, to) = (i128::from(self.unit.factor()), i128::from(unit.factor()));
+        let mut mantissa = i128::from(self.amount.mantissa)
+            .checked_mul(from)
+            .ok_or(QuantityError::Overflow)?;
+        let mut scale = self.amount.scale;
+        while mantissa % to != 0 {
+            mantissa = mantissa.checked_mul(10).ok_or(QuantityError::Overflow)?;
+            scale = scale.checked_add(1).ok_or(QuantityError::Precision)?;
+        }
+        make(mantissa / to, scale, unit)
+    }
+
     /// `a + b` in the smaller of the two units: `1 t + 1 kg` is `1001 kg`.
     pub fn checked_add(self, other: Quantity) -> Result<Quantity, QuantityError> {
         let aligned = align(self, other)?;

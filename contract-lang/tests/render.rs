@@ -181,3 +181,19 @@ fn counts_and_lists_read_as_each_language_writes_them() {
     assert_eq!(enumeration(Lang::De, &roles), "Verkäufer und Käufer");
     assert_eq!(series(Lang::De, &roles), "Verkäufer, Käufer");
 }
+
+/// `to(UNIT, x)` reads as a conversion in each language, the unit as each language writes it.
+#[test]
+fn a_conversion_names_the_unit_it_converts_to() {
+    let source = "clause pieces {\n  on shipment.partially_delivered\n  when to(pcs, sum(facts.shipment.partially_delivered.pieces)) >= terms.pieces_ordered\n  then notify buyer \"complete\"\n}\n";
+    let program = compile(&[("pieces.clause", source)]);
+    let clause = program.clause("pieces").unwrap();
+    for (lang, phrase) in [
+        (Lang::En, " in pcs is at least "),
+        (Lang::Zh, "（换算为件）"),
+        (Lang::De, ", umgerechnet in Stück"),
+    ] {
+        let text = render_clause(&clause.ir, &BTreeMap::new(), lang);
+        assert!(text.contains(phrase), "{text}");
+    }
+}

@@ -108,6 +108,7 @@ impl ExprChecker<'_> {
                 (ty, node)
             }
             "round" => self.round(callee, args, span),
+            "to" => self.convert_to(callee, args, span),
             "days" | "hours" | "minutes" | "seconds" | "ceil_days" | "ceil_hours"
             | "started_days" | "started_hours" => {
                 let func = match name {
@@ -179,6 +180,65 @@ impl ExprChecker<'_> {
             "wrong arguments",
         ));
         self.poisoned(span)
+    }
+
+    /// `to(UNIT, x)`: `x`, a quantity, in another unit of its dimension (exact, never
+    /// rounded). E0436 for a unit the language does not know, E0437 for another dimension.
+    fn convert_to(&mut self, callee: &Ident, args: &[ast::Expr], span: Span) -> (Ty, ir::Expr) {
+        let [target, quantity] = args else {
+            return self.bad_arguments(
+                callee,
+                span,
+                "takes a unit and a quantity, as in `to(t, event.gross)`",
+            );
+        };
+        let Ast::Name(word) = &target.kind else {
+            self.error(Diagnostic::error(
+                codes::BAD_ARGUMENTS,
+                "the first argument of `to` is a unit, as in `to(t, event.gross)`",
+                target.span,
+                "not a unit",
+            ));
+            return self.poisoned(span);
+        };
+        let Some(unit) = crate::quantity::Unit::parse(&word.node) else {
+            self.error(super::unknown_unit(&word.node, target.span, false));
+            return self.poisoned(span);
+        };
+        let (ty, node) = self.check(quantity, None);
+        let result = match ty {
+            Ty::Quantity(dimension) if dimension == unit.dimension() => Ty::Quantity(dimension),
+            Ty::Quantity(dimension) => {
+                self.error(super::expr::dimension_clash(
+                    dimension,
+                    unit.dimension(),
+                    format!(
+                        "cannot express {dimension} in `{unit}`, a unit of {}",
+                        unit.dimension()
+                    ),
+                    span,
+                ));
+                Ty::Error
+            }
+            Ty::Error => Ty::Error,
+            other => {
+                self.error(Diagnostic::error(
+                    codes::BAD_ARGUMENTS,
+                    format!("`to` converts a quantity, not {other}"),
+                    quantity.span,
+                    format!("this is {other}"),
+                ));
+                Ty::Error
+            }
+        };
+        let node = self.node(
+            span,
+            ExprKind::Call {
+                func: Builtin::ConvertTo(unit),
+                args: vec![node],
+            },
+        );
+        (result, node)
     }
 
     pub(super) fn round(

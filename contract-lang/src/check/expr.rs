@@ -35,6 +35,7 @@ pub(super) const BUILTINS: &[&str] = &[
     "ceil_hours",
     "started_days",
     "started_hours",
+    "to",
 ];
 
 pub(super) const ROUNDING_HELP: &str =
@@ -949,7 +950,7 @@ fn arithmetic_help(op: ArithOp, lhs: &Ty, rhs: &Ty) -> Option<String> {
 }
 
 /// E0437: quantities of two dimensions meeting.
-fn dimension_clash(
+pub(super) fn dimension_clash(
     x: crate::value::Dimension,
     y: crate::value::Dimension,
     message: String,

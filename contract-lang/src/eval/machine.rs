@@ -364,6 +364,23 @@ impl<'a> Env<'_, 'a> {
                 Ok(best)
             }
             Builtin::Abs => at(absolute(first), site),
+            Builtin::ConvertTo(unit) => match first {
+                Val::Qty {
+                    mantissa,
+                    scale,
+                    unit: from,
+                } => {
+                    let quantity = crate::quantity::Quantity {
+                        amount: crate::value::Decimal { mantissa, scale },
+                        unit: from,
+                    };
+                    match quantity.convert(unit) {
+                        Ok(converted) => Ok(Val::quantity(converted)),
+                        Err(error) => fail(*super::ops::quantity_error(error, "to"), site),
+                    }
+                }
+                other => fail(*type_error("quantity", &other), site),
+            },
             Builtin::Round(mode) => at(round(first, mode), site),
             Builtin::Days
             | Builtin::Hours

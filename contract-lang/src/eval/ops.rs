@@ -245,7 +245,7 @@ fn overflow(op: &str) -> Fault {
     fault(EvalErrorKind::Overflow { op: op.to_string() })
 }
 
-fn quantity_error(error: QuantityError, op: &str) -> Fault {
+pub(crate) fn quantity_error(error: QuantityError, op: &str) -> Fault {
     fault(match error {
         QuantityError::Dimension(left, right) => EvalErrorKind::DimensionMismatch { left, right },
         QuantityError::Overflow => EvalErrorKind::Overflow { op: op.to_string() },

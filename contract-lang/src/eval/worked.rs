@@ -216,7 +216,7 @@ fn work_call<'a>(
             Figure::Value(Value::Int(count)) => Some(Worked::Count { func, count }),
             _ => None,
         },
-        Builtin::Abs => Some(Worked::Other(result)),
+        Builtin::Abs | Builtin::ConvertTo(_) => Some(Worked::Other(result)),
     }
 }
 

@@ -549,6 +549,14 @@ impl<'a> Renderer<'a> {
                     (Lang::De, false, false) => format!("der größte der Werte: {joined}"),
                 }
             }
+            Builtin::ConvertTo(unit) => {
+                let unit = unit_text(lang, unit);
+                match lang {
+                    Lang::En => format!("{first} in {unit}"),
+                    Lang::Zh => format!("{first}（换算为{unit}）"),
+                    Lang::De => format!("{first}, umgerechnet in {unit}"),
+                }
+            }
             Builtin::Abs => match lang {
                 Lang::En => format!("the absolute value of {first}"),
                 Lang::Zh => format!("{first}的绝对值"),
@@ -664,17 +672,22 @@ pub(super) fn value_text(
     }
 }
 
-/// A quantity in the unit it was written in, never converted (what the parties agreed is in
-/// that unit): `2.5 t`, `2,5 t`; pieces read `100 pcs`, `100 件`, `100 Stück`. Symbols of SI
-/// units and `TEU`/`FEU` are the same in every language; `m3` is shown as `m³`.
-pub(crate) fn quantity_text(lang: Lang, quantity: &crate::value::Quantity) -> String {
+/// A unit as the language writes it after a number: `kg`, `m³`, `件`, `Stück`.
+fn unit_text(lang: Lang, unit: crate::value::Unit) -> &'static str {
     use crate::value::Unit;
-    let unit = match (lang, quantity.unit) {
+    match (lang, unit) {
         (Lang::Zh, Unit::Piece) => "件",
         (Lang::De, Unit::Piece) => "Stück",
         (_, Unit::CubicMetre) => crate::quantity::CUBIC_METRE_SYMBOL,
         (_, unit) => unit.code(),
-    };
+    }
+}
+
+/// A quantity in the unit it was written in, never converted (what the parties agreed is in
+/// that unit): `2.5 t`, `2,5 t`; pieces read `100 pcs`, `100 件`, `100 Stück`. Symbols of SI
+/// units and `TEU`/`FEU` are the same in every language; `m3` is shown as `m³`.
+pub(crate) fn quantity_text(lang: Lang, quantity: &crate::value::Quantity) -> String {
+    let unit = unit_text(lang, quantity.unit);
     format!(
         "{} {unit}",
         words::number(lang, &quantity.amount.to_string())
