@@ -89,10 +89,25 @@ pub struct OutcomeChange {
     pub after: Vec<String>,
 }
 
+/// A word label (`label term price …`) given, changed or dropped in one language. Labels are
+/// no part of any clause id, so a changed label changes no clause, but it changes the text
+/// the parties read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LabelChange {
+    /// The word, as `category:name` (`term:price`).
+    pub word: String,
+    pub lang: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
 /// The whole impact analysis.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Report {
     pub clauses: Vec<ClauseDiff>,
+    /// Word labels that differ between the two sides.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<LabelChange>,
     /// Scenarios run on each side.
     pub scenarios_run: usize,
     pub outcomes: Vec<OutcomeChange>,
@@ -103,6 +118,46 @@ impl Report {
     pub fn outcomes_differ(&self) -> bool {
         !self.outcomes.is_empty()
     }
+}
+
+/// Compares the word labels of `old` and `new`, word by word and language by language.
+pub fn label_changes(old: &Side, new: &Side) -> Vec<LabelChange> {
+    let (before, after) = (
+        &old.program.vocabulary.labels.0,
+        &new.program.vocabulary.labels.0,
+    );
+    let words: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    let mut changes = Vec::new();
+    for word in words {
+        let in_lang = |labels: &'_ std::collections::BTreeMap<
+            String,
+            std::collections::BTreeMap<String, String>,
+        >,
+                       lang: &str| {
+            labels
+                .get(word)
+                .and_then(|by_lang| by_lang.get(lang))
+                .cloned()
+        };
+        let langs: BTreeSet<&String> = before
+            .get(word)
+            .into_iter()
+            .chain(after.get(word))
+            .flat_map(|by_lang| by_lang.keys())
+            .collect();
+        for lang in langs {
+            let (was, is) = (in_lang(before, lang), in_lang(after, lang));
+            if was != is {
+                changes.push(LabelChange {
+                    word: word.clone(),
+                    lang: lang.clone(),
+                    before: was,
+                    after: is,
+                });
+            }
+        }
+    }
+    changes
 }
 
 /// Compares the clauses of `old` and `new` by name.
@@ -513,6 +568,7 @@ pub fn analyse(
     let old_side = Side::compile(vocabulary, old).map_err(|e| format!("OLD: {e}"))?;
     let new_side = Side::compile(vocabulary, new).map_err(|e| format!("NEW: {e}"))?;
     let clauses = clause_changes(&old_side, &new_side);
+    let labels = label_changes(&old_side, &new_side);
     let substitute = |side: &[SourceInput], path: &str| -> Result<String, String> {
         let text = load(path)?;
         let names = clause_names(&text);
@@ -528,6 +584,7 @@ pub fn analyse(
     let (scenarios_run, outcomes) = outcome_changes(scenarios, vocabulary, &old_load, &new_load);
     Ok(Report {
         clauses,
+        labels,
         scenarios_run,
         outcomes,
     })
@@ -538,6 +595,26 @@ pub fn render(report: &Report) -> String {
     let mut out = String::new();
     if report.clauses.is_empty() {
         out.push_str("no clause changed meaning\n");
+    }
+    if !report.labels.is_empty() {
+        out.push_str(
+            "word labels changed (no clause id changes; the text the parties read does):\n",
+        );
+    }
+    for label in &report.labels {
+        let shown = |text: &Option<String>| {
+            text.as_deref().map_or_else(
+                || "(none)".to_string(),
+                |text| format!("\"{}\"", crate::untrusted::escape(text)),
+            )
+        };
+        out.push_str(&format!(
+            "  - {} ({}): {} → {}\n",
+            label.word,
+            label.lang,
+            shown(&label.before),
+            shown(&label.after)
+        ));
     }
     for clause in &report.clauses {
         let ids = match (&clause.old_id, &clause.new_id) {

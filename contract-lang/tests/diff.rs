@@ -103,3 +103,16 @@ fn a_changed_threshold_is_named_as_one() {
         "{changes:?}"
     );
 }
+
+#[test]
+fn a_changed_word_label_is_reported_though_no_clause_id_changes() {
+    let report = analyse("relabelled");
+    assert!(report.clauses.is_empty(), "{:?}", report.clauses);
+    let changed: Vec<(&str, &str)> = report
+        .labels
+        .iter()
+        .map(|label| (label.word.as_str(), label.lang.as_str()))
+        .collect();
+    assert_eq!(changed, [("term:price", "de"), ("term:price", "zh")]);
+    assert!(diff::render(&report).contains("term:price (de): \"der Kaufpreis\" → (none)"));
+}
