@@ -102,10 +102,12 @@ impl AgreementError {
     }
 }
 
-/// Whether the order may close (or be amended by agreement: `kind`) now: running (the state
-/// machine's own rule) and with no accepted fact still waiting to commit (a close would refuse
-/// it, an agreement would move the position it was signed for; an accepted fact is never
-/// lost).
+/// Whether a record of `kind` may be signed about the order now, the state machine's own
+/// rules, checked before any party's signature is taken (one check: at the party's node before
+/// it signs, in the core at the sequencer): a review needs a pause to decide about; a close or
+/// an agreement needs the order running and no accepted fact still waiting to commit (a close
+/// would refuse it, an agreement would move the position it was signed for; an accepted fact
+/// is never lost).
 pub(crate) fn check_open(
     kind: Agreement,
     core: &OrderCore,
@@ -114,6 +116,12 @@ pub(crate) fn check_open(
     let state = core.state();
     if state.status.is_closed() {
         return Err(Refusal::Apply(ApplyError::OrderClosed { seq: state.seq }).into());
+    }
+    if kind == Agreement::Review {
+        if state.status.is_running() {
+            return Err(Refusal::Apply(ApplyError::NothingToReview).into());
+        }
+        return Ok(());
     }
     if !state.status.is_running() {
         let paused = match kind {
@@ -173,9 +181,7 @@ impl AgreementTable {
                 seq,
             });
         }
-        if kind != Agreement::Review {
-            check_open(kind, core, queued)?;
-        }
+        check_open(kind, core, queued)?;
         let pending = self
             .pending
             .entry(order)
@@ -301,6 +307,28 @@ mod tests {
         pending.sign(5, "seller", body.clone(), seller.sign(Domain::Close, &body));
         assert!(pending.agreed(&parties).is_none());
         assert_eq!(pending.decisions.len(), 1);
+    }
+
+    #[test]
+    fn a_review_of_a_running_order_is_refused_before_any_party_signs_it() {
+        let orders = crate::fixtures::ExampleOrders::new().unwrap();
+        let (_, machine) = orders.contract("PO-REVIEW").unwrap();
+        let (core, _) = OrderCore::genesis(machine).unwrap();
+        let review = verifier::model::Review::new(
+            core.order(),
+            0,
+            0,
+            verifier::model::Decision::Approve,
+            "nothing tripped",
+        );
+        let body = SignedReview::unsigned(&review).unwrap().body;
+        let signature = orders.keys().seller.sign(Domain::Review, &body);
+        let mut table = AgreementTable::default();
+        let refused = table
+            .sign(Agreement::Review, &core, 0, "seller", body, signature)
+            .unwrap_err();
+        assert_eq!(refused.code(), "nothing_to_review", "{refused}");
+        assert!(table.get(&core.order()).is_none(), "nothing was kept");
     }
 
     #[test]

@@ -561,8 +561,9 @@ impl NodeApi for Engine {
         let slot = inner
             .slot(&order)
             .ok_or_else(|| ApiError::unknown_order(&id))?;
-        let (after_seq, at, running, terms) = {
+        let (after_seq, at, terms) = {
             let slot = slot.lock().await;
+            super::sequencer::check_open(&slot, Agreement::Review)?;
             // The review's time: the caller's, or else the order's latest recorded event
             // time (the same for every party, so their bodies match).
             let at = agreement_time(&slot, request.at.as_deref(), "invalid_review")?;
@@ -570,19 +571,8 @@ impl NodeApi for Engine {
             let rules = core.machine().rules(core.state());
             let terms = super::sources::typed_terms(&request.terms, rules.program())
                 .map_err(|error| ApiError::invalid("invalid_review", error))?;
-            (
-                slot.protocol.core().state().seq,
-                at,
-                slot.protocol.core().state().status.is_running(),
-                terms,
-            )
+            (slot.protocol.core().state().seq, at, terms)
         };
-        if running {
-            return Err(ApiError::conflict(
-                "nothing_to_review",
-                "the order is running: its breaker has not tripped and nothing waits for review",
-            ));
-        }
         let body = inner.review_for(order, after_seq, at, decision, &request.note, terms)?;
         let outcome = inner.sign_agreement(Agreement::Review, order, body).await?;
         Ok(match outcome {

@@ -56,6 +56,7 @@ impl Refusal {
             Refusal::WrongPrev { .. } => "wrong_prev",
             Refusal::Signatures(_) => "bad_signature",
             Refusal::Apply(ApplyError::OrderClosed { .. }) => "order_closed",
+            Refusal::Apply(ApplyError::NothingToReview) => "nothing_to_review",
             Refusal::Apply(ApplyError::CloseWhilePaused | ApplyError::AgreementWhilePaused) => {
                 "order_paused"
             }

@@ -411,8 +411,8 @@ pub(crate) fn agreement_error(error: &AgreementError) -> ApiError {
     ApiError::new(status, error.code(), error.to_string())
 }
 
-/// Whether the order may close (or be amended by agreement, `kind`) now (see
-/// [`agreement::check_open`]), as the API answers.
+/// Whether a record of `kind` (review, close, agreement) may be signed about the order now
+/// (see [`agreement::check_open`]), as the API answers.
 pub(crate) fn check_open(slot: &Slot, kind: Agreement) -> Result<(), ApiError> {
     agreement::check_open(kind, slot.protocol.core(), slot.queued())
         .map_err(|error| agreement_error(&error))
