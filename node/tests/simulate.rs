@@ -89,6 +89,10 @@ fn an_honest_sequencer_is_never_convicted_and_parties_converge() {
     let total = campaign(false, false);
     assert_exercised(&total);
     assert!(
+        total.groups_accepted > 0 && total.groups_refused > 0,
+        "no group of facts was taken or refused whole: {total:?}"
+    );
+    assert!(
         total.genesis_rounds > seeds(),
         "no genesis round was proposed again after a failed one: {total:?}"
     );

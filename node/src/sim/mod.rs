@@ -15,7 +15,8 @@
 //! forged entry to the other cosigner or signs review decisions the sequencer must refuse. The
 //! order's breaker trips (two automatic amendments in a day), the parties review (deciding,
 //! replacing and withdrawing their decisions, dating them by their own clocks or by the
-//! order), facts arrive while it is paused, the order may close, and a customer exports
+//! order), facts arrive while it is paused (alone, or a document's facts together, taken or
+//! refused whole), the order may close, and a customer exports
 //! bundles from any party at any moment and verifies them with the verifier library through
 //! one remembered state per node's log, now and then beside the parties' signed heads.
 //!
@@ -106,6 +107,9 @@ pub struct SimReport {
     pub facts_accepted: u64,
     /// Facts refused because the order had closed (never accepted).
     pub facts_refused: u64,
+    /// Groups of facts (one document's) accepted together, and refused together.
+    pub groups_accepted: u64,
+    pub groups_refused: u64,
     pub rounds_failed: u64,
     pub messages_lost: u64,
     pub messages_duplicated: u64,
@@ -158,6 +162,8 @@ impl SimReport {
             committed,
             facts_accepted,
             facts_refused,
+            groups_accepted,
+            groups_refused,
             rounds_failed,
             messages_lost,
             messages_duplicated,
@@ -184,6 +190,8 @@ impl SimReport {
         self.committed += committed;
         self.facts_accepted += facts_accepted;
         self.facts_refused += facts_refused;
+        self.groups_accepted += groups_accepted;
+        self.groups_refused += groups_refused;
         self.rounds_failed += rounds_failed;
         self.messages_lost += messages_lost;
         self.messages_duplicated += messages_duplicated;
@@ -214,10 +222,12 @@ impl std::fmt::Display for SimReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(
             f,
-            "  {} genesis rounds, {} facts accepted ({} refused after a close), {} entries committed, {} rounds failed",
+            "  {} genesis rounds, {} facts accepted ({} refused after a close; {} groups taken together, {} refused whole), {} entries committed, {} rounds failed",
             self.genesis_rounds,
             self.facts_accepted,
             self.facts_refused,
+            self.groups_accepted,
+            self.groups_refused,
             self.committed,
             self.rounds_failed
         )?;
@@ -312,6 +322,8 @@ enum Msg {
 enum Waiting {
     /// A fact's submitter: accepted once answered committed or queued.
     Fact(SignedEvent),
+    /// A document's facts, accepted together or refused together.
+    Facts(Vec<SignedEvent>),
     /// A party signing a record; whether it replaced an earlier, different decision.
     Sign {
         replaced: bool,
@@ -665,22 +677,17 @@ impl Sim {
     /// refuses it; the submitter counts it accepted once answered committed or queued. While a
     /// round runs the submission waits in the core (as a request waits for the order's lock).
     fn accept_fact(&mut self) {
-        let order = self.contract.order_id();
+        if self.next(4) == 0 {
+            self.accept_facts();
+        } else {
+            self.submit_fact();
+        }
+    }
+
+    /// One fact reaches the sequencer's node (now and then twice).
+    fn submit_fact(&mut self) {
         let n = self.accepted.len();
-        let kind = match self.next(100) {
-            0..=19 => FactKind::Departed,
-            20..=39 => FactKind::Eta {
-                late: self.next(2) == 0,
-            },
-            40..=97 => FactKind::Typhoon {
-                on_route: self.next(4) != 0,
-                red: self.next(5) != 0,
-            },
-            _ => FactKind::Delivered {
-                days: self.next(60) as i64,
-            },
-        };
-        let Ok(signed) = self.attesters.fact(order, kind, self.now(), n) else {
+        let Some(signed) = self.new_fact(self.contract.order_id(), n) else {
             return;
         };
         // Now and then a fact is submitted twice: it is one fact.
@@ -694,6 +701,49 @@ impl Sim {
             };
             self.drive(SEQUENCER, input);
         }
+    }
+
+    /// Two or three facts of one document reach the sequencer's node together; one group in
+    /// five carries a fact of another order, so it must be refused whole.
+    fn accept_facts(&mut self) {
+        let order = self.contract.order_id();
+        let n = self.accepted.len();
+        let count = 2 + self.next(2) as usize;
+        let foreign = (self.next(5) == 0).then(|| self.next(count as u64) as usize);
+        let mut events = Vec::new();
+        for i in 0..count {
+            let about = if foreign == Some(i) {
+                Digest([9; 32])
+            } else {
+                order
+            };
+            events.extend(self.new_fact(about, n + i));
+        }
+        let caller = self.caller(Waiting::Facts(events.clone()));
+        let input = Input::Facts {
+            events,
+            verified: false,
+            caller,
+        };
+        self.drive(SEQUENCER, input);
+    }
+
+    /// A fact of a random kind about `order`, the `n`th.
+    fn new_fact(&mut self, order: verifier::model::OrderId, n: usize) -> Option<SignedEvent> {
+        let kind = match self.next(100) {
+            0..=19 => FactKind::Departed,
+            20..=39 => FactKind::Eta {
+                late: self.next(2) == 0,
+            },
+            40..=97 => FactKind::Typhoon {
+                on_route: self.next(4) != 0,
+                red: self.next(5) != 0,
+            },
+            _ => FactKind::Delivered {
+                days: self.next(60) as i64,
+            },
+        };
+        self.attesters.fact(order, kind, self.now(), n).ok()
     }
 
     /// A new caller token for `waiting`.
@@ -850,6 +900,21 @@ impl Sim {
                 Waiting::Fact(_),
                 Err(CoreError::Refused(Refusal::Apply(ApplyError::OrderClosed { .. }))),
             ) => self.report.facts_refused += 1,
+            (
+                Waiting::Facts(events),
+                Ok(Reply::Accepted | Reply::Committed { .. } | Reply::Queued { .. }),
+            ) => {
+                self.report.groups_accepted += 1;
+                for event in events {
+                    if self.accepted.insert(event.hash()) {
+                        self.report.facts_accepted += 1;
+                    }
+                }
+            }
+            (Waiting::Facts(events), Err(_)) => {
+                self.report.groups_refused += 1;
+                self.check_nothing_taken(&events);
+            }
             (Waiting::Dishonest, Ok(reply)) => {
                 self.broken = Some(format!(
                     "the sequencer took a dishonest review signature: {reply:?}"
@@ -1507,7 +1572,7 @@ impl Sim {
             }
         }
         let refused = self.report.facts_refused;
-        self.accept_fact();
+        self.submit_fact();
         if self.report.facts_refused == refused {
             return Err(self.violation("a closed order accepted a fact".into()));
         }
@@ -1529,6 +1594,23 @@ impl Sim {
             }
         }
         Ok(())
+    }
+
+    /// A refused group left none of its facts recorded or queued (that was not before).
+    fn check_nothing_taken(&mut self, events: &[SignedEvent]) {
+        let Some(sequencer) = self.nodes.get(SEQUENCER) else {
+            return;
+        };
+        let history = Entries(&sequencer.committed);
+        for event in events {
+            let hash = event.hash();
+            let taken = sequencer.protocol.fact_status(&hash, &history).is_some();
+            if taken && !self.accepted.contains(&hash) {
+                self.broken = Some(format!(
+                    "a refused group of facts left its fact {hash} recorded or queued"
+                ));
+            }
+        }
     }
 
     /// Every accepted fact recorded, none still queued or held.
