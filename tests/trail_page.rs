@@ -77,7 +77,9 @@ fn trail_page_in_headless_chromium() {
     let valid_expect = serde_json::json!({
         "verdict": "valid", "entries": entries, "timeline": entries, "picture": 1,
         "contains": ["Guangdong and Hong Kong", "Departure", "Arrival forecast", "Weather alert",
-                     "seller owes buyer 5520.00 EUR (pay)", "buyer, carrier, seller"],
+                     "seller owes buyer 5520.00 EUR (pay)", "buyer, carrier, seller",
+                     // Each amount with how it was computed, as the CLI timeline has it.
+                     "computed: 36 whole hours × 150.00 EUR/h = 5400.00 EUR"],
         "tables_absent": ["[", "false", "true"],
         "absent": ["the seller owes", "attested by the carrier"],
         // The axis: every tick numbered, 02-20's three entries (#3 to #5) under one date.
@@ -89,12 +91,13 @@ fn trail_page_in_headless_chromium() {
     });
     let chinese_expect = serde_json::json!({
         "verdict": "valid", "entries": entries, "lang": "zh", "contains": ["有效", "验证步骤", "变更时间线",
-            "Guangdong和Hong Kong", "条款标识：", "否"],
+            "Guangdong和Hong Kong", "条款标识：", "否", "计算：36 个整小时 × 150.00 EUR/小时 = 5400.00 EUR"],
         "tables_absent": ["[", "false"],
         "no_english": true,
     });
     let german_expect = serde_json::json!({
-        "verdict": "valid", "lang": "de", "contains": ["GÜLTIG", "Prüfschritte", "Guangdong und Hong Kong", "nein"],
+        "verdict": "valid", "lang": "de", "contains": ["GÜLTIG", "Prüfschritte", "Guangdong und Hong Kong", "nein",
+            "Berechnung: 36 volle Stunden × 150,00 EUR/Std. = 5400,00 EUR"],
         "tables_absent": ["[", "falsch", "false"],
     });
     let mut spec = serde_json::json!({

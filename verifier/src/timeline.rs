@@ -634,6 +634,21 @@ impl Explain<'_> {
     }
 }
 
+/// How obligation `obligation` of entry `seq` was computed, "computed: 34 whole hours × …",
+/// if replay derived it: the trail page shows the same line under the amount.
+pub(crate) fn computed(
+    lang: Lang,
+    (report, seq): (&Report, u64),
+    program: &Program,
+    obligation: &Obligation,
+) -> Option<String> {
+    let explain = Explain {
+        report: Some(report),
+        seq,
+    };
+    explain.line(lang, program, obligation)
+}
+
 fn effects_lines(
     lang: Lang,
     program: &Program,

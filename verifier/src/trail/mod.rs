@@ -168,7 +168,8 @@ pub struct EntryView {
 /// One thing an entry did or recorded.
 #[derive(Debug, Serialize)]
 pub struct Line {
-    /// `amend`, `activate`, `oblige`, `notify`, `none`, `trip`, `window`, `held`, `review`,
+    /// `amend`, `activate`, `oblige`, `worked` (how the amount above was computed), `notify`,
+    /// `none`, `trip`, `window`, `held`, `review`,
     /// `reason`, `paused`, `note`.
     pub class: &'static str,
     pub text: String,
@@ -662,7 +663,15 @@ fn percent_unbroken(text: String) -> String {
     }
 }
 
-fn effect_lines(lang: Lang, program: &Program, effects: &Effects, out: &mut Vec<Line>) {
+/// The lines of what `effects` did in entry `of.1` of the history `of.0`; each amount owed
+/// followed by how it was computed.
+fn effect_lines(
+    lang: Lang,
+    program: &Program,
+    effects: &Effects,
+    of: (&Report, u64),
+    out: &mut Vec<Line>,
+) {
     let words = Glossary::of(program);
     for amendment in &effects.amendments {
         out.push(Line {
@@ -713,6 +722,14 @@ fn effect_lines(lang: Lang, program: &Program, effects: &Effects, out: &mut Vec<
             quote: None,
             source: Some(source(lang, program, &obligation.clause, obligation.rule)),
         });
+        if let Some(text) = crate::timeline::computed(lang, of, program, obligation) {
+            out.push(Line {
+                class: "worked",
+                text: percent_unbroken(text),
+                quote: None,
+                source: None,
+            });
+        }
     }
     for notification in &effects.notifications {
         let party = role(lang, &notification.party);
@@ -743,6 +760,7 @@ fn entry_view(lang: Lang, report: &Report, entry: &VerifiedEntry, at: i64) -> En
     // Clauses are named as they were when the entry was made (as in the CLI's timeline), not
     // as a later agreement upgraded or removed them.
     let program = report.program_before(entry.body.seq);
+    let of = (report, entry.body.seq);
     let mut lines = Vec::new();
     let (kind, title, attester, facts) = match (&entry.body.step, &entry.event) {
         (Step::Genesis, _) => {
@@ -777,11 +795,11 @@ fn entry_view(lang: Lang, report: &Report, entry: &VerifiedEntry, at: i64) -> En
                     "event"
                 }
                 Outcome::Applied(effects) => {
-                    effect_lines(lang, program, effects, &mut lines);
+                    effect_lines(lang, program, effects, of, &mut lines);
                     "event"
                 }
                 Outcome::BreakerTripped { held, report: trip } => {
-                    trip_lines(lang, program, trip, held, &mut lines);
+                    trip_lines(lang, program, (trip, held), of, &mut lines);
                     "tripped"
                 }
                 Outcome::ToReview { reasons } => {
@@ -858,7 +876,7 @@ fn entry_view(lang: Lang, report: &Report, entry: &VerifiedEntry, at: i64) -> En
                     });
                 }
             }
-            effect_lines(lang, program, &step.applied, &mut lines);
+            effect_lines(lang, program, &step.applied, of, &mut lines);
             agreement::term_lines(lang, &step.terms, &mut lines);
             for again in &step.reevaluated {
                 lines.push(Line {
@@ -878,7 +896,7 @@ fn entry_view(lang: Lang, report: &Report, entry: &VerifiedEntry, at: i64) -> En
                     source: None,
                 });
                 let before = lines.len();
-                outcome_lines(lang, program, &again.outcome, &mut lines);
+                outcome_lines(lang, program, &again.outcome, of, &mut lines);
                 if lines.len() == before {
                     // Nothing followed the colon: say so rather than end the line there.
                     if let Some(header) = lines.last_mut() {
@@ -941,10 +959,18 @@ fn entry_view(lang: Lang, report: &Report, entry: &VerifiedEntry, at: i64) -> En
 }
 
 /// What an outcome did, for a fact evaluated after a review.
-fn outcome_lines(lang: Lang, program: &Program, outcome: &Outcome, lines: &mut Vec<Line>) {
+fn outcome_lines(
+    lang: Lang,
+    program: &Program,
+    outcome: &Outcome,
+    of: (&Report, u64),
+    lines: &mut Vec<Line>,
+) {
     match outcome {
-        Outcome::Applied(effects) => effect_lines(lang, program, effects, lines),
-        Outcome::BreakerTripped { held, report } => trip_lines(lang, program, report, held, lines),
+        Outcome::Applied(effects) => effect_lines(lang, program, effects, of, lines),
+        Outcome::BreakerTripped { held, report } => {
+            trip_lines(lang, program, (report, held), of, lines)
+        }
         Outcome::ToReview { reasons } => {
             lines.extend(
                 reasons
@@ -959,8 +985,8 @@ fn outcome_lines(lang: Lang, program: &Program, outcome: &Outcome, lines: &mut V
 fn trip_lines(
     lang: Lang,
     program: &Program,
-    trip: &crate::model::BreakerReport,
-    held: &Effects,
+    (trip, held): (&crate::model::BreakerReport, &Effects),
+    of: (&Report, u64),
     lines: &mut Vec<Line>,
 ) {
     let max = trip.policy.max_automatic_amendments;
@@ -996,6 +1022,7 @@ fn trip_lines(
                 activations: amendment.activations.clone(),
                 ..Effects::default()
             },
+            of,
             &mut changes,
         );
         for change in changes {
@@ -1015,8 +1042,13 @@ fn trip_lines(
         }
     }
     let mut held_lines = Vec::new();
-    effect_lines(lang, program, held, &mut held_lines);
+    effect_lines(lang, program, held, of, &mut held_lines);
     for line in held_lines {
+        // How a held amount was computed stays as it is, under the held amount.
+        if line.class == "worked" {
+            lines.push(line);
+            continue;
+        }
         lines.push(Line {
             class: "held",
             text: match lang {
