@@ -720,12 +720,24 @@ fn timelines_name_clauses_as_the_program_in_force_at_each_entry_had_them() {
         .agree(FEB_01, vec![retitled, upgrade], "new rate, new title")
         .unwrap();
     deliver(&mut order, &keys);
-    let report = verified(order, keys);
+    let (bytes, trust) = bundle_of(order, keys);
+    let report = verify_bundle(&bytes, &trust, &VerifyOptions::default())
+        .unwrap_or_else(|error| panic!("{error}"));
     assert_eq!(
         report.programs.len(),
         2,
         "the genesis program and the upgrade's"
     );
+    // The trail page's order shows the contract's clauses as the parties signed them.
+    let result = Ok(report.clone());
+    let page = verifier::trail::view(&bytes, &trust, &result, Lang::En, usize::MAX);
+    let clauses = page.order.expect("the order").clauses;
+    let signed = clauses
+        .iter()
+        .find(|clause| clause.name == "air_freight_fallback")
+        .expect("the clause");
+    assert_eq!(signed.title, "Air freight when sea freight runs late");
+    assert!(signed.text.contains("150.00 EUR"), "{}", signed.text);
     let text = render_report(&report, Lang::En);
     let line = |needle: &str| {
         text.lines()

@@ -499,6 +499,9 @@ fn breaker_policy(lang: Lang, policy: &BreakerPolicy) -> String {
 
 fn order_view(lang: Lang, report: &Report) -> OrderView {
     let contract = &report.contract;
+    // The contract's clauses as its parties signed them: the genesis program, not one a later
+    // agreement upgraded them to.
+    let program = report.program_before(0);
     OrderView {
         reference: contract.order_ref.clone(),
         id: report.order.to_string(),
@@ -516,7 +519,7 @@ fn order_view(lang: Lang, report: &Report) -> OrderView {
             .clauses
             .iter()
             .map(|binding| {
-                let compiled = report.program.clause(&binding.name);
+                let compiled = program.clause(&binding.name);
                 ClauseView {
                     name: binding.name.clone(),
                     title: compiled.map_or_else(
@@ -529,7 +532,7 @@ fn order_view(lang: Lang, report: &Report) -> OrderView {
                             &clause.ir,
                             &binding.params,
                             lang,
-                            Glossary::of(&report.program),
+                            Glossary::of(program),
                         ))
                     }),
                 }
