@@ -1343,9 +1343,23 @@ fn entry_json(report: &Report, entry: &VerifiedEntry, lang: Lang) -> serde_json:
     );
     let mut object = serde_json::to_value(shared).unwrap_or(serde_json::Value::Null);
     let program = report.program_before(entry.body.seq);
-    let computed: Vec<serde_json::Value> = entry
-        .worked
-        .iter()
+    // A review's approved amounts were computed when the breaker held them, at an earlier
+    // entry; they come first, as the timeline shows them, then the review's re-evaluations.
+    let mut explained: Vec<&contract_lang::eval::WorkedAmount> = Vec::new();
+    if let Step::Review(step) = &entry.body.step {
+        for obligation in &step.applied.obligations {
+            if let Some(worked) = report.worked(entry.body.seq, obligation) {
+                explained.push(worked);
+            }
+        }
+    }
+    for worked in &entry.worked {
+        if !explained.iter().any(|seen| std::ptr::eq(*seen, worked)) {
+            explained.push(worked);
+        }
+    }
+    let computed: Vec<serde_json::Value> = explained
+        .into_iter()
         .filter_map(|worked| {
             let clause = program.clause(&worked.source.clause)?;
             let text = render::worked(lang, &worked.worked, &clause.ir, Glossary::of(program))?;

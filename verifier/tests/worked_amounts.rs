@@ -111,3 +111,132 @@ fn the_json_report_carries_each_computation_in_the_chosen_language() {
         "{text}"
     );
 }
+
+/// Three typhoon extensions, then a delivery more than 20 days late within the same 24 hours:
+/// its effects amend the order (the buyer may terminate) and pay the late-delivery penalty,
+/// the breaker holds them all, and the parties' review approves or discards them.
+const HELD_PAYMENT: &str = r#"
+clauses = ["../clauses/force_majeure.clause", "../clauses/late_delivery_penalty.clause"]
+jurisdiction = "CN"
+[terms]
+delivery_due = "2026-03-01T00:00:00Z"
+price = "12000.00 EUR"
+route_regions = ["Guangdong"]
+buyer_may_terminate = false
+[[scenario]]
+name = "held"
+[[scenario.events]]
+kind = "weather.alert"
+at = "2026-04-01T00:00:00Z"
+fields = { kind = "typhoon", level = "red", region = "Guangdong" }
+[[scenario.events]]
+kind = "weather.alert"
+at = "2026-04-01T06:00:00Z"
+fields = { kind = "typhoon", level = "red", region = "Guangdong" }
+[[scenario.events]]
+kind = "weather.alert"
+at = "2026-04-01T12:00:00Z"
+fields = { kind = "typhoon", level = "red", region = "Guangdong" }
+[[scenario.events]]
+kind = "shipment.delivered"
+at = "2026-04-01T18:00:00Z"
+fields = { received_by = "Hamburg DC" }
+"#;
+
+/// The penalty's explanation: 23 started days after the due date extended to 10 March.
+const PENALTY: &str = "23 started days × 0.5 %/day = 11.5 %; the lesser of 11.5 % and 10 % = 10 %; 12000.00 EUR × 10 % = 1200.00 EUR";
+
+fn held_payment_report(policy: ReviewPolicy) -> Report {
+    let keys = ExampleKeys::new();
+    let order = scenario_order(HELD_PAYMENT, "held", &keys, policy, 0)
+        .unwrap_or_else(|error| panic!("{error}"));
+    let mut log = ExampleLog::example();
+    let leaves = log.append_entries(order.entries()).unwrap();
+    let example = finish_example(keys, order, log, leaves).unwrap();
+    verify_bundle(&example.bytes, &example.trust, &VerifyOptions::default())
+        .unwrap_or_else(|error| panic!("{error}"))
+}
+
+/// The text of entry `#seq` in a rendered timeline, up to the next entry.
+fn entry_block(text: &str, seq: u64) -> &str {
+    let start = text
+        .find(&format!("\n#{seq} "))
+        .unwrap_or_else(|| panic!("no entry #{seq} in {text}"));
+    let rest = &text[start + 1..];
+    let end = rest[1..].find("\n#").map_or(rest.len(), |end| end + 2);
+    &rest[..end]
+}
+
+#[test]
+fn an_approved_held_payment_is_explained_under_the_review() {
+    let report = held_payment_report(ReviewPolicy::ApproveHeld);
+    let (delivery, review) = match &report.entries[report.entries.len() - 2..] {
+        [delivery, review] => (delivery, review),
+        _ => panic!("the delivery and the review"),
+    };
+    let Step::Event(step) = &delivery.body.step else {
+        panic!("the delivery");
+    };
+    let Outcome::BreakerTripped { held, .. } = &step.outcome else {
+        panic!(
+            "the breaker held the delivery's effects: {:?}",
+            step.outcome
+        );
+    };
+    let Step::Review(approval) = &review.body.step else {
+        panic!("the review");
+    };
+    assert_eq!(&approval.applied, held);
+    let [obligation] = &approval.applied.obligations[..] else {
+        panic!("one payment approved: {:?}", approval.applied);
+    };
+    assert_eq!(obligation.amount.minor, 120_000);
+    // The review computes nothing itself: the explanation is the one worked out when the
+    // delivery was recorded and held.
+    assert!(review.worked.is_empty());
+    let worked = report
+        .worked(review.body.seq, obligation)
+        .expect("the approved amount is explained");
+    assert_eq!(worked, &delivery.worked[0]);
+
+    let text = render_report(&report, Lang::En);
+    let under_review = entry_block(&text, review.body.seq);
+    assert!(under_review.contains(PENALTY), "{text}");
+    assert!(under_review.contains("1200.00 EUR"), "{text}");
+
+    let json = verifier::timeline::report_json(&report, Lang::En);
+    let timeline = json["timeline"].as_array().expect("the timeline");
+    let computed = &timeline[timeline.len() - 1]["amounts_computed"];
+    assert_eq!(computed[0]["clause"], "late_delivery_penalty", "{json}");
+    assert_eq!(computed[0]["amount"]["amount"], "1200.00", "{json}");
+    let text = computed[0]["text"].as_str().unwrap_or_default();
+    assert!(text.starts_with(PENALTY), "{text}");
+}
+
+#[test]
+fn a_discarded_held_payment_is_not_explained_under_the_review() {
+    let report = held_payment_report(ReviewPolicy::DiscardHeld);
+    let review = report.entries.last().unwrap();
+    let Step::Review(discard) = &review.body.step else {
+        panic!("the review");
+    };
+    assert!(discard.applied.is_empty());
+    assert!(review.worked.is_empty());
+    let text = render_report(&report, Lang::En);
+    assert!(
+        !entry_block(&text, review.body.seq).contains(PENALTY),
+        "{text}"
+    );
+    // What the breaker held is still explained where it was held.
+    let delivery = entry_block(&text, review.body.seq - 1);
+    assert!(delivery.contains(PENALTY), "{text}");
+
+    let json = verifier::timeline::report_json(&report, Lang::En);
+    let timeline = json["timeline"].as_array().expect("the timeline");
+    assert!(
+        timeline[timeline.len() - 1]
+            .get("amounts_computed")
+            .is_none(),
+        "{json}"
+    );
+}
