@@ -551,3 +551,67 @@ async fn a_flood_of_fresh_identities_fills_only_the_strangers_slots() {
     assert_eq!(sum, TestResp::Sum(3));
     assert_eq!(refused(), 3, "the party took no stranger's slot");
 }
+
+/// A node that stops answering altogether (its process suspended, `SIGSTOP`) still gets the
+/// whole configured `request_timeout` to answer: libp2p's own 10-second limit on opening a
+/// stream must not cut the request short.
+#[tokio::test]
+async fn a_frozen_peer_gets_the_whole_request_timeout_not_libp2ps_ten_seconds() {
+    let config = || NetConfig {
+        request_timeout: Duration::from_secs(30),
+        ..test_config()
+    };
+    let (alice, _) = start_node(31, config()).await;
+    // Bob runs on a runtime of its own, one thread, so blocking that thread freezes his node
+    // like a suspended process: the kernel still takes bytes, nothing reads or answers them.
+    let (bob_tx, bob_rx) = std::sync::mpsc::channel();
+    let (freeze_tx, freeze_rx) = std::sync::mpsc::channel::<std::sync::mpsc::Receiver<()>>();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let bob = start_node(32, config()).await;
+            bob_tx.send(bob).unwrap();
+            // Frozen (the whole runtime blocked) until the thaw channel says otherwise.
+            let thaw = tokio::task::spawn_blocking(move || freeze_rx.recv().unwrap())
+                .await
+                .unwrap();
+            thaw.recv().unwrap();
+            std::future::pending::<()>().await;
+        });
+    });
+    let (bob, bob_addr) = bob_rx.recv().unwrap();
+    alice.dial(bob_addr).await.unwrap();
+    let sum = alice
+        .request(bob.local_peer_id(), TestReq::Add { a: 1, b: 2 })
+        .await
+        .unwrap();
+    assert_eq!(sum, TestResp::Sum(3));
+
+    let (thaw_tx, thaw_rx) = std::sync::mpsc::channel();
+    freeze_tx.send(thaw_rx).unwrap();
+    // Give the freeze a moment to take hold before asking.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let asked = tokio::time::Instant::now();
+    let request = tokio::spawn({
+        let alice = alice.clone();
+        let bob = bob.local_peer_id();
+        async move { alice.request(bob, TestReq::Add { a: 40, b: 2 }).await }
+    });
+    // Frozen for longer than libp2p's default stream-opening timeout (10 s), well inside ours.
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    assert!(
+        !request.is_finished(),
+        "the request ended while the peer was frozen, after {:?}: {:?}",
+        asked.elapsed(),
+        request.await
+    );
+    thaw_tx.send(()).unwrap();
+    let answer = tokio::time::timeout(PATIENCE, request)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(answer, Ok(TestResp::Sum(42)));
+}

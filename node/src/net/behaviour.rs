@@ -9,6 +9,7 @@ use libp2p::{
 use super::{
     admission::Admission,
     codec::{FrameCodec, WireMessage},
+    patience::Patient,
 };
 
 /// Everything the swarm runs, in the order connections are vetted: the block list, the
@@ -22,5 +23,6 @@ pub(crate) struct NodeBehaviour<Req: WireMessage, Resp: WireMessage> {
     pub(crate) identify: identify::Behaviour,
     pub(crate) ping: ping::Behaviour,
     pub(crate) mdns: Toggle<mdns::tokio::Behaviour>,
-    pub(crate) rpc: request_response::Behaviour<FrameCodec<Req, Resp>>,
+    /// Given the configured request timeout to open each request's stream too.
+    pub(crate) rpc: Patient<request_response::Behaviour<FrameCodec<Req, Resp>>>,
 }

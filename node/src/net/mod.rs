@@ -17,6 +17,7 @@ pub mod codec;
 mod config;
 mod handle;
 pub mod identity;
+mod patience;
 mod task;
 
 pub use admission::{AdmissionLimits, RefusalCounters};

@@ -39,6 +39,7 @@ use super::{
     codec::{Decoded, FrameCodec, Refusal, Reply, WireMessage, PROTOCOL},
     config::NetConfig,
     handle::{self, Command, InboundRequest, NetError, NetHandle, ShutdownReport},
+    patience::Patient,
 };
 
 /// A running network: the handle, the stream of peers' requests, and the task itself.
@@ -143,10 +144,13 @@ fn build_behaviour<Req: WireMessage, Resp: WireMessage>(
         ),
         ping: ping::Behaviour::new(ping::Config::new()),
         mdns: Toggle::from(mdns),
-        rpc: request_response::Behaviour::with_codec(
-            FrameCodec::new(config.codec),
-            [(PROTOCOL, ProtocolSupport::Full)],
-            rpc_config,
+        rpc: Patient::new(
+            request_response::Behaviour::with_codec(
+                FrameCodec::new(config.codec),
+                [(PROTOCOL, ProtocolSupport::Full)],
+                rpc_config,
+            ),
+            config.request_timeout,
         ),
     })
 }
