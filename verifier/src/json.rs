@@ -271,7 +271,7 @@ pub struct RuleJson {
 }
 
 impl RuleJson {
-    fn new(clause: &str, index: u32) -> Self {
+    pub(crate) fn new(clause: &str, index: u32) -> Self {
         RuleJson {
             clause: clause.to_string(),
             rule: u64::from(index) + 1,

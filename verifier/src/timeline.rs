@@ -1363,9 +1363,10 @@ fn entry_json(report: &Report, entry: &VerifiedEntry, lang: Lang) -> serde_json:
         .filter_map(|worked| {
             let clause = program.clause(&worked.source.clause)?;
             let text = render::worked(lang, &worked.worked, &clause.ir, Glossary::of(program))?;
+            let source = crate::json::RuleJson::new(&worked.source.clause, worked.source.rule);
             Some(json!({
-                "clause": worked.source.clause,
-                "rule": worked.source.rule,
+                "clause": source.clause,
+                "rule": source.rule,
                 "amount": crate::json::MoneyJson::from(worked.amount),
                 "text": text,
             }))

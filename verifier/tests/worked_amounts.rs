@@ -105,6 +105,9 @@ fn the_json_report_carries_each_computation_in_the_chosen_language() {
         .unwrap_or_default();
     assert_eq!(computed[1]["clause"], "late_delivery_penalty");
     assert_eq!(computed[1]["amount"]["amount"], "123.46");
+    // Rules are numbered as the text shows them, like every other `rule` in the report.
+    assert_eq!(computed[1]["rule"], 1, "{computed}");
+    assert_eq!(computed[0]["rule"], 2, "{computed}");
     let text = computed[1]["text"].as_str().unwrap_or_default();
     assert!(
         text.starts_with("2 angefangene Tage × 0,5 %/Tag = 1 %"),
