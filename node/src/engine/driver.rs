@@ -3,28 +3,81 @@
 //! their log leaves, the fact queue, evidence, faults) and tokio. It decides nothing about
 //! the protocol; HTTP statuses are chosen at the edge from the core's typed errors.
 
-use std::{collections::VecDeque, sync::Arc, time::Instant};
+use std::{
+    collections::{HashMap, VecDeque},
+    sync::Arc,
+    time::Instant,
+};
 
 use futures::future::join_all;
 use verifier::{
     bundle::EquivocationProof,
-    model::{Digest, OrderId, SignedEntry},
+    model::{Digest, OrderId, SignedEntry, SignedEvent},
     sign::{Domain, PublicKey},
 };
 
 use super::{
     protocol::{Proposal, Request, Response},
     protocol_core::{
-        Action, Caller, Commit, Context, CoreError, History, Input, Message, QueuedFact, Reply,
+        Action, Caller, Commit, Context, CoreError, Forwarded, History, Input, Message, QueuedFact,
+        Reply,
     },
+    queue,
     records::{self, QUEUE},
     round::Answer,
     Inner, Slot,
 };
+use tokio::sync::oneshot;
+
 use crate::{api::ApiError, durable::WriteBatch};
 
-/// The caller token of whoever hands an input to [`Inner::drive`].
+/// The caller token of whoever hands an input to [`Inner::drive`] and takes its reply from
+/// the [`Outcome`].
 pub(crate) const CALLER: Caller = 0;
+
+/// Longest a task waits for a reply that comes in a later drive: past every request timeout,
+/// after which the forward's answer (or its failure) has always been handed to the core.
+const REPLY_PATIENCE: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Tasks waiting for a reply a later drive gives (a forwarded fact's answer), by token.
+#[derive(Default)]
+pub(crate) struct Callers {
+    next: std::sync::atomic::AtomicU64,
+    waiting: std::sync::Mutex<HashMap<Caller, oneshot::Sender<Result<Reply, CoreError>>>>,
+}
+
+impl Callers {
+    /// A new token (never [`CALLER`]) and where its reply arrives.
+    fn register(&self) -> (Caller, oneshot::Receiver<Result<Reply, CoreError>>) {
+        let caller = self
+            .next
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            .saturating_add(1);
+        let (sender, receiver) = oneshot::channel();
+        if let Ok(mut waiting) = self.waiting.lock() {
+            waiting.insert(caller, sender);
+        }
+        (caller, receiver)
+    }
+
+    fn answer(&self, caller: Caller, result: Result<Reply, CoreError>) {
+        let sender = self
+            .waiting
+            .lock()
+            .ok()
+            .and_then(|mut waiting| waiting.remove(&caller));
+        if let Some(sender) = sender {
+            // The task may have given up waiting: nothing to tell then.
+            let _ = sender.send(result);
+        }
+    }
+
+    fn forget(&self, caller: Caller) {
+        if let Ok(mut waiting) = self.waiting.lock() {
+            waiting.remove(&caller);
+        }
+    }
+}
 
 /// What one input came to for the task that handed it in.
 #[derive(Default)]
@@ -165,10 +218,13 @@ impl Inner {
                             }
                         }
                         Message::Answer { answer, .. } => outcome.answer = Some(answer),
+                        Message::Forward { id, events } => {
+                            self.forward_later(order, to, id, events)
+                        }
                     },
                     Action::Persist(commit) => {
                         let event = commit.event;
-                        let queued = event.and_then(|event| queued_index(slot, &dequeued, event));
+                        let queued = event.and_then(|event| queued_index(&dequeued, event));
                         // Kept only for the equivocation test hook.
                         let forging = self.config.hooks.equivocate.is_some();
                         let entry = (commit.sequenced && forging).then(|| commit.entry.clone());
@@ -224,6 +280,8 @@ impl Inner {
                     Action::Reply { caller, result } => {
                         if caller == CALLER {
                             outcome.reply = Some(result);
+                        } else {
+                            self.callers.answer(caller, result);
                         }
                     }
                     Action::Evidence(proof) => self.keep_proof(order, *proof).await,
@@ -247,6 +305,98 @@ impl Inner {
         outcome
     }
 
+    /// Hands `input` (made with the caller token it is given) to the core of the order in
+    /// `slot` and waits for the core's reply to it, which may come in a later drive (a
+    /// forwarded fact's answer arrives after the order's lock was released).
+    pub(crate) async fn drive_and_wait(
+        self: &Arc<Self>,
+        slot: &tokio::sync::Mutex<Slot>,
+        input: impl FnOnce(Caller) -> Input,
+    ) -> Result<Reply, ApiError> {
+        self.drive_and_wait_core(slot, input)
+            .await?
+            .map_err(|error| core_error(&error))
+    }
+
+    /// [`Inner::drive_and_wait`] with the core's own error.
+    pub(crate) async fn drive_and_wait_core(
+        self: &Arc<Self>,
+        slot: &tokio::sync::Mutex<Slot>,
+        input: impl FnOnce(Caller) -> Input,
+    ) -> Result<Result<Reply, CoreError>, ApiError> {
+        let (caller, reply) = self.callers.register();
+        let outcome = {
+            let mut slot = slot.lock().await;
+            self.drive(&mut slot, input(caller)).await
+        };
+        if let Some(error) = outcome.failed {
+            self.callers.forget(caller);
+            return Err(error);
+        }
+        let waited = tokio::time::timeout(REPLY_PATIENCE, reply).await;
+        self.callers.forget(caller);
+        match waited {
+            Ok(Ok(result)) => Ok(result),
+            Ok(Err(_)) | Err(_) => Err(ApiError::unavailable(
+                "no_answer",
+                "the order's core gave no answer in time",
+            )),
+        }
+    }
+
+    /// Forwards facts to the sequencer's node `to` without holding the order (its node asks
+    /// this one to cosign meanwhile), then hands its answer to the order's core.
+    fn forward_later(
+        self: &Arc<Self>,
+        order: OrderId,
+        to: PublicKey,
+        id: u64,
+        events: Vec<SignedEvent>,
+    ) {
+        let inner = self.clone();
+        tokio::spawn(async move {
+            let hashes: Vec<Digest> = events.iter().map(SignedEvent::hash).collect();
+            let request = Request::ForwardEvents { order, events };
+            let answer = match inner.request(&to, request).await {
+                Ok(Response::Answers(places)) if places.len() == hashes.len() => {
+                    forwarded_places(&hashes, places)
+                }
+                Ok(Response::RefusedAt {
+                    index,
+                    code,
+                    message,
+                }) => Forwarded::Refused {
+                    index: usize::try_from(index).ok(),
+                    code,
+                    message,
+                },
+                Ok(Response::Refused { code, message }) if !queue::retry_later_code(&code) => {
+                    Forwarded::Refused {
+                        index: None,
+                        code,
+                        message,
+                    }
+                }
+                Ok(other) => Forwarded::NoAnswer {
+                    reason: format!("the sequencer answered {other:?}"),
+                },
+                Err(error) => Forwarded::NoAnswer {
+                    reason: error.to_string(),
+                },
+            };
+            if let Forwarded::NoAnswer { reason } = &answer {
+                tracing::info!(%order, %reason, "facts queued until the sequencer's node answers");
+            }
+            let Some(slot) = inner.slot(&order) else {
+                return;
+            };
+            let mut slot = slot.lock().await;
+            inner
+                .drive(&mut slot, Input::Forwarded { id, answer })
+                .await;
+        });
+    }
+
     /// Writes an entry the core committed (with its log leaf and, if it records a fact this
     /// node queued, the removal of the fact's queue record `queued`) and moves the head. An
     /// entry this node signed as the sequencer is durable before anything after it is sent
@@ -261,11 +411,6 @@ impl Inner {
     ) -> Result<(), ApiError> {
         let sequenced = commit.sequenced;
         let pending = self.commit_start(slot, &commit, false, queued).await?;
-        if let Some(event) = commit.event.filter(|_| queued.is_some()) {
-            // Committed here: no longer waiting to be forwarded (a sequencer's queue is the
-            // core's, which dequeued it).
-            slot.forwarding.retain(|fact| fact.hash != event);
-        }
         if !sequenced {
             let inner = self.clone();
             tokio::spawn(async move {
@@ -465,19 +610,38 @@ impl Inner {
     }
 }
 
-/// The queue index of `event` if this node queued it: dequeued by the core in this pass
-/// (sequencer), or waiting in `slot`'s forwarding queue (cosigner).
-fn queued_index(slot: &Slot, dequeued: &[(Digest, u64)], event: Digest) -> Option<u64> {
+/// The queue index of `event` if this node queued it and the core dequeued it in this pass
+/// (its entry commits: at the sequencer, or at a cosigner that forwarded it).
+fn queued_index(dequeued: &[(Digest, u64)], event: Digest) -> Option<u64> {
     dequeued
         .iter()
         .find(|(hash, _)| *hash == event)
         .map(|(_, index)| *index)
-        .or_else(|| {
-            slot.forwarding
-                .iter()
-                .find(|fact| fact.hash == event)
-                .map(|fact| fact.index)
-        })
+}
+
+/// The sequencer's per-fact answers to a forward, as the core reads them.
+fn forwarded_places(hashes: &[Digest], places: Vec<Response>) -> Forwarded {
+    let mut taken = Vec::with_capacity(places.len());
+    for (index, (hash, place)) in hashes.iter().zip(places).enumerate() {
+        taken.push(match place {
+            Response::Committed { seq, entry } => (*hash, Reply::Committed { seq, entry }),
+            Response::Queued { event } => (*hash, Reply::Queued { event, position: 0 }),
+            // Refused there after it was queued (a party refused it): it leaves the queue here.
+            Response::Refused { code, message } if !queue::retry_later_code(&code) => {
+                return Forwarded::Refused {
+                    index: Some(index),
+                    code,
+                    message,
+                }
+            }
+            other => {
+                return Forwarded::NoAnswer {
+                    reason: format!("the sequencer answered {other:?} for a fact"),
+                }
+            }
+        });
+    }
+    Forwarded::Taken(taken)
 }
 
 /// A refusal of the core as the API (and a peer) is answered.
@@ -494,5 +658,9 @@ pub(crate) fn core_error(error: &CoreError) -> ApiError {
         | CoreError::Equivocation { .. }
         | CoreError::Behind { .. } => ApiError::conflict(&error.code(), error.to_string()),
         CoreError::InGroup { refusal, .. } => refusal.to_api(),
+        CoreError::ForwardRefused { code, .. } => {
+            let judged = code == "refused_by_state_machine" || code == "invalid_event";
+            ApiError::new(if judged { 422 } else { 409 }, code, error.to_string())
+        }
     }
 }

@@ -262,6 +262,8 @@ impl Inner {
                         Message::Propose { entry, .. } => proposals.push((to, entry)),
                         Message::Commit(entry) => self.announce_genesis(to, entry, slot.parts()),
                         Message::Answer { answer, .. } => outcome.answer = Some(answer),
+                        // An opening takes no fact, so it forwards none.
+                        Message::Forward { .. } => {}
                     },
                     Action::Persist(commit) => {
                         let sequenced = commit.sequenced;
@@ -381,7 +383,6 @@ impl Inner {
                 entry: commit.hash,
                 leaf: 0,
             },
-            forwarding: Default::default(),
             refused: Default::default(),
         };
         let pending = self.commit_start(&mut slot, &commit, true, None).await?;

@@ -10,7 +10,8 @@
 //! the cores only if all fit (each order's facts queued in one batch), so an order that
 //! changed since the first check refuses the document whole. What no check here can foresee:
 //! another party refusing a fact that this node's state machine accepted (a determinism
-//! fault), or the sequencer's node of an order sequenced elsewhere refusing a forwarded fact.
+//! fault), or the sequencer's node of an order sequenced elsewhere refusing a forwarded group
+//! (its view can be ahead of this node's).
 //! Then the facts before it stay and the answer says which (`409 ingest_incomplete`).
 
 use std::{collections::BTreeMap, sync::Arc};
@@ -22,8 +23,8 @@ use verifier::model::{OrderId, SignedEvent};
 use super::{
     api_impl::{order_id, queued_view},
     driver::{core_error, CALLER},
-    protocol_core::{CoreError, Input},
-    queue::FactStatus,
+    protocol_core::{CoreError, Input, Reply},
+    queue::{self, FactStatus},
     sequencer::Submitted,
     sources::build_event,
     Inner,
@@ -97,12 +98,13 @@ impl Inner {
         ))
     }
 
-    /// Submits the planned facts, grouped by order; what became of each. Every order this
-    /// node sequences is locked (in id order, so two documents cannot deadlock), each group is
-    /// checked against its order's state after the facts already queued, and only if all fit
-    /// are they handed to the cores, each group queued in one batch: a fact that no longer fits
-    /// (the order changed since [`Inner::plan`]) refuses the document and nothing is taken.
-    /// Facts for orders sequenced elsewhere are then forwarded to their sequencer.
+    /// Submits the planned facts, grouped by order; what became of each. Every order of the
+    /// document is locked (in id order, so two documents cannot deadlock) and each group is
+    /// checked against its order's state after the facts already queued for it; only if all
+    /// fit are they handed to the cores, each group queued in one batch: a fact that no longer
+    /// fits (the order changed since [`Inner::plan`]) refuses the document and nothing is
+    /// taken. The groups of orders sequenced here are taken with the locks held; then the
+    /// others are forwarded to their sequencers, each group taken there whole or refused.
     async fn submit_planned(
         self: &Arc<Self>,
         planned: &[Planned],
@@ -111,30 +113,30 @@ impl Inner {
         for (index, fact) in planned.iter().enumerate() {
             groups.entry(fact.order).or_default().push(index);
         }
-        let mut sequenced = Vec::new();
-        let mut forwarded = Vec::new();
+        let events = |indices: &[usize]| -> Vec<SignedEvent> {
+            indices.iter().map(|i| planned[*i].signed.clone()).collect()
+        };
+        let mut locked = Vec::new();
         for (order, indices) in groups {
             let slot = self
                 .slot(&order)
                 .ok_or_else(|| ApiError::unknown_order(&order.to_string()))?;
-            let guard = slot.lock_owned().await;
-            if guard.protocol.is_sequencer() {
-                sequenced.push((guard, indices));
-            } else {
-                forwarded.extend(indices);
-            }
+            let guard = slot.clone().lock_owned().await;
+            locked.push((slot, guard, indices));
         }
-        let events = |indices: &[usize]| -> Vec<SignedEvent> {
-            indices.iter().map(|i| planned[*i].signed.clone()).collect()
-        };
-        for (guard, indices) in &sequenced {
+        for (_, guard, indices) in &locked {
             if let Err(error) = guard.protocol.check_facts(&events(indices), true) {
                 return Err(group_error(&error, planned, indices, 0));
             }
         }
         let mut results: Vec<Option<Submitted>> = vec![None; planned.len()];
         let mut done = 0;
-        for (mut guard, indices) in sequenced {
+        let mut forwarded = Vec::new();
+        for (slot, mut guard, indices) in locked {
+            if !guard.protocol.is_sequencer() {
+                forwarded.push((slot, indices));
+                continue;
+            }
             let input = Input::Facts {
                 events: events(&indices),
                 verified: true,
@@ -173,13 +175,25 @@ impl Inner {
                 done += 1;
             }
         }
-        for index in forwarded {
-            let fact = &planned[index];
-            match self.submit_event(fact.order, fact.signed.clone()).await {
-                Ok(submitted) => results[index] = Some(submitted),
-                Err(error) => return Err(incomplete(error, &fact.path, done)),
+        for (slot, indices) in forwarded {
+            let group = events(&indices);
+            let input = |caller| Input::Facts {
+                events: group,
+                verified: true,
+                caller,
+            };
+            let places = match self.drive_and_wait_core(&slot, input).await? {
+                Ok(Reply::Group(places)) if places.len() == indices.len() => places,
+                Ok(other) => {
+                    let error = ApiError::internal(format!("the core answered {other:?}"));
+                    return Err(group_error_api(error, planned, &indices, done));
+                }
+                Err(error) => return Err(group_error(&error, planned, &indices, done)),
+            };
+            for (index, place) in indices.iter().zip(places) {
+                results[*index] = Some(queue::submitted_reply(place)?);
+                done += 1;
             }
-            done += 1;
         }
         Ok(results.into_iter().flatten().collect())
     }
@@ -350,8 +364,32 @@ fn prefixed(error: ApiError, path: &str) -> ApiError {
 fn group_error(error: &CoreError, planned: &[Planned], indices: &[usize], done: usize) -> ApiError {
     let (index, error) = match error {
         CoreError::InGroup { index, refusal } => (*index, refusal.to_api()),
+        CoreError::ForwardRefused {
+            index: Some(index), ..
+        } => (*index, core_error(error)),
         other => (0, core_error(other)),
     };
+    at_fact(error, planned, indices, index, done)
+}
+
+/// `error` about the group `indices` (of `planned`), at its first fact.
+fn group_error_api(
+    error: ApiError,
+    planned: &[Planned],
+    indices: &[usize],
+    done: usize,
+) -> ApiError {
+    at_fact(error, planned, indices, 0, done)
+}
+
+/// `error` at the `index`-th fact of the group `indices` (of `planned`).
+fn at_fact(
+    error: ApiError,
+    planned: &[Planned],
+    indices: &[usize],
+    index: usize,
+    done: usize,
+) -> ApiError {
     let path = indices
         .get(index)
         .and_then(|index| planned.get(*index))

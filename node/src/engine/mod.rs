@@ -156,9 +156,6 @@ pub(crate) struct Slot {
     pub record: OrderRecord,
     /// The head's seq, hash and log leaf.
     pub head: HeadRecord,
-    /// Facts accepted here for an order another node sequences, not yet forwarded (its node
-    /// was unreachable), oldest first; each is also stored (space `queue`).
-    pub forwarding: std::collections::VecDeque<QueuedFact>,
     /// Queued facts that were later refused (by the state machine or a party), for their
     /// status URL; a few hundred at most, in memory.
     pub refused: std::collections::BTreeMap<Digest, (String, String)>,
@@ -179,6 +176,9 @@ pub(crate) struct Inner {
     pub openings: StdMutex<HashMap<OrderId, Arc<Mutex<genesis::OpeningSlot>>>>,
     /// Programs by sources hash: cached (bounded, see [`program_cache`]), stored or compiled.
     pub programs: Arc<programs::Programs>,
+    /// Tasks waiting for a core's reply that comes in a later drive (a forwarded fact's
+    /// answer), by caller token (see [`driver::Callers`]).
+    pub callers: driver::Callers,
     pub checkpoints: Mutex<checkpoints::CheckpointState>,
     /// Batched signature verification.
     pub batch: batch::BatchVerifier,
@@ -233,6 +233,7 @@ impl Engine {
             proposals: StdMutex::new(HashMap::new()),
             openings: StdMutex::new(HashMap::new()),
             programs,
+            callers: driver::Callers::default(),
             checkpoints: Mutex::new(checkpoint_state),
             outboxes: StdMutex::new(HashMap::new()),
             peer_ids: StdMutex::new(HashMap::new()),
@@ -591,13 +592,6 @@ impl Inner {
         queued: std::collections::VecDeque<QueuedFact>,
         head: HeadRecord,
     ) -> Option<Slot> {
-        let sequencing =
-            core.contract().parties.get(&core.contract().sequencer) == Some(&self.public);
-        let (queue, forwarding) = if sequencing {
-            (queued, Default::default())
-        } else {
-            (Default::default(), queued)
-        };
         let contract = record.contract.clone();
         let protocol = OrderProtocol::new(
             self.config.protocol,
@@ -606,13 +600,12 @@ impl Inner {
             &self.public,
             last,
             seen,
-            queue,
+            queued,
         )?;
         Some(Slot {
             protocol,
             record,
             head,
-            forwarding,
             refused: Default::default(),
         })
     }

@@ -186,6 +186,8 @@ impl Opening {
                 caller,
                 result: Err(CoreError::NotOpen),
             }),
+            // Nothing is forwarded before the order opens.
+            Input::Forwarded { .. } => {}
         }
         actions
     }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use libp2p::PeerId;
 use tokio::sync::mpsc;
 use verifier::{
-    model::{EntryBody, OrderId, SignedEntry, SignedReview, Step},
+    model::{Digest, EntryBody, OrderId, SignedEntry, SignedEvent, SignedReview, Step},
     sign::{Domain, PublicKey},
 };
 
@@ -21,7 +21,8 @@ use super::{
     driver::{core_error, CALLER},
     order::Refusal,
     protocol::{GenesisParts, Request, Response},
-    protocol_core::{CoreError, Input},
+    protocol_core::{CoreError, Input, MAX_FORWARD},
+    queue::FactStatus,
     records::{self, EntryRecord, FaultRecord, OrderRecord, ProposalRecord, ENTRIES},
     round::Answer,
     Inner, Slot,
@@ -59,6 +60,65 @@ fn api_refusal(error: ApiError) -> Response {
 }
 
 impl Inner {
+    /// Facts a party's node forwarded: taken together or not at all by the order's core (as
+    /// ingest at this node takes a document's facts); each fact's place, in order.
+    async fn on_forwarded_events(
+        self: &Arc<Self>,
+        peer: PeerId,
+        order: OrderId,
+        events: Vec<SignedEvent>,
+    ) -> Response {
+        if events.is_empty() || events.len() > MAX_FORWARD {
+            let message = format!("between 1 and {MAX_FORWARD} facts are forwarded at once");
+            return Response::refused("invalid_request", message);
+        }
+        if !self.is_party_peer(&order, peer).await {
+            return Response::refused("not_a_party", "the sender is not a party of the order");
+        }
+        let Some(slot) = self.slot(&order) else {
+            return api_refusal(ApiError::unknown_order(&order.to_string()));
+        };
+        let mut slot = slot.lock().await;
+        if !slot.protocol.is_sequencer() {
+            return api_refusal(core_error(&CoreError::NotSequencing));
+        }
+        let hashes: Vec<Digest> = events.iter().map(SignedEvent::hash).collect();
+        let input = Input::Facts {
+            events,
+            verified: false,
+            caller: CALLER,
+        };
+        let outcome = self.drive(&mut slot, input).await;
+        if let Some(error) = outcome.failed {
+            return api_refusal(error);
+        }
+        match outcome.reply {
+            Some(Ok(_)) => Response::Answers(
+                hashes
+                    .iter()
+                    .map(|hash| match self.fact_status(&slot, hash) {
+                        Some(FactStatus::Committed(committed)) => Response::Committed {
+                            seq: committed.seq,
+                            entry: committed.entry,
+                        },
+                        Some(FactStatus::Queued { .. }) => Response::Queued { event: *hash },
+                        Some(FactStatus::Refused { code, message }) => {
+                            Response::Refused { code, message }
+                        }
+                        None => Response::refused("no_answer", "the fact was not taken"),
+                    })
+                    .collect(),
+            ),
+            Some(Err(CoreError::InGroup { index, refusal })) => Response::RefusedAt {
+                index: index as u64,
+                code: refusal.code().into(),
+                message: refusal.to_string(),
+            },
+            Some(Err(error)) => api_refusal(core_error(&error)),
+            None => Response::refused("no_answer", "the order's core gave no answer"),
+        }
+    }
+
     async fn handle(self: &Arc<Self>, peer: PeerId, request: Request) -> Response {
         match request {
             Request::ProposeContract { contract, sources } => {
@@ -92,26 +152,8 @@ impl Inner {
             Request::Commit { entry, genesis } => self.on_commit(peer, entry, genesis).await,
             Request::Commits { entries } => self.on_commits(peer, entries).await,
             Request::Batch { commits, proposals } => self.on_batch(peer, commits, proposals).await,
-            Request::ForwardEvent { event } => {
-                let Ok(body) = event.event() else {
-                    return Response::refused("invalid_event", "the event does not decode");
-                };
-                if !self.is_party_peer(&body.order, peer).await {
-                    return Response::refused(
-                        "not_a_party",
-                        "the sender is not a party of the order",
-                    );
-                }
-                match self.submit_event(body.order, event).await {
-                    Ok(super::sequencer::Submitted::Committed(committed)) => Response::Committed {
-                        seq: committed.seq,
-                        entry: committed.entry,
-                    },
-                    Ok(super::sequencer::Submitted::Queued { event, .. }) => {
-                        Response::Queued { event }
-                    }
-                    Err(error) => api_refusal(error),
-                }
+            Request::ForwardEvents { order, events } => {
+                self.on_forwarded_events(peer, order, events).await
             }
             Request::ReviewSignature {
                 order,

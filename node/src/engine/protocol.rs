@@ -48,8 +48,13 @@ pub enum Request {
         commits: Vec<SignedEntry>,
         proposals: Vec<Proposal>,
     },
-    /// A fact for the order, forwarded to its sequencer.
-    ForwardEvent { event: SignedEvent },
+    /// Facts accepted at a party's node for the order, forwarded to its sequencer, which takes
+    /// them together or not at all. Answered by [`Response::Answers`] (per fact, in order:
+    /// `Committed` or `Queued`), [`Response::RefusedAt`] or [`Response::Refused`].
+    ForwardEvents {
+        order: OrderId,
+        events: Vec<SignedEvent>,
+    },
     /// A party's signature on a review decision (the review's canonical bytes), sent to the
     /// sequencer, which applies the review once every party signed the same bytes.
     ReviewSignature {
@@ -151,6 +156,12 @@ pub enum Response {
     },
     /// One answer per proposal of a [`Request::Batch`], in order.
     Answers(Vec<Response>),
+    /// Forwarded facts refused: the fact at `index` does not fit; none was taken.
+    RefusedAt {
+        index: u64,
+        code: String,
+        message: String,
+    },
 }
 
 impl Response {

@@ -32,6 +32,9 @@ pub use super::round::Signer;
 /// Who waits for a [`Reply`]: a token the driver chooses (an HTTP request, a peer's request).
 pub type Caller = u64;
 
+/// Most queued facts a cosigner forwards to the sequencer in one request.
+pub const MAX_FORWARD: usize = 64;
+
 /// Most sequencer-signed entries that did not commit (yet) kept per order.
 const MAX_UNCONFIRMED: usize = 8;
 
@@ -124,9 +127,28 @@ pub enum Input {
         caller: Option<Caller>,
         verified: bool,
     },
+    /// The sequencer's node answered the facts this node forwarded with [`Message::Forward`]
+    /// `id` (or did not: [`Forwarded::NoAnswer`]).
+    Forwarded { id: u64, answer: Forwarded },
     /// Time passed: the sequencer gives up a round past its deadline and otherwise proposes
-    /// its oldest queued fact; a cosigner asks the sequencer for entries it missed.
+    /// its oldest queued fact; a cosigner asks the sequencer for entries it missed and
+    /// forwards the facts it queued.
     Tick,
+}
+
+/// What the sequencer's node answered to forwarded facts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Forwarded {
+    /// Each forwarded fact's place there: `Reply::Committed` or `Reply::Queued`.
+    Taken(Vec<(Digest, Reply)>),
+    /// It refused them (`index`: the first fact of the group that does not fit, if it said).
+    Refused {
+        index: Option<usize>,
+        code: String,
+        message: String,
+    },
+    /// Its node did not answer (unreachable, timed out, an answer that makes no sense).
+    NoAnswer { reason: String },
 }
 
 /// A message to another party's node about this order.
@@ -141,6 +163,10 @@ pub enum Message {
     Answer { body: Digest, answer: Answer },
     /// This entry committed with every signature.
     Commit(SignedEntry),
+    /// Facts accepted at a cosigner's node, for the sequencer to take (as [`Input::Facts`]);
+    /// its answer comes back as [`Input::Forwarded`] with this `id`. A request the driver
+    /// makes without holding the order (the sequencer asks this node to cosign meanwhile).
+    Forward { id: u64, events: Vec<SignedEvent> },
 }
 
 /// An entry to write durably with its log leaf; the core has already moved past it.
@@ -205,7 +231,7 @@ pub enum Action {
 }
 
 /// A successful answer to a caller.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reply {
     Committed {
         seq: u64,
@@ -219,6 +245,8 @@ pub enum Reply {
     /// Every fact of a group is recorded or queued, in order (each one's place:
     /// [`OrderProtocol::fact_status`]).
     Accepted,
+    /// Each fact of a group forwarded to the sequencer, in order: `Committed` or `Queued`.
+    Group(Vec<Reply>),
     /// A signature was taken; other parties have yet to sign.
     Signed,
     /// Whether a pending decision was withdrawn.
@@ -254,6 +282,13 @@ pub enum CoreError {
     NotOpen,
     #[error("the order is open already")]
     AlreadyOpen,
+    /// The sequencer's node refused forwarded facts (at `index` of the group, if it said).
+    #[error("the sequencer refused: {message}")]
+    ForwardRefused {
+        index: Option<usize>,
+        code: String,
+        message: String,
+    },
 }
 
 impl CoreError {
@@ -273,6 +308,7 @@ impl CoreError {
             CoreError::InGroup { refusal, .. } => refusal.code().into(),
             CoreError::NotOpen => "not_open".into(),
             CoreError::AlreadyOpen => "already_started".into(),
+            CoreError::ForwardRefused { code, .. } => code.clone(),
         }
     }
 }
@@ -333,6 +369,22 @@ pub struct OrderProtocol {
     amendments: AgreementTable,
     /// Submissions that arrived while a round ran; handled when it ends, in order.
     waiting: VecDeque<Input>,
+    /// As cosigner: facts forwarded to the sequencer and not answered yet, by forward id.
+    forwards: BTreeMap<u64, InFlight>,
+    next_forward: u64,
+}
+
+/// Facts forwarded to the sequencer, waiting for its answer.
+#[derive(Debug, Clone)]
+struct InFlight {
+    /// Every fact of the submission, in order (some may have been known already).
+    hashes: Vec<Digest>,
+    /// Who waits for the answer (none for a retry of queued facts).
+    caller: Option<Caller>,
+    /// Whether the caller submitted one fact (`Input::Fact`) rather than a group.
+    single: bool,
+    /// When it was sent (an answer that never comes is given up on a later tick).
+    sent: i64,
 }
 
 impl OrderProtocol {
@@ -371,6 +423,8 @@ impl OrderProtocol {
             closes: AgreementTable::default(),
             amendments: AgreementTable::default(),
             waiting: VecDeque::new(),
+            forwards: BTreeMap::new(),
+            next_forward: 0,
         })
     }
 
@@ -381,6 +435,7 @@ impl OrderProtocol {
             unconfirmed: BTreeMap::new(),
             round: None,
             waiting: VecDeque::new(),
+            forwards: BTreeMap::new(),
             ..self.clone()
         };
         restarted.reviews.clear();
@@ -475,12 +530,27 @@ impl OrderProtocol {
                 event,
                 verified,
                 caller,
+            } if !self.sequencing => {
+                self.take_at_cosigner(vec![event], verified, caller, true, cx, actions)
+            }
+            Input::Fact {
+                event,
+                verified,
+                caller,
             } => self.on_fact(event, verified, caller, cx, actions),
             Input::Facts {
                 events,
                 verified,
                 caller,
+            } if !self.sequencing => {
+                self.take_at_cosigner(events, verified, caller, false, cx, actions)
+            }
+            Input::Facts {
+                events,
+                verified,
+                caller,
             } => self.on_facts(events, verified, caller, cx, actions),
+            Input::Forwarded { id, answer } => self.on_forwarded(id, answer, actions),
             Input::Sign {
                 kind,
                 role,
@@ -951,8 +1021,233 @@ impl OrderProtocol {
         }
     }
 
+    // ---- a cosigner's forwarding ----
+
+    /// Facts submitted at a cosigner's node: stored in the queue (durably, in one batch) and
+    /// forwarded to the sequencer, kept until their entries commit here. A group is checked
+    /// whole against this node's view first; facts already recorded or queued are answered
+    /// as the first time. While older queued facts wait for the sequencer, new ones queue
+    /// behind them (forwarded in order on the next tick).
+    fn take_at_cosigner(
+        &mut self,
+        events: Vec<SignedEvent>,
+        verified: bool,
+        caller: Caller,
+        single: bool,
+        cx: &Context,
+        actions: &mut Vec<Action>,
+    ) {
+        let reply = |result| Action::Reply { caller, result };
+        let state = self.core.state();
+        if state.status.is_closed() {
+            let closed = Refusal::Apply(ApplyError::OrderClosed { seq: state.seq });
+            actions.push(reply(Err(closed.into())));
+            return;
+        }
+        let hashes: Vec<Digest> = events.iter().map(SignedEvent::hash).collect();
+        let new = if single {
+            // One fact: the sequencer judges it (this node's view may be behind).
+            let known = hashes
+                .first()
+                .and_then(|hash| self.fact_status(hash, &NoReads));
+            if known.is_some() {
+                Vec::new()
+            } else {
+                vec![0]
+            }
+        } else {
+            match self.check_facts(&events, verified) {
+                Ok(new) => new,
+                Err(error) => {
+                    actions.push(reply(Err(error)));
+                    return;
+                }
+            }
+        };
+        if new.is_empty() {
+            actions.push(reply(Ok(self.places(&hashes, single))));
+            return;
+        }
+        let stalled = self
+            .queue
+            .iter()
+            .any(|queued| !self.in_flight(&queued.hash));
+        let mut facts = Vec::with_capacity(new.len());
+        let mut forwarded = Vec::with_capacity(new.len());
+        for (index, event) in events.into_iter().enumerate() {
+            if new.binary_search(&index).is_ok() {
+                forwarded.push(event.clone());
+                facts.push(self.push_queued(event));
+            }
+        }
+        actions.push(Action::Enqueue(facts));
+        if stalled {
+            actions.push(reply(Ok(self.places(&hashes, single))));
+            return;
+        }
+        let flight = InFlight {
+            hashes,
+            caller: Some(caller),
+            single,
+            sent: cx.now,
+        };
+        self.forward(forwarded, flight, actions);
+    }
+
+    /// Sends `events` to the sequencer as one forward; `flight` waits for the answer.
+    fn forward(&mut self, events: Vec<SignedEvent>, flight: InFlight, actions: &mut Vec<Action>) {
+        let Some(sequencer) = self.sequencer_key() else {
+            return;
+        };
+        let id = self.next_forward;
+        self.next_forward = self.next_forward.wrapping_add(1);
+        self.forwards.insert(id, flight);
+        actions.push(Action::Send {
+            to: sequencer,
+            message: Message::Forward { id, events },
+        });
+    }
+
+    /// Whether a forward of the fact `hash` waits for the sequencer's answer.
+    fn in_flight(&self, hash: &Digest) -> bool {
+        self.forwards
+            .values()
+            .any(|flight| flight.hashes.contains(hash))
+    }
+
+    /// What this node knows of each fact: `Committed` if recorded here, else `Queued`.
+    fn places(&self, hashes: &[Digest], single: bool) -> Reply {
+        let mut places: Vec<Reply> = hashes
+            .iter()
+            .map(|hash| {
+                self.fact_status(hash, &NoReads).unwrap_or(Reply::Queued {
+                    event: *hash,
+                    position: 0,
+                })
+            })
+            .collect();
+        match (single, places.len()) {
+            (true, 1) => places.remove(0),
+            _ => Reply::Group(places),
+        }
+    }
+
+    /// The sequencer's answer to a forward. Taken: the facts stay queued here until their
+    /// entries commit here (so this node, which accepted them, also reports them committed).
+    /// Refused: a caller's submission leaves the queue whole; a retry drops the fact refused.
+    /// No answer: they stay queued, forwarded again on a later tick.
+    fn on_forwarded(&mut self, id: u64, answer: Forwarded, actions: &mut Vec<Action>) {
+        let Some(flight) = self.forwards.remove(&id) else {
+            return;
+        };
+        let result = match answer {
+            Forwarded::Taken(places) => {
+                // The sequencer's word for what it was sent; this node's for facts it knew.
+                let mut group: Vec<Reply> = flight
+                    .hashes
+                    .iter()
+                    .map(|hash| {
+                        let sent = places.iter().find(|(sent, _)| sent == hash);
+                        match (sent, self.fact_status(hash, &NoReads)) {
+                            (Some((_, place)), _) => place.clone(),
+                            (None, Some(known)) => known,
+                            (None, None) => Reply::Queued {
+                                event: *hash,
+                                position: 0,
+                            },
+                        }
+                    })
+                    .collect();
+                match (flight.single, group.len()) {
+                    (true, 1) => Ok(group.remove(0)),
+                    _ => Ok(Reply::Group(group)),
+                }
+            }
+            Forwarded::Refused {
+                index,
+                code,
+                message,
+            } => {
+                let error = CoreError::ForwardRefused {
+                    index,
+                    code,
+                    message,
+                };
+                let refused: Vec<Digest> = match (flight.caller, index) {
+                    (None, Some(index)) => flight.hashes.get(index).copied().into_iter().collect(),
+                    _ => flight.hashes.clone(),
+                };
+                for hash in refused {
+                    if let Some(at) = self.queue.iter().position(|queued| queued.hash == hash) {
+                        if let Some(fact) = self.queue.remove(at) {
+                            actions.push(Action::Dequeue {
+                                fact,
+                                refused: Some(error.clone()),
+                            });
+                        }
+                    }
+                }
+                Err(error)
+            }
+            Forwarded::NoAnswer { .. } => Ok(self.places(&flight.hashes, flight.single)),
+        };
+        if let Some(caller) = flight.caller {
+            actions.push(Action::Reply { caller, result });
+        }
+    }
+
+    /// As cosigner: drops queued facts recorded meanwhile, then forwards the oldest queued
+    /// facts (at most [`MAX_FORWARD`]) unless a forward of them is still unanswered.
+    fn forward_queued(&mut self, cx: &Context, actions: &mut Vec<Action>) {
+        // The driver hands every answer back; one that still has not come is given up.
+        let patience = self.config.round_patience.saturating_mul(4);
+        let lost: Vec<u64> = self
+            .forwards
+            .iter()
+            .filter(|(_, flight)| cx.now.saturating_sub(flight.sent) > patience)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in lost {
+            let reason = "no answer from the sequencer's node".to_string();
+            self.on_forwarded(id, Forwarded::NoAnswer { reason }, actions);
+        }
+        while let Some(front) = self.queue.front() {
+            if !self.seen.contains_key(&front.hash) {
+                break;
+            }
+            if let Some(fact) = self.queue.pop_front() {
+                actions.push(Action::Dequeue {
+                    fact,
+                    refused: None,
+                });
+            }
+        }
+        if self.queue.iter().any(|queued| self.in_flight(&queued.hash)) {
+            return;
+        }
+        let facts: Vec<&QueuedFact> = self
+            .queue
+            .iter()
+            .filter(|queued| !self.seen.contains_key(&queued.hash))
+            .take(MAX_FORWARD)
+            .collect();
+        if facts.is_empty() {
+            return;
+        }
+        let hashes = facts.iter().map(|queued| queued.hash).collect();
+        let events = facts.iter().map(|queued| queued.event.clone()).collect();
+        let flight = InFlight {
+            hashes,
+            caller: None,
+            single: false,
+            sent: cx.now,
+        };
+        self.forward(events, flight, actions);
+    }
+
     fn on_tick(&mut self, cx: &Context, actions: &mut Vec<Action>) {
         if !self.sequencing {
+            self.forward_queued(cx, actions);
             if let Some(sequencer) = self.sequencer_key() {
                 actions.push(Action::Fetch {
                     from: sequencer,
@@ -1153,7 +1448,18 @@ impl OrderProtocol {
         let other = self.unconfirmed.remove(&body.seq);
         let commit = self.commit(entry, sealed, false);
         let proof = other.and_then(|other| self.proof(&commit.entry, &other));
+        // A fact this node queued for forwarding is done with once its entry commits here.
+        let forwarded = commit.event.and_then(|event| {
+            let at = self.queue.iter().position(|queued| queued.hash == event)?;
+            self.queue.remove(at)
+        });
         actions.push(Action::Persist(Box::new(commit)));
+        if let Some(fact) = forwarded {
+            actions.push(Action::Dequeue {
+                fact,
+                refused: None,
+            });
+        }
         if let Some(proof) = proof {
             actions.push(Action::Evidence(Box::new(proof)));
         }
@@ -1211,6 +1517,16 @@ impl OrderProtocol {
 
     fn proof(&self, own: &SignedEntry, other: &SignedEntry) -> Option<EquivocationProof> {
         round::equivocation(&self.contract, own, other)
+    }
+}
+
+/// No history to read: a fact's place is answered without its entry hash when it is not the
+/// head's (callers that need it read it from the store).
+struct NoReads;
+
+impl History for NoReads {
+    fn entry_at(&self, _: u64) -> Option<SignedEntry> {
+        None
     }
 }
 
@@ -1499,5 +1815,134 @@ mod tests {
         assert_eq!(seller.protocol.queue().len(), 3);
         let status = seller.protocol.fact_status(&fact(2).hash(), &NoHistory);
         assert!(matches!(status, Some(Reply::Queued { position: 2, .. })));
+    }
+
+    #[test]
+    fn a_cosigner_keeps_a_fact_it_forwards_until_its_entry_commits_and_retries_on_ticks() {
+        let (orders, mut parties) = order();
+        let seller_key = orders.keys().seller.public_key();
+        let order = parties["seller"].protocol.core().order();
+        let fact = orders.fact(order, 0).unwrap();
+        let hash = fact.hash();
+        let forwards = |actions: &[Action]| -> Vec<(u64, Vec<SignedEvent>)> {
+            actions
+                .iter()
+                .filter_map(|action| match action {
+                    Action::Send {
+                        to,
+                        message: Message::Forward { id, events },
+                    } if *to == seller_key => Some((*id, events.clone())),
+                    _ => None,
+                })
+                .collect()
+        };
+        let buyer = parties.get_mut("buyer").unwrap();
+        // Stored first, then sent to the sequencer; the caller waits for its answer.
+        let input = Input::Fact {
+            event: fact.clone(),
+            verified: false,
+            caller: 5,
+        };
+        let actions = buyer.handle(input, 100);
+        assert!(matches!(&actions[0], Action::Enqueue(facts) if facts.len() == 1));
+        let sent = forwards(&actions);
+        assert_eq!(sent.len(), 1, "{actions:?}");
+        assert!(!actions
+            .iter()
+            .any(|action| matches!(action, Action::Reply { .. })));
+
+        // The sequencer's node does not answer: the caller hears "queued", the fact stays.
+        let answer = Forwarded::NoAnswer {
+            reason: "unreachable".into(),
+        };
+        let actions = buyer.handle(
+            Input::Forwarded {
+                id: sent[0].0,
+                answer,
+            },
+            101,
+        );
+        assert!(matches!(
+            actions[..],
+            [Action::Reply {
+                caller: 5,
+                result: Ok(Reply::Queued { .. })
+            }]
+        ));
+        assert_eq!(buyer.protocol.queue().len(), 1);
+
+        // The core's timer forwards it again (and catches up); once the sequencer took it,
+        // it stays queued here until its entry commits here.
+        let actions = buyer.handle(Input::Tick, 130);
+        let sent = forwards(&actions);
+        assert_eq!(sent.len(), 1, "{actions:?}");
+        assert_eq!(sent[0].1, vec![fact.clone()]);
+        assert!(
+            forwards(&buyer.handle(Input::Tick, 131)).is_empty(),
+            "one forward at a time"
+        );
+        let committed = Reply::Committed {
+            seq: 1,
+            entry: Digest([1; 32]),
+        };
+        let answer = Forwarded::Taken(vec![(hash, committed)]);
+        assert!(buyer
+            .handle(
+                Input::Forwarded {
+                    id: sent[0].0,
+                    answer
+                },
+                132
+            )
+            .is_empty());
+        assert_eq!(buyer.protocol.queue().len(), 1);
+
+        // The sequencer runs the round; the entry commits at the buyer: dequeued with it.
+        let seller = parties.get_mut("seller").unwrap();
+        let input = Input::Facts {
+            events: sent[0].1.clone(),
+            verified: false,
+            caller: 9,
+        };
+        let proposed = proposals(&seller.handle(input, 133));
+        let mut done = Vec::new();
+        for (to, entry) in proposed {
+            let role = if to == orders.keys().buyer.public_key() {
+                "buyer"
+            } else {
+                "carrier"
+            };
+            let input = Input::Proposal {
+                from: seller_key,
+                entry: entry.clone(),
+                previous: None,
+                verified: false,
+            };
+            let answer = answer_of(&parties.get_mut(role).unwrap().handle(input, 134));
+            let input = Input::Answer {
+                from: to,
+                body: entry.hash(),
+                answer,
+                verified: false,
+            };
+            done = parties.get_mut("seller").unwrap().handle(input, 135);
+        }
+        let Some(Action::Persist(commit)) = done.first() else {
+            panic!("{done:?}");
+        };
+        let input = Input::Committed {
+            from: seller_key,
+            entry: commit.entry.clone(),
+            caller: None,
+            verified: false,
+        };
+        let buyer = parties.get_mut("buyer").unwrap();
+        let actions = buyer.handle(input, 136);
+        assert!(matches!(actions[0], Action::Persist(_)), "{actions:?}");
+        assert!(matches!(
+            &actions[1],
+            Action::Dequeue { fact, refused: None } if fact.hash == hash
+        ));
+        assert!(buyer.protocol.queue().is_empty());
     }
 }

@@ -13,8 +13,7 @@ use verifier::{
 use super::{
     agreement::{self, Agreement, AgreementError},
     driver::CALLER,
-    order::{check_contract, OrderCore, Refusal},
-    protocol::{Request, Response},
+    order::{check_contract, Refusal},
     protocol_core::{Input, Reply},
     queue::{self, FactStatus},
     records::{self, OrderRecord, ProposalRecord, PROPOSALS},
@@ -57,13 +56,6 @@ impl Refusal {
         };
         ApiError::new(status, self.code(), self.to_string())
     }
-}
-
-fn net_error(role: &str, error: crate::net::NetError) -> ApiError {
-    ApiError::unavailable(
-        "party_unreachable",
-        format!("the node of party `{role}` did not answer: {error}"),
-    )
 }
 
 /// A failed round as the API answers it.
@@ -123,15 +115,14 @@ impl Inner {
             )
         };
         if !sequencing {
-            // Forward without holding the order's lock: the sequencer will ask this node to
-            // cosign, which needs it.
-            let core = slot.lock().await.protocol.core().clone();
-            return match self.forward(&core, event.clone()).await {
-                Err(error) if queue::retry_later(&error) => {
-                    self.enqueue(&mut *slot.lock().await, event).await
-                }
-                answer => answer,
+            // The core queues it here and forwards it to the sequencer; its answer comes in a
+            // later drive (the order's lock is released meanwhile).
+            let input = |caller| Input::Fact {
+                event,
+                verified: false,
+                caller,
             };
+            return queue::submitted_reply(self.drive_and_wait(&slot, input).await?);
         }
         // The attester's signature first, batched with other orders' and outside the lock. An
         // attester granted nothing is refused by the state machine.
@@ -160,39 +151,6 @@ impl Inner {
             caller: CALLER,
         };
         queue::submitted(self.drive(&mut slot, input).await)
-    }
-
-    /// Forwards a fact to the sequencer of `core`'s order, and translates its answer.
-    pub(crate) async fn forward(
-        &self,
-        core: &OrderCore,
-        event: SignedEvent,
-    ) -> Result<Submitted, ApiError> {
-        let (sequencer_role, sequencer_key) = core.sequencer();
-        let key = sequencer_key
-            .copied()
-            .ok_or_else(|| ApiError::internal("the sequencer has no key"))?;
-        match self.request(&key, Request::ForwardEvent { event }).await {
-            Ok(Response::Committed { seq, entry }) => {
-                Ok(Submitted::Committed(Committed { seq, entry }))
-            }
-            Ok(Response::Queued { event }) => Ok(Submitted::Queued { event, position: 0 }),
-            Ok(Response::Refused { code, message }) => Err(ApiError::new(
-                if code == "refused_by_state_machine" || code == "invalid_event" {
-                    422
-                } else {
-                    409
-                },
-                code,
-                format!("the sequencer `{sequencer_role}` refused: {message}"),
-            )),
-            Ok(other) => Err(ApiError::new(
-                502,
-                "bad_answer",
-                format!("the sequencer answered {other:?}"),
-            )),
-            Err(error) => Err(net_error(sequencer_role, error)),
-        }
     }
 
     /// Checks a contract received or proposed: this node is a party, the signatures so far

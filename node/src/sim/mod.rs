@@ -1308,7 +1308,9 @@ impl Sim {
                 return;
             }
         }
-        self.drive(to, input_of(from_key, message));
+        if let Some(input) = input_of(from_key, message) {
+            self.drive(to, input);
+        }
     }
 
     /// A signature on a review or close reaches the sequencer's node; its core's table decides.
@@ -1727,8 +1729,10 @@ fn expect_freshness(last: u64, heads: &[u64], freshness: &Freshness) -> Result<(
 
 /// A protocol message from the node of `from` as its receiver's core takes it (the driver has
 /// checked no signature).
-fn input_of(from: PublicKey, message: Message) -> Input {
-    match message {
+/// `None` for a forward: attesters submit their facts at the sequencer's node here, so no
+/// cosigner forwards any.
+fn input_of(from: PublicKey, message: Message) -> Option<Input> {
+    Some(match message {
         Message::Propose { entry, previous } => Input::Proposal {
             from,
             entry,
@@ -1747,7 +1751,8 @@ fn input_of(from: PublicKey, message: Message) -> Input {
             caller: None,
             verified: false,
         },
-    }
+        Message::Forward { .. } => return None,
+    })
 }
 
 /// `what` broke at `step` of the run `config` (with `parties` parties), with the command that

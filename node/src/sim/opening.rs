@@ -197,7 +197,9 @@ impl Round<'_> {
         let Some(from_key) = self.key_of(from) else {
             return;
         };
-        self.drive(to, input_of(from_key, message));
+        if let Some(input) = input_of(from_key, message) {
+            self.drive(to, input);
+        }
     }
 
     /// A party that has not committed the genesis asks the sequencer's node for it (the
