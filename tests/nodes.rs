@@ -303,7 +303,7 @@ fn an_absent_party_holds_up_only_its_own_orders() {
             json!({ "reason": "wrong size" }),
         )
         .unwrap();
-    assert_eq!(committed["seq"], 1);
+    assert_eq!(committed["seq"], 1, "{committed}");
     cluster.settle(&ALL, &with_carrier);
 }
 

@@ -550,7 +550,7 @@ impl OrderProtocol {
                 verified,
                 caller,
             } => self.on_facts(events, verified, caller, cx, actions),
-            Input::Forwarded { id, answer } => self.on_forwarded(id, answer, actions),
+            Input::Forwarded { id, answer } => self.on_forwarded(id, answer, cx, actions),
             Input::Sign {
                 kind,
                 role,
@@ -1049,7 +1049,7 @@ impl OrderProtocol {
             // One fact: the sequencer judges it (this node's view may be behind).
             let known = hashes
                 .first()
-                .and_then(|hash| self.fact_status(hash, &NoReads));
+                .and_then(|hash| self.fact_status(hash, cx.history));
             if known.is_some() {
                 Vec::new()
             } else {
@@ -1064,25 +1064,41 @@ impl OrderProtocol {
                 }
             }
         };
-        if new.is_empty() {
-            actions.push(reply(Ok(self.places(&hashes, single))));
+        // Facts of this submission queued here: asked of the sequencer again, even while
+        // another forward of them is unanswered (it answers each fact as the first time, and
+        // may have committed them while the entry is on its way here).
+        let again: Vec<usize> = (0..hashes.len())
+            .filter(|index| new.binary_search(index).is_err())
+            .filter(|&index| {
+                let hash = &hashes[index];
+                !self.seen.contains_key(hash)
+                    && self.queue.iter().any(|queued| queued.hash == *hash)
+            })
+            .collect();
+        if new.is_empty() && again.is_empty() {
+            actions.push(reply(Ok(self.places(&hashes, single, cx.history))));
             return;
         }
+        // Older facts that wait for the sequencer go first: new ones queue behind them.
         let stalled = self
             .queue
             .iter()
-            .any(|queued| !self.in_flight(&queued.hash));
+            .any(|queued| !self.in_flight(&queued.hash) && !hashes.contains(&queued.hash));
         let mut facts = Vec::with_capacity(new.len());
-        let mut forwarded = Vec::with_capacity(new.len());
+        let mut forwarded = Vec::with_capacity(new.len().saturating_add(again.len()));
         for (index, event) in events.into_iter().enumerate() {
             if new.binary_search(&index).is_ok() {
                 forwarded.push(event.clone());
                 facts.push(self.push_queued(event));
+            } else if again.contains(&index) {
+                forwarded.push(event);
             }
         }
-        actions.push(Action::Enqueue(facts));
+        if !facts.is_empty() {
+            actions.push(Action::Enqueue(facts));
+        }
         if stalled {
-            actions.push(reply(Ok(self.places(&hashes, single))));
+            actions.push(reply(Ok(self.places(&hashes, single, cx.history))));
             return;
         }
         let flight = InFlight {
@@ -1116,11 +1132,11 @@ impl OrderProtocol {
     }
 
     /// What this node knows of each fact: `Committed` if recorded here, else `Queued`.
-    fn places(&self, hashes: &[Digest], single: bool) -> Reply {
+    fn places(&self, hashes: &[Digest], single: bool, history: &dyn History) -> Reply {
         let mut places: Vec<Reply> = hashes
             .iter()
             .map(|hash| {
-                self.fact_status(hash, &NoReads).unwrap_or(Reply::Queued {
+                self.fact_status(hash, history).unwrap_or(Reply::Queued {
                     event: *hash,
                     position: 0,
                 })
@@ -1136,7 +1152,14 @@ impl OrderProtocol {
     /// entries commit here (so this node, which accepted them, also reports them committed).
     /// Refused: a caller's submission leaves the queue whole; a retry drops the fact refused.
     /// No answer: they stay queued, forwarded again on a later tick.
-    fn on_forwarded(&mut self, id: u64, answer: Forwarded, actions: &mut Vec<Action>) {
+    fn on_forwarded(
+        &mut self,
+        id: u64,
+        answer: Forwarded,
+        cx: &Context,
+        actions: &mut Vec<Action>,
+    ) {
+        let history = cx.history;
         let Some(flight) = self.forwards.remove(&id) else {
             return;
         };
@@ -1148,7 +1171,7 @@ impl OrderProtocol {
                     .iter()
                     .map(|hash| {
                         let sent = places.iter().find(|(sent, _)| sent == hash);
-                        match (sent, self.fact_status(hash, &NoReads)) {
+                        match (sent, self.fact_status(hash, history)) {
                             (Some((_, place)), _) => place.clone(),
                             (None, Some(known)) => known,
                             (None, None) => Reply::Queued {
@@ -1189,7 +1212,9 @@ impl OrderProtocol {
                 }
                 Err(error)
             }
-            Forwarded::NoAnswer { .. } => Ok(self.places(&flight.hashes, flight.single)),
+            Forwarded::NoAnswer { .. } => {
+                Ok(self.places(&flight.hashes, flight.single, cx.history))
+            }
         };
         if let Some(caller) = flight.caller {
             actions.push(Action::Reply { caller, result });
@@ -1209,7 +1234,7 @@ impl OrderProtocol {
             .collect();
         for id in lost {
             let reason = "no answer from the sequencer's node".to_string();
-            self.on_forwarded(id, Forwarded::NoAnswer { reason }, actions);
+            self.on_forwarded(id, Forwarded::NoAnswer { reason }, cx, actions);
         }
         while let Some(front) = self.queue.front() {
             if !self.seen.contains_key(&front.hash) {
@@ -1517,16 +1542,6 @@ impl OrderProtocol {
 
     fn proof(&self, own: &SignedEntry, other: &SignedEntry) -> Option<EquivocationProof> {
         round::equivocation(&self.contract, own, other)
-    }
-}
-
-/// No history to read: a fact's place is answered without its entry hash when it is not the
-/// head's (callers that need it read it from the store).
-struct NoReads;
-
-impl History for NoReads {
-    fn entry_at(&self, _: u64) -> Option<SignedEntry> {
-        None
     }
 }
 

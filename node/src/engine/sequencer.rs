@@ -91,7 +91,8 @@ impl Inner {
                 Some(FactStatus::Committed(committed)) => {
                     return Ok(Submitted::Committed(committed))
                 }
-                Some(FactStatus::Queued { position }) => {
+                // A cosigner's core asks the sequencer again about a fact it queued.
+                Some(FactStatus::Queued { position }) if slot.protocol.is_sequencer() => {
                     return Ok(Submitted::Queued {
                         event: hash,
                         position,
