@@ -322,6 +322,13 @@ pub enum LoadCommand {
         #[arg(long, default_value_t = 20)]
         events: usize,
     },
+    /// How fast a sequencer's queue drains: facts queued while a buyer's node is away, then
+    /// committed once it returns (facts/s), both nodes in this process.
+    Drain {
+        /// Facts queued.
+        #[arg(long, default_value_t = 1000)]
+        facts: u64,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -616,6 +623,10 @@ fn load(command: LoadCommand) -> anyhow::Result<()> {
                 events_per_document: events,
             };
             print!("{}", crate::load::ingest::run(&options)?.render());
+        }
+        LoadCommand::Drain { facts } => {
+            let options = crate::load::drain::DrainLoadOptions { facts };
+            print!("{}", crate::load::drain::run(&options)?.render());
         }
     }
     Ok(())

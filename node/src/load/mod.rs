@@ -8,7 +8,9 @@
 //! * [`webhooks`]: webhook delivery latency (commit to receipt) at a fixed entry rate, nodes
 //!   and receiver in this process.
 //! * [`ingest`]: EPCIS events per second into committed entries, over `POST /ingest/epcis`.
+//! * [`drain`]: facts per second committed from a sequencer's queue once a party returns.
 
+pub mod drain;
 pub mod ingest;
 pub mod node_process;
 pub mod siege;

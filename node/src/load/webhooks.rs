@@ -93,7 +93,13 @@ pub fn run(options: &WebhookLoadOptions) -> anyhow::Result<WebhookLoadReport> {
             }
         },
     ))?;
-    let orders = runtime.block_on(start_orders(&seller, &buyer, &keys, options.orders.max(1)))?;
+    let orders = runtime.block_on(start_orders(
+        &seller,
+        &buyer,
+        &keys,
+        options.orders.max(1),
+        "PO-LOAD-WEBHOOK",
+    ))?;
     // The genesis entries' deliveries are not part of the measurement.
     let before = orders.len();
     runtime.block_on(receiver.wait_for(Duration::from_secs(30), |got| got.len() >= before));
@@ -176,15 +182,18 @@ pub fn run(options: &WebhookLoadOptions) -> anyhow::Result<WebhookLoadReport> {
     Ok(report)
 }
 
-async fn start_orders(
+/// `count` orders between the seller and the buyer (references `PREFIX-0`, …), the carrier
+/// attesting shipment facts.
+pub(crate) async fn start_orders(
     seller: &RunningNode,
     buyer: &RunningNode,
     keys: &BTreeMap<String, verifier::sign::SigningKey>,
     count: usize,
+    prefix: &str,
 ) -> anyhow::Result<Vec<OrderId>> {
     let mut orders = Vec::with_capacity(count);
     for index in 0..count {
-        let mut proposal = scenario::proposal(keys, &format!("PO-LOAD-WEBHOOK-{index}"));
+        let mut proposal = scenario::proposal(keys, &format!("{prefix}-{index}"));
         proposal.parties = Some(
             ["seller", "buyer"]
                 .iter()
