@@ -313,6 +313,13 @@ impl Engine {
         self.inner.signed_head(order).await
     }
 
+    /// Hands every order with queued facts a tick now, as the sync loop does every interval:
+    /// a sequencer commits its queue (until a party's node does not answer), a cosigner
+    /// forwards its queued facts. Returns when that is done.
+    pub async fn drain_now(&self) {
+        self.inner.drain_queues().await;
+    }
+
     /// Asks the sequencers of every order for entries this node missed.
     pub async fn sync_now(&self) {
         self.inner.sync_all().await;
