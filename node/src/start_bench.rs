@@ -53,6 +53,9 @@ pub async fn run(options: &StartOptions) -> anyhow::Result<StartReport> {
         std::fs::write(&marker, "built\n")?;
         built = Some(started.elapsed());
     }
+    // The closed order to read is taken from the store itself: a store built by an earlier
+    // version of the fixtures holds other order ids than the fixtures compute today.
+    let closed = first_closed_order(&options.dir)?;
     let mut spec = NodeSpec::local("seller", orders.keys().seller.clone(), options.dir.clone());
     spec.peers = Vec::new();
     let started = Instant::now();
@@ -60,13 +63,8 @@ pub async fn run(options: &StartOptions) -> anyhow::Result<StartReport> {
     let start = started.elapsed();
     let orders_loaded = node.engine.order_ids().len();
     let entries = node.engine.log_size().await;
-    let closed = orders
-        .contract(&closed_reference(0))
-        .map_err(|e| anyhow!(e))?
-        .0
-        .order_id();
     let started = Instant::now();
-    let view = crate::api::NodeApi::order(&node.engine, closed.to_string()).await;
+    let view = crate::api::NodeApi::order(&node.engine, closed).await;
     let closed_order_read = started.elapsed();
     view.map_err(|e| anyhow!("the closed order cannot be read: {e}"))?;
     node.stop().await;
@@ -77,6 +75,19 @@ pub async fn run(options: &StartOptions) -> anyhow::Result<StartReport> {
         orders_loaded,
         closed_order_read,
     })
+}
+
+/// The id (hex) of the first closed order in the store under `dir`; the store is closed again
+/// before the node opens it.
+fn first_closed_order(dir: &std::path::Path) -> anyhow::Result<String> {
+    let store =
+        Store::open(dir).with_context(|| format!("opening the store in {}", dir.display()))?;
+    let first = store.scan_prefix(CLOSED, []).next();
+    match first {
+        Some(Ok((key, _))) => Ok(hex::encode(key)),
+        Some(Err(e)) => Err(anyhow!("reading the closed orders: {e}")),
+        None => Err(anyhow!("{} holds no closed order", dir.display())),
+    }
 }
 
 fn closed_reference(index: u64) -> String {
