@@ -340,6 +340,20 @@ fn words(lang: Lang) -> &'static Words {
 }
 
 /// The colon after a heading or a label: full width in Chinese.
+/// The limit a breaker trip would have exceeded ("this amendment would exceed 2 automatic
+/// amendments within 1 day"): one sentence for the CLI timeline and the trail page.
+pub(crate) fn breaker_limit(lang: Lang, max: impl std::fmt::Display, window: &str) -> String {
+    match lang {
+        Lang::En => {
+            format!("this amendment would exceed {max} automatic amendments within {window}")
+        }
+        Lang::Zh => format!("本次变更将超过 {window}内 {max} 次自动变更的上限"),
+        Lang::De => format!(
+            "diese Änderung überschritte {max} automatische Änderungen innerhalb von {window}"
+        ),
+    }
+}
+
 fn colon(lang: Lang) -> &'static str {
     match lang {
         Lang::Zh => "：",
@@ -753,10 +767,10 @@ fn breaker_report_text(
     let max = report.policy.max_automatic_amendments;
     let window = render::value(&Value::Duration(report.policy.window_seconds), lang);
     let at = time(report.effective_at);
+    let limit = breaker_limit(lang, max, &window);
     let limit = match lang {
-        Lang::En => format!("this amendment would exceed {max} automatic amendments within {window} ({} {at})", w.effective),
-        Lang::Zh => format!("本次变更将超过 {window}内 {max} 次自动变更的上限（{}：{at}）", w.effective),
-        Lang::De => format!("diese Änderung überschritte {max} automatische Änderungen innerhalb von {window} ({} {at})", w.effective),
+        Lang::Zh => format!("{limit}（{}：{at}）", w.effective),
+        Lang::En | Lang::De => format!("{limit} ({} {at})", w.effective),
     };
     let _ = writeln!(out, "{}{}{limit}", w.tripped, colon(lang));
     let window = format!(

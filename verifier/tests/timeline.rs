@@ -134,3 +134,29 @@ fn the_trail_page_shows_notifications_in_the_readers_language() {
         }
     }
 }
+
+#[test]
+fn the_trail_page_words_a_breaker_trip_as_the_cli_timeline_does() {
+    let example = example().unwrap();
+    let result = verify_bundle(&example.bytes, &example.trust, &VerifyOptions::default());
+    let Ok(report) = &result else {
+        panic!("{result:?}")
+    };
+    for (lang, limit) in [
+        (
+            Lang::En,
+            "this amendment would exceed 3 automatic amendments within 1 day",
+        ),
+        (Lang::Zh, "本次变更将超过 1 天内 3 次自动变更的上限"),
+        (
+            Lang::De,
+            "diese Änderung überschritte 3 automatische Änderungen innerhalb von 1 Tag",
+        ),
+    ] {
+        let cli = verifier::timeline::render_report(report, lang);
+        assert!(cli.contains(limit), "{lang:?}: {cli}");
+        let view = verifier::trail::view(&example.bytes, &example.trust, &result, lang, usize::MAX);
+        let json = verifier::trail::view_json(&view).to_string();
+        assert!(json.contains(limit), "{lang:?}: {json}");
+    }
+}

@@ -996,10 +996,13 @@ fn trip_lines(
     let window = render::value(&Value::Duration(trip.policy.window_seconds), lang);
     lines.push(Line {
         class: "trip",
-        text: match lang {
-            Lang::En => format!("circuit breaker tripped: this amendment would exceed {max} automatic amendments within {window}"),
-            Lang::Zh => format!("演化熔断已触发：本次变更将超过{window}内 {max} 次自动变更的上限"),
-            Lang::De => format!("Evolutions-Sicherung ausgelöst: diese Änderung überschritte {max} automatische Änderungen innerhalb von {window}"),
+        text: {
+            let limit = crate::timeline::breaker_limit(lang, max, &window);
+            match lang {
+                Lang::En => format!("circuit breaker tripped: {limit}"),
+                Lang::Zh => format!("演化熔断已触发：{limit}"),
+                Lang::De => format!("Evolutions-Sicherung ausgelöst: {limit}"),
+            }
         },
         quote: None,
         source: None,
