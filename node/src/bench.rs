@@ -120,9 +120,7 @@ pub(crate) async fn launch_pair(
     configure: impl Fn(&str, &mut NodeSpec),
 ) -> anyhow::Result<(RunningNode, RunningNode)> {
     let spec = |role: &str, key: &SigningKey, other: &str, other_key: &SigningKey| {
-        let mut spec = NodeSpec::local(role, key.clone(), dir.join(role));
-        spec.peers = vec![(other.to_string(), other_key.public_key(), Vec::new())];
-        spec.checkpoint_batch = 4096;
+        let mut spec = pair_spec(dir, role, key, other, other_key);
         configure(role, &mut spec);
         spec
     };
@@ -131,6 +129,21 @@ pub(crate) async fn launch_pair(
     seller.learn(&buyer).await;
     buyer.learn(&seller).await;
     Ok((seller, buyer))
+}
+
+/// `role`'s node of a [`launch_pair`] (under `dir/ROLE`, `other` its one peer), as it is
+/// started again after a stop.
+pub(crate) fn pair_spec(
+    dir: &std::path::Path,
+    role: &str,
+    key: &SigningKey,
+    other: &str,
+    other_key: &SigningKey,
+) -> NodeSpec {
+    let mut spec = NodeSpec::local(role, key.clone(), dir.join(role));
+    spec.peers = vec![(other.to_string(), other_key.public_key(), Vec::new())];
+    spec.checkpoint_batch = 4096;
+    spec
 }
 
 /// The seller proposes, the buyer accepts; returns the order id (hex).

@@ -15,9 +15,8 @@ use verifier::model::OrderId;
 
 use crate::{
     api::NodeApi,
-    bench::{eta_event, launch_pair},
-    demo::scenario,
-    launch::{launch, NodeSpec, RunningNode},
+    bench::{eta_event, launch_pair, pair_spec},
+    launch::{launch, RunningNode},
 };
 
 /// What to run.
@@ -52,16 +51,7 @@ impl DrainLoadReport {
 
 /// Runs the measurement.
 pub fn run(options: &DrainLoadOptions) -> anyhow::Result<DrainLoadReport> {
-    let dir = tempfile::Builder::new()
-        .prefix("pactum-load-drain-")
-        .tempdir()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let keys: BTreeMap<String, _> = ["seller", "buyer", "carrier"]
-        .into_iter()
-        .map(|role| (role.to_string(), scenario::demo_key(role)))
-        .collect();
+    let (dir, runtime, keys) = super::in_process("drain", &["seller", "buyer", "carrier"])?;
     let (seller, buyer) = runtime.block_on(launch_pair(
         &keys["seller"],
         &keys["buyer"],
@@ -121,13 +111,7 @@ async fn restart_buyer(
     keys: &BTreeMap<String, verifier::sign::SigningKey>,
     dir: &std::path::Path,
 ) -> anyhow::Result<RunningNode> {
-    let mut spec = NodeSpec::local("buyer", keys["buyer"].clone(), dir.join("buyer"));
-    spec.peers = vec![(
-        "seller".to_string(),
-        keys["seller"].public_key(),
-        Vec::new(),
-    )];
-    spec.checkpoint_batch = 4096;
+    let spec = pair_spec(dir, "buyer", &keys["buyer"], "seller", &keys["seller"]);
     let buyer = launch(spec).await?;
     seller.learn(&buyer).await;
     buyer.learn(seller).await;

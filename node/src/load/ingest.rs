@@ -59,16 +59,7 @@ impl IngestLoadReport {
 
 /// Runs the measurement.
 pub fn run(options: &IngestLoadOptions) -> anyhow::Result<IngestLoadReport> {
-    let dir = tempfile::Builder::new()
-        .prefix("pactum-load-ingest-")
-        .tempdir()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let keys: BTreeMap<String, _> = ["seller", "buyer"]
-        .into_iter()
-        .map(|role| (role.to_string(), scenario::demo_key(role)))
-        .collect();
+    let (dir, runtime, keys) = super::in_process("ingest", &["seller", "buyer"])?;
     let (seller, buyer) = runtime.block_on(launch_pair(
         &keys["seller"],
         &keys["buyer"],

@@ -16,3 +16,30 @@ pub mod node_process;
 pub mod siege;
 pub mod strangers;
 pub mod webhooks;
+
+use std::collections::BTreeMap;
+
+use verifier::sign::SigningKey;
+
+/// What the load commands that run their nodes in this process start from: a temporary
+/// directory (`pactum-load-NAME-…`), a multi-threaded runtime, and the demo keys of `roles`.
+pub(crate) fn in_process(
+    name: &str,
+    roles: &[&str],
+) -> anyhow::Result<(
+    tempfile::TempDir,
+    tokio::runtime::Runtime,
+    BTreeMap<String, SigningKey>,
+)> {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("pactum-load-{name}-"))
+        .tempdir()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let keys = roles
+        .iter()
+        .map(|role| (role.to_string(), crate::demo::scenario::demo_key(role)))
+        .collect();
+    Ok((dir, runtime, keys))
+}

@@ -68,20 +68,11 @@ fn ms(duration: Duration) -> f64 {
 
 /// Runs the measurement.
 pub fn run(options: &WebhookLoadOptions) -> anyhow::Result<WebhookLoadReport> {
-    let dir = tempfile::Builder::new()
-        .prefix("pactum-load-webhooks-")
-        .tempdir()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let (dir, runtime, keys) = super::in_process("webhooks", &["seller", "buyer", "carrier"])?;
     let receiver = runtime.block_on(Receiver::start(
         std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
         SECRET,
     ))?;
-    let keys: BTreeMap<String, _> = ["seller", "buyer", "carrier"]
-        .into_iter()
-        .map(|role| (role.to_string(), scenario::demo_key(role)))
-        .collect();
     let webhook = Webhook::configured(&receiver.url(), SECRET, &["entry".to_string()])?;
     let (seller, buyer) = runtime.block_on(launch_pair(
         &keys["seller"],
