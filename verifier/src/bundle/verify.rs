@@ -40,7 +40,7 @@ use super::freshness::{self, AsOf, Freshness};
 use super::state_dir::{self, Consistency, Remembered};
 use crate::checkpoint::{Checkpoint, NoteError, SignedNote, TrustPolicy};
 use crate::model::{
-    Agreement, Close, Contract, Digest, EntryBody, Event, Obligation, OrderId, Review,
+    Agreement, Close, Contract, Digest, EntryBody, Event, Obligation, OrderId, Review, Step,
 };
 use crate::sign::PublicKey;
 use crate::state::{Machine, State};
@@ -107,26 +107,26 @@ impl Report {
     }
 
     /// How the obligation `obligation` of entry `seq` was computed: found among the amounts
-    /// entry `seq` computed, else (an amount the breaker held and a review approved) among
-    /// those of the latest earlier entry that computed the same amount by the same rule.
+    /// entry `seq` computed, else, for a review (an amount the breaker held and the review
+    /// approved), among those of the latest earlier entry that computed the same amount by
+    /// the same rule. Entries are in seq order (step 4), so entry `seq` is found by bisection,
+    /// not by a scan that grows with the history.
     pub fn worked(&self, seq: u64, obligation: &Obligation) -> Option<&WorkedAmount> {
         let matches = |worked: &&WorkedAmount| {
             worked.source.clause == obligation.clause
                 && worked.source.rule == obligation.rule
                 && worked.amount == obligation.amount
         };
-        let own = self
-            .entries
+        let at = self.entries.partition_point(|entry| entry.body.seq < seq);
+        let entry = self.entries.get(at).filter(|entry| entry.body.seq == seq)?;
+        let own = entry.worked.iter().find(matches);
+        if own.is_some() || !matches!(entry.body.step, Step::Review(_)) {
+            return own;
+        }
+        self.entries[..at]
             .iter()
-            .find(|entry| entry.body.seq == seq)
-            .and_then(|entry| entry.worked.iter().find(matches));
-        own.or_else(|| {
-            self.entries
-                .iter()
-                .rev()
-                .filter(|entry| entry.body.seq < seq)
-                .find_map(|entry| entry.worked.iter().find(matches))
-        })
+            .rev()
+            .find_map(|earlier| earlier.worked.iter().find(matches))
     }
 
     /// The program in force once entry `seq` applied (another one only after an agreement).
