@@ -37,15 +37,20 @@ at = "2026-03-02T10:00:00Z"
 fields = { received_by = "Hamburg DC" }
 "#;
 
-fn late_delivery_report() -> Report {
+/// The verified report of scenario `name` of `scenario`, reviewed by `policy`.
+fn scenario_report(scenario: &str, name: &str, policy: ReviewPolicy) -> Report {
     let keys = ExampleKeys::new();
-    let order = scenario_order(LATE_DELIVERY, "late", &keys, ReviewPolicy::Leave, 0)
-        .unwrap_or_else(|error| panic!("{error}"));
+    let order =
+        scenario_order(scenario, name, &keys, policy, 0).unwrap_or_else(|error| panic!("{error}"));
     let mut log = ExampleLog::example();
     let leaves = log.append_entries(order.entries()).unwrap();
     let example = finish_example(keys, order, log, leaves).unwrap();
     verify_bundle(&example.bytes, &example.trust, &VerifyOptions::default())
         .unwrap_or_else(|error| panic!("{error}"))
+}
+
+fn late_delivery_report() -> Report {
+    scenario_report(LATE_DELIVERY, "late", ReviewPolicy::Leave)
 }
 
 #[test]
@@ -150,14 +155,7 @@ fields = { received_by = "Hamburg DC" }
 const PENALTY: &str = "23 started days × 0.5 %/day = 11.5 %; the lesser of 11.5 % and 10 % = 10 %; 12000.00 EUR × 10 % = 1200.00 EUR";
 
 fn held_payment_report(policy: ReviewPolicy) -> Report {
-    let keys = ExampleKeys::new();
-    let order = scenario_order(HELD_PAYMENT, "held", &keys, policy, 0)
-        .unwrap_or_else(|error| panic!("{error}"));
-    let mut log = ExampleLog::example();
-    let leaves = log.append_entries(order.entries()).unwrap();
-    let example = finish_example(keys, order, log, leaves).unwrap();
-    verify_bundle(&example.bytes, &example.trust, &VerifyOptions::default())
-        .unwrap_or_else(|error| panic!("{error}"))
+    scenario_report(HELD_PAYMENT, "held", policy)
 }
 
 /// The text of entry `#seq` in a rendered timeline, up to the next entry.
