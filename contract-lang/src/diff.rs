@@ -129,24 +129,13 @@ pub fn label_changes(old: &Side, new: &Side) -> Vec<LabelChange> {
     let words: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
     let mut changes = Vec::new();
     for word in words {
-        let in_lang = |labels: &'_ std::collections::BTreeMap<
-            String,
-            std::collections::BTreeMap<String, String>,
-        >,
-                       lang: &str| {
-            labels
-                .get(word)
-                .and_then(|by_lang| by_lang.get(lang))
-                .cloned()
-        };
-        let langs: BTreeSet<&String> = before
-            .get(word)
-            .into_iter()
-            .chain(after.get(word))
-            .flat_map(|by_lang| by_lang.keys())
-            .collect();
+        let (was, is) = (before.get(word), after.get(word));
+        let langs: BTreeSet<&String> = was.into_iter().chain(is).flat_map(|m| m.keys()).collect();
         for lang in langs {
-            let (was, is) = (in_lang(before, lang), in_lang(after, lang));
+            let label = |by_lang: Option<&std::collections::BTreeMap<String, String>>| {
+                by_lang.and_then(|by_lang| by_lang.get(lang)).cloned()
+            };
+            let (was, is) = (label(was), label(is));
             if was != is {
                 changes.push(LabelChange {
                     word: word.clone(),
