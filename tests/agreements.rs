@@ -47,6 +47,19 @@ fn agree(
         .post(&format!("/orders/{order}/agreements"), request)
 }
 
+/// The carrier's node reports the delivery to Hamburg on 2026-03-06 10:00; the node's answer.
+fn delivered_on_6_march(cluster: &Cluster, order: &str) -> Value {
+    cluster
+        .event(
+            "carrier",
+            order,
+            "shipment.delivered",
+            "2026-03-06T10:00:00Z",
+            json!({ "received_by": "Hamburg DC" }),
+        )
+        .unwrap()
+}
+
 #[test]
 fn an_agreement_signed_through_every_party_s_node_changes_what_later_facts_do() {
     let mut cluster = Cluster::start(&ALL, BTreeMap::new());
@@ -94,15 +107,7 @@ fn an_agreement_signed_through_every_party_s_node_changes_what_later_facts_do() 
     cluster.start_node("buyer", Hooks::default());
 
     // Delivered 34 hours after the agreed date: 34 × 100.00 EUR, and no penalty.
-    let delivered = cluster
-        .event(
-            "carrier",
-            &order,
-            "shipment.delivered",
-            "2026-03-06T10:00:00Z",
-            json!({ "received_by": "Hamburg DC" }),
-        )
-        .unwrap();
+    let delivered = delivered_on_6_march(&cluster, &order);
     let obligations = &delivered["entry"]["outcome"]["effects"]["obligations"];
     assert_eq!(obligations.as_array().map(Vec::len), Some(1), "{delivered}");
     assert_eq!(
@@ -261,15 +266,7 @@ fn an_agreement_s_program_is_stored_and_read_back_after_a_restart() {
     cluster.stop_node("buyer");
     cluster.start_node("buyer", Hooks::default());
     assert_eq!(programs_compiled(&cluster, "buyer"), 0);
-    let delivered = cluster
-        .event(
-            "carrier",
-            &order,
-            "shipment.delivered",
-            "2026-03-06T10:00:00Z",
-            json!({ "received_by": "Hamburg DC" }),
-        )
-        .unwrap();
+    let delivered = delivered_on_6_march(&cluster, &order);
     let obligations = &delivered["entry"]["outcome"]["effects"]["obligations"];
     assert!(
         obligations
