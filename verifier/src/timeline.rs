@@ -331,6 +331,12 @@ const DE: Words = Words {
     unset: "(nicht gesetzt)",
 };
 
+/// "(unset)": a term's or parameter's value before a change that set it first. The trail page
+/// says the same.
+pub(crate) fn unset(lang: Lang) -> &'static str {
+    words(lang).unset
+}
+
 fn words(lang: Lang) -> &'static Words {
     match lang {
         Lang::En => &EN,

@@ -632,14 +632,7 @@ pub(super) fn titled(lang: Lang, title: &str) -> String {
 /// after it): "(unset)" when it had none.
 pub(super) fn before_value(lang: Lang, words: Glossary<'_>, value: Option<&Value>) -> String {
     value.map_or_else(
-        || {
-            match lang {
-                Lang::En => "(unset)",
-                Lang::Zh => "（未设定）",
-                Lang::De => "(nicht gesetzt)",
-            }
-            .to_string()
-        },
+        || crate::timeline::unset(lang).to_string(),
         |value| shown_value(lang, words, value),
     )
 }
