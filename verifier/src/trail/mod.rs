@@ -181,15 +181,14 @@ pub struct Line {
 }
 
 /// The data of the terms-over-time picture; the page draws it as SVG. The horizontal axis is
-/// the history's entries, evenly spaced (`pos` is an entry's position), each tick labelled with
-/// its entry's number and each day's entries with their date once: real histories bunch many
-/// entries into a few days, which a linear time axis would crush into one line.
+/// the history's entries, evenly spaced (`pos` is an entry's position, which a verified history
+/// makes its number too), each tick labelled with its entry's number and each day's entries
+/// with their date once: real histories bunch many entries into a few days, which a linear
+/// time axis would crush into one line.
 #[derive(Debug, Serialize)]
 pub struct Chart {
     /// How many entries the axis spans.
     pub entries: usize,
-    /// The number of the entry at position 0 (the axis labels each tick `#seq`).
-    pub first_seq: u64,
     /// The days of the history, each with its first and last entry.
     pub dates: Vec<Day>,
     pub tracks: Vec<Track>,
@@ -224,12 +223,11 @@ pub struct Window {
     pub label: String,
 }
 
+/// A review's place on the axis and its label (`#7 review`).
 #[derive(Debug, Serialize)]
 pub struct Mark {
     pub pos: usize,
     pub label: String,
-    /// The entry's date (`2026-03-01`).
-    pub date: String,
 }
 
 /// A day of the history: its entries at positions `from` to `to`, its date (`2026-03-01`).
@@ -1126,7 +1124,7 @@ fn chart(lang: Lang, report: &Report, times: &[i64]) -> Chart {
     let mut windows = Vec::new();
     let mut reviews = Vec::new();
     let mut open_window: Option<(usize, usize)> = None;
-    for (pos, (entry, &at)) in report.entries.iter().zip(times).enumerate() {
+    for (pos, entry) in report.entries.iter().enumerate() {
         let applied = match &entry.body.step {
             Step::Event(step) => match &step.outcome {
                 Outcome::Applied(effects) => Some(vec![effects]),
@@ -1155,7 +1153,6 @@ fn chart(lang: Lang, report: &Report, times: &[i64]) -> Chart {
                 reviews.push(Mark {
                     pos,
                     label: format!("#{} {}", entry.body.seq, labels(lang).review),
-                    date: date(at),
                 });
                 let mut all = vec![&step.applied];
                 all.extend(
@@ -1233,7 +1230,6 @@ fn chart(lang: Lang, report: &Report, times: &[i64]) -> Chart {
     }
     Chart {
         entries: report.entries.len(),
-        first_seq: report.entries.first().map_or(0, |entry| entry.body.seq),
         dates,
         tracks,
         obligations,
