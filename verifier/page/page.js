@@ -144,13 +144,13 @@
     return section("order", L.order,
       table([[L.order_id, el("code", {}, o.id)], [L.jurisdiction, el("span", { class: "data" }, o.jurisdiction)], [L.sequencer, o.sequencer]]),
       el("h3", {}, L.parties),
-      table(o.parties.map((p) => [p.role, el("code", { class: "fingerprint" }, p.fingerprint)]), [L.role, L.key]),
+      table(o.parties.map((p) => [p.role, fingerprint(p.fingerprint)]), [L.role, L.key]),
       el("h3", {}, L.clauses), clauses,
       el("h3", {}, L.initial_terms),
       table(o.initial_terms.map((t) => [t.name, value(t)])),
       el("h3", {}, L.breaker), el("p", {}, o.breaker),
       el("h3", {}, L.attesters),
-      table(o.attesters.map((a) => [a.quoted ? el("span", { class: "data" }, a.name) : a.name, el("code", { class: "fingerprint" }, a.fingerprint), L.may_attest + L.colon + a.kinds.join(L.comma)])));
+      table(o.attesters.map((a) => [a.quoted ? el("span", { class: "data" }, a.name) : a.name, fingerprint(a.fingerprint), L.may_attest + L.colon + a.kinds.join(L.comma)])));
   }
 
   function entryItem(L, entry) {
@@ -393,15 +393,25 @@
     }
   }
 
+  // A key's fingerprint, kept on one line (page.css) like those of the order's tables.
+  function fingerprint(text) {
+    return el("code", { class: "fingerprint" }, text);
+  }
+
+  // Items (each a list of nodes or strings) one after the other, separated by "; ".
+  function listed(items) {
+    return el("span", {}, ...items.flatMap((parts, i) => (i ? ["; "] : []).concat(parts)));
+  }
+
   function basisSection(view) {
     const L = view.labels;
     const b = view.basis;
     const rows = [
       [L.trust_source, ""],
-      [L.log_key, el("span", {}, el("span", { class: "data" }, b.log_origin), " ", el("code", {}, b.log_key))],
-      [L.witnesses, el("span", { class: "data" }, b.witnesses.join("; "))],
+      [L.log_key, el("span", {}, el("span", { class: "data" }, b.log_origin), " ", fingerprint(b.log_key))],
+      [L.witnesses, listed(b.witnesses.map((w) => [el("span", { class: "data" }, w.name), " (", fingerprint(w.fingerprint), ")"]))],
       [L.witnesses_required, String(b.min_witnesses)],
-      [L.pinned_parties, b.pinned.length ? b.pinned.map((p) => p.role + " " + p.fingerprint).join("; ") : L.none_pinned],
+      [L.pinned_parties, b.pinned.length ? listed(b.pinned.map((p) => [p.role + " ", fingerprint(p.fingerprint)])) : L.none_pinned],
     ];
     const out = section("basis", L.basis);
     if (b.as_of) out.append(el("p", { id: "as-of", class: "as-of" }, b.as_of));

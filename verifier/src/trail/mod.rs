@@ -128,6 +128,14 @@ pub struct PartyView {
     pub fingerprint: String,
 }
 
+/// A witness of the log as the trust file names it (`pactum/carrier/000b…`), with its key's
+/// fingerprint apart so that the page keeps the fingerprint on one line.
+#[derive(Debug, Serialize)]
+pub struct Witness {
+    pub name: String,
+    pub fingerprint: String,
+}
+
 #[derive(Debug, Serialize)]
 pub struct ClauseView {
     pub name: String,
@@ -244,7 +252,7 @@ pub struct Basis {
     pub source: &'static str,
     pub log_origin: String,
     pub log_key: String,
-    pub witnesses: Vec<String>,
+    pub witnesses: Vec<Witness>,
     pub min_witnesses: usize,
     pub pinned: Vec<PartyView>,
     /// "as of entry #N, cosigned at T" (valid bundles).
@@ -1341,7 +1349,10 @@ fn basis(lang: Lang, trust: &Trust, report: Option<&Report>) -> Basis {
         witnesses: policy
             .witnesses()
             .iter()
-            .map(|key| format!("{} ({})", key.name(), fingerprint(key.public_key())))
+            .map(|key| Witness {
+                name: key.name().to_string(),
+                fingerprint: fingerprint(key.public_key()),
+            })
             .collect(),
         min_witnesses: policy.min_witnesses(),
         pinned: trust
