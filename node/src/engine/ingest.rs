@@ -124,7 +124,7 @@ impl Inner {
             let guard = slot.clone().lock_owned().await;
             locked.push((slot, guard, indices));
         }
-        for (_, guard, indices) in &locked {
+        for (_, guard, indices) in &mut locked {
             if let Err(error) = guard.protocol.check_facts(&events(indices), true) {
                 return Err(group_error(&error, planned, indices, 0));
             }

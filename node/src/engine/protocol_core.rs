@@ -372,6 +372,17 @@ pub struct OrderProtocol {
     /// As cosigner: facts forwarded to the sequencer and not answered yet, by forward id.
     forwards: BTreeMap<u64, InFlight>,
     next_forward: u64,
+    /// Derived: the state after the queued facts (see [`OrderProtocol::check_facts`]), kept
+    /// while the queue only grows; dropped when a fact leaves the queue or an entry commits.
+    tail: Option<Tail>,
+}
+
+/// The state this order reaches once its queued facts commit, in order, leaving out those
+/// the drain would refuse, and the facts that got in.
+#[derive(Debug, Clone)]
+struct Tail {
+    core: OrderCore,
+    taken: HashSet<Digest>,
 }
 
 /// Facts forwarded to the sequencer, waiting for its answer.
@@ -425,6 +436,7 @@ impl OrderProtocol {
             waiting: VecDeque::new(),
             forwards: BTreeMap::new(),
             next_forward: 0,
+            tail: None,
         })
     }
 
@@ -694,35 +706,37 @@ impl OrderProtocol {
     /// commit, each after the ones before it (a scratch copy: nothing changes here). The
     /// indices of the facts not yet recorded or queued, or the first that does not fit.
     pub fn check_facts(
-        &self,
+        &mut self,
         events: &[SignedEvent],
         verified: bool,
     ) -> Result<Vec<usize>, CoreError> {
-        let mut scratch = self.core.clone();
-        let mut taken = HashSet::new();
-        // Queued facts commit first, in order; one the drain would refuse is left out, as the
-        // drain leaves it out. They were checked when accepted: only the state is recomputed.
-        for queued in &self.queue {
-            let seen = Overlay {
-                recorded: &self.seen,
-                taken: &taken,
-            };
-            if let Ok(sealed) = scratch.prepare_event_verified(&seen, &queued.event) {
-                scratch.advance(sealed.state);
-                taken.insert(queued.hash);
-            }
-        }
+        let tail = self.tail.take().unwrap_or_else(|| self.replay_queue());
+        let checked = self.check_after(&tail, events, verified);
+        self.tail = Some(tail);
+        checked
+    }
+
+    /// [`OrderProtocol::check_facts`] against `tail`, the state after the queued facts.
+    fn check_after(
+        &self,
+        tail: &Tail,
+        events: &[SignedEvent],
+        verified: bool,
+    ) -> Result<Vec<usize>, CoreError> {
+        let mut scratch = tail.core.clone();
+        let mut group = HashSet::new();
         let mut new = Vec::new();
         for (index, event) in events.iter().enumerate() {
             let hash = event.hash();
-            if self.seen.contains_key(&hash) || taken.contains(&hash) {
+            let seen = Overlay {
+                recorded: &self.seen,
+                taken: &tail.taken,
+                group: &group,
+            };
+            if seen.contains_event(&hash) {
                 // Recorded, queued or earlier in the group: answered as the first time.
                 continue;
             }
-            let seen = Overlay {
-                recorded: &self.seen,
-                taken: &taken,
-            };
             let prepared = if verified {
                 scratch.prepare_event_verified(&seen, event)
             } else {
@@ -730,10 +744,25 @@ impl OrderProtocol {
             };
             let sealed = prepared.map_err(|refusal| CoreError::InGroup { index, refusal })?;
             scratch.advance(sealed.state);
-            taken.insert(hash);
+            group.insert(hash);
             new.push(index);
         }
         Ok(new)
+    }
+
+    /// The state after the queued facts, computed by replaying the queue (kept afterwards while
+    /// the queue only grows).
+    fn replay_queue(&self) -> Tail {
+        let mut tail = Tail {
+            core: self.core.clone(),
+            taken: HashSet::new(),
+        };
+        // Queued facts commit first, in order; one the drain would refuse is left out, as the
+        // drain leaves it out. They were checked when accepted: only the state is recomputed.
+        for queued in &self.queue {
+            tail.extend(&self.seen, queued);
+        }
+        tail
     }
 
     /// What became of a fact this order recorded or queued, if either.
@@ -783,8 +812,24 @@ impl OrderProtocol {
             hash: event.hash(),
             event,
         };
+        if let Some(tail) = &mut self.tail {
+            tail.extend(&self.seen, &fact);
+        }
         self.queue.push_back(fact.clone());
         fact
+    }
+
+    /// The oldest queued fact, taken out of the queue.
+    fn unqueue_front(&mut self) -> Option<QueuedFact> {
+        self.tail = None;
+        self.queue.pop_front()
+    }
+
+    /// The queued fact `hash`, taken out of the queue if it is there.
+    fn unqueue(&mut self, hash: &Digest) -> Option<QueuedFact> {
+        let at = self.queue.iter().position(|queued| queued.hash == *hash)?;
+        self.tail = None;
+        self.queue.remove(at)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -923,7 +968,7 @@ impl OrderProtocol {
             });
         }
         if let Purpose::Queued = running.purpose {
-            if let Some(fact) = self.queue.pop_front() {
+            if let Some(fact) = self.unqueue_front() {
                 actions.push(Action::Dequeue {
                     fact,
                     refused: None,
@@ -957,7 +1002,7 @@ impl OrderProtocol {
             }
             (Purpose::Queued, _) if retry => {}
             (Purpose::Queued, _) => {
-                if let Some(fact) = self.queue.pop_front() {
+                if let Some(fact) = self.unqueue_front() {
                     actions.push(Action::Dequeue {
                         fact,
                         refused: Some(failure.into()),
@@ -996,7 +1041,7 @@ impl OrderProtocol {
     fn propose_queued(&mut self, cx: &Context, actions: &mut Vec<Action>) {
         while let Some(front) = self.queue.front() {
             if self.seen.contains_key(&front.hash) {
-                if let Some(fact) = self.queue.pop_front() {
+                if let Some(fact) = self.unqueue_front() {
                     actions.push(Action::Dequeue {
                         fact,
                         refused: None,
@@ -1010,7 +1055,7 @@ impl OrderProtocol {
                     return;
                 }
                 Err(refusal) => {
-                    if let Some(fact) = self.queue.pop_front() {
+                    if let Some(fact) = self.unqueue_front() {
                         actions.push(Action::Dequeue {
                             fact,
                             refused: Some(refusal.into()),
@@ -1201,13 +1246,11 @@ impl OrderProtocol {
                     _ => flight.hashes.clone(),
                 };
                 for hash in refused {
-                    if let Some(at) = self.queue.iter().position(|queued| queued.hash == hash) {
-                        if let Some(fact) = self.queue.remove(at) {
-                            actions.push(Action::Dequeue {
-                                fact,
-                                refused: Some(error.clone()),
-                            });
-                        }
+                    if let Some(fact) = self.unqueue(&hash) {
+                        actions.push(Action::Dequeue {
+                            fact,
+                            refused: Some(error.clone()),
+                        });
                     }
                 }
                 Err(error)
@@ -1240,7 +1283,7 @@ impl OrderProtocol {
             if !self.seen.contains_key(&front.hash) {
                 break;
             }
-            if let Some(fact) = self.queue.pop_front() {
+            if let Some(fact) = self.unqueue_front() {
                 actions.push(Action::Dequeue {
                     fact,
                     refused: None,
@@ -1309,6 +1352,7 @@ impl OrderProtocol {
             ..
         } = sealed;
         let seq = body.seq;
+        self.tail = None;
         self.core.advance(state);
         if let Some(event) = event {
             self.seen.insert(event, seq);
@@ -1474,10 +1518,7 @@ impl OrderProtocol {
         let commit = self.commit(entry, sealed, false);
         let proof = other.and_then(|other| self.proof(&commit.entry, &other));
         // A fact this node queued for forwarding is done with once its entry commits here.
-        let forwarded = commit.event.and_then(|event| {
-            let at = self.queue.iter().position(|queued| queued.hash == event)?;
-            self.queue.remove(at)
-        });
+        let forwarded = commit.event.and_then(|event| self.unqueue(&event));
         actions.push(Action::Persist(Box::new(commit)));
         if let Some(fact) = forwarded {
             actions.push(Action::Dequeue {
@@ -1549,11 +1590,29 @@ impl OrderProtocol {
 struct Overlay<'a> {
     recorded: &'a HashMap<Digest, u64>,
     taken: &'a HashSet<Digest>,
+    group: &'a HashSet<Digest>,
 }
 
 impl SeenEvents for Overlay<'_> {
     fn contains_event(&self, event: &Digest) -> bool {
-        self.recorded.contains_key(event) || self.taken.contains(event)
+        self.recorded.contains_key(event)
+            || self.taken.contains(event)
+            || self.group.contains(event)
+    }
+}
+
+impl Tail {
+    /// The queued fact `queued` committed after the others, if the drain would take it.
+    fn extend(&mut self, recorded: &HashMap<Digest, u64>, queued: &QueuedFact) {
+        let seen = Overlay {
+            recorded,
+            taken: &self.taken,
+            group: &HashSet::new(),
+        };
+        if let Ok(sealed) = self.core.prepare_event_verified(&seen, &queued.event) {
+            self.core.advance(sealed.state);
+            self.taken.insert(queued.hash);
+        }
     }
 }
 
@@ -1830,6 +1889,44 @@ mod tests {
         assert_eq!(seller.protocol.queue().len(), 3);
         let status = seller.protocol.fact_status(&fact(2).hash(), &NoHistory);
         assert!(matches!(status, Some(Reply::Queued { position: 2, .. })));
+    }
+
+    #[test]
+    fn the_state_after_the_queue_is_kept_as_the_queue_grows_and_equals_a_replay() {
+        let (orders, mut parties) = order();
+        let order = parties["seller"].protocol.core().order();
+        let fact = |n| orders.fact(order, n).unwrap();
+        let seller = parties.get_mut("seller").unwrap();
+        let input = Input::Fact {
+            event: fact(0),
+            verified: false,
+            caller: 1,
+        };
+        seller.handle(input, 100);
+        seller.handle(Input::Tick, 130);
+        assert_eq!(seller.protocol.queue().len(), 1);
+        // A group is checked against the queue's end (kept from then on), then queued: the
+        // kept state grows with it, as a replay of the whole queue would give.
+        let protocol = &mut seller.protocol;
+        assert_eq!(
+            protocol.check_facts(&[fact(1), fact(2)], false).unwrap(),
+            [0, 1]
+        );
+        protocol.push_queued(fact(1));
+        protocol.push_queued(fact(2));
+        let kept = protocol.tail.clone().unwrap();
+        let replayed = protocol.replay_queue();
+        assert_eq!(kept.core.state(), replayed.core.state());
+        assert_eq!(kept.taken, replayed.taken);
+        assert_eq!(kept.taken.len(), 3);
+        // A fact leaving the queue drops it; the next check replays what is left.
+        protocol.unqueue_front();
+        assert!(protocol.tail.is_none());
+        assert_eq!(
+            protocol.check_facts(&[fact(1), fact(3)], false).unwrap(),
+            [1]
+        );
+        assert_eq!(protocol.tail.as_ref().unwrap().taken.len(), 2);
     }
 
     #[test]
