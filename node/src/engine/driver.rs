@@ -468,30 +468,43 @@ impl Inner {
                         },
                     )
                     .await;
-                let answer = match response {
-                    Ok(Response::Cosigned { signature }) => Answer::Cosigned {
-                        signature,
-                        valid: self
-                            .batch
-                            .verify(key, Domain::Entry, &sent.body, signature)
-                            .await,
-                    },
-                    Ok(Response::Refused { code, message }) => Answer::Refused { code, message },
-                    Ok(other) => Answer::NoAnswer {
-                        reason: format!("it answered {other:?} to a proposal"),
-                    },
-                    Err(error) => Answer::NoAnswer {
-                        reason: error.to_string(),
-                    },
-                };
-                Input::Answer {
-                    from: key,
-                    body,
-                    answer,
-                    verified: true,
-                }
+                self.proposal_answer(key, body, &sent, response).await
             });
         answers_until(answers, deadline, inputs).await;
+    }
+
+    /// The node of `key`'s response to the proposal of `sent` (whose body hashes to `body`)
+    /// as an input for the core: a cosignature checked in the batch verifier, a refusal, or
+    /// no answer.
+    pub(crate) async fn proposal_answer(
+        &self,
+        key: PublicKey,
+        body: Digest,
+        sent: &SignedEntry,
+        response: Result<Response, crate::net::NetError>,
+    ) -> Input {
+        let answer = match response {
+            Ok(Response::Cosigned { signature }) => Answer::Cosigned {
+                signature,
+                valid: self
+                    .batch
+                    .verify(key, Domain::Entry, &sent.body, signature)
+                    .await,
+            },
+            Ok(Response::Refused { code, message }) => Answer::Refused { code, message },
+            Ok(other) => Answer::NoAnswer {
+                reason: format!("it answered {other:?} to a proposal"),
+            },
+            Err(error) => Answer::NoAnswer {
+                reason: error.to_string(),
+            },
+        };
+        Input::Answer {
+            from: key,
+            body,
+            answer,
+            verified: true,
+        }
     }
 
     /// With the `tamper_proposals` hook only: the body this node proposes, altered.

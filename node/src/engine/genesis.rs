@@ -8,7 +8,7 @@ use std::sync::Arc;
 use tokio::sync::Mutex;
 use verifier::{
     model::{OrderId, SignedEntry},
-    sign::{Domain, PublicKey},
+    sign::PublicKey,
 };
 
 use super::{
@@ -322,28 +322,8 @@ impl Inner {
             genesis: Some(parts),
             previous: None,
         };
-        let answer = match self.request(&key, request).await {
-            Ok(Response::Cosigned { signature }) => Answer::Cosigned {
-                signature,
-                valid: self
-                    .batch
-                    .verify(key, Domain::Entry, &entry.body, signature)
-                    .await,
-            },
-            Ok(Response::Refused { code, message }) => Answer::Refused { code, message },
-            Ok(other) => Answer::NoAnswer {
-                reason: format!("it answered {other:?} to a proposal"),
-            },
-            Err(error) => Answer::NoAnswer {
-                reason: error.to_string(),
-            },
-        };
-        Input::Answer {
-            from: key,
-            body,
-            answer,
-            verified: true,
-        }
+        let response = self.request(&key, request).await;
+        self.proposal_answer(key, body, &entry, response).await
     }
 
     /// Announces the committed genesis (with its contract and sources) to the node of `key`.
