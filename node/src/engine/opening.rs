@@ -460,15 +460,10 @@ mod tests {
     use verifier::sign::SigningKey;
 
     use super::*;
-    use crate::{engine::protocol_core::History, fixtures::ExampleOrders};
-
-    struct NoHistory;
-
-    impl History for NoHistory {
-        fn entry_at(&self, _: u64) -> Option<SignedEntry> {
-            None
-        }
-    }
+    use crate::{
+        engine::protocol_core::test_support::{answer_of, proposals, NoHistory},
+        fixtures::ExampleOrders,
+    };
 
     struct Party {
         key: SigningKey,
@@ -504,32 +499,6 @@ mod tests {
             parties.insert(role, Party { key, opening });
         }
         (orders, parties)
-    }
-
-    fn proposals(actions: &[Action]) -> Vec<(PublicKey, SignedEntry)> {
-        actions
-            .iter()
-            .filter_map(|action| match action {
-                Action::Send {
-                    to,
-                    message: Message::Propose { entry, .. },
-                } => Some((*to, entry.clone())),
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn answer_of(actions: &[Action]) -> Answer {
-        actions
-            .iter()
-            .find_map(|action| match action {
-                Action::Send {
-                    message: Message::Answer { answer, .. },
-                    ..
-                } => Some(answer.clone()),
-                _ => None,
-            })
-            .unwrap()
     }
 
     fn role_of(orders: &ExampleOrders, key: &PublicKey) -> &'static str {

@@ -1616,21 +1616,57 @@ impl Tail {
     }
 }
 
+/// What the tests of the sans-IO cores (an order's, an opening's) share.
 #[cfg(test)]
-mod tests {
-    use verifier::sign::SigningKey;
-
+pub(crate) mod test_support {
     use super::*;
-    use crate::fixtures::ExampleOrders;
 
     /// Parties that hold nothing but their head (enough for these rounds).
-    struct NoHistory;
+    pub(crate) struct NoHistory;
 
     impl History for NoHistory {
         fn entry_at(&self, _: u64) -> Option<SignedEntry> {
             None
         }
     }
+
+    /// The proposals in `actions`, by recipient.
+    pub(crate) fn proposals(actions: &[Action]) -> Vec<(PublicKey, SignedEntry)> {
+        actions
+            .iter()
+            .filter_map(|action| match action {
+                Action::Send {
+                    to,
+                    message: Message::Propose { entry, .. },
+                } => Some((*to, entry.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub(crate) fn answer_of(actions: &[Action]) -> Answer {
+        actions
+            .iter()
+            .find_map(|action| match action {
+                Action::Send {
+                    message: Message::Answer { answer, .. },
+                    ..
+                } => Some(answer.clone()),
+                _ => None,
+            })
+            .unwrap()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use verifier::sign::SigningKey;
+
+    use super::{
+        test_support::{answer_of, proposals, NoHistory},
+        *,
+    };
+    use crate::fixtures::ExampleOrders;
 
     struct Party {
         key: SigningKey,
@@ -1672,33 +1708,6 @@ mod tests {
             parties.insert(role, Party { key, protocol });
         }
         (orders, parties)
-    }
-
-    /// The proposals in `actions`, by recipient.
-    fn proposals(actions: &[Action]) -> Vec<(PublicKey, SignedEntry)> {
-        actions
-            .iter()
-            .filter_map(|action| match action {
-                Action::Send {
-                    to,
-                    message: Message::Propose { entry, .. },
-                } => Some((*to, entry.clone())),
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn answer_of(actions: &[Action]) -> Answer {
-        actions
-            .iter()
-            .find_map(|action| match action {
-                Action::Send {
-                    message: Message::Answer { answer, .. },
-                    ..
-                } => Some(answer.clone()),
-                _ => None,
-            })
-            .unwrap()
     }
 
     #[test]
