@@ -546,43 +546,22 @@ impl Inner {
         let machine = order::check_contract(&record.contract, &record.sources, program, true)
             .map(|machine| self.with_programs(machine))
             .map_err(|error| fail(error.to_string()))?;
-        let (mut core, genesis) = OrderCore::genesis(machine).map_err(|e| fail(e.to_string()))?;
+        let mut replay = order::Replay::new(machine).map_err(|e| fail(e.to_string()))?;
         let mut head: Option<HeadRecord> = None;
-        let mut last = None;
-        let mut seen = HashMap::new();
         for item in self.store.scan_prefix(ENTRIES, order.as_bytes()) {
             let (_, bytes) = item.map_err(RecordError::from)?;
             let stored: EntryRecord = decode("entry", &bytes)?;
-            let seq = match &head {
-                None => {
-                    if stored.entry.body != genesis.entry.body {
-                        return Err(fail(
-                            "the stored genesis differs from the contract's".into(),
-                        ));
-                    }
-                    0
-                }
-                Some(_) => {
-                    let sealed = core
-                        .replay(&seen, &stored.entry)
-                        .map_err(|error| fail(error.to_string()))?;
-                    let seq = sealed.body.seq;
-                    if let Some(event) = sealed.event {
-                        seen.insert(event, seq);
-                    }
-                    core.advance(sealed.state);
-                    seq
-                }
-            };
+            let seq = replay.entry(&stored.entry).map_err(&fail)?;
             head = Some(HeadRecord {
                 seq,
                 entry: stored.entry.hash(),
                 leaf: stored.leaf,
             });
-            last = Some(stored.entry);
         }
         let head = head.ok_or_else(|| fail("no genesis entry".into()))?;
-        let last = last.ok_or_else(|| fail("no genesis entry".into()))?;
+        let (core, last, seen) = replay
+            .finish()
+            .ok_or_else(|| fail("no genesis entry".into()))?;
         let queued = queue::load(&self.store, &order)?;
         self.slot_for(record, core, last, seen, queued, head)
             .ok_or_else(|| fail("this node is not a party of the order".into()))

@@ -347,6 +347,64 @@ impl OrderCore {
     }
 }
 
+/// An order's committed entries replayed from its genesis, one at a time in seq order, as a
+/// node reloads them from its store (sans-IO: the node's reload and the simulator's restart
+/// both read through it). The first must be the contract's genesis; each later one is
+/// recomputed and checked against the stored bytes.
+pub struct Replay {
+    core: OrderCore,
+    /// The genesis entry's body bytes, as the contract determines them.
+    genesis: Vec<u8>,
+    seen: std::collections::HashMap<Digest, u64>,
+    last: Option<SignedEntry>,
+}
+
+impl Replay {
+    pub fn new(machine: Machine) -> Result<Replay, Refusal> {
+        let (core, genesis) = OrderCore::genesis(machine)?;
+        Ok(Replay {
+            core,
+            genesis: genesis.entry.body,
+            seen: Default::default(),
+            last: None,
+        })
+    }
+
+    /// The next stored entry; its seq.
+    pub fn entry(&mut self, entry: &SignedEntry) -> Result<u64, String> {
+        let seq = if self.last.is_none() {
+            if entry.body != self.genesis {
+                return Err("the stored genesis differs from the contract's".into());
+            }
+            0
+        } else {
+            let sealed = self
+                .core
+                .replay(&self.seen, entry)
+                .map_err(|error| error.to_string())?;
+            if let Some(event) = sealed.event {
+                self.seen.insert(event, sealed.body.seq);
+            }
+            self.core.advance(sealed.state);
+            sealed.body.seq
+        };
+        self.last = Some(entry.clone());
+        Ok(seq)
+    }
+
+    /// The core at the last entry, that entry, and the facts recorded (by seq); `None` before
+    /// the genesis.
+    pub fn finish(
+        self,
+    ) -> Option<(
+        OrderCore,
+        SignedEntry,
+        std::collections::HashMap<Digest, u64>,
+    )> {
+        Some((self.core, self.last?, self.seen))
+    }
+}
+
 /// A party's signature over an entry body, checked.
 pub fn check_cosignature(
     key: &PublicKey,
@@ -422,6 +480,30 @@ mod tests {
         Event::new(setup.sequencer.order(), "shipment.departed", at, fields)
             .sign(&setup.keys.carrier)
             .unwrap()
+    }
+
+    #[test]
+    fn a_replay_starts_at_the_contracts_genesis_and_recomputes_each_entry() {
+        let setup = started();
+        let machine = setup.sequencer.machine().clone();
+        let (_, genesis) = OrderCore::genesis(machine.clone()).unwrap();
+        let next = setup
+            .sequencer
+            .prepare_event(&HashSet::new(), &departed(&setup, 1_768_000_000))
+            .unwrap();
+        assert!(Replay::new(machine.clone()).unwrap().finish().is_none());
+
+        let mut replay = Replay::new(machine.clone()).unwrap();
+        let error = replay.entry(&next.entry).unwrap_err();
+        assert!(error.contains("genesis"), "{error}");
+
+        let mut replay = Replay::new(machine).unwrap();
+        assert_eq!(replay.entry(&genesis.entry), Ok(0));
+        assert_eq!(replay.entry(&next.entry), Ok(1));
+        let (core, last, seen) = replay.finish().unwrap();
+        assert_eq!(last.body, next.entry.body);
+        assert_eq!(seen.len(), 1);
+        assert_eq!(core.state().head, next.hash);
     }
 
     #[test]

@@ -36,7 +36,7 @@ mod disk;
 mod facts;
 mod opening;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use contract_lang::value::Value;
 use verifier::{
@@ -55,7 +55,7 @@ use verifier::{
 use crate::{
     engine::{
         agreement::Agreement,
-        order::{OrderCore, Refusal},
+        order::{Refusal, Replay},
         protocol_core::{
             Action, Caller, Commit, Context, CoreError, History, Input, Message, OrderProtocol,
             ProtocolConfig, Reply,
@@ -984,22 +984,15 @@ impl Sim {
             return Ok(());
         };
         let durable = node.disk.durable();
-        let (mut core, _) = OrderCore::genesis(self.machine.clone()).map_err(|e| e.to_string())?;
+        let mut replay = Replay::new(self.machine.clone()).map_err(|e| e.to_string())?;
         let mut log = ExampleLog::new(&node.log.origin, node.key.clone(), Vec::new());
         let mut committed: Vec<SignedEntry> = Vec::new();
         let mut leaves = Vec::new();
-        let mut seen = HashMap::new();
         let mut evidence = Vec::new();
         for write in durable.writes {
             match write {
                 Write::Entry(entry) => {
-                    if !committed.is_empty() {
-                        let sealed = core.replay(&seen, entry).map_err(|e| e.to_string())?;
-                        if let Some(event) = sealed.event {
-                            seen.insert(event, sealed.body.seq);
-                        }
-                        core.advance(sealed.state);
-                    }
+                    replay.entry(entry)?;
                     let slice = std::slice::from_ref(entry);
                     leaves.extend(log.append_entries(slice).map_err(|e| e.to_string())?);
                     committed.push(entry.clone());
@@ -1011,7 +1004,7 @@ impl Sim {
                 Write::Enqueue(_) | Write::Dequeue(_) => {}
             }
         }
-        let last = committed.last().cloned().ok_or("no genesis entry")?;
+        let (core, last, seen) = replay.finish().ok_or("no genesis entry")?;
         let protocol = OrderProtocol::new(
             self.protocol_config,
             self.contract.clone(),
