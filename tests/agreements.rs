@@ -224,13 +224,23 @@ fn a_review_signed_by_every_party_sets_the_terms_it_carries() {
     }
 }
 
-/// `pactum_programs_compiled_total` of `role`'s node.
-fn programs_compiled(cluster: &Cluster, role: &str) -> u64 {
+/// The metric `name` of `role`'s node.
+fn metric(cluster: &Cluster, role: &str, name: &str) -> u64 {
     let text = String::from_utf8(cluster.client(role).get_bytes("/metrics").unwrap()).unwrap();
     text.lines()
-        .find_map(|line| line.strip_prefix("pactum_programs_compiled_total "))
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
         .and_then(|value| value.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no pactum_programs_compiled_total in {text}"))
+        .unwrap_or_else(|| panic!("no {name} in {text}"))
+}
+
+/// `pactum_programs_compiled_total` of `role`'s node.
+fn programs_compiled(cluster: &Cluster, role: &str) -> u64 {
+    metric(cluster, role, "pactum_programs_compiled_total")
+}
+
+/// `pactum_programs_cached` of `role`'s node: the programs it holds in memory.
+fn programs_cached(cluster: &Cluster, role: &str) -> u64 {
+    metric(cluster, role, "pactum_programs_cached")
 }
 
 #[test]
@@ -261,11 +271,22 @@ fn an_agreement_s_program_is_stored_and_read_back_after_a_restart() {
     }
     cluster.settle(&ALL, &order);
 
+    // In the running process, each party's node compiled each program once (the genesis one,
+    // the agreement's) and holds both, as a restarted node does: the order opened in this
+    // process takes its programs from the node's programs, not from the compiler.
+    for role in ALL {
+        assert_eq!(programs_compiled(&cluster, role), 2, "{role}");
+        assert_eq!(programs_cached(&cluster, role), 2, "{role}");
+    }
+
     // Restarted, the node reads back both programs its order runs (the genesis one and the
     // agreement's) instead of compiling them, and goes on cosigning under the new rules.
+    let before = cluster.view("buyer", &order);
     cluster.stop_node("buyer");
     cluster.start_node("buyer", Hooks::default());
     assert_eq!(programs_compiled(&cluster, "buyer"), 0);
+    assert_eq!(programs_cached(&cluster, "buyer"), 2);
+    assert_eq!(cluster.view("buyer", &order), before);
     let delivered = delivered_on_6_march(&cluster, &order);
     let obligations = &delivered["entry"]["outcome"]["effects"]["obligations"];
     assert!(

@@ -21,14 +21,10 @@ use verifier::{
         BreakerPolicy, Close, Digest, Event, OrderId, SignedClose, SignedContract, SignedEntry,
         SignedEvent,
     },
-    state::Machine,
+    state::{check_contract, Compiled, Machine, ProgramSource, Signatures},
 };
 
-use crate::engine::{
-    order::{check_contract, OrderCore},
-    records::OrderRecord,
-    sources::hash_sources,
-};
+use crate::engine::{order::OrderCore, records::OrderRecord, sources::hash_sources};
 
 /// The regions of the example orders' route (force majeure reads them).
 pub const ROUTE_REGIONS: [&str; 2] = ["Guangdong", "South China Sea"];
@@ -79,6 +75,14 @@ impl ExampleOrders {
     /// The hash of the shared sources (the key their compiled program is stored under).
     pub fn sources_hash(&self) -> Digest {
         self.sources_hash
+    }
+
+    /// The contract check's source of programs: the one compiled here for these sources.
+    pub fn programs(&self) -> Arc<dyn ProgramSource> {
+        Arc::new(Compiled {
+            hash: self.sources_hash,
+            program: self.program.clone(),
+        })
     }
 
     /// The parties with their keys, the sequencer first.
@@ -159,7 +163,7 @@ impl ExampleOrders {
         for (role, key) in parties {
             signed.sign(role, key);
         }
-        let machine = check_contract(&signed, &self.sources, self.program.clone(), true)
+        let machine = check_contract(&signed, &self.sources, self.programs(), Signatures::All)
             .map_err(|e| e.to_string())?;
         Ok((signed, machine))
     }

@@ -3,6 +3,8 @@
 //! typed against the vocabulary and the clauses' parameters. Every party's node makes the same
 //! bytes from the same request and the same order.
 
+use std::sync::Arc;
+
 use contract_lang::ir::Program;
 use verifier::{
     bundle::Source,
@@ -10,7 +12,7 @@ use verifier::{
     state::Rules,
 };
 
-use super::sources::{clause_source, compile, typed_params, typed_term};
+use super::sources::{clause_source, typed_params, typed_term};
 use crate::api::{ApiError, SubmitAgreement};
 
 fn invalid(message: impl Into<String>) -> ApiError {
@@ -18,8 +20,14 @@ fn invalid(message: impl Into<String>) -> ApiError {
 }
 
 /// The changes `request` makes to an order under `rules`: source files first, then clauses
-/// added, upgraded and removed, parameters bound, terms set.
-pub fn changes(request: &SubmitAgreement, rules: &Rules) -> Result<Vec<Change>, ApiError> {
+/// added, upgraded and removed, parameters bound, terms set. New sources take their program
+/// from `program` (the node's programs: the state machine applying the agreement later finds
+/// it cached instead of compiling it again).
+pub fn changes(
+    request: &SubmitAgreement,
+    rules: &Rules,
+    program: impl Fn(&[Source]) -> Result<Arc<Program>, String>,
+) -> Result<Vec<Change>, ApiError> {
     let mut sources: Vec<Source> = rules.sources().to_vec();
     let mut changes = Vec::new();
     let mut put = |file: Source, changes: &mut Vec<Change>| {
@@ -52,7 +60,7 @@ pub fn changes(request: &SubmitAgreement, rules: &Rules) -> Result<Vec<Change>, 
     let program = if changes.is_empty() {
         rules.shared_program()
     } else {
-        std::sync::Arc::new(compile(&sources).map_err(invalid)?)
+        program(&sources).map_err(invalid)?
     };
     for clause in &request.add_clauses {
         changes.push(Change::AddClause(ClauseBinding {

@@ -334,7 +334,7 @@ impl NodeApi for Engine {
         let role = inner.config.role.clone();
         signed.sign(&role, &inner.config.key);
         inner
-            .check_proposal_contract(&signed, &sources, false)
+            .check_proposal_contract(&signed, &sources)
             .map_err(|refusal| refusal.to_api())?;
         let record = ProposalRecord {
             contract: signed.clone(),
@@ -404,7 +404,7 @@ impl NodeApi for Engine {
             .and_then(|proposals| proposals.get(&order).cloned())
             .ok_or_else(|| ApiError::unknown_order(&id))?;
         let machine = inner
-            .check_proposal_contract(&record.contract, &record.sources, false)
+            .check_proposal_contract(&record.contract, &record.sources)
             .map_err(|refusal| refusal.to_api())?;
         let contract = machine.contract();
         let role = inner.my_role(&contract.parties).ok_or_else(|| {
@@ -694,7 +694,7 @@ impl NodeApi for Engine {
                 .core()
                 .machine()
                 .rules(slot.protocol.core().state());
-            let changes = super::amend::changes(&request, rules)?;
+            let changes = super::amend::changes(&request, rules, |sources| inner.program(sources))?;
             let after_seq = slot.protocol.core().state().seq;
             verifier::model::Agreement::new(order, after_seq, at, changes, request.note)
                 .encode()

@@ -41,8 +41,8 @@ impl OpeningSlot {
 }
 
 impl Inner {
-    /// The opening of `record`'s order: kept from an earlier call, else admitted now (its
-    /// sources compiled through the program cache).
+    /// The opening of `record`'s order: kept from an earlier call, else admitted now with this
+    /// node's programs (cached, stored, else compiled), as a restart reads the order back.
     pub(crate) fn opening(&self, record: &OrderRecord) -> Result<Arc<Mutex<OpeningSlot>>, Refusal> {
         let order = record.contract.order_id();
         if let Some(known) = self
@@ -53,12 +53,11 @@ impl Inner {
         {
             return Ok(known);
         }
-        let program = self.program(&record.sources).map_err(Refusal::Contract)?;
         let opening = Opening::admit(
             self.config.protocol,
             &record.contract,
             &record.sources,
-            program,
+            self.programs.clone(),
             &self.public,
         )?;
         let slot = Arc::new(Mutex::new(OpeningSlot {

@@ -36,7 +36,7 @@ mod outbox;
 mod peer;
 pub mod peers;
 pub mod program_cache;
-mod programs;
+pub mod programs;
 pub mod protocol;
 pub mod protocol_core;
 mod queries;
@@ -58,8 +58,9 @@ use libp2p::PeerId;
 use tokio::sync::{mpsc, Mutex};
 use verifier::{
     bundle::Source,
-    model::{Digest, EntryBody, OrderId, SignedEntry},
+    model::{Digest, EntryBody, OrderId, SignedContract, SignedEntry},
     sign::{PublicKey, SigningKey},
+    state::Signatures,
 };
 
 use crate::{
@@ -68,7 +69,7 @@ use crate::{
     metrics::Metrics,
     net::{peer_id_for, InboundRequest, NetHandle},
 };
-use order::OrderCore;
+use order::{OrderCore, Refusal};
 use protocol::{Request, Response};
 use protocol_core::{Commit, OrderProtocol, ProtocolConfig, QueuedFact};
 use records::{
@@ -220,7 +221,11 @@ impl Engine {
         let checkpoint_state = checkpoints::CheckpointState::load(&store, log.size())?;
         checkpoint_state.check_against(&log)?;
         let events = crate::events::Events::open(store.clone(), config.events.clone())?;
-        let programs = Arc::new(programs::Programs::new(store.clone(), metrics.clone()));
+        let programs = Arc::new(programs::Programs::new(
+            store.clone(),
+            metrics.clone(),
+            config.hooks.tamper_sources.clone(),
+        ));
         let inner = Arc::new(Inner {
             public: config.key.public_key(),
             config,
@@ -335,25 +340,20 @@ impl Inner {
     /// The program of `sources`, after the tamper hook: from memory, else as stored (pinned by
     /// the first genesis or agreement that ran it), else compiled.
     pub(crate) fn program(&self, sources: &[Source]) -> Result<Arc<Program>, String> {
-        let Some(tamper) = &self.config.hooks.tamper_sources else {
-            return self.programs.get(sources::hash_sources(sources)?, sources);
-        };
-        // Tampered sources (tests only) are never read from or pinned in the store.
-        let mut sources = sources.to_vec();
-        tamper(&mut sources);
-        let program = Arc::new(self.programs.compile(&sources)?);
-        self.programs
-            .remember(sources::hash_sources(&sources)?, &program);
-        Ok(program)
+        self.programs.of(sources)
     }
 
-    /// A machine for `record`'s contract whose agreements take their programs from this
-    /// node's programs (cached, stored, else compiled), not always from the compiler.
-    pub(crate) fn with_programs(
+    /// The contract check ([`verifier::state::check_contract`]) with this node's programs:
+    /// the machine it returns takes the programs of the contract and of every agreement from
+    /// them (cached, stored, else compiled).
+    pub(crate) fn check_contract(
         &self,
-        machine: verifier::state::Machine,
-    ) -> verifier::state::Machine {
-        machine.with_programs(self.programs.clone())
+        contract: &SignedContract,
+        sources: &[Source],
+        signatures: Signatures,
+    ) -> Result<verifier::state::Machine, Refusal> {
+        verifier::state::check_contract(contract, sources, self.programs.clone(), signatures)
+            .map_err(Refusal::Checked)
     }
 
     /// The genesis batch's record of the program `core` runs, keyed by its contract's (checked)
@@ -542,9 +542,8 @@ impl Inner {
     fn replay(&self, record: OrderRecord) -> Result<Slot, EngineError> {
         let order = record.contract.order_id();
         let fail = |message: String| EngineError::Load { order, message };
-        let program = self.program(&record.sources).map_err(&fail)?;
-        let machine = order::check_contract(&record.contract, &record.sources, program, true)
-            .map(|machine| self.with_programs(machine))
+        let machine = self
+            .check_contract(&record.contract, &record.sources, Signatures::All)
             .map_err(|error| fail(error.to_string()))?;
         let mut replay = order::Replay::new(machine).map_err(|e| fail(e.to_string()))?;
         let mut head: Option<HeadRecord> = None;

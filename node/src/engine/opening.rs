@@ -1,9 +1,10 @@
 //! An order that is not open yet, without I/O: the co-signed genesis.
 //!
 //! Every party signed the contract; the sequencer proposes the genesis entry (unsigned), each
-//! other party admits the contract exactly as the verifier's state machine does
-//! ([`check_contract`]: every party's signature, the sources' hash, [`verifier::state::Machine`]
-//! set up from the contract) and cosigns only the genesis it computed itself, byte for byte;
+//! other party admits the contract with the verifier's own contract check
+//! ([`check_contract`]: the sources' hash, [`verifier::state::Machine`] set up from the
+//! contract, every party's signature) and cosigns only the genesis it computed itself, byte for
+//! byte;
 //! the sequencer signs last, once it holds every cosignature, and commits; the others commit
 //! the announced (or fetched) genesis once every party's signature verifies. A party that never
 //! saw the proposal adopts the committed genesis the same way.
@@ -21,16 +22,19 @@ use std::{
     sync::Arc,
 };
 
-use contract_lang::ir::Program;
 use verifier::{
     bundle::Source,
     model::{OrderId, SignedContract, SignedEntry},
     sign::PublicKey,
-    state::machine::{Machine, Sealed},
+    state::{
+        check_contract,
+        machine::{Machine, Sealed},
+        ProgramSource, Signatures,
+    },
 };
 
 use super::{
-    order::{check_contract, check_cosignature, OrderCore, Refusal},
+    order::{check_cosignature, OrderCore, Refusal},
     protocol_core::{
         Action, Caller, Commit, Context, CoreError, Input, Message, OrderProtocol, ProtocolConfig,
         Reply,
@@ -63,18 +67,19 @@ pub struct Opening {
 }
 
 impl Opening {
-    /// Admits `contract` for execution at the party with key `me`: every party signed it, its
-    /// sources hash to its sources hash, and the verifier's state machine sets it up with
-    /// `program` (compiled from `sources`). The one check a contract passes before an order
-    /// opens, at every party.
+    /// Admits `contract` for execution at the party with key `me`: the verifier's contract
+    /// check ([`check_contract`], the one a bundle's steps 2 and 3 run too) with every party's
+    /// signature, the machine taking its programs (the contract's and every agreement's) from
+    /// `programs`.
     pub fn admit(
         config: ProtocolConfig,
         contract: &SignedContract,
         sources: &[Source],
-        program: Arc<Program>,
+        programs: Arc<dyn ProgramSource>,
         me: &PublicKey,
     ) -> Result<Opening, Refusal> {
-        let machine = check_contract(contract, sources, program, true)?;
+        let machine = check_contract(contract, sources, programs, Signatures::All)
+            .map_err(Refusal::Checked)?;
         Opening::new(config, contract.clone(), machine, me)
     }
 
@@ -491,7 +496,7 @@ mod tests {
                 ProtocolConfig::default(),
                 &signed,
                 orders.sources(),
-                orders.program().clone(),
+                orders.programs(),
                 &key.public_key(),
             )
             .unwrap();

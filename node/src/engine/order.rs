@@ -8,24 +8,21 @@
 //! storage and the network and moves the core forward with [`OrderCore::advance`] once an entry
 //! is durable.
 
-use std::sync::Arc;
-
-use contract_lang::ir::Program;
 use verifier::{
-    bundle::Source,
     model::{
-        Contract, Digest, EntryBody, OrderId, SignedAgreement, SignedClose, SignedContract,
-        SignedEntry, SignedEvent, SignedReview, Step,
+        Contract, Digest, EntryBody, OrderId, SignedAgreement, SignedClose, SignedEntry,
+        SignedEvent, SignedReview, Step,
     },
     sign::{Domain, PublicKey},
-    state::{machine::Sealed, ApplyError, Machine, SeenEvents, State},
+    state::{machine::Sealed, ApplyError, ContractError, Machine, SeenEvents, State},
 };
-
-use super::sources::hash_sources;
 
 /// Why a contract cannot start, or an entry cannot be accepted. Each has a stable code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
+    /// The contract check ([`verifier::state::check_contract`]) refused the contract.
+    #[error("the contract is invalid: {0}")]
+    Checked(ContractError),
     #[error("the contract is invalid: {0}")]
     Contract(String),
     #[error("the entry is malformed: {0}")]
@@ -49,7 +46,8 @@ pub enum Refusal {
 impl Refusal {
     pub fn code(&self) -> &'static str {
         match self {
-            Refusal::Contract(_) => "invalid_contract",
+            Refusal::Checked(ContractError::Signature(_)) => "bad_signature",
+            Refusal::Checked(_) | Refusal::Contract(_) => "invalid_contract",
             Refusal::Malformed(_) => "malformed_entry",
             Refusal::WrongOrder { .. } => "wrong_order",
             Refusal::OutOfSequence { .. } => "out_of_sequence",
@@ -64,49 +62,6 @@ impl Refusal {
             Refusal::Determinism { .. } => "determinism_fault",
         }
     }
-}
-
-/// A contract checked for execution: decoded, every party's signature (if `require_all`),
-/// sources matching its hash, clauses compiling to its ids.
-pub fn check_contract(
-    signed: &SignedContract,
-    sources: &[Source],
-    program: Arc<Program>,
-    require_all_signatures: bool,
-) -> Result<Machine, Refusal> {
-    let contract: Contract = signed
-        .contract()
-        .map_err(|error| Refusal::Contract(error.to_string()))?;
-    if require_all_signatures {
-        signed
-            .verify(&contract)
-            .map_err(|error| Refusal::Signatures(error.to_string()))?;
-    } else {
-        for (role, signature) in &signed.signatures {
-            let key = contract
-                .parties
-                .get(role)
-                .ok_or_else(|| Refusal::Signatures(format!("`{role}` is not a party")))?;
-            key.verify(Domain::Contract, &signed.body, signature)
-                .map_err(|_| {
-                    Refusal::Signatures(format!("the signature of `{role}` is invalid"))
-                })?;
-        }
-    }
-    let hash = hash_sources(sources).map_err(Refusal::Contract)?;
-    if hash != contract.sources {
-        return Err(Refusal::Contract(format!(
-            "the sources hash to {hash}, the contract names {}",
-            contract.sources
-        )));
-    }
-    Machine::new(
-        contract,
-        signed.order_id(),
-        program,
-        sources.to_vec().into(),
-    )
-    .map_err(|error| Refusal::Contract(error.to_string()))
 }
 
 /// A running order as this node knows it: its machine and the state after its head entry.
@@ -417,12 +372,15 @@ pub fn check_cosignature(
 #[cfg(test)]
 mod tests {
     use std::collections::{BTreeMap, HashSet};
+    use std::sync::Arc;
 
     use super::*;
+    use crate::engine::sources::hash_sources;
     use verifier::{
         bundle::build::{compile_sources, example_contract, library_sources, ExampleKeys},
-        model::{Decision, Event, Outcome, Review},
+        model::{Decision, Event, Outcome, Review, SignedContract},
         sign::SigningKey,
+        state::{check_contract, Compile, Signatures},
     };
 
     struct Setup {
@@ -461,8 +419,8 @@ mod tests {
         let mut signed = SignedContract::unsigned(&contract).unwrap();
         signed.sign("seller", &keys.seller);
         signed.sign("buyer", &keys.buyer);
-        let program = Arc::new(program);
-        let machine = check_contract(&signed, &sources, program.clone(), true).unwrap();
+        let machine =
+            check_contract(&signed, &sources, Arc::new(Compile), Signatures::All).unwrap();
         let (sequencer, _) = OrderCore::genesis(machine.clone()).unwrap();
         let (cosigner, _) = OrderCore::genesis(machine).unwrap();
         Setup {
@@ -582,17 +540,5 @@ mod tests {
             Err(Refusal::Apply(ApplyError::NothingToReview))
         ));
         let _ = SigningKey::from_seed([0; 32]);
-    }
-
-    #[test]
-    fn a_contract_with_sources_that_do_not_match_is_refused() {
-        let setup = started();
-        let contract = setup.sequencer.contract().clone();
-        let signed = SignedContract::unsigned(&contract).unwrap();
-        let mut sources = library_sources(&["clauses/air_freight_fallback.clause"]).unwrap();
-        sources[1].text = sources[1].text.replace("42d", "40d");
-        let program = Arc::new(compile_sources(&sources).unwrap());
-        let refusal = check_contract(&signed, &sources, program, false).unwrap_err();
-        assert!(refusal.to_string().contains("sources hash"), "{refusal}");
     }
 }

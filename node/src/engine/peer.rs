@@ -282,7 +282,7 @@ impl Inner {
         if self.slot(&order).is_some() {
             return Response::Ack;
         }
-        if let Err(refusal) = self.check_proposal_contract(&contract, &sources, false) {
+        if let Err(refusal) = self.check_proposal_contract(&contract, &sources) {
             return Response::refused(refusal.code(), refusal.to_string());
         }
         // Keep signatures this node already collected (its own acceptance, others').

@@ -2,7 +2,9 @@
 //! bounded [`ProgramCache`]), else as stored in the `programs` space (pinned there by the
 //! genesis or the agreement that first committed them, in that entry's batch), else compiled.
 //! A restart therefore reads back every program its orders run instead of compiling it again;
-//! `programs_compiled` counts the compilations.
+//! `programs_compiled` counts the compilations. [`Programs`] is the [`ProgramSource`] of every
+//! contract check and agreement this node runs, so an order opened in the running process and
+//! the same order read back after a restart take their programs the same way.
 
 use std::sync::{Arc, Mutex as StdMutex};
 
@@ -14,13 +16,16 @@ use verifier::state::{AgreementError, ProgramSource};
 use super::program_cache::ProgramCache;
 use super::records::{self, PROGRAMS};
 use super::sources;
+use super::SourcesHook;
 use crate::durable::Store;
 use crate::metrics::Metrics;
 
-pub(crate) struct Programs {
+pub struct Programs {
     store: Arc<Store>,
     cache: StdMutex<ProgramCache>,
     metrics: Arc<Metrics>,
+    /// Alters sources before compiling (tests only, [`super::Hooks::tamper_sources`]).
+    tamper: Option<SourcesHook>,
 }
 
 impl std::fmt::Debug for Programs {
@@ -30,12 +35,30 @@ impl std::fmt::Debug for Programs {
 }
 
 impl Programs {
-    pub fn new(store: Arc<Store>, metrics: Arc<Metrics>) -> Programs {
+    pub fn new(store: Arc<Store>, metrics: Arc<Metrics>, tamper: Option<SourcesHook>) -> Programs {
         Programs {
             store,
             cache: StdMutex::new(ProgramCache::default()),
             metrics,
+            tamper,
         }
+    }
+
+    /// The program of `sources`, after the tamper hook: cached, stored or compiled.
+    pub fn of(&self, sources: &[Source]) -> Result<Arc<Program>, String> {
+        match &self.tamper {
+            None => self.get(sources::hash_sources(sources)?, sources),
+            Some(tamper) => self.tampered(tamper, sources),
+        }
+    }
+
+    /// Tampered sources (tests only) compiled; never read from or pinned in the store.
+    fn tampered(&self, tamper: &SourcesHook, sources: &[Source]) -> Result<Arc<Program>, String> {
+        let mut sources = sources.to_vec();
+        tamper(&mut sources);
+        let program = Arc::new(self.compile(&sources)?);
+        self.remember(sources::hash_sources(&sources)?, &program);
+        Ok(program)
     }
 
     /// The program of `sources` (hashing to `key`): cached, stored or compiled.
@@ -118,7 +141,10 @@ impl ProgramSource for Programs {
         sources_hash: Digest,
         sources: &[Source],
     ) -> Result<Arc<Program>, AgreementError> {
-        self.get(sources_hash, sources)
-            .map_err(AgreementError::Compile)
+        match &self.tamper {
+            None => self.get(sources_hash, sources),
+            Some(tamper) => self.tampered(tamper, sources),
+        }
+        .map_err(AgreementError::Compile)
     }
 }

@@ -7,13 +7,13 @@ use std::sync::Arc;
 use verifier::{
     model::{Digest, OrderId, SignedContract, SignedEvent, SignedReview},
     sign::{Domain, Signature},
-    state::ApplyError,
+    state::{ApplyError, Signatures},
 };
 
 use super::{
     agreement::{self, Agreement, AgreementError},
     driver::CALLER,
-    order::{check_contract, Refusal},
+    order::Refusal,
     protocol_core::{Input, Reply},
     queue::{self, FactStatus},
     records::{self, OrderRecord, ProposalRecord, PROPOSALS},
@@ -160,10 +160,8 @@ impl Inner {
         &self,
         contract: &SignedContract,
         sources: &[verifier::bundle::Source],
-        require_all: bool,
     ) -> Result<verifier::state::Machine, Refusal> {
-        let program = self.program(sources).map_err(Refusal::Contract)?;
-        let machine = self.with_programs(check_contract(contract, sources, program, require_all)?);
+        let machine = self.check_contract(contract, sources, Signatures::SoFar)?;
         if self.my_role(&machine.contract().parties).is_none() {
             return Err(Refusal::Contract(
                 "this node's key is not one of the contract's parties".into(),

@@ -13,7 +13,7 @@ use contract_lang::{
     value::{Type, Value},
 };
 use verifier::{
-    bundle::{build::compile_sources, format::sources_hash, Source},
+    bundle::{format::sources_hash, Source},
     model::{AttesterGrant, BreakerPolicy, ClauseBinding, Contract, Digest, Event, OrderId},
     sign::PublicKey,
 };
@@ -117,9 +117,13 @@ pub fn typed_params(
         .collect()
 }
 
-/// Compiles sources, with the compiler's diagnostics as the error.
+/// Compiles sources, with the compiler's diagnostics as the error (the verifier's words, so a
+/// node and a customer's verifier refuse a contract alike).
 pub fn compile(sources: &[Source]) -> Result<Program, String> {
-    compile_sources(sources).map_err(|error| error.to_string())
+    verifier::state::rules::compile(sources).map_err(|error| match error {
+        verifier::state::AgreementError::Compile(diagnostics) => diagnostics,
+        other => other.to_string(),
+    })
 }
 
 /// The hash a contract names for `sources`.

@@ -6,7 +6,7 @@ use contract_lang::value::{DisplayDuration, DisplayTimestamp};
 use crate::checkpoint::NoteError;
 use crate::merkle::ProofError;
 use crate::model::{Digest, ModelError, PartySignatureError};
-use crate::state::{ApplyError, SetupError};
+use crate::state::{ApplyError, ContractError};
 
 use super::equivocation::EquivocationProof;
 use super::state_dir::{CheckpointEvidence, HeadEvidence};
@@ -29,6 +29,9 @@ pub const STEPS: [(u8, &str); 9] = [
 pub enum VerifyError {
     #[error("step 1 (decode): {0}")]
     Decode(#[from] DecodeError),
+    /// Steps 1 to 3 as the contract check ([`crate::state::check_contract`]) finds them.
+    #[error("step {step} ({name}): {0}", step = .0.step(), name = .0.step_name())]
+    Contract(#[from] ContractError),
     #[error("step 2 (clause sources): {0}")]
     Sources(#[from] SourcesError),
     #[error("step 3 (genesis): {0}")]
@@ -52,6 +55,7 @@ impl VerifyError {
     pub fn step(&self) -> u8 {
         match self {
             VerifyError::Decode(_) => 1,
+            VerifyError::Contract(e) => e.step(),
             VerifyError::Sources(_) => 2,
             VerifyError::Genesis(_) => 3,
             VerifyError::Entry { .. } => 4,
@@ -100,6 +104,7 @@ impl VerifyError {
                 };
                 return format!("decode.{}{detail}", variant(e));
             }
+            VerifyError::Contract(e) => (e.step_code(), variant(e)),
             VerifyError::Sources(e) => ("sources", variant(e)),
             VerifyError::Genesis(e) => ("genesis", variant(e)),
             VerifyError::Entry { error, .. } => ("entry", variant(error)),
@@ -139,26 +144,22 @@ pub enum DecodeError {
     EntryBytes(super::format::EntryCut),
 }
 
-/// Step 2: the sources do not compile to what the contract names.
+/// Step 2, the bundle's own copy of the IR: it is not what the sources compile to. (The sources
+/// themselves are checked by the contract check: [`VerifyError::Contract`].)
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum SourcesError {
-    #[error("the sources hash to {found}, the contract names {expected}")]
-    Hash { expected: Digest, found: Digest },
-    #[error("the sources do not compile: {0}")]
-    Compile(String),
-    #[error("the contract cannot run on the compiled clauses: {0}")]
-    Setup(SetupError),
+    #[error("the IR of the compiled clauses cannot be encoded: {0}")]
+    IrEncode(String),
     #[error("the bundle carries IR for {found} clauses, the contract binds {expected}")]
     IrCount { expected: usize, found: usize },
     #[error("the IR of clause `{0}` in the bundle differs from the compiled one")]
     IrMismatch(String),
 }
 
-/// Step 3: the contract is not signed by its parties, or not by the parties the verifier trusts.
+/// Step 3, the verifier's trust: the contract's parties are not the ones the trust policy pins.
+/// (Their signatures are checked by the contract check: [`VerifyError::Contract`].)
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum GenesisError {
-    #[error("{0}")]
-    Signature(PartySignatureError),
     #[error("party `{role}` signs with key {found}, the trust policy pins {pinned}")]
     KeyNotPinned {
         role: String,

@@ -25,7 +25,7 @@
 //! entry.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use contract_lang::eval::WorkedAmount;
 use contract_lang::ir::Program;
@@ -35,7 +35,7 @@ use super::entries::{check_entries, Context, Decoded};
 use super::error::{
     DecodeError, EntryError, GenesisError, LogError, ReplayError, SourcesError, VerifyError,
 };
-use super::format::{sources_hash, split_entries, Bundle, Head, SignedHead};
+use super::format::{split_entries, Bundle, Head, SignedHead, Source};
 use super::freshness::{self, AsOf, Freshness};
 use super::state_dir::{self, Consistency, Remembered};
 use crate::checkpoint::{Checkpoint, NoteError, SignedNote, TrustPolicy};
@@ -43,7 +43,10 @@ use crate::model::{
     Agreement, Close, Contract, Digest, EntryBody, Event, Obligation, OrderId, Review, Step,
 };
 use crate::sign::PublicKey;
-use crate::state::{Machine, State};
+use crate::state::{
+    check_contract, AgreementError, Compile, ContractError, Machine, ProgramSource,
+    Signatures::All, State,
+};
 
 /// What the verifier trusts: the log's key and witnesses, and the parties' keys.
 #[derive(Clone, Debug)]
@@ -208,15 +211,20 @@ pub fn verify_bundle(
     let note = SignedNote::parse(&bundle.checkpoint).map_err(DecodeError::Checkpoint)?;
     let checkpoint = Checkpoint::parse(note.text()).map_err(DecodeError::Checkpoint)?;
 
-    // Steps 2 and 3. Their failures wait until every entry is known to decode: a decoding
-    // failure is step 1, and is reported first.
-    let machine = check_sources(&bundle, &contract, order);
-    let genesis = check_genesis(&bundle, &contract, trust);
-    let early: Option<VerifyError> = match (&machine, genesis) {
-        (Err(error), _) => Some(error.clone().into()),
-        (Ok(_), Err(error)) => Some(error.into()),
-        (Ok(_), Ok(())) => None,
-    };
+    // Steps 2 and 3: the contract check every party's node runs too, then the bundle's copy of
+    // the IR and the trust policy. Their failures wait until every entry is known to decode: a
+    // decoding failure is step 1, and is reported first.
+    let compiled = Arc::new(KeepGenesisProgram::default());
+    let machine = check_contract(&bundle.contract, &bundle.sources, compiled.clone(), All)
+        .map(Machine::explaining);
+    let early = first_contract_failure(
+        machine.as_ref().err(),
+        compiled
+            .0
+            .get()
+            .map(|program| check_ir(&bundle, &contract, program)),
+        check_trust(&contract, trust),
+    );
 
     // Steps 1 (entries), 4, 5, 6 and 7 (inclusion) entry by entry, on every core.
     let context = Context {
@@ -354,26 +362,40 @@ pub fn verify_bundle(
     })
 }
 
-fn check_sources(
-    bundle: &Bundle,
-    contract: &Contract,
-    order: OrderId,
-) -> Result<Machine, SourcesError> {
-    let found =
-        sources_hash(&bundle.sources).map_err(|error| SourcesError::Compile(error.to_string()))?;
-    if found != contract.sources {
-        return Err(SourcesError::Hash {
-            expected: contract.sources,
-            found,
-        });
-    }
-    let program = match crate::state::rules::compile(&bundle.sources) {
-        Ok(program) => program,
-        Err(crate::state::AgreementError::Compile(messages)) => {
-            return Err(SourcesError::Compile(messages))
-        }
-        Err(other) => return Err(SourcesError::Compile(other.to_string())),
+/// The first of the contract's failures by step: the contract check's own before step 3, the
+/// bundle's IR (step 2), the trust policy's pins, then the parties' signatures (step 3).
+fn first_contract_failure(
+    contract: Option<&ContractError>,
+    ir: Option<Result<(), SourcesError>>,
+    trust: Result<(), GenesisError>,
+) -> Option<VerifyError> {
+    let (before_signatures, signatures) = match contract {
+        Some(error @ ContractError::Signature(_)) => (None, Some(error.clone().into())),
+        Some(error) => (Some(error.clone().into()), None),
+        None => (None, None),
     };
+    before_signatures
+        .or_else(|| ir.and_then(Result::err).map(VerifyError::from))
+        .or_else(|| trust.err().map(VerifyError::from))
+        .or(signatures)
+}
+
+/// The program the contract's sources compile to ([`Compile`]), kept so that the bundle's IR is
+/// checked against it whatever the contract check finds after compiling.
+#[derive(Debug, Default)]
+struct KeepGenesisProgram(OnceLock<Arc<Program>>);
+
+impl ProgramSource for KeepGenesisProgram {
+    fn program(&self, hash: Digest, sources: &[Source]) -> Result<Arc<Program>, AgreementError> {
+        let program = Compile.program(hash, sources)?;
+        // The first program asked for is the genesis one; agreements' come later.
+        let _ = self.0.set(program.clone());
+        Ok(program)
+    }
+}
+
+/// Step 2, the bundle's copy of each bound clause's IR is the compiled one.
+fn check_ir(bundle: &Bundle, contract: &Contract, program: &Program) -> Result<(), SourcesError> {
     if bundle.ir.len() != contract.clauses.len() {
         return Err(SourcesError::IrCount {
             expected: contract.clauses.len(),
@@ -381,54 +403,43 @@ fn check_sources(
         });
     }
     for (binding, ir) in contract.clauses.iter().zip(&bundle.ir) {
-        let compiled = program.clause(&binding.name).ok_or_else(|| {
-            SourcesError::Setup(crate::state::SetupError::UnknownClause(
-                binding.name.clone(),
-            ))
-        })?;
+        let mismatch = || SourcesError::IrMismatch(binding.name.clone());
+        let compiled = program.clause(&binding.name).ok_or_else(mismatch)?;
         let bytes = pactum_canonical::to_vec(&compiled.ir)
-            .map_err(|error| SourcesError::Compile(error.to_string()))?;
+            .map_err(|error| SourcesError::IrEncode(error.to_string()))?;
         if ir.name != binding.name || ir.ir != bytes {
-            return Err(SourcesError::IrMismatch(binding.name.clone()));
+            return Err(mismatch());
         }
     }
-    Machine::new(
-        contract.clone(),
-        order,
-        Arc::new(program),
-        bundle.sources.clone().into(),
-    )
-    .map(Machine::explaining)
-    .map_err(SourcesError::Setup)
+    Ok(())
 }
 
-fn check_genesis(bundle: &Bundle, contract: &Contract, trust: &Trust) -> Result<(), GenesisError> {
-    if !trust.parties.is_empty() {
-        for (role, pinned) in &trust.parties {
-            match contract.parties.get(role) {
-                None => return Err(GenesisError::MissingParty(role.clone())),
-                Some(found) if found != pinned => {
-                    return Err(GenesisError::KeyNotPinned {
-                        role: role.clone(),
-                        pinned: pinned.to_string(),
-                        found: found.to_string(),
-                    })
-                }
-                Some(_) => {}
+/// Step 3, the verifier's side: the contract's parties are exactly those the trust pins.
+fn check_trust(contract: &Contract, trust: &Trust) -> Result<(), GenesisError> {
+    if trust.parties.is_empty() {
+        return Ok(());
+    }
+    for (role, pinned) in &trust.parties {
+        match contract.parties.get(role) {
+            None => return Err(GenesisError::MissingParty(role.clone())),
+            Some(found) if found != pinned => {
+                return Err(GenesisError::KeyNotPinned {
+                    role: role.clone(),
+                    pinned: pinned.to_string(),
+                    found: found.to_string(),
+                })
             }
-        }
-        if let Some(role) = contract
-            .parties
-            .keys()
-            .find(|role| !trust.parties.contains_key(*role))
-        {
-            return Err(GenesisError::UnpinnedParty(role.clone()));
+            Some(_) => {}
         }
     }
-    bundle
-        .contract
-        .verify(contract)
-        .map_err(GenesisError::Signature)
+    match contract
+        .parties
+        .keys()
+        .find(|role| !trust.parties.contains_key(*role))
+    {
+        Some(role) => Err(GenesisError::UnpinnedParty(role.clone())),
+        None => Ok(()),
+    }
 }
 
 /// Step 4, last: the head is signed by a party, is about this order and names the last entry.

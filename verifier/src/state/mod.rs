@@ -8,10 +8,12 @@
 //!
 //! * [`State`]: the bounded state of an order and its hash;
 //! * [`breaker`]: the evolution circuit breaker and its root-cause report;
+//! * [`contract`]: the contract check every caller runs before an order runs or is verified;
 //! * [`machine`]: setup checks, `apply`, `apply_review`;
 //! * `engine`: the bridge to the clause language's evaluator.
 
 pub mod breaker;
+pub mod contract;
 mod engine;
 pub mod machine;
 pub mod rules;
@@ -26,8 +28,9 @@ use crate::model::{
     Digest, Effects, ModelError, OrderId, ReviewReason, TransferKind, WindowAmendment, VERSION,
 };
 
+pub use contract::{check_contract, ContractError, Signatures};
 pub use machine::{ApplyError, Machine, SetupError, Transition};
-pub use rules::{AgreementError, Compile, ProgramSource, Rules};
+pub use rules::{AgreementError, Compile, Compiled, ProgramSource, Rules};
 
 /// The state of an order after some entry. Its size does not grow with the history: terms, the
 /// latest fact of each kind, the active clauses, the breaker window (at most the policy's count

@@ -61,6 +61,23 @@ impl ProgramSource for Compile {
     }
 }
 
+/// One program compiled already, given for the sources hashing to `hash`; any other sources
+/// are compiled (a caller that made many orders of one contract template compiles it once).
+#[derive(Clone, Debug)]
+pub struct Compiled {
+    pub hash: Digest,
+    pub program: Arc<Program>,
+}
+
+impl ProgramSource for Compiled {
+    fn program(&self, hash: Digest, sources: &[Source]) -> Result<Arc<Program>, AgreementError> {
+        if hash == self.hash {
+            return Ok(self.program.clone());
+        }
+        Compile.program(hash, sources)
+    }
+}
+
 /// An agreement's sources, their hash and their program.
 type AmendedProgram = (Arc<[Source]>, Digest, Arc<Program>);
 

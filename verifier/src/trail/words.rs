@@ -9,6 +9,7 @@ use crate::bundle::{
     BreakerError, ConsistencyError, DecodeError, EntryError, GenesisError, LogError, ReplayError,
     SourcesError, VerifyError,
 };
+use crate::state::ContractError;
 
 /// The page's fixed words. Serialized as they are for the page's script.
 #[derive(Debug, Serialize)]
@@ -347,12 +348,12 @@ pub fn reason(lang: Lang, error: &VerifyError, role: &dyn Fn(&str) -> String) ->
             "检查点格式不正确",
             "der Prüfpunkt ist nicht wohlgeformt",
         ),
-        VerifyError::Decode(_) => same(
+        VerifyError::Decode(_) | VerifyError::Contract(ContractError::Decode(_)) => same(
             "the file is not a well-formed bundle (damaged, cut short or not a bundle)",
             "该文件不是格式正确的记录包（已损坏、被截断或并非记录包）",
             "die Datei ist kein wohlgeformtes Bündel (beschädigt, gekürzt oder kein Bündel)",
         ),
-        VerifyError::Sources(SourcesError::Hash { .. }) => same(
+        VerifyError::Contract(ContractError::Hash { .. }) => same(
             "the clause texts are not the ones the contract names",
             "条款文本与合同所指定的不一致",
             "die Klauseltexte sind nicht die im Vertrag genannten",
@@ -362,7 +363,10 @@ pub fn reason(lang: Lang, error: &VerifyError, role: &dyn Fn(&str) -> String) ->
             format!("条款 {name} 的编译结果与其文本不符"),
             format!("die übersetzte Form der Klausel {name} weicht von ihrem Text ab"),
         ),
-        VerifyError::Sources(_) => same(
+        VerifyError::Sources(_)
+        | VerifyError::Contract(
+            ContractError::Compile(_) | ContractError::Setup(_),
+        ) => same(
             "the clause texts do not compile to what the contract names",
             "条款文本无法编译为合同所指定的内容",
             "die Klauseltexte ergeben nicht die im Vertrag genannten Klauseln",
@@ -388,7 +392,7 @@ pub fn reason(lang: Lang, error: &VerifyError, role: &dyn Fn(&str) -> String) ->
             format!("信任文件未固定{}的密钥", role(r)),
             format!("{} ist in der Vertrauensdatei nicht festgelegt", role(r)),
         ),
-        VerifyError::Genesis(GenesisError::Signature(_)) => same(
+        VerifyError::Contract(ContractError::Signature(_)) => same(
             "the parties' signatures on the contract do not verify",
             "当事方对合同的签名无法验证",
             "die Signaturen der Parteien auf dem Vertrag sind ungültig",
