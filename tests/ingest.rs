@@ -258,41 +258,64 @@ fn the_ingest_load_command_commits_every_event_it_sends() {
     );
 }
 
-/// A document checked whole, then raced: between the check and the submission another client
-/// closes the order its second fact is for. Nothing of the document is recorded, and the
-/// answer names the fact that no longer fits.
-#[test]
-fn a_document_raced_between_its_check_and_its_submission_changes_nothing() {
+/// A hook that reports reaching its point, then waits until released.
+fn pause() -> (
+    std::sync::mpsc::Receiver<()>,
+    std::sync::Arc<tokio::sync::Notify>,
+    pactum_node::engine::PauseHook,
+) {
     let (reached, checked) = std::sync::mpsc::channel();
     let release = std::sync::Arc::new(tokio::sync::Notify::new());
     let paused = release.clone();
-    let hooks = pactum_node::engine::Hooks {
-        ingest_checked: Some(std::sync::Arc::new(move || {
-            let _ = reached.send(());
-            let paused = paused.clone();
-            Box::pin(async move { paused.notified().await })
-        })),
-        ..Default::default()
-    };
-    let cluster = Cluster::start(&ALL, BTreeMap::from([("seller".to_string(), hooks)]));
-    let first = start_order_with(&cluster, "PO-RACE-A", |_| {});
-    let second = start_order_with(&cluster, "PO-RACE-B", |_| {});
-    let document = edited_voyage(|document| {
-        for (index, reference) in ["PO-RACE-A", "PO-RACE-B"].into_iter().enumerate() {
+    let hook: pactum_node::engine::PauseHook = std::sync::Arc::new(move || {
+        let _ = reached.send(());
+        let paused = paused.clone();
+        Box::pin(async move { paused.notified().await })
+    });
+    (checked, release, hook)
+}
+
+/// The EPCIS sample with its two events for the orders of `references`, in that order.
+fn voyage_for(references: [&str; 2]) -> Vec<u8> {
+    edited_voyage(|document| {
+        for (index, reference) in references.into_iter().enumerate() {
             document["epcisBody"]["eventList"][index]["bizTransactionList"][0]["bizTransaction"] =
                 Value::from(format!("urn:epcglobal:cbv:bt:0614141000005:{reference}"));
         }
-    });
-    let seller = cluster.client("seller");
-    let ingest = std::thread::spawn(move || epcis(&seller, &document));
-    checked.recv_timeout(common::PATIENCE).unwrap();
+    })
+}
+
+/// Every party closes `order`.
+fn close(cluster: &Cluster, order: &str) {
     for role in ALL {
         let request = serde_json::json!({"note": "cancelled", "at": "2026-01-06T00:00:00Z"});
         cluster
             .client(role)
-            .post(&format!("/orders/{second}/close"), &request)
+            .post(&format!("/orders/{order}/close"), &request)
             .unwrap();
     }
+}
+
+/// Sends a document for two new orders to `role`'s node, whose ingest pauses at the hook
+/// `at` sets; meanwhile every party closes the second order. The document is refused whole
+/// at its second fact, and the first order's fact is not recorded either. The cluster, the
+/// first order and the pause (for more documents).
+fn close_while_paused(
+    role: &str,
+    references: [&str; 2],
+    at: impl FnOnce(&mut pactum_node::engine::Hooks, pactum_node::engine::PauseHook),
+) -> (Cluster, String, Paused) {
+    let (reached, release, hook) = pause();
+    let mut hooks = pactum_node::engine::Hooks::default();
+    at(&mut hooks, hook);
+    let cluster = Cluster::start(&ALL, BTreeMap::from([(role.to_string(), hooks)]));
+    let first = start_order_with(&cluster, references[0], |_| {});
+    let second = start_order_with(&cluster, references[1], |_| {});
+    let document = voyage_for(references);
+    let client = cluster.client(role);
+    let ingest = std::thread::spawn(move || epcis(&client, &document));
+    reached.recv_timeout(common::PATIENCE).unwrap();
+    close(&cluster, &second);
     release.notify_one();
     let error = refusal(ingest.join().unwrap());
     assert_eq!(
@@ -310,4 +333,125 @@ fn a_document_raced_between_its_check_and_its_submission_changes_nothing() {
         0,
         "the first fact, for an order still open, was not recorded either"
     );
+    (cluster, first, (reached, release))
+}
+
+/// A paused hook: reached, and released.
+type Paused = (
+    std::sync::mpsc::Receiver<()>,
+    std::sync::Arc<tokio::sync::Notify>,
+);
+
+/// A document checked whole, then raced: between the check and the submission another client
+/// closes the order its second fact is for. Nothing of the document is recorded, and the
+/// answer names the fact that no longer fits.
+#[test]
+fn a_document_raced_between_its_check_and_its_submission_changes_nothing() {
+    close_while_paused("seller", ["PO-RACE-A", "PO-RACE-B"], |hooks, hook| {
+        hooks.ingest_checked = Some(hook);
+    });
+}
+
+/// At a node that sequences none of the document's orders (the carrier's), the orders' one
+/// sequencer takes the document whole or refuses it whole: here its view moved ahead of the
+/// carrier's (the second order closed after the carrier checked the document), and the first
+/// order's fact is not recorded either. A document for two open orders commits both.
+#[test]
+fn a_document_forwarded_to_its_orders_sequencer_is_taken_whole_or_not_at_all() {
+    let (cluster, first, (forwarding, release)) =
+        close_while_paused("carrier", ["PO-FWD-A", "PO-FWD-B"], |hooks, hook| {
+            hooks.ingest_forwarding = Some(hook);
+        });
+    let third = start_order_with(&cluster, "PO-FWD-C", |_| {});
+    let document = voyage_for(["PO-FWD-A", "PO-FWD-C"]);
+    let carrier = cluster.client("carrier");
+    let ingest = std::thread::spawn(move || epcis(&carrier, &document));
+    forwarding.recv_timeout(common::PATIENCE).unwrap();
+    release.notify_one();
+    let answer = ingest.join().unwrap().unwrap();
+    for (fact, order) in [(0, &first), (1, &third)] {
+        assert_eq!(answer["facts"][fact]["order"], order.as_str(), "{answer}");
+        assert_eq!(answer["facts"][fact]["result"]["seq"], 1, "{answer}");
+        assert_eq!(cluster.settle(&ALL, order)["seq"], 1);
+    }
+}
+
+/// A document whose orders are sequenced by different nodes is refused up front, wherever it
+/// is sent, naming the first fact for another sequencer's order: no node could take it whole.
+#[test]
+fn a_document_for_orders_of_different_sequencers_is_refused_whole() {
+    let cluster = Cluster::start(&ALL, BTreeMap::new());
+    let sellers = start_order_with(&cluster, "PO-SEQ-S", |_| {});
+    let carriers = start_order_with(&cluster, "PO-SEQ-C", |proposal| {
+        proposal["sequencer"] = Value::from("carrier");
+    });
+    let document = voyage_for(["PO-SEQ-S", "PO-SEQ-C"]);
+    for role in ["seller", "buyer", "carrier"] {
+        let error = refusal(epcis(&cluster.client(role), &document));
+        assert_eq!(
+            (error.status, error.code.as_str()),
+            (422, "document_spans_sequencers"),
+            "at the {role}'s node: {error}"
+        );
+        assert_eq!(error.path.as_deref(), Some("epcisBody.eventList[1]"));
+        assert!(
+            error.message.contains(&carriers) && error.message.contains(&sellers),
+            "the message names both orders: {error}"
+        );
+    }
+    for order in [&sellers, &carriers] {
+        assert_eq!(cluster.settle(&ALL, order)["seq"], 0);
+    }
+}
+
+/// A document for several orders of one sequencer whose node does not answer is refused
+/// (`503 party_unreachable`), not queued: queued per order, its groups would later be taken
+/// one by one. Nothing is kept, and the same document sent once the node is back commits.
+#[test]
+fn a_document_for_several_orders_of_an_absent_sequencer_is_refused_not_queued() {
+    let mut cluster = Cluster::start(&ALL, BTreeMap::new());
+    let first = start_order_with(&cluster, "PO-AWAY-A", |_| {});
+    let second = start_order_with(&cluster, "PO-AWAY-B", |_| {});
+    let document = voyage_for(["PO-AWAY-A", "PO-AWAY-B"]);
+    cluster.stop_node("seller");
+    let error = refusal(epcis(&cluster.client("carrier"), &document));
+    assert_eq!(
+        (error.status, error.code.as_str()),
+        (503, "party_unreachable"),
+        "{error}"
+    );
+    let health = cluster.client("carrier").get("/health").unwrap();
+    assert_eq!(health["queued_facts"], 0, "nothing queued: {health}");
+    cluster.start_node("seller", Default::default());
+    let answer = epcis(&cluster.client("carrier"), &document).unwrap();
+    for (fact, order) in [(0, &first), (1, &second)] {
+        assert_eq!(answer["facts"][fact]["result"]["seq"], 1, "{answer}");
+        assert_eq!(cluster.settle(&ALL, order)["seq"], 1);
+    }
+}
+
+/// A long document for one order, sent to a party's node (the carrier's): more facts than one
+/// of its core's forwards carries (64) still reach the sequencer in one request, taken whole.
+#[test]
+fn a_long_document_for_an_order_sequenced_elsewhere_is_taken_whole() {
+    let cluster = Cluster::start(&ALL, BTreeMap::new());
+    let order = start_order(&cluster);
+    let document = edited_voyage(|document| {
+        let departed = document["epcisBody"]["eventList"][0].clone();
+        let events: Vec<Value> = (0..70)
+            .map(|minute| {
+                let mut event = departed.clone();
+                event["eventTime"] = Value::from(format!(
+                    "2026-01-10T{:02}:{:02}:00.000+08:00",
+                    8 + minute / 60,
+                    minute % 60
+                ));
+                event
+            })
+            .collect();
+        document["epcisBody"]["eventList"] = Value::from(events);
+    });
+    let answer = epcis(&cluster.client("carrier"), &document).unwrap();
+    assert_eq!(answer["facts"][69]["result"]["seq"], 70, "{answer}");
+    assert_eq!(cluster.settle(&ALL, &order)["seq"], 70);
 }

@@ -633,7 +633,7 @@ fn queued_index(dequeued: &[(Digest, u64)], event: Digest) -> Option<u64> {
 }
 
 /// The sequencer's per-fact answers to a forward, as the core reads them.
-fn forwarded_places(hashes: &[Digest], places: Vec<Response>) -> Forwarded {
+pub(crate) fn forwarded_places(hashes: &[Digest], places: Vec<Response>) -> Forwarded {
     let mut taken = Vec::with_capacity(places.len());
     for (index, (hash, place)) in hashes.iter().zip(places).enumerate() {
         taken.push(match place {

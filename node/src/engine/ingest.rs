@@ -5,25 +5,33 @@
 //! an order reference, a type, the attester's authority, a closed order — is refused whole
 //! and changes nothing.
 //!
-//! The facts are then taken with every order this node sequences locked: each order's facts
-//! are checked again by its protocol core against the state after its queue, and handed to
-//! the cores only if all fit (each order's facts queued in one batch), so an order that
-//! changed since the first check refuses the document whole. What no check here can foresee:
-//! another party refusing a fact that this node's state machine accepted (a determinism
-//! fault), or the sequencer's node of an order sequenced elsewhere refusing a forwarded group
-//! (its view can be ahead of this node's).
-//! Then the facts before it stay and the answer says which (`409 ingest_incomplete`).
+//! The facts are then taken by the node that sequences their orders — one node: a document
+//! whose orders have different sequencers is refused before anything is signed
+//! (`document_spans_sequencers`), as no node could take it whole. That node locks every
+//! order of the document, checks each order's facts again against the state after its queue,
+//! and hands them to the cores only if all fit (each order's facts queued in one batch), so an
+//! order that changed since the first check refuses the document whole
+//! ([`Inner::take_groups`]). A party's node that ingested a document for several orders sends
+//! all of them in one request taken the same way ([`Inner::forward_groups`]); one order's facts
+//! go through that order's core (queued here while the sequencer's node is away). What no
+//! check can foresee: another party refusing a fact the sequencer's state machine accepted (a
+//! determinism fault). Then the facts before it stay and the answer says which
+//! (`409 ingest_incomplete`).
 
 use std::{collections::BTreeMap, sync::Arc};
 
 use contract_lang::Value as LangValue;
 use serde_json::{json, Value};
-use verifier::model::{OrderId, SignedEvent};
+use verifier::{
+    model::{Digest, OrderId, SignedEvent},
+    sign::PublicKey,
+};
 
 use super::{
     api_impl::{order_id, queued_view},
-    driver::{core_error, CALLER},
-    protocol_core::{CoreError, Input, Reply},
+    driver::{core_error, forwarded_places, CALLER},
+    protocol::{ForwardGroup, Request, Response},
+    protocol_core::{CoreError, Forwarded, Input, Reply, MAX_FORWARD},
     queue::{self, FactStatus},
     sequencer::Submitted,
     sources::build_event,
@@ -49,6 +57,9 @@ struct Indexed {
     reference: String,
     open: bool,
     terms: BTreeMap<String, LangValue>,
+    /// The role that sequences the order.
+    sequencer: String,
+    sequencer_key: Option<PublicKey>,
 }
 
 impl Inner {
@@ -66,6 +77,7 @@ impl Inner {
             None => None,
         };
         let (routed, skipped) = route(facts, given, &index)?;
+        one_sequencer(&routed, &index)?;
         let planned = self.plan(routed).await?;
         if let Some(pause) = &self.config.hooks.ingest_checked {
             pause().await;
@@ -98,104 +110,288 @@ impl Inner {
         ))
     }
 
-    /// Submits the planned facts, grouped by order; what became of each. Every order of the
-    /// document is locked (in id order, so two documents cannot deadlock) and each group is
-    /// checked against its order's state after the facts already queued for it; only if all
-    /// fit are they handed to the cores, each group queued in one batch: a fact that no longer
-    /// fits (the order changed since [`Inner::plan`]) refuses the document and nothing is
-    /// taken. The groups of orders sequenced here are taken with the locks held; then the
-    /// others are forwarded to their sequencers, each group taken there whole or refused.
+    /// Submits the planned facts, grouped by order; what became of each. The document's orders
+    /// share one sequencer ([`Inner::ingest`] refused it otherwise): this node, whose cores take
+    /// every group with the orders locked ([`Inner::take_groups`]); or another node, which gets
+    /// all the groups in one request and takes them the same way ([`Inner::forward_groups`]).
+    /// A document for one order sequenced elsewhere (at most [`MAX_FORWARD`] facts) goes
+    /// through that order's core, which queues it here while the sequencer's node cannot be
+    /// reached.
     async fn submit_planned(
         self: &Arc<Self>,
         planned: &[Planned],
     ) -> Result<Vec<Submitted>, ApiError> {
-        let mut groups: BTreeMap<OrderId, Vec<usize>> = BTreeMap::new();
+        let mut by_order: BTreeMap<OrderId, Vec<usize>> = BTreeMap::new();
         for (index, fact) in planned.iter().enumerate() {
-            groups.entry(fact.order).or_default().push(index);
+            by_order.entry(fact.order).or_default().push(index);
         }
-        let events = |indices: &[usize]| -> Vec<SignedEvent> {
-            indices.iter().map(|i| planned[*i].signed.clone()).collect()
+        let (orders, indices): (Vec<OrderId>, Vec<Vec<usize>>) = by_order.into_iter().unzip();
+        let groups: Vec<Group> = orders
+            .iter()
+            .zip(&indices)
+            .map(|(order, indices)| Group {
+                order: *order,
+                events: indices.iter().map(|i| planned[*i].signed.clone()).collect(),
+            })
+            .collect();
+        let sequenced_here = match orders.first().and_then(|order| self.slot(order)) {
+            Some(slot) => slot.lock().await.protocol.is_sequencer(),
+            None => true,
         };
-        let mut locked = Vec::new();
-        for (order, indices) in groups {
-            let slot = self
-                .slot(&order)
-                .ok_or_else(|| ApiError::unknown_order(&order.to_string()))?;
-            let guard = slot.clone().lock_owned().await;
-            locked.push((slot, guard, indices));
-        }
-        for (_, guard, indices) in &mut locked {
-            if let Err(error) = guard.protocol.check_facts(&events(indices), true) {
-                return Err(group_error(&error, planned, indices, 0));
+        let places = if sequenced_here {
+            self.take_groups(&groups, true).await
+        } else {
+            if let Some(pause) = &self.config.hooks.ingest_forwarding {
+                pause().await;
             }
-        }
+            match groups.as_slice() {
+                // More facts than a core's forward carries go in one request too.
+                [one] if one.events.len() <= MAX_FORWARD => {
+                    self.forward_group(one).await.map(|places| vec![places])
+                }
+                _ => self.forward_groups(&groups).await,
+            }
+        };
+        let places = places.map_err(|refused| {
+            let path = indices
+                .get(refused.group)
+                .and_then(|group| group.get(refused.index))
+                .map_or("(document)", |index| planned[*index].path.as_str());
+            incomplete(refused.error, path, refused.taken)
+        })?;
         let mut results: Vec<Option<Submitted>> = vec![None; planned.len()];
-        let mut done = 0;
-        let mut forwarded = Vec::new();
-        for (slot, mut guard, indices) in locked {
-            if !guard.protocol.is_sequencer() {
-                forwarded.push((slot, indices));
-                continue;
+        for (group, places) in indices.iter().zip(places) {
+            for (index, place) in group.iter().zip(places) {
+                results[*index] = Some(place);
             }
+        }
+        Ok(results.into_iter().flatten().collect())
+    }
+
+    /// At the node that sequences every order of `groups` (an ingested document's, or a
+    /// party's node's [`crate::engine::protocol::Request::ForwardGroups`]): every order is
+    /// locked, in id order, and each group checked by its core against its order's state after
+    /// the facts queued for it; only if every group fits are they handed to the cores, each
+    /// group queued in one store batch (and the queues drained). Each fact's place, by group.
+    /// `verified`: the attesters' signatures were checked already.
+    pub(crate) async fn take_groups(
+        self: &Arc<Self>,
+        groups: &[Group],
+        verified: bool,
+    ) -> Result<Vec<Vec<Submitted>>, GroupRefused> {
+        let mut by_order: BTreeMap<OrderId, usize> = BTreeMap::new();
+        for (at, group) in groups.iter().enumerate() {
+            if by_order.insert(group.order, at).is_some() {
+                let error = ApiError::bad_request(
+                    "invalid_request",
+                    format!("order {} has two groups", group.order),
+                );
+                return Err(GroupRefused::nothing_taken(at, 0, error));
+            }
+        }
+        let mut locked = BTreeMap::new();
+        for (order, at) in by_order {
+            let slot = self.slot(&order).ok_or_else(|| {
+                GroupRefused::nothing_taken(at, 0, ApiError::unknown_order(&order.to_string()))
+            })?;
+            let guard = slot.lock_owned().await;
+            if !guard.protocol.is_sequencer() {
+                let error = core_error(&CoreError::NotSequencing);
+                return Err(GroupRefused::nothing_taken(at, 0, error));
+            }
+            locked.insert(at, guard);
+        }
+        for (at, guard) in &mut locked {
+            if let Err(error) = guard.protocol.check_facts(&groups[*at].events, verified) {
+                return Err(GroupRefused::core(*at, &error, 0));
+            }
+        }
+        let mut places = Vec::with_capacity(groups.len());
+        let mut taken = 0;
+        for (at, mut guard) in locked {
+            let events = &groups[at].events;
             let input = Input::Facts {
-                events: events(&indices),
+                events: events.clone(),
                 verified: true,
                 caller: CALLER,
             };
             let outcome = self.drive(&mut guard, input).await;
             let failure = match (outcome.failed, outcome.reply) {
-                (Some(error), _) => Some(error),
-                (None, Some(Err(error))) => Some(group_error(&error, planned, &indices, done)),
+                (Some(error), _) => Some(GroupRefused::incomplete(at, 0, error, taken)),
+                (None, Some(Err(error))) => Some(GroupRefused::core(at, &error, taken)),
                 _ => None,
             };
-            for &index in &indices {
-                let status = self.fact_status(&guard, &planned[index].signed.hash());
-                match (status, &failure) {
+            let mut group = Vec::with_capacity(events.len());
+            for (index, event) in events.iter().enumerate() {
+                let hash = event.hash();
+                match (self.fact_status(&guard, &hash), &failure) {
                     (Some(FactStatus::Committed(committed)), _) => {
-                        results[index] = Some(Submitted::Committed(committed));
+                        group.push(Submitted::Committed(committed));
                     }
                     (Some(FactStatus::Queued { position }), _) => {
-                        let event = planned[index].signed.hash();
-                        results[index] = Some(Submitted::Queued { event, position });
+                        group.push(Submitted::Queued {
+                            event: hash,
+                            position,
+                        });
                     }
                     // A party's node refused a fact this node's check accepted (a
                     // determinism fault), or the store failed: the facts before it stay.
                     (Some(FactStatus::Refused { code, message }), _) => {
                         let error = ApiError::conflict(&code, message);
-                        return Err(incomplete(error, &planned[index].path, done));
+                        return Err(GroupRefused::incomplete(at, index, error, taken));
                     }
-                    (None, Some(error)) => {
-                        return Err(incomplete(error.clone(), &planned[index].path, done))
-                    }
+                    (None, Some(refused)) => return Err(refused.clone()),
                     (None, None) => {
                         let error = ApiError::internal("a fact of the group was not taken");
-                        return Err(incomplete(error, &planned[index].path, done));
+                        return Err(GroupRefused::incomplete(at, index, error, taken));
                     }
                 }
-                done += 1;
+                taken += 1;
             }
+            places.push(group);
         }
-        for (slot, indices) in forwarded {
-            let group = events(&indices);
-            let input = |caller| Input::Facts {
-                events: group,
-                verified: true,
-                caller,
+        Ok(places)
+    }
+
+    /// One order's facts through its core, which forwards them to the order's sequencer (and
+    /// keeps them queued here while its node cannot be reached).
+    async fn forward_group(
+        self: &Arc<Self>,
+        group: &Group,
+    ) -> Result<Vec<Submitted>, GroupRefused> {
+        let slot = self.slot(&group.order).ok_or_else(|| {
+            GroupRefused::nothing_taken(0, 0, ApiError::unknown_order(&group.order.to_string()))
+        })?;
+        let input = |caller| Input::Facts {
+            events: group.events.clone(),
+            verified: true,
+            caller,
+        };
+        let replies = match self.drive_and_wait_core(&slot, input).await {
+            Ok(Ok(Reply::Group(replies))) if replies.len() == group.events.len() => replies,
+            Ok(Ok(other)) => {
+                let error = ApiError::internal(format!("the core answered {other:?}"));
+                return Err(GroupRefused::nothing_taken(0, 0, error));
+            }
+            Ok(Err(error)) => return Err(GroupRefused::core(0, &error, 0)),
+            Err(error) => return Err(GroupRefused::nothing_taken(0, 0, error)),
+        };
+        replies
+            .into_iter()
+            .map(|reply| {
+                queue::submitted_reply(reply)
+                    .map_err(|error| GroupRefused::nothing_taken(0, 0, error))
+            })
+            .collect()
+    }
+
+    /// The groups of several orders sequenced by one other node (or of one order, more facts
+    /// than a core's forward carries), sent in one request that
+    /// node takes whole or refuses whole ([`Inner::take_groups`] there). Unlike one order's
+    /// facts they are not queued here: a sequencer that does not answer is `503
+    /// party_unreachable` (nothing is queued; the same document sent again is answered as the
+    /// first time), and so is an order that still holds facts queued here for that node
+    /// (the document's facts would overtake them).
+    async fn forward_groups(
+        self: &Arc<Self>,
+        groups: &[Group],
+    ) -> Result<Vec<Vec<Submitted>>, GroupRefused> {
+        let mut sequencer = None;
+        for (at, group) in groups.iter().enumerate() {
+            let Some(slot) = self.slot(&group.order) else {
+                let error = ApiError::unknown_order(&group.order.to_string());
+                return Err(GroupRefused::nothing_taken(at, 0, error));
             };
-            let places = match self.drive_and_wait_core(&slot, input).await? {
-                Ok(Reply::Group(places)) if places.len() == indices.len() => places,
-                Ok(other) => {
-                    let error = ApiError::internal(format!("the core answered {other:?}"));
-                    return Err(group_error_api(error, planned, &indices, done));
+            let slot = slot.lock().await;
+            if !slot.protocol.queue().is_empty() {
+                let error = ApiError::unavailable(
+                    "party_unreachable",
+                    format!(
+                        "order {} holds facts accepted earlier that wait at this node for its \
+                         sequencer's node; send the document again once they are forwarded",
+                        group.order
+                    ),
+                );
+                return Err(GroupRefused::nothing_taken(at, 0, error));
+            }
+            sequencer = slot.protocol.core().sequencer().1.copied();
+        }
+        let sequencer = sequencer.ok_or_else(|| {
+            GroupRefused::nothing_taken(0, 0, ApiError::internal("the sequencer has no key"))
+        })?;
+        let request = Request::ForwardGroups {
+            groups: groups
+                .iter()
+                .map(|group| ForwardGroup {
+                    order: group.order,
+                    events: group.events.clone(),
+                })
+                .collect(),
+        };
+        let answer = self.request(&sequencer, request).await.map_err(|error| {
+            let error = ApiError::unavailable(
+                "party_unreachable",
+                format!("the sequencer's node did not answer (nothing was taken here; send the document again): {error}"),
+            );
+            GroupRefused::nothing_taken(0, 0, error)
+        })?;
+        let flat: Vec<(usize, usize)> = groups
+            .iter()
+            .enumerate()
+            .flat_map(|(at, group)| (0..group.events.len()).map(move |index| (at, index)))
+            .collect();
+        let hashes: Vec<Digest> = groups
+            .iter()
+            .flat_map(|group| group.events.iter().map(SignedEvent::hash))
+            .collect();
+        let refused_at = |index: Option<usize>, code: String, message: String| {
+            let (at, index) = index
+                .and_then(|index| flat.get(index).copied())
+                .unwrap_or((0, 0));
+            let error = CoreError::ForwardRefused {
+                index: None,
+                code,
+                message,
+            };
+            GroupRefused::nothing_taken(at, index, core_error(&error))
+        };
+        let taken = match answer {
+            Response::Answers(places) if places.len() == hashes.len() => {
+                match forwarded_places(&hashes, places) {
+                    Forwarded::Taken(taken) => taken,
+                    Forwarded::Refused {
+                        index,
+                        code,
+                        message,
+                    } => return Err(refused_at(index, code, message)),
+                    Forwarded::NoAnswer { reason } => {
+                        let error = ApiError::unavailable("no_answer", reason);
+                        return Err(GroupRefused::nothing_taken(0, 0, error));
+                    }
                 }
-                Err(error) => return Err(group_error(&error, planned, &indices, done)),
-            };
-            for (index, place) in indices.iter().zip(places) {
-                results[*index] = Some(queue::submitted_reply(place)?);
-                done += 1;
             }
+            Response::RefusedAt {
+                index,
+                code,
+                message,
+            } => return Err(refused_at(usize::try_from(index).ok(), code, message)),
+            Response::Refused { code, message } => return Err(refused_at(None, code, message)),
+            other => {
+                let error =
+                    ApiError::unavailable("no_answer", format!("the sequencer answered {other:?}"));
+                return Err(GroupRefused::nothing_taken(0, 0, error));
+            }
+        };
+        let mut places: Vec<Vec<Submitted>> = groups
+            .iter()
+            .map(|group| Vec::with_capacity(group.events.len()))
+            .collect();
+        for ((at, _), (_, reply)) in flat.into_iter().zip(taken) {
+            let place = queue::submitted_reply(reply)
+                .map_err(|error| GroupRefused::nothing_taken(at, 0, error))?;
+            places[at].push(place);
         }
-        Ok(results.into_iter().flatten().collect())
+        Ok(places)
     }
 
     /// Every order in memory, with what routing reads.
@@ -214,6 +410,8 @@ impl Inner {
                 reference: slot.protocol.core().contract().order_ref.clone(),
                 open: !state.status.is_closed(),
                 terms: state.lang.terms.clone(),
+                sequencer: slot.protocol.core().sequencer().0.to_string(),
+                sequencer_key: slot.protocol.core().sequencer().1.copied(),
             });
         }
         index.sort_by_key(|order| order.id.0);
@@ -321,6 +519,39 @@ fn route(
     Ok((routed, skipped))
 }
 
+/// Refuses a document whose facts are for orders of different sequencers (this node's and
+/// another's, or two others'): no node can take all of it or none, so the feed is asked to
+/// split it by sequencer. The error names the first fact for another sequencer's order.
+fn one_sequencer(routed: &[(MappedFact, OrderId)], index: &[Indexed]) -> Result<(), ApiError> {
+    let indexed = |order: &OrderId| index.iter().find(|indexed| indexed.id == *order);
+    let Some(((_, first), Some(first_order))) = routed.first().map(|fact| (fact, indexed(&fact.1)))
+    else {
+        return Ok(());
+    };
+    for (fact, order) in routed {
+        let Some(other) = indexed(order) else {
+            continue;
+        };
+        if other.sequencer_key != first_order.sequencer_key {
+            return Err(ApiError::invalid(
+                "document_spans_sequencers",
+                format!(
+                    "{path}: its order {order} ({reference}) is sequenced by `{sequencer}`'s node, \
+                     the document's first order {first} ({first_reference}) by `{first_sequencer}`'s: \
+                     a document is taken whole only by one sequencer; split it by sequencer",
+                    path = fact.path,
+                    reference = other.reference,
+                    sequencer = other.sequencer,
+                    first_reference = first_order.reference,
+                    first_sequencer = first_order.sequencer,
+                ),
+            )
+            .at_path(fact.path.as_str()));
+        }
+    }
+    Ok(())
+}
+
 /// The one order whose reference is `reference` (an open one if several share it).
 fn by_reference(reference: &str, index: &[Indexed]) -> Result<OrderId, String> {
     let matching: Vec<&Indexed> = index
@@ -359,42 +590,50 @@ fn prefixed(error: ApiError, path: &str) -> ApiError {
     .at_path(path)
 }
 
-/// A core's refusal of the group `indices` (of `planned`) as the API answers it: the path of
-/// the fact it names, or (a refusal of the round) of the group's first fact.
-fn group_error(error: &CoreError, planned: &[Planned], indices: &[usize], done: usize) -> ApiError {
-    let (index, error) = match error {
-        CoreError::InGroup { index, refusal } => (*index, refusal.to_api()),
-        CoreError::ForwardRefused {
-            index: Some(index), ..
-        } => (*index, core_error(error)),
-        other => (0, core_error(other)),
-    };
-    at_fact(error, planned, indices, index, done)
+/// One order's facts of a document, in document order.
+#[derive(Debug, Clone)]
+pub(crate) struct Group {
+    pub order: OrderId,
+    pub events: Vec<SignedEvent>,
 }
 
-/// `error` about the group `indices` (of `planned`), at its first fact.
-fn group_error_api(
-    error: ApiError,
-    planned: &[Planned],
-    indices: &[usize],
-    done: usize,
-) -> ApiError {
-    at_fact(error, planned, indices, 0, done)
+/// Why a document's groups were not all taken: the error, about fact `index` of group
+/// `group`, and how many facts (in group order) were taken before it — none, unless another
+/// party's node refused a fact this node accepted or the store failed.
+#[derive(Debug, Clone)]
+pub(crate) struct GroupRefused {
+    pub group: usize,
+    pub index: usize,
+    pub error: ApiError,
+    pub taken: usize,
 }
 
-/// `error` at the `index`-th fact of the group `indices` (of `planned`).
-fn at_fact(
-    error: ApiError,
-    planned: &[Planned],
-    indices: &[usize],
-    index: usize,
-    done: usize,
-) -> ApiError {
-    let path = indices
-        .get(index)
-        .and_then(|index| planned.get(*index))
-        .map_or("(document)", |fact| fact.path.as_str());
-    incomplete(error, path, done)
+impl GroupRefused {
+    fn nothing_taken(group: usize, index: usize, error: ApiError) -> GroupRefused {
+        GroupRefused::incomplete(group, index, error, 0)
+    }
+
+    fn incomplete(group: usize, index: usize, error: ApiError, taken: usize) -> GroupRefused {
+        GroupRefused {
+            group,
+            index,
+            error,
+            taken,
+        }
+    }
+
+    /// A core's refusal of group `group`: at the fact it names, or (a refusal of the round) at
+    /// the group's first fact.
+    fn core(group: usize, error: &CoreError, taken: usize) -> GroupRefused {
+        let (index, error) = match error {
+            CoreError::InGroup { index, refusal } => (*index, refusal.to_api()),
+            CoreError::ForwardRefused {
+                index: Some(index), ..
+            } => (*index, core_error(error)),
+            other => (0, core_error(other)),
+        };
+        GroupRefused::incomplete(group, index, error, taken)
+    }
 }
 
 /// A fact refused after `done` facts of the document were submitted.

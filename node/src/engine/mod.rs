@@ -112,6 +112,10 @@ pub struct Hooks {
     /// Awaited after an ingested document was checked whole and before its facts are
     /// submitted: the moment another client's write can race the document.
     pub ingest_checked: Option<PauseHook>,
+    /// Awaited after an ingested document's facts were checked under their orders' locks and
+    /// before those of orders sequenced elsewhere are sent to the sequencer's node: the moment
+    /// the sequencer's view can move ahead of this node's.
+    pub ingest_forwarding: Option<PauseHook>,
 }
 
 /// How the engine runs.

@@ -19,12 +19,14 @@ use super::{
     admit::{ContractSender, NotAdmitted},
     agreement::Agreement,
     driver::{core_error, CALLER},
+    ingest::Group,
     order::Refusal,
-    protocol::{GenesisParts, Request, Response},
+    protocol::{ForwardGroup, GenesisParts, Request, Response, MAX_FORWARD_GROUPS_FACTS},
     protocol_core::{CoreError, Input, MAX_FORWARD},
     queue::FactStatus,
     records::{self, EntryRecord, FaultRecord, OrderRecord, ProposalRecord, ENTRIES},
     round::Answer,
+    sequencer::Submitted,
     Inner, Slot,
 };
 use crate::{api::ApiError, net::InboundRequest};
@@ -52,6 +54,17 @@ pub(crate) async fn serve(
             }
             let _ = reply.send(response);
         });
+    }
+}
+
+/// A fact's place at this node, as a forwarding party's node is answered.
+fn place(submitted: Submitted) -> Response {
+    match submitted {
+        Submitted::Committed(committed) => Response::Committed {
+            seq: committed.seq,
+            entry: committed.entry,
+        },
+        Submitted::Queued { event, .. } => Response::Queued { event },
     }
 }
 
@@ -119,6 +132,69 @@ impl Inner {
         }
     }
 
+    /// One document's facts for several orders this node sequences, forwarded by a party's
+    /// node that ingested it: taken whole or refused whole ([`Inner::take_groups`]); each
+    /// fact's place, group after group.
+    async fn on_forwarded_groups(
+        self: &Arc<Self>,
+        peer: PeerId,
+        groups: Vec<ForwardGroup>,
+    ) -> Response {
+        let facts = groups.iter().map(|group| group.events.len()).sum::<usize>();
+        if groups.iter().any(|group| group.events.is_empty()) || facts > MAX_FORWARD_GROUPS_FACTS {
+            let message = format!(
+                "every group has a fact, and at most {MAX_FORWARD_GROUPS_FACTS} facts are forwarded at once"
+            );
+            return Response::refused("invalid_request", message);
+        }
+        let mut first = 0usize;
+        for group in &groups {
+            if !self.is_party_peer(&group.order, peer).await {
+                let message = format!("the sender is not a party of order {}", group.order);
+                return Response::RefusedAt {
+                    index: first as u64,
+                    code: "not_a_party".into(),
+                    message,
+                };
+            }
+            first = first.saturating_add(group.events.len());
+        }
+        let groups: Vec<Group> = groups
+            .into_iter()
+            .map(|group| Group {
+                order: group.order,
+                events: group.events,
+            })
+            .collect();
+        match self.take_groups(&groups, false).await {
+            Ok(places) => Response::Answers(places.into_iter().flatten().map(place).collect()),
+            Err(refused) => {
+                let before: usize = groups[..refused.group.min(groups.len())]
+                    .iter()
+                    .map(|group| group.events.len())
+                    .sum();
+                let message = if refused.taken == 0 {
+                    refused.error.message
+                } else {
+                    format!(
+                        "{} ({}); the {} facts before it were recorded",
+                        refused.error.message, refused.error.code, refused.taken
+                    )
+                };
+                let code = if refused.taken == 0 {
+                    refused.error.code
+                } else {
+                    "ingest_incomplete".into()
+                };
+                Response::RefusedAt {
+                    index: before.saturating_add(refused.index) as u64,
+                    code,
+                    message,
+                }
+            }
+        }
+    }
+
     async fn handle(self: &Arc<Self>, peer: PeerId, request: Request) -> Response {
         match request {
             Request::ProposeContract { contract, sources } => {
@@ -155,6 +231,7 @@ impl Inner {
             Request::ForwardEvents { order, events } => {
                 self.on_forwarded_events(peer, order, events).await
             }
+            Request::ForwardGroups { groups } => self.on_forwarded_groups(peer, groups).await,
             Request::ReviewSignature {
                 order,
                 review,

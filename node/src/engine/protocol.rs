@@ -10,6 +10,16 @@ use verifier::{
     sign::Signature,
 };
 
+/// Most facts one [`Request::ForwardGroups`] carries.
+pub const MAX_FORWARD_GROUPS_FACTS: usize = 1024;
+
+/// One order's facts of a [`Request::ForwardGroups`], in document order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForwardGroup {
+    pub order: OrderId,
+    pub events: Vec<SignedEvent>,
+}
+
 /// A request from one party's node to another's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Request {
@@ -55,6 +65,12 @@ pub enum Request {
         order: OrderId,
         events: Vec<SignedEvent>,
     },
+    /// One document's facts for several orders this node sequences, by order, forwarded by a
+    /// party's node that ingested the document: taken together or not at all (every order
+    /// locked, every group checked, then each queued in one batch). Answered by
+    /// [`Response::Answers`] (per fact, group after group), or [`Response::RefusedAt`] with
+    /// the fact's index counted across the groups, or [`Response::Refused`].
+    ForwardGroups { groups: Vec<ForwardGroup> },
     /// A party's signature on a review decision (the review's canonical bytes), sent to the
     /// sequencer, which applies the review once every party signed the same bytes.
     ReviewSignature {

@@ -162,10 +162,10 @@ fn submit_event() {}
         (status = 401, description = "no or wrong token", body = ErrorBody),
         (status = 403, description = "the token lacks the submit scope", body = ErrorBody),
         (status = 404, description = "the order given by `?order=` is not on this node", body = ErrorBody),
-        (status = 409, description = "an order cannot take the facts now (closed, also when it closed after the document was checked: nothing is taken), or another party's node refused a fact this node accepted, or the sequencer's node of another order refused one, after earlier ones were taken (`ingest_incomplete`)", body = ErrorBody),
+        (status = 409, description = "an order cannot take the facts now (`order_closed`, also when it closed after the document was checked, here or at the sequencer's node: nothing is taken), or another party's node refused a fact the sequencer accepted, after earlier ones were taken (`ingest_incomplete`)", body = ErrorBody),
         (status = 413, description = "body over http.max_body_bytes", body = ErrorBody),
-        (status = 422, description = "the document does not fit (`document_does_not_fit`, `unknown_reference`, `invalid_event`, `refused_by_state_machine`): the error's `path` names the field", body = ErrorBody),
-        (status = 503, description = "a party is unreachable", body = ErrorBody),
+        (status = 422, description = "the document does not fit (`document_does_not_fit`, `unknown_reference`, `invalid_event`, `refused_by_state_machine`), or its orders are sequenced by different nodes (`document_spans_sequencers`: split it by sequencer): the error's `path` names the field or fact", body = ErrorBody),
+        (status = 503, description = "`party_unreachable`: the node that sequences the document's orders did not answer a document for several of them (nothing is kept; send it again)", body = ErrorBody),
     ))]
 fn ingest_epcis() {}
 
@@ -189,10 +189,10 @@ fn ingest_epcis() {}
         (status = 401, description = "no or wrong token", body = ErrorBody),
         (status = 403, description = "the token lacks the submit scope", body = ErrorBody),
         (status = 404, description = "the order given by `?order=` is not on this node", body = ErrorBody),
-        (status = 409, description = "an order cannot take the facts now (nothing is taken), or another party's node refused a fact this node accepted, or the sequencer's node of another order refused one, after earlier ones were taken (`ingest_incomplete`)", body = ErrorBody),
+        (status = 409, description = "an order cannot take the facts now (`order_closed`, also when it closed after the document was checked, here or at the sequencer's node: nothing is taken), or another party's node refused a fact the sequencer accepted, after earlier ones were taken (`ingest_incomplete`)", body = ErrorBody),
         (status = 413, description = "body over http.max_body_bytes", body = ErrorBody),
-        (status = 422, description = "the alert does not fit: the error's `path` names the field (`alert.info[0].certainty`); a `Cancel` is refused at `alert.msgType` (recorded facts stay recorded)", body = ErrorBody),
-        (status = 503, description = "a party is unreachable", body = ErrorBody),
+        (status = 422, description = "the alert does not fit: the error's `path` names the field (`alert.info[0].certainty`); a `Cancel` is refused at `alert.msgType` (recorded facts stay recorded); its orders are sequenced by different nodes (`document_spans_sequencers`)", body = ErrorBody),
+        (status = 503, description = "`party_unreachable`: the node that sequences the alert's orders did not answer an alert for several of them (nothing is kept; send it again)", body = ErrorBody),
     ))]
 fn ingest_cap() {}
 
