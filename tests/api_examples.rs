@@ -188,10 +188,41 @@ fn every_example_request_is_accepted_by_real_nodes() {
     }
     let view = cluster.settle(&ALL, &order);
     assert_eq!(view["status"]["state"], "closed", "{view}");
+
+    // An operator points the seller's node at the buyer's by host name, and backs it up.
+    let buyer_key = hex::encode(cluster.keys["buyer"].public_key().as_bytes());
+    let peer = cluster
+        .client("seller")
+        .put(&format!("/peers/{buyer_key}"), &example("peer.json"))
+        .unwrap();
+    assert_eq!(peer["role"], "buyer", "{peer}");
+    let mut backup = example("backup.json");
+    let target = cluster.dir.path().join("backup");
+    backup["dir"] = Value::from(target.display().to_string());
+    let copied = buyer.post("/admin/backup", &backup).unwrap();
+    assert!(copied["pairs"].as_u64().unwrap() > 0, "{copied}");
+
+    // Every answer above had a status the OpenAPI document lists for its call (checked for
+    // every cluster when it drops, `common::undocumented`); the check sees what it should.
+    let answered = cluster.answered.lock().unwrap().clone();
+    assert!(
+        answered.contains(&("POST".into(), format!("/orders/{order}/close"), 200)),
+        "{answered:?}"
+    );
+    let unlisted = std::collections::BTreeSet::from([
+        ("POST".to_string(), format!("/orders/{order}/close"), 201),
+        ("GET".to_string(), "/nowhere".to_string(), 404),
+    ]);
+    assert_eq!(
+        common::undocumented(&unlisted),
+        [format!(
+            "POST /orders/{{id}}/close answered 201 (/orders/{order}/close)"
+        )]
+    );
 }
 
-/// Every file in `examples/api/` is listed in its README and sent by the test above, so a new
-/// write call's example cannot be added unchecked.
+/// Every file in `examples/api/` is listed in its README and sent by the test above, and every
+/// call with a JSON body has one, so a new write call's example cannot be missing or unchecked.
 #[test]
 fn every_example_is_listed_and_sent() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/api");
@@ -210,5 +241,18 @@ fn every_example_is_listed_and_sent() {
             this_test.contains(&format!("\"{name}\"")),
             "{name} is not sent by tests/api_examples.rs"
         );
+    } // Every call the OpenAPI document gives a JSON body has its file.
+    let document = pactum_node::http::openapi::document();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            if operation["requestBody"]["content"]["application/json"].is_null() {
+                continue;
+            }
+            let call = format!("`{} {path}`", method.to_uppercase());
+            assert!(
+                readme.contains(&format!("| {call} |")),
+                "{call} takes a JSON body but has no example in examples/api/README.md"
+            );
+        }
     }
 }

@@ -279,6 +279,7 @@ pub async fn launch(spec: NodeSpec) -> anyhow::Result<RunningNode> {
             )?),
             idempotency: Some(http::idempotency::IdempotencyKeys::new(store.clone())),
             ingest: spec.ingest.clone(),
+            observe: spec.hooks.observe_http.clone(),
         },
         metrics.clone(),
     );

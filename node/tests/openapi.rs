@@ -1,6 +1,8 @@
 //! The OpenAPI document against the router and the README: it parses as OpenAPI 3.1, every
-//! route the router serves is documented, every documented operation reaches a handler, and
-//! the README's status-code table lists exactly the documented codes.
+//! route the router serves is documented, every documented operation reaches a handler, the
+//! README's API table lists exactly the documented calls and its status-code table exactly the
+//! documented codes. (Every status real nodes answer in the end-to-end tests is checked against
+//! the document too: `tests/common`, `Cluster`'s drop.)
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -197,13 +199,7 @@ async fn the_document_is_served_without_a_token() {
 
 #[test]
 fn the_readme_status_table_matches_the_document() {
-    let readme =
-        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
-            .unwrap();
-    let table = readme
-        .split("### Status codes")
-        .nth(1)
-        .expect("node/README.md has a `### Status codes` section");
+    let table = readme_after("### Status codes");
     let mut listed = BTreeMap::new();
     for line in table.lines().skip_while(|l| !l.starts_with('|')) {
         if !line.starts_with('|') {
@@ -221,6 +217,46 @@ fn the_readme_status_table_matches_the_document() {
         listed.insert((method.to_string(), path.to_string()), codes);
     }
     assert_eq!(listed, documented(), "README (left) vs OpenAPI (right)");
+}
+
+/// node/README.md from the first `marker` on.
+fn readme_after(marker: &str) -> String {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    match readme.split_once(marker) {
+        Some((_, rest)) => rest.to_string(),
+        None => panic!("node/README.md has no {marker:?}"),
+    }
+}
+
+/// The calls of the README's API table (`| route | what |`): every backticked `METHOD /path` of
+/// a row's first cell, without the query or optional parts it shows (`[?lang=…]`, `?from=N`).
+fn readme_api_table() -> BTreeSet<(String, String)> {
+    let table = readme_after("| route | what |");
+    let mut calls = BTreeSet::new();
+    for line in table.lines().skip(2) {
+        if !line.starts_with('|') {
+            break;
+        }
+        let first = line.split(" | ").next().unwrap().trim_start_matches('|');
+        for call in first.split('`').skip(1).step_by(2) {
+            let (method, path) = call.split_once(' ').unwrap();
+            let path = path.split(['[', '?']).next().unwrap();
+            calls.insert((method.to_string(), path.to_string()));
+        }
+    }
+    calls
+}
+
+#[test]
+fn the_readme_api_table_lists_every_documented_call() {
+    let documented: BTreeSet<_> = documented().into_keys().collect();
+    assert_eq!(
+        readme_api_table(),
+        documented,
+        "README's API table (left) vs OpenAPI (right)"
+    );
 }
 
 /// Prints the README's status-code table from the document: `cargo test -p pactum-node --test

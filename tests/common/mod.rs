@@ -5,7 +5,12 @@
 
 pub mod browser;
 
-use std::{collections::BTreeMap, path::PathBuf, time::Duration};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    path::PathBuf,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use pactum_node::{
     api::{AcceptOrder, EventRequest, SubmitEvent},
@@ -28,6 +33,9 @@ pub struct Cluster {
     pub dir: tempfile::TempDir,
     /// Applied to every node's spec before it starts (and restarts).
     pub configure: fn(&mut NodeSpec),
+    /// `(method, path, status)` of every answer the nodes' HTTP APIs gave: each must be a
+    /// status the OpenAPI document lists for its operation (checked when the cluster drops).
+    pub answered: Arc<Mutex<BTreeSet<(String, String, u16)>>>,
 }
 
 impl Cluster {
@@ -58,6 +66,7 @@ impl Cluster {
             keys,
             dir,
             configure,
+            answered: Arc::default(),
         };
         for role in roles {
             let hooks = hooks.get(*role).cloned().unwrap_or_default();
@@ -79,6 +88,14 @@ impl Cluster {
         spec.sync_interval = Duration::from_millis(300);
         spec.request_timeout = Duration::from_secs(5);
         spec.hooks = hooks;
+        if spec.hooks.observe_http.is_none() {
+            let answered = self.answered.clone();
+            spec.hooks.observe_http = Some(Arc::new(move |method, path, status| {
+                if let Ok(mut answered) = answered.lock() {
+                    answered.insert((method.to_string(), path.to_string(), status));
+                }
+            }));
+        }
         (self.configure)(&mut spec);
         spec
     }
@@ -302,7 +319,59 @@ impl Drop for Cluster {
                 node.stop().await;
             }
         });
+        if std::thread::panicking() {
+            return;
+        }
+        let answered = self
+            .answered
+            .lock()
+            .map(|answered| answered.clone())
+            .unwrap_or_default();
+        let undocumented = undocumented(&answered);
+        assert!(
+            undocumented.is_empty(),
+            "the nodes answered statuses the OpenAPI document does not list:\n{}",
+            undocumented.join("\n")
+        );
     }
+}
+
+/// The answers among `answered` whose status the OpenAPI document does not list for their
+/// operation (paths matched to its templates, `/orders/{id}`); paths and methods it does not
+/// document at all are the router's fallbacks (404, 405), left out.
+pub fn undocumented(answered: &BTreeSet<(String, String, u16)>) -> Vec<String> {
+    let document = pactum_node::http::openapi::document();
+    let Some(paths) = document["paths"].as_object() else {
+        return vec!["the OpenAPI document has no paths".into()];
+    };
+    let mut missing = BTreeSet::new();
+    for (method, path, status) in answered {
+        let Some((template, item)) = paths
+            .iter()
+            .filter(|(template, _)| matches_template(template, path))
+            .min_by_key(|(template, _)| template.matches('{').count())
+        else {
+            continue;
+        };
+        let Some(responses) = item[method.to_lowercase()]["responses"].as_object() else {
+            continue;
+        };
+        if !responses.contains_key(&status.to_string()) {
+            missing.insert(format!("{method} {template} answered {status} ({path})"));
+        }
+    }
+    missing.into_iter().collect()
+}
+
+/// Whether `path` is an instance of the OpenAPI path `template`.
+fn matches_template(template: &str, path: &str) -> bool {
+    let template: Vec<&str> = template.split('/').collect();
+    let path: Vec<&str> = path.split('/').collect();
+    template.len() == path.len()
+        && template
+            .iter()
+            .zip(&path)
+            .all(|(part, given)| part.starts_with('{') || part == given)
 }
 
 /// Verifies a bundle with the verifier library (the code behind `pactum-verify`).

@@ -116,6 +116,9 @@ pub struct Hooks {
     /// before those of orders sequenced elsewhere are sent to the sequencer's node: the moment
     /// the sequencer's view can move ahead of this node's.
     pub ingest_forwarding: Option<PauseHook>,
+    /// Told the method, path and status of every answer of this node's HTTP API (tests check
+    /// each against the OpenAPI document).
+    pub observe_http: Option<crate::http::Observer>,
 }
 
 /// How the engine runs.

@@ -63,7 +63,13 @@ pub struct HttpSettings {
     pub idempotency: Option<Arc<idempotency::IdempotencyKeys>>,
     /// How `POST /ingest/…` documents become facts.
     pub ingest: Arc<crate::ingest::Mapping>,
+    /// Told the method, path and status of every answer (tests check them against the OpenAPI
+    /// document).
+    pub observe: Option<Observer>,
 }
+
+/// Sees `(method, path, status)` of each answer, the path as requested (`/orders/4f…`).
+pub type Observer = Arc<dyn Fn(&str, &str, u16) + Send + Sync>;
 
 impl HttpSettings {
     /// One operator token holding every scope, the default body deadline.
@@ -75,6 +81,7 @@ impl HttpSettings {
             shares: Arc::new(share::Shares::in_memory()),
             idempotency: None,
             ingest: Arc::new(crate::ingest::Mapping::standard()),
+            observe: None,
         }
     }
 }
@@ -165,6 +172,7 @@ pub fn router<A: NodeApi>(api: Arc<A>, settings: HttpSettings, metrics: Arc<Metr
             require_token::<A>,
         ))
         .layer(middleware::from_fn_with_state(state.clone(), count::<A>))
+        .layer(middleware::from_fn_with_state(state.clone(), observe::<A>))
         .with_state(state)
 }
 
@@ -173,6 +181,22 @@ pub async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, ApiError>
     tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|error| ApiError::internal(format!("cannot listen on {addr}: {error}")))
+}
+
+/// Tells [`HttpSettings::observe`] what the router answered (outermost: every status counts).
+async fn observe<A: NodeApi>(
+    State(state): State<AppState<A>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(observe) = state.settings.observe.clone() else {
+        return next.run(request).await;
+    };
+    let method = request.method().to_string();
+    let path = request.uri().path().to_string();
+    let response = next.run(request).await;
+    observe(&method, &path, response.status().as_u16());
+    response
 }
 
 async fn count<A: NodeApi>(
