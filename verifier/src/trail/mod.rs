@@ -409,7 +409,7 @@ fn invalid_view(lang: Lang, bytes: &[u8], error: &VerifyError, basis: Basis) -> 
         step: error.step(),
         step_name: step_name(lang, error.step()),
         entry: error.entry(),
-        reason: words::reason(lang, error, &|name| role(lang, name)),
+        reason: words::reason_beside_entry(lang, error, &|name| role(lang, name)),
         code: error.code(),
         detail: (lang == Lang::En).then(|| error.to_string()),
         explanation: memory::explanation(lang, error),
@@ -1434,6 +1434,31 @@ mod tests {
             serde_json::Value::Null,
             "no English on a zh page"
         );
+    }
+
+    #[test]
+    fn a_failing_entry_is_named_once() {
+        let example = example().expect("the example builds");
+        let mut bytes = example.bytes.clone();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        let entry = verify_bundle(&bytes, &example.trust, &VerifyOptions::default())
+            .expect_err("a flipped bit is found")
+            .entry()
+            .expect("the failure is at an entry");
+        for (lang, said_again) in [
+            (Lang::En, format!("entry {entry}")),
+            (Lang::Zh, format!("第 {entry} 条")),
+            (Lang::De, format!("Eintrag {entry}")),
+        ] {
+            let view = verified(&bytes, &example.trust, lang);
+            assert_eq!(view["failure"]["entry"], entry, "the entry is named beside the step");
+            let reason = view["failure"]["reason"].as_str().expect("a reason");
+            assert!(
+                !reason.contains(&said_again),
+                "{lang:?}: the reason names the entry again: {reason}"
+            );
+        }
     }
 
     #[test]

@@ -324,8 +324,34 @@ pub fn step_name(lang: Lang, step: u8) -> &'static str {
 }
 
 /// Why verification failed, in `lang`: a sentence per kind of failure, with the roles and
-/// numbers that identify it. Role names come already translated (`role`).
+/// numbers that identify it ("entry 6: …"). Role names come already translated (`role`).
 pub fn reason(lang: Lang, error: &VerifyError, role: &dyn Fn(&str) -> String) -> String {
+    reason_in(lang, error, role, Numbered::Yes)
+}
+
+/// [`reason`] without the failing entry's number, for a page that names the entry beside it
+/// ("Failed at step 7 · entry #6"): the number is not said twice.
+pub fn reason_beside_entry(
+    lang: Lang,
+    error: &VerifyError,
+    role: &dyn Fn(&str) -> String,
+) -> String {
+    reason_in(lang, error, role, Numbered::No)
+}
+
+/// Whether a reason names the entry it is about.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Numbered {
+    Yes,
+    No,
+}
+
+fn reason_in(
+    lang: Lang,
+    error: &VerifyError,
+    role: &dyn Fn(&str) -> String,
+    numbered: Numbered,
+) -> String {
     let pick = |en: String, zh: String, de: String| match lang {
         Lang::En => en,
         Lang::Zh => zh,
@@ -337,6 +363,11 @@ pub fn reason(lang: Lang, error: &VerifyError, role: &dyn Fn(&str) -> String) ->
             "the bundle has no entries",
             "记录包中没有任何记录",
             "das Bündel enthält keine Einträge",
+        ),
+        VerifyError::Decode(DecodeError::Entry { .. }) if numbered == Numbered::No => same(
+            "the entry is not well-formed",
+            "该记录格式不正确",
+            "der Eintrag ist nicht wohlgeformt",
         ),
         VerifyError::Decode(DecodeError::Entry { index, .. }) => pick(
             format!("entry {index} is not well-formed"),
@@ -397,7 +428,7 @@ pub fn reason(lang: Lang, error: &VerifyError, role: &dyn Fn(&str) -> String) ->
             "当事方对合同的签名无法验证",
             "die Signaturen der Parteien auf dem Vertrag sind ungültig",
         ),
-        VerifyError::Entry { index, error } => entry_reason(lang, *index, error, role),
+        VerifyError::Entry { index, error } => entry_reason(lang, *index, error, role, numbered),
         VerifyError::Replay { index, error } => {
             let what = match error {
                 ReplayError::StateHash { .. } => same(
@@ -416,7 +447,7 @@ pub fn reason(lang: Lang, error: &VerifyError, role: &dyn Fn(&str) -> String) ->
                     "das aufgezeichnete Ergebnis ist nicht das, was die Klauseln aus diesen Tatsachen ergeben",
                 ),
             };
-            at_entry(lang, *index, &what)
+            at_entry(lang, *index, &what, numbered)
         }
         VerifyError::Breaker { index, error } => {
             let what = match error {
@@ -436,7 +467,7 @@ pub fn reason(lang: Lang, error: &VerifyError, role: &dyn Fn(&str) -> String) ->
                     "eine Änderung wurde angewendet, während der Auftrag auf Prüfung wartete",
                 ),
             };
-            at_entry(lang, *index, &what)
+            at_entry(lang, *index, &what, numbered)
         }
         VerifyError::Log(LogError::Inclusion { index, .. }) => at_entry(
             lang,
@@ -446,6 +477,7 @@ pub fn reason(lang: Lang, error: &VerifyError, role: &dyn Fn(&str) -> String) ->
                 "该记录未收录于受信任的日志",
                 "der Eintrag ist nicht im vertrauten Log enthalten",
             ),
+            numbered,
         ),
         VerifyError::Log(LogError::Origin { .. }) => same(
             "the checkpoint is from another log than the trusted one",
@@ -494,7 +526,10 @@ pub fn reason(lang: Lang, error: &VerifyError, role: &dyn Fn(&str) -> String) ->
     }
 }
 
-fn at_entry(lang: Lang, index: u64, what: &str) -> String {
+fn at_entry(lang: Lang, index: u64, what: &str, numbered: Numbered) -> String {
+    if numbered == Numbered::No {
+        return what.to_string();
+    }
     match lang {
         Lang::En => format!("entry {index}: {what}"),
         Lang::Zh => format!("第 {index} 条记录：{what}"),
@@ -507,6 +542,7 @@ fn entry_reason(
     index: u64,
     error: &EntryError,
     role: &dyn Fn(&str) -> String,
+    numbered: Numbered,
 ) -> String {
     let pick = |en: String, zh: String, de: String| match lang {
         Lang::En => en,
@@ -571,5 +607,5 @@ fn entry_reason(
             "der Eintrag gehört nicht hierher (falscher Auftrag, Unterzeichner oder Position)",
         ),
     };
-    at_entry(lang, index, &what)
+    at_entry(lang, index, &what, numbered)
 }
