@@ -126,18 +126,30 @@ fn heads_from_the_trust_file_catch_a_fork_and_a_stale_dropped_bundle() {
     let dropped_path = dir.path().join("dropped.bundle");
     std::fs::write(&dropped_path, &dropped.bytes).expect("bundle written");
 
-    let fork_in = |lang: &str, heading: &str| {
+    // The failed check is a ✗ step with its reason beside the verdict, and the party whose
+    // node did not answer is named in the reader's words (its address is not the message).
+    let closed_address = format!("127.0.0.1:{closed}");
+    let fork_in = |lang: &str, heading: &str, reason: &str, unreachable: &str| {
         serde_json::json!({ "do": "language", "lang": lang, "as": lang, "expect": {
-            "verdict": "invalid", "freshness": "invalid", "heading": heading, "lang": lang } })
+            "verdict": "invalid", "freshness": "invalid", "heading": heading, "lang": lang,
+            "failed_step": 9, "contains": [reason, unreachable], "absent": [&closed_address] } })
     };
     let stale = format!("STALE: entries #{} to #{} are missing", last + 1, last + 2);
     browser::check(
         &serde_json::json!({ "artefacts": browser::artefacts(), "cases": [
             { "name": "heads-fork", "page": page_path,
               "expect": { "verdict": "invalid", "freshness": "invalid", "heading": "✗ INVALID",
-                          "contains": ["two histories of this order were signed",
-                                       &"5a".repeat(32), "could not reach"] },
-              "actions": [fork_in("zh", "✗ 无效"), fork_in("de", "✗ UNGÜLTIG")] },
+                          "failed_step": 9,
+                          "contains": ["Failed at step 9 (presented heads)",
+                                       "Reason: seller signed a head naming another entry #2",
+                                       "two histories of this order were signed",
+                                       &"5a".repeat(32), "could not reach the buyer's node"],
+                          "absent": [&closed_address] },
+              "actions": [
+                fork_in("zh", "✗ 无效", "失败步骤 9 (所提交的最新记录声明)", "无法连接买方的节点"),
+                fork_in("de", "✗ UNGÜLTIG", "Gescheitert in Schritt 9 (vorgelegte Standmeldungen)",
+                        "Knoten nicht erreichbar: Käufer"),
+              ] },
             { "name": "heads-dropped", "page": page_path, "expect": { "freshness": "invalid" },
               "actions": [
                 { "do": "drop", "file": dropped_path, "as": "stale", "expect": {

@@ -462,12 +462,15 @@
   function headsSection(L) {
     const list = el("ul", { id: "heads", class: "heads" });
     if (!state.heads.length) list.append(el("li", { class: "head none" }, L.no_heads));
-    for (const address of state.heads) {
+    for (const { address, party } of state.heads) {
       const fetched = state.fetched.get(address);
       if (fetched === undefined) {
         list.append(el("li", { class: "head asking" }, L.asking));
       } else if (fetched === null) {
-        list.append(el("li", { class: "head unreachable" }, L.unreachable + " ", el("span", { class: "data" }, address)));
+        // Which party did not answer, in the reader's words; the address is for whoever
+        // looks into it (a tooltip).
+        list.append(el("li", { class: "head unreachable", title: address },
+          state.verification.unreachable(state.lang, party)));
       } else {
         const head = JSON.parse(state.verification.head(state.lang, fetched));
         const item = el("li", { class: "head " + head.status }, head.text);
@@ -501,9 +504,9 @@
       if (verification.valid()) document.body.dataset.freshness = "none";
       return;
     }
-    const answers = await Promise.all(state.heads.map(fetchHead));
+    const answers = await Promise.all(state.heads.map((head) => fetchHead(head.address)));
     if (verification !== state.verification) return;
-    state.heads.forEach((address, i) => state.fetched.set(address, answers[i]));
+    state.heads.forEach((head, i) => state.fetched.set(head.address, answers[i]));
     showHeads();
   }
 
@@ -517,9 +520,28 @@
     if (worst === "stale") showHeadline(labels.stale, "⚠ ", "stale");
     if (worst === "invalid") {
       showHeadline(labels.invalid, "✗ ", "invalid");
+      const failed = state.heads.map(({ address }) => state.fetched.get(address))
+        .filter((bytes) => bytes)
+        .map((bytes) => JSON.parse(state.verification.head(state.lang, bytes)).failure)
+        .find((failure) => failure);
+      if (failed) showHeadFailure(failed, labels);
       document.body.dataset.verdict = "invalid";
     }
     if (worst) document.body.dataset.freshness = worst;
+  }
+
+  // A party's head contradicts the verified bundle: the verdict says which check failed and
+  // why, as for a bundle that does not verify (a ✗ step 9 and its reason), so the reader does
+  // not see INVALID over eight ✓ steps.
+  function showHeadFailure(failure, L) {
+    const headline = document.getElementById("verdict-text");
+    const steps = document.getElementById("steps");
+    if (!headline || !steps || document.getElementById("failure")) return;
+    headline.after(
+      el("p", { id: "failure", class: "failure" }, L.failed_at + " " + failure.step + " (" + failure.step_name + ")"),
+      el("p", { id: "reason", class: "reason" }, L.reason + L.colon + failure.reason));
+    steps.append(el("li", { class: "step failed", "data-step": failure.step, value: failure.step },
+      el("span", { class: "mark" }, "✗"), " " + failure.step_name));
   }
 
   // A party's head says this bundle is not the whole story: STALE when it names entries the
@@ -574,8 +596,11 @@
     mark("verified");
     const verifyMs = Math.round(performance.now() - started);
     if (state.memory !== "off") state.memory = state.verification.memory_unreadable() ? "unreadable" : "kept";
-    const addresses = (embedded ? state.linkHeads : []).concat(JSON.parse(state.verification.heads()));
-    state.heads = [...new Set(addresses)];
+    // Each address once: the trust file's, each with its party's role, and the link's own
+    // (the node that served the page: its party is not known here).
+    const linked = embedded ? state.linkHeads.map((address) => ({ address, party: undefined })) : [];
+    const heads = JSON.parse(state.verification.heads()).concat(linked);
+    state.heads = heads.filter((head, i) => heads.findIndex((other) => other.address === head.address) === i);
     state.fetched = new Map();
     state.asked = false;
     delete document.body.dataset.freshness;

@@ -75,13 +75,13 @@ impl TrustFile {
         }
     }
 
-    /// The head addresses for the order `order`: each party's, `{order}` replaced by its id in
-    /// hex, in role order.
-    pub fn head_addresses(&self, order: &crate::model::OrderId) -> Vec<String> {
+    /// The head addresses for the order `order`: each party's role and address, `{order}`
+    /// replaced by its id in hex, in role order.
+    pub fn head_addresses(&self, order: &crate::model::OrderId) -> Vec<(String, String)> {
         let id = order.to_string();
         self.heads
-            .values()
-            .map(|address| address.replace("{order}", &id))
+            .iter()
+            .map(|(role, address)| (role.clone(), address.replace("{order}", &id)))
             .collect()
     }
 
@@ -152,8 +152,14 @@ mod tests {
         assert_eq!(
             back.head_addresses(&order),
             vec![
-                "https://b.example/share/t/head".to_string(),
-                format!("https://s.example/h/{}", "ab".repeat(32)),
+                (
+                    "buyer".to_string(),
+                    "https://b.example/share/t/head".to_string()
+                ),
+                (
+                    "seller".to_string(),
+                    format!("https://s.example/h/{}", "ab".repeat(32))
+                ),
             ]
         );
     }

@@ -1,10 +1,14 @@
 //! What the page says about the parties' signed heads it fetched (step 9 on a verified bundle):
 //! whether the bundle is the latest, in the reader's language.
 
+use contract_lang::untrusted;
 use serde::Serialize;
 
 use super::{role, time, words, Lang};
 use crate::bundle::{check_heads, Freshness, HeadError, Report, SignedHead, VerifyError};
+
+/// The step that checks the heads a verifier is shown (`pactum-verify --head`).
+const HEADS_STEP: u8 = 9;
 
 /// One party's head, checked against the verified bundle.
 #[derive(Debug, Serialize)]
@@ -19,6 +23,35 @@ pub struct HeadView {
     /// For `invalid`: the bundle's entry and the head's, as hex.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub evidence: Option<[String; 2]>,
+    /// For `invalid`: the check that failed, shown with the verdict as a failed step is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<HeadFailure>,
+}
+
+/// Step 9 (the presented heads) failed: what the verdict box says, like a failed step of the
+/// bundle's own verification.
+#[derive(Debug, Serialize)]
+pub struct HeadFailure {
+    pub step: u8,
+    pub step_name: &'static str,
+    pub reason: String,
+}
+
+/// A party's node that did not answer for its head, named by its role in the trust file's
+/// `heads` (none for the share link's own address: the node that served the page).
+pub fn unreachable(lang: Lang, party: Option<&str>) -> String {
+    // The trust file's role names are someone's text: shown escaped, like attested fields.
+    let party = party.map(|party| untrusted::escape(&role(lang, party)).into_owned());
+    match (party, lang) {
+        (Some(party), Lang::En) => format!("could not reach the {party}'s node"),
+        (Some(party), Lang::Zh) => format!("无法连接{party}的节点"),
+        (Some(party), Lang::De) => format!("Knoten nicht erreichbar: {party}"),
+        (None, Lang::En) => "could not reach the node that served this page".to_string(),
+        (None, Lang::Zh) => "无法连接提供此页面的节点".to_string(),
+        (None, Lang::De) => {
+            "der Knoten, der diese Seite geliefert hat, ist nicht erreichbar".to_string()
+        }
+    }
 }
 
 /// The head in `bytes` (what `GET /orders/{id}/head` or a share link's `/head` serves) against
@@ -47,6 +80,7 @@ pub fn head_view(lang: Lang, report: &Report, bytes: &[u8]) -> HeadView {
                     Lang::De => format!("VERALTET: {missing} — {signer} hat eine Standmeldung mit Eintrag #{head_seq} ({at}) signiert"),
                 },
                 evidence: None,
+                failure: None,
             }
         }
         Ok(_) => HeadView {
@@ -54,21 +88,37 @@ pub fn head_view(lang: Lang, report: &Report, bytes: &[u8]) -> HeadView {
             text: match lang {
                 Lang::En => format!("current as of entry #{seq} ({signer}'s signed head)"),
                 Lang::Zh => format!("截至第 {seq} 条记录为最新（{signer}签署的最新记录声明）"),
-                Lang::De => format!("aktuell mit Stand Eintrag #{seq} (signierte Standmeldung: {signer})"),
+                Lang::De => {
+                    format!("aktuell mit Stand Eintrag #{seq} (signierte Standmeldung: {signer})")
+                }
             },
             evidence: None,
+            failure: None,
         },
         Err(HeadError::Conflict {
             seq, entry, head, ..
-        }) => HeadView {
-            status: "invalid",
-            text: match lang {
-                Lang::En => format!("INVALID: {signer} signed a head naming another entry #{seq} than this bundle's — two histories of this order were signed"),
-                Lang::Zh => format!("无效：{signer}签署的最新记录声明所指的第 {seq} 条记录与本文件中的不同——此订单被签署了两份历史"),
-                Lang::De => format!("UNGÜLTIG: {signer} hat eine Standmeldung mit einem anderen Eintrag #{seq} als in diesem Bündel signiert — für diesen Auftrag wurden zwei Verläufe signiert"),
-            },
-            evidence: Some([entry.to_string(), head.to_string()]),
-        },
+        }) => {
+            let reason = match lang {
+                Lang::En => format!("{signer} signed a head naming another entry #{seq} than this bundle's — two histories of this order were signed"),
+                Lang::Zh => format!("{signer}签署的最新记录声明所指的第 {seq} 条记录与本文件中的不同——此订单被签署了两份历史"),
+                Lang::De => format!("{signer} hat eine Standmeldung mit einem anderen Eintrag #{seq} als in diesem Bündel signiert — für diesen Auftrag wurden zwei Verläufe signiert"),
+            };
+            let invalid = match lang {
+                Lang::En => "INVALID: ",
+                Lang::Zh => "无效：",
+                Lang::De => "UNGÜLTIG: ",
+            };
+            HeadView {
+                status: "invalid",
+                text: format!("{invalid}{reason}"),
+                evidence: Some([entry.to_string(), head.to_string()]),
+                failure: Some(HeadFailure {
+                    step: HEADS_STEP,
+                    step_name: words::step_name(lang, HEADS_STEP),
+                    reason,
+                }),
+            }
+        }
         Err(error) => refused(lang, Some(VerifyError::Head(error))),
     }
 }
@@ -91,6 +141,7 @@ fn refused(lang: Lang, error: Option<VerifyError>) -> HeadView {
         status: "refused",
         text,
         evidence: None,
+        failure: None,
     }
 }
 

@@ -26,7 +26,7 @@ use serde::Serialize;
 use crate::bundle::{Bundle, Report, Trust, VerifiedEntry, VerifyError};
 use crate::model::{BreakerPolicy, Decision, Effects, Outcome, ReviewReason, Step};
 use crate::sign::PublicKey;
-pub use heads::{head_json, head_view, HeadView};
+pub use heads::{head_json, head_view, unreachable, HeadFailure, HeadView};
 pub use memory::Evidence;
 pub use words::{labels, step_name, Labels};
 
@@ -1452,7 +1452,10 @@ mod tests {
             (Lang::De, format!("Eintrag {entry}")),
         ] {
             let view = verified(&bytes, &example.trust, lang);
-            assert_eq!(view["failure"]["entry"], entry, "the entry is named beside the step");
+            assert_eq!(
+                view["failure"]["entry"], entry,
+                "the entry is named beside the step"
+            );
             let reason = view["failure"]["reason"].as_str().expect("a reason");
             assert!(
                 !reason.contains(&said_again),

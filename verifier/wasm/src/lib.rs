@@ -82,19 +82,32 @@ impl Verification {
                 status: "refused",
                 text: String::new(),
                 evidence: None,
+                failure: None,
             },
         };
         trail::head_json(&view).to_string()
     }
 
     /// The trust file's head addresses for the verified bundle's order (`{order}` replaced by
-    /// its id), as a JSON array: none when the bundle was rejected.
+    /// its id), as a JSON array of `{"address", "party"}` (the party's role): none when the
+    /// bundle was rejected.
     pub fn heads(&self) -> String {
-        let addresses = match &self.result {
-            Ok(report) => self.trust_file.head_addresses(&report.order),
+        let addresses: Vec<serde_json::Value> = match &self.result {
+            Ok(report) => self
+                .trust_file
+                .head_addresses(&report.order)
+                .into_iter()
+                .map(|(party, address)| serde_json::json!({ "address": address, "party": party }))
+                .collect(),
             Err(_) => Vec::new(),
         };
-        serde_json::to_string(&addresses).unwrap_or_default()
+        serde_json::Value::Array(addresses).to_string()
+    }
+
+    /// That `party`'s node (a role of the trust file's `heads`; none for the share link's own
+    /// address) did not answer for its head, in `lang`.
+    pub fn unreachable(&self, lang: &str, party: Option<String>) -> String {
+        trail::unreachable(lang_of(lang), party.as_deref())
     }
 
     /// `true` when the bundle verified.
