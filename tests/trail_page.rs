@@ -75,7 +75,7 @@ fn trail_page_in_headless_chromium() {
     // The words a customer reads: a list term as words, a yes/no term as yes or no, event
     // titles capitalised, roles and obligations as `pactum-verify` prints them.
     let valid_expect = serde_json::json!({
-        "verdict": "valid", "entries": entries, "timeline": entries, "picture": 1,
+        "verdict": "valid", "entries": entries, "timeline": entries, "picture": 1, "every_day_dated": true,
         "contains": ["Guangdong and Hong Kong", "Departure", "Arrival forecast", "Weather alert",
                      "seller owes buyer 5520.00 EUR (pay)", "buyer, carrier, seller",
                      // Each amount with how it was computed, as the CLI timeline has it.
@@ -90,13 +90,13 @@ fn trail_page_in_headless_chromium() {
         "verdict": "invalid", "failed_step": step, "failed_entry": entry, "steps": 8,
     });
     let chinese_expect = serde_json::json!({
-        "verdict": "valid", "entries": entries, "lang": "zh", "contains": ["有效", "验证步骤", "变更时间线",
+        "verdict": "valid", "entries": entries, "lang": "zh", "every_day_dated": true, "contains": ["有效", "验证步骤", "变更时间线",
             "Guangdong和Hong Kong", "条款标识：", "否", "计算：36 个整小时 × 150.00 EUR/小时 = 5400.00 EUR"],
         "tables_absent": ["[", "false"],
         "no_english": true,
     });
     let german_expect = serde_json::json!({
-        "verdict": "valid", "lang": "de", "contains": ["GÜLTIG", "Prüfschritte", "Guangdong und Hong Kong", "nein",
+        "verdict": "valid", "lang": "de", "every_day_dated": true, "contains": ["GÜLTIG", "Prüfschritte", "Guangdong und Hong Kong", "nein",
             "Berechnung: 36 volle Stunden × 150,00 EUR/Std. = 5400,00 EUR"],
         "tables_absent": ["[", "falsch", "false"],
     });
@@ -139,7 +139,8 @@ fn trail_page_in_headless_chromium() {
         { "name": "memory-first", "page": short,
           "expect": { "verdict": "valid", "entries": 6, "contains": ["First verification of this log in this browser"] } },
         { "name": "memory-grown", "page": long,
-          "expect": { "verdict": "valid", "entries": 12, "contains": ["The log grew from size 6 to 12"] } },
+          "expect": { "verdict": "valid", "entries": 12, "every_day_dated": true,
+                      "contains": ["The log grew from size 6 to 12"] } },
         // Explained in words (sizes, what the browser remembered, what the bundle shows); the
         // code and the signed checkpoints folded away, not shown raw.
         { "name": "memory-rolled-back", "page": short, "print": true,

@@ -103,6 +103,27 @@ def shown(page):
                 const svg = document.querySelector('#picture');
                 return svg ? svg.getBoundingClientRect().width / svg.viewBox.baseVal.width : null;
             })(),
+            // Whether the picture fits the width it is shown at: how far the page scrolls
+            // sideways, how far the picture sticks out of its card, and its texts cut at
+            // either edge.
+            picture_fit: (() => {
+                const svg = document.querySelector('#picture');
+                if (!svg) return null;
+                const box = svg.getBoundingClientRect();
+                const card = svg.closest('section').getBoundingClientRect();
+                const page = document.documentElement;
+                return {
+                    sideways: Math.max(0, Math.round(page.scrollWidth - page.clientWidth)),
+                    outside: Math.max(0, Math.round(box.right - card.right)),
+                    cut: [...svg.querySelectorAll('text')].filter(t => {
+                        const r = t.getBoundingClientRect();
+                        return r.width > 0 && (r.left < box.left - 1 || r.right > box.right + 1);
+                    }).map(t => t.textContent),
+                };
+            })(),
+            // Days of the picture's axis, and how many of them have their date under them.
+            days: Number(document.querySelector('#picture')?.dataset.days ?? 0),
+            dated_days: document.querySelectorAll('#picture text.day-label').length,
             // Texts of the picture's axis (dates and the entries each stands for).
             axis_labels: [...document.querySelectorAll('#picture text.axis-label')].map(t => t.textContent),
             // Ticks of the axis no label stands under (their x inside no axis label's box).
@@ -320,6 +341,15 @@ def verify_state(name, wanted, state, view, expect):
     expect(name, not view["broken_percentages"], f"percentages broken across lines: {view['broken_percentages']}")
     expect(name, view["picture_scale"] is None or view["picture_scale"] >= 0.6,
            f"the picture is shrunk to {view['picture_scale']} of its size, too small to read")
+    if wanted.get("every_day_dated"):
+        expect(name, view["dated_days"] == view["days"],
+               f"{view['days'] - view['dated_days']} of the axis's {view['days']} days have no date under them")
+    fit = view["picture_fit"]
+    if fit is not None:
+        expect(name, fit["sideways"] == 0 and fit["outside"] == 0,
+               f"the picture does not fit the width: the page scrolls {fit['sideways']} px sideways,"
+               f" the picture sticks out of its card by {fit['outside']} px")
+        expect(name, not fit["cut"], f"the picture's texts cut at its edge: {fit['cut']}")
 
 
 def measure(runs, pages):

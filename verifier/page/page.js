@@ -270,13 +270,20 @@
     const chart = view.chart;
     const L = view.labels;
     const rows = chart.tracks.concat(chart.obligations ? [chart.obligations] : []);
-    const width = 960, left = 170, right = 70, rowHeight = 84, top = 38;
-    const axis = top + rows.length * rowHeight + 18, height = axis + 46;
+    // Laid out for the width it is shown at: 960 units on a desktop (scaled to the card), the
+    // card's own width in pixels on a phone, where each row's name goes on a line above the
+    // row instead of in a column left of it, so nothing scrolls sideways or is cut.
+    const room = pictureRoom();
+    const narrow = room < NARROW;
+    const width = narrow ? room : 960, left = narrow ? 14 : 170, right = narrow ? 24 : 70;
+    const nameLine = narrow ? 18 : 0, rowHeight = 84, stride = rowHeight + nameLine, top = 38;
+    const axis = top + rows.length * stride + 18, height = axis + 60;
     const last = Math.max(chart.entries - 1, 1);
     const x = (pos) => left + (pos / last) * (width - left - right);
     const whole = { x1: 0, x2: width, y1: 0, y2: height };
     const layout = labelLayout();
-    const root = svg("svg", { id: "picture", viewBox: `0 0 ${width} ${height}`, role: "img" });
+    // data-days: how many days the axis has a date for (a test checks each is said).
+    const root = svg("svg", { id: "picture", viewBox: `0 0 ${width} ${height}`, role: "img", "data-days": chart.dates.length });
     root.append(svg("title", {}, L.picture));
     // Backgrounds first (windows), then the rows, then every label over them.
     const labels = [];
@@ -288,8 +295,11 @@
         [[from + 3, top - 3], [from + 3, top - 19]], { x1: from, x2: width, y1: 0, y2: top }));
     }
     rows.forEach((track, index) => {
-      const y0 = top + index * rowHeight;
-      trackName(root, layout, track.name, y0 + rowHeight / 2, left - 12);
+      const named = top + index * stride;
+      if (narrow) trackName(root, layout, track.name, named + 6, width - 8);
+      else trackName(root, layout, track.name, named + rowHeight / 2, left - 12);
+      // The row itself: under its name on a phone.
+      const y0 = named + nameLine;
       root.append(svg("line", { class: "row-rule", x1: left, x2: width - right, y1: y0 + rowHeight - 6, y2: y0 + rowHeight - 6 }));
       const points = track.points;
       const end = (i) => (i + 1 < points.length ? x(points[i + 1].pos) : x(last));
@@ -358,9 +368,19 @@
     }
     for (const label of labels) label();
     axisMarks(root, layout, chart, x, axis, { x1: 0, x2: width, y1: axis, y2: height });
-    // On a phone the picture keeps a readable size and scrolls sideways (page.css).
-    return section("picture-section", L.picture, el("div", { class: "picture-scroll" }, root),
-      el("p", { class: "note" }, L.picture_note));
+    return section("picture-section", L.picture, root, el("p", { class: "note" }, L.picture_note));
+  }
+
+  // Below this width (CSS pixels of the card's content) the picture takes the phone layout.
+  const NARROW = 600;
+
+  // The width, in CSS pixels, of a card's content: what the picture is drawn into.
+  function pictureRoom() {
+    const card = document.getElementById("order") || document.getElementById("verdict");
+    if (!card) return 960;
+    const style = getComputedStyle(card);
+    const inner = card.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    return Math.max(Math.floor(inner), 240);
   }
 
   // The picture's axis: a tick with its entry's number ("#3") where the number fits (every
@@ -388,8 +408,12 @@
         root.append(bracket);
       }
       const w = textWidth(day.date, LABEL_SIZE);
-      placeLabel(root, layout, bracket, "axis-label day-label", day.date,
-        [[(from + to) / 2 - w / 2, axis + 36]], bounds);
+      // Under its entries; when a neighbour's date is there already (a day of one entry
+      // between long ones), on the line below, or beside its entry on either line.
+      const centre = (from + to) / 2 - w / 2;
+      const places = [];
+      for (const line of [axis + 36, axis + 52]) places.push([centre, line], [from - 2, line], [to + 2 - w, line]);
+      placeLabel(root, layout, bracket, "axis-label day-label", day.date, places, bounds);
     }
   }
 

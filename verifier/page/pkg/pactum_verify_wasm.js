@@ -47,7 +47,8 @@ let wasm_bindgen = (function(exports) {
         }
         /**
          * The trust file's head addresses for the verified bundle's order (`{order}` replaced by
-         * its id), as a JSON array: none when the bundle was rejected.
+         * its id), as a JSON array of `{"address", "party"}` (the party's role): none when the
+         * bundle was rejected.
          * @returns {string}
          */
         heads() {
@@ -155,6 +156,33 @@ let wasm_bindgen = (function(exports) {
             } finally {
                 wasm.__wbindgen_add_to_stack_pointer(16);
                 wasm.__wbindgen_export3(deferred2_0, deferred2_1, 1);
+            }
+        }
+        /**
+         * That `party`'s node (a role of the trust file's `heads`; none for the share link's own
+         * address) did not answer for its head, in `lang`.
+         * @param {string} lang
+         * @param {string | null} [party]
+         * @returns {string}
+         */
+        unreachable(lang, party) {
+            let deferred3_0;
+            let deferred3_1;
+            try {
+                const retptr = wasm.__wbindgen_add_to_stack_pointer(-16);
+                const ptr0 = passStringToWasm0(lang, wasm.__wbindgen_export, wasm.__wbindgen_export2);
+                const len0 = WASM_VECTOR_LEN;
+                var ptr1 = isLikeNone(party) ? 0 : passStringToWasm0(party, wasm.__wbindgen_export, wasm.__wbindgen_export2);
+                var len1 = WASM_VECTOR_LEN;
+                wasm.verification_unreachable(retptr, this.__wbg_ptr, ptr0, len0, ptr1, len1);
+                var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
+                var r1 = getDataViewMemory0().getInt32(retptr + 4 * 1, true);
+                deferred3_0 = r0;
+                deferred3_1 = r1;
+                return getStringFromWasm0(r0, r1);
+            } finally {
+                wasm.__wbindgen_add_to_stack_pointer(16);
+                wasm.__wbindgen_export3(deferred3_0, deferred3_1, 1);
             }
         }
         /**
