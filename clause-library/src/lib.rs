@@ -27,6 +27,7 @@ pub const CLAUSES: &[(&str, &str)] = embed![
     "clauses/cold_chain_breach.clause",
     "clauses/price_reduction.clause",
     "clauses/partial_shipments.clause",
+    "clauses/overweight_surcharge.clause",
 ];
 
 /// Every scenario file: `(path relative to the crate root, TOML source)`.
@@ -38,6 +39,7 @@ pub const SCENARIOS: &[(&str, &str)] = embed![
     "scenarios/cold_chain_breach.toml",
     "scenarios/price_reduction.toml",
     "scenarios/partial_shipments.toml",
+    "scenarios/overweight_surcharge.toml",
     "scenarios/combined.toml",
     "scenarios/missing_terms.toml",
 ];

@@ -131,6 +131,8 @@ pub enum TypeExprKind {
     Named(Ident),
     /// `quantity<mass>` or `quantity<kg>`: the dimension, or a unit standing for its dimension.
     Quantity(Ident),
+    /// `rate<mass>` or `rate<t>`: a price per unit of the dimension.
+    Rate(Ident),
     List(Box<TypeExpr>),
     Record(Vec<Field>),
 }
@@ -352,6 +354,13 @@ pub enum Literal {
     Quantity {
         mantissa: i64,
         scale: u8,
+        unit: String,
+    },
+    /// `150.00 EUR per t`: an amount of money per unit; the checker validates both.
+    Rate {
+        mantissa: i64,
+        scale: u8,
+        currency: String,
         unit: String,
     },
     /// `1d12h` is `[(1, Days), (12, Hours)]`.

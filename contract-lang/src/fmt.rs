@@ -284,6 +284,7 @@ impl Printer<'_> {
             TypeExprKind::Text => "text".into(),
             TypeExprKind::Named(n) => n.node.clone(),
             TypeExprKind::Quantity(unit) => format!("quantity<{}>", unit.node),
+            TypeExprKind::Rate(unit) => format!("rate<{}>", unit.node),
             TypeExprKind::List(inner) => format!("list<{}>", self.type_expr(inner)),
             TypeExprKind::Record(fields) if fields.is_empty() => "{}".into(),
             TypeExprKind::Record(fields) => {
@@ -682,7 +683,8 @@ fn expr_prec(e: &Expr) -> u8 {
             Literal::Decimal { mantissa, .. }
             | Literal::Percent { mantissa, .. }
             | Literal::Money { mantissa, .. }
-            | Literal::Quantity { mantissa, .. },
+            | Literal::Quantity { mantissa, .. }
+            | Literal::Rate { mantissa, .. },
         ) if *mantissa < 0 => prec::NEG,
         _ => prec::POSTFIX,
     }
@@ -749,6 +751,12 @@ pub fn literal(l: &Literal) -> String {
             scale,
             unit,
         } => format!("{} {unit}", decimal(*mantissa, *scale)),
+        Literal::Rate {
+            mantissa,
+            scale,
+            currency,
+            unit,
+        } => format!("{} {currency} per {unit}", decimal(*mantissa, *scale)),
         Literal::Duration(parts) => parts
             .iter()
             .map(|(n, unit)| format!("{n}{}", unit.suffix()))

@@ -10,7 +10,7 @@
 //! Arithmetic here is checked and works on `i128` intermediates; a result that does not fit
 //! an `i64` mantissa (or needs more than 18 decimal places) is an error, never a wrong value.
 
-use crate::value::{Decimal, MAX_DECIMAL_SCALE};
+use crate::value::{Decimal, Money, MAX_DECIMAL_SCALE};
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 use std::fmt;
@@ -184,6 +184,43 @@ pub struct Quantity {
 impl fmt::Display for Quantity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.amount, self.unit)
+    }
+}
+
+/// A price per unit of a dimension: `150.00 EUR per t` is `{ price: 150.00 EUR, per: t }`.
+/// The price is whole minor units of its currency (a finer rate is written per a larger unit:
+/// `125.00 EUR per t`, not `0.125 EUR per kg`). Times a quantity of its dimension it gives an
+/// unrounded amount of money ([`Rate::times`]); nothing else combines with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Rate {
+    pub price: Money,
+    pub per: Unit,
+}
+
+impl fmt::Display for Rate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} per {}", self.price, self.per)
+    }
+}
+
+impl Rate {
+    /// The price of `quantity` at this rate as a fraction `(numerator, denominator)` of minor
+    /// units, exactly: the quantity is converted to the rate's unit first (`2500 kg` at
+    /// `150.00 EUR per t` is 2.5 × 15000 cents). The caller rounds, as the clause says.
+    pub fn times(self, quantity: Quantity) -> Result<(i128, i128), QuantityError> {
+        if quantity.unit.dimension() != self.per.dimension() {
+            return Err(QuantityError::Dimension(self.per, quantity.unit));
+        }
+        let scale = u32::from(quantity.amount.scale.min(MAX_DECIMAL_SCALE));
+        let numerator = i128::from(self.price.minor)
+            .checked_mul(i128::from(quantity.amount.mantissa))
+            .and_then(|n| n.checked_mul(i128::from(quantity.unit.factor())))
+            .ok_or(QuantityError::Overflow)?;
+        let denominator = 10i128
+            .checked_pow(scale)
+            .and_then(|d| d.checked_mul(i128::from(self.per.factor())))
+            .ok_or(QuantityError::Overflow)?;
+        Ok((numerator, denominator))
     }
 }
 
@@ -376,6 +413,36 @@ mod tests {
             q(1, 18, "kg").scale(Decimal::new(1, 1).unwrap()),
             Err(QuantityError::Precision)
         );
+    }
+
+    #[test]
+    fn a_rate_prices_a_quantity_of_its_dimension_in_its_own_unit() {
+        let rate = Rate {
+            price: Money {
+                minor: 15000,
+                currency: crate::value::Currency::parse("EUR").unwrap(),
+            },
+            per: Unit::Tonne,
+        };
+        // 2500 kg is 2.5 t: 2.5 × 15000 cents = 37500 cents.
+        let (num, den) = rate.times(q(2500, 0, "kg")).unwrap();
+        assert_eq!(num, 37500 * den);
+        // 0.001 kg is 0.000001 t: 0.015 cents, exactly.
+        let (num, den) = rate.times(q(1, 3, "kg")).unwrap();
+        assert_eq!(num * 1000, 15 * den);
+        assert_eq!(
+            rate.times(q(3, 0, "pcs")),
+            Err(QuantityError::Dimension(Unit::Tonne, Unit::Piece))
+        );
+        let huge = Rate {
+            price: Money {
+                minor: i64::MAX,
+                currency: rate.price.currency,
+            },
+            per: Unit::Gram,
+        };
+        assert!(huge.times(q(i64::MAX, 0, "t")).is_err());
+        assert_eq!(rate.to_string(), "150.00 EUR per t");
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! `2026-03-01T00:00:00Z`, `list<text>`), so diagnostics, traces and renderings quote them the
 //! way an author writes them.
 
-pub use crate::quantity::{Dimension, Quantity, Unit};
+pub use crate::quantity::{Dimension, Quantity, Rate, Unit};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -287,6 +287,8 @@ pub enum Value {
     Record(BTreeMap<String, Value>),
     List(Vec<Value>),
     Quantity(Quantity),
+    /// A price per unit, `150.00 EUR per t`; last, so the other values encode as before.
+    Rate(Rate),
 }
 
 impl Value {
@@ -304,6 +306,7 @@ impl Value {
             Value::Record(_) => "record",
             Value::List(_) => "list",
             Value::Quantity(_) => "quantity",
+            Value::Rate(_) => "rate",
         }
     }
 
@@ -338,6 +341,7 @@ impl fmt::Display for Value {
             Value::Decimal(d) => write!(f, "{d}"),
             Value::Money(m) => write!(f, "{m}"),
             Value::Quantity(q) => write!(f, "{q}"),
+            Value::Rate(rate) => write!(f, "{rate}"),
             Value::Duration(seconds) => write!(f, "{}", DisplayDuration(*seconds)),
             Value::Timestamp(seconds) => write!(f, "{}", DisplayTimestamp(*seconds)),
             Value::Text(text) => write!(f, "{}", DisplayText(text)),
@@ -497,6 +501,9 @@ pub enum Type {
     /// A quantity of some unit of this dimension (`quantity<mass>`, written also
     /// `quantity<kg>`); last, so the other types encode as before.
     Quantity(Dimension),
+    /// A price per unit of this dimension (`rate<mass>`, written also `rate<t>`); after
+    /// `Quantity` for the same reason.
+    Rate(Dimension),
 }
 
 impl fmt::Display for Type {
@@ -511,6 +518,7 @@ impl fmt::Display for Type {
             Type::Text => f.write_str("text"),
             Type::Enum(name) => f.write_str(name),
             Type::Quantity(dimension) => write!(f, "quantity<{dimension}>"),
+            Type::Rate(dimension) => write!(f, "rate<{dimension}>"),
             Type::List(element) => write!(f, "list<{element}>"),
             Type::Record(fields) => {
                 if fields.is_empty() {
@@ -590,6 +598,16 @@ fn check_value_at<'v>(
             path: at(path),
             expected: ty.to_string(),
             found: format!("{} (a quantity of {})", q.unit, q.unit.dimension()),
+        }),
+        (Type::Rate(dimension), Value::Rate(rate)) if rate.per.dimension() == *dimension => Ok(()),
+        (Type::Rate(_), Value::Rate(rate)) => Err(TypeMismatch::Kind {
+            path: at(path),
+            expected: ty.to_string(),
+            found: format!(
+                "a rate per {} (a unit of {})",
+                rate.per,
+                rate.per.dimension()
+            ),
         }),
         (Type::Timestamp, Value::Timestamp(seconds)) => {
             if (MIN_TIMESTAMP..=MAX_TIMESTAMP).contains(seconds) {

@@ -114,3 +114,64 @@ fn every_library_scenario_passes() {
     );
     assert!(passed >= 50, "only {passed} scenarios ran");
 }
+
+/// The overweight surcharge's amount is explained with the rate and the converted excess:
+/// 21500 kg against 20 t agreed is 1.5 t, at 150.00 EUR per t 225.00 EUR.
+#[test]
+fn a_price_per_unit_is_explained_with_the_quantity_it_priced() {
+    use contract_lang::eval::{bind_params, evaluate, work_transfers, BoundClause, Event, State};
+    use contract_lang::render::{worked, Glossary, Lang};
+    use contract_lang::value::{Decimal, Quantity, Unit, Value};
+    let sources: Vec<SourceInput> = library_sources()
+        .into_iter()
+        .map(|(name, text)| SourceInput {
+            name: name.to_string(),
+            text: text.to_string(),
+        })
+        .collect();
+    let program = compile_program(&sources)
+        .program
+        .expect("the library compiles");
+    let clause = program
+        .clauses
+        .iter()
+        .find(|clause| clause.name == "overweight_surcharge")
+        .expect("the library has the overweight surcharge");
+    let params = bind_params(clause, &Default::default()).expect("defaults bind");
+    let bound = [BoundClause {
+        clause,
+        params: &params,
+    }];
+    let weighed = Event {
+        kind: "shipment.weighed".into(),
+        at: 1_770_681_600,
+        fields: [(
+            "gross".to_string(),
+            Value::Quantity(Quantity {
+                amount: Decimal::new(21_500, 0).expect("a decimal"),
+                unit: Unit::Kilogram,
+            }),
+        )]
+        .into(),
+    };
+    let state = State::default();
+    let outcome = evaluate(&bound, "DE", &state, &weighed);
+    let explained = work_transfers(&bound, "DE", &state, &weighed, &outcome);
+    assert_eq!(explained.len(), 1, "{outcome:?}");
+    let glossary = Glossary::of(&program);
+    let text = |lang| worked(lang, &explained[0].worked, &clause.ir, glossary);
+    assert_eq!(
+        text(Lang::En).as_deref(),
+        Some("21500 kg − 20 t = 1500 kg; 1500 kg in t = 1.5 t; 150.00 EUR/t × 1.5 t = 225.00 EUR")
+    );
+    assert_eq!(
+        text(Lang::Zh).as_deref(),
+        Some(
+            "21500 kg − 20 t = 1500 kg；1500 kg换算为t = 1.5 t；150.00 EUR/t × 1.5 t = 225.00 EUR"
+        )
+    );
+    assert_eq!(
+        text(Lang::De).as_deref(),
+        Some("21500 kg − 20 t = 1500 kg; 1500 kg in t umgerechnet = 1,5 t; 150,00 EUR/t × 1,5 t = 225,00 EUR")
+    );
+}

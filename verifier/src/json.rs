@@ -9,6 +9,7 @@
 //!   currency's minor digits, never a float);
 //! * quantities as `{"amount": "2.5", "unit": "t"}` (the amount exact, as written; the unit's
 //!   code: `g`, `kg`, `t`, `pcs`, `l`, `m3`, `m`, `km`, `TEU`, `FEU`);
+//! * prices per unit as `{"amount": "150.00", "currency": "EUR", "per": "t"}`;
 //! * durations in ISO 8601 with days, hours, minutes and seconds (`"P42D"`, `"PT72H"`,
 //!   `"P1DT12H"`, `"-PT30M"`, `"PT0S"`); a day is 86,400 seconds, as in the clause language;
 //! * parties as `{"name": "seller", "key": "<64 hex digits>"}`;
@@ -136,6 +137,11 @@ pub fn value(value: &Value) -> Json {
             "amount": q.amount.to_string(),
             "unit": q.unit.code(),
         }),
+        Value::Rate(rate) => serde_json::json!({
+            "amount": MoneyJson::from(rate.price).amount,
+            "currency": rate.price.currency.code(),
+            "per": rate.per.code(),
+        }),
         Value::Duration(seconds) => Json::String(duration(*seconds)),
         Value::Timestamp(seconds) => Json::String(timestamp(*seconds)),
         Value::Text(text) => Json::String(text.clone()),
@@ -176,6 +182,20 @@ pub fn native_input(json: &Json, ty: &Type) -> Json {
                 _ => json.clone(),
             }
         }
+        (Type::Rate(_), Json::Object(object)) => match (
+            object.get("amount"),
+            object.get("currency"),
+            object.get("per"),
+            object.len(),
+        ) {
+            (
+                Some(Json::String(amount)),
+                Some(Json::String(currency)),
+                Some(Json::String(per)),
+                3,
+            ) => Json::String(format!("{amount} {currency} per {per}")),
+            _ => json.clone(),
+        },
         (Type::Duration, Json::String(text)) => match parse_duration(text) {
             Some(seconds) => Json::String(format!("{seconds}s")),
             None => json.clone(),

@@ -389,6 +389,24 @@ impl ExprChecker<'_> {
                     Value::Quantity(crate::value::Quantity { amount, unit }),
                 )
             }
+            Literal::Rate {
+                mantissa,
+                scale,
+                currency,
+                unit,
+            } => {
+                let Some(unit) = crate::quantity::Unit::parse(unit) else {
+                    self.error(super::unknown_unit(unit, span, false));
+                    return self.poisoned(span);
+                };
+                let Some(price) = self.money_literal(*mantissa, *scale, currency, span) else {
+                    return self.poisoned(span);
+                };
+                (
+                    Ty::Rate(unit.dimension(), Some(price.currency)),
+                    Value::Rate(crate::value::Rate { price, per: unit }),
+                )
+            }
             Literal::Duration(parts) => {
                 let total = parts.iter().try_fold(0i64, |total, (count, unit)| {
                     count
@@ -937,6 +955,11 @@ fn arithmetic_help(op: ArithOp, lhs: &Ty, rhs: &Ty) -> Option<String> {
         (ArithOp::Mul, Ty::Money(_), Ty::Money(_)) => {
             Some("multiply an amount by a number, a decimal or a percentage".into())
         }
+        (_, Ty::Rate(dimension, _), _) | (_, _, Ty::Rate(dimension, _)) => Some(format!(
+            "a rate is a price per unit: it only multiplies a quantity of {dimension}, such as {} \
+             (round the product before paying it); to change the price, scale the rounded amount",
+            quantity_example(*dimension)
+        )),
         (ArithOp::Div, Ty::Quantity(_), Ty::Int | Ty::Decimal) => Some(
             "a quantity divides only by a quantity of its dimension (giving a ratio); to take a \
              share of it, multiply by a decimal such as `0.5`"

@@ -441,13 +441,16 @@ fn resolve_type(
             }
             Type::Enum(name.node.clone())
         }
-        TypeExprKind::Quantity(name) => match crate::quantity::Unit::dimension_named(&name.node) {
-            Some(dimension) => Type::Quantity(dimension),
-            None => {
+        TypeExprKind::Quantity(name) | TypeExprKind::Rate(name) => {
+            let Some(dimension) = crate::quantity::Unit::dimension_named(&name.node) else {
                 diags.push(unknown_unit(&name.node, name.span, true));
                 return None;
+            };
+            match ty.kind {
+                TypeExprKind::Rate(_) => Type::Rate(dimension),
+                _ => Type::Quantity(dimension),
             }
-        },
+        }
         TypeExprKind::List(element) => Type::List(Box::new(resolve_type(enums, element, diags)?)),
         TypeExprKind::Record(fields) => {
             let mut origins: BTreeMap<&str, Span> = BTreeMap::new();

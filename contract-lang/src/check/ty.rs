@@ -46,6 +46,8 @@ pub(crate) enum Ty {
     Text,
     Enum(String),
     Quantity(Dimension),
+    /// A price per unit of the dimension, with its currency when statically known.
+    Rate(Dimension, Option<Currency>),
     List(Box<Ty>),
     /// `[]` with nothing yet saying what it holds.
     EmptyList,
@@ -73,6 +75,7 @@ impl Ty {
             Type::Text => Ty::Text,
             Type::Enum(name) => Ty::Enum(name.clone()),
             Type::Quantity(dimension) => Ty::Quantity(*dimension),
+            Type::Rate(dimension) => Ty::Rate(*dimension, None),
             Type::List(element) => Ty::List(Box::new(Ty::from_type(element))),
             Type::Record(fields) => Ty::Record(fields.clone()),
         }
@@ -90,6 +93,7 @@ impl Ty {
             Ty::Text => Type::Text,
             Ty::Enum(name) => Type::Enum(name.clone()),
             Ty::Quantity(dimension) => Type::Quantity(*dimension),
+            Ty::Rate(dimension, _) => Type::Rate(*dimension),
             Ty::List(element) => Type::List(Box::new(element.to_type()?)),
             Ty::Record(fields) => Type::Record(fields.clone()),
             Ty::Error | Ty::EmptyList | Ty::Exact(_) => return None,
@@ -183,6 +187,17 @@ pub(crate) fn arith(op: ArithOp, a: &Ty, b: &Ty) -> Result<Ty, Clash> {
         | (ArithOp::Sub, Ty::Timestamp, Ty::Duration) => return Ok(Ty::Timestamp),
         (ArithOp::Sub, Ty::Timestamp, Ty::Timestamp) => return Ok(Ty::Duration),
         (_, Ty::Int, Ty::Int) if op != ArithOp::Div => return Ok(Ty::Int),
+        (ArithOp::Mul, Ty::Rate(per, currency), Ty::Quantity(dimension))
+        | (ArithOp::Mul, Ty::Quantity(dimension), Ty::Rate(per, currency)) => {
+            // A price per unit times a quantity: the quantity is converted to the rate's
+            // unit exactly, and the product may hold fractions of the minor unit.
+            return if per == dimension {
+                Ok(Ty::Exact(Unit::Money(*currency)))
+            } else {
+                Err(Clash::Dimension(*per, *dimension))
+            };
+        }
+        (_, Ty::Rate(..), _) | (_, _, Ty::Rate(..)) => return Err(Clash::Mismatch),
         _ => {}
     }
     let ((unit_a, exact_a), (unit_b, exact_b)) = match (a.quantity(), b.quantity()) {
@@ -259,6 +274,10 @@ pub(crate) fn unify(a: &Ty, b: &Ty) -> Result<Ty, Clash> {
         }
         (Ty::Money(x), Ty::Money(y)) => Ok(Ty::Money(merge_currency(*x, *y)?)),
         (Ty::Quantity(x), Ty::Quantity(y)) if x != y => Err(Clash::Dimension(*x, *y)),
+        (Ty::Rate(x, _), Ty::Rate(y, _)) if x != y => Err(Clash::Dimension(*x, *y)),
+        (Ty::Rate(dimension, x), Ty::Rate(_, y)) => {
+            Ok(Ty::Rate(*dimension, merge_currency(*x, *y)?))
+        }
         (Ty::Int, Ty::Decimal) | (Ty::Decimal, Ty::Int) => Ok(Ty::Decimal),
         (Ty::List(x), Ty::List(y)) => {
             // A list already built keeps its element type: only identical ones unify.
@@ -329,6 +348,28 @@ mod tests {
             arith(ArithOp::Add, &eur(), &Ty::Int),
             Err(Clash::Mismatch)
         ));
+    }
+
+    #[test]
+    fn a_rate_times_a_quantity_of_its_dimension_is_unrounded_money() {
+        let eur_per_mass = Ty::Rate(Dimension::Mass, Currency::parse("EUR").ok());
+        let money = Some(Ty::Exact(Unit::Money(Currency::parse("EUR").ok())));
+        let mass = Ty::Quantity(Dimension::Mass);
+        assert_eq!(arith(ArithOp::Mul, &eur_per_mass, &mass).ok(), money);
+        assert_eq!(arith(ArithOp::Mul, &mass, &eur_per_mass).ok(), money);
+        assert!(matches!(
+            arith(ArithOp::Mul, &eur_per_mass, &Ty::Quantity(Dimension::Count)),
+            Err(Clash::Dimension(Dimension::Mass, Dimension::Count))
+        ));
+        assert!(matches!(
+            arith(ArithOp::Mul, &eur_per_mass, &Ty::Int),
+            Err(Clash::Mismatch)
+        ));
+        assert!(matches!(
+            arith(ArithOp::Add, &eur_per_mass, &eur_per_mass),
+            Err(Clash::Mismatch)
+        ));
+        assert!(comparable(&eur_per_mass, &eur_per_mass, true).is_err());
     }
 
     #[test]

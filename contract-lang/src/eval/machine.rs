@@ -66,6 +66,11 @@ impl<'a> Env<'_, 'a> {
             Value::Duration(d) => Val::Dur(*d),
             Value::Timestamp(t) => Val::Ts(*t),
             Value::Quantity(q) => Val::quantity(*q),
+            Value::Rate(rate) => Val::Rate {
+                minor: rate.price.minor,
+                currency: rate.price.currency,
+                per: rate.per,
+            },
             Value::Text(text) => Val::Text(text),
             Value::Enum(found) => return self.load_enum(found, site),
             Value::List(items) => Val::DataList(items),

@@ -49,6 +49,12 @@ pub(crate) enum Val<'a> {
         scale: u8,
         unit: Unit,
     },
+    /// A price per unit, destructured like money.
+    Rate {
+        minor: i64,
+        currency: Currency,
+        per: Unit,
+    },
     Exact(Box<Exact>),
     Text(&'a String),
     /// An enum value: the enum's name and the variant's position in the IR's declaration.
@@ -126,6 +132,7 @@ impl<'a> Val<'a> {
             Val::Dur(_) => "duration",
             Val::Ts(_) => "timestamp",
             Val::Qty { .. } => "quantity",
+            Val::Rate { .. } => "rate",
             Val::Exact(_) => "an unrounded quantity",
             Val::Text(_) => "text",
             Val::Enum { .. } => "an enum value",
@@ -154,6 +161,17 @@ impl<'a> Val<'a> {
                 Some(quantity) => Value::Quantity(quantity),
                 None => return Err(EvalErrorKind::Malformed("not a quantity".into())),
             },
+            Val::Rate {
+                minor,
+                currency,
+                per,
+            } => Value::Rate(crate::value::Rate {
+                price: Money {
+                    minor: *minor,
+                    currency: *currency,
+                },
+                per: *per,
+            }),
             Val::Text(text) => Value::Text((*text).clone()),
             Val::Enum { ty, ordinal } => {
                 let variant = ir
@@ -287,6 +305,48 @@ fn quantity_arith<'a>(op: ArithOp, a: &Val<'a>, b: &Val<'a>) -> Option<Result<Va
     Some(result.map_err(|error| quantity_error(error, op.symbol())))
 }
 
+/// `rate * quantity` (either way round): the unrounded price of the quantity, converted to
+/// the rate's unit exactly. `None` when neither side is a rate.
+fn rate_times_quantity<'a>(
+    op: ArithOp,
+    a: &Val<'a>,
+    b: &Val<'a>,
+) -> Option<Result<Val<'a>, Fault>> {
+    let (rate, other) = match (a, b) {
+        (Val::Rate { .. }, other) => (a, other),
+        (other, Val::Rate { .. }) => (b, other),
+        _ => return None,
+    };
+    let (
+        Val::Rate {
+            minor,
+            currency,
+            per,
+        },
+        ArithOp::Mul,
+        Some(quantity),
+    ) = (rate, op, other.as_quantity())
+    else {
+        return Some(Err(fault(EvalErrorKind::Type {
+            expected: "a rate times a quantity".into(),
+            found: format!("{} and {}", a.kind_name(), b.kind_name()),
+        })));
+    };
+    let rate = crate::value::Rate {
+        price: Money {
+            minor: *minor,
+            currency: *currency,
+        },
+        per: *per,
+    };
+    Some(match rate.times(quantity) {
+        Ok((num, den)) => Exact::new(num, den, ExactUnit::Money(*currency))
+            .map(|price| Val::Exact(Box::new(price)))
+            .map_err(|e| arith_error(e, op.symbol())),
+        Err(error) => Err(quantity_error(error, op.symbol())),
+    })
+}
+
 pub(crate) fn arith<'a>(op: ArithOp, a: Val<'a>, b: Val<'a>) -> Result<Val<'a>, Fault> {
     use ArithOp::{Add, Mul, Sub};
     let checked = |value: Option<i64>| value.ok_or_else(|| overflow(op.symbol()));
@@ -335,6 +395,9 @@ pub(crate) fn arith<'a>(op: ArithOp, a: Val<'a>, b: Val<'a>) -> Result<Val<'a>, 
         (Sub, Val::Ts(t), Val::Dur(d)) => return timestamp(t.checked_sub(*d)),
         (Sub, Val::Ts(x), Val::Ts(y)) => return Ok(Val::Dur(checked(x.checked_sub(*y))?)),
         _ => {}
+    }
+    if let Some(result) = rate_times_quantity(op, &a, &b) {
+        return result;
     }
     if let Some(result) = quantity_arith(op, &a, &b) {
         return result;

@@ -40,6 +40,12 @@ pub enum Worked {
         inner: Box<Worked>,
         result: Figure,
     },
+    /// `to(UNIT, q)`: a quantity converted to another unit of its dimension.
+    Convert {
+        unit: crate::value::Unit,
+        inner: Box<Worked>,
+        result: Figure,
+    },
     /// Any other computation (a condition, a jurisdiction's arm, an aggregate), by its result.
     Other(Figure),
 }
@@ -84,6 +90,7 @@ impl Worked {
             Worked::Arith { result, .. }
             | Worked::Choose { result, .. }
             | Worked::Round { result, .. }
+            | Worked::Convert { result, .. }
             | Worked::Other(result) => result.clone(),
         }
     }
@@ -216,7 +223,12 @@ fn work_call<'a>(
             Figure::Value(Value::Int(count)) => Some(Worked::Count { func, count }),
             _ => None,
         },
-        Builtin::Abs | Builtin::ConvertTo(_) => Some(Worked::Other(result)),
+        Builtin::ConvertTo(unit) => Some(Worked::Convert {
+            unit,
+            inner: Box::new(work(env, args.first()?)?),
+            result,
+        }),
+        Builtin::Abs => Some(Worked::Other(result)),
     }
 }
 

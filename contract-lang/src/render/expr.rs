@@ -146,9 +146,14 @@ impl<'a> Renderer<'a> {
 
     /// Whether `expr` is an amount of money or a duration (the unit a product keeps).
     fn quantity(&self, expr: &Expr, on: Option<&str>) -> Option<Type> {
-        let unit = |ty: Type| matches!(ty, Type::Money | Type::Duration).then_some(ty);
+        // A price per unit times a quantity is money.
+        let unit = |ty: Type| match ty {
+            Type::Money | Type::Duration => Some(ty),
+            Type::Rate(_) => Some(Type::Money),
+            _ => None,
+        };
         match &expr.kind {
-            ExprKind::Const(Value::Money(_)) => Some(Type::Money),
+            ExprKind::Const(Value::Money(_) | Value::Rate(_)) => Some(Type::Money),
             ExprKind::Period { .. } | ExprKind::Const(Value::Duration(_)) => Some(Type::Duration),
             ExprKind::Arith { op, lhs, rhs } => self.quantity(lhs, on).or_else(|| {
                 (*op == ArithOp::Mul)
@@ -550,6 +555,11 @@ impl<'a> Renderer<'a> {
                 }
             }
             Builtin::ConvertTo(unit) => {
+                // "a minus b in t" would convert only b: bracket a compound quantity.
+                let first = args
+                    .first()
+                    .map(|arg| self.wrap(self.phrase(arg, on, false), ATOM))
+                    .unwrap_or_default();
                 let unit = unit_text(lang, unit);
                 match lang {
                     Lang::En => format!("{first} in {unit}"),
@@ -650,6 +660,7 @@ pub(super) fn value_text(
         }
         Value::Money(m) => words::number(lang, &m.to_string()),
         Value::Quantity(q) => quantity_text(lang, q),
+        Value::Rate(rate) => rate_text(lang, rate),
         Value::Duration(seconds) => words::duration(lang, *seconds),
         Value::Timestamp(seconds) => {
             let stamp = DisplayTimestamp(*seconds).to_string();
@@ -673,7 +684,7 @@ pub(super) fn value_text(
 }
 
 /// A unit as the language writes it after a number: `kg`, `m³`, `件`, `Stück`.
-fn unit_text(lang: Lang, unit: crate::value::Unit) -> &'static str {
+pub(super) fn unit_text(lang: Lang, unit: crate::value::Unit) -> &'static str {
     use crate::value::Unit;
     match (lang, unit) {
         (Lang::Zh, Unit::Piece) => "件",
@@ -681,6 +692,16 @@ fn unit_text(lang: Lang, unit: crate::value::Unit) -> &'static str {
         (_, Unit::CubicMetre) => crate::quantity::CUBIC_METRE_SYMBOL,
         (_, unit) => unit.code(),
     }
+}
+
+/// A price per unit as a slash, like the worked amounts' `150.00 EUR/h`: `150.00 EUR/t`,
+/// `150,00 EUR/t`, `2,00 EUR/Stück`.
+pub(crate) fn rate_text(lang: Lang, rate: &crate::value::Rate) -> String {
+    format!(
+        "{}/{}",
+        words::number(lang, &rate.price.to_string()),
+        unit_text(lang, rate.per)
+    )
 }
 
 /// A quantity in the unit it was written in, never converted (what the parties agreed is in

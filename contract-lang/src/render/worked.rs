@@ -82,6 +82,24 @@ impl Context<'_> {
                 steps.push(format!("{} = {result}", self.choice(*max, &values)));
                 result
             }
+            Worked::Convert {
+                unit,
+                inner,
+                result,
+            } => {
+                let before = self.steps(inner, steps);
+                let after = self.figure(result);
+                // A conversion to the unit the value already has is not a step.
+                if before != after {
+                    let unit = super::expr::unit_text(self.lang, *unit);
+                    steps.push(match self.lang {
+                        Lang::En => format!("{before} in {unit} = {after}"),
+                        Lang::Zh => format!("{before}换算为{unit} = {after}"),
+                        Lang::De => format!("{before} in {unit} umgerechnet = {after}"),
+                    });
+                }
+                after
+            }
             Worked::Round {
                 mode,
                 inner,

@@ -617,18 +617,26 @@ impl<'t, 'k> Parser<'t, 'k> {
             self.bump();
             return Ok(TypeExpr { kind, span: t.span });
         }
-        if self.word_at(0) == Some("quantity")
-            && self.peek_at(1).kind == TokenKind::Punct(Punct::Lt)
-        {
-            self.bump();
-            self.bump();
-            let unit =
-                self.ident("a dimension or a unit (as in `quantity<mass>` or `quantity<kg>`)")?;
-            self.expect_punct(Punct::Gt, "to close `quantity<…>`")?;
-            return Ok(TypeExpr {
-                kind: TypeExprKind::Quantity(unit),
-                span: self.span_from(t.span),
-            });
+        for (word, dimensioned) in [
+            (
+                "quantity",
+                TypeExprKind::Quantity as fn(Ident) -> TypeExprKind,
+            ),
+            ("rate", TypeExprKind::Rate),
+        ] {
+            if self.word_at(0) == Some(word) && self.peek_at(1).kind == TokenKind::Punct(Punct::Lt)
+            {
+                self.bump();
+                self.bump();
+                let unit = self.ident(&format!(
+                    "a dimension or a unit (as in `{word}<mass>` or `{word}<kg>`)"
+                ))?;
+                self.expect_punct(Punct::Gt, &format!("to close `{word}<…>`"))?;
+                return Ok(TypeExpr {
+                    kind: dimensioned(unit),
+                    span: self.span_from(t.span),
+                });
+            }
         }
         if self.eat_word("list").is_some() {
             self.expect_punct(Punct::Lt, "after `list` (as in `list<text>`)")?;
@@ -658,7 +666,7 @@ impl<'t, 'k> Parser<'t, 'k> {
                 let found = self.describe_current();
                 self.error(
                     Diagnostic::error("E0209", format!("expected a type, found {found}"), t.span, "expected a type")
-                        .with_help("the types are bool, int, decimal, money, duration, timestamp, text, `quantity<DIMENSION>`, an enum's name, `list<T>` and records `{ name: T }`"),
+                        .with_help("the types are bool, int, decimal, money, duration, timestamp, text, `quantity<DIMENSION>`, `rate<DIMENSION>`, an enum's name, `list<T>` and records `{ name: T }`"),
                 );
                 Err(Failed)
             }
@@ -1666,6 +1674,17 @@ impl<'t, 'k> Parser<'t, 'k> {
             {
                 self.bump();
                 let scale = scale.unwrap_or(0);
+                if let Some((unit, end)) = self.per_unit() {
+                    return (
+                        Literal::Rate {
+                            mantissa,
+                            scale,
+                            currency: w.clone(),
+                            unit,
+                        },
+                        span.to(end),
+                    );
+                }
                 return (
                     Literal::Money {
                         mantissa,
@@ -1681,6 +1700,25 @@ impl<'t, 'k> Parser<'t, 'k> {
             Some(scale) => Literal::Decimal { mantissa, scale },
         };
         (lit, span)
+    }
+
+    /// `per UNIT` after an amount of money, on the same line (`150.00 EUR per t`): the unit's
+    /// word and span. Any word is taken as the unit, so a misspelt one (`per tonne`) reaches
+    /// the checker, which refuses it with a suggestion.
+    fn per_unit(&mut self) -> Option<(String, Span)> {
+        let per = self.peek();
+        if per.line_start || !matches!(&per.kind, TokenKind::Word(word) if word == "per") {
+            return None;
+        }
+        let unit = self.peek_at(1);
+        match &unit.kind {
+            TokenKind::Word(word) if !unit.line_start => {
+                self.bump();
+                self.bump();
+                Some((word.clone(), unit.span))
+            }
+            _ => None,
+        }
     }
 
     /// Whether the word after a number (the next token) is its unit: a known unit (`pcs`,
