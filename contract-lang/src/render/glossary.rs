@@ -146,6 +146,13 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
         "Teillieferung",
     ),
     (
+        "kind:shipment.weighed",
+        "the goods are weighed",
+        "货物称重",
+        "die Ware wird gewogen",
+    ),
+    ("noun:shipment.weighed", "weighing", "称重", "Wägung"),
+    (
         "kind:option.exercised",
         "a party exercises an option",
         "当事方行使选择权",
@@ -205,6 +212,7 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
     ("field:lasted", "duration", "持续时间", "Dauer"),
     ("field:sensor", "sensor", "传感器", "Sensor"),
     ("field:pieces", "number of pieces", "件数", "Stückzahl"),
+    ("field:gross", "gross mass", "毛重", "Bruttomasse"),
     ("field:clause_name", "clause", "条款", "Klausel"),
     ("field:option_name", "option", "选择权", "Option"),
     // Boolean fields read as statements.
@@ -302,6 +310,7 @@ const ARTICLES_DE: &[(&str, &str)] = &[
     ("field:lasted", "die"),
     ("field:sensor", "der"),
     ("field:pieces", "die"),
+    ("field:gross", "die"),
     ("field:clause_name", "die"),
     ("field:option_name", "die"),
 ];
