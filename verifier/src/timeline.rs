@@ -630,24 +630,52 @@ pub(crate) fn owes(
     }
 }
 
-/// Where the timeline finds how an obligation shown under entry `seq` was computed.
+/// Where the timeline finds how an obligation shown under entry `seq` was computed: among
+/// the entry's own computations, or, for what a review approved, among those of the entry
+/// that held it (`approved`).
 #[derive(Clone, Copy)]
-struct Explain<'r> {
+pub(crate) struct Explain<'r> {
     report: Option<&'r Report>,
     seq: u64,
+    approved: bool,
 }
 
-impl Explain<'_> {
+impl<'r> From<(&'r Report, u64)> for Explain<'r> {
+    /// The amounts entry `seq` computed itself.
+    fn from((report, seq): (&'r Report, u64)) -> Explain<'r> {
+        Explain {
+            report: Some(report),
+            seq,
+            approved: false,
+        }
+    }
+}
+
+impl<'r> Explain<'r> {
     /// For callers without a verified history: no explanations.
     const NONE: Explain<'static> = Explain {
         report: None,
         seq: 0,
+        approved: false,
     };
+
+    /// The amounts review `seq` approved: computed when the breaker held them.
+    pub(crate) fn approved(self) -> Explain<'r> {
+        Explain {
+            approved: true,
+            ..self
+        }
+    }
 
     /// "computed: 34 whole hours × 150.00 EUR/h = 5100.00 EUR; …", derived at replay from
     /// the clause's IR and the values it read.
     fn line(&self, lang: Lang, program: &Program, obligation: &Obligation) -> Option<String> {
-        let worked = self.report?.worked(self.seq, obligation)?;
+        let report = self.report?;
+        let worked = if self.approved {
+            report.worked_approved(self.seq, obligation)?
+        } else {
+            report.worked(self.seq, obligation)?
+        };
         let clause = program.clause(&obligation.clause)?;
         let text = render::worked(lang, &worked.worked, &clause.ir, Glossary::of(program))?;
         Some(labelled(lang, words(lang).computed, &text))
@@ -658,15 +686,11 @@ impl Explain<'_> {
 /// if replay derived it: the trail page shows the same line under the amount.
 pub(crate) fn computed(
     lang: Lang,
-    (report, seq): (&Report, u64),
+    of: Explain<'_>,
     program: &Program,
     obligation: &Obligation,
 ) -> Option<String> {
-    let explain = Explain {
-        report: Some(report),
-        seq,
-    };
-    explain.line(lang, program, obligation)
+    of.line(lang, program, obligation)
 }
 
 fn effects_lines(
@@ -874,10 +898,7 @@ fn entry_text(lang: Lang, report: &Report, entry: &VerifiedEntry, out: &mut Stri
     // Clauses are named as they were when the entry was made, not as a later agreement
     // upgraded (or removed) them.
     let program = report.program_before(seq);
-    let explain = Explain {
-        report: Some(report),
-        seq,
-    };
+    let explain = Explain::from((report, seq));
     match (&entry.body.step, &entry.event) {
         (Step::Genesis, _) => {
             let clauses: Vec<String> = report
@@ -934,7 +955,8 @@ fn entry_text(lang: Lang, report: &Report, entry: &VerifiedEntry, out: &mut Stri
             );
             if !step.applied.is_empty() {
                 let _ = writeln!(out, "      {}", heading(lang, w.applied));
-                effects_lines(lang, program, &step.applied, ("        ", explain), out);
+                let approved = explain.approved();
+                effects_lines(lang, program, &step.applied, ("        ", approved), out);
             }
             for change in &step.terms {
                 let _ = writeln!(out, "      {}", term_change_line(lang, program, change));
@@ -1368,7 +1390,7 @@ fn entry_json(report: &Report, entry: &VerifiedEntry, lang: Lang) -> serde_json:
     let mut explained: Vec<&contract_lang::eval::WorkedAmount> = Vec::new();
     if let Step::Review(step) = &entry.body.step {
         for obligation in &step.applied.obligations {
-            if let Some(worked) = report.worked(entry.body.seq, obligation) {
+            if let Some(worked) = report.worked_approved(entry.body.seq, obligation) {
                 explained.push(worked);
             }
         }

@@ -196,7 +196,7 @@ fn an_approved_held_payment_is_explained_under_the_review() {
     // delivery was recorded and held.
     assert!(review.worked.is_empty());
     let worked = report
-        .worked(review.body.seq, obligation)
+        .worked_approved(review.body.seq, obligation)
         .expect("the approved amount is explained");
     assert_eq!(worked, &delivery.worked[0]);
 
@@ -240,4 +240,103 @@ fn a_discarded_held_payment_is_not_explained_under_the_review() {
             .is_none(),
         "{json}"
     );
+}
+
+/// [`HELD_PAYMENT`] with a second delivery recorded while the order is paused: the review
+/// approves the held penalty (23 started days) and then re-evaluates the second delivery, which
+/// comes to the same clause, rule and amount by another computation (more days, the same cap).
+const HELD_AND_REEVALUATED: &str = r#"
+clauses = ["../clauses/force_majeure.clause", "../clauses/late_delivery_penalty.clause"]
+jurisdiction = "CN"
+[terms]
+delivery_due = "2026-03-01T00:00:00Z"
+price = "12000.00 EUR"
+route_regions = ["Guangdong"]
+buyer_may_terminate = false
+[[scenario]]
+name = "held and re-evaluated"
+[[scenario.events]]
+kind = "weather.alert"
+at = "2026-04-01T00:00:00Z"
+fields = { kind = "typhoon", level = "red", region = "Guangdong" }
+[[scenario.events]]
+kind = "weather.alert"
+at = "2026-04-01T06:00:00Z"
+fields = { kind = "typhoon", level = "red", region = "Guangdong" }
+[[scenario.events]]
+kind = "weather.alert"
+at = "2026-04-01T12:00:00Z"
+fields = { kind = "typhoon", level = "red", region = "Guangdong" }
+[[scenario.events]]
+kind = "shipment.delivered"
+at = "2026-04-01T18:00:00Z"
+fields = { received_by = "Hamburg DC" }
+[[scenario.events]]
+kind = "shipment.delivered"
+at = "2026-04-20T18:00:00Z"
+fields = { received_by = "Hamburg DC, second delivery" }
+"#;
+
+#[test]
+fn a_review_shows_the_held_computation_for_what_it_approved_and_its_own_for_what_it_re_evaluated() {
+    let keys = ExampleKeys::new();
+    let order = scenario_order(
+        HELD_AND_REEVALUATED,
+        "held and re-evaluated",
+        &keys,
+        ReviewPolicy::ApproveHeld,
+        1,
+    )
+    .unwrap_or_else(|error| panic!("{error}"));
+    let mut log = ExampleLog::example();
+    let leaves = log.append_entries(order.entries()).unwrap();
+    let example = finish_example(keys, order, log, leaves).unwrap();
+    let report = verify_bundle(&example.bytes, &example.trust, &VerifyOptions::default())
+        .unwrap_or_else(|error| panic!("{error}"));
+    let review = report.entries.last().unwrap();
+    let Step::Review(step) = &review.body.step else {
+        panic!("the last entry is the review: {:?}", review.body.step);
+    };
+    let [approved] = &step.applied.obligations[..] else {
+        panic!("one payment approved: {:?}", step.applied);
+    };
+    let [again] = &step.reevaluated[..] else {
+        panic!("one fact re-evaluated: {:?}", step.reevaluated);
+    };
+    let Outcome::Applied(effects) = &again.outcome else {
+        panic!("the second delivery applied: {:?}", again.outcome);
+    };
+    let [reevaluated] = &effects.obligations[..] else {
+        panic!("one payment re-evaluated: {effects:?}");
+    };
+    // The case in question: the same clause, rule and amount, computed from other values.
+    assert_eq!(
+        (&approved.clause, approved.rule, approved.amount),
+        (&reevaluated.clause, reevaluated.rule, reevaluated.amount)
+    );
+    let held_at = report
+        .entries
+        .iter()
+        .find(|entry| matches!(&entry.body.step, Step::Event(step) if matches!(step.outcome, Outcome::BreakerTripped { .. })))
+        .expect("the entry the breaker held");
+    assert_eq!(
+        report.worked_approved(review.body.seq, approved),
+        held_at.worked.first(),
+        "what the review approved is explained as it was computed when held"
+    );
+    assert_eq!(
+        report.worked(review.body.seq, reevaluated),
+        review.worked.first(),
+        "what the review re-evaluated is explained by its own computation"
+    );
+    assert_ne!(held_at.worked.first(), review.worked.first());
+
+    let text = render_report(&report, Lang::En);
+    let under_review = entry_block(&text, review.body.seq);
+    let (applied_block, reevaluated_block) = under_review
+        .split_once("then evaluated")
+        .unwrap_or_else(|| panic!("{under_review}"));
+    assert!(applied_block.contains(PENALTY), "{under_review}");
+    assert!(!reevaluated_block.contains(PENALTY), "{under_review}");
+    assert!(reevaluated_block.contains("computed: "), "{under_review}");
 }

@@ -109,27 +109,41 @@ impl Report {
             .map_or(&*self.program, |(_, program)| &**program)
     }
 
-    /// How the obligation `obligation` of entry `seq` was computed: found among the amounts
-    /// entry `seq` computed, else, for a review (an amount the breaker held and the review
-    /// approved), among those of the latest earlier entry that computed the same amount by
-    /// the same rule. Entries are in seq order (step 4), so entry `seq` is found by bisection,
-    /// not by a scan that grows with the history.
+    /// How the obligation `obligation` of entry `seq` was computed by that entry's own
+    /// evaluations: an event's, or a review's re-evaluations of the facts held while the order
+    /// was paused. Entries are in seq order (step 4), so entry `seq` is found by bisection,
+    /// not by a scan that grows with the history. For what a review *approved*, see
+    /// [`Report::worked_approved`].
     pub fn worked(&self, seq: u64, obligation: &Obligation) -> Option<&WorkedAmount> {
-        let matches = |worked: &&WorkedAmount| {
-            worked.source.clause == obligation.clause
-                && worked.source.rule == obligation.rule
-                && worked.amount == obligation.amount
-        };
-        let at = self.entries.partition_point(|entry| entry.body.seq < seq);
-        let entry = self.entries.get(at).filter(|entry| entry.body.seq == seq)?;
-        let own = entry.worked.iter().find(matches);
-        if own.is_some() || !matches!(entry.body.step, Step::Review(_)) {
-            return own;
+        let at = self.entry_index(seq)?;
+        self.entries[at]
+            .worked
+            .iter()
+            .find(|worked| computes(worked, obligation))
+    }
+
+    /// How the obligation `obligation` that review `seq` approved was computed: when the
+    /// breaker held it, at the latest earlier entry that computed the same amount by the same
+    /// rule. Never the review's own re-evaluations: one of them may come to the same clause,
+    /// rule and amount from other values, and would explain the approved amount wrongly.
+    pub fn worked_approved(&self, seq: u64, obligation: &Obligation) -> Option<&WorkedAmount> {
+        let at = self.entry_index(seq)?;
+        if !matches!(self.entries[at].body.step, Step::Review(_)) {
+            return None;
         }
         self.entries[..at]
             .iter()
             .rev()
-            .find_map(|earlier| earlier.worked.iter().find(matches))
+            .find_map(|earlier| earlier.worked.iter().find(|w| computes(w, obligation)))
+    }
+
+    /// The index of entry `seq` in [`Report::entries`].
+    fn entry_index(&self, seq: u64) -> Option<usize> {
+        let at = self.entries.partition_point(|entry| entry.body.seq < seq);
+        self.entries
+            .get(at)
+            .filter(|entry| entry.body.seq == seq)
+            .map(|_| at)
     }
 
     /// The program in force once entry `seq` applied (another one only after an agreement).
@@ -140,6 +154,13 @@ impl Report {
             .last()
             .map_or(&*self.program, |(_, program)| &**program)
     }
+}
+
+/// Whether `worked` is the computation of `obligation`: the same clause, rule and amount.
+fn computes(worked: &WorkedAmount, obligation: &Obligation) -> bool {
+    worked.source.clause == obligation.clause
+        && worked.source.rule == obligation.rule
+        && worked.amount == obligation.amount
 }
 
 /// One verified entry, decoded.

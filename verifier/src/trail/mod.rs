@@ -665,13 +665,14 @@ fn percent_unbroken(text: String) -> String {
     }
 }
 
-/// The lines of what `effects` did in entry `of.1` of the history `of.0`; each amount owed
-/// followed by how it was computed.
+/// The lines of what `effects` did in an entry; each amount owed followed by how it was
+/// computed, as `of` finds it (the entry's own computation, or for a review's approved
+/// amounts the held one).
 fn effect_lines(
     lang: Lang,
     program: &Program,
     effects: &Effects,
-    of: (&Report, u64),
+    of: crate::timeline::Explain<'_>,
     out: &mut Vec<Line>,
 ) {
     let words = Glossary::of(program);
@@ -797,7 +798,7 @@ fn entry_view(lang: Lang, report: &Report, entry: &VerifiedEntry, at: i64) -> En
                     "event"
                 }
                 Outcome::Applied(effects) => {
-                    effect_lines(lang, program, effects, of, &mut lines);
+                    effect_lines(lang, program, effects, of.into(), &mut lines);
                     "event"
                 }
                 Outcome::BreakerTripped { held, report: trip } => {
@@ -878,7 +879,13 @@ fn entry_view(lang: Lang, report: &Report, entry: &VerifiedEntry, at: i64) -> En
                     });
                 }
             }
-            effect_lines(lang, program, &step.applied, of, &mut lines);
+            effect_lines(
+                lang,
+                program,
+                &step.applied,
+                crate::timeline::Explain::from(of).approved(),
+                &mut lines,
+            );
             agreement::term_lines(lang, &step.terms, &mut lines);
             for again in &step.reevaluated {
                 lines.push(Line {
@@ -969,7 +976,7 @@ fn outcome_lines(
     lines: &mut Vec<Line>,
 ) {
     match outcome {
-        Outcome::Applied(effects) => effect_lines(lang, program, effects, of, lines),
+        Outcome::Applied(effects) => effect_lines(lang, program, effects, of.into(), lines),
         Outcome::BreakerTripped { held, report } => {
             trip_lines(lang, program, (report, held), of, lines)
         }
@@ -1027,7 +1034,7 @@ fn trip_lines(
                 activations: amendment.activations.clone(),
                 ..Effects::default()
             },
-            of,
+            of.into(),
             &mut changes,
         );
         for change in changes {
@@ -1047,7 +1054,7 @@ fn trip_lines(
         }
     }
     let mut held_lines = Vec::new();
-    effect_lines(lang, program, held, of, &mut held_lines);
+    effect_lines(lang, program, held, of.into(), &mut held_lines);
     for line in held_lines {
         // How a held amount was computed stays as it is, under the held amount.
         if line.class == "worked" {
