@@ -40,7 +40,7 @@ pub mod programs;
 pub mod protocol;
 pub mod protocol_core;
 mod queries;
-mod queue;
+pub(crate) mod queue;
 pub mod records;
 pub mod round;
 mod sequencer;

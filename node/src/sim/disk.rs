@@ -6,11 +6,12 @@
 //! batch queued before it. The driver waits for the flush of some writes before its next
 //! action and not of others (`engine/driver.rs`):
 //! - flushed before anything after it: an entry this node sequenced (rule 1: durable before it
-//!   is announced), a queued fact (before it is answered as accepted), a fact removed from the
-//!   queue, a proof of equivocation;
+//!   is announced), a queued fact (before it is answered as accepted, at the sequencer's node or
+//!   at a cosigner's that forwards it), a fact removed from the queue without its entry
+//!   (refused, or recorded earlier), a proof of equivocation;
 //! - not waited for: an entry a cosigner commits (its `commit_finish` runs in a spawned task
-//!   and the order is released before the flush), and here another order's entry this node
-//!   cosigned.
+//!   and the order is released before the flush), with the removal of the fact it records
+//!   from this node's queue (same batch), and here another order's entry this node cosigned.
 //!
 //! At a crash the unflushed suffix is lost in whole or in part; the node restarts from the rest
 //! ([`Durable`]), as `Inner::replay` reloads an order from sled.
@@ -24,8 +25,12 @@ use crate::engine::protocol_core::QueuedFact;
 /// One batch queued to the store.
 #[derive(Debug, Clone)]
 pub(super) enum Write {
-    /// A committed entry of the order, with its log leaf.
-    Entry(SignedEntry),
+    /// A committed entry of the order, with its log leaf and, if it records a fact this node
+    /// queued, that fact's removal from the queue (the driver's `persist`: one batch).
+    Entry {
+        entry: SignedEntry,
+        dequeued: Option<u64>,
+    },
     /// Another order's leaf in the node's log.
     Other(Vec<u8>),
     /// Facts queued together until every party's node answers (one batch).
@@ -90,10 +95,14 @@ impl Disk {
                         queue.insert(fact.index, fact.clone());
                     }
                 }
-                Write::Dequeue(index) => {
+                Write::Dequeue(index)
+                | Write::Entry {
+                    dequeued: Some(index),
+                    ..
+                } => {
                     queue.remove(index);
                 }
-                Write::Entry(_) | Write::Other(_) | Write::Evidence(_) => {}
+                Write::Entry { dequeued: None, .. } | Write::Other(_) | Write::Evidence(_) => {}
             }
         }
         Durable {

@@ -16,17 +16,20 @@
 //! order's breaker trips (two automatic amendments in a day), the parties review (deciding,
 //! replacing and withdrawing their decisions, dating them by their own clocks or by the
 //! order), facts arrive while it is paused (alone, or a document's facts together, taken or
-//! refused whole), the order may close, and a customer exports
+//! refused whole; at the sequencer's node, or at a cosigner's, which queues them and forwards
+//! them through the same network, see [`submit`]), the order may close, and a customer exports
 //! bundles from any party at any moment and verifies them with the verifier library through
 //! one remembered state per node's log, now and then beside the parties' signed heads.
 //!
 //! After every step it checks that no two parties committed different entries at one
 //! position, that parties at the same position hold the same state (so the breaker counts the
 //! same at each), that nobody holds a proof against an honest sequencer, that no accepted fact
-//! was refused or lost (each is recorded or queued at the sequencer, across its crashes), that
+//! was refused or lost (each is recorded or queued at the sequencer, or queued at the cosigner
+//! that took it, across crashes of either) or recorded twice, that
 //! every exported bundle verifies, and that presented heads call a bundle STALE exactly when
 //! one of them is later than its last entry. After a final heal (and the reviews the heal
-//! needs), heads converge, every accepted fact is recorded and none is held, every cosigner
+//! needs), heads converge, every caller is answered, every accepted fact is recorded and none
+//! is held or queued, no refused fact is recorded, every cosigner
 //! shown a second body holds the proof, and every party's bundle verifies. A failing run names
 //! its seed, and the same seed replays it exactly. What is not simulated is listed in
 //! ARCHITECTURE.md.
@@ -35,6 +38,7 @@ mod customer;
 mod disk;
 mod facts;
 mod opening;
+mod submit;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -49,16 +53,16 @@ use verifier::{
         Review, SignedContract, SignedEntry, SignedEvent, Step,
     },
     sign::{Domain, PublicKey, Signature, SigningKey},
-    state::{ApplyError, Machine, Status},
+    state::{Machine, Status},
 };
 
 use crate::{
     engine::{
-        agreement::Agreement,
-        order::{Refusal, Replay},
+        agreement::{self, Agreement},
+        order::Replay,
         protocol_core::{
-            Action, Caller, Commit, Context, CoreError, History, Input, Message, OrderProtocol,
-            ProtocolConfig, Reply,
+            Action, Caller, Commit, Context, CoreError, Forwarded, History, Input, Message,
+            OrderProtocol, ProtocolConfig, Reply,
         },
         round::Answer,
     },
@@ -66,7 +70,7 @@ use crate::{
 };
 use customer::{signed_head, Customer, Exporter};
 use disk::{Disk, Write};
-use facts::{Attesters, FactKind};
+use facts::Attesters;
 
 const SEQUENCER: &str = "seller";
 /// Most parties of a simulated order.
@@ -95,6 +99,9 @@ pub struct SimConfig {
     /// For the simulator's own tests only: the sequencer's driver announces an entry before
     /// it is durable (breaking rule 1), which the checks must catch.
     pub sequencer_announces_unflushed: bool,
+    /// For the simulator's own tests only: a cosigner's driver answers a fact it will
+    /// forward before the fact is durable in its queue, which the checks must catch.
+    pub cosigner_acknowledges_unflushed: bool,
     /// Parties of the order, 2 to [`MAX_PARTIES`] (0: three, the seller, buyer and carrier);
     /// the last one is the cosigner that misbehaves in byzantine runs.
     pub parties: usize,
@@ -105,6 +112,10 @@ pub struct SimConfig {
 pub struct SimReport {
     pub committed: u64,
     pub facts_accepted: u64,
+    /// Of those, facts a cosigner's node acknowledged (queued there and forwarded).
+    pub facts_accepted_at_cosigners: u64,
+    /// Facts cosigners' nodes sent to the sequencer's in forwards (retries included).
+    pub facts_forwarded: u64,
     /// Facts refused because the order had closed (never accepted).
     pub facts_refused: u64,
     /// Groups of facts (one document's) accepted together, and refused together.
@@ -161,6 +172,8 @@ impl SimReport {
         let SimReport {
             committed,
             facts_accepted,
+            facts_accepted_at_cosigners,
+            facts_forwarded,
             facts_refused,
             groups_accepted,
             groups_refused,
@@ -189,6 +202,8 @@ impl SimReport {
         } = other;
         self.committed += committed;
         self.facts_accepted += facts_accepted;
+        self.facts_accepted_at_cosigners += facts_accepted_at_cosigners;
+        self.facts_forwarded += facts_forwarded;
         self.facts_refused += facts_refused;
         self.groups_accepted += groups_accepted;
         self.groups_refused += groups_refused;
@@ -222,9 +237,11 @@ impl std::fmt::Display for SimReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(
             f,
-            "  {} genesis rounds, {} facts accepted ({} refused after a close; {} groups taken together, {} refused whole), {} entries committed, {} rounds failed",
+            "  {} genesis rounds, {} facts accepted ({} of them at cosigners' nodes, {} facts forwarded; {} refused after a close; {} groups taken together, {} refused whole), {} entries committed, {} rounds failed",
             self.genesis_rounds,
             self.facts_accepted,
+            self.facts_accepted_at_cosigners,
+            self.facts_forwarded,
             self.facts_refused,
             self.groups_accepted,
             self.groups_refused,
@@ -315,15 +332,42 @@ enum Msg {
     Withdraw {
         from: &'static str,
     },
+    /// Facts a cosigner's node forwards to the sequencer's ([`Message::Forward`]) from its
+    /// `incarnation`: a restart drops the request's stream, so no answer reaches a later one.
+    Forward {
+        from: &'static str,
+        incarnation: u64,
+        id: u64,
+        events: Vec<SignedEvent>,
+    },
+    /// The sequencer's node answers a forward.
+    Forwarded {
+        incarnation: u64,
+        id: u64,
+        answer: Forwarded,
+    },
 }
 
-/// Who waits for an answer from the sequencer's node.
+/// Who waits for an answer from a node: the sequencer's, unless `at` says otherwise.
 #[derive(Debug, Clone)]
 enum Waiting {
-    /// A fact's submitter: accepted once answered committed or queued.
-    Fact(SignedEvent),
-    /// A document's facts, accepted together or refused together.
-    Facts(Vec<SignedEvent>),
+    /// A fact's submitter at `at`'s node: accepted once answered committed or queued.
+    Fact {
+        at: &'static str,
+        event: SignedEvent,
+    },
+    /// A document's facts submitted at `at`'s node, accepted or refused together.
+    Facts {
+        at: &'static str,
+        events: Vec<SignedEvent>,
+    },
+    /// A forward from `from`'s node (its `incarnation`), answered with each fact's place.
+    Forward {
+        from: &'static str,
+        incarnation: u64,
+        id: u64,
+        hashes: Vec<Digest>,
+    },
     /// A party signing a record; whether it replaced an earlier, different decision.
     Sign {
         replaced: bool,
@@ -331,6 +375,19 @@ enum Waiting {
     /// The dishonest cosigner's review signature, to be refused.
     Dishonest,
     Withdraw,
+}
+
+impl Waiting {
+    /// The node whose core answers.
+    fn at(&self) -> &'static str {
+        match self {
+            Waiting::Fact { at, .. } | Waiting::Facts { at, .. } => at,
+            Waiting::Forward { .. }
+            | Waiting::Sign { .. }
+            | Waiting::Dishonest
+            | Waiting::Withdraw => SEQUENCER,
+        }
+    }
 }
 
 struct Node {
@@ -348,6 +405,8 @@ struct Node {
     evidence: Vec<u64>,
     /// The writes queued to the node's store, of which a prefix is durable.
     disk: Disk,
+    /// Restarts so far (a request's answer reaches only the incarnation that asked).
+    incarnation: u64,
 }
 
 impl Node {
@@ -396,8 +455,12 @@ struct Sim {
     cut: BTreeMap<&'static str, bool>,
     /// Second bodies the dishonest sequencer signed, by seq.
     forged: BTreeMap<u64, SignedEntry>,
-    /// The facts the sequencer's node answered as committed or queued.
-    accepted: BTreeSet<Digest>,
+    /// The facts a node answered as committed or queued, with the first node that did.
+    accepted: BTreeMap<Digest, &'static str>,
+    /// The seq of the sequencer's entry recording each fact (a fact commits once).
+    recorded: BTreeMap<Digest, u64>,
+    /// Facts whose submitters were never answered (the node crashed first).
+    unanswered: BTreeSet<Digest>,
     attesters: Attesters,
     orders: ExampleOrders,
     customer: Customer,
@@ -489,7 +552,11 @@ impl Sim {
                 .remove(role)
                 .ok_or_else(|| fail(format!("{role} did not open the order")))?;
             let mut disk = Disk::default();
-            disk.write(Write::Entry(entry.clone()), true);
+            let genesis = Write::Entry {
+                entry: entry.clone(),
+                dequeued: None,
+            };
+            disk.write(genesis, true);
             nodes.insert(
                 role,
                 Node {
@@ -502,6 +569,7 @@ impl Sim {
                     log,
                     evidence: Vec::new(),
                     disk,
+                    incarnation: 0,
                 },
             );
         }
@@ -525,7 +593,9 @@ impl Sim {
             network: Vec::new(),
             cut: parties[1..].iter().map(|role| (*role, false)).collect(),
             forged: BTreeMap::new(),
-            accepted: BTreeSet::new(),
+            accepted: BTreeMap::new(),
+            recorded: BTreeMap::new(),
+            unanswered: BTreeSet::new(),
             attesters,
             orders,
             customer: Customer::default(),
@@ -673,79 +743,6 @@ impl Sim {
         self.handle(to, msg);
     }
 
-    /// A fact reaches the sequencer's node, whose core commits it, queues it (durably) or
-    /// refuses it; the submitter counts it accepted once answered committed or queued. While a
-    /// round runs the submission waits in the core (as a request waits for the order's lock).
-    fn accept_fact(&mut self) {
-        if self.next(4) == 0 {
-            self.accept_facts();
-        } else {
-            self.submit_fact();
-        }
-    }
-
-    /// One fact reaches the sequencer's node (now and then twice).
-    fn submit_fact(&mut self) {
-        let n = self.accepted.len();
-        let Some(signed) = self.new_fact(self.contract.order_id(), n) else {
-            return;
-        };
-        // Now and then a fact is submitted twice: it is one fact.
-        let times = if self.next(10) == 0 { 2 } else { 1 };
-        for _ in 0..times {
-            let caller = self.caller(Waiting::Fact(signed.clone()));
-            let input = Input::Fact {
-                event: signed.clone(),
-                verified: false,
-                caller,
-            };
-            self.drive(SEQUENCER, input);
-        }
-    }
-
-    /// Two or three facts of one document reach the sequencer's node together; one group in
-    /// five carries a fact of another order, so it must be refused whole.
-    fn accept_facts(&mut self) {
-        let order = self.contract.order_id();
-        let n = self.accepted.len();
-        let count = 2 + self.next(2) as usize;
-        let foreign = (self.next(5) == 0).then(|| self.next(count as u64) as usize);
-        let mut events = Vec::new();
-        for i in 0..count {
-            let about = if foreign == Some(i) {
-                Digest([9; 32])
-            } else {
-                order
-            };
-            events.extend(self.new_fact(about, n + i));
-        }
-        let caller = self.caller(Waiting::Facts(events.clone()));
-        let input = Input::Facts {
-            events,
-            verified: false,
-            caller,
-        };
-        self.drive(SEQUENCER, input);
-    }
-
-    /// A fact of a random kind about `order`, the `n`th.
-    fn new_fact(&mut self, order: verifier::model::OrderId, n: usize) -> Option<SignedEvent> {
-        let kind = match self.next(100) {
-            0..=19 => FactKind::Departed,
-            20..=39 => FactKind::Eta {
-                late: self.next(2) == 0,
-            },
-            40..=97 => FactKind::Typhoon {
-                on_route: self.next(4) != 0,
-                red: self.next(5) != 0,
-            },
-            _ => FactKind::Delivered {
-                days: self.next(60) as i64,
-            },
-        };
-        self.attesters.fact(order, kind, self.now(), n).ok()
-    }
-
     /// A new caller token for `waiting`.
     fn caller(&mut self, waiting: Waiting) -> Caller {
         let caller = self.next_caller;
@@ -788,14 +785,27 @@ impl Sim {
         if round.is_some() && !committed && node.protocol.round_deadline() != round {
             self.report.rounds_failed += 1;
         }
+        let with_entries = dequeued_with_entries(&actions);
         for action in actions {
-            self.execute(role, action, &status);
+            self.execute(role, action, &status, &with_entries);
         }
     }
 
-    /// Carries out one action of `role`'s core (`before`: the order's status before the input).
-    fn execute(&mut self, role: &'static str, action: Action, before: &Status) {
+    /// Carries out one action of `role`'s core (`before`: the order's status before the input;
+    /// `with_entries`: queued facts whose entries commit in the same pass, by hash, removed
+    /// from the queue in their entries' batches).
+    fn execute(
+        &mut self,
+        role: &'static str,
+        action: Action,
+        before: &Status,
+        with_entries: &BTreeMap<Digest, u64>,
+    ) {
         match action {
+            Action::Send {
+                message: Message::Forward { id, events },
+                ..
+            } => self.forward(role, id, events),
             Action::Send { to, message } => {
                 if let Some(to) = self.role_of(&to) {
                     self.send(
@@ -808,18 +818,32 @@ impl Sim {
                     );
                 }
             }
-            Action::Persist(commit) => self.persist(role, *commit, before),
+            Action::Persist(commit) => {
+                let dequeued = commit
+                    .event
+                    .and_then(|event| with_entries.get(&event).copied());
+                self.persist(role, *commit, before, dequeued)
+            }
             Action::Dequeue {
+                fact,
                 refused: Some(error),
-                ..
             } => {
-                // An accepted fact refused when proposed: it would be lost.
-                self.broken = Some(format!(
-                    "an accepted fact was refused when proposed: {error}"
-                ));
+                if role == SEQUENCER || self.accepted.contains_key(&fact.hash) {
+                    // An accepted fact refused when proposed or forwarded: it would be lost.
+                    self.broken = Some(format!(
+                        "a fact accepted at {}'s node was refused at {role}'s: {error}",
+                        self.accepted.get(&fact.hash).copied().unwrap_or(role)
+                    ));
+                }
+                self.write(role, Write::Dequeue(fact.index), true);
             }
             // Stored and flushed before the reply that follows (the driver waits for both).
-            Action::Enqueue(facts) => self.write(role, Write::Enqueue(facts), true),
+            Action::Enqueue(facts) => {
+                let flush = role == SEQUENCER || !self.config.cosigner_acknowledges_unflushed;
+                self.write(role, Write::Enqueue(facts), flush)
+            }
+            // Removed in its entry's batch, or alone (flushed).
+            Action::Dequeue { fact, .. } if with_entries.contains_key(&fact.hash) => {}
             Action::Dequeue { fact, .. } => self.write(role, Write::Dequeue(fact.index), true),
             Action::Reply { caller, result } => self.on_reply(caller, result),
             Action::Evidence(proof) => {
@@ -847,7 +871,13 @@ impl Sim {
 
     /// Writes a committed entry at `role` (durably, with its log leaf, in the model); at the
     /// sequencer, counts what it did and (dishonest) signs a second body there.
-    fn persist(&mut self, role: &'static str, commit: Commit, before: &Status) {
+    fn persist(
+        &mut self,
+        role: &'static str,
+        commit: Commit,
+        before: &Status,
+        dequeued: Option<u64>,
+    ) {
         let Some(node) = self.nodes.get_mut(role) else {
             return;
         };
@@ -870,8 +900,23 @@ impl Sim {
         // Rule 1: an entry the sequencer signed is durable before it is announced; a
         // cosigner's commit is flushed later, in the background.
         let flushed = commit.sequenced && !self.config.sequencer_announces_unflushed;
-        node.disk.write(Write::Entry(commit.entry.clone()), flushed);
+        let write = Write::Entry {
+            entry: commit.entry.clone(),
+            dequeued,
+        };
+        node.disk.write(write, flushed);
         if commit.sequenced {
+            if let Some(event) = commit.event {
+                let seq = commit.body.seq;
+                match self.recorded.insert(event, seq) {
+                    Some(earlier) if earlier != seq => {
+                        self.broken = Some(format!(
+                            "the fact {event} committed twice, at seq {earlier} and {seq}"
+                        ));
+                    }
+                    _ => {}
+                }
+            }
             count_entry(
                 &mut self.report,
                 before,
@@ -891,30 +936,18 @@ impl Sim {
             return;
         };
         match (waiting, result) {
-            (Waiting::Fact(event), Ok(Reply::Committed { .. } | Reply::Queued { .. }))
-                if self.accepted.insert(event.hash()) =>
-            {
-                self.report.facts_accepted += 1;
+            (waiting @ (Waiting::Fact { .. } | Waiting::Facts { .. }), result) => {
+                self.on_fact_reply(waiting, result)
             }
             (
-                Waiting::Fact(_),
-                Err(CoreError::Refused(Refusal::Apply(ApplyError::OrderClosed { .. }))),
-            ) => self.report.facts_refused += 1,
-            (
-                Waiting::Facts(events),
-                Ok(Reply::Accepted | Reply::Committed { .. } | Reply::Queued { .. }),
-            ) => {
-                self.report.groups_accepted += 1;
-                for event in events {
-                    if self.accepted.insert(event.hash()) {
-                        self.report.facts_accepted += 1;
-                    }
-                }
-            }
-            (Waiting::Facts(events), Err(_)) => {
-                self.report.groups_refused += 1;
-                self.check_nothing_taken(&events);
-            }
+                Waiting::Forward {
+                    from,
+                    incarnation,
+                    id,
+                    hashes,
+                },
+                result,
+            ) => self.answer_forward(from, incarnation, id, &hashes, result),
             (Waiting::Dishonest, Ok(reply)) => {
                 self.broken = Some(format!(
                     "the sequencer took a dishonest review signature: {reply:?}"
@@ -962,15 +995,30 @@ impl Sim {
         };
         if let Some(node) = self.nodes.get_mut(role) {
             self.report.writes_lost += node.disk.crash(kept) as u64;
+            node.incarnation += 1;
         }
         if let Err(error) = self.restart(role) {
             self.broken = Some(format!(
                 "{role}'s node cannot restart from its store: {error}"
             ));
         }
-        if role == SEQUENCER {
-            // Nobody will answer the callers that waited.
-            self.callers.clear();
+        // Nobody will answer the callers that waited at that node.
+        let dropped: Vec<Caller> = self
+            .callers
+            .iter()
+            .filter(|(_, waiting)| waiting.at() == role)
+            .map(|(caller, _)| *caller)
+            .collect();
+        for caller in dropped {
+            match self.callers.remove(&caller) {
+                Some(Waiting::Fact { event, .. }) => {
+                    self.unanswered.insert(event.hash());
+                }
+                Some(Waiting::Facts { events, .. }) => {
+                    self.unanswered.extend(events.iter().map(SignedEvent::hash));
+                }
+                _ => {}
+            }
         }
         self.network.retain(|(to, _)| *to != role);
         self.report.crashes += 1;
@@ -991,7 +1039,7 @@ impl Sim {
         let mut evidence = Vec::new();
         for write in durable.writes {
             match write {
-                Write::Entry(entry) => {
+                Write::Entry { entry, .. } => {
                     replay.entry(entry)?;
                     let slice = std::slice::from_ref(entry);
                     leaves.extend(log.append_entries(slice).map_err(|e| e.to_string())?);
@@ -1155,7 +1203,13 @@ impl Sim {
         let Some(node) = self.nodes.get(role) else {
             return;
         };
-        let Ok(body) = make(node.protocol.core().order(), node.head()) else {
+        // The party's node checks first, as its API does (a close or an agreement is not
+        // signed while a fact it accepted waits to commit).
+        let core = node.protocol.core();
+        if agreement::check_open(kind, core, node.protocol.queue().len()).is_err() {
+            return;
+        }
+        let Ok(body) = make(core.order(), node.head()) else {
             return;
         };
         let signature = node.key.sign(kind.domain(), &body);
@@ -1286,6 +1340,17 @@ impl Sim {
                 };
                 self.drive(SEQUENCER, input);
             }
+            Msg::Forward {
+                from,
+                incarnation,
+                id,
+                events,
+            } => self.on_forward(from, incarnation, id, events),
+            Msg::Forwarded {
+                incarnation,
+                id,
+                answer,
+            } => self.on_forwarded(to, incarnation, id, answer),
         }
     }
 
@@ -1456,7 +1521,8 @@ impl Sim {
         if let Some(what) = self.broken.take() {
             return Err(self.violation(what));
         }
-        self.check_accepted_kept()?;
+        self.check_accepted_kept()
+            .map_err(|what| self.violation(what))?;
         let nodes: Vec<&Node> = self.nodes.values().collect();
         for (i, a) in nodes.iter().enumerate() {
             for b in &nodes[i + 1..] {
@@ -1567,45 +1633,12 @@ impl Sim {
             }
         }
         let refused = self.report.facts_refused;
-        self.submit_fact();
+        let at = self.any_party();
+        self.submit_fact(at);
         if self.report.facts_refused == refused {
             return Err(self.violation("a closed order accepted a fact".into()));
         }
         Ok(())
-    }
-
-    /// Every fact the sequencer's node answered as committed or queued is still recorded or
-    /// queued there (across its crashes).
-    fn check_accepted_kept(&self) -> Result<(), Violation> {
-        let Some(sequencer) = self.nodes.get(SEQUENCER) else {
-            return Ok(());
-        };
-        let history = Entries(&sequencer.committed);
-        for hash in &self.accepted {
-            if sequencer.protocol.fact_status(hash, &history).is_none() {
-                return Err(self.violation(format!(
-                    "the accepted fact {hash} is neither recorded nor queued at the sequencer"
-                )));
-            }
-        }
-        Ok(())
-    }
-
-    /// A refused group left none of its facts recorded or queued (that was not before).
-    fn check_nothing_taken(&mut self, events: &[SignedEvent]) {
-        let Some(sequencer) = self.nodes.get(SEQUENCER) else {
-            return;
-        };
-        let history = Entries(&sequencer.committed);
-        for event in events {
-            let hash = event.hash();
-            let taken = sequencer.protocol.fact_status(&hash, &history).is_some();
-            if taken && !self.accepted.contains(&hash) {
-                self.broken = Some(format!(
-                    "a refused group of facts left its fact {hash} recorded or queued"
-                ));
-            }
-        }
     }
 
     /// Every accepted fact recorded, none still queued or held.
@@ -1613,16 +1646,33 @@ impl Sim {
         let Some(sequencer) = self.nodes.get(SEQUENCER) else {
             return Ok(());
         };
-        let unsent = sequencer.protocol.queue().len();
-        if unsent > 0 {
-            return Err(self.violation(format!("{unsent} accepted facts never committed")));
-        }
-        let distinct = &self.accepted;
-        let recorded = sequencer.protocol.seen().len();
-        if recorded != distinct.len() {
+        if let Some(waiting) = self.callers.values().next() {
             return Err(self.violation(format!(
-                "{} distinct facts accepted, {recorded} recorded",
-                distinct.len(),
+                "{}'s node never answered its caller: {waiting:?}",
+                waiting.at()
+            )));
+        }
+        for node in self.nodes.values() {
+            let unsent = node.protocol.queue().len();
+            if unsent > 0 {
+                return Err(self.violation(format!(
+                    "{unsent} accepted facts never committed, queued at {}'s node",
+                    node.role
+                )));
+            }
+        }
+        let seen = sequencer.protocol.seen();
+        if let Some(hash) = self.accepted.keys().find(|hash| !seen.contains_key(hash)) {
+            return Err(self.violation(format!("the accepted fact {hash} was never recorded")));
+        }
+        // A fact whose submitter was never answered (its node crashed first) may commit; one
+        // that was refused may not.
+        let unexpected = seen
+            .keys()
+            .find(|hash| !self.accepted.contains_key(hash) && !self.unanswered.contains(hash));
+        if let Some(hash) = unexpected {
+            return Err(self.violation(format!(
+                "the fact {hash} was recorded though no node accepted it"
             )));
         }
         let held = sequencer.protocol.state().held_facts.len();
@@ -1668,7 +1718,13 @@ impl Sim {
                 let busy = !protocol.queue().is_empty() || deadline.is_some();
                 (busy || protocol.waiting() > 0, deadline)
             });
-            if !busy && !self.heads_differ() {
+            let forwarding = self
+                .nodes
+                .values()
+                .any(|node| !node.protocol.queue().is_empty());
+            // A submitter waits for a forward's answer (or its node giving it up).
+            let answering = !self.callers.is_empty();
+            if !busy && !forwarding && !answering && !self.heads_differ() {
                 return;
             }
             if let Some(deadline) = deadline {
@@ -1722,8 +1778,7 @@ fn expect_freshness(last: u64, heads: &[u64], freshness: &Freshness) -> Result<(
 
 /// A protocol message from the node of `from` as its receiver's core takes it (the driver has
 /// checked no signature).
-/// `None` for a forward: attesters submit their facts at the sequencer's node here, so no
-/// cosigner forwards any.
+/// `None` for a forward, which is a request of its own (`Msg::Forward`, [`submit`]).
 fn input_of(from: PublicKey, message: Message) -> Option<Input> {
     Some(match message {
         Message::Propose { entry, previous } => Input::Proposal {
@@ -1748,6 +1803,28 @@ fn input_of(from: PublicKey, message: Message) -> Option<Input> {
     })
 }
 
+/// The queued facts whose entries commit among `actions`, by hash, with their queue index:
+/// the driver removes each from the queue in its entry's own batch (`driver.rs`, `persist`).
+fn dequeued_with_entries(actions: &[Action]) -> BTreeMap<Digest, u64> {
+    let recorded: BTreeSet<Digest> = actions
+        .iter()
+        .filter_map(|action| match action {
+            Action::Persist(commit) => commit.event,
+            _ => None,
+        })
+        .collect();
+    actions
+        .iter()
+        .filter_map(|action| match action {
+            Action::Dequeue {
+                fact,
+                refused: None,
+            } if recorded.contains(&fact.hash) => Some((fact.hash, fact.index)),
+            _ => None,
+        })
+        .collect()
+}
+
 /// `what` broke at `step` of the run `config` (with `parties` parties), with the command that
 /// replays it.
 fn violation_of(config: &SimConfig, parties: usize, step: u64, what: String) -> Violation {
@@ -1760,6 +1837,9 @@ fn violation_of(config: &SimConfig, parties: usize, step: u64, what: String) -> 
     }
     if config.sequencer_announces_unflushed {
         flags.push_str(", with SimConfig::sequencer_announces_unflushed");
+    }
+    if config.cosigner_acknowledges_unflushed {
+        flags.push_str(", with SimConfig::cosigner_acknowledges_unflushed");
     }
     Violation {
         seed: config.seed,
