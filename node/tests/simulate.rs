@@ -1,7 +1,9 @@
 //! The deterministic protocol simulator (`pactum_node::sim`) over a fixed set of seeds: honest,
 //! with a sequencer that signs a second body after each commit, and with a cosigner that signs
 //! garbage, withholds, signs other bodies, forges and signs reviews the sequencer must refuse.
-//! Nodes crash losing the writes their store had not flushed. Every run trips the breaker,
+//! Facts are submitted at the sequencer's node and at cosigners' nodes, which forward them. The
+//! dishonest party also signs forked heads, cuts its bundles to a prefix and signs reviews in
+//! another party's name. Nodes crash losing the writes their store had not flushed. Every run trips the breaker,
 //! reviews, may close, and exports bundles that a customer verifies through remembered state
 //! and beside the parties' signed heads; a few runs have two, five or seven parties. A failure
 //! names its seed and the command that replays it. Longer campaigns:
@@ -122,8 +124,16 @@ fn a_byzantine_cosigner_neither_blocks_the_order_for_good_nor_frames_the_sequenc
     assert_exercised(&total);
     assert!(total.byzantine_acts > 0);
     assert!(
-        total.dishonest_reviews_refused > 0,
-        "no dishonest review signature was refused: {total:?}"
+        total.dishonest_reviews_refused > 0 && total.impersonations_refused > 0,
+        "no dishonest review signature (or none in another party's name) was refused: {total:?}"
+    );
+    assert!(
+        total.forked_heads_refused > 0,
+        "no bundle was shown beside a forked head: {total:?}"
+    );
+    assert!(
+        total.prefixes_exported > 0 && total.prefixes_shown_stale > 0,
+        "no bundle cut to a prefix was shown STALE beside honest heads: {total:?}"
     );
     assert_eq!(
         total.proofs_kept, 0,
@@ -142,6 +152,12 @@ fn orders_of_two_to_seven_parties_keep_every_invariant() {
         assert!(
             total.reviews > 0,
             "{parties} parties never reviewed: {total:?}"
+        );
+        // Decisions replaced and withdrawn before the final heal's reviews: the order paused
+        // while the faults lasted (with one delivery a step, seven parties never did).
+        assert!(
+            total.decisions_replaced > 0 && total.decisions_withdrawn > 0,
+            "{parties} parties never replaced or withdrew a decision: {total:?}"
         );
         assert!(
             total.bundles_verified > 0,

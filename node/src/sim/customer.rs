@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 use verifier::{
     bundle::{
         build::{assemble, contract_ir, ExampleLog, OrderParts},
-        verify_bundle, Freshness, Head, Remembered, Report, SignedHead, Trust, VerifyOptions,
+        verify_bundle, Freshness, Head, Remembered, Report, SignedHead, Trust, VerifyError,
+        VerifyOptions,
     },
     checkpoint::{Checkpoint, SignedNote},
     model::{SignedContract, SignedEntry},
@@ -82,45 +83,15 @@ impl Customer {
     pub fn export_and_verify(
         &mut self,
         exporter: &Exporter<'_>,
-        contract: &SignedContract,
-        sources: &[Source],
-        program: &Program,
+        order: &OrderFiles<'_>,
         heads: &[SignedHead],
     ) -> Result<Verified, String> {
         let memory = self.memory.get(exporter.role).cloned().unwrap_or_default();
         let since = remembered_size(&memory, &exporter.log.origin)?;
         let size = exporter.log.log.size();
-        let consistency_from: Vec<u64> = since
-            .filter(|from| (1..size).contains(from))
-            .into_iter()
-            .collect();
-        let note = exporter
-            .log
-            .checkpoint(exporter.time)
-            .map_err(|e| format!("checkpoint: {e}"))?;
-        let parsed = contract.contract().map_err(|e| e.to_string())?;
-        let ir = contract_ir(program, &parsed).map_err(|e| e.to_string())?;
-        let parts = OrderParts {
-            sources: sources.to_vec(),
-            ir,
-            contract: contract.clone(),
-            entries: exporter.entries.to_vec(),
-        };
-        let bundle = assemble(
-            &parts,
-            exporter.leaves,
-            &exporter.log.log,
-            &note,
-            (exporter.role, exporter.key),
-            &consistency_from,
-        )
-        .map_err(|e| format!("assemble: {e}"))?;
-        let bytes = bundle.to_bytes().map_err(|e| e.to_string())?;
-        let trust = Trust {
-            log: exporter.log.policy().map_err(|e| e.to_string())?,
-            parties: parsed.parties.clone(),
-        };
-        let report = verify(&bytes, &trust, Some(memory), heads)?;
+        let (bytes, trust) = export(exporter, order, since)?;
+        let report =
+            verify(&bytes, &trust, Some(memory), heads).map_err(|error| error.to_string())?;
         if let Some(remember) = &report.remember {
             self.memory.insert(exporter.role, remember.clone());
         }
@@ -183,6 +154,65 @@ impl Customer {
     }
 }
 
+/// The order's own files, which every bundle of it carries.
+pub(super) struct OrderFiles<'a> {
+    pub contract: &'a SignedContract,
+    pub sources: &'a [Source],
+    pub program: &'a Program,
+}
+
+/// A customer who remembers nothing verifies what `exporter` hands over beside `heads`: an
+/// exporter may cut its entries to a prefix and sign its head for it.
+pub(super) fn export_to_a_stranger(
+    exporter: &Exporter<'_>,
+    order: &OrderFiles<'_>,
+    heads: &[SignedHead],
+) -> Result<Result<Report, VerifyError>, String> {
+    let (bytes, trust) = export(exporter, order, None)?;
+    Ok(verify(&bytes, &trust, None, heads))
+}
+
+/// `exporter`'s bundle of the order (with a consistency proof from `since`, as `?since=N`
+/// asks), and what a customer trusts to verify it.
+fn export(
+    exporter: &Exporter<'_>,
+    order: &OrderFiles<'_>,
+    since: Option<u64>,
+) -> Result<(Vec<u8>, Trust), String> {
+    let size = exporter.log.log.size();
+    let consistency_from: Vec<u64> = since
+        .filter(|from| (1..size).contains(from))
+        .into_iter()
+        .collect();
+    let note = exporter
+        .log
+        .checkpoint(exporter.time)
+        .map_err(|e| format!("checkpoint: {e}"))?;
+    let parsed = order.contract.contract().map_err(|e| e.to_string())?;
+    let ir = contract_ir(order.program, &parsed).map_err(|e| e.to_string())?;
+    let parts = OrderParts {
+        sources: order.sources.to_vec(),
+        ir,
+        contract: order.contract.clone(),
+        entries: exporter.entries.to_vec(),
+    };
+    let bundle = assemble(
+        &parts,
+        exporter.leaves,
+        &exporter.log.log,
+        &note,
+        (exporter.role, exporter.key),
+        &consistency_from,
+    )
+    .map_err(|e| format!("assemble: {e}"))?;
+    let bytes = bundle.to_bytes().map_err(|e| e.to_string())?;
+    let trust = Trust {
+        log: exporter.log.policy().map_err(|e| e.to_string())?,
+        parties: parsed.parties.clone(),
+    };
+    Ok((bytes, trust))
+}
+
 /// Verifies `bytes` through `memory` (`None`: a customer who remembers nothing) beside
 /// `heads`.
 fn verify(
@@ -190,13 +220,13 @@ fn verify(
     trust: &Trust,
     memory: Option<Remembered>,
     heads: &[SignedHead],
-) -> Result<Report, String> {
+) -> Result<Report, VerifyError> {
     let options = VerifyOptions {
         remembered: memory,
         heads: heads.to_vec(),
         threads: 1,
     };
-    verify_bundle(bytes, trust, &options).map_err(|error| error.to_string())
+    verify_bundle(bytes, trust, &options)
 }
 
 /// The size of `origin`'s checkpoint in `memory`, if any.

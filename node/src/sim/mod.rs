@@ -12,7 +12,9 @@
 //! to flush (all of them or a random suffix; see [`disk`]); clocks skewed between parties and
 //! attesters; optionally a sequencer that signs a second body after each commit, and a cosigner
 //! (the carrier) that signs garbage, withholds its answer, signs a different body, passes a
-//! forged entry to the other cosigner or signs review decisions the sequencer must refuse. The
+//! forged entry to the other cosigner, signs review decisions the sequencer must refuse (one in
+//! another party's name), signs forked heads and cuts its bundles to a prefix (see
+//! [`exports`]). The
 //! order's breaker trips (two automatic amendments in a day), the parties review (deciding,
 //! replacing and withdrawing their decisions, dating them by their own clocks or by the
 //! order), facts arrive while it is paused (alone, or a document's facts together, taken or
@@ -36,6 +38,7 @@
 
 mod customer;
 mod disk;
+mod exports;
 mod facts;
 mod opening;
 mod submit;
@@ -46,7 +49,7 @@ use contract_lang::value::Value;
 use verifier::{
     bundle::{
         build::{example_key, ExampleLog},
-        Freshness, SignedHead,
+        Freshness,
     },
     model::{
         Agreement as AgreementBody, BreakerPolicy, Change, Close, Decision, Digest, EntryBody,
@@ -68,7 +71,7 @@ use crate::{
     },
     fixtures::ExampleOrders,
 };
-use customer::{signed_head, Customer, Exporter};
+use customer::Customer;
 use disk::{Disk, Write};
 use facts::Attesters;
 
@@ -154,6 +157,21 @@ pub struct SimReport {
     /// earlier bundles shown beside the same heads) how many were reported STALE.
     pub heads_checked: u64,
     pub stale_reported: u64,
+    /// Heads the dishonest party signed naming another entry at a position a bundle holds,
+    /// which the verifier refused (naming it).
+    pub forked_heads_refused: u64,
+    /// Bundles the dishonest party's node cut to a prefix (its head signed for the last entry
+    /// kept), and of those how many the honest heads beside them showed STALE.
+    pub prefixes_exported: u64,
+    pub prefixes_shown_stale: u64,
+    /// Review signatures the dishonest party made with its own key in another party's name,
+    /// which the sequencer refused.
+    pub impersonations_refused: u64,
+    /// Steps taken, by kind.
+    pub steps: BTreeMap<&'static str, u64>,
+    /// What became of the parties' honest review signatures at the sequencer's node: taken
+    /// (waiting for the others), applied (the last one), or refused, by code.
+    pub review_signatures: BTreeMap<String, u64>,
 }
 
 impl SimReport {
@@ -199,6 +217,12 @@ impl SimReport {
             rollbacks_refused,
             heads_checked,
             stale_reported,
+            forked_heads_refused,
+            prefixes_exported,
+            prefixes_shown_stale,
+            impersonations_refused,
+            steps,
+            review_signatures,
         } = other;
         self.committed += committed;
         self.facts_accepted += facts_accepted;
@@ -229,6 +253,16 @@ impl SimReport {
         self.genesis_rounds += genesis_rounds;
         self.heads_checked += heads_checked;
         self.stale_reported += stale_reported;
+        self.forked_heads_refused += forked_heads_refused;
+        self.prefixes_exported += prefixes_exported;
+        self.prefixes_shown_stale += prefixes_shown_stale;
+        self.impersonations_refused += impersonations_refused;
+        for (kind, count) in steps {
+            *self.steps.entry(kind).or_default() += count;
+        }
+        for (outcome, count) in review_signatures {
+            *self.review_signatures.entry(outcome.clone()).or_default() += count;
+        }
     }
 }
 
@@ -272,7 +306,7 @@ impl std::fmt::Display for SimReport {
             self.agreements,
             self.closes
         )?;
-        write!(
+        writeln!(
             f,
             "  {} bundles verified through remembered state, {} rollbacks refused, {} beside presented heads ({} STALE), {} proofs of equivocation kept",
             self.bundles_verified,
@@ -280,7 +314,36 @@ impl std::fmt::Display for SimReport {
             self.heads_checked,
             self.stale_reported,
             self.proofs_kept
-        )
+        )?;
+        writeln!(
+            f,
+            "  dishonest party: {} forked heads refused, {} bundles cut to a prefix ({} shown STALE beside honest heads), {} review signatures in another party's name refused",
+            self.forked_heads_refused,
+            self.prefixes_exported,
+            self.prefixes_shown_stale,
+            self.impersonations_refused
+        )?;
+        writeln!(
+            f,
+            "  review signatures: {}",
+            counts(&self.review_signatures)
+        )?;
+        write!(f, "  steps: {}", counts(&self.steps))
+    }
+}
+
+/// `name count, name count…`, largest first.
+fn counts<K: std::fmt::Display>(map: &BTreeMap<K, u64>) -> String {
+    let mut sorted: Vec<(&K, &u64)> = map.iter().collect();
+    sorted.sort_by(|a, b| b.1.cmp(a.1));
+    let shown: Vec<String> = sorted
+        .iter()
+        .map(|(name, count)| format!("{name} {count}"))
+        .collect();
+    if shown.is_empty() {
+        "none".into()
+    } else {
+        shown.join(", ")
     }
 }
 
@@ -319,14 +382,14 @@ enum Msg {
         from: &'static str,
         after: u64,
     },
-    /// A party's signature on a review or close, for the sequencer's table (`dishonest`: one
-    /// the sequencer must refuse).
+    /// A party's signature on a review or close, for the sequencer's table, in the name of
+    /// `from` (`dishonest`: one the sequencer must refuse).
     Sign {
         kind: Agreement,
         from: &'static str,
         body: Vec<u8>,
         signature: Signature,
-        dishonest: bool,
+        dishonest: Option<Dishonesty>,
     },
     /// A party withdraws its review decision.
     Withdraw {
@@ -346,6 +409,15 @@ enum Msg {
         id: u64,
         answer: Forwarded,
     },
+}
+
+/// How the dishonest party signs a review decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dishonesty {
+    /// In the close domain, garbage, or about a position the order is never at.
+    Signature,
+    /// With its own key, in another party's name.
+    Impersonation,
 }
 
 /// Who waits for an answer from a node: the sequencer's, unless `at` says otherwise.
@@ -370,10 +442,11 @@ enum Waiting {
     },
     /// A party signing a record; whether it replaced an earlier, different decision.
     Sign {
+        kind: Agreement,
         replaced: bool,
     },
     /// The dishonest cosigner's review signature, to be refused.
-    Dishonest,
+    Dishonest(Dishonesty),
     Withdraw,
 }
 
@@ -384,7 +457,7 @@ impl Waiting {
             Waiting::Fact { at, .. } | Waiting::Facts { at, .. } => at,
             Waiting::Forward { .. }
             | Waiting::Sign { .. }
-            | Waiting::Dishonest
+            | Waiting::Dishonest(_)
             | Waiting::Withdraw => SEQUENCER,
         }
     }
@@ -634,20 +707,39 @@ impl Sim {
         START.saturating_add((self.step as i64).saturating_mul(STEP_SECONDS))
     }
 
+    /// One step of a kind drawn at random; counted by kind in the report.
     fn random_step(&mut self) {
-        match self.next(100) {
-            0..=44 => self.deliver_random(),
-            45..=52 => self.accept_fact(),
-            53..=62 => self.sequencer_tick(),
+        let kind = match self.next(100) {
+            0..=44 => {
+                // A burst of deliveries, scaled to the parties (a round needs two messages
+                // per cosigner): with one message a step, rounds of five or seven parties
+                // almost never finished before their deadline, so their orders paused and
+                // reviewed only in the final heal.
+                let burst = 1 + self.next(2 * self.parties.len() as u64);
+                for _ in 0..burst {
+                    self.deliver_random();
+                }
+                "deliver messages"
+            }
+            45..=52 => {
+                self.accept_fact();
+                "submit a fact"
+            }
+            53..=62 => {
+                self.sequencer_tick();
+                "tick the sequencer"
+            }
             63..=68 => {
                 let role = self.any_cosigner();
                 self.fetch(role);
+                "tick a cosigner"
             }
             69..=71 => {
                 // The parties meet and each signs a decision.
                 for &role in self.parties {
                     let _ = self.decide_review(role);
                 }
+                "parties meet to review"
             }
             72..=73 => {
                 // One party decides (again: replacing its decision), and may think better
@@ -656,15 +748,21 @@ impl Sim {
                 if self.decide_review(role) && self.next(2) == 0 {
                     self.withdraw_review(role);
                 }
+                "a party decides"
             }
             74..=75 => {
                 let role = self.any_party();
                 self.withdraw_review(role);
+                "a party withdraws"
             }
-            76 if self.step >= self.config.steps / 3 => self.close(),
+            76 if self.step >= self.config.steps / 3 => {
+                self.close();
+                "parties close"
+            }
             77..=79 => {
                 let role = self.any_party();
                 self.export(role);
+                "export a bundle"
             }
             80..=84 => {
                 // A link is cut now and then, and heals after a while.
@@ -677,12 +775,20 @@ impl Sim {
                     *cut = true;
                     self.report.links_cut += 1;
                 }
+                "cut or heal a link"
             }
-            85 => self.crash(SEQUENCER),
-            87..=88 => self.agree(),
+            85 => {
+                self.crash(SEQUENCER);
+                "crash the sequencer"
+            }
             86 => {
                 let role = self.any_cosigner();
                 self.crash(role);
+                "crash a cosigner"
+            }
+            87..=88 => {
+                self.agree();
+                "parties agree an amendment"
             }
             90..=91 => {
                 // The node logs an entry of another order it runs: one it sequences is
@@ -695,6 +801,7 @@ impl Sim {
                         node.disk.write(Write::Other(data), sequenced);
                     }
                 }
+                "log another order's entry"
             }
             92..=95 => {
                 // A node's store committer finishes a group: its writes are durable.
@@ -702,9 +809,11 @@ impl Sim {
                 if let Some(node) = self.nodes.get_mut(role) {
                     node.disk.flush();
                 }
+                "flush a store"
             }
-            _ => {}
-        }
+            _ => "nothing",
+        };
+        *self.report.steps.entry(kind).or_default() += 1;
     }
 
     fn linked(&self, a: &str, b: &str) -> bool {
@@ -948,21 +1057,47 @@ impl Sim {
                 },
                 result,
             ) => self.answer_forward(from, incarnation, id, &hashes, result),
-            (Waiting::Dishonest, Ok(reply)) => {
+            (Waiting::Dishonest(how), Ok(reply)) => {
                 self.broken = Some(format!(
-                    "the sequencer took a dishonest review signature: {reply:?}"
+                    "the sequencer took a dishonest review signature ({how:?}): {reply:?}"
                 ));
             }
-            (Waiting::Dishonest, Err(_)) => self.report.dishonest_reviews_refused += 1,
-            (Waiting::Sign { replaced: true }, Ok(Reply::Signed)) => {
-                self.report.decisions_replaced += 1;
+            (Waiting::Dishonest(how), Err(_)) => {
+                self.report.dishonest_reviews_refused += 1;
+                if how == Dishonesty::Impersonation {
+                    self.report.impersonations_refused += 1;
+                }
             }
-            (Waiting::Withdraw, Ok(Reply::Withdrawn(true))) => {
-                self.report.decisions_withdrawn += 1;
+            (Waiting::Sign { kind, replaced }, result) => {
+                if kind == Agreement::Review {
+                    let outcome = match &result {
+                        Ok(Reply::Signed) if replaced => "taken, replacing".into(),
+                        Ok(Reply::Signed) => "taken".into(),
+                        Ok(_) => "applied".into(),
+                        // Refused (stale, paused...): the party may sign again.
+                        Err(error) => error.code(),
+                    };
+                    *self.report.review_signatures.entry(outcome).or_default() += 1;
+                }
+                if replaced && matches!(result, Ok(Reply::Signed)) {
+                    self.report.decisions_replaced += 1;
+                }
             }
-            // Refused (stale, paused, queued facts...): answered to the party, who may sign
-            // again.
-            _ => {}
+            (Waiting::Withdraw, result) => {
+                let outcome = match result {
+                    Ok(Reply::Withdrawn(true)) => {
+                        self.report.decisions_withdrawn += 1;
+                        "withdrawn"
+                    }
+                    Ok(_) => "withdrawal of nothing",
+                    Err(_) => "withdrawal refused",
+                };
+                *self
+                    .report
+                    .review_signatures
+                    .entry(outcome.into())
+                    .or_default() += 1;
+            }
         }
     }
 
@@ -1112,11 +1247,19 @@ impl Sim {
     }
 
     /// The dishonest cosigner's review: the review's bytes signed in the close domain, a
-    /// garbage signature, or a decision about a position the order will never be at. The
-    /// sequencer must refuse each.
+    /// garbage signature, a decision about a position the order will never be at, or the
+    /// decision signed with its own key in another party's name. The sequencer must refuse
+    /// each (and keep the named party's own decision).
     fn dishonest_review(&mut self, role: &'static str, at: i64, decision: Decision) {
-        let act = self.next(3);
+        let act = self.next(4);
         let garbage = self.garbage_signature();
+        let others: Vec<&'static str> = self
+            .parties
+            .iter()
+            .copied()
+            .filter(|party| *party != role)
+            .collect();
+        let named = others[self.next(others.len() as u64) as usize];
         let Some(node) = self.nodes.get(role) else {
             return;
         };
@@ -1134,12 +1277,17 @@ impl Sim {
             1 => garbage,
             _ => node.key.sign(Domain::Review, &body),
         };
+        // Sent in another party's name: the core must not take the name for the signer.
+        let (from, how) = match act {
+            3 => (named, Dishonesty::Impersonation),
+            _ => (role, Dishonesty::Signature),
+        };
         let msg = Msg::Sign {
             kind: Agreement::Review,
-            from: role,
+            from,
             body,
             signature,
-            dishonest: true,
+            dishonest: Some(how),
         };
         self.send(role, SEQUENCER, msg);
     }
@@ -1218,107 +1366,13 @@ impl Sim {
             from: role,
             body,
             signature,
-            dishonest: false,
+            dishonest: None,
         };
         self.send(role, SEQUENCER, msg);
     }
 
     fn withdraw_review(&mut self, role: &'static str) {
         self.send(role, SEQUENCER, Msg::Withdraw { from: role });
-    }
-
-    /// A customer asks `role`'s node for the order's bundle, and one time in two also asks
-    /// some parties' nodes for their signed heads, to present beside it and beside the
-    /// bundle it verified before. A node exports and signs only what is durable and waits for
-    /// its latest entry to be (`wait_durable`): here, its store flushes.
-    fn export(&mut self, role: &'static str) {
-        let now = self.now();
-        let heads = if self.next(2) == 0 {
-            self.presented_heads()
-        } else {
-            Vec::new()
-        };
-        let Some(node) = self.nodes.get_mut(role) else {
-            return;
-        };
-        node.disk.flush();
-        let node = &*node;
-        let signed: Vec<_> = heads.iter().map(|(head, _)| head.clone()).collect();
-        let seqs: Vec<u64> = heads.iter().map(|(_, seq)| *seq).collect();
-        let exporter = Exporter {
-            role,
-            key: &node.key,
-            log: &node.log,
-            entries: &node.committed,
-            leaves: &node.leaves,
-            time: now.saturating_add(node.skew).max(0) as u64,
-        };
-        let exported_at = node.head();
-        let verified = self.customer.export_and_verify(
-            &exporter,
-            &self.contract,
-            self.orders.sources(),
-            self.orders.program(),
-            &signed,
-        );
-        match verified {
-            Ok(outcome) => {
-                self.report.bundles_verified += 1;
-                if outcome.rollback_refused {
-                    self.report.rollbacks_refused += 1;
-                }
-                if !signed.is_empty() {
-                    self.report.heads_checked += 1;
-                    let mut shown = vec![(exported_at, outcome.freshness.clone())];
-                    shown.extend(outcome.older.clone());
-                    for (last, freshness) in shown {
-                        if let Err(what) = expect_freshness(last, &seqs, &freshness) {
-                            self.broken = Some(format!("{role}'s bundle: {what}"));
-                        }
-                        if freshness.is_stale() {
-                            self.report.stale_reported += 1;
-                        }
-                    }
-                }
-                if &outcome.state != node.protocol.state() {
-                    self.broken = Some(format!(
-                        "the verifier's state after {role}'s bundle differs from {role}'s own"
-                    ));
-                }
-            }
-            Err(error) => {
-                self.broken = Some(format!(
-                    "the bundle {role} exported at entry {} does not verify: {error}",
-                    node.head()
-                ));
-            }
-        }
-    }
-
-    /// The signed heads of a random few parties' nodes (each at least one), with the seq each
-    /// names; a node signs its head once it is durable (its store flushes).
-    fn presented_heads(&mut self) -> Vec<(SignedHead, u64)> {
-        let first = self.next(self.parties.len() as u64) as usize;
-        let mut heads = Vec::new();
-        let parties = self.parties;
-        for (i, role) in parties.iter().enumerate() {
-            if i != first && self.next(2) == 0 {
-                continue;
-            }
-            let Some(node) = self.nodes.get_mut(role) else {
-                continue;
-            };
-            node.disk.flush();
-            let Some(last) = node.committed.last() else {
-                continue;
-            };
-            let size = node.log.log.size();
-            match signed_head(role, &node.key, last, self.genesis_at, size) {
-                Ok(head) => heads.push((head, node.head())),
-                Err(error) => self.broken = Some(format!("{role} cannot sign its head: {error}")),
-            }
-        }
-        heads
     }
 
     fn handle(&mut self, to: &'static str, msg: Msg) {
@@ -1378,7 +1432,7 @@ impl Sim {
         from: &'static str,
         body: Vec<u8>,
         signature: Signature,
-        dishonest: bool,
+        dishonest: Option<Dishonesty>,
     ) {
         let Some(node) = self.nodes.get(SEQUENCER) else {
             return;
@@ -1390,10 +1444,9 @@ impl Sim {
             .get(&order)
             .and_then(|pending| pending.decisions.get(from))
             .is_some_and(|(earlier, _)| *earlier != body);
-        let caller = self.caller(if dishonest {
-            Waiting::Dishonest
-        } else {
-            Waiting::Sign { replaced }
+        let caller = self.caller(match dishonest {
+            Some(how) => Waiting::Dishonest(how),
+            None => Waiting::Sign { kind, replaced },
         });
         let input = Input::Sign {
             kind,
