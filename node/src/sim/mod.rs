@@ -119,6 +119,8 @@ pub struct SimReport {
     pub facts_accepted_at_cosigners: u64,
     /// Facts cosigners' nodes sent to the sequencer's in forwards (retries included).
     pub facts_forwarded: u64,
+    /// Forwards that failed at once, the link to the sequencer's node being cut.
+    pub forwards_unreachable: u64,
     /// Facts refused because the order had closed (never accepted).
     pub facts_refused: u64,
     /// Groups of facts (one document's) accepted together, and refused together.
@@ -192,6 +194,7 @@ impl SimReport {
             facts_accepted,
             facts_accepted_at_cosigners,
             facts_forwarded,
+            forwards_unreachable,
             facts_refused,
             groups_accepted,
             groups_refused,
@@ -228,6 +231,7 @@ impl SimReport {
         self.facts_accepted += facts_accepted;
         self.facts_accepted_at_cosigners += facts_accepted_at_cosigners;
         self.facts_forwarded += facts_forwarded;
+        self.forwards_unreachable += forwards_unreachable;
         self.facts_refused += facts_refused;
         self.groups_accepted += groups_accepted;
         self.groups_refused += groups_refused;
@@ -271,11 +275,12 @@ impl std::fmt::Display for SimReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(
             f,
-            "  {} genesis rounds, {} facts accepted ({} of them at cosigners' nodes, {} facts forwarded; {} refused after a close; {} groups taken together, {} refused whole), {} entries committed, {} rounds failed",
+            "  {} genesis rounds, {} facts accepted ({} of them at cosigners' nodes, {} facts forwarded, {} forwards unable to reach the sequencer; {} refused after a close; {} groups taken together, {} refused whole), {} entries committed, {} rounds failed",
             self.genesis_rounds,
             self.facts_accepted,
             self.facts_accepted_at_cosigners,
             self.facts_forwarded,
+            self.forwards_unreachable,
             self.facts_refused,
             self.groups_accepted,
             self.groups_refused,
@@ -524,6 +529,9 @@ struct Sim {
     protocol_config: ProtocolConfig,
     nodes: BTreeMap<&'static str, Node>,
     network: Vec<(&'static str, Msg)>,
+    /// Answers a node's driver gives itself (a request that could not be sent), handled once
+    /// the actions at hand ran.
+    local: Vec<(&'static str, Msg)>,
     /// Links cut between the sequencer and a cosigner.
     cut: BTreeMap<&'static str, bool>,
     /// Second bodies the dishonest sequencer signed, by seq.
@@ -664,6 +672,7 @@ impl Sim {
             protocol_config,
             nodes,
             network: Vec::new(),
+            local: Vec::new(),
             cut: parties[1..].iter().map(|role| (*role, false)).collect(),
             forged: BTreeMap::new(),
             accepted: BTreeMap::new(),
@@ -897,6 +906,11 @@ impl Sim {
         let with_entries = dequeued_with_entries(&actions);
         for action in actions {
             self.execute(role, action, &status, &with_entries);
+        }
+        // What the driver learns of its own requests (a failed dial), once these actions ran.
+        let local = std::mem::take(&mut self.local);
+        for (to, msg) in local {
+            self.handle(to, msg);
         }
     }
 

@@ -106,10 +106,24 @@ impl Sim {
 
     /// A cosigner's node forwards facts: the request goes through the network, tagged with the
     /// sender's incarnation (a restart drops the request's stream, so an answer to an earlier
-    /// incarnation is never delivered).
+    /// incarnation is never delivered). Over a cut link the request fails at once (the driver's
+    /// `forward_later` gets a dial error), answered after the actions at hand.
     pub(super) fn forward(&mut self, from: &'static str, id: u64, events: Vec<SignedEvent>) {
         self.report.facts_forwarded += events.len() as u64;
         let incarnation = self.nodes.get(from).map_or(0, |node| node.incarnation);
+        if !self.linked(from, SEQUENCER) {
+            self.report.forwards_unreachable += 1;
+            let answer = Forwarded::NoAnswer {
+                reason: "the sequencer's node is unreachable".into(),
+            };
+            let msg = Msg::Forwarded {
+                incarnation,
+                id,
+                answer,
+            };
+            self.local.push((from, msg));
+            return;
+        }
         let msg = Msg::Forward {
             from,
             incarnation,
