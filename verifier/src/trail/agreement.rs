@@ -9,12 +9,12 @@ use crate::bundle::VerifiedEntry;
 use crate::model::{AgreementStep, ClauseChange, ParamChange, TermChange};
 
 /// The entry's title: "Amended by agreement of seller, buyer".
-pub(super) fn title(lang: Lang, step: &AgreementStep) -> String {
+pub(super) fn title(lang: Lang, words: Glossary<'_>, step: &AgreementStep) -> String {
     let signers: Vec<String> = step
         .agreement
         .signatures
         .keys()
-        .map(|role| super::role(lang, role))
+        .map(|role| super::role(lang, words, role))
         .collect();
     let signers = render::enumeration(lang, &signers);
     match lang {

@@ -1,10 +1,11 @@
 //! What the page says about the parties' signed heads it fetched (step 9 on a verified bundle):
 //! whether the bundle is the latest, in the reader's language.
 
+use contract_lang::render::Glossary;
 use contract_lang::untrusted;
 use serde::Serialize;
 
-use super::{role, time, words, Lang};
+use super::{order_words, role, time, words, Lang};
 use crate::bundle::{check_heads, Freshness, HeadError, Report, SignedHead, VerifyError};
 
 /// The step that checks the heads a verifier is shown (`pactum-verify --head`).
@@ -39,9 +40,10 @@ pub struct HeadFailure {
 
 /// A party's node that did not answer for its head, named by its role in the trust file's
 /// `heads` (none for the share link's own address: the node that served the page).
-pub fn unreachable(lang: Lang, party: Option<&str>) -> String {
+pub fn unreachable(lang: Lang, report: Option<&Report>, party: Option<&str>) -> String {
     // The trust file's role names are someone's text: shown escaped, like attested fields.
-    let party = party.map(|party| untrusted::escape(&role(lang, party)).into_owned());
+    let words = report.map_or(Glossary::STANDARD, order_words);
+    let party = party.map(|party| untrusted::escape(&role(lang, words, party)).into_owned());
     match (party, lang) {
         (Some(party), Lang::En) => format!("could not reach the {party}'s node"),
         (Some(party), Lang::Zh) => format!("无法连接{party}的节点"),
@@ -61,7 +63,7 @@ pub fn head_view(lang: Lang, report: &Report, bytes: &[u8]) -> HeadView {
         return refused(lang, None);
     };
     let seq = signed.head().map(|head| head.seq).unwrap_or_default();
-    let signer = role(lang, &signed.signer);
+    let signer = role(lang, order_words(report), &signed.signer);
     match check_heads(report, std::slice::from_ref(&signed)) {
         Ok(Freshness::Stale {
             head_seq,
@@ -125,7 +127,7 @@ pub fn head_view(lang: Lang, report: &Report, bytes: &[u8]) -> HeadView {
 
 fn refused(lang: Lang, error: Option<VerifyError>) -> HeadView {
     let why = match error {
-        Some(error) => words::reason(lang, &error, &|name| role(lang, name)),
+        Some(error) => words::reason(lang, &error, &|name| role(lang, Glossary::STANDARD, name)),
         None => match lang {
             Lang::En => "not a signed head".to_string(),
             Lang::Zh => "不是签名的最新记录声明".to_string(),

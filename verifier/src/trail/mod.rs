@@ -362,17 +362,24 @@ fn steps(lang: Lang, failed: Option<u8>, ran_step_8: bool) -> Vec<StepView> {
         .collect()
 }
 
-/// A role as `pactum-verify`'s timeline prints it: `seller`, `卖方`, `Verkäufer`.
-fn role(lang: Lang, role: &str) -> String {
-    crate::timeline::role_in(lang, Glossary::STANDARD, role)
+/// A role as `pactum-verify`'s timeline prints it: `seller`, `卖方`, `Verkäufer`, or as the
+/// vocabulary's own party labels (`words`, the program's glossary) name it.
+fn role(lang: Lang, words: Glossary<'_>, role: &str) -> String {
+    crate::timeline::role_in(lang, words, role)
+}
+
+/// The words the order names its roles with: its vocabulary's labels as its parties signed it
+/// (the genesis program), then the built-in table.
+fn order_words(report: &Report) -> Glossary<'_> {
+    Glossary::of(report.program_before(0))
 }
 
 /// An attester named like a role the glossary knows (`carrier`), in the reader's language; none
 /// for a name of the contract's own (shown as written, marked as data).
-fn attester_name(lang: Lang, name: &str) -> Option<String> {
-    Glossary::STANDARD
+fn attester_name(lang: Lang, words: Glossary<'_>, name: &str) -> Option<String> {
+    words
         .lookup(lang, &format!("party:{name}"))
-        .map(|_| role(lang, name))
+        .map(|_| role(lang, words, name))
 }
 
 /// A key as people compare it: its first 16 hex digits in groups of four.
@@ -409,7 +416,9 @@ fn invalid_view(lang: Lang, bytes: &[u8], error: &VerifyError, basis: Basis) -> 
         step: error.step(),
         step_name: step_name(lang, error.step()),
         entry: error.entry(),
-        reason: words::reason_beside_entry(lang, error, &|name| role(lang, name)),
+        reason: words::reason_beside_entry(lang, error, &|name| {
+            role(lang, Glossary::STANDARD, name)
+        }),
         code: error.code(),
         detail: (lang == Lang::En).then(|| error.to_string()),
         explanation: memory::explanation(lang, error),
@@ -508,16 +517,17 @@ fn order_view(lang: Lang, report: &Report) -> OrderView {
     // The contract's clauses as its parties signed them: the genesis program, not one a later
     // agreement upgraded them to.
     let program = report.program_before(0);
+    let words = Glossary::of(program);
     OrderView {
         reference: contract.order_ref.clone(),
         id: report.order.to_string(),
         jurisdiction: contract.jurisdiction.clone(),
-        sequencer: role(lang, &contract.sequencer),
+        sequencer: role(lang, words, &contract.sequencer),
         parties: contract
             .parties
             .iter()
             .map(|(name, key)| PartyView {
-                role: role(lang, name),
+                role: role(lang, words, name),
                 fingerprint: fingerprint(key),
             })
             .collect(),
@@ -554,8 +564,8 @@ fn order_view(lang: Lang, report: &Report) -> OrderView {
             .attesters
             .iter()
             .map(|grant| AttesterView {
-                name: attester_name(lang, &grant.name).unwrap_or_else(|| grant.name.clone()),
-                quoted: attester_name(lang, &grant.name).is_none(),
+                name: attester_name(lang, words, &grant.name).unwrap_or_else(|| grant.name.clone()),
+                quoted: attester_name(lang, words, &grant.name).is_none(),
                 fingerprint: fingerprint(&grant.key),
                 kinds: grant
                     .kinds
@@ -735,7 +745,7 @@ fn effect_lines(
         }
     }
     for notification in &effects.notifications {
-        let party = role(lang, &notification.party);
+        let party = role(lang, words, &notification.party);
         // The message as the clause's labels translate it: the clause author's words too.
         let message = &program.clause(&notification.clause).map_or_else(
             || notification.message.clone(),
@@ -945,14 +955,14 @@ fn entry_view(lang: Lang, report: &Report, entry: &VerifiedEntry, at: i64) -> En
         (Step::Agreement(step), _) => {
             let programs = (program, report.program_after(entry.body.seq));
             agreement::lines(lang, programs, entry, step, &mut lines);
-            let title = agreement::title(lang, step);
+            let title = agreement::title(lang, Glossary::of(program), step);
             ("agreement", title, None, Vec::new())
         }
         (Step::Event(_), None) => ("event", String::new(), None, Vec::new()),
     };
     let named = attester
         .as_deref()
-        .and_then(|name| attester_name(lang, name));
+        .and_then(|name| attester_name(lang, Glossary::of(program), name));
     EntryView {
         seq: entry.body.seq,
         kind,
@@ -962,7 +972,11 @@ fn entry_view(lang: Lang, report: &Report, entry: &VerifiedEntry, at: i64) -> En
         attester: named.or(attester),
         facts,
         lines,
-        signers: entry.signers.iter().map(|name| role(lang, name)).collect(),
+        signers: entry
+            .signers
+            .iter()
+            .map(|name| role(lang, Glossary::of(program), name))
+            .collect(),
         hash: entry.hash.short(),
     }
 }
@@ -1349,6 +1363,7 @@ fn as_of(lang: Lang, bytes: &[u8], trust: &Trust, report: &Report) -> String {
 /// What the verdict rests on (without [`as_of`], which the caller adds with the detail).
 fn basis(lang: Lang, trust: &Trust, report: Option<&Report>) -> Basis {
     let policy = &trust.log;
+    let words = report.map_or(Glossary::STANDARD, order_words);
     Basis {
         source: labels(lang).trust_source,
         log_origin: policy.origin().to_string(),
@@ -1366,7 +1381,7 @@ fn basis(lang: Lang, trust: &Trust, report: Option<&Report>) -> Basis {
             .parties
             .iter()
             .map(|(name, key)| PartyView {
-                role: role(lang, name),
+                role: role(lang, words, name),
                 fingerprint: fingerprint(key),
             })
             .collect(),

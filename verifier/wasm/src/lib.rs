@@ -107,7 +107,7 @@ impl Verification {
     /// That `party`'s node (a role of the trust file's `heads`; none for the share link's own
     /// address) did not answer for its head, in `lang`.
     pub fn unreachable(&self, lang: &str, party: Option<String>) -> String {
-        trail::unreachable(lang_of(lang), party.as_deref())
+        trail::unreachable(lang_of(lang), self.result.as_ref().ok(), party.as_deref())
     }
 
     /// `true` when the bundle verified.
