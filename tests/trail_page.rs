@@ -76,6 +76,7 @@ fn trail_page_in_headless_chromium() {
     // titles capitalised, roles and obligations as `pactum-verify` prints them.
     let valid_expect = serde_json::json!({
         "verdict": "valid", "entries": entries, "timeline": entries, "picture": 1, "every_day_dated": true,
+        "picture_shows": ["5520.00 EUR"],
         "contains": ["Guangdong and Hong Kong", "Departure", "Arrival forecast", "Weather alert",
                      "seller owes buyer 5520.00 EUR (pay)", "buyer, carrier, seller",
                      // Each amount with how it was computed, as the CLI timeline has it.
@@ -90,13 +91,13 @@ fn trail_page_in_headless_chromium() {
         "verdict": "invalid", "failed_step": step, "failed_entry": entry, "steps": 8,
     });
     let chinese_expect = serde_json::json!({
-        "verdict": "valid", "entries": entries, "lang": "zh", "every_day_dated": true, "contains": ["有效", "验证步骤", "变更时间线",
+        "verdict": "valid", "entries": entries, "lang": "zh", "every_day_dated": true, "picture_shows": ["5520.00 EUR"], "contains": ["有效", "验证步骤", "变更时间线",
             "Guangdong和Hong Kong", "条款标识：", "否", "计算：36 个整小时 × 150.00 EUR/小时 = 5400.00 EUR"],
         "tables_absent": ["[", "false"],
         "no_english": true,
     });
     let german_expect = serde_json::json!({
-        "verdict": "valid", "lang": "de", "every_day_dated": true, "contains": ["GÜLTIG", "Prüfschritte", "Guangdong und Hong Kong", "nein",
+        "verdict": "valid", "lang": "de", "every_day_dated": true, "picture_shows": ["5520,00 EUR"], "contains": ["GÜLTIG", "Prüfschritte", "Guangdong und Hong Kong", "nein",
             "Berechnung: 36 volle Stunden × 150,00 EUR/Std. = 5400,00 EUR"],
         "tables_absent": ["[", "falsch", "false"],
     });

@@ -149,6 +149,8 @@ def shown(page):
                     }).map(t => t.textContent),
                 };
             })(),
+            // Every text the picture shows (not those left as tooltips).
+            picture_texts: [...document.querySelectorAll('#picture text')].map(t => t.textContent),
             // Days of the picture's axis, and how many of them have their date under them.
             days: Number(document.querySelector('#picture')?.dataset.days ?? 0),
             dated_days: document.querySelectorAll('#picture text.day-label').length,
@@ -369,6 +371,8 @@ def verify_state(name, wanted, state, view, expect):
     expect(name, not view["broken_percentages"], f"percentages broken across lines: {view['broken_percentages']}")
     expect(name, view["picture_scale"] is None or view["picture_scale"] >= 0.6,
            f"the picture is shrunk to {view['picture_scale']} of its size, too small to read")
+    for text in wanted.get("picture_shows", []):
+        expect(name, text in view["picture_texts"], f"the picture does not show {text!r}")
     if wanted.get("every_day_dated"):
         expect(name, view["dated_days"] == view["days"],
                f"{view['days'] - view['dated_days']} of the axis's {view['days']} days have no date under them")

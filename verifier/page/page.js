@@ -10,6 +10,8 @@
   const page = document.documentElement;
   const state = {
     lang: page.lang, trust: null, verification: null, labels: null, runs: 0, timing: {},
+    // The view the picture was drawn from, to draw it again at another width.
+    pictureView: null,
     // Head addresses: the link's (for the embedded bundle only) and, per verification, the
     // trust file's for the verified bundle's order; what each answered (bytes, or null).
     linkHeads: [], heads: [], fetched: new Map(), asked: false,
@@ -358,8 +360,9 @@
     for (const review of chart.reviews) {
       const rx = x(review.pos);
       const line = svg("line", { class: "review", x1: rx, x2: rx, y1: top - 14, y2: axis - 8 });
+      // Not a block for labels: a value's label may cross the dashed line (on a phone the
+      // latest amount's only place may be across a review just before it).
       root.append(line);
-      layout.block({ x: rx - 1, y: top - 14, w: 2, h: axis - top + 6 });
       labels.push(() => {
         const w = textWidth(review.label, LABEL_SIZE);
         placeLabel(root, layout, line, "review-label", review.label,
@@ -368,7 +371,18 @@
     }
     for (const label of labels) label();
     axisMarks(root, layout, chart, x, axis, { x1: 0, x2: width, y1: axis, y2: height });
-    return section("picture-section", L.picture, root, el("p", { class: "note" }, L.picture_note));
+    const out = section("picture-section", L.picture, root, el("p", { class: "note" }, L.picture_note));
+    out.dataset.narrow = String(narrow);
+    return out;
+  }
+
+  // Drawn again when the width it is shown at crosses into or out of a phone's (a phone
+  // turned, a window resized, a page's print preview at another width).
+  function relayoutPicture() {
+    const shown = document.getElementById("picture-section");
+    if (!shown || !state.pictureView) return;
+    if (String(pictureRoom() < NARROW) === shown.dataset.narrow) return;
+    shown.replaceWith(picture(state.pictureView));
   }
 
   // Below this width (CSS pixels of the card's content) the picture takes the phone layout.
@@ -599,7 +613,11 @@
     const view = JSON.parse(state.verification.view(state.lang, FIRST));
     const main = document.getElementById("trail");
     if (view.order) main.append(orderSection(view));
-    if (view.chart && (view.chart.tracks.length || view.chart.obligations)) main.append(picture(view));
+    state.pictureView = null;
+    if (view.chart && (view.chart.tracks.length || view.chart.obligations)) {
+      state.pictureView = view;
+      main.append(picture(view));
+    }
     if (view.timeline.length) main.append(timelineSection(view));
     main.append(basisSection(view));
     const body = document.body.dataset;
@@ -691,6 +709,7 @@
     });
     document.getElementById("print").addEventListener("click", () => window.print());
     // A printed claims file carries the folded evidence too.
+    window.addEventListener("resize", relayoutPicture);
     window.addEventListener("beforeprint", () => {
       for (const details of document.querySelectorAll("details:not([open])")) {
         details.dataset.printOpened = "";
