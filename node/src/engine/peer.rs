@@ -533,18 +533,15 @@ impl Inner {
             return Response::refused("not_sequencer", "the order has no sequencer key");
         };
         // The core judges: cosign a byte-identical body, refuse (a fault is recorded), or
-        // catch up first when this node missed entries (then judge again).
+        // catch up first when this node missed entries, then judge it.
         let mut slot = slot.lock().await;
-        let input = |previous| Input::Proposal {
+        let input = Input::Proposal {
             from: sequencer,
-            entry: entry.clone(),
+            entry,
             previous,
             verified: true,
         };
-        let mut outcome = self.drive(&mut slot, input(previous)).await;
-        if outcome.answer.is_none() && outcome.fetched {
-            outcome = self.drive(&mut slot, input(None)).await;
-        }
+        let outcome = self.drive(&mut slot, input).await;
         match outcome.answer {
             Some(Answer::Cosigned { signature, .. }) => Response::Cosigned { signature },
             Some(Answer::Refused { code, message }) => Response::Refused { code, message },

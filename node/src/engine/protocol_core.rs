@@ -363,6 +363,9 @@ pub struct OrderProtocol {
     /// Volatile (a restart loses them).
     pending: Option<(Sealed, Signature)>,
     unconfirmed: BTreeMap<u64, SignedEntry>,
+    /// As cosigner: a proposal ahead of the head, judged once the catch-up it caused (the
+    /// [`Input::Committed`] entries that follow it) brings the head to the entry before it.
+    behind: Option<Behind>,
     round: Option<Running>,
     reviews: AgreementTable,
     closes: AgreementTable,
@@ -375,6 +378,15 @@ pub struct OrderProtocol {
     /// Derived: the state after the queued facts (see [`OrderProtocol::check_facts`]), kept
     /// while the queue only grows; dropped when a fact leaves the queue or an entry commits.
     tail: Option<Tail>,
+}
+
+/// A proposal that arrived ahead of the cosigner's head, and its position.
+#[derive(Debug, Clone)]
+struct Behind {
+    from: PublicKey,
+    entry: SignedEntry,
+    seq: u64,
+    verified: bool,
 }
 
 /// The state this order reaches once its queued facts commit, in order, leaving out those
@@ -429,6 +441,7 @@ impl OrderProtocol {
             queue,
             pending: None,
             unconfirmed: BTreeMap::new(),
+            behind: None,
             round: None,
             reviews: AgreementTable::default(),
             closes: AgreementTable::default(),
@@ -445,6 +458,7 @@ impl OrderProtocol {
         let mut restarted = OrderProtocol {
             pending: None,
             unconfirmed: BTreeMap::new(),
+            behind: None,
             round: None,
             waiting: VecDeque::new(),
             forwards: BTreeMap::new(),
@@ -528,6 +542,10 @@ impl OrderProtocol {
     }
 
     fn handle_into(&mut self, input: Input, cx: &Context, actions: &mut Vec<Action>) {
+        if !matches!(input, Input::Committed { .. }) {
+            // Only the catch-up's entries, which follow the proposal, may bring it in reach.
+            self.behind = None;
+        }
         match input {
             Input::Fact { .. }
             | Input::Facts { .. }
@@ -604,6 +622,7 @@ impl OrderProtocol {
                         result: result.map(|()| Reply::Ack),
                     });
                 }
+                self.judge_behind(cx, actions);
             }
             Input::Tick => self.on_tick(cx, actions),
             Input::Open { caller } => actions.push(Action::Reply {
@@ -1414,8 +1433,15 @@ impl OrderProtocol {
         }
         let head = self.head();
         if body.seq > head.saturating_add(1) {
-            // Missed entries (offline): catch up before judging; no answer yet.
+            // Missed entries (offline): catch up, then judge it (`judge_behind`); no answer yet.
             actions.push(Action::Fetch { from, after: head });
+            let seq = body.seq;
+            self.behind = Some(Behind {
+                from,
+                entry,
+                seq,
+                verified,
+            });
             return;
         }
         if body.seq <= head {
@@ -1453,6 +1479,19 @@ impl OrderProtocol {
                 actions.push(Action::Fault { entry, refusal });
                 actions.push(refused(&error));
             }
+        }
+    }
+
+    /// Judges the proposal that was ahead of the head once the catch-up brought the head to
+    /// the entry before it (or past it: then only the same entry is cosigned).
+    fn judge_behind(&mut self, cx: &Context, actions: &mut Vec<Action>) {
+        let head = self.head();
+        let ahead = |held: &Behind| held.seq > head.saturating_add(1);
+        if self.behind.as_ref().is_none_or(ahead) {
+            return;
+        }
+        if let Some(held) = self.behind.take() {
+            self.on_proposal(held.from, held.entry, None, held.verified, cx, actions);
         }
     }
 
@@ -1708,6 +1747,114 @@ mod tests {
             parties.insert(role, Party { key, protocol });
         }
         (orders, parties)
+    }
+
+    /// The role of `key` among the example order's parties.
+    fn role_of(orders: &ExampleOrders, key: &PublicKey) -> &'static str {
+        orders
+            .parties()
+            .into_iter()
+            .find(|(_, signer)| signer.public_key() == *key)
+            .map_or("nobody", |(role, _)| role)
+    }
+
+    /// One round of `fact` at the seller with every cosigner answering: the committed entry,
+    /// announced to nobody.
+    fn committed_round(
+        orders: &ExampleOrders,
+        parties: &mut BTreeMap<&'static str, Party>,
+        fact: SignedEvent,
+        now: i64,
+    ) -> SignedEntry {
+        let from = orders.keys().seller.public_key();
+        let input = Input::Fact {
+            event: fact,
+            verified: false,
+            caller: 1,
+        };
+        let mut done = Vec::new();
+        for (to, entry) in proposals(&parties.get_mut("seller").unwrap().handle(input, now)) {
+            let body = entry.hash();
+            let input = Input::Proposal {
+                from,
+                entry,
+                previous: None,
+                verified: false,
+            };
+            let cosigner = parties.get_mut(role_of(orders, &to)).unwrap();
+            let answer = answer_of(&cosigner.handle(input, now));
+            let input = Input::Answer {
+                from: to,
+                body,
+                answer,
+                verified: false,
+            };
+            done = parties.get_mut("seller").unwrap().handle(input, now);
+        }
+        match done.first() {
+            Some(Action::Persist(commit)) => commit.entry.clone(),
+            _ => panic!("{done:?}"),
+        }
+    }
+
+    #[test]
+    fn a_proposal_ahead_of_the_head_is_judged_after_the_catch_up_it_caused() {
+        let (orders, mut parties) = order();
+        let seller_key = orders.keys().seller.public_key();
+        let order = parties["seller"].protocol.core().order();
+        // Entry 1 commits at the seller; its announcement reaches nobody.
+        let first = committed_round(&orders, &mut parties, orders.fact(order, 0).unwrap(), 100);
+        let input = Input::Fact {
+            event: orders.fact(order, 1).unwrap(),
+            verified: false,
+            caller: 2,
+        };
+        let second = proposals(&parties.get_mut("seller").unwrap().handle(input, 110));
+        let proposal = |entry: &SignedEntry| Input::Proposal {
+            from: seller_key,
+            entry: entry.clone(),
+            previous: None,
+            verified: false,
+        };
+        let catch_up = || Input::Committed {
+            from: seller_key,
+            entry: first.clone(),
+            caller: None,
+            verified: false,
+        };
+
+        // Entry 2 is ahead of the buyer's head: it catches up first and does not answer yet.
+        let buyer = parties.get_mut("buyer").unwrap();
+        let actions = buyer.handle(proposal(&second[0].1), 111);
+        assert!(
+            matches!(actions[..], [Action::Fetch { after: 0, .. }]),
+            "{actions:?}"
+        );
+        // The catch-up's entry brings the head to 1: the proposal is judged and cosigned.
+        let actions = buyer.handle(catch_up(), 112);
+        assert!(matches!(actions[0], Action::Persist(_)), "{actions:?}");
+        assert!(matches!(
+            answer_of(&actions),
+            Answer::Cosigned { valid: true, .. }
+        ));
+
+        // Anything else between the proposal and the entries (here a tick) ends the wait: the
+        // sequencer was answered meanwhile, and the proposal is not judged later.
+        let carrier = parties.get_mut("carrier").unwrap();
+        carrier.handle(proposal(&second[1].1), 111);
+        carrier.handle(Input::Tick, 112);
+        let actions = carrier.handle(catch_up(), 113);
+        assert!(matches!(actions[0], Action::Persist(_)), "{actions:?}");
+        assert!(
+            !actions.iter().any(|action| matches!(
+                action,
+                Action::Send {
+                    message: Message::Answer { .. },
+                    ..
+                }
+            )),
+            "{actions:?}"
+        );
     }
 
     #[test]
