@@ -14,8 +14,7 @@ use std::{
 
 use libp2p::PeerId;
 use verifier::{
-    checkpoint::{cosign, sign_checkpoint, Checkpoint, NoteSignature, NoteVerifierKey, SignedNote},
-    merkle::{verify_consistency, Hash},
+    checkpoint::{sign_checkpoint, Checkpoint, NoteSignature, NoteVerifierKey, SignedNote},
     model::Digest,
     sign::PublicKey,
 };
@@ -23,6 +22,7 @@ use verifier::{
 use super::{
     protocol::{Request, Response},
     records::{self, WitnessedRecord, CHECKPOINTS, WITNESSED},
+    witness::{self, Cosigned, Declined, Presented},
     EngineError, Inner,
 };
 use crate::{api::ApiError, config::default_origin, durable::WriteBatch};
@@ -127,7 +127,8 @@ impl Inner {
             {
                 let mut state = inner.checkpoints.lock().await;
                 let last = state.latest.as_ref().map_or(0, |(size, _)| *size);
-                if state.busy || size < last.saturating_add(inner.config.checkpoint_batch) {
+                let batch = inner.config.checkpoint_batch;
+                if !witness::checkpoint_due(size, last, batch, state.busy) {
                     return;
                 }
                 state.busy = true;
@@ -196,16 +197,18 @@ impl Inner {
         believed: u64,
         witness: &PublicKey,
     ) -> Result<NoteSignature, String> {
-        let mut from_size = believed.min(size);
+        let mut from_size = believed;
         for _ in 0..2 {
-            let proof = if from_size == 0 || from_size == size {
-                Vec::new()
-            } else {
+            let (from, needs_proof) = witness::proof_from(from_size, size);
+            from_size = from;
+            let proof = if needs_proof {
                 self.log
                     .lock()
                     .await
                     .consistency_proof(from_size, size)
                     .map_err(|e| e.to_string())?
+            } else {
+                Vec::new()
             };
             let request = Request::Witness {
                 note: note.to_text(),
@@ -247,8 +250,8 @@ impl Inner {
         keys.into_iter().find(|key| self.peer_id(key) == Some(peer))
     }
 
-    /// Cosigns a peer's checkpoint after checking its signature and that its log only grew
-    /// since the last checkpoint this node cosigned for the same origin.
+    /// Cosigns a peer's checkpoint if [`Presented::judge`] does (its signature, and its log
+    /// only grew since the last checkpoint this node cosigned for the same origin).
     pub(crate) async fn on_witness(
         &self,
         peer: PeerId,
@@ -259,67 +262,32 @@ impl Inner {
         let Some(log_key) = self.key_of_peer(peer).await else {
             return Response::refused("unknown_peer", "this node witnesses only known parties");
         };
-        let note = match SignedNote::parse(text) {
-            Ok(note) => note,
-            Err(error) => return Response::refused("malformed_note", error.to_string()),
+        let presented = match Presented::parse(text) {
+            Ok(presented) => presented,
+            Err(answer) => return answered(answer),
         };
-        let checkpoint = match Checkpoint::parse(note.text()) {
-            Ok(checkpoint) => checkpoint,
-            Err(error) => return Response::refused("malformed_note", error.to_string()),
-        };
-        let origin = checkpoint.origin().to_string();
-        let verified = NoteVerifierKey::log(&origin, log_key)
-            .map_err(|e| e.to_string())
-            .and_then(|key| note.verify(&[key]).map_err(|e| e.to_string()));
-        if let Err(error) = verified {
-            return Response::refused("bad_signature", format!("the log's signature: {error}"));
-        }
+        let origin = presented.origin().to_string();
         let remembered: Option<WitnessedRecord> =
             match records::read(&self.store, WITNESSED, origin.as_bytes(), "witnessed") {
                 Ok(record) => record,
                 Err(error) => return Response::refused("store_failed", error.to_string()),
             };
-        let size = checkpoint.size();
-        let root: Hash = *checkpoint.root();
-        if let Some(seen) = remembered {
-            if from_size != seen.size {
-                return Response::WitnessFrom { size: seen.size };
-            }
-            if size < seen.size {
-                return Response::refused(
-                    "rollback",
-                    format!("the log shrank from {} to {size}", seen.size),
-                );
-            }
-            let consistent = if size == seen.size {
-                root == seen.root.0
-            } else {
-                let proof: Vec<Hash> = proof.iter().map(|digest| digest.0).collect();
-                verify_consistency(seen.size, size, &seen.root.0, &root, &proof).is_ok()
-            };
-            if !consistent {
-                return Response::refused(
-                    "inconsistent",
-                    format!(
-                        "the checkpoint at {size} is not an extension of the one at {}",
-                        seen.size
-                    ),
-                );
-            }
-        } else if from_size != 0 {
-            return Response::WitnessFrom { size: 0 };
-        }
         let name = self.witness_name();
-        let line = match cosign(&checkpoint, &name, &self.config.key, now()) {
-            Ok(line) => line,
-            Err(error) => return Response::refused("cannot_cosign", error.to_string()),
-        };
-        let record = WitnessedRecord {
-            size,
-            root: Digest(root),
+        let witness = (name.as_str(), &self.config.key);
+        let answer = presented.judge(
+            log_key,
+            from_size,
+            proof,
+            remembered.as_ref(),
+            witness,
+            now(),
+        );
+        let Cosigned { line, remember } = match answer {
+            Ok(cosigned) => cosigned,
+            Err(declined) => return answered(declined),
         };
         let mut batch = WriteBatch::new();
-        match records::encode("witnessed", &record) {
+        match records::encode("witnessed", &remember) {
             Ok(bytes) => batch.put(WITNESSED, origin.as_bytes(), bytes),
             Err(error) => return Response::refused("store_failed", error.to_string()),
         };
@@ -332,5 +300,13 @@ impl Inner {
             key_id: line.key_id(),
             signature: line.signature().to_vec(),
         }
+    }
+}
+
+/// Why a witness did not cosign, as a response.
+fn answered(declined: Declined) -> Response {
+    match declined {
+        Declined::From { size } => Response::WitnessFrom { size },
+        Declined::Refused { code, message } => Response::refused(code, message),
     }
 }

@@ -531,7 +531,7 @@ impl Inner {
             let request = Request::FetchEntries {
                 order,
                 after: Some(after),
-                limit: super::peer::MAX_FETCH,
+                limit: super::catch_up::MAX_FETCH,
             };
             let entries = match self.request(&from, request).await {
                 Ok(Response::Entries { entries, .. }) => entries,
@@ -552,7 +552,7 @@ impl Inner {
                 caller: None,
                 verified: false,
             }));
-            if count < super::peer::MAX_FETCH as usize {
+            if !super::catch_up::more_after(count) {
                 break;
             }
         }

@@ -23,6 +23,7 @@ pub mod agreement;
 mod amend;
 mod api_impl;
 mod batch;
+pub mod catch_up;
 mod checkpoints;
 mod driver;
 mod export;
@@ -46,6 +47,7 @@ pub mod round;
 mod sequencer;
 pub mod sources;
 pub mod views;
+pub mod witness;
 
 use std::{
     collections::HashMap,

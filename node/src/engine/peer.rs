@@ -18,6 +18,7 @@ use verifier::{
 use super::{
     admit::{ContractSender, NotAdmitted},
     agreement::Agreement,
+    catch_up,
     driver::{core_error, CALLER},
     ingest::Group,
     order::Refusal,
@@ -30,9 +31,6 @@ use super::{
     Inner, Slot,
 };
 use crate::{api::ApiError, net::InboundRequest};
-
-/// Most entries sent in one catch-up answer.
-pub(crate) const MAX_FETCH: u32 = 512;
 
 /// Answers peers' requests until the network stops.
 pub(crate) async fn serve(
@@ -642,7 +640,7 @@ impl Inner {
     /// A batch of announced entries: each order's entries are applied in order, orders in
     /// parallel. Answers once all are handled; the first refusal is reported.
     async fn on_commits(self: &Arc<Self>, peer: PeerId, entries: Vec<SignedEntry>) -> Response {
-        if entries.len() > MAX_FETCH as usize {
+        if entries.len() > catch_up::MAX_FETCH as usize {
             return Response::refused("too_many", "too many entries in one announcement");
         }
         let mut by_order: std::collections::BTreeMap<OrderId, Vec<SignedEntry>> =
@@ -731,28 +729,19 @@ impl Inner {
         let Some(record) = record else {
             return Response::refused("unknown_order", format!("no order {order} on this node"));
         };
-        let is_party = record
-            .contract
-            .contract()
-            .map(|contract| {
-                contract
-                    .parties
-                    .values()
-                    .any(|key| self.peer_id(key) == Some(peer))
-            })
-            .unwrap_or(false);
-        if !is_party {
-            return Response::refused(
-                "not_a_party",
-                "entries are only sent to the order's parties",
-            );
-        }
-        let first = after.map_or(0, |seq| seq.saturating_add(1));
-        let limit = limit.clamp(1, MAX_FETCH) as usize;
+        let parties = match record.contract.contract() {
+            Ok(contract) => contract.parties,
+            Err(error) => return Response::refused("store_failed", error.to_string()),
+        };
+        let is_requester = |key: &PublicKey| self.peer_id(key) == Some(peer);
+        let page = match catch_up::page(&parties, is_requester, after, limit) {
+            Ok(page) => page,
+            Err(refusal) => return Response::refused(refusal.code(), refusal.to_string()),
+        };
         let mut entries = Vec::new();
         // Read from the first entry asked for (keys are the order and the seq, big-endian),
         // not from the genesis: a page costs its own entries, not the whole log before it.
-        let start = records::entry_key(&order, first);
+        let start = records::entry_key(&order, page.first);
         let of_order = |item: &Result<(Vec<u8>, _), _>| {
             item.as_ref()
                 .map_or(true, |(key, _)| key.starts_with(order.as_bytes()))
@@ -761,7 +750,7 @@ impl Inner {
             .store
             .scan_range(ENTRIES, start)
             .take_while(of_order)
-            .take(limit)
+            .take(page.limit)
         {
             match item
                 .map_err(records::RecordError::from)
@@ -772,7 +761,7 @@ impl Inner {
             }
         }
         Response::Entries {
-            genesis: after.is_none().then_some(GenesisParts {
+            genesis: page.genesis.then_some(GenesisParts {
                 contract: record.contract,
                 sources: record.sources,
             }),
@@ -819,7 +808,7 @@ impl Inner {
                 super::protocol::Request::FetchEntries {
                     order,
                     after: None,
-                    limit: MAX_FETCH,
+                    limit: catch_up::MAX_FETCH,
                 },
             )
             .await
