@@ -86,8 +86,6 @@ pub(crate) struct Outcome {
     pub reply: Option<Result<Reply, CoreError>>,
     /// The answer to a proposal (cosigner side).
     pub answer: Option<Answer>,
-    /// Whether entries were fetched from the sequencer (a catch-up ran).
-    pub fetched: bool,
     /// A committed entry could not be stored: nothing after it was carried out, and the order
     /// was reloaded from the store.
     pub failed: Option<ApiError>,
@@ -289,7 +287,6 @@ impl Inner {
                         self.record_fault(order, &entry, &refusal).await;
                     }
                     Action::Fetch { from, after } => {
-                        outcome.fetched = true;
                         inputs.extend(self.fetch_after(order, from, after).await);
                     }
                     Action::SetTimer { at } => deadline = Some(at),
@@ -668,8 +665,7 @@ pub(crate) fn core_error(error: &CoreError) -> ApiError {
         CoreError::NotSequencer
         | CoreError::AlreadyOpen
         | CoreError::Conflict { .. }
-        | CoreError::Equivocation { .. }
-        | CoreError::Behind { .. } => ApiError::conflict(&error.code(), error.to_string()),
+        | CoreError::Equivocation { .. } => ApiError::conflict(&error.code(), error.to_string()),
         CoreError::InGroup { refusal, .. } => refusal.to_api(),
         CoreError::ForwardRefused { code, .. } => {
             let judged = code == "refused_by_state_machine" || code == "invalid_event";

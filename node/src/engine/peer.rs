@@ -602,8 +602,6 @@ impl Inner {
         };
         let outcome = self.drive(&mut slot, input).await;
         match outcome.reply {
-            // Behind: the driver caught up from the sequencer.
-            Some(Err(CoreError::Behind { .. })) if outcome.fetched => Response::Ack,
             Some(Err(error)) => api_refusal(core_error(&error)),
             Some(Ok(_)) | None => Response::Ack,
         }

@@ -273,8 +273,6 @@ pub enum CoreError {
         "the sequencer `{sequencer}` signed two different entries at seq {seq}; the proof is kept"
     )]
     Equivocation { sequencer: String, seq: u64 },
-    #[error("this node is at entry {head}; entry {seq} needs the entries before it")]
-    Behind { head: u64, seq: u64 },
     /// Fact `index` of a group (counted from 0) does not fit: none of the group was taken.
     #[error("fact {index} of the group: {refusal}")]
     InGroup { index: usize, refusal: Refusal },
@@ -304,7 +302,6 @@ impl CoreError {
             CoreError::NotSequencing => "not_sequencing".into(),
             CoreError::Conflict { .. } => "conflict".into(),
             CoreError::Equivocation { .. } => "equivocation".into(),
-            CoreError::Behind { .. } => "behind".into(),
             CoreError::InGroup { refusal, .. } => refusal.code().into(),
             CoreError::NotOpen => "not_open".into(),
             CoreError::AlreadyOpen => "already_started".into(),
@@ -1523,11 +1520,10 @@ impl OrderProtocol {
             return self.check_known(entry, body.seq, cx.history, actions);
         }
         if body.seq > head.saturating_add(1) {
+            // Entries were missed: the catch-up brings them and this one, so the
+            // announcement is acknowledged.
             actions.push(Action::Fetch { from, after: head });
-            return Err(CoreError::Behind {
-                head,
-                seq: body.seq,
-            });
+            return Ok(());
         }
         let checked = match self.pending.take() {
             // The body this node recomputed and cosigned: only the signatures are checked.
@@ -1855,6 +1851,55 @@ mod tests {
             )),
             "{actions:?}"
         );
+    }
+
+    #[test]
+    fn an_announcement_ahead_of_the_head_is_acknowledged_and_caught_up() {
+        let (orders, mut parties) = order();
+        let seller_key = orders.keys().seller.public_key();
+        let order = parties["seller"].protocol.core().order();
+        let announced = |entry: &SignedEntry, caller| Input::Committed {
+            from: seller_key,
+            entry: entry.clone(),
+            caller: Some(caller),
+            verified: false,
+        };
+        // The buyer's node as it was before entry 1, while the order goes on to entry 2.
+        let mut buyer = Party {
+            key: orders.keys().buyer.clone(),
+            protocol: parties["buyer"].protocol.clone(),
+        };
+        let first = committed_round(&orders, &mut parties, orders.fact(order, 0).unwrap(), 100);
+        for role in ["buyer", "carrier"] {
+            parties
+                .get_mut(role)
+                .unwrap()
+                .handle(announced(&first, 1), 101);
+        }
+        let second = committed_round(&orders, &mut parties, orders.fact(order, 1).unwrap(), 110);
+
+        // It missed entry 1's announcement; entry 2's arrives: it asks for what it missed and
+        // acknowledges (the catch-up brings entry 2 too).
+        let actions = buyer.handle(announced(&second, 3), 120);
+        assert!(
+            matches!(
+                actions[..],
+                [
+                    Action::Fetch { after: 0, .. },
+                    Action::Reply {
+                        caller: 3,
+                        result: Ok(Reply::Ack)
+                    }
+                ]
+            ),
+            "{actions:?}"
+        );
+        // The catch-up's entries commit in order.
+        for (caller, entry) in [(4, &first), (5, &second)] {
+            let actions = buyer.handle(announced(entry, caller), 121);
+            assert!(matches!(actions[0], Action::Persist(_)), "{actions:?}");
+        }
+        assert_eq!(buyer.protocol.head(), 2);
     }
 
     #[test]
