@@ -455,3 +455,34 @@ fn a_long_document_for_an_order_sequenced_elsewhere_is_taken_whole() {
     assert_eq!(answer["facts"][69]["result"]["seq"], 70, "{answer}");
     assert_eq!(cluster.settle(&ALL, &order)["seq"], 70);
 }
+
+/// A one-order document sent to a party's node (the carrier's) while the sequencer's node is
+/// away: accepted (202) and queued there as one document, kept across a restart of the
+/// carrier's node (which facts came together is stored with them), and forwarded whole once
+/// the sequencer's node is back: both facts commit, in order.
+#[test]
+fn a_queued_document_kept_across_a_restart_is_forwarded_whole() {
+    let mut cluster = Cluster::start(&ALL, BTreeMap::new());
+    let order = start_order(&cluster);
+    cluster.stop_node("seller");
+    let answer = epcis(&cluster.client("carrier"), &sample("epcis-voyage.json")).unwrap();
+    for fact in 0..2 {
+        assert_eq!(
+            answer["facts"][fact]["result"]["status"], "queued",
+            "{answer}"
+        );
+    }
+    cluster.stop_node("carrier");
+    cluster.start_node("carrier", Default::default());
+    let health = cluster.client("carrier").get("/health").unwrap();
+    assert_eq!(health["queued_facts"], 2, "{health}");
+    cluster.start_node("seller", Default::default());
+    // Forwarded on the carrier's tick: wait for both facts to commit.
+    let deadline = std::time::Instant::now() + common::PATIENCE;
+    while cluster.view("carrier", &order)["seq"] != 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let view = cluster.settle(&ALL, &order);
+    assert_eq!(view["seq"], 2, "{view}");
+    assert_eq!(view["terms"]["transport_mode"], "air", "{view}");
+}

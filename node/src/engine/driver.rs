@@ -201,6 +201,19 @@ impl Inner {
                     _ => None,
                 })
                 .collect();
+            // Refused facts leave the store's queue in one batch: a document refused whole
+            // is never left partly queued by a crash (the rest would be forwarded alone).
+            let mut refused_removals = WriteBatch::new();
+            for action in &actions {
+                if let Action::Dequeue {
+                    fact,
+                    refused: Some(_),
+                } = action
+                {
+                    refused_removals.remove(QUEUE, records::entry_key(&order, fact.index));
+                }
+            }
+            let mut refused_removals = Some(refused_removals);
             let mut proposals = Vec::new();
             // Facts whose queue records went with their entries' batches in this pass.
             let mut stored_with_entry: Vec<Digest> = Vec::new();
@@ -261,10 +274,17 @@ impl Inner {
                     }
                     Action::Dequeue { fact, refused } => {
                         // A fact committed in this pass left the queue with its entry
-                        // (`persist`); one recorded earlier, or refused, is removed here.
-                        if !stored_with_entry.contains(&fact.hash) {
-                            let mut batch = WriteBatch::new();
-                            batch.remove(QUEUE, records::entry_key(&order, fact.index));
+                        // (`persist`); one recorded earlier is removed here, and the
+                        // refused ones together (above).
+                        let batch = match refused {
+                            Some(_) => refused_removals.take(),
+                            None => (!stored_with_entry.contains(&fact.hash)).then(|| {
+                                let mut batch = WriteBatch::new();
+                                batch.remove(QUEUE, records::entry_key(&order, fact.index));
+                                batch
+                            }),
+                        };
+                        if let Some(batch) = batch {
                             if let Err(error) = self.store.commit(batch).await {
                                 // Harmless: on restart the fact is dropped again.
                                 tracing::warn!(%error, "cannot remove a fact from the queue");
@@ -431,7 +451,7 @@ impl Inner {
     async fn store_queued(&self, order: OrderId, facts: &[QueuedFact]) -> Result<(), ApiError> {
         let mut batch = WriteBatch::new();
         for fact in facts {
-            let bytes = records::encode("queued fact", &fact.event)
+            let bytes = super::queue::encode(fact)
                 .map_err(|error| ApiError::internal(error.to_string()))?;
             batch.put(QUEUE, records::entry_key(&order, fact.index), bytes);
         }

@@ -182,12 +182,16 @@ pub struct Commit {
     pub sequenced: bool,
 }
 
-/// A fact accepted and waiting for its entry: its place in the store, its hash, the fact.
+/// A fact accepted and waiting for its entry: its place in the store, its hash, the fact,
+/// and the document it came with: the store index of that document's first fact (its own
+/// index for a fact submitted alone). A cosigner forwards a document's facts together and
+/// drops them together when the sequencer refuses one (nothing of a document half-applied).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueuedFact {
     pub index: u64,
     pub hash: Digest,
     pub event: SignedEvent,
+    pub group: u64,
 }
 
 /// What the driver does, in the order given.
@@ -319,6 +323,31 @@ impl RoundFailure {
             RoundFailure::Refused { code, .. } => code == "behind",
         }
     }
+}
+
+/// How many of the oldest `queued` facts to forward: at most `most`, ending at a document's
+/// end. A document is
+/// taken whole at the sequencer (one `Input::Facts`), so it never travels in two forwards
+/// (the first could commit, the second be refused). A document longer than `most` (ingest
+/// keeps them to [`MAX_FORWARD`]) is cut, as a retry did before documents were kept.
+fn whole_documents(queued: &[&QueuedFact], most: usize) -> usize {
+    let mut end = 0;
+    while end < queued.len() {
+        let group = queued[end].group;
+        let document = queued[end..]
+            .iter()
+            .take_while(|fact| fact.group == group)
+            .count();
+        let after = end.saturating_add(document);
+        if after > most {
+            if end == 0 {
+                end = most;
+            }
+            break;
+        }
+        end = after;
+    }
+    end.min(queued.len())
 }
 
 /// What the sequencer's round is for.
@@ -706,7 +735,7 @@ impl OrderProtocol {
         let mut facts = Vec::with_capacity(new.len());
         for (index, event) in events.into_iter().enumerate() {
             if new.binary_search(&index).is_ok() {
-                facts.push(self.push_queued(event));
+                facts.push(self.push_queued(event, None));
             }
         }
         if !facts.is_empty() {
@@ -809,7 +838,7 @@ impl OrderProtocol {
                 position,
             };
         }
-        let fact = self.push_queued(event);
+        let fact = self.push_queued(event, None);
         actions.push(Action::Enqueue(vec![fact]));
         Reply::Queued {
             event: hash,
@@ -817,8 +846,9 @@ impl OrderProtocol {
         }
     }
 
-    /// Puts `event` at the back of the queue, under the next store index; the fact to store.
-    fn push_queued(&mut self, event: SignedEvent) -> QueuedFact {
+    /// Puts `event` at the back of the queue, under the next store index, as a fact of the
+    /// document whose first fact is at `group` (`None`: its own); the fact to store.
+    fn push_queued(&mut self, event: SignedEvent, group: Option<u64>) -> QueuedFact {
         let index = self
             .queue
             .back()
@@ -827,6 +857,7 @@ impl OrderProtocol {
             index,
             hash: event.hash(),
             event,
+            group: group.unwrap_or(index),
         };
         if let Some(tail) = &mut self.tail {
             tail.extend(&self.seen, &fact);
@@ -1150,7 +1181,9 @@ impl OrderProtocol {
         for (index, event) in events.into_iter().enumerate() {
             if new.binary_search(&index).is_ok() {
                 forwarded.push(event.clone());
-                facts.push(self.push_queued(event));
+                // The submission's new facts are one document: forwarded and refused together.
+                let group = facts.first().map(|first: &QueuedFact| first.index);
+                facts.push(self.push_queued(event, group));
             } else if again.contains(&index) {
                 forwarded.push(event);
             }
@@ -1211,7 +1244,8 @@ impl OrderProtocol {
 
     /// The sequencer's answer to a forward. Taken: the facts stay queued here until their
     /// entries commit here (so this node, which accepted them, also reports them committed).
-    /// Refused: a caller's submission leaves the queue whole; a retry drops the fact refused.
+    /// Refused: a caller's submission leaves the queue whole; a retry drops the document of
+    /// the fact refused (the other documents it carried are forwarded again).
     /// No answer: they stay queued, forwarded again on a later tick.
     fn on_forwarded(
         &mut self,
@@ -1257,16 +1291,19 @@ impl OrderProtocol {
                     code,
                     message,
                 };
-                let refused: Vec<Digest> = match (flight.caller, index) {
-                    (None, Some(index)) => flight.hashes.get(index).copied().into_iter().collect(),
-                    _ => flight.hashes.clone(),
-                };
-                for hash in refused {
-                    if let Some(fact) = self.unqueue(&hash) {
-                        actions.push(Action::Dequeue {
-                            fact,
-                            refused: Some(error.clone()),
-                        });
+                match (flight.caller, index) {
+                    (None, Some(index)) => {
+                        self.drop_refused_document(&flight.hashes, index, &error, actions)
+                    }
+                    _ => {
+                        for hash in &flight.hashes {
+                            if let Some(fact) = self.unqueue(hash) {
+                                actions.push(Action::Dequeue {
+                                    fact,
+                                    refused: Some(error.clone()),
+                                });
+                            }
+                        }
                     }
                 }
                 Err(error)
@@ -1277,6 +1314,50 @@ impl OrderProtocol {
         };
         if let Some(caller) = flight.caller {
             actions.push(Action::Reply { caller, result });
+        }
+    }
+
+    /// A retry of queued facts (`sent`) refused at `index`: every queued fact of the refused
+    /// fact's document leaves the queue with the refusal, which names the refused fact by its
+    /// place in that document (a document is never split across forwards, so it was all sent).
+    fn drop_refused_document(
+        &mut self,
+        sent: &[Digest],
+        index: usize,
+        error: &CoreError,
+        actions: &mut Vec<Action>,
+    ) {
+        let Some(group) = sent
+            .get(index)
+            .and_then(|hash| self.queue.iter().find(|queued| queued.hash == *hash))
+            .map(|queued| queued.group)
+        else {
+            return;
+        };
+        let document: Vec<Digest> = self
+            .queue
+            .iter()
+            .filter(|queued| queued.group == group)
+            .map(|queued| queued.hash)
+            .collect();
+        let error = match error {
+            CoreError::ForwardRefused { code, message, .. } => CoreError::ForwardRefused {
+                index: sent
+                    .iter()
+                    .position(|hash| document.contains(hash))
+                    .map(|first| index.saturating_sub(first)),
+                code: code.clone(),
+                message: message.clone(),
+            },
+            other => other.clone(),
+        };
+        for hash in &document {
+            if let Some(fact) = self.unqueue(hash) {
+                actions.push(Action::Dequeue {
+                    fact,
+                    refused: Some(error.clone()),
+                });
+            }
         }
     }
 
@@ -1309,12 +1390,12 @@ impl OrderProtocol {
         if self.queue.iter().any(|queued| self.in_flight(&queued.hash)) {
             return;
         }
-        let facts: Vec<&QueuedFact> = self
+        let waiting: Vec<&QueuedFact> = self
             .queue
             .iter()
             .filter(|queued| !self.seen.contains_key(&queued.hash))
-            .take(MAX_FORWARD)
             .collect();
+        let facts = &waiting[..whole_documents(&waiting, MAX_FORWARD)];
         if facts.is_empty() {
             return;
         }
@@ -2113,8 +2194,8 @@ mod tests {
             protocol.check_facts(&[fact(1), fact(2)], false).unwrap(),
             [0, 1]
         );
-        protocol.push_queued(fact(1));
-        protocol.push_queued(fact(2));
+        protocol.push_queued(fact(1), None);
+        protocol.push_queued(fact(2), None);
         let kept = protocol.tail.clone().unwrap();
         let replayed = protocol.replay_queue();
         assert_eq!(kept.core.state(), replayed.core.state());
@@ -2257,5 +2338,107 @@ mod tests {
             Action::Dequeue { fact, refused: None } if fact.hash == hash
         ));
         assert!(buyer.protocol.queue().is_empty());
+    }
+
+    #[test]
+    fn a_retry_forwards_a_documents_facts_together_and_drops_them_together() {
+        let (orders, mut parties) = order();
+        let seller_key = orders.keys().seller.public_key();
+        let order = parties["seller"].protocol.core().order();
+        let fact = |n| orders.fact(order, n).unwrap();
+        let forwarded = |actions: &[Action]| -> Vec<(u64, Vec<Digest>)> {
+            actions
+                .iter()
+                .filter_map(|action| match action {
+                    Action::Send {
+                        to,
+                        message: Message::Forward { id, events },
+                    } if *to == seller_key => {
+                        Some((*id, events.iter().map(SignedEvent::hash).collect()))
+                    }
+                    _ => None,
+                })
+                .collect()
+        };
+        let buyer = parties.get_mut("buyer").unwrap();
+        // A fact alone, its sequencer's node away: queued here.
+        let input = Input::Fact {
+            event: fact(0),
+            verified: false,
+            caller: 1,
+        };
+        let id = forwarded(&buyer.handle(input, 100))[0].0;
+        let answer = Forwarded::NoAnswer {
+            reason: "unreachable".into(),
+        };
+        buyer.handle(Input::Forwarded { id, answer }, 101);
+        // A document of two facts queues behind it (forwarded on the next tick).
+        let input = Input::Facts {
+            events: vec![fact(1), fact(2)],
+            verified: false,
+            caller: 2,
+        };
+        let actions = buyer.handle(input, 102);
+        assert!(forwarded(&actions).is_empty(), "{actions:?}");
+        assert_eq!(buyer.protocol.queue().len(), 3);
+
+        // The retry sends all three; the sequencer refuses the document's second fact (its
+        // order changed meanwhile): the document leaves the queue whole, the fact alone stays.
+        let sent = forwarded(&buyer.handle(Input::Tick, 130));
+        let all = vec![fact(0).hash(), fact(1).hash(), fact(2).hash()];
+        assert_eq!(sent, [(sent[0].0, all)]);
+        let answer = Forwarded::Refused {
+            index: Some(2),
+            code: "refused_by_state_machine".into(),
+            message: "no rule takes it".into(),
+        };
+        let actions = buyer.handle(
+            Input::Forwarded {
+                id: sent[0].0,
+                answer,
+            },
+            131,
+        );
+        let dropped: Vec<(Digest, Option<usize>)> = actions
+            .iter()
+            .filter_map(|action| match action {
+                Action::Dequeue {
+                    fact,
+                    refused: Some(CoreError::ForwardRefused { index, .. }),
+                } => Some((fact.hash, *index)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            dropped,
+            [(fact(1).hash(), Some(1)), (fact(2).hash(), Some(1))],
+            "each refused with the index of the refused fact in its document: {actions:?}"
+        );
+        let queued: Vec<Digest> = buyer.protocol.queue().iter().map(|q| q.hash).collect();
+        assert_eq!(queued, [fact(0).hash()]);
+
+        // A document is never split across forwards: a full one (64 facts) waits for the
+        // next forward rather than travel partly with the fact before it.
+        let sent = forwarded(&buyer.handle(Input::Tick, 160));
+        let answer = Forwarded::NoAnswer {
+            reason: "unreachable".into(),
+        };
+        buyer.handle(
+            Input::Forwarded {
+                id: sent[0].0,
+                answer,
+            },
+            161,
+        );
+        let document: Vec<SignedEvent> = (3..3 + MAX_FORWARD as i64).map(fact).collect();
+        let input = Input::Facts {
+            events: document,
+            verified: false,
+            caller: 3,
+        };
+        buyer.handle(input, 162);
+        assert_eq!(buyer.protocol.queue().len(), 1 + MAX_FORWARD);
+        let sent = forwarded(&buyer.handle(Input::Tick, 190));
+        assert_eq!(sent[0].1, [fact(0).hash()]);
     }
 }

@@ -8,13 +8,15 @@
 //! as the core says. At a cosigner the core queues every fact submitted there (durably, before
 //! forwarding it: `Message::Forward`, a request the driver makes without holding the order)
 //! and keeps it until its entry commits here; facts its sequencer's node did not take are
-//! forwarded again, oldest first, on the next tick. A queued fact's record is removed in the
+//! forwarded again, oldest first, on the next tick — a document's facts together, and refused
+//! together (each record keeps which document it came with, see [`QueuedRecord`]). A queued fact's record is removed in the
 //! batch that stores its entry (the driver's `persist`), on either side; a fact found already
 //! recorded (a store written before that) is dropped on the next drain, so it is never applied
 //! twice.
 
 use std::{collections::VecDeque, sync::Arc};
 
+use serde::{Deserialize, Serialize};
 use verifier::model::{Digest, OrderId, SignedEvent};
 
 use super::{
@@ -29,12 +31,36 @@ use crate::{api::ApiError, durable::Store};
 /// Most refused queued facts remembered per order for their status URL.
 const MAX_REMEMBERED_REFUSALS: usize = 256;
 
+/// A queued fact as stored: the fact's own fields, and the store index of the first fact of
+/// the document it came with when that is not its own. A fact submitted alone is stored
+/// without it, byte for byte as before documents were kept together, so older records read
+/// as facts submitted alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct QueuedRecord {
+    #[serde(flatten)]
+    pub event: SignedEvent,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<u64>,
+}
+
+/// The stored bytes of a queued fact (see [`QueuedRecord`]).
+pub(crate) fn encode(fact: &QueuedFact) -> Result<Vec<u8>, RecordError> {
+    if fact.group == fact.index {
+        return records::encode("queued fact", &fact.event);
+    }
+    let record = QueuedRecord {
+        event: fact.event.clone(),
+        group: Some(fact.group),
+    };
+    records::encode("queued fact", &record)
+}
+
 /// The queue of `order` as stored.
 pub(crate) fn load(store: &Store, order: &OrderId) -> Result<VecDeque<QueuedFact>, EngineError> {
     let mut queue = VecDeque::new();
     for item in store.scan_prefix(QUEUE, order.as_bytes()) {
         let (key, bytes) = item.map_err(RecordError::from)?;
-        let event: SignedEvent = records::decode("queued fact", &bytes)?;
+        let record: QueuedRecord = records::decode("queued fact", &bytes)?;
         let index = key
             .get(32..40)
             .and_then(|bytes| <[u8; 8]>::try_from(bytes).ok())
@@ -45,8 +71,9 @@ pub(crate) fn load(store: &Store, order: &OrderId) -> Result<VecDeque<QueuedFact
             })?;
         queue.push_back(QueuedFact {
             index,
-            hash: event.hash(),
-            event,
+            hash: record.event.hash(),
+            event: record.event,
+            group: record.group.unwrap_or(index),
         });
     }
     Ok(queue)
@@ -164,4 +191,32 @@ pub(crate) enum FactStatus {
     Committed(Committed),
     Queued { position: usize },
     Refused { code: String, message: String },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::ExampleOrders;
+
+    #[test]
+    fn a_queued_facts_document_survives_storage_and_older_records_read_as_alone() {
+        let orders = ExampleOrders::new().unwrap();
+        let event = orders.fact(verifier::model::Digest([1; 32]), 0).unwrap();
+        let fact = |index, group| QueuedFact {
+            index,
+            hash: event.hash(),
+            event: event.clone(),
+            group,
+        };
+        let decode = |bytes: &[u8]| records::decode::<QueuedRecord>("queued fact", bytes).unwrap();
+        // A fact of a document keeps its document.
+        let stored = encode(&fact(4, 3)).unwrap();
+        assert_eq!(decode(&stored).group, Some(3));
+        assert_eq!(decode(&stored).event, event);
+        // A fact alone is stored as before; a record from before reads as a fact alone.
+        let alone = encode(&fact(4, 4)).unwrap();
+        let older = records::encode("queued fact", &event).unwrap();
+        assert_eq!(alone, older);
+        assert_eq!(decode(&older).group, None);
+    }
 }
