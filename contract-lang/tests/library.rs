@@ -175,3 +175,49 @@ fn a_price_per_unit_is_explained_with_the_quantity_it_priced() {
         Some("21500 kg − 20 t = 1500 kg; 1500 kg in t umgerechnet = 1,5 t; 150,00 EUR/t × 1,5 t = 225,00 EUR")
     );
 }
+
+/// The library's vocabulary names every word of its own in en, zh and de with `label` items
+/// (they travel with the sources the parties sign), and they read exactly as the renderer's
+/// built-in words, with which bundles signed before the vocabulary had labels still render.
+#[test]
+fn the_library_vocabulary_labels_its_words_as_the_built_in_glossary_reads_them() {
+    use contract_lang::render::{Glossary, Lang};
+    let program = compile_program(&[vocabulary()])
+        .program
+        .expect("the vocabulary compiles");
+    let labels = &program.vocabulary.labels;
+    let vocabulary = &program.vocabulary;
+    let mut keys: Vec<String> = Vec::new();
+    keys.extend(vocabulary.terms.keys().map(|term| format!("term:{term}")));
+    for (kind, fields) in &vocabulary.events {
+        keys.push(format!("kind:{kind}"));
+        keys.push(format!("noun:{kind}"));
+        keys.extend(fields.keys().map(|field| format!("field:{field}")));
+    }
+    keys.extend(vocabulary.enums.iter().flat_map(|(name, variants)| {
+        let prefix = if name == "party" { "party" } else { "variant" };
+        variants
+            .iter()
+            .map(move |variant| format!("{prefix}:{variant}"))
+    }));
+    for key in &keys {
+        for lang in Lang::ALL {
+            assert!(
+                labels.get(key, lang.code()).is_some(),
+                "{key} has no {} label",
+                lang.code()
+            );
+        }
+    }
+    let labelled = Glossary::of(&program);
+    for key in labels.0.keys() {
+        for lang in Lang::ALL {
+            assert_eq!(
+                labelled.lookup(lang, key),
+                Glossary::STANDARD.lookup(lang, key),
+                "{key} in {}",
+                lang.code()
+            );
+        }
+    }
+}

@@ -1,5 +1,6 @@
 //! Word labels: the top-level `label` items through which a vocabulary names its terms, event
-//! kinds, fields, parties and enum variants in each language
+//! kinds (as a noun, and as what happens), fields, boolean fields and terms as statements,
+//! parties and enum variants in each language
 //! (`label term incoterm en "the Incoterm" zh "贸易术语" de "die Lieferklausel"`).
 //!
 //! They are gathered into [`crate::vocab::WordLabels`] under the rendering glossary's keys, so
@@ -14,9 +15,15 @@ use codes::did_you_mean;
 use std::collections::BTreeMap;
 
 /// What a word label may name: its category as written, and the glossary's key prefix.
-const CATEGORIES: [(&str, &str); 5] = [
+const CATEGORIES: [(&str, &str); 7] = [
     ("term", "term"),
     ("event", "noun"),
+    // An event kind as what happens, the verb phrase a rule starts with ("the goods are
+    // weighed"), where `event` is the noun ("weighing").
+    ("occurrence", "kind"),
+    // A boolean field or term as the statement it makes when true ("the accessories are
+    // complete"), where `field`/`term` is its noun.
+    ("statement", "stmt"),
     ("field", "field"),
     ("party", "party"),
     ("variant", "variant"),
@@ -26,7 +33,7 @@ impl ProgramChecker<'_> {
     /// Checks every top-level `label` item against the vocabulary collected so far and
     /// stores the labels in it.
     pub(super) fn collect_word_labels(&mut self) {
-        let mut origins: BTreeMap<(String, String), Span> = BTreeMap::new();
+        let mut origins: BTreeMap<(String, String), (usize, Span)> = BTreeMap::new();
         for (file, item) in self.items() {
             let Item::Label(label) = item else { continue };
             let LabelTarget::Word { category, name } = &label.target else {
@@ -48,22 +55,27 @@ impl ProgramChecker<'_> {
         file: usize,
         key: &str,
         label: &Label,
-        origins: &mut BTreeMap<(String, String), Span>,
+        origins: &mut BTreeMap<(String, String), (usize, Span)>,
     ) {
         for (lang, text) in &label.texts {
             let origin = (key.to_string(), lang.node.clone());
-            if let Some(first) = origins.get(&origin) {
+            // Twice in one file is a mistake; a later file (the contract's own clauses) may
+            // reword what an earlier one (the library's vocabulary) says.
+            let in_this_file = origins
+                .get(&origin)
+                .filter(|(first_file, _)| *first_file == file);
+            if let Some(&(_, first)) = in_this_file {
                 let diagnostic = Diagnostic::error(
                     codes::DUPLICATE,
                     format!("a label in language `{}` is given twice", lang.node),
                     lang.span,
                     "given again here",
                 )
-                .with_secondary(*first, "first given here");
+                .with_secondary(first, "first given here");
                 self.report(file, diagnostic);
                 continue;
             }
-            origins.insert(origin, lang.span);
+            origins.insert(origin, (file, lang.span));
             self.vocabulary
                 .labels
                 .0
@@ -79,7 +91,7 @@ impl ProgramChecker<'_> {
         }
         let help = did_you_mean(category, CATEGORIES.iter().map(|(name, _)| *name))
             .unwrap_or_else(|| {
-                "a label at the top level names a `term`, an `event` kind, a `field`, a `party` or an enum `variant`".to_string()
+                "a label at the top level names a `term`, an `event` kind (or its `occurrence`), a `field`, a boolean field or term as a `statement`, a `party` or an enum `variant`".to_string()
             });
         self.report(
             file,
@@ -100,7 +112,15 @@ impl ProgramChecker<'_> {
         let vocabulary = &self.vocabulary;
         let candidates: Vec<String> = match category {
             "term" => vocabulary.terms.keys().cloned().collect(),
-            "event" => vocabulary.events.keys().cloned().collect(),
+            "event" | "occurrence" => vocabulary.events.keys().cloned().collect(),
+            "statement" => vocabulary
+                .events
+                .values()
+                .flat_map(|fields| fields.iter())
+                .chain(vocabulary.terms.iter())
+                .filter(|(_, ty)| **ty == crate::value::Type::Bool)
+                .map(|(name, _)| name.clone())
+                .collect(),
             "field" => vocabulary
                 .events
                 .values()
@@ -119,8 +139,9 @@ impl ProgramChecker<'_> {
         }
         let what = match category {
             "term" => "term",
-            "event" => "event kind",
+            "event" | "occurrence" => "event kind",
             "field" => "event field",
+            "statement" => "boolean field or term",
             "party" => "party role",
             _ => "enum variant",
         };

@@ -428,9 +428,12 @@ impl<'a> Glossary<'a> {
     }
 
     /// How the occurrence of an event kind is phrased (“the shipment is delivered”; German as
-    /// a main clause, “die Sendung wird zugestellt”). A kind the vocabulary labels reads as
-    /// its label: “a new customs clearance is recorded”.
+    /// a main clause, “die Sendung wird zugestellt”): the vocabulary's `occurrence` label, else
+    /// its `event` label as a noun (“a new customs clearance is recorded”), else the table.
     pub fn occurrence(&self, lang: Lang, kind: &str) -> String {
+        if let Some(phrase) = self.label(lang, &format!("kind:{kind}")) {
+            return phrase;
+        }
         let key = format!("noun:{kind}");
         if let Some(noun) = self.label(lang, &key) {
             return match lang {
