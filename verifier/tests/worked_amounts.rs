@@ -37,11 +37,17 @@ at = "2026-03-02T10:00:00Z"
 fields = { received_by = "Hamburg DC" }
 "#;
 
-/// The verified report of scenario `name` of `scenario`, reviewed by `policy`.
-fn scenario_report(scenario: &str, name: &str, policy: ReviewPolicy) -> Report {
+/// The verified report of scenario `name` of `scenario`, reviewed by `policy` after its last
+/// `paused_events` events were recorded while the order was paused.
+fn scenario_report(
+    scenario: &str,
+    name: &str,
+    policy: ReviewPolicy,
+    paused_events: usize,
+) -> Report {
     let keys = ExampleKeys::new();
-    let order =
-        scenario_order(scenario, name, &keys, policy, 0).unwrap_or_else(|error| panic!("{error}"));
+    let order = scenario_order(scenario, name, &keys, policy, paused_events)
+        .unwrap_or_else(|error| panic!("{error}"));
     let mut log = ExampleLog::example();
     let leaves = log.append_entries(order.entries()).unwrap();
     let example = finish_example(keys, order, log, leaves).unwrap();
@@ -50,7 +56,7 @@ fn scenario_report(scenario: &str, name: &str, policy: ReviewPolicy) -> Report {
 }
 
 fn late_delivery_report() -> Report {
-    scenario_report(LATE_DELIVERY, "late", ReviewPolicy::Leave)
+    scenario_report(LATE_DELIVERY, "late", ReviewPolicy::Leave, 0)
 }
 
 #[test]
@@ -123,7 +129,10 @@ fn the_json_report_carries_each_computation_in_the_chosen_language() {
 /// Three typhoon extensions, then a delivery more than 20 days late within the same 24 hours:
 /// its effects amend the order (the buyer may terminate) and pay the late-delivery penalty,
 /// the breaker holds them all, and the parties' review approves or discards them.
-const HELD_PAYMENT: &str = r#"
+/// The clauses and terms of [`HELD_PAYMENT`] and [`HELD_AND_REEVALUATED`].
+macro_rules! held_terms {
+    () => {
+        r#"
 clauses = ["../clauses/force_majeure.clause", "../clauses/late_delivery_penalty.clause"]
 jurisdiction = "CN"
 [terms]
@@ -131,8 +140,14 @@ delivery_due = "2026-03-01T00:00:00Z"
 price = "12000.00 EUR"
 route_regions = ["Guangdong"]
 buyer_may_terminate = false
-[[scenario]]
-name = "held"
+"#
+    };
+}
+
+/// The events of [`HELD_PAYMENT`], which [`HELD_AND_REEVALUATED`] continues.
+macro_rules! held_events {
+    () => {
+        r#"
 [[scenario.events]]
 kind = "weather.alert"
 at = "2026-04-01T00:00:00Z"
@@ -149,13 +164,21 @@ fields = { kind = "typhoon", level = "red", region = "Guangdong" }
 kind = "shipment.delivered"
 at = "2026-04-01T18:00:00Z"
 fields = { received_by = "Hamburg DC" }
-"#;
+"#
+    };
+}
+
+const HELD_PAYMENT: &str = concat!(
+    held_terms!(),
+    "[[scenario]]\nname = \"held\"",
+    held_events!()
+);
 
 /// The penalty's explanation: 23 started days after the due date extended to 10 March.
 const PENALTY: &str = "23 started days × 0.5 %/day = 11.5 %; the lesser of 11.5 % and 10 % = 10 %; 12000.00 EUR × 10 % = 1200.00 EUR";
 
 fn held_payment_report(policy: ReviewPolicy) -> Report {
-    scenario_report(HELD_PAYMENT, "held", policy)
+    scenario_report(HELD_PAYMENT, "held", policy, 0)
 }
 
 /// The text of entry `#seq` in a rendered timeline, up to the next entry.
@@ -245,54 +268,25 @@ fn a_discarded_held_payment_is_not_explained_under_the_review() {
 /// [`HELD_PAYMENT`] with a second delivery recorded while the order is paused: the review
 /// approves the held penalty (23 started days) and then re-evaluates the second delivery, which
 /// comes to the same clause, rule and amount by another computation (more days, the same cap).
-const HELD_AND_REEVALUATED: &str = r#"
-clauses = ["../clauses/force_majeure.clause", "../clauses/late_delivery_penalty.clause"]
-jurisdiction = "CN"
-[terms]
-delivery_due = "2026-03-01T00:00:00Z"
-price = "12000.00 EUR"
-route_regions = ["Guangdong"]
-buyer_may_terminate = false
-[[scenario]]
-name = "held and re-evaluated"
-[[scenario.events]]
-kind = "weather.alert"
-at = "2026-04-01T00:00:00Z"
-fields = { kind = "typhoon", level = "red", region = "Guangdong" }
-[[scenario.events]]
-kind = "weather.alert"
-at = "2026-04-01T06:00:00Z"
-fields = { kind = "typhoon", level = "red", region = "Guangdong" }
-[[scenario.events]]
-kind = "weather.alert"
-at = "2026-04-01T12:00:00Z"
-fields = { kind = "typhoon", level = "red", region = "Guangdong" }
-[[scenario.events]]
-kind = "shipment.delivered"
-at = "2026-04-01T18:00:00Z"
-fields = { received_by = "Hamburg DC" }
-[[scenario.events]]
+const HELD_AND_REEVALUATED: &str = concat!(
+    held_terms!(),
+    "[[scenario]]\nname = \"held and re-evaluated\"",
+    held_events!(),
+    r#"[[scenario.events]]
 kind = "shipment.delivered"
 at = "2026-04-20T18:00:00Z"
 fields = { received_by = "Hamburg DC, second delivery" }
-"#;
+"#
+);
 
 #[test]
 fn a_review_shows_the_held_computation_for_what_it_approved_and_its_own_for_what_it_re_evaluated() {
-    let keys = ExampleKeys::new();
-    let order = scenario_order(
+    let report = scenario_report(
         HELD_AND_REEVALUATED,
         "held and re-evaluated",
-        &keys,
         ReviewPolicy::ApproveHeld,
         1,
-    )
-    .unwrap_or_else(|error| panic!("{error}"));
-    let mut log = ExampleLog::example();
-    let leaves = log.append_entries(order.entries()).unwrap();
-    let example = finish_example(keys, order, log, leaves).unwrap();
-    let report = verify_bundle(&example.bytes, &example.trust, &VerifyOptions::default())
-        .unwrap_or_else(|error| panic!("{error}"));
+    );
     let review = report.entries.last().unwrap();
     let Step::Review(step) = &review.body.step else {
         panic!("the last entry is the review: {:?}", review.body.step);
