@@ -43,6 +43,17 @@ fn vocabulary() -> SourceInput {
     }
 }
 
+/// The whole library as compiler inputs.
+fn library_inputs() -> Vec<SourceInput> {
+    library_sources()
+        .into_iter()
+        .map(|(name, text)| SourceInput {
+            name: name.to_string(),
+            text: text.to_string(),
+        })
+        .collect()
+}
+
 fn load(path: &str) -> Result<String, String> {
     pactum_clause_library::file(path)
         .map(str::to_string)
@@ -51,13 +62,7 @@ fn load(path: &str) -> Result<String, String> {
 
 #[test]
 fn the_whole_library_compiles() {
-    let sources: Vec<SourceInput> = library_sources()
-        .into_iter()
-        .map(|(name, text)| SourceInput {
-            name: name.to_string(),
-            text: text.to_string(),
-        })
-        .collect();
+    let sources = library_inputs();
     let result = compile_program(&sources);
     let rendered: Vec<String> = result
         .diagnostics
@@ -122,13 +127,7 @@ fn a_price_per_unit_is_explained_with_the_quantity_it_priced() {
     use contract_lang::eval::{bind_params, evaluate, work_transfers, BoundClause, Event, State};
     use contract_lang::render::{worked, Glossary, Lang};
     use contract_lang::value::{Decimal, Quantity, Unit, Value};
-    let sources: Vec<SourceInput> = library_sources()
-        .into_iter()
-        .map(|(name, text)| SourceInput {
-            name: name.to_string(),
-            text: text.to_string(),
-        })
-        .collect();
+    let sources = library_inputs();
     let program = compile_program(&sources)
         .program
         .expect("the library compiles");
