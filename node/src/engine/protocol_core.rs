@@ -1835,6 +1835,42 @@ mod tests {
             .map_or("nobody", |(role, _)| role)
     }
 
+    /// Hands each of the seller's `proposed` entries (sent by `from`) to its cosigner at
+    /// `answered_at` and the answers back to the seller at `collected_at`: the seller's actions
+    /// on the last answer.
+    fn answer_all(
+        orders: &ExampleOrders,
+        parties: &mut BTreeMap<&'static str, Party>,
+        from: PublicKey,
+        proposed: Vec<(PublicKey, SignedEntry)>,
+        answered_at: i64,
+        collected_at: i64,
+    ) -> Vec<Action> {
+        let mut done = Vec::new();
+        for (to, entry) in proposed {
+            let body = entry.hash();
+            let input = Input::Proposal {
+                from,
+                entry,
+                previous: None,
+                verified: false,
+            };
+            let cosigner = parties.get_mut(role_of(orders, &to)).unwrap();
+            let answer = answer_of(&cosigner.handle(input, answered_at));
+            let input = Input::Answer {
+                from: to,
+                body,
+                answer,
+                verified: false,
+            };
+            done = parties
+                .get_mut("seller")
+                .unwrap()
+                .handle(input, collected_at);
+        }
+        done
+    }
+
     /// One round of `fact` at the seller with every cosigner answering: the committed entry,
     /// announced to nobody.
     fn committed_round(
@@ -1849,25 +1885,8 @@ mod tests {
             verified: false,
             caller: 1,
         };
-        let mut done = Vec::new();
-        for (to, entry) in proposals(&parties.get_mut("seller").unwrap().handle(input, now)) {
-            let body = entry.hash();
-            let input = Input::Proposal {
-                from,
-                entry,
-                previous: None,
-                verified: false,
-            };
-            let cosigner = parties.get_mut(role_of(orders, &to)).unwrap();
-            let answer = answer_of(&cosigner.handle(input, now));
-            let input = Input::Answer {
-                from: to,
-                body,
-                answer,
-                verified: false,
-            };
-            done = parties.get_mut("seller").unwrap().handle(input, now);
-        }
+        let proposed = proposals(&parties.get_mut("seller").unwrap().handle(input, now));
+        let done = answer_all(orders, parties, from, proposed, now, now);
         match done.first() {
             Some(Action::Persist(commit)) => commit.entry.clone(),
             _ => panic!("{done:?}"),
@@ -2030,28 +2049,7 @@ mod tests {
         // The next tick proposes it again; both cosigners answer.
         let proposed = proposals(&seller.handle(Input::Tick, 140));
         assert_eq!(proposed.len(), 2);
-        let mut done = Vec::new();
-        for (to, entry) in proposed {
-            let role = if to == orders.keys().buyer.public_key() {
-                "buyer"
-            } else {
-                "carrier"
-            };
-            let input = Input::Proposal {
-                from: seller_key,
-                entry: entry.clone(),
-                previous: None,
-                verified: false,
-            };
-            let answer = answer_of(&parties.get_mut(role).unwrap().handle(input, 141));
-            let input = Input::Answer {
-                from: to,
-                body: entry.hash(),
-                answer,
-                verified: false,
-            };
-            done = parties.get_mut("seller").unwrap().handle(input, 142);
-        }
+        let done = answer_all(&orders, &mut parties, seller_key, proposed, 141, 142);
         // Persisted first (signed by every party, the sequencer last), then announced.
         let Some(Action::Persist(commit)) = done.first() else {
             panic!("{done:?}");
@@ -2299,28 +2297,7 @@ mod tests {
             caller: 9,
         };
         let proposed = proposals(&seller.handle(input, 133));
-        let mut done = Vec::new();
-        for (to, entry) in proposed {
-            let role = if to == orders.keys().buyer.public_key() {
-                "buyer"
-            } else {
-                "carrier"
-            };
-            let input = Input::Proposal {
-                from: seller_key,
-                entry: entry.clone(),
-                previous: None,
-                verified: false,
-            };
-            let answer = answer_of(&parties.get_mut(role).unwrap().handle(input, 134));
-            let input = Input::Answer {
-                from: to,
-                body: entry.hash(),
-                answer,
-                verified: false,
-            };
-            done = parties.get_mut("seller").unwrap().handle(input, 135);
-        }
+        let done = answer_all(&orders, &mut parties, seller_key, proposed, 134, 135);
         let Some(Action::Persist(commit)) = done.first() else {
             panic!("{done:?}");
         };
