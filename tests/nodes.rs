@@ -349,6 +349,54 @@ fn a_party_that_was_offline_catches_up_from_its_head() {
     assert_eq!(cluster.settle(&["seller", "buyer"], &order)["seq"], 2);
 }
 
+#[test]
+fn a_party_behind_catches_up_from_another_party_while_the_sequencer_is_down() {
+    let mut cluster = Cluster::start(&ALL, BTreeMap::new());
+    let order = cluster.start_order(&ALL, "PO-FROM-PEER", None);
+    cluster.settle(&ALL, &order);
+    // The buyer's node as it is at the genesis, kept aside.
+    cluster.stop_node("buyer");
+    let at_genesis = cluster.path("buyer-at-genesis");
+    copy_dir(&cluster.path("buyer"), &at_genesis);
+    cluster.start_node("buyer", Hooks::default());
+    departed(&cluster, &order);
+    cluster
+        .event(
+            "carrier",
+            &order,
+            "shipment.eta_updated",
+            "2026-02-17T00:00:00Z",
+            json!({ "eta": "2026-02-26T00:00:00Z" }),
+        )
+        .unwrap();
+    cluster.settle(&ALL, &order);
+    // The buyer comes back from the genesis while the sequencer's node is down: its
+    // catch-up asks the sequencer, gets no answer, and asks the carrier.
+    cluster.stop_node("buyer");
+    cluster.stop_node("seller");
+    std::fs::remove_dir_all(cluster.path("buyer")).unwrap();
+    copy_dir(&at_genesis, &cluster.path("buyer"));
+    cluster.start_node("buyer", Hooks::default());
+    assert_eq!(cluster.view("buyer", &order)["seq"], 0);
+    let view = cluster.settle(&["carrier", "buyer"], &order);
+    assert_eq!(view["seq"], 2);
+    assert_eq!(view["terms"]["transport_mode"], "air");
+}
+
+/// Copies the directory `from` (a stopped node's store) to `to`.
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for item in std::fs::read_dir(from).unwrap() {
+        let item = item.unwrap();
+        let target = to.join(item.file_name());
+        if item.file_type().unwrap().is_dir() {
+            copy_dir(&item.path(), &target);
+        } else {
+            std::fs::copy(item.path(), target).unwrap();
+        }
+    }
+}
+
 /// The seller's stored compiled program of `order`'s sources, as stored and as the sources
 /// compile today.
 fn stored_program(cluster: &Cluster, order: &str) -> (Vec<u8>, contract_lang::Program, Digest) {

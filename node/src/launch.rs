@@ -255,6 +255,7 @@ pub async fn launch(spec: NodeSpec) -> anyhow::Result<RunningNode> {
         hooks: spec.hooks.clone(),
         protocol: ProtocolConfig {
             round_patience: i64::try_from(spec.round_patience.as_secs().max(1)).unwrap_or(i64::MAX),
+            ..ProtocolConfig::default()
         },
         events: spec.events.clone(),
     };

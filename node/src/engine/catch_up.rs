@@ -1,7 +1,10 @@
 //! Catch-up, without I/O: which of an order's entries a party's request is answered with (who
-//! may read them, from which position, how many in one answer), and whether the requesting side
-//! asks for another page. The node's peer handler reads the page from its store and its driver
-//! sends the requests (`peer.rs::on_fetch`, `driver.rs::fetch_after`); this module decides.
+//! may read them, from which position, how many in one answer), and the requesting side
+//! ([`Requester`]): which party is asked for which page, and what a page or a failure leads
+//! to (the next page, the next party, or giving up until the next tick). The node's peer
+//! handler reads a page from its store (`peer.rs::on_fetch`); the order's core
+//! (`protocol_core.rs`) holds the requester and emits each request as an `Action::Fetch`,
+//! which the driver sends, handing the answer back as an `Input::Page`.
 
 use std::collections::BTreeMap;
 
@@ -57,10 +60,92 @@ pub fn page(
     })
 }
 
-/// Whether an answer of `count` entries to a request for [`MAX_FETCH`] may have left entries
-/// behind, so the requester asks for the next page.
-pub fn more_after(count: usize) -> bool {
-    count >= MAX_FETCH as usize
+/// One page to ask for: from the node of `from`, the entries after position `after`, at most
+/// `limit` of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Request {
+    pub from: PublicKey,
+    pub after: u64,
+    pub limit: u32,
+}
+
+/// What the requester does next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// Ask for this page.
+    Ask(Request),
+    /// Caught up: the last page was not full.
+    Done,
+    /// Every party was asked and none answered with entries that fit: wait for the next tick.
+    GaveUp,
+}
+
+/// The requesting side of one catch-up: the parties that may be asked, in order (the
+/// sequencer first, then the others: every party holds the order's entries, each carrying
+/// every party's signature, so any of them can serve them), the one asked now and the page
+/// asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Requester {
+    sources: Vec<PublicKey>,
+    asked: usize,
+    request: Request,
+}
+
+impl Requester {
+    /// Starts a catch-up after `head`, asking `sources` in order for pages of `limit`
+    /// (1 to [`MAX_FETCH`]); `None` without a source.
+    pub fn start(sources: Vec<PublicKey>, head: u64, limit: u32) -> Option<Requester> {
+        let from = *sources.first()?;
+        let request = Request {
+            from,
+            after: head,
+            limit: limit.clamp(1, MAX_FETCH),
+        };
+        Some(Requester {
+            sources,
+            asked: 0,
+            request,
+        })
+    }
+
+    /// The page asked for now.
+    pub fn request(&self) -> Request {
+        self.request
+    }
+
+    /// Whether an answer from `from` for the entries after `after` answers the page asked
+    /// for now (an older request's answer only brings its entries).
+    pub fn expects(&self, from: &PublicKey, after: u64) -> bool {
+        self.request.from == *from && self.request.after == after
+    }
+
+    /// The page asked for came with `count` entries, and the order's head is now `head`. A
+    /// full page that moved the head to its end may have left entries behind: the next page
+    /// from the same party. A page whose entries did not all fit (refused, out of order)
+    /// counts as that party's failure. Otherwise the catch-up is done.
+    pub fn on_page(&mut self, count: usize, head: u64) -> Next {
+        let end = self.request.after.saturating_add(count as u64);
+        if head < end {
+            return self.on_failure(head);
+        }
+        if count < self.request.limit as usize {
+            return Next::Done;
+        }
+        self.request.after = head;
+        Next::Ask(self.request)
+    }
+
+    /// The party asked did not answer with entries (unreachable, refused): the next party,
+    /// from `head`, or giving up once every party was asked.
+    pub fn on_failure(&mut self, head: u64) -> Next {
+        self.asked = self.asked.saturating_add(1);
+        let Some(from) = self.sources.get(self.asked) else {
+            return Next::GaveUp;
+        };
+        self.request.from = *from;
+        self.request.after = head;
+        Next::Ask(self.request)
+    }
 }
 
 #[cfg(test)]
@@ -112,9 +197,72 @@ mod tests {
         };
         assert_eq!(limit(0), 1);
         assert_eq!(limit(u32::MAX), MAX_FETCH as usize);
-        // A full page may have left entries behind; a shorter one was the last.
-        assert!(more_after(MAX_FETCH as usize));
-        assert!(!more_after(MAX_FETCH as usize - 1));
+    }
+
+    fn keys(seeds: &[u8]) -> Vec<PublicKey> {
+        seeds
+            .iter()
+            .map(|seed| SigningKey::from_seed([*seed; 32]).public_key())
+            .collect()
+    }
+
+    #[test]
+    fn a_full_page_asks_for_the_next_from_the_same_party_and_a_short_one_ends() {
+        let sources = keys(&[1, 2]);
+        let mut requester = Requester::start(sources.clone(), 7, 4).unwrap();
+        let asked = |after| Request {
+            from: sources[0],
+            after,
+            limit: 4,
+        };
+        assert_eq!(requester.request(), asked(7));
+        assert_eq!(requester.on_page(4, 11), Next::Ask(asked(11)));
+        assert!(requester.expects(&sources[0], 11));
+        assert!(!requester.expects(&sources[0], 7));
+        assert_eq!(requester.on_page(3, 14), Next::Done);
+        // Nothing after the head: done at once.
+        let mut requester = Requester::start(sources, 7, 4).unwrap();
+        assert_eq!(requester.on_page(0, 7), Next::Done);
+    }
+
+    #[test]
+    fn a_failure_or_a_page_that_does_not_fit_asks_the_next_party_then_gives_up() {
+        let sources = keys(&[1, 2, 3]);
+        let mut requester = Requester::start(sources.clone(), 7, 4).unwrap();
+        // Unreachable: the next party, from the same head.
+        let next = requester.on_failure(7);
+        assert_eq!(
+            next,
+            Next::Ask(Request {
+                from: sources[1],
+                after: 7,
+                limit: 4
+            })
+        );
+        // Four entries, of which only two fit: the third party, from where they stopped.
+        assert_eq!(
+            requester.on_page(4, 9),
+            Next::Ask(Request {
+                from: sources[2],
+                after: 9,
+                limit: 4
+            })
+        );
+        assert_eq!(requester.on_failure(9), Next::GaveUp);
+        assert!(Requester::start(Vec::new(), 0, 4).is_none());
+    }
+
+    #[test]
+    fn a_requester_asks_for_one_to_max_fetch_entries() {
+        let sources = keys(&[1]);
+        let limit = |asked| {
+            Requester::start(sources.clone(), 0, asked)
+                .unwrap()
+                .request()
+                .limit
+        };
+        assert_eq!(limit(0), 1);
+        assert_eq!(limit(u32::MAX), MAX_FETCH);
     }
 
     #[test]

@@ -306,8 +306,8 @@ impl Inner {
                     Action::Fault { entry, refusal } => {
                         self.record_fault(order, &entry, &refusal).await;
                     }
-                    Action::Fetch { from, after } => {
-                        inputs.extend(self.fetch_after(order, from, after).await);
+                    Action::Fetch { from, after, limit } => {
+                        inputs.push_back(self.fetch_page(order, from, after, limit).await);
                     }
                     Action::SetTimer { at } => deadline = Some(at),
                 }
@@ -539,41 +539,27 @@ impl Inner {
         }
     }
 
-    /// Fetches every entry of `order` after `after` from the node of `from`, page by page;
-    /// each as an input for the core.
-    async fn fetch_after(&self, order: OrderId, from: PublicKey, after: u64) -> Vec<Input> {
-        let mut inputs = Vec::new();
-        let mut after = after;
-        loop {
-            let request = Request::FetchEntries {
-                order,
-                after: Some(after),
-                limit: super::catch_up::MAX_FETCH,
-            };
-            let entries = match self.request(&from, request).await {
-                Ok(Response::Entries { entries, .. }) => entries,
-                Ok(other) => {
-                    tracing::debug!(%order, ?other, "catch-up refused");
-                    break;
-                }
-                Err(error) => {
-                    tracing::debug!(%order, %error, "catch-up failed; will retry");
-                    break;
-                }
-            };
-            let count = entries.len();
-            after = after.saturating_add(count as u64);
-            inputs.extend(entries.into_iter().map(|entry| Input::Committed {
-                from,
-                entry,
-                caller: None,
-                verified: false,
-            }));
-            if !super::catch_up::more_after(count) {
-                break;
-            }
+    /// Asks the node of `from` for at most `limit` entries of `order` after `after`: its
+    /// answer as an input for the core, which decides what comes next.
+    async fn fetch_page(&self, order: OrderId, from: PublicKey, after: u64, limit: u32) -> Input {
+        let request = Request::FetchEntries {
+            order,
+            after: Some(after),
+            limit,
+        };
+        let entries = match self.request(&from, request).await {
+            Ok(Response::Entries { entries, .. }) => Ok(entries),
+            Ok(other) => Err(format!("it answered {other:?} to a catch-up")),
+            Err(error) => Err(error.to_string()),
+        };
+        if let Err(reason) = &entries {
+            tracing::debug!(%order, %reason, "a catch-up page did not come");
         }
-        inputs
+        Input::Page {
+            from,
+            after,
+            entries,
+        }
     }
 
     /// Keeps a proof that the sequencer signed two bodies at one position (stored once,

@@ -191,8 +191,8 @@ impl Opening {
                 caller,
                 result: Err(CoreError::NotOpen),
             }),
-            // Nothing is forwarded before the order opens.
-            Input::Forwarded { .. } => {}
+            // Nothing is forwarded or fetched before the order opens.
+            Input::Forwarded { .. } | Input::Page { .. } => {}
         }
         actions
     }

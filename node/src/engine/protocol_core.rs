@@ -23,6 +23,7 @@ use verifier::{
 
 use super::{
     agreement::{Agreement, AgreementError, AgreementTable},
+    catch_up::{self, Requester},
     order::{OrderCore, Refusal},
     round::{self, Answer, Round, RoundFailure},
 };
@@ -59,11 +60,16 @@ pub struct ProtocolConfig {
     /// Seconds a round waits for its answers before the sequencer gives it up (the driver is
     /// told with [`Action::SetTimer`] and ticks the core).
     pub round_patience: i64,
+    /// Most entries a cosigner asks for in one catch-up page (1 to [`catch_up::MAX_FETCH`]).
+    pub catch_up_page: u32,
 }
 
 impl Default for ProtocolConfig {
     fn default() -> ProtocolConfig {
-        ProtocolConfig { round_patience: 30 }
+        ProtocolConfig {
+            round_patience: 30,
+            catch_up_page: catch_up::MAX_FETCH,
+        }
     }
 }
 
@@ -130,6 +136,15 @@ pub enum Input {
     /// The sequencer's node answered the facts this node forwarded with [`Message::Forward`]
     /// `id` (or did not: [`Forwarded::NoAnswer`]).
     Forwarded { id: u64, answer: Forwarded },
+    /// The answer to [`Action::Fetch`] from `from` for the entries after `after`: the entries,
+    /// in order (each checked with every party's signature, as an announcement is), or why
+    /// there are none (unreachable, refused). The core decides what comes next: the next
+    /// page, the next party, or nothing until the next tick.
+    Page {
+        from: PublicKey,
+        after: u64,
+        entries: Result<Vec<SignedEntry>, String>,
+    },
     /// Time passed: the sequencer gives up a round past its deadline and otherwise proposes
     /// its oldest queued fact; a cosigner asks the sequencer for entries it missed and
     /// forwards the facts it queued.
@@ -222,11 +237,12 @@ pub enum Action {
         entry: SignedEntry,
         refusal: Refusal,
     },
-    /// Ask the node of `from` (the sequencer) for the entries after `after`, and feed them
-    /// back as [`Input::Committed`].
+    /// Ask the node of `from` for at most `limit` entries after `after`, and hand its answer
+    /// back as [`Input::Page`] (one page; the core asks for the next).
     Fetch {
         from: PublicKey,
         after: u64,
+        limit: u32,
     },
     /// Tick the core at `at` (a round's deadline).
     SetTimer {
@@ -392,6 +408,8 @@ pub struct OrderProtocol {
     /// As cosigner: a proposal ahead of the head, judged once the catch-up it caused (the
     /// [`Input::Committed`] entries that follow it) brings the head to the entry before it.
     behind: Option<Behind>,
+    /// As cosigner: the catch-up under way (which party is asked for which page).
+    catching_up: Option<Requester>,
     round: Option<Running>,
     reviews: AgreementTable,
     closes: AgreementTable,
@@ -468,6 +486,7 @@ impl OrderProtocol {
             pending: None,
             unconfirmed: BTreeMap::new(),
             behind: None,
+            catching_up: None,
             round: None,
             reviews: AgreementTable::default(),
             closes: AgreementTable::default(),
@@ -485,6 +504,7 @@ impl OrderProtocol {
             pending: None,
             unconfirmed: BTreeMap::new(),
             behind: None,
+            catching_up: None,
             round: None,
             waiting: VecDeque::new(),
             forwards: BTreeMap::new(),
@@ -568,7 +588,7 @@ impl OrderProtocol {
     }
 
     fn handle_into(&mut self, input: Input, cx: &Context, actions: &mut Vec<Action>) {
-        if !matches!(input, Input::Committed { .. }) {
+        if !matches!(input, Input::Committed { .. } | Input::Page { .. }) {
             // Only the catch-up's entries, which follow the proposal, may bring it in reach.
             self.behind = None;
         }
@@ -607,6 +627,14 @@ impl OrderProtocol {
                 caller,
             } => self.on_facts(events, verified, caller, cx, actions),
             Input::Forwarded { id, answer } => self.on_forwarded(id, answer, cx, actions),
+            Input::Page {
+                from,
+                after,
+                entries,
+            } => {
+                self.on_page(from, after, entries, cx, actions);
+                self.judge_behind(cx, actions);
+            }
             Input::Sign {
                 kind,
                 role,
@@ -1413,12 +1441,7 @@ impl OrderProtocol {
     fn on_tick(&mut self, cx: &Context, actions: &mut Vec<Action>) {
         if !self.sequencing {
             self.forward_queued(cx, actions);
-            if let Some(sequencer) = self.sequencer_key() {
-                actions.push(Action::Fetch {
-                    from: sequencer,
-                    after: self.head(),
-                });
-            }
+            self.catch_up(actions);
             return;
         }
         if let Some(running) = &self.round {
@@ -1512,7 +1535,7 @@ impl OrderProtocol {
         let head = self.head();
         if body.seq > head.saturating_add(1) {
             // Missed entries (offline): catch up, then judge it (`judge_behind`); no answer yet.
-            actions.push(Action::Fetch { from, after: head });
+            self.catch_up(actions);
             let seq = body.seq;
             self.behind = Some(Behind {
                 from,
@@ -1596,15 +1619,95 @@ impl OrderProtocol {
         let body = entry
             .entry()
             .map_err(|error| Refusal::Malformed(error.to_string()))?;
-        let head = self.head();
-        if body.seq <= head {
-            return self.check_known(entry, body.seq, cx.history, actions);
-        }
-        if body.seq > head.saturating_add(1) {
+        if body.seq > self.head().saturating_add(1) {
             // Entries were missed: the catch-up brings them and this one, so the
             // announcement is acknowledged.
-            actions.push(Action::Fetch { from, after: head });
+            self.catch_up(actions);
             return Ok(());
+        }
+        self.take_committed(entry, body.seq, verified, cx, actions)
+    }
+
+    /// Starts a catch-up after the head: the sequencer asked first, then each other party
+    /// (see [`Requester`]); a catch-up under way is replaced (its page only brings entries).
+    fn catch_up(&mut self, actions: &mut Vec<Action>) {
+        let Some(sequencer) = self.sequencer_key() else {
+            return;
+        };
+        let others = self.others().map(|(_, key)| *key);
+        let sources = std::iter::once(sequencer)
+            .chain(others.filter(|key| *key != sequencer))
+            .collect();
+        self.catching_up = Requester::start(sources, self.head(), self.config.catch_up_page);
+        self.ask_page(actions);
+    }
+
+    /// Asks for the page the catch-up under way wants.
+    fn ask_page(&self, actions: &mut Vec<Action>) {
+        if let Some(requester) = &self.catching_up {
+            let catch_up::Request { from, after, limit } = requester.request();
+            actions.push(Action::Fetch { from, after, limit });
+        }
+    }
+
+    /// A page of a catch-up: its entries taken in order up to the first that does not fit;
+    /// then, if it answers the page asked for now, the next page, the next party or the end.
+    fn on_page(
+        &mut self,
+        from: PublicKey,
+        after: u64,
+        entries: Result<Vec<SignedEntry>, String>,
+        cx: &Context,
+        actions: &mut Vec<Action>,
+    ) {
+        if self.sequencing {
+            return;
+        }
+        let count = entries.as_ref().map_or(0, Vec::len);
+        let answered = entries.is_ok();
+        for entry in entries.into_iter().flatten() {
+            let Ok(body) = entry.entry() else { break };
+            if body.seq > self.head().saturating_add(1) {
+                break;
+            }
+            if self
+                .take_committed(entry, body.seq, false, cx, actions)
+                .is_err()
+            {
+                break;
+            }
+        }
+        let head = self.head();
+        let Some(requester) = self.catching_up.as_mut() else {
+            return;
+        };
+        if !requester.expects(&from, after) {
+            return;
+        }
+        let next = if answered {
+            requester.on_page(count, head)
+        } else {
+            requester.on_failure(head)
+        };
+        match next {
+            catch_up::Next::Ask(_) => self.ask_page(actions),
+            catch_up::Next::Done | catch_up::Next::GaveUp => self.catching_up = None,
+        }
+    }
+
+    /// Takes an entry committed with every signature at `seq`, at most one past the head
+    /// (announced by the sequencer, or a page's): the same as one held, evidence if another
+    /// body carries the sequencer's signature, or the next entry, checked and persisted.
+    fn take_committed(
+        &mut self,
+        entry: SignedEntry,
+        seq: u64,
+        verified: bool,
+        cx: &Context,
+        actions: &mut Vec<Action>,
+    ) -> Result<(), CoreError> {
+        if seq <= self.head() {
+            return self.check_known(entry, seq, cx.history, actions);
         }
         let checked = match self.pending.take() {
             // The body this node recomputed and cosigned: only the signatures are checked.
@@ -1621,7 +1724,7 @@ impl OrderProtocol {
                 if self.unconfirmed.len() < MAX_UNCONFIRMED
                     && round::signed_by_sequencer(self.core.contract(), &entry)
                 {
-                    self.unconfirmed.insert(body.seq, entry.clone());
+                    self.unconfirmed.insert(seq, entry.clone());
                 }
                 actions.push(Action::Fault {
                     entry,
@@ -1630,7 +1733,7 @@ impl OrderProtocol {
                 return Err(refusal.into());
             }
         };
-        let other = self.unconfirmed.remove(&body.seq);
+        let other = self.unconfirmed.remove(&seq);
         let commit = self.commit(entry, sealed, false);
         let proof = other.and_then(|other| self.proof(&commit.entry, &other));
         // A fact this node queued for forwarding is done with once its entry commits here.
@@ -1801,6 +1904,10 @@ mod tests {
     }
 
     fn order() -> (ExampleOrders, BTreeMap<&'static str, Party>) {
+        order_with(ProtocolConfig::default())
+    }
+
+    fn order_with(config: ProtocolConfig) -> (ExampleOrders, BTreeMap<&'static str, Party>) {
         let orders = ExampleOrders::new().unwrap();
         let (signed, machine) = orders.contract("PO-CORE").unwrap();
         let mut parties = BTreeMap::new();
@@ -1811,7 +1918,7 @@ mod tests {
                 entry.sign(signer, signer_key);
             }
             let protocol = OrderProtocol::new(
-                ProtocolConfig::default(),
+                config,
                 signed.clone(),
                 core,
                 &key.public_key(),
@@ -1951,6 +2058,131 @@ mod tests {
             )),
             "{actions:?}"
         );
+    }
+
+    /// An order whose pages hold two entries, three entries committed at the seller and
+    /// announced to the carrier, and the buyer's node as it was at the genesis.
+    fn behind_by_three() -> (
+        ExampleOrders,
+        BTreeMap<&'static str, Party>,
+        Party,
+        Vec<SignedEntry>,
+    ) {
+        let config = ProtocolConfig {
+            catch_up_page: 2,
+            ..ProtocolConfig::default()
+        };
+        let (orders, mut parties) = order_with(config);
+        let seller = orders.keys().seller.public_key();
+        let order = parties["seller"].protocol.core().order();
+        let buyer = Party {
+            key: orders.keys().buyer.clone(),
+            protocol: parties["buyer"].protocol.clone(),
+        };
+        let mut committed = Vec::new();
+        for (n, at) in [(0, 100), (1, 110), (2, 120)] {
+            let fact = orders.fact(order, n).unwrap();
+            let entry = committed_round(&orders, &mut parties, fact, at);
+            for role in ["buyer", "carrier"] {
+                let input = Input::Committed {
+                    from: seller,
+                    entry: entry.clone(),
+                    caller: None,
+                    verified: false,
+                };
+                parties.get_mut(role).unwrap().handle(input, at + 1);
+            }
+            committed.push(entry);
+        }
+        (orders, parties, buyer, committed)
+    }
+
+    /// The catch-up requests in `actions`.
+    fn fetches(actions: &[Action]) -> Vec<(PublicKey, u64, u32)> {
+        actions
+            .iter()
+            .filter_map(|action| match action {
+                Action::Fetch { from, after, limit } => Some((*from, *after, *limit)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn persisted(actions: &[Action]) -> usize {
+        actions
+            .iter()
+            .filter(|action| matches!(action, Action::Persist(_)))
+            .count()
+    }
+
+    #[test]
+    fn a_catch_up_asks_page_after_page_and_the_next_party_when_one_fails() {
+        let (orders, _, mut buyer, committed) = behind_by_three();
+        let seller = orders.keys().seller.public_key();
+        let carrier = orders.keys().carrier.public_key();
+        let page = |from, after, entries| Input::Page {
+            from,
+            after,
+            entries,
+        };
+
+        // The sequencer is asked first.
+        let actions = buyer.handle(Input::Tick, 200);
+        assert_eq!(fetches(&actions), [(seller, 0, 2)]);
+        // Unreachable: the carrier, which holds every entry with every signature.
+        let actions = buyer.handle(page(seller, 0, Err("unreachable".into())), 201);
+        assert_eq!(fetches(&actions), [(carrier, 0, 2)]);
+        // A full page: taken, and the next one asked from the same party.
+        let actions = buyer.handle(page(carrier, 0, Ok(committed[..2].to_vec())), 202);
+        assert_eq!(persisted(&actions), 2);
+        assert_eq!(fetches(&actions), [(carrier, 2, 2)]);
+        // A short page ends the catch-up.
+        let actions = buyer.handle(page(carrier, 2, Ok(committed[2..].to_vec())), 203);
+        assert_eq!(persisted(&actions), 1);
+        assert!(fetches(&actions).is_empty(), "{actions:?}");
+        assert_eq!(buyer.protocol.head(), 3);
+    }
+
+    #[test]
+    fn a_catch_up_whose_entries_do_not_fit_gives_up_until_the_next_tick() {
+        let (orders, _, mut buyer, committed) = behind_by_three();
+        let seller = orders.keys().seller.public_key();
+        let carrier = orders.keys().carrier.public_key();
+        buyer.handle(Input::Tick, 200);
+        // The sequencer's page carries entry 1 with a signature that is not the buyer's: it
+        // is refused (a fault), and the carrier is asked from the same head.
+        let mut forged = committed[0].clone();
+        let other = committed[1].signatures["buyer"];
+        forged.signatures.insert("buyer".into(), other);
+        let answer = Input::Page {
+            from: seller,
+            after: 0,
+            entries: Ok(vec![forged, committed[1].clone()]),
+        };
+        let actions = buyer.handle(answer, 201);
+        assert_eq!(persisted(&actions), 0);
+        assert!(actions.iter().any(|a| matches!(a, Action::Fault { .. })));
+        assert_eq!(fetches(&actions), [(carrier, 0, 2)]);
+        // The carrier's page starts past the head: nothing fits, every party was asked.
+        let answer = Input::Page {
+            from: carrier,
+            after: 0,
+            entries: Ok(committed[1..].to_vec()),
+        };
+        let actions = buyer.handle(answer, 202);
+        assert!(actions.is_empty(), "{actions:?}");
+        // An answer to a request no longer asked only brings its entries.
+        let late = Input::Page {
+            from: seller,
+            after: 0,
+            entries: Ok(committed[..1].to_vec()),
+        };
+        let actions = buyer.handle(late, 203);
+        assert_eq!(persisted(&actions), 1);
+        assert!(fetches(&actions).is_empty(), "{actions:?}");
+        // The next tick starts again from the sequencer.
+        let actions = buyer.handle(Input::Tick, 204);
+        assert_eq!(fetches(&actions), [(seller, 1, 2)]);
     }
 
     #[test]

@@ -599,6 +599,7 @@ impl Sim {
         let mut rng = config.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
         let protocol_config = ProtocolConfig {
             round_patience: ROUND_PATIENCE as i64 * STEP_SECONDS,
+            ..ProtocolConfig::default()
         };
         let byzantine = parties
             .last()
