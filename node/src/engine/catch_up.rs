@@ -72,8 +72,8 @@ pub struct Request {
 /// What the requester does next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Next {
-    /// Ask for this page.
-    Ask(Request),
+    /// Ask for the page [`Requester::request`] names now.
+    Ask,
     /// Caught up: the last page was not full.
     Done,
     /// Every party was asked and none answered with entries that fit: wait for the next tick.
@@ -132,7 +132,7 @@ impl Requester {
             return Next::Done;
         }
         self.request.after = head;
-        Next::Ask(self.request)
+        Next::Ask
     }
 
     /// The party asked did not answer with entries (unreachable, refused): the next party,
@@ -144,7 +144,7 @@ impl Requester {
         };
         self.request.from = *from;
         self.request.after = head;
-        Next::Ask(self.request)
+        Next::Ask
     }
 }
 
@@ -216,7 +216,8 @@ mod tests {
             limit: 4,
         };
         assert_eq!(requester.request(), asked(7));
-        assert_eq!(requester.on_page(4, 11), Next::Ask(asked(11)));
+        assert_eq!(requester.on_page(4, 11), Next::Ask);
+        assert_eq!(requester.request(), asked(11));
         assert!(requester.expects(&sources[0], 11));
         assert!(!requester.expects(&sources[0], 7));
         assert_eq!(requester.on_page(3, 14), Next::Done);
@@ -230,24 +231,16 @@ mod tests {
         let sources = keys(&[1, 2, 3]);
         let mut requester = Requester::start(sources.clone(), 7, 4).unwrap();
         // Unreachable: the next party, from the same head.
-        let next = requester.on_failure(7);
-        assert_eq!(
-            next,
-            Next::Ask(Request {
-                from: sources[1],
-                after: 7,
-                limit: 4
-            })
-        );
+        assert_eq!(requester.on_failure(7), Next::Ask);
+        let asked = |from, after| Request {
+            from,
+            after,
+            limit: 4,
+        };
+        assert_eq!(requester.request(), asked(sources[1], 7));
         // Four entries, of which only two fit: the third party, from where they stopped.
-        assert_eq!(
-            requester.on_page(4, 9),
-            Next::Ask(Request {
-                from: sources[2],
-                after: 9,
-                limit: 4
-            })
-        );
+        assert_eq!(requester.on_page(4, 9), Next::Ask);
+        assert_eq!(requester.request(), asked(sources[2], 9));
         assert_eq!(requester.on_failure(9), Next::GaveUp);
         assert!(Requester::start(Vec::new(), 0, 4).is_none());
     }

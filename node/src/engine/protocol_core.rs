@@ -1690,7 +1690,7 @@ impl OrderProtocol {
             requester.on_failure(head)
         };
         match next {
-            catch_up::Next::Ask(_) => self.ask_page(actions),
+            catch_up::Next::Ask => self.ask_page(actions),
             catch_up::Next::Done | catch_up::Next::GaveUp => self.catching_up = None,
         }
     }
