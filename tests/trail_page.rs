@@ -92,7 +92,7 @@ fn trail_page_in_headless_chromium() {
     });
     let chinese_expect = serde_json::json!({
         "verdict": "valid", "entries": entries, "lang": "zh", "every_day_dated": true, "picture_shows": ["5520.00 EUR"], "contains": ["有效", "验证步骤", "变更时间线",
-            "Guangdong和Hong Kong", "条款标识：", "否", "计算：36 个整小时 × 150.00 EUR/小时 = 5400.00 EUR"],
+            "Guangdong和Hong Kong", "条款标识：", "否", "计算：36个整小时×150.00 EUR/小时=5400.00 EUR"],
         "tables_absent": ["[", "false"],
         "no_english": true,
     });

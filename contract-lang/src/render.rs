@@ -24,7 +24,7 @@ use crate::value::Value;
 
 use expr::Renderer;
 pub use glossary::Glossary;
-pub use words::{capitalised, law};
+pub use words::{capitalised, law, operator, quoted};
 pub use worked::worked;
 
 /// A language a clause can be rendered in.
@@ -73,7 +73,11 @@ pub fn render_clause_with(
     let mut out = String::new();
     // Writing into a String cannot fail.
     let _ = writeln!(out, "{}", title(clause, lang));
-    let _ = writeln!(out, "{} {}", headings.clause, clause.name);
+    let _ = match lang {
+        // "条款名称：x", like "条款标识：…" below (no space beside a Chinese word).
+        Lang::Zh => writeln!(out, "{}：{}", headings.clause, clause.name),
+        Lang::En | Lang::De => writeln!(out, "{} {}", headings.clause, clause.name),
+    };
     if let Ok(id) = ClauseId::of(clause) {
         let colon = if lang == Lang::Zh { "：" } else { ": " };
         let _ = writeln!(out, "{}{colon}{id}", headings.id);
@@ -88,7 +92,11 @@ pub fn render_clause_with(
             || unset(lang).to_string(),
             |value| renderer.param_text(param, value),
         );
-        let _ = writeln!(out, "  - {} = {value}", renderer.param_heading(&param.name));
+        let heading = renderer.param_heading(&param.name);
+        let _ = match lang {
+            Lang::Zh => writeln!(out, "  - {heading}：{value}"),
+            Lang::En | Lang::De => writeln!(out, "  - {heading} = {value}"),
+        };
     }
 
     if !clause.predicates.is_empty() {
@@ -183,12 +191,12 @@ pub fn enumeration(lang: Lang, items: &[String]) -> String {
 }
 
 /// A count with its noun in the right number: `1 entry`, `2 entries`, `1 Eintrag`,
-/// `2 Einträge`; Chinese nouns do not inflect (`2 条记录`, the measure word given in `zh`).
+/// `2 Einträge`; Chinese nouns do not inflect (`2条记录`, the measure word given in `zh`).
 pub fn count(lang: Lang, n: usize, en: [&str; 2], zh: &str, de: [&str; 2]) -> String {
     let index = usize::from(n != 1);
     match lang {
         Lang::En => format!("{n} {}", en[index]),
-        Lang::Zh => format!("{n} {zh}"),
+        Lang::Zh => words::counted(lang, n, zh),
         Lang::De => format!("{n} {}", de[index]),
     }
 }
@@ -196,6 +204,36 @@ pub fn count(lang: Lang, n: usize, en: [&str; 2], zh: &str, de: [&str; 2]) -> St
 /// An English count for operators' messages: `1 problem`, `2 problems` (never `problem(s)`).
 pub fn english_count(n: usize, noun: [&str; 2]) -> String {
     count(Lang::En, n, noun, "", ["", ""])
+}
+
+/// Where `line` sets an ASCII space beside a Chinese character or full-width punctuation
+/// (the spaces' byte offsets), its indentation and list marker (`- `, `1. `) excepted. Chinese
+/// renderings keep this rule ("价款乘以比例", "42天", never "价款 乘以 比例", "42 天"); the
+/// renderings' tests, here and in other crates, check it.
+pub fn spaces_beside_chinese(line: &str) -> Vec<usize> {
+    let text = line.trim_start();
+    let marker = text
+        .strip_prefix("- ")
+        .or_else(|| {
+            let digits = text.trim_start_matches(|c: char| c.is_ascii_digit());
+            (digits.len() < text.len())
+                .then(|| digits.strip_prefix(". "))
+                .flatten()
+        })
+        .unwrap_or(text);
+    let start = line.len() - marker.len();
+    let chars: Vec<(usize, char)> = marker.char_indices().collect();
+    chars
+        .iter()
+        .enumerate()
+        .filter(|(i, (_, c))| {
+            let before = i.checked_sub(1).and_then(|b| chars.get(b)).map(|(_, c)| *c);
+            let after = chars.get(i + 1).map(|(_, c)| *c);
+            *c == ' '
+                && (before.is_some_and(words::is_chinese) || after.is_some_and(words::is_chinese))
+        })
+        .map(|(_, (offset, _))| start + offset)
+        .collect()
 }
 
 /// The clause's title in `lang`, else in English, else its name; control and bidirectional
@@ -374,12 +412,12 @@ fn action_phrase(renderer: &Renderer<'_>, action: &Action, on: &str, lang: Lang)
         }
         Action::Activate { clause } => match lang {
             Lang::En => format!("activate the clause {clause}"),
-            Lang::Zh => format!("启用条款 {clause}"),
+            Lang::Zh => format!("启用条款「{clause}」"),
             Lang::De => format!("die Klausel {clause} wird wirksam"),
         },
         Action::Deactivate { clause } => match lang {
             Lang::En => format!("deactivate the clause {clause}"),
-            Lang::Zh => format!("停用条款 {clause}"),
+            Lang::Zh => format!("停用条款「{clause}」"),
             Lang::De => format!("die Klausel {clause} tritt außer Kraft"),
         },
         Action::Review { reason } => {

@@ -112,7 +112,7 @@ fn a_period_keeps_the_unit_its_clause_counts_in() {
     bound.insert("typhoon_extension".to_string(), Value::Duration(96 * 3600));
     for (lang, hours, days) in [
         (Lang::En, "96 hours", "4 days"),
-        (Lang::Zh, "96 小时", "4 天"),
+        (Lang::Zh, "96小时", "4天"),
         (Lang::De, "96 Stunden", "4 Tage"),
     ] {
         let text = render_clause(&clause.ir, &bound, lang);
@@ -173,7 +173,7 @@ fn counts_and_lists_read_as_each_language_writes_them() {
     assert_eq!(entries(Lang::En, 0), "0 entries");
     assert_eq!(entries(Lang::De, 1), "1 Eintrag");
     assert_eq!(entries(Lang::De, 2), "2 Einträge");
-    assert_eq!(entries(Lang::Zh, 2), "2 条记录");
+    assert_eq!(entries(Lang::Zh, 2), "2条记录");
     let roles: Vec<String> = ["卖方", "买方", "承运人"].map(String::from).to_vec();
     assert_eq!(series(Lang::Zh, &roles), "卖方、买方、承运人");
     assert_eq!(enumeration(Lang::Zh, &roles), "卖方、买方和承运人");
@@ -195,5 +195,38 @@ fn a_conversion_names_the_unit_it_converts_to() {
     ] {
         let text = render_clause(&clause.ir, &BTreeMap::new(), lang);
         assert!(text.contains(phrase), "{text}");
+    }
+}
+
+/// Chinese sets no ASCII space beside a Chinese character or full-width punctuation: not
+/// around operators ("价款 乘以 rate"), not between a number and its unit ("42 天"), not
+/// before a name ("条款 express_refund"). Checked over every library clause and every
+/// construct; list markers at the start of a line are layout, not text.
+#[test]
+fn chinese_renderings_set_no_space_beside_a_chinese_character() {
+    let source = std::fs::read_to_string(data_dir().join("constructs.clause")).unwrap();
+    let library = compile(pactum_clause_library::CLAUSES);
+    let constructs = compile(&[("constructs.clause", &source)]);
+    let mut stray = Vec::new();
+    for clause in library.clauses.iter().chain(constructs.clauses.iter()) {
+        let text = render_clause(&clause.ir, &BTreeMap::new(), Lang::Zh);
+        for line in text.lines() {
+            if !contract_lang::render::spaces_beside_chinese(line).is_empty() {
+                stray.push(format!("{}: {line}", clause.name));
+            }
+        }
+    }
+    assert!(stray.is_empty(), "{}", stray.join("\n"));
+}
+
+/// No rendering hedges a plural as "day(s)": every count takes its noun's number.
+#[test]
+fn no_rendering_writes_a_plural_in_brackets() {
+    let program = compile(pactum_clause_library::CLAUSES);
+    for clause in &program.clauses {
+        for lang in Lang::ALL {
+            let text = render_clause(&clause.ir, &BTreeMap::new(), lang);
+            assert!(!text.contains("(s)"), "{text}");
+        }
     }
 }

@@ -178,7 +178,6 @@ struct Words {
     activated: &'static str,
     deactivated: &'static str,
     tripped: &'static str,
-    in_window: &'static str,
     held: &'static str,
     to_review: &'static str,
     conflict: &'static str,
@@ -221,7 +220,6 @@ const EN: Words = Words {
     activated: "activated clause",
     deactivated: "deactivated clause",
     tripped: "EVOLUTION CIRCUIT BREAKER TRIPPED",
-    in_window: "automatic amendments already in the window",
     held: "held until review",
     to_review: "HANDED TO REVIEW, nothing applied",
     conflict: "conflict on",
@@ -264,15 +262,14 @@ const ZH: Words = Words {
     activated: "启用条款",
     deactivated: "停用条款",
     tripped: "演化熔断已触发",
-    in_window: "窗口内已有的自动变更",
     held: "暂缓，待审核",
     to_review: "转人工审核，未执行任何变更",
-    conflict: "冲突：",
-    requested: "要求审核的条款",
-    eval_error: "求值失败：",
-    paused: "订单等待审核期间记录的事实；审核后求值",
+    conflict: "存在冲突",
+    requested: "要求审核",
+    eval_error: "计算失败",
+    paused: "订单等待审核期间记录；审核后再按条款评估",
     review: "审核",
-    reevaluated: "随后求值（暂停期间记录的事实）：记录",
+    reevaluated: "随后按条款评估暂停期间记录的事实：记录",
     closed: "订单关闭",
     approved: "批准暂缓的变更",
     discarded: "放弃暂缓的内容",
@@ -307,7 +304,6 @@ const DE: Words = Words {
     activated: "Klausel aktiviert",
     deactivated: "Klausel deaktiviert",
     tripped: "EVOLUTIONS-SICHERUNG AUSGELÖST",
-    in_window: "automatische Änderungen bereits im Fenster",
     held: "zurückgehalten bis zur Prüfung",
     to_review: "ZUR PRÜFUNG ÜBERGEBEN, nichts angewendet",
     conflict: "Konflikt bei",
@@ -345,21 +341,27 @@ fn words(lang: Lang) -> &'static Words {
     }
 }
 
-/// The colon after a heading or a label: full width in Chinese.
-/// The limit a breaker trip would have exceeded ("this amendment would exceed 2 automatic
-/// amendments within 1 day"): one sentence for the CLI timeline and the trail page.
-pub(crate) fn breaker_limit(lang: Lang, max: impl std::fmt::Display, window: &str) -> String {
+/// The limit a breaker trip would have exceeded ("this amendment would exceed the limit of 3
+/// automatic amendments within 1 day"): one sentence for the CLI timeline and the trail page.
+pub(crate) fn breaker_limit(lang: Lang, max: u32, window: &str) -> String {
+    let max = usize::try_from(max).unwrap_or(usize::MAX);
+    let limit = render::count(
+        lang,
+        max,
+        ["automatic amendment", "automatic amendments"],
+        "次自动变更",
+        ["automatischen Änderung", "automatischen Änderungen"],
+    );
     match lang {
-        Lang::En => {
-            format!("this amendment would exceed {max} automatic amendments within {window}")
-        }
-        Lang::Zh => format!("本次变更将超过 {window}内 {max} 次自动变更的上限"),
+        Lang::En => format!("this amendment would exceed the limit of {limit} within {window}"),
+        Lang::Zh => format!("本次变更将超过{window}内{limit}的上限"),
         Lang::De => format!(
-            "diese Änderung überschritte {max} automatische Änderungen innerhalb von {window}"
+            "diese Änderung würde die Grenze von {limit} innerhalb von {window} überschreiten"
         ),
     }
 }
 
+/// The colon after a heading or a label: full width in Chinese.
 fn colon(lang: Lang) -> &'static str {
     match lang {
         Lang::Zh => "：",
@@ -375,6 +377,28 @@ fn labelled(lang: Lang, name: &str, value: &str) -> String {
 /// A heading that ends its line: "Timeline:", "变更时间线：".
 fn heading(lang: Lang, name: &str) -> String {
     format!("{name}{}", colon(lang).trim_end())
+}
+
+/// The dash between a line and what it adds (" — "); Chinese writes "——" without spaces.
+fn dash(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Zh => "——",
+        Lang::En | Lang::De => " — ",
+    }
+}
+
+/// A change and the clause rule it came from, set apart: "…  — «title» (name, rule 1)",
+/// "…——《标题》（name，第1条规则）".
+fn attributed(lang: Lang, change: &str, source: &str) -> String {
+    match lang {
+        Lang::Zh => format!("{change}——{source}"),
+        Lang::En | Lang::De => format!("{change}  — {source}"),
+    }
+}
+
+/// "before → after"; no space beside a Chinese word ("海运→空运").
+fn arrow(lang: Lang, before: &str, after: &str) -> String {
+    render::operator(lang, before, "→", after)
 }
 
 /// `text` in parentheses: full width in Chinese.
@@ -471,7 +495,7 @@ fn time(seconds: i64) -> String {
     DisplayTimestamp(seconds).to_string()
 }
 
-/// `«title» (clause name, rule n)`.
+/// `«title» (clause name, rule n)`; Chinese marks a title with 《》.
 fn source(lang: Lang, program: &Program, clause: &str, rule: u32) -> String {
     let title = program.clause(clause).map_or_else(
         || clause.to_string(),
@@ -480,7 +504,7 @@ fn source(lang: Lang, program: &Program, clause: &str, rule: u32) -> String {
     let rule = u64::from(rule) + 1;
     match lang {
         Lang::En => format!("«{title}» ({clause}, rule {rule})"),
-        Lang::Zh => format!("«{title}»（{clause}，第 {rule} 条规则）"),
+        Lang::Zh => format!("《{title}》（{clause}，第{rule}条规则）"),
         Lang::De => format!("«{title}» ({clause}, Regel {rule})"),
     }
 }
@@ -561,11 +585,13 @@ fn amendment_line(lang: Lang, program: &Program, amendment: &Amendment) -> Strin
     let term = Glossary::of(program).term(lang, &amendment.term);
     let after = value(lang, program, &amendment.after);
     let source = source(lang, program, &amendment.clause, amendment.rule);
-    match lang {
-        Lang::En => format!("amended {term}: {before} → {after}  — {source}"),
-        Lang::Zh => format!("变更{term}：{before} → {after}  — {source}"),
-        Lang::De => format!("{term} geändert: {before} → {after}  — {source}"),
-    }
+    let change = arrow(lang, &before, &after);
+    let change = match lang {
+        Lang::En => format!("amended {term}: {change}"),
+        Lang::Zh => format!("变更{term}：{change}"),
+        Lang::De => format!("{term} geändert: {change}"),
+    };
+    attributed(lang, &change, &source)
 }
 
 fn activation_line(lang: Lang, program: &Program, activation: &Activation) -> String {
@@ -575,29 +601,34 @@ fn activation_line(lang: Lang, program: &Program, activation: &Activation) -> St
     } else {
         w.deactivated
     };
-    format!(
-        "{verb} {}  — {}",
-        clause_name(lang, program, &activation.target),
-        source(lang, program, &activation.clause, activation.rule)
+    let target = clause_name(lang, program, &activation.target);
+    let change = match lang {
+        Lang::Zh => format!("{verb}{target}"),
+        Lang::En | Lang::De => format!("{verb} {target}"),
+    };
+    attributed(
+        lang,
+        &change,
+        &source(lang, program, &activation.clause, activation.rule),
     )
 }
 
 fn obligation_line(lang: Lang, program: &Program, obligation: &Obligation) -> String {
-    format!(
-        "{}  — {}",
-        owes(
+    attributed(
+        lang,
+        &owes(
             lang,
             program,
             &obligation.from,
             &obligation.to,
             money(lang, obligation.amount),
-            obligation.kind
+            obligation.kind,
         ),
-        source(lang, program, &obligation.clause, obligation.rule)
+        &source(lang, program, &obligation.clause, obligation.rule),
     )
 }
 
-/// "seller owes buyer 5400.00 EUR (pay)", "卖方应向买方支付 5400.00 EUR",
+/// "seller owes buyer 5400.00 EUR (pay)", "卖方应向买方支付5400.00 EUR",
 /// "Verkäufer schuldet Käufer 5400,00 EUR (Zahlung)"; the trail page's words too.
 pub(crate) fn owes(
     lang: Lang,
@@ -617,7 +648,7 @@ pub(crate) fn owes(
                 TransferKind::Refund => "退还",
                 TransferKind::Compensate => "赔偿",
             };
-            format!("{from}应向{to}{verb} {amount}")
+            format!("{from}应向{to}{verb}{amount}")
         }
         Lang::De => {
             let noun = match kind {
@@ -738,11 +769,12 @@ fn notification_line(lang: Lang, program: &Program, notification: &Notification)
     );
     let party = role(lang, program, &notification.party);
     let source = source(lang, program, &notification.clause, notification.rule);
-    match lang {
-        Lang::En => format!("notify {party}: “{message}”  — {source}"),
-        Lang::Zh => format!("通知{party}：“{message}”  — {source}"),
-        Lang::De => format!("Mitteilung an {party}: „{message}“  — {source}"),
-    }
+    let notice = match lang {
+        Lang::En => format!("notify {party}: “{message}”"),
+        Lang::Zh => format!("通知{party}：“{message}”"),
+        Lang::De => format!("Mitteilung an {party}: „{message}“"),
+    };
+    attributed(lang, &notice, &source)
 }
 
 fn window_line(lang: Lang, program: &Program, amendment: &WindowAmendment) -> String {
@@ -765,11 +797,12 @@ fn window_line(lang: Lang, program: &Program, amendment: &WindowAmendment) -> St
         Lang::Zh => format!("{kind}（{}：{attester}；{fields}）", w.attested_by),
         Lang::En | Lang::De => format!("{kind} ({} {attester}; {fields})", w.attested_by),
     };
+    let changes = changes.join(if lang == Lang::Zh { "；" } else { "; " });
     format!(
-        "#{} {} {fact} → {}",
+        "#{} {} {}",
         amendment.seq,
         time(amendment.event_at),
-        changes.join("; ")
+        arrow(lang, &fact, &changes)
     )
 }
 
@@ -803,15 +836,13 @@ fn breaker_report_text(
         Lang::En | Lang::De => format!("{limit} ({} {at})", w.effective),
     };
     let _ = writeln!(out, "{}{}{limit}", w.tripped, colon(lang));
-    let window = format!(
-        "({} … {}]",
-        time(report.window_start),
-        time(report.effective_at)
-    );
     let _ = writeln!(
         out,
         "  {}",
-        heading(lang, &format!("{} {window}", w.in_window))
+        heading(
+            lang,
+            &window_heading(lang, report.window_start, report.effective_at)
+        )
     );
     for amendment in &report.in_window {
         let _ = writeln!(out, "    {}", window_line(lang, program, amendment));
@@ -819,6 +850,21 @@ fn breaker_report_text(
     let _ = writeln!(out, "  {}", heading(lang, w.held));
     effects_lines(lang, program, held, ("    ", explain), &mut out);
     out
+}
+
+/// The amendments already in the breaker's window, which is open at its start and closed at
+/// its end, said in words ("(a … b]" is read by few buyers).
+fn window_heading(lang: Lang, start: i64, end: i64) -> String {
+    let (start, end) = (time(start), time(end));
+    match lang {
+        Lang::En => format!(
+            "automatic amendments already in the window after {start} up to and including {end}"
+        ),
+        Lang::Zh => format!("窗口（{start}之后至{end}，含该时刻）内已有的自动变更"),
+        Lang::De => format!(
+            "automatische Änderungen bereits im Fenster nach {start} bis einschließlich {end}"
+        ),
+    }
 }
 
 fn reason_line(lang: Lang, program: &Program, reason: &ReviewReason) -> String {
@@ -829,11 +875,11 @@ fn reason_line(lang: Lang, program: &Program, reason: &ReviewReason) -> String {
                 .iter()
                 .map(|writer| source(lang, program, &writer.clause, writer.rule))
                 .collect();
-            format!(
-                "{} {subject}: {}",
-                w.conflict,
-                render::series(lang, &writers)
-            )
+            let writers = render::series(lang, &writers);
+            match lang {
+                Lang::Zh => format!("{subject}{}：{writers}", w.conflict),
+                Lang::En | Lang::De => format!("{} {subject}: {writers}", w.conflict),
+            }
         }
         ReviewReason::Requested {
             clause,
@@ -844,21 +890,24 @@ fn reason_line(lang: Lang, program: &Program, reason: &ReviewReason) -> String {
                 || reason.clone(),
                 |compiled| render::clause_text(&compiled.ir, reason, lang),
             );
-            format!(
-                "{} {}: \"{reason}\"",
-                w.requested,
-                source(lang, program, clause, *rule)
-            )
+            let reason = render::quoted(lang, &reason);
+            let source = source(lang, program, clause, *rule);
+            match lang {
+                Lang::Zh => format!("{source}{}：{reason}", w.requested),
+                Lang::En | Lang::De => format!("{} {source}: {reason}", w.requested),
+            }
         }
         ReviewReason::EvaluationError {
             clause,
             rule,
             message,
-        } => format!(
-            "{} {}: {message}",
-            w.eval_error,
-            source(lang, program, clause, *rule)
-        ),
+        } => {
+            let source = source(lang, program, clause, *rule);
+            match lang {
+                Lang::Zh => format!("{source}{}：{message}", w.eval_error),
+                Lang::En | Lang::De => format!("{} {source}: {message}", w.eval_error),
+            }
+        }
     }
 }
 
@@ -909,9 +958,10 @@ fn entry_text(lang: Lang, report: &Report, entry: &VerifiedEntry, out: &mut Stri
                 .collect();
             let _ = writeln!(
                 out,
-                "#{seq}  {}  {} — {}",
+                "#{seq}  {}  {}{}{}",
                 time(report.contract.genesis_at),
                 w.opened,
+                dash(lang),
                 labelled(lang, w.clauses, &render::series(lang, &clauses))
             );
         }
@@ -924,7 +974,11 @@ fn entry_text(lang: Lang, report: &Report, entry: &VerifiedEntry, out: &mut Stri
                 fact_line(lang, program, event, attester)
             );
             if step.effective_at != event.at {
-                let _ = writeln!(out, "      {} {}", w.effective, time(step.effective_at));
+                let at = time(step.effective_at);
+                let _ = match lang {
+                    Lang::Zh => writeln!(out, "      {}", labelled(lang, w.effective, &at)),
+                    Lang::En | Lang::De => writeln!(out, "      {} {at}", w.effective),
+                };
             }
             outcome_lines(lang, program, &step.outcome, ("      ", explain), out);
         }
@@ -949,9 +1003,11 @@ fn entry_text(lang: Lang, report: &Report, entry: &VerifiedEntry, out: &mut Stri
             let signed = bracketed(lang, &labelled(lang, w.signed_by, &signers));
             let _ = writeln!(
                 out,
-                "#{seq}  {when}  {}{signed}{}{decision} — \"{note}\"",
+                "#{seq}  {when}  {}{signed}{}{decision}{}{}",
                 w.review,
-                colon(lang)
+                colon(lang),
+                dash(lang),
+                render::quoted(lang, note)
             );
             if !step.applied.is_empty() {
                 let _ = writeln!(out, "      {}", heading(lang, w.applied));
@@ -969,14 +1025,13 @@ fn entry_text(lang: Lang, report: &Report, entry: &VerifiedEntry, out: &mut Stri
                     .map_or_else(String::new, |event| {
                         Glossary::of(program).kind_noun(lang, &event.kind)
                     });
-                let _ = writeln!(
-                    out,
-                    "      {}",
-                    heading(
-                        lang,
-                        &format!("{} #{} {kind}", w.reevaluated, reevaluation.seq)
-                    )
-                );
+                let which = match lang {
+                    Lang::Zh => format!("{}#{}（{kind}）", w.reevaluated, reevaluation.seq),
+                    Lang::En | Lang::De => {
+                        format!("{} #{} {kind}", w.reevaluated, reevaluation.seq)
+                    }
+                };
+                let _ = writeln!(out, "      {}", heading(lang, &which));
                 outcome_lines(
                     lang,
                     program,
@@ -997,7 +1052,13 @@ fn entry_text(lang: Lang, report: &Report, entry: &VerifiedEntry, out: &mut Stri
                 |close| (time(close.at), close.note.as_str()),
             );
             let signed = bracketed(lang, &labelled(lang, w.signed_by, &signers));
-            let _ = writeln!(out, "#{seq}  {when}  {}{signed} — \"{note}\"", w.closed);
+            let _ = writeln!(
+                out,
+                "#{seq}  {when}  {}{signed}{}{}",
+                w.closed,
+                dash(lang),
+                render::quoted(lang, note)
+            );
         }
         (Step::Agreement(step), _) => {
             agreement_lines(lang, (program, report.program_after(seq)), entry, step, out)
@@ -1037,7 +1098,12 @@ fn agreement_lines(
         Lang::De => format!("DURCH VEREINBARUNG GEÄNDERT (Parteien: {signers})"),
     };
     let seq = entry.body.seq;
-    let _ = writeln!(out, "#{seq}  {when}  {headline} — \"{note}\"");
+    let _ = writeln!(
+        out,
+        "#{seq}  {when}  {headline}{}{}",
+        dash(lang),
+        render::quoted(lang, note)
+    );
     for change in &step.terms {
         let _ = writeln!(out, "      {}", term_change_line(lang, program, change));
     }
@@ -1055,10 +1121,10 @@ fn agreement_lines(
         let _ = writeln!(
             out,
             "      {}",
-            match lang {
-                Lang::En => format!("{clause}, parameter {param}: {before} → {after}"),
-                Lang::Zh => format!("{clause}的参数「{param}」：{before} → {after}"),
-                Lang::De => format!("{clause}, Parameter „{param}“: {before} → {after}"),
+            match (lang, arrow(lang, &before, &after)) {
+                (Lang::En, change) => format!("{clause}, parameter {param}: {change}"),
+                (Lang::Zh, change) => format!("{clause}的参数「{param}」：{change}"),
+                (Lang::De, change) => format!("{clause}, Parameter „{param}“: {change}"),
             }
         );
     }
@@ -1075,13 +1141,13 @@ fn agreement_lines(
         let (before, after) = (id(&change.before), id(&change.after));
         let line = match (change.before.is_some(), change.after.is_some(), lang) {
             (false, _, Lang::En) => format!("clause added: {clause} [{after}]"),
-            (false, _, Lang::Zh) => format!("新增条款：{clause} [{after}]"),
+            (false, _, Lang::Zh) => format!("新增条款：{clause}[{after}]"),
             (false, _, Lang::De) => format!("Klausel aufgenommen: {clause} [{after}]"),
             (_, false, Lang::En) => format!("clause removed: {clause} [{before}]"),
-            (_, false, Lang::Zh) => format!("删除条款：{clause} [{before}]"),
+            (_, false, Lang::Zh) => format!("删除条款：{clause}[{before}]"),
             (_, false, Lang::De) => format!("Klausel gestrichen: {clause} [{before}]"),
             (_, _, Lang::En) => format!("clause upgraded: {clause} [{before} → {after}]"),
-            (_, _, Lang::Zh) => format!("条款更新：{clause} [{before} → {after}]"),
+            (_, _, Lang::Zh) => format!("条款更新：{clause}[{before} → {after}]"),
             (_, _, Lang::De) => format!("Klausel neu gefasst: {clause} [{before} → {after}]"),
         };
         let _ = writeln!(out, "      {line}");
@@ -1096,19 +1162,21 @@ fn term_change_line(lang: Lang, program: &Program, change: &TermChange) -> Strin
     );
     let term = Glossary::of(program).term(lang, &change.term);
     let after = value(lang, program, &change.after);
+    let change = arrow(lang, &before, &after);
     match lang {
-        Lang::En => format!("set {term}: {before} → {after}"),
-        Lang::Zh => format!("约定{term}：{before} → {after}"),
-        Lang::De => format!("vereinbart: {term}: {before} → {after}"),
+        Lang::En => format!("set {term}: {change}"),
+        Lang::Zh => format!("约定{term}：{change}"),
+        Lang::De => format!("vereinbart: {term}: {change}"),
     }
 }
 
-/// `«title» (clause name)`, or the name alone for a clause the program does not hold.
+/// `«title» (clause name)`, `《标题》（name）`, or the name alone for a clause the program does
+/// not hold.
 fn clause_name(lang: Lang, program: &Program, clause: &str) -> String {
     program.clause(clause).map_or_else(
         || clause.to_string(),
         |compiled| match lang {
-            Lang::Zh => format!("«{}»（{clause}）", render::title(&compiled.ir, lang)),
+            Lang::Zh => format!("《{}》（{clause}）", render::title(&compiled.ir, lang)),
             Lang::En | Lang::De => format!("«{}» ({clause})", render::title(&compiled.ir, lang)),
         },
     )
@@ -1128,10 +1196,7 @@ fn as_of_line(lang: Lang, report: &Report) -> String {
             "Proves the order as of entry #{}, cosigned by {roles} at {at}",
             as_of.seq
         ),
-        Lang::Zh => format!(
-            "证明订单截至第 #{} 条记录，由{roles}于 {at} 联署",
-            as_of.seq
-        ),
+        Lang::Zh => format!("证明订单截至记录#{}，由{roles}于{at}联署", as_of.seq),
         Lang::De => format!(
             "Belegt den Auftrag mit Stand Eintrag #{}, mitsigniert von {roles} am {at}",
             as_of.seq
@@ -1170,7 +1235,7 @@ fn freshness_line(lang: Lang, report: &Report) -> Option<String> {
             let missing = missing_entries(lang, *missing_from, *missing_to);
             match lang {
                 Lang::En => format!("STALE: {signer} signed a head naming entry #{head_seq} ({at}); this bundle ends at entry #{last}: {missing} missing"),
-                Lang::Zh => format!("过期：{signer}签署的最新记录声明指向第 #{head_seq} 条记录（{at}）；本文件止于第 #{last} 条：缺少{missing}"),
+                Lang::Zh => format!("过期：{signer}签署的最新记录声明指向记录#{head_seq}（{at}）；本文件止于记录#{last}：缺少{missing}"),
                 Lang::De => format!("VERALTET: {signer} hat eine Standmeldung mit Eintrag #{head_seq} ({at}) signiert; dieses Bündel endet bei Eintrag #{last}: {missing}"),
             }
         }
@@ -1178,14 +1243,14 @@ fn freshness_line(lang: Lang, report: &Report) -> Option<String> {
 }
 
 /// The entries `from..=to` a stale bundle lacks, as a phrase: "entry #2 is" / "entries #2 to
-/// #4 are" (followed by "missing"), 第 2 条 / 第 2 至 4 条, "es fehlt Eintrag #2" / "es fehlen
+/// #4 are" (followed by "missing"), 记录#2 / 记录#2至#4, "es fehlt Eintrag #2" / "es fehlen
 /// die Einträge #2 bis #4" — never "#2 to #2". The trail page says the same.
 pub(crate) fn missing_entries(lang: Lang, from: u64, to: u64) -> String {
     match (lang, from == to) {
         (Lang::En, true) => format!("entry #{from} is"),
         (Lang::En, false) => format!("entries #{from} to #{to} are"),
-        (Lang::Zh, true) => format!("第 {from} 条记录"),
-        (Lang::Zh, false) => format!("第 {from} 至 {to} 条记录"),
+        (Lang::Zh, true) => format!("记录#{from}"),
+        (Lang::Zh, false) => format!("记录#{from}至#{to}"),
         (Lang::De, true) => format!("es fehlt Eintrag #{from}"),
         (Lang::De, false) => format!("es fehlen die Einträge #{from} bis #{to}"),
     }
@@ -1208,7 +1273,7 @@ fn consistency_text(lang: Lang, program: &Program, consistency: &Consistency) ->
             _,
         ) => match lang {
             Lang::En => format!("grew from size {from} (consistency proof)"),
-            Lang::Zh => format!("自大小 {from} 增长（一致性证明）"),
+            Lang::Zh => format!("自大小{from}增长（一致性证明）"),
             Lang::De => format!("von Größe {from} gewachsen (Konsistenzbeweis)"),
         },
         (
@@ -1221,7 +1286,7 @@ fn consistency_text(lang: Lang, program: &Program, consistency: &Consistency) ->
             let names = roles_in_sentence(lang, program, names.iter().map(String::as_str));
             match lang {
                 Lang::En => format!("grew from size {from} (cosigned by witnesses {names}, which check append-only before cosigning)"),
-                Lang::Zh => format!("自大小 {from} 增长（由见证方{names}联署，见证方联署前均检查日志只是增长）"),
+                Lang::Zh => format!("自大小{from}增长（由见证方{names}联署，见证方联署前均检查日志只是增长）"),
                 Lang::De => format!("von Größe {from} gewachsen (mitsigniert von den Zeugen {names}, die vor dem Mitsignieren prüfen, dass das Log nur gewachsen ist)"),
             }
         }
@@ -1261,11 +1326,18 @@ pub fn render_report(report: &Report, lang: Lang) -> String {
     } else {
         w.valid
     };
-    let _ = writeln!(
-        out,
-        "{verdict} — {} {} ({})",
-        w.order, contract.order_ref, report.order
-    );
+    let _ = match lang {
+        Lang::Zh => writeln!(
+            out,
+            "{verdict}——{}{}（{}）",
+            w.order, contract.order_ref, report.order
+        ),
+        Lang::En | Lang::De => writeln!(
+            out,
+            "{verdict} — {} {} ({})",
+            w.order, contract.order_ref, report.order
+        ),
+    };
     let _ = writeln!(out, "{}", as_of_line(lang, report));
     if let Some(line) = freshness_line(lang, report) {
         let _ = writeln!(out, "{line}");
@@ -1286,13 +1358,20 @@ pub fn render_report(report: &Report, lang: Lang) -> String {
     ];
     let _ = writeln!(out, "{}", parties.join(semicolon));
     let witnesses = roles(lang, program, report.witnesses.iter().map(String::as_str));
+    let log = format!(
+        "{} @ {}",
+        report.checkpoint.origin(),
+        report.checkpoint.size()
+    );
     let _ = writeln!(
         out,
-        "{}{semicolon}{} {} @ {}{}",
+        "{}{semicolon}{}{}",
         counts_line(lang, report.entries.len(), report.signatures_checked),
-        w.checkpoint,
-        report.checkpoint.origin(),
-        report.checkpoint.size(),
+        match lang {
+            // The log's name and size are data, set off as such: 日志“origin @ 13”.
+            Lang::Zh => format!("{}“{log}”", w.checkpoint),
+            Lang::En | Lang::De => format!("{} {log}", w.checkpoint),
+        },
         bracketed(lang, &labelled(lang, w.cosigned_by, &witnesses))
     );
     if let Some(consistency) = &report.consistency {
@@ -1359,16 +1438,18 @@ pub fn render_error(error: &VerifyError, lang: Lang) -> String {
     let w = words(lang);
     let entry = error
         .entry()
-        .map(|index| format!(", {} {index}", w.at_entry))
+        .map(|index| match lang {
+            Lang::Zh => format!("，{}#{index}", w.at_entry),
+            Lang::En | Lang::De => format!(", {} {index}", w.at_entry),
+        })
         .unwrap_or_default();
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{} — {} {}{entry}",
-        w.invalid,
-        w.step_failed,
-        error.step()
-    );
+    let step = error.step();
+    let _ = match lang {
+        // "无效——失败于第7步，记录#6".
+        Lang::Zh => writeln!(out, "{}——{}{step}步{entry}", w.invalid, w.step_failed),
+        Lang::En | Lang::De => writeln!(out, "{} — {} {step}{entry}", w.invalid, w.step_failed),
+    };
     let _ = writeln!(out, "  {error}");
     out
 }

@@ -151,20 +151,21 @@ fn an_agreement_signed_by_every_party_changes_what_later_facts_do() {
         report.state.terms().get("delivery_due"),
         Some(&Value::Timestamp(MAR_05))
     );
+    let note = "port strike: due date moved by agreement";
     for (lang, headline) in [
-        (Lang::En, "AMENDED BY AGREEMENT of buyer and seller"),
+        (
+            Lang::En,
+            format!("AMENDED BY AGREEMENT of buyer and seller — “{note}”"),
+        ),
         // The roles in the reader's language, a Chinese list joined with 和 / 、.
-        (Lang::Zh, "经买方和卖方协议修改"),
+        (Lang::Zh, format!("经买方和卖方协议修改——“{note}”")),
         (
             Lang::De,
-            "DURCH VEREINBARUNG GEÄNDERT (Parteien: Käufer und Verkäufer)",
+            format!("DURCH VEREINBARUNG GEÄNDERT (Parteien: Käufer und Verkäufer) — „{note}“"),
         ),
     ] {
         let text = render_report(&report, lang);
-        let line = format!(
-            "#{agreement_seq}  {}  {headline} — \"port strike: due date moved by agreement\"",
-            DisplayTimestamp(FEB_01)
-        );
+        let line = format!("#{agreement_seq}  {}  {headline}", DisplayTimestamp(FEB_01));
         assert!(text.contains(&line), "{line} in {text}");
         let change = format!(
             "{} → {}",

@@ -285,7 +285,7 @@ fn a_bundle_cut_by_its_exporter_is_stale_once_a_party_head_is_presented() {
     ));
     for (lang, stale, missing) in [
         (Lang::En, "STALE", "entries #8 to #9 are missing"),
-        (Lang::Zh, "过期", "缺少第 8 至 9 条记录"),
+        (Lang::Zh, "过期", "缺少记录#8至#9"),
         (Lang::De, "VERALTET", "es fehlen die Einträge #8 bis #9"),
     ] {
         let text = render_report(&report, lang);

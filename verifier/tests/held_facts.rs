@@ -45,7 +45,7 @@ fn run(policy: ReviewPolicy) -> (i64, Vec<Outcome>) {
         ),
         (
             Lang::Zh,
-            "随后求值（暂停期间记录的事实）：记录 #5",
+            "随后按条款评估暂停期间记录的事实：记录#5",
             "20000.00 EUR",
         ),
         (

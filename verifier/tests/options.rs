@@ -157,7 +157,7 @@ fn only_the_holder_exercises_an_option_before_its_deadline_and_once() {
         ),
         (
             Lang::Zh,
-            "买方行使«货物损坏时的减价选择权»（price_reduction）中的选择权「减价」",
+            "买方行使《货物损坏时的减价选择权》（price_reduction）中的选择权「减价」",
             "10800.00 EUR",
         ),
         (

@@ -122,7 +122,7 @@ fn the_trail_page_shows_notifications_in_the_readers_language() {
         assert!(json.contains(message), "{lang:?}: {json}");
         let count = match lang {
             Lang::En => "10 entries",
-            Lang::Zh => "10 条记录",
+            Lang::Zh => "10条记录",
             Lang::De => "10 Einträge",
         };
         assert!(
@@ -145,12 +145,12 @@ fn the_trail_page_words_a_breaker_trip_as_the_cli_timeline_does() {
     for (lang, limit) in [
         (
             Lang::En,
-            "this amendment would exceed 3 automatic amendments within 1 day",
+            "this amendment would exceed the limit of 3 automatic amendments within 1 day",
         ),
-        (Lang::Zh, "本次变更将超过 1 天内 3 次自动变更的上限"),
+        (Lang::Zh, "本次变更将超过1天内3次自动变更的上限"),
         (
             Lang::De,
-            "diese Änderung überschritte 3 automatische Änderungen innerhalb von 1 Tag",
+            "diese Änderung würde die Grenze von 3 automatischen Änderungen innerhalb von 1 Tag überschreiten",
         ),
     ] {
         let cli = verifier::timeline::render_report(report, lang);
@@ -158,5 +158,38 @@ fn the_trail_page_words_a_breaker_trip_as_the_cli_timeline_does() {
         let view = verifier::trail::view(&example.bytes, &example.trust, &result, lang, usize::MAX);
         let json = verifier::trail::view_json(&view).to_string();
         assert!(json.contains(limit), "{lang:?}: {json}");
+    }
+}
+
+/// Chinese sets no ASCII space beside a Chinese character ("超过 1 天内 3 次", "支付 5100.00
+/// EUR", "第 #9 条"); the timeline's columns (an entry's number and time, a fingerprint, a
+/// step's mark) are layout, not text.
+#[test]
+fn the_chinese_timeline_sets_no_space_beside_a_chinese_character() {
+    for report in [example_report(), model_v5_report()] {
+        let text = render_report(&report, Lang::Zh);
+        let stray: Vec<&str> = text
+            .lines()
+            .filter(|line| !contract_lang::render::spaces_beside_chinese(sentence(line)).is_empty())
+            .collect();
+        assert!(stray.is_empty(), "{}", stray.join("\n"));
+    }
+}
+
+/// A timeline line without its columns: the entry's number and time before it, a signature
+/// fingerprint or a step's mark after it.
+fn sentence(line: &str) -> &str {
+    let mut text = line.trim_start();
+    if let Some(numbered) = text.strip_prefix('#') {
+        let after_number = numbered.trim_start_matches(|c: char| c.is_ascii_digit());
+        text = after_number
+            .trim_start()
+            .split_once(' ')
+            .map_or(after_number, |(_time, rest)| rest.trim_start());
+    }
+    let text = text.trim_end_matches([' ', '✓', '✗']);
+    match text.rsplit_once("  [") {
+        Some((before, fingerprint)) if fingerprint.ends_with(']') => before,
+        _ => text,
     }
 }

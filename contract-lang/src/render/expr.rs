@@ -324,6 +324,11 @@ impl<'a> Renderer<'a> {
                     };
                     return Phrase::new(text, STATEMENT);
                 }
+                if let ExprKind::In { item, list } = &inner.kind {
+                    // "is not one of …": "it is not the case that X is one of … or Y" leaves
+                    // the reader to guess how far the "not" reaches.
+                    return self.membership(item, list, on, true);
+                }
                 let inner = self.wrap(self.phrase(inner, on, true), STATEMENT);
                 Phrase::new(words::not(lang, &inner), STATEMENT)
             }
@@ -358,19 +363,7 @@ impl<'a> Renderer<'a> {
                 };
                 Phrase::new(text, STATEMENT)
             }
-            ExprKind::In { item, list } => {
-                let item = self.wrap(self.phrase(item, on, false), SUM);
-                let list = self.wrap(self.phrase(list, on, false), SUM);
-                let text = match lang {
-                    Lang::En => format!("{item} is one of {list}"),
-                    Lang::Zh => format!("{item}属于{list}"),
-                    Lang::De => format!(
-                        "{item} ist in {} enthalten",
-                        words::decline_de(&list, words::Case::Dat)
-                    ),
-                };
-                Phrase::new(text, STATEMENT)
-            }
+            ExprKind::In { item, list } => self.membership(item, list, on, false),
             ExprKind::Arith { op, lhs, rhs } => self.arith(*op, lhs, rhs, on),
             ExprKind::Call { func, args } => self.call(*func, args, on),
             ExprKind::Count { kind } => {
@@ -460,6 +453,67 @@ impl<'a> Renderer<'a> {
                 Phrase::new(text, CHOICE)
             }
         }
+    }
+
+    /// `X in LIST` (or not): a list written in the clause is named value by value ("is one of
+    /// “Guangdong” and “Fujian”", "ist einer der Werte „Guangdong“ und „Fujian“",
+    /// "为“Guangdong”、“Fujian”之一"), a list term by its name.
+    fn membership(&self, item: &Expr, list: &Expr, on: Option<&str>, negated: bool) -> Phrase {
+        let lang = self.lang;
+        let item = self.wrap(self.phrase(item, on, false), SUM);
+        let values: Option<Vec<String>> = match &list.kind {
+            ExprKind::List(items) => Some(items.iter().map(|i| self.value_expr(i, on)).collect()),
+            ExprKind::Const(Value::List(items)) => Some(
+                items
+                    .iter()
+                    .map(|value| self.value_in(value, true))
+                    .collect(),
+            ),
+            _ => None,
+        };
+        let text = match values {
+            Some(values) => {
+                let and = match lang {
+                    Lang::En => " and ",
+                    Lang::Zh => "、",
+                    Lang::De => " und ",
+                };
+                if let ([first, second], true, Lang::En | Lang::De) =
+                    (values.as_slice(), negated, lang)
+                {
+                    // Two values excluded: "is neither A nor B", "ist weder A noch B".
+                    let text = match lang {
+                        Lang::De => format!("{item} ist weder {first} noch {second}"),
+                        _ => format!("{item} is neither {first} nor {second}"),
+                    };
+                    return Phrase::new(text, STATEMENT);
+                }
+                let values = words::list(lang, &values, and);
+                match (lang, negated) {
+                    (Lang::En, false) => format!("{item} is one of {values}"),
+                    (Lang::En, true) => format!("{item} is none of {values}"),
+                    (Lang::Zh, false) => format!("{item}为{values}之一"),
+                    (Lang::Zh, true) => format!("{item}不为{values}中的任何一个"),
+                    (Lang::De, false) => format!("{item} ist einer der Werte {values}"),
+                    (Lang::De, true) => format!("{item} ist keiner der Werte {values}"),
+                }
+            }
+            None => {
+                let list = self.wrap(self.phrase(list, on, false), SUM);
+                match (lang, negated) {
+                    (Lang::En, false) => format!("{item} is one of {list}"),
+                    (Lang::En, true) => format!("{item} is not one of {list}"),
+                    (Lang::Zh, false) => format!("{item}属于{list}"),
+                    (Lang::Zh, true) => format!("{item}不属于{list}"),
+                    (Lang::De, negated) => format!(
+                        "{item} ist {}in {} enthalten",
+                        if negated { "nicht " } else { "" },
+                        words::decline_de(&list, words::Case::Dat)
+                    ),
+                }
+            }
+        };
+        Phrase::new(text, STATEMENT)
     }
 
     /// A boolean leaf where a condition is expected reads as "… is true".
@@ -677,7 +731,10 @@ pub(super) fn value_text(
                 .iter()
                 .map(|item| value_text(glossary, lang, item, false))
                 .collect();
-            format!("[{}]", items.join(", "))
+            match lang {
+                Lang::Zh => format!("[{}]", items.join("、")),
+                Lang::En | Lang::De => format!("[{}]", items.join(", ")),
+            }
         }
         Value::Record(_) => value.to_string(),
     }
@@ -705,12 +762,15 @@ pub(crate) fn rate_text(lang: Lang, rate: &crate::value::Rate) -> String {
 }
 
 /// A quantity in the unit it was written in, never converted (what the parties agreed is in
-/// that unit): `2.5 t`, `2,5 t`; pieces read `100 pcs`, `100 件`, `100 Stück`. Symbols of SI
+/// that unit): `2.5 t`, `2,5 t`; pieces read `100 pcs`, `100件`, `100 Stück`. Symbols of SI
 /// units and `TEU`/`FEU` are the same in every language; `m3` is shown as `m³`.
 pub(crate) fn quantity_text(lang: Lang, quantity: &crate::value::Quantity) -> String {
     let unit = unit_text(lang, quantity.unit);
-    format!(
-        "{} {unit}",
-        words::number(lang, &quantity.amount.to_string())
-    )
+    let amount = words::number(lang, &quantity.amount.to_string());
+    // Chinese sets no space before a Chinese unit (`100件`); symbols keep theirs (`20 t`).
+    if unit.chars().all(|c| c.is_ascii() || c == '³') {
+        format!("{amount} {unit}")
+    } else {
+        words::counted(lang, amount, unit)
+    }
 }

@@ -23,7 +23,7 @@ pub fn headings(lang: Lang) -> Headings {
             no_params: "(none)",
         },
         Lang::Zh => Headings {
-            clause: "条款",
+            clause: "条款名称",
             id: "条款标识",
             params: "参数",
             definitions: "定义",
@@ -64,15 +64,6 @@ pub fn compare_times(lang: Lang, op: CompareOp, lhs: &str, rhs: &str) -> String 
     }
 }
 
-/// A number after Chinese words, set off by a space as every number in the renderings is
-/// ("大于或等于 1 小时", "小于或等于 2", like "42 天"); words follow without one.
-fn zh_spaced(phrase: &str) -> String {
-    match phrase.chars().next() {
-        Some(c) if c.is_ascii_digit() || c == '-' => format!(" {phrase}"),
-        _ => phrase.to_string(),
-    }
-}
-
 /// `A <op> B` for a comparison.
 pub fn compare(lang: Lang, op: CompareOp, lhs: &str, rhs: &str) -> String {
     match (lang, op) {
@@ -82,14 +73,14 @@ pub fn compare(lang: Lang, op: CompareOp, lhs: &str, rhs: &str) -> String {
         (Lang::En, CompareOp::Le) => format!("{lhs} is at most {rhs}"),
         (Lang::En, CompareOp::Gt) => format!("{lhs} is more than {rhs}"),
         (Lang::En, CompareOp::Ge) => format!("{lhs} is at least {rhs}"),
-        (Lang::Zh, CompareOp::Eq) => format!("{lhs}为{}", zh_spaced(rhs)),
-        (Lang::Zh, CompareOp::Ne) => format!("{lhs}不为{}", zh_spaced(rhs)),
+        (Lang::Zh, CompareOp::Eq) => format!("{lhs}为{rhs}"),
+        (Lang::Zh, CompareOp::Ne) => format!("{lhs}不为{rhs}"),
         // Numerically exact words: "不超过" of a response level can be read as "not more
         // severe than".
-        (Lang::Zh, CompareOp::Lt) => format!("{lhs}小于{}", zh_spaced(rhs)),
-        (Lang::Zh, CompareOp::Le) => format!("{lhs}小于或等于{}", zh_spaced(rhs)),
-        (Lang::Zh, CompareOp::Gt) => format!("{lhs}大于{}", zh_spaced(rhs)),
-        (Lang::Zh, CompareOp::Ge) => format!("{lhs}大于或等于{}", zh_spaced(rhs)),
+        (Lang::Zh, CompareOp::Lt) => format!("{lhs}小于{rhs}"),
+        (Lang::Zh, CompareOp::Le) => format!("{lhs}小于或等于{rhs}"),
+        (Lang::Zh, CompareOp::Gt) => format!("{lhs}大于{rhs}"),
+        (Lang::Zh, CompareOp::Ge) => format!("{lhs}大于或等于{rhs}"),
         (Lang::De, CompareOp::Eq) => format!("{lhs} ist {rhs}"),
         (Lang::De, CompareOp::Ne) => format!("{lhs} ist nicht {rhs}"),
         (Lang::De, CompareOp::Lt) => format!("{lhs} ist kleiner als {rhs}"),
@@ -99,6 +90,8 @@ pub fn compare(lang: Lang, op: CompareOp, lhs: &str, rhs: &str) -> String {
     }
 }
 
+/// `A plus B`, `A加上B`: Chinese sets no space around its words, and says 加上 / 减去 so
+/// that the operator cannot run into the next word ("时间加减价期限" read as 加减).
 pub fn arith(lang: Lang, op: ArithOp, lhs: &str, rhs: &str) -> String {
     let word = match (lang, op) {
         (Lang::En | Lang::De, ArithOp::Add) => "plus",
@@ -107,12 +100,33 @@ pub fn arith(lang: Lang, op: ArithOp, lhs: &str, rhs: &str) -> String {
         (Lang::En, ArithOp::Div) => "divided by",
         (Lang::De, ArithOp::Mul) => "mal",
         (Lang::De, ArithOp::Div) => "geteilt durch",
-        (Lang::Zh, ArithOp::Add) => "加",
-        (Lang::Zh, ArithOp::Sub) => "减",
+        (Lang::Zh, ArithOp::Add) => "加上",
+        (Lang::Zh, ArithOp::Sub) => "减去",
         (Lang::Zh, ArithOp::Mul) => "乘以",
         (Lang::Zh, ArithOp::Div) => "除以",
     };
-    format!("{lhs} {word} {rhs}")
+    match lang {
+        Lang::Zh => format!("{lhs}{word}{rhs}"),
+        Lang::En | Lang::De => format!("{lhs} {word} {rhs}"),
+    }
+}
+
+/// `left op right` with a space either side (`150.00 EUR × 1.5 t`), except beside a Chinese
+/// word, which takes none (`34个整小时×150.00 EUR/小时`).
+pub fn operator(lang: Lang, left: &str, op: &str, right: &str) -> String {
+    let beside_chinese = lang == Lang::Zh
+        && (left.chars().next_back().is_some_and(is_chinese)
+            || right.chars().next().is_some_and(is_chinese));
+    if beside_chinese {
+        format!("{left}{op}{right}")
+    } else {
+        format!("{left} {op} {right}")
+    }
+}
+
+/// A Chinese character, CJK or full-width punctuation, or the curly quotes Chinese uses.
+pub(crate) fn is_chinese(c: char) -> bool {
+    matches!(c, '\u{3000}'..='\u{303F}' | '\u{3400}'..='\u{9FFF}' | '\u{FF00}'..='\u{FFEF}' | '“' | '”')
 }
 
 /// The time span from `from` to `to` (a timestamp difference).
@@ -218,7 +232,15 @@ const UNITS: [(i64, &str, &str, &str, &str, &str); 4] = [
     (1, "second", "seconds", "秒", "Sekunde", "Sekunden"),
 ];
 
-/// `42 days`, `1 day 12 hours`, `42 天`, `1 Tag 12 Stunden`.
+/// A number and its unit: `42 days`, `42 Tage`, and in Chinese without a space, `42天`.
+pub fn counted(lang: Lang, count: impl std::fmt::Display, unit: &str) -> String {
+    match lang {
+        Lang::Zh => format!("{count}{unit}"),
+        Lang::En | Lang::De => format!("{count} {unit}"),
+    }
+}
+
+/// `42 days`, `1 day 12 hours`, `42天`, `1天12小时`, `1 Tag 12 Stunden`.
 pub fn duration(lang: Lang, seconds: i64) -> String {
     let mut rest = seconds.unsigned_abs();
     let mut parts = Vec::new();
@@ -236,17 +258,18 @@ pub fn duration(lang: Lang, seconds: i64) -> String {
             Lang::De if count == 1 => de_one,
             Lang::De => de_many,
         };
-        parts.push(format!("{count} {name}"));
+        parts.push(counted(lang, count, name));
     }
     if parts.is_empty() {
         parts.push(match lang {
             Lang::En => "0 seconds".to_string(),
-            Lang::Zh => "0 秒".to_string(),
+            Lang::Zh => "0秒".to_string(),
             Lang::De => "0 Sekunden".to_string(),
         });
     }
     let sign = if seconds < 0 { "-" } else { "" };
-    format!("{sign}{}", parts.join(" "))
+    let separator = if lang == Lang::Zh { "" } else { " " };
+    format!("{sign}{}", parts.join(separator))
 }
 
 /// A period stated in the unit the clause wrote it in (`72h`: "72 hours", never "3 days":
@@ -273,7 +296,7 @@ pub fn period(lang: Lang, seconds: i64, unit: DurationUnit) -> String {
         Lang::De if one => de_one,
         Lang::De => de_many,
     };
-    format!("{count} {name}")
+    counted(lang, count, name)
 }
 
 /// A number as the language writes it: German uses a decimal comma (`1,500 KWD` is one and a
@@ -383,7 +406,7 @@ pub fn capitalised(phrase: &str) -> String {
     }
 }
 
-/// A quoted text.
+/// A quoted text: “…” in English and Chinese, „…“ in German.
 pub fn quoted(lang: Lang, text: &str) -> String {
     match lang {
         Lang::En | Lang::Zh => format!("“{text}”"),

@@ -73,13 +73,14 @@ impl Context<'_> {
                     }
                 }
                 let result = self.figure(result);
-                steps.push(format!("{left} {} {right} = {result}", symbol(*op)));
+                let operation = words::operator(self.lang, &left, symbol(*op), &right);
+                steps.push(self.equation(&operation, &result));
                 result
             }
             Worked::Choose { max, args, result } => {
                 let values: Vec<String> = args.iter().map(|arg| self.steps(arg, steps)).collect();
                 let result = self.figure(result);
-                steps.push(format!("{} = {result}", self.choice(*max, &values)));
+                steps.push(self.equation(&self.choice(*max, &values), &result));
                 result
             }
             Worked::Convert {
@@ -92,11 +93,12 @@ impl Context<'_> {
                 // A conversion to the unit the value already has is not a step.
                 if before != after {
                     let unit = super::expr::unit_text(self.lang, *unit);
-                    steps.push(match self.lang {
-                        Lang::En => format!("{before} in {unit} = {after}"),
-                        Lang::Zh => format!("{before}换算为{unit} = {after}"),
-                        Lang::De => format!("{before} in {unit} umgerechnet = {after}"),
-                    });
+                    let conversion = match self.lang {
+                        Lang::En => format!("{before} in {unit}"),
+                        Lang::Zh => format!("{before}换算为{unit}"),
+                        Lang::De => format!("{before} in {unit} umgerechnet"),
+                    };
+                    steps.push(self.equation(&conversion, &after));
                 }
                 after
             }
@@ -115,14 +117,20 @@ impl Context<'_> {
                         _ => words::RoundTarget::Whole,
                     };
                     let how = words::rounding(self.lang, *mode, target);
-                    steps.push(match self.lang {
-                        Lang::Zh => format!("{before}（{how}）= {after}"),
-                        Lang::En | Lang::De => format!("{before}, {how} = {after}"),
-                    });
+                    let rounding = match self.lang {
+                        Lang::Zh => format!("{before}（{how}）"),
+                        Lang::En | Lang::De => format!("{before}, {how}"),
+                    };
+                    steps.push(self.equation(&rounding, &after));
                 }
                 after
             }
         }
+    }
+
+    /// `what = result`.
+    fn equation(&self, what: &str, result: &str) -> String {
+        words::operator(self.lang, what, "=", result)
     }
 
     /// `/h`, `/Tag`: the unit a rate is per when `rate` is read beside a count `count`.
@@ -153,7 +161,7 @@ impl Context<'_> {
         value_text(self.glossary, self.lang, value, true)
     }
 
-    /// `34 whole hours`, `2 started days`, `2 天（不足一天按一天计）`, `2 angefangene Tage`.
+    /// `34 whole hours`, `2 started days`, `2天（不足一天按一天计）`, `2 angefangene Tage`.
     fn count(&self, func: Builtin, count: i64) -> String {
         let (en, zh, de): ([&str; 2], &str, [&str; 2]) = match func {
             Builtin::Days => (
@@ -186,12 +194,12 @@ impl Context<'_> {
         let index = usize::from(count != 1);
         match self.lang {
             Lang::En => format!("{count} {}", en[index]),
-            Lang::Zh => format!("{count} {zh}"),
+            Lang::Zh => words::counted(self.lang, count, zh),
             Lang::De => format!("{count} {}", de[index]),
         }
     }
 
-    /// "the lesser of 5100.00 EUR and 20000.00 EUR", "5100.00 EUR 与 20000.00 EUR 中的较小者",
+    /// "the lesser of 5100.00 EUR and 20000.00 EUR", "5100.00 EUR与20000.00 EUR中的较小者",
     /// "der kleinere der Werte 5100,00 EUR und 20000,00 EUR".
     fn choice(&self, max: bool, values: &[String]) -> String {
         let two = values.len() == 2;
@@ -203,7 +211,7 @@ impl Context<'_> {
         };
         match self.lang {
             Lang::En => format!("{en} {}", words::list(self.lang, values, " and ")),
-            Lang::Zh => format!("{} 中的{zh}", words::list(self.lang, values, " 与 ")),
+            Lang::Zh => format!("{}中的{zh}", words::list(self.lang, values, "与")),
             Lang::De => format!("{de} {}", words::list(self.lang, values, " und ")),
         }
     }
@@ -233,7 +241,7 @@ impl Context<'_> {
             FigureUnit::Money(currency) => format!("{number} {}", currency.code()),
             FigureUnit::Duration => match self.lang {
                 Lang::En => format!("{number} s"),
-                Lang::Zh => format!("{number} 秒"),
+                Lang::Zh => format!("{number}秒"),
                 Lang::De => format!("{number} s"),
             },
             FigureUnit::Number if !approximate => match parse_decimal(&digits) {
