@@ -85,7 +85,7 @@ impl Inner {
             (
                 self.my_role(&contract.parties),
                 contract.sequencer.clone(),
-                contract.parties.get(&contract.sequencer).copied(),
+                super::order::sequencer_key(contract),
             )
         };
         let role = role.ok_or_else(|| ApiError::internal("this node is not a party"))?;
@@ -777,7 +777,7 @@ impl NodeApi for Engine {
             (
                 inner.my_role(&contract.parties),
                 contract.sequencer.clone(),
-                contract.parties.get(&contract.sequencer).copied(),
+                super::order::sequencer_key(contract),
             )
         };
         let role = role.ok_or_else(|| ApiError::internal("this node is not a party"))?;

@@ -4,7 +4,9 @@
 //! and asks every other party's node to cosign it. A witness cosigns only after checking the
 //! log's signature with the party's key and a consistency proof from the last checkpoint it
 //! cosigned for that origin, so a log can only grow; that checkpoint is stored before the
-//! cosignature leaves.
+//! cosignature leaves. Every decision (when, what is signed, who witnesses, what an answer
+//! leads to, what a witness answers) is `witness.rs`'s; this file reads and writes the store
+//! and the log and carries the requests.
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -12,9 +14,10 @@ use std::{
     time::{SystemTime, UNIX_EPOCH},
 };
 
+use futures::future::join_all;
 use libp2p::PeerId;
 use verifier::{
-    checkpoint::{sign_checkpoint, Checkpoint, NoteSignature, NoteVerifierKey, SignedNote},
+    checkpoint::{Checkpoint, SignedNote},
     model::Digest,
     sign::PublicKey,
 };
@@ -22,7 +25,7 @@ use verifier::{
 use super::{
     protocol::{Request, Response},
     records::{self, WitnessedRecord, CHECKPOINTS, WITNESSED},
-    witness::{self, Cosigned, Declined, Presented},
+    witness::{self, Ask, Cosigned, Declined, Presented, WitnessAnswer, Witnessed, Witnessing},
     EngineError, Inner,
 };
 use crate::{api::ApiError, config::default_origin, durable::WriteBatch};
@@ -93,30 +96,27 @@ impl Inner {
         default_origin(&self.config.role, &self.public)
     }
 
-    /// Every other party this node knows: configured peers and the parties of its orders.
+    /// Every other party this node knows, by name: its checkpoints' witnesses
+    /// ([`witness::witnesses`]: configured peers, then the parties of its orders).
     pub(crate) async fn known_parties(&self) -> BTreeMap<String, PublicKey> {
-        let mut parties: BTreeMap<String, PublicKey> = BTreeMap::new();
-        for (role, key) in &self.peers() {
-            // Several peers may share a role: the later ones are named by their key too.
-            let name = match parties.get(role) {
-                Some(known) if known != key => format!("{role}-{}", &key.to_string()[..8]),
-                _ => role.clone(),
-            };
-            parties.insert(name, *key);
-        }
         let slots: Vec<_> = self
             .orders
             .read()
             .map(|orders| orders.values().cloned().collect())
             .unwrap_or_default();
+        let mut parties: Vec<(String, PublicKey)> = Vec::new();
         for slot in slots {
             let slot = slot.lock().await;
-            for (role, key) in &slot.protocol.core().contract().parties {
-                parties.entry(role.clone()).or_insert(*key);
-            }
+            let contract = slot.protocol.core().contract();
+            parties.extend(
+                contract
+                    .parties
+                    .iter()
+                    .map(|(role, key)| (role.clone(), *key)),
+            );
         }
-        parties.retain(|_, key| *key != self.public);
-        parties
+        let parties = parties.iter().map(|(role, key)| (role, key));
+        witness::witnesses(&self.peers(), parties, &self.public)
     }
 
     /// Called after each commit: starts a checkpoint when a batch of entries accumulated.
@@ -140,8 +140,9 @@ impl Inner {
         });
     }
 
-    /// Signs a checkpoint of the durable log, gathers the witnesses' cosignatures and stores
-    /// it. Returns its size and note.
+    /// Signs a checkpoint of the durable log, has it witnessed and stores it (what is signed,
+    /// who witnesses it and what each answer leads to: [`Witnessing`]). Returns its size and
+    /// note.
     pub(crate) async fn make_checkpoint(&self) -> Result<(u64, String), ApiError> {
         let internal = |error: String| ApiError::internal(error);
         let (size, root) = {
@@ -154,29 +155,28 @@ impl Inner {
         };
         let checkpoint = Checkpoint::new(&self.config.origin, size, root)
             .map_err(|e| internal(e.to_string()))?;
-        let mut note =
-            sign_checkpoint(&checkpoint, &self.config.key).map_err(|e| internal(e.to_string()))?;
         let witnesses = self.known_parties().await;
-        let mut witnessed_by = self.checkpoints.lock().await.witnessed_by.clone();
-        for (role, key) in witnesses {
-            match self
-                .request_cosignature(
-                    &note,
-                    size,
-                    witnessed_by.get(&role).copied().unwrap_or(0),
-                    &key,
-                )
-                .await
-            {
-                Ok(signature) => {
-                    if note.push_signature(signature).is_ok() {
-                        witnessed_by.insert(role, size);
-                    }
-                }
-                Err(error) => tracing::debug!(%role, %error, "witness did not cosign"),
-            }
+        let believed = self.checkpoints.lock().await.witnessed_by.clone();
+        let (mut witnessing, mut asks) =
+            Witnessing::start(&checkpoint, &self.config.key, witnesses, &believed)
+                .map_err(|e| internal(e.to_string()))?;
+        while !asks.is_empty() {
+            let presented = witnessing.presented();
+            let answers = join_all(asks.into_iter().map(|ask| async move {
+                let answer = self.ask_witness(presented, size, &ask).await;
+                (ask.name, answer)
+            }))
+            .await;
+            asks = answers
+                .into_iter()
+                .filter_map(|(name, answer)| witnessing.on_answer(&name, answer))
+                .collect();
         }
-        let text = note.to_text();
+        let Witnessed {
+            size,
+            text,
+            cosigned_by,
+        } = witnessing.finish();
         let mut batch = WriteBatch::new();
         batch.put(CHECKPOINTS, size.to_be_bytes(), text.clone().into_bytes());
         self.store
@@ -184,63 +184,46 @@ impl Inner {
             .await
             .map_err(|e| ApiError::unavailable("store_failed", e.to_string()))?;
         let mut state = self.checkpoints.lock().await;
-        state.witnessed_by = witnessed_by;
+        state
+            .witnessed_by
+            .extend(cosigned_by.into_iter().map(|name| (name, size)));
         state.latest = Some((size, text.clone()));
         self.metrics.checkpoints_signed.inc();
         Ok((size, text))
     }
 
-    async fn request_cosignature(
-        &self,
-        note: &SignedNote,
-        size: u64,
-        believed: u64,
-        witness: &PublicKey,
-    ) -> Result<NoteSignature, String> {
-        let mut from_size = believed;
-        for _ in 0..2 {
-            let (from, needs_proof) = witness::proof_from(from_size, size);
-            from_size = from;
-            let proof = if needs_proof {
-                self.log
-                    .lock()
-                    .await
-                    .consistency_proof(from_size, size)
-                    .map_err(|e| e.to_string())?
-            } else {
-                Vec::new()
-            };
-            let request = Request::Witness {
-                note: note.to_text(),
-                from_size,
-                proof: proof.into_iter().map(Digest).collect(),
-            };
-            match self
-                .request(witness, request)
-                .await
-                .map_err(|e| e.to_string())?
-            {
-                Response::Cosignature {
-                    name,
-                    key_id,
-                    signature,
-                } => {
-                    let line =
-                        NoteSignature::new(&name, key_id, signature).map_err(|e| e.to_string())?;
-                    // Keep only a cosignature that verifies under the witness's key.
-                    let key =
-                        NoteVerifierKey::witness(&name, *witness).map_err(|e| e.to_string())?;
-                    let check = SignedNote::new(note.text(), vec![line.clone()])
-                        .map_err(|e| e.to_string())?;
-                    check.verify(&[key]).map_err(|e| e.to_string())?;
-                    return Ok(line);
-                }
-                Response::WitnessFrom { size: seen } if seen <= size => from_size = seen,
-                Response::Refused { code, message } => return Err(format!("{code}: {message}")),
-                other => return Err(format!("unexpected answer {other:?}")),
+    /// Presents the checkpoint `note` (of the log at `size`) to a witness as `ask` says, with
+    /// the consistency proof it names; the witness's answer.
+    async fn ask_witness(&self, note: &str, size: u64, ask: &Ask) -> WitnessAnswer {
+        let no_answer = |reason: String| WitnessAnswer::NoAnswer { reason };
+        let proof = if ask.proof {
+            match self.log.lock().await.consistency_proof(ask.from_size, size) {
+                Ok(proof) => proof,
+                Err(error) => return no_answer(error.to_string()),
             }
+        } else {
+            Vec::new()
+        };
+        let request = Request::Witness {
+            note: note.to_string(),
+            from_size: ask.from_size,
+            proof: proof.into_iter().map(Digest).collect(),
+        };
+        match self.request(&ask.key, request).await {
+            Ok(Response::Cosignature {
+                name,
+                key_id,
+                signature,
+            }) => WitnessAnswer::Cosignature {
+                name,
+                key_id,
+                signature,
+            },
+            Ok(Response::WitnessFrom { size }) => WitnessAnswer::From { size },
+            Ok(Response::Refused { code, message }) => WitnessAnswer::Refused { code, message },
+            Ok(other) => no_answer(format!("it answered {other:?} to a checkpoint")),
+            Err(error) => no_answer(error.to_string()),
         }
-        Err("the witness keeps asking for another proof".into())
     }
 
     /// The key of the party whose node is `peer`, among the parties this node knows.

@@ -92,6 +92,11 @@ pub(crate) struct Outcome {
 }
 
 impl Outcome {
+    /// Whether what the core asked for was carried out (storing did not fail).
+    pub fn done(self) -> Result<(), ApiError> {
+        self.failed.map_or(Ok(()), Err)
+    }
+
     /// The core's reply to [`CALLER`], unless storing failed.
     pub fn into_reply(self) -> Result<Reply, ApiError> {
         if let Some(error) = self.failed {
@@ -310,6 +315,8 @@ impl Inner {
                         inputs.push_back(self.fetch_page(order, from, after, limit).await);
                     }
                     Action::SetTimer { at } => deadline = Some(at),
+                    // Only an opening asks for its genesis.
+                    Action::FetchGenesis { .. } => {}
                 }
             }
             if !proposals.is_empty() {

@@ -15,7 +15,7 @@ use super::{
     admit::ContractSender,
     driver::{answers_until, unix_now, Outcome, Stored, CALLER},
     opening::Opening,
-    order::Refusal,
+    order::{sequencer_key, Refusal},
     protocol::{GenesisParts, Request, Response},
     protocol_core::{Action, Commit, Context, Input, Message, Reply},
     records::{HeadRecord, OrderRecord},
@@ -136,7 +136,7 @@ impl Inner {
             // Open here already: the open order cosigns only the same genesis again.
             Ok(Either::Started(slot)) => {
                 let mut slot = slot.lock().await;
-                let Some(from) = slot.protocol.core().sequencer().1.copied() else {
+                let Some(from) = slot.protocol.core().sequencer_key() else {
                     return Response::refused("not_sequencer", "the order has no sequencer key");
                 };
                 self.drive(&mut slot, proposal(from)).await
@@ -205,7 +205,7 @@ impl Inner {
             }
             Ok(Either::Started(slot)) => {
                 let mut slot = slot.lock().await;
-                let Some(from) = slot.protocol.core().sequencer().1.copied() else {
+                let Some(from) = slot.protocol.core().sequencer_key() else {
                     return Err(ApiError::internal("the order has no sequencer key"));
                 };
                 self.drive(&mut slot, committed(from)).await
@@ -290,6 +290,9 @@ impl Inner {
                         self.record_fault(order, &entry, &refusal).await;
                     }
                     Action::SetTimer { at } => deadline = Some(at),
+                    Action::FetchGenesis { from } => {
+                        inputs.push_back(self.fetch_genesis(order, from).await.0);
+                    }
                     // An opening neither queues facts, keeps proofs nor catches up.
                     Action::Enqueue(_)
                     | Action::Dequeue { .. }
@@ -306,6 +309,78 @@ impl Inner {
             }
         }
         outcome
+    }
+
+    /// Asks the node of `from` for `order`'s genesis: its answer as an input for the opening,
+    /// and the contract and sources that came with it.
+    async fn fetch_genesis(
+        &self,
+        order: OrderId,
+        from: PublicKey,
+    ) -> (Input, Option<GenesisParts>) {
+        let request = Request::FetchEntries {
+            order,
+            after: None,
+            limit: 1,
+        };
+        let (entries, parts) = match self.request(&from, request).await {
+            Ok(Response::Entries { genesis, entries }) => (Ok(entries), genesis),
+            Ok(other) => (Err(format!("it answered {other:?} to a catch-up")), None),
+            Err(error) => (Err(error.to_string()), None),
+        };
+        let page = Input::Page {
+            from,
+            after: 0,
+            entries,
+        };
+        (page, parts)
+    }
+
+    /// An order this node signed the contract of that is not open here. Its opening (every
+    /// party's signature in hand) asks for the genesis itself on a tick. A stored proposal
+    /// whose signatures this node does not all hold has no opening, for want of a contract to
+    /// admit: the sequencer's node is asked for the genesis with the contract every party
+    /// signed, which is admitted (`admit.rs`, then the contract check of [`Opening::admit`])
+    /// and whose opening takes the genesis as that tick's answer would.
+    pub(crate) async fn open_missed(self: &Arc<Self>, order: OrderId) -> Result<(), ApiError> {
+        if let Some(opening) = self.known_opening(&order) {
+            let mut opening = opening.lock().await;
+            return self.drive_opening(&mut opening, Input::Tick).await.done();
+        }
+        let signed = self
+            .proposals
+            .lock()
+            .ok()
+            .and_then(|proposals| proposals.get(&order).cloned())
+            .and_then(|record| record.contract.contract().ok());
+        let Some(from) = signed
+            .as_ref()
+            .and_then(sequencer_key)
+            .filter(|key| *key != self.public)
+        else {
+            return Ok(());
+        };
+        let (page, parts) = self.fetch_genesis(order, from).await;
+        let Some(parts) = parts.filter(|parts| parts.contract.order_id() == order) else {
+            return Ok(());
+        };
+        let peer = self
+            .peer_id(&from)
+            .ok_or_else(|| ApiError::internal("the sequencer's key is not a peer id"))?;
+        self.admit_contract(
+            peer,
+            &parts.contract,
+            &parts.sources,
+            ContractSender::Sequencer,
+        )
+        .map_err(|refused| ApiError::invalid(refused.code(), refused.to_string()))?;
+        let record = OrderRecord {
+            contract: parts.contract,
+            sources: parts.sources,
+        };
+        let opening = self.opening(&record).map_err(|refusal| refusal.to_api())?;
+        let mut opening = opening.lock().await;
+        self.drive_opening(&mut opening, page).await.done()
     }
 
     /// Asks the node of `key` to cosign the genesis; its answer as an input for the core.

@@ -314,7 +314,7 @@ impl Inner {
                 );
                 return Err(GroupRefused::nothing_taken(at, 0, error));
             }
-            sequencer = slot.protocol.core().sequencer().1.copied();
+            sequencer = slot.protocol.core().sequencer_key();
         }
         let sequencer = sequencer.ok_or_else(|| {
             GroupRefused::nothing_taken(0, 0, ApiError::internal("the sequencer has no key"))
@@ -410,8 +410,8 @@ impl Inner {
                 reference: slot.protocol.core().contract().order_ref.clone(),
                 open: !state.status.is_closed(),
                 terms: state.lang.terms.clone(),
-                sequencer: slot.protocol.core().sequencer().0.to_string(),
-                sequencer_key: slot.protocol.core().sequencer().1.copied(),
+                sequencer: slot.protocol.core().contract().sequencer.clone(),
+                sequencer_key: slot.protocol.core().sequencer_key(),
             });
         }
         index.sort_by_key(|order| order.id.0);

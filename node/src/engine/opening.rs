@@ -132,7 +132,7 @@ impl Opening {
 
     /// The sequencer's key.
     pub fn sequencer_key(&self) -> Option<PublicKey> {
-        self.core.sequencer().1.copied()
+        self.core.sequencer_key()
     }
 
     /// Whether the genesis committed (was persisted) here.
@@ -191,7 +191,18 @@ impl Opening {
                 caller,
                 result: Err(CoreError::NotOpen),
             }),
-            // Nothing is forwarded or fetched before the order opens.
+            // The genesis fetched after a tick: taken as an announced one.
+            Input::Page {
+                from,
+                entries: Ok(entries),
+                ..
+            } => {
+                if let Some(genesis) = entries.into_iter().next() {
+                    let _ = self.on_committed(from, genesis, &mut actions);
+                }
+            }
+            // Nothing is forwarded before the order opens; a fetch that failed is asked again
+            // on the next tick.
             Input::Forwarded { .. } | Input::Page { .. } => {}
         }
         actions
@@ -256,7 +267,14 @@ impl Opening {
     }
 
     fn on_tick(&mut self, cx: &Context, actions: &mut Vec<Action>) {
-        if !self.sequencing || self.committed.is_some() {
+        if self.committed.is_some() {
+            return;
+        }
+        if !self.sequencing {
+            // The genesis may have committed while this party missed its announcement.
+            if let Some(from) = self.sequencer_key() {
+                actions.push(Action::FetchGenesis { from });
+            }
             return;
         }
         match &self.round {
@@ -598,6 +616,72 @@ mod tests {
             };
             assert_eq!(sequencer, expected);
         }
+    }
+
+    /// The genesis round run to its end at the seller: the committed genesis.
+    fn committed_genesis(
+        orders: &ExampleOrders,
+        parties: &mut BTreeMap<&str, Party>,
+    ) -> SignedEntry {
+        let seller_key = orders.keys().seller.public_key();
+        let proposed = proposals(
+            &parties
+                .get_mut("seller")
+                .unwrap()
+                .handle(Input::Open { caller: 1 }, 100),
+        );
+        let mut done = Vec::new();
+        for (to, entry) in proposed {
+            let input = Input::Proposal {
+                from: seller_key,
+                entry: entry.clone(),
+                previous: None,
+                verified: false,
+            };
+            let cosigner = parties.get_mut(role_of(orders, &to)).unwrap();
+            let answer = answer_of(&cosigner.handle(input, 101));
+            let input = Input::Answer {
+                from: to,
+                body: entry.hash(),
+                answer,
+                verified: false,
+            };
+            done = parties.get_mut("seller").unwrap().handle(input, 102);
+        }
+        match done.first() {
+            Some(Action::Persist(commit)) => commit.entry.clone(),
+            _ => panic!("{done:?}"),
+        }
+    }
+
+    #[test]
+    fn a_party_that_missed_the_genesis_asks_the_sequencer_for_it_on_a_tick_and_opens() {
+        let (orders, mut parties) = parties();
+        let seller_key = orders.keys().seller.public_key();
+        let genesis = committed_genesis(&orders, &mut parties);
+        let carrier = parties.get_mut("carrier").unwrap();
+        let asks = |actions: &[Action]| matches!(actions, [Action::FetchGenesis { from }] if *from == seller_key);
+        // Its announcement never came: a tick asks the sequencer's node.
+        let actions = carrier.handle(Input::Tick, 110);
+        assert!(asks(&actions), "{actions:?}");
+        // Unanswered: asked again on the next tick.
+        let failed = Input::Page {
+            from: seller_key,
+            after: 0,
+            entries: Err("unreachable".into()),
+        };
+        assert!(carrier.handle(failed, 111).is_empty());
+        assert!(asks(&carrier.handle(Input::Tick, 112)));
+        // The fetched genesis is taken as an announced one: checked, persisted, open.
+        let fetched = Input::Page {
+            from: seller_key,
+            after: 0,
+            entries: Ok(vec![genesis]),
+        };
+        let actions = carrier.handle(fetched, 113);
+        assert!(matches!(actions[..], [Action::Persist(_)]), "{actions:?}");
+        assert!(carrier.opening.is_open());
+        assert!(carrier.handle(Input::Tick, 114).is_empty());
     }
 
     #[test]

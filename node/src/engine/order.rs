@@ -17,6 +17,22 @@ use verifier::{
     state::{machine::Sealed, ApplyError, ContractError, Machine, SeenEvents, State},
 };
 
+/// The key of `contract`'s sequencer: the one lookup of it (a contract whose sequencer is not
+/// a party never passes the contract check, so `None` only for an unchecked contract).
+pub(crate) fn sequencer_key(contract: &Contract) -> Option<PublicKey> {
+    contract.parties.get(&contract.sequencer).copied()
+}
+
+/// The key `contract` grants to the attester of `event`, if any (an attester granted nothing
+/// is refused by the state machine; its signature is checked against this key first).
+pub(crate) fn attester_key(contract: &Contract, event: &SignedEvent) -> Option<PublicKey> {
+    contract
+        .attesters
+        .iter()
+        .find(|grant| event.attester.is(&grant.key))
+        .map(|grant| grant.key)
+}
+
 /// Why a contract cannot start, or an entry cannot be accepted. Each has a stable code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
@@ -101,13 +117,9 @@ impl OrderCore {
         &self.state
     }
 
-    /// Role of the sequencer and its key.
-    pub fn sequencer(&self) -> (&str, Option<&PublicKey>) {
-        let contract = self.machine.contract();
-        (
-            contract.sequencer.as_str(),
-            contract.parties.get(&contract.sequencer),
-        )
+    /// The sequencer's key.
+    pub fn sequencer_key(&self) -> Option<PublicKey> {
+        sequencer_key(self.machine.contract())
     }
 
     /// The next entry for a signed event (sequencer side).

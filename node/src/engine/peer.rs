@@ -21,7 +21,7 @@ use super::{
     catch_up,
     driver::{core_error, CALLER},
     ingest::Group,
-    order::Refusal,
+    order::{attester_key, sequencer_key, Refusal},
     protocol::{ForwardGroup, GenesisParts, Request, Response, MAX_FORWARD_GROUPS_FACTS},
     protocol_core::{CoreError, Input, MAX_FORWARD},
     queue::FactStatus,
@@ -474,14 +474,10 @@ impl Inner {
             let slot = slot.lock().await;
             let contract = slot.protocol.core().contract();
             let attester = match &body.step {
-                Step::Event(step) => contract
-                    .attesters
-                    .iter()
-                    .find(|grant| step.event.attester.is(&grant.key))
-                    .map(|grant| grant.key),
+                Step::Event(step) => attester_key(contract, &step.event),
                 _ => None,
             };
-            (contract.parties.get(&contract.sequencer).copied(), attester)
+            (sequencer_key(contract), attester)
         };
         // The channel authenticates the proposal: it carries no signature (the sequencer signs
         // an entry last, once it holds every cosignature), so a round that fails leaves no
@@ -563,14 +559,13 @@ impl Inner {
             let sequencer = match (&genesis, self.slot(&order)) {
                 (_, Some(slot)) => {
                     let slot = slot.lock().await;
-                    let contract = slot.protocol.core().contract();
-                    contract.parties.get(&contract.sequencer).copied()
+                    slot.protocol.core().sequencer_key()
                 }
                 (Some(parts), None) => parts
                     .contract
                     .contract()
                     .ok()
-                    .and_then(|contract| contract.parties.get(&contract.sequencer).copied()),
+                    .and_then(|contract| sequencer_key(&contract)),
                 (None, None) => None,
             };
             if sequencer.and_then(|key| self.peer_id(&key)) != Some(peer) {
@@ -585,7 +580,7 @@ impl Inner {
             return Response::refused("unknown_order", format!("no order {order} on this node"));
         };
         let mut slot = slot.lock().await;
-        let Some(sequencer) = slot.protocol.core().sequencer().1.copied() else {
+        let Some(sequencer) = slot.protocol.core().sequencer_key() else {
             return Response::refused("not_sequencer", "the order has no sequencer key");
         };
         if self.peer_id(&sequencer) != Some(peer) {
@@ -767,76 +762,21 @@ impl Inner {
         }
     }
 
-    /// Fetches and applies every entry of `order` after this node's head from its sequencer
-    /// (the core asks, on a tick, and checks each entry).
+    /// Ticks `order`'s core, which catches up the entries this node missed (see
+    /// `catch_up::Requester`), or, not open here, its opening, which fetches the genesis
+    /// ([`Inner::open_missed`]); once that opened it, the open order catches up at once.
     pub(crate) async fn catch_up(self: &Arc<Self>, order: OrderId) -> Result<(), ApiError> {
+        if self.slot(&order).is_none() {
+            self.open_missed(order).await?;
+        }
         let Some(slot) = self.slot(&order) else {
-            return self.fetch_unknown(order).await;
+            return Ok(());
         };
         let mut slot = slot.lock().await;
         if !slot.protocol.is_sequencer() {
             self.drive(&mut slot, Input::Tick).await;
         }
         Ok(())
-    }
-
-    /// Catches up an order this node cosigned the genesis of (or accepted) but never saw
-    /// committed.
-    async fn fetch_unknown(self: &Arc<Self>, order: OrderId) -> Result<(), ApiError> {
-        let sequencer: Option<PublicKey> = {
-            let from_pending = match self.known_opening(&order) {
-                Some(opening) => opening.lock().await.opening.sequencer_key(),
-                None => None,
-            };
-            from_pending.or_else(|| {
-                self.proposals
-                    .lock()
-                    .ok()
-                    .and_then(|proposals| proposals.get(&order).cloned())
-                    .and_then(|record| record.contract.contract().ok())
-                    .and_then(|contract| contract.parties.get(&contract.sequencer).copied())
-            })
-        };
-        let Some(sequencer) = sequencer.filter(|key| *key != self.public) else {
-            return Ok(());
-        };
-        let response = self
-            .request(
-                &sequencer,
-                super::protocol::Request::FetchEntries {
-                    order,
-                    after: None,
-                    limit: catch_up::MAX_FETCH,
-                },
-            )
-            .await
-            .map_err(|e| ApiError::unavailable("party_unreachable", e.to_string()))?;
-        let (genesis, mut entries) = match response {
-            Response::Entries { genesis, entries } => (genesis, entries),
-            Response::Refused { code, message } => return Err(ApiError::conflict(&code, message)),
-            other => return Err(ApiError::new(502, "bad_answer", format!("{other:?}"))),
-        };
-        if entries.is_empty() {
-            return Ok(());
-        }
-        let first = entries.remove(0);
-        let peer = self
-            .peer_id(&sequencer)
-            .ok_or_else(|| ApiError::internal("the sequencer's key is not a peer id"))?;
-        self.adopt_genesis(peer, order, first, genesis).await?;
-        if let Some(slot) = self.slot(&order) {
-            let mut slot = slot.lock().await;
-            for entry in entries {
-                let input = Input::Committed {
-                    from: sequencer,
-                    entry,
-                    caller: None,
-                    verified: false,
-                };
-                self.drive(&mut slot, input).await;
-            }
-        }
-        Box::pin(self.catch_up(order)).await
     }
 
     /// Catches up every order sequenced elsewhere, and orders whose genesis this node awaits.

@@ -244,6 +244,12 @@ pub enum Action {
         after: u64,
         limit: u32,
     },
+    /// Ask the node of `from` (the sequencer) for the order's genesis, and hand its answer
+    /// back as [`Input::Page`] (entries from the genesis): an opening at a party that never
+    /// saw its genesis committed ([`super::opening::Opening`]).
+    FetchGenesis {
+        from: PublicKey,
+    },
     /// Tick the core at `at` (a round's deadline).
     SetTimer {
         at: i64,
@@ -567,7 +573,7 @@ impl OrderProtocol {
     }
 
     fn sequencer_key(&self) -> Option<PublicKey> {
-        self.core.sequencer().1.copied()
+        self.core.sequencer_key()
     }
 
     /// The other parties, by role, with their keys.

@@ -108,11 +108,7 @@ impl Inner {
             let contract = slot.protocol.core().contract();
             (
                 slot.protocol.is_sequencer(),
-                contract
-                    .attesters
-                    .iter()
-                    .find(|grant| event.attester.is(&grant.key))
-                    .map(|grant| grant.key),
+                super::order::attester_key(contract, &event),
             )
         };
         if !sequencing {

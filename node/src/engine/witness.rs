@@ -1,11 +1,16 @@
-//! Checkpoints and witnessing, without I/O: when this node signs a checkpoint of its log, from
-//! which size it proves to a witness that the log only grew, and what a witness answers a
-//! checkpoint presented to it (cosign it and remember it, ask for a proof from the size it
-//! cosigned last, or refuse a rollback, a fork or a bad signature). The driver
-//! (`checkpoints.rs`) reads and writes the store, signs with the log, and talks to the peers.
+//! Checkpoints and witnessing, without I/O: when this node signs a checkpoint of its log, what
+//! it signs and which parties witness it, from which size it proves to a witness that the log
+//! only grew, what each witness's answer (or its silence) leads to ([`Witnessing`]), and what
+//! a witness answers a checkpoint presented to it (cosign it and remember it, ask for a proof
+//! from the size it cosigned last, or refuse a rollback, a fork or a bad signature). The driver
+//! (`checkpoints.rs`) reads and writes the store and the log, and talks to the peers.
+
+use std::collections::BTreeMap;
 
 use verifier::{
-    checkpoint::{cosign, Checkpoint, NoteSignature, NoteVerifierKey, SignedNote},
+    checkpoint::{
+        cosign, sign_checkpoint, Checkpoint, NoteError, NoteSignature, NoteVerifierKey, SignedNote,
+    },
     merkle::{verify_consistency, Hash},
     model::Digest,
     sign::{PublicKey, SigningKey},
@@ -25,6 +30,196 @@ pub fn checkpoint_due(durable: u64, last: u64, batch: u64, busy: bool) -> bool {
 pub fn proof_from(believed: u64, size: u64) -> (u64, bool) {
     let from = believed.min(size);
     (from, from != 0 && from != size)
+}
+
+/// Most times one witness is asked to cosign one checkpoint (again, from the size it names).
+const MAX_ASKS: u8 = 2;
+
+/// The witnesses of this node's checkpoints: every other party it knows, the configured
+/// `peers` first (several peers sharing a role are told apart by their key) and then the
+/// parties of its orders, by name; never this node itself (`me`).
+pub fn witnesses<'a>(
+    peers: &[(String, PublicKey)],
+    parties: impl IntoIterator<Item = (&'a String, &'a PublicKey)>,
+    me: &PublicKey,
+) -> BTreeMap<String, PublicKey> {
+    let mut witnesses: BTreeMap<String, PublicKey> = BTreeMap::new();
+    for (role, key) in peers {
+        let name = match witnesses.get(role) {
+            Some(known) if known != key => format!("{role}-{}", &key.to_string()[..8]),
+            _ => role.clone(),
+        };
+        witnesses.insert(name, *key);
+    }
+    for (role, key) in parties {
+        witnesses.entry(role.clone()).or_insert(*key);
+    }
+    witnesses.retain(|_, key| key != me);
+    witnesses
+}
+
+/// One request to a witness: present the checkpoint with a consistency proof from
+/// `from_size` (`proof`: whether one is needed; see [`proof_from`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ask {
+    pub name: String,
+    pub key: PublicKey,
+    pub from_size: u64,
+    pub proof: bool,
+}
+
+/// A witness's answer as its node gave it (or did not).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WitnessAnswer {
+    Cosignature {
+        name: String,
+        key_id: u32,
+        signature: Vec<u8>,
+    },
+    /// Present it again with a proof from this size.
+    From {
+        size: u64,
+    },
+    Refused {
+        code: String,
+        message: String,
+    },
+    /// Unreachable, timed out, an answer that makes no sense.
+    NoAnswer {
+        reason: String,
+    },
+}
+
+/// What became of one witness.
+#[derive(Debug, Clone)]
+struct Witness {
+    key: PublicKey,
+    asks: u8,
+    cosigned: bool,
+}
+
+/// A checkpoint of this node's log being witnessed, without I/O: what is signed (the log's
+/// origin, size and root, with the node's key), who is asked from which size, and what each
+/// answer (or its absence) leads to. The driver sends each [`Ask`] (with the consistency proof
+/// its log gives), hands the answers back, and stores what [`Witnessing::finish`] returns.
+#[derive(Debug)]
+pub struct Witnessing {
+    note: SignedNote,
+    text: String,
+    size: u64,
+    witnesses: BTreeMap<String, Witness>,
+}
+
+/// A witnessed checkpoint: its note with every cosignature that verified, and the witnesses
+/// that cosigned it (each remembered as having seen `size`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Witnessed {
+    pub size: u64,
+    pub text: String,
+    pub cosigned_by: Vec<String>,
+}
+
+impl Witnessing {
+    /// Signs `checkpoint` with the log's `key` and asks every one of `witnesses`, each from
+    /// the size it cosigned last as this node believes (`believed`, by name).
+    pub fn start(
+        checkpoint: &Checkpoint,
+        key: &SigningKey,
+        witnesses: BTreeMap<String, PublicKey>,
+        believed: &BTreeMap<String, u64>,
+    ) -> Result<(Witnessing, Vec<Ask>), NoteError> {
+        let note = sign_checkpoint(checkpoint, key)?;
+        let size = checkpoint.size();
+        let mut witnessing = Witnessing {
+            text: note.to_text(),
+            note,
+            size,
+            witnesses: BTreeMap::new(),
+        };
+        let asks = witnesses
+            .into_iter()
+            .filter_map(|(name, key)| {
+                let witness = Witness {
+                    key,
+                    asks: 0,
+                    cosigned: false,
+                };
+                witnessing.witnesses.insert(name.clone(), witness);
+                let from = believed.get(&name).copied().unwrap_or(0);
+                witnessing.ask(&name, from)
+            })
+            .collect();
+        Ok((witnessing, asks))
+    }
+
+    /// The checkpoint as the log signed it: what is presented to every witness.
+    pub fn presented(&self) -> &str {
+        &self.text
+    }
+
+    /// The size of the log the checkpoint commits to.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Asks `name` to cosign with a proof from `from`, unless it was asked enough.
+    fn ask(&mut self, name: &str, from: u64) -> Option<Ask> {
+        let witness = self.witnesses.get_mut(name)?;
+        if witness.asks >= MAX_ASKS {
+            return None;
+        }
+        witness.asks = witness.asks.saturating_add(1);
+        let (from_size, proof) = proof_from(from, self.size);
+        Some(Ask {
+            name: name.to_string(),
+            key: witness.key,
+            from_size,
+            proof,
+        })
+    }
+
+    /// `name`'s answer: a cosignature kept only if it verifies under the witness's key; a
+    /// request for a proof from a size at most the checkpoint's asked once more; a refusal or
+    /// no answer leaves the witness out of this checkpoint (asked again at the next one).
+    pub fn on_answer(&mut self, name: &str, answer: WitnessAnswer) -> Option<Ask> {
+        match answer {
+            WitnessAnswer::Cosignature {
+                name: line_name,
+                key_id,
+                signature,
+            } => {
+                let key = self.witnesses.get(name)?.key;
+                let line = NoteSignature::new(&line_name, key_id, signature).ok()?;
+                let verifier = NoteVerifierKey::witness(&line_name, key).ok()?;
+                let alone = SignedNote::new(self.note.text(), vec![line.clone()]).ok()?;
+                alone.verify(&[verifier]).ok()?;
+                self.note.push_signature(line).ok()?;
+                if let Some(witness) = self.witnesses.get_mut(name) {
+                    witness.cosigned = true;
+                }
+                None
+            }
+            WitnessAnswer::From { size } if size <= self.size => self.ask(name, size),
+            WitnessAnswer::From { .. }
+            | WitnessAnswer::Refused { .. }
+            | WitnessAnswer::NoAnswer { .. } => None,
+        }
+    }
+
+    /// The checkpoint with the cosignatures gathered, once no request is outstanding.
+    pub fn finish(self) -> Witnessed {
+        let cosigned_by = self
+            .witnesses
+            .into_iter()
+            .filter(|(_, witness)| witness.cosigned)
+            .map(|(name, _)| name)
+            .collect();
+        Witnessed {
+            size: self.size,
+            text: self.note.to_text(),
+            cosigned_by,
+        }
+    }
 }
 
 /// A checkpoint presented for witnessing, parsed.
@@ -251,6 +446,130 @@ mod tests {
         assert_eq!(code(&answer), "bad_signature");
         assert!(witness.remembered.is_none());
         assert_eq!(code(&Presented::parse("not a note")), "malformed_note");
+    }
+
+    /// A checkpoint of `log` at `size`, signed by `seller`, witnessed by the buyer and the
+    /// carrier, the buyer believed to have cosigned `believed_buyer` last.
+    fn witnessing(
+        log: &MerkleLog<MemoryStore>,
+        size: u64,
+        seller: &SigningKey,
+        believed: &[(&str, u64)],
+    ) -> (Witnessing, Vec<Ask>) {
+        let checkpoint = Checkpoint::new(ORIGIN, size, log.root_at(size).unwrap()).unwrap();
+        let witnesses = BTreeMap::from([
+            (
+                "buyer".to_string(),
+                SigningKey::from_seed([2; 32]).public_key(),
+            ),
+            (
+                "carrier".to_string(),
+                SigningKey::from_seed([4; 32]).public_key(),
+            ),
+        ]);
+        let believed = believed
+            .iter()
+            .map(|(name, size)| (name.to_string(), *size))
+            .collect();
+        Witnessing::start(&checkpoint, seller, witnesses, &believed).unwrap()
+    }
+
+    #[test]
+    fn each_witness_is_asked_from_the_size_it_cosigned_and_only_a_valid_cosignature_is_kept() {
+        let seller = SigningKey::from_seed([1; 32]);
+        let grown = log("entry ", 12);
+        let (mut witnessing, asks) = witnessing(&grown, 12, &seller, &[("buyer", 5)]);
+        let buyer_key = SigningKey::from_seed([2; 32]);
+        let asked = |name: &str, key: &SigningKey, from_size, proof| Ask {
+            name: name.into(),
+            key: key.public_key(),
+            from_size,
+            proof,
+        };
+        assert_eq!(
+            asks,
+            [
+                asked("buyer", &buyer_key, 5, true),
+                asked("carrier", &SigningKey::from_seed([4; 32]), 0, false)
+            ]
+        );
+        // The buyer's node judges what it is presented, with the proof from 5, and cosigns.
+        let mut buyer = Witness {
+            key: buyer_key,
+            remembered: Some(WitnessedRecord {
+                size: 5,
+                root: Digest(grown.root_at(5).unwrap()),
+            }),
+        };
+        let presented = Presented::parse(witnessing.presented()).unwrap();
+        let cosigned = buyer
+            .judge(&presented, seller.public_key(), 5, &proof(&grown, 5, 12))
+            .unwrap();
+        let answer = WitnessAnswer::Cosignature {
+            name: cosigned.line.name().into(),
+            key_id: cosigned.line.key_id(),
+            signature: cosigned.line.signature().to_vec(),
+        };
+        assert_eq!(witnessing.on_answer("buyer", answer.clone()), None);
+        // The same line handed back as the carrier's does not verify under the carrier's key.
+        assert_eq!(witnessing.on_answer("carrier", answer), None);
+        let done = witnessing.finish();
+        assert_eq!(done.size, 12);
+        assert_eq!(done.cosigned_by, ["buyer"]);
+        assert_eq!(SignedNote::parse(&done.text).unwrap().signatures().len(), 2);
+    }
+
+    #[test]
+    fn a_witness_is_asked_again_once_from_the_size_it_names_and_otherwise_left_out() {
+        let seller = SigningKey::from_seed([1; 32]);
+        let (mut witnessing, asks) = witnessing(&log("entry ", 12), 12, &seller, &[]);
+        assert!(asks.iter().all(|ask| ask.from_size == 0 && !ask.proof));
+        let again = witnessing
+            .on_answer("buyer", WitnessAnswer::From { size: 5 })
+            .unwrap();
+        assert_eq!((again.from_size, again.proof), (5, true));
+        // Asked twice: not a third time.
+        assert_eq!(
+            witnessing.on_answer("buyer", WitnessAnswer::From { size: 7 }),
+            None
+        );
+        // A witness that believes in a larger log than this one is not shown it again.
+        assert_eq!(
+            witnessing.on_answer("carrier", WitnessAnswer::From { size: 13 }),
+            None
+        );
+        let silent = WitnessAnswer::NoAnswer {
+            reason: "timed out".into(),
+        };
+        assert_eq!(witnessing.on_answer("carrier", silent), None);
+        let done = witnessing.finish();
+        assert!(done.cosigned_by.is_empty());
+        // Signed by the log alone.
+        assert_eq!(SignedNote::parse(&done.text).unwrap().signatures().len(), 1);
+    }
+
+    #[test]
+    fn every_other_party_known_witnesses_and_peers_sharing_a_role_are_told_apart() {
+        let key = |seed| SigningKey::from_seed([seed; 32]).public_key();
+        let peers = [
+            ("buyer".to_string(), key(2)),
+            ("buyer".to_string(), key(3)),
+            ("seller".to_string(), key(1)),
+        ];
+        let parties = BTreeMap::from([
+            ("carrier".to_string(), key(4)),
+            ("buyer".to_string(), key(5)),
+        ]);
+        let chosen = witnesses(&peers, &parties, &key(1));
+        let second = format!("buyer-{}", &key(3).to_string()[..8]);
+        assert_eq!(
+            chosen,
+            BTreeMap::from([
+                ("buyer".to_string(), key(2)),
+                (second, key(3)),
+                ("carrier".to_string(), key(4)),
+            ])
+        );
     }
 
     #[test]

@@ -981,6 +981,8 @@ impl Sim {
             Action::Fetch { after, .. } => {
                 self.send(role, SEQUENCER, Msg::Fetch { from: role, after });
             }
+            // Only an opening asks for its genesis.
+            Action::FetchGenesis { .. } => {}
             // The simulator ticks the sequencer now and then; `settle` forces deadlines.
             Action::SetTimer { .. } => {}
         }

@@ -298,7 +298,7 @@ impl Round<'_> {
             Action::Fault { refusal, .. } => {
                 self.broken = Some(format!("{role} refused the genesis: {refusal}"));
             }
-            Action::Fetch { .. } => self.catch_up(role),
+            Action::Fetch { .. } | Action::FetchGenesis { .. } => self.catch_up(role),
             Action::Reply { .. }
             | Action::SetTimer { .. }
             | Action::Enqueue(_)
