@@ -12,6 +12,26 @@ use ariadne::{Config, IndexType, Label, Report, ReportKind, Source};
 use crate::span::{Diagnostic, Severity, Span};
 use crate::untrusted::{escape, EscapedSource};
 
+/// Renders the diagnostics of a compilation as plain text, each against the source it names
+/// (a file index past the end, which the compiler never gives, is shown against the last).
+pub fn render_files(
+    diagnostics: &[crate::compile::FileDiagnostic],
+    sources: &[crate::compile::SourceInput],
+) -> String {
+    diagnostics
+        .iter()
+        .filter_map(|found| {
+            let source = sources.get(found.file).or(sources.last())?;
+            Some(render(
+                std::slice::from_ref(&found.diagnostic),
+                &source.name,
+                &source.text,
+                false,
+            ))
+        })
+        .collect()
+}
+
 /// Renders `diagnostics` against `source` as compiler-style reports: code and message, the
 /// source lines with labelled spans (`file:line:col`), secondary labels and the help line.
 ///

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::compile::{compile_program, SourceInput};
 use crate::ir::{Action, ClauseIr, CompiledClause, Expr, ExprKind, Program, RuleIr};
-use crate::scenario::{self, FileReport, Loader, StepReport};
+use crate::scenario::{self, FileReport, Loader, Programs, StepReport};
 
 /// One side of a diff: the vocabulary and the clause files, compiled.
 pub struct Side {
@@ -31,22 +31,10 @@ impl Side {
         let result = compile_program(&sources);
         match result.program {
             Some(program) => Ok(Side { sources, program }),
-            None => {
-                let rendered: Vec<String> = result
-                    .diagnostics
-                    .iter()
-                    .map(|found| {
-                        let source = &sources[found.file.min(sources.len() - 1)];
-                        crate::diagnostics::render(
-                            std::slice::from_ref(&found.diagnostic),
-                            &source.name,
-                            &source.text,
-                            false,
-                        )
-                    })
-                    .collect();
-                Err(rendered.join(""))
-            }
+            None => Err(crate::diagnostics::render_files(
+                &result.diagnostics,
+                &sources,
+            )),
         }
     }
 
@@ -477,18 +465,20 @@ fn shell(expr: &Expr) -> Expr {
 }
 
 /// Runs every scenario file on both sides and lists the steps whose outcome differs.
-/// `old_load` and `new_load` read clause files as each side has them.
+/// `old_load` and `new_load` read clause files as each side has them. Both sides compile
+/// through one `programs`: a set of clause files the change does not touch reads the same on
+/// both sides and is compiled once for the whole analysis.
 pub fn outcome_changes(
     scenarios: &[(String, String)],
-    vocabulary: &SourceInput,
+    programs: &mut Programs,
     old_load: &Loader<'_>,
     new_load: &Loader<'_>,
 ) -> (usize, Vec<OutcomeChange>) {
     let mut run = 0;
     let mut changes = Vec::new();
     for (path, text) in scenarios {
-        let before = scenario::run_file(path, text, vocabulary, old_load, None);
-        let after = scenario::run_file(path, text, vocabulary, new_load, None);
+        let before = scenario::run_file(path, text, programs, old_load, None);
+        let after = scenario::run_file(path, text, programs, new_load, None);
         run += after.scenarios.len();
         compare_reports(&before, &after, &mut changes);
     }
@@ -547,13 +537,16 @@ pub fn clause_names(text: &str) -> Vec<String> {
 
 /// The whole analysis: `old` and `new` hold the clause files of each side; a scenario's
 /// clause file that declares a clause of a side is read as that side's file instead.
+/// `programs` holds the vocabulary and compiles each scenario's clause files once per side
+/// (once for both where the change does not touch them).
 pub fn analyse(
-    vocabulary: &SourceInput,
+    programs: &mut Programs,
     old: &[SourceInput],
     new: &[SourceInput],
     scenarios: &[(String, String)],
     load: &Loader<'_>,
 ) -> Result<Report, String> {
+    let vocabulary = programs.vocabulary();
     let old_side = Side::compile(vocabulary, old).map_err(|e| format!("OLD: {e}"))?;
     let new_side = Side::compile(vocabulary, new).map_err(|e| format!("NEW: {e}"))?;
     let clauses = clause_changes(&old_side, &new_side);
@@ -570,7 +563,7 @@ pub fn analyse(
     };
     let old_load = |path: &str| substitute(old, path);
     let new_load = |path: &str| substitute(new, path);
-    let (scenarios_run, outcomes) = outcome_changes(scenarios, vocabulary, &old_load, &new_load);
+    let (scenarios_run, outcomes) = outcome_changes(scenarios, programs, &old_load, &new_load);
     Ok(Report {
         clauses,
         labels,

@@ -23,6 +23,7 @@
 
 mod doc;
 mod effects;
+mod programs;
 mod session;
 mod values;
 
@@ -32,10 +33,11 @@ use serde::Serialize;
 
 pub use doc::{EventDoc, ExpectDoc, FileDoc, ScenarioDoc, StateDoc};
 pub use effects::Effect;
+pub use programs::Programs;
 pub use session::Session;
 pub use values::{from_source, from_toml};
 
-use crate::compile::{compile_program, CompileResult, SourceInput};
+use crate::compile::SourceInput;
 use crate::eval::Outcome;
 
 /// Reads a clause file named by a path already joined with the scenario file's directory.
@@ -91,11 +93,13 @@ pub struct StepReport {
     pub failures: Vec<String>,
 }
 
-/// Runs every scenario of the file at `path` whose name contains `filter` (all if `None`).
+/// Runs every scenario of the file at `path` whose name contains `filter` (all if `None`),
+/// on programs compiled by `programs` (which holds the vocabulary and compiles each distinct
+/// set of clause files once, across calls).
 pub fn run_file(
     path: &str,
     text: &str,
-    vocabulary: &SourceInput,
+    programs: &mut Programs,
     load: &Loader<'_>,
     filter: Option<&str>,
 ) -> FileReport {
@@ -120,7 +124,7 @@ pub fn run_file(
         }
         report
             .scenarios
-            .push(run_scenario(path, &doc, scenario, vocabulary, load));
+            .push(run_scenario(path, &doc, scenario, programs, load));
     }
     report
 }
@@ -129,7 +133,7 @@ fn run_scenario(
     path: &str,
     file: &FileDoc,
     scenario: &ScenarioDoc,
-    vocabulary: &SourceInput,
+    programs: &mut Programs,
     load: &Loader<'_>,
 ) -> ScenarioReport {
     let mut report = ScenarioReport {
@@ -137,7 +141,7 @@ fn run_scenario(
         failures: Vec::new(),
         steps: Vec::new(),
     };
-    let mut session = match prepare(path, file, scenario, vocabulary, load) {
+    let mut session = match prepare(path, file, scenario, programs, load) {
         Ok(session) => session,
         Err(error) => {
             report.failures.push(error);
@@ -203,7 +207,7 @@ fn prepare(
     path: &str,
     file: &FileDoc,
     scenario: &ScenarioDoc,
-    vocabulary: &SourceInput,
+    programs: &mut Programs,
     load: &Loader<'_>,
 ) -> Result<Session, String> {
     let clause_paths = scenario.clauses.as_ref().unwrap_or(&file.clauses);
@@ -211,7 +215,7 @@ fn prepare(
         .inline_clauses
         .as_ref()
         .unwrap_or(&file.inline_clauses);
-    let mut sources = vec![vocabulary.clone()];
+    let mut sources = Vec::new();
     for clause_path in clause_paths {
         let joined = join(path, clause_path);
         let text = load(&joined).map_err(|error| format!("cannot read {joined}: {error}"))?;
@@ -223,31 +227,12 @@ fn prepare(
             text: text.clone(),
         });
     }
-    if sources.len() == 1 {
+    if sources.is_empty() {
         return Err("the scenario names no clauses".to_string());
     }
-    let CompileResult {
-        program,
-        diagnostics,
-    } = compile_program(&sources);
-    let Some(program) = program else {
-        let rendered: Vec<String> = diagnostics
-            .iter()
-            .map(|d| {
-                let source = &sources[d.file.min(sources.len() - 1)];
-                crate::diagnostics::render(
-                    std::slice::from_ref(&d.diagnostic),
-                    &source.name,
-                    &source.text,
-                    false,
-                )
-            })
-            .collect();
-        return Err(format!(
-            "the clauses do not compile:\n{}",
-            rendered.join("")
-        ));
-    };
+    let program = programs
+        .compile(sources)
+        .map_err(|rendered| format!("the clauses do not compile:\n{rendered}"))?;
     let jurisdiction = scenario
         .jurisdiction
         .clone()

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use contract_lang::compile::SourceInput;
 use contract_lang::diff;
+use contract_lang::scenario::Programs;
 
 fn data_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/diff")
@@ -28,6 +29,11 @@ fn library_scenarios() -> Vec<(String, String)> {
 }
 
 fn analyse(case: &str) -> diff::Report {
+    analyse_scenarios(case, &library_scenarios()).0
+}
+
+/// The analysis of `case` against `scenarios`, and how many programs it compiled for them.
+fn analyse_scenarios(case: &str, scenarios: &[(String, String)]) -> (diff::Report, usize) {
     let dir = data_dir().join(case);
     let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
     let vocabulary = source("vocabulary.clause", pactum_clause_library::VOCABULARY);
@@ -36,14 +42,44 @@ fn analyse(case: &str) -> diff::Report {
             .map(str::to_string)
             .ok_or_else(|| "not in the library".to_string())
     };
-    diff::analyse(
-        &vocabulary,
+    let mut programs = Programs::new(vocabulary);
+    let report = diff::analyse(
+        &mut programs,
         &[source("old.clause", &read("old.clause"))],
         &[source("new.clause", &read("new.clause"))],
-        &library_scenarios(),
+        scenarios,
         &load,
     )
-    .unwrap()
+    .unwrap();
+    (report, programs.compiles())
+}
+
+/// `threshold` changes the air-freight clause: its scenario file's 12 scenarios compile once
+/// on each side, and the late-delivery file, which the change does not touch, once for both.
+#[test]
+fn each_side_compiles_a_scenario_file_s_clauses_once() {
+    let files: Vec<(String, String)> = library_scenarios()
+        .into_iter()
+        .filter(|(path, _)| path.ends_with("/air_freight_fallback.toml"))
+        .collect();
+    let (report, compiles) = analyse_scenarios("threshold", &files);
+    assert_eq!(report.scenarios_run, 12);
+    assert!(report.outcomes_differ());
+    assert_eq!(compiles, 2, "one compilation per side");
+
+    let files: Vec<(String, String)> = library_scenarios()
+        .into_iter()
+        .filter(|(path, _)| {
+            path.ends_with("/air_freight_fallback.toml")
+                || path.ends_with("/late_delivery_penalty.toml")
+        })
+        .collect();
+    let (report, compiles) = analyse_scenarios("threshold", &files);
+    assert_eq!(report.scenarios_run, 25);
+    assert_eq!(
+        compiles, 3,
+        "the untouched file's clauses once for both sides"
+    );
 }
 
 #[test]

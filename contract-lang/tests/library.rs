@@ -102,11 +102,11 @@ fn failures(report: &FileReport) -> Vec<String> {
 
 #[test]
 fn every_library_scenario_passes() {
-    let vocabulary = vocabulary();
+    let mut programs = scenario::Programs::new(vocabulary());
     let mut all = Vec::new();
     let mut passed = 0;
     for (path, text) in pactum_clause_library::SCENARIOS {
-        let report = scenario::run_file(path, text, &vocabulary, &load, None);
+        let report = scenario::run_file(path, text, &mut programs, &load, None);
         assert!(!report.scenarios.is_empty(), "{path} has no scenarios");
         passed += report.passed();
         all.extend(failures(&report));

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use contract_lang::compile::SourceInput;
-use contract_lang::scenario::{run_file, FileReport};
+use contract_lang::scenario::{run_file, FileReport, Programs};
 
 fn data_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/scenario")
@@ -53,17 +53,24 @@ fn describe(report: &FileReport) -> String {
     out
 }
 
-fn run(name: &str) -> FileReport {
-    let dir = data_dir();
-    let text = std::fs::read_to_string(dir.join(name)).unwrap();
-    let vocabulary = SourceInput {
+fn vocabulary() -> SourceInput {
+    SourceInput {
         name: "vocabulary.clause".into(),
         text: pactum_clause_library::VOCABULARY.into(),
-    };
+    }
+}
+
+fn run(name: &str) -> FileReport {
+    run_with(&mut Programs::new(vocabulary()), name)
+}
+
+fn run_with(programs: &mut Programs, name: &str) -> FileReport {
+    let dir = data_dir();
+    let text = std::fs::read_to_string(dir.join(name)).unwrap();
     // Paths are joined with the scenario's own name, so resolve them against the data dir.
     let load =
         |path: &str| std::fs::read_to_string(dir.join(path)).map_err(|error| error.to_string());
-    run_file(name, &text, &vocabulary, &load, None)
+    run_file(name, &text, programs, &load, None)
 }
 
 #[test]
@@ -73,12 +80,22 @@ fn every_failure_is_reported() {
     check("mistakes.expect", &describe(&report));
 }
 
+/// `mistakes.toml`'s 13 scenarios name two sets of clause files that are read (`tiny.clause`,
+/// and one inline clause that does not compile): each is compiled once, and a second run of
+/// the file through the same programs compiles nothing.
+#[test]
+fn scenarios_that_name_the_same_clause_files_share_one_compilation() {
+    let mut programs = Programs::new(vocabulary());
+    let first = describe(&run_with(&mut programs, "mistakes.toml"));
+    assert_eq!(programs.compiles(), 2);
+    let again = describe(&run_with(&mut programs, "mistakes.toml"));
+    assert_eq!(programs.compiles(), 2);
+    assert_eq!(first, again, "a shared program must not change any outcome");
+}
+
 #[test]
 fn a_file_that_is_not_a_scenario_file_is_one_failure() {
-    let vocabulary = SourceInput {
-        name: "vocabulary.clause".into(),
-        text: pactum_clause_library::VOCABULARY.into(),
-    };
+    let mut programs = Programs::new(vocabulary());
     let load = |_: &str| Err("no files".to_string());
     for text in [
         "not toml at all [",
@@ -86,7 +103,7 @@ fn a_file_that_is_not_a_scenario_file_is_one_failure() {
         "typo = 1",
         "",
     ] {
-        let report = run_file("x.toml", text, &vocabulary, &load, None);
+        let report = run_file("x.toml", text, &mut programs, &load, None);
         assert!(report.error.is_some(), "{text:?}");
         assert_eq!(report.failed(), 1);
     }

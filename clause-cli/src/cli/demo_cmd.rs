@@ -46,11 +46,11 @@ pub fn run(out: &Output) -> Result<Status> {
     }
 
     heading(out, "2. test: the library's scenarios");
-    let vocabulary = library[0].input();
+    let mut programs = scenario::Programs::new(library[0].input());
     let load = sources::library_file;
     let reports: Vec<_> = pactum_clause_library::SCENARIOS
         .iter()
-        .map(|(path, text)| scenario::run_file(path, text, &vocabulary, &load, None))
+        .map(|(path, text)| scenario::run_file(path, text, &mut programs, &load, None))
         .collect();
     let tested = print_reports(out, &reports);
 

@@ -13,6 +13,7 @@ use super::output::Output;
 use super::sources::{self, Source};
 use super::Status;
 use contract_lang::diff;
+use contract_lang::scenario::Programs;
 
 /// What `diff` compares: two clause files, the scenarios to run on both, and an order's
 /// bundle with the trust file it is verified against.
@@ -35,7 +36,7 @@ pub fn run(out: &Output, vocab: Option<&Path>, args: &DiffArgs<'_>) -> Result<St
         (None, Some(_)) => anyhow::bail!("--trust is only for --history BUNDLE"),
         (None, None) => None,
     };
-    let vocabulary = sources::vocabulary(vocab)?.input();
+    let mut programs = Programs::new(sources::vocabulary(vocab)?.input());
     let (old, new) = ([old_file.input()], [new_file.input()]);
     let scenarios = args.scenarios;
     let report = match scenarios {
@@ -44,13 +45,19 @@ pub fn run(out: &Output, vocab: Option<&Path>, args: &DiffArgs<'_>) -> Result<St
                 .iter()
                 .map(|(path, text)| (path.to_string(), text.to_string()))
                 .collect();
-            diff::analyse(&vocabulary, &old, &new, &scenarios, &sources::library_file)
+            diff::analyse(
+                &mut programs,
+                &old,
+                &new,
+                &scenarios,
+                &sources::library_file,
+            )
         }
         Some(dir) => {
             let scenarios = scenario_files(dir)?;
             let load =
                 |path: &str| std::fs::read_to_string(path).map_err(|error| error.to_string());
-            diff::analyse(&vocabulary, &old, &new, &scenarios, &load)
+            diff::analyse(&mut programs, &old, &new, &scenarios, &load)
         }
     }
     .map_err(|error| anyhow::anyhow!("the clauses do not compile: {error}"))?;

@@ -19,12 +19,12 @@ pub fn run(
     files: &[PathBuf],
     filter: Option<&str>,
 ) -> Result<Status> {
-    let vocabulary = sources::vocabulary(vocab)?.input();
+    let mut programs = scenario::Programs::new(sources::vocabulary(vocab)?.input());
     let reports = if files.is_empty() {
         let load = sources::library_file;
         pactum_clause_library::SCENARIOS
             .iter()
-            .map(|(path, text)| scenario::run_file(path, text, &vocabulary, &load, filter))
+            .map(|(path, text)| scenario::run_file(path, text, &mut programs, &load, filter))
             .collect::<Vec<_>>()
     } else {
         let load = |path: &str| std::fs::read_to_string(path).map_err(|error| error.to_string());
@@ -34,7 +34,7 @@ pub fn run(
             reports.push(scenario::run_file(
                 &source.name,
                 &source.text,
-                &vocabulary,
+                &mut programs,
                 &load,
                 filter,
             ));

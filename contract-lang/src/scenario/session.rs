@@ -5,6 +5,7 @@
 //! would go to human review, and nothing changes).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use super::doc::EventDoc;
 use super::values::from_toml;
@@ -17,7 +18,8 @@ use crate::value::{Type, Value};
 use crate::vocab::Vocabulary;
 
 pub struct Session {
-    pub program: Program,
+    /// Shared: the scenarios of a file usually run on one compiled program.
+    pub program: Arc<Program>,
     pub jurisdiction: String,
     /// Bound params of each clause, in program order.
     pub params: Vec<BTreeMap<String, Value>>,
@@ -31,11 +33,12 @@ pub struct Session {
 impl Session {
     /// Binds `params` (clause → param → TOML value) and types `terms` against the program.
     pub fn new(
-        program: Program,
+        program: impl Into<Arc<Program>>,
         jurisdiction: String,
         params: &BTreeMap<String, toml::Table>,
         terms: &toml::Table,
     ) -> Result<Session, String> {
+        let program = program.into();
         if let Some(unknown) = params.keys().find(|name| program.clause(name).is_none()) {
             return Err(format!(
                 "params are given for clause `{unknown}`, which is not part of this scenario"
