@@ -662,12 +662,14 @@ pub(crate) fn owes(
 }
 
 /// Where the timeline finds how an obligation shown under entry `seq` was computed: among
-/// the entry's own computations, or, for what a review approved, among those of the entry
+/// the entry's own computations of the fact recorded at `fact` (the entry's own event, or a
+/// held fact a review re-evaluated), or, for what a review approved, among those of the entry
 /// that held it (`approved`).
 #[derive(Clone, Copy)]
 pub(crate) struct Explain<'r> {
     report: Option<&'r Report>,
     seq: u64,
+    fact: u64,
     approved: bool,
 }
 
@@ -677,6 +679,7 @@ impl<'r> From<(&'r Report, u64)> for Explain<'r> {
         Explain {
             report: Some(report),
             seq,
+            fact: seq,
             approved: false,
         }
     }
@@ -687,8 +690,14 @@ impl<'r> Explain<'r> {
     const NONE: Explain<'static> = Explain {
         report: None,
         seq: 0,
+        fact: 0,
         approved: false,
     };
+
+    /// The amounts review `seq` computed by re-evaluating the fact held at entry `fact`.
+    pub(crate) fn reevaluated(self, fact: u64) -> Explain<'r> {
+        Explain { fact, ..self }
+    }
 
     /// The amounts review `seq` approved: computed when the breaker held them.
     pub(crate) fn approved(self) -> Explain<'r> {
@@ -705,7 +714,7 @@ impl<'r> Explain<'r> {
         let worked = if self.approved {
             report.worked_approved(self.seq, obligation)?
         } else {
-            report.worked(self.seq, obligation)?
+            report.worked(self.seq, self.fact, obligation)?
         };
         let clause = program.clause(&obligation.clause)?;
         let text = render::worked(lang, &worked.worked, &clause.ir, Glossary::of(program))?;
@@ -1032,6 +1041,7 @@ fn entry_text(lang: Lang, report: &Report, entry: &VerifiedEntry, out: &mut Stri
                     }
                 };
                 let _ = writeln!(out, "      {}", heading(lang, &which));
+                let explain = explain.reevaluated(reevaluation.seq);
                 outcome_lines(
                     lang,
                     program,
@@ -1467,23 +1477,23 @@ fn entry_json(report: &Report, entry: &VerifiedEntry, lang: Lang) -> serde_json:
     let mut object = serde_json::to_value(shared).unwrap_or(serde_json::Value::Null);
     let program = report.program_before(entry.body.seq);
     // A review's approved amounts were computed when the breaker held them, at an earlier
-    // entry; they come first, as the timeline shows them, then the review's re-evaluations.
-    let mut explained: Vec<&contract_lang::eval::WorkedAmount> = Vec::new();
+    // entry; they come first, as the timeline shows them, then the review's re-evaluations,
+    // each with the fact it was computed from.
+    let mut explained: Vec<(u64, &contract_lang::eval::WorkedAmount)> = Vec::new();
     if let Step::Review(step) = &entry.body.step {
-        for obligation in &step.applied.obligations {
-            if let Some(worked) = report.worked_approved(entry.body.seq, obligation) {
-                explained.push(worked);
-            }
-        }
+        explained.extend(
+            step.applied
+                .obligations
+                .iter()
+                .filter_map(|obligation| report.approved_computation(entry.body.seq, obligation)),
+        );
     }
-    for worked in &entry.worked {
-        if !explained.iter().any(|seen| std::ptr::eq(*seen, worked)) {
-            explained.push(worked);
-        }
+    for group in &entry.worked {
+        explained.extend(group.amounts.iter().map(|worked| (group.fact, worked)));
     }
     let computed: Vec<serde_json::Value> = explained
         .into_iter()
-        .filter_map(|worked| {
+        .filter_map(|(fact, worked)| {
             let clause = program.clause(&worked.source.clause)?;
             let text = render::worked(lang, &worked.worked, &clause.ir, Glossary::of(program))?;
             let source = crate::json::RuleJson::new(&worked.source.clause, worked.source.rule);
@@ -1491,6 +1501,7 @@ fn entry_json(report: &Report, entry: &VerifiedEntry, lang: Lang) -> serde_json:
                 "clause": source.clause,
                 "rule": source.rule,
                 "amount": crate::json::MoneyJson::from(worked.amount),
+                "fact": fact,
                 "text": text,
             }))
         })

@@ -94,7 +94,7 @@ fn the_report_model_holds_each_obligation_s_computation() {
     assert_eq!(effects.obligations.len(), 2);
     for obligation in &effects.obligations {
         let worked = report
-            .worked(delivery.body.seq, obligation)
+            .worked(delivery.body.seq, delivery.body.seq, obligation)
             .unwrap_or_else(|| panic!("no explanation for {obligation:?}"));
         assert_eq!(worked.amount, obligation.amount);
         assert_eq!(worked.source.clause, obligation.clause);
@@ -221,7 +221,7 @@ fn an_approved_held_payment_is_explained_under_the_review() {
     let worked = report
         .worked_approved(review.body.seq, obligation)
         .expect("the approved amount is explained");
-    assert_eq!(worked, &delivery.worked[0]);
+    assert_eq!(Some(worked), delivery.worked_amounts().next());
 
     let text = render_report(&report, Lang::En);
     let under_review = entry_block(&text, review.body.seq);
@@ -315,15 +315,18 @@ fn a_review_shows_the_held_computation_for_what_it_approved_and_its_own_for_what
         .expect("the entry the breaker held");
     assert_eq!(
         report.worked_approved(review.body.seq, approved),
-        held_at.worked.first(),
+        held_at.worked_amounts().next(),
         "what the review approved is explained as it was computed when held"
     );
     assert_eq!(
-        report.worked(review.body.seq, reevaluated),
-        review.worked.first(),
+        report.worked(review.body.seq, again.seq, reevaluated),
+        review.worked_amounts().next(),
         "what the review re-evaluated is explained by its own computation"
     );
-    assert_ne!(held_at.worked.first(), review.worked.first());
+    assert_ne!(
+        held_at.worked_amounts().next(),
+        review.worked_amounts().next()
+    );
 
     let text = render_report(&report, Lang::En);
     let under_review = entry_block(&text, review.body.seq);
@@ -333,4 +336,123 @@ fn a_review_shows_the_held_computation_for_what_it_approved_and_its_own_for_what
     assert!(applied_block.contains(PENALTY), "{under_review}");
     assert!(!reevaluated_block.contains(PENALTY), "{under_review}");
     assert!(reevaluated_block.contains("computed: "), "{under_review}");
+}
+
+/// [`HELD_PAYMENT`] with two more deliveries recorded while the order is paused: the review
+/// re-evaluates both, and each comes to the same clause, rule and amount (the 10 % cap) from
+/// its own number of started days.
+const TWO_REEVALUATED: &str = concat!(
+    held_terms!(),
+    "[[scenario]]\nname = \"two re-evaluated\"",
+    held_events!(),
+    r#"[[scenario.events]]
+kind = "shipment.delivered"
+at = "2026-04-20T18:00:00Z"
+fields = { received_by = "Hamburg DC, second delivery" }
+[[scenario.events]]
+kind = "shipment.delivered"
+at = "2026-04-25T18:00:00Z"
+fields = { received_by = "Hamburg DC, third delivery" }
+"#
+);
+
+/// The two re-evaluated deliveries' computations: 42 and 47 started days after 10 March.
+const SECOND: &str = "42 started days × 0.5 %/day = 21 %";
+const THIRD: &str = "47 started days × 0.5 %/day = 23.5 %";
+
+#[test]
+fn a_review_explains_each_re_evaluated_fact_by_its_own_computation() {
+    let report = scenario_report(
+        TWO_REEVALUATED,
+        "two re-evaluated",
+        ReviewPolicy::ApproveHeld,
+        2,
+    );
+    let review = report.entries.last().unwrap();
+    let Step::Review(step) = &review.body.step else {
+        panic!("the last entry is the review: {:?}", review.body.step);
+    };
+    let [second, third] = &step.reevaluated[..] else {
+        panic!("two facts re-evaluated: {:?}", step.reevaluated);
+    };
+    let payment = |again: &verifier::model::Reevaluation| match &again.outcome {
+        Outcome::Applied(effects) => match &effects.obligations[..] {
+            [payment] => payment.clone(),
+            other => panic!("one payment re-evaluated: {other:?}"),
+        },
+        other => panic!("the delivery applied: {other:?}"),
+    };
+    let (paid_second, paid_third) = (payment(second), payment(third));
+    assert_eq!(
+        (&paid_second.clause, paid_second.rule, paid_second.amount),
+        (&paid_third.clause, paid_third.rule, paid_third.amount),
+        "the case in question: the same clause, rule and amount"
+    );
+    let explained = |fact: u64, obligation| {
+        let worked = report
+            .worked(review.body.seq, fact, obligation)
+            .unwrap_or_else(|| panic!("no explanation for the fact at #{fact}"));
+        let clause = report.program.clause(&worked.source.clause).unwrap();
+        contract_lang::render::worked(
+            contract_lang::render::Lang::En,
+            &worked.worked,
+            &clause.ir,
+            contract_lang::render::Glossary::of(&report.program),
+        )
+        .unwrap()
+    };
+    assert!(explained(second.seq, &paid_second).starts_with(SECOND));
+    assert!(explained(third.seq, &paid_third).starts_with(THIRD));
+
+    let text = render_report(&report, Lang::En);
+    let under_review = entry_block(&text, review.body.seq);
+    let (_, reevaluated) = under_review
+        .split_once("then evaluated")
+        .unwrap_or_else(|| panic!("{under_review}"));
+    let (under_second, under_third) = reevaluated
+        .split_once("then evaluated")
+        .unwrap_or_else(|| panic!("{under_review}"));
+    assert!(under_second.contains(SECOND), "{under_review}");
+    assert!(!under_second.contains(THIRD), "{under_review}");
+    assert!(under_third.contains(THIRD), "{under_review}");
+
+    let json = verifier::timeline::report_json(&report, Lang::En);
+    let timeline = json["timeline"].as_array().expect("the timeline");
+    let computed = timeline[timeline.len() - 1]["amounts_computed"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let of_fact = |fact: u64| {
+        computed
+            .iter()
+            .filter(|item| item["fact"] == fact)
+            .map(|item| item["text"].as_str().unwrap_or_default().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert!(of_fact(second.seq)[0].starts_with(SECOND), "{computed:?}");
+    assert!(of_fact(third.seq)[0].starts_with(THIRD), "{computed:?}");
+
+    // The trail page: each "evaluated after the review" heading, then its own computation.
+    let page = verifier::trail::timeline(&report, Lang::En, 0, usize::MAX);
+    let lines = &page.last().expect("the review on the page").lines;
+    let worked_after = |heading: &str| {
+        let at = lines
+            .iter()
+            .position(|line| line.class == "window" && line.text.contains(heading))
+            .unwrap_or_else(|| panic!("no `{heading}` on the page: {lines:?}"));
+        lines[at..]
+            .iter()
+            .find(|line| line.class == "worked")
+            // The page keeps a number and its unit together with no-break spaces.
+            .map(|line| line.text.replace('\u{a0}', " "))
+            .unwrap_or_default()
+    };
+    assert!(
+        worked_after(&format!("#{} evaluated", second.seq)).contains(SECOND),
+        "{lines:?}"
+    );
+    assert!(
+        worked_after(&format!("#{} evaluated", third.seq)).contains(THIRD),
+        "{lines:?}"
+    );
 }

@@ -111,8 +111,9 @@ pub(crate) struct Findings {
     /// Each agreement that brought another program into force: its entry's seq and the
     /// program (for timelines that name clauses as they were then).
     pub programs: Vec<(u64, std::sync::Arc<contract_lang::ir::Program>)>,
-    /// How replay computed each transferred amount, by the seq of the entry that computed it.
-    pub worked: BTreeMap<u64, Vec<contract_lang::eval::WorkedAmount>>,
+    /// How replay computed each transferred amount, by the seq of the entry that computed it,
+    /// per fact evaluated.
+    pub worked: BTreeMap<u64, Vec<crate::state::WorkedFact>>,
 }
 
 /// Visits every entry in order, claiming chunks no other thread has taken yet and waiting for
@@ -455,7 +456,7 @@ struct InOrder<'c, 'e> {
     seen: HashSet<Digest>,
     summary: BreakerSummary,
     programs: Vec<(u64, std::sync::Arc<contract_lang::ir::Program>)>,
-    worked: BTreeMap<u64, Vec<contract_lang::eval::WorkedAmount>>,
+    worked: BTreeMap<u64, Vec<crate::state::WorkedFact>>,
 }
 
 impl<'c, 'e> InOrder<'c, 'e> {

@@ -45,7 +45,7 @@ use crate::model::{
 use crate::sign::PublicKey;
 use crate::state::{
     check_contract, AgreementError, Compile, ContractError, Machine, ProgramSource,
-    Signatures::All, State,
+    Signatures::All, State, WorkedFact,
 };
 
 /// What the verifier trusts: the log's key and witnesses, and the parties' keys.
@@ -110,15 +110,19 @@ impl Report {
     }
 
     /// How the obligation `obligation` of entry `seq` was computed by that entry's own
-    /// evaluations: an event's, or a review's re-evaluations of the facts held while the order
-    /// was paused. Entries are in seq order (step 4), so entry `seq` is found by bisection,
-    /// not by a scan that grows with the history. For what a review *approved*, see
-    /// [`Report::worked_approved`].
-    pub fn worked(&self, seq: u64, obligation: &Obligation) -> Option<&WorkedAmount> {
+    /// evaluation of the fact recorded at entry `fact`: an event's of itself (`fact == seq`),
+    /// or a review's re-evaluation of a fact held while the order was paused
+    /// ([`Reevaluation::seq`](crate::model::Reevaluation::seq)); two held facts may come to the
+    /// same clause, rule and amount from other values. Entries are in seq order (step 4), so
+    /// entry `seq` is found by bisection, not by a scan that grows with the history. For what
+    /// a review *approved*, see [`Report::worked_approved`].
+    pub fn worked(&self, seq: u64, fact: u64, obligation: &Obligation) -> Option<&WorkedAmount> {
         let at = self.entry_index(seq)?;
         self.entries[at]
             .worked
             .iter()
+            .filter(|group| group.fact == fact)
+            .flat_map(|group| &group.amounts)
             .find(|worked| computes(worked, obligation))
     }
 
@@ -127,14 +131,26 @@ impl Report {
     /// rule. Never the review's own re-evaluations: one of them may come to the same clause,
     /// rule and amount from other values, and would explain the approved amount wrongly.
     pub fn worked_approved(&self, seq: u64, obligation: &Obligation) -> Option<&WorkedAmount> {
+        self.approved_computation(seq, obligation)
+            .map(|(_, worked)| worked)
+    }
+
+    /// [`Report::worked_approved`] with the seq of the fact it was computed from.
+    pub fn approved_computation(
+        &self,
+        seq: u64,
+        obligation: &Obligation,
+    ) -> Option<(u64, &WorkedAmount)> {
         let at = self.entry_index(seq)?;
         if !matches!(self.entries[at].body.step, Step::Review(_)) {
             return None;
         }
-        self.entries[..at]
-            .iter()
-            .rev()
-            .find_map(|earlier| earlier.worked.iter().find(|w| computes(w, obligation)))
+        self.entries[..at].iter().rev().find_map(|earlier| {
+            earlier.worked.iter().find_map(|group| {
+                let worked = group.amounts.iter().find(|w| computes(w, obligation))?;
+                Some((group.fact, worked))
+            })
+        })
     }
 
     /// The index of entry `seq` in [`Report::entries`].
@@ -180,11 +196,18 @@ pub struct VerifiedEntry {
     pub agreement: Option<Agreement>,
     pub leaf_index: u64,
     /// How replay computed each amount this entry's evaluations transferred (applied, held by
-    /// the breaker, or re-evaluated after a review), in evaluation order; derived from the
-    /// clause's IR and the values it read, not recorded in the entry. An obligation's
-    /// explanation is found with [`Report::worked`]; render it with
+    /// the breaker, or re-evaluated after a review), per fact evaluated, in evaluation order;
+    /// derived from the clause's IR and the values it read, not recorded in the entry. An
+    /// obligation's explanation is found with [`Report::worked`]; render it with
     /// [`contract_lang::render::worked`].
-    pub worked: Vec<WorkedAmount>,
+    pub worked: Vec<WorkedFact>,
+}
+
+impl VerifiedEntry {
+    /// Every amount this entry's evaluations computed, fact after fact.
+    pub fn worked_amounts(&self) -> impl Iterator<Item = &WorkedAmount> {
+        self.worked.iter().flat_map(|group| &group.amounts)
+    }
 }
 
 /// What step 6 saw.

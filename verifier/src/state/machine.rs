@@ -164,9 +164,28 @@ pub struct Transition {
     /// The hash of the event recorded, for the caller's [`SeenEvents`].
     pub event: Option<Digest>,
     /// How each amount the step's evaluations transferred was computed (applied, held or
-    /// re-evaluated after a review), in evaluation order; empty unless the machine is
-    /// [`Machine::explaining`]. Not part of the entry.
-    pub worked: Vec<WorkedAmount>,
+    /// re-evaluated after a review), per fact evaluated, in evaluation order; empty unless the
+    /// machine is [`Machine::explaining`]. Not part of the entry.
+    pub worked: Vec<WorkedFact>,
+}
+
+/// How one fact's evaluation computed the amounts it transferred. A review may re-evaluate
+/// several held facts to the same clause, rule and amount from other values: grouped per
+/// fact, each is explained by its own computation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkedFact {
+    /// The entry that recorded the fact: the event's own entry, or for a review's
+    /// re-evaluation the entry that held it ([`Reevaluation::seq`]).
+    pub fact: u64,
+    /// In evaluation order; never empty.
+    pub amounts: Vec<WorkedAmount>,
+}
+
+impl WorkedFact {
+    /// The group of the fact recorded at `fact`, if its evaluation transferred anything.
+    fn of(fact: u64, amounts: Vec<WorkedAmount>) -> Option<WorkedFact> {
+        (!amounts.is_empty()).then_some(WorkedFact { fact, amounts })
+    }
 }
 
 /// A transition with its entry encoded, ready for every party to sign.
@@ -572,7 +591,7 @@ impl Machine {
                     None => engine::evaluate(self, &next, &engine::to_lang_event(event)),
                 },
             };
-            worked = std::mem::take(&mut evaluated.worked);
+            worked.extend(WorkedFact::of(seq, std::mem::take(&mut evaluated.worked)));
             self.settle(
                 &mut next,
                 &mut dirty,
@@ -977,7 +996,7 @@ impl Machine {
         &self,
         next: &mut State,
         dirty: &mut Dirty,
-        worked: &mut Vec<WorkedAmount>,
+        worked: &mut Vec<WorkedFact>,
     ) -> Vec<Reevaluation> {
         let held = std::mem::take(&mut next.held_facts);
         dirty.held_facts |= !held.is_empty();
@@ -997,7 +1016,10 @@ impl Machine {
                 fields: fact.fields.clone(),
             };
             let mut evaluated = engine::evaluate(self, next, &lang_event);
-            worked.append(&mut evaluated.worked);
+            worked.extend(WorkedFact::of(
+                fact.seq,
+                std::mem::take(&mut evaluated.worked),
+            ));
             let outcome = self.settle(
                 next,
                 dirty,

@@ -29,7 +29,7 @@ use crate::model::{
 };
 
 pub use contract::{check_contract, ContractError, Signatures};
-pub use machine::{ApplyError, Machine, SetupError, Transition};
+pub use machine::{ApplyError, Machine, SetupError, Transition, WorkedFact};
 pub use rules::{AgreementError, Compile, Compiled, ProgramSource, Rules};
 
 /// The state of an order after some entry. Its size does not grow with the history: terms, the

@@ -812,7 +812,7 @@ fn entry_view(lang: Lang, report: &Report, entry: &VerifiedEntry, at: i64) -> En
                     "event"
                 }
                 Outcome::BreakerTripped { held, report: trip } => {
-                    trip_lines(lang, program, (trip, held), of, &mut lines);
+                    trip_lines(lang, program, (trip, held), of.into(), &mut lines);
                     "tripped"
                 }
                 Outcome::ToReview { reasons } => {
@@ -915,7 +915,8 @@ fn entry_view(lang: Lang, report: &Report, entry: &VerifiedEntry, at: i64) -> En
                     source: None,
                 });
                 let before = lines.len();
-                outcome_lines(lang, program, &again.outcome, of, &mut lines);
+                let again_of = crate::timeline::Explain::from(of).reevaluated(again.seq);
+                outcome_lines(lang, program, &again.outcome, again_of, &mut lines);
                 if lines.len() == before {
                     // Nothing followed the colon: say so rather than end the line there.
                     if let Some(header) = lines.last_mut() {
@@ -986,11 +987,11 @@ fn outcome_lines(
     lang: Lang,
     program: &Program,
     outcome: &Outcome,
-    of: (&Report, u64),
+    of: crate::timeline::Explain<'_>,
     lines: &mut Vec<Line>,
 ) {
     match outcome {
-        Outcome::Applied(effects) => effect_lines(lang, program, effects, of.into(), lines),
+        Outcome::Applied(effects) => effect_lines(lang, program, effects, of, lines),
         Outcome::BreakerTripped { held, report } => {
             trip_lines(lang, program, (report, held), of, lines)
         }
@@ -1009,7 +1010,7 @@ fn trip_lines(
     lang: Lang,
     program: &Program,
     (trip, held): (&crate::model::BreakerReport, &Effects),
-    of: (&Report, u64),
+    of: crate::timeline::Explain<'_>,
     lines: &mut Vec<Line>,
 ) {
     let max = trip.policy.max_automatic_amendments;
@@ -1048,7 +1049,7 @@ fn trip_lines(
                 activations: amendment.activations.clone(),
                 ..Effects::default()
             },
-            of.into(),
+            of,
             &mut changes,
         );
         for change in changes {
@@ -1068,7 +1069,7 @@ fn trip_lines(
         }
     }
     let mut held_lines = Vec::new();
-    effect_lines(lang, program, held, of.into(), &mut held_lines);
+    effect_lines(lang, program, held, of, &mut held_lines);
     for line in held_lines {
         // How a held amount was computed stays as it is, under the held amount.
         if line.class == "worked" {
