@@ -78,11 +78,11 @@ fn trail_page_in_headless_chromium() {
         "verdict": "valid", "entries": entries, "timeline": entries, "picture": 1, "every_day_dated": true,
         "picture_shows": ["5520.00 EUR"],
         "contains": ["Guangdong and Hong Kong", "Departure", "Arrival forecast", "Weather alert",
-                     "seller owes buyer 5520.00 EUR (pay)", "buyer, carrier, seller",
+                     "the seller owes the buyer 5520.00 EUR (payment)", "buyer, carrier, seller",
                      // Each amount with how it was computed, as the CLI timeline has it.
                      "computed: 36 whole hours × 150.00 EUR/h = 5400.00 EUR"],
         "tables_absent": ["[", "false", "true"],
-        "absent": ["the seller owes", "attested by the carrier"],
+        "absent": ["seller owes buyer", "(pay)", "attested by the carrier"],
         // The axis: every tick numbered, 02-20's three entries (#3 to #5) under one date.
         "axis": ["#3", "#4", "#5", "2026-02-20"],
     });

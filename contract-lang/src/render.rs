@@ -24,7 +24,7 @@ use crate::value::Value;
 
 use expr::Renderer;
 pub use glossary::Glossary;
-pub use words::{capitalised, law, operator, quoted};
+pub use words::{capitalised, law, operator, quoted, Case};
 pub use worked::worked;
 
 /// A language a clause can be rendered in.
@@ -466,8 +466,9 @@ fn set_phrase(renderer: &Renderer<'_>, term: &str, value: &Expr, on: &str, lang:
     let statement = renderer.words.lookup(lang, &format!("stmt:{term}"));
     if let (ExprKind::Const(Value::Bool(holds)), Some(statement)) = (&value.kind, statement) {
         return match (lang, holds) {
-            (Lang::En, true) => format!("from then on {statement}"),
-            (Lang::En, false) => format!("from then on it no longer holds that {statement}"),
+            // "then the buyer may terminate from then on", never "then from then on …".
+            (Lang::En, true) => format!("{statement} from then on"),
+            (Lang::En, false) => format!("it no longer holds from then on that {statement}"),
             (Lang::Zh, true) => format!("自此{statement}"),
             (Lang::Zh, false) => format!("自此不再{statement}"),
             (Lang::De, true) => format!("fortan gilt: {}", words::capitalised(&statement)),
@@ -532,6 +533,16 @@ fn transfer_phrase(
                 }
             }
         }
+    }
+}
+
+/// A role as a sentence names it: "the seller", "卖方", and in German with its article in
+/// `case` ("der Verkäufer", "dem Verkäufer"); a role no word knows as "the party x".
+pub fn party(lang: Lang, words: Glossary<'_>, name: &str, case: Case) -> String {
+    match lang {
+        Lang::En => party_en(words, name),
+        Lang::Zh => words.word(lang, "party", name),
+        Lang::De => words::decline_de(&words.party_de(name), case),
     }
 }
 

@@ -227,7 +227,7 @@ const EN: Words = Words {
     eval_error: "evaluation failed in",
     paused: "recorded while the order waits for review; evaluated after it",
     review: "REVIEW",
-    reevaluated: "then evaluated, as recorded while paused: entry",
+    reevaluated: "then evaluated, having been recorded while paused: entry",
     closed: "ORDER CLOSED",
     approved: "approved the held amendment",
     discarded: "discarded what was held",
@@ -309,15 +309,15 @@ const DE: Words = Words {
     conflict: "Konflikt bei",
     requested: "Prüfung verlangt von",
     eval_error: "Auswertung fehlgeschlagen in",
-    paused: "erfasst, während der Auftrag auf Prüfung wartet; nach ihr ausgewertet",
+    paused: "erfasst, während der Auftrag auf die Prüfung wartete; nach der Prüfung ausgewertet",
     review: "PRÜFUNG",
-    reevaluated: "danach ausgewertet, während der Pause erfasst: Eintrag",
+    reevaluated: "anschließend ausgewertet, was während der Pause erfasst wurde: Eintrag",
     closed: "AUFTRAG ABGESCHLOSSEN",
     approved: "zurückgehaltene Änderung genehmigt",
     discarded: "Zurückgehaltenes verworfen",
     applied: "angewendet",
     signed_by: "signiert von",
-    effective: "von der Sicherung gemessen um",
+    effective: "Messzeitpunkt der Sicherung",
     final_terms: "Aktuelle Bedingungen",
     obligations: "Zahlungspflichten",
     computed: "Berechnung",
@@ -356,7 +356,7 @@ pub(crate) fn breaker_limit(lang: Lang, max: u32, window: &str) -> String {
         Lang::En => format!("this amendment would exceed the limit of {limit} within {window}"),
         Lang::Zh => format!("本次变更将超过{window}内{limit}的上限"),
         Lang::De => format!(
-            "diese Änderung würde die Grenze von {limit} innerhalb von {window} überschreiten"
+            "Diese Änderung würde die Grenze von {limit} innerhalb von {window} überschreiten"
         ),
     }
 }
@@ -628,8 +628,9 @@ fn obligation_line(lang: Lang, program: &Program, obligation: &Obligation) -> St
     )
 }
 
-/// "seller owes buyer 5400.00 EUR (pay)", "卖方应向买方支付5400.00 EUR",
-/// "Verkäufer schuldet Käufer 5400,00 EUR (Zahlung)"; the trail page's words too.
+/// "the seller owes the buyer 5400.00 EUR (payment)", "卖方应向买方支付5400.00 EUR",
+/// "Der Verkäufer schuldet dem Käufer 5400,00 EUR (Zahlung)": a sentence with its articles,
+/// as the clause's rendering says it; the trail page's words too.
 pub(crate) fn owes(
     lang: Lang,
     program: &Program,
@@ -639,10 +640,21 @@ pub(crate) fn owes(
     kind: contract_lang::ir::TransferKind,
 ) -> String {
     use contract_lang::ir::TransferKind;
-    let (from, to) = (role(lang, program, from), role(lang, program, to));
+    use render::Case;
+    let words = Glossary::of(program);
     match lang {
-        Lang::En => format!("{from} owes {to} {amount} ({})", kind.keyword()),
+        Lang::En => {
+            let noun = match kind {
+                TransferKind::Pay => "payment",
+                TransferKind::Refund => "refund",
+                TransferKind::Compensate => "compensation",
+            };
+            let from = render::party(lang, words, from, Case::Nom);
+            let to = render::party(lang, words, to, Case::Nom);
+            format!("{from} owes {to} {amount} ({noun})")
+        }
         Lang::Zh => {
+            let (from, to) = (role(lang, program, from), role(lang, program, to));
             let verb = match kind {
                 TransferKind::Pay => "支付",
                 TransferKind::Refund => "退还",
@@ -656,6 +668,8 @@ pub(crate) fn owes(
                 TransferKind::Refund => "Erstattung",
                 TransferKind::Compensate => "Entschädigung",
             };
+            let from = render::capitalised(&render::party(lang, words, from, Case::Nom));
+            let to = render::party(lang, words, to, Case::Dat);
             format!("{from} schuldet {to} {amount} ({noun})")
         }
     }
@@ -776,7 +790,13 @@ fn notification_line(lang: Lang, program: &Program, notification: &Notification)
         || notification.message.clone(),
         |compiled| render::clause_text(&compiled.ir, &notification.message, lang),
     );
-    let party = role(lang, program, &notification.party);
+    // "notify the carrier", "Mitteilung an den Frachtführer": the role with its article.
+    let party = render::party(
+        lang,
+        Glossary::of(program),
+        &notification.party,
+        render::Case::Acc,
+    );
     let source = source(lang, program, &notification.clause, notification.rule);
     let notice = match lang {
         Lang::En => format!("notify {party}: “{message}”"),
@@ -842,7 +862,8 @@ fn breaker_report_text(
     let limit = breaker_limit(lang, max, &window);
     let limit = match lang {
         Lang::Zh => format!("{limit}（{}：{at}）", w.effective),
-        Lang::En | Lang::De => format!("{limit} ({} {at})", w.effective),
+        Lang::De => format!("{limit} ({}: {at})", w.effective),
+        Lang::En => format!("{limit} ({} {at})", w.effective),
     };
     let _ = writeln!(out, "{}{}{limit}", w.tripped, colon(lang));
     let _ = writeln!(
@@ -985,8 +1006,10 @@ fn entry_text(lang: Lang, report: &Report, entry: &VerifiedEntry, out: &mut Stri
             if step.effective_at != event.at {
                 let at = time(step.effective_at);
                 let _ = match lang {
-                    Lang::Zh => writeln!(out, "      {}", labelled(lang, w.effective, &at)),
-                    Lang::En | Lang::De => writeln!(out, "      {} {at}", w.effective),
+                    Lang::Zh | Lang::De => {
+                        writeln!(out, "      {}", labelled(lang, w.effective, &at))
+                    }
+                    Lang::En => writeln!(out, "      {} {at}", w.effective),
                 };
             }
             outcome_lines(lang, program, &step.outcome, ("      ", explain), out);
@@ -1037,7 +1060,7 @@ fn entry_text(lang: Lang, report: &Report, entry: &VerifiedEntry, out: &mut Stri
                 let which = match lang {
                     Lang::Zh => format!("{}#{}（{kind}）", w.reevaluated, reevaluation.seq),
                     Lang::En | Lang::De => {
-                        format!("{} #{} {kind}", w.reevaluated, reevaluation.seq)
+                        format!("{} #{} ({kind})", w.reevaluated, reevaluation.seq)
                     }
                 };
                 let _ = writeln!(out, "      {}", heading(lang, &which));

@@ -40,7 +40,7 @@ fn run(policy: ReviewPolicy) -> (i64, Vec<Outcome>) {
     for (lang, words, amount) in [
         (
             Lang::En,
-            "then evaluated, as recorded while paused: entry #5",
+            "then evaluated, having been recorded while paused: entry #5",
             "20000.00 EUR",
         ),
         (
@@ -50,7 +50,7 @@ fn run(policy: ReviewPolicy) -> (i64, Vec<Outcome>) {
         ),
         (
             Lang::De,
-            "danach ausgewertet, während der Pause erfasst: Eintrag #5",
+            "anschließend ausgewertet, was während der Pause erfasst wurde: Eintrag #5",
             "20000,00 EUR",
         ),
     ] {

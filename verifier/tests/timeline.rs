@@ -150,7 +150,7 @@ fn the_trail_page_words_a_breaker_trip_as_the_cli_timeline_does() {
         (Lang::Zh, "本次变更将超过1天内3次自动变更的上限"),
         (
             Lang::De,
-            "diese Änderung würde die Grenze von 3 automatischen Änderungen innerhalb von 1 Tag überschreiten",
+            "Diese Änderung würde die Grenze von 3 automatischen Änderungen innerhalb von 1 Tag überschreiten",
         ),
     ] {
         let cli = verifier::timeline::render_report(report, lang);

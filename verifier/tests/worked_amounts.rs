@@ -76,7 +76,7 @@ fn the_timeline_explains_each_amount_in_every_language() {
     );
     // The exact product before rounding, and the rounding the clause states.
     assert!(
-        english.contains("2 started days × 0.5 %/day = 1 %; the lesser of 1 % and 10 % = 1 %; 12345.67 EUR × 1 % = 123.4567 EUR; 123.4567 EUR, rounded to the currency's smallest unit (nearest value, exact halves to the even neighbour) = 123.46 EUR"),
+        english.contains("2 days or part days × 0.5%/day = 1%; the lesser of 1% and 10% = 1%; 12345.67 EUR × 1% = 123.4567 EUR; 123.4567 EUR, rounded to the currency's smallest unit (to the nearest value; an exact half is rounded to the even neighbour) = 123.46 EUR"),
         "{english}"
     );
 }
@@ -174,8 +174,8 @@ const HELD_PAYMENT: &str = concat!(
     held_events!()
 );
 
-/// The penalty's explanation: 23 started days after the due date extended to 10 March.
-const PENALTY: &str = "23 started days × 0.5 %/day = 11.5 %; the lesser of 11.5 % and 10 % = 10 %; 12000.00 EUR × 10 % = 1200.00 EUR";
+/// The penalty's explanation: 23 days or part days after the due date extended to 10 March.
+const PENALTY: &str = "23 days or part days × 0.5%/day = 11.5%; the lesser of 11.5% and 10% = 10%; 12000.00 EUR × 10% = 1200.00 EUR";
 
 fn held_payment_report(policy: ReviewPolicy) -> Report {
     scenario_report(HELD_PAYMENT, "held", policy, 0)
@@ -266,7 +266,7 @@ fn a_discarded_held_payment_is_not_explained_under_the_review() {
 }
 
 /// [`HELD_PAYMENT`] with a second delivery recorded while the order is paused: the review
-/// approves the held penalty (23 started days) and then re-evaluates the second delivery, which
+/// approves the held penalty (23 days or part days) and then re-evaluates the second delivery, which
 /// comes to the same clause, rule and amount by another computation (more days, the same cap).
 const HELD_AND_REEVALUATED: &str = concat!(
     held_terms!(),

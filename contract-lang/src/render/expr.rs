@@ -537,10 +537,18 @@ impl<'a> Renderer<'a> {
         }
     }
 
-    /// `the <field> of <event>` and its translations.
+    /// `the <field> of <event>` and its translations. English names a field of the event being
+    /// judged as what it reports ("the reported gross mass", not "the gross mass of the
+    /// event"), and its time as "the time of the event".
     fn field_of(&self, event: &EventRef, field: &str) -> String {
         let owner = event_owner(self.words, self.lang, event);
         match self.lang {
+            Lang::En if field != "at" && matches!(event, EventRef::Current | EventRef::Arg) => {
+                format!(
+                    "the reported {}",
+                    self.words.word(self.lang, "field", field)
+                )
+            }
             Lang::En => format!(
                 "the {} of {owner}",
                 self.words.word(self.lang, "field", field)
@@ -624,7 +632,8 @@ impl<'a> Renderer<'a> {
             Builtin::Abs => match lang {
                 Lang::En => format!("the absolute value of {first}"),
                 Lang::Zh => format!("{first}的绝对值"),
-                Lang::De => format!("der Betrag von {first}"),
+                // "der Betrag" alone is also an amount of money.
+                Lang::De => format!("der Absolutbetrag von {first}"),
             },
             Builtin::Round(mode) => {
                 // "X, rounded …" reads as one unit only when X does: bracket a compound X, and
@@ -654,26 +663,27 @@ impl<'a> Renderer<'a> {
     }
 }
 
-/// `the whole days in X`, `the started hours in X`, …
+/// `the number of whole days in X`, `the number of hours or part hours in X`, …
 fn count_of(lang: Lang, func: Builtin, of: &str) -> String {
     let (en, zh, de) = match func {
         Builtin::Days => ("whole days", "整天数", "die Anzahl der vollen Tage"),
         Builtin::Hours => ("whole hours", "整小时数", "die Anzahl der vollen Stunden"),
         Builtin::Minutes => ("whole minutes", "整分钟数", "die Anzahl der vollen Minuten"),
+        // English law says "each day or part of a day"; "started day" is a German calque.
         Builtin::CeilDays => (
-            "started days",
+            "days or part days",
             "天数（不足一天按一天计）",
             "die Anzahl der angefangenen Tage",
         ),
         Builtin::CeilHours => (
-            "started hours",
+            "hours or part hours",
             "小时数（不足一小时按一小时计）",
             "die Anzahl der angefangenen Stunden",
         ),
         _ => ("seconds", "秒数", "die Anzahl der Sekunden"),
     };
     match lang {
-        Lang::En => format!("the {en} in {of}"),
+        Lang::En => format!("the number of {en} in {of}"),
         Lang::Zh => format!("{of}的{zh}"),
         Lang::De => format!("{de} in {}", words::decline_de(of, words::Case::Dat)),
     }
@@ -702,11 +712,13 @@ pub(super) fn value_text(
                 }
                 .normalized();
                 let percent = words::number(lang, &percent.to_string());
+                // English and Chinese write `0.5%`; German sets a space (`0,5 %`, DIN 5008).
                 match lang {
-                    Lang::Zh if compact => format!("{percent}%"),
-                    _ if compact => format!("{percent} %"),
+                    Lang::En | Lang::Zh if compact => format!("{percent}%"),
+                    Lang::De if compact => format!("{percent} %"),
                     Lang::Zh => format!("{plain}（{percent}%）"),
-                    Lang::En | Lang::De => format!("{plain} ({percent} %)"),
+                    Lang::En => format!("{plain} ({percent}%)"),
+                    Lang::De => format!("{plain} ({percent} %)"),
                 }
             } else {
                 plain

@@ -194,8 +194,12 @@ pub fn rounding(lang: Lang, mode: RoundingMode, target: RoundTarget) -> String {
         (Lang::De, RoundTarget::Whole) => "auf eine ganze Zahl",
     };
     let how = match (lang, mode) {
-        (Lang::En, RoundingMode::HalfUp) => "nearest value, exact halves away from zero",
-        (Lang::En, RoundingMode::HalfEven) => "nearest value, exact halves to the even neighbour",
+        (Lang::En, RoundingMode::HalfUp) => {
+            "to the nearest value; an exact half is rounded away from zero"
+        }
+        (Lang::En, RoundingMode::HalfEven) => {
+            "to the nearest value; an exact half is rounded to the even neighbour"
+        }
         (Lang::En, RoundingMode::Down) => "toward zero (remainder dropped)",
         (Lang::En, RoundingMode::Up) => "away from zero",
         (Lang::En, RoundingMode::Floor) => "toward negative infinity",
@@ -206,11 +210,13 @@ pub fn rounding(lang: Lang, mode: RoundingMode, target: RoundTarget) -> String {
         (Lang::Zh, RoundingMode::Up) => "向远离零的方向进位",
         (Lang::Zh, RoundingMode::Floor) => "向负无穷方向取整",
         (Lang::Zh, RoundingMode::Ceiling) => "向正无穷方向取整",
+        // What happens to an exact half said as a sentence, not as a telegram ("genau halbe
+        // Einheiten von null weg").
         (Lang::De, RoundingMode::HalfUp) => {
-            "kaufmännisch gerundet (genau halbe Einheiten von null weg)"
+            "kaufmännisch gerundet (eine genau halbe Einheit wird von null weg gerundet)"
         }
         (Lang::De, RoundingMode::HalfEven) => {
-            "mathematisch gerundet (genau halbe Einheiten zur geraden Ziffer)"
+            "mathematisch gerundet (eine genau halbe Einheit wird zur geraden Ziffer gerundet)"
         }
         (Lang::De, RoundingMode::Down) => "in Richtung null gerundet (der Rest entfällt)",
         (Lang::De, RoundingMode::Up) => "von null weg gerundet",
@@ -357,6 +363,7 @@ const LAWS: &[(&str, &str, &str, &str)] = &[
 /// German grammatical case of a noun phrase.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Case {
+    Nom,
     Dat,
     Acc,
 }

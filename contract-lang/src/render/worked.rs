@@ -161,7 +161,7 @@ impl Context<'_> {
         value_text(self.glossary, self.lang, value, true)
     }
 
-    /// `34 whole hours`, `2 started days`, `2天（不足一天按一天计）`, `2 angefangene Tage`.
+    /// `34 whole hours`, `2 days or part days`, `2天（不足一天按一天计）`, `2 angefangene Tage`.
     fn count(&self, func: Builtin, count: i64) -> String {
         let (en, zh, de): ([&str; 2], &str, [&str; 2]) = match func {
             Builtin::Days => (
@@ -180,12 +180,12 @@ impl Context<'_> {
                 ["volle Minute", "volle Minuten"],
             ),
             Builtin::CeilDays => (
-                ["started day", "started days"],
+                ["day or part day", "days or part days"],
                 "天（不足一天按一天计）",
                 ["angefangener Tag", "angefangene Tage"],
             ),
             Builtin::CeilHours => (
-                ["started hour", "started hours"],
+                ["hour or part hour", "hours or part hours"],
                 "小时（不足一小时按一小时计）",
                 ["angefangene Stunde", "angefangene Stunden"],
             ),
