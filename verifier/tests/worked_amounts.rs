@@ -340,7 +340,7 @@ fn a_review_shows_the_held_computation_for_what_it_approved_and_its_own_for_what
 
 /// [`HELD_PAYMENT`] with two more deliveries recorded while the order is paused: the review
 /// re-evaluates both, and each comes to the same clause, rule and amount (the 10 % cap) from
-/// its own number of started days.
+/// its own number of days or part days.
 const TWO_REEVALUATED: &str = concat!(
     held_terms!(),
     "[[scenario]]\nname = \"two re-evaluated\"",
@@ -356,9 +356,9 @@ fields = { received_by = "Hamburg DC, third delivery" }
 "#
 );
 
-/// The two re-evaluated deliveries' computations: 42 and 47 started days after 10 March.
-const SECOND: &str = "42 started days × 0.5 %/day = 21 %";
-const THIRD: &str = "47 started days × 0.5 %/day = 23.5 %";
+/// The two re-evaluated deliveries' computations: 42 and 47 days or part days after 10 March.
+const SECOND: &str = "42 days or part days × 0.5%/day = 21%";
+const THIRD: &str = "47 days or part days × 0.5%/day = 23.5%";
 
 #[test]
 fn a_review_explains_each_re_evaluated_fact_by_its_own_computation() {
