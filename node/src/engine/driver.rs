@@ -17,7 +17,7 @@ use verifier::{
 };
 
 use super::{
-    protocol::{Proposal, Request, Response},
+    protocol::{GenesisParts, Proposal, Request, Response},
     protocol_core::{
         Action, Caller, Commit, Context, CoreError, Forwarded, History, Input, Message, QueuedFact,
         Reply,
@@ -312,7 +312,8 @@ impl Inner {
                         self.record_fault(order, &entry, &refusal).await;
                     }
                     Action::Fetch { from, after, limit } => {
-                        inputs.push_back(self.fetch_page(order, from, after, limit).await);
+                        let (page, _) = self.fetch_page(order, from, Some(after), limit).await;
+                        inputs.push_back(page);
                     }
                     Action::SetTimer { at } => deadline = Some(at),
                     // Only an opening asks for its genesis.
@@ -546,27 +547,35 @@ impl Inner {
         }
     }
 
-    /// Asks the node of `from` for at most `limit` entries of `order` after `after`: its
-    /// answer as an input for the core, which decides what comes next.
-    async fn fetch_page(&self, order: OrderId, from: PublicKey, after: u64, limit: u32) -> Input {
+    /// Asks the node of `from` for at most `limit` entries of `order` after `after` (from the
+    /// genesis when `None`): its answer as an input for the core or the opening, which decides
+    /// what comes next, with the contract and sources a page from the genesis carries.
+    pub(crate) async fn fetch_page(
+        &self,
+        order: OrderId,
+        from: PublicKey,
+        after: Option<u64>,
+        limit: u32,
+    ) -> (Input, Option<GenesisParts>) {
         let request = Request::FetchEntries {
             order,
-            after: Some(after),
+            after,
             limit,
         };
-        let entries = match self.request(&from, request).await {
-            Ok(Response::Entries { entries, .. }) => Ok(entries),
-            Ok(other) => Err(format!("it answered {other:?} to a catch-up")),
-            Err(error) => Err(error.to_string()),
+        let (entries, parts) = match self.request(&from, request).await {
+            Ok(Response::Entries { genesis, entries }) => (Ok(entries), genesis),
+            Ok(other) => (Err(format!("it answered {other:?} to a catch-up")), None),
+            Err(error) => (Err(error.to_string()), None),
         };
         if let Err(reason) = &entries {
             tracing::debug!(%order, %reason, "a catch-up page did not come");
         }
-        Input::Page {
+        let page = Input::Page {
             from,
-            after,
+            after: after.unwrap_or(0),
             entries,
-        }
+        };
+        (page, parts)
     }
 
     /// Keeps a proof that the sequencer signed two bodies at one position (stored once,

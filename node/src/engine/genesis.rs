@@ -291,7 +291,7 @@ impl Inner {
                     }
                     Action::SetTimer { at } => deadline = Some(at),
                     Action::FetchGenesis { from } => {
-                        inputs.push_back(self.fetch_genesis(order, from).await.0);
+                        inputs.push_back(self.fetch_page(order, from, None, 1).await.0);
                     }
                     // An opening neither queues facts, keeps proofs nor catches up.
                     Action::Enqueue(_)
@@ -309,31 +309,6 @@ impl Inner {
             }
         }
         outcome
-    }
-
-    /// Asks the node of `from` for `order`'s genesis: its answer as an input for the opening,
-    /// and the contract and sources that came with it.
-    async fn fetch_genesis(
-        &self,
-        order: OrderId,
-        from: PublicKey,
-    ) -> (Input, Option<GenesisParts>) {
-        let request = Request::FetchEntries {
-            order,
-            after: None,
-            limit: 1,
-        };
-        let (entries, parts) = match self.request(&from, request).await {
-            Ok(Response::Entries { genesis, entries }) => (Ok(entries), genesis),
-            Ok(other) => (Err(format!("it answered {other:?} to a catch-up")), None),
-            Err(error) => (Err(error.to_string()), None),
-        };
-        let page = Input::Page {
-            from,
-            after: 0,
-            entries,
-        };
-        (page, parts)
     }
 
     /// An order this node signed the contract of that is not open here. Its opening (every
@@ -360,7 +335,7 @@ impl Inner {
         else {
             return Ok(());
         };
-        let (page, parts) = self.fetch_genesis(order, from).await;
+        let (page, parts) = self.fetch_page(order, from, None, 1).await;
         let Some(parts) = parts.filter(|parts| parts.contract.order_id() == order) else {
             return Ok(());
         };

@@ -136,7 +136,8 @@ pub enum Input {
     /// The sequencer's node answered the facts this node forwarded with [`Message::Forward`]
     /// `id` (or did not: [`Forwarded::NoAnswer`]).
     Forwarded { id: u64, answer: Forwarded },
-    /// The answer to [`Action::Fetch`] from `from` for the entries after `after`: the entries,
+    /// The answer to [`Action::Fetch`] from `from` for the entries after `after` (or to
+    /// [`Action::FetchGenesis`], with `after` 0 and the genesis first): the entries,
     /// in order (each checked with every party's signature, as an announcement is), or why
     /// there are none (unreachable, refused). The core decides what comes next: the next
     /// page, the next party, or nothing until the next tick.
