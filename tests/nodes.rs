@@ -383,6 +383,45 @@ fn a_party_behind_catches_up_from_another_party_while_the_sequencer_is_down() {
     assert_eq!(view["terms"]["transport_mode"], "air");
 }
 
+#[test]
+fn a_proposed_fact_whose_attester_signature_does_not_verify_is_refused_and_kept_as_a_fault() {
+    // The seller proposes entries whose fact carries a signature that is not its attester's.
+    let hooks = BTreeMap::from([(
+        "seller".to_string(),
+        Hooks {
+            tamper_proposals: Some(Arc::new(|body: &mut verifier::model::EntryBody| {
+                if let Step::Event(step) = &mut body.step {
+                    let mut bytes = step.event.signature.to_bytes();
+                    bytes[0] ^= 1;
+                    step.event.signature = verifier::sign::Signature::from_bytes(bytes);
+                }
+            })),
+            ..Hooks::default()
+        },
+    )]);
+    let cluster = Cluster::start(&ALL, hooks);
+    let order = cluster.start_order(&ALL, "PO-FORGED-FACT", None);
+    let before = cluster.settle(&ALL, &order);
+    let error = cluster.departed(&order).unwrap_err();
+    assert_eq!(error.code(), Some("refused_by_party"), "{error}");
+    for role in ALL {
+        assert_eq!(cluster.view(role, &order)["head"], before["head"], "{role}");
+    }
+    // Each cosigner's core refused it on the signature and the refusal is kept.
+    for role in ["buyer", "carrier"] {
+        let health = cluster.client(role).get("/health").unwrap();
+        let refusal = &health["recent_refusals"][0];
+        assert_eq!(refusal["code"], "refused_by_state_machine", "{health}");
+        assert!(
+            refusal["message"]
+                .as_str()
+                .unwrap()
+                .contains("the attester's signature does not verify"),
+            "{health}"
+        );
+    }
+}
+
 /// Copies the directory `from` (a stopped node's store) to `to`.
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     std::fs::create_dir_all(to).unwrap();

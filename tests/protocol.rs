@@ -244,6 +244,48 @@ fn an_order_accepted_while_a_party_is_down_opens_when_it_returns_with_the_same_g
 }
 
 #[test]
+fn a_party_that_restarted_before_seeing_the_genesis_fetches_it_with_the_contract() {
+    use pactum_node::api::AcceptOrder;
+    // The seller never announces; the buyer's node does not catch up by itself in this test.
+    let hooks = BTreeMap::from([(
+        "seller".to_string(),
+        Hooks {
+            drop_announcements: true,
+            ..Hooks::default()
+        },
+    )]);
+    let mut cluster = Cluster::start_with(&ALL, hooks, |spec| {
+        if spec.role == "buyer" {
+            spec.sync_interval = std::time::Duration::from_secs(3600);
+        }
+    });
+    let order = cluster.propose_order(&ALL, "PO-MISSED-GENESIS", None);
+    for role in ["buyer", "carrier"] {
+        cluster
+            .client(role)
+            .post(&format!("/orders/{order}/accept"), &AcceptOrder::default())
+            .unwrap();
+    }
+    // The buyer cosigned the genesis (its opening was in memory) and restarts before it
+    // learns that it committed: it holds the proposal it signed, and no opening.
+    cluster.stop_node("buyer");
+    cluster.start_node("buyer", Hooks::default());
+    assert!(cluster
+        .client("buyer")
+        .get(&format!("/orders/{order}"))
+        .is_err());
+    // Its sync asks the sequencer's node for the genesis with the contract every party
+    // signed, and the order opens with the genesis every party signed.
+    cluster
+        .runtime
+        .block_on(cluster.nodes["buyer"].engine.sync_now());
+    let view = cluster.settle(&["seller", "buyer"], &order);
+    assert_eq!(view["seq"], 0, "{view}");
+    let (_, entries) = committed(&cluster, "buyer", &order);
+    assert_eq!(entries[0].signatures.len(), 3);
+}
+
+#[test]
 fn a_party_withdraws_or_replaces_its_review_decision_until_every_party_signed() {
     use pactum_node::api::SubmitReview;
     let cluster = Cluster::start(&ALL, BTreeMap::new());

@@ -10,7 +10,10 @@
 use std::thread;
 
 use tokio::sync::{mpsc, oneshot};
-use verifier::sign::{verify_batch, BatchItem, Domain, PublicKey, Signature};
+use verifier::{
+    model::SignedEvent,
+    sign::{verify_batch, BatchItem, Domain, PublicKey, Signature},
+};
 
 /// Most signatures checked in one batch.
 const MAX_BATCH: usize = 64;
@@ -54,6 +57,20 @@ impl BatchVerifier {
             tracing::error!(%error, "cannot start the verification thread; verifying inline");
         }
         BatchVerifier { jobs }
+    }
+
+    /// Whether `event`'s signature verifies under `attester`, the key its contract grants
+    /// it (`true` without one: an attester granted nothing is refused by the state machine).
+    /// A `false` decides nothing here: the order's core, told the signature is unverified,
+    /// checks it itself and refuses the fact or the proposal, recording the fault.
+    pub(crate) async fn event(&self, attester: Option<PublicKey>, event: &SignedEvent) -> bool {
+        match attester {
+            Some(key) => {
+                self.verify(key, Domain::Event, &event.body, event.signature)
+                    .await
+            }
+            None => true,
+        }
     }
 
     /// Whether `signature` is `key`'s over `message` in `domain`.

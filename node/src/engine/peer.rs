@@ -503,26 +503,12 @@ impl Inner {
                 return Response::refused("refused_by_hook", "this node refuses to cosign (test)");
             }
         }
-        // The attester's signature first, batched with other orders' and outside the lock.
-        let event_ok = match (&body.step, attester) {
-            // An attester that is not granted anything is refused by the state machine.
-            (Step::Event(step), Some(attester)) => {
-                self.batch
-                    .verify(
-                        attester,
-                        Domain::Event,
-                        &step.event.body,
-                        step.event.signature,
-                    )
-                    .await
-            }
+        // The attester's signature first, batched with other orders' and outside the lock; one
+        // the batch did not verify is checked again by the core, which refuses the proposal.
+        let verified = match &body.step {
+            Step::Event(step) => self.batch.event(attester, &step.event).await,
             _ => true,
         };
-        if !event_ok {
-            let refusal = Refusal::Apply(verifier::state::ApplyError::BadEventSignature);
-            self.record_fault(order, &entry, &refusal).await;
-            return Response::refused(refusal.code(), refusal.to_string());
-        }
         let Some(sequencer) = sequencer else {
             return Response::refused("not_sequencer", "the order has no sequencer key");
         };
@@ -533,7 +519,7 @@ impl Inner {
             from: sequencer,
             entry,
             previous,
-            verified: true,
+            verified,
         };
         let outcome = self.drive(&mut slot, input).await;
         match outcome.answer {

@@ -121,30 +121,14 @@ impl Inner {
             };
             return queue::submitted_reply(self.drive_and_wait(&slot, input).await?);
         }
-        // The attester's signature first, batched with other orders' and outside the lock. An
-        // attester granted nothing is refused by the state machine.
-        if let Some(attester) = attester {
-            if !self
-                .batch
-                .verify(
-                    attester,
-                    verifier::sign::Domain::Event,
-                    &event.body,
-                    event.signature,
-                )
-                .await
-            {
-                return Err(
-                    Refusal::Apply(verifier::state::ApplyError::BadEventSignature).to_api(),
-                );
-            }
-        }
+        // The attester's signature first, batched with other orders' and outside the lock.
+        let verified = self.batch.event(attester, &event).await;
         // The core decides: committed in a round, queued (behind older facts, or for want of
-        // an answer), or refused.
+        // an answer), or refused (a signature the batch did not verify, checked again there).
         let mut slot = slot.lock().await;
         let input = Input::Fact {
             event,
-            verified: true,
+            verified,
             caller: CALLER,
         };
         queue::submitted(self.drive(&mut slot, input).await)
