@@ -17,7 +17,7 @@ mod common;
 
 use common::browser::{self, artefacts, browser_missing};
 use pactum_node::demo::{self, DemoOptions};
-use verifier::bundle::build::long_example;
+use verifier::bundle::build::{long_example, long_example_at};
 use verifier::bundle::{verify_bundle, TrustFile, VerifyOptions};
 use verifier::page;
 use verifier::timeline::Lang;
@@ -134,6 +134,29 @@ fn trail_page_in_headless_chromium() {
         std::fs::write(&path, page::html(&example.bytes, &trust, Lang::En)).expect("page written");
         path
     };
+    // A long history whose days hold very different numbers of entries: 300 the first day,
+    // then one a day for eight days, then 300 more. The eight days of one entry sit at nearly
+    // one place on the axis, between two long ones: each keeps its date, on a desktop and on
+    // a phone.
+    let uneven = {
+        let at = |i: usize| -> i64 {
+            let i = i as i64;
+            match i {
+                _ if i < 300 => 60 * i,
+                _ if i < 308 => 86_400 * (i - 299),
+                _ => 86_400 * 9 + 60 * (i - 308),
+            }
+        };
+        let example = long_example_at(609, 1, at).expect("an uneven history");
+        let trust = TrustFile::from_trust(&example.trust)
+            .to_json()
+            .expect("trust as JSON");
+        let path = pages.join("uneven.html");
+        std::fs::write(&path, page::html(&example.bytes, &trust, Lang::En)).expect("page written");
+        path
+    };
+    let uneven_expect =
+        serde_json::json!({ "verdict": "valid", "entries": 609, "every_day_dated": true });
     let short = grown(6, "short.html");
     let long = grown(12, "long.html");
     let memory = serde_json::json!([
@@ -160,6 +183,14 @@ fn trail_page_in_headless_chromium() {
         cases.extend(more.iter().cloned());
     }
     browser::check(&spec, dir.path());
+    // In a profile of its own: its log is the one the memory cases grow and roll back.
+    browser::check(
+        &serde_json::json!({ "artefacts": artefacts(), "cases": [
+            { "name": "uneven-days", "page": uneven, "expect": uneven_expect },
+            { "name": "uneven-days-phone", "page": uneven, "width": 360, "expect": uneven_expect },
+        ]}),
+        dir.path(),
+    );
 
     // When the browser cannot remember (storage refused, full, or a damaged value left in it),
     // the verdict still shows, with a line saying what became of the memory. In a profile of

@@ -298,11 +298,26 @@ def check(spec_path):
                 view = shown(page)
                 page.screenshot(path=str(artefacts / f"{name}.png"), full_page=True)
                 verify_state(name, case["expect"], state, view, expect)
-            # The print layout (a claims file): the page as printed, and a PDF of it.
-            # Read at the width of an A4 page's text (186 mm at 96 dpi).
+            # The print layout (a claims file): the page as printed, and a PDF of it. A print
+            # started at the case's width (a phone's too) draws the picture for the paper's
+            # width at once, before the page is laid out on paper.
             if case.get("print"):
-                page.set_viewport_size({"width": 703, "height": 900})
                 page.emulate_media(media="print")
+                # Media query changes reach the page with its next frame.
+                page.evaluate("new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+                printed = page.evaluate("(() => { const s = document.querySelector('#picture-section');"
+                                        " if (!s) return null; s.querySelector('#picture').dataset.probe = '';"
+                                        " return { narrow: s.dataset.narrow,"
+                                        " width: s.querySelector('#picture').viewBox.baseVal.width }; })()")
+                expect(name + "/print", printed is None or printed["narrow"] == "false",
+                       f"printed at {case.get('width', 1100)} px, the picture keeps a phone's layout"
+                       f" ({printed and printed['width']} wide) instead of the paper's")
+                # Then read at the width of an A4 page's text (186 mm at 96 dpi), as on paper:
+                # the picture drawn for it needs no second drawing, and fits.
+                page.set_viewport_size({"width": 703, "height": 900})
+                redrawn = page.evaluate("(() => { const p = document.querySelector('#picture');"
+                                        " return !!p && !('probe' in p.dataset); })()")
+                expect(name + "/print", not redrawn, "the picture was drawn again once the page was as wide as paper")
                 page.screenshot(path=str(artefacts / f"{name}-print.png"), full_page=True)
                 verify_state(name + "/print", {}, state, shown(page), expect)
                 page.pdf(path=str(artefacts / f"{name}.pdf"), format="A4", print_background=True)
@@ -407,13 +422,14 @@ def measure(runs, pages):
                 "parsed": state["verify_ms"] - round(parsed),
                 "script": state["verify_ms"] - timing.get("script_ms", 0),
                 "verify": timing.get("verify_ms", -1),
+                "painted": timing.get("painted_ms", -1),
                 "all": state["rendered_ms"],
             }
             rows[path].append(row)
             print(f"run {run + 1} {pathlib.Path(path).name}: {state['verdict']}, {state['entries']} entries; "
                   + ", ".join(f"{key} {value}" for key, value in row.items()), flush=True)
     print("medians (ms): verdict after navigation / after parsing / after the script started;"
-          " verify_bundle alone; every entry laid out")
+          " verify_bundle alone; verdict painted, after navigation; every entry laid out")
     for path, found in rows.items():
         medians = {key: statistics.median(row[key] for row in found) for key in found[0]}
         size = pathlib.Path(path).stat().st_size

@@ -17,6 +17,8 @@
     linkHeads: [], heads: [], fetched: new Map(), asked: false,
     // What became of step 8's memory in this browser (see recall).
     memory: "kept",
+    // Between beforeprint and afterprint: the picture is drawn for the paper's width.
+    printing: false,
   };
   const SVG = "http://www.w3.org/2000/svg";
   // Timeline entries laid out with the verdict, then per chunk.
@@ -32,9 +34,18 @@
   }
 
   // The module and the bundle are embedded deflated; the browser inflates them natively, as a
-  // stream (the module is compiled while it is inflated).
+  // stream (the module is compiled while it is inflated). The bytes go in as one chunk of a
+  // stream made here: a Blob's stream reads its bytes back through the browser process 64 KB
+  // at a time, a task each, which made inflating the module three times slower.
   function inflated(base64) {
-    return new Blob([bytesOf(base64)]).stream().pipeThrough(new DecompressionStream("deflate-raw"));
+    const bytes = bytesOf(base64);
+    const source = new ReadableStream({
+      start(controller) {
+        controller.enqueue(bytes);
+        controller.close();
+      },
+    });
+    return source.pipeThrough(new DecompressionStream("deflate-raw"));
   }
 
   async function inflate(base64) {
@@ -370,7 +381,9 @@
       });
     }
     for (const label of labels) label();
-    axisMarks(root, layout, chart, x, axis, { x1: 0, x2: width, y1: axis, y2: height });
+    // The dates may take more lines than the two the height allows for: the picture grows.
+    const bottom = axisMarks(root, layout, chart, x, axis, width);
+    root.setAttribute("viewBox", `0 0 ${width} ${Math.max(height, bottom + 8)}`);
     const out = section("picture-section", L.picture, root, el("p", { class: "note" }, L.picture_note));
     out.dataset.narrow = String(narrow);
     return out;
@@ -387,9 +400,16 @@
 
   // Below this width (CSS pixels of the card's content) the picture takes the phone layout.
   const NARROW = 600;
+  // A card's content on an A4 page (page.css: 186 mm of text at 96 px per inch, less the
+  // card's 10 pt padding and border on each side).
+  const PRINT_ROOM = Math.floor((186 / 25.4) * 96 - 2 * (10 * 96 / 72) - 2);
+  const printMedia = window.matchMedia("print");
 
-  // The width, in CSS pixels, of a card's content: what the picture is drawn into.
+  // The width, in CSS pixels, of a card's content: what the picture is drawn into. A printed
+  // page is as wide as the paper, whatever the screen the print was started on: a phone's
+  // picture is drawn again for A4 (wire(): beforeprint, and the print media query).
   function pictureRoom() {
+    if (state.printing || printMedia.matches) return PRINT_ROOM;
     const card = document.getElementById("order") || document.getElementById("verdict");
     if (!card) return 960;
     const style = getComputedStyle(card);
@@ -400,8 +420,10 @@
   // The picture's axis: a tick with its entry's number ("#3") where the number fits (every
   // entry of a short history; of a long one, as many as have room: a tick is drawn only with
   // its number), then each day's date once, centred under its entries and bracketed when the
-  // day has several ("#3 #4 #5" over one "2026-02-20"); the first and last days first.
-  function axisMarks(root, layout, chart, x, axis, bounds) {
+  // day has several ("#3 #4 #5" over one "2026-02-20"); the first and last days first. Returns
+  // the baseline of the lowest date.
+  function axisMarks(root, layout, chart, x, axis, width) {
+    const bounds = { x1: 0, x2: width, y1: axis, y2: Infinity };
     root.append(svg("line", { class: "axis", x1: x(0), x2: x(Math.max(chart.entries - 1, 1)), y1: axis, y2: axis }));
     const step = Math.max(1, Math.ceil(chart.entries / 200));
     for (let pos = 0; pos < chart.entries; pos += step) {
@@ -414,6 +436,7 @@
     }
     const days = chart.dates.slice();
     if (days.length > 1) days.splice(1, 0, days.pop());
+    let bottom = axis;
     for (const day of days) {
       const from = x(day.from), to = x(day.to);
       let bracket = null;
@@ -423,12 +446,23 @@
       }
       const w = textWidth(day.date, LABEL_SIZE);
       // Under its entries; when a neighbour's date is there already (a day of one entry
-      // between long ones), on the line below, or beside its entry on either line.
+      // between long ones), beside its entries, then on the next line down, as many lines as
+      // it takes: days of one entry each between long ones all sit at nearly one place on
+      // the axis, and every one of them keeps its date. An empty line always has room (the
+      // date is kept inside the picture), so at most one line per day is added.
       const centre = (from + to) / 2 - w / 2;
-      const places = [];
-      for (const line of [axis + 36, axis + 52]) places.push([centre, line], [from - 2, line], [to + 2 - w, line]);
-      placeLabel(root, layout, bracket, "axis-label day-label", day.date, places, bounds);
+      const inside = Math.min(Math.max(centre, 0), width - w);
+      for (let line = 0; line <= days.length; line++) {
+        const baseline = axis + 36 + 16 * line;
+        const at = layout.place(w, [[centre, baseline], [from - 2, baseline], [to + 2 - w, baseline], [inside, baseline]], bounds);
+        if (at) {
+          root.append(svg("text", { class: "axis-label day-label", x: at[0], y: at[1] }, day.date));
+          bottom = Math.max(bottom, baseline);
+          break;
+        }
+      }
     }
+    return bottom;
   }
 
   // A key's fingerprint, kept on one line (page.css) like those of the order's tables.
@@ -609,6 +643,8 @@
 
   function renderDetail(run, verifyMs) {
     if (run !== state.runs) return;
+    // The verdict has been painted by now (afterPaint): how long after navigation it showed.
+    const painted = mark("painted");
     const started = performance.now();
     const view = JSON.parse(state.verification.view(state.lang, FIRST));
     const main = document.getElementById("trail");
@@ -624,6 +660,7 @@
     body.rendered = "first";
     const timing = JSON.parse(body.timing);
     timing.detail_ms = Math.round(performance.now() - started);
+    timing.painted_ms = Math.round(painted);
     body.timing = JSON.stringify(timing);
     const total = view.verdict === "valid" ? view.entries : 0;
     appendRest(run, view.labels, view.timeline.length, total);
@@ -710,17 +747,24 @@
     document.getElementById("print").addEventListener("click", () => window.print());
     // A printed claims file carries the folded evidence too.
     window.addEventListener("resize", relayoutPicture);
+    // The print media query changes when a print (or its preview) starts and ends, and when
+    // a tool emulates print media; beforeprint may come before it applies.
+    printMedia.addEventListener("change", relayoutPicture);
     window.addEventListener("beforeprint", () => {
       for (const details of document.querySelectorAll("details:not([open])")) {
         details.dataset.printOpened = "";
         details.open = true;
       }
+      state.printing = true;
+      relayoutPicture();
     });
     window.addEventListener("afterprint", () => {
       for (const details of document.querySelectorAll("details[data-print-opened]")) {
         details.open = false;
         delete details.dataset.printOpened;
       }
+      state.printing = false;
+      relayoutPicture();
     });
     document.getElementById("file").addEventListener("change", (event) => {
       if (event.target.files.length) open(event.target.files[0]).catch((e) => showError(String(e)));
@@ -751,6 +795,9 @@
     const wasm = document.getElementById("pactum-wasm").textContent;
     const module = new Response(inflated(wasm), { headers: { "Content-Type": "application/wasm" } });
     const compiled = wasm_bindgen({ module_or_path: module });
+    // The first use of localStorage loads it from the browser process, synchronously: done
+    // now, while the module compiles, rather than just before verifying.
+    recall();
     const data = await pageData();
     state.lang = data.lang;
     state.trust = data.trust;

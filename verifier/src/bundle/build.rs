@@ -857,6 +857,16 @@ pub fn finish_example(
 /// the air-freight clause; after the departure, `entries - 2` arrival forecasts, one a minute
 /// (the first switches to air freight, the others change nothing). Three signatures per entry.
 pub fn long_example(entries: usize, threads: usize) -> Result<Example, BuildError> {
+    long_example_at(entries, threads, |i| 60 * i as i64)
+}
+
+/// [`long_example`] with event `i` at `at(i)` seconds after the first (increasing): histories
+/// whose days hold very different numbers of entries, as the trail page's picture must date.
+pub fn long_example_at(
+    entries: usize,
+    threads: usize,
+    at: impl Fn(usize) -> i64 + Sync,
+) -> Result<Example, BuildError> {
     let keys = ExampleKeys::new();
     let sources = library_sources(&["clauses/air_freight_fallback.clause"])?;
     let program = compile_sources(&sources)?;
@@ -889,7 +899,7 @@ pub fn long_example(entries: usize, threads: usize) -> Result<Example, BuildErro
     let count = entries.saturating_sub(1);
     let mut events: Vec<SignedEvent> = Vec::with_capacity(count);
     let make = |i: usize| -> Result<SignedEvent, BuildError> {
-        let at = start + 60 * i as i64;
+        let at = start + at(i);
         let event = if i == 0 {
             Event::new(
                 id,

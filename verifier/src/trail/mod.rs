@@ -374,12 +374,15 @@ fn order_words(report: &Report) -> Glossary<'_> {
     Glossary::of(report.program_before(0))
 }
 
-/// An attester named like a role the glossary knows (`carrier`), in the reader's language; none
-/// for a name of the contract's own (shown as written, marked as data).
+/// An attester in the reader's language: its vocabulary label (`attester:weather-service`),
+/// else a role the glossary knows by that name (`carrier`); none for a name nothing labels
+/// (shown as written, marked as data).
 fn attester_name(lang: Lang, words: Glossary<'_>, name: &str) -> Option<String> {
-    words
-        .lookup(lang, &format!("party:{name}"))
-        .map(|_| role(lang, words, name))
+    words.lookup(lang, &format!("attester:{name}")).or_else(|| {
+        words
+            .lookup(lang, &format!("party:{name}"))
+            .map(|_| role(lang, words, name))
+    })
 }
 
 /// A key as people compare it: its first 16 hex digits in groups of four.
@@ -1403,6 +1406,28 @@ mod tests {
     fn verified(bytes: &[u8], trust: &Trust, lang: Lang) -> serde_json::Value {
         let result = verify_bundle(bytes, trust, &VerifyOptions::default());
         view_json(&view(bytes, trust, &result, lang, usize::MAX))
+    }
+
+    #[test]
+    fn an_attester_is_named_by_its_vocabulary_label_else_as_written() {
+        let mut labels = contract_lang::vocab::WordLabels::default();
+        labels.0.insert(
+            "attester:weather-service".to_string(),
+            [("zh", "气象服务机构"), ("de", "Wetterdienst")]
+                .into_iter()
+                .map(|(lang, text)| (lang.to_string(), text.to_string()))
+                .collect(),
+        );
+        let words = Glossary::new(&labels);
+        assert_eq!(
+            attester_name(Lang::Zh, words, "weather-service").as_deref(),
+            Some("气象服务机构")
+        );
+        assert_eq!(
+            attester_name(Lang::De, words, "weather-service").as_deref(),
+            Some("Wetterdienst")
+        );
+        assert_eq!(attester_name(Lang::Zh, words, "port-authority"), None);
     }
 
     #[test]
