@@ -237,7 +237,10 @@ impl OrderCore {
     }
 
     /// Checks a proposal: the recomputed entry must be byte-identical. Returns what to cosign
-    /// and, once committed, to advance to.
+    /// and, once committed, to advance to. The tests' shorthand: the protocol core decodes
+    /// the body once and calls [`OrderCore::check_proposal_body`] or
+    /// [`OrderCore::check_proposal_verified`].
+    #[cfg(test)]
     pub fn check_proposal(
         &self,
         seen: &dyn SeenEvents,
@@ -249,7 +252,8 @@ impl OrderCore {
         self.check_proposal_body(seen, entry, &body)
     }
 
-    /// [`OrderCore::check_proposal`] for an entry the caller already decoded. A proposal
+    /// Checks a proposal whose body the caller decoded: the recomputed entry must be
+    /// byte-identical; what to cosign and, once committed, to advance to. A proposal
     /// carries no signature: it is authenticated by the channel it came on (the sequencer's
     /// node), and the sequencer signs an entry only once it holds every cosignature.
     pub fn check_proposal_body(

@@ -1670,9 +1670,13 @@ impl OrderProtocol {
         if self.sequencing {
             return;
         }
-        let count = entries.as_ref().map_or(0, Vec::len);
+        // No more than a page is taken, whatever a peer sends.
+        let most = catch_up::MAX_FETCH as usize;
+        let count = entries
+            .as_ref()
+            .map_or(0, |entries| entries.len().min(most));
         let answered = entries.is_ok();
-        for entry in entries.into_iter().flatten() {
+        for entry in entries.into_iter().flatten().take(most) {
             let Ok(body) = entry.entry() else { break };
             if body.seq > self.head().saturating_add(1) {
                 break;
