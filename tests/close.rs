@@ -147,3 +147,66 @@ fn an_order_with_a_fact_waiting_to_commit_does_not_close() {
         assert_eq!(refused.code(), Some("facts_queued"), "{role}: {refused}");
     }
 }
+
+/// A return the buyer's node attests (its party may attest `return.requested`).
+fn return_requested(cluster: &Cluster, order: &str, at: &str) -> Result<Value, ClientError> {
+    cluster.event(
+        "buyer",
+        order,
+        "return.requested",
+        at,
+        json!({ "reason": "wrong size" }),
+    )
+}
+
+/// A party that signed a close takes no new fact at its node (409 `order_closing`: the close
+/// would refuse it once it commits, after the node had acknowledged it); nothing is queued.
+/// The sequencer's node still takes one: the order moves on and the close signed before it is
+/// void, so the buyer's node takes facts again and the parties sign a new close.
+#[test]
+fn a_party_that_signed_a_close_takes_no_new_fact_at_its_node() {
+    let cluster = Cluster::start(&ALL, BTreeMap::new());
+    let order = cluster.start_order(&ALL, "PO-CLOSING", None);
+    departed(&cluster, &order, "carrier").unwrap();
+    cluster.settle(&ALL, &order);
+
+    assert_eq!(
+        close(&cluster, "buyer", &order).unwrap()["status"],
+        "signed"
+    );
+    let refused = return_requested(&cluster, &order, "2026-01-11T00:00:00Z").unwrap_err();
+    assert_eq!(refused.code(), Some("order_closing"), "{refused}");
+    assert!(
+        matches!(&refused, ClientError::Api(error) if error.status == 409),
+        "{refused}"
+    );
+    let health = cluster.client("buyer").get("/health").unwrap();
+    assert_eq!(health["queued_facts"], 0, "nothing queued: {health}");
+    assert_eq!(cluster.view("seller", &order)["seq"], 1);
+
+    // At the sequencer's node a fact is taken; the buyer's close is void (another entry took
+    // its position), so the buyer's node takes facts again.
+    let inspected = cluster.event(
+        "seller",
+        &order,
+        "return.inspected",
+        "2026-01-12T00:00:00Z",
+        json!({ "appearance": "intact", "accessories_complete": true }),
+    );
+    assert_eq!(inspected.unwrap()["seq"], 2);
+    cluster.settle(&ALL, &order);
+    let taken = return_requested(&cluster, &order, "2026-01-13T00:00:00Z").unwrap();
+    assert_eq!(taken["seq"], 3, "{taken}");
+    cluster.settle(&ALL, &order);
+    for role in ALL {
+        let answer = close(&cluster, role, &order).unwrap();
+        let done = if role == "carrier" {
+            "closed"
+        } else {
+            "signed"
+        };
+        assert_eq!(answer["status"], done, "{role}: {answer}");
+    }
+    let view = cluster.settle(&ALL, &order);
+    assert_eq!(view["status"]["state"], "closed", "{view}");
+}

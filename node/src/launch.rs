@@ -253,10 +253,9 @@ pub async fn launch(spec: NodeSpec) -> anyhow::Result<RunningNode> {
         sync_interval: spec.sync_interval,
         peers: spec.peers.clone(),
         hooks: spec.hooks.clone(),
-        protocol: ProtocolConfig {
-            round_patience: i64::try_from(spec.round_patience.as_secs().max(1)).unwrap_or(i64::MAX),
-            ..ProtocolConfig::default()
-        },
+        protocol: ProtocolConfig::with_round_patience(
+            i64::try_from(spec.round_patience.as_secs().max(1)).unwrap_or(i64::MAX),
+        ),
         events: spec.events.clone(),
     };
     let engine = Engine::start(

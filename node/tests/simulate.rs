@@ -226,3 +226,23 @@ fn a_seed_replays_exactly() {
     let first = run(config).unwrap();
     assert_eq!(run(config).unwrap(), first);
 }
+
+/// Regressions of session 6: a party's node accepted a fact (`queued`, the forward failing over
+/// a cut link) after its party signed a close, or after it cosigned the close's proposal; the
+/// close committed and the acknowledged fact was refused `order_closed`. Now such a node
+/// refuses the fact (`order_closing`) and a cosigner does not cosign a close while a fact it
+/// accepted waits.
+#[test]
+fn a_fact_accepted_while_a_close_is_pending_is_never_refused_by_the_close() {
+    for (seed, steps, parties) in [(1260, 300, 2), (105_205, 500, 3)] {
+        let config = SimConfig {
+            seed,
+            steps,
+            parties,
+            ..SimConfig::default()
+        };
+        if let Err(error) = run(config) {
+            panic!("seed {seed} × {steps} steps, {parties} parties: {error}");
+        }
+    }
+}

@@ -661,10 +661,14 @@ impl NodeApi for Engine {
             .slot(&order)
             .ok_or_else(|| ApiError::unknown_order(&id))?;
         let (after_seq, at) = {
-            let slot = slot.lock().await;
+            let mut slot = slot.lock().await;
             super::sequencer::check_open(&slot, Agreement::Close)?;
             let at = agreement_time(&slot, request.at.as_deref(), "invalid_close")?;
-            (slot.protocol.core().state().seq, at)
+            let after_seq = slot.protocol.core().state().seq;
+            // Before the signature leaves: no new fact this node could not record.
+            slot.protocol
+                .sign_close(after_seq, super::driver::unix_now());
+            (after_seq, at)
         };
         let body = Close::new(order, after_seq, at, request.note)
             .encode()

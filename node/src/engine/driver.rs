@@ -318,6 +318,21 @@ impl Inner {
                     Action::SetTimer { at } => deadline = Some(at),
                     // Only an opening asks for its genesis.
                     Action::FetchGenesis { .. } => {}
+                    Action::CosignedClose { after_seq } => {
+                        let mut batch = WriteBatch::new();
+                        let seq = after_seq.to_be_bytes().to_vec();
+                        batch.put(records::COSIGNED_CLOSES, order.as_bytes(), seq);
+                        if let Err(error) = self.store.commit(batch).await {
+                            // Not stored, so not to be cosigned: nothing after it is sent.
+                            tracing::error!(%order, %error, "cannot store a cosigned close; reloading the order");
+                            if let Ok(reloaded) = self.replay(slot.record.clone()) {
+                                *slot = reloaded;
+                            }
+                            outcome.failed =
+                                Some(ApiError::unavailable("store_failed", error.to_string()));
+                            break 'inputs;
+                        }
+                    }
                 }
             }
             if !proposals.is_empty() {
@@ -684,6 +699,7 @@ pub(crate) fn core_error(error: &CoreError) -> ApiError {
         CoreError::Agreement(error) => super::sequencer::agreement_error(error),
         CoreError::NotSequencing => ApiError::internal(error.to_string()),
         CoreError::NotOpen => ApiError::new(404, "unknown_order", error.to_string()),
+        CoreError::Closing { .. } => ApiError::conflict(&error.code(), error.to_string()),
         CoreError::NotSequencer
         | CoreError::AlreadyOpen
         | CoreError::Conflict { .. }

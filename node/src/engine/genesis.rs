@@ -293,11 +293,12 @@ impl Inner {
                     Action::FetchGenesis { from } => {
                         inputs.push_back(self.fetch_page(order, from, None, 1).await.0);
                     }
-                    // An opening neither queues facts, keeps proofs nor catches up.
+                    // An opening neither queues facts, keeps proofs, catches up nor closes.
                     Action::Enqueue(_)
                     | Action::Dequeue { .. }
                     | Action::Evidence(_)
-                    | Action::Fetch { .. } => {}
+                    | Action::Fetch { .. }
+                    | Action::CosignedClose { .. } => {}
                 }
             }
             if !proposals.is_empty() {

@@ -571,8 +571,19 @@ impl Inner {
             .finish()
             .ok_or_else(|| fail("no genesis entry".into()))?;
         let queued = queue::load(&self.store, &order)?;
-        self.slot_for(record, core, last, seen, queued, head)
-            .ok_or_else(|| fail("this node is not a party of the order".into()))
+        let cosigned_close = self
+            .store
+            .get(records::COSIGNED_CLOSES, order.as_bytes())
+            .map_err(RecordError::from)?
+            .and_then(|bytes| <[u8; 8]>::try_from(&bytes[..]).ok())
+            .map(u64::from_be_bytes);
+        let mut slot = self
+            .slot_for(record, core, last, seen, queued, head)
+            .ok_or_else(|| fail("this node is not a party of the order".into()))?;
+        if let Some(after_seq) = cosigned_close {
+            slot.protocol.restore_cosigned_close(after_seq);
+        }
+        Ok(slot)
     }
 
     /// The slot of an order whose core is at `last` (head `head`), with the facts it recorded

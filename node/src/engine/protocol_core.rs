@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use verifier::{
     bundle::EquivocationProof,
-    model::{Digest, EntryBody, SignedContract, SignedEntry, SignedEvent},
+    model::{Digest, EntryBody, SignedContract, SignedEntry, SignedEvent, Step},
     sign::{PublicKey, Signature},
     state::{machine::Sealed, ApplyError, SeenEvents, State},
 };
@@ -62,14 +62,28 @@ pub struct ProtocolConfig {
     pub round_patience: i64,
     /// Most entries a cosigner asks for in one catch-up page (1 to [`catch_up::MAX_FETCH`]).
     pub catch_up_page: u32,
+    /// Seconds a party's node takes no new fact after its party signed a close, unless the
+    /// close commits, the order moves on or the party withdraws it first (see
+    /// [`OrderProtocol::closing`]): a close another party never signs does not keep facts
+    /// out for good.
+    pub closing_patience: i64,
+}
+
+impl ProtocolConfig {
+    /// A round patience of `round_patience` seconds, pages of [`catch_up::MAX_FETCH`]
+    /// entries, and a closing patience of twelve rounds.
+    pub fn with_round_patience(round_patience: i64) -> ProtocolConfig {
+        ProtocolConfig {
+            round_patience,
+            catch_up_page: catch_up::MAX_FETCH,
+            closing_patience: round_patience.saturating_mul(12),
+        }
+    }
 }
 
 impl Default for ProtocolConfig {
     fn default() -> ProtocolConfig {
-        ProtocolConfig {
-            round_patience: 30,
-            catch_up_page: catch_up::MAX_FETCH,
-        }
+        ProtocolConfig::with_round_patience(30)
     }
 }
 
@@ -104,8 +118,12 @@ pub enum Input {
         signature: Signature,
         caller: Caller,
     },
-    /// A party withdraws its pending review decision.
-    Withdraw { role: String, caller: Caller },
+    /// A party withdraws its pending review decision, or (`Close`) its close signature.
+    Withdraw {
+        kind: Agreement,
+        role: String,
+        caller: Caller,
+    },
     /// An entry to cosign, from `from` (the channel authenticates the sender); `previous` is
     /// the order's entry before it, with every signature. `verified`: the driver already
     /// checked the event's attester signature.
@@ -255,6 +273,14 @@ pub enum Action {
     SetTimer {
         at: i64,
     },
+    /// Store durably, before the actions that follow (the cosignature), that this node
+    /// cosigned a close of the order proposed after entry `after_seq`; hand it back with
+    /// [`OrderProtocol::restore_cosigned_close`] when the order is reloaded. Until this node
+    /// holds an entry after `after_seq`, the close may have committed at the sequencer's node
+    /// (its announcement lost, or a crash losing this node's copy), so it takes no new fact.
+    CosignedClose {
+        after_seq: u64,
+    },
 }
 
 /// A successful answer to a caller.
@@ -305,6 +331,10 @@ pub enum CoreError {
     InGroup { index: usize, refusal: Refusal },
     #[error("the order is not open yet: its genesis has not committed on this node")]
     NotOpen,
+    /// This party signed a close of the order (or its node cosigned the close's proposal):
+    /// a new fact could be refused by the close once it commits, so none is taken now.
+    #[error("this party signed a close of the order at entry {after_seq}; its node takes no new fact until the close commits, is withdrawn or lapses (submit it again then)")]
+    Closing { after_seq: u64 },
     #[error("the order is open already")]
     AlreadyOpen,
     /// The sequencer's node refused forwarded facts (at `index` of the group, if it said).
@@ -331,6 +361,7 @@ impl CoreError {
             CoreError::Equivocation { .. } => "equivocation".into(),
             CoreError::InGroup { refusal, .. } => refusal.code().into(),
             CoreError::NotOpen => "not_open".into(),
+            CoreError::Closing { .. } => "order_closing".into(),
             CoreError::AlreadyOpen => "already_started".into(),
             CoreError::ForwardRefused { code, .. } => code.clone(),
         }
@@ -425,10 +456,23 @@ pub struct OrderProtocol {
     waiting: VecDeque<Input>,
     /// As cosigner: facts forwarded to the sequencer and not answered yet, by forward id.
     forwards: BTreeMap<u64, InFlight>,
+    /// Volatile: the close this party signed, and the close proposal this node cosigned
+    /// (see [`OrderProtocol::closing`]).
+    signed_close: Option<Closing>,
+    cosigned_close: Option<Closing>,
     next_forward: u64,
     /// Derived: the state after the queued facts (see [`OrderProtocol::check_facts`]), kept
     /// while the queue only grows; dropped when a fact leaves the queue or an entry commits.
     tail: Option<Tail>,
+}
+
+/// A close this party signed or cosigned, about the position after `after_seq`: signed, it
+/// keeps new facts out until `until` (this node's clock); cosigned (`until: None`), until this
+/// node holds an entry after `after_seq`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Closing {
+    pub after_seq: u64,
+    pub until: Option<i64>,
 }
 
 /// A proposal that arrived ahead of the cosigner's head, and its position.
@@ -501,11 +545,14 @@ impl OrderProtocol {
             waiting: VecDeque::new(),
             forwards: BTreeMap::new(),
             next_forward: 0,
+            signed_close: None,
+            cosigned_close: None,
             tail: None,
         })
     }
 
-    /// The same order after a restart: only what was durable is kept.
+    /// The same order after a restart: only what was durable is kept (a close it cosigned, kept
+    /// by the driver, is handed back with [`OrderProtocol::restore_cosigned_close`]).
     pub fn restarted(&self) -> OrderProtocol {
         let mut restarted = OrderProtocol {
             pending: None,
@@ -515,6 +562,8 @@ impl OrderProtocol {
             round: None,
             waiting: VecDeque::new(),
             forwards: BTreeMap::new(),
+            signed_close: None,
+            cosigned_close: None,
             ..self.clone()
         };
         restarted.reviews.clear();
@@ -571,6 +620,48 @@ impl OrderProtocol {
             Agreement::Close => &self.closes,
             Agreement::Amendment => &self.amendments,
         }
+    }
+
+    /// This party signs a close of the order about entry `after_seq` (its head) at `now`: its
+    /// node takes no new fact while the close may commit (see [`OrderProtocol::closing`]).
+    /// Called before the signature leaves the node.
+    pub fn sign_close(&mut self, after_seq: u64, now: i64) {
+        self.signed_close = Some(Closing {
+            after_seq,
+            until: Some(now.saturating_add(self.config.closing_patience)),
+        });
+    }
+
+    /// A close this node cosigned after entry `after_seq`, as stored
+    /// ([`Action::CosignedClose`]), when the order is reloaded.
+    pub fn restore_cosigned_close(&mut self, after_seq: u64) {
+        self.cosigned_close = Some(Closing {
+            after_seq,
+            until: None,
+        });
+    }
+
+    /// Why this node takes no new fact at `now`, if it does not: a fact taken then could be
+    /// refused by a close once it commits, though this node acknowledged it. Either this node
+    /// cosigned a close's proposal and holds no entry after the one it was proposed after
+    /// (the sequencer may have committed it, its announcement on its way or lost in a crash
+    /// here) nor has cosigned another proposal since; or its party signed a close at its head
+    /// and has not withdrawn it, for `closing_patience` (after that a close proposal is
+    /// refused while a fact this node accepted waits, so a close another party never signs
+    /// keeps nothing out for good). At the sequencer's node a fact is taken: the close is
+    /// refused while it waits, or void once it commits (the parties sign again).
+    pub fn closing(&self, now: i64) -> Option<Closing> {
+        let head = self.head();
+        if !self.state().status.is_running() {
+            return None;
+        }
+        let cosigned = self
+            .cosigned_close
+            .filter(|closing| head <= closing.after_seq);
+        let signed = self.signed_close.filter(|closing| {
+            closing.after_seq == head && closing.until.is_none_or(|until| now < until)
+        });
+        cosigned.or(signed)
     }
 
     fn sequencer_key(&self) -> Option<PublicKey> {
@@ -649,13 +740,8 @@ impl OrderProtocol {
                 signature,
                 caller,
             } => self.on_sign(kind, &role, body, signature, caller, cx, actions),
-            Input::Withdraw { role, caller } => {
-                let result = if self.sequencing {
-                    let order = self.core.order();
-                    Ok(Reply::Withdrawn(self.reviews.withdraw(&order, &role)))
-                } else {
-                    Err(CoreError::NotSequencing)
-                };
+            Input::Withdraw { kind, role, caller } => {
+                let result = self.withdraw(kind, &role);
                 actions.push(Action::Reply { caller, result });
             }
             Input::Proposal {
@@ -691,6 +777,28 @@ impl OrderProtocol {
                 result: Err(CoreError::AlreadyOpen),
             }),
         }
+    }
+
+    /// `role` withdraws its pending decision of `kind`: at the sequencer, from the table
+    /// collecting them; at this party's own node, a close it signed no longer keeps facts
+    /// out (the close this node cosigned does, until it lapses: the sequencer may hold it).
+    fn withdraw(&mut self, kind: Agreement, role: &str) -> Result<Reply, CoreError> {
+        let mine = role == self.me;
+        let own = mine && kind == Agreement::Close && self.signed_close.take().is_some();
+        if !self.sequencing {
+            return if mine && kind == Agreement::Close {
+                Ok(Reply::Withdrawn(own))
+            } else {
+                Err(CoreError::NotSequencing)
+            };
+        }
+        let order = self.core.order();
+        let table = match kind {
+            Agreement::Review => &mut self.reviews,
+            Agreement::Close => &mut self.closes,
+            Agreement::Amendment => &mut self.amendments,
+        };
+        Ok(Reply::Withdrawn(table.withdraw(&order, role) || own))
     }
 
     // ---- the sequencer's side ----
@@ -1206,6 +1314,12 @@ impl OrderProtocol {
             actions.push(reply(Ok(self.places(&hashes, single, cx.history))));
             return;
         }
+        if let (false, Some(closing)) = (new.is_empty(), self.closing(cx.now)) {
+            // Nothing of the submission is taken (a document enters whole or not at all).
+            let after_seq = closing.after_seq;
+            actions.push(reply(Err(CoreError::Closing { after_seq })));
+            return;
+        }
         // Older facts that wait for the sequencer go first: new ones queue behind them.
         let stalled = self
             .queue
@@ -1575,6 +1689,30 @@ impl OrderProtocol {
         };
         match checked {
             Ok(sealed) => {
+                let closes = matches!(body.step, Step::Close(_));
+                let waiting = self
+                    .queue
+                    .iter()
+                    .filter(|queued| !self.seen.contains_key(&queued.hash))
+                    .count();
+                if closes && waiting > 0 {
+                    // The close would refuse facts this node accepted (they commit first; the
+                    // parties sign the close again then).
+                    let kind = Agreement::Close;
+                    let error = AgreementError::FactsQueued {
+                        kind,
+                        queued: waiting,
+                    };
+                    actions.push(refused(&error.into()));
+                    return;
+                }
+                self.cosigned_close = closes.then_some(Closing {
+                    after_seq: head,
+                    until: None,
+                });
+                if closes {
+                    actions.push(Action::CosignedClose { after_seq: head });
+                }
                 let signature = cx.signer.sign_entry(&entry.body);
                 self.pending = Some((sealed, signature));
                 actions.push(answer(Answer::Cosigned {
@@ -2660,5 +2798,253 @@ mod tests {
         assert_eq!(buyer.protocol.queue().len(), 1 + MAX_FORWARD);
         let sent = forwarded(&buyer.handle(Input::Tick, 190));
         assert_eq!(sent[0].1, [fact(0).hash()]);
+    }
+
+    /// Every party's signature on the same close of `order` after entry `after_seq`, handed
+    /// to the seller (the sequencer) at `now`: the seller's actions on the last one.
+    fn close_signed_by_all(
+        orders: &ExampleOrders,
+        parties: &mut BTreeMap<&'static str, Party>,
+        after_seq: u64,
+        now: i64,
+    ) -> Vec<Action> {
+        let order = parties["seller"].protocol.core().order();
+        let body = verifier::model::Close::new(order, after_seq, 1_768_000_000, "settled")
+            .encode()
+            .unwrap();
+        let mut last = Vec::new();
+        for (role, key) in orders.parties() {
+            let input = Input::Sign {
+                kind: Agreement::Close,
+                role: role.to_string(),
+                body: body.clone(),
+                signature: key.sign(Agreement::Close.domain(), &body),
+                caller: 9,
+            };
+            last = parties.get_mut("seller").unwrap().handle(input, now);
+        }
+        last
+    }
+
+    fn fact_at(event: SignedEvent, caller: Caller) -> Input {
+        Input::Fact {
+            event,
+            verified: false,
+            caller,
+        }
+    }
+
+    /// The reply to `caller` among `actions`.
+    fn reply_to(actions: &[Action], caller: Caller) -> Option<&Result<Reply, CoreError>> {
+        actions.iter().find_map(|action| match action {
+            Action::Reply { caller: to, result } if *to == caller => Some(result),
+            _ => None,
+        })
+    }
+
+    fn stored(actions: &[Action]) -> bool {
+        actions
+            .iter()
+            .any(|action| matches!(action, Action::Enqueue(_)))
+    }
+
+    #[test]
+    fn a_party_that_signed_a_close_takes_no_new_fact_until_it_withdraws_or_the_close_lapses() {
+        let (orders, mut parties) = order();
+        let order = parties["seller"].protocol.core().order();
+        let patience = ProtocolConfig::default().closing_patience;
+        let buyer = parties.get_mut("buyer").unwrap();
+        buyer.protocol.sign_close(0, 100);
+        let actions = buyer.handle(fact_at(orders.fact(order, 0).unwrap(), 1), 101);
+        assert_eq!(
+            reply_to(&actions, 1),
+            Some(&Err(CoreError::Closing { after_seq: 0 })),
+            "{actions:?}"
+        );
+        assert_eq!(CoreError::Closing { after_seq: 0 }.code(), "order_closing");
+        assert!(!stored(&actions) && buyer.protocol.queue().is_empty());
+
+        // Withdrawn at its own node: facts are taken again (stored, then forwarded).
+        let input = Input::Withdraw {
+            kind: Agreement::Close,
+            role: "buyer".into(),
+            caller: 2,
+        };
+        let actions = buyer.handle(input, 102);
+        assert_eq!(reply_to(&actions, 2), Some(&Ok(Reply::Withdrawn(true))));
+        assert!(stored(
+            &buyer.handle(fact_at(orders.fact(order, 0).unwrap(), 3), 103)
+        ));
+
+        // Signed again and never withdrawn: refused while the close may still come, taken
+        // once `closing_patience` passed (another party may never sign).
+        buyer.protocol.sign_close(0, 200);
+        let later = orders.fact(order, 1).unwrap();
+        let actions = buyer.handle(fact_at(later.clone(), 4), 200 + patience - 1);
+        assert!(matches!(
+            reply_to(&actions, 4),
+            Some(Err(CoreError::Closing { .. }))
+        ));
+        assert!(stored(&buyer.handle(fact_at(later, 5), 200 + patience)));
+    }
+
+    #[test]
+    fn a_cosigner_does_not_cosign_a_close_while_a_fact_it_accepted_waits() {
+        let (orders, mut parties) = order();
+        let order = parties["seller"].protocol.core().order();
+        let seller_key = orders.keys().seller.public_key();
+        // The buyer's node took a fact its sequencer has not seen (the forward is lost).
+        let buyer = parties.get_mut("buyer").unwrap();
+        assert!(stored(
+            &buyer.handle(fact_at(orders.fact(order, 0).unwrap(), 1), 100)
+        ));
+        let proposed = proposals(&close_signed_by_all(&orders, &mut parties, 0, 101));
+        assert_eq!(
+            proposed.len(),
+            2,
+            "every party signed: the close is proposed"
+        );
+        let mut done = Vec::new();
+        for one in proposed {
+            done.extend(answer_all(
+                &orders,
+                &mut parties,
+                seller_key,
+                vec![one],
+                102,
+                103,
+            ));
+        }
+        let refused = reply_to(&done, 9).expect("the last signer is answered");
+        assert!(
+            matches!(refused, Err(CoreError::Round(RoundFailure::Refused { role, code, .. }))
+                if role == "buyer" && code == "facts_queued"),
+            "{refused:?}"
+        );
+        assert!(parties["seller"].protocol.state().status.is_running());
+        assert!(parties["buyer"].protocol.closing(104).is_none());
+    }
+
+    #[test]
+    fn a_cosigner_that_cosigned_a_close_takes_no_fact_until_it_holds_an_entry_after_it() {
+        let (orders, mut parties) = order();
+        let order = parties["seller"].protocol.core().order();
+        let seller_key = orders.keys().seller.public_key();
+        let proposed = proposals(&close_signed_by_all(&orders, &mut parties, 0, 100));
+        let proposal = |entry: &SignedEntry| Input::Proposal {
+            from: seller_key,
+            entry: entry.clone(),
+            previous: None,
+            verified: false,
+        };
+        let to_buyer = |proposed: &[(PublicKey, SignedEntry)]| {
+            let buyer_key = orders.keys().buyer.public_key();
+            proposed
+                .iter()
+                .find(|(to, _)| *to == buyer_key)
+                .map(|(_, entry)| entry.clone())
+                .unwrap()
+        };
+        let close = to_buyer(&proposed);
+
+        // The buyer stores that it cosigned the close before its cosignature leaves.
+        let buyer = parties.get_mut("buyer").unwrap();
+        let actions = buyer.handle(proposal(&close), 101);
+        assert!(
+            matches!(
+                &actions[..],
+                [
+                    Action::CosignedClose { after_seq: 0 },
+                    Action::Send {
+                        message: Message::Answer { .. },
+                        ..
+                    }
+                ]
+            ),
+            "{actions:?}"
+        );
+        // However long it waits: the sequencer may have committed the close meanwhile.
+        let fact = orders.fact(order, 0).unwrap();
+        let actions = buyer.handle(fact_at(fact.clone(), 1), 1_000_000);
+        assert_eq!(
+            reply_to(&actions, 1),
+            Some(&Err(CoreError::Closing { after_seq: 0 }))
+        );
+        // Nor after a restart that lost what it had in memory (the driver restores what it
+        // stored), even from a store that lost entries after the close's position.
+        let mut restarted = buyer.protocol.restarted();
+        restarted.restore_cosigned_close(0);
+        buyer.protocol = restarted;
+        let actions = buyer.handle(fact_at(fact.clone(), 2), 1_000_001);
+        assert!(matches!(
+            reply_to(&actions, 2),
+            Some(Err(CoreError::Closing { .. }))
+        ));
+
+        // The carrier does not answer: the round fails, nothing was signed by the sequencer.
+        let actions = parties
+            .get_mut("seller")
+            .unwrap()
+            .handle(Input::Tick, 100 + ProtocolConfig::default().round_patience);
+        assert!(matches!(
+            reply_to(&actions, 9),
+            Some(Err(CoreError::Round(_)))
+        ));
+        // The parties sign the same close again: the same bytes are proposed, and cosigned.
+        let again = proposals(&close_signed_by_all(&orders, &mut parties, 0, 200));
+        assert_eq!(to_buyer(&again).body, close.body);
+        let done = answer_all(&orders, &mut parties, seller_key, again, 201, 202);
+        let closed = match done.first() {
+            Some(Action::Persist(commit)) => commit.entry.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert!(matches!(closed.entry().unwrap().step, Step::Close(_)));
+        // Its announcement reaches the buyer: the order is closed there, facts are refused as
+        // such.
+        let buyer = parties.get_mut("buyer").unwrap();
+        let input = Input::Committed {
+            from: seller_key,
+            entry: closed,
+            caller: None,
+            verified: false,
+        };
+        assert!(matches!(buyer.handle(input, 203)[0], Action::Persist(_)));
+        let actions = buyer.handle(fact_at(fact, 3), 204);
+        assert_eq!(
+            reply_to(&actions, 3).unwrap().as_ref().unwrap_err().code(),
+            "order_closed"
+        );
+    }
+
+    #[test]
+    fn a_cosigner_takes_facts_again_once_it_cosigned_another_entry_at_the_close_s_position() {
+        let (orders, mut parties) = order();
+        let order = parties["seller"].protocol.core().order();
+        let seller_key = orders.keys().seller.public_key();
+        let proposed = proposals(&close_signed_by_all(&orders, &mut parties, 0, 100));
+        for (to, entry) in proposed {
+            if to == orders.keys().buyer.public_key() {
+                let input = Input::Proposal {
+                    from: seller_key,
+                    entry,
+                    previous: None,
+                    verified: false,
+                };
+                parties.get_mut("buyer").unwrap().handle(input, 101);
+            }
+        }
+        assert!(parties["buyer"].protocol.closing(102).is_some());
+        // The close round fails (no answer from the carrier); a fact takes the position.
+        parties
+            .get_mut("seller")
+            .unwrap()
+            .handle(Input::Tick, 100 + ProtocolConfig::default().round_patience);
+        let entry = committed_round(&orders, &mut parties, orders.fact(order, 0).unwrap(), 200);
+        assert_eq!(entry.entry().unwrap().seq, 1);
+        let buyer = parties.get_mut("buyer").unwrap();
+        assert!(buyer.protocol.closing(201).is_none());
+        assert!(stored(
+            &buyer.handle(fact_at(orders.fact(order, 1).unwrap(), 1), 201)
+        ));
     }
 }

@@ -43,6 +43,10 @@ pub const QUEUE: Space = Space::new("queue");
 /// [`EquivocationProof`](verifier::bundle::EquivocationProof): two different entries at one
 /// position, both signed by the order's sequencer.
 pub const EVIDENCE: Space = Space::new("evidence");
+/// Order id → the seq (u64 BE) after which this node last cosigned a close's proposal: until
+/// it holds an entry after it, the close may have committed, so it takes no new fact (stored
+/// before the cosignature leaves; see `OrderProtocol::closing`).
+pub const COSIGNED_CLOSES: Space = Space::new("cosigned_closes");
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderRecord {

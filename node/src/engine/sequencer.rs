@@ -250,6 +250,7 @@ impl Inner {
             .ok_or_else(|| ApiError::unknown_order(&order.to_string()))?;
         let mut slot = slot.lock().await;
         let input = Input::Withdraw {
+            kind: Agreement::Review,
             role: role.to_string(),
             caller: CALLER,
         };

@@ -134,7 +134,7 @@ fn accept() {}
         (status = 401, description = "no or wrong token", body = ErrorBody),
         (status = 403, description = "the token lacks the submit scope", body = ErrorBody),
         (status = 404, description = "no such order", body = ErrorBody),
-        (status = 409, description = "the order cannot take the fact now", body = ErrorBody),
+        (status = 409, description = "the order cannot take the fact now: `order_closed`, or `order_closing` at a party's node whose party signed a close of the order, or which cosigned a close not yet known committed or void (the close would refuse the fact once it commits; nothing is queued: submit it again once the close is withdrawn, lapsed or void, or at the sequencer's node)", body = ErrorBody),
         (status = 413, description = "body over http.max_body_bytes", body = ErrorBody),
         (status = 422, description = "invalid event, signature or authority", body = ErrorBody),
         (status = 503, description = "a party is unreachable", body = ErrorBody),
@@ -162,7 +162,7 @@ fn submit_event() {}
         (status = 401, description = "no or wrong token", body = ErrorBody),
         (status = 403, description = "the token lacks the submit scope", body = ErrorBody),
         (status = 404, description = "the order given by `?order=` is not on this node", body = ErrorBody),
-        (status = 409, description = "an order cannot take the facts now (`order_closed`, also when it closed after the document was checked, here or at the sequencer's node: nothing is taken), or another party's node refused a fact the sequencer accepted, after earlier ones were taken (`ingest_incomplete`)", body = ErrorBody),
+        (status = 409, description = "an order cannot take the facts now (`order_closed`, also when it closed after the document was checked, here or at the sequencer's node: nothing is taken; `order_closing` at a party's node whose party signed a close, see `POST /orders/{id}/events`), or another party's node refused a fact the sequencer accepted, after earlier ones were taken (`ingest_incomplete`)", body = ErrorBody),
         (status = 413, description = "body over http.max_body_bytes", body = ErrorBody),
         (status = 422, description = "the document does not fit (`document_does_not_fit`, `unknown_reference`, `invalid_event`, `refused_by_state_machine`), or its orders are sequenced by different nodes (`document_spans_sequencers`: split it by sequencer): the error's `path` names the field or fact", body = ErrorBody),
         (status = 503, description = "`party_unreachable`: the node that sequences the document's orders did not answer a document for several of them (nothing is kept; send it again)", body = ErrorBody),
@@ -189,7 +189,7 @@ fn ingest_epcis() {}
         (status = 401, description = "no or wrong token", body = ErrorBody),
         (status = 403, description = "the token lacks the submit scope", body = ErrorBody),
         (status = 404, description = "the order given by `?order=` is not on this node", body = ErrorBody),
-        (status = 409, description = "an order cannot take the facts now (`order_closed`, also when it closed after the document was checked, here or at the sequencer's node: nothing is taken), or another party's node refused a fact the sequencer accepted, after earlier ones were taken (`ingest_incomplete`)", body = ErrorBody),
+        (status = 409, description = "an order cannot take the facts now (`order_closed`, also when it closed after the document was checked, here or at the sequencer's node: nothing is taken; `order_closing` at a party's node whose party signed a close, see `POST /orders/{id}/events`), or another party's node refused a fact the sequencer accepted, after earlier ones were taken (`ingest_incomplete`)", body = ErrorBody),
         (status = 413, description = "body over http.max_body_bytes", body = ErrorBody),
         (status = 422, description = "the alert does not fit: the error's `path` names the field (`alert.info[0].certainty`); a `Cancel` is refused at `alert.msgType` (recorded facts stay recorded); its orders are sequenced by different nodes (`document_spans_sequencers`)", body = ErrorBody),
         (status = 503, description = "`party_unreachable`: the node that sequences the alert's orders did not answer an alert for several of them (nothing is kept; send it again)", body = ErrorBody),
@@ -243,7 +243,12 @@ fn review() {}
     description = "A closed order takes no further fact, review or close (409 `order_closed`); \
         its bundle still exports and verifies, and a restarted node does not load it until \
         something asks for it. Refused while the order waits for a review (409 \
-        `order_paused`) or while accepted facts wait to commit (409 `facts_queued`).",
+        `order_paused`) or while accepted facts wait to commit (409 `facts_queued`; also \
+        when a party's node holds such a fact when the close is proposed to it). Once this \
+        party signed, its node (unless it sequences the order) takes no new fact (409 \
+        `order_closing`) until the close commits, another entry takes its position, or \
+        `network.round_patience_secs` × 12 pass; once it cosigned the close's proposal, \
+        until it holds an entry after that position.",
     params(("id" = String, Path, description = "order id, 64 hex digits")),
     request_body = SubmitClose,
     responses(

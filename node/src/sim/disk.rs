@@ -8,7 +8,8 @@
 //! - flushed before anything after it: an entry this node sequenced (rule 1: durable before it
 //!   is announced), a queued fact (before it is answered as accepted, at the sequencer's node or
 //!   at a cosigner's that forwards it), a fact removed from the queue without its entry
-//!   (refused, or recorded earlier), a proof of equivocation;
+//!   (refused, or recorded earlier), a proof of equivocation, that this node cosigned a close
+//!   (before its cosignature leaves);
 //! - not waited for: an entry a cosigner commits (its `commit_finish` runs in a spawned task
 //!   and the order is released before the flush), with the removal of the fact it records
 //!   from this node's queue (same batch), and here another order's entry this node cosigned.
@@ -39,6 +40,8 @@ pub(super) enum Write {
     Dequeue(u64),
     /// A proof that the sequencer signed two bodies at this seq.
     Evidence(u64),
+    /// This node cosigned a close proposed after this seq.
+    CosignedClose(u64),
 }
 
 /// The writes of one node, the first `flushed` of them durable.
@@ -53,6 +56,8 @@ pub(super) struct Durable<'a> {
     pub writes: &'a [Write],
     /// The queued facts left, in queue order.
     pub queue: Vec<QueuedFact>,
+    /// The last close this node cosigned: the seq it was proposed after.
+    pub cosigned_close: Option<u64>,
 }
 
 impl Disk {
@@ -88,6 +93,7 @@ impl Disk {
     /// Everything written, as a restarted node reads it back.
     pub fn durable(&self) -> Durable<'_> {
         let mut queue = BTreeMap::new();
+        let mut cosigned_close = None;
         for write in &self.writes {
             match write {
                 Write::Enqueue(facts) => {
@@ -102,12 +108,14 @@ impl Disk {
                 } => {
                     queue.remove(index);
                 }
+                Write::CosignedClose(after_seq) => cosigned_close = Some(*after_seq),
                 Write::Entry { dequeued: None, .. } | Write::Other(_) | Write::Evidence(_) => {}
             }
         }
         Durable {
             writes: &self.writes,
             queue: queue.into_values().collect(),
+            cosigned_close,
         }
     }
 }

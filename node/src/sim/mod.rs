@@ -84,6 +84,9 @@ const ROLES: [&str; MAX_PARTIES] = [
 ];
 /// Steps a round may wait for its answers before the sequencer abandons it.
 const ROUND_PATIENCE: u64 = 20;
+/// Steps a party's node takes no new fact after its party signed a close or it cosigned one,
+/// unless the close commits or the order moves on first (longer than a round).
+const CLOSING_PATIENCE: u64 = 2 * ROUND_PATIENCE;
 /// Simulated seconds per step (the true time; each party's clock is skewed from it).
 const STEP_SECONDS: i64 = 60;
 const START: i64 = 1_768_000_000;
@@ -123,6 +126,9 @@ pub struct SimReport {
     pub forwards_unreachable: u64,
     /// Facts refused because the order had closed (never accepted).
     pub facts_refused: u64,
+    /// Facts (or groups) refused at a party's node while a close its party signed, or it
+    /// cosigned, might commit (`order_closing`; never accepted).
+    pub facts_refused_closing: u64,
     /// Groups of facts (one document's) accepted together, and refused together.
     pub groups_accepted: u64,
     pub groups_refused: u64,
@@ -196,6 +202,7 @@ impl SimReport {
             facts_forwarded,
             forwards_unreachable,
             facts_refused,
+            facts_refused_closing,
             groups_accepted,
             groups_refused,
             rounds_failed,
@@ -233,6 +240,7 @@ impl SimReport {
         self.facts_forwarded += facts_forwarded;
         self.forwards_unreachable += forwards_unreachable;
         self.facts_refused += facts_refused;
+        self.facts_refused_closing += facts_refused_closing;
         self.groups_accepted += groups_accepted;
         self.groups_refused += groups_refused;
         self.rounds_failed += rounds_failed;
@@ -275,13 +283,14 @@ impl std::fmt::Display for SimReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(
             f,
-            "  {} genesis rounds, {} facts accepted ({} of them at cosigners' nodes, {} facts forwarded, {} forwards unable to reach the sequencer; {} refused after a close; {} groups taken together, {} refused whole), {} entries committed, {} rounds failed",
+            "  {} genesis rounds, {} facts accepted ({} of them at cosigners' nodes, {} facts forwarded, {} forwards unable to reach the sequencer; {} refused after a close, {} while one was pending; {} groups taken together, {} refused whole), {} entries committed, {} rounds failed",
             self.genesis_rounds,
             self.facts_accepted,
             self.facts_accepted_at_cosigners,
             self.facts_forwarded,
             self.forwards_unreachable,
             self.facts_refused,
+            self.facts_refused_closing,
             self.groups_accepted,
             self.groups_refused,
             self.committed,
@@ -599,6 +608,7 @@ impl Sim {
         let mut rng = config.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
         let protocol_config = ProtocolConfig {
             round_patience: ROUND_PATIENCE as i64 * STEP_SECONDS,
+            closing_patience: CLOSING_PATIENCE as i64 * STEP_SECONDS,
             ..ProtocolConfig::default()
         };
         let byzantine = parties
@@ -985,6 +995,10 @@ impl Sim {
             Action::FetchGenesis { .. } => {}
             // The simulator ticks the sequencer now and then; `settle` forces deadlines.
             Action::SetTimer { .. } => {}
+            // Flushed before the cosignature that follows leaves.
+            Action::CosignedClose { after_seq } => {
+                self.write(role, Write::CosignedClose(after_seq), true)
+            }
         }
     }
 
@@ -1201,11 +1215,11 @@ impl Sim {
                     log.append_other(data).map_err(|e| e.to_string())?;
                 }
                 Write::Evidence(seq) => evidence.push(*seq),
-                Write::Enqueue(_) | Write::Dequeue(_) => {}
+                Write::Enqueue(_) | Write::Dequeue(_) | Write::CosignedClose(_) => {}
             }
         }
         let (core, last, seen) = replay.finish().ok_or("no genesis entry")?;
-        let protocol = OrderProtocol::new(
+        let mut protocol = OrderProtocol::new(
             self.protocol_config,
             self.contract.clone(),
             core,
@@ -1215,6 +1229,9 @@ impl Sim {
             durable.queue.into(),
         )
         .ok_or("not a party")?;
+        if let Some(after_seq) = durable.cosigned_close {
+            protocol.restore_cosigned_close(after_seq);
+        }
         node.protocol = protocol;
         node.committed = committed;
         node.leaves = leaves;
@@ -1374,10 +1391,18 @@ impl Sim {
         if agreement::check_open(kind, core, node.protocol.queue().len()).is_err() {
             return;
         }
-        let Ok(body) = make(core.order(), node.head()) else {
+        let head = node.head();
+        let Ok(body) = make(core.order(), head) else {
             return;
         };
         let signature = node.key.sign(kind.domain(), &body);
+        if kind == Agreement::Close {
+            // As the node's API does before the signature leaves: no new fact meanwhile.
+            let now = self.clock(role);
+            if let Some(node) = self.nodes.get_mut(role) {
+                node.protocol.sign_close(head, now);
+            }
+        }
         let msg = Msg::Sign {
             kind,
             from: role,
@@ -1406,6 +1431,7 @@ impl Sim {
             Msg::Withdraw { from } => {
                 let caller = self.caller(Waiting::Withdraw);
                 let input = Input::Withdraw {
+                    kind: Agreement::Review,
                     role: from.to_string(),
                     caller,
                 };

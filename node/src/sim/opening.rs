@@ -303,7 +303,8 @@ impl Round<'_> {
             | Action::SetTimer { .. }
             | Action::Enqueue(_)
             | Action::Dequeue { .. }
-            | Action::Evidence(_) => {}
+            | Action::Evidence(_)
+            | Action::CosignedClose { .. } => {}
         }
     }
 

@@ -238,6 +238,9 @@ impl Sim {
             (Waiting::Fact { .. }, Err(error)) if refused_as_closed(&error) => {
                 self.report.facts_refused += 1;
             }
+            (Waiting::Fact { .. }, Err(CoreError::Closing { .. })) => {
+                self.report.facts_refused_closing += 1;
+            }
             (
                 Waiting::Facts { at, events },
                 Ok(
@@ -252,7 +255,10 @@ impl Sim {
                     self.acknowledged(at, event);
                 }
             }
-            (Waiting::Facts { at, events }, Err(_)) => {
+            (Waiting::Facts { at, events }, Err(error)) => {
+                if let CoreError::Closing { .. } = error {
+                    self.report.facts_refused_closing += 1;
+                }
                 self.report.groups_refused += 1;
                 self.check_nothing_taken(at, &events);
             }
