@@ -174,7 +174,7 @@ fn trail_page_in_headless_chromium() {
                       "absent": ["consistency.Rollback", "log size 12"] },
           "actions": [
             { "do": "language", "lang": "zh", "as": "zh", "expect": { "verdict": "invalid",
-              "contains": ["您的浏览器记得此日志之前验证时有 12 条记录"], "no_english": true } },
+              "contains": ["您的浏览器记得此日志之前验证时有12条记录"], "no_english": true } },
             { "do": "language", "lang": "de", "as": "de", "expect": { "verdict": "invalid",
               "contains": ["Ihr Browser hat sich dieses Log mit 12 Einträgen"] } },
           ] },

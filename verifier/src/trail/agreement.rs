@@ -96,7 +96,7 @@ fn param_line(lang: Lang, program: &Program, change: &ParamChange) -> Line {
     let title = super::titled(lang, &title);
     let text = match lang {
         Lang::En => format!("{title}, parameter {}: {before} → {after}", change.param),
-        Lang::Zh => format!("{title}的参数 {}：{before} → {after}", change.param),
+        Lang::Zh => format!("{title}的参数「{}」：{before} → {after}", change.param),
         Lang::De => format!("{title}, Parameter {}: {before} → {after}", change.param),
     };
     Line {

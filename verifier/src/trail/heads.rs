@@ -78,7 +78,7 @@ pub fn head_view(lang: Lang, report: &Report, bytes: &[u8]) -> HeadView {
                 status: "stale",
                 text: match lang {
                     Lang::En => format!("STALE: {missing} missing — {signer} signed a head naming entry #{head_seq} ({at})"),
-                    Lang::Zh => format!("过期：缺少{missing}——{signer}签署的最新记录声明指向第 {head_seq} 条（{at}）"),
+                    Lang::Zh => format!("过期：缺少{missing}——{signer}签署的最新记录声明指向第{head_seq}条（{at}）"),
                     Lang::De => format!("VERALTET: {missing} — {signer} hat eine Standmeldung mit Eintrag #{head_seq} ({at}) signiert"),
                 },
                 evidence: None,
@@ -89,7 +89,7 @@ pub fn head_view(lang: Lang, report: &Report, bytes: &[u8]) -> HeadView {
             status: "current",
             text: match lang {
                 Lang::En => format!("current as of entry #{seq} ({signer}'s signed head)"),
-                Lang::Zh => format!("截至第 {seq} 条记录为最新（{signer}签署的最新记录声明）"),
+                Lang::Zh => format!("截至第{seq}条记录为最新（{signer}签署的最新记录声明）"),
                 Lang::De => {
                     format!("aktuell mit Stand Eintrag #{seq} (signierte Standmeldung: {signer})")
                 }
@@ -102,7 +102,7 @@ pub fn head_view(lang: Lang, report: &Report, bytes: &[u8]) -> HeadView {
         }) => {
             let reason = match lang {
                 Lang::En => format!("{signer} signed a head naming another entry #{seq} than this bundle's — two histories of this order were signed"),
-                Lang::Zh => format!("{signer}签署的最新记录声明所指的第 {seq} 条记录与本文件中的不同——此订单被签署了两份历史"),
+                Lang::Zh => format!("{signer}签署的最新记录声明所指的第{seq}条记录与本文件中的不同——此订单被签署了两份历史"),
                 Lang::De => format!("{signer} hat eine Standmeldung mit einem anderen Eintrag #{seq} als in diesem Bündel signiert — für diesen Auftrag wurden zwei Verläufe signiert"),
             };
             let invalid = match lang {

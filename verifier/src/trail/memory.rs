@@ -23,18 +23,18 @@ pub fn finding(lang: Lang, consistency: &Consistency, size: u64) -> String {
     match consistency {
         Consistency::FirstSeen => match lang {
             Lang::En => format!("First verification of this log in this browser: its checkpoint (log size {size}) is remembered, so a later rollback or rewrite is caught."),
-            Lang::Zh => format!("本浏览器首次验证此日志：已记住其检查点（日志大小 {size}），之后的回滚或改写都会被发现。"),
+            Lang::Zh => format!("本浏览器首次验证此日志：已记住其检查点（日志大小{size}），之后的回滚或改写都会被发现。"),
             Lang::De => format!("Erste Prüfung dieses Logs in diesem Browser: sein Prüfpunkt (Loggröße {size}) wird gemerkt, damit ein späteres Zurücksetzen oder Umschreiben auffällt."),
         },
         Consistency::Unchanged => match lang {
             Lang::En => format!("The same log checkpoint (log size {size}) as verified before in this browser."),
-            Lang::Zh => format!("与本浏览器之前验证的日志检查点相同（日志大小 {size}）。"),
+            Lang::Zh => format!("与本浏览器之前验证的日志检查点相同（日志大小{size}）。"),
             Lang::De => format!("Derselbe Log-Prüfpunkt (Loggröße {size}) wie bei der früheren Prüfung in diesem Browser."),
         },
         Consistency::Extended { from, basis } => {
             let grew = match lang {
                 Lang::En => format!("The log grew from size {from} to {size} since this browser last verified it"),
-                Lang::Zh => format!("自本浏览器上次验证以来，日志从 {from} 增长到 {size}"),
+                Lang::Zh => format!("自本浏览器上次验证以来，日志从{from}增长到{size}"),
                 Lang::De => format!("Das Log ist seit der letzten Prüfung in diesem Browser von {from} auf {size} gewachsen"),
             };
             let because = match (basis, lang) {
@@ -42,7 +42,7 @@ pub fn finding(lang: Lang, consistency: &Consistency, size: u64) -> String {
                 (GrowthBasis::Proof, Lang::Zh) => "；文件中的一致性证明表明它只是增长。".to_string(),
                 (GrowthBasis::Proof, Lang::De) => "; ein Konsistenzbeweis im Bündel zeigt, dass es nur gewachsen ist.".to_string(),
                 (GrowthBasis::Witnesses { names }, Lang::En) => format!("; the witnesses {} cosigned the new checkpoint, and each checks that the log only grew before it cosigns.", names.join(", ")),
-                (GrowthBasis::Witnesses { names }, Lang::Zh) => format!("；见证方 {} 联署了新检查点，每个见证方在联署前都会检查日志只是增长。", names.join("、")),
+                (GrowthBasis::Witnesses { names }, Lang::Zh) => format!("；见证方{}联署了新检查点，每个见证方在联署前都会检查日志只是增长。", names.join("、")),
                 (GrowthBasis::Witnesses { names }, Lang::De) => format!("; die Zeugen {} haben den neuen Prüfpunkt mitsigniert und prüfen vorher jeweils, dass das Log nur gewachsen ist.", names.join(", ")),
             };
             grew + &because
@@ -62,7 +62,7 @@ pub fn explanation(lang: Lang, error: &VerifyError) -> Option<String> {
             let (was, now) = (e.previous_size, e.presented_size);
             match lang {
                 Lang::En => format!("Your browser remembered this log with {was} entries, verified earlier; this bundle shows it with only {now}. A log only ever grows, so someone has cut history short and is presenting an older state as the latest."),
-                Lang::Zh => format!("您的浏览器记得此日志之前验证时有 {was} 条记录；本文件显示它只有 {now} 条。日志只会增长，因此有人截短了历史，把较早的状态当作最新状态出示。"),
+                Lang::Zh => format!("您的浏览器记得此日志之前验证时有{was}条记录；本文件显示它只有{now}条。日志只会增长，因此有人截短了历史，把较早的状态当作最新状态出示。"),
                 Lang::De => format!("Ihr Browser hat sich dieses Log mit {was} Einträgen aus einer früheren Prüfung gemerkt; dieses Bündel zeigt es mit nur {now}. Ein Log wächst nur, also hat jemand den Verlauf gekürzt und legt einen älteren Stand als den neuesten vor."),
             }
         }
@@ -70,7 +70,7 @@ pub fn explanation(lang: Lang, error: &VerifyError) -> Option<String> {
             let (was, now) = (e.previous_size, e.presented_size);
             match lang {
                 Lang::En => format!("Your browser remembered this log with {was} entries, verified earlier; this bundle shows it with {now} entries that do not continue the ones remembered. The same log signed two different histories."),
-                Lang::Zh => format!("您的浏览器记得此日志之前验证时有 {was} 条记录；本文件显示的 {now} 条记录并不是所记得记录的延续。同一日志签署了两份不同的历史。"),
+                Lang::Zh => format!("您的浏览器记得此日志之前验证时有{was}条记录；本文件显示的{now}条记录并不是所记得记录的延续。同一日志签署了两份不同的历史。"),
                 Lang::De => format!("Ihr Browser hat sich dieses Log mit {was} Einträgen aus einer früheren Prüfung gemerkt; dieses Bündel zeigt es mit {now} Einträgen, die die gemerkten nicht fortsetzen. Dasselbe Log hat zwei verschiedene Verläufe signiert."),
             }
         }
@@ -78,7 +78,7 @@ pub fn explanation(lang: Lang, error: &VerifyError) -> Option<String> {
             let seq = e.seq;
             match lang {
                 Lang::En => format!("Your browser verified this order up to entry #{seq} earlier; this bundle ends before it. Entries of the order have been left out."),
-                Lang::Zh => format!("您的浏览器之前已验证此订单至第 {seq} 条记录；本文件在该记录之前就结束了。订单的记录被删去了。"),
+                Lang::Zh => format!("您的浏览器之前已验证此订单至第{seq}条记录；本文件在该记录之前就结束了。订单的记录被删去了。"),
                 Lang::De => format!("Ihr Browser hat diesen Auftrag früher bis Eintrag #{seq} geprüft; dieses Bündel endet davor. Einträge des Auftrags wurden weggelassen."),
             }
         }
@@ -86,13 +86,13 @@ pub fn explanation(lang: Lang, error: &VerifyError) -> Option<String> {
             let seq = e.seq;
             match lang {
                 Lang::En => format!("Your browser verified entry #{seq} of this order earlier; this bundle has a different entry #{seq}. The order's history has been rewritten."),
-                Lang::Zh => format!("您的浏览器之前验证过此订单的第 {seq} 条记录；本文件中的第 {seq} 条记录与之不同。订单的历史被改写了。"),
+                Lang::Zh => format!("您的浏览器之前验证过此订单的第{seq}条记录；本文件中的第{seq}条记录与之不同。订单的历史被改写了。"),
                 Lang::De => format!("Ihr Browser hat Eintrag #{seq} dieses Auftrags früher geprüft; dieses Bündel hat einen anderen Eintrag #{seq}. Der Verlauf des Auftrags wurde umgeschrieben."),
             }
         }
         ConsistencyError::Unproven { previous, presented } => match lang {
             Lang::En => format!("Your browser remembered this log with {previous} entries; this bundle shows {presented}, but carries nothing that shows the log only grew (no consistency proof, not enough witnesses). Ask the sender for a bundle with a proof from size {previous}."),
-            Lang::Zh => format!("您的浏览器记得此日志有 {previous} 条记录；本文件显示 {presented} 条，但没有任何内容证明日志只是增长（没有一致性证明，见证方也不足）。请向发送方索取含有自 {previous} 起一致性证明的文件。"),
+            Lang::Zh => format!("您的浏览器记得此日志有{previous}条记录；本文件显示{presented}条，但没有任何内容证明日志只是增长（没有一致性证明，见证方也不足）。请向发送方索取含有自{previous}起一致性证明的文件。"),
             Lang::De => format!("Ihr Browser hat sich dieses Log mit {previous} Einträgen gemerkt; dieses Bündel zeigt {presented}, belegt aber nicht, dass das Log nur gewachsen ist (kein Konsistenzbeweis, nicht genug Zeugen). Bitten Sie den Absender um ein Bündel mit einem Beweis ab Größe {previous}."),
         },
         ConsistencyError::Remembered(_) => return None,
@@ -133,7 +133,7 @@ fn order_entries(lang: Lang, evidence: &HeadEvidence) -> Vec<Evidence> {
     let mut out = vec![Evidence {
         label: match lang {
             Lang::En => format!("Entry #{seq} verified earlier in this browser:"),
-            Lang::Zh => format!("本浏览器之前验证的第 {seq} 条记录："),
+            Lang::Zh => format!("本浏览器之前验证的第{seq}条记录："),
             Lang::De => format!("Früher in diesem Browser geprüfter Eintrag #{seq}:"),
         },
         hash: Some(evidence.remembered.to_string()),
@@ -143,7 +143,7 @@ fn order_entries(lang: Lang, evidence: &HeadEvidence) -> Vec<Evidence> {
         Some(hash) => Evidence {
             label: match lang {
                 Lang::En => format!("This bundle's entry #{seq}:"),
-                Lang::Zh => format!("本文件的第 {seq} 条记录："),
+                Lang::Zh => format!("本文件的第{seq}条记录："),
                 Lang::De => format!("Eintrag #{seq} dieses Bündels:"),
             },
             hash: Some(hash.to_string()),
@@ -152,7 +152,7 @@ fn order_entries(lang: Lang, evidence: &HeadEvidence) -> Vec<Evidence> {
         None => Evidence {
             label: match lang {
                 Lang::En => format!("This bundle ends before entry #{seq}."),
-                Lang::Zh => format!("本文件在第 {seq} 条记录之前结束。"),
+                Lang::Zh => format!("本文件在第{seq}条记录之前结束。"),
                 Lang::De => format!("Dieses Bündel endet vor Eintrag #{seq}."),
             },
             hash: None,
@@ -180,7 +180,7 @@ fn earlier_checkpoint(lang: Lang, size: Option<u64>) -> String {
             format!("Checkpoint verified earlier in this browser (log size {size}):")
         }
         (Lang::En, None) => "Checkpoint verified earlier in this browser:".into(),
-        (Lang::Zh, Some(size)) => format!("本浏览器之前验证的检查点（日志大小 {size}）："),
+        (Lang::Zh, Some(size)) => format!("本浏览器之前验证的检查点（日志大小{size}）："),
         (Lang::Zh, None) => "本浏览器之前验证的检查点：".into(),
         (Lang::De, Some(size)) => {
             format!("Früher in diesem Browser geprüfter Prüfpunkt (Loggröße {size}):")
@@ -193,7 +193,7 @@ fn presented_checkpoint(lang: Lang, size: Option<u64>) -> String {
     match (lang, size) {
         (Lang::En, Some(size)) => format!("Checkpoint this bundle presents (log size {size}):"),
         (Lang::En, None) => "Checkpoint this bundle presents:".into(),
-        (Lang::Zh, Some(size)) => format!("本文件出示的检查点（日志大小 {size}）："),
+        (Lang::Zh, Some(size)) => format!("本文件出示的检查点（日志大小{size}）："),
         (Lang::Zh, None) => "本文件出示的检查点：".into(),
         (Lang::De, Some(size)) => {
             format!("Prüfpunkt, den dieses Bündel vorlegt (Loggröße {size}):")

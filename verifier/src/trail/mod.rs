@@ -510,7 +510,7 @@ fn breaker_policy(lang: Lang, policy: &BreakerPolicy) -> String {
     let window = render::value(&Value::Duration(policy.window_seconds), lang);
     match lang {
         Lang::En => format!("at most {max} automatic amendments within {window}; beyond that, the order waits for a review signed by the parties"),
-        Lang::Zh => format!("{window}内最多 {max} 次自动变更；超出时订单暂停，等待各方签署的审核"),
+        Lang::Zh => format!("{window}内最多{max}次自动变更；超出时订单暂停，等待各方签署的审核"),
         Lang::De => format!("höchstens {max} automatische Änderungen innerhalb von {window}; darüber hinaus wartet der Auftrag auf eine von den Parteien signierte Prüfung"),
     }
 }
@@ -632,7 +632,7 @@ fn source(lang: Lang, program: &Program, clause: &str, rule: u32) -> String {
     let title = titled(lang, &title);
     match lang {
         Lang::En => format!("{title}, rule {rule}"),
-        Lang::Zh => format!("{title}第 {rule} 条规则"),
+        Lang::Zh => format!("{title}第{rule}条规则"),
         Lang::De => format!("{title}, Regel {rule}"),
     }
 }
@@ -908,7 +908,7 @@ fn entry_view(lang: Lang, report: &Report, entry: &VerifiedEntry, at: i64) -> En
                             "the fact held at #{} evaluated after the review:",
                             again.seq
                         ),
-                        Lang::Zh => format!("第 {} 条记录暂缓的事实在审核后求值：", again.seq),
+                        Lang::Zh => format!("第{}条记录暂缓的事实在审核后按条款评估：", again.seq),
                         Lang::De => format!(
                             "die bei #{} zurückgehaltene Tatsache nach der Prüfung ausgewertet:",
                             again.seq
@@ -1035,9 +1035,10 @@ fn trip_lines(
     lines.push(Line {
         class: "window",
         text: match lang {
-            Lang::En => format!("amendments in the window {from} … {to}:"),
-            Lang::Zh => format!("窗口 {from} … {to} 内的变更："),
-            Lang::De => format!("Änderungen im Fenster {from} … {to}:"),
+            // The window is open at its start and closed at its end, as the CLI says it.
+            Lang::En => format!("amendments in the window after {from} up to and including {to}:"),
+            Lang::Zh => format!("窗口（{from}之后至{to}，含该时刻）内的变更："),
+            Lang::De => format!("Änderungen im Fenster nach {from} bis einschließlich {to}:"),
         },
         quote: None,
         source: None,
@@ -1098,7 +1099,7 @@ fn reason_line(lang: Lang, program: &Program, reason: &ReviewReason) -> Line {
             class: "reason",
             text: match lang {
                 Lang::En => format!("two rules set {subject}"),
-                Lang::Zh => format!("两条规则同时设定 {subject}"),
+                Lang::Zh => format!("两条规则同时设定{subject}"),
                 Lang::De => format!("zwei Regeln setzen {subject}"),
             },
             quote: None,
@@ -1355,8 +1356,8 @@ fn as_of(lang: Lang, bytes: &[u8], trust: &Trust, report: &Report) -> String {
             format!("as of entry #{last}, in log checkpoint {size} cosigned at {at}")
         }
         (Lang::En, None) => format!("as of entry #{last}, in log checkpoint {size}"),
-        (Lang::Zh, Some(at)) => format!("截至第 {last} 条记录，日志检查点 {size}，联署于 {at}"),
-        (Lang::Zh, None) => format!("截至第 {last} 条记录，日志检查点 {size}"),
+        (Lang::Zh, Some(at)) => format!("截至第{last}条记录，日志检查点{size}，联署于{at}"),
+        (Lang::Zh, None) => format!("截至第{last}条记录，日志检查点{size}"),
         (Lang::De, Some(at)) => {
             format!("Stand Eintrag #{last}, Log-Prüfpunkt {size}, mitsigniert am {at}")
         }
@@ -1496,7 +1497,7 @@ mod tests {
             .expect("the failure is at an entry");
         for (lang, said_again) in [
             (Lang::En, format!("entry {entry}")),
-            (Lang::Zh, format!("第 {entry} 条")),
+            (Lang::Zh, format!("第{entry}条")),
             (Lang::De, format!("Eintrag {entry}")),
         ] {
             let view = verified(&bytes, &example.trust, lang);

@@ -371,7 +371,7 @@ fn reason_in(
         ),
         VerifyError::Decode(DecodeError::Entry { index, .. }) => pick(
             format!("entry {index} is not well-formed"),
-            format!("第 {index} 条记录格式不正确"),
+            format!("第{index}条记录格式不正确"),
             format!("Eintrag {index} ist nicht wohlgeformt"),
         ),
         VerifyError::Decode(DecodeError::Checkpoint(_)) => same(
@@ -391,7 +391,7 @@ fn reason_in(
         ),
         VerifyError::Sources(SourcesError::IrMismatch(name)) => pick(
             format!("the compiled form of clause {name} differs from its text"),
-            format!("条款 {name} 的编译结果与其文本不符"),
+            format!("条款「{name}」的编译结果与其文本不符"),
             format!("die übersetzte Form der Klausel {name} weicht von ihrem Text ab"),
         ),
         VerifyError::Sources(_)
@@ -451,11 +451,24 @@ fn reason_in(
         }
         VerifyError::Breaker { index, error } => {
             let what = match error {
-                BreakerError::Bypassed { max, .. } => pick(
-                    format!("more than {max} automatic amendments in the window were applied: the breaker should have tripped"),
-                    format!("窗口内执行的自动变更超过 {max} 次：本应触发熔断"),
-                    format!("mehr als {max} automatische Änderungen im Fenster wurden angewendet: die Sicherung hätte auslösen müssen"),
-                ),
+                BreakerError::Bypassed { max, .. } => {
+                    // "more than 1 automatic amendment", never "1 … amendments".
+                    let max = usize::try_from(*max).unwrap_or(usize::MAX);
+                    let count = |lang| {
+                        contract_lang::render::count(
+                            lang,
+                            max,
+                            ["automatic amendment", "automatic amendments"],
+                            "次",
+                            ["automatische Änderung", "automatische Änderungen"],
+                        )
+                    };
+                    pick(
+                        format!("more than {} in the window were applied: the breaker should have tripped", count(Lang::En)),
+                        format!("窗口内执行的自动变更超过{}：本应触发熔断", count(Lang::Zh)),
+                        format!("mehr als {} im Fenster wurden angewendet: die Sicherung hätte auslösen müssen", count(Lang::De)),
+                    )
+                }
                 BreakerError::Backdated { .. } => same(
                     "a backdated fact applied an amendment the breaker should have held",
                     "一个倒填日期的事实执行了本应被熔断暂缓的变更",
@@ -488,7 +501,7 @@ fn reason_in(
             verified, required, ..
         }) => pick(
             format!("{verified} of the {required} required witnesses cosigned the checkpoint"),
-            format!("检查点仅有 {verified} 个见证方联署，需要 {required} 个"),
+            format!("检查点仅有{verified}个见证方联署，需要{required}个"),
             format!(
                 "{verified} von {required} erforderlichen Zeugen haben den Prüfpunkt mitsigniert"
             ),
@@ -532,7 +545,7 @@ fn at_entry(lang: Lang, index: u64, what: &str, numbered: Numbered) -> String {
     }
     match lang {
         Lang::En => format!("entry {index}: {what}"),
-        Lang::Zh => format!("第 {index} 条记录：{what}"),
+        Lang::Zh => format!("第{index}条记录：{what}"),
         Lang::De => format!("Eintrag {index}: {what}"),
     }
 }
@@ -558,7 +571,7 @@ fn entry_reason(
         ),
         EntryError::Missing { expected, .. } => pick(
             format!("entry {expected} is missing"),
-            format!("缺少第 {expected} 条记录"),
+            format!("缺少第{expected}条记录"),
             format!("Eintrag {expected} fehlt"),
         ),
         EntryError::Duplicate { .. } => same(
