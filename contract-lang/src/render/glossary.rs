@@ -177,11 +177,12 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
     ("field:kind", "kind", "类型", "Art"),
     ("field:level", "level", "级别", "Stufe"),
     ("field:region", "region", "地区", "Region"),
+    // Level 1 is the most severe: "at most 2" must not read as "not more severe than 2".
     (
         "field:national_response_level",
-        "national response level",
-        "国家应急响应级别",
-        "nationale Reaktionsstufe",
+        "national response level (1 is the most severe)",
+        "国家应急响应级别（1级为最高级别）",
+        "nationale Reaktionsstufe (Stufe 1 ist die höchste)",
     ),
     (
         "field:epidemic_situation_declared",
