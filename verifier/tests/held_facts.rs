@@ -135,7 +135,7 @@ fields = { kind = "typhoon", level = "green", region = "Guangdong" }
             Lang::En,
             "the fact held at #5 evaluated after the review: no change",
         ),
-        (Lang::Zh, "第 5 条记录暂缓的事实在审核后求值：无变更"),
+        (Lang::Zh, "第5条记录暂缓的事实在审核后按条款评估：无变更"),
         (
             Lang::De,
             "die bei #5 zurückgehaltene Tatsache nach der Prüfung ausgewertet: keine Änderung",
