@@ -173,6 +173,10 @@ pub enum LabelTarget {
     /// A word of the vocabulary (top level only): `term incoterm`, `event shipment.delivered`,
     /// `field received_by`, `party forwarder`, `variant air`.
     Word { category: Ident, name: Path },
+    /// An attester as a contract names it (top level only): `attester "weather-service"`.
+    /// Attesters are granted by each contract, not declared by the vocabulary, so the name
+    /// is any text, written as a string.
+    Attester(Spanned<String>),
 }
 
 /// `title en "Air freight when sea freight runs late"`

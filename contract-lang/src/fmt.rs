@@ -720,6 +720,7 @@ fn label_lines(label: &Label) -> Vec<String> {
         LabelTarget::Name(name) => name.node.clone(),
         LabelTarget::Text(text) => text_literal(&text.node),
         LabelTarget::Word { category, name } => format!("{} {}", category.node, name.dotted()),
+        LabelTarget::Attester(name) => format!("attester {}", text_literal(&name.node)),
     };
     let texts: Vec<String> = label
         .texts

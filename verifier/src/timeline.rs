@@ -427,6 +427,15 @@ pub(crate) fn role_in(lang: Lang, words: Glossary<'_>, name: &str) -> String {
     }
 }
 
+/// Who attested a fact: the vocabulary's label of the attester (`weather-service` → "the
+/// weather service", "气象服务机构"), else the party role of that name, else the name as the
+/// contract writes it.
+pub(crate) fn attester(lang: Lang, program: &Program, name: &str) -> String {
+    Glossary::of(program)
+        .attester(lang, name)
+        .unwrap_or_else(|| role(lang, program, name))
+}
+
 /// Roles as a list (`Käufer, Verkäufer`, `买方、卖方`).
 fn roles<'n>(lang: Lang, program: &Program, names: impl IntoIterator<Item = &'n str>) -> String {
     let names: Vec<String> = names
@@ -537,7 +546,7 @@ fn fact_line(lang: Lang, program: &Program, event: &crate::model::Event, atteste
     }
     let w = words(lang);
     let kind = Glossary::of(program).kind_noun(lang, &event.kind);
-    let attester = role(lang, program, attester);
+    let attester = self::attester(lang, program, attester);
     let fields = fields(lang, program, &event.fields);
     match lang {
         Lang::Zh => format!("{kind}（{}：{attester}；{fields}）", w.attested_by),
@@ -820,7 +829,7 @@ fn window_line(lang: Lang, program: &Program, amendment: &WindowAmendment) -> St
             .map(|a| activation_line(lang, program, a)),
     );
     let kind = Glossary::of(program).kind_noun(lang, &amendment.event_kind);
-    let attester = role(lang, program, &amendment.attester);
+    let attester = self::attester(lang, program, &amendment.attester);
     let fields = fields(lang, program, &amendment.fields);
     let fact = match lang {
         Lang::Zh => format!("{kind}（{}：{attester}；{fields}）", w.attested_by),
@@ -1531,6 +1540,13 @@ fn entry_json(report: &Report, entry: &VerifiedEntry, lang: Lang) -> serde_json:
         .collect();
     if let (false, Some(map)) = (computed.is_empty(), object.as_object_mut()) {
         map.insert("amounts_computed".into(), json!(computed));
+    }
+    let attester_label = entry
+        .attester
+        .as_deref()
+        .and_then(|name| Glossary::of(program).attester(lang, name));
+    if let (Some(label), Some(map)) = (attester_label, object.as_object_mut()) {
+        map.insert("attester_label".into(), json!(label));
     }
     if let (Step::Event(step), Some(map)) = (&entry.body.step, object.as_object_mut()) {
         if let Outcome::BreakerTripped { held, report: trip } = &step.outcome {

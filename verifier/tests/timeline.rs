@@ -193,3 +193,35 @@ fn sentence(line: &str) -> &str {
         _ => text,
     }
 }
+
+/// The library's vocabulary labels the demo's oracle (`label attester "weather-service" …`):
+/// the timeline and the JSON report name it in the reader's language. The model-v5 bundle was
+/// signed with sources that have no such label, so it names the attester as written.
+#[test]
+fn an_attester_reads_as_the_vocabulary_labels_it_and_as_written_in_older_bundles() {
+    let (report, older) = (example_report(), model_v5_report());
+    for (lang, label) in [
+        (Lang::En, "attested by the weather service;"),
+        (Lang::Zh, "气象服务机构；"),
+        (Lang::De, "bezeugt von Wetterdienst;"),
+    ] {
+        let text = render_report(&report, lang);
+        assert!(text.contains(label), "{lang:?}: {text}");
+        assert!(!text.contains("weather-service"), "{lang:?}: {text}");
+        let json = verifier::timeline::report_json(&report, lang);
+        let labels: Vec<&str> = json["timeline"]
+            .as_array()
+            .expect("the timeline")
+            .iter()
+            .filter_map(|entry| entry["attester_label"].as_str())
+            .collect();
+        assert!(!labels.is_empty(), "{lang:?}: no attester_label in {json}");
+        let older_text = render_report(&older, lang);
+        assert!(
+            older_text.contains("weather-service"),
+            "{lang:?}: {older_text}"
+        );
+    }
+    let json = verifier::timeline::report_json(&older, Lang::Zh).to_string();
+    assert!(!json.contains("attester_label"), "{json}");
+}

@@ -809,7 +809,7 @@ impl ClauseChecker<'_> {
                 ast::LabelTarget::Name(name) => (name.node.clone(), name.span, true),
                 ast::LabelTarget::Text(text) => (text.node.clone(), text.span, false),
                 // The parser reads word labels only at the top level.
-                ast::LabelTarget::Word { .. } => continue,
+                ast::LabelTarget::Word { .. } | ast::LabelTarget::Attester(_) => continue,
             };
             let known = if by_name {
                 params.iter().chain(predicates).any(|name| **name == key)

@@ -1,11 +1,14 @@
 //! Word labels: the top-level `label` items through which a vocabulary names its terms, event
 //! kinds (as a noun, and as what happens), fields, boolean fields and terms as statements,
-//! parties and enum variants in each language
+//! parties, enum variants and attesters in each language
 //! (`label term incoterm en "the Incoterm" zh "贸易术语" de "die Lieferklausel"`).
 //!
 //! They are gathered into [`crate::vocab::WordLabels`] under the rendering glossary's keys, so
 //! a rendering looks a word up in the vocabulary's labels first and in the built-in glossary
 //! after. Each label must name a declared word (E0433) and give each language once (E0413).
+//! Attesters are granted by contracts, not declared by the vocabulary: an attester label
+//! (`label attester "weather-service" …`) may name any attester that is not a party role (a
+//! party is labelled as a `party`).
 
 use super::{codes, ProgramChecker, PARTY_ENUM};
 use crate::ast::{Item, Label, LabelTarget, Path};
@@ -15,7 +18,7 @@ use codes::did_you_mean;
 use std::collections::BTreeMap;
 
 /// What a word label may name: its category as written, and the glossary's key prefix.
-const CATEGORIES: [(&str, &str); 7] = [
+const CATEGORIES: [(&str, &str); 8] = [
     ("term", "term"),
     ("event", "noun"),
     // An event kind as what happens, the verb phrase a rule starts with ("the goods are
@@ -27,6 +30,8 @@ const CATEGORIES: [(&str, &str); 7] = [
     ("field", "field"),
     ("party", "party"),
     ("variant", "variant"),
+    // Read by the parser with its name in quotes (`label attester "weather-service" …`).
+    ("attester", "attester"),
 ];
 
 impl ProgramChecker<'_> {
@@ -36,6 +41,13 @@ impl ProgramChecker<'_> {
         let mut origins: BTreeMap<(String, String), (usize, Span)> = BTreeMap::new();
         for (file, item) in self.items() {
             let Item::Label(label) = item else { continue };
+            if let LabelTarget::Attester(name) = &label.target {
+                if self.labellable_attester(file, name) {
+                    let key = format!("attester:{}", name.node);
+                    self.store_word_label(file, &key, label, &mut origins);
+                }
+                continue;
+            }
             let LabelTarget::Word { category, name } = &label.target else {
                 continue;
             };
@@ -48,6 +60,46 @@ impl ProgramChecker<'_> {
             let key = format!("{prefix}:{word}");
             self.store_word_label(file, &key, label, &mut origins);
         }
+    }
+
+    /// Whether `name` can be an attester's label: some text without control characters (the
+    /// name as a contract grants it), and not a party role, which `label party` names (E0433
+    /// otherwise).
+    fn labellable_attester(&mut self, file: usize, name: &crate::span::Spanned<String>) -> bool {
+        let is_party = self
+            .vocabulary
+            .enums
+            .get(PARTY_ENUM)
+            .is_some_and(|roles| roles.contains(&name.node));
+        let problem = if name.node.trim().is_empty() || name.node.chars().any(char::is_control) {
+            (
+                "is not a name",
+                "write the attester's name as the contract grants it, such as `weather-service`"
+                    .to_string(),
+            )
+        } else if is_party {
+            (
+                "is a party role",
+                format!(
+                    "a party that attests is named as a party: write `label party {} …`",
+                    name.node
+                ),
+            )
+        } else {
+            return true;
+        };
+        let shown = crate::untrusted::escape(&name.node);
+        self.report(
+            file,
+            Diagnostic::error(
+                codes::UNKNOWN_LABEL,
+                format!("the attester `{shown}` {}", problem.0),
+                name.span,
+                "not an attester to label",
+            )
+            .with_help(problem.1),
+        );
+        false
     }
 
     fn store_word_label(
@@ -91,7 +143,7 @@ impl ProgramChecker<'_> {
         }
         let help = did_you_mean(category, CATEGORIES.iter().map(|(name, _)| *name))
             .unwrap_or_else(|| {
-                "a label at the top level names a `term`, an `event` kind (or its `occurrence`), a `field`, a boolean field or term as a `statement`, a `party` or an enum `variant`".to_string()
+                "a label at the top level names a `term`, an `event` kind (or its `occurrence`), a `field`, a boolean field or term as a `statement`, a `party`, an enum `variant` or an `attester`".to_string()
             });
         self.report(
             file,

@@ -317,7 +317,7 @@ const ARTICLES_DE: &[(&str, &str)] = &[
 ];
 
 /// German labels of these categories start with their article (`die Lieferklausel`).
-const DE_WITH_ARTICLE: [&str; 3] = ["term:", "field:", "party:"];
+const DE_WITH_ARTICLE: [&str; 4] = ["term:", "field:", "party:", "attester:"];
 
 /// `der Spediteur` → `Spediteur`; a phrase without a leading article as it is.
 fn without_article(phrase: &str) -> &str {
@@ -451,6 +451,13 @@ impl<'a> Glossary<'a> {
             },
             str::to_string,
         )
+    }
+
+    /// An attester's `attester` label in `lang` ("the weather service"; German without its
+    /// article, as a role is: "Wetterdienst"); none without one, as in a bundle signed before
+    /// attester labels (the name as the contract writes it is all there is).
+    pub fn attester(&self, lang: Lang, name: &str) -> Option<String> {
+        self.lookup(lang, &format!("attester:{name}"))
     }
 
     /// An event kind as a noun (“delivery”).

@@ -842,13 +842,40 @@ impl<'t, 'k> Parser<'t, 'k> {
             }
         };
         self.bump();
-        let name = self.path("the name of the word to label")?;
+        let target = if category.node == "attester" {
+            LabelTarget::Attester(self.attester_name()?)
+        } else {
+            let name = self.path("the name of the word to label")?;
+            LabelTarget::Word { category, name }
+        };
         let texts = self.label_texts(WORD_LABEL_HELP)?;
         Ok(Label {
-            target: LabelTarget::Word { category, name },
+            target,
             texts,
             span: self.span_from(kw),
         })
+    }
+
+    /// `"weather-service"` after `label attester`: the name as contracts write it, which need
+    /// not be an identifier.
+    fn attester_name(&mut self) -> PResult<Spanned<String>> {
+        let t = self.peek();
+        if let TokenKind::Str(name) = &t.kind {
+            let name = Spanned::new(name.clone(), t.span);
+            self.bump();
+            return Ok(name);
+        }
+        let found = self.describe_current();
+        self.error(
+            Diagnostic::error(
+                "E0202",
+                format!("expected the attester's name in double quotes, found {found}"),
+                t.span,
+                "expected a string",
+            )
+            .with_help("write `label attester \"weather-service\" en \"the weather service\" zh \"气象服务机构\"`: the name as the contract grants it"),
+        );
+        Err(Failed)
     }
 
     /// A label's `(language code, text)` pairs, at least one.
