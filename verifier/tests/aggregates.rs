@@ -4,10 +4,7 @@
 use std::collections::BTreeMap;
 
 use contract_lang::value::{days_from_civil, Currency, Decimal, Quantity, Unit, Value};
-use verifier::bundle::build::{
-    compile_sources, example_contract, finish_example, library_sources, ExampleKeys, ExampleLog,
-    OrderBuilder,
-};
+use verifier::bundle::build::{example_bundle, ExampleKeys, ExampleOrder, OrderBuilder};
 use verifier::bundle::{verify_bundle, VerifyOptions};
 use verifier::model::{Outcome, Step, TransferKind};
 
@@ -24,12 +21,12 @@ fn pcs(count: i64) -> Value {
 
 /// An order running the library's partial-shipments clause for 100 pieces, only its genesis.
 fn hundred_pieces_order(keys: &ExampleKeys) -> OrderBuilder {
-    let sources = library_sources(&["clauses/partial_shipments.clause"]).expect("library");
-    let program = compile_sources(&sources).expect("compiles");
-    let names = vec!["partial_shipments".to_string()];
-    let terms = BTreeMap::from([("pieces_ordered".to_string(), pcs(100))]);
-    let contract = example_contract(keys, &program, &names, "DE", terms, at(1));
-    OrderBuilder::new(sources, contract, keys.parties()).expect("order")
+    ExampleOrder::library(&["clauses/partial_shipments.clause"])
+        .expect("library")
+        .terms(BTreeMap::from([("pieces_ordered".to_string(), pcs(100))]))
+        .opened_at(at(1))
+        .open(keys)
+        .expect("order")
 }
 
 fn delivered(order: &mut OrderBuilder, keys: &ExampleKeys, day: u32, pieces: i64) -> Outcome {
@@ -92,9 +89,7 @@ fn partial_shipments_are_counted_and_summed_and_the_bundle_replays() {
         .count = 3;
     assert_ne!(forgetful.hash().unwrap(), order.state().hash().unwrap());
 
-    let mut log = ExampleLog::example();
-    let leaves = log.append_entries(order.entries()).expect("log");
-    let example = finish_example(keys, order, log, leaves).expect("bundle");
+    let example = example_bundle(keys, order).expect("bundle");
     let report = verify_bundle(&example.bytes, &example.trust, &VerifyOptions::default())
         .unwrap_or_else(|error| panic!("{error}"));
     assert_eq!(

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use common::{check_expect, reseal};
 use contract_lang::value::{Currency, DisplayTimestamp, Money, Value};
 use verifier::bundle::build::{
-    compile_sources, finish_example, library_sources, scenario_order, ExampleKeys, ExampleLog,
+    compile_sources, example_bundle, library_sources, scenario_order, ExampleKeys, ExampleLog,
     OrderBuilder, ReviewPolicy,
 };
 use verifier::bundle::{verify_bundle, Report, TrustFile, VerifyError, VerifyOptions};
@@ -108,9 +108,7 @@ fn compiled_id(order: &OrderBuilder, changes: &[Change], clause: &str) -> Digest
 }
 
 fn bundle_of(order: OrderBuilder, keys: ExampleKeys) -> (Vec<u8>, verifier::bundle::Trust) {
-    let mut log = ExampleLog::example();
-    let leaves = log.append_entries(order.entries()).unwrap();
-    let example = finish_example(keys, order, log, leaves).unwrap();
+    let example = example_bundle(keys, order).unwrap();
     (example.bytes, example.trust)
 }
 

@@ -2,7 +2,7 @@
 //! with it and the timeline shows it in every language.
 
 use verifier::bundle::build::{
-    finish_example, scenario_order, ExampleKeys, ExampleLog, ReviewPolicy, EXAMPLE_SCENARIO,
+    example_bundle, scenario_order, ExampleKeys, ReviewPolicy, EXAMPLE_SCENARIO,
     EXAMPLE_SCENARIO_NAME,
 };
 use verifier::bundle::{verify_bundle, VerifyOptions};
@@ -23,9 +23,7 @@ fn a_closed_order_verifies_and_its_timeline_shows_the_close() {
     let at = order.state().high_water + 86_400;
     order.close(at, "delivered, compensation paid").unwrap();
     let closed_seq = order.state().seq;
-    let mut log = ExampleLog::example();
-    let leaves = log.append_entries(order.entries()).unwrap();
-    let example = finish_example(keys, order, log, leaves).unwrap();
+    let example = example_bundle(keys, order).unwrap();
     let report = verify_bundle(&example.bytes, &example.trust, &VerifyOptions::default())
         .unwrap_or_else(|error| panic!("{error}"));
     assert_eq!(report.state.status, Status::Closed { at });

@@ -4,9 +4,10 @@
 //! checkpoints, for a rollback, a fork or a rewritten entry; a bundle cut short by its exporter
 //! is STALE once any party's head is presented.
 
+use verifier::bundle::assemble::{assemble, OrderParts};
 use verifier::bundle::build::{
-    assemble, scenario_order, ExampleKeys, ExampleLog, OrderBuilder, OrderParts, ReviewPolicy,
-    EXAMPLE_COSIGN_TIME, EXAMPLE_SCENARIO, EXAMPLE_SCENARIO_NAME,
+    scenario_order, ExampleKeys, ExampleLog, OrderBuilder, ReviewPolicy, EXAMPLE_COSIGN_TIME,
+    EXAMPLE_SCENARIO, EXAMPLE_SCENARIO_NAME,
 };
 use verifier::bundle::{
     verify_bundle, Consistency, Freshness, GrowthBasis, Head, HeadError, Remembered,

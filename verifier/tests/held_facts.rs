@@ -3,7 +3,7 @@
 //! parties decided, whichever way, and the bundle verifies.
 
 use verifier::bundle::build::{
-    finish_example, scenario_order, ExampleKeys, ExampleLog, ReviewPolicy, EXAMPLE_SCENARIO,
+    example_bundle, scenario_order, ExampleKeys, ReviewPolicy, EXAMPLE_SCENARIO,
 };
 use verifier::bundle::{verify_bundle, VerifyOptions};
 use verifier::model::{Outcome, Step, TransferKind};
@@ -30,9 +30,7 @@ fn run(policy: ReviewPolicy) -> (i64, Vec<Outcome>) {
         .map(|r| r.outcome.clone())
         .collect();
 
-    let mut log = ExampleLog::example();
-    let leaves = log.append_entries(order.entries()).unwrap();
-    let example = finish_example(keys, order, log, leaves).unwrap();
+    let example = example_bundle(keys, order).unwrap();
     let report = verify_bundle(&example.bytes, &example.trust, &VerifyOptions::default())
         .unwrap_or_else(|error| panic!("{error}"));
     // The timeline shows the delivery evaluated under the review, with what it owes.
@@ -125,9 +123,7 @@ fields = { kind = "typhoon", level = "green", region = "Guangdong" }
         1,
     )
     .unwrap();
-    let mut log = ExampleLog::example();
-    let leaves = log.append_entries(order.entries()).unwrap();
-    let example = finish_example(keys, order, log, leaves).unwrap();
+    let example = example_bundle(keys, order).unwrap();
     let result = verify_bundle(&example.bytes, &example.trust, &VerifyOptions::default());
     assert!(result.is_ok(), "{result:?}");
     for (lang, line) in [

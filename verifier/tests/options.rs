@@ -7,10 +7,7 @@ use std::collections::BTreeMap;
 
 use contract_lang::eval::ExerciseRefusal;
 use contract_lang::value::{days_from_civil, Currency, EnumValue, Money, Value};
-use verifier::bundle::build::{
-    compile_sources, example_contract, finish_example, library_sources, ExampleKeys, ExampleLog,
-    OrderBuilder,
-};
+use verifier::bundle::build::{example_bundle, ExampleKeys, ExampleOrder, OrderBuilder};
 use verifier::bundle::{verify_bundle, VerifyOptions};
 use verifier::model::{Outcome, Step};
 use verifier::state::ApplyError;
@@ -32,19 +29,25 @@ fn text(value: &str) -> Value {
     Value::Text(value.to_string())
 }
 
+/// An order under the library's price reduction with `terms`, opened on 01-01.
+fn price_reduction_order(terms: BTreeMap<String, Value>, keys: &ExampleKeys) -> OrderBuilder {
+    ExampleOrder::library(&["clauses/price_reduction.clause"])
+        .expect("library")
+        .terms(terms)
+        .opened_at(at(1, 1, 0))
+        .open(keys)
+        .expect("order")
+}
+
 /// An order under the library's price reduction, delivered on 03-01 and inspected damaged on
 /// 03-05: the buyer may reduce the price until 03-15T00:00:00Z.
 fn damaged_order() -> (OrderBuilder, ExampleKeys) {
     let keys = ExampleKeys::new();
-    let sources = library_sources(&["clauses/price_reduction.clause"]).expect("library");
-    let program = compile_sources(&sources).expect("compiles");
-    let names = vec!["price_reduction".to_string()];
     let terms = BTreeMap::from([
         ("delivery_due".to_string(), Value::Timestamp(at(3, 1, 0))),
         ("price".to_string(), eur(1_200_000)),
     ]);
-    let contract = example_contract(&keys, &program, &names, "DE", terms, at(1, 1, 0));
-    let mut order = OrderBuilder::new(sources, contract, keys.parties()).expect("order");
+    let mut order = price_reduction_order(terms, &keys);
     order
         .event(
             &keys.carrier,
@@ -143,9 +146,7 @@ fn only_the_holder_exercises_an_option_before_its_deadline_and_once() {
     assert_eq!(price(&order), eur(1_080_000));
 
     // Replay agrees: the bundle verifies, and the timeline shows the exercise and the price.
-    let mut log = ExampleLog::example();
-    let leaves = log.append_entries(order.entries()).expect("log");
-    let example = finish_example(keys, order, log, leaves).expect("bundle");
+    let example = example_bundle(keys, order).expect("bundle");
     let report = verify_bundle(&example.bytes, &example.trust, &VerifyOptions::default())
         .unwrap_or_else(|error| panic!("{error}"));
     // The exercise reads as a sentence naming the holder, the option and the clause.
@@ -182,12 +183,8 @@ fn only_the_holder_exercises_an_option_before_its_deadline_and_once() {
 #[test]
 fn an_exercise_before_delivery_is_refused_because_the_period_has_not_started() {
     let keys = ExampleKeys::new();
-    let sources = library_sources(&["clauses/price_reduction.clause"]).expect("library");
-    let program = compile_sources(&sources).expect("compiles");
-    let names = vec!["price_reduction".to_string()];
     let terms = BTreeMap::from([("price".to_string(), eur(1_200_000))]);
-    let contract = example_contract(&keys, &program, &names, "DE", terms, at(1, 1, 0));
-    let mut order = OrderBuilder::new(sources, contract, keys.parties()).expect("order");
+    let mut order = price_reduction_order(terms, &keys);
     assert!(matches!(
         refusal(exercise(&mut order, &keys.buyer, at(2, 1, 0))),
         ExerciseRefusal::DeadlineUnknown { reason, .. } if reason.contains("shipment.delivered")

@@ -5,8 +5,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use contract_lang::value::{days_from_civil, Currency, EnumValue, Money, Value};
-use verifier::bundle::build::{example_contract, library_sources, ExampleKeys, OrderBuilder};
-use verifier::bundle::Source;
+use verifier::bundle::build::{ExampleKeys, ExampleOrder, OrderBuilder};
 use verifier::model::{
     BreakerPolicy, Close, Decision, EntryBody, Event, Outcome, Review, ReviewReason, SignedClose,
     SignedReview, Step,
@@ -56,21 +55,18 @@ fn order_with(
     policy: BreakerPolicy,
 ) -> (OrderBuilder, ExampleKeys) {
     let keys = ExampleKeys::new();
-    let mut sources = library_sources(library).unwrap();
+    let mut order = ExampleOrder::library(library).unwrap();
     for (i, text) in inline.iter().enumerate() {
-        sources.push(Source {
-            name: format!("inline_{i}.clause"),
-            text: text.to_string(),
-        });
+        order = order.source(&format!("inline_{i}.clause"), text);
     }
-    let program = verifier::bundle::build::compile_sources(&sources).unwrap();
-    let names: Vec<String> = program.clauses.iter().map(|c| c.name.clone()).collect();
-    let mut contract = example_contract(&keys, &program, &names, "CN", terms(), at(2026, 1, 1, 0));
-    contract.breaker = policy;
-    (
-        OrderBuilder::new(sources, contract, keys.parties()).unwrap(),
-        keys,
-    )
+    let order = order
+        .jurisdiction("CN")
+        .terms(terms())
+        .opened_at(at(2026, 1, 1, 0))
+        .breaker(policy)
+        .open(&keys)
+        .unwrap();
+    (order, keys)
 }
 
 fn order() -> (OrderBuilder, ExampleKeys) {

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use common::{check_expect, reseal};
 use proptest::prelude::*;
 use verifier::bundle::build::{
-    example, finish_example, scenario_order, Example, ExampleKeys, ExampleLog, ReviewPolicy,
+    example, example_bundle, scenario_order, Example, ExampleKeys, ExampleLog, ReviewPolicy,
     EXAMPLE_COSIGN_TIME, EXAMPLE_SCENARIO, EXAMPLE_SCENARIO_NAME,
 };
 use verifier::bundle::{verify_bundle, Bundle, BundleEntry, VerifyError, VerifyOptions};
@@ -388,9 +388,7 @@ fn cases(example: &Example) -> Vec<Case> {
         1,
     )
     .unwrap();
-    let mut log = ExampleLog::example();
-    let leaves = log.append_entries(order.entries()).unwrap();
-    let substituted = finish_example(attacker, order, log, leaves).unwrap();
+    let substituted = example_bundle(attacker, order).unwrap();
     add(
         "a party's key substituted and everything re-signed",
         substituted.bytes,

@@ -5,12 +5,11 @@
 
 use std::collections::BTreeMap;
 
-use contract_lang::value::{EnumValue, Value};
+use contract_lang::value::Value;
 use verifier::bundle::build::{
-    compile_sources, example_contract, finish_example, library_sources, Example, ExampleKeys,
-    ExampleLog, OrderBuilder,
+    example_bundle, sea_freight_due, Example, ExampleKeys, ExampleOrder, EXAMPLE_START,
 };
-use verifier::bundle::{verify_bundle, Source, VerifyOptions};
+use verifier::bundle::{verify_bundle, VerifyOptions};
 use verifier::model::Event;
 use verifier::timeline::Lang;
 
@@ -21,49 +20,23 @@ const LABELS: &str =
 /// opened and shipped.
 fn labelled_order() -> Example {
     let keys = ExampleKeys::new();
-    let mut sources =
-        library_sources(&["clauses/air_freight_fallback.clause"]).expect("library sources");
-    sources.push(Source {
-        name: "labels.clause".to_string(),
-        text: LABELS.to_string(),
-    });
-    let program = compile_sources(&sources).expect("the sources compile");
-    let start = 1_768_003_200; // 2026-01-10T00:00:00Z
-    let terms = BTreeMap::from([
-        (
-            "transport_mode".to_string(),
-            Value::Enum(EnumValue {
-                ty: "transport_mode".into(),
-                variant: "sea".into(),
-            }),
-        ),
-        (
-            "delivery_due".to_string(),
-            Value::Timestamp(start + 50 * 86_400),
-        ),
-    ]);
-    let mut contract = example_contract(
-        &keys,
-        &program,
-        &["air_freight_fallback".to_string()],
-        "DE",
-        terms,
-        start,
-    );
-    contract.attesters.retain(|grant| grant.name == "carrier");
-    let mut order = OrderBuilder::new(sources, contract, keys.parties()).expect("an order");
+    let mut order = ExampleOrder::library(&["clauses/air_freight_fallback.clause"])
+        .expect("library sources")
+        .source("labels.clause", LABELS)
+        .terms(sea_freight_due(EXAMPLE_START + 50 * 86_400))
+        .attesters(&["carrier"])
+        .open(&keys)
+        .expect("an order");
     let departed = Event::new(
         order.machine().order(),
         "shipment.departed",
-        start + 60,
+        EXAMPLE_START + 60,
         BTreeMap::from([("port".to_string(), Value::Text("Shenzhen".into()))]),
     )
     .sign(&keys.carrier)
     .expect("signed");
     order.extend_trusted(&[departed], 1).expect("shipped");
-    let mut log = ExampleLog::example();
-    let leaves = log.append_entries(order.entries()).expect("logged");
-    finish_example(keys, order, log, leaves).expect("a bundle")
+    example_bundle(keys, order).expect("a bundle")
 }
 
 #[test]

@@ -8,9 +8,9 @@ use std::process::Command;
 
 use contract_lang::untrusted::is_unsafe;
 use contract_lang::value::Value;
+use verifier::bundle::assemble::assemble;
 use verifier::bundle::build::{
-    assemble, example_contract, library_sources, ExampleKeys, ExampleLog, OrderBuilder,
-    EXAMPLE_COSIGN_TIME,
+    example_contract, library_sources, ExampleKeys, ExampleLog, OrderBuilder, EXAMPLE_COSIGN_TIME,
 };
 use verifier::bundle::{Source, Trust, TrustFile};
 use verifier::model::Decision;

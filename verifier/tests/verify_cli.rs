@@ -4,7 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use verifier::bundle::build::{assemble, example, Example, EXAMPLE_COSIGN_TIME};
+use verifier::bundle::assemble::assemble;
+use verifier::bundle::build::{example, Example, EXAMPLE_COSIGN_TIME};
 use verifier::bundle::TrustFile;
 use verifier::model::SignedEntry;
 

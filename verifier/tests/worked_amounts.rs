@@ -8,9 +8,7 @@
 mod common;
 
 use common::check_expect;
-use verifier::bundle::build::{
-    finish_example, scenario_order, ExampleKeys, ExampleLog, ReviewPolicy,
-};
+use verifier::bundle::build::{example_bundle, scenario_order, ExampleKeys, ReviewPolicy};
 use verifier::bundle::{verify_bundle, Report, VerifyOptions};
 use verifier::model::{Outcome, Step};
 use verifier::timeline::{render_report, Lang};
@@ -48,9 +46,7 @@ fn scenario_report(
     let keys = ExampleKeys::new();
     let order = scenario_order(scenario, name, &keys, policy, paused_events)
         .unwrap_or_else(|error| panic!("{error}"));
-    let mut log = ExampleLog::example();
-    let leaves = log.append_entries(order.entries()).unwrap();
-    let example = finish_example(keys, order, log, leaves).unwrap();
+    let example = example_bundle(keys, order).unwrap();
     verify_bundle(&example.bytes, &example.trust, &VerifyOptions::default())
         .unwrap_or_else(|error| panic!("{error}"))
 }

@@ -4,7 +4,7 @@
 
 use verifier::{
     bundle::{
-        build::{assemble, contract_ir, OrderParts},
+        assemble::{assemble, contract_ir, OrderParts},
         Head, SignedHead, TrustFile,
     },
     checkpoint::{Checkpoint, NoteVerifierKey, SignedNote, TrustPolicy},

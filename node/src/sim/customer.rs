@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 
 use verifier::{
     bundle::{
-        build::{assemble, contract_ir, ExampleLog, OrderParts},
+        assemble::{assemble, contract_ir, OrderParts},
+        build::ExampleLog,
         verify_bundle, Freshness, Head, Remembered, Report, SignedHead, Trust, VerifyError,
         VerifyOptions,
     },

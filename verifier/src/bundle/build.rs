@@ -1,12 +1,14 @@
-//! Building signed histories and bundles without a node: for tests, demos and benchmarks, and
-//! the same assembly a node uses to export a bundle from its stored parts.
+//! Building signed histories and bundles without a node: for tests, demos and benchmarks.
+//! Bundles are assembled by the function a node exports with ([`super::assemble`]), which
+//! knows nothing of the example keys and fixtures here.
 //!
 //! * [`OrderBuilder`] runs an order through the state machine: every event is signed by its
 //!   attester, applied, sealed and signed by every party, one entry at a time, exactly as the
 //!   node does;
+//! * [`ExampleOrder`] opens one over the library's clause files with the example keys, and
+//!   [`example_bundle`] bundles it: the one set-up tests share;
 //! * [`ExampleLog`] is an in-memory Merkle log with a log key and witnesses that sign and cosign
 //!   checkpoints;
-//! * [`assemble`] turns an order's parts, the log and a checkpoint into a [`Bundle`];
 //! * [`scenario_order`] runs a scenario file (the clause library's format) through an
 //!   [`OrderBuilder`]; [`example`] builds the air-freight example bundle of
 //!   `pactum-verify example-bundle`; [`long_example`] builds long histories for benchmarks.
@@ -20,17 +22,15 @@ use contract_lang::ir::Program;
 use contract_lang::scenario::{FileDoc, Session};
 use contract_lang::value::Value;
 
-use super::format::{
-    entry_leaf, sources_hash, Bundle, BundleEntry, ClauseIrBytes, ConsistencyProof, Head,
-    SignedHead, Source,
-};
+use super::assemble::{assemble, contract_ir, AssembleError, OrderParts};
+use super::format::{entry_leaf, sources_hash, Bundle, ClauseIrBytes, Source};
 use super::verify::Trust;
 use crate::checkpoint::{cosign, sign_checkpoint, Checkpoint, SignedNote, TrustPolicy};
-use crate::merkle::{HashStore, MemoryStore, MerkleLog};
+use crate::merkle::{MemoryStore, MerkleLog};
 use crate::model::{
     Agreement, AttesterGrant, BreakerPolicy, Change, ClauseBinding, Close, Contract, Decision,
     Digest, EntryBody, Event, Outcome, Review, SignedAgreement, SignedClose, SignedContract,
-    SignedEntry, SignedEvent, SignedReview, Step, VERSION,
+    SignedEntry, SignedEvent, SignedReview, Step,
 };
 use crate::sign::SigningKey;
 use crate::state::{Machine, State};
@@ -53,6 +53,8 @@ pub enum BuildError {
     Scenario(String),
     #[error("no party `{0}` has a key")]
     MissingKey(String),
+    #[error("bundle: {0}")]
+    Assemble(#[from] AssembleError),
 }
 
 /// A deterministic key for examples: the seed is SHA-256 of a fixed prefix and `label`.
@@ -86,26 +88,6 @@ pub fn compile_sources(sources: &[Source]) -> Result<Program, BuildError> {
     crate::state::rules::compile(sources).map_err(|error| BuildError::Sources(error.to_string()))
 }
 
-/// The canonical IR bytes of each of `contract`'s clauses.
-pub fn contract_ir(
-    program: &Program,
-    contract: &Contract,
-) -> Result<Vec<ClauseIrBytes>, BuildError> {
-    contract
-        .clauses
-        .iter()
-        .map(|binding| {
-            let clause = program
-                .clause(&binding.name)
-                .ok_or_else(|| BuildError::Sources(format!("no clause `{}`", binding.name)))?;
-            Ok(ClauseIrBytes {
-                name: binding.name.clone(),
-                ir: crate::model::encode("clause IR", &clause.ir)?,
-            })
-        })
-        .collect()
-}
-
 /// An order run through the state machine, entry by entry, with every party's key at hand.
 pub struct OrderBuilder {
     machine: Machine,
@@ -117,15 +99,6 @@ pub struct OrderBuilder {
     seen: HashSet<Digest>,
     entries: Vec<SignedEntry>,
     bodies: Vec<EntryBody>,
-}
-
-/// What an order's history consists of, for [`assemble`].
-#[derive(Clone, Debug)]
-pub struct OrderParts {
-    pub sources: Vec<Source>,
-    pub ir: Vec<ClauseIrBytes>,
-    pub contract: SignedContract,
-    pub entries: Vec<SignedEntry>,
 }
 
 impl OrderBuilder {
@@ -477,76 +450,6 @@ impl ExampleLog {
     }
 }
 
-/// Builds a bundle from an order's parts: each entry's inclusion proof against the checkpoint
-/// in `checkpoint_note` (whose size must not exceed the log's), the head signed by
-/// `exporter`, and consistency proofs from each of `consistency_from` (earlier log sizes).
-pub fn assemble<S: HashStore>(
-    parts: &OrderParts,
-    leaves: &[u64],
-    log: &MerkleLog<S>,
-    checkpoint_note: &str,
-    exporter: (&str, &SigningKey),
-    consistency_from: &[u64],
-) -> Result<Bundle, BuildError> {
-    let note = SignedNote::parse(checkpoint_note)?;
-    let checkpoint = Checkpoint::parse(note.text())?;
-    let size = checkpoint.size();
-    if parts.entries.len() != leaves.len() {
-        return Err(BuildError::Scenario(format!(
-            "{} entries but {} leaf indices",
-            parts.entries.len(),
-            leaves.len()
-        )));
-    }
-    let mut entries = Vec::with_capacity(parts.entries.len());
-    for (entry, leaf) in parts.entries.iter().zip(leaves) {
-        let proof = log
-            .inclusion_proof(*leaf, size)?
-            .into_iter()
-            .map(Digest)
-            .collect();
-        let bundled = BundleEntry {
-            entry: entry.clone(),
-            leaf_index: *leaf,
-            proof,
-        };
-        entries.push(bundled.to_bytes()?);
-    }
-    let last = parts
-        .entries
-        .last()
-        .ok_or_else(|| BuildError::Scenario("an order has at least its genesis entry".into()))?;
-    let genesis_at = parts.contract.contract()?.genesis_at;
-    let head = Head::for_entry(&last.entry()?, last.hash(), genesis_at, size)?;
-    let head = SignedHead::sign(&head, exporter.0, exporter.1)?;
-    let consistency = consistency_from
-        .iter()
-        .map(|old| {
-            Ok(ConsistencyProof {
-                old_size: *old,
-                proof: log
-                    .consistency_proof(*old, size)?
-                    .into_iter()
-                    .map(Digest)
-                    .collect(),
-            })
-        })
-        .collect::<Result<Vec<_>, BuildError>>()?;
-    let mut bundle = Bundle {
-        v: VERSION,
-        sources: parts.sources.clone(),
-        ir: parts.ir.clone(),
-        contract: parts.contract.clone(),
-        entries: Vec::new(),
-        head,
-        checkpoint: checkpoint_note.to_string(),
-        consistency,
-        entry_lengths: Vec::new(),
-    };
-    bundle.set_entry_bytes(&entries)?;
-    Ok(bundle)
-}
-
 /// The keys of the example order.
 pub struct ExampleKeys {
     pub seller: SigningKey,
@@ -643,6 +546,103 @@ pub fn example_contract(
     contract.breaker = BreakerPolicy::default();
     contract.genesis_at = genesis_at;
     contract
+}
+
+/// An example order being set up (tests, demos, benchmarks): the library's vocabulary and
+/// clause files, any further sources (a contract's own clauses or labels), every clause they
+/// declare bound at its defaults, the [`example_contract`]'s parties and attesters, signed
+/// with [`ExampleKeys`]. German law, no terms and 2026-01-10T00:00:00Z unless set.
+pub struct ExampleOrder {
+    sources: Vec<Source>,
+    jurisdiction: String,
+    terms: BTreeMap<String, Value>,
+    genesis_at: i64,
+    attesters: Option<Vec<String>>,
+    breaker: Option<BreakerPolicy>,
+}
+
+impl ExampleOrder {
+    /// An order over the library's `clause_files` (`clauses/force_majeure.clause`).
+    pub fn library(clause_files: &[&str]) -> Result<ExampleOrder, BuildError> {
+        Ok(ExampleOrder {
+            sources: library_sources(clause_files)?,
+            jurisdiction: "DE".to_string(),
+            terms: BTreeMap::new(),
+            genesis_at: EXAMPLE_START,
+            attesters: None,
+            breaker: None,
+        })
+    }
+
+    /// Another source file after the library's.
+    pub fn source(mut self, name: &str, text: &str) -> ExampleOrder {
+        self.sources.push(Source {
+            name: name.to_string(),
+            text: text.to_string(),
+        });
+        self
+    }
+
+    pub fn jurisdiction(mut self, code: &str) -> ExampleOrder {
+        self.jurisdiction = code.to_string();
+        self
+    }
+
+    pub fn terms(mut self, terms: BTreeMap<String, Value>) -> ExampleOrder {
+        self.terms = terms;
+        self
+    }
+
+    pub fn opened_at(mut self, genesis_at: i64) -> ExampleOrder {
+        self.genesis_at = genesis_at;
+        self
+    }
+
+    /// Grants only the attesters named, of the example contract's.
+    pub fn attesters(mut self, names: &[&str]) -> ExampleOrder {
+        self.attesters = Some(names.iter().map(|name| name.to_string()).collect());
+        self
+    }
+
+    pub fn breaker(mut self, policy: BreakerPolicy) -> ExampleOrder {
+        self.breaker = Some(policy);
+        self
+    }
+
+    /// The order opened: its sources compiled, the contract signed by every party, the
+    /// genesis entry recorded.
+    pub fn open(self, keys: &ExampleKeys) -> Result<OrderBuilder, BuildError> {
+        let program = compile_sources(&self.sources)?;
+        let clauses: Vec<String> = program.clauses.iter().map(|c| c.name.clone()).collect();
+        let mut contract = example_contract(
+            keys,
+            &program,
+            &clauses,
+            &self.jurisdiction,
+            self.terms,
+            self.genesis_at,
+        );
+        if let Some(names) = &self.attesters {
+            contract
+                .attesters
+                .retain(|grant| names.contains(&grant.name));
+        }
+        if let Some(policy) = self.breaker {
+            contract.breaker = policy;
+        }
+        OrderBuilder::new(self.sources, contract, keys.parties())
+    }
+}
+
+/// 2026-01-10T00:00:00Z, when example orders open unless told otherwise.
+pub const EXAMPLE_START: i64 = 1_768_003_200;
+
+/// `order`'s bundle: its entries in the [`ExampleLog::example`], checkpointed and cosigned,
+/// with the trust file that verifies it.
+pub fn example_bundle(keys: ExampleKeys, order: OrderBuilder) -> Result<Example, BuildError> {
+    let mut log = ExampleLog::example();
+    let leaves = log.append_entries(order.entries())?;
+    finish_example(keys, order, log, leaves)
 }
 
 /// How [`scenario_order`] answers when the order pauses.
@@ -868,32 +868,11 @@ pub fn long_example_at(
     at: impl Fn(usize) -> i64 + Sync,
 ) -> Result<Example, BuildError> {
     let keys = ExampleKeys::new();
-    let sources = library_sources(&["clauses/air_freight_fallback.clause"])?;
-    let program = compile_sources(&sources)?;
-    let start = 1_768_003_200; // 2026-01-10T00:00:00Z
-    let terms = BTreeMap::from([
-        (
-            "transport_mode".to_string(),
-            Value::Enum(contract_lang::value::EnumValue {
-                ty: "transport_mode".into(),
-                variant: "sea".into(),
-            }),
-        ),
-        (
-            "delivery_due".to_string(),
-            Value::Timestamp(start + 50 * 86_400),
-        ),
-    ]);
-    let mut contract = example_contract(
-        &keys,
-        &program,
-        &["air_freight_fallback".to_string()],
-        "DE",
-        terms,
-        start,
-    );
-    contract.attesters.retain(|grant| grant.name == "carrier");
-    let mut order = OrderBuilder::new(sources, contract, keys.parties())?;
+    let start = EXAMPLE_START;
+    let mut order = ExampleOrder::library(&["clauses/air_freight_fallback.clause"])?
+        .terms(sea_freight_due(start + 50 * 86_400))
+        .attesters(&["carrier"])
+        .open(&keys)?;
     let id = order.machine().order();
     let threads = threads.max(1);
     let count = entries.saturating_sub(1);
@@ -942,7 +921,19 @@ pub fn long_example_at(
         events.extend(part?);
     }
     order.extend_trusted(&events, threads)?;
-    let mut log = ExampleLog::example();
-    let leaves = log.append_entries(order.entries())?;
-    finish_example(keys, order, log, leaves)
+    example_bundle(keys, order)
+}
+
+/// The terms of a sea shipment due at `due`: those the air-freight clause reads.
+pub fn sea_freight_due(due: i64) -> BTreeMap<String, Value> {
+    BTreeMap::from([
+        (
+            "transport_mode".to_string(),
+            Value::Enum(contract_lang::value::EnumValue {
+                ty: "transport_mode".into(),
+                variant: "sea".into(),
+            }),
+        ),
+        ("delivery_due".to_string(), Value::Timestamp(due)),
+    ])
 }

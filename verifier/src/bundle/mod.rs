@@ -10,6 +10,7 @@
 //! * [`equivocation`]: proofs that a sequencer signed two histories;
 //! * [`build`]: building signed histories and bundles without a node.
 
+pub mod assemble;
 pub mod build;
 mod entries;
 pub mod equivocation;

@@ -4,7 +4,8 @@
 // Each test file uses some of these helpers.
 #![allow(dead_code)]
 
-use verifier::bundle::build::{assemble, ExampleKeys, ExampleLog, OrderParts, EXAMPLE_COSIGN_TIME};
+use verifier::bundle::assemble::{assemble, OrderParts};
+use verifier::bundle::build::{ExampleKeys, ExampleLog, EXAMPLE_COSIGN_TIME};
 use verifier::model::{Digest, EntryBody, SignedEntry};
 
 /// Colluding parties: re-chain, re-sign every entry with both party keys, re-log, re-checkpoint,
