@@ -107,6 +107,10 @@ fn an_honest_sequencer_is_never_convicted_and_parties_converge() {
         total.agreements > 0,
         "no amendment by agreement was applied: {total:?}"
     );
+    assert!(
+        total.facts_refused_closing > 0,
+        "no fact was refused at a node while a close it signed or cosigned could commit: {total:?}"
+    );
     assert_eq!(total.proofs_kept, 0);
 }
 

@@ -154,6 +154,8 @@ pub struct SimReport {
     pub held_facts_evaluated: u64,
     pub decisions_replaced: u64,
     pub decisions_withdrawn: u64,
+    /// Close signatures withdrawn (at the party's own node, which then takes facts again).
+    pub closes_withdrawn: u64,
     /// Amendments by agreement applied (every party signed the same changes).
     pub agreements: u64,
     pub closes: u64,
@@ -220,6 +222,7 @@ impl SimReport {
             held_facts_evaluated,
             decisions_replaced,
             decisions_withdrawn,
+            closes_withdrawn,
             agreements,
             closes,
             genesis_rounds,
@@ -258,6 +261,7 @@ impl SimReport {
         self.held_facts_evaluated += held_facts_evaluated;
         self.decisions_replaced += decisions_replaced;
         self.decisions_withdrawn += decisions_withdrawn;
+        self.closes_withdrawn += closes_withdrawn;
         self.agreements += agreements;
         self.closes += closes;
         self.bundles_verified += bundles_verified;
@@ -311,14 +315,15 @@ impl std::fmt::Display for SimReport {
         )?;
         writeln!(
             f,
-            "  {} pauses, {} reviews evaluating {} held facts, {} decisions replaced, {} withdrawn, {} amendments by agreement, {} closes",
+            "  {} pauses, {} reviews evaluating {} held facts, {} decisions replaced, {} withdrawn, {} amendments by agreement, {} closes ({} close signatures withdrawn)",
             self.pauses,
             self.reviews,
             self.held_facts_evaluated,
             self.decisions_replaced,
             self.decisions_withdrawn,
             self.agreements,
-            self.closes
+            self.closes,
+            self.closes_withdrawn
         )?;
         writeln!(
             f,
@@ -405,8 +410,9 @@ enum Msg {
         signature: Signature,
         dishonest: Option<Dishonesty>,
     },
-    /// A party withdraws its review decision.
+    /// A party withdraws its review decision or its close signature.
     Withdraw {
+        kind: Agreement,
         from: &'static str,
     },
     /// Facts a cosigner's node forwards to the sequencer's ([`Message::Forward`]) from its
@@ -462,13 +468,19 @@ enum Waiting {
     /// The dishonest cosigner's review signature, to be refused.
     Dishonest(Dishonesty),
     Withdraw,
+    /// A party withdrawing its close signature, at `at`'s node.
+    WithdrawClose {
+        at: &'static str,
+    },
 }
 
 impl Waiting {
     /// The node whose core answers.
     fn at(&self) -> &'static str {
         match self {
-            Waiting::Fact { at, .. } | Waiting::Facts { at, .. } => at,
+            Waiting::Fact { at, .. }
+            | Waiting::Facts { at, .. }
+            | Waiting::WithdrawClose { at } => at,
             Waiting::Forward { .. }
             | Waiting::Sign { .. }
             | Waiting::Dishonest(_)
@@ -773,6 +785,8 @@ impl Sim {
             74..=75 => {
                 let role = self.any_party();
                 self.withdraw_review(role);
+                // And its close signature, if it signed one that may still commit.
+                self.withdraw_close(role);
                 "a party withdraws"
             }
             76 if self.step >= self.config.steps / 3 => {
@@ -1114,6 +1128,11 @@ impl Sim {
                     self.report.decisions_replaced += 1;
                 }
             }
+            (Waiting::WithdrawClose { at }, result) => {
+                if at != SEQUENCER && result == Ok(Reply::Withdrawn(true)) {
+                    self.report.closes_withdrawn += 1;
+                }
+            }
             (Waiting::Withdraw, result) => {
                 let outcome = match result {
                     Ok(Reply::Withdrawn(true)) => {
@@ -1414,7 +1433,32 @@ impl Sim {
     }
 
     fn withdraw_review(&mut self, role: &'static str) {
-        self.send(role, SEQUENCER, Msg::Withdraw { from: role });
+        let kind = Agreement::Review;
+        self.send(role, SEQUENCER, Msg::Withdraw { kind, from: role });
+    }
+
+    /// `role` withdraws the close it signed, if its node still keeps facts out for it: at its
+    /// own node (which takes facts again), then at the sequencer's table.
+    fn withdraw_close(&mut self, role: &'static str) {
+        let now = self.clock(role);
+        let signed = self.nodes.get(role).is_some_and(|node| {
+            let closing = node.protocol.closing(now);
+            closing.is_some_and(|closing| closing.until.is_some())
+        });
+        if !signed {
+            return;
+        }
+        let caller = self.caller(Waiting::WithdrawClose { at: role });
+        let input = Input::Withdraw {
+            kind: Agreement::Close,
+            role: role.to_string(),
+            caller,
+        };
+        self.drive(role, input);
+        if role != SEQUENCER {
+            let kind = Agreement::Close;
+            self.send(role, SEQUENCER, Msg::Withdraw { kind, from: role });
+        }
     }
 
     fn handle(&mut self, to: &'static str, msg: Msg) {
@@ -1428,10 +1472,14 @@ impl Sim {
                 signature,
                 dishonest,
             } => self.on_sign(kind, from, body, signature, dishonest),
-            Msg::Withdraw { from } => {
-                let caller = self.caller(Waiting::Withdraw);
+            Msg::Withdraw { kind, from } => {
+                let waiting = match kind {
+                    Agreement::Close => Waiting::WithdrawClose { at: SEQUENCER },
+                    _ => Waiting::Withdraw,
+                };
+                let caller = self.caller(waiting);
                 let input = Input::Withdraw {
-                    kind: Agreement::Review,
+                    kind,
                     role: from.to_string(),
                     caller,
                 };
