@@ -428,8 +428,9 @@ def measure(runs, pages):
             rows[path].append(row)
             print(f"run {run + 1} {pathlib.Path(path).name}: {state['verdict']}, {state['entries']} entries; "
                   + ", ".join(f"{key} {value}" for key, value in row.items()), flush=True)
-    print("medians (ms): verdict after navigation / after parsing / after the script started;"
-          " verify_bundle alone; verdict painted, after navigation; every entry laid out")
+    print("medians (ms): verdict after navigation / after load (the end of parsing: DOMContentLoaded)"
+          " / after the script started; verify_bundle alone; verdict painted, after navigation;"
+          " every entry laid out")
     for path, found in rows.items():
         medians = {key: statistics.median(row[key] for row in found) for key in found[0]}
         size = pathlib.Path(path).stat().st_size
