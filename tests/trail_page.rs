@@ -80,8 +80,10 @@ fn trail_page_in_headless_chromium() {
         "contains": ["Guangdong and Hong Kong", "Departure", "Arrival forecast", "Weather alert",
                      "the seller owes the buyer 5520.00 EUR (payment)", "buyer, carrier, seller",
                      // Each amount with how it was computed, as the CLI timeline has it.
-                     "computed: 36 whole hours × 150.00 EUR/h = 5400.00 EUR"],
-        "tables_absent": ["[", "false", "true"],
+                     "computed: 36 whole hours × 150.00 EUR/h = 5400.00 EUR",
+                     // An attester by its vocabulary label, not its name in the contract.
+                     "attested by the weather service"],
+        "tables_absent": ["[", "false", "true", "weather-service"],
         "absent": ["seller owes buyer", "(pay)", "attested by the carrier"],
         // The axis: every tick numbered, 02-20's three entries (#3 to #5) under one date.
         "axis": ["#3", "#4", "#5", "2026-02-20"],
@@ -92,14 +94,15 @@ fn trail_page_in_headless_chromium() {
     });
     let chinese_expect = serde_json::json!({
         "verdict": "valid", "entries": entries, "lang": "zh", "every_day_dated": true, "picture_shows": ["5520.00 EUR"], "contains": ["有效", "验证步骤", "变更时间线",
-            "Guangdong和Hong Kong", "条款标识：", "否", "计算：36个整小时×150.00 EUR/小时=5400.00 EUR"],
-        "tables_absent": ["[", "false"],
+            "Guangdong和Hong Kong", "条款标识：", "否", "计算：36个整小时×150.00 EUR/小时=5400.00 EUR",
+            "气象服务机构"],
+        "tables_absent": ["[", "false", "weather-service"],
         "no_english": true,
     });
     let german_expect = serde_json::json!({
         "verdict": "valid", "lang": "de", "every_day_dated": true, "picture_shows": ["5520,00 EUR"], "contains": ["GÜLTIG", "Prüfschritte", "Guangdong und Hong Kong", "nein",
-            "Berechnung: 36 volle Stunden × 150,00 EUR/Std. = 5400,00 EUR"],
-        "tables_absent": ["[", "falsch", "false"],
+            "Berechnung: 36 volle Stunden × 150,00 EUR/Std. = 5400,00 EUR", "bezeugt von Wetterdienst"],
+        "tables_absent": ["[", "falsch", "false", "weather-service"],
     });
     let mut spec = serde_json::json!({
         "artefacts": artefacts(),
