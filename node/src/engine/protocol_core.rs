@@ -1273,13 +1273,15 @@ impl OrderProtocol {
         actions: &mut Vec<Action>,
     ) {
         let reply = |result| Action::Reply { caller, result };
+        let hashes: Vec<Digest> = events.iter().map(SignedEvent::hash).collect();
         let state = self.core.state();
-        if state.status.is_closed() {
+        // A fact recorded before the close is answered with its entry, as at the sequencer.
+        let recorded = hashes.iter().all(|hash| self.seen.contains_key(hash));
+        if state.status.is_closed() && !recorded {
             let closed = Refusal::Apply(ApplyError::OrderClosed { seq: state.seq });
             actions.push(reply(Err(closed.into())));
             return;
         }
-        let hashes: Vec<Digest> = events.iter().map(SignedEvent::hash).collect();
         let new = if single {
             // One fact: the sequencer judges it (this node's view may be behind).
             let known = hashes

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use verifier::model::{Digest, OrderId, SignedEvent};
 
 use super::{
-    driver::{core_error, Outcome},
+    driver::{core_error, Outcome, Stored},
     protocol_core::{CoreError, Input, QueuedFact, Reply},
     records::{self, RecordError, QUEUE},
     sequencer::{Committed, Submitted},
@@ -127,38 +127,20 @@ impl Inner {
         }
     }
 
-    /// The entry hash at `seq` of `slot`'s order (its head, or read back).
-    pub(crate) fn entry_hash_at(&self, slot: &Slot, seq: u64) -> Result<Committed, ApiError> {
-        if seq == slot.head.seq {
-            return Ok(Committed {
-                seq,
-                entry: slot.head.entry,
-            });
-        }
-        let stored = records::read_entry(&self.store, &slot.protocol.core().order(), seq)
-            .map_err(|e| ApiError::internal(e.to_string()))?;
-        let stored = stored.ok_or_else(|| ApiError::internal(format!("entry {seq} is missing")))?;
-        Ok(Committed {
-            seq,
-            entry: stored.entry.hash(),
-        })
-    }
-
-    /// What became of a fact submitted to `slot`'s order, if this node knows it.
+    /// What became of a fact submitted to `slot`'s order, if this node knows it: recorded or
+    /// queued as the order's core says ([`super::protocol_core::OrderProtocol::fact_status`],
+    /// the one place that knows), else refused as this node remembers.
     pub(crate) fn fact_status(&self, slot: &Slot, hash: &Digest) -> Option<FactStatus> {
-        if let Some(seq) = slot.protocol.seen().get(hash) {
-            return self
-                .entry_hash_at(slot, *seq)
-                .ok()
-                .map(FactStatus::Committed);
-        }
-        let queued = slot
-            .protocol
-            .queue()
-            .iter()
-            .position(|queued| queued.hash == *hash);
-        if let Some(position) = queued {
-            return Some(FactStatus::Queued { position });
+        let history = Stored {
+            inner: self,
+            order: slot.protocol.core().order(),
+        };
+        match slot.protocol.fact_status(hash, &history) {
+            Some(Reply::Committed { seq, entry }) => {
+                return Some(FactStatus::Committed(Committed { seq, entry }))
+            }
+            Some(Reply::Queued { position, .. }) => return Some(FactStatus::Queued { position }),
+            _ => {}
         }
         slot.refused
             .get(hash)

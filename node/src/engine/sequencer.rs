@@ -15,7 +15,7 @@ use super::{
     driver::CALLER,
     order::Refusal,
     protocol_core::{Input, Reply},
-    queue::{self, FactStatus},
+    queue,
     records::{self, OrderRecord, ProposalRecord, PROPOSALS},
     round::RoundFailure,
     Inner, Slot,
@@ -84,27 +84,11 @@ impl Inner {
         let slot = self
             .slot(&order)
             .ok_or_else(|| ApiError::unknown_order(&order.to_string()))?;
-        let hash = event.hash();
+        // Whether it was recorded, is queued or the order closed is the core's to answer (at
+        // the sequencer's node and at a party's alike): here only whom to hand it to, and the
+        // attester's key.
         let (sequencing, attester) = {
             let slot = slot.lock().await;
-            match self.fact_status(&slot, &hash) {
-                Some(FactStatus::Committed(committed)) => {
-                    return Ok(Submitted::Committed(committed))
-                }
-                // A cosigner's core asks the sequencer again about a fact it queued.
-                Some(FactStatus::Queued { position }) if slot.protocol.is_sequencer() => {
-                    return Ok(Submitted::Queued {
-                        event: hash,
-                        position,
-                    })
-                }
-                _ => {}
-            }
-            let state = slot.protocol.state();
-            if state.status.is_closed() {
-                // Refused here, before forwarding or queueing: a closed order takes no fact.
-                return Err(Refusal::Apply(ApplyError::OrderClosed { seq: state.seq }).to_api());
-            }
             let contract = slot.protocol.core().contract();
             (
                 slot.protocol.is_sequencer(),
