@@ -146,7 +146,7 @@ fn heads_from_the_trust_file_catch_a_fork_and_a_stale_dropped_bundle() {
                                        &"5a".repeat(32), "could not reach the buyer's node"],
                           "absent": [&closed_address] },
               "actions": [
-                fork_in("zh", "✗ 无效", "失败步骤 9 (所提交的最新记录声明)", "无法连接买方的节点"),
+                fork_in("zh", "✗ 无效", "失败步骤9（所提交的最新记录声明）", "无法连接买方的节点"),
                 fork_in("de", "✗ UNGÜLTIG", "Gescheitert in Schritt 9 (vorgelegte Standmeldungen)",
                         "Knoten nicht erreichbar: Käufer"),
               ] },

@@ -93,7 +93,7 @@ fn trail_page_in_headless_chromium() {
         "verdict": "invalid", "failed_step": step, "failed_entry": entry, "steps": 8,
     });
     let chinese_expect = serde_json::json!({
-        "verdict": "valid", "entries": entries, "lang": "zh", "every_day_dated": true, "picture_shows": ["5520.00 EUR"], "contains": ["有效", "验证步骤", "变更时间线",
+        "verdict": "valid", "entries": entries, "lang": "zh", "every_day_dated": true, "picture_shows": ["5520.00 EUR"], "contains": ["有效", "验证步骤", "变更时间线", "条记录，由本浏览器使用",
             "Guangdong和Hong Kong", "条款标识：", "否", "计算：36个整小时×150.00 EUR/小时=5400.00 EUR",
             "气象服务机构"],
         "tables_absent": ["[", "false", "weather-service"],

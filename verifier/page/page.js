@@ -97,16 +97,16 @@
     const L = view.labels;
     const box = el("section", { id: "verdict", class: "verdict " + view.verdict });
     box.append(el("h1", { id: "verdict-text" }, (view.verdict === "valid" ? "✓ " : "✗ ") + view.headline,
-      view.reference ? " — " + L.order_ref + " " : null,
+      view.reference ? L.dash + L.order_ref + L.space : null,
       view.reference ? el("span", { class: "data" }, view.reference) : null));
     if (view.verdict === "valid") {
-      box.append(el("p", { class: "sub" }, view.entries_text + " · " + L.checked_in_browser));
+      box.append(el("p", { class: "sub" }, view.entries_text + L.separator + L.checked_in_browser));
     }
     if (view.failure) {
       const f = view.failure;
       box.append(el("p", { id: "failure", class: "failure" },
-        L.failed_at + " " + f.step + " (" + f.step_name + ")" +
-        (f.entry === null ? "" : " · " + L.entry + " #" + f.entry)));
+        L.failed_at + L.space + f.step + L.open + f.step_name + L.close +
+        (f.entry === null ? "" : L.separator + L.entry + L.space + "#" + f.entry)));
       box.append(el("p", { id: "reason", class: "reason" }, L.reason + L.colon + f.reason));
       if (f.explanation) box.append(el("p", { id: "explanation", class: "explanation" }, f.explanation));
       // Codes, the verifier's own message and the signed checkpoints are for whoever checks
@@ -116,7 +116,7 @@
       if (f.detail) technical.append(el("p", { class: "detail" }, f.detail));
       for (const item of f.evidence) {
         technical.append(el("div", { class: "evidence" },
-          el("p", {}, item.label, item.hash ? " " : null, item.hash ? el("code", {}, item.hash) : null),
+          el("p", {}, item.label, item.hash ? L.space : null, item.hash ? el("code", {}, item.hash) : null),
           item.note ? el("pre", { class: "signed-note data" }, item.note) : null));
       }
       box.append(technical);
@@ -126,7 +126,7 @@
       const mark = step.status === "ok" ? "✓" : step.status === "failed" ? "✗" : "–";
       list.append(el("li", { class: "step " + step.status, "data-step": step.number, value: step.number },
         el("span", { class: "mark" }, mark), " " + step.name +
-        (step.status === "not_reached" ? " (" + L.not_checked + ")" : "")));
+        (step.status === "not_reached" ? L.open + L.not_checked + L.close : "")));
     }
     box.append(el("h2", {}, L.steps), list);
     if (view.basis.memory) box.append(el("p", { id: "memory", class: "memory" }, view.basis.memory));
@@ -150,8 +150,8 @@
       clauses.append(el("details", { class: "clause", open: "" },
         // The clause's identifier is shown on the English page only: it is not a word of
         // the reader's language.
-        el("summary", {}, clause.title, " ", view.lang === "en" ? el("code", {}, clause.name) : null,
-          clause.active ? null : " (" + L.inactive + ")"),
+        el("summary", {}, clause.title, L.space, view.lang === "en" ? el("code", {}, clause.name) : null,
+          clause.active ? null : L.open + L.inactive + L.close),
         el("pre", { class: "clause-text" }, clause.text)));
     }
     return section("order", L.order,
@@ -172,7 +172,7 @@
         el("span", { class: "seq" }, "#" + entry.seq),
         el("span", { class: "time" }, entry.time),
         el("strong", {}, entry.title),
-        entry.attester ? el("span", { class: "attester" }, L.attested_by + " ",
+        entry.attester ? el("span", { class: "attester" }, L.attested_by + L.space,
           entry.attester_quoted ? el("span", { class: "data" }, entry.attester) : entry.attester) : null));
     if (entry.facts.length) {
       item.append(el("div", { class: "facts" },
@@ -180,11 +180,11 @@
     }
     for (const line of entry.lines) {
       item.append(el("div", { class: "line " + line.class }, line.text,
-        line.quote ? el("span", { class: "data" }, " " + line.quote) : null,
-        line.source ? el("span", { class: "source" }, " — " + line.source) : null));
+        line.quote ? el("span", { class: "data" }, L.space + line.quote) : null,
+        line.source ? el("span", { class: "source" }, L.dash + line.source) : null));
     }
     item.append(el("div", { class: "signers" },
-      L.signed_by + L.colon + entry.signers.join(L.comma) + " ", el("code", {}, entry.hash)));
+      L.signed_by + L.colon + entry.signers.join(L.comma) + L.space, el("code", {}, entry.hash)));
     return item;
   }
 
@@ -480,10 +480,10 @@
     const b = view.basis;
     const rows = [
       [L.trust_source, ""],
-      [L.log_key, el("span", {}, el("span", { class: "data" }, b.log_origin), " ", fingerprint(b.log_key))],
-      [L.witnesses, listed(b.witnesses.map((w) => [el("span", { class: "data" }, w.name), " (", fingerprint(w.fingerprint), ")"]))],
+      [L.log_key, el("span", {}, el("span", { class: "data" }, b.log_origin), L.space, fingerprint(b.log_key))],
+      [L.witnesses, listed(b.witnesses.map((w) => [el("span", { class: "data" }, w.name), L.open, fingerprint(w.fingerprint), L.close]))],
       [L.witnesses_required, String(b.min_witnesses)],
-      [L.pinned_parties, b.pinned.length ? listed(b.pinned.map((p) => [p.role + " ", fingerprint(p.fingerprint)])) : L.none_pinned],
+      [L.pinned_parties, b.pinned.length ? listed(b.pinned.map((p) => [p.role + L.space, fingerprint(p.fingerprint)])) : L.none_pinned],
     ];
     const out = section("basis", L.basis);
     if (b.as_of) out.append(el("p", { id: "as-of", class: "as-of" }, b.as_of));
@@ -548,8 +548,8 @@
         const item = el("li", { class: "head " + head.status }, head.text);
         if (head.evidence) {
           item.append(el("div", { class: "evidence" },
-            el("p", {}, L.this_entry + " ", el("code", {}, head.evidence[0])),
-            el("p", {}, L.head_entry + " ", el("code", {}, head.evidence[1]))));
+            el("p", {}, L.this_entry + L.space, el("code", {}, head.evidence[0])),
+            el("p", {}, L.head_entry + L.space, el("code", {}, head.evidence[1]))));
         }
         list.append(item);
       }
@@ -610,7 +610,7 @@
     const steps = document.getElementById("steps");
     if (!headline || !steps || document.getElementById("failure")) return;
     headline.after(
-      el("p", { id: "failure", class: "failure" }, L.failed_at + " " + failure.step + " (" + failure.step_name + ")"),
+      el("p", { id: "failure", class: "failure" }, L.failed_at + L.space + failure.step + L.open + failure.step_name + L.close),
       el("p", { id: "reason", class: "reason" }, L.reason + L.colon + failure.reason));
     steps.append(el("li", { class: "step failed", "data-step": failure.step, value: failure.step },
       el("span", { class: "mark" }, "✗"), " " + failure.step_name));

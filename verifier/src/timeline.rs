@@ -396,8 +396,8 @@ fn attributed(lang: Lang, change: &str, source: &str) -> String {
     }
 }
 
-/// "before → after"; no space beside a Chinese word ("海运→空运").
-fn arrow(lang: Lang, before: &str, after: &str) -> String {
+/// "before → after"; no space beside a Chinese word ("海运→空运"); the trail page's too.
+pub(crate) fn arrow(lang: Lang, before: &str, after: &str) -> String {
     render::operator(lang, before, "→", after)
 }
 
@@ -648,9 +648,21 @@ pub(crate) fn owes(
     amount: String,
     kind: contract_lang::ir::TransferKind,
 ) -> String {
+    owes_in(lang, Glossary::of(program), from, to, amount, kind)
+}
+
+/// [`owes`] with the words of `words`: `pactum-node show`, which has the order's view and not
+/// its program, says it with the built-in glossary ([`Glossary::STANDARD`]).
+pub fn owes_in(
+    lang: Lang,
+    words: Glossary<'_>,
+    from: &str,
+    to: &str,
+    amount: String,
+    kind: contract_lang::ir::TransferKind,
+) -> String {
     use contract_lang::ir::TransferKind;
     use render::Case;
-    let words = Glossary::of(program);
     match lang {
         Lang::En => {
             let noun = match kind {
@@ -663,7 +675,7 @@ pub(crate) fn owes(
             format!("{from} owes {to} {amount} ({noun})")
         }
         Lang::Zh => {
-            let (from, to) = (role(lang, program, from), role(lang, program, to));
+            let (from, to) = (role_in(lang, words, from), role_in(lang, words, to));
             let verb = match kind {
                 TransferKind::Pay => "支付",
                 TransferKind::Refund => "退还",

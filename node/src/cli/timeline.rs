@@ -9,11 +9,13 @@
 use std::time::Duration;
 
 use anyhow::{anyhow, Context};
+use contract_lang::ir::TransferKind;
+use contract_lang::render::Glossary;
 use contract_lang::untrusted::{escape, escape_json, escape_lines};
 use serde_json::Value;
 use verifier::{
     bundle::{verify_bundle, Report, TrustFile, VerifyOptions},
-    timeline::{render_report, Lang},
+    timeline::{owes_in, render_report, Lang},
 };
 
 use crate::client::ApiClient;
@@ -80,13 +82,7 @@ pub fn order_text(view: &Value) -> String {
     if !obligations.is_empty() {
         out.push_str("owed:\n");
         for total in &obligations {
-            out.push_str(&format!(
-                "  {} owes {} {} ({})\n",
-                text(&total["from"]["name"]),
-                text(&total["to"]["name"]),
-                text(&total["amount"]),
-                text(&total["kind"])
-            ));
+            out.push_str(&format!("  {}\n", owed(total, text)));
         }
     }
     out.push_str("clauses:\n");
@@ -99,6 +95,20 @@ pub fn order_text(view: &Value) -> String {
         out.push_str(&format!("  {} ({active})\n", text(&clause["name"])));
     }
     out
+}
+
+/// One total the order owes, in the verifier's timeline's words ("the seller owes the buyer
+/// 5100.00 EUR (payment)"); a kind this version does not know is shown as the node wrote it.
+fn owed(total: &Value, text: impl Fn(&Value) -> String) -> String {
+    let (from, to, amount) = (
+        text(&total["from"]["name"]),
+        text(&total["to"]["name"]),
+        text(&total["amount"]),
+    );
+    match serde_json::from_value::<TransferKind>(total["kind"].clone()) {
+        Ok(kind) => owes_in(Lang::En, Glossary::STANDARD, &from, &to, amount, kind),
+        Err(_) => format!("{from} owes {to} {amount} ({})", text(&total["kind"])),
+    }
 }
 
 /// A value of the native JSON as a person writes it.
@@ -251,5 +261,22 @@ mod tests {
         assert!(text.contains("route_regions: CN-GD, HK"), "{text}");
         assert!(!text.contains('\u{1b}'), "{text}");
         assert!(text.contains("force_majeure (active)"), "{text}");
+    }
+
+    /// `show` says what is owed as `pactum-verify`'s timeline does, not in the API's field names.
+    #[test]
+    fn what_is_owed_reads_as_the_verifier_s_timeline() {
+        let view = serde_json::json!({
+            "order_ref": "PO-1", "order": "ab", "status": {"state": "running"},
+            "seq": 2, "role": "buyer", "sequencer": "seller", "jurisdiction": "CN", "terms": {},
+            "facts": {}, "clauses": [],
+            "obligations": [{"from": {"name": "seller"}, "to": {"name": "buyer"},
+                             "amount": {"amount": "5100.00", "currency": "EUR"}, "kind": "pay"}],
+        });
+        let text = order_text(&view);
+        assert!(
+            text.contains("  the seller owes the buyer 5100.00 EUR (payment)\n"),
+            "{text}"
+        );
     }
 }

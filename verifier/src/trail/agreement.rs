@@ -68,11 +68,14 @@ pub(super) fn term_lines(lang: Lang, terms: &[TermChange], out: &mut Vec<Line>) 
         out.push(Line {
             class: "amend",
             text: format!(
-                "{}{}{} → {}",
+                "{}{}{}",
                 Glossary::STANDARD.term(lang, &change.term),
                 super::labels(lang).colon,
-                super::before_value(lang, Glossary::STANDARD, change.before.as_ref()),
-                super::shown_value(lang, Glossary::STANDARD, &change.after)
+                crate::timeline::arrow(
+                    lang,
+                    &super::before_value(lang, Glossary::STANDARD, change.before.as_ref()),
+                    &super::shown_value(lang, Glossary::STANDARD, &change.after)
+                )
             ),
             quote: None,
             source: None,
@@ -94,10 +97,11 @@ fn param_line(lang: Lang, program: &Program, change: &ParamChange) -> Line {
         super::shown_value(lang, Glossary::STANDARD, &change.after),
     );
     let title = super::titled(lang, &title);
+    let change_text = crate::timeline::arrow(lang, &before, &after);
     let text = match lang {
-        Lang::En => format!("{title}, parameter {}: {before} → {after}", change.param),
-        Lang::Zh => format!("{title}的参数「{}」：{before} → {after}", change.param),
-        Lang::De => format!("{title}, Parameter {}: {before} → {after}", change.param),
+        Lang::En => format!("{title}, parameter {}: {change_text}", change.param),
+        Lang::Zh => format!("{title}的参数「{}」：{change_text}", change.param),
+        Lang::De => format!("{title}, Parameter {}: {change_text}", change.param),
     };
     Line {
         class: "amend",

@@ -232,6 +232,13 @@ mod tests {
                 if lang != Lang::En {
                     assert!(!text.contains("log "), "{lang:?}: {text}");
                 }
+                if lang == Lang::Zh {
+                    let stray = contract_lang::render::spaces_beside_chinese(&text);
+                    assert!(
+                        stray.is_empty(),
+                        "a space beside a Chinese character: {text}"
+                    );
+                }
             }
         }
     }

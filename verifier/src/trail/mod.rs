@@ -39,7 +39,7 @@ pub struct View {
     /// Entries verified (valid), or carried by the bundle (invalid, when its header decodes):
     /// the page's `<body data-entries>`.
     pub entries: usize,
-    /// "10 entries", "1 Eintrag", "10 条记录": the count with its noun in the right number.
+    /// "10 entries", "1 Eintrag", "10条记录": the count with its noun in the right number.
     pub entries_text: String,
     pub labels: &'static Labels,
     /// The verdict in words.
@@ -693,11 +693,14 @@ fn effect_lines(
         out.push(Line {
             class: "amend",
             text: format!(
-                "{}{}{} → {}",
+                "{}{}{}",
                 words.term(lang, &amendment.term),
                 labels(lang).colon,
-                before_value(lang, words, amendment.before.as_ref()),
-                shown_value(lang, words, &amendment.after)
+                crate::timeline::arrow(
+                    lang,
+                    &before_value(lang, words, amendment.before.as_ref()),
+                    &shown_value(lang, words, &amendment.after)
+                )
             ),
             quote: None,
             source: Some(source(lang, program, &amendment.clause, amendment.rule)),

@@ -86,6 +86,16 @@ pub struct Labels {
     /// joins words with these, so Chinese reads "签署方：买方、承运人".
     pub colon: &'static str,
     pub comma: &'static str,
+    /// Between a word and a number, code or name the script sets beside it: none in Chinese
+    /// ("失败步骤9", "签署方：买方5a5a…"), which sets no ASCII space beside a Chinese character.
+    pub space: &'static str,
+    /// Around an aside: " (" and ")", Chinese "（" and "）" with no space before.
+    pub open: &'static str,
+    pub close: &'static str,
+    /// Between two parts of one line ("6 entries · checked…", Chinese "6条记录，由…"), and
+    /// before what names a source or the order ("— PO-1", Chinese "——PO-1").
+    pub separator: &'static str,
+    pub dash: &'static str,
 }
 
 const EN: Labels = Labels {
@@ -149,6 +159,11 @@ const EN: Labels = Labels {
     signatures: "signatures verified",
     colon: ": ",
     comma: ", ",
+    space: " ",
+    open: " (",
+    close: ")",
+    separator: " · ",
+    dash: " — ",
 };
 
 const ZH: Labels = Labels {
@@ -212,6 +227,11 @@ const ZH: Labels = Labels {
     signatures: "个签名已验证",
     colon: "：",
     comma: "、",
+    space: "",
+    open: "（",
+    close: "）",
+    separator: "，",
+    dash: "——",
 };
 
 const DE: Labels = Labels {
@@ -276,6 +296,11 @@ const DE: Labels = Labels {
     signatures: "Signaturen geprüft",
     colon: ": ",
     comma: ", ",
+    space: " ",
+    open: " (",
+    close: ")",
+    separator: " · ",
+    dash: " — ",
 };
 
 pub fn labels(lang: Lang) -> &'static Labels {
