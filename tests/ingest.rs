@@ -430,6 +430,46 @@ fn a_document_for_several_orders_of_an_absent_sequencer_is_refused_not_queued() 
     }
 }
 
+/// The last party's accept reaches the sequencer's node after its sync tick opened the order
+/// (the tick opens a contract every party signed as soon as the last signature is stored):
+/// that party is answered with the genesis, as if its accept had opened the order, not
+/// refused (`already_started`).
+#[test]
+fn an_accept_answered_after_the_tick_opened_the_order_learns_its_genesis() {
+    let (reached, release, hook) = pause();
+    let hooks = pactum_node::engine::Hooks {
+        contract_signed: Some(hook),
+        ..Default::default()
+    };
+    let cluster = Cluster::start(&ALL, BTreeMap::from([("seller".to_string(), hooks)]));
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/api/propose.json");
+    let proposal: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let proposed = cluster.client("seller").post("/orders", &proposal).unwrap();
+    let order = proposed["order"].as_str().unwrap().to_string();
+    let accept = format!("/orders/{order}/accept");
+    cluster
+        .client("buyer")
+        .post(&accept, &serde_json::json!({}))
+        .unwrap();
+    let carrier = cluster.client("carrier");
+    let last = std::thread::spawn(move || carrier.post(&accept, &serde_json::json!({})));
+    reached.recv_timeout(common::PATIENCE).unwrap();
+    // The seller's tick opens the order while the carrier's accept waits at the hook.
+    let deadline = std::time::Instant::now() + common::PATIENCE;
+    while cluster
+        .client("seller")
+        .get(&format!("/orders/{order}"))
+        .is_err()
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    release.notify_one();
+    let answer = last.join().unwrap().unwrap();
+    assert_eq!(answer["status"], "started", "{answer}");
+    assert_eq!(cluster.settle(&ALL, &order)["seq"], 0);
+}
+
 /// A long document for one order, sent to a party's node (the carrier's): more facts than one
 /// of its core's forwards carries (64) still reach the sequencer in one request, taken whole.
 #[test]

@@ -18,7 +18,7 @@ use super::{
     order::{sequencer_key, Refusal},
     protocol::{GenesisParts, Request, Response},
     protocol_core::{Action, Commit, Context, Input, Message, Reply},
-    records::{HeadRecord, OrderRecord},
+    records::{self, HeadRecord, OrderRecord},
     round::Answer,
     sequencer::Committed,
     Inner, Slot,
@@ -76,21 +76,25 @@ impl Inner {
         self.openings.lock().ok()?.get(order).cloned()
     }
 
-    /// Opens `record`'s order as its sequencer: the genesis round (see [`Opening`]).
+    /// Opens `record`'s order as its sequencer: the genesis round (see [`Opening`]). An order
+    /// open already answers with its committed genesis: the sync tick opens an order whose
+    /// contract every party signed, and may do so between the last party's signature being
+    /// stored and this call, so that party's accept still learns the genesis.
     pub(crate) async fn open_order(
         self: &Arc<Self>,
         record: OrderRecord,
     ) -> Result<Committed, ApiError> {
         let order = record.contract.order_id();
-        let already =
-            || ApiError::conflict("already_started", format!("order {order} already started"));
         if self.slot(&order).is_some() {
-            return Err(already());
+            return self.committed_genesis(order);
+        }
+        if let Some(pause) = &self.config.hooks.contract_signed {
+            pause().await;
         }
         let opening = self.opening(&record).map_err(|refusal| refusal.to_api())?;
         let mut opening = opening.lock().await;
         if self.slot(&order).is_some() {
-            return Err(already());
+            return self.committed_genesis(order);
         }
         let input = Input::Open { caller: CALLER };
         match self.drive_opening(&mut opening, input).await.into_reply()? {
@@ -99,6 +103,19 @@ impl Inner {
                 "the order's core answered opening with {other:?}"
             ))),
         }
+    }
+
+    /// The genesis of `order`, open here, as stored.
+    fn committed_genesis(&self, order: OrderId) -> Result<Committed, ApiError> {
+        let genesis = records::read_entry(&self.store, &order, 0)
+            .map_err(|error| ApiError::internal(error.to_string()))?
+            .ok_or_else(|| {
+                ApiError::internal(format!("order {order} is open without a genesis"))
+            })?;
+        Ok(Committed {
+            seq: 0,
+            entry: genesis.entry.hash(),
+        })
     }
 
     /// A genesis proposal from `peer` (the sequencer, admitted by the caller): cosigned if it

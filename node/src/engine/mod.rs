@@ -118,6 +118,9 @@ pub struct Hooks {
     /// before those of orders sequenced elsewhere are sent to the sequencer's node: the moment
     /// the sequencer's view can move ahead of this node's.
     pub ingest_forwarding: Option<PauseHook>,
+    /// Awaited as sequencer after a contract's last signature was stored and before the order
+    /// opens: the moment the sync tick can open the order first.
+    pub contract_signed: Option<PauseHook>,
     /// Told the method, path and status of every answer of this node's HTTP API (tests check
     /// each against the OpenAPI document).
     pub observe_http: Option<crate::http::Observer>,
