@@ -22,7 +22,7 @@ use verifier::{
 };
 
 use super::{
-    agreement::{Agreement, AgreementError, AgreementTable},
+    agreement::{self, Agreement, AgreementError, AgreementTable},
     catch_up::{self, Requester},
     order::{OrderCore, Refusal},
     round::{self, Answer, Round, RoundFailure},
@@ -972,6 +972,13 @@ impl OrderProtocol {
             })
     }
 
+    /// The queued facts no entry recorded yet, in order.
+    fn unrecorded(&self) -> impl Iterator<Item = &QueuedFact> {
+        self.queue
+            .iter()
+            .filter(|queued| !self.seen.contains_key(&queued.hash))
+    }
+
     /// Stores `event` at the back of the queue; the reply that says so.
     fn enqueue(&mut self, event: SignedEvent, actions: &mut Vec<Action>) -> Reply {
         let hash = event.hash();
@@ -1541,11 +1548,7 @@ impl OrderProtocol {
         if self.queue.iter().any(|queued| self.in_flight(&queued.hash)) {
             return;
         }
-        let waiting: Vec<&QueuedFact> = self
-            .queue
-            .iter()
-            .filter(|queued| !self.seen.contains_key(&queued.hash))
-            .collect();
+        let waiting: Vec<&QueuedFact> = self.unrecorded().collect();
         let facts = &waiting[..whole_documents(&waiting, MAX_FORWARD)];
         if facts.is_empty() {
             return;
@@ -1692,29 +1695,22 @@ impl OrderProtocol {
         match checked {
             Ok(sealed) => {
                 let closes = matches!(body.step, Step::Close(_));
-                let waiting = self
-                    .queue
-                    .iter()
-                    .filter(|queued| !self.seen.contains_key(&queued.hash))
-                    .count();
-                if closes && waiting > 0 {
+                if closes {
                     // The close would refuse facts this node accepted (they commit first; the
-                    // parties sign the close again then).
-                    let kind = Agreement::Close;
-                    let error = AgreementError::FactsQueued {
-                        kind,
-                        queued: waiting,
-                    };
-                    actions.push(refused(&error.into()));
-                    return;
+                    // parties sign the close again then): the sequencer's rule for a close's
+                    // signatures, with the facts waiting here.
+                    let waiting = self.unrecorded().count();
+                    if let Err(error) = agreement::check_open(Agreement::Close, &self.core, waiting)
+                    {
+                        actions.push(refused(&error.into()));
+                        return;
+                    }
+                    actions.push(Action::CosignedClose { after_seq: head });
                 }
                 self.cosigned_close = closes.then_some(Closing {
                     after_seq: head,
                     until: None,
                 });
-                if closes {
-                    actions.push(Action::CosignedClose { after_seq: head });
-                }
                 let signature = cx.signer.sign_entry(&entry.body);
                 self.pending = Some((sealed, signature));
                 actions.push(answer(Answer::Cosigned {
