@@ -12,7 +12,7 @@ use verifier::{
 };
 
 use super::{
-    admit::ContractSender,
+    admit::{ContractSender, NotAdmitted},
     driver::{answers_until, unix_now, Outcome, Stored, CALLER},
     opening::Opening,
     order::{sequencer_key, Refusal},
@@ -118,6 +118,25 @@ impl Inner {
         })
     }
 
+    /// The contract and sources `peer` sent as the order's sequencer (with a genesis proposed,
+    /// announced or fetched), admitted ([`Inner::admit_contract`]): the order's record.
+    fn admit_from_sequencer(
+        &self,
+        peer: libp2p::PeerId,
+        parts: GenesisParts,
+    ) -> Result<OrderRecord, NotAdmitted> {
+        self.admit_contract(
+            peer,
+            &parts.contract,
+            &parts.sources,
+            ContractSender::Sequencer,
+        )?;
+        Ok(OrderRecord {
+            contract: parts.contract,
+            sources: parts.sources,
+        })
+    }
+
     /// A genesis proposal from `peer` (the sequencer, admitted by the caller): cosigned if it
     /// is the genesis this node computes.
     pub(crate) async fn on_genesis_proposal(
@@ -127,17 +146,9 @@ impl Inner {
         parts: GenesisParts,
     ) -> Response {
         let order = parts.contract.order_id();
-        if let Err(refused) = self.admit_contract(
-            peer,
-            &parts.contract,
-            &parts.sources,
-            ContractSender::Sequencer,
-        ) {
-            return self.not_admitted(peer, refused);
-        }
-        let record = OrderRecord {
-            contract: parts.contract,
-            sources: parts.sources,
+        let record = match self.admit_from_sequencer(peer, parts) {
+            Ok(record) => record,
+            Err(refused) => return self.not_admitted(peer, refused),
         };
         let proposal = |from| Input::Proposal {
             from,
@@ -197,17 +208,8 @@ impl Inner {
                     "the contract is not this order's",
                 ));
             }
-            self.admit_contract(
-                peer,
-                &parts.contract,
-                &parts.sources,
-                ContractSender::Sequencer,
-            )
-            .map_err(|refused| ApiError::invalid(refused.code(), refused.to_string()))?;
-            OrderRecord {
-                contract: parts.contract,
-                sources: parts.sources,
-            }
+            self.admit_from_sequencer(peer, parts)
+                .map_err(|refused| ApiError::invalid(refused.code(), refused.to_string()))?
         };
         let committed = |from| Input::Committed {
             from,
@@ -360,17 +362,9 @@ impl Inner {
         let peer = self
             .peer_id(&from)
             .ok_or_else(|| ApiError::internal("the sequencer's key is not a peer id"))?;
-        self.admit_contract(
-            peer,
-            &parts.contract,
-            &parts.sources,
-            ContractSender::Sequencer,
-        )
-        .map_err(|refused| ApiError::invalid(refused.code(), refused.to_string()))?;
-        let record = OrderRecord {
-            contract: parts.contract,
-            sources: parts.sources,
-        };
+        let record = self
+            .admit_from_sequencer(peer, parts)
+            .map_err(|refused| ApiError::invalid(refused.code(), refused.to_string()))?;
         let opening = self.opening(&record).map_err(|refusal| refusal.to_api())?;
         let mut opening = opening.lock().await;
         self.drive_opening(&mut opening, page).await.done()
