@@ -548,25 +548,7 @@ mod tests {
             .iter()
             .any(|action| matches!(action, Action::SetTimer { at: 130 })));
 
-        let mut done = Vec::new();
-        for (to, entry) in proposed {
-            let role = role_of(&orders, &to);
-            let input = Input::Proposal {
-                from: seller_key,
-                entry: entry.clone(),
-                previous: None,
-                verified: false,
-            };
-            let answer = answer_of(&parties.get_mut(role).unwrap().handle(input, 101));
-            assert!(matches!(answer, Answer::Cosigned { .. }), "{answer:?}");
-            let input = Input::Answer {
-                from: to,
-                body: entry.hash(),
-                answer,
-                verified: false,
-            };
-            done = parties.get_mut("seller").unwrap().handle(input, 102);
-        }
+        let done = cosign_all(&orders, &mut parties, proposed);
         // Persisted with every signature (the sequencer's last), then announced, then answered.
         let Some(Action::Persist(commit)) = done.first() else {
             panic!("{done:?}");
@@ -618,36 +600,50 @@ mod tests {
         }
     }
 
+    /// Hands each of the seller's `proposed` genesis entries to its cosigner at 101, which
+    /// cosigns it, and the answers back to the seller at 102: the seller's actions on the last
+    /// answer.
+    fn cosign_all(
+        orders: &ExampleOrders,
+        parties: &mut BTreeMap<&str, Party>,
+        proposed: Vec<(PublicKey, SignedEntry)>,
+    ) -> Vec<Action> {
+        let seller_key = orders.keys().seller.public_key();
+        let mut done = Vec::new();
+        for (to, entry) in proposed {
+            let body = entry.hash();
+            let input = Input::Proposal {
+                from: seller_key,
+                entry,
+                previous: None,
+                verified: false,
+            };
+            let cosigner = parties.get_mut(role_of(orders, &to)).unwrap();
+            let answer = answer_of(&cosigner.handle(input, 101));
+            assert!(matches!(answer, Answer::Cosigned { .. }), "{answer:?}");
+            let input = Input::Answer {
+                from: to,
+                body,
+                answer,
+                verified: false,
+            };
+            done = parties.get_mut("seller").unwrap().handle(input, 102);
+        }
+        done
+    }
+
     /// The genesis round run to its end at the seller: the committed genesis.
     fn committed_genesis(
         orders: &ExampleOrders,
         parties: &mut BTreeMap<&str, Party>,
     ) -> SignedEntry {
-        let seller_key = orders.keys().seller.public_key();
         let proposed = proposals(
             &parties
                 .get_mut("seller")
                 .unwrap()
                 .handle(Input::Open { caller: 1 }, 100),
         );
-        let mut done = Vec::new();
-        for (to, entry) in proposed {
-            let input = Input::Proposal {
-                from: seller_key,
-                entry: entry.clone(),
-                previous: None,
-                verified: false,
-            };
-            let cosigner = parties.get_mut(role_of(orders, &to)).unwrap();
-            let answer = answer_of(&cosigner.handle(input, 101));
-            let input = Input::Answer {
-                from: to,
-                body: entry.hash(),
-                answer,
-                verified: false,
-            };
-            done = parties.get_mut("seller").unwrap().handle(input, 102);
-        }
+        let done = cosign_all(orders, parties, proposed);
         match done.first() {
             Some(Action::Persist(commit)) => commit.entry.clone(),
             _ => panic!("{done:?}"),
