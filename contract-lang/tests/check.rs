@@ -384,3 +384,42 @@ fn syntax_errors_stop_before_checking() {
         .iter()
         .all(|d| d.file == 1 && d.diagnostic.code.starts_with("E02")));
 }
+
+// An attester label's name is clause text, written by whoever drafts the contract: any name
+// (empty, blank, quotes, backslashes, control characters, odd Unicode), given once or twice,
+// is either stored under `attester:NAME` or refused with a diagnostic, never a panic.
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 128, ..Default::default() })]
+
+    #[test]
+    fn any_attester_name_is_labelled_or_refused(
+        name in "(.|[\"\\\\\n\t\r\u{0}\u{202e}\u{200b}\u{fe0f} ]){0,12}",
+        text in ".{0,8}",
+        twice in proptest::bool::ANY,
+    ) {
+        use contract_lang::fmt::text_literal;
+        let label = format!("label attester {} de {}\n", text_literal(&name), text_literal(&text));
+        let clauses = if twice { label.repeat(2) } else { label };
+        let sources = [
+            source("vocabulary.clause", pactum_clause_library::VOCABULARY),
+            source("labels.clause", &clauses),
+        ];
+        let result = compile_program(&sources);
+        let shown = rendered(&result, &sources);
+        let key = format!("attester:{name}");
+        match &result.program {
+            Some(program) => {
+                proptest::prop_assert!(!twice, "a label given twice in one file compiled");
+                let stored = program.vocabulary.labels.0.get(&key).and_then(|texts| texts.get("de"));
+                proptest::prop_assert_eq!(stored, Some(&text));
+            }
+            None => proptest::prop_assert!(shown.contains("Error"), "{}", shown),
+        }
+        // A name that is some text, no control character and no party role is labelled.
+        let plain = !name.trim().is_empty() && !name.chars().any(char::is_control);
+        let party = ["seller", "buyer", "carrier", "insurer"].contains(&name.as_str());
+        if plain && !party && !twice {
+            proptest::prop_assert!(result.program.is_some(), "{}\n{}", clauses, shown);
+        }
+    }
+}

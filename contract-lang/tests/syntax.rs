@@ -646,6 +646,7 @@ proptest! {
         Just("pay"), Just("->"), Just("and"), Just("not"), Just("-"), Just("terms"), Just("event"),
         Just("\n"), Just("// c\n"), Just("list"), Just("<"), Just(">"), Just("enum"), Just("\""),
         Just("2026-03-01T00:00:00Z"), Just("review"), Just("title"), Just("predicate"),
+        Just("label"), Just("attester"), Just("term"), Just("de"), Just("zh"),
     ], 0..80)) {
         let text = words.join(" ");
         let parsed = parse(&text);
