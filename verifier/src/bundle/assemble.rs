@@ -50,7 +50,7 @@ pub fn contract_ir(
         .map(|binding| {
             let clause = program
                 .clause(&binding.name)
-                .ok_or_else(|| AssembleError::Clause(format!("no clause `{}`", binding.name)))?;
+                .ok_or_else(|| AssembleError::Clause(binding.name.clone()))?;
             Ok(ClauseIrBytes {
                 name: binding.name.clone(),
                 ir: crate::model::encode("clause IR", &clause.ir)?,
@@ -123,4 +123,27 @@ pub fn assemble<S: HashStore>(
     };
     bundle.set_entry_bytes(&entries)?;
     Ok(bundle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bundle::build::{compile_sources, library_sources};
+
+    #[test]
+    fn a_clause_missing_from_the_program_is_named_once() {
+        let program = compile_sources(&library_sources(&[]).expect("sources")).expect("compiles");
+        let mut contract = Contract::new("PO-1", "seller");
+        contract.clauses = vec![crate::model::ClauseBinding {
+            name: "late_delivery".into(),
+            id: Digest::ZERO,
+            params: Default::default(),
+            active: true,
+        }];
+        let error = contract_ir(&program, &contract).expect_err("no such clause");
+        assert_eq!(
+            error.to_string(),
+            "no clause `late_delivery` in the program"
+        );
+    }
 }
