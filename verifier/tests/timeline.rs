@@ -225,3 +225,58 @@ fn an_attester_reads_as_the_vocabulary_labels_it_and_as_written_in_older_bundles
     let json = verifier::timeline::report_json(&older, Lang::Zh).to_string();
     assert!(!json.contains("attester_label"), "{json}");
 }
+
+/// An order whose express refund hands a damaged return to review: the review's reason is the
+/// clause's own words, said of the rule that asked for it.
+fn review_requested_report() -> Report {
+    use contract_lang::value::{EnumValue, Value};
+    use std::collections::BTreeMap;
+    use verifier::bundle::build::{example_bundle, ExampleKeys, ExampleOrder, EXAMPLE_START};
+    let keys = ExampleKeys::new();
+    let mut order = ExampleOrder::library(&["clauses/express_refund.clause"])
+        .expect("library sources")
+        .open(&keys)
+        .expect("an order");
+    let fields = BTreeMap::from([
+        (
+            "appearance".to_string(),
+            Value::Enum(EnumValue {
+                ty: "appearance".into(),
+                variant: "damaged".into(),
+            }),
+        ),
+        ("accessories_complete".to_string(), Value::Bool(true)),
+    ]);
+    order
+        .event(&keys.seller, "return.inspected", EXAMPLE_START + 60, fields)
+        .expect("inspected");
+    let example = example_bundle(keys, order).expect("a bundle");
+    verify_bundle(&example.bytes, &example.trust, &VerifyOptions::default())
+        .unwrap_or_else(|error| panic!("{error}"))
+}
+
+#[test]
+fn a_requested_review_says_which_rule_asked_and_why() {
+    let report = review_requested_report();
+    for (lang, line) in [
+        (
+            Lang::En,
+            "review requested by «Express refund for intact returns» (express_refund, rule 2): \
+             “returned goods are damaged: decide on a partial refund”",
+        ),
+        (
+            Lang::Zh,
+            "《完好退货极速退款》（express_refund，第2条规则）要求审核：\
+             “退回的货物已损坏：请决定部分退款”",
+        ),
+        (
+            Lang::De,
+            "Prüfung verlangt von «Sofortige Erstattung bei einwandfreier Rücksendung» \
+             (express_refund, Regel 2): „Rücksendung beschädigt: über eine Teilerstattung \
+             entscheiden“",
+        ),
+    ] {
+        let text = render_report(&report, lang);
+        assert!(text.lines().any(|l| l.trim() == line), "{lang:?}:\n{text}");
+    }
+}
