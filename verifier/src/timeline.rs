@@ -544,10 +544,23 @@ fn fact_line(lang: Lang, program: &Program, event: &crate::model::Event, atteste
     if let Some(sentence) = exercise_sentence(lang, program, event, attester) {
         return sentence;
     }
+    attested_fact(lang, program, &event.kind, attester, &event.fields)
+}
+
+/// A fact of `kind` with who attested it and its fields ("… (attested by the weather service;
+/// …)", "…（证明方：气象服务机构；…）"): the timeline's line of a fact, and the breaker
+/// report's line of a fact in its window.
+fn attested_fact(
+    lang: Lang,
+    program: &Program,
+    kind: &str,
+    attester: &str,
+    fields: &std::collections::BTreeMap<String, Value>,
+) -> String {
     let w = words(lang);
-    let kind = Glossary::of(program).kind_noun(lang, &event.kind);
+    let kind = Glossary::of(program).kind_noun(lang, kind);
     let attester = self::attester(lang, program, attester);
-    let fields = fields(lang, program, &event.fields);
+    let fields = self::fields(lang, program, fields);
     match lang {
         Lang::Zh => format!("{kind}（{}：{attester}；{fields}）", w.attested_by),
         Lang::En | Lang::De => format!("{kind} ({} {attester}; {fields})", w.attested_by),
@@ -828,7 +841,6 @@ fn notification_line(lang: Lang, program: &Program, notification: &Notification)
 }
 
 fn window_line(lang: Lang, program: &Program, amendment: &WindowAmendment) -> String {
-    let w = words(lang);
     let mut changes: Vec<String> = amendment
         .amendments
         .iter()
@@ -840,13 +852,13 @@ fn window_line(lang: Lang, program: &Program, amendment: &WindowAmendment) -> St
             .iter()
             .map(|a| activation_line(lang, program, a)),
     );
-    let kind = Glossary::of(program).kind_noun(lang, &amendment.event_kind);
-    let attester = self::attester(lang, program, &amendment.attester);
-    let fields = fields(lang, program, &amendment.fields);
-    let fact = match lang {
-        Lang::Zh => format!("{kind}（{}：{attester}；{fields}）", w.attested_by),
-        Lang::En | Lang::De => format!("{kind} ({} {attester}; {fields})", w.attested_by),
-    };
+    let fact = attested_fact(
+        lang,
+        program,
+        &amendment.event_kind,
+        &amendment.attester,
+        &amendment.fields,
+    );
     let changes = changes.join(if lang == Lang::Zh { "；" } else { "; " });
     format!(
         "#{} {} {}",
