@@ -938,11 +938,7 @@ fn reason_line(lang: Lang, program: &Program, reason: &ReviewReason) -> String {
                 .iter()
                 .map(|writer| source(lang, program, &writer.clause, writer.rule))
                 .collect();
-            let writers = render::series(lang, &writers);
-            match lang {
-                Lang::Zh => format!("{subject}{}：{writers}", w.conflict),
-                Lang::En | Lang::De => format!("{} {subject}: {writers}", w.conflict),
-            }
+            reason_at(lang, w.conflict, subject, &render::series(lang, &writers))
         }
         ReviewReason::Requested {
             clause,
@@ -953,25 +949,31 @@ fn reason_line(lang: Lang, program: &Program, reason: &ReviewReason) -> String {
                 || reason.clone(),
                 |compiled| render::clause_text(&compiled.ir, reason, lang),
             );
-            let reason = render::quoted(lang, &reason);
             let source = source(lang, program, clause, *rule);
-            match lang {
-                Lang::Zh => format!("{source}{}：{reason}", w.requested),
-                Lang::En | Lang::De => format!("{} {source}: {reason}", w.requested),
-            }
+            reason_at(lang, w.requested, &source, &render::quoted(lang, &reason))
         }
         ReviewReason::EvaluationError {
             clause,
             rule,
             message,
-        } => {
-            let source = source(lang, program, clause, *rule);
-            match lang {
-                Lang::Zh => format!("{source}{}：{message}", w.eval_error),
-                Lang::En | Lang::De => format!("{} {source}: {message}", w.eval_error),
-            }
-        }
+        } => reason_at(
+            lang,
+            w.eval_error,
+            &source(lang, program, clause, *rule),
+            message,
+        ),
     }
+}
+
+/// Why an entry was handed to review, said of where it arose, then what was found there:
+/// "conflict on X: …", "Auswertung fehlgeschlagen in X: …"; Chinese names the place first
+/// ("X存在冲突：…").
+fn reason_at(lang: Lang, why: &str, at: &str, found: &str) -> String {
+    let why = match lang {
+        Lang::Zh => format!("{at}{why}"),
+        Lang::En | Lang::De => format!("{why} {at}"),
+    };
+    labelled(lang, &why, found)
 }
 
 fn outcome_lines(
