@@ -134,7 +134,7 @@ fn accept() {}
         (status = 401, description = "no or wrong token", body = ErrorBody),
         (status = 403, description = "the token lacks the submit scope", body = ErrorBody),
         (status = 404, description = "no such order", body = ErrorBody),
-        (status = 409, description = "the order cannot take the fact now: `order_closed`, or `order_closing` at a party's node whose party signed a close of the order, or which cosigned a close not yet known committed or void (the close would refuse the fact once it commits; nothing is queued: submit it again once the close is withdrawn, lapsed or void, or at the sequencer's node)", body = ErrorBody),
+        (status = 409, description = "the order cannot take the fact now: `order_closed`, or `order_closing` at a party's node whose party signed a close of the order, or which cosigned a close not yet known committed or void (the close would refuse the fact once it commits; nothing is queued: submit it again once the close commits, is void or lapses, or at the sequencer's node); or `refused_by_party`: a party's node refused the entry the sequencer proposed for the fact (nothing is recorded; that node keeps the refusal in its `/health`)", body = ErrorBody),
         (status = 413, description = "body over http.max_body_bytes", body = ErrorBody),
         (status = 422, description = "invalid event, signature or authority", body = ErrorBody),
         (status = 503, description = "a party is unreachable", body = ErrorBody),
