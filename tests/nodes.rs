@@ -22,16 +22,19 @@ use verifier::model::{Digest, Outcome, Step};
 
 const ALL: [&str; 3] = ["seller", "buyer", "carrier"];
 
-fn departed(cluster: &Cluster, order: &str) -> Value {
+/// The carrier's departure, then an ETA late enough to switch the order to air freight
+/// (entries 1 and 2).
+fn departed_and_late(cluster: &Cluster, order: &str) {
+    cluster.departed(order).unwrap();
     cluster
         .event(
             "carrier",
             order,
-            "shipment.departed",
-            "2026-01-10T00:00:00Z",
-            json!({ "port": "Shenzhen" }),
+            "shipment.eta_updated",
+            "2026-02-17T00:00:00Z",
+            json!({ "eta": "2026-02-26T00:00:00Z" }),
         )
-        .unwrap()
+        .unwrap();
 }
 
 #[test]
@@ -82,16 +85,7 @@ fn the_demo_runs_over_three_nodes_and_its_bundle_verifies() {
 fn a_bundle_exported_by_one_node_is_accepted_by_pactum_verify() {
     let cluster = Cluster::start(&ALL, BTreeMap::new());
     let order = cluster.start_order(&ALL, "PO-VERIFY", None);
-    departed(&cluster, &order);
-    cluster
-        .event(
-            "carrier",
-            &order,
-            "shipment.eta_updated",
-            "2026-02-17T00:00:00Z",
-            json!({ "eta": "2026-02-26T00:00:00Z" }),
-        )
-        .unwrap();
+    departed_and_late(&cluster, &order);
     cluster.settle(&ALL, &order);
     let (bytes, trust) = cluster.bundle("carrier", &order);
     let report = verify(&bytes, &trust).unwrap();
@@ -145,7 +139,7 @@ fn the_breaker_trips_and_only_a_review_signed_by_every_party_resumes() {
     // At most one automatic amendment a day.
     let order = cluster.start_order(&ALL, "PO-BREAKER", Some((1, 86_400)));
     // Submitted at the carrier's node and forwarded: the answer still shows the entry.
-    let committed = departed(&cluster, &order);
+    let committed = cluster.departed(&order).unwrap();
     assert_eq!(committed["entry"]["kind"], "event", "{committed}");
     cluster
         .weather("seller", &order, "2026-02-20T00:00:00Z", "Hong Kong")
@@ -322,16 +316,7 @@ fn a_party_that_was_offline_catches_up_from_its_head() {
     let mut cluster = Cluster::start(&ALL, hooks);
     let order = cluster.start_order(&ALL, "PO-OFFLINE", None);
     cluster.settle(&ALL, &order);
-    departed(&cluster, &order);
-    cluster
-        .event(
-            "carrier",
-            &order,
-            "shipment.eta_updated",
-            "2026-02-17T00:00:00Z",
-            json!({ "eta": "2026-02-26T00:00:00Z" }),
-        )
-        .unwrap();
+    departed_and_late(&cluster, &order);
     cluster.stop_node("buyer");
     // Restarted from its directory, the buyer is behind the seller and catches up.
     cluster.start_node("buyer", Hooks::default());
@@ -360,16 +345,7 @@ fn a_party_behind_catches_up_from_another_party_while_the_sequencer_is_down() {
     let at_genesis = cluster.path("buyer-at-genesis");
     copy_dir(&cluster.path("buyer"), &at_genesis);
     cluster.start_node("buyer", Hooks::default());
-    departed(&cluster, &order);
-    cluster
-        .event(
-            "carrier",
-            &order,
-            "shipment.eta_updated",
-            "2026-02-17T00:00:00Z",
-            json!({ "eta": "2026-02-26T00:00:00Z" }),
-        )
-        .unwrap();
+    departed_and_late(&cluster, &order);
     cluster.settle(&ALL, &order);
     // The buyer comes back from the genesis while the sequencer's node is down: its
     // catch-up asks the sequencer, gets no answer, and asks the carrier.
@@ -496,7 +472,7 @@ fn an_order_runs_the_compiled_clauses_it_stored_and_refuses_a_corrupt_copy() {
     // With the program restored, the node loads the order and runs it.
     put_program(&cluster, &key, stored);
     cluster.start_node("seller", Hooks::default());
-    departed(&cluster, &order);
+    cluster.departed(&order).unwrap();
     assert_eq!(cluster.settle(&parties, &order)["seq"], 1);
 }
 
