@@ -281,14 +281,9 @@ fn an_absent_party_holds_up_only_its_own_orders() {
     // Back again, the held-up order proceeds: the queued fact commits without being resent,
     // and resending it gets its committed entry.
     cluster.start_node("carrier", Hooks::default());
-    let deadline = std::time::Instant::now() + common::PATIENCE;
-    while cluster.view("seller", &with_carrier)["seq"] != 1 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the queued fact never committed"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    common::wait_until("the queued fact committed", || {
+        cluster.view("seller", &with_carrier)["seq"] == 1
+    });
     let committed = cluster
         .event(
             "buyer",

@@ -1,7 +1,7 @@
 //! A webhook delivery that hangs holds up no other: while a receiver sits on one request,
 //! the node keeps delivering the events after it (more of them than fit in one batch of
 //! requests), and the held one completes once the receiver answers. Waits are bounded by
-//! `common::PATIENCE` only so that a failure ends; nothing asserts on timings.
+//! `common::PATIENCE` (through `common::wait_until`) only so that a failure ends; nothing asserts on timings.
 
 mod common;
 
@@ -10,10 +10,10 @@ use std::{
     io::{BufRead, BufReader, Read, Write},
     net::{TcpListener, TcpStream},
     sync::{Arc, Condvar, Mutex},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
-use common::{Cluster, PATIENCE};
+use common::{wait_until, Cluster};
 use serde_json::{json, Value};
 
 /// An HTTP receiver that holds the first request it gets until released, and answers every
@@ -98,14 +98,6 @@ fn answer(stream: TcpStream, state: &(Mutex<Held>, Condvar)) {
         .write_all(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
 }
 
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + PATIENCE;
-    while !done() {
-        assert!(Instant::now() < deadline, "never happened: {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn a_hanging_delivery_holds_up_no_other() {
     // Deliveries may take as long as they like: only the receiver ends the held one.
@@ -129,7 +121,7 @@ fn a_hanging_delivery_holds_up_no_other() {
         .as_str()
         .unwrap()
         .to_string();
-    wait_for("the first delivery to be held", || {
+    wait_until("the first delivery to be held", || {
         receiver.holding().is_some()
     });
     // Far more entries than requests in flight at once (16).
@@ -147,13 +139,13 @@ fn a_hanging_delivery_holds_up_no_other() {
             .unwrap();
     }
     // Genesis and 40 event entries: every one but the held one arrives while it is held.
-    wait_for("every other delivery while one is held", || {
+    wait_until("every other delivery while one is held", || {
         receiver.received().len() == entries
     });
     let held = receiver.holding().unwrap();
     assert!(!receiver.received().contains(&held));
     receiver.release();
-    wait_for("the held delivery once answered", || {
+    wait_until("the held delivery once answered", || {
         receiver.received().len() == entries + 1
     });
 }

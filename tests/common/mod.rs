@@ -25,6 +25,18 @@ use verifier::sign::SigningKey;
 /// Liveness bound for anything a test waits for; never a performance assertion.
 pub const PATIENCE: Duration = Duration::from_secs(30);
 
+/// Waits (polling) until `done`; [`PATIENCE`] only ends a hung test, naming `what`.
+pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never happened: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// Nodes running in this process.
 pub struct Cluster {
     pub runtime: tokio::runtime::Runtime,
