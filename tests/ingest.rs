@@ -44,13 +44,7 @@ fn start_order(cluster: &Cluster) -> String {
 
 /// The example order with reference `reference`, changed by `change`.
 fn start_order_with(cluster: &Cluster, reference: &str, change: impl FnOnce(&mut Value)) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/api/propose.json");
-    let mut proposal: Value =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    proposal["order_ref"] = Value::from(reference);
-    change(&mut proposal);
-    let proposed = cluster.client("seller").post("/orders", &proposal).unwrap();
-    let order = proposed["order"].as_str().unwrap().to_string();
+    let order = propose_with(cluster, reference, change);
     for role in ["buyer", "carrier"] {
         cluster
             .client(role)
@@ -59,6 +53,18 @@ fn start_order_with(cluster: &Cluster, reference: &str, change: impl FnOnce(&mut
     }
     cluster.settle(&ALL, &order);
     order
+}
+
+/// The seller proposes the example order with reference `reference`, changed by `change`;
+/// its id (nobody accepted it yet).
+fn propose_with(cluster: &Cluster, reference: &str, change: impl FnOnce(&mut Value)) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/api/propose.json");
+    let mut proposal: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    proposal["order_ref"] = Value::from(reference);
+    change(&mut proposal);
+    let proposed = cluster.client("seller").post("/orders", &proposal).unwrap();
+    proposed["order"].as_str().unwrap().to_string()
 }
 
 fn refusal(result: Result<Value, ClientError>) -> pactum_node::api::ApiError {
@@ -442,10 +448,7 @@ fn an_accept_answered_after_the_tick_opened_the_order_learns_its_genesis() {
         ..Default::default()
     };
     let cluster = Cluster::start(&ALL, BTreeMap::from([("seller".to_string(), hooks)]));
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/api/propose.json");
-    let proposal: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let proposed = cluster.client("seller").post("/orders", &proposal).unwrap();
-    let order = proposed["order"].as_str().unwrap().to_string();
+    let order = propose_with(&cluster, "PO-2026-0117", |_| {});
     let accept = format!("/orders/{order}/accept");
     cluster
         .client("buyer")
@@ -455,15 +458,12 @@ fn an_accept_answered_after_the_tick_opened_the_order_learns_its_genesis() {
     let last = std::thread::spawn(move || carrier.post(&accept, &serde_json::json!({})));
     reached.recv_timeout(common::PATIENCE).unwrap();
     // The seller's tick opens the order while the carrier's accept waits at the hook.
-    let deadline = std::time::Instant::now() + common::PATIENCE;
-    while cluster
-        .client("seller")
-        .get(&format!("/orders/{order}"))
-        .is_err()
-        && std::time::Instant::now() < deadline
-    {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    common::wait_until("the seller's tick opened the order", || {
+        cluster
+            .client("seller")
+            .get(&format!("/orders/{order}"))
+            .is_ok()
+    });
     release.notify_one();
     let answer = last.join().unwrap().unwrap();
     assert_eq!(answer["status"], "started", "{answer}");
@@ -518,10 +518,9 @@ fn a_queued_document_kept_across_a_restart_is_forwarded_whole() {
     assert_eq!(health["queued_facts"], 2, "{health}");
     cluster.start_node("seller", Default::default());
     // Forwarded on the carrier's tick: wait for both facts to commit.
-    let deadline = std::time::Instant::now() + common::PATIENCE;
-    while cluster.view("carrier", &order)["seq"] != 2 && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    common::wait_until("both facts committed", || {
+        cluster.view("carrier", &order)["seq"] == 2
+    });
     let view = cluster.settle(&ALL, &order);
     assert_eq!(view["seq"], 2, "{view}");
     assert_eq!(view["terms"]["transport_mode"], "air", "{view}");
