@@ -245,7 +245,6 @@ fn an_order_accepted_while_a_party_is_down_opens_when_it_returns_with_the_same_g
 
 #[test]
 fn a_party_that_restarted_before_seeing_the_genesis_fetches_it_with_the_contract() {
-    use pactum_node::api::AcceptOrder;
     // The seller never announces; the buyer's node does not catch up by itself in this test.
     let hooks = BTreeMap::from([(
         "seller".to_string(),
@@ -259,13 +258,7 @@ fn a_party_that_restarted_before_seeing_the_genesis_fetches_it_with_the_contract
             spec.sync_interval = std::time::Duration::from_secs(3600);
         }
     });
-    let order = cluster.propose_order(&ALL, "PO-MISSED-GENESIS", None);
-    for role in ["buyer", "carrier"] {
-        cluster
-            .client(role)
-            .post(&format!("/orders/{order}/accept"), &AcceptOrder::default())
-            .unwrap();
-    }
+    let order = cluster.start_order(&ALL, "PO-MISSED-GENESIS", None);
     // The buyer cosigned the genesis (its opening was in memory) and restarts before it
     // learns that it committed: it holds the proposal it signed, and no opening.
     cluster.stop_node("buyer");
