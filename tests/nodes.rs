@@ -871,3 +871,54 @@ fn garbage_peer_messages_change_nothing() {
         .unwrap();
     assert_eq!(committed["seq"], 1);
 }
+
+/// A party whose accept reached the sequencer but whose answer was lost sends it again after
+/// the order opened: it learns the genesis, as the accept that opened the order would have.
+#[test]
+fn an_accept_repeated_after_the_order_opened_is_answered_with_the_genesis() {
+    let mut cluster = Cluster::start(&["seller", "buyer"], BTreeMap::new());
+    let order = cluster.start_order(&["seller", "buyer"], "PO-ACCEPT-AGAIN", None);
+    let order_id = verifier::model::Digest::from_hex(&order).unwrap();
+    // The buyer's node is gone; its key speaks for it again.
+    cluster.stop_node("buyer");
+    let buyer_key = cluster.keys["buyer"].clone();
+    let seller = &cluster.nodes["seller"];
+    let (genesis, answer) = cluster.runtime.block_on(async {
+        let network = net::start::<Request, Response>(
+            NetConfig::default(),
+            keypair_from_secret(buyer_key.to_seed()).unwrap(),
+        )
+        .unwrap();
+        let handle = network.handle;
+        for addr in &seller.p2p_addrs {
+            handle
+                .add_address(seller.peer_id, addr.clone())
+                .await
+                .unwrap();
+        }
+        let fetch = Request::FetchEntries {
+            order: order_id,
+            after: None,
+            limit: 1,
+        };
+        let (contract, genesis) = match handle.request(seller.peer_id, fetch).await.unwrap() {
+            Response::Entries {
+                genesis: Some(parts),
+                entries,
+            } => (parts.contract, entries[0].hash()),
+            other => panic!("{other:?}"),
+        };
+        let accept = Request::AcceptContract {
+            order: order_id,
+            role: "buyer".into(),
+            signature: buyer_key.sign(verifier::sign::Domain::Contract, &contract.body),
+        };
+        let answer = handle.request(seller.peer_id, accept).await.unwrap();
+        let _ = handle.shutdown().await;
+        (genesis, answer)
+    });
+    assert!(
+        matches!(answer, Response::Committed { seq: 0, entry } if entry == genesis),
+        "{answer:?}"
+    );
+}

@@ -106,7 +106,7 @@ impl Inner {
     }
 
     /// The genesis of `order`, open here, as stored.
-    fn committed_genesis(&self, order: OrderId) -> Result<Committed, ApiError> {
+    pub(crate) fn committed_genesis(&self, order: OrderId) -> Result<Committed, ApiError> {
         let genesis = records::read_entry(&self.store, &order, 0)
             .map_err(|error| ApiError::internal(error.to_string()))?
             .ok_or_else(|| {

@@ -203,7 +203,7 @@ impl Inner {
                 role,
                 signature,
             } => {
-                if !self.is_party_peer_of_proposal(&order, &role, peer) {
+                if !self.is_party_peer_of_proposal(&order, &role, peer).await {
                     return Response::refused("not_a_party", "the sender is not that party");
                 }
                 match self.add_contract_signature(order, &role, signature).await {
@@ -331,13 +331,12 @@ impl Inner {
         key.and_then(|key| self.peer_id(&key)) == Some(peer)
     }
 
-    fn is_party_peer_of_proposal(&self, order: &OrderId, role: &str, peer: PeerId) -> bool {
+    /// Whether `peer` is the node of `role` in `order`'s contract, proposed or open here.
+    async fn is_party_peer_of_proposal(&self, order: &OrderId, role: &str, peer: PeerId) -> bool {
         let key = self
-            .proposals
-            .lock()
-            .ok()
-            .and_then(|proposals| proposals.get(order).cloned())
-            .and_then(|record| record.contract.contract().ok())
+            .contract_signed(order)
+            .await
+            .and_then(|(record, _)| record.contract.contract().ok())
             .and_then(|contract| contract.parties.get(role).copied());
         key.and_then(|key| self.peer_id(&key)) == Some(peer)
     }

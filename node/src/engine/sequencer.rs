@@ -157,25 +157,25 @@ impl Inner {
     }
 
     /// Adds `role`'s signature to a stored proposal; starts the order when this node is the
-    /// sequencer and every party signed.
+    /// sequencer and every party signed. A party's signature on an order open here already
+    /// (its answer was lost, or the sync tick opened the order first) is answered with the
+    /// genesis, as the signature that opened it was.
     pub(crate) async fn add_contract_signature(
         self: &Arc<Self>,
         order: OrderId,
         role: &str,
         signature: Signature,
     ) -> Result<Option<Committed>, ApiError> {
-        let mut record = self
-            .proposals
-            .lock()
-            .ok()
-            .and_then(|proposals| proposals.get(&order).cloned())
-            .ok_or_else(|| {
-                ApiError::new(
+        let (mut record, open) = match self.contract_signed(&order).await {
+            Some(signed) => signed,
+            None => {
+                return Err(ApiError::new(
                     404,
                     "unknown_proposal",
                     format!("no proposal {order} is pending on this node"),
-                )
-            })?;
+                ))
+            }
+        };
         let contract = record
             .contract
             .contract()
@@ -190,6 +190,9 @@ impl Inner {
                     format!("the signature of `{role}` is invalid"),
                 )
             })?;
+        if open {
+            return self.committed_genesis(order).map(Some);
+        }
         record
             .contract
             .signatures
@@ -209,6 +212,26 @@ impl Inner {
             return self.open_order(record).await.map(Some);
         }
         Ok(None)
+    }
+
+    /// The contract of `order` with the signatures this node holds: its pending proposal, or
+    /// (`true`) the order open here. The proposal is read first: an order that opens moves
+    /// from the proposals to the open orders only once its slot is in place.
+    pub(crate) async fn contract_signed(&self, order: &OrderId) -> Option<(ProposalRecord, bool)> {
+        let proposal = self
+            .proposals
+            .lock()
+            .ok()
+            .and_then(|proposals| proposals.get(order).cloned());
+        if let Some(proposal) = proposal {
+            return Some((proposal, false));
+        }
+        let open = self.slot(order)?.lock().await.record.clone();
+        let record = ProposalRecord {
+            contract: open.contract,
+            sources: open.sources,
+        };
+        Some((record, true))
     }
 
     pub(crate) fn insert_slot(&self, order: OrderId, slot: Slot) {
