@@ -93,6 +93,29 @@
     return el("section", { id, class: "card" }, el("h2", {}, heading), ...children);
   }
 
+  // "text (note)", "text（note）": an aside in the page's language.
+  function aside(L, text, note) {
+    return text + L.open + note + L.close;
+  }
+
+  // Which check failed (and at which entry, when it did at one) and why: the verdict of a
+  // bundle that does not verify, and of a verified one a party's head contradicts.
+  function failureLines(failure, L) {
+    return [
+      el("p", { id: "failure", class: "failure" },
+        aside(L, L.failed_at + L.space + failure.step, failure.step_name) +
+        (failure.entry == null ? "" : L.separator + L.entry + L.space + "#" + failure.entry)),
+      el("p", { id: "reason", class: "reason" }, L.reason + L.colon + failure.reason),
+    ];
+  }
+
+  // A check of the verdict's list, marked with how it went.
+  function stepItem(number, status, text) {
+    const mark = status === "ok" ? "✓" : status === "failed" ? "✗" : "–";
+    return el("li", { class: "step " + status, "data-step": number, value: number },
+      el("span", { class: "mark" }, mark), " " + text);
+  }
+
   function verdictSection(view) {
     const L = view.labels;
     const box = el("section", { id: "verdict", class: "verdict " + view.verdict });
@@ -104,10 +127,7 @@
     }
     if (view.failure) {
       const f = view.failure;
-      box.append(el("p", { id: "failure", class: "failure" },
-        L.failed_at + L.space + f.step + L.open + f.step_name + L.close +
-        (f.entry === null ? "" : L.separator + L.entry + L.space + "#" + f.entry)));
-      box.append(el("p", { id: "reason", class: "reason" }, L.reason + L.colon + f.reason));
+      box.append(...failureLines(f, L));
       if (f.explanation) box.append(el("p", { id: "explanation", class: "explanation" }, f.explanation));
       // Codes, the verifier's own message and the signed checkpoints are for whoever checks
       // the claim, not for reading: folded (and unfolded for printing, see wire()).
@@ -123,10 +143,8 @@
     }
     const list = el("ol", { id: "steps", class: "steps" });
     for (const step of view.steps) {
-      const mark = step.status === "ok" ? "✓" : step.status === "failed" ? "✗" : "–";
-      list.append(el("li", { class: "step " + step.status, "data-step": step.number, value: step.number },
-        el("span", { class: "mark" }, mark), " " + step.name +
-        (step.status === "not_reached" ? L.open + L.not_checked + L.close : "")));
+      list.append(stepItem(step.number, step.status,
+        step.status === "not_reached" ? aside(L, step.name, L.not_checked) : step.name));
     }
     box.append(el("h2", {}, L.steps), list);
     if (view.basis.memory) box.append(el("p", { id: "memory", class: "memory" }, view.basis.memory));
@@ -151,7 +169,7 @@
         // The clause's identifier is shown on the English page only: it is not a word of
         // the reader's language.
         el("summary", {}, clause.title, L.space, view.lang === "en" ? el("code", {}, clause.name) : null,
-          clause.active ? null : L.open + L.inactive + L.close),
+          clause.active ? null : aside(L, "", L.inactive)),
         el("pre", { class: "clause-text" }, clause.text)));
     }
     return section("order", L.order,
@@ -609,11 +627,8 @@
     const headline = document.getElementById("verdict-text");
     const steps = document.getElementById("steps");
     if (!headline || !steps || document.getElementById("failure")) return;
-    headline.after(
-      el("p", { id: "failure", class: "failure" }, L.failed_at + L.space + failure.step + L.open + failure.step_name + L.close),
-      el("p", { id: "reason", class: "reason" }, L.reason + L.colon + failure.reason));
-    steps.append(el("li", { class: "step failed", "data-step": failure.step, value: failure.step },
-      el("span", { class: "mark" }, "✗"), " " + failure.step_name));
+    headline.after(...failureLines(failure, L));
+    steps.append(stepItem(failure.step, "failed", failure.step_name));
   }
 
   // A party's head says this bundle is not the whole story: STALE when it names entries the
