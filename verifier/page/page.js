@@ -93,6 +93,21 @@
     return el("section", { id, class: "card" }, el("h2", {}, heading), ...children);
   }
 
+  // A Chinese character (CJK, full-width punctuation, the curly quotes Chinese uses), as
+  // contract-lang's render::words::is_chinese has it.
+  const CHINESE = /[\u3000-\u303F\u3400-\u9FFF\uFF00-\uFFEF“”]$/;
+
+  // The space the page's language sets after `before` and ahead of a number, code or name: none
+  // in Chinese after a Chinese character ("签署方：买方5a5a…"), but one after a name in Latin
+  // letters ("pactum.example/log ee01 …"), as everywhere in English and German.
+  function gap(L, before) {
+    return L.space === "" && !CHINESE.test(before) ? " " : L.space;
+  }
+
+  function spaced(L, text) {
+    return text + gap(L, text);
+  }
+
   // "text (note)", "text（note）": an aside in the page's language.
   function aside(L, text, note) {
     return text + L.open + note + L.close;
@@ -103,8 +118,8 @@
   function failureLines(failure, L) {
     return [
       el("p", { id: "failure", class: "failure" },
-        aside(L, L.failed_at + L.space + failure.step, failure.step_name) +
-        (failure.entry == null ? "" : L.separator + L.entry + L.space + "#" + failure.entry)),
+        aside(L, spaced(L, L.failed_at) + failure.step, failure.step_name) +
+        (failure.entry == null ? "" : L.separator + spaced(L, L.entry) + "#" + failure.entry)),
       el("p", { id: "reason", class: "reason" }, L.reason + L.colon + failure.reason),
     ];
   }
@@ -120,7 +135,7 @@
     const L = view.labels;
     const box = el("section", { id: "verdict", class: "verdict " + view.verdict });
     box.append(el("h1", { id: "verdict-text" }, (view.verdict === "valid" ? "✓ " : "✗ ") + view.headline,
-      view.reference ? L.dash + L.order_ref + L.space : null,
+      view.reference ? spaced(L, L.dash + L.order_ref) : null,
       view.reference ? el("span", { class: "data" }, view.reference) : null));
     if (view.verdict === "valid") {
       box.append(el("p", { class: "sub" }, view.entries_text + L.separator + L.checked_in_browser));
@@ -136,7 +151,7 @@
       if (f.detail) technical.append(el("p", { class: "detail" }, f.detail));
       for (const item of f.evidence) {
         technical.append(el("div", { class: "evidence" },
-          el("p", {}, item.label, item.hash ? L.space : null, item.hash ? el("code", {}, item.hash) : null),
+          el("p", {}, item.hash ? spaced(L, item.label) : item.label, item.hash ? el("code", {}, item.hash) : null),
           item.note ? el("pre", { class: "signed-note data" }, item.note) : null));
       }
       box.append(technical);
@@ -190,7 +205,7 @@
         el("span", { class: "seq" }, "#" + entry.seq),
         el("span", { class: "time" }, entry.time),
         el("strong", {}, entry.title),
-        entry.attester ? el("span", { class: "attester" }, L.attested_by + L.space,
+        entry.attester ? el("span", { class: "attester" }, spaced(L, L.attested_by),
           entry.attester_quoted ? el("span", { class: "data" }, entry.attester) : entry.attester) : null));
     if (entry.facts.length) {
       item.append(el("div", { class: "facts" },
@@ -202,7 +217,7 @@
         line.source ? el("span", { class: "source" }, L.dash + line.source) : null));
     }
     item.append(el("div", { class: "signers" },
-      L.signed_by + L.colon + entry.signers.join(L.comma) + L.space, el("code", {}, entry.hash)));
+      spaced(L, L.signed_by + L.colon + entry.signers.join(L.comma)), el("code", {}, entry.hash)));
     return item;
   }
 
@@ -498,10 +513,10 @@
     const b = view.basis;
     const rows = [
       [L.trust_source, ""],
-      [L.log_key, el("span", {}, el("span", { class: "data" }, b.log_origin), L.space, fingerprint(b.log_key))],
+      [L.log_key, el("span", {}, el("span", { class: "data" }, b.log_origin), gap(L, b.log_origin), fingerprint(b.log_key))],
       [L.witnesses, listed(b.witnesses.map((w) => [el("span", { class: "data" }, w.name), L.open, fingerprint(w.fingerprint), L.close]))],
       [L.witnesses_required, String(b.min_witnesses)],
-      [L.pinned_parties, b.pinned.length ? listed(b.pinned.map((p) => [p.role + L.space, fingerprint(p.fingerprint)])) : L.none_pinned],
+      [L.pinned_parties, b.pinned.length ? listed(b.pinned.map((p) => [spaced(L, p.role), fingerprint(p.fingerprint)])) : L.none_pinned],
     ];
     const out = section("basis", L.basis);
     if (b.as_of) out.append(el("p", { id: "as-of", class: "as-of" }, b.as_of));
@@ -566,8 +581,8 @@
         const item = el("li", { class: "head " + head.status }, head.text);
         if (head.evidence) {
           item.append(el("div", { class: "evidence" },
-            el("p", {}, L.this_entry + L.space, el("code", {}, head.evidence[0])),
-            el("p", {}, L.head_entry + L.space, el("code", {}, head.evidence[1]))));
+            el("p", {}, spaced(L, L.this_entry), el("code", {}, head.evidence[0])),
+            el("p", {}, spaced(L, L.head_entry), el("code", {}, head.evidence[1]))));
         }
         list.append(item);
       }
