@@ -243,8 +243,10 @@ fn review() {}
     description = "A closed order takes no further fact, review or close (409 `order_closed`); \
         its bundle still exports and verifies, and a restarted node does not load it until \
         something asks for it. Refused while the order waits for a review (409 \
-        `order_paused`) or while accepted facts wait to commit (409 `facts_queued`; also \
-        when a party's node holds such a fact when the close is proposed to it). Once this \
+        `order_paused`) or while accepted facts wait to commit (409 `facts_queued`; a \
+        party's node that holds such a fact when the close is proposed to it does not cosign \
+        it, and the last signer gets 409 `refused_by_party`: sign again once the fact \
+        committed). Once this \
         party signed, its node (unless it sequences the order) takes no new fact (409 \
         `order_closing`) until the close commits, another entry takes its position, or \
         `network.round_patience_secs` × 12 pass; once it cosigned the close's proposal, \
@@ -257,7 +259,7 @@ fn review() {}
         (status = 401, description = "no or wrong token", body = ErrorBody),
         (status = 403, description = "the token lacks the admin scope", body = ErrorBody),
         (status = 404, description = "no such order", body = ErrorBody),
-        (status = 409, description = "closed already, waiting for a review, facts still queued, or refused by the sequencer", body = ErrorBody),
+        (status = 409, description = "closed already, waiting for a review, facts still queued, or refused by the sequencer or a party's node (`refused_by_party`)", body = ErrorBody),
         (status = 413, description = "body over http.max_body_bytes", body = ErrorBody),
         (status = 422, description = "invalid time, or dated before the latest recorded event", body = ErrorBody),
         (status = 502, description = "the sequencer's node answered something unexpected", body = ErrorBody),
