@@ -9,8 +9,8 @@ mod common;
 
 use common::check_expect;
 use verifier::bundle::build::{example_bundle, scenario_order, ExampleKeys, ReviewPolicy};
-use verifier::bundle::{verify_bundle, Report, VerifyOptions};
-use verifier::model::{Outcome, Step};
+use verifier::bundle::{verify_bundle, Report, VerifiedEntry, VerifyOptions};
+use verifier::model::{Outcome, ReviewStep, Step};
 use verifier::timeline::{render_report, Lang};
 
 /// Sea freight under the air-freight and late-delivery clauses, a price that a rate does not
@@ -164,6 +164,18 @@ fields = { received_by = "Hamburg DC" }
     };
 }
 
+/// A second delivery, recorded while the order is paused, which [`HELD_AND_REEVALUATED`] and
+/// [`TWO_REEVALUATED`] add to [`HELD_PAYMENT`].
+macro_rules! second_delivery {
+    () => {
+        r#"[[scenario.events]]
+kind = "shipment.delivered"
+at = "2026-04-20T18:00:00Z"
+fields = { received_by = "Hamburg DC, second delivery" }
+"#
+    };
+}
+
 const HELD_PAYMENT: &str = concat!(
     held_terms!(),
     "[[scenario]]\nname = \"held\"",
@@ -175,6 +187,15 @@ const PENALTY: &str = "23 days or part days × 0.5%/day = 11.5%; the lesser of 1
 
 fn held_payment_report(policy: ReviewPolicy) -> Report {
     scenario_report(HELD_PAYMENT, "held", policy, 0)
+}
+
+/// The report's last entry, which these orders end with: the parties' review.
+fn last_review(report: &Report) -> (&VerifiedEntry, &ReviewStep) {
+    let review = report.entries.last().expect("entries");
+    let Step::Review(step) = &review.body.step else {
+        panic!("the last entry is the review: {:?}", review.body.step);
+    };
+    (review, step)
 }
 
 /// The text of entry `#seq` in a rendered timeline, up to the next entry.
@@ -236,10 +257,7 @@ fn an_approved_held_payment_is_explained_under_the_review() {
 #[test]
 fn a_discarded_held_payment_is_not_explained_under_the_review() {
     let report = held_payment_report(ReviewPolicy::DiscardHeld);
-    let review = report.entries.last().unwrap();
-    let Step::Review(discard) = &review.body.step else {
-        panic!("the review");
-    };
+    let (review, discard) = last_review(&report);
     assert!(discard.applied.is_empty());
     assert!(review.worked.is_empty());
     let text = render_report(&report, Lang::En);
@@ -268,11 +286,7 @@ const HELD_AND_REEVALUATED: &str = concat!(
     held_terms!(),
     "[[scenario]]\nname = \"held and re-evaluated\"",
     held_events!(),
-    r#"[[scenario.events]]
-kind = "shipment.delivered"
-at = "2026-04-20T18:00:00Z"
-fields = { received_by = "Hamburg DC, second delivery" }
-"#
+    second_delivery!()
 );
 
 #[test]
@@ -283,10 +297,7 @@ fn a_review_shows_the_held_computation_for_what_it_approved_and_its_own_for_what
         ReviewPolicy::ApproveHeld,
         1,
     );
-    let review = report.entries.last().unwrap();
-    let Step::Review(step) = &review.body.step else {
-        panic!("the last entry is the review: {:?}", review.body.step);
-    };
+    let (review, step) = last_review(&report);
     let [approved] = &step.applied.obligations[..] else {
         panic!("one payment approved: {:?}", step.applied);
     };
@@ -341,11 +352,8 @@ const TWO_REEVALUATED: &str = concat!(
     held_terms!(),
     "[[scenario]]\nname = \"two re-evaluated\"",
     held_events!(),
+    second_delivery!(),
     r#"[[scenario.events]]
-kind = "shipment.delivered"
-at = "2026-04-20T18:00:00Z"
-fields = { received_by = "Hamburg DC, second delivery" }
-[[scenario.events]]
 kind = "shipment.delivered"
 at = "2026-04-25T18:00:00Z"
 fields = { received_by = "Hamburg DC, third delivery" }
@@ -364,10 +372,7 @@ fn a_review_explains_each_re_evaluated_fact_by_its_own_computation() {
         ReviewPolicy::ApproveHeld,
         2,
     );
-    let review = report.entries.last().unwrap();
-    let Step::Review(step) = &review.body.step else {
-        panic!("the last entry is the review: {:?}", review.body.step);
-    };
+    let (review, step) = last_review(&report);
     let [second, third] = &step.reevaluated[..] else {
         panic!("two facts re-evaluated: {:?}", step.reevaluated);
     };
