@@ -41,6 +41,15 @@ pub struct CompileResult {
     pub diagnostics: Vec<FileDiagnostic>,
 }
 
+impl CompileResult {
+    /// The program, or, if there is none, the diagnostics rendered for people against
+    /// `sources` (the compiled files), as `pactum-clause test` and `diff` report them.
+    pub fn or_rendered(self, sources: &[SourceInput]) -> Result<Program, String> {
+        self.program
+            .ok_or_else(|| crate::diagnostics::render_files(&self.diagnostics, sources))
+    }
+}
+
 /// Parses and checks `sources` as one program.
 pub fn compile_program(sources: &[SourceInput]) -> CompileResult {
     let parsed: Vec<_> = sources

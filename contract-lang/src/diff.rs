@@ -28,14 +28,8 @@ impl Side {
     pub fn compile(vocabulary: &SourceInput, clauses: &[SourceInput]) -> Result<Side, String> {
         let mut sources = vec![vocabulary.clone()];
         sources.extend(clauses.iter().cloned());
-        let result = compile_program(&sources);
-        match result.program {
-            Some(program) => Ok(Side { sources, program }),
-            None => Err(crate::diagnostics::render_files(
-                &result.diagnostics,
-                &sources,
-            )),
-        }
+        let program = compile_program(&sources).or_rendered(&sources)?;
+        Ok(Side { sources, program })
     }
 
     /// The source text an IR node of `clause` was compiled from, on one line.

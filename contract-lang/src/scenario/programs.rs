@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::compile::{compile_program, CompileResult, SourceInput};
+use crate::compile::{compile_program, SourceInput};
 use crate::ir::Program;
 
 /// The clause sources of one program, as (name, text) pairs.
@@ -64,12 +64,7 @@ fn compile_with(vocabulary: &SourceInput, clauses: &[(String, String)]) -> Compi
         name: name.clone(),
         text: text.clone(),
     }));
-    let CompileResult {
-        program,
-        diagnostics,
-    } = compile_program(&sources);
-    match program {
-        Some(program) => Ok(Arc::new(program)),
-        None => Err(crate::diagnostics::render_files(&diagnostics, &sources)),
-    }
+    compile_program(&sources)
+        .or_rendered(&sources)
+        .map(Arc::new)
 }
