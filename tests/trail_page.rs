@@ -17,7 +17,7 @@ mod common;
 
 use common::browser::{self, artefacts, browser_missing};
 use pactum_node::demo::{self, DemoOptions};
-use verifier::bundle::build::{long_example, long_example_at};
+use verifier::bundle::build::{long_example, long_example_at, Example};
 use verifier::bundle::{verify_bundle, TrustFile, VerifyOptions};
 use verifier::page;
 use verifier::timeline::Lang;
@@ -128,14 +128,17 @@ fn trail_page_in_headless_chromium() {
     });
     // Step 8 in the browser: one history of a log verified short, then grown, then short again
     // (rolled back) in the same browser profile, which remembers what it verified.
-    let grown = |entries: usize, name: &str| {
-        let example = long_example(entries, 1).expect("a long example");
+    // An example's page in English, written to `pages/NAME`.
+    let page_of = |example: Example, name: &str| {
         let trust = TrustFile::from_trust(&example.trust)
             .to_json()
             .expect("trust as JSON");
         let path = pages.join(name);
         std::fs::write(&path, page::html(&example.bytes, &trust, Lang::En)).expect("page written");
         path
+    };
+    let grown = |entries: usize, name: &str| {
+        page_of(long_example(entries, 1).expect("a long example"), name)
     };
     // A long history whose days hold very different numbers of entries: 300 the first day,
     // then one a day for eight days, then 300 more. The eight days of one entry sit at nearly
@@ -150,13 +153,10 @@ fn trail_page_in_headless_chromium() {
                 _ => 86_400 * 9 + 60 * (i - 308),
             }
         };
-        let example = long_example_at(609, 1, at).expect("an uneven history");
-        let trust = TrustFile::from_trust(&example.trust)
-            .to_json()
-            .expect("trust as JSON");
-        let path = pages.join("uneven.html");
-        std::fs::write(&path, page::html(&example.bytes, &trust, Lang::En)).expect("page written");
-        path
+        page_of(
+            long_example_at(609, 1, at).expect("an uneven history"),
+            "uneven.html",
+        )
     };
     let uneven_expect =
         serde_json::json!({ "verdict": "valid", "entries": 609, "every_day_dated": true });
