@@ -832,10 +832,11 @@ fn notification_line(lang: Lang, program: &Program, notification: &Notification)
         render::Case::Acc,
     );
     let source = source(lang, program, &notification.clause, notification.rule);
+    let message = render::quoted(lang, &message);
     let notice = match lang {
-        Lang::En => format!("notify {party}: “{message}”"),
-        Lang::Zh => format!("通知{party}：“{message}”"),
-        Lang::De => format!("Mitteilung an {party}: „{message}“"),
+        Lang::En => format!("notify {party}: {message}"),
+        Lang::Zh => format!("通知{party}：{message}"),
+        Lang::De => format!("Mitteilung an {party}: {message}"),
     };
     attributed(lang, &notice, &source)
 }
