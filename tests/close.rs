@@ -210,3 +210,30 @@ fn a_party_that_signed_a_close_takes_no_new_fact_at_its_node() {
     let view = cluster.settle(&ALL, &order);
     assert_eq!(view["status"]["state"], "closed", "{view}");
 }
+
+/// A close the sequencer refuses (a fact waits there) is not held anywhere, so it keeps no fact
+/// out at the node of the party that signed it.
+#[test]
+fn a_close_the_sequencer_refused_keeps_no_fact_out() {
+    let mut cluster = Cluster::start(&ALL, BTreeMap::new());
+    let order = cluster.start_order(&ALL, "PO-CLOSE-REFUSED", None);
+    departed(&cluster, &order, "carrier").unwrap();
+    cluster.settle(&ALL, &order);
+    // The carrier's node is down: a fact submitted at the sequencer's node waits there.
+    cluster.stop_node("carrier");
+    let inspected = cluster.event(
+        "seller",
+        &order,
+        "return.inspected",
+        "2026-01-12T00:00:00Z",
+        json!({ "appearance": "intact", "accessories_complete": true }),
+    );
+    assert_eq!(inspected.unwrap()["status"], "queued");
+    let refused = close(&cluster, "buyer", &order).unwrap_err();
+    assert!(
+        refused.to_string().contains("facts_queued"),
+        "the sequencer refused it: {refused}"
+    );
+    let taken = return_requested(&cluster, &order, "2026-01-13T00:00:00Z").unwrap();
+    assert_eq!(taken["status"], "queued", "{taken}");
+}

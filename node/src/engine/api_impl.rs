@@ -673,7 +673,16 @@ impl NodeApi for Engine {
         let body = Close::new(order, after_seq, at, request.note)
             .encode()
             .map_err(|e| ApiError::internal(e.to_string()))?;
-        let outcome = inner.sign_agreement(Agreement::Close, order, body).await?;
+        let outcome = match inner.sign_agreement(Agreement::Close, order, body).await {
+            Ok(outcome) => outcome,
+            // Refused (409): the sequencer does not hold the signature, so no close it signs
+            // can commit; unanswered, it may, and facts stay out.
+            Err(refused) if refused.status == 409 => {
+                slot.lock().await.protocol.withdraw_close();
+                return Err(refused);
+            }
+            Err(error) => return Err(error),
+        };
         Ok(inner
             .record_answer(
                 (Agreement::Close, order, outcome),

@@ -632,6 +632,12 @@ impl OrderProtocol {
         });
     }
 
+    /// This party's close signature no longer keeps facts out (withdrawn, or refused by the
+    /// sequencer, which therefore does not hold it); whether it did.
+    pub fn withdraw_close(&mut self) -> bool {
+        self.signed_close.take().is_some()
+    }
+
     /// A close this node cosigned after entry `after_seq`, as stored
     /// ([`Action::CosignedClose`]), when the order is reloaded.
     pub fn restore_cosigned_close(&mut self, after_seq: u64) {
@@ -784,7 +790,7 @@ impl OrderProtocol {
     /// out (the close this node cosigned does, until it lapses: the sequencer may hold it).
     fn withdraw(&mut self, kind: Agreement, role: &str) -> Result<Reply, CoreError> {
         let mine = role == self.me;
-        let own = mine && kind == Agreement::Close && self.signed_close.take().is_some();
+        let own = mine && kind == Agreement::Close && self.withdraw_close();
         if !self.sequencing {
             return if mine && kind == Agreement::Close {
                 Ok(Reply::Withdrawn(own))

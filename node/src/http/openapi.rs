@@ -248,7 +248,8 @@ fn review() {}
         it, and the last signer gets 409 `refused_by_party`: sign again once the fact \
         committed). Once this \
         party signed, its node (unless it sequences the order) takes no new fact (409 \
-        `order_closing`) until the close commits, another entry takes its position, or \
+        `order_closing`) until the close commits, another entry takes its position, the \
+        sequencer refuses the signature (a 409 to this call), or \
         `network.round_patience_secs` × 12 pass; once it cosigned the close's proposal, \
         until it holds an entry after that position.",
     params(("id" = String, Path, description = "order id, 64 hex digits")),
