@@ -5,6 +5,8 @@ Playwright for Python, never a downloaded browser.
   trail_page.py check SPEC.json   run the checks SPEC describes (written by tests/trail_page.rs)
   trail_page.py measure RUNS PAGE...   open each page RUNS times, print when its verdict showed
   trail_page.py cpu RUNS PAGE...       the same under tracing: CPU time until the verdict
+  trail_page.py called PAGE OUT        the WebAssembly functions the page compiled on their first
+                                       call before its verdict, their indices written to OUT
 
 A check opens a page from file://, waits for <body data-verdict> to leave "pending", and
 compares what the page shows with what the spec expects; it keeps a screenshot of every state
@@ -457,30 +459,15 @@ def main_thread_cpu(runs, pages):
     module's streaming compilation, optimising tier-up) and the wall time the main thread spent
     compiling WebAssembly functions on their first call (`wasm.CompileLazy`), with the medians."""
     import collections
-    import json
     import statistics
 
     categories = ["devtools.timeline", "v8", "v8.wasm", "blink", "blink.user_timing", "toplevel"]
     rows = {path: [] for path in pages}
     for run in range(runs):
         for path in pages:
-            with sync_playwright() as playwright, tempfile.TemporaryDirectory() as folder:
-                trace = pathlib.Path(folder) / "trace.json"
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-                page = browser.new_page(viewport={"width": 1100, "height": 900})
-                browser.start_tracing(page=page, path=str(trace), categories=categories)
-                page.goto(pathlib.Path(path).resolve().as_uri())
-                settled_quietly(page)
-                browser.stop_tracing()
-                browser.close()
-                events = json.loads(trace.read_text())
-            events = events["traceEvents"] if isinstance(events, dict) else events
-            parsers = collections.Counter((e["pid"], e["tid"]) for e in events if e.get("name") == "ParseHTML")
-            (pid, main), _ = parsers.most_common(1)[0]
-            ends = [e["ts"] for e in events if e.get("name") == "pactum:verdict" and e["pid"] == pid]
-            if not ends:
+            events, pid, main, end = traced(path, categories)
+            if end is None:
                 continue
-            end = min(ends)
             cpu = collections.Counter()
             threads = collections.defaultdict(list)
             for e in events:
@@ -512,6 +499,47 @@ def main_thread_cpu(runs, pages):
     return 0
 
 
+def traced(path, categories):
+    """The trace events of one load of `path` until its verdict was put into the document:
+    (the events, the page's process id, its main thread id, the verdict mark's timestamp)."""
+    import collections
+
+    with sync_playwright() as playwright, tempfile.TemporaryDirectory() as folder:
+        trace = pathlib.Path(folder) / "trace.json"
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_page(viewport={"width": 1100, "height": 900})
+        browser.start_tracing(page=page, path=str(trace), categories=categories)
+        page.goto(pathlib.Path(path).resolve().as_uri())
+        settled_quietly(page)
+        browser.stop_tracing()
+        browser.close()
+        events = json.loads(trace.read_text())
+    events = events["traceEvents"] if isinstance(events, dict) else events
+    parsers = collections.Counter((e["pid"], e["tid"]) for e in events if e.get("name") == "ParseHTML")
+    (pid, main), _ = parsers.most_common(1)[0]
+    ends = [e["ts"] for e in events if e.get("name") == "pactum:verdict" and e["pid"] == pid]
+    return events, pid, main, min(ends) if ends else None
+
+
+def called(path, out):
+    """Writes the indices of the WebAssembly functions `path` compiled on their first call
+    (V8's `wasm.CompileLazy`, one per function) before its verdict, one per line: the code the
+    verdict waited for. `wasm_code.py called` names them and adds up their bytes."""
+    # Now and then a trace comes without the page's marks: load the page again then.
+    for _ in range(3):
+        events, pid, _, end = traced(path, ["v8.wasm", "blink.user_timing", "devtools.timeline"])
+        if end is not None:
+            break
+    else:
+        print(f"{path}: no verdict mark in three traces", file=sys.stderr)
+        return 1
+    indices = sorted({e["args"]["func_index"] for e in events
+                      if e.get("name") == "wasm.CompileLazy" and e["pid"] == pid and e["ts"] < end})
+    pathlib.Path(out).write_text("".join(f"{index}\n" for index in indices))
+    print(f"{len(indices)} functions compiled on their first call before the verdict, written to {out}")
+    return 0
+
+
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "check":
         sys.exit(check(sys.argv[2]))
@@ -519,5 +547,7 @@ if __name__ == "__main__":
         sys.exit(measure(int(sys.argv[2]), sys.argv[3:]))
     if len(sys.argv) >= 4 and sys.argv[1] == "cpu":
         sys.exit(main_thread_cpu(int(sys.argv[2]), sys.argv[3:]))
+    if len(sys.argv) == 4 and sys.argv[1] == "called":
+        sys.exit(called(sys.argv[2], sys.argv[3]))
     print(__doc__)
     sys.exit(2)

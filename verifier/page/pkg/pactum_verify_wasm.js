@@ -30,9 +30,9 @@ let wasm_bindgen = (function(exports) {
             let deferred3_1;
             try {
                 const retptr = wasm.__wbindgen_add_to_stack_pointer(-16);
-                const ptr0 = passStringToWasm0(lang, wasm.__wbindgen_export, wasm.__wbindgen_export2);
+                const ptr0 = passStringToWasm0(lang, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
                 const len0 = WASM_VECTOR_LEN;
-                const ptr1 = passArray8ToWasm0(bytes, wasm.__wbindgen_export);
+                const ptr1 = passArray8ToWasm0(bytes, wasm.__wbindgen_malloc);
                 const len1 = WASM_VECTOR_LEN;
                 wasm.verification_head(retptr, this.__wbg_ptr, ptr0, len0, ptr1, len1);
                 var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
@@ -42,7 +42,7 @@ let wasm_bindgen = (function(exports) {
                 return getStringFromWasm0(r0, r1);
             } finally {
                 wasm.__wbindgen_add_to_stack_pointer(16);
-                wasm.__wbindgen_export3(deferred3_0, deferred3_1, 1);
+                wasm.__wbindgen_free(deferred3_0, deferred3_1, 1);
             }
         }
         /**
@@ -64,7 +64,7 @@ let wasm_bindgen = (function(exports) {
                 return getStringFromWasm0(r0, r1);
             } finally {
                 wasm.__wbindgen_add_to_stack_pointer(16);
-                wasm.__wbindgen_export3(deferred1_0, deferred1_1, 1);
+                wasm.__wbindgen_free(deferred1_0, deferred1_1, 1);
             }
         }
         /**
@@ -91,11 +91,11 @@ let wasm_bindgen = (function(exports) {
         constructor(bundle, trust, remembered, can_remember) {
             try {
                 const retptr = wasm.__wbindgen_add_to_stack_pointer(-16);
-                const ptr0 = passArray8ToWasm0(bundle, wasm.__wbindgen_export);
+                const ptr0 = passArray8ToWasm0(bundle, wasm.__wbindgen_malloc);
                 const len0 = WASM_VECTOR_LEN;
-                const ptr1 = passStringToWasm0(trust, wasm.__wbindgen_export, wasm.__wbindgen_export2);
+                const ptr1 = passStringToWasm0(trust, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
                 const len1 = WASM_VECTOR_LEN;
-                var ptr2 = isLikeNone(remembered) ? 0 : passStringToWasm0(remembered, wasm.__wbindgen_export, wasm.__wbindgen_export2);
+                var ptr2 = isLikeNone(remembered) ? 0 : passStringToWasm0(remembered, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
                 var len2 = WASM_VECTOR_LEN;
                 wasm.verification_new(retptr, ptr0, len0, ptr1, len1, ptr2, len2, can_remember);
                 var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
@@ -125,7 +125,7 @@ let wasm_bindgen = (function(exports) {
                 let v1;
                 if (r0 !== 0) {
                     v1 = getStringFromWasm0(r0, r1).slice();
-                    wasm.__wbindgen_export3(r0, r1 * 1, 1);
+                    wasm.__wbindgen_free(r0, r1 * 1, 1);
                 }
                 return v1;
             } finally {
@@ -145,7 +145,7 @@ let wasm_bindgen = (function(exports) {
             let deferred2_1;
             try {
                 const retptr = wasm.__wbindgen_add_to_stack_pointer(-16);
-                const ptr0 = passStringToWasm0(lang, wasm.__wbindgen_export, wasm.__wbindgen_export2);
+                const ptr0 = passStringToWasm0(lang, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
                 const len0 = WASM_VECTOR_LEN;
                 wasm.verification_timeline(retptr, this.__wbg_ptr, ptr0, len0, from, count);
                 var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
@@ -155,7 +155,7 @@ let wasm_bindgen = (function(exports) {
                 return getStringFromWasm0(r0, r1);
             } finally {
                 wasm.__wbindgen_add_to_stack_pointer(16);
-                wasm.__wbindgen_export3(deferred2_0, deferred2_1, 1);
+                wasm.__wbindgen_free(deferred2_0, deferred2_1, 1);
             }
         }
         /**
@@ -170,9 +170,9 @@ let wasm_bindgen = (function(exports) {
             let deferred3_1;
             try {
                 const retptr = wasm.__wbindgen_add_to_stack_pointer(-16);
-                const ptr0 = passStringToWasm0(lang, wasm.__wbindgen_export, wasm.__wbindgen_export2);
+                const ptr0 = passStringToWasm0(lang, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
                 const len0 = WASM_VECTOR_LEN;
-                var ptr1 = isLikeNone(party) ? 0 : passStringToWasm0(party, wasm.__wbindgen_export, wasm.__wbindgen_export2);
+                var ptr1 = isLikeNone(party) ? 0 : passStringToWasm0(party, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
                 var len1 = WASM_VECTOR_LEN;
                 wasm.verification_unreachable(retptr, this.__wbg_ptr, ptr0, len0, ptr1, len1);
                 var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
@@ -182,7 +182,7 @@ let wasm_bindgen = (function(exports) {
                 return getStringFromWasm0(r0, r1);
             } finally {
                 wasm.__wbindgen_add_to_stack_pointer(16);
-                wasm.__wbindgen_export3(deferred3_0, deferred3_1, 1);
+                wasm.__wbindgen_free(deferred3_0, deferred3_1, 1);
             }
         }
         /**
@@ -204,7 +204,7 @@ let wasm_bindgen = (function(exports) {
             let deferred2_1;
             try {
                 const retptr = wasm.__wbindgen_add_to_stack_pointer(-16);
-                const ptr0 = passStringToWasm0(lang, wasm.__wbindgen_export, wasm.__wbindgen_export2);
+                const ptr0 = passStringToWasm0(lang, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
                 const len0 = WASM_VECTOR_LEN;
                 wasm.verification_verdict(retptr, this.__wbg_ptr, ptr0, len0);
                 var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
@@ -214,7 +214,7 @@ let wasm_bindgen = (function(exports) {
                 return getStringFromWasm0(r0, r1);
             } finally {
                 wasm.__wbindgen_add_to_stack_pointer(16);
-                wasm.__wbindgen_export3(deferred2_0, deferred2_1, 1);
+                wasm.__wbindgen_free(deferred2_0, deferred2_1, 1);
             }
         }
         /**
@@ -229,7 +229,7 @@ let wasm_bindgen = (function(exports) {
             let deferred2_1;
             try {
                 const retptr = wasm.__wbindgen_add_to_stack_pointer(-16);
-                const ptr0 = passStringToWasm0(lang, wasm.__wbindgen_export, wasm.__wbindgen_export2);
+                const ptr0 = passStringToWasm0(lang, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
                 const len0 = WASM_VECTOR_LEN;
                 wasm.verification_view(retptr, this.__wbg_ptr, ptr0, len0, shown);
                 var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
@@ -239,7 +239,7 @@ let wasm_bindgen = (function(exports) {
                 return getStringFromWasm0(r0, r1);
             } finally {
                 wasm.__wbindgen_add_to_stack_pointer(16);
-                wasm.__wbindgen_export3(deferred2_0, deferred2_1, 1);
+                wasm.__wbindgen_free(deferred2_0, deferred2_1, 1);
             }
         }
     }
@@ -256,7 +256,7 @@ let wasm_bindgen = (function(exports) {
         let deferred2_1;
         try {
             const retptr = wasm.__wbindgen_add_to_stack_pointer(-16);
-            const ptr0 = passStringToWasm0(lang, wasm.__wbindgen_export, wasm.__wbindgen_export2);
+            const ptr0 = passStringToWasm0(lang, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
             const len0 = WASM_VECTOR_LEN;
             wasm.labels(retptr, ptr0, len0);
             var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
@@ -266,7 +266,7 @@ let wasm_bindgen = (function(exports) {
             return getStringFromWasm0(r0, r1);
         } finally {
             wasm.__wbindgen_add_to_stack_pointer(16);
-            wasm.__wbindgen_export3(deferred2_0, deferred2_1, 1);
+            wasm.__wbindgen_free(deferred2_0, deferred2_1, 1);
         }
     }
     exports.labels = labels;
