@@ -9,7 +9,7 @@
   // The page's data element comes after this script; it is read once the page is parsed.
   const page = document.documentElement;
   const state = {
-    lang: page.lang, trust: null, verification: null, labels: null, runs: 0, timing: {},
+    lang: page.lang, trust: null, verification: null, runs: 0, timing: {},
     // The view the picture was drawn from, to draw it again at another width.
     pictureView: null,
     // Head addresses: the link's (for the embedded bundle only) and, per verification, the
@@ -535,6 +535,7 @@
   function render(verifyMs) {
     const started = performance.now();
     const first = JSON.parse(state.verification.verdict(state.lang));
+    showChrome();
     chrome(first.labels);
     const main = document.getElementById("trail");
     main.replaceChildren(verdictSection(first));
@@ -748,6 +749,7 @@
   }
 
   function showError(message) {
+    showChrome();
     document.body.dataset.verdict = "error";
     const main = document.getElementById("trail");
     main.replaceChildren(el("section", { id: "verdict", class: "verdict invalid" }, el("h1", {}, "✗ " + message)));
@@ -767,6 +769,18 @@
     state.embedded = false;
     state.bundle = bytes;
     verify(bytes, false);
+  }
+
+  // The bar (title, language, print) and the drop zone, into the document from their inert
+  // <template> (page.html), once, with the first verdict: in the document while it is parsed, they
+  // would be styled and laid out when parsing ends, before the verdict.
+  function showChrome() {
+    const template = document.getElementById("pactum-chrome");
+    if (!template) return;
+    template.remove();
+    document.getElementById("trail").before(template.content.querySelector(".bar"));
+    document.body.append(template.content.querySelector("#drop"));
+    wire();
   }
 
   function wire() {
@@ -832,13 +846,9 @@
     state.lang = data.lang;
     state.trust = data.trust;
     state.linkHeads = data.heads || [];
-    wire();
     const [bundle] = await Promise.all([inflate(data.bundle), compiled.then(() => {
       state.timing.module_ms = Math.round(mark("module"));
     })]);
-    state.labels = JSON.parse(wasm_bindgen.labels(state.lang));
-    chrome(state.labels);
-    document.getElementById("verdict-text").textContent = state.labels.verifying;
     state.bundle = bundle;
     state.embedded = true;
     verify(state.bundle, true);

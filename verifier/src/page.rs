@@ -257,6 +257,32 @@ mod tests {
         assert_eq!(crate::bundle::TrustFile::parse(carried), Ok(file));
     }
 
+    /// When parsing ends the browser styles and lays out whatever `<body>` holds, before the
+    /// verification can start: only the verdict's placeholder is there; the bar and the drop
+    /// zone wait, inert, in a `<template>` that the script shows with the verdict.
+    #[test]
+    fn the_body_holds_only_the_verdict_placeholder_while_the_page_loads() {
+        let page = html(&[0xa0], "{}", Lang::En);
+        let body = &page[page.find("<body data-verdict").expect("the body")..];
+        let shown = &body[..body.find("<template").expect("the inert chrome")];
+        let opened: Vec<&str> = shown
+            .match_indices('<')
+            .filter(|(at, _)| !shown[at + 1..].starts_with(['/', '!']))
+            .map(|(at, _)| {
+                let tag = &shown[at + 1..];
+                &tag[..tag.find([' ', '>']).unwrap_or(tag.len())]
+            })
+            .collect();
+        assert_eq!(opened, ["body", "main", "section", "h1"]);
+        let inert = &body[body.find("<template").expect("the template")..];
+        for id in ["language", "print", "file", "drop", "page-title"] {
+            assert!(
+                inert.contains(&format!("id=\"{id}\"")),
+                "{id} is in the template"
+            );
+        }
+    }
+
     #[test]
     fn placeholders_are_filled_once() {
         let out = fill("a {{X}} b {{Y}} {{Z}}", &[("X", "{{Y}}"), ("Y", "y")]);
