@@ -206,18 +206,34 @@ fn every_example_request_is_accepted_by_real_nodes() {
     // every cluster when it drops, `common::undocumented`); the check sees what it should.
     let answered = cluster.answered.lock().unwrap().clone();
     assert!(
-        answered.contains(&("POST".into(), format!("/orders/{order}/close"), 200)),
+        answered.contains(&("POST".into(), format!("/orders/{order}/close"), 200, None)),
         "{answered:?}"
     );
+    let close = format!("/orders/{order}/close");
     let unlisted = std::collections::BTreeSet::from([
-        ("POST".to_string(), format!("/orders/{order}/close"), 201),
-        ("GET".to_string(), "/nowhere".to_string(), 404),
+        ("POST".to_string(), close.clone(), 201, None),
+        (
+            "POST".to_string(),
+            close.clone(),
+            409,
+            Some("order_closed".into()),
+        ),
+        (
+            "POST".to_string(),
+            close.clone(),
+            409,
+            Some("no_such_code".into()),
+        ),
+        ("GET".to_string(), "/nowhere".to_string(), 404, None),
     ]);
     assert_eq!(
         common::undocumented(&unlisted),
-        [format!(
-            "POST /orders/{{id}}/close answered 201 (/orders/{order}/close)"
-        )]
+        [
+            format!("POST /orders/{{id}}/close answered 201 ({close})"),
+            format!(
+                "POST /orders/{{id}}/close answered 409 `no_such_code`, which its description does not name ({close})"
+            ),
+        ]
     );
 }
 

@@ -237,3 +237,53 @@ fn a_close_the_sequencer_refused_keeps_no_fact_out() {
     let taken = return_requested(&cluster, &order, "2026-01-13T00:00:00Z").unwrap();
     assert_eq!(taken["status"], "queued", "{taken}");
 }
+
+/// A party withdraws its close signature (`DELETE /orders/{id}/close`): at its own node, which
+/// takes facts again at once (not after `closing_patience`), and at the sequencer's, which
+/// holds the signature no more (the other parties' signatures do not close the order).
+#[test]
+fn a_party_that_withdraws_its_close_signature_takes_facts_again_and_must_sign_again() {
+    let cluster = Cluster::start(&ALL, BTreeMap::new());
+    let order = cluster.start_order(&ALL, "PO-CLOSE-WITHDRAWN", None);
+    departed(&cluster, &order, "carrier").unwrap();
+    cluster.settle(&ALL, &order);
+
+    assert_eq!(
+        close(&cluster, "buyer", &order).unwrap()["status"],
+        "signed"
+    );
+    let refused = return_requested(&cluster, &order, "2026-01-11T00:00:00Z").unwrap_err();
+    assert_eq!(refused.code(), Some("order_closing"), "{refused}");
+    let withdrawn = cluster
+        .client("buyer")
+        .delete(&format!("/orders/{order}/close"))
+        .unwrap();
+    assert_eq!(withdrawn["status"], "withdrawn", "{withdrawn}");
+    assert_eq!(withdrawn["role"], "buyer", "{withdrawn}");
+
+    // The sequencer no longer holds the buyer's signature: the others' do not close the order.
+    assert_eq!(
+        close(&cluster, "carrier", &order).unwrap()["status"],
+        "signed"
+    );
+    let last = close(&cluster, "seller", &order).unwrap();
+    assert_eq!(last["status"], "signed", "{last}");
+    assert_eq!(last["signed"], json!(["carrier", "seller"]), "{last}");
+    assert_eq!(cluster.view("seller", &order)["status"]["state"], "running");
+
+    // The buyer's node takes a fact at once; committed, it voids the signatures before it.
+    let taken = return_requested(&cluster, &order, "2026-01-11T00:00:00Z").unwrap();
+    assert_eq!(taken["seq"], 2, "{taken}");
+    cluster.settle(&ALL, &order);
+
+    // Withdrawing a close of a closed order is refused: there is nothing left to withdraw.
+    for role in ALL {
+        close(&cluster, role, &order).unwrap();
+    }
+    cluster.settle(&ALL, &order);
+    let refused = cluster
+        .client("buyer")
+        .delete(&format!("/orders/{order}/close"))
+        .unwrap_err();
+    assert_eq!(refused.code(), Some("order_closed"), "{refused}");
+}

@@ -533,6 +533,15 @@ pub trait NodeApi: Send + Sync + 'static {
         async move { Err(ApiError::unknown_order(&order)) }
     }
 
+    /// Withdraws this party's close signature before every party signed (`DELETE
+    /// /orders/{id}/close`): its node takes facts again, and the sequencer's holds it no more.
+    fn withdraw_close(
+        &self,
+        order: String,
+    ) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send {
+        async move { Err(ApiError::unknown_order(&order)) }
+    }
+
     /// This party's signature on closing the order (`POST /orders/{id}/close`); the order
     /// closes once every party signed the same close.
     fn close(

@@ -45,9 +45,10 @@ pub struct Cluster {
     pub dir: tempfile::TempDir,
     /// Applied to every node's spec before it starts (and restarts).
     pub configure: fn(&mut NodeSpec),
-    /// `(method, path, status)` of every answer the nodes' HTTP APIs gave: each must be a
-    /// status the OpenAPI document lists for its operation (checked when the cluster drops).
-    pub answered: Arc<Mutex<BTreeSet<(String, String, u16)>>>,
+    /// `(method, path, status, error code)` of every answer the nodes' HTTP APIs gave: each
+    /// must be a status the OpenAPI document lists for its operation, and for the operations
+    /// of [`CODES_DOCUMENTED`] an error code it names (checked when the cluster drops).
+    pub answered: Arc<Mutex<BTreeSet<Answered>>>,
 }
 
 impl Cluster {
@@ -102,9 +103,10 @@ impl Cluster {
         spec.hooks = hooks;
         if spec.hooks.observe_http.is_none() {
             let answered = self.answered.clone();
-            spec.hooks.observe_http = Some(Arc::new(move |method, path, status| {
+            spec.hooks.observe_http = Some(Arc::new(move |method, path, status, code| {
                 if let Ok(mut answered) = answered.lock() {
-                    answered.insert((method.to_string(), path.to_string(), status));
+                    let code = code.map(str::to_string);
+                    answered.insert((method.to_string(), path.to_string(), status, code));
                 }
             }));
         }
@@ -348,16 +350,27 @@ impl Drop for Cluster {
     }
 }
 
+/// `(method, path, status, error code)` of one answer of a node's HTTP API.
+pub type Answered = (String, String, u16, Option<String>);
+
+/// Operations whose error answers are checked by their code too: the description of each of
+/// their error responses names, in backticks, every code it may carry (`order_closed`).
+pub const CODES_DOCUMENTED: [(&str, &str); 2] = [
+    ("POST", "/orders/{id}/close"),
+    ("DELETE", "/orders/{id}/close"),
+];
+
 /// The answers among `answered` whose status the OpenAPI document does not list for their
-/// operation (paths matched to its templates, `/orders/{id}`); paths and methods it does not
-/// document at all are the router's fallbacks (404, 405), left out.
-pub fn undocumented(answered: &BTreeSet<(String, String, u16)>) -> Vec<String> {
+/// operation (paths matched to its templates, `/orders/{id}`), or, for an operation of
+/// [`CODES_DOCUMENTED`], whose error code its response's description does not name; paths
+/// and methods it does not document at all are the router's fallbacks (404, 405), left out.
+pub fn undocumented(answered: &BTreeSet<Answered>) -> Vec<String> {
     let document = pactum_node::http::openapi::document();
     let Some(paths) = document["paths"].as_object() else {
         return vec!["the OpenAPI document has no paths".into()];
     };
     let mut missing = BTreeSet::new();
-    for (method, path, status) in answered {
+    for (method, path, status, code) in answered {
         let Some((template, item)) = paths
             .iter()
             .filter(|(template, _)| matches_template(template, path))
@@ -368,8 +381,18 @@ pub fn undocumented(answered: &BTreeSet<(String, String, u16)>) -> Vec<String> {
         let Some(responses) = item[method.to_lowercase()]["responses"].as_object() else {
             continue;
         };
-        if !responses.contains_key(&status.to_string()) {
+        let Some(response) = responses.get(&status.to_string()) else {
             missing.insert(format!("{method} {template} answered {status} ({path})"));
+            continue;
+        };
+        let checked = CODES_DOCUMENTED.contains(&(method.as_str(), template.as_str()));
+        if let (true, Some(code)) = (checked, code) {
+            let described = response["description"].as_str().unwrap_or_default();
+            if !described.contains(&format!("`{code}`")) {
+                missing.insert(format!(
+                    "{method} {template} answered {status} `{code}`, which its description does not name ({path})"
+                ));
+            }
         }
     }
     missing.into_iter().collect()

@@ -17,8 +17,8 @@ use verifier::{
 
 use super::order::{OrderCore, Refusal};
 
-/// What the parties sign together.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// What the parties sign together (on the wire in [`super::protocol::Request::Withdraw`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Agreement {
     /// A review decision about what a pause held back.
     Review,

@@ -76,27 +76,14 @@ impl Inner {
         order: OrderId,
         body: Vec<u8>,
     ) -> Result<Option<(u64, Digest)>, ApiError> {
-        let slot = self
-            .slot(&order)
-            .ok_or_else(|| ApiError::unknown_order(&order.to_string()))?;
-        let (role, sequencer_role, sequencer_key) = {
-            let slot = slot.lock().await;
-            let contract = slot.protocol.core().contract();
-            (
-                self.my_role(&contract.parties),
-                contract.sequencer.clone(),
-                super::order::sequencer_key(contract),
-            )
-        };
-        let role = role.ok_or_else(|| ApiError::internal("this node is not a party"))?;
+        let (role, sequencer) = self.role_and_sequencer(order).await?;
         let signature = self.config.key.sign(kind.domain(), &body);
-        if role == sequencer_role {
+        let Some(key) = sequencer else {
             return Ok(self
                 .add_agreement_signature(kind, order, body, &role, signature)
                 .await?
                 .map(|committed| (committed.seq, committed.entry)));
-        }
-        let key = sequencer_key.ok_or_else(|| ApiError::internal("the sequencer has no key"))?;
+        };
         let request = match kind {
             Agreement::Review => Request::ReviewSignature {
                 order,
@@ -121,6 +108,64 @@ impl Inner {
             Response::Committed { seq, entry } => Some((seq, entry)),
             _ => None,
         })
+    }
+
+    /// This node's role in `order`, and the sequencer's key when another party's node
+    /// sequences it (`None`: this node does).
+    async fn role_and_sequencer(
+        &self,
+        order: OrderId,
+    ) -> Result<(String, Option<PublicKey>), ApiError> {
+        let slot = self
+            .slot(&order)
+            .ok_or_else(|| ApiError::unknown_order(&order.to_string()))?;
+        let slot = slot.lock().await;
+        let contract = slot.protocol.core().contract();
+        let role = self
+            .my_role(&contract.parties)
+            .ok_or_else(|| ApiError::internal("this node is not a party"))?;
+        if role == contract.sequencer {
+            return Ok((role, None));
+        }
+        let key = super::order::sequencer_key(contract)
+            .ok_or_else(|| ApiError::internal("the sequencer has no key"))?;
+        Ok((role, Some(key)))
+    }
+
+    /// Withdraws this node's party's pending decision of `kind` about `order`; its role.
+    /// A close signature is withdrawn here first: the node takes facts again at once, which
+    /// is safe before the sequencer hears of it, since a node does not cosign a close while a
+    /// fact it took waits (protocol rule 5). Then at the sequencer's node, which collects the
+    /// signatures: one it no longer holds completes no record.
+    async fn withdraw_own(
+        self: &Arc<Self>,
+        kind: Agreement,
+        order: OrderId,
+    ) -> Result<String, ApiError> {
+        let (role, sequencer) = self.role_and_sequencer(order).await?;
+        if kind == Agreement::Close || sequencer.is_none() {
+            self.withdraw(kind, order, &role).await?;
+        }
+        let Some(key) = sequencer else {
+            return Ok(role);
+        };
+        let request = Request::Withdraw {
+            order,
+            kind,
+            role: role.clone(),
+        };
+        match self.ask_sequencer(&key, request).await {
+            Ok(_) => Ok(role),
+            Err(mut error) if kind == Agreement::Close && error.status != 409 => {
+                error.message = format!(
+                    "withdrawn at this node, which takes facts again; the sequencer's node may \
+                     still hold the signature (send the withdrawal again): {}",
+                    error.message
+                );
+                Err(error)
+            }
+            Err(error) => Err(error),
+        }
     }
 
     /// The answer to a party's signature on a close or an agreement: the committed entry with
@@ -779,37 +824,24 @@ impl NodeApi for Engine {
     }
 
     async fn withdraw_review(&self, id: String) -> Result<Value, ApiError> {
-        let inner = &self.inner;
         let order = order_id(&id)?;
-        let slot = inner
-            .slot(&order)
-            .ok_or_else(|| ApiError::unknown_order(&id))?;
-        let (role, sequencer_role, sequencer_key) = {
-            let slot = slot.lock().await;
-            let contract = slot.protocol.core().contract();
-            (
-                inner.my_role(&contract.parties),
-                contract.sequencer.clone(),
-                super::order::sequencer_key(contract),
-            )
-        };
-        let role = role.ok_or_else(|| ApiError::internal("this node is not a party"))?;
-        if role != sequencer_role {
-            let key =
-                sequencer_key.ok_or_else(|| ApiError::internal("the sequencer has no key"))?;
-            let request = Request::WithdrawReview {
-                order,
-                role: role.clone(),
-            };
-            inner.ask_sequencer(&key, request).await?;
-        } else {
-            inner.withdraw_review(order, &role).await?;
-        }
+        let role = self.inner.withdraw_own(Agreement::Review, order).await?;
         Ok(json!({
             "order": order.to_string(),
             "role": role,
             "status": "withdrawn",
             "message": "this party's review decision is withdrawn; sign a new one with POST /orders/{id}/review",
+        }))
+    }
+
+    async fn withdraw_close(&self, id: String) -> Result<Value, ApiError> {
+        let order = order_id(&id)?;
+        let role = self.inner.withdraw_own(Agreement::Close, order).await?;
+        Ok(json!({
+            "order": order.to_string(),
+            "role": role,
+            "status": "withdrawn",
+            "message": "this party's close signature is withdrawn and its node takes facts again; to close, sign again with POST /orders/{id}/close",
         }))
     }
 

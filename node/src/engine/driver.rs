@@ -699,8 +699,8 @@ pub(crate) fn core_error(error: &CoreError) -> ApiError {
         CoreError::Agreement(error) => super::sequencer::agreement_error(error),
         CoreError::NotSequencing => ApiError::internal(error.to_string()),
         CoreError::NotOpen => ApiError::new(404, "unknown_order", error.to_string()),
-        CoreError::Closing { .. } => ApiError::conflict(&error.code(), error.to_string()),
         CoreError::NotSequencer
+        | CoreError::Closing { .. }
         | CoreError::AlreadyOpen
         | CoreError::Conflict { .. }
         | CoreError::Equivocation { .. } => ApiError::conflict(&error.code(), error.to_string()),

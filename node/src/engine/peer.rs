@@ -260,11 +260,11 @@ impl Inner {
                 self.on_agreement_signature(Agreement::Amendment, peer, order, signed)
                     .await
             }
-            Request::WithdrawReview { order, role } => {
+            Request::Withdraw { order, kind, role } => {
                 if !self.is_role_peer(&order, &role, peer).await {
                     return Response::refused("not_a_party", "the sender is not that party");
                 }
-                match self.withdraw_review(order, &role).await {
+                match self.withdraw(kind, order, &role).await {
                     Ok(_) => Response::Ack,
                     Err(error) => api_refusal(error),
                 }

@@ -10,6 +10,8 @@ use verifier::{
     sign::Signature,
 };
 
+use super::agreement::Agreement;
+
 /// Most facts one [`Request::ForwardGroups`] carries.
 pub const MAX_FORWARD_GROUPS_FACTS: usize = 1024;
 
@@ -98,9 +100,14 @@ pub enum Request {
         role: String,
         signature: Signature,
     },
-    /// A party withdraws its review decision (not yet signed by every party); sent to the
-    /// sequencer by that party's node.
-    WithdrawReview { order: OrderId, role: String },
+    /// A party withdraws its pending decision of `kind` (a review decision, a close or an
+    /// agreement it signed, not yet signed by every party); sent to the sequencer by that
+    /// party's node.
+    Withdraw {
+        order: OrderId,
+        kind: Agreement,
+        role: String,
+    },
     /// Entries of an order after `after` (all, with the contract, when `after` is `None`).
     FetchEntries {
         order: OrderId,

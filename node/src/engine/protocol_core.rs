@@ -14,6 +14,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
+use contract_lang::syntax::civil::format_timestamp;
 use verifier::{
     bundle::EquivocationProof,
     model::{Digest, EntryBody, SignedContract, SignedEntry, SignedEvent, Step},
@@ -331,10 +332,11 @@ pub enum CoreError {
     InGroup { index: usize, refusal: Refusal },
     #[error("the order is not open yet: its genesis has not committed on this node")]
     NotOpen,
-    /// This party signed a close of the order (or its node cosigned the close's proposal):
-    /// a new fact could be refused by the close once it commits, so none is taken now.
-    #[error("this party signed a close of the order at entry {after_seq}; its node takes no new fact until the close commits, is withdrawn or lapses (submit it again then)")]
-    Closing { after_seq: u64 },
+    /// `role` (this node's party) signed a close of the order, or its node cosigned the
+    /// close's proposal (`closing.until` is `None`): a new fact could be refused by the close
+    /// once it commits, so none is taken now. The message says which, and what lifts it.
+    #[error("{}", closing_refusal(role, closing))]
+    Closing { role: String, closing: Closing },
     #[error("the order is open already")]
     AlreadyOpen,
     /// The sequencer's node refused forwarded facts (at `index` of the group, if it said).
@@ -365,6 +367,28 @@ impl CoreError {
             CoreError::AlreadyOpen => "already_started".into(),
             CoreError::ForwardRefused { code, .. } => code.clone(),
         }
+    }
+}
+
+/// What [`CoreError::Closing`] tells the caller: who signed or cosigned the close, and what
+/// lets the node take facts again (see [`OrderProtocol::closing`]).
+fn closing_refusal(role: &str, closing: &Closing) -> String {
+    let after = closing.after_seq;
+    match closing.until {
+        Some(until) => format!(
+            "`{role}` signed a close of the order after entry {after}, and the close would refuse \
+             a fact taken now once it commits: this node takes facts again once the close \
+             commits (the order is closed then), another entry follows entry {after}, `{role}` \
+             withdraws its close signature (DELETE /orders/{{id}}/close), or at {} (the close \
+             lapses here); submit the fact again then",
+            format_timestamp(until)
+        ),
+        None => format!(
+            "`{role}`'s node cosigned the sequencer's proposal to close the order after entry \
+             {after}, and the sequencer may have committed it: this node takes no new fact until \
+             it holds the entry after entry {after} (the close, or another entry), from the \
+             sequencer's node or any party's that holds it; a cosignature cannot be withdrawn"
+        ),
     }
 }
 
@@ -787,8 +811,13 @@ impl OrderProtocol {
 
     /// `role` withdraws its pending decision of `kind`: at the sequencer, from the table
     /// collecting them; at this party's own node, a close it signed no longer keeps facts
-    /// out (the close this node cosigned does, until it lapses: the sequencer may hold it).
+    /// out (the close this node cosigned does, until it holds an entry after it: the
+    /// sequencer may have committed it). A closed order has nothing pending to withdraw.
     fn withdraw(&mut self, kind: Agreement, role: &str) -> Result<Reply, CoreError> {
+        let state = self.core.state();
+        if state.status.is_closed() {
+            return Err(Refusal::Apply(ApplyError::OrderClosed { seq: state.seq }).into());
+        }
         let mine = role == self.me;
         let own = mine && kind == Agreement::Close && self.withdraw_close();
         if !self.sequencing {
@@ -1331,8 +1360,8 @@ impl OrderProtocol {
         }
         if let (false, Some(closing)) = (new.is_empty(), self.closing(cx.now)) {
             // Nothing of the submission is taken (a document enters whole or not at all).
-            let after_seq = closing.after_seq;
-            actions.push(reply(Err(CoreError::Closing { after_seq })));
+            let role = self.me.clone();
+            actions.push(reply(Err(CoreError::Closing { role, closing })));
             return;
         }
         // Older facts that wait for the sequencer go first: new ones queue behind them.
@@ -2860,12 +2889,18 @@ mod tests {
         let buyer = parties.get_mut("buyer").unwrap();
         buyer.protocol.sign_close(0, 100);
         let actions = buyer.handle(fact_at(orders.fact(order, 0).unwrap(), 1), 101);
+        let signed = Closing {
+            after_seq: 0,
+            until: Some(100 + patience),
+        };
         assert_eq!(
             reply_to(&actions, 1),
-            Some(&Err(CoreError::Closing { after_seq: 0 })),
+            Some(&Err(CoreError::Closing {
+                role: "buyer".into(),
+                closing: signed
+            })),
             "{actions:?}"
         );
-        assert_eq!(CoreError::Closing { after_seq: 0 }.code(), "order_closing");
         assert!(!stored(&actions) && buyer.protocol.queue().is_empty());
 
         // Withdrawn at its own node: facts are taken again (stored, then forwarded).
@@ -2890,6 +2925,52 @@ mod tests {
             Some(Err(CoreError::Closing { .. }))
         ));
         assert!(stored(&buyer.handle(fact_at(later, 5), 200 + patience)));
+    }
+
+    /// What `order_closing` tells the caller: who signed or cosigned the close, and each way
+    /// the node takes facts again (a cosigned close is not lifted by a withdrawal).
+    #[test]
+    fn the_closing_refusal_names_who_signed_and_what_lifts_it() {
+        let signed = Closing {
+            after_seq: 3,
+            until: Some(1_768_000_000),
+        };
+        let cosigned = Closing {
+            after_seq: 3,
+            until: None,
+        };
+        let cases: [(Closing, &[&str]); 2] = [
+            (
+                signed,
+                &[
+                    "`buyer` signed a close of the order after entry 3",
+                    "once the close commits",
+                    "another entry follows entry 3",
+                    "withdraws its close signature (DELETE /orders/{id}/close)",
+                    "at 2026-01-09T23:06:40Z",
+                ],
+            ),
+            (
+                cosigned,
+                &[
+                    "`buyer`'s node cosigned the sequencer's proposal to close the order after entry 3",
+                    "until it holds the entry after entry 3",
+                    "any party's",
+                    "a cosignature cannot be withdrawn",
+                ],
+            ),
+        ];
+        for (closing, says) in cases {
+            let error = CoreError::Closing {
+                role: "buyer".into(),
+                closing,
+            };
+            assert_eq!(error.code(), "order_closing");
+            let message = error.to_string();
+            for part in says {
+                assert!(message.contains(part), "{message:?} does not say {part:?}");
+            }
+        }
     }
 
     #[test]
@@ -2970,9 +3051,16 @@ mod tests {
         // However long it waits: the sequencer may have committed the close meanwhile.
         let fact = orders.fact(order, 0).unwrap();
         let actions = buyer.handle(fact_at(fact.clone(), 1), 1_000_000);
+        let cosigned = Closing {
+            after_seq: 0,
+            until: None,
+        };
         assert_eq!(
             reply_to(&actions, 1),
-            Some(&Err(CoreError::Closing { after_seq: 0 }))
+            Some(&Err(CoreError::Closing {
+                role: "buyer".into(),
+                closing: cosigned
+            }))
         );
         // Nor after a restart that lost what it had in memory (the driver restores what it
         // stored), even from a store that lost entries after the close's position.

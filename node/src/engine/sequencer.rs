@@ -246,9 +246,11 @@ impl Inner {
         }
     }
 
-    /// Withdraws `role`'s pending review decision about `order` (before every party signed).
-    pub(crate) async fn withdraw_review(
+    /// Withdraws `role`'s pending decision of `kind` about `order` (before every party
+    /// signed) at this node: see [`Input::Withdraw`].
+    pub(crate) async fn withdraw(
         self: &Arc<Self>,
+        kind: Agreement,
         order: OrderId,
         role: &str,
     ) -> Result<bool, ApiError> {
@@ -257,7 +259,7 @@ impl Inner {
             .ok_or_else(|| ApiError::unknown_order(&order.to_string()))?;
         let mut slot = slot.lock().await;
         let input = Input::Withdraw {
-            kind: Agreement::Review,
+            kind,
             role: role.to_string(),
             caller: CALLER,
         };

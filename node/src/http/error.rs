@@ -19,11 +19,20 @@ impl From<ApiError> for HttpError {
     }
 }
 
+/// The code of the API error a response carries, kept in its extensions for
+/// [`super::HttpSettings::observe`] (which so need not read the body).
+#[derive(Debug, Clone)]
+pub struct ErrorCode(pub String);
+
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
         let status =
             StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, Json(ErrorBody::from(&self.0))).into_response()
+        let mut response = (status, Json(ErrorBody::from(&self.0))).into_response();
+        response
+            .extensions_mut()
+            .insert(ErrorCode(self.0.code.clone()));
+        response
     }
 }
 

@@ -63,13 +63,14 @@ pub struct HttpSettings {
     pub idempotency: Option<Arc<idempotency::IdempotencyKeys>>,
     /// How `POST /ingest/…` documents become facts.
     pub ingest: Arc<crate::ingest::Mapping>,
-    /// Told the method, path and status of every answer (tests check them against the OpenAPI
-    /// document).
+    /// Told the method, path, status and error code of every answer (tests check them against
+    /// the OpenAPI document).
     pub observe: Option<Observer>,
 }
 
-/// Sees `(method, path, status)` of each answer, the path as requested (`/orders/4f…`).
-pub type Observer = Arc<dyn Fn(&str, &str, u16) + Send + Sync>;
+/// Sees `(method, path, status, code)` of each answer, the path as requested (`/orders/4f…`),
+/// `code` the error's (`order_closed`) when the answer is an API error.
+pub type Observer = Arc<dyn Fn(&str, &str, u16, Option<&str>) + Send + Sync>;
 
 impl HttpSettings {
     /// One operator token holding every scope, the default body deadline.
@@ -117,7 +118,10 @@ pub fn router<A: NodeApi>(api: Arc<A>, settings: HttpSettings, metrics: Arc<Metr
             post(review::<A>).delete(withdraw_review::<A>),
         )
         .route("/orders/{id}/bundle", get(bundle::<A>))
-        .route("/orders/{id}/close", post(close::<A>))
+        .route(
+            "/orders/{id}/close",
+            post(close::<A>).delete(withdraw_close::<A>),
+        )
         .route("/orders/{id}/agreements", post(agree::<A>))
         .route("/orders/{id}/head", get(head::<A>))
         .route("/orders/{id}/evidence", get(evidence::<A>))
@@ -195,7 +199,11 @@ async fn observe<A: NodeApi>(
     let method = request.method().to_string();
     let path = request.uri().path().to_string();
     let response = next.run(request).await;
-    observe(&method, &path, response.status().as_u16());
+    let code = response
+        .extensions()
+        .get::<error::ErrorCode>()
+        .map(|code| code.0.as_str());
+    observe(&method, &path, response.status().as_u16(), code);
     response
 }
 
@@ -487,6 +495,13 @@ async fn close<A: NodeApi>(
     ApiJson(request): ApiJson<SubmitClose>,
 ) -> Reply {
     Ok(Json(state.api.close(id, request).await?))
+}
+
+async fn withdraw_close<A: NodeApi>(
+    State(state): State<AppState<A>>,
+    OrderId(id): OrderId,
+) -> Reply {
+    Ok(Json(state.api.withdraw_close(id).await?))
 }
 
 async fn agree<A: NodeApi>(

@@ -47,7 +47,7 @@ use verifier::json::{
     ),
     paths(
         propose, list_orders, proposals, proposal, accept, submit_event, order, history,
-        review, withdraw_review, close, agree, bundle, head, evidence, fact, checkpoint, consistency,
+        review, withdraw_review, close, withdraw_close, agree, bundle, head, evidence, fact, checkpoint, consistency,
         peers, put_peer, delete_peer, health, faults, acknowledge_fault, backup, metrics, openapi_json, trail, share,
         revoke_share, shared_page, shared_bundle, shared_head,
         create_webhook, list_webhooks, delete_webhook, events, ingest_epcis, ingest_cap
@@ -249,24 +249,46 @@ fn review() {}
         committed). Once this \
         party signed, its node (unless it sequences the order) takes no new fact (409 \
         `order_closing`) until the close commits, another entry takes its position, the \
-        sequencer refuses the signature (a 409 to this call), or \
-        `network.round_patience_secs` × 12 pass; once it cosigned the close's proposal, \
-        until it holds an entry after that position.",
+        party withdraws its signature (`DELETE /orders/{id}/close`), the sequencer refuses \
+        the signature (a 409 to this call), or `network.round_patience_secs` × 12 pass; once \
+        it cosigned the close's proposal, until it holds an entry after that position (from \
+        the sequencer's node or any party's: a cosignature cannot be withdrawn, so while no \
+        node it reaches holds that entry it takes no fact).",
     params(("id" = String, Path, description = "order id, 64 hex digits")),
     request_body = SubmitClose,
     responses(
         (status = 200, description = "signed (with the roles that signed so far at the sequencer's node), or closed (with the committed entry)"),
-        (status = 400, description = "malformed JSON or order id", body = ErrorBody),
-        (status = 401, description = "no or wrong token", body = ErrorBody),
-        (status = 403, description = "the token lacks the admin scope", body = ErrorBody),
-        (status = 404, description = "no such order", body = ErrorBody),
-        (status = 409, description = "closed already, waiting for a review, facts still queued, or refused by the sequencer or a party's node (`refused_by_party`)", body = ErrorBody),
-        (status = 413, description = "body over http.max_body_bytes", body = ErrorBody),
-        (status = 422, description = "invalid time, or dated before the latest recorded event", body = ErrorBody),
-        (status = 502, description = "the sequencer's node answered something unexpected", body = ErrorBody),
-        (status = 503, description = "the sequencer's node did not answer", body = ErrorBody),
+        (status = 400, description = "malformed JSON or order id (`malformed_json`, `unreadable_body`, `bad_order_id`, `bad_path`)", body = ErrorBody),
+        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "the token lacks the admin scope (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "no such order (`unknown_order`)", body = ErrorBody),
+        (status = 409, description = "closed already (`order_closed`), waiting for a review (`order_paused`), accepted facts still waiting to commit (`facts_queued`), a party's node refused the close's entry (`refused_by_party`), signed about an entry the order has moved past (`stale_close`); or, at a party's node, refused by the sequencer's node with the code it answered (any of these, or `not_a_party`, `bad_signature`, `invalid_close`, `refused_by_state_machine`, `unknown_order`, `party_unreachable`, `bad_cosignature`)", body = ErrorBody),
+        (status = 413, description = "body over http.max_body_bytes (`payload_too_large`)", body = ErrorBody),
+        (status = 422, description = "invalid time, or dated before the latest recorded event (`invalid_close`), a body without the expected fields (`invalid_request`); at the sequencer's node, a signature it does not take (`not_a_party`, `bad_signature`, `refused_by_state_machine`)", body = ErrorBody),
+        (status = 502, description = "the sequencer's node answered something unexpected (`bad_answer`), or a party's node a cosignature that does not verify (`bad_cosignature`)", body = ErrorBody),
+        (status = 503, description = "the sequencer's node, or a party's node in the close's round, did not answer (`party_unreachable`)", body = ErrorBody),
     ))]
 fn close() {}
+
+#[utoipa::path(delete, path = "/orders/{id}/close", tag = "orders",
+    summary = "Withdraw this party's close signature before every party signed",
+    description = "At this party's node first, which takes facts again at once (safe before \
+        the sequencer hears of it: a node does not cosign a close while a fact it took waits \
+        to commit), then at the sequencer's node, which no longer holds the signature: the \
+        close needs this party to sign again. A close this node already cosigned (the \
+        sequencer proposed it) is not withdrawn: the sequencer may have committed it.",
+    params(("id" = String, Path, description = "order id, 64 hex digits")),
+    responses(
+        (status = 200, description = "withdrawn (also when nothing was pending)"),
+        (status = 400, description = "malformed order id (`bad_order_id`, `bad_path`)", body = ErrorBody),
+        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "the token lacks the admin scope (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "no such order (`unknown_order`)", body = ErrorBody),
+        (status = 409, description = "the order is closed, nothing is pending (`order_closed`); or refused by the sequencer's node with the code it answered (`order_closed`, `not_a_party`, `unknown_order`)", body = ErrorBody),
+        (status = 502, description = "the sequencer's node answered something unexpected (`bad_answer`): withdrawn at this node only", body = ErrorBody),
+        (status = 503, description = "the sequencer's node did not answer (`party_unreachable`): withdrawn at this node, which takes facts again, but the sequencer's node may still hold the signature; send the withdrawal again", body = ErrorBody),
+    ))]
+fn withdraw_close() {}
 
 #[utoipa::path(post, path = "/orders/{id}/agreements", tag = "orders",
     summary = "This party's signature on amending the order by agreement; applied once every party signed the same agreement",
@@ -311,12 +333,14 @@ fn backup() {}
     summary = "Withdraw this party's review decision before every party signed",
     params(("id" = String, Path, description = "order id, 64 hex digits")),
     responses(
-        (status = 200, description = "withdrawn"),
+        (status = 200, description = "withdrawn (also when nothing was pending)"),
         (status = 400, description = "malformed order id", body = ErrorBody),
         (status = 401, description = "no or wrong token", body = ErrorBody),
         (status = 403, description = "the token lacks the admin scope", body = ErrorBody),
         (status = 404, description = "no such order", body = ErrorBody),
-        (status = 409, description = "no decision of this party pending", body = ErrorBody),
+        (status = 409, description = "the order is closed, or refused by the sequencer's node", body = ErrorBody),
+        (status = 502, description = "the sequencer's node answered something unexpected", body = ErrorBody),
+        (status = 503, description = "the sequencer's node did not answer", body = ErrorBody),
     ))]
 fn withdraw_review() {}
 
