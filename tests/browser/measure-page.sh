@@ -4,7 +4,8 @@
 # history of N entries (default 10,000), each opened RUNS times (default 5) in a fresh profile,
 # with the medians, the pages' sizes and the machine's load average (the figures are wall-clock
 # times: on a shared machine, compare runs made under similar load), then the example's
-# main-thread CPU time until its verdict from Chromium traces (steadier under load). "Load" is
+# main-thread CPU time until its verdict, from navigation and from load, from Chromium traces
+# (steadier under load). "Load" is
 # the end of parsing (DOMContentLoaded: the browser has read and parsed the whole file, module,
 # script and bundle included); the verdict is the moment it is put into the document
 # (`pactum:verdict`), painted by the next frame (`painted`).

@@ -455,9 +455,10 @@ def measure(runs, pages):
 def main_thread_cpu(runs, pages):
     """Opens each page `runs` times under Chromium's tracing and prints, until the verdict was on
     screen (the page's `pactum:verdict` mark), the CPU time of the page's main thread (what a
-    loaded machine does not inflate as it does wall-clock times), of its other threads (the
-    module's streaming compilation, optimising tier-up) and the wall time the main thread spent
-    compiling WebAssembly functions on their first call (`wasm.CompileLazy`), with the medians."""
+    loaded machine does not inflate as it does wall-clock times), from navigation and from load
+    (the DOMContentLoaded event, as `measure` has it), of its other threads (the module's
+    streaming compilation, optimising tier-up) and the wall time the main thread spent compiling
+    WebAssembly functions on their first call (`wasm.CompileLazy`), with the medians."""
     import collections
     import statistics
 
@@ -468,29 +469,24 @@ def main_thread_cpu(runs, pages):
             events, pid, main, end = traced(path, categories)
             if end is None:
                 continue
-            cpu = collections.Counter()
+            loaded = min((e["ts"] for e in events if e.get("name") == "EventDispatch" and e["pid"] == pid
+                          and (e.get("args", {}).get("data") or {}).get("type") == "DOMContentLoaded"),
+                         default=end)
             threads = collections.defaultdict(list)
             for e in events:
                 if e.get("ph") == "X" and e["pid"] == pid and "tdur" in e:
                     threads[e["tid"]].append(e)
-            for tid, spans in threads.items():
-                spans.sort(key=lambda e: e["ts"])
-                covered = -1
-                for e in spans:
-                    if e["ts"] < covered or e["ts"] >= end:
-                        continue
-                    covered = e["ts"] + e["dur"]
-                    share = 1.0 if covered <= end else (end - e["ts"]) / max(e["dur"], 1)
-                    cpu["main" if tid == main else "other"] += e["tdur"] * share
+            other = sum(cpu_between(spans, 0, end) for tid, spans in threads.items() if tid != main)
             lazy = sum(e.get("dur", 0) for e in events
                        if e.get("name") == "wasm.CompileLazy" and e["ts"] < end)
-            row = {"main_cpu": round(cpu["main"] / 1000), "other_cpu": round(cpu["other"] / 1000),
-                   "compile_on_call": round(lazy / 1000)}
+            row = {"main_cpu": round(cpu_between(threads[main], 0, end) / 1000),
+                   "main_cpu_after_load": round(cpu_between(threads[main], loaded, end) / 1000),
+                   "other_cpu": round(other / 1000), "compile_on_call": round(lazy / 1000)}
             rows[path].append(row)
             print(f"traced run {run + 1} {pathlib.Path(path).name}: "
                   + ", ".join(f"{key} {value}" for key, value in row.items()), flush=True)
-    print("medians (ms, traced, until the verdict): main thread CPU; other threads CPU;"
-          " compiling functions on first call")
+    print("medians (ms, traced, until the verdict): main thread CPU, from navigation and from load;"
+          " other threads CPU; compiling functions on first call")
     for path, found in rows.items():
         if found:
             medians = {key: statistics.median(row[key] for row in found) for key in found[0]}
@@ -499,11 +495,22 @@ def main_thread_cpu(runs, pages):
     return 0
 
 
+def cpu_between(spans, start, end):
+    """CPU time (µs) of one thread's trace spans between two timestamps: each outermost span
+    counts once (nested ones are inside it), in proportion to its part in the interval."""
+    total, covered = 0.0, -1
+    for e in sorted(spans, key=lambda e: e["ts"]):
+        begin, length = e["ts"], e["dur"]
+        if begin < covered or begin >= end or begin + length <= start:
+            continue
+        covered = begin + length
+        total += e["tdur"] * (min(begin + length, end) - max(begin, start)) / max(length, 1)
+    return total
+
+
 def traced(path, categories):
     """The trace events of one load of `path` until its verdict was put into the document:
     (the events, the page's process id, its main thread id, the verdict mark's timestamp)."""
-    import collections
-
     with sync_playwright() as playwright, tempfile.TemporaryDirectory() as folder:
         trace = pathlib.Path(folder) / "trace.json"
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
@@ -515,8 +522,12 @@ def traced(path, categories):
         browser.close()
         events = json.loads(trace.read_text())
     events = events["traceEvents"] if isinstance(events, dict) else events
-    parsers = collections.Counter((e["pid"], e["tid"]) for e in events if e.get("name") == "ParseHTML")
-    (pid, main), _ = parsers.most_common(1)[0]
+    # The page's own marks name its process and main thread (another renderer, the first blank
+    # page's, may parse more HTML chunks).
+    script = next((e for e in events if e.get("name") == "pactum:script"), None)
+    if script is None:
+        return events, None, None, None
+    pid, main = script["pid"], script["tid"]
     ends = [e["ts"] for e in events if e.get("name") == "pactum:verdict" and e["pid"] == pid]
     return events, pid, main, min(ends) if ends else None
 
