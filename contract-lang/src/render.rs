@@ -546,6 +546,15 @@ pub fn party(lang: Lang, words: Glossary<'_>, name: &str, case: Case) -> String 
     }
 }
 
+/// A term as a sentence names it: "the delivery due date", "交货期限", and in German with its
+/// article in `case` ("den Liefertermin").
+pub fn term(lang: Lang, words: Glossary<'_>, name: &str, case: Case) -> String {
+    match lang {
+        Lang::En | Lang::Zh => words.term(lang, name),
+        Lang::De => words::decline_de(&words.term_de(name), case),
+    }
+}
+
 fn party_en(words: Glossary<'_>, party: &str) -> String {
     words
         .lookup(Lang::En, &format!("party:{party}"))

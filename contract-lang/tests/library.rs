@@ -235,7 +235,8 @@ fn the_library_labels_its_attesters() {
     let label = |lang| words.attester(lang, "weather-service");
     assert_eq!(label(Lang::En).as_deref(), Some("the weather service"));
     assert_eq!(label(Lang::Zh).as_deref(), Some("气象服务机构"));
-    // German without its article, as a role reads after "bestätigt von".
+    // German without the article the vocabulary's label carries ("der Wetterdienst"), as a
+    // role reads after the timeline's "bezeugt von".
     assert_eq!(label(Lang::De).as_deref(), Some("Wetterdienst"));
     assert_eq!(
         Glossary::STANDARD.attester(Lang::Zh, "weather-service"),

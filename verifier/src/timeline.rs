@@ -306,7 +306,7 @@ const DE: Words = Words {
     tripped: "EVOLUTIONS-SICHERUNG AUSGELÖST",
     held: "zurückgehalten bis zur Prüfung",
     to_review: "ZUR PRÜFUNG ÜBERGEBEN, nichts angewendet",
-    conflict: "Konflikt bei",
+    conflict: "Konflikt um",
     requested: "Prüfung verlangt von",
     eval_error: "Auswertung fehlgeschlagen in",
     paused: "erfasst, während der Auftrag auf die Prüfung wartete; nach der Prüfung ausgewertet",
@@ -939,7 +939,8 @@ fn reason_line(lang: Lang, program: &Program, reason: &ReviewReason) -> String {
                 .iter()
                 .map(|writer| source(lang, program, &writer.clause, writer.rule))
                 .collect();
-            reason_at(lang, w.conflict, subject, &render::series(lang, &writers))
+            let subject = conflict_subject(lang, program, subject, render::Case::Acc);
+            reason_at(lang, w.conflict, &subject, &render::series(lang, &writers))
         }
         ReviewReason::Requested {
             clause,
@@ -964,6 +965,31 @@ fn reason_line(lang: Lang, program: &Program, reason: &ReviewReason) -> String {
             message,
         ),
     }
+}
+
+/// What a conflict is about, as a sentence names it (in German in `case`): a term by its word
+/// ("the delivery due date", "den Liefertermin"), a clause by its title; a subject this
+/// version does not know as the entry records it.
+pub(crate) fn conflict_subject(
+    lang: Lang,
+    program: &Program,
+    subject: &str,
+    case: render::Case,
+) -> String {
+    if let Some(term) = subject.strip_prefix("terms.") {
+        return render::term(lang, Glossary::of(program), term, case);
+    }
+    if let Some(clause) = subject.strip_prefix("clause ") {
+        let title = program.clause(clause).map_or_else(
+            || clause.to_string(),
+            |compiled| render::title(&compiled.ir, lang),
+        );
+        return match lang {
+            Lang::Zh => format!("《{title}》"),
+            Lang::En | Lang::De => format!("«{title}»"),
+        };
+    }
+    subject.to_string()
 }
 
 /// Why an entry was handed to review, said of where it arose, then what was found there:

@@ -226,18 +226,57 @@ fn an_attester_reads_as_the_vocabulary_labels_it_and_as_written_in_older_bundles
     assert!(!json.contains("attester_label"), "{json}");
 }
 
-/// An order whose express refund hands a damaged return to review: the review's reason is the
-/// clause's own words, said of the rule that asked for it.
-fn review_requested_report() -> Report {
+/// Why an event went to review, one case per reason: the order's clauses (the library's,
+/// then inline sources), the fact that goes to review, and the reason's line in the CLI
+/// timeline in English, Chinese and German.
+struct ReasonCase {
+    reason: &'static str,
+    library: &'static [&'static str],
+    inline: &'static [&'static str],
+    fact: fn(&mut verifier::bundle::build::OrderBuilder, &verifier::bundle::build::ExampleKeys),
+    lines: [(Lang, &'static str); 3],
+    /// What the trail page says of it, in the same languages.
+    page: [&'static str; 3],
+}
+
+/// Two clauses that move the delivery date on the same departure: a conflict.
+const DEPARTURE_PUSHES: [&str; 2] = [
+    "clause push_a {
+  on shipment.departed
+  then set terms.delivery_due = terms.delivery_due + 24h
+}",
+    "clause push_b {
+  on shipment.departed
+  then set terms.delivery_due = terms.delivery_due + 48h
+}",
+];
+
+/// A payment too large for money's minor units: the rule cannot be evaluated.
+const OVERFLOW: [&str; 1] = ["clause overflow {
+  on shipment.departed
+  then pay seller -> buyer terms.price * 9223372036854775807
+}"];
+
+fn departed(
+    order: &mut verifier::bundle::build::OrderBuilder,
+    keys: &verifier::bundle::build::ExampleKeys,
+) {
+    use contract_lang::value::Value;
+    let fields =
+        std::collections::BTreeMap::from([("port".to_string(), Value::Text("Shenzhen".into()))]);
+    let at = verifier::bundle::build::EXAMPLE_START + 60;
+    order
+        .event(&keys.carrier, "shipment.departed", at, fields)
+        .expect("departed");
+}
+
+/// A damaged return, which the express refund hands to review.
+fn damaged_return(
+    order: &mut verifier::bundle::build::OrderBuilder,
+    keys: &verifier::bundle::build::ExampleKeys,
+) {
     use contract_lang::value::{EnumValue, Value};
-    use std::collections::BTreeMap;
-    use verifier::bundle::build::{example_bundle, ExampleKeys, ExampleOrder, EXAMPLE_START};
-    let keys = ExampleKeys::new();
-    let mut order = ExampleOrder::library(&["clauses/express_refund.clause"])
-        .expect("library sources")
-        .open(&keys)
-        .expect("an order");
-    let fields = BTreeMap::from([
+    let fields = std::collections::BTreeMap::from([
         (
             "appearance".to_string(),
             Value::Enum(EnumValue {
@@ -247,36 +286,149 @@ fn review_requested_report() -> Report {
         ),
         ("accessories_complete".to_string(), Value::Bool(true)),
     ]);
+    let at = verifier::bundle::build::EXAMPLE_START + 60;
     order
-        .event(&keys.seller, "return.inspected", EXAMPLE_START + 60, fields)
+        .event(&keys.seller, "return.inspected", at, fields)
         .expect("inspected");
+}
+
+const REASONS: [ReasonCase; 3] = [
+    ReasonCase {
+        reason: "requested",
+        library: &["clauses/express_refund.clause"],
+        inline: &[],
+        fact: damaged_return,
+        lines: [
+            (
+                Lang::En,
+                "review requested by «Express refund for intact returns» (express_refund, rule 2): \
+                 “returned goods are damaged: decide on a partial refund”",
+            ),
+            (
+                Lang::Zh,
+                "《完好退货极速退款》（express_refund，第2条规则）要求审核：\
+                 “退回的货物已损坏：请决定部分退款”",
+            ),
+            (
+                Lang::De,
+                "Prüfung verlangt von «Sofortige Erstattung bei einwandfreier Rücksendung» \
+                 (express_refund, Regel 2): „Rücksendung beschädigt: über eine Teilerstattung \
+                 entscheiden“",
+            ),
+        ],
+        page: [
+            "“returned goods are damaged: decide on a partial refund”",
+            "“退回的货物已损坏：请决定部分退款”",
+            "„Rücksendung beschädigt: über eine Teilerstattung entscheiden“",
+        ],
+    },
+    ReasonCase {
+        reason: "conflict",
+        library: &[],
+        inline: &DEPARTURE_PUSHES,
+        fact: departed,
+        lines: [
+            (
+                Lang::En,
+                "conflict on the delivery due date: «push_a» (push_a, rule 1), «push_b» (push_b, rule 1)",
+            ),
+            (
+                Lang::Zh,
+                "交货期限存在冲突：《push_a》（push_a，第1条规则）、《push_b》（push_b，第1条规则）",
+            ),
+            (
+                Lang::De,
+                "Konflikt um den Liefertermin: «push_a» (push_a, Regel 1), «push_b» (push_b, Regel 1)",
+            ),
+        ],
+        page: [
+            "two rules set the delivery due date",
+            "两条规则同时设定交货期限",
+            "zwei Regeln setzen den Liefertermin",
+        ],
+    },
+    ReasonCase {
+        reason: "evaluation error",
+        library: &[],
+        inline: &OVERFLOW,
+        fact: departed,
+        lines: [
+            (
+                Lang::En,
+                "evaluation failed in «overflow» (overflow, rule 1): overflow: the result of `*` \
+                 is outside the range of its type",
+            ),
+            (
+                Lang::Zh,
+                "《overflow》（overflow，第1条规则）计算失败：overflow: the result of `*` is \
+                 outside the range of its type",
+            ),
+            (
+                Lang::De,
+                "Auswertung fehlgeschlagen in «overflow» (overflow, Regel 1): overflow: the result \
+                 of `*` is outside the range of its type",
+            ),
+        ],
+        page: [
+            "the rule could not be evaluated",
+            "该规则无法求值",
+            "die Regel konnte nicht ausgewertet werden",
+        ],
+    },
+];
+
+/// The bundle of `case`'s order after its fact, and its verification.
+fn reason_bundle(
+    case: &ReasonCase,
+) -> (
+    verifier::bundle::build::Example,
+    Result<Report, verifier::bundle::VerifyError>,
+) {
+    use contract_lang::value::{Currency, Money, Value};
+    use verifier::bundle::build::{example_bundle, ExampleKeys, ExampleOrder, EXAMPLE_START};
+    let keys = ExampleKeys::new();
+    let mut order = ExampleOrder::library(case.library).expect("library sources");
+    for (i, text) in case.inline.iter().enumerate() {
+        order = order.source(&format!("inline_{i}.clause"), text);
+    }
+    let terms = std::collections::BTreeMap::from([
+        (
+            "delivery_due".to_string(),
+            Value::Timestamp(EXAMPLE_START + 30 * 86_400),
+        ),
+        (
+            "price".to_string(),
+            Value::Money(Money {
+                minor: 1_200_000,
+                currency: Currency::parse("EUR").expect("EUR"),
+            }),
+        ),
+    ]);
+    let mut order = order.terms(terms).open(&keys).expect("an order");
+    (case.fact)(&mut order, &keys);
     let example = example_bundle(keys, order).expect("a bundle");
-    verify_bundle(&example.bytes, &example.trust, &VerifyOptions::default())
-        .unwrap_or_else(|error| panic!("{error}"))
+    let result = verify_bundle(&example.bytes, &example.trust, &VerifyOptions::default());
+    (example, result)
 }
 
 #[test]
-fn a_requested_review_says_which_rule_asked_and_why() {
-    let report = review_requested_report();
-    for (lang, line) in [
-        (
-            Lang::En,
-            "review requested by «Express refund for intact returns» (express_refund, rule 2): \
-             “returned goods are damaged: decide on a partial refund”",
-        ),
-        (
-            Lang::Zh,
-            "《完好退货极速退款》（express_refund，第2条规则）要求审核：\
-             “退回的货物已损坏：请决定部分退款”",
-        ),
-        (
-            Lang::De,
-            "Prüfung verlangt von «Sofortige Erstattung bei einwandfreier Rücksendung» \
-             (express_refund, Regel 2): „Rücksendung beschädigt: über eine Teilerstattung \
-             entscheiden“",
-        ),
-    ] {
-        let text = render_report(&report, lang);
-        assert!(text.lines().any(|l| l.trim() == line), "{lang:?}:\n{text}");
+fn each_review_reason_says_where_it_arose_and_what_was_found() {
+    for case in &REASONS {
+        let (example, result) = reason_bundle(case);
+        let Ok(report) = &result else {
+            panic!("{}: {result:?}", case.reason)
+        };
+        for ((lang, line), page) in case.lines.into_iter().zip(case.page) {
+            let text = render_report(report, lang);
+            assert!(
+                text.lines().any(|l| l.trim() == line),
+                "{} in {lang:?}:\n{text}",
+                case.reason
+            );
+            let view =
+                verifier::trail::view(&example.bytes, &example.trust, &result, lang, usize::MAX);
+            let json = verifier::trail::view_json(&view).to_string();
+            assert!(json.contains(page), "{} in {lang:?}: {json}", case.reason);
+        }
     }
 }

@@ -4,7 +4,7 @@
 use contract_lang::ir::Program;
 use contract_lang::render::{self, Glossary};
 
-use super::{quote, Lang, Line};
+use super::{Lang, Line};
 use crate::bundle::VerifiedEntry;
 use crate::model::{AgreementStep, ClauseChange, ParamChange, TermChange};
 
@@ -43,7 +43,7 @@ pub(super) fn lines(
             out.push(Line {
                 class: "note",
                 text: String::new(),
-                quote: Some(quote(lang, note)),
+                quote: Some(render::quoted(lang, note)),
                 source: None,
             });
         }

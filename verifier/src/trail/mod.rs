@@ -392,13 +392,6 @@ fn fingerprint(key: &PublicKey) -> String {
     digits.join(" ")
 }
 
-fn quote(lang: Lang, text: &str) -> String {
-    match lang {
-        Lang::En | Lang::Zh => format!("“{text}”"),
-        Lang::De => format!("„{text}“"),
-    }
-}
-
 fn entries_text(lang: Lang, entries: usize) -> String {
     render::count(
         lang,
@@ -764,7 +757,7 @@ fn effect_lines(
                 Lang::Zh => format!("通知{party}："),
                 Lang::De => format!("{party} benachrichtigen:"),
             },
-            quote: Some(quote(lang, message)),
+            quote: Some(render::quoted(lang, message)),
             source: Some(source(
                 lang,
                 program,
@@ -890,7 +883,7 @@ fn entry_view(lang: Lang, report: &Report, entry: &VerifiedEntry, at: i64) -> En
                     lines.push(Line {
                         class: "note",
                         text: String::new(),
-                        quote: Some(quote(lang, note)),
+                        quote: Some(render::quoted(lang, note)),
                         source: None,
                     });
                 }
@@ -947,7 +940,7 @@ fn entry_view(lang: Lang, report: &Report, entry: &VerifiedEntry, at: i64) -> En
                     lines.push(Line {
                         class: "note",
                         text: String::new(),
-                        quote: Some(quote(lang, note)),
+                        quote: Some(render::quoted(lang, note)),
                         source: None,
                     });
                 }
@@ -1098,22 +1091,26 @@ fn trip_lines(
 
 fn reason_line(lang: Lang, program: &Program, reason: &ReviewReason) -> Line {
     match reason {
-        ReviewReason::Conflict { subject, writers } => Line {
-            class: "reason",
-            text: match lang {
-                Lang::En => format!("two rules set {subject}"),
-                Lang::Zh => format!("两条规则同时设定{subject}"),
-                Lang::De => format!("zwei Regeln setzen {subject}"),
-            },
-            quote: None,
-            source: Some(
-                writers
-                    .iter()
-                    .map(|writer| source(lang, program, &writer.clause, writer.rule))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            ),
-        },
+        ReviewReason::Conflict { subject, writers } => {
+            let subject =
+                crate::timeline::conflict_subject(lang, program, subject, render::Case::Acc);
+            Line {
+                class: "reason",
+                text: match lang {
+                    Lang::En => format!("two rules set {subject}"),
+                    Lang::Zh => format!("两条规则同时设定{subject}"),
+                    Lang::De => format!("zwei Regeln setzen {subject}"),
+                },
+                quote: None,
+                source: Some(
+                    writers
+                        .iter()
+                        .map(|writer| source(lang, program, &writer.clause, writer.rule))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
+            }
+        }
         ReviewReason::Requested {
             clause,
             rule,
@@ -1126,7 +1123,7 @@ fn reason_line(lang: Lang, program: &Program, reason: &ReviewReason) -> Line {
                 Lang::De => "Prüfung verlangt:",
             }
             .to_string(),
-            quote: Some(quote(lang, reason)),
+            quote: Some(render::quoted(lang, reason)),
             source: Some(source(lang, program, clause, *rule)),
         },
         ReviewReason::EvaluationError { clause, rule, .. } => Line {
