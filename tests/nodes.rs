@@ -922,3 +922,94 @@ fn an_accept_repeated_after_the_order_opened_is_answered_with_the_genesis() {
         "{answer:?}"
     );
 }
+
+/// The sender rule on real nodes: the buyer's node hands the seller's own, valid close
+/// signature to the sequencer in the seller's name, withdraws in the seller's name and accepts
+/// the contract with the seller's signature. Each is answered `not_a_party` and nothing is
+/// kept: the buyer's own close signature, sent next, still waits for the seller's (with the
+/// seller's relayed signature taken, it would have closed the order).
+#[test]
+fn a_signature_or_withdrawal_in_another_partys_name_is_answered_not_a_party() {
+    let mut cluster = Cluster::start(&["seller", "buyer"], BTreeMap::new());
+    let order = cluster.start_order(&["seller", "buyer"], "PO-SENDER", None);
+    let order_id = Digest::from_hex(&order).unwrap();
+    let before = cluster.view("seller", &order);
+    // The buyer's node is gone; its key speaks for it.
+    cluster.stop_node("buyer");
+    let (buyer_key, seller_key) = (
+        cluster.keys["buyer"].clone(),
+        cluster.keys["seller"].clone(),
+    );
+    let close = verifier::model::Close::new(order_id, 0, 1_768_000_000, "settled")
+        .encode()
+        .unwrap();
+    let signed_by =
+        |key: &verifier::sign::SigningKey| key.sign(verifier::sign::Domain::Close, &close);
+    let seller = &cluster.nodes["seller"];
+    let answers: Vec<Response> = cluster.runtime.block_on(async {
+        let network = net::start::<Request, Response>(
+            NetConfig::default(),
+            keypair_from_secret(buyer_key.to_seed()).unwrap(),
+        )
+        .unwrap();
+        let handle = network.handle;
+        for addr in &seller.p2p_addrs {
+            handle
+                .add_address(seller.peer_id, addr.clone())
+                .await
+                .unwrap();
+        }
+        let fetch = Request::FetchEntries {
+            order: order_id,
+            after: None,
+            limit: 1,
+        };
+        let contract = match handle.request(seller.peer_id, fetch).await.unwrap() {
+            Response::Entries {
+                genesis: Some(parts),
+                ..
+            } => parts.contract,
+            other => panic!("{other:?}"),
+        };
+        let requests = [
+            Request::CloseSignature {
+                order: order_id,
+                close: close.clone(),
+                role: "seller".into(),
+                signature: signed_by(&seller_key),
+            },
+            Request::AcceptContract {
+                order: order_id,
+                role: "seller".into(),
+                signature: seller_key.sign(verifier::sign::Domain::Contract, &contract.body),
+            },
+            Request::Withdraw {
+                order: order_id,
+                kind: pactum_node::engine::agreement::Agreement::Close,
+                role: "seller".into(),
+            },
+            Request::CloseSignature {
+                order: order_id,
+                close: close.clone(),
+                role: "buyer".into(),
+                signature: signed_by(&buyer_key),
+            },
+        ];
+        let mut answers = Vec::new();
+        for request in requests {
+            answers.push(handle.request(seller.peer_id, request).await.unwrap());
+        }
+        let _ = handle.shutdown().await;
+        answers
+    });
+    for refused in &answers[..3] {
+        assert!(
+            matches!(refused, Response::Refused { code, .. } if code == "not_a_party"),
+            "{refused:?}"
+        );
+    }
+    assert!(matches!(answers[3], Response::Ack), "{:?}", answers[3]);
+    let after = cluster.view("seller", &order);
+    assert_eq!(after["head"], before["head"]);
+    assert_eq!(after["status"], before["status"]);
+}

@@ -2,11 +2,13 @@
 //! with a sequencer that signs a second body after each commit, and with a cosigner that signs
 //! garbage, withholds, signs other bodies, forges and signs reviews the sequencer must refuse.
 //! Facts are submitted at the sequencer's node and at cosigners' nodes, which forward them. The
-//! dishonest party also signs forked heads, cuts its bundles to a prefix and signs reviews in
-//! another party's name. Nodes crash losing the writes their store had not flushed. Every run trips the breaker,
-//! reviews, may close, and exports bundles that a customer verifies through remembered state
-//! and beside the parties' signed heads; a few runs have two, five or seven parties. A failure
-//! names its seed and the command that replays it. Longer campaigns:
+//! dishonest party also signs forked heads, cuts its bundles to a prefix, and sends from its
+//! own node reviews (its own signature, or another party's relayed), withdrawals and announced
+//! entries in another party's name, all refused by the sender rule. Nodes crash losing the
+//! writes their store had not flushed. Every run trips the breaker, reviews, may close, and
+//! exports bundles that a customer verifies through remembered state and beside the parties'
+//! signed heads; a few runs have two, five or seven parties. A failure names its seed and the
+//! command that replays it. Longer campaigns:
 //! `pactum-node simulate --seeds 5000 --steps 500 [--byzantine] [--parties N]`, or
 //! `PACTUM_SIM_SEEDS=5000 cargo test --release -p pactum-node --test simulate`.
 
@@ -131,6 +133,12 @@ fn a_byzantine_cosigner_neither_blocks_the_order_for_good_nor_frames_the_sequenc
         total.dishonest_reviews_refused > 0 && total.impersonations_refused > 0,
         "no dishonest review signature (or none in another party's name) was refused: {total:?}"
     );
+    // Valid signatures relayed and withdrawals in another party's name: nothing but the sender
+    // rule refuses them.
+    assert!(
+        total.relayed_refused > 0,
+        "no relayed signature or withdrawal in another party's name was sent: {total:?}"
+    );
     assert!(
         total.forked_heads_refused > 0,
         "no bundle was shown beside a forked head: {total:?}"
@@ -213,6 +221,33 @@ fn a_cosigner_that_acknowledges_a_fact_before_it_is_durable_is_caught() {
     let violation = caught.expect("no seed caught a cosigner that acknowledges unflushed facts");
     assert!(
         violation.what.contains("nor queued at"),
+        "caught for another reason: {violation}"
+    );
+    eprintln!("caught: {violation}");
+}
+
+/// The checks can fail: a driver that tells the core a message came from the party it names
+/// (the sender rule switched off) lets the dishonest party's messages in another party's name
+/// through: a relayed signature or a withdrawal is taken, or an impersonation is refused only
+/// by its signature.
+#[test]
+fn a_driver_that_takes_the_name_for_the_sender_is_caught() {
+    let caught = (0..seeds()).find_map(|seed| {
+        let config = SimConfig {
+            seed,
+            steps: 200,
+            byzantine_cosigner: true,
+            driver_trusts_the_name: true,
+            ..SimConfig::default()
+        };
+        match run(config) {
+            Err(SimError::Violation(violation)) => Some(violation),
+            _ => None,
+        }
+    });
+    let violation = caught.expect("no seed caught a driver without the sender rule");
+    assert!(
+        violation.what.contains("InAnotherName"),
         "caught for another reason: {violation}"
     );
     eprintln!("caught: {violation}");

@@ -80,7 +80,7 @@ impl Inner {
         let signature = self.config.key.sign(kind.domain(), &body);
         let Some(key) = sequencer else {
             return Ok(self
-                .add_agreement_signature(kind, order, body, &role, signature)
+                .add_agreement_signature(kind, order, body, (self.public, &role), signature)
                 .await?
                 .map(|committed| (committed.seq, committed.entry)));
         };
@@ -144,7 +144,7 @@ impl Inner {
     ) -> Result<String, ApiError> {
         let (role, sequencer) = self.role_and_sequencer(order).await?;
         if kind == Agreement::Close || sequencer.is_none() {
-            self.withdraw(kind, order, &role).await?;
+            self.withdraw(kind, order, (self.public, &role)).await?;
         }
         let Some(key) = sequencer else {
             return Ok(role);
@@ -419,7 +419,7 @@ impl NodeApi for Engine {
             started = Arc::clone(inner)
                 .add_contract_signature(
                     order,
-                    &role,
+                    (inner.public, &role),
                     inner.config.key.sign(Domain::Contract, &signed.body),
                 )
                 .await?;
@@ -461,7 +461,7 @@ impl NodeApi for Engine {
             .sign(Domain::Contract, &record.contract.body);
         if contract.sequencer == role {
             let started = Arc::clone(inner)
-                .add_contract_signature(order, &role, signature)
+                .add_contract_signature(order, (inner.public, &role), signature)
                 .await?;
             return Ok(json!({
                 "order": order.to_string(),

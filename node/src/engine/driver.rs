@@ -698,6 +698,8 @@ pub(crate) fn core_error(error: &CoreError) -> ApiError {
         CoreError::Round(failure) => super::sequencer::round_failure(failure.clone()),
         CoreError::Agreement(error) => super::sequencer::agreement_error(error),
         CoreError::NotSequencing => ApiError::internal(error.to_string()),
+        // Answered to peers only: this node's own API speaks for its own party.
+        CoreError::NotSender { .. } => ApiError::invalid(&error.code(), error.to_string()),
         CoreError::NotOpen => ApiError::new(404, "unknown_order", error.to_string()),
         CoreError::NotSequencer
         | CoreError::Closing { .. }

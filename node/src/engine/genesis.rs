@@ -16,6 +16,7 @@ use super::{
     driver::{answers_until, unix_now, Outcome, Stored, CALLER},
     opening::Opening,
     order::{sequencer_key, Refusal},
+    party_key,
     protocol::{GenesisParts, Request, Response},
     protocol_core::{Action, Commit, Context, Input, Message, Reply},
     records::{self, HeadRecord, OrderRecord},
@@ -150,7 +151,14 @@ impl Inner {
             Ok(record) => record,
             Err(refused) => return self.not_admitted(peer, refused),
         };
-        let proposal = |from| Input::Proposal {
+        let Some(from) = party_key(&peer) else {
+            return Response::refused(
+                "not_sequencer",
+                "the sender's identity is not a party's key",
+            );
+        };
+        // The core takes the proposal only from the sequencer (as the admission did).
+        let proposal = Input::Proposal {
             from,
             entry: entry.clone(),
             previous: None,
@@ -162,19 +170,10 @@ impl Inner {
                 return Response::refused(refusal.code(), refusal.to_string());
             }
             // Open here already: the open order cosigns only the same genesis again.
-            Ok(Either::Started(slot)) => {
-                let mut slot = slot.lock().await;
-                let Some(from) = slot.protocol.core().sequencer_key() else {
-                    return Response::refused("not_sequencer", "the order has no sequencer key");
-                };
-                self.drive(&mut slot, proposal(from)).await
-            }
+            Ok(Either::Started(slot)) => self.drive(&mut *slot.lock().await, proposal).await,
             Ok(Either::Opening(opening)) => {
-                let mut opening = opening.lock().await;
-                let Some(from) = opening.opening.sequencer_key() else {
-                    return Response::refused("not_sequencer", "the order has no sequencer key");
-                };
-                self.drive_opening(&mut opening, proposal(from)).await
+                self.drive_opening(&mut *opening.lock().await, proposal)
+                    .await
             }
         };
         match outcome.answer {
@@ -186,7 +185,8 @@ impl Inner {
     }
 
     /// A committed genesis from `peer` (announced, or fetched from the sequencer), with its
-    /// contract and sources unless this node kept them: the order opens here.
+    /// contract and sources unless this node kept them: the order opens here. The core takes
+    /// it only from the order's sequencer.
     pub(crate) async fn adopt_genesis(
         self: &Arc<Self>,
         peer: libp2p::PeerId,
@@ -211,7 +211,13 @@ impl Inner {
             self.admit_from_sequencer(peer, parts)
                 .map_err(|refused| ApiError::invalid(refused.code(), refused.to_string()))?
         };
-        let committed = |from| Input::Committed {
+        let from = party_key(&peer).ok_or_else(|| {
+            ApiError::invalid(
+                "not_sequencer",
+                "the sender's identity is not a party's key",
+            )
+        })?;
+        let committed = Input::Committed {
             from,
             entry: entry.clone(),
             caller: Some(CALLER),
@@ -222,19 +228,10 @@ impl Inner {
                 self.record_fault(order, &entry, &refusal).await;
                 return Err(refusal.to_api());
             }
-            Ok(Either::Started(slot)) => {
-                let mut slot = slot.lock().await;
-                let Some(from) = slot.protocol.core().sequencer_key() else {
-                    return Err(ApiError::internal("the order has no sequencer key"));
-                };
-                self.drive(&mut slot, committed(from)).await
-            }
+            Ok(Either::Started(slot)) => self.drive(&mut *slot.lock().await, committed).await,
             Ok(Either::Opening(opening)) => {
-                let mut opening = opening.lock().await;
-                let Some(from) = opening.opening.sequencer_key() else {
-                    return Err(ApiError::internal("the order has no sequencer key"));
-                };
-                self.drive_opening(&mut opening, committed(from)).await
+                self.drive_opening(&mut *opening.lock().await, committed)
+                    .await
             }
         };
         outcome.into_reply().map(|_| ())

@@ -69,7 +69,7 @@ use crate::{
     durable::Store,
     log_store::{LogError, LogReader, NodeLog},
     metrics::Metrics,
-    net::{peer_id_for, InboundRequest, NetHandle},
+    net::{party_key_of, peer_id_for, InboundRequest, NetHandle},
 };
 use order::{OrderCore, Refusal};
 use protocol::{Request, Response};
@@ -773,4 +773,11 @@ async fn sync_loop(inner: std::sync::Weak<Inner>) {
 /// Peer id of a party key, if the key is a valid ed25519 point (contract keys always are).
 pub(crate) fn peer_of(key: &PublicKey) -> Option<PeerId> {
     peer_id_for(key.to_bytes()).ok()
+}
+
+/// The party key `peer`'s connection authenticated with: what the protocol core is told as a
+/// peer message's sender (the core keys parties by public key, never by `PeerId`). `None` for
+/// a peer whose identity is no ed25519 key, which speaks for no party.
+pub(crate) fn party_key(peer: &PeerId) -> Option<PublicKey> {
+    party_key_of(peer).and_then(|bytes| PublicKey::from_bytes(&bytes).ok())
 }

@@ -21,7 +21,8 @@ use super::{
     catch_up,
     driver::{core_error, CALLER},
     ingest::Group,
-    order::{attester_key, sequencer_key, Refusal},
+    order::{attester_key, Refusal},
+    party_key,
     protocol::{ForwardGroup, GenesisParts, Request, Response, MAX_FORWARD_GROUPS_FACTS},
     protocol_core::{CoreError, Input, MAX_FORWARD},
     queue::FactStatus,
@@ -68,6 +69,11 @@ fn place(submitted: Submitted) -> Response {
 
 fn api_refusal(error: ApiError) -> Response {
     Response::refused(&error.code, error.message)
+}
+
+/// The answer to a peer whose identity is no party key: it speaks for no party.
+fn no_party_key() -> Response {
+    Response::refused("not_a_party", "the sender's identity is not a party's key")
 }
 
 impl Inner {
@@ -203,10 +209,13 @@ impl Inner {
                 role,
                 signature,
             } => {
-                if !self.is_party_peer_of_proposal(&order, &role, peer).await {
-                    return Response::refused("not_a_party", "the sender is not that party");
-                }
-                match self.add_contract_signature(order, &role, signature).await {
+                let Some(from) = party_key(&peer) else {
+                    return no_party_key();
+                };
+                match self
+                    .add_contract_signature(order, (from, &role), signature)
+                    .await
+                {
                     Ok(Some(committed)) => Response::Committed {
                         seq: committed.seq,
                         entry: committed.entry,
@@ -261,10 +270,10 @@ impl Inner {
                     .await
             }
             Request::Withdraw { order, kind, role } => {
-                if !self.is_role_peer(&order, &role, peer).await {
-                    return Response::refused("not_a_party", "the sender is not that party");
-                }
-                match self.withdraw(kind, order, &role).await {
+                let Some(from) = party_key(&peer) else {
+                    return no_party_key();
+                };
+                match self.withdraw(kind, order, (from, &role)).await {
                     Ok(_) => Response::Ack,
                     Err(error) => api_refusal(error),
                 }
@@ -282,7 +291,8 @@ impl Inner {
         }
     }
 
-    /// A party's signature on a review or close, from that party's node.
+    /// A party's signature on a review, close or agreement, taken by the order's core only
+    /// from that party's node (the sender rule): the sender is the key `peer` authenticated.
     async fn on_agreement_signature(
         self: &Arc<Self>,
         kind: Agreement,
@@ -290,11 +300,11 @@ impl Inner {
         order: OrderId,
         (body, role, signature): (Vec<u8>, String, verifier::sign::Signature),
     ) -> Response {
-        if !self.is_role_peer(&order, &role, peer).await {
-            return Response::refused("not_a_party", "the sender is not that party");
-        }
+        let Some(from) = party_key(&peer) else {
+            return no_party_key();
+        };
         match self
-            .add_agreement_signature(kind, order, body, &role, signature)
+            .add_agreement_signature(kind, order, body, (from, &role), signature)
             .await
         {
             Ok(Some(committed)) => Response::Committed {
@@ -313,32 +323,6 @@ impl Inner {
         };
         let parties = slot.lock().await.protocol.core().contract().parties.clone();
         parties.values().any(|key| self.peer_id(key) == Some(peer))
-    }
-
-    async fn is_role_peer(&self, order: &OrderId, role: &str, peer: PeerId) -> bool {
-        let Some(slot) = self.slot(order) else {
-            return false;
-        };
-        let key = slot
-            .lock()
-            .await
-            .protocol
-            .core()
-            .contract()
-            .parties
-            .get(role)
-            .copied();
-        key.and_then(|key| self.peer_id(&key)) == Some(peer)
-    }
-
-    /// Whether `peer` is the node of `role` in `order`'s contract, proposed or open here.
-    async fn is_party_peer_of_proposal(&self, order: &OrderId, role: &str, peer: PeerId) -> bool {
-        let key = self
-            .contract_signed(order)
-            .await
-            .and_then(|(record, _)| record.contract.contract().ok())
-            .and_then(|contract| contract.parties.get(role).copied());
-        key.and_then(|key| self.peer_id(&key)) == Some(peer)
     }
 
     async fn on_propose_contract(
@@ -469,24 +453,22 @@ impl Inner {
         let Some(slot) = self.slot(&order) else {
             return Response::refused("unknown_order", format!("no order {order} on this node"));
         };
-        let (sequencer, attester) = {
-            let slot = slot.lock().await;
-            let contract = slot.protocol.core().contract();
-            let attester = match &body.step {
-                Step::Event(step) => attester_key(contract, &step.event),
-                _ => None,
-            };
-            (sequencer_key(contract), attester)
-        };
         // The channel authenticates the proposal: it carries no signature (the sequencer signs
         // an entry last, once it holds every cosignature), so a round that fails leaves no
-        // sequencer-signed body behind.
-        if sequencer.and_then(|key| self.peer_id(&key)) != Some(peer) {
+        // sequencer-signed body behind. The core takes it only from the sequencer.
+        let Some(from) = party_key(&peer) else {
             return Response::refused(
                 "not_sequencer",
-                "only the order's sequencer proposes entries",
+                "the sender's identity is not a party's key",
             );
-        }
+        };
+        let attester = {
+            let slot = slot.lock().await;
+            match &body.step {
+                Step::Event(step) => attester_key(slot.protocol.core().contract(), &step.event),
+                _ => None,
+            }
+        };
         if let Some(observe) = &self.config.hooks.observe_proposals {
             observe(&entry);
         }
@@ -508,14 +490,11 @@ impl Inner {
             Step::Event(step) => self.batch.event(attester, &step.event).await,
             _ => true,
         };
-        let Some(sequencer) = sequencer else {
-            return Response::refused("not_sequencer", "the order has no sequencer key");
-        };
         // The core judges: cosign a byte-identical body, refuse (a fault is recorded), or
         // catch up first when this node missed entries, then judge it.
         let mut slot = slot.lock().await;
         let input = Input::Proposal {
-            from: sequencer,
+            from,
             entry,
             previous,
             verified,
@@ -541,21 +520,6 @@ impl Inner {
         };
         let order = body.order;
         if matches!(body.step, Step::Genesis) {
-            let sequencer = match (&genesis, self.slot(&order)) {
-                (_, Some(slot)) => {
-                    let slot = slot.lock().await;
-                    slot.protocol.core().sequencer_key()
-                }
-                (Some(parts), None) => parts
-                    .contract
-                    .contract()
-                    .ok()
-                    .and_then(|contract| sequencer_key(&contract)),
-                (None, None) => None,
-            };
-            if sequencer.and_then(|key| self.peer_id(&key)) != Some(peer) {
-                return Response::refused("not_sequencer", "only the sequencer announces commits");
-            }
             return match self.adopt_genesis(peer, order, entry, genesis).await {
                 Ok(()) => Response::Ack,
                 Err(error) => api_refusal(error),
@@ -564,18 +528,19 @@ impl Inner {
         let Some(slot) = self.slot(&order) else {
             return Response::refused("unknown_order", format!("no order {order} on this node"));
         };
-        let mut slot = slot.lock().await;
-        let Some(sequencer) = slot.protocol.core().sequencer_key() else {
-            return Response::refused("not_sequencer", "the order has no sequencer key");
+        // Only the sequencer announces entries: the core refuses any other sender.
+        let Some(from) = party_key(&peer) else {
+            return Response::refused(
+                "not_sequencer",
+                "the sender's identity is not a party's key",
+            );
         };
-        if self.peer_id(&sequencer) != Some(peer) {
-            return Response::refused("not_sequencer", "only the sequencer announces commits");
-        }
+        let mut slot = slot.lock().await;
         // The other parties' signatures in a batch, with other orders'.
         let parties = &slot.protocol.core().contract().parties;
         let verified = self.others_signed(parties, &entry).await;
         let input = Input::Committed {
-            from: sequencer,
+            from,
             entry,
             caller: Some(CALLER),
             verified,

@@ -111,17 +111,24 @@ pub enum Input {
         verified: bool,
         caller: Caller,
     },
-    /// A party's signature on a review, close or agreement (the record's canonical bytes).
+    /// `role`'s signature on a review, close or agreement (the record's canonical bytes),
+    /// handed in by `from`: the party key the transport authenticated (this node's own key
+    /// for its own API). Taken only from `role`'s own node (the sender rule,
+    /// [`CoreError::NotSender`]).
     Sign {
         kind: Agreement,
+        from: PublicKey,
         role: String,
         body: Vec<u8>,
         signature: Signature,
         caller: Caller,
     },
-    /// A party withdraws its pending review decision, or (`Close`) its close signature.
+    /// `role` withdraws its pending review decision, or (`Close`) its close signature; only
+    /// `role`'s own node (`from`, as for [`Input::Sign`]) may: a withdrawal carries no
+    /// signature, so its sender is all that speaks for it.
     Withdraw {
         kind: Agreement,
+        from: PublicKey,
         role: String,
         caller: Caller,
     },
@@ -321,6 +328,11 @@ pub enum CoreError {
     NotSequencer,
     #[error("this node does not sequence the order")]
     NotSequencing,
+    /// A signature or withdrawal in `role`'s name from another party's node (or a stranger's):
+    /// a party's decisions count only when its own node hands them in, so no other party can
+    /// replay a decision it withdrew or replaced, or withdraw one in its name.
+    #[error("the sender is not `{role}`'s node: a party's signatures and withdrawals are taken only from its own node")]
+    NotSender { role: String },
     #[error("this node committed a different entry at seq {seq}")]
     Conflict { seq: u64 },
     #[error(
@@ -359,6 +371,7 @@ impl CoreError {
             CoreError::Agreement(error) => error.code(),
             CoreError::NotSequencer => "not_sequencer".into(),
             CoreError::NotSequencing => "not_sequencing".into(),
+            CoreError::NotSender { .. } => "not_a_party".into(),
             CoreError::Conflict { .. } => "conflict".into(),
             CoreError::Equivocation { .. } => "equivocation".into(),
             CoreError::InGroup { refusal, .. } => refusal.code().into(),
@@ -716,7 +729,11 @@ impl OrderProtocol {
     }
 
     fn handle_into(&mut self, input: Input, cx: &Context, actions: &mut Vec<Action>) {
-        if !matches!(input, Input::Committed { .. } | Input::Page { .. }) {
+        // A proposal from another party than the sequencer is refused below and changes
+        // nothing, not even the wait for a proposal ahead of the head.
+        let stray =
+            matches!(&input, Input::Proposal { from, .. } if Some(*from) != self.sequencer_key());
+        if !stray && !matches!(input, Input::Committed { .. } | Input::Page { .. }) {
             // Only the catch-up's entries, which follow the proposal, may bring it in reach.
             self.behind = None;
         }
@@ -765,13 +782,27 @@ impl OrderProtocol {
             }
             Input::Sign {
                 kind,
+                from,
                 role,
                 body,
                 signature,
                 caller,
-            } => self.on_sign(kind, &role, body, signature, caller, cx, actions),
-            Input::Withdraw { kind, role, caller } => {
-                let result = self.withdraw(kind, &role);
+            } => match self.check_sender(&from, &role) {
+                Ok(()) => self.on_sign(kind, &role, body, signature, caller, cx, actions),
+                Err(error) => actions.push(Action::Reply {
+                    caller,
+                    result: Err(error),
+                }),
+            },
+            Input::Withdraw {
+                kind,
+                from,
+                role,
+                caller,
+            } => {
+                let result = self
+                    .check_sender(&from, &role)
+                    .and_then(|()| self.withdraw(kind, &role));
                 actions.push(Action::Reply { caller, result });
             }
             Input::Proposal {
@@ -806,6 +837,15 @@ impl OrderProtocol {
                 caller,
                 result: Err(CoreError::AlreadyOpen),
             }),
+        }
+    }
+
+    /// The sender rule for what a party decides (see [`CoreError::NotSender`]): `from`, the
+    /// key the transport authenticated, must be the key of the party named `role`.
+    fn check_sender(&self, from: &PublicKey, role: &str) -> Result<(), CoreError> {
+        match self.core.contract().parties.get(role) {
+            Some(key) if key == from => Ok(()),
+            _ => Err(CoreError::NotSender { role: role.into() }),
         }
     }
 
@@ -2849,6 +2889,7 @@ mod tests {
         for (role, key) in orders.parties() {
             let input = Input::Sign {
                 kind: Agreement::Close,
+                from: key.public_key(),
                 role: role.to_string(),
                 body: body.clone(),
                 signature: key.sign(Agreement::Close.domain(), &body),
@@ -2881,6 +2922,75 @@ mod tests {
             .any(|action| matches!(action, Action::Enqueue(_)))
     }
 
+    /// The sender rule: a party's signature counts only when its own node hands it in, and
+    /// only its own node withdraws it. A valid signature relayed by another party's node (one
+    /// the named party may since have withdrawn) is refused, as is a withdrawal in another
+    /// party's name; nothing of either is kept.
+    #[test]
+    fn a_signature_or_withdrawal_in_another_partys_name_is_refused_by_the_sender_rule() {
+        let (orders, mut parties) = order();
+        let order = parties["seller"].protocol.core().order();
+        let body = verifier::model::Close::new(order, 0, 1_768_000_000, "settled")
+            .encode()
+            .unwrap();
+        let keys: BTreeMap<&str, SigningKey> = orders
+            .parties()
+            .into_iter()
+            .map(|(role, key)| (role, key.clone()))
+            .collect();
+        let sign = |role: &str, from: &SigningKey, caller| Input::Sign {
+            kind: Agreement::Close,
+            from: from.public_key(),
+            role: role.into(),
+            body: body.clone(),
+            signature: keys[role].sign(Agreement::Close.domain(), &body),
+            caller,
+        };
+        let (buyer, carrier) = (&keys["buyer"], &keys["carrier"]);
+        // The carrier's own, valid signature, handed in by the buyer's node.
+        let relayed = sign("carrier", buyer, 1);
+        let seller = parties.get_mut("seller").unwrap();
+        let actions = seller.handle(relayed, 100);
+        let refused = CoreError::NotSender {
+            role: "carrier".into(),
+        };
+        assert_eq!(reply_to(&actions, 1), Some(&Err(refused.clone())));
+        assert_eq!(refused.code(), "not_a_party");
+        assert!(seller
+            .protocol
+            .agreements(Agreement::Close)
+            .get(&order)
+            .is_none());
+
+        // The seller and the buyer sign from their own nodes: the carrier has not signed, so
+        // nothing is proposed.
+        let own = [sign("seller", &keys["seller"], 2), sign("buyer", buyer, 3)];
+        for input in own {
+            assert!(proposals(&seller.handle(input, 101)).is_empty());
+        }
+        // The buyer's node withdraws in the seller's name: refused, the seller's decision stays.
+        let withdrawal = Input::Withdraw {
+            kind: Agreement::Close,
+            from: buyer.public_key(),
+            role: "seller".into(),
+            caller: 4,
+        };
+        let actions = seller.handle(withdrawal, 102);
+        assert!(matches!(
+            reply_to(&actions, 4),
+            Some(Err(CoreError::NotSender { role })) if role == "seller"
+        ));
+        let pending = seller.protocol.agreements(Agreement::Close).get(&order);
+        let signed: Vec<&str> = pending
+            .map(|pending| pending.decisions.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        assert_eq!(signed, ["buyer", "seller"]);
+
+        // The carrier's node hands in the same signature: the close is proposed.
+        let actions = seller.handle(sign("carrier", carrier, 5), 103);
+        assert_eq!(proposals(&actions).len(), 2, "{actions:?}");
+    }
+
     #[test]
     fn a_party_that_signed_a_close_takes_no_new_fact_until_it_withdraws_or_the_close_lapses() {
         let (orders, mut parties) = order();
@@ -2906,6 +3016,7 @@ mod tests {
         // Withdrawn at its own node: facts are taken again (stored, then forwarded).
         let input = Input::Withdraw {
             kind: Agreement::Close,
+            from: buyer.key.public_key(),
             role: "buyer".into(),
             caller: 2,
         };

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use verifier::{
     model::{Digest, OrderId, SignedContract, SignedEvent, SignedReview},
-    sign::{Domain, Signature},
+    sign::{Domain, PublicKey, Signature},
     state::{ApplyError, Signatures},
 };
 
@@ -14,7 +14,7 @@ use super::{
     agreement::{self, Agreement, AgreementError},
     driver::CALLER,
     order::Refusal,
-    protocol_core::{Input, Reply},
+    protocol_core::{CoreError, Input, Reply},
     queue,
     records::{self, OrderRecord, ProposalRecord, PROPOSALS},
     round::RoundFailure,
@@ -156,14 +156,16 @@ impl Inner {
         Ok(())
     }
 
-    /// Adds `role`'s signature to a stored proposal; starts the order when this node is the
-    /// sequencer and every party signed. A party's signature on an order open here already
-    /// (its answer was lost, or the sync tick opened the order first) is answered with the
-    /// genesis, as the signature that opened it was.
+    /// Adds `role`'s signature to a stored proposal, handed in by `from` (the party key the
+    /// transport authenticated, or this node's own): taken only from `role`'s node (protocol
+    /// rule 6, the sender rule, as the order's core applies it to the records signed later);
+    /// starts the order when this node is the sequencer and every party signed. A party's
+    /// signature on an order open here already (its answer was lost, or the sync tick opened
+    /// the order first) is answered with the genesis, as the signature that opened it was.
     pub(crate) async fn add_contract_signature(
         self: &Arc<Self>,
         order: OrderId,
-        role: &str,
+        (from, role): (PublicKey, &str),
         signature: Signature,
     ) -> Result<Option<Committed>, ApiError> {
         let (mut record, open) = match self.contract_signed(&order).await {
@@ -183,6 +185,10 @@ impl Inner {
         let key = contract.parties.get(role).ok_or_else(|| {
             ApiError::invalid("not_a_party", format!("`{role}` is not a party of {order}"))
         })?;
+        if *key != from {
+            let error = CoreError::NotSender { role: role.into() };
+            return Err(ApiError::invalid(&error.code(), error.to_string()));
+        }
         key.verify(Domain::Contract, &record.contract.body, &signature)
             .map_err(|_| {
                 ApiError::invalid(
@@ -247,12 +253,13 @@ impl Inner {
     }
 
     /// Withdraws `role`'s pending decision of `kind` about `order` (before every party
-    /// signed) at this node: see [`Input::Withdraw`].
+    /// signed) at this node, asked by `from` (the party key the transport authenticated, or
+    /// this node's own): see [`Input::Withdraw`]; the core takes it only from `role`'s node.
     pub(crate) async fn withdraw(
         self: &Arc<Self>,
         kind: Agreement,
         order: OrderId,
-        role: &str,
+        (from, role): (PublicKey, &str),
     ) -> Result<bool, ApiError> {
         let slot = self
             .slot(&order)
@@ -260,6 +267,7 @@ impl Inner {
         let mut slot = slot.lock().await;
         let input = Input::Withdraw {
             kind,
+            from,
             role: role.to_string(),
             caller: CALLER,
         };
@@ -315,14 +323,16 @@ impl Inner {
             .unwrap_or_default()
     }
 
-    /// A party's signature on a review, close or agreement. Once every party signed the same
-    /// bytes, the core applies the record in a co-signing round.
+    /// `role`'s signature on a review, close or agreement, handed in by `from` (the party key
+    /// the transport authenticated, or this node's own; the core takes it only from `role`'s
+    /// node). Once every party signed the same bytes, the core applies the record in a
+    /// co-signing round.
     pub(crate) async fn add_agreement_signature(
         self: &Arc<Self>,
         kind: Agreement,
         order: OrderId,
         body: Vec<u8>,
-        role: &str,
+        (from, role): (PublicKey, &str),
         signature: Signature,
     ) -> Result<Option<Committed>, ApiError> {
         let slot = self
@@ -331,6 +341,7 @@ impl Inner {
         let mut slot = slot.lock().await;
         let input = Input::Sign {
             kind,
+            from,
             role: role.to_string(),
             body,
             signature,

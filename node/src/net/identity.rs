@@ -30,6 +30,21 @@ pub fn peer_id_for(public_key: [u8; 32]) -> Result<PeerId, IdentityError> {
     Ok(identity::PublicKey::from(key).to_peer_id())
 }
 
+/// The ed25519 public key a `PeerId` was derived from ([`peer_id_for`] backwards): the party
+/// key a connection authenticated with. `None` for a peer whose identity is not an ed25519
+/// key inlined in its id (no party's node has such an identity).
+pub fn party_key_of(peer: &PeerId) -> Option<[u8; 32]> {
+    // An ed25519 key is short enough to be inlined: the identity multihash (code 0) of the
+    // key's protobuf encoding. Longer keys are hashed and cannot be read back.
+    const IDENTITY: u64 = 0;
+    let multihash = peer.as_ref();
+    if multihash.code() != IDENTITY {
+        return None;
+    }
+    let key = identity::PublicKey::try_decode_protobuf(multihash.digest()).ok()?;
+    key.try_into_ed25519().ok().map(|key| key.to_bytes())
+}
+
 /// The ed25519 public key behind a keypair built by [`keypair_from_secret`].
 pub fn public_key_of(keypair: &Keypair) -> Option<[u8; 32]> {
     keypair
@@ -50,6 +65,15 @@ mod tests {
         assert_eq!(peer_id_for(public).unwrap(), keypair.public().to_peer_id());
         let other = keypair_from_secret([8; 32]).unwrap();
         assert_ne!(peer_id_for(public).unwrap(), other.public().to_peer_id());
+    }
+
+    #[test]
+    fn the_party_key_is_read_back_from_its_peer_id() {
+        let keypair = keypair_from_secret([7; 32]).unwrap();
+        let public = public_key_of(&keypair).unwrap();
+        assert_eq!(party_key_of(&peer_id_for(public).unwrap()), Some(public));
+        let other = public_key_of(&keypair_from_secret([8; 32]).unwrap()).unwrap();
+        assert_eq!(party_key_of(&peer_id_for(other).unwrap()), Some(other));
     }
 
     #[test]

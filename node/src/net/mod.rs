@@ -25,6 +25,6 @@ pub use breaker::{BreakerConfig, PeerStanding};
 pub use codec::{CodecLimits, FrameFault, Refusal, Reply, WireMessage, PROTOCOL};
 pub use config::NetConfig;
 pub use handle::{InboundRequest, NetError, NetHandle, ShutdownReport};
-pub use identity::{keypair_from_secret, peer_id_for, public_key_of, IdentityError};
+pub use identity::{keypair_from_secret, party_key_of, peer_id_for, public_key_of, IdentityError};
 pub use libp2p::{identity::Keypair, Multiaddr, PeerId};
 pub use task::{start, Network};

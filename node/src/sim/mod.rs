@@ -108,6 +108,10 @@ pub struct SimConfig {
     /// For the simulator's own tests only: a cosigner's driver answers a fact it will
     /// forward before the fact is durable in its queue, which the checks must catch.
     pub cosigner_acknowledges_unflushed: bool,
+    /// For the simulator's own tests only: the driver tells the core that a message came from
+    /// the party it names, not from the node the transport authenticated (as a node without
+    /// the sender rule would take it), which the checks must catch.
+    pub driver_trusts_the_name: bool,
     /// Parties of the order, 2 to [`MAX_PARTIES`] (0: three, the seller, buyer and carrier);
     /// the last one is the cosigner that misbehaves in byzantine runs.
     pub parties: usize,
@@ -174,9 +178,12 @@ pub struct SimReport {
     /// kept), and of those how many the honest heads beside them showed STALE.
     pub prefixes_exported: u64,
     pub prefixes_shown_stale: u64,
-    /// Review signatures the dishonest party made with its own key in another party's name,
-    /// which the sequencer refused.
+    /// Messages the dishonest party sent from its own node in another party's name (review
+    /// signatures, withdrawals, announcements), each refused by the sender rule.
     pub impersonations_refused: u64,
+    /// Of those, the ones nothing but the sender rule refuses: another party's valid review
+    /// signature relayed, and withdrawals of another party's decision.
+    pub relayed_refused: u64,
     /// Steps taken, by kind.
     pub steps: BTreeMap<&'static str, u64>,
     /// What became of the parties' honest review signatures at the sequencer's node: taken
@@ -234,6 +241,7 @@ impl SimReport {
             prefixes_exported,
             prefixes_shown_stale,
             impersonations_refused,
+            relayed_refused,
             steps,
             review_signatures,
         } = other;
@@ -273,6 +281,7 @@ impl SimReport {
         self.prefixes_exported += prefixes_exported;
         self.prefixes_shown_stale += prefixes_shown_stale;
         self.impersonations_refused += impersonations_refused;
+        self.relayed_refused += relayed_refused;
         for (kind, count) in steps {
             *self.steps.entry(kind).or_default() += count;
         }
@@ -336,11 +345,12 @@ impl std::fmt::Display for SimReport {
         )?;
         writeln!(
             f,
-            "  dishonest party: {} forked heads refused, {} bundles cut to a prefix ({} shown STALE beside honest heads), {} review signatures in another party's name refused",
+            "  dishonest party: {} forked heads refused, {} bundles cut to a prefix ({} shown STALE beside honest heads), {} messages in another party's name refused by the sender rule ({} of them relayed valid signatures or withdrawals)",
             self.forked_heads_refused,
             self.prefixes_exported,
             self.prefixes_shown_stale,
-            self.impersonations_refused
+            self.impersonations_refused,
+            self.relayed_refused
         )?;
         writeln!(
             f,
@@ -401,19 +411,30 @@ enum Msg {
         from: &'static str,
         after: u64,
     },
-    /// A party's signature on a review or close, for the sequencer's table, in the name of
-    /// `from` (`dishonest`: one the sequencer must refuse).
+    /// A signature on a review or close in the name of `role`, for the sequencer's table,
+    /// from `from`'s node (the channel authenticates the sender; `dishonest`: one the
+    /// sequencer must refuse).
     Sign {
         kind: Agreement,
         from: &'static str,
+        role: &'static str,
         body: Vec<u8>,
         signature: Signature,
         dishonest: Option<Dishonesty>,
     },
-    /// A party withdraws its review decision or its close signature.
+    /// `from`'s node withdraws `role`'s review decision or close signature (honest parties
+    /// withdraw their own only).
     Withdraw {
         kind: Agreement,
         from: &'static str,
+        role: &'static str,
+    },
+    /// An entry the dishonest party sends from its own node as if the sequencer announced it
+    /// (another body, its own signature and a sequencer signature copied from a committed
+    /// entry): refused by the sender rule, only the sequencer announces.
+    Forged {
+        from: &'static str,
+        entry: SignedEntry,
     },
     /// Facts a cosigner's node forwards to the sequencer's ([`Message::Forward`]) from its
     /// `incarnation`: a restart drops the request's stream, so no answer reaches a later one.
@@ -436,8 +457,24 @@ enum Msg {
 enum Dishonesty {
     /// In the close domain, garbage, or about a position the order is never at.
     Signature,
-    /// With its own key, in another party's name.
-    Impersonation,
+    /// Sent from its own node (the transport names the real sender) in another party's name:
+    /// refused by the sender rule, whatever the signature.
+    InAnotherName(Impersonation),
+}
+
+/// What the dishonest party sends in another party's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Impersonation {
+    /// A review decision signed with its own key.
+    OwnSignature,
+    /// The named party's own valid signature on a decision it showed the others (perhaps one
+    /// it withdrew or replaced since): only the sender rule refuses it.
+    Relayed,
+    /// A withdrawal of the named party's decision (a withdrawal carries no signature): only
+    /// the sender rule refuses it, and the named party's decision stays.
+    Withdrawal,
+    /// A committed entry, as if the sequencer announced it (see [`Msg::Forged`]).
+    Announcement,
 }
 
 /// Who waits for an answer from a node: the sequencer's, unless `at` says otherwise.
@@ -557,6 +594,9 @@ struct Sim {
     cut: BTreeMap<&'static str, bool>,
     /// Second bodies the dishonest sequencer signed, by seq.
     forged: BTreeMap<u64, SignedEntry>,
+    /// Each party's latest signed decision (review, close, agreement), as the parties show
+    /// them to each other: the dishonest party relays them in their signers' names.
+    shown: BTreeMap<&'static str, (Agreement, Vec<u8>, Signature)>,
     /// The facts a node answered as committed or queued, with the first node that did.
     accepted: BTreeMap<Digest, &'static str>,
     /// The seq of the sequencer's entry recording each fact (a fact commits once).
@@ -698,6 +738,7 @@ impl Sim {
             local: Vec::new(),
             cut: parties[1..].iter().map(|role| (*role, false)).collect(),
             forged: BTreeMap::new(),
+            shown: BTreeMap::new(),
             accepted: BTreeMap::new(),
             recorded: BTreeMap::new(),
             unanswered: BTreeSet::new(),
@@ -892,6 +933,22 @@ impl Sim {
         self.next_caller += 1;
         self.callers.insert(caller, waiting);
         caller
+    }
+
+    /// The party key of `role`'s node: what the transport authenticates a message from it as.
+    fn key_of(&self, role: &str) -> Option<PublicKey> {
+        self.nodes.get(role).map(|node| node.key.public_key())
+    }
+
+    /// The sender the driver tells the core of a message from `from`'s node in `named`'s
+    /// name: `from`'s key, which the transport authenticated (`named`'s with the sender rule
+    /// switched off, [`SimConfig::driver_trusts_the_name`]).
+    fn sender(&self, from: &str, named: &str) -> Option<PublicKey> {
+        self.key_of(if self.config.driver_trusts_the_name {
+            named
+        } else {
+            from
+        })
     }
 
     /// `role`'s clock now.
@@ -1104,13 +1161,30 @@ impl Sim {
             ) => self.answer_forward(from, incarnation, id, &hashes, result),
             (Waiting::Dishonest(how), Ok(reply)) => {
                 self.broken = Some(format!(
-                    "the sequencer took a dishonest review signature ({how:?}): {reply:?}"
+                    "a node took a dishonest message ({how:?}): {reply:?}"
                 ));
             }
-            (Waiting::Dishonest(how), Err(_)) => {
+            (Waiting::Dishonest(Dishonesty::Signature), Err(_)) => {
                 self.report.dishonest_reviews_refused += 1;
-                if how == Dishonesty::Impersonation {
-                    self.report.impersonations_refused += 1;
+            }
+            (Waiting::Dishonest(Dishonesty::InAnotherName(how)), Err(error)) => {
+                // The sender rule: what names a party (a decision, a withdrawal) counts only
+                // from its own node; only the sequencer announces.
+                let by_sender =
+                    matches!(error, CoreError::NotSender { .. } | CoreError::NotSequencer);
+                if !by_sender {
+                    self.broken = Some(format!(
+                        "a dishonest message ({:?}) was refused, but not by the sender rule: {error}",
+                        Dishonesty::InAnotherName(how)
+                    ));
+                    return;
+                }
+                self.report.impersonations_refused += 1;
+                if matches!(how, Impersonation::OwnSignature | Impersonation::Relayed) {
+                    self.report.dishonest_reviews_refused += 1;
+                }
+                if matches!(how, Impersonation::Relayed | Impersonation::Withdrawal) {
+                    self.report.relayed_refused += 1;
                 }
             }
             (Waiting::Sign { kind, replaced }, result) => {
@@ -1300,11 +1374,13 @@ impl Sim {
     }
 
     /// The dishonest cosigner's review: the review's bytes signed in the close domain, a
-    /// garbage signature, a decision about a position the order will never be at, or the
-    /// decision signed with its own key in another party's name. The sequencer must refuse
-    /// each (and keep the named party's own decision).
+    /// garbage signature, a decision about a position the order will never be at; or, sent
+    /// from its own node in another party's name, a decision signed with its own key, that
+    /// party's own signed decision relayed (the last one it showed the others), or a
+    /// withdrawal of that party's decision. The sequencer must refuse each (the ones in
+    /// another party's name by the sender rule) and keep the named party's own decision.
     fn dishonest_review(&mut self, role: &'static str, at: i64, decision: Decision) {
-        let act = self.next(4);
+        let act = self.next(6);
         let garbage = self.garbage_signature();
         let others: Vec<&'static str> = self
             .parties
@@ -1313,6 +1389,29 @@ impl Sim {
             .filter(|party| *party != role)
             .collect();
         let named = others[self.next(others.len() as u64) as usize];
+        let in_their_name = |how| Some(Dishonesty::InAnotherName(how));
+        if act == 5 {
+            let kind = Agreement::Review;
+            let msg = Msg::Withdraw {
+                kind,
+                from: role,
+                role: named,
+            };
+            self.send(role, SEQUENCER, msg);
+            return;
+        }
+        if let (4, Some((kind, body, signature))) = (act, self.shown.get(named).cloned()) {
+            let msg = Msg::Sign {
+                kind,
+                from: role,
+                role: named,
+                body,
+                signature,
+                dishonest: in_their_name(Impersonation::Relayed),
+            };
+            self.send(role, SEQUENCER, msg);
+            return;
+        }
         let Some(node) = self.nodes.get(role) else {
             return;
         };
@@ -1330,17 +1429,18 @@ impl Sim {
             1 => garbage,
             _ => node.key.sign(Domain::Review, &body),
         };
-        // Sent in another party's name: the core must not take the name for the signer.
-        let (from, how) = match act {
-            3 => (named, Dishonesty::Impersonation),
-            _ => (role, Dishonesty::Signature),
+        // In another party's name, its own signature (or nothing shown to relay yet).
+        let (named, dishonest) = match act {
+            0..=2 => (role, Some(Dishonesty::Signature)),
+            _ => (named, in_their_name(Impersonation::OwnSignature)),
         };
         let msg = Msg::Sign {
             kind: Agreement::Review,
-            from,
+            from: role,
+            role: named,
             body,
             signature,
-            dishonest: Some(how),
+            dishonest,
         };
         self.send(role, SEQUENCER, msg);
     }
@@ -1422,9 +1522,11 @@ impl Sim {
                 node.protocol.sign_close(head, now);
             }
         }
+        self.shown.insert(role, (kind, body.clone(), signature));
         let msg = Msg::Sign {
             kind,
             from: role,
+            role,
             body,
             signature,
             dishonest: None,
@@ -1434,7 +1536,12 @@ impl Sim {
 
     fn withdraw_review(&mut self, role: &'static str) {
         let kind = Agreement::Review;
-        self.send(role, SEQUENCER, Msg::Withdraw { kind, from: role });
+        let msg = Msg::Withdraw {
+            kind,
+            from: role,
+            role,
+        };
+        self.send(role, SEQUENCER, msg);
     }
 
     /// `role` withdraws the close it signed, if its node still keeps facts out for it: at its
@@ -1449,15 +1556,24 @@ impl Sim {
             return;
         }
         let caller = self.caller(Waiting::WithdrawClose { at: role });
+        let Some(own) = self.key_of(role) else {
+            return;
+        };
         let input = Input::Withdraw {
             kind: Agreement::Close,
+            from: own,
             role: role.to_string(),
             caller,
         };
         self.drive(role, input);
         if role != SEQUENCER {
             let kind = Agreement::Close;
-            self.send(role, SEQUENCER, Msg::Withdraw { kind, from: role });
+            let msg = Msg::Withdraw {
+                kind,
+                from: role,
+                role,
+            };
+            self.send(role, SEQUENCER, msg);
         }
     }
 
@@ -1468,22 +1584,44 @@ impl Sim {
             Msg::Sign {
                 kind,
                 from,
+                role,
                 body,
                 signature,
                 dishonest,
-            } => self.on_sign(kind, from, body, signature, dishonest),
-            Msg::Withdraw { kind, from } => {
+            } => self.on_sign(kind, (from, role), body, signature, dishonest),
+            Msg::Withdraw { kind, from, role } => {
+                let Some(sender) = self.sender(from, role) else {
+                    return;
+                };
                 let waiting = match kind {
+                    _ if from != role => {
+                        Waiting::Dishonest(Dishonesty::InAnotherName(Impersonation::Withdrawal))
+                    }
                     Agreement::Close => Waiting::WithdrawClose { at: SEQUENCER },
                     _ => Waiting::Withdraw,
                 };
                 let caller = self.caller(waiting);
                 let input = Input::Withdraw {
                     kind,
-                    role: from.to_string(),
+                    from: sender,
+                    role: role.to_string(),
                     caller,
                 };
                 self.drive(SEQUENCER, input);
+            }
+            Msg::Forged { from, entry } => {
+                let Some(sender) = self.sender(from, SEQUENCER) else {
+                    return;
+                };
+                let how = Dishonesty::InAnotherName(Impersonation::Announcement);
+                let caller = self.caller(Waiting::Dishonest(how));
+                let input = Input::Committed {
+                    from: sender,
+                    entry,
+                    caller: Some(caller),
+                    verified: false,
+                };
+                self.drive(to, input);
             }
             Msg::Forward {
                 from,
@@ -1502,7 +1640,7 @@ impl Sim {
     /// A protocol message reaches `to`'s core, except a proposal the dishonest cosigner
     /// answers its own way.
     fn on_message(&mut self, to: &'static str, from: &'static str, message: Message) {
-        let Some(from_key) = self.nodes.get(from).map(|node| node.key.public_key()) else {
+        let Some(from_key) = self.key_of(from) else {
             return;
         };
         if let Message::Propose { entry, .. } = &message {
@@ -1516,16 +1654,18 @@ impl Sim {
         }
     }
 
-    /// A signature on a review or close reaches the sequencer's node; its core's table decides.
+    /// A signature in `role`'s name from `from`'s node reaches the sequencer's node; its
+    /// core decides (the sender rule, then its table).
     fn on_sign(
         &mut self,
         kind: Agreement,
-        from: &'static str,
+        (from, role): (&'static str, &'static str),
         body: Vec<u8>,
         signature: Signature,
         dishonest: Option<Dishonesty>,
     ) {
-        let Some(node) = self.nodes.get(SEQUENCER) else {
+        let (Some(node), Some(sender)) = (self.nodes.get(SEQUENCER), self.sender(from, role))
+        else {
             return;
         };
         let order = node.protocol.core().order();
@@ -1533,7 +1673,7 @@ impl Sim {
             .protocol
             .agreements(kind)
             .get(&order)
-            .and_then(|pending| pending.decisions.get(from))
+            .and_then(|pending| pending.decisions.get(role))
             .is_some_and(|(earlier, _)| *earlier != body);
         let caller = self.caller(match dishonest {
             Some(how) => Waiting::Dishonest(how),
@@ -1541,7 +1681,8 @@ impl Sim {
         });
         let input = Input::Sign {
             kind,
-            role: from.to_string(),
+            from: sender,
+            role: role.to_string(),
             body,
             signature,
             caller,
@@ -1587,11 +1728,11 @@ impl Sim {
                 if let Some(copied) = copied {
                     forged.signatures.insert(SEQUENCER.to_string(), copied);
                 }
-                let message = Message::Commit(forged);
+                // Sent from its own node: the transport names it, not the sequencer.
                 if let Some(other) = self.cosigners.iter().find(|role| **role != from) {
-                    let msg = Msg::Protocol {
-                        from: SEQUENCER,
-                        message,
+                    let msg = Msg::Forged {
+                        from,
+                        entry: forged,
                     };
                     self.network.push((other, msg));
                 }
