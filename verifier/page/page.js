@@ -33,8 +33,8 @@
     return bytes;
   }
 
-  // The module and the bundle are embedded deflated; the browser inflates them natively, as a
-  // stream (the module is compiled while it is inflated). The bytes go in as one chunk of a
+  // The module and a long bundle are embedded deflated; the browser inflates them natively, as
+  // a stream (the module is compiled while it is inflated). The bytes go in as one chunk of a
   // stream made here: a Blob's stream reads its bytes back through the browser process 64 KB
   // at a time, a task each, which made inflating the module three times slower.
   function inflated(base64) {
@@ -846,7 +846,9 @@
     state.lang = data.lang;
     state.trust = data.trust;
     state.linkHeads = data.heads || [];
-    const [bundle] = await Promise.all([inflate(data.bundle), compiled.then(() => {
+    // A small bundle comes as it is, a long one deflated (page.rs: carried_bundle).
+    const carried = data.bundle_deflated === undefined ? bytesOf(data.bundle) : inflate(data.bundle_deflated);
+    const [bundle] = await Promise.all([carried, compiled.then(() => {
       state.timing.module_ms = Math.round(mark("module"));
     })]);
     state.bundle = bundle;

@@ -17,7 +17,7 @@ const GLUE: &str = include_str!("../page/pkg/pactum_verify_wasm.js");
 const WASM: &[u8] = include_bytes!("../page/pkg/pactum_verify_wasm_bg.wasm");
 
 /// The page for `bundle`, verified against the trust file `trust` (its text, JSON or TOML),
-/// opening in `lang`. The module and the bundle are inlined deflated and in base64 (the
+/// opening in `lang`. The module and a long bundle are inlined deflated and in base64 (the
 /// browser inflates them natively), the module before the bundle so that it compiles while the
 /// rest of the page is parsed.
 pub fn html(bundle: &[u8], trust: &str, lang: Lang) -> String {
@@ -63,12 +63,13 @@ pub fn html_with_heads(bundle: &[u8], trust: &str, lang: Lang, heads: &[String])
             connect.push(allowed);
         }
     }
-    let data = serde_json::json!({
+    let mut data = serde_json::json!({
         "lang": lang.code(),
         "trust": trust,
         "heads": heads,
-        "bundle": base64.encode(deflate(bundle, BUNDLE_LEVEL)),
     });
+    let (key, carried) = carried_bundle(bundle);
+    data[key] = base64.encode(carried).into();
     fill(
         TEMPLATE,
         &[
@@ -86,6 +87,21 @@ pub fn html_with_heads(bundle: &[u8], trust: &str, lang: Lang, heads: &[String])
 /// Compression of the bundle: a node makes a page per request, and a long history is mostly
 /// signatures and hashes, which no level compresses.
 const BUNDLE_LEVEL: u8 = 6;
+
+/// The largest bundle embedded as it is (base64) rather than deflated: the page reads it
+/// without `DecompressionStream`, whose stream took ≈ 9 ms of the time from load to the demo's
+/// verdict (32 KB), more than parsing its extra base64 costs. A long history is deflated.
+const RAW_BUNDLE_LIMIT: usize = 64 * 1024;
+
+/// How the page's data carries `bundle`: under `bundle` as it is, up to [`RAW_BUNDLE_LIMIT`],
+/// or under `bundle_deflated` deflated (the key, and the bytes to put in base64).
+fn carried_bundle(bundle: &[u8]) -> (&'static str, std::borrow::Cow<'_, [u8]>) {
+    if bundle.len() <= RAW_BUNDLE_LIMIT {
+        ("bundle", bundle.into())
+    } else {
+        ("bundle_deflated", deflate(bundle, BUNDLE_LEVEL).into())
+    }
+}
 
 /// `bytes` as raw DEFLATE (`DecompressionStream("deflate-raw")` in the page).
 fn deflate(bytes: &[u8], level: u8) -> Vec<u8> {
@@ -105,9 +121,11 @@ pub fn embedded_bundle(page: &str) -> Option<Vec<u8>> {
     let start = page.find(OPEN)? + OPEN.len();
     let end = start + page[start..].find("</script>")?;
     let data: serde_json::Value = serde_json::from_str(&page[start..end]).ok()?;
-    let deflated = base64::engine::general_purpose::STANDARD
-        .decode(data.get("bundle")?.as_str()?)
-        .ok()?;
+    let base64 = base64::engine::general_purpose::STANDARD;
+    if let Some(bundle) = data.get("bundle") {
+        return base64.decode(bundle.as_str()?).ok();
+    }
+    let deflated = base64.decode(data.get("bundle_deflated")?.as_str()?).ok()?;
     miniz_oxide::inflate::decompress_to_vec(&deflated).ok()
 }
 
@@ -188,15 +206,47 @@ mod tests {
         assert_eq!(back, data);
     }
 
+    /// The page's data element, parsed.
+    fn page_data(page: &str) -> serde_json::Value {
+        const OPEN: &str = r#"<script type="application/json" id="pactum-data">"#;
+        let start = page.find(OPEN).expect("the data element") + OPEN.len();
+        let end = start + page[start..].find("</script>").expect("its end");
+        serde_json::from_str(&page[start..end]).expect("JSON")
+    }
+
+    /// A small bundle (the demo's 32 KB) is read straight from base64: inflating it through
+    /// the browser's stream cost the verdict more than its extra bytes cost the parser.
     #[test]
-    fn the_page_carries_the_bundle_deflated() {
+    fn a_small_bundle_travels_as_it_is() {
         let bundle: Vec<u8> = (0..5000u32).flat_map(|i| (i % 7).to_le_bytes()).collect();
         let page = html(&bundle, "{}", Lang::En);
-        assert_eq!(embedded_bundle(&page), Some(bundle.clone()));
-        assert!(
-            page.len() < bundle.len() + wasm_size(),
-            "the bundle is compressed"
+        let data = page_data(&page);
+        let base64 = base64::engine::general_purpose::STANDARD;
+        assert_eq!(
+            data["bundle"].as_str(),
+            Some(base64.encode(&bundle).as_str())
         );
+        assert_eq!(data.get("bundle_deflated"), None);
+        assert_eq!(embedded_bundle(&page), Some(bundle));
+    }
+
+    /// A long history is deflated: half the page.
+    #[test]
+    fn a_large_bundle_travels_deflated() {
+        let bundle: Vec<u8> = (0..50_000u32).flat_map(|i| (i % 7).to_le_bytes()).collect();
+        assert!(bundle.len() > RAW_BUNDLE_LIMIT);
+        let page = html(&bundle, "{}", Lang::En);
+        let data = page_data(&page);
+        assert_eq!(data.get("bundle"), None);
+        let deflated = data["bundle_deflated"]
+            .as_str()
+            .expect("the deflated bundle");
+        assert!(
+            deflated.len() < bundle.len() / 2,
+            "{} bytes",
+            deflated.len()
+        );
+        assert_eq!(embedded_bundle(&page), Some(bundle));
     }
 
     #[test]
@@ -248,10 +298,7 @@ mod tests {
         };
         let toml = file.to_toml().expect("as TOML");
         let page = html(&[0xa0], &toml, Lang::En);
-        const OPEN: &str = r#"<script type="application/json" id="pactum-data">"#;
-        let start = page.find(OPEN).expect("the data element") + OPEN.len();
-        let end = start + page[start..].find("</script>").expect("its end");
-        let data: serde_json::Value = serde_json::from_str(&page[start..end]).expect("JSON");
+        let data = page_data(&page);
         let carried = data["trust"].as_str().expect("the trust text");
         assert!(carried.trim_start().starts_with('{'), "{carried}");
         assert_eq!(crate::bundle::TrustFile::parse(carried), Ok(file));
