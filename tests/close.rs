@@ -5,10 +5,14 @@
 
 mod common;
 
-use std::collections::BTreeMap;
+use std::{
+    collections::BTreeMap,
+    sync::atomic::{AtomicBool, Ordering},
+    time::Duration,
+};
 
-use common::{verify, Cluster};
-use pactum_node::{api::SubmitClose, client::ClientError, engine::Hooks};
+use common::{verify, wait_until, Cluster};
+use pactum_node::{api::SubmitClose, client::ClientError, engine::Hooks, launch::NodeSpec};
 use serde_json::{json, Value};
 use verifier::model::{Digest, Step};
 
@@ -285,5 +289,55 @@ fn a_party_that_withdraws_its_close_signature_takes_facts_again_and_must_sign_ag
         .client("buyer")
         .delete(&format!("/orders/{order}/close"))
         .unwrap_err();
+    assert_eq!(refused.code(), Some("order_closed"), "{refused}");
+}
+
+/// While set, the buyer's node catches up only when a proposal is ahead of it (its sync loop
+/// waits an hour): it misses entries the sequencer's node does not announce.
+static BUYER_SYNCS_SLOWLY: AtomicBool = AtomicBool::new(true);
+
+fn buyer_syncs_slowly(spec: &mut NodeSpec) {
+    if spec.role == "buyer" && BUYER_SYNCS_SLOWLY.load(Ordering::SeqCst) {
+        spec.sync_interval = Duration::from_secs(3600);
+    }
+}
+
+/// A node that cosigned a close whose announcement it missed takes no fact
+/// (`order_closing`: the close may have committed), and with the sequencer's node down learns
+/// from another party's node that it did: the order is closed there too (protocol rule 5).
+#[test]
+fn a_node_that_cosigned_a_close_learns_it_committed_from_another_party() {
+    let mut cluster = Cluster::start_with(&ALL, BTreeMap::new(), buyer_syncs_slowly);
+    let order = cluster.start_order(&ALL, "PO-CLOSE-COSIGNED", None);
+    departed(&cluster, &order, "carrier").unwrap();
+    cluster.settle(&ALL, &order);
+    // From now on the sequencer announces nothing: the parties learn entries by catching up.
+    cluster.stop_node("seller");
+    let silent = Hooks {
+        drop_announcements: true,
+        ..Hooks::default()
+    };
+    cluster.start_node("seller", silent);
+
+    for role in ALL {
+        close(&cluster, role, &order).unwrap();
+    }
+    assert_eq!(cluster.view("seller", &order)["status"]["state"], "closed");
+    // The carrier's node catches up from the sequencer's; the buyer's does not (yet).
+    cluster.settle(&["seller", "carrier"], &order);
+    let refused = return_requested(&cluster, &order, "2026-01-11T00:00:00Z").unwrap_err();
+    assert_eq!(refused.code(), Some("order_closing"), "{refused}");
+    assert!(refused.to_string().contains("cosigned"), "{refused}");
+
+    // The sequencer's node goes down; the buyer's, restarted with its usual sync, asks the
+    // sequencer's node in vain and then the carrier's, which holds the close.
+    cluster.stop_node("seller");
+    cluster.stop_node("buyer");
+    BUYER_SYNCS_SLOWLY.store(false, Ordering::SeqCst);
+    cluster.start_node("buyer", Hooks::default());
+    wait_until("the buyer's node holds the close", || {
+        cluster.view("buyer", &order)["status"]["state"] == "closed"
+    });
+    let refused = return_requested(&cluster, &order, "2026-01-11T00:00:00Z").unwrap_err();
     assert_eq!(refused.code(), Some("order_closed"), "{refused}");
 }
