@@ -37,6 +37,33 @@ fn flipped(bundle: &[u8], trust: &verifier::bundle::Trust) -> (Vec<u8>, u8, Opti
     panic!("no single flipped bit gave a failure past decoding");
 }
 
+/// Bytes of WebAssembly code the browser may compile before the example's verdict. V8
+/// compiles each function on the page's thread the first time it is called, so this code is
+/// most of the time to the verdict (ARCHITECTURE.md, "What the demo's verdict compiles";
+/// `tests/browser/called-code.sh` says which functions they are): code put on the verdict's
+/// path fails here, not only in the page's timings.
+const VERDICT_CODE_BUDGET: usize = 700_000;
+
+#[test]
+fn the_example_verdict_compiles_within_its_code_budget() {
+    if browser_missing().is_some() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let example = verifier::bundle::build::example().expect("the example bundle");
+    let trust = TrustFile::from_trust(&example.trust)
+        .to_json()
+        .expect("the example's trust as JSON");
+    let page_path = dir.path().join("example.html");
+    std::fs::write(&page_path, page::html(&example.bytes, &trust, Lang::En)).expect("page written");
+    let code = browser::code_before_verdict(&page_path, dir.path());
+    assert!(
+        code <= VERDICT_CODE_BUDGET,
+        "the example's verdict compiled {code} bytes of code, more than its budget of \
+         {VERDICT_CODE_BUDGET}"
+    );
+}
+
 #[test]
 fn trail_page_in_headless_chromium() {
     if browser_missing().is_some() {

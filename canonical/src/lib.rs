@@ -10,12 +10,14 @@
 //! * [`from_slice`] decodes strictly: exactly one item with no trailing bytes, and the input must
 //!   be byte-identical to the canonical re-encoding of what was decoded. Non-shortest integers,
 //!   indefinite lengths, unsorted or duplicate keys and unknown fields are therefore all rejected.
+//!   Its decoder (`decode`, not ciborium's) reads only the forms the encoder writes.
 //!
 //! Signatures are always checked over the bytes received, never over a re-encoding; strict
 //! decoding guarantees those bytes are the only encoding of the value.
 //!
 //! The crate does no I/O and knows nothing of Pactum's data model.
 
+mod decode;
 mod encode;
 
 use serde::{de::DeserializeOwned, Serialize};
@@ -69,14 +71,9 @@ pub fn from_slice<T: Serialize + DeserializeOwned>(bytes: &[u8]) -> Result<T, Ca
     if bytes.len() > MAX_DECODE_BYTES {
         return Err(CanonicalError::TooLarge(bytes.len()));
     }
-    let mut reader = bytes;
-    let decoded: T = ciborium::de::from_reader_with_recursion_limit(&mut reader, RECURSION_LIMIT)
-        .map_err(|error| match error {
-        ciborium::de::Error::Semantic(_, message) => CanonicalError::Shape(message),
-        other => CanonicalError::Malformed(other.to_string()),
-    })?;
-    if !reader.is_empty() {
-        return Err(CanonicalError::TrailingBytes(reader.len()));
+    let (decoded, rest) = from_prefix::<T>(bytes)?;
+    if !rest.is_empty() {
+        return Err(CanonicalError::TrailingBytes(rest.len()));
     }
     // The re-encoding is exactly as long as the input when they match: no reallocation.
     let mut encoded = Vec::with_capacity(bytes.len());
@@ -85,6 +82,16 @@ pub fn from_slice<T: Serialize + DeserializeOwned>(bytes: &[u8]) -> Result<T, Ca
         return Err(CanonicalError::NotCanonical);
     }
     Ok(decoded)
+}
+
+/// Decodes the item at the front of `bytes`, in the forms the encoder writes only, and returns
+/// it with the bytes after it. Unlike [`from_slice`] it does not check that the item is the
+/// canonical encoding of the value (keys in order, none unknown): a caller that reads a header
+/// before other data (a bundle's) checks that by encoding the value again.
+pub fn from_prefix<T: DeserializeOwned>(bytes: &[u8]) -> Result<(T, &[u8]), CanonicalError> {
+    let mut decoder = decode::Decoder::new(bytes, RECURSION_LIMIT);
+    let decoded = T::deserialize(&mut decoder)?;
+    Ok((decoded, decoder.rest()))
 }
 
 #[cfg(test)]
@@ -104,6 +111,22 @@ mod reference {
         ciborium::into_writer(&value, &mut out)
             .map_err(|error| CanonicalError::Encode(error.to_string()))?;
         Ok(out)
+    }
+
+    /// The original strict decoder: ciborium's, then the same re-encoding check.
+    pub(super) fn from_slice<T: Serialize + serde::de::DeserializeOwned>(
+        bytes: &[u8],
+    ) -> Result<T, CanonicalError> {
+        let mut reader = bytes;
+        let decoded: T = ciborium::de::from_reader_with_recursion_limit(&mut reader, 128)
+            .map_err(|error| CanonicalError::Malformed(error.to_string()))?;
+        if !reader.is_empty() {
+            return Err(CanonicalError::TrailingBytes(reader.len()));
+        }
+        if super::to_vec(&decoded)? != bytes {
+            return Err(CanonicalError::NotCanonical);
+        }
+        Ok(decoded)
     }
 
     /// Sorts every map by the bytewise order of its encoded keys, refusing floats and tags.
@@ -399,6 +422,53 @@ mod tests {
                 .collect();
             proptest::prop_assert!(encoded.windows(2).all(|pair| pair[0] < pair[1]));
             proptest::prop_assert_eq!(from_slice::<BTreeMap<String, u8>>(&bytes).unwrap(), map);
+        }
+
+        /// The decoder accepts exactly what ciborium's decoder and the re-encoding check
+        /// accepted, and decodes it to the same value: on canonical encodings, on encodings
+        /// with one byte changed, inserted or removed, and on any bytes.
+        #[test]
+        fn decoder_accepts_what_the_reference_accepts(
+            rich in rich_strategy(),
+            inner in rich_strategy(),
+            value in value_strategy(),
+            at in any::<proptest::sample::Index>(),
+            byte in any::<u8>(),
+            noise in proptest::collection::vec(any::<u8>(), 0..64),
+        ) {
+            let rich = Rich { maybe: Some(Box::new(inner)), ..rich };
+            let rich_bytes = to_vec(&rich).unwrap();
+            let mut inputs = vec![rich_bytes.clone(), noise];
+            let at = at.index(rich_bytes.len());
+            let mut changed = rich_bytes.clone();
+            changed[at] = byte;
+            inputs.push(changed);
+            let mut inserted = rich_bytes.clone();
+            inserted.insert(at, byte);
+            inputs.push(inserted);
+            let mut removed = rich_bytes;
+            removed.remove(at);
+            inputs.push(removed);
+            if let Ok(bytes) = to_vec(&value) {
+                inputs.push(bytes);
+            }
+            for input in &inputs {
+                prop_assert_eq!(
+                    from_slice::<Rich>(input).ok(),
+                    reference::from_slice::<Rich>(input).ok(),
+                    "{:02x?}", input
+                );
+                prop_assert_eq!(
+                    from_slice::<Value>(input).ok(),
+                    reference::from_slice::<Value>(input).ok(),
+                    "{:02x?}", input
+                );
+                prop_assert_eq!(
+                    from_slice::<Sample>(input).ok(),
+                    reference::from_slice::<Sample>(input).ok(),
+                    "{:02x?}", input
+                );
+            }
         }
 
         #[test]

@@ -7,6 +7,7 @@ browser had to compile for them, grouped by where the code comes from.
   wasm_code.py called MODULE CALLED [TOP]  the functions listed in CALLED (function indices,
                                            one per line, as `trail_page.py called` writes them):
                                            totals, groups, the TOP largest (default 40)
+  wasm_code.py total MODULE CALLED         only the bytes of code of the functions in CALLED
   wasm_code.py same-code MODULE OTHER      exit 0 when both modules have the same code section
                                            (so the same function indices)
 
@@ -199,6 +200,10 @@ def main(arguments):
         module = Module(arguments[1])
         top = int(arguments[3]) if len(arguments) == 4 else 40
         report_called(module, read_called(arguments[2]), top)
+        return 0
+    if len(arguments) == 3 and arguments[0] == "total":
+        module = Module(arguments[1])
+        print(sum(module.sizes.get(index, 0) for index in read_called(arguments[2])))
         return 0
     if len(arguments) == 3 and arguments[0] == "same-code":
         same = Module(arguments[1]).code == Module(arguments[2]).code

@@ -5,6 +5,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/trail_page.py");
+const CODE_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/wasm_code.py");
+const MODULE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/verifier/page/pkg/pactum_verify_wasm_bg.wasm"
+);
 
 /// Why the browser tests cannot run here, if they cannot. With `PACTUM_REQUIRE_BROWSER=1`
 /// (which `.ci/run` sets after installing both) a missing browser fails the test instead.
@@ -53,4 +58,29 @@ pub fn check(spec: &serde_json::Value, dir: &Path) {
         output.status.success(),
         "the page does not show what it should:\n{stdout}\n{stderr}"
     );
+}
+
+/// The bytes of WebAssembly code `page` (made with the committed module) had the browser
+/// compile before its verdict: the functions V8 compiled on their first call
+/// (`trail_page.py called`), added up in the module's code section (`wasm_code.py total`).
+pub fn code_before_verdict(page: &Path, dir: &Path) -> usize {
+    let called = dir.join("called.txt");
+    run_python(&[SCRIPT, "called"], &[page, &called]);
+    let total = run_python(&[CODE_SCRIPT, "total", MODULE], &[&called]);
+    total.trim().parse().expect("wasm_code.py prints a number")
+}
+
+fn run_python(arguments: &[&str], paths: &[&Path]) -> String {
+    let output = Command::new("python3")
+        .args(arguments)
+        .args(paths)
+        .output()
+        .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{arguments:?} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
 }

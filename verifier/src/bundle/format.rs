@@ -68,34 +68,23 @@ impl Bundle {
     /// Strictly decodes the header at the front of `bytes`; returns it (with no entries) and
     /// the bytes after it, the entries.
     pub fn parse(bytes: &[u8]) -> Result<(Bundle, &[u8]), ModelError> {
-        let mut reader = bytes;
-        let bundle: Result<Bundle, ModelError> =
-            ciborium::de::from_reader_with_recursion_limit(&mut reader, 128).map_err(|error| {
-                // A header of another version may not even have this one's shape.
-                let source = match error {
-                    ciborium::de::Error::Semantic(_, message) => {
-                        pactum_canonical::CanonicalError::Shape(message)
-                    }
-                    other => pactum_canonical::CanonicalError::Malformed(other.to_string()),
-                };
-                ModelError::Canonical {
-                    what: Self::WHAT,
-                    source,
-                }
-            });
-        let bundle = match bundle {
-            Ok(bundle) => bundle,
-            Err(error) => {
+        let (bundle, entries) = match pactum_canonical::from_prefix::<Bundle>(bytes) {
+            Ok(parsed) => parsed,
+            // A header of another version may not even have this one's shape.
+            Err(source) => {
                 return Err(match crate::model::peek_version(bytes) {
                     Some(found) if found != u64::from(VERSION) => ModelError::UnsupportedVersion {
                         what: Self::WHAT,
                         found,
                     },
-                    _ => error,
+                    _ => ModelError::Canonical {
+                        what: Self::WHAT,
+                        source,
+                    },
                 });
             }
         };
-        let (header, entries) = bytes.split_at(bytes.len() - reader.len());
+        let header = &bytes[..bytes.len() - entries.len()];
         // Strict: the header is exactly the canonical encoding of what it decoded to.
         if encode(Self::WHAT, &bundle)? != header {
             return Err(ModelError::Canonical {

@@ -406,6 +406,10 @@ fn time(lang: Lang, seconds: i64) -> String {
     render::value(&Value::Timestamp(seconds), lang)
 }
 
+// Kept out of line, like `add_detail` and `as_of`: the browser compiles a function whole the
+// first time it is called, so code inlined into `build` would be compiled before a valid
+// bundle's verdict though only a rejected bundle, or the view after the verdict, runs it.
+#[inline(never)]
 fn invalid_view(lang: Lang, bytes: &[u8], error: &VerifyError, basis: Basis) -> View {
     let entries = Bundle::parse(bytes).map_or(0, |(bundle, _)| bundle.entry_lengths.len());
     let failure = FailureView {
@@ -457,9 +461,15 @@ fn valid_view(lang: Lang, report: &Report, basis: Basis, detail: Option<usize>) 
         obligations: Vec::new(),
         basis,
     };
-    let Some(shown) = detail else {
-        return view;
-    };
+    if let Some(shown) = detail {
+        add_detail(&mut view, lang, report, shown);
+    }
+    view
+}
+
+/// The order, picture, final state and the timeline's first `shown` entries of a valid view.
+#[inline(never)]
+fn add_detail(view: &mut View, lang: Lang, report: &Report, shown: usize) {
     let times = entry_times(report);
     view.order = Some(order_view(lang, report));
     view.timeline = timeline_of(lang, report, &times, 0, shown);
@@ -490,7 +500,6 @@ fn valid_view(lang: Lang, report: &Report, basis: Basis, detail: Option<usize>) 
             )
         })
         .collect();
-    view
 }
 
 /// An amount as the reader writes it (`5100,00 EUR` in German), as every other value.
