@@ -26,6 +26,7 @@ pub mod impact;
 pub mod json;
 pub mod merkle;
 pub mod model;
+mod out_of_line;
 pub mod sign;
 pub mod state;
 pub mod timeline;

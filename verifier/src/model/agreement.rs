@@ -119,6 +119,9 @@ impl SignedAgreement {
         Digest::of(&self.body)
     }
 
+    // Out of line: the browser compiles it only for a bundle with an agreement (see
+    // `out_of_line`).
+    #[inline(never)]
     pub fn agreement(&self) -> Result<Agreement, ModelError> {
         decode(&self.body)
     }

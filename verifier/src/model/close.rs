@@ -75,6 +75,8 @@ impl SignedClose {
         Digest::of(&self.body)
     }
 
+    // Out of line: the browser compiles it only for a bundle with a close (see `out_of_line`).
+    #[inline(never)]
     pub fn close(&self) -> Result<Close, ModelError> {
         decode(&self.body)
     }

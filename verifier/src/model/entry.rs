@@ -79,8 +79,11 @@ pub enum Step {
     /// The parties decided on what was held.
     Review(ReviewStep),
     /// The parties closed the order: no event or review follows.
+    // Rare steps' serde code out of line: compiled in the browser only for a bundle that has one.
+    #[serde(with = "crate::out_of_line")]
     Close(CloseStep),
     /// The parties changed the order by agreement: terms, parameters or clauses.
+    #[serde(with = "crate::out_of_line")]
     Agreement(Box<AgreementStep>),
 }
 
@@ -153,7 +156,10 @@ pub enum Outcome {
     },
     /// A conflict, a clause's `review` action or an evaluation error: nothing was applied and
     /// the order waits for a review.
-    ToReview { reasons: Vec<ReviewReason> },
+    ToReview {
+        #[serde(with = "crate::out_of_line")]
+        reasons: Vec<ReviewReason>,
+    },
     /// The order was paused (tripped or in review): the fact is recorded and held; the review
     /// that resumes the order evaluates it ([`ReviewStep::reevaluated`]).
     Paused,

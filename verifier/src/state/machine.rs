@@ -808,6 +808,9 @@ impl Machine {
     /// [`Machine::apply_close`] for a close whose signatures the caller already verified. An
     /// order closes only while it runs: what a pause holds is decided by a review first, so a
     /// close never drops a held amendment or an unevaluated fact.
+    // Not inlined into the verifier's replay loop, like `apply_agreement_checked`: the browser
+    // compiles that loop whole, and most bundles have neither step.
+    #[inline(never)]
     pub fn apply_close_checked(
         &self,
         state: &State,
@@ -856,6 +859,7 @@ impl Machine {
     /// review, which may itself set terms), dated no earlier than the latest recorded event;
     /// from its entry on, facts are evaluated under the rules it leaves. It is not an automatic
     /// amendment: the breaker does not count it.
+    #[inline(never)]
     pub fn apply_agreement_checked(
         &self,
         state: &State,

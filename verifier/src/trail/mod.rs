@@ -47,10 +47,17 @@ pub struct View {
     /// The order's reference (valid bundles).
     pub reference: Option<String>,
     pub steps: Vec<StepView>,
+    // What the verdict leaves out (and a valid bundle's failure) serialized out of line: the
+    // browser compiles that code only when the view has it.
+    #[serde(serialize_with = "crate::out_of_line::option")]
     pub failure: Option<FailureView>,
+    #[serde(serialize_with = "crate::out_of_line::option")]
     pub order: Option<OrderView>,
+    #[serde(serialize_with = "crate::out_of_line::items")]
     pub timeline: Vec<EntryView>,
+    #[serde(serialize_with = "crate::out_of_line::option")]
     pub chart: Option<Chart>,
+    #[serde(serialize_with = "crate::out_of_line::items")]
     pub final_terms: Vec<Pair>,
     pub obligations: Vec<String>,
     pub basis: Basis,
@@ -1344,6 +1351,7 @@ fn short_label(lang: Lang, value: &Value) -> String {
 }
 
 /// "As of entry #N, in log checkpoint S cosigned at T": what a valid bundle proves.
+#[inline(never)]
 fn as_of(lang: Lang, bytes: &[u8], trust: &Trust, report: &Report) -> String {
     let last = report.entries.len().saturating_sub(1);
     // The newest cosignature time of the checkpoint the entries are proved in.
