@@ -60,6 +60,7 @@ def settled(page, previous=None):
         "rendered_ms": int(page.evaluate("document.body.dataset.renderedMs || '-1'")),
         "run": page.evaluate("document.body.dataset.run || ''"),
         "memory": page.evaluate("document.body.dataset.memory || ''"),
+        "verifying_shown": page.evaluate("performance.getEntriesByName('pactum:verifying').length > 0"),
     }
 
 
@@ -349,7 +350,7 @@ def check(spec_path):
 
 
 def verify_state(name, wanted, state, view, expect):
-    for key in ("verdict", "entries", "freshness", "memory"):
+    for key in ("verdict", "entries", "freshness", "memory", "verifying_shown"):
         if key in wanted:
             expect(name, state[key] == wanted[key], f"{key} {state[key]!r}, expected {wanted[key]!r}")
     if "heading" in wanted:

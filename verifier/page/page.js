@@ -831,6 +831,18 @@
     return JSON.parse(document.getElementById("pactum-data").textContent);
   }
 
+  // A long history takes a second or more to verify: the bar and "Verifying…" are painted
+  // first (mark `pactum:verifying`). A short one is verified at once, its verdict sooner than
+  // a frame would be.
+  async function showVerifying() {
+    const labels = JSON.parse(wasm_bindgen.labels(state.lang));
+    showChrome();
+    chrome(labels);
+    document.getElementById("verdict-text").textContent = labels.verifying;
+    mark("verifying");
+    await new Promise((resolve) => afterPaint(resolve));
+  }
+
   // Starts compiling the module before the rest of the page (the bundle) is parsed, then
   // inflates the bundle; wasm-bindgen's glue compiles a `Response` of type application/wasm
   // with WebAssembly.instantiateStreaming.
@@ -847,10 +859,12 @@
     state.trust = data.trust;
     state.linkHeads = data.heads || [];
     // A small bundle comes as it is, a long one deflated (page.rs: carried_bundle).
-    const carried = data.bundle_deflated === undefined ? bytesOf(data.bundle) : inflate(data.bundle_deflated);
+    const long = data.bundle_deflated !== undefined;
+    const carried = long ? inflate(data.bundle_deflated) : bytesOf(data.bundle);
     const [bundle] = await Promise.all([carried, compiled.then(() => {
       state.timing.module_ms = Math.round(mark("module"));
     })]);
+    if (long) await showVerifying();
     state.bundle = bundle;
     state.embedded = true;
     verify(state.bundle, true);
