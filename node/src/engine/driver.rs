@@ -699,7 +699,9 @@ pub(crate) fn core_error(error: &CoreError) -> ApiError {
         CoreError::Agreement(error) => super::sequencer::agreement_error(error),
         CoreError::NotSequencing => ApiError::internal(error.to_string()),
         // Answered to peers only: this node's own API speaks for its own party.
-        CoreError::NotSender { .. } => ApiError::invalid(&error.code(), error.to_string()),
+        CoreError::NotSender { .. } | CoreError::NotAParty => {
+            ApiError::invalid(&error.code(), error.to_string())
+        }
         CoreError::NotOpen => ApiError::new(404, "unknown_order", error.to_string()),
         CoreError::NotSequencer
         | CoreError::Closing { .. }

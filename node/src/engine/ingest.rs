@@ -139,7 +139,7 @@ impl Inner {
             None => true,
         };
         let places = if sequenced_here {
-            self.take_groups(&groups, true).await
+            self.take_groups(&groups, (self.public, true)).await
         } else {
             if let Some(pause) = &self.config.hooks.ingest_forwarding {
                 pause().await;
@@ -173,11 +173,12 @@ impl Inner {
     /// locked, in id order, and each group checked by its core against its order's state after
     /// the facts queued for it; only if every group fits are they handed to the cores, each
     /// group queued in one store batch (and the queues drained). Each fact's place, by group.
-    /// `verified`: the attesters' signatures were checked already.
+    /// `verified`: the attesters' signatures were checked already. `from`: this node's key,
+    /// or the party key of the node that forwarded them (a stranger's are refused whole).
     pub(crate) async fn take_groups(
         self: &Arc<Self>,
         groups: &[Group],
-        verified: bool,
+        (from, verified): (PublicKey, bool),
     ) -> Result<Vec<Vec<Submitted>>, GroupRefused> {
         let mut by_order: BTreeMap<OrderId, usize> = BTreeMap::new();
         for (at, group) in groups.iter().enumerate() {
@@ -202,7 +203,8 @@ impl Inner {
             locked.insert(at, guard);
         }
         for (at, guard) in &mut locked {
-            if let Err(error) = guard.protocol.check_facts(&groups[*at].events, verified) {
+            let events = &groups[*at].events;
+            if let Err(error) = guard.protocol.check_facts_from(&from, events, verified) {
                 return Err(GroupRefused::core(*at, &error, 0));
             }
         }
@@ -211,6 +213,7 @@ impl Inner {
         for (at, mut guard) in locked {
             let events = &groups[at].events;
             let input = Input::Facts {
+                from,
                 events: events.clone(),
                 verified: true,
                 caller: CALLER,
@@ -263,6 +266,7 @@ impl Inner {
             GroupRefused::nothing_taken(0, 0, ApiError::unknown_order(&group.order.to_string()))
         })?;
         let input = |caller| Input::Facts {
+            from: self.public,
             events: group.events.clone(),
             verified: true,
             caller,

@@ -89,9 +89,9 @@ impl Inner {
             let message = format!("between 1 and {MAX_FORWARD} facts are forwarded at once");
             return Response::refused("invalid_request", message);
         }
-        if !self.is_party_peer(&order, peer).await {
-            return Response::refused("not_a_party", "the sender is not a party of the order");
-        }
+        let Some(from) = party_key(&peer) else {
+            return no_party_key();
+        };
         let Some(slot) = self.slot(&order) else {
             return api_refusal(ApiError::unknown_order(&order.to_string()));
         };
@@ -100,7 +100,9 @@ impl Inner {
             return api_refusal(core_error(&CoreError::NotSequencing));
         }
         let hashes: Vec<Digest> = events.iter().map(SignedEvent::hash).collect();
+        // The core takes them from any party's node (rule 6), not from a stranger's.
         let input = Input::Facts {
+            from,
             events,
             verified: false,
             caller: CALLER,
@@ -151,18 +153,9 @@ impl Inner {
             );
             return Response::refused("invalid_request", message);
         }
-        let mut first = 0usize;
-        for group in &groups {
-            if !self.is_party_peer(&group.order, peer).await {
-                let message = format!("the sender is not a party of order {}", group.order);
-                return Response::RefusedAt {
-                    index: first as u64,
-                    code: "not_a_party".into(),
-                    message,
-                };
-            }
-            first = first.saturating_add(group.events.len());
-        }
+        let Some(from) = party_key(&peer) else {
+            return no_party_key();
+        };
         let groups: Vec<Group> = groups
             .into_iter()
             .map(|group| Group {
@@ -170,7 +163,7 @@ impl Inner {
                 events: group.events,
             })
             .collect();
-        match self.take_groups(&groups, false).await {
+        match self.take_groups(&groups, (from, false)).await {
             Ok(places) => Response::Answers(places.into_iter().flatten().map(place).collect()),
             Err(refused) => {
                 let before: usize = groups[..refused.group.min(groups.len())]
@@ -314,15 +307,6 @@ impl Inner {
             Ok(None) => Response::Ack,
             Err(error) => api_refusal(error),
         }
-    }
-
-    /// Whether `peer` is the node of a party of `order`.
-    async fn is_party_peer(&self, order: &OrderId, peer: PeerId) -> bool {
-        let Some(slot) = self.slot(order) else {
-            return false;
-        };
-        let parties = slot.lock().await.protocol.core().contract().parties.clone();
-        parties.values().any(|key| self.peer_id(key) == Some(peer))
     }
 
     async fn on_propose_contract(

@@ -106,7 +106,11 @@ pub enum Input {
     /// before it leave; one that does not fit refuses them all (nothing is stored), otherwise
     /// all are queued in one store batch and the queue is drained. Facts already recorded or
     /// queued are answered as the first time. `verified`: the driver checked the signatures.
+    /// `from`: who handed them in, this node's own key, or the key the transport authenticated
+    /// of a party's node that forwarded them; facts carry their attesters' signatures, so any
+    /// party may relay them, but no stranger ([`CoreError::NotAParty`]).
     Facts {
+        from: PublicKey,
         events: Vec<SignedEvent>,
         verified: bool,
         caller: Caller,
@@ -333,6 +337,9 @@ pub enum CoreError {
     /// replay a decision it withdrew or replaced, or withdraw one in its name.
     #[error("the sender is not `{role}`'s node: a party's signatures and withdrawals are taken only from its own node")]
     NotSender { role: String },
+    /// Facts forwarded by a node that is no party's of the order.
+    #[error("the sender is not a party of the order")]
+    NotAParty,
     #[error("this node committed a different entry at seq {seq}")]
     Conflict { seq: u64 },
     #[error(
@@ -371,7 +378,7 @@ impl CoreError {
             CoreError::Agreement(error) => error.code(),
             CoreError::NotSequencer => "not_sequencer".into(),
             CoreError::NotSequencing => "not_sequencing".into(),
-            CoreError::NotSender { .. } => "not_a_party".into(),
+            CoreError::NotSender { .. } | CoreError::NotAParty => "not_a_party".into(),
             CoreError::Conflict { .. } => "conflict".into(),
             CoreError::Equivocation { .. } => "equivocation".into(),
             CoreError::InGroup { refusal, .. } => refusal.code().into(),
@@ -759,10 +766,17 @@ impl OrderProtocol {
                 verified,
                 caller,
             } => self.on_fact(event, verified, caller, cx, actions),
+            Input::Facts { from, caller, .. } if !self.is_party(&from) => {
+                actions.push(Action::Reply {
+                    caller,
+                    result: Err(CoreError::NotAParty),
+                })
+            }
             Input::Facts {
                 events,
                 verified,
                 caller,
+                ..
             } if !self.sequencing => {
                 self.take_at_cosigner(events, verified, caller, false, cx, actions)
             }
@@ -770,6 +784,7 @@ impl OrderProtocol {
                 events,
                 verified,
                 caller,
+                ..
             } => self.on_facts(events, verified, caller, cx, actions),
             Input::Forwarded { id, answer } => self.on_forwarded(id, answer, cx, actions),
             Input::Page {
@@ -838,6 +853,15 @@ impl OrderProtocol {
                 result: Err(CoreError::AlreadyOpen),
             }),
         }
+    }
+
+    /// Whether `key` is a party's of this order: only parties' nodes hand it facts (rule 6).
+    pub fn is_party(&self, key: &PublicKey) -> bool {
+        self.core
+            .contract()
+            .parties
+            .values()
+            .any(|party| party == key)
     }
 
     /// The sender rule for what a party decides (see [`CoreError::NotSender`]): `from`, the
@@ -977,6 +1001,20 @@ impl OrderProtocol {
         let checked = self.check_after(&tail, events, verified);
         self.tail = Some(tail);
         checked
+    }
+
+    /// [`OrderProtocol::check_facts`] of facts handed in by `from` (see [`Input::Facts`]):
+    /// refused whole when `from` is no party's.
+    pub fn check_facts_from(
+        &mut self,
+        from: &PublicKey,
+        events: &[SignedEvent],
+        verified: bool,
+    ) -> Result<Vec<usize>, CoreError> {
+        if !self.is_party(from) {
+            return Err(CoreError::NotAParty);
+        }
+        self.check_facts(events, verified)
     }
 
     /// [`OrderProtocol::check_facts`] against `tail`, the state after the queued facts.
@@ -2574,6 +2612,7 @@ mod tests {
         // not even the fact before it.
         let elsewhere = orders.fact(Digest([9; 32]), 2).unwrap();
         let input = Input::Facts {
+            from: orders.keys().seller.public_key(),
             events: vec![fact(1), elsewhere, fact(3)],
             verified: false,
             caller: 2,
@@ -2595,6 +2634,7 @@ mod tests {
         // and the queue's oldest fact proposed.
         let group = vec![fact(1), fact(2), fact(1)];
         let input = Input::Facts {
+            from: orders.keys().seller.public_key(),
             events: group.clone(),
             verified: false,
             caller: 3,
@@ -2746,6 +2786,7 @@ mod tests {
         // The sequencer runs the round; the entry commits at the buyer: dequeued with it.
         let seller = parties.get_mut("seller").unwrap();
         let input = Input::Facts {
+            from: orders.keys().buyer.public_key(),
             events: sent[0].1.clone(),
             verified: false,
             caller: 9,
@@ -2805,6 +2846,7 @@ mod tests {
         buyer.handle(Input::Forwarded { id, answer }, 101);
         // A document of two facts queues behind it (forwarded on the next tick).
         let input = Input::Facts {
+            from: orders.keys().buyer.public_key(),
             events: vec![fact(1), fact(2)],
             verified: false,
             caller: 2,
@@ -2863,6 +2905,7 @@ mod tests {
         );
         let document: Vec<SignedEvent> = (3..3 + MAX_FORWARD as i64).map(fact).collect();
         let input = Input::Facts {
+            from: orders.keys().buyer.public_key(),
             events: document,
             verified: false,
             caller: 3,
@@ -2920,6 +2963,32 @@ mod tests {
         actions
             .iter()
             .any(|action| matches!(action, Action::Enqueue(_)))
+    }
+
+    /// Facts carry their attesters' signatures, so any party's node may relay them to the
+    /// sequencer, but a node that is no party's is refused and nothing is kept.
+    #[test]
+    fn facts_are_taken_from_any_party_but_not_from_a_stranger() {
+        let (orders, mut parties) = order();
+        let order = parties["seller"].protocol.core().order();
+        let forwarded = |from: PublicKey, caller| Input::Facts {
+            from,
+            events: vec![orders.fact(order, 0).unwrap()],
+            verified: false,
+            caller,
+        };
+        let stranger = SigningKey::from_seed([66; 32]).public_key();
+        let seller = parties.get_mut("seller").unwrap();
+        let actions = seller.handle(forwarded(stranger, 1), 100);
+        assert_eq!(reply_to(&actions, 1), Some(&Err(CoreError::NotAParty)));
+        assert_eq!(CoreError::NotAParty.code(), "not_a_party");
+        assert!(proposals(&actions).is_empty() && !stored(&actions));
+        // The carrier, a party, relays the same fact: its round starts.
+        let carrier = orders.keys().carrier.public_key();
+        assert_eq!(
+            proposals(&seller.handle(forwarded(carrier, 2), 101)).len(),
+            2
+        );
     }
 
     /// The sender rule: a party's signature counts only when its own node hands it in, and

@@ -78,7 +78,11 @@ impl Sim {
             events: events.clone(),
         };
         let caller = self.caller(waiting);
+        let Some(own) = self.key_of(at) else {
+            return;
+        };
         let input = Input::Facts {
+            from: own,
             events,
             verified: false,
             caller,
@@ -149,7 +153,11 @@ impl Sim {
             id,
             hashes,
         });
+        let Some(sender) = self.key_of(from) else {
+            return;
+        };
         let input = Input::Facts {
+            from: sender,
             events,
             verified: false,
             caller,
