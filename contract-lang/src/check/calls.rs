@@ -60,12 +60,14 @@ impl ExprChecker<'_> {
                 }
                 let mut ty = unified.unwrap_or(Ty::Error);
                 if !ty.is_ordered() {
-                    self.error(Diagnostic::error(
-                        codes::BAD_ARGUMENTS,
-                        format!("`{name}` needs values with an order, but these are {ty}"),
-                        span,
-                        "no order",
-                    ));
+                    self.error_with(|| {
+                        Diagnostic::error(
+                            codes::BAD_ARGUMENTS,
+                            format!("`{name}` needs values with an order, but these are {ty}"),
+                            span,
+                            "no order",
+                        )
+                    });
                     ty = Ty::Error;
                 }
                 let nodes = checked
@@ -90,12 +92,14 @@ impl ExprChecker<'_> {
                 let ty = if ty.quantity().is_some() || ty.is_error() {
                     ty
                 } else {
-                    self.error(Diagnostic::error(
-                        codes::BAD_ARGUMENTS,
-                        format!("`abs` takes a number, an amount or a duration, not {ty}"),
-                        args[0].span,
-                        format!("this is {ty}"),
-                    ));
+                    self.error_with(|| {
+                        Diagnostic::error(
+                            codes::BAD_ARGUMENTS,
+                            format!("`abs` takes a number, an amount or a duration, not {ty}"),
+                            args[0].span,
+                            format!("this is {ty}"),
+                        )
+                    });
                     Ty::Error
                 };
                 let node = self.node(
@@ -126,12 +130,14 @@ impl ExprChecker<'_> {
                 match ty {
                     Ty::Duration | Ty::Error => {}
                     Ty::Exact(_) => self.unrounded(args[0].span, &ty),
-                    other => self.error(Diagnostic::error(
-                        codes::BAD_ARGUMENTS,
-                        format!("`{name}` takes a duration, not {other}"),
-                        args[0].span,
-                        format!("this is {other}"),
-                    )),
+                    other => self.error_with(|| {
+                        Diagnostic::error(
+                            codes::BAD_ARGUMENTS,
+                            format!("`{name}` takes a duration, not {other}"),
+                            args[0].span,
+                            format!("this is {other}"),
+                        )
+                    }),
                 }
                 let node = self.node(
                     span,
@@ -147,15 +153,15 @@ impl ExprChecker<'_> {
                 candidates.extend(self.scope.predicates.iter().map(|p| p.name.as_str()));
                 let help = did_you_mean(name, candidates)
                     .unwrap_or_else(|| format!("the functions are: {}", BUILTINS.join(", ")));
-                self.error(
+                self.error_with(|| {
                     Diagnostic::error(
                         codes::UNKNOWN_FUNCTION,
                         format!("there is no function `{name}`"),
                         callee.span,
                         "unknown function",
                     )
-                    .with_help(help),
-                );
+                    .with_help(help)
+                });
                 // Still check the arguments, so their own mistakes are reported too.
                 for arg in args {
                     if name_chain(arg).is_none() {
@@ -173,12 +179,14 @@ impl ExprChecker<'_> {
         span: Span,
         what: &str,
     ) -> (Ty, ir::Expr) {
-        self.error(Diagnostic::error(
-            codes::BAD_ARGUMENTS,
-            format!("`{}` {what}", callee.node),
-            span,
-            "wrong arguments",
-        ));
+        self.error_with(|| {
+            Diagnostic::error(
+                codes::BAD_ARGUMENTS,
+                format!("`{}` {what}", callee.node),
+                span,
+                "wrong arguments",
+            )
+        });
         self.poisoned(span)
     }
 
@@ -193,41 +201,47 @@ impl ExprChecker<'_> {
             );
         };
         let Ast::Name(word) = &target.kind else {
-            self.error(Diagnostic::error(
-                codes::BAD_ARGUMENTS,
-                "the first argument of `to` is a unit, as in `to(t, event.gross)`",
-                target.span,
-                "not a unit",
-            ));
+            self.error_with(|| {
+                Diagnostic::error(
+                    codes::BAD_ARGUMENTS,
+                    "the first argument of `to` is a unit, as in `to(t, event.gross)`",
+                    target.span,
+                    "not a unit",
+                )
+            });
             return self.poisoned(span);
         };
         let Some(unit) = crate::quantity::Unit::parse(&word.node) else {
-            self.error(super::unknown_unit(&word.node, target.span, false));
+            self.error_with(|| super::unknown_unit(&word.node, target.span, false));
             return self.poisoned(span);
         };
         let (ty, node) = self.check(quantity, None);
         let result = match ty {
             Ty::Quantity(dimension) if dimension == unit.dimension() => Ty::Quantity(dimension),
             Ty::Quantity(dimension) => {
-                self.error(super::expr::dimension_clash(
-                    dimension,
-                    unit.dimension(),
-                    format!(
-                        "cannot express {dimension} in `{unit}`, a unit of {}",
-                        unit.dimension()
-                    ),
-                    span,
-                ));
+                self.error_with(|| {
+                    super::expr::dimension_clash(
+                        dimension,
+                        unit.dimension(),
+                        format!(
+                            "cannot express {dimension} in `{unit}`, a unit of {}",
+                            unit.dimension()
+                        ),
+                        span,
+                    )
+                });
                 Ty::Error
             }
             Ty::Error => Ty::Error,
             other => {
-                self.error(Diagnostic::error(
-                    codes::BAD_ARGUMENTS,
-                    format!("`to` converts a quantity, not {other}"),
-                    quantity.span,
-                    format!("this is {other}"),
-                ));
+                self.error_with(|| {
+                    Diagnostic::error(
+                        codes::BAD_ARGUMENTS,
+                        format!("`to` converts a quantity, not {other}"),
+                        quantity.span,
+                        format!("this is {other}"),
+                    )
+                });
                 Ty::Error
             }
         };
@@ -252,7 +266,7 @@ impl ExprChecker<'_> {
             .map(|mode| mode.keyword())
             .collect();
         if args.len() != 2 {
-            self.error(
+            self.error_with(|| {
                 Diagnostic::error(
                     codes::BAD_ARGUMENTS,
                     "`round` takes an amount and a rounding mode",
@@ -262,8 +276,8 @@ impl ExprChecker<'_> {
                 .with_help(format!(
                     "for example `round(terms.price * 0.5%, half_even)`; the modes are {}",
                     modes.join(", ")
-                )),
-            );
+                ))
+            });
             return self.poisoned(span);
         }
         let mode = match &args[1].kind {
@@ -271,15 +285,15 @@ impl ExprChecker<'_> {
             _ => None,
         };
         let Some(mode) = mode else {
-            self.error(
+            self.error_with(|| {
                 Diagnostic::error(
                     codes::BAD_ARGUMENTS,
                     "the second argument of `round` is a rounding mode",
                     args[1].span,
                     "not a rounding mode",
                 )
-                .with_help(format!("the modes are {}", modes.join(", "))),
-            );
+                .with_help(format!("the modes are {}", modes.join(", ")))
+            });
             return self.poisoned(span);
         };
         let _ = callee;
@@ -290,12 +304,14 @@ impl ExprChecker<'_> {
             Ty::Exact(Unit::Money(currency)) | Ty::Money(currency) => Ty::Money(*currency),
             Ty::Exact(Unit::Duration) | Ty::Duration => Ty::Duration,
             other => {
-                self.error(Diagnostic::error(
-                    codes::BAD_ARGUMENTS,
-                    format!("`round` rounds numbers, amounts and durations, not {other}"),
-                    args[0].span,
-                    format!("this is {other}"),
-                ));
+                self.error_with(|| {
+                    Diagnostic::error(
+                        codes::BAD_ARGUMENTS,
+                        format!("`round` rounds numbers, amounts and durations, not {other}"),
+                        args[0].span,
+                        format!("this is {other}"),
+                    )
+                });
                 Ty::Error
             }
         };
@@ -318,7 +334,7 @@ impl ExprChecker<'_> {
             return self.poisoned(span);
         };
         if !matches!(event, ir::EventRef::Fact(_)) {
-            self.error(
+            self.error_with(|| {
                 Diagnostic::error(
                     codes::BAD_ARGUMENTS,
                     "`happened` asks about a kind of fact",
@@ -327,8 +343,8 @@ impl ExprChecker<'_> {
                 )
                 .with_help(
                     "write `happened(facts.shipment.delivered)`; `event` has always happened",
-                ),
-            );
+                )
+            });
             return self.poisoned(span);
         }
         self.uses.events.entry(kind.clone()).or_default();
@@ -345,15 +361,15 @@ impl ExprChecker<'_> {
             chain.len() > 1 && chain.first().is_some_and(|first| first.node == "facts")
         });
         if !is_facts {
-            self.error(
+            self.error_with(|| {
                 Diagnostic::error(
                     codes::BAD_ARGUMENTS,
                     "`count` counts the recorded facts of a kind",
                     arg.span,
                     "not `facts.KIND`",
                 )
-                .with_help(HELP),
-            );
+                .with_help(HELP)
+            });
             return self.poisoned(span);
         }
         let Some((_, kind)) = self.event_argument(arg) else {
@@ -388,15 +404,15 @@ impl ExprChecker<'_> {
                 } else {
                     format!("`sum` adds up a number, amount, duration or quantity field of every recorded fact, but this is {ty}")
                 };
-                self.error(
+                self.error_with(|| {
                     Diagnostic::error(
                         codes::BAD_ARGUMENTS,
                         message,
                         arg.span,
                         "not a summable `facts.KIND.FIELD`",
                     )
-                    .with_help("write `sum(facts.shipment.partially_delivered.pieces)`"),
-                );
+                    .with_help("write `sum(facts.shipment.partially_delivered.pieces)`")
+                });
                 self.poisoned(span)
             }
         }
@@ -413,7 +429,7 @@ impl ExprChecker<'_> {
             return self.poisoned(span);
         };
         if position >= self.scope.visible_predicates {
-            self.error(
+            self.error_with(|| {
                 Diagnostic::error(
                     codes::PREDICATE_ORDER,
                     format!("predicate `{}` is declared after this one", sig.name),
@@ -422,35 +438,37 @@ impl ExprChecker<'_> {
                 )
                 .with_help(
                     "a predicate may use only predicates declared before it, so none can loop",
-                ),
-            );
+                )
+            });
             return self.poisoned(span);
         }
         let [arg] = args else {
-            self.error(
+            self.error_with(|| {
                 Diagnostic::error(
                     codes::BAD_ARGUMENTS,
                     format!("predicate `{}` takes one `{}` event", sig.name, sig.kind),
                     span,
                     "wrong arguments",
                 )
-                .with_help(format!("for example `{}(event)`", sig.name)),
-            );
+                .with_help(format!("for example `{}(event)`", sig.name))
+            });
             return self.poisoned(span);
         };
         let Some((event, kind)) = self.event_argument(arg) else {
             return self.poisoned(span);
         };
         if kind != sig.kind {
-            self.error(Diagnostic::error(
-                codes::TYPE_MISMATCH,
-                format!(
-                    "predicate `{}` takes a `{}` event, but this is a `{kind}` event",
-                    sig.name, sig.kind
-                ),
-                arg.span,
-                format!("a `{kind}` event"),
-            ));
+            self.error_with(|| {
+                Diagnostic::error(
+                    codes::TYPE_MISMATCH,
+                    format!(
+                        "predicate `{}` takes a `{}` event, but this is a `{kind}` event",
+                        sig.name, sig.kind
+                    ),
+                    arg.span,
+                    format!("a `{kind}` event"),
+                )
+            });
             return self.poisoned(span);
         }
         self.uses.events.entry(kind).or_default();

@@ -116,8 +116,13 @@ impl ExprChecker<'_> {
         }
     }
 
-    pub(super) fn error(&mut self, diagnostic: Diagnostic) {
-        self.diags.push(diagnostic);
+    /// Reports the diagnostic `make` builds, in a function of its own for each call site
+    /// (`#[cold]`, never inlined): the browser compiles a checker's function whole on its
+    /// first call, and building a message runs only for sources that do not compile.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn error_with(&mut self, make: impl FnOnce() -> Diagnostic) {
+        self.diags.push(make());
     }
 
     /// Placeholder IR for an expression already reported as wrong.
@@ -137,15 +142,15 @@ impl ExprChecker<'_> {
     pub fn condition(&mut self, expr: &ast::Expr) -> ir::Expr {
         let (ty, node) = self.check(expr, Some(&Ty::Bool));
         if !matches!(ty, Ty::Bool | Ty::Error) {
-            self.error(
+            self.error_with(|| {
                 Diagnostic::error(
                     codes::TYPE_MISMATCH,
                     format!("a condition must be true or false, but this is {ty}"),
                     expr.span,
                     "expected bool",
                 )
-                .with_help("compare it with something, for example `x > 0`"),
-            );
+                .with_help("compare it with something, for example `x > 0`")
+            });
         }
         node
     }
@@ -161,27 +166,29 @@ impl ExprChecker<'_> {
         match assignable(&ty, declared) {
             Some(_) => self.coerce(node, &ty, &expected),
             None => {
-                self.error(Diagnostic::error(
-                    codes::TYPE_MISMATCH,
-                    format!("{what} must be {}, but this is {ty}", article(declared)),
-                    expr.span,
-                    format!("expected {declared}"),
-                ));
+                self.error_with(|| {
+                    Diagnostic::error(
+                        codes::TYPE_MISMATCH,
+                        format!("{what} must be {}, but this is {ty}", article(declared)),
+                        expr.span,
+                        format!("expected {declared}"),
+                    )
+                });
                 node
             }
         }
     }
 
     pub(super) fn unrounded(&mut self, span: Span, ty: &Ty) {
-        self.error(
+        self.error_with(|| {
             Diagnostic::error(
                 codes::UNROUNDED,
                 format!("this is {ty}: it must be rounded before it is used as a value"),
                 span,
                 "not rounded",
             )
-            .with_help(ROUNDING_HELP),
-        );
+            .with_help(ROUNDING_HELP)
+        });
     }
 
     /// Inserts the int → decimal widening where `from` meets `to`.
@@ -329,7 +336,7 @@ impl ExprChecker<'_> {
                 format!("this is {b}"),
             ),
         };
-        self.error(diagnostic);
+        self.error_with(|| diagnostic);
     }
 
     pub(super) fn literal(&mut self, literal: &Literal, span: Span) -> (Ty, ir::Expr) {
@@ -347,7 +354,7 @@ impl ExprChecker<'_> {
             Literal::Decimal { mantissa, scale } => match Decimal::new(*mantissa, *scale) {
                 Some(d) => (Ty::Decimal, Value::Decimal(d)),
                 None => {
-                    self.error(out_of_range("decimal"));
+                    self.error_with(|| out_of_range("decimal"));
                     return self.poisoned(span);
                 }
             },
@@ -358,7 +365,7 @@ impl ExprChecker<'_> {
                 {
                     Some(d) => (Ty::Decimal, Value::Decimal(d)),
                     None => {
-                        self.error(out_of_range("percentage"));
+                        self.error_with(|| out_of_range("percentage"));
                         return self.poisoned(span);
                     }
                 }
@@ -377,11 +384,11 @@ impl ExprChecker<'_> {
                 unit,
             } => {
                 let Some(unit) = crate::quantity::Unit::parse(unit) else {
-                    self.error(super::unknown_unit(unit, span, false));
+                    self.error_with(|| super::unknown_unit(unit, span, false));
                     return self.poisoned(span);
                 };
                 let Some(amount) = Decimal::new(*mantissa, *scale) else {
-                    self.error(out_of_range("quantity"));
+                    self.error_with(|| out_of_range("quantity"));
                     return self.poisoned(span);
                 };
                 (
@@ -396,7 +403,7 @@ impl ExprChecker<'_> {
                 unit,
             } => {
                 let Some(unit) = crate::quantity::Unit::parse(unit) else {
-                    self.error(super::unknown_unit(unit, span, false));
+                    self.error_with(|| super::unknown_unit(unit, span, false));
                     return self.poisoned(span);
                 };
                 let Some(price) = self.money_literal(*mantissa, *scale, currency, span) else {
@@ -422,16 +429,18 @@ impl ExprChecker<'_> {
                     }
                     (Some(seconds), None) => (Ty::Duration, Value::Duration(seconds)),
                     (None, _) => {
-                        self.error(out_of_range("duration"));
+                        self.error_with(|| out_of_range("duration"));
                         return self.poisoned(span);
                     }
                 }
             }
             Literal::Timestamp(seconds) => {
                 if !(MIN_TIMESTAMP..=MAX_TIMESTAMP).contains(seconds) {
-                    self.error(out_of_range("timestamp").with_help(
-                        "timestamps run from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z",
-                    ));
+                    self.error_with(|| {
+                        out_of_range("timestamp").with_help(
+                            "timestamps run from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z",
+                        )
+                    });
                     return self.poisoned(span);
                 }
                 (Ty::Timestamp, Value::Timestamp(*seconds))
@@ -473,7 +482,7 @@ impl ExprChecker<'_> {
                 if let Some(help) = help {
                     diagnostic = diagnostic.with_help(help);
                 }
-                self.error(diagnostic);
+                self.error_with(|| diagnostic);
                 return None;
             }
         };
@@ -484,7 +493,7 @@ impl ExprChecker<'_> {
                 1 => "1 digit after the point".to_string(),
                 n => format!("{n} digits after the point"),
             };
-            self.error(
+            self.error_with(|| {
                 Diagnostic::error(
                     codes::MONEY_PRECISION,
                     format!("{currency} amounts have {places}, this one has {scale}"),
@@ -494,8 +503,8 @@ impl ExprChecker<'_> {
                 .with_help(format!(
                     "write the amount in whole minor units of {currency}; a rate that yields \
                      fractions belongs in a decimal, rounded with `round(…)`"
-                )),
-            );
+                ))
+            });
             return None;
         }
         let minor = crate::value::pow10(u32::from(digits - scale))
@@ -503,12 +512,14 @@ impl ExprChecker<'_> {
         match minor {
             Some(minor) => Some(crate::value::Money { minor, currency }),
             None => {
-                self.error(Diagnostic::error(
-                    codes::MONEY_PRECISION,
-                    "this amount is out of range",
-                    span,
-                    "out of range",
-                ));
+                self.error_with(|| {
+                    Diagnostic::error(
+                        codes::MONEY_PRECISION,
+                        "this amount is out of range",
+                        span,
+                        "out of range",
+                    )
+                });
                 None
             }
         }
@@ -532,12 +543,14 @@ impl ExprChecker<'_> {
                     | Ty::Exact(_)
                     | Ty::Error => ty,
                     other => {
-                        self.error(Diagnostic::error(
-                            codes::BAD_OPERANDS,
-                            format!("{other} cannot be negated"),
-                            operand.span,
-                            format!("this is {other}"),
-                        ));
+                        self.error_with(|| {
+                            Diagnostic::error(
+                                codes::BAD_OPERANDS,
+                                format!("{other} cannot be negated"),
+                                operand.span,
+                                format!("this is {other}"),
+                            )
+                        });
                         Ty::Error
                     }
                 };
@@ -585,7 +598,7 @@ impl ExprChecker<'_> {
         let ordered = !matches!(op, CompareOp::Eq | CompareOp::Ne);
         if let Err(clash) = comparable(&lt, &rt, ordered) {
             match clash {
-                Clash::Currency(x, y) => self.error(
+                Clash::Currency(x, y) => self.error_with(|| {
                     Diagnostic::error(
                         codes::CURRENCY_MISMATCH,
                         format!("cannot compare {x} with {y}"),
@@ -594,13 +607,13 @@ impl ExprChecker<'_> {
                     )
                     .with_help(
                         "amounts in different currencies never compare; convert one side first",
-                    ),
-                ),
-                Clash::Dimension(x, y) => self.error(
+                    )
+                }),
+                Clash::Dimension(x, y) => self.error_with(|| {
                     dimension_clash(x, y, format!("cannot compare {x} with {y}"), span)
                         .with_secondary(lhs.span, format!("this is {lt}"))
-                        .with_secondary(rhs.span, format!("this is {rt}")),
-                ),
+                        .with_secondary(rhs.span, format!("this is {rt}"))
+                }),
                 Clash::Mismatch => {
                     let mut diagnostic = Diagnostic::error(
                         codes::BAD_OPERANDS,
@@ -616,7 +629,7 @@ impl ExprChecker<'_> {
                     } else if let Some(help) = operand_help(&lt, &rt) {
                         diagnostic = diagnostic.with_help(help);
                     }
-                    self.error(diagnostic);
+                    self.error_with(|| diagnostic);
                 }
             }
         }
@@ -656,23 +669,25 @@ impl ExprChecker<'_> {
             Ty::Error | Ty::EmptyList => {}
             Ty::List(element) => {
                 if comparable(&item_ty, element, false).is_err() {
-                    self.error(
+                    self.error_with(|| {
                         Diagnostic::error(
                             codes::BAD_OPERANDS,
                             format!("cannot look for {item_ty} in a list<{element}>"),
                             span,
                             "different types",
                         )
-                        .with_secondary(item.span, format!("this is {item_ty}")),
-                    );
+                        .with_secondary(item.span, format!("this is {item_ty}"))
+                    });
                 }
             }
-            other => self.error(Diagnostic::error(
-                codes::BAD_OPERANDS,
-                format!("`in` looks in a list, but this is {other}"),
-                list.span,
-                "not a list",
-            )),
+            other => self.error_with(|| {
+                Diagnostic::error(
+                    codes::BAD_OPERANDS,
+                    format!("`in` looks in a list, but this is {other}"),
+                    list.span,
+                    "not a list",
+                )
+            }),
         }
         let node = self.node(
             span,
@@ -695,7 +710,7 @@ impl ExprChecker<'_> {
         let ty = match arith(op, &lt, &rt) {
             Ok(ty) => ty,
             Err(Clash::Currency(x, y)) => {
-                self.error(
+                self.error_with(|| {
                     Diagnostic::error(
                         codes::CURRENCY_MISMATCH,
                         format!("cannot combine {x} and {y} with `{}`", op.symbol()),
@@ -706,12 +721,12 @@ impl ExprChecker<'_> {
                     .with_secondary(rhs.span, format!("{y}"))
                     .with_help(
                         "amounts in different currencies never combine; convert one side first",
-                    ),
-                );
+                    )
+                });
                 Ty::Error
             }
             Err(Clash::Dimension(x, y)) => {
-                self.error(
+                self.error_with(|| {
                     dimension_clash(
                         x,
                         y,
@@ -719,8 +734,8 @@ impl ExprChecker<'_> {
                         span,
                     )
                     .with_secondary(lhs.span, format!("this is {lt}"))
-                    .with_secondary(rhs.span, format!("this is {rt}")),
-                );
+                    .with_secondary(rhs.span, format!("this is {rt}"))
+                });
                 Ty::Error
             }
             Err(Clash::Mismatch) => {
@@ -741,7 +756,7 @@ impl ExprChecker<'_> {
                 if let Some(help) = arithmetic_help(op, &lt, &rt) {
                     diagnostic = diagnostic.with_help(help);
                 }
-                self.error(diagnostic);
+                self.error_with(|| diagnostic);
                 Ty::Error
             }
         };
@@ -818,15 +833,15 @@ impl ExprChecker<'_> {
                     .to_string()
             }
         };
-        self.error(
+        self.error_with(|| {
             Diagnostic::error(
                 codes::UNKNOWN_JURISDICTION,
                 format!("`{}` is not a jurisdiction code", code.node),
                 code.span,
                 "unknown jurisdiction",
             )
-            .with_help(help),
-        );
+            .with_help(help)
+        });
     }
 
     pub(super) fn jurisdiction(
@@ -846,30 +861,30 @@ impl ExprChecker<'_> {
                         self.unknown_jurisdiction(code, &error);
                     }
                     if let Some(first) = seen.get(&code.node) {
-                        self.error(
+                        self.error_with(|| {
                             Diagnostic::error(
                                 codes::DUPLICATE_ARM,
                                 format!("jurisdiction `{}` has two arms", code.node),
                                 code.span,
                                 "repeated",
                             )
-                            .with_secondary(*first, "first arm"),
-                        );
+                            .with_secondary(*first, "first arm")
+                        });
                     } else {
                         seen.insert(code.node.clone(), code.span);
                     }
                 }
                 None => {
                     if let Some(first) = default_span {
-                        self.error(
+                        self.error_with(|| {
                             Diagnostic::error(
                                 codes::DUPLICATE_ARM,
                                 "`_` arm written twice",
                                 arm.span,
                                 "repeated",
                             )
-                            .with_secondary(first, "first `_` arm"),
-                        );
+                            .with_secondary(first, "first `_` arm")
+                        });
                     } else {
                         default_span = Some(arm.span);
                     }
@@ -896,15 +911,15 @@ impl ExprChecker<'_> {
             checked.push((arm.code.as_ref().map(|code| code.node.clone()), ty, node));
         }
         if default_span.is_none() {
-            self.error(
+            self.error_with(|| {
                 Diagnostic::error(
                     codes::MISSING_DEFAULT_ARM,
                     "this `jurisdiction` has no `_` arm",
                     span,
                     "no arm for other jurisdictions",
                 )
-                .with_help("add `_ => …` saying what applies in every other jurisdiction"),
-            );
+                .with_help("add `_ => …` saying what applies in every other jurisdiction")
+            });
         }
         let ty = unified.unwrap_or(Ty::Error);
         let mut arms_ir = BTreeMap::new();

@@ -508,8 +508,13 @@ struct DeclaredParam<'d> {
 }
 
 impl ClauseChecker<'_> {
-    fn error(&mut self, diagnostic: Diagnostic) {
-        self.diags.push(diagnostic);
+    /// Reports the diagnostic `make` builds, in a function of its own for each call site
+    /// (`#[cold]`, never inlined): the browser compiles a checker's function whole on its
+    /// first call, and building a message runs only for sources that do not compile.
+    #[cold]
+    #[inline(never)]
+    fn error_with(&mut self, make: impl FnOnce() -> Diagnostic) {
+        self.diags.push(make());
     }
 
     fn declare(
@@ -527,7 +532,7 @@ impl ClauseChecker<'_> {
                 "declared again here",
             )
             .with_secondary(*first, "first declared here");
-            self.error(diagnostic);
+            self.error_with(|| diagnostic);
             false
         } else {
             origins.insert(name.to_string(), span);
@@ -537,12 +542,14 @@ impl ClauseChecker<'_> {
 
     fn reserved(&mut self, ident: &ast::Ident, what: &str) -> bool {
         if RESERVED.contains(&ident.node.as_str()) {
-            self.error(Diagnostic::error(
-                codes::RESERVED_NAME,
-                format!("`{}` is reserved and cannot name a {what}", ident.node),
-                ident.span,
-                "reserved name",
-            ));
+            self.error_with(|| {
+                Diagnostic::error(
+                    codes::RESERVED_NAME,
+                    format!("`{}` is reserved and cannot name a {what}", ident.node),
+                    ident.span,
+                    "reserved name",
+                )
+            });
             return true;
         }
         false
@@ -644,7 +651,7 @@ impl ClauseChecker<'_> {
             let kind = predicate.param_kind.dotted();
             let mut shadowing = self.reserved(&predicate.param, "predicate parameter");
             if params.contains_key(&predicate.param.node) {
-                self.error(
+                self.error_with(|| {
                     Diagnostic::error(
                         codes::RESERVED_NAME,
                         format!(
@@ -654,8 +661,8 @@ impl ClauseChecker<'_> {
                         predicate.param.span,
                         "name taken",
                     )
-                    .with_help("give the predicate's parameter another name, such as `e`"),
-                );
+                    .with_help("give the predicate's parameter another name, such as `e`")
+                });
                 shadowing = true;
             }
             if !self.vocab.events.contains_key(&kind) {
@@ -728,15 +735,15 @@ impl ClauseChecker<'_> {
                     ("this rule may fire only once, but a `review` applies nothing, so it would never count as fired",
                      "drop `once` (every matching event then goes to review), or give the rule an action that applies something")
                 };
-                self.error(
+                self.error_with(|| {
                     Diagnostic::error(
                         codes::ONCE_ONLY_REVIEW,
                         message,
                         rule.on.span,
                         "at most once",
                     )
-                    .with_help(help),
-                );
+                    .with_help(help)
+                });
             }
             rule_spans.push(rule.span);
             action_spans.push(rule.actions.iter().map(|action| action.span).collect());
@@ -846,15 +853,15 @@ impl ClauseChecker<'_> {
         lang: &ast::Ident,
     ) -> bool {
         if let Some(first) = origins.get(&origin) {
-            self.error(
+            self.error_with(|| {
                 Diagnostic::error(
                     codes::DUPLICATE,
                     format!("a label in language `{}` is given twice", lang.node),
                     lang.span,
                     "given again here",
                 )
-                .with_secondary(*first, "first given here"),
-            );
+                .with_secondary(*first, "first given here")
+            });
             return false;
         }
         origins.insert(origin, lang.span);
@@ -890,7 +897,7 @@ impl ClauseChecker<'_> {
             )
             .with_help("a text label translates a text the clause writes, exactly as written (a notification, a compared value)")
         };
-        self.error(diagnostic);
+        self.error_with(|| diagnostic);
     }
 
     fn expr_checker<'s>(&'s mut self, scope: Scope<'s>) -> ExprChecker<'s> {
@@ -914,15 +921,15 @@ impl ClauseChecker<'_> {
         }
         let help = did_you_mean(&party.node, roles.iter().map(String::as_str))
             .unwrap_or_else(|| format!("the roles are {}", roles.join(", ")));
-        self.error(
+        self.error_with(|| {
             Diagnostic::error(
                 codes::UNKNOWN_PARTY,
                 format!("no party `{}` is declared", party.node),
                 party.span,
                 "unknown party",
             )
-            .with_help(help),
-        );
+            .with_help(help)
+        });
     }
 
     /// Options need the vocabulary's exercise event, `option.exercised { clause: text,
@@ -939,7 +946,7 @@ impl ClauseChecker<'_> {
                         .all(|field| fields.get(*field) == Some(&Type::Text))
             });
         if !fits {
-            self.error(
+            self.error_with(||
                 Diagnostic::error(
                     codes::NO_OPTION_EVENT,
                     format!("an option needs the vocabulary to declare the event `{OPTION_EXERCISED}` by which a party exercises it"),
@@ -983,15 +990,15 @@ impl ClauseChecker<'_> {
         let kind = path.dotted();
         let help = did_you_mean(&kind, self.vocab.events.keys().map(String::as_str))
             .unwrap_or_else(|| "event kinds are declared with `event KIND { … }`".to_string());
-        self.error(
+        self.error_with(|| {
             Diagnostic::error(
                 codes::UNKNOWN_EVENT_KIND,
                 format!("no event kind `{kind}` is declared"),
                 path.span,
                 "unknown event kind",
             )
-            .with_help(help),
-        );
+            .with_help(help)
+        });
     }
 
     /// Checks each param's default in a constant context and computes it.
@@ -1018,15 +1025,17 @@ impl ClauseChecker<'_> {
                 if self.diags.len() == errors_before {
                     match crate::eval::eval_const(&node, self.vocab) {
                         Ok(value) => default = Some(value),
-                        Err(error) => self.error(Diagnostic::error(
-                            codes::DEFAULT_FAILED,
-                            format!(
-                                "the default of `{}` cannot be computed: {error}",
-                                param.name
-                            ),
-                            expr.span,
-                            "cannot be computed",
-                        )),
+                        Err(error) => self.error_with(|| {
+                            Diagnostic::error(
+                                codes::DEFAULT_FAILED,
+                                format!(
+                                    "the default of `{}` cannot be computed: {error}",
+                                    param.name
+                                ),
+                                expr.span,
+                                "cannot be computed",
+                            )
+                        }),
                     }
                 }
             }
@@ -1052,7 +1061,7 @@ impl ClauseChecker<'_> {
             ActionKind::Set { target, value } => {
                 let segments: Vec<&str> = target.segments.iter().map(|s| s.node.as_str()).collect();
                 let ["terms", term] = segments.as_slice() else {
-                    self.error(
+                    self.error_with(||
                         Diagnostic::error(
                             codes::BAD_SET_TARGET,
                             format!("only terms can be set, not `{}`", target.dotted()),
@@ -1069,27 +1078,27 @@ impl ClauseChecker<'_> {
                         .unwrap_or_else(|| {
                             "terms are declared in a `terms { … }` item".to_string()
                         });
-                    self.error(
+                    self.error_with(|| {
                         Diagnostic::error(
                             codes::UNKNOWN_TERM,
                             format!("no term `{term}` is declared"),
                             target.span,
                             "unknown term",
                         )
-                        .with_help(help),
-                    );
+                        .with_help(help)
+                    });
                     return None;
                 };
                 if let Some(first) = set_terms.get(&term) {
-                    self.error(
+                    self.error_with(|| {
                         Diagnostic::error(
                             codes::DUPLICATE_SET,
                             format!("this rule sets `terms.{term}` twice"),
                             target.span,
                             "set again here",
                         )
-                        .with_secondary(*first, "first set here"),
-                    );
+                        .with_secondary(*first, "first set here")
+                    });
                 } else {
                     set_terms.insert(term.clone(), target.span);
                 }
@@ -1110,12 +1119,14 @@ impl ClauseChecker<'_> {
                 self.check_party(from);
                 self.check_party(to);
                 if from.node == to.node {
-                    self.error(Diagnostic::error(
-                        codes::SELF_REFERENCE,
-                        format!("`{}` cannot pay itself", from.node),
-                        from.span.to(to.span),
-                        "same party on both sides",
-                    ));
+                    self.error_with(|| {
+                        Diagnostic::error(
+                            codes::SELF_REFERENCE,
+                            format!("`{}` cannot pay itself", from.node),
+                            from.span.to(to.span),
+                            "same party on both sides",
+                        )
+                    });
                 }
                 let written = amount;
                 let amount = self
@@ -1123,7 +1134,7 @@ impl ClauseChecker<'_> {
                     .value(amount, &Type::Money, "a payment");
                 if constant_below_zero(&amount) {
                     {
-                        self.error(
+                        self.error_with(|| {
                             Diagnostic::error(
                                 codes::NEGATIVE_AMOUNT,
                                 format!("`{}` would pay a negative amount", kind_keyword(*kind)),
@@ -1135,8 +1146,8 @@ impl ClauseChecker<'_> {
                                 kind_keyword(*kind),
                                 to.node,
                                 from.node
-                            )),
-                        );
+                            ))
+                        });
                     }
                 }
                 Some(Action::Transfer {
@@ -1159,15 +1170,17 @@ impl ClauseChecker<'_> {
             ActionKind::Activate(target) | ActionKind::Deactivate(target) => {
                 let activate = matches!(action.kind, ActionKind::Activate(_));
                 if target.node == clause.name.node {
-                    self.error(Diagnostic::error(
-                        codes::SELF_REFERENCE,
-                        format!(
-                            "a clause cannot {} itself",
-                            if activate { "activate" } else { "deactivate" }
-                        ),
-                        target.span,
-                        "this clause",
-                    ));
+                    self.error_with(|| {
+                        Diagnostic::error(
+                            codes::SELF_REFERENCE,
+                            format!(
+                                "a clause cannot {} itself",
+                                if activate { "activate" } else { "deactivate" }
+                            ),
+                            target.span,
+                            "this clause",
+                        )
+                    });
                     return None;
                 }
                 if !self.clause_names.contains(&target.node) {
@@ -1176,15 +1189,15 @@ impl ClauseChecker<'_> {
                             .unwrap_or_else(|| {
                                 "name a clause compiled together with this one".to_string()
                             });
-                    self.error(
+                    self.error_with(|| {
                         Diagnostic::error(
                             codes::UNKNOWN_CLAUSE,
                             format!("no clause `{}` is compiled with this one", target.node),
                             target.span,
                             "unknown clause",
                         )
-                        .with_help(help),
-                    );
+                        .with_help(help)
+                    });
                     return None;
                 }
                 let clause = target.node.clone();

@@ -49,15 +49,15 @@ impl ExprChecker<'_> {
     }
 
     pub(super) fn not_constant(&mut self, span: Span, what: &str) -> (Ty, ir::Expr) {
-        self.error(
+        self.error_with(|| {
             Diagnostic::error(
                 codes::NOT_CONSTANT,
                 format!("a default value must be a constant, and {what} is not"),
                 span,
                 "not a constant",
             )
-            .with_help("write the value itself, such as `42d` or `150.00 EUR`"),
-        );
+            .with_help("write the value itself, such as `42d` or `150.00 EUR`")
+        });
         self.poisoned(span)
     }
 
@@ -87,7 +87,7 @@ impl ExprChecker<'_> {
                  `event.` or `facts.`",
             );
         }
-        self.error(diagnostic);
+        self.error_with(|| diagnostic);
         self.poisoned(ident.span)
     }
 
@@ -97,15 +97,15 @@ impl ExprChecker<'_> {
             return self.not_constant(whole, "a term");
         }
         let Some(term) = chain.get(1) else {
-            self.error(
+            self.error_with(|| {
                 Diagnostic::error(
                     codes::OUT_OF_SCOPE,
                     "`terms` is not a value by itself",
                     whole,
                     "which term?",
                 )
-                .with_help("name a term, such as `terms.delivery_due`"),
-            );
+                .with_help("name a term, such as `terms.delivery_due`")
+            });
             return self.poisoned(whole);
         };
         let Some(ty) = self.vocab.terms.get(&term.node).cloned() else {
@@ -118,7 +118,7 @@ impl ExprChecker<'_> {
             let help = did_you_mean(&term.node, self.vocab.terms.keys().map(String::as_str))
                 .unwrap_or_else(|| "terms are declared in a `terms { … }` item".to_string());
             diagnostic = diagnostic.with_help(help);
-            self.error(diagnostic);
+            self.error_with(|| diagnostic);
             return self.poisoned(whole);
         };
         self.uses.terms.insert(term.node.clone(), ty.clone());
@@ -137,24 +137,26 @@ impl ExprChecker<'_> {
         match (self.scope.on_kind, self.scope.predicate_param) {
             (Some(kind), _) => self.event_access(EventRef::Current, kind, chain, 1),
             (None, Some((param, _))) => {
-                self.error(
+                self.error_with(|| {
                     Diagnostic::error(
                         codes::OUT_OF_SCOPE,
                         "a predicate does not see `event`",
                         chain[0].span,
                         "not available here",
                     )
-                    .with_help(format!("use the predicate's parameter `{param}` instead")),
-                );
+                    .with_help(format!("use the predicate's parameter `{param}` instead"))
+                });
                 self.poisoned(whole)
             }
             (None, None) => {
-                self.error(Diagnostic::error(
-                    codes::OUT_OF_SCOPE,
-                    "`event` is only available inside a rule",
-                    chain[0].span,
-                    "not available here",
-                ));
+                self.error_with(|| {
+                    Diagnostic::error(
+                        codes::OUT_OF_SCOPE,
+                        "`event` is only available inside a rule",
+                        chain[0].span,
+                        "not available here",
+                    )
+                });
                 self.poisoned(whole)
             }
         }
@@ -208,7 +210,7 @@ impl ExprChecker<'_> {
                 {
                     diagnostic = diagnostic.with_help(help);
                 }
-                self.error(diagnostic);
+                self.error_with(|| diagnostic);
                 self.poisoned(whole)
             }
         }
@@ -225,7 +227,7 @@ impl ExprChecker<'_> {
         self.uses.events.entry(kind.to_string()).or_default();
         let Some(field) = chain.get(at) else {
             let whole = chain_span(chain);
-            self.error(
+            self.error_with(|| {
                 Diagnostic::error(
                     codes::OUT_OF_SCOPE,
                     format!("this is a whole `{kind}` event, not a value"),
@@ -234,8 +236,8 @@ impl ExprChecker<'_> {
                 )
                 .with_help(
                     "read one of its fields, such as `.at`; only predicates take whole events",
-                ),
-            );
+                )
+            });
             return self.poisoned(whole);
         };
         let span = chain[0].span.to(field.span);
@@ -259,7 +261,7 @@ impl ExprChecker<'_> {
                 let help = did_you_mean(&field.node, fields.iter().copied())
                     .unwrap_or_else(|| format!("its fields are: {}", fields.join(", ")));
                 diagnostic = diagnostic.with_help(help);
-                self.error(diagnostic);
+                self.error_with(|| diagnostic);
                 return self.poisoned(span);
             };
             self.uses
@@ -320,17 +322,19 @@ impl ExprChecker<'_> {
                     {
                         diagnostic = diagnostic.with_help(help);
                     }
-                    self.error(diagnostic);
+                    self.error_with(|| diagnostic);
                     self.poisoned(span)
                 }
             },
             other => {
-                self.error(Diagnostic::error(
-                    codes::UNKNOWN_FIELD,
-                    format!("{other} has no fields"),
-                    field.span,
-                    format!("no field `{}`", field.node),
-                ));
+                self.error_with(|| {
+                    Diagnostic::error(
+                        codes::UNKNOWN_FIELD,
+                        format!("{other} has no fields"),
+                        field.span,
+                        format!("no field `{}`", field.node),
+                    )
+                });
                 self.poisoned(span)
             }
         }
@@ -350,7 +354,7 @@ impl ExprChecker<'_> {
                 let help = did_you_mean(&variant.node, variants.iter().map(String::as_str))
                     .unwrap_or_else(|| format!("its variants are: {}", variants.join(", ")));
                 diagnostic = diagnostic.with_help(help);
-                self.error(diagnostic);
+                self.error_with(|| diagnostic);
                 self.poisoned(variant.span)
             }
         }
@@ -413,15 +417,15 @@ impl ExprChecker<'_> {
                     let variants = self.vocab.enums.get(ty).cloned().unwrap_or_default();
                     let help = did_you_mean(name, variants.iter().map(String::as_str))
                         .unwrap_or_else(|| format!("its variants are: {}", variants.join(", ")));
-                    self.error(
+                    self.error_with(|| {
                         Diagnostic::error(
                             codes::UNKNOWN_NAME,
                             format!("`{name}` is not a variant of enum `{ty}`"),
                             ident.span,
                             "unknown variant",
                         )
-                        .with_help(help),
-                    );
+                        .with_help(help)
+                    });
                     self.poisoned(ident.span)
                 }
                 None => self.unknown_name(ident),
@@ -432,15 +436,15 @@ impl ExprChecker<'_> {
                     .iter()
                     .map(|(ty, _)| format!("`{ty}.{name}`"))
                     .collect();
-                self.error(
+                self.error_with(|| {
                     Diagnostic::error(
                         codes::AMBIGUOUS_VARIANT,
                         format!("`{name}` is a variant of several enums"),
                         ident.span,
                         "which enum?",
                     )
-                    .with_help(format!("say which: {}", spelled.join(" or "))),
-                );
+                    .with_help(format!("say which: {}", spelled.join(" or ")))
+                });
                 self.poisoned(ident.span)
             }
         }
@@ -468,15 +472,15 @@ impl ExprChecker<'_> {
             _ => None,
         };
         if resolved.is_none() {
-            self.error(
+            self.error_with(|| {
                 Diagnostic::error(
                     codes::TYPE_MISMATCH,
                     "a predicate takes a whole event",
                     arg.span,
                     "not an event",
                 )
-                .with_help("pass `event`, `facts.KIND` or the predicate's own parameter"),
-            );
+                .with_help("pass `event`, `facts.KIND` or the predicate's own parameter")
+            });
         }
         resolved
     }
