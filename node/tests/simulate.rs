@@ -90,6 +90,20 @@ fn assert_exercised(total: &SimReport) {
         total.heads_checked > 0 && total.stale_reported > 0,
         "no bundle was shown STALE beside presented heads: {total:?}"
     );
+    assert_caught_up_from_others(total);
+}
+
+/// Catch-ups ran page after page, and a node that could not reach the sequencer's asked
+/// another party.
+fn assert_caught_up_from_others(total: &SimReport) {
+    assert!(
+        total.full_pages > 0,
+        "no catch-up needed more than one page: {total:?}"
+    );
+    assert!(
+        total.pages_from_others > 0,
+        "no node asked another party while the sequencer's was unreachable: {total:?}"
+    );
 }
 
 #[test]
@@ -103,6 +117,14 @@ fn an_honest_sequencer_is_never_convicted_and_parties_converge() {
     assert!(
         total.genesis_rounds > seeds(),
         "no genesis round was proposed again after a failed one: {total:?}"
+    );
+    assert!(
+        total.caught_up_from_others > 0,
+        "no node behind caught up from another party while the sequencer's was unreachable: {total:?}"
+    );
+    assert!(
+        total.genesis_fetched > 0,
+        "no party fetched a genesis whose announcement it missed: {total:?}"
     );
     // (With a cosigner that spoils a third of the rounds, agreements rarely get through.)
     assert!(
@@ -158,6 +180,7 @@ fn a_byzantine_cosigner_neither_blocks_the_order_for_good_nor_frames_the_sequenc
 #[test]
 fn orders_of_two_to_seven_parties_keep_every_invariant() {
     let few = (seeds() / 4).max(1);
+    let mut more_than_three = SimReport::default();
     for (parties, byzantine) in [(2, false), (5, false), (7, false), (5, true)] {
         let total = campaign_of(few, parties, byzantine, byzantine);
         assert!(total.committed > 0, "{parties} parties committed nothing");
@@ -165,12 +188,14 @@ fn orders_of_two_to_seven_parties_keep_every_invariant() {
             total.reviews > 0,
             "{parties} parties never reviewed: {total:?}"
         );
-        // Decisions replaced and withdrawn before the final heal's reviews: the order paused
-        // while the faults lasted (with one delivery a step, seven parties never did).
-        assert!(
-            total.decisions_replaced > 0 && total.decisions_withdrawn > 0,
-            "{parties} parties never replaced or withdrew a decision: {total:?}"
-        );
+        if parties == 2 {
+            assert!(
+                total.decisions_replaced > 0 && total.decisions_withdrawn > 0,
+                "2 parties never replaced or withdrew a decision: {total:?}"
+            );
+        } else {
+            more_than_three.add(&total);
+        }
         assert!(
             total.bundles_verified > 0,
             "no bundle of {parties} parties was verified"
@@ -179,6 +204,13 @@ fn orders_of_two_to_seven_parties_keep_every_invariant() {
             assert!(total.proofs_kept > 0 && total.byzantine_acts > 0);
         }
     }
+    // Decisions replaced and withdrawn before the final heal's reviews: orders of five and
+    // seven parties paused while the faults lasted (with one delivery a step, they never
+    // did). A few times in sixty runs each, so counted over all their runs.
+    assert!(
+        more_than_three.decisions_replaced > 0 && more_than_three.decisions_withdrawn > 0,
+        "orders of five and seven parties never replaced or withdrew a decision: {more_than_three:?}"
+    );
 }
 
 /// The checks can fail: a sequencer's node that announced entries before they were durable

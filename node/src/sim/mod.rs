@@ -19,7 +19,9 @@
 //! replacing and withdrawing their decisions, dating them by their own clocks or by the
 //! order), facts arrive while it is paused (alone, or a document's facts together, taken or
 //! refused whole; at the sequencer's node, or at a cosigner's, which queues them and forwards
-//! them through the same network, see [`submit`]), the order may close, and a customer exports
+//! them through the same network, see [`submit`]), nodes behind catch up page by page from
+//! the sequencer's node or, failing it, another party's (requests through the same network,
+//! answered with the node's page function, see [`fetch`]), the order may close, and a customer exports
 //! bundles from any party at any moment and verifies them with the verifier library through
 //! one remembered state per node's log, now and then beside the parties' signed heads.
 //!
@@ -40,6 +42,7 @@ mod customer;
 mod disk;
 mod exports;
 mod facts;
+mod fetch;
 mod opening;
 mod submit;
 
@@ -165,6 +168,18 @@ pub struct SimReport {
     pub closes: u64,
     /// Genesis rounds the sequencer proposed (the same bytes again after a failed one).
     pub genesis_rounds: u64,
+    /// Parties whose opening took the genesis from a page it fetched (its announcement lost).
+    pub genesis_fetched: u64,
+    /// Catch-up requests answered (with the entries asked for, or none after the head), and
+    /// of those, full pages (more may follow: the core asks for the next).
+    pub pages_fetched: u64,
+    pub full_pages: u64,
+    /// Pages served by a party other than the sequencer to a node that could not reach the
+    /// sequencer's, and of those, pages that moved its head.
+    pub pages_from_others: u64,
+    pub caught_up_from_others: u64,
+    /// Catch-up requests answered without entries (the party unreachable, or refusing).
+    pub pages_failed: u64,
     pub bundles_verified: u64,
     pub rollbacks_refused: u64,
     /// Bundles verified beside the parties' signed heads (step 9), and of those (with the
@@ -233,6 +248,12 @@ impl SimReport {
             agreements,
             closes,
             genesis_rounds,
+            genesis_fetched,
+            pages_fetched,
+            full_pages,
+            pages_from_others,
+            caught_up_from_others,
+            pages_failed,
             bundles_verified,
             rollbacks_refused,
             heads_checked,
@@ -275,6 +296,12 @@ impl SimReport {
         self.bundles_verified += bundles_verified;
         self.rollbacks_refused += rollbacks_refused;
         self.genesis_rounds += genesis_rounds;
+        self.genesis_fetched += genesis_fetched;
+        self.pages_fetched += pages_fetched;
+        self.full_pages += full_pages;
+        self.pages_from_others += pages_from_others;
+        self.caught_up_from_others += caught_up_from_others;
+        self.pages_failed += pages_failed;
         self.heads_checked += heads_checked;
         self.stale_reported += stale_reported;
         self.forked_heads_refused += forked_heads_refused;
@@ -308,6 +335,16 @@ impl std::fmt::Display for SimReport {
             self.groups_refused,
             self.committed,
             self.rounds_failed
+        )?;
+        writeln!(
+            f,
+            "  catch-up: {} pages answered ({} full, so the next was asked for), {} by another party while the sequencer's node was unreachable ({} of them moving the asker's head), {} requests failed or refused; {} openings took the genesis from a page",
+            self.pages_fetched,
+            self.full_pages,
+            self.pages_from_others,
+            self.caught_up_from_others,
+            self.pages_failed,
+            self.genesis_fetched
         )?;
         writeln!(
             f,
@@ -407,9 +444,21 @@ enum Msg {
         from: &'static str,
         message: Message,
     },
+    /// A catch-up request from `from`'s node (its `incarnation`): at most `limit` entries
+    /// after `after` (see [`fetch`]).
     Fetch {
         from: &'static str,
+        incarnation: u64,
         after: u64,
+        limit: u32,
+    },
+    /// The answer of the node of `from` to a catch-up request of the receiver's
+    /// `incarnation` for the entries after `after`: the entries, or why none came.
+    Page {
+        from: PublicKey,
+        incarnation: u64,
+        after: u64,
+        entries: Result<Vec<SignedEntry>, String>,
     },
     /// A signature on a review or close in the name of `role`, for the sequencer's table,
     /// from `from`'s node (the channel authenticates the sender; `dishonest`: one the
@@ -590,8 +639,9 @@ struct Sim {
     /// Answers a node's driver gives itself (a request that could not be sent), handled once
     /// the actions at hand ran.
     local: Vec<(&'static str, Msg)>,
-    /// Links cut between the sequencer and a cosigner.
-    cut: BTreeMap<&'static str, bool>,
+    /// Links cut: between the sequencer and a cosigner, or between two cosigners (see
+    /// [`link`]).
+    cut: BTreeSet<(&'static str, &'static str)>,
     /// Second bodies the dishonest sequencer signed, by seq.
     forged: BTreeMap<u64, SignedEntry>,
     /// Each party's latest signed decision (review, close, agreement), as the parties show
@@ -661,7 +711,7 @@ impl Sim {
         let protocol_config = ProtocolConfig {
             round_patience: ROUND_PATIENCE as i64 * STEP_SECONDS,
             closing_patience: CLOSING_PATIENCE as i64 * STEP_SECONDS,
-            ..ProtocolConfig::default()
+            catch_up_page: 1 + (xorshift(&mut rng) % u64::from(fetch::MAX_PAGE)) as u32,
         };
         let byzantine = parties
             .last()
@@ -736,7 +786,7 @@ impl Sim {
             nodes,
             network: Vec::new(),
             local: Vec::new(),
-            cut: parties[1..].iter().map(|role| (*role, false)).collect(),
+            cut: BTreeSet::new(),
             forged: BTreeMap::new(),
             shown: BTreeMap::new(),
             accepted: BTreeMap::new(),
@@ -751,6 +801,7 @@ impl Sim {
             broken: None,
             report: SimReport {
                 genesis_rounds: opened.rounds,
+                genesis_fetched: opened.genesis_fetched,
                 messages_lost: opened.messages_lost,
                 crashes: opened.crashes,
                 ..SimReport::default()
@@ -842,14 +893,7 @@ impl Sim {
             80..=84 => {
                 // A link is cut now and then, and heals after a while.
                 let role = self.any_cosigner();
-                let cutting = self.next(4) == 0;
-                let cut = self.cut.entry(role).or_insert(false);
-                if *cut {
-                    *cut = false;
-                } else if cutting {
-                    *cut = true;
-                    self.report.links_cut += 1;
-                }
+                self.cut_or_heal(role, SEQUENCER);
                 "cut or heal a link"
             }
             85 => {
@@ -864,6 +908,15 @@ impl Sim {
             87..=88 => {
                 self.agree();
                 "parties agree an amendment"
+            }
+            89 => {
+                // Between two cosigners: a node that cannot reach the sequencer's may not
+                // reach another party's either, and catches up from the next one.
+                let (a, b) = (self.any_cosigner(), self.any_cosigner());
+                if a != b {
+                    self.cut_or_heal(a, b);
+                }
+                "cut or heal a link between cosigners"
             }
             90..=91 => {
                 // The node logs an entry of another order it runs: one it sequences is
@@ -891,9 +944,18 @@ impl Sim {
         *self.report.steps.entry(kind).or_default() += 1;
     }
 
-    fn linked(&self, a: &str, b: &str) -> bool {
-        let cosigner = if a == SEQUENCER { b } else { a };
-        self.healing || !self.cut.get(cosigner).copied().unwrap_or(false)
+    /// Heals the link between `a` and `b` if it is cut, else cuts it one time in four.
+    fn cut_or_heal(&mut self, a: &'static str, b: &'static str) {
+        let cutting = self.next(4) == 0;
+        let link = link(a, b);
+        if !self.cut.remove(&link) && cutting {
+            self.cut.insert(link);
+            self.report.links_cut += 1;
+        }
+    }
+
+    fn linked(&self, a: &'static str, b: &'static str) -> bool {
+        self.healing || !self.cut.contains(&link(a, b))
     }
 
     fn send(&mut self, from: &'static str, to: &'static str, msg: Msg) {
@@ -1059,9 +1121,7 @@ impl Sim {
                 }
             }
             Action::Fault { .. } => {}
-            Action::Fetch { after, .. } => {
-                self.send(role, SEQUENCER, Msg::Fetch { from: role, after });
-            }
+            Action::Fetch { from, after, limit } => self.request_page(role, from, after, limit),
             // Only an opening asks for its genesis.
             Action::FetchGenesis { .. } => {}
             // The simulator ticks the sequencer now and then; `settle` forces deadlines.
@@ -1231,7 +1291,8 @@ impl Sim {
         self.drive(SEQUENCER, Input::Tick);
     }
 
-    /// `role`'s node asks the sequencer for the entries after its head.
+    /// `role`'s node ticks its core: it forwards the facts it queued and catches up the
+    /// entries after its head, page by page (see [`fetch`]).
     fn fetch(&mut self, role: &'static str) {
         self.drive(role, Input::Tick);
     }
@@ -1580,7 +1641,18 @@ impl Sim {
     fn handle(&mut self, to: &'static str, msg: Msg) {
         match msg {
             Msg::Protocol { from, message } => self.on_message(to, from, message),
-            Msg::Fetch { from, after } => self.on_fetch(from, after),
+            Msg::Fetch {
+                from,
+                incarnation,
+                after,
+                limit,
+            } => self.on_fetch(to, from, incarnation, after, limit),
+            Msg::Page {
+                from,
+                incarnation,
+                after,
+                entries,
+            } => self.on_page(to, from, incarnation, after, entries),
             Msg::Sign {
                 kind,
                 from,
@@ -1768,33 +1840,6 @@ impl Sim {
                 message,
             },
         );
-    }
-
-    /// The sequencer's node answers a catch-up with up to 16 entries.
-    fn on_fetch(&mut self, from: &'static str, after: u64) {
-        let entries: Vec<SignedEntry> = self
-            .nodes
-            .get(SEQUENCER)
-            .map(|node| {
-                node.committed
-                    .iter()
-                    .skip(after as usize + 1)
-                    .take(16)
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default();
-        for entry in entries {
-            let message = Message::Commit(entry);
-            self.send(
-                SEQUENCER,
-                from,
-                Msg::Protocol {
-                    from: SEQUENCER,
-                    message,
-                },
-            );
-        }
     }
 
     fn violation(&self, what: String) -> Violation {
@@ -2132,6 +2177,15 @@ fn violation_of(config: &SimConfig, parties: usize, step: u64, what: String) -> 
         steps: config.steps,
         flags,
         what,
+    }
+}
+
+/// The link between the nodes of `a` and `b`, either way.
+fn link(a: &'static str, b: &'static str) -> (&'static str, &'static str) {
+    if a <= b {
+        (a, b)
+    } else {
+        (b, a)
     }
 }
 

@@ -2,7 +2,12 @@
 //! running the node's [`Opening`] core, over a network that loses, duplicates and reorders
 //! messages, with nodes crashing (an opening is volatile; a persisted genesis is durable) and,
 //! in byzantine runs, the dishonest cosigner answering with garbage, until every party
-//! committed the genesis (after a while the faults stop and late parties catch up).
+//! committed the genesis (after a while the faults stop and late parties catch up). A party
+//! whose opening never saw the genesis committed asks for it on a tick
+//! ([`Action::FetchGenesis`]); the request goes to the sequencer's node through the same
+//! network, which answers it as the node does (its catch-up page from the genesis, see
+//! [`super::fetch::serve`]; refused while it has no genesis), and the answer comes back to
+//! the opening as [`Input::Page`].
 //!
 //! Checked: every genesis persisted or announced carries every party's signature and is the
 //! one body the contract determines (the sequencer never signs two bodies at position 0), no
@@ -16,7 +21,7 @@ use verifier::{
     state::Machine,
 };
 
-use super::{input_of, xorshift, Entries, SEQUENCER, START, STEP_SECONDS};
+use super::{fetch, input_of, xorshift, Entries, SEQUENCER, START, STEP_SECONDS};
 use crate::engine::{
     opening::Opening,
     protocol_core::{Action, Context, Input, Message, OrderProtocol, ProtocolConfig},
@@ -39,6 +44,24 @@ pub(super) struct Opened {
     pub rounds: u64,
     pub messages_lost: u64,
     pub crashes: u64,
+    /// Parties that took the genesis from a page they fetched.
+    pub genesis_fetched: u64,
+}
+
+/// What travels between the parties' nodes during the opening.
+#[derive(Debug, Clone)]
+enum Carried {
+    Protocol(Message),
+    /// A request for the genesis (a catch-up page from the genesis, of one entry) from a
+    /// party's `incarnation`: a restarted node gets no answer to an earlier request.
+    FetchGenesis {
+        incarnation: u64,
+    },
+    /// The answer to it: the genesis, or why none.
+    Page {
+        incarnation: u64,
+        entries: Result<Vec<SignedEntry>, String>,
+    },
 }
 
 struct Party<'a> {
@@ -46,6 +69,8 @@ struct Party<'a> {
     opening: Opening,
     /// The genesis this party persisted (durable: a crash keeps it).
     committed: Option<SignedEntry>,
+    /// Restarts so far.
+    incarnation: u64,
 }
 
 struct Round<'a> {
@@ -54,7 +79,8 @@ struct Round<'a> {
     contract: &'a SignedContract,
     machine: &'a Machine,
     parties: BTreeMap<&'static str, Party<'a>>,
-    network: Vec<(&'static str, &'static str, Message)>,
+    /// What is in flight: to, from, what.
+    network: Vec<(&'static str, &'static str, Carried)>,
     /// The dishonest cosigner, while the faults last.
     byzantine: Option<&'static str>,
     faulty: bool,
@@ -89,6 +115,7 @@ pub(super) fn open(
             rounds: 0,
             messages_lost: 0,
             crashes: 0,
+            genesis_fetched: 0,
         },
         broken: None,
     };
@@ -98,6 +125,7 @@ pub(super) fn open(
             key,
             opening,
             committed: None,
+            incarnation: 0,
         };
         round.parties.insert(role, party);
     }
@@ -146,7 +174,7 @@ impl Round<'_> {
             60..=74 => self.drive(SEQUENCER, Input::Tick),
             75..=84 => {
                 let role = self.any_party();
-                self.catch_up(role);
+                self.tick_party(role);
             }
             85..=87 => {
                 let role = self.any_party();
@@ -160,14 +188,22 @@ impl Round<'_> {
     /// out or proposes again, and parties that missed the genesis fetch it.
     fn calm_step(&mut self) {
         if !self.network.is_empty() {
-            let (to, from, message) = self.network.remove(0);
-            self.deliver(to, from, message);
+            let (to, from, carried) = self.network.remove(0);
+            self.deliver(to, from, carried);
             return;
         }
         self.drive(SEQUENCER, Input::Tick);
         let roles: Vec<&'static str> = self.parties.keys().copied().collect();
         for role in roles {
-            self.catch_up(role);
+            self.tick_party(role);
+        }
+    }
+
+    /// A party's node ticks its opening, which asks for the genesis if it has none (the
+    /// sequencer's is ticked on its own).
+    fn tick_party(&mut self, role: &'static str) {
+        if role != SEQUENCER {
+            self.drive(role, Input::Tick);
         }
     }
 
@@ -181,7 +217,7 @@ impl Round<'_> {
             return;
         }
         let index = self.next(self.network.len() as u64) as usize;
-        let (to, from, message) = match self.next(100) {
+        let (to, from, carried) = match self.next(100) {
             0..=9 => {
                 self.network.swap_remove(index);
                 self.opened.messages_lost += 1;
@@ -190,33 +226,62 @@ impl Round<'_> {
             10..=14 => self.network[index].clone(),
             _ => self.network.swap_remove(index),
         };
-        self.deliver(to, from, message);
+        self.deliver(to, from, carried);
     }
 
-    fn deliver(&mut self, to: &'static str, from: &'static str, message: Message) {
+    fn deliver(&mut self, to: &'static str, from: &'static str, carried: Carried) {
         let Some(from_key) = self.key_of(from) else {
             return;
         };
-        if let Some(input) = input_of(from_key, message) {
-            self.drive(to, input);
+        match carried {
+            Carried::Protocol(message) => {
+                if let Some(input) = input_of(from_key, message) {
+                    self.drive(to, input);
+                }
+            }
+            Carried::FetchGenesis { incarnation } => self.serve_genesis(to, from, incarnation),
+            Carried::Page {
+                incarnation,
+                entries,
+            } => {
+                let asked = self.parties.get(to).map(|party| party.incarnation);
+                if asked != Some(incarnation) {
+                    return;
+                }
+                let page = Input::Page {
+                    from: from_key,
+                    after: 0,
+                    entries,
+                };
+                self.drive(to, page);
+            }
         }
     }
 
-    /// A party that has not committed the genesis asks the sequencer's node for it (the
-    /// node's catch-up) and is handed the committed one, if there is one yet.
-    fn catch_up(&mut self, role: &'static str) {
-        let behind = self
-            .parties
-            .get(role)
-            .is_some_and(|party| party.committed.is_none());
-        let genesis = self
-            .parties
-            .get(SEQUENCER)
-            .and_then(|party| party.committed.clone());
-        if let (true, Some(genesis), false) = (behind, genesis, role == SEQUENCER) {
-            self.network
-                .push((role, SEQUENCER, Message::Commit(genesis)));
-        }
+    /// `server`'s node answers `from`'s request for the genesis as the node answers a
+    /// catch-up from the genesis: refused while it has none (no order record yet), else its
+    /// page of one entry.
+    fn serve_genesis(&mut self, server: &'static str, from: &'static str, incarnation: u64) {
+        let (Some(party), Some(requester)) = (self.parties.get(server), self.key_of(from)) else {
+            return;
+        };
+        let entries = match &party.committed {
+            None => Err(format!(
+                "unknown_order: the order is not open at {server}'s node"
+            )),
+            Some(genesis) => fetch::serve(
+                &self.contract_parties(),
+                &requester,
+                std::slice::from_ref(genesis),
+                None,
+                1,
+            ),
+        };
+        let answer = Carried::Page {
+            incarnation,
+            entries,
+        };
+        self.network.push((from, server, answer));
     }
 
     /// A crash: an opening is volatile (made again from the contract); a persisted genesis is
@@ -236,6 +301,9 @@ impl Round<'_> {
             }
         }
         self.network.retain(|(to, _, _)| *to != role);
+        if let Some(party) = self.parties.get_mut(role) {
+            party.incarnation += 1;
+        }
         self.opened.crashes += 1;
     }
 
@@ -261,6 +329,8 @@ impl Round<'_> {
             signer: party.key,
             history: &Entries(&[]),
         };
+        let fetched =
+            matches!(&input, Input::Page { entries: Ok(entries), .. } if !entries.is_empty());
         let actions = party.opening.handle(input, &context);
         let proposes = |action: &Action| {
             matches!(
@@ -273,6 +343,10 @@ impl Round<'_> {
         };
         if actions.iter().any(proposes) {
             self.opened.rounds += 1;
+        }
+        let opened = actions.iter().any(|a| matches!(a, Action::Persist(_)));
+        if fetched && opened {
+            self.opened.genesis_fetched += 1;
         }
         for action in actions {
             self.execute(role, action);
@@ -287,7 +361,7 @@ impl Round<'_> {
                 if let Message::Commit(entry) = &message {
                     self.check_genesis(role, entry);
                 }
-                self.network.push((to, role, message));
+                self.network.push((to, role, Carried::Protocol(message)));
             }
             Action::Persist(commit) => {
                 self.check_genesis(role, &commit.entry);
@@ -298,8 +372,16 @@ impl Round<'_> {
             Action::Fault { refusal, .. } => {
                 self.broken = Some(format!("{role} refused the genesis: {refusal}"));
             }
-            Action::Fetch { .. } | Action::FetchGenesis { .. } => self.catch_up(role),
-            Action::Reply { .. }
+            Action::FetchGenesis { from } => {
+                let incarnation = self.parties.get(role).map_or(0, |party| party.incarnation);
+                if let Some(server) = self.role_of(&from) {
+                    let request = Carried::FetchGenesis { incarnation };
+                    self.network.push((server, role, request));
+                }
+            }
+            // An opening catches up nothing but its genesis.
+            Action::Fetch { .. }
+            | Action::Reply { .. }
             | Action::SetTimer { .. }
             | Action::Enqueue(_)
             | Action::Dequeue { .. }
