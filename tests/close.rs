@@ -292,6 +292,31 @@ fn a_party_that_withdraws_its_close_signature_takes_facts_again_and_must_sign_ag
     assert_eq!(refused.code(), Some("order_closed"), "{refused}");
 }
 
+/// A refusal the sequencer's node sends back is answered at the party's node with the status
+/// its code has wherever it arises (one mapping, at the HTTP edge): with the carrier's node
+/// down, the round of a close the buyer completes fails at the sequencer's node, 503
+/// `party_unreachable` there and so at the buyer's node too (every relayed refusal was 409).
+#[test]
+fn a_refusal_relayed_from_the_sequencer_keeps_the_status_of_its_code() {
+    let mut cluster = Cluster::start(&ALL, BTreeMap::new());
+    let order = cluster.start_order(&ALL, "PO-CLOSE-RELAYED", None);
+    departed(&cluster, &order, "carrier").unwrap();
+    cluster.settle(&ALL, &order);
+    for role in ["carrier", "seller"] {
+        assert_eq!(close(&cluster, role, &order).unwrap()["status"], "signed");
+    }
+    cluster.stop_node("carrier");
+    let refused = close(&cluster, "buyer", &order).unwrap_err();
+    let ClientError::Api(refused) = refused else {
+        panic!("the buyer's node answered no API error: {refused}");
+    };
+    assert_eq!(
+        (refused.status, refused.code.as_str()),
+        (503, "party_unreachable"),
+        "{refused}"
+    );
+}
+
 /// While set, the buyer's node catches up only when a proposal is ahead of it (its sync loop
 /// waits an hour): it misses entries the sequencer's node does not announce.
 static BUYER_SYNCS_SLOWLY: AtomicBool = AtomicBool::new(true);

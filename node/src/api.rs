@@ -64,6 +64,12 @@ impl ApiError {
         Self::new(503, code, message)
     }
 
+    /// A refusal by its code, at the status [`crate::http::status_of`] gives the code:
+    /// a refusal of this node's protocol core, or one another party's node answered.
+    pub fn refusal(code: &str, message: impl Into<String>) -> ApiError {
+        Self::new(crate::http::status_of(code), code, message)
+    }
+
     /// 500: a fault of the node itself.
     pub fn internal(message: impl Into<String>) -> ApiError {
         Self::new(500, "internal", message)

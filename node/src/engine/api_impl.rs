@@ -51,11 +51,12 @@ fn peer_key(text: &str) -> Result<PublicKey, ApiError> {
 
 impl Inner {
     /// Sends a party's request to the sequencer's node: `Ack` or `Committed`, anything else
-    /// as the API error it means.
+    /// as the API error it means; a refusal with the status of its code, as the sequencer's
+    /// node answers it to its own caller.
     async fn ask_sequencer(&self, key: &PublicKey, request: Request) -> Result<Response, ApiError> {
         match self.request(key, request).await {
             Ok(answer @ (Response::Ack | Response::Committed { .. })) => Ok(answer),
-            Ok(Response::Refused { code, message }) => Err(ApiError::conflict(
+            Ok(Response::Refused { code, message }) => Err(ApiError::refusal(
                 &code,
                 format!("the sequencer refused: {message}"),
             )),
@@ -156,7 +157,11 @@ impl Inner {
         };
         match self.ask_sequencer(&key, request).await {
             Ok(_) => Ok(role),
-            Err(mut error) if kind == Agreement::Close && error.status != 409 => {
+            // The sequencer's node did not answer, or not as it should: it may still hold it.
+            Err(mut error)
+                if kind == Agreement::Close
+                    && matches!(error.code.as_str(), "party_unreachable" | "bad_answer") =>
+            {
                 error.message = format!(
                     "withdrawn at this node, which takes facts again; the sequencer's node may \
                      still hold the signature (send the withdrawal again): {}",
@@ -720,9 +725,10 @@ impl NodeApi for Engine {
             .map_err(|e| ApiError::internal(e.to_string()))?;
         let outcome = match inner.sign_agreement(Agreement::Close, order, body).await {
             Ok(outcome) => outcome,
-            // Refused (409): the sequencer does not hold the signature, so no close it signs
-            // can commit; unanswered, it may, and facts stay out.
-            Err(refused) if refused.status == 409 => {
+            // Refused (4xx, by the sequencer's node or this node's core): the sequencer does
+            // not hold the signature, so no close it signs can commit. Unanswered, or its round
+            // failed for want of an answer (5xx), it may, and facts stay out.
+            Err(refused) if refused.status < 500 => {
                 slot.lock().await.protocol.withdraw_close();
                 return Err(refused);
             }

@@ -698,20 +698,18 @@ pub(crate) fn core_error(error: &CoreError) -> ApiError {
         CoreError::Round(failure) => super::sequencer::round_failure(failure.clone()),
         CoreError::Agreement(error) => super::sequencer::agreement_error(error),
         CoreError::NotSequencing => ApiError::internal(error.to_string()),
-        // Answered to peers only: this node's own API speaks for its own party.
-        CoreError::NotSender { .. } | CoreError::NotAParty => {
-            ApiError::invalid(&error.code(), error.to_string())
-        }
-        CoreError::NotOpen => ApiError::new(404, "unknown_order", error.to_string()),
-        CoreError::NotSequencer
+        CoreError::NotOpen => ApiError::refusal("unknown_order", error.to_string()),
+        CoreError::InGroup { refusal, .. } => refusal.to_api(),
+        // `NotSender` and `NotAParty` are answered to peers only (this node's own API speaks
+        // for its own party); a refusal the sequencer's node forwarded has the status of its
+        // code, as here.
+        CoreError::NotSender { .. }
+        | CoreError::NotAParty
+        | CoreError::NotSequencer
         | CoreError::Closing { .. }
         | CoreError::AlreadyOpen
         | CoreError::Conflict { .. }
-        | CoreError::Equivocation { .. } => ApiError::conflict(&error.code(), error.to_string()),
-        CoreError::InGroup { refusal, .. } => refusal.to_api(),
-        CoreError::ForwardRefused { code, .. } => {
-            let judged = code == "refused_by_state_machine" || code == "invalid_event";
-            ApiError::new(if judged { 422 } else { 409 }, code, error.to_string())
-        }
+        | CoreError::Equivocation { .. }
+        | CoreError::ForwardRefused { .. } => ApiError::refusal(&error.code(), error.to_string()),
     }
 }

@@ -240,7 +240,7 @@ impl Inner {
                     // A party's node refused a fact this node's check accepted (a
                     // determinism fault), or the store failed: the facts before it stay.
                     (Some(FactStatus::Refused { code, message }), _) => {
-                        let error = ApiError::conflict(&code, message);
+                        let error = ApiError::refusal(&code, message);
                         return Err(GroupRefused::incomplete(at, index, error, taken));
                     }
                     (None, Some(refused)) => return Err(refused.clone()),

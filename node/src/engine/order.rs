@@ -71,6 +71,11 @@ impl Refusal {
             Refusal::Signatures(_) => "bad_signature",
             Refusal::Apply(ApplyError::OrderClosed { .. }) => "order_closed",
             Refusal::Apply(ApplyError::NothingToReview) => "nothing_to_review",
+            // Not a fact or record that does not fit, but one the order has moved past or
+            // holds already: answered as a conflict with the order's state.
+            Refusal::Apply(ApplyError::DuplicateEvent(_)) => "duplicate_event",
+            Refusal::Apply(ApplyError::StaleReview { .. }) => "stale_review",
+            Refusal::Apply(ApplyError::StaleAgreement { .. }) => "stale_agreement",
             Refusal::Apply(ApplyError::CloseWhilePaused | ApplyError::AgreementWhilePaused) => {
                 "order_paused"
             }

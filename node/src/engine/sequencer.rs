@@ -7,7 +7,7 @@ use std::sync::Arc;
 use verifier::{
     model::{Digest, OrderId, SignedContract, SignedEvent, SignedReview},
     sign::{Domain, PublicKey, Signature},
-    state::{ApplyError, Signatures},
+    state::Signatures,
 };
 
 use super::{
@@ -42,33 +42,18 @@ pub(crate) enum Submitted {
 
 impl Refusal {
     pub(crate) fn to_api(&self) -> ApiError {
-        let status = match self {
-            Refusal::Apply(
-                ApplyError::DuplicateEvent(_)
-                | ApplyError::NothingToReview
-                | ApplyError::StaleReview { .. }
-                | ApplyError::OrderClosed { .. }
-                | ApplyError::CloseWhilePaused
-                | ApplyError::AgreementWhilePaused
-                | ApplyError::StaleAgreement { .. },
-            ) => 409,
-            _ => 422,
-        };
-        ApiError::new(status, self.code(), self.to_string())
+        ApiError::refusal(self.code(), self.to_string())
     }
 }
 
 /// A failed round as the API answers it.
 pub(crate) fn round_failure(failure: RoundFailure) -> ApiError {
-    match &failure {
-        RoundFailure::Refused { .. } => ApiError::conflict("refused_by_party", failure.to_string()),
-        RoundFailure::NoAnswer { .. } => {
-            ApiError::unavailable("party_unreachable", failure.to_string())
-        }
-        RoundFailure::BadCosignature { .. } => {
-            ApiError::new(502, "bad_cosignature", failure.to_string())
-        }
-    }
+    let code = match &failure {
+        RoundFailure::Refused { .. } => "refused_by_party",
+        RoundFailure::NoAnswer { .. } => "party_unreachable",
+        RoundFailure::BadCosignature { .. } => "bad_cosignature",
+    };
+    ApiError::refusal(code, failure.to_string())
 }
 
 impl Inner {
@@ -359,14 +344,10 @@ impl Inner {
 
 /// A refused signature on a review, close or agreement as the API answers it.
 pub(crate) fn agreement_error(error: &AgreementError) -> ApiError {
-    let status = match error {
-        AgreementError::Refused(refusal) => return refusal.to_api(),
-        AgreementError::Stale { .. } | AgreementError::FactsQueued { .. } => 409,
-        AgreementError::NotAParty { .. }
-        | AgreementError::BadSignature { .. }
-        | AgreementError::Invalid { .. } => 422,
-    };
-    ApiError::new(status, error.code(), error.to_string())
+    match error {
+        AgreementError::Refused(refusal) => refusal.to_api(),
+        _ => ApiError::refusal(&error.code(), error.to_string()),
+    }
 }
 
 /// Whether a record of `kind` (review, close, agreement) may be signed about the order now
@@ -374,4 +355,72 @@ pub(crate) fn agreement_error(error: &AgreementError) -> ApiError {
 pub(crate) fn check_open(slot: &Slot, kind: Agreement) -> Result<(), ApiError> {
     agreement::check_open(kind, slot.protocol.core(), slot.queued())
         .map_err(|error| agreement_error(&error))
+}
+
+#[cfg(test)]
+mod tests {
+    use verifier::{model::Digest, state::ApplyError};
+
+    use super::*;
+
+    /// A refusal is answered with the status of its code alone (one mapping,
+    /// `http::status_of`, also for a refusal another party's node sends back): the state
+    /// machine's refusals of what the order holds already or has moved past are conflicts
+    /// (409) under codes of their own, its other refusals do not fit (422).
+    #[test]
+    fn a_refusal_is_answered_with_the_status_of_its_code() {
+        let cases = [
+            (
+                Refusal::Apply(ApplyError::DuplicateEvent(Digest::ZERO)),
+                "duplicate_event",
+                409,
+            ),
+            (
+                Refusal::Apply(ApplyError::StaleReview {
+                    after_seq: 1,
+                    seq: 2,
+                }),
+                "stale_review",
+                409,
+            ),
+            (
+                Refusal::Apply(ApplyError::StaleAgreement {
+                    after_seq: 1,
+                    seq: 2,
+                }),
+                "stale_agreement",
+                409,
+            ),
+            (
+                Refusal::Apply(ApplyError::OrderClosed { seq: 3 }),
+                "order_closed",
+                409,
+            ),
+            (
+                Refusal::Apply(ApplyError::StaleClose {
+                    after_seq: 1,
+                    seq: 2,
+                }),
+                "refused_by_state_machine",
+                422,
+            ),
+            (
+                Refusal::OutOfSequence {
+                    expected: 2,
+                    found: 4,
+                },
+                "out_of_sequence",
+                422,
+            ),
+        ];
+        for (refusal, code, status) in cases {
+            let error = refusal.to_api();
+            assert_eq!(
+                (error.code.as_str(), error.status),
+                (code, status),
+                "{refusal}"
+            );
+            assert_eq!(crate::http::status_of(code), status, "{code}");
+        }
+    }
 }

@@ -36,6 +36,38 @@ impl IntoResponse for HttpError {
     }
 }
 
+/// The HTTP status of a refusal by its code: one mapping, whether the refusal arose at this
+/// node or at another party's node, which sends the code and a message only
+/// (`Response::Refused`), so that a failure is answered with one status at every node.
+pub fn status_of(code: &str) -> u16 {
+    match code {
+        "unknown_order" => 404,
+        // The request itself does not fit: its content, signature or author.
+        "invalid_request"
+        | "invalid_contract"
+        | "invalid_event"
+        | "invalid_review"
+        | "invalid_close"
+        | "invalid_agreement"
+        | "malformed_entry"
+        | "bad_signature"
+        | "not_a_party"
+        | "refused_by_state_machine"
+        | "wrong_order"
+        | "out_of_sequence"
+        | "wrong_prev"
+        | "determinism_fault" => 422,
+        "internal" => 500,
+        // Another node answered, but not as the protocol says.
+        "bad_answer" | "bad_cosignature" => 502,
+        // Not answered, or not kept: the same request may succeed later.
+        "party_unreachable" | "no_answer" | "store_failed" | "network_failed" => 503,
+        // The order's state (closed, closing, paused, moved past the record, facts queued), a
+        // party's refusal of the entry (`refused_by_party`), or a code of a newer node.
+        _ => 409,
+    }
+}
+
 /// The API error for a JSON body axum could not extract.
 pub fn json_rejection(rejection: JsonRejection) -> ApiError {
     let status = rejection.status().as_u16();

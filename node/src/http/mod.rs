@@ -35,7 +35,7 @@ use axum::{
 };
 use serde_json::Value;
 
-pub use error::HttpError;
+pub use error::{status_of, HttpError};
 use extract::{ApiJson, ApiPath, OrderId};
 pub use listener::{serve, ConnectionLimits};
 use tokens::{Denied, Scope, Tokens};

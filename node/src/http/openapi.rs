@@ -262,9 +262,9 @@ fn review() {}
         (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
         (status = 403, description = "the token lacks the admin scope (`forbidden`)", body = ErrorBody),
         (status = 404, description = "no such order (`unknown_order`)", body = ErrorBody),
-        (status = 409, description = "closed already (`order_closed`), waiting for a review (`order_paused`), accepted facts still waiting to commit (`facts_queued`), a party's node refused the close's entry (`refused_by_party`), signed about an entry the order has moved past (`stale_close`); or, at a party's node, refused by the sequencer's node with the code it answered (any of these, or `not_a_party`, `bad_signature`, `invalid_close`, `refused_by_state_machine`, `unknown_order`, `party_unreachable`, `bad_cosignature`)", body = ErrorBody),
+        (status = 409, description = "closed already (`order_closed`), waiting for a review (`order_paused`), accepted facts still waiting to commit (`facts_queued`), a party's node refused the close's entry (`refused_by_party`), signed about an entry the order has moved past (`stale_close`); at this node or, for a party's node, at the sequencer's (a refusal the sequencer's node answers keeps its code and status)", body = ErrorBody),
         (status = 413, description = "body over http.max_body_bytes (`payload_too_large`)", body = ErrorBody),
-        (status = 422, description = "invalid time, or dated before the latest recorded event (`invalid_close`), a body without the expected fields (`invalid_request`); at the sequencer's node, a signature it does not take (`not_a_party`, `bad_signature`, `refused_by_state_machine`)", body = ErrorBody),
+        (status = 422, description = "invalid time, or dated before the latest recorded event (`invalid_close`), a body without the expected fields (`invalid_request`); a signature the sequencer's node does not take (`not_a_party`, `bad_signature`, `refused_by_state_machine`)", body = ErrorBody),
         (status = 502, description = "the sequencer's node answered something unexpected (`bad_answer`), or a party's node a cosignature that does not verify (`bad_cosignature`)", body = ErrorBody),
         (status = 503, description = "the sequencer's node, or a party's node in the close's round, did not answer (`party_unreachable`)", body = ErrorBody),
     ))]
@@ -284,7 +284,8 @@ fn close() {}
         (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
         (status = 403, description = "the token lacks the admin scope (`forbidden`)", body = ErrorBody),
         (status = 404, description = "no such order (`unknown_order`)", body = ErrorBody),
-        (status = 409, description = "the order is closed, nothing is pending (`order_closed`); or refused by the sequencer's node with the code it answered (`order_closed`, `not_a_party`, `unknown_order`)", body = ErrorBody),
+        (status = 409, description = "the order is closed, nothing is pending (`order_closed`), here or at the sequencer's node", body = ErrorBody),
+        (status = 422, description = "the sequencer's node does not take the withdrawal from this node (`not_a_party`)", body = ErrorBody),
         (status = 502, description = "the sequencer's node answered something unexpected (`bad_answer`): withdrawn at this node only", body = ErrorBody),
         (status = 503, description = "the sequencer's node did not answer (`party_unreachable`): withdrawn at this node, which takes facts again, but the sequencer's node may still hold the signature; send the withdrawal again", body = ErrorBody),
     ))]
@@ -338,7 +339,8 @@ fn backup() {}
         (status = 401, description = "no or wrong token", body = ErrorBody),
         (status = 403, description = "the token lacks the admin scope", body = ErrorBody),
         (status = 404, description = "no such order", body = ErrorBody),
-        (status = 409, description = "the order is closed, or refused by the sequencer's node", body = ErrorBody),
+        (status = 409, description = "the order is closed (`order_closed`), here or at the sequencer's node", body = ErrorBody),
+        (status = 422, description = "the sequencer's node does not take the withdrawal from this node (`not_a_party`)", body = ErrorBody),
         (status = 502, description = "the sequencer's node answered something unexpected", body = ErrorBody),
         (status = 503, description = "the sequencer's node did not answer", body = ErrorBody),
     ))]
