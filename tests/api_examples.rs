@@ -225,10 +225,24 @@ fn every_example_request_is_accepted_by_real_nodes() {
             Some("no_such_code".into()),
         ),
         ("GET".to_string(), "/nowhere".to_string(), 404, None),
+        // Any write's Idempotency-Key codes are described once, in the shared responses.
+        (
+            "POST".to_string(),
+            close.clone(),
+            409,
+            Some("idempotency_key_in_use".into()),
+        ),
+        (
+            "GET".to_string(),
+            format!("/orders/{order}"),
+            409,
+            Some("idempotency_key_in_use".into()),
+        ),
     ]);
     assert_eq!(
         common::undocumented(&unlisted),
         [
+            format!("GET /orders/{{id}} answered 409 (/orders/{order})"),
             format!("POST /orders/{{id}}/close answered 201 ({close})"),
             format!(
                 "POST /orders/{{id}}/close answered 409 `no_such_code`, which its description does not name ({close})"

@@ -11,7 +11,10 @@
 #![allow(dead_code)]
 
 use utoipa::{
-    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    openapi::{
+        security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+        ResponseBuilder,
+    },
     Modify, OpenApi,
 };
 
@@ -42,8 +45,9 @@ use verifier::json::{
             or 503 (too many connections). Every write (POST, DELETE) takes an optional \
             `Idempotency-Key` header: the same key with the same request returns the original \
             answer (stored 24 h, header `Idempotent-Replayed: true`); such a write may also \
-            answer 400 `invalid_idempotency_key`, 409 `idempotency_key_in_use` (the first is \
-            still running) or 422 `idempotency_key_reused` (the key came with another request)."
+            answer the responses `IdempotencyKey400`, `IdempotencyKey409`, `IdempotencyKey422` \
+            and `IdempotencyKey500` of `components.responses`, described there once for every \
+            write."
     ),
     paths(
         propose, list_orders, proposals, proposal, accept, submit_event, order, history,
@@ -62,7 +66,7 @@ use verifier::json::{
         ReevaluationJson, PartyJson, RuleJson, MoneyJson, ObligationTotalJson, History,
         CreateWebhook, crate::events::EventKind, crate::api::BackupRequest
     )),
-    modifiers(&BearerToken),
+    modifiers(&BearerToken, &IdempotencyKeyAnswers),
     security(("bearer" = []))
 )]
 pub struct ApiDoc;
@@ -76,6 +80,29 @@ impl Modify for BearerToken {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// What any write (POST, DELETE) sent with an `Idempotency-Key` may also answer, whatever
+/// its route: `components.responses.IdempotencyKey{status}`, each naming its code.
+pub const IDEMPOTENCY_KEY_ANSWERS: [(u16, &str); 4] = [
+    (400, "the `Idempotency-Key` header is not 1 to 255 printable ASCII characters without spaces (`invalid_idempotency_key`)"),
+    (409, "a request with this `Idempotency-Key` is still running: retry once it answered (`idempotency_key_in_use`)"),
+    (422, "this `Idempotency-Key` came with a different request (method, path, token or body): use a new key for a new request (`idempotency_key_reused`)"),
+    (500, "the node could not read the answer it keeps for this `Idempotency-Key` (`internal`)"),
+];
+
+struct IdempotencyKeyAnswers;
+
+impl Modify for IdempotencyKeyAnswers {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for (status, description) in IDEMPOTENCY_KEY_ANSWERS {
+            let response = ResponseBuilder::new().description(description).build();
+            components
+                .responses
+                .insert(format!("IdempotencyKey{status}"), response.into());
+        }
     }
 }
 
@@ -130,14 +157,14 @@ fn accept() {}
     responses(
         (status = 200, description = "committed: the entry (a resubmitted fact gets its original answer)"),
         (status = 202, description = "accepted and queued durably while a party is unreachable; `Location` is the fact's status URL"),
-        (status = 400, description = "malformed JSON or order id", body = ErrorBody),
-        (status = 401, description = "no or wrong token", body = ErrorBody),
-        (status = 403, description = "the token lacks the submit scope", body = ErrorBody),
-        (status = 404, description = "no such order", body = ErrorBody),
+        (status = 400, description = "malformed JSON or order id (`malformed_json`, `unreadable_body`, `bad_order_id`, `bad_path`)", body = ErrorBody),
+        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "the token lacks the submit scope (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "no such order (`unknown_order`)", body = ErrorBody),
         (status = 409, description = "the order cannot take the fact now: `order_closed`, or `order_closing` at a party's node whose party signed a close of the order, or which cosigned a close not yet known committed or void (the close would refuse the fact once it commits; nothing is queued: submit it again once the close commits, is void or lapses, or at the sequencer's node); or `refused_by_party`: a party's node refused the entry the sequencer proposed for the fact (nothing is recorded; that node keeps the refusal in its `/health`)", body = ErrorBody),
-        (status = 413, description = "body over http.max_body_bytes", body = ErrorBody),
-        (status = 422, description = "invalid event, signature or authority", body = ErrorBody),
-        (status = 503, description = "a party is unreachable", body = ErrorBody),
+        (status = 413, description = "body over http.max_body_bytes (`payload_too_large`)", body = ErrorBody),
+        (status = 422, description = "neither or both of `signed` and `event`, or a body without the expected fields (`invalid_request`); a kind, field or value the order's vocabulary does not take, or `signed` that does not decode (`invalid_event`); a signature that does not verify, or an attester that may not attest the kind (`refused_by_state_machine`, `bad_signature`)", body = ErrorBody),
+        (status = 503, description = "the node could not store the fact (`store_failed`), or the order's core gave no answer in time (`no_answer`); a party's node that does not answer queues the fact (202) instead", body = ErrorBody),
     ))]
 fn submit_event() {}
 
@@ -158,14 +185,14 @@ fn submit_event() {}
     responses(
         (status = 200, description = "every fact committed: `{format, facts: [{path, order, kind, at, result}], skipped}`, `result` as `POST /orders/{id}/events` answers"),
         (status = 202, description = "every fact accepted, some queued durably while a party is unreachable"),
-        (status = 400, description = "the query is malformed, or the document names no order and none was given", body = ErrorBody),
-        (status = 401, description = "no or wrong token", body = ErrorBody),
-        (status = 403, description = "the token lacks the submit scope", body = ErrorBody),
-        (status = 404, description = "the order given by `?order=` is not on this node", body = ErrorBody),
-        (status = 409, description = "an order cannot take the facts now (`order_closed`, also when it closed after the document was checked, here or at the sequencer's node: nothing is taken; `order_closing` at a party's node whose party signed a close, see `POST /orders/{id}/events`), or another party's node refused a fact the sequencer accepted, after earlier ones were taken (`ingest_incomplete`)", body = ErrorBody),
-        (status = 413, description = "body over http.max_body_bytes", body = ErrorBody),
+        (status = 400, description = "the query is malformed, or the document names no order and none was given (`invalid_query`), or the body is not JSON (`malformed_json`, `unreadable_body`)", body = ErrorBody),
+        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "the token lacks the submit scope (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "the order given by `?order=` is not on this node (`unknown_order`)", body = ErrorBody),
+        (status = 409, description = "an order cannot take the facts now (`order_closed`, also when it closed after the document was checked, here or at the sequencer's node: nothing is taken; `order_closing` at a party's node whose party signed a close, see `POST /orders/{id}/events`), or another party's node refused a fact the sequencer accepted, after earlier ones were taken (`ingest_incomplete`); a party's node refused the entry of the document's first fact (`refused_by_party`: nothing is taken)", body = ErrorBody),
+        (status = 413, description = "body over http.max_body_bytes (`payload_too_large`)", body = ErrorBody),
         (status = 422, description = "the document does not fit (`document_does_not_fit`, `unknown_reference`, `invalid_event`, `refused_by_state_machine`), or its orders are sequenced by different nodes (`document_spans_sequencers`: split it by sequencer): the error's `path` names the field or fact", body = ErrorBody),
-        (status = 503, description = "`party_unreachable`: the node that sequences the document's orders did not answer a document for several of them (nothing is kept; send it again)", body = ErrorBody),
+        (status = 503, description = "`party_unreachable`: the node that sequences the document's orders did not answer a document for several of them (nothing is kept; send it again); or this node could not store the facts (`store_failed`), or an order's core gave no answer in time (`no_answer`)", body = ErrorBody),
     ))]
 fn ingest_epcis() {}
 
@@ -185,14 +212,14 @@ fn ingest_epcis() {}
     responses(
         (status = 200, description = "every fact committed (`facts` may be empty: `skipped` lists areas no order's route lists)"),
         (status = 202, description = "every fact accepted, some queued durably while a party is unreachable"),
-        (status = 400, description = "the query is malformed", body = ErrorBody),
-        (status = 401, description = "no or wrong token", body = ErrorBody),
-        (status = 403, description = "the token lacks the submit scope", body = ErrorBody),
-        (status = 404, description = "the order given by `?order=` is not on this node", body = ErrorBody),
-        (status = 409, description = "an order cannot take the facts now (`order_closed`, also when it closed after the document was checked, here or at the sequencer's node: nothing is taken; `order_closing` at a party's node whose party signed a close, see `POST /orders/{id}/events`), or another party's node refused a fact the sequencer accepted, after earlier ones were taken (`ingest_incomplete`)", body = ErrorBody),
-        (status = 413, description = "body over http.max_body_bytes", body = ErrorBody),
-        (status = 422, description = "the alert does not fit: the error's `path` names the field (`alert.info[0].certainty`); a `Cancel` is refused at `alert.msgType` (recorded facts stay recorded); its orders are sequenced by different nodes (`document_spans_sequencers`)", body = ErrorBody),
-        (status = 503, description = "`party_unreachable`: the node that sequences the alert's orders did not answer an alert for several of them (nothing is kept; send it again)", body = ErrorBody),
+        (status = 400, description = "the query is malformed (`invalid_query`)", body = ErrorBody),
+        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "the token lacks the submit scope (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "the order given by `?order=` is not on this node (`unknown_order`)", body = ErrorBody),
+        (status = 409, description = "an order cannot take the facts now (`order_closed`, also when it closed after the document was checked, here or at the sequencer's node: nothing is taken; `order_closing` at a party's node whose party signed a close, see `POST /orders/{id}/events`), or another party's node refused a fact the sequencer accepted, after earlier ones were taken (`ingest_incomplete`); a party's node refused the entry of the document's first fact (`refused_by_party`: nothing is taken)", body = ErrorBody),
+        (status = 413, description = "body over http.max_body_bytes (`payload_too_large`)", body = ErrorBody),
+        (status = 422, description = "the alert does not fit: the error's `path` names the field (`alert.info[0].certainty`); a `Cancel` is refused at `alert.msgType` (recorded facts stay recorded); its orders are sequenced by different nodes (`document_spans_sequencers`) (`document_does_not_fit`; `unknown_reference`, `invalid_event`, `refused_by_state_machine` as for EPCIS)", body = ErrorBody),
+        (status = 503, description = "`party_unreachable`: the node that sequences the alert's orders did not answer an alert for several of them (nothing is kept; send it again); or this node could not store the facts (`store_failed`), or an order's core gave no answer in time (`no_answer`)", body = ErrorBody),
     ))]
 fn ingest_cap() {}
 
