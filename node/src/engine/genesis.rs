@@ -16,7 +16,6 @@ use super::{
     driver::{answers_until, unix_now, Outcome, Stored, CALLER},
     opening::Opening,
     order::{sequencer_key, Refusal},
-    party_key,
     protocol::{GenesisParts, Request, Response},
     protocol_core::{Action, Commit, Context, Input, Message, Reply},
     records::{self, HeadRecord, OrderRecord},
@@ -151,7 +150,7 @@ impl Inner {
             Ok(record) => record,
             Err(refused) => return self.not_admitted(peer, refused),
         };
-        let Some(from) = party_key(&peer) else {
+        let Some(from) = self.party_key(&peer) else {
             return Response::refused(
                 "not_sequencer",
                 "the sender's identity is not a party's key",
@@ -211,7 +210,7 @@ impl Inner {
             self.admit_from_sequencer(peer, parts)
                 .map_err(|refused| ApiError::invalid(refused.code(), refused.to_string()))?
         };
-        let from = party_key(&peer).ok_or_else(|| {
+        let from = self.party_key(&peer).ok_or_else(|| {
             ApiError::invalid(
                 "not_sequencer",
                 "the sender's identity is not a party's key",

@@ -197,6 +197,11 @@ pub(crate) struct Inner {
     pub batch: batch::BatchVerifier,
     /// Peer ids of party keys (deriving one decompresses a curve point).
     pub peer_ids: StdMutex<HashMap<PublicKey, PeerId>>,
+    /// The same pairs the other way: reading a sender's key back from its peer id
+    /// decompresses curve points too, on every request. Filled from the party keys this node
+    /// addresses and from senders up to [`PARTY_KEYS_CACHED`], so strangers cannot grow it
+    /// without bound (past it, a sender's key is read back each time).
+    pub party_keys: StdMutex<HashMap<PeerId, PublicKey>>,
     /// Per party key: the messages its node has yet to be sent (see [`outbox`]).
     pub outboxes: StdMutex<HashMap<PublicKey, outbox::Outbox>>,
     /// Recent refusals of proposals (determinism faults first of all), newest last.
@@ -254,6 +259,7 @@ impl Engine {
             checkpoints: Mutex::new(checkpoint_state),
             outboxes: StdMutex::new(HashMap::new()),
             peer_ids: StdMutex::new(HashMap::new()),
+            party_keys: StdMutex::new(HashMap::new()),
             batch: batch::BatchVerifier::start(),
             faults: StdMutex::new(Vec::new()),
             open_faults: StdMutex::new(Default::default()),
@@ -449,7 +455,30 @@ impl Inner {
         if let Ok(mut cache) = self.peer_ids.lock() {
             cache.insert(*key, peer);
         }
+        if let Ok(mut cache) = self.party_keys.lock() {
+            cache.insert(peer, *key);
+        }
         Some(peer)
+    }
+
+    /// The party key `peer`'s connection authenticated with ([`party_key`]), from the cache
+    /// (kept for the parties this node addresses and for its first senders).
+    pub(crate) fn party_key(&self, peer: &PeerId) -> Option<PublicKey> {
+        if let Some(key) = self
+            .party_keys
+            .lock()
+            .ok()
+            .and_then(|keys| keys.get(peer).copied())
+        {
+            return Some(key);
+        }
+        let key = party_key(peer)?;
+        if let Ok(mut cache) = self.party_keys.lock() {
+            if cache.len() < PARTY_KEYS_CACHED {
+                cache.insert(*peer, key);
+            }
+        }
+        Some(key)
     }
 
     /// Sends `request` to the node of the party with `key`.
@@ -769,6 +798,9 @@ async fn sync_loop(inner: std::sync::Weak<Inner>) {
         inner.drain_queues().await;
     }
 }
+
+/// How many senders' party keys [`Inner::party_key`] keeps read back.
+const PARTY_KEYS_CACHED: usize = 4096;
 
 /// Peer id of a party key, if the key is a valid ed25519 point (contract keys always are).
 pub(crate) fn peer_of(key: &PublicKey) -> Option<PeerId> {

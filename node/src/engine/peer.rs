@@ -22,7 +22,6 @@ use super::{
     driver::{core_error, CALLER},
     ingest::Group,
     order::{attester_key, Refusal},
-    party_key,
     protocol::{ForwardGroup, GenesisParts, Request, Response, MAX_FORWARD_GROUPS_FACTS},
     protocol_core::{CoreError, Input, MAX_FORWARD},
     queue::FactStatus,
@@ -89,7 +88,7 @@ impl Inner {
             let message = format!("between 1 and {MAX_FORWARD} facts are forwarded at once");
             return Response::refused("invalid_request", message);
         }
-        let Some(from) = party_key(&peer) else {
+        let Some(from) = self.party_key(&peer) else {
             return no_party_key();
         };
         let Some(slot) = self.slot(&order) else {
@@ -153,7 +152,7 @@ impl Inner {
             );
             return Response::refused("invalid_request", message);
         }
-        let Some(from) = party_key(&peer) else {
+        let Some(from) = self.party_key(&peer) else {
             return no_party_key();
         };
         let groups: Vec<Group> = groups
@@ -202,7 +201,7 @@ impl Inner {
                 role,
                 signature,
             } => {
-                let Some(from) = party_key(&peer) else {
+                let Some(from) = self.party_key(&peer) else {
                     return no_party_key();
                 };
                 match self
@@ -263,7 +262,7 @@ impl Inner {
                     .await
             }
             Request::Withdraw { order, kind, role } => {
-                let Some(from) = party_key(&peer) else {
+                let Some(from) = self.party_key(&peer) else {
                     return no_party_key();
                 };
                 match self.withdraw(kind, order, (from, &role)).await {
@@ -293,7 +292,7 @@ impl Inner {
         order: OrderId,
         (body, role, signature): (Vec<u8>, String, verifier::sign::Signature),
     ) -> Response {
-        let Some(from) = party_key(&peer) else {
+        let Some(from) = self.party_key(&peer) else {
             return no_party_key();
         };
         match self
@@ -440,7 +439,7 @@ impl Inner {
         // The channel authenticates the proposal: it carries no signature (the sequencer signs
         // an entry last, once it holds every cosignature), so a round that fails leaves no
         // sequencer-signed body behind. The core takes it only from the sequencer.
-        let Some(from) = party_key(&peer) else {
+        let Some(from) = self.party_key(&peer) else {
             return Response::refused(
                 "not_sequencer",
                 "the sender's identity is not a party's key",
@@ -513,7 +512,7 @@ impl Inner {
             return Response::refused("unknown_order", format!("no order {order} on this node"));
         };
         // Only the sequencer announces entries: the core refuses any other sender.
-        let Some(from) = party_key(&peer) else {
+        let Some(from) = self.party_key(&peer) else {
             return Response::refused(
                 "not_sequencer",
                 "the sender's identity is not a party's key",
