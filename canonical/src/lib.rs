@@ -279,6 +279,57 @@ mod tests {
         assert!(from_slice::<u64>(&[0xf9, 0x3c, 0x00]).is_err());
     }
 
+    /// Nesting from outside is bounded where the reference bounded it: one level more is
+    /// refused, and a million levels are refused too, not followed into a stack overflow.
+    #[test]
+    fn nesting_is_refused_at_the_references_depth_not_by_overflow() {
+        let nested = |depth: usize| {
+            let mut bytes = vec![0x81; depth];
+            bytes.push(0x00);
+            bytes
+        };
+        for depth in [1, 64, 126, 127, 128, 129, 130] {
+            let bytes = nested(depth);
+            assert_eq!(
+                from_slice::<Value>(&bytes).ok(),
+                reference::from_slice::<Value>(&bytes).ok(),
+                "{depth} levels"
+            );
+        }
+        assert!(from_slice::<Value>(&nested(64)).is_ok());
+        assert!(matches!(
+            from_slice::<Value>(&nested(1_000_000)),
+            Err(CanonicalError::Malformed(_))
+        ));
+    }
+
+    /// A length prefix is believed only as far as the input can hold it: a head claiming more
+    /// items or bytes than follow is refused as malformed at once, before anything is reserved
+    /// for them, whatever the type asked for.
+    #[test]
+    fn a_length_beyond_the_input_is_refused_before_anything_is_reserved() {
+        let most = [0xff; 8];
+        for major in [0x40u8, 0x60, 0x80, 0xa0] {
+            for head in [
+                [&[major | 27][..], &most[..]].concat(),
+                [&[major | 26][..], &most[..4]].concat(),
+                vec![major | 24, 0xff, 0x00],
+            ] {
+                let refused = |result: Result<(), CanonicalError>| {
+                    assert!(
+                        matches!(result, Err(CanonicalError::Malformed(_))),
+                        "{head:02x?}: {result:?}"
+                    )
+                };
+                refused(from_slice::<Value>(&head).map(drop));
+                refused(from_slice::<Vec<u64>>(&head).map(drop));
+                refused(from_slice::<String>(&head).map(drop));
+                refused(from_slice::<serde_bytes::ByteBuf>(&head).map(drop));
+                refused(from_slice::<BTreeMap<String, u8>>(&head).map(drop));
+            }
+        }
+    }
+
     /// CBOR data-model values without floats or tags: every shape the encoder handles.
     fn value_strategy() -> impl Strategy<Value = Value> {
         let leaf = prop_oneof![
@@ -469,6 +520,16 @@ mod tests {
                     "{:02x?}", input
                 );
             }
+        }
+
+        /// Every encoding cut short is refused as malformed ("the input ends inside an
+        /// item"), never read as a shorter value.
+        #[test]
+        fn an_encoding_cut_short_is_refused(rich in rich_strategy(), at in any::<proptest::sample::Index>()) {
+            let bytes = to_vec(&rich).unwrap();
+            let cut = &bytes[..at.index(bytes.len())];
+            prop_assert!(matches!(from_slice::<Rich>(cut), Err(CanonicalError::Malformed(_))));
+            prop_assert!(matches!(from_slice::<Value>(cut), Err(CanonicalError::Malformed(_))));
         }
 
         #[test]
