@@ -117,16 +117,21 @@ fn deflated_wasm() -> &'static [u8] {
 /// The bundle a page made by [`html`] carries (for tests and tools that check a served page):
 /// none if `page` has no readable bundle.
 pub fn embedded_bundle(page: &str) -> Option<Vec<u8>> {
-    const OPEN: &str = r#"<script type="application/json" id="pactum-data">"#;
-    let start = page.find(OPEN)? + OPEN.len();
-    let end = start + page[start..].find("</script>")?;
-    let data: serde_json::Value = serde_json::from_str(&page[start..end]).ok()?;
+    let data = embedded_data(page)?;
     let base64 = base64::engine::general_purpose::STANDARD;
     if let Some(bundle) = data.get("bundle") {
         return base64.decode(bundle.as_str()?).ok();
     }
     let deflated = base64.decode(data.get("bundle_deflated")?.as_str()?).ok()?;
     miniz_oxide::inflate::decompress_to_vec(&deflated).ok()
+}
+
+/// The data element of a page made by [`html`], parsed: none if it has no readable one.
+fn embedded_data(page: &str) -> Option<serde_json::Value> {
+    const OPEN: &str = r#"<script type="application/json" id="pactum-data">"#;
+    let start = page.find(OPEN)? + OPEN.len();
+    let end = start + page[start..].find("</script>")?;
+    serde_json::from_str(&page[start..end]).ok()
 }
 
 /// `scheme://host[:port]` of an http(s) address made only of characters a URL and the page's
@@ -208,10 +213,7 @@ mod tests {
 
     /// The page's data element, parsed.
     fn page_data(page: &str) -> serde_json::Value {
-        const OPEN: &str = r#"<script type="application/json" id="pactum-data">"#;
-        let start = page.find(OPEN).expect("the data element") + OPEN.len();
-        let end = start + page[start..].find("</script>").expect("its end");
-        serde_json::from_str(&page[start..end]).expect("JSON")
+        embedded_data(page).expect("the data element, in JSON")
     }
 
     /// A small bundle (the demo's 32 KB) is read straight from base64: inflating it through
