@@ -35,6 +35,7 @@ mod operations;
 pub mod order;
 mod outbox;
 mod peer;
+mod peer_keys;
 pub mod peers;
 pub mod program_cache;
 pub mod programs;
@@ -195,13 +196,8 @@ pub(crate) struct Inner {
     pub checkpoints: Mutex<checkpoints::CheckpointState>,
     /// Batched signature verification.
     pub batch: batch::BatchVerifier,
-    /// Peer ids of party keys (deriving one decompresses a curve point).
-    pub peer_ids: StdMutex<HashMap<PublicKey, PeerId>>,
-    /// The same pairs the other way: reading a sender's key back from its peer id
-    /// decompresses curve points too, on every request. Filled from the party keys this node
-    /// addresses and from senders up to [`PARTY_KEYS_CACHED`], so strangers cannot grow it
-    /// without bound (past it, a sender's key is read back each time).
-    pub party_keys: StdMutex<HashMap<PeerId, PublicKey>>,
+    /// Party keys and their nodes' peer ids, both ways (see [`peer_keys`]).
+    pub peer_keys: peer_keys::PeerKeys,
     /// Per party key: the messages its node has yet to be sent (see [`outbox`]).
     pub outboxes: StdMutex<HashMap<PublicKey, outbox::Outbox>>,
     /// Recent refusals of proposals (determinism faults first of all), newest last.
@@ -258,8 +254,7 @@ impl Engine {
             callers: driver::Callers::default(),
             checkpoints: Mutex::new(checkpoint_state),
             outboxes: StdMutex::new(HashMap::new()),
-            peer_ids: StdMutex::new(HashMap::new()),
-            party_keys: StdMutex::new(HashMap::new()),
+            peer_keys: peer_keys::PeerKeys::new(PARTY_KEYS_CACHED),
             batch: batch::BatchVerifier::start(),
             faults: StdMutex::new(Vec::new()),
             open_faults: StdMutex::new(Default::default()),
@@ -448,37 +443,13 @@ impl Inner {
 
     /// The peer id of the node of the party with `key` (cached).
     pub(crate) fn peer_id(&self, key: &PublicKey) -> Option<PeerId> {
-        if let Some(peer) = self.peer_ids.lock().ok()?.get(key) {
-            return Some(*peer);
-        }
-        let peer = peer_of(key)?;
-        if let Ok(mut cache) = self.peer_ids.lock() {
-            cache.insert(*key, peer);
-        }
-        if let Ok(mut cache) = self.party_keys.lock() {
-            cache.insert(peer, *key);
-        }
-        Some(peer)
+        self.peer_keys.peer_id(key)
     }
 
     /// The party key `peer`'s connection authenticated with ([`party_key`]), from the cache
     /// (kept for the parties this node addresses and for its first senders).
     pub(crate) fn party_key(&self, peer: &PeerId) -> Option<PublicKey> {
-        if let Some(key) = self
-            .party_keys
-            .lock()
-            .ok()
-            .and_then(|keys| keys.get(peer).copied())
-        {
-            return Some(key);
-        }
-        let key = party_key(peer)?;
-        if let Ok(mut cache) = self.party_keys.lock() {
-            if cache.len() < PARTY_KEYS_CACHED {
-                cache.insert(*peer, key);
-            }
-        }
-        Some(key)
+        self.peer_keys.party_key(peer)
     }
 
     /// Sends `request` to the node of the party with `key`.
@@ -799,7 +770,8 @@ async fn sync_loop(inner: std::sync::Weak<Inner>) {
     }
 }
 
-/// How many senders' party keys [`Inner::party_key`] keeps read back.
+/// How many senders' party keys [`Inner::party_key`] keeps read back (addressed parties
+/// included).
 const PARTY_KEYS_CACHED: usize = 4096;
 
 /// Peer id of a party key, if the key is a valid ed25519 point (contract keys always are).
