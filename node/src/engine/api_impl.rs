@@ -832,23 +832,21 @@ impl NodeApi for Engine {
     async fn withdraw_review(&self, id: String) -> Result<Value, ApiError> {
         let order = order_id(&id)?;
         let role = self.inner.withdraw_own(Agreement::Review, order).await?;
-        Ok(json!({
-            "order": order.to_string(),
-            "role": role,
-            "status": "withdrawn",
-            "message": "this party's review decision is withdrawn; sign a new one with POST /orders/{id}/review",
-        }))
+        Ok(withdrawn(
+            order,
+            role,
+            "this party's review decision is withdrawn; sign a new one with POST /orders/{id}/review",
+        ))
     }
 
     async fn withdraw_close(&self, id: String) -> Result<Value, ApiError> {
         let order = order_id(&id)?;
         let role = self.inner.withdraw_own(Agreement::Close, order).await?;
-        Ok(json!({
-            "order": order.to_string(),
-            "role": role,
-            "status": "withdrawn",
-            "message": "this party's close signature is withdrawn and its node takes facts again; to close, sign again with POST /orders/{id}/close",
-        }))
+        Ok(withdrawn(
+            order,
+            role,
+            "this party's close signature is withdrawn and its node takes facts again; to close, sign again with POST /orders/{id}/close",
+        ))
     }
 
     async fn evidence(&self, id: String) -> Result<Value, ApiError> {
@@ -990,4 +988,14 @@ fn agreement_time(slot: &Slot, at: Option<&str>, code: &str) -> Result<i64, ApiE
             .map_err(|error| ApiError::invalid(code, format!("at: {error}"))),
         None => Ok(slot.protocol.core().state().high_water),
     }
+}
+
+/// The answer to a withdrawal of this node's party's decision.
+fn withdrawn(order: OrderId, role: String, message: &str) -> Value {
+    json!({
+        "order": order.to_string(),
+        "role": role,
+        "status": "withdrawn",
+        "message": message,
+    })
 }
