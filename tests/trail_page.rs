@@ -98,6 +98,9 @@ fn trail_page_in_headless_chromium() {
     std::fs::write(&tampered_bundle, &tampered_bytes).expect("tampered bundle written");
     let original_bundle = pages.join("original.bundle");
     std::fs::write(&original_bundle, &report.bundle).expect("bundle written");
+    // A trust file (it starts with a "log" key) the verifier cannot read.
+    let unreadable_trust = pages.join("unreadable-trust.json");
+    std::fs::write(&unreadable_trust, r#"{"log": 1}"#).expect("trust file written");
 
     // The words a customer reads: a list term as words, a yes/no term as yes or no, event
     // titles capitalised, roles and obligations as `pactum-verify` prints them.
@@ -152,6 +155,12 @@ fn trail_page_in_headless_chromium() {
             { "name": "demo-second-bundle", "page": valid, "actions": [
                 { "do": "drop", "file": tampered_bundle, "as": "dropped-flipped", "expect": invalid_expect },
                 { "do": "pick", "file": original_bundle, "as": "picked-original", "expect": valid_expect },
+                // An unreadable trust file is an error that changes nothing: the next file is
+                // verified with the trust the page had.
+                { "do": "drop", "file": unreadable_trust, "as": "dropped-unreadable-trust",
+                  "expect": { "verdict": "error", "heading": "✗ Error: trust file" } },
+                { "do": "drop", "file": tampered_bundle, "as": "dropped-flipped-after-error", "expect": invalid_expect },
+                { "do": "language", "lang": "de", "as": "de-after-error", "expect": { "verdict": "invalid", "lang": "de" } },
             ]},
         ],
     });

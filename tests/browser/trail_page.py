@@ -45,10 +45,12 @@ def launch(playwright, profile):
 
 
 def settled(page, previous=None):
-    """Waits until the page has a verdict (a different one from `previous` when given)."""
+    """Waits until the page has a verdict (a different one from `previous` when given) or shows
+    an error (a file dropped or picked clears data-verdict first: an error does not count a
+    run)."""
     page.wait_for_function(
         "(previous) => { const d = document.body.dataset;"
-        " return d.verdict && d.verdict !== 'pending' && d.rendered === 'all'"
+        " return d.verdict === 'error' || d.verdict && d.verdict !== 'pending' && d.rendered === 'all'"
         " && (previous === null || d.run !== previous); }",
         arg=previous,
         timeout=TIMEOUT_MS,
@@ -297,9 +299,11 @@ def check(spec_path):
                         timeout=TIMEOUT_MS,
                     )
                 elif action["do"] == "drop":
+                    page.evaluate("delete document.body.dataset.verdict")
                     drop(page, action["file"])
                     state = settled(page, state["run"])
                 elif action["do"] == "pick":
+                    page.evaluate("delete document.body.dataset.verdict")
                     page.set_input_files("#file", action["file"])
                     state = settled(page, state["run"])
                 if "freshness" in action["expect"]:

@@ -698,11 +698,16 @@
   }
 
   // `embedded`: the page's own bundle, the one its share link's head address is about.
-  function verify(bytes, embedded) {
+  // `trust` (the current one unless a trust file was dropped) is kept only once a verification
+  // is made with it: one the verifier cannot read throws, and leaves the trust and the
+  // verification shown as they were, the latter not freed, to verify the next file dropped.
+  function verify(bytes, embedded, trust = state.trust) {
     const started = performance.now();
-    if (state.verification) state.verification.free();
     const remembered = recall();
-    state.verification = new wasm_bindgen.Verification(bytes, state.trust, remembered, state.memory !== "off");
+    const verification = new wasm_bindgen.Verification(bytes, trust, remembered, state.memory !== "off");
+    if (state.verification) state.verification.free();
+    state.verification = verification;
+    state.trust = trust;
     mark("verified");
     const verifyMs = Math.round(performance.now() - started);
     if (state.memory !== "off") state.memory = state.verification.memory_unreadable() ? "unreadable" : "kept";
@@ -761,8 +766,7 @@
     const bytes = new Uint8Array(await file.arrayBuffer());
     const head = new TextDecoder().decode(bytes.slice(0, 2048));
     if (/^\s*\{\s*"log"/.test(head) || /^\s*\[log\]/m.test(head)) {
-      state.trust = new TextDecoder().decode(bytes);
-      verify(state.bundle, state.embedded);
+      verify(state.bundle, state.embedded, new TextDecoder().decode(bytes));
       return;
     }
     // The link's head address is about the page's own bundle only.
