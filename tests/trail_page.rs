@@ -94,6 +94,12 @@ fn trail_page_in_headless_chromium() {
     let chinese = write("valid-zh.html", &report.bundle, Lang::Zh);
     let (tampered_bytes, step, entry) = flipped(&report.bundle, &trust);
     let tampered = write("tampered.html", &tampered_bytes, Lang::En);
+    let unreadable_trust_page = pages.join("unreadable-trust.html");
+    std::fs::write(
+        &unreadable_trust_page,
+        page::html(&report.bundle, r#"{"log": 1}"#, Lang::En),
+    )
+    .expect("page written");
     let tampered_bundle = pages.join("tampered.bundle");
     std::fs::write(&tampered_bundle, &tampered_bytes).expect("tampered bundle written");
     let original_bundle = pages.join("original.bundle");
@@ -141,6 +147,10 @@ fn trail_page_in_headless_chromium() {
         "cases": [
             { "name": "demo-valid", "page": valid, "expect": valid_expect, "print": true },
             { "name": "demo-flipped-bit", "page": tampered, "expect": invalid_expect },
+            // An error before any verdict: the bar and the drop zone say what they are for.
+            { "name": "unreadable-trust", "page": unreadable_trust_page, "expect": {
+                "verdict": "error", "heading": "✗ Error: trust file",
+                "contains": ["Evolution trail", "Print", "Verify another bundle", "choose a file"] } },
             { "name": "demo-lang-zh", "page": chinese, "expect": chinese_expect },
             { "name": "demo-switch", "page": valid, "actions": [
                 { "do": "language", "lang": "zh", "as": "zh", "expect": chinese_expect },

@@ -113,6 +113,8 @@ def shown(page):
             steps: [...document.querySelectorAll('#steps li')].map(li => li.textContent),
             timeline: document.querySelectorAll('#timeline > li').length,
             picture: document.querySelectorAll('#picture').length,
+            // The bar (title, language, print) and the drop zone, in every state.
+            chrome: !!document.querySelector('header.bar #language') && !!document.querySelector('#drop #file'),
             evidence: document.querySelectorAll('#verdict .evidence').length,
             text: document.body.innerText,
             // The page's own words: without attested data (names, quoted texts, identifiers,
@@ -357,6 +359,7 @@ def verify_state(name, wanted, state, view, expect):
     for key in ("verdict", "entries", "freshness", "memory", "verifying_shown"):
         if key in wanted:
             expect(name, state[key] == wanted[key], f"{key} {state[key]!r}, expected {wanted[key]!r}")
+    expect(name, view["chrome"], "the bar or the drop zone is missing")
     if "heading" in wanted:
         expect(name, view["heading"].startswith(wanted["heading"]),
                f"heading {view['heading']!r}, expected it to start with {wanted['heading']!r}")

@@ -755,6 +755,11 @@
 
   function showError(message) {
     showChrome();
+    // Before the first verdict the bar and the drop zone have no words yet: the module, once
+    // compiled, says them.
+    if (!state.verification && state.timing.module_ms !== undefined) {
+      chrome(JSON.parse(wasm_bindgen.labels(state.lang)));
+    }
     document.body.dataset.verdict = "error";
     const main = document.getElementById("trail");
     main.replaceChildren(el("section", { id: "verdict", class: "verdict invalid" }, el("h1", {}, "✗ " + message)));
