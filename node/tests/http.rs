@@ -10,8 +10,8 @@ use axum::{
 };
 use pactum_node::{
     api::{
-        AcceptOrder, ApiError, BundleExport, ErrorBody, NodeApi, ProposeOrder, SubmitEvent,
-        SubmitReview,
+        AcceptOrder, ApiError, BundleExport, ErrorBody, NodeApi, ProposeOrder, SubmitClose,
+        SubmitEvent, SubmitReview,
     },
     http::{router, HttpSettings},
     metrics::Metrics,
@@ -73,6 +73,16 @@ impl NodeApi for FakeApi {
         self.known(&order)?;
         self.record(format!("review {order} {}", request.decision));
         Ok(json!({ "seq": 2 }))
+    }
+    async fn close(&self, order: String, request: SubmitClose) -> Result<Value, ApiError> {
+        self.known(&order)?;
+        self.record(format!("close {order} {}", request.note));
+        Ok(json!({ "status": "signed" }))
+    }
+    async fn withdraw_close(&self, order: String) -> Result<Value, ApiError> {
+        self.known(&order)?;
+        self.record(format!("withdraw close {order}"));
+        Ok(json!({ "status": "withdrawn" }))
     }
     async fn bundle(&self, order: String) -> Result<BundleExport, ApiError> {
         self.known(&order)?;
@@ -223,6 +233,30 @@ async fn good_requests_reach_the_api() {
     );
 }
 
+/// A close signature and its withdrawal (`POST` and `DELETE /orders/{id}/close`) reach the
+/// API; the withdrawal takes no body.
+#[tokio::test]
+async fn the_close_routes_reach_the_api() {
+    let (app, api, _) = app();
+    let close = format!("/orders/{KNOWN}/close");
+    let (status, _) = send(&app, post(close.clone(), r#"{"note":"settled"}"#)).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, bytes) = send(&app, delete(close, Some(TOKEN))).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&bytes)
+    );
+    assert_eq!(
+        *api.calls.lock().unwrap(),
+        vec![
+            format!("close {KNOWN} settled"),
+            format!("withdraw close {KNOWN}"),
+        ]
+    );
+}
+
 #[tokio::test]
 async fn bad_requests_get_a_json_4xx_and_change_nothing() {
     let (app, api, _) = app();
@@ -351,6 +385,40 @@ async fn bad_requests_get_a_json_4xx_and_change_nothing() {
             post(format!("/orders/{KNOWN}/accept"), ""),
             StatusCode::BAD_REQUEST,
             "malformed_json",
+        ),
+        // The close routes: a signature and its withdrawal.
+        (
+            "close with malformed JSON",
+            post(format!("/orders/{KNOWN}/close"), r#"{"note": "#),
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+        ),
+        (
+            "close withdrawal without a token",
+            delete(format!("/orders/{KNOWN}/close"), None),
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+        ),
+        (
+            "close withdrawal with an order id not hex",
+            delete("/orders/not-an-order/close", Some(TOKEN)),
+            StatusCode::BAD_REQUEST,
+            "bad_order_id",
+        ),
+        (
+            "close withdrawal of an unknown order",
+            delete(format!("/orders/{UNKNOWN}/close"), Some(TOKEN)),
+            StatusCode::NOT_FOUND,
+            "unknown_order",
+        ),
+        (
+            "close by a method it does not take",
+            Call {
+                method: "PUT",
+                ..post(format!("/orders/{KNOWN}/close"), "{}")
+            },
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
         ),
     ];
     for (name, call, status, code) in cases {
