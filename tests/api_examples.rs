@@ -285,4 +285,20 @@ fn every_example_is_listed_and_sent() {
             );
         }
     }
+    // Every write without a body is named where the README says which calls take none.
+    let bodiless = readme
+        .lines()
+        .find(|line| line.contains("take no body"))
+        .expect("examples/api/README.md says which calls take no body");
+    for (path, item) in document["paths"].as_object().unwrap() {
+        let Some(operation) = item.get("delete") else {
+            continue;
+        };
+        if operation.get("requestBody").is_none() {
+            assert!(
+                bodiless.contains(&format!("`DELETE {path}`")),
+                "DELETE {path} takes no body but examples/api/README.md does not say so"
+            );
+        }
+    }
 }
