@@ -1,9 +1,18 @@
 //! Peers changed at run time on real nodes: two nodes that start knowing nobody are introduced
 //! through the operator API with `/dns4/localhost/…` addresses, run an order, and the change
 //! survives a restart; a removed peer is forgotten and disconnected; peers added at run time
-//! get in when no stranger may. Nothing here asserts on timings.
+//! get in when no stranger may. Nothing here asserts on timings. Every answer the nodes give
+//! must be one the OpenAPI document describes (`common::assert_documented`).
 
-use std::time::Duration;
+mod common;
+
+use std::{
+    collections::BTreeSet,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use common::{assert_documented, record_answers, wait_until, Answered};
 
 use pactum_node::{
     api::{AcceptOrder, PutPeer},
@@ -13,9 +22,13 @@ use pactum_node::{
 };
 use serde_json::{json, Value};
 
-fn spec(role: &str, dir: &std::path::Path) -> NodeSpec {
+/// Every answer of the nodes' HTTP APIs, for [`assert_documented`].
+type Answers = Arc<Mutex<BTreeSet<Answered>>>;
+
+fn spec(role: &str, dir: &std::path::Path, answers: &Answers) -> NodeSpec {
     let mut spec = NodeSpec::local(role, scenario::demo_key(role), dir.join(role));
     spec.request_timeout = Duration::from_secs(5);
+    record_answers(&mut spec, answers);
     spec
 }
 
@@ -47,10 +60,13 @@ fn introduce(node: &RunningNode, other: &RunningNode) -> Value {
 fn peers_added_at_run_time_by_host_name_run_an_order_and_survive_a_restart() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
+    let answers = Answers::default();
     let seller = runtime
-        .block_on(launch(spec("seller", dir.path())))
+        .block_on(launch(spec("seller", dir.path(), &answers)))
         .unwrap();
-    let buyer = runtime.block_on(launch(spec("buyer", dir.path()))).unwrap();
+    let buyer = runtime
+        .block_on(launch(spec("buyer", dir.path(), &answers)))
+        .unwrap();
     assert_eq!(seller.client().get("/peers").unwrap()["peers"], json!([]));
 
     let set = introduce(&seller, &buyer);
@@ -80,7 +96,7 @@ fn peers_added_at_run_time_by_host_name_run_an_order_and_survive_a_restart() {
     assert_eq!(accepted["status"], "started", "{accepted}");
 
     // The seller restarts: the peer it was told of is still known and reachable.
-    let seller_spec = spec("seller", dir.path());
+    let seller_spec = spec("seller", dir.path(), &answers);
     runtime.block_on(seller.stop());
     let seller = runtime.block_on(launch(seller_spec)).unwrap();
     assert_eq!(
@@ -125,33 +141,23 @@ fn peers_added_at_run_time_by_host_name_run_an_order_and_survive_a_restart() {
         )
         .unwrap_err();
     assert_eq!(bad.code(), Some("unresolvable_address"), "{bad}");
-    let seller_spec = spec("seller", dir.path());
+    let seller_spec = spec("seller", dir.path(), &answers);
     runtime.block_on(seller.stop());
     let seller = runtime.block_on(launch(seller_spec)).unwrap();
     assert_eq!(seller.client().get("/peers").unwrap()["peers"], json!([]));
     runtime.block_on(seller.stop());
     runtime.block_on(buyer.stop());
-}
-
-/// Waits (polling, no timed assertion: the deadline only ends a hung test) until `done`.
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while !done() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "never happened: {what}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    assert_documented(&answers);
 }
 
 #[test]
 fn a_peer_added_at_run_time_gets_a_partys_slot_and_a_removed_one_is_disconnected() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
+    let answers = Answers::default();
     // Neither node admits any stranger.
     let closed = |role: &str| {
-        let mut spec = spec(role, dir.path());
+        let mut spec = spec(role, dir.path(), &answers);
         spec.admission = AdmissionLimits {
             max_strangers: 0,
             ..AdmissionLimits::default()
@@ -189,4 +195,5 @@ fn a_peer_added_at_run_time_gets_a_partys_slot_and_a_removed_one_is_disconnected
         .post(&format!("/orders/{order}/accept"), &AcceptOrder::default())
         .unwrap_err();
     assert!(!connected(&seller, &buyer), "{refused}");
+    assert_documented(&answers);
 }

@@ -1,8 +1,8 @@
 //! The OpenAPI document against the router and the README: it parses as OpenAPI 3.1, every
 //! route the router serves is documented, every documented operation reaches a handler, the
 //! README's API table lists exactly the documented calls and its status-code table exactly the
-//! documented codes. (Every status real nodes answer in the end-to-end tests is checked against
-//! the document too: `tests/common`, `Cluster`'s drop.)
+//! documented codes. (Every status and error code real nodes answer in the end-to-end tests is
+//! checked against the document too: `openapi::undocumented`, called by `tests/common`.)
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -59,6 +59,15 @@ impl NodeApi for NoOrders {
 
 fn document() -> Value {
     openapi::document()
+}
+
+/// The router over [`NoOrders`], with [`TOKEN`] and a 4 KiB body limit.
+fn app() -> axum::Router {
+    router(
+        Arc::new(NoOrders),
+        HttpSettings::new(TOKEN, 4096),
+        Arc::new(Metrics::new()),
+    )
 }
 
 /// `(METHOD, path)` of every documented operation, with its documented status codes.
@@ -146,11 +155,7 @@ fn every_route_the_router_serves_is_documented() {
 
 #[tokio::test]
 async fn every_documented_operation_reaches_a_handler() {
-    let app = router(
-        Arc::new(NoOrders),
-        HttpSettings::new(TOKEN, 4096),
-        Arc::new(Metrics::new()),
-    );
+    let app = app();
     for ((method, path), codes) in documented() {
         let uri = path
             .replace("{id}", ID)
@@ -179,13 +184,136 @@ async fn every_documented_operation_reaches_a_handler() {
     }
 }
 
+/// A JSON body sent without `Content-Type: application/json` is refused by every operation that
+/// takes one (`415 unsupported_media_type`, before its handler runs: `NoOrders` would answer
+/// 404), and the document says so for exactly those operations, through the one shared
+/// response `components.responses.UnsupportedMediaType415`; an operation whose body is a
+/// schema of the API's types (`$ref`) is among them.
+#[tokio::test]
+async fn a_json_body_without_its_content_type_is_refused_as_documented() {
+    let app = app();
+    let doc = document();
+    let shared = "#/components/responses/UnsupportedMediaType415";
+    assert!(
+        doc["components"]["responses"]["UnsupportedMediaType415"]["description"]
+            .as_str()
+            .is_some_and(|text| text.contains("`unsupported_media_type`")),
+        "{}",
+        doc["components"]["responses"]
+    );
+    let mut refusing = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let Some(body) = operation.get("requestBody") else {
+                continue;
+            };
+            let operation_name = format!("{} {path}", method.to_uppercase());
+            let uri = path.replace("{id}", ID).replace("{key}", ID);
+            let request = Request::builder()
+                .method(method.to_uppercase().as_str())
+                .uri(&uri)
+                .header("authorization", format!("Bearer {TOKEN}"))
+                .body(Body::from("{}"))
+                .unwrap();
+            let response = app.clone().oneshot(request).await.unwrap();
+            let status = response.status().as_u16();
+            let bytes = to_bytes(response.into_body(), 1 << 20).await.unwrap();
+            let answer: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+            let documented = &operation["responses"]["415"];
+            if status == 415 {
+                refusing.insert(operation_name.clone());
+                assert_eq!(
+                    answer["error"]["code"], "unsupported_media_type",
+                    "{operation_name}: {answer}"
+                );
+                assert_eq!(documented["$ref"], shared, "{operation_name}: {documented}");
+            } else {
+                assert!(
+                    documented.is_null(),
+                    "{operation_name} documents 415 but answered {status}: {answer}"
+                );
+            }
+            let typed = body["content"]["application/json"]["schema"]["$ref"].is_string();
+            assert!(
+                !typed || status == 415,
+                "{operation_name} takes a JSON body of the API's types but answered {status} to one without its Content-Type: {answer}"
+            );
+        }
+    }
+    assert!(refusing.len() >= 11, "{refusing:?}");
+}
+
+/// `(method, path, status, code, what the report says)`: `None`, nothing to report.
+type Case<'a> = (&'a str, &'a str, u16, Option<&'a str>, Option<&'a str>);
+
+/// The check the end-to-end tests run on every answer their nodes gave
+/// (`openapi::undocumented`): what it lets through and what it reports, one case a row.
+#[test]
+fn the_check_of_answers_reports_what_the_document_does_not_describe() {
+    let order = format!("/orders/{ID}");
+    let events = format!("/orders/{ID}/events");
+    let cases: [Case; 9] = [
+        ("GET", &order, 200, None, None),
+        ("GET", &order, 404, Some("unknown_order"), None),
+        (
+            "GET",
+            &order,
+            404,
+            Some("no_such_code"),
+            Some("does not name"),
+        ),
+        (
+            "GET",
+            &order,
+            409,
+            Some("order_closed"),
+            Some("answered 409"),
+        ),
+        // Any write may answer an `Idempotency-Key`'s code (described once, shared); a read may not.
+        ("POST", &events, 409, Some("idempotency_key_in_use"), None),
+        (
+            "GET",
+            &order,
+            409,
+            Some("idempotency_key_in_use"),
+            Some("answered 409"),
+        ),
+        // A response that refers to a shared one is read there.
+        ("POST", "/orders", 415, Some("unsupported_media_type"), None),
+        (
+            "POST",
+            "/orders",
+            415,
+            Some("malformed_json"),
+            Some("does not name"),
+        ),
+        // What the document does not have at all is the router's fallback.
+        ("GET", "/no/such/route", 404, Some("not_found"), None),
+    ];
+    for (method, path, status, code, reported) in cases {
+        let answered = BTreeSet::from([(
+            method.to_string(),
+            path.to_string(),
+            status,
+            code.map(str::to_string),
+        )]);
+        let found = openapi::undocumented(&answered);
+        match reported {
+            None => assert!(
+                found.is_empty(),
+                "{method} {path} {status} {code:?}: {found:?}"
+            ),
+            Some(words) => assert!(
+                found.len() == 1 && found[0].contains(words),
+                "{method} {path} {status} {code:?} should be reported ({words}): {found:?}"
+            ),
+        }
+    }
+}
+
 #[tokio::test]
 async fn the_document_is_served_without_a_token() {
-    let app = router(
-        Arc::new(NoOrders),
-        HttpSettings::new(TOKEN, 4096),
-        Arc::new(Metrics::new()),
-    );
+    let app = app();
     let request = Request::builder()
         .uri("/openapi.json")
         .body(Body::empty())

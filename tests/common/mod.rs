@@ -22,6 +22,8 @@ use pactum_node::{
 use serde_json::{json, Value};
 use verifier::sign::SigningKey;
 
+pub use pactum_node::http::openapi::{undocumented, Answered};
+
 /// Liveness bound for anything a test waits for; never a performance assertion.
 pub const PATIENCE: Duration = Duration::from_secs(30);
 
@@ -46,8 +48,8 @@ pub struct Cluster {
     /// Applied to every node's spec before it starts (and restarts).
     pub configure: fn(&mut NodeSpec),
     /// `(method, path, status, error code)` of every answer the nodes' HTTP APIs gave: each
-    /// must be a status the OpenAPI document lists for its operation, and for the operations
-    /// of [`CODES_DOCUMENTED`] an error code it names (checked when the cluster drops).
+    /// must be a status the OpenAPI document lists for its operation, with an error code its
+    /// description names ([`undocumented`], checked when the cluster drops).
     pub answered: Arc<Mutex<BTreeSet<Answered>>>,
 }
 
@@ -102,13 +104,7 @@ impl Cluster {
         spec.request_timeout = Duration::from_secs(5);
         spec.hooks = hooks;
         if spec.hooks.observe_http.is_none() {
-            let answered = self.answered.clone();
-            spec.hooks.observe_http = Some(Arc::new(move |method, path, status, code| {
-                if let Ok(mut answered) = answered.lock() {
-                    let code = code.map(str::to_string);
-                    answered.insert((method.to_string(), path.to_string(), status, code));
-                }
-            }));
+            record_answers(&mut spec, &self.answered);
         }
         (self.configure)(&mut spec);
         spec
@@ -336,91 +332,35 @@ impl Drop for Cluster {
         if std::thread::panicking() {
             return;
         }
-        let answered = self
-            .answered
-            .lock()
-            .map(|answered| answered.clone())
-            .unwrap_or_default();
-        let undocumented = undocumented(&answered);
-        assert!(
-            undocumented.is_empty(),
-            "the nodes answered statuses the OpenAPI document does not list:\n{}",
-            undocumented.join("\n")
-        );
+        assert_documented(&self.answered);
     }
 }
 
-/// `(method, path, status, error code)` of one answer of a node's HTTP API.
-pub type Answered = (String, String, u16, Option<String>);
-
-/// Operations whose error answers are checked by their code too: the description of each of
-/// their error responses names, in backticks, every code it may carry (`order_closed`), or,
-/// for a code any write may answer (an `Idempotency-Key`'s), the API's shared response for
-/// that status does (`components.responses.IdempotencyKey409`).
-pub const CODES_DOCUMENTED: [(&str, &str); 5] = [
-    ("POST", "/orders/{id}/close"),
-    ("DELETE", "/orders/{id}/close"),
-    ("POST", "/orders/{id}/events"),
-    ("POST", "/ingest/epcis"),
-    ("POST", "/ingest/cap"),
-];
-
-/// The answers among `answered` whose status the OpenAPI document does not list for their
-/// operation (paths matched to its templates, `/orders/{id}`), or, for an operation of
-/// [`CODES_DOCUMENTED`], whose error code its response's description does not name; paths
-/// and methods it does not document at all are the router's fallbacks (404, 405), left out.
-pub fn undocumented(answered: &BTreeSet<Answered>) -> Vec<String> {
-    let document = pactum_node::http::openapi::document();
-    let Some(paths) = document["paths"].as_object() else {
-        return vec!["the OpenAPI document has no paths".into()];
-    };
-    let mut missing = BTreeSet::new();
-    for (method, path, status, code) in answered {
-        let Some((template, item)) = paths
-            .iter()
-            .filter(|(template, _)| matches_template(template, path))
-            .min_by_key(|(template, _)| template.matches('{').count())
-        else {
-            continue;
-        };
-        let Some(responses) = item[method.to_lowercase()]["responses"].as_object() else {
-            continue;
-        };
-        // Any write may answer what the shared responses describe, whatever its route.
-        let write = method == "POST" || method == "DELETE";
-        let shared = &document["components"]["responses"][format!("IdempotencyKey{status}")];
-        let shared = shared["description"].as_str().filter(|_| write);
-        let names = |description: Option<&str>, code: &str| {
-            description.is_some_and(|text| text.contains(&format!("`{code}`")))
-        };
-        if code.as_deref().is_some_and(|code| names(shared, code)) {
-            continue;
+/// Makes the node of `spec` record `(method, path, status, error code)` of every answer its
+/// HTTP API gives into `answered`.
+pub fn record_answers(spec: &mut NodeSpec, answered: &Arc<Mutex<BTreeSet<Answered>>>) {
+    let answered = answered.clone();
+    spec.hooks.observe_http = Some(Arc::new(move |method, path, status, code| {
+        if let Ok(mut answered) = answered.lock() {
+            let code = code.map(str::to_string);
+            answered.insert((method.to_string(), path.to_string(), status, code));
         }
-        let Some(response) = responses.get(&status.to_string()) else {
-            missing.insert(format!("{method} {template} answered {status} ({path})"));
-            continue;
-        };
-        let checked = CODES_DOCUMENTED.contains(&(method.as_str(), template.as_str()));
-        if let (true, Some(code)) = (checked, code) {
-            if !names(response["description"].as_str(), code) {
-                missing.insert(format!(
-                    "{method} {template} answered {status} `{code}`, which its description does not name ({path})"
-                ));
-            }
-        }
-    }
-    missing.into_iter().collect()
+    }));
 }
 
-/// Whether `path` is an instance of the OpenAPI path `template`.
-fn matches_template(template: &str, path: &str) -> bool {
-    let template: Vec<&str> = template.split('/').collect();
-    let path: Vec<&str> = path.split('/').collect();
-    template.len() == path.len()
-        && template
-            .iter()
-            .zip(&path)
-            .all(|(part, given)| part.starts_with('{') || part == given)
+/// Fails naming every answer among `answered` the OpenAPI document does not describe for its
+/// operation (a status it does not list, or an error code it does not name).
+pub fn assert_documented(answered: &Mutex<BTreeSet<Answered>>) {
+    let answered = answered
+        .lock()
+        .map(|answered| answered.clone())
+        .unwrap_or_default();
+    let undocumented = undocumented(&answered);
+    assert!(
+        undocumented.is_empty(),
+        "the nodes answered statuses or error codes the OpenAPI document does not describe:\n{}",
+        undocumented.join("\n")
+    );
 }
 
 /// Verifies a bundle with the verifier library (the code behind `pactum-verify`).

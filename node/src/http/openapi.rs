@@ -10,15 +10,18 @@
 // The `#[utoipa::path]` items below exist for their documentation; the handlers are in mod.rs.
 #![allow(dead_code)]
 
+use std::collections::BTreeSet;
+
+use serde_json::Value;
 use utoipa::{
     openapi::{
         security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
-        ResponseBuilder,
+        ContentBuilder, Ref, ResponseBuilder,
     },
     Modify, OpenApi,
 };
 
-use super::events::CreateWebhook;
+use super::{events::CreateWebhook, share::routes::ShareRequest};
 use crate::api::{
     AcceptOrder, AcknowledgeFault, AttesterRequest, BreakerRequest, BundleQuery, ClauseRequest,
     ConsistencyQuery, ErrorBody, ErrorDetail, EventRequest, HistoryQuery, OrderQuery,
@@ -42,12 +45,13 @@ use verifier::json::{
             need `Authorization: Bearer <token>` with the route's scope (read for GET, submit \
             for posting events, admin for the rest); `GET /health` and `GET /openapi.json` are \
             public. Any route may also answer 408, 414, 431 (request too slow or too large) \
-            or 503 (too many connections). Every write (POST, DELETE) takes an optional \
+            or 503 (too many connections). Every write (POST, PUT, DELETE) takes an optional \
             `Idempotency-Key` header: the same key with the same request returns the original \
             answer (stored 24 h, header `Idempotent-Replayed: true`); such a write may also \
             answer the responses `IdempotencyKey400`, `IdempotencyKey409`, `IdempotencyKey422` \
             and `IdempotencyKey500` of `components.responses`, described there once for every \
-            write."
+            write. Every operation that takes a JSON body answers a body sent without \
+            `Content-Type: application/json` with 415 (`UnsupportedMediaType415`)."
     ),
     paths(
         propose, list_orders, proposals, proposal, accept, submit_event, order, history,
@@ -64,8 +68,8 @@ use verifier::json::{
         EventJson, OutcomeJson, EffectsJson, AmendmentJson, ActivationJson, ObligationJson,
         NotificationJson, ReasonJson, BreakerReportJson, PolicyJson, WindowJson, ReviewJson,
         ReevaluationJson, PartyJson, RuleJson, MoneyJson, ObligationTotalJson, History,
-        CreateWebhook, crate::events::EventKind, crate::api::BackupRequest
-    )),
+        CreateWebhook, crate::events::EventKind, crate::api::BackupRequest, ShareRequest
+    ), responses(UnsupportedMediaType)),
     modifiers(&BearerToken, &IdempotencyKeyAnswers),
     security(("bearer" = []))
 )]
@@ -83,7 +87,7 @@ impl Modify for BearerToken {
     }
 }
 
-/// What any write (POST, DELETE) sent with an `Idempotency-Key` may also answer, whatever
+/// What any write (POST, PUT, DELETE) sent with an `Idempotency-Key` may also answer, whatever
 /// its route: `components.responses.IdempotencyKey{status}`, each naming its code.
 pub const IDEMPOTENCY_KEY_ANSWERS: [(u16, &str); 4] = [
     (400, "the `Idempotency-Key` header is not 1 to 255 printable ASCII characters without spaces (`invalid_idempotency_key`)"),
@@ -91,6 +95,32 @@ pub const IDEMPOTENCY_KEY_ANSWERS: [(u16, &str); 4] = [
     (422, "this `Idempotency-Key` came with a different request (method, path, token or body): use a new key for a new request (`idempotency_key_reused`)"),
     (500, "the node could not read the answer it keeps for this `Idempotency-Key` (`internal`)"),
 ];
+
+/// What every operation that takes a JSON body answers to a body sent without
+/// `Content-Type: application/json` ([`super::error::json_rejection`]), before it reads the
+/// body: `components.responses.UnsupportedMediaType415`, which those operations list as
+/// their 415.
+pub struct UnsupportedMediaType;
+
+impl<'r> utoipa::ToResponse<'r> for UnsupportedMediaType {
+    fn response() -> (
+        &'r str,
+        utoipa::openapi::RefOr<utoipa::openapi::response::Response>,
+    ) {
+        let body = ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name("ErrorBody")))
+            .build();
+        let response = ResponseBuilder::new()
+            .description(
+                "the body was sent without `Content-Type: application/json` \
+                 (`unsupported_media_type`): nothing was read or changed; send it again with \
+                 that header",
+            )
+            .content("application/json", body)
+            .build();
+        ("UnsupportedMediaType415", response.into())
+    }
+}
 
 struct IdempotencyKeyAnswers;
 
@@ -111,6 +141,79 @@ pub fn document() -> serde_json::Value {
     serde_json::to_value(ApiDoc::openapi()).unwrap_or(serde_json::Value::Null)
 }
 
+/// `(method, path, status, error code)` of one answer of a node's HTTP API, as
+/// [`super::HttpSettings::observe`] sees it.
+pub type Answered = (String, String, u16, Option<String>);
+
+/// The answers among `answered` that the [`document`] does not describe: a status it does not
+/// list for the operation (the path matched to its templates, `/orders/{id}`), or an error
+/// code that the description of that status's response does not name in backticks
+/// (`order_closed`), nor, for a write (POST, PUT, DELETE), a shared response of the status
+/// any write may answer (`components.responses.IdempotencyKey409`). A response that refers to
+/// a shared one (`$ref`) is read there. Paths and methods the document does not have at all
+/// are the router's fallbacks (404 `not_found`, 405), left out. The end-to-end tests check
+/// every answer their nodes gave with it.
+pub fn undocumented(answered: &BTreeSet<Answered>) -> Vec<String> {
+    let document = document();
+    let Some(paths) = document["paths"].as_object() else {
+        return vec!["the OpenAPI document has no paths".into()];
+    };
+    let names = |response: &Value, code: &str| {
+        response["description"]
+            .as_str()
+            .is_some_and(|text| text.contains(&format!("`{code}`")))
+    };
+    let mut missing = BTreeSet::new();
+    for (method, path, status, code) in answered {
+        let Some((template, item)) = paths
+            .iter()
+            .filter(|(template, _)| matches_template(template, path))
+            .min_by_key(|(template, _)| template.matches('{').count())
+        else {
+            continue;
+        };
+        let Some(responses) = item[method.to_lowercase()]["responses"].as_object() else {
+            continue;
+        };
+        let write = matches!(method.as_str(), "POST" | "PUT" | "DELETE");
+        let shared = &document["components"]["responses"][format!("IdempotencyKey{status}")];
+        if write && code.as_deref().is_some_and(|code| names(shared, code)) {
+            continue;
+        }
+        let Some(response) = responses.get(&status.to_string()) else {
+            missing.insert(format!("{method} {template} answered {status} ({path})"));
+            continue;
+        };
+        let response = resolve(&document, response);
+        if let Some(code) = code.as_deref().filter(|code| !names(response, code)) {
+            missing.insert(format!(
+                "{method} {template} answered {status} `{code}`, which its description does not name ({path})"
+            ));
+        }
+    }
+    missing.into_iter().collect()
+}
+
+/// The response a `$ref` of `document` names (`#/components/responses/…`), or `response`.
+fn resolve<'a>(document: &'a Value, response: &'a Value) -> &'a Value {
+    response["$ref"]
+        .as_str()
+        .and_then(|reference| reference.strip_prefix('#'))
+        .and_then(|pointer| document.pointer(pointer))
+        .unwrap_or(response)
+}
+
+/// Whether `path` is an instance of the OpenAPI path `template`.
+fn matches_template(template: &str, path: &str) -> bool {
+    let template: Vec<&str> = template.split('/').collect();
+    let path: Vec<&str> = path.split('/').collect();
+    template.len() == path.len()
+        && template
+            .iter()
+            .zip(&path)
+            .all(|(part, given)| part.starts_with('{') || part == given)
+}
+
 /// `GET /orders/{id}/history`: the order's entries in order.
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct History {
@@ -123,12 +226,14 @@ pub struct History {
     request_body = ProposeOrder,
     responses(
         (status = 201, description = "proposed (or started, for a one-party order): the order id, who signed, who is awaited, delivery to each party"),
-        (status = 400, description = "malformed JSON", body = ErrorBody),
-        (status = 401, description = "no or wrong token", body = ErrorBody),
-        (status = 403, description = "the token lacks the admin scope", body = ErrorBody),
-        (status = 409, description = "the order exists already", body = ErrorBody),
-        (status = 413, description = "body over http.max_body_bytes", body = ErrorBody),
-        (status = 422, description = "invalid clause, value, party or time", body = ErrorBody),
+        (status = 400, description = "malformed JSON (`malformed_json`, `unreadable_body`)", body = ErrorBody),
+        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "the token lacks the admin scope (`forbidden`)", body = ErrorBody),
+        (status = 409, description = "the order exists already (`already_started`)", body = ErrorBody),
+        (status = 413, description = "body over http.max_body_bytes (`payload_too_large`)", body = ErrorBody),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, description = "a body without the expected fields (`invalid_request`); a clause that does not compile (`invalid_clause`), is listed twice (`duplicate_clause`) or is not in the library (`unknown_clause`); a value, party, attester, breaker or time the contract check refuses (`invalid_contract`, `bad_signature`)", body = ErrorBody),
+        (status = 503, description = "the node could not store the proposal (`store_failed`)", body = ErrorBody),
     ))]
 fn propose() {}
 
@@ -138,15 +243,16 @@ fn propose() {}
     request_body = AcceptOrder,
     responses(
         (status = 200, description = "accepted, or started once every party signed"),
-        (status = 400, description = "malformed JSON or order id", body = ErrorBody),
-        (status = 401, description = "no or wrong token", body = ErrorBody),
-        (status = 403, description = "the token lacks the admin scope", body = ErrorBody),
-        (status = 404, description = "no such proposal", body = ErrorBody),
-        (status = 409, description = "already started, or refused by the sequencer", body = ErrorBody),
-        (status = 413, description = "body over http.max_body_bytes", body = ErrorBody),
-        (status = 422, description = "this node is not a party, or the proposal is invalid", body = ErrorBody),
-        (status = 502, description = "the sequencer's node answered something unexpected", body = ErrorBody),
-        (status = 503, description = "the sequencer's node did not answer", body = ErrorBody),
+        (status = 400, description = "malformed JSON or order id (`malformed_json`, `unreadable_body`, `bad_order_id`, `bad_path`)", body = ErrorBody),
+        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "the token lacks the admin scope (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "no such proposal here (`unknown_order`), or at the sequencer's node (`unknown_proposal`)", body = ErrorBody),
+        (status = 409, description = "already started (`already_started`), or a party's node refused the genesis (`refused_by_party`); a refusal the sequencer's node answers keeps its code and status", body = ErrorBody),
+        (status = 413, description = "body over http.max_body_bytes (`payload_too_large`)", body = ErrorBody),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, description = "a body without the expected fields (`invalid_request`); this node is not a party (`not_a_party`), or the proposal is invalid (`invalid_contract`, `bad_signature`)", body = ErrorBody),
+        (status = 502, description = "the sequencer's node answered something unexpected (`bad_answer`), or a party's node a cosignature of the genesis that does not verify (`bad_cosignature`)", body = ErrorBody),
+        (status = 503, description = "the sequencer's node, or a party's node in the genesis round, did not answer (`party_unreachable`), the order's core gave no answer in time (`no_answer`), or a store failed (`store_failed`)", body = ErrorBody),
     ))]
 fn accept() {}
 
@@ -163,6 +269,7 @@ fn accept() {}
         (status = 404, description = "no such order (`unknown_order`)", body = ErrorBody),
         (status = 409, description = "the order cannot take the fact now: `order_closed`, or `order_closing` at a party's node whose party signed a close of the order, or which cosigned a close not yet known committed or void (the close would refuse the fact once it commits; nothing is queued: submit it again once the close commits, is void or lapses, or at the sequencer's node); or `refused_by_party`: a party's node refused the entry the sequencer proposed for the fact (nothing is recorded; that node keeps the refusal in its `/health`)", body = ErrorBody),
         (status = 413, description = "body over http.max_body_bytes (`payload_too_large`)", body = ErrorBody),
+        (status = 415, response = UnsupportedMediaType),
         (status = 422, description = "neither or both of `signed` and `event`, or a body without the expected fields (`invalid_request`); a kind, field or value the order's vocabulary does not take, or `signed` that does not decode (`invalid_event`); a signature that does not verify, or an attester that may not attest the kind (`refused_by_state_machine`, `bad_signature`)", body = ErrorBody),
         (status = 503, description = "the node could not store the fact (`store_failed`), or the order's core gave no answer in time (`no_answer`); a party's node that does not answer queues the fact (202) instead", body = ErrorBody),
     ))]
@@ -228,10 +335,10 @@ fn ingest_cap() {}
     params(("id" = String, Path, description = "order id, 64 hex digits")),
     responses(
         (status = 200, description = "the order's state in native JSON"),
-        (status = 400, description = "malformed order id", body = ErrorBody),
-        (status = 401, description = "no or wrong token", body = ErrorBody),
-        (status = 403, description = "the token lacks the read scope", body = ErrorBody),
-        (status = 404, description = "no such order", body = ErrorBody),
+        (status = 400, description = "malformed order id (`bad_order_id`, `bad_path`)", body = ErrorBody),
+        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "the token lacks the read scope (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "no such order (`unknown_order`)", body = ErrorBody),
     ))]
 fn order() {}
 
@@ -240,10 +347,10 @@ fn order() {}
     params(("id" = String, Path, description = "order id, 64 hex digits"), HistoryQuery),
     responses(
         (status = 200, description = "the entries", body = History),
-        (status = 400, description = "malformed order id or query", body = ErrorBody),
-        (status = 401, description = "no or wrong token", body = ErrorBody),
-        (status = 403, description = "the token lacks the read scope", body = ErrorBody),
-        (status = 404, description = "no such order", body = ErrorBody),
+        (status = 400, description = "malformed order id or query (`bad_order_id`, `bad_path`, `invalid_query`)", body = ErrorBody),
+        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "the token lacks the read scope (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "no such order (`unknown_order`)", body = ErrorBody),
     ))]
 fn history() {}
 
@@ -253,15 +360,16 @@ fn history() {}
     request_body = SubmitReview,
     responses(
         (status = 200, description = "signed, or applied (with the committed entry)"),
-        (status = 400, description = "malformed JSON or order id", body = ErrorBody),
-        (status = 401, description = "no or wrong token", body = ErrorBody),
-        (status = 403, description = "the token lacks the admin scope", body = ErrorBody),
-        (status = 404, description = "no such order", body = ErrorBody),
-        (status = 409, description = "nothing to review (`nothing_to_review`), the order closed (`order_closed`), signed about an entry the order has moved past (`stale_review`: this node signs at its head, which was behind; send it again once the order shows the latest entry), or refused by the sequencer (a refusal the sequencer's node answers keeps its code and status)", body = ErrorBody),
-        (status = 413, description = "body over http.max_body_bytes", body = ErrorBody),
-        (status = 422, description = "invalid decision, time or terms (unknown term, wrong type)", body = ErrorBody),
-        (status = 502, description = "the sequencer's node answered something unexpected", body = ErrorBody),
-        (status = 503, description = "the sequencer's node did not answer", body = ErrorBody),
+        (status = 400, description = "malformed JSON or order id (`malformed_json`, `unreadable_body`, `bad_order_id`, `bad_path`)", body = ErrorBody),
+        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "the token lacks the admin scope (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "no such order (`unknown_order`)", body = ErrorBody),
+        (status = 409, description = "nothing to review (`nothing_to_review`), the order closed (`order_closed`), signed about an entry the order has moved past (`stale_review`: this node signs at its head, which was behind; send it again once the order shows the latest entry), a party's node refused the review's entry (`refused_by_party`); a refusal the sequencer's node answers keeps its code and status", body = ErrorBody),
+        (status = 413, description = "body over http.max_body_bytes (`payload_too_large`)", body = ErrorBody),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, description = "a body without the expected fields (`invalid_request`); a decision neither `approve` nor `discard` (`invalid_decision`); an invalid time, one before the latest recorded event, or terms the order does not have or of the wrong type (`invalid_review`); a signature the sequencer's node does not take (`not_a_party`, `bad_signature`, `refused_by_state_machine`)", body = ErrorBody),
+        (status = 502, description = "the sequencer's node answered something unexpected (`bad_answer`), or a party's node a cosignature that does not verify (`bad_cosignature`)", body = ErrorBody),
+        (status = 503, description = "the sequencer's node, or a party's node in the review's round, did not answer (`party_unreachable`), the order's core gave no answer in time (`no_answer`), or a store failed (`store_failed`)", body = ErrorBody),
     ))]
 fn review() {}
 
@@ -291,9 +399,10 @@ fn review() {}
         (status = 404, description = "no such order (`unknown_order`)", body = ErrorBody),
         (status = 409, description = "closed already (`order_closed`), waiting for a review (`order_paused`), accepted facts still waiting to commit (`facts_queued`), a party's node refused the close's entry (`refused_by_party`), signed about an entry the order has moved past (`stale_close`); at this node or, for a party's node, at the sequencer's (a refusal the sequencer's node answers keeps its code and status)", body = ErrorBody),
         (status = 413, description = "body over http.max_body_bytes (`payload_too_large`)", body = ErrorBody),
+        (status = 415, response = UnsupportedMediaType),
         (status = 422, description = "invalid time, or dated before the latest recorded event (`invalid_close`), a body without the expected fields (`invalid_request`); a signature the sequencer's node does not take (`not_a_party`, `bad_signature`, `refused_by_state_machine`)", body = ErrorBody),
         (status = 502, description = "the sequencer's node answered something unexpected (`bad_answer`), or a party's node a cosignature that does not verify (`bad_cosignature`)", body = ErrorBody),
-        (status = 503, description = "the sequencer's node, or a party's node in the close's round, did not answer (`party_unreachable`)", body = ErrorBody),
+        (status = 503, description = "the sequencer's node, or a party's node in the close's round, did not answer (`party_unreachable`), the order's core gave no answer in time (`no_answer`), or a store failed (`store_failed`)", body = ErrorBody),
     ))]
 fn close() {}
 
@@ -332,15 +441,16 @@ fn withdraw_close() {}
     request_body = SubmitAgreement,
     responses(
         (status = 200, description = "signed (with the roles that signed so far at the sequencer's node), or amended (with the committed entry)"),
-        (status = 400, description = "malformed JSON or order id", body = ErrorBody),
-        (status = 401, description = "no or wrong token", body = ErrorBody),
-        (status = 403, description = "the token lacks the admin scope", body = ErrorBody),
-        (status = 404, description = "no such order", body = ErrorBody),
-        (status = 409, description = "closed (`order_closed`), waiting for a review (`order_paused`), facts still queued (`facts_queued`), signed about an entry the order has moved past (`stale_agreement`: this node signs at its head, which was behind; send it again once the order shows the latest entry), or refused by the sequencer (a refusal the sequencer's node answers keeps its code and status)", body = ErrorBody),
-        (status = 413, description = "body over http.max_body_bytes", body = ErrorBody),
-        (status = 422, description = "nothing to change, a clause or term the order does not have, a value of the wrong type, sources that do not compile, or dated before the latest recorded event", body = ErrorBody),
-        (status = 502, description = "the sequencer's node answered something unexpected", body = ErrorBody),
-        (status = 503, description = "the sequencer's node did not answer", body = ErrorBody),
+        (status = 400, description = "malformed JSON or order id (`malformed_json`, `unreadable_body`, `bad_order_id`, `bad_path`)", body = ErrorBody),
+        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "the token lacks the admin scope (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "no such order (`unknown_order`)", body = ErrorBody),
+        (status = 409, description = "closed (`order_closed`), waiting for a review (`order_paused`), facts still queued (`facts_queued`), signed about an entry the order has moved past (`stale_agreement`: this node signs at its head, which was behind; send it again once the order shows the latest entry), a party's node refused the agreement's entry (`refused_by_party`); a refusal the sequencer's node answers keeps its code and status", body = ErrorBody),
+        (status = 413, description = "body over http.max_body_bytes (`payload_too_large`)", body = ErrorBody),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, description = "a body without the expected fields (`invalid_request`); nothing to change, a clause or term the order does not have, a value of the wrong type, sources that do not compile, or dated before the latest recorded event (`invalid_agreement`); a clause to add or upgrade that is not in the library and comes without `source` (`unknown_clause`); a signature the sequencer's node does not take (`not_a_party`, `bad_signature`, `refused_by_state_machine`)", body = ErrorBody),
+        (status = 502, description = "the sequencer's node answered something unexpected (`bad_answer`), or a party's node a cosignature that does not verify (`bad_cosignature`)", body = ErrorBody),
+        (status = 503, description = "the sequencer's node, or a party's node in the agreement's round, did not answer (`party_unreachable`), the order's core gave no answer in time (`no_answer`), or a store failed (`store_failed`)", body = ErrorBody),
     ))]
 fn agree() {}
 
@@ -349,11 +459,12 @@ fn agree() {}
     request_body = crate::api::BackupRequest,
     responses(
         (status = 200, description = "copied: the directory and how many key-value pairs"),
-        (status = 400, description = "malformed JSON", body = ErrorBody),
-        (status = 401, description = "no or wrong token", body = ErrorBody),
-        (status = 403, description = "the token lacks the admin scope", body = ErrorBody),
-        (status = 413, description = "the body is too large", body = ErrorBody),
-        (status = 422, description = "the directory exists and is not empty, or cannot be written", body = ErrorBody),
+        (status = 400, description = "malformed JSON (`malformed_json`, `unreadable_body`)", body = ErrorBody),
+        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "the token lacks the admin scope (`forbidden`)", body = ErrorBody),
+        (status = 413, description = "body over http.max_body_bytes (`payload_too_large`)", body = ErrorBody),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, description = "a body without the expected fields (`invalid_request`); the directory exists and is not empty, or cannot be written (`backup_failed`)", body = ErrorBody),
     ))]
 fn backup() {}
 
@@ -362,14 +473,14 @@ fn backup() {}
     params(("id" = String, Path, description = "order id, 64 hex digits")),
     responses(
         (status = 200, description = "withdrawn (also when nothing was pending)"),
-        (status = 400, description = "malformed order id", body = ErrorBody),
-        (status = 401, description = "no or wrong token", body = ErrorBody),
-        (status = 403, description = "the token lacks the admin scope", body = ErrorBody),
-        (status = 404, description = "no such order", body = ErrorBody),
+        (status = 400, description = "malformed order id (`bad_order_id`, `bad_path`)", body = ErrorBody),
+        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "the token lacks the admin scope (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "no such order (`unknown_order`)", body = ErrorBody),
         (status = 409, description = "the order is closed (`order_closed`), here or at the sequencer's node", body = ErrorBody),
         (status = 422, description = "the sequencer's node does not take the withdrawal from this node (`not_a_party`)", body = ErrorBody),
-        (status = 502, description = "the sequencer's node answered something unexpected", body = ErrorBody),
-        (status = 503, description = "the sequencer's node did not answer", body = ErrorBody),
+        (status = 502, description = "the sequencer's node answered something unexpected (`bad_answer`)", body = ErrorBody),
+        (status = 503, description = "the sequencer's node did not answer (`party_unreachable`), the order's core gave no answer in time (`no_answer`), or a store failed (`store_failed`)", body = ErrorBody),
     ))]
 fn withdraw_review() {}
 
@@ -382,10 +493,10 @@ fn withdraw_review() {}
     params(("id" = String, Path, description = "order id, 64 hex digits"), BundleQuery),
     responses(
         (status = 200, description = "the bundle", content_type = "application/cbor"),
-        (status = 400, description = "malformed order id or query", body = ErrorBody),
-        (status = 401, description = "no or wrong token", body = ErrorBody),
-        (status = 403, description = "the token lacks the read scope", body = ErrorBody),
-        (status = 404, description = "no such order", body = ErrorBody),
+        (status = 400, description = "malformed order id or query (`bad_order_id`, `bad_path`, `invalid_query`)", body = ErrorBody),
+        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "the token lacks the read scope (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "no such order (`unknown_order`)", body = ErrorBody),
     ))]
 fn bundle() {}
 
@@ -398,10 +509,10 @@ fn bundle() {}
     params(("id" = String, Path, description = "order id, 64 hex digits")),
     responses(
         (status = 200, description = "the signed head", content_type = "application/cbor"),
-        (status = 400, description = "malformed order id", body = ErrorBody),
-        (status = 401, description = "no or wrong token", body = ErrorBody),
-        (status = 403, description = "the token lacks the read scope", body = ErrorBody),
-        (status = 404, description = "no such order", body = ErrorBody),
+        (status = 400, description = "malformed order id (`bad_order_id`, `bad_path`)", body = ErrorBody),
+        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "the token lacks the read scope (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "no such order (`unknown_order`)", body = ErrorBody),
     ))]
 fn head() {}
 
@@ -410,10 +521,10 @@ fn head() {}
     params(("id" = String, Path, description = "order id, 64 hex digits")),
     responses(
         (status = 200, description = "the proofs (possibly none)"),
-        (status = 400, description = "malformed order id", body = ErrorBody),
-        (status = 401, description = "no or wrong token", body = ErrorBody),
-        (status = 403, description = "the token lacks the read scope", body = ErrorBody),
-        (status = 404, description = "no such order", body = ErrorBody),
+        (status = 400, description = "malformed order id (`bad_order_id`, `bad_path`)", body = ErrorBody),
+        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "the token lacks the read scope (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "no such order (`unknown_order`)", body = ErrorBody),
     ))]
 fn evidence() {}
 
@@ -425,10 +536,10 @@ fn evidence() {}
     ),
     responses(
         (status = 200, description = "the fact's status, with its entry once committed"),
-        (status = 400, description = "malformed order id or event hash", body = ErrorBody),
-        (status = 401, description = "no or wrong token", body = ErrorBody),
-        (status = 403, description = "the token lacks the read scope", body = ErrorBody),
-        (status = 404, description = "no such order or fact", body = ErrorBody),
+        (status = 400, description = "malformed order id or event hash (`bad_order_id`, `bad_event_id`, `bad_path`)", body = ErrorBody),
+        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "the token lacks the read scope (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "no such order (`unknown_order`), or no such fact recorded, queued or refused (`unknown_fact`)", body = ErrorBody),
     ))]
 fn fact() {}
 
@@ -436,8 +547,8 @@ fn fact() {}
     summary = "The latest signed and cosigned checkpoint, and a trust file for this node's bundles",
     responses(
         (status = 200, description = "origin, size, signed note, trust file"),
-        (status = 401, description = "no or wrong token", body = ErrorBody),
-        (status = 403, description = "the token lacks the read scope", body = ErrorBody),
+        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "the token lacks the read scope (`forbidden`)", body = ErrorBody),
     ))]
 fn checkpoint() {}
 
@@ -448,10 +559,10 @@ fn checkpoint() {}
     params(ConsistencyQuery),
     responses(
         (status = 200, description = "the proof"),
-        (status = 400, description = "missing or malformed sizes", body = ErrorBody),
-        (status = 401, description = "no or wrong token", body = ErrorBody),
-        (status = 403, description = "the token lacks the read scope", body = ErrorBody),
-        (status = 422, description = "not 1 <= from <= to <= the durable log size", body = ErrorBody),
+        (status = 400, description = "missing or malformed sizes (`invalid_query`)", body = ErrorBody),
+        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "the token lacks the read scope (`forbidden`)", body = ErrorBody),
+        (status = 422, description = "not 1 <= from <= to <= the durable log size (`bad_range`)", body = ErrorBody),
     ))]
 fn consistency() {}
 
@@ -459,8 +570,8 @@ fn consistency() {}
     summary = "The other parties' nodes this node knows: role, key, addresses",
     responses(
         (status = 200, description = "the peers: the configuration's, with the operator's changes"),
-        (status = 401, description = "no or wrong token", body = ErrorBody),
-        (status = 403, description = "the token lacks the read scope", body = ErrorBody),
+        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "the token lacks the read scope (`forbidden`)", body = ErrorBody),
     ))]
 fn peers() {}
 
@@ -472,12 +583,13 @@ fn peers() {}
     request_body = PutPeer,
     responses(
         (status = 200, description = "set, with the addresses resolved"),
-        (status = 400, description = "malformed JSON or key", body = ErrorBody),
-        (status = 401, description = "no or wrong token", body = ErrorBody),
-        (status = 403, description = "the token lacks the admin scope", body = ErrorBody),
-        (status = 413, description = "body over http.max_body_bytes", body = ErrorBody),
-        (status = 422, description = "no role, this node's own key, an invalid or unresolvable address", body = ErrorBody),
-        (status = 503, description = "the store or the network failed", body = ErrorBody),
+        (status = 400, description = "malformed JSON or key (`malformed_json`, `unreadable_body`, `bad_key`, `bad_path`)", body = ErrorBody),
+        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "the token lacks the admin scope (`forbidden`)", body = ErrorBody),
+        (status = 413, description = "body over http.max_body_bytes (`payload_too_large`)", body = ErrorBody),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, description = "a body without the expected fields (`invalid_request`); no role (`invalid_role`); an address that is not a multiaddr (`invalid_address`) or does not resolve (`unresolvable_address`); this node's own key (`own_key`), or a key that is no party's (`invalid_key`)", body = ErrorBody),
+        (status = 503, description = "the store or the network failed (`store_failed`, `network_failed`)", body = ErrorBody),
     ))]
 fn put_peer() {}
 
@@ -486,11 +598,11 @@ fn put_peer() {}
     params(("key" = String, Path, description = "the party's ed25519 public key, 64 hex digits")),
     responses(
         (status = 200, description = "removed"),
-        (status = 400, description = "malformed key", body = ErrorBody),
-        (status = 401, description = "no or wrong token", body = ErrorBody),
-        (status = 403, description = "the token lacks the admin scope", body = ErrorBody),
-        (status = 404, description = "no such peer", body = ErrorBody),
-        (status = 503, description = "the store failed", body = ErrorBody),
+        (status = 400, description = "malformed key (`bad_key`, `bad_path`)", body = ErrorBody),
+        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "the token lacks the admin scope (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "no such peer (`unknown_peer`)", body = ErrorBody),
+        (status = 503, description = "the store or the network failed (`store_failed`, `network_failed`)", body = ErrorBody),
     ))]
 fn delete_peer() {}
 
@@ -502,9 +614,9 @@ fn delete_peer() {}
         (`truncated` says when there are more).",
     responses(
         (status = 200, description = "`{faults: [{id, order, seq, code, message, proposed, computed, acknowledged: null | {at, note}}], truncated}`"),
-        (status = 401, description = "no or wrong token", body = ErrorBody),
-        (status = 403, description = "the token lacks the read scope", body = ErrorBody),
-        (status = 503, description = "the store failed", body = ErrorBody),
+        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "the token lacks the read scope (`forbidden`)", body = ErrorBody),
+        (status = 503, description = "the store failed (`store_failed`)", body = ErrorBody),
     ))]
 fn faults() {}
 
@@ -517,13 +629,14 @@ fn faults() {}
     request_body = AcknowledgeFault,
     responses(
         (status = 200, description = "the fault with its acknowledgement"),
-        (status = 400, description = "malformed JSON or fault id", body = ErrorBody),
-        (status = 401, description = "no or wrong token", body = ErrorBody),
-        (status = 403, description = "the token lacks the admin scope", body = ErrorBody),
-        (status = 404, description = "no such determinism fault", body = ErrorBody),
-        (status = 413, description = "body over http.max_body_bytes", body = ErrorBody),
-        (status = 422, description = "an empty note, an unknown field or a wrong type", body = ErrorBody),
-        (status = 503, description = "the store failed", body = ErrorBody),
+        (status = 400, description = "malformed JSON or fault id (`malformed_json`, `unreadable_body`, `bad_fault_id`, `bad_path`)", body = ErrorBody),
+        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "the token lacks the admin scope (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "no such determinism fault (`unknown_fault`)", body = ErrorBody),
+        (status = 413, description = "body over http.max_body_bytes (`payload_too_large`)", body = ErrorBody),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, description = "an empty note (`invalid_acknowledgement`), an unknown field or a wrong type (`invalid_request`)", body = ErrorBody),
+        (status = 503, description = "the store failed (`store_failed`)", body = ErrorBody),
     ))]
 fn acknowledge_fault() {}
 
@@ -535,25 +648,26 @@ fn acknowledge_fault() {}
     ),
     responses(
         (status = 200, description = "the page", content_type = "text/html"),
-        (status = 400, description = "malformed order id or language", body = ErrorBody),
-        (status = 401, description = "no or wrong token", body = ErrorBody),
-        (status = 403, description = "the token lacks the read scope", body = ErrorBody),
-        (status = 404, description = "no such order", body = ErrorBody),
+        (status = 400, description = "malformed order id, query or language (`bad_order_id`, `bad_path`, `invalid_query`, `bad_lang`)", body = ErrorBody),
+        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "the token lacks the read scope (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "no such order (`unknown_order`)", body = ErrorBody),
     ))]
 fn trail() {}
 
 #[utoipa::path(post, path = "/orders/{id}/share", tag = "verification",
     summary = "A read-only share link for a customer: the trail page and the bundle, nothing else",
     params(("id" = String, Path, description = "order id, 64 hex digits")),
-    request_body(content = serde_json::Value, description = "`{}` or `{\"expires_in_seconds\": N}`"),
+    request_body = ShareRequest,
     responses(
         (status = 201, description = "the token, its path `/share/{token}` and when it expires"),
-        (status = 400, description = "malformed JSON or order id", body = ErrorBody),
-        (status = 401, description = "no or wrong token", body = ErrorBody),
-        (status = 403, description = "the token lacks the admin scope", body = ErrorBody),
-        (status = 404, description = "no such order", body = ErrorBody),
-        (status = 413, description = "body over http.max_body_bytes", body = ErrorBody),
-        (status = 422, description = "an unknown field or a wrong type", body = ErrorBody),
+        (status = 400, description = "malformed JSON or order id (`malformed_json`, `unreadable_body`, `bad_order_id`, `bad_path`)", body = ErrorBody),
+        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "the token lacks the admin scope (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "no such order (`unknown_order`)", body = ErrorBody),
+        (status = 413, description = "body over http.max_body_bytes (`payload_too_large`)", body = ErrorBody),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, description = "an unknown field or a wrong type (`invalid_request`)", body = ErrorBody),
     ))]
 fn share() {}
 
@@ -566,9 +680,9 @@ fn share() {}
     responses(
         (status = 200, description = "revoked"),
         (status = 400, description = "a path parameter that is not UTF-8 (`bad_path`)", body = ErrorBody),
-        (status = 401, description = "no or wrong token", body = ErrorBody),
-        (status = 403, description = "the token lacks the admin scope", body = ErrorBody),
-        (status = 404, description = "no such link for this order", body = ErrorBody),
+        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "the token lacks the admin scope (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "no such link for this order (`unknown_link`)", body = ErrorBody),
     ))]
 fn revoke_share() {}
 
@@ -580,8 +694,8 @@ fn revoke_share() {}
     ),
     responses(
         (status = 200, description = "the page", content_type = "text/html"),
-        (status = 400, description = "unknown language", body = ErrorBody),
-        (status = 404, description = "unknown, expired or revoked link", body = ErrorBody),
+        (status = 400, description = "a malformed query or an unknown language (`invalid_query`, `bad_lang`), or a path parameter that is not UTF-8 (`bad_path`)", body = ErrorBody),
+        (status = 404, description = "unknown, expired or revoked link (`unknown_link`)", body = ErrorBody),
     ))]
 fn shared_page() {}
 
@@ -591,7 +705,7 @@ fn shared_page() {}
     responses(
         (status = 200, description = "the bundle", content_type = "application/cbor"),
         (status = 400, description = "a path parameter that is not UTF-8 (`bad_path`)", body = ErrorBody),
-        (status = 404, description = "unknown, expired or revoked link", body = ErrorBody),
+        (status = 404, description = "unknown, expired or revoked link (`unknown_link`)", body = ErrorBody),
     ))]
 fn shared_bundle() {}
 
@@ -601,7 +715,7 @@ fn shared_bundle() {}
     responses(
         (status = 200, description = "the signed head", content_type = "application/cbor"),
         (status = 400, description = "a path parameter that is not UTF-8 (`bad_path`)", body = ErrorBody),
-        (status = 404, description = "unknown, expired or revoked link", body = ErrorBody),
+        (status = 404, description = "unknown, expired or revoked link (`unknown_link`)", body = ErrorBody),
     ))]
 fn shared_head() {}
 
@@ -619,8 +733,8 @@ fn health() {}
     summary = "Prometheus (OpenMetrics) metrics",
     responses(
         (status = 200, description = "metrics", content_type = "application/openmetrics-text"),
-        (status = 401, description = "no or wrong token", body = ErrorBody),
-        (status = 403, description = "the token lacks the read scope", body = ErrorBody),
+        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "the token lacks the read scope (`forbidden`)", body = ErrorBody),
     ))]
 fn metrics() {}
 
@@ -634,10 +748,10 @@ fn openapi_json() {}
     params(OrderQuery),
     responses(
         (status = 200, description = "`orders` (id, reference, state, seq, head, parties, updated_at, url) and `next_cursor`"),
-        (status = 400, description = "malformed query or cursor", body = ErrorBody),
-        (status = 401, description = "no or wrong token", body = ErrorBody),
-        (status = 403, description = "the token lacks the read scope", body = ErrorBody),
-        (status = 422, description = "`updated_since` is not an RFC 3339 time", body = ErrorBody),
+        (status = 400, description = "malformed query or cursor (`invalid_query`, `bad_cursor`)", body = ErrorBody),
+        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "the token lacks the read scope (`forbidden`)", body = ErrorBody),
+        (status = 422, description = "`updated_since` is not an RFC 3339 time (`invalid_time`)", body = ErrorBody),
     ))]
 fn list_orders() {}
 
@@ -646,10 +760,10 @@ fn list_orders() {}
     params(ProposalQuery),
     responses(
         (status = 200, description = "`proposals`: order id, reference, parties, who signed and who is awaited, terms, clauses with `title` and `text`, attesters, breaker"),
-        (status = 400, description = "malformed query", body = ErrorBody),
-        (status = 401, description = "no or wrong token", body = ErrorBody),
-        (status = 403, description = "the token lacks the read scope", body = ErrorBody),
-        (status = 422, description = "unknown language", body = ErrorBody),
+        (status = 400, description = "malformed query (`invalid_query`)", body = ErrorBody),
+        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "the token lacks the read scope (`forbidden`)", body = ErrorBody),
+        (status = 422, description = "unknown language (`invalid_lang`)", body = ErrorBody),
     ))]
 fn proposals() {}
 
@@ -658,11 +772,11 @@ fn proposals() {}
     params(("id" = String, Path, description = "order id, 64 hex digits"), ProposalQuery),
     responses(
         (status = 200, description = "the proposal"),
-        (status = 400, description = "malformed order id or query", body = ErrorBody),
-        (status = 401, description = "no or wrong token", body = ErrorBody),
-        (status = 403, description = "the token lacks the read scope", body = ErrorBody),
-        (status = 404, description = "no such proposal for this party", body = ErrorBody),
-        (status = 422, description = "unknown language", body = ErrorBody),
+        (status = 400, description = "malformed order id or query (`bad_order_id`, `bad_path`, `invalid_query`)", body = ErrorBody),
+        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "the token lacks the read scope (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "no such proposal for this party (`unknown_order`)", body = ErrorBody),
+        (status = 422, description = "unknown language (`invalid_lang`)", body = ErrorBody),
     ))]
 fn proposal() {}
 
@@ -671,13 +785,14 @@ fn proposal() {}
     request_body = CreateWebhook,
     responses(
         (status = 201, description = "created: `id`, `url`, `kinds`, `source` (the secret is never shown back)"),
-        (status = 400, description = "malformed JSON", body = ErrorBody),
-        (status = 401, description = "no or wrong token", body = ErrorBody),
-        (status = 403, description = "the token lacks the admin scope", body = ErrorBody),
-        (status = 404, description = "this node keeps no event journal", body = ErrorBody),
-        (status = 413, description = "body over http.max_body_bytes", body = ErrorBody),
-        (status = 422, description = "not an http:// URL, a secret under 16 characters, or an unknown kind", body = ErrorBody),
-        (status = 503, description = "the store failed", body = ErrorBody),
+        (status = 400, description = "malformed JSON (`malformed_json`, `unreadable_body`)", body = ErrorBody),
+        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "the token lacks the admin scope (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "this node keeps no event journal (`no_event_journal`)", body = ErrorBody),
+        (status = 413, description = "body over http.max_body_bytes (`payload_too_large`)", body = ErrorBody),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, description = "a body without the expected fields (`invalid_request`); not an http:// URL, a secret under 16 characters, or an unknown kind (`invalid_webhook`)", body = ErrorBody),
+        (status = 503, description = "the store failed (`store_failed`)", body = ErrorBody),
     ))]
 fn create_webhook() {}
 
@@ -685,9 +800,9 @@ fn create_webhook() {}
     summary = "The webhooks (configuration file's and API's), with their pending deliveries; never their secrets",
     responses(
         (status = 200, description = "`webhooks`: `id`, `url`, `kinds`, `source`, `pending_deliveries`, `most_failed_attempts`"),
-        (status = 401, description = "no or wrong token", body = ErrorBody),
-        (status = 403, description = "the token lacks the admin scope", body = ErrorBody),
-        (status = 404, description = "this node keeps no event journal", body = ErrorBody),
+        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "the token lacks the admin scope (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "this node keeps no event journal (`no_event_journal`)", body = ErrorBody),
     ))]
 fn list_webhooks() {}
 
@@ -697,11 +812,11 @@ fn list_webhooks() {}
     responses(
         (status = 200, description = "`deleted`: the webhook"),
         (status = 400, description = "a path parameter that is not UTF-8 (`bad_path`)", body = ErrorBody),
-        (status = 401, description = "no or wrong token", body = ErrorBody),
-        (status = 403, description = "the token lacks the admin scope", body = ErrorBody),
-        (status = 404, description = "no such webhook", body = ErrorBody),
-        (status = 409, description = "the webhook comes from the configuration file", body = ErrorBody),
-        (status = 503, description = "the store failed", body = ErrorBody),
+        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "the token lacks the admin scope (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "no such webhook (`unknown_webhook`), or this node keeps no event journal (`no_event_journal`)", body = ErrorBody),
+        (status = 409, description = "the webhook comes from the configuration file (`configured_webhook`)", body = ErrorBody),
+        (status = 503, description = "the store failed (`store_failed`)", body = ErrorBody),
     ))]
 fn delete_webhook() {}
 
@@ -714,9 +829,9 @@ fn delete_webhook() {}
     ),
     responses(
         (status = 200, description = "`text/event-stream`: `id` the event id, `event` its kind, `data` the JSON a webhook receives", content_type = "text/event-stream"),
-        (status = 400, description = "malformed query or Last-Event-ID", body = ErrorBody),
-        (status = 401, description = "no or wrong token", body = ErrorBody),
-        (status = 403, description = "the token lacks the read scope", body = ErrorBody),
-        (status = 404, description = "this node keeps no event journal", body = ErrorBody),
+        (status = 400, description = "malformed query or Last-Event-ID (`invalid_query`, `invalid_last_event_id`)", body = ErrorBody),
+        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "the token lacks the read scope (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "this node keeps no event journal (`no_event_journal`)", body = ErrorBody),
     ))]
 fn events() {}

@@ -213,9 +213,11 @@ pub(super) mod routes {
         lang: Option<String>,
     }
 
-    #[derive(Deserialize)]
+    /// `POST /orders/{id}/share`: `{}`, or when the link expires.
+    #[derive(Deserialize, utoipa::ToSchema)]
     #[serde(deny_unknown_fields)]
     pub struct ShareRequest {
+        /// Seconds from now until the link expires; absent: it does not expire (until revoked).
         #[serde(default)]
         expires_in_seconds: Option<u64>,
     }
