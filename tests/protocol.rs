@@ -10,7 +10,7 @@ use std::{
 };
 
 use common::Cluster;
-use pactum_node::engine::Hooks;
+use pactum_node::{client::ClientError, engine::Hooks};
 use serde_json::json;
 use verifier::{
     bundle::{Bundle, EquivocationProof},
@@ -224,11 +224,18 @@ fn an_order_accepted_while_a_party_is_down_opens_when_it_returns_with_the_same_g
     accept(&cluster, "carrier").unwrap();
     cluster.stop_node("carrier");
     // The last acceptance completes the contract; the carrier cannot cosign the genesis.
+    // The sequencer's node answers that the carrier's node did not answer; the buyer's node
+    // relays that refusal with its code and status (retry later), as the sequencer's node
+    // answers its own caller, not as a party's refusal of the genesis.
     let last = accept(&cluster, "buyer");
-    assert!(
-        !matches!(&last, Ok(answer) if answer["status"] == "started"),
-        "{last:?}"
-    );
+    match &last {
+        Err(ClientError::Api(refused)) => assert_eq!(
+            (refused.code.as_str(), refused.status),
+            ("party_unreachable", 503),
+            "{refused}"
+        ),
+        other => panic!("the last accept should be refused: {other:?}"),
+    }
     assert!(cluster
         .client("seller")
         .get(&format!("/orders/{order}"))

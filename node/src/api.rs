@@ -49,19 +49,14 @@ impl ApiError {
         Self::new(422, code, message)
     }
 
-    /// 404 for an order this node does not know.
+    /// An order this node does not know (404, the status of its code).
     pub fn unknown_order(id: &str) -> ApiError {
-        Self::new(404, "unknown_order", format!("no order {id} on this node"))
+        Self::refusal("unknown_order", format!("no order {id} on this node"))
     }
 
     /// 409: the request conflicts with the order's state.
     pub fn conflict(code: &str, message: impl Into<String>) -> ApiError {
         Self::new(409, code, message)
-    }
-
-    /// 503: the node cannot do it now (a party is unreachable, the store is failing…).
-    pub fn unavailable(code: &str, message: impl Into<String>) -> ApiError {
-        Self::new(503, code, message)
     }
 
     /// A refusal by its code, at the status [`crate::http::status_of`] gives the code:

@@ -2,7 +2,9 @@
 //! route the router serves is documented, every documented operation reaches a handler, the
 //! README's API table lists exactly the documented calls and its status-code table exactly the
 //! documented codes. (Every status and error code real nodes answer in the end-to-end tests is
-//! checked against the document too: `openapi::undocumented`, called by `tests/common`.)
+//! checked against the document too: `openapi::undocumented`, called by `tests/common`.) And a
+//! refusal's status comes from its code alone (`http::status_of`), never from the site that
+//! builds it.
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -15,7 +17,7 @@ use axum::{
 };
 use pactum_node::{
     api::{AcceptOrder, ApiError, BundleExport, NodeApi, ProposeOrder, SubmitEvent, SubmitReview},
-    http::{openapi, router, HttpSettings},
+    http::{openapi, router, status_of, HttpSettings, REFUSAL_STATUSES},
     metrics::Metrics,
 };
 use serde_json::Value;
@@ -397,4 +399,76 @@ fn print_status_table() {
         let codes: Vec<String> = codes.iter().map(u16::to_string).collect();
         println!("| `{method} {path}` | {} |", codes.join(", "));
     }
+}
+
+/// The `ApiError` constructions in `node/src` that choose a status themselves
+/// (`ApiError::new(422, …)`, `::invalid`, `::conflict`, `::unavailable`, `::bad_request`) for a
+/// code of [`REFUSAL_STATUSES`], or for a code computed at run time (which may be one): each
+/// as `file:line status code`. A refusal's status is its code's, through `ApiError::refusal`.
+fn refusals_with_their_own_status() -> Vec<String> {
+    let helpers = [
+        ("invalid(", 422),
+        ("conflict(", 409),
+        ("unavailable(", 503),
+        ("bad_request(", 400),
+    ];
+    let mut found = Vec::new();
+    let mut dirs = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            let source = std::fs::read_to_string(&path).unwrap();
+            for (at, _) in source.match_indices("ApiError::") {
+                let call = &source[at + "ApiError::".len()..];
+                let (status, rest) = match helpers.iter().find(|(name, _)| call.starts_with(name)) {
+                    Some((name, status)) => (*status, &call[name.len()..]),
+                    None => {
+                        let Some(rest) = call.strip_prefix("new(") else {
+                            continue;
+                        };
+                        let rest = rest.trim_start();
+                        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+                        let Ok(status) = rest[..digits].parse::<u16>() else {
+                            continue;
+                        };
+                        (status, rest[digits..].trim_start().trim_start_matches(','))
+                    }
+                };
+                let argument = rest.trim_start();
+                let code = match argument.strip_prefix('"') {
+                    Some(literal) => literal.split('"').next().unwrap_or_default(),
+                    None => argument.split([',', ')']).next().unwrap_or_default(),
+                };
+                let literal = argument.starts_with('"');
+                let refusal = REFUSAL_STATUSES.iter().any(|(known, _)| *known == code);
+                if refusal || !literal {
+                    let line = source[..at].matches('\n').count() + 1;
+                    let file = path.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap();
+                    found.push(format!("{}:{line} {status} {code}", file.display()));
+                }
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+#[test]
+fn a_refusals_status_comes_from_its_code() {
+    let found = refusals_with_their_own_status();
+    assert!(
+        found.is_empty(),
+        "{} ApiErrors choose their own status for a refusal's code (use ApiError::refusal):\n{}",
+        found.len(),
+        found.join("\n")
+    );
+    // The table is the mapping, and a code it does not know (a newer node's) is a conflict.
+    for (code, status) in REFUSAL_STATUSES {
+        assert_eq!(status_of(code), *status, "{code}");
+    }
+    assert_eq!(status_of("a_code_of_a_newer_node"), 409);
 }

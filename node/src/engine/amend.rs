@@ -16,7 +16,7 @@ use super::sources::{clause_source, typed_params, typed_term};
 use crate::api::{ApiError, SubmitAgreement};
 
 fn invalid(message: impl Into<String>) -> ApiError {
-    ApiError::invalid("invalid_agreement", message)
+    ApiError::refusal("invalid_agreement", message)
 }
 
 /// The changes `request` makes to an order under `rules`: source files first, then clauses

@@ -60,8 +60,8 @@ impl Inner {
                 &code,
                 format!("the sequencer refused: {message}"),
             )),
-            Ok(other) => Err(ApiError::new(502, "bad_answer", format!("{other:?}"))),
-            Err(error) => Err(ApiError::unavailable(
+            Ok(other) => Err(ApiError::refusal("bad_answer", format!("{other:?}"))),
+            Err(error) => Err(ApiError::refusal(
                 "party_unreachable",
                 format!("the sequencer's node did not answer: {error}"),
             )),
@@ -373,10 +373,10 @@ impl NodeApi for Engine {
         let me = (inner.config.role.as_str(), inner.public);
         let contract = build_contract(&request, &sources, &program, me, &inner.peers())?;
         let mut signed = SignedContract::unsigned(&contract)
-            .map_err(|e| ApiError::invalid("invalid_contract", e.to_string()))?;
+            .map_err(|e| ApiError::refusal("invalid_contract", e.to_string()))?;
         let order = signed.order_id();
         if inner.slot(&order).is_some() {
-            return Err(ApiError::conflict(
+            return Err(ApiError::refusal(
                 "already_started",
                 format!("order {order} exists"),
             ));
@@ -442,7 +442,7 @@ impl NodeApi for Engine {
         let inner = &self.inner;
         let order = order_id(&id)?;
         if inner.slot(&order).is_some() {
-            return Err(ApiError::conflict(
+            return Err(ApiError::refusal(
                 "already_started",
                 format!("order {order} already started"),
             ));
@@ -458,7 +458,7 @@ impl NodeApi for Engine {
             .map_err(|refusal| refusal.to_api())?;
         let contract = machine.contract();
         let role = inner.my_role(&contract.parties).ok_or_else(|| {
-            ApiError::invalid("not_a_party", "this node is not a party of the order")
+            ApiError::refusal("not_a_party", "this node is not a party of the order")
         })?;
         let signature = inner
             .config
@@ -486,23 +486,16 @@ impl NodeApi for Engine {
             role: role.clone(),
             signature,
         };
-        match inner.request(&sequencer, request).await {
-            Ok(Response::Committed { seq, entry }) => {
+        // A refusal of the sequencer's node keeps its code and status, as for the other
+        // signatures a party's node hands it (reviews, closes, agreements).
+        match inner.ask_sequencer(&sequencer, request).await? {
+            Response::Committed { seq, entry } => {
                 inner.ensure_local(order, seq).await;
                 Ok(
                     json!({ "order": order.to_string(), "status": "started", "genesis": entry.to_string() }),
                 )
             }
-            Ok(Response::Ack) => Ok(json!({ "order": order.to_string(), "status": "accepted" })),
-            Ok(Response::Refused { code, message }) => Err(ApiError::conflict(
-                "refused_by_party",
-                format!("the sequencer refused: {code}: {message}"),
-            )),
-            Ok(other) => Err(ApiError::new(502, "bad_answer", format!("{other:?}"))),
-            Err(error) => Err(ApiError::unavailable(
-                "party_unreachable",
-                format!("the sequencer's node did not answer: {error}"),
-            )),
+            _ => Ok(json!({ "order": order.to_string(), "status": "accepted" })),
         }
     }
 
@@ -517,10 +510,10 @@ impl NodeApi for Engine {
                 let bytes = base64::engine::general_purpose::STANDARD
                     .decode(encoded.trim())
                     .map_err(|e| {
-                        ApiError::invalid("invalid_event", format!("`signed` is not base64: {e}"))
+                        ApiError::refusal("invalid_event", format!("`signed` is not base64: {e}"))
                     })?;
                 SignedEvent::from_bytes(&bytes)
-                    .map_err(|e| ApiError::invalid("invalid_event", format!("`signed`: {e}")))?
+                    .map_err(|e| ApiError::refusal("invalid_event", format!("`signed`: {e}")))?
             }
             (None, Some(event)) => {
                 let program = {
@@ -531,10 +524,10 @@ impl NodeApi for Engine {
                 };
                 build_event(&event, order, &program)?
                     .sign(&inner.config.key)
-                    .map_err(|e| ApiError::invalid("invalid_event", e.to_string()))?
+                    .map_err(|e| ApiError::refusal("invalid_event", e.to_string()))?
             }
             _ => {
-                return Err(ApiError::invalid(
+                return Err(ApiError::refusal(
                     "invalid_request",
                     "give exactly one of `signed` or `event`",
                 ))
@@ -620,7 +613,7 @@ impl NodeApi for Engine {
             let core = slot.protocol.core();
             let rules = core.machine().rules(core.state());
             let terms = super::sources::typed_terms(&request.terms, rules.program())
-                .map_err(|error| ApiError::invalid("invalid_review", error))?;
+                .map_err(|error| ApiError::refusal("invalid_review", error))?;
             (slot.protocol.core().state().seq, at, terms)
         };
         let body = inner.review_for(order, after_seq, at, decision, &request.note, terms)?;
@@ -985,7 +978,7 @@ pub(super) fn queued_view(order: OrderId, event: Digest, position: usize) -> Val
 fn agreement_time(slot: &Slot, at: Option<&str>, code: &str) -> Result<i64, ApiError> {
     match at {
         Some(text) => super::sources::parse_time(text, slot.protocol.core().machine().program())
-            .map_err(|error| ApiError::invalid(code, format!("at: {error}"))),
+            .map_err(|error| ApiError::refusal(code, format!("at: {error}"))),
         None => Ok(slot.protocol.core().state().high_water),
     }
 }

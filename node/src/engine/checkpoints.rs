@@ -182,7 +182,7 @@ impl Inner {
         self.store
             .commit(batch)
             .await
-            .map_err(|e| ApiError::unavailable("store_failed", e.to_string()))?;
+            .map_err(|e| ApiError::refusal("store_failed", e.to_string()))?;
         let mut state = self.checkpoints.lock().await;
         state
             .witnessed_by

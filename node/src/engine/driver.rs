@@ -329,7 +329,7 @@ impl Inner {
                                 *slot = reloaded;
                             }
                             outcome.failed =
-                                Some(ApiError::unavailable("store_failed", error.to_string()));
+                                Some(ApiError::refusal("store_failed", error.to_string()));
                             break 'inputs;
                         }
                     }
@@ -377,7 +377,7 @@ impl Inner {
         self.callers.forget(caller);
         match waited {
             Ok(Ok(result)) => Ok(result),
-            Ok(Err(_)) | Err(_) => Err(ApiError::unavailable(
+            Ok(Err(_)) | Err(_) => Err(ApiError::refusal(
                 "no_answer",
                 "the order's core gave no answer in time",
             )),
@@ -482,7 +482,7 @@ impl Inner {
             .commit(batch)
             .await
             .map(|_| ())
-            .map_err(|error| ApiError::unavailable("store_failed", error.to_string()))
+            .map_err(|error| ApiError::refusal("store_failed", error.to_string()))
     }
 
     /// Sends every proposal of a round (through each peer's outbox), checks the cosignatures

@@ -61,7 +61,7 @@ fn is_determinism(fault: &FaultRecord) -> bool {
 }
 
 fn corrupt(error: RecordError) -> ApiError {
-    ApiError::unavailable("store_failed", error.to_string())
+    ApiError::refusal("store_failed", error.to_string())
 }
 
 impl Inner {
@@ -191,7 +191,7 @@ impl Inner {
         self.store
             .commit(batch)
             .await
-            .map_err(|error| ApiError::unavailable("store_failed", error.to_string()))?;
+            .map_err(|error| ApiError::refusal("store_failed", error.to_string()))?;
         self.change_open_faults(|faults| {
             faults.0.remove(&key);
         });

@@ -199,19 +199,19 @@ impl Inner {
             opening.lock().await.record.clone()
         } else {
             let parts = parts.ok_or_else(|| {
-                ApiError::invalid("unknown_order", "a genesis commit needs its contract")
+                ApiError::refusal("unknown_order", "a genesis commit needs its contract")
             })?;
             if parts.contract.order_id() != order {
-                return Err(ApiError::invalid(
+                return Err(ApiError::refusal(
                     "wrong_order",
                     "the contract is not this order's",
                 ));
             }
             self.admit_from_sequencer(peer, parts)
-                .map_err(|refused| ApiError::invalid(refused.code(), refused.to_string()))?
+                .map_err(|refused| ApiError::refusal(refused.code(), refused.to_string()))?
         };
         let from = self.party_key(&peer).ok_or_else(|| {
-            ApiError::invalid(
+            ApiError::refusal(
                 "not_sequencer",
                 "the sender's identity is not a party's key",
             )
@@ -360,7 +360,7 @@ impl Inner {
             .ok_or_else(|| ApiError::internal("the sequencer's key is not a peer id"))?;
         let record = self
             .admit_from_sequencer(peer, parts)
-            .map_err(|refused| ApiError::invalid(refused.code(), refused.to_string()))?;
+            .map_err(|refused| ApiError::refusal(refused.code(), refused.to_string()))?;
         let opening = self.opening(&record).map_err(|refusal| refusal.to_api())?;
         let mut opening = opening.lock().await;
         self.drive_opening(&mut opening, page).await.done()

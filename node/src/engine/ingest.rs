@@ -183,7 +183,7 @@ impl Inner {
         let mut by_order: BTreeMap<OrderId, usize> = BTreeMap::new();
         for (at, group) in groups.iter().enumerate() {
             if by_order.insert(group.order, at).is_some() {
-                let error = ApiError::bad_request(
+                let error = ApiError::refusal(
                     "invalid_request",
                     format!("order {} has two groups", group.order),
                 );
@@ -308,7 +308,7 @@ impl Inner {
             };
             let slot = slot.lock().await;
             if !slot.protocol.queue().is_empty() {
-                let error = ApiError::unavailable(
+                let error = ApiError::refusal(
                     "party_unreachable",
                     format!(
                         "order {} holds facts accepted earlier that wait at this node for its \
@@ -333,7 +333,7 @@ impl Inner {
                 .collect(),
         };
         let answer = self.request(&sequencer, request).await.map_err(|error| {
-            let error = ApiError::unavailable(
+            let error = ApiError::refusal(
                 "party_unreachable",
                 format!("the sequencer's node did not answer (nothing was taken here; send the document again): {error}"),
             );
@@ -369,7 +369,7 @@ impl Inner {
                         message,
                     } => return Err(refused_at(index, code, message)),
                     Forwarded::NoAnswer { reason } => {
-                        let error = ApiError::unavailable("no_answer", reason);
+                        let error = ApiError::refusal("no_answer", reason);
                         return Err(GroupRefused::nothing_taken(0, 0, error));
                     }
                 }
@@ -382,7 +382,7 @@ impl Inner {
             Response::Refused { code, message } => return Err(refused_at(None, code, message)),
             other => {
                 let error =
-                    ApiError::unavailable("no_answer", format!("the sequencer answered {other:?}"));
+                    ApiError::refusal("no_answer", format!("the sequencer answered {other:?}"));
                 return Err(GroupRefused::nothing_taken(0, 0, error));
             }
         };
@@ -432,7 +432,7 @@ impl Inner {
             };
         }
         by_reference(order, index)
-            .map_err(|message| ApiError::new(404, "unknown_order", format!("`order`: {message}")))
+            .map_err(|message| ApiError::refusal("unknown_order", format!("`order`: {message}")))
     }
 
     /// Each fact typed, signed and applied to a copy of its order's state, in document order.
@@ -451,7 +451,7 @@ impl Inner {
             let signed = build_event(&fact.event, order, &program)
                 .map_err(at_path)?
                 .sign(&self.config.key)
-                .map_err(|error| at_path(ApiError::invalid("invalid_event", error.to_string())))?;
+                .map_err(|error| at_path(ApiError::refusal("invalid_event", error.to_string())))?;
             let core = cores
                 .entry(order)
                 .or_insert_with(|| slot.protocol.core().clone());

@@ -693,7 +693,7 @@ impl Inner {
                 .store
                 .submit(batch)
                 .await
-                .map_err(|e| ApiError::unavailable("store_failed", e.to_string()))?;
+                .map_err(|e| ApiError::refusal("store_failed", e.to_string()))?;
             (ack, leaf, log.size(), events)
         };
         let tripped = matches!(
@@ -725,7 +725,7 @@ impl Inner {
             .ack
             .wait()
             .await
-            .map_err(|e| ApiError::unavailable("store_failed", e.to_string()))?;
+            .map_err(|e| ApiError::refusal("store_failed", e.to_string()))?;
         {
             let mut log = self.log.lock().await;
             log.acknowledged(pending.size)

@@ -154,12 +154,12 @@ impl Inner {
         self.net
             .set_party(peer, true)
             .await
-            .map_err(|error| ApiError::unavailable("network_failed", error.to_string()))?;
+            .map_err(|error| ApiError::refusal("network_failed", error.to_string()))?;
         for addr in &dialled {
             self.net
                 .add_address(peer, addr.clone())
                 .await
-                .map_err(|error| ApiError::unavailable("network_failed", error.to_string()))?;
+                .map_err(|error| ApiError::refusal("network_failed", error.to_string()))?;
         }
         Ok(dialled)
     }
@@ -181,7 +181,7 @@ impl Inner {
             self.net
                 .set_party(peer, false)
                 .await
-                .map_err(|error| ApiError::unavailable("network_failed", error.to_string()))?;
+                .map_err(|error| ApiError::refusal("network_failed", error.to_string()))?;
         }
         Ok(true)
     }
@@ -197,7 +197,7 @@ impl Inner {
         self.store
             .commit(batch)
             .await
-            .map_err(|e| ApiError::unavailable("store_failed", e.to_string()))?;
+            .map_err(|e| ApiError::refusal("store_failed", e.to_string()))?;
         if let Ok(mut table) = self.peer_table.write() {
             apply(&mut table, *key, record);
         }

@@ -134,7 +134,7 @@ impl Inner {
         self.store
             .commit(batch)
             .await
-            .map_err(|e| ApiError::unavailable("store_failed", e.to_string()))?;
+            .map_err(|e| ApiError::refusal("store_failed", e.to_string()))?;
         if let Ok(mut proposals) = self.proposals.lock() {
             proposals.insert(order, record);
         }
@@ -156,8 +156,7 @@ impl Inner {
         let (mut record, open) = match self.contract_signed(&order).await {
             Some(signed) => signed,
             None => {
-                return Err(ApiError::new(
-                    404,
+                return Err(ApiError::refusal(
                     "unknown_proposal",
                     format!("no proposal {order} is pending on this node"),
                 ))
@@ -166,17 +165,17 @@ impl Inner {
         let contract = record
             .contract
             .contract()
-            .map_err(|e| ApiError::invalid("invalid_contract", e.to_string()))?;
+            .map_err(|e| ApiError::refusal("invalid_contract", e.to_string()))?;
         let key = contract.parties.get(role).ok_or_else(|| {
-            ApiError::invalid("not_a_party", format!("`{role}` is not a party of {order}"))
+            ApiError::refusal("not_a_party", format!("`{role}` is not a party of {order}"))
         })?;
         if *key != from {
             let error = CoreError::NotSender { role: role.into() };
-            return Err(ApiError::invalid(&error.code(), error.to_string()));
+            return Err(ApiError::refusal(&error.code(), error.to_string()));
         }
         key.verify(Domain::Contract, &record.contract.body, &signature)
             .map_err(|_| {
-                ApiError::invalid(
+                ApiError::refusal(
                     "bad_signature",
                     format!("the signature of `{role}` is invalid"),
                 )

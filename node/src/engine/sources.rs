@@ -182,7 +182,7 @@ pub fn parse_time(text: &str, program: &Program) -> Result<i64, String> {
 }
 
 fn invalid(message: impl Into<String>) -> ApiError {
-    ApiError::invalid("invalid_contract", message)
+    ApiError::refusal("invalid_contract", message)
 }
 
 /// Event kinds matching `pattern`: a kind, or a prefix ending in `*` (`shipment.*`).
@@ -322,7 +322,7 @@ pub fn build_event(
     order: OrderId,
     program: &Program,
 ) -> Result<Event, ApiError> {
-    let bad = |message: String| ApiError::invalid("invalid_event", message);
+    let bad = |message: String| ApiError::refusal("invalid_event", message);
     let declared = program
         .vocabulary
         .events

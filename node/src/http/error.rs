@@ -36,36 +36,67 @@ impl IntoResponse for HttpError {
     }
 }
 
-/// The HTTP status of a refusal by its code: one mapping, whether the refusal arose at this
-/// node or at another party's node, which sends the code and a message only
-/// (`Response::Refused`), so that a failure is answered with one status at every node.
+/// Every code a refusal may carry, with the HTTP status it is answered with: a refusal of
+/// this node's protocol core, or one another party's node answered, which sends the code and
+/// a message only (`Response::Refused`), so that a failure is answered with one status at
+/// every node. [`status_of`] reads it; a refusal is built with `ApiError::refusal`, never with
+/// a status of its own (`node/tests/openapi.rs` checks the sources).
+pub const REFUSAL_STATUSES: &[(&str, u16)] = &[
+    // Not on this node.
+    ("unknown_order", 404),
+    ("unknown_proposal", 404),
+    // The request itself does not fit: its content, signature or author.
+    ("invalid_request", 422),
+    ("invalid_contract", 422),
+    ("invalid_event", 422),
+    ("invalid_review", 422),
+    ("invalid_close", 422),
+    ("invalid_agreement", 422),
+    ("malformed_entry", 422),
+    ("bad_signature", 422),
+    ("not_a_party", 422),
+    ("not_sequencer", 422),
+    ("not_invited", 422),
+    ("not_accepted", 422),
+    ("stranger", 422),
+    ("refused_by_state_machine", 422),
+    ("wrong_order", 422),
+    ("out_of_sequence", 422),
+    ("wrong_prev", 422),
+    ("determinism_fault", 422),
+    // The order's state: closed, closing, paused, moved past the record, holding it already,
+    // facts queued; a party's refusal of the entry; a second entry at one position.
+    ("already_started", 409),
+    ("order_closed", 409),
+    ("order_closing", 409),
+    ("order_paused", 409),
+    ("facts_queued", 409),
+    ("nothing_to_review", 409),
+    ("duplicate_event", 409),
+    ("stale_review", 409),
+    ("stale_agreement", 409),
+    ("stale_close", 409),
+    ("refused_by_party", 409),
+    ("conflict", 409),
+    ("equivocation", 409),
+    ("internal", 500),
+    // Another node answered, but not as the protocol says.
+    ("bad_answer", 502),
+    ("bad_cosignature", 502),
+    // Not answered, or not kept: the same request may succeed later.
+    ("party_unreachable", 503),
+    ("no_answer", 503),
+    ("store_failed", 503),
+    ("network_failed", 503),
+];
+
+/// The HTTP status of a refusal by its code ([`REFUSAL_STATUSES`]); a code it does not list
+/// (a newer node's) is a conflict with the order's state, 409.
 pub fn status_of(code: &str) -> u16 {
-    match code {
-        "unknown_order" => 404,
-        // The request itself does not fit: its content, signature or author.
-        "invalid_request"
-        | "invalid_contract"
-        | "invalid_event"
-        | "invalid_review"
-        | "invalid_close"
-        | "invalid_agreement"
-        | "malformed_entry"
-        | "bad_signature"
-        | "not_a_party"
-        | "refused_by_state_machine"
-        | "wrong_order"
-        | "out_of_sequence"
-        | "wrong_prev"
-        | "determinism_fault" => 422,
-        "internal" => 500,
-        // Another node answered, but not as the protocol says.
-        "bad_answer" | "bad_cosignature" => 502,
-        // Not answered, or not kept: the same request may succeed later.
-        "party_unreachable" | "no_answer" | "store_failed" | "network_failed" => 503,
-        // The order's state (closed, closing, paused, moved past the record, facts queued), a
-        // party's refusal of the entry (`refused_by_party`), or a code of a newer node.
-        _ => 409,
-    }
+    REFUSAL_STATUSES
+        .iter()
+        .find(|(known, _)| *known == code)
+        .map_or(409, |(_, status)| *status)
 }
 
 /// The API error for a JSON body axum could not extract.
@@ -77,7 +108,7 @@ pub fn json_rejection(rejection: JsonRejection) -> ApiError {
             "malformed_json",
             format!("the request body is not valid JSON: {detail}"),
         ),
-        JsonRejection::JsonDataError(_) => ApiError::invalid(
+        JsonRejection::JsonDataError(_) => ApiError::refusal(
             "invalid_request",
             format!("the request body does not have the expected fields and types: {detail}"),
         ),

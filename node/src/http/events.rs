@@ -74,7 +74,7 @@ fn api_error(error: EventsError) -> HttpError {
             ApiError::internal(error.to_string())
         }
         EventsError::Webhook(error) => ApiError::invalid("invalid_webhook", error.to_string()),
-        EventsError::Store(error) => ApiError::unavailable("store_failed", error.to_string()),
+        EventsError::Store(error) => ApiError::refusal("store_failed", error.to_string()),
         EventsError::Record(error) => ApiError::internal(error.to_string()),
     })
 }

@@ -35,7 +35,7 @@ use axum::{
 };
 use serde_json::Value;
 
-pub use error::{status_of, HttpError};
+pub use error::{status_of, HttpError, REFUSAL_STATUSES};
 use extract::{ApiJson, ApiPath, OrderId};
 pub use listener::{serve, ConnectionLimits};
 use tokens::{Denied, Scope, Tokens};
@@ -368,7 +368,7 @@ async fn submit_event<A: NodeApi>(
     ApiJson(request): ApiJson<SubmitEvent>,
 ) -> Result<Response, HttpError> {
     if request.signed.is_some() == request.event.is_some() {
-        return Err(HttpError(ApiError::invalid(
+        return Err(HttpError(ApiError::refusal(
             "invalid_request",
             "give exactly one of `signed` (a base64 signed event) or `event` (for this node to sign)",
         )));
