@@ -6,13 +6,9 @@
 
 mod common;
 
-use std::{
-    collections::BTreeSet,
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::time::Duration;
 
-use common::{assert_documented, record_answers, wait_until, Answered};
+use common::{assert_documented, record_answers, wait_until, Answers};
 
 use pactum_node::{
     api::{AcceptOrder, PutPeer},
@@ -21,9 +17,6 @@ use pactum_node::{
     net::AdmissionLimits,
 };
 use serde_json::{json, Value};
-
-/// Every answer of the nodes' HTTP APIs, for [`assert_documented`].
-type Answers = Arc<Mutex<BTreeSet<Answered>>>;
 
 fn spec(role: &str, dir: &std::path::Path, answers: &Answers) -> NodeSpec {
     let mut spec = NodeSpec::local(role, scenario::demo_key(role), dir.join(role));

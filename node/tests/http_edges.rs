@@ -1,6 +1,7 @@
 //! The HTTP API's edges over real TCP against a real node: the connection cap, deadlines for
 //! the request head and body, limits on the request line and headers, scoped tokens rotated
-//! without a restart — every refusal in the API's one JSON error shape.
+//! without a restart — every refusal in the API's one JSON error shape, and every answer one the
+//! OpenAPI document describes (`openapi::undocumented`).
 
 use std::{
     io::{Read, Write},
@@ -10,7 +11,10 @@ use std::{
 
 use pactum_node::{
     api::ErrorBody,
-    http::ConnectionLimits,
+    http::{
+        openapi::{recorder, undocumented, Answers},
+        ConnectionLimits,
+    },
     launch::{launch, NodeSpec, RunningNode},
 };
 use verifier::bundle::build::example_key;
@@ -18,7 +22,8 @@ use verifier::bundle::build::example_key;
 const READER: &str = "reader-token-0123456789abcdef0123456";
 const SUBMITTER: &str = "submit-token-0123456789abcdef0123456";
 
-async fn node(dir: &std::path::Path, limits: ConnectionLimits) -> RunningNode {
+/// A node whose API's every answer is kept in `answers`.
+async fn node(dir: &std::path::Path, limits: ConnectionLimits, answers: &Answers) -> RunningNode {
     let tokens = dir.join("tokens.toml");
     std::fs::write(
         &tokens,
@@ -31,7 +36,19 @@ async fn node(dir: &std::path::Path, limits: ConnectionLimits) -> RunningNode {
     let mut spec = NodeSpec::local("seller", example_key("seller"), dir.join("data"));
     spec.http_limits = limits;
     spec.tokens_file = Some(tokens);
+    spec.hooks.observe_http = Some(recorder(answers));
     launch(spec).await.unwrap()
+}
+
+/// Fails naming every answer in `answers` the OpenAPI document does not describe.
+fn assert_documented(answers: &Answers) {
+    let answers = answers.lock().map(|set| set.clone()).unwrap_or_default();
+    let undocumented = undocumented(&answers);
+    assert!(
+        undocumented.is_empty(),
+        "the node answered statuses or error codes the OpenAPI document does not describe:\n{}",
+        undocumented.join("\n")
+    );
 }
 
 /// Sends raw bytes on a fresh connection and reads the whole answer (the node closes it).
@@ -92,7 +109,8 @@ async fn every_refusal_is_the_json_error_shape() {
         body_timeout: Duration::from_millis(300),
         ..ConnectionLimits::default()
     };
-    let node = node(dir.path(), limits).await;
+    let answers = Answers::default();
+    let node = node(dir.path(), limits, &answers).await;
     let addr = node.http_addr;
     let token = node.token.clone();
     let order = "0".repeat(64);
@@ -255,6 +273,7 @@ async fn every_refusal_is_the_json_error_shape() {
     assert_eq!(checks[1], 200);
     assert_eq!(checks[2], 422);
     node.stop().await;
+    assert_documented(&answers);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -266,7 +285,8 @@ async fn at_the_cap_idle_connections_make_room_and_busy_ones_get_503() {
         body_timeout: Duration::from_millis(1500),
         ..ConnectionLimits::default()
     };
-    let node = node(dir.path(), limits).await;
+    let answers = Answers::default();
+    let node = node(dir.path(), limits, &answers).await;
     let (addr, token) = (node.http_addr, node.token.clone());
     let metrics = node.metrics.clone();
     tokio::task::spawn_blocking(move || {
@@ -348,12 +368,14 @@ async fn at_the_cap_idle_connections_make_room_and_busy_ones_get_503() {
     .await
     .unwrap();
     node.stop().await;
+    assert_documented(&answers);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_added_to_the_tokens_file_works_without_a_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let node = node(dir.path(), ConnectionLimits::default()).await;
+    let answers = Answers::default();
+    let node = node(dir.path(), ConnectionLimits::default(), &answers).await;
     let addr = node.http_addr;
     let tokens = dir.path().join("tokens.toml");
     let fresh = "fresh-token-0123456789abcdef01234567";
@@ -379,4 +401,5 @@ async fn a_token_added_to_the_tokens_file_works_without_a_restart() {
     .await
     .unwrap();
     node.stop().await;
+    assert_documented(&answers);
 }

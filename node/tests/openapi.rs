@@ -254,7 +254,7 @@ type Case<'a> = (&'a str, &'a str, u16, Option<&'a str>, Option<&'a str>);
 fn the_check_of_answers_reports_what_the_document_does_not_describe() {
     let order = format!("/orders/{ID}");
     let events = format!("/orders/{ID}/events");
-    let cases: [Case; 9] = [
+    let cases: [Case; 12] = [
         ("GET", &order, 200, None, None),
         ("GET", &order, 404, Some("unknown_order"), None),
         (
@@ -280,6 +280,10 @@ fn the_check_of_answers_reports_what_the_document_does_not_describe() {
             Some("idempotency_key_in_use"),
             Some("answered 409"),
         ),
+        // Any route may answer the connection layer's codes and `internal`, described once.
+        ("POST", "/orders", 408, Some("request_timeout"), None),
+        ("GET", &order, 500, Some("internal"), None),
+        ("GET", &order, 408, Some("internal"), Some("answered 408")),
         // A response that refers to a shared one is read there.
         ("POST", "/orders", 415, Some("unsupported_media_type"), None),
         (

@@ -22,7 +22,7 @@ use pactum_node::{
 use serde_json::{json, Value};
 use verifier::sign::SigningKey;
 
-pub use pactum_node::http::openapi::{undocumented, Answered};
+pub use pactum_node::http::openapi::{recorder, undocumented, Answered, Answers};
 
 /// Liveness bound for anything a test waits for; never a performance assertion.
 pub const PATIENCE: Duration = Duration::from_secs(30);
@@ -50,7 +50,7 @@ pub struct Cluster {
     /// `(method, path, status, error code)` of every answer the nodes' HTTP APIs gave: each
     /// must be a status the OpenAPI document lists for its operation, with an error code its
     /// description names ([`undocumented`], checked when the cluster drops).
-    pub answered: Arc<Mutex<BTreeSet<Answered>>>,
+    pub answered: Answers,
 }
 
 impl Cluster {
@@ -338,14 +338,8 @@ impl Drop for Cluster {
 
 /// Makes the node of `spec` record `(method, path, status, error code)` of every answer its
 /// HTTP API gives into `answered`.
-pub fn record_answers(spec: &mut NodeSpec, answered: &Arc<Mutex<BTreeSet<Answered>>>) {
-    let answered = answered.clone();
-    spec.hooks.observe_http = Some(Arc::new(move |method, path, status, code| {
-        if let Ok(mut answered) = answered.lock() {
-            let code = code.map(str::to_string);
-            answered.insert((method.to_string(), path.to_string(), status, code));
-        }
-    }));
+pub fn record_answers(spec: &mut NodeSpec, answered: &Answers) {
+    spec.hooks.observe_http = Some(recorder(answered));
 }
 
 /// Fails naming every answer among `answered` the OpenAPI document does not describe for its

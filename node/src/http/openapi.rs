@@ -10,7 +10,10 @@
 // The `#[utoipa::path]` items below exist for their documentation; the handlers are in mod.rs.
 #![allow(dead_code)]
 
-use std::collections::BTreeSet;
+use std::{
+    collections::BTreeSet,
+    sync::{Arc, Mutex},
+};
 
 use serde_json::Value;
 use utoipa::{
@@ -44,8 +47,10 @@ use verifier::json::{
             (with `path`, the offending field's, when an ingested document does not fit). Requests \
             need `Authorization: Bearer <token>` with the route's scope (read for GET, submit \
             for posting events, admin for the rest); `GET /health` and `GET /openapi.json` are \
-            public. Any route may also answer 408, 414, 431 (request too slow or too large) \
-            or 503 (too many connections). Every write (POST, PUT, DELETE) takes an optional \
+            public. Any route may also answer 408, 414, 431 (request too slow or too large), \
+            500 (a fault of the node) or 503 (too many connections): the responses \
+            `AnyRoute408`, `AnyRoute414`, `AnyRoute431`, `AnyRoute500` and `AnyRoute503` of \
+            `components.responses`, described there once for every route. Every write (POST, PUT, DELETE) takes an optional \
             `Idempotency-Key` header: the same key with the same request returns the original \
             answer (stored 24 h, header `Idempotent-Replayed: true`); such a write may also \
             answer the responses `IdempotencyKey400`, `IdempotencyKey409`, `IdempotencyKey422` \
@@ -70,7 +75,7 @@ use verifier::json::{
         ReevaluationJson, PartyJson, RuleJson, MoneyJson, ObligationTotalJson, History,
         CreateWebhook, crate::events::EventKind, crate::api::BackupRequest, ShareRequest
     ), responses(UnsupportedMediaType)),
-    modifiers(&BearerToken, &IdempotencyKeyAnswers),
+    modifiers(&BearerToken, &SharedAnswers),
     security(("bearer" = []))
 )]
 pub struct ApiDoc;
@@ -122,16 +127,35 @@ impl<'r> utoipa::ToResponse<'r> for UnsupportedMediaType {
     }
 }
 
-struct IdempotencyKeyAnswers;
+/// What any route may answer, whatever its operation lists: the connection layer's refusals
+/// (`listener`, and the body deadline the router keeps) and a fault of the node itself, as
+/// `components.responses.AnyRoute{status}`, each naming its code.
+pub const ANY_ROUTE_ANSWERS: [(u16, &str); 5] = [
+    (408, "the request's head did not arrive within `http.header_timeout_ms`, or its body within `http.body_timeout_ms` (`request_timeout`)"),
+    (414, "the request line is over 8 KiB (`uri_too_long`)"),
+    (431, "the request's head is over 32 KiB (`headers_too_large`)"),
+    (500, "a fault of the node itself (`internal`): nothing the request could change; the node's log says more"),
+    (503, "every connection the node takes (`http.max_connections`) is serving a request (`too_many_connections`): send it again later"),
+];
 
-impl Modify for IdempotencyKeyAnswers {
+/// The shared responses of `components.responses`: [`IDEMPOTENCY_KEY_ANSWERS`] and
+/// [`ANY_ROUTE_ANSWERS`].
+struct SharedAnswers;
+
+impl Modify for SharedAnswers {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        for (status, description) in IDEMPOTENCY_KEY_ANSWERS {
-            let response = ResponseBuilder::new().description(description).build();
-            components
-                .responses
-                .insert(format!("IdempotencyKey{status}"), response.into());
+        let shared = IDEMPOTENCY_KEY_ANSWERS
+            .iter()
+            .map(|(status, text)| (format!("IdempotencyKey{status}"), text))
+            .chain(
+                ANY_ROUTE_ANSWERS
+                    .iter()
+                    .map(|(status, text)| (format!("AnyRoute{status}"), text)),
+            );
+        for (name, description) in shared {
+            let response = ResponseBuilder::new().description(*description).build();
+            components.responses.insert(name, response.into());
         }
     }
 }
@@ -145,11 +169,27 @@ pub fn document() -> serde_json::Value {
 /// [`super::HttpSettings::observe`] sees it.
 pub type Answered = (String, String, u16, Option<String>);
 
+/// Every answer of nodes' HTTP APIs, as a [`recorder`] keeps them for [`undocumented`].
+pub type Answers = Arc<Mutex<BTreeSet<Answered>>>;
+
+/// An observer for [`super::HttpSettings::observe`] (a node's `Hooks::observe_http`) that
+/// keeps every answer in `answers`.
+pub fn recorder(answers: &Answers) -> super::Observer {
+    let answers = answers.clone();
+    Arc::new(move |method, path, status, code| {
+        if let Ok(mut answers) = answers.lock() {
+            let code = code.map(str::to_string);
+            answers.insert((method.to_string(), path.to_string(), status, code));
+        }
+    })
+}
+
 /// The answers among `answered` that the [`document`] does not describe: a status it does not
 /// list for the operation (the path matched to its templates, `/orders/{id}`), or an error
 /// code that the description of that status's response does not name in backticks
-/// (`order_closed`), nor, for a write (POST, PUT, DELETE), a shared response of the status
-/// any write may answer (`components.responses.IdempotencyKey409`). A response that refers to
+/// (`order_closed`), nor a shared response of the status any route may answer
+/// (`components.responses.AnyRoute408`) or, for a write (POST, PUT, DELETE), any write may
+/// answer (`components.responses.IdempotencyKey409`). A response that refers to
 /// a shared one (`$ref`) is read there. Paths and methods the document does not have at all
 /// are the router's fallbacks (404 `not_found`, 405), left out. The end-to-end tests check
 /// every answer their nodes gave with it.
@@ -176,8 +216,13 @@ pub fn undocumented(answered: &BTreeSet<Answered>) -> Vec<String> {
             continue;
         };
         let write = matches!(method.as_str(), "POST" | "PUT" | "DELETE");
-        let shared = &document["components"]["responses"][format!("IdempotencyKey{status}")];
-        if write && code.as_deref().is_some_and(|code| names(shared, code)) {
+        let shared = &document["components"]["responses"];
+        let idempotency = &shared[format!("IdempotencyKey{status}")];
+        let any_route = &shared[format!("AnyRoute{status}")];
+        if code
+            .as_deref()
+            .is_some_and(|code| names(any_route, code) || (write && names(idempotency, code)))
+        {
             continue;
         }
         let Some(response) = responses.get(&status.to_string()) else {
