@@ -605,6 +605,29 @@ fn signal(process: &NodeProcess, signal: &str) {
     assert!(sent.success(), "kill -{signal} failed");
 }
 
+/// Stops a node's process and waits until the kernel shows every one of its threads stopped
+/// (state `T` in `/proc/PID/task/*/stat`): a test that goes on before then could be answered
+/// by a thread that had not stopped yet.
+fn stop(process: &NodeProcess) {
+    signal(process, "STOP");
+    let tasks = format!("/proc/{}/task", process.pid());
+    wait_until("every thread of the stopped node to be stopped", || {
+        thread_states(&tasks).is_some_and(|states| states.iter().all(|state| *state == 'T'))
+    });
+}
+
+/// The scheduler state of each thread under `/proc/PID/task` (the field after the command
+/// name, which may hold spaces), `None` if the directory cannot be read.
+fn thread_states(tasks: &str) -> Option<Vec<char>> {
+    let mut states = Vec::new();
+    for task in std::fs::read_dir(tasks).ok()? {
+        let stat = std::fs::read_to_string(task.ok()?.path().join("stat")).ok()?;
+        let after_name = stat.get(stat.rfind(')')? + 1..)?;
+        states.push(after_name.trim_start().chars().next()?);
+    }
+    Some(states)
+}
+
 #[test]
 fn a_party_that_takes_a_proposal_and_never_answers_is_given_up_by_the_core_not_the_transport() {
     let base = tempfile::tempdir().unwrap();
@@ -637,9 +660,14 @@ fn a_party_that_takes_a_proposal_and_never_answers_is_given_up_by_the_core_not_t
 
     // The buyer's node is stopped: its connection stays open, the proposal is taken by the
     // kernel, no answer ever comes. The fact is answered queued, by the core's timer.
-    signal(&processes[1], "STOP");
+    stop(&processes[1]);
     let accepted = client(&nodes[0]).post(&events, &eta_update(2)).unwrap();
-    assert_eq!(accepted["status"], "queued", "{accepted}");
+    assert_eq!(
+        accepted["status"],
+        "queued",
+        "{accepted}\nthe buyer's threads: {:?}",
+        thread_states(&format!("/proc/{}/task", processes[1].pid()))
+    );
     // Given up by the core, not by the network: the request to the buyer's node has not
     // failed (it is still waiting), so the sequencer does not report the buyer unreachable.
     let health = client(&nodes[0]).get("/health").unwrap();
