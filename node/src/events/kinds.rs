@@ -5,7 +5,7 @@
 use std::{collections::BTreeSet, fmt, str::FromStr};
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value as Json};
+use serde_json::{json, value::RawValue};
 use verifier::{
     json::{self as native, Directory},
     model::{Contract, Effects, EntryBody, Outcome, SignedEntry, Step},
@@ -84,14 +84,21 @@ impl FromStr for EventKind {
 }
 
 /// An event before it has an id: its kind, the entry it comes from and its data.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Staged {
     pub kind: EventKind,
     pub order: String,
     /// The order's own reference, when known (not for faults: the proposal was refused).
     pub order_ref: Option<String>,
     pub seq: u64,
-    pub data: Json,
+    /// Its data as JSON text, written once from the native view: stored in the journal and sent
+    /// as it is (never built as a `serde_json::Value` tree first and copied into the envelope).
+    pub data: Box<RawValue>,
+}
+
+/// `value` as JSON text (`null` if it cannot be written, which the native views never are).
+fn raw(value: &impl Serialize) -> Box<RawValue> {
+    serde_json::value::to_raw_value(value).unwrap_or_else(|_| RawValue::NULL.to_owned())
 }
 
 /// The events a committed entry yields: the entry itself; its notifications, obligations and
@@ -112,7 +119,7 @@ pub fn entry_events(
         entry.signatures.keys().cloned().collect(),
         Some(leaf),
     );
-    let view = serde_json::to_value(view).unwrap_or(Json::Null);
+    let view = raw(&view);
     let staged = |kind, data| Staged {
         kind,
         order: body.order.to_string(),
@@ -127,7 +134,7 @@ pub fn entry_events(
             outcomes.push(&step.outcome);
             if was_queued {
                 let data = json!({ "event": step.event.hash().to_string(), "seq": body.seq });
-                events.push(staged(EventKind::QueuedFactCommitted, data));
+                events.push(staged(EventKind::QueuedFactCommitted, raw(&data)));
             }
         }
         Step::Review(step) => {
@@ -146,8 +153,7 @@ pub fn entry_events(
                 events.push(staged(kind, data))
             }),
             Outcome::BreakerTripped { .. } => {
-                let data = serde_json::to_value(native::outcome(outcome, &directory))
-                    .unwrap_or(Json::Null);
+                let data = raw(&native::outcome(outcome, &directory));
                 events.push(staged(EventKind::BreakerTrip, data));
             }
             Outcome::ToReview { .. } | Outcome::Paused => {}
@@ -157,20 +163,18 @@ pub fn entry_events(
 }
 
 /// One event per notification and per obligation of `effects`.
-fn effect_events(effects: &Effects, directory: &Directory, push: &mut dyn FnMut(EventKind, Json)) {
+fn effect_events(
+    effects: &Effects,
+    directory: &Directory,
+    push: &mut dyn FnMut(EventKind, Box<RawValue>),
+) {
     for notification in &effects.notifications {
         let data = native::notification(notification, directory);
-        push(
-            EventKind::Notification,
-            serde_json::to_value(data).unwrap_or(Json::Null),
-        );
+        push(EventKind::Notification, raw(&data));
     }
     for obligation in &effects.obligations {
         let data = native::obligation(obligation, directory);
-        push(
-            EventKind::Obligation,
-            serde_json::to_value(data).unwrap_or(Json::Null),
-        );
+        push(EventKind::Obligation, raw(&data));
     }
 }
 
@@ -182,11 +186,11 @@ pub fn fault_event(fault: &crate::engine::records::FaultRecord) -> Staged {
         order: fault.order.to_string(),
         order_ref: None,
         seq: fault.seq,
-        data: json!({
+        data: raw(&json!({
             "code": fault.code,
             "message": fault.message,
             "proposed": fault.proposed.to_string(),
             "computed": fault.computed.map(|hash| hash.to_string()),
-        }),
+        })),
     }
 }

@@ -310,17 +310,27 @@ impl Events {
 }
 
 /// The JSON delivered and streamed: the event's id, kind, when it was staged, its order and
-/// entry, and its data.
+/// entry, and its data (written as it is: it is already JSON text).
 fn envelope(id: u64, event: &Staged) -> Vec<u8> {
-    let body = serde_json::json!({
-        "id": id,
-        "kind": event.kind,
-        "created_at_us": receiver::now_us(),
-        "order": event.order,
-        "order_ref": event.order_ref,
-        "seq": event.seq,
-        "data": event.data,
-    });
+    #[derive(Serialize)]
+    struct Envelope<'a> {
+        id: u64,
+        kind: kinds::EventKind,
+        created_at_us: u64,
+        order: &'a str,
+        order_ref: &'a Option<String>,
+        seq: u64,
+        data: &'a serde_json::value::RawValue,
+    }
+    let body = Envelope {
+        id,
+        kind: event.kind,
+        created_at_us: receiver::now_us(),
+        order: &event.order,
+        order_ref: &event.order_ref,
+        seq: event.seq,
+        data: &event.data,
+    };
     serde_json::to_vec(&body).unwrap_or_default()
 }
 
