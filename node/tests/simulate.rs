@@ -5,7 +5,9 @@
 //! dishonest party also signs forked heads, cuts its bundles to a prefix, and sends from its
 //! own node reviews (its own signature, or another party's relayed), withdrawals and announced
 //! entries in another party's name, all refused by the sender rule. Nodes crash losing the
-//! writes their store had not flushed. Every run trips the breaker, reviews, may close, and
+//! writes their store had not flushed. Every node's checkpoints are witnessed by the others'
+//! nodes; the dishonest party cosigns garbage, withholds, and shows witnesses rolled-back,
+//! forked and badly signed checkpoints. Every run trips the breaker, reviews, may close, and
 //! exports bundles that a customer verifies through remembered state and beside the parties'
 //! signed heads; a few runs have two, five or seven parties. A failure names its seed and the
 //! command that replays it. Longer campaigns:
@@ -91,6 +93,29 @@ fn assert_exercised(total: &SimReport) {
         "no bundle was shown STALE beside presented heads: {total:?}"
     );
     assert_caught_up_from_others(total);
+    assert_witnessed(total);
+}
+
+/// Checkpoints were witnessed through the faults: cosigned, a witness shown a proof from the
+/// size it cosigned after its log's node forgot it, requests lost, checkpoints made within an
+/// export, bundles carrying cosignatures.
+fn assert_witnessed(total: &SimReport) {
+    assert!(
+        total.checkpoints > 0 && total.cosignatures > 0 && total.checkpoints_cosigned > 0,
+        "no checkpoint was cosigned: {total:?}"
+    );
+    assert!(
+        total.proofs_asked > 0,
+        "no witness asked for a proof from the size it cosigned: {total:?}"
+    );
+    assert!(
+        total.witness_requests_failed > 0,
+        "no request to a witness failed: {total:?}"
+    );
+    assert!(
+        total.checkpoints_at_export > 0 && total.bundles_cosigned > 0,
+        "no export made a checkpoint, or none carried a cosignature: {total:?}"
+    );
 }
 
 /// Catch-ups ran page after page, and a node that could not reach the sequencer's asked
@@ -173,6 +198,21 @@ fn a_byzantine_cosigner_neither_blocks_the_order_for_good_nor_frames_the_sequenc
         total.proofs_kept, 0,
         "a forged entry convicted the honest sequencer"
     );
+    assert!(
+        total.dishonest_cosignatures > 0 && total.dishonest_checkpoints > 0,
+        "the dishonest party never misbehaved as a witness or as a log: {total:?}"
+    );
+    // Honest witnesses refused the dishonest party's rolled-back, forked and badly signed
+    // checkpoints.
+    for code in ["rollback", "inconsistent", "bad_signature"] {
+        assert!(
+            total
+                .witness_answers
+                .get(code)
+                .is_some_and(|count| *count > 0),
+            "no witness refused a checkpoint as {code}: {total:?}"
+        );
+    }
 }
 
 /// Two parties (seller and buyer), and five and seven (more buyers and carriers, the last one
@@ -282,6 +322,77 @@ fn a_driver_that_takes_the_name_for_the_sender_is_caught() {
         "caught for another reason: {violation}"
     );
     eprintln!("caught: {violation}");
+}
+
+/// The first violation of `broken` over the campaign's seeds must be one of `expected`
+/// (`uncaught` if none is found).
+fn caught_as(broken: SimConfig, uncaught: &str, expected: &[&str]) {
+    let violation = first_violation(broken, uncaught);
+    assert!(
+        expected.iter().any(|what| violation.what.contains(what)),
+        "caught for another reason: {violation}"
+    );
+    eprintln!("caught: {violation}");
+}
+
+/// The witnessing checks can fail: a witness that answers before what it cosigned is durable
+/// forgets it at a crash, and then cosigns the dishonest party's rolled-back or forked
+/// checkpoint.
+#[test]
+fn a_witness_that_answers_before_its_memory_is_durable_is_caught() {
+    let broken = SimConfig {
+        byzantine_cosigner: true,
+        witness_answers_unflushed: true,
+        ..SimConfig::default()
+    };
+    let uncaught = "no seed caught a witness that forgets what it cosigned";
+    caught_as(
+        broken,
+        uncaught,
+        &["cosigned a rollback", "cosigned a fork"],
+    );
+}
+
+/// The witnessing checks can fail: a witness that judges every checkpoint as if it had
+/// cosigned nothing of its log cosigns a rollback or a fork.
+#[test]
+fn a_witness_that_skips_the_consistency_check_is_caught() {
+    let broken = SimConfig {
+        byzantine_cosigner: true,
+        witness_skips_consistency: true,
+        ..SimConfig::default()
+    };
+    let uncaught = "no seed caught a witness without the consistency check";
+    caught_as(
+        broken,
+        uncaught,
+        &["cosigned a rollback", "cosigned a fork"],
+    );
+}
+
+/// The witnessing checks can fail: a node that signs checkpoints of leaves not yet durable
+/// loses, at a crash, leaves its witnesses cosigned; its next checkpoint is refused.
+#[test]
+fn a_node_that_checkpoints_leaves_before_they_are_durable_is_caught() {
+    let broken = SimConfig {
+        checkpoint_unflushed: true,
+        ..SimConfig::default()
+    };
+    let uncaught = "no seed caught a node that checkpoints unflushed leaves";
+    caught_as(broken, uncaught, &["'s checkpoint at"]);
+}
+
+/// The witnessing checks can fail: a node whose driver drops a witness's request for a proof
+/// from the size it cosigned (as it must after the node forgot, at a crash, what each witness
+/// saw) is never cosigned by that witness again.
+#[test]
+fn a_node_that_ignores_a_witness_s_request_for_a_proof_is_caught() {
+    let broken = SimConfig {
+        owner_drops_from_answers: true,
+        ..SimConfig::default()
+    };
+    let uncaught = "no seed caught a node that ignores requests for a proof";
+    caught_as(broken, uncaught, &["is not cosigned by"]);
 }
 
 #[test]

@@ -25,7 +25,7 @@ use verifier::{
 use super::{
     protocol::{Request, Response},
     records::{self, WitnessedRecord, CHECKPOINTS, WITNESSED},
-    witness::{self, Ask, Cosigned, Declined, Presented, WitnessAnswer, Witnessed, Witnessing},
+    witness::{self, Ask, Cosigned, Declined, Presented, WitnessAnswer, Witnessing},
     EngineError, Inner,
 };
 use crate::{api::ApiError, config::default_origin, durable::WriteBatch};
@@ -172,11 +172,8 @@ impl Inner {
                 .filter_map(|(name, answer)| witnessing.on_answer(&name, answer))
                 .collect();
         }
-        let Witnessed {
-            size,
-            text,
-            cosigned_by,
-        } = witnessing.finish();
+        let witnessed = witnessing.finish();
+        let (size, text) = (witnessed.size, witnessed.text.clone());
         let mut batch = WriteBatch::new();
         batch.put(CHECKPOINTS, size.to_be_bytes(), text.clone().into_bytes());
         self.store
@@ -184,10 +181,12 @@ impl Inner {
             .await
             .map_err(|e| ApiError::refusal("store_failed", e.to_string()))?;
         let mut state = self.checkpoints.lock().await;
-        state
-            .witnessed_by
-            .extend(cosigned_by.into_iter().map(|name| (name, size)));
-        state.latest = Some((size, text.clone()));
+        let CheckpointState {
+            latest,
+            witnessed_by,
+            ..
+        } = &mut *state;
+        witness::keep(latest, witnessed_by, witnessed);
         self.metrics.checkpoints_signed.inc();
         Ok((size, text))
     }
@@ -249,9 +248,9 @@ impl Inner {
             Ok(presented) => presented,
             Err(answer) => return answered(answer),
         };
-        let origin = presented.origin().to_string();
+        let memory = witness::memory_key(presented.origin(), &log_key);
         let remembered: Option<WitnessedRecord> =
-            match records::read(&self.store, WITNESSED, origin.as_bytes(), "witnessed") {
+            match records::read(&self.store, WITNESSED, &memory, "witnessed") {
                 Ok(record) => record,
                 Err(error) => return Response::refused("store_failed", error.to_string()),
             };
@@ -271,7 +270,7 @@ impl Inner {
         };
         let mut batch = WriteBatch::new();
         match records::encode("witnessed", &remember) {
-            Ok(bytes) => batch.put(WITNESSED, origin.as_bytes(), bytes),
+            Ok(bytes) => batch.put(WITNESSED, memory, bytes),
             Err(error) => return Response::refused("store_failed", error.to_string()),
         };
         if let Err(error) = self.store.commit(batch).await {

@@ -32,7 +32,8 @@ pub const PROGRAMS: Space = Space::new("programs");
 pub const PROPOSALS: Space = Space::new("proposals");
 /// Log size (u64 BE) → signed note text: the checkpoints this node signed.
 pub const CHECKPOINTS: Space = Space::new("checkpoints");
-/// Origin → [`WitnessedRecord`]: the last checkpoint of each peer log this node cosigned.
+/// Log key ‖ origin ([`witness::memory_key`](super::witness::memory_key)) →
+/// [`WitnessedRecord`]: the last checkpoint of each peer log this node cosigned.
 pub const WITNESSED: Space = Space::new("witnessed");
 /// [`fault_key`] → [`FaultRecord`]: determinism faults and refused proposals.
 pub const FAULTS: Space = Space::new("faults");

@@ -222,6 +222,41 @@ impl Witnessing {
     }
 }
 
+/// What a node keeps once a checkpoint of its log is witnessed: it becomes the latest unless a
+/// larger one was witnessed meanwhile (an export makes one while another is being witnessed in
+/// the background: kept in the order they finish, the latest went back to the smaller, and a
+/// customer who had verified a bundle at the larger was handed a rollback), and each witness
+/// that cosigned it is believed to have seen at least its size.
+pub fn keep(
+    latest: &mut Option<(u64, String)>,
+    witnessed_by: &mut BTreeMap<String, u64>,
+    witnessed: Witnessed,
+) {
+    let Witnessed {
+        size,
+        text,
+        cosigned_by,
+    } = witnessed;
+    for name in cosigned_by {
+        let seen = witnessed_by.entry(name).or_default();
+        *seen = (*seen).max(size);
+    }
+    if latest.as_ref().is_none_or(|(last, _)| *last <= size) {
+        *latest = Some((size, text));
+    }
+}
+
+/// The key under which a witness remembers the last checkpoint it cosigned of a log: the log's
+/// key, then its origin. A party that presents a checkpoint in another party's origin, signed
+/// with its own key (which is all a witness can check it against), reaches only what the
+/// witness remembers of that origin under its own key, never what it remembers of the other
+/// party's log (which it could otherwise make the witness refuse).
+pub fn memory_key(origin: &str, log_key: &PublicKey) -> Vec<u8> {
+    let mut key = log_key.as_bytes().to_vec();
+    key.extend_from_slice(origin.as_bytes());
+    key
+}
+
 /// A checkpoint presented for witnessing, parsed.
 #[derive(Debug)]
 pub struct Presented {
@@ -229,8 +264,9 @@ pub struct Presented {
     checkpoint: Checkpoint,
 }
 
-/// A witness's cosignature of a checkpoint, and what it remembers for the checkpoint's origin
-/// (stored before the cosignature is sent, so a restart never cosigns a smaller log).
+/// A witness's cosignature of a checkpoint, and what it remembers for the checkpoint's log
+/// (stored under [`memory_key`] before the cosignature is sent, so a restart never cosigns a
+/// smaller log).
 #[derive(Debug)]
 pub struct Cosigned {
     pub line: NoteSignature,
@@ -262,7 +298,8 @@ impl Presented {
         Ok(Presented { note, checkpoint })
     }
 
-    /// The log's origin: what the witness remembers is kept under it.
+    /// The log's origin: what the witness remembers is kept under it and the log's key
+    /// ([`memory_key`]).
     pub fn origin(&self) -> &str {
         self.checkpoint.origin()
     }
@@ -570,6 +607,40 @@ mod tests {
                 ("carrier".to_string(), key(4)),
             ])
         );
+    }
+
+    #[test]
+    fn a_smaller_checkpoint_witnessed_last_does_not_replace_the_latest() {
+        let witnessed = |size, text: &str, by: &[&str]| Witnessed {
+            size,
+            text: text.into(),
+            cosigned_by: by.iter().map(|name| name.to_string()).collect(),
+        };
+        let (mut latest, mut witnessed_by) = (None, BTreeMap::new());
+        keep(
+            &mut latest,
+            &mut witnessed_by,
+            witnessed(12, "at 12", &["buyer"]),
+        );
+        // Started before it, finished after it.
+        let late = witnessed(10, "at 10", &["buyer", "carrier"]);
+        keep(&mut latest, &mut witnessed_by, late);
+        assert_eq!(latest, Some((12, "at 12".to_string())));
+        let believed = BTreeMap::from([("buyer".to_string(), 12), ("carrier".to_string(), 10)]);
+        assert_eq!(witnessed_by, believed);
+        keep(&mut latest, &mut witnessed_by, witnessed(12, "again", &[]));
+        assert_eq!(latest, Some((12, "again".to_string())));
+    }
+
+    #[test]
+    fn a_witness_remembers_each_log_under_its_key_and_origin() {
+        let key = |seed| SigningKey::from_seed([seed; 32]).public_key();
+        assert_ne!(memory_key(ORIGIN, &key(1)), memory_key(ORIGIN, &key(3)));
+        assert_ne!(
+            memory_key(ORIGIN, &key(1)),
+            memory_key("pactum.test/buyer", &key(1))
+        );
+        assert_eq!(memory_key(ORIGIN, &key(1)), memory_key(ORIGIN, &key(1)));
     }
 
     #[test]

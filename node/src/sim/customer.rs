@@ -14,9 +14,9 @@ use verifier::{
         verify_bundle, Freshness, Head, Remembered, Report, SignedHead, Trust, VerifyError,
         VerifyOptions,
     },
-    checkpoint::{Checkpoint, SignedNote},
+    checkpoint::{Checkpoint, NoteVerifierKey, SignedNote, TrustPolicy},
     model::{SignedContract, SignedEntry},
-    sign::SigningKey,
+    sign::{PublicKey, SigningKey},
     state::State,
 };
 
@@ -30,8 +30,10 @@ pub(super) struct Exporter<'a> {
     pub log: &'a ExampleLog,
     pub entries: &'a [SignedEntry],
     pub leaves: &'a [u64],
-    /// The exporter's clock (the checkpoint's time).
-    pub time: u64,
+    /// The checkpoint the bundle carries: the exporter's latest (see [`super::witnessing`]).
+    pub note: &'a str,
+    /// The other parties, by the name they cosign with, and their keys.
+    pub witnesses: &'a [(String, PublicKey)],
 }
 
 /// What one export showed.
@@ -45,13 +47,17 @@ pub(super) struct Verified {
     /// With heads presented: the customer's earlier bundle from the same node (its last
     /// entry's seq), verified afresh beside the same heads, and what they said of it.
     pub older: Option<(u64, Freshness)>,
+    /// The bundle's checkpoint carried cosignatures, each verified as required.
+    pub cosigned: bool,
 }
 
-/// An earlier bundle: its log's size, its last entry's seq, its bytes.
+/// An earlier bundle: its checkpoint's size, its last entry's seq, its bytes, and what its
+/// exporter said to trust (the witnesses that cosigned its checkpoint).
 struct Earlier {
     size: u64,
     last: u64,
     bytes: Vec<u8>,
+    trust: Trust,
 }
 
 /// One customer's memory per node's log, and the last bundle from each.
@@ -89,23 +95,30 @@ impl Customer {
     ) -> Result<Verified, String> {
         let memory = self.memory.get(exporter.role).cloned().unwrap_or_default();
         let since = remembered_size(&memory, &exporter.log.origin)?;
-        let size = exporter.log.log.size();
+        let size = note_size(exporter.note)?;
         let (bytes, trust) = export(exporter, order, since)?;
+        let cosigned = trust.log.min_witnesses() > 0;
         let report =
             verify(&bytes, &trust, Some(memory), heads).map_err(|error| error.to_string())?;
         if let Some(remember) = &report.remember {
             self.memory.insert(exporter.role, remember.clone());
         }
-        let rollback_refused = self.recheck_older(exporter, &trust, size)?;
-        let older = self.older_beside(exporter.role, &trust, heads)?;
+        let rollback_refused = self.recheck_older(exporter, size)?;
+        let older = self.older_beside(exporter.role, heads)?;
         let last = report.as_of.seq;
-        self.last
-            .insert(exporter.role, Earlier { size, last, bytes });
+        let earlier = Earlier {
+            size,
+            last,
+            bytes,
+            trust,
+        };
+        self.last.insert(exporter.role, earlier);
         Ok(Verified {
             state: report.state,
             rollback_refused,
             freshness: report.freshness,
             older,
+            cosigned,
         })
     }
 
@@ -114,28 +127,23 @@ impl Customer {
     fn older_beside(
         &self,
         role: &str,
-        trust: &Trust,
         heads: &[SignedHead],
     ) -> Result<Option<(u64, Freshness)>, String> {
         let Some(earlier) = self.last.get(role).filter(|_| !heads.is_empty()) else {
             return Ok(None);
         };
-        let report = verify(&earlier.bytes, trust, None, heads)
+        let report = verify(&earlier.bytes, &earlier.trust, None, heads)
             .map_err(|error| format!("an earlier bundle of {role} beside heads: {error}"))?;
         Ok(Some((earlier.last, report.freshness)))
     }
 
     /// The bundle this customer verified before from the same node, shown again after the log
     /// grew, must be a rollback (INVALID at step 8).
-    fn recheck_older(
-        &self,
-        exporter: &Exporter<'_>,
-        trust: &Trust,
-        size: u64,
-    ) -> Result<bool, String> {
+    fn recheck_older(&self, exporter: &Exporter<'_>, size: u64) -> Result<bool, String> {
         let Some(Earlier {
             size: old_size,
             bytes: old,
+            trust,
             ..
         }) = self.last.get(exporter.role)
         else {
@@ -180,15 +188,12 @@ fn export(
     order: &OrderFiles<'_>,
     since: Option<u64>,
 ) -> Result<(Vec<u8>, Trust), String> {
-    let size = exporter.log.log.size();
+    let size = note_size(exporter.note)?;
     let consistency_from: Vec<u64> = since
         .filter(|from| (1..size).contains(from))
         .into_iter()
         .collect();
-    let note = exporter
-        .log
-        .checkpoint(exporter.time)
-        .map_err(|e| format!("checkpoint: {e}"))?;
+    let note = exporter.note;
     let parsed = order.contract.contract().map_err(|e| e.to_string())?;
     let ir = contract_ir(order.program, &parsed).map_err(|e| e.to_string())?;
     let parts = OrderParts {
@@ -201,17 +206,45 @@ fn export(
         &parts,
         exporter.leaves,
         &exporter.log.log,
-        &note,
+        note,
         (exporter.role, exporter.key),
         &consistency_from,
     )
     .map_err(|e| format!("assemble: {e}"))?;
     let bytes = bundle.to_bytes().map_err(|e| e.to_string())?;
     let trust = Trust {
-        log: exporter.log.policy().map_err(|e| e.to_string())?,
+        log: trust_policy(exporter)?,
         parties: parsed.parties.clone(),
     };
     Ok((bytes, trust))
+}
+
+/// What the exporter's node says to trust (`GET /trust`, `export.rs::trust_file`): its log
+/// key, and every party whose cosignature its checkpoint carries as a witness, all required.
+fn trust_policy(exporter: &Exporter<'_>) -> Result<TrustPolicy, String> {
+    let note = SignedNote::parse(exporter.note).map_err(|e| e.to_string())?;
+    let mut cosigners: Vec<(&str, PublicKey)> = Vec::new();
+    for (name, key) in exporter.witnesses {
+        let witness = NoteVerifierKey::witness(name, *key).map_err(|e| e.to_string())?;
+        if note.verify(std::slice::from_ref(&witness)).is_ok() {
+            cosigners.push((name, *key));
+        }
+    }
+    let log = &exporter.log;
+    TrustPolicy::from_keys(
+        &log.origin,
+        log.key.public_key(),
+        &cosigners,
+        cosigners.len(),
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// The size of the log a signed checkpoint note commits to.
+pub(super) fn note_size(note: &str) -> Result<u64, String> {
+    let note = SignedNote::parse(note).map_err(|e| e.to_string())?;
+    let checkpoint = Checkpoint::parse(note.text()).map_err(|e| e.to_string())?;
+    Ok(checkpoint.size())
 }
 
 /// Verifies `bytes` through `memory` (`None`: a customer who remembers nothing) beside

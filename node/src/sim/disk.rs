@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 
 use verifier::model::SignedEntry;
 
-use crate::engine::protocol_core::QueuedFact;
+use crate::engine::{protocol_core::QueuedFact, records::WitnessedRecord};
 
 /// One batch queued to the store.
 #[derive(Debug, Clone)]
@@ -42,6 +42,23 @@ pub(super) enum Write {
     Evidence(u64),
     /// This node cosigned a close proposed after this seq.
     CosignedClose(u64),
+    /// A checkpoint of this node's log, witnessed (`checkpoints.rs::make_checkpoint` stores
+    /// it, flushed, once its witnesses answered).
+    Checkpoint { size: u64, note: String },
+    /// The last checkpoint this node cosigned of the log whose `witness::memory_key` is
+    /// `memory` (`checkpoints.rs::on_witness` stores it, flushed, before the cosignature
+    /// leaves).
+    Witnessed {
+        memory: Vec<u8>,
+        record: WitnessedRecord,
+    },
+}
+
+impl Write {
+    /// Whether it is a leaf of the node's log.
+    fn is_leaf(&self) -> bool {
+        matches!(self, Write::Entry { .. } | Write::Other(_))
+    }
 }
 
 /// The writes of one node, the first `flushed` of them durable.
@@ -58,6 +75,11 @@ pub(super) struct Durable<'a> {
     pub queue: Vec<QueuedFact>,
     /// The last close this node cosigned: the seq it was proposed after.
     pub cosigned_close: Option<u64>,
+    /// The largest checkpoint of its log it stored (as `CheckpointState::load` reads it).
+    pub latest: Option<(u64, String)>,
+    /// By log (`witness::memory_key`), the last checkpoint of another party's log it
+    /// cosigned.
+    pub witnessed: BTreeMap<Vec<u8>, WitnessedRecord>,
 }
 
 impl Disk {
@@ -80,6 +102,15 @@ impl Disk {
         self.writes.len() - self.flushed
     }
 
+    /// Leaves of the node's log known durable (`NodeLog::durable_size`): what a checkpoint
+    /// covers.
+    pub fn durable_leaves(&self) -> u64 {
+        self.writes[..self.flushed]
+            .iter()
+            .filter(|write| write.is_leaf())
+            .count() as u64
+    }
+
     /// A crash: of the unflushed writes, the first `kept` reached the disk anyway and the
     /// rest are lost. How many were lost.
     pub fn crash(&mut self, kept: usize) -> usize {
@@ -94,6 +125,8 @@ impl Disk {
     pub fn durable(&self) -> Durable<'_> {
         let mut queue = BTreeMap::new();
         let mut cosigned_close = None;
+        let mut latest: Option<(u64, String)> = None;
+        let mut witnessed = BTreeMap::new();
         for write in &self.writes {
             match write {
                 Write::Enqueue(facts) => {
@@ -109,6 +142,15 @@ impl Disk {
                     queue.remove(index);
                 }
                 Write::CosignedClose(after_seq) => cosigned_close = Some(*after_seq),
+                // Stored under its size: the largest is read back.
+                Write::Checkpoint { size, note } => {
+                    if latest.as_ref().is_none_or(|(last, _)| last <= size) {
+                        latest = Some((*size, note.clone()));
+                    }
+                }
+                Write::Witnessed { memory, record } => {
+                    witnessed.insert(memory.clone(), *record);
+                }
                 Write::Entry { dequeued: None, .. } | Write::Other(_) | Write::Evidence(_) => {}
             }
         }
@@ -116,6 +158,8 @@ impl Disk {
             writes: &self.writes,
             queue: queue.into_values().collect(),
             cosigned_close,
+            latest,
+            witnessed,
         }
     }
 }

@@ -28,7 +28,6 @@ impl Sim {
             self.export_prefix(role);
             return;
         }
-        let now = self.now();
         let heads = if self.next(2) == 0 {
             self.presented_heads(None)
         } else {
@@ -37,10 +36,10 @@ impl Sim {
         let fork = (!heads.is_empty())
             .then(|| self.forked_head(role))
             .flatten();
-        let Some(node) = self.nodes.get_mut(role) else {
+        let Some(note) = self.export_checkpoint(role) else {
             return;
         };
-        node.disk.flush();
+        let witnesses = self.witness_keys(role);
         let node = &self.nodes[role];
         let signed: Vec<_> = heads.iter().map(|(head, _)| head.clone()).collect();
         let seqs: Vec<u64> = heads.iter().map(|(_, seq)| *seq).collect();
@@ -50,7 +49,8 @@ impl Sim {
             log: &node.log,
             entries: &node.committed,
             leaves: &node.leaves,
-            time: now.saturating_add(node.skew).max(0) as u64,
+            note: &note,
+            witnesses: &witnesses,
         };
         let exported_at = node.head();
         let files = files(&self.contract, &self.orders);
@@ -63,6 +63,9 @@ impl Sim {
         match verified {
             Ok(outcome) => {
                 self.report.bundles_verified += 1;
+                if outcome.cosigned {
+                    self.report.bundles_cosigned += 1;
+                }
                 if outcome.rollback_refused {
                     self.report.rollbacks_refused += 1;
                 }
@@ -178,16 +181,15 @@ impl Sim {
     /// entry kept; a customer who remembers nothing verifies it beside the sequencer's head
     /// and others: it proves the order as of that entry, and is STALE beside any later head.
     fn export_prefix(&mut self, role: &'static str) {
-        let now = self.now();
         let heads = self.presented_heads(Some(SEQUENCER));
         let Some(head) = self.nodes.get(role).map(|node| node.head()) else {
             return;
         };
         let kept = self.next(head + 1);
-        let Some(node) = self.nodes.get_mut(role) else {
+        let Some(note) = self.export_checkpoint(role) else {
             return;
         };
-        node.disk.flush();
+        let witnesses = self.witness_keys(role);
         let node = &self.nodes[role];
         let cut = kept as usize + 1;
         let exporter = Exporter {
@@ -196,7 +198,8 @@ impl Sim {
             log: &node.log,
             entries: &node.committed[..cut],
             leaves: &node.leaves[..cut],
-            time: now.saturating_add(node.skew).max(0) as u64,
+            note: &note,
+            witnesses: &witnesses,
         };
         let signed: Vec<_> = heads.iter().map(|(head, _)| head.clone()).collect();
         let seqs: Vec<u64> = heads.iter().map(|(_, seq)| *seq).collect();
@@ -223,6 +226,43 @@ impl Sim {
             }
             Err(error) => self.broken = Some(format!("{role} cannot export: {error}")),
         }
+    }
+
+    /// The checkpoint `role`'s node exports with (`export_bundle`): once its store flushed
+    /// (`wait_durable`), its latest checkpoint if that covers its head's leaf, else one made
+    /// now. Checked: the bundle carries the node's latest checkpoint.
+    fn export_checkpoint(&mut self, role: &'static str) -> Option<String> {
+        let node = self.nodes.get_mut(role)?;
+        node.disk.flush();
+        let leaf = node.leaves.last().copied().unwrap_or(0);
+        let covered = node
+            .checkpoints
+            .latest
+            .as_ref()
+            .is_some_and(|(size, _)| *size > leaf);
+        if !covered {
+            self.checkpoint_now(role);
+        }
+        let latest = self.nodes.get(role)?.checkpoints.latest.clone();
+        match latest {
+            Some((size, note)) if size > leaf => Some(note),
+            other => {
+                self.broken = Some(format!(
+                    "{role}'s node exports without a checkpoint covering its head's leaf {leaf}: {:?}",
+                    other.map(|(size, _)| size)
+                ));
+                None
+            }
+        }
+    }
+
+    /// The parties other than `role`, by the name they cosign with, and their keys.
+    fn witness_keys(&self, role: &str) -> Vec<(String, verifier::sign::PublicKey)> {
+        self.nodes
+            .values()
+            .filter(|node| node.role != role)
+            .map(|node| (node.log.origin.clone(), node.key.public_key()))
+            .collect()
     }
 
     /// The party that misbehaves in byzantine runs (the last one).

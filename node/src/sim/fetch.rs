@@ -198,18 +198,10 @@ impl Sim {
 
 #[cfg(test)]
 mod tests {
-    use crate::sim::{link, Sim, SimConfig, SEQUENCER};
+    use crate::sim::{link, Sim, SEQUENCER};
 
-    /// Delivers everything in flight, in order, until nothing is.
     fn deliver_all(sim: &mut Sim) {
-        for _ in 0..10_000 {
-            if sim.network.is_empty() {
-                return;
-            }
-            let (to, msg) = sim.network.remove(0);
-            sim.handle(to, msg);
-        }
-        panic!("the network never emptied");
+        sim.deliver_all();
     }
 
     /// Facts submitted at the sequencer's node, everything delivered, until its head is at
@@ -229,23 +221,11 @@ mod tests {
 
     #[test]
     fn a_party_behind_and_cut_off_from_the_sequencer_catches_up_from_another_party_page_by_page() {
-        let config = SimConfig {
-            seed: 7,
-            steps: 1,
-            ..SimConfig::default()
-        };
-        let Ok(mut sim) = Sim::new(config) else {
-            panic!("the order did not open");
-        };
+        let mut sim = Sim::opened(7);
         commit_until(&mut sim, 7);
         // The buyer's node crashes and loses every entry it had not flushed (a cosigner's
         // commits are not waited for)...
-        let Some(buyer) = sim.nodes.get_mut("buyer") else {
-            panic!("no buyer");
-        };
-        buyer.disk.crash(0);
-        buyer.incarnation += 1;
-        sim.restart("buyer").unwrap();
+        sim.crash_losing_every_unflushed_write("buyer");
         assert_eq!(sim.nodes["buyer"].head(), 0);
         // ... and cannot reach the sequencer's node, while the carrier's holds every entry.
         sim.cut.insert(link("buyer", SEQUENCER));

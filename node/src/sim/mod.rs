@@ -21,7 +21,11 @@
 //! refused whole; at the sequencer's node, or at a cosigner's, which queues them and forwards
 //! them through the same network, see [`submit`]), nodes behind catch up page by page from
 //! the sequencer's node or, failing it, another party's (requests through the same network,
-//! answered with the node's page function, see [`fetch`]), the order may close, and a customer exports
+//! answered with the node's page function, see [`fetch`]), every node has checkpoints of its
+//! log witnessed by the others' nodes through the same network (the node's `Witnessing` and
+//! `Presented::judge`, a witness's memory in its store; the dishonest party cosigns garbage,
+//! withholds, and shows witnesses rolled-back, forked and badly signed checkpoints, see
+//! [`witnessing`]), the order may close, and a customer exports
 //! bundles from any party at any moment and verifies them with the verifier library through
 //! one remembered state per node's log, now and then beside the parties' signed heads.
 //!
@@ -29,12 +33,14 @@
 //! position, that parties at the same position hold the same state (so the breaker counts the
 //! same at each), that nobody holds a proof against an honest sequencer, that no accepted fact
 //! was refused or lost (each is recorded or queued at the sequencer, or queued at the cosigner
-//! that took it, across crashes of either) or recorded twice, that
-//! every exported bundle verifies, and that presented heads call a bundle STALE exactly when
+//! that took it, across crashes of either) or recorded twice, that no honest witness cosigns a
+//! rollback, a fork or a badly signed checkpoint, nor refuses an honest node's, that
+//! every exported bundle carries its node's latest checkpoint and verifies, and that presented heads call a bundle STALE exactly when
 //! one of them is later than its last entry. After a final heal (and the reviews the heal
 //! needs), heads converge, every caller is answered, every accepted fact is recorded and none
 //! is held or queued, no refused fact is recorded, every cosigner
-//! shown a second body holds the proof, and every party's bundle verifies. A failing run names
+//! shown a second body holds the proof, every honest node's latest checkpoint is cosigned by
+//! every other honest party, and every party's bundle verifies. A failing run names
 //! its seed, and the same seed replays it exactly. What is not simulated is listed in
 //! ARCHITECTURE.md.
 
@@ -45,6 +51,7 @@ mod facts;
 mod fetch;
 mod opening;
 mod submit;
+mod witnessing;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -62,6 +69,7 @@ use verifier::{
     state::{Machine, Status},
 };
 
+use crate::engine::{records::WitnessedRecord, witness::WitnessAnswer};
 use crate::{
     engine::{
         agreement::{self, Agreement},
@@ -77,6 +85,7 @@ use crate::{
 use customer::Customer;
 use disk::{Disk, Write};
 use facts::Attesters;
+use witnessing::{Checkpoints, Observer};
 
 const SEQUENCER: &str = "seller";
 /// Most parties of a simulated order.
@@ -115,6 +124,20 @@ pub struct SimConfig {
     /// the party it names, not from the node the transport authenticated (as a node without
     /// the sender rule would take it), which the checks must catch.
     pub driver_trusts_the_name: bool,
+    /// For the simulator's own tests only: a witness's node answers with its cosignature
+    /// before what it cosigned is durable, so a crash may make it forget it, which the checks
+    /// must catch.
+    pub witness_answers_unflushed: bool,
+    /// For the simulator's own tests only: a witness judges every checkpoint as if it had
+    /// cosigned nothing of its log before (no rollback, fork or consistency check), which
+    /// the checks must catch.
+    pub witness_skips_consistency: bool,
+    /// For the simulator's own tests only: a node signs checkpoints of all its log, durable
+    /// or not, so a crash may lose leaves its witnesses cosigned, which the checks must catch.
+    pub checkpoint_unflushed: bool,
+    /// For the simulator's own tests only: a node's driver takes a witness's request for a
+    /// proof from the size it cosigned as no answer, which the checks must catch.
+    pub owner_drops_from_answers: bool,
     /// Parties of the order, 2 to [`MAX_PARTIES`] (0: three, the seller, buyer and carrier);
     /// the last one is the cosigner that misbehaves in byzantine runs.
     pub parties: usize,
@@ -199,6 +222,25 @@ pub struct SimReport {
     /// Of those, the ones nothing but the sender rule refuses: another party's valid review
     /// signature relayed, and withdrawals of another party's decision.
     pub relayed_refused: u64,
+    /// Checkpoints signed and witnessed (stored), of those made within an export, the
+    /// cosignatures they gathered, and the checkpoints honest witnesses cosigned.
+    pub checkpoints: u64,
+    pub checkpoints_at_export: u64,
+    pub cosignatures: u64,
+    pub checkpoints_cosigned: u64,
+    /// Witnesses that asked for a proof from the size they cosigned (and were asked again).
+    pub proofs_asked: u64,
+    /// Requests to witnesses lost, timed out, withheld or failing over a cut link.
+    pub witness_requests_failed: u64,
+    /// Honest witnesses' answers other than a cosignature, by code.
+    pub witness_answers: BTreeMap<String, u64>,
+    /// The dishonest party's garbage or withheld cosignatures, and the checkpoints it showed
+    /// a witness that must not cosign them (rolled back, forked, badly signed, in another
+    /// party's origin).
+    pub dishonest_cosignatures: u64,
+    pub dishonest_checkpoints: u64,
+    /// Exported bundles whose checkpoint carried at least one cosignature.
+    pub bundles_cosigned: u64,
     /// Steps taken, by kind.
     pub steps: BTreeMap<&'static str, u64>,
     /// What became of the parties' honest review signatures at the sequencer's node: taken
@@ -263,6 +305,16 @@ impl SimReport {
             prefixes_shown_stale,
             impersonations_refused,
             relayed_refused,
+            checkpoints,
+            checkpoints_at_export,
+            cosignatures,
+            checkpoints_cosigned,
+            proofs_asked,
+            witness_requests_failed,
+            witness_answers,
+            dishonest_cosignatures,
+            dishonest_checkpoints,
+            bundles_cosigned,
             steps,
             review_signatures,
         } = other;
@@ -309,6 +361,18 @@ impl SimReport {
         self.prefixes_shown_stale += prefixes_shown_stale;
         self.impersonations_refused += impersonations_refused;
         self.relayed_refused += relayed_refused;
+        self.checkpoints += checkpoints;
+        self.checkpoints_at_export += checkpoints_at_export;
+        self.cosignatures += cosignatures;
+        self.checkpoints_cosigned += checkpoints_cosigned;
+        self.proofs_asked += proofs_asked;
+        self.witness_requests_failed += witness_requests_failed;
+        self.dishonest_cosignatures += dishonest_cosignatures;
+        self.dishonest_checkpoints += dishonest_checkpoints;
+        self.bundles_cosigned += bundles_cosigned;
+        for (outcome, count) in witness_answers {
+            *self.witness_answers.entry(outcome.clone()).or_default() += count;
+        }
         for (kind, count) in steps {
             *self.steps.entry(kind).or_default() += count;
         }
@@ -388,6 +452,20 @@ impl std::fmt::Display for SimReport {
             self.prefixes_shown_stale,
             self.impersonations_refused,
             self.relayed_refused
+        )?;
+        writeln!(
+            f,
+            "  witnessing: {} checkpoints stored ({} made within an export) with {} cosignatures; honest witnesses cosigned {}, asked for a proof or refused: {}; {} proofs from a cosigned size asked for, {} requests lost, timed out or unreachable; {} bundles carried a cosigned checkpoint; dishonest party: {} garbage or withheld cosignatures, {} checkpoints shown that must not be cosigned",
+            self.checkpoints,
+            self.checkpoints_at_export,
+            self.cosignatures,
+            self.checkpoints_cosigned,
+            counts(&self.witness_answers),
+            self.proofs_asked,
+            self.witness_requests_failed,
+            self.bundles_cosigned,
+            self.dishonest_cosignatures,
+            self.dishonest_checkpoints
         )?;
         writeln!(
             f,
@@ -499,6 +577,22 @@ enum Msg {
         id: u64,
         answer: Forwarded,
     },
+    /// A checkpoint `from`'s node (its `incarnation`, request `id`) presents to the receiver's
+    /// for witnessing, with a consistency proof from `from_size` (see [`witnessing`]).
+    Witness {
+        from: &'static str,
+        incarnation: u64,
+        id: u64,
+        note: String,
+        from_size: u64,
+        proof: Vec<Digest>,
+    },
+    /// A witness's answer to request `id` of the receiver's `incarnation`.
+    Witnessed {
+        incarnation: u64,
+        id: u64,
+        answer: WitnessAnswer,
+    },
 }
 
 /// How the dishonest party signs a review decision.
@@ -592,6 +686,11 @@ struct Node {
     disk: Disk,
     /// Restarts so far (a request's answer reaches only the incarnation that asked).
     incarnation: u64,
+    /// Its log's checkpoints (see [`witnessing`]).
+    checkpoints: Checkpoints,
+    /// As a witness: by log (`witness::memory_key`), the last checkpoint of another party's
+    /// log it cosigned.
+    witnessed: BTreeMap<Vec<u8>, WitnessedRecord>,
 }
 
 impl Node {
@@ -615,6 +714,7 @@ pub fn run(config: SimConfig) -> Result<SimReport, SimError> {
     for step in 0..config.steps {
         sim.step = step;
         sim.random_step();
+        sim.checkpoint_timers();
         sim.check().map_err(|v| SimError::Violation(Box::new(v)))?;
     }
     sim.heal().map_err(|v| SimError::Violation(Box::new(v)))?;
@@ -663,6 +763,11 @@ struct Sim {
     healing: bool,
     /// A broken invariant found while handling a message.
     broken: Option<String>,
+    /// Leaves that become durable between two checkpoints of a node's log (drawn per run).
+    checkpoint_batch: u64,
+    /// The next request id (witnessing).
+    next_request: u64,
+    observer: Observer,
     report: SimReport,
 }
 
@@ -764,6 +869,8 @@ impl Sim {
                     evidence: Vec::new(),
                     disk,
                     incarnation: 0,
+                    checkpoints: Checkpoints::default(),
+                    witnessed: BTreeMap::new(),
                 },
             );
         }
@@ -799,6 +906,11 @@ impl Sim {
             next_caller: 0,
             healing: false,
             broken: None,
+            // Not drawn from `rng`: the other choices stay those of the seed.
+            checkpoint_batch: 1 + xorshift(&mut (config.seed | 1))
+                % witnessing::MAX_CHECKPOINT_BATCH,
+            next_request: 0,
+            observer: Observer::default(),
             report: SimReport {
                 genesis_rounds: opened.rounds,
                 genesis_fetched: opened.genesis_fetched,
@@ -813,6 +925,12 @@ impl Sim {
     fn any_party(&mut self) -> &'static str {
         let parties = self.parties;
         parties[self.next(parties.len() as u64) as usize]
+    }
+
+    /// Every party but `role`.
+    fn others(&self, role: &str) -> Vec<&'static str> {
+        let parties = self.parties.iter().copied();
+        parties.filter(|party| *party != role).collect()
     }
 
     /// A cosigner chosen at random.
@@ -1369,7 +1487,24 @@ impl Sim {
                     log.append_other(data).map_err(|e| e.to_string())?;
                 }
                 Write::Evidence(seq) => evidence.push(*seq),
-                Write::Enqueue(_) | Write::Dequeue(_) | Write::CosignedClose(_) => {}
+                Write::Enqueue(_)
+                | Write::Dequeue(_)
+                | Write::CosignedClose(_)
+                | Write::Checkpoint { .. }
+                | Write::Witnessed { .. } => {}
+            }
+        }
+        // `CheckpointState::check_against`: the log still has the root this node signed for
+        // its latest checkpoint.
+        if let Some((size, note)) = &durable.latest {
+            let root = verifier::checkpoint::SignedNote::parse(note)
+                .and_then(|note| verifier::checkpoint::Checkpoint::parse(note.text()))
+                .map(|checkpoint| *checkpoint.root())
+                .map_err(|e| e.to_string())?;
+            if log.log.root_at(*size).ok() != Some(root) {
+                return Err(format!(
+                    "the log's root at {size} does not match the last checkpoint this node signed"
+                ));
             }
         }
         let (core, last, seen) = replay.finish().ok_or("no genesis entry")?;
@@ -1391,6 +1526,8 @@ impl Sim {
         node.leaves = leaves;
         node.log = log;
         node.evidence = evidence;
+        node.checkpoints = Checkpoints::restored(durable.latest);
+        node.witnessed = durable.witnessed;
         Ok(())
     }
 
@@ -1443,12 +1580,7 @@ impl Sim {
     fn dishonest_review(&mut self, role: &'static str, at: i64, decision: Decision) {
         let act = self.next(6);
         let garbage = self.garbage_signature();
-        let others: Vec<&'static str> = self
-            .parties
-            .iter()
-            .copied()
-            .filter(|party| *party != role)
-            .collect();
+        let others = self.others(role);
         let named = others[self.next(others.len() as u64) as usize];
         let in_their_name = |how| Some(Dishonesty::InAnotherName(how));
         if act == 5 {
@@ -1706,6 +1838,19 @@ impl Sim {
                 id,
                 answer,
             } => self.on_forwarded(to, incarnation, id, answer),
+            Msg::Witness {
+                from,
+                incarnation,
+                id,
+                note,
+                from_size,
+                proof,
+            } => self.on_witness(to, from, (incarnation, id), &note, from_size, &proof),
+            Msg::Witnessed {
+                incarnation,
+                id,
+                answer,
+            } => self.on_witness_answer(to, incarnation, id, answer),
         }
     }
 
@@ -1935,6 +2080,12 @@ impl Sim {
                 }
             }
         }
+        // Every node logs and checkpoints once more, its witnesses reachable and honest.
+        self.checkpoint_after_the_heal();
+        self.settle();
+        self.check()?;
+        self.check_witnessed()
+            .map_err(|what| self.violation(what))?;
         for &role in self.parties {
             self.export(role);
         }
@@ -2054,6 +2205,10 @@ impl Sim {
                 .any(|node| !node.protocol.queue().is_empty());
             // A submitter waits for a forward's answer (or its node giving it up).
             let answering = !self.callers.is_empty();
+            if self.witnessing() {
+                // Nothing in flight: the witnesses' answers were lost; the requests time out.
+                self.give_up_all();
+            }
             if !busy && !forwarding && !answering && !self.heads_differ() {
                 return;
             }
@@ -2067,6 +2222,46 @@ impl Sim {
                 self.fetch(role);
             }
         }
+    }
+
+    /// The order of a run of `seed` opened, no step taken (for tests).
+    #[cfg(test)]
+    fn opened(seed: u64) -> Sim {
+        let config = SimConfig {
+            seed,
+            steps: 1,
+            ..SimConfig::default()
+        };
+        match Sim::new(config) {
+            Ok(sim) => sim,
+            Err(error) => panic!("the order did not open: {error}"),
+        }
+    }
+
+    /// `role`'s node crashes losing every write it had not flushed, and restarts (for tests).
+    #[cfg(test)]
+    fn crash_losing_every_unflushed_write(&mut self, role: &'static str) {
+        let Some(node) = self.nodes.get_mut(role) else {
+            panic!("no {role}");
+        };
+        node.disk.crash(0);
+        node.incarnation += 1;
+        if let Err(error) = self.restart(role) {
+            panic!("{role} cannot restart: {error}");
+        }
+    }
+
+    /// Delivers everything in flight, in order, until nothing is (for tests).
+    #[cfg(test)]
+    fn deliver_all(&mut self) {
+        for _ in 0..10_000 {
+            if self.network.is_empty() {
+                return;
+            }
+            let (to, msg) = self.network.remove(0);
+            self.handle(to, msg);
+        }
+        panic!("the network never emptied");
     }
 
     fn heads_differ(&self) -> bool {
@@ -2170,6 +2365,23 @@ fn violation_of(config: &SimConfig, parties: usize, step: u64, what: String) -> 
     }
     if config.cosigner_acknowledges_unflushed {
         flags.push_str(", with SimConfig::cosigner_acknowledges_unflushed");
+    }
+    for (set, name) in [
+        (config.driver_trusts_the_name, "driver_trusts_the_name"),
+        (
+            config.witness_answers_unflushed,
+            "witness_answers_unflushed",
+        ),
+        (
+            config.witness_skips_consistency,
+            "witness_skips_consistency",
+        ),
+        (config.checkpoint_unflushed, "checkpoint_unflushed"),
+        (config.owner_drops_from_answers, "owner_drops_from_answers"),
+    ] {
+        if set {
+            flags.push_str(&format!(", with SimConfig::{name}"));
+        }
     }
     Violation {
         seed: config.seed,
