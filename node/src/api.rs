@@ -461,8 +461,7 @@ pub trait NodeApi: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(serde_json::Value, bool), ApiError>> + Send {
         let _ = (facts, order);
         async move {
-            Err(ApiError::new(
-                404,
+            Err(ApiError::refusal(
                 "no_orders",
                 format!("this node takes no {} documents", format.name()),
             ))
@@ -475,8 +474,7 @@ pub trait NodeApi: Send + Sync + 'static {
         request: BackupRequest,
     ) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send {
         async move {
-            Err(ApiError::new(
-                404,
+            Err(ApiError::refusal(
                 "no_store",
                 format!("this node keeps no store to copy to {}", request.dir),
             ))
@@ -497,8 +495,7 @@ pub trait NodeApi: Send + Sync + 'static {
     ) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send {
         let _ = request;
         async move {
-            Err(ApiError::new(
-                404,
+            Err(ApiError::refusal(
                 "unknown_fault",
                 format!("no determinism fault {id}"),
             ))
@@ -518,8 +515,7 @@ pub trait NodeApi: Send + Sync + 'static {
         event: String,
     ) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send {
         async move {
-            Err(ApiError::new(
-                404,
+            Err(ApiError::refusal(
                 "unknown_fact",
                 format!("order {order} has no fact {event}"),
             ))
@@ -577,7 +573,7 @@ pub trait NodeApi: Send + Sync + 'static {
         request: PutPeer,
     ) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send {
         let _ = request;
-        async move { Err(ApiError::new(404, "unknown_peer", format!("no peer {key}"))) }
+        async move { Err(ApiError::refusal("unknown_peer", format!("no peer {key}"))) }
     }
 
     /// Forgets the peer with `key` (hex) without a restart (`DELETE /peers/{key}`).
@@ -585,7 +581,7 @@ pub trait NodeApi: Send + Sync + 'static {
         &self,
         key: String,
     ) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send {
-        async move { Err(ApiError::new(404, "unknown_peer", format!("no peer {key}"))) }
+        async move { Err(ApiError::refusal("unknown_peer", format!("no peer {key}"))) }
     }
 
     /// This node's signed head of the order (`GET /orders/{id}/head`): canonical CBOR, the
@@ -611,8 +607,7 @@ pub trait NodeApi: Send + Sync + 'static {
         query: ConsistencyQuery,
     ) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send {
         async move {
-            Err(ApiError::new(
-                422,
+            Err(ApiError::refusal(
                 "bad_range",
                 format!("no consistency proof from {} to {}", query.from, query.to),
             ))

@@ -406,18 +406,15 @@ fn print_status_table() {
 }
 
 /// The `ApiError` constructions in `node/src` that choose a status themselves
-/// (`ApiError::new(422, …)`, `::invalid`, `::conflict`, `::unavailable`, `::bad_request`) for a
-/// code of [`REFUSAL_STATUSES`], or for a code computed at run time (which may be one): each
-/// as `file:line status code`. A refusal's status is its code's, through `ApiError::refusal`.
+/// (`ApiError::new(422, …)`, `::invalid`, `::conflict`, `::bad_request`) for a code of
+/// [`REFUSAL_STATUSES`], for a code computed at run time (which may be one), or, outside the
+/// HTTP edge (`src/http/`), for any error: each as `file:line status code`. Such an error's
+/// status is its code's, through `ApiError::refusal`.
 fn refusals_with_their_own_status() -> Vec<String> {
-    let helpers = [
-        ("invalid(", 422),
-        ("conflict(", 409),
-        ("unavailable(", 503),
-        ("bad_request(", 400),
-    ];
+    let helpers = [("invalid(", 422), ("conflict(", 409), ("bad_request(", 400)];
     let mut found = Vec::new();
     let mut dirs = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
+    let edge = dirs[0].join("http");
     while let Some(dir) = dirs.pop() {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
@@ -449,7 +446,8 @@ fn refusals_with_their_own_status() -> Vec<String> {
                 };
                 let literal = argument.starts_with('"');
                 let refusal = REFUSAL_STATUSES.iter().any(|(known, _)| *known == code);
-                if refusal || !literal {
+                let edge = path.starts_with(&edge);
+                if refusal || !literal || (!edge && status >= 400) {
                     let line = source[..at].matches('\n').count() + 1;
                     let file = path.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap();
                     found.push(format!("{}:{line} {status} {code}", file.display()));
@@ -466,7 +464,7 @@ fn a_refusals_status_comes_from_its_code() {
     let found = refusals_with_their_own_status();
     assert!(
         found.is_empty(),
-        "{} ApiErrors choose their own status for a refusal's code (use ApiError::refusal):\n{}",
+        "{} ApiErrors choose their own status for a refusal's code, or outside the HTTP edge (use ApiError::refusal):\n{}",
         found.len(),
         found.join("\n")
     );

@@ -27,7 +27,7 @@ use crate::api::{
 
 pub(super) fn order_id(id: &str) -> Result<OrderId, ApiError> {
     Digest::from_hex(id).ok_or_else(|| {
-        ApiError::bad_request(
+        ApiError::refusal(
             "bad_order_id",
             format!("order id {id:?} is not 64 hex digits"),
         )
@@ -37,7 +37,7 @@ pub(super) fn order_id(id: &str) -> Result<OrderId, ApiError> {
 /// A party key in hex, as the peer routes name it.
 fn peer_key(text: &str) -> Result<PublicKey, ApiError> {
     let bad = || {
-        ApiError::bad_request(
+        ApiError::refusal(
             "bad_key",
             format!("{text:?} is not an ed25519 public key in hex (64 digits)"),
         )
@@ -227,8 +227,7 @@ impl Inner {
                 "code": code,
                 "message": message,
             })),
-            None => Err(ApiError::new(
-                404,
+            None => Err(ApiError::refusal(
                 "unknown_fact",
                 format!("order {order} has no fact {event} recorded, queued or refused"),
             )),
@@ -369,7 +368,7 @@ impl NodeApi for Engine {
         let sources = proposal_sources(&request.clauses)?;
         let program = inner
             .program(&sources)
-            .map_err(|error| ApiError::invalid("invalid_clause", error))?;
+            .map_err(|error| ApiError::refusal("invalid_clause", error))?;
         let me = (inner.config.role.as_str(), inner.public);
         let contract = build_contract(&request, &sources, &program, me, &inner.peers())?;
         let mut signed = SignedContract::unsigned(&contract)
@@ -595,7 +594,7 @@ impl NodeApi for Engine {
             "approve" => Decision::Approve,
             "discard" => Decision::Discard,
             other => {
-                return Err(ApiError::invalid(
+                return Err(ApiError::refusal(
                     "invalid_decision",
                     format!("decision {other:?} is neither `approve` (apply what was held back) nor `discard` (drop it)"),
                 ))
@@ -663,14 +662,14 @@ impl NodeApi for Engine {
     async fn put_peer(&self, key: String, request: PutPeer) -> Result<Value, ApiError> {
         let key = peer_key(&key)?;
         if request.role.trim().is_empty() {
-            return Err(ApiError::invalid("invalid_role", "a peer needs a role"));
+            return Err(ApiError::refusal("invalid_role", "a peer needs a role"));
         }
         let addresses = request
             .addresses
             .iter()
             .map(|text| {
                 text.parse::<libp2p::Multiaddr>().map_err(|error| {
-                    ApiError::invalid(
+                    ApiError::refusal(
                         "invalid_address",
                         format!("{text:?} is not a multiaddr: {error}"),
                     )
@@ -692,7 +691,7 @@ impl NodeApi for Engine {
     async fn delete_peer(&self, key: String) -> Result<Value, ApiError> {
         let public = peer_key(&key)?;
         if !self.inner.remove_peer(public).await? {
-            return Err(ApiError::new(404, "unknown_peer", format!("no peer {key}")));
+            return Err(ApiError::refusal("unknown_peer", format!("no peer {key}")));
         }
         Ok(json!({ "key": public.to_string(), "status": "removed" }))
     }
@@ -871,7 +870,7 @@ impl NodeApi for Engine {
     async fn fact(&self, id: String, event: String) -> Result<Value, ApiError> {
         let order = order_id(&id)?;
         let event = Digest::from_hex(&event).ok_or_else(|| {
-            ApiError::bad_request(
+            ApiError::refusal(
                 "bad_event_id",
                 format!("event hash {event:?} is not 64 hex digits"),
             )
@@ -885,7 +884,7 @@ impl NodeApi for Engine {
             .store
             .backup(std::path::PathBuf::from(&request.dir))
             .await
-            .map_err(|error| ApiError::invalid("backup_failed", error.to_string()))?;
+            .map_err(|error| ApiError::refusal("backup_failed", error.to_string()))?;
         tracing::info!(dir = %request.dir, pairs, "store backed up");
         Ok(json!({ "dir": request.dir, "pairs": pairs }))
     }

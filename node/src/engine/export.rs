@@ -153,8 +153,7 @@ impl Inner {
     ) -> Result<Vec<Digest>, ApiError> {
         let log = self.durable_log().await?;
         if from == 0 || from > to || to > log.size() {
-            return Err(ApiError::new(
-                422,
+            return Err(ApiError::refusal(
                 "bad_range",
                 format!(
                     "a consistency proof needs 1 <= from <= to <= {} (the durable log size); got from={from}, to={to}",

@@ -155,7 +155,7 @@ impl Inner {
         note: String,
     ) -> Result<Value, ApiError> {
         if note.trim().is_empty() {
-            return Err(ApiError::invalid(
+            return Err(ApiError::refusal(
                 "invalid_acknowledgement",
                 "note: say what was found (it is kept beside the fault as evidence)",
             ));
@@ -164,7 +164,7 @@ impl Inner {
             .ok()
             .filter(|key| key.len() == records::FAULT_KEY_LEN)
             .ok_or_else(|| {
-                ApiError::bad_request(
+                ApiError::refusal(
                     "bad_fault_id",
                     format!(
                         "fault id {id:?} is not {} hex digits",
@@ -176,7 +176,7 @@ impl Inner {
             .map_err(corrupt)?
             .filter(is_determinism)
             .ok_or_else(|| {
-                ApiError::new(404, "unknown_fault", format!("no determinism fault {id}"))
+                ApiError::refusal("unknown_fault", format!("no determinism fault {id}"))
             })?;
         if let Some(earlier) = self.acknowledgement(&key)? {
             return Ok(fault_json(&key, &fault, Some(&earlier)));

@@ -489,14 +489,14 @@ fn route(
         let orders = match (&fact.route, given) {
             (_, Some(order)) => vec![order],
             (Route::Given, None) => {
-                return Err(ApiError::bad_request(
+                return Err(ApiError::refusal(
                     "invalid_query",
                     "the document names no order: give ?order=ID or ?order=REFERENCE",
                 ))
             }
             (Route::Reference { reference, path }, None) => {
                 vec![by_reference(reference, index).map_err(|message| {
-                    ApiError::invalid("unknown_reference", format!("{path}: {message}"))
+                    ApiError::refusal("unknown_reference", format!("{path}: {message}"))
                         .at_path(path.as_str())
                 })?]
             }
@@ -537,7 +537,7 @@ fn one_sequencer(routed: &[(MappedFact, OrderId)], index: &[Indexed]) -> Result<
             continue;
         };
         if other.sequencer_key != first_order.sequencer_key {
-            return Err(ApiError::invalid(
+            return Err(ApiError::refusal(
                 "document_spans_sequencers",
                 format!(
                     "{path}: its order {order} ({reference}) is sequenced by `{sequencer}`'s node, \
@@ -645,7 +645,7 @@ fn incomplete(error: ApiError, path: &str, done: usize) -> ApiError {
     if done == 0 {
         return prefixed(error, path);
     }
-    ApiError::conflict(
+    ApiError::refusal(
         "ingest_incomplete",
         format!(
             "{path}: {} ({}); the document's {done} facts before it were recorded",

@@ -128,16 +128,16 @@ impl Inner {
         addresses: Vec<Multiaddr>,
     ) -> Result<Vec<Multiaddr>, ApiError> {
         if key == self.public {
-            return Err(ApiError::invalid("own_key", "that is this node's own key"));
+            return Err(ApiError::refusal("own_key", "that is this node's own key"));
         }
         let peer = peer_of(&key).ok_or_else(|| {
-            ApiError::invalid("invalid_key", format!("{key} is not a valid party key"))
+            ApiError::refusal("invalid_key", format!("{key} is not a valid party key"))
         })?;
         let mut dialled = Vec::new();
         for addr in &addresses {
             for mut resolved in resolve(addr)
                 .await
-                .map_err(|error| ApiError::invalid("unresolvable_address", error))?
+                .map_err(|error| ApiError::refusal("unresolvable_address", error))?
             {
                 if !matches!(resolved.iter().last(), Some(Protocol::P2p(_))) {
                     resolved.push(Protocol::P2p(peer));

@@ -43,7 +43,7 @@ fn parse_lang(lang: Option<&str>) -> Result<Lang, ApiError> {
         "en" => Ok(Lang::En),
         "zh" => Ok(Lang::Zh),
         "de" => Ok(Lang::De),
-        other => Err(ApiError::invalid(
+        other => Err(ApiError::refusal(
             "invalid_lang",
             format!("lang {other:?} is not one of en, zh, de"),
         )),
@@ -110,7 +110,7 @@ impl Inner {
         };
         let after = match &query.cursor {
             Some(cursor) => Some(Digest::from_hex(cursor).ok_or_else(|| {
-                ApiError::bad_request("bad_cursor", format!("cursor {cursor:?} is not 64 hex digits (use `next_cursor` from the previous page)"))
+                ApiError::refusal("bad_cursor", format!("cursor {cursor:?} is not 64 hex digits (use `next_cursor` from the previous page)"))
             })?),
             None => None,
         };
@@ -367,7 +367,7 @@ impl Inner {
 /// An RFC 3339 time (`2026-03-01T00:00:00Z`, or with an offset) as Unix seconds.
 fn parse_rfc3339(text: &str, field: &str) -> Result<i64, ApiError> {
     let invalid = |error: String| {
-        ApiError::invalid(
+        ApiError::refusal(
             "invalid_time",
             format!("`{field}`: {text:?} is not an RFC 3339 time: {error}"),
         )

@@ -33,7 +33,7 @@ pub fn proposal_sources(clauses: &[ClauseRequest]) -> Result<Vec<Source>, ApiErr
     for clause in clauses {
         let source = clause_source(&clause.name, clause.source.as_deref())?;
         if sources.iter().any(|known| known.name == source.name) {
-            return Err(ApiError::invalid(
+            return Err(ApiError::refusal(
                 "duplicate_clause",
                 format!("clause `{}` is listed twice", clause.name),
             ));
@@ -54,7 +54,7 @@ pub fn clause_source(name: &str, source: Option<&str>) -> Result<Source, ApiErro
     }
     let path = format!("clauses/{name}.clause");
     let text = pactum_clause_library::file(&path).ok_or_else(|| {
-        ApiError::invalid(
+        ApiError::refusal(
             "unknown_clause",
             format!(
                 "the clause library has no clause `{name}` (give its `source` to use your own)"

@@ -36,15 +36,46 @@ impl IntoResponse for HttpError {
     }
 }
 
-/// Every code a refusal may carry, with the HTTP status it is answered with: a refusal of
-/// this node's protocol core, or one another party's node answered, which sends the code and
-/// a message only (`Response::Refused`), so that a failure is answered with one status at
-/// every node. [`status_of`] reads it; a refusal is built with `ApiError::refusal`, never with
-/// a status of its own (`node/tests/openapi.rs` checks the sources).
+/// Every code with which the node refuses a request outside the HTTP edge's own refusals
+/// (the token, the body's size and media type, the connection layer, the routes' paths), with
+/// the HTTP status it is answered with: a refusal of this node's protocol core, or one another
+/// party's node answered, which sends the code and a message only (`Response::Refused`), so
+/// that a failure is answered with one status at every node; and the API's own checks of a
+/// request. [`status_of`] reads it; such an error is built with `ApiError::refusal`, never
+/// with a status of its own (`node/tests/openapi.rs` checks the sources).
 pub const REFUSAL_STATUSES: &[(&str, u16)] = &[
     // Not on this node.
     ("unknown_order", 404),
     ("unknown_proposal", 404),
+    ("unknown_fact", 404),
+    ("unknown_peer", 404),
+    ("unknown_fault", 404),
+    ("no_orders", 404),
+    ("no_store", 404),
+    // A request the API cannot read: an id, key, hash or query of the wrong form.
+    ("bad_order_id", 400),
+    ("bad_key", 400),
+    ("bad_event_id", 400),
+    ("bad_fault_id", 400),
+    ("bad_cursor", 400),
+    ("invalid_query", 400),
+    // Well-formed, but the API does not take its values.
+    ("invalid_clause", 422),
+    ("duplicate_clause", 422),
+    ("unknown_clause", 422),
+    ("invalid_decision", 422),
+    ("invalid_role", 422),
+    ("invalid_address", 422),
+    ("unresolvable_address", 422),
+    ("own_key", 422),
+    ("invalid_key", 422),
+    ("invalid_lang", 422),
+    ("invalid_time", 422),
+    ("invalid_acknowledgement", 422),
+    ("backup_failed", 422),
+    ("bad_range", 422),
+    ("unknown_reference", 422),
+    ("document_spans_sequencers", 422),
     // The request itself does not fit: its content, signature or author.
     ("invalid_request", 422),
     ("invalid_contract", 422),
@@ -79,6 +110,8 @@ pub const REFUSAL_STATUSES: &[(&str, u16)] = &[
     ("refused_by_party", 409),
     ("conflict", 409),
     ("equivocation", 409),
+    // A document's facts taken in part: another party's node refused a later one.
+    ("ingest_incomplete", 409),
     ("internal", 500),
     // Another node answered, but not as the protocol says.
     ("bad_answer", 502),

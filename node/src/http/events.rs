@@ -133,9 +133,8 @@ pub(super) async fn stream_events<A: NodeApi>(
                 .filter(|name| !name.is_empty())
                 .map(String::from)
                 .collect();
-            parse_kinds(&names).map_err(|error| {
-                HttpError(ApiError::bad_request("invalid_query", error.to_string()))
-            })?
+            parse_kinds(&names)
+                .map_err(|error| HttpError(ApiError::refusal("invalid_query", error.to_string())))?
         }
         None => EventKind::all(),
     };

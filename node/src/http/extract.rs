@@ -50,7 +50,7 @@ impl<S: Send + Sync> FromRequestParts<S> for OrderId {
         let ApiPath(id) = ApiPath::<String>::from_request_parts(parts, state).await?;
         if id.len() != 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
             let shown: String = id.chars().take(80).collect();
-            return Err(HttpError(ApiError::bad_request(
+            return Err(HttpError(ApiError::refusal(
                 "bad_order_id",
                 format!("order id {shown:?} is not 64 hex digits (the SHA-256 of the contract)"),
             )));

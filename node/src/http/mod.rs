@@ -454,7 +454,7 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequestP
             Some(query) => serde_urlencoded::from_str(query)
                 .map(|value| ApiQuery(Some(value)))
                 .map_err(|error| {
-                    HttpError(ApiError::bad_request(
+                    HttpError(ApiError::refusal(
                         "invalid_query",
                         format!("the query string is not valid here: {error}"),
                     ))
@@ -538,7 +538,7 @@ async fn consistency<A: NodeApi>(
     query: ApiQuery<ConsistencyQuery>,
 ) -> Reply {
     let query = query.0.ok_or_else(|| {
-        HttpError(ApiError::bad_request(
+        HttpError(ApiError::refusal(
             "invalid_query",
             "give the two log sizes: ?from=N&to=M",
         ))
