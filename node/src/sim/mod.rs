@@ -455,7 +455,7 @@ impl std::fmt::Display for SimReport {
         )?;
         writeln!(
             f,
-            "  witnessing: {} checkpoints stored ({} made within an export) with {} cosignatures; honest witnesses cosigned {}, asked for a proof or refused: {}; {} proofs from a cosigned size asked for, {} requests lost, timed out or unreachable; {} bundles carried a cosigned checkpoint; dishonest party: {} garbage or withheld cosignatures, {} checkpoints shown that must not be cosigned",
+            "  witnessing: {} checkpoints stored ({} made within an export) with {} cosignatures kept; honest witnesses cosigned {} and otherwise answered: {}; {} of their requests for a proof from the size they cosigned reached the checkpoint's node, {} requests lost, timed out or unreachable; {} bundles carried a cosigned checkpoint; dishonest party: {} garbage or withheld cosignatures, {} checkpoints shown that must not be cosigned",
             self.checkpoints,
             self.checkpoints_at_export,
             self.cosignatures,

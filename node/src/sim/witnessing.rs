@@ -364,7 +364,7 @@ impl Sim {
     /// Counts an honest witness's answer that is not a cosignature.
     fn declined(&mut self, answer: WitnessAnswer) -> WitnessAnswer {
         let outcome = match &answer {
-            WitnessAnswer::From { .. } => "proof asked from the size it cosigned".to_string(),
+            WitnessAnswer::From { .. } => "asked for a proof from the size it cosigned".to_string(),
             WitnessAnswer::Refused { code, .. } => code.clone(),
             _ => "other".to_string(),
         };
