@@ -5,7 +5,9 @@
 //! load; phase 2 paces submissions at a fixed rate and measures latency there; the raw rate of
 //! the signature work each entry needs (the attester's signature verified by both nodes, each
 //! party signing the entry and verifying the other's signature, and the cosigner checking the
-//! committed entry) is measured in the same run, on the same cores.
+//! committed entry) is measured in the same run, on the same cores: once before the load and
+//! once after it, and the figures are compared with the mean of the two, since a shared
+//! machine's speed drifts within a run.
 
 use std::{
     collections::BTreeMap,
@@ -79,8 +81,12 @@ pub struct BenchReport {
     pub paced_committed: u64,
     pub paced_entries_per_second: f64,
     pub paced_latency: Latency,
-    /// Entries' worth of signature work per second, on every core.
+    /// Entries' worth of signature work per second, on every core: the mean of the two
+    /// measurements below.
     pub raw_signature_entries_per_second: f64,
+    /// The same, measured before the load and after it.
+    pub raw_before_load: f64,
+    pub raw_after_load: f64,
     /// Single signatures (sign or verify) per second, on every core.
     pub raw_signatures_per_second: f64,
     /// Entries' worth of signature work per second with the checks batched as the node
@@ -380,6 +386,12 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
         &format!("the carrier signs {} events…", per_order * orders as u64),
     );
     let queues = sign_events(&bench, 0, per_order);
+    progress(
+        options.progress,
+        "measuring the raw signature rate on the same cores, before the load…",
+    );
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let raw_before_load = raw_signature_rate(threads, Duration::from_secs(2), false);
 
     // Phase 1: every order submits its next event as soon as the previous one committed. Only
     // the entries submitted and committed inside the window after the warm-up count.
@@ -532,10 +544,10 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
 
     progress(
         options.progress,
-        "measuring the raw signature rate on the same cores…",
+        "measuring the raw signature rate on the same cores, after the load…",
     );
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let raw = raw_signature_rate(threads, Duration::from_secs(2), false);
+    let raw_after_load = raw_signature_rate(threads, Duration::from_secs(2), false);
+    let raw = (raw_before_load + raw_after_load) / 2.0;
     let raw_batched = raw_signature_rate(threads, Duration::from_secs(2), true);
     let stats = bench.seller.store.stats();
     progress(options.progress, "");
@@ -554,6 +566,8 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
         paced_entries_per_second: paced_committed as f64 / f64::max(paced_seconds, 0.001),
         paced_latency,
         raw_signature_entries_per_second: raw,
+        raw_before_load,
+        raw_after_load,
         raw_signatures_per_second: raw * f64::from(SIGNS_PER_ENTRY + VERIFIES_PER_ENTRY),
         raw_batched_entries_per_second: raw_batched,
         cpu_per_entry: cpu.map(|cpu| cpu / u32::try_from(total.max(1)).unwrap_or(u32::MAX)),
@@ -612,6 +626,10 @@ pub fn render(report: &BenchReport) -> String {
     text.push_str(&format!(
         "  signatures:  raw rate on all cores {:.0} signatures/s = {:.0} entries/s of signature work ({} per entry)\n",
         report.raw_signatures_per_second, report.raw_signature_entries_per_second, report.signatures_per_entry
+    ));
+    text.push_str(&format!(
+        "               (the mean of {:.0} entries/s measured before the load and {:.0} after it)\n",
+        report.raw_before_load, report.raw_after_load
     ));
     text.push_str(&format!(
         "               committed entries reach {:.0}% of the raw signature rate\n",
