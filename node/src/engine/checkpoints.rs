@@ -4,18 +4,20 @@
 //! and asks every other party's node to cosign it. A witness cosigns only after checking the
 //! log's signature with the party's key and a consistency proof from the last checkpoint it
 //! cosigned for that origin, so a log can only grow; that checkpoint is stored before the
-//! cosignature leaves. Every decision (when, what is signed, who witnesses, what an answer
+//! cosignature leaves, and a log's next checkpoint is judged only once it is ([`Judging`]).
+//! Every decision (when, what is signed, who witnesses, what an answer
 //! leads to, what a witness answers) is `witness.rs`'s; this file reads and writes the store
 //! and the log and carries the requests.
 
 use std::{
-    collections::{BTreeMap, BTreeSet},
-    sync::Arc,
+    collections::{BTreeMap, BTreeSet, HashMap},
+    sync::{Arc, Mutex as StdMutex, PoisonError},
     time::{SystemTime, UNIX_EPOCH},
 };
 
 use futures::future::join_all;
 use libp2p::PeerId;
+use tokio::sync::{Mutex, OwnedMutexGuard};
 use verifier::{
     checkpoint::{Checkpoint, SignedNote},
     model::Digest,
@@ -81,6 +83,73 @@ impl CheckpointState {
             )));
         }
         Ok(())
+    }
+}
+
+/// One judgement at a time per log at this witness: a lock per memory key
+/// ([`witness::memory_key`]), held from reading what the witness remembers of the log to
+/// writing (flushed) what it remembers after cosigning. Without it two checkpoints of one log
+/// presented at once were both judged against the same memory: a checkpoint and a fork of it
+/// both cosigned, or a smaller one written last, so the memory went back. A log's entry lives
+/// while a judgement of it holds or awaits its lock, so the map holds only the logs being
+/// judged now, whatever origins a party presents.
+#[derive(Debug, Default)]
+pub(crate) struct Judging {
+    logs: StdMutex<HashMap<Vec<u8>, Arc<Mutex<()>>>>,
+}
+
+/// One log's judgement lock: dropped, it releases the lock and forgets the log unless another
+/// judgement of it holds or awaits the lock.
+pub(crate) struct Judgement<'a> {
+    judging: &'a Judging,
+    memory: Vec<u8>,
+    held: Option<OwnedMutexGuard<()>>,
+}
+
+impl Judging {
+    /// Waits for the judgement of the log remembered under `memory` to be this one's.
+    pub(crate) async fn lock(&self, memory: &[u8]) -> Judgement<'_> {
+        let lock = self
+            .logs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(memory.to_vec())
+            .or_default()
+            .clone();
+        // Made before waiting, so a request dropped while it waits forgets the log as well.
+        let mut judgement = Judgement {
+            judging: self,
+            memory: memory.to_vec(),
+            held: None,
+        };
+        judgement.held = Some(lock.lock_owned().await);
+        judgement
+    }
+
+    /// How many logs have a judgement under way or waiting.
+    #[cfg(test)]
+    fn logs(&self) -> usize {
+        self.logs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+}
+
+impl Drop for Judgement<'_> {
+    fn drop(&mut self) {
+        drop(self.held.take());
+        let mut logs = self
+            .judging
+            .logs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let idle = logs
+            .get(&self.memory)
+            .is_some_and(|lock| Arc::strong_count(lock) == 1);
+        if idle {
+            logs.remove(&self.memory);
+        }
     }
 }
 
@@ -233,7 +302,8 @@ impl Inner {
     }
 
     /// Cosigns a peer's checkpoint if [`Presented::judge`] does (its signature, and its log
-    /// only grew since the last checkpoint this node cosigned for the same origin).
+    /// only grew since the last checkpoint this node cosigned for the same origin and key),
+    /// one judgement of a log at a time ([`Judging`]).
     pub(crate) async fn on_witness(
         &self,
         peer: PeerId,
@@ -249,6 +319,9 @@ impl Inner {
             Err(answer) => return answered(answer),
         };
         let memory = witness::memory_key(presented.origin(), &log_key);
+        // Held until the new memory is flushed: the next checkpoint of this log is judged
+        // against it ([`Judging`]).
+        let _judgement = self.judging.lock(&memory).await;
         let remembered: Option<WitnessedRecord> =
             match records::read(&self.store, WITNESSED, &memory, "witnessed") {
                 Ok(record) => record,
@@ -268,6 +341,9 @@ impl Inner {
             Ok(cosigned) => cosigned,
             Err(declined) => return answered(declined),
         };
+        if let Some(pause) = &self.config.hooks.witness_judged {
+            pause().await;
+        }
         let mut batch = WriteBatch::new();
         match records::encode("witnessed", &remember) {
             Ok(bytes) => batch.put(WITNESSED, memory, bytes),
@@ -290,5 +366,211 @@ fn answered(declined: Declined) -> Response {
     match declined {
         Declined::From { size } => Response::WitnessFrom { size },
         Declined::Refused { code, message } => Response::refused(code, message),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{
+        pin::pin,
+        sync::atomic::{AtomicUsize, Ordering},
+        task::Poll,
+    };
+
+    use tokio::sync::Notify;
+    use verifier::{
+        checkpoint::sign_checkpoint,
+        merkle::{MemoryStore, MerkleLog},
+        sign::SigningKey,
+    };
+
+    use super::*;
+    use crate::{
+        durable::Store,
+        engine::{Engine, EngineConfig, Hooks, PauseHook},
+        metrics::Metrics,
+        net::{self, keypair_from_secret, peer_id_for, NetConfig},
+    };
+
+    const ORIGIN: &str = "pactum.test/buyer";
+
+    /// A checkpoint presented to the witness: which log (by its leaves' prefix), its size.
+    #[derive(Debug, Clone, Copy)]
+    struct Shown {
+        leaves: &'static str,
+        size: u64,
+    }
+
+    impl Shown {
+        fn log(self) -> MerkleLog<MemoryStore> {
+            witness::tests::log(self.leaves, self.size)
+        }
+
+        fn note(self, key: &SigningKey) -> String {
+            let root = self.log().root_at(self.size).unwrap();
+            let checkpoint = Checkpoint::new(ORIGIN, self.size, root).unwrap();
+            sign_checkpoint(&checkpoint, key).unwrap().to_text()
+        }
+
+        fn proof(self, from: u64) -> Vec<Digest> {
+            let proof = self.log().consistency_proof(from, self.size).unwrap();
+            proof.into_iter().map(Digest).collect()
+        }
+    }
+
+    /// A hook that pauses the first judgement until released; later ones go on.
+    fn pause_first() -> (Arc<AtomicUsize>, Arc<Notify>, PauseHook) {
+        let judged = Arc::new(AtomicUsize::new(0));
+        let release = Arc::new(Notify::new());
+        let (count, paused) = (judged.clone(), release.clone());
+        let hook: PauseHook = Arc::new(move || {
+            let first = count.fetch_add(1, Ordering::SeqCst) == 0;
+            let paused = paused.clone();
+            Box::pin(async move {
+                if first {
+                    paused.notified().await;
+                }
+            })
+        });
+        (judged, release, hook)
+    }
+
+    /// The seller's node, witness of the buyer's log, with `hooks`.
+    fn witness_node(dir: &std::path::Path, buyer: PublicKey, hooks: Hooks) -> Engine {
+        let key = SigningKey::from_seed([1; 32]);
+        let network = net::start::<Request, Response>(
+            NetConfig::default(),
+            keypair_from_secret(key.to_seed()).unwrap(),
+        )
+        .unwrap();
+        let config = EngineConfig {
+            role: "seller".into(),
+            origin: "pactum.test/seller".into(),
+            key,
+            checkpoint_batch: 1_000,
+            sync_interval: std::time::Duration::from_secs(3_600),
+            peers: vec![("buyer".into(), buyer, Vec::new())],
+            hooks,
+            protocol: Default::default(),
+            events: Default::default(),
+        };
+        let store = Arc::new(Store::open(dir).unwrap());
+        let metrics = Arc::new(Metrics::new());
+        Engine::start(config, store, network.handle, network.inbound, metrics).unwrap()
+    }
+
+    /// A log's judgement waits for the one under way, another log's does not, and the map
+    /// forgets each log once no judgement of it holds or awaits its lock, even one dropped
+    /// while it waited (a peer's request given up).
+    #[tokio::test]
+    async fn judgements_wait_only_for_the_same_log_and_leave_nothing_behind() {
+        let judging = Judging::default();
+        let held = judging.lock(b"buyer").await;
+        let mut same = pin!(judging.lock(b"buyer"));
+        assert!(futures::poll!(same.as_mut()).is_pending());
+        let mut dropped = Box::pin(judging.lock(b"buyer"));
+        assert!(futures::poll!(dropped.as_mut()).is_pending());
+        let other = judging.lock(b"carrier").await;
+        assert_eq!(judging.logs(), 2);
+        drop(other);
+        drop(dropped);
+        assert_eq!(judging.logs(), 1);
+        drop(held);
+        drop(same.await);
+        assert_eq!(judging.logs(), 0);
+    }
+
+    /// Two checkpoints of the buyer's log presented to the seller's witness at once, the first
+    /// paused between its judgement and the write of the witness's memory; each asked again
+    /// with the proof the witness names. The witness never cosigns two checkpoints of
+    /// different histories, and its memory ends at the largest checkpoint it cosigned: the
+    /// second is judged against what the first wrote, not against what both read.
+    #[tokio::test]
+    async fn a_witness_judges_one_checkpoint_of_a_log_at_a_time() {
+        let cases = [
+            (
+                "a smaller checkpoint paused, a larger one raced",
+                Shown {
+                    leaves: "a",
+                    size: 4,
+                },
+                Shown {
+                    leaves: "a",
+                    size: 6,
+                },
+            ),
+            (
+                "a checkpoint paused, a fork of it raced",
+                Shown {
+                    leaves: "a",
+                    size: 6,
+                },
+                Shown {
+                    leaves: "b",
+                    size: 6,
+                },
+            ),
+        ];
+        for (case, first, second) in cases {
+            let dir = tempfile::tempdir().unwrap();
+            let buyer = SigningKey::from_seed([2; 32]);
+            let peer = peer_id_for(buyer.public_key().to_bytes()).unwrap();
+            let (judged, release, hook) = pause_first();
+            let hooks = Hooks {
+                witness_judged: Some(hook),
+                ..Hooks::default()
+            };
+            let engine = witness_node(dir.path(), buyer.public_key(), hooks);
+            let inner = engine.inner.clone();
+            let (first_note, second_note) = (first.note(&buyer), second.note(&buyer));
+            let mut paused = pin!(inner.on_witness(peer, &first_note, 0, &[]));
+            assert!(futures::poll!(paused.as_mut()).is_pending(), "{case}");
+            assert_eq!(judged.load(Ordering::SeqCst), 1, "{case}: not paused");
+            let mut raced = pin!(inner.on_witness(peer, &second_note, 0, &[]));
+            // The raced presentation goes as far as it can while the first is paused.
+            let early = futures::poll!(raced.as_mut());
+            release.notify_one();
+            let mut answers = vec![(first, paused.await)];
+            let answer = match early {
+                Poll::Ready(answer) => answer,
+                Poll::Pending => raced.await,
+            };
+            answers.push((second, answer));
+            let mut cosigned = Vec::new();
+            for (shown, answer) in answers {
+                let answer = match answer {
+                    Response::WitnessFrom { size } => {
+                        let (note, proof) = (shown.note(&buyer), shown.proof(size));
+                        inner.on_witness(peer, &note, size, &proof).await
+                    }
+                    answer => answer,
+                };
+                if let Response::Cosignature { .. } = answer {
+                    cosigned.push(shown);
+                }
+            }
+            let histories: BTreeSet<&str> = cosigned.iter().map(|shown| shown.leaves).collect();
+            assert_eq!(
+                histories.len(),
+                1,
+                "{case}: the witness cosigned checkpoints of two histories: {cosigned:?}"
+            );
+            let memory = witness::memory_key(ORIGIN, &buyer.public_key());
+            let remembered: WitnessedRecord =
+                records::read(&inner.store, WITNESSED, &memory, "witnessed")
+                    .unwrap()
+                    .unwrap();
+            let largest = cosigned.iter().map(|shown| shown.size).max();
+            assert_eq!(
+                inner.judging.logs(),
+                0,
+                "{case}: a finished judgement's lock kept"
+            );
+            assert_eq!(
+                Some(remembered.size),
+                largest,
+                "{case}: the witness's memory went back below what it cosigned ({cosigned:?})"
+            );
+        }
     }
 }

@@ -122,6 +122,10 @@ pub struct Hooks {
     /// Awaited as sequencer after a contract's last signature was stored and before the order
     /// opens: the moment the sync tick can open the order first.
     pub contract_signed: Option<PauseHook>,
+    /// Awaited as witness after a presented checkpoint was judged against what this node
+    /// remembers of its log and before the new memory is written: the moment another
+    /// presentation of the same log could be judged against the same memory.
+    pub witness_judged: Option<PauseHook>,
     /// Told the method, path and status of every answer of this node's HTTP API (tests check
     /// each against the OpenAPI document).
     pub observe_http: Option<crate::http::Observer>,
@@ -194,6 +198,8 @@ pub(crate) struct Inner {
     /// answer), by caller token (see [`driver::Callers`]).
     pub callers: driver::Callers,
     pub checkpoints: Mutex<checkpoints::CheckpointState>,
+    /// As witness: one judgement at a time per log presented (see [`checkpoints::Judging`]).
+    pub judging: checkpoints::Judging,
     /// Batched signature verification.
     pub batch: batch::BatchVerifier,
     /// Party keys and their nodes' peer ids, both ways (see [`peer_keys`]).
@@ -253,6 +259,7 @@ impl Engine {
             programs,
             callers: driver::Callers::default(),
             checkpoints: Mutex::new(checkpoint_state),
+            judging: checkpoints::Judging::default(),
             outboxes: StdMutex::new(HashMap::new()),
             peer_keys: peer_keys::PeerKeys::new(PARTY_KEYS_CACHED),
             batch: batch::BatchVerifier::start(),

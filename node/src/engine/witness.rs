@@ -364,7 +364,7 @@ fn grew(seen: &WitnessedRecord, size: u64, root: &Hash, proof: &[Digest]) -> boo
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use verifier::checkpoint::sign_checkpoint;
     use verifier::merkle::{MemoryStore, MerkleLog};
 
@@ -373,7 +373,7 @@ mod tests {
     const ORIGIN: &str = "pactum.test/seller";
 
     /// A log of `size` leaves (leaf `n` is the text of `n`, after `prefix`).
-    fn log(prefix: &str, size: u64) -> MerkleLog<MemoryStore> {
+    pub(in crate::engine) fn log(prefix: &str, size: u64) -> MerkleLog<MemoryStore> {
         let mut log = MerkleLog::new(MemoryStore::new());
         for n in 0..size {
             log.append(format!("{prefix}{n}").as_bytes()).unwrap();
