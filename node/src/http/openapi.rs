@@ -56,7 +56,9 @@ use verifier::json::{
             answer the responses `IdempotencyKey400`, `IdempotencyKey409`, `IdempotencyKey422` \
             and `IdempotencyKey500` of `components.responses`, described there once for every \
             write. Every operation that takes a JSON body answers a body sent without \
-            `Content-Type: application/json` with 415 (`UnsupportedMediaType415`)."
+            `Content-Type: application/json` with 415 (`UnsupportedMediaType415`). The answers \
+            many operations share are listed by reference: 401 (`Unauthorized401`), 403 for the \
+            admin scope (`ForbiddenWithoutAdmin403`) and 413 (`PayloadTooLarge413`)."
     ),
     paths(
         propose, list_orders, proposals, proposal, accept, submit_event, order, history,
@@ -74,7 +76,7 @@ use verifier::json::{
         NotificationJson, ReasonJson, BreakerReportJson, PolicyJson, WindowJson, ReviewJson,
         ReevaluationJson, PartyJson, RuleJson, MoneyJson, ObligationTotalJson, History,
         CreateWebhook, crate::events::EventKind, crate::api::BackupRequest, ShareRequest
-    ), responses(UnsupportedMediaType)),
+    ), responses(UnsupportedMediaType, Unauthorized, ForbiddenWithoutAdmin, PayloadTooLarge)),
     modifiers(&BearerToken, &SharedAnswers),
     security(("bearer" = []))
 )]
@@ -101,31 +103,66 @@ pub const IDEMPOTENCY_KEY_ANSWERS: [(u16, &str); 4] = [
     (500, "the node could not read the answer it keeps for this `Idempotency-Key` (`internal`)"),
 ];
 
-/// What every operation that takes a JSON body answers to a body sent without
-/// `Content-Type: application/json` ([`super::error::json_rejection`]), before it reads the
-/// body: `components.responses.UnsupportedMediaType415`, which those operations list as
-/// their 415.
-pub struct UnsupportedMediaType;
+/// A response described once in `components.responses` under `name`, with an error body, that
+/// operations list by reference (`response = Type`) instead of repeating its description.
+macro_rules! shared_error_response {
+    ($(#[$doc:meta])* $type:ident, $name:literal, $description:expr) => {
+        $(#[$doc])*
+        pub struct $type;
 
-impl<'r> utoipa::ToResponse<'r> for UnsupportedMediaType {
-    fn response() -> (
-        &'r str,
-        utoipa::openapi::RefOr<utoipa::openapi::response::Response>,
-    ) {
-        let body = ContentBuilder::new()
-            .schema(Some(Ref::from_schema_name("ErrorBody")))
-            .build();
-        let response = ResponseBuilder::new()
-            .description(
-                "the body was sent without `Content-Type: application/json` \
-                 (`unsupported_media_type`): nothing was read or changed; send it again with \
-                 that header",
-            )
-            .content("application/json", body)
-            .build();
-        ("UnsupportedMediaType415", response.into())
-    }
+        impl<'r> utoipa::ToResponse<'r> for $type {
+            fn response() -> (
+                &'r str,
+                utoipa::openapi::RefOr<utoipa::openapi::response::Response>,
+            ) {
+                ($name, error_response($description).into())
+            }
+        }
+    };
 }
+
+/// A response whose body is an [`ErrorBody`].
+fn error_response(description: &str) -> utoipa::openapi::response::Response {
+    let body = ContentBuilder::new()
+        .schema(Some(Ref::from_schema_name("ErrorBody")))
+        .build();
+    ResponseBuilder::new()
+        .description(description)
+        .content("application/json", body)
+        .build()
+}
+
+shared_error_response!(
+    /// What every operation that takes a JSON body answers to a body sent without
+    /// `Content-Type: application/json` ([`super::error::json_rejection`]), before it reads the
+    /// body: `components.responses.UnsupportedMediaType415`, which those operations list as
+    /// their 415.
+    UnsupportedMediaType,
+    "UnsupportedMediaType415",
+    "the body was sent without `Content-Type: application/json` \
+     (`unsupported_media_type`): nothing was read or changed; send it again with that header"
+);
+
+shared_error_response!(
+    /// What every operation that needs a token answers without one, or with a wrong one.
+    Unauthorized,
+    "Unauthorized401",
+    "no or wrong token (`unauthorized`)"
+);
+
+shared_error_response!(
+    /// What every operation that needs the admin scope answers to a token without it.
+    ForbiddenWithoutAdmin,
+    "ForbiddenWithoutAdmin403",
+    "the token lacks the admin scope (`forbidden`)"
+);
+
+shared_error_response!(
+    /// What every operation that reads a body answers to one over `http.max_body_bytes`.
+    PayloadTooLarge,
+    "PayloadTooLarge413",
+    "body over http.max_body_bytes (`payload_too_large`)"
+);
 
 /// What any route may answer, whatever its operation lists: the connection layer's refusals
 /// (`listener`, and the body deadline the router keeps) and a fault of the node itself, as
@@ -272,10 +309,10 @@ pub struct History {
     responses(
         (status = 201, description = "proposed (or started, for a one-party order): the order id, who signed, who is awaited, delivery to each party"),
         (status = 400, description = "malformed JSON (`malformed_json`, `unreadable_body`)", body = ErrorBody),
-        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
-        (status = 403, description = "the token lacks the admin scope (`forbidden`)", body = ErrorBody),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = ForbiddenWithoutAdmin),
         (status = 409, description = "the order exists already (`already_started`)", body = ErrorBody),
-        (status = 413, description = "body over http.max_body_bytes (`payload_too_large`)", body = ErrorBody),
+        (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
         (status = 422, description = "a body without the expected fields (`invalid_request`); a clause that does not compile (`invalid_clause`), is listed twice (`duplicate_clause`) or is not in the library (`unknown_clause`); a value, party, attester, breaker or time the contract check refuses (`invalid_contract`, `bad_signature`)", body = ErrorBody),
         (status = 503, description = "the node could not store the proposal (`store_failed`)", body = ErrorBody),
@@ -289,11 +326,11 @@ fn propose() {}
     responses(
         (status = 200, description = "accepted, or started once every party signed"),
         (status = 400, description = "malformed JSON or order id (`malformed_json`, `unreadable_body`, `bad_order_id`, `bad_path`)", body = ErrorBody),
-        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
-        (status = 403, description = "the token lacks the admin scope (`forbidden`)", body = ErrorBody),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = ForbiddenWithoutAdmin),
         (status = 404, description = "no such proposal here (`unknown_order`), or at the sequencer's node (`unknown_proposal`)", body = ErrorBody),
         (status = 409, description = "already started (`already_started`), or a party's node refused the genesis (`refused_by_party`); a refusal the sequencer's node answers keeps its code and status", body = ErrorBody),
-        (status = 413, description = "body over http.max_body_bytes (`payload_too_large`)", body = ErrorBody),
+        (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
         (status = 422, description = "a body without the expected fields (`invalid_request`); this node is not a party (`not_a_party`), or the proposal is invalid (`invalid_contract`, `bad_signature`)", body = ErrorBody),
         (status = 502, description = "the sequencer's node answered something unexpected (`bad_answer`), or a party's node a cosignature of the genesis that does not verify (`bad_cosignature`)", body = ErrorBody),
@@ -309,11 +346,11 @@ fn accept() {}
         (status = 200, description = "committed: the entry (a resubmitted fact gets its original answer)"),
         (status = 202, description = "accepted and queued durably while a party is unreachable; `Location` is the fact's status URL"),
         (status = 400, description = "malformed JSON or order id (`malformed_json`, `unreadable_body`, `bad_order_id`, `bad_path`)", body = ErrorBody),
-        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 401, response = Unauthorized),
         (status = 403, description = "the token lacks the submit scope (`forbidden`)", body = ErrorBody),
         (status = 404, description = "no such order (`unknown_order`)", body = ErrorBody),
         (status = 409, description = "the order cannot take the fact now: `order_closed`, or `order_closing` at a party's node whose party signed a close of the order, or which cosigned a close not yet known committed or void (the close would refuse the fact once it commits; nothing is queued: submit it again once the close commits, is void or lapses, or at the sequencer's node); or `refused_by_party`: a party's node refused the entry the sequencer proposed for the fact (nothing is recorded; that node keeps the refusal in its `/health`)", body = ErrorBody),
-        (status = 413, description = "body over http.max_body_bytes (`payload_too_large`)", body = ErrorBody),
+        (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
         (status = 422, description = "neither or both of `signed` and `event`, or a body without the expected fields (`invalid_request`); a kind, field or value the order's vocabulary does not take, or `signed` that does not decode (`invalid_event`); a signature that does not verify, or an attester that may not attest the kind (`refused_by_state_machine`, `bad_signature`)", body = ErrorBody),
         (status = 503, description = "the node could not store the fact (`store_failed`), or the order's core gave no answer in time (`no_answer`); a party's node that does not answer queues the fact (202) instead", body = ErrorBody),
@@ -338,11 +375,11 @@ fn submit_event() {}
         (status = 200, description = "every fact committed: `{format, facts: [{path, order, kind, at, result}], skipped}`, `result` as `POST /orders/{id}/events` answers"),
         (status = 202, description = "every fact accepted, some queued durably while a party is unreachable"),
         (status = 400, description = "the query is malformed, or the document names no order and none was given (`invalid_query`), or the body is not JSON (`malformed_json`, `unreadable_body`)", body = ErrorBody),
-        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 401, response = Unauthorized),
         (status = 403, description = "the token lacks the submit scope (`forbidden`)", body = ErrorBody),
         (status = 404, description = "the order given by `?order=` is not on this node (`unknown_order`)", body = ErrorBody),
         (status = 409, description = "an order cannot take the facts now (`order_closed`, also when it closed after the document was checked, here or at the sequencer's node: nothing is taken; `order_closing` at a party's node whose party signed a close, see `POST /orders/{id}/events`), or another party's node refused a fact the sequencer accepted, after earlier ones were taken (`ingest_incomplete`); a party's node refused the entry of the document's first fact (`refused_by_party`: nothing is taken)", body = ErrorBody),
-        (status = 413, description = "body over http.max_body_bytes (`payload_too_large`)", body = ErrorBody),
+        (status = 413, response = PayloadTooLarge),
         (status = 422, description = "the document does not fit (`document_does_not_fit`, `unknown_reference`, `invalid_event`, `refused_by_state_machine`), or its orders are sequenced by different nodes (`document_spans_sequencers`: split it by sequencer): the error's `path` names the field or fact", body = ErrorBody),
         (status = 503, description = "`party_unreachable`: the node that sequences the document's orders did not answer a document for several of them (nothing is kept; send it again); or this node could not store the facts (`store_failed`), or an order's core gave no answer in time (`no_answer`)", body = ErrorBody),
     ))]
@@ -365,11 +402,11 @@ fn ingest_epcis() {}
         (status = 200, description = "every fact committed (`facts` may be empty: `skipped` lists areas no order's route lists)"),
         (status = 202, description = "every fact accepted, some queued durably while a party is unreachable"),
         (status = 400, description = "the query is malformed (`invalid_query`)", body = ErrorBody),
-        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 401, response = Unauthorized),
         (status = 403, description = "the token lacks the submit scope (`forbidden`)", body = ErrorBody),
         (status = 404, description = "the order given by `?order=` is not on this node (`unknown_order`)", body = ErrorBody),
         (status = 409, description = "an order cannot take the facts now (`order_closed`, also when it closed after the document was checked, here or at the sequencer's node: nothing is taken; `order_closing` at a party's node whose party signed a close, see `POST /orders/{id}/events`), or another party's node refused a fact the sequencer accepted, after earlier ones were taken (`ingest_incomplete`); a party's node refused the entry of the document's first fact (`refused_by_party`: nothing is taken)", body = ErrorBody),
-        (status = 413, description = "body over http.max_body_bytes (`payload_too_large`)", body = ErrorBody),
+        (status = 413, response = PayloadTooLarge),
         (status = 422, description = "the alert does not fit: the error's `path` names the field (`alert.info[0].certainty`); a `Cancel` is refused at `alert.msgType` (recorded facts stay recorded); its orders are sequenced by different nodes (`document_spans_sequencers`) (`document_does_not_fit`; `unknown_reference`, `invalid_event`, `refused_by_state_machine` as for EPCIS)", body = ErrorBody),
         (status = 503, description = "`party_unreachable`: the node that sequences the alert's orders did not answer an alert for several of them (nothing is kept; send it again); or this node could not store the facts (`store_failed`), or an order's core gave no answer in time (`no_answer`)", body = ErrorBody),
     ))]
@@ -381,7 +418,7 @@ fn ingest_cap() {}
     responses(
         (status = 200, description = "the order's state in native JSON"),
         (status = 400, description = "malformed order id (`bad_order_id`, `bad_path`)", body = ErrorBody),
-        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 401, response = Unauthorized),
         (status = 403, description = "the token lacks the read scope (`forbidden`)", body = ErrorBody),
         (status = 404, description = "no such order (`unknown_order`)", body = ErrorBody),
     ))]
@@ -393,7 +430,7 @@ fn order() {}
     responses(
         (status = 200, description = "the entries", body = History),
         (status = 400, description = "malformed order id or query (`bad_order_id`, `bad_path`, `invalid_query`)", body = ErrorBody),
-        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 401, response = Unauthorized),
         (status = 403, description = "the token lacks the read scope (`forbidden`)", body = ErrorBody),
         (status = 404, description = "no such order (`unknown_order`)", body = ErrorBody),
     ))]
@@ -406,11 +443,11 @@ fn history() {}
     responses(
         (status = 200, description = "signed, or applied (with the committed entry)"),
         (status = 400, description = "malformed JSON or order id (`malformed_json`, `unreadable_body`, `bad_order_id`, `bad_path`)", body = ErrorBody),
-        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
-        (status = 403, description = "the token lacks the admin scope (`forbidden`)", body = ErrorBody),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = ForbiddenWithoutAdmin),
         (status = 404, description = "no such order (`unknown_order`)", body = ErrorBody),
         (status = 409, description = "nothing to review (`nothing_to_review`), the order closed (`order_closed`), signed about an entry the order has moved past (`stale_review`: this node signs at its head, which was behind; send it again once the order shows the latest entry), a party's node refused the review's entry (`refused_by_party`); a refusal the sequencer's node answers keeps its code and status", body = ErrorBody),
-        (status = 413, description = "body over http.max_body_bytes (`payload_too_large`)", body = ErrorBody),
+        (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
         (status = 422, description = "a body without the expected fields (`invalid_request`); a decision neither `approve` nor `discard` (`invalid_decision`); an invalid time, one before the latest recorded event, or terms the order does not have or of the wrong type (`invalid_review`); a signature the sequencer's node does not take (`not_a_party`, `bad_signature`, `refused_by_state_machine`)", body = ErrorBody),
         (status = 502, description = "the sequencer's node answered something unexpected (`bad_answer`), or a party's node a cosignature that does not verify (`bad_cosignature`)", body = ErrorBody),
@@ -439,11 +476,11 @@ fn review() {}
     responses(
         (status = 200, description = "signed (with the roles that signed so far at the sequencer's node), or closed (with the committed entry)"),
         (status = 400, description = "malformed JSON or order id (`malformed_json`, `unreadable_body`, `bad_order_id`, `bad_path`)", body = ErrorBody),
-        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
-        (status = 403, description = "the token lacks the admin scope (`forbidden`)", body = ErrorBody),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = ForbiddenWithoutAdmin),
         (status = 404, description = "no such order (`unknown_order`)", body = ErrorBody),
         (status = 409, description = "closed already (`order_closed`), waiting for a review (`order_paused`), accepted facts still waiting to commit (`facts_queued`), a party's node refused the close's entry (`refused_by_party`), signed about an entry the order has moved past (`stale_close`); at this node or, for a party's node, at the sequencer's (a refusal the sequencer's node answers keeps its code and status)", body = ErrorBody),
-        (status = 413, description = "body over http.max_body_bytes (`payload_too_large`)", body = ErrorBody),
+        (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
         (status = 422, description = "invalid time, or dated before the latest recorded event (`invalid_close`), a body without the expected fields (`invalid_request`); a signature the sequencer's node does not take (`not_a_party`, `bad_signature`, `refused_by_state_machine`)", body = ErrorBody),
         (status = 502, description = "the sequencer's node answered something unexpected (`bad_answer`), or a party's node a cosignature that does not verify (`bad_cosignature`)", body = ErrorBody),
@@ -462,8 +499,8 @@ fn close() {}
     responses(
         (status = 200, description = "withdrawn (also when nothing was pending)"),
         (status = 400, description = "malformed order id (`bad_order_id`, `bad_path`)", body = ErrorBody),
-        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
-        (status = 403, description = "the token lacks the admin scope (`forbidden`)", body = ErrorBody),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = ForbiddenWithoutAdmin),
         (status = 404, description = "no such order (`unknown_order`)", body = ErrorBody),
         (status = 409, description = "the order is closed, nothing is pending (`order_closed`), here or at the sequencer's node", body = ErrorBody),
         (status = 422, description = "the sequencer's node does not take the withdrawal from this node (`not_a_party`)", body = ErrorBody),
@@ -487,11 +524,11 @@ fn withdraw_close() {}
     responses(
         (status = 200, description = "signed (with the roles that signed so far at the sequencer's node), or amended (with the committed entry)"),
         (status = 400, description = "malformed JSON or order id (`malformed_json`, `unreadable_body`, `bad_order_id`, `bad_path`)", body = ErrorBody),
-        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
-        (status = 403, description = "the token lacks the admin scope (`forbidden`)", body = ErrorBody),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = ForbiddenWithoutAdmin),
         (status = 404, description = "no such order (`unknown_order`)", body = ErrorBody),
         (status = 409, description = "closed (`order_closed`), waiting for a review (`order_paused`), facts still queued (`facts_queued`), signed about an entry the order has moved past (`stale_agreement`: this node signs at its head, which was behind; send it again once the order shows the latest entry), a party's node refused the agreement's entry (`refused_by_party`); a refusal the sequencer's node answers keeps its code and status", body = ErrorBody),
-        (status = 413, description = "body over http.max_body_bytes (`payload_too_large`)", body = ErrorBody),
+        (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
         (status = 422, description = "a body without the expected fields (`invalid_request`); nothing to change, a clause or term the order does not have, a value of the wrong type, sources that do not compile, or dated before the latest recorded event (`invalid_agreement`); a clause to add or upgrade that is not in the library and comes without `source` (`unknown_clause`); a signature the sequencer's node does not take (`not_a_party`, `bad_signature`, `refused_by_state_machine`)", body = ErrorBody),
         (status = 502, description = "the sequencer's node answered something unexpected (`bad_answer`), or a party's node a cosignature that does not verify (`bad_cosignature`)", body = ErrorBody),
@@ -505,9 +542,9 @@ fn agree() {}
     responses(
         (status = 200, description = "copied: the directory and how many key-value pairs"),
         (status = 400, description = "malformed JSON (`malformed_json`, `unreadable_body`)", body = ErrorBody),
-        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
-        (status = 403, description = "the token lacks the admin scope (`forbidden`)", body = ErrorBody),
-        (status = 413, description = "body over http.max_body_bytes (`payload_too_large`)", body = ErrorBody),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = ForbiddenWithoutAdmin),
+        (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
         (status = 422, description = "a body without the expected fields (`invalid_request`); the directory exists and is not empty, or cannot be written (`backup_failed`)", body = ErrorBody),
     ))]
@@ -519,8 +556,8 @@ fn backup() {}
     responses(
         (status = 200, description = "withdrawn (also when nothing was pending)"),
         (status = 400, description = "malformed order id (`bad_order_id`, `bad_path`)", body = ErrorBody),
-        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
-        (status = 403, description = "the token lacks the admin scope (`forbidden`)", body = ErrorBody),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = ForbiddenWithoutAdmin),
         (status = 404, description = "no such order (`unknown_order`)", body = ErrorBody),
         (status = 409, description = "the order is closed (`order_closed`), here or at the sequencer's node", body = ErrorBody),
         (status = 422, description = "the sequencer's node does not take the withdrawal from this node (`not_a_party`)", body = ErrorBody),
@@ -539,7 +576,7 @@ fn withdraw_review() {}
     responses(
         (status = 200, description = "the bundle", content_type = "application/cbor"),
         (status = 400, description = "malformed order id or query (`bad_order_id`, `bad_path`, `invalid_query`)", body = ErrorBody),
-        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 401, response = Unauthorized),
         (status = 403, description = "the token lacks the read scope (`forbidden`)", body = ErrorBody),
         (status = 404, description = "no such order (`unknown_order`)", body = ErrorBody),
     ))]
@@ -555,7 +592,7 @@ fn bundle() {}
     responses(
         (status = 200, description = "the signed head", content_type = "application/cbor"),
         (status = 400, description = "malformed order id (`bad_order_id`, `bad_path`)", body = ErrorBody),
-        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 401, response = Unauthorized),
         (status = 403, description = "the token lacks the read scope (`forbidden`)", body = ErrorBody),
         (status = 404, description = "no such order (`unknown_order`)", body = ErrorBody),
     ))]
@@ -567,7 +604,7 @@ fn head() {}
     responses(
         (status = 200, description = "the proofs (possibly none)"),
         (status = 400, description = "malformed order id (`bad_order_id`, `bad_path`)", body = ErrorBody),
-        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 401, response = Unauthorized),
         (status = 403, description = "the token lacks the read scope (`forbidden`)", body = ErrorBody),
         (status = 404, description = "no such order (`unknown_order`)", body = ErrorBody),
     ))]
@@ -582,7 +619,7 @@ fn evidence() {}
     responses(
         (status = 200, description = "the fact's status, with its entry once committed"),
         (status = 400, description = "malformed order id or event hash (`bad_order_id`, `bad_event_id`, `bad_path`)", body = ErrorBody),
-        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 401, response = Unauthorized),
         (status = 403, description = "the token lacks the read scope (`forbidden`)", body = ErrorBody),
         (status = 404, description = "no such order (`unknown_order`), or no such fact recorded, queued or refused (`unknown_fact`)", body = ErrorBody),
     ))]
@@ -592,7 +629,7 @@ fn fact() {}
     summary = "The latest signed and cosigned checkpoint, and a trust file for this node's bundles",
     responses(
         (status = 200, description = "origin, size, signed note, trust file"),
-        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 401, response = Unauthorized),
         (status = 403, description = "the token lacks the read scope (`forbidden`)", body = ErrorBody),
     ))]
 fn checkpoint() {}
@@ -605,7 +642,7 @@ fn checkpoint() {}
     responses(
         (status = 200, description = "the proof"),
         (status = 400, description = "missing or malformed sizes (`invalid_query`)", body = ErrorBody),
-        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 401, response = Unauthorized),
         (status = 403, description = "the token lacks the read scope (`forbidden`)", body = ErrorBody),
         (status = 422, description = "not 1 <= from <= to <= the durable log size (`bad_range`)", body = ErrorBody),
     ))]
@@ -615,7 +652,7 @@ fn consistency() {}
     summary = "The other parties' nodes this node knows: role, key, addresses",
     responses(
         (status = 200, description = "the peers: the configuration's, with the operator's changes"),
-        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 401, response = Unauthorized),
         (status = 403, description = "the token lacks the read scope (`forbidden`)", body = ErrorBody),
     ))]
 fn peers() {}
@@ -629,9 +666,9 @@ fn peers() {}
     responses(
         (status = 200, description = "set, with the addresses resolved"),
         (status = 400, description = "malformed JSON or key (`malformed_json`, `unreadable_body`, `bad_key`, `bad_path`)", body = ErrorBody),
-        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
-        (status = 403, description = "the token lacks the admin scope (`forbidden`)", body = ErrorBody),
-        (status = 413, description = "body over http.max_body_bytes (`payload_too_large`)", body = ErrorBody),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = ForbiddenWithoutAdmin),
+        (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
         (status = 422, description = "a body without the expected fields (`invalid_request`); no role (`invalid_role`); an address that is not a multiaddr (`invalid_address`) or does not resolve (`unresolvable_address`); this node's own key (`own_key`), or a key that is no party's (`invalid_key`)", body = ErrorBody),
         (status = 503, description = "the store or the network failed (`store_failed`, `network_failed`)", body = ErrorBody),
@@ -644,8 +681,8 @@ fn put_peer() {}
     responses(
         (status = 200, description = "removed"),
         (status = 400, description = "malformed key (`bad_key`, `bad_path`)", body = ErrorBody),
-        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
-        (status = 403, description = "the token lacks the admin scope (`forbidden`)", body = ErrorBody),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = ForbiddenWithoutAdmin),
         (status = 404, description = "no such peer (`unknown_peer`)", body = ErrorBody),
         (status = 503, description = "the store or the network failed (`store_failed`, `network_failed`)", body = ErrorBody),
     ))]
@@ -659,7 +696,7 @@ fn delete_peer() {}
         (`truncated` says when there are more).",
     responses(
         (status = 200, description = "`{faults: [{id, order, seq, code, message, proposed, computed, acknowledged: null | {at, note}}], truncated}`"),
-        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 401, response = Unauthorized),
         (status = 403, description = "the token lacks the read scope (`forbidden`)", body = ErrorBody),
         (status = 503, description = "the store failed (`store_failed`)", body = ErrorBody),
     ))]
@@ -675,10 +712,10 @@ fn faults() {}
     responses(
         (status = 200, description = "the fault with its acknowledgement"),
         (status = 400, description = "malformed JSON or fault id (`malformed_json`, `unreadable_body`, `bad_fault_id`, `bad_path`)", body = ErrorBody),
-        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
-        (status = 403, description = "the token lacks the admin scope (`forbidden`)", body = ErrorBody),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = ForbiddenWithoutAdmin),
         (status = 404, description = "no such determinism fault (`unknown_fault`)", body = ErrorBody),
-        (status = 413, description = "body over http.max_body_bytes (`payload_too_large`)", body = ErrorBody),
+        (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
         (status = 422, description = "an empty note (`invalid_acknowledgement`), an unknown field or a wrong type (`invalid_request`)", body = ErrorBody),
         (status = 503, description = "the store failed (`store_failed`)", body = ErrorBody),
@@ -694,7 +731,7 @@ fn acknowledge_fault() {}
     responses(
         (status = 200, description = "the page", content_type = "text/html"),
         (status = 400, description = "malformed order id, query or language (`bad_order_id`, `bad_path`, `invalid_query`, `bad_lang`)", body = ErrorBody),
-        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 401, response = Unauthorized),
         (status = 403, description = "the token lacks the read scope (`forbidden`)", body = ErrorBody),
         (status = 404, description = "no such order (`unknown_order`)", body = ErrorBody),
     ))]
@@ -707,10 +744,10 @@ fn trail() {}
     responses(
         (status = 201, description = "the token, its path `/share/{token}` and when it expires"),
         (status = 400, description = "malformed JSON or order id (`malformed_json`, `unreadable_body`, `bad_order_id`, `bad_path`)", body = ErrorBody),
-        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
-        (status = 403, description = "the token lacks the admin scope (`forbidden`)", body = ErrorBody),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = ForbiddenWithoutAdmin),
         (status = 404, description = "no such order (`unknown_order`)", body = ErrorBody),
-        (status = 413, description = "body over http.max_body_bytes (`payload_too_large`)", body = ErrorBody),
+        (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
         (status = 422, description = "an unknown field or a wrong type (`invalid_request`)", body = ErrorBody),
     ))]
@@ -725,8 +762,8 @@ fn share() {}
     responses(
         (status = 200, description = "revoked"),
         (status = 400, description = "a path parameter that is not UTF-8 (`bad_path`)", body = ErrorBody),
-        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
-        (status = 403, description = "the token lacks the admin scope (`forbidden`)", body = ErrorBody),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = ForbiddenWithoutAdmin),
         (status = 404, description = "no such link for this order (`unknown_link`)", body = ErrorBody),
     ))]
 fn revoke_share() {}
@@ -778,7 +815,7 @@ fn health() {}
     summary = "Prometheus (OpenMetrics) metrics",
     responses(
         (status = 200, description = "metrics", content_type = "application/openmetrics-text"),
-        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 401, response = Unauthorized),
         (status = 403, description = "the token lacks the read scope (`forbidden`)", body = ErrorBody),
     ))]
 fn metrics() {}
@@ -794,7 +831,7 @@ fn openapi_json() {}
     responses(
         (status = 200, description = "`orders` (id, reference, state, seq, head, parties, updated_at, url) and `next_cursor`"),
         (status = 400, description = "malformed query or cursor (`invalid_query`, `bad_cursor`)", body = ErrorBody),
-        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 401, response = Unauthorized),
         (status = 403, description = "the token lacks the read scope (`forbidden`)", body = ErrorBody),
         (status = 422, description = "`updated_since` is not an RFC 3339 time (`invalid_time`)", body = ErrorBody),
     ))]
@@ -806,7 +843,7 @@ fn list_orders() {}
     responses(
         (status = 200, description = "`proposals`: order id, reference, parties, who signed and who is awaited, terms, clauses with `title` and `text`, attesters, breaker"),
         (status = 400, description = "malformed query (`invalid_query`)", body = ErrorBody),
-        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 401, response = Unauthorized),
         (status = 403, description = "the token lacks the read scope (`forbidden`)", body = ErrorBody),
         (status = 422, description = "unknown language (`invalid_lang`)", body = ErrorBody),
     ))]
@@ -818,7 +855,7 @@ fn proposals() {}
     responses(
         (status = 200, description = "the proposal"),
         (status = 400, description = "malformed order id or query (`bad_order_id`, `bad_path`, `invalid_query`)", body = ErrorBody),
-        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 401, response = Unauthorized),
         (status = 403, description = "the token lacks the read scope (`forbidden`)", body = ErrorBody),
         (status = 404, description = "no such proposal for this party (`unknown_order`)", body = ErrorBody),
         (status = 422, description = "unknown language (`invalid_lang`)", body = ErrorBody),
@@ -831,10 +868,10 @@ fn proposal() {}
     responses(
         (status = 201, description = "created: `id`, `url`, `kinds`, `source` (the secret is never shown back)"),
         (status = 400, description = "malformed JSON (`malformed_json`, `unreadable_body`)", body = ErrorBody),
-        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
-        (status = 403, description = "the token lacks the admin scope (`forbidden`)", body = ErrorBody),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = ForbiddenWithoutAdmin),
         (status = 404, description = "this node keeps no event journal (`no_event_journal`)", body = ErrorBody),
-        (status = 413, description = "body over http.max_body_bytes (`payload_too_large`)", body = ErrorBody),
+        (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
         (status = 422, description = "a body without the expected fields (`invalid_request`); not an http:// URL, a secret under 16 characters, or an unknown kind (`invalid_webhook`)", body = ErrorBody),
         (status = 503, description = "the store failed (`store_failed`)", body = ErrorBody),
@@ -845,8 +882,8 @@ fn create_webhook() {}
     summary = "The webhooks (configuration file's and API's), with their pending deliveries; never their secrets",
     responses(
         (status = 200, description = "`webhooks`: `id`, `url`, `kinds`, `source`, `pending_deliveries`, `most_failed_attempts`"),
-        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
-        (status = 403, description = "the token lacks the admin scope (`forbidden`)", body = ErrorBody),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = ForbiddenWithoutAdmin),
         (status = 404, description = "this node keeps no event journal (`no_event_journal`)", body = ErrorBody),
     ))]
 fn list_webhooks() {}
@@ -857,8 +894,8 @@ fn list_webhooks() {}
     responses(
         (status = 200, description = "`deleted`: the webhook"),
         (status = 400, description = "a path parameter that is not UTF-8 (`bad_path`)", body = ErrorBody),
-        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
-        (status = 403, description = "the token lacks the admin scope (`forbidden`)", body = ErrorBody),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = ForbiddenWithoutAdmin),
         (status = 404, description = "no such webhook (`unknown_webhook`), or this node keeps no event journal (`no_event_journal`)", body = ErrorBody),
         (status = 409, description = "the webhook comes from the configuration file (`configured_webhook`)", body = ErrorBody),
         (status = 503, description = "the store failed (`store_failed`)", body = ErrorBody),
@@ -875,7 +912,7 @@ fn delete_webhook() {}
     responses(
         (status = 200, description = "`text/event-stream`: `id` the event id, `event` its kind, `data` the JSON a webhook receives", content_type = "text/event-stream"),
         (status = 400, description = "malformed query or Last-Event-ID (`invalid_query`, `invalid_last_event_id`)", body = ErrorBody),
-        (status = 401, description = "no or wrong token (`unauthorized`)", body = ErrorBody),
+        (status = 401, response = Unauthorized),
         (status = 403, description = "the token lacks the read scope (`forbidden`)", body = ErrorBody),
         (status = 404, description = "this node keeps no event journal (`no_event_journal`)", body = ErrorBody),
     ))]
