@@ -67,7 +67,7 @@ fn propose_with(cluster: &Cluster, reference: &str, change: impl FnOnce(&mut Val
     proposed["order"].as_str().unwrap().to_string()
 }
 
-fn refusal(result: Result<Value, ClientError>) -> pactum_node::api::ApiError {
+fn refusal(result: Result<Value, ClientError>) -> pactum_node::client::ErrorAnswer {
     match result {
         Err(ClientError::Api(error)) => error,
         other => panic!("expected a refusal, got {other:?}"),

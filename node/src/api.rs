@@ -8,12 +8,12 @@ use std::{collections::BTreeMap, fmt, future::Future};
 
 use serde::{Deserialize, Serialize};
 
-/// An error of the API, with an HTTP status, a stable machine-readable code and a message
-/// that says what is wrong.
+/// An error of the API: a stable machine-readable [`Code`], a message that says what is wrong
+/// and, for a document fed to the node, the path of the field it concerns. It has no HTTP
+/// status: the HTTP edge ([`crate::http::status_of`]) answers it with its code's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiError {
-    pub status: u16,
-    pub code: String,
+    pub code: Code,
     pub message: String,
     /// Where the offending field is in a document fed to the node (`POST /ingest/…`), e.g.
     /// `epcisBody.eventList[1].bizStep`; the message starts with it too.
@@ -22,10 +22,9 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: u16, code: impl Into<String>, message: impl Into<String>) -> ApiError {
+    pub fn new(code: Code, message: impl Into<String>) -> ApiError {
         ApiError {
-            status,
-            code: code.into(),
+            code,
             message: message.into(),
             path: None,
         }
@@ -39,45 +38,225 @@ impl ApiError {
         }
     }
 
-    /// 400: the request is malformed.
-    pub fn bad_request(code: &str, message: impl Into<String>) -> ApiError {
-        Self::new(400, code, message)
-    }
-
-    /// 422: well-formed, but the content is not acceptable (wrong types, invalid values).
-    pub fn invalid(code: &str, message: impl Into<String>) -> ApiError {
-        Self::new(422, code, message)
-    }
-
-    /// An order this node does not know (404, the status of its code).
+    /// An order this node does not know.
     pub fn unknown_order(id: &str) -> ApiError {
-        Self::refusal("unknown_order", format!("no order {id} on this node"))
+        Self::new(Code::UnknownOrder, format!("no order {id} on this node"))
     }
 
-    /// 409: the request conflicts with the order's state.
-    pub fn conflict(code: &str, message: impl Into<String>) -> ApiError {
-        Self::new(409, code, message)
-    }
-
-    /// A refusal by its code, at the status [`crate::http::status_of`] gives the code:
-    /// a refusal of this node's protocol core, or one another party's node answered.
+    /// A refusal by a code computed at run time: one of this node's protocol core, or one
+    /// another party's node answered ([`Code::parse`]).
     pub fn refusal(code: &str, message: impl Into<String>) -> ApiError {
-        Self::new(crate::http::status_of(code), code, message)
+        Self::new(Code::parse(code), message)
     }
 
-    /// 500: a fault of the node itself.
+    /// A fault of the node itself.
     pub fn internal(message: impl Into<String>) -> ApiError {
-        Self::new(500, "internal", message)
+        Self::new(Code::Internal, message)
     }
 }
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({}): {}", self.code, self.status, self.message)
+        write!(f, "{}: {}", self.code, self.message)
     }
 }
 
 impl std::error::Error for ApiError {}
+
+/// The codes, each with its text on the wire: one list makes [`Code`], [`Code::KNOWN`],
+/// [`Code::as_str`] and [`Code::parse`], so a code's text is written once.
+macro_rules! codes {
+    ($($(#[$doc:meta])* $variant:ident = $text:literal,)*) => {
+        /// The code of an [`ApiError`], written on the wire as its text (`unknown_order`).
+        /// What each means for a client is in the OpenAPI document; the HTTP status each is
+        /// answered with is chosen at the HTTP edge only ([`crate::http::status_of`]).
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Code {
+            $($(#[$doc])* $variant,)*
+            /// A code this node does not know: one a newer node answered, or one of the
+            /// protocol core's that only peers are answered with. Built by [`Code::parse`]
+            /// only, never holding a known code's text.
+            Other(String),
+        }
+
+        impl Code {
+            /// Every code this node knows.
+            pub const KNOWN: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// The code's text on the wire.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(Code::$variant => $text,)*
+                    Code::Other(text) => text,
+                }
+            }
+
+            /// The code written as `text`.
+            pub fn parse(text: &str) -> Code {
+                match text {
+                    $($text => Code::$variant,)*
+                    other => Code::Other(other.to_string()),
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    // Not on this node.
+    UnknownOrder = "unknown_order",
+    UnknownProposal = "unknown_proposal",
+    UnknownFact = "unknown_fact",
+    UnknownPeer = "unknown_peer",
+    UnknownFault = "unknown_fault",
+    UnknownWebhook = "unknown_webhook",
+    UnknownLink = "unknown_link",
+    NoOrders = "no_orders",
+    NoStore = "no_store",
+    NoEventJournal = "no_event_journal",
+    // A request the API cannot read: an id, key, hash, query, path or body of the wrong form.
+    BadOrderId = "bad_order_id",
+    BadKey = "bad_key",
+    BadEventId = "bad_event_id",
+    BadFaultId = "bad_fault_id",
+    BadCursor = "bad_cursor",
+    BadLang = "bad_lang",
+    BadPath = "bad_path",
+    InvalidQuery = "invalid_query",
+    InvalidLastEventId = "invalid_last_event_id",
+    InvalidIdempotencyKey = "invalid_idempotency_key",
+    MalformedJson = "malformed_json",
+    UnreadableBody = "unreadable_body",
+    // Well-formed, but the API does not take its values.
+    InvalidClause = "invalid_clause",
+    DuplicateClause = "duplicate_clause",
+    UnknownClause = "unknown_clause",
+    InvalidDecision = "invalid_decision",
+    InvalidRole = "invalid_role",
+    InvalidAddress = "invalid_address",
+    UnresolvableAddress = "unresolvable_address",
+    OwnKey = "own_key",
+    InvalidKey = "invalid_key",
+    InvalidLang = "invalid_lang",
+    InvalidTime = "invalid_time",
+    InvalidAcknowledgement = "invalid_acknowledgement",
+    InvalidWebhook = "invalid_webhook",
+    BackupFailed = "backup_failed",
+    BadRange = "bad_range",
+    UnknownReference = "unknown_reference",
+    DocumentSpansSequencers = "document_spans_sequencers",
+    DocumentDoesNotFit = "document_does_not_fit",
+    IdempotencyKeyReused = "idempotency_key_reused",
+    // The request itself does not fit: its content, signature or author.
+    InvalidRequest = "invalid_request",
+    InvalidContract = "invalid_contract",
+    InvalidEvent = "invalid_event",
+    InvalidReview = "invalid_review",
+    InvalidClose = "invalid_close",
+    InvalidAgreement = "invalid_agreement",
+    MalformedEntry = "malformed_entry",
+    BadSignature = "bad_signature",
+    NotAParty = "not_a_party",
+    NotSequencer = "not_sequencer",
+    NotInvited = "not_invited",
+    NotAccepted = "not_accepted",
+    Stranger = "stranger",
+    RefusedByStateMachine = "refused_by_state_machine",
+    WrongOrder = "wrong_order",
+    OutOfSequence = "out_of_sequence",
+    WrongPrev = "wrong_prev",
+    DeterminismFault = "determinism_fault",
+    // The order's state: closed, closing, paused, moved past the record, holding it already,
+    // facts queued; a party's refusal of the entry; a second entry at one position.
+    AlreadyStarted = "already_started",
+    OrderClosed = "order_closed",
+    OrderClosing = "order_closing",
+    OrderPaused = "order_paused",
+    FactsQueued = "facts_queued",
+    NothingToReview = "nothing_to_review",
+    DuplicateEvent = "duplicate_event",
+    StaleReview = "stale_review",
+    StaleAgreement = "stale_agreement",
+    StaleClose = "stale_close",
+    RefusedByParty = "refused_by_party",
+    Conflict = "conflict",
+    Equivocation = "equivocation",
+    ConfiguredWebhook = "configured_webhook",
+    IdempotencyKeyInUse = "idempotency_key_in_use",
+    /// A document's facts taken in part: another party's node refused a later one.
+    IngestIncomplete = "ingest_incomplete",
+    // The caller: no token, or a token without the scope.
+    Unauthorized = "unauthorized",
+    Forbidden = "forbidden",
+    // What the node's HTTP listener and router refuse before an operation.
+    NotFound = "not_found",
+    MethodNotAllowed = "method_not_allowed",
+    RequestTimeout = "request_timeout",
+    PayloadTooLarge = "payload_too_large",
+    UriTooLong = "uri_too_long",
+    UnsupportedMediaType = "unsupported_media_type",
+    HeadersTooLarge = "headers_too_large",
+    HttpsRequired = "https_required",
+    TooManyConnections = "too_many_connections",
+    /// A fault of the node itself.
+    Internal = "internal",
+    // Another node answered, but not as the protocol says.
+    BadAnswer = "bad_answer",
+    BadCosignature = "bad_cosignature",
+    // Not answered, or not kept: the same request may succeed later.
+    PartyUnreachable = "party_unreachable",
+    NoAnswer = "no_answer",
+    StoreFailed = "store_failed",
+    NetworkFailed = "network_failed",
+}
+
+impl Code {
+    /// Whether the request was refused: decided against, by this node or the party's node
+    /// that answered. Not so for a fault of a node, an answer that is not the protocol's, or
+    /// no answer at all: such a request may have been held, and may succeed later.
+    pub fn is_refusal(&self) -> bool {
+        !matches!(
+            self,
+            Code::Internal
+                | Code::BadAnswer
+                | Code::BadCosignature
+                | Code::PartyUnreachable
+                | Code::NoAnswer
+                | Code::StoreFailed
+                | Code::NetworkFailed
+        )
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<str> for Code {
+    fn eq(&self, text: &str) -> bool {
+        self.as_str() == text
+    }
+}
+
+impl PartialEq<&str> for Code {
+    fn eq(&self, text: &&str) -> bool {
+        self.as_str() == *text
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Code {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Code, D::Error> {
+        String::deserialize(deserializer).map(|text| Code::parse(&text))
+    }
+}
 
 /// The JSON body of every error response: `{ "error": { "code": …, "message": … } }`, with
 /// `path` too when a fed document does not fit.
@@ -100,7 +279,7 @@ impl From<&ApiError> for ErrorBody {
     fn from(error: &ApiError) -> Self {
         ErrorBody {
             error: ErrorDetail {
-                code: error.code.clone(),
+                code: error.code.as_str().to_string(),
                 message: error.message.clone(),
                 path: error.path.clone(),
             },

@@ -7,7 +7,7 @@ use std::{path::Path, time::Duration};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::api::{ApiError, ErrorBody};
+use crate::api::ErrorBody;
 
 /// Largest response read (bundles of long orders are the big ones).
 const MAX_RESPONSE_BYTES: u64 = 256 * 1024 * 1024;
@@ -16,7 +16,7 @@ const MAX_RESPONSE_BYTES: u64 = 256 * 1024 * 1024;
 pub enum ClientError {
     /// The node answered with an API error.
     #[error("the node refused: {0}")]
-    Api(ApiError),
+    Api(ErrorAnswer),
     #[error("cannot reach the node at {url}: {reason}")]
     Transport { url: String, reason: String },
     /// The TLS session failed: most often a certificate this client does not trust.
@@ -35,6 +35,22 @@ impl ClientError {
             ClientError::Api(error) => Some(&error.code),
             _ => None,
         }
+    }
+}
+
+/// An error answer of a node as this client reads it: the HTTP status it was answered with,
+/// and the error's code, message and (for a fed document) path, as the node wrote them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorAnswer {
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+    pub path: Option<String>,
+}
+
+impl std::fmt::Display for ErrorAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({}): {}", self.code, self.status, self.message)
     }
 }
 
@@ -223,9 +239,11 @@ fn is_tls_failure(error: &ureq::Error) -> bool {
 
 fn api_error(status: u16, bytes: &[u8]) -> ClientError {
     match serde_json::from_slice::<ErrorBody>(bytes) {
-        Ok(body) => ClientError::Api(ApiError {
+        Ok(body) => ClientError::Api(ErrorAnswer {
+            status,
+            code: body.error.code,
+            message: body.error.message,
             path: body.error.path,
-            ..ApiError::new(status, body.error.code, body.error.message)
         }),
         Err(_) => ClientError::BadResponse {
             status,

@@ -16,8 +16,10 @@ use axum::{
     http::Request,
 };
 use pactum_node::{
-    api::{AcceptOrder, ApiError, BundleExport, NodeApi, ProposeOrder, SubmitEvent, SubmitReview},
-    http::{openapi, router, status_of, HttpSettings, REFUSAL_STATUSES},
+    api::{
+        AcceptOrder, ApiError, BundleExport, Code, NodeApi, ProposeOrder, SubmitEvent, SubmitReview,
+    },
+    http::{openapi, router, status_of, HttpSettings},
     metrics::Metrics,
 };
 use serde_json::Value;
@@ -405,52 +407,175 @@ fn print_status_table() {
     }
 }
 
-/// The `ApiError` constructions in `node/src` that choose a status themselves
-/// (`ApiError::new(422, …)`, `::invalid`, `::conflict`, `::bad_request`) for a code of
-/// [`REFUSAL_STATUSES`], for a code computed at run time (which may be one), or, outside the
-/// HTTP edge (`src/http/`), for any error: each as `file:line status code`. Such an error's
-/// status is its code's, through `ApiError::refusal`.
-fn refusals_with_their_own_status() -> Vec<String> {
-    let helpers = [("invalid(", 422), ("conflict(", 409), ("bad_request(", 400)];
+/// Every code the node answers with, and its HTTP status: the statuses the node answered
+/// with before the status was chosen at the HTTP edge alone (`http::REFUSAL_STATUSES` and the
+/// edge's own `ApiError::new(status, …)`), which the edge's `status_of` keeps.
+const STATUSES: &[(&str, u16)] = &[
+    // Not on this node.
+    ("unknown_order", 404),
+    ("unknown_proposal", 404),
+    ("unknown_fact", 404),
+    ("unknown_peer", 404),
+    ("unknown_fault", 404),
+    ("no_orders", 404),
+    ("no_store", 404),
+    // A request the API cannot read: an id, key, hash or query of the wrong form.
+    ("bad_order_id", 400),
+    ("bad_key", 400),
+    ("bad_event_id", 400),
+    ("bad_fault_id", 400),
+    ("bad_cursor", 400),
+    ("invalid_query", 400),
+    // Well-formed, but the API does not take its values.
+    ("invalid_clause", 422),
+    ("duplicate_clause", 422),
+    ("unknown_clause", 422),
+    ("invalid_decision", 422),
+    ("invalid_role", 422),
+    ("invalid_address", 422),
+    ("unresolvable_address", 422),
+    ("own_key", 422),
+    ("invalid_key", 422),
+    ("invalid_lang", 422),
+    ("invalid_time", 422),
+    ("invalid_acknowledgement", 422),
+    ("backup_failed", 422),
+    ("bad_range", 422),
+    ("unknown_reference", 422),
+    ("document_spans_sequencers", 422),
+    // The request itself does not fit: its content, signature or author.
+    ("invalid_request", 422),
+    ("invalid_contract", 422),
+    ("invalid_event", 422),
+    ("invalid_review", 422),
+    ("invalid_close", 422),
+    ("invalid_agreement", 422),
+    ("malformed_entry", 422),
+    ("bad_signature", 422),
+    ("not_a_party", 422),
+    ("not_sequencer", 422),
+    ("not_invited", 422),
+    ("not_accepted", 422),
+    ("stranger", 422),
+    ("refused_by_state_machine", 422),
+    ("wrong_order", 422),
+    ("out_of_sequence", 422),
+    ("wrong_prev", 422),
+    ("determinism_fault", 422),
+    // The order's state: closed, closing, paused, moved past the record, holding it already,
+    // facts queued; a party's refusal of the entry; a second entry at one position.
+    ("already_started", 409),
+    ("order_closed", 409),
+    ("order_closing", 409),
+    ("order_paused", 409),
+    ("facts_queued", 409),
+    ("nothing_to_review", 409),
+    ("duplicate_event", 409),
+    ("stale_review", 409),
+    ("stale_agreement", 409),
+    ("stale_close", 409),
+    ("refused_by_party", 409),
+    ("conflict", 409),
+    ("equivocation", 409),
+    // A document's facts taken in part: another party's node refused a later one.
+    ("ingest_incomplete", 409),
+    ("internal", 500),
+    // Another node answered, but not as the protocol says.
+    ("bad_answer", 502),
+    ("bad_cosignature", 502),
+    // Not answered, or not kept: the same request may succeed later.
+    ("party_unreachable", 503),
+    ("no_answer", 503),
+    ("store_failed", 503),
+    ("network_failed", 503),
+    // The HTTP edge's own: the token, the router, the body, the listener, the API's
+    // webhook, share-link, Idempotency-Key and fed-document checks.
+    ("unauthorized", 401),
+    ("forbidden", 403),
+    ("not_found", 404),
+    ("method_not_allowed", 405),
+    ("request_timeout", 408),
+    ("payload_too_large", 413),
+    ("uri_too_long", 414),
+    ("unsupported_media_type", 415),
+    ("headers_too_large", 431),
+    ("too_many_connections", 503),
+    ("https_required", 400),
+    ("malformed_json", 400),
+    ("unreadable_body", 400),
+    ("bad_path", 400),
+    ("bad_lang", 400),
+    ("invalid_last_event_id", 400),
+    ("invalid_idempotency_key", 400),
+    ("unknown_link", 404),
+    ("unknown_webhook", 404),
+    ("no_event_journal", 404),
+    ("invalid_webhook", 422),
+    ("document_does_not_fit", 422),
+    ("idempotency_key_reused", 422),
+    ("configured_webhook", 409),
+    ("idempotency_key_in_use", 409),
+];
+
+#[test]
+fn a_refusals_status_comes_from_its_code() {
+    for (code, status) in STATUSES {
+        let parsed = Code::parse(code);
+        assert_eq!(parsed.as_str(), *code, "{code} is a code the node knows");
+        assert!(Code::KNOWN.contains(&parsed), "{code}");
+        assert_eq!(status_of(&parsed).as_u16(), *status, "{code}");
+    }
+    // The table has every code, and a code the node does not know (a newer node's) is a
+    // conflict.
+    for code in Code::KNOWN {
+        assert!(
+            STATUSES.iter().any(|(known, _)| code == known),
+            "{code} has no status in the table"
+        );
+    }
+    let newer = Code::parse("a_code_of_a_newer_node");
+    assert_eq!(newer, Code::Other("a_code_of_a_newer_node".into()));
+    assert_eq!(status_of(&newer).as_u16(), 409);
+}
+
+/// Where code outside the HTTP edge (`src/http/`) names an HTTP status of an API error: asks
+/// the edge for one (`status_of`), builds an error with one (`ApiError::new(404, …)`) or reads
+/// one off an error (`error.status`); each as `file:line text`. The HTTP client
+/// (`src/client.rs`) reads the status of the answers it gets, and is not the engine's.
+fn statuses_named_outside_the_edge() -> Vec<String> {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let (edge, client) = (src.join("http"), src.join("client.rs"));
+    let named = |line: &str| {
+        let line = line.split("//").next().unwrap_or_default();
+        line.contains("status_of(")
+            || line.contains("REFUSAL_STATUSES")
+            || line
+                .split("ApiError::new(")
+                .skip(1)
+                .any(|call| call.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+            || ["error", "refused", "refusal", "err"]
+                .iter()
+                .any(|name| line.contains(&format!("{name}.status")))
+    };
     let mut found = Vec::new();
-    let mut dirs = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
-    let edge = dirs[0].join("http");
+    let mut dirs = vec![src.clone()];
     while let Some(dir) = dirs.pop() {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
             if path.is_dir() {
-                dirs.push(path);
+                if path != edge {
+                    dirs.push(path);
+                }
+                continue;
+            }
+            if path == client {
                 continue;
             }
             let source = std::fs::read_to_string(&path).unwrap();
-            for (at, _) in source.match_indices("ApiError::") {
-                let call = &source[at + "ApiError::".len()..];
-                let (status, rest) = match helpers.iter().find(|(name, _)| call.starts_with(name)) {
-                    Some((name, status)) => (*status, &call[name.len()..]),
-                    None => {
-                        let Some(rest) = call.strip_prefix("new(") else {
-                            continue;
-                        };
-                        let rest = rest.trim_start();
-                        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-                        let Ok(status) = rest[..digits].parse::<u16>() else {
-                            continue;
-                        };
-                        (status, rest[digits..].trim_start().trim_start_matches(','))
-                    }
-                };
-                let argument = rest.trim_start();
-                let code = match argument.strip_prefix('"') {
-                    Some(literal) => literal.split('"').next().unwrap_or_default(),
-                    None => argument.split([',', ')']).next().unwrap_or_default(),
-                };
-                let literal = argument.starts_with('"');
-                let refusal = REFUSAL_STATUSES.iter().any(|(known, _)| *known == code);
-                let edge = path.starts_with(&edge);
-                if refusal || !literal || (!edge && status >= 400) {
-                    let line = source[..at].matches('\n').count() + 1;
+            for (number, line) in source.lines().enumerate() {
+                if named(line) {
                     let file = path.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap();
-                    found.push(format!("{}:{line} {status} {code}", file.display()));
+                    found.push(format!("{}:{} {}", file.display(), number + 1, line.trim()));
                 }
             }
         }
@@ -459,18 +584,18 @@ fn refusals_with_their_own_status() -> Vec<String> {
     found
 }
 
+/// An API error is its code, its message and (for a fed document) a path: only the HTTP edge
+/// gives it a status, from its code, so nothing outside `src/http/` names one.
 #[test]
-fn a_refusals_status_comes_from_its_code() {
-    let found = refusals_with_their_own_status();
+fn only_the_http_edge_gives_an_api_error_its_status() {
+    let error = serde_json::to_value(ApiError::unknown_order(ID)).unwrap();
+    let fields: Vec<&String> = error.as_object().unwrap().keys().collect();
+    assert_eq!(fields, ["code", "message"], "{error}");
+    let found = statuses_named_outside_the_edge();
     assert!(
         found.is_empty(),
-        "{} ApiErrors choose their own status for a refusal's code, or outside the HTTP edge (use ApiError::refusal):\n{}",
+        "{} places outside the HTTP edge name an API error's status:\n{}",
         found.len(),
         found.join("\n")
     );
-    // The table is the mapping, and a code it does not know (a newer node's) is a conflict.
-    for (code, status) in REFUSAL_STATUSES {
-        assert_eq!(status_of(code), *status, "{code}");
-    }
-    assert_eq!(status_of("a_code_of_a_newer_node"), 409);
 }

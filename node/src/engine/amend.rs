@@ -13,10 +13,10 @@ use verifier::{
 };
 
 use super::sources::{clause_source, typed_params, typed_term};
-use crate::api::{ApiError, SubmitAgreement};
+use crate::api::{ApiError, Code, SubmitAgreement};
 
 fn invalid(message: impl Into<String>) -> ApiError {
-    ApiError::refusal("invalid_agreement", message)
+    ApiError::new(Code::InvalidAgreement, message)
 }
 
 /// The changes `request` makes to an order under `rules`: source files first, then clauses

@@ -21,14 +21,14 @@ use super::{
     Engine, Inner, Slot,
 };
 use crate::api::{
-    AcceptOrder, ApiError, BundleExport, ConsistencyQuery, HistoryQuery, NodeApi, OrderQuery,
+    AcceptOrder, ApiError, BundleExport, Code, ConsistencyQuery, HistoryQuery, NodeApi, OrderQuery,
     ProposalQuery, ProposeOrder, PutPeer, SubmitAgreement, SubmitClose, SubmitEvent, SubmitReview,
 };
 
 pub(super) fn order_id(id: &str) -> Result<OrderId, ApiError> {
     Digest::from_hex(id).ok_or_else(|| {
-        ApiError::refusal(
-            "bad_order_id",
+        ApiError::new(
+            Code::BadOrderId,
             format!("order id {id:?} is not 64 hex digits"),
         )
     })
@@ -37,8 +37,8 @@ pub(super) fn order_id(id: &str) -> Result<OrderId, ApiError> {
 /// A party key in hex, as the peer routes name it.
 fn peer_key(text: &str) -> Result<PublicKey, ApiError> {
     let bad = || {
-        ApiError::refusal(
-            "bad_key",
+        ApiError::new(
+            Code::BadKey,
             format!("{text:?} is not an ed25519 public key in hex (64 digits)"),
         )
     };
@@ -60,9 +60,9 @@ impl Inner {
                 &code,
                 format!("the sequencer refused: {message}"),
             )),
-            Ok(other) => Err(ApiError::refusal("bad_answer", format!("{other:?}"))),
-            Err(error) => Err(ApiError::refusal(
-                "party_unreachable",
+            Ok(other) => Err(ApiError::new(Code::BadAnswer, format!("{other:?}"))),
+            Err(error) => Err(ApiError::new(
+                Code::PartyUnreachable,
                 format!("the sequencer's node did not answer: {error}"),
             )),
         }
@@ -227,8 +227,8 @@ impl Inner {
                 "code": code,
                 "message": message,
             })),
-            None => Err(ApiError::refusal(
-                "unknown_fact",
+            None => Err(ApiError::new(
+                Code::UnknownFact,
                 format!("order {order} has no fact {event} recorded, queued or refused"),
             )),
         }
@@ -368,15 +368,15 @@ impl NodeApi for Engine {
         let sources = proposal_sources(&request.clauses)?;
         let program = inner
             .program(&sources)
-            .map_err(|error| ApiError::refusal("invalid_clause", error))?;
+            .map_err(|error| ApiError::new(Code::InvalidClause, error))?;
         let me = (inner.config.role.as_str(), inner.public);
         let contract = build_contract(&request, &sources, &program, me, &inner.peers())?;
         let mut signed = SignedContract::unsigned(&contract)
-            .map_err(|e| ApiError::refusal("invalid_contract", e.to_string()))?;
+            .map_err(|e| ApiError::new(Code::InvalidContract, e.to_string()))?;
         let order = signed.order_id();
         if inner.slot(&order).is_some() {
-            return Err(ApiError::refusal(
-                "already_started",
+            return Err(ApiError::new(
+                Code::AlreadyStarted,
                 format!("order {order} exists"),
             ));
         }
@@ -441,8 +441,8 @@ impl NodeApi for Engine {
         let inner = &self.inner;
         let order = order_id(&id)?;
         if inner.slot(&order).is_some() {
-            return Err(ApiError::refusal(
-                "already_started",
+            return Err(ApiError::new(
+                Code::AlreadyStarted,
                 format!("order {order} already started"),
             ));
         }
@@ -457,7 +457,7 @@ impl NodeApi for Engine {
             .map_err(|refusal| refusal.to_api())?;
         let contract = machine.contract();
         let role = inner.my_role(&contract.parties).ok_or_else(|| {
-            ApiError::refusal("not_a_party", "this node is not a party of the order")
+            ApiError::new(Code::NotAParty, "this node is not a party of the order")
         })?;
         let signature = inner
             .config
@@ -509,10 +509,10 @@ impl NodeApi for Engine {
                 let bytes = base64::engine::general_purpose::STANDARD
                     .decode(encoded.trim())
                     .map_err(|e| {
-                        ApiError::refusal("invalid_event", format!("`signed` is not base64: {e}"))
+                        ApiError::new(Code::InvalidEvent, format!("`signed` is not base64: {e}"))
                     })?;
                 SignedEvent::from_bytes(&bytes)
-                    .map_err(|e| ApiError::refusal("invalid_event", format!("`signed`: {e}")))?
+                    .map_err(|e| ApiError::new(Code::InvalidEvent, format!("`signed`: {e}")))?
             }
             (None, Some(event)) => {
                 let program = {
@@ -523,11 +523,11 @@ impl NodeApi for Engine {
                 };
                 build_event(&event, order, &program)?
                     .sign(&inner.config.key)
-                    .map_err(|e| ApiError::refusal("invalid_event", e.to_string()))?
+                    .map_err(|e| ApiError::new(Code::InvalidEvent, e.to_string()))?
             }
             _ => {
-                return Err(ApiError::refusal(
-                    "invalid_request",
+                return Err(ApiError::new(
+                    Code::InvalidRequest,
                     "give exactly one of `signed` or `event`",
                 ))
             }
@@ -594,8 +594,8 @@ impl NodeApi for Engine {
             "approve" => Decision::Approve,
             "discard" => Decision::Discard,
             other => {
-                return Err(ApiError::refusal(
-                    "invalid_decision",
+                return Err(ApiError::new(
+                    Code::InvalidDecision,
                     format!("decision {other:?} is neither `approve` (apply what was held back) nor `discard` (drop it)"),
                 ))
             }
@@ -612,7 +612,7 @@ impl NodeApi for Engine {
             let core = slot.protocol.core();
             let rules = core.machine().rules(core.state());
             let terms = super::sources::typed_terms(&request.terms, rules.program())
-                .map_err(|error| ApiError::refusal("invalid_review", error))?;
+                .map_err(|error| ApiError::new(Code::InvalidReview, error))?;
             (slot.protocol.core().state().seq, at, terms)
         };
         let body = inner.review_for(order, after_seq, at, decision, &request.note, terms)?;
@@ -662,15 +662,15 @@ impl NodeApi for Engine {
     async fn put_peer(&self, key: String, request: PutPeer) -> Result<Value, ApiError> {
         let key = peer_key(&key)?;
         if request.role.trim().is_empty() {
-            return Err(ApiError::refusal("invalid_role", "a peer needs a role"));
+            return Err(ApiError::new(Code::InvalidRole, "a peer needs a role"));
         }
         let addresses = request
             .addresses
             .iter()
             .map(|text| {
                 text.parse::<libp2p::Multiaddr>().map_err(|error| {
-                    ApiError::refusal(
-                        "invalid_address",
+                    ApiError::new(
+                        Code::InvalidAddress,
                         format!("{text:?} is not a multiaddr: {error}"),
                     )
                 })
@@ -691,7 +691,7 @@ impl NodeApi for Engine {
     async fn delete_peer(&self, key: String) -> Result<Value, ApiError> {
         let public = peer_key(&key)?;
         if !self.inner.remove_peer(public).await? {
-            return Err(ApiError::refusal("unknown_peer", format!("no peer {key}")));
+            return Err(ApiError::new(Code::UnknownPeer, format!("no peer {key}")));
         }
         Ok(json!({ "key": public.to_string(), "status": "removed" }))
     }
@@ -717,10 +717,10 @@ impl NodeApi for Engine {
             .map_err(|e| ApiError::internal(e.to_string()))?;
         let outcome = match inner.sign_agreement(Agreement::Close, order, body).await {
             Ok(outcome) => outcome,
-            // Refused (4xx, by the sequencer's node or this node's core): the sequencer does
-            // not hold the signature, so no close it signs can commit. Unanswered, or its round
-            // failed for want of an answer (5xx), it may, and facts stay out.
-            Err(refused) if refused.status < 500 => {
+            // Refused (by the sequencer's node or this node's core): the sequencer does not
+            // hold the signature, so no close it signs can commit. Unanswered, or its round
+            // failed for want of an answer, it may, and facts stay out.
+            Err(refused) if refused.code.is_refusal() => {
                 slot.lock().await.protocol.withdraw_close();
                 return Err(refused);
             }
@@ -870,8 +870,8 @@ impl NodeApi for Engine {
     async fn fact(&self, id: String, event: String) -> Result<Value, ApiError> {
         let order = order_id(&id)?;
         let event = Digest::from_hex(&event).ok_or_else(|| {
-            ApiError::refusal(
-                "bad_event_id",
+            ApiError::new(
+                Code::BadEventId,
                 format!("event hash {event:?} is not 64 hex digits"),
             )
         })?;
@@ -884,7 +884,7 @@ impl NodeApi for Engine {
             .store
             .backup(std::path::PathBuf::from(&request.dir))
             .await
-            .map_err(|error| ApiError::refusal("backup_failed", error.to_string()))?;
+            .map_err(|error| ApiError::new(Code::BackupFailed, error.to_string()))?;
         tracing::info!(dir = %request.dir, pairs, "store backed up");
         Ok(json!({ "dir": request.dir, "pairs": pairs }))
     }

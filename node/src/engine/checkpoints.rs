@@ -30,7 +30,11 @@ use super::{
     witness::{self, Ask, Cosigned, Declined, Presented, WitnessAnswer, Witnessing},
     EngineError, Inner,
 };
-use crate::{api::ApiError, config::default_origin, durable::WriteBatch};
+use crate::{
+    api::{ApiError, Code},
+    config::default_origin,
+    durable::WriteBatch,
+};
 
 /// The latest checkpoint and what each witness saw last.
 #[derive(Debug, Default)]
@@ -248,7 +252,7 @@ impl Inner {
         self.store
             .commit(batch)
             .await
-            .map_err(|e| ApiError::refusal("store_failed", e.to_string()))?;
+            .map_err(|e| ApiError::new(Code::StoreFailed, e.to_string()))?;
         let mut state = self.checkpoints.lock().await;
         let CheckpointState {
             latest,

@@ -29,7 +29,10 @@ use super::{
 };
 use tokio::sync::oneshot;
 
-use crate::{api::ApiError, durable::WriteBatch};
+use crate::{
+    api::{ApiError, Code},
+    durable::WriteBatch,
+};
 
 /// The caller token of whoever hands an input to [`Inner::drive`] and takes its reply from
 /// the [`Outcome`].
@@ -329,7 +332,7 @@ impl Inner {
                                 *slot = reloaded;
                             }
                             outcome.failed =
-                                Some(ApiError::refusal("store_failed", error.to_string()));
+                                Some(ApiError::new(Code::StoreFailed, error.to_string()));
                             break 'inputs;
                         }
                     }
@@ -377,8 +380,8 @@ impl Inner {
         self.callers.forget(caller);
         match waited {
             Ok(Ok(result)) => Ok(result),
-            Ok(Err(_)) | Err(_) => Err(ApiError::refusal(
-                "no_answer",
+            Ok(Err(_)) | Err(_) => Err(ApiError::new(
+                Code::NoAnswer,
                 "the order's core gave no answer in time",
             )),
         }
@@ -482,7 +485,7 @@ impl Inner {
             .commit(batch)
             .await
             .map(|_| ())
-            .map_err(|error| ApiError::refusal("store_failed", error.to_string()))
+            .map_err(|error| ApiError::new(Code::StoreFailed, error.to_string()))
     }
 
     /// Sends every proposal of a round (through each peer's outbox), checks the cosignatures
@@ -698,7 +701,7 @@ pub(crate) fn core_error(error: &CoreError) -> ApiError {
         CoreError::Round(failure) => super::sequencer::round_failure(failure.clone()),
         CoreError::Agreement(error) => super::sequencer::agreement_error(error),
         CoreError::NotSequencing => ApiError::internal(error.to_string()),
-        CoreError::NotOpen => ApiError::refusal("unknown_order", error.to_string()),
+        CoreError::NotOpen => ApiError::new(Code::UnknownOrder, error.to_string()),
         CoreError::InGroup { refusal, .. } => refusal.to_api(),
         // `NotSender` and `NotAParty` are answered to peers only (this node's own API speaks
         // for its own party); a refusal the sequencer's node forwarded has the status of its

@@ -16,7 +16,7 @@ use super::{
     records::{self, EntryRecord, ENTRIES},
     Inner,
 };
-use crate::api::ApiError;
+use crate::api::{ApiError, Code};
 
 impl Inner {
     /// Waits (a few seconds at most) until the log leaf `leaf` is durable: a cosigner may
@@ -153,8 +153,8 @@ impl Inner {
     ) -> Result<Vec<Digest>, ApiError> {
         let log = self.durable_log().await?;
         if from == 0 || from > to || to > log.size() {
-            return Err(ApiError::refusal(
-                "bad_range",
+            return Err(ApiError::new(
+                Code::BadRange,
                 format!(
                     "a consistency proof needs 1 <= from <= to <= {} (the durable log size); got from={from}, to={to}",
                     log.size()

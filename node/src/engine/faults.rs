@@ -20,7 +20,10 @@ use super::{
     records::{self, FaultRecord, RecordError, FAULTS},
     EngineError, Inner,
 };
-use crate::{api::ApiError, durable::Space};
+use crate::{
+    api::{ApiError, Code},
+    durable::Space,
+};
 
 /// Fault key (as in `FAULTS`) → [`Acknowledgement`].
 pub const FAULT_ACKS: Space = Space::new("fault_acks");
@@ -61,7 +64,7 @@ fn is_determinism(fault: &FaultRecord) -> bool {
 }
 
 fn corrupt(error: RecordError) -> ApiError {
-    ApiError::refusal("store_failed", error.to_string())
+    ApiError::new(Code::StoreFailed, error.to_string())
 }
 
 impl Inner {
@@ -155,8 +158,8 @@ impl Inner {
         note: String,
     ) -> Result<Value, ApiError> {
         if note.trim().is_empty() {
-            return Err(ApiError::refusal(
-                "invalid_acknowledgement",
+            return Err(ApiError::new(
+                Code::InvalidAcknowledgement,
                 "note: say what was found (it is kept beside the fault as evidence)",
             ));
         }
@@ -164,8 +167,8 @@ impl Inner {
             .ok()
             .filter(|key| key.len() == records::FAULT_KEY_LEN)
             .ok_or_else(|| {
-                ApiError::refusal(
-                    "bad_fault_id",
+                ApiError::new(
+                    Code::BadFaultId,
                     format!(
                         "fault id {id:?} is not {} hex digits",
                         records::FAULT_KEY_LEN * 2
@@ -176,7 +179,7 @@ impl Inner {
             .map_err(corrupt)?
             .filter(is_determinism)
             .ok_or_else(|| {
-                ApiError::refusal("unknown_fault", format!("no determinism fault {id}"))
+                ApiError::new(Code::UnknownFault, format!("no determinism fault {id}"))
             })?;
         if let Some(earlier) = self.acknowledgement(&key)? {
             return Ok(fault_json(&key, &fault, Some(&earlier)));
@@ -191,7 +194,7 @@ impl Inner {
         self.store
             .commit(batch)
             .await
-            .map_err(|error| ApiError::refusal("store_failed", error.to_string()))?;
+            .map_err(|error| ApiError::new(Code::StoreFailed, error.to_string()))?;
         self.change_open_faults(|faults| {
             faults.0.remove(&key);
         });

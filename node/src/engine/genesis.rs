@@ -23,7 +23,7 @@ use super::{
     sequencer::Committed,
     Inner, Slot,
 };
-use crate::api::ApiError;
+use crate::api::{ApiError, Code};
 
 /// An order this node takes part in whose genesis has not committed here yet.
 pub(crate) struct OpeningSlot {
@@ -199,11 +199,11 @@ impl Inner {
             opening.lock().await.record.clone()
         } else {
             let parts = parts.ok_or_else(|| {
-                ApiError::refusal("unknown_order", "a genesis commit needs its contract")
+                ApiError::new(Code::UnknownOrder, "a genesis commit needs its contract")
             })?;
             if parts.contract.order_id() != order {
-                return Err(ApiError::refusal(
-                    "wrong_order",
+                return Err(ApiError::new(
+                    Code::WrongOrder,
                     "the contract is not this order's",
                 ));
             }
@@ -211,8 +211,8 @@ impl Inner {
                 .map_err(|refused| ApiError::refusal(refused.code(), refused.to_string()))?
         };
         let from = self.party_key(&peer).ok_or_else(|| {
-            ApiError::refusal(
-                "not_sequencer",
+            ApiError::new(
+                Code::NotSequencer,
                 "the sender's identity is not a party's key",
             )
         })?;

@@ -38,7 +38,7 @@ use super::{
     Inner,
 };
 use crate::{
-    api::ApiError,
+    api::{ApiError, Code},
     ingest::{Format, MappedFact, Route},
 };
 
@@ -183,8 +183,8 @@ impl Inner {
         let mut by_order: BTreeMap<OrderId, usize> = BTreeMap::new();
         for (at, group) in groups.iter().enumerate() {
             if by_order.insert(group.order, at).is_some() {
-                let error = ApiError::refusal(
-                    "invalid_request",
+                let error = ApiError::new(
+                    Code::InvalidRequest,
                     format!("order {} has two groups", group.order),
                 );
                 return Err(GroupRefused::nothing_taken(at, 0, error));
@@ -308,8 +308,8 @@ impl Inner {
             };
             let slot = slot.lock().await;
             if !slot.protocol.queue().is_empty() {
-                let error = ApiError::refusal(
-                    "party_unreachable",
+                let error = ApiError::new(
+                    Code::PartyUnreachable,
                     format!(
                         "order {} holds facts accepted earlier that wait at this node for its \
                          sequencer's node; send the document again once they are forwarded",
@@ -333,8 +333,8 @@ impl Inner {
                 .collect(),
         };
         let answer = self.request(&sequencer, request).await.map_err(|error| {
-            let error = ApiError::refusal(
-                "party_unreachable",
+            let error = ApiError::new(
+                Code::PartyUnreachable,
                 format!("the sequencer's node did not answer (nothing was taken here; send the document again): {error}"),
             );
             GroupRefused::nothing_taken(0, 0, error)
@@ -369,7 +369,7 @@ impl Inner {
                         message,
                     } => return Err(refused_at(index, code, message)),
                     Forwarded::NoAnswer { reason } => {
-                        let error = ApiError::refusal("no_answer", reason);
+                        let error = ApiError::new(Code::NoAnswer, reason);
                         return Err(GroupRefused::nothing_taken(0, 0, error));
                     }
                 }
@@ -382,7 +382,7 @@ impl Inner {
             Response::Refused { code, message } => return Err(refused_at(None, code, message)),
             other => {
                 let error =
-                    ApiError::refusal("no_answer", format!("the sequencer answered {other:?}"));
+                    ApiError::new(Code::NoAnswer, format!("the sequencer answered {other:?}"));
                 return Err(GroupRefused::nothing_taken(0, 0, error));
             }
         };
@@ -432,7 +432,7 @@ impl Inner {
             };
         }
         by_reference(order, index)
-            .map_err(|message| ApiError::refusal("unknown_order", format!("`order`: {message}")))
+            .map_err(|message| ApiError::new(Code::UnknownOrder, format!("`order`: {message}")))
     }
 
     /// Each fact typed, signed and applied to a copy of its order's state, in document order.
@@ -451,7 +451,7 @@ impl Inner {
             let signed = build_event(&fact.event, order, &program)
                 .map_err(at_path)?
                 .sign(&self.config.key)
-                .map_err(|error| at_path(ApiError::refusal("invalid_event", error.to_string())))?;
+                .map_err(|error| at_path(ApiError::new(Code::InvalidEvent, error.to_string())))?;
             let core = cores
                 .entry(order)
                 .or_insert_with(|| slot.protocol.core().clone());
@@ -489,14 +489,14 @@ fn route(
         let orders = match (&fact.route, given) {
             (_, Some(order)) => vec![order],
             (Route::Given, None) => {
-                return Err(ApiError::refusal(
-                    "invalid_query",
+                return Err(ApiError::new(
+                    Code::InvalidQuery,
                     "the document names no order: give ?order=ID or ?order=REFERENCE",
                 ))
             }
             (Route::Reference { reference, path }, None) => {
                 vec![by_reference(reference, index).map_err(|message| {
-                    ApiError::refusal("unknown_reference", format!("{path}: {message}"))
+                    ApiError::new(Code::UnknownReference, format!("{path}: {message}"))
                         .at_path(path.as_str())
                 })?]
             }
@@ -537,8 +537,8 @@ fn one_sequencer(routed: &[(MappedFact, OrderId)], index: &[Indexed]) -> Result<
             continue;
         };
         if other.sequencer_key != first_order.sequencer_key {
-            return Err(ApiError::refusal(
-                "document_spans_sequencers",
+            return Err(ApiError::new(
+                Code::DocumentSpansSequencers,
                 format!(
                     "{path}: its order {order} ({reference}) is sequenced by `{sequencer}`'s node, \
                      the document's first order {first} ({first_reference}) by `{first_sequencer}`'s: \
@@ -586,12 +586,7 @@ fn lists(term: Option<&LangValue>, value: &str) -> bool {
 
 /// `error` with the document path of the fact it concerns in front of its message.
 fn prefixed(error: ApiError, path: &str) -> ApiError {
-    ApiError::new(
-        error.status,
-        error.code,
-        format!("{path}: {}", error.message),
-    )
-    .at_path(path)
+    ApiError::new(error.code, format!("{path}: {}", error.message)).at_path(path)
 }
 
 /// One order's facts of a document, in document order.
@@ -645,8 +640,8 @@ fn incomplete(error: ApiError, path: &str, done: usize) -> ApiError {
     if done == 0 {
         return prefixed(error, path);
     }
-    ApiError::refusal(
-        "ingest_incomplete",
+    ApiError::new(
+        Code::IngestIncomplete,
         format!(
             "{path}: {} ({}); the document's {done} facts before it were recorded",
             error.message, error.code

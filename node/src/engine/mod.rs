@@ -80,6 +80,16 @@ use records::{
     ENTRIES, ORDERS, PROGRAMS, PROPOSALS, QUEUE,
 };
 
+/// Why [`Engine::submit_signed`] did not commit a fact now.
+#[derive(Debug, thiserror::Error)]
+pub enum NotCommitted {
+    /// Stored durably; it commits, in order, once every party's node answers.
+    #[error("fact {event} is queued until every party's node answers")]
+    Queued { event: Digest },
+    #[error(transparent)]
+    Refused(#[from] crate::api::ApiError),
+}
+
 /// The network handle the engine uses.
 pub type Net = NetHandle<Request, Response>;
 
@@ -315,19 +325,16 @@ impl Engine {
     }
 
     /// Submits a signed event for `order` (applied here if this node sequences it, otherwise
-    /// forwarded to the sequencer); returns the committed entry's seq and hash.
+    /// forwarded to the sequencer); returns the committed entry's seq and hash, or why it did
+    /// not commit now: refused, or queued until every party's node answers.
     pub async fn submit_signed(
         &self,
         order: OrderId,
         event: verifier::model::SignedEvent,
-    ) -> Result<(u64, Digest), crate::api::ApiError> {
+    ) -> Result<(u64, Digest), NotCommitted> {
         match self.inner.submit_event(order, event).await? {
             sequencer::Submitted::Committed(committed) => Ok((committed.seq, committed.entry)),
-            sequencer::Submitted::Queued { event, .. } => Err(crate::api::ApiError::new(
-                202,
-                "queued",
-                format!("fact {event} is queued until every party's node answers"),
-            )),
+            sequencer::Submitted::Queued { event, .. } => Err(NotCommitted::Queued { event }),
         }
     }
 
@@ -700,7 +707,7 @@ impl Inner {
                 .store
                 .submit(batch)
                 .await
-                .map_err(|e| ApiError::refusal("store_failed", e.to_string()))?;
+                .map_err(|e| ApiError::new(crate::api::Code::StoreFailed, e.to_string()))?;
             (ack, leaf, log.size(), events)
         };
         let tripped = matches!(
@@ -732,7 +739,7 @@ impl Inner {
             .ack
             .wait()
             .await
-            .map_err(|e| ApiError::refusal("store_failed", e.to_string()))?;
+            .map_err(|e| ApiError::new(crate::api::Code::StoreFailed, e.to_string()))?;
         {
             let mut log = self.log.lock().await;
             log.acknowledged(pending.size)

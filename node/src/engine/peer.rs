@@ -30,7 +30,10 @@ use super::{
     sequencer::Submitted,
     Inner, Slot,
 };
-use crate::{api::ApiError, net::InboundRequest};
+use crate::{
+    api::{ApiError, Code},
+    net::InboundRequest,
+};
 
 /// Answers peers' requests until the network stops.
 pub(crate) async fn serve(
@@ -67,7 +70,7 @@ fn place(submitted: Submitted) -> Response {
 }
 
 fn api_refusal(error: ApiError) -> Response {
-    Response::refused(&error.code, error.message)
+    Response::refused(error.code.as_str(), error.message)
 }
 
 /// The answer to a peer whose identity is no party key: it speaks for no party.
@@ -180,11 +183,11 @@ impl Inner {
                 let code = if refused.taken == 0 {
                     refused.error.code
                 } else {
-                    "ingest_incomplete".into()
+                    Code::IngestIncomplete
                 };
                 Response::RefusedAt {
                     index: before.saturating_add(refused.index) as u64,
-                    code,
+                    code: code.to_string(),
                     message,
                 }
             }

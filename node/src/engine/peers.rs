@@ -13,7 +13,10 @@ use serde::{Deserialize, Serialize};
 use verifier::sign::PublicKey;
 
 use super::{peer_of, records, Inner};
-use crate::{api::ApiError, durable::WriteBatch};
+use crate::{
+    api::{ApiError, Code},
+    durable::WriteBatch,
+};
 
 /// Key (32 bytes) → [`PeerRecord`]: the operator's changes to the configured peers.
 pub const PEERS: crate::durable::Space = crate::durable::Space::new("peers");
@@ -128,16 +131,16 @@ impl Inner {
         addresses: Vec<Multiaddr>,
     ) -> Result<Vec<Multiaddr>, ApiError> {
         if key == self.public {
-            return Err(ApiError::refusal("own_key", "that is this node's own key"));
+            return Err(ApiError::new(Code::OwnKey, "that is this node's own key"));
         }
         let peer = peer_of(&key).ok_or_else(|| {
-            ApiError::refusal("invalid_key", format!("{key} is not a valid party key"))
+            ApiError::new(Code::InvalidKey, format!("{key} is not a valid party key"))
         })?;
         let mut dialled = Vec::new();
         for addr in &addresses {
             for mut resolved in resolve(addr)
                 .await
-                .map_err(|error| ApiError::refusal("unresolvable_address", error))?
+                .map_err(|error| ApiError::new(Code::UnresolvableAddress, error))?
             {
                 if !matches!(resolved.iter().last(), Some(Protocol::P2p(_))) {
                     resolved.push(Protocol::P2p(peer));
@@ -154,12 +157,12 @@ impl Inner {
         self.net
             .set_party(peer, true)
             .await
-            .map_err(|error| ApiError::refusal("network_failed", error.to_string()))?;
+            .map_err(|error| ApiError::new(Code::NetworkFailed, error.to_string()))?;
         for addr in &dialled {
             self.net
                 .add_address(peer, addr.clone())
                 .await
-                .map_err(|error| ApiError::refusal("network_failed", error.to_string()))?;
+                .map_err(|error| ApiError::new(Code::NetworkFailed, error.to_string()))?;
         }
         Ok(dialled)
     }
@@ -181,7 +184,7 @@ impl Inner {
             self.net
                 .set_party(peer, false)
                 .await
-                .map_err(|error| ApiError::refusal("network_failed", error.to_string()))?;
+                .map_err(|error| ApiError::new(Code::NetworkFailed, error.to_string()))?;
         }
         Ok(true)
     }
@@ -197,7 +200,7 @@ impl Inner {
         self.store
             .commit(batch)
             .await
-            .map_err(|e| ApiError::refusal("store_failed", e.to_string()))?;
+            .map_err(|e| ApiError::new(Code::StoreFailed, e.to_string()))?;
         if let Ok(mut table) = self.peer_table.write() {
             apply(&mut table, *key, record);
         }

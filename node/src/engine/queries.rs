@@ -18,7 +18,7 @@ use super::{
     views::entry_view,
     Inner,
 };
-use crate::api::{ApiError, HistoryQuery, OrderQuery};
+use crate::api::{ApiError, Code, HistoryQuery, OrderQuery};
 
 /// Largest page of orders or entries.
 pub const MAX_PAGE: usize = 500;
@@ -43,8 +43,8 @@ fn parse_lang(lang: Option<&str>) -> Result<Lang, ApiError> {
         "en" => Ok(Lang::En),
         "zh" => Ok(Lang::Zh),
         "de" => Ok(Lang::De),
-        other => Err(ApiError::refusal(
-            "invalid_lang",
+        other => Err(ApiError::new(
+            Code::InvalidLang,
             format!("lang {other:?} is not one of en, zh, de"),
         )),
     }
@@ -110,7 +110,7 @@ impl Inner {
         };
         let after = match &query.cursor {
             Some(cursor) => Some(Digest::from_hex(cursor).ok_or_else(|| {
-                ApiError::refusal("bad_cursor", format!("cursor {cursor:?} is not 64 hex digits (use `next_cursor` from the previous page)"))
+                ApiError::new(Code::BadCursor, format!("cursor {cursor:?} is not 64 hex digits (use `next_cursor` from the previous page)"))
             })?),
             None => None,
         };
@@ -367,8 +367,8 @@ impl Inner {
 /// An RFC 3339 time (`2026-03-01T00:00:00Z`, or with an offset) as Unix seconds.
 fn parse_rfc3339(text: &str, field: &str) -> Result<i64, ApiError> {
     let invalid = |error: String| {
-        ApiError::refusal(
-            "invalid_time",
+        ApiError::new(
+            Code::InvalidTime,
             format!("`{field}`: {text:?} is not an RFC 3339 time: {error}"),
         )
     };

@@ -98,7 +98,7 @@ impl Slot {
     /// Remembers why a queued fact was refused, for its status URL.
     pub(crate) fn remember_refusal(&mut self, hash: Digest, error: &CoreError) {
         let error = core_error(error);
-        self.remember(hash, error.code, error.message);
+        self.remember(hash, error.code.to_string(), error.message);
     }
 
     pub(crate) fn remember(&mut self, hash: Digest, code: String, message: String) {

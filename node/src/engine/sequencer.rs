@@ -20,7 +20,10 @@ use super::{
     round::RoundFailure,
     Inner, Slot,
 };
-use crate::{api::ApiError, durable::WriteBatch};
+use crate::{
+    api::{ApiError, Code},
+    durable::WriteBatch,
+};
 
 /// What a committed entry is, for the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,7 +137,7 @@ impl Inner {
         self.store
             .commit(batch)
             .await
-            .map_err(|e| ApiError::refusal("store_failed", e.to_string()))?;
+            .map_err(|e| ApiError::new(Code::StoreFailed, e.to_string()))?;
         if let Ok(mut proposals) = self.proposals.lock() {
             proposals.insert(order, record);
         }
@@ -156,8 +159,8 @@ impl Inner {
         let (mut record, open) = match self.contract_signed(&order).await {
             Some(signed) => signed,
             None => {
-                return Err(ApiError::refusal(
-                    "unknown_proposal",
+                return Err(ApiError::new(
+                    Code::UnknownProposal,
                     format!("no proposal {order} is pending on this node"),
                 ))
             }
@@ -165,9 +168,12 @@ impl Inner {
         let contract = record
             .contract
             .contract()
-            .map_err(|e| ApiError::refusal("invalid_contract", e.to_string()))?;
+            .map_err(|e| ApiError::new(Code::InvalidContract, e.to_string()))?;
         let key = contract.parties.get(role).ok_or_else(|| {
-            ApiError::refusal("not_a_party", format!("`{role}` is not a party of {order}"))
+            ApiError::new(
+                Code::NotAParty,
+                format!("`{role}` is not a party of {order}"),
+            )
         })?;
         if *key != from {
             let error = CoreError::NotSender { role: role.into() };
@@ -175,8 +181,8 @@ impl Inner {
         }
         key.verify(Domain::Contract, &record.contract.body, &signature)
             .map_err(|_| {
-                ApiError::refusal(
-                    "bad_signature",
+                ApiError::new(
+                    Code::BadSignature,
                     format!("the signature of `{role}` is invalid"),
                 )
             })?;
@@ -362,64 +368,52 @@ mod tests {
 
     use super::*;
 
-    /// A refusal is answered with the status of its code alone (one mapping,
-    /// `http::status_of`, also for a refusal another party's node sends back): the state
-    /// machine's refusals of what the order holds already or has moved past are conflicts
-    /// (409) under codes of their own, its other refusals do not fit (422).
+    /// A refusal is answered with a code of its own (the HTTP edge answers it with the status
+    /// of its code alone, `http::status_of`, also for a refusal another party's node sends
+    /// back): the state machine's refusals of what the order holds already or has moved past
+    /// have codes of their own, its other refusals are `refused_by_state_machine`.
     #[test]
-    fn a_refusal_is_answered_with_the_status_of_its_code() {
+    fn a_refusal_is_answered_with_a_code_of_its_own() {
         let cases = [
             (
                 Refusal::Apply(ApplyError::DuplicateEvent(Digest::ZERO)),
-                "duplicate_event",
-                409,
+                Code::DuplicateEvent,
             ),
             (
                 Refusal::Apply(ApplyError::StaleReview {
                     after_seq: 1,
                     seq: 2,
                 }),
-                "stale_review",
-                409,
+                Code::StaleReview,
             ),
             (
                 Refusal::Apply(ApplyError::StaleAgreement {
                     after_seq: 1,
                     seq: 2,
                 }),
-                "stale_agreement",
-                409,
+                Code::StaleAgreement,
             ),
             (
                 Refusal::Apply(ApplyError::OrderClosed { seq: 3 }),
-                "order_closed",
-                409,
+                Code::OrderClosed,
             ),
             (
                 Refusal::Apply(ApplyError::StaleClose {
                     after_seq: 1,
                     seq: 2,
                 }),
-                "refused_by_state_machine",
-                422,
+                Code::RefusedByStateMachine,
             ),
             (
                 Refusal::OutOfSequence {
                     expected: 2,
                     found: 4,
                 },
-                "out_of_sequence",
-                422,
+                Code::OutOfSequence,
             ),
         ];
-        for (refusal, code, status) in cases {
-            let error = refusal.to_api();
-            assert_eq!(
-                (error.code.as_str(), error.status),
-                (code, status),
-                "{refusal}"
-            );
-            assert_eq!(crate::http::status_of(code), status, "{code}");
+        for (refusal, code) in cases {
+            assert_eq!(refusal.to_api().code, code, "{refusal}");
         }
     }
 }

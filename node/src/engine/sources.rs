@@ -19,7 +19,7 @@ use verifier::{
 };
 
 use crate::{
-    api::{ApiError, ClauseRequest, EventRequest, ProposeOrder},
+    api::{ApiError, ClauseRequest, Code, EventRequest, ProposeOrder},
     config::parse_public_key,
 };
 
@@ -33,8 +33,8 @@ pub fn proposal_sources(clauses: &[ClauseRequest]) -> Result<Vec<Source>, ApiErr
     for clause in clauses {
         let source = clause_source(&clause.name, clause.source.as_deref())?;
         if sources.iter().any(|known| known.name == source.name) {
-            return Err(ApiError::refusal(
-                "duplicate_clause",
+            return Err(ApiError::new(
+                Code::DuplicateClause,
                 format!("clause `{}` is listed twice", clause.name),
             ));
         }
@@ -54,8 +54,8 @@ pub fn clause_source(name: &str, source: Option<&str>) -> Result<Source, ApiErro
     }
     let path = format!("clauses/{name}.clause");
     let text = pactum_clause_library::file(&path).ok_or_else(|| {
-        ApiError::refusal(
-            "unknown_clause",
+        ApiError::new(
+            Code::UnknownClause,
             format!(
                 "the clause library has no clause `{name}` (give its `source` to use your own)"
             ),
@@ -182,7 +182,7 @@ pub fn parse_time(text: &str, program: &Program) -> Result<i64, String> {
 }
 
 fn invalid(message: impl Into<String>) -> ApiError {
-    ApiError::refusal("invalid_contract", message)
+    ApiError::new(Code::InvalidContract, message)
 }
 
 /// Event kinds matching `pattern`: a kind, or a prefix ending in `*` (`shipment.*`).
@@ -322,7 +322,7 @@ pub fn build_event(
     order: OrderId,
     program: &Program,
 ) -> Result<Event, ApiError> {
-    let bad = |message: String| ApiError::refusal("invalid_event", message);
+    let bad = |message: String| ApiError::new(Code::InvalidEvent, message);
     let declared = program
         .vocabulary
         .events

@@ -22,7 +22,7 @@ use super::{
     ApiQuery, AppState, HttpError,
 };
 use crate::{
-    api::{ApiError, NodeApi},
+    api::{ApiError, Code, NodeApi},
     events::{webhooks::parse_kinds, EventKind, Events, EventsError, WebhookError},
 };
 
@@ -55,8 +55,7 @@ pub struct StreamQuery {
 fn journal<A: NodeApi>(state: &AppState<A>) -> Result<Arc<Events>, HttpError> {
     state.api.events().ok_or_else(|| {
         HttpError(ApiError::new(
-            404,
-            "no_event_journal",
+            Code::NoEventJournal,
             "this node keeps no event journal",
         ))
     })
@@ -65,16 +64,16 @@ fn journal<A: NodeApi>(state: &AppState<A>) -> Result<Arc<Events>, HttpError> {
 fn api_error(error: EventsError) -> HttpError {
     HttpError(match error {
         EventsError::Webhook(WebhookError::Unknown(id)) => {
-            ApiError::new(404, "unknown_webhook", format!("no webhook {id}"))
+            ApiError::new(Code::UnknownWebhook, format!("no webhook {id}"))
         }
         EventsError::Webhook(error @ WebhookError::Configured(_)) => {
-            ApiError::conflict("configured_webhook", error.to_string())
+            ApiError::new(Code::ConfiguredWebhook, error.to_string())
         }
         EventsError::Webhook(error @ WebhookError::Random(_)) => {
             ApiError::internal(error.to_string())
         }
-        EventsError::Webhook(error) => ApiError::invalid("invalid_webhook", error.to_string()),
-        EventsError::Store(error) => ApiError::refusal("store_failed", error.to_string()),
+        EventsError::Webhook(error) => ApiError::new(Code::InvalidWebhook, error.to_string()),
+        EventsError::Store(error) => ApiError::new(Code::StoreFailed, error.to_string()),
         EventsError::Record(error) => ApiError::internal(error.to_string()),
     })
 }
@@ -134,7 +133,7 @@ pub(super) async fn stream_events<A: NodeApi>(
                 .map(String::from)
                 .collect();
             parse_kinds(&names)
-                .map_err(|error| HttpError(ApiError::refusal("invalid_query", error.to_string())))?
+                .map_err(|error| HttpError(ApiError::new(Code::InvalidQuery, error.to_string())))?
         }
         None => EventKind::all(),
     };
@@ -157,8 +156,8 @@ fn last_event_id(headers: &HeaderMap) -> Result<u64, HttpError> {
             .ok()
             .and_then(|text| text.trim().parse().ok())
             .ok_or_else(|| {
-                HttpError(ApiError::bad_request(
-                    "invalid_last_event_id",
+                HttpError(ApiError::new(
+                    Code::InvalidLastEventId,
                     "Last-Event-ID must be an event id (a decimal number) from this stream",
                 ))
             }),

@@ -8,7 +8,7 @@ use axum::{
 use serde::de::DeserializeOwned;
 
 use super::error::{json_rejection, path_rejection, HttpError};
-use crate::api::ApiError;
+use crate::api::{ApiError, Code};
 
 /// A JSON body of type `T`.
 pub struct ApiJson<T>(pub T);
@@ -50,8 +50,8 @@ impl<S: Send + Sync> FromRequestParts<S> for OrderId {
         let ApiPath(id) = ApiPath::<String>::from_request_parts(parts, state).await?;
         if id.len() != 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
             let shown: String = id.chars().take(80).collect();
-            return Err(HttpError(ApiError::refusal(
-                "bad_order_id",
+            return Err(HttpError(ApiError::new(
+                Code::BadOrderId,
                 format!("order id {shown:?} is not 64 hex digits (the SHA-256 of the contract)"),
             )));
         }

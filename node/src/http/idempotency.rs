@@ -31,7 +31,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::HttpError;
 use crate::{
-    api::ApiError,
+    api::{ApiError, Code},
     durable::{Space, Store, WriteBatch},
     engine::records,
 };
@@ -192,8 +192,8 @@ async fn once(
         Err(error) => return error.into_response(),
     }
     let Some(_running) = keys.start(key) else {
-        return HttpError(ApiError::conflict(
-            "idempotency_key_in_use",
+        return HttpError(ApiError::new(
+            Code::IdempotencyKeyInUse,
             "a request with this Idempotency-Key is still running; retry once it answered",
         ))
         .into_response();
@@ -230,8 +230,8 @@ async fn once(
 fn check_key(key: &[u8]) -> Result<(), HttpError> {
     let printable = key.iter().all(|byte| (0x21..=0x7e).contains(byte));
     if key.is_empty() || key.len() > MAX_KEY_LENGTH || !printable {
-        return Err(HttpError(ApiError::bad_request(
-            "invalid_idempotency_key",
+        return Err(HttpError(ApiError::new(
+            Code::InvalidIdempotencyKey,
             format!("Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable ASCII characters without spaces (a UUID is a good key)"),
         )));
     }
@@ -266,8 +266,8 @@ fn fingerprint(parts: &axum::http::request::Parts, body: &[u8]) -> Vec<u8> {
 /// The stored answer, or a refusal when the key came with another request.
 fn replay(answer: Answer, fingerprint: &[u8]) -> Response {
     if answer.fingerprint != fingerprint {
-        return HttpError(ApiError::invalid(
-            "idempotency_key_reused",
+        return HttpError(ApiError::new(
+            Code::IdempotencyKeyReused,
             "this Idempotency-Key was used for a different request (method, path, token or body); use a new key for a new request",
         ))
         .into_response();

@@ -12,7 +12,7 @@ use axum::{
 
 use super::{ApiQuery, AppState, HttpError};
 use crate::{
-    api::{ApiError, IngestQuery, NodeApi},
+    api::{ApiError, Code, IngestQuery, NodeApi},
     ingest::{map_document, Format},
 };
 
@@ -42,7 +42,7 @@ async fn ingest<A: NodeApi>(
     let facts =
         map_document(format, &body, &state.settings.ingest, order.is_some()).map_err(|error| {
             HttpError(
-                ApiError::invalid("document_does_not_fit", error.to_string()).at_path(error.path),
+                ApiError::new(Code::DocumentDoesNotFit, error.to_string()).at_path(error.path),
             )
         })?;
     let (answer, queued) = state.api.ingest(format, facts, order).await?;

@@ -41,7 +41,7 @@ use tokio::{
 };
 
 use crate::{
-    api::{ApiError, ErrorBody},
+    api::{ApiError, Code, ErrorBody},
     metrics::Metrics,
 };
 
@@ -247,8 +247,7 @@ impl Drop for Ticket {
 /// Answers a connection over the cap with `503` and closes it.
 async fn refuse(mut stream: TcpStream, timeout: Duration) {
     let error = ApiError::new(
-        503,
-        "too_many_connections",
+        Code::TooManyConnections,
         "the node serves as many HTTP connections as it allows; retry shortly",
     );
     let _ = tokio::time::timeout(timeout, async {
@@ -273,8 +272,7 @@ async fn serve_tls(
     match tokio::time::timeout(limits.header_timeout, stream.peek(&mut first)).await {
         Ok(Ok(1)) if first[0] != TLS_HANDSHAKE_RECORD => {
             let error = ApiError::new(
-                400,
-                "https_required",
+                Code::HttpsRequired,
                 "this node's API speaks HTTPS only: use an https:// URL",
             );
             return answer_and_close(stream, error).await;
@@ -304,8 +302,7 @@ async fn serve_connection<S>(
             Ok(Err(HeadError::Refused(error))) => return answer_and_close(stream, error).await,
             Err(_) => {
                 let error = ApiError::new(
-                    408,
-                    "request_timeout",
+                    Code::RequestTimeout,
                     format!(
                         "the request head did not arrive within {} ms",
                         limits.header_timeout.as_millis()
@@ -364,8 +361,7 @@ async fn read_head<S: AsyncRead + Unpin>(
         let line_end = find(&buffer, b"\r\n");
         if line_end.unwrap_or(buffer.len()) > limits.max_request_line {
             return Err(HeadError::Refused(ApiError::new(
-                414,
-                "uri_too_long",
+                Code::UriTooLong,
                 format!(
                     "the request line is longer than {} bytes",
                     limits.max_request_line
@@ -375,8 +371,7 @@ async fn read_head<S: AsyncRead + Unpin>(
         let head_end = find(&buffer[searched_from..], b"\r\n\r\n").map(|at| searched_from + at + 4);
         if head_end.unwrap_or(buffer.len()) > limits.max_head_bytes {
             return Err(HeadError::Refused(ApiError::new(
-                431,
-                "headers_too_large",
+                Code::HeadersTooLarge,
                 format!(
                     "the request headers are larger than {} bytes",
                     limits.max_head_bytes
@@ -398,13 +393,11 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 /// A whole HTTP/1.1 response carrying `error` in the API's JSON shape.
 pub(crate) fn error_response(error: &ApiError) -> Vec<u8> {
     let body = serde_json::to_vec(&ErrorBody::from(error)).unwrap_or_default();
-    let reason = axum::http::StatusCode::from_u16(error.status)
-        .ok()
-        .and_then(|status| status.canonical_reason())
-        .unwrap_or("Error");
+    let status = super::status_of(&error.code);
+    let reason = status.canonical_reason().unwrap_or("Error");
     let mut response = format!(
         "HTTP/1.1 {} {reason}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-        error.status,
+        status.as_u16(),
         body.len()
     )
     .into_bytes();

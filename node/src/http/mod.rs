@@ -35,16 +35,16 @@ use axum::{
 };
 use serde_json::Value;
 
-pub use error::{status_of, HttpError, REFUSAL_STATUSES};
+pub use error::{status_of, HttpError};
 use extract::{ApiJson, ApiPath, OrderId};
 pub use listener::{serve, ConnectionLimits};
 use tokens::{Denied, Scope, Tokens};
 
 use crate::{
     api::{
-        AcceptOrder, ApiError, BundleQuery, ConsistencyQuery, HistoryQuery, NodeApi, OrderQuery,
-        ProposalQuery, ProposeOrder, PutPeer, SubmitAgreement, SubmitClose, SubmitEvent,
-        SubmitReview,
+        AcceptOrder, ApiError, BundleQuery, Code, ConsistencyQuery, HistoryQuery, NodeApi,
+        OrderQuery, ProposalQuery, ProposeOrder, PutPeer, SubmitAgreement, SubmitClose,
+        SubmitEvent, SubmitReview,
     },
     metrics::{self, Metrics},
 };
@@ -262,15 +262,13 @@ async fn require_token<A: NodeApi>(
     let error = match state.settings.tokens.authorize(presented, needed) {
         Ok(()) => return next.run(request).await,
         Err(Denied::Unknown) if presented.is_none() => ApiError::new(
-            401,
-            "unauthorized",
+            Code::Unauthorized,
             "send `Authorization: Bearer <token>`: the token from the node's configuration or its tokens file",
         ),
-        Err(Denied::Unknown) => ApiError::new(401, "unauthorized", "the bearer token is wrong"),
+        Err(Denied::Unknown) => ApiError::new(Code::Unauthorized, "the bearer token is wrong"),
         Err(Denied::Scope { token, needed }) => {
             return HttpError(ApiError::new(
-                403,
-                "forbidden",
+                Code::Forbidden,
                 format!("token `{token}` does not have the `{}` scope this request needs", needed.name()),
             ))
             .into_response()
@@ -306,15 +304,13 @@ async fn read_body<A: NodeApi>(
     let bytes = match tokio::time::timeout(deadline, axum::body::to_bytes(body, limit)).await {
         Ok(Ok(bytes)) => bytes,
         Ok(Err(_)) => return HttpError(ApiError::new(
-            413,
-            "payload_too_large",
+            Code::PayloadTooLarge,
             "the request body exceeds the node's size limit (http.max_body_bytes) or was cut off",
         ))
         .into_response(),
         Err(_) => {
             return HttpError(ApiError::new(
-                408,
-                "request_timeout",
+                Code::RequestTimeout,
                 format!(
                     "the request body did not arrive within {} ms",
                     deadline.as_millis()
@@ -329,8 +325,7 @@ async fn read_body<A: NodeApi>(
 
 async fn not_found(uri: axum::http::Uri) -> HttpError {
     HttpError(ApiError::new(
-        404,
-        "not_found",
+        Code::NotFound,
         format!(
             "no route {}; see the API reference in node/README",
             uri.path()
@@ -340,8 +335,7 @@ async fn not_found(uri: axum::http::Uri) -> HttpError {
 
 async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> HttpError {
     HttpError(ApiError::new(
-        405,
-        "method_not_allowed",
+        Code::MethodNotAllowed,
         format!("{method} is not allowed on {}", uri.path()),
     ))
 }
@@ -368,8 +362,8 @@ async fn submit_event<A: NodeApi>(
     ApiJson(request): ApiJson<SubmitEvent>,
 ) -> Result<Response, HttpError> {
     if request.signed.is_some() == request.event.is_some() {
-        return Err(HttpError(ApiError::refusal(
-            "invalid_request",
+        return Err(HttpError(ApiError::new(
+            Code::InvalidRequest,
             "give exactly one of `signed` (a base64 signed event) or `event` (for this node to sign)",
         )));
     }
@@ -454,8 +448,8 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequestP
             Some(query) => serde_urlencoded::from_str(query)
                 .map(|value| ApiQuery(Some(value)))
                 .map_err(|error| {
-                    HttpError(ApiError::refusal(
-                        "invalid_query",
+                    HttpError(ApiError::new(
+                        Code::InvalidQuery,
                         format!("the query string is not valid here: {error}"),
                     ))
                 }),
@@ -538,8 +532,8 @@ async fn consistency<A: NodeApi>(
     query: ApiQuery<ConsistencyQuery>,
 ) -> Reply {
     let query = query.0.ok_or_else(|| {
-        HttpError(ApiError::refusal(
-            "invalid_query",
+        HttpError(ApiError::new(
+            Code::InvalidQuery,
             "give the two log sizes: ?from=N&to=M",
         ))
     })?;

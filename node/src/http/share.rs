@@ -226,8 +226,8 @@ pub(super) mod routes {
         match query.and_then(|query| query.lang.as_deref()) {
             None => Ok(Lang::En),
             Some(code) => Lang::from_code(code).ok_or_else(|| {
-                HttpError(ApiError::bad_request(
-                    "bad_lang",
+                HttpError(ApiError::new(
+                    crate::api::Code::BadLang,
                     "lang is one of en, zh, de",
                 ))
             }),
@@ -324,8 +324,7 @@ pub(super) mod routes {
 
     fn unknown_link() -> ApiError {
         ApiError::new(
-            404,
-            "unknown_link",
+            crate::api::Code::UnknownLink,
             "no such share link (unknown, expired or revoked)",
         )
     }

@@ -16,6 +16,7 @@ use verifier::model::OrderId;
 use crate::{
     api::NodeApi,
     bench::{eta_event, launch_pair, pair_spec},
+    engine::NotCommitted,
     launch::{launch, RunningNode},
 };
 
@@ -78,7 +79,7 @@ pub fn run(options: &DrainLoadOptions) -> anyhow::Result<DrainLoadReport> {
     for n in 0..facts {
         let event = eta_event(order, n).sign(&keys["carrier"])?;
         match runtime.block_on(seller.engine.submit_signed(order, event)) {
-            Err(error) if error.status == 202 => {}
+            Err(NotCommitted::Queued { .. }) => {}
             Ok((seq, _)) => bail!("fact {n} committed (seq {seq}) with the buyer's node away"),
             Err(error) => bail!("fact {n} refused: {error}"),
         }
