@@ -6,6 +6,10 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::Cluster;
+use pactum_node::{
+    client::{ApiClient, ClientError},
+    http::openapi,
+};
 use serde_json::{json, Value};
 
 const ALL: [&str; 3] = ["seller", "buyer", "carrier"];
@@ -137,11 +141,42 @@ fn every_example_request_is_accepted_by_real_nodes() {
         Some("invalid_query")
     );
 
-    // A share link for the customer, expiring as the example asks.
+    // A share link for the customer, expiring as the example asks. The customer, with no
+    // token, gets the order's bundle through it, and it verifies; once the buyer revokes the
+    // link, it opens nothing. Revoking it again answers the same (a revocation retried after
+    // a lost answer succeeds); a link the node never made is not found.
     let shared = buyer
         .post(&format!("/orders/{order}/share"), &example("share.json"))
         .unwrap();
     assert!(shared["expires_at"].is_u64(), "{shared}");
+    let token = shared["token"].as_str().unwrap();
+    let customer = ApiClient::new(cluster.nodes["buyer"].url(), None);
+    let link = format!("/share/{token}/bundle");
+    let bundle = customer.get_bytes(&link).unwrap();
+    let (_, trust) = cluster.bundle("buyer", &order);
+    let report = common::verify(&bundle, &trust).unwrap();
+    assert_eq!(report.order.to_string(), order);
+    let revoke = format!("/orders/{order}/share/{token}");
+    let revoked = json!({"order": order, "token": token, "revoked": true});
+    assert_eq!(buyer.delete(&revoke).unwrap(), revoked);
+    assert_eq!(buyer.delete(&revoke).unwrap(), revoked);
+    let never_made = format!("/orders/{order}/share/{}", "0".repeat(64));
+    for refused in [
+        customer.get_bytes(&link).unwrap_err(),
+        buyer.delete(&never_made).unwrap_err(),
+    ] {
+        let ClientError::Api(refused) = refused else {
+            panic!("{refused}");
+        };
+        assert_eq!(
+            (refused.status, refused.code.as_str()),
+            (404, "unknown_link")
+        );
+    }
+
+    // The OpenAPI document the node serves, with no token, is the one this repository
+    // documents (`node/tests/openapi.rs` holds it to the router and the README).
+    assert_eq!(customer.get("/openapi.json").unwrap(), openapi::document());
 
     // A webhook, as an operator registers it (the secret is never shown back), and removed.
     let created = buyer.post("/webhooks", &example("webhook.json")).unwrap();
@@ -209,6 +244,17 @@ fn every_example_request_is_accepted_by_real_nodes() {
         answered.contains(&("POST".into(), format!("/orders/{order}/close"), 200, None)),
         "{answered:?}"
     );
+    for seen in [
+        ("GET", link.clone(), 200, None),
+        ("GET", link.clone(), 404, Some("unknown_link")),
+        ("DELETE", revoke.clone(), 200, None),
+        ("DELETE", never_made.clone(), 404, Some("unknown_link")),
+        ("GET", "/openapi.json".to_string(), 200, None),
+    ] {
+        let (method, path, status, code) = seen;
+        let seen = (method.into(), path, status, code.map(String::from));
+        assert!(answered.contains(&seen), "{seen:?} in {answered:?}");
+    }
     let close = format!("/orders/{order}/close");
     let unlisted = std::collections::BTreeSet::from([
         ("POST".to_string(), close.clone(), 201, None),

@@ -760,7 +760,7 @@ fn share() {}
         ("token" = String, Path, description = "the link's token"),
     ),
     responses(
-        (status = 200, description = "revoked"),
+        (status = 200, description = "revoked: `{order, token, revoked: true}`; a link revoked already answers the same, so a revocation retried after a lost answer succeeds"),
         (status = 400, description = "a path parameter that is not UTF-8 (`bad_path`)", body = ErrorBody),
         (status = 401, response = Unauthorized),
         (status = 403, response = ForbiddenWithoutAdmin),
