@@ -331,6 +331,19 @@ impl Inner {
                 Ok(record) => record,
                 Err(error) => return Response::refused("store_failed", error.to_string()),
             };
+        // What a node before the key in the memory remembered of this log, if its origin
+        // names this key: moved under the key with the memory written below.
+        let former = match remembered {
+            Some(_) => None,
+            None => witness::former_memory_key(presented.origin(), &log_key),
+        };
+        let remembered = match &former {
+            Some(former) => match records::read(&self.store, WITNESSED, former, "witnessed") {
+                Ok(record) => record,
+                Err(error) => return Response::refused("store_failed", error.to_string()),
+            },
+            None => remembered,
+        };
         let name = self.witness_name();
         let witness = (name.as_str(), &self.config.key);
         let answer = presented.judge(
@@ -353,6 +366,9 @@ impl Inner {
             Ok(bytes) => batch.put(WITNESSED, memory, bytes),
             Err(error) => return Response::refused("store_failed", error.to_string()),
         };
+        if let Some(former) = former {
+            batch.remove(WITNESSED, former);
+        }
         if let Err(error) = self.store.commit(batch).await {
             return Response::refused("store_failed", error.to_string());
         }
@@ -411,9 +427,16 @@ mod tests {
         }
 
         fn note(self, key: &SigningKey) -> String {
-            let root = self.log().root_at(self.size).unwrap();
-            let checkpoint = Checkpoint::new(ORIGIN, self.size, root).unwrap();
+            self.note_in(ORIGIN, key)
+        }
+
+        fn note_in(self, origin: &str, key: &SigningKey) -> String {
+            let checkpoint = Checkpoint::new(origin, self.size, self.root().0).unwrap();
             sign_checkpoint(&checkpoint, key).unwrap().to_text()
+        }
+
+        fn root(self) -> Digest {
+            Digest(self.log().root_at(self.size).unwrap())
         }
 
         fn proof(self, from: u64) -> Vec<Digest> {
@@ -576,5 +599,120 @@ mod tests {
                 "{case}: the witness's memory went back below what it cosigned ({cosigned:?})"
             );
         }
+    }
+
+    /// A witness upgraded from a node that remembered a log by its origin alone: what it
+    /// cosigned of the buyer's log in the buyer's default origin (`pactum/buyer/<key prefix>`,
+    /// which names the buyer's key) still holds: a fork and a rollback of it are refused, the
+    /// log grown from it is cosigned, and from then on the memory is under the buyer's key and
+    /// origin only. A memory under an origin that names no key is not taken for the buyer's.
+    #[tokio::test]
+    async fn a_witness_keeps_what_a_node_before_the_key_in_its_memory_cosigned() {
+        let buyer = SigningKey::from_seed([2; 32]);
+        let origin = crate::config::default_origin("buyer", &buyer.public_key());
+        let peer = peer_id_for(buyer.public_key().to_bytes()).unwrap();
+        let cosigned = Shown {
+            leaves: "a",
+            size: 6,
+        };
+        let remembered = WitnessedRecord {
+            size: cosigned.size,
+            root: cosigned.root(),
+        };
+        let cases = [
+            (
+                "a fork",
+                Shown {
+                    leaves: "b",
+                    size: 6,
+                },
+                false,
+            ),
+            (
+                "a rollback",
+                Shown {
+                    leaves: "a",
+                    size: 4,
+                },
+                false,
+            ),
+            (
+                "the log grown",
+                Shown {
+                    leaves: "a",
+                    size: 9,
+                },
+                true,
+            ),
+        ];
+        for (case, shown, cosigns) in cases {
+            let dir = tempfile::tempdir().unwrap();
+            // The store as a node before the key in the memory wrote it: under the origin.
+            {
+                let store = Store::open(dir.path()).unwrap();
+                let mut batch = WriteBatch::new();
+                batch.put(
+                    WITNESSED,
+                    origin.as_bytes(),
+                    records::encode("witnessed", &remembered).unwrap(),
+                );
+                store.commit(batch).await.unwrap();
+                store.close().unwrap();
+            }
+            let engine = witness_node(dir.path(), buyer.public_key(), Hooks::default());
+            let inner = engine.inner.clone();
+            let mut answer = inner
+                .on_witness(peer, &shown.note_in(&origin, &buyer), 0, &[])
+                .await;
+            if let Response::WitnessFrom { size } = answer {
+                assert_eq!(size, cosigned.size, "{case}");
+                // Asked again as the log's side asks (`witness::proof_from`).
+                let (from, proven) = witness::proof_from(size, shown.size);
+                let proof = if proven {
+                    shown.proof(from)
+                } else {
+                    Vec::new()
+                };
+                let note = shown.note_in(&origin, &buyer);
+                answer = inner.on_witness(peer, &note, from, &proof).await;
+            }
+            let was_cosigned = matches!(answer, Response::Cosignature { .. });
+            assert_eq!(was_cosigned, cosigns, "{case}: {answer:?}");
+            let memory = witness::memory_key(&origin, &buyer.public_key());
+            let now: Option<WitnessedRecord> =
+                records::read(&inner.store, WITNESSED, &memory, "witnessed").unwrap();
+            let old: Option<WitnessedRecord> =
+                records::read(&inner.store, WITNESSED, origin.as_bytes(), "witnessed").unwrap();
+            if cosigns {
+                assert_eq!(now.map(|record| record.size), Some(shown.size), "{case}");
+                assert_eq!(old, None, "{case}: the memory under the origin alone kept");
+            } else {
+                assert_eq!(now, None, "{case}");
+            }
+        }
+        // Under an origin that names no key, the memory may be of any party's checkpoint in
+        // it: the buyer's log in that origin is judged as one never seen.
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path()).unwrap();
+            let mut batch = WriteBatch::new();
+            batch.put(
+                WITNESSED,
+                ORIGIN.as_bytes(),
+                records::encode("witnessed", &remembered).unwrap(),
+            );
+            store.commit(batch).await.unwrap();
+            store.close().unwrap();
+        }
+        let engine = witness_node(dir.path(), buyer.public_key(), Hooks::default());
+        let fork = Shown {
+            leaves: "b",
+            size: 6,
+        };
+        let answer = engine
+            .inner
+            .on_witness(peer, &fork.note(&buyer), 0, &[])
+            .await;
+        assert!(matches!(answer, Response::Cosignature { .. }), "{answer:?}");
     }
 }

@@ -17,6 +17,7 @@ use verifier::{
 };
 
 use super::records::WitnessedRecord;
+use crate::config::default_origin;
 
 /// Whether a checkpoint is due: `batch` entries became durable since the last checkpoint (of
 /// size `last`) and none is being made.
@@ -255,6 +256,23 @@ pub fn memory_key(origin: &str, log_key: &PublicKey) -> Vec<u8> {
     let mut key = log_key.as_bytes().to_vec();
     key.extend_from_slice(origin.as_bytes());
     key
+}
+
+/// Where a node before [`memory_key`] remembered the log of `origin`, when that memory is the
+/// log of `log_key`'s: such a node remembered a log by its origin alone, and only a default
+/// origin (`pactum/<role>/<first 8 bytes of the key in hex>`, [`default_origin`]) names the
+/// key of its log. A witness reads it while it has no memory under [`memory_key`] and moves
+/// it there with the next memory it writes, so an upgraded witness does not forget what it
+/// cosigned (a memory a party poisoned before the upgrade, presenting a checkpoint in this
+/// origin signed with its own key, stays as the older node held it). An origin that names no
+/// key (`[checkpoint] origin`) is not read: its memory may be of any party's checkpoint in
+/// that origin, and taken for another key's log it would make the witness refuse that log for
+/// ever (a new key presenting the same origin, or a party that presented its own checkpoint in
+/// another party's origin, the poisoning [`memory_key`] ends); for such a log the upgraded
+/// witness forgets once what it cosigned.
+pub fn former_memory_key(origin: &str, log_key: &PublicKey) -> Option<Vec<u8>> {
+    let (role, _) = origin.strip_prefix("pactum/")?.rsplit_once('/')?;
+    (default_origin(role, log_key) == origin).then(|| origin.as_bytes().to_vec())
 }
 
 /// A checkpoint presented for witnessing, parsed.
@@ -630,6 +648,33 @@ pub(super) mod tests {
         assert_eq!(witnessed_by, believed);
         keep(&mut latest, &mut witnessed_by, witnessed(12, "again", &[]));
         assert_eq!(latest, Some((12, "again".to_string())));
+    }
+
+    /// A memory of a node before the key in it is read for a log only in the log key's own
+    /// default origin.
+    #[test]
+    fn a_former_memory_is_read_only_in_the_default_origin_of_the_logs_key() {
+        let key = |seed| SigningKey::from_seed([seed; 32]).public_key();
+        let buyer = default_origin("buyer", &key(2));
+        let cases = [
+            (buyer.clone(), key(2), true),
+            // Another key's default origin, even with the same role.
+            (buyer.clone(), key(3), false),
+            (default_origin("carrier", &key(3)), key(3), true),
+            // An origin that names no key.
+            (ORIGIN.to_string(), key(2), false),
+            ("pactum/buyer".to_string(), key(2), false),
+            (format!("{buyer}/more"), key(2), false),
+            (buyer.to_uppercase(), key(2), false),
+        ];
+        for (origin, log_key, read) in cases {
+            let former = former_memory_key(&origin, &log_key);
+            assert_eq!(former.is_some(), read, "{origin}");
+            if let Some(former) = former {
+                assert_eq!(former, origin.as_bytes(), "{origin}");
+                assert_ne!(former, memory_key(&origin, &log_key));
+            }
+        }
     }
 
     #[test]
