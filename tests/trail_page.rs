@@ -142,15 +142,66 @@ fn trail_page_in_headless_chromium() {
             "Berechnung: 36 volle Stunden × 150,00 EUR/Std. = 5400,00 EUR", "bezeugt von Wetterdienst"],
         "tables_absent": ["[", "falsch", "false", "weather-service"],
     });
+    // The page's own trust file cannot be read: said in words, with what to do.
+    let own_trust_expect = serde_json::json!({
+        "verdict": "error", "heading": "✗ Not verified",
+        "contains": ["The trust file in this page is not one Pactum can read (line 1, column 9).",
+                     "Ask whoever sent you this page for a new one, or drop the trust file you were given onto this page.",
+                     "Evolution trail", "Print", "Verify another bundle", "choose a file"],
+        "absent": ["UncheckedPolicy", "invalid type", "Error"],
+    });
+    // A dropped trust file that cannot be read: a notice, and the verdict shown before stays.
+    let dropped_trust_expect = serde_json::json!({
+        "verdict": "valid", "notice": "trust.not_trust_file", "heading": "✓ VALID", "timeline": entries, "picture": 1,
+        "contains": ["File not used: unreadable-trust.json",
+                     "This file is not a trust file Pactum can read (line 1, column 9).",
+                     "Ask the party who sent it for the trust file, or verify without it"],
+        "absent": ["UncheckedPolicy", "invalid type", "Error"],
+    });
+    let trust_file = keep.join("trust.json");
     let mut spec = serde_json::json!({
         "artefacts": artefacts(),
         "cases": [
             { "name": "demo-valid", "page": valid, "expect": valid_expect, "print": true },
             { "name": "demo-flipped-bit", "page": tampered, "expect": invalid_expect },
-            // An error before any verdict: the bar and the drop zone say what they are for.
-            { "name": "unreadable-trust", "page": unreadable_trust_page, "expect": {
-                "verdict": "error", "heading": "✗ Error: trust file",
-                "contains": ["Evolution trail", "Print", "Verify another bundle", "choose a file"] } },
+            // The page's own trust file is unreadable: nothing is verified, and the page says
+            // so in words, in each of its languages (the parser's message folded away); the
+            // bar and the drop zone say what they are for, and the trust file the customer was
+            // given, dropped onto the page, verifies the bundle.
+            { "name": "unreadable-trust", "page": unreadable_trust_page,
+              "expect": own_trust_expect.clone(), "actions": [
+                { "do": "language", "lang": "zh", "as": "zh", "expect": {
+                    "verdict": "error", "heading": "✗ 未验证", "no_english": true,
+                    "contains": ["本页面内嵌的信任文件不是本验证程序能读取的信任文件（第1行第9列）。",
+                                 "请向发送本页面的一方索取新的页面"] } },
+                { "do": "language", "lang": "de", "as": "de", "expect": {
+                    "verdict": "error", "heading": "✗ Nicht geprüft",
+                    "contains": ["Die in diese Seite eingebettete Vertrauensdatei ist keine, die Pactum lesen kann (Zeile 1, Spalte 9).",
+                                 "Datei wählen"] } },
+                { "do": "language", "lang": "en", "as": "en", "expect": own_trust_expect },
+                { "do": "drop", "file": trust_file, "as": "dropped-trust", "expect": valid_expect },
+            ]},
+            // A browser that stops the page before its module runs (here: it lacks
+            // DecompressionStream): said in the page's language, from the page's own data.
+            { "name": "browser-stops-page", "page": chinese, "init_script": "delete window.DecompressionStream;",
+              "expect": { "verdict": "error", "heading": "✗ 未验证", "no_english": true,
+                          "contains": ["本页面未能完成验证：浏览器中止了它。"] },
+              "actions": [
+                { "do": "language", "lang": "de", "as": "de", "expect": { "verdict": "error", "heading": "✗ Nicht geprüft",
+                  "contains": ["Diese Seite konnte das Bündel nicht prüfen"] } },
+            ]},
+            // A file the browser cannot read: the verdict shown stays, a notice says so in the
+            // reader's language.
+            { "name": "file-unreadable", "page": valid,
+              "init_script": "File.prototype.arrayBuffer = function () { return Promise.reject(new DOMException('gone', 'NotReadableError')); };",
+              "expect": valid_expect, "actions": [
+                { "do": "drop", "file": original_bundle, "notice": true, "as": "dropped", "expect": {
+                    "verdict": "valid", "notice": "failed", "timeline": entries,
+                    "contains": ["This file could not be opened or verified"] } },
+                { "do": "language", "lang": "zh", "as": "zh", "expect": {
+                    "verdict": "valid", "notice": "failed", "no_english": true,
+                    "contains": ["无法打开或验证该文件"] } },
+            ]},
             { "name": "demo-lang-zh", "page": chinese, "expect": chinese_expect },
             { "name": "demo-switch", "page": valid, "actions": [
                 { "do": "language", "lang": "zh", "as": "zh", "expect": chinese_expect },
@@ -165,12 +216,23 @@ fn trail_page_in_headless_chromium() {
             { "name": "demo-second-bundle", "page": valid, "actions": [
                 { "do": "drop", "file": tampered_bundle, "as": "dropped-flipped", "expect": invalid_expect },
                 { "do": "pick", "file": original_bundle, "as": "picked-original", "expect": valid_expect },
-                // An unreadable trust file is an error that changes nothing: the next file is
-                // verified with the trust the page had.
-                { "do": "drop", "file": unreadable_trust, "as": "dropped-unreadable-trust",
-                  "expect": { "verdict": "error", "heading": "✗ Error: trust file" } },
+                // An unreadable trust file changes nothing: the verdict shown stays in view, a
+                // notice above it says in words (in each language) why the file was not used,
+                // and the next file is verified with the trust the page had.
+                { "do": "drop", "file": unreadable_trust, "notice": true, "as": "dropped-unreadable-trust",
+                  "expect": dropped_trust_expect.clone() },
+                { "do": "language", "lang": "zh", "as": "zh-notice", "expect": {
+                    "verdict": "valid", "notice": "trust.not_trust_file", "timeline": entries, "no_english": true,
+                    "contains": ["未使用的文件：unreadable-trust.json", "该文件不是本验证程序能读取的信任文件（第1行第9列）。",
+                                 "请向发送该文件的一方索取信任文件", "有效"] } },
+                { "do": "language", "lang": "de", "as": "de-notice", "expect": {
+                    "verdict": "valid", "notice": "trust.not_trust_file", "timeline": entries,
+                    "contains": ["Datei nicht verwendet: unreadable-trust.json",
+                                 "Diese Datei ist keine Vertrauensdatei, die Pactum lesen kann (Zeile 1, Spalte 9).",
+                                 "GÜLTIG"] } },
+                { "do": "language", "lang": "en", "as": "en-notice", "expect": dropped_trust_expect },
                 { "do": "drop", "file": tampered_bundle, "as": "dropped-flipped-after-error", "expect": invalid_expect },
-                { "do": "language", "lang": "de", "as": "de-after-error", "expect": { "verdict": "invalid", "lang": "de" } },
+                { "do": "language", "lang": "de", "as": "de-after-error", "expect": { "verdict": "invalid", "lang": "de", "notice": "" } },
             ]},
         ],
     });

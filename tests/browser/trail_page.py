@@ -19,6 +19,7 @@ import pathlib
 import sys
 import tempfile
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
@@ -55,6 +56,11 @@ def settled(page, previous=None):
         arg=previous,
         timeout=TIMEOUT_MS,
     )
+    return read_state(page)
+
+
+def read_state(page):
+    """What <body> says of the page's state now."""
     return {
         "verdict": page.evaluate("document.body.dataset.verdict"),
         "entries": int(page.evaluate("document.body.dataset.entries || '-1'")),
@@ -62,6 +68,8 @@ def settled(page, previous=None):
         "rendered_ms": int(page.evaluate("document.body.dataset.renderedMs || '-1'")),
         "run": page.evaluate("document.body.dataset.run || ''"),
         "memory": page.evaluate("document.body.dataset.memory || ''"),
+        # A notice above the verdict: the code of a dropped file not used, or "failed".
+        "notice": page.evaluate("document.body.dataset.notice || ''"),
         "verifying_shown": page.evaluate("performance.getEntriesByName('pactum:verifying').length > 0"),
     }
 
@@ -287,62 +295,78 @@ def check(spec_path):
             page.set_viewport_size({"width": case.get("width", 1100), "height": 900})
             target = case["page"]
             page.goto(target if target.startswith("http") else pathlib.Path(target).resolve().as_uri())
-            state = settled(page)
-            if "freshness" in case.get("expect", {}):
-                answered(page, state)
-            for action in case.get("actions", []):
-                if action["do"] == "language":
-                    page.select_option("#language", action["lang"])
-                    # Until the page in that language is laid out whole (the picture too).
-                    page.wait_for_function(
-                        "(lang) => document.documentElement.lang === lang"
-                        " && document.body.dataset.rendered === 'all'",
-                        arg=action["lang"],
-                        timeout=TIMEOUT_MS,
-                    )
-                elif action["do"] == "drop":
-                    page.evaluate("delete document.body.dataset.verdict")
-                    drop(page, action["file"])
-                    state = settled(page, state["run"])
-                elif action["do"] == "pick":
-                    page.evaluate("delete document.body.dataset.verdict")
-                    page.set_input_files("#file", action["file"])
-                    state = settled(page, state["run"])
-                if "freshness" in action["expect"]:
+            # A page that never reaches the state waited for fails its case (with a screenshot),
+            # not the whole run: the other cases still say what they found.
+            try:
+                state = settled(page)
+                if "freshness" in case.get("expect", {}):
                     answered(page, state)
-                view = shown(page)
-                page.screenshot(path=str(artefacts / f"{name}-{action['as']}.png"), full_page=True)
-                verify_state(name + "/" + action["as"], action["expect"], state, view, expect)
-            if not case.get("actions"):
-                view = shown(page)
-                page.screenshot(path=str(artefacts / f"{name}.png"), full_page=True)
-                verify_state(name, case["expect"], state, view, expect)
-            # The print layout (a claims file): the page as printed, and a PDF of it. A print
-            # started at the case's width (a phone's too) draws the picture for the paper's
-            # width at once, before the page is laid out on paper.
-            if case.get("print"):
-                page.emulate_media(media="print")
-                # Media query changes reach the page with its next frame.
-                page.evaluate("new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
-                printed = page.evaluate("(() => { const s = document.querySelector('#picture-section');"
-                                        " if (!s) return null; s.querySelector('#picture').dataset.probe = '';"
-                                        " return { narrow: s.dataset.narrow,"
-                                        " width: s.querySelector('#picture').viewBox.baseVal.width }; })()")
-                expect(name + "/print", printed is None or printed["narrow"] == "false",
-                       f"printed at {case.get('width', 1100)} px, the picture keeps a phone's layout"
-                       f" ({printed and printed['width']} wide) instead of the paper's")
-                # Then read at the width of an A4 page's text (186 mm at 96 dpi), as on paper:
-                # the picture drawn for it needs no second drawing, and fits.
-                page.set_viewport_size({"width": 703, "height": 900})
-                redrawn = page.evaluate("(() => { const p = document.querySelector('#picture');"
-                                        " return !!p && !('probe' in p.dataset); })()")
-                expect(name + "/print", not redrawn, "the picture was drawn again once the page was as wide as paper")
-                page.screenshot(path=str(artefacts / f"{name}-print.png"), full_page=True)
-                verify_state(name + "/print", {}, state, shown(page), expect)
-                page.pdf(path=str(artefacts / f"{name}.pdf"), format="A4", print_background=True)
-                page.emulate_media(media="screen")
-            expect(name, not errors, f"script errors: {errors}")
-            results.append({"name": name, "verdict": state["verdict"], "entries": state["entries"], "verify_ms": state["verify_ms"]})
+                for action in case.get("actions", []):
+                    if action["do"] == "language":
+                        page.select_option("#language", action["lang"])
+                        # Until the page in that language is laid out whole (the picture too).
+                        page.wait_for_function(
+                            "(lang) => document.documentElement.lang === lang"
+                            " && document.body.dataset.rendered === 'all'",
+                            arg=action["lang"],
+                            timeout=TIMEOUT_MS,
+                        )
+                        state = read_state(page)
+                    elif action["do"] in ("drop", "pick") and action.get("notice"):
+                        # A file that is not used: the verdict shown stays, a notice comes above it.
+                        page.evaluate("delete document.body.dataset.notice")
+                        if action["do"] == "drop":
+                            drop(page, action["file"])
+                        else:
+                            page.set_input_files("#file", action["file"])
+                        page.wait_for_function("() => document.body.dataset.notice", timeout=TIMEOUT_MS)
+                        state = read_state(page)
+                    elif action["do"] == "drop":
+                        page.evaluate("delete document.body.dataset.verdict")
+                        drop(page, action["file"])
+                        state = settled(page, state["run"])
+                    elif action["do"] == "pick":
+                        page.evaluate("delete document.body.dataset.verdict")
+                        page.set_input_files("#file", action["file"])
+                        state = settled(page, state["run"])
+                    if "freshness" in action["expect"]:
+                        answered(page, state)
+                    view = shown(page)
+                    page.screenshot(path=str(artefacts / f"{name}-{action['as']}.png"), full_page=True)
+                    verify_state(name + "/" + action["as"], action["expect"], state, view, expect)
+                if not case.get("actions"):
+                    view = shown(page)
+                    page.screenshot(path=str(artefacts / f"{name}.png"), full_page=True)
+                    verify_state(name, case["expect"], state, view, expect)
+                # The print layout (a claims file): the page as printed, and a PDF of it. A print
+                # started at the case's width (a phone's too) draws the picture for the paper's
+                # width at once, before the page is laid out on paper.
+                if case.get("print"):
+                    page.emulate_media(media="print")
+                    # Media query changes reach the page with its next frame.
+                    page.evaluate("new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+                    printed = page.evaluate("(() => { const s = document.querySelector('#picture-section');"
+                                            " if (!s) return null; s.querySelector('#picture').dataset.probe = '';"
+                                            " return { narrow: s.dataset.narrow,"
+                                            " width: s.querySelector('#picture').viewBox.baseVal.width }; })()")
+                    expect(name + "/print", printed is None or printed["narrow"] == "false",
+                           f"printed at {case.get('width', 1100)} px, the picture keeps a phone's layout"
+                           f" ({printed and printed['width']} wide) instead of the paper's")
+                    # Then read at the width of an A4 page's text (186 mm at 96 dpi), as on paper:
+                    # the picture drawn for it needs no second drawing, and fits.
+                    page.set_viewport_size({"width": 703, "height": 900})
+                    redrawn = page.evaluate("(() => { const p = document.querySelector('#picture');"
+                                            " return !!p && !('probe' in p.dataset); })()")
+                    expect(name + "/print", not redrawn, "the picture was drawn again once the page was as wide as paper")
+                    page.screenshot(path=str(artefacts / f"{name}-print.png"), full_page=True)
+                    verify_state(name + "/print", {}, state, shown(page), expect)
+                    page.pdf(path=str(artefacts / f"{name}.pdf"), format="A4", print_background=True)
+                    page.emulate_media(media="screen")
+                expect(name, not errors, f"script errors: {errors}")
+                results.append({"name": name, "verdict": state["verdict"], "entries": state["entries"], "verify_ms": state["verify_ms"]})
+            except PlaywrightTimeoutError as error:
+                page.screenshot(path=str(artefacts / f"{name}-timeout.png"), full_page=True)
+                expect(name, False, f"timed out: {str(error).splitlines()[0]}; script errors: {errors}")
             page.close()
         context.close()
 
@@ -356,7 +380,7 @@ def check(spec_path):
 
 
 def verify_state(name, wanted, state, view, expect):
-    for key in ("verdict", "entries", "freshness", "memory", "verifying_shown"):
+    for key in ("verdict", "entries", "freshness", "memory", "verifying_shown", "notice"):
         if key in wanted:
             expect(name, state[key] == wanted[key], f"{key} {state[key]!r}, expected {wanted[key]!r}")
     expect(name, view["chrome"], "the bar or the drop zone is missing")

@@ -19,6 +19,12 @@
     memory: "kept",
     // Between beforeprint and afterprint: the picture is drawn for the paper's width.
     printing: false,
+    // A trust file the verifier could not use (wasm_bindgen.TrustProblem): `problem`, the
+    // page's own (nothing verified: it takes the verdict's place); `notice`, a dropped one
+    // ({ problem, file }: not used, shown above the verdict that stays).
+    problem: null, notice: null,
+    // What stopped the page otherwise (an exception), shown by showError in each language.
+    failure: null,
   };
   const SVG = "http://www.w3.org/2000/svg";
   // Timeline entries laid out with the verdict, then per chunk.
@@ -533,12 +539,19 @@
   // parties' heads answered, data-freshness (showHeads: "stale" turns the headline to STALE,
   // "invalid" to INVALID).
   function render(verifyMs) {
+    if (!state.verification) {
+      if (state.problem) renderProblem();
+      else if (state.failure) showError(state.failure);
+      return;
+    }
     const started = performance.now();
     const first = JSON.parse(state.verification.verdict(state.lang));
     showChrome();
     chrome(first.labels);
     const main = document.getElementById("trail");
     main.replaceChildren(verdictSection(first));
+    showNotice();
+    showFailure();
     const shown = mark("verdict");
     state.runs += 1;
     const run = state.runs;
@@ -619,7 +632,7 @@
   function showHeads() {
     const section = document.getElementById("freshness");
     if (!section || !state.verification || !state.verification.valid()) return;
-    const labels = JSON.parse(wasm_bindgen.labels(state.lang));
+    const labels = words();
     section.replaceWith(headsSection(labels));
     const found = [...document.querySelectorAll("#heads .head")].map((item) => item.classList[1]);
     const worst = ["invalid", "stale", "refused", "unreachable", "current"].find((status) => found.includes(status));
@@ -701,13 +714,26 @@
   // `trust` (the current one unless a trust file was dropped) is kept only once a verification
   // is made with it: one the verifier cannot read throws, and leaves the trust and the
   // verification shown as they were, the latter not freed, to verify the next file dropped.
-  function verify(bytes, embedded, trust = state.trust) {
+  // `file`: the name of a dropped trust file (`trust` is its text); one the verifier cannot use
+  // becomes a notice above the verdict shown, which stays.
+  function verify(bytes, embedded, trust = state.trust, file = null) {
     const started = performance.now();
     const remembered = recall();
-    const verification = new wasm_bindgen.Verification(bytes, trust, remembered, state.memory !== "off");
+    let verification;
+    try {
+      verification = new wasm_bindgen.Verification(bytes, trust, remembered, state.memory !== "off");
+    } catch (error) {
+      if (!(error instanceof wasm_bindgen.TrustProblem)) throw error;
+      unusable(error, file);
+      return;
+    }
     if (state.verification) state.verification.free();
     state.verification = verification;
     state.trust = trust;
+    // Whatever was said about an earlier file or the page's own trust no longer holds.
+    state.problem = replaced(state.problem, null);
+    if (state.notice) state.notice = replaced(state.notice.problem, null);
+    state.failure = null;
     mark("verified");
     const verifyMs = Math.round(performance.now() - started);
     if (state.memory !== "off") state.memory = state.verification.memory_unreadable() ? "unreadable" : "kept";
@@ -753,16 +779,126 @@
     }
   }
 
-  function showError(message) {
+  // The page's fixed words in the reader's language (the module must be running).
+  function words() {
+    return JSON.parse(wasm_bindgen.labels(state.lang));
+  }
+
+  // `next` in place of `previous`, a TrustProblem (or null), which is freed.
+  function replaced(previous, next) {
+    if (previous) previous.free();
+    return next;
+  }
+
+  // A trust file the verifier could not use: the page's own (`file` null; nothing verified,
+  // the problem takes the verdict's place) or one dropped onto the page, which is not used:
+  // the verdict shown stays, with a notice above it.
+  function unusable(problem, file) {
+    if (file === null) state.problem = replaced(state.problem, problem);
+    else state.notice = { problem: replaced(state.notice && state.notice.problem, problem), file };
+    if (state.verification) showNotice();
+    else render(0);
+  }
+
+  // The folded technical details of a trust problem: its code and the parser's own message.
+  function technicalDetails(view) {
+    return el("details", { class: "technical" }, el("summary", {}, view.labels.details),
+      el("p", { class: "code" }, el("code", {}, view.code)),
+      el("p", { class: "detail" }, el("code", { lang: "en" }, view.detail)));
+  }
+
+  // The page's own trust file is unusable: what is wrong and what to do, where the verdict
+  // would be (the body's data-verdict is "error").
+  function renderProblem() {
+    const view = JSON.parse(state.problem.view(state.lang));
     showChrome();
-    // Before the first verdict the bar and the drop zone have no words yet: the module, once
-    // compiled, says them.
-    if (!state.verification && state.timing.module_ms !== undefined) {
-      chrome(JSON.parse(wasm_bindgen.labels(state.lang)));
-    }
+    chrome(view.labels);
+    document.getElementById("trail").replaceChildren(el("section", { id: "verdict", class: "verdict invalid" },
+      el("h1", { id: "verdict-text" }, "✗ " + view.headline),
+      el("p", { id: "reason", class: "reason" }, view.what),
+      el("p", { class: "todo" }, view.todo),
+      technicalDetails(view)));
+    showNotice();
     document.body.dataset.verdict = "error";
-    const main = document.getElementById("trail");
-    main.replaceChildren(el("section", { id: "verdict", class: "verdict invalid" }, el("h1", {}, "✗ " + message)));
+    document.body.dataset.rendered = "all";
+  }
+
+  // The notice about a dropped file that was not used, above what the page shows (in place of
+  // an earlier one); <body data-notice> is its code.
+  function showNotice() {
+    const shown = document.getElementById("notice");
+    if (!state.notice) {
+      if (shown) shown.remove();
+      delete document.body.dataset.notice;
+      return;
+    }
+    const view = JSON.parse(state.notice.problem.view(state.lang, state.notice.file));
+    const L = view.labels;
+    const notice = el("section", { id: "notice", class: "notice no-print", role: "alert" },
+      el("h2", {}, view.headline + L.colon, el("span", { class: "data" }, view.file)),
+      el("p", { class: "what" }, view.what),
+      el("p", { class: "todo" }, view.todo),
+      technicalDetails(view));
+    if (shown) shown.replaceWith(notice);
+    else document.getElementById("trail").prepend(notice);
+    document.body.dataset.notice = view.code;
+  }
+
+  // Anything else that stopped the page (a browser without what it needs, a damaged page) or
+  // a file opened on it (unreadable): said in the reader's words, the exception folded as a
+  // technical detail. Before the module runs, the words are the page's data's (page.rs). A
+  // verdict shown stays, with a notice above it (showFailure).
+  async function showError(error) {
+    state.failure = error;
+    if (state.verification) {
+      showFailure();
+      return;
+    }
+    // The page may have stopped before its body was parsed, or its data read.
+    if (state.failedWords === undefined) {
+      state.failedWords = await pageData().then((data) => data.failed, () => null);
+    }
+    showChrome();
+    const running = state.timing.module_ms !== undefined;
+    const L = running ? words() : state.failedWords && state.failedWords[state.lang];
+    if (running) chrome(L);
+    else {
+      // Without the module nothing can be verified or printed: the bar keeps its title and
+      // the language, in the page's data's words.
+      document.documentElement.lang = state.lang;
+      document.getElementById("page-title").textContent = L ? L.title : "";
+      document.getElementById("language-label").textContent = L ? L.language + " " : "";
+      document.getElementById("language").value = state.lang;
+      document.getElementById("print").hidden = true;
+      document.getElementById("drop").hidden = true;
+    }
+    document.getElementById("trail").replaceChildren(el("section", { id: "verdict", class: "verdict invalid" },
+      el("h1", { id: "verdict-text" }, "✗ " + (L ? L.not_verified : "")),
+      L ? el("p", { id: "reason", class: "reason" }, L.page_failed) : null,
+      errorDetails(L, error)));
+    document.body.dataset.verdict = "error";
+    document.body.dataset.rendered = "all";
+  }
+
+  function errorDetails(L, error) {
+    return el("details", { class: "technical" }, el("summary", {}, L ? L.details : ""),
+      el("p", { class: "detail" }, el("code", { lang: "en" }, String(error))));
+  }
+
+  // The notice about a file that could not be opened or verified, above the verdict shown;
+  // <body data-notice="failed">.
+  function showFailure() {
+    const shown = document.getElementById("failed-file");
+    if (!state.failure) {
+      if (shown) shown.remove();
+      return;
+    }
+    const L = words();
+    const notice = el("section", { id: "failed-file", class: "notice no-print", role: "alert" },
+      el("p", { class: "what" }, L.file_failed), errorDetails(L, state.failure));
+    if (shown) shown.replaceWith(notice);
+    else document.getElementById("trail").prepend(notice);
+    document.body.dataset.notice = "failed";
   }
 
   // A dropped trust file (JSON or TOML with a [log] table) replaces the trust and verifies the
@@ -771,7 +907,7 @@
     const bytes = new Uint8Array(await file.arrayBuffer());
     const head = new TextDecoder().decode(bytes.slice(0, 2048));
     if (/^\s*\{\s*"log"/.test(head) || /^\s*\[log\]/m.test(head)) {
-      verify(state.bundle, state.embedded, new TextDecoder().decode(bytes));
+      verify(state.bundle, state.embedded, new TextDecoder().decode(bytes), file.name);
       return;
     }
     // The link's head address is about the page's own bundle only.
@@ -844,7 +980,7 @@
   // first (mark `pactum:verifying`). A short one is verified at once, its verdict sooner than
   // a frame would be.
   async function showVerifying() {
-    const labels = JSON.parse(wasm_bindgen.labels(state.lang));
+    const labels = words();
     showChrome();
     chrome(labels);
     document.getElementById("verdict-text").textContent = labels.verifying;
@@ -865,6 +1001,7 @@
     recall();
     const data = await pageData();
     state.lang = data.lang;
+    state.failedWords = data.failed;
     state.trust = data.trust;
     state.linkHeads = data.heads || [];
     // A small bundle comes as it is, a long one deflated (page.rs: carried_bundle).

@@ -63,10 +63,12 @@ pub fn html_with_heads(bundle: &[u8], trust: &str, lang: Lang, heads: &[String])
             connect.push(allowed);
         }
     }
+    // What the page says if the browser stops it before its module can say anything.
     let mut data = serde_json::json!({
         "lang": lang.code(),
         "trust": trust,
         "heads": heads,
+        "failed": failed_words(),
     });
     let (key, carried) = carried_bundle(bundle);
     data[key] = base64.encode(carried).into();
@@ -82,6 +84,27 @@ pub fn html_with_heads(bundle: &[u8], trust: &str, lang: Lang, heads: &[String])
             ("DATA", &inline_json(&data)),
         ],
     )
+}
+
+/// What the page says, in each of its languages, when the browser stops it before its module
+/// runs (the module holds every other word): `{"en": {"title", "language", "not_verified",
+/// "page_failed", "details"}, …}`.
+fn failed_words() -> serde_json::Value {
+    Lang::ALL
+        .into_iter()
+        .map(|lang| {
+            let words = crate::trail::labels(lang);
+            let said = serde_json::json!({
+                "title": words.title,
+                "language": words.language,
+                "not_verified": words.not_verified,
+                "page_failed": words.page_failed,
+                "details": words.details,
+            });
+            (lang.code().to_string(), said)
+        })
+        .collect::<serde_json::Map<_, _>>()
+        .into()
 }
 
 /// Compression of the bundle: a node makes a page per request, and a long history is mostly

@@ -5,6 +5,59 @@ let wasm_bindgen = (function(exports) {
     }
 
     /**
+     * A trust file the verifier could not use (thrown by [`Verification::new`]): nothing was
+     * verified with it.
+     */
+    class TrustProblem {
+        static __wrap(ptr) {
+            ptr = ptr >>> 0;
+            const obj = Object.create(TrustProblem.prototype);
+            obj.__wbg_ptr = ptr;
+            TrustProblemFinalization.register(obj, obj.__wbg_ptr, obj);
+            return obj;
+        }
+        __destroy_into_raw() {
+            const ptr = this.__wbg_ptr;
+            this.__wbg_ptr = 0;
+            TrustProblemFinalization.unregister(this);
+            return ptr;
+        }
+        free() {
+            const ptr = this.__destroy_into_raw();
+            wasm.__wbg_trustproblem_free(ptr, 0);
+        }
+        /**
+         * What is wrong and what to do, in `lang`, as JSON (`trail::TrustProblemView`): about the
+         * page's own trust file, or, with `file` (its name), about a file dropped onto the page.
+         * @param {string} lang
+         * @param {string | null} [file]
+         * @returns {string}
+         */
+        view(lang, file) {
+            let deferred3_0;
+            let deferred3_1;
+            try {
+                const retptr = wasm.__wbindgen_add_to_stack_pointer(-16);
+                const ptr0 = passStringToWasm0(lang, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+                const len0 = WASM_VECTOR_LEN;
+                var ptr1 = isLikeNone(file) ? 0 : passStringToWasm0(file, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+                var len1 = WASM_VECTOR_LEN;
+                wasm.trustproblem_view(retptr, this.__wbg_ptr, ptr0, len0, ptr1, len1);
+                var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
+                var r1 = getDataViewMemory0().getInt32(retptr + 4 * 1, true);
+                deferred3_0 = r0;
+                deferred3_1 = r1;
+                return getStringFromWasm0(r0, r1);
+            } finally {
+                wasm.__wbindgen_add_to_stack_pointer(16);
+                wasm.__wbindgen_free(deferred3_0, deferred3_1, 1);
+            }
+        }
+    }
+    if (Symbol.dispose) TrustProblem.prototype[Symbol.dispose] = TrustProblem.prototype.free;
+    exports.TrustProblem = TrustProblem;
+
+    /**
      * One verified (or rejected) bundle.
      */
     class Verification {
@@ -82,7 +135,8 @@ let wasm_bindgen = (function(exports) {
          * `can_remember` is false when the browser refuses storage: step 8 is skipped, so the page
          * does not claim to remember anything. A memory that does not parse is set aside (this
          * verification starts afresh, [`Verification::memory_unreadable`] says so): the verdict
-         * still shows. A trust file that does not parse is an error thrown to the page.
+         * still shows. A trust file the verifier cannot use is thrown to the page as a
+         * [`TrustProblem`], which says what is wrong in the page's language.
          * @param {Uint8Array} bundle
          * @param {string} trust
          * @param {string | null | undefined} remembered
@@ -274,12 +328,12 @@ let wasm_bindgen = (function(exports) {
     function __wbg_get_imports() {
         const import0 = {
             __proto__: null,
-            __wbg_Error_8c4e43fe74559d73: function(arg0, arg1) {
-                const ret = Error(getStringFromWasm0(arg0, arg1));
-                return addHeapObject(ret);
-            },
             __wbg___wbindgen_throw_be289d5034ed271b: function(arg0, arg1) {
                 throw new Error(getStringFromWasm0(arg0, arg1));
+            },
+            __wbg_trustproblem_new: function(arg0) {
+                const ret = TrustProblem.__wrap(arg0);
+                return addHeapObject(ret);
             },
         };
         return {
@@ -288,6 +342,9 @@ let wasm_bindgen = (function(exports) {
         };
     }
 
+    const TrustProblemFinalization = (typeof FinalizationRegistry === 'undefined')
+        ? { register: () => {}, unregister: () => {} }
+        : new FinalizationRegistry(ptr => wasm.__wbg_trustproblem_free(ptr >>> 0, 1));
     const VerificationFinalization = (typeof FinalizationRegistry === 'undefined')
         ? { register: () => {}, unregister: () => {} }
         : new FinalizationRegistry(ptr => wasm.__wbg_verification_free(ptr >>> 0, 1));

@@ -32,5 +32,5 @@ pub use state_dir::{
     CheckpointEvidence, Consistency, GrowthBasis, HeadEvidence, Remembered, RememberedHead,
     UnreadableMemory,
 };
-pub use trust::{TrustError, TrustFile};
+pub use trust::{Place, TrustError, TrustFile};
 pub use verify::{verify_bundle, BreakerSummary, Report, Trust, VerifiedEntry, VerifyOptions};

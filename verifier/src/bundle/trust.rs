@@ -45,21 +45,112 @@ pub struct TrustFile {
     pub heads: BTreeMap<String, String>,
 }
 
+/// Why a trust file cannot be used. The page words each kind for a customer
+/// (`trail::trust_problem`); [`TrustError::code`] names it for tools and tests.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum TrustError {
-    #[error("trust file is neither valid JSON nor valid TOML: {0}")]
-    Syntax(String),
+    /// Neither JSON nor TOML: the text breaks their syntax (a damaged file, or another kind of
+    /// file).
+    #[error("trust file is neither valid JSON nor valid TOML{}: {detail}", at_place(.at))]
+    Syntax { at: Option<Place>, detail: String },
+    /// JSON or TOML, but not a trust file: a table or field missing, one it does not have, a
+    /// value of the wrong type, or a log policy that could miscount (a witness listed twice).
+    #[error("not a trust file{}: {detail}", at_place(.at))]
+    NotTrustFile { at: Option<Place>, detail: String },
+    /// A party's pinned key is not a key.
     #[error("party `{role}`: {message}")]
     PartyKey { role: String, message: String },
+    /// The trust could not be written as JSON or TOML.
+    #[error("trust file could not be written: {0}")]
+    Write(String),
+}
+
+/// Where in a trust file's text a problem is: line and column, from 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    pub line: usize,
+    pub column: usize,
+}
+
+fn at_place(at: &Option<Place>) -> String {
+    at.map(|at| format!(" (line {}, column {})", at.line, at.column))
+        .unwrap_or_default()
+}
+
+impl TrustError {
+    /// The kind of problem, language-neutral: `trust.syntax`, `trust.not_trust_file`,
+    /// `trust.party_key`, `trust.write`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            TrustError::Syntax { .. } => "trust.syntax",
+            TrustError::NotTrustFile { .. } => "trust.not_trust_file",
+            TrustError::PartyKey { .. } => "trust.party_key",
+            TrustError::Write(_) => "trust.write",
+        }
+    }
+
+    /// Where in the text the problem is, when the parser said.
+    pub fn place(&self) -> Option<Place> {
+        match self {
+            TrustError::Syntax { at, .. } | TrustError::NotTrustFile { at, .. } => *at,
+            TrustError::PartyKey { .. } | TrustError::Write(_) => None,
+        }
+    }
+
+    /// The parser's or checker's own message (English, for whoever looks into it).
+    pub fn detail(&self) -> &str {
+        match self {
+            TrustError::Syntax { detail, .. } | TrustError::NotTrustFile { detail, .. } => detail,
+            TrustError::PartyKey { message, .. } => message,
+            TrustError::Write(detail) => detail,
+        }
+    }
+
+    fn from_json(error: &serde_json::Error) -> TrustError {
+        let at = (error.line() > 0).then(|| Place {
+            line: error.line(),
+            column: error.column(),
+        });
+        // serde_json's message ends with its own " at line L column C".
+        let text = error.to_string();
+        let detail = at
+            .map(|at| format!(" at line {} column {}", at.line, at.column))
+            .and_then(|suffix| text.strip_suffix(&suffix).map(str::to_string))
+            .unwrap_or(text);
+        match error.classify() {
+            serde_json::error::Category::Data => TrustError::NotTrustFile { at, detail },
+            _ => TrustError::Syntax { at, detail },
+        }
+    }
+
+    fn from_toml(text: &str, error: &toml::de::Error) -> TrustError {
+        let at = error.span().map(|span| place_of(text, span.start));
+        let detail = error.message().trim_end().to_string();
+        if text.parse::<toml::Table>().is_ok() {
+            TrustError::NotTrustFile { at, detail }
+        } else {
+            TrustError::Syntax { at, detail }
+        }
+    }
+}
+
+/// Line and column (in characters, from 1) of byte `offset` of `text`.
+fn place_of(text: &str, offset: usize) -> Place {
+    let before = text.get(..offset).unwrap_or(text);
+    let line_start = before.rfind('\n').map_or(0, |at| at + 1);
+    Place {
+        line: before.matches('\n').count() + 1,
+        column: before[line_start..].chars().count() + 1,
+    }
 }
 
 impl TrustFile {
     /// Parses JSON (if the text starts with `{`) or TOML.
     pub fn parse(text: &str) -> Result<TrustFile, TrustError> {
         if text.trim_start().starts_with('{') {
-            serde_json::from_str(text).map_err(|error| TrustError::Syntax(error.to_string()))
+            serde_json::from_str(text).map_err(|error| TrustError::from_json(&error))
         } else {
-            toml::from_str(text).map_err(|error| TrustError::Syntax(error.to_string()))
+            toml::from_str(text).map_err(|error| TrustError::from_toml(text, &error))
         }
     }
 
@@ -86,11 +177,11 @@ impl TrustFile {
     }
 
     pub fn to_toml(&self) -> Result<String, TrustError> {
-        toml::to_string(self).map_err(|error| TrustError::Syntax(error.to_string()))
+        toml::to_string(self).map_err(|error| TrustError::Write(error.to_string()))
     }
 
     pub fn to_json(&self) -> Result<String, TrustError> {
-        serde_json::to_string_pretty(self).map_err(|error| TrustError::Syntax(error.to_string()))
+        serde_json::to_string_pretty(self).map_err(|error| TrustError::Write(error.to_string()))
     }
 
     /// The trust the verifier applies.
@@ -162,5 +253,86 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    /// Each kind of unreadable trust file comes out as its own variant, with where the parser
+    /// stopped: the page words each for a customer without reading the parser's English.
+    #[test]
+    fn an_unreadable_trust_file_says_what_kind_of_problem_and_where() {
+        let policy = ExampleLog::example()
+            .policy()
+            .expect("the example's policy");
+        let good = TrustFile {
+            log: policy,
+            parties: BTreeMap::new(),
+            heads: BTreeMap::new(),
+        };
+        let toml_text = good.to_toml().expect("as TOML");
+        let cases = [
+            (
+                "a number for the log",
+                r#"{"log": 1}"#.to_string(),
+                "trust.not_trust_file",
+                Some((1, 9)),
+            ),
+            (
+                "JSON cut short",
+                "{\n  \"log\": {".to_string(),
+                "trust.syntax",
+                Some((2, 10)),
+            ),
+            (
+                "not JSON",
+                "{ log = 1 }".to_string(),
+                "trust.syntax",
+                Some((1, 3)),
+            ),
+            (
+                "TOML without a log",
+                "[parties]\nseller = \"ab\"\n".to_string(),
+                "trust.not_trust_file",
+                Some((1, 1)),
+            ),
+            (
+                "TOML syntax",
+                "[log\nx = 1\n".to_string(),
+                "trust.syntax",
+                Some((1, 5)),
+            ),
+            (
+                "an unknown table",
+                format!("{toml_text}\n[extra]\nx = 1\n"),
+                "trust.not_trust_file",
+                None,
+            ),
+            (
+                "a bundle's bytes",
+                "\u{1}\u{2}pactum".to_string(),
+                "trust.syntax",
+                Some((1, 9)),
+            ),
+        ];
+        for (what, text, code, at) in cases {
+            let error = TrustFile::parse(&text).expect_err(what);
+            assert_eq!(error.code(), code, "{what}: {error}");
+            if let Some((line, column)) = at {
+                assert_eq!(
+                    error.place(),
+                    Some(Place { line, column }),
+                    "{what}: {error}"
+                );
+            } else {
+                assert!(error.place().is_some(), "{what}: {error}");
+            }
+            assert!(!error.detail().is_empty(), "{what}");
+            assert!(
+                !error.detail().contains("UncheckedPolicy"),
+                "{what}: {error}"
+            );
+        }
+        let mut bad_key = good.clone();
+        bad_key.parties.insert("buyer".into(), "12".into());
+        let error = bad_key.trust().expect_err("a key of one byte");
+        assert_eq!(error.code(), "trust.party_key");
     }
 }

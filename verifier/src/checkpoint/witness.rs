@@ -153,7 +153,10 @@ pub struct TrustPolicy {
 
 /// The serialized form of a [`TrustPolicy`], checked by [`TrustPolicy::new`] when read.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a log table with log_key, witnesses and min_witnesses"
+)]
 struct UncheckedPolicy {
     log_key: NoteVerifierKey,
     witnesses: Vec<NoteVerifierKey>,

@@ -11,6 +11,7 @@
 mod agreement;
 mod heads;
 mod memory;
+mod trust_problem;
 pub(crate) mod words;
 
 use std::borrow::Cow;
@@ -28,6 +29,7 @@ use crate::model::{BreakerPolicy, Decision, Effects, Outcome, ReviewReason, Step
 use crate::sign::PublicKey;
 pub use heads::{head_json, head_view, unreachable, HeadFailure, HeadView};
 pub use memory::Evidence;
+pub use trust_problem::{trust_problem, trust_problem_json, TrustProblemView};
 pub use words::{labels, step_name, Labels};
 
 /// Everything the page shows for one verification, in one language.

@@ -31,6 +31,18 @@ pub struct Labels {
     pub order_ref: &'static str,
     /// The summary of the folded codes and signed evidence of a failure.
     pub technical: &'static str,
+    /// The heading in the verdict's place when nothing could be verified (the page's own trust
+    /// file is unusable, or the browser stopped the page).
+    pub not_verified: &'static str,
+    /// The heading of the notice about a file dropped onto the page and not used.
+    pub file_not_used: &'static str,
+    /// The summary of other folded technical details (a trust file's or a browser's error).
+    pub details: &'static str,
+    /// What stopped the page before any verdict (the browser lacks what it needs, the page
+    /// is damaged), and what to do; the error itself is folded under [`Labels::details`].
+    pub page_failed: &'static str,
+    /// A file opened on the page could not be read or verified (the verdict shown stays).
+    pub file_failed: &'static str,
     /// What the page says when it cannot remember what it verified (step 8's memory).
     pub memory_off: &'static str,
     pub memory_full: &'static str,
@@ -112,6 +124,11 @@ const EN: Labels = Labels {
     order: "The order",
     order_ref: "order",
     technical: "Technical details (codes and signed checkpoints)",
+    not_verified: "Not verified",
+    file_not_used: "File not used",
+    details: "Technical details",
+    page_failed: "This page could not verify the bundle: the browser stopped it. Open the page in a current browser (Chrome, Edge, Firefox or Safari), or ask whoever sent it for a new copy.",
+    file_failed: "This file could not be opened or verified: try it again, or ask whoever sent it for a new copy. What the page shows below is unchanged.",
     memory_off: "This browser does not let the page store anything (a private window, or storage blocked for this page): it verified without its memory of earlier verifications, so it cannot tell a rolled-back history from the latest one.",
     memory_full: "This browser's storage for the page is full: this verification could not be remembered, so a later rolled-back history would not be caught in this browser.",
     memory_unreadable: "What this browser remembered from earlier verifications was unreadable (damaged) and was set aside: this verification started afresh, and is remembered from now on.",
@@ -180,6 +197,11 @@ const ZH: Labels = Labels {
     order: "订单",
     order_ref: "订单",
     technical: "技术细节（代码与签名检查点）",
+    not_verified: "未验证",
+    file_not_used: "未使用的文件",
+    details: "技术细节",
+    page_failed: "本页面未能完成验证：浏览器中止了它。请用最新版本的浏览器打开本页面，或向发送方索取新的副本。",
+    file_failed: "无法打开或验证该文件：请重试，或向发送方索取新的副本。下方页面所显示的内容未改变。",
     memory_off: "本浏览器不允许页面存储任何内容（隐私窗口，或已阻止本页面的存储）：本次验证未使用之前验证的记忆，因此无法区分被回滚的历史与最新历史。",
     memory_full: "本浏览器为页面提供的存储空间已满：本次验证无法被记住，因此之后若历史被回滚，本浏览器将无法发现。",
     memory_unreadable: "本浏览器之前验证所记住的内容无法读取（已损坏），已被搁置：本次验证重新开始，并从现在起被记住。",
@@ -248,6 +270,11 @@ const DE: Labels = Labels {
     order: "Der Auftrag",
     order_ref: "Auftrag",
     technical: "Technische Details (Codes und signierte Prüfpunkte)",
+    not_verified: "Nicht geprüft",
+    file_not_used: "Datei nicht verwendet",
+    details: "Technische Details",
+    page_failed: "Diese Seite konnte das Bündel nicht prüfen: der Browser hat sie angehalten. Öffnen Sie die Seite in einem aktuellen Browser (Chrome, Edge, Firefox oder Safari) oder bitten Sie den Absender um eine neue Kopie.",
+    file_failed: "Diese Datei konnte nicht geöffnet oder geprüft werden: versuchen Sie es erneut oder bitten Sie den Absender um eine neue Kopie. Was die Seite unten zeigt, ist unverändert.",
     memory_off: "Dieser Browser lässt die Seite nichts speichern (privates Fenster oder Speicher für diese Seite gesperrt): sie hat ohne ihr Gedächtnis früherer Prüfungen geprüft und kann einen zurückgesetzten Verlauf nicht vom neuesten unterscheiden.",
     memory_full: "Der Speicher dieses Browsers für die Seite ist voll: diese Prüfung konnte nicht gemerkt werden, ein später zurückgesetzter Verlauf fiele in diesem Browser also nicht auf.",
     memory_unreadable: "Was sich dieser Browser aus früheren Prüfungen gemerkt hatte, war unlesbar (beschädigt) und wurde beiseitegelegt: diese Prüfung hat neu begonnen und wird ab jetzt gemerkt.",

@@ -7,7 +7,9 @@
 //! Nothing here reads a clock or spawns a thread: verification runs on the page's thread
 //! (`threads: 1`), and batch verification derives its weights from the signatures.
 
-use verifier::bundle::{verify_bundle, Remembered, Report, TrustFile, VerifyError, VerifyOptions};
+use verifier::bundle::{
+    verify_bundle, Remembered, Report, TrustError, TrustFile, VerifyError, VerifyOptions,
+};
 use verifier::trail::{self, Lang};
 use wasm_bindgen::prelude::*;
 
@@ -30,19 +32,17 @@ impl Verification {
     /// `can_remember` is false when the browser refuses storage: step 8 is skipped, so the page
     /// does not claim to remember anything. A memory that does not parse is set aside (this
     /// verification starts afresh, [`Verification::memory_unreadable`] says so): the verdict
-    /// still shows. A trust file that does not parse is an error thrown to the page.
+    /// still shows. A trust file the verifier cannot use is thrown to the page as a
+    /// [`TrustProblem`], which says what is wrong in the page's language.
     #[wasm_bindgen(constructor)]
     pub fn new(
         bundle: Vec<u8>,
         trust: &str,
         remembered: Option<String>,
         can_remember: bool,
-    ) -> Result<Verification, JsError> {
-        let trust_file =
-            TrustFile::parse(trust).map_err(|error| JsError::new(&error.to_string()))?;
-        let trust = trust_file
-            .trust()
-            .map_err(|error| JsError::new(&error.to_string()))?;
+    ) -> Result<Verification, TrustProblem> {
+        let trust_file = TrustFile::parse(trust).map_err(TrustProblem::from)?;
+        let trust = trust_file.trust().map_err(TrustProblem::from)?;
         let read = remembered.map(|text| Remembered::from_json(&text));
         let memory_unreadable = matches!(read, Some(Err(_)));
         let remembered = can_remember.then(|| read.and_then(Result::ok).unwrap_or_default());
@@ -137,6 +137,29 @@ impl Verification {
             Err(_) => Vec::new(),
         };
         trail::entries_json(&entries).to_string()
+    }
+}
+
+/// A trust file the verifier could not use (thrown by [`Verification::new`]): nothing was
+/// verified with it.
+#[wasm_bindgen]
+pub struct TrustProblem {
+    error: TrustError,
+}
+
+impl From<TrustError> for TrustProblem {
+    fn from(error: TrustError) -> TrustProblem {
+        TrustProblem { error }
+    }
+}
+
+#[wasm_bindgen]
+impl TrustProblem {
+    /// What is wrong and what to do, in `lang`, as JSON (`trail::TrustProblemView`): about the
+    /// page's own trust file, or, with `file` (its name), about a file dropped onto the page.
+    pub fn view(&self, lang: &str, file: Option<String>) -> String {
+        let view = trail::trust_problem(lang_of(lang), &self.error, file.as_deref());
+        trail::trust_problem_json(&view).to_string()
     }
 }
 
