@@ -601,6 +601,19 @@ mod tests {
         }
     }
 
+    /// A store as a node before the key in the witness's memory wrote it: what it cosigned of
+    /// the log of `origin` remembered under the origin alone.
+    async fn remembered_by_origin(origin: &str, record: &WitnessedRecord) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut batch = WriteBatch::new();
+        let bytes = records::encode("witnessed", record).unwrap();
+        batch.put(WITNESSED, origin.as_bytes(), bytes);
+        store.commit(batch).await.unwrap();
+        store.close().unwrap();
+        dir
+    }
+
     /// A witness upgraded from a node that remembered a log by its origin alone: what it
     /// cosigned of the buyer's log in the buyer's default origin (`pactum/buyer/<key prefix>`,
     /// which names the buyer's key) still holds: a fork and a rollback of it are refused, the
@@ -646,19 +659,7 @@ mod tests {
             ),
         ];
         for (case, shown, cosigns) in cases {
-            let dir = tempfile::tempdir().unwrap();
-            // The store as a node before the key in the memory wrote it: under the origin.
-            {
-                let store = Store::open(dir.path()).unwrap();
-                let mut batch = WriteBatch::new();
-                batch.put(
-                    WITNESSED,
-                    origin.as_bytes(),
-                    records::encode("witnessed", &remembered).unwrap(),
-                );
-                store.commit(batch).await.unwrap();
-                store.close().unwrap();
-            }
+            let dir = remembered_by_origin(&origin, &remembered).await;
             let engine = witness_node(dir.path(), buyer.public_key(), Hooks::default());
             let inner = engine.inner.clone();
             let mut answer = inner
@@ -688,22 +689,12 @@ mod tests {
                 assert_eq!(old, None, "{case}: the memory under the origin alone kept");
             } else {
                 assert_eq!(now, None, "{case}");
+                assert_eq!(old, Some(remembered), "{case}: the former memory lost");
             }
         }
         // Under an origin that names no key, the memory may be of any party's checkpoint in
         // it: the buyer's log in that origin is judged as one never seen.
-        let dir = tempfile::tempdir().unwrap();
-        {
-            let store = Store::open(dir.path()).unwrap();
-            let mut batch = WriteBatch::new();
-            batch.put(
-                WITNESSED,
-                ORIGIN.as_bytes(),
-                records::encode("witnessed", &remembered).unwrap(),
-            );
-            store.commit(batch).await.unwrap();
-            store.close().unwrap();
-        }
+        let dir = remembered_by_origin(ORIGIN, &remembered).await;
         let engine = witness_node(dir.path(), buyer.public_key(), Hooks::default());
         let fork = Shown {
             leaves: "b",
