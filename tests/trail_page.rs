@@ -141,6 +141,7 @@ fn trail_page_in_headless_chromium() {
         "verdict": "valid", "lang": "de", "every_day_dated": true, "picture_shows": ["5520,00 EUR"], "contains": ["GÜLTIG", "Prüfschritte", "Guangdong und Hong Kong", "nein",
             "Berechnung: 36 volle Stunden × 150,00 EUR/Std. = 5400,00 EUR", "bezeugt von Wetterdienst"],
         "tables_absent": ["[", "falsch", "false", "weather-service"],
+        "capitalised": true,
     });
     // The page's own trust file cannot be read: said in words, with what to do.
     let own_trust_expect = serde_json::json!({
@@ -274,9 +275,11 @@ fn trail_page_in_headless_chromium() {
     let memory = serde_json::json!([
         { "name": "memory-first", "page": short,
           "expect": { "verdict": "valid", "entries": 6, "contains": ["First verification of this log in this browser"] } },
+        // Its picture has neither a breaker window nor a review: its legend names neither.
         { "name": "memory-grown", "page": long,
-          "expect": { "verdict": "valid", "entries": 12, "every_day_dated": true,
-                      "contains": ["The log grew from size 6 to 12"] } },
+          "expect": { "verdict": "valid", "entries": 12, "every_day_dated": true, "picture": 1,
+                      "contains": ["The log grew from size 6 to 12"],
+                      "absent": ["breaker windows", "dashed lines", "Dashed lines"] } },
         // Explained in words (sizes, what the browser remembered, what the bundle shows); the
         // code and the signed checkpoints folded away, not shown raw.
         { "name": "memory-rolled-back", "page": short, "print": true,

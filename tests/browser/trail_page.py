@@ -135,6 +135,14 @@ def shown(page):
                 return copy.textContent;
             })(),
             lang: document.documentElement.lang,
+            // Texts of the page's own that start a line (a table's labels, the attesters'
+            // grants, the signers, notes, the heads' answers, reasons, notices and the
+            // picture's row names) whose first letter is in lower case: German starts a line
+            // with a capital.
+            lowercase_starts: [...document.querySelectorAll('#order tr > td:first-child, #order td:nth-child(3),'
+                + ' #basis tr > td:first-child, th, .signers, .note, #heads .head, #reason, .what, .todo,'
+                + ' #picture text.track-name')]
+                .map(node => (node.innerText ?? node.textContent).trim()).filter(text => /^\\p{Ll}/u.test(text)),
             // Each verification step's number and status ("ok", "failed", "not_reached").
             step_status: [...document.querySelectorAll('#steps li')]
                 .map(li => [Number(li.dataset.step), li.classList[1]]),
@@ -416,6 +424,8 @@ def verify_state(name, wanted, state, view, expect):
     if wanted.get("no_english"):
         left = english_left(view["own_words"])
         expect(name, not left, f"English left on the page: {left}")
+    if wanted.get("capitalised"):
+        expect(name, not view["lowercase_starts"], f"lines start in lower case: {view['lowercase_starts']}")
     if "evidence" in wanted:
         expect(name, view["evidence"] == wanted["evidence"], f"{view['evidence']} pieces of evidence")
     if "picture" in wanted:

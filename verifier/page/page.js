@@ -423,7 +423,7 @@
     // The dates may take more lines than the two the height allows for: the picture grows.
     const bottom = axisMarks(root, layout, chart, x, axis, width);
     root.setAttribute("viewBox", `0 0 ${width} ${Math.max(height, bottom + 8)}`);
-    const out = section("picture-section", L.picture, root, el("p", { class: "note" }, L.picture_note));
+    const out = section("picture-section", L.picture, root, chart.legend ? el("p", { class: "note" }, chart.legend) : null);
     out.dataset.narrow = String(narrow);
     return out;
   }

@@ -149,6 +149,12 @@ pub fn embedded_bundle(page: &str) -> Option<Vec<u8>> {
     miniz_oxide::inflate::decompress_to_vec(&deflated).ok()
 }
 
+/// The trust file's text a page made by [`html`] carries (JSON, whatever the file given):
+/// none if `page` has no readable one.
+pub fn embedded_trust(page: &str) -> Option<String> {
+    Some(embedded_data(page)?.get("trust")?.as_str()?.to_string())
+}
+
 /// The data element of a page made by [`html`], parsed: none if it has no readable one.
 fn embedded_data(page: &str) -> Option<serde_json::Value> {
     const OPEN: &str = r#"<script type="application/json" id="pactum-data">"#;
@@ -323,10 +329,9 @@ mod tests {
         };
         let toml = file.to_toml().expect("as TOML");
         let page = html(&[0xa0], &toml, Lang::En);
-        let data = page_data(&page);
-        let carried = data["trust"].as_str().expect("the trust text");
+        let carried = embedded_trust(&page).expect("the trust text");
         assert!(carried.trim_start().starts_with('{'), "{carried}");
-        assert_eq!(crate::bundle::TrustFile::parse(carried), Ok(file));
+        assert_eq!(crate::bundle::TrustFile::parse(&carried), Ok(file));
     }
 
     /// When parsing ends the browser styles and lays out whatever `<body>` holds, before the

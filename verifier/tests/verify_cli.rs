@@ -423,14 +423,10 @@ fn the_page_is_one_file_with_the_bundle_and_the_trust_inside() {
     // The trust file is embedded: this TOML one as the same trust in JSON (the browser then
     // reads it without its TOML parser).
     let trust_text = std::fs::read_to_string(&trust).unwrap();
-    const DATA: &str = r#"<script type="application/json" id="pactum-data">"#;
-    let start = html.find(DATA).unwrap() + DATA.len();
-    let end = start + html[start..].find("</script>").unwrap();
-    let data: serde_json::Value = serde_json::from_str(&html[start..end]).unwrap();
-    let embedded = data["trust"].as_str().unwrap();
+    let embedded = verifier::page::embedded_trust(&html).expect("the page carries its trust");
     assert!(embedded.trim_start().starts_with('{'), "{embedded}");
     assert_eq!(
-        TrustFile::parse(embedded),
+        TrustFile::parse(&embedded),
         TrustFile::parse(&trust_text),
         "the trust file is embedded"
     );

@@ -51,7 +51,7 @@ pub fn unreachable(lang: Lang, report: Option<&Report>, party: Option<&str>) -> 
         (None, Lang::En) => "could not reach the node that served this page".to_string(),
         (None, Lang::Zh) => "无法连接提供此页面的节点".to_string(),
         (None, Lang::De) => {
-            "der Knoten, der diese Seite geliefert hat, ist nicht erreichbar".to_string()
+            "Der Knoten, der diese Seite geliefert hat, ist nicht erreichbar".to_string()
         }
     }
 }

@@ -212,6 +212,9 @@ pub struct Chart {
     pub obligations: Option<Track>,
     pub windows: Vec<Window>,
     pub reviews: Vec<Mark>,
+    /// What the shading and the dashed lines stand for, naming only those the picture has
+    /// ("Shaded: breaker windows; dashed lines: reviews"); none when it has neither.
+    pub legend: Option<String>,
 }
 
 /// A term's values over the entries. `kind` is `time` or `number` (a stepped line, `value`
@@ -1280,11 +1283,13 @@ fn chart(lang: Lang, report: &Report, times: &[i64]) -> Chart {
             }),
         }
     }
+    let legend = legend(lang, !windows.is_empty(), !reviews.is_empty());
     Chart {
         entries: report.entries.len(),
         dates,
         tracks,
         obligations,
+        legend,
         windows: windows
             .into_iter()
             .map(|(from, tripped, to)| Window {
@@ -1296,6 +1301,20 @@ fn chart(lang: Lang, report: &Report, times: &[i64]) -> Chart {
             .collect(),
         reviews,
     }
+}
+
+/// The picture's legend for a picture with breaker windows (`windows`) and reviews
+/// (`reviews`): a part for each it has, the first letter in upper case (it starts a line).
+fn legend(lang: Lang, windows: bool, reviews: bool) -> Option<String> {
+    let words = labels(lang);
+    let parts: Vec<&str> = [
+        (windows, words.legend_windows),
+        (reviews, words.legend_reviews),
+    ]
+    .into_iter()
+    .filter_map(|(shown, part)| shown.then_some(part))
+    .collect();
+    (!parts.is_empty()).then(|| render::capitalised(&parts.join(words.legend_join)))
 }
 
 /// Adds `point` to `series`, replacing the last point when it is of the same entry: the picture
@@ -1477,6 +1496,66 @@ mod tests {
         }
     }
 
+    /// The legend names only the marks the picture has, in each language.
+    #[test]
+    fn the_legend_names_only_what_the_picture_shows() {
+        let cases = [
+            (false, false, [None, None, None]),
+            (
+                true,
+                false,
+                [
+                    Some("Shaded: breaker windows"),
+                    Some("阴影：熔断窗口"),
+                    Some("Schattiert: Sicherungsfenster"),
+                ],
+            ),
+            (
+                false,
+                true,
+                [
+                    Some("Dashed lines: reviews"),
+                    Some("虚线：审核"),
+                    Some("Gestrichelt: Prüfungen"),
+                ],
+            ),
+            (
+                true,
+                true,
+                [
+                    Some("Shaded: breaker windows; dashed lines: reviews"),
+                    Some("阴影：熔断窗口；虚线：审核"),
+                    Some("Schattiert: Sicherungsfenster; gestrichelt: Prüfungen"),
+                ],
+            ),
+        ];
+        for (windows, reviews, said) in cases {
+            for (lang, expected) in Lang::ALL.into_iter().zip(said) {
+                assert_eq!(
+                    legend(lang, windows, reviews).as_deref(),
+                    expected,
+                    "{lang:?}, windows {windows}, reviews {reviews}"
+                );
+            }
+        }
+        // A history without a review or a tripped breaker: no legend.
+        let long = crate::bundle::build::long_example(6, 1).expect("a long example");
+        let view = verified(&long.bytes, &long.trust, Lang::En);
+        assert_eq!(
+            view["chart"]["windows"],
+            serde_json::json!([]),
+            "{}",
+            view["chart"]
+        );
+        assert_eq!(view["chart"]["legend"], serde_json::Value::Null);
+        let example = example().expect("the example builds");
+        let view = verified(&example.bytes, &example.trust, Lang::De);
+        assert_eq!(
+            view["chart"]["legend"],
+            "Schattiert: Sicherungsfenster; gestrichelt: Prüfungen"
+        );
+    }
+
     #[test]
     fn an_invalid_bundle_names_its_step_and_what_was_not_reached() {
         let example = example().expect("the example builds");
@@ -1547,6 +1626,7 @@ mod tests {
                     "close",
                     "separator",
                     "dash",
+                    "legend_join",
                 ];
                 if lang == Lang::De && joining.contains(&key.as_str()) {
                     continue;
