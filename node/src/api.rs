@@ -212,8 +212,9 @@ codes! {
 
 impl Code {
     /// Whether the request was refused: decided against, by this node or the party's node
-    /// that answered. Not so for a fault of a node, an answer that is not the protocol's, or
-    /// no answer at all: such a request may have been held, and may succeed later.
+    /// that answered. Not so for a fault of a node, an answer that is not the protocol's, no
+    /// answer at all, or a connection not taken: such a request may have been held, and may
+    /// succeed later.
     pub fn is_refusal(&self) -> bool {
         !matches!(
             self,
@@ -224,6 +225,7 @@ impl Code {
                 | Code::NoAnswer
                 | Code::StoreFailed
                 | Code::NetworkFailed
+                | Code::TooManyConnections
         )
     }
 }

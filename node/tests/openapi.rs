@@ -524,6 +524,9 @@ fn a_refusals_status_comes_from_its_code() {
         assert_eq!(parsed.as_str(), *code, "{code} is a code the node knows");
         assert!(Code::KNOWN.contains(&parsed), "{code}");
         assert_eq!(status_of(&parsed).as_u16(), *status, "{code}");
+        // What the engine asks of a code (a close is withdrawn when it was refused, not when
+        // it was not answered) agrees with what a client is told: a refusal is a 4xx.
+        assert_eq!(parsed.is_refusal(), *status < 500, "{code}");
     }
     // The table has every code, and a code the node does not know (a newer node's) is a
     // conflict.
