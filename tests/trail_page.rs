@@ -156,10 +156,22 @@ fn trail_page_in_headless_chromium() {
         "verdict": "valid", "notice": "trust.not_trust_file", "heading": "✓ VALID", "timeline": entries, "picture": 1,
         "contains": ["File not used: unreadable-trust.json",
                      "This file is not a trust file Pactum can read (line 1, column 9).",
-                     "Ask the party who sent it for the trust file, or verify without it"],
+                     "Ask the party who sent it for the trust file, or verify without it",
+                     // The verdict still rests on the page's own trust file.
+                     "The trust file embedded in this page"],
         "absent": ["UncheckedPolicy", "invalid type", "Error"],
     });
     let trust_file = keep.join("trust.json");
+    // What the verdict rests on names the trust file dropped onto the page, not the page's own.
+    let mut verified_with_dropped_trust = valid_expect.clone();
+    verified_with_dropped_trust["contains"]
+        .as_array_mut()
+        .expect("the texts to find")
+        .push("The trust file dropped onto this page: trust.json".into());
+    verified_with_dropped_trust["absent"]
+        .as_array_mut()
+        .expect("the texts not to find")
+        .push("embedded in this page".into());
     let mut spec = serde_json::json!({
         "artefacts": artefacts(),
         "cases": [
@@ -180,7 +192,7 @@ fn trail_page_in_headless_chromium() {
                     "contains": ["Die in diese Seite eingebettete Vertrauensdatei ist keine, die Pactum lesen kann (Zeile 1, Spalte 9).",
                                  "Datei wählen"] } },
                 { "do": "language", "lang": "en", "as": "en", "expect": own_trust_expect },
-                { "do": "drop", "file": trust_file, "as": "dropped-trust", "expect": valid_expect },
+                { "do": "drop", "file": trust_file, "as": "dropped-trust", "expect": verified_with_dropped_trust },
             ]},
             // A browser that stops the page before its module runs (here: it lacks
             // DecompressionStream): said in the page's language, from the page's own data.

@@ -25,6 +25,9 @@
     problem: null, notice: null,
     // What stopped the page otherwise (an exception), shown by showError in each language.
     failure: null,
+    // The name of the trust file dropped onto the page that the verification shown used; null
+    // while it is the page's own.
+    trustFile: null,
   };
   const SVG = "http://www.w3.org/2000/svg";
   // Timeline entries laid out with the verdict, then per chunk.
@@ -518,7 +521,6 @@
     const L = view.labels;
     const b = view.basis;
     const rows = [
-      [L.trust_source, ""],
       [L.log_key, el("span", {}, el("span", { class: "data" }, b.log_origin), gap(L, b.log_origin), fingerprint(b.log_key))],
       [L.witnesses, listed(b.witnesses.map((w) => [el("span", { class: "data" }, w.name), L.open, fingerprint(w.fingerprint), L.close]))],
       [L.witnesses_required, String(b.min_witnesses)],
@@ -526,7 +528,10 @@
     ];
     const out = section("basis", L.basis);
     if (b.as_of) out.append(el("p", { id: "as-of", class: "as-of" }, b.as_of));
-    out.append(table(rows.slice(1)), el("p", { class: "note" }, rows[0][0]));
+    // Which trust file: the page's own, or the one dropped onto it.
+    const source = state.trustFile === null ? L.trust_source
+      : [L.trust_dropped + L.colon, el("span", { class: "data" }, state.trustFile)];
+    out.append(table(rows), el("p", { class: "note" }, ...[].concat(source)));
     return out;
   }
 
@@ -730,6 +735,7 @@
     if (state.verification) state.verification.free();
     state.verification = verification;
     state.trust = trust;
+    if (file !== null) state.trustFile = file;
     // Whatever was said about an earlier file or the page's own trust no longer holds.
     state.problem = replaced(state.problem, null);
     if (state.notice) state.notice = replaced(state.notice.problem, null);

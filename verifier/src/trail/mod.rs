@@ -258,10 +258,10 @@ pub struct Day {
     pub date: String,
 }
 
-/// The trust the verdict rests on.
+/// The trust the verdict rests on (which trust file it is, the page's own or one dropped onto
+/// it, only the page knows: it says so under `Labels::trust_source` or `trust_dropped`).
 #[derive(Debug, Serialize)]
 pub struct Basis {
-    pub source: &'static str,
     pub log_origin: String,
     pub log_key: String,
     pub witnesses: Vec<Witness>,
@@ -1408,7 +1408,6 @@ fn basis(lang: Lang, trust: &Trust, report: Option<&Report>) -> Basis {
     let policy = &trust.log;
     let words = report.map_or(Glossary::STANDARD, order_words);
     Basis {
-        source: labels(lang).trust_source,
         log_origin: policy.origin().to_string(),
         log_key: fingerprint(policy.log_key().public_key()),
         witnesses: policy
