@@ -238,7 +238,7 @@ fn every_example_request_is_accepted_by_real_nodes() {
     assert!(copied["pairs"].as_u64().unwrap() > 0, "{copied}");
 
     // Every answer above had a status the OpenAPI document lists for its call (checked for
-    // every cluster when it drops, `common::undocumented`); the check sees what it should.
+    // every cluster when it drops, `openapi::undocumented`); the check sees what it should.
     let answered = cluster.answered.lock().unwrap().clone();
     assert!(
         answered.contains(&("POST".into(), format!("/orders/{order}/close"), 200, None)),
@@ -286,7 +286,7 @@ fn every_example_request_is_accepted_by_real_nodes() {
         ),
     ]);
     assert_eq!(
-        common::undocumented(&unlisted),
+        openapi::undocumented(&unlisted),
         [
             format!("GET /orders/{{id}} answered 409 (/orders/{order})"),
             format!("POST /orders/{{id}}/close answered 201 ({close})"),

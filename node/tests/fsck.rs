@@ -6,10 +6,12 @@ use std::{collections::BTreeMap, path::Path, sync::Arc};
 
 use pactum_node::{
     api::{EventRequest, SubmitEvent},
+    client::ClientError,
     demo::scenario,
     durable::{Store, WriteBatch},
     engine::records::{self, EntryRecord, CHECKPOINTS, ENTRIES},
     fsck::{check, check_dir, FsckReport},
+    http::openapi::{assert_documented, recorder, Answers},
     launch::{launch, NodeSpec},
     log_store::LOG_HASHES,
 };
@@ -28,9 +30,11 @@ fn run_a_node_with(
     more: impl FnOnce(&pactum_node::client::ApiClient, &str) + Send + 'static,
 ) -> Digest {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
+    let answers = Answers::default();
+    let order = runtime.block_on(async {
         let mut spec = NodeSpec::local("seller", key.clone(), dir.to_path_buf());
         spec.checkpoint_batch = 2;
+        spec.hooks.observe_http = Some(recorder(&answers));
         let node = launch(spec).await.unwrap();
         let client = node.client();
         let order = tokio::task::spawn_blocking(move || {
@@ -67,7 +71,14 @@ fn run_a_node_with(
         .unwrap();
         node.stop().await;
         Digest::from_hex(&order).unwrap()
-    })
+    });
+    let posted = ("POST".to_string(), "/orders".to_string(), 201, None);
+    assert!(
+        answers.lock().unwrap().contains(&posted),
+        "the node's answers not seen"
+    );
+    assert_documented(&answers);
+    order
 }
 
 fn return_requested(day: u32) -> SubmitEvent {
@@ -230,7 +241,14 @@ fn an_online_backup_taken_during_commits_is_sound_and_restores() {
         assert!(copied["pairs"].as_u64().unwrap() > 0, "{copied}");
         facts.join().unwrap();
         // A second backup into the same, now non-empty, directory is refused.
-        assert!(client.post("/admin/backup", &request).is_err());
+        let refused = client.post("/admin/backup", &request).unwrap_err();
+        let ClientError::Api(refused) = refused else {
+            panic!("{refused}");
+        };
+        assert_eq!(
+            (refused.status, refused.code.as_str()),
+            (422, "backup_failed")
+        );
     });
     let report = fsck(&backup, &key);
     assert!(report.is_clean(), "{}", report.render());

@@ -12,7 +12,7 @@ use std::{
 use pactum_node::{
     api::ErrorBody,
     http::{
-        openapi::{recorder, undocumented, Answers},
+        openapi::{assert_documented, recorder, Answers},
         ConnectionLimits,
     },
     launch::{launch, NodeSpec, RunningNode},
@@ -38,17 +38,6 @@ async fn node(dir: &std::path::Path, limits: ConnectionLimits, answers: &Answers
     spec.tokens_file = Some(tokens);
     spec.hooks.observe_http = Some(recorder(answers));
     launch(spec).await.unwrap()
-}
-
-/// Fails naming every answer in `answers` the OpenAPI document does not describe.
-fn assert_documented(answers: &Answers) {
-    let answers = answers.lock().map(|set| set.clone()).unwrap_or_default();
-    let undocumented = undocumented(&answers);
-    assert!(
-        undocumented.is_empty(),
-        "the node answered statuses or error codes the OpenAPI document does not describe:\n{}",
-        undocumented.join("\n")
-    );
 }
 
 /// Sends raw bytes on a fresh connection and reads the whole answer (the node closes it).

@@ -5,12 +5,7 @@
 
 pub mod browser;
 
-use std::{
-    collections::{BTreeMap, BTreeSet},
-    path::PathBuf,
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::{collections::BTreeMap, path::PathBuf, sync::Arc, time::Duration};
 
 use pactum_node::{
     api::{AcceptOrder, EventRequest, SubmitEvent},
@@ -22,7 +17,7 @@ use pactum_node::{
 use serde_json::{json, Value};
 use verifier::sign::SigningKey;
 
-pub use pactum_node::http::openapi::{recorder, undocumented, Answered, Answers};
+pub use pactum_node::http::openapi::{assert_documented, recorder, Answers};
 
 /// Liveness bound for anything a test waits for; never a performance assertion.
 pub const PATIENCE: Duration = Duration::from_secs(30);
@@ -49,7 +44,7 @@ pub struct Cluster {
     pub configure: fn(&mut NodeSpec),
     /// `(method, path, status, error code)` of every answer the nodes' HTTP APIs gave: each
     /// must be a status the OpenAPI document lists for its operation, with an error code its
-    /// description names ([`undocumented`], checked when the cluster drops).
+    /// description names (`openapi::undocumented`, checked when the cluster drops).
     pub answered: Answers,
 }
 
@@ -340,21 +335,6 @@ impl Drop for Cluster {
 /// HTTP API gives into `answered`.
 pub fn record_answers(spec: &mut NodeSpec, answered: &Answers) {
     spec.hooks.observe_http = Some(recorder(answered));
-}
-
-/// Fails naming every answer among `answered` the OpenAPI document does not describe for its
-/// operation (a status it does not list, or an error code it does not name).
-pub fn assert_documented(answered: &Mutex<BTreeSet<Answered>>) {
-    let answered = answered
-        .lock()
-        .map(|answered| answered.clone())
-        .unwrap_or_default();
-    let undocumented = undocumented(&answered);
-    assert!(
-        undocumented.is_empty(),
-        "the nodes answered statuses or error codes the OpenAPI document does not describe:\n{}",
-        undocumented.join("\n")
-    );
 }
 
 /// Verifies a bundle with the verifier library (the code behind `pactum-verify`).

@@ -221,6 +221,21 @@ pub fn recorder(answers: &Answers) -> super::Observer {
     })
 }
 
+/// Fails naming every answer in `answered` the [`document`] does not describe
+/// ([`undocumented`]): what a test calls once its nodes stopped.
+pub fn assert_documented(answered: &Mutex<BTreeSet<Answered>>) {
+    let answered = answered
+        .lock()
+        .map(|answered| answered.clone())
+        .unwrap_or_default();
+    let undocumented = undocumented(&answered);
+    assert!(
+        undocumented.is_empty(),
+        "the nodes answered statuses or error codes the OpenAPI document does not describe:\n{}",
+        undocumented.join("\n")
+    );
+}
+
 /// The answers among `answered` that the [`document`] does not describe: a status it does not
 /// list for the operation (the path matched to its templates, `/orders/{id}`), or an error
 /// code that the description of that status's response does not name in backticks
