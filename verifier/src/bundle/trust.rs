@@ -106,6 +106,10 @@ impl TrustError {
         }
     }
 
+    // Off the verdict's path: the browser compiles a function whole on its first call, and a
+    // readable trust file never needs this (ARCHITECTURE.md, "What the demo's verdict compiles").
+    #[cold]
+    #[inline(never)]
     fn from_json(error: &serde_json::Error) -> TrustError {
         let at = (error.line() > 0).then(|| Place {
             line: error.line(),
@@ -123,6 +127,10 @@ impl TrustError {
         }
     }
 
+    // Off the verdict's path: the browser compiles a function whole on its first call, and a
+    // readable trust file never needs this (ARCHITECTURE.md, "What the demo's verdict compiles").
+    #[cold]
+    #[inline(never)]
     fn from_toml(text: &str, error: &toml::de::Error) -> TrustError {
         let at = error.span().map(|span| place_of(text, span.start));
         let detail = error.message().trim_end().to_string();
