@@ -642,8 +642,8 @@ pub trait NodeApi: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(serde_json::Value, bool), ApiError>> + Send {
         let _ = (facts, order);
         async move {
-            Err(ApiError::refusal(
-                "no_orders",
+            Err(ApiError::new(
+                Code::NoOrders,
                 format!("this node takes no {} documents", format.name()),
             ))
         }
@@ -655,8 +655,8 @@ pub trait NodeApi: Send + Sync + 'static {
         request: BackupRequest,
     ) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send {
         async move {
-            Err(ApiError::refusal(
-                "no_store",
+            Err(ApiError::new(
+                Code::NoStore,
                 format!("this node keeps no store to copy to {}", request.dir),
             ))
         }
@@ -676,8 +676,8 @@ pub trait NodeApi: Send + Sync + 'static {
     ) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send {
         let _ = request;
         async move {
-            Err(ApiError::refusal(
-                "unknown_fault",
+            Err(ApiError::new(
+                Code::UnknownFault,
                 format!("no determinism fault {id}"),
             ))
         }
@@ -696,8 +696,8 @@ pub trait NodeApi: Send + Sync + 'static {
         event: String,
     ) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send {
         async move {
-            Err(ApiError::refusal(
-                "unknown_fact",
+            Err(ApiError::new(
+                Code::UnknownFact,
                 format!("order {order} has no fact {event}"),
             ))
         }
@@ -754,7 +754,7 @@ pub trait NodeApi: Send + Sync + 'static {
         request: PutPeer,
     ) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send {
         let _ = request;
-        async move { Err(ApiError::refusal("unknown_peer", format!("no peer {key}"))) }
+        async move { Err(ApiError::new(Code::UnknownPeer, format!("no peer {key}"))) }
     }
 
     /// Forgets the peer with `key` (hex) without a restart (`DELETE /peers/{key}`).
@@ -762,7 +762,7 @@ pub trait NodeApi: Send + Sync + 'static {
         &self,
         key: String,
     ) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send {
-        async move { Err(ApiError::refusal("unknown_peer", format!("no peer {key}"))) }
+        async move { Err(ApiError::new(Code::UnknownPeer, format!("no peer {key}"))) }
     }
 
     /// This node's signed head of the order (`GET /orders/{id}/head`): canonical CBOR, the
@@ -788,8 +788,8 @@ pub trait NodeApi: Send + Sync + 'static {
         query: ConsistencyQuery,
     ) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send {
         async move {
-            Err(ApiError::refusal(
-                "bad_range",
+            Err(ApiError::new(
+                Code::BadRange,
                 format!("no consistency proof from {} to {}", query.from, query.to),
             ))
         }

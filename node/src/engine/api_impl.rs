@@ -608,7 +608,7 @@ impl NodeApi for Engine {
             super::sequencer::check_open(&slot, Agreement::Review)?;
             // The review's time: the caller's, or else the order's latest recorded event
             // time (the same for every party, so their bodies match).
-            let at = agreement_time(&slot, request.at.as_deref(), "invalid_review")?;
+            let at = agreement_time(&slot, request.at.as_deref(), Code::InvalidReview)?;
             let core = slot.protocol.core();
             let rules = core.machine().rules(core.state());
             let terms = super::sources::typed_terms(&request.terms, rules.program())
@@ -705,7 +705,7 @@ impl NodeApi for Engine {
         let (after_seq, at) = {
             let mut slot = slot.lock().await;
             super::sequencer::check_open(&slot, Agreement::Close)?;
-            let at = agreement_time(&slot, request.at.as_deref(), "invalid_close")?;
+            let at = agreement_time(&slot, request.at.as_deref(), Code::InvalidClose)?;
             let after_seq = slot.protocol.core().state().seq;
             // Before the signature leaves: no new fact this node could not record.
             slot.protocol
@@ -744,7 +744,7 @@ impl NodeApi for Engine {
         let body = {
             let slot = slot.lock().await;
             super::sequencer::check_open(&slot, Agreement::Amendment)?;
-            let at = agreement_time(&slot, request.at.as_deref(), "invalid_agreement")?;
+            let at = agreement_time(&slot, request.at.as_deref(), Code::InvalidAgreement)?;
             let rules = slot
                 .protocol
                 .core()
@@ -974,10 +974,10 @@ pub(super) fn queued_view(order: OrderId, event: Digest, position: usize) -> Val
 
 /// The time of a review or close: the caller's (RFC 3339), or else the order's latest
 /// recorded event time (the same at every party's node, so their signed bytes match).
-fn agreement_time(slot: &Slot, at: Option<&str>, code: &str) -> Result<i64, ApiError> {
+fn agreement_time(slot: &Slot, at: Option<&str>, code: Code) -> Result<i64, ApiError> {
     match at {
         Some(text) => super::sources::parse_time(text, slot.protocol.core().machine().program())
-            .map_err(|error| ApiError::refusal(code, format!("at: {error}"))),
+            .map_err(|error| ApiError::new(code, format!("at: {error}"))),
         None => Ok(slot.protocol.core().state().high_water),
     }
 }
