@@ -161,13 +161,28 @@ fn trail_page_in_headless_chromium() {
                      "The trust file embedded in this page"],
         "absent": ["UncheckedPolicy", "invalid type", "Error"],
     });
-    let trust_file = keep.join("trust.json");
+    // The demo's trust file with its tables in another order ("parties" first): JSON is a
+    // trust file whatever its first key.
+    let trust_file = pages.join("trust-parties-first.json");
+    let trust_json: serde_json::Value =
+        serde_json::from_str(&trust_text).expect("the demo's trust file is JSON");
+    std::fs::write(
+        &trust_file,
+        format!(
+            r#"{{"parties": {}, "log": {}}}"#,
+            trust_json["parties"], trust_json["log"]
+        ),
+    )
+    .expect("trust file written");
+    // JSON that is not a trust file.
+    let other_json = pages.join("other.json");
+    std::fs::write(&other_json, r#"{"note": "not a trust file"}"#).expect("file written");
     // What the verdict rests on names the trust file dropped onto the page, not the page's own.
     let mut verified_with_dropped_trust = valid_expect.clone();
     verified_with_dropped_trust["contains"]
         .as_array_mut()
         .expect("the texts to find")
-        .push("The trust file dropped onto this page: trust.json".into());
+        .push("The trust file dropped onto this page: trust-parties-first.json".into());
     verified_with_dropped_trust["absent"]
         .as_array_mut()
         .expect("the texts not to find")
@@ -244,6 +259,11 @@ fn trail_page_in_headless_chromium() {
                                  "Diese Datei ist keine Vertrauensdatei, die Pactum lesen kann (Zeile 1, Spalte 9).",
                                  "GÜLTIG"] } },
                 { "do": "language", "lang": "en", "as": "en-notice", "expect": dropped_trust_expect },
+                // JSON that is not a trust file is said to be one the page cannot read, not
+                // verified as a bundle.
+                { "do": "drop", "file": other_json, "notice": true, "as": "dropped-other-json", "expect": {
+                    "verdict": "valid", "notice": "trust.not_trust_file", "timeline": entries,
+                    "contains": ["File not used: other.json", "This file is not a trust file Pactum can read"] } },
                 { "do": "drop", "file": tampered_bundle, "as": "dropped-flipped-after-error", "expect": invalid_expect },
                 { "do": "language", "lang": "de", "as": "de-after-error", "expect": { "verdict": "invalid", "lang": "de", "notice": "" } },
             ]},

@@ -907,12 +907,13 @@
     document.body.dataset.notice = "failed";
   }
 
-  // A dropped trust file (JSON or TOML with a [log] table) replaces the trust and verifies the
-  // current bundle again; anything else is verified as a bundle.
+  // A dropped trust file (JSON, whatever its first key: a bundle starts with a CBOR map's
+  // byte, never with white space or "{"; or TOML with a [log] table) replaces the trust and
+  // verifies the current bundle again; anything else is verified as a bundle.
   async function open(file) {
     const bytes = new Uint8Array(await file.arrayBuffer());
     const head = new TextDecoder().decode(bytes.slice(0, 2048));
-    if (/^\s*\{\s*"log"/.test(head) || /^\s*\[log\]/m.test(head)) {
+    if (/^\s*\{/.test(head) || /^\s*\[log\]/m.test(head)) {
       verify(state.bundle, state.embedded, new TextDecoder().decode(bytes), file.name);
       return;
     }
