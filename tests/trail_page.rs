@@ -107,6 +107,9 @@ fn trail_page_in_headless_chromium() {
     // A trust file (it starts with a "log" key) the verifier cannot read.
     let unreadable_trust = pages.join("unreadable-trust.json");
     std::fs::write(&unreadable_trust, r#"{"log": 1}"#).expect("trust file written");
+    // The same under a name that a phone's line would break at its hyphen.
+    let bad_trust = pages.join("bad-trust.json");
+    std::fs::write(&bad_trust, r#"{"log": 1}"#).expect("trust file written");
 
     // The words a customer reads: a list term as words, a yes/no term as yes or no, event
     // titles capitalised, roles and obligations as `pactum-verify` prints them.
@@ -240,6 +243,10 @@ fn trail_page_in_headless_chromium() {
             { "name": "demo-phone", "page": valid, "width": 360, "print": true, "actions": [
                 { "do": "language", "lang": "zh", "as": "zh", "expect": chinese_expect },
                 { "do": "language", "lang": "de", "as": "de", "expect": german_expect },
+                // The notice about a dropped file on a phone: the file's name kept whole.
+                { "do": "drop", "file": bad_trust, "notice": true, "as": "de-notice", "expect": {
+                    "verdict": "valid", "lang": "de", "notice": "trust.not_trust_file",
+                    "contains": ["Datei nicht verwendet: bad-trust.json"] } },
             ]},
             { "name": "demo-second-bundle", "page": valid, "actions": [
                 { "do": "drop", "file": tampered_bundle, "as": "dropped-flipped", "expect": invalid_expect },

@@ -188,14 +188,16 @@ def shown(page):
                     .filter(r => !labels.some(l => l.left - 1 <= r.left && r.right <= l.right + 1)).length;
             })(),
             // The order's reference in the verdict broken across lines ("PO-" over "2026-0117").
+            // The same for the name of a file a notice is about ("unreadable-" over "trust.json").
             broken_reference: (() => {
-                const data = document.querySelector('#verdict-text .data');
-                if (!data) return null;
-                const range = document.createRange();
-                range.selectNodeContents(data);
-                const lines = new Set([...range.getClientRects()]
-                    .filter(r => r.width > 0).map(r => Math.round(r.top)));
-                return lines.size > 1 ? data.textContent : null;
+                for (const data of document.querySelectorAll('#verdict-text .data, #notice h2 .data')) {
+                    const range = document.createRange();
+                    range.selectNodeContents(data);
+                    const lines = new Set([...range.getClientRects()]
+                        .filter(r => r.width > 0).map(r => Math.round(r.top)));
+                    if (lines.size > 1) return data.textContent;
+                }
+                return null;
             })(),
             // A rate's percentage "(0,5 %)" broken across lines anywhere on the page.
             broken_percentages: (() => {
@@ -438,7 +440,7 @@ def verify_state(name, wanted, state, view, expect):
     repeated = sorted({t for t in view["axis_labels"] if view["axis_labels"].count(t) > 1})
     expect(name, not repeated, f"the axis says these more than once: {repeated}")
     expect(name, not view["broken_percentages"], f"percentages broken across lines: {view['broken_percentages']}")
-    expect(name, not view["broken_reference"], f"the order's reference broken across lines: {view['broken_reference']}")
+    expect(name, not view["broken_reference"], f"the order's reference or a file's name broken across lines: {view['broken_reference']}")
     expect(name, view["picture_scale"] is None or view["picture_scale"] >= 0.6,
            f"the picture is shrunk to {view['picture_scale']} of its size, too small to read")
     for text in wanted.get("picture_shows", []):
