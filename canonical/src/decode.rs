@@ -144,16 +144,19 @@ impl<'de> Decoder<'de> {
         null
     }
 
-    fn enter(&mut self) -> Result<(), CanonicalError> {
+    /// Runs `visit` one level of nesting deeper, refusing input nested beyond the limit (the
+    /// limit keeps hostile input from exhausting the stack).
+    fn nested<T>(
+        &mut self,
+        visit: impl FnOnce(&mut Self) -> Result<T, CanonicalError>,
+    ) -> Result<T, CanonicalError> {
         self.depth = self
             .depth
             .checked_sub(1)
             .ok_or_else(|| malformed("items nested deeper than the limit"))?;
-        Ok(())
-    }
-
-    fn leave(&mut self) {
+        let value = visit(self);
         self.depth += 1;
+        value
     }
 
     fn integer(&mut self) -> Result<i128, CanonicalError> {
@@ -435,13 +438,7 @@ impl<'de> de::Deserializer<'de> for &mut Decoder<'de> {
             }
             other => return Err(unexpected(other, "enum")),
         };
-        self.enter()?;
-        let value = visitor.visit_enum(Variant {
-            decoder: &mut *self,
-            content,
-        });
-        self.leave();
-        value
+        self.nested(|decoder| visitor.visit_enum(Variant { decoder, content }))
     }
 
     fn deserialize_identifier<V: Visitor<'de>>(
@@ -475,13 +472,12 @@ impl<'de> Decoder<'de> {
         count: usize,
         visitor: V,
     ) -> Result<V::Value, CanonicalError> {
-        self.enter()?;
-        let value = visitor.visit_seq(Items {
-            decoder: &mut *self,
-            left: count,
-        });
-        self.leave();
-        value
+        self.nested(|decoder| {
+            visitor.visit_seq(Items {
+                decoder,
+                left: count,
+            })
+        })
     }
 
     fn visit_map<V: Visitor<'de>>(
@@ -489,13 +485,12 @@ impl<'de> Decoder<'de> {
         count: usize,
         visitor: V,
     ) -> Result<V::Value, CanonicalError> {
-        self.enter()?;
-        let value = visitor.visit_map(Items {
-            decoder: &mut *self,
-            left: count,
-        });
-        self.leave();
-        value
+        self.nested(|decoder| {
+            visitor.visit_map(Items {
+                decoder,
+                left: count,
+            })
+        })
     }
 }
 
