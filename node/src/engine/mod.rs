@@ -695,14 +695,13 @@ impl Inner {
                 entry_key(&order, seq),
                 records::encode("entry", &record).map_err(|e| internal(e.to_string()))?,
             );
-            let staged = crate::events::kinds::entry_events(
+            let events = self.events.stage_entry(
+                &mut batch,
                 core.contract(),
                 entry,
                 &commit.body,
-                leaf,
                 queued.is_some(),
             );
-            let events = self.events.stage(&mut batch, staged);
             let ack = self
                 .store
                 .submit(batch)

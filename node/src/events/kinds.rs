@@ -1,6 +1,7 @@
 //! What happened, as events for webhooks and `GET /events`: which events one committed entry
 //! (or one refused proposal) yields, and their data in the native JSON of `docs/json.md`.
-//! Pure: the engine calls [`entry_events`] with the entry it is committing.
+//! Pure: when an entry commits, the journal asks [`entry_event_kinds`] which events it yields;
+//! when one is read, [`entry_event_data`] renders it (one walk decides both).
 
 use std::{collections::BTreeSet, fmt, str::FromStr};
 
@@ -111,70 +112,152 @@ pub fn entry_events(
     leaf: u64,
     was_queued: bool,
 ) -> Vec<Staged> {
-    let directory = Directory::new(contract);
-    let view = native::entry(
+    let of_entry = OfEntry {
         contract,
-        &entry.hash(),
+        entry,
         body,
-        entry.signatures.keys().cloned().collect(),
-        Some(leaf),
-    );
-    let view = raw(&view);
-    let staged = |kind, data| Staged {
-        kind,
-        order: body.order.to_string(),
-        order_ref: Some(contract.order_ref.clone()),
-        seq: body.seq,
-        data,
+        leaf,
+        was_queued,
     };
-    let mut events = vec![staged(EventKind::Entry, view.clone())];
-    let mut outcomes = Vec::new();
-    match &body.step {
-        Step::Event(step) => {
-            outcomes.push(&step.outcome);
-            if was_queued {
-                let data = json!({ "event": step.event.hash().to_string(), "seq": body.seq });
-                events.push(staged(EventKind::QueuedFactCommitted, raw(&data)));
-            }
-        }
-        Step::Review(step) => {
-            events.push(staged(EventKind::Review, view));
-            effect_events(&step.applied, &directory, &mut |kind, data| {
-                events.push(staged(kind, data))
-            });
-            outcomes.extend(step.reevaluated.iter().map(|again| &again.outcome));
-        }
-        // The `entry` event carries the agreement and what it changed.
-        Step::Genesis | Step::Close(_) | Step::Agreement(_) => {}
-    }
-    for outcome in outcomes {
-        match outcome {
-            Outcome::Applied(effects) => effect_events(effects, &directory, &mut |kind, data| {
-                events.push(staged(kind, data))
-            }),
-            Outcome::BreakerTripped { .. } => {
-                let data = raw(&native::outcome(outcome, &directory));
-                events.push(staged(EventKind::BreakerTrip, data));
-            }
-            Outcome::ToReview { .. } | Outcome::Paused => {}
-        }
-    }
-    events
+    of_entry
+        .walk(&|_| true)
+        .into_iter()
+        .map(|(kind, data)| Staged {
+            kind,
+            order: body.order.to_string(),
+            order_ref: Some(contract.order_ref.clone()),
+            seq: body.seq,
+            data: data.unwrap_or_else(|| RawValue::NULL.to_owned()),
+        })
+        .collect()
 }
 
+/// The kinds of the events [`entry_events`] gives for this entry, in order, without their
+/// data (what the journal keeps when the entry commits: nothing is rendered).
+pub fn entry_event_kinds(
+    contract: &Contract,
+    entry: &SignedEntry,
+    body: &EntryBody,
+    was_queued: bool,
+) -> Vec<EventKind> {
+    let of_entry = OfEntry {
+        contract,
+        entry,
+        body,
+        leaf: 0,
+        was_queued,
+    };
+    of_entry
+        .walk(&|_| false)
+        .into_iter()
+        .map(|(kind, _)| kind)
+        .collect()
+}
+
+/// The data of the `index`th event [`entry_events`] gives for this entry (none past the last).
+pub fn entry_event_data(
+    contract: &Contract,
+    entry: &SignedEntry,
+    body: &EntryBody,
+    leaf: u64,
+    was_queued: bool,
+    index: usize,
+) -> Option<(EventKind, Box<RawValue>)> {
+    let of_entry = OfEntry {
+        contract,
+        entry,
+        body,
+        leaf,
+        was_queued,
+    };
+    let (kind, data) = of_entry.walk(&|at| at == index).into_iter().nth(index)?;
+    Some((kind, data?))
+}
+
+/// A committed entry, and what its events need to be rendered.
+struct OfEntry<'a> {
+    contract: &'a Contract,
+    entry: &'a SignedEntry,
+    body: &'a EntryBody,
+    leaf: u64,
+    was_queued: bool,
+}
+
+impl OfEntry<'_> {
+    /// Every event of the entry, in order, with its data for those `render` asks for (by
+    /// index): one walk decides both which events there are and what each says.
+    fn walk(&self, render: &dyn Fn(usize) -> bool) -> Vec<(EventKind, Option<Box<RawValue>>)> {
+        let directory = std::cell::OnceCell::new();
+        let directory = || directory.get_or_init(|| Directory::new(self.contract));
+        let view = std::cell::OnceCell::new();
+        let view = || {
+            view.get_or_init(|| {
+                raw(&native::entry(
+                    self.contract,
+                    &self.entry.hash(),
+                    self.body,
+                    self.entry.signatures.keys().cloned().collect(),
+                    Some(self.leaf),
+                ))
+            })
+            .clone()
+        };
+        let mut events: Vec<(EventKind, Option<Box<RawValue>>)> = Vec::new();
+        let mut push = |kind, data: Render<'_>| {
+            let wanted = render(events.len());
+            events.push((kind, wanted.then(data)));
+        };
+        push(EventKind::Entry, &view);
+        let mut outcomes = Vec::new();
+        match &self.body.step {
+            Step::Event(step) => {
+                outcomes.push(&step.outcome);
+                if self.was_queued {
+                    let seq = self.body.seq;
+                    push(EventKind::QueuedFactCommitted, &|| {
+                        raw(&json!({ "event": step.event.hash().to_string(), "seq": seq }))
+                    });
+                }
+            }
+            Step::Review(step) => {
+                push(EventKind::Review, &view);
+                effect_events(&step.applied, &directory, &mut push);
+                outcomes.extend(step.reevaluated.iter().map(|again| &again.outcome));
+            }
+            // The `entry` event carries the agreement and what it changed.
+            Step::Genesis | Step::Close(_) | Step::Agreement(_) => {}
+        }
+        for outcome in outcomes {
+            match outcome {
+                Outcome::Applied(effects) => effect_events(effects, &directory, &mut push),
+                Outcome::BreakerTripped { .. } => push(EventKind::BreakerTrip, &|| {
+                    raw(&native::outcome(outcome, directory()))
+                }),
+                Outcome::ToReview { .. } | Outcome::Paused => {}
+            }
+        }
+        events
+    }
+}
+
+/// Renders one event's data, when asked to.
+type Render<'r> = &'r dyn Fn() -> Box<RawValue>;
+
 /// One event per notification and per obligation of `effects`.
-fn effect_events(
+fn effect_events<'d>(
     effects: &Effects,
-    directory: &Directory,
-    push: &mut dyn FnMut(EventKind, Box<RawValue>),
+    directory: &dyn Fn() -> &'d Directory<'d>,
+    push: &mut dyn FnMut(EventKind, Render<'_>),
 ) {
     for notification in &effects.notifications {
-        let data = native::notification(notification, directory);
-        push(EventKind::Notification, raw(&data));
+        push(EventKind::Notification, &|| {
+            raw(&native::notification(notification, directory()))
+        });
     }
     for obligation in &effects.obligations {
-        let data = native::obligation(obligation, directory);
-        push(EventKind::Obligation, raw(&data));
+        push(EventKind::Obligation, &|| {
+            raw(&native::obligation(obligation, directory()))
+        });
     }
 }
 
