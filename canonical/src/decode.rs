@@ -144,19 +144,16 @@ impl<'de> Decoder<'de> {
         null
     }
 
-    /// Runs `visit` one level of nesting deeper, refusing input nested beyond the limit (the
-    /// limit keeps hostile input from exhausting the stack).
-    fn nested<T>(
-        &mut self,
-        visit: impl FnOnce(&mut Self) -> Result<T, CanonicalError>,
-    ) -> Result<T, CanonicalError> {
+    fn enter(&mut self) -> Result<(), CanonicalError> {
         self.depth = self
             .depth
             .checked_sub(1)
             .ok_or_else(|| malformed("items nested deeper than the limit"))?;
-        let value = visit(self);
+        Ok(())
+    }
+
+    fn leave(&mut self) {
         self.depth += 1;
-        value
     }
 
     fn integer(&mut self) -> Result<i128, CanonicalError> {
@@ -438,7 +435,13 @@ impl<'de> de::Deserializer<'de> for &mut Decoder<'de> {
             }
             other => return Err(unexpected(other, "enum")),
         };
-        self.nested(|decoder| visitor.visit_enum(Variant { decoder, content }))
+        self.enter()?;
+        let value = visitor.visit_enum(Variant {
+            decoder: &mut *self,
+            content,
+        });
+        self.leave();
+        value
     }
 
     fn deserialize_identifier<V: Visitor<'de>>(
@@ -472,12 +475,13 @@ impl<'de> Decoder<'de> {
         count: usize,
         visitor: V,
     ) -> Result<V::Value, CanonicalError> {
-        self.nested(|decoder| {
-            visitor.visit_seq(Items {
-                decoder,
-                left: count,
-            })
-        })
+        self.enter()?;
+        let value = visitor.visit_seq(Items {
+            decoder: &mut *self,
+            left: count,
+        });
+        self.leave();
+        value
     }
 
     fn visit_map<V: Visitor<'de>>(
@@ -485,12 +489,13 @@ impl<'de> Decoder<'de> {
         count: usize,
         visitor: V,
     ) -> Result<V::Value, CanonicalError> {
-        self.nested(|decoder| {
-            visitor.visit_map(Items {
-                decoder,
-                left: count,
-            })
-        })
+        self.enter()?;
+        let value = visitor.visit_map(Items {
+            decoder: &mut *self,
+            left: count,
+        });
+        self.leave();
+        value
     }
 }
 
