@@ -98,6 +98,10 @@ pub struct BenchReport {
     pub signatures_per_entry: u32,
     pub store_groups: u64,
     pub store_batches: u64,
+    /// The seller's events read back from its journal after the load (each rendered from its
+    /// entry as it is read), and how long that took.
+    pub events_read: u64,
+    pub events_read_time: Duration,
 }
 
 pub(crate) fn percentiles(mut samples: Vec<Duration>) -> Latency {
@@ -550,6 +554,11 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
     let raw = (raw_before_load + raw_after_load) / 2.0;
     let raw_batched = raw_signature_rate(threads, Duration::from_secs(2), true);
     let stats = bench.seller.store.stats();
+    progress(
+        options.progress,
+        "reading the seller's events back from its journal…",
+    );
+    let (events_read, events_read_time) = read_events_back(&bench.seller, EVENTS_READ_BACK)?;
     progress(options.progress, "");
     if options.progress {
         println!();
@@ -574,6 +583,8 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
         signatures_per_entry: SIGNS_PER_ENTRY + VERIFIES_PER_ENTRY,
         store_groups: stats.groups,
         store_batches: stats.batches,
+        events_read,
+        events_read_time,
     };
     let Bench {
         runtime,
@@ -586,6 +597,28 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
         buyer.stop().await;
     });
     Ok(report)
+}
+
+/// Events read back after the load (as `GET /events` and webhook deliveries read them).
+const EVENTS_READ_BACK: u64 = 10_000;
+
+/// Reads up to `count` of `node`'s oldest events, a page of 1,000 at a time; how many and in
+/// how long. An entry's events are rendered as they are read (`events::OfEntry`): this is
+/// what the commit path no longer pays.
+fn read_events_back(node: &RunningNode, count: u64) -> anyhow::Result<(u64, Duration)> {
+    const PAGE: usize = 1_000;
+    let events = node.engine.events();
+    let started = Instant::now();
+    let (mut read, mut after) = (0u64, 0u64);
+    while read < count {
+        let page = events.read_after(after, PAGE)?;
+        let Some((last, _)) = page.last() else {
+            break;
+        };
+        after = *last;
+        read += page.len() as u64;
+    }
+    Ok((read, started.elapsed()))
 }
 
 /// The report as the CLI prints it.
@@ -646,5 +679,13 @@ pub fn render(report: &BenchReport) -> String {
         report.store_groups,
         report.store_batches as f64 / (report.store_groups.max(1)) as f64
     ));
+    if report.events_read > 0 {
+        text.push_str(&format!(
+            "  events:      {} of the seller's events read back from its journal in {:.0} ms ({:.1} µs each, rendered from their entries)\n",
+            report.events_read,
+            ms(report.events_read_time),
+            report.events_read_time.as_secs_f64() * 1e6 / report.events_read as f64
+        ));
+    }
     text
 }
