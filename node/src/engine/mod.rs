@@ -697,10 +697,13 @@ impl Inner {
             );
             let events = self.events.stage_entry(
                 &mut batch,
-                core.contract(),
-                entry,
-                &commit.body,
-                queued.is_some(),
+                &crate::events::kinds::EntryEvents {
+                    contract: core.contract(),
+                    entry,
+                    body: &commit.body,
+                    leaf,
+                    was_queued: queued.is_some(),
+                },
             );
             let ack = self
                 .store

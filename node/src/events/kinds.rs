@@ -1,7 +1,7 @@
 //! What happened, as events for webhooks and `GET /events`: which events one committed entry
 //! (or one refused proposal) yields, and their data in the native JSON of `docs/json.md`.
-//! Pure: when an entry commits, the journal asks [`entry_event_kinds`] which events it yields;
-//! when one is read, [`entry_event_data`] renders it (one walk decides both).
+//! Pure: when an entry commits, the journal asks [`EntryEvents::kinds`] which events it
+//! yields; when one is read, [`EntryEvents::event`] renders it (one walk decides both).
 
 use std::{collections::BTreeSet, fmt, str::FromStr};
 
@@ -102,88 +102,55 @@ fn raw(value: &impl Serialize) -> Box<RawValue> {
     serde_json::value::to_raw_value(value).unwrap_or_else(|_| RawValue::NULL.to_owned())
 }
 
-/// The events a committed entry yields: the entry itself; its notifications, obligations and
-/// breaker trip (for a review, those of what it applied and of the facts it re-evaluated);
-/// the review; and, when the entry records a fact this node had queued, that it committed.
-pub fn entry_events(
-    contract: &Contract,
-    entry: &SignedEntry,
-    body: &EntryBody,
-    leaf: u64,
-    was_queued: bool,
-) -> Vec<Staged> {
-    let of_entry = OfEntry {
-        contract,
-        entry,
-        body,
-        leaf,
-        was_queued,
-    };
-    of_entry
-        .walk(&|_| true)
-        .into_iter()
-        .map(|(kind, data)| Staged {
+/// A committed entry as the source of its events: the entry itself; its notifications,
+/// obligations and breaker trip (for a review, those of what it applied and of the facts it
+/// re-evaluated); the review; and, when the entry records a fact this node had queued, that
+/// it committed. The journal keeps their [`EntryEvents::kinds`] when the entry commits and
+/// renders each with [`EntryEvents::event`] when it is read.
+pub struct EntryEvents<'a> {
+    pub contract: &'a Contract,
+    pub entry: &'a SignedEntry,
+    pub body: &'a EntryBody,
+    /// Index of the entry's leaf in this node's log.
+    pub leaf: u64,
+    pub was_queued: bool,
+}
+
+impl EntryEvents<'_> {
+    /// The kinds of the entry's events, in order, nothing rendered.
+    pub fn kinds(&self) -> Vec<EventKind> {
+        self.walk(&|_| false)
+            .into_iter()
+            .map(|(kind, _)| kind)
+            .collect()
+    }
+
+    /// The entry's `index`th event, rendered (none past the last).
+    pub fn event(&self, index: usize) -> Option<Staged> {
+        let (kind, data) = self.walk(&|at| at == index).into_iter().nth(index)?;
+        Some(self.staged(kind, data?))
+    }
+
+    /// Every event of the entry, rendered.
+    pub fn all(&self) -> Vec<Staged> {
+        self.walk(&|_| true)
+            .into_iter()
+            .map(|(kind, data)| {
+                self.staged(kind, data.unwrap_or_else(|| RawValue::NULL.to_owned()))
+            })
+            .collect()
+    }
+
+    fn staged(&self, kind: EventKind, data: Box<RawValue>) -> Staged {
+        Staged {
             kind,
-            order: body.order.to_string(),
-            order_ref: Some(contract.order_ref.clone()),
-            seq: body.seq,
-            data: data.unwrap_or_else(|| RawValue::NULL.to_owned()),
-        })
-        .collect()
-}
+            order: self.body.order.to_string(),
+            order_ref: Some(self.contract.order_ref.clone()),
+            seq: self.body.seq,
+            data,
+        }
+    }
 
-/// The kinds of the events [`entry_events`] gives for this entry, in order, without their
-/// data (what the journal keeps when the entry commits: nothing is rendered).
-pub fn entry_event_kinds(
-    contract: &Contract,
-    entry: &SignedEntry,
-    body: &EntryBody,
-    was_queued: bool,
-) -> Vec<EventKind> {
-    let of_entry = OfEntry {
-        contract,
-        entry,
-        body,
-        leaf: 0,
-        was_queued,
-    };
-    of_entry
-        .walk(&|_| false)
-        .into_iter()
-        .map(|(kind, _)| kind)
-        .collect()
-}
-
-/// The data of the `index`th event [`entry_events`] gives for this entry (none past the last).
-pub fn entry_event_data(
-    contract: &Contract,
-    entry: &SignedEntry,
-    body: &EntryBody,
-    leaf: u64,
-    was_queued: bool,
-    index: usize,
-) -> Option<(EventKind, Box<RawValue>)> {
-    let of_entry = OfEntry {
-        contract,
-        entry,
-        body,
-        leaf,
-        was_queued,
-    };
-    let (kind, data) = of_entry.walk(&|at| at == index).into_iter().nth(index)?;
-    Some((kind, data?))
-}
-
-/// A committed entry, and what its events need to be rendered.
-struct OfEntry<'a> {
-    contract: &'a Contract,
-    entry: &'a SignedEntry,
-    body: &'a EntryBody,
-    leaf: u64,
-    was_queued: bool,
-}
-
-impl OfEntry<'_> {
     /// Every event of the entry, in order, with its data for those `render` asks for (by
     /// index): one walk decides both which events there are and what each says.
     fn walk(&self, render: &dyn Fn(usize) -> bool) -> Vec<(EventKind, Option<Box<RawValue>>)> {

@@ -2,7 +2,7 @@
 //! outbox.
 //!
 //! When the engine commits an entry it asks [`Events::stage_entry`] to add, to the SAME write
-//! batch, the events the entry yields ([`kinds::entry_events`]) in the journal (space `events`,
+//! batch, the events the entry yields ([`kinds::EntryEvents`]) in the journal (space `events`,
 //! by id; each a reference to the entry, [`OfEntry`], rendered when read) and one outbox row
 //! per webhook subscribed to each (space `webhook_outbox`). So an entry is never durable
 //! without its deliveries, whatever happens to the process after the flush.
@@ -34,11 +34,11 @@ use std::{
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
-use verifier::model::{Contract, OrderId};
+use verifier::model::{Contract, EntryBody, OrderId};
 
 use crate::{
     durable::{Space, Store, StoreError, WriteBatch},
-    engine::records::{self, RecordError},
+    engine::records::{self, EntryRecord, RecordError},
 };
 pub use kinds::{EventKind, Staged};
 pub use webhooks::{Webhook, WebhookError};
@@ -69,12 +69,20 @@ pub struct EventRecord {
     pub of_entry: Option<OfEntry>,
 }
 
+/// What rendering a page of events has read already: the orders' contracts, and the entry of
+/// the last event rendered.
+#[derive(Default)]
+struct ReadSoFar {
+    contracts: HashMap<OrderId, Contract>,
+    entry: Option<(OrderId, u64, EntryRecord, EntryBody)>,
+}
+
 /// Which event of which committed entry a journal record is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OfEntry {
     pub order: OrderId,
     pub seq: u64,
-    /// Its place among the events the entry yields ([`kinds::entry_events`]).
+    /// Its place among the events the entry yields ([`kinds::EntryEvents`]).
     pub index: u32,
     /// The entry records a fact this node had queued.
     pub queued: bool,
@@ -177,31 +185,27 @@ impl Events {
         last
     }
 
-    /// Adds the events the committed `entry` yields (see [`kinds::entry_events`]) to `batch`,
+    /// Adds the events the committed `entry` yields (see [`kinds::EntryEvents`]) to `batch`,
     /// as [`Events::stage`] does, each kept as a reference to the entry, its data rendered
     /// when it is read: rendering and storing every entry's events as it committed cost the
-    /// commit path about an eighth of its CPU (ARCHITECTURE.md, "Events").
+    /// commit path about an eighth of its CPU (ARCHITECTURE.md, "An entry's events are kept by reference").
     pub fn stage_entry(
         &self,
         batch: &mut WriteBatch,
-        contract: &verifier::model::Contract,
-        entry: &verifier::model::SignedEntry,
-        body: &verifier::model::EntryBody,
-        was_queued: bool,
+        entry: &kinds::EntryEvents<'_>,
     ) -> Option<u64> {
         let created_at_us = receiver::now_us();
         let mut last = None;
-        let kinds = kinds::entry_event_kinds(contract, entry, body, was_queued);
-        for (index, kind) in (0u32..).zip(kinds) {
+        for (index, kind) in (0u32..).zip(entry.kinds()) {
             let id = self.next_id();
             let record = EventRecord {
                 kind,
                 body: Vec::new(),
                 of_entry: Some(OfEntry {
-                    order: body.order,
-                    seq: body.seq,
+                    order: entry.body.order,
+                    seq: entry.body.seq,
                     index,
-                    queued: was_queued,
+                    queued: entry.was_queued,
                     created_at_us,
                 }),
             };
@@ -240,12 +244,12 @@ impl Events {
     }
 
     /// A journal record as delivered and streamed: an event of an entry is rendered from the
-    /// entry (`contracts`: the orders' contracts already read, by order).
+    /// entry (`read`: what rendering the events before it read already).
     fn rendered(
         &self,
         id: u64,
         mut record: EventRecord,
-        contracts: &mut HashMap<OrderId, Contract>,
+        read: &mut ReadSoFar,
     ) -> Result<EventRecord, EventsError> {
         let Some(of) = &record.of_entry else {
             return Ok(record);
@@ -259,7 +263,7 @@ impl Events {
                 ),
             })
         };
-        let contract = match contracts.entry(of.order) {
+        let contract = match read.contracts.entry(of.order) {
             hash_map::Entry::Occupied(known) => known.into_mut(),
             hash_map::Entry::Vacant(vacant) => {
                 let (order, _) = records::read_order(&self.store, &of.order)?
@@ -271,30 +275,32 @@ impl Events {
                 vacant.insert(contract)
             }
         };
-        let stored = records::read_entry(&self.store, &of.order, of.seq)?
-            .ok_or_else(|| corrupt("the entry is not stored".into()))?;
-        let body = stored
-            .entry
-            .entry()
-            .map_err(|error| corrupt(format!("the entry does not decode: {error}")))?;
-        let index = usize::try_from(of.index).unwrap_or(usize::MAX);
-        let (kind, data) = kinds::entry_event_data(
-            contract,
-            &stored.entry,
-            &body,
-            stored.leaf,
-            of.queued,
-            index,
-        )
-        .ok_or_else(|| corrupt(format!("the entry yields no event {}", of.index)))?;
-        let staged = Staged {
-            kind,
-            order: of.order.to_string(),
-            order_ref: Some(contract.order_ref.clone()),
-            seq: of.seq,
-            data,
+        let (stored, body) = match read.entry.take() {
+            // The entry of the event before: an entry's events are consecutive.
+            Some((order, seq, stored, body)) if (order, seq) == (of.order, of.seq) => {
+                (stored, body)
+            }
+            _ => {
+                let stored = records::read_entry(&self.store, &of.order, of.seq)?
+                    .ok_or_else(|| corrupt("the entry is not stored".into()))?;
+                let body = stored
+                    .entry
+                    .entry()
+                    .map_err(|error| corrupt(format!("the entry does not decode: {error}")))?;
+                (stored, body)
+            }
         };
+        let staged = kinds::EntryEvents {
+            contract,
+            entry: &stored.entry,
+            body: &body,
+            leaf: stored.leaf,
+            was_queued: of.queued,
+        }
+        .event(usize::try_from(of.index).unwrap_or(usize::MAX))
+        .ok_or_else(|| corrupt(format!("the entry yields no event {}", of.index)))?;
         record.body = envelope(id, &staged, of.created_at_us);
+        read.entry = Some((of.order, of.seq, stored, body));
         Ok(record)
     }
 
@@ -330,7 +336,7 @@ impl Events {
     ) -> Result<Vec<(u64, EventRecord)>, EventsError> {
         let durable = *self.durable.borrow();
         let mut events = Vec::new();
-        let mut contracts = HashMap::new();
+        let mut read = ReadSoFar::default();
         let start = after.saturating_add(1);
         if start > durable {
             return Ok(events);
@@ -344,7 +350,7 @@ impl Events {
                 break;
             }
             let record = records::decode("event", &value)?;
-            events.push((id, self.rendered(id, record, &mut contracts)?));
+            events.push((id, self.rendered(id, record, &mut read)?));
         }
         Ok(events)
     }
@@ -357,7 +363,11 @@ impl Events {
         let Some(record) = records::read(&self.store, JOURNAL, &id.to_be_bytes(), "event")? else {
             return Ok(None);
         };
-        Ok(Some(self.rendered(id, record, &mut HashMap::new())?))
+        Ok(Some(self.rendered(
+            id,
+            record,
+            &mut ReadSoFar::default(),
+        )?))
     }
 
     pub(crate) fn store(&self) -> &Arc<Store> {
@@ -477,7 +487,7 @@ mod tests {
     use super::*;
     use crate::{
         durable::StoreConfig,
-        engine::records::{entry_key, EntryRecord, ENTRIES, ORDERS},
+        engine::records::{entry_key, ENTRIES, ORDERS},
         fixtures::ExampleOrders,
     };
 
@@ -514,8 +524,15 @@ mod tests {
                 entry_key(&order, body.seq),
                 records::encode("entry", &record).unwrap(),
             );
-            expected.extend(kinds::entry_events(&contract, entry, &body, leaf, false));
-            last = events.stage_entry(&mut stored, &contract, entry, &body, false);
+            let yielded = kinds::EntryEvents {
+                contract: &contract,
+                entry,
+                body: &body,
+                leaf,
+                was_queued: false,
+            };
+            expected.extend(yielded.all());
+            last = events.stage_entry(&mut stored, &yielded);
         }
         store.commit_blocking(stored).unwrap();
         events.durable(last.unwrap());
